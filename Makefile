@@ -1,0 +1,114 @@
+# rtowatch: make builds bin/rtowatchd and bin/rtowatch; make asan builds the
+# same under ASan+UBSan in bin/asan/; make run and make check are the two
+# commands of the README (each installs the Debian packages it needs).
+
+CC	?= cc
+CLANG	?= clang
+PREFIX	?= /usr/local
+
+WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
+	   -Wstrict-prototypes -Wpointer-arith -Wcast-qual -Wvla \
+	   -Wnull-dereference -Werror
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
+
+DAEMON_PKGS = libevent libsystemd sqlite3
+CLI_PKGS    = sqlite3 jansson
+PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
+DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
+CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+
+# Shared by the daemon, the CLI and the tests.
+COMMON_SRCS = daemon/log.c daemon/util.c
+DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
+	      daemon/policy.c daemon/store.c probes/probe.c probes/check_tcp.c
+CLI_SRCS    = cli/rtowatch.c
+HEADERS     = $(wildcard include/*.h)
+
+obj = $(patsubst %.c,build/$(1)/%.o,$(2))
+
+.PHONY: all asan run check unit fuzz lint deps-run deps-check clean install
+
+all: bin/rtowatchd bin/rtowatch
+
+asan: bin/asan/rtowatchd bin/asan/rtowatch
+
+build/release/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
+
+bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
+
+# Unit tests: cmocka, one binary per tested module, in both builds.
+UNIT_TESTS = conf policy
+UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c probes/probe.c \
+		probes/check_tcp.c $(COMMON_SRCS)
+
+bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
+unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
+
+# libFuzzer harnesses, one per parser of outside input.
+FUZZERS = conf
+bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
+	    $< $(UNIT_LIB_SRCS) $(DAEMON_LIBS)
+
+fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
+
+deps-run:
+	@sh scripts/deps.sh run
+
+deps-check:
+	@sh scripts/deps.sh check
+
+# The first README command: build and watch this host in the foreground.
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	exec bin/rtowatchd -d -v -f rules/local.conf
+
+# The second README command: every test, in both builds, and a count.
+check: deps-check
+	@$(MAKE) --no-print-directory all asan unit fuzz
+	@sh tests/run-all.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	    --inline-suppr --suppress=missingIncludeSystem -Iinclude \
+	    daemon probes cli
+	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
+	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+
+clean:
+	rm -rf bin build

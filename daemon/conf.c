@@ -1,0 +1,979 @@
+/*
+ * conf.c: the rules language.
+ *
+ * A hand-written lexer and recursive-descent parser.  Statements end at a
+ * newline or ';'; blocks are braces.  An error is recorded with its file
+ * and line, the rest of the statement is skipped, and parsing goes on, so
+ * one run lists every mistake in the file.  Checks that need the whole
+ * file (duplicates, required settings) run in a second pass.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "probe.h"
+#include "util.h"
+
+#define CONF_MAX_INCLUDE_DEPTH	8
+#define CONF_MAX_FILE_SIZE	(4 * 1024 * 1024)
+#define CONF_MAX_TOKEN		4096
+
+enum conf_tok {
+	TOK_EOF,
+	TOK_EOL,	/* newline or ';' */
+	TOK_WORD,
+	TOK_STRING,
+	TOK_LBRACE,
+	TOK_RBRACE,
+	TOK_ERROR
+};
+
+struct conf_parser {
+	struct conf		*conf;
+	struct conf_errors	*errs;
+	const char		*file;	/* owned by conf->files */
+	char			*dir;	/* for relative paths */
+	const char		*buf;
+	size_t			 len;
+	size_t			 pos;
+	int			 line;
+	int			 depth;
+	enum conf_tok		 tok;	/* the current token */
+	char			*text;	/* its text, for WORD and STRING */
+	int			 tokline;
+	int			 peeked;
+};
+
+static void	conf_parse_file(struct conf *, struct conf_errors *,
+	    const char *, int, struct conf_parser *);
+
+void
+conf_errors_clear(struct conf_errors *errs)
+{
+	int	 i;
+
+	for (i = 0; i < errs->count; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->count = 0;
+}
+
+static void
+conf_verror(struct conf_errors *errs, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char	*msg, *full;
+
+	if (errs->count > CONF_MAX_ERRORS)
+		return;
+	if (vasprintf(&msg, fmt, ap) == -1)
+		return;
+	if (errs->count == CONF_MAX_ERRORS)
+		xasprintf(&full, "%s:%d: too many errors, giving up", file,
+		    line);
+	else
+		xasprintf(&full, "%s:%d: %s", file, line, msg);
+	free(msg);
+	errs->msg = xrealloc(errs->msg, (errs->count + 1) * sizeof(char *));
+	errs->msg[errs->count++] = full;
+}
+
+static void
+conf_error_at(struct conf_errors *errs, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+conf_error_at(struct conf_errors *errs, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_verror(errs, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* An error at the current token. */
+void
+conf_error(struct conf_parser *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_verror(p->errs, p->file, p->tokline, fmt, ap);
+	va_end(ap);
+}
+
+/* Keep a copy of every file name; checks point into this list. */
+static const char *
+conf_intern_file(struct conf *conf, const char *name)
+{
+	conf->files = xrealloc(conf->files,
+	    (conf->nfiles + 1) * sizeof(char *));
+	conf->files[conf->nfiles] = xstrdup(name);
+	return conf->files[conf->nfiles++];
+}
+
+static int
+conf_is_word_char(int c)
+{
+	return c > ' ' && c != '{' && c != '}' && c != ';' && c != '"' &&
+	    c != '#' && c != 0x7f;
+}
+
+/* Read the next token into p->tok / p->text. */
+static void
+conf_lex(struct conf_parser *p)
+{
+	char	 tmp[CONF_MAX_TOKEN];
+	size_t	 n = 0;
+	int	 c;
+
+	free(p->text);
+	p->text = NULL;
+	for (;;) {
+		if (p->pos >= p->len) {
+			p->tok = TOK_EOF;
+			p->tokline = p->line;
+			return;
+		}
+		c = (unsigned char)p->buf[p->pos];
+		if (c == '#') {
+			while (p->pos < p->len && p->buf[p->pos] != '\n')
+				p->pos++;
+			continue;
+		}
+		if (c == '\\' && p->pos + 1 < p->len &&
+		    p->buf[p->pos + 1] == '\n') {
+			p->pos += 2;	/* line continuation */
+			p->line++;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			p->pos++;
+			continue;
+		}
+		break;
+	}
+	p->tokline = p->line;
+	p->pos++;
+	switch (c) {
+	case '\n':
+		p->line++;
+		p->tok = TOK_EOL;
+		return;
+	case ';':
+		p->tok = TOK_EOL;
+		return;
+	case '{':
+		p->tok = TOK_LBRACE;
+		return;
+	case '}':
+		p->tok = TOK_RBRACE;
+		return;
+	case '"':
+		for (;;) {
+			if (p->pos >= p->len || p->buf[p->pos] == '\n') {
+				conf_error(p, "unterminated string");
+				p->tok = TOK_ERROR;
+				return;
+			}
+			c = (unsigned char)p->buf[p->pos++];
+			if (c == '"')
+				break;
+			if (c == '\\' && p->pos < p->len &&
+			    p->buf[p->pos] != '\n') {
+				c = (unsigned char)p->buf[p->pos++];
+				if (c == 'n')
+					c = '\n';
+				else if (c == 't')
+					c = '\t';
+				else if (c != '"' && c != '\\') {
+					conf_error(p, "unknown escape \\%c "
+					    "in string", isprint(c) ? c : '?');
+					c = '?';
+				}
+			} else if (c == 0 || (c < ' ' && c != '\t')) {
+				conf_error(p, "control character in string");
+				c = '?';
+			}
+			if (n + 1 >= sizeof(tmp)) {
+				conf_error(p, "string too long");
+				p->tok = TOK_ERROR;
+				while (p->pos < p->len &&
+				    p->buf[p->pos] != '"' &&
+				    p->buf[p->pos] != '\n')
+					p->pos++;
+				if (p->pos < p->len && p->buf[p->pos] == '"')
+					p->pos++;
+				return;
+			}
+			tmp[n++] = (char)c;
+		}
+		tmp[n] = '\0';
+		p->text = xstrdup(tmp);
+		p->tok = TOK_STRING;
+		return;
+	default:
+		if (!conf_is_word_char(c)) {
+			conf_error(p, "unexpected character 0x%02x", c);
+			p->tok = TOK_ERROR;
+			return;
+		}
+		tmp[n++] = (char)c;
+		while (p->pos < p->len &&
+		    conf_is_word_char((unsigned char)p->buf[p->pos])) {
+			if (n + 1 >= sizeof(tmp)) {
+				conf_error(p, "word too long");
+				while (p->pos < p->len && conf_is_word_char(
+				    (unsigned char)p->buf[p->pos]))
+					p->pos++;
+				p->tok = TOK_ERROR;
+				return;
+			}
+			tmp[n++] = p->buf[p->pos++];
+		}
+		tmp[n] = '\0';
+		p->text = xstrdup(tmp);
+		p->tok = TOK_WORD;
+		return;
+	}
+}
+
+/* Advance unless the current token was pushed back. */
+static void
+conf_next(struct conf_parser *p)
+{
+	if (p->peeked) {
+		p->peeked = 0;
+		return;
+	}
+	conf_lex(p);
+}
+
+static void
+conf_pushback(struct conf_parser *p)
+{
+	p->peeked = 1;
+}
+
+static int
+conf_at_end(const struct conf_parser *p)
+{
+	return p->tok == TOK_EOL || p->tok == TOK_EOF ||
+	    p->tok == TOK_RBRACE || p->tok == TOK_LBRACE;
+}
+
+static const char *
+conf_tok_desc(const struct conf_parser *p)
+{
+	switch (p->tok) {
+	case TOK_EOF:
+		return "end of file";
+	case TOK_EOL:
+		return "end of line";
+	case TOK_LBRACE:
+		return "'{'";
+	case TOK_RBRACE:
+		return "'}'";
+	default:
+		return p->text != NULL ? p->text : "bad token";
+	}
+}
+
+/*
+ * Skip to the end of the statement after an error.  A '}' ends the
+ * statement too and is left for the block to see.
+ */
+static void
+conf_skip_statement(struct conf_parser *p)
+{
+	while (p->tok != TOK_EOL && p->tok != TOK_EOF) {
+		if (p->tok == TOK_RBRACE) {
+			conf_pushback(p);
+			return;
+		}
+		conf_lex(p);
+	}
+}
+
+/* The statement must end here. */
+static int
+conf_end_statement(struct conf_parser *p)
+{
+	conf_next(p);
+	if (p->tok == TOK_EOL || p->tok == TOK_EOF)
+		return 0;
+	if (p->tok == TOK_RBRACE) {
+		conf_pushback(p);
+		return 0;
+	}
+	conf_error(p, "unexpected \"%s\" at end of statement",
+	    conf_tok_desc(p));
+	conf_skip_statement(p);
+	return -1;
+}
+
+int
+conf_next_string(struct conf_parser *p, const char *what, char **out)
+{
+	conf_next(p);
+	if (p->tok == TOK_WORD || p->tok == TOK_STRING) {
+		*out = xstrdup(p->text);
+		return 0;
+	}
+	if (p->tok != TOK_ERROR)
+		conf_error(p, "missing %s", what);
+	if (conf_at_end(p))
+		conf_pushback(p);
+	return -1;
+}
+
+int
+conf_next_number(struct conf_parser *p, const char *what, long long min,
+    long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	conf_next(p);
+	if (p->tok != TOK_WORD) {
+		if (p->tok != TOK_ERROR)
+			conf_error(p, "missing %s", what);
+		if (conf_at_end(p))
+			conf_pushback(p);
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(p->text, &end, 10);
+	if (!isdigit((unsigned char)p->text[0]) || *end != '\0' ||
+	    errno == ERANGE) {
+		conf_error(p, "%s: \"%s\" is not a number", what, p->text);
+		return -1;
+	}
+	if (v < min || v > max) {
+		conf_error(p, "%s %lld out of range (%lld-%lld)", what, v,
+		    min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "250ms", "30s", "5m", "4h", "3d" into milliseconds. */
+int
+conf_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char	*suffix;
+		int64_t		 ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 },
+	};
+	char		*end;
+	long long	 v;
+	size_t		 i;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		if (v > INT64_MAX / units[i].ms)
+			return -1;
+		*ms = v * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+int
+conf_next_duration(struct conf_parser *p, const char *what, int64_t min,
+    int64_t max, int64_t *out)
+{
+	char	 a[32], b[32];
+	int64_t	 v;
+
+	conf_next(p);
+	if (p->tok != TOK_WORD) {
+		if (p->tok != TOK_ERROR)
+			conf_error(p, "missing %s", what);
+		if (conf_at_end(p))
+			conf_pushback(p);
+		return -1;
+	}
+	if (conf_parse_duration(p->text, &v) == -1) {
+		conf_error(p, "%s: \"%s\" is not a duration (a number with "
+		    "ms, s, m, h or d)", what, p->text);
+		return -1;
+	}
+	if (v < min || v > max) {
+		conf_error(p, "%s %s out of range (%s-%s)", what, p->text,
+		    duration_fmt(min, a, sizeof(a)),
+		    duration_fmt(max, b, sizeof(b)));
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Expect the word KW next; returns 0 when it is there. */
+static int
+conf_expect_word(struct conf_parser *p, const char *kw)
+{
+	conf_next(p);
+	if (p->tok == TOK_WORD && strcmp(p->text, kw) == 0)
+		return 0;
+	conf_error(p, "expected \"%s\", found \"%s\"", kw, conf_tok_desc(p));
+	if (conf_at_end(p))
+		conf_pushback(p);
+	return -1;
+}
+
+static int
+conf_next_yesno(struct conf_parser *p, const char *what, int *out)
+{
+	conf_next(p);
+	if (p->tok == TOK_WORD && strcmp(p->text, "yes") == 0)
+		*out = 1;
+	else if (p->tok == TOK_WORD && strcmp(p->text, "no") == 0)
+		*out = 0;
+	else {
+		conf_error(p, "%s must be yes or no, not \"%s\"", what,
+		    conf_tok_desc(p));
+		if (conf_at_end(p))
+			conf_pushback(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* A path relative to the directory of the file that names it. */
+static char *
+conf_path(const struct conf_parser *p, const char *path)
+{
+	char	*full;
+
+	if (path[0] == '/' || p->dir == NULL)
+		return xstrdup(path);
+	xasprintf(&full, "%s/%s", p->dir, path);
+	return full;
+}
+
+static void
+conf_parse_set(struct conf_parser *p)
+{
+	char	*name, *value;
+
+	if (conf_next_string(p, "setting name after \"set\"", &name) == -1) {
+		conf_skip_statement(p);
+		return;
+	}
+	if (strcmp(name, "database") == 0) {
+		if (conf_next_string(p, "database path", &value) == 0) {
+			free(p->conf->database);
+			p->conf->database = conf_path(p, value);
+			free(value);
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
+	} else {
+		conf_error(p, "unknown setting \"%s\"", name);
+		conf_skip_statement(p);
+	}
+	free(name);
+}
+
+static void
+conf_parse_include(struct conf_parser *p)
+{
+	char	*name, *path;
+
+	if (conf_next_string(p, "file name after \"include\"", &name) == -1) {
+		conf_skip_statement(p);
+		return;
+	}
+	path = conf_path(p, name);
+	free(name);
+	if (conf_end_statement(p) == 0) {
+		if (p->depth + 1 >= CONF_MAX_INCLUDE_DEPTH)
+			conf_error(p, "includes nested too deeply at \"%s\"",
+			    path);
+		else
+			conf_parse_file(p->conf, p->errs, path, p->depth + 1,
+			    p);
+	}
+	free(path);
+}
+
+static int
+conf_parse_check(struct conf_parser *p, struct system_conf *sys)
+{
+	struct check_conf	*cc;
+	const struct probe_ops	*ops;
+	char			*kind;
+	int			 rc, failed = 0;
+
+	if (conf_next_string(p, "check kind (tcp)", &kind) == -1) {
+		conf_skip_statement(p);
+		return -1;
+	}
+	if ((ops = probe_find(kind)) == NULL) {
+		conf_error(p, "unknown check kind \"%s\"", kind);
+		free(kind);
+		conf_skip_statement(p);
+		return -1;
+	}
+	free(kind);
+
+	cc = xcalloc(1, sizeof(*cc));
+	cc->ops = ops;
+	cc->file = p->file;
+	cc->line = p->tokline;
+	cc->every_ms = CONF_DEFAULT_EVERY_MS;
+	cc->timeout_ms = CONF_DEFAULT_TIMEOUT_MS;
+	if (conf_next_string(p, "check target", &cc->target) == -1)
+		failed = 1;
+	while (!failed) {
+		conf_next(p);
+		if (conf_at_end(p)) {
+			conf_pushback(p);
+			break;
+		}
+		if (p->tok != TOK_WORD) {
+			if (p->tok != TOK_ERROR)
+				conf_error(p, "unexpected string \"%s\" in "
+				    "check", p->text);
+			failed = 1;
+			break;
+		}
+		if (strcmp(p->text, "every") == 0) {
+			failed = conf_next_duration(p, "every", 100,
+			    86400000, &cc->every_ms) == -1;
+			cc->set_every = 1;
+		} else if (strcmp(p->text, "timeout") == 0) {
+			failed = conf_next_duration(p, "timeout", 10,
+			    3600000, &cc->timeout_ms) == -1;
+			cc->set_timeout = 1;
+		} else {
+			/* conf_next_*() replaces p->text: keep the word. */
+			char *word = xstrdup(p->text);
+
+			if ((rc = ops->option(p, cc, word)) == 0)
+				conf_error(p, "unknown %s check option "
+				    "\"%s\"", ops->name, word);
+			failed = rc != 1;
+			free(word);
+		}
+	}
+	if (!failed && ops->finish(p, cc) == -1)
+		failed = 1;
+	if (failed) {
+		conf_skip_statement(p);
+		if (cc->opts != NULL)
+			ops->free_opts(cc);
+		free(cc->target);
+		free(cc);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&sys->checks, cc, entry);
+	sys->nchecks++;
+	return 0;
+}
+
+static void
+conf_parse_after(struct conf_parser *p, const char *what, const char *one,
+    const char *many, int *out)
+{
+	long long	 n;
+
+	if (conf_expect_word(p, "after") == -1 ||
+	    conf_next_number(p, what, 1, 100, &n) == -1) {
+		conf_skip_statement(p);
+		return;
+	}
+	*out = (int)n;
+	conf_next(p);
+	if (p->tok == TOK_WORD && (strcmp(p->text, one) == 0 ||
+	    strcmp(p->text, many) == 0))
+		conf_end_statement(p);
+	else {
+		conf_pushback(p);
+		conf_end_statement(p);
+	}
+}
+
+/* One statement inside system "NAME" { ... }; the keyword is current. */
+static void
+conf_parse_system_stmt(struct conf_parser *p, struct system_conf *sys)
+{
+	char	*kw = p->text;
+	int	 v;
+
+	p->text = NULL;
+	if (strcmp(kw, "core") == 0) {
+		if (conf_next_yesno(p, "core", &v) == 0) {
+			if (sys->core != -1)
+				conf_error(p, "core set twice");
+			sys->core = v;
+			conf_end_statement(p);
+		} else {
+			sys->core = 0;	/* reported; no "missing" too */
+			conf_skip_statement(p);
+		}
+	} else if (strcmp(kw, "critical-infrastructure") == 0) {
+		if (conf_next_yesno(p, "critical-infrastructure", &v) == 0) {
+			if (sys->critical_infrastructure != -1)
+				conf_error(p, "critical-infrastructure set "
+				    "twice");
+			sys->critical_infrastructure = v;
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
+	} else if (strcmp(kw, "rto") == 0) {
+		int64_t rto;
+
+		if (conf_next_duration(p, "rto", 1000, 365 * 86400000LL,
+		    &rto) == 0) {
+			if (sys->rto_ms != 0)
+				conf_error(p, "rto set twice");
+			sys->rto_ms = rto;
+			conf_end_statement(p);
+		} else {
+			sys->rto_ms = -1;	/* reported already */
+			conf_skip_statement(p);
+		}
+	} else if (strcmp(kw, "owner") == 0) {
+		char *owner;
+
+		if (conf_next_string(p, "owner", &owner) == 0) {
+			free(sys->owner);
+			sys->owner = owner;
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
+	} else if (strcmp(kw, "check") == 0) {
+		if (conf_parse_check(p, sys) == -1)
+			sys->bad_checks++;
+	}
+	else if (strcmp(kw, "down") == 0)
+		conf_parse_after(p, "down after", "failure", "failures",
+		    &sys->down_after);
+	else if (strcmp(kw, "up") == 0)
+		conf_parse_after(p, "up after", "success", "successes",
+		    &sys->up_after);
+	else {
+		conf_error(p, "unknown keyword \"%s\" in system \"%s\"", kw,
+		    sys->name);
+		conf_skip_statement(p);
+	}
+	free(kw);
+}
+
+static void
+conf_parse_system(struct conf_parser *p)
+{
+	struct system_conf	*sys;
+
+	sys = xcalloc(1, sizeof(*sys));
+	sys->file = p->file;
+	sys->line = p->tokline;
+	sys->core = -1;
+	sys->critical_infrastructure = -1;
+	sys->down_after = CONF_DEFAULT_DOWN_AFTER;
+	sys->up_after = CONF_DEFAULT_UP_AFTER;
+	TAILQ_INIT(&sys->checks);
+	TAILQ_INSERT_TAIL(&p->conf->systems, sys, entry);
+	p->conf->nsystems++;
+
+	if (conf_next_string(p, "system name", &sys->name) == -1) {
+		sys->name = xstrdup("");
+		conf_skip_statement(p);
+		return;
+	}
+	if (sys->name[0] == '\0')
+		conf_error(p, "empty system name");
+	do {
+		conf_next(p);
+	} while (p->tok == TOK_EOL);
+	if (p->tok != TOK_LBRACE) {
+		conf_error(p, "expected '{' after system \"%s\"", sys->name);
+		conf_skip_statement(p);
+		return;
+	}
+	for (;;) {
+		conf_next(p);
+		switch (p->tok) {
+		case TOK_EOL:
+			continue;
+		case TOK_RBRACE:
+			conf_end_statement(p);
+			return;
+		case TOK_EOF:
+			conf_error_at(p->errs, p->file, sys->line,
+			    "system \"%s\": missing '}'", sys->name);
+			return;
+		case TOK_WORD:
+			conf_parse_system_stmt(p, sys);
+			break;
+		default:
+			conf_error(p, "unexpected \"%s\" in system \"%s\"",
+			    conf_tok_desc(p), sys->name);
+			conf_skip_statement(p);
+			break;
+		}
+	}
+}
+
+static void
+conf_parse_statements(struct conf_parser *p)
+{
+	for (;;) {
+		conf_next(p);
+		switch (p->tok) {
+		case TOK_EOF:
+			return;
+		case TOK_EOL:
+			continue;
+		case TOK_WORD:
+			if (strcmp(p->text, "set") == 0)
+				conf_parse_set(p);
+			else if (strcmp(p->text, "include") == 0)
+				conf_parse_include(p);
+			else if (strcmp(p->text, "system") == 0)
+				conf_parse_system(p);
+			else {
+				conf_error(p, "unknown keyword \"%s\"",
+				    p->text);
+				conf_skip_statement(p);
+			}
+			break;
+		case TOK_RBRACE:
+			conf_error(p, "unexpected '}'");
+			break;
+		default:
+			conf_error(p, "unexpected \"%s\"", conf_tok_desc(p));
+			conf_skip_statement(p);
+			break;
+		}
+	}
+}
+
+static void
+conf_parse_text(struct conf_parser *p)
+{
+	p->pos = 0;
+	p->line = 1;
+	p->peeked = 0;
+	conf_parse_statements(p);
+	free(p->text);
+	p->text = NULL;
+}
+
+/*
+ * Read and parse one file.  FROM is the parser of the file that included
+ * it, if any: a file that cannot be read is reported where it was named.
+ */
+static void
+conf_parse_file(struct conf *conf, struct conf_errors *errs,
+    const char *path, int depth, struct conf_parser *from)
+{
+	struct conf_parser	 p;
+	char			*buf, *dircopy;
+	struct stat		 st;
+	FILE			*fp;
+	size_t			 n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (from != NULL)
+			conf_error(from, "cannot open \"%s\": %s", path,
+			    strerror(errno));
+		else
+			conf_error_at(errs, path, 0, "cannot open: %s",
+			    strerror(errno));
+		return;
+	}
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONF_MAX_FILE_SIZE) {
+		conf_error_at(errs, path, 0, "not a regular file of at "
+		    "most %d bytes", CONF_MAX_FILE_SIZE);
+		fclose(fp);
+		return;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	n = fread(buf, 1, (size_t)st.st_size, fp);
+	fclose(fp);
+	buf[n] = '\0';
+
+	memset(&p, 0, sizeof(p));
+	p.conf = conf;
+	p.errs = errs;
+	p.depth = depth;
+	p.file = conf_intern_file(conf, path);
+	dircopy = xstrdup(path);
+	p.dir = xstrdup(dirname(dircopy));
+	free(dircopy);
+	p.buf = buf;
+	p.len = n;
+	conf_parse_text(&p);
+	free(p.dir);
+	free(buf);
+}
+
+/* The second pass: what needs the whole file to judge. */
+static void
+conf_check(struct conf *conf, struct conf_errors *errs)
+{
+	struct system_conf	*sys, *other;
+	struct check_conf	*cc;
+	char			 a[32], b[32];
+
+	TAILQ_FOREACH(sys, &conf->systems, entry) {
+		TAILQ_FOREACH(other, &conf->systems, entry) {
+			if (other == sys)
+				break;
+			if (strcmp(other->name, sys->name) == 0) {
+				conf_error_at(errs, sys->file, sys->line,
+				    "duplicate system \"%s\" (first defined "
+				    "at %s:%d)", sys->name, other->file,
+				    other->line);
+				break;
+			}
+		}
+		if (sys->rto_ms == 0)
+			conf_error_at(errs, sys->file, sys->line,
+			    "system \"%s\": missing rto (its recovery time "
+			    "objective decides general or major)", sys->name);
+		if (sys->core == -1)
+			conf_error_at(errs, sys->file, sys->line,
+			    "system \"%s\": missing \"core yes|no\" (it "
+			    "decides the level, 5.3.2)", sys->name);
+		if (sys->critical_infrastructure == -1)
+			sys->critical_infrastructure = 0;
+		if (sys->nchecks == 0 && sys->bad_checks == 0)
+			conf_error_at(errs, sys->file, sys->line,
+			    "system \"%s\": no check", sys->name);
+		TAILQ_FOREACH(cc, &sys->checks, entry) {
+			/* An unset timeout shrinks to fit a short interval. */
+			if (!cc->set_timeout &&
+			    cc->timeout_ms >= cc->every_ms)
+				cc->timeout_ms = cc->every_ms / 2;
+			if (cc->timeout_ms >= cc->every_ms)
+				conf_error_at(errs, cc->file, cc->line,
+				    "timeout %s must be below the interval "
+				    "%s", duration_fmt(cc->timeout_ms, a,
+				    sizeof(a)), duration_fmt(cc->every_ms, b,
+				    sizeof(b)));
+		}
+	}
+}
+
+static struct conf *
+conf_new(const char *path)
+{
+	struct conf	*conf;
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(path);
+	TAILQ_INIT(&conf->systems);
+	return conf;
+}
+
+static struct conf *
+conf_finish(struct conf *conf, struct conf_errors *errs)
+{
+	/* Semantic errors are reported even after syntax errors. */
+	conf_check(conf, errs);
+	if (conf->database == NULL)
+		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
+	if (errs->count > 0) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+struct conf *
+conf_load(const char *path, struct conf_errors *errs)
+{
+	struct conf	*conf;
+
+	conf = conf_new(path);
+	conf_parse_file(conf, errs, path, 0, NULL);
+	return conf_finish(conf, errs);
+}
+
+/* Parse rules held in memory (tests, fuzzing); NAME stands for the file. */
+struct conf *
+conf_parse_buffer(const char *name, const char *buf, size_t len,
+    struct conf_errors *errs)
+{
+	struct conf_parser	 p;
+	struct conf		*conf;
+
+	conf = conf_new(name);
+	memset(&p, 0, sizeof(p));
+	p.conf = conf;
+	p.errs = errs;
+	p.file = conf_intern_file(conf, name);
+	p.dir = NULL;
+	p.buf = buf;
+	p.len = len;
+	conf_parse_text(&p);
+	return conf_finish(conf, errs);
+}
+
+struct system_conf *
+conf_find_system(const struct conf *conf, const char *name)
+{
+	struct system_conf	*sys;
+
+	TAILQ_FOREACH(sys, &conf->systems, entry)
+		if (strcmp(sys->name, name) == 0)
+			return sys;
+	return NULL;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	struct system_conf	*sys;
+	struct check_conf	*cc;
+	int			 i;
+
+	if (conf == NULL)
+		return;
+	while ((sys = TAILQ_FIRST(&conf->systems)) != NULL) {
+		TAILQ_REMOVE(&conf->systems, sys, entry);
+		while ((cc = TAILQ_FIRST(&sys->checks)) != NULL) {
+			TAILQ_REMOVE(&sys->checks, cc, entry);
+			if (cc->opts != NULL)
+				cc->ops->free_opts(cc);
+			free(cc->target);
+			free(cc);
+		}
+		free(sys->name);
+		free(sys->owner);
+		free(sys);
+	}
+	for (i = 0; i < conf->nfiles; i++)
+		free(conf->files[i]);
+	free(conf->files);
+	free(conf->database);
+	free(conf->path);
+	free(conf);
+}

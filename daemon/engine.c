@@ -1,0 +1,366 @@
+/*
+ * engine.c: from probe results to outages and incidents.
+ *
+ * Each check counts its consecutive failures and successes.  A check is
+ * down after "down after N" failures in a row and up again after "up
+ * after M" successes; a system is down while any of its checks is.  The
+ * outage starts at the first failure of the run that brought it down, and
+ * ends at the first success of the run that brought it back: both are
+ * the moments the service actually changed, not when we became sure.
+ *
+ * Every transition is written to the store first.  If the write fails
+ * (disk full, locked), the state does not change, so the next probe
+ * result tries again with the same times.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+
+struct check_state {
+	int		 fails;		/* consecutive */
+	int		 successes;	/* consecutive */
+	int		 down;
+	int64_t		 first_fail_at;
+	int64_t		 first_ok_at;
+	char		 detail[256];	/* of the last failure */
+};
+
+struct sys_state {
+	TAILQ_ENTRY(sys_state)	 entry;
+	char			*name;
+	char			*owner;
+	int			 configured;
+	int			 core;
+	int			 critical_infrastructure;
+	int64_t			 rto_ms;
+	int			 down_after;
+	int			 up_after;
+	struct check_state	*checks;
+	int			 nchecks;
+	char			**check_desc;
+
+	int			 down;
+	int64_t			 started_at;
+	int64_t			 outage_id;
+	int64_t			 incident_id;
+	int			 level;
+	int			 major;
+};
+
+struct engine {
+	struct event_base	*base;
+	struct store		*store;
+	TAILQ_HEAD(, sys_state)	 systems;
+};
+
+struct engine *
+engine_new(struct event_base *base, struct store *store)
+{
+	struct engine	*e;
+
+	e = xcalloc(1, sizeof(*e));
+	e->base = base;
+	e->store = store;
+	TAILQ_INIT(&e->systems);
+	return e;
+}
+
+static void
+engine_free_checks(struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		free(s->check_desc[i]);
+	free(s->check_desc);
+	free(s->checks);
+	s->check_desc = NULL;
+	s->checks = NULL;
+	s->nchecks = 0;
+}
+
+static void
+engine_free_system(struct sys_state *s)
+{
+	engine_free_checks(s);
+	free(s->name);
+	free(s->owner);
+	free(s);
+}
+
+void
+engine_free(struct engine *e)
+{
+	struct sys_state	*s;
+
+	if (e == NULL)
+		return;
+	while ((s = TAILQ_FIRST(&e->systems)) != NULL) {
+		TAILQ_REMOVE(&e->systems, s, entry);
+		engine_free_system(s);
+	}
+	free(e);
+}
+
+static struct sys_state *
+engine_find(struct engine *e, const char *name)
+{
+	struct sys_state	*s;
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+/* A system down with all its checks down, as recovered from the store. */
+static void
+engine_mark_checks_down(struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++) {
+		s->checks[i].down = 1;
+		s->checks[i].fails = s->down_after;
+		s->checks[i].first_fail_at = s->started_at;
+	}
+}
+
+/*
+ * Take the (new) rules.  A system keeps its state across a reload, so an
+ * outage in progress goes on; its checks start counting afresh when their
+ * list changed.  A system dropped from the rules with an open outage is
+ * kept, unprobed, until a person deals with its incident.
+ */
+int
+engine_configure(struct engine *e, const struct conf *conf)
+{
+	struct sys_state	*s, *next;
+	struct system_conf	*sys;
+	struct check_conf	*cc;
+	int			 i, same;
+	char			 desc[128];
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		s->configured = 0;
+	TAILQ_FOREACH(sys, &conf->systems, entry) {
+		if ((s = engine_find(e, sys->name)) == NULL) {
+			s = xcalloc(1, sizeof(*s));
+			s->name = xstrdup(sys->name);
+			TAILQ_INSERT_TAIL(&e->systems, s, entry);
+		}
+		s->configured = 1;
+		free(s->owner);
+		s->owner = xstrdup(sys->owner != NULL ? sys->owner : "");
+		s->core = sys->core;
+		s->critical_infrastructure = sys->critical_infrastructure;
+		s->rto_ms = sys->rto_ms;
+		s->down_after = sys->down_after;
+		s->up_after = sys->up_after;
+
+		same = s->nchecks == sys->nchecks;
+		i = 0;
+		TAILQ_FOREACH(cc, &sys->checks, entry) {
+			cc->ops->describe(cc, desc, sizeof(desc));
+			if (same && strcmp(s->check_desc[i], desc) != 0)
+				same = 0;
+			i++;
+		}
+		if (same)
+			continue;
+		engine_free_checks(s);
+		s->nchecks = sys->nchecks;
+		s->checks = xcalloc(s->nchecks, sizeof(*s->checks));
+		s->check_desc = xcalloc(s->nchecks, sizeof(char *));
+		i = 0;
+		TAILQ_FOREACH(cc, &sys->checks, entry) {
+			cc->ops->describe(cc, desc, sizeof(desc));
+			s->check_desc[i++] = xstrdup(desc);
+		}
+		if (s->down)
+			engine_mark_checks_down(s);
+	}
+	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->configured)
+			continue;
+		if (s->down) {
+			log_warnx("%s: no longer in the rules; its outage "
+			    "and incident %lld stay open", s->name,
+			    (long long)s->incident_id);
+			engine_free_checks(s);
+			continue;
+		}
+		TAILQ_REMOVE(&e->systems, s, entry);
+		engine_free_system(s);
+	}
+	return 0;
+}
+
+static int
+engine_recover_one(const struct store_open_outage *o, void *arg)
+{
+	struct engine		*e = arg;
+	struct sys_state	*s;
+	char			 t[TIME_STRLEN];
+
+	if ((s = engine_find(e, o->system)) == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->name = xstrdup(o->system);
+		s->owner = xstrdup("");
+		TAILQ_INSERT_TAIL(&e->systems, s, entry);
+		log_warnx("%s: not in the rules; its open outage and "
+		    "incident %lld stay open", o->system,
+		    (long long)o->incident_id);
+	}
+	s->down = 1;
+	s->started_at = o->started_at;
+	s->outage_id = o->outage_id;
+	s->incident_id = o->incident_id;
+	engine_mark_checks_down(s);
+	log_info("%s: still down since %s, incident %lld continues",
+	    s->name, time_fmt(s->started_at, t, sizeof(t)),
+	    (long long)s->incident_id);
+	return 0;
+}
+
+/* After a restart: every outage still open in the store goes on. */
+int
+engine_recover(struct engine *e)
+{
+	return store_open_outages(e->store, engine_recover_one, e);
+}
+
+static void
+engine_open(struct engine *e, struct sys_state *s, int64_t now)
+{
+	struct store_new_incident	 ni;
+	struct policy_class		 c;
+	int64_t				 started_at = 0;
+	const char			*cause = "";
+	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
+	char				 cause_buf[512];
+	int				 i;
+
+	/* The outage began at the earliest first failure of a down check. */
+	for (i = 0; i < s->nchecks; i++) {
+		if (!s->checks[i].down)
+			continue;
+		if (started_at == 0 ||
+		    s->checks[i].first_fail_at < started_at) {
+			started_at = s->checks[i].first_fail_at;
+			cause = s->checks[i].detail;
+		}
+	}
+	c = policy_classify(s->core, s->critical_infrastructure,
+	    now - started_at, s->rto_ms);
+
+	memset(&ni, 0, sizeof(ni));
+	ni.system = s->name;
+	ni.owner = s->owner;
+	ni.core = s->core;
+	ni.critical_infrastructure = s->critical_infrastructure;
+	ni.rto_ms = s->rto_ms;
+	ni.level = c.level;
+	ni.major = c.major;
+	ni.started_at = started_at;
+	ni.detected_at = now;
+	ni.opened_at = now;
+	ni.notify_due_at = policy_notify_due(now);
+	ni.restore_due_at = policy_restore_due(c.level, now);
+	snprintf(cause_buf, sizeof(cause_buf), "%s", cause);
+	ni.cause = cause_buf;
+	if (store_outage_open(e->store, &ni, &s->outage_id,
+	    &s->incident_id) == -1) {
+		log_warnx("%s: down, but the incident could not be recorded; "
+		    "retrying at the next probe", s->name);
+		return;
+	}
+	s->down = 1;
+	s->started_at = started_at;
+	s->level = c.level;
+	s->major = c.major;
+	log_warnx("%s: down since %s (%s); incident %lld opened: level %d, "
+	    "%s; notify the portal by %s", s->name,
+	    time_fmt(started_at, t1, sizeof(t1)), cause_buf,
+	    (long long)s->incident_id, c.level, c.major ? "major" : "general",
+	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
+}
+
+static void
+engine_restore(struct engine *e, struct sys_state *s)
+{
+	struct policy_class	 c;
+	int64_t			 restored_at = 0, length;
+	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
+	int			 i, within;
+
+	/* Back when the last check to recover came back. */
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].first_ok_at > restored_at)
+			restored_at = s->checks[i].first_ok_at;
+	length = restored_at - s->started_at;
+	within = length <= s->rto_ms;
+	c = policy_classify(s->core, s->critical_infrastructure, length,
+	    s->rto_ms);
+	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
+	    "RTO of %s%s", s->name, time_fmt(restored_at, t, sizeof(t)),
+	    duration_fmt(length, d1, sizeof(d1)), within ? "within" :
+	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
+	    within ? "" : ": major incident");
+	if (store_outage_end(e->store, s->outage_id, s->incident_id,
+	    restored_at, within, c.level, c.major, detail) == -1) {
+		log_warnx("%s: restored, but it could not be recorded; "
+		    "retrying at the next probe", s->name);
+		return;
+	}
+	log_info("%s; incident %lld restored", detail,
+	    (long long)s->incident_id);
+	s->down = 0;
+	s->outage_id = 0;
+	s->incident_id = 0;
+	s->started_at = 0;
+}
+
+void
+engine_result(struct engine *e, const char *name, int index,
+    enum probe_result result, const char *detail, int64_t at)
+{
+	struct sys_state	*s;
+	struct check_state	*cs;
+	int			 i, any_down = 0;
+
+	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
+		return;
+	cs = &s->checks[index];
+	if (result == PROBE_OK) {
+		cs->fails = 0;
+		if (cs->successes++ == 0)
+			cs->first_ok_at = at;
+		if (cs->down && cs->successes >= s->up_after)
+			cs->down = 0;
+	} else {
+		cs->successes = 0;
+		if (cs->fails++ == 0)
+			cs->first_fail_at = at;
+		snprintf(cs->detail, sizeof(cs->detail), "%s: %s: %s",
+		    s->check_desc[index], probe_result_str(result), detail);
+		if (!cs->down && cs->fails >= s->down_after)
+			cs->down = 1;
+	}
+	for (i = 0; i < s->nchecks; i++)
+		any_down |= s->checks[i].down;
+	if (any_down && !s->down)
+		engine_open(e, s, wall_ms());
+	else if (!any_down && s->down)
+		engine_restore(e, s);
+}

@@ -1,0 +1,201 @@
+/*
+ * main.c: rtowatchd's flags, start-up, signals and shutdown.
+ *
+ * main owns the event loop; every module is handed the event_base.
+ */
+#include <sys/stat.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "monitor.h"
+#include "store.h"
+#include "util.h"
+
+#define RTOWATCH_VERSION	"0.1.0"
+
+struct rtowatchd {
+	const char		*conf_path;
+	struct conf		*conf;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct store		*store;
+	struct engine		*engine;
+	struct monitors		*monitors;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file]\n");
+	exit(1);
+}
+
+static void
+print_conf_errors(struct conf_errors *errs)
+{
+	int	 i;
+
+	for (i = 0; i < errs->count; i++)
+		log_warnx("%s", errs->msg[i]);
+	conf_errors_clear(errs);
+}
+
+static void
+rtowatchd_reload(struct rtowatchd *d)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+
+	sd_notify(0, "RELOADING=1");
+	log_info("reloading %s", d->conf_path);
+	if ((conf = conf_load(d->conf_path, &errs)) == NULL) {
+		print_conf_errors(&errs);
+		log_warnx("%s: not reloaded, still running on the previous "
+		    "rules", d->conf_path);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (strcmp(conf->database, d->conf->database) != 0)
+		log_warnx("database changed to %s: takes effect at restart; "
+		    "still writing %s", conf->database, d->conf->database);
+	/* Probes in flight are cancelled before the old rules are freed. */
+	monitors_stop(d->monitors);
+	engine_configure(d->engine, conf);
+	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
+	conf_free(d->conf);
+	d->conf = conf;
+	sd_notify(0, "READY=1");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct rtowatchd	*d = arg;
+
+	(void)events;
+	switch (sig) {
+	case SIGHUP:
+		rtowatchd_reload(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s, shutting down", strsignal(sig));
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
+}
+
+/* Under systemd we neither fork nor need -d: it keeps our pid. */
+static int
+under_systemd(void)
+{
+	return getenv("NOTIFY_SOCKET") != NULL ||
+	    getenv("INVOCATION_ID") != NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	struct event		*sigev[3];
+	struct rtowatchd	 d;
+	struct conf_errors	 errs = { NULL, 0 };
+	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	size_t			 i;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = CONF_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "df:hnvV")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			d.conf_path = optarg;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'V':
+			printf("rtowatchd %s\n", RTOWATCH_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("rtowatchd", debug || noaction || !under_systemd() ? 1 : 0,
+	    verbose);
+	if ((d.conf = conf_load(d.conf_path, &errs)) == NULL) {
+		print_conf_errors(&errs);
+		return 1;
+	}
+	if (noaction) {
+		printf("configuration OK\n");
+		conf_free(d.conf);
+		return 0;
+	}
+	if (!debug && !under_systemd()) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("rtowatchd", 0, verbose);
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((d.dns = evdns_base_new(d.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
+		log_warnx("no DNS resolver: checks by host name will fail");
+	if ((d.store = store_open(d.conf->database)) == NULL)
+		fatalx("%s: cannot open the database", d.conf->database);
+	d.engine = engine_new(d.base, d.store);
+	engine_configure(d.engine, d.conf);
+	if (engine_recover(d.engine) == -1)
+		fatalx("%s: cannot read open outages", d.conf->database);
+	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
+		    &d)) == NULL)
+			fatalx("evsignal_new failed");
+		evsignal_add(sigev[i], NULL);
+	}
+
+	log_info("rtowatchd %s started: rules %s, database %s",
+	    RTOWATCH_VERSION, d.conf_path, d.conf->database);
+	sd_notifyf(0, "READY=1\nSTATUS=watching %d systems",
+	    d.conf->nsystems);
+	event_base_dispatch(d.base);
+	sd_notify(0, "STOPPING=1");
+
+	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
+		event_free(sigev[i]);
+	monitors_stop(d.monitors);
+	engine_free(d.engine);
+	store_close(d.store);
+	if (d.dns != NULL)
+		evdns_base_free(d.dns, 0);
+	event_base_free(d.base);
+	conf_free(d.conf);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,393 @@
+/*
+ * store.c: the SQLite database.
+ *
+ * One writer (the daemon), WAL mode so readers never block it.  The schema
+ * is an ordered list of migrations; PRAGMA user_version says how many have
+ * run, and each one runs in its own transaction, so an interrupted upgrade
+ * leaves the file at the last complete version.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+};
+
+static const char *const store_migrations[] = {
+	/* 1: outages, incidents and their timeline. */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL DEFAULT 'outage'"
+	"    CHECK (kind IN ('outage', 'warning', 'manual', 'drill')),"
+	"  system TEXT NOT NULL,"
+	"  owner TEXT,"
+	"  core INTEGER NOT NULL CHECK (core IN (0, 1)),"
+	"  critical_infrastructure INTEGER NOT NULL"
+	"    CHECK (critical_infrastructure IN (0, 1)),"
+	"  rto_ms INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 4),"
+	"  availability_level INTEGER NOT NULL"
+	"    CHECK (availability_level BETWEEN 1 AND 4),"
+	"  major INTEGER NOT NULL CHECK (major IN (0, 1)),"
+	"  status TEXT NOT NULL CHECK (status IN ('open', 'restored', 'closed')),"
+	"  cause TEXT,"
+	"  started_at TEXT NOT NULL,"
+	"  opened_at TEXT NOT NULL,"
+	"  notify_due_at TEXT NOT NULL,"
+	"  restore_due_at TEXT,"
+	"  restored_at TEXT,"
+	"  within_rto INTEGER CHECK (within_rto IN (0, 1)),"
+	"  closed_at TEXT"
+	");"
+	"CREATE TABLE outages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  system TEXT NOT NULL,"
+	"  incident_id INTEGER REFERENCES incidents(id),"
+	"  started_at TEXT NOT NULL,"
+	"  detected_at TEXT NOT NULL,"
+	"  ended_at TEXT,"
+	"  cause TEXT"
+	");"
+	/* The database itself refuses a second open outage of one system. */
+	"CREATE UNIQUE INDEX outages_one_open ON outages(system)"
+	"  WHERE ended_at IS NULL;"
+	"CREATE TABLE timeline ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  at TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX timeline_incident ON timeline(incident_id, id);",
+};
+
+#define STORE_NMIGRATIONS \
+	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
+
+_Static_assert(STORE_NMIGRATIONS == STORE_SCHEMA_VERSION,
+    "STORE_SCHEMA_VERSION must count the migrations");
+
+static int
+store_exec(struct store *st, const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s", st->path, err ? err : "unknown error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_user_version(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+static int
+store_migrate(struct store *st)
+{
+	char	 pragma[64];
+	int	 v;
+
+	if ((v = store_user_version(st)) < 0)
+		return -1;
+	if (v > STORE_NMIGRATIONS) {
+		log_warnx("%s: schema version %d is newer than this "
+		    "rtowatchd knows (%d)", st->path, v, STORE_NMIGRATIONS);
+		return -1;
+	}
+	for (; v < STORE_NMIGRATIONS; v++) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;",
+		    v + 1);
+		if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		if (store_exec(st, store_migrations[v]) == -1 ||
+		    store_exec(st, pragma) == -1) {
+			store_exec(st, "ROLLBACK");
+			return -1;
+		}
+		if (store_exec(st, "COMMIT") == -1)
+			return -1;
+		log_info("%s: schema migrated to version %d", st->path, v + 1);
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path)
+{
+	struct store	*st;
+
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", path, st->db ?
+		    sqlite3_errmsg(st->db) : "cannot open");
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/*
+	 * synchronous=FULL: a committed outage or incident must survive a
+	 * power cut, not only a crash of the daemon.
+	 */
+	if (store_exec(st, "PRAGMA journal_mode = WAL;") == -1 ||
+	    store_exec(st, "PRAGMA synchronous = FULL;") == -1 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON;") == -1 ||
+	    store_migrate(st) == -1) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+static sqlite3_stmt *
+store_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt	*stmt;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	return stmt;
+}
+
+static void
+store_bind_time(sqlite3_stmt *stmt, int col, int64_t t)
+{
+	char	 buf[TIME_STRLEN];
+
+	if (t == 0)
+		sqlite3_bind_null(stmt, col);
+	else
+		sqlite3_bind_text(stmt, col, time_fmt(t, buf, sizeof(buf)), -1,
+		    SQLITE_TRANSIENT);
+}
+
+static int64_t
+store_column_time(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char	*s;
+	int64_t			 t;
+
+	if ((s = sqlite3_column_text(stmt, col)) == NULL ||
+	    time_parse((const char *)s, &t) == -1)
+		return 0;
+	return t;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int
+store_done(struct store *st, sqlite3_stmt *stmt)
+{
+	int	 rc;
+
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_open_outages(struct store *st,
+    int (*cb)(const struct store_open_outage *, void *), void *arg)
+{
+	struct store_open_outage	 o;
+	sqlite3_stmt			*stmt;
+	int				 rc;
+
+	stmt = store_prepare(st, "SELECT id, incident_id, system, started_at,"
+	    " detected_at FROM outages WHERE ended_at IS NULL ORDER BY id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.outage_id = sqlite3_column_int64(stmt, 0);
+		o.incident_id = sqlite3_column_int64(stmt, 1);
+		snprintf(o.system, sizeof(o.system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		o.started_at = store_column_time(stmt, 3);
+		o.detected_at = store_column_time(stmt, 4);
+		if (cb(&o, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+store_timeline_insert(struct store *st, int64_t incident, int64_t at,
+    const char *event, const char *actor, const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO timeline (incident_id, at,"
+	    " event, actor, detail) VALUES (?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	store_bind_time(stmt, 2, at);
+	sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, detail, -1, SQLITE_STATIC);
+	return store_done(st, stmt);
+}
+
+int
+store_timeline_add(struct store *st, int64_t incident, int64_t at,
+    const char *event, const char *actor, const char *detail)
+{
+	return store_timeline_insert(st, incident, at, event, actor, detail);
+}
+
+/*
+ * The outage, its incident and the incident's first timeline event go in
+ * one transaction: after a crash there is either all of it or none.
+ */
+int
+store_outage_open(struct store *st, const struct store_new_incident *ni,
+    int64_t *outage_id, int64_t *incident_id)
+{
+	sqlite3_stmt	*stmt;
+	char		 detail[512], since[TIME_STRLEN];
+
+	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+
+	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
+	    " core, critical_infrastructure, rto_ms, level, availability_level,"
+	    " major, status, cause, started_at, opened_at, notify_due_at,"
+	    " restore_due_at) VALUES ('outage', ?, ?, ?, ?, ?, ?, ?, ?, 'open',"
+	    " ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, ni->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, ni->core);
+	sqlite3_bind_int(stmt, 4, ni->critical_infrastructure);
+	sqlite3_bind_int64(stmt, 5, ni->rto_ms);
+	sqlite3_bind_int(stmt, 6, ni->level);
+	sqlite3_bind_int(stmt, 7, ni->level);
+	sqlite3_bind_int(stmt, 8, ni->major);
+	sqlite3_bind_text(stmt, 9, ni->cause, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 10, ni->started_at);
+	store_bind_time(stmt, 11, ni->opened_at);
+	store_bind_time(stmt, 12, ni->notify_due_at);
+	store_bind_time(stmt, 13, ni->restore_due_at);
+	if (store_done(st, stmt) == -1)
+		goto fail;
+	*incident_id = sqlite3_last_insert_rowid(st->db);
+
+	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, *incident_id);
+	store_bind_time(stmt, 3, ni->started_at);
+	store_bind_time(stmt, 4, ni->detected_at);
+	sqlite3_bind_text(stmt, 5, ni->cause, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		goto fail;
+	*outage_id = sqlite3_last_insert_rowid(st->db);
+
+	snprintf(detail, sizeof(detail), "%s down since %s: %s",
+	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
+	    ni->cause);
+	if (store_timeline_insert(st, *incident_id, ni->opened_at, "opened",
+	    "rtowatchd", detail) == -1)
+		goto fail;
+	return store_exec(st, "COMMIT");
+ fail:
+	store_exec(st, "ROLLBACK");
+	return -1;
+}
+
+/*
+ * End an outage: record the restore time on it and on its incident, the
+ * classification as it stands now that the duration is known, and a
+ * timeline event, in one transaction.
+ */
+int
+store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
+    int64_t restored_at, int within_rto, int level, int major,
+    const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL");
+	if (stmt == NULL)
+		goto fail;
+	store_bind_time(stmt, 1, restored_at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		goto fail;
+
+	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
+	    " within_rto = ?, status = 'restored',"
+	    " availability_level = max(availability_level, ?),"
+	    " level = max(level, ?), major = max(major, ?)"
+	    " WHERE id = ? AND status = 'open'");
+	if (stmt == NULL)
+		goto fail;
+	store_bind_time(stmt, 1, restored_at);
+	sqlite3_bind_int(stmt, 2, within_rto);
+	sqlite3_bind_int(stmt, 3, level);
+	sqlite3_bind_int(stmt, 4, level);
+	sqlite3_bind_int(stmt, 5, major);
+	sqlite3_bind_int64(stmt, 6, incident_id);
+	if (store_done(st, stmt) == -1)
+		goto fail;
+
+	/* The event is dated when recorded; the detail names the restore time. */
+	if (store_timeline_insert(st, incident_id, wall_ms(), "restored",
+	    "rtowatchd", detail) == -1)
+		goto fail;
+	return store_exec(st, "COMMIT");
+ fail:
+	store_exec(st, "ROLLBACK");
+	return -1;
+}

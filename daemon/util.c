@@ -1,0 +1,176 @@
+/*
+ * util.c: allocation that cannot fail, and the time convention of util.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+void *
+xmalloc(size_t size)
+{
+	void	*p;
+
+	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *old, size_t size)
+{
+	void	*p;
+
+	if ((p = realloc(old, size == 0 ? 1 : size)) == NULL)
+		fatal("realloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("strdup");
+	return p;
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("vasprintf");
+	return n;
+}
+
+int64_t
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Format wall ms as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+char *
+time_fmt(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 sec;
+	int		 ms;
+
+	sec = (time_t)(t / 1000);
+	ms = (int)(t % 1000);
+	if (ms < 0) {
+		ms += 1000;
+		sec--;
+	}
+	if (gmtime_r(&sec, &tm) == NULL) {
+		snprintf(buf, len, "invalid");
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ms);
+	return buf;
+}
+
+/* Parse what time_fmt() writes; the milliseconds are optional. */
+int
+time_parse(const char *s, int64_t *t)
+{
+	struct tm	 tm;
+	int		 ms = 0, n = 0;
+	char		 frac[4] = "000";
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		s++;
+		for (n = 0; n < 3 && *s >= '0' && *s <= '9'; n++)
+			frac[n] = *s++;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		ms = atoi(frac);
+	}
+	if (strcmp(s, "Z") != 0)
+		return -1;
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*t = (int64_t)timegm(&tm) * 1000 + ms;
+	return 0;
+}
+
+/* "2d 3h", "4h 5m", "5m 3s", "12s", "250ms": the two largest units. */
+char *
+duration_fmt(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 },
+	};
+	size_t	 i;
+	int64_t	 a, b;
+
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000) {
+		snprintf(buf, len, "%lldms", (long long)ms);
+		return buf;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms < units[i].ms)
+			continue;
+		a = ms / units[i].ms;
+		if (i + 1 < sizeof(units) / sizeof(units[0]) &&
+		    (b = (ms % units[i].ms) / units[i + 1].ms) > 0)
+			snprintf(buf, len, "%lld%s %lld%s", (long long)a,
+			    units[i].unit, (long long)b, units[i + 1].unit);
+		else
+			snprintf(buf, len, "%lld%s", (long long)a,
+			    units[i].unit);
+		break;
+	}
+	return buf;
+}

@@ -1,0 +1,85 @@
+/*
+ * probe.h: the one interface every probe kind implements.
+ *
+ * A probe file defines one const struct probe_ops; probe_kinds[] lists
+ * them.  The scheduler calls start() with a fresh struct probe; the probe
+ * reports exactly once through probe_done(), or is cancel()led first and
+ * then reports nothing.  Adding a probe kind touches one new file and one
+ * line in probes/probe.c.
+ */
+#ifndef RTOWATCH_PROBE_H
+#define RTOWATCH_PROBE_H
+
+#include <stdint.h>
+
+struct event_base;
+struct evdns_base;
+struct conf_parser;
+struct check_conf;
+
+enum probe_result {
+	PROBE_OK = 0,
+	PROBE_TIMEOUT,
+	PROBE_REFUSED,
+	PROBE_UNREACHABLE,
+	PROBE_DNS_FAILURE,
+	PROBE_BAD_STATUS,
+	PROBE_CONTENT_MISMATCH,
+	PROBE_TLS_ERROR,
+	PROBE_CERT_EXPIRED,
+	PROBE_ERROR,
+	PROBE_RESULT_MAX
+};
+
+struct probe;
+typedef void (*probe_done_cb)(struct probe *, void *);
+
+struct probe {
+	const struct probe_ops	*ops;
+	const struct check_conf	*check;	/* valid until done or cancelled */
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	probe_done_cb		 done;
+	void			*arg;
+	int64_t			 started_at;	/* wall ms */
+	int64_t			 started_mono;	/* mono ms */
+	enum probe_result	 result;
+	int64_t			 rtt_ms;
+	char			 detail[256];
+	void			*priv;		/* the probe kind's state */
+	void			*common;	/* probe.c's state */
+};
+
+struct probe_ops {
+	const char	*name;
+	/*
+	 * Parse one option word of "check KIND TARGET ..." (the current
+	 * word, read with conf_next_*() for its arguments): 1 when taken,
+	 * 0 when not this kind's option, -1 after conf_error().
+	 */
+	int		 (*option)(struct conf_parser *, struct check_conf *,
+			    const char *);
+	/* After the last option: required options, the target's form. */
+	int		 (*finish)(struct conf_parser *, struct check_conf *);
+	/* Describe the target for logs ("127.0.0.1 port 22"). */
+	void		 (*describe)(const struct check_conf *, char *, size_t);
+	void		 (*start)(struct probe *);
+	void		 (*cancel)(struct probe *);
+	void		 (*free_opts)(struct check_conf *);
+};
+
+extern const struct probe_ops *const probe_kinds[];
+
+const struct probe_ops	*probe_find(const char *);
+const char		*probe_result_str(enum probe_result);
+struct probe		*probe_start(struct event_base *, struct evdns_base *,
+			    const struct check_conf *, probe_done_cb, void *);
+void			 probe_cancel(struct probe *);
+void			 probe_done(struct probe *, enum probe_result,
+			    const char *, ...)
+			    __attribute__((format(printf, 3, 4)));
+void			 probe_free(struct probe *);
+
+extern const struct probe_ops probe_tcp_ops;
+
+#endif

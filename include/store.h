@@ -1,0 +1,56 @@
+/*
+ * store.h: the SQLite database, the daemon's source of truth.
+ *
+ * Every state change is committed here before it is acted on elsewhere.
+ * The schema is created and migrated forward by PRAGMA user_version; the
+ * database runs in WAL mode so that rtowatch can read while the daemon
+ * writes.  Times are stored as ISO 8601 UTC text (see util.h).
+ */
+#ifndef RTOWATCH_STORE_H
+#define RTOWATCH_STORE_H
+
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store;
+
+/* What the engine needs back after a restart: one row per open outage. */
+struct store_open_outage {
+	int64_t		 outage_id;
+	int64_t		 incident_id;
+	char		 system[256];
+	int64_t		 started_at;
+	int64_t		 detected_at;
+};
+
+/* A new outage and the incident it opens, written in one transaction. */
+struct store_new_incident {
+	const char	*system;
+	const char	*owner;
+	int		 core;
+	int		 critical_infrastructure;
+	int64_t		 rto_ms;
+	int		 level;
+	int		 major;
+	int64_t		 started_at;	/* the first failed probe */
+	int64_t		 detected_at;	/* the Nth failed probe */
+	int64_t		 opened_at;
+	int64_t		 notify_due_at;
+	int64_t		 restore_due_at;
+	const char	*cause;		/* the failing probe's detail */
+};
+
+struct store	*store_open(const char *);
+void		 store_close(struct store *);
+const char	*store_path(const struct store *);
+int		 store_open_outages(struct store *,
+		    int (*)(const struct store_open_outage *, void *), void *);
+int		 store_outage_open(struct store *,
+		    const struct store_new_incident *, int64_t *, int64_t *);
+int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
+		    int, int, int, const char *);
+int		 store_timeline_add(struct store *, int64_t, int64_t,
+		    const char *, const char *, const char *);
+
+#endif

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install the Debian packages rtowatch needs, only those missing.
+#   deps.sh run     what building and running the daemon needs
+#   deps.sh check   that, plus what the test suite needs
+set -eu
+
+run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
+libjansson-dev tzdata"
+check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
+python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy"
+
+case "${1:-}" in
+run) want=$run_pkgs ;;
+check) want=$check_pkgs ;;
+*) echo "usage: deps.sh run|check" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "rtowatch needs these Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; an old list may name
+# versions that are gone, so refresh when the first attempt fails.
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing ||
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends $missing; }
