@@ -1,0 +1,116 @@
+"""Run rtowatch's test suites and print one closing count line.
+
+Suites: the cmocka unit tests (release and ASan builds), a bounded
+libFuzzer run of each harness, and the pytest scenarios against the
+release binaries and again against the ASan binaries.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FUZZ_SECONDS = int(os.environ.get("RTOWATCH_FUZZ_SECONDS", "20"))
+JOBS = os.environ.get("RTOWATCH_TEST_JOBS", "2")
+
+totals = {"passed": 0, "failed": 0, "skipped": 0}
+failures = []
+
+
+def count(suite, passed, failed, skipped=0, why=""):
+    totals["passed"] += passed
+    totals["failed"] += failed
+    totals["skipped"] += skipped
+    if failed:
+        failures.append(f"{suite}: {failed} failed {why}".rstrip())
+    print(f"== {suite}: {passed} passed, {failed} failed, {skipped} skipped",
+          flush=True)
+
+
+def run_cmocka(binary):
+    name = os.path.relpath(binary, ROOT)
+    print(f"== {name}", flush=True)
+    p = subprocess.run([binary], cwd=ROOT, capture_output=True, text=True)
+    out = p.stdout + p.stderr
+    sys.stdout.write(out)
+    ran = re.search(r"\[==========\] (\d+) test\(s\) run", out)
+    bad = re.search(r"\[  FAILED  \] (\d+) test\(s\)", out)
+    if ran is None:
+        count(name, 0, 1, why=f"(crashed, exit {p.returncode})")
+        return
+    failed = int(bad.group(1)) if bad else 0
+    if p.returncode != 0 and failed == 0:
+        failed = 1
+    count(name, int(ran.group(1)) - failed, failed)
+
+
+def run_fuzz(binary):
+    name = os.path.relpath(binary, ROOT)
+    kind = os.path.basename(binary)[len("fuzz_"):]
+    seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", kind)
+    with tempfile.TemporaryDirectory() as work:
+        p = subprocess.run([binary, f"-max_total_time={FUZZ_SECONDS}",
+                            "-print_final_stats=0", work, seeds],
+                           cwd=ROOT, capture_output=True, text=True)
+    runs = re.search(r"Done (\d+) runs", p.stderr)
+    if p.returncode == 0 and runs:
+        print(f"   {runs.group(1)} inputs in {FUZZ_SECONDS}s, no crash")
+        count(name, 1, 0)
+    else:
+        sys.stdout.write(p.stderr[-4000:])
+        count(name, 0, 1, why="(crash or leak, see above)")
+
+
+def run_pytest(label, bindir):
+    env = dict(os.environ, RTOWATCH_BIN_DIR=bindir)
+    with tempfile.NamedTemporaryFile(suffix=".xml") as xml:
+        cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-rs",
+               f"--junitxml={xml.name}", "-p", "no:cacheprovider",
+               "tests/e2e"]
+        if JOBS != "1":
+            cmd[4:4] = ["-n", JOBS]
+        print(f"== {label}: {' '.join(cmd)}", flush=True)
+        p = subprocess.run(cmd, cwd=ROOT, env=env)
+        try:
+            root = ET.parse(xml.name).getroot()
+        except (ET.ParseError, FileNotFoundError):
+            count(label, 0, 1, why=f"(pytest exit {p.returncode}, no report)")
+            return
+    suites = [root] if root.tag == "testsuite" else list(root)
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0))
+                 for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    if tests == 0:
+        count(label, 0, 1, why="(no test ran)")
+        return
+    if p.returncode not in (0, 1) and failed == 0:
+        failed = 1
+    count(label, tests - failed - skipped, failed, skipped)
+
+
+def main():
+    start = time.monotonic()
+    for build in ("bin/test", "bin/asan/test"):
+        d = os.path.join(ROOT, build)
+        for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            if f.startswith("test_"):
+                run_cmocka(os.path.join(d, f))
+    fz = os.path.join(ROOT, "bin", "fuzz")
+    for f in sorted(os.listdir(fz)) if os.path.isdir(fz) else []:
+        run_fuzz(os.path.join(fz, f))
+    run_pytest("e2e (release build)", os.path.join(ROOT, "bin"))
+    run_pytest("e2e (ASan+UBSan build)", os.path.join(ROOT, "bin", "asan"))
+    for f in failures:
+        print(f"FAILED: {f}")
+    print(f"check took {time.monotonic() - start:.0f}s")
+    print(f"{totals['passed']} passed, {totals['failed']} failed, "
+          f"{totals['skipped']} skipped")
+    return 1 if totals["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
