@@ -23,7 +23,7 @@
 #include "util.h"
 
 #define CONF_MAX_INCLUDE_DEPTH	8
-#define CONF_MAX_FILE_SIZE	(4 * 1024 * 1024)
+#define CONF_MAX_FILE_SIZE	(4L * 1024 * 1024)
 #define CONF_MAX_TOKEN		4096
 
 enum conf_tok {
@@ -621,10 +621,9 @@ conf_parse_after(struct conf_parser *p, const char *what, const char *one,
 static void
 conf_parse_system_stmt(struct conf_parser *p, struct system_conf *sys)
 {
-	char	*kw = p->text;
+	char	*kw = xstrdup(p->text);
 	int	 v;
 
-	p->text = NULL;
 	if (strcmp(kw, "core") == 0) {
 		if (conf_next_yesno(p, "core", &v) == 0) {
 			if (sys->core != -1)
@@ -810,7 +809,7 @@ conf_parse_file(struct conf *conf, struct conf_errors *errs,
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > CONF_MAX_FILE_SIZE) {
 		conf_error_at(errs, path, 0, "not a regular file of at "
-		    "most %d bytes", CONF_MAX_FILE_SIZE);
+		    "most %ld bytes", CONF_MAX_FILE_SIZE);
 		fclose(fp);
 		return;
 	}

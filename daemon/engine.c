@@ -14,6 +14,8 @@
  */
 #include <sys/queue.h>
 
+#include <event2/event.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +56,14 @@ struct sys_state {
 	int64_t			 incident_id;
 	int			 level;
 	int			 major;
+	struct event		*rto_timer;	/* at started_at + rto */
+	struct engine		*engine;
 };
 
 struct engine {
 	struct event_base	*base;
 	struct store		*store;
-	TAILQ_HEAD(, sys_state)	 systems;
+	TAILQ_HEAD(sys_state_list, sys_state) systems;
 };
 
 struct engine *
@@ -91,6 +95,8 @@ engine_free_checks(struct sys_state *s)
 static void
 engine_free_system(struct sys_state *s)
 {
+	if (s->rto_timer != NULL)
+		event_free(s->rto_timer);
 	engine_free_checks(s);
 	free(s->name);
 	free(s->owner);
@@ -109,6 +115,80 @@ engine_free(struct engine *e)
 		engine_free_system(s);
 	}
 	free(e);
+}
+
+static void	engine_rto_cb(evutil_socket_t, short, void *);
+
+/*
+ * While a system is down and its incident still general, a timer waits
+ * for the moment the outage outlasts the RTO.
+ */
+static void
+engine_arm_rto(struct sys_state *s)
+{
+	struct timeval	 tv;
+	int64_t		 wait;
+
+	evtimer_del(s->rto_timer);
+	if (!s->down || s->major || s->rto_ms <= 0)
+		return;
+	/* One millisecond past: exactly at the RTO is still in time. */
+	wait = s->started_at + s->rto_ms + 1 - wall_ms();
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(s->rto_timer, &tv);
+}
+
+static void
+engine_rto_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sys_state	*s = arg;
+	struct policy_class	 c;
+	struct timeval		 retry = { 5, 0 };
+	int64_t			 now = wall_ms();
+	char			 detail[512], d1[32], d2[32];
+
+	(void)fd;
+	(void)events;
+	if (!s->down || s->major)
+		return;
+	c = policy_classify(s->core, s->critical_infrastructure,
+	    now - s->started_at, s->rto_ms);
+	if (!c.major) {
+		engine_arm_rto(s);	/* the wall clock was set back */
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
+	    "RTO of %s: major incident, level %d -> %d", s->name,
+	    duration_fmt(now - s->started_at, d1, sizeof(d1)),
+	    duration_fmt(s->rto_ms, d2, sizeof(d2)), s->level, c.level);
+	if (store_incident_escalate(s->engine->store, s->incident_id,
+	    c.level, now, detail) == -1) {
+		log_warnx("%s: escalation could not be recorded; retrying",
+		    s->name);
+		evtimer_add(s->rto_timer, &retry);
+		return;
+	}
+	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
+	s->major = 1;
+	s->level = c.level;
+}
+
+static struct sys_state *
+engine_add(struct engine *e, const char *name)
+{
+	struct sys_state	*s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->name = xstrdup(name);
+	s->owner = xstrdup("");
+	s->engine = e;
+	if ((s->rto_timer = evtimer_new(e->base, engine_rto_cb, s)) == NULL)
+		fatalx("engine: evtimer_new failed");
+	TAILQ_INSERT_TAIL(&e->systems, s, entry);
+	return s;
 }
 
 static struct sys_state *
@@ -153,11 +233,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
-		if ((s = engine_find(e, sys->name)) == NULL) {
-			s = xcalloc(1, sizeof(*s));
-			s->name = xstrdup(sys->name);
-			TAILQ_INSERT_TAIL(&e->systems, s, entry);
-		}
+		if ((s = engine_find(e, sys->name)) == NULL)
+			s = engine_add(e, sys->name);
 		s->configured = 1;
 		free(s->owner);
 		s->owner = xstrdup(sys->owner != NULL ? sys->owner : "");
@@ -166,6 +243,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 		s->rto_ms = sys->rto_ms;
 		s->down_after = sys->down_after;
 		s->up_after = sys->up_after;
+		engine_arm_rto(s);
 
 		same = s->nchecks == sys->nchecks;
 		i = 0;
@@ -214,10 +292,7 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	char			 t[TIME_STRLEN];
 
 	if ((s = engine_find(e, o->system)) == NULL) {
-		s = xcalloc(1, sizeof(*s));
-		s->name = xstrdup(o->system);
-		s->owner = xstrdup("");
-		TAILQ_INSERT_TAIL(&e->systems, s, entry);
+		s = engine_add(e, o->system);
 		log_warnx("%s: not in the rules; its open outage and "
 		    "incident %lld stay open", o->system,
 		    (long long)o->incident_id);
@@ -226,7 +301,10 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	s->started_at = o->started_at;
 	s->outage_id = o->outage_id;
 	s->incident_id = o->incident_id;
+	s->level = o->level;
+	s->major = o->major;
 	engine_mark_checks_down(s);
+	engine_arm_rto(s);
 	log_info("%s: still down since %s, incident %lld continues",
 	    s->name, time_fmt(s->started_at, t, sizeof(t)),
 	    (long long)s->incident_id);
@@ -289,6 +367,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now)
 	s->started_at = started_at;
 	s->level = c.level;
 	s->major = c.major;
+	engine_arm_rto(s);
 	log_warnx("%s: down since %s (%s); incident %lld opened: level %d, "
 	    "%s; notify the portal by %s", s->name,
 	    time_fmt(started_at, t1, sizeof(t1)), cause_buf,
@@ -329,6 +408,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	s->outage_id = 0;
 	s->incident_id = 0;
 	s->started_at = 0;
+	engine_arm_rto(s);	/* disarms */
 }
 
 void

@@ -36,7 +36,7 @@ struct monitors {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct engine		*engine;
-	TAILQ_HEAD(, monitor)	 list;
+	TAILQ_HEAD(monitor_list, monitor) list;
 };
 
 static void	monitor_arm(struct monitor *);

@@ -236,8 +236,10 @@ store_open_outages(struct store *st,
 	sqlite3_stmt			*stmt;
 	int				 rc;
 
-	stmt = store_prepare(st, "SELECT id, incident_id, system, started_at,"
-	    " detected_at FROM outages WHERE ended_at IS NULL ORDER BY id");
+	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
+	    " o.started_at, o.detected_at, i.level, i.major"
+	    " FROM outages o JOIN incidents i ON i.id = o.incident_id"
+	    " WHERE o.ended_at IS NULL ORDER BY o.id");
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -248,6 +250,8 @@ store_open_outages(struct store *st,
 		    (const char *)sqlite3_column_text(stmt, 2));
 		o.started_at = store_column_time(stmt, 3);
 		o.detected_at = store_column_time(stmt, 4);
+		o.level = sqlite3_column_int(stmt, 5);
+		o.major = sqlite3_column_int(stmt, 6);
 		if (cb(&o, arg) == -1)
 			break;
 	}
@@ -384,6 +388,37 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 
 	/* The event is dated when recorded; the detail names the restore time. */
 	if (store_timeline_insert(st, incident_id, wall_ms(), "restored",
+	    "rtowatchd", detail) == -1)
+		goto fail;
+	return store_exec(st, "COMMIT");
+ fail:
+	store_exec(st, "ROLLBACK");
+	return -1;
+}
+
+/*
+ * The outage has outlasted the RTO while still going on: the incident is
+ * major from now on and its level rises (5.2.3, 5.3.2, 5.4.2).
+ */
+int
+store_incident_escalate(struct store *st, int64_t incident_id, int level,
+    int64_t at, const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	stmt = store_prepare(st, "UPDATE incidents SET major = 1,"
+	    " availability_level = max(availability_level, ?),"
+	    " level = max(level, ?) WHERE id = ?");
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int(stmt, 1, level);
+	sqlite3_bind_int(stmt, 2, level);
+	sqlite3_bind_int64(stmt, 3, incident_id);
+	if (store_done(st, stmt) == -1)
+		goto fail;
+	if (store_timeline_insert(st, incident_id, at, "reclassified",
 	    "rtowatchd", detail) == -1)
 		goto fail;
 	return store_exec(st, "COMMIT");

@@ -18,8 +18,8 @@ struct conf_parser;
 
 #define CONF_DEFAULT_PATH	"/etc/rtowatch/rtowatch.conf"
 #define CONF_DEFAULT_DATABASE	"/var/lib/rtowatch/rtowatch.db"
-#define CONF_DEFAULT_EVERY_MS	(30 * 1000)
-#define CONF_DEFAULT_TIMEOUT_MS	(5 * 1000)
+#define CONF_DEFAULT_EVERY_MS	(30 * 1000LL)
+#define CONF_DEFAULT_TIMEOUT_MS	(5 * 1000LL)
 #define CONF_DEFAULT_DOWN_AFTER	3
 #define CONF_DEFAULT_UP_AFTER	2
 #define CONF_MAX_ERRORS		100

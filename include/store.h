@@ -22,6 +22,8 @@ struct store_open_outage {
 	char		 system[256];
 	int64_t		 started_at;
 	int64_t		 detected_at;
+	int		 level;
+	int		 major;
 };
 
 /* A new outage and the incident it opens, written in one transaction. */
@@ -50,6 +52,8 @@ int		 store_outage_open(struct store *,
 		    const struct store_new_incident *, int64_t *, int64_t *);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
+int		 store_incident_escalate(struct store *, int64_t, int,
+		    int64_t, const char *);
 int		 store_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 
