@@ -12,7 +12,7 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3
+DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto
 CLI_PKGS    = sqlite3 jansson
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)

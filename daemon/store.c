@@ -6,6 +6,8 @@
  * run, and each one runs in its own transaction, so an interrupted upgrade
  * leaves the file at the last complete version.
  */
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,14 +60,25 @@ static const char *const store_migrations[] = {
 	/* The database itself refuses a second open outage of one system. */
 	"CREATE UNIQUE INDEX outages_one_open ON outages(system)"
 	"  WHERE ended_at IS NULL;"
+	/*
+	 * Append-only and hash-chained: hash is SHA-256 over prev_hash and
+	 * the row's fields (store_timeline_hash), so an edited, inserted or
+	 * deleted row breaks the chain from there on.
+	 */
 	"CREATE TABLE timeline ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
 	"  at TEXT NOT NULL,"
 	"  event TEXT NOT NULL,"
 	"  actor TEXT NOT NULL,"
-	"  detail TEXT"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE"
 	");"
+	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
+	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
+	"CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline"
+	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE INDEX timeline_incident ON timeline(incident_id, id);",
 };
 
@@ -259,21 +272,88 @@ store_open_outages(struct store *st,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * The chain's link: SHA-256 over the previous hash and each field as a
+ * netstring ("LEN:BYTES,"), so no choice of field contents can make two
+ * different rows hash alike.  rtowatch verify recomputes it the same way.
+ */
+void
+store_timeline_hash(const char *prev, int64_t id, int64_t incident,
+    const char *at, const char *event, const char *actor,
+    const char *detail, char out[STORE_HASH_HEXLEN + 1])
+{
+	const char	*fields[6];
+	char		 num[2][24];
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	char		 len[24];
+	EVP_MD_CTX	*ctx;
+	size_t		 i;
+
+	snprintf(num[0], sizeof(num[0]), "%lld", (long long)id);
+	snprintf(num[1], sizeof(num[1]), "%lld", (long long)incident);
+	fields[0] = num[0];
+	fields[1] = num[1];
+	fields[2] = at;
+	fields[3] = event;
+	fields[4] = actor;
+	fields[5] = detail;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("store: SHA-256 unavailable");
+	EVP_DigestUpdate(ctx, prev, strlen(prev));
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		snprintf(len, sizeof(len), "%zu:", strlen(fields[i]));
+		EVP_DigestUpdate(ctx, len, strlen(len));
+		EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]));
+		EVP_DigestUpdate(ctx, ",", 1);
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Append one event; the caller holds the write transaction. */
 static int
 store_timeline_insert(struct store *st, int64_t incident, int64_t at,
     const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt	*stmt;
+	char		 prev[STORE_HASH_HEXLEN + 1], hash[STORE_HASH_HEXLEN + 1];
+	char		 when[TIME_STRLEN];
+	int64_t		 id = 1;
 
-	stmt = store_prepare(st, "INSERT INTO timeline (incident_id, at,"
-	    " event, actor, detail) VALUES (?, ?, ?, ?, ?)");
+	memset(prev, '0', STORE_HASH_HEXLEN);
+	prev[STORE_HASH_HEXLEN] = '\0';
+	stmt = store_prepare(st, "SELECT id, hash FROM timeline"
+	    " ORDER BY id DESC LIMIT 1");
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	store_bind_time(stmt, 2, at);
-	sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		id = sqlite3_column_int64(stmt, 0) + 1;
+		snprintf(prev, sizeof(prev), "%s",
+		    (const char *)sqlite3_column_text(stmt, 1));
+	}
+	sqlite3_finalize(stmt);
+
+	if (detail == NULL)
+		detail = "";
+	time_fmt(at, when, sizeof(when));
+	store_timeline_hash(prev, id, incident, when, event, actor, detail,
+	    hash);
+	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id, at,"
+	    " event, actor, detail, prev_hash, hash)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, incident);
+	sqlite3_bind_text(stmt, 3, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, hash, -1, SQLITE_STATIC);
 	return store_done(st, stmt);
 }
 
@@ -281,7 +361,14 @@ int
 store_timeline_add(struct store *st, int64_t incident, int64_t at,
     const char *event, const char *actor, const char *detail)
 {
-	return store_timeline_insert(st, incident, at, event, actor, detail);
+	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (store_timeline_insert(st, incident, at, event, actor,
+	    detail) == -1) {
+		store_exec(st, "ROLLBACK");
+		return -1;
+	}
+	return store_exec(st, "COMMIT");
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION	1
+#define STORE_HASH_HEXLEN	64	/* SHA-256 in hex */
 
 struct store;
 
@@ -54,6 +55,9 @@ int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
+void		 store_timeline_hash(const char *, int64_t, int64_t,
+		    const char *, const char *, const char *, const char *,
+		    char [STORE_HASH_HEXLEN + 1]);
 int		 store_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 
