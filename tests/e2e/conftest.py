@@ -131,6 +131,7 @@ class Daemon:
         self.run_offset = 0
         self.starts = 0
         self.reported = 0       # sanitizer reports already failed on
+        self.wrapper = []       # e.g. valgrind and its options
 
     def __str__(self):
         pid = self.proc.pid if self.proc else "-"
@@ -157,7 +158,8 @@ class Daemon:
                       f"{self.rules}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [exe, "-d", "-v", "-f", self.rules, *extra_args],
+                [*self.wrapper, exe, "-d", "-v", "-f", self.rules,
+                 *extra_args],
                 cwd="/", env=full_env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT)
         self.returncode = None
