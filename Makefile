@@ -23,8 +23,10 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = daemon/log.c daemon/util.c
+# Every file in probes/ is a probe kind (or their shared probe.c).
+PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
-	      daemon/policy.c daemon/store.c probes/probe.c probes/check_tcp.c
+	      daemon/policy.c daemon/store.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 
@@ -62,8 +64,7 @@ bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy
-UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c probes/probe.c \
-		probes/check_tcp.c $(COMMON_SRCS)
+UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c $(PROBE_SRCS) $(COMMON_SRCS)
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)

@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "log.h"
 #include "monitor.h"
+#include "probe.h"
 #include "store.h"
 #include "util.h"
 
@@ -165,6 +166,8 @@ main(int argc, char *argv[])
 	if ((d.dns = evdns_base_new(d.base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("no DNS resolver: checks by host name will fail");
+	if (probe_init_all(d.base, d.dns) == -1)
+		fatalx("cannot set up the probes");
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
 	d.engine = engine_new(d.base, d.store);
@@ -190,6 +193,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	probe_shutdown_all();
 	engine_free(d.engine);
 	store_close(d.store);
 	if (d.dns != NULL)

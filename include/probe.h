@@ -53,6 +53,13 @@ struct probe {
 struct probe_ops {
 	const char	*name;
 	/*
+	 * Optional: state shared by all probes of this kind on the loop
+	 * (a raw socket, a curl multi handle), set up once by main before
+	 * privileges are dropped and torn down at exit.
+	 */
+	int		 (*init)(struct event_base *, struct evdns_base *);
+	void		 (*shutdown)(void);
+	/*
 	 * Parse one option word of "check KIND TARGET ..." (the current
 	 * word, read with conf_next_*() for its arguments): 1 when taken,
 	 * 0 when not this kind's option, -1 after conf_error().
@@ -70,6 +77,9 @@ struct probe_ops {
 
 extern const struct probe_ops *const probe_kinds[];
 
+int			 probe_init_all(struct event_base *,
+			    struct evdns_base *);
+void			 probe_shutdown_all(void);
 const struct probe_ops	*probe_find(const char *);
 const char		*probe_result_str(enum probe_result);
 struct probe		*probe_start(struct event_base *, struct evdns_base *,

@@ -50,6 +50,31 @@ probe_result_str(enum probe_result r)
 	return probe_result_names[r];
 }
 
+int
+probe_init_all(struct event_base *base, struct evdns_base *dns)
+{
+	int	 i;
+
+	for (i = 0; probe_kinds[i] != NULL; i++)
+		if (probe_kinds[i]->init != NULL &&
+		    probe_kinds[i]->init(base, dns) == -1) {
+			log_warnx("cannot set up %s probes",
+			    probe_kinds[i]->name);
+			return -1;
+		}
+	return 0;
+}
+
+void
+probe_shutdown_all(void)
+{
+	int	 i;
+
+	for (i = 0; probe_kinds[i] != NULL; i++)
+		if (probe_kinds[i]->shutdown != NULL)
+			probe_kinds[i]->shutdown();
+}
+
 const struct probe_ops *
 probe_find(const char *name)
 {
