@@ -26,7 +26,8 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
-	      daemon/policy.c daemon/store.c $(PROBE_SRCS)
+	      daemon/policy.c daemon/store.c daemon/clocks.c \
+	      daemon/notice.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocks.h"
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
@@ -63,6 +64,8 @@ struct sys_state {
 struct engine {
 	struct event_base	*base;
 	struct store		*store;
+	struct clocks		*clocks;
+	const struct policy	*policy;	/* the current rules' */
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
 };
 
@@ -74,6 +77,7 @@ engine_new(struct event_base *base, struct store *store)
 	e = xcalloc(1, sizeof(*e));
 	e->base = base;
 	e->store = store;
+	e->clocks = clocks_new(base, store);
 	TAILQ_INIT(&e->systems);
 	return e;
 }
@@ -114,6 +118,7 @@ engine_free(struct engine *e)
 		TAILQ_REMOVE(&e->systems, s, entry);
 		engine_free_system(s);
 	}
+	clocks_free(e->clocks);
 	free(e);
 }
 
@@ -145,9 +150,10 @@ static void
 engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct sys_state	*s = arg;
+	struct engine		*e = s->engine;
 	struct policy_class	 c;
 	struct timeval		 retry = { 5, 0 };
-	int64_t			 now = wall_ms();
+	int64_t			 now = wall_ms(), due;
 	char			 detail[512], d1[32], d2[32];
 
 	(void)fd;
@@ -164,13 +170,24 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	    "RTO of %s: major incident, level %d -> %d", s->name,
 	    duration_fmt(now - s->started_at, d1, sizeof(d1)),
 	    duration_fmt(s->rto_ms, d2, sizeof(d2)), s->level, c.level);
-	if (store_incident_escalate(s->engine->store, s->incident_id,
-	    c.level, now, detail) == -1) {
+	if (store_begin(e->store) == -1 ||
+	    store_incident_escalate(e->store, s->incident_id, c.level, now,
+	    detail) == -1 ||
+	    /* 5.4.2: the raised level is notified anew, on its own clock. */
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, c.level, now,
+	    &due) == -1 ||
+	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
+	    c.level) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    s->name, "reclassified as major", detail, now) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
 		log_warnx("%s: escalation could not be recorded; retrying",
 		    s->name);
 		evtimer_add(s->rto_timer, &retry);
 		return;
 	}
+	clocks_sync(e->clocks, s->incident_id);
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
 	s->level = c.level;
@@ -230,6 +247,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
+	e->policy = &conf->policy;
+	clocks_set_policy(e->clocks, e->policy);
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
@@ -315,7 +334,9 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 int
 engine_recover(struct engine *e)
 {
-	return store_open_outages(e->store, engine_recover_one, e);
+	if (store_open_outages(e->store, engine_recover_one, e) == -1)
+		return -1;
+	return clocks_recover(e->clocks);
 }
 
 static void
@@ -323,7 +344,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now)
 {
 	struct store_new_incident	 ni;
 	struct policy_class		 c;
-	int64_t				 started_at = 0;
+	int64_t				 started_at = 0, due;
 	const char			*cause = "";
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
 	char				 cause_buf[512];
@@ -353,16 +374,28 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now)
 	ni.started_at = started_at;
 	ni.detected_at = now;
 	ni.opened_at = now;
-	ni.notify_due_at = policy_notify_due(now);
-	ni.restore_due_at = policy_restore_due(c.level, now);
+	ni.notify_due_at = policy_due(e->policy, CLOCK_NOTIFY, c.level, now);
+	ni.restore_due_at = policy_due(e->policy, CLOCK_RESTORE, c.level,
+	    now);
 	snprintf(cause_buf, sizeof(cause_buf), "%s", cause);
 	ni.cause = cause_buf;
-	if (store_outage_open(e->store, &ni, &s->outage_id,
-	    &s->incident_id) == -1) {
+	/* The daemon is the discoverer: awareness, and the clocks, is now. */
+	if (store_begin(e->store) == -1 ||
+	    store_outage_open(e->store, &ni, &s->outage_id,
+	    &s->incident_id) == -1 ||
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, c.level, now,
+	    &due) == -1 ||
+	    clocks_open(e->clocks, s->incident_id, CLOCK_RESTORE, c.level,
+	    now, &due) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    s->name, "down, incident opened", cause_buf, now) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
 		log_warnx("%s: down, but the incident could not be recorded; "
 		    "retrying at the next probe", s->name);
 		return;
 	}
+	clocks_sync(e->clocks, s->incident_id);
 	s->down = 1;
 	s->started_at = started_at;
 	s->level = c.level;
@@ -379,7 +412,7 @@ static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
 	struct policy_class	 c;
-	int64_t			 restored_at = 0, length;
+	int64_t			 restored_at = 0, length, due, now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
 	int			 i, within;
 
@@ -396,12 +429,28 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    duration_fmt(length, d1, sizeof(d1)), within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
 	    within ? "" : ": major incident");
-	if (store_outage_end(e->store, s->outage_id, s->incident_id,
-	    restored_at, within, c.level, c.major, detail) == -1) {
+	if (c.level < s->level)
+		c.level = s->level;
+	/*
+	 * Service is back: the restore clock stops, and for the levels that
+	 * need one (3-4) the investigation report's clock starts (5.3.3).
+	 */
+	if (store_begin(e->store) == -1 ||
+	    store_outage_end(e->store, s->outage_id, s->incident_id,
+	    restored_at, within, c.level, c.major, detail) == -1 ||
+	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
+	    "rtowatchd: service restored") == -1 ||
+	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, c.level,
+	    restored_at, &due) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    s->name, "restored", detail, now) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
 		log_warnx("%s: restored, but it could not be recorded; "
 		    "retrying at the next probe", s->name);
 		return;
 	}
+	clocks_sync(e->clocks, s->incident_id);
 	log_info("%s; incident %lld restored", detail,
 	    (long long)s->incident_id);
 	s->down = 0;

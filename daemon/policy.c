@@ -1,12 +1,13 @@
 /*
- * policy.c: IMS-P-009's classification rules, pure.
+ * policy.c: IMS-P-009's rules, pure.
  *
- * Issue 4 moves the durations into rules/policy.conf; the shape of these
- * functions (attributes and times in, decision out) stays.
+ * The matrix of 5.3.2 is the procedure's logic and lives here; its
+ * numbers (how long each clock runs, for which levels, the reminders,
+ * who is told) come from rules/policy.conf through struct policy.
  */
-#include "policy.h"
+#include <time.h>
 
-#define HOUR_MS		(60LL * 60 * 1000)
+#include "policy.h"
 
 /*
  * The availability matrix of 5.3.2, and 5.2.3's general/major split.
@@ -38,18 +39,102 @@ policy_classify(int core, int critical_infrastructure, int64_t outage_ms,
 	return c;
 }
 
-/* 5.3.7.3.1: report on the portal within one hour of awareness. */
-int64_t
-policy_notify_due(int64_t opened_at)
+static int
+policy_valid_level(int level)
 {
-	return opened_at + POLICY_NOTIFY_MS;
+	return level >= 1 && level <= POLICY_LEVELS;
 }
 
-/* 5.3.4 and 5.3.8: damage controlled within 72 h (1-2) or 36 h (3-4). */
-int64_t
-policy_restore_due(int level, int64_t opened_at)
+/* Does this clock run for an incident of this level at all? */
+int
+policy_clock_applies(const struct policy *pol, enum policy_clock clock,
+    int level)
 {
-	return opened_at + (level >= 3 ? 36 : 72) * HOUR_MS;
+	return policy_valid_level(level) && pol->applies[clock][level];
+}
+
+/*
+ * START plus a period.  Months are calendar months in UTC, the day
+ * clamped to the target month's last day (31 January + 1 month is the
+ * end of February), which is how a person reads "within one month".
+ */
+int64_t
+policy_period_add(struct policy_period len, int64_t start)
+{
+	struct tm	 tm;
+	time_t		 sec;
+	int64_t		 ms;
+	int		 mdays, y, m;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (len.months == 0)
+		return start + len.ms;
+	sec = (time_t)(start / 1000);
+	ms = start % 1000;
+	gmtime_r(&sec, &tm);
+	m = tm.tm_mon + len.months;
+	y = tm.tm_year + 1900 + m / 12;
+	m %= 12;
+	mdays = days[m];
+	if (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		mdays = 29;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m;
+	if (tm.tm_mday > mdays)
+		tm.tm_mday = mdays;
+	return (int64_t)timegm(&tm) * 1000 + ms + len.ms;
+}
+
+/* The deadline of CLOCK for an incident of LEVEL whose clock began at START. */
+int64_t
+policy_due(const struct policy *pol, enum policy_clock clock, int level,
+    int64_t start)
+{
+	if (!policy_clock_applies(pol, clock, level))
+		return 0;
+	return policy_period_add(pol->length[clock][level], start);
+}
+
+/*
+ * How many of the clock's reminders are due by NOW, counting those
+ * already done: the engine sends the ones between DONE and the result.
+ */
+int
+policy_reminders_due(const struct policy *pol, enum policy_clock clock,
+    int64_t due, int done, int64_t now)
+{
+	int	 n = done;
+
+	while (n < pol->nremind[clock] && due - pol->remind[clock][n] <= now)
+		n++;
+	return n;
+}
+
+/* When the clock next needs attention: a reminder, the deadline, or never. */
+int64_t
+policy_next_wakeup(const struct policy *pol, enum policy_clock clock,
+    int64_t due, int done, int breached)
+{
+	if (done < pol->nremind[clock])
+		return due - pol->remind[clock][done];
+	if (!breached)
+		return due;
+	return 0;
+}
+
+const char *
+policy_clock_name(enum policy_clock clock)
+{
+	static const char *const names[CLOCK_MAX] = {
+		[CLOCK_NOTIFY] = "notify",
+		[CLOCK_RESTORE] = "restore",
+		[CLOCK_REPORT] = "report",
+	};
+
+	if ((unsigned)clock >= CLOCK_MAX)
+		return "unknown";
+	return names[clock];
 }
 
 /* 5.3.8's names of the levels. */
@@ -63,7 +148,7 @@ policy_level_name(int level)
 		[4] = "severe (嚴重)",
 	};
 
-	if (level < 1 || level > 4)
+	if (!policy_valid_level(level))
 		return "unknown";
 	return names[level];
 }

@@ -79,7 +79,42 @@ static const char *const store_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
-	"CREATE INDEX timeline_incident ON timeline(incident_id, id);",
+	"CREATE INDEX timeline_incident ON timeline(incident_id, id);"
+	/*
+	 * The procedure's clocks, one row per obligation: a raised level
+	 * adds a notify clock of its own (5.4.2).  A clock is open until
+	 * stopped_at; reminders_done and breached_at make every reminder
+	 * and the missed deadline fire once, across restarts.
+	 */
+	"CREATE TABLE clocks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('notify', 'restore', 'report')),"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 4),"
+	"  started_at TEXT NOT NULL,"
+	"  due_at TEXT NOT NULL,"
+	"  reminders_done INTEGER NOT NULL DEFAULT 0,"
+	"  breached_at TEXT,"
+	"  stopped_at TEXT,"
+	"  stopped_by TEXT,"
+	"  UNIQUE (incident_id, kind, level)"
+	");"
+	/* What the engine decided to tell whom; the senders deliver it. */
+	"CREATE TABLE notifications ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  recipient TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'sent', 'failed')),"
+	"  created_at TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try_at TEXT,"
+	"  last_error TEXT,"
+	"  sent_at TEXT"
+	");",
 };
 
 #define STORE_NMIGRATIONS \
@@ -250,7 +285,7 @@ store_open_outages(struct store *st,
 	int				 rc;
 
 	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
-	    " o.started_at, o.detected_at, i.level, i.major"
+	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at"
 	    " FROM outages o JOIN incidents i ON i.id = o.incident_id"
 	    " WHERE o.ended_at IS NULL ORDER BY o.id");
 	if (stmt == NULL)
@@ -265,6 +300,7 @@ store_open_outages(struct store *st,
 		o.detected_at = store_column_time(stmt, 4);
 		o.level = sqlite3_column_int(stmt, 5);
 		o.major = sqlite3_column_int(stmt, 6);
+		o.opened_at = store_column_time(stmt, 7);
 		if (cb(&o, arg) == -1)
 			break;
 	}
@@ -361,20 +397,37 @@ int
 store_timeline_add(struct store *st, int64_t incident, int64_t at,
     const char *event, const char *actor, const char *detail)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
-		return -1;
-	if (store_timeline_insert(st, incident, at, event, actor,
-	    detail) == -1) {
-		store_exec(st, "ROLLBACK");
-		return -1;
-	}
-	return store_exec(st, "COMMIT");
+	return store_timeline_insert(st, incident, at, event, actor, detail);
 }
 
 /*
- * The outage, its incident and the incident's first timeline event go in
- * one transaction: after a crash there is either all of it or none.
+ * Transactions belong to the caller: the engine writes a state change
+ * and everything it entails (timeline, clocks, notifications) at once.
  */
+int
+store_begin(struct store *st)
+{
+	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *st)
+{
+	if (store_exec(st, "COMMIT") == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec(st, "ROLLBACK");
+}
+
+/* A new outage, its incident and the incident's first timeline event. */
 int
 store_outage_open(struct store *st, const struct store_new_incident *ni,
     int64_t *outage_id, int64_t *incident_id)
@@ -382,8 +435,6 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	sqlite3_stmt	*stmt;
 	char		 detail[512], since[TIME_STRLEN];
 
-	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
-		return -1;
 
 	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
 	    " core, critical_infrastructure, rto_ms, level, availability_level,"
@@ -391,7 +442,7 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	    " restore_due_at) VALUES ('outage', ?, ?, ?, ?, ?, ?, ?, ?, 'open',"
 	    " ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
-		goto fail;
+		return -1;
 	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, ni->owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 3, ni->core);
@@ -406,20 +457,20 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	store_bind_time(stmt, 12, ni->notify_due_at);
 	store_bind_time(stmt, 13, ni->restore_due_at);
 	if (store_done(st, stmt) == -1)
-		goto fail;
+		return -1;
 	*incident_id = sqlite3_last_insert_rowid(st->db);
 
 	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
 	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
 	if (stmt == NULL)
-		goto fail;
+		return -1;
 	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, *incident_id);
 	store_bind_time(stmt, 3, ni->started_at);
 	store_bind_time(stmt, 4, ni->detected_at);
 	sqlite3_bind_text(stmt, 5, ni->cause, -1, SQLITE_STATIC);
 	if (store_done(st, stmt) == -1)
-		goto fail;
+		return -1;
 	*outage_id = sqlite3_last_insert_rowid(st->db);
 
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",
@@ -427,17 +478,14 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	    ni->cause);
 	if (store_timeline_insert(st, *incident_id, ni->opened_at, "opened",
 	    "rtowatchd", detail) == -1)
-		goto fail;
-	return store_exec(st, "COMMIT");
- fail:
-	store_exec(st, "ROLLBACK");
-	return -1;
+		return -1;
+	return 0;
 }
 
 /*
  * End an outage: record the restore time on it and on its incident, the
  * classification as it stands now that the duration is known, and a
- * timeline event, in one transaction.
+ * timeline event.
  */
 int
 store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
@@ -446,16 +494,14 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 {
 	sqlite3_stmt	*stmt;
 
-	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
-		return -1;
 	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
 	    " WHERE id = ? AND ended_at IS NULL");
 	if (stmt == NULL)
-		goto fail;
+		return -1;
 	store_bind_time(stmt, 1, restored_at);
 	sqlite3_bind_int64(stmt, 2, outage_id);
 	if (store_done(st, stmt) == -1)
-		goto fail;
+		return -1;
 
 	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
 	    " within_rto = ?, status = 'restored',"
@@ -463,7 +509,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 	    " level = max(level, ?), major = max(major, ?)"
 	    " WHERE id = ? AND status = 'open'");
 	if (stmt == NULL)
-		goto fail;
+		return -1;
 	store_bind_time(stmt, 1, restored_at);
 	sqlite3_bind_int(stmt, 2, within_rto);
 	sqlite3_bind_int(stmt, 3, level);
@@ -471,16 +517,13 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 	sqlite3_bind_int(stmt, 5, major);
 	sqlite3_bind_int64(stmt, 6, incident_id);
 	if (store_done(st, stmt) == -1)
-		goto fail;
+		return -1;
 
 	/* The event is dated when recorded; the detail names the restore time. */
 	if (store_timeline_insert(st, incident_id, wall_ms(), "restored",
 	    "rtowatchd", detail) == -1)
-		goto fail;
-	return store_exec(st, "COMMIT");
- fail:
-	store_exec(st, "ROLLBACK");
-	return -1;
+		return -1;
+	return 0;
 }
 
 /*
@@ -493,23 +536,158 @@ store_incident_escalate(struct store *st, int64_t incident_id, int level,
 {
 	sqlite3_stmt	*stmt;
 
-	if (store_exec(st, "BEGIN IMMEDIATE") == -1)
-		return -1;
 	stmt = store_prepare(st, "UPDATE incidents SET major = 1,"
 	    " availability_level = max(availability_level, ?),"
 	    " level = max(level, ?) WHERE id = ?");
 	if (stmt == NULL)
-		goto fail;
+		return -1;
 	sqlite3_bind_int(stmt, 1, level);
 	sqlite3_bind_int(stmt, 2, level);
 	sqlite3_bind_int64(stmt, 3, incident_id);
 	if (store_done(st, stmt) == -1)
-		goto fail;
+		return -1;
 	if (store_timeline_insert(st, incident_id, at, "reclassified",
 	    "rtowatchd", detail) == -1)
-		goto fail;
-	return store_exec(st, "COMMIT");
- fail:
-	store_exec(st, "ROLLBACK");
-	return -1;
+		return -1;
+	return 0;
+}
+
+int
+store_clock_open(struct store *st, int64_t incident, const char *kind,
+    int level, int64_t start, int64_t due, int64_t *id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO clocks (incident_id, kind,"
+	    " level, started_at, due_at) VALUES (?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, level);
+	store_bind_time(stmt, 4, start);
+	store_bind_time(stmt, 5, due);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* A raised level shortens the restore clock; incidents shows it too. */
+int
+store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
+    int64_t due)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, due);
+	sqlite3_bind_int64(stmt, 2, clock);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	stmt = store_prepare(st, "UPDATE incidents SET restore_due_at = ?"
+	    " WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, due);
+	sqlite3_bind_int64(stmt, 2, incident);
+	return store_done(st, stmt);
+}
+
+/* Reminders done so far, or (breached_at != 0) the deadline missed. */
+int
+store_clock_progress(struct store *st, int64_t clock, int reminders_done,
+    int64_t breached_at)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET reminders_done = ?,"
+	    " breached_at = coalesce(breached_at, ?) WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, reminders_done);
+	store_bind_time(stmt, 2, breached_at);
+	sqlite3_bind_int64(stmt, 3, clock);
+	return store_done(st, stmt);
+}
+
+/* The step is done: every open clock of that kind on the incident stops. */
+int
+store_clock_stop(struct store *st, int64_t incident, const char *kind,
+    int64_t at, const char *by)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
+	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
+	    " AND stopped_at IS NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, incident);
+	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
+	return store_done(st, stmt);
+}
+
+/* The open clocks of one incident, or of all (INCIDENT 0). */
+int
+store_open_clocks(struct store *st, int64_t incident,
+    int (*cb)(const struct store_open_clock *, void *), void *arg)
+{
+	struct store_open_clock	 c;
+	sqlite3_stmt		*stmt;
+	int			 rc;
+
+	stmt = store_prepare(st, "SELECT c.id, c.incident_id, c.kind,"
+	    " c.level, c.due_at, c.reminders_done, c.breached_at, i.system,"
+	    " c.started_at"
+	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
+	    " WHERE c.stopped_at IS NULL AND (?1 = 0 OR c.incident_id = ?1)"
+	    " ORDER BY c.id");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.id = sqlite3_column_int64(stmt, 0);
+		c.incident_id = sqlite3_column_int64(stmt, 1);
+		snprintf(c.kind, sizeof(c.kind), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		c.level = sqlite3_column_int(stmt, 3);
+		c.due_at = store_column_time(stmt, 4);
+		c.reminders_done = sqlite3_column_int(stmt, 5);
+		c.breached_at = store_column_time(stmt, 6);
+		snprintf(c.system, sizeof(c.system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 7));
+		c.started_at = store_column_time(stmt, 8);
+		if (cb(&c, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_notification_queue(struct store *st, int64_t incident, int64_t at,
+    const char *recipient, const char *event, const char *subject,
+    const char *body)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO notifications (incident_id,"
+	    " recipient, event, subject, body, created_at, next_try_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_text(stmt, 2, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 6, at);
+	store_bind_time(stmt, 7, at);
+	return store_done(st, stmt);
 }

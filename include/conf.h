@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
+
 struct probe_ops;
 struct conf_parser;
 
@@ -61,6 +63,9 @@ struct conf {
 	int			 nsystems;
 	char			**files;	/* every file read, for lines */
 	int			 nfiles;
+	struct policy		 policy;	/* rules/policy.conf */
+	const char		*policy_file;	/* NULL: no policy block */
+	int			 policy_line;
 };
 
 struct conf_errors {

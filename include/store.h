@@ -23,6 +23,7 @@ struct store_open_outage {
 	char		 system[256];
 	int64_t		 started_at;
 	int64_t		 detected_at;
+	int64_t		 opened_at;
 	int		 level;
 	int		 major;
 };
@@ -44,7 +45,23 @@ struct store_new_incident {
 	const char	*cause;		/* the failing probe's detail */
 };
 
+/* A clock still running (not stopped), as the engine re-arms it. */
+struct store_open_clock {
+	int64_t		 id;
+	int64_t		 incident_id;
+	char		 kind[16];
+	int		 level;
+	int64_t		 started_at;
+	int64_t		 due_at;
+	int		 reminders_done;
+	int64_t		 breached_at;
+	char		 system[256];
+};
+
 struct store	*store_open(const char *);
+int		 store_begin(struct store *);
+int		 store_commit(struct store *);
+void		 store_rollback(struct store *);
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);
 int		 store_open_outages(struct store *,
@@ -55,6 +72,17 @@ int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
+int		 store_clock_open(struct store *, int64_t, const char *, int,
+		    int64_t, int64_t, int64_t *);
+int		 store_clock_set_due(struct store *, int64_t, int64_t,
+		    int64_t);
+int		 store_clock_progress(struct store *, int64_t, int, int64_t);
+int		 store_clock_stop(struct store *, int64_t, const char *,
+		    int64_t, const char *);
+int		 store_open_clocks(struct store *, int64_t,
+		    int (*)(const struct store_open_clock *, void *), void *);
+int		 store_notification_queue(struct store *, int64_t, int64_t,
+		    const char *, const char *, const char *, const char *);
 void		 store_timeline_hash(const char *, int64_t, int64_t,
 		    const char *, const char *, const char *, const char *,
 		    char [STORE_HASH_HEXLEN + 1]);

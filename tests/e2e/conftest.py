@@ -404,8 +404,14 @@ def system_rules(name, port, core=False, ci=False, rto="1h", every="200ms",
             f"}}\n")
 
 
-def rules_file(db, *systems):
-    return f'set database "{db}"\n\n' + "\n".join(systems)
+POLICY = os.path.join(REPO, "rules", "policy.conf")
+
+
+def rules_file(db, *systems, policy=POLICY):
+    """The database, the policy (the shipped IMS-P-009 defaults unless a
+    scenario brings its own short clocks) on line 1, then the systems."""
+    return (f'set database "{db}"; include "{policy}"\n\n'
+            + "\n".join(systems))
 
 
 # --------------------------------------------------------------- the CLI

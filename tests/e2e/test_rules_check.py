@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import REPO, errors_at, parse_errors, rules_check
+from conftest import POLICY, REPO, errors_at, parse_errors, rules_check
 
 SHIPPED = sorted(glob.glob(os.path.join(REPO, "rules", "*.conf")))
 
@@ -35,7 +35,7 @@ def test_good_file_prints_configuration_ok(workdir):
     rules = workdir / "good.conf"
     rules.write_text(textwrap.dedent(f"""\
         # A small, correct file using every statement of the language.
-        set database "{workdir}/rtowatch.db"
+        set database "{workdir}/rtowatch.db"; include "{POLICY}"
         include "systems.conf"
 
         system "web" {{
@@ -72,7 +72,7 @@ def test_good_file_prints_configuration_ok(workdir):
 # its first or its last line).
 BROKEN = """\
 # Seven mistakes; rtowatchd -n must report every one of them.
-set database "{db}"
+set database "{db}"; include "{policy}"
 
 system "alpha" {{
     core no
@@ -144,7 +144,7 @@ def marker_lines(text):
 
 def test_broken_file_reports_every_error_with_file_and_line(workdir):
     rules = workdir / "broken.conf"
-    text = BROKEN.format(db=workdir / "rtowatch.db")
+    text = BROKEN.format(db=workdir / "rtowatch.db", policy=POLICY)
     rules.write_text(text)
     lines = marker_lines(text)
 
@@ -177,7 +177,7 @@ def test_error_in_included_file_names_that_file_and_line(workdir):
     (workdir / "systems.d").mkdir()
     main = workdir / "main.conf"
     main.write_text(textwrap.dedent(f"""\
-        set database "{workdir}/rtowatch.db"
+        set database "{workdir}/rtowatch.db"; include "{POLICY}"
         include "systems.d/library.conf"
         system "web" {{
             core yes

@@ -19,11 +19,47 @@
 #include "probe.h"
 
 #define SYS_HEAD	"system \"s\" {\n core yes\n rto 1m\n"
+/* Every rules file needs a policy; the cases below get this one line. */
+#define POLICY_LINE	"policy { notify within 1h; restore within 72h; " \
+			"retention 3 years; tell \"unit-head\" }\n"
 
 static struct conf *
 parse(const char *text, struct conf_errors *errs)
 {
-	return conf_parse_buffer("t.conf", text, strlen(text), errs);
+	struct conf	*conf;
+	char		*full;
+
+	if (asprintf(&full, "%s%s", POLICY_LINE, text) == -1)
+		fail();
+	conf = conf_parse_buffer("t.conf", full, strlen(full), errs);
+	free(full);
+	return conf;
+}
+
+/* The cases name lines as written; parse() put the policy above them. */
+static char *
+shifted(const char *msg)
+{
+	const char	*s, *hit;
+	char		*out;
+	size_t		 len = 0;
+	int		 line, n;
+
+	out = malloc(strlen(msg) + 16);
+	assert_non_null(out);
+	for (s = msg; (hit = strstr(s, "t.conf:")) != NULL; s = hit + n) {
+		memcpy(out + len, s, (size_t)(hit - s));
+		len += (size_t)(hit - s);
+		if (sscanf(hit, "t.conf:%d%n", &line, &n) != 1) {
+			n = 7;
+			memcpy(out + len, hit, 7);
+			len += 7;
+			continue;
+		}
+		len += (size_t)sprintf(out + len, "t.conf:%d", line + 1);
+	}
+	strcpy(out + len, s);
+	return out;
 }
 
 static void
@@ -67,7 +103,7 @@ test_good(void **state)
 	assert_ptr_equal(cc->ops, &probe_tcp_ops);
 	assert_string_equal(cc->target, "192.0.2.25");
 	assert_true(cc->every_ms == 10000 && cc->timeout_ms == 1000);
-	assert_int_equal(cc->line, 7);
+	assert_int_equal(cc->line, 7 + 1);
 	cc = TAILQ_NEXT(cc, entry);
 	assert_true(cc->every_ms == CONF_DEFAULT_EVERY_MS);
 	assert_true(cc->timeout_ms == CONF_DEFAULT_TIMEOUT_MS);
@@ -217,9 +253,105 @@ test_errors(void **state)
 			for (j = 0; j < errs.count; j++)
 				print_error("case %zu: %s\n", i, errs.msg[j]);
 		assert_int_equal(errs.count, n);
-		for (j = 0; j < n; j++)
-			assert_string_equal(errs.msg[j],
-			    bad_cases[i].errors[j]);
+		for (j = 0; j < n; j++) {
+			char *want = shifted(bad_cases[i].errors[j]);
+
+			assert_string_equal(errs.msg[j], want);
+			free(want);
+		}
+		conf_errors_clear(&errs);
+	}
+}
+
+/* rules/policy.conf's language, and what a policy must cover. */
+static void
+test_policy(void **state)
+{
+	static const char *const good =
+	    "policy {\n"
+	    " notify within 1h\n"
+	    " remind notify 10m 30m before\n"
+	    " restore within 72h for levels 1-2\n"
+	    " restore within 36h for levels 3-4\n"
+	    " report within 1 month for levels 3-4\n"
+	    " retention 3 years\n"
+	    " tell \"unit-head\" for levels 1-4\n"
+	    " tell \"unit-head\" \"ciso\" for level 3-4\n"
+	    "}\n"
+	    "system s { core yes; rto 1m; check tcp 127.0.0.1 port 1 }\n";
+	static const struct {
+		const char	*text;
+		const char	*error;
+	} bad[] = {
+		{ "policy {\n notify within 1h\n restore within 72h\n"
+		  " retention 3 years\n tell \"a\" for levels 1-3\n}\n",
+		  "t.conf:1: policy: nobody to tell for level 4" },
+		{ "policy {\n notify within 1h for levels 1-3\n"
+		  " restore within 72h\n retention 3 years\n tell \"a\"\n}\n",
+		  "t.conf:1: policy: no notify clock for level 4" },
+		{ "policy {\n notify within 1h\n restore within 72h\n"
+		  " tell \"a\"\n}\n",
+		  "t.conf:1: policy: missing retention" },
+		{ "policy {\n notify within 1h\n restore within 72h\n"
+		  " retention 3 years\n tell \"a\"\n remind notify 1h\n}\n",
+		  "t.conf:1: policy: reminder 1h before the notify deadline is "
+		  "not shorter than the clock" },
+		{ "policy {\n notify within 2 weeks\n}\n",
+		  "t.conf:2: notify: expected \"months\" or \"years\" after 2" },
+		{ "policy {\n restore within 36h for levels 3-5\n}\n",
+		  "t.conf:2: levels must be 1-4 or a range such as 3-4, not "
+		  "\"3-5\"" },
+		{ "policy {\n remind lunch 1h\n}\n",
+		  "t.conf:2: unknown clock \"lunch\" (notify, restore or "
+		  "report)" },
+		{ "policy {\n tell for levels 1-4\n}\n",
+		  "t.conf:2: \"tell\" needs at least one quoted recipient" },
+		{ "policy {\n notify within 1h\n notify within 2h\n}\n",
+		  "t.conf:3: notify clock for level 1 set twice" },
+		{ "policy {\n}\npolicy {\n}\n",
+		  "t.conf:3: policy already defined at t.conf:1" },
+		{ "system s { core yes; rto 1m; check tcp 127.0.0.1 port 1 }\n",
+		  "t.conf:0: no policy: include \"policy.conf\" (the "
+		  "procedure's clocks and routing)" },
+	};
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	const struct policy	*pol;
+	size_t			 i;
+	int			 j, found;
+
+	(void)state;
+	conf = conf_parse_buffer("t.conf", good, strlen(good), &errs);
+	for (j = 0; j < errs.count; j++)
+		print_error("%s\n", errs.msg[j]);
+	assert_non_null(conf);
+	pol = &conf->policy;
+	assert_true(pol->length[CLOCK_NOTIFY][4].ms == 3600000);
+	assert_true(pol->length[CLOCK_RESTORE][2].ms == 72 * 3600000LL);
+	assert_true(pol->length[CLOCK_RESTORE][3].ms == 36 * 3600000LL);
+	assert_false(pol->applies[CLOCK_REPORT][2]);
+	assert_int_equal(pol->length[CLOCK_REPORT][4].months, 1);
+	assert_int_equal(pol->retention.months, 36);
+	/* Reminders kept largest first, whatever the order written. */
+	assert_int_equal(pol->nremind[CLOCK_NOTIFY], 2);
+	assert_true(pol->remind[CLOCK_NOTIFY][0] == 30 * 60000);
+	assert_true(pol->remind[CLOCK_NOTIFY][1] == 10 * 60000);
+	assert_int_equal(pol->nrecipients, 2);
+	assert_string_equal(pol->recipients[0], "unit-head");
+	assert_string_equal(pol->recipients[1], "ciso");
+	assert_int_equal(pol->tell[2], 1);
+	assert_int_equal(pol->tell[3], 3);
+	conf_free(conf);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(conf_parse_buffer("t.conf", bad[i].text,
+		    strlen(bad[i].text), &errs));
+		for (j = found = 0; j < errs.count; j++)
+			found |= strcmp(errs.msg[j], bad[i].error) == 0;
+		if (!found)
+			for (j = 0; j < errs.count; j++)
+				print_error("case %zu: %s\n", i, errs.msg[j]);
+		assert_true(found);
 		conf_errors_clear(&errs);
 	}
 }
@@ -238,6 +370,7 @@ test_too_many_errors(void **state)
 	for (i = 0; i < 500; i++)
 		len += (size_t)sprintf(text + len, "xx\n");
 	assert_null(conf_parse_buffer("t.conf", text, len, &errs));
+	/* 100 errors, the last word, and no more (not even "no policy"). */
 	assert_int_equal(errs.count, CONF_MAX_ERRORS + 1);
 	assert_string_equal(errs.msg[CONF_MAX_ERRORS],
 	    "t.conf:101: too many errors, giving up");
@@ -262,7 +395,8 @@ test_include(void **state)
 
 	fp = fopen(main_path, "w");
 	assert_non_null(fp);
-	fprintf(fp, "set database \"data/r.db\"\ninclude \"sub.conf\"\n");
+	fprintf(fp, "set database \"data/r.db\"\ninclude \"sub.conf\"\n"
+	    POLICY_LINE);
 	fclose(fp);
 	fp = fopen(sub_path, "w");
 	assert_non_null(fp);
@@ -316,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_include),
 	};

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -62,18 +63,98 @@ test_rto_boundary(void **state)
 	assert_int_equal(c.level, 1);
 }
 
-/* 5.3.7.3.1: one hour; 5.3.8: 72 h for levels 1-2, 36 h for 3-4. */
+/* IMS-P-009's defaults, as rules/policy.conf states them. */
+static void
+default_policy(struct policy *pol)
+{
+	int	 l;
+
+	memset(pol, 0, sizeof(*pol));
+	for (l = 1; l <= 4; l++) {
+		pol->applies[CLOCK_NOTIFY][l] = 1;
+		pol->length[CLOCK_NOTIFY][l].ms = 1 * H;
+		pol->applies[CLOCK_RESTORE][l] = 1;
+		pol->length[CLOCK_RESTORE][l].ms = (l <= 2 ? 72 : 36) * H;
+		pol->applies[CLOCK_REPORT][l] = l >= 3;
+		pol->length[CLOCK_REPORT][l].months = 1;
+	}
+	pol->remind[CLOCK_NOTIFY][0] = 30 * 60 * S;
+	pol->remind[CLOCK_NOTIFY][1] = 10 * 60 * S;
+	pol->nremind[CLOCK_NOTIFY] = 2;
+}
+
+/* 5.3.7.3.1: one hour; 5.3.8: 72 h for levels 1-2, 36 h for 3-4; 5.3.3:
+ * a report within a month for levels 3-4 only. */
 static void
 test_clocks(void **state)
 {
-	int64_t	 t = 1764000000000LL;
+	struct policy	 pol;
+	int64_t		 t = 1764000000000LL;	/* 2025-11-24T16:00:00Z */
 
 	(void)state;
-	assert_true(policy_notify_due(t) == t + 1 * H);
-	assert_true(policy_restore_due(1, t) == t + 72 * H);
-	assert_true(policy_restore_due(2, t) == t + 72 * H);
-	assert_true(policy_restore_due(3, t) == t + 36 * H);
-	assert_true(policy_restore_due(4, t) == t + 36 * H);
+	default_policy(&pol);
+	assert_true(policy_due(&pol, CLOCK_NOTIFY, 1, t) == t + 1 * H);
+	assert_true(policy_due(&pol, CLOCK_NOTIFY, 4, t) == t + 1 * H);
+	assert_true(policy_due(&pol, CLOCK_RESTORE, 1, t) == t + 72 * H);
+	assert_true(policy_due(&pol, CLOCK_RESTORE, 2, t) == t + 72 * H);
+	assert_true(policy_due(&pol, CLOCK_RESTORE, 3, t) == t + 36 * H);
+	assert_true(policy_due(&pol, CLOCK_RESTORE, 4, t) == t + 36 * H);
+	assert_false(policy_clock_applies(&pol, CLOCK_REPORT, 2));
+	assert_true(policy_due(&pol, CLOCK_REPORT, 2, t) == 0);
+	assert_true(policy_clock_applies(&pol, CLOCK_REPORT, 3));
+	/* 24 November + one month is 24 December, same time of day. */
+	assert_true(policy_due(&pol, CLOCK_REPORT, 3, t) == t + 30 * 24 * H);
+	assert_false(policy_clock_applies(&pol, CLOCK_NOTIFY, 0));
+	assert_false(policy_clock_applies(&pol, CLOCK_NOTIFY, 5));
+}
+
+/* Calendar months clamp to the end of a shorter month; leap years. */
+static void
+test_months(void **state)
+{
+	struct policy_period	 one = { 0, 1 }, year = { 0, 12 };
+	int64_t			 jan31 = 1769817600000LL; /* 2026-01-31 */
+	int64_t			 jan31_28 = 1832889600000LL; /* 2028-01-31 */
+	int64_t			 dec15 = 1765756800123LL; /* 2025-12-15 */
+
+	(void)state;
+	assert_true(policy_period_add(one, jan31) == jan31 + 28 * 24 * H);
+	assert_true(policy_period_add(one, jan31_28) ==
+	    jan31_28 + 29 * 24 * H);
+	/* Across the year's end, milliseconds kept. */
+	assert_true(policy_period_add(one, dec15) == dec15 + 31 * 24 * H);
+	assert_true(policy_period_add(year, dec15) == dec15 + 365 * 24 * H);
+}
+
+/* Reminders fire in order; the deadline after them; then nothing. */
+static void
+test_reminders(void **state)
+{
+	struct policy	 pol;
+	int64_t		 due = 1764000000000LL, m = 60 * S;
+
+	(void)state;
+	default_policy(&pol);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_NOTIFY, due, 0,
+	    due - 31 * m), 0);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_NOTIFY, due, 0,
+	    due - 30 * m), 1);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_NOTIFY, due, 1,
+	    due - 11 * m), 1);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_NOTIFY, due, 0,
+	    due - 5 * m), 2);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_NOTIFY, due, 2,
+	    due + 5 * m), 2);
+	assert_int_equal(policy_reminders_due(&pol, CLOCK_RESTORE, due, 0,
+	    due + 5 * m), 0);
+	assert_true(policy_next_wakeup(&pol, CLOCK_NOTIFY, due, 0, 0) ==
+	    due - 30 * m);
+	assert_true(policy_next_wakeup(&pol, CLOCK_NOTIFY, due, 1, 0) ==
+	    due - 10 * m);
+	assert_true(policy_next_wakeup(&pol, CLOCK_NOTIFY, due, 2, 0) == due);
+	assert_true(policy_next_wakeup(&pol, CLOCK_NOTIFY, due, 2, 1) == 0);
+	assert_true(policy_next_wakeup(&pol, CLOCK_RESTORE, due, 0, 0) ==
+	    due);
 }
 
 static void
@@ -95,6 +176,8 @@ main(void)
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_rto_boundary),
 		cmocka_unit_test(test_clocks),
+		cmocka_unit_test(test_months),
+		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_level_names),
 	};
 

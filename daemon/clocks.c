@@ -1,0 +1,303 @@
+/*
+ * clocks.c: the notify, restore and report clocks of IMS-P-009.
+ *
+ * The store holds every clock; this module only mirrors the open ones as
+ * timers.  A timer wakes for the next reminder or for the deadline.  When
+ * several of those passed at once (the daemon was down, or the loop was
+ * stuck) only the latest is recorded: one reminder, or the missed
+ * deadline, never a burst of stale ones; and an event recorded more than
+ * CLOCKS_LATE_MS after its time says by how much it is late.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clocks.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define CLOCKS_LATE_MS		2000
+#define CLOCKS_RETRY_MS		5000
+
+struct clock {
+	TAILQ_ENTRY(clock)	 entry;
+	struct clocks		*clocks;
+	int64_t			 id;
+	int64_t			 incident_id;
+	enum policy_clock	 kind;
+	int			 level;
+	int64_t			 start;
+	int64_t			 due;
+	int			 done;		/* reminders recorded */
+	int64_t			 breached_at;
+	char			*system;
+	struct event		*timer;
+};
+
+struct clocks {
+	struct event_base	*base;
+	struct store		*store;
+	const struct policy	*policy;
+	TAILQ_HEAD(clock_list, clock) list;
+};
+
+static void	clock_arm(struct clock *);
+
+struct clocks *
+clocks_new(struct event_base *base, struct store *store)
+{
+	struct clocks	*cl;
+
+	cl = xcalloc(1, sizeof(*cl));
+	cl->base = base;
+	cl->store = store;
+	TAILQ_INIT(&cl->list);
+	return cl;
+}
+
+static void
+clock_free(struct clock *c)
+{
+	event_free(c->timer);
+	free(c->system);
+	free(c);
+}
+
+void
+clocks_free(struct clocks *cl)
+{
+	struct clock	*c;
+
+	if (cl == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&cl->list)) != NULL) {
+		TAILQ_REMOVE(&cl->list, c, entry);
+		clock_free(c);
+	}
+	free(cl);
+}
+
+/* A reload may change the reminders: re-arm everything by the new ones. */
+void
+clocks_set_policy(struct clocks *cl, const struct policy *pol)
+{
+	struct clock	*c;
+
+	cl->policy = pol;
+	TAILQ_FOREACH(c, &cl->list, entry)
+		clock_arm(c);
+}
+
+static int
+clock_kind(const char *name)
+{
+	int	 k;
+
+	for (k = 0; k < CLOCK_MAX; k++)
+		if (strcmp(policy_clock_name(k), name) == 0)
+			return k;
+	return -1;
+}
+
+static void
+clock_arm_at(struct clock *c, int64_t when)
+{
+	struct timeval	 tv;
+	int64_t		 wait;
+
+	wait = when - wall_ms();
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+clock_arm(struct clock *c)
+{
+	int64_t	 when;
+
+	evtimer_del(c->timer);
+	if (c->done > c->clocks->policy->nremind[c->kind])
+		c->done = c->clocks->policy->nremind[c->kind];
+	when = policy_next_wakeup(c->clocks->policy, c->kind, c->due,
+	    c->done, c->breached_at != 0);
+	if (when != 0)
+		clock_arm_at(c, when);
+}
+
+/* " (late by 5m 3s: rtowatchd was not running)", or "" */
+static void
+clock_lateness(int64_t planned, int64_t now, char *buf, size_t len)
+{
+	char	 d[32], t[TIME_STRLEN];
+
+	if (now - planned <= CLOCKS_LATE_MS) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, " (late by %s: it fell due at %s, when rtowatchd "
+	    "was not running)", duration_fmt(now - planned, d, sizeof(d)),
+	    time_fmt(planned, t, sizeof(t)));
+}
+
+static void
+clock_fire_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct clock		*c = arg;
+	struct clocks		*cl = c->clocks;
+	const struct policy	*pol = cl->policy;
+	const char		*name = policy_clock_name(c->kind);
+	char			 detail[512], late[160], t[TIME_STRLEN];
+	char			 d[32], event[64];
+	int64_t			 now = wall_ms(), planned, breached = 0;
+	int			 n;
+
+	(void)fd;
+	(void)events;
+	time_fmt(c->due, t, sizeof(t));
+	n = policy_reminders_due(pol, c->kind, c->due, c->done, now);
+	if (c->breached_at == 0 && now >= c->due) {
+		/* The deadline passed: that supersedes any reminder. */
+		n = pol->nremind[c->kind];
+		breached = now;
+		planned = c->due;
+		clock_lateness(planned, now, late, sizeof(late));
+		snprintf(event, sizeof(event), "%s deadline missed", name);
+		snprintf(detail, sizeof(detail), "the %s deadline of level %d "
+		    "passed at %s and the step is not recorded%s", name,
+		    c->level, t, late);
+	} else if (n > c->done) {
+		planned = c->due - pol->remind[c->kind][n - 1];
+		clock_lateness(planned, now, late, sizeof(late));
+		snprintf(event, sizeof(event), "%s reminder", name);
+		snprintf(detail, sizeof(detail), "the %s deadline of level %d "
+		    "is %s, in %s%s", name, c->level, t,
+		    duration_fmt(c->due - now, d, sizeof(d)), late);
+	} else {
+		clock_arm(c);	/* woke early: the wall clock moved */
+		return;
+	}
+
+	if (store_begin(cl->store) == -1 ||
+	    store_clock_progress(cl->store, c->id, n, breached) == -1 ||
+	    store_timeline_add(cl->store, c->incident_id, now, event,
+	    "rtowatchd", detail) == -1 ||
+	    notice_queue(cl->store, pol, c->incident_id, c->level, c->system,
+	    event, detail, now) == -1 ||
+	    store_commit(cl->store) == -1) {
+		store_rollback(cl->store);
+		log_warnx("incident %lld: %s could not be recorded; retrying",
+		    (long long)c->incident_id, event);
+		clock_arm_at(c, now + CLOCKS_RETRY_MS);
+		return;
+	}
+	c->done = n;
+	if (breached)
+		c->breached_at = breached;
+	log_warnx("incident %lld (%s): %s: %s", (long long)c->incident_id,
+	    c->system, event, detail);
+	clock_arm(c);
+}
+
+static int
+clocks_add(const struct store_open_clock *oc, void *arg)
+{
+	struct clocks	*cl = arg;
+	struct clock	*c;
+	int		 kind;
+
+	if ((kind = clock_kind(oc->kind)) == -1) {
+		log_warnx("clock %lld: unknown kind %s", (long long)oc->id,
+		    oc->kind);
+		return 0;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->clocks = cl;
+	c->id = oc->id;
+	c->incident_id = oc->incident_id;
+	c->kind = kind;
+	c->level = oc->level;
+	c->start = oc->started_at;
+	c->due = oc->due_at;
+	c->done = oc->reminders_done;
+	c->breached_at = oc->breached_at;
+	c->system = xstrdup(oc->system);
+	if ((c->timer = evtimer_new(cl->base, clock_fire_cb, c)) == NULL)
+		fatalx("clocks: evtimer_new failed");
+	TAILQ_INSERT_TAIL(&cl->list, c, entry);
+	clock_arm(c);
+	return 0;
+}
+
+/* After a restart: arm every clock the store says is still running. */
+int
+clocks_recover(struct clocks *cl)
+{
+	return store_open_clocks(cl->store, 0, clocks_add, cl);
+}
+
+/* Make the timers of INCIDENT match the store after a commit. */
+void
+clocks_sync(struct clocks *cl, int64_t incident)
+{
+	struct clock	*c, *next;
+
+	for (c = TAILQ_FIRST(&cl->list); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->incident_id == incident) {
+			TAILQ_REMOVE(&cl->list, c, entry);
+			clock_free(c);
+		}
+	}
+	if (store_open_clocks(cl->store, incident, clocks_add, cl) == -1)
+		log_warnx("incident %lld: cannot read its clocks",
+		    (long long)incident);
+}
+
+/* Start KIND for INCIDENT at LEVEL from START, if the policy has it. */
+int
+clocks_open(struct clocks *cl, int64_t incident, enum policy_clock kind,
+    int level, int64_t start, int64_t *due)
+{
+	int64_t	 id;
+
+	*due = 0;
+	if (!policy_clock_applies(cl->policy, kind, level))
+		return 0;
+	*due = policy_due(cl->policy, kind, level, start);
+	return store_clock_open(cl->store, incident, policy_clock_name(kind),
+	    level, start, *due, &id);
+}
+
+int
+clocks_stop(struct clocks *cl, int64_t incident, enum policy_clock kind,
+    int64_t at, const char *by)
+{
+	return store_clock_stop(cl->store, incident, policy_clock_name(kind),
+	    at, by);
+}
+
+/* The level changed: the running KIND clock takes the new level's length. */
+int
+clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
+    int level)
+{
+	struct clock	*c;
+
+	TAILQ_FOREACH(c, &cl->list, entry) {
+		if (c->incident_id != incident || c->kind != kind ||
+		    !policy_clock_applies(cl->policy, kind, level))
+			continue;
+		if (store_clock_set_due(cl->store, c->id, incident,
+		    policy_due(cl->policy, kind, level, c->start)) == -1)
+			return -1;
+	}
+	return 0;
+}
