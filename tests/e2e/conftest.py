@@ -589,3 +589,54 @@ def errors_at(errors, filename, line):
     base = os.path.basename(str(filename))
     return [msg for f, n, msg in errors
             if n == line and os.path.basename(f) == base]
+
+
+# ------------------------------------------------------ clocks and policy
+
+SHORT_POLICY = """\
+# The procedure's shape with clocks of seconds, for scenarios.
+policy {{
+    notify within {notify}
+    remind notify {notify_remind} before
+    restore within {restore12} for levels 1-2
+    restore within {restore34} for levels 3-4
+    remind restore {restore_remind} before
+    report within {report} for levels 3-4
+    retention 3 years
+    tell "unit-head" for levels 1-4
+    tell "ciso" for levels 3-4
+}}
+"""
+
+
+def short_policy(directory, notify="4s", notify_remind="3s 2s",
+                 restore12="1h", restore34="30m", restore_remind="10m",
+                 report="1d"):
+    """Write a policy with short clocks into DIRECTORY; return its path."""
+    path = os.path.join(str(directory), "policy.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(SHORT_POLICY.format(
+            notify=notify, notify_remind=notify_remind, restore12=restore12,
+            restore34=restore34, restore_remind=restore_remind,
+            report=report))
+    return path
+
+
+def db_rows(db, sql, *args):
+    """Rows of a read-only query, as dicts: for the tables the CLI does
+    not show yet (clocks, notifications)."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
+def timeline(db, incident_id):
+    return show(db, incident_id)["timeline"]
+
+
+def events(db, incident_id, name):
+    return [e for e in timeline(db, incident_id) if e["event"] == name]
