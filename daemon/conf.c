@@ -665,6 +665,20 @@ conf_parse_system_stmt(struct conf_parser *p, struct system_conf *sys)
 			conf_end_statement(p);
 		} else
 			conf_skip_statement(p);
+	} else if (strcmp(kw, "depends") == 0) {
+		char *parent;
+
+		if (conf_next_string(p, "system name after \"depends\"",
+		    &parent) == 0) {
+			sys->depends = xrealloc(sys->depends,
+			    (sys->ndepends + 1) * sizeof(char *));
+			sys->depends_line = xrealloc(sys->depends_line,
+			    (sys->ndepends + 1) * sizeof(int));
+			sys->depends[sys->ndepends] = parent;
+			sys->depends_line[sys->ndepends++] = p->tokline;
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
 	} else if (strcmp(kw, "check") == 0) {
 		if (conf_parse_check(p, sys) == -1)
 			sys->bad_checks++;
@@ -1193,6 +1207,40 @@ conf_parse_file(struct conf *conf, struct conf_errors *errs,
 	free(buf);
 }
 
+/*
+ * Does following "depends" from SYS come back to START?  DEPTH bounds the
+ * walk through a cycle further up, which its own members report.
+ */
+static int
+conf_depends_reaches(const struct conf *conf, const struct system_conf *sys,
+    const struct system_conf *start, int depth)
+{
+	const struct system_conf	*parent;
+	int				 i;
+
+	if (depth > conf->nsystems)
+		return 0;
+	for (i = 0; i < sys->ndepends; i++) {
+		if ((parent = conf_find_system(conf, sys->depends[i])) == NULL)
+			continue;
+		if (parent == start ||
+		    conf_depends_reaches(conf, parent, start, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+conf_depends_self(const struct system_conf *sys)
+{
+	int	 i;
+
+	for (i = 0; i < sys->ndepends; i++)
+		if (strcmp(sys->depends[i], sys->name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The second pass: what needs the whole file to judge. */
 static void
 conf_check(struct conf *conf, struct conf_errors *errs)
@@ -1200,6 +1248,7 @@ conf_check(struct conf *conf, struct conf_errors *errs)
 	struct system_conf	*sys, *other;
 	struct check_conf	*cc;
 	char			 a[32], b[32];
+	int			 i;
 
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
 		TAILQ_FOREACH(other, &conf->systems, entry) {
@@ -1213,6 +1262,24 @@ conf_check(struct conf *conf, struct conf_errors *errs)
 				break;
 			}
 		}
+		for (i = 0; i < sys->ndepends; i++) {
+			if (strcmp(sys->depends[i], sys->name) == 0)
+				conf_error_at(errs, sys->file,
+				    sys->depends_line[i], "system \"%s\" "
+				    "depends on itself", sys->name);
+			else if (conf_find_system(conf, sys->depends[i]) ==
+			    NULL)
+				conf_error_at(errs, sys->file,
+				    sys->depends_line[i], "system \"%s\" "
+				    "depends on unknown system \"%s\"",
+				    sys->name, sys->depends[i]);
+		}
+		if (sys->ndepends > 0 &&
+		    conf_depends_reaches(conf, sys, sys, 0) &&
+		    !conf_depends_self(sys))
+			conf_error_at(errs, sys->file, sys->depends_line[0],
+			    "system \"%s\": its dependencies form a cycle",
+			    sys->name);
 		if (sys->rto_ms == 0)
 			conf_error_at(errs, sys->file, sys->line,
 			    "system \"%s\": missing rto (its recovery time "
@@ -1331,6 +1398,10 @@ conf_free(struct conf *conf)
 			free(cc->target);
 			free(cc);
 		}
+		for (i = 0; i < sys->ndepends; i++)
+			free(sys->depends[i]);
+		free(sys->depends);
+		free(sys->depends_line);
 		free(sys->name);
 		free(sys->owner);
 		free(sys);

@@ -59,6 +59,12 @@ struct sys_state {
 	int			 major;
 	struct event		*rto_timer;	/* at started_at + rto */
 	struct engine		*engine;
+
+	char			**parents;	/* depends "NAME" */
+	int			 nparents;
+	int			 attached;	/* down, on a parent's incident */
+	int			 pending;	/* down, parent not settled */
+	int64_t			 last_result_at;
 };
 
 struct engine {
@@ -67,6 +73,8 @@ struct engine {
 	struct clocks		*clocks;
 	const struct policy	*policy;	/* the current rules' */
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
+	void			 (*probe_now)(void *, const char *);
+	void			*probe_now_arg;
 };
 
 struct engine *
@@ -97,8 +105,21 @@ engine_free_checks(struct sys_state *s)
 }
 
 static void
+engine_free_parents(struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nparents; i++)
+		free(s->parents[i]);
+	free(s->parents);
+	s->parents = NULL;
+	s->nparents = 0;
+}
+
+static void
 engine_free_system(struct sys_state *s)
 {
+	engine_free_parents(s);
 	if (s->rto_timer != NULL)
 		event_free(s->rto_timer);
 	engine_free_checks(s);
@@ -135,7 +156,7 @@ engine_arm_rto(struct sys_state *s)
 	int64_t		 wait;
 
 	evtimer_del(s->rto_timer);
-	if (!s->down || s->major || s->rto_ms <= 0)
+	if (!s->down || s->attached || s->major || s->rto_ms <= 0)
 		return;
 	/* One millisecond past: exactly at the RTO is still in time. */
 	wait = s->started_at + s->rto_ms + 1 - wall_ms();
@@ -158,7 +179,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (!s->down || s->major)
+	if (!s->down || s->attached || s->major)
 		return;
 	c = policy_classify(s->core, s->critical_infrastructure,
 	    now - s->started_at, s->rto_ms);
@@ -262,6 +283,13 @@ engine_configure(struct engine *e, const struct conf *conf)
 		s->rto_ms = sys->rto_ms;
 		s->down_after = sys->down_after;
 		s->up_after = sys->up_after;
+		engine_free_parents(s);
+		if (sys->ndepends > 0) {
+			s->parents = xcalloc(sys->ndepends, sizeof(char *));
+			for (i = 0; i < sys->ndepends; i++)
+				s->parents[i] = xstrdup(sys->depends[i]);
+			s->nparents = sys->ndepends;
+		}
 		engine_arm_rto(s);
 
 		same = s->nchecks == sys->nchecks;
@@ -322,6 +350,7 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	s->incident_id = o->incident_id;
 	s->level = o->level;
 	s->major = o->major;
+	s->attached = strcmp(o->incident_system, o->system) != 0;
 	engine_mark_checks_down(s);
 	engine_arm_rto(s);
 	log_info("%s: still down since %s, incident %lld continues",
@@ -339,27 +368,36 @@ engine_recover(struct engine *e)
 	return clocks_recover(e->clocks);
 }
 
-static void
-engine_open(struct engine *e, struct sys_state *s, int64_t now)
+/* The outage began at the earliest first failure of a down check. */
+static int64_t
+engine_outage_start(const struct sys_state *s, const char **cause)
 {
-	struct store_new_incident	 ni;
-	struct policy_class		 c;
-	int64_t				 started_at = 0, due;
-	const char			*cause = "";
-	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
-	char				 cause_buf[512];
-	int				 i;
+	int64_t	 started_at = 0;
+	int	 i;
 
-	/* The outage began at the earliest first failure of a down check. */
+	*cause = "";
 	for (i = 0; i < s->nchecks; i++) {
 		if (!s->checks[i].down)
 			continue;
 		if (started_at == 0 ||
 		    s->checks[i].first_fail_at < started_at) {
 			started_at = s->checks[i].first_fail_at;
-			cause = s->checks[i].detail;
+			*cause = s->checks[i].detail;
 		}
 	}
+	return started_at;
+}
+
+static void
+engine_open(struct engine *e, struct sys_state *s, int64_t now,
+    int64_t started_at, const char *cause)
+{
+	struct store_new_incident	 ni;
+	struct policy_class		 c;
+	int64_t				 due;
+	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
+	char				 cause_buf[512];
+
 	c = policy_classify(s->core, s->critical_infrastructure,
 	    now - started_at, s->rto_ms);
 
@@ -460,13 +498,208 @@ engine_restore(struct engine *e, struct sys_state *s)
 	engine_arm_rto(s);	/* disarms */
 }
 
+/*
+ * A parent of S that is down, if any: S's outage belongs to its incident
+ * (the root's, when the parent is itself attached further up).
+ */
+static struct sys_state *
+engine_parent_down(struct engine *e, const struct sys_state *s)
+{
+	struct sys_state	*p;
+	int			 i;
+
+	for (i = 0; i < s->nparents; i++)
+		if ((p = engine_find(e, s->parents[i])) != NULL && p->down &&
+		    p->incident_id != 0)
+			return p;
+	return NULL;
+}
+
+/*
+ * A parent whose state is not known yet at the time S began to fail: it
+ * is failing without being declared down, or it was last probed before
+ * S's first failure.  Both fail in the same moment more often than not
+ * (a switch takes its servers with it); S waits for the parent to settle
+ * rather than open an incident the parent's would have covered.
+ */
+static struct sys_state *
+engine_parent_unsettled(struct engine *e, const struct sys_state *s,
+    int64_t started_at)
+{
+	struct sys_state	*p;
+	int			 i, j;
+
+	for (i = 0; i < s->nparents; i++) {
+		if ((p = engine_find(e, s->parents[i])) == NULL ||
+		    !p->configured || p->nchecks == 0)
+			continue;
+		if (p->pending || p->last_result_at < started_at)
+			return p;
+		for (j = 0; j < p->nchecks; j++)
+			if (p->checks[j].fails > 0 && !p->checks[j].down)
+				return p;
+	}
+	return NULL;
+}
+
+static void
+engine_attach(struct engine *e, struct sys_state *s, struct sys_state *p,
+    int64_t started_at, const char *cause)
+{
+	char	 detail[768], t[TIME_STRLEN];
+	int64_t	 now = wall_ms();
+
+	snprintf(detail, sizeof(detail), "%s down since %s while %s, which it "
+	    "depends on, is down: affected scope (可能影響範圍) of this "
+	    "incident: %s", s->name, time_fmt(started_at, t, sizeof(t)),
+	    p->name, cause);
+	if (store_begin(e->store) == -1 ||
+	    store_outage_attach(e->store, s->name, p->incident_id, started_at,
+	    now, cause, detail, &s->outage_id) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
+		log_warnx("%s: down, but it could not be recorded; retrying "
+		    "at the next probe", s->name);
+		return;
+	}
+	s->down = 1;
+	s->attached = 1;
+	s->pending = 0;
+	s->started_at = started_at;
+	s->incident_id = p->incident_id;
+	log_warnx("%s; incident %lld", detail, (long long)p->incident_id);
+}
+
+/* An attached outage ends at AT: S is back, or its parent is. */
+static int
+engine_detach(struct engine *e, struct sys_state *s, int64_t at,
+    const char *why)
+{
+	char	 detail[512], t[TIME_STRLEN];
+
+	snprintf(detail, sizeof(detail), "%s: %s at %s", s->name, why,
+	    time_fmt(at, t, sizeof(t)));
+	if (store_begin(e->store) == -1 ||
+	    store_outage_detach(e->store, s->outage_id, s->incident_id, at,
+	    detail) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
+		log_warnx("%s: could not be recorded; retrying", detail);
+		return -1;
+	}
+	log_info("%s; incident %lld", detail, (long long)s->incident_id);
+	s->down = 0;
+	s->attached = 0;
+	s->outage_id = 0;
+	s->incident_id = 0;
+	s->started_at = 0;
+	return 0;
+}
+
+static int
+engine_any_check_down(const struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].down)
+			return 1;
+	return 0;
+}
+
+/* Bring the system's recorded state in line with its checks. */
+static void
+engine_evaluate(struct engine *e, struct sys_state *s)
+{
+	struct sys_state	*p;
+	const char		*cause;
+	int64_t			 started_at, restored_at = 0;
+	int			 i;
+
+	if (!engine_any_check_down(s)) {
+		s->pending = 0;
+		if (!s->down)
+			return;
+		if (!s->attached) {
+			engine_restore(e, s);
+			return;
+		}
+		for (i = 0; i < s->nchecks; i++)
+			if (s->checks[i].first_ok_at > restored_at)
+				restored_at = s->checks[i].first_ok_at;
+		engine_detach(e, s, restored_at, "back");
+		return;
+	}
+	if (s->down)
+		return;
+	started_at = engine_outage_start(s, &cause);
+	if ((p = engine_parent_down(e, s)) != NULL) {
+		engine_attach(e, s, p, started_at, cause);
+		return;
+	}
+	if ((p = engine_parent_unsettled(e, s, started_at)) != NULL) {
+		if (!s->pending)
+			log_info("%s: down; waiting for the state of %s, which "
+			    "it depends on, before opening an incident",
+			    s->name, p->name);
+		s->pending = 1;
+		if (p->last_result_at < started_at && e->probe_now != NULL)
+			e->probe_now(e->probe_now_arg, p->name);
+		return;
+	}
+	s->pending = 0;
+	engine_open(e, s, wall_ms(), started_at, cause);
+}
+
+/*
+ * P's state may have settled or changed: children waiting for it decide
+ * now, and a child still down after P recovered gets an incident of its
+ * own, its outage counted from P's recovery.
+ */
+static void
+engine_evaluate_children(struct engine *e, struct sys_state *p)
+{
+	struct sys_state	*c;
+	int64_t			 now;
+	int			 i;
+
+	TAILQ_FOREACH(c, &e->systems, entry) {
+		for (i = 0; i < c->nparents; i++)
+			if (strcmp(c->parents[i], p->name) == 0)
+				break;
+		if (i == c->nparents)
+			continue;
+		if (c->pending)
+			engine_evaluate(e, c);
+		else if (c->down && c->attached &&
+		    engine_parent_down(e, c) == NULL) {
+			now = wall_ms();
+			if (engine_detach(e, c, now, "still down after the "
+			    "system it depends on recovered; an incident of "
+			    "its own from") == -1)
+				continue;
+			for (i = 0; i < c->nchecks; i++)
+				if (c->checks[i].down)
+					c->checks[i].first_fail_at = now;
+			engine_evaluate(e, c);
+		}
+	}
+}
+
+void
+engine_set_prober(struct engine *e, void (*fn)(void *, const char *),
+    void *arg)
+{
+	e->probe_now = fn;
+	e->probe_now_arg = arg;
+}
+
 void
 engine_result(struct engine *e, const char *name, int index,
     enum probe_result result, const char *detail, int64_t at)
 {
 	struct sys_state	*s;
 	struct check_state	*cs;
-	int			 i, any_down = 0;
 
 	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
 		return;
@@ -486,10 +719,7 @@ engine_result(struct engine *e, const char *name, int index,
 		if (!cs->down && cs->fails >= s->down_after)
 			cs->down = 1;
 	}
-	for (i = 0; i < s->nchecks; i++)
-		any_down |= s->checks[i].down;
-	if (any_down && !s->down)
-		engine_open(e, s, wall_ms());
-	else if (!any_down && s->down)
-		engine_restore(e, s);
+	s->last_result_at = at;
+	engine_evaluate(e, s);
+	engine_evaluate_children(e, s);
 }

@@ -76,6 +76,7 @@ rtowatchd_reload(struct rtowatchd *d)
 	monitors_stop(d->monitors);
 	engine_configure(d->engine, conf);
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
+	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 	conf_free(d->conf);
 	d->conf = conf;
 	sd_notify(0, "READY=1");
@@ -175,6 +176,7 @@ main(int argc, char *argv[])
 	if (engine_recover(d.engine) == -1)
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
+	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,

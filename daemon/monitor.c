@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conf.h"
 #include "engine.h"
@@ -134,6 +135,22 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	    conf->nsystems == 1 ? "" : "s", (long long)total,
 	    total == 1 ? "" : "s");
 	return ms;
+}
+
+/*
+ * Probe SYSTEM now, outside its schedule (which stays as it was): the
+ * engine needs its state to judge a system that depends on it.
+ */
+void
+monitors_probe_now(void *arg, const char *system)
+{
+	struct monitors	*ms = arg;
+	struct monitor	*m;
+
+	TAILQ_FOREACH(m, &ms->list, entry)
+		if (m->probe == NULL && strcmp(m->sys->name, system) == 0)
+			m->probe = probe_start(ms->base, ms->dns, m->cc,
+			    monitor_done_cb, m);
 }
 
 /* Stop every timer and cancel every probe in flight: none reports. */

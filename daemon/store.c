@@ -99,6 +99,19 @@ static const char *const store_migrations[] = {
 	"  stopped_by TEXT,"
 	"  UNIQUE (incident_id, kind, level)"
 	");"
+	/*
+	 * 可能影響範圍: systems that failed while a system they depend on
+	 * was down are listed on that system's incident, with their times,
+	 * instead of opening incidents of their own.
+	 */
+	"CREATE TABLE incident_scope ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  system TEXT NOT NULL,"
+	"  outage_id INTEGER NOT NULL REFERENCES outages(id),"
+	"  started_at TEXT NOT NULL,"
+	"  ended_at TEXT"
+	");"
 	/* What the engine decided to tell whom; the senders deliver it. */
 	"CREATE TABLE notifications ("
 	"  id INTEGER PRIMARY KEY,"
@@ -285,7 +298,8 @@ store_open_outages(struct store *st,
 	int				 rc;
 
 	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
-	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at"
+	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at,"
+	    " i.system"
 	    " FROM outages o JOIN incidents i ON i.id = o.incident_id"
 	    " WHERE o.ended_at IS NULL ORDER BY o.id");
 	if (stmt == NULL)
@@ -301,6 +315,8 @@ store_open_outages(struct store *st,
 		o.level = sqlite3_column_int(stmt, 5);
 		o.major = sqlite3_column_int(stmt, 6);
 		o.opened_at = store_column_time(stmt, 7);
+		snprintf(o.incident_system, sizeof(o.incident_system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 8));
 		if (cb(&o, arg) == -1)
 			break;
 	}
@@ -690,4 +706,69 @@ store_notification_queue(struct store *st, int64_t incident, int64_t at,
 	store_bind_time(stmt, 6, at);
 	store_bind_time(stmt, 7, at);
 	return store_done(st, stmt);
+}
+
+/*
+ * An outage of SYSTEM while a system it depends on is down: recorded,
+ * and listed in the parent's incident as affected scope.
+ */
+int
+store_outage_attach(struct store *st, const char *system, int64_t incident,
+    int64_t started_at, int64_t detected_at, const char *cause,
+    const char *detail, int64_t *outage_id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, incident);
+	store_bind_time(stmt, 3, started_at);
+	store_bind_time(stmt, 4, detected_at);
+	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*outage_id = sqlite3_last_insert_rowid(st->db);
+
+	stmt = store_prepare(st, "INSERT INTO incident_scope (incident_id,"
+	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_text(stmt, 2, system, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, *outage_id);
+	store_bind_time(stmt, 4, started_at);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	return store_timeline_insert(st, incident, detected_at,
+	    "affected system down", "rtowatchd", detail);
+}
+
+/* The end of an attached outage, on the outage and the parent's scope. */
+int
+store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
+    int64_t ended_at, const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, ended_at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, ended_at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	return store_timeline_insert(st, incident, wall_ms(),
+	    "affected system ended", "rtowatchd", detail);
 }

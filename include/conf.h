@@ -50,6 +50,9 @@ struct system_conf {
 	int			 up_after;
 	struct check_list	 checks;
 	int			 nchecks;
+	char			**depends;	/* parents' names */
+	int			*depends_line;
+	int			 ndepends;
 	int			 bad_checks;	/* with errors, not kept */
 	const char		*file;
 	int			 line;

@@ -16,6 +16,7 @@ struct monitors;
 
 struct monitors	*monitors_start(struct event_base *, struct evdns_base *,
 		    const struct conf *, struct engine *);
+void		 monitors_probe_now(void *, const char *);
 void		 monitors_stop(struct monitors *);
 
 #endif

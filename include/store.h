@@ -26,6 +26,7 @@ struct store_open_outage {
 	int64_t		 opened_at;
 	int		 level;
 	int		 major;
+	char		 incident_system[256];	/* differs: attached */
 };
 
 /* A new outage and the incident it opens, written in one transaction. */
@@ -68,6 +69,10 @@ int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);
 int		 store_outage_open(struct store *,
 		    const struct store_new_incident *, int64_t *, int64_t *);
+int		 store_outage_attach(struct store *, const char *, int64_t,
+		    int64_t, int64_t, const char *, const char *, int64_t *);
+int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
+		    const char *);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,

@@ -220,6 +220,18 @@ static const struct {
 	    "t.conf:1: system \"s\": missing \"core yes|no\" (it decides "
 	    "the level, 5.3.2)",
 	    "t.conf:1: system \"s\": no check" } },
+	{ SYS_HEAD " check tcp 127.0.0.1 port 1\n depends \"nowhere\"\n}\n",
+	  { "t.conf:5: system \"s\" depends on unknown system "
+	    "\"nowhere\"" } },
+	{ SYS_HEAD " check tcp 127.0.0.1 port 1\n depends \"s\"\n}\n",
+	  { "t.conf:5: system \"s\" depends on itself" } },
+	{ "system a { core no; rto 1m; check tcp ::1 port 1; depends b }\n"
+	  "system b { core no; rto 1m; check tcp ::1 port 1; depends c }\n"
+	  "system c { core no; rto 1m; check tcp ::1 port 1; depends a }\n"
+	  "system d { core no; rto 1m; check tcp ::1 port 1; depends a }\n",
+	  { "t.conf:1: system \"a\": its dependencies form a cycle",
+	    "t.conf:2: system \"b\": its dependencies form a cycle",
+	    "t.conf:3: system \"c\": its dependencies form a cycle" } },
 	{ "}\n", { "t.conf:1: unexpected '}'" } },
 	{ "set database\n", { "t.conf:1: missing database path" } },
 	{ "set database \"a\" \"b\"\n",
