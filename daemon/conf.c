@@ -1005,7 +1005,14 @@ conf_parse_policy_stmt(struct conf_parser *p, struct policy *pol)
 		conf_parse_remind(p, pol);
 	else if (strcmp(kw, "tell") == 0)
 		conf_parse_tell(p, pol);
-	else if (strcmp(kw, "retention") == 0) {
+	else if (strcmp(kw, "reopen") == 0) {
+		if (conf_expect_word(p, "within") == 0 &&
+		    conf_next_duration(p, "reopen", 0, 7 * 86400000LL,
+		    &pol->reopen_ms) == 0)
+			conf_end_statement(p);
+		else
+			conf_skip_statement(p);
+	} else if (strcmp(kw, "retention") == 0) {
 		if (conf_next_period(p, "retention", &pol->retention) == 0)
 			conf_end_statement(p);
 		else

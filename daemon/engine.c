@@ -65,6 +65,12 @@ struct sys_state {
 	int			 attached;	/* down, on a parent's incident */
 	int			 pending;	/* down, parent not settled */
 	int64_t			 last_result_at;
+
+	/* The latest restored incident, which a quick relapse reopens. */
+	int64_t			 last_incident_id;
+	int64_t			 last_restored_at;
+	int			 last_level;
+	int			 last_major;
 };
 
 struct engine {
@@ -359,13 +365,68 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	return 0;
 }
 
+static int
+engine_recover_restored(const char *system, int64_t incident,
+    int64_t restored_at, int level, int major, void *arg)
+{
+	struct sys_state	*s;
+
+	if ((s = engine_find(arg, system)) != NULL && !s->down) {
+		s->last_incident_id = incident;
+		s->last_restored_at = restored_at;
+		s->last_level = level;
+		s->last_major = major;
+	}
+	return 0;
+}
+
 /* After a restart: every outage still open in the store goes on. */
 int
 engine_recover(struct engine *e)
 {
-	if (store_open_outages(e->store, engine_recover_one, e) == -1)
+	if (store_open_outages(e->store, engine_recover_one, e) == -1 ||
+	    store_last_restored(e->store, engine_recover_restored, e) == -1)
 		return -1;
 	return clocks_recover(e->clocks);
+}
+
+/*
+ * Flapping: the system fails again within the policy's reopen window of
+ * its last restoration, so the same incident goes on ("failed again")
+ * with its level and clocks, instead of a new record and a new 1-hour
+ * clock for what is one problem.
+ */
+static void
+engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
+    int64_t started_at, const char *cause)
+{
+	char	 detail[768], t[TIME_STRLEN], d[32];
+	int64_t	 incident = s->last_incident_id;
+
+	snprintf(detail, sizeof(detail), "%s failed again at %s, %s after it "
+	    "was restored: %s", s->name, time_fmt(started_at, t, sizeof(t)),
+	    duration_fmt(started_at - s->last_restored_at, d, sizeof(d)),
+	    cause);
+	if (store_begin(e->store) == -1 ||
+	    store_incident_reopen(e->store, incident, s->name, started_at,
+	    now, cause, detail, &s->outage_id) == -1 ||
+	    notice_queue(e->store, e->policy, incident, s->last_level,
+	    s->name, "failed again", detail, now) == -1 ||
+	    store_commit(e->store) == -1) {
+		store_rollback(e->store);
+		log_warnx("%s: down again, but it could not be recorded; "
+		    "retrying at the next probe", s->name);
+		return;
+	}
+	clocks_sync(e->clocks, incident);
+	s->down = 1;
+	s->incident_id = incident;
+	s->started_at = started_at;
+	s->level = s->last_level;
+	s->major = s->last_major;
+	s->last_incident_id = 0;
+	engine_arm_rto(s);
+	log_warnx("%s; incident %lld reopened", detail, (long long)incident);
 }
 
 /* The outage began at the earliest first failure of a down check. */
@@ -397,6 +458,12 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	int64_t				 due;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
 	char				 cause_buf[512];
+
+	if (e->policy->reopen_ms > 0 && s->last_incident_id != 0 &&
+	    started_at - s->last_restored_at <= e->policy->reopen_ms) {
+		engine_reopen(e, s, now, started_at, cause);
+		return;
+	}
 
 	c = policy_classify(s->core, s->critical_infrastructure,
 	    now - started_at, s->rto_ms);
@@ -491,6 +558,10 @@ engine_restore(struct engine *e, struct sys_state *s)
 	clocks_sync(e->clocks, s->incident_id);
 	log_info("%s; incident %lld restored", detail,
 	    (long long)s->incident_id);
+	s->last_incident_id = s->incident_id;
+	s->last_restored_at = restored_at;
+	s->last_level = c.level;
+	s->last_major = s->major || c.major;
 	s->down = 0;
 	s->outage_id = 0;
 	s->incident_id = 0;

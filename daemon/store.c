@@ -574,8 +574,9 @@ store_clock_open(struct store *st, int64_t incident, const char *kind,
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "INSERT INTO clocks (incident_id, kind,"
-	    " level, started_at, due_at) VALUES (?, ?, ?, ?, ?)");
+	/* Once per obligation: a reopened incident keeps its clocks. */
+	stmt = store_prepare(st, "INSERT OR IGNORE INTO clocks (incident_id,"
+	    " kind, level, started_at, due_at) VALUES (?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, incident);
@@ -771,4 +772,70 @@ store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
 		return -1;
 	return store_timeline_insert(st, incident, wall_ms(),
 	    "affected system ended", "rtowatchd", detail);
+}
+
+/*
+ * The system failed again soon after its incident was restored: a new
+ * outage on the same incident, which is open again, with its restore
+ * clock running again from where it was.
+ */
+int
+store_incident_reopen(struct store *st, int64_t incident, const char *system,
+    int64_t started_at, int64_t now, const char *cause, const char *detail,
+    int64_t *outage_id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, incident);
+	store_bind_time(stmt, 3, started_at);
+	store_bind_time(stmt, 4, now);
+	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*outage_id = sqlite3_last_insert_rowid(st->db);
+	stmt = store_prepare(st, "UPDATE incidents SET status = 'open',"
+	    " restored_at = NULL, within_rto = NULL"
+	    " WHERE id = ? AND status = 'restored'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = NULL,"
+	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	return store_timeline_insert(st, incident, now, "failed again",
+	    "rtowatchd", detail);
+}
+
+/* Each system's latest restored incident, for the flapping window. */
+int
+store_last_restored(struct store *st,
+    int (*cb)(const char *, int64_t, int64_t, int, int, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
+	    " FROM incidents WHERE kind = 'outage' AND status = 'restored'"
+	    " AND id IN (SELECT max(id) FROM incidents GROUP BY system)");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(stmt, 0),
+		    sqlite3_column_int64(stmt, 1), store_column_time(stmt, 2),
+		    sqlite3_column_int(stmt, 3), sqlite3_column_int(stmt, 4),
+		    arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }

@@ -35,6 +35,7 @@ struct policy {
 	int64_t			 remind[CLOCK_MAX][POLICY_MAX_REMINDERS];
 	int			 nremind[CLOCK_MAX];
 	struct policy_period	 retention;
+	int64_t			 reopen_ms;	/* flapping window, 0: none */
 	/* Who is told at each level: bit i is recipients[i]. */
 	char			*recipients[POLICY_MAX_RECIPIENTS];
 	int			 nrecipients;

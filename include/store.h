@@ -73,6 +73,10 @@ int		 store_outage_attach(struct store *, const char *, int64_t,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
 		    const char *);
+int		 store_incident_reopen(struct store *, int64_t, const char *,
+		    int64_t, int64_t, const char *, const char *, int64_t *);
+int		 store_last_restored(struct store *, int (*)(const char *,
+		    int64_t, int64_t, int, int, void *), void *);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,

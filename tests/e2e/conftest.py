@@ -602,6 +602,7 @@ policy {{
     restore within {restore34} for levels 3-4
     remind restore {restore_remind} before
     report within {report} for levels 3-4
+    {reopen}
     retention 3 years
     tell "unit-head" for levels 1-4
     tell "ciso" for levels 3-4
@@ -611,14 +612,15 @@ policy {{
 
 def short_policy(directory, notify="4s", notify_remind="3s 2s",
                  restore12="1h", restore34="30m", restore_remind="10m",
-                 report="1d"):
+                 report="1d", reopen=None):
     """Write a policy with short clocks into DIRECTORY; return its path."""
     path = os.path.join(str(directory), "policy.conf")
     with open(path, "w", encoding="utf-8") as f:
         f.write(SHORT_POLICY.format(
             notify=notify, notify_remind=notify_remind, restore12=restore12,
             restore34=restore34, restore_remind=restore_remind,
-            report=report))
+            report=report,
+            reopen=f"reopen within {reopen}" if reopen else ""))
     return path
 
 

@@ -287,6 +287,7 @@ test_policy(void **state)
 	    " restore within 36h for levels 3-4\n"
 	    " report within 1 month for levels 3-4\n"
 	    " retention 3 years\n"
+	    " reopen within 15m\n"
 	    " tell \"unit-head\" for levels 1-4\n"
 	    " tell \"unit-head\" \"ciso\" for level 3-4\n"
 	    "}\n"
@@ -344,6 +345,7 @@ test_policy(void **state)
 	assert_false(pol->applies[CLOCK_REPORT][2]);
 	assert_int_equal(pol->length[CLOCK_REPORT][4].months, 1);
 	assert_int_equal(pol->retention.months, 36);
+	assert_true(pol->reopen_ms == 15 * 60000);
 	/* Reminders kept largest first, whatever the order written. */
 	assert_int_equal(pol->nremind[CLOCK_NOTIFY], 2);
 	assert_true(pol->remind[CLOCK_NOTIFY][0] == 30 * 60000);
