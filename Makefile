@@ -27,7 +27,7 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
-	      daemon/notice.c $(PROBE_SRCS)
+	      daemon/notice.c daemon/maint.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 
@@ -64,8 +64,8 @@ bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy
-UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c $(PROBE_SRCS) $(COMMON_SRCS)
+UNIT_TESTS = conf policy maint
+UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) $(COMMON_SRCS)
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)

@@ -474,6 +474,85 @@ conf_path(const struct conf_parser *p, const char *path)
 	return full;
 }
 
+/* A zone is a file of the tz database ("Asia/Taipei", "UTC"). */
+static int
+conf_valid_timezone(const char *tz)
+{
+	char		 path[512];
+	struct stat	 st;
+
+	if (tz[0] == '\0' || tz[0] == '/' || strstr(tz, "..") != NULL)
+		return -1;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+}
+
+/*
+ * maintenance "SYSTEM" daily 02:00 for 2h
+ * maintenance "SYSTEM" weekly sunday 02:00 for 2h
+ * maintenance "SYSTEM" once 2026-12-01T02:00 for 4h
+ */
+static void
+conf_parse_maintenance(struct conf_parser *p)
+{
+	struct maint_conf	*m;
+	char			*word = NULL;
+	int			 ok = 0;
+
+	m = xcalloc(1, sizeof(*m));
+	m->file = p->file;
+	m->line = p->tokline;
+	if (conf_next_string(p, "system name after \"maintenance\"",
+	    &m->system) == -1 ||
+	    conf_next_string(p, "daily, weekly or once", &word) == -1)
+		goto done;
+	if (strcmp(word, "daily") == 0)
+		m->repeat = MAINT_DAILY;
+	else if (strcmp(word, "weekly") == 0) {
+		m->repeat = MAINT_WEEKLY;
+		free(word);
+		word = NULL;
+		if (conf_next_string(p, "day of the week", &word) == -1)
+			goto done;
+		if ((m->wday = maint_parse_day(word)) == -1) {
+			conf_error(p, "\"%s\" is not a day of the week",
+			    word);
+			goto done;
+		}
+	} else if (strcmp(word, "once") == 0)
+		m->repeat = MAINT_ONCE;
+	else {
+		conf_error(p, "expected daily, weekly or once, not \"%s\"",
+		    word);
+		goto done;
+	}
+	free(word);
+	word = NULL;
+	if (conf_next_string(p, "start time", &word) == -1)
+		goto done;
+	if (m->repeat == MAINT_ONCE ? maint_parse_when(word, &m->at) == -1 :
+	    maint_parse_clock(word, &m->secs) == -1) {
+		conf_error(p, "\"%s\" is not a %s", word,
+		    m->repeat == MAINT_ONCE ? "date and time "
+		    "(2026-12-01T02:00)" : "time of day (02:00)");
+		goto done;
+	}
+	if (conf_expect_word(p, "for") == -1 ||
+	    conf_next_duration(p, "maintenance length", 1000,
+	    30 * 86400000LL, &m->length_ms) == -1)
+		goto done;
+	ok = conf_end_statement(p) == 0;
+ done:
+	free(word);
+	if (!ok) {
+		conf_skip_statement(p);
+		free(m->system);
+		free(m);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&p->conf->maints, m, entry);
+}
+
 static void
 conf_parse_set(struct conf_parser *p)
 {
@@ -488,6 +567,16 @@ conf_parse_set(struct conf_parser *p)
 			free(p->conf->database);
 			p->conf->database = conf_path(p, value);
 			free(value);
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
+	} else if (strcmp(name, "timezone") == 0) {
+		if (conf_next_string(p, "time zone", &value) == 0) {
+			if (conf_valid_timezone(value) == -1)
+				conf_error(p, "unknown time zone \"%s\"",
+				    value);
+			free(p->conf->timezone);
+			p->conf->timezone = value;
 			conf_end_statement(p);
 		} else
 			conf_skip_statement(p);
@@ -1070,6 +1159,17 @@ conf_parse_policy(struct conf_parser *p)
 	}
 }
 
+static void
+conf_check_maints(struct conf *conf, struct conf_errors *errs)
+{
+	struct maint_conf	*m;
+
+	TAILQ_FOREACH(m, &conf->maints, entry)
+		if (conf_find_system(conf, m->system) == NULL)
+			conf_error_at(errs, m->file, m->line, "maintenance of "
+			    "unknown system \"%s\"", m->system);
+}
+
 /* The policy must cover what the procedure requires of every level. */
 static void
 conf_check_policy(struct conf *conf, struct conf_errors *errs)
@@ -1136,6 +1236,8 @@ conf_parse_statements(struct conf_parser *p)
 				conf_parse_system(p);
 			else if (strcmp(p->text, "policy") == 0)
 				conf_parse_policy(p);
+			else if (strcmp(p->text, "maintenance") == 0)
+				conf_parse_maintenance(p);
 			else {
 				conf_error(p, "unknown keyword \"%s\"",
 				    p->text);
@@ -1323,6 +1425,7 @@ conf_new(const char *path)
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(path);
 	TAILQ_INIT(&conf->systems);
+	TAILQ_INIT(&conf->maints);
 	return conf;
 }
 
@@ -1335,10 +1438,13 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 	 */
 	if (conf->nfiles > 0) {
 		conf_check(conf, errs);
+		conf_check_maints(conf, errs);
 		conf_check_policy(conf, errs);
 	}
 	if (conf->database == NULL)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
+	if (conf->timezone == NULL)
+		conf->timezone = xstrdup(CONF_DEFAULT_TIMEZONE);
 	if (errs->count > 0) {
 		conf_free(conf);
 		return NULL;
@@ -1390,6 +1496,7 @@ conf_find_system(const struct conf *conf, const char *name)
 void
 conf_free(struct conf *conf)
 {
+	struct maint_conf	*m;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
 	int			 i;
@@ -1413,6 +1520,12 @@ conf_free(struct conf *conf)
 		free(sys->owner);
 		free(sys);
 	}
+	while ((m = TAILQ_FIRST(&conf->maints)) != NULL) {
+		TAILQ_REMOVE(&conf->maints, m, entry);
+		free(m->system);
+		free(m);
+	}
+	free(conf->timezone);
 	for (i = 0; i < conf->policy.nrecipients; i++)
 		free(conf->policy.recipients[i]);
 	for (i = 0; i < conf->nfiles; i++)

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "maint.h"
 #include "policy.h"
 #include "store.h"
 #include "util.h"
@@ -65,6 +66,8 @@ struct sys_state {
 	int			 attached;	/* down, on a parent's incident */
 	int			 pending;	/* down, parent not settled */
 	int64_t			 last_result_at;
+	int			 planned;	/* down in a maintenance window */
+	struct event		*maint_timer;	/* at the window's end */
 
 	/* The latest restored incident, which a quick relapse reopens. */
 	int64_t			 last_incident_id;
@@ -78,6 +81,7 @@ struct engine {
 	struct store		*store;
 	struct clocks		*clocks;
 	const struct policy	*policy;	/* the current rules' */
+	const struct maint_list	*maints;
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
 	void			 (*probe_now)(void *, const char *);
 	void			*probe_now_arg;
@@ -128,6 +132,8 @@ engine_free_system(struct sys_state *s)
 	engine_free_parents(s);
 	if (s->rto_timer != NULL)
 		event_free(s->rto_timer);
+	if (s->maint_timer != NULL)
+		event_free(s->maint_timer);
 	engine_free_checks(s);
 	free(s->name);
 	free(s->owner);
@@ -150,6 +156,11 @@ engine_free(struct engine *e)
 }
 
 static void	engine_rto_cb(evutil_socket_t, short, void *);
+static void	engine_maint_cb(evutil_socket_t, short, void *);
+static void	engine_evaluate(struct engine *, struct sys_state *);
+static int	engine_in_window(const struct engine *, const char *,
+		    int64_t, int64_t *);
+static void	engine_arm_maint(struct sys_state *, int64_t);
 
 /*
  * While a system is down and its incident still general, a timer waits
@@ -162,7 +173,8 @@ engine_arm_rto(struct sys_state *s)
 	int64_t		 wait;
 
 	evtimer_del(s->rto_timer);
-	if (!s->down || s->attached || s->major || s->rto_ms <= 0)
+	if (!s->down || s->attached || s->planned || s->major ||
+	    s->rto_ms <= 0)
 		return;
 	/* One millisecond past: exactly at the RTO is still in time. */
 	wait = s->started_at + s->rto_ms + 1 - wall_ms();
@@ -229,7 +241,9 @@ engine_add(struct engine *e, const char *name)
 	s->name = xstrdup(name);
 	s->owner = xstrdup("");
 	s->engine = e;
-	if ((s->rto_timer = evtimer_new(e->base, engine_rto_cb, s)) == NULL)
+	if ((s->rto_timer = evtimer_new(e->base, engine_rto_cb, s)) == NULL ||
+	    (s->maint_timer = evtimer_new(e->base, engine_maint_cb, s)) ==
+	    NULL)
 		fatalx("engine: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&e->systems, s, entry);
 	return s;
@@ -275,6 +289,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	char			 desc[128];
 
 	e->policy = &conf->policy;
+	e->maints = &conf->maints;
 	clocks_set_policy(e->clocks, e->policy);
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
@@ -356,9 +371,19 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	s->incident_id = o->incident_id;
 	s->level = o->level;
 	s->major = o->major;
-	s->attached = strcmp(o->incident_system, o->system) != 0;
+	s->planned = o->incident_id == 0;
+	s->attached = !s->planned &&
+	    strcmp(o->incident_system, o->system) != 0;
 	engine_mark_checks_down(s);
 	engine_arm_rto(s);
+	if (s->planned) {
+		int64_t	 end;
+
+		/* The window may be over, or gone from the rules. */
+		if (!engine_in_window(e, s->name, wall_ms(), &end))
+			end = wall_ms();
+		engine_arm_maint(s, end);
+	}
 	log_info("%s: still down since %s, incident %lld continues",
 	    s->name, time_fmt(s->started_at, t, sizeof(t)),
 	    (long long)s->incident_id);
@@ -678,19 +703,136 @@ engine_any_check_down(const struct sys_state *s)
 	return 0;
 }
 
+/* Is SYSTEM in one of its maintenance windows at T?  Until when? */
+static int
+engine_in_window(const struct engine *e, const char *system, int64_t t,
+    int64_t *end)
+{
+	const struct maint_conf	*m;
+	int64_t			 b, en;
+	int			 in = 0;
+
+	if (e->maints == NULL)
+		return 0;
+	TAILQ_FOREACH(m, e->maints, entry)
+		if (strcmp(m->system, system) == 0 &&
+		    maint_window_at(m, t, &b, &en) && (!in || en > *end)) {
+			*end = en;
+			in = 1;
+		}
+	return in;
+}
+
+static void
+engine_arm_maint(struct sys_state *s, int64_t end)
+{
+	struct timeval	 tv;
+	int64_t		 wait = end - wall_ms();
+
+	if (wait < 0)
+		wait = 0;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(s->maint_timer, &tv);
+}
+
+/* A planned outage ends at AT: S is back, or its window closed. */
+static int
+engine_unplan(struct engine *e, struct sys_state *s, int64_t at)
+{
+	char	 t[TIME_STRLEN];
+
+	if (store_outage_close(e->store, s->outage_id, at) == -1) {
+		log_warnx("%s: the end of its planned outage could not be "
+		    "recorded; retrying", s->name);
+		return -1;
+	}
+	log_info("%s: planned outage ended at %s", s->name,
+	    time_fmt(at, t, sizeof(t)));
+	evtimer_del(s->maint_timer);
+	s->down = 0;
+	s->planned = 0;
+	s->outage_id = 0;
+	s->started_at = 0;
+	return 0;
+}
+
+/*
+ * The window closed with S still down: from now on it is an outage like
+ * any other, counted from the window's end (not from its first failure
+ * inside the window, which was planned).
+ */
+static void
+engine_maint_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct sys_state	*s = arg;
+	struct timeval		 retry = { 5, 0 };
+	int64_t			 end = wall_ms();
+	int			 i;
+
+	(void)fd;
+	(void)events;
+	if (!s->down || !s->planned)
+		return;
+	if (engine_in_window(s->engine, s->name, end, &end)) {
+		engine_arm_maint(s, end);	/* a window follows on */
+		return;
+	}
+	if (engine_unplan(s->engine, s, end) == -1) {
+		evtimer_add(s->maint_timer, &retry);
+		return;
+	}
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].down)
+			s->checks[i].first_fail_at = end;
+	log_warnx("%s: still down when its maintenance window closed",
+	    s->name);
+	engine_evaluate(s->engine, s);
+}
+
+static void
+engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
+    int64_t end, const char *cause)
+{
+	char	 t1[TIME_STRLEN], t2[TIME_STRLEN];
+
+	if (store_outage_planned(e->store, s->name, started_at, wall_ms(),
+	    cause, &s->outage_id) == -1) {
+		log_warnx("%s: down, but it could not be recorded; retrying "
+		    "at the next probe", s->name);
+		return;
+	}
+	s->down = 1;
+	s->planned = 1;
+	s->pending = 0;
+	s->started_at = started_at;
+	engine_arm_maint(s, end);
+	log_info("%s: down since %s, inside its maintenance window until "
+	    "%s: planned outage, no incident", s->name,
+	    time_fmt(started_at, t1, sizeof(t1)), time_fmt(end, t2,
+	    sizeof(t2)));
+}
+
 /* Bring the system's recorded state in line with its checks. */
 static void
 engine_evaluate(struct engine *e, struct sys_state *s)
 {
 	struct sys_state	*p;
 	const char		*cause;
-	int64_t			 started_at, restored_at = 0;
+	int64_t			 started_at, restored_at = 0, end;
 	int			 i;
 
 	if (!engine_any_check_down(s)) {
 		s->pending = 0;
 		if (!s->down)
 			return;
+		if (s->planned) {
+			for (i = 0; i < s->nchecks; i++)
+				if (s->checks[i].first_ok_at > restored_at)
+					restored_at = s->checks[i].first_ok_at;
+			engine_unplan(e, s, restored_at);
+			return;
+		}
 		if (!s->attached) {
 			engine_restore(e, s);
 			return;
@@ -704,6 +846,10 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 	if (s->down)
 		return;
 	started_at = engine_outage_start(s, &cause);
+	if (engine_in_window(e, s->name, started_at, &end)) {
+		engine_plan(e, s, started_at, end, cause);
+		return;
+	}
 	if ((p = engine_parent_down(e, s)) != NULL) {
 		engine_attach(e, s, p, started_at, cause);
 		return;

@@ -69,6 +69,8 @@ rtowatchd_reload(struct rtowatchd *d)
 		sd_notify(0, "READY=1");
 		return;
 	}
+	setenv("TZ", conf->timezone, 1);
+	tzset();
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
@@ -150,6 +152,9 @@ main(int argc, char *argv[])
 		print_conf_errors(&errs);
 		return 1;
 	}
+	/* Maintenance windows are local times of the configured zone. */
+	setenv("TZ", d.conf->timezone, 1);
+	tzset();
 	if (noaction) {
 		printf("configuration OK\n");
 		conf_free(d.conf);

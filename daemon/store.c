@@ -55,7 +55,9 @@ static const char *const store_migrations[] = {
 	"  started_at TEXT NOT NULL,"
 	"  detected_at TEXT NOT NULL,"
 	"  ended_at TEXT,"
-	"  cause TEXT"
+	"  cause TEXT,"
+	/* In a maintenance window: recorded, but no incident. */
+	"  planned INTEGER NOT NULL DEFAULT 0 CHECK (planned IN (0, 1))"
 	");"
 	/* The database itself refuses a second open outage of one system. */
 	"CREATE UNIQUE INDEX outages_one_open ON outages(system)"
@@ -300,7 +302,7 @@ store_open_outages(struct store *st,
 	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
 	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at,"
 	    " i.system"
-	    " FROM outages o JOIN incidents i ON i.id = o.incident_id"
+	    " FROM outages o LEFT JOIN incidents i ON i.id = o.incident_id"
 	    " WHERE o.ended_at IS NULL ORDER BY o.id");
 	if (stmt == NULL)
 		return -1;
@@ -315,8 +317,9 @@ store_open_outages(struct store *st,
 		o.level = sqlite3_column_int(stmt, 5);
 		o.major = sqlite3_column_int(stmt, 6);
 		o.opened_at = store_column_time(stmt, 7);
-		snprintf(o.incident_system, sizeof(o.incident_system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 8));
+		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL)
+			snprintf(o.incident_system, sizeof(o.incident_system),
+			    "%s", (const char *)sqlite3_column_text(stmt, 8));
 		if (cb(&o, arg) == -1)
 			break;
 	}
@@ -838,4 +841,40 @@ store_last_restored(struct store *st,
 			break;
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* An outage inside a maintenance window: planned, no incident. */
+int
+store_outage_planned(struct store *st, const char *system,
+    int64_t started_at, int64_t detected_at, const char *cause,
+    int64_t *outage_id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO outages (system, started_at,"
+	    " detected_at, cause, planned) VALUES (?, ?, ?, ?, 1)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 2, started_at);
+	store_bind_time(stmt, 3, detected_at);
+	sqlite3_bind_text(stmt, 4, cause, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*outage_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, ended_at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	return store_done(st, stmt);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "maint.h"
 #include "policy.h"
 
 struct probe_ops;
@@ -20,6 +21,7 @@ struct conf_parser;
 
 #define CONF_DEFAULT_PATH	"/etc/rtowatch/rtowatch.conf"
 #define CONF_DEFAULT_DATABASE	"/var/lib/rtowatch/rtowatch.db"
+#define CONF_DEFAULT_TIMEZONE	"Asia/Taipei"
 #define CONF_DEFAULT_EVERY_MS	(30 * 1000LL)
 #define CONF_DEFAULT_TIMEOUT_MS	(5 * 1000LL)
 #define CONF_DEFAULT_DOWN_AFTER	3
@@ -62,7 +64,9 @@ TAILQ_HEAD(system_list, system_conf);
 struct conf {
 	char			*path;
 	char			*database;
+	char			*timezone;	/* of maintenance windows */
 	struct system_list	 systems;
+	struct maint_list	 maints;
 	int			 nsystems;
 	char			**files;	/* every file read, for lines */
 	int			 nfiles;

@@ -26,7 +26,8 @@ struct store_open_outage {
 	int64_t		 opened_at;
 	int		 level;
 	int		 major;
-	char		 incident_system[256];	/* differs: attached */
+	char		 incident_system[256];	/* differs: attached;
+						   empty: planned */
 };
 
 /* A new outage and the incident it opens, written in one transaction. */
@@ -77,6 +78,9 @@ int		 store_incident_reopen(struct store *, int64_t, const char *,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_last_restored(struct store *, int (*)(const char *,
 		    int64_t, int64_t, int, int, void *), void *);
+int		 store_outage_planned(struct store *, const char *, int64_t,
+		    int64_t, const char *, int64_t *);
+int		 store_outage_close(struct store *, int64_t, int64_t);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
 		    int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,
