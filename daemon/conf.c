@@ -67,6 +67,10 @@ conf_errors_clear(struct conf_errors *errs)
 	errs->count = 0;
 }
 
+static void	conf_verror(struct conf_errors *, const char *, int,
+		    const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 static void
 conf_verror(struct conf_errors *errs, const char *file, int line,
     const char *fmt, va_list ap)
@@ -1094,7 +1098,28 @@ conf_parse_policy_stmt(struct conf_parser *p, struct policy *pol)
 		conf_parse_remind(p, pol);
 	else if (strcmp(kw, "tell") == 0)
 		conf_parse_tell(p, pol);
-	else if (strcmp(kw, "reopen") == 0) {
+	else if (strcmp(kw, "lost-network") == 0) {
+		long long	 pct;
+		char		*end;
+
+		/* "lost-network above 50%" */
+		if (conf_expect_word(p, "above") == 0) {
+			conf_next(p);
+			pct = p->tok == TOK_WORD ? strtoll(p->text, &end, 10) :
+			    0;
+			if (p->tok != TOK_WORD || !isdigit((unsigned char)
+			    p->text[0]) || strcmp(end, "%") != 0 || pct < 1 ||
+			    pct > 100) {
+				conf_error(p, "lost-network: expected a share "
+				    "such as 50%%");
+				conf_skip_statement(p);
+			} else {
+				pol->lost_network_pct = (int)pct;
+				conf_end_statement(p);
+			}
+		} else
+			conf_skip_statement(p);
+	} else if (strcmp(kw, "reopen") == 0) {
 		if (conf_expect_word(p, "within") == 0 &&
 		    conf_next_duration(p, "reopen", 0, 7 * 86400000LL,
 		    &pol->reopen_ms) == 0)

@@ -29,6 +29,10 @@
 #include "store.h"
 #include "util.h"
 
+/* The pseudo-system a mass failure is blamed on (lost-network). */
+#define ENGINE_HOST_NAME	"(monitoring host)"
+#define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
+
 struct check_state {
 	int		 fails;		/* consecutive */
 	int		 successes;	/* consecutive */
@@ -158,6 +162,10 @@ engine_free(struct engine *e)
 static void	engine_rto_cb(evutil_socket_t, short, void *);
 static void	engine_maint_cb(evutil_socket_t, short, void *);
 static void	engine_evaluate(struct engine *, struct sys_state *);
+static int	engine_failing_now(const struct sys_state *);
+static int	engine_owner_down(const struct engine *,
+		    const struct sys_state *);
+static void	engine_reown(struct engine *, struct sys_state *);
 static int	engine_in_window(const struct engine *, const char *,
 		    int64_t, int64_t *);
 static void	engine_arm_maint(struct sys_state *, int64_t);
@@ -338,6 +346,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->configured)
+			continue;
+		if (s->down && strcmp(s->name, ENGINE_HOST_NAME) == 0)
 			continue;
 		if (s->down) {
 			log_warnx("%s: no longer in the rules; its outage "
@@ -550,6 +560,8 @@ engine_restore(struct engine *e, struct sys_state *s)
 	for (i = 0; i < s->nchecks; i++)
 		if (s->checks[i].first_ok_at > restored_at)
 			restored_at = s->checks[i].first_ok_at;
+	if (restored_at == 0)
+		restored_at = now;	/* the monitoring host: no checks */
 	length = restored_at - s->started_at;
 	within = length <= s->rto_ms;
 	c = policy_classify(s->core, s->critical_infrastructure, length,
@@ -813,6 +825,140 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 	    sizeof(t2)));
 }
 
+/* Is SYS failing at all: counting, or down (not planned)? */
+static int
+engine_failing(const struct sys_state *s)
+{
+	int	 i;
+
+	if (s->down && !s->planned)
+		return 1;
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].fails > 0)
+			return 1;
+	return 0;
+}
+
+/* Does the failing share of all probed systems say we lost our network? */
+static int
+engine_network_lost(const struct engine *e)
+{
+	const struct sys_state	*s;
+	int			 n = 0, failing = 0;
+
+	if (e->policy->lost_network_pct == 0)
+		return 0;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->configured || s->nchecks == 0)
+			continue;
+		n++;
+		failing += engine_failing(s);
+	}
+	return n >= ENGINE_HOST_MIN &&
+	    failing * 100 > n * e->policy->lost_network_pct;
+}
+
+/*
+ * The monitoring host's own incident, opened once for a mass failure.  It
+ * is classified as the most critical system it hides (the highest base
+ * level, then the shortest RTO), since any of them may really be down.
+ */
+static struct sys_state *
+engine_host_down(struct engine *e)
+{
+	struct sys_state	*h, *s;
+	int			 base, best = 0;
+	char			 cause[256];
+
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL)
+		h = engine_add(e, ENGINE_HOST_NAME);
+	if (h->down)
+		return h;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->configured || s->nchecks == 0 || !engine_failing(s))
+			continue;
+		base = policy_classify(s->core, s->critical_infrastructure, 0,
+		    1).level;
+		if (base > best || (base == best && s->rto_ms < h->rto_ms)) {
+			best = base;
+			h->core = s->core;
+			h->critical_infrastructure = s->critical_infrastructure;
+			h->rto_ms = s->rto_ms;
+		}
+	}
+	free(h->owner);
+	h->owner = xstrdup("rtowatchd");
+	snprintf(cause, sizeof(cause), "most systems failed at once: the "
+	    "monitoring host has probably lost its network; if the portal "
+	    "cannot be reached, telephone the regional center (區網中心) "
+	    "within the hour and enter the report later (5.3.7.3.3)");
+	engine_open(e, h, wall_ms(), wall_ms(), cause);
+	return h->down ? h : NULL;
+}
+
+/* Fewer fail now: the host's incident ends; who is still down gets its own. */
+static void
+engine_host_check(struct engine *e)
+{
+	struct sys_state	*h, *s;
+
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL || !h->down ||
+	    engine_network_lost(e))
+		return;
+	engine_restore(e, h);
+	if (h->down)
+		return;
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->down && s->attached)
+			engine_evaluate(e, s);
+}
+
+/* Did the latest probe of any check fail? */
+static int
+engine_failing_now(const struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].fails > 0)
+			return 1;
+	return 0;
+}
+
+/* Is the system whose incident S is attached to still down? */
+static int
+engine_owner_down(const struct engine *e, const struct sys_state *s)
+{
+	const struct sys_state	*o;
+
+	TAILQ_FOREACH(o, &e->systems, entry)
+		if (o != s && !o->attached && o->down &&
+		    o->incident_id == s->incident_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * S is still failing after the system it was attached to came back: its
+ * part of that incident ends, and an incident of its own starts, its
+ * outage counted from now.  (A system already passing probes again just
+ * finishes recovering on the old incident.)
+ */
+static void
+engine_reown(struct engine *e, struct sys_state *s)
+{
+	int64_t	 now = wall_ms();
+	int	 i;
+
+	if (engine_detach(e, s, now, "still down after the system it was "
+	    "attached to recovered; an incident of its own from") == -1)
+		return;
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].down)
+			s->checks[i].first_fail_at = now;
+	engine_evaluate(e, s);
+}
+
 /* Bring the system's recorded state in line with its checks. */
 static void
 engine_evaluate(struct engine *e, struct sys_state *s)
@@ -843,14 +989,19 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		engine_detach(e, s, restored_at, "back");
 		return;
 	}
-	if (s->down)
+	if (s->down) {
+		if (s->attached && engine_failing_now(s) &&
+		    !engine_owner_down(e, s))
+			engine_reown(e, s);
 		return;
+	}
 	started_at = engine_outage_start(s, &cause);
 	if (engine_in_window(e, s->name, started_at, &end)) {
 		engine_plan(e, s, started_at, end, cause);
 		return;
 	}
-	if ((p = engine_parent_down(e, s)) != NULL) {
+	if ((p = engine_parent_down(e, s)) != NULL ||
+	    (engine_network_lost(e) && (p = engine_host_down(e)) != NULL)) {
 		engine_attach(e, s, p, started_at, cause);
 		return;
 	}
@@ -877,7 +1028,6 @@ static void
 engine_evaluate_children(struct engine *e, struct sys_state *p)
 {
 	struct sys_state	*c;
-	int64_t			 now;
 	int			 i;
 
 	TAILQ_FOREACH(c, &e->systems, entry) {
@@ -886,20 +1036,8 @@ engine_evaluate_children(struct engine *e, struct sys_state *p)
 				break;
 		if (i == c->nparents)
 			continue;
-		if (c->pending)
+		if (c->pending || (c->down && c->attached))
 			engine_evaluate(e, c);
-		else if (c->down && c->attached &&
-		    engine_parent_down(e, c) == NULL) {
-			now = wall_ms();
-			if (engine_detach(e, c, now, "still down after the "
-			    "system it depends on recovered; an incident of "
-			    "its own from") == -1)
-				continue;
-			for (i = 0; i < c->nchecks; i++)
-				if (c->checks[i].down)
-					c->checks[i].first_fail_at = now;
-			engine_evaluate(e, c);
-		}
 	}
 }
 
@@ -939,4 +1077,5 @@ engine_result(struct engine *e, const char *name, int index,
 	s->last_result_at = at;
 	engine_evaluate(e, s);
 	engine_evaluate_children(e, s);
+	engine_host_check(e);
 }

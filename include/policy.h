@@ -36,6 +36,7 @@ struct policy {
 	int			 nremind[CLOCK_MAX];
 	struct policy_period	 retention;
 	int64_t			 reopen_ms;	/* flapping window, 0: none */
+	int			 lost_network_pct; /* 0: off */
 	/* Who is told at each level: bit i is recipients[i]. */
 	char			*recipients[POLICY_MAX_RECIPIENTS];
 	int			 nrecipients;

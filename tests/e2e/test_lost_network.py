@@ -1,0 +1,46 @@
+"""Most systems fail at once: the monitoring host lost its network.
+
+Under the shipped policy (lost-network above 50%), four systems failing
+in the same round open one incident about the monitoring host, with the
+four as its affected scope and the procedure's telephone fallback in its
+cause, instead of four incidents.  When most come back the host's
+incident is restored; a system still down then gets its own incident.
+"""
+from conftest import (POLICY, db_rows, incidents, rules_file,
+                      system_rules, wait_for, wait_incident)
+
+HOST = "(monitoring host)"
+
+
+def test_mass_failure_is_one_host_incident(scenario):
+    lst = [scenario.listener() for _ in range(4)]
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, *[
+        system_rules(f"svc{i}", l.port, core=True, ci=(i == 0), rto="1h")
+        for i, l in enumerate(lst)], policy=POLICY))
+    d.start()
+    for l in lst:
+        l.wait_accepted(2)
+    for l in lst:
+        l.stop()
+    host = wait_incident(d.db, HOST)
+    wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM incident_scope")) == 4,
+             10, "all four listed as the host incident's affected scope")
+    rows = incidents(d.db)
+    assert [r["system"] for r in rows] == [HOST], rows
+    # Classified as the most critical system it hides (core of CI: 3).
+    assert host["level"] == 3, host
+    assert "regional center" in host["cause"] and "5.3.7.3.3" in \
+        host["cause"], host["cause"]
+
+    # Three back, one still down: the host's incident ends, the one left
+    # gets an incident of its own.
+    for l in lst[:3]:
+        l.start()
+    wait_incident(d.db, HOST, restored=True)
+    own = wait_incident(d.db, "svc3")
+    assert own["status"] == "open"
+    assert len(incidents(d.db)) == 2
+    lst[3].start()
+    wait_incident(d.db, "svc3", restored=True)
+    d.stop()
