@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHECK_HTTP_BODY_MAX	(1024 * 1024)	/* read for "contains" */
+#define CHECK_HTTP_BODY_MAX	((size_t)1024 * 1024) /* read for "contains" */
 #define CHECK_HTTP_REASON_MAX	64
 
 /* What is kept of a body: at most limit bytes, searched at the end. */

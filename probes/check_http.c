@@ -165,7 +165,7 @@ check_http_status_line(const char *line, size_t len, int *code, char *reason,
 		return -1;
 	while (i < len && line[i] == ' ')
 		i++;
-	if (len - i < 3 || !isdigit((unsigned char)line[i]) ||
+	if (i + 3 > len || !isdigit((unsigned char)line[i]) ||
 	    !isdigit((unsigned char)line[i + 1]) ||
 	    !isdigit((unsigned char)line[i + 2]))
 		return -1;
@@ -301,7 +301,7 @@ check_http_parse_date(const char *s, int64_t *out)
 			return -1;
 	} else {
 		for (mo = 0; mo < 12; mo++)
-			if (strncmp(s, months + 3 * mo, 3) == 0)
+			if (strncmp(s, months + (ptrdiff_t)mo * 3, 3) == 0)
 				break;
 		if (mo == 12)
 			return -1;
@@ -333,8 +333,8 @@ check_http_parse_date(const char *s, int64_t *out)
 		return -1;
 	if (sec == 60)
 		sec = 59;	/* a leap second: close enough */
-	*out = http_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec;
+	*out = http_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+	    (int64_t)mi * 60 + sec;
 	return 0;
 }
 
@@ -840,23 +840,24 @@ static int64_t
 http_times(struct http_state *s, char *buf, size_t len)
 {
 	curl_off_t	 dns = 0, conn = 0, tls = 0, first = 0, total = 0;
-	int64_t		 d = s->dns_ms;
+	long long	 d = s->dns_ms, t_dns, t_conn, t_tls, t_first;
 
 	curl_easy_getinfo(s->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
 	curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn);
 	curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
 	curl_easy_getinfo(s->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
 	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total);
+	/* curl counts microseconds from its start, after our lookup. */
+	t_dns = d + dns / 1000;
+	t_conn = d + conn / 1000;
+	t_tls = d + tls / 1000;
+	t_first = d + first / 1000;
 	if (tls > 0)
 		snprintf(buf, len, "(dns %lld, connect %lld, tls %lld, first "
-		    "byte %lld)", (long long)(d + dns / 1000),
-		    (long long)(d + conn / 1000), (long long)(d + tls / 1000),
-		    (long long)(d + first / 1000));
+		    "byte %lld)", t_dns, t_conn, t_tls, t_first);
 	else
 		snprintf(buf, len, "(dns %lld, connect %lld, first byte "
-		    "%lld)", (long long)(d + dns / 1000),
-		    (long long)(d + conn / 1000),
-		    (long long)(d + first / 1000));
+		    "%lld)", t_dns, t_conn, t_first);
 	return d + total / 1000;
 }
 
@@ -941,7 +942,7 @@ http_transfer(struct probe *p, const char *resolve)
 	struct http_state	*s = p->priv;
 	const struct http_opts	*o = p->check->opts;
 	CURL			*e;
-	CURLcode		 rc = CURLE_OK;
+	CURLcode		 rc;
 	CURLMcode		 mrc;
 	int			 i;
 
