@@ -5,10 +5,10 @@
 set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
-libjansson-dev libssl-dev tzdata"
+libjansson-dev libssl-dev libcurl4-openssl-dev tzdata"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
-valgrind"
+valgrind openssl"
 
 case "${1:-}" in
 run) want=$run_pkgs ;;

@@ -1,0 +1,1160 @@
+/*
+ * check_http.c: an HTTP(S) check through libcurl.
+ *
+ *	check http URL [status N|N-M] [contains "text"] [method GET|HEAD]
+ *	    [cert-expiry D] [follow-redirects] [header "Name: value"]...
+ *	    [ca-file "/PATH"] [every D] [timeout D]
+ *
+ * The service is up when it answers with a status in the range (200-399
+ * unless given), its body (the first 1 MiB of it) holds the text, and,
+ * with cert-expiry, its certificate is good for longer than that.  TLS
+ * certificates are always verified, against the system's CAs or ca-file.
+ *
+ * All transfers run in one curl multi handle driven by the daemon's loop
+ * (the multi-socket interface: curl says which sockets and which timeout
+ * it waits for, libevent says when they are ready).  Each probe opens a
+ * fresh connection and closes it, so a probe measures what a new client
+ * would see.  The timeout is probe.c's; curl's own is a safeguard set a
+ * second later.
+ *
+ * Names: the URL's host is looked up through evdns (p->dns) like every
+ * other check, and handed to curl with CURLOPT_RESOLVE, so curl connects
+ * without resolving.  Only a redirect to another host makes curl resolve
+ * by itself; Debian's libcurl does that in its resolver thread, which does
+ * not block the loop, and CURLOPT_QUICK_EXIT keeps a cancelled probe from
+ * waiting for that thread.  Names under .invalid fail at once (RFC 6761,
+ * 6.4): no query for them leaves the host.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <curl/curl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "check_http.h"
+#include "conf.h"
+#include "log.h"
+#include "probe.h"
+#include "util.h"
+
+#define HTTP_MAX_REDIRS		5
+#define HTTP_MAX_ADDRS		8
+#define HTTP_CURL_GRACE_MS	1000	/* curl's timeout after probe.c's */
+#define HTTP_USER_AGENT		"rtowatch-probe"
+
+struct http_opts {
+	int		 status_lo, status_hi;
+	char		*contains;
+	int		 head;
+	int64_t		 cert_expiry_ms;	/* 0: not checked */
+	int		 follow;
+	char		**headers;
+	int		 nheaders;
+	char		*ca_file;
+	char		*host;		/* to resolve; NULL for an address */
+	int		 port;
+	int		 https;
+};
+
+struct http_state {
+	struct probe			*probe;
+	struct evdns_getaddrinfo_request *req;
+	CURL				*easy;
+	int				 added;	/* to the multi handle */
+	struct curl_slist		*resolve;
+	struct curl_slist		*headers;
+	struct check_http_body		 body;
+	int64_t				 dns_ms;	/* evdns, before curl */
+	char				 reason[CHECK_HTTP_REASON_MAX];
+	char				 errbuf[CURL_ERROR_SIZE];
+};
+
+/* A socket curl waits on, and its event. */
+struct http_sock {
+	LIST_ENTRY(http_sock)	 entry;
+	struct event		*ev;
+	curl_socket_t		 fd;
+};
+
+/* The kind's shared state: one multi handle on the loop. */
+static struct {
+	struct event_base	*base;
+	CURLM			*multi;
+	struct event		*timer;
+	LIST_HEAD(, http_sock)	 socks;
+	int			 global;	/* curl_global_init done */
+} http;
+
+static void	http_finished(struct http_state *, CURLcode);
+
+/* ---------------------------------------------------------------- parsing */
+
+/* Between min and max decimal digits at *sp; advances *sp. */
+static int
+http_num(const char **sp, int min, int max, int *out)
+{
+	const char	*s = *sp;
+	int		 n = 0, v = 0;
+
+	while (n < max && isdigit((unsigned char)s[n])) {
+		v = v * 10 + (s[n] - '0');
+		n++;
+	}
+	if (n < min)
+		return -1;
+	*sp = s + n;
+	*out = v;
+	return 0;
+}
+
+/* "N" or "N-M", three digits each, within 100-599. */
+int
+check_http_parse_status(const char *s, int *lo, int *hi)
+{
+	int	 a, b;
+
+	if (http_num(&s, 3, 3, &a) == -1)
+		return -1;
+	if (*s == '\0')
+		b = a;
+	else if (*s != '-')
+		return -1;
+	else {
+		s++;
+		if (http_num(&s, 3, 3, &b) == -1 || *s != '\0')
+			return -1;
+	}
+	if (a < 100 || b > 599 || a > b)
+		return -1;
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+/*
+ * A header line from the server: when it is a status line ("HTTP/1.1 200
+ * OK"), its code and its reason phrase, made printable.
+ */
+int
+check_http_status_line(const char *line, size_t len, int *code, char *reason,
+    size_t reasonlen)
+{
+	size_t	 i = 5, j = 0;
+
+	if (len < 5 || memcmp(line, "HTTP/", 5) != 0)
+		return -1;
+	while (i < len && line[i] != ' ') {
+		if (!isdigit((unsigned char)line[i]) && line[i] != '.')
+			return -1;
+		i++;
+	}
+	if (i == 5)
+		return -1;
+	while (i < len && line[i] == ' ')
+		i++;
+	if (i + 3 > len || !isdigit((unsigned char)line[i]) ||
+	    !isdigit((unsigned char)line[i + 1]) ||
+	    !isdigit((unsigned char)line[i + 2]))
+		return -1;
+	*code = (line[i] - '0') * 100 + (line[i + 1] - '0') * 10 +
+	    (line[i + 2] - '0');
+	i += 3;
+	if (i < len && line[i] != ' ' && line[i] != '\r' && line[i] != '\n')
+		return -1;
+	while (i < len && line[i] == ' ')
+		i++;
+	while (len > i && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+	    line[len - 1] == ' '))
+		len--;
+	if (reasonlen == 0)
+		return 0;
+	for (; i < len && j + 1 < reasonlen; i++)
+		reason[j++] = isprint((unsigned char)line[i]) ? line[i] : '?';
+	reason[j] = '\0';
+	return 0;
+}
+
+/*
+ * Take what fits of N more body bytes; returns how many were taken.  Past
+ * the limit the body is "capped": the rest is not read.
+ */
+size_t
+check_http_body_add(struct check_http_body *b, const char *data, size_t n)
+{
+	size_t	 take = n, size;
+
+	if (b->seen >= b->limit) {
+		if (n > 0)
+			b->capped = 1;
+		return 0;
+	}
+	if (take > b->limit - b->seen) {
+		take = b->limit - b->seen;
+		b->capped = 1;
+	}
+	if (b->keep && take > 0) {
+		if (b->len + take > b->size) {
+			size = b->size < 4096 ? 4096 : b->size * 2;
+			if (size < b->len + take)
+				size = b->len + take;
+			if (size > b->limit)
+				size = b->limit;
+			b->buf = xrealloc(b->buf, size);
+			b->size = size;
+		}
+		memcpy(b->buf + b->len, data, take);
+		b->len += take;
+	}
+	b->seen += take;
+	return take;
+}
+
+int
+check_http_body_contains(const struct check_http_body *b, const char *text)
+{
+	size_t	 n = strlen(text);
+
+	if (n == 0)
+		return 1;
+	if (b->buf == NULL || b->len < n)
+		return 0;
+	return memmem(b->buf, b->len, text, n) != NULL;
+}
+
+void
+check_http_body_free(struct check_http_body *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->size = 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+http_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* "HH:MM:SS" with an optional fraction, which is dropped. */
+static int
+http_clock(const char **sp, int *h, int *mi, int *sec)
+{
+	const char	*s = *sp;
+
+	if (http_num(&s, 2, 2, h) == -1 || *s++ != ':' ||
+	    http_num(&s, 2, 2, mi) == -1 || *s++ != ':' ||
+	    http_num(&s, 2, 2, sec) == -1)
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	*sp = s;
+	return 0;
+}
+
+/*
+ * A certificate's "Expire date" as curl reports it, into epoch seconds:
+ * "Dec  1 00:00:00 2026 GMT" from OpenSSL's ASN1_TIME_print, or
+ * "2026-12-01 00:00:00 GMT" from curl's own ASN.1 code (other TLS
+ * backends).
+ */
+int
+check_http_parse_date(const char *s, int64_t *out)
+{
+	static const char	 months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const int	 mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+				    31, 30, 31 };
+	int			 y, mo, d, h, mi, sec, leap;
+
+	while (*s == ' ')
+		s++;
+	if (isdigit((unsigned char)*s)) {
+		if (http_num(&s, 4, 4, &y) == -1 || *s++ != '-' ||
+		    http_num(&s, 2, 2, &mo) == -1 || *s++ != '-' ||
+		    http_num(&s, 2, 2, &d) == -1 || *s++ != ' ' ||
+		    http_clock(&s, &h, &mi, &sec) == -1)
+			return -1;
+	} else {
+		for (mo = 0; mo < 12; mo++)
+			if (strncmp(s, months + (ptrdiff_t)mo * 3, 3) == 0)
+				break;
+		if (mo == 12)
+			return -1;
+		mo++;
+		s += 3;
+		if (*s != ' ')
+			return -1;
+		while (*s == ' ')
+			s++;
+		if (http_num(&s, 1, 2, &d) == -1 || *s++ != ' ' ||
+		    http_clock(&s, &h, &mi, &sec) == -1 || *s++ != ' ' ||
+		    http_num(&s, 4, 4, &y) == -1)
+			return -1;
+	}
+	while (*s == ' ')
+		s++;
+	if (strncmp(s, "GMT", 3) == 0)
+		s += 3;
+	else if (*s == 'Z')
+		s++;
+	while (*s == ' ')
+		s++;
+	if (*s != '\0')
+		return -1;
+
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	if (sec == 60)
+		sec = 59;	/* a leap second: close enough */
+	*out = http_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+	    (int64_t)mi * 60 + sec;
+	return 0;
+}
+
+/* Epoch seconds as "2026-12-01T00:00:00Z". */
+char *
+check_http_date_fmt(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static struct http_opts *
+http_opts(struct check_conf *cc)
+{
+	struct http_opts	*o = cc->opts;
+
+	if (o == NULL) {
+		o = cc->opts = xcalloc(1, sizeof(*o));
+		o->status_lo = 200;
+		o->status_hi = 399;
+	}
+	return o;
+}
+
+/* "Name: value": a token, a colon, then printable text. */
+static int
+http_valid_header(const char *h)
+{
+	const char	*s;
+
+	for (s = h; *s != '\0' && *s != ':'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	if (s == h || *s != ':')
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!isprint((unsigned char)*s) && *s != '\t')
+			return 0;
+	return 1;
+}
+
+/* A string option that may be given once. */
+static int
+http_string_once(struct conf_parser *p, const char *what, char **out)
+{
+	char	*s;
+
+	if (conf_next_string(p, what, &s) == -1)
+		return -1;
+	if (*out != NULL) {
+		conf_error(p, "http check: \"%s\" given twice", what);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+static int
+http_option(struct conf_parser *p, struct check_conf *cc, const char *word)
+{
+	struct http_opts	*o = http_opts(cc);
+	char			*s = NULL;
+	int			 rc = 1;
+
+	if (strcmp(word, "status") == 0) {
+		if (conf_next_string(p, "status", &s) == -1)
+			return -1;
+		if (check_http_parse_status(s, &o->status_lo,
+		    &o->status_hi) == -1) {
+			conf_error(p, "status \"%s\": expected a code or a "
+			    "range of codes within 100-599 (200, 200-299)", s);
+			rc = -1;
+		}
+	} else if (strcmp(word, "contains") == 0) {
+		if (http_string_once(p, "contains", &o->contains) == -1)
+			return -1;
+		if (*o->contains == '\0') {
+			conf_error(p, "contains: empty text");
+			return -1;
+		}
+	} else if (strcmp(word, "method") == 0) {
+		if (conf_next_string(p, "method (GET or HEAD)", &s) == -1)
+			return -1;
+		if (strcmp(s, "GET") == 0)
+			o->head = 0;
+		else if (strcmp(s, "HEAD") == 0)
+			o->head = 1;
+		else {
+			conf_error(p, "method \"%s\": GET or HEAD", s);
+			rc = -1;
+		}
+	} else if (strcmp(word, "cert-expiry") == 0) {
+		if (conf_next_duration(p, "cert-expiry", 1000,
+		    3650 * 86400000LL, &o->cert_expiry_ms) == -1)
+			return -1;
+	} else if (strcmp(word, "follow-redirects") == 0) {
+		o->follow = 1;
+	} else if (strcmp(word, "header") == 0) {
+		if (conf_next_string(p, "header \"Name: value\"", &s) == -1)
+			return -1;
+		if (!http_valid_header(s)) {
+			conf_error(p, "header \"%s\": expected \"Name: "
+			    "value\" in printable characters", s);
+			rc = -1;
+		} else {
+			o->headers = xrealloc(o->headers,
+			    (o->nheaders + 1) * sizeof(*o->headers));
+			o->headers[o->nheaders++] = s;
+			s = NULL;
+		}
+	} else if (strcmp(word, "ca-file") == 0) {
+		if (http_string_once(p, "ca-file", &o->ca_file) == -1)
+			return -1;
+		/* The daemon runs from /: a relative path would mislead. */
+		if (o->ca_file[0] != '/') {
+			conf_error(p, "ca-file \"%s\": not an absolute path",
+			    o->ca_file);
+			return -1;
+		}
+	} else
+		rc = 0;
+	free(s);
+	return rc;
+}
+
+/* The URL's host and port, and whether the host needs resolving. */
+static int
+http_parse_url(struct conf_parser *p, struct check_conf *cc,
+    struct http_opts *o)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	CURLU		*u;
+	CURLUcode	 rc;
+	char		*host = NULL, *port = NULL;
+	size_t		 n;
+	int		 ret = -1;
+
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url failed");
+	if ((rc = curl_url_set(u, CURLUPART_URL, cc->target, 0)) !=
+	    CURLUE_OK) {
+		conf_error(p, "http check: \"%s\": %s", cc->target,
+		    curl_url_strerror(rc));
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    *host == '\0') {
+		conf_error(p, "http check: \"%s\": no host", cc->target);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		conf_error(p, "http check: \"%s\": no port", cc->target);
+		goto out;
+	}
+	o->port = atoi(port);
+	n = strlen(host);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) != 1) {
+			conf_error(p, "http check: \"%s\": bad address",
+			    cc->target);
+			goto out;
+		}
+	} else if (inet_pton(AF_INET, host, &a4) != 1)
+		o->host = xstrdup(host);
+	ret = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+static int
+http_finish(struct conf_parser *p, struct check_conf *cc)
+{
+	struct http_opts	*o = http_opts(cc);
+
+	if (strncasecmp(cc->target, "https://", 8) == 0)
+		o->https = 1;
+	else if (strncasecmp(cc->target, "http://", 7) != 0) {
+		conf_error(p, "http check: \"%s\" is not an http:// or "
+		    "https:// URL", cc->target);
+		return -1;
+	}
+	if (http_parse_url(p, cc, o) == -1)
+		return -1;
+	if (o->cert_expiry_ms > 0 && !o->https) {
+		conf_error(p, "http check of %s: cert-expiry needs an "
+		    "https:// URL", cc->target);
+		return -1;
+	}
+	if (o->contains != NULL && o->head) {
+		conf_error(p, "http check of %s: contains needs a body, "
+		    "not method HEAD", cc->target);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+http_describe(const struct check_conf *cc, char *buf, size_t len)
+{
+	const struct http_opts	*o = cc->opts;
+
+	snprintf(buf, len, "http%s %s", o->head ? " HEAD" : "", cc->target);
+}
+
+static void
+http_free_opts(struct check_conf *cc)
+{
+	struct http_opts	*o = cc->opts;
+	int			 i;
+
+	for (i = 0; i < o->nheaders; i++)
+		free(o->headers[i]);
+	free(o->headers);
+	free(o->contains);
+	free(o->ca_file);
+	free(o->host);
+	free(o);
+	cc->opts = NULL;
+}
+
+/* ------------------------------------------------------ curl on the loop */
+
+static void
+http_check_done(void)
+{
+	struct http_state	*s;
+	CURLMsg			*msg;
+	CURL			*easy;
+	CURLcode		 code;
+	char			*priv;
+	int			 left;
+
+	while ((msg = curl_multi_info_read(http.multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		/* msg lives in the easy handle that finishing frees. */
+		easy = msg->easy_handle;
+		code = msg->data.result;
+		priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		s = (struct http_state *)(void *)priv;
+		if (s != NULL)
+			http_finished(s, code);
+	}
+}
+
+static void
+http_event_cb(evutil_socket_t fd, short events, void *arg)
+{
+	int	 running, action = 0;
+
+	(void)arg;
+	if (events & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (events & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(http.multi, fd, action, &running);
+	http_check_done();
+}
+
+static void
+http_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	int	 running;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0,
+	    &running);
+	http_check_done();
+}
+
+/* curl says what to wait for on one of its sockets. */
+static int
+http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
+    void *sockp)
+{
+	struct http_sock	*hs = sockp;
+	short			 ev = EV_PERSIST;
+
+	(void)easy;
+	(void)userp;
+	if (what == CURL_POLL_REMOVE) {
+		if (hs != NULL) {
+			LIST_REMOVE(hs, entry);
+			event_free(hs->ev);
+			free(hs);
+		}
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		ev |= EV_WRITE;
+	if (hs == NULL) {
+		hs = xcalloc(1, sizeof(*hs));
+		hs->fd = fd;
+		LIST_INSERT_HEAD(&http.socks, hs, entry);
+		curl_multi_assign(http.multi, fd, hs);
+	} else
+		event_free(hs->ev);
+	if ((hs->ev = event_new(http.base, fd, ev, http_event_cb, NULL)) ==
+	    NULL)
+		fatalx("http: event_new failed");
+	event_add(hs->ev, NULL);
+	return 0;
+}
+
+/* curl says when to call it back if no socket is ready. */
+static int
+http_timer_set(CURLM *multi, long ms, void *userp)
+{
+	struct timeval	 tv;
+
+	(void)multi;
+	(void)userp;
+	if (ms < 0) {
+		evtimer_del(http.timer);
+		return 0;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(http.timer, &tv);
+	return 0;
+}
+
+static int
+http_init(struct event_base *base, struct evdns_base *dns)
+{
+	const curl_version_info_data	*v;
+
+	(void)dns;	/* each probe gets it as p->dns */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_warnx("http: curl_global_init failed");
+		return -1;
+	}
+	http.global = 1;
+	v = curl_version_info(CURLVERSION_NOW);
+	if (!(v->features & CURL_VERSION_SSL))
+		log_warnx("http: libcurl %s has no TLS: https checks will "
+		    "fail", v->version);
+	http.base = base;
+	LIST_INIT(&http.socks);
+	if ((http.timer = evtimer_new(base, http_timer_cb, NULL)) == NULL)
+		fatalx("http: evtimer_new failed");
+	if ((http.multi = curl_multi_init()) == NULL) {
+		log_warnx("http: curl_multi_init failed");
+		return -1;
+	}
+	curl_multi_setopt(http.multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+	curl_multi_setopt(http.multi, CURLMOPT_TIMERFUNCTION, http_timer_set);
+	return 0;
+}
+
+static void
+http_shutdown(void)
+{
+	struct http_sock	*hs;
+
+	/* Cleaning up may still call back: the events go after it. */
+	if (http.multi != NULL)
+		curl_multi_cleanup(http.multi);
+	http.multi = NULL;
+	while ((hs = LIST_FIRST(&http.socks)) != NULL) {
+		LIST_REMOVE(hs, entry);
+		event_free(hs->ev);
+		free(hs);
+	}
+	if (http.timer != NULL)
+		event_free(http.timer);
+	http.timer = NULL;
+	if (http.global)
+		curl_global_cleanup();
+	http.global = 0;
+}
+
+/* ------------------------------------------------------------- a probe */
+
+static size_t
+http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_state	*s = arg;
+	size_t			 n = size * nmemb;
+
+	/* Anything short of n stops the transfer: the cap was reached. */
+	return check_http_body_add(&s->body, data, n) == n ? n : 0;
+}
+
+static size_t
+http_header_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct http_state	*s = arg;
+	size_t			 n = size * nitems;
+	int			 code;
+
+	/* The last status line wins: that of the final response. */
+	if (check_http_status_line(data, n, &code, s->reason,
+	    sizeof(s->reason)) == -1 && n >= 5 &&
+	    memcmp(data, "HTTP/", 5) == 0)
+		s->reason[0] = '\0';
+	return n;
+}
+
+static enum probe_result
+http_errno_result(long error)
+{
+	switch (error) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+		return PROBE_REFUSED;
+	case ETIMEDOUT:
+		return PROBE_TIMEOUT;
+	default:
+		return PROBE_UNREACHABLE;
+	}
+}
+
+static int
+http_tls_code(CURLcode code)
+{
+	switch (code) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The transfer failed before an answer could be judged. */
+static void
+http_failed(struct http_state *s, CURLcode code)
+{
+	struct probe	*p = s->probe;
+	const char	*why = s->errbuf[0] != '\0' ? s->errbuf :
+			    curl_easy_strerror(code);
+	long		 error = 0;
+
+	if (code == CURLE_COULDNT_CONNECT) {
+		curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &error);
+		probe_done(p, http_errno_result(error), "%s",
+		    error != 0 ? strerror((int)error) : why);
+	} else if (code == CURLE_COULDNT_RESOLVE_HOST)
+		probe_done(p, PROBE_DNS_FAILURE, "%s", why);
+	else if (code == CURLE_OPERATION_TIMEDOUT)
+		probe_done(p, PROBE_TIMEOUT, "%s", why);
+	else if (http_tls_code(code) && strcasestr(why, "expired") != NULL)
+		/* With verification on, curl refuses an expired certificate. */
+		probe_done(p, PROBE_CERT_EXPIRED, "certificate has expired "
+		    "(%s)", why);
+	else if (http_tls_code(code))
+		probe_done(p, PROBE_TLS_ERROR, "%s", why);
+	else
+		probe_done(p, PROBE_ERROR, "%s", why);
+}
+
+/* The leaf certificate's expiry, from curl's CURLINFO_CERTINFO. */
+static int
+http_cert_expiry(CURL *easy, int64_t *when)
+{
+	struct curl_certinfo	*ci = NULL;
+	struct curl_slist	*sl;
+
+	if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return -1;
+	for (sl = ci->certinfo[0]; sl != NULL; sl = sl->next)
+		if (strncasecmp(sl->data, "Expire date:", 12) == 0)
+			return check_http_parse_date(sl->data + 12, when);
+	return -1;
+}
+
+/* Phase times, from the start of the probe, as "(dns 0, connect 1, ...)". */
+static int64_t
+http_times(struct http_state *s, char *buf, size_t len)
+{
+	curl_off_t	 dns = 0, conn = 0, tls = 0, first = 0, total = 0;
+	long long	 d = s->dns_ms, t_dns, t_conn, t_tls, t_first;
+
+	curl_easy_getinfo(s->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+	curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+	curl_easy_getinfo(s->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
+	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME_T, &total);
+	/* curl counts microseconds from its start, after our lookup. */
+	t_dns = d + dns / 1000;
+	t_conn = d + conn / 1000;
+	t_tls = d + tls / 1000;
+	t_first = d + first / 1000;
+	if (tls > 0)
+		snprintf(buf, len, "(dns %lld, connect %lld, tls %lld, first "
+		    "byte %lld)", t_dns, t_conn, t_tls, t_first);
+	else
+		snprintf(buf, len, "(dns %lld, connect %lld, first byte "
+		    "%lld)", t_dns, t_conn, t_first);
+	return d + total / 1000;
+}
+
+static void
+http_status_range(const struct http_opts *o, char *buf, size_t len)
+{
+	if (o->status_lo == o->status_hi)
+		snprintf(buf, len, "%d", o->status_lo);
+	else
+		snprintf(buf, len, "%d-%d", o->status_lo, o->status_hi);
+}
+
+/* The transfer ended: judge the answer. */
+static void
+http_finished(struct http_state *s, CURLcode code)
+{
+	struct probe		*p = s->probe;
+	const struct http_opts	*o = p->check->opts;
+	char			 times[96], want[16], date[32], d[32];
+	int64_t			 total, expires, left;
+	long			 status = 0;
+
+	/* Stopped at the cap on purpose: what was read is the body. */
+	if (code == CURLE_WRITE_ERROR && s->body.capped)
+		code = CURLE_OK;
+	if (code != CURLE_OK) {
+		http_failed(s, code);
+		return;
+	}
+	total = http_times(s, times, sizeof(times));
+	p->rtt_ms = total;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+
+	if (o->cert_expiry_ms > 0) {
+		if (http_cert_expiry(s->easy, &expires) == -1) {
+			probe_done(p, PROBE_TLS_ERROR, "no certificate "
+			    "expiry date to check");
+			return;
+		}
+		left = expires * 1000 - wall_ms();
+		check_http_date_fmt(expires, date, sizeof(date));
+		if (left <= 0) {
+			probe_done(p, PROBE_CERT_EXPIRED, "certificate "
+			    "expired %s", date);
+			return;
+		}
+		if (left < o->cert_expiry_ms) {
+			probe_done(p, PROBE_CERT_EXPIRED, "certificate "
+			    "expires %s, within %s", date,
+			    duration_fmt(o->cert_expiry_ms, d, sizeof(d)));
+			return;
+		}
+	}
+	if (status < o->status_lo || status > o->status_hi) {
+		http_status_range(o, want, sizeof(want));
+		probe_done(p, PROBE_BAD_STATUS, "status %ld%s%s, expected %s",
+		    status, s->reason[0] != '\0' ? " " : "", s->reason, want);
+		return;
+	}
+	if (o->contains != NULL &&
+	    !check_http_body_contains(&s->body, o->contains)) {
+		probe_done(p, PROBE_CONTENT_MISMATCH, "body does not contain "
+		    "\"%.80s\"%s", o->contains, s->body.capped ?
+		    " (in its first 1 MiB)" : "");
+		return;
+	}
+	probe_done(p, PROBE_OK, "%ld%s%s in %lld ms %s", status,
+	    s->reason[0] != '\0' ? " " : "", s->reason, (long long)total,
+	    times);
+}
+
+static void
+http_setopt_failed(CURLcode rc)
+{
+	fatalx("http: curl_easy_setopt: %s", curl_easy_strerror(rc));
+}
+
+/* Hand the transfer to curl, with the address evdns found for the host. */
+static void
+http_transfer(struct probe *p, const char *resolve)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	CURL			*e;
+	CURLcode		 rc;
+	CURLMcode		 mrc;
+	int			 i;
+
+#define SET(opt, val)	do {						\
+	if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK)		\
+		http_setopt_failed(rc);					\
+} while (0)
+
+	if ((e = s->easy = curl_easy_init()) == NULL) {
+		probe_done(p, PROBE_ERROR, "curl_easy_init failed");
+		return;
+	}
+	SET(CURLOPT_URL, p->check->target);
+	SET(CURLOPT_PRIVATE, (char *)s);
+	SET(CURLOPT_ERRORBUFFER, s->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_QUICK_EXIT, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Probe the service itself, never through a proxy from the env. */
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_TIMEOUT_MS, (long)(p->check->timeout_ms +
+	    HTTP_CURL_GRACE_MS));
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(p->check->timeout_ms +
+	    HTTP_CURL_GRACE_MS));
+	SET(CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL)
+		SET(CURLOPT_CAINFO, o->ca_file);
+	if (o->cert_expiry_ms > 0)
+		SET(CURLOPT_CERTINFO, 1L);
+	if (o->head)
+		SET(CURLOPT_NOBODY, 1L);
+	if (o->follow) {
+		SET(CURLOPT_FOLLOWLOCATION, 1L);
+		SET(CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
+	}
+	SET(CURLOPT_WRITEFUNCTION, http_write_cb);
+	SET(CURLOPT_WRITEDATA, s);
+	SET(CURLOPT_HEADERFUNCTION, http_header_cb);
+	SET(CURLOPT_HEADERDATA, s);
+	for (i = 0; i < o->nheaders; i++)
+		if ((s->headers = curl_slist_append(s->headers,
+		    o->headers[i])) == NULL)
+			fatalx("http: curl_slist_append failed");
+	if (s->headers != NULL)
+		SET(CURLOPT_HTTPHEADER, s->headers);
+	if (resolve != NULL) {
+		if ((s->resolve = curl_slist_append(NULL, resolve)) == NULL)
+			fatalx("http: curl_slist_append failed");
+		SET(CURLOPT_RESOLVE, s->resolve);
+	}
+#undef SET
+
+	if ((mrc = curl_multi_add_handle(http.multi, e)) != CURLM_OK) {
+		probe_done(p, PROBE_ERROR, "curl_multi_add_handle: %s",
+		    curl_multi_strerror(mrc));
+		return;
+	}
+	s->added = 1;
+}
+
+static void
+http_resolved_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct probe		*p = arg;
+	struct http_state	*s;
+	const struct http_opts	*o;
+	struct evutil_addrinfo	*a;
+	const void		*addr;
+	char			 resolve[512], ip[INET6_ADDRSTRLEN];
+	size_t			 len;
+	int			 n = 0;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return;		/* cancelled: p may be gone */
+	s = p->priv;
+	o = p->check->opts;
+	s->req = NULL;
+	s->dns_ms = mono_ms() - p->started_mono;
+	if (result != 0 || ai == NULL) {
+		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
+		    o->host, evutil_gai_strerror(result));
+		if (ai != NULL)
+			evutil_freeaddrinfo(ai);
+		return;
+	}
+	/* "host:port:addr,[addr6],...": curl's form for CURLOPT_RESOLVE. */
+	len = (size_t)snprintf(resolve, sizeof(resolve), "%s:%d:", o->host,
+	    o->port);
+	for (a = ai; a != NULL && n < HTTP_MAX_ADDRS &&
+	    len < sizeof(resolve); a = a->ai_next) {
+		if (a->ai_family == AF_INET)
+			addr = &((struct sockaddr_in *)(void *)
+			    a->ai_addr)->sin_addr;
+		else if (a->ai_family == AF_INET6)
+			addr = &((struct sockaddr_in6 *)(void *)
+			    a->ai_addr)->sin6_addr;
+		else
+			continue;
+		if (evutil_inet_ntop(a->ai_family, addr, ip,
+		    sizeof(ip)) == NULL)
+			continue;
+		len += (size_t)snprintf(resolve + len, sizeof(resolve) - len,
+		    a->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+		    n > 0 ? "," : "", ip);
+		n++;
+	}
+	evutil_freeaddrinfo(ai);
+	if (n == 0 || len >= sizeof(resolve)) {
+		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: no "
+		    "usable address", o->host);
+		return;
+	}
+	http_transfer(p, resolve);
+}
+
+/* RFC 6761, 6.4: names under .invalid never resolve. */
+static int
+http_reserved_invalid(const char *host)
+{
+	size_t	 n = strlen(host);
+
+	while (n > 0 && host[n - 1] == '.')
+		n--;
+	return (n == 7 && strncasecmp(host, "invalid", 7) == 0) ||
+	    (n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0);
+}
+
+static void
+http_start(struct probe *p)
+{
+	struct evdns_getaddrinfo_request *req;
+	const struct http_opts	*o = p->check->opts;
+	struct http_state	*s;
+	struct evutil_addrinfo	 hints;
+
+	s = p->priv = xcalloc(1, sizeof(*s));
+	s->probe = p;
+	s->body.limit = CHECK_HTTP_BODY_MAX;
+	s->body.keep = o->contains != NULL;
+	if (http.multi == NULL) {
+		probe_done(p, PROBE_ERROR, "http probes are not set up");
+		return;
+	}
+	if (o->host == NULL) {
+		http_transfer(p, NULL);
+		return;
+	}
+	if (http_reserved_invalid(o->host)) {
+		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: a "
+		    "reserved name that never resolves (RFC 6761)", o->host);
+		return;
+	}
+	if (p->dns == NULL) {
+		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s",
+		    o->host);
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	/*
+	 * When the answer is at hand (the hosts file) the callback runs
+	 * before this returns and may have ended the probe: only a pending
+	 * request is kept.
+	 */
+	req = evdns_getaddrinfo(p->dns, o->host, NULL, &hints,
+	    http_resolved_cb, p);
+	if (req != NULL)
+		s->req = req;
+}
+
+/*
+ * Called once, by probe_done() or probe_cancel(): after it curl knows
+ * nothing of this probe, so no callback can reach the freed state.
+ */
+static void
+http_cancel(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+
+	if (s == NULL)
+		return;
+	if (s->req != NULL) {
+		evdns_getaddrinfo_cancel(s->req);
+		s->req = NULL;
+	}
+	if (s->easy != NULL) {
+		if (s->added)
+			curl_multi_remove_handle(http.multi, s->easy);
+		curl_easy_cleanup(s->easy);
+	}
+	curl_slist_free_all(s->resolve);
+	curl_slist_free_all(s->headers);
+	check_http_body_free(&s->body);
+	free(s);
+	p->priv = NULL;
+}
+
+const struct probe_ops probe_http_ops = {
+	.name = "http",
+	.init = http_init,
+	.shutdown = http_shutdown,
+	.option = http_option,
+	.finish = http_finish,
+	.describe = http_describe,
+	.start = http_start,
+	.cancel = http_cancel,
+	.free_opts = http_free_opts,
+};
