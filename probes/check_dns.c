@@ -47,7 +47,7 @@
 #include "util.h"
 
 #define DNS_RESOLV_CONF		"/etc/resolv.conf"
-#define DNS_RESOLV_CONF_MAX	(64 * 1024)
+#define DNS_RESOLV_CONF_MAX	65536
 #define DNS_SERVER_TEXT		(INET6_ADDRSTRLEN + 8)
 
 struct dns_server {

@@ -286,11 +286,12 @@ dns_read_name(const uint8_t *pkt, size_t len, size_t *pos, char *out,
     size_t outlen, char *err, size_t errlen)
 {
 	struct dns_text	 t;
-	size_t		 cur = *pos, limit = *pos, wire = 0, ptr;
+	size_t		 cur, limit, wire = 0, ptr;
 	unsigned	 c;
 	int		 jumped = 0;
 
 	dns_text_init(&t, out, outlen);
+	limit = cur = *pos;
 	for (;;) {
 		if (cur >= len) {
 			dns_error(err, errlen, "name runs past the end of "
