@@ -4,8 +4,8 @@ DnsServer answers UDP queries on 127.0.0.1 (an ephemeral port) from a
 background thread, with the standard library only.  It serves the records
 it is given (A, AAAA, MX, TXT, NS, CNAME, PTR, SOA), NXDOMAIN for names it
 does not know, and, per name, the failures a check must tell apart:
-SERVFAIL, REFUSED, silence, a malformed reply, and a reply with another ID
-sent before the right one.  stop() closes its socket, so that queries get
+SERVFAIL, REFUSED, a truncated reply (TC), silence, a malformed reply,
+and a reply with another ID sent before the right one.  stop() closes its socket, so that queries get
 an ICMP port unreachable.
 """
 import ipaddress
@@ -55,7 +55,8 @@ class DnsServer:
     """Authoritative answers for the names it was given; see the module
     docstring for the failure modes (set with fail(NAME, MODE))."""
 
-    MODES = ("servfail", "refused", "silent", "malformed", "wrong-id-first")
+    MODES = ("servfail", "refused", "silent", "malformed", "wrong-id-first",
+             "truncated")
 
     def __init__(self, host="127.0.0.1"):
         self.host = host
@@ -161,8 +162,9 @@ class DnsServer:
         mode = self.modes.get(name)
         rd = flags & 0x0100
 
-        def reply(rcode, answers=(), rid=qid):
-            hdr = struct.pack("!HHHHHH", rid, 0x8000 | 0x0400 | rd | rcode,
+        def reply(rcode, answers=(), rid=qid, tc=0):
+            hdr = struct.pack("!HHHHHH", rid,
+                              0x8000 | 0x0400 | tc | rd | rcode,
                               1, len(answers), 0, 0)
             body = b""
             for data in answers:
@@ -177,6 +179,10 @@ class DnsServer:
             return [reply(SERVFAIL)]
         if mode == "refused":
             return [reply(REFUSED)]
+        if mode == "truncated":
+            # TC set and the answers left out, as a server does when
+            # they do not fit the client's buffer.
+            return [reply(NOERROR, tc=0x0200)]
         if mode == "malformed":
             # One answer whose owner name is a pointer to itself.
             off = 12 + len(question)
