@@ -64,8 +64,9 @@ bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint
-UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) $(COMMON_SRCS)
+UNIT_TESTS = conf policy maint dns_wire
+UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
+		$(COMMON_SRCS)
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -79,7 +80,7 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http
+FUZZERS = conf http dns
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \

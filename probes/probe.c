@@ -21,6 +21,7 @@
 const struct probe_ops *const probe_kinds[] = {
 	&probe_tcp_ops,
 	&probe_http_ops,
+	&probe_dns_ops,
 	NULL
 };
 
