@@ -91,5 +91,6 @@ void			 probe_done(struct probe *, enum probe_result,
 void			 probe_free(struct probe *);
 
 extern const struct probe_ops probe_tcp_ops;
+extern const struct probe_ops probe_icmp_ops;
 
 #endif

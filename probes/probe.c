@@ -20,6 +20,7 @@
 
 const struct probe_ops *const probe_kinds[] = {
 	&probe_tcp_ops,
+	&probe_icmp_ops,
 	NULL
 };
 
