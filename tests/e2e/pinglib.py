@@ -16,13 +16,14 @@ replies or leave some of them out.
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 import pytest
 
-from conftest import wait_for
+from conftest import Daemon, wait_for
 
 MON_ADDR = "198.18.0.1"
 TGT_ADDR = "198.18.0.2"
@@ -188,3 +189,64 @@ def unique_dir(prefix):
     os.chmod(d, 0o755)
     return d
 
+
+
+# ------------------------------------------------- an unprivileged daemon
+
+NOBODY = ("nobody", "nogroup")
+
+
+def _nobody_ids():
+    import grp
+    import pwd
+    try:
+        return pwd.getpwnam(NOBODY[0]).pw_uid, grp.getgrnam(NOBODY[1]).gr_gid
+    except KeyError:
+        pytest.skip(f"no user {NOBODY[0]} or group {NOBODY[1]} to run the "
+                    f"daemon unprivileged")
+
+
+def as_nobody(daemon, ns):
+    """Run DAEMON in namespace NS as nobody:nogroup with no capabilities
+    at all (setpriv from util-linux): no raw sockets."""
+    daemon.wrapper = ["ip", "netns", "exec", ns, "setpriv",
+                      f"--reuid={NOBODY[0]}", f"--regid={NOBODY[1]}",
+                      "--clear-groups", "--inh-caps=-all",
+                      "--bounding-set=-all", *daemon.wrapper]
+    return daemon
+
+
+@pytest.fixture
+def nobody_daemon():
+    """A daemon (not started) whose directory, under /tmp, belongs to
+    nobody, so that it can run unprivileged; stopped and removed after."""
+    require_root("running the daemon as another user")
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    uid, gid = _nobody_ids()
+    d = unique_dir("rtw-nobody-")
+    os.chown(d, uid, gid)
+    daemon = Daemon(d)
+    try:
+        yield daemon
+    finally:
+        found = daemon.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
+        if found:
+            pytest.fail("sanitizer report:\n" + "\n".join(found),
+                        pytrace=False)
+
+
+@pytest.fixture
+def netns():
+    """One fresh network namespace with its loopback up; removed after."""
+    require_root("this scenario")
+    name = f"rtw-{os.getpid()}-{next(_counter)}-u"
+    p = run("ip", "netns", "add", name, check=False)
+    if p.returncode != 0:
+        pytest.skip(f"cannot create a network namespace: {p.stderr.strip()}")
+    try:
+        run("ip", "-n", name, "link", "set", "lo", "up")
+        yield name
+    finally:
+        run("ip", "netns", "del", name, check=False)
