@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The payload after the 8-byte echo header: a mark, the probe, the try. */
-#define ICMP_WIRE_MAGIC		"rtowatch"
+/*
+ * The payload after the 8-byte echo header: the mark "rtowatch", the
+ * probe's id (32 bits) and the attempt (16 bits), then 2 bytes of zeros.
+ */
 #define ICMP_WIRE_HDRLEN	8
 #define ICMP_WIRE_PAYLOADLEN	16
 #define ICMP_WIRE_ECHOLEN	(ICMP_WIRE_HDRLEN + ICMP_WIRE_PAYLOADLEN)

@@ -585,7 +585,7 @@ icmp_handle_errqueue(struct icmp_sock *sk, const uint8_t *buf, size_t len,
     const struct sockaddr_storage *dst, struct msghdr *msg)
 {
 	const struct icmp_seqmap_entry	*e;
-	const struct sock_extended_err	*ee = NULL;
+	struct sock_extended_err	*ee = NULL;
 	struct sockaddr_storage		 from;
 	struct icmp_state		*s;
 	struct cmsghdr			*c;
@@ -597,7 +597,7 @@ icmp_handle_errqueue(struct icmp_sock *sk, const uint8_t *buf, size_t len,
 		    c->cmsg_type == IP_RECVERR) ||
 		    (c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_RECVERR))
-			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+			ee = (struct sock_extended_err *)CMSG_DATA(c);
 	if (ee == NULL || len < ICMP_WIRE_HDRLEN || dst->ss_family !=
 	    sk->family)
 		return;
@@ -806,7 +806,7 @@ icmp_begin(struct icmp_state *s, const struct sockaddr *sa, socklen_t len)
 	}
 	margin = timeout / 10 < 20 ? timeout / 10 : 20;
 	left = p->started_mono + timeout - margin - mono_ms();
-	s->spacing_ms = s->count > 1 ? left / (2 * s->count) : 0;
+	s->spacing_ms = s->count > 1 ? left / (2 * (int64_t)s->count) : 0;
 	if (s->spacing_ms > ICMP_MAX_SPACING_MS)
 		s->spacing_ms = ICMP_MAX_SPACING_MS;
 	if ((s->judge_ev = evtimer_new(p->base, icmp_judge_cb, s)) == NULL ||

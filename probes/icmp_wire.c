@@ -27,6 +27,11 @@
 #define PROTO_ICMP		1
 #define PROTO_ICMPV6		58
 
+/* Our mark at the head of the payload: "rtowatch", not a C string. */
+static const uint8_t icmp_wire_magic[8] = {
+	'r', 't', 'o', 'w', 'a', 't', 'c', 'h'
+};
+
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -88,7 +93,8 @@ icmp_wire_echo(int family, uint16_t id, uint16_t seq, uint32_t probe_id,
 	buf[0] = family == AF_INET6 ? ICMP6_ECHO : ICMP4_ECHO;
 	put16(buf + 4, id);
 	put16(buf + 6, seq);
-	memcpy(buf + ICMP_WIRE_HDRLEN, ICMP_WIRE_MAGIC, 8);
+	memcpy(buf + ICMP_WIRE_HDRLEN, icmp_wire_magic,
+	    sizeof(icmp_wire_magic));
 	put32(buf + ICMP_WIRE_HDRLEN + 8, probe_id);
 	put16(buf + ICMP_WIRE_HDRLEN + 12, attempt);
 	if (family != AF_INET6)
@@ -102,7 +108,7 @@ parse_payload(const uint8_t *icmp, size_t len, struct icmp_wire_msg *m)
 	const uint8_t	*pl = icmp + ICMP_WIRE_HDRLEN;
 
 	if (len < ICMP_WIRE_ECHOLEN ||
-	    memcmp(pl, ICMP_WIRE_MAGIC, 8) != 0)
+	    memcmp(pl, icmp_wire_magic, sizeof(icmp_wire_magic)) != 0)
 		return;
 	m->has_payload = 1;
 	m->probe_id = get32(pl + 8);
