@@ -29,6 +29,11 @@ MON_ADDR = "198.18.0.1"
 TGT_ADDR = "198.18.0.2"
 BEHIND_TGT = "198.18.0.128/25"   # routed via tgt, which has no way on
 BEHIND_ADDR = "198.18.0.130"
+# IPv6: 2001:2::/48, the IPv6 benchmarking range (RFC 5180).
+MON_ADDR6 = "2001:2::1"
+TGT_ADDR6 = "2001:2::2"
+BEHIND_TGT6 = "2001:2:0:1::/64"
+BEHIND_ADDR6 = "2001:2:0:1::10"
 
 _counter = itertools.count(1)
 
@@ -105,6 +110,18 @@ class NetPair:
         self.ip(self.tgt, "addr", "add", f"{TGT_ADDR}/30", "dev", "rtw1")
         self.ip(self.mon, "link", "set", "rtw0", "up")
         self.ip(self.tgt, "link", "set", "rtw1", "up")
+        return self
+
+    def add_ipv6(self):
+        """IPv6 on the veth pair too (no duplicate address detection, so
+        the addresses work at once); skips when IPv6 is off."""
+        for ns, dev, addr in ((self.mon, "rtw0", MON_ADDR6),
+                              (self.tgt, "rtw1", TGT_ADDR6)):
+            p = self.ip(ns, "-6", "addr", "add", f"{addr}/64", "dev", dev,
+                        "nodad", check=False)
+            if p.returncode != 0:
+                pytest.skip(f"no IPv6 in network namespaces: "
+                            f"{p.stderr.strip()}")
         return self
 
     def in_mon(self, daemon):
