@@ -64,7 +64,7 @@ bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint dns_wire
+UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap
 UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
 		$(COMMON_SRCS)
 
@@ -80,7 +80,7 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns
+FUZZERS = conf http dns icmp
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \

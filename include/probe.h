@@ -93,5 +93,6 @@ void			 probe_free(struct probe *);
 extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_http_ops;
 extern const struct probe_ops probe_dns_ops;
+extern const struct probe_ops probe_icmp_ops;
 
 #endif

@@ -22,6 +22,7 @@ const struct probe_ops *const probe_kinds[] = {
 	&probe_tcp_ops,
 	&probe_http_ops,
 	&probe_dns_ops,
+	&probe_icmp_ops,
 	NULL
 };
 

@@ -1,0 +1,20 @@
+"""Ping ::1: IPv6 echo through the ICMPv6 socket, no incident."""
+import pytest
+
+from conftest import incidents, rules_file, wait_for
+from pinglib import ping_system, require_root, run, success_lines
+
+
+def test_ping_loopback_ipv6_ok(scenario):
+    require_root("pinging through a raw ICMPv6 socket")
+    if "::1" not in run("ip", "-6", "addr", "show", "dev", "lo",
+                        check=False).stdout:
+        pytest.skip("this host has no IPv6 loopback address ::1")
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, ping_system(
+        "lo6", "::1", extra="count 2", every="300ms", timeout="250ms")))
+    d.start()
+    wait_for(lambda: len(success_lines(d, "::1", "2/2")) >= 3, 15,
+             "three probes of ::1 with 2/2 replies")
+    assert incidents(d.db) == [], d.tail()
+    d.stop()

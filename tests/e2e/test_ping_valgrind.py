@@ -1,0 +1,62 @@
+"""The ping probes under valgrind: replies, late replies, ICMP errors and
+a reload that cancels probes in flight, with no leak and no invalid read.
+
+A slow responder keeps echo requests awaited when SIGHUP cancels their
+probes; the late replies then arrive for probes that no longer exist.
+valgrind's exit code (99 on any error or definite leak) must be the
+daemon's clean 0.  Runs against the release build only.
+"""
+import os
+import shutil
+
+import pytest
+
+from conftest import binary, rules_file, wait_for, wait_incident
+from pinglib import (BEHIND_ADDR, BEHIND_TGT, TGT_ADDR, Responder, netpair,
+                     ping_system, success_lines)
+
+__all__ = ["netpair"]
+
+
+def test_ping_under_valgrind(scenario, netpair):
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (make check installs it)")
+    if os.sep + "asan" + os.sep in binary("rtowatchd"):
+        pytest.skip("the ASan build has its own leak checker")
+    netpair.sysctl(netpair.tgt, "net.ipv4.ip_forward", 1)
+    netpair.sysctl(netpair.tgt, "net.ipv4.icmp_ratelimit", 0)
+    netpair.ip(netpair.tgt, "route", "add", "unreachable", BEHIND_TGT)
+    netpair.ip(netpair.mon, "route", "add", BEHIND_TGT, "via", TGT_ADDR)
+    resp = Responder(netpair, scenario.dir, delay_ms=150)
+    try:
+        d = scenario.daemon()
+        d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
+                     "--leak-check=full",
+                     "--show-leak-kinds=definite,indirect",
+                     "--errors-for-leak-kinds=definite,indirect",
+                     "--track-fds=no"]
+        netpair.in_mon(d)
+        rules = rules_file(
+            d.db,
+            ping_system("slow", TGT_ADDR, extra="count 3", every="1s",
+                        timeout="800ms"),
+            ping_system("lo", "127.0.0.1", every="500ms", timeout="400ms"),
+            ping_system("gone", BEHIND_ADDR, every="1s", timeout="800ms"))
+        d.write_rules(rules)
+        d.start()
+        wait_for(lambda: success_lines(d, TGT_ADDR, "3/3"), 60,
+                 "a probe of the slow host with 3/3 replies")
+        wait_incident(d.db, "gone", timeout=60)
+        # Reload while requests to the slow host are awaited, twice.
+        for _ in range(2):
+            n = resp.answered()
+            wait_for(lambda: resp.answered() > n, 30, "a reply in flight")
+            d.hup()
+            wait_for(lambda: d.run_log().count("reloading") >= _ + 1, 30,
+                     "the reload")
+        wait_for(lambda: len(success_lines(d, "127.0.0.1")) >= 3, 60,
+                 "pings of 127.0.0.1 after the reloads")
+        d.stop()
+        assert "definitely lost" not in d.log(), d.tail(80)
+    finally:
+        resp.close()
