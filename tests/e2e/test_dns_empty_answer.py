@@ -4,6 +4,7 @@ The server knows example.test (it has an A record) but no MX: it
 answers NOERROR with no answer.  For a mail domain that is an outage,
 and the cause says which record is missing.
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_empty_answer_opens_incident(scenario, dns):
     dns.add("example.test", "A", "127.0.0.1").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "mail-dns", f"dns example.test server {dns.address} type MX"))
     start_daemon(d)
 

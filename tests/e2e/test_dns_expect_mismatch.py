@@ -4,6 +4,7 @@ The check expects www.example.test to be 127.0.0.1; the server answers
 127.0.0.9.  After two such probes the system is down and the incident's
 cause names both the answer and the expectation.
 """
+from conftest import rules_file
 from conftest import incidents, wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_wrong_answer_opens_incident(scenario, dns):
     dns.add("www.example.test", "A", "127.0.0.9").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "web-dns", f"dns www.example.test server {dns.address} "
         f"expect 127.0.0.1"))
     start_daemon(d)

@@ -6,6 +6,7 @@ forever.  The probe reports it as an error and the incident's cause says
 "malformed reply" and why; the daemon keeps running (and, under ASan,
 reads nothing out of bounds).
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -13,7 +14,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_malformed_reply_is_an_error(scenario, dns):
     dns.fail("loop.example.test", "malformed").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "looped", f"dns loop.example.test server {dns.address}"))
     start_daemon(d)
 

@@ -3,6 +3,7 @@
 The server knows nothing of no.example.test and says so (RCODE 3); the
 incident's cause says NXDOMAIN and names the name.
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -10,7 +11,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_nxdomain_opens_incident(scenario, dns):
     dns.add("www.example.test", "A", "127.0.0.1").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "gone", f"dns no.example.test server {dns.address}"))
     start_daemon(d)
 

@@ -5,6 +5,7 @@ probe succeeds and nothing is recorded.  Probes that reach the server
 but fail (a parser that rejects a good reply, an ID or question that does
 not match) would open an incident after two probes.
 """
+from conftest import rules_file
 from conftest import incidents, wait_for
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -12,7 +13,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_a_record_ok(scenario, dns):
     dns.add("www.example.test", "A", "127.0.0.1", "127.0.0.2").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "web-dns", f"dns www.example.test server {dns.address} type A "
         f"expect 127.0.0.2"))
     start_daemon(d)

@@ -4,6 +4,7 @@ A server up but refusing (recursion closed to us, an ACL) is a DNS
 failure, told apart from a port that is closed: the cause names the
 RCODE REFUSED and the server.
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_rcode_refused_opens_incident(scenario, dns):
     dns.fail("www.example.test", "refused").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "acl", f"dns www.example.test server {dns.address}"))
     start_daemon(d)
 

@@ -6,6 +6,7 @@ a quoted TXT string with its spaces); two more checks expect the right
 values (an MX by its host name alone, and the whole TXT string) and stay
 up, with no incident.
 """
+from conftest import rules_file
 from conftest import incidents, wait_for, wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -17,7 +18,7 @@ def test_dns_mx_and_txt_rendered(scenario, dns):
         .start())
     srv = dns.address
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + "\n".join([
+    d.write_rules(rules_file(d.db) + "\n".join([
         dns_system("mx-wrong", f"dns example.test server {srv} type MX "
                    f'expect "5 other.example.test"'),
         dns_system("txt-wrong", f"dns example.test server {srv} type txt "

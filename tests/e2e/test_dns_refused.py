@@ -5,6 +5,7 @@ the kernel answers each query with ICMP port unreachable, which the
 probe's connected UDP socket reports as ECONNREFUSED: the incident says
 no DNS server is at that address.
 """
+from conftest import rules_file
 from conftest import incidents, wait_for, wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -12,7 +13,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_server_stopped_is_refused(scenario, dns):
     dns.add("www.example.test", "A", "127.0.0.1").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "resolver", f"dns www.example.test server {dns.address}"))
     start_daemon(d)
     wait_for(lambda: dns.count() >= 3, 15, "three queries answered")

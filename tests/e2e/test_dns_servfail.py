@@ -4,6 +4,7 @@ SERVFAIL is the server's own failure (its upstream or its zone is
 broken), told apart from NXDOMAIN: the cause names the RCODE and the
 server that sent it.
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_servfail_opens_incident(scenario, dns):
     dns.fail("broken.example.test", "servfail").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "broken", f"dns broken.example.test server {dns.address} type MX"))
     start_daemon(d)
 

@@ -4,6 +4,7 @@ The datagrams arrive (the server counts them), so there is no port
 unreachable; the probe ends by probe.c's timer and the incident says how
 long it waited.
 """
+from conftest import rules_file
 from conftest import wait_for, wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_silent_server_times_out(scenario, dns):
     dns.fail("www.example.test", "silent").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "mute", f"dns www.example.test server {dns.address}",
         timeout="200ms"))
     start_daemon(d)

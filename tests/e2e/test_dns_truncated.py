@@ -4,6 +4,7 @@ The server sets TC and leaves the records out (they did not fit in the
 datagram).  The probe does not fall back to TCP; it says the answer was
 truncated rather than calling it empty or malformed.
 """
+from conftest import rules_file
 from conftest import wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -11,7 +12,7 @@ from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 def test_dns_truncated_reply_opens_incident(scenario, dns):
     dns.fail("big.example.test", "truncated").start()
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "big", f"dns big.example.test server {dns.address} type TXT"))
     start_daemon(d)
 

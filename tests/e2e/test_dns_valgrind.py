@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 
+from conftest import rules_file
 from conftest import binary, wait_for, wait_incident
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -36,7 +37,7 @@ def test_dns_probes_under_valgrind(scenario, dns):
                  "--errors-for-leak-kinds=definite,indirect",
                  "--track-fds=no"]
     timing = dict(every="400ms", timeout="300ms")
-    d.write_rules(f'set database "{d.db}"\n\n' + "\n".join([
+    d.write_rules(rules_file(d.db) + "\n".join([
         dns_system("www", f"dns www.example.test server {srv}", **timing),
         dns_system("txt", f"dns example.test server {srv} type TXT "
                    f'expect "v=spf1 -all"', **timing),

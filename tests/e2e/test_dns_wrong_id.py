@@ -6,6 +6,7 @@ attempt, looks like).  The probe must ignore it and take the true
 answer: the check expects 127.0.0.1, and the stray reply's 127.9.9.9
 would be a mismatch, so any incident means the ID was not checked.
 """
+from conftest import rules_file
 from conftest import incidents, wait_for
 from dnsserver import dns, dns_system, start_daemon  # noqa: F401
 
@@ -14,7 +15,7 @@ def test_dns_reply_with_wrong_id_ignored(scenario, dns):
     (dns.add("www.example.test", "A", "127.0.0.1")
         .fail("www.example.test", "wrong-id-first").start())
     d = scenario.daemon()
-    d.write_rules(f'set database "{d.db}"\n\n' + dns_system(
+    d.write_rules(rules_file(d.db) + dns_system(
         "spoofed", f"dns www.example.test server {dns.address} "
         f"expect 127.0.0.1"))
     start_daemon(d)

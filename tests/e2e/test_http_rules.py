@@ -4,6 +4,7 @@ A file using every option passes; each mistake is reported at its line.
 """
 import textwrap
 
+from conftest import POLICY
 from conftest import errors_at, parse_errors, rules_check
 
 BAD = [
@@ -24,7 +25,7 @@ BAD = [
 def test_http_rules_good_file(workdir):
     rules = workdir / "good.conf"
     rules.write_text(textwrap.dedent(f"""\
-        set database "{workdir}/rtowatch.db"
+        set database "{workdir}/rtowatch.db"; include "{POLICY}"
         system "mail" {{
             core yes
             rto 4h
@@ -40,7 +41,7 @@ def test_http_rules_good_file(workdir):
 
 def test_http_rules_each_mistake_reported(workdir):
     rules = workdir / "bad.conf"
-    lines = [f'set database "{workdir}/rtowatch.db"',
+    lines = [f'set database "{workdir}/rtowatch.db"; include "{POLICY}"',
              'system "mail" {', "    core yes", "    rto 4h",
              '    check http "http://127.0.0.1/"']
     first = len(lines) + 1

@@ -4,13 +4,13 @@
 with a mistake per line: each is reported at its line, with what is
 wrong, and the file is refused.
 """
-from conftest import errors_at, parse_errors, rules_check
+from conftest import POLICY, errors_at, parse_errors, rules_check
 
 
 def test_ping_rules_good(workdir):
     path = workdir / "good.conf"
     path.write_text(
-        'system "core-router" {\n'
+        f'include "{POLICY}"; system "core-router" {{\n'
         "    core yes\n"
         "    rto 4h\n"
         "    check ping 127.0.0.1\n"
