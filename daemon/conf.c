@@ -790,10 +790,58 @@ conf_parse_system_stmt(struct conf_parser *p, struct system_conf *sys)
 	free(kw);
 }
 
+/*
+ * The braces of a block (system, policy) and the statements in them; WHAT
+ * names the block in messages, LINE is where it began.  Each statement's
+ * first word is current when STMT is called.
+ */
+static void
+conf_parse_block(struct conf_parser *p, const char *what, int line,
+    void (*stmt)(struct conf_parser *, void *), void *arg)
+{
+	do {
+		conf_next(p);
+	} while (p->tok == TOK_EOL);
+	if (p->tok != TOK_LBRACE) {
+		conf_error(p, "expected '{' after %s", what);
+		conf_skip_statement(p);
+		return;
+	}
+	for (;;) {
+		conf_next(p);
+		switch (p->tok) {
+		case TOK_EOL:
+			continue;
+		case TOK_RBRACE:
+			conf_end_statement(p);
+			return;
+		case TOK_EOF:
+			conf_error_at(p->errs, p->file, line, "%s: missing '}'",
+			    what);
+			return;
+		case TOK_WORD:
+			stmt(p, arg);
+			break;
+		default:
+			conf_error(p, "unexpected \"%s\" in %s",
+			    conf_tok_desc(p), what);
+			conf_skip_statement(p);
+			break;
+		}
+	}
+}
+
+static void
+conf_parse_system_stmt_cb(struct conf_parser *p, void *sys)
+{
+	conf_parse_system_stmt(p, sys);
+}
+
 static void
 conf_parse_system(struct conf_parser *p)
 {
 	struct system_conf	*sys;
+	char			*what;
 
 	sys = xcalloc(1, sizeof(*sys));
 	sys->file = p->file;
@@ -813,36 +861,9 @@ conf_parse_system(struct conf_parser *p)
 	}
 	if (sys->name[0] == '\0')
 		conf_error(p, "empty system name");
-	do {
-		conf_next(p);
-	} while (p->tok == TOK_EOL);
-	if (p->tok != TOK_LBRACE) {
-		conf_error(p, "expected '{' after system \"%s\"", sys->name);
-		conf_skip_statement(p);
-		return;
-	}
-	for (;;) {
-		conf_next(p);
-		switch (p->tok) {
-		case TOK_EOL:
-			continue;
-		case TOK_RBRACE:
-			conf_end_statement(p);
-			return;
-		case TOK_EOF:
-			conf_error_at(p->errs, p->file, sys->line,
-			    "system \"%s\": missing '}'", sys->name);
-			return;
-		case TOK_WORD:
-			conf_parse_system_stmt(p, sys);
-			break;
-		default:
-			conf_error(p, "unexpected \"%s\" in system \"%s\"",
-			    conf_tok_desc(p), sys->name);
-			conf_skip_statement(p);
-			break;
-		}
-	}
+	xasprintf(&what, "system \"%s\"", sys->name);
+	conf_parse_block(p, what, sys->line, conf_parse_system_stmt_cb, sys);
+	free(what);
 }
 
 
@@ -1138,6 +1159,12 @@ conf_parse_policy_stmt(struct conf_parser *p, struct policy *pol)
 	free(kw);
 }
 
+static void
+conf_parse_policy_stmt_cb(struct conf_parser *p, void *pol)
+{
+	conf_parse_policy_stmt(p, pol);
+}
+
 /* policy { ... }: the procedure's numbers (rules/policy.conf). */
 static void
 conf_parse_policy(struct conf_parser *p)
@@ -1152,36 +1179,8 @@ conf_parse_policy(struct conf_parser *p)
 		conf->policy_file = p->file;
 		conf->policy_line = line;
 	}
-	do {
-		conf_next(p);
-	} while (p->tok == TOK_EOL);
-	if (p->tok != TOK_LBRACE) {
-		conf_error(p, "expected '{' after policy");
-		conf_skip_statement(p);
-		return;
-	}
-	for (;;) {
-		conf_next(p);
-		switch (p->tok) {
-		case TOK_EOL:
-			continue;
-		case TOK_RBRACE:
-			conf_end_statement(p);
-			return;
-		case TOK_EOF:
-			conf_error_at(p->errs, p->file, line,
-			    "policy: missing '}'");
-			return;
-		case TOK_WORD:
-			conf_parse_policy_stmt(p, &conf->policy);
-			break;
-		default:
-			conf_error(p, "unexpected \"%s\" in policy",
-			    conf_tok_desc(p));
-			conf_skip_statement(p);
-			break;
-		}
-	}
+	conf_parse_block(p, "policy", line, conf_parse_policy_stmt_cb,
+	    &conf->policy);
 }
 
 static void

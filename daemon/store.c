@@ -446,6 +446,37 @@ store_rollback(struct store *st)
 		store_exec(st, "ROLLBACK");
 }
 
+/*
+ * One outage of SYSTEM: on INCIDENT (its own, or the one it is affected
+ * scope of), or on none when planned.
+ */
+static int
+store_outage_insert(struct store *st, const char *system, int64_t incident,
+    int64_t started_at, int64_t detected_at, const char *cause, int planned,
+    int64_t *outage_id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause, planned)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
+	if (incident == 0)
+		sqlite3_bind_null(stmt, 2);
+	else
+		sqlite3_bind_int64(stmt, 2, incident);
+	store_bind_time(stmt, 3, started_at);
+	store_bind_time(stmt, 4, detected_at);
+	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 6, planned);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*outage_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
 /* A new outage, its incident and the incident's first timeline event. */
 int
 store_outage_open(struct store *st, const struct store_new_incident *ni,
@@ -479,18 +510,9 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 		return -1;
 	*incident_id = sqlite3_last_insert_rowid(st->db);
 
-	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
-	if (stmt == NULL)
+	if (store_outage_insert(st, ni->system, *incident_id, ni->started_at,
+	    ni->detected_at, ni->cause, 0, outage_id) == -1)
 		return -1;
-	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, *incident_id);
-	store_bind_time(stmt, 3, ni->started_at);
-	store_bind_time(stmt, 4, ni->detected_at);
-	sqlite3_bind_text(stmt, 5, ni->cause, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*outage_id = sqlite3_last_insert_rowid(st->db);
 
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",
 	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
@@ -513,13 +535,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, restored_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_done(st, stmt) == -1)
+	if (store_outage_close(st, outage_id, restored_at) == -1)
 		return -1;
 
 	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
@@ -723,18 +739,9 @@ store_outage_attach(struct store *st, const char *system, int64_t incident,
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
-	if (stmt == NULL)
+	if (store_outage_insert(st, system, incident, started_at, detected_at,
+	    cause, 0, outage_id) == -1)
 		return -1;
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, started_at);
-	store_bind_time(stmt, 4, detected_at);
-	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*outage_id = sqlite3_last_insert_rowid(st->db);
 
 	stmt = store_prepare(st, "INSERT INTO incident_scope (incident_id,"
 	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)");
@@ -757,13 +764,7 @@ store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, ended_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_done(st, stmt) == -1)
+	if (store_outage_close(st, outage_id, ended_at) == -1)
 		return -1;
 	stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
 	    " WHERE outage_id = ?");
@@ -789,18 +790,9 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause) VALUES (?, ?, ?, ?, ?)");
-	if (stmt == NULL)
+	if (store_outage_insert(st, system, incident, started_at, now, cause,
+	    0, outage_id) == -1)
 		return -1;
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, started_at);
-	store_bind_time(stmt, 4, now);
-	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*outage_id = sqlite3_last_insert_rowid(st->db);
 	stmt = store_prepare(st, "UPDATE incidents SET status = 'open',"
 	    " restored_at = NULL, within_rto = NULL"
 	    " WHERE id = ? AND status = 'restored'");
@@ -849,20 +841,8 @@ store_outage_planned(struct store *st, const char *system,
     int64_t started_at, int64_t detected_at, const char *cause,
     int64_t *outage_id)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO outages (system, started_at,"
-	    " detected_at, cause, planned) VALUES (?, ?, ?, ?, 1)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 2, started_at);
-	store_bind_time(stmt, 3, detected_at);
-	sqlite3_bind_text(stmt, 4, cause, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*outage_id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_outage_insert(st, system, 0, started_at, detected_at,
+	    cause, 1, outage_id);
 }
 
 int
