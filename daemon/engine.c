@@ -33,6 +33,8 @@
 #define ENGINE_HOST_NAME	"(monitoring host)"
 #define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
 
+#define ENGINE_HASH_SIZE	4096	/* a power of two */
+
 struct check_state {
 	int		 fails;		/* consecutive */
 	int		 successes;	/* consecutive */
@@ -67,6 +69,9 @@ struct sys_state {
 
 	char			**parents;	/* depends "NAME" */
 	int			 nparents;
+	struct sys_state	**children;	/* those depending on this */
+	int			 nchildren;
+	struct sys_state	*hnext;		/* in engine->hash */
 	int			 attached;	/* down, on a parent's incident */
 	int			 pending;	/* down, parent not settled */
 	int64_t			 last_result_at;
@@ -87,9 +92,14 @@ struct engine {
 	const struct policy	*policy;	/* the current rules' */
 	const struct maint_list	*maints;
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
+	/* By name: every probe result looks its system up. */
+	struct sys_state	*hash[ENGINE_HASH_SIZE];
 	void			 (*probe_now)(void *, const char *);
 	void			*probe_now_arg;
 };
+
+static unsigned	engine_hash(const char *);
+static void	engine_remove(struct engine *, struct sys_state *);
 
 struct engine *
 engine_new(struct event_base *base, struct store *store)
@@ -134,6 +144,7 @@ static void
 engine_free_system(struct sys_state *s)
 {
 	engine_free_parents(s);
+	free(s->children);
 	if (s->rto_timer != NULL)
 		event_free(s->rto_timer);
 	if (s->maint_timer != NULL)
@@ -151,10 +162,8 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	while ((s = TAILQ_FIRST(&e->systems)) != NULL) {
-		TAILQ_REMOVE(&e->systems, s, entry);
-		engine_free_system(s);
-	}
+	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
+		engine_remove(e, s);
 	clocks_free(e->clocks);
 	free(e);
 }
@@ -254,7 +263,20 @@ engine_add(struct engine *e, const char *name)
 	    NULL)
 		fatalx("engine: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&e->systems, s, entry);
+	s->hnext = e->hash[engine_hash(name)];
+	e->hash[engine_hash(name)] = s;
 	return s;
+}
+
+/* FNV-1a */
+static unsigned
+engine_hash(const char *name)
+{
+	unsigned	 h = 2166136261U;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619U;
+	return h & (ENGINE_HASH_SIZE - 1);
 }
 
 static struct sys_state *
@@ -262,10 +284,54 @@ engine_find(struct engine *e, const char *name)
 {
 	struct sys_state	*s;
 
-	TAILQ_FOREACH(s, &e->systems, entry)
+	for (s = e->hash[engine_hash(name)]; s != NULL; s = s->hnext)
 		if (strcmp(s->name, name) == 0)
 			return s;
 	return NULL;
+}
+
+static void
+engine_remove(struct engine *e, struct sys_state *s)
+{
+	struct sys_state	**sp;
+
+	for (sp = &e->hash[engine_hash(s->name)]; *sp != NULL;
+	    sp = &(*sp)->hnext)
+		if (*sp == s) {
+			*sp = s->hnext;
+			break;
+		}
+	TAILQ_REMOVE(&e->systems, s, entry);
+	engine_free_system(s);
+}
+
+/* Who depends on whom, as pointers, rebuilt with every rules load. */
+static void
+engine_link_children(struct engine *e)
+{
+	struct sys_state	*s, *p;
+	int			 i;
+
+	/*
+	 * The analyzer loses track of TAILQ_REMOVE's pointer-to-pointer
+	 * unlinking in engine_remove and thinks a freed system is still
+	 * listed here.
+	 */
+	/* NOLINTBEGIN(clang-analyzer-unix.Malloc) */
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		free(s->children);
+		s->children = NULL;
+		s->nchildren = 0;
+	}
+	/* NOLINTEND(clang-analyzer-unix.Malloc) */
+	TAILQ_FOREACH(s, &e->systems, entry)
+		for (i = 0; i < s->nparents; i++) {
+			if ((p = engine_find(e, s->parents[i])) == NULL)
+				continue;
+			p->children = xrealloc(p->children,
+			    (p->nchildren + 1) * sizeof(struct sys_state *));
+			p->children[p->nchildren++] = s;
+		}
 }
 
 /* A system down with all its checks down, as recovered from the store. */
@@ -356,9 +422,9 @@ engine_configure(struct engine *e, const struct conf *conf)
 			engine_free_checks(s);
 			continue;
 		}
-		TAILQ_REMOVE(&e->systems, s, entry);
-		engine_free_system(s);
+		engine_remove(e, s);
 	}
+	engine_link_children(e);
 	return 0;
 }
 
@@ -1030,12 +1096,8 @@ engine_evaluate_children(struct engine *e, struct sys_state *p)
 	struct sys_state	*c;
 	int			 i;
 
-	TAILQ_FOREACH(c, &e->systems, entry) {
-		for (i = 0; i < c->nparents; i++)
-			if (strcmp(c->parents[i], p->name) == 0)
-				break;
-		if (i == c->nparents)
-			continue;
+	for (i = 0; i < p->nchildren; i++) {
+		c = p->children[i];
 		if (c->pending || (c->down && c->attached))
 			engine_evaluate(e, c);
 	}
