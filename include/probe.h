@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+struct addrinfo;
 struct event_base;
 struct evdns_base;
 struct conf_parser;
@@ -33,6 +34,11 @@ enum probe_result {
 
 struct probe;
 typedef void (*probe_done_cb)(struct probe *, void *);
+/*
+ * What a kind does with the addresses probe_resolve() found for a host:
+ * a list of one or more, valid only during the call.
+ */
+typedef void (*probe_resolved_cb)(struct probe *, const struct addrinfo *);
 
 struct probe {
 	const struct probe_ops	*ops;
@@ -89,6 +95,9 @@ void			 probe_done(struct probe *, enum probe_result,
 			    const char *, ...)
 			    __attribute__((format(printf, 3, 4)));
 void			 probe_free(struct probe *);
+int			 probe_host_valid(const char *);
+void			 probe_resolve(struct probe *, const char *, int,
+			    probe_resolved_cb);
 
 extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_http_ops;

@@ -32,12 +32,12 @@
 #include <netinet/in.h>
 
 #include <curl/curl.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +71,6 @@ struct http_opts {
 
 struct http_state {
 	struct probe			*probe;
-	struct evdns_getaddrinfo_request *req;
 	CURL				*easy;
 	int				 added;	/* to the multi handle */
 	struct curl_slist		*resolve;
@@ -1008,41 +1007,28 @@ http_transfer(struct probe *p, const char *resolve)
 	s->added = 1;
 }
 
+/* "host:port:addr,[addr6],...": curl's form for CURLOPT_RESOLVE. */
 static void
-http_resolved_cb(int result, struct evutil_addrinfo *ai, void *arg)
+http_resolved(struct probe *p, const struct addrinfo *ai)
 {
-	struct probe		*p = arg;
-	struct http_state	*s;
-	const struct http_opts	*o;
-	struct evutil_addrinfo	*a;
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	const struct addrinfo	*a;
 	const void		*addr;
 	char			 resolve[512], ip[INET6_ADDRSTRLEN];
 	size_t			 len;
 	int			 n = 0;
 
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* cancelled: p may be gone */
-	s = p->priv;
-	o = p->check->opts;
-	s->req = NULL;
 	s->dns_ms = mono_ms() - p->started_mono;
-	if (result != 0 || ai == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
-		    o->host, evutil_gai_strerror(result));
-		if (ai != NULL)
-			evutil_freeaddrinfo(ai);
-		return;
-	}
-	/* "host:port:addr,[addr6],...": curl's form for CURLOPT_RESOLVE. */
 	len = (size_t)snprintf(resolve, sizeof(resolve), "%s:%d:", o->host,
 	    o->port);
 	for (a = ai; a != NULL && n < HTTP_MAX_ADDRS &&
 	    len < sizeof(resolve); a = a->ai_next) {
 		if (a->ai_family == AF_INET)
-			addr = &((struct sockaddr_in *)(void *)
+			addr = &((const struct sockaddr_in *)(const void *)
 			    a->ai_addr)->sin_addr;
 		else if (a->ai_family == AF_INET6)
-			addr = &((struct sockaddr_in6 *)(void *)
+			addr = &((const struct sockaddr_in6 *)(const void *)
 			    a->ai_addr)->sin6_addr;
 		else
 			continue;
@@ -1054,7 +1040,6 @@ http_resolved_cb(int result, struct evutil_addrinfo *ai, void *arg)
 		    n > 0 ? "," : "", ip);
 		n++;
 	}
-	evutil_freeaddrinfo(ai);
 	if (n == 0 || len >= sizeof(resolve)) {
 		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: no "
 		    "usable address", o->host);
@@ -1078,10 +1063,8 @@ http_reserved_invalid(const char *host)
 static void
 http_start(struct probe *p)
 {
-	struct evdns_getaddrinfo_request *req;
 	const struct http_opts	*o = p->check->opts;
 	struct http_state	*s;
-	struct evutil_addrinfo	 hints;
 
 	s = p->priv = xcalloc(1, sizeof(*s));
 	s->probe = p;
@@ -1100,24 +1083,7 @@ http_start(struct probe *p)
 		    "reserved name that never resolves (RFC 6761)", o->host);
 		return;
 	}
-	if (p->dns == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s",
-		    o->host);
-		return;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	/*
-	 * When the answer is at hand (the hosts file) the callback runs
-	 * before this returns and may have ended the probe: only a pending
-	 * request is kept.
-	 */
-	req = evdns_getaddrinfo(p->dns, o->host, NULL, &hints,
-	    http_resolved_cb, p);
-	if (req != NULL)
-		s->req = req;
+	probe_resolve(p, o->host, SOCK_STREAM, http_resolved);
 }
 
 /*
@@ -1131,10 +1097,6 @@ http_cancel(struct probe *p)
 
 	if (s == NULL)
 		return;
-	if (s->req != NULL) {
-		evdns_getaddrinfo_cancel(s->req);
-		s->req = NULL;
-	}
 	if (s->easy != NULL) {
 		if (s->added)
 			curl_multi_remove_handle(http.multi, s->easy);

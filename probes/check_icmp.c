@@ -38,12 +38,12 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +88,6 @@ struct icmp_state {
 	TAILQ_ENTRY(icmp_state)		 entry;
 	struct probe			*p;
 	uint32_t			 id;
-	struct evdns_getaddrinfo_request *req;
 	struct event			*send_ev;
 	struct event			*judge_ev;
 	struct icmp_sock		*sock;
@@ -197,30 +196,11 @@ icmp_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 	return rc;
 }
 
-/* An address literal, or a host name of letters, digits, '-' and '.'. */
-static int
-icmp_valid_host(const char *host)
-{
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	const char	*s;
-
-	if (inet_pton(AF_INET, host, &a4) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1)
-		return 1;
-	if (*host == '\0' || strlen(host) > 253)
-		return 0;
-	for (s = host; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
-			return 0;
-	return 1;
-}
-
 static int
 icmp_finish(struct conf_parser *p, struct check_conf *cc)
 {
 	icmp_opts_get(cc);
-	if (!icmp_valid_host(cc->target)) {
+	if (!probe_host_valid(cc->target)) {
 		conf_error(p, "ping check: \"%s\" is not a host name or "
 		    "address", cc->target);
 		return -1;
@@ -816,48 +796,38 @@ icmp_begin(struct icmp_state *s, const struct sockaddr *sa, socklen_t len)
 	icmp_send_cb(-1, 0, s);
 }
 
-static void
-icmp_resolved_cb(int result, struct evutil_addrinfo *ai, void *arg)
+static int
+icmp_can_ping(const struct addrinfo *a)
 {
-	struct icmp_state	*s = arg;
-	struct evutil_addrinfo	*a, *pick = NULL;
+	return (a->ai_family == AF_INET && icmp.s4.fd != -1) ||
+	    (a->ai_family == AF_INET6 && icmp.s6.fd != -1);
+}
+
+/* The first address of a family we can ping, else the first. */
+static void
+icmp_resolved(struct probe *p, const struct addrinfo *ai)
+{
+	const struct addrinfo	*pick;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* cancelled: s may be gone */
-	s->req = NULL;
-	if (result != 0 || ai == NULL) {
-		probe_done(s->p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
-		    s->p->check->target, evutil_gai_strerror(result));
-		if (ai != NULL)
-			evutil_freeaddrinfo(ai);
-		return;
-	}
-	/* The first address of a family we can ping, else the first. */
-	for (a = ai; a != NULL && pick == NULL; a = a->ai_next)
-		if ((a->ai_family == AF_INET && icmp.s4.fd != -1) ||
-		    (a->ai_family == AF_INET6 && icmp.s6.fd != -1))
-			pick = a;
-	if (pick == NULL)
-		pick = ai;
+	for (pick = ai; !icmp_can_ping(pick); pick = pick->ai_next)
+		if (pick->ai_next == NULL) {
+			pick = ai;
+			break;
+		}
 	len = (socklen_t)pick->ai_addrlen;
 	if (len > sizeof(ss))
 		len = sizeof(ss);
 	memcpy(&ss, pick->ai_addr, len);
-	evutil_freeaddrinfo(ai);
-	icmp_begin(s, (struct sockaddr *)&ss, len);
+	icmp_begin(p->priv, (struct sockaddr *)&ss, len);
 }
 
 static void
 icmp_start(struct probe *p)
 {
 	const struct icmp_opts	*o = p->check->opts;
-	struct evdns_getaddrinfo_request *req;
-	struct evutil_addrinfo	 hints;
 	struct icmp_state	*s;
-	struct sockaddr_in6	 sin6;
-	struct sockaddr_in	 sin;
 
 	s = p->priv = xcalloc(1, sizeof(*s));
 	s->p = p;
@@ -869,33 +839,7 @@ icmp_start(struct probe *p)
 		probe_done(p, PROBE_ERROR, "ping probes were not set up");
 		return;
 	}
-
-	memset(&sin, 0, sizeof(sin));
-	memset(&sin6, 0, sizeof(sin6));
-	if (inet_pton(AF_INET, p->check->target, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		icmp_begin(s, (struct sockaddr *)&sin, sizeof(sin));
-		return;
-	}
-	if (inet_pton(AF_INET6, p->check->target, &sin6.sin6_addr) == 1) {
-		sin6.sin6_family = AF_INET6;
-		icmp_begin(s, (struct sockaddr *)&sin6, sizeof(sin6));
-		return;
-	}
-	if (p->dns == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s",
-		    p->check->target);
-		return;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	/* An answer at hand runs the callback (and may end s) right here. */
-	req = evdns_getaddrinfo(p->dns, p->check->target, NULL, &hints,
-	    icmp_resolved_cb, s);
-	if (req != NULL)
-		s->req = req;
+	probe_resolve(p, p->check->target, SOCK_DGRAM, icmp_resolved);
 }
 
 /* Forget the requests still awaited: their late replies find nothing. */
@@ -907,10 +851,6 @@ icmp_cancel(struct probe *p)
 
 	if (s == NULL)
 		return;
-	if (s->req != NULL) {
-		evdns_getaddrinfo_cancel(s->req);
-		s->req = NULL;
-	}
 	for (a = 0; a < s->sent && a < s->count; a++)
 		if (s->state[a] == ECHO_AWAITED)
 			icmp_seqmap_clear(icmp.map, s->seq[a]);

@@ -9,15 +9,13 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +31,8 @@ struct tcp_opts {
 };
 
 struct tcp_state {
-	struct evdns_getaddrinfo_request *req;
-	struct event			*ev;
-	evutil_socket_t			 fd;
+	struct event	*ev;
+	evutil_socket_t	 fd;
 };
 
 static int
@@ -54,31 +51,12 @@ tcp_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 	return 1;
 }
 
-/* An address literal, or a host name of letters, digits, '-' and '.'. */
-static int
-tcp_valid_host(const char *host)
-{
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	const char	*s;
-
-	if (inet_pton(AF_INET, host, &a4) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1)
-		return 1;
-	if (*host == '\0' || strlen(host) > 253)
-		return 0;
-	for (s = host; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
-			return 0;
-	return 1;
-}
-
 static int
 tcp_finish(struct conf_parser *p, struct check_conf *cc)
 {
 	struct tcp_opts	*o = cc->opts;
 
-	if (!tcp_valid_host(cc->target)) {
+	if (!probe_host_valid(cc->target)) {
 		conf_error(p, "tcp check: \"%s\" is not a host name or "
 		    "address", cc->target);
 		return -1;
@@ -142,24 +120,28 @@ tcp_connected_cb(evutil_socket_t fd, short events, void *arg)
 		    strerror(error));
 }
 
+/* The first address found for the host. */
 static void
-tcp_connect(struct probe *p, struct sockaddr *sa, socklen_t salen)
+tcp_connect(struct probe *p, const struct addrinfo *ai)
 {
 	struct tcp_state	*s = p->priv;
 	const struct tcp_opts	*o = p->check->opts;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = (socklen_t)ai->ai_addrlen;
 
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = htons(o->port);
+	memcpy(&ss, ai->ai_addr, len);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(o->port);
 	else
-		((struct sockaddr_in6 *)sa)->sin6_port = htons(o->port);
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(o->port);
 
-	s->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (s->fd == -1) {
 		probe_done(p, PROBE_ERROR, "socket: %s", strerror(errno));
 		return;
 	}
-	if (connect(s->fd, sa, salen) == 0) {
+	if (connect(s->fd, (struct sockaddr *)&ss, len) == 0) {
 		probe_done(p, PROBE_OK, "connected");
 		return;
 	}
@@ -174,62 +156,13 @@ tcp_connect(struct probe *p, struct sockaddr *sa, socklen_t salen)
 }
 
 static void
-tcp_resolved_cb(int result, struct evutil_addrinfo *ai, void *arg)
-{
-	struct probe		*p = arg;
-	struct tcp_state	*s = p->priv;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* cancelled: p may be gone */
-	s->req = NULL;
-	if (result != 0 || ai == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
-		    p->check->target, evutil_gai_strerror(result));
-		if (ai != NULL)
-			evutil_freeaddrinfo(ai);
-		return;
-	}
-	len = (socklen_t)ai->ai_addrlen;
-	memcpy(&ss, ai->ai_addr, len);
-	evutil_freeaddrinfo(ai);
-	tcp_connect(p, (struct sockaddr *)&ss, len);
-}
-
-static void
 tcp_start(struct probe *p)
 {
-	struct evdns_getaddrinfo_request *req;
 	struct tcp_state	*s;
-	struct sockaddr_storage	 ss;
-	struct evutil_addrinfo	 hints;
-	int			 len = sizeof(ss);
 
 	s = p->priv = xcalloc(1, sizeof(*s));
 	s->fd = -1;
-	if (evutil_parse_sockaddr_port(p->check->target,
-	    (struct sockaddr *)&ss, &len) == 0) {
-		tcp_connect(p, (struct sockaddr *)&ss, (socklen_t)len);
-		return;
-	}
-	if (p->dns == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s",
-		    p->check->target);
-		return;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	/*
-	 * When the answer is at hand the callback runs before this returns,
-	 * the probe is done and s is gone: only a pending request is kept.
-	 */
-	req = evdns_getaddrinfo(p->dns, p->check->target, NULL, &hints,
-	    tcp_resolved_cb, p);
-	if (req != NULL)
-		s->req = req;
+	probe_resolve(p, p->check->target, SOCK_STREAM, tcp_connect);
 }
 
 static void
@@ -239,10 +172,6 @@ tcp_cancel(struct probe *p)
 
 	if (s == NULL)
 		return;
-	if (s->req != NULL) {
-		evdns_getaddrinfo_cancel(s->req);
-		s->req = NULL;
-	}
 	if (s->ev != NULL)
 		event_free(s->ev);
 	if (s->fd != -1)

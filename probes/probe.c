@@ -5,9 +5,19 @@
  * starts its work and says how it ended through probe_done().  Completion
  * is delivered from the event loop, never from inside start(), so the
  * scheduler never sees a probe finish before probe_start() returned.
+ * It also turns a probe's host into addresses (probe_resolve()), so that
+ * every kind looks names up, fails and cancels the same way.
  */
-#include <event2/event.h>
+#include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +37,12 @@ const struct probe_ops *const probe_kinds[] = {
 };
 
 struct probe_private {
-	struct event	*timer;
-	struct event	*deliver;
-	int		 finished;
+	struct event			*timer;
+	struct event			*deliver;
+	int				 finished;
+	struct evdns_getaddrinfo_request *req;	/* pending lookup */
+	probe_resolved_cb		 resolved;
+	char				*host;		/* being looked up */
 };
 
 static const char *const probe_result_names[PROBE_RESULT_MAX] = {
@@ -144,6 +157,22 @@ probe_start(struct event_base *base, struct evdns_base *dns,
 }
 
 /*
+ * A pending lookup is cancelled before the kind's cancel() frees its state:
+ * the cancelled callback then finds nothing to reach.
+ */
+static void
+probe_stop(struct probe *p)
+{
+	struct probe_private	*pp = p->common;
+
+	if (pp->req != NULL) {
+		evdns_getaddrinfo_cancel(pp->req);
+		pp->req = NULL;
+	}
+	p->ops->cancel(p);
+}
+
+/*
  * How a probe ends, once: record the result, let the kind release its
  * sockets, and queue the callback.
  */
@@ -163,7 +192,7 @@ probe_done(struct probe *p, enum probe_result result, const char *fmt, ...)
 	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
 	va_end(ap);
 	evtimer_del(pp->timer);
-	p->ops->cancel(p);
+	probe_stop(p);
 	event_active(pp->deliver, EV_TIMEOUT, 1);
 }
 
@@ -175,7 +204,7 @@ probe_cancel(struct probe *p)
 
 	if (!pp->finished) {
 		pp->finished = 1;
-		p->ops->cancel(p);
+		probe_stop(p);
 	}
 	probe_free(p);
 }
@@ -187,6 +216,102 @@ probe_free(struct probe *p)
 
 	event_free(pp->deliver);
 	event_free(pp->timer);
+	free(pp->host);
 	free(pp);
 	free(p);
+}
+
+/* An address literal, or a host name of letters, digits, '-' and '.'. */
+int
+probe_host_valid(const char *host)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*s;
+
+	if (inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1)
+		return 1;
+	if (*host == '\0' || strlen(host) > 253)
+		return 0;
+	for (s = host; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+static void
+probe_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct probe		*p = arg;
+	struct probe_private	*pp;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return;		/* cancelled: p may be gone */
+	pp = p->common;
+	pp->req = NULL;
+	if (result != 0 || ai == NULL)
+		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
+		    pp->host, evutil_gai_strerror(result));
+	else
+		pp->resolved(p, ai);
+	if (ai != NULL)
+		evutil_freeaddrinfo(ai);
+}
+
+/*
+ * Hand HOST's addresses to CB: at once for an address literal, else
+ * after an evdns lookup (never getaddrinfo in the loop).  A lookup that
+ * fails ends the probe as a dns-failure; one still pending when the probe
+ * ends is cancelled here, before the kind's cancel().  One lookup at a time
+ * per probe.
+ */
+void
+probe_resolve(struct probe *p, const char *host, int socktype,
+    probe_resolved_cb cb)
+{
+	struct probe_private		*pp = p->common;
+	struct evdns_getaddrinfo_request *req;
+	struct sockaddr_storage		 ss;
+	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
+	struct evutil_addrinfo		 ai, hints;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&ai, 0, sizeof(ai));
+	ai.ai_socktype = socktype;
+	ai.ai_addr = (struct sockaddr *)&ss;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		ai.ai_family = sin->sin_family = AF_INET;
+		ai.ai_addrlen = sizeof(*sin);
+		cb(p, &ai);
+		return;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		ai.ai_family = sin6->sin6_family = AF_INET6;
+		ai.ai_addrlen = sizeof(*sin6);
+		cb(p, &ai);
+		return;
+	}
+	if (p->dns == NULL) {
+		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s", host);
+		return;
+	}
+	free(pp->host);
+	pp->host = xstrdup(host);
+	pp->resolved = cb;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	/*
+	 * When the answer is at hand (the hosts file) the callback runs
+	 * before this returns, evdns returns NULL and the probe may have
+	 * ended (p itself lives on until the queued completion): only a
+	 * pending request is kept.
+	 */
+	req = evdns_getaddrinfo(p->dns, host, NULL, &hints, probe_resolved,
+	    p);
+	if (req != NULL)
+		pp->req = req;
 }

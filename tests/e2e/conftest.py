@@ -269,6 +269,16 @@ class Daemon:
         return found if len(found) > self.reported else []
 
 
+def start_daemon(d):
+    """Start D and wait until it has opened its database and runs its
+    checks (its "started" line), so that the CLI can read the database
+    from then on."""
+    d.start()
+    wait_for(lambda: " started: rules " in d.run_log(), 20,
+             f"{d} to open its database and start")
+    return d
+
+
 # ------------------------------------------------------------ the targets
 
 def _reserve(port=0, host="127.0.0.1"):

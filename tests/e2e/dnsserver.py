@@ -220,13 +220,3 @@ def dns():
     server = DnsServer()
     yield server
     server.close()
-
-
-def start_daemon(d):
-    """Start D and wait until its database is open (its "started" line),
-    so that the CLI can read the database from then on."""
-    from conftest import wait_for
-    d.start()
-    wait_for(lambda: " started: rules " in d.run_log(), 15,
-             f"{d} to open its database and start")
-    return d

@@ -22,8 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import wait_for
-
 
 def _reserve(port=0, host="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -260,12 +258,3 @@ def http_targets():
     yield make
     for t in made:
         t.close()
-
-
-def start_daemon(d):
-    """Start D and wait until its database is open, so that the CLI can
-    read it."""
-    d.start()
-    wait_for(lambda: "started: rules" in d.run_log(), 20,
-             f"{d} to start")
-    return d

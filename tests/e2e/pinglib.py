@@ -77,6 +77,18 @@ def success_lines(daemon, target, replies=None):
     return out
 
 
+def wait_pings(daemon, target, replies=None, count=1, timeout=15):
+    """Wait until DAEMON has logged COUNT successful pings of TARGET, with
+    REPLIES ("2/3") when given; return their lines."""
+    def enough():
+        lines = success_lines(daemon, target, replies)
+        return lines if len(lines) >= count else None
+    what = f"{count} successful ping probe(s) of {target}"
+    if replies is not None:
+        what += f" with {replies} replies"
+    return wait_for(enough, timeout, what)
+
+
 class NetPair:
     """The namespaces "mon" and "tgt" of one scenario, unique names."""
 
@@ -187,12 +199,6 @@ class Responder:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
-
-
-def wait_started(daemon):
-    """Wait until DAEMON has opened its database and runs its checks."""
-    wait_for(lambda: " started: rules " in daemon.run_log(), 15,
-             f"{daemon} to start")
 
 
 def daemon_in(pair, scenario):

@@ -4,9 +4,9 @@ The server knows example.test (it has an A record) but no MX: it
 answers NOERROR with no answer.  For a mail domain that is an outage,
 and the cause says which record is missing.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_empty_answer_opens_incident(scenario, dns):

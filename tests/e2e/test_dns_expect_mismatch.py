@@ -4,9 +4,9 @@ The check expects www.example.test to be 127.0.0.1; the server answers
 127.0.0.9.  After two such probes the system is down and the incident's
 cause names both the answer and the expectation.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import incidents, wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_wrong_answer_opens_incident(scenario, dns):

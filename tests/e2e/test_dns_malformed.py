@@ -6,9 +6,9 @@ forever.  The probe reports it as an error and the incident's cause says
 "malformed reply" and why; the daemon keeps running (and, under ASan,
 reads nothing out of bounds).
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_malformed_reply_is_an_error(scenario, dns):

@@ -3,9 +3,9 @@
 The server knows nothing of no.example.test and says so (RCODE 3); the
 incident's cause says NXDOMAIN and names the name.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_nxdomain_opens_incident(scenario, dns):

@@ -5,9 +5,9 @@ probe succeeds and nothing is recorded.  Probes that reach the server
 but fail (a parser that rejects a good reply, an ID or question that does
 not match) would open an incident after two probes.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import incidents, wait_for
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_a_record_ok(scenario, dns):

@@ -4,9 +4,9 @@ A server up but refusing (recursion closed to us, an ACL) is a DNS
 failure, told apart from a port that is closed: the cause names the
 RCODE REFUSED and the server.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_rcode_refused_opens_incident(scenario, dns):

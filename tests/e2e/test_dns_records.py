@@ -6,9 +6,9 @@ a quoted TXT string with its spaces); two more checks expect the right
 values (an MX by its host name alone, and the whole TXT string) and stay
 up, with no incident.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import incidents, wait_for, wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_mx_and_txt_rendered(scenario, dns):

@@ -5,9 +5,9 @@ the kernel answers each query with ICMP port unreachable, which the
 probe's connected UDP socket reports as ECONNREFUSED: the incident says
 no DNS server is at that address.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import incidents, wait_for, wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_server_stopped_is_refused(scenario, dns):

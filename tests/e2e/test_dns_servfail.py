@@ -4,9 +4,9 @@ SERVFAIL is the server's own failure (its upstream or its zone is
 broken), told apart from NXDOMAIN: the cause names the RCODE and the
 server that sent it.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_servfail_opens_incident(scenario, dns):

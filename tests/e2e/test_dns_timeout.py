@@ -4,9 +4,9 @@ The datagrams arrive (the server counts them), so there is no port
 unreachable; the probe ends by probe.c's timer and the incident says how
 long it waited.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_for, wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_silent_server_times_out(scenario, dns):

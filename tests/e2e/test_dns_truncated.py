@@ -4,9 +4,9 @@ The server sets TC and leaves the records out (they did not fit in the
 datagram).  The probe does not fall back to TCP; it says the answer was
 truncated rather than calling it empty or malformed.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_truncated_reply_opens_incident(scenario, dns):

@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import binary, wait_for, wait_incident
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_probes_under_valgrind(scenario, dns):

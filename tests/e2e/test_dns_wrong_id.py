@@ -6,9 +6,9 @@ attempt, looks like).  The probe must ignore it and take the true
 answer: the check expects 127.0.0.1, and the stray reply's 127.9.9.9
 would be a mismatch, so any incident means the ID was not checked.
 """
-from conftest import rules_file
+from conftest import rules_file, start_daemon
 from conftest import incidents, wait_for
-from dnsserver import dns, dns_system, start_daemon  # noqa: F401
+from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_reply_with_wrong_id_ignored(scenario, dns):

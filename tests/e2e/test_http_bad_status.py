@@ -5,8 +5,9 @@ The check has no "status" option, so 2xx and 3xx are good: a redirect
 names the status and the range that was expected; back to 200, the
 incident is restored.
 """
-from conftest import incidents, rules_file, wait_for, wait_incident
-from http_target import http_system, http_targets, start_daemon  # noqa: F401
+from conftest import (incidents, rules_file, start_daemon, wait_for,
+                      wait_incident)
+from http_target import http_system, http_targets  # noqa: F401
 
 
 def test_http_bad_status_opens_incident_with_status(scenario, http_targets):

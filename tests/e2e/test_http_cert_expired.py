@@ -3,9 +3,9 @@
 The certificate is signed by the test CA (trusted through ca-file), so
 the only thing wrong with it is its date.
 """
-from conftest import rules_file, wait_incident
+from conftest import rules_file, start_daemon, wait_incident
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets, start_daemon)
+    CertAuthority, http_system, http_targets)
 
 
 def test_http_cert_expired(scenario, workdir, http_targets):

@@ -4,9 +4,10 @@ The service works, but its certificate expires within the bound: the
 incident's cause gives the expiry date (read from the leaf certificate)
 and the bound.  The same server checked with cert-expiry 1d is up.
 """
-from conftest import incidents_of, rules_file, wait_for, wait_incident
+from conftest import (incidents_of, rules_file, start_daemon, wait_for,
+                      wait_incident)
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets, start_daemon)
+    CertAuthority, http_system, http_targets)
 
 
 def test_http_cert_expiring_within_bound(scenario, workdir, http_targets):

@@ -4,8 +4,9 @@
 text near its start is up; the same page with the text only past 1 MiB,
 or a page without it, is down, and the cause quotes the missing text.
 """
-from conftest import incidents_of, rules_file, wait_for, wait_incident
-from http_target import http_system, http_targets, start_daemon  # noqa: F401
+from conftest import (incidents_of, rules_file, start_daemon, wait_for,
+                      wait_incident)
+from http_target import http_system, http_targets  # noqa: F401
 
 MIB = 1024 * 1024
 

@@ -3,8 +3,8 @@
 The name is under .invalid, the TLD reserved never to resolve (RFC 6761):
 the daemon fails it itself, so no query leaves this host.
 """
-from conftest import rules_file, wait_incident
-from http_target import http_system, start_daemon
+from conftest import rules_file, start_daemon, wait_incident
+from http_target import http_system
 
 
 def test_http_dns_failure(scenario):

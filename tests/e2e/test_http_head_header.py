@@ -3,8 +3,8 @@
 The server records each request: the method is HEAD, the extra headers
 are there with their values, and the system stays up.
 """
-from conftest import incidents, rules_file, wait_for
-from http_target import http_system, http_targets, start_daemon  # noqa: F401
+from conftest import incidents, rules_file, start_daemon, wait_for
+from http_target import http_system, http_targets  # noqa: F401
 
 
 def test_http_head_and_headers(scenario, http_targets):

@@ -1,6 +1,7 @@
 """The web server stops: connections are refused, an incident opens."""
-from conftest import incidents, rules_file, wait_for, wait_incident
-from http_target import http_system, http_targets, start_daemon  # noqa: F401
+from conftest import (incidents, rules_file, start_daemon, wait_for,
+                      wait_incident)
+from http_target import http_system, http_targets  # noqa: F401
 
 
 def test_http_refused_when_server_stops(scenario, http_targets):

@@ -3,8 +3,8 @@
 The probe's timeout (300ms) is probe.c's: curl's own comes later, so the
 cause is the daemon's "no answer within 300ms".
 """
-from conftest import rules_file, wait_for, wait_incident
-from http_target import http_system, http_targets, start_daemon  # noqa: F401
+from conftest import rules_file, start_daemon, wait_for, wait_incident
+from http_target import http_system, http_targets  # noqa: F401
 
 
 def test_http_timeout(scenario, http_targets):

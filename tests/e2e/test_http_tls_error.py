@@ -5,9 +5,9 @@ The server's certificate is signed by the test's own CA.  Without
 ca-file the system's CAs do not know it; with ca-file but reached as
 "localhost", the certificate (for IP 127.0.0.1 only) does not match.
 """
-from conftest import rules_file, wait_incident
+from conftest import rules_file, start_daemon, wait_incident
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets, start_daemon)
+    CertAuthority, http_system, http_targets)
 
 
 def test_http_tls_errors(scenario, workdir, http_targets):

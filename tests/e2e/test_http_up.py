@@ -5,9 +5,9 @@ Plain HTTP with a status and a text to find, and HTTPS with the test CA
 probe is "ok" in the daemon's log (-v), the server sees one request per
 probe, each on a connection of its own, and no incident is recorded.
 """
-from conftest import incidents, rules_file, wait_for
+from conftest import incidents, rules_file, start_daemon, wait_for
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets, start_daemon)
+    CertAuthority, http_system, http_targets)
 
 
 def ok_lines(log, url):

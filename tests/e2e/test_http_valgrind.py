@@ -12,10 +12,10 @@ import shutil
 
 import pytest
 
-from conftest import (binary, incidents_of, rules_file, wait_for,
-                      wait_incident)
+from conftest import (binary, incidents_of, rules_file, start_daemon,
+                      wait_for, wait_incident)
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets, start_daemon)
+    CertAuthority, http_system, http_targets)
 
 
 def test_http_probes_under_valgrind(scenario, workdir, http_targets):

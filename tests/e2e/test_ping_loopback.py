@@ -5,7 +5,7 @@ loopback: every probe gets its three replies, the daemon says so with the
 round-trip times (-v), and nothing is ever opened.
 """
 from conftest import incidents, rules_file, wait_for
-from pinglib import ping_system, require_root, success_lines
+from pinglib import ping_system, require_root, success_lines, wait_pings
 
 
 def test_ping_loopback_ipv4_ok(scenario):
@@ -19,8 +19,7 @@ def test_ping_loopback_ipv4_ok(scenario):
         ping_system("byname", "localhost", every="300ms",
                     timeout="250ms")))
     d.start()
-    wait_for(lambda: len(success_lines(d, "127.0.0.1", "3/3")) >= 4, 15,
-             "four probes of 127.0.0.1 with 3/3 replies")
+    wait_pings(d, "127.0.0.1", "3/3", count=4)
     wait_for(lambda: any(l.startswith("byname: ping localhost: ok")
                          for l in d.run_log().splitlines()), 15,
              "a successful ping of localhost, by name")

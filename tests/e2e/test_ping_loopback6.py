@@ -1,8 +1,8 @@
 """Ping ::1: IPv6 echo through the ICMPv6 socket, no incident."""
 import pytest
 
-from conftest import incidents, rules_file, wait_for
-from pinglib import ping_system, require_root, run, success_lines
+from conftest import incidents, rules_file
+from pinglib import ping_system, require_root, run, wait_pings
 
 
 def test_ping_loopback_ipv6_ok(scenario):
@@ -14,7 +14,6 @@ def test_ping_loopback_ipv6_ok(scenario):
     d.write_rules(rules_file(d.db, ping_system(
         "lo6", "::1", extra="count 2", every="300ms", timeout="250ms")))
     d.start()
-    wait_for(lambda: len(success_lines(d, "::1", "2/2")) >= 3, 15,
-             "three probes of ::1 with 2/2 replies")
+    wait_pings(d, "::1", "2/2", count=3)
     assert incidents(d.db) == [], d.tail()
     d.stop()

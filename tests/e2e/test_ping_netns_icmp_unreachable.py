@@ -6,9 +6,9 @@ the router (198.18.0.2) sends back an ICMP destination unreachable that
 quotes it.  The probe matches the quoted echo to its request and fails at
 once as unreachable, naming the error and who sent it.
 """
-from conftest import rules_file, wait_incident
+from conftest import rules_file, start_daemon, wait_incident
 from pinglib import (BEHIND_ADDR, BEHIND_TGT, TGT_ADDR, daemon_in, netpair,
-                     ping_system, wait_started)
+                     ping_system)
 
 __all__ = ["netpair"]
 
@@ -24,8 +24,7 @@ def test_ping_icmp_host_unreachable(scenario, netpair):
     # A long timeout: the failure must come from the ICMP error, at once.
     d.write_rules(rules_file(d.db, ping_system(
         "server", BEHIND_ADDR, every="2s", timeout="1500ms")))
-    d.start()
-    wait_started(d)
+    start_daemon(d)
     inc = wait_incident(d.db, "server", timeout=20)
     assert "unreachable:" in inc["cause"], inc["cause"]
     assert f"host unreachable (ICMP from {TGT_ADDR}) (0/1)" in \

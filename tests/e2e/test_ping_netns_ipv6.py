@@ -7,9 +7,9 @@ an "unreachable" route for 2001:2:0:1::/64: it answers echo requests to
 itself and sends ICMPv6 destination unreachable, quoting our request, for
 that prefix.
 """
-from conftest import incidents_of, rules_file, wait_for, wait_incident
+from conftest import incidents_of, rules_file, wait_incident
 from pinglib import (BEHIND_ADDR6, BEHIND_TGT6, TGT_ADDR6, daemon_in,
-                     netpair, ping_system, success_lines)
+                     netpair, ping_system, wait_pings)
 
 __all__ = ["netpair"]
 
@@ -31,8 +31,7 @@ def test_ping_ipv6_answer_and_unreachable(scenario, netpair):
         ping_system("server6", BEHIND_ADDR6, every="2s",
                     timeout="1500ms")))
     d.start()
-    wait_for(lambda: len(success_lines(d, TGT_ADDR6, "2/2")) >= 3, 15,
-             f"three probes of {TGT_ADDR6} with 2/2 replies")
+    wait_pings(d, TGT_ADDR6, "2/2", count=3)
     inc = wait_incident(d.db, "server6", timeout=20)
     assert "unreachable:" in inc["cause"], inc["cause"]
     assert f"no route to destination (ICMP from {TGT_ADDR6}) (0/1)" in \

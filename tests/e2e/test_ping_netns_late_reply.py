@@ -7,9 +7,9 @@ sequence map was cleared when the probe ended, so the late reply finds
 nothing: every probe is a "no reply", none an ok, and nothing touches
 freed memory (the ASan run of this scenario checks that).
 """
-from conftest import rules_file, wait_for, wait_incident
+from conftest import rules_file, start_daemon, wait_for, wait_incident
 from pinglib import (TGT_ADDR, Responder, daemon_in, netpair, ping_system,
-                     success_lines, wait_started)
+                     success_lines)
 
 __all__ = ["netpair"]
 
@@ -21,8 +21,7 @@ def test_ping_late_replies_are_dropped(scenario, netpair):
         d.write_rules(rules_file(d.db, ping_system(
             "far", TGT_ADDR, every="500ms", timeout="300ms",
             down_after=3)))
-        d.start()
-        wait_started(d)
+        start_daemon(d)
         inc = wait_incident(d.db, "far", timeout=15)
         assert "no reply (0/1)" in inc["cause"], inc["cause"]
         # Late replies did arrive, several of them ...

@@ -5,8 +5,8 @@ With its only interface down the daemon's namespace has no route to
 198.18.0.2 at all, so the kernel refuses the echo request at once.  The
 incident says so in the kernel's words, as ping(8) would.
 """
-from conftest import rules_file, wait_for, wait_incident
-from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, success_lines
+from conftest import rules_file, wait_incident
+from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, wait_pings
 
 __all__ = ["netpair"]
 
@@ -16,8 +16,7 @@ def test_ping_link_down_is_unreachable(scenario, netpair):
     d.write_rules(rules_file(d.db, ping_system(
         "router", TGT_ADDR, every="300ms", timeout="250ms")))
     d.start()
-    wait_for(lambda: success_lines(d, TGT_ADDR), 15,
-             f"a successful probe of {TGT_ADDR}")
+    wait_pings(d, TGT_ADDR)
 
     netpair.ip(netpair.mon, "link", "set", "rtw0", "down")
     inc = wait_incident(d.db, "router", timeout=15)

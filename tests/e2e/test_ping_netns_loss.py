@@ -5,9 +5,9 @@ to chosen attempts of each probe.  With "count 3 loss 34%" the probe
 fails when more than 34% are lost: 1/3 (33%) passes, 2/3 (67%) opens an
 incident with the loss in its cause.
 """
-from conftest import incidents, rules_file, wait_for, wait_incident
+from conftest import incidents, rules_file, wait_incident
 from pinglib import (TGT_ADDR, Responder, daemon_in, netpair, ping_system,
-                     success_lines)
+                     wait_pings)
 
 __all__ = ["netpair"]
 
@@ -20,8 +20,7 @@ def test_ping_loss_threshold(scenario, netpair):
             "link", TGT_ADDR, extra="count 3 loss 34%", every="400ms",
             timeout="300ms")))
         d.start()
-        wait_for(lambda: len(success_lines(d, TGT_ADDR, "2/3")) >= 3, 15,
-                 "three probes with 2/3 replies, ok under loss 34%")
+        wait_pings(d, TGT_ADDR, "2/3", count=3)
         assert incidents(d.db) == [], d.tail()
 
         resp.set(drop={1, 2})

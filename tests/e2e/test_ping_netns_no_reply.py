@@ -5,8 +5,8 @@ Inside its namespace the host is told to ignore echo requests
 comes back, so after "down after 2" the incident opens with the cause
 "no reply (0/2)".  Answering again restores it.
 """
-from conftest import incidents, rules_file, wait_for, wait_incident
-from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, success_lines
+from conftest import incidents, rules_file, wait_incident
+from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, wait_pings
 
 __all__ = ["netpair"]
 
@@ -17,8 +17,7 @@ def test_ping_no_reply_opens_timeout_incident(scenario, netpair):
         "router", TGT_ADDR, extra="count 2", every="300ms",
         timeout="250ms")))
     d.start()
-    wait_for(lambda: success_lines(d, TGT_ADDR, "2/2"), 15,
-             f"a successful probe of {TGT_ADDR}")
+    wait_pings(d, TGT_ADDR, "2/2")
 
     netpair.sysctl(netpair.tgt, "net.ipv4.icmp_echo_ignore_all", 1)
     inc = wait_incident(d.db, "router", timeout=15)

@@ -6,9 +6,8 @@ above the limit: bad-status, with the measured time in the cause.
 """
 import re
 
-from conftest import rules_file, wait_incident
-from pinglib import (TGT_ADDR, Responder, daemon_in, netpair, ping_system,
-                     wait_started)
+from conftest import rules_file, start_daemon, wait_incident
+from pinglib import TGT_ADDR, Responder, daemon_in, netpair, ping_system
 
 __all__ = ["netpair"]
 
@@ -20,8 +19,7 @@ def test_ping_rtt_above_limit(scenario, netpair):
         d.write_rules(rules_file(d.db, ping_system(
             "slow", TGT_ADDR, extra="count 2 rtt above 50ms", every="600ms",
             timeout="500ms")))
-        d.start()
-        wait_started(d)
+        start_daemon(d)
         inc = wait_incident(d.db, "slow", timeout=15)
         assert "bad-status:" in inc["cause"], inc["cause"]
         m = re.search(r"rtt (\d+\.\d) ms above 50 ms \(2/2 replies\)",

@@ -1,9 +1,8 @@
 """The watched host's namespace disappears (the machine is gone): the
 veth pair goes with it, and the probes fail as unreachable; the daemon
 runs on."""
-from conftest import rules_file, wait_for, wait_incident
-from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, run, \
-    success_lines
+from conftest import rules_file, wait_incident
+from pinglib import TGT_ADDR, daemon_in, netpair, ping_system, run, wait_pings
 
 __all__ = ["netpair"]
 
@@ -13,8 +12,7 @@ def test_ping_target_namespace_removed(scenario, netpair):
     d.write_rules(rules_file(d.db, ping_system(
         "router", TGT_ADDR, every="300ms", timeout="250ms")))
     d.start()
-    wait_for(lambda: success_lines(d, TGT_ADDR), 15,
-             f"a successful probe of {TGT_ADDR}")
+    wait_pings(d, TGT_ADDR)
 
     run("ip", "netns", "del", netpair.tgt)
     netpair.made.remove(netpair.tgt)

@@ -6,9 +6,8 @@ ICMP socket can be opened.  The daemon warns at start, keeps running, and
 every ping probe reports an error that says why and where to look, while
 its other checks (a TCP check here) go on.
 """
-from conftest import rules_file, system_rules, wait_incident
-from pinglib import (as_nobody, netns, nobody_daemon, ping_system, run,
-                     wait_started)
+from conftest import rules_file, start_daemon, system_rules, wait_incident
+from pinglib import as_nobody, netns, nobody_daemon, ping_system, run
 
 __all__ = ["netns", "nobody_daemon"]
 
@@ -21,8 +20,7 @@ def test_ping_without_icmp_socket_is_an_error(netns, nobody_daemon):
         d.db, ping_system("lo4", "127.0.0.1"),
         # Nothing listens in this fresh namespace: refused.
         system_rules("sshd", 22)))
-    d.start()
-    wait_started(d)
+    start_daemon(d)
     inc = wait_incident(d.db, "lo4", timeout=15)
     assert "error: cannot ping 127.0.0.1: no IPv4 ICMP socket: raw: " \
         "Operation not permitted; datagram: Permission denied (see " \

@@ -6,9 +6,9 @@ the namespace: the host's is not touched).  Raw sockets are refused, so
 it falls back to the unprivileged ICMP sockets, says so, and pings
 127.0.0.1 (and ::1) all the same.
 """
-from conftest import incidents, rules_file, wait_for
+from conftest import incidents, rules_file
 from pinglib import (as_nobody, netns, nobody_daemon, ping_system, run,
-                     success_lines)
+                     wait_pings)
 
 __all__ = ["netns", "nobody_daemon"]
 
@@ -24,11 +24,9 @@ def test_ping_unprivileged_datagram_fallback(netns, nobody_daemon):
         systems.append(ping_system("lo6", "::1", extra="count 2"))
     d.write_rules(rules_file(d.db, *systems))
     d.start()
-    wait_for(lambda: len(success_lines(d, "127.0.0.1", "2/2")) >= 3, 15,
-             "three probes of 127.0.0.1 with 2/2 replies, unprivileged")
+    wait_pings(d, "127.0.0.1", "2/2", count=3)
     if have6:
-        wait_for(lambda: len(success_lines(d, "::1", "2/2")) >= 3, 15,
-                 "three probes of ::1 with 2/2 replies, unprivileged")
+        wait_pings(d, "::1", "2/2", count=3)
     log = d.run_log()
     assert "no raw IPv4 socket (Operation not permitted): using a " \
         "datagram ICMP socket" in log, d.tail()

@@ -6,9 +6,9 @@ unreachable".  A datagram ICMP socket gets no ICMP error as a packet: the
 kernel queues it with our own echo request (IP_RECVERR).  The probe must
 match it to its request and fail as unreachable, not as a timeout.
 """
-from conftest import rules_file, wait_incident
+from conftest import rules_file, start_daemon, wait_incident
 from pinglib import (BEHIND_ADDR, BEHIND_TGT, TGT_ADDR, as_nobody, netpair,
-                     nobody_daemon, ping_system, wait_started)
+                     nobody_daemon, ping_system)
 
 __all__ = ["netpair", "nobody_daemon"]
 
@@ -24,8 +24,7 @@ def test_ping_unprivileged_icmp_unreachable(netpair, nobody_daemon):
     d = as_nobody(nobody_daemon, netpair.mon)
     d.write_rules(rules_file(d.db, ping_system(
         "server", BEHIND_ADDR, every="2s", timeout="1500ms")))
-    d.start()
-    wait_started(d)
+    start_daemon(d)
     inc = wait_incident(d.db, "server", timeout=20)
     assert f"host unreachable (ICMP from {TGT_ADDR}) (0/1)" in \
         inc["cause"], inc["cause"]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import binary, rules_file, wait_for, wait_incident
 from pinglib import (BEHIND_ADDR, BEHIND_TGT, TGT_ADDR, Responder, netpair,
-                     ping_system, success_lines)
+                     ping_system, wait_pings)
 
 __all__ = ["netpair"]
 
@@ -44,8 +44,7 @@ def test_ping_under_valgrind(scenario, netpair):
             ping_system("gone", BEHIND_ADDR, every="1s", timeout="800ms"))
         d.write_rules(rules)
         d.start()
-        wait_for(lambda: success_lines(d, TGT_ADDR, "3/3"), 60,
-                 "a probe of the slow host with 3/3 replies")
+        wait_pings(d, TGT_ADDR, "3/3", timeout=60)
         wait_incident(d.db, "gone", timeout=60)
         # Reload while requests to the slow host are awaited, twice.
         for _ in range(2):
@@ -54,8 +53,7 @@ def test_ping_under_valgrind(scenario, netpair):
             d.hup()
             wait_for(lambda: d.run_log().count("reloading") >= _ + 1, 30,
                      "the reload")
-        wait_for(lambda: len(success_lines(d, "127.0.0.1")) >= 3, 60,
-                 "pings of 127.0.0.1 after the reloads")
+        wait_pings(d, "127.0.0.1", count=3, timeout=60)
         d.stop()
         assert "definitely lost" not in d.log(), d.tail(80)
     finally:
