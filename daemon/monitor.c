@@ -221,8 +221,9 @@ monitors_probe_now(void *arg, const char *system)
 }
 
 /*
- * Log how many probes started since the last call (or the start), how
- * many slots were skipped, and how late the starts were; then clear.
+ * Log how many probes started since the last call (or the start, or a
+ * reload), how many slots were skipped, and how late the starts were;
+ * then clear.
  */
 void
 monitors_log_stats(struct monitors *ms)
