@@ -36,10 +36,17 @@ tool is measured:
              sweeps of the targets; the exporter's CPU only; wall s/sweep is
              measured.
 
+rtowatchd's rules include rules/policy.conf, lost-network and all: the
+targets answer, so no rule of the procedure ever fires.
+
 Environment: BENCH_SCALE (default 1: 10,000 and 1,000 targets; 0.1 for a
 quick run), BENCH_HOLD (seconds of the hold case, default 150),
-BENCH_SWEEPS (default 2), BENCH_CASES (default "icmp,tcp,http,hold"),
-BENCH_KEEP=1 to keep the work directory.
+BENCH_SWEEPS (fping and blackbox sweeps, default 2), BENCH_WINDOW (seconds
+rtowatchd and monit are measured, default 10), BENCH_EVERY (rtowatchd's
+interval in the sweep cases), BENCH_CASES (default "icmp,tcp,http,hold"),
+BENCH_BUDGET (seconds; a case that would end after it is skipped, default
+570), BENCH_KEEP=1 to keep the work directory.  The numbers are only as
+good as the machine is quiet.
 """
 import os
 import re
