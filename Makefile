@@ -1,6 +1,7 @@
 # rtowatch: make builds bin/rtowatchd and bin/rtowatch; make asan builds the
 # same under ASan+UBSan in bin/asan/; make run and make check are the two
-# commands of the README (each installs the Debian packages it needs).
+# commands of the README (each installs the Debian packages it needs); make
+# bench compares rtowatchd with fping, monit and blackbox-exporter.
 
 CC	?= cc
 CLANG	?= clang
@@ -33,7 +34,8 @@ HEADERS     = $(wildcard include/*.h)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
-.PHONY: all asan run check unit fuzz lint deps-run deps-check clean install
+.PHONY: all asan run check unit fuzz lint bench deps-run deps-check \
+	deps-bench clean install
 
 all: bin/rtowatchd bin/rtowatch
 
@@ -95,6 +97,9 @@ deps-run:
 deps-check:
 	@sh scripts/deps.sh check
 
+deps-bench:
+	@sh scripts/deps.sh bench
+
 # The first README command: build and watch this host in the foreground.
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -105,6 +110,12 @@ run: deps-run
 check: deps-check
 	@$(MAKE) --no-print-directory all asan unit fuzz
 	@sh tests/run-all.sh
+
+# Not part of check: it takes minutes and wants a quiet machine.  Shrink
+# it with BENCH_SCALE=0.1 (see tests/bench/bench.py for the other knobs).
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	/usr/bin/python3 tests/bench/bench.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
 # the top) and with sys/queue.h's macros.

@@ -94,6 +94,9 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 	case SIGHUP:
 		rtowatchd_reload(d);
 		break;
+	case SIGUSR1:
+		monitors_log_stats(d->monitors);
+		break;
 	case SIGTERM:
 	case SIGINT:
 		log_info("%s, shutting down", strsignal(sig));
@@ -113,8 +116,8 @@ under_systemd(void)
 int
 main(int argc, char *argv[])
 {
-	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
-	struct event		*sigev[3];
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	struct event		*sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct rtowatchd	 d;
 	struct conf_errors	 errs = { NULL, 0 };
 	int			 ch, debug = 0, noaction = 0, verbose = 0;

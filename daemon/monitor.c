@@ -7,12 +7,18 @@
  * the previous due time (not after the previous run finished), so the
  * schedule does not drift.  A slot missed because the loop was busy is
  * skipped, not made up in a burst.
+ *
+ * How late each probe starts (actual minus planned start) is counted in a
+ * histogram that SIGUSR1 logs and clears: the benchmark (tests/bench/)
+ * reads it, and an operator can see whether the loop keeps up.
  */
 #include <event2/event.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "engine.h"
@@ -33,14 +39,71 @@ struct monitor {
 	char			 desc[128];
 };
 
+/* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
+#define LATE_FINE	1000
+#define LATE_COARSE	990
+#define LATE_BUCKETS	(LATE_FINE + LATE_COARSE + 1)
+
+struct monitor_stats {
+	uint64_t		 started;
+	uint64_t		 busy;		/* due, previous still running */
+	uint64_t		 missed;	/* slots the loop was too late for */
+	int64_t			 max_us;
+	uint32_t		 late[LATE_BUCKETS];
+};
+
 struct monitors {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct engine		*engine;
 	TAILQ_HEAD(monitor_list, monitor) list;
+	struct monitor_stats	 stats;
 };
 
 static void	monitor_arm(struct monitor *);
+
+static int64_t
+mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+monitor_count_start(struct monitor_stats *st, int64_t late_us)
+{
+	int	 b;
+
+	if (late_us < 0)
+		late_us = 0;
+	if (late_us < LATE_FINE * 100)
+		b = late_us / 100;
+	else if (late_us < LATE_FINE * 100 + LATE_COARSE * 10000)
+		b = LATE_FINE + (late_us - LATE_FINE * 100) / 10000;
+	else
+		b = LATE_BUCKETS - 1;
+	st->late[b]++;
+	st->started++;
+	if (late_us > st->max_us)
+		st->max_us = late_us;
+}
+
+/* The upper bound of the bucket holding the q-th of the counted starts. */
+static double
+monitor_late_ms(const struct monitor_stats *st, uint64_t q)
+{
+	uint64_t	 sum = 0;
+	int		 b;
+
+	for (b = 0; b < LATE_BUCKETS - 1; b++) {
+		if ((sum += st->late[b]) >= q)
+			return b < LATE_FINE ? (b + 1) / 10.0 :
+			    LATE_FINE / 10.0 + (b - LATE_FINE + 1) * 10.0;
+	}
+	return st->max_us / 1000.0;
+}
 
 static void
 monitor_done_cb(struct probe *p, void *arg)
@@ -67,9 +130,12 @@ monitor_fire_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	/* The timeout is below the interval, so this is only a safeguard. */
-	if (m->probe == NULL)
+	if (m->probe == NULL) {
+		monitor_count_start(&m->ms->stats, mono_us() - m->due * 1000);
 		m->probe = probe_start(m->ms->base, m->ms->dns, m->cc,
 		    monitor_done_cb, m);
+	} else
+		m->ms->stats.busy++;
 	m->due += m->cc->every_ms;
 	monitor_arm(m);
 }
@@ -83,6 +149,7 @@ monitor_arm(struct monitor *m)
 	now = mono_ms();
 	if (m->due < now) {
 		/* Skip the slots the loop missed, keep the phase. */
+		m->ms->stats.missed += (now - m->due) / m->cc->every_ms + 1;
 		m->due += ((now - m->due) / m->cc->every_ms + 1) *
 		    m->cc->every_ms;
 	}
@@ -151,6 +218,31 @@ monitors_probe_now(void *arg, const char *system)
 		if (m->probe == NULL && strcmp(m->sys->name, system) == 0)
 			m->probe = probe_start(ms->base, ms->dns, m->cc,
 			    monitor_done_cb, m);
+}
+
+/*
+ * Log how many probes started since the last call (or the start, or a
+ * reload), how many slots were skipped, and how late the starts were;
+ * then clear.
+ */
+void
+monitors_log_stats(struct monitors *ms)
+{
+	struct monitor_stats	*st = &ms->stats;
+
+	if (st->started == 0)
+		log_info("schedule: 0 probes started, %" PRIu64 " skipped "
+		    "(running), %" PRIu64 " skipped (loop late)", st->busy,
+		    st->missed);
+	else
+		log_info("schedule: %" PRIu64 " probes started, %" PRIu64
+		    " skipped (running), %" PRIu64 " skipped (loop late); "
+		    "late p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+		    st->started, st->busy, st->missed,
+		    monitor_late_ms(st, (st->started + 1) / 2),
+		    monitor_late_ms(st, (st->started * 99 + 99) / 100),
+		    st->max_us / 1000.0);
+	memset(st, 0, sizeof(*st));
 }
 
 /* Stop every timer and cancel every probe in flight: none reports. */

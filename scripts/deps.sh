@@ -2,6 +2,7 @@
 # Install the Debian packages rtowatch needs, only those missing.
 #   deps.sh run     what building and running the daemon needs
 #   deps.sh check   that, plus what the test suite needs
+#   deps.sh bench   that of run, plus the peers the benchmark compares with
 set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
@@ -9,11 +10,17 @@ libjansson-dev libssl-dev libcurl4-openssl-dev tzdata"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
 valgrind openssl"
+# The benchmark's peers (fping, monit, blackbox-exporter) and its targets
+# (nginx, with the stream module for bare TCP listeners); GNU time for
+# fping's peak RSS.
+bench_pkgs="$run_pkgs python3 time fping monit prometheus-blackbox-exporter
+nginx libnginx-mod-stream"
 
 case "${1:-}" in
 run) want=$run_pkgs ;;
 check) want=$check_pkgs ;;
-*) echo "usage: deps.sh run|check" >&2; exit 2 ;;
+bench) want=$bench_pkgs ;;
+*) echo "usage: deps.sh run|check|bench" >&2; exit 2 ;;
 esac
 
 missing=""
