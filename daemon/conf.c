@@ -657,7 +657,6 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 		if (strcmp(p->text, "every") == 0) {
 			failed = conf_next_duration(p, "every", 100,
 			    86400000, &cc->every_ms) == -1;
-			cc->set_every = 1;
 		} else if (strcmp(p->text, "timeout") == 0) {
 			failed = conf_next_duration(p, "timeout", 10,
 			    3600000, &cc->timeout_ms) == -1;

@@ -895,14 +895,7 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 static int
 engine_failing(const struct sys_state *s)
 {
-	int	 i;
-
-	if (s->down && !s->planned)
-		return 1;
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].fails > 0)
-			return 1;
-	return 0;
+	return (s->down && !s->planned) || engine_failing_now(s);
 }
 
 /* Does the failing share of all probed systems say we lost our network? */

@@ -40,8 +40,8 @@ struct monitor {
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
-#define LATE_FINE	1000
-#define LATE_COARSE	990
+#define LATE_FINE	1000LL
+#define LATE_COARSE	990LL
 #define LATE_BUCKETS	(LATE_FINE + LATE_COARSE + 1)
 
 struct monitor_stats {

@@ -369,8 +369,8 @@ store_timeline_hash(const char *prev, int64_t id, int64_t incident,
 }
 
 /* Append one event; the caller holds the write transaction. */
-static int
-store_timeline_insert(struct store *st, int64_t incident, int64_t at,
+int
+store_timeline_add(struct store *st, int64_t incident, int64_t at,
     const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt	*stmt;
@@ -410,13 +410,6 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t at,
 	sqlite3_bind_text(stmt, 7, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 8, hash, -1, SQLITE_STATIC);
 	return store_done(st, stmt);
-}
-
-int
-store_timeline_add(struct store *st, int64_t incident, int64_t at,
-    const char *event, const char *actor, const char *detail)
-{
-	return store_timeline_insert(st, incident, at, event, actor, detail);
 }
 
 /*
@@ -517,7 +510,7 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",
 	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
 	    ni->cause);
-	if (store_timeline_insert(st, *incident_id, ni->opened_at, "opened",
+	if (store_timeline_add(st, *incident_id, ni->opened_at, "opened",
 	    "rtowatchd", detail) == -1)
 		return -1;
 	return 0;
@@ -555,7 +548,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 		return -1;
 
 	/* The event is dated when recorded; the detail names the restore time. */
-	if (store_timeline_insert(st, incident_id, wall_ms(), "restored",
+	if (store_timeline_add(st, incident_id, wall_ms(), "restored",
 	    "rtowatchd", detail) == -1)
 		return -1;
 	return 0;
@@ -581,7 +574,7 @@ store_incident_escalate(struct store *st, int64_t incident_id, int level,
 	sqlite3_bind_int64(stmt, 3, incident_id);
 	if (store_done(st, stmt) == -1)
 		return -1;
-	if (store_timeline_insert(st, incident_id, at, "reclassified",
+	if (store_timeline_add(st, incident_id, at, "reclassified",
 	    "rtowatchd", detail) == -1)
 		return -1;
 	return 0;
@@ -753,7 +746,7 @@ store_outage_attach(struct store *st, const char *system, int64_t incident,
 	store_bind_time(stmt, 4, started_at);
 	if (store_done(st, stmt) == -1)
 		return -1;
-	return store_timeline_insert(st, incident, detected_at,
+	return store_timeline_add(st, incident, detected_at,
 	    "affected system down", "rtowatchd", detail);
 }
 
@@ -774,7 +767,7 @@ store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
 	sqlite3_bind_int64(stmt, 2, outage_id);
 	if (store_done(st, stmt) == -1)
 		return -1;
-	return store_timeline_insert(st, incident, wall_ms(),
+	return store_timeline_add(st, incident, wall_ms(),
 	    "affected system ended", "rtowatchd", detail);
 }
 
@@ -808,7 +801,7 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
 	sqlite3_bind_int64(stmt, 1, incident);
 	if (store_done(st, stmt) == -1)
 		return -1;
-	return store_timeline_insert(st, incident, now, "failed again",
+	return store_timeline_add(st, incident, now, "failed again",
 	    "rtowatchd", detail);
 }
 
