@@ -28,7 +28,7 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
-	      daemon/notice.c daemon/maint.c $(PROBE_SRCS)
+	      daemon/notice.c daemon/maint.c daemon/chain.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 

@@ -6,13 +6,12 @@
  * run, and each one runs in its own transaction, so an interrupted upgrade
  * leaves the file at the last complete version.
  */
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -46,7 +45,69 @@ static const char *const store_migrations[] = {
 	"  restore_due_at TEXT,"
 	"  restored_at TEXT,"
 	"  within_rto INTEGER CHECK (within_rto IN (0, 1)),"
-	"  closed_at TEXT"
+	"  closed_at TEXT,"
+	"  closed_by TEXT,"
+	/* Set by a person, with a reason in the timeline (5.3.2). */
+	"  confidentiality_level INTEGER"
+	"    CHECK (confidentiality_level BETWEEN 1 AND 4),"
+	"  integrity_level INTEGER CHECK (integrity_level BETWEEN 1 AND 4),"
+	/* Form IMS-P-009-01 (5.2.4, 5.4.7.3.6), filled in by people. */
+	"  category TEXT,"		/* rules/categories.conf, e.g. DOS-1 */
+	"  description TEXT,"		/* 事件說明 */
+	"  scope TEXT,"			/* B 影響範圍及損害評估 */
+	"  loss TEXT,"			/* 損失評估 */
+	"  support TEXT,"		/* 支援申請 */
+	"  measures TEXT,"		/* 應變措施 */
+	"  containment TEXT,"		/* C 損害控制及復原歷程 */
+	"  investigation TEXT,"		/* D 調查及處理歷程 */
+	"  root_cause TEXT,"		/* E 原因分析 */
+	"  prevention TEXT,"		/* F 防範措施 */
+	"  prevention_tracking TEXT,"	/* G 預計完成時間及成效追蹤 */
+	/* The workflow's steps: who did them and when. */
+	"  acknowledged_at TEXT,"
+	"  acknowledged_by TEXT,"
+	"  reported_at TEXT,"		/* on the national portal */
+	"  ticket TEXT,"		/* the portal's ticket number */
+	"  reported_by TEXT,"
+	"  controlled_at TEXT,"		/* damage controlled (5.3.4) */
+	"  controlled_by TEXT,"
+	"  report_filed_at TEXT,"	/* investigation report (5.3.3) */
+	"  report_filed_by TEXT,"
+	"  warning_id INTEGER REFERENCES warnings(id)"
+	");"
+	/*
+	 * 資安預警事件: early warnings, from the packet counters or from an
+	 * outside ticket (N-ASOC, S-ASOC) entered by a person.  A person
+	 * answers each: false positive, confirmed (opens an incident) or
+	 * cannot be determined, with a reason.
+	 */
+	"CREATE TABLE warnings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"	/* anomaly NAME, N-ASOC, manual... */
+	"  reference TEXT,"		/* the outside ticket's number */
+	"  system TEXT,"		/* the watched system, if known */
+	"  summary TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  opened_at TEXT NOT NULL,"
+	"  opened_by TEXT NOT NULL,"
+	"  ended_at TEXT,"		/* an anomaly episode's end */
+	"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open',"
+	"    'false-positive', 'confirmed', 'undetermined')),"
+	"  answered_at TEXT,"
+	"  answered_by TEXT,"
+	"  reason TEXT,"
+	"  incident_id INTEGER REFERENCES incidents(id)"
+	");"
+	/* Maintenance windows added by people, beside the rules' ones. */
+	"CREATE TABLE maintenance ("
+	"  id INTEGER PRIMARY KEY,"
+	"  system TEXT NOT NULL,"
+	"  starts_at TEXT NOT NULL,"
+	"  ends_at TEXT NOT NULL,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  created_at TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  CHECK (ends_at > starts_at)"
 	");"
 	"CREATE TABLE outages ("
 	"  id INTEGER PRIMARY KEY,"
@@ -64,24 +125,27 @@ static const char *const store_migrations[] = {
 	"  WHERE ended_at IS NULL;"
 	/*
 	 * Append-only and hash-chained: hash is SHA-256 over prev_hash and
-	 * the row's fields (store_timeline_hash), so an edited, inserted or
+	 * the row's fields (chain.h), so an edited, inserted or
 	 * deleted row breaks the chain from there on.
 	 */
 	"CREATE TABLE timeline ("
 	"  id INTEGER PRIMARY KEY,"
-	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  incident_id INTEGER REFERENCES incidents(id),"
+	"  warning_id INTEGER REFERENCES warnings(id),"
 	"  at TEXT NOT NULL,"
 	"  event TEXT NOT NULL,"
 	"  actor TEXT NOT NULL,"
 	"  detail TEXT NOT NULL DEFAULT '',"
 	"  prev_hash TEXT NOT NULL,"
-	"  hash TEXT NOT NULL UNIQUE"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  CHECK (incident_id IS NOT NULL OR warning_id IS NOT NULL)"
 	");"
 	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE INDEX timeline_incident ON timeline(incident_id, id);"
+	"CREATE INDEX timeline_warning ON timeline(warning_id, id);"
 	/*
 	 * The procedure's clocks, one row per obligation: a raised level
 	 * adds a notify clock of its own (5.4.2).  A clock is open until
@@ -118,6 +182,7 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE notifications ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  channel TEXT NOT NULL DEFAULT 'email' CHECK (channel IN ('email')),"
 	"  recipient TEXT NOT NULL,"
 	"  event TEXT NOT NULL,"
 	"  subject TEXT NOT NULL,"
@@ -328,58 +393,20 @@ store_open_outages(struct store *st,
 }
 
 /*
- * The chain's link: SHA-256 over the previous hash and each field as a
- * netstring ("LEN:BYTES,"), so no choice of field contents can make two
- * different rows hash alike.  rtowatch verify recomputes it the same way.
+ * Append one event about an incident or an early warning (the other id
+ * is 0); the caller holds the write transaction.
  */
-void
-store_timeline_hash(const char *prev, int64_t id, int64_t incident,
-    const char *at, const char *event, const char *actor,
-    const char *detail, char out[STORE_HASH_HEXLEN + 1])
-{
-	const char	*fields[6];
-	char		 num[2][24];
-	unsigned char	 md[SHA256_DIGEST_LENGTH];
-	char		 len[24];
-	EVP_MD_CTX	*ctx;
-	size_t		 i;
-
-	snprintf(num[0], sizeof(num[0]), "%lld", (long long)id);
-	snprintf(num[1], sizeof(num[1]), "%lld", (long long)incident);
-	fields[0] = num[0];
-	fields[1] = num[1];
-	fields[2] = at;
-	fields[3] = event;
-	fields[4] = actor;
-	fields[5] = detail;
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		fatalx("store: SHA-256 unavailable");
-	EVP_DigestUpdate(ctx, prev, strlen(prev));
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		snprintf(len, sizeof(len), "%zu:", strlen(fields[i]));
-		EVP_DigestUpdate(ctx, len, strlen(len));
-		EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]));
-		EVP_DigestUpdate(ctx, ",", 1);
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* Append one event; the caller holds the write transaction. */
-int
-store_timeline_add(struct store *st, int64_t incident, int64_t at,
-    const char *event, const char *actor, const char *detail)
+static int
+store_timeline_append(struct store *st, int64_t incident, int64_t warning,
+    int64_t at, const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt	*stmt;
-	char		 prev[STORE_HASH_HEXLEN + 1], hash[STORE_HASH_HEXLEN + 1];
+	char		 prev[CHAIN_HEXLEN + 1], hash[CHAIN_HEXLEN + 1];
 	char		 when[TIME_STRLEN];
 	int64_t		 id = 1;
 
-	memset(prev, '0', STORE_HASH_HEXLEN);
-	prev[STORE_HASH_HEXLEN] = '\0';
+	memset(prev, '0', CHAIN_HEXLEN);
+	prev[CHAIN_HEXLEN] = '\0';
 	stmt = store_prepare(st, "SELECT id, hash FROM timeline"
 	    " ORDER BY id DESC LIMIT 1");
 	if (stmt == NULL)
@@ -394,22 +421,41 @@ store_timeline_add(struct store *st, int64_t incident, int64_t at,
 	if (detail == NULL)
 		detail = "";
 	time_fmt(at, when, sizeof(when));
-	store_timeline_hash(prev, id, incident, when, event, actor, detail,
+	chain_hash(prev, id, incident, warning, when, event, actor, detail,
 	    hash);
-	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id, at,"
-	    " event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
+	    " warning_id, at, event, actor, detail, prev_hash, hash)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_int64(stmt, 2, incident);
-	sqlite3_bind_text(stmt, 3, when, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, prev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 8, hash, -1, SQLITE_STATIC);
+	if (incident != 0)
+		sqlite3_bind_int64(stmt, 2, incident);
+	if (warning != 0)
+		sqlite3_bind_int64(stmt, 3, warning);
+	sqlite3_bind_text(stmt, 4, when, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 9, hash, -1, SQLITE_STATIC);
 	return store_done(st, stmt);
+}
+
+int
+store_timeline_add(struct store *st, int64_t incident, int64_t at,
+    const char *event, const char *actor, const char *detail)
+{
+	return store_timeline_append(st, incident, 0, at, event, actor,
+	    detail);
+}
+
+int
+store_warning_timeline_add(struct store *st, int64_t warning, int64_t at,
+    const char *event, const char *actor, const char *detail)
+{
+	return store_timeline_append(st, 0, warning, at, event, actor,
+	    detail);
 }
 
 /*

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION	1
-#define STORE_HASH_HEXLEN	64	/* SHA-256 in hex */
 
 struct store;
 
@@ -96,10 +95,9 @@ int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
 int		 store_notification_queue(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *, const char *);
-void		 store_timeline_hash(const char *, int64_t, int64_t,
-		    const char *, const char *, const char *, const char *,
-		    char [STORE_HASH_HEXLEN + 1]);
 int		 store_timeline_add(struct store *, int64_t, int64_t,
+		    const char *, const char *, const char *);
+int		 store_warning_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 
 #endif
