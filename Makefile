@@ -83,7 +83,16 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp
+FUZZERS = conf http dns icmp control
+# The control socket's harness runs the whole server, daemon and all.
+bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
+    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
+	    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) \
+	    $(DAEMON_LIBS)
+
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
@@ -119,13 +128,15 @@ bench: deps-bench
 	/usr/bin/python3 tests/bench/bench.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
-# the top) and with sys/queue.h's macros.
+# the top) and with sys/queue.h's macros; jansson.h is read for its
+# iteration macros.
 QUEUE_H = $(firstword $(wildcard /usr/include/sys/queue.h /usr/include/*/sys/queue.h))
 lint:
 	cppcheck --quiet --error-exitcode=1 \
 	    --enable=warning,style,performance,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --suppress=variableScope \
-	    --suppress=unusedStructMember --include=$(QUEUE_H) -Iinclude \
+	    --suppress=unusedStructMember --include=$(QUEUE_H) \
+	    --include=/usr/include/jansson.h -Iinclude \
 	    daemon probes cli
 	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)

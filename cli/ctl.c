@@ -21,7 +21,7 @@
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_ERR	1
 #define CTL_EXIT_USAGE	2
-#define CTL_MAX_REPLY	(16 * 1024 * 1024)
+#define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
 
 #define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -489,8 +489,8 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 		goto usage;
 	}
 	if (strcmp(argv[1], "open") == 0) {
-		if ((n = ctl_options(c, argc - 1, argv + 1, open_opts, body,
-		    ops, 0)) == -1)
+		if (ctl_options(c, argc - 1, argv + 1, open_opts, body, ops,
+		    0) == -1)
 			goto usage;
 		if (json_object_get(body, "source") == NULL ||
 		    json_object_get(body, "summary") == NULL) {

@@ -55,7 +55,7 @@ static const char *const store_migrations[] = {
 	"    CHECK (confidentiality_level BETWEEN 1 AND 4),"
 	"  integrity_level INTEGER CHECK (integrity_level BETWEEN 1 AND 4),"
 	/* Form IMS-P-009-01 (5.2.4, 5.4.7.3.6), filled in by people. */
-	"  category TEXT,"		/* rules/categories.conf, e.g. DOS-1 */
+	"  category TEXT,"		/* policy.conf's categories: DOS-1 */
 	"  description TEXT,"		/* 事件說明 */
 	"  scope TEXT,"			/* B 影響範圍及損害評估 */
 	"  loss TEXT,"			/* 損失評估 */

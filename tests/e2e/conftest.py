@@ -464,9 +464,6 @@ def rules_file(db, *systems, policy=SCENARIO_POLICY):
             f'set socket "{socket_path(db)}"\n\n' + "\n".join(systems))
 
 
-CATEGORIES = os.path.join(REPO, "rules", "categories.conf")
-
-
 # ------------------------------------------------------- the control socket
 
 _API_CLIENT = r"""
