@@ -1104,13 +1104,23 @@ control_start(struct event_base *base, struct engine *engine,
 void
 control_free(struct control *c)
 {
+	int	 i;
+
 	if (c == NULL)
 		return;
 	store_on_commit(c->store, NULL, NULL);
-	while (!TAILQ_EMPTY(&c->waiters)) {
-		control_events_reply(TAILQ_FIRST(&c->waiters)->req,
-		    json_array(), TAILQ_FIRST(&c->waiters)->after);
-		control_waiter_free(TAILQ_FIRST(&c->waiters));
+	if (!TAILQ_EMPTY(&c->waiters)) {
+		while (!TAILQ_EMPTY(&c->waiters)) {
+			control_events_reply(TAILQ_FIRST(&c->waiters)->req,
+			    json_array(), TAILQ_FIRST(&c->waiters)->after);
+			control_waiter_free(TAILQ_FIRST(&c->waiters));
+		}
+		/*
+		 * The loop has stopped: give those replies a few turns to
+		 * be written, so that clients see an answer, not a reset.
+		 */
+		for (i = 0; i < 4; i++)
+			event_base_loop(c->base, EVLOOP_NONBLOCK);
 	}
 	event_free(c->wake);
 	evhttp_free(c->http);
