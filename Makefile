@@ -97,6 +97,19 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The desktop agent's pure half: jansson, no daemon.
+UNIT_TESTS += notify_event
+bin/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,release,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(CLI_LIBS) -lcmocka
+
+bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,asan,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(CLI_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
