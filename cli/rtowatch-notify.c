@@ -49,9 +49,9 @@
 #define AGENT_WAIT_S		25
 #define AGENT_CONNECT_MS	5000
 #define AGENT_REQUEST_MS	30000
-/* Reconnection: from half a second, doubling, to at most 30 s. */
+/* Reconnection: from half a second, doubling, to at most 15 s. */
 #define AGENT_BACKOFF_MIN_MS	500
-#define AGENT_BACKOFF_MAX_MS	30000
+#define AGENT_BACKOFF_MAX_MS	15000
 
 struct agent;
 struct agent_xfer;
@@ -333,7 +333,15 @@ static char *
 agent_xfer_error(const struct agent_xfer *x, CURLcode rc)
 {
 	char	*why, *text;
+	long	 oserr = 0;
 
+	/* curl would name host "rtowatch" and port 80: say what failed. */
+	if (rc == CURLE_COULDNT_CONNECT &&
+	    curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr) ==
+	    CURLE_OK && oserr != 0) {
+		xasprintf(&why, "cannot connect: %s", strerror((int)oserr));
+		return why;
+	}
 	if (rc != CURLE_OK) {
 		xasprintf(&why, "%s", x->errbuf[0] != '\0' ? x->errbuf :
 		    curl_easy_strerror(rc));
