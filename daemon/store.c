@@ -600,8 +600,8 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
  */
 int
 store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
-    int64_t restored_at, int within_rto, int level, int major,
-    const char *detail)
+    int64_t restored_at, int within_rto, int availability, int level,
+    int major, const char *detail)
 {
 	sqlite3_stmt	*stmt;
 
@@ -617,7 +617,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 		return -1;
 	store_bind_time(stmt, 1, restored_at);
 	sqlite3_bind_int(stmt, 2, within_rto);
-	sqlite3_bind_int(stmt, 3, level);
+	sqlite3_bind_int(stmt, 3, availability);
 	sqlite3_bind_int(stmt, 4, level);
 	sqlite3_bind_int(stmt, 5, major);
 	sqlite3_bind_int64(stmt, 6, incident_id);
