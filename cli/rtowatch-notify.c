@@ -374,8 +374,7 @@ agent_retry(gpointer arg)
 static void
 agent_fail(struct agent *a, const char *why)
 {
-	if (a->failure == NULL || strcmp(a->failure, why) != 0 ||
-	    a->connected) {
+	if (a->failure == NULL || strcmp(a->failure, why) != 0) {
 		log_warnx("%s; trying again in %.1fs (then up to every "
 		    "%ds)", why, a->backoff_ms / 1000.0,
 		    AGENT_BACKOFF_MAX_MS / 1000);
@@ -398,6 +397,18 @@ agent_connected(struct agent *a)
 		log_info("following %s after event %lld", a->socket,
 		    (long long)a->cursor);
 	a->connected = 1;
+}
+
+/*
+ * A whole round went well, events shown and all: only now is the trouble
+ * over.  (Answering is not enough: a daemon that answers while the
+ * notification server refuses must still be retried ever more slowly.)
+ */
+static void
+agent_healthy(struct agent *a)
+{
+	if (a->failure != NULL)
+		log_info("working again after: %s", a->failure);
 	free(a->failure);
 	a->failure = NULL;
 	a->backoff_ms = AGENT_BACKOFF_MIN_MS;
@@ -641,6 +652,7 @@ agent_poll_done(struct agent *a, struct agent_xfer *x, CURLcode rc)
 		return;
 	}
 	notify_batch_free(&b);
+	agent_healthy(a);
 	agent_poll(a);
 }
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 
 import pytest
 
@@ -31,6 +32,7 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC
   <listen>unix:dir={dir}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
@@ -136,6 +138,7 @@ class Desktop:
         self.bus = None
         self.dunst = None
         self.dunst_log = os.path.join(self.dir, "dunst.log")
+        self.busdir = None
 
     def env(self):
         env = dict(os.environ)
@@ -163,9 +166,13 @@ class Desktop:
         assert number.isdigit(), "Xvfb did not say which display it took"
         self.display = f":{number}"
 
+        # The bus socket where any account can reach it (pytest's own
+        # directories are root's alone), for agents run as other users.
+        self.busdir = tempfile.mkdtemp(prefix="rtowatch-bus-")
+        os.chmod(self.busdir, 0o755)
         conf = os.path.join(self.dir, "bus.conf")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONF.format(dir=self.dir))
+            f.write(BUS_CONF.format(dir=self.busdir))
         bus = self._spawn(["dbus-daemon", "--config-file", conf, "--nofork",
                            "--print-address"], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL)
@@ -238,17 +245,24 @@ class Desktop:
             if p.stdout:
                 p.stdout.close()
         self.procs = []
+        if self.busdir is not None:
+            shutil.rmtree(self.busdir, ignore_errors=True)
+            self.busdir = None
 
 
 class RtowatchNotify:
     """bin/rtowatch-notify -d -s SOCKET in DESKTOP's session, with its own
-    $XDG_STATE_HOME, its output in notify.log."""
+    $XDG_STATE_HOME, its output in notify.log; run as the OS account USER
+    when given (the state directory is then STATE_HOME, which that account
+    must be able to write)."""
 
-    def __init__(self, desktop, directory, socket_path):
+    def __init__(self, desktop, directory, socket_path, user=None,
+                 state_home=None):
         self.desktop = desktop
         self.dir = str(directory)
         self.socket = socket_path
-        self.state_home = os.path.join(self.dir, "state")
+        self.user = user
+        self.state_home = state_home or os.path.join(self.dir, "state")
         self.state_file = os.path.join(self.state_home, "rtowatch-notify",
                                        "last-event")
         self.log_path = os.path.join(self.dir, "notify.log")
@@ -261,12 +275,20 @@ class RtowatchNotify:
         env["XDG_STATE_HOME"] = self.state_home
         env.pop("RTOWATCH_SOCKET", None)
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        kwargs = {}
+        if self.user is not None:
+            import pwd
+            pw = pwd.getpwnam(self.user)
+            kwargs = dict(user=pw.pw_uid, group=pw.pw_gid,
+                          extra_groups=os.getgrouplist(self.user,
+                                                       pw.pw_gid))
+            env.update(HOME=pw.pw_dir, USER=self.user, LOGNAME=self.user)
         with open(self.log_path, "ab") as log:
             self.offset = log.tell()
             self.proc = subprocess.Popen(
                 [binary("rtowatch-notify"), "-d", "-s", self.socket],
                 env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
+                stderr=subprocess.STDOUT, **kwargs)
         return self
 
     def log(self):
