@@ -179,6 +179,11 @@ class Desktop:
         self.bus = bus.stdout.readline().decode().strip()
         assert self.bus.startswith("unix:"), "dbus-daemon gave no address"
 
+        self.start_dunst()
+        return self
+
+    def start_dunst(self):
+        """Start the notification server (again)."""
         rc = os.path.join(self.dir, "dunstrc")
         with open(rc, "w", encoding="utf-8") as f:
             f.write(DUNSTRC)
@@ -189,7 +194,13 @@ class Desktop:
         wait_for(lambda: self._ctl("is-paused", check=False) == "false", 15,
                  f"dunst to own org.freedesktop.Notifications on "
                  f"{self.display}")
-        return self
+
+    def stop_dunst(self):
+        """No notification server on the bus until start_dunst()."""
+        self.dunst.terminate()
+        self.dunst.wait(timeout=10)
+        wait_for(lambda: self._ctl("is-paused", check=False) != "false",
+                 10, "dunst to leave the bus")
 
     def _ctl(self, *args, check=True):
         p = subprocess.run(["dunstctl", *args], env=self.env(),
