@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* A reply larger than this is refused before parsing. */
-#define NOTIFY_BATCH_MAX	(8 * 1024 * 1024)
+#define NOTIFY_BATCH_MAX	((size_t)8 * 1024 * 1024)
 
 struct notify_event {
 	int64_t		 id;
