@@ -15,7 +15,7 @@ import tempfile
 import pytest
 
 from conftest import (api, rules_file, show, start_daemon, system_rules,
-                      wait_incident, wait_socket)
+                      wait_for, wait_incident, wait_socket)
 from desktop import RtowatchNotify, desktop, wait_shown
 
 assert desktop  # the fixture, imported for pytest
@@ -56,6 +56,8 @@ def test_auditor_sees_the_incident_but_cannot_acknowledge(scenario,
             n = wait_shown(desktop, "web", "opened")
             assert n["actions"] == {"acknowledge": "確認 Acknowledge"}, n
 
+            wait_for(lambda: desktop.displayed() == 1, 10,
+                     "the notification on screen")
             desktop.action(0)
             refused = wait_shown(desktop, "Not acknowledged",
                                  f"#{inc['id']}")

@@ -47,7 +47,9 @@ def test_outage_notifies_and_the_action_acknowledges(scenario, desktop):
         assert n["summary"].startswith("Level 3"), n["summary"]
         assert f"Incident #{inc['id']}" in n["body"], n["body"]
         assert n["actions"] == {"acknowledge": "確認 Acknowledge"}, n
-        assert desktop.displayed() == 1, desktop.from_app()
+        # On screen, alone (dunst puts it there a moment after receiving).
+        wait_for(lambda: desktop.displayed() == 1, 10,
+                 "the portal notification on screen, alone")
 
         # The person chooses Acknowledge on it.
         desktop.action(0)
