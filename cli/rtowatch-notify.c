@@ -61,7 +61,6 @@ typedef void	(*agent_done_fn)(struct agent *, struct agent_xfer *,
 
 /* One HTTP request on the control socket. */
 struct agent_xfer {
-	struct agent		*agent;
 	CURL			*easy;
 	struct curl_slist	*headers;
 	GString			*body;		/* the reply */
@@ -96,7 +95,6 @@ struct agent {
 	int			 connected;
 	int			 closing;	/* in curl_multi_cleanup */
 	char			*failure;	/* last logged; said once */
-	struct agent_xfer	*stream;	/* the request on the stream */
 	GList			*xfers;		/* every request in flight */
 	GList			*shown;		/* notifications still open */
 };
@@ -183,8 +181,6 @@ agent_check_done(struct agent *a)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
 		curl_multi_remove_handle(a->multi, easy);
 		a->xfers = g_list_remove(a->xfers, x);
-		if (a->stream == x)
-			a->stream = NULL;
 		x->done(a, x, rc);
 		curl_easy_cleanup(x->easy);
 		curl_slist_free_all(x->headers);
@@ -291,7 +287,6 @@ agent_request(struct agent *a, const char *path, const char *post,
 	char			*url;
 
 	x = xcalloc(1, sizeof(*x));
-	x->agent = a;
 	x->done = done;
 	x->body = g_string_new(NULL);
 	if ((x->easy = curl_easy_init()) == NULL)
@@ -354,7 +349,7 @@ agent_xfer_error(const struct agent_xfer *x, CURLcode rc)
 	return why;
 }
 
-/* ------------------------------------------------------------ the stream */
+/* ---------------------------------------------------------- reconnection */
 
 static gboolean
 agent_retry(gpointer arg)
@@ -663,8 +658,8 @@ agent_poll(struct agent *a)
 
 	snprintf(path, sizeof(path), "/v1/events?after=%lld&wait=%d",
 	    (long long)a->cursor, AGENT_WAIT_S);
-	a->stream = agent_request(a, path, NULL,
-	    AGENT_WAIT_S * 1000L + AGENT_REQUEST_MS, agent_poll_done);
+	agent_request(a, path, NULL, AGENT_WAIT_S * 1000L + AGENT_REQUEST_MS,
+	    agent_poll_done);
 }
 
 /*
@@ -701,7 +696,7 @@ agent_hello_done(struct agent *a, struct agent_xfer *x, CURLcode rc)
 static void
 agent_connect(struct agent *a)
 {
-	a->stream = agent_request(a, "/v1/events", NULL, AGENT_REQUEST_MS,
+	agent_request(a, "/v1/events", NULL, AGENT_REQUEST_MS,
 	    agent_hello_done);
 }
 
