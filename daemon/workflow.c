@@ -156,8 +156,8 @@ wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
 	if (at_col != NULL &&
 	    store_incident_update(engine_store(e), id, 2, cols, vals) == -1)
 		return -1;
-	return store_timeline_add(engine_store(e), id, wall_ms(), event,
-	    actor, detail);
+	return store_timeline_add(engine_store(e), id, at, event, actor,
+	    detail);
 }
 
 int
