@@ -27,7 +27,7 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
-	      daemon/curlev.c \
+	      daemon/curlev.c daemon/mailer.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
