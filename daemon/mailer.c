@@ -66,7 +66,7 @@ struct mail_job {
 	char			*msg;
 	size_t			 len;
 	size_t			 off;
-	char			 reply[256];	/* the server's last line */
+	char			 reply[256];	/* the last refusal */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 TAILQ_HEAD(mail_jobs, mail_job);
@@ -203,7 +203,11 @@ mailer_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* Keep the server's last reply line, for last_error. */
+/*
+ * Keep the server's last refusal (a 4xx or 5xx reply line) for
+ * last_error: curl's own message names the command, the server's says
+ * why.  Replies after it (221 to QUIT) would hide it.
+ */
 static int
 mailer_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
     void *arg)
@@ -212,7 +216,8 @@ mailer_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 	size_t		 i, n = 0;
 
 	(void)easy;
-	if (type != CURLINFO_HEADER_IN)
+	if (type != CURLINFO_HEADER_IN || size == 0 ||
+	    (data[0] != '4' && data[0] != '5'))
 		return 0;
 	for (i = 0; i < size && n + 1 < sizeof(j->reply); i++) {
 		if (data[i] == '\r' || data[i] == '\n')
