@@ -206,3 +206,33 @@ curlev_remove(struct curlev *cv, CURL *easy)
 {
 	curl_multi_remove_handle(cv->multi, easy);
 }
+
+/*
+ * A transfer's easy handle with what every user wants: URL, the owner's
+ * state as CURLOPT_PRIVATE, an error buffer, only PROTOCOLS, no signals,
+ * no waiting for the resolver thread when cancelled, and no proxy from
+ * the environment (a check or a mail goes to the server named).  NULL
+ * when curl cannot make one.
+ */
+CURL *
+curlev_easy(struct curlev *cv, const char *url, void *priv, char *errbuf,
+    const char *protocols)
+{
+	CURL		*e;
+	CURLcode	 rc;
+
+	if ((e = curl_easy_init()) == NULL)
+		return NULL;
+	if ((rc = curl_easy_setopt(e, CURLOPT_URL, url)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, priv)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(e, CURLOPT_PROXY, "")) != CURLE_OK)
+		fatalx("%s: curl_easy_setopt: %s", cv->name,
+		    curl_easy_strerror(rc));
+	return e;
+}

@@ -50,7 +50,7 @@
 #define MAILER_MAX_JOBS		4		/* messages in flight */
 #define MAILER_TIMEOUT_MS	(60 * 1000L)	/* one SMTP transaction */
 #define MAILER_CONNECT_MS	(15 * 1000L)
-#define MAILER_IDLE_MS		(5 * 60 * 1000LL) /* look again anyway */
+#define MAILER_IDLE_MS		(5LL * 60 * 1000) /* look again anyway */
 #define MAILER_SUBJECT_CHUNK	45	/* bytes per RFC 2047 encoded word */
 
 struct mail_job {
@@ -109,22 +109,19 @@ mailer_subject(FILE *fp, const char *s)
 {
 	size_t	 len = strlen(s), n;
 	char	*b64;
-	int	 first = 1;
 
-	fprintf(fp, "Subject:");
+	/* Every encoded word on a line of its own: folded, under 78. */
+	fprintf(fp, "Subject:%s", len == 0 ? "\r\n" : "");
 	while (len > 0) {
 		n = len < MAILER_SUBJECT_CHUNK ? len : MAILER_SUBJECT_CHUNK;
 		while (n < len && n > 0 && (s[n] & 0xc0) == 0x80)
 			n--;
 		b64 = mailer_base64(s, n);
-		fprintf(fp, "%s=?UTF-8?B?%s?=\r\n", first ? " " : " ", b64);
+		fprintf(fp, " =?UTF-8?B?%s?=\r\n", b64);
 		free(b64);
-		first = 0;
 		s += n;
 		len -= n;
 	}
-	if (first)
-		fprintf(fp, "\r\n");
 }
 
 /* The body in canonical form (CRLF), in base64 lines of 76. */
@@ -356,15 +353,9 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 		mailer_setopt_failed(rc);				\
 } while (0)
 
-	if ((e = j->easy = curl_easy_init()) == NULL)
+	if ((e = j->easy = curlev_easy(m->curl, mc->smtp, j, j->errbuf,
+	    "smtp,smtps")) == NULL)
 		fatalx("mailer: curl_easy_init failed");
-	SET(CURLOPT_URL, mc->smtp);
-	SET(CURLOPT_PRIVATE, (char *)j);
-	SET(CURLOPT_ERRORBUFFER, j->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_QUICK_EXIT, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_TIMEOUT_MS, MAILER_TIMEOUT_MS);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, MAILER_CONNECT_MS);
 	SET(CURLOPT_MAIL_FROM, from);
@@ -615,13 +606,15 @@ mailer_configure(struct mailer *m, const struct conf *conf)
 void
 mailer_free(struct mailer *m)
 {
-	struct mail_job	*j;
+	struct mail_job	*j, *next;
 
 	if (m == NULL)
 		return;
 	/* Messages in flight stay queued: sent again at the next start. */
-	while ((j = TAILQ_FIRST(&m->jobs)) != NULL)
+	for (j = TAILQ_FIRST(&m->jobs); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
 		mailer_job_free(j);
+	}
 	curlev_free(m->curl);
 	event_free(m->timer);
 	event_free(m->kick);

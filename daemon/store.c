@@ -919,7 +919,6 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 			    &inc->cause, &inc->category, &inc->description,
 			    &inc->measures, &inc->support, &inc->ticket };
 	size_t		 i;
-	int		 rc;
 
 	memset(inc, 0, sizeof(*inc));
 	stmt = store_prepare(st, "SELECT system, owner, status, cause,"
@@ -931,7 +930,7 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		sqlite3_finalize(stmt);
 		return -1;
 	}

@@ -24,5 +24,7 @@ struct curlev	*curlev_new(struct event_base *, const char *, curlev_done_cb,
 void		 curlev_free(struct curlev *);
 int		 curlev_add(struct curlev *, CURL *);
 void		 curlev_remove(struct curlev *, CURL *);
+CURL		*curlev_easy(struct curlev *, const char *, void *, char *,
+		    const char *);
 
 #endif

@@ -814,19 +814,13 @@ http_transfer(struct probe *p, const char *resolve)
 		http_setopt_failed(rc);					\
 } while (0)
 
-	if ((e = s->easy = curl_easy_init()) == NULL) {
+	/* Probe the service itself, never through a proxy from the env. */
+	if ((e = s->easy = curlev_easy(http_curl, p->check->target, s,
+	    s->errbuf, "http,https")) == NULL) {
 		probe_done(p, PROBE_ERROR, "curl_easy_init failed");
 		return;
 	}
-	SET(CURLOPT_URL, p->check->target);
-	SET(CURLOPT_PRIVATE, (char *)s);
-	SET(CURLOPT_ERRORBUFFER, s->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_QUICK_EXIT, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	/* Probe the service itself, never through a proxy from the env. */
-	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_TIMEOUT_MS, (long)(p->check->timeout_ms +

@@ -32,25 +32,25 @@ def tell_line(recipient):
     raise AssertionError(f"no tell line for {recipient} in {POLICY}")
 
 
-def test_complete_mail_setup_is_ok(workdir):
+def with_credentials(workdir, url, mode, text="rtowatch:secret\n"):
+    """Rules whose mail settings name a credentials file of MODE."""
     creds = workdir / "smtp-credentials"
-    creds.write_text("rtowatch:correct horse battery staple\n")
-    os.chmod(creds, 0o600)
-    path = write(workdir, mail_rules("smtps://127.0.0.1:4650",
-                                     extra=f'set smtp-credentials '
+    creds.write_text(text)
+    os.chmod(creds, mode)
+    return write(workdir, mail_rules(url, extra=f'set smtp-credentials '
                                      f'"{creds}"\n') + SYSTEM)
+
+
+def test_complete_mail_setup_is_ok(workdir):
+    path = with_credentials(workdir, "smtps://127.0.0.1:4650", 0o600,
+                            "rtowatch:correct horse battery staple\n")
     rc, out, err = rules_check(path)
     assert rc == 0, err
     assert out.strip() == "configuration OK"
 
 
 def test_credentials_readable_by_others_refused(workdir):
-    creds = workdir / "smtp-credentials"
-    creds.write_text("rtowatch:secret\n")
-    os.chmod(creds, 0o644)
-    path = write(workdir, mail_rules("smtp://127.0.0.1:2525",
-                                     extra=f'set smtp-credentials '
-                                     f'"{creds}"\n') + SYSTEM)
+    path = with_credentials(workdir, "smtp://127.0.0.1:2525", 0o644)
     rc, out, err = rules_check(path)
     assert rc == 1, (out, err)
     assert "configuration OK" not in out
