@@ -535,9 +535,13 @@ mailer_run(struct mailer *m)
 	if (store_mail_pending(m->store, 0, &oldest) != -1 && oldest != 0)
 		mailer_wake_at(m, oldest + m->mail->alert_after_ms + 1);
 	mailer_wake_at(m, now + MAILER_IDLE_MS);
-	wait = m->wake - wall_ms();
-	if (wait < 0)
-		wait = 0;
+	/*
+	 * Due rows were started above, and a full house is run again as
+	 * each job ends: a wake-up already past means a store error, to be
+	 * retried calmly rather than in a loop.
+	 */
+	if ((wait = m->wake - wall_ms()) <= 0)
+		wait = 1000;
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
 	evtimer_add(m->timer, &tv);

@@ -1130,3 +1130,28 @@ store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
 	sqlite3_finalize(stmt);
 	return n;
 }
+
+/*
+ * The outbox at a glance (GET /v1/status): rows queued, those of them in
+ * a "mail failing" episode, and the oldest queued row's creation (0:
+ * none).
+ */
+int
+store_outbox_stats(struct store *st, int *queued, int *failing,
+    int64_t *oldest)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT count(*), count(alerted_at),"
+	    " min(created_at) FROM notifications WHERE state = 'queued'");
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*queued = sqlite3_column_int(stmt, 0);
+		*failing = sqlite3_column_int(stmt, 1);
+		*oldest = store_column_time(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

@@ -152,5 +152,6 @@ int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
 int		 store_mail_alerted(struct store *, int64_t, int64_t,
 		    int64_t);
 int		 store_mail_pending(struct store *, int64_t, int64_t *);
+int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 
 #endif
