@@ -356,6 +356,13 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 	if ((e = j->easy = curlev_easy(m->curl, mc->smtp, j, j->errbuf,
 	    "smtp,smtps")) == NULL)
 		fatalx("mailer: curl_easy_init failed");
+	/*
+	 * One SMTP session per message: a few messages an incident do not
+	 * need pipelining, and nothing of a session that went wrong (a
+	 * refusal, a login the server forgot) carries over to the next.
+	 */
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_TIMEOUT_MS, MAILER_TIMEOUT_MS);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, MAILER_CONNECT_MS);
 	SET(CURLOPT_MAIL_FROM, from);

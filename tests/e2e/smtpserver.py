@@ -6,7 +6,9 @@ Each message the server accepts is appended to a JSON-lines file
 (envelope sender and recipients, and the message as sent), which the
 test polls through SmtpServer.messages().  With refuse="rcpt:451" or
 refuse="data:550" (any code) it answers that to every RCPT TO or to the
-end of every DATA, and records nothing.
+end of every DATA, and records nothing.  With tls="starttls" it requires
+STARTTLS, with tls="implicit" it speaks TLS from the start (smtps), both
+with CERT and KEY; with auth="user:password" it requires that login.
 
 Run by SmtpServer, or by hand:
     python3 smtpserver.py --port 2525 --out /tmp/mail.jsonl [--refuse data:451]
@@ -32,8 +34,9 @@ REPLIES = {
 
 
 class Handler:
-    def __init__(self, out, refuse):
+    def __init__(self, out, refuse, implicit_tls=False):
         self.out = out
+        self.implicit_tls = implicit_tls
         self.stage, _, code = (refuse or ":").partition(":")
         self.reply = REPLIES.get(code, f"{code} refused") if code else None
         self.lock = threading.Lock()
@@ -51,6 +54,9 @@ class Handler:
         rec = {"mail_from": envelope.mail_from,
                "rcpt_tos": list(envelope.rcpt_tos),
                "data": envelope.content.decode("utf-8", "replace"),
+               "tls": self.implicit_tls or session.ssl is not None,
+               "login": (session.auth_data.login.decode()
+                         if session.authenticated else None),
                "at": time.time()}
         with self.lock, open(self.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
@@ -59,9 +65,31 @@ class Handler:
         return "250 2.0.0 OK: queued"
 
 
-def serve(port, out, refuse):
+def serve(port, out, refuse, tls=None, cert=None, key=None, auth=None):
+    import ssl
     from aiosmtpd.controller import Controller
-    ctl = Controller(Handler(out, refuse), hostname="127.0.0.1", port=port)
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+    kw = {}
+    if tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        if tls == "implicit":
+            # aiosmtpd counts only STARTTLS as TLS for AUTH; this
+            # connection is TLS from its first byte.
+            kw.update(ssl_context=ctx, auth_require_tls=False)
+        else:
+            kw.update(tls_context=ctx, require_starttls=True)
+    if auth:
+        user, _, password = auth.partition(":")
+
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = (isinstance(data, LoginPassword)
+                  and data.login.decode() == user
+                  and data.password.decode() == password)
+            return AuthResult(success=ok, handled=False, auth_data=data)
+        kw.update(authenticator=authenticator, auth_required=True)
+    ctl = Controller(Handler(out, refuse, tls == "implicit"),
+                     hostname="127.0.0.1", port=port, **kw)
     ctl.start()
     print("ready", flush=True)
     stop = threading.Event()
@@ -96,6 +124,8 @@ class Message:
     def __init__(self, rec):
         self.mail_from = rec["mail_from"]
         self.rcpt_tos = rec["rcpt_tos"]
+        self.tls = rec.get("tls")
+        self.login = rec.get("login")
         self.raw = rec["data"]
         self.msg = email.message_from_string(self.raw,
                                              policy=email.policy.default)
@@ -110,17 +140,35 @@ class Message:
 class SmtpServer:
     """The server as a subprocess on a fixed port of 127.0.0.1."""
 
-    def __init__(self, directory, refuse=None, port=None):
+    def __init__(self, directory, refuse=None, port=None, tls=None,
+                 auth=None):
         self.dir = str(directory)
         self.port = port or free_port()
         self.out = os.path.join(self.dir, f"smtp-{self.port}.jsonl")
         self.log = os.path.join(self.dir, f"smtp-{self.port}.log")
         self.refuse = refuse
+        self.tls = tls
+        self.auth = auth
+        self.cert = os.path.join(self.dir, "smtp-cert.pem")
+        self.key = os.path.join(self.dir, "smtp-key.pem")
         self.proc = None
+        if tls:
+            self._make_cert()
+
+    def _make_cert(self):
+        """A self-signed certificate for 127.0.0.1 (openssl): the daemon
+        trusts it only through smtp-ca-file."""
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", self.key, "-out", self.cert, "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60)
 
     @property
     def url(self):
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self, refuse=None):
         assert self.proc is None, "the SMTP server already runs"
@@ -130,6 +178,11 @@ class SmtpServer:
                 str(self.port), "--out", self.out]
         if self.refuse:
             args += ["--refuse", self.refuse]
+        if self.tls:
+            args += ["--tls", self.tls, "--cert", self.cert, "--key",
+                     self.key]
+        if self.auth:
+            args += ["--auth", self.auth]
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                      stderr=log, stdin=subprocess.DEVNULL)
@@ -190,8 +243,12 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--refuse", help="rcpt:CODE or data:CODE")
+    ap.add_argument("--tls", choices=("starttls", "implicit"))
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--auth", help="user:password")
     a = ap.parse_args()
-    serve(a.port, a.out, a.refuse)
+    serve(a.port, a.out, a.refuse, a.tls, a.cert, a.key, a.auth)
 
 
 if __name__ == "__main__":

@@ -79,10 +79,13 @@ def run(scenario, smtp):
 
     # Every row the engine queued went out once, to its contact, and is
     # marked sent with the address; nothing else was mailed.
-    rows = wait_for(lambda: (lambda r: all(n["state"] == "sent" for n in r)
-                             and r)(notes(d.db)), 15,
-                    "every notification marked sent")
-    msgs = smtp.messages()
+    # (Deadlines may still queue rows meanwhile: compare a settled pair.)
+    def settled():
+        r, m = notes(d.db), smtp.messages()
+        return (all(n["state"] == "sent" for n in r) and len(m) == len(r)
+                and (r, m))
+    rows, msgs = wait_for(settled, 15, "every notification sent and "
+                          "marked sent")
     ids = [m.message_id for m in msgs]
     assert len(ids) == len(set(ids)) == len(rows), (rows, msgs)
     for n in rows:

@@ -93,11 +93,15 @@ def run(scenario, smtp):
     smtp.start()
 
     def all_sent():
-        r = rows(d.db)
-        return all(x["state"] == "sent" for x in r) and len(r) >= 4 and r
-    r = wait_for(all_sent, 30, "every queued row sent once the server "
-                 "is back")
-    msgs = smtp.messages()
+        """Every row sent and every row's message received; reminders
+        may still queue rows meanwhile, so the pair is read until it
+        agrees."""
+        r, m = rows(d.db), smtp.messages()
+        return (all(x["state"] == "sent" for x in r) and len(r) >= 4
+                and {row_id(x) for x in m} == {x["id"] for x in r}
+                and (r, m))
+    r, msgs = wait_for(all_sent, 30, "every queued row sent once the "
+                       "server is back")
     assert sorted(row_id(m) for m in msgs) == [x["id"] for x in r], \
         (r, msgs)
     assert all(m.rcpt_tos == [UNIT_HEAD] for m in msgs), msgs
@@ -114,8 +118,8 @@ def run(scenario, smtp):
     d.start()
     wait_incident(d.db, "alpha", restored=True)
     wait_incident(d.db, "beta", restored=True)
-    r = wait_for(all_sent, 30, "every row sent after the second kill -9")
-    msgs = smtp.messages()
+    r, msgs = wait_for(all_sent, 30, "every row sent after the second "
+                       "kill -9")
     # At least once: each row's Message-ID is there; a copy sent twice
     # (the 250 came, the kill beat the commit) is the same Message-ID.
     assert {row_id(m) for m in msgs} == {x["id"] for x in r}, (r, msgs)
