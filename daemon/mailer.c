@@ -59,7 +59,6 @@ struct mail_job {
 	int64_t			 id;
 	int64_t			 incident_id;
 	int			 attempts;	/* before this one */
-	int64_t			 alerted_at;
 	char			*address;
 	CURL			*easy;
 	struct curl_slist	*rcpt;
@@ -276,14 +275,14 @@ mailer_done(CURL *easy, CURLcode code, void *arg)
 	struct mail_job	*j;
 	char		*priv = NULL, *error;
 	int64_t		 oldest;
-	long		 status = 0;
+	int		 alerted = 0;
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 	if ((j = (struct mail_job *)(void *)priv) == NULL)
 		return;
 	if (code == CURLE_OK) {
-		if (store_mail_sent(m->store, j->id, j->address,
-		    wall_ms()) == -1)
+		if (store_mail_sent(m->store, j->id, j->address, wall_ms(),
+		    &alerted) == -1)
 			log_warnx("mail %lld to %s: accepted by the server but "
 			    "not recorded; it will be sent again",
 			    (long long)j->id, j->address);
@@ -291,12 +290,11 @@ mailer_done(CURL *easy, CURLcode code, void *arg)
 			log_info("mail %lld to %s: sent (incident %lld)",
 			    (long long)j->id, j->address,
 			    (long long)j->incident_id);
-		if (j->alerted_at != 0 && store_mail_pending(m->store,
-		    j->incident_id, &oldest) == 0)
+		if (alerted && store_mail_pending(m->store, j->incident_id,
+		    &oldest) == 0)
 			log_info("incident %lld: mail is going out again",
 			    (long long)j->incident_id);
 	} else {
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 		xasprintf(&error, "%s%s%s", j->errbuf[0] != '\0' ? j->errbuf :
 		    curl_easy_strerror(code), j->reply[0] != '\0' ?
 		    "; server: " : "", j->reply);
@@ -336,7 +334,6 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 	j->id = row->id;
 	j->incident_id = row->incident_id;
 	j->attempts = row->attempts;
-	j->alerted_at = row->alerted_at;
 	j->address = xstrdup(c->email);
 	j->msg = mailer_message(mc, row, c->email);
 	j->len = strlen(j->msg);

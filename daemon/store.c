@@ -984,8 +984,8 @@ store_mail_heads(struct store *st,
 	int			 rc;
 
 	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
-	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at,"
-	    " n.alerted_at FROM notifications n"
+	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
+	    " FROM notifications n"
 	    " WHERE n.state = 'queued' AND n.channel = 'email'"
 	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
 	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
@@ -1004,7 +1004,6 @@ store_mail_heads(struct store *st,
 		m.attempts = sqlite3_column_int(stmt, 5);
 		m.created_at = store_column_time(stmt, 6);
 		m.next_try_at = store_column_time(stmt, 7);
-		m.alerted_at = store_column_time(stmt, 8);
 		if (cb(&m, arg) == -1)
 			break;
 	}
@@ -1012,22 +1011,35 @@ store_mail_heads(struct store *st,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* The server accepted the message (250 after DATA). */
+/*
+ * The server accepted the message (250 after DATA).  *ALERTED says
+ * whether the row had raised the "mail failing" alert.
+ */
 int
 store_mail_sent(struct store *st, int64_t id, const char *address,
-    int64_t at)
+    int64_t at, int *alerted)
 {
 	sqlite3_stmt	*stmt;
+	int		 rc;
 
+	*alerted = 0;
 	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
 	    " sent_at = ?, address = ?, attempts = attempts + 1,"
-	    " next_try_at = NULL WHERE id = ? AND state = 'queued'");
+	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
+	    " RETURNING alerted_at IS NOT NULL");
 	if (stmt == NULL)
 		return -1;
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, id);
-	return store_done(st, stmt);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*alerted = sqlite3_column_int(stmt, 0);
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_DONE)
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* One more failed attempt: why, and when to try again. */

@@ -95,7 +95,6 @@ struct store_mail {
 	int		 attempts;
 	int64_t		 created_at;
 	int64_t		 next_try_at;
-	int64_t		 alerted_at;
 };
 
 struct store	*store_open(const char *);
@@ -144,7 +143,7 @@ void		 store_incident_clear(struct store_incident *);
 int		 store_mail_heads(struct store *,
 		    int (*)(const struct store_mail *, void *), void *);
 int		 store_mail_sent(struct store *, int64_t, const char *,
-		    int64_t);
+		    int64_t, int *);
 int		 store_mail_failed(struct store *, int64_t, const char *,
 		    const char *, int64_t);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
