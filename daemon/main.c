@@ -4,12 +4,14 @@
  * main owns the event loop; every module is handed the event_base.
  */
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ struct rtowatchd {
 	struct store		*store;
 	struct engine		*engine;
 	struct monitors		*monitors;
+	struct event		*watchdog;
 };
 
 static void __attribute__((noreturn))
@@ -103,6 +106,39 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		event_base_loopexit(d->base, NULL);
 		break;
 	}
+}
+
+/*
+ * Fired from the loop itself, so a loop stuck in a callback stops the
+ * pings and systemd restarts the service after WatchdogSec=.
+ */
+static void
+watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Ping at half the interval systemd gave us, if it gave one. */
+static void
+watchdog_start(struct rtowatchd *d)
+{
+	struct timeval	 tv;
+	uint64_t	 usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb,
+	    d)) == NULL)
+		fatalx("event_new failed");
+	evtimer_add(d->watchdog, &tv);
+	log_info("watchdog: pinging systemd every %lld.%03ld s",
+	    (long long)tv.tv_sec, (long)(tv.tv_usec / 1000));
 }
 
 /* Under systemd we neither fork nor need -d: it keeps our pid. */
@@ -197,8 +233,12 @@ main(int argc, char *argv[])
 	    RTOWATCH_VERSION, d.conf_path, d.conf->database);
 	sd_notifyf(0, "READY=1\nSTATUS=watching %d systems",
 	    d.conf->nsystems);
+	watchdog_start(&d);
 	event_base_dispatch(d.base);
 	sd_notify(0, "STOPPING=1");
+
+	if (d.watchdog != NULL)
+		event_free(d.watchdog);
 
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
