@@ -65,6 +65,8 @@ struct conf {
 	char			*path;
 	char			*database;
 	char			*timezone;	/* of maintenance windows */
+	char			*user;		/* NULL: stay who we are */
+	char			*group;		/* NULL: the user's group */
 	struct system_list	 systems;
 	struct maint_list	 maints;
 	int			 nsystems;
