@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "log.h"
 #include "monitor.h"
+#include "priv.h"
 #include "probe.h"
 #include "store.h"
 #include "util.h"
@@ -57,6 +58,12 @@ print_conf_errors(struct conf_errors *errs)
 	conf_errors_clear(errs);
 }
 
+static int
+streq_null(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 static void
 rtowatchd_reload(struct rtowatchd *d)
 {
@@ -77,6 +84,10 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
+	if (!streq_null(conf->user, d->conf->user) ||
+	    !streq_null(conf->group, d->conf->group))
+		log_warnx("set user/set group changed: takes effect at "
+		    "restart");
 	/* Probes in flight are cancelled before the old rules are freed. */
 	monitors_stop(d->monitors);
 	engine_configure(d->engine, conf);
@@ -139,6 +150,34 @@ watchdog_start(struct rtowatchd *d)
 	evtimer_add(d->watchdog, &tv);
 	log_info("watchdog: pinging systemd every %lld.%03ld s",
 	    (long long)tv.tv_sec, (long)(tv.tv_usec / 1000));
+}
+
+/*
+ * The records are sensitive (5.3.6.4): the database and its WAL files are
+ * 0640, the service account's, in a directory it can write (SQLite puts
+ * its -wal and -shm files beside the database).
+ */
+static void
+database_prepare(const char *path)
+{
+	static const char *const	 suffixes[] = { "-wal", "-shm" };
+	char				*dir, *slash, *side;
+	size_t				 i;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		priv_own_dir(dir, 0750);
+	}
+	free(dir);
+	priv_own_file(path, 0640);
+	/* Left by a crash of a run as root: ours too now. */
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		xasprintf(&side, "%s%s", path, suffixes[i]);
+		if (access(side, F_OK) == 0)
+			priv_own_file(side, 0640);
+		free(side);
+	}
 }
 
 /* Under systemd we neither fork nor need -d: it keeps our pid. */
@@ -211,10 +250,18 @@ main(int argc, char *argv[])
 	if ((d.dns = evdns_base_new(d.base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("no DNS resolver: checks by host name will fail");
+	/* Raw sockets first, while we are root (if we are). */
 	if (probe_init_all(d.base, d.dns) == -1)
 		fatalx("cannot set up the probes");
+	priv_init(d.conf->user, d.conf->group);
+	database_prepare(d.conf->database);
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
+	/*
+	 * The control socket (control.c) is bound here, in a directory made
+	 * by priv_own_dir(), before we give up root.
+	 */
+	priv_drop();
 	d.engine = engine_new(d.base, d.store);
 	engine_configure(d.engine, d.conf);
 	if (engine_recover(d.engine) == -1)
