@@ -9,7 +9,7 @@ run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
-valgrind openssl"
+valgrind openssl mandoc groff-base"
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS.
