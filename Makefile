@@ -14,7 +14,8 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl libcap
+DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
+	      libcap
 CLI_PKGS    = sqlite3 jansson
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
@@ -29,8 +30,8 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
-	      daemon/notice.c daemon/maint.c daemon/chain.c daemon/priv.c \
-	      $(PROBE_SRCS)
+	      daemon/notice.c daemon/maint.c daemon/chain.c \
+	      daemon/workflow.c daemon/control.c daemon/priv.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "engine.h"
 #include "log.h"
 #include "monitor.h"
@@ -39,6 +40,7 @@ struct rtowatchd {
 	struct engine		*engine;
 	struct monitors		*monitors;
 	struct event		*watchdog;
+	struct control		*control;
 };
 
 static void __attribute__((noreturn))
@@ -81,6 +83,9 @@ rtowatchd_reload(struct rtowatchd *d)
 	}
 	setenv("TZ", conf->timezone, 1);
 	tzset();
+	if (strcmp(conf->socket, d->conf->socket) != 0)
+		log_warnx("control socket changed to %s: takes effect at "
+		    "restart; still on %s", conf->socket, d->conf->socket);
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
@@ -91,6 +96,8 @@ rtowatchd_reload(struct rtowatchd *d)
 	/* Probes in flight are cancelled before the old rules are freed. */
 	monitors_stop(d->monitors);
 	engine_configure(d->engine, conf);
+	if (d->control != NULL)
+		control_configure(d->control, conf);
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 	conf_free(d->conf);
@@ -152,6 +159,22 @@ watchdog_start(struct rtowatchd *d)
 	    (long long)tv.tv_sec, (long)(tv.tv_usec / 1000));
 }
 
+/* The directory of PATH, made for the service account if missing. */
+static int
+own_parent_dir(const char *path, mode_t mode)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		rc = priv_own_dir(dir, mode);
+	}
+	free(dir);
+	return rc;
+}
+
 /*
  * The records are sensitive (5.3.6.4): the database and its WAL files are
  * 0640, the service account's, in a directory it can write (SQLite puts
@@ -161,15 +184,11 @@ static void
 database_prepare(const char *path)
 {
 	static const char *const	 suffixes[] = { "-wal", "-shm" };
-	char				*dir, *slash, *side;
+	char				*side;
 	size_t				 i;
 
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		priv_own_dir(dir, 0750);
-	}
-	free(dir);
+	if (own_parent_dir(path, 0750) == -1)
+		fatalx("%s: no directory for the database", path);
 	priv_own_file(path, 0640);
 	/* Left by a crash of a run as root: ours too now. */
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -258,9 +277,13 @@ main(int argc, char *argv[])
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
 	/*
-	 * The control socket (control.c) is bound here, in a directory made
-	 * by priv_own_dir(), before we give up root.
+	 * The control socket's directory (/run/rtowatch) is made now for the
+	 * service account, which binds the socket in it after the drop and
+	 * can remove it at exit.  Everyone may reach it: control.c decides
+	 * who may do what by the caller's account.  Without it the daemon
+	 * still watches (control_start() below says what is missing).
 	 */
+	(void)own_parent_dir(d.conf->socket, 0755);
 	priv_drop();
 	d.engine = engine_new(d.base, d.store);
 	engine_configure(d.engine, d.conf);
@@ -268,6 +291,15 @@ main(int argc, char *argv[])
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
+	/*
+	 * Watching and the clocks matter more than the socket: without it
+	 * the daemon goes on, and rtowatch --db still reads the records.
+	 */
+	if ((d.control = control_start(d.base, d.engine, d.store,
+	    d.conf)) == NULL)
+		log_warnx("%s: no control socket; workflow actions and the "
+		    "event stream are unavailable until a restart",
+		    d.conf->socket);
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
@@ -289,6 +321,7 @@ main(int argc, char *argv[])
 
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
+	control_free(d.control);
 	monitors_stop(d.monitors);
 	probe_shutdown_all();
 	engine_free(d.engine);

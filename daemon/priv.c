@@ -93,28 +93,35 @@ priv_own_file(const char *path, mode_t mode)
 	close(fd);
 }
 
-void
+int
 priv_own_dir(const char *path, mode_t mode)
 {
 	struct stat	 st;
 
 	if (mkdir(path, mode) == 0) {
-		if (priv.active && chown(path, priv.uid, priv.gid) == -1)
-			fatal("%s: chown to %s", path, priv.user);
-		return;
+		if (priv.active && chown(path, priv.uid, priv.gid) == -1) {
+			log_warn("%s: chown to %s", path, priv.user);
+			return -1;
+		}
+		return 0;
 	}
-	if (errno != EEXIST)
-		fatal("%s", path);
-	if (stat(path, &st) == -1)
-		fatal("%s", path);
-	if (!S_ISDIR(st.st_mode))
-		fatalx("%s: not a directory", path);
+	if (errno != EEXIST || stat(path, &st) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("%s: not a directory", path);
+		return -1;
+	}
 	/* Someone else's directory: say so rather than take it over. */
 	if (priv.active && st.st_uid != priv.uid &&
 	    !(st.st_gid == priv.gid && (st.st_mode & S_IWGRP)) &&
-	    !(st.st_mode & S_IWOTH))
-		fatalx("%s: not writable by %s; chown it or let rtowatchd "
+	    !(st.st_mode & S_IWOTH)) {
+		log_warnx("%s: not writable by %s; chown it or let rtowatchd "
 		    "create it", path, priv.user);
+		return -1;
+	}
+	return 0;
 }
 
 /* Nothing but CAP_NET_RAW, in the bounding set too. */

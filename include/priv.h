@@ -19,8 +19,11 @@ void	priv_init(const char *user, const char *group);
  * user and group, so that they can still write it after priv_drop().
  */
 void	priv_own_file(const char *path, mode_t mode);
-/* The same for a directory, which is only given away when we made it. */
-void	priv_own_dir(const char *path, mode_t mode);
+/*
+ * The same for a directory, which is only given away when we made it;
+ * -1 (logged) when it cannot be made or the account could not write it.
+ */
+int	priv_own_dir(const char *path, mode_t mode);
 /* Who sockets and files should belong to: the service account, or us. */
 uid_t	priv_uid(void);
 gid_t	priv_gid(void);

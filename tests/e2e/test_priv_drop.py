@@ -70,9 +70,11 @@ def test_root_start_drops_to_user_with_cap_net_raw_only(scenario, account):
     os.chmod(top, 0o755)
     try:
         db = os.path.join(top, "state", "rtowatch.db")
+        sock = os.path.join(top, "run", "control.sock")
         closed = scenario.closed_port()
         d = scenario.daemon()
         d.write_rules(f'set user "{user}"\nset group "{group}"\n'
+                      f'set socket "{sock}"\n'
                       + rules_file(
                           db,
                           ping_system("lo4", "127.0.0.1", every="300ms",
@@ -102,11 +104,17 @@ def test_root_start_drops_to_user_with_cap_net_raw_only(scenario, account):
             assert (s.st_uid, s.st_gid) == (uid, gid), path
         assert stat.S_IMODE(os.stat(db).st_mode) == 0o640
         assert stat.S_IMODE(os.stat(os.path.dirname(db)).st_mode) == 0o750
+        # The control socket: bound by the account in a directory made
+        # for it, so that it can also remove it at exit.
+        wait_for(lambda: os.path.exists(sock), 10, f"the socket {sock}")
+        for path in (sock, os.path.dirname(sock)):
+            assert os.stat(path).st_uid == uid, path
         for side in ("-wal", "-shm"):
             if os.path.exists(db + side):
                 s = os.stat(db + side)
                 assert (s.st_uid, stat.S_IMODE(s.st_mode)) == (uid, 0o640)
         d.stop()
+        assert not os.path.exists(sock), "socket left behind at exit"
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
