@@ -31,7 +31,8 @@ PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
-	      daemon/workflow.c daemon/control.c daemon/priv.c $(PROBE_SRCS)
+	      daemon/workflow.c daemon/control.c daemon/priv.c \
+	      daemon/journal.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c
 HEADERS     = $(wildcard include/*.h)
 

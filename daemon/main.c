@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
+#include "journal.h"
 #include "log.h"
 #include "monitor.h"
 #include "priv.h"
@@ -245,6 +246,8 @@ main(int argc, char *argv[])
 
 	log_init("rtowatchd", debug || noaction || !under_systemd() ? 1 : 0,
 	    verbose);
+	if (!debug && !noaction && journal_wanted())
+		journal_init("rtowatchd");
 	if ((d.conf = conf_load(d.conf_path, &errs)) == NULL) {
 		print_conf_errors(&errs);
 		return 1;
