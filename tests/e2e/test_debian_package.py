@@ -74,36 +74,36 @@ mount -t overlay overlay \
     -o lowerdir=/,upperdir="$1/upper",workdir="$1/work" "$R"
 mount -t proc proc "$R/proc"
 cp "$2" "$R/tmp/rtowatch.deb"
-in() { chroot "$R" "$@"; }
-show() { in stat -c '%U:%G %a %n' "$@"; }
+run() { chroot "$R" "$@"; }
+show() { run stat -c '%U:%G %a %n' "$@"; }
 gone() { for f; do [ -e "$R$f" ] && echo "present $f" || echo "gone $f"; done; }
 
 echo "== before"
-in getent passwd rtowatch || echo "no account"
+run getent passwd rtowatch || echo "no account"
 echo "== install"
-in dpkg -i /tmp/rtowatch.deb >/dev/null
-in getent passwd rtowatch
+run dpkg -i /tmp/rtowatch.deb >/dev/null
+run getent passwd rtowatch
 show /usr/sbin/rtowatchd /usr/bin/rtowatch /lib/systemd/system/rtowatchd.service \
     /etc/rtowatch /etc/rtowatch/rtowatch.conf /var/lib/rtowatch \
     /usr/share/man/man8/rtowatchd.8.gz /usr/share/man/man5/rtowatch.conf.5.gz \
     /usr/lib/sysusers.d/rtowatch.conf /usr/lib/tmpfiles.d/rtowatch.conf \
     /usr/share/doc/rtowatch/README.Debian
-in /usr/sbin/rtowatchd -n -f /etc/rtowatch/rtowatch.conf
-in systemctl is-enabled rtowatchd.service 2>/dev/null || true
+run /usr/sbin/rtowatchd -n -f /etc/rtowatch/rtowatch.conf
+run systemctl is-enabled rtowatchd.service 2>/dev/null || true
 # Records of three years, and an edited rules file.
-in su -s /bin/sh -c 'echo records >/var/lib/rtowatch/rtowatch.db' rtowatch
+run su -s /bin/sh -c 'echo records >/var/lib/rtowatch/rtowatch.db' rtowatch
 echo "# ours" >>"$R/etc/rtowatch/rtowatch.conf"
 echo "== upgrade"
-in dpkg -i /tmp/rtowatch.deb >/dev/null
-in cat /var/lib/rtowatch/rtowatch.db
+run dpkg -i /tmp/rtowatch.deb >/dev/null
+run cat /var/lib/rtowatch/rtowatch.db
 tail -n 1 "$R/etc/rtowatch/rtowatch.conf"
 echo "== remove"
-in dpkg -r rtowatch >/dev/null
+run dpkg -r rtowatch >/dev/null
 gone /usr/sbin/rtowatchd /lib/systemd/system/rtowatchd.service
-in cat /var/lib/rtowatch/rtowatch.db
+run cat /var/lib/rtowatch/rtowatch.db
 tail -n 1 "$R/etc/rtowatch/rtowatch.conf"
 echo "== purge"
-in dpkg -P rtowatch >/dev/null
+run dpkg -P rtowatch >/dev/null
 gone /var/lib/rtowatch /etc/rtowatch
 echo "== end"
 """
