@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import BIN_DIR, REPO
 
 BUILD_TIMEOUT = 900
 
@@ -30,6 +30,9 @@ def need(*tools):
 def deb(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("installing a package into a chroot needs root")
+    if os.path.basename(BIN_DIR) == "asan":
+        pytest.skip("the package is built from the sources, not from "
+                    f"{BIN_DIR}: the release pass tests it once")
     need("dpkg-buildpackage", "dh", "unshare", "chroot")
     top = tmp_path_factory.mktemp("deb")
     src = top / "rtowatch"

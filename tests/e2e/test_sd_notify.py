@@ -96,28 +96,30 @@ def test_watchdog_pings_from_the_loop_until_stopping(scenario):
     service = scenario.listener()
     d = scenario.daemon()
     d.write_rules(rules_file(d.db, system_rules("portal", service.port)))
-    usec = 400_000
+    # Pings every 0.5 s; systemd would kill after 1 s without one.
+    usec = 1_000_000
     notify = NotifyListener(scenario.dir)
     try:
         d.start(env={"NOTIFY_SOCKET": notify.path,
                      "WATCHDOG_USEC": str(usec)})
         wait_for(lambda: notify.times("READY=1"), 15, "READY=1")
         ready = notify.times("READY=1")[0]
-        # Ten pings in a row: they keep coming, not one burst at start.
-        wait_for(lambda: len(notify.times("WATCHDOG=1")) >= 10, 15,
-                 "ten WATCHDOG=1 pings")
+        # Six pings in a row: they keep coming, not one burst at start.
+        wait_for(lambda: len(notify.times("WATCHDOG=1")) >= 6, 15,
+                 "six WATCHDOG=1 pings")
         pings = notify.times("WATCHDOG=1")
         assert pings[0] >= ready, "WATCHDOG=1 before READY=1"
         gaps = [b - a for a, b in zip(pings, pings[1:])]
-        # Half of 0.4 s; never near the 0.4 s systemd would kill at.
-        assert max(gaps) < usec / 1e6 * 0.9, gaps
+        # Never a gap that would make systemd restart a healthy daemon.
+        assert max(gaps) < usec / 1e6, gaps
         assert not notify.times("STOPPING=1")
         d.stop()
-        stopping = notify.times("STOPPING=1")
+        stopping = wait_for(lambda: notify.times("STOPPING=1"), 5,
+                            "STOPPING=1 after SIGTERM")
         assert len(stopping) == 1, notify.messages
     finally:
         notify.close()
-    assert "watchdog: pinging systemd every 0.200 s" in d.log()
+    assert "watchdog: pinging systemd every 0.500 s" in d.log()
 
 
 def test_no_watchdog_pings_unless_asked(scenario):
@@ -131,7 +133,8 @@ def test_no_watchdog_pings_unless_asked(scenario):
         # Probing a few rounds (every 200 ms) leaves time for pings.
         service.wait_accepted(3, what="three probes after READY=1")
         d.stop()
-        assert notify.times("STOPPING=1")
+        wait_for(lambda: notify.times("STOPPING=1"), 5,
+                 "STOPPING=1 after SIGTERM")
         assert not notify.times("WATCHDOG=1"), notify.messages
     finally:
         notify.close()
