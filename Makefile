@@ -16,10 +16,16 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
 	      libcap
-CLI_PKGS    = sqlite3 jansson
+CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
+# The desktop agent alone links libnotify and GLib.  Their headers are
+# system headers to our warnings (-isystem), as the others' already are.
+NOTIFY_PKGS   = libnotify glib-2.0 libcurl jansson
+NOTIFY_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
+		$(NOTIFY_PKGS) 2>/dev/null))
+NOTIFY_LIBS   = $(shell pkg-config --libs $(NOTIFY_PKGS) 2>/dev/null)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
@@ -33,7 +39,8 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c $(PROBE_SRCS)
-CLI_SRCS    = cli/rtowatch.c
+CLI_SRCS    = cli/rtowatch.c cli/ctl.c
+NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -41,9 +48,9 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 .PHONY: all asan run check unit fuzz lint bench deps-run deps-check \
 	deps-bench clean install uninstall
 
-all: bin/rtowatchd bin/rtowatch
+all: bin/rtowatchd bin/rtowatch bin/rtowatch-notify
 
-asan: bin/asan/rtowatchd bin/asan/rtowatch
+asan: bin/asan/rtowatchd bin/asan/rtowatch bin/asan/rtowatch-notify
 
 build/release/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -61,6 +68,13 @@ bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
+build/release/cli/rtowatch-notify.o build/asan/cli/rtowatch-notify.o: \
+    PKG_CFLAGS += $(NOTIFY_CFLAGS)
+
+bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(NOTIFY_LIBS)
+
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS)
@@ -68,6 +82,10 @@ bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
+
+bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap
@@ -83,15 +101,45 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The desktop agent's pure half: jansson, no daemon.
+UNIT_TESTS += notify_event
+bin/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,release,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(CLI_LIBS) -lcmocka
+
+bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,asan,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(CLI_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp
+FUZZERS = conf http dns icmp control events
+# The control socket's harness runs the whole server, daemon and all.
+bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
+    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
+	    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) \
+	    $(DAEMON_LIBS)
+
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
 	    $< $(UNIT_LIB_SRCS) $(DAEMON_LIBS)
+
+# The agent's reply parser needs neither the daemon nor its libraries.
+bin/fuzz/fuzz_events: tests/fuzz/fuzz_events.c cli/notify_event.c \
+    $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
+	    $< cli/notify_event.c $(COMMON_SRCS) $(CLI_LIBS)
 
 fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
 
@@ -122,16 +170,20 @@ bench: deps-bench
 	/usr/bin/python3 tests/bench/bench.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
-# the top) and with sys/queue.h's macros.
+# the top) and with sys/queue.h's macros; jansson.h is read for its
+# iteration macros.
 QUEUE_H = $(firstword $(wildcard /usr/include/sys/queue.h /usr/include/*/sys/queue.h))
 lint:
 	cppcheck --quiet --error-exitcode=1 \
 	    --enable=warning,style,performance,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --suppress=variableScope \
-	    --suppress=unusedStructMember --include=$(QUEUE_H) -Iinclude \
+	    --suppress=unusedStructMember --include=$(QUEUE_H) \
+	    --include=/usr/include/jansson.h -Iinclude \
 	    daemon probes cli
 	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+	clang-tidy --quiet $(NOTIFY_SRCS) -- \
+	    -std=c11 -D_GNU_SOURCE -Iinclude $(NOTIFY_CFLAGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: programs, units (their
 # paths rewritten to PREFIX), sysusers.d and tmpfiles.d, man pages, and the
@@ -146,7 +198,6 @@ LIBDIR	  = $(PREFIX)/lib
 UNITDIR	  = $(LIBDIR)/systemd/system
 USERUNITDIR = $(LIBDIR)/systemd/user
 CONFDIR	  = /etc/rtowatch
-NOTIFY	  = $(wildcard bin/rtowatch-notify)
 SUBST	  = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
 		-e 's|/usr/local/bin/|$(BINDIR)/|g'
 
@@ -158,13 +209,13 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8
 	install -d -m 0750 $(DESTDIR)$(CONFDIR)
 	install -m 0755 bin/rtowatchd $(DESTDIR)$(SBINDIR)/rtowatchd
-	install -m 0755 bin/rtowatch $(NOTIFY) $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/rtowatch bin/rtowatch-notify $(DESTDIR)$(BINDIR)/
 	$(SUBST) systemd/rtowatchd.service >$(DESTDIR)$(UNITDIR)/rtowatchd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rtowatchd.service
-	if [ -n "$(NOTIFY)" ]; then install -d $(DESTDIR)$(USERUNITDIR) && \
-	    $(SUBST) systemd/rtowatch-notify.service \
-	    >$(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service && \
-	    chmod 0644 $(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service; fi
+	install -d $(DESTDIR)$(USERUNITDIR)
+	$(SUBST) systemd/rtowatch-notify.service \
+	    >$(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service
 	install -m 0644 systemd/rtowatch.sysusers \
 	    $(DESTDIR)$(LIBDIR)/sysusers.d/rtowatch.conf
 	install -m 0644 systemd/rtowatch.tmpfiles \

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "util.h"
 
@@ -243,8 +244,10 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 		    cli_cmds[i].name, cli_cmds[i].usage);
 		lead = "      ";
 	}
-	if (only == NULL)
+	if (only == NULL) {
+		ctl_usage(f);
 		fprintf(f, "       rtowatch --help | --version\n");
+	}
 }
 
 static int __attribute__((format(printf, 2, 3)))
@@ -923,12 +926,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "tz", required_argument, NULL, 'z' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx	 ctx;
-	const char	*s;
+	const char	*s, *socket_path;
 	char		 buf[8];
 	size_t		 i;
 	int		 ch, rc;
@@ -940,6 +944,8 @@ main(int argc, char *argv[])
 	ctx.db_path = s != NULL && *s != '\0' ? s : CLI_DB_DEFAULT;
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
+	s = getenv("RTOWATCH_SOCKET");
+	socket_path = s != NULL && *s != '\0' ? s : CTL_SOCKET_DEFAULT;
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -951,9 +957,14 @@ main(int argc, char *argv[])
 		case 'z':
 			ctx.tz = optarg;
 			break;
+		case 's':
+			socket_path = optarg;
+			break;
 		case 'h':
 			cli_usage(stdout, NULL);
-			printf("\n--db defaults to $RTOWATCH_DB, else %s\n"
+			printf("\n--socket defaults to $RTOWATCH_SOCKET, "
+			    "else %s\n", CTL_SOCKET_DEFAULT);
+			printf("--db defaults to $RTOWATCH_DB, else %s\n"
 			    "--tz defaults to $RTOWATCH_TZ, else %s; JSON and "
 			    "CSV times are UTC\n", CLI_DB_DEFAULT,
 			    CLI_TZ_DEFAULT);
@@ -971,6 +982,10 @@ main(int argc, char *argv[])
 	}
 	if (optind == argc)
 		return cli_usage_error(NULL, "no command");
+	/* The workflow goes through the daemon, the only writer. */
+	if (ctl_is_verb(argv[optind]))
+		return ctl_main(socket_path, ctx.tz, argc - optind,
+		    argv + optind);
 	for (i = 0; i < CLI_NITEMS(cli_cmds); i++) {
 		if (strcmp(argv[optind], cli_cmds[i].name) == 0)
 			break;

@@ -38,9 +38,9 @@
 #include "util.h"
 #include "workflow.h"
 
-#define CONTROL_MAX_BODY	(64 * 1024)	/* a request's JSON */
-#define CONTROL_HARD_BODY	(1024 * 1024)	/* evhttp's own limit */
-#define CONTROL_MAX_HEADERS	(16 * 1024)
+#define CONTROL_MAX_BODY	65536		/* a request's JSON, bytes */
+#define CONTROL_HARD_BODY	1048576		/* evhttp's own limit */
+#define CONTROL_MAX_HEADERS	16384
 #define CONTROL_TIMEOUT_S	90		/* > CONTROL_MAX_WAIT_S */
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
@@ -82,16 +82,43 @@ static void	control_wake_cb(evutil_socket_t, short, void *);
 
 /* ------------------------------------------------------------ replies */
 
+/*
+ * Text as a JSON string.  JSON wants UTF-8, but a probe's detail quotes
+ * what a server sent and a path is whatever the caller typed: bytes that
+ * are not UTF-8 become '?' rather than losing the member or the reply.
+ */
+static json_t *
+control_text(const char *s)
+{
+	json_t	*v;
+	char	*copy, *p;
+
+	if ((v = json_string(s)) != NULL)
+		return v;
+	copy = xstrdup(s);
+	for (p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v != NULL ? v : json_string("?");
+}
+
 static void
 control_reply(struct evhttp_request *req, int status, json_t *obj)
 {
 	struct evbuffer	*buf;
-	char		*text;
+	char		*text = NULL;
 
-	text = json_dumps(obj, JSON_COMPACT);
+	if (obj != NULL)
+		text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
-	if (text == NULL)
-		fatalx("control: cannot encode a reply");
+	if (text == NULL) {
+		/* Out of memory, or a bug: the caller still gets an answer. */
+		log_warnx("control: cannot encode a reply");
+		status = 500;
+		text = xstrdup("{\"error\":\"internal error\"}");
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
 	if ((buf = evbuffer_new()) == NULL)
@@ -116,7 +143,8 @@ control_error(struct evhttp_request *req, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	control_reply(req, status, json_pack("{ss}", "error", msg));
+	control_reply(req, status, json_pack("{so}", "error",
+	    control_text(msg)));
 }
 
 /* A row of store_select as a JSON object: numbers stay numbers. */
@@ -136,7 +164,7 @@ control_row(int n, const char *const *names, const char *const *vals,
 			    json_integer(strtoll(vals[i], NULL, 10)));
 		else
 			json_object_set_new(obj, names[i],
-			    json_string(vals[i]));
+			    control_text(vals[i]));
 	}
 	return obj;
 }
@@ -240,8 +268,9 @@ control_status_check(json_t *checks, const struct engine_check_status *cs)
 {
 	char	 at[TIME_STRLEN];
 
-	json_array_append_new(checks, json_pack("{s:s, s:s?, s:s, s:s?, s:i, s:b}",
-	    "check", cs->desc, "result", cs->result, "detail", cs->detail,
+	json_array_append_new(checks, json_pack("{s:o, s:s?, s:o, s:s?, s:i, "
+	    "s:b}", "check", control_text(cs->desc), "result", cs->result,
+	    "detail", control_text(cs->detail),
 	    "at", cs->at != 0 ? time_fmt(cs->at, at, sizeof(at)) : NULL,
 	    "failures", cs->failures, "down", cs->down));
 }
@@ -256,7 +285,8 @@ control_status_system(const struct engine_system_status *s, void *arg)
 	checks = json_array();
 	for (i = 0; i < s->nchecks; i++)
 		control_status_check(checks, &s->checks[i]);
-	sys = json_pack("{s:s, s:s, s:s?, s:o, s:o}", "name", s->name, "state",
+	sys = json_pack("{s:o, s:s, s:s?, s:o, s:o}", "name",
+	    control_text(s->name), "state",
 	    s->state, "since", s->since != 0 ? time_fmt(s->since, since,
 	    sizeof(since)) : NULL, "incident", s->incident != 0 ?
 	    json_integer(s->incident) : json_null(), "checks", checks);
@@ -295,8 +325,9 @@ control_status(struct control *c, struct evhttp_request *req)
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	control_reply(req, 200, json_pack("{so so so}", "systems", systems,
-	    "deadlines", open, "outbox", outbox));
+	control_reply(req, 200, json_pack("{so so so si}", "systems", systems,
+	    "deadlines", open, "outbox", outbox, "event_clients",
+	    c->nwaiters));
 }
 
 static void
@@ -661,7 +692,7 @@ control_result(struct evhttp_request *req, const struct wf_result *r)
 	int	 i;
 
 	if (r->status != WF_OK) {
-		obj = json_pack("{ss}", "error", r->error);
+		obj = json_pack("{so}", "error", control_text(r->error));
 		if (r->nmissing > 0) {
 			missing = json_array();
 			for (i = 0; i < r->nmissing; i++)
@@ -1073,13 +1104,23 @@ control_start(struct event_base *base, struct engine *engine,
 void
 control_free(struct control *c)
 {
+	int	 i;
+
 	if (c == NULL)
 		return;
 	store_on_commit(c->store, NULL, NULL);
-	while (!TAILQ_EMPTY(&c->waiters)) {
-		control_events_reply(TAILQ_FIRST(&c->waiters)->req,
-		    json_array(), TAILQ_FIRST(&c->waiters)->after);
-		control_waiter_free(TAILQ_FIRST(&c->waiters));
+	if (!TAILQ_EMPTY(&c->waiters)) {
+		while (!TAILQ_EMPTY(&c->waiters)) {
+			control_events_reply(TAILQ_FIRST(&c->waiters)->req,
+			    json_array(), TAILQ_FIRST(&c->waiters)->after);
+			control_waiter_free(TAILQ_FIRST(&c->waiters));
+		}
+		/*
+		 * The loop has stopped: give those replies a few turns to
+		 * be written, so that clients see an answer, not a reset.
+		 */
+		for (i = 0; i < 4; i++)
+			event_base_loop(c->base, EVLOOP_NONBLOCK);
 	}
 	event_free(c->wake);
 	evhttp_free(c->http);

@@ -227,6 +227,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	struct timeval		 retry = { 5, 0 };
 	int64_t			 now = wall_ms(), due;
 	char			 detail[512], d1[32], d2[32];
+	int			 level;
 
 	(void)fd;
 	(void)events;
@@ -238,21 +239,22 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 		engine_arm_rto(s);	/* the wall clock was set back */
 		return;
 	}
-	if (c.level < s->level)
-		c.level = s->level;	/* a person's C/I level was higher */
+	/* A person's confidentiality or integrity level may be higher. */
+	level = c.level > s->level ? c.level : s->level;
 	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
-	    "RTO of %s: major incident, level %d -> %d", s->name,
-	    duration_fmt(now - s->started_at, d1, sizeof(d1)),
-	    duration_fmt(s->rto_ms, d2, sizeof(d2)), s->level, c.level);
+	    "RTO of %s: major incident, availability level %d, level %d -> "
+	    "%d", s->name, duration_fmt(now - s->started_at, d1, sizeof(d1)),
+	    duration_fmt(s->rto_ms, d2, sizeof(d2)), c.level, s->level,
+	    level);
 	if (store_begin(e->store) == -1 ||
 	    store_incident_escalate(e->store, s->incident_id, c.level, now,
 	    detail) == -1 ||
 	    /* 5.4.2: the raised level is notified anew, on its own clock. */
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, c.level, now,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, now,
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
-	    c.level) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    level) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "reclassified as major", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -265,7 +267,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	log_fields(s->name, s->incident_id, c.level);
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
-	s->level = c.level;
+	s->level = level;
 }
 
 static struct sys_state *
@@ -666,7 +668,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	struct policy_class	 c;
 	int64_t			 restored_at = 0, length, due, now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
-	int			 i, within;
+	int			 i, within, level;
 
 	/* Back when the last check to recover came back. */
 	for (i = 0; i < s->nchecks; i++)
@@ -683,20 +685,20 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    duration_fmt(length, d1, sizeof(d1)), within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
 	    within ? "" : ": major incident");
-	if (c.level < s->level)
-		c.level = s->level;
+	/* The incident's level: availability's, or a person's higher one. */
+	level = c.level > s->level ? c.level : s->level;
 	/*
 	 * Service is back: the restore clock stops, and for the levels that
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
 	 */
 	if (store_begin(e->store) == -1 ||
 	    store_outage_end(e->store, s->outage_id, s->incident_id,
-	    restored_at, within, c.level, c.major, detail) == -1 ||
+	    restored_at, within, c.level, level, c.major, detail) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, c.level,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, level,
 	    restored_at, &due) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "restored", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -710,7 +712,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    (long long)s->incident_id);
 	s->last_incident_id = s->incident_id;
 	s->last_restored_at = restored_at;
-	s->last_level = c.level;
+	s->last_level = level;
 	s->last_major = s->major || c.major;
 	s->down = 0;
 	s->outage_id = 0;

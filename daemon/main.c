@@ -324,8 +324,8 @@ main(int argc, char *argv[])
 
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
-	control_free(d.control);
 	monitors_stop(d.monitors);
+	control_free(d.control);
 	probe_shutdown_all();
 	engine_free(d.engine);
 	store_close(d.store);

@@ -55,7 +55,7 @@ static const char *const store_migrations[] = {
 	"    CHECK (confidentiality_level BETWEEN 1 AND 4),"
 	"  integrity_level INTEGER CHECK (integrity_level BETWEEN 1 AND 4),"
 	/* Form IMS-P-009-01 (5.2.4, 5.4.7.3.6), filled in by people. */
-	"  category TEXT,"		/* rules/categories.conf, e.g. DOS-1 */
+	"  category TEXT,"		/* policy.conf's categories: DOS-1 */
 	"  description TEXT,"		/* 事件說明 */
 	"  scope TEXT,"			/* B 影響範圍及損害評估 */
 	"  loss TEXT,"			/* 損失評估 */
@@ -600,8 +600,8 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
  */
 int
 store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
-    int64_t restored_at, int within_rto, int level, int major,
-    const char *detail)
+    int64_t restored_at, int within_rto, int availability, int level,
+    int major, const char *detail)
 {
 	sqlite3_stmt	*stmt;
 
@@ -617,7 +617,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 		return -1;
 	store_bind_time(stmt, 1, restored_at);
 	sqlite3_bind_int(stmt, 2, within_rto);
-	sqlite3_bind_int(stmt, 3, level);
+	sqlite3_bind_int(stmt, 3, availability);
 	sqlite3_bind_int(stmt, 4, level);
 	sqlite3_bind_int(stmt, 5, major);
 	sqlite3_bind_int64(stmt, 6, incident_id);

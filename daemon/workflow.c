@@ -156,8 +156,8 @@ wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
 	if (at_col != NULL &&
 	    store_incident_update(engine_store(e), id, 2, cols, vals) == -1)
 		return -1;
-	return store_timeline_add(engine_store(e), id, wall_ms(), event,
-	    actor, detail);
+	return store_timeline_add(engine_store(e), id, at, event, actor,
+	    detail);
 }
 
 int
@@ -219,7 +219,7 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 		return wf_fail(r, WF_BAD, "ticket is longer than 128 bytes");
 	if (at == 0)
 		at = now;
-	if (at > now + 60 * 1000)
+	if (at > now + 60000)
 		return wf_fail(r, WF_BAD, "the report time is in the future");
 	vals[0] = time_fmt(at, when, sizeof(when));
 	vals[1] = actor;

@@ -111,7 +111,7 @@ int		 store_outage_planned(struct store *, const char *, int64_t,
 		    int64_t, const char *, int64_t *);
 int		 store_outage_close(struct store *, int64_t, int64_t);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
-		    int, int, int, const char *);
+		    int, int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
 int		 store_clock_open(struct store *, int64_t, const char *, int,
