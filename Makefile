@@ -221,7 +221,7 @@ install: all
 	install -m 0644 systemd/rtowatch.tmpfiles \
 	    $(DESTDIR)$(LIBDIR)/tmpfiles.d/rtowatch.conf
 	install -m 0644 rules/example.conf rules/policy.conf \
-	    rules/categories.conf $(DESTDIR)$(DOCDIR)/examples/
+	    $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 man/rtowatchd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rtowatch.1 man/rtowatch-notify.1 \
 	    $(DESTDIR)$(MANDIR)/man1/
@@ -229,9 +229,8 @@ install: all
 	@# An existing configuration is the computer center's: never replaced.
 	[ -e $(DESTDIR)$(CONFDIR)/rtowatch.conf ] || install -m 0640 \
 	    rules/example.conf $(DESTDIR)$(CONFDIR)/rtowatch.conf
-	for f in policy categories; do \
-	    [ -e $(DESTDIR)$(CONFDIR)/$$f.conf ] || install -m 0640 \
-	    rules/$$f.conf $(DESTDIR)$(CONFDIR)/$$f.conf; done
+	[ -e $(DESTDIR)$(CONFDIR)/policy.conf ] || install -m 0640 \
+	    rules/policy.conf $(DESTDIR)$(CONFDIR)/policy.conf
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \
 	    command -v systemd-sysusers >/dev/null; then \
 	    systemd-sysusers $(LIBDIR)/sysusers.d/rtowatch.conf && \
@@ -248,7 +247,6 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/tmpfiles.d/rtowatch.conf \
 	    $(DESTDIR)$(DOCDIR)/examples/example.conf \
 	    $(DESTDIR)$(DOCDIR)/examples/policy.conf \
-	    $(DESTDIR)$(DOCDIR)/examples/categories.conf \
 	    $(DESTDIR)$(MANDIR)/man8/rtowatchd.8 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch.1 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch-notify.1 \

@@ -53,6 +53,21 @@ def deb(tmp_path_factory):
     return top / debs[0]
 
 
+def test_desktop_agent_is_a_package_of_its_own(deb):
+    """A monitoring server needs no libnotify: the agent is split off."""
+    agent = str(deb).replace("rtowatch_", "rtowatch-notify_")
+    p = subprocess.run(["dpkg-deb", "-c", agent], capture_output=True,
+                       text=True, check=True)
+    files = {l.split()[-1] for l in p.stdout.splitlines()
+             if not l.endswith("/")}
+    assert {"./usr/bin/rtowatch-notify",
+            "./usr/lib/systemd/user/rtowatch-notify.service",
+            "./usr/share/man/man1/rtowatch-notify.1.gz"} <= files, files
+    p = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"],
+                       capture_output=True, text=True, check=True)
+    assert "libnotify" not in p.stdout, p.stdout
+
+
 def test_lintian_has_only_explained_tags(deb):
     need("lintian")
     changes = str(deb).replace(".deb", ".changes")

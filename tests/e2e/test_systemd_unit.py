@@ -76,7 +76,11 @@ def test_user_unit_of_the_desktop_agent_verifies(tmp_path):
         text = f.read()
     unit = tmp_path / "rtowatch-notify.service"
     unit.write_text(text.replace("/usr/local/bin/rtowatch-notify", agent))
-    verify(unit, man_env(tmp_path), "--user")
+    # The user manager wants a runtime directory of its own.
+    env = man_env(tmp_path)
+    env["XDG_RUNTIME_DIR"] = str(tmp_path / "xdg")
+    os.mkdir(env["XDG_RUNTIME_DIR"], 0o700)
+    verify(unit, env, "--user")
 
 
 def test_security_exposure_at_most_2(tmp_path):
