@@ -20,7 +20,8 @@ import tempfile
 
 import pytest
 
-from conftest import (rules_file, system_rules, wait_for, wait_incident)
+from conftest import (rules_file, socket_path, system_rules, wait_for,
+                      wait_incident)
 from pinglib import ping_system, wait_pings
 
 CAP_NET_RAW = 13
@@ -70,11 +71,10 @@ def test_root_start_drops_to_user_with_cap_net_raw_only(scenario, account):
     os.chmod(top, 0o755)
     try:
         db = os.path.join(top, "state", "rtowatch.db")
-        sock = os.path.join(top, "run", "control.sock")
+        sock = socket_path(db)
         closed = scenario.closed_port()
         d = scenario.daemon()
         d.write_rules(f'set user "{user}"\nset group "{group}"\n'
-                      f'set socket "{sock}"\n'
                       + rules_file(
                           db,
                           ping_system("lo4", "127.0.0.1", every="300ms",

@@ -93,7 +93,7 @@ def test_daemon_stays_inside_the_unit_sandbox(scenario, http_targets):
         rules = os.path.join(top, "rtowatchd.conf")
         db = os.path.join(top, "rtowatchd.db")
         with open(rules, "w", encoding="utf-8") as f:
-            f.write(f'set socket "{top}/control.sock"\n' + rules_file(
+            f.write(rules_file(
                 db, system_rules("closed", closed),
                 system_rules("fine", up.port),
                 ping_system("lo4", "127.0.0.1"),
