@@ -66,18 +66,6 @@ priv_init(const char *user, const char *group)
 	priv.active = 1;
 }
 
-uid_t
-priv_uid(void)
-{
-	return priv.active ? priv.uid : geteuid();
-}
-
-gid_t
-priv_gid(void)
-{
-	return priv.active ? priv.gid : getegid();
-}
-
 void
 priv_own_file(const char *path, mode_t mode)
 {

@@ -5,7 +5,7 @@
  * (the raw ICMP sockets, the database, the control socket's directory),
  * then priv_drop() becomes the user and group of "set user"/"set group"
  * keeping only CAP_NET_RAW.  Under systemd, User= and
- * AmbientCapabilities= have done that already and priv_drop() only checks.
+ * AmbientCapabilities= have done that already and priv_drop() does nothing.
  */
 #ifndef RTOWATCH_PRIV_H
 #define RTOWATCH_PRIV_H
@@ -24,9 +24,7 @@ void	priv_own_file(const char *path, mode_t mode);
  * -1 (logged) when it cannot be made or the account could not write it.
  */
 int	priv_own_dir(const char *path, mode_t mode);
-/* Who sockets and files should belong to: the service account, or us. */
-uid_t	priv_uid(void);
-gid_t	priv_gid(void);
+/* Become the account; fatal if root could be had back afterwards. */
 void	priv_drop(void);
 
 #endif
