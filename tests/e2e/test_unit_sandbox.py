@@ -152,30 +152,31 @@ def test_daemon_stays_inside_the_unit_sandbox(scenario, http_targets):
         notify.close()
         assert b"READY=1" in got[0] and b"WATCHDOG=1\n" in \
             b"\n".join(got) + b"\n", got
+        with open(trace, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        shutil.rmtree(top, ignore_errors=True)
 
     calls, families, wx = set(), set(), []
     started = False
-    with open(trace, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not started:
-                started = re.search(r'execve\("[^"]*rtowatchd"', line)
-                continue
-            m = re.match(r"\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", line)
-            if m:
-                calls.add(m.group(1))
-            s = re.search(r"\bsocket\((AF_\w+)", line)
-            if s:
-                families.add(s.group(1))
-            p = re.search(r"\b(mmap|mprotect|pkey_mprotect)\(.*?"
-                          r"(PROT_[A-Z_|]+)", line)
-            if p and "PROT_EXEC" in p.group(2) and (
-                    "PROT_WRITE" in p.group(2) or p.group(1) != "mmap"):
-                wx.append(line.strip())
-    shutil.rmtree(top, ignore_errors=True)
+    for line in lines:
+        if not started:
+            started = re.search(r'execve\("[^"]*rtowatchd"', line)
+            continue
+        m = re.match(r"\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]", line)
+        if m:
+            calls.add(m.group(1))
+        s = re.search(r"\bsocket\((AF_\w+)", line)
+        if s:
+            families.add(s.group(1))
+        p = re.search(r"\b(mmap|mprotect|pkey_mprotect)\(.*?"
+                      r"(PROT_[A-Z_|]+)", line)
+        if p and "PROT_EXEC" in p.group(2) and (
+                "PROT_WRITE" in p.group(2) or p.group(1) != "mmap"):
+            wx.append(line.strip())
     assert started and calls, "no trace of rtowatchd"
     print("system calls:", " ".join(sorted(calls)))
     denied = sorted(calls - allowed_syscalls())
