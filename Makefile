@@ -6,6 +6,7 @@
 CC	?= cc
 CLANG	?= clang
 PREFIX	?= /usr/local
+DESTDIR	?=
 
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wpointer-arith -Wcast-qual -Wvla \
@@ -13,7 +14,8 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson
+DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
+	      libcap
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
@@ -36,7 +38,8 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
-	      daemon/workflow.c daemon/control.c $(PROBE_SRCS)
+	      daemon/workflow.c daemon/control.c daemon/priv.c \
+	      daemon/journal.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h)
@@ -44,7 +47,7 @@ HEADERS     = $(wildcard include/*.h)
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
 .PHONY: all asan run check unit fuzz lint bench deps-run deps-check \
-	deps-bench clean install
+	deps-bench clean install uninstall
 
 all: bin/rtowatchd bin/rtowatch bin/rtowatch-notify
 
@@ -52,7 +55,7 @@ asan: bin/asan/rtowatchd bin/asan/rtowatch bin/asan/rtowatch-notify
 
 build/release/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -60,18 +63,18 @@ build/asan/%.o: %.c $(HEADERS)
 
 bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 build/release/cli/rtowatch-notify.o build/asan/cli/rtowatch-notify.o: \
     PKG_CFLAGS += $(NOTIFY_CFLAGS)
 
 bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(NOTIFY_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
@@ -182,6 +185,74 @@ lint:
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 	clang-tidy --quiet $(NOTIFY_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(NOTIFY_CFLAGS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: programs, units (their
+# paths rewritten to PREFIX), sysusers.d and tmpfiles.d, man pages, and the
+# example rules as /etc/rtowatch/rtowatch.conf unless one is there already.
+# Straight onto this host as root, it also makes the account and the
+# directories; a DESTDIR install leaves that to the package.
+SBINDIR	  = $(PREFIX)/sbin
+BINDIR	  = $(PREFIX)/bin
+MANDIR	  = $(PREFIX)/share/man
+DOCDIR	  = $(PREFIX)/share/doc/rtowatch
+LIBDIR	  = $(PREFIX)/lib
+UNITDIR	  = $(LIBDIR)/systemd/system
+USERUNITDIR = $(LIBDIR)/systemd/user
+CONFDIR	  = /etc/rtowatch
+SUBST	  = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+		-e 's|/usr/local/bin/|$(BINDIR)/|g'
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBDIR)/sysusers.d \
+	    $(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0750 $(DESTDIR)$(CONFDIR)
+	install -m 0755 bin/rtowatchd $(DESTDIR)$(SBINDIR)/rtowatchd
+	install -m 0755 bin/rtowatch bin/rtowatch-notify $(DESTDIR)$(BINDIR)/
+	$(SUBST) systemd/rtowatchd.service >$(DESTDIR)$(UNITDIR)/rtowatchd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rtowatchd.service
+	install -d $(DESTDIR)$(USERUNITDIR)
+	$(SUBST) systemd/rtowatch-notify.service \
+	    >$(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service
+	install -m 0644 systemd/rtowatch.sysusers \
+	    $(DESTDIR)$(LIBDIR)/sysusers.d/rtowatch.conf
+	install -m 0644 systemd/rtowatch.tmpfiles \
+	    $(DESTDIR)$(LIBDIR)/tmpfiles.d/rtowatch.conf
+	install -m 0644 rules/example.conf rules/policy.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 man/rtowatchd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/rtowatch.1 man/rtowatch-notify.1 \
+	    $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/rtowatch.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	@# An existing configuration is the computer center's: never replaced.
+	[ -e $(DESTDIR)$(CONFDIR)/rtowatch.conf ] || install -m 0640 \
+	    rules/example.conf $(DESTDIR)$(CONFDIR)/rtowatch.conf
+	[ -e $(DESTDIR)$(CONFDIR)/policy.conf ] || install -m 0640 \
+	    rules/policy.conf $(DESTDIR)$(CONFDIR)/policy.conf
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \
+	    command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(LIBDIR)/sysusers.d/rtowatch.conf && \
+	    systemd-tmpfiles --create $(LIBDIR)/tmpfiles.d/rtowatch.conf; fi
+
+# Everything install put there but the configuration (and the database,
+# which install never made): the records must outlive the program.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rtowatchd $(DESTDIR)$(BINDIR)/rtowatch \
+	    $(DESTDIR)$(BINDIR)/rtowatch-notify \
+	    $(DESTDIR)$(UNITDIR)/rtowatchd.service \
+	    $(DESTDIR)$(USERUNITDIR)/rtowatch-notify.service \
+	    $(DESTDIR)$(LIBDIR)/sysusers.d/rtowatch.conf \
+	    $(DESTDIR)$(LIBDIR)/tmpfiles.d/rtowatch.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/example.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/policy.conf \
+	    $(DESTDIR)$(MANDIR)/man8/rtowatchd.8 \
+	    $(DESTDIR)$(MANDIR)/man1/rtowatch.1 \
+	    $(DESTDIR)$(MANDIR)/man1/rtowatch-notify.1 \
+	    $(DESTDIR)$(MANDIR)/man5/rtowatch.conf.5
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf bin build

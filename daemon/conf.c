@@ -559,6 +559,31 @@ conf_parse_maintenance(struct conf_parser *p)
 	TAILQ_INSERT_TAIL(&p->conf->maints, m, entry);
 }
 
+/*
+ * "set user" and "set group": whom the daemon becomes after it opened its
+ * sockets as root.  Whether the account exists is checked at start (see
+ * priv.c), where it matters; root is refused here, it defeats the point.
+ */
+static void
+conf_parse_set_account(struct conf_parser *p, const char *what)
+{
+	char	**field, *value;
+
+	field = what[0] == 'u' ? &p->conf->user : &p->conf->group;
+	if (conf_next_string(p, what[0] == 'u' ? "user name" : "group name",
+	    &value) == -1) {
+		conf_skip_statement(p);
+		return;
+	}
+	if (value[0] == '\0' || strcmp(value, "root") == 0 ||
+	    strcmp(value, "0") == 0)
+		conf_error(p, "set %s \"%s\": name an unprivileged %s", what,
+		    value, what);
+	free(*field);
+	*field = value;
+	conf_end_statement(p);
+}
+
 /* role operator|auditor group "NAME" */
 static void
 conf_parse_role(struct conf_parser *p)
@@ -672,6 +697,8 @@ conf_parse_set(struct conf_parser *p)
 			conf_end_statement(p);
 		} else
 			conf_skip_statement(p);
+	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
+		conf_parse_set_account(p, name);
 	} else if (!conf_parse_set_mail(p, name)) {
 		conf_error(p, "unknown setting \"%s\"", name);
 		conf_skip_statement(p);
@@ -2023,6 +2050,8 @@ conf_free(struct conf *conf)
 		free(conf->files[i]);
 	free(conf->files);
 	free(conf->database);
+	free(conf->user);
+	free(conf->group);
 	free(conf->path);
 	free(conf);
 }

@@ -264,6 +264,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	clocks_sync(e->clocks, s->incident_id);
+	log_fields(s->name, s->incident_id, c.level);
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
 	s->level = level;
@@ -572,6 +573,7 @@ engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
 	s->major = s->last_major;
 	s->last_incident_id = 0;
 	engine_arm_rto(s);
+	log_fields(s->name, incident, s->level);
 	log_warnx("%s; incident %lld reopened", detail, (long long)incident);
 }
 
@@ -652,6 +654,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	s->level = c.level;
 	s->major = c.major;
 	engine_arm_rto(s);
+	log_fields(s->name, s->incident_id, c.level);
 	log_warnx("%s: down since %s (%s); incident %lld opened: level %d, "
 	    "%s; notify the portal by %s", s->name,
 	    time_fmt(started_at, t1, sizeof(t1)), cause_buf,
@@ -704,6 +707,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 		return;
 	}
 	clocks_sync(e->clocks, s->incident_id);
+	log_fields(s->name, s->incident_id, c.level);
 	log_info("%s; incident %lld restored", detail,
 	    (long long)s->incident_id);
 	s->last_incident_id = s->incident_id;

@@ -1,5 +1,6 @@
 /*
- * log.c: stderr in the foreground, syslog (and so the journal) otherwise.
+ * log.c: stderr in the foreground, syslog or a sink (the daemon's journal,
+ * daemon/journal.c) otherwise.  No library beyond libc: the CLI links it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +11,10 @@
 
 #include "log.h"
 
-static int	 log_foreground = 1;
-static int	 log_verbose;
+static int		 log_foreground = 1;
+static int		 log_verbose;
+static log_sink_fn	 log_sink;
+static struct log_fields log_next;
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -29,16 +32,38 @@ log_set_verbose(int verbose)
 	log_verbose = verbose;
 }
 
+void
+log_set_sink(log_sink_fn sink)
+{
+	log_sink = sink;
+}
+
+void
+log_fields(const char *system, long long incident, int level)
+{
+	log_next.system = system;
+	log_next.incident = incident;
+	log_next.level = level;
+}
+
 static void	log_vwrite(int, const char *, va_list, const char *)
 		    __attribute__((format(printf, 2, 0)));
 
 static void
 log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char	 msg[2048];
+	struct log_fields	 f = log_next;
+	char			 msg[2048], full[2304];
 
+	memset(&log_next, 0, sizeof(log_next));
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_foreground) {
+	if (!log_foreground && log_sink != NULL) {
+		if (suffix != NULL) {
+			snprintf(full, sizeof(full), "%s: %s", msg, suffix);
+			log_sink(pri, full, &f);
+		} else
+			log_sink(pri, msg, &f);
+	} else if (log_foreground) {
 		if (suffix != NULL)
 			fprintf(stderr, "%s: %s\n", msg, suffix);
 		else

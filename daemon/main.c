@@ -4,12 +4,14 @@
  * main owns the event loop; every module is handed the event_base.
  */
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,10 +22,12 @@
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
+#include "journal.h"
 #include "log.h"
 #include "mailer.h"
 #include "monitor.h"
 #include "notice.h"
+#include "priv.h"
 #include "probe.h"
 #include "store.h"
 #include "util.h"
@@ -38,6 +42,7 @@ struct rtowatchd {
 	struct store		*store;
 	struct engine		*engine;
 	struct monitors		*monitors;
+	struct event		*watchdog;
 	struct control		*control;
 	struct mailer		*mailer;
 };
@@ -57,6 +62,12 @@ print_conf_errors(struct conf_errors *errs)
 	for (i = 0; i < errs->count; i++)
 		log_warnx("%s", errs->msg[i]);
 	conf_errors_clear(errs);
+}
+
+static int
+streq_null(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
 static void
@@ -82,6 +93,10 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
+	if (!streq_null(conf->user, d->conf->user) ||
+	    !streq_null(conf->group, d->conf->group))
+		log_warnx("set user/set group changed: takes effect at "
+		    "restart");
 	/* Probes in flight are cancelled before the old rules are freed. */
 	monitors_stop(d->monitors);
 	engine_configure(d->engine, conf);
@@ -114,6 +129,79 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		log_info("%s, shutting down", strsignal(sig));
 		event_base_loopexit(d->base, NULL);
 		break;
+	}
+}
+
+/*
+ * Fired from the loop itself, so a loop stuck in a callback stops the
+ * pings and systemd restarts the service after WatchdogSec=.
+ */
+static void
+watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Ping at half the interval systemd gave us, if it gave one. */
+static void
+watchdog_start(struct rtowatchd *d)
+{
+	struct timeval	 tv;
+	uint64_t	 usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb,
+	    d)) == NULL)
+		fatalx("event_new failed");
+	evtimer_add(d->watchdog, &tv);
+	log_info("watchdog: pinging systemd every %lld.%03ld s",
+	    (long long)tv.tv_sec, (long)(tv.tv_usec / 1000));
+}
+
+/* The directory of PATH, made for the service account if missing. */
+static int
+own_parent_dir(const char *path, mode_t mode)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		rc = priv_own_dir(dir, mode);
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * The records are sensitive (5.3.6.4): the database and its WAL files are
+ * 0640, the service account's, in a directory it can write (SQLite puts
+ * its -wal and -shm files beside the database).
+ */
+static void
+database_prepare(const char *path)
+{
+	static const char *const	 suffixes[] = { "-wal", "-shm" };
+	char				*side;
+	size_t				 i;
+
+	if (own_parent_dir(path, 0750) == -1)
+		fatalx("%s: no directory for the database", path);
+	priv_own_file(path, 0640);
+	/* Left by a crash of a run as root: ours too now. */
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		xasprintf(&side, "%s%s", path, suffixes[i]);
+		if (access(side, F_OK) == 0)
+			priv_own_file(side, 0640);
+		free(side);
 	}
 }
 
@@ -163,6 +251,8 @@ main(int argc, char *argv[])
 
 	log_init("rtowatchd", debug || noaction || !under_systemd() ? 1 : 0,
 	    verbose);
+	if (!debug && !noaction && journal_wanted())
+		journal_init("rtowatchd");
 	if ((d.conf = conf_load(d.conf_path, &errs)) == NULL) {
 		print_conf_errors(&errs);
 		return 1;
@@ -187,10 +277,22 @@ main(int argc, char *argv[])
 	if ((d.dns = evdns_base_new(d.base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
 		log_warnx("no DNS resolver: checks by host name will fail");
+	/* Raw sockets first, while we are root (if we are). */
 	if (probe_init_all(d.base, d.dns) == -1)
 		fatalx("cannot set up the probes");
+	priv_init(d.conf->user, d.conf->group);
+	database_prepare(d.conf->database);
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
+	/*
+	 * The control socket's directory (/run/rtowatch) is made now for the
+	 * service account, which binds the socket in it after the drop and
+	 * can remove it at exit.  Everyone may reach it: control.c decides
+	 * who may do what by the caller's account.  Without it the daemon
+	 * still watches (control_start() below says what is missing).
+	 */
+	(void)own_parent_dir(d.conf->socket, 0755);
+	priv_drop();
 	d.mailer = mailer_new(d.base, d.store);
 	notice_configure(d.conf);
 	notice_set_kick(mailer_kick, d.mailer);
@@ -222,8 +324,12 @@ main(int argc, char *argv[])
 	    RTOWATCH_VERSION, d.conf_path, d.conf->database);
 	sd_notifyf(0, "READY=1\nSTATUS=watching %d systems",
 	    d.conf->nsystems);
+	watchdog_start(&d);
 	event_base_dispatch(d.base);
 	sd_notify(0, "STOPPING=1");
+
+	if (d.watchdog != NULL)
+		event_free(d.watchdog);
 
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);

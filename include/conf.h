@@ -131,6 +131,8 @@ struct conf {
 	char			*path;
 	char			*database;
 	char			*timezone;	/* of maintenance windows */
+	char			*user;		/* NULL: stay who we are */
+	char			*group;		/* NULL: the user's group */
 	char			*socket;	/* the control socket's path */
 	struct role_list	 roles;
 	struct category_list	 categories;

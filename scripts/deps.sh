@@ -6,10 +6,10 @@
 set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
-libjansson-dev libssl-dev libcurl4-openssl-dev tzdata libnotify-dev"
+libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
-valgrind openssl python3-aiosmtpd
+valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei"
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for

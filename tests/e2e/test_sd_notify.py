@@ -9,6 +9,7 @@ rules name the database relative to their own directory.
 import os
 import socket
 import tempfile
+import time
 
 from conftest import incidents, rules_file, system_rules, wait_for
 
@@ -59,3 +60,81 @@ def test_ready_sent_once_rules_loaded_and_database_open(scenario):
     assert incidents(d.db) == []
     service.wait_accepted(2, what="the daemon probing after READY=1")
     d.stop()
+
+
+class NotifyListener:
+    """systemd's side of NOTIFY_SOCKET: a datagram socket that keeps every
+    message with the time it arrived (monotonic seconds)."""
+
+    def __init__(self, workdir):
+        self.path = notify_socket_path(workdir)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.setblocking(False)
+        self.messages = []
+
+    def drain(self):
+        while True:
+            try:
+                msg = self.sock.recv(4096).decode("utf-8", "replace")
+            except BlockingIOError:
+                return self.messages
+            self.messages.append((time.monotonic(), msg.split("\n")))
+
+    def times(self, line):
+        return [t for t, lines in self.drain() if line in lines]
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
+
+
+def test_watchdog_pings_from_the_loop_until_stopping(scenario):
+    """With WATCHDOG_USEC (WatchdogSec= in the unit) the daemon pings at
+    half the interval for as long as it runs, and says STOPPING=1 when it
+    is told to stop; without it, it never pings."""
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("portal", service.port)))
+    # Pings every 0.5 s; systemd would kill after 1 s without one.
+    usec = 1_000_000
+    notify = NotifyListener(scenario.dir)
+    try:
+        d.start(env={"NOTIFY_SOCKET": notify.path,
+                     "WATCHDOG_USEC": str(usec)})
+        wait_for(lambda: notify.times("READY=1"), 15, "READY=1")
+        ready = notify.times("READY=1")[0]
+        # Six pings in a row: they keep coming, not one burst at start.
+        wait_for(lambda: len(notify.times("WATCHDOG=1")) >= 6, 15,
+                 "six WATCHDOG=1 pings")
+        pings = notify.times("WATCHDOG=1")
+        assert pings[0] >= ready, "WATCHDOG=1 before READY=1"
+        gaps = [b - a for a, b in zip(pings, pings[1:])]
+        # Never a gap that would make systemd restart a healthy daemon.
+        assert max(gaps) < usec / 1e6, gaps
+        assert not notify.times("STOPPING=1")
+        d.stop()
+        stopping = wait_for(lambda: notify.times("STOPPING=1"), 5,
+                            "STOPPING=1 after SIGTERM")
+        assert len(stopping) == 1, notify.messages
+    finally:
+        notify.close()
+    assert "watchdog: pinging systemd every 0.500 s" in d.log()
+
+
+def test_no_watchdog_pings_unless_asked(scenario):
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("portal", service.port)))
+    notify = NotifyListener(scenario.dir)
+    try:
+        d.start(env={"NOTIFY_SOCKET": notify.path})
+        wait_for(lambda: notify.times("READY=1"), 15, "READY=1")
+        # Probing a few rounds (every 200 ms) leaves time for pings.
+        service.wait_accepted(3, what="three probes after READY=1")
+        d.stop()
+        wait_for(lambda: notify.times("STOPPING=1"), 5,
+                 "STOPPING=1 after SIGTERM")
+        assert not notify.times("WATCHDOG=1"), notify.messages
+    finally:
+        notify.close()

@@ -162,6 +162,29 @@ test_socket_roles_categories(void **state)
 }
 
 static void
+test_user_group(void **state)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse(SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
+	assert_non_null(conf);
+	assert_null(conf->user);
+	assert_null(conf->group);
+	conf_free(conf);
+	/* The last one wins, like the other settings. */
+	conf = parse("set user \"nobody\"\nset group \"nogroup\"\n"
+	    "set user \"rtowatch\"\n"
+	    SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
+	assert_int_equal(errs.count, 0);
+	assert_non_null(conf);
+	assert_string_equal(conf->user, "rtowatch");
+	assert_string_equal(conf->group, "nogroup");
+	conf_free(conf);
+}
+
+static void
 test_durations(void **state)
 {
 	static const struct {
@@ -196,6 +219,10 @@ static const struct {
 	  { "t.conf:1: unknown keyword \"frobnicate\"" } },
 	{ "set colour \"red\"\n",
 	  { "t.conf:1: unknown setting \"colour\"" } },
+	{ "set user \"root\"\nset group \"\"\nset user\n",
+	  { "t.conf:1: set user \"root\": name an unprivileged user",
+	    "t.conf:2: set group \"\": name an unprivileged group",
+	    "t.conf:3: missing user name" } },
 	{ "\n\n" SYS_HEAD " colour red\n check tcp 127.0.0.1 port 1\n}\n",
 	  { "t.conf:6: unknown keyword \"colour\" in system \"s\"" } },
 	{ "system \"s\" {\n core yes\n check tcp 127.0.0.1 port 1\n}\n",
@@ -678,6 +705,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_user_group),
 		cmocka_unit_test(test_socket_roles_categories),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
