@@ -18,6 +18,8 @@ CLI_PKGS    = sqlite3 jansson
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
+# rtowatch verify recomputes the timeline chain (daemon/chain.c).
+CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
@@ -29,8 +31,10 @@ PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c $(PROBE_SRCS)
-CLI_SRCS    = cli/rtowatch.c
-HEADERS     = $(wildcard include/*.h)
+CLI_SRCS    = cli/rtowatch.c cli/cli.c cli/text.c cli/doc.c cli/query.c \
+	      cli/recur.c cli/report.c cli/register.c cli/avail.c \
+	      cli/verify.c daemon/chain.c
+HEADERS     = $(wildcard include/*.h cli/*.h)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
@@ -55,7 +59,7 @@ bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
 
 bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
@@ -63,7 +67,7 @@ bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap
