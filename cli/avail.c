@@ -107,10 +107,11 @@ avail_system(struct cli_ctx *ctx, const char *system, int64_t from,
 	return cli_step_error(ctx, rc);
 }
 
+/* Minutes: to a tenth for people, to the millisecond in CSV. */
 static void
-avail_minutes(int64_t ms, char *buf, size_t len)
+avail_minutes(int64_t ms, int csv, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.1f", (double)ms / 60000.0);
+	snprintf(buf, len, csv ? "%.5f" : "%.1f", (double)ms / 60000.0);
 }
 
 int
@@ -125,12 +126,13 @@ avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 	const char		*system;
 	int64_t			 now, to, period;
 	size_t			 i;
-	int			 rc;
+	int			 rc, csv;
 
 	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
 	    CLI_O(CLI_O_FROM) | CLI_O(CLI_O_TO) | CLI_O(CLI_O_SYSTEM), &o)) !=
 	    0)
 		return rc;
+	csv = o.fmt == CLI_FMT_CSV;
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "availability: unexpected "
 		    "argument %s", argv[optind]);
@@ -168,24 +170,25 @@ avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		period = to - o.from - s.planned;
 		snprintf(v[0], sizeof(v[0]), "%s", system);
-		snprintf(v[1], sizeof(v[1]), "%.3f", period <= 0 ? 100.0 :
+		snprintf(v[1], sizeof(v[1]), o.fmt == CLI_FMT_CSV ? "%.6f" :
+		    "%.3f", period <= 0 ? 100.0 :
 		    100.0 * (double)(period - s.down) / (double)period);
 		snprintf(v[2], sizeof(v[2]), "%d", s.count);
-		avail_minutes(s.down, v[3], sizeof(v[3]));
+		avail_minutes(s.down, csv, v[3], sizeof(v[3]));
 		if (o.fmt == CLI_FMT_CSV)
-			avail_minutes(s.longest, v[4], sizeof(v[4]));
+			avail_minutes(s.longest, csv, v[4], sizeof(v[4]));
 		else
 			duration_fmt(s.longest, v[4], sizeof(v[4]));
 		if (s.rto < 0)
 			snprintf(v[5], sizeof(v[5]), "%s", o.fmt ==
 			    CLI_FMT_CSV ? "" : "-");
 		else if (o.fmt == CLI_FMT_CSV)
-			avail_minutes(s.rto, v[5], sizeof(v[5]));
+			avail_minutes(s.rto, csv, v[5], sizeof(v[5]));
 		else
 			duration_fmt(s.rto, v[5], sizeof(v[5]));
-		avail_minutes(s.over, v[6], sizeof(v[6]));
+		avail_minutes(s.over, csv, v[6], sizeof(v[6]));
 		snprintf(v[7], sizeof(v[7]), "%d", s.nplanned);
-		avail_minutes(s.planned, v[8], sizeof(v[8]));
+		avail_minutes(s.planned, csv, v[8], sizeof(v[8]));
 		for (i = 0; i < CLI_NITEMS(v); i++) {
 			if (o.fmt == CLI_FMT_CSV)
 				cli_csv_field(v[i], i == 0);

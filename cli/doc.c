@@ -30,7 +30,7 @@ static const char doc_css[] =
 	"table { border-collapse: collapse; width: 100%; margin: 2pt 0 4pt 0; }\n"
 	"th, td { border: 1px solid #000; padding: 2pt 4pt; text-align: left;"
 	" vertical-align: top; white-space: pre-wrap;"
-	" overflow-wrap: anywhere; }\n"
+	" overflow-wrap: break-word; }\n"
 	"thead { display: table-header-group; }\n"
 	"tr { page-break-inside: avoid; }\n"
 	"table.fields th { width: 30%; background: #f0f0f0; font-weight: 600; }\n"
@@ -137,7 +137,11 @@ doc_text_value(const struct doc *d, const char *label, const char *value)
 
 	l = text_mend(label, 1, d->utf8);
 	w = text_width(l, d->utf8);
-	printf("%s%*s", l, (int)(w < pad ? pad - w : 1), "");
+	/* A long label gets a line of its own. */
+	if (w < pad)
+		printf("%s%*s", l, (int)(pad - w), "");
+	else
+		printf("%s\n%*s", l, (int)pad, "");
 	free(l);
 	for (p = value;; p = nl + 1) {
 		nl = strchr(p, '\n');

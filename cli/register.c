@@ -55,7 +55,8 @@ static const struct cli_field reg_fields[REG_COUNT] = {
 };
 
 /* Landscape: the register's fourteen columns do not fit A4 upright. */
-static const char reg_landscape[] = "@page { size: A4 landscape; }";
+static const char reg_landscape[] = "@page { size: A4 landscape; }\n"
+    "@media screen { body { max-width: 277mm; } }";
 
 static const char *
 reg_text(sqlite3_stmt *s, int col)

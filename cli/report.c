@@ -266,7 +266,7 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    report_yesno(d, inc, CLI_I_CORE));
 	doc_field(d, DOC_L(d, "關鍵基礎設施", "critical infrastructure"),
 	    report_yesno(d, inc, CLI_I_CRITICAL));
-	doc_field(d, DOC_L(d, "復原目標時間 (RTO)",
+	doc_field(d, DOC_L(d, "復原目標時間 RTO",
 	    "recovery time objective"), duration_fmt(sqlite3_column_int64(inc,
 	    CLI_I_RTO_MS), t[0], sizeof(t[0])));
 	doc_field(d, DOC_L(d, "事件類別", "category"),

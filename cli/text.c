@@ -186,9 +186,10 @@ text_html(const char *s)
 }
 
 /*
- * Literal in CommonMark, table cells included: punctuation that could
- * start markup is backslash-escaped, a line break inside a value becomes
- * <br> so that a table row stays one line.
+ * Literal in CommonMark, table cells included: the punctuation that can
+ * make markup inside a line is backslash-escaped (a value never starts a
+ * line, so list and heading marks need nothing), and a line break inside
+ * a value becomes <br> so that a table row stays one line.
  */
 char *
 text_md(const char *s)
@@ -203,7 +204,7 @@ text_md(const char *s)
 		}
 		if (*s == '\r')
 			continue;
-		if (strchr("\\`*_{}[]()<>#+-.!|~", *s) != NULL)
+		if (strchr("\\`*_[]<>#|~", *s) != NULL)
 			*o++ = '\\';
 		*o++ = *s;
 	}
