@@ -25,11 +25,11 @@ struct avail_sum {
 };
 
 static const struct cli_column avail_cols[] = {
-	{ "SYSTEM", 0, CLI_SHOW_TEXT }, { "UPTIME %", 1, CLI_SHOW_NUM },
-	{ "OUTAGES", 2, CLI_SHOW_NUM }, { "DOWN MIN", 3, CLI_SHOW_NUM },
-	{ "LONGEST", 4, CLI_SHOW_TEXT }, { "RTO", 5, CLI_SHOW_TEXT },
-	{ "OVER RTO MIN", 6, CLI_SHOW_NUM }, { "PLANNED", 7, CLI_SHOW_NUM },
-	{ "PLANNED MIN", 8, CLI_SHOW_NUM },
+	CLI_COL("SYSTEM", 0, CLI_SHOW_TEXT), CLI_COL("UPTIME %", 1, CLI_SHOW_NUM),
+	CLI_COL("OUTAGES", 2, CLI_SHOW_NUM), CLI_COL("DOWN MIN", 3, CLI_SHOW_NUM),
+	CLI_COL("LONGEST", 4, CLI_SHOW_TEXT), CLI_COL("RTO", 5, CLI_SHOW_TEXT),
+	CLI_COL("OVER RTO MIN", 6, CLI_SHOW_NUM), CLI_COL("PLANNED", 7, CLI_SHOW_NUM),
+	CLI_COL("PLANNED MIN", 8, CLI_SHOW_NUM),
 };
 
 static const char *const avail_csv[] = {

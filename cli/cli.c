@@ -579,25 +579,38 @@ cli_table_init(struct cli_table *t, const struct cli_column *cols,
 		cli_table_add(t, cols[c].title);
 }
 
+/* Columns on screen, hidden ones (width 0, drop set) left out. */
+static size_t
+cli_table_total(const struct cli_table *t, const size_t *w,
+    const int *hide, int indent)
+{
+	size_t	 total = (size_t)indent, c, shown = 0;
+
+	for (c = 0; c < t->ncols; c++) {
+		if (hide[c])
+			continue;
+		total += w[c];
+		shown++;
+	}
+	return total + (shown > 0 ? 2 * (shown - 1) : 0);
+}
+
 /*
  * Too wide for the terminal: the widest text column gives up a column at
  * a time (down to 8), its cells cut with an ellipsis.  Numbers and times
  * are never cut.
  */
 static void
-cli_table_fit(const struct cli_table *t, size_t *w, int indent)
+cli_table_fit(const struct cli_table *t, size_t *w, const int *hide,
+    int indent)
 {
-	size_t	 total, c, widest;
+	size_t	 c, widest;
 
-	for (;;) {
-		total = (size_t)indent + 2 * (t->ncols - 1);
-		for (c = 0; c < t->ncols; c++)
-			total += w[c];
-		if (total <= t->maxwidth)
-			return;
+	while (cli_table_total(t, w, hide, indent) > t->maxwidth) {
 		widest = t->ncols;
 		for (c = 0; c < t->ncols; c++) {
-			if (t->cols[c].how != CLI_SHOW_TEXT || w[c] <= 8)
+			if (hide[c] || t->cols[c].how != CLI_SHOW_TEXT ||
+			    w[c] <= 8)
 				continue;
 			if (widest == t->ncols || w[c] > w[widest])
 				widest = c;
@@ -608,39 +621,109 @@ cli_table_fit(const struct cli_table *t, size_t *w, int indent)
 	}
 }
 
+/*
+ * Then times lose their year and seconds ("11-26 09:26"), 8 columns
+ * each.
+ */
+static void
+cli_table_short_times(const struct cli_table *t, size_t *w)
+{
+	size_t	 i, c;
+	char	*s;
+
+	for (i = t->ncols; i < t->ncells; i++) {
+		c = i % t->ncols;
+		s = t->cells[i];
+		if (t->cols[c].how != CLI_SHOW_TIME || strlen(s) != 19 ||
+		    s[4] != '-' || s[10] != ' ')
+			continue;
+		memmove(s, s + 5, 11);
+		s[11] = '\0';
+	}
+	for (c = 0; c < t->ncols; c++) {
+		if (t->cols[c].how != CLI_SHOW_TIME)
+			continue;
+		w[c] = 0;
+		for (i = c; i < t->ncells; i += t->ncols)
+			if (text_width(t->cells[i], t->utf8) > w[c])
+				w[c] = text_width(t->cells[i], t->utf8);
+	}
+}
+
+/* Last, the columns that may go (drop 1, 2... : the highest first). */
+static void
+cli_table_drop(const struct cli_table *t, size_t *w, int *hide, int indent)
+{
+	size_t	 c, worst;
+
+	while (cli_table_total(t, w, hide, indent) > t->maxwidth) {
+		worst = t->ncols;
+		for (c = 0; c < t->ncols; c++) {
+			if (hide[c] || t->cols[c].drop == 0)
+				continue;
+			if (worst == t->ncols ||
+			    t->cols[c].drop > t->cols[worst].drop)
+				worst = c;
+		}
+		if (worst == t->ncols)
+			return;
+		hide[worst] = 1;
+		cli_table_fit(t, w, hide, indent);
+	}
+}
+
 void
 cli_table_print(const struct cli_table *t, int indent)
 {
 	const char	*sgr;
 	char		*cut;
 	size_t		*w, i, c, cw, pad;
+	int		*hide, first;
 
 	if (t->ncols == 0)
 		return;
 	w = xcalloc(t->ncols, sizeof(*w));
+	hide = xcalloc(t->ncols, sizeof(*hide));
 	for (i = 0; i < t->ncells; i++) {
 		if ((cw = text_width(t->cells[i], t->utf8)) > w[i % t->ncols])
 			w[i % t->ncols] = cw;
 	}
-	if (t->maxwidth > 0)
-		cli_table_fit(t, w, indent);
+	if (t->maxwidth > 0 && cli_table_total(t, w, hide, indent) >
+	    t->maxwidth) {
+		cli_table_fit(t, w, hide, indent);
+		if (cli_table_total(t, w, hide, indent) > t->maxwidth)
+			cli_table_short_times(t, w);
+		cli_table_fit(t, w, hide, indent);
+		cli_table_drop(t, w, hide, indent);
+	}
+	first = 1;
 	for (i = 0; i < t->ncells; i++) {
 		c = i % t->ncols;
+		if (hide[c]) {
+			if (c + 1 == t->ncols) {
+				printf("\n");
+				first = 1;
+			}
+			continue;
+		}
 		cut = text_truncate(t->cells[i], w[c], t->utf8);
 		pad = w[c] - text_width(cut, t->utf8);
 		sgr = t->colour && t->paint != NULL && i >= t->ncols ?
 		    t->paint(c, t->cells[i]) : NULL;
-		printf("%*s", c == 0 ? indent : 2, "");
+		printf("%*s", first ? indent : 2, "");
+		first = 0;
 		if (t->cols[c].how == CLI_SHOW_NUM)
 			printf("%*s", (int)pad, "");
 		printf("%s%s%s", sgr != NULL ? sgr : "", cut,
 		    sgr != NULL ? "\033[0m" : "");
-		if (c + 1 == t->ncols)
+		if (c + 1 == t->ncols) {
 			printf("\n");
-		else if (t->cols[c].how != CLI_SHOW_NUM)
+			first = 1;
+		} else if (t->cols[c].how != CLI_SHOW_NUM)
 			printf("%*s", (int)pad, "");
 		free(cut);
 	}
+	free(hide);
 	free(w);
 }
 

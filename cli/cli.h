@@ -123,7 +123,13 @@ struct cli_column {
 	const char	*title;
 	int		 field;
 	enum cli_show	 how;
+	int		 drop;	/* on a narrow terminal: 0 never, else the
+				   highest goes first */
 };
+
+#define CLI_COL(t, f, h)	{ .title = (t), .field = (f), .how = (h) }
+#define CLI_COL_DROP(t, f, h, d) \
+	{ .title = (t), .field = (f), .how = (h), .drop = (d) }
 
 /* Cells are collected first: a column's width is known only at the end. */
 struct cli_table {

@@ -163,12 +163,12 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 }
 
 static const struct cli_column reg_table_cols[] = {
-	{ "ID", 0, CLI_SHOW_NUM }, { "SYSTEM", 1, CLI_SHOW_TEXT },
-	{ "CATEGORY", 2, CLI_SHOW_TEXT }, { "LEVEL", 3, CLI_SHOW_NUM },
-	{ "CLASS", 4, CLI_SHOW_TEXT }, { "STARTED", 5, CLI_SHOW_TIME },
-	{ "RESTORED", 6, CLI_SHOW_TIME }, { "IN RTO", 7, CLI_SHOW_TEXT },
-	{ "CLOCKS", 8, CLI_SHOW_TEXT }, { "STATUS", 9, CLI_SHOW_TEXT },
-	{ "RECURRING", 10, CLI_SHOW_TEXT },
+	CLI_COL("ID", 0, CLI_SHOW_NUM), CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
+	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT), CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
+	CLI_COL("CLASS", 4, CLI_SHOW_TEXT), CLI_COL("STARTED", 5, CLI_SHOW_TIME),
+	CLI_COL("RESTORED", 6, CLI_SHOW_TIME), CLI_COL("IN RTO", 7, CLI_SHOW_TEXT),
+	CLI_COL("CLOCKS", 8, CLI_SHOW_TEXT), CLI_COL("STATUS", 9, CLI_SHOW_TEXT),
+	CLI_COL("RECURRING", 10, CLI_SHOW_TEXT),
 };
 
 static const char *
