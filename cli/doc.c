@@ -34,8 +34,14 @@ static const char doc_css[] =
 	"thead { display: table-header-group; }\n"
 	"tr { page-break-inside: avoid; }\n"
 	"table.fields th { width: 30%; background: #f0f0f0; font-weight: 600; }\n"
+	/* A Chinese label on one line: the form's terms stay whole. */
+	"body.zh table.fields th, body.zh table.grid th"
+	" { white-space: nowrap; }\n"
 	"table.grid th { background: #f0f0f0; }\n"
 	"table.grid { font-size: 8.5pt; }\n"
+	/* Names and dates in a grid break only where they must. */
+	"table.grid td { word-break: keep-all; }\n"
+	"td.nw { white-space: nowrap; }\n"
 	"table.sign td { height: 30pt; }\n"
 	".empty { color: #777; }\n"
 	".note { font-size: 8.5pt; margin: 2pt 0; }\n"
@@ -88,11 +94,12 @@ doc_begin(struct doc *d, const char *title, const char *formno,
 	case CLI_FMT_HTML:
 		printf("<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
 		    "<meta charset=\"utf-8\">\n<title>%s %s</title>\n"
-		    "<style>\n%s%s\n</style>\n</head>\n<body>\n",
+		    "<style>\n%s%s\n</style>\n</head>\n<body class=\"%s\">\n",
 		    d->en ? "en" : "zh-Hant-TW", f, t, doc_css,
-		    d->extra_css != NULL ? d->extra_css : "");
-		printf("<h1>%s</h1>\n<div class=\"formno\"><span>%s</span>"
-		    "<span>%s</span></div>\n", t, s, f);
+		    d->extra_css != NULL ? d->extra_css : "",
+		    d->en ? "en" : "zh");
+		printf("<div class=\"formno\"><span>%s</span>"
+		    "<span>%s</span></div>\n<h1>%s</h1>\n", s, f, t);
 		break;
 	case CLI_FMT_MD:
 		printf("# %s\n\n%s  \n%s\n\n", t, f, s);
@@ -227,6 +234,7 @@ doc_table_begin(struct doc *d, const char *const *titles, size_t n,
 	doc_close_fields(d);
 	d->ncols = n;
 	d->nrows = 0;
+	d->nowrap = 0;
 	switch (d->fmt) {
 	case CLI_FMT_HTML:
 		printf("<table class=\"%s\">\n<thead><tr>", cls);
@@ -274,7 +282,8 @@ doc_table_row(struct doc *d, const char *const *cells)
 		printf("<tr>");
 		for (i = 0; i < d->ncols; i++) {
 			c = doc_quote(d, cells[i] != NULL ? cells[i] : "");
-			printf("<td>%s</td>", c);
+			printf("<td%s>%s</td>", d->nowrap & (1U << i) ?
+			    " class=\"nw\"" : "", c);
 			free(c);
 		}
 		printf("</tr>\n");

@@ -13,6 +13,9 @@ struct doc {
 	int			 in_fields;
 	const char		*extra_css;	/* after the common CSS */
 	size_t			 ncols, nrows;
+	unsigned int		 nowrap;	/* HTML: columns kept on one
+						   line, set after
+						   doc_table_begin() */
 	struct cli_table	 t;	/* text: a table being collected */
 	struct cli_column	*cols;
 };

@@ -264,6 +264,8 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	    "(資通安全事件報告彙總表)" : "資通安全事件報告彙總表",
 	    "IMS-P-009-02", period);
 	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	/* All but the times, which break between date and time. */
+	d->nowrap = ~(1U << 5 | 1U << 6 | 1U << 8 | 1U << 9);
 	if ((rc = reg_rows(ctx, stmt, o, d, NULL)) != SQLITE_DONE)
 		return rc;
 	doc_table_end(d, d->en ? "no incidents in the period (無)" :
@@ -380,6 +382,7 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	doc_field(d, DOC_L(d, "尚未結案", "not closed"), num[5]);
 	doc_heading(d, DOC_L(d, "事件清單", "Incidents"));
 	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	d->nowrap = 0xf | 1U << 5 | 1U << 7 | 1U << 8;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		cells[0] = reg_text(stmt, REG_ID);
 		cells[1] = reg_text(stmt, REG_SYSTEM);
