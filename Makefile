@@ -70,9 +70,9 @@ bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap
+UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
 UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
-		$(COMMON_SRCS)
+		$(COMMON_SRCS) cli/text.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)
