@@ -672,6 +672,16 @@ cli_table_drop(const struct cli_table *t, size_t *w, int *hide, int indent)
 	}
 }
 
+/* Nothing shown after column c: no padding after it. */
+static int
+cli_table_last_shown(const struct cli_table *t, const int *hide, size_t c)
+{
+	for (c++; c < t->ncols; c++)
+		if (!hide[c])
+			return 0;
+	return 1;
+}
+
 void
 cli_table_print(const struct cli_table *t, int indent)
 {
@@ -719,7 +729,8 @@ cli_table_print(const struct cli_table *t, int indent)
 		if (c + 1 == t->ncols) {
 			printf("\n");
 			first = 1;
-		} else if (t->cols[c].how != CLI_SHOW_NUM)
+		} else if (t->cols[c].how != CLI_SHOW_NUM &&
+		    !cli_table_last_shown(t, hide, c))
 			printf("%*s", (int)pad, "");
 		free(cut);
 	}

@@ -171,6 +171,25 @@ static const struct cli_column reg_table_cols[] = {
 	CLI_COL("RECURRING", 10, CLI_SHOW_TEXT),
 };
 
+/* The status in the form's language: Chinese on the printed forms. */
+static const char *
+reg_status(sqlite3_stmt *s, int zh)
+{
+	static const struct {
+		const char	*key, *zh;
+	} names[] = {
+		{ "open", "處理中" }, { "restored", "已恢復" },
+		{ "closed", "已結案" },
+	};
+	const char	*st = reg_text(s, REG_STATUS);
+	size_t		 i;
+
+	for (i = 0; zh && st != NULL && i < CLI_NITEMS(names); i++)
+		if (strcmp(st, names[i].key) == 0)
+			return names[i].zh;
+	return st;
+}
+
 static const char *
 reg_yesno(sqlite3_stmt *s, int col, int en, int html)
 {
@@ -224,11 +243,11 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 			cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
 		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, en, html);
 		cells[k++] = clocks;
-		cells[k++] = reg_text(stmt, REG_STATUS);
+		cells[k++] = reg_status(stmt, html && !en);
 		cells[k++] = recurring;
-		if (html)
+		if (d != NULL)
 			doc_table_row(d, cells);
-		else
+		else if (t != NULL)
 			for (i = 0; i < k; i++)
 				cli_table_add(t, cells[i]);
 		free(recurring);
@@ -393,9 +412,8 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 		cells[5] = reg_text(stmt, REG_TICKET) != NULL ?
 		    reg_text(stmt, REG_TICKET) : "-";
 		cells[6] = reg_time(stmt, REG_RESTORED, b, sizeof(b));
-		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, d->en,
-		    d->fmt == CLI_FMT_HTML);
-		cells[8] = reg_text(stmt, REG_STATUS);
+		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, d->en, 1);
+		cells[8] = reg_status(stmt, !d->en);
 		doc_table_row(d, cells);
 	}
 	if (rc != SQLITE_DONE)

@@ -40,6 +40,12 @@ static const struct report_name report_levels[] = {
 	{ "4", "第4級（嚴重）", "level 4 (severe, 嚴重)" },
 };
 
+static const struct report_name report_statuses[] = {
+	{ "open", "處理中", "open" },
+	{ "restored", "已恢復正常運作", "restored" },
+	{ "closed", "已結案", "closed" },
+};
+
 static const struct report_name report_clocks[] = {
 	{ "notify", "通報（1小時內）", "notification (within 1 hour)" },
 	{ "restore", "復原或損害管制", "restore or damage control" },
@@ -127,6 +133,7 @@ report_scope(struct cli_ctx *ctx, const struct doc *d, int64_t id,
 		out = t;
 	}
 	sqlite3_finalize(stmt);
+	cli_step_error(ctx, rc);	/* said; the form shows what it has */
 	return out;
 }
 
@@ -273,8 +280,9 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    report_text(inc, CLI_I_CATEGORY));
 	doc_field(d, DOC_L(d, "事件說明", "description"),
 	    report_text(inc, CLI_I_DESCRIPTION));
-	doc_field(d, DOC_L(d, "處理狀態", "status"),
-	    report_text(inc, CLI_I_STATUS));
+	doc_field(d, DOC_L(d, "處理狀態", "status"), report_name(d,
+	    report_statuses, CLI_NITEMS(report_statuses),
+	    report_text(inc, CLI_I_STATUS)));
 
 	doc_heading(d, DOC_L(d, "二、事件通報 (5.2.4)",
 	    "2. Notification (5.2.4)"));

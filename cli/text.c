@@ -129,7 +129,7 @@ text_truncate(const char *s, size_t width, int utf8)
 		w += (size_t)cw;
 	}
 	memcpy(out, s, len);
-	strcpy(out + len, mark);
+	memcpy(out + len, mark, strlen(mark) + 1);
 	return out;
 }
 
