@@ -31,30 +31,47 @@ static const struct cli_cmd cli_cmds[] = {
 	{ .name = "report", .usage = "ID [--format text|md|html] "
 	  "[--lang zh-TW|en] [RECURRING]", .exec = report_exec },
 	{ .name = "register", .usage = "[--from DATE] [--to DATE] "
-	  "[--format table|csv|html] [RECURRING]", .exec = register_exec },
-	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html]",
+	  "[--system S] [--kind K]\n\t[--format table|csv|html] "
+	  "[--lang zh-TW|en] [RECURRING]", .exec = register_exec },
+	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html] "
+	  "[--lang zh-TW|en]",
 	  .exec = register_digest },
 	{ .name = "availability", .usage = "--from DATE --to DATE "
 	  "[--system S] [--format table|csv]", .exec = avail_exec },
 	{ .name = "verify", .usage = "[--head HASH]", .exec = verify_exec },
 };
 
-/* Every command's usage line, or only one command's. */
+/* One command's usage; a tab in it starts a continuation line. */
+static void
+cli_usage_cmd(FILE *f, const char *lead, const struct cli_cmd *cmd)
+{
+	const char	*p;
+
+	fprintf(f, "%s%s ", lead, cmd->name);
+	for (p = cmd->usage; *p != '\0'; p++) {
+		if (*p == '\t')
+			fprintf(f, "%*s", strlen(lead) > 4 ? 8 : 6, "");
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+}
+
+/* Every command's usage, or only one command's. */
 void
 cli_usage(FILE *f, const struct cli_cmd *only)
 {
-	const char	*lead = "usage:";
-	size_t		 i;
+	size_t	 i;
 
-	for (i = 0; i < CLI_NITEMS(cli_cmds); i++) {
-		if (only != NULL && only != &cli_cmds[i])
-			continue;
-		fprintf(f, "%s rtowatch [--db FILE] [--tz ZONE] %s %s\n", lead,
-		    cli_cmds[i].name, cli_cmds[i].usage);
-		lead = "      ";
+	if (only != NULL)
+		cli_usage_cmd(f, "usage: rtowatch [--db FILE] [--tz ZONE] ",
+		    only);
+	else {
+		fprintf(f, "usage: rtowatch [--db FILE] [--tz ZONE] COMMAND "
+		    "...\n       rtowatch --help | --version\ncommands:\n");
+		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+			cli_usage_cmd(f, "  ", &cli_cmds[i]);
 	}
-	if (only == NULL)
-		fprintf(f, "       rtowatch --help | --version\n");
 	if (only == NULL || strstr(only->usage, "RECURRING") != NULL)
 		fprintf(f, "RECURRING: [--recur-count N] [--recur-window 90d] "
 		    "[--recur-by any|category]\n");
