@@ -26,7 +26,8 @@ import pytest
 
 import cli_records
 from cli_records import ERP, FORM, LIBRARY, MAIL
-from conftest import cli, db_rows, now_ms, parse_time
+from conftest import (cli, db_rows, now_ms, parse_time, rules_file,
+                      system_rules, wait_for, wait_incident)
 
 UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 TPE = datetime.timezone(datetime.timedelta(hours=8))
@@ -339,3 +340,34 @@ def test_availability_matches_the_recorded_outages(rec):
     assert rc == 0, err
     lines = [l for l in out.splitlines() if l.startswith(MAIL)]
     assert len(lines) == 1 and LIBRARY not in out, out
+
+
+def test_report_lists_the_affected_systems_as_possible_scope(scenario):
+    """A system failing while the one it depends on is down is listed on
+    that incident's form under 可能影響範圍, with its times."""
+    router, portal = scenario.listener(), scenario.listener()
+    d = scenario.daemon()
+    child = system_rules("宿舍網路入口", portal.port, core=True,
+                         rto="1h").replace(
+        "    down after", '    depends "core-router"\n    down after')
+    d.write_rules(rules_file(d.db, system_rules(
+        "core-router", router.port, core=True, ci=True, rto="1h"), child))
+    d.start()
+    router.wait_accepted(2)
+    portal.wait_accepted(2)
+    router.stop()
+    portal.stop()
+    inc = wait_incident(d.db, "core-router")
+    wait_for(lambda: db_rows(d.db, "SELECT 1 FROM incident_scope"), 10,
+             "the portal listed as affected scope")
+    d.stop()
+    rc, out, err = cli("--db", d.db, "report", inc["id"], env=UTF8)
+    assert rc == 0, err
+    lines = out.splitlines()
+    i = next(n for n, l in enumerate(lines) if l.startswith("可能影響範圍"))
+    assert "受影響系統 宿舍網路入口: " in lines[i], lines[i]
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d – -$", lines[i]), \
+        "still down: no end time"
+    rc, out, err = cli("--db", d.db, "report", inc["id"], "--lang", "en",
+                       env=UTF8)
+    assert "affected system (受影響系統) 宿舍網路入口" in out
