@@ -62,7 +62,8 @@ static const struct cli_column query_show_lines[] = {
 	CLI_COL("investigation:", CLI_I_INVESTIGATION, CLI_SHOW_TEXT),
 	CLI_COL("root cause:", CLI_I_ROOT_CAUSE, CLI_SHOW_TEXT),
 	CLI_COL("prevention:", CLI_I_PREVENTION, CLI_SHOW_TEXT),
-	CLI_COL("prevention tracking:", CLI_I_PREVENTION_TRACKING, CLI_SHOW_TEXT),
+	CLI_COL("prevention tracking:", CLI_I_PREVENTION_TRACKING,
+	    CLI_SHOW_TEXT),
 	CLI_COL("report filed:", CLI_I_REPORT_FILED, CLI_SHOW_TIME),
 	CLI_COL("closed:", CLI_I_CLOSED, CLI_SHOW_TIME),
 	CLI_COL("closed by:", CLI_I_CLOSED_BY, CLI_SHOW_TEXT),
@@ -167,7 +168,8 @@ int
 query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
-				    CLI_FMT(CLI_FMT_JSON) | CLI_FMT(CLI_FMT_CSV) };
+				    CLI_FMT(CLI_FMT_JSON) |
+				    CLI_FMT(CLI_FMT_CSV) };
 	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
 	json_t			*arr;

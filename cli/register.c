@@ -121,11 +121,10 @@ static void
 reg_period(struct cli_ctx *ctx, const struct cli_opts *o, int en, char *buf,
     size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s", en ? "period: " : "期間：",
+	snprintf(buf, len, "%s%s – %s (%s)", en ? "period: " : "期間：",
 	    o->from_arg != NULL ? o->from_arg : (en ? "the first record" :
-	    "最早紀錄"), " – ", o->to_arg != NULL ? o->to_arg : (en ?
-	    "now" : "目前"), "");
-	snprintf(buf + strlen(buf), len - strlen(buf), " (%s)", ctx->tz);
+	    "最早紀錄"), o->to_arg != NULL ? o->to_arg : (en ? "now" :
+	    "目前"), ctx->tz);
 }
 
 static int
@@ -163,11 +162,16 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 }
 
 static const struct cli_column reg_table_cols[] = {
-	CLI_COL("ID", 0, CLI_SHOW_NUM), CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
-	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT), CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
-	CLI_COL("CLASS", 4, CLI_SHOW_TEXT), CLI_COL("STARTED", 5, CLI_SHOW_TIME),
-	CLI_COL("RESTORED", 6, CLI_SHOW_TIME), CLI_COL("IN RTO", 7, CLI_SHOW_TEXT),
-	CLI_COL("CLOCKS", 8, CLI_SHOW_TEXT), CLI_COL("STATUS", 9, CLI_SHOW_TEXT),
+	CLI_COL("ID", 0, CLI_SHOW_NUM),
+	CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
+	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT),
+	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
+	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
+	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
+	CLI_COL("RESTORED", 6, CLI_SHOW_TIME),
+	CLI_COL("IN RTO", 7, CLI_SHOW_TEXT),
+	CLI_COL("CLOCKS", 8, CLI_SHOW_TEXT),
+	CLI_COL("STATUS", 9, CLI_SHOW_TEXT),
 	CLI_COL("RECURRING", 10, CLI_SHOW_TEXT),
 };
 
@@ -318,7 +322,8 @@ int
 register_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
-				    CLI_FMT(CLI_FMT_CSV) | CLI_FMT(CLI_FMT_HTML) };
+				    CLI_FMT(CLI_FMT_CSV) |
+				    CLI_FMT(CLI_FMT_HTML) };
 	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
 	char			 head[CHAIN_HEXLEN + 1], period[160];

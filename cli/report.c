@@ -158,7 +158,7 @@ report_level(const struct doc *d, sqlite3_stmt *inc)
 }
 
 static int
-report_clocks_table(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *cl)
+report_clocks_table(struct doc *d, sqlite3_stmt *cl)
 {
 	const char	*titles[] = {
 		DOC_L(d, "時限", "clock"), DOC_L(d, "等級", "level"),
@@ -170,7 +170,6 @@ report_clocks_table(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *cl)
 	char		 c[REPORT_TIME_LEN];
 	int		 rc;
 
-	(void)ctx;
 	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
 	while ((rc = sqlite3_step(cl)) == SQLITE_ROW) {
 		cells[0] = report_name(d, report_clocks,
@@ -351,7 +350,7 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 
 	doc_heading(d, DOC_L(d, "四、處理時限 (5.3.4, 5.3.7.3)",
 	    "4. Deadlines (5.3.4, 5.3.7.3)"));
-	if ((rc = report_clocks_table(ctx, d, cl)) != SQLITE_DONE)
+	if ((rc = report_clocks_table(d, cl)) != SQLITE_DONE)
 		return rc;
 
 	doc_heading(d, DOC_L(d, "五、重複發生之事件 (1.1)",
