@@ -20,6 +20,7 @@ import struct
 import subprocess
 import termios
 import unicodedata
+import zoneinfo
 
 import pytest
 
@@ -38,6 +39,15 @@ def rec(tmp_path_factory):
 def ids(db, *args):
     rc, out, err = cli("--db", db, "incidents", "--format", "json", *args)
     assert rc == 0, f"incidents {' '.join(args)}: exit {rc}: {err}"
+    return [r["id"] for r in json.loads(out)]
+
+
+def cli_ids(db, *args):
+    """ids, with global options (--tz) before the command."""
+    cut = args.index("--from")
+    rc, out, err = cli("--db", db, *args[:cut], "incidents", "--format",
+                       "json", *args[cut:])
+    assert rc == 0, err
     return [r["id"] for r in json.loads(out)]
 
 
@@ -75,7 +85,14 @@ def test_filters_by_date_in_the_zone_and_by_iso_time(rec):
         [1, 2, 3, 4], "--to DAY includes the whole day"
     assert ids(rec.db, "--from", str(nxt)) == []
     assert ids(rec.db, "--to", str(day - datetime.timedelta(days=1))) == []
-    # In UTC the same day may be another date: --tz decides.
+    # Los Angeles is 16 hours behind: its date of the same instant may be
+    # another, and --tz says whose date --from means.
+    la = zoneinfo.ZoneInfo("America/Los_Angeles")
+    la_day = datetime.datetime.fromtimestamp(started[1] / 1000, la).date()
+    assert cli_ids(rec.db, "--tz", "America/Los_Angeles", "--from",
+                   str(la_day), "--to", str(la_day)) == [1, 2, 3, 4]
+    assert ids(rec.db, "--from", str(la_day), "--to", str(la_day)) == \
+        ([1, 2, 3, 4] if la_day == day else [])
     # A full ISO time between #2 and #3 splits them.
     mid = (started[2] + started[3]) // 2
     iso = datetime.datetime.fromtimestamp(
