@@ -126,8 +126,8 @@ def copy(db, dest):
 def fill(db, dest):
     """A copy of DB with incident #3's form filled in and its portal
     report, acknowledgement and damage control recorded (sqlite3: no
-    command sets these yet), and the notify clocks of #1 and #2 stopped
-    in time as a report on the portal would."""
+    command sets these yet), and the notify clocks of #1-#3 stopped as a
+    report on the portal would: #1 and #3 in time, #2 a minute late."""
     copy(db, dest)
     con = sqlite3.connect(dest)
     with con:
@@ -140,7 +140,12 @@ def fill(db, dest):
                     (*FORM.values(), opened, opened, opened))
         con.execute("UPDATE clocks SET stopped_at = started_at,"
                     " stopped_by = 'ims-alice: reported'"
-                    " WHERE kind = 'notify' AND incident_id IN (1, 2)")
+                    " WHERE kind = 'notify' AND incident_id IN (1, 3)")
+        # #2 was reported a minute late.
+        con.execute("UPDATE clocks SET stopped_at = strftime("
+                    "'%Y-%m-%dT%H:%M:%fZ', due_at, '+60 seconds'),"
+                    " stopped_by = 'ims-alice: reported'"
+                    " WHERE kind = 'notify' AND incident_id = 2")
     con.close()
     return dest
 

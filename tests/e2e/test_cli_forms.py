@@ -134,6 +134,12 @@ def test_report_marks_empty_fields_on_the_unfilled_record(rec, tmp_path):
     for label in ("事件根因分析", "損失評估", "通報單號"):
         line = next(l for l in out.splitlines() if label in l)
         assert "（未填寫）" in line, line
+    # The clocks: notify missed and still running, restore met.
+    assert re.search(r"^\s+通報（1小時內）\s+2\s.*已逾期$", out, re.M), out
+    assert re.search(r"^\s+復原或損害管制\s+2\s.*如期完成$", out, re.M), out
+    late = cli("--db", rec.filled, "report", "2", env=UTF8)[1]
+    assert re.search(r"^\s+通報（1小時內）\s+2\s.*\(ims-alice: reported\)"
+                     r"\s+逾時完成$", late, re.M), late
     assert "重複發生" in out
     # The one with nothing yet still prints every label.
     pdf, text, size = print_pdf(report(rec.db, "--format", "html"),
@@ -215,8 +221,12 @@ def test_register_csv_one_row_per_incident_with_chain_head(rec):
     assert by["3"]["ticket"] == FORM["ticket"]
     assert by["4"]["system"] == MAIL and by["4"]["major"] == "1"
     assert by["4"]["status"] == "open" and by["4"]["within_rto"] == ""
-    # #1: notify stopped in time (filled copy), restore met.
-    assert (by["1"]["clocks_met"], by["1"]["clocks_overdue"]) == ("2", "0")
+    # #1 and #3: notify stopped in time (filled copy), restore met; #2
+    # reported a minute late.
+    for i in "13":
+        assert (by[i]["clocks_met"], by[i]["clocks_late"],
+                by[i]["clocks_overdue"]) == ("2", "0", "0")
+    assert (by["2"]["clocks_met"], by["2"]["clocks_late"]) == ("1", "1")
     # #4: still down; the notify clocks of level 1 and, after it became
     # major, of level 2 are past due; the restore clock runs.
     assert by["4"]["clocks_overdue"] == "2"
