@@ -107,6 +107,33 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Who discovered it (發現人員, 4.2): the early warning it was confirmed
+ * from (its source, the outside ticket, its summary), or whoever wrote
+ * the incident's first event, rtowatchd for an outage.
+ */
+static char *
+report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
+{
+	sqlite3_stmt	*stmt;
+	char		*out = NULL;
+	int		 warning = sqlite3_column_type(inc, CLI_I_WARNING) !=
+			    SQLITE_NULL;
+
+	stmt = cli_prepare(ctx, warning ? "SELECT source || coalesce(' ' ||"
+	    " reference, '') || ': ' || summary || ' (#' || id || ')'"
+	    " FROM warnings WHERE id = ?" : "SELECT actor FROM timeline"
+	    " WHERE incident_id = ? ORDER BY id LIMIT 1");
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, warning ? sqlite3_column_int64(inc,
+	    CLI_I_WARNING) : id);
+	if (sqlite3_step(stmt) == SQLITE_ROW && report_text(stmt, 0) != NULL)
+		out = xstrdup(report_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return out;
+}
+
 /* Affected systems recorded on this incident (incident_scope). */
 static char *
 report_scope(struct cli_ctx *ctx, const struct doc *d, int64_t id,
@@ -264,6 +291,9 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "事件來源", "kind"), report_name(d,
 	    report_kinds, CLI_NITEMS(report_kinds),
 	    report_text(inc, CLI_I_KIND)));
+	s = report_discoverer(ctx, id, inc);
+	doc_field(d, DOC_L(d, "發現人員／來源", "discovered by"), s);
+	free(s);
 	doc_field(d, DOC_L(d, "受影響系統", "system"),
 	    report_text(inc, CLI_I_SYSTEM));
 	doc_field(d, DOC_L(d, "系統負責單位", "owner"),

@@ -17,9 +17,11 @@ lead's socket verbs will).  Then:
 import csv
 import datetime
 import io
+import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 
 import pytest
@@ -33,7 +35,7 @@ UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 TPE = datetime.timezone(datetime.timedelta(hours=8))
 
 REPORT_LABELS_ZH = [
-    "資通安全事件報告單", "IMS-P-009-01",
+    "資通安全事件報告單", "IMS-P-009-01", "發現人員／來源",
     # 5.2.4
     "事件發生之原因", "影響等級", "可能影響範圍", "損失評估", "判斷支援申請",
     "採取之應變措施",
@@ -381,3 +383,33 @@ def test_report_lists_the_affected_systems_as_possible_scope(scenario):
     rc, out, err = cli("--db", d.db, "report", inc["id"], "--lang", "en",
                        env=UTF8)
     assert "affected system (受影響系統) 宿舍網路入口" in out
+
+
+def test_report_of_a_confirmed_early_warning_names_its_source(rec, tmp_path):
+    """An incident confirmed from an early warning (資安預警事件) names the
+    warning's source and outside ticket as its discoverer.  The warning
+    and the link are written into a copy with sqlite3: the lead's
+    `warning confirm` verb will make them through the daemon."""
+    db = cli_records.copy(rec.db, str(tmp_path / "warning.db"))
+    con = sqlite3.connect(db)
+    with con:
+        cur = con.execute(
+            "INSERT INTO warnings (source, reference, system, summary,"
+            " opened_at, opened_by, state, answered_at, answered_by,"
+            " incident_id) VALUES ('N-ASOC', 'NASOC-2026-1234', 'mail',"
+            " '疑似對外掃描', '2026-11-25T01:00:00.000Z', 'ims-alice',"
+            " 'confirmed', '2026-11-25T01:10:00.000Z', 'ims-alice', 4)")
+        con.execute("UPDATE incidents SET kind = 'warning', warning_id = ?"
+                    " WHERE id = 4", (cur.lastrowid,))
+    con.close()
+    rc, out, err = cli("--db", db, "report", "4", env=UTF8)
+    assert rc == 0, err
+    assert re.search(r"^發現人員／來源\s+N-ASOC NASOC-2026-1234: 疑似對外掃描 "
+                     r"\(#1\)$", out, re.M), out
+    assert re.search(r"^事件來源\s+資安預警事件經確認$", out, re.M), out
+    rc, out, err = cli("--db", db, "incidents", "--kind", "warning",
+                       "--format", "json")
+    assert [r["id"] for r in json.loads(out)] == [4]
+    # An outage's discoverer is the daemon itself.
+    out = report(rec.db)
+    assert re.search(r"^發現人員／來源\s+rtowatchd$", out, re.M), out
