@@ -13,13 +13,19 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl
-CLI_PKGS    = sqlite3 jansson
+DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson
+CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (daemon/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
+# The desktop agent alone links libnotify and GLib.  Their headers are
+# system headers to our warnings (-isystem), as the others' already are.
+NOTIFY_PKGS   = libnotify glib-2.0 libcurl jansson
+NOTIFY_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
+		$(NOTIFY_PKGS) 2>/dev/null))
+NOTIFY_LIBS   = $(shell pkg-config --libs $(NOTIFY_PKGS) 2>/dev/null)
 
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
@@ -30,10 +36,12 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
-	      daemon/notice.c daemon/maint.c daemon/chain.c $(PROBE_SRCS)
-CLI_SRCS    = cli/rtowatch.c cli/cli.c cli/text.c cli/doc.c cli/query.c \
-	      cli/recur.c cli/report.c cli/register.c cli/avail.c \
-	      cli/verify.c daemon/chain.c
+	      daemon/notice.c daemon/maint.c daemon/chain.c \
+	      daemon/workflow.c daemon/control.c $(PROBE_SRCS)
+CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
+	      cli/query.c cli/recur.c cli/report.c cli/register.c \
+	      cli/avail.c cli/verify.c daemon/chain.c
+NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -41,9 +49,9 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 .PHONY: all asan run check unit fuzz lint bench deps-run deps-check \
 	deps-bench clean install
 
-all: bin/rtowatchd bin/rtowatch
+all: bin/rtowatchd bin/rtowatch bin/rtowatch-notify
 
-asan: bin/asan/rtowatchd bin/asan/rtowatch
+asan: bin/asan/rtowatchd bin/asan/rtowatch bin/asan/rtowatch-notify
 
 build/release/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -61,6 +69,13 @@ bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
+build/release/cli/rtowatch-notify.o build/asan/cli/rtowatch-notify.o: \
+    PKG_CFLAGS += $(NOTIFY_CFLAGS)
+
+bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(NOTIFY_LIBS)
+
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS)
@@ -68,6 +83,10 @@ bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
+
+bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
@@ -83,15 +102,45 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The desktop agent's pure half: jansson, no daemon.
+UNIT_TESTS += notify_event
+bin/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,release,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(CLI_LIBS) -lcmocka
+
+bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
+    $(call obj,asan,cli/notify_event.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(CLI_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp
+FUZZERS = conf http dns icmp control events
+# The control socket's harness runs the whole server, daemon and all.
+bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
+    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
+	    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) \
+	    $(DAEMON_LIBS)
+
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
 	    $< $(UNIT_LIB_SRCS) $(DAEMON_LIBS)
+
+# The agent's reply parser needs neither the daemon nor its libraries.
+bin/fuzz/fuzz_events: tests/fuzz/fuzz_events.c cli/notify_event.c \
+    $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
+	    $< cli/notify_event.c $(COMMON_SRCS) $(CLI_LIBS)
 
 fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
 
@@ -122,16 +171,20 @@ bench: deps-bench
 	/usr/bin/python3 tests/bench/bench.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
-# the top) and with sys/queue.h's macros.
+# the top) and with sys/queue.h's macros; jansson.h is read for its
+# iteration macros.
 QUEUE_H = $(firstword $(wildcard /usr/include/sys/queue.h /usr/include/*/sys/queue.h))
 lint:
 	cppcheck --quiet --error-exitcode=1 \
 	    --enable=warning,style,performance,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --suppress=variableScope \
-	    --suppress=unusedStructMember --include=$(QUEUE_H) -Iinclude \
+	    --suppress=unusedStructMember --include=$(QUEUE_H) \
+	    --include=/usr/include/jansson.h -Iinclude \
 	    daemon probes cli
 	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+	clang-tidy --quiet $(NOTIFY_SRCS) -- \
+	    -std=c11 -D_GNU_SOURCE -Iinclude $(NOTIFY_CFLAGS)
 
 clean:
 	rm -rf bin build

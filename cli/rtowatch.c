@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl.h"
 
 #define CLI_VERSION	"0.1.0"
 
@@ -71,6 +72,8 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 		    "...\n       rtowatch --help | --version\ncommands:\n");
 		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
 			cli_usage_cmd(f, "  ", &cli_cmds[i]);
+		fprintf(f, "workflow, through the daemon's control socket:\n");
+		ctl_usage(f);
 	}
 	if (only == NULL || strstr(only->usage, "RECURRING") != NULL)
 		fprintf(f, "RECURRING: [--recur-count N] [--recur-window 90d] "
@@ -83,12 +86,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "tz", required_argument, NULL, 'z' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx	 ctx;
-	const char	*s;
+	const char	*s, *socket_path;
 	char		 buf[8];
 	size_t		 i;
 	int		 ch, rc;
@@ -100,6 +104,8 @@ main(int argc, char *argv[])
 	ctx.db_path = s != NULL && *s != '\0' ? s : CLI_DB_DEFAULT;
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
+	s = getenv("RTOWATCH_SOCKET");
+	socket_path = s != NULL && *s != '\0' ? s : CTL_SOCKET_DEFAULT;
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -111,9 +117,14 @@ main(int argc, char *argv[])
 		case 'z':
 			ctx.tz = optarg;
 			break;
+		case 's':
+			socket_path = optarg;
+			break;
 		case 'h':
 			cli_usage(stdout, NULL);
-			printf("\n--db defaults to $RTOWATCH_DB, else %s\n"
+			printf("\n--socket defaults to $RTOWATCH_SOCKET, "
+			    "else %s\n", CTL_SOCKET_DEFAULT);
+			printf("--db defaults to $RTOWATCH_DB, else %s\n"
 			    "--tz defaults to $RTOWATCH_TZ, else %s; JSON and "
 			    "CSV times are UTC\n", CLI_DB_DEFAULT,
 			    CLI_TZ_DEFAULT);
@@ -136,6 +147,10 @@ main(int argc, char *argv[])
 	}
 	if (optind == argc)
 		return cli_usage_error(NULL, "no command");
+	/* The workflow goes through the daemon, the only writer. */
+	if (ctl_is_verb(argv[optind]))
+		return ctl_main(socket_path, ctx.tz, argc - optind,
+		    argv + optind);
 	for (i = 0; i < CLI_NITEMS(cli_cmds); i++) {
 		if (strcmp(argv[optind], cli_cmds[i].name) == 0)
 			break;

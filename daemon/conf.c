@@ -557,6 +557,84 @@ conf_parse_maintenance(struct conf_parser *p)
 	TAILQ_INSERT_TAIL(&p->conf->maints, m, entry);
 }
 
+/* role operator|auditor group "NAME" */
+static void
+conf_parse_role(struct conf_parser *p)
+{
+	struct role_conf	*r;
+	char			*word = NULL;
+
+	r = xcalloc(1, sizeof(*r));
+	r->file = p->file;
+	r->line = p->line;
+	if (conf_next_string(p, "operator or auditor after \"role\"",
+	    &word) == -1)
+		goto bad;
+	if (strcmp(word, "operator") == 0)
+		r->role = ROLE_OPERATOR;
+	else if (strcmp(word, "auditor") == 0)
+		r->role = ROLE_AUDITOR;
+	else {
+		conf_error(p, "unknown role \"%s\": operator or auditor",
+		    word);
+		goto bad;
+	}
+	if (conf_expect_word(p, "group") == -1 ||
+	    conf_next_string(p, "group name", &r->group) == -1)
+		goto bad;
+	if (r->group[0] == '\0') {
+		conf_error(p, "empty group name");
+		goto bad;
+	}
+	if (conf_end_statement(p) == -1)
+		goto bad;
+	free(word);
+	TAILQ_INSERT_TAIL(&p->conf->roles, r, entry);
+	return;
+ bad:
+	conf_skip_statement(p);
+	free(word);
+	free(r->group);
+	free(r);
+}
+
+/* category "CODE" "中文名稱" "English name" */
+static void
+conf_parse_category(struct conf_parser *p)
+{
+	struct category_conf	*c;
+	const char		*s;
+
+	c = xcalloc(1, sizeof(*c));
+	c->file = p->file;
+	c->line = p->line;
+	if (conf_next_string(p, "category code", &c->code) == -1 ||
+	    conf_next_string(p, "category name in Chinese",
+	    &c->name_zh) == -1 ||
+	    conf_next_string(p, "category name in English",
+	    &c->name_en) == -1)
+		goto bad;
+	for (s = c->code; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-'))
+			break;
+	if (c->code[0] == '\0' || *s != '\0' || strlen(c->code) > 16) {
+		conf_error(p, "category code \"%s\": capital letters, "
+		    "digits and '-', at most 16", c->code);
+		goto bad;
+	}
+	if (conf_end_statement(p) == -1)
+		goto bad;
+	TAILQ_INSERT_TAIL(&p->conf->categories, c, entry);
+	return;
+ bad:
+	conf_skip_statement(p);
+	free(c->code);
+	free(c->name_zh);
+	free(c->name_en);
+	free(c);
+}
+
 static void
 conf_parse_set(struct conf_parser *p)
 {
@@ -570,6 +648,14 @@ conf_parse_set(struct conf_parser *p)
 		if (conf_next_string(p, "database path", &value) == 0) {
 			free(p->conf->database);
 			p->conf->database = conf_path(p, value);
+			free(value);
+			conf_end_statement(p);
+		} else
+			conf_skip_statement(p);
+	} else if (strcmp(name, "socket") == 0) {
+		if (conf_next_string(p, "control socket path", &value) == 0) {
+			free(p->conf->socket);
+			p->conf->socket = conf_path(p, value);
 			free(value);
 			conf_end_statement(p);
 		} else
@@ -1261,6 +1347,10 @@ conf_parse_statements(struct conf_parser *p)
 				conf_parse_policy(p);
 			else if (strcmp(p->text, "maintenance") == 0)
 				conf_parse_maintenance(p);
+			else if (strcmp(p->text, "role") == 0)
+				conf_parse_role(p);
+			else if (strcmp(p->text, "category") == 0)
+				conf_parse_category(p);
 			else {
 				conf_error(p, "unknown keyword \"%s\"",
 				    p->text);
@@ -1449,7 +1539,36 @@ conf_new(const char *path)
 	conf->path = xstrdup(path);
 	TAILQ_INIT(&conf->systems);
 	TAILQ_INIT(&conf->maints);
+	TAILQ_INIT(&conf->roles);
+	TAILQ_INIT(&conf->categories);
 	return conf;
+}
+
+/* A group given two roles, a category code given twice. */
+static void
+conf_check_lists(struct conf *conf, struct conf_errors *errs)
+{
+	const struct role_conf		*r, *r2;
+	const struct category_conf	*c, *c2;
+
+	TAILQ_FOREACH(r, &conf->roles, entry)
+		for (r2 = TAILQ_FIRST(&conf->roles); r2 != r;
+		    r2 = TAILQ_NEXT(r2, entry))
+			if (strcmp(r->group, r2->group) == 0) {
+				conf_error_at(errs, r->file, r->line,
+				    "group \"%s\" already has a role at "
+				    "%s:%d", r->group, r2->file, r2->line);
+				break;
+			}
+	TAILQ_FOREACH(c, &conf->categories, entry)
+		for (c2 = TAILQ_FIRST(&conf->categories); c2 != c;
+		    c2 = TAILQ_NEXT(c2, entry))
+			if (strcmp(c->code, c2->code) == 0) {
+				conf_error_at(errs, c->file, c->line,
+				    "category \"%s\" already defined at "
+				    "%s:%d", c->code, c2->file, c2->line);
+				break;
+			}
 }
 
 static struct conf *
@@ -1463,11 +1582,14 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf_check(conf, errs);
 		conf_check_maints(conf, errs);
 		conf_check_policy(conf, errs);
+		conf_check_lists(conf, errs);
 	}
 	if (conf->database == NULL)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
 	if (conf->timezone == NULL)
 		conf->timezone = xstrdup(CONF_DEFAULT_TIMEZONE);
+	if (conf->socket == NULL)
+		conf->socket = xstrdup(CONF_DEFAULT_SOCKET);
 	if (errs->count > 0) {
 		conf_free(conf);
 		return NULL;
@@ -1516,9 +1638,22 @@ conf_find_system(const struct conf *conf, const char *name)
 	return NULL;
 }
 
+const struct category_conf *
+conf_find_category(const struct conf *conf, const char *code)
+{
+	const struct category_conf	*c;
+
+	TAILQ_FOREACH(c, &conf->categories, entry)
+		if (strcmp(c->code, code) == 0)
+			return c;
+	return NULL;
+}
+
 void
 conf_free(struct conf *conf)
 {
+	struct category_conf	*c;
+	struct role_conf	*r;
 	struct maint_conf	*m;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
@@ -1548,7 +1683,20 @@ conf_free(struct conf *conf)
 		free(m->system);
 		free(m);
 	}
+	while ((r = TAILQ_FIRST(&conf->roles)) != NULL) {
+		TAILQ_REMOVE(&conf->roles, r, entry);
+		free(r->group);
+		free(r);
+	}
+	while ((c = TAILQ_FIRST(&conf->categories)) != NULL) {
+		TAILQ_REMOVE(&conf->categories, c, entry);
+		free(c->code);
+		free(c->name_zh);
+		free(c->name_en);
+		free(c);
+	}
 	free(conf->timezone);
+	free(conf->socket);
 	for (i = 0; i < conf->policy.nrecipients; i++)
 		free(conf->policy.recipients[i]);
 	for (i = 0; i < conf->nfiles; i++)

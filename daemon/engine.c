@@ -42,6 +42,9 @@ struct check_state {
 	int64_t		 first_fail_at;
 	int64_t		 first_ok_at;
 	char		 detail[256];	/* of the last failure */
+	enum probe_result last;		/* for rtowatch status */
+	int64_t		 last_at;	/* 0: not probed yet */
+	char		 last_detail[256];
 };
 
 struct sys_state {
@@ -85,12 +88,22 @@ struct sys_state {
 	int			 last_major;
 };
 
+struct engine_window {
+	char		*system;
+	int64_t		 start;
+	int64_t		 end;
+};
+
 struct engine {
 	struct event_base	*base;
 	struct store		*store;
 	struct clocks		*clocks;
 	const struct policy	*policy;	/* the current rules' */
 	const struct maint_list	*maints;
+	const struct conf	*conf;
+	/* Windows people added (rtowatch maintenance), from the store. */
+	struct engine_window	*windows;
+	int			 nwindows;
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
 	/* By name: every probe result looks its system up. */
 	struct sys_state	*hash[ENGINE_HASH_SIZE];
@@ -165,6 +178,9 @@ engine_free(struct engine *e)
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
 		engine_remove(e, s);
 	clocks_free(e->clocks);
+	while (e->nwindows > 0)
+		free(e->windows[--e->nwindows].system);
+	free(e->windows);
 	free(e);
 }
 
@@ -211,6 +227,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	struct timeval		 retry = { 5, 0 };
 	int64_t			 now = wall_ms(), due;
 	char			 detail[512], d1[32], d2[32];
+	int			 level;
 
 	(void)fd;
 	(void)events;
@@ -222,19 +239,22 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 		engine_arm_rto(s);	/* the wall clock was set back */
 		return;
 	}
+	/* A person's confidentiality or integrity level may be higher. */
+	level = c.level > s->level ? c.level : s->level;
 	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
-	    "RTO of %s: major incident, level %d -> %d", s->name,
-	    duration_fmt(now - s->started_at, d1, sizeof(d1)),
-	    duration_fmt(s->rto_ms, d2, sizeof(d2)), s->level, c.level);
+	    "RTO of %s: major incident, availability level %d, level %d -> "
+	    "%d", s->name, duration_fmt(now - s->started_at, d1, sizeof(d1)),
+	    duration_fmt(s->rto_ms, d2, sizeof(d2)), c.level, s->level,
+	    level);
 	if (store_begin(e->store) == -1 ||
 	    store_incident_escalate(e->store, s->incident_id, c.level, now,
 	    detail) == -1 ||
 	    /* 5.4.2: the raised level is notified anew, on its own clock. */
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, c.level, now,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, now,
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
-	    c.level) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    level) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "reclassified as major", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -246,7 +266,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	clocks_sync(e->clocks, s->incident_id);
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
-	s->level = c.level;
+	s->level = level;
 }
 
 static struct sys_state *
@@ -364,6 +384,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
+	e->conf = conf;
 	clocks_set_policy(e->clocks, e->policy);
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
@@ -481,11 +502,35 @@ engine_recover_restored(const char *system, int64_t incident,
 	return 0;
 }
 
+static void
+engine_window_add(struct engine *e, const char *system, int64_t start,
+    int64_t end)
+{
+	struct engine_window	*w;
+
+	e->windows = xrealloc(e->windows, (e->nwindows + 1) *
+	    sizeof(*e->windows));
+	w = &e->windows[e->nwindows++];
+	w->system = xstrdup(system);
+	w->start = start;
+	w->end = end;
+}
+
+static int
+engine_recover_window(const char *system, int64_t start, int64_t end,
+    void *arg)
+{
+	engine_window_add(arg, system, start, end);
+	return 0;
+}
+
 /* After a restart: every outage still open in the store goes on. */
 int
 engine_recover(struct engine *e)
 {
-	if (store_open_outages(e->store, engine_recover_one, e) == -1 ||
+	if (store_maintenance_windows(e->store, wall_ms(),
+	    engine_recover_window, e) == -1 ||
+	    store_open_outages(e->store, engine_recover_one, e) == -1 ||
 	    store_last_restored(e->store, engine_recover_restored, e) == -1)
 		return -1;
 	return clocks_recover(e->clocks);
@@ -620,7 +665,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	struct policy_class	 c;
 	int64_t			 restored_at = 0, length, due, now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
-	int			 i, within;
+	int			 i, within, level;
 
 	/* Back when the last check to recover came back. */
 	for (i = 0; i < s->nchecks; i++)
@@ -637,20 +682,20 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    duration_fmt(length, d1, sizeof(d1)), within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
 	    within ? "" : ": major incident");
-	if (c.level < s->level)
-		c.level = s->level;
+	/* The incident's level: availability's, or a person's higher one. */
+	level = c.level > s->level ? c.level : s->level;
 	/*
 	 * Service is back: the restore clock stops, and for the levels that
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
 	 */
 	if (store_begin(e->store) == -1 ||
 	    store_outage_end(e->store, s->outage_id, s->incident_id,
-	    restored_at, within, c.level, c.major, detail) == -1 ||
+	    restored_at, within, c.level, level, c.major, detail) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, c.level,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, level,
 	    restored_at, &due) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "restored", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -663,7 +708,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    (long long)s->incident_id);
 	s->last_incident_id = s->incident_id;
 	s->last_restored_at = restored_at;
-	s->last_level = c.level;
+	s->last_level = level;
 	s->last_major = s->major || c.major;
 	s->down = 0;
 	s->outage_id = 0;
@@ -788,10 +833,17 @@ engine_in_window(const struct engine *e, const char *system, int64_t t,
 {
 	const struct maint_conf	*m;
 	int64_t			 b, en;
-	int			 in = 0;
+	int			 i, in = 0;
 
+	for (i = 0; i < e->nwindows; i++)
+		if (strcmp(e->windows[i].system, system) == 0 &&
+		    e->windows[i].start <= t && t < e->windows[i].end &&
+		    (!in || e->windows[i].end > *end)) {
+			*end = e->windows[i].end;
+			in = 1;
+		}
 	if (e->maints == NULL)
-		return 0;
+		return in;
 	TAILQ_FOREACH(m, e->maints, entry)
 		if (strcmp(m->system, system) == 0 &&
 		    maint_window_at(m, t, &b, &en) && (!in || en > *end)) {
@@ -1114,6 +1166,9 @@ engine_result(struct engine *e, const char *name, int index,
 	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
 		return;
 	cs = &s->checks[index];
+	cs->last = result;
+	cs->last_at = at;
+	snprintf(cs->last_detail, sizeof(cs->last_detail), "%s", detail);
 	if (result == PROBE_OK) {
 		cs->fails = 0;
 		if (cs->successes++ == 0)
@@ -1133,4 +1188,109 @@ engine_result(struct engine *e, const char *name, int index,
 	engine_evaluate(e, s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
+}
+
+/*
+ * For the workflow actions (workflow.c): they write through the same
+ * store and clocks, under the rules the engine runs on.
+ */
+struct store *
+engine_store(struct engine *e)
+{
+	return e->store;
+}
+
+struct clocks *
+engine_clocks(struct engine *e)
+{
+	return e->clocks;
+}
+
+const struct conf *
+engine_conf(struct engine *e)
+{
+	return e->conf;
+}
+
+int
+engine_knows(struct engine *e, const char *system)
+{
+	struct sys_state	*s;
+
+	return (s = engine_find(e, system)) != NULL && s->configured;
+}
+
+/*
+ * A person set the incident's level (confidentiality or integrity): the
+ * system down on it carries the new level, so that a later escalation
+ * or restoration never lowers it.
+ */
+void
+engine_incident_relevel(struct engine *e, int64_t incident, int level)
+{
+	struct sys_state	*s;
+
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (s->incident_id == incident && s->level < level)
+			s->level = level;
+		if (s->last_incident_id == incident && s->last_level < level)
+			s->last_level = level;
+	}
+}
+
+/*
+ * A window a person added, already in the store.  An outage that begins
+ * inside it is planned; a system already down keeps its incident.
+ */
+void
+engine_maintenance_added(struct engine *e, const char *system,
+    int64_t start, int64_t end)
+{
+	engine_window_add(e, system, start, end);
+}
+
+/* Every system's state, for rtowatch status. */
+int
+engine_status(struct engine *e,
+    int (*cb)(const struct engine_system_status *, void *), void *arg)
+{
+	struct engine_system_status	 st;
+	struct engine_check_status	*cs;
+	struct sys_state		*s;
+	int				 i, rc = 0;
+
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		memset(&st, 0, sizeof(st));
+		st.name = s->name;
+		if (s->planned)
+			st.state = "maintenance";
+		else if (s->down)
+			st.state = "down";
+		else if (s->last_result_at == 0)
+			st.state = "unknown";
+		else
+			st.state = "up";
+		st.since = s->down ? s->started_at : 0;
+		st.incident = s->incident_id;
+		st.level = s->down ? s->level : 0;
+		st.major = s->down ? s->major : 0;
+		st.attached = s->attached;
+		cs = xcalloc(s->nchecks + 1, sizeof(*cs));
+		for (i = 0; i < s->nchecks; i++) {
+			cs[i].desc = s->check_desc[i];
+			cs[i].result = s->checks[i].last_at == 0 ? NULL :
+			    probe_result_str(s->checks[i].last);
+			cs[i].detail = s->checks[i].last_detail;
+			cs[i].at = s->checks[i].last_at;
+			cs[i].failures = s->checks[i].fails;
+			cs[i].down = s->checks[i].down;
+		}
+		st.checks = cs;
+		st.nchecks = s->nchecks;
+		rc = cb(&st, arg);
+		free(cs);
+		if (rc == -1)
+			break;
+	}
+	return rc;
 }

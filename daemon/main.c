@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "engine.h"
 #include "log.h"
 #include "monitor.h"
@@ -35,6 +36,7 @@ struct rtowatchd {
 	struct store		*store;
 	struct engine		*engine;
 	struct monitors		*monitors;
+	struct control		*control;
 };
 
 static void __attribute__((noreturn))
@@ -71,12 +73,17 @@ rtowatchd_reload(struct rtowatchd *d)
 	}
 	setenv("TZ", conf->timezone, 1);
 	tzset();
+	if (strcmp(conf->socket, d->conf->socket) != 0)
+		log_warnx("control socket changed to %s: takes effect at "
+		    "restart; still on %s", conf->socket, d->conf->socket);
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
 	/* Probes in flight are cancelled before the old rules are freed. */
 	monitors_stop(d->monitors);
 	engine_configure(d->engine, conf);
+	if (d->control != NULL)
+		control_configure(d->control, conf);
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 	conf_free(d->conf);
@@ -185,6 +192,15 @@ main(int argc, char *argv[])
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
+	/*
+	 * Watching and the clocks matter more than the socket: without it
+	 * the daemon goes on, and rtowatch --db still reads the records.
+	 */
+	if ((d.control = control_start(d.base, d.engine, d.store,
+	    d.conf)) == NULL)
+		log_warnx("%s: no control socket; workflow actions and the "
+		    "event stream are unavailable until a restart",
+		    d.conf->socket);
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
@@ -203,6 +219,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	control_free(d.control);
 	probe_shutdown_all();
 	engine_free(d.engine);
 	store_close(d.store);

@@ -19,6 +19,9 @@
 struct store {
 	sqlite3		*db;
 	char		*path;
+	int		 appended;	/* the timeline, in this transaction */
+	void		 (*on_commit)(void *);
+	void		*on_commit_arg;
 };
 
 static const char *const store_migrations[] = {
@@ -52,7 +55,7 @@ static const char *const store_migrations[] = {
 	"    CHECK (confidentiality_level BETWEEN 1 AND 4),"
 	"  integrity_level INTEGER CHECK (integrity_level BETWEEN 1 AND 4),"
 	/* Form IMS-P-009-01 (5.2.4, 5.4.7.3.6), filled in by people. */
-	"  category TEXT,"		/* rules/categories.conf, e.g. DOS-1 */
+	"  category TEXT,"		/* policy.conf's categories: DOS-1 */
 	"  description TEXT,"		/* 事件說明 */
 	"  scope TEXT,"			/* B 影響範圍及損害評估 */
 	"  loss TEXT,"			/* 損失評估 */
@@ -137,8 +140,7 @@ static const char *const store_migrations[] = {
 	"  actor TEXT NOT NULL,"
 	"  detail TEXT NOT NULL DEFAULT '',"
 	"  prev_hash TEXT NOT NULL,"
-	"  hash TEXT NOT NULL UNIQUE,"
-	"  CHECK (incident_id IS NOT NULL OR warning_id IS NOT NULL)"
+	"  hash TEXT NOT NULL UNIQUE"
 	");"
 	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
@@ -393,8 +395,30 @@ store_open_outages(struct store *st,
 }
 
 /*
- * Append one event about an incident or an early warning (the other id
- * is 0); the caller holds the write transaction.
+ * New timeline rows are committed: tell the one who waits for them (the
+ * control socket's event stream), never before they are durable.
+ */
+static void
+store_committed(struct store *st)
+{
+	if (!st->appended)
+		return;
+	st->appended = 0;
+	if (st->on_commit != NULL)
+		st->on_commit(st->on_commit_arg);
+}
+
+void
+store_on_commit(struct store *st, void (*cb)(void *), void *arg)
+{
+	st->on_commit = cb;
+	st->on_commit_arg = arg;
+}
+
+/*
+ * Append one event about an incident, an early warning or neither (a
+ * maintenance window); an absent id is 0.  The caller holds the write
+ * transaction.
  */
 static int
 store_timeline_append(struct store *st, int64_t incident, int64_t warning,
@@ -439,7 +463,12 @@ store_timeline_append(struct store *st, int64_t incident, int64_t warning,
 	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 8, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 9, hash, -1, SQLITE_STATIC);
-	return store_done(st, stmt);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	st->appended = 1;
+	if (sqlite3_get_autocommit(st->db))
+		store_committed(st);
+	return 0;
 }
 
 int
@@ -475,12 +504,14 @@ store_commit(struct store *st)
 		store_rollback(st);
 		return -1;
 	}
+	store_committed(st);
 	return 0;
 }
 
 void
 store_rollback(struct store *st)
 {
+	st->appended = 0;
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
 }
@@ -569,8 +600,8 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
  */
 int
 store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
-    int64_t restored_at, int within_rto, int level, int major,
-    const char *detail)
+    int64_t restored_at, int within_rto, int availability, int level,
+    int major, const char *detail)
 {
 	sqlite3_stmt	*stmt;
 
@@ -586,7 +617,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 		return -1;
 	store_bind_time(stmt, 1, restored_at);
 	sqlite3_bind_int(stmt, 2, within_rto);
-	sqlite3_bind_int(stmt, 3, level);
+	sqlite3_bind_int(stmt, 3, availability);
 	sqlite3_bind_int(stmt, 4, level);
 	sqlite3_bind_int(stmt, 5, major);
 	sqlite3_bind_int64(stmt, 6, incident_id);
@@ -896,4 +927,353 @@ store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
 	store_bind_time(stmt, 1, ended_at);
 	sqlite3_bind_int64(stmt, 2, outage_id);
 	return store_done(st, stmt);
+}
+
+/* ------------------------------------------------------------------ */
+/* The workflow: what people record, through the control socket.      */
+
+int
+store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	memset(inc, 0, sizeof(*inc));
+	stmt = store_prepare(st, "SELECT system, status, kind, level,"
+	    " availability_level, coalesce(confidentiality_level, 0),"
+	    " coalesce(integrity_level, 0), major, restored_at, owner,"
+	    " core, critical_infrastructure, rto_ms, started_at"
+	    " FROM incidents WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		inc->id = id;
+		snprintf(inc->system, sizeof(inc->system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+		snprintf(inc->status, sizeof(inc->status), "%s",
+		    (const char *)sqlite3_column_text(stmt, 1));
+		snprintf(inc->kind, sizeof(inc->kind), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		inc->level = sqlite3_column_int(stmt, 3);
+		inc->availability_level = sqlite3_column_int(stmt, 4);
+		inc->confidentiality_level = sqlite3_column_int(stmt, 5);
+		inc->integrity_level = sqlite3_column_int(stmt, 6);
+		inc->major = sqlite3_column_int(stmt, 7);
+		inc->restored_at = store_column_time(stmt, 8);
+		snprintf(inc->owner, sizeof(inc->owner), "%s",
+		    sqlite3_column_type(stmt, 9) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(stmt, 9));
+		inc->core = sqlite3_column_int(stmt, 10);
+		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
+		inc->rto_ms = sqlite3_column_int64(stmt, 12);
+		inc->started_at = store_column_time(stmt, 13);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A column name from the caller's own table, never from outside. */
+static int
+store_valid_column(const char *col)
+{
+	const char	*s;
+
+	for (s = col; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return 0;
+	return s != col && s - col < 64;
+}
+
+/*
+ * Set N columns of incident ID; VALS are text (NULL for NULL), which the
+ * columns' affinity turns into numbers where they hold numbers.
+ */
+int
+store_incident_update(struct store *st, int64_t id, int n,
+    const char *const cols[], const char *const vals[])
+{
+	sqlite3_stmt	*stmt;
+	char		 sql[1024];
+	size_t		 len;
+	int		 i;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "UPDATE incidents SET ");
+	for (i = 0; i < n; i++) {
+		if (!store_valid_column(cols[i]))
+			fatalx("store: bad column \"%s\"", cols[i]);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    "%s%s = ?", i > 0 ? ", " : "", cols[i]);
+		if (len >= sizeof(sql))
+			fatalx("store: update too long");
+	}
+	if ((size_t)snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?") >=
+	    sizeof(sql) - len)
+		fatalx("store: update too long");
+	if ((stmt = store_prepare(st, sql)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL)
+			sqlite3_bind_text(stmt, i + 1, vals[i], -1,
+			    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, n + 1, id);
+	return store_done(st, stmt);
+}
+
+/* Which of COLS of incident ID are empty: bit i for cols[i]. */
+int
+store_incident_empty(struct store *st, int64_t id, int n,
+    const char *const cols[], unsigned *empty)
+{
+	sqlite3_stmt	*stmt;
+	char		 sql[256];
+	const char	*v;
+	int		 i, rc;
+
+	*empty = 0;
+	for (i = 0; i < n && i < 32; i++) {
+		if (!store_valid_column(cols[i]))
+			fatalx("store: bad column \"%s\"", cols[i]);
+		snprintf(sql, sizeof(sql), "SELECT trim(coalesce(%s, ''))"
+		    " FROM incidents WHERE id = ?", cols[i]);
+		if ((stmt = store_prepare(st, sql)) == NULL)
+			return -1;
+		sqlite3_bind_int64(stmt, 1, id);
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			v = (const char *)sqlite3_column_text(stmt, 0);
+			if (v == NULL || *v == '\0')
+				*empty |= 1U << i;
+		}
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_ROW)
+			return -1;
+	}
+	return 0;
+}
+
+/* An incident that no outage opened: a confirmed warning, a drill. */
+int
+store_incident_insert(struct store *st, const char *kind,
+    const struct store_new_incident *ni, int64_t warning, int64_t *id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
+	    " core, critical_infrastructure, rto_ms, level, availability_level,"
+	    " major, status, cause, started_at, opened_at, notify_due_at,"
+	    " restore_due_at, warning_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " 'open', ?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, ni->system, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, ni->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 4, ni->core);
+	sqlite3_bind_int(stmt, 5, ni->critical_infrastructure);
+	sqlite3_bind_int64(stmt, 6, ni->rto_ms);
+	sqlite3_bind_int(stmt, 7, ni->level);
+	sqlite3_bind_int(stmt, 8, ni->level);
+	sqlite3_bind_int(stmt, 9, ni->major);
+	sqlite3_bind_text(stmt, 10, ni->cause, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 11, ni->started_at);
+	store_bind_time(stmt, 12, ni->opened_at);
+	store_bind_time(stmt, 13, ni->notify_due_at);
+	store_bind_time(stmt, 14, ni->restore_due_at);
+	if (warning != 0)
+		sqlite3_bind_int64(stmt, 15, warning);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_warning_open(struct store *st, const struct store_warning *w,
+    int64_t at, const char *actor, int64_t *id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO warnings (source, reference,"
+	    " system, summary, detail, opened_at, opened_by)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, w->source, -1, SQLITE_STATIC);
+	if (w->reference[0] != '\0')
+		sqlite3_bind_text(stmt, 2, w->reference, -1, SQLITE_STATIC);
+	if (w->system[0] != '\0')
+		sqlite3_bind_text(stmt, 3, w->system, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, w->summary, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, w->detail, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 6, at);
+	sqlite3_bind_text(stmt, 7, actor, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
+	    w->summary);
+}
+
+int
+store_warning_get(struct store *st, int64_t id, struct store_warning *w)
+{
+	sqlite3_stmt	*stmt;
+	const char	*v;
+	int		 rc;
+
+	memset(w, 0, sizeof(*w));
+	stmt = store_prepare(st, "SELECT source, coalesce(reference, ''),"
+	    " coalesce(system, ''), summary, detail, state"
+	    " FROM warnings WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		w->id = id;
+		v = (const char *)sqlite3_column_text(stmt, 0);
+		snprintf(w->source, sizeof(w->source), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 1);
+		snprintf(w->reference, sizeof(w->reference), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 2);
+		snprintf(w->system, sizeof(w->system), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 3);
+		snprintf(w->summary, sizeof(w->summary), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 4);
+		snprintf(w->detail, sizeof(w->detail), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 5);
+		snprintf(w->state, sizeof(w->state), "%s", v);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A person's answer to an open warning; INCIDENT is 0 unless confirmed. */
+int
+store_warning_answer(struct store *st, int64_t id, const char *state,
+    int64_t at, const char *actor, const char *reason, int64_t incident)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE warnings SET state = ?,"
+	    " answered_at = ?, answered_by = ?, reason = ?, incident_id = ?"
+	    " WHERE id = ? AND state = 'open'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, state, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 2, at);
+	sqlite3_bind_text(stmt, 3, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
+	if (incident != 0)
+		sqlite3_bind_int64(stmt, 5, incident);
+	sqlite3_bind_int64(stmt, 6, id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : -1;
+}
+
+int
+store_maintenance_add(struct store *st, const char *system, int64_t start,
+    int64_t end, const char *reason, int64_t at, const char *actor,
+    int64_t *id)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO maintenance (system, starts_at,"
+	    " ends_at, reason, created_at, created_by)"
+	    " VALUES (?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 2, start);
+	store_bind_time(stmt, 3, end);
+	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 5, at);
+	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* The windows people added that have not ended by NOW. */
+int
+store_maintenance_windows(struct store *st, int64_t now,
+    int (*cb)(const char *, int64_t, int64_t, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	char		 when[TIME_STRLEN];
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT system, starts_at, ends_at"
+	    " FROM maintenance WHERE ends_at > ? ORDER BY id");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, time_fmt(now, when, sizeof(when)), -1,
+	    SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(stmt, 0),
+		    store_column_time(stmt, 1), store_column_time(stmt, 2),
+		    arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int64_t
+store_timeline_last(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 id = 0;
+
+	if ((stmt = store_prepare(st, "SELECT max(id) FROM timeline")) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return id;
+}
+
+/*
+ * Run a read-only query, handing each row to CB as column names, text
+ * values (NULL for SQL NULL) and whether each is a number.  ARGS are
+ * bound as text, in order; the control socket turns rows into JSON.
+ */
+int
+store_select(struct store *st, const char *sql, int nargs,
+    const char *const args[], int (*cb)(int, const char *const *,
+    const char *const *, const int *, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	const char	*names[64], *vals[64];
+	int		 nums[64];
+	int		 i, n, rc;
+
+	if ((stmt = store_prepare(st, sql)) == NULL)
+		return -1;
+	for (i = 0; i < nargs; i++)
+		sqlite3_bind_text(stmt, i + 1, args[i], -1, SQLITE_STATIC);
+	n = sqlite3_column_count(stmt);
+	if (n > 64)
+		n = 64;
+	for (i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(stmt, i);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++) {
+			vals[i] = (const char *)sqlite3_column_text(stmt, i);
+			nums[i] = sqlite3_column_type(stmt, i) ==
+			    SQLITE_INTEGER;
+		}
+		if (cb(n, names, vals, nums, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
 }

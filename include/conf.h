@@ -22,6 +22,7 @@ struct conf_parser;
 #define CONF_DEFAULT_PATH	"/etc/rtowatch/rtowatch.conf"
 #define CONF_DEFAULT_DATABASE	"/var/lib/rtowatch/rtowatch.db"
 #define CONF_DEFAULT_TIMEZONE	"Asia/Taipei"
+#define CONF_DEFAULT_SOCKET	"/run/rtowatch/control.sock"
 #define CONF_DEFAULT_EVERY_MS	(30 * 1000LL)
 #define CONF_DEFAULT_TIMEOUT_MS	(5 * 1000LL)
 #define CONF_DEFAULT_DOWN_AFTER	3
@@ -61,10 +62,40 @@ struct system_conf {
 };
 TAILQ_HEAD(system_list, system_conf);
 
+/* role operator|auditor group "G": what the control socket lets G do. */
+enum conf_role {
+	ROLE_NONE,
+	ROLE_AUDITOR,	/* read everything, change nothing */
+	ROLE_OPERATOR	/* read, and every workflow action */
+};
+
+struct role_conf {
+	TAILQ_ENTRY(role_conf)	 entry;
+	enum conf_role		 role;
+	char			*group;
+	const char		*file;
+	int			 line;
+};
+TAILQ_HEAD(role_list, role_conf);
+
+/* category "CODE" "中文" "English": the event categories (5.2.3.1). */
+struct category_conf {
+	TAILQ_ENTRY(category_conf) entry;
+	char			*code;
+	char			*name_zh;
+	char			*name_en;
+	const char		*file;
+	int			 line;
+};
+TAILQ_HEAD(category_list, category_conf);
+
 struct conf {
 	char			*path;
 	char			*database;
 	char			*timezone;	/* of maintenance windows */
+	char			*socket;	/* the control socket's path */
+	struct role_list	 roles;
+	struct category_list	 categories;
 	struct system_list	 systems;
 	struct maint_list	 maints;
 	int			 nsystems;
@@ -86,6 +117,8 @@ struct conf	*conf_parse_buffer(const char *, const char *, size_t,
 void		 conf_free(struct conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
+const struct category_conf *conf_find_category(const struct conf *,
+		    const char *);
 
 /* For the probe kinds' option parsers. */
 void	conf_error(struct conf_parser *, const char *, ...)

@@ -15,6 +15,28 @@ struct store;
 struct engine;
 struct event_base;
 
+/* What rtowatch status shows of a system and its checks. */
+struct engine_check_status {
+	const char	*desc;		/* "tcp 192.0.2.25 port 25" */
+	const char	*result;	/* NULL: not probed yet */
+	const char	*detail;
+	int64_t		 at;
+	int		 failures;	/* consecutive */
+	int		 down;
+};
+
+struct engine_system_status {
+	const char	*name;
+	const char	*state;		/* up, down, maintenance, unknown */
+	int64_t		 since;		/* the outage's start, when down */
+	int64_t		 incident;	/* 0: none */
+	int		 level;
+	int		 major;
+	int		 attached;	/* down on a parent's incident */
+	const struct engine_check_status *checks;
+	int		 nchecks;
+};
+
 struct engine	*engine_new(struct event_base *, struct store *);
 void		 engine_free(struct engine *);
 int		 engine_configure(struct engine *, const struct conf *);
@@ -23,5 +45,15 @@ void		 engine_set_prober(struct engine *,
 		    void (*)(void *, const char *), void *);
 void		 engine_result(struct engine *, const char *, int,
 		    enum probe_result, const char *, int64_t);
+struct store	*engine_store(struct engine *);
+struct clocks	*engine_clocks(struct engine *);
+const struct conf *engine_conf(struct engine *);
+int		 engine_knows(struct engine *, const char *);
+void		 engine_incident_relevel(struct engine *, int64_t, int);
+void		 engine_maintenance_added(struct engine *, const char *,
+		    int64_t, int64_t);
+int		 engine_status(struct engine *,
+		    int (*)(const struct engine_system_status *, void *),
+		    void *);
 
 #endif

@@ -59,6 +59,36 @@ struct store_open_clock {
 	char		 system[256];
 };
 
+/* What the workflow needs to know of an incident before it changes it. */
+struct store_incident {
+	int64_t		 id;
+	char		 system[256];
+	char		 status[16];	/* open, restored, closed */
+	char		 kind[16];
+	int		 level;
+	int		 availability_level;
+	int		 confidentiality_level;	/* 0: not set */
+	int		 integrity_level;	/* 0: not set */
+	int		 major;
+	int64_t		 restored_at;	/* 0: not restored */
+	char		 owner[256];
+	int		 core;
+	int		 critical_infrastructure;
+	int64_t		 rto_ms;
+	int64_t		 started_at;
+};
+
+/* An early warning (資安預警事件). */
+struct store_warning {
+	int64_t		 id;
+	char		 source[128];
+	char		 reference[128];
+	char		 system[256];
+	char		 summary[512];
+	char		 detail[2048];
+	char		 state[16];
+};
+
 struct store	*store_open(const char *);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
@@ -81,7 +111,7 @@ int		 store_outage_planned(struct store *, const char *, int64_t,
 		    int64_t, const char *, int64_t *);
 int		 store_outage_close(struct store *, int64_t, int64_t);
 int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
-		    int, int, int, const char *);
+		    int, int, int, int, const char *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
 int		 store_clock_open(struct store *, int64_t, const char *, int,
@@ -99,5 +129,29 @@ int		 store_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 int		 store_warning_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
+int		 store_incident_get(struct store *, int64_t,
+		    struct store_incident *);
+int		 store_incident_update(struct store *, int64_t, int,
+		    const char *const [], const char *const []);
+int		 store_incident_empty(struct store *, int64_t, int,
+		    const char *const [], unsigned *);
+int		 store_incident_insert(struct store *, const char *,
+		    const struct store_new_incident *, int64_t, int64_t *);
+int		 store_warning_open(struct store *,
+		    const struct store_warning *, int64_t, const char *,
+		    int64_t *);
+int		 store_warning_get(struct store *, int64_t,
+		    struct store_warning *);
+int		 store_warning_answer(struct store *, int64_t, const char *,
+		    int64_t, const char *, const char *, int64_t);
+int		 store_maintenance_add(struct store *, const char *, int64_t,
+		    int64_t, const char *, int64_t, const char *, int64_t *);
+int		 store_maintenance_windows(struct store *, int64_t,
+		    int (*)(const char *, int64_t, int64_t, void *), void *);
+int64_t		 store_timeline_last(struct store *);
+int		 store_select(struct store *, const char *, int,
+		    const char *const [], int (*)(int, const char *const *,
+		    const char *const *, const int *, void *), void *);
+void		 store_on_commit(struct store *, void (*)(void *), void *);
 
 #endif

@@ -6,13 +6,15 @@
 set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
-libjansson-dev libssl-dev libcurl4-openssl-dev tzdata"
+libjansson-dev libssl-dev libcurl4-openssl-dev tzdata libnotify-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
-valgrind openssl chromium poppler-utils fonts-noto-cjk"
+valgrind openssl
+xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
+chromium poppler-utils fonts-noto-cjk"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
-# glyphs.
+# Traditional Chinese glyphs.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS.

@@ -137,6 +137,11 @@ class Daemon:
         pid = self.proc.pid if self.proc else "-"
         return f"rtowatchd[{pid}] ({self.rules})"
 
+    @property
+    def sock(self):
+        """Its control socket, as rules_file() sets it."""
+        return socket_path(self.db)
+
     def write_rules(self, text):
         with open(self.rules, "w", encoding="utf-8") as f:
             f.write(text)
@@ -439,11 +444,87 @@ def _scenario_policy():
 SCENARIO_POLICY = _scenario_policy()
 
 
+def socket_path(db):
+    """The control socket beside DB: NAME.sock for NAME.db, or, when that
+    path is too long for a Unix socket (108 bytes), one in /tmp named by
+    a hash of DB."""
+    import hashlib
+    path = os.path.splitext(str(db))[0] + ".sock"
+    if len(path.encode()) < 100:
+        return path
+    return "/tmp/rtowatch-" + hashlib.sha1(
+        str(db).encode()).hexdigest()[:16] + ".sock"
+
+
 def rules_file(db, *systems, policy=SCENARIO_POLICY):
     """The database, the policy (the shipped IMS-P-009 defaults unless a
-    scenario brings its own short clocks) on line 1, then the systems."""
-    return (f'set database "{db}"; include "{policy}"\n\n'
-            + "\n".join(systems))
+    scenario brings its own short clocks) and the control socket on line
+    1, then the systems."""
+    return (f'set database "{db}"; include "{policy}"; '
+            f'set socket "{socket_path(db)}"\n\n' + "\n".join(systems))
+
+
+# ------------------------------------------------------- the control socket
+
+_API_CLIENT = r"""
+import http.client, json, socket, sys
+class C(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("rtowatch", timeout=90)
+        self.path = path
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(90)
+        self.sock.connect(self.path)
+path, method, url, body = sys.argv[1:5]
+c = C(path)
+c.request(method, url, body=body.encode() if body else None,
+          headers={"Content-Type": "application/json"} if body else {})
+r = c.getresponse()
+sys.stdout.write(json.dumps({"status": r.status,
+                             "body": r.read().decode("utf-8", "replace")}))
+"""
+
+
+def api(sock, method, url, body=None, user=None, raw_body=None):
+    """One request on the control socket; return (status, parsed JSON).
+    With USER the request is made by that OS account (a child process
+    running as it), as the daemon learns from SO_PEERCRED."""
+    if raw_body is None:
+        raw_body = json.dumps(body) if body is not None else ""
+    kwargs = {}
+    if user is not None:
+        import pwd
+        pw = pwd.getpwnam(user)
+        kwargs = dict(user=pw.pw_uid, group=pw.pw_gid,
+                      extra_groups=os.getgrouplist(user, pw.pw_gid))
+    p = subprocess.run(["/usr/bin/python3", "-c", _API_CLIENT, str(sock),
+                        method, url, raw_body], capture_output=True,
+                       timeout=120, stdin=subprocess.DEVNULL, **kwargs)
+    assert p.returncode == 0, f"{method} {url}: client failed: {p.stderr}"
+    reply = json.loads(p.stdout)
+    try:
+        parsed = json.loads(reply["body"])
+    except ValueError:
+        pytest.fail(f"{method} {url}: reply is not JSON: {reply['body']!r}",
+                    pytrace=False)
+    return reply["status"], parsed
+
+
+def wait_socket(sock, timeout=20):
+    """Wait until the daemon answers on SOCK."""
+    def answers():
+        if not os.path.exists(sock):
+            return False
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return wait_for(answers, timeout, f"the control socket {sock}")
 
 
 # --------------------------------------------------------------- the CLI

@@ -118,6 +118,44 @@ test_good(void **state)
 	assert_true(cc->every_ms == 1000 && cc->timeout_ms == 500);
 	assert_non_null(conf_find_system(conf, "web"));
 	assert_null(conf_find_system(conf, "nope"));
+	/* No socket line: the packaged default. */
+	assert_string_equal(conf->socket, CONF_DEFAULT_SOCKET);
+	assert_true(TAILQ_EMPTY(&conf->roles));
+	conf_free(conf);
+}
+
+/* The control socket's path, its roles, and the event categories. */
+static void
+test_socket_roles_categories(void **state)
+{
+	struct conf_errors		 errs = { NULL, 0 };
+	const struct category_conf	*c;
+	const struct role_conf		*r;
+	struct conf			*conf;
+
+	(void)state;
+	conf = parse("set socket \"/run/x/control.sock\"\n"
+	    "role operator group \"ims\"\n"
+	    "role auditor  group \"audit\"\n"
+	    "category \"DOS-1\" \"服務中斷\" \"service interruption\"\n"
+	    "category \"OTH\" \"其他\" \"other\"\n"
+	    "system web { core no; rto 90s; check tcp ::1 port 443 }\n",
+	    &errs);
+	assert_int_equal(errs.count, 0);
+	assert_non_null(conf);
+	assert_string_equal(conf->socket, "/run/x/control.sock");
+	r = TAILQ_FIRST(&conf->roles);
+	assert_int_equal(r->role, ROLE_OPERATOR);
+	assert_string_equal(r->group, "ims");
+	r = TAILQ_NEXT(r, entry);
+	assert_int_equal(r->role, ROLE_AUDITOR);
+	assert_string_equal(r->group, "audit");
+	assert_null(TAILQ_NEXT(r, entry));
+	c = conf_find_category(conf, "DOS-1");
+	assert_non_null(c);
+	assert_string_equal(c->name_zh, "服務中斷");
+	assert_string_equal(c->name_en, "service interruption");
+	assert_null(conf_find_category(conf, "DOS"));
 	conf_free(conf);
 }
 
@@ -239,6 +277,22 @@ static const struct {
 	{ "include \"/nonexistent/rtowatch-test.conf\"\n",
 	  { "t.conf:1: cannot open \"/nonexistent/rtowatch-test.conf\": "
 	    "No such file or directory" } },
+	/* The control socket's roles and the event categories. */
+	{ "role admin group \"ims\"\n",
+	  { "t.conf:1: unknown role \"admin\": operator or auditor" } },
+	{ "role operator \"ims\"\n",
+	  { "t.conf:1: expected \"group\", found \"ims\"" } },
+	{ "role auditor group \"\"\n", { "t.conf:1: empty group name" } },
+	{ "role operator group \"ims\"\nrole auditor group \"ims\"\n",
+	  { "t.conf:2: group \"ims\" already has a role at t.conf:1" } },
+	{ "category \"dos\" \"阻斷服務\" \"denial of service\"\n",
+	  { "t.conf:1: category code \"dos\": capital letters, digits and "
+	    "'-', at most 16" } },
+	{ "category \"DOS\" \"阻斷服務\"\n",
+	  { "t.conf:1: missing category name in English" } },
+	{ "category \"DOS\" \"a\" \"b\"\ncategory \"DOS\" \"c\" \"d\"\n",
+	  { "t.conf:2: category \"DOS\" already defined at t.conf:1" } },
+	{ "set socket\n", { "t.conf:1: missing control socket path" } },
 	/* Several errors in one file: all of them, each at its line. */
 	{ "bogus\n" SYS_HEAD " check tcp 127.0.0.1 port 99999\n"
 	  " down after 0\n}\n",
@@ -462,6 +516,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_socket_roles_categories),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_policy),

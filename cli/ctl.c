@@ -1,0 +1,729 @@
+/*
+ * ctl.c: rtowatch's workflow verbs, spoken to the daemon's control socket
+ * (docs/control-api.md).  The daemon is the only writer; it knows the
+ * caller by the kernel's word (SO_PEERCRED), so these verbs send no name.
+ *
+ * Exit status: 0 done, 1 refused or failed (the daemon's reason on
+ * stderr), 2 a usage error.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+#define CTL_EXIT_OK	0
+#define CTL_EXIT_ERR	1
+#define CTL_EXIT_USAGE	2
+#define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
+
+#define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct ctl {
+	const char	*socket;
+	const char	*tz;
+	const char	*verb;
+};
+
+struct ctl_buf {
+	char	*data;
+	size_t	 len;
+	int	 overflow;
+};
+
+static int	ctl_status(struct ctl *, int, char **);
+static int	ctl_incident_verb(struct ctl *, int, char **);
+static int	ctl_set(struct ctl *, int, char **);
+static int	ctl_level(struct ctl *, int, char **);
+static int	ctl_warning(struct ctl *, int, char **);
+static int	ctl_warnings(struct ctl *, int, char **);
+static int	ctl_maintenance(struct ctl *, int, char **);
+
+static const struct ctl_verb {
+	const char	*name;
+	const char	*usage;
+	int		(*exec)(struct ctl *, int, char **);
+} ctl_verbs[] = {
+	{ "status", "", ctl_status },
+	{ "ack", "ID [--note TEXT]", ctl_incident_verb },
+	{ "reported", "ID --ticket NUMBER [--at TIME] [--note TEXT]",
+	  ctl_incident_verb },
+	{ "set", "ID FIELD VALUE", ctl_set },
+	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
+	  ctl_level },
+	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
+	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
+	{ "close", "ID [--note TEXT]", ctl_incident_verb },
+	{ "warning", "open --source SOURCE --summary TEXT [--reference REF] "
+	  "[--system NAME] [--detail TEXT]\n"
+	  "                 warning confirm|dismiss|undetermined ID "
+	  "[--reason TEXT] [--level N]", ctl_warning },
+	{ "warnings", "[--state open|confirmed|false-positive|undetermined]",
+	  ctl_warnings },
+	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
+	  "[--reason TEXT]", ctl_maintenance },
+};
+
+static void __attribute__((format(printf, 1, 2)))
+ctl_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "rtowatch: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+ctl_usage(FILE *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
+		fprintf(f, "       rtowatch [--socket PATH] %s %s\n",
+		    ctl_verbs[i].name, ctl_verbs[i].usage);
+}
+
+static int __attribute__((format(printf, 2, 3)))
+ctl_usage_error(const struct ctl *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 i;
+
+	fprintf(stderr, "rtowatch: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
+		if (strcmp(ctl_verbs[i].name, c->verb) == 0)
+			fprintf(stderr, "usage: rtowatch [--socket PATH] %s %s\n",
+			    ctl_verbs[i].name, ctl_verbs[i].usage);
+	return CTL_EXIT_USAGE;
+}
+
+int
+ctl_is_verb(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
+		if (strcmp(ctl_verbs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t
+ctl_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct ctl_buf	*b = arg;
+	size_t		 n = size * nmemb;
+	char		*p;
+
+	if (b->len + n > CTL_MAX_REPLY) {
+		b->overflow = 1;
+		return 0;
+	}
+	if ((p = realloc(b->data, b->len + n + 1)) == NULL)
+		return 0;
+	b->data = p;
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+/*
+ * One request.  Returns the reply's JSON object and its HTTP status in
+ * *STATUS, or NULL after saying why on stderr.  BODY is consumed.
+ */
+static json_t *
+ctl_request(const struct ctl *c, const char *method, const char *path,
+    json_t *body, long *status)
+{
+	struct ctl_buf	 buf = { NULL, 0, 0 };
+	struct curl_slist *hdrs = NULL;
+	json_error_t	 jerr;
+	json_t		*reply = NULL;
+	CURL		*h;
+	CURLcode	 rc;
+	char		 url[1024], *text = NULL;
+
+	*status = 0;
+	snprintf(url, sizeof(url), "http://rtowatch%s", path);
+	if ((h = curl_easy_init()) == NULL) {
+		ctl_warnx("cannot start libcurl");
+		json_decref(body);
+		return NULL;
+	}
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ctl_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (strcmp(method, "POST") == 0) {
+		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
+			ctl_warnx("cannot encode the request");
+			goto done;
+		}
+		hdrs = curl_slist_append(hdrs,
+		    "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+	}
+	if ((rc = curl_easy_perform(h)) != CURLE_OK) {
+		if (rc == CURLE_COULDNT_CONNECT)
+			ctl_warnx("%s: cannot reach rtowatchd (is it running? "
+			    "--socket or $RTOWATCH_SOCKET name its control "
+			    "socket)", c->socket);
+		else
+			ctl_warnx("%s: %s", c->socket, buf.overflow ?
+			    "the reply is too large" : curl_easy_strerror(rc));
+		goto done;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	if (buf.data == NULL ||
+	    (reply = json_loadb(buf.data, buf.len, 0, &jerr)) == NULL ||
+	    !json_is_object(reply)) {
+		ctl_warnx("%s: the daemon's reply is not JSON (HTTP %ld)",
+		    c->socket, *status);
+		json_decref(reply);
+		reply = NULL;
+	}
+ done:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	free(text);
+	free(buf.data);
+	json_decref(body);
+	return reply;
+}
+
+/* The daemon's refusal, with the fields it names as missing. */
+static int
+ctl_refused(const json_t *reply, long status)
+{
+	const char	*err;
+	json_t		*missing, *v;
+	size_t		 i;
+
+	err = json_string_value(json_object_get(reply, "error"));
+	ctl_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
+	if ((missing = json_object_get(reply, "missing")) != NULL &&
+	    json_array_size(missing) > 0) {
+		fprintf(stderr, "fill in first, with rtowatch set ID FIELD "
+		    "VALUE (or reported, report-filed):\n");
+		json_array_foreach(missing, i, v)
+			fprintf(stderr, "  %s\n", json_string_value(v));
+	}
+	return CTL_EXIT_ERR;
+}
+
+/* POST an action; print what it recorded. */
+static int
+ctl_act(const struct ctl *c, const char *path, json_t *body,
+    const char *what)
+{
+	json_t		*reply;
+	json_int_t	 incident, warning, event;
+	long		 status;
+
+	if ((reply = ctl_request(c, "POST", path, body, &status)) == NULL)
+		return CTL_EXIT_ERR;
+	if (status != 200) {
+		ctl_refused(reply, status);
+		json_decref(reply);
+		return CTL_EXIT_ERR;
+	}
+	incident = json_integer_value(json_object_get(reply, "incident"));
+	warning = json_integer_value(json_object_get(reply, "warning"));
+	event = json_integer_value(json_object_get(reply, "event"));
+	if (warning != 0 && incident != 0)
+		printf("warning %lld: %s; incident %lld opened (event %lld)\n",
+		    (long long)warning, what, (long long)incident,
+		    (long long)event);
+	else if (warning != 0)
+		printf("warning %lld: %s (event %lld)\n", (long long)warning,
+		    what, (long long)event);
+	else if (incident != 0)
+		printf("incident %lld: %s (event %lld)\n", (long long)incident,
+		    what, (long long)event);
+	else
+		printf("%s (event %lld)\n", what, (long long)event);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_id(const char *s, long long *id)
+{
+	char	*end;
+
+	errno = 0;
+	*id = strtoll(s, &end, 10);
+	return errno == 0 && *s != '\0' && *end == '\0' && *id > 0 ? 0 : -1;
+}
+
+/*
+ * The options of a verb, as "--name VALUE" pairs into BODY under the
+ * JSON member each maps to.  Returns the index of the first operand, or
+ * -1 after a usage error.
+ */
+struct ctl_opt {
+	const char	*name;		/* --name */
+	const char	*member;	/* JSON member */
+	int		 integer;	/* a level, 1 to 4 */
+};
+
+static int
+ctl_options(const struct ctl *c, int argc, char **argv,
+    const struct ctl_opt *opts, json_t *body, char **operands, int max)
+{
+	long long	 n;
+	int		 i, k, nops = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			if (strcmp(argv[i], "--") == 0) {
+				i++;
+				for (; i < argc; i++) {
+					if (nops == max)
+						goto extra;
+					operands[nops++] = argv[i];
+				}
+				break;
+			}
+			if (nops == max)
+				goto extra;
+			operands[nops++] = argv[i];
+			continue;
+		}
+		for (k = 0; opts[k].name != NULL; k++)
+			if (strcmp(argv[i] + 2, opts[k].name) == 0)
+				break;
+		if (opts[k].name == NULL) {
+			ctl_usage_error(c, "%s: unknown option %s", c->verb,
+			    argv[i]);
+			return -1;
+		}
+		if (i + 1 == argc) {
+			ctl_usage_error(c, "%s: option %s needs an argument",
+			    c->verb, argv[i]);
+			return -1;
+		}
+		i++;
+		if (opts[k].integer) {
+			if (ctl_id(argv[i], &n) == -1 || n > 4) {
+				ctl_usage_error(c, "%s: --%s is a level, 1 to "
+				    "4", c->verb, opts[k].name);
+				return -1;
+			}
+			json_object_set_new(body, opts[k].member,
+			    json_integer(n));
+		} else
+			json_object_set_new(body, opts[k].member,
+			    json_string(argv[i]));
+	}
+	return nops;
+ extra:
+	ctl_usage_error(c, "%s: unexpected argument %s", c->verb, argv[i]);
+	return -1;
+}
+
+/* ack, reported, controlled, report-filed, close: ID and options. */
+static int
+ctl_incident_verb(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt note[] = { { "note", "note", 0 },
+	    { NULL, NULL, 0 } };
+	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
+	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+	static const struct {
+		const char	*verb;
+		const char	*done;
+	} done[] = {
+		{ "ack", "acknowledged" },
+		{ "reported", "reported on the portal; notification clock "
+		  "stopped" },
+		{ "controlled", "damage controlled; restore clock stopped" },
+		{ "report-filed", "investigation report filed; report clock "
+		  "stopped" },
+		{ "close", "closed" },
+	};
+	json_t		*body = json_object();
+	char		*ops[1], path[128];
+	long long	 id;
+	size_t		 i;
+	int		 n;
+
+	n = ctl_options(c, argc, argv, strcmp(c->verb, "reported") == 0 ?
+	    reported : note, body, ops, 1);
+	if (n == -1)
+		goto usage;
+	if (n == 0) {
+		ctl_usage_error(c, "%s: missing incident ID", c->verb);
+		goto usage;
+	}
+	if (ctl_id(ops[0], &id) == -1) {
+		ctl_usage_error(c, "%s: bad incident ID %s", c->verb, ops[0]);
+		goto usage;
+	}
+	if (strcmp(c->verb, "reported") == 0 &&
+	    json_object_get(body, "ticket") == NULL) {
+		ctl_usage_error(c, "reported: --ticket is required (the "
+		    "portal's ticket number)");
+		goto usage;
+	}
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
+	for (i = 0; i < CTL_NITEMS(done); i++)
+		if (strcmp(done[i].verb, c->verb) == 0)
+			break;
+	return ctl_act(c, path, body, i < CTL_NITEMS(done) ? done[i].done :
+	    c->verb);
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_set(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt none[] = { { NULL, NULL, 0 } };
+	json_t		*body = json_object();
+	char		*ops[3], path[128], what[192];
+	long long	 id;
+	int		 n;
+
+	if ((n = ctl_options(c, argc, argv, none, body, ops, 3)) == -1)
+		goto usage;
+	if (n < 3) {
+		ctl_usage_error(c, "set: needs ID, FIELD and VALUE");
+		goto usage;
+	}
+	if (ctl_id(ops[0], &id) == -1) {
+		ctl_usage_error(c, "set: bad incident ID %s", ops[0]);
+		goto usage;
+	}
+	json_object_set_new(body, "field", json_string(ops[1]));
+	json_object_set_new(body, "value", json_string(ops[2]));
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/set", id);
+	snprintf(what, sizeof(what), "%s set", ops[1]);
+	return ctl_act(c, path, body, what);
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_level(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {
+		{ "confidentiality", "confidentiality", 1 },
+		{ "integrity", "integrity", 1 },
+		{ "reason", "reason", 0 },
+		{ NULL, NULL, 0 },
+	};
+	json_t		*body = json_object();
+	char		*ops[1], path[128];
+	long long	 id;
+	int		 n;
+
+	if ((n = ctl_options(c, argc, argv, opts, body, ops, 1)) == -1)
+		goto usage;
+	if (n == 0 || ctl_id(ops[0], &id) == -1) {
+		ctl_usage_error(c, "level: missing or bad incident ID");
+		goto usage;
+	}
+	if (json_object_get(body, "reason") == NULL) {
+		ctl_usage_error(c, "level: --reason is required; the record "
+		    "keeps why");
+		goto usage;
+	}
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/level", id);
+	return ctl_act(c, path, body, "level set");
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_warning(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt open_opts[] = {
+		{ "source", "source", 0 }, { "summary", "summary", 0 },
+		{ "reference", "reference", 0 }, { "system", "system", 0 },
+		{ "detail", "detail", 0 }, { NULL, NULL, 0 },
+	};
+	static const struct ctl_opt answer_opts[] = {
+		{ "reason", "reason", 0 }, { "level", "level", 1 },
+		{ NULL, NULL, 0 },
+	};
+	static const struct {
+		const char	*word;
+		const char	*answer;
+		const char	*done;
+	} answers[] = {
+		{ "confirm", "confirmed", "confirmed (確實事件)" },
+		{ "dismiss", "false-positive", "false positive (誤判)" },
+		{ "undetermined", "undetermined",
+		  "cannot be determined (無法判斷)" },
+	};
+	json_t		*body = json_object();
+	char		*ops[1], path[128];
+	long long	 id;
+	size_t		 i;
+	int		 n;
+
+	if (argc < 2) {
+		ctl_usage_error(c, "warning: open, confirm, dismiss or "
+		    "undetermined?");
+		goto usage;
+	}
+	if (strcmp(argv[1], "open") == 0) {
+		if (ctl_options(c, argc - 1, argv + 1, open_opts, body, ops,
+		    0) == -1)
+			goto usage;
+		if (json_object_get(body, "source") == NULL ||
+		    json_object_get(body, "summary") == NULL) {
+			ctl_usage_error(c, "warning open: --source and "
+			    "--summary are required");
+			goto usage;
+		}
+		return ctl_act(c, "/v1/warnings", body, "early warning "
+		    "(資安預警事件) opened");
+	}
+	for (i = 0; i < CTL_NITEMS(answers); i++)
+		if (strcmp(argv[1], answers[i].word) == 0)
+			break;
+	if (i == CTL_NITEMS(answers)) {
+		ctl_usage_error(c, "warning: unknown action %s", argv[1]);
+		goto usage;
+	}
+	if ((n = ctl_options(c, argc - 1, argv + 1, answer_opts, body, ops,
+	    1)) == -1)
+		goto usage;
+	if (n == 0 || ctl_id(ops[0], &id) == -1) {
+		ctl_usage_error(c, "warning %s: missing or bad warning ID",
+		    argv[1]);
+		goto usage;
+	}
+	json_object_set_new(body, "answer", json_string(answers[i].answer));
+	snprintf(path, sizeof(path), "/v1/warnings/%lld/answer", id);
+	return ctl_act(c, path, body, answers[i].done);
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_maintenance(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {
+		{ "for", "for", 0 }, { "from", "from", 0 },
+		{ "reason", "reason", 0 }, { NULL, NULL, 0 },
+	};
+	json_t	*body = json_object();
+	char	*ops[1];
+	int	 n;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0) {
+		ctl_usage_error(c, "maintenance: add?");
+		goto usage;
+	}
+	if ((n = ctl_options(c, argc - 1, argv + 1, opts, body, ops,
+	    1)) == -1)
+		goto usage;
+	if (n == 0 || json_object_get(body, "for") == NULL) {
+		ctl_usage_error(c, "maintenance add: SYSTEM and --for are "
+		    "required");
+		goto usage;
+	}
+	json_object_set_new(body, "system", json_string(ops[0]));
+	return ctl_act(c, "/v1/maintenance", body, "maintenance window "
+	    "added");
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+/* A UTC time from the daemon, in the --tz zone, to the second. */
+static const char *
+ctl_local(const char *iso, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	if (iso == NULL)
+		return "-";
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return iso;
+	t = timegm(&tm);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return iso;
+	return buf;
+}
+
+static json_t *
+ctl_get(const struct ctl *c, const char *path)
+{
+	json_t	*reply;
+	long	 status;
+
+	if ((reply = ctl_request(c, "GET", path, NULL, &status)) == NULL)
+		return NULL;
+	if (status != 200) {
+		ctl_refused(reply, status);
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static int
+ctl_status(struct ctl *c, int argc, char **argv)
+{
+	json_t		*reply, *sys, *chk, *dl, *outbox;
+	char		 t1[32];
+	size_t		 i, j;
+
+	(void)argv;
+	if (argc > 1)
+		return ctl_usage_error(c, "status: unexpected argument %s",
+		    argv[1]);
+	if ((reply = ctl_get(c, "/v1/status")) == NULL)
+		return CTL_EXIT_ERR;
+	printf("%-24s %-11s %-19s %s\n", "SYSTEM", "STATE", "DOWN SINCE",
+	    "INCIDENT");
+	json_array_foreach(json_object_get(reply, "systems"), i, sys) {
+		printf("%-24s %-11s %-19s ", json_string_value(
+		    json_object_get(sys, "name")), json_string_value(
+		    json_object_get(sys, "state")), ctl_local(json_string_value(
+		    json_object_get(sys, "since")), t1, sizeof(t1)));
+		if (json_is_integer(json_object_get(sys, "incident")))
+			printf("%lld (level %lld%s)\n", (long long)
+			    json_integer_value(json_object_get(sys,
+			    "incident")), (long long)json_integer_value(
+			    json_object_get(sys, "level")), json_is_true(
+			    json_object_get(sys, "major")) ? ", major" : "");
+		else
+			printf("-\n");
+		json_array_foreach(json_object_get(sys, "checks"), j, chk)
+			printf("    %-40s %s%s%s\n", json_string_value(
+			    json_object_get(chk, "check")),
+			    json_string_value(json_object_get(chk, "result")) ?
+			    json_string_value(json_object_get(chk, "result")) :
+			    "not probed yet",
+			    json_string_length(json_object_get(chk, "detail")) ?
+			    ": " : "", json_string_value(json_object_get(chk,
+			    "detail")) ? json_string_value(json_object_get(chk,
+			    "detail")) : "");
+	}
+	if (json_array_size(json_object_get(reply, "deadlines")) > 0) {
+		printf("\n%-9s %-24s %-8s %-6s %s\n", "INCIDENT", "SYSTEM",
+		    "CLOCK", "LEVEL", "DUE");
+		json_array_foreach(json_object_get(reply, "deadlines"), i,
+		    dl)
+			printf("%-9lld %-24s %-8s %-6lld %s%s\n", (long long)
+			    json_integer_value(json_object_get(dl,
+			    "incident")), json_string_value(json_object_get(dl,
+			    "system")), json_string_value(json_object_get(dl,
+			    "kind")), (long long)json_integer_value(
+			    json_object_get(dl, "level")), ctl_local(
+			    json_string_value(json_object_get(dl, "due_at")),
+			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
+			    "breached_at")) ? "  MISSED" : "");
+	}
+	outbox = json_object_get(reply, "outbox");
+	printf("\noutbox: %lld queued, %lld failing, %lld failed\n",
+	    (long long)json_integer_value(json_object_get(outbox, "queued")),
+	    (long long)json_integer_value(json_object_get(outbox, "failing")),
+	    (long long)json_integer_value(json_object_get(outbox, "failed")));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_warnings(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = { { "state", "state", 0 },
+	    { NULL, NULL, 0 } };
+	json_t		*body = json_object(), *reply, *w;
+	const char	*state;
+	char		 path[128], t1[32], inc[24];
+	char		*ops[1];
+	size_t		 i;
+
+	if (ctl_options(c, argc, argv, opts, body, ops, 0) == -1) {
+		json_decref(body);
+		return CTL_EXIT_USAGE;
+	}
+	state = json_string_value(json_object_get(body, "state"));
+	if (state != NULL && strspn(state, "abcdefghijklmnopqrstuvwxyz-") !=
+	    strlen(state)) {
+		json_decref(body);
+		return ctl_usage_error(c, "warnings: bad --state");
+	}
+	snprintf(path, sizeof(path), "/v1/warnings%s%s", state ? "?state=" :
+	    "", state ? state : "");
+	json_decref(body);
+	if ((reply = ctl_get(c, path)) == NULL)
+		return CTL_EXIT_ERR;
+	printf("%-5s %-19s %-14s %-16s %-8s %s\n", "ID", "OPENED", "STATE",
+	    "SOURCE", "INCIDENT", "SUMMARY");
+	json_array_foreach(json_object_get(reply, "warnings"), i, w) {
+		if (json_is_integer(json_object_get(w, "incident_id")))
+			snprintf(inc, sizeof(inc), "%lld", (long long)
+			    json_integer_value(json_object_get(w,
+			    "incident_id")));
+		else
+			snprintf(inc, sizeof(inc), "-");
+		printf("%-5lld %-19s %-14s %-16s %-8s %s\n",
+		    (long long)json_integer_value(json_object_get(w, "id")),
+		    ctl_local(json_string_value(json_object_get(w,
+		    "opened_at")), t1, sizeof(t1)),
+		    json_string_value(json_object_get(w, "state")),
+		    json_string_value(json_object_get(w, "source")), inc,
+		    json_string_value(json_object_get(w, "summary")));
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_main(const char *socket, const char *tz, int argc, char **argv)
+{
+	struct ctl	 c;
+	size_t		 i;
+	int		 rc;
+
+	memset(&c, 0, sizeof(c));
+	c.socket = socket;
+	c.tz = tz;
+	c.verb = argv[0];
+	if (setenv("TZ", tz, 1) == -1)
+		return CTL_EXIT_ERR;
+	tzset();
+	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
+		if (strcmp(ctl_verbs[i].name, argv[0]) == 0)
+			break;
+	if (i == CTL_NITEMS(ctl_verbs))
+		return CTL_EXIT_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		ctl_warnx("cannot start libcurl");
+		return CTL_EXIT_ERR;
+	}
+	rc = ctl_verbs[i].exec(&c, argc, argv);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,628 @@
+/*
+ * workflow.c: the steps people record (IMS-P-009 5.3, 5.4), each checked
+ * in full before one transaction writes the change, its timeline event,
+ * the clocks it stops or starts and the notifications it entails.
+ *
+ * The actor is the caller's OS account, as the control socket learned it
+ * from the kernel; nothing here trusts a name the caller typed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clocks.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+#include "workflow.h"
+
+#define WF_MAX_TEXT	8192	/* one form field, in bytes */
+
+/* The form's fields, by the names people use, and their columns. */
+static const struct {
+	const char	*field;
+	const char	*column;
+} wf_fields[] = {
+	{ "cause",		 "cause" },
+	{ "category",		 "category" },
+	{ "description",	 "description" },
+	{ "scope",		 "scope" },
+	{ "loss",		 "loss" },
+	{ "support",		 "support" },
+	{ "measures",		 "measures" },
+	{ "containment",	 "containment" },
+	{ "investigation",	 "investigation" },
+	{ "root-cause",		 "root_cause" },
+	{ "prevention",		 "prevention" },
+	{ "prevention-tracking", "prevention_tracking" },
+};
+
+/*
+ * What closing needs: cause, scope and measures always; for levels 3-4
+ * items C-G of 5.4.7.3.6 as well (A and B are the times and the scope).
+ */
+static const char *const wf_close_all[] = { "cause", "scope", "measures" };
+static const char *const wf_close_34[] = { "containment", "investigation",
+    "root-cause", "prevention", "prevention-tracking" };
+
+static int
+wf_fail(struct wf_result *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+wf_fail(struct wf_result *r, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+wf_field_column(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(wf_fields) / sizeof(wf_fields[0]); i++)
+		if (strcmp(wf_fields[i].field, field) == 0)
+			return wf_fields[i].column;
+	return NULL;
+}
+
+static void
+wf_begin_result(struct wf_result *r, int64_t incident)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = WF_OK;
+	r->incident = incident;
+}
+
+/* The incident ID, which must exist and, unless CLOSED_OK, be open. */
+static int
+wf_incident(struct engine *e, int64_t id, struct store_incident *inc,
+    int closed_ok, struct wf_result *r)
+{
+	int	 rc;
+
+	if ((rc = store_incident_get(engine_store(e), id, inc)) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	if (rc == 0)
+		return wf_fail(r, WF_NOT_FOUND, "no incident %lld",
+		    (long long)id);
+	if (!closed_ok && strcmp(inc->status, "closed") == 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld is closed; its "
+		    "record is final", (long long)id);
+	return 0;
+}
+
+static int
+wf_text_ok(const char *what, const char *text, int required,
+    struct wf_result *r)
+{
+	if (text == NULL || text[0] == '\0') {
+		if (required)
+			return wf_fail(r, WF_BAD, "%s is required", what);
+		return 0;
+	}
+	if (strlen(text) > WF_MAX_TEXT)
+		return wf_fail(r, WF_BAD, "%s is longer than %d bytes", what,
+		    WF_MAX_TEXT);
+	return 0;
+}
+
+/* Commit, or roll back and say so; then the clocks follow the store. */
+static int
+wf_commit(struct engine *e, int64_t incident, struct wf_result *r)
+{
+	struct store	*st = engine_store(e);
+
+	if (store_commit(st) == -1) {
+		store_rollback(st);
+		return wf_fail(r, WF_FAILED, "the database refused the "
+		    "change; nothing was recorded");
+	}
+	if (incident != 0)
+		clocks_sync(engine_clocks(e), incident);
+	r->event = store_timeline_last(st);
+	return 0;
+}
+
+static int
+wf_abort(struct engine *e, struct wf_result *r)
+{
+	store_rollback(engine_store(e));
+	return wf_fail(r, WF_FAILED, "the database refused the change; "
+	    "nothing was recorded");
+}
+
+/* Set the step's time and actor columns and write its timeline event. */
+static int
+wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
+    int64_t at, const char *actor, const char *event, const char *detail)
+{
+	const char	*cols[2] = { at_col, by_col };
+	const char	*vals[2];
+	char		 when[TIME_STRLEN];
+
+	vals[0] = time_fmt(at, when, sizeof(when));
+	vals[1] = actor;
+	if (at_col != NULL &&
+	    store_incident_update(engine_store(e), id, 2, cols, vals) == -1)
+		return -1;
+	return store_timeline_add(engine_store(e), id, at, event, actor,
+	    detail);
+}
+
+int
+wf_ack(struct engine *e, int64_t id, const char *actor, const char *note,
+    struct wf_result *r)
+{
+	struct store_incident	 inc;
+	char			 detail[WF_MAX_TEXT + 64];
+	int			 first;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "acknowledged by %s%s%s", actor,
+	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
+	if (store_begin(engine_store(e)) == -1)
+		return wf_abort(e, r);
+	{
+		const char	*col[1] = { "acknowledged_at" };
+		unsigned	 empty;
+
+		if (store_incident_empty(engine_store(e), id, 1, col,
+		    &empty) == -1)
+			return wf_abort(e, r);
+		first = empty != 0;
+	}
+	/* The first acknowledgement is the record's; all are in the timeline. */
+	if (wf_step(e, id, first ? "acknowledged_at" : NULL,
+	    "acknowledged_by", wall_ms(), actor, "acknowledged",
+	    detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/*
+ * Reported on the national portal (5.3.7.3.1): the ticket number stops
+ * every notification clock running now.  A later raise of the level
+ * opens a clock of its own, which the next report (續行通報) stops.
+ */
+int
+wf_reported(struct engine *e, int64_t id, const char *actor,
+    const char *ticket, int64_t at, const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	const char		*cols[3] = { "reported_at", "reported_by",
+				    "ticket" };
+	const char		*vals[3];
+	char			 when[TIME_STRLEN], by[512];
+	char			 detail[WF_MAX_TEXT + 256];
+	int64_t			 now = wall_ms();
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("ticket", ticket, 1, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	if (strlen(ticket) > 128)
+		return wf_fail(r, WF_BAD, "ticket is longer than 128 bytes");
+	if (at == 0)
+		at = now;
+	if (at > now + 60000)
+		return wf_fail(r, WF_BAD, "the report time is in the future");
+	vals[0] = time_fmt(at, when, sizeof(when));
+	vals[1] = actor;
+	vals[2] = ticket;
+	snprintf(detail, sizeof(detail), "reported on the portal at %s, "
+	    "ticket %s%s%s", when, ticket, note != NULL && *note != '\0' ?
+	    ": " : "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: portal ticket %s", actor, ticket);
+	if (store_begin(engine_store(e)) == -1 ||
+	    store_incident_update(engine_store(e), id, 3, cols, vals) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
+	    store_timeline_add(engine_store(e), id, now, "reported", actor,
+	    detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+int
+wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
+    const char *value, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	const char		*column;
+	char			 detail[WF_MAX_TEXT + 64];
+
+	wf_begin_result(r, id);
+	if (field == NULL || (column = wf_field_column(field)) == NULL)
+		return wf_fail(r, WF_BAD, "unknown field \"%s\"; the fields "
+		    "are cause, category, description, scope, loss, support, "
+		    "measures, containment, investigation, root-cause, "
+		    "prevention, prevention-tracking", field ? field : "");
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok(field, value, 1, r) == -1)
+		return -1;
+	if (strcmp(field, "category") == 0 &&
+	    conf_find_category(engine_conf(e), value) == NULL)
+		return wf_fail(r, WF_BAD, "unknown category \"%s\" (see the "
+		    "rules' category lines)", value);
+	snprintf(detail, sizeof(detail), "%s: %s", field, value);
+	if (store_begin(engine_store(e)) == -1 ||
+	    store_incident_update(engine_store(e), id, 1, &column,
+	    &value) == -1 ||
+	    store_timeline_add(engine_store(e), id, wall_ms(), "field set",
+	    actor, detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/*
+ * Confidentiality and integrity levels come from people (5.3.2): the
+ * incident's level is the highest of the three.  A raised level is
+ * notified again on a clock of its own (5.4.2), its restore clock takes
+ * the new length, and a restored incident now at level 3-4 owes the
+ * investigation report.  Levels are never lowered here: the record of a
+ * higher assessment stands, and a correction is a new incident note.
+ */
+int
+wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
+    const char *reason, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	struct clocks		*cl = engine_clocks(e);
+	const struct policy	*pol = &engine_conf(e)->policy;
+	const char		*cols[3], *vals[3];
+	char			 cbuf[8], ibuf[8], lbuf[8];
+	char			 detail[WF_MAX_TEXT + 256];
+	int64_t			 now = wall_ms(), due;
+	int			 n = 0, level;
+
+	wf_begin_result(r, id);
+	if (c == 0 && i == 0)
+		return wf_fail(r, WF_BAD, "give a confidentiality or an "
+		    "integrity level");
+	if (c < 0 || c > POLICY_LEVELS || i < 0 || i > POLICY_LEVELS)
+		return wf_fail(r, WF_BAD, "levels are 1 to %d", POLICY_LEVELS);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("reason", reason, 1, r) == -1)
+		return -1;
+	if ((c != 0 && c < inc.confidentiality_level) ||
+	    (i != 0 && i < inc.integrity_level))
+		return wf_fail(r, WF_CONFLICT, "incident %lld already has "
+		    "confidentiality %d, integrity %d; levels are not lowered",
+		    (long long)id, inc.confidentiality_level,
+		    inc.integrity_level);
+	if (c != 0) {
+		snprintf(cbuf, sizeof(cbuf), "%d", c);
+		cols[n] = "confidentiality_level";
+		vals[n++] = cbuf;
+	} else
+		c = inc.confidentiality_level;
+	if (i != 0) {
+		snprintf(ibuf, sizeof(ibuf), "%d", i);
+		cols[n] = "integrity_level";
+		vals[n++] = ibuf;
+	} else
+		i = inc.integrity_level;
+	level = inc.level;
+	if (c > level)
+		level = c;
+	if (i > level)
+		level = i;
+	snprintf(lbuf, sizeof(lbuf), "%d", level);
+	cols[n] = "level";
+	vals[n++] = lbuf;
+	snprintf(detail, sizeof(detail), "availability %d, confidentiality "
+	    "%d, integrity %d: level %d -> %d (%s): %s",
+	    inc.availability_level, c, i, inc.level, level,
+	    policy_level_name(level), reason);
+
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, n, cols, vals) == -1 ||
+	    store_timeline_add(st, id, now, "level set", actor, detail) == -1)
+		return wf_abort(e, r);
+	if (level > inc.level) {
+		if (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
+		    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
+		    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
+		    level, inc.restored_at, &due) == -1) ||
+		    notice_queue(st, pol, id, level, inc.system,
+		    "level raised", detail, now) == -1)
+			return wf_abort(e, r);
+	}
+	if (wf_commit(e, id, r) == -1)
+		return -1;
+	engine_incident_relevel(e, id, level);
+	return 0;
+}
+
+/* Damage controlled (損害控制, 5.3.4): the restore clocks stop. */
+int
+wf_controlled(struct engine *e, int64_t id, const char *actor,
+    const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	char			 detail[WF_MAX_TEXT + 64], by[512];
+	int64_t			 now = wall_ms();
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "damage controlled%s%s",
+	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: damage controlled", actor);
+	if (store_begin(engine_store(e)) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
+	    wf_step(e, id, "controlled_at", "controlled_by", now, actor,
+	    "damage controlled", detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/* The investigation report is filed (5.3.3): the report clock stops. */
+int
+wf_report_filed(struct engine *e, int64_t id, const char *actor,
+    const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	char			 detail[WF_MAX_TEXT + 64], by[512];
+	int64_t			 now = wall_ms();
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "investigation report filed%s%s",
+	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: report filed", actor);
+	if (store_begin(engine_store(e)) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_REPORT, now, by) == -1 ||
+	    wf_step(e, id, "report_filed_at", "report_filed_by", now, actor,
+	    "report filed", detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/*
+ * Close: the outage is over, the portal report made, and the fields the
+ * procedure asks for at this level are filled in; otherwise name every
+ * one that is missing.
+ */
+int
+wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
+    struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	const char		*fields[16], *cols[16];
+	const char		*ccols[2] = { "closed_at", "closed_by" };
+	const char		*cvals[3];
+	char			 when[TIME_STRLEN], by[512];
+	char			 detail[WF_MAX_TEXT + 64];
+	unsigned		 empty;
+	int64_t			 now = wall_ms();
+	size_t			 k;
+	int			 n = 0, j;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	if (strcmp(inc.kind, "outage") == 0 && inc.restored_at == 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld: %s is still "
+		    "down; it can be closed once it is restored",
+		    (long long)id, inc.system);
+	for (k = 0; k < sizeof(wf_close_all) / sizeof(wf_close_all[0]); k++)
+		fields[n++] = wf_close_all[k];
+	if (inc.level >= 3)
+		for (k = 0; k < sizeof(wf_close_34) / sizeof(wf_close_34[0]);
+		    k++)
+			fields[n++] = wf_close_34[k];
+	for (j = 0; j < n; j++)
+		cols[j] = wf_field_column(fields[j]);
+	cols[n] = "ticket";
+	fields[n++] = "ticket";
+	if (policy_clock_applies(&engine_conf(e)->policy, CLOCK_REPORT,
+	    inc.level)) {
+		cols[n] = "report_filed_at";
+		fields[n++] = "report-filed";
+	}
+	if (store_incident_empty(st, id, n, cols, &empty) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	for (j = 0; j < n; j++)
+		if (empty & (1U << j))
+			r->missing[r->nmissing++] = fields[j];
+	if (r->nmissing > 0) {
+		size_t	 len;
+
+		len = (size_t)snprintf(r->error, sizeof(r->error),
+		    "incident %lld cannot be closed; missing:", (long long)id);
+		for (j = 0; j < r->nmissing && len < sizeof(r->error); j++)
+			len += (size_t)snprintf(r->error + len,
+			    sizeof(r->error) - len, " %s", r->missing[j]);
+		r->status = WF_CONFLICT;
+		return -1;
+	}
+
+	cvals[0] = time_fmt(now, when, sizeof(when));
+	cvals[1] = actor;
+	snprintf(detail, sizeof(detail), "closed%s%s",
+	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: closed", actor);
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 2, ccols, cvals) == -1 ||
+	    store_incident_update(st, id, 1, (const char *[]){ "status" },
+	    (const char *[]){ "closed" }) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
+	    store_timeline_add(st, id, now, "closed", actor, detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+int
+wf_warning_open(struct engine *e, const char *actor,
+    const struct store_warning *w, struct wf_result *r)
+{
+	int64_t	 id;
+
+	wf_begin_result(r, 0);
+	if (wf_text_ok("source", w->source, 1, r) == -1 ||
+	    wf_text_ok("summary", w->summary, 1, r) == -1)
+		return -1;
+	if (w->system[0] != '\0' && !engine_knows(e, w->system))
+		return wf_fail(r, WF_BAD, "no system \"%s\" in the rules",
+		    w->system);
+	if (store_begin(engine_store(e)) == -1 ||
+	    store_warning_open(engine_store(e), w, wall_ms(), actor,
+	    &id) == -1)
+		return wf_abort(e, r);
+	r->warning = id;
+	return wf_commit(e, 0, r);
+}
+
+/*
+ * A person's answer to an early warning: false positive (誤判) or cannot
+ * be determined (無法判斷), each with a reason; or confirmed (確實事件),
+ * which opens an incident now, its one-hour clock running from the
+ * confirmation.  LEVEL is the assessed level, 0 for the matrix's.
+ */
+int
+wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
+    const char *answer, const char *reason, int level, struct wf_result *r)
+{
+	struct store_new_incident	 ni;
+	struct store_warning		 w;
+	struct store			*st = engine_store(e);
+	const struct conf		*conf = engine_conf(e);
+	const struct system_conf	*sys = NULL;
+	struct policy_class		 c;
+	char				 event[64], detail[WF_MAX_TEXT + 600];
+	int64_t				 now = wall_ms(), incident = 0, due;
+	int				 rc, confirmed;
+
+	wf_begin_result(r, 0);
+	r->warning = wid;
+	if (answer == NULL || (strcmp(answer, "confirmed") != 0 &&
+	    strcmp(answer, "false-positive") != 0 &&
+	    strcmp(answer, "undetermined") != 0))
+		return wf_fail(r, WF_BAD, "answer is confirmed, false-positive "
+		    "or undetermined");
+	confirmed = strcmp(answer, "confirmed") == 0;
+	if (wf_text_ok("reason", reason, !confirmed, r) == -1)
+		return -1;
+	if (level < 0 || level > POLICY_LEVELS)
+		return wf_fail(r, WF_BAD, "levels are 1 to %d", POLICY_LEVELS);
+	if ((rc = store_warning_get(st, wid, &w)) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read warning %lld",
+		    (long long)wid);
+	if (rc == 0)
+		return wf_fail(r, WF_NOT_FOUND, "no warning %lld",
+		    (long long)wid);
+	if (strcmp(w.state, "open") != 0)
+		return wf_fail(r, WF_CONFLICT, "warning %lld was already "
+		    "answered: %s", (long long)wid, w.state);
+
+	snprintf(event, sizeof(event), "warning %s", confirmed ? "confirmed" :
+	    strcmp(answer, "false-positive") == 0 ? "false positive" :
+	    "undetermined");
+	snprintf(detail, sizeof(detail), "%s: %s%s%s", event, w.summary,
+	    reason != NULL && *reason != '\0' ? "; " : "",
+	    reason ? reason : "");
+	if (store_begin(st) == -1)
+		return wf_abort(e, r);
+	if (confirmed) {
+		if (w.system[0] != '\0')
+			sys = conf_find_system(conf, w.system);
+		memset(&ni, 0, sizeof(ni));
+		ni.system = w.system[0] != '\0' ? w.system : w.source;
+		ni.owner = sys != NULL && sys->owner != NULL ? sys->owner : "";
+		ni.core = sys != NULL ? sys->core : 0;
+		ni.critical_infrastructure = sys != NULL ?
+		    sys->critical_infrastructure : 0;
+		ni.rto_ms = sys != NULL ? sys->rto_ms : 0;
+		c = policy_classify(ni.core, ni.critical_infrastructure, 0,
+		    ni.rto_ms > 0 ? ni.rto_ms : 1);
+		ni.level = level != 0 ? level : c.level;
+		ni.major = 0;
+		ni.started_at = now;
+		ni.detected_at = now;
+		ni.opened_at = now;
+		ni.notify_due_at = policy_due(&conf->policy, CLOCK_NOTIFY,
+		    ni.level, now);
+		ni.restore_due_at = policy_due(&conf->policy, CLOCK_RESTORE,
+		    ni.level, now);
+		ni.cause = w.summary;
+		if (store_incident_insert(st, "warning", &ni, wid,
+		    &incident) == -1 ||
+		    store_timeline_add(st, incident, now, "opened", actor,
+		    detail) == -1 ||
+		    clocks_open(engine_clocks(e), incident, CLOCK_NOTIFY,
+		    ni.level, now, &due) == -1 ||
+		    clocks_open(engine_clocks(e), incident, CLOCK_RESTORE,
+		    ni.level, now, &due) == -1 ||
+		    notice_queue(st, &conf->policy, incident, ni.level,
+		    ni.system, "early warning confirmed, incident opened",
+		    detail, now) == -1)
+			return wf_abort(e, r);
+	}
+	if (store_warning_answer(st, wid, answer, now, actor, reason ? reason :
+	    "", incident) == -1 ||
+	    store_warning_timeline_add(st, wid, now, event, actor,
+	    detail) == -1)
+		return wf_abort(e, r);
+	r->incident = incident;
+	return wf_commit(e, incident, r);
+}
+
+/* A maintenance window a person adds (the rules hold the recurring ones). */
+int
+wf_maintenance_add(struct engine *e, const char *actor, const char *system,
+    int64_t from, int64_t length, const char *reason, struct wf_result *r)
+{
+	char	 detail[WF_MAX_TEXT + 512], t1[TIME_STRLEN], t2[TIME_STRLEN];
+	int64_t	 id, now = wall_ms();
+
+	wf_begin_result(r, 0);
+	if (system == NULL || !engine_knows(e, system))
+		return wf_fail(r, WF_BAD, "no system \"%s\" in the rules",
+		    system ? system : "");
+	if (wf_text_ok("reason", reason, 0, r) == -1)
+		return -1;
+	if (from == 0)
+		from = now;
+	if (length <= 0 || length > 30 * 86400000LL)
+		return wf_fail(r, WF_BAD, "a window lasts from 1s to 30d");
+	if (from + length <= now)
+		return wf_fail(r, WF_BAD, "that window is already over");
+	snprintf(detail, sizeof(detail), "maintenance of %s from %s until "
+	    "%s%s%s", system, time_fmt(from, t1, sizeof(t1)),
+	    time_fmt(from + length, t2, sizeof(t2)),
+	    reason != NULL && *reason != '\0' ? ": " : "",
+	    reason ? reason : "");
+	if (store_begin(engine_store(e)) == -1 ||
+	    store_maintenance_add(engine_store(e), system, from, from + length,
+	    reason ? reason : "", now, actor, &id) == -1 ||
+	    store_timeline_add(engine_store(e), 0, now, "maintenance added",
+	    actor, detail) == -1)
+		return wf_abort(e, r);
+	if (wf_commit(e, 0, r) == -1)
+		return -1;
+	engine_maintenance_added(e, system, from, from + length);
+	log_info("%s (by %s)", detail, actor);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * workflow.h: what people record about incidents and early warnings,
+ * through the control socket: acknowledgement, the portal report and its
+ * ticket, the form's fields, confidentiality and integrity levels, damage
+ * controlled, the investigation report, closing, answers to warnings and
+ * maintenance windows.
+ *
+ * Each action checks everything first, then writes its change, its
+ * timeline event (with the caller's OS account as actor), its clocks and
+ * its notifications in one transaction: a refused action changes nothing.
+ */
+#ifndef RTOWATCH_WORKFLOW_H
+#define RTOWATCH_WORKFLOW_H
+
+#include <stdint.h>
+
+struct engine;
+struct store_warning;
+
+#define WF_OK		200
+#define WF_BAD		400	/* the request is wrong */
+#define WF_NOT_FOUND	404
+#define WF_CONFLICT	409	/* the record's state forbids it */
+#define WF_FAILED	500	/* the database refused the write */
+
+struct wf_result {
+	int		 status;
+	char		 error[512];
+	int64_t		 incident;
+	int64_t		 warning;
+	int64_t		 event;		/* the last timeline row written */
+	const char	*missing[16];	/* close: the fields still empty */
+	int		 nmissing;
+};
+
+int	wf_ack(struct engine *, int64_t, const char *, const char *,
+	    struct wf_result *);
+int	wf_reported(struct engine *, int64_t, const char *, const char *,
+	    int64_t, const char *, struct wf_result *);
+int	wf_set(struct engine *, int64_t, const char *, const char *,
+	    const char *, struct wf_result *);
+int	wf_level(struct engine *, int64_t, const char *, int, int,
+	    const char *, struct wf_result *);
+int	wf_controlled(struct engine *, int64_t, const char *, const char *,
+	    struct wf_result *);
+int	wf_report_filed(struct engine *, int64_t, const char *, const char *,
+	    struct wf_result *);
+int	wf_close(struct engine *, int64_t, const char *, const char *,
+	    struct wf_result *);
+int	wf_warning_open(struct engine *, const char *,
+	    const struct store_warning *, struct wf_result *);
+int	wf_warning_answer(struct engine *, int64_t, const char *,
+	    const char *, const char *, int, struct wf_result *);
+int	wf_maintenance_add(struct engine *, const char *, const char *,
+	    int64_t, int64_t, const char *, struct wf_result *);
+const char *wf_field_column(const char *);
+
+#endif
