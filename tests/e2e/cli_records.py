@@ -11,27 +11,30 @@ build() runs the real daemon against listeners on 127.0.0.1:
   when the daemon stops;
 - "erp" fails inside a maintenance window: a planned outage, no incident.
 
-The notification clock is 2 s, so every notify clock is past due by the
-end.  The daemon is stopped; the file is then only read.
-
-fill() makes a copy in which people's work is written with sqlite3, for
-the fields no command can set yet: the lead's socket verbs (reported, set,
-controlled) will set them through the daemon later.
+The notification clock is 2 s, and every notify clock is missed.  A copy
+of the database is kept then (`raw`: nothing done by people).  Then the
+IMS team works through the real CLI and the daemon's control socket: #1
+reported on the portal in time (--at), #2 a second past its deadline,
+#3 acknowledged, its form filled in field by field, reported and damage
+controlled; #4 left alone, its clocks overdue.  The daemon is stopped;
+the files are then only read.
 """
 import datetime
+import getpass
 import os
-import shutil
 import sqlite3
 import types
 
-from conftest import (Scenario, db_rows, incidents_of, now_ms, rules_file,
-                      short_policy, system_rules, wait_for, wait_incident)
+from conftest import (Scenario, cli, db_rows, incidents_of, now_ms,
+                      parse_time, rules_file, short_policy, system_rules,
+                      wait_for, wait_incident, wait_socket)
 
 LIBRARY = "圖書館系統"
 MAIL = "mail"
 ERP = "erp"
+USER = getpass.getuser()
 
-# What the IMS team writes on the form of incident #3.
+# What the IMS team writes on the form of incident #3 (rtowatch set).
 FORM = {
     "category": "EQU-2",
     "description": "圖書館系統主機無法連線，讀者無法查詢館藏",
@@ -44,11 +47,8 @@ FORM = {
     "root_cause": "電源供應器老化故障",
     "prevention": "更換電源供應器並建立雙電源",
     "prevention_tracking": "2026-12-31 前完成，每月檢查電源狀態",
-    "ticket": "AISAC-2026-0042",
-    "acknowledged_by": "ims-alice",
-    "reported_by": "ims-alice",
-    "controlled_by": "ims-bob",
 }
+TICKET = "AISAC-2026-0042"
 
 
 def _utc(ms):
@@ -61,8 +61,51 @@ def _iso(ms):
             .strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z")
 
 
+def copy(db, dest):
+    """A standalone copy of DB (no -wal file) at DEST."""
+    if os.path.exists(dest):
+        os.unlink(dest)
+    src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    dst = sqlite3.connect(dest)
+    src.backup(dst)
+    src.close()
+    dst.execute("PRAGMA journal_mode = DELETE")
+    dst.close()
+    return dest
+
+
+def _verb(sock, *args):
+    rc, out, err = cli("--socket", sock, *args)
+    assert rc == 0, f"rtowatch {' '.join(map(str, args))}: exit {rc}: {err}"
+    return out
+
+
+def _work(d):
+    """The IMS team's part, through the control socket."""
+    def opened(i):
+        return parse_time(db_rows(d.db, "SELECT opened_at FROM incidents"
+                                  " WHERE id = ?", i)[0]["opened_at"])
+
+    def notify_due(i):
+        return parse_time(db_rows(d.db, "SELECT due_at FROM clocks WHERE"
+                                  " incident_id = ? AND kind = 'notify'",
+                                  i)[0]["due_at"])
+
+    _verb(d.sock, "reported", 1, "--ticket", "AISAC-2026-0040", "--at",
+          _iso(opened(1) + 1000))
+    _verb(d.sock, "reported", 2, "--ticket", "AISAC-2026-0041", "--at",
+          _iso(notify_due(2) + 1000))
+    _verb(d.sock, "ack", 3, "--note", "on it")
+    for field, value in FORM.items():
+        _verb(d.sock, "set", 3, field.replace("_", "-"), value)
+    _verb(d.sock, "reported", 3, "--ticket", TICKET, "--at",
+          _iso(opened(3) + 1000))
+    _verb(d.sock, "controlled", 3)
+
+
 def build(directory):
-    """Run the scenario in DIRECTORY; return its database's path."""
+    """Run the scenario in DIRECTORY; return the paths of the database
+    before people's work (a copy) and after it."""
     sc = Scenario(directory)
     try:
         lib, mail, erp = sc.listener(), sc.listener(), sc.listener()
@@ -75,8 +118,10 @@ def build(directory):
             system_rules(MAIL, mail.port, core=False, rto="2s"),
             system_rules(ERP, erp.port, core=True, rto="4h"),
             f'maintenance "{ERP}" once {_utc(now_ms() - 2000)} for 1h\n',
+            'category "EQU-2" "電力異常" "power failure"\n',
             policy=policy))
         d.start()
+        wait_socket(d.sock)
         lib.wait_accepted(2)
         for n in range(1, 4):
             lib.stop()
@@ -104,55 +149,15 @@ def build(directory):
                                  " WHERE kind = 'notify' AND breached_at"
                                  " IS NOT NULL")[0]["n"] == 5, 15,
                  "all five notify clocks missed")
+        raw = copy(d.db, os.path.join(str(directory), "raw.db"))
+        _work(d)
         d.stop()
-        return d.db
+        return raw, d.db
     finally:
         sc.close()
 
 
-def copy(db, dest):
-    """A standalone copy of DB (no -wal file) at DEST."""
-    if os.path.exists(dest):
-        os.unlink(dest)
-    src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    dst = sqlite3.connect(dest)
-    src.backup(dst)
-    src.close()
-    dst.execute("PRAGMA journal_mode = DELETE")
-    dst.close()
-    return dest
-
-
-def fill(db, dest):
-    """A copy of DB with incident #3's form filled in and its portal
-    report, acknowledgement and damage control recorded (sqlite3: no
-    command sets these yet), and the notify clocks of #1-#3 stopped as a
-    report on the portal would: #1 and #3 in time, #2 a minute late."""
-    copy(db, dest)
-    con = sqlite3.connect(dest)
-    with con:
-        inc = con.execute("SELECT opened_at FROM incidents WHERE id = 3"
-                          ).fetchone()
-        opened = inc[0]
-        sets = ", ".join(f"{k} = ?" for k in FORM)
-        con.execute(f"UPDATE incidents SET {sets}, acknowledged_at = ?,"
-                    " reported_at = ?, controlled_at = ? WHERE id = 3",
-                    (*FORM.values(), opened, opened, opened))
-        con.execute("UPDATE clocks SET stopped_at = started_at,"
-                    " stopped_by = 'ims-alice: reported'"
-                    " WHERE kind = 'notify' AND incident_id IN (1, 3)")
-        # #2 was reported a minute late.
-        con.execute("UPDATE clocks SET stopped_at = strftime("
-                    "'%Y-%m-%dT%H:%M:%fZ', due_at, '+60 seconds'),"
-                    " stopped_by = 'ims-alice: reported'"
-                    " WHERE kind = 'notify' AND incident_id = 2")
-    con.close()
-    return dest
-
-
 def recorded(tmp_path_factory, name):
     base = tmp_path_factory.mktemp(name)
-    db = build(base)
-    return types.SimpleNamespace(db=db, dir=str(base),
-                                 filled=fill(db, os.path.join(
-                                     str(base), "filled.db")))
+    raw, db = build(base)
+    return types.SimpleNamespace(raw=raw, db=db, dir=str(base))

@@ -1,9 +1,8 @@
 """The IMS team prints the procedure's forms and an auditor checks them.
 
-Records come from real daemon runs (cli_records.py); people's part of
-incident #3 (cause analysis, measures, the portal ticket...) is written
-into a copy with sqlite3, since no command sets those fields yet (the
-lead's socket verbs will).  Then:
+Records come from real daemon runs (cli_records.py), people's part of
+them (the form of incident #3, portal tickets, damage control) recorded
+through the real CLI and the daemon's control socket.  Then:
 
 - form IMS-P-009-01 (report) in text, Markdown and HTML, Chinese and
   English; the HTML printed to PDF by headless Chromium must be A4 and its
@@ -21,15 +20,15 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
 
 import cli_records
-from cli_records import ERP, FORM, LIBRARY, MAIL
+from cli_records import ERP, FORM, LIBRARY, MAIL, TICKET, USER
 from conftest import (cli, db_rows, now_ms, parse_time, rules_file,
-                      system_rules, wait_for, wait_incident)
+                      short_policy, system_rules, wait_for, wait_incident,
+                      wait_socket)
 
 UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 TPE = datetime.timezone(datetime.timedelta(hours=8))
@@ -108,7 +107,7 @@ def report(db, *args, env=UTF8):
 
 
 def test_report_html_prints_on_a4_with_every_field(rec, tmp_path):
-    html = report(rec.filled, "--format", "html")
+    html = report(rec.db, "--format", "html")
     assert html.startswith("<!DOCTYPE html>")
     assert "size: A4" in html and "@page" in html
     assert 'lang="zh-Hant-TW"' in html
@@ -123,28 +122,30 @@ def test_report_html_prints_on_a4_with_every_field(rec, tmp_path):
         assert squash(value) in flat, f"{key} = {value!r} not printed"
     for value in (LIBRARY, "#3", "第2級（注意）", "一般安全事件",
                   "是：本系統先前事件#1,#2", "如期完成", "opened",
-                  "restored", "(ims-bob)"):
+                  "restored", "field set", "damage controlled", TICKET,
+                  f"({USER})"):
         assert squash(value) in flat, f"{value!r} not printed"
     # The cause as the daemon recorded it.
-    cause = db_rows(rec.filled, "SELECT cause FROM incidents WHERE id = 3"
+    cause = db_rows(rec.db, "SELECT cause FROM incidents WHERE id = 3"
                     )[0]["cause"]
     assert squash(cause) in flat
 
 
 def test_report_marks_empty_fields_on_the_unfilled_record(rec, tmp_path):
-    out = report(rec.db)
+    out = report(rec.raw)
     for label in ("事件根因分析", "損失評估", "通報單號"):
         line = next(l for l in out.splitlines() if label in l)
         assert "（未填寫）" in line, line
     # The clocks: notify missed and still running, restore met.
     assert re.search(r"^\s+通報（1小時內）\s+2\s.*已逾期$", out, re.M), out
     assert re.search(r"^\s+復原或損害管制\s+2\s.*如期完成$", out, re.M), out
-    late = cli("--db", rec.filled, "report", "2", env=UTF8)[1]
-    assert re.search(r"^\s+通報（1小時內）\s+2\s.*\(ims-alice: reported\)"
-                     r"\s+逾時完成$", late, re.M), late
+    late = cli("--db", rec.db, "report", "2", env=UTF8)[1]
+    assert re.search(r"^\s+通報（1小時內）\s+2\s.*\(" + USER +
+                     r": portal ticket AISAC-2026-0041\)\s+逾時完成$",
+                     late, re.M), late
     assert "重複發生" in out
     # The one with nothing yet still prints every label.
-    pdf, text, size = print_pdf(report(rec.db, "--format", "html"),
+    pdf, text, size = print_pdf(report(rec.raw, "--format", "html"),
                                 tmp_path, "empty")
     flat = squash(text)
     for label in REPORT_LABELS_ZH:
@@ -153,7 +154,7 @@ def test_report_marks_empty_fields_on_the_unfilled_record(rec, tmp_path):
 
 
 def test_report_in_english_keeps_the_procedure_terms(rec, tmp_path):
-    html = report(rec.filled, "--format", "html", "--lang", "en")
+    html = report(rec.db, "--format", "html", "--lang", "en")
     assert 'lang="en"' in html
     pdf, text, size = print_pdf(html, tmp_path, "report-en")
     assert is_a4(size), size
@@ -170,12 +171,12 @@ def test_report_in_english_keeps_the_procedure_terms(rec, tmp_path):
 
 
 def test_report_text_and_markdown(rec):
-    out = report(rec.filled)
+    out = report(rec.db)
     assert out.splitlines()[0] == "資通安全事件報告單"
     assert re.search(r"^E\. 事件根因分析\s+" + FORM["root_cause"] + "$", out,
                      re.M), out
     assert re.search(r"^通報單號\s+AISAC-2026-0042$", out, re.M)
-    md = report(rec.filled, "--format", "md")
+    md = report(rec.db, "--format", "md")
     assert md.startswith("# 資通安全事件報告單\n")
     assert "## 三、調查、處理及改善報告 (5.4.7.3.6)" in md
     assert f"- **E. 事件根因分析**: {FORM['root_cause']}" in md
@@ -208,11 +209,11 @@ def head(db):
 
 
 def test_register_csv_one_row_per_incident_with_chain_head(rec):
-    rc, out, err = cli("--db", rec.filled, "register", "--format", "csv")
+    rc, out, err = cli("--db", rec.db, "register", "--format", "csv")
     assert rc == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
-    n, h = head(rec.filled)
+    n, h = head(rec.db)
     for r in rows:
         assert r["chain_head"] == h and r["chain_rows"] == str(n), r
     by = {r["id"]: r for r in rows}
@@ -220,11 +221,10 @@ def test_register_csv_one_row_per_incident_with_chain_head(rec):
     assert by["3"]["recurring_with"] == "#1, #2"
     assert by["1"]["recurring"] == by["2"]["recurring"] == "0"
     assert by["3"]["category"] == "EQU-2"
-    assert by["3"]["ticket"] == FORM["ticket"]
+    assert by["3"]["ticket"] == TICKET
     assert by["4"]["system"] == MAIL and by["4"]["major"] == "1"
     assert by["4"]["status"] == "open" and by["4"]["within_rto"] == ""
-    # #1 and #3: notify stopped in time (filled copy), restore met; #2
-    # reported a minute late.
+    # #1 and #3: reported in time, restore met; #2 reported late.
     for i in "13":
         assert (by[i]["clocks_met"], by[i]["clocks_late"],
                 by[i]["clocks_overdue"]) == ("2", "0", "0")
@@ -239,30 +239,30 @@ def test_register_csv_one_row_per_incident_with_chain_head(rec):
     iso = datetime.datetime.fromtimestamp(
         mid / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"
                                                     )[:-3] + "Z"
-    rc, out, err = cli("--db", rec.filled, "register", "--format", "csv",
+    rc, out, err = cli("--db", rec.db, "register", "--format", "csv",
                        "--from", iso)
     assert [r["id"] for r in csv.DictReader(io.StringIO(out))] == ["3", "4"]
 
 
 def test_register_html_prints_with_chain_head(rec, tmp_path):
-    rc, html, err = cli("--db", rec.filled, "register", "--format", "html",
+    rc, html, err = cli("--db", rec.db, "register", "--format", "html",
                         env=UTF8)
     assert rc == 0, err
     pdf, text, size = print_pdf(html, tmp_path, "register")
     assert is_a4(size), size
     flat = squash(text)
-    n, h = head(rec.filled)
+    n, h = head(rec.db)
     for value in ("資通安全事件報告彙總表", "IMS-P-009-02", LIBRARY, MAIL,
-                  "EQU-2", FORM["ticket"], "重複發生", "是，#1,#2",
+                  "EQU-2", TICKET, "重複發生", "是，#1,#2",
                   "RTO內恢復", "時限達成", h, f"時間軸雜湊鏈{n}筆"):
         assert squash(value) in flat, f"{value!r} not on the register"
 
 
 def test_register_table_lines_up(rec):
-    rc, out, err = cli("--db", rec.filled, "register", env=UTF8)
+    rc, out, err = cli("--db", rec.db, "register", env=UTF8)
     assert rc == 0, err
     assert "IMS-P-009-02" in out
-    n, h = head(rec.filled)
+    n, h = head(rec.db)
     assert f"timeline chain: {n} rows, head {h}" in out
     rows = [l for l in out.splitlines() if re.match(r"^\s*\d+\s", l)]
     assert len(rows) == 4
@@ -276,28 +276,28 @@ def month_of(db):
 
 
 def test_digest_of_the_month(rec, tmp_path):
-    month = month_of(rec.filled).strftime("%Y-%m")
-    rc, out, err = cli("--db", rec.filled, "digest", "--month", month,
+    month = month_of(rec.db).strftime("%Y-%m")
+    rc, out, err = cli("--db", rec.db, "digest", "--month", month,
                        env=UTF8)
     assert rc == 0, err
     assert out.splitlines()[0] == "第1、2級資通安全事件月報"
     summary = dict(re.findall(r"^(\S+)\s+(\d+)$", out, re.M))
     assert summary["事件數"] == "4" and summary["第2級"] == "4", summary
     assert summary["第1級"] == "0" and summary["於RTO內恢復"] == "3"
-    assert summary["已至通報應變網站通報"] == "1"
+    assert summary["已至通報應變網站通報"] == "3"
     assert summary["尚未結案"] == "4"
-    rc, html, err = cli("--db", rec.filled, "digest", "--month", month,
+    rc, html, err = cli("--db", rec.db, "digest", "--month", month,
                         "--format", "html")
     pdf, text, size = print_pdf(html, tmp_path, "digest")
     assert is_a4(size)
     flat = squash(text)
     for value in ("第1、2級資通安全事件月報", month, LIBRARY, MAIL,
-                  FORM["ticket"], "單位主管", "5.5.5"):
+                  TICKET, "單位主管", "5.5.5"):
         assert squash(value) in flat, value
     # The month before: nothing.
-    first = month_of(rec.filled).replace(day=1)
+    first = month_of(rec.db).replace(day=1)
     prev = (first - datetime.timedelta(days=1)).strftime("%Y-%m")
-    rc, out, err = cli("--db", rec.filled, "digest", "--month", prev,
+    rc, out, err = cli("--db", rec.db, "digest", "--month", prev,
                        env=UTF8)
     assert rc == 0 and "本月無第1、2級事件" in out, out
 
@@ -385,31 +385,35 @@ def test_report_lists_the_affected_systems_as_possible_scope(scenario):
     assert "affected system (受影響系統) 宿舍網路入口" in out
 
 
-def test_report_of_a_confirmed_early_warning_names_its_source(rec, tmp_path):
+def test_report_of_a_confirmed_early_warning_names_its_source(scenario):
     """An incident confirmed from an early warning (資安預警事件) names the
-    warning's source and outside ticket as its discoverer.  The warning
-    and the link are written into a copy with sqlite3: the lead's
-    `warning confirm` verb will make them through the daemon."""
-    db = cli_records.copy(rec.db, str(tmp_path / "warning.db"))
-    con = sqlite3.connect(db)
-    with con:
-        cur = con.execute(
-            "INSERT INTO warnings (source, reference, system, summary,"
-            " opened_at, opened_by, state, answered_at, answered_by,"
-            " incident_id) VALUES ('N-ASOC', 'NASOC-2026-1234', 'mail',"
-            " '疑似對外掃描', '2026-11-25T01:00:00.000Z', 'ims-alice',"
-            " 'confirmed', '2026-11-25T01:10:00.000Z', 'ims-alice', 4)")
-        con.execute("UPDATE incidents SET kind = 'warning', warning_id = ?"
-                    " WHERE id = 4", (cur.lastrowid,))
-    con.close()
-    rc, out, err = cli("--db", db, "report", "4", env=UTF8)
+    warning's source and outside ticket as its discoverer; the warning
+    is entered and confirmed through the real CLI and socket."""
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("mail", svc.port),
+                             policy=short_policy(scenario.dir)))
+    d.start()
+    wait_socket(d.sock)
+    rc, out, err = cli("--socket", d.sock, "warning", "open", "--source",
+                       "N-ASOC", "--reference", "NASOC-2026-1234",
+                       "--summary", "疑似對外掃描", "--system", "mail")
+    assert rc == 0, err
+    rc, out, err = cli("--socket", d.sock, "warning", "confirm", "1",
+                       "--reason", "掃描紀錄屬實")
+    assert rc == 0, err
+    inc = wait_for(lambda: [i["id"] for i in json.loads(cli(
+        "--db", d.db, "incidents", "--kind", "warning", "--format",
+        "json")[1])], 10, "the confirmed warning's incident")
+    d.stop()
+    rc, out, err = cli("--db", d.db, "report", inc[0], env=UTF8)
     assert rc == 0, err
     assert re.search(r"^發現人員／來源\s+N-ASOC NASOC-2026-1234: 疑似對外掃描 "
                      r"\(#1\)$", out, re.M), out
     assert re.search(r"^事件來源\s+資安預警事件經確認$", out, re.M), out
-    rc, out, err = cli("--db", db, "incidents", "--kind", "warning",
-                       "--format", "json")
-    assert [r["id"] for r in json.loads(out)] == [4]
+
+
+def test_report_of_an_outage_names_the_daemon(rec):
     # An outage's discoverer is the daemon itself.
     out = report(rec.db)
     assert re.search(r"^發現人員／來源\s+rtowatchd$", out, re.M), out

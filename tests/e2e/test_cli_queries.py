@@ -106,12 +106,11 @@ def test_filters_by_date_in_the_zone_and_by_iso_time(rec):
 
 
 def test_overdue_is_a_running_clock_past_its_deadline(rec):
-    # In the database as the daemon left it every notify clock is late.
-    assert ids(rec.db, "--overdue") == [1, 2, 3, 4]
-    # The filled copy stops #1-#3's notify clocks in time (as the lead's
-    # `reported` verb will): they are no longer overdue.
-    assert ids(rec.filled, "--overdue") == [4]
-    rows = db_rows(rec.filled, "SELECT DISTINCT incident_id FROM clocks"
+    # Before people's work every notify clock is late.
+    assert ids(rec.raw, "--overdue") == [1, 2, 3, 4]
+    # `rtowatch reported` stopped #1-#3's notify clocks: no longer overdue.
+    assert ids(rec.db, "--overdue") == [4]
+    rows = db_rows(rec.db, "SELECT DISTINCT incident_id FROM clocks"
                    " WHERE stopped_at IS NULL AND due_at <"
                    " strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ORDER BY 1")
     assert [r["incident_id"] for r in rows] == [4]
@@ -133,7 +132,7 @@ def test_bad_filters_exit_2(rec, args, msg):
 
 
 def test_csv_filtered_parses_back(rec):
-    rc, out, err = cli("--db", rec.filled, "incidents", "--format", "csv",
+    rc, out, err = cli("--db", rec.db, "incidents", "--format", "csv",
                        "--system", LIBRARY)
     assert rc == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -145,7 +144,7 @@ def test_csv_filtered_parses_back(rec):
 
 
 def test_json_carries_the_documented_form_fields(rec):
-    rc, out, err = cli("--db", rec.filled, "incidents", "--format", "json")
+    rc, out, err = cli("--db", rec.db, "incidents", "--format", "json")
     assert rc == 0, err
     row = json.loads(out)[2]
     documented = {"id", "kind", "system", "owner", "level",
@@ -166,11 +165,12 @@ def test_json_carries_the_documented_form_fields(rec):
                                "README.md"), encoding="utf-8").read()
     for key in documented:
         assert f"`{key}`" in readme, f"{key} is not documented in README"
-    assert row["ticket"] == cli_records.FORM["ticket"]
+    assert row["ticket"] == cli_records.TICKET
+    assert row["acknowledged_by"] == cli_records.USER
 
 
 def test_show_flags_the_third_outage_recurring(rec):
-    rc, out, err = cli("--db", rec.db, "show", "3", "--format", "json")
+    rc, out, err = cli("--db", rec.raw, "show", "3", "--format", "json")
     assert rc == 0, err
     rec3 = json.loads(out)
     assert rec3["recurring"] is True and rec3["recurring_with"] == [1, 2]
@@ -184,14 +184,14 @@ def test_show_flags_the_third_outage_recurring(rec):
     rc, out, err = cli("--db", rec.db, "show", "3", env=UTF8)
     assert rc == 0, err
     assert re.search(r"^recurring:\s+yes, after #1, #2$", out, re.M), out
-    # Four needed: not recurring.  Same category only: #3 is EQU-2 in the
-    # filled copy, #1 and #2 have none.
+    # Four needed: not recurring.  Same category only: #3 was set to
+    # EQU-2, #1 and #2 have none.
     rc, out, _ = cli("--db", rec.db, "show", "3", "--recur-count", "4")
     assert re.search(r"^recurring:\s+no$", out, re.M), out
-    rc, out, _ = cli("--db", rec.filled, "show", "3", "--recur-by",
+    rc, out, _ = cli("--db", rec.db, "show", "3", "--recur-by",
                      "category")
     assert re.search(r"^recurring:\s+no$", out, re.M), out
-    rc, out, _ = cli("--db", rec.filled, "show", "2", "--recur-count", "2",
+    rc, out, _ = cli("--db", rec.db, "show", "2", "--recur-count", "2",
                      "--recur-by", "category")
     assert re.search(r"^recurring:\s+yes, after #1$", out, re.M), out
 

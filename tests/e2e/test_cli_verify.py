@@ -9,7 +9,6 @@ it exits 0 with the count and head, which an independent Python
 implementation of the chain (chain.h) recomputes.
 """
 import hashlib
-import os
 import re
 import sqlite3
 
