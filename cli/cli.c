@@ -758,6 +758,24 @@ cli_optname(char **argv, char *buf, size_t len)
 	return buf;
 }
 
+/* A real day of the calendar: 2026-02-31 is not one. */
+static int
+cli_valid_date(int y, int mo, int d)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	t = timegm(&tm);
+	return gmtime_r(&t, &tm) != NULL && tm.tm_mday == d &&
+	    tm.tm_mon == mo - 1;
+}
+
 /*
  * A date or time in --tz: "YYYY-MM-DD" (its midnight, or the next one for
  * an end: --to is inclusive of its day), "YYYY-MM" (the month), or a full
@@ -795,7 +813,8 @@ cli_parse_when(const char *s, int end, int64_t *out)
 		if (*s == 'Z' && s[1] == '\0') {
 			sign = 'Z';
 		} else if ((*s == '+' || *s == '-') && sscanf(s + 1,
-		    "%2d:%2d%n", &oh, &om, &n) == 2 && s[1 + n] == '\0') {
+		    "%2d:%2d%n", &oh, &om, &n) == 2 && s[1 + n] == '\0' &&
+		    oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
 			sign = *s;
 			off = ((int64_t)oh * 60 + om) * 60000;
 			if (sign == '+')
@@ -811,8 +830,8 @@ cli_parse_when(const char *s, int end, int64_t *out)
 		tm.tm_hour = h;
 		tm.tm_min = mi;
 		tm.tm_sec = sec;
-		if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-		    mi > 59 || sec > 60)
+		if (!cli_valid_date(y, mo, d) || h < 0 || h > 23 || mi < 0 ||
+		    mi > 59 || sec < 0 || sec > 60)
 			return -1;
 		if (sign == 0) {
 			tm.tm_isdst = -1;
@@ -824,7 +843,7 @@ cli_parse_when(const char *s, int end, int64_t *out)
 		return 0;
 	} else
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+	if (!cli_valid_date(y, mo, d))
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;

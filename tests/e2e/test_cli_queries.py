@@ -122,6 +122,9 @@ def test_overdue_is_a_running_clock_past_its_deadline(rec):
     (["--kind", "storm"], "--kind"),
     (["--from", "2026-13-01"], "--from"),
     (["--from", "yesterday"], "--from"),
+    (["--from", "2026-02-31"], "--from"),
+    (["--to", "2026-11-26T25:00"], "--to"),
+    (["--to", "2026-11-26T09:00+8"], "--to"),
     (["--from", "2026-11-02", "--to", "2026-11-01"], "--to"),
 ])
 def test_bad_filters_exit_2(rec, args, msg):
