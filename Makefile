@@ -35,6 +35,7 @@ COMMON_SRCS = daemon/log.c daemon/util.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
+	      daemon/curlev.c daemon/mailer.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c $(PROBE_SRCS)
@@ -91,7 +92,7 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
 UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
-		$(COMMON_SRCS) cli/text.c
+		daemon/curlev.c $(COMMON_SRCS) cli/text.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "probe.h"
@@ -54,6 +55,7 @@ struct conf_parser {
 
 static void	conf_parse_file(struct conf *, struct conf_errors *,
 	    const char *, int, struct conf_parser *);
+static int	conf_parse_set_mail(struct conf_parser *, const char *);
 
 void
 conf_errors_clear(struct conf_errors *errs)
@@ -670,7 +672,7 @@ conf_parse_set(struct conf_parser *p)
 			conf_end_statement(p);
 		} else
 			conf_skip_statement(p);
-	} else {
+	} else if (!conf_parse_set_mail(p, name)) {
 		conf_error(p, "unknown setting \"%s\"", name);
 		conf_skip_statement(p);
 	}
@@ -1169,6 +1171,8 @@ conf_parse_tell(struct conf_parser *p, struct policy *pol)
 				conf_skip_statement(p);
 				return;
 			}
+			p->conf->tell_file[r] = p->file;
+			p->conf->tell_line[r] = p->tokline;
 			pol->recipients[pol->nrecipients++] =
 			    xstrdup(p->text);
 		}
@@ -1268,6 +1272,289 @@ conf_parse_policy(struct conf_parser *p)
 	    &conf->policy);
 }
 
+/*
+ * An address as SMTP takes it in MAIL FROM and RCPT TO: local@domain in
+ * printable ASCII, without the characters that would end or break the
+ * command.
+ */
+static int
+conf_valid_email(const char *s)
+{
+	const char	*at = strchr(s, '@'), *c;
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return 0;
+	for (c = s; *c != '\0'; c++)
+		if (!isgraph((unsigned char)*c) || strchr("<>()[],;:\\\"",
+		    *c) != NULL)
+			return 0;
+	return 1;
+}
+
+/* "smtp://HOST[:PORT]" or "smtps://...", nothing after the authority. */
+static int
+conf_valid_smtp_url(const char *url)
+{
+	const char	*h;
+	size_t		 n;
+
+	if (strncmp(url, "smtp://", 7) == 0)
+		h = url + 7;
+	else if (strncmp(url, "smtps://", 8) == 0)
+		h = url + 8;
+	else
+		return 0;
+	n = strcspn(h, "/?#@");
+	if (n == 0 || (h[n] != '\0' && strcmp(h + n, "/") != 0))
+		return 0;
+	for (; *h != '\0'; h++)
+		if (!isgraph((unsigned char)*h))
+			return 0;
+	return 1;
+}
+
+/*
+ * The SMTP account, from a file holding "user:password" on its first
+ * line.  It must be the daemon's secret: a file that its group or others
+ * may read or write is refused, as ssh refuses a readable private key.
+ */
+static void
+conf_read_credentials(struct conf_parser *p, const char *path)
+{
+	struct mail_conf	*m = &p->conf->mail;
+	struct stat		 st;
+	char			 buf[1024], *colon;
+	FILE			*fp;
+	size_t			 n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		conf_error(p, "smtp-credentials \"%s\": %s", path,
+		    strerror(errno));
+		return;
+	}
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		conf_error(p, "smtp-credentials \"%s\": not a regular file",
+		    path);
+		fclose(fp);
+		return;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		conf_error(p, "smtp-credentials \"%s\": mode %04o lets group "
+		    "or others read it; make it readable by the daemon's "
+		    "user only (chmod 600)", path,
+		    (unsigned)(st.st_mode & 07777));
+		fclose(fp);
+		return;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((colon = strchr(buf, ':')) == NULL || colon == buf) {
+		conf_error(p, "smtp-credentials \"%s\": expected "
+		    "\"user:password\" on its first line", path);
+		explicit_bzero(buf, sizeof(buf));
+		return;
+	}
+	*colon = '\0';
+	free(m->user);
+	if (m->password != NULL)
+		explicit_bzero(m->password, strlen(m->password));
+	free(m->password);
+	m->user = xstrdup(buf);
+	m->password = xstrdup(colon + 1);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* The mail settings of "set"; returns 0 when NAME is none of them. */
+static int
+conf_parse_set_mail(struct conf_parser *p, const char *name)
+{
+	struct mail_conf	*m = &p->conf->mail;
+	char			*value = NULL;
+	int			 ok = -1;
+
+	if (strcmp(name, "smtp") == 0) {
+		if (conf_next_string(p, "SMTP server URL", &value) == 0) {
+			if (!conf_valid_smtp_url(value))
+				conf_error(p, "smtp \"%s\": expected "
+				    "smtp://HOST:PORT or smtps://HOST:PORT",
+				    value);
+			free(m->smtp);
+			m->smtp = value;
+			m->file = p->file;
+			m->line = p->tokline;
+			ok = 0;
+		}
+	} else if (strcmp(name, "mail-from") == 0) {
+		if (conf_next_string(p, "sender address", &value) == 0) {
+			if (!conf_valid_email(value))
+				conf_error(p, "mail-from \"%s\": not an email "
+				    "address", value);
+			free(m->from);
+			m->from = value;
+			ok = 0;
+		}
+	} else if (strcmp(name, "smtp-starttls") == 0) {
+		int	 yes;
+
+		if (conf_next_yesno(p, "smtp-starttls", &yes) == 0) {
+			m->starttls = yes ? CONF_STARTTLS_YES :
+			    CONF_STARTTLS_NO;
+			m->set_starttls = 1;
+			ok = 0;
+		}
+	} else if (strcmp(name, "smtp-credentials") == 0) {
+		if (conf_next_string(p, "credentials file", &value) == 0) {
+			free(m->credentials);
+			m->credentials = conf_path(p, value);
+			conf_read_credentials(p, m->credentials);
+			ok = 0;
+		}
+	} else if (strcmp(name, "smtp-ca-file") == 0) {
+		if (conf_next_string(p, "CA file", &value) == 0) {
+			free(m->ca_file);
+			m->ca_file = conf_path(p, value);
+			if (access(m->ca_file, R_OK) == -1)
+				conf_error(p, "smtp-ca-file \"%s\": %s",
+				    m->ca_file, strerror(errno));
+			ok = 0;
+		}
+	} else if (strcmp(name, "mail-alert-after") == 0) {
+		if (conf_next_duration(p, "mail-alert-after", 1000,
+		    7 * 86400000LL, &m->alert_after_ms) == 0)
+			ok = 0;
+	} else if (strcmp(name, "mail-retry") == 0) {
+		/* "set mail-retry 5s 10m": the first wait, the longest. */
+		if (conf_next_duration(p, "mail-retry first wait", 100,
+		    86400000LL, &m->retry_ms) == 0 &&
+		    conf_next_duration(p, "mail-retry longest wait", 100,
+		    86400000LL, &m->retry_max_ms) == 0) {
+			if (m->retry_max_ms < m->retry_ms)
+				conf_error(p, "mail-retry: the longest wait is "
+				    "shorter than the first");
+			ok = 0;
+		}
+	} else
+		return 0;
+	if (value != NULL && m->smtp != value && m->from != value)
+		free(value);
+	if (ok == 0)
+		conf_end_statement(p);
+	else
+		conf_skip_statement(p);
+	return 1;
+}
+
+static void
+conf_parse_contact_stmt(struct conf_parser *p, void *arg)
+{
+	struct contact_conf	*c = arg;
+	char			*kw = xstrdup(p->text), **slot, *value;
+
+	if (strcmp(kw, "email") == 0)
+		slot = &c->email;
+	else if (strcmp(kw, "phone") == 0)
+		slot = &c->phone;
+	else if (strcmp(kw, "name") == 0)
+		slot = &c->person;
+	else {
+		conf_error(p, "unknown keyword \"%s\" in contact", kw);
+		conf_skip_statement(p);
+		free(kw);
+		return;
+	}
+	if (conf_next_string(p, kw, &value) == -1) {
+		conf_skip_statement(p);
+		free(kw);
+		return;
+	}
+	if (*slot != NULL)
+		conf_error(p, "contact \"%s\": %s given twice", c->name, kw);
+	else if (slot == &c->email && !conf_valid_email(value))
+		conf_error(p, "contact \"%s\": \"%s\" is not an email "
+		    "address", c->name, value);
+	free(*slot);
+	*slot = value;
+	conf_end_statement(p);
+	free(kw);
+}
+
+/* contact "NAME" { email "ADDR"; phone "..."; name "..." } */
+static void
+conf_parse_contact(struct conf_parser *p)
+{
+	struct contact_conf	*c;
+	char			*what;
+
+	c = xcalloc(1, sizeof(*c));
+	c->file = p->file;
+	c->line = p->tokline;
+	TAILQ_INSERT_TAIL(&p->conf->contacts, c, entry);
+	if (conf_next_string(p, "contact name", &c->name) == -1) {
+		c->name = xstrdup("");
+		conf_skip_statement(p);
+		return;
+	}
+	xasprintf(&what, "contact \"%s\"", c->name);
+	conf_parse_block(p, what, c->line, conf_parse_contact_stmt, c);
+	free(what);
+}
+
+/*
+ * With a mail server, every recipient the policy tells must be a
+ * contact with an address, or its notifications could never go out.
+ */
+static void
+conf_check_mail(struct conf *conf, struct conf_errors *errs)
+{
+	const struct policy	*pol = &conf->policy;
+	struct mail_conf	*m = &conf->mail;
+	struct contact_conf	*c, *other;
+	int			 r;
+
+	TAILQ_FOREACH(c, &conf->contacts, entry) {
+		TAILQ_FOREACH(other, &conf->contacts, entry) {
+			if (other == c)
+				break;
+			if (strcmp(other->name, c->name) == 0) {
+				conf_error_at(errs, c->file, c->line,
+				    "duplicate contact \"%s\" (first defined "
+				    "at %s:%d)", c->name, other->file,
+				    other->line);
+				break;
+			}
+		}
+		if (c->email == NULL)
+			conf_error_at(errs, c->file, c->line, "contact \"%s\": "
+			    "missing email", c->name);
+	}
+	if (m->alert_after_ms == 0)
+		m->alert_after_ms = CONF_DEFAULT_MAIL_ALERT_MS;
+	if (m->retry_ms == 0) {
+		m->retry_ms = CONF_DEFAULT_MAIL_RETRY_MS;
+		m->retry_max_ms = CONF_DEFAULT_MAIL_RETRY_MAX_MS;
+	}
+	/* Without a server, mail is off and the rest is kept for later. */
+	if (m->smtp == NULL)
+		return;
+	if (m->from == NULL)
+		conf_error_at(errs, m->file, m->line, "smtp: missing \"set "
+		    "mail-from\" (the sender address)");
+	if (m->set_starttls && strncmp(m->smtp, "smtps://", 8) == 0)
+		conf_error_at(errs, m->file, m->line, "smtp-starttls is for "
+		    "smtp:// servers; smtps:// is TLS from the start");
+	for (r = 0; r < pol->nrecipients; r++) {
+		c = conf_find_contact(conf, pol->recipients[r]);
+		if (c == NULL || c->email == NULL)
+			conf_error_at(errs, conf->tell_file[r],
+			    conf->tell_line[r], "tell \"%s\": no contact "
+			    "\"%s\" with an email address, and \"set smtp\" "
+			    "mails every notification", pol->recipients[r],
+			    pol->recipients[r]);
+	}
+}
+
 static void
 conf_check_maints(struct conf *conf, struct conf_errors *errs)
 {
@@ -1351,6 +1638,8 @@ conf_parse_statements(struct conf_parser *p)
 				conf_parse_role(p);
 			else if (strcmp(p->text, "category") == 0)
 				conf_parse_category(p);
+			else if (strcmp(p->text, "contact") == 0)
+				conf_parse_contact(p);
 			else {
 				conf_error(p, "unknown keyword \"%s\"",
 				    p->text);
@@ -1541,6 +1830,7 @@ conf_new(const char *path)
 	TAILQ_INIT(&conf->maints);
 	TAILQ_INIT(&conf->roles);
 	TAILQ_INIT(&conf->categories);
+	TAILQ_INIT(&conf->contacts);
 	return conf;
 }
 
@@ -1583,6 +1873,7 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf_check_maints(conf, errs);
 		conf_check_policy(conf, errs);
 		conf_check_lists(conf, errs);
+		conf_check_mail(conf, errs);
 	}
 	if (conf->database == NULL)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
@@ -1627,6 +1918,17 @@ conf_parse_buffer(const char *name, const char *buf, size_t len,
 	return conf_finish(conf, errs);
 }
 
+struct contact_conf *
+conf_find_contact(const struct conf *conf, const char *name)
+{
+	struct contact_conf	*c;
+
+	TAILQ_FOREACH(c, &conf->contacts, entry)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 struct system_conf *
 conf_find_system(const struct conf *conf, const char *name)
 {
@@ -1652,7 +1954,8 @@ conf_find_category(const struct conf *conf, const char *code)
 void
 conf_free(struct conf *conf)
 {
-	struct category_conf	*c;
+	struct category_conf	*cat;
+	struct contact_conf	*c;
 	struct role_conf	*r;
 	struct maint_conf	*m;
 	struct system_conf	*sys;
@@ -1688,13 +1991,30 @@ conf_free(struct conf *conf)
 		free(r->group);
 		free(r);
 	}
-	while ((c = TAILQ_FIRST(&conf->categories)) != NULL) {
-		TAILQ_REMOVE(&conf->categories, c, entry);
-		free(c->code);
-		free(c->name_zh);
-		free(c->name_en);
+	while ((cat = TAILQ_FIRST(&conf->categories)) != NULL) {
+		TAILQ_REMOVE(&conf->categories, cat, entry);
+		free(cat->code);
+		free(cat->name_zh);
+		free(cat->name_en);
+		free(cat);
+	}
+	while ((c = TAILQ_FIRST(&conf->contacts)) != NULL) {
+		TAILQ_REMOVE(&conf->contacts, c, entry);
+		free(c->name);
+		free(c->email);
+		free(c->phone);
+		free(c->person);
 		free(c);
 	}
+	free(conf->mail.smtp);
+	free(conf->mail.from);
+	free(conf->mail.credentials);
+	free(conf->mail.user);
+	if (conf->mail.password != NULL)
+		explicit_bzero(conf->mail.password,
+		    strlen(conf->mail.password));
+	free(conf->mail.password);
+	free(conf->mail.ca_file);
 	free(conf->timezone);
 	free(conf->socket);
 	for (i = 0; i < conf->policy.nrecipients; i++)

@@ -21,7 +21,9 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "mailer.h"
 #include "monitor.h"
+#include "notice.h"
 #include "probe.h"
 #include "store.h"
 #include "util.h"
@@ -37,6 +39,7 @@ struct rtowatchd {
 	struct engine		*engine;
 	struct monitors		*monitors;
 	struct control		*control;
+	struct mailer		*mailer;
 };
 
 static void __attribute__((noreturn))
@@ -86,6 +89,8 @@ rtowatchd_reload(struct rtowatchd *d)
 		control_configure(d->control, conf);
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
+	notice_configure(conf);
+	mailer_configure(d->mailer, conf);
 	conf_free(d->conf);
 	d->conf = conf;
 	sd_notify(0, "READY=1");
@@ -186,6 +191,10 @@ main(int argc, char *argv[])
 		fatalx("cannot set up the probes");
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
+	d.mailer = mailer_new(d.base, d.store);
+	notice_configure(d.conf);
+	notice_set_kick(mailer_kick, d.mailer);
+	mailer_configure(d.mailer, d.conf);
 	d.engine = engine_new(d.base, d.store);
 	engine_configure(d.engine, d.conf);
 	if (engine_recover(d.engine) == -1)
@@ -222,6 +231,8 @@ main(int argc, char *argv[])
 	control_free(d.control);
 	probe_shutdown_all();
 	engine_free(d.engine);
+	notice_set_kick(NULL, NULL);
+	mailer_free(d.mailer);
 	store_close(d.store);
 	if (d.dns != NULL)
 		evdns_base_free(d.dns, 0);

@@ -3,17 +3,312 @@
  * rows of the notifications table, one per recipient the policy names
  * for the incident's level (5.3.8).  The senders (mail, desktop) deliver
  * them from there; the engine never waits for delivery.
+ *
+ * Each message says what happened in Traditional Chinese and English,
+ * with the times in the configured zone and in UTC, the outage so far,
+ * the deadlines still open, and the portal draft (通報內容草稿): the
+ * items the national notification asks for, filled from the rules and
+ * the incident, for a person to paste into the portal, which has no API.
+ * The incident and its clocks are read in the caller's transaction, so
+ * the message matches what that transaction records.
  */
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-#include "clocks.h"
+#include "conf.h"
+#include "log.h"
+#include "notice.h"
+#include "policy.h"
 #include "store.h"
 #include "util.h"
 
+static struct {
+	const struct conf	*conf;		/* the rules in force */
+	void			(*kick)(void *);
+	void			*kick_arg;
+} notice;
+
+/* The rules the drafts are filled from; main calls it at each (re)load. */
+void
+notice_configure(const struct conf *conf)
+{
+	notice.conf = conf;
+}
+
 /*
- * Subject: level, incident, system and what happened.  The body says the
- * same in Traditional Chinese and English, with the detail.
+ * Called after rows were queued.  The mailer's kick is deferred to the
+ * loop, so it runs after the caller's transaction has been committed.
+ */
+void
+notice_set_kick(void (*kick)(void *), void *arg)
+{
+	notice.kick = kick;
+	notice.kick_arg = arg;
+}
+
+/* The events of engine.c and clocks.c, in Chinese. */
+static const struct {
+	const char	*event;
+	const char	*zh;
+} notice_events[] = {
+	{ "down, incident opened",	"服務中斷，已開立資安事件" },
+	{ "reclassified as major",	"中斷超過復原目標時間，改列重大事件" },
+	{ "failed again",		"恢復後再次中斷" },
+	{ "restored",			"服務已恢復" },
+	{ "notify reminder",		"通報期限提醒" },
+	{ "notify deadline missed",	"已逾通報期限" },
+	{ "restore reminder",		"損害控制或復原期限提醒" },
+	{ "restore deadline missed",	"已逾損害控制或復原期限" },
+	{ "report reminder",		"調查、處理及改善報告期限提醒" },
+	{ "report deadline missed",	"已逾調查、處理及改善報告期限" },
+};
+
+static const char *
+notice_event_zh(const char *event)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(notice_events) / sizeof(notice_events[0]); i++)
+		if (strcmp(notice_events[i].event, event) == 0)
+			return notice_events[i].zh;
+	return event;
+}
+
+static const char *
+notice_clock_zh(const char *kind)
+{
+	if (strcmp(kind, "notify") == 0)
+		return "通報";
+	if (strcmp(kind, "restore") == 0)
+		return "損害控制或復原";
+	if (strcmp(kind, "report") == 0)
+		return "調查、處理及改善報告";
+	return kind;
+}
+
+/* "2026-11-26 09:30:05 CST (2026-11-26T01:30:05Z)": local, then UTC. */
+static char *
+notice_time(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 sec = (time_t)(t / 1000);
+	char		 local[64], utc[32];
+
+	if (t == 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (localtime_r(&sec, &tm) == NULL ||
+	    strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		local[0] = '\0';
+	if (gmtime_r(&sec, &tm) == NULL ||
+	    strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		utc[0] = '\0';
+	snprintf(buf, len, "%s (%s)", local, utc);
+	return buf;
+}
+
+struct notice_clocks {
+	FILE	*fp;
+	int64_t	 now;
+	int	 n;
+};
+
+static int
+notice_clock_line(const struct store_open_clock *c, void *arg)
+{
+	struct notice_clocks	*nc = arg;
+	char			 t[128], d[32];
+
+	fprintf(nc->fp, "  %s %s（第%d級 level %d）：%s", notice_clock_zh(c->kind),
+	    c->kind, c->level, c->level, notice_time(c->due_at, t, sizeof(t)));
+	if (c->due_at > nc->now)
+		fprintf(nc->fp, "，尚餘 %s left\n",
+		    duration_fmt(c->due_at - nc->now, d, sizeof(d)));
+	else
+		fprintf(nc->fp, "，已逾期 %s overdue\n",
+		    duration_fmt(nc->now - c->due_at, d, sizeof(d)));
+	nc->n++;
+	return 0;
+}
+
+/* The reporter: the first recipient the policy tells at level 1. */
+static const struct contact_conf *
+notice_reporter(const struct conf *conf)
+{
+	const struct policy	*pol = &conf->policy;
+	const struct contact_conf *c;
+	int			 r;
+
+	for (r = 0; r < pol->nrecipients; r++)
+		if ((pol->tell[1] & (1U << r)) &&
+		    (c = conf_find_contact(conf, pol->recipients[r])) != NULL)
+			return c;
+	return TAILQ_FIRST(&conf->contacts);
+}
+
+/* 設備 IP / 網址: the targets of the system's checks, once each. */
+static void
+notice_targets(FILE *fp, const struct conf *conf, const char *system)
+{
+	const struct system_conf	*sys;
+	const struct check_conf		*cc, *prev;
+	const char			*sep = "";
+	int				 seen;
+
+	if (conf == NULL || (sys = conf_find_system(conf, system)) == NULL) {
+		fprintf(fp, "（不明）unknown");
+		return;
+	}
+	TAILQ_FOREACH(cc, &sys->checks, entry) {
+		seen = 0;
+		TAILQ_FOREACH(prev, &sys->checks, entry) {
+			if (prev == cc)
+				break;
+			if (strcmp(prev->target, cc->target) == 0)
+				seen = 1;
+		}
+		if (seen)
+			continue;
+		fprintf(fp, "%s%s %s", sep, strstr(cc->target, "://") != NULL ?
+		    "URL" : "IP/host", cc->target);
+		sep = ", ";
+	}
+}
+
+static const char *
+notice_or(const char *s, const char *dflt)
+{
+	return s != NULL && *s != '\0' ? s : dflt;
+}
+
+/* 通報內容草稿: every item of the national notification, in order. */
+static void
+notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
+    int level)
+{
+	const struct conf		*conf = notice.conf;
+	const struct contact_conf	*rep = NULL;
+	char				 t[128], rto[32];
+
+	fprintf(fp, "\n==== 通報內容草稿 Portal draft (national notification; "
+	    "paste into the portal) ====\n");
+	fprintf(fp, "影響單位 Affected unit: %s\n",
+	    notice_or(inc->owner, "（未設定）not set"));
+	fprintf(fp, "發生時間 Time it happened: %s\n",
+	    notice_time(inc->started_at, t, sizeof(t)));
+	fprintf(fp, "知悉時間 Time it became known: %s\n",
+	    notice_time(inc->opened_at, t, sizeof(t)));
+	fprintf(fp, "事件說明 Description: ");
+	if (inc->description != NULL && *inc->description != '\0')
+		fprintf(fp, "%s\n", inc->description);
+	else
+		fprintf(fp, "%s 服務中斷（%s）；%s down (%s), detected by the "
+		    "monitoring (rtowatchd)\n", inc->system,
+		    notice_or(inc->cause, "原因未明"), inc->system,
+		    notice_or(inc->cause, "cause unknown"));
+	fprintf(fp, "影響等級 Level assessment: 第%d級 level %d %s，%s事件 %s",
+	    level, level, policy_level_name(level),
+	    inc->major ? "重大" : "一般", inc->major ? "major" : "general");
+	fprintf(fp, "; 可用性 availability %d", inc->availability_level);
+	if (inc->confidentiality_level > 0)
+		fprintf(fp, ", 機密性 confidentiality %d",
+		    inc->confidentiality_level);
+	if (inc->integrity_level > 0)
+		fprintf(fp, ", 完整性 integrity %d", inc->integrity_level);
+	fprintf(fp, "; %s核心業務 %score business%s, RTO %s\n",
+	    inc->core ? "" : "非", inc->core ? "" : "non-",
+	    inc->critical_infrastructure ? "（關鍵基礎設施 critical "
+	    "infrastructure）" : "", duration_fmt(inc->rto_ms, rto,
+	    sizeof(rto)));
+	fprintf(fp, "應變措施 Measures taken: %s\n", notice_or(inc->measures,
+	    "（待填）to be filled in; the service is being monitored and "
+	    "its restoration recorded"));
+	fprintf(fp, "是否需要支援 Outside support needed: %s\n",
+	    notice_or(inc->support, "否（待確認）no (to be confirmed)"));
+	if (conf != NULL)
+		rep = notice_reporter(conf);
+	fprintf(fp, "通報人聯絡資料 Reporter contact: ");
+	if (rep == NULL)
+		fprintf(fp, "（未設定）no contact in the rules\n");
+	else
+		fprintf(fp, "%s; 電話 phone %s; 電子郵件 email %s\n",
+		    rep->person != NULL ? rep->person : rep->name,
+		    notice_or(rep->phone, "-"), notice_or(rep->email, "-"));
+	fprintf(fp, "設備 IP / 網址 Device IP / URL: ");
+	notice_targets(fp, conf, inc->system);
+	fprintf(fp, "\n事件分類 Category: %s\n", notice_or(inc->category,
+	    "（待填）to be chosen, e.g. EQU or DOS"));
+	fprintf(fp, "其他 Other: rtowatch 事件編號 incident %lld; %s",
+	    (long long)inc->id, event);
+	if (inc->ticket != NULL)
+		fprintf(fp, "; 通報單號 portal ticket %s", inc->ticket);
+	fprintf(fp, "\n");
+}
+
+/* The whole body; NULL when the incident cannot be read. */
+static char *
+notice_body(struct store *st, int64_t incident, int level,
+    const char *system, const char *event, const char *detail, int64_t now)
+{
+	struct store_incident_info	 inc;
+	struct notice_clocks	 nc;
+	char			*body = NULL, t[128], d[32];
+	size_t			 len = 0;
+	FILE			*fp;
+
+	if (store_incident_info(st, incident, &inc) == -1)
+		return NULL;
+	if ((fp = open_memstream(&body, &len)) == NULL)
+		fatal("open_memstream");
+	fprintf(fp, "資安事件 %lld（%s）：%s\nIncident %lld (%s): %s\n\n%s\n\n",
+	    (long long)incident, system, notice_event_zh(event),
+	    (long long)incident, system, event, detail);
+
+	fprintf(fp, "時間 Times (%s; UTC):\n", notice.conf != NULL ?
+	    notice.conf->timezone : "local");
+	fprintf(fp, "  發生時間 happened:     %s\n",
+	    notice_time(inc.started_at, t, sizeof(t)));
+	fprintf(fp, "  知悉時間 became known: %s\n",
+	    notice_time(inc.opened_at, t, sizeof(t)));
+	if (inc.restored_at != 0) {
+		fprintf(fp, "  恢復時間 restored:     %s\n",
+		    notice_time(inc.restored_at, t, sizeof(t)));
+		fprintf(fp, "  中斷時間 outage lasted: %s\n", duration_fmt(
+		    inc.restored_at - inc.started_at, d, sizeof(d)));
+	} else
+		fprintf(fp, "  中斷至今 outage so far: %s（尚未恢復 not "
+		    "restored yet）\n", duration_fmt(now - inc.started_at, d,
+		    sizeof(d)));
+	fprintf(fp, "  本通知 this notice:    %s\n\n",
+	    notice_time(now, t, sizeof(t)));
+
+	fprintf(fp, "影響等級 Impact level: 第%d級 level %d %s，%s事件 %s\n\n",
+	    level, level, policy_level_name(level), inc.major ? "重大" : "一般",
+	    inc.major ? "major" : "general");
+
+	fprintf(fp, "尚未完成的期限 Deadlines still open:\n");
+	nc.fp = fp;
+	nc.now = now;
+	nc.n = 0;
+	if (store_open_clocks(st, incident, notice_clock_line, &nc) == -1 ||
+	    nc.n == 0)
+		fprintf(fp, "  （無）none\n");
+
+	notice_draft(fp, &inc, event, level);
+	store_incident_info_clear(&inc);
+	if (fclose(fp) != 0)
+		fatal("open_memstream");
+	return body;
+}
+
+/*
+ * Subject: level, system and what happened, in both languages.  The
+ * body says the same, with the detail and the portal draft.
  */
 int
 notice_queue(struct store *st, const struct policy *pol, int64_t incident,
@@ -21,22 +316,25 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
     int64_t now)
 {
 	char	*subject, *body;
-	int	 r, rc = 0;
+	int	 r, rc = 0, queued = 0;
 
 	if (level < 1 || level > POLICY_LEVELS)
 		return 0;
-	xasprintf(&subject, "[rtowatch] 第%d級 level %d: incident %lld, %s: "
-	    "%s", level, level, (long long)incident, system, event);
-	xasprintf(&body, "資安事件 %lld（%s）：%s\n"
-	    "Incident %lld (%s): %s\n\n%s\n"
-	    "影響等級 impact level: %d, %s\n", (long long)incident, system,
-	    event, (long long)incident, system, event, detail, level,
-	    policy_level_name(level));
+	if ((body = notice_body(st, incident, level, system, event, detail,
+	    now)) == NULL)
+		return -1;
+	xasprintf(&subject, "[rtowatch] 第%d級 level %d: %s %s / %s "
+	    "(incident %lld)", level, level, system, notice_event_zh(event),
+	    event, (long long)incident);
 	for (r = 0; r < pol->nrecipients && rc == 0; r++)
-		if (pol->tell[level] & (1U << r))
+		if (pol->tell[level] & (1U << r)) {
 			rc = store_notification_queue(st, incident, now,
 			    pol->recipients[r], event, subject, body);
+			queued++;
+		}
 	free(subject);
 	free(body);
+	if (rc == 0 && queued > 0 && notice.kick != NULL)
+		notice.kick(notice.kick_arg);
 	return rc;
 }

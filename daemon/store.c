@@ -180,7 +180,15 @@ static const char *const store_migrations[] = {
 	"  started_at TEXT NOT NULL,"
 	"  ended_at TEXT"
 	");"
-	/* What the engine decided to tell whom; the senders deliver it. */
+	/*
+	 * What the engine decided to tell whom: the outbox.  The mailer
+	 * (mailer.c) sends the queued rows, oldest first within each
+	 * incident and recipient, and marks one sent only once the server
+	 * accepted it.  address is where it went (the recipient's contact
+	 * at the time); alerted_at marks a row that was overdue and raised
+	 * the "mail failing" alert, so that the alert is given once per
+	 * episode, across restarts too.
+	 */
 	"CREATE TABLE notifications ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
@@ -195,8 +203,12 @@ static const char *const store_migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  next_try_at TEXT,"
 	"  last_error TEXT,"
+	"  address TEXT,"
+	"  alerted_at TEXT,"
 	"  sent_at TEXT"
-	");",
+	");"
+	"CREATE INDEX notifications_queue ON notifications(state,"
+	"  incident_id, recipient, id);",
 };
 
 #define STORE_NMIGRATIONS \
@@ -1276,4 +1288,263 @@ store_select(struct store *st, const char *sql, int nargs,
 		return -1;
 	}
 	return 0;
+}
+
+/* The incident as the notifications describe it; free with _info_clear. */
+int
+store_incident_info(struct store *st, int64_t id,
+    struct store_incident_info *inc)
+{
+	sqlite3_stmt	*stmt;
+	char		**text[] = { &inc->system, &inc->owner, &inc->status,
+			    &inc->cause, &inc->category, &inc->description,
+			    &inc->measures, &inc->support, &inc->ticket };
+	size_t		 i;
+
+	memset(inc, 0, sizeof(*inc));
+	stmt = store_prepare(st, "SELECT system, owner, status, cause,"
+	    " category, description, measures, support, ticket, level,"
+	    " major, core, critical_infrastructure, rto_ms,"
+	    " availability_level, coalesce(confidentiality_level, 0),"
+	    " coalesce(integrity_level, 0), started_at, opened_at,"
+	    " restored_at, reported_at FROM incidents WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	inc->id = id;
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (sqlite3_column_type(stmt, (int)i) != SQLITE_NULL)
+			*text[i] = xstrdup((const char *)
+			    sqlite3_column_text(stmt, (int)i));
+	inc->level = sqlite3_column_int(stmt, 9);
+	inc->major = sqlite3_column_int(stmt, 10);
+	inc->core = sqlite3_column_int(stmt, 11);
+	inc->critical_infrastructure = sqlite3_column_int(stmt, 12);
+	inc->rto_ms = sqlite3_column_int64(stmt, 13);
+	inc->availability_level = sqlite3_column_int(stmt, 14);
+	inc->confidentiality_level = sqlite3_column_int(stmt, 15);
+	inc->integrity_level = sqlite3_column_int(stmt, 16);
+	inc->started_at = store_column_time(stmt, 17);
+	inc->opened_at = store_column_time(stmt, 18);
+	inc->restored_at = store_column_time(stmt, 19);
+	inc->reported_at = store_column_time(stmt, 20);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+void
+store_incident_info_clear(struct store_incident_info *inc)
+{
+	free(inc->system);
+	free(inc->owner);
+	free(inc->status);
+	free(inc->cause);
+	free(inc->category);
+	free(inc->description);
+	free(inc->measures);
+	free(inc->support);
+	free(inc->ticket);
+	memset(inc, 0, sizeof(*inc));
+}
+
+/*
+ * The queued mail that may go now or next: of each incident and
+ * recipient, only the oldest queued row, so that a later message never
+ * overtakes an earlier one.
+ */
+int
+store_mail_heads(struct store *st,
+    int (*cb)(const struct store_mail *, void *), void *arg)
+{
+	struct store_mail	 m;
+	sqlite3_stmt		*stmt;
+	int			 rc;
+
+	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
+	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
+	    " FROM notifications n"
+	    " WHERE n.state = 'queued' AND n.channel = 'email'"
+	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
+	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
+	    "  AND e.incident_id = n.incident_id"
+	    "  AND e.recipient = n.recipient AND e.id < n.id)"
+	    " ORDER BY n.id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		m.id = sqlite3_column_int64(stmt, 0);
+		m.incident_id = sqlite3_column_int64(stmt, 1);
+		m.recipient = (const char *)sqlite3_column_text(stmt, 2);
+		m.subject = (const char *)sqlite3_column_text(stmt, 3);
+		m.body = (const char *)sqlite3_column_text(stmt, 4);
+		m.attempts = sqlite3_column_int(stmt, 5);
+		m.created_at = store_column_time(stmt, 6);
+		m.next_try_at = store_column_time(stmt, 7);
+		if (cb(&m, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * The server accepted the message (250 after DATA).  *ALERTED says
+ * whether the row had raised the "mail failing" alert.
+ */
+int
+store_mail_sent(struct store *st, int64_t id, const char *address,
+    int64_t at, int *alerted)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	*alerted = 0;
+	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
+	    " sent_at = ?, address = ?, attempts = attempts + 1,"
+	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
+	    " RETURNING alerted_at IS NOT NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*alerted = sqlite3_column_int(stmt, 0);
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_DONE)
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One more failed attempt: why, and when to try again. */
+int
+store_mail_failed(struct store *st, int64_t id, const char *address,
+    const char *error, int64_t next_try)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE notifications SET"
+	    " attempts = attempts + 1, last_error = ?, address = ?,"
+	    " next_try_at = ? WHERE id = ? AND state = 'queued'");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 3, next_try);
+	sqlite3_bind_int64(stmt, 4, id);
+	return store_done(st, stmt);
+}
+
+/*
+ * Incidents with queued mail created at or before BEFORE that has not
+ * raised the alert yet: how many such rows, the oldest one's time and
+ * last error, and whether the incident is already in an alerted episode.
+ */
+int
+store_mail_overdue(struct store *st, int64_t before,
+    int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT n.incident_id, count(*),"
+	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
+	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
+	    "  ORDER BY o.id LIMIT 1),"
+	    " EXISTS (SELECT 1 FROM notifications a"
+	    "  WHERE a.incident_id = n.incident_id AND a.state = 'queued'"
+	    "  AND a.alerted_at IS NOT NULL)"
+	    " FROM notifications n WHERE n.state = 'queued'"
+	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
+	    " AND n.created_at <= ? GROUP BY n.incident_id"
+	    " ORDER BY n.incident_id");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, before);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int64(stmt, 0),
+		    sqlite3_column_int(stmt, 1), store_column_time(stmt, 2),
+		    (const char *)sqlite3_column_text(stmt, 3),
+		    sqlite3_column_int(stmt, 4), arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Mark INCIDENT's queued rows created at or before BEFORE as alerted. */
+int
+store_mail_alerted(struct store *st, int64_t incident, int64_t before,
+    int64_t at)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE notifications SET alerted_at = ?"
+	    " WHERE incident_id = ? AND state = 'queued'"
+	    " AND alerted_at IS NULL AND created_at <= ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_int64(stmt, 2, incident);
+	store_bind_time(stmt, 3, before);
+	return store_done(st, stmt);
+}
+
+/*
+ * How many of INCIDENT's queued rows are in an alerted episode (-1 on
+ * error); and the oldest created_at of the queued rows that are not
+ * (0: none), for the next alert's timer.
+ */
+int
+store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
+{
+	sqlite3_stmt	*stmt;
+	int		 n = -1;
+
+	stmt = store_prepare(st, "SELECT (SELECT count(*) FROM notifications"
+	    "  WHERE incident_id = ? AND state = 'queued'"
+	    "  AND alerted_at IS NOT NULL),"
+	    " (SELECT min(created_at) FROM notifications"
+	    "  WHERE state = 'queued' AND channel = 'email'"
+	    "  AND alerted_at IS NULL)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		n = sqlite3_column_int(stmt, 0);
+		*oldest = store_column_time(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+/*
+ * The outbox at a glance (GET /v1/status): rows queued, those of them in
+ * a "mail failing" episode, and the oldest queued row's creation (0:
+ * none).
+ */
+int
+store_outbox_stats(struct store *st, int *queued, int *failing,
+    int64_t *oldest)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT count(*), count(alerted_at),"
+	    " min(created_at) FROM notifications WHERE state = 'queued'");
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*queued = sqlite3_column_int(stmt, 0);
+		*failing = sqlite3_column_int(stmt, 1);
+		*oldest = store_column_time(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "notice.h"
 #include "policy.h"
 
 struct event_base;
@@ -31,9 +32,5 @@ int		 clocks_stop(struct clocks *, int64_t, enum policy_clock,
 int		 clocks_relevel(struct clocks *, int64_t, enum policy_clock,
 		    int);
 void		 clocks_sync(struct clocks *, int64_t);
-
-/* notice.c: queue a notification to everyone the policy names. */
-int		 notice_queue(struct store *, const struct policy *, int64_t,
-		    int, const char *, const char *, const char *, int64_t);
 
 #endif

@@ -28,6 +28,9 @@ struct conf_parser;
 #define CONF_DEFAULT_DOWN_AFTER	3
 #define CONF_DEFAULT_UP_AFTER	2
 #define CONF_MAX_ERRORS		100
+#define CONF_DEFAULT_MAIL_ALERT_MS	(15LL * 60 * 1000)
+#define CONF_DEFAULT_MAIL_RETRY_MS	(5LL * 1000)
+#define CONF_DEFAULT_MAIL_RETRY_MAX_MS	(10LL * 60 * 1000)
 
 struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
@@ -89,6 +92,41 @@ struct category_conf {
 };
 TAILQ_HEAD(category_list, category_conf);
 
+/* contact "NAME" { email "ADDR" [phone "..."] [name "..."] } */
+struct contact_conf {
+	TAILQ_ENTRY(contact_conf) entry;
+	char			*name;
+	char			*email;
+	char			*phone;		/* NULL: not given */
+	char			*person;	/* name "...", for the draft */
+	const char		*file;
+	int			 line;
+};
+TAILQ_HEAD(contact_list, contact_conf);
+
+/* The SMTP sender's settings; smtp NULL: mail is off. */
+enum conf_starttls {
+	CONF_STARTTLS_TRY,	/* when the server offers it (default) */
+	CONF_STARTTLS_YES,	/* required */
+	CONF_STARTTLS_NO
+};
+
+struct mail_conf {
+	char			*smtp;		/* smtp://HOST:PORT, smtps:// */
+	char			*from;
+	enum conf_starttls	 starttls;
+	int			 set_starttls;
+	char			*credentials;	/* the file, for messages */
+	char			*user;		/* from it */
+	char			*password;
+	char			*ca_file;
+	int64_t			 alert_after_ms;
+	int64_t			 retry_ms;	/* the first retry's wait */
+	int64_t			 retry_max_ms;	/* doubling up to this */
+	const char		*file;		/* of set smtp */
+	int			 line;
+};
+
 struct conf {
 	char			*path;
 	char			*database;
@@ -104,6 +142,11 @@ struct conf {
 	struct policy		 policy;	/* rules/policy.conf */
 	const char		*policy_file;	/* NULL: no policy block */
 	int			 policy_line;
+	/* Where each policy recipient was first named by "tell". */
+	const char		*tell_file[POLICY_MAX_RECIPIENTS];
+	int			 tell_line[POLICY_MAX_RECIPIENTS];
+	struct contact_list	 contacts;
+	struct mail_conf	 mail;
 };
 
 struct conf_errors {
@@ -119,6 +162,7 @@ void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
 const struct category_conf *conf_find_category(const struct conf *,
 		    const char *);
+struct contact_conf *conf_find_contact(const struct conf *, const char *);
 
 /* For the probe kinds' option parsers. */
 void	conf_error(struct conf_parser *, const char *, ...)

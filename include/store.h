@@ -89,6 +89,44 @@ struct store_warning {
 	char		 state[16];
 };
 
+/* An incident as a notification describes it (store_incident_info). */
+struct store_incident_info {
+	int64_t		 id;
+	char		*system;
+	char		*owner;
+	char		*status;
+	char		*cause;
+	char		*category;	/* these: NULL until a person sets */
+	char		*description;
+	char		*measures;
+	char		*support;
+	char		*ticket;
+	int		 level;
+	int		 major;
+	int		 core;
+	int		 critical_infrastructure;
+	int64_t		 rto_ms;
+	int		 availability_level;
+	int		 confidentiality_level;	/* 0: not set */
+	int		 integrity_level;
+	int64_t		 started_at;	/* happened (發生) */
+	int64_t		 opened_at;	/* became known (知悉) */
+	int64_t		 restored_at;
+	int64_t		 reported_at;
+};
+
+/* A queued mail, valid during the callback of store_mail_heads. */
+struct store_mail {
+	int64_t		 id;
+	int64_t		 incident_id;
+	const char	*recipient;
+	const char	*subject;
+	const char	*body;
+	int		 attempts;
+	int64_t		 created_at;
+	int64_t		 next_try_at;
+};
+
 struct store	*store_open(const char *);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
@@ -153,5 +191,20 @@ int		 store_select(struct store *, const char *, int,
 		    const char *const [], int (*)(int, const char *const *,
 		    const char *const *, const int *, void *), void *);
 void		 store_on_commit(struct store *, void (*)(void *), void *);
+int		 store_incident_info(struct store *, int64_t,
+		    struct store_incident_info *);
+void		 store_incident_info_clear(struct store_incident_info *);
+int		 store_mail_heads(struct store *,
+		    int (*)(const struct store_mail *, void *), void *);
+int		 store_mail_sent(struct store *, int64_t, const char *,
+		    int64_t, int *);
+int		 store_mail_failed(struct store *, int64_t, const char *,
+		    const char *, int64_t);
+int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
+		    int, int64_t, const char *, int, void *), void *);
+int		 store_mail_alerted(struct store *, int64_t, int64_t,
+		    int64_t);
+int		 store_mail_pending(struct store *, int64_t, int64_t *);
+int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 
 #endif

@@ -11,8 +11,7 @@
  * certificates are always verified, against the system's CAs or ca-file.
  *
  * All transfers run in one curl multi handle driven by the daemon's loop
- * (the multi-socket interface: curl says which sockets and which timeout
- * it waits for, libevent says when they are ready).  Each probe opens a
+ * (curlev.h: curl's multi-socket interface on libevent).  Each probe opens a
  * fresh connection and closes it, so a probe measures what a new client
  * would see.  The timeout is probe.c's; curl's own is a safeguard set a
  * second later.
@@ -25,14 +24,12 @@
  * waiting for that thread.  Names under .invalid fail at once (RFC 6761,
  * 6.4): no query for them leaves the host.
  */
-#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <curl/curl.h>
-#include <event2/event.h>
 #include <event2/util.h>
 
 #include <ctype.h>
@@ -46,6 +43,7 @@
 
 #include "check_http.h"
 #include "conf.h"
+#include "curlev.h"
 #include "log.h"
 #include "probe.h"
 #include "util.h"
@@ -81,21 +79,8 @@ struct http_state {
 	char				 errbuf[CURL_ERROR_SIZE];
 };
 
-/* A socket curl waits on, and its event. */
-struct http_sock {
-	LIST_ENTRY(http_sock)	 entry;
-	struct event		*ev;
-	curl_socket_t		 fd;
-};
-
 /* The kind's shared state: one multi handle on the loop. */
-static struct {
-	struct event_base	*base;
-	CURLM			*multi;
-	struct event		*timer;
-	LIST_HEAD(, http_sock)	 socks;
-	int			 global;	/* curl_global_init done */
-} http;
+static struct curlev	*http_curl;
 
 static void	http_finished(struct http_state *, CURLcode);
 
@@ -572,108 +557,16 @@ http_free_opts(struct check_conf *cc)
 /* ------------------------------------------------------ curl on the loop */
 
 static void
-http_check_done(void)
+http_done(CURL *easy, CURLcode code, void *arg)
 {
 	struct http_state	*s;
-	CURLMsg			*msg;
-	CURL			*easy;
-	CURLcode		 code;
-	char			*priv;
-	int			 left;
-
-	while ((msg = curl_multi_info_read(http.multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		/* msg lives in the easy handle that finishing frees. */
-		easy = msg->easy_handle;
-		code = msg->data.result;
-		priv = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-		s = (struct http_state *)(void *)priv;
-		if (s != NULL)
-			http_finished(s, code);
-	}
-}
-
-static void
-http_event_cb(evutil_socket_t fd, short events, void *arg)
-{
-	int	 running, action = 0;
+	char			*priv = NULL;
 
 	(void)arg;
-	if (events & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (events & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(http.multi, fd, action, &running);
-	http_check_done();
-}
-
-static void
-http_timer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	int	 running;
-
-	(void)fd;
-	(void)events;
-	(void)arg;
-	curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0,
-	    &running);
-	http_check_done();
-}
-
-/* curl says what to wait for on one of its sockets. */
-static int
-http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-    void *sockp)
-{
-	struct http_sock	*hs = sockp;
-	short			 ev = EV_PERSIST;
-
-	(void)easy;
-	(void)userp;
-	if (what == CURL_POLL_REMOVE) {
-		if (hs != NULL) {
-			LIST_REMOVE(hs, entry);
-			event_free(hs->ev);
-			free(hs);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= EV_WRITE;
-	if (hs == NULL) {
-		hs = xcalloc(1, sizeof(*hs));
-		hs->fd = fd;
-		LIST_INSERT_HEAD(&http.socks, hs, entry);
-		curl_multi_assign(http.multi, fd, hs);
-	} else
-		event_free(hs->ev);
-	if ((hs->ev = event_new(http.base, fd, ev, http_event_cb, NULL)) ==
-	    NULL)
-		fatalx("http: event_new failed");
-	event_add(hs->ev, NULL);
-	return 0;
-}
-
-/* curl says when to call it back if no socket is ready. */
-static int
-http_timer_set(CURLM *multi, long ms, void *userp)
-{
-	struct timeval	 tv;
-
-	(void)multi;
-	(void)userp;
-	if (ms < 0) {
-		evtimer_del(http.timer);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(http.timer, &tv);
-	return 0;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+	s = (struct http_state *)(void *)priv;
+	if (s != NULL)
+		http_finished(s, code);
 }
 
 static int
@@ -682,48 +575,20 @@ http_init(struct event_base *base, struct evdns_base *dns)
 	const curl_version_info_data	*v;
 
 	(void)dns;	/* each probe gets it as p->dns */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_warnx("http: curl_global_init failed");
+	if ((http_curl = curlev_new(base, "http", http_done, NULL)) == NULL)
 		return -1;
-	}
-	http.global = 1;
 	v = curl_version_info(CURLVERSION_NOW);
 	if (!(v->features & CURL_VERSION_SSL))
 		log_warnx("http: libcurl %s has no TLS: https checks will "
 		    "fail", v->version);
-	http.base = base;
-	LIST_INIT(&http.socks);
-	if ((http.timer = evtimer_new(base, http_timer_cb, NULL)) == NULL)
-		fatalx("http: evtimer_new failed");
-	if ((http.multi = curl_multi_init()) == NULL) {
-		log_warnx("http: curl_multi_init failed");
-		return -1;
-	}
-	curl_multi_setopt(http.multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
-	curl_multi_setopt(http.multi, CURLMOPT_TIMERFUNCTION, http_timer_set);
 	return 0;
 }
 
 static void
 http_shutdown(void)
 {
-	struct http_sock	*hs;
-
-	/* Cleaning up may still call back: the events go after it. */
-	if (http.multi != NULL)
-		curl_multi_cleanup(http.multi);
-	http.multi = NULL;
-	while ((hs = LIST_FIRST(&http.socks)) != NULL) {
-		LIST_REMOVE(hs, entry);
-		event_free(hs->ev);
-		free(hs);
-	}
-	if (http.timer != NULL)
-		event_free(http.timer);
-	http.timer = NULL;
-	if (http.global)
-		curl_global_cleanup();
-	http.global = 0;
+	curlev_free(http_curl);
+	http_curl = NULL;
 }
 
 /* ------------------------------------------------------------- a probe */
@@ -942,7 +807,6 @@ http_transfer(struct probe *p, const char *resolve)
 	const struct http_opts	*o = p->check->opts;
 	CURL			*e;
 	CURLcode		 rc;
-	CURLMcode		 mrc;
 	int			 i;
 
 #define SET(opt, val)	do {						\
@@ -950,19 +814,13 @@ http_transfer(struct probe *p, const char *resolve)
 		http_setopt_failed(rc);					\
 } while (0)
 
-	if ((e = s->easy = curl_easy_init()) == NULL) {
+	/* Probe the service itself, never through a proxy from the env. */
+	if ((e = s->easy = curlev_easy(http_curl, p->check->target, s,
+	    s->errbuf, "http,https")) == NULL) {
 		probe_done(p, PROBE_ERROR, "curl_easy_init failed");
 		return;
 	}
-	SET(CURLOPT_URL, p->check->target);
-	SET(CURLOPT_PRIVATE, (char *)s);
-	SET(CURLOPT_ERRORBUFFER, s->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_QUICK_EXIT, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	/* Probe the service itself, never through a proxy from the env. */
-	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_TIMEOUT_MS, (long)(p->check->timeout_ms +
@@ -999,9 +857,8 @@ http_transfer(struct probe *p, const char *resolve)
 	}
 #undef SET
 
-	if ((mrc = curl_multi_add_handle(http.multi, e)) != CURLM_OK) {
-		probe_done(p, PROBE_ERROR, "curl_multi_add_handle: %s",
-		    curl_multi_strerror(mrc));
+	if (curlev_add(http_curl, e) == -1) {
+		probe_done(p, PROBE_ERROR, "curl_multi_add_handle failed");
 		return;
 	}
 	s->added = 1;
@@ -1070,7 +927,7 @@ http_start(struct probe *p)
 	s->probe = p;
 	s->body.limit = CHECK_HTTP_BODY_MAX;
 	s->body.keep = o->contains != NULL;
-	if (http.multi == NULL) {
+	if (http_curl == NULL) {
 		probe_done(p, PROBE_ERROR, "http probes are not set up");
 		return;
 	}
@@ -1099,7 +956,7 @@ http_cancel(struct probe *p)
 		return;
 	if (s->easy != NULL) {
 		if (s->added)
-			curl_multi_remove_handle(http.multi, s->easy);
+			curlev_remove(http_curl, s->easy);
 		curl_easy_cleanup(s->easy);
 	}
 	curl_slist_free_all(s->resolve);

@@ -9,7 +9,7 @@ run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev tzdata libnotify-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
-valgrind openssl
+valgrind openssl python3-aiosmtpd
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them

@@ -4,6 +4,8 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -511,6 +513,166 @@ test_include(void **state)
 	rmdir(dir);
 }
 
+#define SYS_OK	SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n"
+
+/* Contacts and the SMTP settings, and every error they can give. */
+static void
+test_mail(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*error;
+	} bad[] = {
+		{ "set smtp \"smtp://127.0.0.1:25\"\n"
+		  "contact \"unit-head\" { email \"u@b\" }\n" SYS_OK,
+		  "t.conf:1: smtp: missing \"set mail-from\" (the sender "
+		  "address)" },
+		{ "set smtp \"http://127.0.0.1\"; set mail-from \"a@b\"\n"
+		  "contact \"unit-head\" { email \"u@b\" }\n" SYS_OK,
+		  "t.conf:1: smtp \"http://127.0.0.1\": expected "
+		  "smtp://HOST:PORT or smtps://HOST:PORT" },
+		{ "set smtp \"smtp://h/x\"; set mail-from \"a@b\"\n"
+		  "contact \"unit-head\" { email \"u@b\" }\n" SYS_OK,
+		  "t.conf:1: smtp \"smtp://h/x\": expected "
+		  "smtp://HOST:PORT or smtps://HOST:PORT" },
+		{ "set smtp \"smtp://h\"; set mail-from \"nobody\"\n"
+		  "contact \"unit-head\" { email \"u@b\" }\n" SYS_OK,
+		  "t.conf:1: mail-from \"nobody\": not an email address" },
+		{ "set smtp \"smtp://h:25\"; set mail-from \"a@b\"\n" SYS_OK,
+		  "t.conf:0: tell \"unit-head\": no contact \"unit-head\" "
+		  "with an email address, and \"set smtp\" mails every "
+		  "notification" },
+		{ "contact \"unit-head\" { email \"u@b\" }\n"
+		  "contact \"unit-head\" { email \"v@b\" }\n" SYS_OK,
+		  "t.conf:2: duplicate contact \"unit-head\" (first defined "
+		  "at t.conf:1)" },
+		{ "contact \"x\" {\n phone \"1\"\n}\n" SYS_OK,
+		  "t.conf:1: contact \"x\": missing email" },
+		{ "contact \"x\" { email \"a b@c\" }\n" SYS_OK,
+		  "t.conf:1: contact \"x\": \"a b@c\" is not an email "
+		  "address" },
+		{ "contact \"x\" { email \"a@c\"; email \"d@c\" }\n" SYS_OK,
+		  "t.conf:1: contact \"x\": email given twice" },
+		{ "contact \"x\" { email \"a@c\"; pager \"1\" }\n" SYS_OK,
+		  "t.conf:1: unknown keyword \"pager\" in contact" },
+		{ "set smtp \"smtps://h\"; set mail-from \"a@b\"\n"
+		  "set smtp-starttls yes\n"
+		  "contact \"unit-head\" { email \"u@b\" }\n" SYS_OK,
+		  "t.conf:1: smtp-starttls is for smtp:// servers; smtps:// "
+		  "is TLS from the start" },
+		{ "set smtp-starttls maybe\n" SYS_OK,
+		  "t.conf:1: smtp-starttls must be yes or no, not \"maybe\"" },
+		{ "set mail-alert-after 0s\n" SYS_OK,
+		  "t.conf:1: mail-alert-after 0s out of range (1s-7d)" },
+		{ "set mail-retry 10m 5s\n" SYS_OK,
+		  "t.conf:1: mail-retry: the longest wait is shorter than the "
+		  "first" },
+		{ "set mail-retry 5s\n" SYS_OK,
+		  "t.conf:1: missing mail-retry longest wait" },
+		{ "set smtp-credentials \"/nonexistent/creds\"\n" SYS_OK,
+		  "t.conf:1: smtp-credentials \"/nonexistent/creds\": No such "
+		  "file or directory" },
+		{ "set smtp-ca-file \"/nonexistent/ca.pem\"\n" SYS_OK,
+		  "t.conf:1: smtp-ca-file \"/nonexistent/ca.pem\": No such "
+		  "file or directory" },
+	};
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	struct contact_conf	*c;
+	char			 creds[] = "/tmp/rtowatch-creds-XXXXXX";
+	char			*text, *want;
+	size_t			 i;
+	int			 fd, j;
+
+	(void)state;
+	conf = parse("set smtp \"smtp://127.0.0.1:2525\"\n"
+	    "set mail-from \"rtowatch@example.edu\"\n"
+	    "set smtp-starttls no\n"
+	    "set mail-alert-after 30s; set mail-retry 1s 4s\n"
+	    "contact \"unit-head\" {\n email \"netadmin@example.edu\"\n"
+	    " phone \"+886-2-1234-5678\"\n name \"王小明\"\n}\n"
+	    "contact \"spare\" { email \"spare@example.edu\" }\n" SYS_OK,
+	    &errs);
+	for (j = 0; j < errs.count; j++)
+		print_error("%s\n", errs.msg[j]);
+	assert_non_null(conf);
+	assert_string_equal(conf->mail.smtp, "smtp://127.0.0.1:2525");
+	assert_string_equal(conf->mail.from, "rtowatch@example.edu");
+	assert_int_equal(conf->mail.starttls, CONF_STARTTLS_NO);
+	assert_true(conf->mail.alert_after_ms == 30000);
+	assert_true(conf->mail.retry_ms == 1000 &&
+	    conf->mail.retry_max_ms == 4000);
+	c = conf_find_contact(conf, "unit-head");
+	assert_non_null(c);
+	assert_string_equal(c->email, "netadmin@example.edu");
+	assert_string_equal(c->phone, "+886-2-1234-5678");
+	assert_string_equal(c->person, "王小明");
+	assert_null(conf_find_contact(conf, "ciso"));
+	conf_free(conf);
+
+	/* No server: mail is off, the defaults stand, no contact needed. */
+	conf = parse(SYS_OK, &errs);
+	assert_non_null(conf);
+	assert_null(conf->mail.smtp);
+	assert_int_equal(conf->mail.starttls, CONF_STARTTLS_TRY);
+	assert_true(conf->mail.alert_after_ms == CONF_DEFAULT_MAIL_ALERT_MS);
+	assert_true(conf->mail.retry_ms == CONF_DEFAULT_MAIL_RETRY_MS);
+	conf_free(conf);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf = parse(bad[i].text, &errs);
+		assert_null(conf);
+		if (errs.count != 1)
+			for (j = 0; j < errs.count; j++)
+				print_error("mail case %zu: %s\n", i,
+				    errs.msg[j]);
+		assert_int_equal(errs.count, 1);
+		want = shifted(bad[i].error);
+		assert_string_equal(errs.msg[0], want);
+		free(want);
+		conf_errors_clear(&errs);
+	}
+
+	/* The credentials file: the daemon's alone, and user:password. */
+	fd = mkstemp(creds);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "mailer:s3cret:x\n", 16), 16);
+	close(fd);
+	assert_true(asprintf(&text, "set smtp-credentials \"%s\"\n" SYS_OK,
+	    creds) > 0);
+	assert_int_equal(chmod(creds, 0600), 0);
+	conf = parse(text, &errs);
+	assert_non_null(conf);
+	assert_string_equal(conf->mail.user, "mailer");
+	assert_string_equal(conf->mail.password, "s3cret:x");
+	conf_free(conf);
+
+	assert_int_equal(chmod(creds, 0644), 0);
+	assert_null(parse(text, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_true(asprintf(&want, "t.conf:2: smtp-credentials \"%s\": mode "
+	    "0644 lets group or others read it; make it readable by the "
+	    "daemon's user only (chmod 600)", creds) > 0);
+	assert_string_equal(errs.msg[0], want);
+	free(want);
+	conf_errors_clear(&errs);
+
+	assert_int_equal(chmod(creds, 0600), 0);
+	fd = open(creds, O_WRONLY | O_TRUNC);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "no colon\n", 9), 9);
+	close(fd);
+	assert_null(parse(text, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_true(asprintf(&want, "t.conf:2: smtp-credentials \"%s\": "
+	    "expected \"user:password\" on its first line", creds) > 0);
+	assert_string_equal(errs.msg[0], want);
+	free(want);
+	conf_errors_clear(&errs);
+	free(text);
+	unlink(creds);
+}
+
 int
 main(void)
 {
@@ -522,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_mail),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

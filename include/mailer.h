@@ -1,0 +1,20 @@
+/*
+ * mailer.h: the sender of the outbox.  It mails the queued rows of the
+ * notifications table through libcurl's SMTP on the daemon's loop, marks
+ * each sent only once the server accepted it, retries with backoff, and
+ * raises the "mail failing" alert when a message stays unsent too long.
+ */
+#ifndef RTOWATCH_MAILER_H
+#define RTOWATCH_MAILER_H
+
+struct conf;
+struct event_base;
+struct store;
+struct mailer;
+
+struct mailer	*mailer_new(struct event_base *, struct store *);
+void		 mailer_configure(struct mailer *, const struct conf *);
+void		 mailer_kick(void *);
+void		 mailer_free(struct mailer *);
+
+#endif
