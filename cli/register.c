@@ -224,8 +224,8 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 		if (n == 0)
 			recurring = xstrdup(html && !en ? "否" : "no");
 		else
-			xasprintf(&recurring, "%s %s", html && !en ? "是，" :
-			    "yes,", list);
+			xasprintf(&recurring, "%s%s", html && !en ? "是，" :
+			    "yes, ", list);
 		reg_clocks(stmt, en || !html, clocks, sizeof(clocks));
 		k = 0;
 		cells[k++] = reg_text(stmt, REG_ID);
