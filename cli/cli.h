@@ -1,12 +1,13 @@
 /*
  * cli.h: what the rtowatch commands share.
  *
- * rtowatch.c holds main() and the table of commands; each group of
- * commands lives in its own file (query.c: incidents and show, report.c:
+ * rtowatch.c holds main() and the table of the read commands; each group
+ * of them lives in its own file (query.c: incidents and show, report.c:
  * form IMS-P-009-01, register.c: form IMS-P-009-02 and the monthly
  * digest, avail.c: availability, verify.c: the timeline chain) and reaches
  * the database, the options and the output through cli.c, doc.c and the
- * pure text helpers of text.c.
+ * pure text helpers of text.c.  The workflow verbs, which go through the
+ * daemon's control socket instead, are ctl.c's (ctl.h).
  */
 #ifndef RTOWATCH_CLI_H
 #define RTOWATCH_CLI_H
