@@ -20,6 +20,8 @@ CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
+# rtowatch verify recomputes the timeline chain (daemon/chain.c).
+CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
 # The desktop agent alone links libnotify and GLib.  Their headers are
 # system headers to our warnings (-isystem), as the others' already are.
 NOTIFY_PKGS   = libnotify glib-2.0 libcurl jansson
@@ -40,9 +42,11 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c $(PROBE_SRCS)
-CLI_SRCS    = cli/rtowatch.c cli/ctl.c
+CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
+	      cli/query.c cli/recur.c cli/report.c cli/register.c \
+	      cli/avail.c cli/verify.c daemon/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
-HEADERS     = $(wildcard include/*.h)
+HEADERS     = $(wildcard include/*.h cli/*.h)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
@@ -67,7 +71,7 @@ bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
 
 bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
 build/release/cli/rtowatch-notify.o build/asan/cli/rtowatch-notify.o: \
     PKG_CFLAGS += $(NOTIFY_CFLAGS)
@@ -82,16 +86,16 @@ bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS) $(CHAIN_LIBS)
 
 bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap
+UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
 UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
-		daemon/curlev.c $(COMMON_SRCS)
+		daemon/curlev.c $(COMMON_SRCS) cli/text.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)

@@ -10,7 +10,11 @@ libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
 valgrind openssl python3-aiosmtpd mandoc groff-base
-xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei"
+xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
+chromium poppler-utils fonts-noto-cjk"
+# chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
+# back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
+# Traditional Chinese glyphs.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS.

@@ -1,0 +1,491 @@
+/*
+ * register.c: rtowatch register, form IMS-P-009-02 (資通安全事件報告彙總表),
+ * and rtowatch digest, the monthly level 1-2 digest for the unit head
+ * (5.5.5).
+ *
+ * The register is the school's incident register and learning mechanism
+ * (5.5.3): one row per incident, with whether it recurred.  Its HTML and
+ * CSV carry the timeline chain's head, so that a printed or exported copy
+ * can later be checked against the database (rtowatch verify --head).
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "cli.h"
+#include "doc.h"
+#include "util.h"
+
+#define REG_TIME_LEN	64
+
+enum {
+	REG_ID, REG_SYSTEM, REG_CATEGORY, REG_LEVEL, REG_MAJOR, REG_STARTED,
+	REG_OPENED, REG_REPORTED, REG_TICKET, REG_RESTORED, REG_CLOSED,
+	REG_WITHIN_RTO, REG_MET, REG_LATE, REG_OVERDUE, REG_OPEN, REG_STATUS,
+	REG_KIND, REG_COUNT
+};
+
+#define REG_CLOCKS(state)						\
+	"(SELECT count(*) FROM clocks WHERE incident_id = incidents.id"	\
+	" AND " QUERY_CLOCK_STATE_SQL " = '" state "')"
+
+static const struct cli_field reg_fields[REG_COUNT] = {
+	[REG_ID] = { "id", "id", CLI_INT },
+	[REG_SYSTEM] = { "system", "system", CLI_TEXT },
+	[REG_CATEGORY] = { "category", "category", CLI_TEXT },
+	[REG_LEVEL] = { "level", "level", CLI_INT },
+	[REG_MAJOR] = { "major", "major", CLI_BOOL },
+	[REG_STARTED] = { "started_at", "started_at", CLI_TEXT },
+	[REG_OPENED] = { "opened_at", "opened_at", CLI_TEXT },
+	[REG_REPORTED] = { "reported_at", "reported_at", CLI_TEXT },
+	[REG_TICKET] = { "ticket", "ticket", CLI_TEXT },
+	[REG_RESTORED] = { "restored_at", "restored_at", CLI_TEXT },
+	[REG_CLOSED] = { "closed_at", "closed_at", CLI_TEXT },
+	[REG_WITHIN_RTO] = { "within_rto", "within_rto", CLI_BOOL },
+	[REG_MET] = { "clocks_met", REG_CLOCKS("met"), CLI_INT },
+	[REG_LATE] = { "clocks_late", REG_CLOCKS("late"), CLI_INT },
+	[REG_OVERDUE] = { "clocks_overdue", REG_CLOCKS("overdue"), CLI_INT },
+	[REG_OPEN] = { "clocks_open", REG_CLOCKS("open"), CLI_INT },
+	[REG_STATUS] = { "status", "status", CLI_TEXT },
+	[REG_KIND] = { "kind", "kind", CLI_TEXT },
+};
+
+/* Landscape: the register's fourteen columns do not fit A4 upright. */
+static const char reg_landscape[] = "@page { size: A4 landscape; }\n"
+    "@media screen { body { max-width: 277mm; } }";
+
+static const char *
+reg_text(sqlite3_stmt *s, int col)
+{
+	return cli_col_text(s, col);
+}
+
+static const char *
+reg_time(sqlite3_stmt *s, int col, char *buf, size_t len)
+{
+	const char	*t = reg_text(s, col);
+
+	return t == NULL ? "-" : cli_time_local(t, buf, len);
+}
+
+/* "met 2, late 1": the clocks' outcomes, those there are. */
+static void
+reg_clocks(sqlite3_stmt *s, int en, char *buf, size_t len)
+{
+	static const struct {
+		int		 col;
+		const char	*zh, *en;
+	} states[] = {
+		{ REG_MET, "達成", "met" }, { REG_LATE, "逾時", "late" },
+		{ REG_OVERDUE, "已逾期", "overdue" },
+		{ REG_OPEN, "進行中", "open" },
+	};
+	size_t	 i, off = 0;
+	int	 n;
+
+	buf[0] = '\0';
+	for (i = 0; i < CLI_NITEMS(states) && off < len; i++) {
+		if ((n = sqlite3_column_int(s, states[i].col)) == 0)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %d",
+		    off > 0 ? (en ? ", " : "，") : "",
+		    en ? states[i].en : states[i].zh, n);
+	}
+	if (off == 0)
+		snprintf(buf, len, "-");
+}
+
+static sqlite3_stmt *
+reg_query(struct cli_ctx *ctx, const struct cli_opts *o, const char *extra)
+{
+	sqlite3_stmt	*stmt;
+	char		*where, *tail;
+
+	where = query_filter_sql(o);
+	xasprintf(&tail, "%s%s%s ORDER BY started_at, id", where,
+	    *extra == '\0' ? "" : *where == '\0' ? " WHERE " : " AND ", extra);
+	stmt = cli_select(ctx, reg_fields, REG_COUNT, "incidents", tail);
+	free(tail);
+	free(where);
+	if (stmt != NULL)
+		query_filter_bind(stmt, o);
+	return stmt;
+}
+
+/* "2026-11-01 – 2026-11-30 (Asia/Taipei)", or every record. */
+static void
+reg_period(struct cli_ctx *ctx, const struct cli_opts *o, int en, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s%s – %s (%s)", en ? "period: " : "期間：",
+	    o->from_arg != NULL ? o->from_arg : (en ? "the first record" :
+	    "最早紀錄"), o->to_arg != NULL ? o->to_arg : (en ? "now" :
+	    "目前"), ctx->tz);
+}
+
+static int
+reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
+    int64_t rows, const char *head)
+{
+	static const char *const extra[] = { "recurring", "recurring_with",
+	    "chain_rows", "chain_head" };
+	int64_t	*ids;
+	size_t	 i, n;
+	char	 num[24], *list;
+	int	 rc;
+
+	for (i = 0; i < REG_COUNT; i++)
+		cli_csv_field(reg_fields[i].name, i == 0);
+	for (i = 0; i < CLI_NITEMS(extra); i++)
+		cli_csv_field(extra[i], 0);
+	printf("\r\n");
+	snprintf(num, sizeof(num), "%lld", (long long)rows);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (recur_find(ctx, &o->recur, sqlite3_column_int64(stmt,
+		    REG_ID), &ids, &n) == -1)
+			return SQLITE_ERROR;
+		cli_csv_cells(stmt, reg_fields, REG_COUNT);
+		list = recur_list(ids, n);
+		cli_csv_field(n > 0 ? "1" : "0", 0);
+		cli_csv_field(list, 0);
+		cli_csv_field(num, 0);
+		cli_csv_field(head, 0);
+		printf("\r\n");
+		free(list);
+		free(ids);
+	}
+	return rc;
+}
+
+static const struct cli_column reg_table_cols[] = {
+	CLI_COL("ID", 0, CLI_SHOW_NUM),
+	CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
+	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT),
+	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
+	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
+	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
+	CLI_COL("RESTORED", 6, CLI_SHOW_TIME),
+	CLI_COL("IN RTO", 7, CLI_SHOW_TEXT),
+	CLI_COL("CLOCKS", 8, CLI_SHOW_TEXT),
+	CLI_COL("STATUS", 9, CLI_SHOW_TEXT),
+	CLI_COL("RECURRING", 10, CLI_SHOW_TEXT),
+};
+
+/* The status in the form's language: Chinese on the printed forms. */
+static const char *
+reg_status(sqlite3_stmt *s, int zh)
+{
+	static const struct {
+		const char	*key, *zh;
+	} names[] = {
+		{ "open", "處理中" }, { "restored", "已恢復" },
+		{ "closed", "已結案" },
+	};
+	const char	*st = reg_text(s, REG_STATUS);
+	size_t		 i;
+
+	for (i = 0; zh && st != NULL && i < CLI_NITEMS(names); i++)
+		if (strcmp(st, names[i].key) == 0)
+			return names[i].zh;
+	return st;
+}
+
+static const char *
+reg_yesno(sqlite3_stmt *s, int col, int en, int html)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return "-";
+	if (!html || en)
+		return sqlite3_column_int(s, col) ? "yes" : "no";
+	return sqlite3_column_int(s, col) ? "是" : "否";
+}
+
+/* The table and the HTML form: the same cells, two ways. */
+static int
+reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
+    struct doc *d, struct cli_table *t)
+{
+	const char	*cells[16];
+	char		 a[REG_TIME_LEN], b[REG_TIME_LEN], c[REG_TIME_LEN];
+	char		 e[REG_TIME_LEN], clocks[96], *list, *recurring;
+	int64_t		*ids;
+	size_t		 i, n, k;
+	int		 rc, html = d != NULL, en = o->en;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (recur_find(ctx, &o->recur, sqlite3_column_int64(stmt,
+		    REG_ID), &ids, &n) == -1)
+			return SQLITE_ERROR;
+		list = recur_list(ids, n);
+		if (n == 0)
+			recurring = xstrdup(html && !en ? "否" : "no");
+		else
+			xasprintf(&recurring, "%s%s", html && !en ? "是，" :
+			    "yes, ", list);
+		reg_clocks(stmt, en || !html, clocks, sizeof(clocks));
+		k = 0;
+		cells[k++] = reg_text(stmt, REG_ID);
+		cells[k++] = reg_text(stmt, REG_SYSTEM);
+		cells[k++] = reg_text(stmt, REG_CATEGORY) != NULL ?
+		    reg_text(stmt, REG_CATEGORY) : "-";
+		cells[k++] = reg_text(stmt, REG_LEVEL);
+		cells[k++] = sqlite3_column_int(stmt, REG_MAJOR) ?
+		    (html && !en ? "重大" : "major") :
+		    (html && !en ? "一般" : "general");
+		cells[k++] = reg_time(stmt, REG_STARTED, a, sizeof(a));
+		if (html) {
+			cells[k++] = reg_time(stmt, REG_OPENED, b, sizeof(b));
+			cells[k++] = reg_text(stmt, REG_TICKET) != NULL ?
+			    reg_text(stmt, REG_TICKET) : "-";
+		}
+		cells[k++] = reg_time(stmt, REG_RESTORED, c, sizeof(c));
+		if (html)
+			cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
+		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, en, html);
+		cells[k++] = clocks;
+		cells[k++] = reg_status(stmt, html && !en);
+		cells[k++] = recurring;
+		if (d != NULL)
+			doc_table_row(d, cells);
+		else if (t != NULL)
+			for (i = 0; i < k; i++)
+				cli_table_add(t, cells[i]);
+		free(recurring);
+		free(list);
+		free(ids);
+	}
+	return rc;
+}
+
+static int
+reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
+    const struct cli_opts *o, int64_t rows, const char *head)
+{
+	const char	*titles[] = {
+		DOC_L(d, "編號", "no."), DOC_L(d, "系統", "system"),
+		DOC_L(d, "類別", "category"), DOC_L(d, "等級", "level"),
+		DOC_L(d, "一般／重大", "general / major"),
+		DOC_L(d, "發生時間", "happened"),
+		DOC_L(d, "知悉時間", "known"),
+		DOC_L(d, "通報單號", "ticket"),
+		DOC_L(d, "復原時間", "restored"),
+		DOC_L(d, "結案時間", "closed"),
+		DOC_L(d, "RTO內恢復", "within RTO"),
+		DOC_L(d, "時限達成", "clocks"),
+		DOC_L(d, "狀態", "status"),
+		DOC_L(d, "重複發生", "recurring"),
+	};
+	char		 period[160], foot[400], printed[REG_TIME_LEN];
+	int		 rc;
+
+	reg_period(ctx, o, d->en, period, sizeof(period));
+	doc_begin(d, d->en ? "Information Security Incident Register "
+	    "(資通安全事件報告彙總表)" : "資通安全事件報告彙總表",
+	    "IMS-P-009-02", period);
+	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	/* All but the times, which break between date and time. */
+	d->nowrap = ~(1U << 5 | 1U << 6 | 1U << 8 | 1U << 9);
+	if ((rc = reg_rows(ctx, stmt, o, d, NULL)) != SQLITE_DONE)
+		return rc;
+	doc_table_end(d, d->en ? "no incidents in the period (無)" :
+	    "本期間無資通安全事件");
+	cli_time_local_ms(wall_ms(), printed, sizeof(printed));
+	snprintf(foot, sizeof(foot), d->en ? "IMS-P-009-02, kept at least 3 "
+	    "years (5.10). Printed %s. Timeline chain: %lld rows, head %s; "
+	    "check a copy with: rtowatch verify --head HEAD" :
+	    "IMS-P-009-02，保存期限至少3年 (5.10)。列印時間 %s。時間軸雜湊鏈 "
+	    "%lld 筆，鏈首 %s；核對：rtowatch verify --head 鏈首", printed,
+	    (long long)rows, *head ? head : "-");
+	doc_end(d, foot);
+	return SQLITE_DONE;
+}
+
+static int
+reg_html(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
+    int64_t rows, const char *head)
+{
+	struct doc	 d;
+
+	memset(&d, 0, sizeof(d));
+	d.fmt = CLI_FMT_HTML;
+	d.utf8 = 1;
+	d.en = o->en;
+	d.extra_css = reg_landscape;
+	return reg_html_write(ctx, &d, stmt, o, rows, head);
+}
+
+int
+register_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
+				    CLI_FMT(CLI_FMT_CSV) |
+				    CLI_FMT(CLI_FMT_HTML) };
+	struct cli_table	 t;
+	sqlite3_stmt		*stmt;
+	char			 head[CHAIN_HEXLEN + 1], period[160];
+	int64_t			 rows;
+	int			 rc;
+
+	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
+	    CLI_O(CLI_O_FROM) | CLI_O(CLI_O_TO) | CLI_O(CLI_O_SYSTEM) |
+	    CLI_O(CLI_O_KIND) | CLI_O(CLI_O_LANG) | CLI_O_RECUR, &o)) != 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "register: unexpected "
+		    "argument %s", argv[optind]);
+	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
+		return CLI_EXIT_ERR;
+	if (cli_chain_head(ctx, &rows, head, sizeof(head)) == -1 ||
+	    (stmt = reg_query(ctx, &o, "")) == NULL)
+		return CLI_EXIT_ERR;
+	switch (o.fmt) {
+	case CLI_FMT_CSV:
+		rc = reg_csv(ctx, stmt, &o, rows, head);
+		break;
+	case CLI_FMT_HTML:
+		rc = reg_html(ctx, stmt, &o, rows, head);
+		break;
+	default:
+		cli_table_init(&t, reg_table_cols, CLI_NITEMS(reg_table_cols),
+		    1, ctx->utf8);
+		t.maxwidth = cli_term_width();
+		if ((rc = reg_rows(ctx, stmt, &o, NULL, &t)) == SQLITE_DONE) {
+			reg_period(ctx, &o, 1, period, sizeof(period));
+			printf("IMS-P-009-02 register, %s\n", period);
+			if (t.ncells == t.ncols)
+				printf("no incidents\n");
+			else
+				cli_table_print(&t, 0);
+			printf("timeline chain: %lld rows, head %s\n",
+			    (long long)rows, *head ? head : "-");
+		}
+		cli_table_free(&t);
+		break;
+	}
+	sqlite3_finalize(stmt);
+	return cli_step_error(ctx, rc) == -1 ? CLI_EXIT_ERR : CLI_EXIT_OK;
+}
+
+static int
+reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
+    char num[6][24], const char *month)
+{
+	const char	*titles[] = {
+		DOC_L(d, "編號", "no."), DOC_L(d, "系統", "system"),
+		DOC_L(d, "類別", "category"), DOC_L(d, "等級", "level"),
+		DOC_L(d, "發生時間", "happened"),
+		DOC_L(d, "通報單號", "ticket"),
+		DOC_L(d, "復原時間", "restored"),
+		DOC_L(d, "RTO內恢復", "within RTO"),
+		DOC_L(d, "狀態", "status"),
+	};
+	const char	*sign[] = {
+		DOC_L(d, "單位主管", "unit head"),
+		DOC_L(d, "簽名", "signature"), DOC_L(d, "日期", "date"),
+	};
+	const char	*cells[CLI_NITEMS(titles)];
+	char		 sub[160], a[REG_TIME_LEN], b[REG_TIME_LEN];
+	int		 rc;
+
+	snprintf(sub, sizeof(sub), d->en ? "month %s, times in %s "
+	    "(5.5.5)" : "月份 %s，時間以 %s 表示 (5.5.5)", month, ctx->tz);
+	doc_begin(d, d->en ? "Monthly digest of level 1-2 incidents "
+	    "(第1、2級資通安全事件月報)" : "第1、2級資通安全事件月報",
+	    "IMS-P-009", sub);
+	doc_heading(d, DOC_L(d, "摘要", "Summary"));
+	doc_field(d, DOC_L(d, "事件數", "incidents"), num[0]);
+	doc_field(d, DOC_L(d, "第1級", "level 1"), num[1]);
+	doc_field(d, DOC_L(d, "第2級", "level 2"), num[2]);
+	doc_field(d, DOC_L(d, "於RTO內恢復", "restored within RTO"), num[3]);
+	doc_field(d, DOC_L(d, "已至通報應變網站通報",
+	    "reported on the portal"), num[4]);
+	doc_field(d, DOC_L(d, "尚未結案", "not closed"), num[5]);
+	doc_heading(d, DOC_L(d, "事件清單", "Incidents"));
+	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	d->nowrap = 0xf | 1U << 5 | 1U << 7 | 1U << 8;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		cells[0] = reg_text(stmt, REG_ID);
+		cells[1] = reg_text(stmt, REG_SYSTEM);
+		cells[2] = reg_text(stmt, REG_CATEGORY) != NULL ?
+		    reg_text(stmt, REG_CATEGORY) : "-";
+		cells[3] = reg_text(stmt, REG_LEVEL);
+		cells[4] = reg_time(stmt, REG_STARTED, a, sizeof(a));
+		cells[5] = reg_text(stmt, REG_TICKET) != NULL ?
+		    reg_text(stmt, REG_TICKET) : "-";
+		cells[6] = reg_time(stmt, REG_RESTORED, b, sizeof(b));
+		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, d->en, 1);
+		cells[8] = reg_status(stmt, !d->en);
+		doc_table_row(d, cells);
+	}
+	if (rc != SQLITE_DONE)
+		return rc;
+	doc_table_end(d, d->en ? "no level 1-2 incidents this month (無)" :
+	    "本月無第1、2級事件");
+	doc_heading(d, DOC_L(d, "單位主管核閱", "Seen by the unit head"));
+	doc_sign(d, sign, CLI_NITEMS(sign), 1);
+	doc_end(d, d->en ? "Level 1-2 incidents, compiled monthly for the "
+	    "unit head (IMS-P-009 5.5.5)." :
+	    "第1、2級資安事件通報應變完成後，每月彙整送呈單位主管 "
+	    "(IMS-P-009 5.5.5)。");
+	return SQLITE_DONE;
+}
+
+/*
+ * 5.5.5: level 1-2 incidents of the month, printed and handed to the unit
+ * head.  Drills are left out: they are not events of the month.
+ */
+int
+register_digest(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_opts	 o = { .formats = CLI_FMT(CLI_FMT_TEXT) |
+			    CLI_FMT(CLI_FMT_HTML) };
+	struct doc	 d;
+	sqlite3_stmt	*stmt, *sum;
+	char		 num[6][24], month[8];
+	int		 rc, i;
+
+	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
+	    CLI_O(CLI_O_MONTH) | CLI_O(CLI_O_LANG), &o)) != 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "digest: unexpected argument "
+		    "%s", argv[optind]);
+	if (o.from_arg == NULL)
+		return cli_usage_error(ctx->cmd, "digest: --month YYYY-MM is "
+		    "required");
+	snprintf(month, sizeof(month), "%s", o.from_arg);
+	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
+		return CLI_EXIT_ERR;
+	if ((sum = cli_prepare(ctx, "SELECT count(*),"
+	    " coalesce(sum(level = 1), 0), coalesce(sum(level = 2), 0),"
+	    " coalesce(sum(within_rto = 1), 0),"
+	    " coalesce(sum(reported_at IS NOT NULL), 0),"
+	    " coalesce(sum(status != 'closed'), 0) FROM incidents"
+	    " WHERE level <= 2 AND kind != 'drill'"
+	    " AND started_at >= :from AND started_at < :to")) == NULL)
+		return CLI_EXIT_ERR;
+	query_filter_bind(sum, &o);
+	if ((rc = sqlite3_step(sum)) != SQLITE_ROW) {
+		sqlite3_finalize(sum);
+		cli_step_error(ctx, rc);
+		return CLI_EXIT_ERR;
+	}
+	for (i = 0; i < 6; i++)
+		snprintf(num[i], sizeof(num[i]), "%d",
+		    sqlite3_column_int(sum, i));
+	sqlite3_finalize(sum);
+	if ((stmt = reg_query(ctx, &o, "level <= 2 AND kind != 'drill'")) ==
+	    NULL)
+		return CLI_EXIT_ERR;
+	memset(&d, 0, sizeof(d));
+	d.fmt = o.fmt;
+	d.utf8 = ctx->utf8;
+	d.en = o.en;
+	rc = reg_digest_write(ctx, &d, stmt, num, month);
+	sqlite3_finalize(stmt);
+	return cli_step_error(ctx, rc) == -1 ? CLI_EXIT_ERR : CLI_EXIT_OK;
+}

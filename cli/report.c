@@ -1,0 +1,462 @@
+/*
+ * report.c: rtowatch report ID, form IMS-P-009-01 (資通安全事件報告單).
+ *
+ * Every field of procedure 5.2.4 (cause, level, possible scope, loss,
+ * support, response measures), items A-G of the investigation report
+ * (5.4.7.3.6), the clocks with what became of them, the recurring check
+ * (purpose 1.1), the timeline, and the sign-off boxes of 5.5.1 and
+ * 5.5.2.  An empty field is printed as such, never left out: the person
+ * who signs must see what is missing.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "doc.h"
+#include "util.h"
+
+#define REPORT_TIME_LEN	64
+
+struct report_name {
+	const char	*key, *zh, *en;
+};
+
+static const struct report_name report_kinds[] = {
+	{ "outage", "服務中斷（系統偵測）", "outage, detected by rtowatchd" },
+	{ "warning", "資安預警事件經確認", "confirmed early warning" },
+	{ "manual", "人工登錄", "entered by a person" },
+	{ "drill", "演練", "drill" },
+};
+
+static const struct report_name report_levels[] = {
+	{ "1", "第1級（輕微）", "level 1 (minor, 輕微)" },
+	{ "2", "第2級（注意）", "level 2 (attention, 注意)" },
+	{ "3", "第3級（重大）", "level 3 (major, 重大)" },
+	{ "4", "第4級（嚴重）", "level 4 (severe, 嚴重)" },
+};
+
+static const struct report_name report_statuses[] = {
+	{ "open", "處理中", "open" },
+	{ "restored", "已恢復正常運作", "restored" },
+	{ "closed", "已結案", "closed" },
+};
+
+static const struct report_name report_clocks[] = {
+	{ "notify", "通報（1小時內）", "notification (within 1 hour)" },
+	{ "restore", "復原或損害管制", "restore or damage control" },
+	{ "report", "調查、處理及改善報告", "investigation report" },
+};
+
+static const struct report_name report_states[] = {
+	{ "met", "如期完成", "met" },
+	{ "late", "逾時完成", "late" },
+	{ "overdue", "已逾期", "overdue" },
+	{ "open", "進行中", "open" },
+};
+
+/* A stored key in the form's language, or the key itself. */
+static const char *
+report_name(const struct doc *d, const struct report_name *t, size_t n,
+    const char *key)
+{
+	size_t	 i;
+
+	if (key == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return d->en ? t[i].en : t[i].zh;
+	return key;
+}
+
+static const char *
+report_yesno(const struct doc *d, sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return NULL;
+	if (sqlite3_column_int(s, col))
+		return d->en ? "yes (是)" : "是";
+	return d->en ? "no (否)" : "否";
+}
+
+static const char *
+report_text(sqlite3_stmt *s, int col)
+{
+	return cli_col_text(s, col);
+}
+
+/* A time in --tz, "by WHOM" after it when known. */
+static const char *
+report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
+{
+	const char	*t = report_text(s, col), *by;
+	char		 local[REPORT_TIME_LEN];
+
+	if (t == NULL)
+		return NULL;
+	t = cli_time_local(t, local, sizeof(local));
+	if (bycol >= 0 && (by = report_text(s, bycol)) != NULL)
+		snprintf(buf, len, "%s (%s)", t, by);
+	else
+		snprintf(buf, len, "%s", t);
+	return buf;
+}
+
+/*
+ * Who discovered it (發現人員, 4.2): the early warning it was confirmed
+ * from (its source, the outside ticket, its summary), or whoever wrote
+ * the incident's first event, rtowatchd for an outage.
+ */
+static char *
+report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
+{
+	sqlite3_stmt	*stmt;
+	char		*out = NULL;
+	int		 warning = sqlite3_column_type(inc, CLI_I_WARNING) !=
+			    SQLITE_NULL;
+
+	stmt = cli_prepare(ctx, warning ? "SELECT source || coalesce(' ' ||"
+	    " reference, '') || ': ' || summary || ' (#' || id || ')'"
+	    " FROM warnings WHERE id = ?" : "SELECT actor FROM timeline"
+	    " WHERE incident_id = ? ORDER BY id LIMIT 1");
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, warning ? sqlite3_column_int64(inc,
+	    CLI_I_WARNING) : id);
+	if (sqlite3_step(stmt) == SQLITE_ROW && report_text(stmt, 0) != NULL)
+		out = xstrdup(report_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return out;
+}
+
+/* Affected systems recorded on this incident (incident_scope). */
+static char *
+report_scope(struct cli_ctx *ctx, const struct doc *d, int64_t id,
+    const char *scope)
+{
+	sqlite3_stmt	*stmt;
+	char		*out, *t, a[REPORT_TIME_LEN], b[REPORT_TIME_LEN];
+	const char	*end;
+	int		 rc;
+
+	out = xstrdup(scope != NULL ? scope : "");
+	if ((stmt = cli_prepare(ctx, "SELECT system, started_at, ended_at"
+	    " FROM incident_scope WHERE incident_id = ? ORDER BY id")) == NULL)
+		return out;
+	sqlite3_bind_int64(stmt, 1, id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		end = report_text(stmt, 2) != NULL ? cli_time_local(
+		    report_text(stmt, 2), b, sizeof(b)) : "-";
+		xasprintf(&t, "%s%s%s %s: %s – %s", out, *out ? "\n" : "",
+		    d->en ? "affected system (受影響系統)" : "受影響系統",
+		    report_text(stmt, 0), cli_time_local(report_text(stmt, 1),
+		    a, sizeof(a)), end);
+		free(out);
+		out = t;
+	}
+	sqlite3_finalize(stmt);
+	cli_step_error(ctx, rc);	/* said; the form shows what it has */
+	return out;
+}
+
+/* "第2級（注意）; 機密性 -, 完整性 -, 可用性 2". */
+static char *
+report_level(const struct doc *d, sqlite3_stmt *inc)
+{
+	char	*s, c[8], i[8];
+
+	snprintf(c, sizeof(c), "%s", report_text(inc, CLI_I_CONFIDENTIALITY) ?
+	    report_text(inc, CLI_I_CONFIDENTIALITY) : "-");
+	snprintf(i, sizeof(i), "%s", report_text(inc, CLI_I_INTEGRITY) ?
+	    report_text(inc, CLI_I_INTEGRITY) : "-");
+	xasprintf(&s, "%s; %s %s, %s %s, %s %s", report_name(d,
+	    report_levels, CLI_NITEMS(report_levels),
+	    report_text(inc, CLI_I_LEVEL)),
+	    d->en ? "confidentiality (機密性)" : "機密性", c,
+	    d->en ? "integrity (完整性)" : "完整性", i,
+	    d->en ? "availability (可用性)" : "可用性",
+	    report_text(inc, CLI_I_AVAILABILITY));
+	return s;
+}
+
+static int
+report_clocks_table(struct doc *d, sqlite3_stmt *cl)
+{
+	const char	*titles[] = {
+		DOC_L(d, "時限", "clock"), DOC_L(d, "等級", "level"),
+		DOC_L(d, "起算", "started"), DOC_L(d, "期限", "due"),
+		DOC_L(d, "完成", "done"), DOC_L(d, "結果", "result"),
+	};
+	const char	*cells[CLI_NITEMS(titles)];
+	char		 a[REPORT_TIME_LEN], b[REPORT_TIME_LEN];
+	char		 c[REPORT_TIME_LEN];
+	int		 rc;
+
+	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	while ((rc = sqlite3_step(cl)) == SQLITE_ROW) {
+		cells[0] = report_name(d, report_clocks,
+		    CLI_NITEMS(report_clocks), report_text(cl, QUERY_C_KIND));
+		cells[1] = report_text(cl, QUERY_C_LEVEL);
+		cells[2] = cli_time_local(report_text(cl, QUERY_C_STARTED), a,
+		    sizeof(a));
+		cells[3] = cli_time_local(report_text(cl, QUERY_C_DUE), b,
+		    sizeof(b));
+		cells[4] = report_when(cl, QUERY_C_STOPPED, QUERY_C_STOPPED_BY,
+		    c, sizeof(c));
+		cells[5] = report_name(d, report_states,
+		    CLI_NITEMS(report_states), report_text(cl, QUERY_C_STATE));
+		doc_table_row(d, cells);
+	}
+	doc_table_end(d, d->en ? "no clocks (無)" : "無");
+	return rc;
+}
+
+static int
+report_timeline(struct doc *d, sqlite3_stmt *tl, char *last, size_t len)
+{
+	const char	*titles[] = {
+		"#", DOC_L(d, "時間", "time"), DOC_L(d, "事件", "event"),
+		DOC_L(d, "人員", "actor"), DOC_L(d, "說明", "detail"),
+	};
+	const char	*cells[CLI_NITEMS(titles)];
+	char		 a[REPORT_TIME_LEN];
+	int		 rc;
+
+	snprintf(last, len, "%s", "");
+	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	while ((rc = sqlite3_step(tl)) == SQLITE_ROW) {
+		cells[0] = report_text(tl, CLI_T_ID);
+		cells[1] = cli_time_local(report_text(tl, CLI_T_AT), a,
+		    sizeof(a));
+		cells[2] = report_text(tl, CLI_T_EVENT);
+		cells[3] = report_text(tl, CLI_T_ACTOR);
+		cells[4] = report_text(tl, CLI_T_DETAIL);
+		snprintf(last, len, "%s", cells[0]);
+		doc_table_row(d, cells);
+	}
+	doc_table_end(d, d->en ? "no events (無)" : "無");
+	return rc;
+}
+
+/* "A, B" joined with a blank line, either may be missing. */
+static char *
+report_join(const char *a, const char *b)
+{
+	char	*s;
+
+	if (a == NULL || *a == '\0')
+		return xstrdup(b != NULL ? b : "");
+	if (b == NULL || *b == '\0')
+		return xstrdup(a);
+	xasprintf(&s, "%s\n\n%s", a, b);
+	return s;
+}
+
+static int
+report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
+    sqlite3_stmt *inc, sqlite3_stmt *cl, sqlite3_stmt *tl,
+    const int64_t *earlier, size_t nearlier)
+{
+	const char	*units[] = {
+		DOC_L(d, "會辦單位", "unit involved"),
+		DOC_L(d, "職稱／姓名", "title / name"),
+		DOC_L(d, "簽名", "signature"), DOC_L(d, "日期", "date"),
+	};
+	const char	*head[] = {
+		DOC_L(d, "評估意見", "assessment"),
+		DOC_L(d, "主管簽名", "supervisor's signature"),
+		DOC_L(d, "日期", "date"),
+	};
+	char		 t[6][REPORT_TIME_LEN], sub[160], foot[512], last[32];
+	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
+	char		*s, *list;
+	int64_t		 rows;
+	int		 rc;
+
+	snprintf(num, sizeof(num), "#%lld", (long long)id);
+	cli_time_local_ms(wall_ms(), printed, sizeof(printed));
+	snprintf(sub, sizeof(sub), d->en ? "incident %s, times in %s" :
+	    "事件編號 %s，時間以 %s 表示", num, ctx->tz);
+	doc_begin(d, d->en ? "Information Security Incident Report "
+	    "(資通安全事件報告單)" : "資通安全事件報告單",
+	    "IMS-P-009-01", sub);
+
+	doc_heading(d, DOC_L(d, "一、基本資料", "1. The incident"));
+	doc_field(d, DOC_L(d, "事件編號", "incident number"), num);
+	doc_field(d, DOC_L(d, "事件來源", "kind"), report_name(d,
+	    report_kinds, CLI_NITEMS(report_kinds),
+	    report_text(inc, CLI_I_KIND)));
+	s = report_discoverer(ctx, id, inc);
+	doc_field(d, DOC_L(d, "發現人員／來源", "discovered by"), s);
+	free(s);
+	doc_field(d, DOC_L(d, "受影響系統", "system"),
+	    report_text(inc, CLI_I_SYSTEM));
+	doc_field(d, DOC_L(d, "系統負責單位", "owner"),
+	    report_text(inc, CLI_I_OWNER));
+	doc_field(d, DOC_L(d, "核心業務", "core business"),
+	    report_yesno(d, inc, CLI_I_CORE));
+	doc_field(d, DOC_L(d, "關鍵基礎設施", "critical infrastructure"),
+	    report_yesno(d, inc, CLI_I_CRITICAL));
+	doc_field(d, DOC_L(d, "復原目標時間 RTO",
+	    "recovery time objective"), duration_fmt(sqlite3_column_int64(inc,
+	    CLI_I_RTO_MS), t[0], sizeof(t[0])));
+	doc_field(d, DOC_L(d, "事件類別", "category"),
+	    report_text(inc, CLI_I_CATEGORY));
+	doc_field(d, DOC_L(d, "事件說明", "description"),
+	    report_text(inc, CLI_I_DESCRIPTION));
+	doc_field(d, DOC_L(d, "處理狀態", "status"), report_name(d,
+	    report_statuses, CLI_NITEMS(report_statuses),
+	    report_text(inc, CLI_I_STATUS)));
+
+	doc_heading(d, DOC_L(d, "二、事件通報 (5.2.4)",
+	    "2. Notification (5.2.4)"));
+	doc_field(d, DOC_L(d, "事件發生之原因", "cause"),
+	    report_text(inc, CLI_I_CAUSE));
+	s = report_level(d, inc);
+	doc_field(d, DOC_L(d, "影響等級", "impact level"), s);
+	free(s);
+	doc_field(d, DOC_L(d, "事件分類 (5.2.3)", "classification"),
+	    sqlite3_column_int(inc, CLI_I_MAJOR) ?
+	    DOC_L(d, "重大／緊急事件", "major / emergency") :
+	    DOC_L(d, "一般安全事件", "general"));
+	s = report_scope(ctx, d, id, report_text(inc, CLI_I_SCOPE));
+	doc_field(d, DOC_L(d, "可能影響範圍", "possible scope"), s);
+	free(s);
+	doc_field(d, DOC_L(d, "損失評估", "loss assessment"),
+	    report_text(inc, CLI_I_LOSS));
+	doc_field(d, DOC_L(d, "判斷支援申請", "support requested"),
+	    report_text(inc, CLI_I_SUPPORT));
+	doc_field(d, DOC_L(d, "採取之應變措施", "response measures"),
+	    report_text(inc, CLI_I_MEASURES));
+	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
+	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
+	    sizeof(t[1])));
+	doc_field(d, DOC_L(d, "通報應變網站通報時間",
+	    "reported on the portal"), report_when(inc, CLI_I_REPORTED,
+	    CLI_I_REPORTED_BY, t[2], sizeof(t[2])));
+	doc_field(d, DOC_L(d, "通報單號", "portal ticket"),
+	    report_text(inc, CLI_I_TICKET));
+
+	doc_heading(d, DOC_L(d, "三、調查、處理及改善報告 (5.4.7.3.6)",
+	    "3. Investigation, handling and improvement report (5.4.7.3.6)"));
+	doc_field(d, DOC_L(d, "A. 事件發生時間", "A. happened"),
+	    report_when(inc, CLI_I_STARTED, -1, t[0], sizeof(t[0])));
+	doc_field(d, DOC_L(d, "A. 知悉其發生之時間", "A. became known"),
+	    report_when(inc, CLI_I_OPENED, -1, t[3], sizeof(t[3])));
+	doc_field(d, DOC_L(d, "A. 完成損害控制之時間",
+	    "A. damage controlled"), report_when(inc, CLI_I_CONTROLLED,
+	    CLI_I_CONTROLLED_BY, t[4], sizeof(t[4])));
+	doc_field(d, DOC_L(d, "A. 完成復原作業之時間", "A. restored"),
+	    report_when(inc, CLI_I_RESTORED, -1, t[5], sizeof(t[5])));
+	doc_field(d, DOC_L(d, "A. 於RTO內恢復", "A. restored within RTO"),
+	    report_yesno(d, inc, CLI_I_WITHIN_RTO));
+	s = report_join(report_text(inc, CLI_I_SCOPE),
+	    report_text(inc, CLI_I_LOSS));
+	doc_field(d, DOC_L(d, "B. 事件影響之範圍及損害評估",
+	    "B. scope of impact and damage assessment"), s);
+	free(s);
+	doc_field(d, DOC_L(d, "C. 損害控制及復原作業之歷程",
+	    "C. damage control and restoration"),
+	    report_text(inc, CLI_I_CONTAINMENT));
+	doc_field(d, DOC_L(d, "D. 事件調查及處理作業之歷程",
+	    "D. investigation and handling"),
+	    report_text(inc, CLI_I_INVESTIGATION));
+	doc_field(d, DOC_L(d, "E. 事件根因分析", "E. root-cause analysis"),
+	    report_text(inc, CLI_I_ROOT_CAUSE));
+	doc_field(d, DOC_L(d, "F. 防範類似事件再次發生之措施",
+	    "F. measures against recurrence"),
+	    report_text(inc, CLI_I_PREVENTION));
+	doc_field(d, DOC_L(d, "G. 措施之預定完成時程及成效追蹤機制",
+	    "G. completion dates and tracking"),
+	    report_text(inc, CLI_I_PREVENTION_TRACKING));
+	doc_field(d, DOC_L(d, "報告函送時間", "report filed"),
+	    report_when(inc, CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, t[0],
+	    sizeof(t[0])));
+
+	doc_heading(d, DOC_L(d, "四、處理時限 (5.3.4, 5.3.7.3)",
+	    "4. Deadlines (5.3.4, 5.3.7.3)"));
+	if ((rc = report_clocks_table(d, cl)) != SQLITE_DONE)
+		return rc;
+
+	doc_heading(d, DOC_L(d, "五、重複發生之事件 (1.1)",
+	    "5. Recurring (1.1)"));
+	list = recur_list(earlier, nearlier);
+	if (nearlier > 0)
+		xasprintf(&s, d->en ? "yes: this system's earlier incidents "
+		    "%s (是)" : "是：本系統先前事件 %s", list);
+	else
+		s = xstrdup(d->en ? "no (否)" : "否");
+	doc_field(d, DOC_L(d, "重複發生", "recurring"), s);
+	free(s);
+	free(list);
+
+	doc_heading(d, DOC_L(d, "六、事件歷程", "6. Timeline"));
+	if ((rc = report_timeline(d, tl, last, sizeof(last))) != SQLITE_DONE)
+		return rc;
+
+	doc_heading(d, DOC_L(d, "七、相關會辦單位簽名確認 (5.5.1)",
+	    "7. Units involved sign (5.5.1)"));
+	doc_sign(d, units, CLI_NITEMS(units), 3);
+	doc_heading(d, DOC_L(d, "八、主管評估 (5.5.2)",
+	    "8. Supervisor's assessment (5.5.2)"));
+	doc_note(d, d->en ? "The impact has been improved and controlled, "
+	    "and normal operation restored (影響與衝擊已獲得改善與控制，"
+	    "且恢復正常運作): [ ] yes  [ ] no" :
+	    "影響與衝擊已獲得改善與控制，且恢復正常運作：□是　□否");
+	doc_sign(d, head, CLI_NITEMS(head), 1);
+
+	if (cli_chain_head(ctx, &rows, hash, sizeof(hash)) == -1)
+		return SQLITE_ERROR;
+	snprintf(foot, sizeof(foot), d->en ?
+	    "IMS-P-009-01, kept at least 3 years (5.10). Printed %s from %s; "
+	    "last event #%s; timeline chain: %lld rows, head %s "
+	    "(rtowatch verify --head)." :
+	    "IMS-P-009-01，保存期限至少3年 (5.10)。列印時間 %s，資料庫 %s；"
+	    "最後事件 #%s；時間軸雜湊鏈 %lld 筆，鏈首 %s（rtowatch verify "
+	    "--head）。", printed, ctx->db_path, *last ? last : "-",
+	    (long long)rows, *hash ? hash : "-");
+	doc_end(d, foot);
+	return SQLITE_DONE;
+}
+
+int
+report_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_opts	 o = { .formats = CLI_FMT(CLI_FMT_TEXT) |
+			    CLI_FMT(CLI_FMT_MD) | CLI_FMT(CLI_FMT_HTML) };
+	struct doc	 d;
+	sqlite3_stmt	*inc, *cl, *tl;
+	int64_t		 id, *ids = NULL;
+	size_t		 n = 0;
+	int		 rc, status = CLI_EXIT_ERR;
+
+	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
+	    CLI_O(CLI_O_LANG) | CLI_O_RECUR, &o)) != 0)
+		return rc;
+	if (optind == argc)
+		return cli_usage_error(ctx->cmd, "report: missing incident "
+		    "ID");
+	if (optind + 1 < argc)
+		return cli_usage_error(ctx->cmd, "report: unexpected argument "
+		    "%s", argv[optind + 1]);
+	if (cli_parse_id(ctx, argv[optind], &id) != 0)
+		return CLI_EXIT_USAGE;
+	if (cli_open(ctx) == -1 || query_record(ctx, id, &inc, &cl, &tl) == -1)
+		return CLI_EXIT_ERR;
+	memset(&d, 0, sizeof(d));
+	d.fmt = o.fmt;
+	d.utf8 = ctx->utf8;
+	d.en = o.en;
+	if (recur_find(ctx, &o.recur, id, &ids, &n) == 0 &&
+	    cli_step_error(ctx, report_write(ctx, &d, id, inc, cl, tl, ids,
+	    n)) == 0)
+		status = CLI_EXIT_OK;
+	free(ids);
+	query_record_free(inc, cl, tl);
+	return status;
+}
