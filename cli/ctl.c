@@ -10,11 +10,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sys/wait.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -44,6 +47,8 @@ static int	ctl_level(struct ctl *, int, char **);
 static int	ctl_warning(struct ctl *, int, char **);
 static int	ctl_warnings(struct ctl *, int, char **);
 static int	ctl_maintenance(struct ctl *, int, char **);
+static int	ctl_edit(struct ctl *, int, char **);
+static json_t	*ctl_get(const struct ctl *, const char *);
 
 static const struct ctl_verb {
 	const char	*name;
@@ -55,6 +60,7 @@ static const struct ctl_verb {
 	{ "reported", "ID --ticket NUMBER [--at TIME] [--note TEXT]",
 	  ctl_incident_verb },
 	{ "set", "ID FIELD VALUE", ctl_set },
+	{ "edit", "ID", ctl_edit },
 	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
 	  ctl_level },
 	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
@@ -553,6 +559,228 @@ ctl_maintenance(struct ctl *c, int argc, char **argv)
  usage:
 	json_decref(body);
 	return CTL_EXIT_USAGE;
+}
+
+/*
+ * The report form's fields, as `edit` writes them for $EDITOR: the name
+ * the socket takes, the column it comes from, and the procedure's label.
+ */
+static const struct ctl_field {
+	const char	*name;
+	const char	*column;
+	const char	*label;
+} ctl_fields[] = {
+	{ "cause", "cause", "原因 cause" },
+	{ "category", "category", "事件分類 category (a code of policy.conf)" },
+	{ "description", "description", "事件說明 description" },
+	{ "scope", "scope", "B 影響範圍及損害評估 scope and damage" },
+	{ "loss", "loss", "損失評估 loss assessment" },
+	{ "support", "support", "支援申請 outside support requested" },
+	{ "measures", "measures", "應變措施 measures taken" },
+	{ "containment", "containment", "C 損害控制及復原歷程" },
+	{ "investigation", "investigation", "D 調查及處理歷程" },
+	{ "root-cause", "root_cause", "E 事件根因分析 root cause" },
+	{ "prevention", "prevention", "F 防範措施 prevention" },
+	{ "prevention-tracking", "prevention_tracking",
+	  "G 預定完成時程及成效追蹤" },
+};
+
+#define CTL_NFIELDS	CTL_NITEMS(ctl_fields)
+
+/* Write the form: "name: value", continuation lines indented by a tab. */
+static int
+ctl_edit_write(FILE *f, json_t *inc)
+{
+	const char	*v, *p;
+	size_t		 i;
+
+	fprintf(f, "# rtowatch edit: incident %lld, %s, level %lld.\n"
+	    "# One field per \"name:\"; a value goes on over lines that "
+	    "begin with a tab.\n# Lines that begin with # are left out; a "
+	    "field left empty is not changed.\n",
+	    (long long)json_integer_value(json_object_get(inc, "id")),
+	    json_string_value(json_object_get(inc, "system")),
+	    (long long)json_integer_value(json_object_get(inc, "level")));
+	for (i = 0; i < CTL_NFIELDS; i++) {
+		v = json_string_value(json_object_get(inc,
+		    ctl_fields[i].column));
+		fprintf(f, "\n# %s\n%s:", ctl_fields[i].label,
+		    ctl_fields[i].name);
+		if (v != NULL && *v != '\0') {
+			fputc(' ', f);
+			for (p = v; *p != '\0'; p++) {
+				fputc(*p, f);
+				if (*p == '\n')
+					fputc('\t', f);
+			}
+		}
+		fputc('\n', f);
+	}
+	return fflush(f) == EOF || ferror(f) ? -1 : 0;
+}
+
+/* The index of the field NAME: starts, or -1. */
+static int
+ctl_edit_field(const char *line, size_t *skip)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < CTL_NFIELDS; i++) {
+		n = strlen(ctl_fields[i].name);
+		if (strncmp(line, ctl_fields[i].name, n) == 0 &&
+		    line[n] == ':') {
+			*skip = n + 1 + (line[n + 1] == ' ');
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Read the edited form back into VALUES (one malloc'd string per field).
+ * A line that is neither a comment, a field nor a continuation is an
+ * error naming its line, and nothing is saved.
+ */
+static int
+ctl_edit_read(FILE *f, char *values[])
+{
+	char	*line = NULL, *v;
+	size_t	 cap = 0, skip, len;
+	ssize_t	 n;
+	int	 cur = -1, lineno = 0, k;
+
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (line[0] == '#')
+			continue;
+		if ((k = ctl_edit_field(line, &skip)) != -1) {
+			cur = k;
+			free(values[cur]);
+			values[cur] = strdup(line + skip);
+		} else if (line[0] == '\t' && cur != -1) {
+			len = strlen(values[cur]);
+			if ((v = realloc(values[cur], len + (size_t)n + 1)) ==
+			    NULL)
+				break;
+			values[cur] = v;
+			v[len] = '\n';
+			memcpy(v + len + 1, line + 1, (size_t)n);
+		} else if (line[strspn(line, " \t")] != '\0') {
+			ctl_warnx("line %d: not a field of the form: %s",
+			    lineno, line);
+			free(line);
+			return -1;
+		}
+		if (cur != -1 && values[cur] == NULL) {
+			free(line);
+			return -1;
+		}
+	}
+	free(line);
+	return 0;
+}
+
+/* Trailing blank lines and spaces are not part of a value. */
+static void
+ctl_edit_trim(char *v)
+{
+	size_t	 n = strlen(v);
+
+	while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == ' ' ||
+	    v[n - 1] == '\t'))
+		v[--n] = '\0';
+}
+
+/*
+ * edit ID: the report form's fields in $EDITOR (else vi), then each
+ * changed field saved through the socket, as `set` would.
+ */
+static int
+ctl_edit(struct ctl *c, int argc, char **argv)
+{
+	/* Through the shell, as EDITOR="code --wait" expects. */
+	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
+	char		 path[] = "/tmp/rtowatch-edit-XXXXXX", url[64];
+	char		*values[CTL_NFIELDS] = { NULL };
+	const char	*editor, *old;
+	json_t		*inc, *body;
+	long long	 id;
+	size_t		 i;
+	FILE		*f;
+	int		 fd, rc = CTL_EXIT_ERR, st, changed = 0;
+
+	if (argc != 2 || ctl_id(argv[1], &id) == -1)
+		return ctl_usage_error(c, "edit: one incident ID");
+	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
+	if ((inc = ctl_get(c, url)) == NULL)
+		return CTL_EXIT_ERR;
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
+		ctl_warnx("%s: %s", path, strerror(errno));
+		json_decref(inc);
+		return CTL_EXIT_ERR;
+	}
+	if (ctl_edit_write(f, inc) == -1) {
+		ctl_warnx("%s: %s", path, strerror(errno));
+		goto done;
+	}
+	if ((editor = getenv("VISUAL")) == NULL || *editor == '\0')
+		if ((editor = getenv("EDITOR")) == NULL || *editor == '\0')
+			editor = "vi";
+	if (setenv("RTOWATCH_EDITOR", editor, 1) == -1)
+		goto done;
+	fflush(stdout);
+	if ((st = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+		_exit(127);
+	}
+	if (st == -1 || waitpid(st, &st, 0) == -1 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		ctl_warnx("%s failed; nothing was saved", editor);
+		goto done;
+	}
+	if (fseek(f, 0, SEEK_SET) == -1) {
+		ctl_warnx("%s: %s", path, strerror(errno));
+		goto done;
+	}
+	clearerr(f);
+	if (ctl_edit_read(f, values) == -1) {
+		ctl_warnx("nothing was saved; the form stays in %s", path);
+		path[0] = '\0';	/* keep the person's work */
+		goto done;
+	}
+	rc = CTL_EXIT_OK;
+	for (i = 0; i < CTL_NFIELDS && rc == CTL_EXIT_OK; i++) {
+		if (values[i] == NULL)
+			continue;
+		ctl_edit_trim(values[i]);
+		old = json_string_value(json_object_get(inc,
+		    ctl_fields[i].column));
+		if (values[i][0] == '\0' || (old != NULL &&
+		    strcmp(old, values[i]) == 0))
+			continue;
+		body = json_pack("{s:s, s:s}", "field", ctl_fields[i].name,
+		    "value", values[i]);
+		if (body == NULL) {
+			ctl_warnx("%s: not UTF-8 text", ctl_fields[i].name);
+			rc = CTL_EXIT_ERR;
+			break;
+		}
+		snprintf(url, sizeof(url), "/v1/incidents/%lld/set", id);
+		rc = ctl_act(c, url, body, ctl_fields[i].name);
+		changed++;
+	}
+	if (rc == CTL_EXIT_OK && changed == 0)
+		printf("incident %lld: no field changed\n", id);
+ done:
+	for (i = 0; i < CTL_NFIELDS; i++)
+		free(values[i]);
+	fclose(f);
+	if (path[0] != '\0')
+		unlink(path);
+	json_decref(inc);
+	return rc;
 }
 
 /* A UTC time from the daemon, in the --tz zone, to the second. */
