@@ -645,7 +645,7 @@ static int
 ctl_edit_read(FILE *f, char *values[])
 {
 	char	*line = NULL, *v;
-	size_t	 cap = 0, skip, len;
+	size_t	 cap = 0, skip;
 	ssize_t	 n;
 	int	 cur = -1, lineno = 0, k;
 
@@ -660,13 +660,13 @@ ctl_edit_read(FILE *f, char *values[])
 			free(values[cur]);
 			values[cur] = strdup(line + skip);
 		} else if (line[0] == '\t' && cur != -1) {
-			len = strlen(values[cur]);
-			if ((v = realloc(values[cur], len + (size_t)n + 1)) ==
-			    NULL)
-				break;
+			if (asprintf(&v, "%s\n%s", values[cur], line + 1) ==
+			    -1) {
+				free(line);
+				return -1;
+			}
+			free(values[cur]);
 			values[cur] = v;
-			v[len] = '\n';
-			memcpy(v + len + 1, line + 1, (size_t)n);
 		} else if (line[strspn(line, " \t")] != '\0') {
 			ctl_warnx("line %d: not a field of the form: %s",
 			    lineno, line);
