@@ -658,7 +658,10 @@ ctl_edit_read(FILE *f, char *values[])
 		if ((k = ctl_edit_field(line, &skip)) != -1) {
 			cur = k;
 			free(values[cur]);
-			values[cur] = strdup(line + skip);
+			if ((values[cur] = strdup(line + skip)) == NULL) {
+				free(line);
+				return -1;
+			}
 		} else if (line[0] == '\t' && cur != -1) {
 			if (asprintf(&v, "%s\n%s", values[cur], line + 1) ==
 			    -1) {
@@ -670,10 +673,6 @@ ctl_edit_read(FILE *f, char *values[])
 		} else if (line[strspn(line, " \t")] != '\0') {
 			ctl_warnx("line %d: not a field of the form: %s",
 			    lineno, line);
-			free(line);
-			return -1;
-		}
-		if (cur != -1 && values[cur] == NULL) {
 			free(line);
 			return -1;
 		}

@@ -10,6 +10,7 @@ from conftest import (cli, db_rows, events, rules_file, system_rules,
                       wait_incident, wait_socket)
 
 FILL = r'''
+import sys
 path = sys.argv[1]
 text = open(path, encoding="utf-8").read()
 assert "cause: tcp 127.0.0.1" in text, text   # the daemon's own cause
@@ -22,6 +23,7 @@ open(path, "w", encoding="utf-8").write(text)
 '''
 
 BREAK = r'''
+import sys
 with open(sys.argv[1], "a", encoding="utf-8") as f:
     f.write("this line is not a field\n")
 '''
