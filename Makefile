@@ -13,10 +13,10 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson
+DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson libpcap
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
-DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
+DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # The desktop agent alone links libnotify and GLib.  Their headers are
 # system headers to our warnings (-isystem), as the others' already are.
@@ -35,8 +35,9 @@ PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
-	      daemon/workflow.c daemon/control.c $(PROBE_SRCS)
-CLI_SRCS    = cli/rtowatch.c cli/ctl.c
+	      daemon/workflow.c daemon/control.c daemon/packet.c \
+	      daemon/anomaly.c daemon/capture.c $(PROBE_SRCS)
+CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/warnings.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h)
 

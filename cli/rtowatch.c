@@ -25,6 +25,7 @@
 #include <wchar.h>
 
 #include "ctl.h"
+#include "warnings.h"
 #include "log.h"
 #include "util.h"
 
@@ -982,6 +983,8 @@ main(int argc, char *argv[])
 	}
 	if (optind == argc)
 		return cli_usage_error(NULL, "no command");
+	if (strcmp(argv[optind], "warnings") == 0)
+		return warnings_main(ctx.db_path, ctx.tz, argc - optind, argv + optind);
 	/* The workflow goes through the daemon, the only writer. */
 	if (ctl_is_verb(argv[optind]))
 		return ctl_main(socket_path, ctx.tz, argc - optind,

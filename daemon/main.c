@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
@@ -37,12 +38,14 @@ struct rtowatchd {
 	struct engine		*engine;
 	struct monitors		*monitors;
 	struct control		*control;
+	struct capture		*capture;	/* anomaly blocks */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file] "
+	    "[-p | --pcap-file capture.pcap]\n");
 	exit(1);
 }
 
@@ -103,6 +106,8 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGUSR1:
 		monitors_log_stats(d->monitors);
+		if (d->capture != NULL)
+			capture_log_stats(d->capture);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -110,6 +115,32 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		event_base_loopexit(d->base, NULL);
 		break;
 	}
+}
+
+/*
+ * --pcap-file: the anomaly blocks read one capture file, record what they
+ * find and the daemon exits at its end.  No probe runs and no socket
+ * opens: it is a replay of the traffic, not a watch of the systems.
+ */
+static int
+rtowatchd_pcap_file(struct rtowatchd *d, const char *path)
+{
+	int	 rc;
+
+	if (TAILQ_EMPTY(&d->conf->anomalies)) {
+		log_warnx("%s: no anomaly block to feed %s", d->conf_path,
+		    path);
+		conf_free(d->conf);
+		return 1;
+	}
+	if ((d->store = store_open(d->conf->database)) == NULL)
+		fatalx("%s: cannot open the database", d->conf->database);
+	d->capture = capture_new(d->store, d->conf);
+	rc = capture_run_file(d->capture, path);
+	capture_free(d->capture);
+	store_close(d->store);
+	conf_free(d->conf);
+	return rc == 0 ? 0 : 1;
 }
 
 /* Under systemd we neither fork nor need -d: it keeps our pid. */
@@ -126,13 +157,19 @@ main(int argc, char *argv[])
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct event		*sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct rtowatchd	 d;
+	static const struct option longopts[] = {
+		{ "pcap-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct conf_errors	 errs = { NULL, 0 };
+	const char		*pcap_file = NULL;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
 	size_t			 i;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "df:hnvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnp:vV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -142,6 +179,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			noaction = 1;
+			break;
+		case 'p':
+			pcap_file = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -156,7 +196,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	log_init("rtowatchd", debug || noaction || !under_systemd() ? 1 : 0,
+	log_init("rtowatchd", debug || noaction || pcap_file != NULL ||
+	    !under_systemd() ? 1 : 0,
 	    verbose);
 	if ((d.conf = conf_load(d.conf_path, &errs)) == NULL) {
 		print_conf_errors(&errs);
@@ -170,6 +211,8 @@ main(int argc, char *argv[])
 		conf_free(d.conf);
 		return 0;
 	}
+	if (pcap_file != NULL)
+		return rtowatchd_pcap_file(&d, pcap_file);
 	if (!debug && !under_systemd()) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -192,6 +235,9 @@ main(int argc, char *argv[])
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
+	/* Capturing needs CAP_NET_RAW: before privileges go. */
+	d.capture = capture_new(d.store, d.conf);
+	capture_start_live(d.capture, d.base);
 	/*
 	 * Watching and the clocks matter more than the socket: without it
 	 * the daemon goes on, and rtowatch --db still reads the records.
@@ -219,6 +265,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	capture_free(d.capture);
 	control_free(d.control);
 	probe_shutdown_all();
 	engine_free(d.engine);

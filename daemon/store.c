@@ -101,6 +101,19 @@ static const char *const store_migrations[] = {
 	"  reason TEXT,"
 	"  incident_id INTEGER REFERENCES incidents(id)"
 	");"
+	/*
+	 * What an anomaly episode saw, for sharing (5.9): its top sources,
+	 * targets, ports and MAC addresses, with their packet counts.
+	 */
+	"CREATE TABLE warning_indicators ("
+	"  id INTEGER PRIMARY KEY,"
+	"  warning_id INTEGER NOT NULL REFERENCES warnings(id),"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('source', 'target', 'port', 'mac')),"
+	"  value TEXT NOT NULL,"
+	"  packets INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (warning_id, kind, value)"
+	");"
 	/* Maintenance windows added by people, beside the rules' ones. */
 	"CREATE TABLE maintenance ("
 	"  id INTEGER PRIMARY KEY,"
@@ -1276,4 +1289,43 @@ store_select(struct store *st, const char *sql, int nargs,
 		return -1;
 	}
 	return 0;
+}
+
+/* An anomaly episode is over; its warning stays open for an answer. */
+int
+store_warning_end(struct store *st, int64_t id, int64_t at,
+    const char *actor, const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (store_done(st, stmt) == -1 || sqlite3_changes(st->db) != 1)
+		return -1;
+	return store_warning_timeline_add(st, id, at, "warning ended", actor,
+	    detail);
+}
+
+/* One indicator of a warning; seen again, its count is the larger. */
+int
+store_warning_indicator(struct store *st, int64_t id, const char *kind,
+    const char *value, int64_t packets)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO warning_indicators (warning_id,"
+	    " kind, value, packets) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
+	    " SET packets = max(packets, excluded.packets)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, packets);
+	return store_done(st, stmt);
 }

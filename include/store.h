@@ -153,5 +153,9 @@ int		 store_select(struct store *, const char *, int,
 		    const char *const [], int (*)(int, const char *const *,
 		    const char *const *, const int *, void *), void *);
 void		 store_on_commit(struct store *, void (*)(void *), void *);
+int		 store_warning_end(struct store *, int64_t, int64_t,
+		    const char *, const char *);
+int		 store_warning_indicator(struct store *, int64_t,
+		    const char *, const char *, int64_t);
 
 #endif
