@@ -49,6 +49,7 @@
 #define ANOMALY_SOURCES		8192	/* the per-source table */
 #define ANOMALY_SOURCE_PROBE	8
 #define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
+#define ANOMALY_SMALL		8	/* bits kept in a list before */
 #define ANOMALY_SYN_SLOTS	65536	/* SYNs awaiting their SYN-ACK */
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
 #define ANOMALY_TOP		5	/* in a warning's detail */
@@ -93,18 +94,27 @@ struct anomaly_sketch {
 	size_t		 nslots;
 };
 
+/*
+ * A linear-counting bitmap that starts as a short list of its set bits:
+ * most sources of a spoofed flood send one packet, and clearing 256
+ * bytes for each would cost more than everything else they cause.
+ */
+struct anomaly_bits {
+	int		 n;		/* bits set */
+	uint16_t	 small[ANOMALY_SMALL];	/* while n <= ANOMALY_SMALL */
+	uint8_t		 map[ANOMALY_BITMAP_BITS / 8];	/* beyond */
+};
+
 struct anomaly_source {
 	struct anomaly_key k;		/* family 0: empty */
 	uint64_t	 packets;	/* this period */
 	int64_t		 ports_period;
 	int64_t		 hosts_period;
-	int		 ports_bits;	/* set in ports[] */
-	int		 hosts_bits;
 	int		 flagged;	/* named in the scan episode */
 	uint16_t	 min_port, max_port;
 	uint8_t		 last_dst[16];
-	uint8_t		 ports[ANOMALY_BITMAP_BITS / 8];
-	uint8_t		 hosts[ANOMALY_BITMAP_BITS / 8];
+	struct anomaly_bits ports;
+	struct anomaly_bits hosts;
 };
 
 struct anomaly_scanner {
@@ -657,6 +667,16 @@ anomaly_tick(struct anomaly *a, int64_t now)
 	}
 }
 
+/* A slot for a new source; its bitmaps are cleared when first used. */
+static void
+anomaly_source_take(struct anomaly_source *s, const struct anomaly_key *k)
+{
+	s->k = *k;
+	s->packets = 0;
+	s->ports_period = s->hosts_period = -1;
+	s->flagged = 0;
+}
+
 static struct anomaly_source *
 anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 {
@@ -668,10 +688,8 @@ anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 	for (i = 0; i < ANOMALY_SOURCE_PROBE; i++) {
 		s = &a->sources[(h + (uint64_t)i) & (ANOMALY_SOURCES - 1)];
 		if (s->k.family == 0 || anomaly_key_eq(&s->k, k)) {
-			if (s->k.family == 0) {
-				memset(s, 0, sizeof(*s));
-				s->k = *k;
-			}
+			if (s->k.family == 0)
+				anomaly_source_take(s, k);
 			return s;
 		}
 		if (!s->flagged && (victim == NULL ||
@@ -682,20 +700,44 @@ anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 	if (victim == NULL)
 		return NULL;
 	a->evictions++;
-	memset(victim, 0, sizeof(*victim));
-	victim->k = *k;
+	anomaly_source_take(victim, k);
 	return victim;
 }
 
-static int
-anomaly_bit_set(uint8_t *map, uint64_t h)
+static void
+anomaly_bits_clear(struct anomaly_bits *b)
+{
+	b->n = 0;
+}
+
+static void
+anomaly_map_set(struct anomaly_bits *b, unsigned bit)
+{
+	b->map[bit / 8] |= (uint8_t)(1U << (bit % 8));
+}
+
+/* Set the bit H picks; the list becomes the bitmap when it is full. */
+static void
+anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
 {
 	unsigned	 bit = (unsigned)(h & (ANOMALY_BITMAP_BITS - 1));
+	int		 i;
 
-	if (map[bit / 8] & (1U << (bit % 8)))
-		return 0;
-	map[bit / 8] |= (uint8_t)(1U << (bit % 8));
-	return 1;
+	if (b->n <= ANOMALY_SMALL) {
+		for (i = 0; i < b->n; i++)
+			if (b->small[i] == bit)
+				return;
+		if (b->n < ANOMALY_SMALL) {
+			b->small[b->n++] = (uint16_t)bit;
+			return;
+		}
+		memset(b->map, 0, sizeof(b->map));
+		for (i = 0; i < b->n; i++)
+			anomaly_map_set(b, b->small[i]);
+	} else if (b->map[bit / 8] & (1U << (bit % 8)))
+		return;
+	anomaly_map_set(b, bit);
+	b->n++;
 }
 
 static void
@@ -718,8 +760,8 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 		a->more_scanners++;
 	if (sc != NULL) {
 		sc->k = s->k;
-		sc->ports = anomaly_estimate(s->ports_bits);
-		sc->hosts = anomaly_estimate(s->hosts_bits);
+		sc->ports = anomaly_estimate(s->ports.n);
+		sc->hosts = anomaly_estimate(s->hosts.n);
 		sc->min_port = s->min_port;
 		sc->max_port = s->max_port;
 		sc->packets = s->packets;
@@ -729,8 +771,8 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
 	snprintf(detail, sizeof(detail), "source %s: about %.0f distinct "
 	    "ports (%u-%u) and %.0f distinct hosts (last %s) in %llu packets",
-	    src, anomaly_estimate(s->ports_bits), s->min_port, s->max_port,
-	    anomaly_estimate(s->hosts_bits), dst,
+	    src, anomaly_estimate(s->ports.n), s->min_port, s->max_port,
+	    anomaly_estimate(s->hosts.n), dst,
 	    (unsigned long long)s->packets);
 	if (store_begin(a->store) == -1)
 		return;
@@ -799,16 +841,14 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 	hp = th->set ? now / th->ms + 1 : 0;
 	if (s->ports_period != pp) {
 		s->ports_period = pp;
-		s->ports_bits = 0;
 		s->min_port = s->max_port = 0;
-		memset(s->ports, 0, sizeof(s->ports));
+		anomaly_bits_clear(&s->ports);
 		s->flagged = 0;
 		s->packets = 0;
 	}
 	if (s->hosts_period != hp) {
 		s->hosts_period = hp;
-		s->hosts_bits = 0;
-		memset(s->hosts, 0, sizeof(s->hosts));
+		anomaly_bits_clear(&s->hosts);
 		s->flagged = 0;
 		s->packets = 0;
 	}
@@ -827,18 +867,17 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 			s->min_port = pk->dport;
 		if (pk->dport > s->max_port)
 			s->max_port = pk->dport;
-		s->ports_bits += anomaly_bit_set(s->ports,
-		    anomaly_mix(pk->dport + 1));
+		anomaly_bit_set(&s->ports, anomaly_mix(pk->dport + 1));
 	}
 	if (th->set) {
 		anomaly_key_addr(&dk, pk->family, pk->dst);
-		s->hosts_bits += anomaly_bit_set(s->hosts, anomaly_hash(&dk));
+		anomaly_bit_set(&s->hosts, anomaly_hash(&dk));
 	}
 	if (s->flagged)
 		return;
-	if (tp->set && s->ports_bits > a->ports_bits_needed)
+	if (tp->set && s->ports.n > a->ports_bits_needed)
 		anomaly_scan_flag(a, s, ANOMALY_PORTS_PER_SOURCE, now);
-	else if (th->set && s->hosts_bits > a->hosts_bits_needed)
+	else if (th->set && s->hosts.n > a->hosts_bits_needed)
 		anomaly_scan_flag(a, s, ANOMALY_HOSTS_PER_SOURCE, now);
 }
 

@@ -117,6 +117,23 @@ capture_ms(const struct pcap_pkthdr *h)
 	return (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 }
 
+/* The peak resident memory in KiB, for the replay's last line. */
+static long
+capture_peak_kib(void)
+{
+	char	 line[128];
+	FILE	*f;
+	long	 kib = -1;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 /*
  * Feed a whole capture file to every block, as fast as it reads.  Returns
  * 0 at the file's end, -1 when it cannot be read.
@@ -181,8 +198,8 @@ capture_run_file(struct capture *cap, const char *path)
 		    (unsigned long long)b->packets);
 	}
 	log_info("%s: %llu packets in %lld ms; %d episodes still open at "
-	    "the end", path, (unsigned long long)total,
-	    (long long)(mono_ms() - t0), open);
+	    "the end; peak memory %ld KiB", path, (unsigned long long)total,
+	    (long long)(mono_ms() - t0), open, capture_peak_kib());
 	pcap_close(p);
 	return rc == PCAP_ERROR ? -1 : 0;
 }
