@@ -115,7 +115,7 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp control events
+FUZZERS = conf http dns icmp control events pcap
 # The control socket's harness runs the whole server, daemon and all.
 bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
     $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
@@ -138,6 +138,12 @@ bin/fuzz/fuzz_events: tests/fuzz/fuzz_events.c cli/notify_event.c \
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
 	    $< cli/notify_event.c $(COMMON_SRCS) $(CLI_LIBS)
+
+# The packet decoder of the traffic counters: pure, libpcap's headers only.
+bin/fuzz/fuzz_pcap: tests/fuzz/fuzz_pcap.c daemon/packet.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< daemon/packet.c
 
 fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
 

@@ -1370,10 +1370,10 @@ conf_parse_anomaly_threshold(struct conf_parser *p, struct anomaly_conf *a,
 		n = strtoll(p->text, &end, 10);
 		if (!isdigit((unsigned char)p->text[0]) || n < 1 ||
 		    (unit == ANOMALY_UNIT_SHARE ? strcmp(end, "%") != 0 ||
-		    n > 99 : *end != '\0' || n > 65535)) {
+		    n > 99 : *end != '\0' || n > 4096)) {
 			conf_error(p, "%s: \"%s\" is not %s", name, p->text,
 			    unit == ANOMALY_UNIT_SHARE ? "a share from 1% to "
-			    "99%" : "a count from 1 to 65535");
+			    "99%" : "a count from 1 to 4096");
 			goto bad;
 		}
 		th.above = (double)n;
@@ -1398,18 +1398,16 @@ conf_parse_anomaly_stmt(struct conf_parser *p, void *arg)
 {
 	struct anomaly_conf	*a = arg;
 	struct in_addr		 in;
-	char			*s;
-	int			 c;
+	char			*s = NULL;
+	int			 c, errors = p->errs->count;
 
 	if ((c = anomaly_counter_find(p->text)) != -1)
 		conf_parse_anomaly_threshold(p, a, c);
 	else if (strcmp(p->text, "arp-change") == 0) {
 		if (conf_next_string(p, "IPv4 address after \"arp-change\"",
-		    &s) == -1) {
+		    &s) == -1)
 			conf_skip_statement(p);
-			return;
-		}
-		if (inet_pton(AF_INET, s, &in) != 1)
+		else if (inet_pton(AF_INET, s, &in) != 1)
 			conf_error(p, "arp-change: \"%s\" is not an IPv4 "
 			    "address", s);
 		else if (a->narp == ANOMALY_MAX_ARP)
@@ -1417,8 +1415,10 @@ conf_parse_anomaly_stmt(struct conf_parser *p, void *arg)
 			    ANOMALY_MAX_ARP);
 		else
 			a->arp_ip[a->narp++] = in.s_addr;
-		free(s);
-		conf_end_statement(p);
+		if (s != NULL) {
+			free(s);
+			conf_end_statement(p);
+		}
 	} else if (strcmp(p->text, "end") == 0) {
 		if (conf_expect_word(p, "after") == 0 &&
 		    conf_next_duration(p, "end after", 1000, 86400000,
@@ -1431,6 +1431,8 @@ conf_parse_anomaly_stmt(struct conf_parser *p, void *arg)
 		    p->text, a->name);
 		conf_skip_statement(p);
 	}
+	if (p->errs->count > errors)
+		a->bad_rules++;
 }
 
 /* Compiled now so that -n reports a bad filter at its line. */
@@ -1460,19 +1462,19 @@ conf_parse_anomaly(struct conf_parser *p)
 	a->line = p->tokline;
 	a->window_ms = ANOMALY_DEFAULT_WINDOW_MS;
 	a->end_ms = ANOMALY_DEFAULT_END_MS;
-	TAILQ_INSERT_TAIL(&p->conf->anomalies, a, entry);
-	if (conf_next_string(p, "anomaly name", &a->name) == -1) {
-		a->name = xstrdup("");
+	if (conf_next_string(p, "anomaly name", &a->name) == -1 ||
+	    conf_expect_word(p, "interface") == -1 ||
+	    conf_next_string(p, "interface name", &a->interface) == -1) {
+		/* Not kept: its block, if any, is skipped as it comes. */
 		conf_skip_statement(p);
+		free(a->name);
+		free(a->interface);
+		free(a);
 		return;
 	}
+	TAILQ_INSERT_TAIL(&p->conf->anomalies, a, entry);
 	if (a->name[0] == '\0')
 		conf_error(p, "empty anomaly name");
-	if (conf_expect_word(p, "interface") == -1 ||
-	    conf_next_string(p, "interface name", &a->interface) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
 	for (;;) {
 		conf_next(p);
 		if (p->tok == TOK_WORD && strcmp(p->text, "filter") == 0) {
@@ -1513,7 +1515,8 @@ conf_check_anomalies(struct conf *conf, struct conf_errors *errs)
 		for (c = 0; c < ANOMALY_COUNTER_MAX; c++)
 			if (a->th[c].set)
 				break;
-		if (c == ANOMALY_COUNTER_MAX && a->narp == 0)
+		if (c == ANOMALY_COUNTER_MAX && a->narp == 0 &&
+		    a->bad_rules == 0)
 			conf_error_at(errs, a->file, a->line, "anomaly \"%s\": "
 			    "no counter", a->name);
 		for (c = 0; c < ANOMALY_COUNTER_MAX; c++)

@@ -55,6 +55,7 @@ struct anomaly_conf {
 	struct anomaly_threshold th[ANOMALY_COUNTER_MAX];
 	uint32_t		 arp_ip[ANOMALY_MAX_ARP];	/* network order */
 	int			 narp;
+	int			 bad_rules;	/* with errors, not kept */
 	const char		*file;
 	int			 line;
 };
