@@ -1047,7 +1047,7 @@ anomaly_drops(struct anomaly *a, int64_t now, uint64_t received,
 		return;
 	log_warnx("anomaly %s: the capture dropped %llu of %llu packets",
 	    a->name, (unsigned long long)dropped,
-	    (unsigned long long)(received + dropped));
+	    (unsigned long long)received + dropped);
 	a->drops.last_active = now;
 	a->dropped += dropped;
 	if (a->drops.warning != 0)

@@ -331,7 +331,7 @@ capture_open(struct capture_block *b, struct event_base *base)
 int
 capture_start_live(struct capture *cap, struct event_base *base)
 {
-	struct timeval	 tv = { 0, CAPTURE_TICK_MS * 1000 };
+	struct timeval	 tv = { 0, CAPTURE_TICK_MS * 1000L };
 	int		 i, n = 0;
 
 	for (i = 0; i < cap->nblocks; i++)

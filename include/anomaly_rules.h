@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define ANOMALY_DEFAULT_WINDOW_MS	1000
-#define ANOMALY_DEFAULT_END_MS		(30 * 1000)
+#define ANOMALY_DEFAULT_END_MS		(30 * 1000LL)
 #define ANOMALY_MAX_ARP			64
 
 enum anomaly_counter {
