@@ -79,6 +79,7 @@ static const char *const anomaly_what_kind[WHAT_MAX] = {
 
 /* An address (family 4 or 6) or a port (family 0, port in key[0..2]). */
 struct anomaly_key {
+	uint64_t	 hash;		/* of the rest, computed once */
 	uint8_t		 key[16];
 	uint8_t		 family;
 	uint8_t		 proto;
@@ -115,6 +116,18 @@ struct anomaly_source {
 	uint8_t		 last_dst[16];
 	struct anomaly_bits ports;
 	struct anomaly_bits hosts;
+};
+
+/*
+ * The source table's index: what a probe reads to find a source or a
+ * victim, 16 bytes a slot, so that probing eight slots touches two cache
+ * lines instead of eight of the big table.
+ */
+struct anomaly_source_ix {
+	uint64_t	 tag;		/* the key's hash | 1; 0: empty */
+	uint32_t	 packets;
+	uint16_t	 flagged;
+	uint16_t	 admitted;	/* its slot in the big table is its */
 };
 
 struct anomaly_scanner {
@@ -159,6 +172,7 @@ struct anomaly {
 	uint32_t		*syns;
 
 	struct anomaly_source	*sources;
+	struct anomaly_source_ix *six;
 	uint64_t		 evictions;
 
 	struct anomaly_episode	 flood;
@@ -204,22 +218,29 @@ anomaly_mix(uint64_t h)
 	return h;
 }
 
-static uint64_t
-anomaly_hash(const struct anomaly_key *k)
+static void
+anomaly_key_hash(struct anomaly_key *k)
 {
 	uint64_t	 a, b;
 
 	memcpy(&a, k->key, 8);
 	memcpy(&b, k->key + 8, 8);
-	return anomaly_mix(a ^ anomaly_mix(b ^ ((uint64_t)k->family << 8 |
+	k->hash = anomaly_mix(a ^ anomaly_mix(b ^ ((uint64_t)k->family << 8 |
 	    k->proto)));
+}
+
+static uint64_t
+anomaly_hash(const struct anomaly_key *k)
+{
+	return k->hash;
 }
 
 static int
 anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 {
-	return a->family == b->family && a->proto == b->proto &&
-	    memcmp(a->key, b->key, sizeof(a->key)) == 0;
+	return a->hash == b->hash && a->family == b->family &&
+	    a->proto == b->proto && memcmp(a->key, b->key,
+	    sizeof(a->key)) == 0;
 }
 
 static void
@@ -228,6 +249,7 @@ anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 	memset(k, 0, sizeof(*k));
 	k->family = (uint8_t)family;
 	memcpy(k->key, addr, family == 6 ? 16 : 4);
+	anomaly_key_hash(k);
 }
 
 static void
@@ -237,6 +259,7 @@ anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 	k->proto = proto;
 	k->key[0] = (uint8_t)(port >> 8);
 	k->key[1] = (uint8_t)port;
+	anomaly_key_hash(k);
 }
 
 static char *
@@ -368,7 +391,10 @@ anomaly_new(struct store *store, const struct anomaly_conf *ac)
 		anomaly_sketch_init(&a->ep_top[i], ANOMALY_EPISODE_SLOTS);
 	a->syns = xcalloc(ANOMALY_SYN_SLOTS, sizeof(*a->syns));
 	if (a->ports_bits_needed > 0 || a->hosts_bits_needed > 0)
+	{
 		a->sources = xcalloc(ANOMALY_SOURCES, sizeof(*a->sources));
+		a->six = xcalloc(ANOMALY_SOURCES, sizeof(*a->six));
+	}
 	memcpy(a->arp_ip, ac->arp_ip, sizeof(a->arp_ip));
 	a->narp = ac->narp;
 	return a;
@@ -388,6 +414,7 @@ anomaly_free(struct anomaly *a)
 		free(a->ep_top[i].slot);
 	free(a->syns);
 	free(a->sources);
+	free(a->six);
 	free(a->name);
 	free(a);
 }
@@ -680,28 +707,45 @@ anomaly_source_take(struct anomaly_source *s, const struct anomaly_key *k)
 static struct anomaly_source *
 anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 {
-	struct anomaly_source	*s, *victim = NULL;
-	uint64_t		 h;
+	struct anomaly_source_ix *ix, *victim = NULL;
+	uint64_t		 h = anomaly_hash(k), tag = h | 1;
+	size_t			 idx;
 	int			 i;
 
-	h = anomaly_hash(k);
 	for (i = 0; i < ANOMALY_SOURCE_PROBE; i++) {
-		s = &a->sources[(h + (uint64_t)i) & (ANOMALY_SOURCES - 1)];
-		if (s->k.family == 0 || anomaly_key_eq(&s->k, k)) {
-			if (s->k.family == 0)
-				anomaly_source_take(s, k);
-			return s;
+		idx = (size_t)((h + (uint64_t)i) & (ANOMALY_SOURCES - 1));
+		ix = &a->six[idx];
+		if (ix->tag == 0) {
+			victim = ix;
+			break;
 		}
-		if (!s->flagged && (victim == NULL ||
-		    s->packets < victim->packets))
-			victim = s;
+		if (ix->tag == tag && !ix->admitted) {
+			/* Its second packet: now it gets a slot. */
+			ix->admitted = 1;
+			anomaly_source_take(&a->sources[idx], k);
+			return &a->sources[idx];
+		}
+		if (ix->tag == tag && anomaly_key_eq(&a->sources[idx].k, k))
+			return &a->sources[idx];
+		if (!ix->flagged && (victim == NULL ||
+		    ix->packets < victim->packets))
+			victim = ix;
 	}
 	/* The probe is full: the lightest, unflagged, goes. */
 	if (victim == NULL)
 		return NULL;
-	a->evictions++;
-	anomaly_source_take(victim, k);
-	return victim;
+	if (victim->tag != 0)
+		a->evictions++;
+	/*
+	 * A source's first packet only takes an index entry: the million
+	 * one-packet sources of a spoofed flood never touch the big table.
+	 * A scanner loses its first probe to this, one of hundreds.
+	 */
+	victim->tag = tag;
+	victim->packets = 1;
+	victim->flagged = 0;
+	victim->admitted = 0;
+	return NULL;
 }
 
 static void
@@ -827,16 +871,25 @@ static void
 anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 {
 	struct anomaly_source	*s;
+	struct anomaly_source_ix *ix;
 	struct anomaly_key	 k;
 	struct anomaly_key	 dk;
 	const struct anomaly_threshold *tp, *th;
 	int64_t			 pp, hp;
 
+	/*
+	 * Only what opens a conversation counts: a server answering many
+	 * clients on their ephemeral ports is not scanning them, and its
+	 * replies take no place in the table.
+	 */
+	if (!anomaly_initiates(pk))
+		return;
 	tp = &a->th[ANOMALY_PORTS_PER_SOURCE];
 	th = &a->th[ANOMALY_HOSTS_PER_SOURCE];
 	anomaly_key_addr(&k, pk->family, pk->src);
 	if ((s = anomaly_source_find(a, &k)) == NULL)
 		return;
+	ix = &a->six[s - a->sources];
 	pp = tp->set ? now / tp->ms + 1 : 0;
 	hp = th->set ? now / th->ms + 1 : 0;
 	if (s->ports_period != pp) {
@@ -853,14 +906,11 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 		s->packets = 0;
 	}
 	s->packets++;
+	ix->packets = s->packets > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)s->packets;
+	ix->flagged = (uint16_t)s->flagged;
 	if (s->flagged)
 		a->scan.last_active = now;
-	/*
-	 * Only what opens a conversation counts: a server answering many
-	 * clients on their ephemeral ports is not scanning them.
-	 */
-	if (!anomaly_initiates(pk))
-		return;
 	memcpy(s->last_dst, pk->dst, sizeof(s->last_dst));
 	if (tp->set && pk->has_ports) {
 		if (s->min_port == 0 || pk->dport < s->min_port)
@@ -879,6 +929,7 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 		anomaly_scan_flag(a, s, ANOMALY_PORTS_PER_SOURCE, now);
 	else if (th->set && s->hosts.n > a->hosts_bits_needed)
 		anomaly_scan_flag(a, s, ANOMALY_HOSTS_PER_SOURCE, now);
+	ix->flagged = (uint16_t)s->flagged;
 }
 
 static uint32_t
