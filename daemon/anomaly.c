@@ -218,15 +218,16 @@ anomaly_mix(uint64_t h)
 	return h;
 }
 
+/*
+ * Hashed from the values it was made of, not read back from the copy
+ * just written: a load of what was just stored in smaller pieces stalls.
+ */
 static void
-anomaly_key_hash(struct anomaly_key *k)
+anomaly_key_hash(struct anomaly_key *k, uint64_t a, uint64_t b, int family,
+    int proto)
 {
-	uint64_t	 a, b;
-
-	memcpy(&a, k->key, 8);
-	memcpy(&b, k->key + 8, 8);
-	k->hash = anomaly_mix(a ^ anomaly_mix(b ^ ((uint64_t)k->family << 8 |
-	    k->proto)));
+	k->hash = anomaly_mix(a ^ anomaly_mix(b ^ ((uint64_t)family << 8 |
+	    (uint64_t)proto)));
 }
 
 static uint64_t
@@ -243,23 +244,29 @@ anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 	    sizeof(a->key)) == 0;
 }
 
+/* ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's). */
 static void
 anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 {
-	memset(k, 0, sizeof(*k));
+	uint64_t	 a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
 	k->family = (uint8_t)family;
-	memcpy(k->key, addr, family == 6 ? 16 : 4);
-	anomaly_key_hash(k);
+	k->proto = 0;
+	memcpy(k->key, addr, sizeof(k->key));
+	anomaly_key_hash(k, a, b, family, 0);
 }
 
 static void
 anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 {
-	memset(k, 0, sizeof(*k));
-	k->proto = proto;
+	memset(k->key, 0, sizeof(k->key));
 	k->key[0] = (uint8_t)(port >> 8);
 	k->key[1] = (uint8_t)port;
-	anomaly_key_hash(k);
+	k->family = 0;
+	k->proto = proto;
+	anomaly_key_hash(k, port, 0, 0, proto);
 }
 
 static char *
