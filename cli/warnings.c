@@ -178,6 +178,28 @@ warnings_indicators(sqlite3 *db, int64_t id, json_t *out)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The incidents a warning was related to: its traffic aimed at them. */
+static int
+warnings_related(sqlite3 *db, int64_t id, json_t *out)
+{
+	sqlite3_stmt	*stmt;
+	json_t		*list = json_array();
+	int		 rc;
+
+	json_object_set_new(out, "related_incidents", list);
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT incident_id FROM timeline"
+	    " WHERE warning_id = ? AND incident_id IS NOT NULL"
+	    " AND event = 'related warning' ORDER BY incident_id", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		json_array_append_new(list, json_integer(
+		    sqlite3_column_int64(stmt, 0)));
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* "198.51.100.10 203.0.113.7": the values of one kind, for CSV and tables. */
 static char *
 warnings_join(json_t *w, const char *key, size_t max)
@@ -194,6 +216,23 @@ warnings_join(json_t *w, const char *key, size_t max)
 		v = json_string_value(json_object_get(ind, "value"));
 		s = xrealloc(s, len + strlen(v) + 2);
 		len += (size_t)sprintf(s + len, "%s%s", len > 0 ? " " : "", v);
+	}
+	return s;
+}
+
+/* "3 7": a list of ids. */
+static char *
+warnings_ids(json_t *list)
+{
+	json_t	*v;
+	size_t	 i, len = 0;
+	char	*s;
+
+	s = xcalloc(1, 1);
+	json_array_foreach(list, i, v) {
+		s = xrealloc(s, len + 24);
+		len += (size_t)sprintf(s + len, "%s%lld", len > 0 ? " " : "",
+		    (long long)json_integer_value(v));
 	}
 	return s;
 }
@@ -242,6 +281,10 @@ warnings_print_table(json_t *all)
 			printf("      targets: %s\n", dst);
 		if (*ports != '\0')
 			printf("      ports:   %s\n", ports);
+		free(ports);
+		ports = warnings_ids(json_object_get(w, "related_incidents"));
+		if (*ports != '\0')
+			printf("      related incidents: %s\n", ports);
 		free(src);
 		free(dst);
 		free(ports);
@@ -260,6 +303,7 @@ warnings_print_csv(json_t *all)
 		warnings_csv_field(warnings_cols[c].name, c == 0);
 	for (k = 0; k < WARNINGS_NKINDS; k++)
 		warnings_csv_field(warnings_kinds[k][1], 0);
+	warnings_csv_field("related_incidents", 0);
 	putchar('\n');
 	json_array_foreach(all, i, w) {
 		for (c = 0; c < WARNINGS_NCOLS; c++) {
@@ -277,6 +321,9 @@ warnings_print_csv(json_t *all)
 			warnings_csv_field(s, 0);
 			free(s);
 		}
+		s = warnings_ids(json_object_get(w, "related_incidents"));
+		warnings_csv_field(s, 0);
+		free(s);
 		putchar('\n');
 	}
 }
@@ -315,7 +362,8 @@ warnings_read(sqlite3 *db, const char *state)
 			}
 		}
 		if (warnings_indicators(db, sqlite3_column_int64(stmt, 0),
-		    w) == -1) {
+		    w) == -1 || warnings_related(db, sqlite3_column_int64(stmt,
+		    0), w) == -1) {
 			json_decref(w);
 			break;
 		}

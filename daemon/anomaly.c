@@ -55,6 +55,7 @@
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
 #define ANOMALY_ACTOR		"rtowatchd"
+#define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
 
 enum anomaly_class {
 	CLASS_ALL,	/* packet-rate, byte-rate */
@@ -146,6 +147,8 @@ struct anomaly_episode {
 	double		 peak;
 	int		 counter;	/* that opened it */
 	enum anomaly_class cls;
+	int64_t		 related[ANOMALY_MAX_RELATED];	/* incidents */
+	int		 nrelated;
 };
 
 /* The counters of the current window. */
@@ -189,6 +192,10 @@ struct anomaly {
 
 	struct anomaly_episode	 drops;
 	uint64_t		 dropped;	/* in the drops episode */
+
+	/* Which incident a target address belongs to (the engine's). */
+	int64_t			(*relate)(void *, const char *, const char **);
+	void			*relate_arg;
 };
 
 /* UDP source ports of services that answer small queries with big replies. */
@@ -453,6 +460,69 @@ anomaly_rates(const struct anomaly *a, double *pps, double *bps)
 	*bps = a->last_bps;
 }
 
+void
+anomaly_set_relate(struct anomaly *a,
+    int64_t (*fn)(void *, const char *, const char **), void *arg)
+{
+	a->relate = fn;
+	a->relate_arg = arg;
+}
+
+/*
+ * The episode's traffic aims at ADDR: if a watched system checked at ADDR
+ * is down, its incident and the warning are related, once per episode,
+ * and the incident's timeline suggests CATEGORY (an external attack,
+ * 5.2.3.1.4).
+ */
+static void
+anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
+    const char *addr, const char *category)
+{
+	const char	*system = NULL;
+	char		 detail[512];
+	int64_t		 incident;
+	int		 i;
+
+	if (a->relate == NULL || ep->warning == 0 ||
+	    ep->nrelated == ANOMALY_MAX_RELATED ||
+	    (incident = a->relate(a->relate_arg, addr, &system)) == 0)
+		return;
+	for (i = 0; i < ep->nrelated; i++)
+		if (ep->related[i] == incident)
+			return;
+	ep->related[ep->nrelated++] = incident;
+	snprintf(detail, sizeof(detail), "early warning %lld (%s) targets %s, "
+	    "checked for system \"%s\", which is down: suggested category %s "
+	    "(external attack, 5.2.3.1.4)", (long long)ep->warning, a->source,
+	    addr, system != NULL ? system : "?", category);
+	if (store_begin(a->store) == -1)
+		return;
+	if (store_warning_relate(a->store, ep->warning, incident, now,
+	    ANOMALY_ACTOR, detail) == 0 && store_commit(a->store) == 0)
+		log_info("anomaly %s: warning %lld related to incident %lld: "
+		    "%s", a->name, (long long)ep->warning, (long long)incident,
+		    detail);
+	else
+		store_rollback(a->store);
+}
+
+/* The flood's current top targets, each perhaps a system that is down. */
+static void
+anomaly_relate_targets(struct anomaly *a, const struct anomaly_sketch *s,
+    int64_t now)
+{
+	struct anomaly_slot	 top[ANOMALY_TOP];
+	char			 buf[64];
+	int			 i, n;
+
+	if (a->relate == NULL)
+		return;
+	n = anomaly_sketch_top(s, top, ANOMALY_TOP);
+	for (i = 0; i < n; i++)
+		anomaly_relate(a, &a->flood, now, anomaly_key_fmt(&top[i].k,
+		    buf, sizeof(buf)), "DOS");
+}
+
 /* Indicators of an episode for the intelligence export (5.9). */
 static void
 anomaly_indicators(struct anomaly *a, int64_t warning,
@@ -621,12 +691,15 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		a->flood.counter = crossed;
 		a->flood.cls = cls;
 		a->flood.peak = v[crossed];
+		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
 	} else if (a->flood.warning != 0) {
 		cls = a->flood.cls;
 		for (i = 0; i < WHAT_MAX; i++)
 			anomaly_sketch_merge(&a->ep_top[i], &a->top[cls][i]);
 		if (v[a->flood.counter] > a->flood.peak)
 			a->flood.peak = v[a->flood.counter];
+		/* A system may go down while the episode lasts. */
+		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
 		if (above)
 			a->flood.last_active = end;
 		else if (end - a->flood.last_active >= a->end_ms) {
@@ -851,6 +924,7 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 		}
 	}
 	store_commit(a->store);
+	anomaly_relate(a, &a->scan, now, dst, "INT");
 }
 
 /*

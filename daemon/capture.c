@@ -25,6 +25,7 @@
 #include "anomaly.h"
 #include "capture.h"
 #include "conf.h"
+#include "engine.h"
 #include "log.h"
 #include "packet.h"
 #include "util.h"
@@ -344,6 +345,22 @@ capture_start_live(struct capture *cap, struct event_base *base)
 		fatalx("event_new failed");
 	cap->last_stats = mono_ms();
 	return n;
+}
+
+static int64_t
+capture_relate(void *engine, const char *addr, const char **system)
+{
+	return engine_incident_for_address(engine, addr, system);
+}
+
+/* Warnings aimed at a system that is down relate to its incident. */
+void
+capture_set_engine(struct capture *cap, struct engine *engine)
+{
+	int	 i;
+
+	for (i = 0; i < cap->nblocks; i++)
+		anomaly_set_relate(cap->blocks[i].an, capture_relate, engine);
 }
 
 /* SIGUSR1: the last window's rates of every block. */

@@ -237,6 +237,7 @@ main(int argc, char *argv[])
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
 	/* Capturing needs CAP_NET_RAW: before privileges go. */
 	d.capture = capture_new(d.store, d.conf);
+	capture_set_engine(d.capture, d.engine);
 	capture_start_live(d.capture, d.base);
 	/*
 	 * Watching and the clocks matter more than the socket: without it

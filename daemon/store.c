@@ -1329,3 +1329,15 @@ store_warning_indicator(struct store *st, int64_t id, const char *kind,
 	sqlite3_bind_int64(stmt, 4, packets);
 	return store_done(st, stmt);
 }
+
+/*
+ * An early warning related to an incident (its traffic aimed at the
+ * system that is down): one timeline event that names both.
+ */
+int
+store_warning_relate(struct store *st, int64_t warning, int64_t incident,
+    int64_t at, const char *actor, const char *detail)
+{
+	return store_timeline_append(st, incident, warning, at,
+	    "related warning", actor, detail);
+}

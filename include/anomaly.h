@@ -27,6 +27,8 @@ void		 anomaly_tick(struct anomaly *, int64_t);
 void		 anomaly_drops(struct anomaly *, int64_t, uint64_t,
 		    uint64_t);
 int		 anomaly_open_episodes(const struct anomaly *);
+void		 anomaly_set_relate(struct anomaly *,
+		    int64_t (*)(void *, const char *, const char **), void *);
 void		 anomaly_rates(const struct anomaly *, double *, double *);
 
 #endif

@@ -157,5 +157,7 @@ int		 store_warning_end(struct store *, int64_t, int64_t,
 		    const char *, const char *);
 int		 store_warning_indicator(struct store *, int64_t,
 		    const char *, const char *, int64_t);
+int		 store_warning_relate(struct store *, int64_t, int64_t,
+		    int64_t, const char *, const char *);
 
 #endif
