@@ -79,6 +79,10 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->socket, d->conf->socket) != 0)
 		log_warnx("control socket changed to %s: takes effect at "
 		    "restart; still on %s", conf->socket, d->conf->socket);
+	/* The capture keeps its handles, and its own copy of the blocks. */
+	if (!TAILQ_EMPTY(&conf->anomalies) || !TAILQ_EMPTY(&d->conf->anomalies))
+		log_info("anomaly blocks take effect at restart; the capture "
+		    "goes on with those it started with");
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
