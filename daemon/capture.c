@@ -154,7 +154,11 @@ capture_run_file(struct capture *cap, const char *path)
 
 	if ((p = pcap_open_offline_with_tstamp_precision(path,
 	    PCAP_TSTAMP_PRECISION_MICRO, err)) == NULL) {
-		log_warnx("%s", err);
+		/* libpcap names the file in some messages, not all. */
+		if (strstr(err, path) != NULL)
+			log_warnx("%s", err);
+		else
+			log_warnx("%s: %s", path, err);
 		return -1;
 	}
 	dlt = pcap_datalink(p);
