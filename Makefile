@@ -112,6 +112,21 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(CLI_LIBS) -lcmocka
 
+# The traffic counters, with the store they write to.
+UNIT_TESTS += anomaly
+ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c daemon/store.c \
+		    daemon/chain.c $(UNIT_LIB_SRCS)
+bin/test/test_anomaly: tests/unit/test_anomaly.c \
+    $(call obj,release,$(ANOMALY_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
+    $(call obj,asan,$(ANOMALY_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.

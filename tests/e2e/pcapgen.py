@@ -13,7 +13,7 @@ import ipaddress
 import random
 import struct
 
-T0 = 1795000000.0           # 2026-11-18T07:06:40Z, a fixed start
+T0 = 1795000000.0           # 2026-11-18T11:06:40Z, a fixed start
 
 GW_IP = "192.0.2.1"
 GW_MAC = bytes.fromhex("020000000001")
