@@ -593,16 +593,28 @@ anomaly_warning_open(struct anomaly *a, int64_t at, const char *summary,
 	return id;
 }
 
-static void
+static int
 anomaly_warning_end(struct anomaly *a, int64_t id, int64_t at,
     const char *detail)
 {
-	if (store_warning_end(a->store, id, at, ANOMALY_ACTOR, detail) == -1)
+	if (store_warning_end(a->store, id, at, ANOMALY_ACTOR, detail) == -1) {
 		log_warnx("anomaly %s: cannot record the end of warning %lld",
 		    a->name, (long long)id);
-	else
-		log_info("anomaly %s: early warning %lld ended: %s", a->name,
-		    (long long)id, detail);
+		return -1;
+	}
+	log_info("anomaly %s: early warning %lld ended: %s", a->name,
+	    (long long)id, detail);
+	return 0;
+}
+
+/* End the transaction: all of it when OK, none of it otherwise. */
+static int
+anomaly_commit(struct anomaly *a, int ok)
+{
+	if (ok && store_commit(a->store) == 0)
+		return 0;
+	store_rollback(a->store);
+	return -1;
 }
 
 static enum anomaly_class
@@ -644,7 +656,8 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 	secs = (double)a->window_ms / 1000;
 	memset(v, 0, sizeof(v));
 	v[ANOMALY_SYN_RATE] = (double)a->w.syn / secs;
-	if (a->w.syn >= ANOMALY_MIN_SYNS)
+	/* A SYN-ACK may answer a SYN of the window before. */
+	if (a->w.syn >= ANOMALY_MIN_SYNS && a->w.synack_matched < a->w.syn)
 		v[ANOMALY_SYN_UNANSWERED] = 100.0 * (double)(a->w.syn -
 		    a->w.synack_matched) / (double)a->w.syn;
 	v[ANOMALY_PACKET_RATE] = (double)a->w.packets / secs;
@@ -683,7 +696,7 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 			if (a->flood.warning != 0)
 				anomaly_indicators(a, a->flood.warning,
 				    a->ep_top);
-			if (store_commit(a->store) == -1)
+			if (anomaly_commit(a, a->flood.warning != 0) == -1)
 				a->flood.warning = 0;
 		}
 		a->flood.started = end;
@@ -710,11 +723,11 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 			    duration_fmt(a->end_ms, d, sizeof(d)),
 			    anomaly_counter_name(c), val);
 			if (store_begin(a->store) == 0) {
-				anomaly_warning_end(a, a->flood.warning,
+				i = anomaly_warning_end(a, a->flood.warning,
 				    a->flood.last_active, detail);
 				anomaly_indicators(a, a->flood.warning,
 				    a->ep_top);
-				store_commit(a->store);
+				anomaly_commit(a, i == 0);
 			}
 			memset(&a->flood, 0, sizeof(a->flood));
 		}
@@ -722,11 +735,9 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 	if (a->scan.warning != 0 && end - a->scan.last_active >= a->end_ms) {
 		snprintf(detail, sizeof(detail), "no new source above its "
 		    "threshold for %s", duration_fmt(a->end_ms, d, sizeof(d)));
-		if (store_begin(a->store) == 0) {
-			anomaly_warning_end(a, a->scan.warning,
-			    a->scan.last_active, detail);
-			store_commit(a->store);
-		}
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->scan.warning, a->scan.last_active, detail) == 0);
 		memset(&a->scan, 0, sizeof(a->scan));
 		a->nscanners = 0;
 		a->more_scanners = 0;
@@ -735,11 +746,10 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		snprintf(detail, sizeof(detail), "no packet dropped for %s; "
 		    "%llu dropped in all", duration_fmt(a->end_ms, d,
 		    sizeof(d)), (unsigned long long)a->dropped);
-		if (store_begin(a->store) == 0) {
-			anomaly_warning_end(a, a->drops.warning,
-			    a->drops.last_active, detail);
-			store_commit(a->store);
-		}
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->drops.warning, a->drops.last_active,
+			    detail) == 0);
 		memset(&a->drops, 0, sizeof(a->drops));
 	}
 	memset(&a->w, 0, sizeof(a->w));
@@ -923,7 +933,8 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 			    "port", d, 0);
 		}
 	}
-	store_commit(a->store);
+	/* A later source's event lost is only a line of the timeline. */
+	anomaly_commit(a, a->scan.warning != 0);
 	anomaly_relate(a, &a->scan, now, dst, "INT");
 }
 
@@ -1084,10 +1095,9 @@ anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 			return;
 		snprintf(detail, sizeof(detail), "%s is at %s again", ip,
 		    was);
-		if (store_begin(a->store) == 0) {
-			anomaly_warning_end(a, a->arp_warning[i], now, detail);
-			store_commit(a->store);
-		}
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->arp_warning[i], now, detail) == 0);
 		a->arp_warning[i] = 0;
 		return;
 	}
@@ -1107,7 +1117,7 @@ anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 		store_warning_indicator(a->store, a->arp_warning[i], "mac",
 		    is, 1);
 	}
-	store_commit(a->store);
+	anomaly_commit(a, a->arp_warning[i] != 0);
 #undef MACFMT
 #undef MACARG
 }
@@ -1192,5 +1202,5 @@ anomaly_drops(struct anomaly *a, int64_t now, uint64_t received,
 	if (store_begin(a->store) == -1)
 		return;
 	a->drops.warning = anomaly_warning_open(a, now, summary, detail);
-	store_commit(a->store);
+	anomaly_commit(a, a->drops.warning != 0);
 }

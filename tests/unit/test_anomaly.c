@@ -213,6 +213,62 @@ test_drops(void **state)
 	anomaly_free(a);
 }
 
+/* One connection attempt from port SPORT and its SYN-ACK, at T and T2. */
+static void
+handshake(struct anomaly *a, int64_t t, int64_t t2, uint16_t sport)
+{
+	struct packet	 pk;
+	uint32_t	 c = htonl(0xc000020a), srv = htonl(0xc6336410);
+
+	syn(&pk, c, srv, 443);
+	pk.sport = sport;
+	anomaly_packet(a, t, 60, &pk);
+	syn(&pk, srv, c, sport);
+	pk.sport = 443;
+	pk.tcp_flags = PACKET_TCP_SYN | PACKET_TCP_ACK;
+	anomaly_packet(a, t2, 60, &pk);
+}
+
+/*
+ * SYN-ACKs that answer the SYNs of the window before are not a negative
+ * number of unanswered SYNs (nor, unsigned, a huge one).
+ */
+static void
+test_synack_of_previous_window(void **state)
+{
+	struct fixture		*f = *state;
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	int			 i;
+
+	conf_syn(&ac, 1000, 2000);
+	ac.th[ANOMALY_SYN_RATE].set = 0;
+	ac.th[ANOMALY_SYN_UNANSWERED].set = 1;
+	ac.th[ANOMALY_SYN_UNANSWERED].above = 50;
+	ac.th[ANOMALY_SYN_UNANSWERED].ms = 1000;
+	a = anomaly_new(f->st, &ac);
+	/* 19 SYNs late in the first window, answered in the second. */
+	for (i = 0; i < 19; i++) {
+		syn(&pk, htonl(0xc000020a), htonl(0xc6336410), 443);
+		pk.sport = (uint16_t)(30000 + i);
+		anomaly_packet(a, T0 + 900 + i, 60, &pk);
+	}
+	for (i = 0; i < 19; i++) {
+		syn(&pk, htonl(0xc6336410), htonl(0xc000020a),
+		    (uint16_t)(30000 + i));
+		pk.sport = 443;
+		pk.tcp_flags = PACKET_TCP_SYN | PACKET_TCP_ACK;
+		anomaly_packet(a, T0 + 1000 + i, 60, &pk);
+	}
+	for (i = 0; i < 20; i++)
+		handshake(a, T0 + 1100 + i, T0 + 1101 + i,
+		    (uint16_t)(31000 + i));
+	anomaly_tick(a, T0 + 5000);
+	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 0);
+	anomaly_free(a);
+}
+
 int
 main(void)
 {
@@ -221,6 +277,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hold_interrupted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_synack_of_previous_window,
+		    setup, teardown),
 	};
 
 	log_init("test_anomaly", 1, 0);
