@@ -39,6 +39,16 @@ def ipv4(src, dst, proto, l4, ttl=64):
                        proto, 0, _ip4(src), _ip4(dst)) + l4
 
 
+def tcp6(src, dst, sport, dport, flags):
+    """A TCP segment over IPv6 (documentation prefix 2001:db8::/32)."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags,
+                      65535, 0, 0)
+    ip6 = struct.pack("!IHBB16s16s", 6 << 28, len(hdr), 6, 64,
+                      ipaddress.IPv6Address(src).packed,
+                      ipaddress.IPv6Address(dst).packed)
+    return eth(ip6 + hdr, 0x86dd)
+
+
 def tcp(src, dst, sport, dport, flags, payload=b""):
     hdr = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags,
                       65535, 0, 0)
