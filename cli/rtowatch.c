@@ -984,7 +984,8 @@ main(int argc, char *argv[])
 	if (optind == argc)
 		return cli_usage_error(NULL, "no command");
 	if (strcmp(argv[optind], "warnings") == 0)
-		return warnings_main(ctx.db_path, ctx.tz, argc - optind, argv + optind);
+		return warnings_main(ctx.db_path, ctx.tz, argc - optind,
+		    argv + optind);
 	/* The workflow goes through the daemon, the only writer. */
 	if (ctl_is_verb(argv[optind]))
 		return ctl_main(socket_path, ctx.tz, argc - optind,

@@ -53,7 +53,7 @@ struct anomaly_conf {
 	int64_t			 window_ms;
 	int64_t			 end_ms;	/* quiet this long: ended */
 	struct anomaly_threshold th[ANOMALY_COUNTER_MAX];
-	uint32_t		 arp_ip[ANOMALY_MAX_ARP];	/* network order */
+	uint32_t		 arp_ip[ANOMALY_MAX_ARP];	/* net order */
 	int			 narp;
 	int			 bad_rules;	/* with errors, not kept */
 	const char		*file;

@@ -594,7 +594,8 @@ static const struct {
 	    "t.conf:1: anomaly \"a\": no counter" } },
 	{ ANOMALY_HEAD " syn-rate above 10/s for 1s\n",
 	  { "t.conf:1: anomaly \"a\": missing '}'" } },
-	{ ANOMALY_HEAD " frobs above 10/s for 1s\n syn-rate above 1/s for 1s\n}\n",
+	{ ANOMALY_HEAD " frobs above 10/s for 1s\n"
+	  " syn-rate above 1/s for 1s\n}\n",
 	  { "t.conf:2: unknown counter \"frobs\" in anomaly \"a\"" } },
 	{ ANOMALY_HEAD " syn-rate 10/s for 1s\n}\n",
 	  { "t.conf:2: expected \"above\", found \"10/s\"" } },
