@@ -25,9 +25,9 @@
 #include <wchar.h>
 
 #include "ctl.h"
-#include "warnings.h"
 #include "log.h"
 #include "util.h"
+#include "warnings.h"
 
 #define CLI_VERSION	"0.1.0"
 #define CLI_DB_DEFAULT	"/var/lib/rtowatch/rtowatch.db"

@@ -45,7 +45,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file] "
-	    "[-p | --pcap-file capture.pcap]\n");
+	    "[-p | --pcap-file capture]\n");
 	exit(1);
 }
 
