@@ -15,10 +15,10 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
-	      libcap
+	      libcap libpcap
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
-DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
+DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (daemon/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -41,10 +41,11 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
-	      daemon/journal.c $(PROBE_SRCS)
+	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
+	      daemon/capture.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
-	      cli/avail.c cli/verify.c daemon/chain.c
+	      cli/avail.c cli/verify.c cli/warnings.c daemon/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
@@ -119,10 +120,25 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(CLI_LIBS) -lcmocka
 
+# The traffic counters, with the store they write to.
+UNIT_TESTS += anomaly
+ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c daemon/store.c \
+		    daemon/chain.c $(UNIT_LIB_SRCS)
+bin/test/test_anomaly: tests/unit/test_anomaly.c \
+    $(call obj,release,$(ANOMALY_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
+    $(call obj,asan,$(ANOMALY_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp control events
+FUZZERS = conf http dns icmp control events pcap
 # The control socket's harness runs the whole server, daemon and all.
 bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
     $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
@@ -145,6 +161,12 @@ bin/fuzz/fuzz_events: tests/fuzz/fuzz_events.c cli/notify_event.c \
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ \
 	    $< cli/notify_event.c $(COMMON_SRCS) $(CLI_LIBS)
+
+# The packet decoder of the traffic counters: pure, libpcap's headers only.
+bin/fuzz/fuzz_pcap: tests/fuzz/fuzz_pcap.c daemon/packet.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< daemon/packet.c
 
 fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
 

@@ -45,7 +45,6 @@ static int	ctl_incident_verb(struct ctl *, int, char **);
 static int	ctl_set(struct ctl *, int, char **);
 static int	ctl_level(struct ctl *, int, char **);
 static int	ctl_warning(struct ctl *, int, char **);
-static int	ctl_warnings(struct ctl *, int, char **);
 static int	ctl_maintenance(struct ctl *, int, char **);
 static int	ctl_edit(struct ctl *, int, char **);
 static json_t	*ctl_get(const struct ctl *, const char *);
@@ -66,12 +65,10 @@ static const struct ctl_verb {
 	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
 	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
 	{ "close", "ID [--note TEXT]", ctl_incident_verb },
-	{ "warning", "open --source SOURCE --summary TEXT [--reference REF] "
-	  "[--system NAME] [--detail TEXT]\n"
-	  "                 warning confirm|dismiss|undetermined ID "
-	  "[--reason TEXT] [--level N]", ctl_warning },
-	{ "warnings", "[--state open|confirmed|false-positive|undetermined]",
-	  ctl_warnings },
+	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference REF] "
+	  "[--system NAME]\n      [--detail TEXT]\n"
+	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
+	  "[--level N]", ctl_warning },
 	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
 	  "[--reason TEXT]", ctl_maintenance },
 };
@@ -94,8 +91,9 @@ ctl_usage(FILE *f)
 	size_t	 i;
 
 	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		fprintf(f, "       rtowatch [--socket PATH] %s %s\n",
-		    ctl_verbs[i].name, ctl_verbs[i].usage);
+		fprintf(f, "  %s%s%s\n", ctl_verbs[i].name,
+		    ctl_verbs[i].usage[0] != '\0' ? " " : "",
+		    ctl_verbs[i].usage);
 }
 
 static int __attribute__((format(printf, 2, 3)))
@@ -885,53 +883,6 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "queued")),
 	    (long long)json_integer_value(json_object_get(outbox, "failing")),
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
-	json_decref(reply);
-	return CTL_EXIT_OK;
-}
-
-static int
-ctl_warnings(struct ctl *c, int argc, char **argv)
-{
-	static const struct ctl_opt opts[] = { { "state", "state", 0 },
-	    { NULL, NULL, 0 } };
-	json_t		*body = json_object(), *reply, *w;
-	const char	*state;
-	char		 path[128], t1[32], inc[24];
-	char		*ops[1];
-	size_t		 i;
-
-	if (ctl_options(c, argc, argv, opts, body, ops, 0) == -1) {
-		json_decref(body);
-		return CTL_EXIT_USAGE;
-	}
-	state = json_string_value(json_object_get(body, "state"));
-	if (state != NULL && strspn(state, "abcdefghijklmnopqrstuvwxyz-") !=
-	    strlen(state)) {
-		json_decref(body);
-		return ctl_usage_error(c, "warnings: bad --state");
-	}
-	snprintf(path, sizeof(path), "/v1/warnings%s%s", state ? "?state=" :
-	    "", state ? state : "");
-	json_decref(body);
-	if ((reply = ctl_get(c, path)) == NULL)
-		return CTL_EXIT_ERR;
-	printf("%-5s %-19s %-14s %-16s %-8s %s\n", "ID", "OPENED", "STATE",
-	    "SOURCE", "INCIDENT", "SUMMARY");
-	json_array_foreach(json_object_get(reply, "warnings"), i, w) {
-		if (json_is_integer(json_object_get(w, "incident_id")))
-			snprintf(inc, sizeof(inc), "%lld", (long long)
-			    json_integer_value(json_object_get(w,
-			    "incident_id")));
-		else
-			snprintf(inc, sizeof(inc), "-");
-		printf("%-5lld %-19s %-14s %-16s %-8s %s\n",
-		    (long long)json_integer_value(json_object_get(w, "id")),
-		    ctl_local(json_string_value(json_object_get(w,
-		    "opened_at")), t1, sizeof(t1)),
-		    json_string_value(json_object_get(w, "state")),
-		    json_string_value(json_object_get(w, "source")), inc,
-		    json_string_value(json_object_get(w, "summary")));
-	}
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -18,8 +18,15 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "warnings.h"
 
 #define CLI_VERSION	"0.1.0"
+
+static int
+cli_warnings(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return warnings_main(ctx->db_path, ctx->tz, argc, argv);
+}
 
 static const struct cli_cmd cli_cmds[] = {
 	{ .name = "incidents", .usage = "[--format table|json|csv] "
@@ -39,6 +46,8 @@ static const struct cli_cmd cli_cmds[] = {
 	  .exec = register_digest },
 	{ .name = "availability", .usage = "--from DATE --to DATE "
 	  "[--system S] [--format table|csv]", .exec = avail_exec },
+	{ .name = "warnings", .usage = "[--format table|csv|json] "
+	  "[--state STATE]", .exec = cli_warnings },
 	{ .name = "verify", .usage = "[--head HASH]", .exec = verify_exec },
 };
 
@@ -72,7 +81,8 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 		    "...\n       rtowatch --help | --version\ncommands:\n");
 		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
 			cli_usage_cmd(f, "  ", &cli_cmds[i]);
-		fprintf(f, "workflow, through the daemon's control socket:\n");
+		fprintf(f, "workflow, through the daemon's control socket "
+		    "(rtowatch [--socket PATH] COMMAND):\n");
 		ctl_usage(f);
 	}
 	if (only == NULL || strstr(only->usage, "RECURRING") != NULL)

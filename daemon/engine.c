@@ -1298,3 +1298,55 @@ engine_status(struct engine *e,
 	}
 	return rc;
 }
+
+/* Is a check's TARGET (a host, an address or a URL) the address ADDR? */
+static int
+engine_target_is(const char *target, const char *addr)
+{
+	const char	*host;
+	size_t		 n = strlen(addr);
+
+	if (strcmp(target, addr) == 0)
+		return 1;
+	if ((host = strstr(target, "://")) == NULL)
+		return 0;
+	host += 3;
+	if (*host == '[')
+		host++;
+	return strncmp(host, addr, n) == 0 && strchr(":/]",
+	    host[n]) != NULL;
+}
+
+/*
+ * The incident of a system that is down with a failing check of ADDR:
+ * an early warning whose targets include ADDR is related to it (an
+ * external attack, 5.2.3.1.4).  Returns the incident, 0 for none; the
+ * system's name in *SYSTEM.
+ */
+int64_t
+engine_incident_for_address(struct engine *e, const char *addr,
+    const char **system)
+{
+	const struct system_conf	*sc;
+	const struct check_conf		*cc;
+	struct sys_state		*s;
+	int				 i;
+
+	if (e->conf == NULL)
+		return 0;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->down || s->incident_id == 0 ||
+		    (sc = conf_find_system(e->conf, s->name)) == NULL)
+			continue;
+		i = 0;
+		TAILQ_FOREACH(cc, &sc->checks, entry) {
+			if (i < s->nchecks && s->checks[i].down &&
+			    engine_target_is(cc->target, addr)) {
+				*system = s->name;
+				return s->incident_id;
+			}
+			i++;
+		}
+	}
+	return 0;
+}

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
@@ -45,12 +46,14 @@ struct rtowatchd {
 	struct event		*watchdog;
 	struct control		*control;
 	struct mailer		*mailer;
+	struct capture		*capture;	/* anomaly blocks */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file] "
+	    "[-p | --pcap-file capture]\n");
 	exit(1);
 }
 
@@ -90,6 +93,10 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->socket, d->conf->socket) != 0)
 		log_warnx("control socket changed to %s: takes effect at "
 		    "restart; still on %s", conf->socket, d->conf->socket);
+	/* The capture keeps its handles, and its own copy of the blocks. */
+	if (!TAILQ_EMPTY(&conf->anomalies) || !TAILQ_EMPTY(&d->conf->anomalies))
+		log_info("anomaly blocks take effect at restart; the capture "
+		    "goes on with those it started with");
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
@@ -123,6 +130,8 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGUSR1:
 		monitors_log_stats(d->monitors);
+		if (d->capture != NULL)
+			capture_log_stats(d->capture);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -205,6 +214,32 @@ database_prepare(const char *path)
 	}
 }
 
+/*
+ * --pcap-file: the anomaly blocks read one capture file, record what they
+ * find and the daemon exits at its end.  No probe runs and no socket
+ * opens: it is a replay of the traffic, not a watch of the systems.
+ */
+static int
+rtowatchd_pcap_file(struct rtowatchd *d, const char *path)
+{
+	int	 rc;
+
+	if (TAILQ_EMPTY(&d->conf->anomalies)) {
+		log_warnx("%s: no anomaly block to feed %s", d->conf_path,
+		    path);
+		conf_free(d->conf);
+		return 1;
+	}
+	if ((d->store = store_open(d->conf->database)) == NULL)
+		fatalx("%s: cannot open the database", d->conf->database);
+	d->capture = capture_new(d->store, d->conf);
+	rc = capture_run_file(d->capture, path);
+	capture_free(d->capture);
+	store_close(d->store);
+	conf_free(d->conf);
+	return rc == 0 ? 0 : 1;
+}
+
 /* Under systemd we neither fork nor need -d: it keeps our pid. */
 static int
 under_systemd(void)
@@ -219,13 +254,19 @@ main(int argc, char *argv[])
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct event		*sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct rtowatchd	 d;
+	static const struct option longopts[] = {
+		{ "pcap-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct conf_errors	 errs = { NULL, 0 };
+	const char		*pcap_file = NULL;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
 	size_t			 i;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "df:hnvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnp:vV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -235,6 +276,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			noaction = 1;
+			break;
+		case 'p':
+			pcap_file = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -249,7 +293,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	log_init("rtowatchd", debug || noaction || !under_systemd() ? 1 : 0,
+	log_init("rtowatchd", debug || noaction || pcap_file != NULL ||
+	    !under_systemd() ? 1 : 0,
 	    verbose);
 	if (!debug && !noaction && journal_wanted())
 		journal_init("rtowatchd");
@@ -265,6 +310,8 @@ main(int argc, char *argv[])
 		conf_free(d.conf);
 		return 0;
 	}
+	if (pcap_file != NULL)
+		return rtowatchd_pcap_file(&d, pcap_file);
 	if (!debug && !under_systemd()) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -303,6 +350,10 @@ main(int argc, char *argv[])
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
+	/* Capturing needs CAP_NET_RAW: before privileges go. */
+	d.capture = capture_new(d.store, d.conf);
+	capture_set_engine(d.capture, d.engine);
+	capture_start_live(d.capture, d.base);
 	/*
 	 * Watching and the clocks matter more than the socket: without it
 	 * the daemon goes on, and rtowatch --db still reads the records.
@@ -334,6 +385,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	capture_free(d.capture);
 	control_free(d.control);
 	probe_shutdown_all();
 	engine_free(d.engine);

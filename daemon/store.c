@@ -101,6 +101,19 @@ static const char *const store_migrations[] = {
 	"  reason TEXT,"
 	"  incident_id INTEGER REFERENCES incidents(id)"
 	");"
+	/*
+	 * What an anomaly episode saw, for sharing (5.9): its top sources,
+	 * targets, ports and MAC addresses, with their packet counts.
+	 */
+	"CREATE TABLE warning_indicators ("
+	"  id INTEGER PRIMARY KEY,"
+	"  warning_id INTEGER NOT NULL REFERENCES warnings(id),"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('source', 'target', 'port', 'mac')),"
+	"  value TEXT NOT NULL,"
+	"  packets INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (warning_id, kind, value)"
+	");"
 	/* Maintenance windows added by people, beside the rules' ones. */
 	"CREATE TABLE maintenance ("
 	"  id INTEGER PRIMARY KEY,"
@@ -1496,6 +1509,45 @@ store_mail_alerted(struct store *st, int64_t incident, int64_t before,
 	return store_done(st, stmt);
 }
 
+/* An anomaly episode is over; its warning stays open for an answer. */
+int
+store_warning_end(struct store *st, int64_t id, int64_t at,
+    const char *actor, const char *detail)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (store_done(st, stmt) == -1 || sqlite3_changes(st->db) != 1)
+		return -1;
+	return store_warning_timeline_add(st, id, at, "warning ended", actor,
+	    detail);
+}
+
+/* One indicator of a warning; seen again, its count is the larger. */
+int
+store_warning_indicator(struct store *st, int64_t id, const char *kind,
+    const char *value, int64_t packets)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO warning_indicators (warning_id,"
+	    " kind, value, packets) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
+	    " SET packets = max(packets, excluded.packets)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, packets);
+	return store_done(st, stmt);
+}
+
 /*
  * How many of INCIDENT's queued rows are in an alerted episode (-1 on
  * error); and the oldest created_at of the queued rows that are not
@@ -1547,4 +1599,16 @@ store_outbox_stats(struct store *st, int *queued, int *failing,
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * An early warning related to an incident (its traffic aimed at the
+ * system that is down): one timeline event that names both.
+ */
+int
+store_warning_relate(struct store *st, int64_t warning, int64_t incident,
+    int64_t at, const char *actor, const char *detail)
+{
+	return store_timeline_append(st, incident, warning, at,
+	    "related warning", actor, detail);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anomaly_rules.h"
 #include "maint.h"
 #include "policy.h"
 
@@ -138,6 +139,7 @@ struct conf {
 	struct category_list	 categories;
 	struct system_list	 systems;
 	struct maint_list	 maints;
+	struct anomaly_list	 anomalies;	/* traffic counters */
 	int			 nsystems;
 	char			**files;	/* every file read, for lines */
 	int			 nfiles;

@@ -55,5 +55,7 @@ void		 engine_maintenance_added(struct engine *, const char *,
 int		 engine_status(struct engine *,
 		    int (*)(const struct engine_system_status *, void *),
 		    void *);
+int64_t		 engine_incident_for_address(struct engine *, const char *,
+		    const char **);
 
 #endif

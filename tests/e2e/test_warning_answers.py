@@ -88,6 +88,6 @@ def test_confirm_dismiss_undetermined(scenario):
         (3, "warning undetermined")], tl
     status, body = api(d.sock, "GET", "/v1/warnings?state=open")
     assert status == 200 and body["warnings"] == [], body
-    rc, out, err = cli("--socket", d.sock, "warnings")
+    rc, out, err = cli("--db", d.db, "warnings")
     assert rc == 0 and "false-positive" in out and "NASOC" not in out
     d.stop()

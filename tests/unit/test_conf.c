@@ -700,6 +700,175 @@ test_mail(void **state)
 	unlink(creds);
 }
 
+#define ANOMALY_HEAD	"anomaly \"a\" interface \"eth0\" {\n"
+
+/* anomaly blocks: what each counter's threshold reads. */
+static void
+test_anomaly_good(void **state)
+{
+	static const char text[] =
+	    "anomaly \"edge\" interface \"eth0\" filter \"not port 22\" "
+	    "window 500ms {\n"
+	    " syn-rate above 5000/s for 10s\n"
+	    " syn-unanswered above 80% for 10s\n"
+	    " packet-rate above 1M/s for 5s\n"
+	    " byte-rate above 10G/s for 5s\n"
+	    " icmp-rate above 2k/s for 5s\n"
+	    " udp-amplification-rate above 2000/s for 5s\n"
+	    " distinct-ports-per-source above 100 in 60s\n"
+	    " distinct-hosts-per-source above 50 in 1m\n"
+	    " arp-change \"192.0.2.1\"; arp-change \"192.0.2.254\"\n"
+	    " end after 30s\n"
+	    "}\n"
+	    "anomaly \"arp\" interface \"any\" { arp-change \"192.0.2.1\" }\n";
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	struct anomaly_conf	*a;
+
+	(void)state;
+	conf = parse(text, &errs);
+	if (conf == NULL && errs.count > 0)
+		print_error("%s\n", errs.msg[0]);
+	assert_non_null(conf);
+	a = TAILQ_FIRST(&conf->anomalies);
+	assert_string_equal(a->name, "edge");
+	assert_string_equal(a->interface, "eth0");
+	assert_string_equal(a->filter, "not port 22");
+	assert_true(a->window_ms == 500 && a->end_ms == 30000);
+	assert_true(a->th[ANOMALY_SYN_RATE].set &&
+	    a->th[ANOMALY_SYN_RATE].above == 5000 &&
+	    a->th[ANOMALY_SYN_RATE].ms == 10000);
+	assert_true(a->th[ANOMALY_SYN_UNANSWERED].above == 80);
+	assert_true(a->th[ANOMALY_PACKET_RATE].above == 1e6);
+	assert_true(a->th[ANOMALY_BYTE_RATE].above == 1e10);
+	assert_true(a->th[ANOMALY_ICMP_RATE].above == 2000);
+	assert_true(a->th[ANOMALY_PORTS_PER_SOURCE].above == 100 &&
+	    a->th[ANOMALY_PORTS_PER_SOURCE].ms == 60000);
+	assert_true(a->th[ANOMALY_HOSTS_PER_SOURCE].ms == 60000);
+	assert_int_equal(a->narp, 2);
+	a = TAILQ_NEXT(a, entry);
+	assert_string_equal(a->name, "arp");
+	assert_null(a->filter);
+	assert_true(a->window_ms == ANOMALY_DEFAULT_WINDOW_MS &&
+	    a->end_ms == ANOMALY_DEFAULT_END_MS);
+	assert_false(a->th[ANOMALY_SYN_RATE].set);
+	conf_free(conf);
+}
+
+static const struct {
+	const char	*text;
+	const char	*errors[2];
+} anomaly_cases[] = {
+	{ "anomaly\n", { "t.conf:1: missing anomaly name" } },
+	{ "anomaly \"\" interface \"eth0\" { arp-change \"192.0.2.1\" }\n",
+	  { "t.conf:1: empty anomaly name" } },
+	{ "anomaly \"a\" \"eth0\" {\n}\n",
+	  { "t.conf:1: expected \"interface\", found \"eth0\"",
+	    "t.conf:2: unexpected '}'" } },
+	{ "anomaly \"a\" interface\n",
+	  { "t.conf:1: missing interface name" } },
+	{ "anomaly \"a\" interface \"eth0\" filter \"tcp port\" {\n"
+	  " syn-rate above 10/s for 1s\n}\n",
+	  { "t.conf:1: filter \"tcp port\": can't parse filter expression: "
+	    "syntax error" } },
+	{ "anomaly \"a\" interface \"eth0\" filter \"port 99999\" {\n"
+	  " syn-rate above 10/s for 1s\n}\n",
+	  { "t.conf:1: filter \"port 99999\": illegal port number 99999 > "
+	    "65535" } },
+	{ "anomaly \"a\" interface \"eth0\" window 50ms {\n"
+	  " syn-rate above 10/s for 1s\n}\n",
+	  { "t.conf:1: window 50ms out of range (100ms-1m)" } },
+	{ "anomaly \"a\" interface \"eth0\" syn-rate above 10/s for 1s\n",
+	  { "t.conf:1: expected '{' after anomaly \"a\"",
+	    "t.conf:1: anomaly \"a\": no counter" } },
+	{ ANOMALY_HEAD " syn-rate above 10/s for 1s\n",
+	  { "t.conf:1: anomaly \"a\": missing '}'" } },
+	{ ANOMALY_HEAD " frobs above 10/s for 1s\n"
+	  " syn-rate above 1/s for 1s\n}\n",
+	  { "t.conf:2: unknown counter \"frobs\" in anomaly \"a\"" } },
+	{ ANOMALY_HEAD " syn-rate 10/s for 1s\n}\n",
+	  { "t.conf:2: expected \"above\", found \"10/s\"" } },
+	{ ANOMALY_HEAD " syn-rate above\n}\n",
+	  { "t.conf:2: syn-rate: missing the threshold after \"above\"" } },
+	{ ANOMALY_HEAD " syn-rate above 5000 for 1s\n}\n",
+	  { "t.conf:2: syn-rate: \"5000\" is not a rate such as 5000/s or "
+	    "20k/s" } },
+	{ ANOMALY_HEAD " syn-unanswered above 100% for 1s\n}\n",
+	  { "t.conf:2: syn-unanswered: \"100%\" is not a share from 1% to "
+	    "99%" } },
+	{ ANOMALY_HEAD " distinct-ports-per-source above 5000 in 1m\n}\n",
+	  { "t.conf:2: distinct-ports-per-source: \"5000\" is not a count "
+	    "from 1 to 4096" } },
+	{ ANOMALY_HEAD " syn-rate above 10/s in 1s\n}\n",
+	  { "t.conf:2: expected \"for\", found \"in\"" } },
+	{ ANOMALY_HEAD " distinct-hosts-per-source above 10 for 1m\n}\n",
+	  { "t.conf:2: expected \"in\", found \"for\"" } },
+	{ ANOMALY_HEAD " syn-rate above 10/s for 500ms\n}\n",
+	  { "t.conf:2: syn-rate 500ms out of range (1s-1h)" } },
+	{ ANOMALY_HEAD " syn-rate above 10/s for 1s\n"
+	  " syn-rate above 20/s for 2s\n}\n",
+	  { "t.conf:3: syn-rate given twice in anomaly \"a\"" } },
+	{ ANOMALY_HEAD " arp-change \"gateway\"\n}\n",
+	  { "t.conf:2: arp-change: \"gateway\" is not an IPv4 address" } },
+	{ ANOMALY_HEAD " arp-change\n}\n",
+	  { "t.conf:2: missing IPv4 address after \"arp-change\"" } },
+	{ ANOMALY_HEAD " arp-change \"192.0.2.1\"\n end after 0s\n}\n",
+	  { "t.conf:3: end after 0s out of range (1s-1d)" } },
+	{ ANOMALY_HEAD " arp-change \"192.0.2.1\"\n}\n"
+	  "anomaly \"a\" interface \"eth1\" { arp-change \"192.0.2.1\" }\n",
+	  { "t.conf:4: anomaly \"a\" already defined at t.conf:1" } },
+	{ ANOMALY_HEAD "}\n", { "t.conf:1: anomaly \"a\": no counter" } },
+	{ "anomaly \"a\" interface \"eth0\" window 400ms {\n"
+	  " syn-rate above 10/s for 1s\n}\n",
+	  { "t.conf:2: anomaly \"a\": syn-rate: the duration must be a whole "
+	    "number of windows" } },
+};
+
+static void
+test_anomaly_errors(void **state)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	char			*text, *p, *want;
+	size_t			 i;
+	int			 j, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(anomaly_cases) / sizeof(anomaly_cases[0]);
+	    i++) {
+		conf = parse(anomaly_cases[i].text, &errs);
+		assert_null(conf);
+		for (n = 0; n < 2 && anomaly_cases[i].errors[n] != NULL; n++)
+			;
+		if (errs.count != n)
+			for (j = 0; j < errs.count; j++)
+				print_error("anomaly case %zu: %s\n", i,
+				    errs.msg[j]);
+		assert_int_equal(errs.count, n);
+		for (j = 0; j < n; j++) {
+			want = shifted(anomaly_cases[i].errors[j]);
+			assert_string_equal(errs.msg[j], want);
+			free(want);
+		}
+		conf_errors_clear(&errs);
+	}
+
+	/* At most ANOMALY_MAX_ARP watched addresses in one block. */
+	text = malloc(64 + (ANOMALY_MAX_ARP + 1) * 32);
+	assert_non_null(text);
+	p = text + sprintf(text, "%s", ANOMALY_HEAD);
+	for (j = 0; j <= ANOMALY_MAX_ARP; j++)
+		p += sprintf(p, " arp-change \"192.0.2.%d\"\n", j + 1);
+	strcpy(p, "}\n");
+	assert_null(parse(text, &errs));
+	assert_int_equal(errs.count, 1);
+	want = shifted("t.conf:66: arp-change: at most 64 addresses");
+	assert_string_equal(errs.msg[0], want);
+	free(want);
+	free(text);
+	conf_errors_clear(&errs);
+}
+
 int
 main(void)
 {
@@ -713,6 +882,8 @@ main(void)
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_mail),
+		cmocka_unit_test(test_anomaly_good),
+		cmocka_unit_test(test_anomaly_errors),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

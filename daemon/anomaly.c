@@ -1,0 +1,1206 @@
+/*
+ * anomaly.c: counters over fixed windows, episodes, early warnings.
+ *
+ * Fixed windows, not sliding ones: a window's counters are a handful of
+ * integers reset at its end, so a packet costs a few increments and no
+ * per-packet expiry; "above 5000/s for 10s" is then "ten windows of 1s in
+ * a row", which is what an operator reads in the rule.  The price is that
+ * a burst split across two windows counts half in each; a window of 1s
+ * against holds of several seconds makes that a rounding, not a miss.
+ *
+ * Three kinds of episode, each opening one warning and recording its end:
+ *  - flood: the rate counters (SYN, unanswered SYN, packets, bytes, ICMP,
+ *    UDP from amplification ports); open while any of them has been above
+ *    its threshold for its hold, ended after END of every one below;
+ *  - scan: a source that reached N distinct ports or hosts within its
+ *    period; ended after END without a new one;
+ *  - arp: a watched address answered from another MAC than the one first
+ *    seen; ended when the first MAC answers again.
+ * A dropped-packets episode of the live capture is a fourth.
+ *
+ * Bounded memory.  Heavy hitters (top sources, targets, ports) are kept
+ * in direct-mapped sketches: one slot per hash bucket holding a key and
+ * a count, a different key decrementing it and taking the slot at zero
+ * (a Misra-Gries summary of size one per bucket), so a heavy key keeps
+ * its slot against a rain of one-packet keys.  Per-source distinct
+ * counts live in a fixed table of sources, each with two bitmaps for
+ * linear counting (ports and hosts); when every slot of a short probe is
+ * taken the one with the fewest packets is evicted.  A million spoofed
+ * sources thus churn the table's light entries while a scanner, heavy,
+ * stays.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anomaly.h"
+#include "anomaly_rules.h"
+#include "log.h"
+#include "packet.h"
+#include "store.h"
+#include "util.h"
+
+#define ANOMALY_SKETCH_SLOTS	512	/* per window and class */
+#define ANOMALY_EPISODE_SLOTS	2048	/* accumulated over an episode */
+#define ANOMALY_SOURCES		8192	/* the per-source table */
+#define ANOMALY_SOURCE_PROBE	8
+#define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
+#define ANOMALY_SMALL		8	/* bits kept in a list before */
+#define ANOMALY_SYN_SLOTS	65536	/* SYNs awaiting their SYN-ACK */
+#define ANOMALY_MIN_SYNS	20	/* per window, for a share */
+#define ANOMALY_TOP		5	/* in a warning's detail */
+#define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
+#define ANOMALY_ACTOR		"rtowatchd"
+#define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
+
+enum anomaly_class {
+	CLASS_ALL,	/* packet-rate, byte-rate */
+	CLASS_SYN,
+	CLASS_ICMP,
+	CLASS_UDPAMP,
+	CLASS_MAX
+};
+
+enum anomaly_what {
+	WHAT_SOURCE,
+	WHAT_TARGET,
+	WHAT_PORT,
+	WHAT_MAX
+};
+
+static const char *const anomaly_what_kind[WHAT_MAX] = {
+	[WHAT_SOURCE] = "source",
+	[WHAT_TARGET] = "target",
+	[WHAT_PORT] = "port",
+};
+
+/* An address (family 4 or 6) or a port (family 0, port in key[0..2]). */
+struct anomaly_key {
+	uint64_t	 hash;		/* of the rest, computed once */
+	uint8_t		 key[16];
+	uint8_t		 family;
+	uint8_t		 proto;
+};
+
+struct anomaly_slot {
+	struct anomaly_key k;
+	uint64_t	 count;
+};
+
+struct anomaly_sketch {
+	struct anomaly_slot *slot;
+	size_t		 nslots;
+};
+
+/*
+ * A linear-counting bitmap that starts as a short list of its set bits:
+ * most sources of a spoofed flood send one packet, and clearing 256
+ * bytes for each would cost more than everything else they cause.
+ */
+struct anomaly_bits {
+	int		 n;		/* bits set */
+	uint16_t	 small[ANOMALY_SMALL];	/* while n <= ANOMALY_SMALL */
+	uint8_t		 map[ANOMALY_BITMAP_BITS / 8];	/* beyond */
+};
+
+struct anomaly_source {
+	struct anomaly_key k;		/* family 0: empty */
+	uint64_t	 packets;	/* this period */
+	int64_t		 ports_period;
+	int64_t		 hosts_period;
+	int		 flagged;	/* named in the scan episode */
+	uint16_t	 min_port, max_port;
+	uint8_t		 last_dst[16];
+	struct anomaly_bits ports;
+	struct anomaly_bits hosts;
+};
+
+/*
+ * The source table's index: what a probe reads to find a source or a
+ * victim, 16 bytes a slot, so that probing eight slots touches two cache
+ * lines instead of eight of the big table.
+ */
+struct anomaly_source_ix {
+	uint64_t	 tag;		/* the key's hash | 1; 0: empty */
+	uint32_t	 packets;
+	uint16_t	 flagged;
+	uint16_t	 admitted;	/* its slot in the big table is its */
+};
+
+struct anomaly_scanner {
+	struct anomaly_key k;
+	double		 ports;		/* estimated distinct counts */
+	double		 hosts;
+	uint16_t	 min_port, max_port;
+	uint8_t		 last_dst[16];
+	uint64_t	 packets;
+};
+
+struct anomaly_episode {
+	int64_t		 warning;	/* 0: no episode */
+	int64_t		 started;
+	int64_t		 last_active;	/* last window above, or crossing */
+	double		 peak;
+	int		 counter;	/* that opened it */
+	enum anomaly_class cls;
+	int64_t		 related[ANOMALY_MAX_RELATED];	/* incidents */
+	int		 nrelated;
+};
+
+/* The counters of the current window. */
+struct anomaly_window {
+	uint64_t	 packets, bytes, syn, synack_matched, icmp, udpamp;
+};
+
+struct anomaly {
+	struct store		*store;
+	char			*name;
+	char			 source[128];	/* "anomaly NAME" */
+	int64_t			 window_ms;
+	int64_t			 end_ms;
+	struct anomaly_threshold th[ANOMALY_COUNTER_MAX];
+	int			 need[ANOMALY_COUNTER_MAX];	/* windows */
+	int			 run[ANOMALY_COUNTER_MAX];	/* above */
+	int			 ports_bits_needed, hosts_bits_needed;
+
+	int64_t			 win_start;	/* 0: no packet yet */
+	struct anomaly_window	 w;
+	double			 last_pps, last_bps;
+	struct anomaly_sketch	 top[CLASS_MAX][WHAT_MAX];
+	struct anomaly_sketch	 ep_top[WHAT_MAX];
+	uint32_t		*syns;
+
+	struct anomaly_source	*sources;
+	struct anomaly_source_ix *six;
+	uint64_t		 evictions;
+
+	struct anomaly_episode	 flood;
+	struct anomaly_episode	 scan;
+	struct anomaly_scanner	 scanners[ANOMALY_MAX_SCANNERS];
+	int			 nscanners;
+	int			 more_scanners;
+
+	uint32_t		 arp_ip[ANOMALY_MAX_ARP];
+	uint8_t			 arp_mac[ANOMALY_MAX_ARP][6];
+	int			 arp_known[ANOMALY_MAX_ARP];
+	int64_t			 arp_warning[ANOMALY_MAX_ARP];
+	int			 narp;
+
+	struct anomaly_episode	 drops;
+	uint64_t		 dropped;	/* in the drops episode */
+
+	/* Which incident a target address belongs to (the engine's). */
+	int64_t			(*relate)(void *, const char *, const char **);
+	void			*relate_arg;
+};
+
+/* UDP source ports of services that answer small queries with big replies. */
+static const uint16_t anomaly_amp_ports[] = {
+	17,	/* qotd */
+	19,	/* chargen */
+	53,	/* dns */
+	111,	/* portmap */
+	123,	/* ntp */
+	137,	/* netbios-ns */
+	161,	/* snmp */
+	389,	/* cldap */
+	1900,	/* ssdp */
+	3702,	/* ws-discovery */
+	5353,	/* mdns */
+	11211,	/* memcached */
+};
+
+static uint64_t
+anomaly_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/*
+ * Hashed from the values it was made of, not read back from the copy
+ * just written: a load of what was just stored in smaller pieces stalls.
+ */
+static void
+anomaly_key_hash(struct anomaly_key *k, uint64_t a, uint64_t b, int family,
+    int proto)
+{
+	k->hash = anomaly_mix(a ^ anomaly_mix(b ^ ((uint64_t)family << 8 |
+	    (uint64_t)proto)));
+}
+
+static uint64_t
+anomaly_hash(const struct anomaly_key *k)
+{
+	return k->hash;
+}
+
+static int
+anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
+{
+	return a->hash == b->hash && a->family == b->family &&
+	    a->proto == b->proto && memcmp(a->key, b->key,
+	    sizeof(a->key)) == 0;
+}
+
+/* ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's). */
+static void
+anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
+{
+	uint64_t	 a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	k->family = (uint8_t)family;
+	k->proto = 0;
+	memcpy(k->key, addr, sizeof(k->key));
+	anomaly_key_hash(k, a, b, family, 0);
+}
+
+static void
+anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
+{
+	memset(k->key, 0, sizeof(k->key));
+	k->key[0] = (uint8_t)(port >> 8);
+	k->key[1] = (uint8_t)port;
+	k->family = 0;
+	k->proto = proto;
+	anomaly_key_hash(k, port, 0, 0, proto);
+}
+
+static char *
+anomaly_key_fmt(const struct anomaly_key *k, char *buf, size_t len)
+{
+	if (k->family != 0)
+		return packet_addr_fmt(k->family, k->key, buf, len);
+	snprintf(buf, len, "%u/%s", (unsigned)(k->key[0] << 8 | k->key[1]),
+	    k->proto == IPPROTO_TCP ? "tcp" : k->proto == IPPROTO_UDP ?
+	    "udp" : "ip");
+	return buf;
+}
+
+static void
+anomaly_sketch_init(struct anomaly_sketch *s, size_t n)
+{
+	s->slot = xcalloc(n, sizeof(*s->slot));
+	s->nslots = n;
+}
+
+static void
+anomaly_sketch_clear(struct anomaly_sketch *s)
+{
+	memset(s->slot, 0, s->nslots * sizeof(*s->slot));
+}
+
+static void
+anomaly_sketch_add(struct anomaly_sketch *s, const struct anomaly_key *k,
+    uint64_t n)
+{
+	struct anomaly_slot	*sl;
+
+	sl = &s->slot[anomaly_hash(k) & (s->nslots - 1)];
+	if (sl->count == 0) {
+		sl->k = *k;
+		sl->count = n;
+	} else if (anomaly_key_eq(&sl->k, k))
+		sl->count += n;
+	else if (sl->count > n)
+		sl->count -= n;
+	else {
+		sl->k = *k;
+		sl->count = n - sl->count;
+		if (sl->count == 0)
+			sl->count = 1;
+	}
+}
+
+static void
+anomaly_sketch_merge(struct anomaly_sketch *to,
+    const struct anomaly_sketch *from)
+{
+	size_t	 i;
+
+	for (i = 0; i < from->nslots; i++)
+		if (from->slot[i].count > 0)
+			anomaly_sketch_add(to, &from->slot[i].k,
+			    from->slot[i].count);
+}
+
+/* The N heaviest slots, heaviest first; returns how many. */
+static int
+anomaly_sketch_top(const struct anomaly_sketch *s, struct anomaly_slot *out,
+    int n)
+{
+	size_t	 i;
+	int	 have = 0, j;
+
+	for (i = 0; i < s->nslots; i++) {
+		if (s->slot[i].count == 0)
+			continue;
+		for (j = have; j > 0 && out[j - 1].count < s->slot[i].count;
+		    j--)
+			if (j < n)
+				out[j] = out[j - 1];
+		if (j < n) {
+			out[j] = s->slot[i];
+			if (have < n)
+				have++;
+		}
+	}
+	return have;
+}
+
+/* The bits of a linear-counting bitmap that mean more than N distinct. */
+static int
+anomaly_bits_needed(double n)
+{
+	return (int)ceil(ANOMALY_BITMAP_BITS * (1 - exp(-n /
+	    ANOMALY_BITMAP_BITS)));
+}
+
+static double
+anomaly_estimate(int bits)
+{
+	if (bits >= ANOMALY_BITMAP_BITS)
+		bits = ANOMALY_BITMAP_BITS - 1;
+	return -ANOMALY_BITMAP_BITS * log(1 - (double)bits /
+	    ANOMALY_BITMAP_BITS);
+}
+
+struct anomaly *
+anomaly_new(struct store *store, const struct anomaly_conf *ac)
+{
+	struct anomaly	*a;
+	int		 c, i;
+
+	a = xcalloc(1, sizeof(*a));
+	a->store = store;
+	a->name = xstrdup(ac->name);
+	snprintf(a->source, sizeof(a->source), "anomaly %s", ac->name);
+	a->window_ms = ac->window_ms;
+	a->end_ms = ac->end_ms;
+	memcpy(a->th, ac->th, sizeof(a->th));
+	for (c = 0; c < ANOMALY_COUNTER_MAX; c++)
+		a->need[c] = a->th[c].set ? (int)(a->th[c].ms /
+		    a->window_ms) : 0;
+	if (a->th[ANOMALY_PORTS_PER_SOURCE].set)
+		a->ports_bits_needed = anomaly_bits_needed(
+		    a->th[ANOMALY_PORTS_PER_SOURCE].above);
+	if (a->th[ANOMALY_HOSTS_PER_SOURCE].set)
+		a->hosts_bits_needed = anomaly_bits_needed(
+		    a->th[ANOMALY_HOSTS_PER_SOURCE].above);
+	for (c = 0; c < CLASS_MAX; c++)
+		for (i = 0; i < WHAT_MAX; i++)
+			anomaly_sketch_init(&a->top[c][i],
+			    ANOMALY_SKETCH_SLOTS);
+	for (i = 0; i < WHAT_MAX; i++)
+		anomaly_sketch_init(&a->ep_top[i], ANOMALY_EPISODE_SLOTS);
+	a->syns = xcalloc(ANOMALY_SYN_SLOTS, sizeof(*a->syns));
+	if (a->ports_bits_needed > 0 || a->hosts_bits_needed > 0)
+	{
+		a->sources = xcalloc(ANOMALY_SOURCES, sizeof(*a->sources));
+		a->six = xcalloc(ANOMALY_SOURCES, sizeof(*a->six));
+	}
+	memcpy(a->arp_ip, ac->arp_ip, sizeof(a->arp_ip));
+	a->narp = ac->narp;
+	return a;
+}
+
+void
+anomaly_free(struct anomaly *a)
+{
+	int	 c, i;
+
+	if (a == NULL)
+		return;
+	for (c = 0; c < CLASS_MAX; c++)
+		for (i = 0; i < WHAT_MAX; i++)
+			free(a->top[c][i].slot);
+	for (i = 0; i < WHAT_MAX; i++)
+		free(a->ep_top[i].slot);
+	free(a->syns);
+	free(a->sources);
+	free(a->six);
+	free(a->name);
+	free(a);
+}
+
+const char *
+anomaly_name(const struct anomaly *a)
+{
+	return a->name;
+}
+
+int
+anomaly_open_episodes(const struct anomaly *a)
+{
+	int	 i, n = 0;
+
+	n += a->flood.warning != 0;
+	n += a->scan.warning != 0;
+	n += a->drops.warning != 0;
+	for (i = 0; i < a->narp; i++)
+		n += a->arp_warning[i] != 0;
+	return n;
+}
+
+/* The last complete window's packets and bytes per second. */
+void
+anomaly_rates(const struct anomaly *a, double *pps, double *bps)
+{
+	*pps = a->last_pps;
+	*bps = a->last_bps;
+}
+
+void
+anomaly_set_relate(struct anomaly *a,
+    int64_t (*fn)(void *, const char *, const char **), void *arg)
+{
+	a->relate = fn;
+	a->relate_arg = arg;
+}
+
+/*
+ * The episode's traffic aims at ADDR: if a watched system checked at ADDR
+ * is down, its incident and the warning are related, once per episode,
+ * and the incident's timeline suggests CATEGORY (an external attack,
+ * 5.2.3.1.4).
+ */
+static void
+anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
+    const char *addr, const char *category)
+{
+	const char	*system = NULL;
+	char		 detail[512];
+	int64_t		 incident;
+	int		 i;
+
+	if (a->relate == NULL || ep->warning == 0 ||
+	    ep->nrelated == ANOMALY_MAX_RELATED ||
+	    (incident = a->relate(a->relate_arg, addr, &system)) == 0)
+		return;
+	for (i = 0; i < ep->nrelated; i++)
+		if (ep->related[i] == incident)
+			return;
+	ep->related[ep->nrelated++] = incident;
+	snprintf(detail, sizeof(detail), "early warning %lld (%s) targets %s, "
+	    "checked for system \"%s\", which is down: suggested category %s "
+	    "(external attack, 5.2.3.1.4)", (long long)ep->warning, a->source,
+	    addr, system != NULL ? system : "?", category);
+	if (store_begin(a->store) == -1)
+		return;
+	if (store_warning_relate(a->store, ep->warning, incident, now,
+	    ANOMALY_ACTOR, detail) == 0 && store_commit(a->store) == 0)
+		log_info("anomaly %s: warning %lld related to incident %lld: "
+		    "%s", a->name, (long long)ep->warning, (long long)incident,
+		    detail);
+	else
+		store_rollback(a->store);
+}
+
+/* The flood's current top targets, each perhaps a system that is down. */
+static void
+anomaly_relate_targets(struct anomaly *a, const struct anomaly_sketch *s,
+    int64_t now)
+{
+	struct anomaly_slot	 top[ANOMALY_TOP];
+	char			 buf[64];
+	int			 i, n;
+
+	if (a->relate == NULL)
+		return;
+	n = anomaly_sketch_top(s, top, ANOMALY_TOP);
+	for (i = 0; i < n; i++)
+		anomaly_relate(a, &a->flood, now, anomaly_key_fmt(&top[i].k,
+		    buf, sizeof(buf)), "DOS");
+}
+
+/* Indicators of an episode for the intelligence export (5.9). */
+static void
+anomaly_indicators(struct anomaly *a, int64_t warning,
+    const struct anomaly_sketch *tops)
+{
+	struct anomaly_slot	 top[ANOMALY_TOP];
+	char			 buf[64];
+	int			 i, n, w;
+
+	for (w = 0; w < WHAT_MAX; w++) {
+		n = anomaly_sketch_top(&tops[w], top, ANOMALY_TOP);
+		for (i = 0; i < n; i++)
+			store_warning_indicator(a->store, warning,
+			    anomaly_what_kind[w], anomaly_key_fmt(&top[i].k,
+			    buf, sizeof(buf)), (int64_t)top[i].count);
+	}
+}
+
+/* "top targets: 198.51.100.10 (4800), ...; top sources: ..." */
+static void
+anomaly_detail(const struct anomaly_sketch *tops, char *out, size_t len)
+{
+	static const char *const label[WHAT_MAX] = {
+		[WHAT_SOURCE] = "top sources",
+		[WHAT_TARGET] = "top targets",
+		[WHAT_PORT] = "top ports",
+	};
+	static const int order[WHAT_MAX] = { WHAT_TARGET, WHAT_SOURCE,
+	    WHAT_PORT };
+	struct anomaly_slot	 top[ANOMALY_TOP];
+	char			 buf[64];
+	size_t			 off = 0;
+	int			 i, n, w;
+
+	out[0] = '\0';
+	for (w = 0; w < WHAT_MAX && off < len; w++) {
+		n = anomaly_sketch_top(&tops[order[w]], top, ANOMALY_TOP);
+		if (n == 0)
+			continue;
+		off += (size_t)snprintf(out + off, len - off, "%s%s:",
+		    off > 0 ? "; " : "", label[order[w]]);
+		for (i = 0; i < n && off < len; i++)
+			off += (size_t)snprintf(out + off, len - off,
+			    "%s %s (%llu packets)", i > 0 ? "," : "",
+			    anomaly_key_fmt(&top[i].k, buf, sizeof(buf)),
+			    (unsigned long long)top[i].count);
+	}
+}
+
+static int64_t
+anomaly_warning_open(struct anomaly *a, int64_t at, const char *summary,
+    const char *detail)
+{
+	struct store_warning	 w;
+	int64_t			 id = 0;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.source, sizeof(w.source), "%s", a->source);
+	snprintf(w.summary, sizeof(w.summary), "%s", summary);
+	snprintf(w.detail, sizeof(w.detail), "%s", detail);
+	if (store_warning_open(a->store, &w, at, ANOMALY_ACTOR, &id) == -1) {
+		log_warnx("anomaly %s: cannot record the warning: %s",
+		    a->name, summary);
+		return 0;
+	}
+	log_info("anomaly %s: early warning %lld opened: %s", a->name,
+	    (long long)id, summary);
+	return id;
+}
+
+static int
+anomaly_warning_end(struct anomaly *a, int64_t id, int64_t at,
+    const char *detail)
+{
+	if (store_warning_end(a->store, id, at, ANOMALY_ACTOR, detail) == -1) {
+		log_warnx("anomaly %s: cannot record the end of warning %lld",
+		    a->name, (long long)id);
+		return -1;
+	}
+	log_info("anomaly %s: early warning %lld ended: %s", a->name,
+	    (long long)id, detail);
+	return 0;
+}
+
+/* End the transaction: all of it when OK, none of it otherwise. */
+static int
+anomaly_commit(struct anomaly *a, int ok)
+{
+	if (ok && store_commit(a->store) == 0)
+		return 0;
+	store_rollback(a->store);
+	return -1;
+}
+
+static enum anomaly_class
+anomaly_counter_class(int c)
+{
+	switch (c) {
+	case ANOMALY_SYN_RATE:
+	case ANOMALY_SYN_UNANSWERED:
+		return CLASS_SYN;
+	case ANOMALY_ICMP_RATE:
+		return CLASS_ICMP;
+	case ANOMALY_UDP_AMP_RATE:
+		return CLASS_UDPAMP;
+	default:
+		return CLASS_ALL;
+	}
+}
+
+static void
+anomaly_value_fmt(int c, double v, char *buf, size_t len)
+{
+	if (anomaly_counter_unit(c) == ANOMALY_UNIT_SHARE)
+		snprintf(buf, len, "%.0f%%", v);
+	else if (anomaly_counter_unit(c) == ANOMALY_UNIT_DISTINCT)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.0f/s", v);
+}
+
+/* A window is over: judge the rate counters, then start the next. */
+static void
+anomaly_close_window(struct anomaly *a, int64_t end)
+{
+	double		 v[ANOMALY_COUNTER_MAX], secs;
+	char		 summary[512], detail[2048], val[32], th[32], d[32];
+	int		 c, crossed = -1, above = 0, i;
+	enum anomaly_class cls;
+
+	secs = (double)a->window_ms / 1000;
+	memset(v, 0, sizeof(v));
+	v[ANOMALY_SYN_RATE] = (double)a->w.syn / secs;
+	/* A SYN-ACK may answer a SYN of the window before. */
+	if (a->w.syn >= ANOMALY_MIN_SYNS && a->w.synack_matched < a->w.syn)
+		v[ANOMALY_SYN_UNANSWERED] = 100.0 * (double)(a->w.syn -
+		    a->w.synack_matched) / (double)a->w.syn;
+	v[ANOMALY_PACKET_RATE] = (double)a->w.packets / secs;
+	v[ANOMALY_BYTE_RATE] = (double)a->w.bytes / secs;
+	v[ANOMALY_ICMP_RATE] = (double)a->w.icmp / secs;
+	v[ANOMALY_UDP_AMP_RATE] = (double)a->w.udpamp / secs;
+	a->last_pps = v[ANOMALY_PACKET_RATE];
+	a->last_bps = v[ANOMALY_BYTE_RATE];
+
+	for (c = 0; c <= ANOMALY_UDP_AMP_RATE; c++) {
+		if (!a->th[c].set)
+			continue;
+		if (v[c] > a->th[c].above) {
+			above = 1;
+			if (++a->run[c] >= a->need[c] && crossed == -1)
+				crossed = c;
+		} else
+			a->run[c] = 0;
+	}
+	if (a->flood.warning == 0 && crossed != -1) {
+		cls = anomaly_counter_class(crossed);
+		for (i = 0; i < WHAT_MAX; i++) {
+			anomaly_sketch_clear(&a->ep_top[i]);
+			anomaly_sketch_merge(&a->ep_top[i], &a->top[cls][i]);
+		}
+		anomaly_value_fmt(crossed, v[crossed], val, sizeof(val));
+		anomaly_value_fmt(crossed, a->th[crossed].above, th,
+		    sizeof(th));
+		snprintf(summary, sizeof(summary), "%s %s above %s for %s",
+		    anomaly_counter_name(crossed), val, th,
+		    duration_fmt(a->th[crossed].ms, d, sizeof(d)));
+		anomaly_detail(a->ep_top, detail, sizeof(detail));
+		if (store_begin(a->store) == 0) {
+			a->flood.warning = anomaly_warning_open(a, end,
+			    summary, detail);
+			if (a->flood.warning != 0)
+				anomaly_indicators(a, a->flood.warning,
+				    a->ep_top);
+			if (anomaly_commit(a, a->flood.warning != 0) == -1)
+				a->flood.warning = 0;
+		}
+		a->flood.started = end;
+		a->flood.last_active = end;
+		a->flood.counter = crossed;
+		a->flood.cls = cls;
+		a->flood.peak = v[crossed];
+		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
+	} else if (a->flood.warning != 0) {
+		cls = a->flood.cls;
+		for (i = 0; i < WHAT_MAX; i++)
+			anomaly_sketch_merge(&a->ep_top[i], &a->top[cls][i]);
+		if (v[a->flood.counter] > a->flood.peak)
+			a->flood.peak = v[a->flood.counter];
+		/* A system may go down while the episode lasts. */
+		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
+		if (above)
+			a->flood.last_active = end;
+		else if (end - a->flood.last_active >= a->end_ms) {
+			c = a->flood.counter;
+			anomaly_value_fmt(c, a->flood.peak, val, sizeof(val));
+			snprintf(detail, sizeof(detail), "every counter under "
+			    "its threshold for %s; %s peaked at %s",
+			    duration_fmt(a->end_ms, d, sizeof(d)),
+			    anomaly_counter_name(c), val);
+			if (store_begin(a->store) == 0) {
+				i = anomaly_warning_end(a, a->flood.warning,
+				    a->flood.last_active, detail);
+				anomaly_indicators(a, a->flood.warning,
+				    a->ep_top);
+				anomaly_commit(a, i == 0);
+			}
+			memset(&a->flood, 0, sizeof(a->flood));
+		}
+	}
+	if (a->scan.warning != 0 && end - a->scan.last_active >= a->end_ms) {
+		snprintf(detail, sizeof(detail), "no new source above its "
+		    "threshold for %s", duration_fmt(a->end_ms, d, sizeof(d)));
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->scan.warning, a->scan.last_active, detail) == 0);
+		memset(&a->scan, 0, sizeof(a->scan));
+		a->nscanners = 0;
+		a->more_scanners = 0;
+	}
+	if (a->drops.warning != 0 && end - a->drops.last_active >= a->end_ms) {
+		snprintf(detail, sizeof(detail), "no packet dropped for %s; "
+		    "%llu dropped in all", duration_fmt(a->end_ms, d,
+		    sizeof(d)), (unsigned long long)a->dropped);
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->drops.warning, a->drops.last_active,
+			    detail) == 0);
+		memset(&a->drops, 0, sizeof(a->drops));
+	}
+	memset(&a->w, 0, sizeof(a->w));
+	for (c = 0; c < CLASS_MAX; c++)
+		for (i = 0; i < WHAT_MAX; i++)
+			anomaly_sketch_clear(&a->top[c][i]);
+}
+
+/*
+ * Close every window that ended by NOW.  After enough empty windows every
+ * counter is at rest, so a long silence costs no more than that.
+ */
+void
+anomaly_tick(struct anomaly *a, int64_t now)
+{
+	int64_t	 n, limit;
+	int	 c;
+
+	if (a->win_start == 0)
+		return;
+	limit = a->end_ms / a->window_ms + 2;
+	for (c = 0; c < ANOMALY_COUNTER_MAX; c++)
+		if (a->need[c] + 2 > limit)
+			limit = a->need[c] + 2;
+	for (n = 0; now >= a->win_start + a->window_ms; n++) {
+		if (n == limit) {
+			a->win_start = now - now % a->window_ms;
+			break;
+		}
+		a->win_start += a->window_ms;
+		anomaly_close_window(a, a->win_start);
+	}
+}
+
+/* A slot for a new source; its bitmaps are cleared when first used. */
+static void
+anomaly_source_take(struct anomaly_source *s, const struct anomaly_key *k)
+{
+	s->k = *k;
+	s->packets = 0;
+	s->ports_period = s->hosts_period = -1;
+	s->flagged = 0;
+}
+
+static struct anomaly_source *
+anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
+{
+	struct anomaly_source_ix *ix, *victim = NULL;
+	uint64_t		 h = anomaly_hash(k), tag = h | 1;
+	size_t			 idx;
+	int			 i;
+
+	for (i = 0; i < ANOMALY_SOURCE_PROBE; i++) {
+		idx = (size_t)((h + (uint64_t)i) & (ANOMALY_SOURCES - 1));
+		ix = &a->six[idx];
+		if (ix->tag == 0) {
+			victim = ix;
+			break;
+		}
+		if (ix->tag == tag && !ix->admitted) {
+			/* Its second packet: now it gets a slot. */
+			ix->admitted = 1;
+			anomaly_source_take(&a->sources[idx], k);
+			return &a->sources[idx];
+		}
+		if (ix->tag == tag && anomaly_key_eq(&a->sources[idx].k, k))
+			return &a->sources[idx];
+		if (!ix->flagged && (victim == NULL ||
+		    ix->packets < victim->packets))
+			victim = ix;
+	}
+	/* The probe is full: the lightest, unflagged, goes. */
+	if (victim == NULL)
+		return NULL;
+	if (victim->tag != 0)
+		a->evictions++;
+	/*
+	 * A source's first packet only takes an index entry: the million
+	 * one-packet sources of a spoofed flood never touch the big table.
+	 * A scanner loses its first probe to this, one of hundreds.
+	 */
+	victim->tag = tag;
+	victim->packets = 1;
+	victim->flagged = 0;
+	victim->admitted = 0;
+	return NULL;
+}
+
+static void
+anomaly_bits_clear(struct anomaly_bits *b)
+{
+	b->n = 0;
+}
+
+static void
+anomaly_map_set(struct anomaly_bits *b, unsigned bit)
+{
+	b->map[bit / 8] |= (uint8_t)(1U << (bit % 8));
+}
+
+/* Set the bit H picks; the list becomes the bitmap when it is full. */
+static void
+anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
+{
+	unsigned	 bit = (unsigned)(h & (ANOMALY_BITMAP_BITS - 1));
+	int		 i;
+
+	if (b->n <= ANOMALY_SMALL) {
+		for (i = 0; i < b->n; i++)
+			if (b->small[i] == bit)
+				return;
+		if (b->n < ANOMALY_SMALL) {
+			b->small[b->n++] = (uint16_t)bit;
+			return;
+		}
+		memset(b->map, 0, sizeof(b->map));
+		for (i = 0; i < b->n; i++)
+			anomaly_map_set(b, b->small[i]);
+	} else if (b->map[bit / 8] & (1U << (bit % 8)))
+		return;
+	anomaly_map_set(b, bit);
+	b->n++;
+}
+
+static void
+anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
+    int64_t now)
+{
+	struct anomaly_scanner	*sc = NULL;
+	char			 summary[512], detail[2048], src[64], dst[64];
+	char			 d[32];
+	int			 i;
+
+	s->flagged = 1;
+	a->scan.last_active = now;
+	for (i = 0; i < a->nscanners; i++)
+		if (anomaly_key_eq(&a->scanners[i].k, &s->k))
+			sc = &a->scanners[i];
+	if (sc == NULL && a->nscanners < ANOMALY_MAX_SCANNERS)
+		sc = &a->scanners[a->nscanners++];
+	else if (sc == NULL)
+		a->more_scanners++;
+	if (sc != NULL) {
+		sc->k = s->k;
+		sc->ports = anomaly_estimate(s->ports.n);
+		sc->hosts = anomaly_estimate(s->hosts.n);
+		sc->min_port = s->min_port;
+		sc->max_port = s->max_port;
+		sc->packets = s->packets;
+		memcpy(sc->last_dst, s->last_dst, sizeof(sc->last_dst));
+	}
+	anomaly_key_fmt(&s->k, src, sizeof(src));
+	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
+	snprintf(detail, sizeof(detail), "source %s: about %.0f distinct "
+	    "ports (%u-%u) and %.0f distinct hosts (last %s) in %llu packets",
+	    src, anomaly_estimate(s->ports.n), s->min_port, s->max_port,
+	    anomaly_estimate(s->hosts.n), dst,
+	    (unsigned long long)s->packets);
+	if (store_begin(a->store) == -1)
+		return;
+	if (a->scan.warning == 0) {
+		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "
+		    "source %s", anomaly_counter_name(c), a->th[c].above,
+		    duration_fmt(a->th[c].ms, d, sizeof(d)), src);
+		a->scan.warning = anomaly_warning_open(a, now, summary,
+		    detail);
+		a->scan.started = now;
+		a->scan.counter = c;
+	} else
+		store_warning_timeline_add(a->store, a->scan.warning, now,
+		    "source above threshold", ANOMALY_ACTOR, detail);
+	if (a->scan.warning != 0) {
+		store_warning_indicator(a->store, a->scan.warning, "source",
+		    src, (int64_t)s->packets);
+		store_warning_indicator(a->store, a->scan.warning, "target",
+		    dst, 0);
+		if (s->max_port != 0) {
+			snprintf(d, sizeof(d), "%u-%u", s->min_port,
+			    s->max_port);
+			store_warning_indicator(a->store, a->scan.warning,
+			    "port", d, 0);
+		}
+	}
+	/* A later source's event lost is only a line of the timeline. */
+	anomaly_commit(a, a->scan.warning != 0);
+	anomaly_relate(a, &a->scan, now, dst, "INT");
+}
+
+/*
+ * Does this packet start something: a TCP SYN, a UDP datagram towards a
+ * lower port than its own (a client's ephemeral port to a service), an
+ * ICMP echo request?  Replies are left out.
+ */
+static int
+anomaly_initiates(const struct packet *pk)
+{
+	if (pk->proto == IPPROTO_TCP)
+		return pk->has_ports && (pk->tcp_flags & (PACKET_TCP_SYN |
+		    PACKET_TCP_ACK)) == PACKET_TCP_SYN;
+	if (pk->proto == IPPROTO_UDP)
+		return pk->has_ports && pk->dport <= pk->sport;
+	if (pk->proto == IPPROTO_ICMP)
+		return pk->has_icmp && pk->icmp_type == 8;
+	if (pk->proto == IPPROTO_ICMPV6)
+		return pk->has_icmp && pk->icmp_type == 128;
+	return 0;
+}
+
+/* Per source: distinct destination ports and hosts in their periods. */
+static void
+anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
+{
+	struct anomaly_source	*s;
+	struct anomaly_source_ix *ix;
+	struct anomaly_key	 k;
+	struct anomaly_key	 dk;
+	const struct anomaly_threshold *tp, *th;
+	int64_t			 pp, hp;
+
+	/*
+	 * Only what opens a conversation counts: a server answering many
+	 * clients on their ephemeral ports is not scanning them, and its
+	 * replies take no place in the table.
+	 */
+	if (!anomaly_initiates(pk))
+		return;
+	tp = &a->th[ANOMALY_PORTS_PER_SOURCE];
+	th = &a->th[ANOMALY_HOSTS_PER_SOURCE];
+	anomaly_key_addr(&k, pk->family, pk->src);
+	if ((s = anomaly_source_find(a, &k)) == NULL)
+		return;
+	ix = &a->six[s - a->sources];
+	pp = tp->set ? now / tp->ms + 1 : 0;
+	hp = th->set ? now / th->ms + 1 : 0;
+	if (s->ports_period != pp) {
+		s->ports_period = pp;
+		s->min_port = s->max_port = 0;
+		anomaly_bits_clear(&s->ports);
+		s->flagged = 0;
+		s->packets = 0;
+	}
+	if (s->hosts_period != hp) {
+		s->hosts_period = hp;
+		anomaly_bits_clear(&s->hosts);
+		s->flagged = 0;
+		s->packets = 0;
+	}
+	s->packets++;
+	ix->packets = s->packets > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)s->packets;
+	ix->flagged = (uint16_t)s->flagged;
+	if (s->flagged)
+		a->scan.last_active = now;
+	memcpy(s->last_dst, pk->dst, sizeof(s->last_dst));
+	if (tp->set && pk->has_ports) {
+		if (s->min_port == 0 || pk->dport < s->min_port)
+			s->min_port = pk->dport;
+		if (pk->dport > s->max_port)
+			s->max_port = pk->dport;
+		anomaly_bit_set(&s->ports, anomaly_mix(pk->dport + 1));
+	}
+	if (th->set) {
+		anomaly_key_addr(&dk, pk->family, pk->dst);
+		anomaly_bit_set(&s->hosts, anomaly_hash(&dk));
+	}
+	if (s->flagged)
+		return;
+	if (tp->set && s->ports.n > a->ports_bits_needed)
+		anomaly_scan_flag(a, s, ANOMALY_PORTS_PER_SOURCE, now);
+	else if (th->set && s->hosts.n > a->hosts_bits_needed)
+		anomaly_scan_flag(a, s, ANOMALY_HOSTS_PER_SOURCE, now);
+	ix->flagged = (uint16_t)s->flagged;
+}
+
+static uint32_t
+anomaly_flow_hash(const uint8_t *a, const uint8_t *b, uint16_t pa,
+    uint16_t pb)
+{
+	uint64_t	 x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, a + 8, 8);
+	x = anomaly_mix(x ^ anomaly_mix(y));
+	memcpy(&y, b, 8);
+	x = anomaly_mix(x ^ y);
+	memcpy(&y, b + 8, 8);
+	x = anomaly_mix(x ^ y ^ ((uint64_t)pa << 16 | pb));
+	return (uint32_t)(x >> 32) | 1;	/* never 0, the empty slot */
+}
+
+static int
+anomaly_is_amp(uint16_t port)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(anomaly_amp_ports) /
+	    sizeof(anomaly_amp_ports[0]); i++)
+		if (anomaly_amp_ports[i] == port)
+			return 1;
+	return 0;
+}
+
+static void
+anomaly_count(struct anomaly *a, enum anomaly_class c,
+    const struct anomaly_key *src, const struct anomaly_key *dst,
+    const struct anomaly_key *port)
+{
+	anomaly_sketch_add(&a->top[c][WHAT_SOURCE], src, 1);
+	anomaly_sketch_add(&a->top[c][WHAT_TARGET], dst, 1);
+	if (port != NULL)
+		anomaly_sketch_add(&a->top[c][WHAT_PORT], port, 1);
+}
+
+static void
+anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
+{
+	char		 summary[512], detail[256], ip[INET_ADDRSTRLEN];
+	char		 was[18], is[18];
+	uint32_t	 addr;
+	int		 i;
+
+	/* Replies, and the requests that announce their sender. */
+	if (pk->arp_op != 2 && pk->arp_op != 1)
+		return;
+	memcpy(&addr, pk->arp_ip, 4);
+	for (i = 0; i < a->narp; i++)
+		if (a->arp_ip[i] == addr)
+			break;
+	if (i == a->narp)
+		return;
+	if (!a->arp_known[i]) {
+		memcpy(a->arp_mac[i], pk->arp_mac, 6);
+		a->arp_known[i] = 1;
+		return;
+	}
+	packet_addr_fmt(4, pk->arp_ip, ip, sizeof(ip));
+#define MACFMT "%02x:%02x:%02x:%02x:%02x:%02x"
+#define MACARG(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
+	snprintf(was, sizeof(was), MACFMT, MACARG(a->arp_mac[i]));
+	snprintf(is, sizeof(is), MACFMT, MACARG(pk->arp_mac));
+	if (memcmp(a->arp_mac[i], pk->arp_mac, 6) == 0) {
+		if (a->arp_warning[i] == 0)
+			return;
+		snprintf(detail, sizeof(detail), "%s is at %s again", ip,
+		    was);
+		if (store_begin(a->store) == 0)
+			anomaly_commit(a, anomaly_warning_end(a,
+			    a->arp_warning[i], now, detail) == 0);
+		a->arp_warning[i] = 0;
+		return;
+	}
+	if (a->arp_warning[i] != 0)
+		return;
+	snprintf(summary, sizeof(summary), "arp-change: %s moved from %s "
+	    "to %s", ip, was, is);
+	snprintf(detail, sizeof(detail), "ARP %s from %s says %s is at %s; "
+	    "it was at %s", pk->arp_op == 2 ? "reply" : "request", is, ip,
+	    is, was);
+	if (store_begin(a->store) == -1)
+		return;
+	a->arp_warning[i] = anomaly_warning_open(a, now, summary, detail);
+	if (a->arp_warning[i] != 0) {
+		store_warning_indicator(a->store, a->arp_warning[i], "target",
+		    ip, 1);
+		store_warning_indicator(a->store, a->arp_warning[i], "mac",
+		    is, 1);
+	}
+	anomaly_commit(a, a->arp_warning[i] != 0);
+#undef MACFMT
+#undef MACARG
+}
+
+/* One packet, at NOW (the capture's time, ms), LEN bytes on the wire. */
+void
+anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
+    const struct packet *pk)
+{
+	struct anomaly_key	 src, dst, port;
+	uint32_t		 h;
+
+	if (a->win_start == 0)
+		a->win_start = now - now % a->window_ms;
+	else if (now >= a->win_start + a->window_ms)
+		anomaly_tick(a, now);
+	a->w.packets++;
+	a->w.bytes += len;
+	if (pk->kind == PACKET_ARP) {
+		if (a->narp > 0)
+			anomaly_arp(a, now, pk);
+		return;
+	}
+	if (pk->kind != PACKET_IP)
+		return;
+	anomaly_key_addr(&src, pk->family, pk->src);
+	anomaly_key_addr(&dst, pk->family, pk->dst);
+	if (pk->has_ports)
+		anomaly_key_port(&port, pk->proto, pk->dport);
+	anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ? &port : NULL);
+	if (pk->proto == IPPROTO_TCP && pk->has_ports) {
+		if ((pk->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
+		    PACKET_TCP_SYN) {
+			a->w.syn++;
+			anomaly_count(a, CLASS_SYN, &src, &dst, &port);
+			h = anomaly_flow_hash(pk->src, pk->dst, pk->sport,
+			    pk->dport);
+			a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = h;
+		} else if ((pk->tcp_flags & (PACKET_TCP_SYN |
+		    PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK)) {
+			h = anomaly_flow_hash(pk->dst, pk->src, pk->dport,
+			    pk->sport);
+			if (a->syns[h & (ANOMALY_SYN_SLOTS - 1)] == h) {
+				a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = 0;
+				a->w.synack_matched++;
+			}
+		}
+	} else if (pk->proto == IPPROTO_ICMP || pk->proto == IPPROTO_ICMPV6) {
+		a->w.icmp++;
+		anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
+	} else if (pk->proto == IPPROTO_UDP && pk->has_ports &&
+	    anomaly_is_amp(pk->sport)) {
+		a->w.udpamp++;
+		anomaly_key_port(&port, pk->proto, pk->sport);
+		anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+	}
+	if (a->sources != NULL)
+		anomaly_per_source(a, now, pk);
+}
+
+/* The live capture lost DROPPED packets (of RECEIVED) since last asked. */
+void
+anomaly_drops(struct anomaly *a, int64_t now, uint64_t received,
+    uint64_t dropped)
+{
+	char	 summary[512], detail[256];
+
+	if (dropped == 0)
+		return;
+	log_warnx("anomaly %s: the capture dropped %llu of %llu packets",
+	    a->name, (unsigned long long)dropped,
+	    (unsigned long long)received + dropped);
+	a->drops.last_active = now;
+	a->dropped += dropped;
+	if (a->drops.warning != 0)
+		return;
+	snprintf(summary, sizeof(summary), "capture dropped %llu packets: "
+	    "the counters undercount", (unsigned long long)dropped);
+	snprintf(detail, sizeof(detail), "pcap_stats: %llu received, %llu "
+	    "dropped by the kernel since the last look",
+	    (unsigned long long)received, (unsigned long long)dropped);
+	if (store_begin(a->store) == -1)
+		return;
+	a->drops.warning = anomaly_warning_open(a, now, summary, detail);
+	anomaly_commit(a, a->drops.warning != 0);
+}

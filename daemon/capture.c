@@ -1,0 +1,385 @@
+/*
+ * capture.c: packets for the traffic counters.
+ *
+ * Live, each anomaly block has its own libpcap handle on its interface,
+ * non-blocking, read when the event loop says its descriptor is ready: a
+ * read never waits, and a callback reads at most CAPTURE_BATCH packets
+ * so that the probes' timers still run under a flood.  The handle is not
+ * in immediate mode: with a 100 ms timeout the kernel hands over packets
+ * in blocks, one wake-up per block instead of one per packet.  A timer
+ * closes the windows when no packet arrives, and reads pcap_stats to
+ * report the kernel's drops.
+ *
+ * From a file (rtowatchd --pcap-file), the whole file is read at once,
+ * before the event loop would start, each packet decoded once and fed
+ * to every block whose filter it passes, with the file's own timestamps
+ * as the clock.
+ */
+#include <event2/event.h>
+#include <pcap/pcap.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anomaly.h"
+#include "capture.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "packet.h"
+#include "util.h"
+
+#define CAPTURE_SNAPLEN		256	/* headers, not payloads */
+#define CAPTURE_TIMEOUT_MS	100
+#define CAPTURE_BUFFER		(8 * 1024 * 1024)
+#define CAPTURE_BATCH		4096
+#define CAPTURE_TICK_MS		100
+#define CAPTURE_STATS_MS	1000
+
+struct capture_block {
+	struct capture		*cap;
+	struct anomaly		*an;
+	char			*name;
+	char			*interface;
+	char			*filter;
+	pcap_t			*pcap;		/* live */
+	int			 dlt;
+	struct bpf_program	 bpf;		/* file mode */
+	int			 has_bpf;
+	struct event		*ev;
+	uint64_t		 packets;
+	unsigned		 last_recv, last_drop;
+};
+
+struct capture {
+	struct store		*store;
+	struct capture_block	*blocks;
+	int			 nblocks;
+	struct event		*tick;
+	int64_t			 last_stats;
+};
+
+struct capture *
+capture_new(struct store *store, const struct conf *conf)
+{
+	const struct anomaly_conf	*ac;
+	struct capture			*cap;
+	struct capture_block		*b;
+	int				 n = 0;
+
+	cap = xcalloc(1, sizeof(*cap));
+	cap->store = store;
+	TAILQ_FOREACH(ac, &conf->anomalies, entry)
+		n++;
+	cap->blocks = xcalloc((size_t)n + 1, sizeof(*cap->blocks));
+	TAILQ_FOREACH(ac, &conf->anomalies, entry) {
+		b = &cap->blocks[cap->nblocks++];
+		b->cap = cap;
+		b->an = anomaly_new(store, ac);
+		b->name = xstrdup(ac->name);
+		b->interface = xstrdup(ac->interface);
+		if (ac->filter != NULL)
+			b->filter = xstrdup(ac->filter);
+	}
+	return cap;
+}
+
+void
+capture_free(struct capture *cap)
+{
+	struct capture_block	*b;
+	int			 i;
+
+	if (cap == NULL)
+		return;
+	if (cap->tick != NULL)
+		event_free(cap->tick);
+	for (i = 0; i < cap->nblocks; i++) {
+		b = &cap->blocks[i];
+		if (b->ev != NULL)
+			event_free(b->ev);
+		if (b->pcap != NULL)
+			pcap_close(b->pcap);
+		if (b->has_bpf)
+			pcap_freecode(&b->bpf);
+		anomaly_free(b->an);
+		free(b->name);
+		free(b->interface);
+		free(b->filter);
+	}
+	free(cap->blocks);
+	free(cap);
+}
+
+static int64_t
+capture_ms(const struct pcap_pkthdr *h)
+{
+	return (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
+}
+
+/* The peak resident memory in KiB, for the replay's last line. */
+static long
+capture_peak_kib(void)
+{
+	char	 line[128];
+	FILE	*f;
+	long	 kib = -1;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Feed a whole capture file to every block, as fast as it reads.  Returns
+ * 0 at the file's end, -1 when it cannot be read.
+ */
+int
+capture_run_file(struct capture *cap, const char *path)
+{
+	char			 err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr	*h;
+	const u_char		*data;
+	struct capture_block	*b;
+	struct packet		 pk;
+	pcap_t			*p;
+	uint64_t		 total = 0;
+	int64_t			 now = 0, t0 = 0;
+	int			 i, rc, dlt, open = 0;
+
+	if ((p = pcap_open_offline_with_tstamp_precision(path,
+	    PCAP_TSTAMP_PRECISION_MICRO, err)) == NULL) {
+		/* libpcap names the file in some messages, not all. */
+		if (strstr(err, path) != NULL)
+			log_warnx("%s", err);
+		else
+			log_warnx("%s: %s", path, err);
+		return -1;
+	}
+	dlt = pcap_datalink(p);
+	for (i = 0; i < cap->nblocks; i++) {
+		b = &cap->blocks[i];
+		if (b->filter == NULL)
+			continue;
+		if (pcap_compile(p, &b->bpf, b->filter, 1,
+		    PCAP_NETMASK_UNKNOWN) == -1) {
+			log_warnx("anomaly %s: filter \"%s\" on %s: %s",
+			    b->name, b->filter, path, pcap_geterr(p));
+			pcap_close(p);
+			return -1;
+		}
+		b->has_bpf = 1;
+	}
+	log_info("%s: reading for %d anomaly blocks (link type %s)", path,
+	    cap->nblocks, pcap_datalink_val_to_name(dlt));
+	t0 = mono_ms();
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		total++;
+		now = capture_ms(h);
+		/* Not IP nor ARP: still a packet, and bytes. */
+		packet_decode(dlt, data, h->caplen, &pk);
+		for (i = 0; i < cap->nblocks; i++) {
+			b = &cap->blocks[i];
+			if (b->has_bpf && pcap_offline_filter(&b->bpf, h,
+			    data) == 0)
+				continue;
+			b->packets++;
+			anomaly_packet(b->an, now, h->len, &pk);
+		}
+	}
+	if (rc == PCAP_ERROR)
+		log_warnx("%s: %s; stopped after %llu packets", path,
+		    pcap_geterr(p), (unsigned long long)total);
+	for (i = 0; i < cap->nblocks; i++) {
+		b = &cap->blocks[i];
+		anomaly_tick(b->an, now);
+		open += anomaly_open_episodes(b->an);
+		log_info("anomaly %s: %llu packets", b->name,
+		    (unsigned long long)b->packets);
+	}
+	log_info("%s: %llu packets in %lld ms; %d episodes still open at "
+	    "the end; peak memory %ld KiB", path, (unsigned long long)total,
+	    (long long)(mono_ms() - t0), open, capture_peak_kib());
+	pcap_close(p);
+	return rc == PCAP_ERROR ? -1 : 0;
+}
+
+static void
+capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
+    const u_char *data)
+{
+	struct capture_block	*b = (struct capture_block *)arg;
+	struct packet		 pk;
+
+	packet_decode(b->dlt, data, h->caplen, &pk);
+	b->packets++;
+	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
+}
+
+static void
+capture_read(struct capture_block *b)
+{
+	if (pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
+	    (u_char *)b) == PCAP_ERROR)
+		log_warnx("anomaly %s: %s: %s", b->name, b->interface,
+		    pcap_geterr(b->pcap));
+}
+
+static void
+capture_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	capture_read(arg);
+}
+
+/* Windows end on time even in silence; drops are read once a second. */
+static void
+capture_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct capture		*cap = arg;
+	struct capture_block	*b;
+	struct pcap_stat	 ps;
+	int64_t			 now = wall_ms();
+	int			 i, stats;
+
+	(void)fd;
+	(void)events;
+	stats = mono_ms() - cap->last_stats >= CAPTURE_STATS_MS;
+	if (stats)
+		cap->last_stats = mono_ms();
+	for (i = 0; i < cap->nblocks; i++) {
+		b = &cap->blocks[i];
+		if (b->pcap == NULL)
+			continue;
+		capture_read(b);
+		anomaly_tick(b->an, now);
+		if (!stats || pcap_stats(b->pcap, &ps) == -1)
+			continue;
+		/* The counters are 32 bits and wrap. */
+		anomaly_drops(b->an, now, ps.ps_recv - b->last_recv,
+		    ps.ps_drop - b->last_drop);
+		b->last_recv = ps.ps_recv;
+		b->last_drop = ps.ps_drop;
+	}
+}
+
+static int
+capture_open(struct capture_block *b, struct event_base *base)
+{
+	char			 err[PCAP_ERRBUF_SIZE];
+	struct bpf_program	 bpf;
+	int			 rc, fd;
+
+	if ((b->pcap = pcap_create(b->interface, err)) == NULL) {
+		log_warnx("anomaly %s: %s", b->name, err);
+		return -1;
+	}
+	pcap_set_snaplen(b->pcap, CAPTURE_SNAPLEN);
+	pcap_set_promisc(b->pcap, 1);
+	pcap_set_timeout(b->pcap, CAPTURE_TIMEOUT_MS);
+	pcap_set_buffer_size(b->pcap, CAPTURE_BUFFER);
+	if ((rc = pcap_activate(b->pcap)) < 0) {
+		log_warnx("anomaly %s: cannot capture on %s: %s", b->name,
+		    b->interface, pcap_geterr(b->pcap));
+		goto fail;
+	}
+	if (rc > 0)
+		log_warnx("anomaly %s: %s: %s", b->name, b->interface,
+		    pcap_geterr(b->pcap));
+	b->dlt = pcap_datalink(b->pcap);
+	if (b->filter != NULL) {
+		if (pcap_compile(b->pcap, &bpf, b->filter, 1,
+		    PCAP_NETMASK_UNKNOWN) == -1 ||
+		    pcap_setfilter(b->pcap, &bpf) == -1) {
+			log_warnx("anomaly %s: filter \"%s\" on %s: %s",
+			    b->name, b->filter, b->interface,
+			    pcap_geterr(b->pcap));
+			goto fail;
+		}
+		pcap_freecode(&bpf);
+	}
+	if (pcap_setnonblock(b->pcap, 1, err) == -1) {
+		log_warnx("anomaly %s: %s", b->name, err);
+		goto fail;
+	}
+	if ((fd = pcap_get_selectable_fd(b->pcap)) == -1) {
+		log_warnx("anomaly %s: %s has no descriptor to wait on",
+		    b->name, b->interface);
+		goto fail;
+	}
+	if ((b->ev = event_new(base, fd, EV_READ | EV_PERSIST,
+	    capture_read_cb, b)) == NULL || event_add(b->ev, NULL) == -1)
+		fatalx("event_new failed");
+	log_info("anomaly %s: capturing on %s (link type %s)%s%s", b->name,
+	    b->interface, pcap_datalink_val_to_name(b->dlt),
+	    b->filter != NULL ? ", filter " : "",
+	    b->filter != NULL ? b->filter : "");
+	return 0;
+ fail:
+	pcap_close(b->pcap);
+	b->pcap = NULL;
+	return -1;
+}
+
+/*
+ * Open every block's interface; this needs CAP_NET_RAW, so it runs before
+ * privileges are dropped.  A block whose interface cannot be opened is
+ * reported and left out: the availability probes matter more.  Returns
+ * how many blocks capture.
+ */
+int
+capture_start_live(struct capture *cap, struct event_base *base)
+{
+	struct timeval	 tv = { 0, CAPTURE_TICK_MS * 1000L };
+	int		 i, n = 0;
+
+	for (i = 0; i < cap->nblocks; i++)
+		if (capture_open(&cap->blocks[i], base) == 0)
+			n++;
+	if (n == 0)
+		return 0;
+	if ((cap->tick = event_new(base, -1, EV_PERSIST, capture_tick_cb,
+	    cap)) == NULL || event_add(cap->tick, &tv) == -1)
+		fatalx("event_new failed");
+	cap->last_stats = mono_ms();
+	return n;
+}
+
+static int64_t
+capture_relate(void *engine, const char *addr, const char **system)
+{
+	return engine_incident_for_address(engine, addr, system);
+}
+
+/* Warnings aimed at a system that is down relate to its incident. */
+void
+capture_set_engine(struct capture *cap, struct engine *engine)
+{
+	int	 i;
+
+	for (i = 0; i < cap->nblocks; i++)
+		anomaly_set_relate(cap->blocks[i].an, capture_relate, engine);
+}
+
+/* SIGUSR1: the last window's rates of every block. */
+void
+capture_log_stats(struct capture *cap)
+{
+	double	 pps, bps;
+	int	 i;
+
+	for (i = 0; i < cap->nblocks; i++) {
+		anomaly_rates(cap->blocks[i].an, &pps, &bps);
+		log_info("anomaly %s on %s: %.0f packets/s, %.0f bytes/s, "
+		    "%llu packets, %d episodes open", cap->blocks[i].name,
+		    cap->blocks[i].interface, pps, bps,
+		    (unsigned long long)cap->blocks[i].packets,
+		    anomaly_open_episodes(cap->blocks[i].an));
+	}
+}

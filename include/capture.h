@@ -1,0 +1,22 @@
+/*
+ * capture.h: where the traffic counters get their packets: the live
+ * interfaces of the anomaly blocks (libpcap, non-blocking, on the event
+ * loop) or one capture file fed to every block.
+ */
+#ifndef RTOWATCH_CAPTURE_H
+#define RTOWATCH_CAPTURE_H
+
+struct capture;
+struct conf;
+struct engine;
+struct event_base;
+struct store;
+
+struct capture	*capture_new(struct store *, const struct conf *);
+int		 capture_run_file(struct capture *, const char *);
+int		 capture_start_live(struct capture *, struct event_base *);
+void		 capture_set_engine(struct capture *, struct engine *);
+void		 capture_log_stats(struct capture *);
+void		 capture_free(struct capture *);
+
+#endif
