@@ -195,6 +195,8 @@ check: deps-check
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	/usr/bin/python3 tests/bench/bench.py
+	/usr/bin/python3 tests/bench/bench_pcap.py
+	/usr/bin/python3 tests/bench/bench_pcap_live.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
 # the top) and with sys/queue.h's macros; jansson.h is read for its
