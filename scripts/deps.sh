@@ -12,10 +12,13 @@ check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
 valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
-chromium poppler-utils fonts-noto-cjk"
+chromium poppler-utils fonts-noto-cjk
+debhelper dpkg-dev fakeroot lintian strace systemd"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
-# Traditional Chinese glyphs.
+# Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
+# build and judge the Debian package; strace and systemd-analyze check the
+# service's sandbox.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS.
