@@ -878,6 +878,22 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
 			    "breached_at")) ? "  MISSED" : "");
 	}
+	if (json_array_size(json_object_get(reply, "traffic")) > 0) {
+		printf("\n%-16s %-10s %12s %14s %12s %8s %s\n", "ANOMALY",
+		    "INTERFACE", "PACKETS/S", "BYTES/S", "PACKETS", "DROPPED",
+		    "EPISODES");
+		json_array_foreach(json_object_get(reply, "traffic"), i, dl)
+			printf("%-16s %-10s %12.0f %14.0f %12lld %8lld %lld\n",
+			    json_string_value(json_object_get(dl, "name")),
+			    json_string_value(json_object_get(dl,
+			    "interface")), json_number_value(json_object_get(dl,
+			    "packets_per_s")), json_number_value(
+			    json_object_get(dl, "bytes_per_s")), (long long)
+			    json_integer_value(json_object_get(dl, "packets")),
+			    (long long)json_integer_value(json_object_get(dl,
+			    "dropped")), (long long)json_integer_value(
+			    json_object_get(dl, "open_episodes")));
+	}
 	outbox = json_object_get(reply, "outbox");
 	printf("\noutbox: %lld queued, %lld failing, %lld failed\n",
 	    (long long)json_integer_value(json_object_get(outbox, "queued")),

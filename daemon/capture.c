@@ -367,6 +367,29 @@ capture_set_engine(struct capture *cap, struct engine *engine)
 		anomaly_set_relate(cap->blocks[i].an, capture_relate, engine);
 }
 
+/* Every block's rates and counts, for the control socket's status. */
+int
+capture_status(struct capture *cap,
+    int (*cb)(const struct capture_status *, void *), void *arg)
+{
+	struct capture_status	 st;
+	int			 i;
+
+	for (i = 0; i < cap->nblocks; i++) {
+		memset(&st, 0, sizeof(st));
+		st.name = cap->blocks[i].name;
+		st.interface = cap->blocks[i].interface;
+		anomaly_rates(cap->blocks[i].an, &st.packets_per_s,
+		    &st.bytes_per_s);
+		st.packets = cap->blocks[i].packets;
+		st.dropped = cap->blocks[i].last_drop;
+		st.episodes = anomaly_open_episodes(cap->blocks[i].an);
+		if (cb(&st, arg) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* SIGUSR1: the last window's rates of every block. */
 void
 capture_log_stats(struct capture *cap)

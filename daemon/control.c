@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
@@ -60,6 +61,7 @@ struct control {
 	struct event_base	*base;
 	struct engine		*engine;
 	struct store		*store;
+	struct capture		*capture;	/* NULL: no anomaly block */
 	struct evhttp		*http;
 	char			*path;
 	gid_t			*gids;		/* the role lines' groups */
@@ -300,13 +302,28 @@ control_status_system(const struct engine_system_status *s, void *arg)
 	return 0;
 }
 
+static int
+control_status_traffic(const struct capture_status *st, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:o, s:f, s:f, s:I, s:I, "
+	    "s:i}", "name", control_text(st->name), "interface",
+	    control_text(st->interface), "packets_per_s", st->packets_per_s,
+	    "bytes_per_s", st->bytes_per_s, "packets",
+	    (json_int_t)st->packets, "dropped", (json_int_t)st->dropped,
+	    "open_episodes", st->episodes));
+	return 0;
+}
+
 static void
 control_status(struct control *c, struct evhttp_request *req)
 {
-	json_t	*systems, *outbox = NULL, *open;
+	json_t	*systems, *outbox = NULL, *open, *traffic;
 
 	systems = json_array();
 	engine_status(c->engine, control_status_system, systems);
+	traffic = json_array();
+	if (c->capture != NULL)
+		capture_status(c->capture, control_status_traffic, traffic);
 	store_select(c->store, "SELECT"
 	    " coalesce(sum(state = 'queued'), 0) AS queued,"
 	    " coalesce(sum(state = 'queued' AND attempts > 0), 0) AS failing,"
@@ -320,14 +337,15 @@ control_status(struct control *c, struct evhttp_request *req)
 	    " WHERE c.stopped_at IS NULL ORDER BY c.due_at", 0, NULL);
 	if (outbox == NULL || open == NULL) {
 		json_decref(systems);
+		json_decref(traffic);
 		json_decref(outbox);
 		json_decref(open);
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	control_reply(req, 200, json_pack("{so so so si}", "systems", systems,
-	    "deadlines", open, "outbox", outbox, "event_clients",
-	    c->nwaiters));
+	control_reply(req, 200, json_pack("{so so so so si}", "systems",
+	    systems, "deadlines", open, "outbox", outbox, "traffic", traffic,
+	    "event_clients", c->nwaiters));
 }
 
 static void
@@ -1129,6 +1147,12 @@ control_free(struct control *c)
 	free(c->gids);
 	free(c->roles);
 	free(c);
+}
+
+void
+control_set_capture(struct control *c, struct capture *cap)
+{
+	c->capture = cap;
 }
 
 const char *

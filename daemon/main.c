@@ -350,7 +350,7 @@ main(int argc, char *argv[])
 		fatalx("%s: cannot read open outages", d.conf->database);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
-	/* Capturing needs CAP_NET_RAW: before privileges go. */
+	/* Capturing needs CAP_NET_RAW, which priv_drop() kept. */
 	d.capture = capture_new(d.store, d.conf);
 	capture_set_engine(d.capture, d.engine);
 	capture_start_live(d.capture, d.base);
@@ -363,6 +363,8 @@ main(int argc, char *argv[])
 		log_warnx("%s: no control socket; workflow actions and the "
 		    "event stream are unavailable until a restart",
 		    d.conf->socket);
+	else
+		control_set_capture(d.control, d.capture);
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
@@ -385,8 +387,8 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
-	capture_free(d.capture);
 	control_free(d.control);
+	capture_free(d.capture);
 	probe_shutdown_all();
 	engine_free(d.engine);
 	notice_set_kick(NULL, NULL);

@@ -12,11 +12,26 @@ struct engine;
 struct event_base;
 struct store;
 
+#include <stdint.h>
+
+/* What rtowatch status shows of an anomaly block. */
+struct capture_status {
+	const char	*name;
+	const char	*interface;
+	double		 packets_per_s;	/* the last whole window */
+	double		 bytes_per_s;
+	uint64_t	 packets;	/* since start */
+	unsigned	 dropped;	/* by the kernel, since start */
+	int		 episodes;	/* open now */
+};
+
 struct capture	*capture_new(struct store *, const struct conf *);
 int		 capture_run_file(struct capture *, const char *);
 int		 capture_start_live(struct capture *, struct event_base *);
 void		 capture_set_engine(struct capture *, struct engine *);
 void		 capture_log_stats(struct capture *);
+int		 capture_status(struct capture *,
+		    int (*)(const struct capture_status *, void *), void *);
 void		 capture_free(struct capture *);
 
 #endif

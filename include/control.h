@@ -5,6 +5,7 @@
 #ifndef RTOWATCH_CONTROL_H
 #define RTOWATCH_CONTROL_H
 
+struct capture;
 struct conf;
 struct control;
 struct engine;
@@ -14,6 +15,7 @@ struct store;
 struct control	*control_start(struct event_base *, struct engine *,
 		    struct store *, const struct conf *);
 void		 control_configure(struct control *, const struct conf *);
+void		 control_set_capture(struct control *, struct capture *);
 void		 control_free(struct control *);
 const char	*control_path(const struct control *);
 

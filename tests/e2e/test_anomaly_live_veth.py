@@ -10,7 +10,7 @@ naming the scanner.  Both namespaces, and the traffic, are gone after.
 import sys
 
 from anomalylib import anomaly_rules, values, warnings
-from conftest import wait_for
+from conftest import api, wait_for
 from pinglib import MON_ADDR, TGT_ADDR, daemon_in, netpair
 
 __all__ = ["netpair"]
@@ -44,6 +44,15 @@ def test_live_port_scan_on_veth(scenario, netpair):
     assert w["summary"] == ("distinct-ports-per-source above 100 in 10s: "
                             f"source {TGT_ADDR}"), w
     assert values(w, "targets") == [MON_ADDR], w
+    # rtowatch status shows the block's counts through the socket.
+    status, body = api(d.sock, "GET", "/v1/status")
+    assert status == 200, body
+    traffic = body["traffic"]
+    assert [(t["name"], t["interface"]) for t in traffic] == [
+        ("edge", "rtw0")], traffic
+    assert traffic[0]["packets"] >= 300, traffic
+    assert traffic[0]["open_episodes"] >= 1, traffic
+    assert traffic[0]["dropped"] == 0, traffic
     # The episode ends after 5 s without packets from the scanner.
     w = wait_for(lambda: [x for x in warnings(d.db) if x["ended_at"]], 20,
                  "the end of the scan's episode")[0]
