@@ -349,10 +349,15 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 	return 0;
 }
 
-/* Damage controlled (損害控制, 5.3.4): the restore clocks stop. */
-int
-wf_controlled(struct engine *e, int64_t id, const char *actor,
-    const char *note, struct wf_result *r)
+/*
+ * A step that stops a clock: its time and actor on the incident, the
+ * clock stopped by it, and its timeline event.
+ */
+static int
+wf_clock_step(struct engine *e, int64_t id, const char *actor,
+    const char *note, enum policy_clock kind, const char *event,
+    const char *what, const char *at_col, const char *by_col,
+    struct wf_result *r)
 {
 	struct store_incident	 inc;
 	char			 detail[WF_MAX_TEXT + 64], by[512];
@@ -362,15 +367,24 @@ wf_controlled(struct engine *e, int64_t id, const char *actor,
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
-	snprintf(detail, sizeof(detail), "damage controlled%s%s",
+	snprintf(detail, sizeof(detail), "%s%s%s", what,
 	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
-	snprintf(by, sizeof(by), "%s: damage controlled", actor);
+	snprintf(by, sizeof(by), "%s: %s", actor, event);
 	if (store_begin(engine_store(e)) == -1 ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
-	    wf_step(e, id, "controlled_at", "controlled_by", now, actor,
-	    "damage controlled", detail) == -1)
+	    clocks_stop(engine_clocks(e), id, kind, now, by) == -1 ||
+	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
+}
+
+/* Damage controlled (損害控制, 5.3.4): the restore clocks stop. */
+int
+wf_controlled(struct engine *e, int64_t id, const char *actor,
+    const char *note, struct wf_result *r)
+{
+	return wf_clock_step(e, id, actor, note, CLOCK_RESTORE,
+	    "damage controlled", "damage controlled", "controlled_at",
+	    "controlled_by", r);
 }
 
 /* The investigation report is filed (5.3.3): the report clock stops. */
@@ -378,23 +392,9 @@ int
 wf_report_filed(struct engine *e, int64_t id, const char *actor,
     const char *note, struct wf_result *r)
 {
-	struct store_incident	 inc;
-	char			 detail[WF_MAX_TEXT + 64], by[512];
-	int64_t			 now = wall_ms();
-
-	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
-	    wf_text_ok("note", note, 0, r) == -1)
-		return -1;
-	snprintf(detail, sizeof(detail), "investigation report filed%s%s",
-	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
-	snprintf(by, sizeof(by), "%s: report filed", actor);
-	if (store_begin(engine_store(e)) == -1 ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_REPORT, now, by) == -1 ||
-	    wf_step(e, id, "report_filed_at", "report_filed_by", now, actor,
-	    "report filed", detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+	return wf_clock_step(e, id, actor, note, CLOCK_REPORT, "report filed",
+	    "investigation report filed", "report_filed_at", "report_filed_by",
+	    r);
 }
 
 /*
