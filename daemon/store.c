@@ -577,33 +577,10 @@ int
 store_outage_open(struct store *st, const struct store_new_incident *ni,
     int64_t *outage_id, int64_t *incident_id)
 {
-	sqlite3_stmt	*stmt;
 	char		 detail[512], since[TIME_STRLEN];
 
-
-	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
-	    " core, critical_infrastructure, rto_ms, level, availability_level,"
-	    " major, status, cause, started_at, opened_at, notify_due_at,"
-	    " restore_due_at) VALUES ('outage', ?, ?, ?, ?, ?, ?, ?, ?, 'open',"
-	    " ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
+	if (store_incident_insert(st, "outage", ni, 0, incident_id) == -1)
 		return -1;
-	sqlite3_bind_text(stmt, 1, ni->system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, ni->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, ni->core);
-	sqlite3_bind_int(stmt, 4, ni->critical_infrastructure);
-	sqlite3_bind_int64(stmt, 5, ni->rto_ms);
-	sqlite3_bind_int(stmt, 6, ni->level);
-	sqlite3_bind_int(stmt, 7, ni->level);
-	sqlite3_bind_int(stmt, 8, ni->major);
-	sqlite3_bind_text(stmt, 9, ni->cause, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 10, ni->started_at);
-	store_bind_time(stmt, 11, ni->opened_at);
-	store_bind_time(stmt, 12, ni->notify_due_at);
-	store_bind_time(stmt, 13, ni->restore_due_at);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*incident_id = sqlite3_last_insert_rowid(st->db);
 
 	if (store_outage_insert(st, ni->system, *incident_id, ni->started_at,
 	    ni->detected_at, ni->cause, 0, outage_id) == -1)
