@@ -41,11 +41,19 @@ struct check_state {
 	int		 down;
 	int64_t		 first_fail_at;
 	int64_t		 first_ok_at;
-	char		 detail[256];	/* of the last failure */
+	char		*detail;	/* of the last failure, once one came */
 	enum probe_result last;		/* for rtowatch status */
 	int64_t		 last_at;	/* 0: not probed yet */
-	char		 last_detail[256];
+	char		*last_detail;
+	size_t		 last_size;	/* of last_detail's buffer */
 };
+
+/*
+ * Most checks never fail and most systems are never down: a check's
+ * failure text and a system's timers are allocated when first needed, which
+ * keeps 10,000 checks at a few hundred bytes each.
+ */
+#define ENGINE_DETAIL_MAX	256
 
 struct sys_state {
 	TAILQ_ENTRY(sys_state)	 entry;
@@ -67,7 +75,7 @@ struct sys_state {
 	int64_t			 incident_id;
 	int			 level;
 	int			 major;
-	struct event		*rto_timer;	/* at started_at + rto */
+	struct event		*rto_timer;	/* at started_at + rto, or NULL */
 	struct engine		*engine;
 
 	char			**parents;	/* depends "NAME" */
@@ -79,7 +87,7 @@ struct sys_state {
 	int			 pending;	/* down, parent not settled */
 	int64_t			 last_result_at;
 	int			 planned;	/* down in a maintenance window */
-	struct event		*maint_timer;	/* at the window's end */
+	struct event		*maint_timer;	/* at the window's end, or NULL */
 
 	/* The latest restored incident, which a quick relapse reopens. */
 	int64_t			 last_incident_id;
@@ -132,8 +140,11 @@ engine_free_checks(struct sys_state *s)
 {
 	int	 i;
 
-	for (i = 0; i < s->nchecks; i++)
+	for (i = 0; i < s->nchecks; i++) {
 		free(s->check_desc[i]);
+		free(s->checks[i].detail);
+		free(s->checks[i].last_detail);
+	}
 	free(s->check_desc);
 	free(s->checks);
 	s->check_desc = NULL;
@@ -199,13 +210,31 @@ static void	engine_arm_maint(struct sys_state *, int64_t);
  * While a system is down and its incident still general, a timer waits
  * for the moment the outage outlasts the RTO.
  */
+/* Arm *EV (made on first use) to call CB on S after TV. */
+static void
+engine_timer_add(struct sys_state *s, struct event **ev,
+    event_callback_fn cb, const struct timeval *tv)
+{
+	if (*ev == NULL &&
+	    (*ev = evtimer_new(s->engine->base, cb, s)) == NULL)
+		fatalx("engine: evtimer_new failed");
+	evtimer_add(*ev, tv);
+}
+
+static void
+engine_timer_del(struct event *ev)
+{
+	if (ev != NULL)
+		evtimer_del(ev);
+}
+
 static void
 engine_arm_rto(struct sys_state *s)
 {
 	struct timeval	 tv;
 	int64_t		 wait;
 
-	evtimer_del(s->rto_timer);
+	engine_timer_del(s->rto_timer);
 	if (!s->down || s->attached || s->planned || s->major ||
 	    s->rto_ms <= 0)
 		return;
@@ -215,7 +244,7 @@ engine_arm_rto(struct sys_state *s)
 		wait = 0;
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(s->rto_timer, &tv);
+	engine_timer_add(s, &s->rto_timer, engine_rto_cb, &tv);
 }
 
 static void
@@ -260,7 +289,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 		store_rollback(e->store);
 		log_warnx("%s: escalation could not be recorded; retrying",
 		    s->name);
-		evtimer_add(s->rto_timer, &retry);
+		engine_timer_add(s, &s->rto_timer, engine_rto_cb, &retry);
 		return;
 	}
 	clocks_sync(e->clocks, s->incident_id);
@@ -279,10 +308,6 @@ engine_add(struct engine *e, const char *name)
 	s->name = xstrdup(name);
 	s->owner = xstrdup("");
 	s->engine = e;
-	if ((s->rto_timer = evtimer_new(e->base, engine_rto_cb, s)) == NULL ||
-	    (s->maint_timer = evtimer_new(e->base, engine_maint_cb, s)) ==
-	    NULL)
-		fatalx("engine: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&e->systems, s, entry);
 	s->hnext = e->hash[engine_hash(name)];
 	e->hash[engine_hash(name)] = s;
@@ -591,7 +616,8 @@ engine_outage_start(const struct sys_state *s, const char **cause)
 		if (started_at == 0 ||
 		    s->checks[i].first_fail_at < started_at) {
 			started_at = s->checks[i].first_fail_at;
-			*cause = s->checks[i].detail;
+			if (s->checks[i].detail != NULL)
+				*cause = s->checks[i].detail;
 		}
 	}
 	return started_at;
@@ -867,7 +893,7 @@ engine_arm_maint(struct sys_state *s, int64_t end)
 		wait = 0;
 	tv.tv_sec = wait / 1000;
 	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(s->maint_timer, &tv);
+	engine_timer_add(s, &s->maint_timer, engine_maint_cb, &tv);
 }
 
 /* A planned outage ends at AT: S is back, or its window closed. */
@@ -883,7 +909,7 @@ engine_unplan(struct engine *e, struct sys_state *s, int64_t at)
 	}
 	log_info("%s: planned outage ended at %s", s->name,
 	    time_fmt(at, t, sizeof(t)));
-	evtimer_del(s->maint_timer);
+	engine_timer_del(s->maint_timer);
 	s->down = 0;
 	s->planned = 0;
 	s->outage_id = 0;
@@ -913,7 +939,8 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	if (engine_unplan(s->engine, s, end) == -1) {
-		evtimer_add(s->maint_timer, &retry);
+		engine_timer_add(s, &s->maint_timer, engine_maint_cb,
+		    &retry);
 		return;
 	}
 	for (i = 0; i < s->nchecks; i++)
@@ -1160,6 +1187,22 @@ engine_set_prober(struct engine *e, void (*fn)(void *, const char *),
 	e->probe_now_arg = arg;
 }
 
+/* Keep DETAIL as the check's last result text, in a buffer of its size. */
+static void
+engine_set_last(struct check_state *cs, const char *detail)
+{
+	size_t	 len = strlen(detail) + 1;
+
+	if (len > ENGINE_DETAIL_MAX)
+		len = ENGINE_DETAIL_MAX;
+	if (len > cs->last_size) {
+		cs->last_detail = xrealloc(cs->last_detail, len);
+		cs->last_size = len;
+	}
+	memcpy(cs->last_detail, detail, len - 1);
+	cs->last_detail[len - 1] = '\0';
+}
+
 void
 engine_result(struct engine *e, const char *name, int index,
     enum probe_result result, const char *detail, int64_t at)
@@ -1172,7 +1215,7 @@ engine_result(struct engine *e, const char *name, int index,
 	cs = &s->checks[index];
 	cs->last = result;
 	cs->last_at = at;
-	snprintf(cs->last_detail, sizeof(cs->last_detail), "%s", detail);
+	engine_set_last(cs, detail);
 	if (result == PROBE_OK) {
 		cs->fails = 0;
 		if (cs->successes++ == 0)
@@ -1183,7 +1226,9 @@ engine_result(struct engine *e, const char *name, int index,
 		cs->successes = 0;
 		if (cs->fails++ == 0)
 			cs->first_fail_at = at;
-		snprintf(cs->detail, sizeof(cs->detail), "%s: %s: %s",
+		if (cs->detail == NULL)
+			cs->detail = xcalloc(1, ENGINE_DETAIL_MAX);
+		snprintf(cs->detail, ENGINE_DETAIL_MAX, "%s: %s: %s",
 		    s->check_desc[index], probe_result_str(result), detail);
 		if (!cs->down && cs->fails >= s->down_after)
 			cs->down = 1;
@@ -1284,7 +1329,8 @@ engine_status(struct engine *e,
 			cs[i].desc = s->check_desc[i];
 			cs[i].result = s->checks[i].last_at == 0 ? NULL :
 			    probe_result_str(s->checks[i].last);
-			cs[i].detail = s->checks[i].last_detail;
+			cs[i].detail = s->checks[i].last_detail != NULL ?
+			    s->checks[i].last_detail : "";
 			cs[i].at = s->checks[i].last_at;
 			cs[i].failures = s->checks[i].fails;
 			cs[i].down = s->checks[i].down;

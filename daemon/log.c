@@ -32,6 +32,13 @@ log_set_verbose(int verbose)
 	log_verbose = verbose;
 }
 
+/* Whether debug messages go out: spares a caller building one for nothing. */
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
 void
 log_set_sink(log_sink_fn sink)
 {

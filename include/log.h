@@ -21,6 +21,7 @@ typedef void	(*log_sink_fn)(int, const char *, const struct log_fields *);
 
 void	log_init(const char *ident, int foreground, int verbose);
 void	log_set_verbose(int);
+int	log_getverbose(void);
 /* Outside the foreground, lines go to SINK instead of syslog. */
 void	log_set_sink(log_sink_fn);
 /* The fields of the next line only (SYSTEM=, INCIDENT=, LEVEL=). */
