@@ -7,9 +7,11 @@
  * one run lists every mistake in the file.  Checks that need the whole
  * file (duplicates, required settings) run in a second pass.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <event2/util.h>
 #include <pcap/pcap.h>
 
 #include <ctype.h>
@@ -59,6 +61,7 @@ struct conf_parser {
 static void	conf_parse_file(struct conf *, struct conf_errors *,
 	    const char *, int, struct conf_parser *);
 static int	conf_parse_set_mail(struct conf_parser *, const char *);
+static int	conf_parse_set_dns(struct conf_parser *, const char *);
 
 void
 conf_errors_clear(struct conf_errors *errs)
@@ -702,7 +705,8 @@ conf_parse_set(struct conf_parser *p)
 			conf_skip_statement(p);
 	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
 		conf_parse_set_account(p, name);
-	} else if (!conf_parse_set_mail(p, name)) {
+	} else if (!conf_parse_set_mail(p, name) &&
+	    !conf_parse_set_dns(p, name)) {
 		conf_error(p, "unknown setting \"%s\"", name);
 		conf_skip_statement(p);
 	}
@@ -1476,6 +1480,56 @@ conf_parse_set_mail(struct conf_parser *p, const char *name)
 	return 1;
 }
 
+/*
+ * "set resolver ADDRESS[:PORT]" (up to three, asked in turn) and "set
+ * dns-ttl MIN MAX": how the probes' host names are resolved and how long
+ * an answer is kept.  Returns 0 when NAME is neither.
+ */
+static int
+conf_parse_set_dns(struct conf_parser *p, const char *name)
+{
+	struct sockaddr_storage	 ss;
+	struct conf		*conf = p->conf;
+	char			*value;
+	int			 len, ok = -1;
+
+	if (strcmp(name, "resolver") == 0) {
+		if (conf_next_string(p, "resolver address", &value) == 0) {
+			len = (int)sizeof(ss);
+			if (evutil_parse_sockaddr_port(value,
+			    (struct sockaddr *)&ss, &len) == -1)
+				conf_error(p, "resolver \"%s\": not an address "
+				    "or address:port", value);
+			else if (conf->nresolvers == CONF_MAX_RESOLVERS)
+				conf_error(p, "resolver \"%s\": at most %d "
+				    "resolvers", value, CONF_MAX_RESOLVERS);
+			else {
+				conf->resolvers[conf->nresolvers++] = value;
+				value = NULL;
+			}
+			free(value);
+			ok = 0;
+		}
+	} else if (strcmp(name, "dns-ttl") == 0) {
+		/* "set dns-ttl 5s 1h": the shortest time kept, the longest. */
+		if (conf_next_duration(p, "dns-ttl shortest", 0, 86400000LL,
+		    &conf->dns_ttl_min_ms) == 0 &&
+		    conf_next_duration(p, "dns-ttl longest", 0, 86400000LL,
+		    &conf->dns_ttl_max_ms) == 0) {
+			if (conf->dns_ttl_max_ms < conf->dns_ttl_min_ms)
+				conf_error(p, "dns-ttl: the longest time is "
+				    "shorter than the shortest");
+			ok = 0;
+		}
+	} else
+		return 0;
+	if (ok == 0)
+		conf_end_statement(p);
+	else
+		conf_skip_statement(p);
+	return 1;
+}
+
 static void
 conf_parse_contact_stmt(struct conf_parser *p, void *arg)
 {
@@ -2121,6 +2175,8 @@ conf_new(const char *path)
 	TAILQ_INIT(&conf->categories);
 	TAILQ_INIT(&conf->contacts);
 	TAILQ_INIT(&conf->anomalies);
+	conf->dns_ttl_min_ms = CONF_DEFAULT_DNS_TTL_MIN_MS;
+	conf->dns_ttl_max_ms = CONF_DEFAULT_DNS_TTL_MAX_MS;
 	return conf;
 }
 
@@ -2314,6 +2370,8 @@ conf_free(struct conf *conf)
 		free(an->filter);
 		free(an);
 	}
+	for (i = 0; i < conf->nresolvers; i++)
+		free(conf->resolvers[i]);
 	free(conf->timezone);
 	free(conf->socket);
 	for (i = 0; i < conf->policy.nrecipients; i++)

@@ -30,6 +30,7 @@
 #include "notice.h"
 #include "priv.h"
 #include "probe.h"
+#include "resolve.h"
 #include "store.h"
 #include "util.h"
 
@@ -106,6 +107,7 @@ rtowatchd_reload(struct rtowatchd *d)
 		    "restart");
 	/* Probes in flight are cancelled before the old rules are freed. */
 	monitors_stop(d->monitors);
+	resolve_configure(conf);
 	engine_configure(d->engine, conf);
 	if (d->control != NULL)
 		control_configure(d->control, conf);
@@ -321,12 +323,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((d.dns = evdns_base_new(d.base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
+	if ((d.dns = resolve_base_new(d.base, d.conf)) == NULL)
 		log_warnx("no DNS resolver: checks by host name will fail");
 	/* Raw sockets first, while we are root (if we are). */
 	if (probe_init_all(d.base, d.dns) == -1)
 		fatalx("cannot set up the probes");
+	resolve_configure(d.conf);
 	priv_init(d.conf->user, d.conf->group);
 	database_prepare(d.conf->database);
 	if ((d.store = store_open(d.conf->database)) == NULL)

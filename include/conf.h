@@ -32,6 +32,9 @@ struct conf_parser;
 #define CONF_DEFAULT_MAIL_ALERT_MS	(15LL * 60 * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MS	(5LL * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MAX_MS	(10LL * 60 * 1000)
+#define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
+#define CONF_DEFAULT_DNS_TTL_MAX_MS	(3600LL * 1000)
+#define CONF_MAX_RESOLVERS	3	/* as resolv.conf's MAXNS */
 
 struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
@@ -151,6 +154,11 @@ struct conf {
 	int			 tell_line[POLICY_MAX_RECIPIENTS];
 	struct contact_list	 contacts;
 	struct mail_conf	 mail;
+	/* How the probes' host names are resolved (probes/resolve.c). */
+	char			*resolvers[CONF_MAX_RESOLVERS]; /* ADDR[:PORT] */
+	int			 nresolvers;	/* 0: /etc/resolv.conf's */
+	int64_t			 dns_ttl_min_ms;
+	int64_t			 dns_ttl_max_ms;
 };
 
 struct conf_errors {

@@ -5,15 +5,15 @@
  * starts its work and says how it ended through probe_done().  Completion
  * is delivered from the event loop, never from inside start(), so the
  * scheduler never sees a probe finish before probe_start() returned.
- * It also turns a probe's host into addresses (probe_resolve()), so that
- * every kind looks names up, fails and cancels the same way.
+ * It also turns a probe's host into addresses (probe_resolve(), through
+ * resolve.c's cache), so that every kind looks names up, fails and
+ * cancels the same way.
  */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "log.h"
 #include "probe.h"
+#include "resolve.h"
 #include "util.h"
 
 const struct probe_ops *const probe_kinds[] = {
@@ -40,8 +41,9 @@ struct probe_private {
 	struct event			*timer;
 	struct event			*deliver;
 	int				 finished;
-	struct evdns_getaddrinfo_request *req;	/* pending lookup */
+	struct resolve_wait		*wait;		/* pending lookup */
 	probe_resolved_cb		 resolved;
+	int				 socktype;
 	char				*host;		/* being looked up */
 };
 
@@ -71,6 +73,7 @@ probe_init_all(struct event_base *base, struct evdns_base *dns)
 {
 	int	 i;
 
+	resolve_init(base);
 	for (i = 0; probe_kinds[i] != NULL; i++)
 		if (probe_kinds[i]->init != NULL &&
 		    probe_kinds[i]->init(base, dns) == -1) {
@@ -89,6 +92,7 @@ probe_shutdown_all(void)
 	for (i = 0; probe_kinds[i] != NULL; i++)
 		if (probe_kinds[i]->shutdown != NULL)
 			probe_kinds[i]->shutdown();
+	resolve_shutdown();
 }
 
 const struct probe_ops *
@@ -112,16 +116,22 @@ probe_deliver_cb(evutil_socket_t fd, short events, void *arg)
 	p->done(p, p->arg);
 }
 
+/* Still waiting for the name's addresses: the resolver did not answer. */
 static void
 probe_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct probe	*p = arg;
-	char		 d[32];
+	struct probe		*p = arg;
+	struct probe_private	*pp = p->common;
+	char			 d[32];
 
 	(void)fd;
 	(void)events;
-	probe_done(p, PROBE_TIMEOUT, "no answer within %s",
-	    duration_fmt(p->check->timeout_ms, d, sizeof(d)));
+	duration_fmt(p->check->timeout_ms, d, sizeof(d));
+	if (pp->wait != NULL)
+		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: no "
+		    "answer from the resolver within %s", pp->host, d);
+	else
+		probe_done(p, PROBE_TIMEOUT, "no answer within %s", d);
 }
 
 struct probe *
@@ -157,17 +167,18 @@ probe_start(struct event_base *base, struct evdns_base *dns,
 }
 
 /*
- * A pending lookup is cancelled before the kind's cancel() frees its state:
- * the cancelled callback then finds nothing to reach.
+ * A pending lookup is left before the kind's cancel() frees its state:
+ * the lookup goes on in resolve.c, for the cache, and reaches nothing of
+ * ours when it ends.
  */
 static void
 probe_stop(struct probe *p)
 {
 	struct probe_private	*pp = p->common;
 
-	if (pp->req != NULL) {
-		evdns_getaddrinfo_cancel(pp->req);
-		pp->req = NULL;
+	if (pp->wait != NULL) {
+		resolve_cancel(pp->wait);
+		pp->wait = NULL;
 	}
 	p->ops->cancel(p);
 }
@@ -240,42 +251,58 @@ probe_host_valid(const char *host)
 	return 1;
 }
 
+/* The addresses resolve.c found, as the list the kinds take. */
 static void
-probe_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+probe_resolved(int error, const struct resolve_addrs *ra, void *arg)
 {
 	struct probe		*p = arg;
-	struct probe_private	*pp;
+	struct probe_private	*pp = p->common;
+	struct evutil_addrinfo	 ai[RESOLVE_MAX_ADDRS];
+	union resolve_sa	 sa[RESOLVE_MAX_ADDRS];
+	int			 i;
 
-	if (result == EVUTIL_EAI_CANCEL)
-		return;		/* cancelled: p may be gone */
-	pp = p->common;
-	pp->req = NULL;
-	if (result != 0 || ai == NULL)
+	pp->wait = NULL;
+	if (error == RESOLVE_NO_RESOLVER) {
+		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s",
+		    pp->host);
+		return;
+	}
+	if (error != 0 || ra == NULL || ra->n == 0) {
 		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: %s",
-		    pp->host, evutil_gai_strerror(result));
-	else
-		pp->resolved(p, ai);
-	if (ai != NULL)
-		evutil_freeaddrinfo(ai);
+		    pp->host, evutil_gai_strerror(error != 0 ? error :
+		    EVUTIL_EAI_NODATA));
+		return;
+	}
+	memset(ai, 0, sizeof(ai));
+	for (i = 0; i < ra->n; i++) {
+		sa[i] = ra->a[i];
+		ai[i].ai_family = sa[i].sa.sa_family;
+		ai[i].ai_socktype = pp->socktype;
+		ai[i].ai_addrlen = resolve_sa_len(&sa[i]);
+		ai[i].ai_addr = &sa[i].sa;
+		ai[i].ai_next = i + 1 < ra->n ? &ai[i + 1] : NULL;
+	}
+	pp->resolved(p, ai);
 }
 
 /*
- * Hand HOST's addresses to CB: at once for an address literal, else
- * after an evdns lookup (never getaddrinfo in the loop).  A lookup that
- * fails ends the probe as a dns-failure; one still pending when the probe
- * ends is cancelled here, before the kind's cancel().  One lookup at a time
- * per probe.
+ * Hand HOST's addresses to CB: at once for an address literal, a name of
+ * /etc/hosts or one whose cached addresses are within their TTL, else
+ * after an evdns lookup (never getaddrinfo in the loop), shared with the
+ * other probes of that name.  A lookup that fails ends the probe as a
+ * dns-failure; one still pending when the probe ends is left here,
+ * before the kind's cancel().  One lookup at a time per probe.
  */
 void
 probe_resolve(struct probe *p, const char *host, int socktype,
     probe_resolved_cb cb)
 {
 	struct probe_private		*pp = p->common;
-	struct evdns_getaddrinfo_request *req;
+	struct resolve_wait		*w;
 	struct sockaddr_storage		 ss;
 	struct sockaddr_in6		*sin6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
-	struct evutil_addrinfo		 ai, hints;
+	struct evutil_addrinfo		 ai;
 
 	memset(&ss, 0, sizeof(ss));
 	memset(&ai, 0, sizeof(ai));
@@ -293,25 +320,15 @@ probe_resolve(struct probe *p, const char *host, int socktype,
 		cb(p, &ai);
 		return;
 	}
-	if (p->dns == NULL) {
-		probe_done(p, PROBE_DNS_FAILURE, "no resolver for %s", host);
-		return;
-	}
 	free(pp->host);
 	pp->host = xstrdup(host);
 	pp->resolved = cb;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = socktype;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	pp->socktype = socktype;
 	/*
-	 * When the answer is at hand (the hosts file) the callback runs
-	 * before this returns, evdns returns NULL and the probe may have
-	 * ended (p itself lives on until the queued completion): only a
-	 * pending request is kept.
+	 * An answer at hand (hosts file, cache) is given before this
+	 * returns, and the probe may have ended (p itself lives on until
+	 * the queued completion): only a pending wait is kept.
 	 */
-	req = evdns_getaddrinfo(p->dns, host, NULL, &hints, probe_resolved,
-	    p);
-	if (req != NULL)
-		pp->req = req;
+	if ((w = resolve_name(p->dns, host, probe_resolved, p)) != NULL)
+		pp->wait = w;
 }

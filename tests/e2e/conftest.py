@@ -309,16 +309,17 @@ class ClosedPort:
 
 
 class Listener:
-    """A real TCP service on 127.0.0.1: an ephemeral port where a
-    background thread accepts every connection and closes it.
+    """A real TCP service on 127.0.0.1 (or HOST): an ephemeral port (or
+    PORT) where a background thread accepts every connection and closes
+    it.
 
     stop() closes the listening socket, so connections are refused;
     start() listens again on the SAME port.  In between the port stays
     bound (not listening), so nothing else can take it."""
 
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", port=0):
         self.host = host
-        self._sock = _reserve(0, host)
+        self._sock = _reserve(port, host)
         self.port = self._sock.getsockname()[1]
         self._lock = threading.Lock()
         self._accepted = 0
@@ -607,8 +608,8 @@ class Scenario:
         self._ports = []
         self._daemons = []
 
-    def listener(self, started=True):
-        lst = Listener()
+    def listener(self, started=True, host="127.0.0.1", port=0):
+        lst = Listener(host, port)
         self._listeners.append(lst)
         return lst.start() if started else lst
 

@@ -7,6 +7,11 @@ does not know, and, per name, the failures a check must tell apart:
 SERVFAIL, REFUSED, a truncated reply (TC), silence, a malformed reply,
 and a reply with another ID sent before the right one.  stop() closes its socket, so that queries get
 an ICMP port unreachable.
+
+While it runs, a test may change what it serves: set() replaces a name's
+records of a type, ttl sets the TTL of every answer (60 s by default), and
+asked(NAME, TYPE) counts the queries for a name and type, so that a
+scenario sees how often the daemon asked.
 """
 import ipaddress
 import selectors
@@ -64,6 +69,8 @@ class DnsServer:
         self.names = set()
         self.modes = {}
         self.queries = 0
+        self.by_question = {}   # (name, type number) -> queries
+        self.ttl = 60
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((host, 0))
@@ -84,6 +91,21 @@ class DnsServer:
         self.records.setdefault(key, []).extend(rdata(rtype, v)
                                                 for v in values)
         return self
+
+    def set(self, name, rtype, *values):
+        """Serve VALUES, and only them, for NAME and RTYPE from now on."""
+        key = (name.lower().rstrip("."), T[rtype])
+        data = [rdata(rtype, v) for v in values]
+        with self._lock:
+            self.names.add(key[0])
+            self.records[key] = data
+        return self
+
+    def asked(self, name, rtype="A"):
+        """How many queries for NAME and RTYPE came in."""
+        with self._lock:
+            return self.by_question.get((name.lower().rstrip("."),
+                                         T[rtype]), 0)
 
     def fail(self, name, mode):
         assert mode in self.MODES, mode
@@ -136,7 +158,8 @@ class DnsServer:
                         continue
                     with self._lock:
                         self.queries += 1
-                    for reply in self._answer(data):
+                        replies = self._answer(data)
+                    for reply in replies:
                         self._sock.sendto(reply, peer)
         finally:
             sel.close()
@@ -159,6 +182,8 @@ class DnsServer:
         question = q[12:qend]
         qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
         name = ".".join(labels).lower()
+        self.by_question[(name, qtype)] = \
+            self.by_question.get((name, qtype), 0) + 1
         mode = self.modes.get(name)
         rd = flags & 0x0100
 
@@ -169,7 +194,7 @@ class DnsServer:
             body = b""
             for data in answers:
                 # The owner name points at the question (offset 12).
-                body += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60,
+                body += struct.pack("!HHHIH", 0xC00C, qtype, 1, self.ttl,
                                     len(data)) + data
             return hdr + question + body
 

@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "probe.h"
+#include "resolve.h"
 
 #define SYS_HEAD	"system \"s\" {\n core yes\n rto 1m\n"
 /* Every rules file needs a policy; the cases below get this one line. */
@@ -700,6 +701,83 @@ test_mail(void **state)
 	unlink(creds);
 }
 
+/* set resolver, set dns-ttl: how the checks' host names are resolved. */
+static void
+test_resolver(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*error;
+	} bad[] = {
+		{ "set resolver \"ns.example.edu\"\n" SYS_OK,
+		  "t.conf:1: resolver \"ns.example.edu\": not an address or "
+		  "address:port" },
+		{ "set resolver \"127.0.0.1:99999\"\n" SYS_OK,
+		  "t.conf:1: resolver \"127.0.0.1:99999\": not an address or "
+		  "address:port" },
+		{ "set resolver \"192.0.2.1\"; set resolver \"192.0.2.2\"\n"
+		  "set resolver \"192.0.2.3\"; set resolver \"192.0.2.4\"\n"
+		  SYS_OK,
+		  "t.conf:2: resolver \"192.0.2.4\": at most 3 resolvers" },
+		{ "set resolver\n" SYS_OK,
+		  "t.conf:1: missing resolver address" },
+		{ "set dns-ttl 1h 5s\n" SYS_OK,
+		  "t.conf:1: dns-ttl: the longest time is shorter than the "
+		  "shortest" },
+		{ "set dns-ttl 5s\n" SYS_OK,
+		  "t.conf:1: missing dns-ttl longest" },
+		{ "set dns-ttl 5s 2d\n" SYS_OK,
+		  "t.conf:1: dns-ttl longest 2d out of range (0ms-1d)" },
+	};
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	char			*text, *want;
+	size_t			 i;
+
+	(void)state;
+	conf = parse(SYS_OK, &errs);
+	assert_non_null(conf);
+	assert_int_equal(conf->nresolvers, 0);
+	assert_true(conf->dns_ttl_min_ms == CONF_DEFAULT_DNS_TTL_MIN_MS &&
+	    conf->dns_ttl_max_ms == CONF_DEFAULT_DNS_TTL_MAX_MS);
+	conf_free(conf);
+
+	conf = parse("set resolver \"127.0.0.1:5353\"\n"
+	    "set resolver \"[::1]:53\"; set resolver 192.0.2.53\n"
+	    "set dns-ttl 0s 10m\n" SYS_OK, &errs);
+	assert_non_null(conf);
+	assert_int_equal(conf->nresolvers, 3);
+	assert_string_equal(conf->resolvers[0], "127.0.0.1:5353");
+	assert_string_equal(conf->resolvers[1], "[::1]:53");
+	assert_string_equal(conf->resolvers[2], "192.0.2.53");
+	assert_true(conf->dns_ttl_min_ms == 0 &&
+	    conf->dns_ttl_max_ms == 600000);
+	conf_free(conf);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		text = strdup(bad[i].text);
+		assert_non_null(text);
+		assert_null(parse(text, &errs));
+		want = shifted(bad[i].error);
+		if (errs.count != 1 || strcmp(errs.msg[0], want) != 0)
+			print_error("case %zu: %s\n", i, errs.count > 0 ?
+			    errs.msg[0] : "(no error)");
+		assert_int_equal(errs.count, 1);
+		assert_string_equal(errs.msg[0], want);
+		free(want);
+		free(text);
+		conf_errors_clear(&errs);
+	}
+
+	/* The TTL as kept: within the bounds, the longest for nonsense. */
+	assert_true(resolve_ttl_ms(2, 1000, 3600000) == 2000);
+	assert_true(resolve_ttl_ms(0, 5000, 3600000) == 5000);
+	assert_true(resolve_ttl_ms(86400, 5000, 3600000) == 3600000);
+	assert_true(resolve_ttl_ms(-1, 5000, 3600000) == 3600000);
+	assert_true(resolve_ttl_ms(4294967295LL, 0, 3600000) == 3600000);
+	assert_true(resolve_ttl_ms(30, 0, 0) == 0);
+}
+
 #define ANOMALY_HEAD	"anomaly \"a\" interface \"eth0\" {\n"
 
 /* anomaly blocks: what each counter's threshold reads. */
@@ -882,6 +960,7 @@ main(void)
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_mail),
+		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_anomaly_good),
 		cmocka_unit_test(test_anomaly_errors),
 	};
