@@ -4,8 +4,9 @@
  *	check tcp HOST port N [every D] [timeout D]
  *
  * A non-blocking connect; the service is up when the handshake completes.
- * HOST is an address, or a name looked up through evdns at each probe
- * (never getaddrinfo in the loop).  The timeout is probe.c's.
+ * HOST is an address, or a name resolved through evdns and kept for its
+ * TTL (resolve.c; never getaddrinfo in the loop).  The timeout is
+ * probe.c's.
  */
 #include <sys/socket.h>
 
