@@ -17,8 +17,8 @@
  * second later.
  *
  * Names: the URL's host is resolved like every other check's (resolve.c:
- * evdns, kept for the answer's TTL), and handed to curl with CURLOPT_RESOLVE, so curl connects
- * without resolving.  Only a redirect to another host makes curl resolve
+ * evdns, kept for the answer's TTL), and handed to curl with
+ * CURLOPT_RESOLVE, so curl connects without resolving.  Only a redirect to another host makes curl resolve
  * by itself; Debian's libcurl does that in its resolver thread, which does
  * not block the loop, and CURLOPT_QUICK_EXIT keeps a cancelled probe from
  * waiting for that thread.  Names under .invalid fail at once (RFC 6761,
