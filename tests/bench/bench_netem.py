@@ -21,9 +21,9 @@ delayed and the connect and request times measured across the veth
 before the tools start.
 
 What a sweep is.  monit checks its targets one after the other, so its
-cycle is about 1,000 times a probe's 40 ms; it is measured, as in
-bench.py, in nginx's access log from the hit of /t/0 to the next hit of
-/t/999 (its first cycle; `set daemon 1`, 2 s timeouts).  rtowatchd never
+cycle is about 1,000 times a probe's 40 ms; it is measured in nginx's
+access log from the hit of /t/0 until every target has been requested
+after it (its first cycle; `set daemon 1`, 2 s timeouts).  rtowatchd never
 starts all checks at once: its scheduler spreads them evenly over their
 interval, and a check runs again one interval after its previous due
 time.  So its sweep, every target probed once, takes its interval, and
@@ -35,11 +35,14 @@ with: over a window of at least three sweeps, every planned probe
 started (no slot skipped, none still running when due again), every
 probe succeeded (`down after 1 failure`, and no outage recorded) and
 nginx logged every request.  Its wall s/sweep is measured the same way
-as monit's, /t/0 to the next /t/999 in nginx's log, averaged over the
-window's sweeps.  The ratio is monit's sweep over rtowatchd's at the
-shortest interval it keeps up with: how many times more often the same
-1,000 checks come round.  The same probes, the same delayed network, the
-same measuring; only the prober differs.
+as monit's, from a hit of /t/0 until every target has been requested
+after it, averaged over the window's sweeps.  The ratio is monit's
+sweep over rtowatchd's at the shortest interval it keeps up with: how
+many times more often the same 1,000 checks come round.  The same
+probes, the same delayed network, the same measuring; only the prober
+differs.  Spread, rtowatchd's probes are never all in flight together:
+at an interval I about 1,000 x 41 ms / I are (some 80 at 500 ms), so it
+is the probes' CPU, not the delay, that sets how short I can be.
 
 CPU per probe is the process's utime+stime over the window divided by
 the probes it started (rtowatchd), or over its one cycle (from its start,
@@ -57,6 +60,7 @@ BENCH_KEEP=1 to keep the work directory.  Namespaces left by an earlier
 run that was killed are removed at the start; this run's are removed
 at its end, whatever happens.
 """
+import bisect
 import ipaddress
 import os
 import re
@@ -274,8 +278,8 @@ http {{
 
 
 class NsNginx(Nginx):
-    """bench.py's nginx, in "tgt": its count() and sweep() read the same
-    access log format."""
+    """bench.py's nginx, in "tgt", logging in the same format, so that
+    its count() serves."""
 
     def __init__(self, work):
         self.work = work
@@ -293,6 +297,38 @@ class NsNginx(Nginx):
                  30, "nginx")
         if self.p.poll() is not None:
             raise RuntimeError("nginx exited")
+
+    def sweep_all(self, t0, t1):
+        """The mean, over the hits of /t/0 in [T0, T1), of the time from
+        that hit until every target has been requested at or after it:
+        how long all N take to be probed once from there.  (Pairing a
+        hit of /t/0 with the next of /t/N-1, as bench.py does for monit,
+        goes wrong for a spread scheduler, whose /t/N-1 of one sweep and
+        /t/0 of the next are a millisecond apart and come in either
+        order.)"""
+        hits = {}
+        with open(os.path.join(self.work, "http.log")) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) != 3 or not parts[2].startswith("/t/"):
+                    continue
+                t = float(parts[0])
+                if t0 <= t < t1:
+                    hits.setdefault(parts[2], []).append(t)
+        if len(hits) < N:
+            return None
+        spans = []
+        for a in hits.get("/t/0", []):
+            end = a
+            for times in hits.values():
+                i = bisect.bisect_left(times, a)
+                if i == len(times):
+                    end = None      # not all probed again before T1
+                    break
+                end = max(end, times[i])
+            if end is not None:
+                spans.append(end - a)
+        return sum(spans) / len(spans) if spans else None
 
     def seen(self, uri, t0):
         """Whether URI was requested at or after T0 (the log lags 1 s)."""
@@ -334,7 +370,7 @@ def run_rtowatchd(work, nginx, every):
         d.close()
     outages = d.outages()
     hits = nginx.count("http.log", w0, w1)
-    sweep = nginx.sweep("http.log", w0, w1, "/t/0", f"/t/{N - 1}")
+    sweep = nginx.sweep_all(w0, w1)
     planned = N * (t1 - t0) * 1000 / ms
     started = s["started"]
     keeps = (s["busy"] == 0 and s["missed"] == 0 and outages == 0 and
@@ -392,7 +428,7 @@ def run_monit(work, nginx):
     finally:
         stop(p)
     hits = nginx.count("http.log", start, w1)
-    sweep = nginx.sweep("http.log", start, w1, "/t/0", f"/t/{N - 1}")
+    sweep = nginx.sweep_all(start, w1)
     if cut:
         # Not done: what it would have taken at the pace it went.
         sweep = (w1 - start) * N / hits if hits else None
@@ -457,6 +493,9 @@ def main():
         sys.exit("bench_netem: run as root (network namespaces)")
     if not os.access(bench.RTOWATCHD, os.X_OK):
         sys.exit(f"bench_netem: {bench.RTOWATCHD} missing: run make first")
+    for tool in ("ip", "tc", "iptables-legacy", "nginx", "monit"):
+        if shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
+            sys.exit(f"bench_netem: {tool} missing: make deps-bench")
     # SIGTERM (a budget's `timeout`, a CI stop) must still tear down.
     signal.signal(signal.SIGTERM, lambda s, f: sys.exit("bench_netem: "
                                                          "terminated"))
@@ -489,23 +528,30 @@ def main():
         print("== monit", flush=True)
         run_monit(work, nginx)
     finally:
+        # The namespaces go first: a print that fails (a closed pipe)
+        # must not leave them behind.
+        try:
+            if delayer is not None:
+                delayer.send_signal(signal.SIGTERM)
+                try:
+                    delayer.wait(10)
+                except subprocess.TimeoutExpired:
+                    delayer.kill()
+            if nginx is not None:
+                nginx.close()
+        finally:
+            for ns in (MON, TGT):
+                remove_namespace(ns)
+        held = None
         if delayer is not None:
-            delayer.send_signal(signal.SIGTERM)
-            try:
-                delayer.wait(10)
-            except subprocess.TimeoutExpired:
-                delayer.kill()
             with open(os.path.join(work, "netdelay.out")) as f:
-                lines = f.read().splitlines()
-            print(f"netdelay: {lines[-1] if lines else '?'}")
-        if nginx is not None:
-            nginx.close()
-        for ns in (MON, TGT):
-            remove_namespace(ns)
+                held = (f.read().splitlines() or ["?"])[-1]
+        if not KEEP:
+            shutil.rmtree(work, ignore_errors=True)
+        if held is not None:
+            print(f"netdelay: {held}")
         if KEEP:
             print(f"bench_netem: kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     if rows:
         print_table(conn_ms, req_ms, way)
 
