@@ -21,9 +21,10 @@ debhelper dpkg-dev fakeroot lintian strace systemd"
 # service's sandbox.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
-# fping's peak RSS.
+# fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,
+# and iptables for its user-space delay on kernels without sch_netem.
 bench_pkgs="$run_pkgs python3 time fping monit prometheus-blackbox-exporter
-nginx libnginx-mod-stream"
+nginx libnginx-mod-stream iproute2 iptables"
 
 case "${1:-}" in
 run) want=$run_pkgs ;;

@@ -329,8 +329,13 @@ SCHEDULE_RE = re.compile(
 
 
 class Rtowatchd:
-    def __init__(self, work, name, checks, every_s, timeout_ms):
-        """CHECKS: one "check ..." line per system (no `every`)."""
+    def __init__(self, work, name, checks, every_s, timeout_ms,
+                 extra="", argv_prefix=()):
+        """CHECKS: one "check ..." line per system (no `every`); EVERY_S
+        in seconds, or a duration string ("250ms"); EXTRA: more lines for
+        each system block; ARGV_PREFIX: what runs the daemon (`ip netns
+        exec NS`)."""
+        every = every_s if isinstance(every_s, str) else f"{every_s}s"
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.conf = os.path.join(self.dir, "rtowatch.conf")
@@ -339,12 +344,13 @@ class Rtowatchd:
                     f'include "{POLICY}"\n')
             for i, check in enumerate(checks):
                 f.write(f'system "s{i}" {{\n\tcore no\n\trto 4h\n'
-                        f'\t{check} every {every_s}s timeout '
+                        f'\t{check} every {every} timeout '
                         f'{timeout_ms}ms\n'
-                        f'}}\n')
+                        f'{extra}}}\n')
         self.log = os.path.join(self.dir, "rtowatchd.log")
         self.logf = open(self.log, "w")
-        self.p = subprocess.Popen([RTOWATCHD, "-d", "-f", self.conf],
+        self.p = subprocess.Popen([*argv_prefix, RTOWATCHD, "-d", "-f",
+                                   self.conf],
                                   stdout=self.logf, stderr=self.logf,
                                   preexec_fn=raise_nofile)
         wait_for(lambda: "started:" in self.text() or
