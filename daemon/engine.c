@@ -117,6 +117,13 @@ struct engine {
 	struct sys_state	*hash[ENGINE_HASH_SIZE];
 	void			 (*probe_now)(void *, const char *);
 	void			*probe_now_arg;
+	/*
+	 * How many more results the network stays lost for at least: each
+	 * result changes whether its own system fails, nothing else, so
+	 * engine_host_check() need not count every system after each.
+	 * Cleared where systems change otherwise (reload, maintenance).
+	 */
+	int			 lost_margin;
 };
 
 static unsigned	engine_hash(const char *);
@@ -199,7 +206,7 @@ static void	engine_rto_cb(evutil_socket_t, short, void *);
 static void	engine_maint_cb(evutil_socket_t, short, void *);
 static void	engine_evaluate(struct engine *, struct sys_state *);
 static int	engine_failing_now(const struct sys_state *);
-static int	engine_owner_down(const struct engine *,
+static int	engine_owner_down(struct engine *,
 		    const struct sys_state *);
 static void	engine_reown(struct engine *, struct sys_state *);
 static int	engine_in_window(const struct engine *, const char *,
@@ -408,6 +415,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
+	e->lost_margin = 0;
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
 	e->conf = conf;
@@ -902,6 +910,7 @@ engine_unplan(struct engine *e, struct sys_state *s, int64_t at)
 {
 	char	 t[TIME_STRLEN];
 
+	e->lost_margin = 0;
 	if (store_outage_close(e->store, s->outage_id, at) == -1) {
 		log_warnx("%s: the end of its planned outage could not be "
 		    "recorded; retrying", s->name);
@@ -957,6 +966,7 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 {
 	char	 t1[TIME_STRLEN], t2[TIME_STRLEN];
 
+	e->lost_margin = 0;
 	if (store_outage_planned(e->store, s->name, started_at, wall_ms(),
 	    cause, &s->outage_id) == -1) {
 		log_warnx("%s: down, but it could not be recorded; retrying "
@@ -983,11 +993,12 @@ engine_failing(const struct sys_state *s)
 
 /* Does the failing share of all probed systems say we lost our network? */
 static int
-engine_network_lost(const struct engine *e)
+engine_network_lost(struct engine *e)
 {
 	const struct sys_state	*s;
-	int			 n = 0, failing = 0;
+	int			 n = 0, failing = 0, lost;
 
+	e->lost_margin = 0;
 	if (e->policy->lost_network_pct == 0)
 		return 0;
 	TAILQ_FOREACH(s, &e->systems, entry) {
@@ -996,8 +1007,12 @@ engine_network_lost(const struct engine *e)
 		n++;
 		failing += engine_failing(s);
 	}
-	return n >= ENGINE_HOST_MIN &&
+	lost = n >= ENGINE_HOST_MIN &&
 	    failing * 100 > n * e->policy->lost_network_pct;
+	if (lost)
+		e->lost_margin = failing - n * e->policy->lost_network_pct /
+		    100 - 1;
+	return lost;
 }
 
 /*
@@ -1044,8 +1059,13 @@ engine_host_check(struct engine *e)
 {
 	struct sys_state	*h, *s;
 
-	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL || !h->down ||
-	    engine_network_lost(e))
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL || !h->down)
+		return;
+	if (e->lost_margin > 0) {
+		e->lost_margin--;
+		return;
+	}
+	if (engine_network_lost(e))
 		return;
 	engine_restore(e, h);
 	if (h->down)
@@ -1069,10 +1089,20 @@ engine_failing_now(const struct sys_state *s)
 
 /* Is the system whose incident S is attached to still down? */
 static int
-engine_owner_down(const struct engine *e, const struct sys_state *s)
+engine_owner_down(struct engine *e, const struct sys_state *s)
 {
 	const struct sys_state	*o;
+	int			 i;
 
+	/* It is attached to the host's incident or a parent's, mostly. */
+	if ((o = engine_find(e, ENGINE_HOST_NAME)) != NULL && !o->attached &&
+	    o->down && o->incident_id == s->incident_id)
+		return 1;
+	for (i = 0; i < s->nparents; i++)
+		if ((o = engine_find(e, s->parents[i])) != NULL &&
+		    !o->attached && o->down &&
+		    o->incident_id == s->incident_id)
+			return 1;
 	TAILQ_FOREACH(o, &e->systems, entry)
 		if (o != s && !o->attached && o->down &&
 		    o->incident_id == s->incident_id)
@@ -1143,7 +1173,8 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		return;
 	}
 	if ((p = engine_parent_down(e, s)) != NULL ||
-	    (engine_network_lost(e) && (p = engine_host_down(e)) != NULL)) {
+	    ((e->lost_margin > 0 || engine_network_lost(e)) &&
+	    (p = engine_host_down(e)) != NULL)) {
 		engine_attach(e, s, p, started_at, cause);
 		return;
 	}
