@@ -262,7 +262,11 @@ anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 	k->family = (uint8_t)family;
 	k->proto = 0;
 	memcpy(k->key, addr, sizeof(k->key));
-	anomaly_key_hash(k, a, b, family, 0);
+	/* IPv4's second half is zeros: its part of the hash is a constant. */
+	if (family == 4)
+		k->hash = anomaly_mix(a ^ anomaly_mix((uint64_t)4 << 8));
+	else
+		anomaly_key_hash(k, a, b, family, 0);
 }
 
 static void
@@ -273,7 +277,13 @@ anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 	k->key[1] = (uint8_t)port;
 	k->family = 0;
 	k->proto = proto;
-	anomaly_key_hash(k, port, 0, 0, proto);
+	/* The same hash as anomaly_key_hash's, its constant half folded. */
+	if (proto == IPPROTO_TCP)
+		k->hash = anomaly_mix(port ^ anomaly_mix(IPPROTO_TCP));
+	else if (proto == IPPROTO_UDP)
+		k->hash = anomaly_mix(port ^ anomaly_mix(IPPROTO_UDP));
+	else
+		anomaly_key_hash(k, port, 0, 0, proto);
 }
 
 static char *
@@ -960,12 +970,11 @@ anomaly_initiates(const struct packet *pk)
 
 /* Per source: distinct destination ports and hosts in their periods. */
 static void
-anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
+anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk,
+    const struct anomaly_key *k, const struct anomaly_key *dk)
 {
 	struct anomaly_source	*s;
 	struct anomaly_source_ix *ix;
-	struct anomaly_key	 k;
-	struct anomaly_key	 dk;
 	const struct anomaly_threshold *tp, *th;
 	int64_t			 pp, hp;
 
@@ -978,8 +987,7 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 		return;
 	tp = &a->th[ANOMALY_PORTS_PER_SOURCE];
 	th = &a->th[ANOMALY_HOSTS_PER_SOURCE];
-	anomaly_key_addr(&k, pk->family, pk->src);
-	if ((s = anomaly_source_find(a, &k)) == NULL)
+	if ((s = anomaly_source_find(a, k)) == NULL)
 		return;
 	ix = &a->six[s - a->sources];
 	pp = tp->set ? now / tp->ms + 1 : 0;
@@ -1011,10 +1019,8 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 			s->max_port = pk->dport;
 		anomaly_bit_set(&s->ports, anomaly_mix(pk->dport + 1));
 	}
-	if (th->set) {
-		anomaly_key_addr(&dk, pk->family, pk->dst);
-		anomaly_bit_set(&s->hosts, anomaly_hash(&dk));
-	}
+	if (th->set)
+		anomaly_bit_set(&s->hosts, anomaly_hash(dk));
 	if (s->flagged)
 		return;
 	if (tp->set && s->ports.n > a->ports_bits_needed)
@@ -1024,19 +1030,16 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 	ix->flagged = (uint16_t)s->flagged;
 }
 
+/*
+ * A connection's hash from its ends' address hashes (those of the keys,
+ * already computed) and ports, in the SYN's direction: one mix, not four.
+ */
 static uint32_t
-anomaly_flow_hash(const uint8_t *a, const uint8_t *b, uint16_t pa,
-    uint16_t pb)
+anomaly_flow_hash(uint64_t ha, uint64_t hb, uint16_t pa, uint16_t pb)
 {
-	uint64_t	 x, y;
+	uint64_t	 x;
 
-	memcpy(&x, a, 8);
-	memcpy(&y, a + 8, 8);
-	x = anomaly_mix(x ^ anomaly_mix(y));
-	memcpy(&y, b, 8);
-	x = anomaly_mix(x ^ y);
-	memcpy(&y, b + 8, 8);
-	x = anomaly_mix(x ^ y ^ ((uint64_t)pa << 16 | pb));
+	x = anomaly_mix(ha ^ (hb << 1 | hb >> 63) ^ ((uint64_t)pa << 16 | pb));
 	return (uint32_t)(x >> 32) | 1;	/* never 0, the empty slot */
 }
 
@@ -1153,12 +1156,12 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		    PACKET_TCP_SYN) {
 			a->w.syn++;
 			anomaly_count(a, CLASS_SYN, &src, &dst, &port);
-			h = anomaly_flow_hash(pk->src, pk->dst, pk->sport,
+			h = anomaly_flow_hash(src.hash, dst.hash, pk->sport,
 			    pk->dport);
 			a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = h;
 		} else if ((pk->tcp_flags & (PACKET_TCP_SYN |
 		    PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK)) {
-			h = anomaly_flow_hash(pk->dst, pk->src, pk->dport,
+			h = anomaly_flow_hash(dst.hash, src.hash, pk->dport,
 			    pk->sport);
 			if (a->syns[h & (ANOMALY_SYN_SLOTS - 1)] == h) {
 				a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = 0;
@@ -1175,7 +1178,7 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
 	}
 	if (a->sources != NULL)
-		anomaly_per_source(a, now, pk);
+		anomaly_per_source(a, now, pk, &src, &dst);
 }
 
 /* The live capture lost DROPPED packets (of RECEIVED) since last asked. */
