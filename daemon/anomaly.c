@@ -171,6 +171,7 @@ struct anomaly {
 	struct anomaly_window	 w;
 	double			 last_pps, last_bps;
 	struct anomaly_sketch	 top[CLASS_MAX][WHAT_MAX];
+	int			 want[CLASS_MAX];	/* this window */
 	struct anomaly_sketch	 ep_top[WHAT_MAX];
 	uint32_t		*syns;
 
@@ -385,6 +386,44 @@ anomaly_estimate(int bits)
 	    ANOMALY_BITMAP_BITS);
 }
 
+static enum anomaly_class
+anomaly_counter_class(int c)
+{
+	switch (c) {
+	case ANOMALY_SYN_RATE:
+	case ANOMALY_SYN_UNANSWERED:
+		return CLASS_SYN;
+	case ANOMALY_ICMP_RATE:
+		return CLASS_ICMP;
+	case ANOMALY_UDP_AMP_RATE:
+		return CLASS_UDPAMP;
+	default:
+		return CLASS_ALL;
+	}
+}
+
+/*
+ * Which classes' heavy hitters the window now starting may be asked for:
+ * the open flood's, or those of a counter that crosses if this window is
+ * above too.  The others are not filled: in quiet traffic, or during a
+ * flood of one class, most of a packet's sketch updates would only be
+ * cleared unread at the window's end.  What a warning names is the same.
+ */
+static void
+anomaly_want(struct anomaly *a)
+{
+	int	 c;
+
+	memset(a->want, 0, sizeof(a->want));
+	if (a->flood.warning != 0) {
+		a->want[a->flood.cls] = 1;
+		return;
+	}
+	for (c = 0; c <= ANOMALY_UDP_AMP_RATE; c++)
+		if (a->th[c].set && a->run[c] + 1 >= a->need[c])
+			a->want[anomaly_counter_class(c)] = 1;
+}
+
 struct anomaly *
 anomaly_new(struct store *store, const struct anomaly_conf *ac)
 {
@@ -421,6 +460,7 @@ anomaly_new(struct store *store, const struct anomaly_conf *ac)
 	}
 	memcpy(a->arp_ip, ac->arp_ip, sizeof(a->arp_ip));
 	a->narp = ac->narp;
+	anomaly_want(a);
 	return a;
 }
 
@@ -627,22 +667,6 @@ anomaly_commit(struct anomaly *a, int ok)
 	return -1;
 }
 
-static enum anomaly_class
-anomaly_counter_class(int c)
-{
-	switch (c) {
-	case ANOMALY_SYN_RATE:
-	case ANOMALY_SYN_UNANSWERED:
-		return CLASS_SYN;
-	case ANOMALY_ICMP_RATE:
-		return CLASS_ICMP;
-	case ANOMALY_UDP_AMP_RATE:
-		return CLASS_UDPAMP;
-	default:
-		return CLASS_ALL;
-	}
-}
-
 static void
 anomaly_value_fmt(int c, double v, char *buf, size_t len)
 {
@@ -763,9 +787,12 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		memset(&a->drops, 0, sizeof(a->drops));
 	}
 	memset(&a->w, 0, sizeof(a->w));
+	/* Only what this window filled needs clearing. */
 	for (c = 0; c < CLASS_MAX; c++)
-		for (i = 0; i < WHAT_MAX; i++)
-			anomaly_sketch_clear(&a->top[c][i]);
+		if (a->want[c])
+			for (i = 0; i < WHAT_MAX; i++)
+				anomaly_sketch_clear(&a->top[c][i]);
+	anomaly_want(a);
 }
 
 /*
@@ -1148,14 +1175,17 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		return;
 	anomaly_key_addr(&src, pk->family, pk->src);
 	anomaly_key_addr(&dst, pk->family, pk->dst);
-	if (pk->has_ports)
+	if (pk->has_ports && (a->want[CLASS_ALL] || a->want[CLASS_SYN]))
 		anomaly_key_port(&port, pk->proto, pk->dport);
-	anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ? &port : NULL);
+	if (a->want[CLASS_ALL])
+		anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ?
+		    &port : NULL);
 	if (pk->proto == IPPROTO_TCP && pk->has_ports) {
 		if ((pk->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
 		    PACKET_TCP_SYN) {
 			a->w.syn++;
-			anomaly_count(a, CLASS_SYN, &src, &dst, &port);
+			if (a->want[CLASS_SYN])
+				anomaly_count(a, CLASS_SYN, &src, &dst, &port);
 			h = anomaly_flow_hash(src.hash, dst.hash, pk->sport,
 			    pk->dport);
 			a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = h;
@@ -1170,12 +1200,15 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		}
 	} else if (pk->proto == IPPROTO_ICMP || pk->proto == IPPROTO_ICMPV6) {
 		a->w.icmp++;
-		anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
+		if (a->want[CLASS_ICMP])
+			anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
 	} else if (pk->proto == IPPROTO_UDP && pk->has_ports &&
 	    anomaly_is_amp(pk->sport)) {
 		a->w.udpamp++;
-		anomaly_key_port(&port, pk->proto, pk->sport);
-		anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+		if (a->want[CLASS_UDPAMP]) {
+			anomaly_key_port(&port, pk->proto, pk->sport);
+			anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+		}
 	}
 	if (a->sources != NULL)
 		anomaly_per_source(a, now, pk, &src, &dst);
