@@ -221,7 +221,7 @@ static const uint16_t anomaly_amp_ports[] = {
 	11211,	/* memcached */
 };
 
-static uint64_t
+static inline uint64_t
 anomaly_mix(uint64_t h)
 {
 	h ^= h >> 33;
@@ -250,7 +250,7 @@ anomaly_hash(const struct anomaly_key *k)
 	return k->hash;
 }
 
-static int
+static inline int
 anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 {
 	uint64_t	 a0, a1, b0, b1;
@@ -266,7 +266,7 @@ anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 }
 
 /* ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's). */
-static void
+static inline void
 anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 {
 	uint64_t	 a, b;
@@ -283,7 +283,7 @@ anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 		anomaly_key_hash(k, a, b, family, 0);
 }
 
-static void
+static inline void
 anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 {
 	memset(k->key, 0, sizeof(k->key));
@@ -324,7 +324,7 @@ anomaly_sketch_clear(struct anomaly_sketch *s)
 	memset(s->slot, 0, s->nslots * sizeof(*s->slot));
 }
 
-static void
+static inline void
 anomaly_sketch_add(struct anomaly_sketch *s, const struct anomaly_key *k,
     uint64_t n)
 {
@@ -864,6 +864,7 @@ anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 
 	b = anomaly_source_bucket(a, h);
 	s = &a->sources[(size_t)(b - a->buckets) * ANOMALY_SOURCE_WAYS];
+#pragma GCC unroll 8
 	for (i = 0; i < ANOMALY_SOURCE_WAYS; i++) {
 		if (b->tag[i] != tag)
 			continue;
@@ -1133,7 +1134,7 @@ anomaly_is_amp(uint16_t port)
 	return 0;
 }
 
-static void
+static inline void
 anomaly_count(struct anomaly *a, enum anomaly_class c,
     const struct anomaly_key *src, const struct anomaly_key *dst,
     const struct anomaly_key *port)
