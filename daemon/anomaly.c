@@ -888,8 +888,9 @@ anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 	}
 	if (b->tag[ANOMALY_SOURCE_WAYS - 1] == 0) {
 		/* Entries are filled in order and never emptied. */
-		for (victim = 0; b->tag[victim] != 0; victim++)
-			continue;
+		victim = 0;
+		while (b->tag[victim] != 0)
+			victim++;
 	} else {
 		/*
 		 * The bucket is full: the lightest, unflagged, goes.  Among
