@@ -268,12 +268,18 @@ anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 {
 	uint64_t	 a0, a1, b0, b1;
 
-	if (a->hash != b->hash || a->family != b->family ||
-	    a->proto != b->proto)
+	if (a->hash != b->hash)
 		return 0;
-	/* The short keys' hashes are one to one (anomaly_mix_short). */
-	if (a->family != 6)
-		return 1;
+	/*
+	 * The short keys' hashes are one to one (anomaly_mix_short) and
+	 * made of their family and protocol too.  Those two bytes are not
+	 * compared as one: B was just written a byte at a time, and a
+	 * two-byte load of it would wait for both stores to retire.
+	 */
+	if (b->family != 6)
+		return a->family != 6;
+	if (a->family != 6 || a->proto != b->proto)
+		return 0;
 	memcpy(&a0, a->key, 8);
 	memcpy(&a1, a->key + 8, 8);
 	memcpy(&b0, b->key, 8);
@@ -333,13 +339,18 @@ anomaly_sketch_clear(struct anomaly_sketch *s)
 	memset(s->slot, 0, s->nslots * sizeof(*s->slot));
 }
 
+static inline struct anomaly_slot *
+anomaly_sketch_slot(const struct anomaly_sketch *s, const struct anomaly_key *k)
+{
+	return &s->slot[anomaly_hash(k) & (s->nslots - 1)];
+}
+
 static inline void
 anomaly_sketch_add(struct anomaly_sketch *s, const struct anomaly_key *k,
     uint64_t n)
 {
-	struct anomaly_slot	*sl;
+	struct anomaly_slot	*sl = anomaly_sketch_slot(s, k);
 
-	sl = &s->slot[anomaly_hash(k) & (s->nslots - 1)];
 	if (sl->count == 0) {
 		sl->k = *k;
 		sl->count = n;
@@ -1267,6 +1278,13 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 	per_source = a->sources != NULL && anomaly_initiates(pk);
 	if (per_source)
 		__builtin_prefetch(anomaly_source_bucket(a, src.hash), 1);
+	/* A flood's sources are many: their sketch's slot is cold too. */
+	if (a->want[CLASS_ALL])
+		__builtin_prefetch(anomaly_sketch_slot(
+		    &a->top[CLASS_ALL][WHAT_SOURCE], &src), 1);
+	if (flags == PACKET_TCP_SYN && a->want[CLASS_SYN])
+		__builtin_prefetch(anomaly_sketch_slot(
+		    &a->top[CLASS_SYN][WHAT_SOURCE], &src), 1);
 
 	if (pk->has_ports && (a->want[CLASS_ALL] || a->want[CLASS_SYN]))
 		anomaly_key_port(&port, pk->proto, pk->dport);
