@@ -287,21 +287,31 @@ anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 	return a0 == b0 && a1 == b1;
 }
 
-/* ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's). */
+/*
+ * ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's).  An
+ * IPv4 address is read as the 4 bytes the decoder has just stored, not
+ * as 8 or 16: a wider load of narrower stores still in flight waits for
+ * them to retire, on every packet.
+ */
 static inline void
 anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 {
 	uint64_t	 a, b;
+	uint32_t	 a4;
 
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
 	k->family = (uint8_t)family;
 	k->proto = 0;
+	if (family == 4) {
+		memcpy(&a4, addr, 4);
+		memset(k->key, 0, sizeof(k->key));
+		memcpy(k->key, &a4, 4);
+		k->hash = anomaly_mix_short((uint64_t)4 << 32 | a4);
+		return;
+	}
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
 	memcpy(k->key, addr, sizeof(k->key));
-	if (family == 4)
-		k->hash = anomaly_mix_short((uint64_t)4 << 32 | (uint32_t)a);
-	else
-		anomaly_key_hash(k, a, b, family, 0);
+	anomaly_key_hash(k, a, b, family, 0);
 }
 
 static inline void
