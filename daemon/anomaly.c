@@ -50,7 +50,7 @@
 #define ANOMALY_SOURCE_WAYS	8	/* index entries in a 64-byte line */
 #define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
 #define ANOMALY_SMALL		8	/* bits kept in a list before */
-#define ANOMALY_SYN_SLOTS	65536	/* SYNs awaiting their SYN-ACK */
+#define ANOMALY_SYN_SLOTS	32768	/* SYNs awaiting their SYN-ACK: 64 KiB */
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
