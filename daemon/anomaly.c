@@ -24,10 +24,18 @@
  * (a Misra-Gries summary of size one per bucket), so a heavy key keeps
  * its slot against a rain of one-packet keys.  Per-source distinct
  * counts live in a fixed table of sources, each with two bitmaps for
- * linear counting (ports and hosts); when every slot of a short probe is
- * taken the one with the fewest packets is evicted.  A million spoofed
- * sources thus churn the table's light entries while a scanner, heavy,
- * stays.
+ * linear counting (ports and hosts); when the eight slots a source may
+ * take are all taken the one with the fewest packets is evicted.  A
+ * million spoofed sources thus churn the table's light entries while a
+ * scanner, heavy, stays.
+ *
+ * Speed.  A packet costs a few dozen nanoseconds at most, the replay of
+ * a capture file being limited by how fast libpcap reads it: each key
+ * hashed once (IPv4 addresses and ports by one multiply), a window's
+ * sketches filled only when a warning may ask for them, and the three
+ * random reads of a packet (its SYN table slot, its source's index
+ * bucket, its source's sketch slot) each one cache line, fetched ahead
+ * together, in tables that fit the second-level cache.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -47,10 +55,10 @@
 #define ANOMALY_SKETCH_SLOTS	512	/* per window and class */
 #define ANOMALY_EPISODE_SLOTS	2048	/* accumulated over an episode */
 #define ANOMALY_SOURCES		8192	/* the per-source table */
-#define ANOMALY_SOURCE_PROBE	8
+#define ANOMALY_SOURCE_WAYS	8	/* index entries in a 64-byte line */
 #define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
 #define ANOMALY_SMALL		8	/* bits kept in a list before */
-#define ANOMALY_SYN_SLOTS	65536	/* SYNs awaiting their SYN-ACK */
+#define ANOMALY_SYN_SLOTS	32768	/* SYNs awaiting their SYN-ACK: 64 KiB */
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
@@ -120,16 +128,22 @@ struct anomaly_source {
 };
 
 /*
- * The source table's index: what a probe reads to find a source or a
- * victim, 16 bytes a slot, so that probing eight slots touches two cache
- * lines instead of eight of the big table.
+ * The source table's index: what a lookup reads to find a source or a
+ * victim.  A source has eight candidate slots, and their index entries
+ * make one bucket of 64 bytes, one cache line: a packet from a new
+ * source reads that line and no other, neither two or three of a linear
+ * probe nor any of the big table.  Field by field, so that the eight
+ * tags compare in a few instructions.
  */
-struct anomaly_source_ix {
-	uint64_t	 tag;		/* the key's hash | 1; 0: empty */
-	uint32_t	 packets;
-	uint16_t	 flagged;
-	uint16_t	 admitted;	/* its slot in the big table is its */
+struct anomaly_source_bucket {
+	uint32_t	 tag[ANOMALY_SOURCE_WAYS];	/* hash >> 32 | 1; 0: empty */
+	uint16_t	 weight[ANOMALY_SOURCE_WAYS];	/* see below */
+	uint8_t		 admitted[ANOMALY_SOURCE_WAYS];	/* its big slot is its */
 };
+
+/* An entry's weight: its packets this period, or never evicted. */
+#define ANOMALY_WEIGHT_FLAGGED	UINT16_MAX
+#define ANOMALY_WEIGHT_MAX	(UINT16_MAX - 1)
 
 struct anomaly_scanner {
 	struct anomaly_key k;
@@ -171,11 +185,12 @@ struct anomaly {
 	struct anomaly_window	 w;
 	double			 last_pps, last_bps;
 	struct anomaly_sketch	 top[CLASS_MAX][WHAT_MAX];
+	int			 want[CLASS_MAX];	/* this window */
 	struct anomaly_sketch	 ep_top[WHAT_MAX];
-	uint32_t		*syns;
+	uint16_t		*syns;		/* tags of flows awaiting */
 
 	struct anomaly_source	*sources;
-	struct anomaly_source_ix *six;
+	struct anomaly_source_bucket *buckets;	/* the index */
 	uint64_t		 evictions;
 
 	struct anomaly_episode	 flood;
@@ -214,7 +229,7 @@ static const uint16_t anomaly_amp_ports[] = {
 	11211,	/* memcached */
 };
 
-static uint64_t
+static inline uint64_t
 anomaly_mix(uint64_t h)
 {
 	h ^= h >> 33;
@@ -223,6 +238,19 @@ anomaly_mix(uint64_t h)
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+/*
+ * The hash of a key of at most 40 bits (an IPv4 address and its family,
+ * a port and its protocol): a multiply by an odd constant and a shift,
+ * both invertible, so that two such keys have the same hash only when
+ * they are the same key, and in a third of anomaly_mix's time.
+ */
+static inline uint64_t
+anomaly_mix_short(uint64_t x)
+{
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ x >> 32;
 }
 
 /*
@@ -243,29 +271,58 @@ anomaly_hash(const struct anomaly_key *k)
 	return k->hash;
 }
 
-static int
+static inline int
 anomaly_key_eq(const struct anomaly_key *a, const struct anomaly_key *b)
 {
-	return a->hash == b->hash && a->family == b->family &&
-	    a->proto == b->proto && memcmp(a->key, b->key,
-	    sizeof(a->key)) == 0;
+	uint64_t	 a0, a1, b0, b1;
+
+	if (a->hash != b->hash)
+		return 0;
+	/*
+	 * The short keys' hashes are one to one (anomaly_mix_short) and
+	 * made of their family and protocol too.  Those two bytes are not
+	 * compared as one: B was just written a byte at a time, and a
+	 * two-byte load of it would wait for both stores to retire.
+	 */
+	if (b->family != 6)
+		return a->family != 6;
+	if (a->family != 6 || a->proto != b->proto)
+		return 0;
+	memcpy(&a0, a->key, 8);
+	memcpy(&a1, a->key + 8, 8);
+	memcpy(&b0, b->key, 8);
+	memcpy(&b1, b->key + 8, 8);
+	return a0 == b0 && a1 == b1;
 }
 
-/* ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's). */
-static void
+/*
+ * ADDR is 16 bytes, an IPv4 address zero-padded (struct packet's).  An
+ * IPv4 address is read as the 4 bytes the decoder has just stored, not
+ * as 8 or 16: a wider load of narrower stores still in flight waits for
+ * them to retire, on every packet.
+ */
+static inline void
 anomaly_key_addr(struct anomaly_key *k, int family, const uint8_t *addr)
 {
 	uint64_t	 a, b;
+	uint32_t	 a4;
 
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
 	k->family = (uint8_t)family;
 	k->proto = 0;
+	if (family == 4) {
+		memcpy(&a4, addr, 4);
+		memset(k->key, 0, sizeof(k->key));
+		memcpy(k->key, &a4, 4);
+		k->hash = anomaly_mix_short((uint64_t)4 << 32 | a4);
+		return;
+	}
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
 	memcpy(k->key, addr, sizeof(k->key));
 	anomaly_key_hash(k, a, b, family, 0);
 }
 
-static void
+static inline void
 anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 {
 	memset(k->key, 0, sizeof(k->key));
@@ -273,7 +330,7 @@ anomaly_key_port(struct anomaly_key *k, uint8_t proto, uint16_t port)
 	k->key[1] = (uint8_t)port;
 	k->family = 0;
 	k->proto = proto;
-	anomaly_key_hash(k, port, 0, 0, proto);
+	k->hash = anomaly_mix_short((uint64_t)proto << 16 | port);
 }
 
 static char *
@@ -300,13 +357,18 @@ anomaly_sketch_clear(struct anomaly_sketch *s)
 	memset(s->slot, 0, s->nslots * sizeof(*s->slot));
 }
 
-static void
+static inline struct anomaly_slot *
+anomaly_sketch_slot(const struct anomaly_sketch *s, const struct anomaly_key *k)
+{
+	return &s->slot[anomaly_hash(k) & (s->nslots - 1)];
+}
+
+static inline void
 anomaly_sketch_add(struct anomaly_sketch *s, const struct anomaly_key *k,
     uint64_t n)
 {
-	struct anomaly_slot	*sl;
+	struct anomaly_slot	*sl = anomaly_sketch_slot(s, k);
 
-	sl = &s->slot[anomaly_hash(k) & (s->nslots - 1)];
 	if (sl->count == 0) {
 		sl->k = *k;
 		sl->count = n;
@@ -375,6 +437,44 @@ anomaly_estimate(int bits)
 	    ANOMALY_BITMAP_BITS);
 }
 
+static enum anomaly_class
+anomaly_counter_class(int c)
+{
+	switch (c) {
+	case ANOMALY_SYN_RATE:
+	case ANOMALY_SYN_UNANSWERED:
+		return CLASS_SYN;
+	case ANOMALY_ICMP_RATE:
+		return CLASS_ICMP;
+	case ANOMALY_UDP_AMP_RATE:
+		return CLASS_UDPAMP;
+	default:
+		return CLASS_ALL;
+	}
+}
+
+/*
+ * Which classes' heavy hitters the window now starting may be asked for:
+ * the open flood's, or those of a counter that crosses if this window is
+ * above too.  The others are not filled: in quiet traffic, or during a
+ * flood of one class, most of a packet's sketch updates would only be
+ * cleared unread at the window's end.  What a warning names is the same.
+ */
+static void
+anomaly_want(struct anomaly *a)
+{
+	int	 c;
+
+	memset(a->want, 0, sizeof(a->want));
+	if (a->flood.warning != 0) {
+		a->want[a->flood.cls] = 1;
+		return;
+	}
+	for (c = 0; c <= ANOMALY_UDP_AMP_RATE; c++)
+		if (a->th[c].set && a->run[c] + 1 >= a->need[c])
+			a->want[anomaly_counter_class(c)] = 1;
+}
+
 struct anomaly *
 anomaly_new(struct store *store, const struct anomaly_conf *ac)
 {
@@ -407,10 +507,12 @@ anomaly_new(struct store *store, const struct anomaly_conf *ac)
 	if (a->ports_bits_needed > 0 || a->hosts_bits_needed > 0)
 	{
 		a->sources = xcalloc(ANOMALY_SOURCES, sizeof(*a->sources));
-		a->six = xcalloc(ANOMALY_SOURCES, sizeof(*a->six));
+		a->buckets = xcalloc_align(64, ANOMALY_SOURCES /
+		    ANOMALY_SOURCE_WAYS, sizeof(*a->buckets));
 	}
 	memcpy(a->arp_ip, ac->arp_ip, sizeof(a->arp_ip));
 	a->narp = ac->narp;
+	anomaly_want(a);
 	return a;
 }
 
@@ -428,7 +530,7 @@ anomaly_free(struct anomaly *a)
 		free(a->ep_top[i].slot);
 	free(a->syns);
 	free(a->sources);
-	free(a->six);
+	free(a->buckets);
 	free(a->name);
 	free(a);
 }
@@ -617,22 +719,6 @@ anomaly_commit(struct anomaly *a, int ok)
 	return -1;
 }
 
-static enum anomaly_class
-anomaly_counter_class(int c)
-{
-	switch (c) {
-	case ANOMALY_SYN_RATE:
-	case ANOMALY_SYN_UNANSWERED:
-		return CLASS_SYN;
-	case ANOMALY_ICMP_RATE:
-		return CLASS_ICMP;
-	case ANOMALY_UDP_AMP_RATE:
-		return CLASS_UDPAMP;
-	default:
-		return CLASS_ALL;
-	}
-}
-
 static void
 anomaly_value_fmt(int c, double v, char *buf, size_t len)
 {
@@ -753,9 +839,12 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		memset(&a->drops, 0, sizeof(a->drops));
 	}
 	memset(&a->w, 0, sizeof(a->w));
+	/* Only what this window filled needs clearing. */
 	for (c = 0; c < CLASS_MAX; c++)
-		for (i = 0; i < WHAT_MAX; i++)
-			anomaly_sketch_clear(&a->top[c][i]);
+		if (a->want[c])
+			for (i = 0; i < WHAT_MAX; i++)
+				anomaly_sketch_clear(&a->top[c][i]);
+	anomaly_want(a);
 }
 
 /*
@@ -794,47 +883,79 @@ anomaly_source_take(struct anomaly_source *s, const struct anomaly_key *k)
 	s->flagged = 0;
 }
 
+/* The bucket of the source index that holds the source of hash H. */
+static struct anomaly_source_bucket *
+anomaly_source_bucket(struct anomaly *a, uint64_t h)
+{
+	return &a->buckets[(size_t)h & (ANOMALY_SOURCES /
+	    ANOMALY_SOURCE_WAYS - 1)];
+}
+
 static struct anomaly_source *
 anomaly_source_find(struct anomaly *a, const struct anomaly_key *k)
 {
-	struct anomaly_source_ix *ix, *victim = NULL;
-	uint64_t		 h = anomaly_hash(k), tag = h | 1;
-	size_t			 idx;
-	int			 i;
+	struct anomaly_source_bucket *b;
+	struct anomaly_source	*s;
+	uint64_t		 h = anomaly_hash(k);
+	uint32_t		 tag = (uint32_t)(h >> 32) | 1, w, best;
+	unsigned		 i, j, rot, victim;
 
-	for (i = 0; i < ANOMALY_SOURCE_PROBE; i++) {
-		idx = (size_t)((h + (uint64_t)i) & (ANOMALY_SOURCES - 1));
-		ix = &a->six[idx];
-		if (ix->tag == 0) {
-			victim = ix;
-			break;
-		}
-		if (ix->tag == tag && !ix->admitted) {
+	b = anomaly_source_bucket(a, h);
+	s = &a->sources[(size_t)(b - a->buckets) * ANOMALY_SOURCE_WAYS];
+#pragma GCC unroll 8
+	for (i = 0; i < ANOMALY_SOURCE_WAYS; i++) {
+		if (b->tag[i] != tag)
+			continue;
+		if (!b->admitted[i]) {
 			/* Its second packet: now it gets a slot. */
-			ix->admitted = 1;
-			anomaly_source_take(&a->sources[idx], k);
-			return &a->sources[idx];
+			b->admitted[i] = 1;
+			anomaly_source_take(&s[i], k);
+			return &s[i];
 		}
-		if (ix->tag == tag && anomaly_key_eq(&a->sources[idx].k, k))
-			return &a->sources[idx];
-		if (!ix->flagged && (victim == NULL ||
-		    ix->packets < victim->packets))
-			victim = ix;
+		if (anomaly_key_eq(&s[i].k, k))
+			return &s[i];
 	}
-	/* The probe is full: the lightest, unflagged, goes. */
-	if (victim == NULL)
-		return NULL;
-	if (victim->tag != 0)
+	if (b->tag[ANOMALY_SOURCE_WAYS - 1] == 0) {
+		/* Entries are filled in order and never emptied. */
+		victim = 0;
+		while (b->tag[victim] != 0)
+			victim++;
+	} else {
+		/*
+		 * The bucket is full: the lightest, unflagged, goes.  Among
+		 * equally light ones the newcomer's hash picks, so that it
+		 * is not always the same entry that churns; and as no entry
+		 * weighs less than one packet, the first of one packet in
+		 * that order ends the search: a spoofed flood's bucket is
+		 * full of them.
+		 */
+		rot = (unsigned)(h >> 13) & (ANOMALY_SOURCE_WAYS - 1);
+		best = UINT32_MAX;
+		victim = rot;
+		for (j = 0; j < ANOMALY_SOURCE_WAYS; j++) {
+			i = j ^ rot;
+			if ((w = b->weight[i]) == 1) {
+				victim = i;
+				best = w;
+				break;
+			}
+			if (w < best) {
+				best = w;
+				victim = i;
+			}
+		}
+		if (best == ANOMALY_WEIGHT_FLAGGED)
+			return NULL;
 		a->evictions++;
+	}
 	/*
 	 * A source's first packet only takes an index entry: the million
 	 * one-packet sources of a spoofed flood never touch the big table.
 	 * A scanner loses its first probe to this, one of hundreds.
 	 */
-	victim->tag = tag;
-	victim->packets = 1;
-	victim->flagged = 0;
-	victim->admitted = 0;
+	b->tag[victim] = tag;
+	b->weight[victim] = 1;
+	b->admitted[victim] = 0;
 	return NULL;
 }
 
@@ -960,28 +1081,21 @@ anomaly_initiates(const struct packet *pk)
 
 /* Per source: distinct destination ports and hosts in their periods. */
 static void
-anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
+anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk,
+    const struct anomaly_key *k, const struct anomaly_key *dk)
 {
 	struct anomaly_source	*s;
-	struct anomaly_source_ix *ix;
-	struct anomaly_key	 k;
-	struct anomaly_key	 dk;
+	struct anomaly_source_bucket *b;
 	const struct anomaly_threshold *tp, *th;
 	int64_t			 pp, hp;
+	size_t			 way;
 
-	/*
-	 * Only what opens a conversation counts: a server answering many
-	 * clients on their ephemeral ports is not scanning them, and its
-	 * replies take no place in the table.
-	 */
-	if (!anomaly_initiates(pk))
-		return;
 	tp = &a->th[ANOMALY_PORTS_PER_SOURCE];
 	th = &a->th[ANOMALY_HOSTS_PER_SOURCE];
-	anomaly_key_addr(&k, pk->family, pk->src);
-	if ((s = anomaly_source_find(a, &k)) == NULL)
+	if ((s = anomaly_source_find(a, k)) == NULL)
 		return;
-	ix = &a->six[s - a->sources];
+	b = &a->buckets[(size_t)(s - a->sources) / ANOMALY_SOURCE_WAYS];
+	way = (size_t)(s - a->sources) % ANOMALY_SOURCE_WAYS;
 	pp = tp->set ? now / tp->ms + 1 : 0;
 	hp = th->set ? now / th->ms + 1 : 0;
 	if (s->ports_period != pp) {
@@ -998,9 +1112,9 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 		s->packets = 0;
 	}
 	s->packets++;
-	ix->packets = s->packets > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)s->packets;
-	ix->flagged = (uint16_t)s->flagged;
+	b->weight[way] = s->flagged ? ANOMALY_WEIGHT_FLAGGED :
+	    s->packets > ANOMALY_WEIGHT_MAX ? ANOMALY_WEIGHT_MAX :
+	    (uint16_t)s->packets;
 	if (s->flagged)
 		a->scan.last_active = now;
 	memcpy(s->last_dst, pk->dst, sizeof(s->last_dst));
@@ -1011,33 +1125,40 @@ anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk)
 			s->max_port = pk->dport;
 		anomaly_bit_set(&s->ports, anomaly_mix(pk->dport + 1));
 	}
-	if (th->set) {
-		anomaly_key_addr(&dk, pk->family, pk->dst);
-		anomaly_bit_set(&s->hosts, anomaly_hash(&dk));
-	}
+	if (th->set)
+		anomaly_bit_set(&s->hosts, anomaly_hash(dk));
 	if (s->flagged)
 		return;
 	if (tp->set && s->ports.n > a->ports_bits_needed)
 		anomaly_scan_flag(a, s, ANOMALY_PORTS_PER_SOURCE, now);
 	else if (th->set && s->hosts.n > a->hosts_bits_needed)
 		anomaly_scan_flag(a, s, ANOMALY_HOSTS_PER_SOURCE, now);
-	ix->flagged = (uint16_t)s->flagged;
+	if (s->flagged)
+		b->weight[way] = ANOMALY_WEIGHT_FLAGGED;
 }
 
-static uint32_t
-anomaly_flow_hash(const uint8_t *a, const uint8_t *b, uint16_t pa,
-    uint16_t pb)
+/*
+ * A connection's hash from its ends' address hashes (those of the keys,
+ * already computed) and ports, in the SYN's direction: one short mix.
+ * Its low bits pick the SYN table's slot, its high ones are the tag.
+ */
+static uint64_t
+anomaly_flow_hash(uint64_t ha, uint64_t hb, uint16_t pa, uint16_t pb)
 {
-	uint64_t	 x, y;
+	return anomaly_mix_short(ha ^ (hb << 1 | hb >> 63) ^
+	    ((uint64_t)pa << 16 | pb));
+}
 
-	memcpy(&x, a, 8);
-	memcpy(&y, a + 8, 8);
-	x = anomaly_mix(x ^ anomaly_mix(y));
-	memcpy(&y, b, 8);
-	x = anomaly_mix(x ^ y);
-	memcpy(&y, b + 8, 8);
-	x = anomaly_mix(x ^ y ^ ((uint64_t)pa << 16 | pb));
-	return (uint32_t)(x >> 32) | 1;	/* never 0, the empty slot */
+static uint16_t *
+anomaly_syn_slot(struct anomaly *a, uint64_t h)
+{
+	return &a->syns[h & (ANOMALY_SYN_SLOTS - 1)];
+}
+
+static uint16_t
+anomaly_syn_tag(uint64_t h)
+{
+	return (uint16_t)(h >> 48) | 1;	/* never 0, the empty slot */
 }
 
 static int
@@ -1052,7 +1173,7 @@ anomaly_is_amp(uint16_t port)
 	return 0;
 }
 
-static void
+static inline void
 anomaly_count(struct anomaly *a, enum anomaly_class c,
     const struct anomaly_key *src, const struct anomaly_key *dst,
     const struct anomaly_key *port)
@@ -1122,13 +1243,22 @@ anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 #undef MACARG
 }
 
-/* One packet, at NOW (the capture's time, ms), LEN bytes on the wire. */
+/*
+ * One packet, at NOW (the capture's time, ms), LEN bytes on the wire.
+ *
+ * The SYN table's slot and the source index's bucket are random reads
+ * of tables bigger than the first-level cache: both are fetched ahead,
+ * as soon as the hashes are known, and used after the sketches, so that
+ * the two misses overlap each other and the sketches' work.
+ */
 void
 anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
     const struct packet *pk)
 {
 	struct anomaly_key	 src, dst, port;
-	uint32_t		 h;
+	uint16_t		*syn = NULL;
+	uint64_t		 h = 0;
+	int			 flags = 0, per_source;
 
 	if (a->win_start == 0)
 		a->win_start = now - now % a->window_ms;
@@ -1145,37 +1275,65 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		return;
 	anomaly_key_addr(&src, pk->family, pk->src);
 	anomaly_key_addr(&dst, pk->family, pk->dst);
-	if (pk->has_ports)
-		anomaly_key_port(&port, pk->proto, pk->dport);
-	anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ? &port : NULL);
 	if (pk->proto == IPPROTO_TCP && pk->has_ports) {
-		if ((pk->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
-		    PACKET_TCP_SYN) {
-			a->w.syn++;
-			anomaly_count(a, CLASS_SYN, &src, &dst, &port);
-			h = anomaly_flow_hash(pk->src, pk->dst, pk->sport,
+		flags = pk->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_ACK);
+		if (flags == PACKET_TCP_SYN)
+			h = anomaly_flow_hash(src.hash, dst.hash, pk->sport,
 			    pk->dport);
-			a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = h;
-		} else if ((pk->tcp_flags & (PACKET_TCP_SYN |
-		    PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK)) {
-			h = anomaly_flow_hash(pk->dst, pk->src, pk->dport,
+		else if (flags == (PACKET_TCP_SYN | PACKET_TCP_ACK))
+			h = anomaly_flow_hash(dst.hash, src.hash, pk->dport,
 			    pk->sport);
-			if (a->syns[h & (ANOMALY_SYN_SLOTS - 1)] == h) {
-				a->syns[h & (ANOMALY_SYN_SLOTS - 1)] = 0;
-				a->w.synack_matched++;
-			}
+		if (flags & PACKET_TCP_SYN) {
+			syn = anomaly_syn_slot(a, h);
+			__builtin_prefetch(syn, 1);
+		}
+	}
+	/*
+	 * Only what opens a conversation counts per source: a server
+	 * answering many clients on their ephemeral ports is not scanning
+	 * them, and its replies take no place in the table.
+	 */
+	per_source = a->sources != NULL && anomaly_initiates(pk);
+	if (per_source)
+		__builtin_prefetch(anomaly_source_bucket(a, src.hash), 1);
+	/* A flood's sources are many: their sketch's slot is cold too. */
+	if (a->want[CLASS_ALL])
+		__builtin_prefetch(anomaly_sketch_slot(
+		    &a->top[CLASS_ALL][WHAT_SOURCE], &src), 1);
+	if (flags == PACKET_TCP_SYN && a->want[CLASS_SYN])
+		__builtin_prefetch(anomaly_sketch_slot(
+		    &a->top[CLASS_SYN][WHAT_SOURCE], &src), 1);
+
+	if (pk->has_ports && (a->want[CLASS_ALL] || a->want[CLASS_SYN]))
+		anomaly_key_port(&port, pk->proto, pk->dport);
+	if (a->want[CLASS_ALL])
+		anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ?
+		    &port : NULL);
+	if (flags == PACKET_TCP_SYN) {
+		a->w.syn++;
+		if (a->want[CLASS_SYN])
+			anomaly_count(a, CLASS_SYN, &src, &dst, &port);
+		*syn = anomaly_syn_tag(h);
+	} else if (syn != NULL) {
+		/* A SYN-ACK: the SYN it answers is no longer waiting. */
+		if (*syn == anomaly_syn_tag(h)) {
+			*syn = 0;
+			a->w.synack_matched++;
 		}
 	} else if (pk->proto == IPPROTO_ICMP || pk->proto == IPPROTO_ICMPV6) {
 		a->w.icmp++;
-		anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
+		if (a->want[CLASS_ICMP])
+			anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
 	} else if (pk->proto == IPPROTO_UDP && pk->has_ports &&
 	    anomaly_is_amp(pk->sport)) {
 		a->w.udpamp++;
-		anomaly_key_port(&port, pk->proto, pk->sport);
-		anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+		if (a->want[CLASS_UDPAMP]) {
+			anomaly_key_port(&port, pk->proto, pk->sport);
+			anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+		}
 	}
-	if (a->sources != NULL)
-		anomaly_per_source(a, now, pk);
+	if (per_source)
+		anomaly_per_source(a, now, pk, &src, &dst);
 }
 
 /* The live capture lost DROPPED packets (of RECEIVED) since last asked. */

@@ -135,21 +135,51 @@ capture_peak_kib(void)
 	return kib;
 }
 
+/* What the replay's callback needs between two packets. */
+struct capture_file {
+	struct capture		*cap;
+	int			 dlt;
+	uint64_t		 total;
+	int64_t			 now;
+};
+
+/* One packet of the file: decoded once, fed to every block it passes. */
+static void
+capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct capture_file	*cf = (struct capture_file *)arg;
+	struct capture		*cap = cf->cap;
+	struct capture_block	*b;
+	struct packet		 pk;
+	int			 i;
+
+	cf->total++;
+	cf->now = capture_ms(h);
+	/* Not IP nor ARP: still a packet, and bytes. */
+	packet_decode(cf->dlt, data, h->caplen, &pk);
+	for (i = 0; i < cap->nblocks; i++) {
+		b = &cap->blocks[i];
+		if (b->has_bpf && pcap_offline_filter(&b->bpf, h, data) == 0)
+			continue;
+		b->packets++;
+		anomaly_packet(b->an, cf->now, h->len, &pk);
+	}
+}
+
 /*
  * Feed a whole capture file to every block, as fast as it reads.  Returns
- * 0 at the file's end, -1 when it cannot be read.
+ * 0 at the file's end, -1 when it cannot be read.  One pcap_dispatch
+ * over the whole file, not a pcap_next_ex per packet: libpcap's loop
+ * costs less per packet than its one-packet entry point.
  */
 int
 capture_run_file(struct capture *cap, const char *path)
 {
 	char			 err[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr	*h;
-	const u_char		*data;
+	struct capture_file	 cf;
 	struct capture_block	*b;
-	struct packet		 pk;
 	pcap_t			*p;
-	uint64_t		 total = 0;
-	int64_t			 now = 0, t0 = 0;
+	int64_t			 t0 = 0;
 	int			 i, rc, dlt, open = 0;
 
 	if ((p = pcap_open_offline_with_tstamp_precision(path,
@@ -177,33 +207,24 @@ capture_run_file(struct capture *cap, const char *path)
 	}
 	log_info("%s: reading for %d anomaly blocks (link type %s)", path,
 	    cap->nblocks, pcap_datalink_val_to_name(dlt));
+	memset(&cf, 0, sizeof(cf));
+	cf.cap = cap;
+	cf.dlt = dlt;
 	t0 = mono_ms();
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		total++;
-		now = capture_ms(h);
-		/* Not IP nor ARP: still a packet, and bytes. */
-		packet_decode(dlt, data, h->caplen, &pk);
-		for (i = 0; i < cap->nblocks; i++) {
-			b = &cap->blocks[i];
-			if (b->has_bpf && pcap_offline_filter(&b->bpf, h,
-			    data) == 0)
-				continue;
-			b->packets++;
-			anomaly_packet(b->an, now, h->len, &pk);
-		}
-	}
+	/* A count of -1: every packet of the file. */
+	rc = pcap_dispatch(p, -1, capture_file_cb, (u_char *)&cf);
 	if (rc == PCAP_ERROR)
 		log_warnx("%s: %s; stopped after %llu packets", path,
-		    pcap_geterr(p), (unsigned long long)total);
+		    pcap_geterr(p), (unsigned long long)cf.total);
 	for (i = 0; i < cap->nblocks; i++) {
 		b = &cap->blocks[i];
-		anomaly_tick(b->an, now);
+		anomaly_tick(b->an, cf.now);
 		open += anomaly_open_episodes(b->an);
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
 	log_info("%s: %llu packets in %lld ms; %d episodes still open at "
-	    "the end; peak memory %ld KiB", path, (unsigned long long)total,
+	    "the end; peak memory %ld KiB", path, (unsigned long long)cf.total,
 	    (long long)(mono_ms() - t0), open, capture_peak_kib());
 	pcap_close(p);
 	return rc == PCAP_ERROR ? -1 : 0;

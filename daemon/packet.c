@@ -22,14 +22,14 @@
 #define PACKET_MAX_VLANS 4	/* tags stacked before the payload */
 #define PACKET_MAX_EXT	8	/* IPv6 extension headers followed */
 
-static uint16_t
+static inline uint16_t
 packet_get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* TCP, UDP and ICMP after an IP header; L4 points at LEN bytes. */
-static void
+static inline void
 packet_l4(struct packet *pk, const uint8_t *l4, size_t len)
 {
 	switch (pk->proto) {
@@ -60,7 +60,7 @@ packet_l4(struct packet *pk, const uint8_t *l4, size_t len)
 	}
 }
 
-static int
+static inline int
 packet_ipv4(struct packet *pk, const uint8_t *p, size_t len)
 {
 	size_t	 hl, total;
@@ -174,6 +174,10 @@ packet_decode(int dlt, const uint8_t *p, size_t len, struct packet *pk)
 	int		 i;
 
 	memset(pk, 0, sizeof(*pk));
+	/* Most packets: Ethernet, no VLAN tag, IPv4. */
+	if (dlt == DLT_EN10MB && len >= 14 && packet_get16(p + 12) ==
+	    ETHERTYPE_IPV4)
+		return packet_ipv4(pk, p + 14, len - 14);
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (len < 14)

@@ -30,6 +30,20 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* Zeroed, at an address multiple of ALIGN (a power of two). */
+void *
+xcalloc_align(size_t align, size_t n, size_t size)
+{
+	void	*p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("xcalloc_align: %zu * %zu bytes", n, size);
+	if (posix_memalign(&p, align, n * size == 0 ? 1 : n * size) != 0)
+		fatalx("posix_memalign");
+	memset(p, 0, n * size);
+	return p;
+}
+
 void *
 xrealloc(void *old, size_t size)
 {

@@ -18,6 +18,7 @@
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
+void	*xcalloc_align(size_t, size_t, size_t);
 void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 int	 xasprintf(char **, const char *, ...)
