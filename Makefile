@@ -42,7 +42,7 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
-	      daemon/capture.c $(PROBE_SRCS)
+	      daemon/capture.c daemon/pcapfile.c $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c daemon/chain.c
@@ -138,7 +138,7 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http dns icmp control events pcap
+FUZZERS = conf http dns icmp control events pcap pcapfile
 # The control socket's harness runs the whole server, daemon and all.
 bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
     $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
@@ -167,6 +167,13 @@ bin/fuzz/fuzz_pcap: tests/fuzz/fuzz_pcap.c daemon/packet.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ $< daemon/packet.c
+
+# The capture file walker of the replays: libpcap's headers only.
+bin/fuzz/fuzz_pcapfile: tests/fuzz/fuzz_pcapfile.c daemon/pcapfile.c \
+    $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< daemon/pcapfile.c
 
 fuzz: $(FUZZERS:%=bin/fuzz/fuzz_%)
 

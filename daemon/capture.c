@@ -13,7 +13,9 @@
  * From a file (rtowatchd --pcap-file), the whole file is read at once,
  * before the event loop would start, each packet decoded once and fed
  * to every block whose filter it passes, with the file's own timestamps
- * as the clock.
+ * as the clock.  libpcap opens the file and compiles the filters; a
+ * classic pcap file is then read in place (pcapfile.c), anything else
+ * through libpcap's own loop.
  */
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -28,6 +30,7 @@
 #include "engine.h"
 #include "log.h"
 #include "packet.h"
+#include "pcapfile.h"
 #include "util.h"
 
 #define CAPTURE_SNAPLEN		256	/* headers, not payloads */
@@ -168,15 +171,18 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 
 /*
  * Feed a whole capture file to every block, as fast as it reads.  Returns
- * 0 at the file's end, -1 when it cannot be read.  One pcap_dispatch
- * over the whole file, not a pcap_next_ex per packet: libpcap's loop
- * costs less per packet than its one-packet entry point.
+ * 0 at the file's end, -1 when it cannot be read.  A classic pcap file
+ * is walked in place; any other goes through one pcap_dispatch over the
+ * whole file, not a pcap_next_ex per packet: libpcap's loop costs less
+ * per packet than its one-packet entry point.
  */
 int
 capture_run_file(struct capture *cap, const char *path)
 {
 	char			 err[PCAP_ERRBUF_SIZE];
 	struct capture_file	 cf;
+	struct pcapfile		 pf;
+	uint64_t		 records;
 	struct capture_block	*b;
 	pcap_t			*p;
 	int64_t			 t0 = 0;
@@ -211,11 +217,23 @@ capture_run_file(struct capture *cap, const char *path)
 	cf.cap = cap;
 	cf.dlt = dlt;
 	t0 = mono_ms();
-	/* A count of -1: every packet of the file. */
-	rc = pcap_dispatch(p, -1, capture_file_cb, (u_char *)&cf);
-	if (rc == PCAP_ERROR)
-		log_warnx("%s: %s; stopped after %llu packets", path,
-		    pcap_geterr(p), (unsigned long long)cf.total);
+	if ((rc = pcapfile_map(path, &pf, err, sizeof(err))) == 1) {
+		if ((rc = pcapfile_walk(&pf, capture_file_cb, (u_char *)&cf,
+		    &records, err, sizeof(err))) == -1)
+			log_warnx("%s: %s; stopped after %llu packets", path,
+			    err, (unsigned long long)cf.total);
+		pcapfile_unmap(&pf);
+	} else if (rc == -1)
+		log_warnx("%s", err);
+	else {
+		/* A count of -1: every packet of the file. */
+		if ((rc = pcap_dispatch(p, -1, capture_file_cb,
+		    (u_char *)&cf)) == PCAP_ERROR) {
+			log_warnx("%s: %s; stopped after %llu packets", path,
+			    pcap_geterr(p), (unsigned long long)cf.total);
+			rc = -1;
+		}
+	}
 	for (i = 0; i < cap->nblocks; i++) {
 		b = &cap->blocks[i];
 		anomaly_tick(b->an, cf.now);
@@ -227,7 +245,7 @@ capture_run_file(struct capture *cap, const char *path)
 	    "the end; peak memory %ld KiB", path, (unsigned long long)cf.total,
 	    (long long)(mono_ms() - t0), open, capture_peak_kib());
 	pcap_close(p);
-	return rc == PCAP_ERROR ? -1 : 0;
+	return rc == -1 ? -1 : 0;
 }
 
 static void

@@ -238,6 +238,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		total += sys->nchecks;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
 	ms->heap = xcalloc(total > 0 ? total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {

@@ -1,0 +1,36 @@
+/*
+ * pcapfile.h: the records of a classic pcap capture file, read where they
+ * lie (a mapped file) rather than copied out one by one through libpcap.
+ * For rtowatchd --pcap-file; see pcapfile.c.
+ */
+#ifndef RTOWATCH_PCAPFILE_H
+#define RTOWATCH_PCAPFILE_H
+
+#include <pcap/pcap.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest record libpcap itself accepts (its MAXIMUM_SNAPLEN). */
+#define PCAPFILE_MAX_CAPLEN	262144
+#define PCAPFILE_HEADER		24
+#define PCAPFILE_RECORD		16
+
+typedef void	(*pcapfile_cb)(u_char *, const struct pcap_pkthdr *,
+		    const u_char *);
+
+struct pcapfile {
+	const uint8_t	*map;
+	uint8_t		*base;		/* the same, for munmap and madvise */
+	size_t		 size;
+	int		 mapped;	/* by pcapfile_map, not a buffer */
+	size_t		 released;	/* pages up to here handed back */
+};
+
+int	pcapfile_classic(const uint8_t *, size_t);
+int	pcapfile_map(const char *, struct pcapfile *, char *, size_t);
+void	pcapfile_unmap(struct pcapfile *);
+int	pcapfile_walk(struct pcapfile *, pcapfile_cb, u_char *, uint64_t *,
+	    char *, size_t);
+
+#endif
