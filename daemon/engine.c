@@ -57,43 +57,43 @@ struct check_state {
 
 struct sys_state {
 	TAILQ_ENTRY(sys_state)	 entry;
+	struct sys_state	*hnext;		/* in engine->hash */
+	struct engine		*engine;
 	char			*name;
-	char			*owner;
+	char			*owner;		/* or NULL */
 	int			 configured;
 	int			 core;
 	int			 critical_infrastructure;
-	int64_t			 rto_ms;
 	int			 down_after;
 	int			 up_after;
-	struct check_state	*checks;
 	int			 nchecks;
+	int64_t			 rto_ms;
+	struct check_state	*checks;
 	char			**check_desc;
 
 	int			 down;
+	int			 planned;	/* down in a maintenance window */
+	int			 attached;	/* down, on a parent's incident */
+	int			 pending;	/* down, parent not settled */
+	int			 level;
+	int			 major;
 	int64_t			 started_at;
 	int64_t			 outage_id;
 	int64_t			 incident_id;
-	int			 level;
-	int			 major;
-	struct event		*rto_timer;	/* at started_at + rto, or NULL */
-	struct engine		*engine;
-
-	char			**parents;	/* depends "NAME" */
-	int			 nparents;
-	struct sys_state	**children;	/* those depending on this */
-	int			 nchildren;
-	struct sys_state	*hnext;		/* in engine->hash */
-	int			 attached;	/* down, on a parent's incident */
-	int			 pending;	/* down, parent not settled */
 	int64_t			 last_result_at;
-	int			 planned;	/* down in a maintenance window */
+	struct event		*rto_timer;	/* at started_at + rto, or NULL */
 	struct event		*maint_timer;	/* at the window's end, or NULL */
 
+	char			**parents;	/* depends "NAME" */
+	struct sys_state	**children;	/* those depending on this */
+	int			 nparents;
+	int			 nchildren;
+
 	/* The latest restored incident, which a quick relapse reopens. */
-	int64_t			 last_incident_id;
-	int64_t			 last_restored_at;
 	int			 last_level;
 	int			 last_major;
+	int64_t			 last_incident_id;
+	int64_t			 last_restored_at;
 };
 
 struct engine_window {
@@ -313,7 +313,6 @@ engine_add(struct engine *e, const char *name)
 
 	s = xcalloc(1, sizeof(*s));
 	s->name = xstrdup(name);
-	s->owner = xstrdup("");
 	s->engine = e;
 	TAILQ_INSERT_TAIL(&e->systems, s, entry);
 	s->hnext = e->hash[engine_hash(name)];
@@ -427,7 +426,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 			s = engine_add(e, sys->name);
 		s->configured = 1;
 		free(s->owner);
-		s->owner = xstrdup(sys->owner != NULL ? sys->owner : "");
+		s->owner = sys->owner != NULL ? xstrdup(sys->owner) : NULL;
 		s->core = sys->core;
 		s->critical_infrastructure = sys->critical_infrastructure;
 		s->rto_ms = sys->rto_ms;
@@ -652,7 +651,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 
 	memset(&ni, 0, sizeof(ni));
 	ni.system = s->name;
-	ni.owner = s->owner;
+	ni.owner = s->owner != NULL ? s->owner : "";
 	ni.core = s->core;
 	ni.critical_infrastructure = s->critical_infrastructure;
 	ni.rto_ms = s->rto_ms;

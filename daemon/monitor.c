@@ -63,6 +63,7 @@ struct monitors {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct engine		*engine;
+	struct monitor		*all;		/* one per check */
 	struct monitor		**heap;		/* by due; heap[0] next */
 	size_t			 n;
 	struct event		*timer;		/* at heap[0]'s slot */
@@ -238,13 +239,14 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		total += sys->nchecks;
+	ms->all = xcalloc(total > 0 ? total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
 	ms->heap = xcalloc(total > 0 ? total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
 		i = 0;
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
-			m = xcalloc(1, sizeof(*m));
+			m = &ms->all[ms->n];
 			m->ms = ms;
 			m->sys = sys;
 			m->cc = cc;
@@ -325,9 +327,9 @@ monitors_stop(struct monitors *ms)
 		m = ms->heap[i];
 		if (m->probe != NULL)
 			probe_cancel(m->probe);
-		free(m);
 	}
 	event_free(ms->timer);
+	free(ms->all);
 	free(ms->heap);
 	free(ms);
 }

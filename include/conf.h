@@ -42,10 +42,10 @@ struct check_conf {
 	char			*target;	/* host, URL or name */
 	int64_t			 every_ms;
 	int64_t			 timeout_ms;
-	int			 set_timeout;	/* else it may shrink */
 	void			*opts;		/* the probe kind's options */
 	const char		*file;
 	int			 line;
+	int			 set_timeout;	/* else it may shrink */
 };
 TAILQ_HEAD(check_list, check_conf);
 

@@ -54,15 +54,15 @@
 #define HTTP_USER_AGENT		"rtowatch-probe"
 
 struct http_opts {
-	int		 status_lo, status_hi;
 	char		*contains;
-	int		 head;
-	int64_t		 cert_expiry_ms;	/* 0: not checked */
-	int		 follow;
 	char		**headers;
-	int		 nheaders;
 	char		*ca_file;
 	char		*host;		/* to resolve; NULL for an address */
+	int64_t		 cert_expiry_ms;	/* 0: not checked */
+	int		 status_lo, status_hi;
+	int		 nheaders;
+	int		 head;
+	int		 follow;
 	int		 port;
 	int		 https;
 };
