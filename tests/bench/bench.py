@@ -224,14 +224,9 @@ def print_table():
 
 # ---------------------------------------------------------------- nginx
 
-NGINX_CONF = """\
-worker_processes 1;
-worker_rlimit_nofile 19500;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-events {{ worker_connections 19000; }}
-http {{
+# What every benchmark's nginx logs and where it keeps its files: each hit
+# as "TIME PORT URI" in http.log, which the sweeps are measured from.
+NGINX_HTTP_COMMON = """\
     log_format hit '$msec $server_port $request_uri';
     access_log {work}/http.log hit buffer=256k flush=1s;
     client_body_temp_path {work}/nginx-body;
@@ -240,6 +235,17 @@ http {{
     uwsgi_temp_path {work}/nginx-uwsgi;
     scgi_temp_path {work}/nginx-scgi;
     keepalive_timeout 5s;
+"""
+
+NGINX_CONF = """\
+worker_processes 1;
+worker_rlimit_nofile 19500;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+events {{ worker_connections 19000; }}
+http {{
+""" + NGINX_HTTP_COMMON + """\
     server {{
         listen 127.0.0.1:{http_port} backlog=4096;
         location / {{ return 200 "ok\\n"; }}

@@ -261,14 +261,7 @@ pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
 events {{ worker_connections 16000; }}
 http {{
-    log_format hit '$msec $server_port $request_uri';
-    access_log {work}/http.log hit buffer=256k flush=1s;
-    client_body_temp_path {work}/nginx-body;
-    proxy_temp_path {work}/nginx-proxy;
-    fastcgi_temp_path {work}/nginx-fastcgi;
-    uwsgi_temp_path {work}/nginx-uwsgi;
-    scgi_temp_path {work}/nginx-scgi;
-    keepalive_timeout 5s;
+""" + bench.NGINX_HTTP_COMMON + """\
     server {{
 {listens}
         location /t/ {{ return 200 "ok\\n"; }}
