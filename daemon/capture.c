@@ -182,7 +182,6 @@ capture_run_file(struct capture *cap, const char *path)
 	char			 err[PCAP_ERRBUF_SIZE];
 	struct capture_file	 cf;
 	struct pcapfile		 pf;
-	uint64_t		 records;
 	struct capture_block	*b;
 	pcap_t			*p;
 	int64_t			 t0 = 0;
@@ -211,28 +210,30 @@ capture_run_file(struct capture *cap, const char *path)
 		}
 		b->has_bpf = 1;
 	}
-	log_info("%s: reading for %d anomaly blocks (link type %s)", path,
-	    cap->nblocks, pcap_datalink_val_to_name(dlt));
+	if ((rc = pcapfile_map(path, &pf, err, sizeof(err))) == -1) {
+		log_warnx("%s", err);
+		pcap_close(p);
+		return -1;
+	}
+	log_info("%s: reading for %d anomaly blocks (link type %s, %s)",
+	    path, cap->nblocks, pcap_datalink_val_to_name(dlt), rc == 1 ?
+	    "classic pcap, read in place" : "through libpcap");
 	memset(&cf, 0, sizeof(cf));
 	cf.cap = cap;
 	cf.dlt = dlt;
 	t0 = mono_ms();
-	if ((rc = pcapfile_map(path, &pf, err, sizeof(err))) == 1) {
+	if (rc == 1) {
 		if ((rc = pcapfile_walk(&pf, capture_file_cb, (u_char *)&cf,
-		    &records, err, sizeof(err))) == -1)
+		    err, sizeof(err))) == -1)
 			log_warnx("%s: %s; stopped after %llu packets", path,
 			    err, (unsigned long long)cf.total);
 		pcapfile_unmap(&pf);
-	} else if (rc == -1)
-		log_warnx("%s", err);
-	else {
-		/* A count of -1: every packet of the file. */
-		if ((rc = pcap_dispatch(p, -1, capture_file_cb,
-		    (u_char *)&cf)) == PCAP_ERROR) {
-			log_warnx("%s: %s; stopped after %llu packets", path,
-			    pcap_geterr(p), (unsigned long long)cf.total);
-			rc = -1;
-		}
+	} else if ((rc = pcap_dispatch(p, -1, capture_file_cb,
+	    (u_char *)&cf)) == PCAP_ERROR) {
+		/* A count of -1 above: every packet of the file. */
+		log_warnx("%s: %s; stopped after %llu packets", path,
+		    pcap_geterr(p), (unsigned long long)cf.total);
+		rc = -1;
 	}
 	for (i = 0; i < cap->nblocks; i++) {
 		b = &cap->blocks[i];

@@ -64,15 +64,6 @@ pcapfile_format(const uint8_t *buf, size_t len, struct pcapfile_format *f)
 	return 0;
 }
 
-/* Is BUF the start of a classic pcap file? */
-int
-pcapfile_classic(const uint8_t *buf, size_t len)
-{
-	struct pcapfile_format	 f;
-
-	return pcapfile_format(buf, len, &f) == 0;
-}
-
 /*
  * Map PATH: 1 when it is a classic pcap file, now in PF; 0 when it is
  * something else (read it with libpcap); -1 with ERR when it cannot be
@@ -81,9 +72,10 @@ pcapfile_classic(const uint8_t *buf, size_t len)
 int
 pcapfile_map(const char *path, struct pcapfile *pf, char *err, size_t len)
 {
-	struct stat	 st;
-	void		*map;
-	int		 fd;
+	struct pcapfile_format	 f;
+	struct stat		 st;
+	void			*map;
+	int			 fd;
 
 	memset(pf, 0, sizeof(*pf));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -103,7 +95,7 @@ pcapfile_map(const char *path, struct pcapfile *pf, char *err, size_t len)
 	close(fd);
 	if (map == MAP_FAILED)
 		return 0;	/* libpcap reads it another way */
-	if (!pcapfile_classic(map, (size_t)st.st_size)) {
+	if (pcapfile_format(map, (size_t)st.st_size, &f) == -1) {
 		munmap(map, (size_t)st.st_size);
 		return 0;
 	}
@@ -136,21 +128,21 @@ pcapfile_release(struct pcapfile *pf, size_t off)
 }
 
 /*
- * Call CB for every record of the classic pcap file in PF, in order,
- * counting them in *COUNT.  0 at the file's end; -1 with ERR for a record
- * cut short or longer than any capture makes, after the records before it.
+ * Call CB for every record of the classic pcap file in PF, in order.  0 at
+ * the file's end; -1 with ERR for a record cut short or longer than any
+ * capture makes, after the records before it.
  */
 int
-pcapfile_walk(struct pcapfile *pf, pcapfile_cb cb, u_char *arg,
-    uint64_t *count, char *err, size_t errlen)
+pcapfile_walk(struct pcapfile *pf, pcapfile_cb cb, u_char *arg, char *err,
+    size_t errlen)
 {
 	struct pcapfile_format	 f;
 	struct pcap_pkthdr	 h;
 	const uint8_t		*buf = pf->map, *p;
 	size_t			 len = pf->size, off = PCAPFILE_HEADER, left;
+	uint64_t		 n = 0;	/* records so far */
 	uint32_t		 frac;
 
-	*count = 0;
 	if (pcapfile_format(buf, len, &f) == -1) {
 		snprintf(err, errlen, "not a classic pcap file");
 		return -1;
@@ -169,21 +161,21 @@ pcapfile_walk(struct pcapfile *pf, pcapfile_cb cb, u_char *arg,
 		if (h.caplen > PCAPFILE_MAX_CAPLEN) {
 			snprintf(err, errlen, "record %llu: %u captured "
 			    "bytes, more than the %d any capture keeps",
-			    (unsigned long long)*count + 1, h.caplen,
+			    (unsigned long long)n + 1, h.caplen,
 			    PCAPFILE_MAX_CAPLEN);
 			return -1;
 		}
 		if (h.caplen > left - PCAPFILE_RECORD) {
 			snprintf(err, errlen, "truncated file: record %llu "
 			    "has %u captured bytes, %zu are left",
-			    (unsigned long long)*count + 1, h.caplen,
+			    (unsigned long long)n + 1, h.caplen,
 			    left - PCAPFILE_RECORD);
 			return -1;
 		}
 		h.ts.tv_sec = pcapfile_u32(p, f.swapped);
 		frac = pcapfile_u32(p + 4, f.swapped);
 		h.ts.tv_usec = f.nsec ? frac / 1000 : frac;
-		(*count)++;
+		n++;
 		cb(arg, &h, p + PCAPFILE_RECORD);
 		off += PCAPFILE_RECORD + h.caplen;
 		if (off - pf->released >= 2 * PCAPFILE_RELEASE)

@@ -27,10 +27,9 @@ struct pcapfile {
 	size_t		 released;	/* pages up to here handed back */
 };
 
-int	pcapfile_classic(const uint8_t *, size_t);
 int	pcapfile_map(const char *, struct pcapfile *, char *, size_t);
 void	pcapfile_unmap(struct pcapfile *);
-int	pcapfile_walk(struct pcapfile *, pcapfile_cb, u_char *, uint64_t *,
-	    char *, size_t);
+int	pcapfile_walk(struct pcapfile *, pcapfile_cb, u_char *, char *,
+	    size_t);
 
 #endif

@@ -89,6 +89,10 @@ def test_every_format_gives_the_same_warning(tmp_path):
         work.mkdir()
         db, log, _ = replay(work, path)
         assert f"{len(packets)} packets in" in log, (name, log)
+        # Classic files are walked in place; pcapng goes to libpcap.
+        how = ("through libpcap" if name == "pcapng" else
+               "classic pcap, read in place")
+        assert f"(link type EN10MB, {how})" in log, (name, log)
         seen[name] = summary(warnings(db))
     first = seen["classic"]
     assert len(first) == 1 and first[0][3][0] == TARGET, first

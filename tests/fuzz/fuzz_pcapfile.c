@@ -38,7 +38,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pcapfile		 pf;
 	struct fuzz_file	 f;
 	uint8_t			*buf;
-	uint64_t		 n;
 	char			 err[256];
 
 	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
@@ -50,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.start = buf;
 	f.end = buf + size;
 	f.sum = 0;
-	if (pcapfile_walk(&pf, fuzz_record, (u_char *)&f, &n, err,
+	err[0] = '\0';
+	if (pcapfile_walk(&pf, fuzz_record, (u_char *)&f, err,
 	    sizeof(err)) == -1 && err[0] == '\0')
 		abort();
 	free(buf);
