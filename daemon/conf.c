@@ -207,6 +207,8 @@ conf_lex(struct conf_parser *p)
 				c = (unsigned char)p->buf[p->pos++];
 				if (c == 'n')
 					c = '\n';
+				else if (c == 'r')
+					c = '\r';
 				else if (c == 't')
 					c = '\t';
 				else if (c != '"' && c != '\\') {

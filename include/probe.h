@@ -77,6 +77,13 @@ struct probe_ops {
 	/* Describe the target for logs ("127.0.0.1 port 22"). */
 	void		 (*describe)(const struct check_conf *, char *, size_t);
 	void		 (*start)(struct probe *);
+	/*
+	 * Optional: the check's timeout came with the name resolved and the
+	 * probe still at work.  Report it through probe_done(), saying which
+	 * step it caught ("connected, but no banner within 2s").  WITHIN is
+	 * the timeout as text.  Without it: "no answer within 2s".
+	 */
+	void		 (*expire)(struct probe *, const char *within);
 	void		 (*cancel)(struct probe *);
 	void		 (*free_opts)(struct check_conf *);
 };

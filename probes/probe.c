@@ -130,8 +130,10 @@ probe_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	if (pp->wait != NULL)
 		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: no "
 		    "answer from the resolver within %s", pp->host, d);
-	else
-		probe_done(p, PROBE_TIMEOUT, "no answer within %s", d);
+	else if (p->ops->expire != NULL)
+		p->ops->expire(p, d);
+	/* A kind that did not say is told here. */
+	probe_done(p, PROBE_TIMEOUT, "no answer within %s", d);
 }
 
 struct probe *
