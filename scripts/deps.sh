@@ -9,7 +9,7 @@ run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev
 libpcap-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
-python3-pytest python3-pytest-xdist sqlite3 iproute2 cppcheck clang-tidy
+python3-pytest python3-pytest-xdist sqlite3 iproute2 iptables cppcheck clang-tidy
 valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
@@ -18,7 +18,8 @@ debhelper dpkg-dev fakeroot lintian strace systemd"
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
 # build and judge the Debian package; strace and systemd-analyze check the
-# service's sandbox.
+# service's sandbox; iptables is the firewall that drops a namespaced host's
+# traffic for the timeout scenarios.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,
