@@ -824,6 +824,32 @@ ctl_get(const struct ctl *c, const char *path)
 	return reply;
 }
 
+/*
+ * One check under its system: "    tcp 192.0.2.25 port 25   ok in 3 ms:
+ * connected", or with the failures in a row: "refused, 3 in a row: ...".
+ */
+static void
+ctl_status_check(json_t *chk)
+{
+	const char	*result, *detail;
+	json_t		*rtt;
+	long long	 fails;
+
+	result = json_string_value(json_object_get(chk, "result"));
+	detail = json_string_value(json_object_get(chk, "detail"));
+	rtt = json_object_get(chk, "rtt_ms");
+	fails = json_integer_value(json_object_get(chk, "failures"));
+	printf("    %-40s %s", json_string_value(json_object_get(chk,
+	    "check")), result != NULL ? result : "not probed yet");
+	if (json_is_integer(rtt))
+		printf(" in %lld ms", (long long)json_integer_value(rtt));
+	if (fails > 1)
+		printf(", %lld in a row", fails);
+	if (detail != NULL && *detail != '\0')
+		printf(": %s", detail);
+	printf("\n");
+}
+
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
@@ -853,15 +879,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 		else
 			printf("-\n");
 		json_array_foreach(json_object_get(sys, "checks"), j, chk)
-			printf("    %-40s %s%s%s\n", json_string_value(
-			    json_object_get(chk, "check")),
-			    json_string_value(json_object_get(chk, "result")) ?
-			    json_string_value(json_object_get(chk, "result")) :
-			    "not probed yet",
-			    json_string_length(json_object_get(chk, "detail")) ?
-			    ": " : "", json_string_value(json_object_get(chk,
-			    "detail")) ? json_string_value(json_object_get(chk,
-			    "detail")) : "");
+			ctl_status_check(chk);
 	}
 	if (json_array_size(json_object_get(reply, "deadlines")) > 0) {
 		printf("\n%-9s %-24s %-8s %-6s %s\n", "INCIDENT", "SYSTEM",

@@ -270,10 +270,11 @@ control_status_check(json_t *checks, const struct engine_check_status *cs)
 {
 	char	 at[TIME_STRLEN];
 
-	json_array_append_new(checks, json_pack("{s:o, s:s?, s:o, s:s?, s:i, "
-	    "s:b}", "check", control_text(cs->desc), "result", cs->result,
+	json_array_append_new(checks, json_pack("{s:o, s:s?, s:o, s:s?, s:o, "
+	    "s:i, s:b}", "check", control_text(cs->desc), "result", cs->result,
 	    "detail", control_text(cs->detail),
 	    "at", cs->at != 0 ? time_fmt(cs->at, at, sizeof(at)) : NULL,
+	    "rtt_ms", cs->rtt_ms >= 0 ? json_integer(cs->rtt_ms) : json_null(),
 	    "failures", cs->failures, "down", cs->down));
 }
 

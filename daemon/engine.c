@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct check_state {
 	int		 fails;		/* consecutive */
 	int		 successes;	/* consecutive */
 	int		 down;
+	int		 rtt_ms;	/* of the last result; -1: none */
 	int64_t		 first_fail_at;
 	int64_t		 first_ok_at;
 	char		*detail;	/* of the last failure, once one came */
@@ -1235,7 +1237,7 @@ engine_set_last(struct check_state *cs, const char *detail)
 
 void
 engine_result(struct engine *e, const char *name, int index,
-    enum probe_result result, const char *detail, int64_t at)
+    enum probe_result result, const char *detail, int64_t at, int64_t rtt_ms)
 {
 	struct sys_state	*s;
 	struct check_state	*cs;
@@ -1245,6 +1247,7 @@ engine_result(struct engine *e, const char *name, int index,
 	cs = &s->checks[index];
 	cs->last = result;
 	cs->last_at = at;
+	cs->rtt_ms = rtt_ms < 0 || rtt_ms > INT_MAX ? -1 : (int)rtt_ms;
 	engine_set_last(cs, detail);
 	if (result == PROBE_OK) {
 		cs->fails = 0;
@@ -1363,6 +1366,8 @@ engine_status(struct engine *e,
 			    s->checks[i].last_detail : "";
 			cs[i].at = s->checks[i].last_at;
 			cs[i].failures = s->checks[i].fails;
+			cs[i].rtt_ms = s->checks[i].last_at == 0 ? -1 :
+			    s->checks[i].rtt_ms;
 			cs[i].down = s->checks[i].down;
 		}
 		st.checks = cs;

@@ -23,6 +23,7 @@ struct engine_check_status {
 	int64_t		 at;
 	int		 failures;	/* consecutive */
 	int		 down;
+	int		 rtt_ms;	/* of the last result; -1: none */
 };
 
 struct engine_system_status {
@@ -44,7 +45,7 @@ int		 engine_recover(struct engine *);
 void		 engine_set_prober(struct engine *,
 		    void (*)(void *, const char *), void *);
 void		 engine_result(struct engine *, const char *, int,
-		    enum probe_result, const char *, int64_t);
+		    enum probe_result, const char *, int64_t, int64_t);
 struct store	*engine_store(struct engine *);
 struct clocks	*engine_clocks(struct engine *);
 const struct conf *engine_conf(struct engine *);
