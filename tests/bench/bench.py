@@ -5,7 +5,7 @@ Debian's /usr/bin/python3 and the standard library only.  Cases:
 
   icmp  N targets 127.0.x.y: rtowatchd against fping sweeping the same list
   tcp   N targets, nginx's stream module on 127.0.0.1 ports 20000..: rtowatchd
-        against monit and prometheus-blackbox-exporter
+        against a bare socket loop, monit and prometheus-blackbox-exporter
   http  N targets, one nginx server on 127.0.0.1:18080, one URL /t/I per
         target: the same three
   hold  rtowatchd alone with N mixed checks (ping, tcp, http) every 10 s
@@ -23,6 +23,13 @@ tool is measured:
              were; peak RSS is VmHWM.  Its starts are spread over the
              interval, so wall s/sweep is N * window / probes started: the
              interval when it keeps up, longer when it does not.
+  bare loop  tests/bench/bare_probe.c, built here with cc -O2: an epoll
+             loop that opens a fresh connection per target (and for http
+             sends curl's request and reads the answer), nothing else,
+             paced in 10 ms slots as rtowatchd is; CPU from getrusage over
+             the window after one interval.  The floor: no client doing
+             the same work costs less, so rtowatchd / bare loop is what
+             libcurl and the daemon add;
   fping      `fping -q -C1 -i I -f list`, run SWEEPS times, each at the same
              packet rate as rtowatchd's interval (I = interval / N); CPU from
              wait4()'s rusage, peak RSS from GNU time; wall s/sweep measured.
@@ -45,7 +52,7 @@ BENCH_SWEEPS (fping and blackbox sweeps, default 2), BENCH_WINDOW (seconds
 rtowatchd and monit are measured, default 10), BENCH_EVERY (rtowatchd's
 interval in the sweep cases), BENCH_CASES (default "icmp,tcp,http,hold"),
 BENCH_BUDGET (seconds; a case that would end after it is skipped, default
-570), BENCH_KEEP=1 to keep the work directory.  The numbers are only as
+640), BENCH_KEEP=1 to keep the work directory.  The numbers are only as
 good as the machine is quiet.
 """
 import os
@@ -84,7 +91,7 @@ def every_for(n):
 CASES = os.environ.get("BENCH_CASES", "icmp,tcp,http,hold").split(",")
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 # The whole run is bounded: a case that would start after this is skipped.
-DEADLINE = time.monotonic() + float(os.environ.get("BENCH_BUDGET", "570"))
+DEADLINE = time.monotonic() + float(os.environ.get("BENCH_BUDGET", "640"))
 
 HTTP_PORT = 18080
 TCP_BASE = 20000
@@ -421,6 +428,33 @@ def run_rtowatchd(work, case, checks, every_s, timeout_ms):
     return s, c1 - c0, t1 - t0, rss
 
 
+# ------------------------------------------------------------ bare loop
+
+def run_bare(work, case, kind, n, every_s):
+    """The floor: tests/bench/bare_probe.c, an epoll loop that only opens a
+    fresh connection per probe (and, for http, sends curl's request and
+    reads the answer), paced as rtowatchd is.  No client can do the same
+    work for less, so rtowatchd / bare is what libcurl and rtowatchd add,
+    and bare / monit the lowest ratio to monit within reach."""
+    exe = os.path.join(work, "bare_probe")
+    if not os.path.exists(exe):
+        subprocess.run(["cc", "-O2", "-D_GNU_SOURCE", "-o", exe,
+                        os.path.join(ROOT, "tests", "bench", "bare_probe.c")],
+                       check=True)
+    port = HTTP_PORT if kind == "http" else TCP_BASE
+    window = WINDOW_S
+    out = subprocess.run([exe, kind, loopback_only("127.0.0.1"), str(port),
+                          str(n), str(every_s), str(int(window))],
+                         check=True, capture_output=True, text=True,
+                         timeout=every_s + window + 30).stdout.split()
+    probes, failed, cpu = int(out[1]), int(out[3]), float(out[5])
+    note = "epoll, a fresh connection per probe, no library"
+    if failed:
+        note += f"; {failed} failed"
+    record(case, "bare loop", probes, cpu, int(out[7]) / 1024,
+           float(every_s), note)
+
+
 # ---------------------------------------------------------------- fping
 
 def run_fping(work, case, n, every_s):
@@ -615,7 +649,7 @@ def case_icmp(work):
 def case_service(work, nginx, kind, n):
     every = every_for(n)
     case = f"{kind} {n}"
-    if not enough_time(every * 3 + WINDOW_S * 2 + 90, case):
+    if not enough_time(every * 4 + WINDOW_S * 3 + 90, case):
         return
     if kind == "tcp":
         print(f"== {case}: nginx stream, 127.0.0.1 ports {TCP_BASE}-"
@@ -626,6 +660,7 @@ def case_service(work, nginx, kind, n):
         print(f"== {case}: nginx, {http_url(0)} .. /t/{n - 1}", flush=True)
         checks = [f'check http "{http_url(i)}"' for i in range(n)]
     run_rtowatchd(work, case, checks, every, min(every * 500, 2000))
+    run_bare(work, case, kind, n, every)
     run_monit(work, case, nginx, kind, n, WINDOW_S)
     run_blackbox(work, case, kind, n)
 
