@@ -7,7 +7,7 @@ Debian's /usr/bin/python3 and the standard library only.  Cases:
   tcp   N targets, nginx's stream module on 127.0.0.1 ports 20000..: rtowatchd
         against a bare socket loop, monit and prometheus-blackbox-exporter
   http  N targets, one nginx server on 127.0.0.1:18080, one URL /t/I per
-        target: the same three
+        target: the same four
   hold  rtowatchd alone with N mixed checks (ping, tcp, http) every 10 s
         for a few minutes: CPU share, RSS, how late probes start
 
