@@ -944,6 +944,42 @@ http_start(struct probe *p)
 }
 
 /*
+ * The check's timeout, with the step it caught, from curl's phase times
+ * so far (0 for a step not reached).  curl times an https connection only
+ * once TLS is up; the local port, set when TCP is, tells the step before.
+ * A redirect's later steps are told as the first one's.
+ */
+static void
+http_expire(struct probe *p, const char *within)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	curl_off_t		 conn = 0, tls = 0, first = 0;
+	long			 local_port = 0;
+	long long		 d;
+
+	if (s == NULL || !s->added)
+		return;		/* probe.c says "no answer within" */
+	d = s->dns_ms;
+	curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+	curl_easy_getinfo(s->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
+	curl_easy_getinfo(s->easy, CURLINFO_LOCAL_PORT, &local_port);
+	if (conn == 0 && local_port == 0)
+		probe_done(p, PROBE_TIMEOUT, "no answer to the handshake "
+		    "within %s", within);
+	else if (o->https && tls == 0)
+		probe_done(p, PROBE_TIMEOUT, "connected, but the TLS "
+		    "handshake did not end within %s", within);
+	else if (first == 0)
+		probe_done(p, PROBE_TIMEOUT, "connected in %lld ms, but no "
+		    "response within %s", d + conn / 1000, within);
+	else
+		probe_done(p, PROBE_TIMEOUT, "the response began after %lld "
+		    "ms but did not end within %s", d + first / 1000, within);
+}
+
+/*
  * Called once, by probe_done() or probe_cancel(): after it curl knows
  * nothing of this probe, so no callback can reach the freed state.
  */
@@ -974,6 +1010,7 @@ const struct probe_ops probe_http_ops = {
 	.finish = http_finish,
 	.describe = http_describe,
 	.start = http_start,
+	.expire = http_expire,
 	.cancel = http_cancel,
 	.free_opts = http_free_opts,
 };
