@@ -274,6 +274,23 @@ class Daemon:
         return found if len(found) > self.reported else []
 
 
+# valgrind's memcheck around the daemon: exit 99 on any error or any
+# definite or indirect leak, so that a clean stop (exit 0) is the proof.
+VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99",
+            "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--track-fds=no"]
+
+
+def require_valgrind():
+    """Skip, saying why, where a valgrind scenario cannot run: valgrind
+    missing, or the ASan build (it has its own leak checker)."""
+    import shutil
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (make check installs it)")
+    if os.sep + "asan" + os.sep in binary("rtowatchd"):
+        pytest.skip("the ASan build has its own leak checker")
+
+
 def start_daemon(d):
     """Start D and wait until it has opened its database and runs its
     checks (its "started" line), so that the CLI can read the database
@@ -703,6 +720,28 @@ def errors_at(errors, filename, line):
     base = os.path.basename(str(filename))
     return [msg for f, n, msg in errors
             if n == line and os.path.basename(f) == base]
+
+
+def check_lines_each_reported(workdir, bad):
+    """Write one system whose check lines are BAD's, a (line, words) pair
+    each, run `rtowatchd -n` and require an error holding WORDS at each
+    one's line: a parser that stops at the first mistake, or names the
+    wrong line, fails."""
+    rules = workdir / "bad.conf"
+    lines = [f'set database "{workdir}/rtowatch.db"; include "{POLICY}"',
+             'system "mail" {', "    core yes", "    rto 4h",
+             "    check tcp 127.0.0.1 port 25"]
+    first = len(lines) + 1
+    lines += ["    " + check for check, _ in bad]
+    lines.append("}")
+    rules.write_text("\n".join(lines) + "\n")
+    rc, out, err = rules_check(rules)
+    assert rc == 1, (rc, out, err)
+    errors = parse_errors(err)
+    for i, (check, words) in enumerate(bad):
+        msgs = errors_at(errors, rules, first + i)
+        assert msgs, f"no error at line {first + i} for {check!r}:\n{err}"
+        assert any(words in m for m in msgs), (check, msgs)
 
 
 # ------------------------------------------------------ clocks and policy

@@ -3,29 +3,19 @@ malformed request, and a long poll still waiting at shutdown, then
 SIGTERM.  memcheck's exit code (99 on any error or definite/indirect
 leak) must be the daemon's clean 0.  Runs against the release build.
 """
-import os
-import shutil
 import threading
 
-import pytest
-
-from conftest import (api, binary, rules_file, system_rules, wait_for,
+from conftest import VALGRIND, require_valgrind
+from conftest import (api, rules_file, system_rules, wait_for,
                       wait_incident, wait_socket)
 
 
 def test_control_under_valgrind(scenario):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    exe = binary("rtowatchd")
-    if os.sep + "asan" + os.sep in exe:
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
 
     svc = scenario.listener()
     d = scenario.daemon()
-    d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                 "--errors-for-leak-kinds=definite,indirect",
-                 "--track-fds=no"]
+    d.wrapper = list(VALGRIND)
     d.write_rules(rules_file(d.db, system_rules(
         "hr", svc.port, core=True, every="300ms", timeout="200ms")))
     d.start()

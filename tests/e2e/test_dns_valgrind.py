@@ -7,21 +7,14 @@ valgrind's memcheck must find nothing: its exit code (99 on an error or
 a definite/indirect leak) must be the daemon's clean 0.  Runs against
 the release build; the ASan build has its own checkers.
 """
-import os
-import shutil
-
-import pytest
-
+from conftest import VALGRIND, require_valgrind
 from conftest import rules_file, start_daemon
-from conftest import binary, wait_for, wait_incident
+from conftest import wait_for, wait_incident
 from dnsserver import dns, dns_system  # noqa: F401
 
 
 def test_dns_probes_under_valgrind(scenario, dns):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    if os.sep + "asan" + os.sep in binary("rtowatchd"):
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
 
     (dns.add("www.example.test", "A", "127.0.0.1")
         .add("example.test", "TXT", "v=spf1 -all")
@@ -32,10 +25,7 @@ def test_dns_probes_under_valgrind(scenario, dns):
         .start())
     srv = dns.address
     d = scenario.daemon()
-    d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                 "--errors-for-leak-kinds=definite,indirect",
-                 "--track-fds=no"]
+    d.wrapper = list(VALGRIND)
     timing = dict(every="400ms", timeout="300ms")
     d.write_rules(rules_file(d.db) + "\n".join([
         dns_system("www", f"dns www.example.test server {srv}", **timing),

@@ -7,22 +7,15 @@ watches the daemon through all of them, and its exit code (99 on an
 error or a definite leak) must be the daemon's clean 0.  Runs against the
 release build; the ASan build has its own leak checker.
 """
-import os
-import shutil
-
-import pytest
-
-from conftest import (binary, incidents_of, rules_file, start_daemon,
+from conftest import VALGRIND, require_valgrind
+from conftest import (incidents_of, rules_file, start_daemon,
                       wait_for, wait_incident)
 from http_target import (  # noqa: F401
     CertAuthority, http_system, http_targets)
 
 
 def test_http_probes_under_valgrind(scenario, workdir, http_targets):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    if os.sep + "asan" + os.sep in binary("rtowatchd"):
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
     ca = CertAuthority(workdir)
     cert, key = ca.issue("server", 365)
     tls = http_targets(cert, key)
@@ -33,10 +26,7 @@ def test_http_probes_under_valgrind(scenario, workdir, http_targets):
     gone.stop()
 
     d = scenario.daemon()
-    d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                 "--errors-for-leak-kinds=definite,indirect",
-                 "--track-fds=no"]
+    d.wrapper = list(VALGRIND)
     slowly = {"every": "1500ms", "timeout": "1s"}
     d.write_rules(rules_file(
         d.db,

@@ -6,12 +6,8 @@ probes; the late replies then arrive for probes that no longer exist.
 valgrind's exit code (99 on any error or definite leak) must be the
 daemon's clean 0.  Runs against the release build only.
 """
-import os
-import shutil
-
-import pytest
-
-from conftest import binary, rules_file, wait_for, wait_incident
+from conftest import VALGRIND, require_valgrind
+from conftest import rules_file, wait_for, wait_incident
 from pinglib import (BEHIND_ADDR, BEHIND_TGT, TGT_ADDR, Responder, netpair,
                      ping_system, wait_pings)
 
@@ -19,10 +15,7 @@ __all__ = ["netpair"]
 
 
 def test_ping_under_valgrind(scenario, netpair):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    if os.sep + "asan" + os.sep in binary("rtowatchd"):
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
     netpair.sysctl(netpair.tgt, "net.ipv4.ip_forward", 1)
     netpair.sysctl(netpair.tgt, "net.ipv4.icmp_ratelimit", 0)
     netpair.ip(netpair.tgt, "route", "add", "unreachable", BEHIND_TGT)
@@ -30,11 +23,7 @@ def test_ping_under_valgrind(scenario, netpair):
     resp = Responder(netpair, scenario.dir, delay_ms=150)
     try:
         d = scenario.daemon()
-        d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                     "--leak-check=full",
-                     "--show-leak-kinds=definite,indirect",
-                     "--errors-for-leak-kinds=definite,indirect",
-                     "--track-fds=no"]
+        d.wrapper = list(VALGRIND)
         netpair.in_mon(d)
         rules = rules_file(
             d.db,

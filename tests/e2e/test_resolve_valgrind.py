@@ -9,12 +9,8 @@ valgrind's exit code (99 on an error or a definite/indirect leak) must
 be the daemon's clean 0.  Runs against the release build; the ASan build
 has its own checkers.
 """
-import os
-import shutil
-
-import pytest
-
-from conftest import binary, rules_file, start_daemon, wait_for
+from conftest import VALGRIND, require_valgrind
+from conftest import rules_file, start_daemon, wait_for
 from conftest import wait_incident
 from dnsserver import dns  # noqa: F401
 
@@ -32,10 +28,7 @@ def tcp_system(system, host, port, every="400ms", timeout="300ms"):
 
 
 def test_resolve_under_valgrind(scenario, dns):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    if os.sep + "asan" + os.sep in binary("rtowatchd"):
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
 
     dns.ttl = 0
     (dns.add("up.example.test", "A", "127.0.0.1")
@@ -44,10 +37,7 @@ def test_resolve_under_valgrind(scenario, dns):
         .start())
     lst = scenario.listener()
     d = scenario.daemon()
-    d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                 "--errors-for-leak-kinds=definite,indirect",
-                 "--track-fds=no"]
+    d.wrapper = list(VALGRIND)
     systems = [tcp_system("up", "up.example.test", lst.port),
                tcp_system("up2", "up.example.test", lst.port),
                tcp_system("mute", "mute.example.test", lst.port),

@@ -32,7 +32,7 @@ class Web6(http.server.ThreadingHTTPServer):
 
 def system(name, check):
     return (f'system "{name}" {{\n    core no\n    rto 1h\n'
-            f'    owner "e2e tests"\n    {check} every 300ms timeout 250ms\n'
+            f'    owner "e2e tests"\n    {check} every 600ms timeout 500ms\n'
             f"    down after 2 failures\n    up after 2 successes\n}}\n")
 
 

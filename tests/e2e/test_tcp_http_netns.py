@@ -64,12 +64,12 @@ def rules(d):
     return rules_file(
         d.db,
         'system "mail" {\n    core no\n    rto 1h\n    owner "e2e tests"\n'
-        f'    check tcp {TGT_ADDR} port 2525 expect "220" every 300ms '
-        "timeout 250ms\n    down after 2 failures\n"
+        f'    check tcp {TGT_ADDR} port 2525 expect "220" every 600ms '
+        "timeout 500ms\n    down after 2 failures\n"
         "    up after 2 successes\n}\n",
         'system "web" {\n    core no\n    rto 1h\n    owner "e2e tests"\n'
-        f'    check http "http://{TGT_ADDR}:8080/" status 200 every 300ms '
-        "timeout 250ms\n    down after 2 failures\n"
+        f'    check http "http://{TGT_ADDR}:8080/" status 200 every 600ms '
+        "timeout 500ms\n    down after 2 failures\n"
         "    up after 2 successes\n}\n")
 
 
@@ -98,9 +98,9 @@ def test_firewall_drop_is_a_timeout(scenario, netpair, services):
     web = wait_incident(d.db, "web")
     assert mail["cause"] == (f'tcp {TGT_ADDR} port 2525 expect "220": '
                              "timeout: no answer to the handshake within "
-                             "250ms"), mail["cause"]
+                             "500ms"), mail["cause"]
     assert web["cause"] == (f"http http://{TGT_ADDR}:8080/: timeout: no "
-                            "answer to the handshake within 250ms"), \
+                            "answer to the handshake within 500ms"), \
         web["cause"]
 
     drop[2] = "-D"

@@ -5,7 +5,7 @@ A file using every option passes; each mistake is reported at its line.
 import textwrap
 
 from conftest import POLICY
-from conftest import errors_at, parse_errors, rules_check
+from conftest import check_lines_each_reported, rules_check
 
 BAD = [
     ("check tcp 127.0.0.1", "missing \"port N\""),
@@ -45,18 +45,4 @@ def test_tcp_rules_good_file(workdir):
 
 
 def test_tcp_rules_each_mistake_reported(workdir):
-    rules = workdir / "bad.conf"
-    lines = [f'set database "{workdir}/rtowatch.db"; include "{POLICY}"',
-             'system "mail" {', "    core yes", "    rto 4h",
-             "    check tcp 127.0.0.1 port 25"]
-    first = len(lines) + 1
-    lines += ["    " + check for check, _ in BAD]
-    lines.append("}")
-    rules.write_text("\n".join(lines) + "\n")
-    rc, out, err = rules_check(rules)
-    assert rc == 1, (rc, out, err)
-    errors = parse_errors(err)
-    for i, (check, words) in enumerate(BAD):
-        msgs = errors_at(errors, rules, first + i)
-        assert msgs, f"no error at line {first + i} for {check!r}:\n{err}"
-        assert any(words in m for m in msgs), (check, msgs)
+    check_lines_each_reported(workdir, BAD)

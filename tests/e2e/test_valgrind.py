@@ -6,29 +6,18 @@ cycle here and its exit code (99 on any error or definite/indirect leak)
 must be the daemon's clean 0.  Runs against the release build; the ASan
 build has its own leak checker and does not run under valgrind.
 """
-import os
-import shutil
-
-import pytest
-
-from conftest import (binary, rules_file, system_rules, wait_for,
+from conftest import VALGRIND, require_valgrind
+from conftest import (rules_file, system_rules, wait_for,
                       wait_incident)
 
 
 def test_outage_reloads_and_restore_under_valgrind(scenario):
-    if shutil.which("valgrind") is None:
-        pytest.skip("valgrind is not installed (make check installs it)")
-    exe = binary("rtowatchd")
-    if os.sep + "asan" + os.sep in exe:
-        pytest.skip("the ASan build has its own leak checker")
+    require_valgrind()
 
     svc = scenario.listener()
     other = scenario.listener()
     d = scenario.daemon()
-    d.wrapper = ["valgrind", "--quiet", "--error-exitcode=99",
-                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                 "--errors-for-leak-kinds=definite,indirect",
-                 "--track-fds=no"]
+    d.wrapper = list(VALGRIND)
     one = system_rules("svc", svc.port, core=True, rto="1h", every="300ms",
                        timeout="200ms")
     two = system_rules("other", other.port, rto="1h", every="300ms",
