@@ -719,6 +719,46 @@ anomaly_commit(struct anomaly *a, int ok)
 	return -1;
 }
 
+/*
+ * The block stops watching (the daemon stops, or a reload changes or
+ * removes it): every episode still open ends, at the last moment it was
+ * seen going on, with WHY; an ARP change, which has no such moment, at
+ * NOW.  A warning left open would stay open forever.
+ */
+void
+anomaly_stop(struct anomaly *a, int64_t now, const char *why)
+{
+	char	 detail[256];
+	int	 i, ok;
+
+	if (anomaly_open_episodes(a) == 0 || store_begin(a->store) == -1)
+		return;
+	snprintf(detail, sizeof(detail), "%s while the episode went on; its "
+	    "real end is unknown", why);
+	ok = 1;
+	if (a->flood.warning != 0) {
+		ok &= anomaly_warning_end(a, a->flood.warning,
+		    a->flood.last_active, detail) == 0;
+		anomaly_indicators(a, a->flood.warning, a->ep_top);
+	}
+	if (a->scan.warning != 0)
+		ok &= anomaly_warning_end(a, a->scan.warning,
+		    a->scan.last_active, detail) == 0;
+	if (a->drops.warning != 0)
+		ok &= anomaly_warning_end(a, a->drops.warning,
+		    a->drops.last_active, detail) == 0;
+	for (i = 0; i < a->narp; i++)
+		if (a->arp_warning[i] != 0)
+			ok &= anomaly_warning_end(a, a->arp_warning[i], now,
+			    detail) == 0;
+	if (anomaly_commit(a, ok) == 0) {
+		memset(&a->flood, 0, sizeof(a->flood));
+		memset(&a->scan, 0, sizeof(a->scan));
+		memset(&a->drops, 0, sizeof(a->drops));
+		memset(a->arp_warning, 0, sizeof(a->arp_warning));
+	}
+}
+
 static void
 anomaly_value_fmt(int c, double v, char *buf, size_t len)
 {

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "packet.h"
 #include "pcapfile.h"
+#include "store.h"
 #include "util.h"
 
 #define CAPTURE_SNAPLEN		256	/* headers, not payloads */
@@ -46,6 +47,11 @@ struct capture_block {
 	char			*name;
 	char			*interface;
 	char			*filter;
+	/* The rest of its definition, to tell a reload's changes. */
+	int64_t			 window_ms, end_ms;
+	struct anomaly_threshold th[ANOMALY_COUNTER_MAX];
+	uint32_t		 arp_ip[ANOMALY_MAX_ARP];
+	int			 narp;
 	pcap_t			*pcap;		/* live */
 	int			 dlt;
 	struct bpf_program	 bpf;		/* file mode */
@@ -57,62 +63,155 @@ struct capture_block {
 
 struct capture {
 	struct store		*store;
-	struct capture_block	*blocks;
+	struct engine		*engine;	/* warnings relate to its incidents */
+	struct capture_block	**blocks;	/* the event callbacks hold them */
 	int			 nblocks;
 	struct event		*tick;
 	int64_t			 last_stats;
 };
+
+static int64_t	capture_relate(void *, const char *, const char **);
+
+static struct capture_block *
+capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
+{
+	struct capture_block	*b;
+
+	b = xcalloc(1, sizeof(*b));
+	b->cap = cap;
+	b->an = anomaly_new(cap->store, ac);
+	if (cap->engine != NULL)
+		anomaly_set_relate(b->an, capture_relate, cap->engine);
+	b->name = xstrdup(ac->name);
+	b->interface = xstrdup(ac->interface);
+	if (ac->filter != NULL)
+		b->filter = xstrdup(ac->filter);
+	b->window_ms = ac->window_ms;
+	b->end_ms = ac->end_ms;
+	memcpy(b->th, ac->th, sizeof(b->th));
+	memcpy(b->arp_ip, ac->arp_ip, sizeof(b->arp_ip));
+	b->narp = ac->narp;
+	return b;
+}
+
+static int
+capture_streq(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * Is the block still what AC defines?  Where a threshold is written (its
+ * line) does not count: a comment added above a block changes nothing.
+ */
+static int
+capture_block_same(const struct capture_block *b,
+    const struct anomaly_conf *ac)
+{
+	int	 c;
+
+	if (strcmp(b->name, ac->name) != 0 ||
+	    strcmp(b->interface, ac->interface) != 0 ||
+	    !capture_streq(b->filter, ac->filter) ||
+	    b->window_ms != ac->window_ms || b->end_ms != ac->end_ms ||
+	    b->narp != ac->narp ||
+	    memcmp(b->arp_ip, ac->arp_ip, sizeof(b->arp_ip)) != 0)
+		return 0;
+	for (c = 0; c < ANOMALY_COUNTER_MAX; c++)
+		if (b->th[c].set != ac->th[c].set || (b->th[c].set &&
+		    (b->th[c].above != ac->th[c].above ||
+		    b->th[c].ms != ac->th[c].ms)))
+			return 0;
+	return 1;
+}
+
+static void
+capture_block_free(struct capture_block *b)
+{
+	if (b->ev != NULL)
+		event_free(b->ev);
+	if (b->pcap != NULL)
+		pcap_close(b->pcap);
+	if (b->has_bpf)
+		pcap_freecode(&b->bpf);
+	anomaly_free(b->an);
+	free(b->name);
+	free(b->interface);
+	free(b->filter);
+	free(b);
+}
 
 struct capture *
 capture_new(struct store *store, const struct conf *conf)
 {
 	const struct anomaly_conf	*ac;
 	struct capture			*cap;
-	struct capture_block		*b;
 	int				 n = 0;
 
 	cap = xcalloc(1, sizeof(*cap));
 	cap->store = store;
 	TAILQ_FOREACH(ac, &conf->anomalies, entry)
 		n++;
-	cap->blocks = xcalloc((size_t)n + 1, sizeof(*cap->blocks));
-	TAILQ_FOREACH(ac, &conf->anomalies, entry) {
-		b = &cap->blocks[cap->nblocks++];
-		b->cap = cap;
-		b->an = anomaly_new(store, ac);
-		b->name = xstrdup(ac->name);
-		b->interface = xstrdup(ac->interface);
-		if (ac->filter != NULL)
-			b->filter = xstrdup(ac->filter);
-	}
+	cap->blocks = xcalloc((size_t)n + 1, sizeof(struct capture_block *));
+	TAILQ_FOREACH(ac, &conf->anomalies, entry)
+		cap->blocks[cap->nblocks++] = capture_block_new(cap, ac);
 	return cap;
 }
 
 void
 capture_free(struct capture *cap)
 {
-	struct capture_block	*b;
-	int			 i;
+	int	 i;
 
 	if (cap == NULL)
 		return;
 	if (cap->tick != NULL)
 		event_free(cap->tick);
-	for (i = 0; i < cap->nblocks; i++) {
-		b = &cap->blocks[i];
-		if (b->ev != NULL)
-			event_free(b->ev);
-		if (b->pcap != NULL)
-			pcap_close(b->pcap);
-		if (b->has_bpf)
-			pcap_freecode(&b->bpf);
-		anomaly_free(b->an);
-		free(b->name);
-		free(b->interface);
-		free(b->filter);
-	}
+	for (i = 0; i < cap->nblocks; i++)
+		capture_block_free(cap->blocks[i]);
 	free(cap->blocks);
 	free(cap);
+}
+
+/*
+ * The daemon stops: every block's open episodes end, saying so, instead
+ * of staying open in the records for ever.
+ */
+void
+capture_stop(struct capture *cap, const char *why)
+{
+	int	 i;
+
+	for (i = 0; i < cap->nblocks; i++)
+		anomaly_stop(cap->blocks[i]->an, wall_ms(), why);
+}
+
+/*
+ * At a live start: the anomaly warnings a run that did not stop cleanly
+ * (killed, crashed) left open are ended, since nothing watches them now.
+ */
+void
+capture_end_orphans(struct capture *cap)
+{
+	int	 n;
+
+	if (store_begin(cap->store) == -1)
+		return;
+	n = store_warning_end_orphans(cap->store, wall_ms(), "rtowatchd",
+	    "rtowatchd stopped without ending this episode (killed or "
+	    "crashed) and was not watching when it ended");
+	if (n == -1) {
+		store_rollback(cap->store);
+		log_warnx("cannot end the early warnings a previous run left "
+		    "open");
+		return;
+	}
+	if (store_commit(cap->store) == -1)
+		return;
+	if (n > 0)
+		log_warnx("%d early warning%s left open by a run that did not "
+		    "stop cleanly %s ended", n, n == 1 ? "" : "s",
+		    n == 1 ? "was" : "were");
 }
 
 static int64_t
@@ -161,7 +260,7 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	/* Not IP nor ARP: still a packet, and bytes. */
 	packet_decode(cf->dlt, data, h->caplen, &pk);
 	for (i = 0; i < cap->nblocks; i++) {
-		b = &cap->blocks[i];
+		b = cap->blocks[i];
 		if (b->has_bpf && pcap_offline_filter(&b->bpf, h, data) == 0)
 			continue;
 		b->packets++;
@@ -198,7 +297,7 @@ capture_run_file(struct capture *cap, const char *path)
 	}
 	dlt = pcap_datalink(p);
 	for (i = 0; i < cap->nblocks; i++) {
-		b = &cap->blocks[i];
+		b = cap->blocks[i];
 		if (b->filter == NULL)
 			continue;
 		if (pcap_compile(p, &b->bpf, b->filter, 1,
@@ -236,9 +335,10 @@ capture_run_file(struct capture *cap, const char *path)
 		rc = -1;
 	}
 	for (i = 0; i < cap->nblocks; i++) {
-		b = &cap->blocks[i];
+		b = cap->blocks[i];
 		anomaly_tick(b->an, cf.now);
 		open += anomaly_open_episodes(b->an);
+		anomaly_stop(b->an, cf.now, "the capture file ended");
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
@@ -294,7 +394,7 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 	if (stats)
 		cap->last_stats = mono_ms();
 	for (i = 0; i < cap->nblocks; i++) {
-		b = &cap->blocks[i];
+		b = cap->blocks[i];
 		if (b->pcap == NULL)
 			continue;
 		capture_read(b);
@@ -380,7 +480,7 @@ capture_start_live(struct capture *cap, struct event_base *base)
 	int		 i, n = 0;
 
 	for (i = 0; i < cap->nblocks; i++)
-		if (capture_open(&cap->blocks[i], base) == 0)
+		if (capture_open(cap->blocks[i], base) == 0)
 			n++;
 	if (n == 0)
 		return 0;
@@ -389,6 +489,61 @@ capture_start_live(struct capture *cap, struct event_base *base)
 		fatalx("event_new failed");
 	cap->last_stats = mono_ms();
 	return n;
+}
+
+/*
+ * SIGHUP with new rules.  A block defined as before keeps its handle, its
+ * counters and its open episodes: a reload for another reason loses
+ * nothing.  A block changed or gone ends its episodes, saying why, and
+ * closes; a block new or changed opens on its interface (CAP_NET_RAW is
+ * kept for this).  Returns how many blocks capture afterwards.
+ */
+int
+capture_reload(struct capture *cap, const struct conf *conf,
+    struct event_base *base)
+{
+	const struct anomaly_conf	*ac;
+	struct capture_block		**old = cap->blocks, *b;
+	struct timeval			 tv = { 0, CAPTURE_TICK_MS * 1000L };
+	int				 nold = cap->nblocks, n = 0, i, live = 0;
+
+	TAILQ_FOREACH(ac, &conf->anomalies, entry)
+		n++;
+	cap->blocks = xcalloc((size_t)n + 1, sizeof(struct capture_block *));
+	cap->nblocks = 0;
+	TAILQ_FOREACH(ac, &conf->anomalies, entry) {
+		b = NULL;
+		for (i = 0; i < nold; i++)
+			if (old[i] != NULL && capture_block_same(old[i], ac)) {
+				b = old[i];
+				old[i] = NULL;
+				break;
+			}
+		if (b == NULL) {
+			b = capture_block_new(cap, ac);
+			(void)capture_open(b, base);
+		}
+		cap->blocks[cap->nblocks++] = b;
+		live += b->pcap != NULL;
+	}
+	for (i = 0; i < nold; i++) {
+		if (old[i] == NULL)
+			continue;
+		anomaly_stop(old[i]->an, wall_ms(), "the rules were reloaded "
+		    "and this block changed or went");
+		log_info("anomaly %s: stopped capturing on %s", old[i]->name,
+		    old[i]->interface);
+		capture_block_free(old[i]);
+	}
+	free(old);
+	if (live > 0 && cap->tick == NULL) {
+		if ((cap->tick = event_new(base, -1, EV_PERSIST,
+		    capture_tick_cb, cap)) == NULL ||
+		    event_add(cap->tick, &tv) == -1)
+			fatalx("event_new failed");
+		cap->last_stats = mono_ms();
+	}
+	return live;
 }
 
 static int64_t
@@ -403,8 +558,9 @@ capture_set_engine(struct capture *cap, struct engine *engine)
 {
 	int	 i;
 
+	cap->engine = engine;
 	for (i = 0; i < cap->nblocks; i++)
-		anomaly_set_relate(cap->blocks[i].an, capture_relate, engine);
+		anomaly_set_relate(cap->blocks[i]->an, capture_relate, engine);
 }
 
 /* Every block's rates and counts, for the control socket's status. */
@@ -417,13 +573,13 @@ capture_status(struct capture *cap,
 
 	for (i = 0; i < cap->nblocks; i++) {
 		memset(&st, 0, sizeof(st));
-		st.name = cap->blocks[i].name;
-		st.interface = cap->blocks[i].interface;
-		anomaly_rates(cap->blocks[i].an, &st.packets_per_s,
+		st.name = cap->blocks[i]->name;
+		st.interface = cap->blocks[i]->interface;
+		anomaly_rates(cap->blocks[i]->an, &st.packets_per_s,
 		    &st.bytes_per_s);
-		st.packets = cap->blocks[i].packets;
-		st.dropped = cap->blocks[i].last_drop;
-		st.episodes = anomaly_open_episodes(cap->blocks[i].an);
+		st.packets = cap->blocks[i]->packets;
+		st.dropped = cap->blocks[i]->last_drop;
+		st.episodes = anomaly_open_episodes(cap->blocks[i]->an);
 		if (cb(&st, arg) == -1)
 			return -1;
 	}
@@ -438,11 +594,11 @@ capture_log_stats(struct capture *cap)
 	int	 i;
 
 	for (i = 0; i < cap->nblocks; i++) {
-		anomaly_rates(cap->blocks[i].an, &pps, &bps);
+		anomaly_rates(cap->blocks[i]->an, &pps, &bps);
 		log_info("anomaly %s on %s: %.0f packets/s, %.0f bytes/s, "
-		    "%llu packets, %d episodes open", cap->blocks[i].name,
-		    cap->blocks[i].interface, pps, bps,
-		    (unsigned long long)cap->blocks[i].packets,
-		    anomaly_open_episodes(cap->blocks[i].an));
+		    "%llu packets, %d episodes open", cap->blocks[i]->name,
+		    cap->blocks[i]->interface, pps, bps,
+		    (unsigned long long)cap->blocks[i]->packets,
+		    anomaly_open_episodes(cap->blocks[i]->an));
 	}
 }

@@ -94,10 +94,8 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->socket, d->conf->socket) != 0)
 		log_warnx("control socket changed to %s: takes effect at "
 		    "restart; still on %s", conf->socket, d->conf->socket);
-	/* The capture keeps its handles, and its own copy of the blocks. */
-	if (!TAILQ_EMPTY(&conf->anomalies) || !TAILQ_EMPTY(&d->conf->anomalies))
-		log_info("anomaly blocks take effect at restart; the capture "
-		    "goes on with those it started with");
+	/* Blocks defined as before go on, episodes and all. */
+	capture_reload(d->capture, conf, d->base);
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
@@ -355,6 +353,7 @@ main(int argc, char *argv[])
 	/* Capturing needs CAP_NET_RAW, which priv_drop() kept. */
 	d.capture = capture_new(d.store, d.conf);
 	capture_set_engine(d.capture, d.engine);
+	capture_end_orphans(d.capture);
 	capture_start_live(d.capture, d.base);
 	/*
 	 * Watching and the clocks matter more than the socket: without it
@@ -390,6 +389,7 @@ main(int argc, char *argv[])
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
 	control_free(d.control);
+	capture_stop(d.capture, "rtowatchd stopped");
 	capture_free(d.capture);
 	probe_shutdown_all();
 	engine_free(d.engine);

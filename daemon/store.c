@@ -1505,6 +1505,61 @@ store_warning_end(struct store *st, int64_t id, int64_t at,
 	    detail);
 }
 
+/*
+ * The anomaly warnings a run that did not stop cleanly (killed, crashed)
+ * left open: each is ended at the time of its last timeline row, the last
+ * moment it was known to go on, and the row saying so is recorded at AT.
+ * In the caller's transaction.  How many were ended, or -1.
+ */
+int
+store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
+    const char *why)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		*ids = NULL, *last = NULL;
+	char		 t[TIME_STRLEN], *detail;
+	size_t		 n = 0, size = 0, i;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT w.id, coalesce((SELECT max(t.at)"
+	    " FROM timeline t WHERE t.warning_id = w.id), w.opened_at)"
+	    " FROM warnings w WHERE w.ended_at IS NULL"
+	    " AND w.source LIKE 'anomaly %' ORDER BY w.id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == size) {
+			size = size == 0 ? 16 : size * 2;
+			ids = xrealloc(ids, size * sizeof(*ids));
+			last = xrealloc(last, size * sizeof(*last));
+		}
+		ids[n] = sqlite3_column_int64(stmt, 0);
+		last[n++] = store_column_time(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	rc = rc == SQLITE_DONE ? 0 : -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
+		    " WHERE id = ? AND ended_at IS NULL");
+		if (stmt == NULL) {
+			rc = -1;
+			break;
+		}
+		store_bind_time(stmt, 1, last[i]);
+		sqlite3_bind_int64(stmt, 2, ids[i]);
+		xasprintf(&detail, "%s; last recorded at %s, its real end is "
+		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
+		if (store_done(st, stmt) == -1 ||
+		    store_warning_timeline_add(st, ids[i], at, "warning ended",
+		    actor, detail) == -1)
+			rc = -1;
+		free(detail);
+	}
+	free(ids);
+	free(last);
+	return rc == -1 ? -1 : (int)n;
+}
+
 /* One indicator of a warning; seen again, its count is the larger. */
 int
 store_warning_indicator(struct store *st, int64_t id, const char *kind,

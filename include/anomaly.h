@@ -26,6 +26,7 @@ void		 anomaly_packet(struct anomaly *, int64_t, uint32_t,
 void		 anomaly_tick(struct anomaly *, int64_t);
 void		 anomaly_drops(struct anomaly *, int64_t, uint64_t,
 		    uint64_t);
+void		 anomaly_stop(struct anomaly *, int64_t, const char *);
 int		 anomaly_open_episodes(const struct anomaly *);
 void		 anomaly_set_relate(struct anomaly *,
 		    int64_t (*)(void *, const char *, const char **), void *);

@@ -28,6 +28,10 @@ struct capture_status {
 struct capture	*capture_new(struct store *, const struct conf *);
 int		 capture_run_file(struct capture *, const char *);
 int		 capture_start_live(struct capture *, struct event_base *);
+int		 capture_reload(struct capture *, const struct conf *,
+		    struct event_base *);
+void		 capture_stop(struct capture *, const char *);
+void		 capture_end_orphans(struct capture *);
 void		 capture_set_engine(struct capture *, struct engine *);
 void		 capture_log_stats(struct capture *);
 int		 capture_status(struct capture *,
