@@ -40,6 +40,7 @@
 #define CAPTURE_BATCH		4096
 #define CAPTURE_TICK_MS		100
 #define CAPTURE_STATS_MS	1000
+#define CAPTURE_RETRY_MS	5000	/* an interface gone or not there yet */
 
 struct capture_block {
 	struct capture		*cap;
@@ -59,10 +60,13 @@ struct capture_block {
 	struct event		*ev;
 	uint64_t		 packets;
 	unsigned		 last_recv, last_drop;
+	int64_t			 retry_at;	/* mono ms; 0: capturing */
+	int			 failures;	/* opens failed in a row */
 };
 
 struct capture {
 	struct store		*store;
+	struct event_base	*base;		/* live */
 	struct engine		*engine;	/* warnings relate to its incidents */
 	struct capture_block	**blocks;	/* the event callbacks hold them */
 	int			 nblocks;
@@ -71,6 +75,7 @@ struct capture {
 };
 
 static int64_t	capture_relate(void *, const char *, const char **);
+static void	capture_retry(struct capture_block *);
 
 static struct capture_block *
 capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
@@ -361,13 +366,36 @@ capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
 	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
 }
 
+/*
+ * The handle failed (the interface went away, or down for good): said
+ * once, not at every read; the open episodes end, since nothing counts
+ * for them now, and the block tries its interface again every
+ * CAPTURE_RETRY_MS.  Called from the handle's own event: it is freed.
+ */
+static void
+capture_lost(struct capture_block *b)
+{
+	char	 why[PCAP_ERRBUF_SIZE + 64];
+
+	snprintf(why, sizeof(why), "the capture on %s failed (%s)",
+	    b->interface, pcap_geterr(b->pcap));
+	log_warnx("anomaly %s: %s; trying again every %d s", b->name, why,
+	    CAPTURE_RETRY_MS / 1000);
+	anomaly_stop(b->an, wall_ms(), why);
+	event_free(b->ev);
+	b->ev = NULL;
+	pcap_close(b->pcap);
+	b->pcap = NULL;
+	b->failures = 1;
+	b->retry_at = mono_ms() + CAPTURE_RETRY_MS;
+}
+
 static void
 capture_read(struct capture_block *b)
 {
 	if (pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
 	    (u_char *)b) == PCAP_ERROR)
-		log_warnx("anomaly %s: %s: %s", b->name, b->interface,
-		    pcap_geterr(b->pcap));
+		capture_lost(b);
 }
 
 static void
@@ -395,11 +423,15 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 		cap->last_stats = mono_ms();
 	for (i = 0; i < cap->nblocks; i++) {
 		b = cap->blocks[i];
-		if (b->pcap == NULL)
+		if (b->pcap == NULL) {
+			if (b->retry_at != 0 && mono_ms() >= b->retry_at)
+				capture_retry(b);
 			continue;
+		}
 		capture_read(b);
 		anomaly_tick(b->an, now);
-		if (!stats || pcap_stats(b->pcap, &ps) == -1)
+		if (b->pcap == NULL || !stats ||
+		    pcap_stats(b->pcap, &ps) == -1)
 			continue;
 		/* The counters are 32 bits and wrap. */
 		anomaly_drops(b->an, now, ps.ps_recv - b->last_recv,
@@ -409,23 +441,29 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/*
+ * Open the block's interface.  A failure is logged the first time; the
+ * tick tries again every CAPTURE_RETRY_MS, quietly, until it works (an
+ * interface not there yet, gone and back, a USB adapter plugged in).
+ */
 static int
 capture_open(struct capture_block *b, struct event_base *base)
 {
-	char			 err[PCAP_ERRBUF_SIZE];
+	char			 err[PCAP_ERRBUF_SIZE], why[PCAP_ERRBUF_SIZE + 256];
 	struct bpf_program	 bpf;
 	int			 rc, fd;
 
+	b->retry_at = mono_ms() + CAPTURE_RETRY_MS;
 	if ((b->pcap = pcap_create(b->interface, err)) == NULL) {
-		log_warnx("anomaly %s: %s", b->name, err);
-		return -1;
+		snprintf(why, sizeof(why), "%s", err);
+		goto fail;
 	}
 	pcap_set_snaplen(b->pcap, CAPTURE_SNAPLEN);
 	pcap_set_promisc(b->pcap, 1);
 	pcap_set_timeout(b->pcap, CAPTURE_TIMEOUT_MS);
 	pcap_set_buffer_size(b->pcap, CAPTURE_BUFFER);
 	if ((rc = pcap_activate(b->pcap)) < 0) {
-		log_warnx("anomaly %s: cannot capture on %s: %s", b->name,
+		snprintf(why, sizeof(why), "cannot capture on %s: %s",
 		    b->interface, pcap_geterr(b->pcap));
 		goto fail;
 	}
@@ -437,41 +475,56 @@ capture_open(struct capture_block *b, struct event_base *base)
 		if (pcap_compile(b->pcap, &bpf, b->filter, 1,
 		    PCAP_NETMASK_UNKNOWN) == -1 ||
 		    pcap_setfilter(b->pcap, &bpf) == -1) {
-			log_warnx("anomaly %s: filter \"%s\" on %s: %s",
-			    b->name, b->filter, b->interface,
-			    pcap_geterr(b->pcap));
+			snprintf(why, sizeof(why), "filter \"%s\" on %s: %s",
+			    b->filter, b->interface, pcap_geterr(b->pcap));
 			goto fail;
 		}
 		pcap_freecode(&bpf);
 	}
 	if (pcap_setnonblock(b->pcap, 1, err) == -1) {
-		log_warnx("anomaly %s: %s", b->name, err);
+		snprintf(why, sizeof(why), "%s", err);
 		goto fail;
 	}
 	if ((fd = pcap_get_selectable_fd(b->pcap)) == -1) {
-		log_warnx("anomaly %s: %s has no descriptor to wait on",
-		    b->name, b->interface);
+		snprintf(why, sizeof(why), "%s has no descriptor to wait on",
+		    b->interface);
 		goto fail;
 	}
 	if ((b->ev = event_new(base, fd, EV_READ | EV_PERSIST,
 	    capture_read_cb, b)) == NULL || event_add(b->ev, NULL) == -1)
 		fatalx("event_new failed");
-	log_info("anomaly %s: capturing on %s (link type %s)%s%s", b->name,
+	log_info("anomaly %s: capturing on %s (link type %s)%s%s%s", b->name,
 	    b->interface, pcap_datalink_val_to_name(b->dlt),
 	    b->filter != NULL ? ", filter " : "",
-	    b->filter != NULL ? b->filter : "");
+	    b->filter != NULL ? b->filter : "",
+	    b->failures > 0 ? ", again" : "");
+	b->retry_at = 0;
+	b->failures = 0;
 	return 0;
  fail:
-	pcap_close(b->pcap);
+	if (b->failures++ == 0)
+		log_warnx("anomaly %s: %s; trying again every %d s", b->name,
+		    why, CAPTURE_RETRY_MS / 1000);
+	else
+		log_debug("anomaly %s: %s (try %d)", b->name, why,
+		    b->failures);
+	if (b->pcap != NULL)
+		pcap_close(b->pcap);
 	b->pcap = NULL;
 	return -1;
 }
 
+static void
+capture_retry(struct capture_block *b)
+{
+	(void)capture_open(b, b->cap->base);
+}
+
 /*
- * Open every block's interface; this needs CAP_NET_RAW, so it runs before
- * privileges are dropped.  A block whose interface cannot be opened is
- * reported and left out: the availability probes matter more.  Returns
- * how many blocks capture.
+ * Open every block's interface; this needs the CAP_NET_RAW priv_drop()
+ * keeps.  A block whose interface cannot be opened is reported once and
+ * tried again every CAPTURE_RETRY_MS: the availability probes matter
+ * more than any block.  Returns how many blocks capture now.
  */
 int
 capture_start_live(struct capture *cap, struct event_base *base)
@@ -479,11 +532,13 @@ capture_start_live(struct capture *cap, struct event_base *base)
 	struct timeval	 tv = { 0, CAPTURE_TICK_MS * 1000L };
 	int		 i, n = 0;
 
+	cap->base = base;
 	for (i = 0; i < cap->nblocks; i++)
 		if (capture_open(cap->blocks[i], base) == 0)
 			n++;
-	if (n == 0)
+	if (cap->nblocks == 0)
 		return 0;
+	/* Also for the blocks still waiting for their interface. */
 	if ((cap->tick = event_new(base, -1, EV_PERSIST, capture_tick_cb,
 	    cap)) == NULL || event_add(cap->tick, &tv) == -1)
 		fatalx("event_new failed");
@@ -536,7 +591,8 @@ capture_reload(struct capture *cap, const struct conf *conf,
 		capture_block_free(old[i]);
 	}
 	free(old);
-	if (live > 0 && cap->tick == NULL) {
+	cap->base = base;
+	if (cap->nblocks > 0 && cap->tick == NULL) {
 		if ((cap->tick = event_new(base, -1, EV_PERSIST,
 		    capture_tick_cb, cap)) == NULL ||
 		    event_add(cap->tick, &tv) == -1)
