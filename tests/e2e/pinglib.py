@@ -116,6 +116,11 @@ class NetPair:
                             f"{p.stderr.strip()}")
             self.made.append(ns)
             self.ip(ns, "link", "set", "lo", "up")
+        return self.veth()
+
+    def veth(self):
+        """The veth pair rtw0 (MON_ADDR, in "mon") - rtw1 (TGT_ADDR, in
+        "tgt"), up: made by create(), or again after a test deleted it."""
         self.ip(self.mon, "link", "add", "rtw0", "type", "veth", "peer",
                 "name", "rtw1", "netns", self.tgt)
         self.ip(self.mon, "addr", "add", f"{MON_ADDR}/30", "dev", "rtw0")

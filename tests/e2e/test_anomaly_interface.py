@@ -13,7 +13,7 @@ import sys
 
 from anomalylib import warnings
 from conftest import db_rows, rules_file, wait_for
-from pinglib import MON_ADDR, TGT_ADDR, daemon_in, netpair
+from pinglib import TGT_ADDR, daemon_in, netpair
 from test_anomaly_live_arp import SEND
 
 __all__ = ["netpair"]
@@ -60,12 +60,7 @@ def test_interface_gone_and_late(scenario, netpair):
     netpair.ip(netpair.mon, "link", "add", "rtw5", "type", "veth", "peer",
                "name", "rtw6")
     netpair.ip(netpair.mon, "link", "set", "rtw5", "up")
-    netpair.ip(netpair.mon, "link", "add", "rtw0", "type", "veth", "peer",
-               "name", "rtw1", "netns", netpair.tgt)
-    netpair.ip(netpair.mon, "addr", "add", f"{MON_ADDR}/30", "dev", "rtw0")
-    netpair.ip(netpair.tgt, "addr", "add", f"{TGT_ADDR}/30", "dev", "rtw1")
-    netpair.ip(netpair.mon, "link", "set", "rtw0", "up")
-    netpair.ip(netpair.tgt, "link", "set", "rtw1", "up")
+    netpair.veth()
     wait_for(lambda: "anomaly late: capturing on rtw5 (link type EN10MB), "
              "again" in d.run_log(), 10, "rtw5 captured once it exists")
     wait_for(lambda: "anomaly lan: capturing on rtw0 (link type EN10MB), "
