@@ -422,15 +422,17 @@ class Listener:
 
 def system_rules(name, port, core=False, ci=False, rto="1h", every="200ms",
                  timeout="100ms", down_after=3, up_after=2,
-                 owner="e2e tests"):
-    """One system block checking 127.0.0.1:PORT."""
+                 owner="e2e tests", host="127.0.0.1", options=""):
+    """One system block with one tcp check of HOST:PORT (and OPTIONS:
+    send, expect, connect-timeout)."""
     yn = {True: "yes", False: "no"}
+    options = f"{options} " if options else ""
     return (f'system "{name}" {{\n'
             f"    core {yn[core]}\n"
             f"    critical-infrastructure {yn[ci]}\n"
             f"    rto {rto}\n"
             f'    owner "{owner}"\n'
-            f"    check tcp 127.0.0.1 port {port} every {every} "
+            f"    check tcp {host} port {port} {options}every {every} "
             f"timeout {timeout}\n"
             f"    down after {down_after} failures\n"
             f"    up after {up_after} successes\n"

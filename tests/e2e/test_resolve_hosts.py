@@ -6,19 +6,13 @@ fallback when the file cannot be read) must pass probe after probe
 without one query reaching the server, and so must a check of an
 address.
 """
-from conftest import incidents, rules_file, start_daemon
+from conftest import incidents, rules_file, start_daemon, system_rules
 from dnsserver import dns  # noqa: F401
 
 
 def tcp_system(system, host, port):
-    return (f'system "{system}" {{\n'
-            f"    core yes\n"
-            f"    rto 1h\n"
-            f'    owner "e2e tests"\n'
-            f"    check tcp {host} port {port} every 300ms timeout 200ms\n"
-            f"    down after 2 failures\n"
-            f"    up after 2 successes\n"
-            f"}}\n")
+    return system_rules(system, port, core=True, host=host, every="300ms",
+                        timeout="200ms", down_after=2)
 
 
 def test_resolve_hosts_file_without_dns(scenario, dns):

@@ -11,20 +11,13 @@ has its own checkers.
 """
 from conftest import VALGRIND, require_valgrind
 from conftest import rules_file, start_daemon, wait_for
-from conftest import wait_incident
+from conftest import system_rules, wait_incident
 from dnsserver import dns  # noqa: F401
 
 
 def tcp_system(system, host, port, every="400ms", timeout="300ms"):
-    return (f'system "{system}" {{\n'
-            f"    core yes\n"
-            f"    rto 1h\n"
-            f'    owner "e2e tests"\n'
-            f"    check tcp {host} port {port} every {every} "
-            f"timeout {timeout}\n"
-            f"    down after 2 failures\n"
-            f"    up after 2 successes\n"
-            f"}}\n")
+    return system_rules(system, port, core=True, host=host, every=every,
+                        timeout=timeout, down_after=2)
 
 
 def test_resolve_under_valgrind(scenario, dns):

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import VALGRIND, require_valgrind
 from conftest import (api, incidents_of, rules_file, start_daemon,
-                      wait_for, wait_incident)
+                      system_rules, wait_for, wait_incident)
 
 
 class Talker:
@@ -124,15 +124,8 @@ def silent(t, conn):
 
 
 def system(name, port, options, every="400ms", timeout="300ms"):
-    return (f'system "{name}" {{\n'
-            f"    core no\n"
-            f"    rto 1h\n"
-            f'    owner "e2e tests"\n'
-            f"    check tcp 127.0.0.1 port {port} {options} every {every} "
-            f"timeout {timeout}\n"
-            f"    down after 2 failures\n"
-            f"    up after 2 successes\n"
-            f"}}\n")
+    return system_rules(name, port, options=options, every=every,
+                        timeout=timeout, down_after=2)
 
 
 @pytest.fixture
