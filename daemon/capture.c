@@ -75,7 +75,7 @@ struct capture {
 };
 
 static int64_t	capture_relate(void *, const char *, const char **);
-static void	capture_retry(struct capture_block *);
+static int	capture_open(struct capture_block *, struct event_base *);
 
 static struct capture_block *
 capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
@@ -425,7 +425,7 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 		b = cap->blocks[i];
 		if (b->pcap == NULL) {
 			if (b->retry_at != 0 && mono_ms() >= b->retry_at)
-				capture_retry(b);
+				(void)capture_open(b, cap->base);
 			continue;
 		}
 		capture_read(b);
@@ -512,12 +512,6 @@ capture_open(struct capture_block *b, struct event_base *base)
 		pcap_close(b->pcap);
 	b->pcap = NULL;
 	return -1;
-}
-
-static void
-capture_retry(struct capture_block *b)
-{
-	(void)capture_open(b, b->cap->base);
 }
 
 /*
