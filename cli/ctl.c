@@ -46,6 +46,7 @@ static int	ctl_set(struct ctl *, int, char **);
 static int	ctl_level(struct ctl *, int, char **);
 static int	ctl_warning(struct ctl *, int, char **);
 static int	ctl_maintenance(struct ctl *, int, char **);
+static int	ctl_with_options(struct ctl *, int, char **);
 static int	ctl_edit(struct ctl *, int, char **);
 static json_t	*ctl_get(const struct ctl *, const char *);
 
@@ -65,6 +66,11 @@ static const struct ctl_verb {
 	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
 	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
 	{ "close", "ID [--note TEXT]", ctl_incident_verb },
+	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
+	  ctl_with_options },
+	{ "major", "ID --reason TEXT", ctl_with_options },
+	{ "contact", "ID --to WHO --by phone|fax|in-person|email [--at TIME]\n"
+	  "      [--note TEXT] [--offline]", ctl_with_options },
 	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference REF] "
 	  "[--system NAME]\n      [--detail TEXT]\n"
 	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
@@ -285,8 +291,10 @@ ctl_id(const char *s, long long *id)
 struct ctl_opt {
 	const char	*name;		/* --name */
 	const char	*member;	/* JSON member */
-	int		 integer;	/* a level, 1 to 4 */
+	int		 integer;	/* 1: a level, 1 to 4; CTL_FLAG: no
+					   argument, true */
 };
+#define CTL_FLAG	2
 
 static int
 ctl_options(const struct ctl *c, int argc, char **argv,
@@ -318,6 +326,10 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 			ctl_usage_error(c, "%s: unknown option %s", c->verb,
 			    argv[i]);
 			return -1;
+		}
+		if (opts[k].integer == CTL_FLAG) {
+			json_object_set_new(body, opts[k].member, json_true());
+			continue;
 		}
 		if (i + 1 == argc) {
 			ctl_usage_error(c, "%s: option %s needs an argument",
@@ -459,6 +471,64 @@ ctl_level(struct ctl *c, int argc, char **argv)
 	return CTL_EXIT_USAGE;
 }
 
+/*
+ * portal-closed, major, contact: an incident ID, options, and those of
+ * them the verb cannot do without.
+ */
+static int
+ctl_with_options(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt portal[] = { { "result", "result", 0 },
+	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+	static const struct ctl_opt major[] = { { "reason", "reason", 0 },
+	    { NULL, NULL, 0 } };
+	static const struct ctl_opt contact[] = { { "to", "to", 0 },
+	    { "by", "by", 0 }, { "at", "at", 0 }, { "note", "note", 0 },
+	    { "offline", "offline", CTL_FLAG }, { NULL, NULL, 0 } };
+	static const struct {
+		const char		*verb;
+		const struct ctl_opt	*opts;
+		const char		*required[2];
+		const char		*done;
+	} verbs[] = {
+		{ "portal-closed", portal, { "result", NULL },
+		  "closed on the portal (通報結案)" },
+		{ "major", major, { "reason", NULL },
+		  "declared major (重大事件); the level's recipients are told" },
+		{ "contact", contact, { "to", "by" }, "contact recorded" },
+	};
+	json_t		*body = json_object();
+	char		*ops[1], path[128];
+	long long	 id;
+	size_t		 v, k;
+	int		 n;
+
+	for (v = 0; v < CTL_NITEMS(verbs); v++)
+		if (strcmp(verbs[v].verb, c->verb) == 0)
+			break;
+	if (v == CTL_NITEMS(verbs))
+		goto usage;
+	if ((n = ctl_options(c, argc, argv, verbs[v].opts, body, ops,
+	    1)) == -1)
+		goto usage;
+	if (n == 0 || ctl_id(ops[0], &id) == -1) {
+		ctl_usage_error(c, "%s: missing or bad incident ID", c->verb);
+		goto usage;
+	}
+	for (k = 0; k < CTL_NITEMS(verbs[v].required); k++)
+		if (verbs[v].required[k] != NULL &&
+		    json_object_get(body, verbs[v].required[k]) == NULL) {
+			ctl_usage_error(c, "%s: --%s is required", c->verb,
+			    verbs[v].required[k]);
+			goto usage;
+		}
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
+	return ctl_act(c, path, body, verbs[v].done);
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
 static int
 ctl_warning(struct ctl *c, int argc, char **argv)
 {
@@ -581,6 +651,12 @@ static const struct ctl_field {
 	{ "prevention", "prevention", "F 防範措施 prevention" },
 	{ "prevention-tracking", "prevention_tracking",
 	  "G 預定完成時程及成效追蹤" },
+	{ "corrective-action-ref", "corrective_action_ref",
+	  "矯正及預防措施處理單號 corrective and preventive action form "
+	  "(levels 3-4, 5.3.3)" },
+	{ "other-units-affected", "other_units_affected",
+	  "是否影響其他連線單位運作 other connected units affected: yes or no, "
+	  "and why" },
 };
 
 #define CTL_NFIELDS	CTL_NITEMS(ctl_fields)

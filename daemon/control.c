@@ -740,8 +740,13 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 	static const char *const set[] = { "field", "value", NULL };
 	static const char *const level[] = { "confidentiality", "integrity",
 	    "reason", NULL };
+	static const char *const portal[] = { "result", "at", "note", NULL };
+	static const char *const major[] = { "reason", NULL };
+	static const char *const contact[] = { "to", "by", "at", "note",
+	    "offline", NULL };
 	struct wf_result	 r;
-	const char		*s1, *s2, *s3;
+	const char		*s1, *s2, *s3, *s4;
+	json_t			*v;
 	int64_t			 at;
 	int			 ci, ii;
 
@@ -779,6 +784,35 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 		    control_str(req, body, "reason", &s1) == -1)
 			return;
 		wf_level(c->engine, id, who->name, ci, ii, s1, &r);
+	} else if (strcmp(verb, "portal-closed") == 0) {
+		if (control_members(req, body, portal) == -1 ||
+		    control_str(req, body, "result", &s1) == -1 ||
+		    control_str(req, body, "at", &s2) == -1 ||
+		    control_str(req, body, "note", &s3) == -1 ||
+		    control_time(req, "at", s2, &at) == -1)
+			return;
+		wf_portal_closed(c->engine, id, who->name, at, s1, s3, &r);
+	} else if (strcmp(verb, "major") == 0) {
+		if (control_members(req, body, major) == -1 ||
+		    control_str(req, body, "reason", &s1) == -1)
+			return;
+		wf_major(c->engine, id, who->name, s1, &r);
+	} else if (strcmp(verb, "contact") == 0) {
+		if (control_members(req, body, contact) == -1 ||
+		    control_str(req, body, "to", &s1) == -1 ||
+		    control_str(req, body, "by", &s2) == -1 ||
+		    control_str(req, body, "at", &s3) == -1 ||
+		    control_str(req, body, "note", &s4) == -1 ||
+		    control_time(req, "at", s3, &at) == -1)
+			return;
+		if ((v = json_object_get(body, "offline")) != NULL &&
+		    !json_is_boolean(v)) {
+			control_error(req, 400, "\"offline\" must be true or "
+			    "false");
+			return;
+		}
+		wf_contact(c->engine, id, who->name, s1, s2, at, s4,
+		    json_is_true(v), &r);
 	} else {
 		control_error(req, 404, "no action \"%s\"", verb);
 		return;

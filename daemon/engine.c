@@ -1321,6 +1321,25 @@ engine_incident_relevel(struct engine *e, int64_t incident, int level)
 }
 
 /*
+ * A person declared the incident major (rtowatch major): the system down
+ * on it is major already, so its RTO timer has nothing left to decide.
+ */
+void
+engine_incident_major(struct engine *e, int64_t incident)
+{
+	struct sys_state	*s;
+
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (s->incident_id == incident) {
+			s->major = 1;
+			engine_arm_rto(s);	/* disarms */
+		}
+		if (s->last_incident_id == incident)
+			s->last_major = 1;
+	}
+}
+
+/*
  * A window a person added, already in the store.  An outage that begins
  * inside it is planned; a system already down keeps its incident.
  */

@@ -57,6 +57,7 @@ static const struct {
 } notice_events[] = {
 	{ "down, incident opened",	"服務中斷，已開立資安事件" },
 	{ "reclassified as major",	"中斷超過復原目標時間，改列重大事件" },
+	{ "declared major",		"經人員認定為重大事件" },
 	{ "failed again",		"恢復後再次中斷" },
 	{ "restored",			"服務已恢復" },
 	{ "notify reminder",		"通報期限提醒" },
@@ -230,6 +231,9 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 	    "its restoration recorded"));
 	fprintf(fp, "是否需要支援 Outside support needed: %s\n",
 	    notice_or(inc->support, "否（待確認）no (to be confirmed)"));
+	fprintf(fp, "是否影響其他連線單位運作 Other connected units affected: "
+	    "%s\n", notice_or(inc->other_units, "（待評估）to be assessed "
+	    "(rtowatch set ID other-units-affected yes|no)"));
 	if (conf != NULL)
 		rep = notice_reporter(conf);
 	fprintf(fp, "通報人聯絡資料 Reporter contact: ");

@@ -222,6 +222,36 @@ static const char *const store_migrations[] = {
 	");"
 	"CREATE INDEX notifications_queue ON notifications(state,"
 	"  incident_id, recipient, id);",
+	/*
+	 * 2: the forms' last fields and who was told how.  Levels 3-4 are
+	 * incidents (事故) owing a corrective and preventive action form
+	 * (矯正及預防措施處理單, 5.3.3); a person may declare an incident
+	 * major, with a reason; the portal asks whether other connected
+	 * units are affected (5.3.7.3.1) and is closed with a result
+	 * (5.3.7.3.5, 5.3.7.3.10).  contacts are the calls, faxes and
+	 * visits people make (5.3.8), the offline notification of
+	 * 5.3.7.3.3 among them: at is when it was made, entered_at when it
+	 * was recorded.
+	 */
+	"ALTER TABLE incidents ADD COLUMN corrective_action_ref TEXT;"
+	"ALTER TABLE incidents ADD COLUMN other_units_affected TEXT;"
+	"ALTER TABLE incidents ADD COLUMN major_reason TEXT;"
+	"ALTER TABLE incidents ADD COLUMN portal_closed_at TEXT;"
+	"ALTER TABLE incidents ADD COLUMN portal_closed_by TEXT;"
+	"ALTER TABLE incidents ADD COLUMN portal_result TEXT;"
+	"CREATE TABLE contacts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  at TEXT NOT NULL,"
+	"  entered_at TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL,"
+	"  channel TEXT NOT NULL"
+	"    CHECK (channel IN ('phone', 'fax', 'in-person', 'email')),"
+	"  made_by TEXT NOT NULL,"
+	"  note TEXT NOT NULL DEFAULT '',"
+	"  offline INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1))"
+	");"
+	"CREATE INDEX contacts_incident ON contacts(incident_id, at);",
 };
 
 #define STORE_NMIGRATIONS \
@@ -1297,7 +1327,8 @@ store_incident_info(struct store *st, int64_t id,
 	    " major, core, critical_infrastructure, rto_ms,"
 	    " availability_level, coalesce(confidentiality_level, 0),"
 	    " coalesce(integrity_level, 0), started_at, opened_at,"
-	    " restored_at, reported_at FROM incidents WHERE id = ?");
+	    " restored_at, reported_at, other_units_affected"
+	    " FROM incidents WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -1322,6 +1353,9 @@ store_incident_info(struct store *st, int64_t id,
 	inc->opened_at = store_column_time(stmt, 18);
 	inc->restored_at = store_column_time(stmt, 19);
 	inc->reported_at = store_column_time(stmt, 20);
+	if (sqlite3_column_type(stmt, 21) != SQLITE_NULL)
+		inc->other_units = xstrdup((const char *)
+		    sqlite3_column_text(stmt, 21));
 	sqlite3_finalize(stmt);
 	return 0;
 }
@@ -1338,6 +1372,7 @@ store_incident_info_clear(struct store_incident_info *inc)
 	free(inc->measures);
 	free(inc->support);
 	free(inc->ticket);
+	free(inc->other_units);
 	memset(inc, 0, sizeof(*inc));
 }
 
@@ -1643,4 +1678,28 @@ store_warning_relate(struct store *st, int64_t warning, int64_t incident,
 {
 	return store_timeline_append(st, incident, warning, at,
 	    "related warning", actor, detail);
+}
+
+/* A contact a person made (5.3.8): whom, how, when, by whom. */
+int
+store_contact_add(struct store *st, int64_t incident, int64_t at,
+    int64_t entered, const char *recipient, const char *channel,
+    const char *by, const char *note, int offline)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "INSERT INTO contacts (incident_id, at,"
+	    " entered_at, recipient, channel, made_by, note, offline)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	store_bind_time(stmt, 2, at);
+	store_bind_time(stmt, 3, entered);
+	sqlite3_bind_text(stmt, 4, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 8, offline != 0);
+	return store_done(st, stmt);
 }

@@ -6,9 +6,11 @@
  * The actor is the caller's OS account, as the control socket learned it
  * from the kernel; nothing here trusts a name the caller typed.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clocks.h"
 #include "conf.h"
@@ -38,6 +40,10 @@ static const struct {
 	{ "root-cause",		 "root_cause" },
 	{ "prevention",		 "prevention" },
 	{ "prevention-tracking", "prevention_tracking" },
+	/* 矯正及預防措施處理單 number, levels 3-4 (5.3.3) */
+	{ "corrective-action-ref", "corrective_action_ref" },
+	/* 是否影響其他連線單位運作 (5.3.7.3.1): yes or no, and why */
+	{ "other-units-affected", "other_units_affected" },
 };
 
 /*
@@ -47,6 +53,10 @@ static const struct {
 static const char *const wf_close_all[] = { "cause", "scope", "measures" };
 static const char *const wf_close_34[] = { "containment", "investigation",
     "root-cause", "prevention", "prevention-tracking" };
+
+/* How a person may tell someone (5.3.8, 5.3.7.3.3, 5.3.7.3.9). */
+static const char *const wf_channels[] = { "phone", "fax", "in-person",
+    "email" };
 
 static int
 wf_fail(struct wf_result *r, int status, const char *fmt, ...)
@@ -237,6 +247,23 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	return wf_commit(e, id, r);
 }
 
+/* "yes", "no", "是", "否", alone or before an explanation. */
+static int
+wf_answers_yes_no(const char *v)
+{
+	static const char *const words[] = { "yes", "no", "是", "否" };
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		n = strlen(words[i]);
+		/* Not "none" or "nobody": a word of its own. */
+		if (strncasecmp(v, words[i], n) == 0 &&
+		    !isalnum((unsigned char)v[n]))
+			return 1;
+	}
+	return 0;
+}
+
 int
 wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
     const char *value, struct wf_result *r)
@@ -250,7 +277,8 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 		return wf_fail(r, WF_BAD, "unknown field \"%s\"; the fields "
 		    "are cause, category, description, scope, loss, support, "
 		    "measures, containment, investigation, root-cause, "
-		    "prevention, prevention-tracking", field ? field : "");
+		    "prevention, prevention-tracking, corrective-action-ref, "
+		    "other-units-affected", field ? field : "");
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
 	    wf_text_ok(field, value, 1, r) == -1)
 		return -1;
@@ -258,6 +286,11 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 	    conf_find_category(engine_conf(e), value) == NULL)
 		return wf_fail(r, WF_BAD, "unknown category \"%s\" (see the "
 		    "rules' category lines)", value);
+	if (strcmp(field, "other-units-affected") == 0 &&
+	    !wf_answers_yes_no(value))
+		return wf_fail(r, WF_BAD, "other-units-affected answers the "
+		    "portal's question 是否影響其他連線單位運作: begin it with "
+		    "yes, no, 是 or 否 (\"no: only our own web site\")");
 	snprintf(detail, sizeof(detail), "%s: %s", field, value);
 	if (store_begin(engine_store(e)) == -1 ||
 	    store_incident_update(engine_store(e), id, 1, &column,
@@ -441,6 +474,14 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 		cols[n] = "report_filed_at";
 		fields[n++] = "report-filed";
 	}
+	/* 5.3.3: an incident (事故) closes with its corrective action form. */
+	if (inc.level >= 3) {
+		cols[n] = "corrective_action_ref";
+		fields[n++] = "corrective-action-ref";
+	}
+	/* 5.3.7.3.5, 5.3.7.3.10: closed on the portal first. */
+	cols[n] = "portal_closed_at";
+	fields[n++] = "portal-closed";
 	if (store_incident_empty(st, id, n, cols, &empty) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);
@@ -470,6 +511,224 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	    (const char *[]){ "closed" }) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
 	    store_timeline_add(st, id, now, "closed", actor, detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/* A time a person gives: not before the incident began, not ahead. */
+static int
+wf_time_ok(const char *what, int64_t at, const struct store_incident *inc,
+    int64_t now, struct wf_result *r)
+{
+	char	 t[TIME_STRLEN];
+
+	if (at > now + 60000)
+		return wf_fail(r, WF_BAD, "the %s time is in the future", what);
+	if (at < inc->started_at)
+		return wf_fail(r, WF_BAD, "the %s time is before incident "
+		    "%lld began (%s)", what, (long long)inc->id,
+		    time_fmt(inc->started_at, t, sizeof(t)));
+	return 0;
+}
+
+/*
+ * Closed on the portal (通報結案, 5.3.7.3.5, 5.3.7.3.10): when, and the
+ * result entered there.  Only a reported case can be closed there, and
+ * only once the service is back; the record's own close needs it.
+ */
+int
+wf_portal_closed(struct engine *e, int64_t id, const char *actor,
+    int64_t at, const char *result, const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	const char		*cols[3] = { "portal_closed_at",
+				    "portal_closed_by", "portal_result" };
+	const char		*vals[3], *ticket[1] = { "ticket" };
+	const char		*done[1] = { "portal_closed_at" };
+	char			 when[TIME_STRLEN];
+	char			 detail[2 * WF_MAX_TEXT + 128];
+	unsigned		 empty, notyet;
+	int64_t			 now = wall_ms();
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("result", result, 1, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	if (at == 0)
+		at = now;
+	if (wf_time_ok("portal closure", at, &inc, now, r) == -1)
+		return -1;
+	if (store_incident_empty(st, id, 1, ticket, &empty) == -1 ||
+	    store_incident_empty(st, id, 1, done, &notyet) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	if (empty)
+		return wf_fail(r, WF_CONFLICT, "incident %lld was not reported "
+		    "on the portal (no ticket): record that first with "
+		    "rtowatch reported", (long long)id);
+	if (!notyet)
+		return wf_fail(r, WF_CONFLICT, "incident %lld was already "
+		    "closed on the portal", (long long)id);
+	if (strcmp(inc.kind, "outage") == 0 && inc.restored_at == 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld: %s is still "
+		    "down; the portal case closes once it is restored "
+		    "(5.3.7.3.5)", (long long)id, inc.system);
+	vals[0] = time_fmt(at, when, sizeof(when));
+	vals[1] = actor;
+	vals[2] = result;
+	snprintf(detail, sizeof(detail), "closed on the portal at %s: %s%s%s",
+	    when, result, note != NULL && *note != '\0' ? "; " : "",
+	    note ? note : "");
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 3, cols, vals) == -1 ||
+	    store_timeline_add(st, id, now, "portal closed", actor,
+	    detail) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}
+
+/*
+ * A person declares the incident major (重大／緊急, 5.2.3): a disaster
+ * needs no RTO to pass.  The availability level becomes the matrix's for
+ * an outage not restored in time, as the engine's escalation at the RTO
+ * does, the level is notified anew on its own clock (5.4.2), and the
+ * level's recipients are told.
+ */
+int
+wf_major(struct engine *e, int64_t id, const char *actor,
+    const char *reason, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	struct clocks		*cl = engine_clocks(e);
+	const struct policy	*pol = &engine_conf(e)->policy;
+	struct policy_class	 c;
+	const char		*cols[4] = { "major", "availability_level",
+				    "level", "major_reason" };
+	const char		*vals[4];
+	char			 abuf[8], lbuf[8];
+	char			 detail[WF_MAX_TEXT + 256];
+	int64_t			 now = wall_ms(), due;
+	int			 avail, level;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("reason", reason, 1, r) == -1)
+		return -1;
+	if (inc.major)
+		return wf_fail(r, WF_CONFLICT, "incident %lld is already a "
+		    "major incident", (long long)id);
+	c = policy_classify(inc.core, inc.critical_infrastructure,
+	    inc.rto_ms + 1, inc.rto_ms);
+	avail = c.level > inc.availability_level ? c.level :
+	    inc.availability_level;
+	level = avail > inc.level ? avail : inc.level;
+	snprintf(abuf, sizeof(abuf), "%d", avail);
+	snprintf(lbuf, sizeof(lbuf), "%d", level);
+	vals[0] = "1";
+	vals[1] = abuf;
+	vals[2] = lbuf;
+	vals[3] = reason;
+	snprintf(detail, sizeof(detail), "declared major by %s: availability "
+	    "level %d, level %d -> %d (%s): %s", actor, avail, inc.level,
+	    level, policy_level_name(level), reason);
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 4, cols, vals) == -1 ||
+	    store_timeline_add(st, id, now, "declared major", actor,
+	    detail) == -1)
+		return wf_abort(e, r);
+	if (level > inc.level &&
+	    (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
+	    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
+	    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
+	    level, inc.restored_at, &due) == -1)))
+		return wf_abort(e, r);
+	if (notice_queue(st, pol, id, level, inc.system, "declared major",
+	    detail, now) == -1)
+		return wf_abort(e, r);
+	if (wf_commit(e, id, r) == -1)
+		return -1;
+	engine_incident_relevel(e, id, level);
+	engine_incident_major(e, id);
+	return 0;
+}
+
+struct wf_breached {
+	int	 notify;	/* a notify clock was recorded missed */
+};
+
+static int
+wf_breached_cb(const struct store_open_clock *c, void *arg)
+{
+	struct wf_breached	*b = arg;
+
+	if (strcmp(c->kind, policy_clock_name(CLOCK_NOTIFY)) == 0 &&
+	    c->breached_at != 0)
+		b->notify = 1;
+	return 0;
+}
+
+/*
+ * A contact a person made (5.3.8): whom, how and when.  OFFLINE marks the
+ * notification of 5.3.7.3.3: the portal could not be reached, so the
+ * regional center and the response team were told by phone, fax or in
+ * person within the hour.  That meets the notification clocks; the
+ * portal report is still owed (補登錄), and closing still needs its
+ * ticket.  A clock already recorded missed stays missed: it stops when
+ * the contact is entered, not at the time claimed.
+ */
+int
+wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
+    const char *channel, int64_t at, const char *note, int offline,
+    struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	struct wf_breached	 b = { 0 };
+	char			 when[TIME_STRLEN], entered[TIME_STRLEN];
+	char			 detail[2 * WF_MAX_TEXT + 256], by[WF_MAX_TEXT];
+	int64_t			 now = wall_ms();
+	size_t			 i;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("to", to, 1, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	for (i = 0; channel != NULL &&
+	    i < sizeof(wf_channels) / sizeof(wf_channels[0]); i++)
+		if (strcmp(channel, wf_channels[i]) == 0)
+			break;
+	if (channel == NULL || i == sizeof(wf_channels) /
+	    sizeof(wf_channels[0]))
+		return wf_fail(r, WF_BAD, "unknown way \"%s\": a contact is by "
+		    "phone, fax, in-person or email", channel ? channel : "");
+	if (strlen(to) > 256)
+		return wf_fail(r, WF_BAD, "to is longer than 256 bytes");
+	if (at == 0)
+		at = now;
+	if (wf_time_ok("contact", at, &inc, now, r) == -1)
+		return -1;
+	time_fmt(at, when, sizeof(when));
+	time_fmt(now, entered, sizeof(entered));
+	snprintf(detail, sizeof(detail), "%s%s to %s at %s (entered %s)%s%s",
+	    offline ? "offline notification (5.3.7.3.3) " : "", channel, to,
+	    when, entered, note != NULL && *note != '\0' ? ": " : "",
+	    note ? note : "");
+	if (offline && store_open_clocks(st, id, wf_breached_cb, &b) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	snprintf(by, sizeof(by), "%s: offline notification by %s to %s",
+	    actor, channel, to);
+	if (store_begin(st) == -1 ||
+	    store_contact_add(st, id, at, now, to, channel, actor,
+	    note ? note : "", offline) == -1 ||
+	    (offline && clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY,
+	    b.notify ? now : at, by) == -1) ||
+	    store_timeline_add(st, id, now, offline ? "offline notification" :
+	    "contact", actor, detail) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }

@@ -51,6 +51,7 @@ struct clocks	*engine_clocks(struct engine *);
 const struct conf *engine_conf(struct engine *);
 int		 engine_knows(struct engine *, const char *);
 void		 engine_incident_relevel(struct engine *, int64_t, int);
+void		 engine_incident_major(struct engine *, int64_t);
 void		 engine_maintenance_added(struct engine *, const char *,
 		    int64_t, int64_t);
 int		 engine_status(struct engine *,

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -113,6 +113,7 @@ struct store_incident_info {
 	int64_t		 opened_at;	/* became known (知悉) */
 	int64_t		 restored_at;
 	int64_t		 reported_at;
+	char		*other_units;	/* 是否影響其他連線單位運作 */
 };
 
 /* A queued mail, valid during the callback of store_mail_heads. */
@@ -214,5 +215,8 @@ int		 store_warning_indicator(struct store *, int64_t,
 		    const char *, const char *, int64_t);
 int		 store_warning_relate(struct store *, int64_t, int64_t,
 		    int64_t, const char *, const char *);
+int		 store_contact_add(struct store *, int64_t, int64_t, int64_t,
+		    const char *, const char *, const char *, const char *,
+		    int);
 
 #endif
