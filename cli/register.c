@@ -26,7 +26,7 @@ enum {
 	REG_ID, REG_SYSTEM, REG_CATEGORY, REG_LEVEL, REG_MAJOR, REG_STARTED,
 	REG_OPENED, REG_REPORTED, REG_TICKET, REG_RESTORED, REG_CLOSED,
 	REG_WITHIN_RTO, REG_MET, REG_LATE, REG_OVERDUE, REG_OPEN, REG_STATUS,
-	REG_KIND, REG_COUNT
+	REG_KIND, REG_CAUSE, REG_DESCRIPTION, REG_MEASURES, REG_COUNT
 };
 
 #define REG_CLOCKS(state)						\
@@ -52,9 +52,12 @@ static const struct cli_field reg_fields[REG_COUNT] = {
 	[REG_OPEN] = { "clocks_open", REG_CLOCKS("open"), CLI_INT },
 	[REG_STATUS] = { "status", "status", CLI_TEXT },
 	[REG_KIND] = { "kind", "kind", CLI_TEXT },
+	[REG_CAUSE] = { "cause", "cause", CLI_TEXT },
+	[REG_DESCRIPTION] = { "description", "description", CLI_TEXT },
+	[REG_MEASURES] = { "measures", "measures", CLI_TEXT },
 };
 
-/* Landscape: the register's fourteen columns do not fit A4 upright. */
+/* Landscape: the register's seventeen columns do not fit A4 upright. */
 static const char reg_landscape[] = "@page { size: A4 landscape; }\n"
     "@media screen { body { max-width: 277mm; } }";
 
@@ -161,6 +164,10 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	return rc;
 }
 
+/*
+ * On a terminal the form's columns but the long texts (cause,
+ * description, measures), which the CSV and HTML carry.
+ */
 static const struct cli_column reg_table_cols[] = {
 	CLI_COL("ID", 0, CLI_SHOW_NUM),
 	CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
@@ -168,11 +175,14 @@ static const struct cli_column reg_table_cols[] = {
 	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
 	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
 	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
-	CLI_COL("RESTORED", 6, CLI_SHOW_TIME),
-	CLI_COL("IN RTO", 7, CLI_SHOW_TEXT),
-	CLI_COL("CLOCKS", 8, CLI_SHOW_TEXT),
-	CLI_COL("STATUS", 9, CLI_SHOW_TEXT),
-	CLI_COL("RECURRING", 10, CLI_SHOW_TEXT),
+	CLI_COL("KNOWN", 6, CLI_SHOW_TIME),		/* 知悉時間 */
+	CLI_COL("TICKET", 7, CLI_SHOW_TEXT),		/* 通報單號 */
+	CLI_COL("RESTORED", 8, CLI_SHOW_TIME),
+	CLI_COL("CLOSED", 9, CLI_SHOW_TIME),		/* 結案時間 */
+	CLI_COL("IN RTO", 10, CLI_SHOW_TEXT),
+	CLI_COL("CLOCKS", 11, CLI_SHOW_TEXT),
+	CLI_COL("STATUS", 12, CLI_SHOW_TEXT),
+	CLI_COL("RECURRING", 13, CLI_SHOW_TEXT),
 };
 
 /* The status in the form's language: Chinese on the printed forms. */
@@ -209,7 +219,7 @@ static int
 reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
     struct doc *d, struct cli_table *t)
 {
-	const char	*cells[16];
+	const char	*cells[20];
 	char		 a[REG_TIME_LEN], b[REG_TIME_LEN], c[REG_TIME_LEN];
 	char		 e[REG_TIME_LEN], clocks[96], *list, *recurring;
 	int64_t		*ids;
@@ -237,18 +247,23 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 		    (html && !en ? "重大" : "major") :
 		    (html && !en ? "一般" : "general");
 		cells[k++] = reg_time(stmt, REG_STARTED, a, sizeof(a));
-		if (html) {
-			cells[k++] = reg_time(stmt, REG_OPENED, b, sizeof(b));
-			cells[k++] = reg_text(stmt, REG_TICKET) != NULL ?
-			    reg_text(stmt, REG_TICKET) : "-";
-		}
+		cells[k++] = reg_time(stmt, REG_OPENED, b, sizeof(b));
+		cells[k++] = reg_text(stmt, REG_TICKET) != NULL ?
+		    reg_text(stmt, REG_TICKET) : "-";
 		cells[k++] = reg_time(stmt, REG_RESTORED, c, sizeof(c));
-		if (html)
-			cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
+		cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
 		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, en, html);
 		cells[k++] = clocks;
 		cells[k++] = reg_status(stmt, html && !en);
 		cells[k++] = recurring;
+		if (html) {
+			cells[k++] = reg_text(stmt, REG_CAUSE) != NULL ?
+			    reg_text(stmt, REG_CAUSE) : "-";
+			cells[k++] = reg_text(stmt, REG_DESCRIPTION) != NULL ?
+			    reg_text(stmt, REG_DESCRIPTION) : "-";
+			cells[k++] = reg_text(stmt, REG_MEASURES) != NULL ?
+			    reg_text(stmt, REG_MEASURES) : "-";
+		}
 		if (d != NULL)
 			doc_table_row(d, cells);
 		else if (t != NULL)
@@ -278,6 +293,9 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 		DOC_L(d, "時限達成", "clocks"),
 		DOC_L(d, "狀態", "status"),
 		DOC_L(d, "重複發生", "recurring"),
+		DOC_L(d, "原因", "cause"),
+		DOC_L(d, "事件說明", "description"),
+		DOC_L(d, "應變措施", "measures"),
 	};
 	char		 period[160], foot[400], printed[REG_TIME_LEN];
 	int		 rc;
@@ -287,8 +305,12 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	    "(資通安全事件報告彙總表)" : "資通安全事件報告彙總表",
 	    "IMS-P-009-02", period);
 	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
-	/* All but the times, which break between date and time. */
-	d->nowrap = ~(1U << 5 | 1U << 6 | 1U << 8 | 1U << 9);
+	/*
+	 * All but the times, which break between date and time, and the
+	 * texts people wrote.
+	 */
+	d->nowrap = ~(1U << 5 | 1U << 6 | 1U << 8 | 1U << 9 | 1U << 14 |
+	    1U << 15 | 1U << 16);
 	if ((rc = reg_rows(ctx, stmt, o, d, NULL)) != SQLITE_DONE)
 		return rc;
 	doc_table_end(d, d->en ? "no incidents in the period (無)" :

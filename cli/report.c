@@ -52,6 +52,19 @@ static const struct report_name report_clocks[] = {
 	{ "report", "調查、處理及改善報告", "investigation report" },
 };
 
+static const struct report_name report_channels[] = {
+	{ "phone", "電話", "phone (電話)" },
+	{ "fax", "傳真", "fax (傳真)" },
+	{ "in-person", "當面", "in person (當面)" },
+	{ "email", "電子郵件", "email (電子郵件)" },
+};
+
+static const struct report_name report_mail_states[] = {
+	{ "sent", "已寄達", "delivered" },
+	{ "queued", "待寄送", "queued" },
+	{ "failed", "寄送失敗", "failed" },
+};
+
 static const struct report_name report_states[] = {
 	{ "met", "如期完成", "met" },
 	{ "late", "逾時完成", "late" },
@@ -243,6 +256,87 @@ report_timeline(struct doc *d, sqlite3_stmt *tl, char *last, size_t len)
 	return rc;
 }
 
+/*
+ * Who was told, how and when (5.3.8, 5.3.7.3.3): the contacts people
+ * recorded, then the mails the daemon sent, each with when the mail
+ * server took it.
+ */
+static int
+report_contacts(struct cli_ctx *ctx, struct doc *d, int64_t id)
+{
+	const char	*ctitles[] = {
+		DOC_L(d, "聯繫時間", "when"), DOC_L(d, "對象", "to"),
+		DOC_L(d, "方式", "how"), DOC_L(d, "聯繫人", "by"),
+		DOC_L(d, "說明", "note"), DOC_L(d, "登錄時間", "entered"),
+	};
+	const char	*mtitles[] = {
+		DOC_L(d, "收件者", "recipient"), DOC_L(d, "地址", "address"),
+		DOC_L(d, "事由", "event"), DOC_L(d, "排入時間", "queued"),
+		DOC_L(d, "寄達時間", "delivered"), DOC_L(d, "狀態", "state"),
+	};
+	const char	*cells[6];
+	char		 a[REPORT_TIME_LEN], b[REPORT_TIME_LEN], *note;
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	doc_note(d, d->en ? "Contacts made by people (人員聯繫紀錄, 5.3.8); "
+	    "an offline notification (離線通報, 5.3.7.3.3) is marked as such:" :
+	    "人員聯繫紀錄（通報對象及方式 5.3.8；離線通報 5.3.7.3.3 另註明）：");
+	if ((stmt = cli_prepare(ctx, "SELECT at, recipient, channel, made_by,"
+	    " note, offline, entered_at FROM contacts WHERE incident_id = ?"
+	    " ORDER BY at, id")) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(stmt, 1, id);
+	doc_table_begin(d, ctitles, CLI_NITEMS(ctitles), "grid");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		cells[0] = cli_time_local(report_text(stmt, 0), a, sizeof(a));
+		cells[1] = report_text(stmt, 1);
+		cells[2] = report_name(d, report_channels,
+		    CLI_NITEMS(report_channels), report_text(stmt, 2));
+		cells[3] = report_text(stmt, 3);
+		if (sqlite3_column_int(stmt, 5))
+			xasprintf(&note, "%s%s%s", d->en ? "offline "
+			    "notification (離線通報, 5.3.7.3.3)" :
+			    "離線通報 (5.3.7.3.3)", *report_text(stmt, 4) ?
+			    "; " : "", report_text(stmt, 4));
+		else
+			note = xstrdup(report_text(stmt, 4));
+		cells[4] = note;
+		cells[5] = cli_time_local(report_text(stmt, 6), b, sizeof(b));
+		doc_table_row(d, cells);
+		free(note);
+	}
+	sqlite3_finalize(stmt);
+	doc_table_end(d, d->en ? "no contacts recorded (無)" : "無");
+	if (rc != SQLITE_DONE)
+		return rc;
+
+	doc_note(d, d->en ? "Mails rtowatchd sent (系統寄出之通知), delivered "
+	    "when the mail server accepted them:" :
+	    "系統寄出之通知（寄達時間為郵件伺服器收下之時間）：");
+	if ((stmt = cli_prepare(ctx, "SELECT recipient, address, event,"
+	    " created_at, sent_at, state FROM notifications"
+	    " WHERE incident_id = ? ORDER BY id")) == NULL)
+		return SQLITE_ERROR;
+	sqlite3_bind_int64(stmt, 1, id);
+	doc_table_begin(d, mtitles, CLI_NITEMS(mtitles), "grid");
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		cells[0] = report_text(stmt, 0);
+		cells[1] = report_text(stmt, 1) != NULL ? report_text(stmt, 1) :
+		    "-";
+		cells[2] = report_text(stmt, 2);
+		cells[3] = cli_time_local(report_text(stmt, 3), a, sizeof(a));
+		cells[4] = report_text(stmt, 4) != NULL ? cli_time_local(
+		    report_text(stmt, 4), b, sizeof(b)) : "-";
+		cells[5] = report_name(d, report_mail_states,
+		    CLI_NITEMS(report_mail_states), report_text(stmt, 5));
+		doc_table_row(d, cells);
+	}
+	sqlite3_finalize(stmt);
+	doc_table_end(d, d->en ? "no mails (無)" : "無");
+	return rc;
+}
+
 /* "A, B" joined with a blank line, either may be missing. */
 static char *
 report_join(const char *a, const char *b)
@@ -320,10 +414,22 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	s = report_level(d, inc);
 	doc_field(d, DOC_L(d, "影響等級", "impact level"), s);
 	free(s);
-	doc_field(d, DOC_L(d, "事件分類 (5.2.3)", "classification"),
-	    sqlite3_column_int(inc, CLI_I_MAJOR) ?
-	    DOC_L(d, "重大／緊急事件", "major / emergency") :
-	    DOC_L(d, "一般安全事件", "general"));
+	/* 5.3.3: levels 3-4 are incidents (事故), 1-2 events (事件). */
+	doc_field(d, DOC_L(d, "資安事件／資安事故 (5.3.3)",
+	    "event or incident (5.3.3)"), sqlite3_column_int(inc,
+	    CLI_I_LEVEL) >= 3 ? DOC_L(d, "資通安全事故（第3、4級）",
+	    "incident (事故), levels 3-4") : DOC_L(d,
+	    "資通安全事件（第1、2級）", "event (事件), levels 1-2"));
+	if (!sqlite3_column_int(inc, CLI_I_MAJOR))
+		s = xstrdup(DOC_L(d, "一般安全事件", "general"));
+	else if (report_text(inc, CLI_I_MAJOR_REASON) != NULL)
+		xasprintf(&s, d->en ? "major / emergency (重大／緊急事件), "
+		    "declared by a person: %s" : "重大／緊急事件（人員認定：%s）",
+		    report_text(inc, CLI_I_MAJOR_REASON));
+	else
+		s = xstrdup(DOC_L(d, "重大／緊急事件", "major / emergency"));
+	doc_field(d, DOC_L(d, "事件分類 (5.2.3)", "classification"), s);
+	free(s);
 	s = report_scope(ctx, d, id, report_text(inc, CLI_I_SCOPE));
 	doc_field(d, DOC_L(d, "可能影響範圍", "possible scope"), s);
 	free(s);
@@ -341,6 +447,16 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    CLI_I_REPORTED_BY, t[2], sizeof(t[2])));
 	doc_field(d, DOC_L(d, "通報單號", "portal ticket"),
 	    report_text(inc, CLI_I_TICKET));
+	doc_field(d, DOC_L(d, "是否影響其他連線單位運作 (5.3.7.3.1)",
+	    "other connected units affected (5.3.7.3.1)"),
+	    report_text(inc, CLI_I_OTHER_UNITS));
+	doc_field(d, DOC_L(d, "通報應變網站結案時間 (5.3.7.3.5)",
+	    "closed on the portal (5.3.7.3.5)"), report_when(inc,
+	    CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, t[3], sizeof(t[3])));
+	doc_field(d, DOC_L(d, "處置結果", "result"),
+	    report_text(inc, CLI_I_PORTAL_RESULT));
+	if ((rc = report_contacts(ctx, d, id)) != SQLITE_DONE)
+		return rc;
 
 	doc_heading(d, DOC_L(d, "三、調查、處理及改善報告 (5.4.7.3.6)",
 	    "3. Investigation, handling and improvement report (5.4.7.3.6)"));
@@ -374,6 +490,16 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "G. 措施之預定完成時程及成效追蹤機制",
 	    "G. completion dates and tracking"),
 	    report_text(inc, CLI_I_PREVENTION_TRACKING));
+	if (sqlite3_column_int(inc, CLI_I_LEVEL) >= 3 ||
+	    report_text(inc, CLI_I_CORRECTIVE) != NULL)
+		s = xstrdup(report_text(inc, CLI_I_CORRECTIVE) != NULL ?
+		    report_text(inc, CLI_I_CORRECTIVE) : "");
+	else
+		s = xstrdup(DOC_L(d, "不適用（第1、2級）",
+		    "not required for levels 1-2"));
+	doc_field(d, DOC_L(d, "矯正及預防措施處理單號 (5.3.3)",
+	    "corrective and preventive action form (5.3.3)"), s);
+	free(s);
 	doc_field(d, DOC_L(d, "報告函送時間", "report filed"),
 	    report_when(inc, CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, t[0],
 	    sizeof(t[0])));
