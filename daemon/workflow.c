@@ -688,7 +688,7 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	struct store		*st = engine_store(e);
 	struct wf_breached	 b = { 0 };
 	char			 when[TIME_STRLEN], entered[TIME_STRLEN];
-	char			 detail[2 * WF_MAX_TEXT + 256], by[WF_MAX_TEXT];
+	char			 detail[2 * WF_MAX_TEXT + 256], by[512];
 	int64_t			 now = wall_ms();
 	size_t			 i;
 
@@ -720,8 +720,8 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	if (offline && store_open_clocks(st, id, wf_breached_cb, &b) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);
-	snprintf(by, sizeof(by), "%s: offline notification by %s to %s",
-	    actor, channel, to);
+	/* Short: the form prints it beside the time; contacts has the rest. */
+	snprintf(by, sizeof(by), "%s: offline notification", actor);
 	if (store_begin(st) == -1 ||
 	    store_contact_add(st, id, at, now, to, channel, actor,
 	    note ? note : "", offline) == -1 ||

@@ -3,8 +3,10 @@ then refused naming every field the level still needs, then done once
 they are filled in; a closed record is final.
 
 The system is core business of critical infrastructure, so even restored
-in time the incident is level 3: items C-G of the report, the portal
-ticket and the investigation report are all required.
+in time the incident is level 3, a security incident (資安事故): items
+C-G of the report, the portal ticket, the investigation report, the
+corrective and preventive action form (5.3.3) and the closure on the
+portal (5.3.7.3.5) are all required.
 """
 import getpass
 
@@ -13,7 +15,8 @@ from conftest import (api, cli, db_rows, events, rules_file, short_policy,
 
 LEVEL3_MISSING = ["scope", "measures", "containment", "investigation",
                   "root-cause", "prevention", "prevention-tracking",
-                  "ticket", "report-filed"]
+                  "ticket", "report-filed", "corrective-action-ref",
+                  "portal-closed"]
 
 
 def test_close_needs_every_field(scenario):
@@ -63,11 +66,16 @@ def test_close_needs_every_field(scenario):
     assert rc == 1 and "unknown category" in err, err
 
     status, body = api(d.sock, "POST", f"/v1/incidents/{iid}/close", {})
-    assert status == 409 and body["missing"] == ["ticket", "report-filed"]
+    assert status == 409 and body["missing"] == [
+        "ticket", "report-filed", "corrective-action-ref", "portal-closed"]
 
     assert cli("--socket", d.sock, "reported", iid, "--ticket",
                "AISAC-7")[0] == 0
     assert cli("--socket", d.sock, "report-filed", iid)[0] == 0
+    assert cli("--socket", d.sock, "set", iid, "corrective-action-ref",
+               "CAPA-2026-001")[0] == 0
+    assert cli("--socket", d.sock, "portal-closed", iid, "--result",
+               "restarted; closed on the portal")[0] == 0
     rc, out, err = cli("--socket", d.sock, "close", iid, "--note",
                        "reviewed by the CISO")
     assert rc == 0, err
@@ -83,7 +91,7 @@ def test_close_needs_every_field(scenario):
     assert report and report[0]["stopped_at"], report
     assert "report filed" in report[0]["stopped_by"]
     sets = events(d.db, iid, "field set")
-    assert len(sets) == len(fields), sets
+    assert len(sets) == len(fields) + 1, sets   # and corrective-action-ref
     assert all(e["actor"] == getpass.getuser() for e in sets)
 
     # Final: no field changes after closing, and the refusal says why.
