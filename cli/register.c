@@ -26,7 +26,8 @@ enum {
 	REG_ID, REG_SYSTEM, REG_CATEGORY, REG_LEVEL, REG_MAJOR, REG_STARTED,
 	REG_OPENED, REG_REPORTED, REG_TICKET, REG_RESTORED, REG_CLOSED,
 	REG_WITHIN_RTO, REG_MET, REG_LATE, REG_OVERDUE, REG_OPEN, REG_STATUS,
-	REG_KIND, REG_CAUSE, REG_DESCRIPTION, REG_MEASURES, REG_COUNT
+	REG_KIND, REG_CAUSE, REG_DESCRIPTION, REG_MEASURES, REG_TERM,
+	REG_COUNT
 };
 
 #define REG_CLOCKS(state)						\
@@ -55,6 +56,9 @@ static const struct cli_field reg_fields[REG_COUNT] = {
 	[REG_CAUSE] = { "cause", "cause", CLI_TEXT },
 	[REG_DESCRIPTION] = { "description", "description", CLI_TEXT },
 	[REG_MEASURES] = { "measures", "measures", CLI_TEXT },
+	/* 5.3.3: levels 3-4 are security incidents, 1-2 events. */
+	[REG_TERM] = { "event_or_incident", "CASE WHEN level >= 3"
+	    " THEN '資安事故' ELSE '資安事件' END", CLI_TEXT },
 };
 
 /* Landscape: the register's seventeen columns do not fit A4 upright. */
@@ -222,6 +226,7 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	const char	*cells[20];
 	char		 a[REG_TIME_LEN], b[REG_TIME_LEN], c[REG_TIME_LEN];
 	char		 e[REG_TIME_LEN], clocks[96], *list, *recurring;
+	char		 level[64];
 	int64_t		*ids;
 	size_t		 i, n, k;
 	int		 rc, html = d != NULL, en = o->en;
@@ -242,7 +247,16 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 		cells[k++] = reg_text(stmt, REG_SYSTEM);
 		cells[k++] = reg_text(stmt, REG_CATEGORY) != NULL ?
 		    reg_text(stmt, REG_CATEGORY) : "-";
-		cells[k++] = reg_text(stmt, REG_LEVEL);
+		/* On the printed form: 事件 (1-2) or 事故 (3-4), 5.3.3. */
+		if (html && en)
+			snprintf(level, sizeof(level), "%s (%s, %s)",
+			    reg_text(stmt, REG_LEVEL), sqlite3_column_int(stmt,
+			    REG_LEVEL) >= 3 ? "incident" : "event",
+			    reg_text(stmt, REG_TERM));
+		else if (html)
+			snprintf(level, sizeof(level), "%s（%s）",
+			    reg_text(stmt, REG_LEVEL), reg_text(stmt, REG_TERM));
+		cells[k++] = html ? level : reg_text(stmt, REG_LEVEL);
 		cells[k++] = sqlite3_column_int(stmt, REG_MAJOR) ?
 		    (html && !en ? "重大" : "major") :
 		    (html && !en ? "一般" : "general");

@@ -386,6 +386,9 @@ def test_register_csv_and_html_carry_cause_description_measures(rec):
                                               FORM["measures"])
     assert rows[str(rec.b)]["measures"] == "web 首頁"
     assert rows[str(rec.b)]["cause"] == b["cause"]
+    # 5.3.3: level 3 is a security incident (事故), level 1 an event.
+    assert rows[str(rec.a)]["event_or_incident"] == "資安事故"
+    assert rows[str(rec.b)]["event_or_incident"] == "資安事件"
 
     rc, page, err = cli("--db", rec.db, "register", "--format", "html",
                         env=UTF8)
@@ -402,6 +405,18 @@ def test_register_csv_and_html_carry_cause_description_measures(rec):
     assert cell["應變措施"] == FORM["measures"]
     assert cell["通報單號"] == TICKET
     assert cell["結案時間"] == local(a["closed_at"])
+    assert cell["等級"] == "3（資安事故）", cell
+    row_b = next(r for r in grid[1:] if r[0] == str(rec.b))
+    assert dict(zip(head, row_b))["等級"] == "1（資安事件）", row_b
+
+    rc, page, err = cli("--db", rec.db, "register", "--format", "html",
+                        "--lang", "en", env=UTF8)
+    assert rc == 0, err
+    grid = next(t for t in tables(page) if t and "cause (原因)" in t[0])
+    cell = dict(zip(grid[0], next(r for r in grid[1:]
+                                  if r[0] == str(rec.a))))
+    assert cell["level (等級)"] == "3 (incident, 資安事故)", cell
+    assert cell["measures (應變措施)"] == FORM["measures"], cell
 
 
 def test_register_terminal_table_keeps_known_ticket_and_closed(rec):
