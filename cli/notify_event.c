@@ -34,6 +34,7 @@ static const struct notify_kind {
 } notify_kinds[] = {
 	{ .name = "opened", .zh = "事件開立" },
 	{ .name = "reclassified", .zh = "升級為重大事件" },
+	{ .name = "declared major", .zh = "人員認定為重大事件" },
 	{ .name = "failed again", .zh = "再次中斷" },
 	{ .name = "restored", .zh = "已恢復" },
 	{ .name = "notify reminder", .zh = "通報期限提醒" },

@@ -378,7 +378,7 @@ static void
 control_incident(struct control *c, struct evhttp_request *req,
     const char *id)
 {
-	json_t	*inc = NULL, *tl, *clocks, *scope, *notes;
+	json_t	*inc = NULL, *tl, *clocks, *scope, *notes, *contacts;
 
 	if (store_select(c->store, "SELECT * FROM incidents WHERE id = ?", 1,
 	    &id, control_row_set, &inc) == -1) {
@@ -399,12 +399,17 @@ control_incident(struct control *c, struct evhttp_request *req,
 	notes = control_rows(c, "SELECT id, recipient, event, state,"
 	    " attempts, created_at, sent_at, last_error"
 	    " FROM notifications WHERE incident_id = ? ORDER BY id", 1, &id);
-	if (tl == NULL || clocks == NULL || scope == NULL || notes == NULL) {
+	contacts = control_rows(c, "SELECT id, at, entered_at, recipient,"
+	    " channel, made_by, note, offline FROM contacts"
+	    " WHERE incident_id = ? ORDER BY at, id", 1, &id);
+	if (tl == NULL || clocks == NULL || scope == NULL || notes == NULL ||
+	    contacts == NULL) {
 		json_decref(inc);
 		json_decref(tl);
 		json_decref(clocks);
 		json_decref(scope);
 		json_decref(notes);
+		json_decref(contacts);
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
@@ -412,6 +417,7 @@ control_incident(struct control *c, struct evhttp_request *req,
 	json_object_set_new(inc, "clocks", clocks);
 	json_object_set_new(inc, "affected", scope);
 	json_object_set_new(inc, "notifications", notes);
+	json_object_set_new(inc, "contacts", contacts);
 	control_reply(req, 200, inc);
 }
 

@@ -132,6 +132,7 @@ def build(directory):
                         "網路中斷，以電話先行提供事件細節")
         r.visit = run(d.sock, "contact", a, "--to", "資通安全長", "--by",
                       "in-person")
+        r.api_contacts = api(d.sock, "GET", f"/v1/incidents/{a}")
         r.clocks_after_offline = db_rows(
             d.db, "SELECT kind, level, stopped_at, stopped_by FROM clocks"
             " WHERE incident_id = ? AND kind = 'notify' ORDER BY id", a)
@@ -240,6 +241,10 @@ def test_contacts_are_recorded_and_the_offline_one_meets_the_clock(rec):
             for c in rows] == [(CENTER, "phone", USER, 1),
                                ("資通安全長", "in-person", USER, 0)], rows
     assert all(c["at"] and c["entered_at"] for c in rows), rows
+    status, body = rec.api_contacts
+    assert status == 200 and [(c["recipient"], c["channel"], c["made_by"])
+                              for c in body["contacts"]] == [
+        (CENTER, "phone", USER), ("資通安全長", "in-person", USER)], body
     # 5.3.7.3.3: the telephone notification within the hour meets every
     # notify clock then running; the portal report was still owed.
     clocks = rec.clocks_after_offline
