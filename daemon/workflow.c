@@ -544,12 +544,13 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 	struct store		*st = engine_store(e);
 	const char		*cols[3] = { "portal_closed_at",
 				    "portal_closed_by", "portal_result" };
-	const char		*vals[3], *ticket[1] = { "ticket" };
-	const char		*done[1] = { "portal_closed_at" };
-	char			 when[TIME_STRLEN];
+	const char		*vals[3], *done[1] = { "portal_closed_at" };
+	struct store_incident_info info;
+	char			 when[TIME_STRLEN], rep[TIME_STRLEN];
 	char			 detail[2 * WF_MAX_TEXT + 128];
-	unsigned		 empty, notyet;
-	int64_t			 now = wall_ms();
+	unsigned		 notyet;
+	int64_t			 now = wall_ms(), reported;
+	int			 ticket;
 
 	wf_begin_result(r, id);
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
@@ -560,14 +561,21 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 		at = now;
 	if (wf_time_ok("portal closure", at, &inc, now, r) == -1)
 		return -1;
-	if (store_incident_empty(st, id, 1, ticket, &empty) == -1 ||
-	    store_incident_empty(st, id, 1, done, &notyet) == -1)
+	if (store_incident_empty(st, id, 1, done, &notyet) == -1 ||
+	    store_incident_info(st, id, &info) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);
-	if (empty)
+	ticket = info.ticket != NULL && *info.ticket != '\0';
+	reported = info.reported_at;
+	store_incident_info_clear(&info);
+	if (!ticket)
 		return wf_fail(r, WF_CONFLICT, "incident %lld was not reported "
 		    "on the portal (no ticket): record that first with "
 		    "rtowatch reported", (long long)id);
+	if (at < reported)
+		return wf_fail(r, WF_BAD, "the portal closure time is before "
+		    "the portal report (%s)", time_fmt(reported, rep,
+		    sizeof(rep)));
 	if (!notyet)
 		return wf_fail(r, WF_CONFLICT, "incident %lld was already "
 		    "closed on the portal", (long long)id);

@@ -142,6 +142,9 @@ def build(directory):
                                   RESULT)
         ok(d.sock, "reported", a, "--ticket", TICKET)
         r.portal_down = run(d.sock, "portal-closed", a, "--result", RESULT)
+        started = incident_row(d.db, a)["started_at"]
+        r.portal_early = run(d.sock, "portal-closed", a, "--result", RESULT,
+                             "--at", started)
         core.start()
         wait_incident(d.db, CORE, restored=True)
         for field, value in FORM.items():
@@ -180,8 +183,12 @@ def rec(tmp_path_factory):
     return build(tmp_path_factory.mktemp("forms-duties"))
 
 
+def incident_row(db, i):
+    return db_rows(db, "SELECT * FROM incidents WHERE id = ?", i)[0]
+
+
 def incident(rec, i):
-    return db_rows(rec.db, "SELECT * FROM incidents WHERE id = ?", i)[0]
+    return incident_row(rec.db, i)
 
 
 def test_other_units_affected_is_asked_and_on_the_portal_draft(rec):
@@ -259,6 +266,8 @@ def test_close_needs_portal_closure_and_corrective_action_form(rec):
     assert rc == 1 and "not reported on the portal" in err, err
     rc, out, err = rec.portal_down
     assert rc == 1 and "still down" in err, err
+    rc, out, err = rec.portal_early
+    assert rc == 1 and "before the portal report" in err, err
     rc, out, err = rec.close_refused
     assert rc == 1 and "\n  corrective-action-ref\n" in err + "\n" and \
         "\n  portal-closed\n" in err + "\n", err
