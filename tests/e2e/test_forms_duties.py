@@ -23,6 +23,8 @@ import datetime
 import getpass
 import html.parser
 import io
+import re
+import subprocess
 import types
 
 import pytest
@@ -449,3 +451,29 @@ def test_register_terminal_table_keeps_known_ticket_and_closed(rec):
     row = next(l for l in lines if l.split()[:1] == [str(rec.a)])
     assert TICKET in row and local(a["closed_at"]) in row and \
         local(a["opened_at"]) in row, row
+
+
+def test_register_prints_the_new_columns_on_a4(rec, tmp_path):
+    """Printed by headless Chromium (as test_cli_forms.py prints the
+    forms): one A4 page holding the new columns' texts whole and the
+    事件/事故 wording, no text outside the page."""
+    from test_cli_forms import is_a4, print_pdf, squash
+    rc, page, err = cli("--db", rec.db, "register", "--format", "html",
+                        env=UTF8)
+    assert rc == 0, err
+    pdf, text, size = print_pdf(page, tmp_path, "register")
+    assert is_a4(size), size
+    # In the order of the page's content, cell after cell: a wrapped
+    # cell stays whole once the line breaks are taken out.
+    flat = squash(subprocess.run(["pdftotext", "-raw", str(pdf), "-"],
+                                 capture_output=True, text=True,
+                                 check=True).stdout)
+    for value in (FORM["description"], FORM["measures"], TICKET,
+                  "3（資安事故）", "1（資安事件）"):
+        assert squash(value) in flat, f"{value!r} not on the register"
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"],
+                          capture_output=True, text=True,
+                          check=True).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', bbox).group(1))
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
+    assert right <= width, f"text runs off the page: {right} > {width}"
