@@ -128,6 +128,8 @@ def build(directory):
                             "pigeon")
         r.contact_early = run(d.sock, "contact", a, "--to", CENTER, "--by",
                               "fax", "--at", "2020-01-01T00:00:00.000Z")
+        r.contact_late = run(d.sock, "contact", a, "--to", CENTER, "--by",
+                             "fax", "--at", "2099-01-01T00:00:00.000Z")
         r.contact_noby = run(d.sock, "contact", a, "--to", CENTER)
         r.offline = run(d.sock, "contact", a, "--to", CENTER, "--by",
                         "phone", "--offline", "--note",
@@ -239,6 +241,8 @@ def test_contacts_are_recorded_and_the_offline_one_meets_the_clock(rec):
         "phone, fax, in-person or email" in err, err
     rc, out, err = rec.contact_early
     assert rc == 1 and "before incident" in err, err
+    rc, out, err = rec.contact_late
+    assert rc == 1 and "in the future" in err, err
     assert rec.contact_noby[0] == 2 and "--by is required" in \
         rec.contact_noby[2]
     assert rec.offline[0] == 0 and rec.visit[0] == 0, (rec.offline,
