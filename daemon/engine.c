@@ -1397,9 +1397,11 @@ engine_note_jump(struct engine *e, const struct wallclock_jump *j)
 	time_fmt(j->from, t1, sizeof(t1));
 	time_fmt(j->to, t2, sizeof(t2));
 	snprintf(detail, sizeof(detail), "the wall clock of the monitoring "
-	    "host (監控主機) moved %s: last read %s, now %s.  Deadlines follow "
-	    "the wall clock (those it passed fire now); outage lengths follow "
-	    "the monotonic clock and are not changed by it", sk, t1, t2);
+	    "host (監控主機) moved %s, from %s to %s.  Deadlines follow the "
+	    "wall clock: those it passed fire now, those it put off wait for "
+	    "it.  An outage lasts the longer of what the wall and monotonic "
+	    "clocks measure: setting the clock back never shortens one", sk,
+	    t1, t2);
 	if (store_select(e->store, "SELECT id FROM incidents"
 	    " WHERE status <> 'closed' ORDER BY id", 0, NULL,
 	    engine_collect_id, &ids) == -1) {
@@ -1417,7 +1419,7 @@ engine_note_jump(struct engine *e, const struct wallclock_jump *j)
 		    "the timeline of %zu open incident%s", sk, ids.n,
 		    ids.n == 1 ? "" : "s");
 	} else
-		log_warnx("the wall clock moved %s (last read %s, now %s): "
+		log_warnx("the wall clock moved %s, from %s to %s: "
 		    "every deadline re-armed by its wall time; noted in %zu "
 		    "open incident%s", sk, t1, t2, ids.n, ids.n == 1 ? "" :
 		    "s");

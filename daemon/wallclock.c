@@ -74,9 +74,10 @@ wallclock_look(int set)
 	struct wallclock_jump	 j;
 	int64_t			 wall = wall_ms(), mono = mono_ms();
 
-	j.from = wc.wall;
+	j.last = wc.wall;
 	j.to = wall;
 	j.skew = (wall - wc.wall) - (mono - wc.mono);
+	j.from = wall - j.skew;
 	j.noted = j.skew >= WALLCLOCK_JUMP_MS || j.skew <= -WALLCLOCK_JUMP_MS;
 	wc.wall = wall;
 	wc.mono = mono;
@@ -187,7 +188,7 @@ wallclock_skipped(int64_t t, struct wallclock_jump *j)
 	n = wc.njumps < WALLCLOCK_JUMPS ? wc.njumps : WALLCLOCK_JUMPS;
 	for (i = 1; i <= n; i++) {
 		*j = wc.jumps[(wc.njumps - i) % WALLCLOCK_JUMPS];
-		if (j->from < t && t <= j->to)
+		if (j->last < t && t <= j->to)
 			return 1;
 	}
 	return 0;
@@ -200,13 +201,19 @@ wallclock_since(void)
 	return wc.since;
 }
 
-/* "+2h 0m", "-45s" */
+/*
+ * "+2h", "-45s": to the nearest second, since the two clocks are read a
+ * moment apart and a jump of 2 h measures 1h 59m 59.999s.
+ */
 char *
 wallclock_skew_fmt(int64_t skew, char *buf, size_t len)
 {
 	char	 d[32];
+	int64_t	 a = skew < 0 ? -skew : skew;
 
+	if (a >= 1000)
+		a = (a + 500) / 1000 * 1000;
 	snprintf(buf, len, "%c%s", skew < 0 ? '-' : '+',
-	    duration_fmt(skew < 0 ? -skew : skew, d, sizeof(d)));
+	    duration_fmt(a, d, sizeof(d)));
 	return buf;
 }

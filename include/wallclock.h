@@ -19,7 +19,8 @@ struct event_base;
 #define WALLCLOCK_JUMP_MS	1000
 
 struct wallclock_jump {
-	int64_t		 from;		/* wall ms last seen before it */
+	int64_t		 last;		/* wall ms at the look before it */
+	int64_t		 from;		/* to - skew: where it would be */
 	int64_t		 to;		/* wall ms when it was noticed */
 	int64_t		 skew;		/* signed: what the wall clock gained */
 	int		 noted;		/* |skew| >= WALLCLOCK_JUMP_MS */
