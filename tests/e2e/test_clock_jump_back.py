@@ -54,6 +54,7 @@ def test_jump_back_keeps_outage_lengths(scenario):
                    "wiki's 5 s RTO to end on the monotonic clock")[0]
     into = parse_time(rec["at"]) + JUMP_MS - parse_time(wiki["started_at"])
     assert RTO_MS <= into <= RTO_MS + SOON_MS, (into, rec)
+    print(f"-2h: the 5 s RTO ended {into} ms into the outage")
     assert "longer than its RTO of 5s" in rec["detail"], rec
     assert not events(d.db, files["id"], "reclassified")
 
@@ -61,6 +62,8 @@ def test_jump_back_keeps_outage_lengths(scenario):
         jump = wait_for(lambda: events(d.db, inc["id"], "clock jump"), 5,
                         f"the jump in the timeline of {inc['system']}")[0]
         assert 0 <= parse_time(jump["at"]) - jumped <= SOON_MS, jump
+        print(f"-2h: noted {parse_time(jump['at']) - jumped} ms after "
+              f"the jump")
         assert "-2h" in jump["detail"], jump
         names = [e["event"] for e in timeline(d.db, inc["id"])]
         assert names[:2] == ["opened", "clock jump"], names
@@ -80,6 +83,8 @@ def test_jump_back_keeps_outage_lengths(scenario):
         # good one, each up to a 200 ms interval after the test's moves.
         length = restored - started
         assert abs(length - real_ms) <= 700, (name, length, real_ms, inc)
+        print(f"-2h: {name} down {length} ms (the test saw {real_ms} ms), "
+              f"within_rto {inc['within_rto']}")
         assert inc["within_rto"] == within, inc
         assert inc["major"] == 1 - within, inc
         restore = events(d.db, inc["id"], "restored")[0]
@@ -94,4 +99,6 @@ def test_jump_back_keeps_outage_lengths(scenario):
     started_n, busy, missed, p50, p99, worst = schedule_stats(d)
     assert started_n >= 20 and missed == 0, (started_n, missed)
     assert p99 < 100, f"probe start lateness p99 {p99} ms, max {worst} ms"
+    print(f"-2h: {started_n} probe starts, late p50 {p50} ms, p99 {p99} "
+          f"ms, max {worst} ms")
     d.stop()

@@ -57,6 +57,7 @@ def test_jump_forward_fires_passed_deadlines(scenario):
         late = parse_time(got[0]["at"]) - jumped
         assert late <= SOON_MS, (
             f"{w} recorded {late} ms after the jump", got[0])
+        print(f"+2h: {w} recorded {late} ms after the jump")
 
     jump = events(d.db, inc["id"], "clock jump")[0]
     assert "+2h" in jump["detail"], jump
@@ -107,6 +108,8 @@ def test_jump_forward_fires_passed_deadlines(scenario):
     started, busy, missed_slots, p50, p99, worst = schedule_stats(d)
     assert started >= 10 and missed_slots == 0, (started, missed_slots)
     assert p99 < 100, f"probe start lateness p99 {p99} ms, max {worst} ms"
+    print(f"+2h: {started} probe starts, late p50 {p50} ms, p99 {p99} ms, "
+          f"max {worst} ms")
 
     # Back: two hours by the wall clock, beyond the RTO, as the record
     # already says; never before it began.

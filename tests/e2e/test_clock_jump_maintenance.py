@@ -44,6 +44,8 @@ def test_jump_past_window_end(scenario):
     inc = wait_for(lambda: incidents_of(d.db, "erp"), 10,
                    "an incident once the window's end is passed")[0]
     assert parse_time(inc["opened_at"]) - jumped <= SOON_MS, inc
+    after = parse_time(inc["opened_at"]) - jumped
+    print(f"+2h past a window: incident {after} ms after the jump")
     assert parse_time(inc["started_at"]) >= parse_time(win[0]["ends_at"])
     rows = db_rows(d.db, "SELECT planned, ended_at FROM outages WHERE "
                    "system = 'erp' ORDER BY id")
