@@ -130,9 +130,10 @@ wallclock_set_cb(evutil_socket_t fd, short events, void *arg)
 void
 wallclock_start(struct event_base *base, wallclock_cb cb, void *arg)
 {
-	struct timeval	 tv = { WALLCLOCK_TICK_MS / 1000,
-			    (WALLCLOCK_TICK_MS % 1000) * 1000 };
+	struct timeval	 tv;
 
+	tv.tv_sec = WALLCLOCK_TICK_MS / 1000;
+	tv.tv_usec = (suseconds_t)(WALLCLOCK_TICK_MS % 1000) * 1000;
 	wc.cb = cb;
 	wc.arg = arg;
 	wc.wall = wc.since = wall_ms();
