@@ -6,7 +6,11 @@
  * several of those passed at once (the daemon was down, or the loop was
  * stuck) only the latest is recorded: one reminder, or the missed
  * deadline, never a burst of stale ones; and an event recorded more than
- * CLOCKS_LATE_MS after its time says by how much it is late.
+ * CLOCKS_LATE_MS after its time says by how much it is late, and why.
+ *
+ * The timers count on the loop's monotonic clock but the deadlines are
+ * wall-clock times: when the wall clock jumps (wallclock.c), clocks_rearm
+ * arms every timer again from its wall time.
  */
 #include <sys/queue.h>
 
@@ -20,6 +24,7 @@
 #include "log.h"
 #include "store.h"
 #include "util.h"
+#include "wallclock.h"
 
 #define CLOCKS_LATE_MS		2000
 #define CLOCKS_RETRY_MS		5000
@@ -132,19 +137,37 @@ clock_arm(struct clock *c)
 		clock_arm_at(c, when);
 }
 
-/* " (late by 5m 3s: rtowatchd was not running)", or "" */
+/*
+ * " (late by 1h 0m: it fell due at ..., ...)" saying why, or "".  Three
+ * reasons: the wall clock jumped forward over the deadline, the daemon
+ * was not running then, or it ran but its loop was held up.
+ */
 static void
 clock_lateness(int64_t planned, int64_t now, char *buf, size_t len)
 {
-	char	 d[32], t[TIME_STRLEN];
+	struct wallclock_jump	 j;
+	char			 d[32], t[TIME_STRLEN], s[40];
+	char			 t1[TIME_STRLEN], t2[TIME_STRLEN];
 
 	if (now - planned <= CLOCKS_LATE_MS) {
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, len, " (late by %s: it fell due at %s, when rtowatchd "
-	    "was not running)", duration_fmt(now - planned, d, sizeof(d)),
-	    time_fmt(planned, t, sizeof(t)));
+	duration_fmt(now - planned, d, sizeof(d));
+	time_fmt(planned, t, sizeof(t));
+	if (wallclock_skipped(planned, &j))
+		snprintf(buf, len, " (late by %s: it fell due at %s, which "
+		    "the wall clock jumped forward over: it moved %s, from %s "
+		    "to %s, while rtowatchd was running)", d, t,
+		    wallclock_skew_fmt(j.skew, s, sizeof(s)),
+		    time_fmt(j.from, t1, sizeof(t1)),
+		    time_fmt(j.to, t2, sizeof(t2)));
+	else if (planned < wallclock_since())
+		snprintf(buf, len, " (late by %s: it fell due at %s, when "
+		    "rtowatchd was not running)", d, t);
+	else
+		snprintf(buf, len, " (late by %s: it fell due at %s, when "
+		    "rtowatchd was running but held up)", d, t);
 }
 
 static void
@@ -154,13 +177,16 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 	struct clocks		*cl = c->clocks;
 	const struct policy	*pol = cl->policy;
 	const char		*name = policy_clock_name(c->kind);
-	char			 detail[512], late[160], t[TIME_STRLEN];
+	char			 detail[640], late[320], t[TIME_STRLEN];
 	char			 d[32], event[64];
-	int64_t			 now = wall_ms(), planned, breached = 0;
+	int64_t			 now, planned, breached = 0;
 	int			 n;
 
 	(void)fd;
 	(void)events;
+	/* A jump since the last tick is known before this is recorded. */
+	wallclock_check();
+	now = wall_ms();
 	time_fmt(c->due, t, sizeof(t));
 	n = policy_reminders_due(pol, c->kind, c->due, c->done, now);
 	if (c->breached_at == 0 && now >= c->due) {
@@ -234,6 +260,16 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 	TAILQ_INSERT_TAIL(&cl->list, c, entry);
 	clock_arm(c);
 	return 0;
+}
+
+/* The wall clock jumped: every deadline is where its wall time now is. */
+void
+clocks_rearm(struct clocks *cl)
+{
+	struct clock	*c;
+
+	TAILQ_FOREACH(c, &cl->list, entry)
+		clock_arm(c);
 }
 
 /* After a restart: arm every clock the store says is still running. */

@@ -7,6 +7,9 @@
  * outage starts at the first failure of the run that brought it down, and
  * ends at the first success of the run that brought it back: both are
  * the moments the service actually changed, not when we became sure.
+ * Each of those moments is kept as a wall time, for the record, and as a
+ * monotonic time, for durations that a wall clock set back or forward
+ * must not distort (engine_elapsed).
  *
  * Every transition is written to the store first.  If the write fails
  * (disk full, locked), the state does not change, so the next probe
@@ -29,6 +32,7 @@
 #include "policy.h"
 #include "store.h"
 #include "util.h"
+#include "wallclock.h"
 
 /* The pseudo-system a mass failure is blamed on (lost-network). */
 #define ENGINE_HOST_NAME	"(monitoring host)"
@@ -43,6 +47,8 @@ struct check_state {
 	int		 rtt_ms;	/* of the last result; -1: none */
 	int64_t		 first_fail_at;
 	int64_t		 first_ok_at;
+	int64_t		 first_fail_mono;	/* 0: not known */
+	int64_t		 first_ok_mono;
 	char		*detail;	/* of the last failure, once one came */
 	enum probe_result last;		/* for rtowatch status */
 	int64_t		 last_at;	/* 0: not probed yet */
@@ -80,11 +86,13 @@ struct sys_state {
 	int			 level;
 	int			 major;
 	int64_t			 started_at;
+	int64_t			 started_mono;	/* 0: from before a restart */
 	int64_t			 outage_id;
 	int64_t			 incident_id;
 	int64_t			 last_result_at;
 	struct event		*rto_timer;	/* at started_at + rto, or NULL */
 	struct event		*maint_timer;	/* at the window's end, or NULL */
+	int64_t			 maint_end;	/* that end, a wall time */
 
 	char			**parents;	/* depends "NAME" */
 	struct sys_state	**children;	/* those depending on this */
@@ -96,6 +104,7 @@ struct sys_state {
 	int			 last_major;
 	int64_t			 last_incident_id;
 	int64_t			 last_restored_at;
+	int64_t			 last_restored_mono;
 };
 
 struct engine_window {
@@ -216,6 +225,26 @@ static int	engine_in_window(const struct engine *, const char *,
 static void	engine_arm_maint(struct sys_state *, int64_t);
 
 /*
+ * How long from (WALL0, MONO0) to (WALL1, MONO1): the longer of what the
+ * two clocks say, and never negative.  The wall clock set back would
+ * shorten an outage, even below zero; the monotonic clock stands still
+ * while the host or its VM is suspended, time the wall clock gains when
+ * it is set right on resume, and the deadlines (the RTO's among them)
+ * follow the wall clock.  Taking the longer keeps "within the RTO" true
+ * only when it is by both.  A moment from before a restart (MONO 0) has
+ * only its wall time.
+ */
+static int64_t
+engine_elapsed(int64_t wall0, int64_t mono0, int64_t wall1, int64_t mono1)
+{
+	int64_t	 d = wall1 - wall0;
+
+	if (mono0 != 0 && mono1 != 0 && mono1 - mono0 > d)
+		d = mono1 - mono0;
+	return d < 0 ? 0 : d;
+}
+
+/*
  * While a system is down and its incident still general, a timer waits
  * for the moment the outage outlasts the RTO.
  */
@@ -247,8 +276,16 @@ engine_arm_rto(struct sys_state *s)
 	if (!s->down || s->attached || s->planned || s->major ||
 	    s->rto_ms <= 0)
 		return;
-	/* One millisecond past: exactly at the RTO is still in time. */
+	/*
+	 * One millisecond past: exactly at the RTO is still in time.  The
+	 * RTO ends at its wall time, or sooner when the monotonic clock says
+	 * it has been longer (engine_elapsed); engine_clock_jumped arms it
+	 * again when the wall clock jumps.
+	 */
 	wait = s->started_at + s->rto_ms + 1 - wall_ms();
+	if (s->started_mono != 0 &&
+	    s->started_mono + s->rto_ms + 1 - mono_ms() < wait)
+		wait = s->started_mono + s->rto_ms + 1 - mono_ms();
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = wait / 1000;
@@ -263,7 +300,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	struct engine		*e = s->engine;
 	struct policy_class	 c;
 	struct timeval		 retry = { 5, 0 };
-	int64_t			 now = wall_ms(), due;
+	int64_t			 now = wall_ms(), due, length;
 	char			 detail[512], d1[32], d2[32];
 	int			 level;
 
@@ -271,8 +308,10 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	if (!s->down || s->attached || s->major)
 		return;
-	c = policy_classify(s->core, s->critical_infrastructure,
-	    now - s->started_at, s->rto_ms);
+	length = engine_elapsed(s->started_at, s->started_mono, now,
+	    mono_ms());
+	c = policy_classify(s->core, s->critical_infrastructure, length,
+	    s->rto_ms);
 	if (!c.major) {
 		engine_arm_rto(s);	/* the wall clock was set back */
 		return;
@@ -281,7 +320,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	level = c.level > s->level ? c.level : s->level;
 	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
 	    "RTO of %s: major incident, availability level %d, level %d -> "
-	    "%d", s->name, duration_fmt(now - s->started_at, d1, sizeof(d1)),
+	    "%d", s->name, duration_fmt(length, d1, sizeof(d1)),
 	    duration_fmt(s->rto_ms, d2, sizeof(d2)), c.level, s->level,
 	    level);
 	if (store_begin(e->store) == -1 ||
@@ -398,6 +437,7 @@ engine_mark_checks_down(struct sys_state *s)
 		s->checks[i].down = 1;
 		s->checks[i].fails = s->down_after;
 		s->checks[i].first_fail_at = s->started_at;
+		s->checks[i].first_fail_mono = s->started_mono;
 	}
 }
 
@@ -499,6 +539,7 @@ engine_recover_one(const struct store_open_outage *o, void *arg)
 	}
 	s->down = 1;
 	s->started_at = o->started_at;
+	s->started_mono = 0;	/* only its wall time survived the restart */
 	s->outage_id = o->outage_id;
 	s->incident_id = o->incident_id;
 	s->level = o->level;
@@ -531,6 +572,7 @@ engine_recover_restored(const char *system, int64_t incident,
 	if ((s = engine_find(arg, system)) != NULL && !s->down) {
 		s->last_incident_id = incident;
 		s->last_restored_at = restored_at;
+		s->last_restored_mono = 0;
 		s->last_level = level;
 		s->last_major = major;
 	}
@@ -579,15 +621,15 @@ engine_recover(struct engine *e)
  */
 static void
 engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
-    int64_t started_at, const char *cause)
+    int64_t started_at, int64_t started_mono, int64_t gap,
+    const char *cause)
 {
 	char	 detail[768], t[TIME_STRLEN], d[32];
 	int64_t	 incident = s->last_incident_id;
 
 	snprintf(detail, sizeof(detail), "%s failed again at %s, %s after it "
 	    "was restored: %s", s->name, time_fmt(started_at, t, sizeof(t)),
-	    duration_fmt(started_at - s->last_restored_at, d, sizeof(d)),
-	    cause);
+	    duration_fmt(gap, d, sizeof(d)), cause);
 	if (store_begin(e->store) == -1 ||
 	    store_incident_reopen(e->store, incident, s->name, started_at,
 	    now, cause, detail, &s->outage_id) == -1 ||
@@ -603,6 +645,7 @@ engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
 	s->down = 1;
 	s->incident_id = incident;
 	s->started_at = started_at;
+	s->started_mono = started_mono;
 	s->level = s->last_level;
 	s->major = s->last_major;
 	s->last_incident_id = 0;
@@ -611,22 +654,33 @@ engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
 	log_warnx("%s; incident %lld reopened", detail, (long long)incident);
 }
 
-/* The outage began at the earliest first failure of a down check. */
+/*
+ * The outage began at the earliest first failure of a down check (by the
+ * monotonic clock when known: the wall clock may have jumped between).
+ */
 static int64_t
-engine_outage_start(const struct sys_state *s, const char **cause)
+engine_outage_start(const struct sys_state *s, const char **cause,
+    int64_t *mono)
 {
-	int64_t	 started_at = 0;
-	int	 i;
+	const struct check_state	*cs;
+	int64_t				 started_at = 0;
+	int				 i, earlier;
 
 	*cause = "";
+	*mono = 0;
 	for (i = 0; i < s->nchecks; i++) {
-		if (!s->checks[i].down)
+		cs = &s->checks[i];
+		if (!cs->down)
 			continue;
-		if (started_at == 0 ||
-		    s->checks[i].first_fail_at < started_at) {
-			started_at = s->checks[i].first_fail_at;
-			if (s->checks[i].detail != NULL)
-				*cause = s->checks[i].detail;
+		if (cs->first_fail_mono != 0 && *mono != 0)
+			earlier = cs->first_fail_mono < *mono;
+		else
+			earlier = cs->first_fail_at < started_at;
+		if (started_at == 0 || earlier) {
+			started_at = cs->first_fail_at;
+			*mono = cs->first_fail_mono;
+			if (cs->detail != NULL)
+				*cause = cs->detail;
 		}
 	}
 	return started_at;
@@ -634,22 +688,24 @@ engine_outage_start(const struct sys_state *s, const char **cause)
 
 static void
 engine_open(struct engine *e, struct sys_state *s, int64_t now,
-    int64_t started_at, const char *cause)
+    int64_t started_at, int64_t started_mono, const char *cause)
 {
 	struct store_new_incident	 ni;
 	struct policy_class		 c;
-	int64_t				 due;
+	int64_t				 due, gap;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
 	char				 cause_buf[512];
 
 	if (e->policy->reopen_ms > 0 && s->last_incident_id != 0 &&
-	    started_at - s->last_restored_at <= e->policy->reopen_ms) {
-		engine_reopen(e, s, now, started_at, cause);
+	    (gap = engine_elapsed(s->last_restored_at, s->last_restored_mono,
+	    started_at, started_mono)) <= e->policy->reopen_ms) {
+		engine_reopen(e, s, now, started_at, started_mono, gap, cause);
 		return;
 	}
 
 	c = policy_classify(s->core, s->critical_infrastructure,
-	    now - started_at, s->rto_ms);
+	    engine_elapsed(started_at, started_mono, now, mono_ms()),
+	    s->rto_ms);
 
 	memset(&ni, 0, sizeof(ni));
 	ni.system = s->name;
@@ -686,6 +742,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	clocks_sync(e->clocks, s->incident_id);
 	s->down = 1;
 	s->started_at = started_at;
+	s->started_mono = started_mono;
 	s->level = c.level;
 	s->major = c.major;
 	engine_arm_rto(s);
@@ -697,21 +754,48 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
 }
 
+/*
+ * When S came back: at the first success of the check that recovered
+ * last.  Recorded as the outage's start plus its length (engine_elapsed),
+ * so never before it began, however the wall clock was set in between.
+ */
+static int64_t
+engine_back_at(const struct sys_state *s, int64_t *length, int64_t *mono)
+{
+	const struct check_state	*cs;
+	int64_t				 at = 0;
+	int				 i, later;
+
+	*mono = 0;
+	for (i = 0; i < s->nchecks; i++) {
+		cs = &s->checks[i];
+		if (cs->first_ok_mono != 0 && *mono != 0)
+			later = cs->first_ok_mono > *mono;
+		else
+			later = cs->first_ok_at > at;
+		if (later) {
+			at = cs->first_ok_at;
+			*mono = cs->first_ok_mono;
+		}
+	}
+	if (at == 0) {
+		at = wall_ms();		/* the monitoring host: no checks */
+		*mono = mono_ms();
+	}
+	*length = engine_elapsed(s->started_at, s->started_mono, at, *mono);
+	return s->started_at + *length;
+}
+
 static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
 	struct policy_class	 c;
-	int64_t			 restored_at = 0, length, due, now = wall_ms();
+	int64_t			 restored_at, restored_mono, length, due;
+	int64_t			 now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
-	int			 i, within, level;
+	int			 within, level;
 
-	/* Back when the last check to recover came back. */
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].first_ok_at > restored_at)
-			restored_at = s->checks[i].first_ok_at;
-	if (restored_at == 0)
-		restored_at = now;	/* the monitoring host: no checks */
-	length = restored_at - s->started_at;
+	restored_at = engine_back_at(s, &length, &restored_mono);
 	within = length <= s->rto_ms;
 	c = policy_classify(s->core, s->critical_infrastructure, length,
 	    s->rto_ms);
@@ -747,12 +831,14 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    (long long)s->incident_id);
 	s->last_incident_id = s->incident_id;
 	s->last_restored_at = restored_at;
+	s->last_restored_mono = restored_mono;
 	s->last_level = level;
 	s->last_major = s->major || c.major;
 	s->down = 0;
 	s->outage_id = 0;
 	s->incident_id = 0;
 	s->started_at = 0;
+	s->started_mono = 0;
 	engine_arm_rto(s);	/* disarms */
 }
 
@@ -802,7 +888,7 @@ engine_parent_unsettled(struct engine *e, const struct sys_state *s,
 
 static void
 engine_attach(struct engine *e, struct sys_state *s, struct sys_state *p,
-    int64_t started_at, const char *cause)
+    int64_t started_at, int64_t started_mono, const char *cause)
 {
 	char	 detail[768], t[TIME_STRLEN];
 	int64_t	 now = wall_ms();
@@ -824,6 +910,7 @@ engine_attach(struct engine *e, struct sys_state *s, struct sys_state *p,
 	s->attached = 1;
 	s->pending = 0;
 	s->started_at = started_at;
+	s->started_mono = started_mono;
 	s->incident_id = p->incident_id;
 	log_warnx("%s; incident %lld", detail, (long long)p->incident_id);
 }
@@ -851,6 +938,7 @@ engine_detach(struct engine *e, struct sys_state *s, int64_t at,
 	s->outage_id = 0;
 	s->incident_id = 0;
 	s->started_at = 0;
+	s->started_mono = 0;
 	return 0;
 }
 
@@ -898,6 +986,7 @@ engine_arm_maint(struct sys_state *s, int64_t end)
 	struct timeval	 tv;
 	int64_t		 wait = end - wall_ms();
 
+	s->maint_end = end;	/* for engine_clock_jumped */
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = wait / 1000;
@@ -924,6 +1013,7 @@ engine_unplan(struct engine *e, struct sys_state *s, int64_t at)
 	s->planned = 0;
 	s->outage_id = 0;
 	s->started_at = 0;
+	s->started_mono = 0;
 	return 0;
 }
 
@@ -954,8 +1044,10 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down)
+		if (s->checks[i].down) {
 			s->checks[i].first_fail_at = end;
+			s->checks[i].first_fail_mono = mono_ms();
+		}
 	log_warnx("%s: still down when its maintenance window closed",
 	    s->name);
 	engine_evaluate(s->engine, s);
@@ -963,7 +1055,7 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 
 static void
 engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
-    int64_t end, const char *cause)
+    int64_t started_mono, int64_t end, const char *cause)
 {
 	char	 t1[TIME_STRLEN], t2[TIME_STRLEN];
 
@@ -978,6 +1070,7 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 	s->planned = 1;
 	s->pending = 0;
 	s->started_at = started_at;
+	s->started_mono = started_mono;
 	engine_arm_maint(s, end);
 	log_info("%s: down since %s, inside its maintenance window until "
 	    "%s: planned outage, no incident", s->name,
@@ -1050,7 +1143,7 @@ engine_host_down(struct engine *e)
 	    "monitoring host has probably lost its network; if the portal "
 	    "cannot be reached, telephone the regional center (區網中心) "
 	    "within the hour and enter the report later (5.3.7.3.3)");
-	engine_open(e, h, wall_ms(), wall_ms(), cause);
+	engine_open(e, h, wall_ms(), wall_ms(), mono_ms(), cause);
 	return h->down ? h : NULL;
 }
 
@@ -1127,8 +1220,10 @@ engine_reown(struct engine *e, struct sys_state *s)
 	    "attached to recovered; an incident of its own from") == -1)
 		return;
 	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down)
+		if (s->checks[i].down) {
 			s->checks[i].first_fail_at = now;
+			s->checks[i].first_fail_mono = mono_ms();
+		}
 	engine_evaluate(e, s);
 }
 
@@ -1138,28 +1233,21 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 {
 	struct sys_state	*p;
 	const char		*cause;
-	int64_t			 started_at, restored_at = 0, end;
-	int			 i;
+	int64_t			 started_at, started_mono, end, length, mono;
 
 	if (!engine_any_check_down(s)) {
 		s->pending = 0;
 		if (!s->down)
 			return;
 		if (s->planned) {
-			for (i = 0; i < s->nchecks; i++)
-				if (s->checks[i].first_ok_at > restored_at)
-					restored_at = s->checks[i].first_ok_at;
-			engine_unplan(e, s, restored_at);
+			engine_unplan(e, s, engine_back_at(s, &length, &mono));
 			return;
 		}
 		if (!s->attached) {
 			engine_restore(e, s);
 			return;
 		}
-		for (i = 0; i < s->nchecks; i++)
-			if (s->checks[i].first_ok_at > restored_at)
-				restored_at = s->checks[i].first_ok_at;
-		engine_detach(e, s, restored_at, "back");
+		engine_detach(e, s, engine_back_at(s, &length, &mono), "back");
 		return;
 	}
 	if (s->down) {
@@ -1168,15 +1256,15 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 			engine_reown(e, s);
 		return;
 	}
-	started_at = engine_outage_start(s, &cause);
+	started_at = engine_outage_start(s, &cause, &started_mono);
 	if (engine_in_window(e, s->name, started_at, &end)) {
-		engine_plan(e, s, started_at, end, cause);
+		engine_plan(e, s, started_at, started_mono, end, cause);
 		return;
 	}
 	if ((p = engine_parent_down(e, s)) != NULL ||
 	    ((e->lost_margin > 0 || engine_network_lost(e)) &&
 	    (p = engine_host_down(e)) != NULL)) {
-		engine_attach(e, s, p, started_at, cause);
+		engine_attach(e, s, p, started_at, started_mono, cause);
 		return;
 	}
 	if ((p = engine_parent_unsettled(e, s, started_at)) != NULL) {
@@ -1190,7 +1278,7 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		return;
 	}
 	s->pending = 0;
-	engine_open(e, s, wall_ms(), started_at, cause);
+	engine_open(e, s, wall_ms(), started_at, started_mono, cause);
 }
 
 /*
@@ -1235,9 +1323,11 @@ engine_set_last(struct check_state *cs, const char *detail)
 	cs->last_detail[len - 1] = '\0';
 }
 
+/* AT and AT_MONO: when the probe started, by the wall and monotonic clocks. */
 void
 engine_result(struct engine *e, const char *name, int index,
-    enum probe_result result, const char *detail, int64_t at, int64_t rtt_ms)
+    enum probe_result result, const char *detail, int64_t at,
+    int64_t at_mono, int64_t rtt_ms)
 {
 	struct sys_state	*s;
 	struct check_state	*cs;
@@ -1251,14 +1341,18 @@ engine_result(struct engine *e, const char *name, int index,
 	engine_set_last(cs, detail);
 	if (result == PROBE_OK) {
 		cs->fails = 0;
-		if (cs->successes++ == 0)
+		if (cs->successes++ == 0) {
 			cs->first_ok_at = at;
+			cs->first_ok_mono = at_mono;
+		}
 		if (cs->down && cs->successes >= s->up_after)
 			cs->down = 0;
 	} else {
 		cs->successes = 0;
-		if (cs->fails++ == 0)
+		if (cs->fails++ == 0) {
 			cs->first_fail_at = at;
+			cs->first_fail_mono = at_mono;
+		}
 		if (cs->detail == NULL)
 			cs->detail = xcalloc(1, ENGINE_DETAIL_MAX);
 		snprintf(cs->detail, ENGINE_DETAIL_MAX, "%s: %s: %s",
@@ -1270,6 +1364,94 @@ engine_result(struct engine *e, const char *name, int index,
 	engine_evaluate(e, s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
+}
+
+static int
+engine_collect_id(int n, const char *const *names, const char *const *vals,
+    const int *nums, void *arg)
+{
+	struct { int64_t *id; size_t n; } *ids = arg;
+
+	(void)names;
+	(void)nums;
+	if (n < 1 || vals[0] == NULL)
+		return 0;
+	ids->id = xrealloc(ids->id, (ids->n + 1) * sizeof(*ids->id));
+	ids->id[ids->n++] = strtoll(vals[0], NULL, 10);
+	return 0;
+}
+
+/*
+ * Every incident not closed yet says in its timeline that the wall clock
+ * jumped: its deadlines and times around this moment read differently.
+ */
+static void
+engine_note_jump(struct engine *e, const struct wallclock_jump *j)
+{
+	struct { int64_t *id; size_t n; } ids = { NULL, 0 };
+	char	 detail[512], sk[40], t1[TIME_STRLEN], t2[TIME_STRLEN];
+	size_t	 i;
+	int	 rc;
+
+	wallclock_skew_fmt(j->skew, sk, sizeof(sk));
+	time_fmt(j->from, t1, sizeof(t1));
+	time_fmt(j->to, t2, sizeof(t2));
+	snprintf(detail, sizeof(detail), "the wall clock of the monitoring "
+	    "host (監控主機) moved %s, from %s to %s.  Deadlines follow the "
+	    "wall clock: those it passed fire now, those it put off wait for "
+	    "it.  An outage lasts the longer of what the wall and monotonic "
+	    "clocks measure: setting the clock back never shortens one", sk,
+	    t1, t2);
+	if (store_select(e->store, "SELECT id FROM incidents"
+	    " WHERE status <> 'closed' ORDER BY id", 0, NULL,
+	    engine_collect_id, &ids) == -1) {
+		log_warnx("the wall clock moved %s; the open incidents could "
+		    "not be read to note it", sk);
+		return;
+	}
+	rc = store_begin(e->store);
+	for (i = 0; rc == 0 && i < ids.n; i++)
+		rc = store_timeline_add(e->store, ids.id[i], j->to,
+		    "clock jump", "rtowatchd", detail);
+	if (rc == -1 || store_commit(e->store) == -1) {
+		store_rollback(e->store);
+		log_warnx("the wall clock moved %s; it could not be noted in "
+		    "the timeline of %zu open incident%s", sk, ids.n,
+		    ids.n == 1 ? "" : "s");
+	} else
+		log_warnx("the wall clock moved %s, from %s to %s: "
+		    "every deadline re-armed by its wall time; noted in %zu "
+		    "open incident%s", sk, t1, t2, ids.n, ids.n == 1 ? "" :
+		    "s");
+	free(ids.id);
+}
+
+/*
+ * The wall clock was set or jumped (wallclock.c).  The loop's timers
+ * count on the monotonic clock, so each wall-clock deadline is armed
+ * again from its wall time: the procedure's clocks, the RTOs and the
+ * ends of maintenance windows.  What the jump passed fires at once.
+ */
+void
+engine_clock_jumped(const struct wallclock_jump *j, void *arg)
+{
+	struct engine		*e = arg;
+	struct sys_state	*s;
+
+	if (j->noted)
+		engine_note_jump(e, j);
+	else
+		log_debug("the wall clock was set (%lld ms): deadlines "
+		    "re-armed", (long long)j->skew);
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (s->rto_timer != NULL && evtimer_pending(s->rto_timer,
+		    NULL))
+			engine_arm_rto(s);
+		if (s->maint_timer != NULL && evtimer_pending(s->maint_timer,
+		    NULL))
+			engine_arm_maint(s, s->maint_end);
+	}
+	clocks_rearm(e->clocks);
 }
 
 /*

@@ -33,6 +33,7 @@
 #include "resolve.h"
 #include "store.h"
 #include "util.h"
+#include "wallclock.h"
 
 #define RTOWATCH_VERSION	"0.1.0"
 
@@ -348,6 +349,8 @@ main(int argc, char *argv[])
 	engine_configure(d.engine, d.conf);
 	if (engine_recover(d.engine) == -1)
 		fatalx("%s: cannot read open outages", d.conf->database);
+	/* The deadlines are wall-clock times: follow the clock's jumps. */
+	wallclock_start(d.base, engine_clock_jumped, d.engine);
 	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
 	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
 	/* Capturing needs CAP_NET_RAW, which priv_drop() kept. */
@@ -392,6 +395,7 @@ main(int argc, char *argv[])
 	capture_stop(d.capture, "rtowatchd stopped");
 	capture_free(d.capture);
 	probe_shutdown_all();
+	wallclock_stop();
 	engine_free(d.engine);
 	notice_set_kick(NULL, NULL);
 	mailer_free(d.mailer);

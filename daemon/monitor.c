@@ -130,7 +130,7 @@ monitor_done_cb(struct probe *p, void *arg)
 			    probe_result_str(p->result), p->detail);
 	}
 	engine_result(m->ms->engine, m->sys->name, m->index, p->result,
-	    p->detail, p->started_at, p->rtt_ms);
+	    p->detail, p->started_at, p->started_mono, p->rtt_ms);
 	probe_free(p);
 }
 

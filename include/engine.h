@@ -14,6 +14,7 @@ struct conf;
 struct store;
 struct engine;
 struct event_base;
+struct wallclock_jump;
 
 /* What rtowatch status shows of a system and its checks. */
 struct engine_check_status {
@@ -45,7 +46,9 @@ int		 engine_recover(struct engine *);
 void		 engine_set_prober(struct engine *,
 		    void (*)(void *, const char *), void *);
 void		 engine_result(struct engine *, const char *, int,
-		    enum probe_result, const char *, int64_t, int64_t);
+		    enum probe_result, const char *, int64_t, int64_t,
+		    int64_t);
+void		 engine_clock_jumped(const struct wallclock_jump *, void *);
 struct store	*engine_store(struct engine *);
 struct clocks	*engine_clocks(struct engine *);
 const struct conf *engine_conf(struct engine *);
