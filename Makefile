@@ -42,7 +42,8 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
-	      daemon/capture.c daemon/pcapfile.c $(PROBE_SRCS)
+	      daemon/capture.c daemon/pcapfile.c daemon/storewatch.c \
+	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c daemon/chain.c

@@ -13,6 +13,10 @@
 
 #define STORE_SCHEMA_VERSION	1
 
+/* How long the check of the file at start may take, at most. */
+#define STORE_CHECK_MS		10000
+
+struct sqlite3;
 struct store;
 
 /* What the engine needs back after a restart: one row per open outage. */
@@ -132,6 +136,8 @@ int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 void		 store_close(struct store *);
+int		 store_reopen(struct store *);
+struct sqlite3	*store_sqlite(struct store *);
 const char	*store_path(const struct store *);
 int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);

@@ -1,0 +1,424 @@
+/*
+ * storewatch.c: the database file is watched.
+ *
+ * SQLite writes through the descriptors it opened, so a database file
+ * deleted or replaced under a running daemon (an admin's rm, an mv of an
+ * old copy over it, a restore gone wrong) takes every later write with
+ * it: the daemon goes on recording into a file nobody can open any more,
+ * and a restart finds nothing.  Every STOREWATCH_MS the path and its -wal
+ * and -shm files are compared with those the daemon has open (device and
+ * inode).  When one differs, the open database is copied with SQLite's
+ * online backup API into a new file beside the path, STOREWATCH_PAGES
+ * pages per turn of the loop so that the probes keep their schedule; the
+ * copy is fsynced and renamed over the path, and the store reconnects to
+ * it.  The backup reads through the connection that writes, WAL and all,
+ * and a write made between two steps updates the copy as well, so
+ * whatever was recorded before the swap is in the file after it.
+ *
+ * A file found in the database's place is not ours to destroy: it is kept
+ * as PATH.replaced-TIME (with its -wal and -shm), and the log says so.
+ */
+#include <sys/stat.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "storewatch.h"
+#include "util.h"
+
+#define STOREWATCH_MS		2000	/* how often the path is looked at */
+#define STOREWATCH_PAGES	128	/* pages copied per turn of the loop */
+#define STOREWATCH_RETRY_MS	50	/* source busy: the next step */
+
+static const char *const storewatch_sides[] = { "", "-wal", "-shm" };
+#define STOREWATCH_NSIDES \
+	(sizeof(storewatch_sides) / sizeof(storewatch_sides[0]))
+
+struct storewatch_id {
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 known;
+};
+
+struct storewatch {
+	struct store		*store;
+	char			*path;
+	struct event		*tick;
+	struct event		*step;
+	/* The database file and its -wal and -shm, as opened. */
+	struct storewatch_id	 id[STOREWATCH_NSIDES];
+	int			 failing;	/* said once, until repaired */
+
+	/* The copy under way. */
+	sqlite3			*copy;
+	sqlite3_backup		*backup;
+	char			*tmp;
+	char			 why[64];
+	int			 replaced;
+	int64_t			 began;		/* monotonic */
+};
+
+/* Where the file PATH+side is now; 0 with errno when absent. */
+static int
+storewatch_stat(struct storewatch *sw, size_t side, struct storewatch_id *id)
+{
+	struct stat	 sb;
+	char		*name;
+	int		 rc;
+
+	xasprintf(&name, "%s%s", sw->path, storewatch_sides[side]);
+	rc = stat(name, &sb);
+	free(name);
+	memset(id, 0, sizeof(*id));
+	if (rc == -1)
+		return 0;
+	id->dev = sb.st_dev;
+	id->ino = sb.st_ino;
+	id->known = 1;
+	return 1;
+}
+
+static int
+storewatch_same(const struct storewatch_id *a, const struct storewatch_id *b)
+{
+	return a->known && b->known && a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * Remember the files as they are.  The -wal and -shm may appear after
+ * the database (SQLite makes them at its first read): what is there when
+ * the database is the one we opened is ours.
+ */
+static void
+storewatch_remember(struct storewatch *sw, int all)
+{
+	struct storewatch_id	 now;
+	size_t			 i;
+
+	for (i = 0; i < STOREWATCH_NSIDES; i++)
+		if ((all || !sw->id[i].known) && storewatch_stat(sw, i, &now))
+			sw->id[i] = now;
+}
+
+static void
+storewatch_discard(struct storewatch *sw)
+{
+	if (sw->backup != NULL)
+		sqlite3_backup_finish(sw->backup);
+	sw->backup = NULL;
+	if (sw->copy != NULL)
+		sqlite3_close(sw->copy);
+	sw->copy = NULL;
+	if (sw->tmp != NULL)
+		(void)unlink(sw->tmp);
+	free(sw->tmp);
+	sw->tmp = NULL;
+}
+
+/* The repair failed: said once, tried again at the next look. */
+static void
+storewatch_fail(struct storewatch *sw, const char *what, const char *err)
+{
+	if (!sw->failing)
+		log_warnx("%s: cannot write the database back to its path "
+		    "(%s: %s); still recording into the open file, which a "
+		    "restart would lose: trying again every %d s", sw->path,
+		    what, err, STOREWATCH_MS / 1000);
+	sw->failing = 1;
+	storewatch_discard(sw);
+}
+
+static void
+storewatch_later(struct storewatch *sw, int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(sw->step, &tv);
+}
+
+static int
+storewatch_fsync(const char *path, int flags)
+{
+	int	 fd, rc;
+
+	if ((fd = open(path, flags | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* The directory of the database, for its rename to be durable. */
+static int
+storewatch_fsync_dir(const char *path)
+{
+	char	*dir, *slash;
+	int	 rc;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	rc = storewatch_fsync(dir, O_RDONLY | O_DIRECTORY);
+	free(dir);
+	return rc;
+}
+
+/*
+ * Out of the way before the copy takes the path: our own -wal and -shm
+ * (the open connection keeps them by descriptor), and whatever someone
+ * else put there, kept beside the path as ASIDE.
+ */
+static int
+storewatch_clear(struct storewatch *sw, const char *aside, int *kept)
+{
+	struct storewatch_id	 now;
+	char			*name, *to;
+	size_t			 i;
+	int			 rc = 0;
+
+	*kept = 0;
+	for (i = 0; i < STOREWATCH_NSIDES && rc == 0; i++) {
+		if (!storewatch_stat(sw, i, &now))
+			continue;
+		xasprintf(&name, "%s%s", sw->path, storewatch_sides[i]);
+		if (i > 0 && storewatch_same(&now, &sw->id[i]))
+			rc = unlink(name);
+		else {
+			xasprintf(&to, "%s%s", aside, storewatch_sides[i]);
+			if ((rc = rename(name, to)) == 0)
+				*kept = 1;
+			free(to);
+		}
+		if (rc == -1 && errno == ENOENT)
+			rc = 0;
+		free(name);
+	}
+	return rc;
+}
+
+/* The copy is complete: it takes the path, and the store moves to it. */
+static void
+storewatch_install(struct storewatch *sw, int pages)
+{
+	struct store	*st = sw->store;
+	char		 detail[512], *aside;
+	char		 stamp[32], when[TIME_STRLEN];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 kept;
+
+	if (sqlite3_backup_finish(sw->backup) != SQLITE_OK) {
+		sw->backup = NULL;
+		storewatch_fail(sw, sw->tmp, sqlite3_errmsg(sw->copy));
+		return;
+	}
+	sw->backup = NULL;
+	sqlite3_close(sw->copy);
+	sw->copy = NULL;
+	if (storewatch_fsync(sw->tmp, O_RDONLY) == -1) {
+		storewatch_fail(sw, "fsync", strerror(errno));
+		return;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	xasprintf(&aside, "%s.replaced-%s", sw->path, stamp);
+	if (storewatch_clear(sw, aside, &kept) == -1 ||
+	    rename(sw->tmp, sw->path) == -1) {
+		storewatch_fail(sw, "rename", strerror(errno));
+		free(aside);
+		return;
+	}
+	free(sw->tmp);
+	sw->tmp = NULL;
+	if (storewatch_fsync_dir(sw->path) == -1)
+		log_warn("%s: fsync of its directory", sw->path);
+	if (store_reopen(st) == -1)
+		fatalx("%s: cannot open the database just written back; the "
+		    "file is complete: start rtowatchd again", sw->path);
+	memset(sw->id, 0, sizeof(sw->id));
+	storewatch_remember(sw, 1);
+	sw->failing = 0;
+
+	snprintf(detail, sizeof(detail), "the database file %s was %s while "
+	    "rtowatchd was running; the open database (%d pages) was "
+	    "written back to it, nothing recorded was lost%s%s", sw->path,
+	    sw->why, pages, kept ? "; the file found in its place is kept "
+	    "as " : "", kept ? aside : "");
+	log_warnx("%s (資料庫檔案已重建) in %lld ms", detail,
+	    (long long)(mono_ms() - sw->began));
+	if (store_timeline_add(st, 0, wall_ms(), "database file restored",
+	    "rtowatchd", detail) == -1)
+		log_warnx("%s: the timeline row about it could not be written "
+		    "at %s", sw->path, time_fmt(wall_ms(), when,
+		    sizeof(when)));
+	free(aside);
+}
+
+static void
+storewatch_step_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct storewatch	*sw = arg;
+	int			 rc;
+
+	(void)fd;
+	(void)events;
+	/* A transaction left open across turns is finished first. */
+	if (!sqlite3_get_autocommit(store_sqlite(sw->store))) {
+		storewatch_later(sw, STOREWATCH_RETRY_MS);
+		return;
+	}
+	rc = sqlite3_backup_step(sw->backup, STOREWATCH_PAGES);
+	switch (rc) {
+	case SQLITE_OK:
+		/* Through the timer heap: the loop polls between steps. */
+		storewatch_later(sw, 0);
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		storewatch_later(sw, STOREWATCH_RETRY_MS);
+		break;
+	case SQLITE_DONE:
+		storewatch_install(sw, sqlite3_backup_pagecount(sw->backup));
+		break;
+	default:
+		storewatch_fail(sw, "backup", sqlite3_errstr(rc));
+		break;
+	}
+}
+
+/* Start copying the open database to a new file beside the path. */
+static void
+storewatch_begin(struct storewatch *sw)
+{
+	int	 fd;
+
+	xasprintf(&sw->tmp, "%s.rtowatch-XXXXXX", sw->path);
+	if ((fd = mkstemp(sw->tmp)) == -1) {
+		free(sw->tmp);
+		sw->tmp = NULL;
+		storewatch_fail(sw, "a new file beside it", strerror(errno));
+		return;
+	}
+	/* The records are sensitive (5.3.6.4): as database_prepare() has it. */
+	(void)fchmod(fd, 0640);
+	close(fd);
+	/*
+	 * No journal and no syncing in the copy: nobody else knows it, a
+	 * copy cut short is thrown away, and one fsync ends it.
+	 */
+	if (sqlite3_open_v2(sw->tmp, &sw->copy, SQLITE_OPEN_READWRITE,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(sw->copy, "PRAGMA journal_mode = OFF;"
+	    "PRAGMA synchronous = OFF;", NULL, NULL, NULL) != SQLITE_OK ||
+	    (sw->backup = sqlite3_backup_init(sw->copy, "main",
+	    store_sqlite(sw->store), "main")) == NULL) {
+		storewatch_fail(sw, sw->tmp, sw->copy != NULL ?
+		    sqlite3_errmsg(sw->copy) : "cannot open");
+		return;
+	}
+	sw->began = mono_ms();
+	if (!sw->failing)
+		log_warnx("%s: the database file was %s while rtowatchd had it "
+		    "open; writing the open database back to it", sw->path,
+		    sw->why);
+	storewatch_later(sw, 0);
+}
+
+static void
+storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct storewatch	*sw = arg;
+	struct storewatch_id	 now;
+	size_t			 i;
+
+	(void)fd;
+	(void)events;
+	if (sw->backup != NULL)
+		return;
+	for (i = 0; i < STOREWATCH_NSIDES; i++) {
+		if (!sw->id[i].known) {
+			/* The database itself: never seen, never judged. */
+			continue;
+		}
+		if (!storewatch_stat(sw, i, &now)) {
+			if (errno != ENOENT) {
+				if (!sw->failing)
+					log_warn("%s%s", sw->path,
+					    storewatch_sides[i]);
+				sw->failing = 1;
+				return;
+			}
+			snprintf(sw->why, sizeof(sw->why), "%s%s",
+			    i == 0 ? "deleted" : "deleted (its ",
+			    i == 0 ? "" : i == 1 ? "-wal file)" :
+			    "-shm file)");
+			sw->replaced = 0;
+			break;
+		}
+		if (!storewatch_same(&now, &sw->id[i])) {
+			snprintf(sw->why, sizeof(sw->why), "%s%s",
+			    i == 0 ? "replaced by another file" :
+			    "replaced (its ",
+			    i == 0 ? "" : i == 1 ? "-wal file)" :
+			    "-shm file)");
+			sw->replaced = 1;
+			break;
+		}
+	}
+	if (i == STOREWATCH_NSIDES) {
+		storewatch_remember(sw, 0);
+		return;
+	}
+	storewatch_begin(sw);
+}
+
+/*
+ * Called right after store_open(): the files at the path now are the
+ * ones the store has open.
+ */
+struct storewatch *
+storewatch_new(struct event_base *base, struct store *st)
+{
+	struct storewatch	*sw;
+	struct timeval		 tv = { STOREWATCH_MS / 1000,
+				    (STOREWATCH_MS % 1000) * 1000 };
+
+	sw = xcalloc(1, sizeof(*sw));
+	sw->store = st;
+	sw->path = xstrdup(store_path(st));
+	storewatch_remember(sw, 1);
+	if ((sw->tick = event_new(base, -1, EV_PERSIST, storewatch_tick_cb,
+	    sw)) == NULL || (sw->step = evtimer_new(base, storewatch_step_cb,
+	    sw)) == NULL)
+		fatalx("event_new failed");
+	evtimer_add(sw->tick, &tv);
+	return sw;
+}
+
+void
+storewatch_free(struct storewatch *sw)
+{
+	if (sw == NULL)
+		return;
+	storewatch_discard(sw);
+	event_free(sw->step);
+	event_free(sw->tick);
+	free(sw->path);
+	free(sw);
+}
