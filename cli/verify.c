@@ -77,7 +77,8 @@ verify_pages(struct cli_ctx *ctx)
 {
 	sqlite3_stmt	*stmt;
 	const char	*line;
-	int		 rc, n = 0;
+	size_t		 len;
+	int		 rc, n = 0, v;
 
 	if ((stmt = cli_prepare(ctx, "PRAGMA quick_check(20)")) == NULL)
 		return -1;
@@ -88,9 +89,19 @@ verify_pages(struct cli_ctx *ctx)
 		if (n++ == 0)
 			cli_warnx("%s: the database file is damaged; PRAGMA "
 			    "quick_check says:", ctx->db_path);
-		cli_warnx("  %s", line);
+		/* One problem may span lines ("*** in database main ***"). */
+		for (;;) {
+			len = strcspn(line, "\n");
+			cli_warnx("  %.*s", (int)len, line);
+			if (line[len] == '\0')
+				break;
+			line += len + 1;
+		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE && n > 0)
+		cli_warnx("  (and then it stopped: %s)",
+		    sqlite3_errmsg(ctx->db));
+	else if (rc != SQLITE_DONE) {
 		cli_warnx("%s: the database file is damaged; PRAGMA "
 		    "quick_check fails: %s", ctx->db_path,
 		    sqlite3_errmsg(ctx->db));
@@ -99,9 +110,20 @@ verify_pages(struct cli_ctx *ctx)
 	sqlite3_finalize(stmt);
 	if (n == 0)
 		return 0;
-	cli_warnx("to recover: keep a copy of the file, then restore the last "
-	    "good copy, or salvage what is readable with `sqlite3 %s "
-	    ".recover | sqlite3 NEW.db` and verify NEW.db", ctx->db_path);
+	v = 1;		/* cli_open() has read it once already */
+	if (sqlite3_prepare_v2(ctx->db, "PRAGMA user_version", -1, &stmt,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			v = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	cli_warnx("to recover, keep a copy of the damaged file, then restore "
+	    "the last good copy of it, or salvage what can be read into a new "
+	    "file:");
+	cli_warnx("  sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
+	    "'PRAGMA user_version = %d'", ctx->db_path, v);
+	cli_warnx("  then check it with rtowatch --db NEW.db verify");
 	return -1;
 }
 

@@ -354,10 +354,15 @@ store_quick_check(sqlite3 *db, int ms, int *incomplete)
 		return NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		/* The pragma itself fails on a damaged header or schema. */
-		free(out);
-		xasprintf(&out, "%s", sqlite3_errmsg(db));
+		/* It may stop at the damage, or fail before the first row. */
+		line = out;
+		xasprintf(&out, "%s%s%s", line ? line : "", line ? "; " : "",
+		    sqlite3_errmsg(db));
+		free(line);
 	}
+	/* One problem may span lines ("*** in database main ***"). */
+	for (line = out; (line = strchr(line, '\n')) != NULL; )
+		*line = ' ';
 	return out;
 }
 
@@ -370,7 +375,7 @@ static int
 store_check(struct store *st)
 {
 	char	*found;
-	int	 incomplete;
+	int	 incomplete, v;
 
 	found = store_quick_check(st->db, STORE_CHECK_MS, &incomplete);
 	if (incomplete) {
@@ -383,14 +388,19 @@ store_check(struct store *st)
 		free(found);
 		return 0;
 	}
+	if ((v = store_user_version(st)) <= 0)
+		v = STORE_SCHEMA_VERSION;
 	log_warnx("%s: the database is damaged; PRAGMA quick_check says: %s",
 	    st->path, found ? found : "nothing");
 	log_warnx("%s: not started, so that nothing is written on top of the "
-	    "damage.  To recover: stop here, keep a copy of the file, then "
-	    "either restore the last good copy of it, or salvage what is "
-	    "readable with `sqlite3 %s .recover | sqlite3 NEW.db` and move "
-	    "NEW.db to %s; check the result with `rtowatch --db %s verify`",
-	    st->path, st->path, st->path, st->path);
+	    "damage.  To recover, keep a copy of the damaged file, then "
+	    "restore the last good copy of it, or salvage what can be read "
+	    "into a new file:", st->path);
+	log_warnx("  sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
+	    "'PRAGMA user_version = %d'", st->path, v);
+	log_warnx("  then check it with `rtowatch --db NEW.db verify` and "
+	    "move it to %s", st->path);
 	free(found);
 	return -1;
 }
