@@ -16,6 +16,9 @@
 #include "store.h"
 #include "util.h"
 
+/* How long the check of the file at start may take, at most. */
+#define STORE_CHECK_MS		10000
+
 struct store {
 	sqlite3		*db;
 	char		*path;
@@ -320,8 +323,9 @@ store_check_progress(void *arg)
 }
 
 /*
- * PRAGMA quick_check, stopped after ms milliseconds: what it found, one
- * problem a line ("ok" when nothing), or NULL when it could not finish.
+ * PRAGMA quick_check, stopped after ms milliseconds: what it found, the
+ * problems joined by "; " ("ok" when none), or NULL when it could not
+ * finish.
  * rtowatch verify (cli/verify.c) runs the same pragma, unbounded.
  */
 static char *
@@ -396,7 +400,7 @@ store_check(struct store *st)
 	    "damage.  To recover, keep a copy of the damaged file, then "
 	    "restore the last good copy of it, or salvage what can be read "
 	    "into a new file:", st->path);
-	log_warnx("  sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	log_warnx("  sqlite3 '%s' .dump | sed 's/^ROLLBACK; -- due to errors$/"
 	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
 	    "'PRAGMA user_version = %d'", st->path, v);
 	log_warnx("  then check it with `rtowatch --db NEW.db verify` and "

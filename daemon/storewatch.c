@@ -39,6 +39,7 @@
 #define STOREWATCH_MS		2000	/* how often the path is looked at */
 #define STOREWATCH_PAGES	128	/* pages copied per turn of the loop */
 #define STOREWATCH_RETRY_MS	50	/* source busy: the next step */
+#define STOREWATCH_STREAK_MS	600000	/* repairs closer: a streak */
 
 static const char *const storewatch_sides[] = { "", "-wal", "-shm" };
 #define STOREWATCH_NSIDES \
@@ -58,6 +59,9 @@ struct storewatch {
 	/* The database file and its -wal and -shm, as opened. */
 	struct storewatch_id	 id[STOREWATCH_NSIDES];
 	int			 failing;	/* said once, until repaired */
+	int			 streak;	/* repairs, each soon after */
+	int64_t			 last;		/* the last one (monotonic) */
+	int64_t			 pause;		/* no look before (monotonic) */
 
 	/* The copy under way. */
 	sqlite3			*copy;
@@ -177,8 +181,8 @@ storewatch_fsync_dir(const char *path)
 
 /*
  * Out of the way before the copy takes the path: our own -wal and -shm
- * (the open connection keeps them by descriptor), and whatever someone
- * else put there, kept beside the path as ASIDE.
+ * (the open connection keeps them by descriptor), and another file's
+ * ones, kept beside the path as ASIDE-wal and ASIDE-shm.
  */
 static int
 storewatch_clear(struct storewatch *sw, const char *aside, int *kept)
@@ -188,12 +192,11 @@ storewatch_clear(struct storewatch *sw, const char *aside, int *kept)
 	size_t			 i;
 	int			 rc = 0;
 
-	*kept = 0;
-	for (i = 0; i < STOREWATCH_NSIDES && rc == 0; i++) {
+	for (i = 1; i < STOREWATCH_NSIDES && rc == 0; i++) {
 		if (!storewatch_stat(sw, i, &now))
 			continue;
 		xasprintf(&name, "%s%s", sw->path, storewatch_sides[i]);
-		if (i > 0 && storewatch_same(&now, &sw->id[i]))
+		if (storewatch_same(&now, &sw->id[i]))
 			rc = unlink(name);
 		else {
 			xasprintf(&to, "%s%s", aside, storewatch_sides[i]);
@@ -206,6 +209,65 @@ storewatch_clear(struct storewatch *sw, const char *aside, int *kept)
 		free(name);
 	}
 	return rc;
+}
+
+/*
+ * The copy takes the path.  Another file found there is exchanged with
+ * it in one step, then named ASIDE, so that the path never lacks a
+ * complete database, even if we die in between; our own old file, if
+ * only its -wal or -shm went, is simply replaced.
+ */
+static int
+storewatch_rename(struct storewatch *sw, const char *aside, int *kept)
+{
+	struct storewatch_id	 now;
+
+	if (!storewatch_stat(sw, 0, &now) || storewatch_same(&now, &sw->id[0]))
+		return rename(sw->tmp, sw->path);
+	if (renameat2(AT_FDCWD, sw->tmp, AT_FDCWD, sw->path,
+	    RENAME_EXCHANGE) == 0) {
+		*kept = 1;
+		if (rename(sw->tmp, aside) == -1)
+			log_warn("%s: the file found in its place is now %s",
+			    sw->path, sw->tmp);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system that cannot exchange: a moment without a file. */
+	if (rename(sw->path, aside) == 0)
+		*kept = 1;
+	else if (errno != ENOENT)
+		return -1;
+	return rename(sw->tmp, sw->path);
+}
+
+/*
+ * Two daemons given the same database would each take the other's copy
+ * for a stranger's file and write theirs back, for ever: repairs that
+ * follow each other closely wait longer and longer, and say why.
+ */
+static void
+storewatch_streak(struct storewatch *sw)
+{
+	int64_t	 now = mono_ms(), wait;
+
+	if (sw->last != 0 && now - sw->last < STOREWATCH_STREAK_MS)
+		sw->streak++;
+	else
+		sw->streak = 0;
+	sw->last = now;
+	if (sw->streak == 0)
+		return;
+	wait = (int64_t)STOREWATCH_MS << (sw->streak < 8 ? sw->streak : 8);
+	if (wait > STOREWATCH_STREAK_MS)
+		wait = STOREWATCH_STREAK_MS;
+	sw->pause = now + wait;
+	log_warnx("%s: written back %d times in a row, each within %d minutes "
+	    "of the last: something keeps removing or replacing it (another "
+	    "rtowatchd with the same database?); the next look is in %lld s",
+	    sw->path, sw->streak + 1, STOREWATCH_STREAK_MS / 60000,
+	    (long long)(wait / 1000));
 }
 
 /* The copy is complete: it takes the path, and the store moves to it. */
@@ -236,8 +298,9 @@ storewatch_install(struct storewatch *sw, int pages)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	xasprintf(&aside, "%s.replaced-%s", sw->path, stamp);
+	kept = 0;
 	if (storewatch_clear(sw, aside, &kept) == -1 ||
-	    rename(sw->tmp, sw->path) == -1) {
+	    storewatch_rename(sw, aside, &kept) == -1) {
 		storewatch_fail(sw, "rename", strerror(errno));
 		free(aside);
 		return;
@@ -252,8 +315,9 @@ storewatch_install(struct storewatch *sw, int pages)
 	memset(sw->id, 0, sizeof(sw->id));
 	storewatch_remember(sw, 1);
 	sw->failing = 0;
+	storewatch_streak(sw);
 
-	snprintf(detail, sizeof(detail), "the database file %s was %s while "
+	snprintf(detail, sizeof(detail), "the database file %s %s while "
 	    "rtowatchd was running; the open database (%d pages) was "
 	    "written back to it, nothing recorded was lost%s%s", sw->path,
 	    sw->why, pages, kept ? "; the file found in its place is kept "
@@ -338,7 +402,7 @@ storewatch_begin(struct storewatch *sw)
 	}
 	sw->began = mono_ms();
 	if (!sw->failing)
-		log_warnx("%s: the database file was %s while rtowatchd had it "
+		log_warnx("%s: the database file %s while rtowatchd had it "
 		    "open; writing the open database back to it", sw->path,
 		    sw->why);
 	storewatch_later(sw, 0);
@@ -353,7 +417,7 @@ storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (sw->backup != NULL)
+	if (sw->backup != NULL || mono_ms() < sw->pause)
 		return;
 	for (i = 0; i < STOREWATCH_NSIDES; i++) {
 		if (!sw->id[i].known) {
@@ -369,18 +433,16 @@ storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
 				return;
 			}
 			snprintf(sw->why, sizeof(sw->why), "%s%s",
-			    i == 0 ? "deleted" : "deleted (its ",
-			    i == 0 ? "" : i == 1 ? "-wal file)" :
-			    "-shm file)");
+			    i == 0 ? "was deleted" : "lost its ",
+			    storewatch_sides[i]);
 			sw->replaced = 0;
 			break;
 		}
 		if (!storewatch_same(&now, &sw->id[i])) {
 			snprintf(sw->why, sizeof(sw->why), "%s%s",
-			    i == 0 ? "replaced by another file" :
-			    "replaced (its ",
-			    i == 0 ? "" : i == 1 ? "-wal file)" :
-			    "-shm file)");
+			    i == 0 ? "was replaced by another file" :
+			    "had another file put as its ",
+			    storewatch_sides[i]);
 			sw->replaced = 1;
 			break;
 		}

@@ -13,9 +13,6 @@
 
 #define STORE_SCHEMA_VERSION	1
 
-/* How long the check of the file at start may take, at most. */
-#define STORE_CHECK_MS		10000
-
 struct sqlite3;
 struct store;
 
