@@ -324,22 +324,20 @@ store_check_progress(void *arg)
 
 /*
  * PRAGMA quick_check, stopped after ms milliseconds: what it found, the
- * problems joined by "; " ("ok" when none), or NULL when it could not
- * finish.
- * rtowatch verify (cli/verify.c) runs the same pragma, unbounded.
+ * problems joined by "; " ("ok" when none), and in *rcp how it ended:
+ * SQLITE_DONE, SQLITE_INTERRUPT when out of time, or the error that
+ * stopped it.  rtowatch verify (cli/verify.c) runs the same pragma,
+ * unbounded.
  */
 static char *
-store_quick_check(sqlite3 *db, int ms, int *incomplete)
+store_quick_check(sqlite3 *db, int ms, int *rcp)
 {
 	sqlite3_stmt	*stmt;
 	char		*out = NULL, *line;
 	int64_t		 deadline = mono_ms() + ms;
 	int		 rc;
 
-	*incomplete = 0;
-	if (ms > 0)
-		sqlite3_progress_handler(db, 1000, store_check_progress,
-		    &deadline);
+	sqlite3_progress_handler(db, 1000, store_check_progress, &deadline);
 	if ((rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(20)", -1, &stmt,
 	    NULL)) == SQLITE_OK) {
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -352,12 +350,8 @@ store_quick_check(sqlite3 *db, int ms, int *incomplete)
 		sqlite3_finalize(stmt);
 	}
 	sqlite3_progress_handler(db, 0, NULL, NULL);
-	if (rc == SQLITE_INTERRUPT) {
-		*incomplete = 1;
-		free(out);
-		return NULL;
-	}
-	if (rc != SQLITE_DONE) {
+	*rcp = rc;
+	if (rc != SQLITE_DONE && rc != SQLITE_INTERRUPT) {
 		/* It may stop at the damage, or fail before the first row. */
 		line = out;
 		xasprintf(&out, "%s%s%s", line ? line : "", line ? "; " : "",
@@ -365,7 +359,7 @@ store_quick_check(sqlite3 *db, int ms, int *incomplete)
 		free(line);
 	}
 	/* One problem may span lines ("*** in database main ***"). */
-	for (line = out; (line = strchr(line, '\n')) != NULL; )
+	for (line = out; line != NULL && (line = strchr(line, '\n')) != NULL; )
 		*line = ' ';
 	return out;
 }
@@ -379,16 +373,25 @@ static int
 store_check(struct store *st)
 {
 	char	*found;
-	int	 incomplete, v;
+	int	 rc, v;
 
-	found = store_quick_check(st->db, STORE_CHECK_MS, &incomplete);
-	if (incomplete) {
+	found = store_quick_check(st->db, STORE_CHECK_MS, &rc);
+	if (rc == SQLITE_INTERRUPT) {
 		log_warnx("%s: PRAGMA quick_check did not finish within %d s; "
 		    "started without it (run rtowatch --db %s verify)",
 		    st->path, STORE_CHECK_MS / 1000, st->path);
+		free(found);
 		return 0;
 	}
-	if (found != NULL && strcmp(found, "ok") == 0) {
+	/* A lock or a full memory says nothing about the pages. */
+	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT &&
+	    (rc & 0xff) != SQLITE_NOTADB) {
+		log_warnx("%s: PRAGMA quick_check could not run (%s); started "
+		    "without it", st->path, found ? found : "?");
+		free(found);
+		return 0;
+	}
+	if (rc == SQLITE_DONE && found != NULL && strcmp(found, "ok") == 0) {
 		free(found);
 		return 0;
 	}
