@@ -359,8 +359,9 @@ store_quick_check(sqlite3 *db, int ms, int *rcp)
 		free(line);
 	}
 	/* One problem may span lines ("*** in database main ***"). */
-	for (line = out; line != NULL && (line = strchr(line, '\n')) != NULL; )
-		*line = ' ';
+	if (out != NULL)
+		for (line = out; (line = strchr(line, '\n')) != NULL; )
+			*line = ' ';
 	return out;
 }
 

@@ -152,7 +152,7 @@ storewatch_later(struct storewatch *sw, int ms)
 	struct timeval	 tv;
 
 	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(sw->step, &tv);
 }
 
@@ -463,7 +463,7 @@ storewatch_new(struct event_base *base, struct store *st)
 {
 	struct storewatch	*sw;
 	struct timeval		 tv = { STOREWATCH_MS / 1000,
-				    (STOREWATCH_MS % 1000) * 1000 };
+				    (suseconds_t)(STOREWATCH_MS % 1000) * 1000 };
 
 	sw = xcalloc(1, sizeof(*sw));
 	sw->store = st;
