@@ -69,7 +69,6 @@ struct storewatch {
 	char			*tmp;
 	int			 fd;		/* the copy, for its writeback */
 	char			 why[64];
-	int			 replaced;
 	int64_t			 began;		/* monotonic */
 };
 
@@ -79,14 +78,17 @@ storewatch_stat(struct storewatch *sw, size_t side, struct storewatch_id *id)
 {
 	struct stat	 sb;
 	char		*name;
-	int		 rc;
+	int		 rc, saved;
 
 	xasprintf(&name, "%s%s", sw->path, storewatch_sides[side]);
 	rc = stat(name, &sb);
+	saved = errno;
 	free(name);
 	memset(id, 0, sizeof(*id));
-	if (rc == -1)
+	if (rc == -1) {
+		errno = saved;
 		return 0;
+	}
 	id->dev = sb.st_dev;
 	id->ino = sb.st_ino;
 	id->known = 1;
@@ -420,10 +422,8 @@ storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
 	if (sw->backup != NULL || mono_ms() < sw->pause)
 		return;
 	for (i = 0; i < STOREWATCH_NSIDES; i++) {
-		if (!sw->id[i].known) {
-			/* The database itself: never seen, never judged. */
-			continue;
-		}
+		if (!sw->id[i].known)
+			continue;	/* never seen: nothing to compare */
 		if (!storewatch_stat(sw, i, &now)) {
 			if (errno != ENOENT) {
 				if (!sw->failing)
@@ -435,7 +435,6 @@ storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
 			snprintf(sw->why, sizeof(sw->why), "%s%s",
 			    i == 0 ? "was deleted" : "lost its ",
 			    storewatch_sides[i]);
-			sw->replaced = 0;
 			break;
 		}
 		if (!storewatch_same(&now, &sw->id[i])) {
@@ -443,12 +442,12 @@ storewatch_tick_cb(evutil_socket_t fd, short events, void *arg)
 			    i == 0 ? "was replaced by another file" :
 			    "had another file put as its ",
 			    storewatch_sides[i]);
-			sw->replaced = 1;
 			break;
 		}
 	}
 	if (i == STOREWATCH_NSIDES) {
 		storewatch_remember(sw, 0);
+		sw->failing = 0;
 		return;
 	}
 	storewatch_begin(sw);
