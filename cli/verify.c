@@ -120,7 +120,7 @@ verify_pages(struct cli_ctx *ctx)
 	cli_warnx("to recover, keep a copy of the damaged file, then restore "
 	    "the last good copy of it, or salvage what can be read into a new "
 	    "file:");
-	cli_warnx("  sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	cli_warnx("  sqlite3 '%s' .dump | sed 's/^ROLLBACK; -- due to errors$/"
 	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
 	    "'PRAGMA user_version = %d'", ctx->db_path, v);
 	cli_warnx("  then check it with rtowatch --db NEW.db verify");
