@@ -10,8 +10,9 @@
  * inode).  When one differs, the open database is copied with SQLite's
  * online backup API into a new file beside the path, STOREWATCH_PAGES
  * pages per turn of the loop so that the probes keep their schedule; the
- * copy is fsynced and renamed over the path, and the store reconnects to
- * it.  The backup reads through the connection that writes, WAL and all,
+ * copy is fsynced and put in the path's place (exchanged with a stranger's
+ * file in one step, so the path never lacks a database), and the store
+ * reconnects to it.  The backup reads through the connection that writes, WAL and all,
  * and a write made between two steps updates the copy as well, so
  * whatever was recorded before the swap is in the file after it.
  *
