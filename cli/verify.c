@@ -8,6 +8,10 @@
  * (or who removes the newest rows) leaves a valid chain with a different
  * head: that is what the head printed on the register is for, checked
  * with --head.
+ *
+ * First, PRAGMA quick_check reads every page of the file: damage from the
+ * disk or from a copy cut short is named as SQLite finds it, with the way
+ * to recover, and the exit status is 1 even when the chain still walks.
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -67,6 +71,62 @@ verify_unlinked(int64_t id, const struct verify_link *p,
 		    (long long)id, (long long)p->id);
 }
 
+/* The file's pages and indexes, as quick_check sees them. */
+static int
+verify_pages(struct cli_ctx *ctx)
+{
+	sqlite3_stmt	*stmt;
+	const char	*line;
+	size_t		 len;
+	int		 rc, n = 0, v;
+
+	if ((stmt = cli_prepare(ctx, "PRAGMA quick_check(20)")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		line = verify_text(stmt, 0);
+		if (strcmp(line, "ok") == 0)
+			continue;
+		if (n++ == 0)
+			cli_warnx("%s: the database file is damaged; PRAGMA "
+			    "quick_check says:", ctx->db_path);
+		/* One problem may span lines ("*** in database main ***"). */
+		for (;;) {
+			len = strcspn(line, "\n");
+			cli_warnx("  %.*s", (int)len, line);
+			if (line[len] == '\0')
+				break;
+			line += len + 1;
+		}
+	}
+	if (rc != SQLITE_DONE && n > 0)
+		cli_warnx("  (and then it stopped: %s)",
+		    sqlite3_errmsg(ctx->db));
+	else if (rc != SQLITE_DONE) {
+		cli_warnx("%s: the database file is damaged; PRAGMA "
+		    "quick_check fails: %s", ctx->db_path,
+		    sqlite3_errmsg(ctx->db));
+		n++;
+	}
+	sqlite3_finalize(stmt);
+	if (n == 0)
+		return 0;
+	v = 1;		/* cli_open() has read it once already */
+	if (sqlite3_prepare_v2(ctx->db, "PRAGMA user_version", -1, &stmt,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			v = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	cli_warnx("to recover, keep a copy of the damaged file, then restore "
+	    "the last good copy of it, or salvage what can be read into a new "
+	    "file:");
+	cli_warnx("  sqlite3 '%s' .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
+	    "'PRAGMA user_version = %d'", ctx->db_path, v);
+	cli_warnx("  then check it with rtowatch --db NEW.db verify");
+	return -1;
+}
+
 int
 verify_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -76,15 +136,17 @@ verify_exec(struct cli_ctx *ctx, int argc, char **argv)
 	char			 hash[CHAIN_HEXLEN + 1], self[CHAIN_HEXLEN + 1];
 	const char		*prev;
 	int64_t			 id, n = 0, head_at = 0;
-	int			 rc, bad = 0;
+	int			 rc, bad = 0, damaged;
 
 	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_HEAD), &o)) != 0)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "verify: unexpected argument "
 		    "%s", argv[optind]);
-	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1 ||
-	    (stmt = cli_prepare(ctx, "SELECT id, coalesce(incident_id, 0),"
+	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
+		return CLI_EXIT_ERR;
+	damaged = verify_pages(ctx) == -1;
+	if ((stmt = cli_prepare(ctx, "SELECT id, coalesce(incident_id, 0),"
 	    " coalesce(warning_id, 0), at, event, actor, detail, prev_hash,"
 	    " hash FROM timeline ORDER BY id")) == NULL)
 		return CLI_EXIT_ERR;
@@ -129,7 +191,7 @@ verify_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "before it", (long long)n);
 		return CLI_EXIT_ERR;
 	}
-	if (cli_step_error(ctx, rc) == -1)
+	if (cli_step_error(ctx, rc) == -1 || damaged)
 		return CLI_EXIT_ERR;
 	printf("timeline chain OK: %lld rows, head %s\n", (long long)n,
 	    n > 0 ? p.hash : "-");

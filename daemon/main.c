@@ -32,6 +32,7 @@
 #include "probe.h"
 #include "resolve.h"
 #include "store.h"
+#include "storewatch.h"
 #include "util.h"
 #include "wallclock.h"
 
@@ -43,6 +44,7 @@ struct rtowatchd {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct store		*store;
+	struct storewatch	*storewatch;	/* its file, deleted or replaced */
 	struct engine		*engine;
 	struct monitors		*monitors;
 	struct event		*watchdog;
@@ -341,6 +343,7 @@ main(int argc, char *argv[])
 	 */
 	(void)own_parent_dir(d.conf->socket, 0755);
 	priv_drop();
+	d.storewatch = storewatch_new(d.base, d.store);
 	d.mailer = mailer_new(d.base, d.store);
 	notice_configure(d.conf);
 	notice_set_kick(mailer_kick, d.mailer);
@@ -399,6 +402,7 @@ main(int argc, char *argv[])
 	engine_free(d.engine);
 	notice_set_kick(NULL, NULL);
 	mailer_free(d.mailer);
+	storewatch_free(d.storewatch);
 	store_close(d.store);
 	if (d.dns != NULL)
 		evdns_base_free(d.dns, 0);

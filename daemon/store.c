@@ -16,6 +16,9 @@
 #include "store.h"
 #include "util.h"
 
+/* How long the check of the file at start may take, at most. */
+#define STORE_CHECK_MS		10000
+
 struct store {
 	sqlite3		*db;
 	char		*path;
@@ -318,19 +321,18 @@ store_migrate(struct store *st)
 	return 0;
 }
 
-struct store *
-store_open(const char *path)
+/*
+ * A connection to st->path with the daemon's settings.  It runs at start
+ * and again when storewatch.c has written the database back to its path.
+ */
+static int
+store_connect(struct store *st)
 {
-	struct store	*st;
-
-	st = xcalloc(1, sizeof(*st));
-	st->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &st->db,
+	if (sqlite3_open_v2(st->path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", path, st->db ?
+		log_warnx("%s: %s", st->path, st->db ?
 		    sqlite3_errmsg(st->db) : "cannot open");
-		store_close(st);
-		return NULL;
+		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	/*
@@ -339,12 +341,145 @@ store_open(const char *path)
 	 */
 	if (store_exec(st, "PRAGMA journal_mode = WAL;") == -1 ||
 	    store_exec(st, "PRAGMA synchronous = FULL;") == -1 ||
-	    store_exec(st, "PRAGMA foreign_keys = ON;") == -1 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON;") == -1)
+		return -1;
+	return 0;
+}
+
+static int
+store_check_progress(void *arg)
+{
+	return mono_ms() > *(int64_t *)arg;
+}
+
+/*
+ * PRAGMA quick_check, stopped after ms milliseconds: what it found, the
+ * problems joined by "; " ("ok" when none), and in *rcp how it ended:
+ * SQLITE_DONE, SQLITE_INTERRUPT when out of time, or the error that
+ * stopped it.  rtowatch verify (cli/verify.c) runs the same pragma,
+ * unbounded.
+ */
+static char *
+store_quick_check(sqlite3 *db, int ms, int *rcp)
+{
+	sqlite3_stmt	*stmt;
+	char		*out = NULL, *line;
+	int64_t		 deadline = mono_ms() + ms;
+	int		 rc;
+
+	sqlite3_progress_handler(db, 1000, store_check_progress, &deadline);
+	if ((rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(20)", -1, &stmt,
+	    NULL)) == SQLITE_OK) {
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			line = out;
+			xasprintf(&out, "%s%s%s", line ? line : "",
+			    line ? "; " : "",
+			    (const char *)sqlite3_column_text(stmt, 0));
+			free(line);
+		}
+		sqlite3_finalize(stmt);
+	}
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	*rcp = rc;
+	if (rc != SQLITE_DONE && rc != SQLITE_INTERRUPT) {
+		/* It may stop at the damage, or fail before the first row. */
+		line = out;
+		xasprintf(&out, "%s%s%s", line ? line : "", line ? "; " : "",
+		    sqlite3_errmsg(db));
+		free(line);
+	}
+	/* One problem may span lines ("*** in database main ***"). */
+	if (out != NULL)
+		for (line = out; (line = strchr(line, '\n')) != NULL; )
+			*line = ' ';
+	return out;
+}
+
+/*
+ * Damaged pages are found before anything is written on top of them: a
+ * daemon that went on would record incidents into a file that may lose
+ * them, and nobody would know until verify or a restore.
+ */
+static int
+store_check(struct store *st)
+{
+	char	*found;
+	int	 rc, v;
+
+	found = store_quick_check(st->db, STORE_CHECK_MS, &rc);
+	if (rc == SQLITE_INTERRUPT) {
+		log_warnx("%s: PRAGMA quick_check did not finish within %d s; "
+		    "started without it (run rtowatch --db %s verify)",
+		    st->path, STORE_CHECK_MS / 1000, st->path);
+		free(found);
+		return 0;
+	}
+	/* A lock or a full memory says nothing about the pages. */
+	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT &&
+	    (rc & 0xff) != SQLITE_NOTADB) {
+		log_warnx("%s: PRAGMA quick_check could not run (%s); started "
+		    "without it", st->path, found ? found : "?");
+		free(found);
+		return 0;
+	}
+	if (rc == SQLITE_DONE && found != NULL && strcmp(found, "ok") == 0) {
+		free(found);
+		return 0;
+	}
+	if ((v = store_user_version(st)) <= 0)
+		v = STORE_SCHEMA_VERSION;
+	log_warnx("%s: the database is damaged; PRAGMA quick_check says: %s",
+	    st->path, found ? found : "nothing");
+	log_warnx("%s: not started, so that nothing is written on top of the "
+	    "damage.  To recover, keep a copy of the damaged file, then "
+	    "restore the last good copy of it, or salvage what can be read "
+	    "into a new file:", st->path);
+	log_warnx("  sqlite3 '%s' .dump | sed 's/^ROLLBACK; -- due to errors$/"
+	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
+	    "'PRAGMA user_version = %d'", st->path, v);
+	log_warnx("  then check it with `rtowatch --db NEW.db verify` and "
+	    "move it to %s", st->path);
+	free(found);
+	return -1;
+}
+
+struct store *
+store_open(const char *path)
+{
+	struct store	*st;
+
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	if (store_connect(st) == -1 || store_check(st) == -1 ||
 	    store_migrate(st) == -1) {
 		store_close(st);
 		return NULL;
 	}
 	return st;
+}
+
+/*
+ * The same path, a new connection: storewatch.c has just put a copy of
+ * the database there.  The old file (deleted or moved away) is closed
+ * without letting SQLite delete its -wal file by name, which by now may
+ * be another file's.
+ */
+int
+store_reopen(struct store *st)
+{
+	int	 persist = 1;
+
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist);
+	sqlite3_close_v2(st->db);
+	st->db = NULL;
+	return store_connect(st);
+}
+
+struct sqlite3 *
+store_sqlite(struct store *st)
+{
+	return st->db;
 }
 
 void

@@ -13,6 +13,7 @@
 
 #define STORE_SCHEMA_VERSION	2
 
+struct sqlite3;
 struct store;
 
 /* What the engine needs back after a restart: one row per open outage. */
@@ -133,6 +134,8 @@ int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 void		 store_close(struct store *);
+int		 store_reopen(struct store *);
+struct sqlite3	*store_sqlite(struct store *);
 const char	*store_path(const struct store *);
 int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);
