@@ -79,6 +79,7 @@ struct sys_state {
 	int			 pending;	/* down, parent not settled */
 	int			 level;
 	int			 major;
+	int			 rto_wait;	/* RTO passed during a run of successes */
 	int64_t			 started_at;
 	int64_t			 outage_id;
 	int64_t			 incident_id;
@@ -205,6 +206,7 @@ engine_free(struct engine *e)
 }
 
 static void	engine_rto_cb(evutil_socket_t, short, void *);
+static void	engine_rto_check(struct sys_state *);
 static void	engine_maint_cb(evutil_socket_t, short, void *);
 static void	engine_evaluate(struct engine *, struct sys_state *);
 static int	engine_failing_now(const struct sys_state *);
@@ -259,36 +261,103 @@ engine_arm_rto(struct sys_state *s)
 static void
 engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct sys_state	*s = arg;
+	(void)fd;
+	(void)events;
+	engine_rto_check(arg);
+}
+
+/* When the last check to recover came back (0: none has yet). */
+static int64_t
+engine_restored_at(const struct sys_state *s)
+{
+	int64_t	 restored_at = 0;
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].first_ok_at > restored_at)
+			restored_at = s->checks[i].first_ok_at;
+	return restored_at;
+}
+
+/*
+ * The restoration time S would have if the successes now coming in were
+ * confirmed: 0 while a check that is down has none.
+ */
+static int64_t
+engine_back_at(const struct sys_state *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].down && s->checks[i].successes == 0)
+			return 0;
+	return engine_restored_at(s);
+}
+
+/*
+ * The RTO timer fired, or a result came in while it waits for a run of
+ * successes that began within the RTO (policy_rto_verdict): the outage
+ * is major once no such run is left, as of the RTO when it waited.
+ */
+static void
+engine_rto_check(struct sys_state *s)
+{
 	struct engine		*e = s->engine;
 	struct policy_class	 c;
 	struct timeval		 retry = { 5, 0 };
-	int64_t			 now = wall_ms(), due;
-	char			 detail[512], d1[32], d2[32];
+	int64_t			 now = wall_ms(), due, at, back;
+	char			 detail[512], d1[32], d2[32], t[TIME_STRLEN];
 	int			 level;
 
-	(void)fd;
-	(void)events;
-	if (!s->down || s->attached || s->major)
-		return;
-	c = policy_classify(s->core, s->critical_infrastructure,
-	    now - s->started_at, s->rto_ms);
-	if (!c.major) {
-		engine_arm_rto(s);	/* the wall clock was set back */
+	if (!s->down || s->attached || s->planned || s->major) {
+		s->rto_wait = 0;
 		return;
 	}
+	back = engine_back_at(s);
+	switch (policy_rto_verdict(s->started_at, s->rto_ms, back, now)) {
+	case POLICY_RTO_NOT_YET:
+		s->rto_wait = 0;
+		engine_arm_rto(s);	/* the wall clock was set back */
+		return;
+	case POLICY_RTO_WAIT:
+		if (!s->rto_wait)
+			log_info("%s: its RTO passed while it is coming back "
+			    "since %s; waiting for the successes to confirm "
+			    "it before classifying the incident", s->name,
+			    time_fmt(back, t, sizeof(t)));
+		s->rto_wait = 1;
+		return;
+	case POLICY_RTO_MAJOR:
+		break;
+	}
+	/*
+	 * Waiting for confirmation must not delay the deadlines: a run that
+	 * broke makes the incident major as of the RTO, and the raised
+	 * level's notify clock counts from then.
+	 */
+	at = s->rto_wait ? s->started_at + s->rto_ms : now;
+	c = policy_classify(s->core, s->critical_infrastructure,
+	    now - s->started_at, s->rto_ms);
 	/* A person's confidentiality or integrity level may be higher. */
 	level = c.level > s->level ? c.level : s->level;
-	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
-	    "RTO of %s: major incident, availability level %d, level %d -> "
-	    "%d", s->name, duration_fmt(now - s->started_at, d1, sizeof(d1)),
-	    duration_fmt(s->rto_ms, d2, sizeof(d2)), c.level, s->level,
-	    level);
+	if (s->rto_wait)
+		snprintf(detail, sizeof(detail), "%s was coming back, but "
+		    "failed again before %d successes confirmed it: not "
+		    "restored within its RTO of %s, major incident as of %s, "
+		    "availability level %d, level %d -> %d", s->name,
+		    s->up_after, duration_fmt(s->rto_ms, d2, sizeof(d2)),
+		    time_fmt(at, t, sizeof(t)), c.level, s->level, level);
+	else
+		snprintf(detail, sizeof(detail), "%s down for %s, longer than "
+		    "its RTO of %s: major incident, availability level %d, "
+		    "level %d -> %d", s->name, duration_fmt(now - s->started_at,
+		    d1, sizeof(d1)), duration_fmt(s->rto_ms, d2, sizeof(d2)),
+		    c.level, s->level, level);
 	if (store_begin(e->store) == -1 ||
 	    store_incident_escalate(e->store, s->incident_id, c.level, now,
 	    detail) == -1 ||
 	    /* 5.4.2: the raised level is notified anew, on its own clock. */
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, now,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, at,
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
 	    level) == -1 ||
@@ -306,6 +375,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
 	s->level = level;
+	s->rto_wait = 0;
 }
 
 static struct sys_state *
@@ -701,18 +771,19 @@ static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
 	struct policy_class	 c;
-	int64_t			 restored_at = 0, length, due, now = wall_ms();
+	int64_t			 restored_at, length, due, now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
-	int			 i, within, level;
+	int			 within, level;
 
-	/* Back when the last check to recover came back. */
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].first_ok_at > restored_at)
-			restored_at = s->checks[i].first_ok_at;
+	/*
+	 * Back when the last check to recover came back: the first of its
+	 * successes, even when the RTO passed before they confirmed it.
+	 */
+	restored_at = engine_restored_at(s);
 	if (restored_at == 0)
 		restored_at = now;	/* the monitoring host: no checks */
 	length = restored_at - s->started_at;
-	within = length <= s->rto_ms;
+	within = policy_within_rto(s->started_at, restored_at, s->rto_ms);
 	c = policy_classify(s->core, s->critical_infrastructure, length,
 	    s->rto_ms);
 	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
@@ -750,6 +821,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	s->last_level = level;
 	s->last_major = s->major || c.major;
 	s->down = 0;
+	s->rto_wait = 0;
 	s->outage_id = 0;
 	s->incident_id = 0;
 	s->started_at = 0;
@@ -1268,6 +1340,8 @@ engine_result(struct engine *e, const char *name, int index,
 	}
 	s->last_result_at = at;
 	engine_evaluate(e, s);
+	if (s->rto_wait)
+		engine_rto_check(s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
 }
