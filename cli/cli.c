@@ -33,8 +33,8 @@
  * The schema versions whose tables and columns the commands read.  Raise
  * the maximum only after checking the queries against the new migration.
  */
-#define CLI_SCHEMA_MIN	1
-#define CLI_SCHEMA_MAX	1
+#define CLI_SCHEMA_MIN	2	/* incidents.recurrence_of */
+#define CLI_SCHEMA_MAX	2
 
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
@@ -92,6 +92,7 @@ const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
 	[CLI_I_REPORT_FILED_BY] = { "report_filed_by", "report_filed_by",
 	    CLI_TEXT },
 	[CLI_I_WARNING] = { "warning_id", "warning_id", CLI_INT },
+	[CLI_I_RECURRENCE_OF] = { "recurrence_of", "recurrence_of", CLI_INT },
 };
 
 const struct cli_field cli_timeline_fields[CLI_T_COUNT] = {
@@ -350,6 +351,12 @@ cli_open(struct cli_ctx *ctx)
 		cli_warnx("%s: schema version %d is newer than this rtowatch "
 		    "reads (%d to %d)", path, v, CLI_SCHEMA_MIN,
 		    CLI_SCHEMA_MAX);
+		return -1;
+	}
+	if (v >= 1 && v < CLI_SCHEMA_MIN && tables == 2) {
+		cli_warnx("%s: schema version %d is older than this rtowatch "
+		    "reads (%d to %d); rtowatchd upgrades it when it next "
+		    "starts", path, v, CLI_SCHEMA_MIN, CLI_SCHEMA_MAX);
 		return -1;
 	}
 	if (v < CLI_SCHEMA_MIN || tables != 2) {

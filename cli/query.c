@@ -37,6 +37,8 @@ static const struct cli_column query_show_lines[] = {
 	CLI_COL("integrity level:", CLI_I_INTEGRITY, CLI_SHOW_TEXT),
 	CLI_COL("class:", CLI_I_MAJOR, CLI_SHOW_CLASS),
 	CLI_COL("status:", CLI_I_STATUS, CLI_SHOW_TEXT),
+	CLI_COL("recurrence of incident:", CLI_I_RECURRENCE_OF,
+	    CLI_SHOW_TEXT),
 	CLI_COL("owner:", CLI_I_OWNER, CLI_SHOW_TEXT),
 	CLI_COL("core:", CLI_I_CORE, CLI_SHOW_YESNO),
 	CLI_COL("critical infrastructure:", CLI_I_CRITICAL, CLI_SHOW_YESNO),

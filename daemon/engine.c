@@ -707,15 +707,31 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
     int64_t started_at, const char *cause)
 {
 	struct store_new_incident	 ni;
+	struct store_incident		 last;
 	struct policy_class		 c;
-	int64_t				 due;
+	int64_t				 due, recurrence_of = 0;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
-	char				 cause_buf[512];
+	char				 cause_buf[512], opened[768], d[32];
+	int				 rc;
 
 	if (e->policy->reopen_ms > 0 && s->last_incident_id != 0 &&
 	    started_at - s->last_restored_at <= e->policy->reopen_ms) {
-		engine_reopen(e, s, now, started_at, cause);
-		return;
+		if ((rc = store_incident_get(e->store, s->last_incident_id,
+		    &last)) == -1) {
+			log_warnx("%s: down, but its last incident cannot be "
+			    "read; retrying at the next probe", s->name);
+			return;
+		}
+		/*
+		 * A closed record is final: a relapse after closing is a new
+		 * incident that names the closed one as the one it recurs.
+		 */
+		if (rc == 1 && strcmp(last.status, "restored") == 0) {
+			engine_reopen(e, s, now, started_at, cause);
+			return;
+		}
+		if (rc == 1 && strcmp(last.status, "closed") == 0)
+			recurrence_of = s->last_incident_id;
 	}
 
 	c = policy_classify(s->core, s->critical_infrastructure,
@@ -737,6 +753,14 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    now);
 	snprintf(cause_buf, sizeof(cause_buf), "%s", cause);
 	ni.cause = cause_buf;
+	ni.recurrence_of = recurrence_of;
+	if (recurrence_of != 0)
+		snprintf(opened, sizeof(opened), "%s; a recurrence of incident "
+		    "%lld (closed), restored %s before", cause_buf,
+		    (long long)recurrence_of, duration_fmt(started_at -
+		    s->last_restored_at, d, sizeof(d)));
+	else
+		snprintf(opened, sizeof(opened), "%s", cause_buf);
 	/* The daemon is the discoverer: awareness, and the clocks, is now. */
 	if (store_begin(e->store) == -1 ||
 	    store_outage_open(e->store, &ni, &s->outage_id,
@@ -746,7 +770,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    clocks_open(e->clocks, s->incident_id, CLOCK_RESTORE, c.level,
 	    now, &due) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, c.level,
-	    s->name, "down, incident opened", cause_buf, now) == -1 ||
+	    s->name, "down, incident opened", opened, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("%s: down, but the incident could not be recorded; "
@@ -762,7 +786,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	log_fields(s->name, s->incident_id, c.level);
 	log_warnx("%s: down since %s (%s); incident %lld opened: level %d, "
 	    "%s; notify the portal by %s", s->name,
-	    time_fmt(started_at, t1, sizeof(t1)), cause_buf,
+	    time_fmt(started_at, t1, sizeof(t1)), opened,
 	    (long long)s->incident_id, c.level, c.major ? "major" : "general",
 	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
 }

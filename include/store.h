@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -44,6 +44,7 @@ struct store_new_incident {
 	int64_t		 notify_due_at;
 	int64_t		 restore_due_at;
 	const char	*cause;		/* the failing probe's detail */
+	int64_t		 recurrence_of;	/* a closed incident it recurs, or 0 */
 };
 
 /* A clock still running (not stopped), as the engine re-arms it. */
@@ -141,6 +142,8 @@ int		 store_outage_attach(struct store *, const char *, int64_t,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
 		    const char *);
+int		 store_incident_scope_down(struct store *, int64_t, char *,
+		    size_t);
 int		 store_incident_reopen(struct store *, int64_t, const char *,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_last_restored(struct store *, int (*)(const char *,
