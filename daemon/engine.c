@@ -702,9 +702,14 @@ engine_outage_start(const struct sys_state *s, const char **cause)
 	return started_at;
 }
 
+/*
+ * Open an incident for S, down since STARTED_AT.  OUTAGE is an outage of
+ * S attached to another incident that goes on, on this one (0: a new
+ * outage).
+ */
 static void
 engine_open(struct engine *e, struct sys_state *s, int64_t now,
-    int64_t started_at, const char *cause)
+    int64_t started_at, const char *cause, int64_t outage)
 {
 	struct store_new_incident	 ni;
 	struct store_incident		 last;
@@ -714,7 +719,8 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	char				 cause_buf[512], opened[768], d[32];
 	int				 rc;
 
-	if (e->policy->reopen_ms > 0 && s->last_incident_id != 0 &&
+	if (outage == 0 && e->policy->reopen_ms > 0 &&
+	    s->last_incident_id != 0 &&
 	    started_at - s->last_restored_at <= e->policy->reopen_ms) {
 		if ((rc = store_incident_get(e->store, s->last_incident_id,
 		    &last)) == -1) {
@@ -754,6 +760,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	snprintf(cause_buf, sizeof(cause_buf), "%s", cause);
 	ni.cause = cause_buf;
 	ni.recurrence_of = recurrence_of;
+	ni.outage_id = outage;
 	if (recurrence_of != 0)
 		snprintf(opened, sizeof(opened), "%s; a recurrence of incident "
 		    "%lld (closed), restored %s before", cause_buf,
@@ -779,6 +786,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	}
 	clocks_sync(e->clocks, s->incident_id);
 	s->down = 1;
+	s->attached = 0;
 	s->started_at = started_at;
 	s->level = c.level;
 	s->major = c.major;
@@ -789,6 +797,27 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    time_fmt(started_at, t1, sizeof(t1)), opened,
 	    (long long)s->incident_id, c.level, c.major ? "major" : "general",
 	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
+}
+
+/*
+ * The monitoring host's incident H ends: the network came back at the
+ * first success, since H began, of a check passing again (NOW if none).
+ */
+static int64_t
+engine_host_back_at(struct engine *e, const struct sys_state *h,
+    int64_t now)
+{
+	const struct sys_state	*s;
+	int64_t			 back = now;
+	int			 i;
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		for (i = 0; i < s->nchecks; i++)
+			if (s->checks[i].successes > 0 &&
+			    s->checks[i].first_ok_at > h->started_at &&
+			    s->checks[i].first_ok_at < back)
+				back = s->checks[i].first_ok_at;
+	return back;
 }
 
 static void
@@ -804,8 +833,8 @@ engine_restore(struct engine *e, struct sys_state *s)
 	 * successes, even when the RTO passed before they confirmed it.
 	 */
 	restored_at = engine_restored_at(s);
-	if (restored_at == 0)
-		restored_at = now;	/* the monitoring host: no checks */
+	if (restored_at == 0)	/* the monitoring host: no checks */
+		restored_at = engine_host_back_at(e, s, now);
 	length = restored_at - s->started_at;
 	within = policy_within_rto(s->started_at, restored_at, s->rto_ms);
 	c = policy_classify(s->core, s->critical_infrastructure, length,
@@ -1121,7 +1150,8 @@ static struct sys_state *
 engine_host_down(struct engine *e)
 {
 	struct sys_state	*h, *s;
-	int			 base, best = 0;
+	int64_t			 started_at = wall_ms();
+	int			 base, best = 0, i;
 	char			 cause[256];
 
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL)
@@ -1131,6 +1161,11 @@ engine_host_down(struct engine *e)
 	TAILQ_FOREACH(s, &e->systems, entry) {
 		if (!s->configured || s->nchecks == 0 || !engine_failing(s))
 			continue;
+		/* The network went at the first failure it hides. */
+		for (i = 0; i < s->nchecks; i++)
+			if ((s->checks[i].fails > 0 || s->checks[i].down) &&
+			    s->checks[i].first_fail_at < started_at)
+				started_at = s->checks[i].first_fail_at;
 		base = policy_classify(s->core, s->critical_infrastructure, 0,
 		    1).level;
 		if (base > best || (base == best && s->rto_ms < h->rto_ms)) {
@@ -1146,7 +1181,7 @@ engine_host_down(struct engine *e)
 	    "monitoring host has probably lost its network; if the portal "
 	    "cannot be reached, telephone the regional center (區網中心) "
 	    "within the hour and enter the report later (5.3.7.3.3)");
-	engine_open(e, h, wall_ms(), wall_ms(), cause);
+	engine_open(e, h, wall_ms(), started_at, cause, 0);
 	return h->down ? h : NULL;
 }
 
@@ -1209,16 +1244,28 @@ engine_owner_down(struct engine *e, const struct sys_state *s)
 
 /*
  * S is still failing after the system it was attached to came back: its
- * part of that incident ends, and an incident of its own starts, its
- * outage counted from now.  (A system already passing probes again just
- * finishes recovering on the old incident.)
+ * part of that incident ends, and an incident of its own starts.  (A
+ * system already passing probes again just finishes recovering on the
+ * old incident.)  A parent's incident accounted for S's outage while the
+ * parent was down, so S's own is counted from the parent's recovery.  The
+ * monitoring host's incident only stood for systems failing together:
+ * S's outage goes on, from its own first failure, on its own incident.
  */
 static void
 engine_reown(struct engine *e, struct sys_state *s)
 {
-	int64_t	 now = wall_ms();
-	int	 i;
+	const struct sys_state	*h;
+	const char		*cause;
+	int64_t			 now = wall_ms();
+	int			 i;
 
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL &&
+	    (h->incident_id == s->incident_id ||
+	    h->last_incident_id == s->incident_id)) {
+		engine_outage_start(s, &cause);
+		engine_open(e, s, now, s->started_at, cause, s->outage_id);
+		return;
+	}
 	if (engine_detach(e, s, now, "still down after the system it was "
 	    "attached to recovered; an incident of its own from") == -1)
 		return;
@@ -1286,7 +1333,7 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		return;
 	}
 	s->pending = 0;
-	engine_open(e, s, wall_ms(), started_at, cause);
+	engine_open(e, s, wall_ms(), started_at, cause, 0);
 }
 
 /*

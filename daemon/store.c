@@ -606,7 +606,53 @@ store_outage_insert(struct store *st, const char *system, int64_t incident,
 	return 0;
 }
 
-/* A new outage, its incident and the incident's first timeline event. */
+/*
+ * An outage attached to another incident (as its affected scope) goes on
+ * on INCIDENT, its own: its part of the other incident ends at AT.
+ */
+static int
+store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
+    const char *system, int64_t at)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 from = 0;
+	char		 detail[512], t[TIME_STRLEN];
+	int		 rc;
+
+	if ((stmt = store_prepare(st, "SELECT incident_id FROM outages"
+	    " WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, outage_id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		from = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if ((stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ? AND ended_at IS NULL")) == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	if ((stmt = store_prepare(st, "UPDATE outages SET incident_id = ?"
+	    " WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "%s: still down after the system it "
+	    "was attached to recovered, at %s; its outage goes on in incident "
+	    "%lld", system, time_fmt(at, t, sizeof(t)), (long long)incident);
+	return store_timeline_add(st, from, at, "affected system ended",
+	    "rtowatchd", detail);
+}
+
+/*
+ * A new outage (or an attached one that goes on, ni->outage_id), its
+ * incident and the incident's first timeline event.
+ */
 int
 store_outage_open(struct store *st, const struct store_new_incident *ni,
     int64_t *outage_id, int64_t *incident_id)
@@ -616,8 +662,13 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	if (store_incident_insert(st, "outage", ni, 0, incident_id) == -1)
 		return -1;
 
-	if (store_outage_insert(st, ni->system, *incident_id, ni->started_at,
-	    ni->detected_at, ni->cause, 0, outage_id) == -1)
+	if (ni->outage_id != 0) {
+		if (store_outage_move(st, ni->outage_id, *incident_id,
+		    ni->system, ni->opened_at) == -1)
+			return -1;
+		*outage_id = ni->outage_id;
+	} else if (store_outage_insert(st, ni->system, *incident_id,
+	    ni->started_at, ni->detected_at, ni->cause, 0, outage_id) == -1)
 		return -1;
 
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",

@@ -45,6 +45,7 @@ struct store_new_incident {
 	int64_t		 restore_due_at;
 	const char	*cause;		/* the failing probe's detail */
 	int64_t		 recurrence_of;	/* a closed incident it recurs, or 0 */
+	int64_t		 outage_id;	/* an attached outage going on, or 0 */
 };
 
 /* A clock still running (not stopped), as the engine re-arms it. */
