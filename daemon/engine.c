@@ -24,6 +24,7 @@
 #include "clocks.h"
 #include "conf.h"
 #include "engine.h"
+#include "hostnet.h"
 #include "log.h"
 #include "maint.h"
 #include "policy.h"
@@ -1145,14 +1146,18 @@ engine_network_lost(struct engine *e)
  * The monitoring host's own incident, opened once for a mass failure.  It
  * is classified as the most critical system it hides (the highest base
  * level, then the shortest RTO), since any of them may really be down.
+ * Its cause says which it is: this host lost its network (the portal may
+ * be out of reach too, hence the telephone), or everything beyond its
+ * gateway is unreachable.
  */
 static struct sys_state *
 engine_host_down(struct engine *e)
 {
 	struct sys_state	*h, *s;
+	struct hostnet		 net;
 	int64_t			 started_at = wall_ms();
 	int			 base, best = 0, i;
-	char			 cause[256];
+	char			 cause[512];
 
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL)
 		h = engine_add(e, ENGINE_HOST_NAME);
@@ -1177,10 +1182,18 @@ engine_host_down(struct engine *e)
 	}
 	free(h->owner);
 	h->owner = xstrdup("rtowatchd");
-	snprintf(cause, sizeof(cause), "most systems failed at once: the "
-	    "monitoring host has probably lost its network; if the portal "
-	    "cannot be reached, telephone the regional center (區網中心) "
-	    "within the hour and enter the report later (5.3.7.3.3)");
+	hostnet_check(&net);
+	if (net.lost)
+		snprintf(cause, sizeof(cause), "most systems failed at once "
+		    "and this host lost its network (%s); if the portal "
+		    "cannot be reached, telephone the regional center "
+		    "(區網中心) within the hour and enter the report later "
+		    "(5.3.7.3.3)", net.why);
+	else
+		snprintf(cause, sizeof(cause), "most systems failed at once, "
+		    "but this host's network is up (%s): everything beyond "
+		    "it is unreachable, an upstream link or router is down; "
+		    "see the affected scope", net.why);
 	engine_open(e, h, wall_ms(), started_at, cause, 0);
 	return h->down ? h : NULL;
 }
