@@ -1166,9 +1166,12 @@ engine_host_down(struct engine *e)
 	TAILQ_FOREACH(s, &e->systems, entry) {
 		if (!s->configured || s->nchecks == 0 || !engine_failing(s))
 			continue;
-		/* The network went at the first failure it hides. */
-		for (i = 0; i < s->nchecks; i++)
-			if ((s->checks[i].fails > 0 || s->checks[i].down) &&
+		/*
+		 * The network went at the first failure it hides (of those
+		 * not already down on incidents of their own).
+		 */
+		for (i = 0; i < s->nchecks && !s->down; i++)
+			if (s->checks[i].fails > 0 &&
 			    s->checks[i].first_fail_at < started_at)
 				started_at = s->checks[i].first_fail_at;
 		base = policy_classify(s->core, s->critical_infrastructure, 0,
