@@ -21,7 +21,7 @@
 #include "hostnet.h"
 #include "util.h"
 
-#define HOSTNET_FILE_MAX	(64 * 1024)	/* what is read of a table */
+#define HOSTNET_FILE_MAX	((size_t)64 * 1024)	/* read of a table */
 
 /* The start of a /proc or /sys file, NUL-terminated; "" if unreadable. */
 static char *
