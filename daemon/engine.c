@@ -1188,10 +1188,11 @@ engine_host_down(struct engine *e)
 	hostnet_check(&net);
 	if (net.lost)
 		snprintf(cause, sizeof(cause), "most systems failed at once "
-		    "and this host lost its network (%s); if the portal "
+		    "and this host %s its network (%s); if the portal "
 		    "cannot be reached, telephone the regional center "
 		    "(區網中心) within the hour and enter the report later "
-		    "(5.3.7.3.3)", net.why);
+		    "(5.3.7.3.3)", net.lost == 1 ? "lost" : "may have lost",
+		    net.why);
 	else
 		snprintf(cause, sizeof(cause), "most systems failed at once, "
 		    "but this host's network is up (%s): everything beyond "

@@ -2,11 +2,14 @@
  * hostnet.c: has the monitoring host itself lost its network?
  *
  * Read from the kernel's own tables, which answer at once: the default
- * route (/proc/net/route, /proc/net/ipv6_route), the state of its link
+ * route (/proc/self/net/route and ipv6_route: the unit's ProcSubset=pid
+ * hides /proc/net but not a process's own view), the state of its link
  * (/sys/class/net/IF/operstate) and whether the IPv4 gateway answered
  * ARP (/proc/net/arp: the probes that just failed went through it, so the
  * kernel has asked).  No packet is sent and nothing waits: an unanswered
- * ARP entry is incomplete (flags 0) within a second or so.  An IPv6
+ * ARP entry is incomplete (flags 0) within a second or so; a gateway that
+ * died moments ago may still show its last complete entry, so this says
+ * "lost" only on evidence, never "up" for certain.  An IPv6
  * gateway's neighbour state is only in netlink; with an IPv6 default
  * route on a link that is up, the host counts as connected.
  */
@@ -143,10 +146,15 @@ hostnet_check(struct hostnet *h)
 	struct in_addr	 in;
 
 	memset(h, 0, sizeof(*h));
-	route = hostnet_read("/proc/net/route");
-	arp = hostnet_read("/proc/net/arp");
-	route6 = hostnet_read("/proc/net/ipv6_route");
-	if (hostnet_default_route(route, ifname, sizeof(ifname),
+	route = hostnet_read("/proc/self/net/route");
+	arp = hostnet_read("/proc/self/net/arp");
+	route6 = hostnet_read("/proc/self/net/ipv6_route");
+	if (*route == '\0' && *route6 == '\0') {
+		/* Not even the header line: the tables are out of sight. */
+		h->lost = -1;
+		snprintf(h->why, sizeof(h->why), "its routing table could not "
+		    "be read");
+	} else if (hostnet_default_route(route, ifname, sizeof(ifname),
 	    &gw)) {
 		in.s_addr = gw;
 		inet_ntop(AF_INET, &in, gwtext, sizeof(gwtext));

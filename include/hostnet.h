@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct hostnet {
-	int	 lost;		/* 1: this host lost its network */
+	int	 lost;		/* 1: this host lost its network, -1: maybe */
 	char	 why[256];	/* what was found, either way */
 };
 
