@@ -132,7 +132,8 @@ hostnet_link_up(const char *ifname)
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
 	state = hostnet_read(path);
-	up = hostnet_operstate_up(state);
+	/* Out of sight is not down: only the kernel's "down" counts. */
+	up = *state == '\0' || hostnet_operstate_up(state);
 	free(state);
 	return up;
 }
