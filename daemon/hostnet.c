@@ -132,7 +132,7 @@ hostnet_link_up(const char *ifname)
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
 	state = hostnet_read(path);
-	/* Out of sight is not down: only the kernel's "down" counts. */
+	/* A state out of sight is not evidence that the link is down. */
 	up = *state == '\0' || hostnet_operstate_up(state);
 	free(state);
 	return up;
