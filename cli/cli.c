@@ -33,8 +33,8 @@
  * The schema versions whose tables and columns the commands read.  Raise
  * the maximum only after checking the queries against the new migration.
  */
-#define CLI_SCHEMA_MIN	2	/* the forms' fields and contacts */
-#define CLI_SCHEMA_MAX	2
+#define CLI_SCHEMA_MIN	3	/* the forms' fields, contacts; recurrence_of */
+#define CLI_SCHEMA_MAX	3
 
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
@@ -103,6 +103,7 @@ const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
 	    CLI_TEXT },
 	[CLI_I_PORTAL_RESULT] = { "portal_result", "portal_result",
 	    CLI_TEXT },
+	[CLI_I_RECURRENCE_OF] = { "recurrence_of", "recurrence_of", CLI_INT },
 };
 
 const struct cli_field cli_timeline_fields[CLI_T_COUNT] = {

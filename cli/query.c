@@ -38,6 +38,8 @@ static const struct cli_column query_show_lines[] = {
 	CLI_COL("class:", CLI_I_MAJOR, CLI_SHOW_CLASS),
 	CLI_COL("declared major because:", CLI_I_MAJOR_REASON, CLI_SHOW_TEXT),
 	CLI_COL("status:", CLI_I_STATUS, CLI_SHOW_TEXT),
+	CLI_COL("recurrence of incident:", CLI_I_RECURRENCE_OF,
+	    CLI_SHOW_TEXT),
 	CLI_COL("owner:", CLI_I_OWNER, CLI_SHOW_TEXT),
 	CLI_COL("core:", CLI_I_CORE, CLI_SHOW_YESNO),
 	CLI_COL("critical infrastructure:", CLI_I_CRITICAL, CLI_SHOW_YESNO),

@@ -520,6 +520,15 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "重複發生", "recurring"), s);
 	free(s);
 	free(list);
+	/* A relapse after closing: the closed record stays as it was. */
+	if (sqlite3_column_type(inc, CLI_I_RECURRENCE_OF) != SQLITE_NULL)
+		xasprintf(&s, d->en ? "incident #%lld, which was closed "
+		    "(已結案事件再次發生)" : "已結案之事件 #%lld 再次發生",
+		    (long long)sqlite3_column_int64(inc, CLI_I_RECURRENCE_OF));
+	else
+		s = xstrdup(d->en ? "no (否)" : "否");
+	doc_field(d, DOC_L(d, "前案再次發生", "recurrence of"), s);
+	free(s);
 
 	doc_heading(d, DOC_L(d, "六、事件歷程", "6. Timeline"));
 	if ((rc = report_timeline(d, tl, last, sizeof(last))) != SQLITE_DONE)

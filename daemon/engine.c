@@ -27,6 +27,7 @@
 #include "clocks.h"
 #include "conf.h"
 #include "engine.h"
+#include "hostnet.h"
 #include "log.h"
 #include "maint.h"
 #include "policy.h"
@@ -85,6 +86,7 @@ struct sys_state {
 	int			 pending;	/* down, parent not settled */
 	int			 level;
 	int			 major;
+	int			 rto_wait;	/* RTO passed during a run of successes */
 	int64_t			 started_at;
 	int64_t			 started_mono;	/* 0: from before a restart */
 	int64_t			 outage_id;
@@ -214,6 +216,8 @@ engine_free(struct engine *e)
 }
 
 static void	engine_rto_cb(evutil_socket_t, short, void *);
+static void	engine_rto_check(struct sys_state *);
+static int64_t	engine_came_back(const struct sys_state *, int64_t *, int64_t *);
 static void	engine_maint_cb(evutil_socket_t, short, void *);
 static void	engine_evaluate(struct engine *, struct sys_state *);
 static int	engine_failing_now(const struct sys_state *);
@@ -296,38 +300,96 @@ engine_arm_rto(struct sys_state *s)
 static void
 engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct sys_state	*s = arg;
+	(void)fd;
+	(void)events;
+	engine_rto_check(arg);
+}
+
+/*
+ * The restoration time S would have if the successes now coming in were
+ * confirmed (0 while a check that is down has none), as the outage's
+ * start plus its length by both clocks.
+ */
+static int64_t
+engine_back_at(const struct sys_state *s)
+{
+	int64_t	 length, mono;
+	int	 i;
+
+	for (i = 0; i < s->nchecks; i++)
+		if (s->checks[i].down && s->checks[i].successes == 0)
+			return 0;
+	return engine_came_back(s, &length, &mono);
+}
+
+/*
+ * The RTO timer fired, or a result came in while it waits for a run of
+ * successes that began within the RTO (policy_rto_verdict): the outage
+ * is major once no such run is left, as of the RTO when it waited.
+ */
+static void
+engine_rto_check(struct sys_state *s)
+{
 	struct engine		*e = s->engine;
 	struct policy_class	 c;
 	struct timeval		 retry = { 5, 0 };
-	int64_t			 now = wall_ms(), due, length;
-	char			 detail[512], d1[32], d2[32];
+	int64_t			 now = wall_ms(), due, at, back, length;
+	char			 detail[512], d1[32], d2[32], t[TIME_STRLEN];
 	int			 level;
 
-	(void)fd;
-	(void)events;
-	if (!s->down || s->attached || s->major)
-		return;
-	length = engine_elapsed(s->started_at, s->started_mono, now,
-	    mono_ms());
-	c = policy_classify(s->core, s->critical_infrastructure, length,
-	    s->rto_ms);
-	if (!c.major) {
-		engine_arm_rto(s);	/* the wall clock was set back */
+	if (!s->down || s->attached || s->planned || s->major) {
+		s->rto_wait = 0;
 		return;
 	}
+	/* Lengths by both clocks (engine_elapsed), on the wall's axis. */
+	length = engine_elapsed(s->started_at, s->started_mono, now,
+	    mono_ms());
+	back = engine_back_at(s);
+	switch (policy_rto_verdict(s->started_at, s->rto_ms, back,
+	    s->started_at + length)) {
+	case POLICY_RTO_NOT_YET:
+		s->rto_wait = 0;
+		engine_arm_rto(s);	/* the wall clock was set back */
+		return;
+	case POLICY_RTO_WAIT:
+		if (!s->rto_wait)
+			log_info("%s: its RTO passed while it is coming back "
+			    "since %s; waiting for the successes to confirm "
+			    "it before classifying the incident", s->name,
+			    time_fmt(back, t, sizeof(t)));
+		s->rto_wait = 1;
+		return;
+	case POLICY_RTO_MAJOR:
+		break;
+	}
+	/*
+	 * Waiting for confirmation must not delay the deadlines: a run that
+	 * broke makes the incident major as of the RTO, and the raised
+	 * level's notify clock counts from then.
+	 */
+	at = s->rto_wait ? s->started_at + s->rto_ms : now;
+	c = policy_classify(s->core, s->critical_infrastructure, length,
+	    s->rto_ms);
 	/* A person's confidentiality or integrity level may be higher. */
 	level = c.level > s->level ? c.level : s->level;
-	snprintf(detail, sizeof(detail), "%s down for %s, longer than its "
-	    "RTO of %s: major incident, availability level %d, level %d -> "
-	    "%d", s->name, duration_fmt(length, d1, sizeof(d1)),
-	    duration_fmt(s->rto_ms, d2, sizeof(d2)), c.level, s->level,
-	    level);
+	if (s->rto_wait)
+		snprintf(detail, sizeof(detail), "%s was coming back, but "
+		    "failed again before %d successes confirmed it: not "
+		    "restored within its RTO of %s, major incident as of %s, "
+		    "availability level %d, level %d -> %d", s->name,
+		    s->up_after, duration_fmt(s->rto_ms, d2, sizeof(d2)),
+		    time_fmt(at, t, sizeof(t)), c.level, s->level, level);
+	else
+		snprintf(detail, sizeof(detail), "%s down for %s, longer than "
+		    "its RTO of %s: major incident, availability level %d, "
+		    "level %d -> %d", s->name, duration_fmt(length, d1,
+		    sizeof(d1)), duration_fmt(s->rto_ms, d2, sizeof(d2)),
+		    c.level, s->level, level);
 	if (store_begin(e->store) == -1 ||
 	    store_incident_escalate(e->store, s->incident_id, c.level, now,
 	    detail) == -1 ||
 	    /* 5.4.2: the raised level is notified anew, on its own clock. */
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, now,
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, at,
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
 	    level) == -1 ||
@@ -345,6 +407,7 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
 	s->level = level;
+	s->rto_wait = 0;
 }
 
 static struct sys_state *
@@ -686,21 +749,45 @@ engine_outage_start(const struct sys_state *s, const char **cause,
 	return started_at;
 }
 
+/*
+ * Open an incident for S, down since STARTED_AT.  OUTAGE is an outage of
+ * S attached to another incident that goes on, on this one (0: a new
+ * outage).
+ */
 static void
 engine_open(struct engine *e, struct sys_state *s, int64_t now,
-    int64_t started_at, int64_t started_mono, const char *cause)
+    int64_t started_at, int64_t started_mono, const char *cause,
+    int64_t outage)
 {
 	struct store_new_incident	 ni;
+	struct store_incident		 last;
 	struct policy_class		 c;
-	int64_t				 due, gap;
+	int64_t				 due, gap = 0, recurrence_of = 0;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
-	char				 cause_buf[512];
+	char				 cause_buf[512], opened[768], d[32];
+	int				 rc;
 
-	if (e->policy->reopen_ms > 0 && s->last_incident_id != 0 &&
+	if (outage == 0 && e->policy->reopen_ms > 0 &&
+	    s->last_incident_id != 0 &&
 	    (gap = engine_elapsed(s->last_restored_at, s->last_restored_mono,
 	    started_at, started_mono)) <= e->policy->reopen_ms) {
-		engine_reopen(e, s, now, started_at, started_mono, gap, cause);
-		return;
+		if ((rc = store_incident_get(e->store, s->last_incident_id,
+		    &last)) == -1) {
+			log_warnx("%s: down, but its last incident cannot be "
+			    "read; retrying at the next probe", s->name);
+			return;
+		}
+		/*
+		 * A closed record is final: a relapse after closing is a new
+		 * incident that names the closed one as the one it recurs.
+		 */
+		if (rc == 1 && strcmp(last.status, "restored") == 0) {
+			engine_reopen(e, s, now, started_at, started_mono, gap,
+			    cause);
+			return;
+		}
+		if (rc == 1 && strcmp(last.status, "closed") == 0)
+			recurrence_of = s->last_incident_id;
 	}
 
 	c = policy_classify(s->core, s->critical_infrastructure,
@@ -723,6 +810,15 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    now);
 	snprintf(cause_buf, sizeof(cause_buf), "%s", cause);
 	ni.cause = cause_buf;
+	ni.recurrence_of = recurrence_of;
+	ni.outage_id = outage;
+	if (recurrence_of != 0)
+		snprintf(opened, sizeof(opened), "%s; a recurrence of incident "
+		    "%lld (closed), restored %s before", cause_buf,
+		    (long long)recurrence_of, duration_fmt(started_at -
+		    s->last_restored_at, d, sizeof(d)));
+	else
+		snprintf(opened, sizeof(opened), "%s", cause_buf);
 	/* The daemon is the discoverer: awareness, and the clocks, is now. */
 	if (store_begin(e->store) == -1 ||
 	    store_outage_open(e->store, &ni, &s->outage_id,
@@ -732,7 +828,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    clocks_open(e->clocks, s->incident_id, CLOCK_RESTORE, c.level,
 	    now, &due) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, c.level,
-	    s->name, "down, incident opened", cause_buf, now) == -1 ||
+	    s->name, "down, incident opened", opened, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("%s: down, but the incident could not be recorded; "
@@ -741,6 +837,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	}
 	clocks_sync(e->clocks, s->incident_id);
 	s->down = 1;
+	s->attached = 0;
 	s->started_at = started_at;
 	s->started_mono = started_mono;
 	s->level = c.level;
@@ -749,7 +846,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	log_fields(s->name, s->incident_id, c.level);
 	log_warnx("%s: down since %s (%s); incident %lld opened: level %d, "
 	    "%s; notify the portal by %s", s->name,
-	    time_fmt(started_at, t1, sizeof(t1)), cause_buf,
+	    time_fmt(started_at, t1, sizeof(t1)), opened,
 	    (long long)s->incident_id, c.level, c.major ? "major" : "general",
 	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
 }
@@ -760,7 +857,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
  * so never before it began, however the wall clock was set in between.
  */
 static int64_t
-engine_back_at(const struct sys_state *s, int64_t *length, int64_t *mono)
+engine_came_back(const struct sys_state *s, int64_t *length, int64_t *mono)
 {
 	const struct check_state	*cs;
 	int64_t				 at = 0;
@@ -786,6 +883,27 @@ engine_back_at(const struct sys_state *s, int64_t *length, int64_t *mono)
 	return s->started_at + *length;
 }
 
+/*
+ * The monitoring host's incident H ends: the network came back at the
+ * first success, since H began, of a check passing again (NOW if none).
+ */
+static int64_t
+engine_host_back_at(struct engine *e, const struct sys_state *h,
+    int64_t now)
+{
+	const struct sys_state	*s;
+	int64_t			 back = now;
+	int			 i;
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		for (i = 0; i < s->nchecks; i++)
+			if (s->checks[i].successes > 0 &&
+			    s->checks[i].first_ok_at > h->started_at &&
+			    s->checks[i].first_ok_at < back)
+				back = s->checks[i].first_ok_at;
+	return back;
+}
+
 static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
@@ -795,8 +913,20 @@ engine_restore(struct engine *e, struct sys_state *s)
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
 	int			 within, level;
 
-	restored_at = engine_back_at(s, &length, &restored_mono);
-	within = length <= s->rto_ms;
+	/*
+	 * Back when the last check to recover came back: the first of its
+	 * successes, even when the RTO passed before they confirmed it.
+	 */
+	if (s->nchecks > 0)
+		restored_at = engine_came_back(s, &length, &restored_mono);
+	else {			/* the monitoring host: no checks */
+		restored_at = engine_host_back_at(e, s, now);
+		restored_mono = 0;
+		length = engine_elapsed(s->started_at, 0, restored_at, 0);
+		restored_at = s->started_at + length;
+	}
+	within = policy_within_rto(s->started_at, s->started_at + length,
+	    s->rto_ms);
 	c = policy_classify(s->core, s->critical_infrastructure, length,
 	    s->rto_ms);
 	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
@@ -835,6 +965,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	s->last_level = level;
 	s->last_major = s->major || c.major;
 	s->down = 0;
+	s->rto_wait = 0;
 	s->outage_id = 0;
 	s->incident_id = 0;
 	s->started_at = 0;
@@ -1113,13 +1244,18 @@ engine_network_lost(struct engine *e)
  * The monitoring host's own incident, opened once for a mass failure.  It
  * is classified as the most critical system it hides (the highest base
  * level, then the shortest RTO), since any of them may really be down.
+ * Its cause says which it is: this host lost its network (the portal may
+ * be out of reach too, hence the telephone), or everything beyond its
+ * gateway is unreachable.
  */
 static struct sys_state *
 engine_host_down(struct engine *e)
 {
 	struct sys_state	*h, *s;
-	int			 base, best = 0;
-	char			 cause[256];
+	struct hostnet		 net;
+	int64_t			 started_at = wall_ms();
+	int			 base, best = 0, i;
+	char			 cause[512];
 
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) == NULL)
 		h = engine_add(e, ENGINE_HOST_NAME);
@@ -1128,6 +1264,14 @@ engine_host_down(struct engine *e)
 	TAILQ_FOREACH(s, &e->systems, entry) {
 		if (!s->configured || s->nchecks == 0 || !engine_failing(s))
 			continue;
+		/*
+		 * The network went at the first failure it hides (of those
+		 * not already down on incidents of their own).
+		 */
+		for (i = 0; i < s->nchecks && !s->down; i++)
+			if (s->checks[i].fails > 0 &&
+			    s->checks[i].first_fail_at < started_at)
+				started_at = s->checks[i].first_fail_at;
 		base = policy_classify(s->core, s->critical_infrastructure, 0,
 		    1).level;
 		if (base > best || (base == best && s->rto_ms < h->rto_ms)) {
@@ -1139,11 +1283,20 @@ engine_host_down(struct engine *e)
 	}
 	free(h->owner);
 	h->owner = xstrdup("rtowatchd");
-	snprintf(cause, sizeof(cause), "most systems failed at once: the "
-	    "monitoring host has probably lost its network; if the portal "
-	    "cannot be reached, telephone the regional center (區網中心) "
-	    "within the hour and enter the report later (5.3.7.3.3)");
-	engine_open(e, h, wall_ms(), wall_ms(), mono_ms(), cause);
+	hostnet_check(&net);
+	if (net.lost)
+		snprintf(cause, sizeof(cause), "most systems failed at once "
+		    "and this host %s its network (%s); if the portal "
+		    "cannot be reached, telephone the regional center "
+		    "(區網中心) within the hour and enter the report later "
+		    "(5.3.7.3.3)", net.lost == 1 ? "lost" : "may have lost",
+		    net.why);
+	else
+		snprintf(cause, sizeof(cause), "most systems failed at once, "
+		    "but this host's network is up (%s): everything beyond "
+		    "it is unreachable, an upstream link or router is down; "
+		    "see the affected scope", net.why);
+	engine_open(e, h, wall_ms(), started_at, 0, cause, 0);
 	return h->down ? h : NULL;
 }
 
@@ -1206,16 +1359,29 @@ engine_owner_down(struct engine *e, const struct sys_state *s)
 
 /*
  * S is still failing after the system it was attached to came back: its
- * part of that incident ends, and an incident of its own starts, its
- * outage counted from now.  (A system already passing probes again just
- * finishes recovering on the old incident.)
+ * part of that incident ends, and an incident of its own starts.  (A
+ * system already passing probes again just finishes recovering on the
+ * old incident.)  A parent's incident accounted for S's outage while the
+ * parent was down, so S's own is counted from the parent's recovery.  The
+ * monitoring host's incident only stood for systems failing together:
+ * S's outage goes on, from its own first failure, on its own incident.
  */
 static void
 engine_reown(struct engine *e, struct sys_state *s)
 {
-	int64_t	 now = wall_ms();
-	int	 i;
+	const struct sys_state	*h;
+	const char		*cause;
+	int64_t			 now = wall_ms(), mono;
+	int			 i;
 
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL &&
+	    (h->incident_id == s->incident_id ||
+	    h->last_incident_id == s->incident_id)) {
+		engine_outage_start(s, &cause, &mono);
+		engine_open(e, s, now, s->started_at, s->started_mono, cause,
+		    s->outage_id);
+		return;
+	}
 	if (engine_detach(e, s, now, "still down after the system it was "
 	    "attached to recovered; an incident of its own from") == -1)
 		return;
@@ -1240,14 +1406,14 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		if (!s->down)
 			return;
 		if (s->planned) {
-			engine_unplan(e, s, engine_back_at(s, &length, &mono));
+			engine_unplan(e, s, engine_came_back(s, &length, &mono));
 			return;
 		}
 		if (!s->attached) {
 			engine_restore(e, s);
 			return;
 		}
-		engine_detach(e, s, engine_back_at(s, &length, &mono), "back");
+		engine_detach(e, s, engine_came_back(s, &length, &mono), "back");
 		return;
 	}
 	if (s->down) {
@@ -1278,7 +1444,7 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		return;
 	}
 	s->pending = 0;
-	engine_open(e, s, wall_ms(), started_at, started_mono, cause);
+	engine_open(e, s, wall_ms(), started_at, started_mono, cause, 0);
 }
 
 /*
@@ -1362,6 +1528,8 @@ engine_result(struct engine *e, const char *name, int index,
 	}
 	s->last_result_at = at;
 	engine_evaluate(e, s);
+	if (s->rto_wait)
+		engine_rto_check(s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
 }

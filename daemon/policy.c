@@ -39,6 +39,38 @@ policy_classify(int core, int critical_infrastructure, int64_t outage_ms,
 	return c;
 }
 
+/*
+ * 5.2.3: was an outage from STARTED_AT to RESTORED_AT restored within
+ * the RTO?  "Within" (於RTO內) includes the bound, like "1 小時內": back
+ * at started_at + rto exactly is in time, one millisecond later is not.
+ */
+int
+policy_within_rto(int64_t started_at, int64_t restored_at, int64_t rto_ms)
+{
+	return restored_at - started_at <= rto_ms;
+}
+
+/*
+ * The RTO timer of an outage that began at STARTED_AT fired at NOW with
+ * the system still down.  The restoration time is the first success of
+ * the run that brings it back (BACK_AT, 0 while no such run is going
+ * on), but the run counts only once "up after M" successes confirm it:
+ * a run that began within the RTO is waited for, since it may yet prove
+ * the outage general.  Its confirmation restores the incident in time;
+ * a failure breaking it asks again, and with no run left the outage is
+ * major as of the RTO.
+ */
+enum policy_rto
+policy_rto_verdict(int64_t started_at, int64_t rto_ms, int64_t back_at,
+    int64_t now)
+{
+	if (policy_within_rto(started_at, now, rto_ms))
+		return POLICY_RTO_NOT_YET;
+	if (back_at != 0 && policy_within_rto(started_at, back_at, rto_ms))
+		return POLICY_RTO_WAIT;
+	return POLICY_RTO_MAJOR;
+}
+
 static int
 policy_valid_level(int level)
 {

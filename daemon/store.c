@@ -255,6 +255,40 @@ static const char *const store_migrations[] = {
 	"  offline INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1))"
 	");"
 	"CREATE INDEX contacts_incident ON contacts(incident_id, at);",
+	/*
+	 * 3: a closed record is final (5.4.7.3.6).  A failure after closing
+	 * opens a new incident, which names the closed one it recurs; the
+	 * database itself refuses to change a closed incident or to add an
+	 * outage, a clock or an affected system to it.
+	 */
+	"ALTER TABLE incidents ADD COLUMN recurrence_of INTEGER"
+	"  REFERENCES incidents(id);"
+	"CREATE TRIGGER incidents_closed_final BEFORE UPDATE ON incidents"
+	"  WHEN OLD.status = 'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"CREATE TRIGGER outages_closed_final BEFORE INSERT ON outages"
+	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"CREATE TRIGGER clocks_closed_final BEFORE INSERT ON clocks"
+	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"CREATE TRIGGER clocks_closed_restart BEFORE UPDATE OF stopped_at"
+	"  ON clocks WHEN OLD.stopped_at IS NOT NULL AND"
+	"  NEW.stopped_at IS NULL AND"
+	"  (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"CREATE TRIGGER scope_closed_final BEFORE INSERT ON incident_scope"
+	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;",
 };
 
 #define STORE_NMIGRATIONS \
@@ -737,7 +771,53 @@ store_outage_insert(struct store *st, const char *system, int64_t incident,
 	return 0;
 }
 
-/* A new outage, its incident and the incident's first timeline event. */
+/*
+ * An outage attached to another incident (as its affected scope) goes on
+ * on INCIDENT, its own: its part of the other incident ends at AT.
+ */
+static int
+store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
+    const char *system, int64_t at)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 from = 0;
+	char		 detail[512], t[TIME_STRLEN];
+	int		 rc;
+
+	if ((stmt = store_prepare(st, "SELECT incident_id FROM outages"
+	    " WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, outage_id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		from = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if ((stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ? AND ended_at IS NULL")) == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	if ((stmt = store_prepare(st, "UPDATE outages SET incident_id = ?"
+	    " WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_int64(stmt, 2, outage_id);
+	if (store_done(st, stmt) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "%s: still down after the system it "
+	    "was attached to recovered, at %s; its outage goes on in incident "
+	    "%lld", system, time_fmt(at, t, sizeof(t)), (long long)incident);
+	return store_timeline_add(st, from, at, "affected system ended",
+	    "rtowatchd", detail);
+}
+
+/*
+ * A new outage (or an attached one that goes on, ni->outage_id), its
+ * incident and the incident's first timeline event.
+ */
 int
 store_outage_open(struct store *st, const struct store_new_incident *ni,
     int64_t *outage_id, int64_t *incident_id)
@@ -747,13 +827,22 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 	if (store_incident_insert(st, "outage", ni, 0, incident_id) == -1)
 		return -1;
 
-	if (store_outage_insert(st, ni->system, *incident_id, ni->started_at,
-	    ni->detected_at, ni->cause, 0, outage_id) == -1)
+	if (ni->outage_id != 0) {
+		if (store_outage_move(st, ni->outage_id, *incident_id,
+		    ni->system, ni->opened_at) == -1)
+			return -1;
+		*outage_id = ni->outage_id;
+	} else if (store_outage_insert(st, ni->system, *incident_id,
+	    ni->started_at, ni->detected_at, ni->cause, 0, outage_id) == -1)
 		return -1;
 
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",
 	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
 	    ni->cause);
+	if (ni->recurrence_of != 0)
+		snprintf(detail + strlen(detail), sizeof(detail) -
+		    strlen(detail), "; a recurrence of incident %lld, which "
+		    "was closed", (long long)ni->recurrence_of);
 	if (store_timeline_add(st, *incident_id, ni->opened_at, "opened",
 	    "rtowatchd", detail) == -1)
 		return -1;
@@ -775,8 +864,10 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 	if (store_outage_close(st, outage_id, restored_at) == -1)
 		return -1;
 
+	/* Restored within the RTO only if every part of it was. */
 	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
-	    " within_rto = ?, status = 'restored',"
+	    " within_rto = CASE WHEN within_rto = 0 THEN 0 ELSE ? END,"
+	    " status = 'restored',"
 	    " availability_level = max(availability_level, ?),"
 	    " level = max(level, ?), major = max(major, ?)"
 	    " WHERE id = ? AND status = 'open'");
@@ -994,6 +1085,31 @@ store_outage_attach(struct store *st, const char *system, int64_t incident,
 	    "affected system down", "rtowatchd", detail);
 }
 
+/*
+ * A system of INCIDENT's affected scope still down, in SYSTEM: 1, or 0
+ * when every one has ended.
+ */
+int
+store_incident_scope_down(struct store *st, int64_t incident, char *system,
+    size_t len)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if ((stmt = store_prepare(st, "SELECT system FROM incident_scope"
+	    " WHERE incident_id = ? AND ended_at IS NULL ORDER BY id"
+	    " LIMIT 1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		snprintf(system, len, "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The end of an attached outage, on the outage and the parent's scope. */
 int
 store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
@@ -1015,10 +1131,51 @@ store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
 	    "affected system ended", "rtowatchd", detail);
 }
 
+#define STORE_CAUSE_SEP	"; before that: "
+#define STORE_CAUSE_MAX	1024
+
+/*
+ * An incident's cause after one more outage: CAUSE first, then OLD's
+ * causes less any equal to it, so that a system flapping for one reason
+ * names it once.  Whole causes that do not fit in LEN become "...".
+ */
+static void
+store_cause_prepend(const char *cause, const char *old, char *buf,
+    size_t len)
+{
+	const char	*p, *end;
+	size_t		 n, used, clen = strlen(cause);
+	size_t		 seplen = strlen(STORE_CAUSE_SEP);
+
+	if (clen == 0) {
+		snprintf(buf, len, "%s", old);
+		return;
+	}
+	snprintf(buf, len, "%s", cause);
+	used = strlen(buf);
+	for (p = old; p != NULL && *p != '\0'; p = end ? end + seplen : NULL) {
+		end = strstr(p, STORE_CAUSE_SEP);
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == clen && strncmp(p, cause, n) == 0))
+			continue;
+		if (used + seplen + n + sizeof(" ...") > len) {
+			if (used + sizeof(" ...") <= len)
+				memcpy(buf + used, " ...", sizeof(" ..."));
+			break;
+		}
+		memcpy(buf + used, STORE_CAUSE_SEP, seplen);
+		memcpy(buf + used + seplen, p, n);
+		used += seplen + n;
+		buf[used] = '\0';
+	}
+}
+
 /*
  * The system failed again soon after its incident was restored: a new
  * outage on the same incident, which is open again, with its restore
- * clock running again from where it was.
+ * clock running again from where it was.  Its summary goes on describing
+ * the whole incident: the new cause first, and not within the RTO if an
+ * earlier part was not.
  */
 int
 store_incident_reopen(struct store *st, int64_t incident, const char *system,
@@ -1026,16 +1183,33 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
     int64_t *outage_id)
 {
 	sqlite3_stmt	*stmt;
+	char		 causes[STORE_CAUSE_MAX];
+	int		 rc;
 
 	if (store_outage_insert(st, system, incident, started_at, now, cause,
 	    0, outage_id) == -1)
 		return -1;
+	if ((stmt = store_prepare(st, "SELECT coalesce(cause, '') FROM"
+	    " incidents WHERE id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, incident);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		store_cause_prepend(cause, (const char *)sqlite3_column_text(
+		    stmt, 0), causes, sizeof(causes));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: incident %lld: cannot read its cause",
+		    st->path, (long long)incident);
+		return -1;
+	}
 	stmt = store_prepare(st, "UPDATE incidents SET status = 'open',"
-	    " restored_at = NULL, within_rto = NULL"
+	    " restored_at = NULL,"
+	    " within_rto = CASE WHEN within_rto = 0 THEN 0 END, cause = ?"
 	    " WHERE id = ? AND status = 'restored'");
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
+	sqlite3_bind_text(stmt, 1, causes, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, incident);
 	if (store_done(st, stmt) == -1)
 		return -1;
 	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = NULL,"
@@ -1049,7 +1223,10 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
 	    "rtowatchd", detail);
 }
 
-/* Each system's latest restored incident, for the flapping window. */
+/*
+ * Each system's latest restored incident, for the flapping window; a
+ * closed one too, which a relapse names as the incident it recurs.
+ */
 int
 store_last_restored(struct store *st,
     int (*cb)(const char *, int64_t, int64_t, int, int, void *), void *arg)
@@ -1058,7 +1235,8 @@ store_last_restored(struct store *st,
 	int		 rc;
 
 	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
-	    " FROM incidents WHERE kind = 'outage' AND status = 'restored'"
+	    " FROM incidents WHERE kind = 'outage'"
+	    " AND status IN ('restored', 'closed')"
 	    " AND id IN (SELECT max(id) FROM incidents GROUP BY system)");
 	if (stmt == NULL)
 		return -1;
@@ -1230,8 +1408,8 @@ store_incident_insert(struct store *st, const char *kind,
 	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
 	    " core, critical_infrastructure, rto_ms, level, availability_level,"
 	    " major, status, cause, started_at, opened_at, notify_due_at,"
-	    " restore_due_at, warning_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " 'open', ?, ?, ?, ?, ?, ?)");
+	    " restore_due_at, warning_id, recurrence_of) VALUES (?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
@@ -1250,6 +1428,8 @@ store_incident_insert(struct store *st, const char *kind,
 	store_bind_time(stmt, 14, ni->restore_due_at);
 	if (warning != 0)
 		sqlite3_bind_int64(stmt, 15, warning);
+	if (ni->recurrence_of != 0)
+		sqlite3_bind_int64(stmt, 16, ni->recurrence_of);
 	if (store_done(st, stmt) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);

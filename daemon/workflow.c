@@ -444,12 +444,12 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	const char		*fields[16], *cols[16];
 	const char		*ccols[2] = { "closed_at", "closed_by" };
 	const char		*cvals[3];
-	char			 when[TIME_STRLEN], by[512];
+	char			 when[TIME_STRLEN], by[512], down[256];
 	char			 detail[WF_MAX_TEXT + 64];
 	unsigned		 empty;
 	int64_t			 now = wall_ms();
 	size_t			 k;
-	int			 n = 0, j;
+	int			 n = 0, j, rc;
 
 	wf_begin_result(r, id);
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
@@ -459,6 +459,15 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 		return wf_fail(r, WF_CONFLICT, "incident %lld: %s is still "
 		    "down; it can be closed once it is restored",
 		    (long long)id, inc.system);
+	/* Its record would change when that system comes back. */
+	if ((rc = store_incident_scope_down(st, id, down,
+	    sizeof(down))) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	if (rc == 1)
+		return wf_fail(r, WF_CONFLICT, "incident %lld: %s, in its "
+		    "affected scope, is still down; it can be closed once it "
+		    "is back", (long long)id, down);
 	for (k = 0; k < sizeof(wf_close_all) / sizeof(wf_close_all[0]); k++)
 		fields[n++] = wf_close_all[k];
 	if (inc.level >= 3)

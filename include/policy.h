@@ -48,8 +48,19 @@ struct policy_class {
 	int	major;		/* 1: major/emergency, 0: general (5.2.3) */
 };
 
+/* The RTO has passed and the system is still down: what now (5.2.3)? */
+enum policy_rto {
+	POLICY_RTO_NOT_YET,	/* it has not passed: the clock moved */
+	POLICY_RTO_WAIT,	/* a run of successes began in time */
+	POLICY_RTO_MAJOR	/* not restored within the RTO */
+};
+
 struct policy_class	 policy_classify(int core, int critical_infrastructure,
 			    int64_t outage_ms, int64_t rto_ms);
+int			 policy_within_rto(int64_t started_at,
+			    int64_t restored_at, int64_t rto_ms);
+enum policy_rto		 policy_rto_verdict(int64_t started_at,
+			    int64_t rto_ms, int64_t back_at, int64_t now);
 int			 policy_clock_applies(const struct policy *,
 			    enum policy_clock, int level);
 int64_t			 policy_due(const struct policy *, enum policy_clock,

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct sqlite3;
 struct store;
@@ -45,6 +45,8 @@ struct store_new_incident {
 	int64_t		 notify_due_at;
 	int64_t		 restore_due_at;
 	const char	*cause;		/* the failing probe's detail */
+	int64_t		 recurrence_of;	/* a closed incident it recurs, or 0 */
+	int64_t		 outage_id;	/* an attached outage going on, or 0 */
 };
 
 /* A clock still running (not stopped), as the engine re-arms it. */
@@ -145,6 +147,8 @@ int		 store_outage_attach(struct store *, const char *, int64_t,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
 		    const char *);
+int		 store_incident_scope_down(struct store *, int64_t, char *,
+		    size_t);
 int		 store_incident_reopen(struct store *, int64_t, const char *,
 		    int64_t, int64_t, const char *, const char *, int64_t *);
 int		 store_last_restored(struct store *, int (*)(const char *,

@@ -36,6 +36,8 @@ def test_failing_again_within_window_reopens(scenario):
     # What the incident said at first still stands.
     for key in ("started_at", "opened_at", "notify_due_at"):
         assert rows[0][key] == first[key], key
+    # One cause, named once, however often it flaps for it.
+    assert rows[0]["cause"] == first["cause"], rows[0]["cause"]
     outages = db_rows(d.db, "SELECT incident_id, ended_at FROM outages "
                       "ORDER BY id")
     assert [o["incident_id"] for o in outages] == [first["id"]] * 2

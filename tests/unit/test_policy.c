@@ -63,6 +63,104 @@ test_rto_boundary(void **state)
 	assert_int_equal(c.level, 1);
 }
 
+/*
+ * 5.2.3 classifies by the real restoration time, the first success of
+ * the run that brought the system back: restored at the RTO exactly is
+ * within it, a millisecond later is not.
+ */
+static void
+test_within_rto(void **state)
+{
+	int64_t	 t0 = 1764000000000LL, rto = 8 * S;
+
+	(void)state;
+	assert_true(policy_within_rto(t0, t0 + rto - 1, rto));
+	assert_true(policy_within_rto(t0, t0 + rto, rto));
+	assert_false(policy_within_rto(t0, t0 + rto + 1, rto));
+	assert_true(policy_within_rto(t0, t0, 0));
+	assert_false(policy_within_rto(t0, t0 + 1, 0));
+}
+
+/*
+ * The RTO timer fires (one millisecond past the RTO) while the system
+ * is still down.  Issue 15's case: core system, RTO 8 s, back 7.8 s after
+ * its first failure, the timer at 8.001 s, the second success at 8.008 s.
+ */
+static void
+test_rto_verdict(void **state)
+{
+	int64_t	 t0 = 1764000000000LL, rto = 8 * S, due = t0 + rto;
+
+	(void)state;
+	/* No run of successes going on: major. */
+	assert_int_equal(policy_rto_verdict(t0, rto, 0, due + 1),
+	    POLICY_RTO_MAJOR);
+	/* A run that began before, or exactly at, the RTO is waited for. */
+	assert_int_equal(policy_rto_verdict(t0, rto, t0 + 7800, due + 1),
+	    POLICY_RTO_WAIT);
+	assert_int_equal(policy_rto_verdict(t0, rto, due - 1, due + 1),
+	    POLICY_RTO_WAIT);
+	assert_int_equal(policy_rto_verdict(t0, rto, due, due + 1),
+	    POLICY_RTO_WAIT);
+	/* A run that began after it cannot make the outage general. */
+	assert_int_equal(policy_rto_verdict(t0, rto, due + 1, due + 1),
+	    POLICY_RTO_MAJOR);
+	/* The timer woke at or before the RTO (the wall clock moved). */
+	assert_int_equal(policy_rto_verdict(t0, rto, 0, due),
+	    POLICY_RTO_NOT_YET);
+	assert_int_equal(policy_rto_verdict(t0, rto, 0, due - 1),
+	    POLICY_RTO_NOT_YET);
+	/* Still waiting long after the RTO, as long as the run holds. */
+	assert_int_equal(policy_rto_verdict(t0, rto, due - 1, due + 60 * S),
+	    POLICY_RTO_WAIT);
+}
+
+/*
+ * The run awaited past the RTO either confirms or breaks.  Confirmed,
+ * the incident is restored at the run's first success: within the RTO,
+ * so general, the level not raised, even though the confirmation came
+ * after it.  Broken, there is no run left (or a new one that began after
+ * the RTO): major, and the level rises.
+ */
+static void
+test_rto_confirm_or_break(void **state)
+{
+	struct policy_class	 c;
+	int64_t			 t0 = 1764000000000LL, rto = 8 * S;
+	int64_t			 back = t0 + 7800, confirmed = t0 + 8008;
+
+	(void)state;
+	/* Confirmed before the RTO: the timer never fires; general. */
+	assert_true(policy_within_rto(t0, t0 + 7000, rto));
+	c = policy_classify(1, 0, 7000, rto);
+	assert_int_equal(c.major, 0);
+	assert_int_equal(c.level, 2);
+
+	/* Confirmed after the RTO: classified by the first success. */
+	assert_int_equal(policy_rto_verdict(t0, rto, back, t0 + rto + 1),
+	    POLICY_RTO_WAIT);
+	assert_true(confirmed > t0 + rto);
+	assert_true(policy_within_rto(t0, back, rto));
+	c = policy_classify(1, 0, back - t0, rto);
+	assert_int_equal(c.major, 0);
+	assert_int_equal(c.level, 2);
+	/* Back at the RTO exactly, confirmed after it: still general. */
+	c = policy_classify(1, 0, rto, rto);
+	assert_int_equal(c.major, 0);
+
+	/* Broken after the RTO: no run (0), or a new one begun too late. */
+	assert_int_equal(policy_rto_verdict(t0, rto, 0, t0 + 8208),
+	    POLICY_RTO_MAJOR);
+	assert_int_equal(policy_rto_verdict(t0, rto, t0 + 8400, t0 + 8600),
+	    POLICY_RTO_MAJOR);
+	c = policy_classify(1, 0, rto + 1, rto);
+	assert_int_equal(c.major, 1);
+	assert_int_equal(c.level, 3);
+	/* Core of critical infrastructure: 3 in time, 4 when major. */
+	assert_int_equal(policy_classify(1, 1, back - t0, rto).level, 3);
+	assert_int_equal(policy_classify(1, 1, rto + 1, rto).level, 4);
+}
+
 /* IMS-P-009's defaults, as rules/policy.conf states them. */
 static void
 default_policy(struct policy *pol)
@@ -175,6 +273,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_rto_boundary),
+		cmocka_unit_test(test_within_rto),
+		cmocka_unit_test(test_rto_verdict),
+		cmocka_unit_test(test_rto_confirm_or_break),
 		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_months),
 		cmocka_unit_test(test_reminders),
