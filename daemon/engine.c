@@ -892,15 +892,22 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
     int64_t now)
 {
 	const struct sys_state	*s;
-	int64_t			 back = now;
+	const struct check_state *cs;
+	int64_t			 back = now, at;
 	int			 i;
 
 	TAILQ_FOREACH(s, &e->systems, entry)
-		for (i = 0; i < s->nchecks; i++)
-			if (s->checks[i].successes > 0 &&
-			    s->checks[i].first_ok_at > h->started_at &&
-			    s->checks[i].first_ok_at < back)
-				back = s->checks[i].first_ok_at;
+		for (i = 0; i < s->nchecks; i++) {
+			cs = &s->checks[i];
+			if (cs->successes == 0 || cs->first_ok_at <= h->started_at)
+				continue;
+			/* As the system's own outage will end (engine_came_back). */
+			at = !s->down ? cs->first_ok_at : s->started_at +
+			    engine_elapsed(s->started_at, s->started_mono,
+			    cs->first_ok_at, cs->first_ok_mono);
+			if (at < back)
+				back = at;
+		}
 	return back;
 }
 

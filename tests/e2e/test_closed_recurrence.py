@@ -41,6 +41,7 @@ def test_failure_after_closing_opens_a_recurrence(scenario):
     for verb in (["set", fid, "scope", "the library catalogue"],
                  ["set", fid, "measures", "restarted the service"],
                  ["reported", fid, "--ticket", "AISAC-15"],
+                 ["portal-closed", fid, "--result", "restored, closed"],
                  ["close", fid]):
         rc, out, err = cli("--socket", d.sock, *verb)
         assert rc == 0, (verb, err)
