@@ -159,7 +159,7 @@ enum {
 	CLI_I_ACKED, CLI_I_ACKED_BY, CLI_I_REPORTED, CLI_I_TICKET,
 	CLI_I_REPORTED_BY, CLI_I_CONTROLLED, CLI_I_CONTROLLED_BY,
 	CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, CLI_I_WARNING,
-	CLI_I_COUNT
+	CLI_I_REPORTED_ENTERED, CLI_I_COUNT
 };
 extern const struct cli_field cli_incident_fields[CLI_I_COUNT];
 
@@ -176,7 +176,8 @@ enum {
 };
 #define QUERY_CLOCK_STATE_SQL						\
 	"CASE WHEN stopped_at IS NOT NULL THEN"				\
-	"  CASE WHEN stopped_at <= due_at THEN 'met' ELSE 'late' END"	\
+	"  CASE WHEN breached_at IS NULL AND stopped_at <= due_at"	\
+	"  THEN 'met' ELSE 'late' END"					\
 	" WHEN breached_at IS NOT NULL OR"				\
 	"  due_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now') THEN 'overdue'" \
 	" ELSE 'open' END"
@@ -202,6 +203,7 @@ void		 cli_end(struct cli_ctx *);
 const char	*cli_col_text(sqlite3_stmt *, int);
 const char	*cli_cell(sqlite3_stmt *, const struct cli_column *, char *,
 		    size_t);
+int		 cli_parse_time(const char *, int64_t *);
 const char	*cli_time_local(const char *, char *, size_t);
 const char	*cli_time_local_ms(int64_t, char *, size_t);
 json_t		*cli_json_new(json_t *);

@@ -108,6 +108,28 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 }
 
 /*
+ * The portal report's time as claimed and, beside it, when it was
+ * entered: a report entered after its deadline shows as such even when
+ * the time claimed is within it.
+ */
+static char *
+report_reported(struct doc *d, sqlite3_stmt *inc)
+{
+	const char	*entered = report_text(inc, CLI_I_REPORTED_ENTERED);
+	char		 at[REPORT_TIME_LEN * 2], e[REPORT_TIME_LEN];
+	char		*out;
+
+	if (report_when(inc, CLI_I_REPORTED, CLI_I_REPORTED_BY, at,
+	    sizeof(at)) == NULL)
+		return NULL;
+	if (entered == NULL)
+		return xstrdup(at);
+	xasprintf(&out, d->en ? "reported at %s, entered at %s" :
+	    "通報於 %s，登錄於 %s", at, cli_time_local(entered, e, sizeof(e)));
+	return out;
+}
+
+/*
  * Who discovered it (發現人員, 4.2): the early warning it was confirmed
  * from (its source, the outside ticket, its summary), or whoever wrote
  * the incident's first event, rtowatchd for an outage.
@@ -336,9 +358,10 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
 	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
 	    sizeof(t[1])));
+	s = report_reported(d, inc);
 	doc_field(d, DOC_L(d, "通報應變網站通報時間",
-	    "reported on the portal"), report_when(inc, CLI_I_REPORTED,
-	    CLI_I_REPORTED_BY, t[2], sizeof(t[2])));
+	    "reported on the portal"), s);
+	free(s);
 	doc_field(d, DOC_L(d, "通報單號", "portal ticket"),
 	    report_text(inc, CLI_I_TICKET));
 

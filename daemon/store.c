@@ -222,6 +222,12 @@ static const char *const store_migrations[] = {
 	");"
 	"CREATE INDEX notifications_queue ON notifications(state,"
 	"  incident_id, recipient, id);",
+	/*
+	 * 2: a report time a person gives (reported --at) is a claim; the
+	 * record keeps beside it when it was entered, so that a report
+	 * entered after the deadline shows as such on form 01.
+	 */
+	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;",
 };
 
 #define STORE_NMIGRATIONS \
@@ -740,6 +746,29 @@ store_clock_stop(struct store *st, int64_t incident, const char *kind,
 	return store_done(st, stmt);
 }
 
+/*
+ * A corrected step time: the clocks of KIND the step stopped at WAS take
+ * the corrected time AT.
+ */
+int
+store_clock_restop(struct store *st, int64_t incident, const char *kind,
+    int64_t was, int64_t at, const char *by)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
+	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
+	    " AND stopped_at = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, incident);
+	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 5, was);
+	return store_done(st, stmt);
+}
+
 /* The open clocks of one incident, or of all (INCIDENT 0). */
 int
 store_open_clocks(struct store *st, int64_t incident,
@@ -944,7 +973,8 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 	stmt = store_prepare(st, "SELECT system, status, kind, level,"
 	    " availability_level, coalesce(confidentiality_level, 0),"
 	    " coalesce(integrity_level, 0), major, restored_at, owner,"
-	    " core, critical_infrastructure, rto_ms, started_at"
+	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
+	    " reported_at, ticket"
 	    " FROM incidents WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
@@ -970,6 +1000,11 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
 		inc->rto_ms = sqlite3_column_int64(stmt, 12);
 		inc->started_at = store_column_time(stmt, 13);
+		inc->opened_at = store_column_time(stmt, 14);
+		inc->reported_at = store_column_time(stmt, 15);
+		snprintf(inc->ticket, sizeof(inc->ticket), "%s",
+		    sqlite3_column_type(stmt, 16) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(stmt, 16));
 	}
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW)
