@@ -162,7 +162,7 @@ def test_json_carries_the_documented_form_fields(rec):
                   "prevention_tracking", "acknowledged_at",
                   "acknowledged_by", "reported_at", "ticket", "reported_by",
                   "controlled_at", "controlled_by", "report_filed_at",
-                  "report_filed_by", "warning_id"}
+                  "report_filed_by", "warning_id", "reported_entered_at"}
     assert set(row) == documented, set(row) ^ documented
     readme = open(os.path.join(os.path.dirname(__file__), "..", "..",
                                "README.md"), encoding="utf-8").read()
