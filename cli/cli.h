@@ -244,5 +244,6 @@ int		 register_exec(struct cli_ctx *, int, char **);
 int		 register_digest(struct cli_ctx *, int, char **);
 int		 avail_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
+int		 verify_summary(struct cli_ctx *, int, char *, size_t);
 
 #endif

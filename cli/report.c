@@ -294,7 +294,9 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 		DOC_L(d, "主管簽名", "supervisor's signature"),
 		DOC_L(d, "日期", "date"),
 	};
-	char		 t[6][REPORT_TIME_LEN], sub[160], foot[512], last[32];
+	char		 t[6][REPORT_TIME_LEN], sub[160], foot[1536], last[32];
+	char		 check[768];
+	size_t		 len;
 	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
 	char		*s, *list;
 	int64_t		 rows;
@@ -443,6 +445,13 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    "最後事件 #%s；時間軸雜湊鏈 %lld 筆，鏈首 %s（rtowatch verify "
 	    "--head）。", printed, ctx->db_path, *last ? last : "-",
 	    (long long)rows, *hash ? hash : "-");
+	/* What it prints was checked against that head, or says why not. */
+	if ((rc = verify_summary(ctx, d->en, check, sizeof(check))) == -1)
+		return SQLITE_ERROR;
+	if (rc == 1)
+		cli_warnx("%s", check);
+	len = strlen(foot);
+	snprintf(foot + len, sizeof(foot) - len, " %s", check);
 	doc_end(d, foot);
 	return SQLITE_DONE;
 }

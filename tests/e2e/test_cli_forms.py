@@ -204,7 +204,7 @@ def head(db):
     rc, out, err = cli("--db", db, "verify")
     assert rc == 0, err
     m = re.match(r"timeline chain OK: (\d+) rows, head ([0-9a-f]{64})$",
-                 out.strip())
+                 out.splitlines()[0])
     return int(m.group(1)), m.group(2)
 
 

@@ -147,3 +147,6 @@ def test_backdated_report_is_refused_and_missed_stays_missed(scenario):
               if c["kind"] == "notify"]
     assert states == ["late"], states
     d.stop()
+    # Everything written, corrections included, is bound to the chain.
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0 and "records OK" in out, (rc, out, err)
