@@ -38,6 +38,7 @@ static int	store_done(struct store *, sqlite3_stmt *);
 static int	store_records_setup(struct store *);
 static int	store_records_baseline(struct store *, int, int);
 static int	store_records_finalize(struct store *);
+static int	store_records_dirty(struct store *);
 
 static const char store_migration_records[] =
 	"ALTER TABLE timeline ADD COLUMN records TEXT;"
@@ -654,17 +655,31 @@ store_column_time(sqlite3_stmt *stmt, int col)
 	return t;
 }
 
-/* Step a statement that returns no rows, then finalize it. */
+/*
+ * Step a statement that returns no rows, then finalize it.  A bound row
+ * written outside a transaction (a planned outage) is sealed at once
+ * in a timeline row of its own: nothing else would carry it.
+ */
 static int
 store_done(struct store *st, sqlite3_stmt *stmt)
 {
-	int	 rc;
+	sqlite3_int64	 rowid;
+	int		 rc;
 
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE)
 		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_get_autocommit(st->db) && store_records_dirty(st) > 0) {
+		/* The caller asks for the row it inserted, not the seal. */
+		rowid = sqlite3_last_insert_rowid(st->db);
+		if (store_begin(st) == -1 || store_commit(st) == -1)
+			return -1;
+		sqlite3_set_last_insert_rowid(st->db, rowid);
+	}
+	return 0;
 }
 
 int
@@ -827,7 +842,8 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
-	int	 n = 0;
+	sqlite3_int64	 rowid = sqlite3_last_insert_rowid(st->db);
+	int		 n = 0;
 
 	/*
 	 * Bound rows written and no timeline row to carry them: a row of
@@ -837,11 +853,14 @@ store_commit(struct store *st)
 		log_debug("%s: %d records written with no event; sealed",
 		    st->path, n);
 	if (n == -1 || (n > 0 && store_timeline_insert(st, 0, 0, wall_ms(),
-	    "records sealed", "rtowatchd", "") == -1) ||
+	    "records sealed", "rtowatchd", "records written with no event of "
+	    "their own (a planned outage)") == -1) ||
 	    store_records_finalize(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
+	/* The timeline rows hashed here are not what the caller inserted. */
+	sqlite3_set_last_insert_rowid(st->db, rowid);
 	if (store_exec(st, "COMMIT") == -1) {
 		store_rollback(st);
 		return -1;
