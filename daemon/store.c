@@ -1058,16 +1058,20 @@ store_clock_progress(struct store *st, int64_t clock, int reminders_done,
 	return store_done(st, stmt);
 }
 
-/* The step is done: every open clock of that kind on the incident stops. */
+/*
+ * The step is done at AT: every open clock of that kind on the incident
+ * that had started by then stops.  One started later (a raised level's)
+ * runs on: a step cannot answer an obligation that did not yet exist.
+ */
 int
 store_clock_stop(struct store *st, int64_t incident, const char *kind,
     int64_t at, const char *by)
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
-	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
-	    " AND stopped_at IS NULL");
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?1,"
+	    " stopped_by = ?2 WHERE incident_id = ?3 AND kind = ?4"
+	    " AND stopped_at IS NULL AND started_at <= ?1");
 	if (stmt == NULL)
 		return -1;
 	store_bind_time(stmt, 1, at);

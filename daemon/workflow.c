@@ -237,6 +237,7 @@ wf_claimed_time(const char *what, int64_t at, int64_t floor,
  * Reported on the national portal (5.3.7.3.1): the ticket number stops
  * every notification clock running now.  A later raise of the level
  * opens a clock of its own, which the next report (續行通報) stops.
+ * A clock that started after the time claimed runs on (store_clock_stop).
  * A report given again while no clock runs is a correction: it needs a
  * reason, and the first report stays in the timeline beside it.  The
  * time claimed (--at) and the time entered are both kept; a clock the
@@ -275,14 +276,15 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	if (wf_claimed_time("report", at, inc.opened_at,
 	    "the incident's opening (confirmation)", now, r) == -1)
 		return -1;
-	if (clock_start > inc.opened_at && at < clock_start) {
-		snprintf(by, sizeof(by), "the running notification clock's "
-		    "start (the level raised)");
-		if (wf_claimed_time("report", at, clock_start, by, now,
-		    r) == -1)
-			return -1;
-	}
-	/* Reported already and no clock running: a correction (更正). */
+	/*
+	 * Reported already: with a clock running (a raised level) this is
+	 * the follow-up report (續行通報), which cannot precede that clock;
+	 * with none, a correction (更正).
+	 */
+	if (inc.reported_at != 0 && clock_start != 0 &&
+	    wf_claimed_time("follow-up report (續行通報)", at, clock_start,
+	    "the raised level's notification clock", now, r) == -1)
+		return -1;
 	correction = inc.reported_at != 0 && clock_start == 0;
 	if (correction && (reason == NULL || *reason == '\0'))
 		return wf_fail(r, WF_BAD, "incident %lld was reported already "

@@ -150,3 +150,55 @@ def test_backdated_report_is_refused_and_missed_stays_missed(scenario):
     # Everything written, corrections included, is bound to the chain.
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0 and "records OK" in out, (rc, out, err)
+
+
+def test_follow_up_report_cannot_precede_the_raised_level(scenario):
+    """After a report in time the level is raised (5.4.2): its own clock
+    needs the follow-up report (續行通報), whose time cannot precede that
+    clock; the first report's time may, when it is the first."""
+    svc = scenario.listener()
+    d = scenario.daemon()
+    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
+    d.write_rules(rules_file(d.db, system_rules("registry", svc.port,
+                                                core=True), policy=policy))
+    d.start()
+    wait_socket(d.sock)
+    svc.stop()
+    inc = wait_incident(d.db, "registry")
+    iid = inc["id"]
+    opened = parse_time(inc["opened_at"])
+    first = (opened // 1000 + 1) * 1000
+    wait_for(lambda: now_ms() > first, 5, "a second past the opening")
+    rc, out, err = cli("--socket", d.sock, "reported", iid, "--ticket",
+                       "AISAC-2026-0200", "--at", fmt_ms(first))
+    assert rc == 0, err
+    rc, out, err = cli("--socket", d.sock, "level", iid, "--integrity", "4",
+                       "--reason", "grades altered")
+    assert rc == 0, err
+    raised = db_rows(d.db, "SELECT started_at FROM clocks WHERE incident_id"
+                     " = ? AND kind = 'notify' AND level = 4", iid)[0]
+    start = parse_time(raised["started_at"])
+
+    rc, out, err = cli("--socket", d.sock, "reported", iid, "--ticket",
+                       "AISAC-2026-0200", "--at", fmt_ms(first))
+    assert rc == 1 and "follow-up report (續行通報)" in err, (rc, err)
+    clock = db_rows(d.db, "SELECT stopped_at FROM clocks WHERE incident_id"
+                    " = ? AND kind = 'notify' AND level = 4", iid)[0]
+    assert clock["stopped_at"] is None, clock
+
+    # Now: the follow-up, no reason needed; it stops the level-4 clock.
+    rc, out, err = cli("--socket", d.sock, "reported", iid, "--ticket",
+                       "AISAC-2026-0200", "--note", "續行通報")
+    assert rc == 0, err
+    clock = db_rows(d.db, "SELECT stopped_at FROM clocks WHERE incident_id"
+                    " = ? AND kind = 'notify' AND level = 4", iid)[0]
+    assert parse_time(clock["stopped_at"]) >= start, clock
+    reps = events(d.db, iid, "reported")
+    assert len(reps) == 2 and "follow-up" in reps[1]["detail"], reps
+    # Nothing runs now: a third report is a correction.
+    rc, out, err = cli("--socket", d.sock, "reported", iid, "--ticket",
+                       "AISAC-2026-0201")
+    assert rc == 1 and "needs --reason" in err, (rc, err)
+    d.stop()
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0, err
