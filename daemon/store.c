@@ -30,8 +30,9 @@ struct store {
  * state of the rows its transaction wrote.  The row is inserted with the
  * hash "pending" and given its records and hash just before the commit,
  * so the append-only trigger lets that one placeholder be replaced.
- * After this migration store_migrate binds every record already there in
- * one "records baseline" row (store_records_baseline).
+ * After this migration, as after any upgrade, store_migrate binds every
+ * record already there in one "records baseline" row
+ * (store_records_baseline).
  */
 static sqlite3_stmt *store_prepare(struct store *, const char *);
 static int	store_done(struct store *, sqlite3_stmt *);
@@ -293,7 +294,7 @@ static int
 store_migrate(struct store *st)
 {
 	char	 pragma[64];
-	int	 v, from, bound = 0;
+	int	 v, from;
 
 	if ((v = store_user_version(st)) < 0)
 		return -1;
@@ -316,8 +317,6 @@ store_migrate(struct store *st)
 		if (store_exec(st, "COMMIT") == -1)
 			return -1;
 		log_info("%s: schema migrated to version %d", st->path, v + 1);
-		if (store_migrations[v] == store_migration_records)
-			bound = 1;
 	}
 	if (store_records_setup(st) == -1)
 		return -1;
@@ -327,7 +326,7 @@ store_migrate(struct store *st)
 	 * one row, so that verify checks them from here on.  A new database
 	 * has none.
 	 */
-	if (from > 0 && (bound || from < STORE_NMIGRATIONS) &&
+	if (from > 0 && from < STORE_NMIGRATIONS &&
 	    store_records_baseline(st, from, STORE_NMIGRATIONS) == -1)
 		return -1;
 	return 0;
