@@ -125,7 +125,8 @@ report_reported(struct doc *d, sqlite3_stmt *inc)
 	if (entered == NULL)
 		return xstrdup(at);
 	xasprintf(&out, d->en ? "reported at %s, entered at %s" :
-	    "通報於 %s，登錄於 %s", at, cli_time_local(entered, e, sizeof(e)));
+	    "通報於 %s，登錄於 %s", at,
+	    cli_time_local(entered, e, sizeof(e)));
 	return out;
 }
 
@@ -294,8 +295,8 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 		DOC_L(d, "主管簽名", "supervisor's signature"),
 		DOC_L(d, "日期", "date"),
 	};
-	char		 t[6][REPORT_TIME_LEN], sub[160], foot[1536], last[32];
-	char		 check[768];
+	char		 t[6][REPORT_TIME_LEN], sub[160], last[32];
+	char		 foot[1536], check[768];
 	size_t		 len;
 	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
 	char		*s, *list;

@@ -34,7 +34,7 @@ struct verify_link {
 struct verify_bound {
 	char	*table;
 	int64_t	 id;
-	int64_t	 row;		/* the timeline row that carries it */
+	int64_t	 row;		/* the timeline row carrying it */
 	char	*line;
 	int	 seen;
 };
@@ -287,7 +287,8 @@ verify_records(struct cli_ctx *ctx, struct verify_out *vo)
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 			id = sqlite3_column_int64(stmt, 0);
 			len = 0;
-			if (chain_record_line(t, stmt, &buf, &len, &cap) == -1) {
+			if (chain_record_line(t, stmt, &buf, &len,
+			    &cap) == -1) {
 				cli_warnx("out of memory");
 				sqlite3_finalize(stmt);
 				free(buf);
@@ -303,10 +304,10 @@ verify_records(struct cli_ctx *ctx, struct verify_out *vo)
 			b->seen = 1;
 			if (strlen(b->line) > 2 && strcmp(b->line +
 			    strlen(b->line) - 2, " -") == 0)
-				verify_problem(vo, "%s row %lld is present, but "
-				    "the chain says it was deleted (timeline "
-				    "row %lld)", t->name, (long long)id,
-				    (long long)b->row);
+				verify_problem(vo, "%s row %lld is present, "
+				    "but the chain says it was deleted "
+				    "(timeline row %lld)", t->name,
+				    (long long)id, (long long)b->row);
 			else if (strcmp(b->line, buf) != 0)
 				verify_columns(vo, b, buf);
 		}

@@ -20,7 +20,7 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 appended;	/* the timeline, in this transaction */
-	int64_t		 pending;	/* its row still to hash, or 0 */
+	int64_t		 pending;	/* that row, to hash, or 0 */
 	void		 (*on_commit)(void *);
 	void		*on_commit_arg;
 };

@@ -298,7 +298,8 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	first[0] = '\0';
 	if (inc.reported_at != 0)
 		snprintf(first, sizeof(first), "; %s report: at %s, ticket %s",
-		    correction ? "replaces the" : "follow-up (續行通報) to the",
+		    correction ? "replaces the" :
+		    "follow-up (續行通報) to the",
 		    time_fmt(inc.reported_at, was, sizeof(was)), inc.ticket);
 	if (correction)
 		event = "report corrected";
