@@ -242,3 +242,38 @@ def test_warnings_and_maintenance_are_bound(scenario, tmp_path):
     db = edited(None, tmp_path, "maint", "UPDATE maintenance SET ends_at ="
                 f" '2099-01-01T00:00:00.000Z' WHERE id = {m}", src=d.db)
     refused(db, f"maintenance row {m}, column ends_at: does not match")
+
+
+def column_hash(table, row_id, col, value):
+    """chain.c's column hash, written again from the README: SHA-256 over
+    the netstrings of table, row and column, then N for NULL or V and the
+    value's netstring; its first 128 bits in hex."""
+    def ns(b):
+        return f"{len(b)}:".encode() + b + b","
+    h = hashlib.sha256(ns(table.encode()) + ns(str(row_id).encode())
+                       + ns(col.encode()))
+    if value is None:
+        h.update(b"N")
+    else:
+        h.update(b"V" + ns(str(value).encode()))
+    return h.hexdigest()[:32]
+
+
+def test_record_lines_are_what_the_readme_says(rec):
+    """The latest line bound for incident #3 is its row, column by column,
+    as an independent implementation computes it."""
+    con = sqlite3.connect(f"file:{rec.db}?mode=ro", uri=True)
+    try:
+        cur = con.execute("SELECT * FROM incidents WHERE id = 3")
+        cols = [c[0] for c in cur.description]
+        row = cur.fetchone()
+        lines = [l for (r,) in con.execute(
+            "SELECT records FROM timeline WHERE records IS NOT NULL"
+            " ORDER BY id") for l in r.split("\n")
+            if l.startswith("incidents 3 ")]
+    finally:
+        con.close()
+    want = "incidents 3 " + " ".join(
+        f"{c}={column_hash('incidents', 3, c, v)}" for c, v in
+        zip(cols, row))
+    assert lines and lines[-1] == want, (lines[-1:], want)
