@@ -25,6 +25,7 @@
 
 #include "chain.h"
 #include "cli.h"
+#include "store.h"
 #include "log.h"
 #include "text.h"
 #include "util.h"
@@ -33,8 +34,12 @@
  * The schema versions whose tables and columns the commands read.  Raise
  * the maximum only after checking the queries against the new migration.
  */
-#define CLI_SCHEMA_MIN	3	/* the forms' fields, contacts; recurrence_of */
-#define CLI_SCHEMA_MAX	3
+/*
+ * The forms read columns the latest migrations added; the daemon upgrades
+ * a database when it opens it.
+ */
+#define CLI_SCHEMA_MIN	STORE_SCHEMA_VERSION
+#define CLI_SCHEMA_MAX	STORE_SCHEMA_VERSION
 
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
@@ -104,6 +109,8 @@ const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
 	[CLI_I_PORTAL_RESULT] = { "portal_result", "portal_result",
 	    CLI_TEXT },
 	[CLI_I_RECURRENCE_OF] = { "recurrence_of", "recurrence_of", CLI_INT },
+	[CLI_I_REPORTED_ENTERED] = { "reported_entered_at",
+	    "reported_entered_at", CLI_TEXT },
 };
 
 const struct cli_field cli_timeline_fields[CLI_T_COUNT] = {
@@ -364,10 +371,10 @@ cli_open(struct cli_ctx *ctx)
 		    CLI_SCHEMA_MAX);
 		return -1;
 	}
-	if (tables == 2 && v > 0 && v < CLI_SCHEMA_MIN) {
+	if (v >= 1 && v < CLI_SCHEMA_MIN && tables == 2) {
 		cli_warnx("%s: schema version %d is older than this rtowatch "
-		    "reads (%d to %d); starting rtowatchd migrates it", path,
-		    v, CLI_SCHEMA_MIN, CLI_SCHEMA_MAX);
+		    "reads (%d); start rtowatchd once to upgrade it", path, v,
+		    CLI_SCHEMA_MIN);
 		return -1;
 	}
 	if (v < CLI_SCHEMA_MIN || tables != 2) {
@@ -872,6 +879,19 @@ cli_parse_when(const char *s, int end, int64_t *out)
 		return -1;
 	*out = (int64_t)t * 1000;
 	return 0;
+}
+
+/*
+ * A moment a person gives for a step (reported --at): a full time, read
+ * as --from reads one ("Z", "+08:00" or local in --tz), never a bare
+ * date, which would silently mean its midnight.
+ */
+int
+cli_parse_time(const char *s, int64_t *out)
+{
+	if (strchr(s, 'T') == NULL)
+		return -1;
+	return cli_parse_when(s, 0, out);
 }
 
 /* "90d", "12h", "30m", "45s" or a number of days. */

@@ -161,7 +161,7 @@ enum {
 	CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, CLI_I_WARNING,
 	CLI_I_CORRECTIVE, CLI_I_OTHER_UNITS, CLI_I_MAJOR_REASON,
 	CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, CLI_I_PORTAL_RESULT,
-	CLI_I_RECURRENCE_OF,
+	CLI_I_RECURRENCE_OF, CLI_I_REPORTED_ENTERED,
 	CLI_I_COUNT
 };
 extern const struct cli_field cli_incident_fields[CLI_I_COUNT];
@@ -179,7 +179,8 @@ enum {
 };
 #define QUERY_CLOCK_STATE_SQL						\
 	"CASE WHEN stopped_at IS NOT NULL THEN"				\
-	"  CASE WHEN stopped_at <= due_at THEN 'met' ELSE 'late' END"	\
+	"  CASE WHEN breached_at IS NULL AND stopped_at <= due_at"	\
+	"  THEN 'met' ELSE 'late' END"					\
 	" WHEN breached_at IS NOT NULL OR"				\
 	"  due_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now') THEN 'overdue'" \
 	" ELSE 'open' END"
@@ -205,6 +206,7 @@ void		 cli_end(struct cli_ctx *);
 const char	*cli_col_text(sqlite3_stmt *, int);
 const char	*cli_cell(sqlite3_stmt *, const struct cli_column *, char *,
 		    size_t);
+int		 cli_parse_time(const char *, int64_t *);
 const char	*cli_time_local(const char *, char *, size_t);
 const char	*cli_time_local_ms(int64_t, char *, size_t);
 json_t		*cli_json_new(json_t *);
@@ -245,5 +247,6 @@ int		 register_exec(struct cli_ctx *, int, char **);
 int		 register_digest(struct cli_ctx *, int, char **);
 int		 avail_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
+int		 verify_summary(struct cli_ctx *, int, char *, size_t);
 
 #endif

@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ctl.h"
+#include "util.h"
 
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_ERR	1
@@ -57,7 +59,8 @@ static const struct ctl_verb {
 } ctl_verbs[] = {
 	{ "status", "", ctl_status },
 	{ "ack", "ID [--note TEXT]", ctl_incident_verb },
-	{ "reported", "ID --ticket NUMBER [--at TIME] [--note TEXT]",
+	{ "reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
+	  "[--note TEXT]",
 	  ctl_incident_verb },
 	{ "set", "ID FIELD VALUE", ctl_set },
 	{ "edit", "ID", ctl_edit },
@@ -362,7 +365,8 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	static const struct ctl_opt note[] = { { "note", "note", 0 },
 	    { NULL, NULL, 0 } };
 	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
-	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+	    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
+	    { NULL, NULL, 0 } };
 	static const struct {
 		const char	*verb;
 		const char	*done;
@@ -376,8 +380,10 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 		{ "close", "closed" },
 	};
 	json_t		*body = json_object();
-	char		*ops[1], path[128];
+	char		*ops[1], path[128], utc[TIME_STRLEN];
+	const char	*at;
 	long long	 id;
+	int64_t		 t;
 	size_t		 i;
 	int		 n;
 
@@ -398,6 +404,22 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 		ctl_usage_error(c, "reported: --ticket is required (the "
 		    "portal's ticket number)");
 		goto usage;
+	}
+	if ((at = json_string_value(json_object_get(body, "at"))) != NULL) {
+		/* The daemon takes UTC; people give --tz or an offset. */
+		if (cli_parse_time(at, &t) == -1) {
+			ctl_usage_error(c, "%s: --at %s is not a time like "
+			    "2026-11-26T09:30 (in %s), 2026-11-26T09:30+08:00 "
+			    "or 2026-11-26T01:30:00Z", c->verb, at, c->tz);
+			goto usage;
+		}
+		if (t <= 0) {
+			ctl_usage_error(c, "%s: --at %s is not a time the "
+			    "step could have been done at", c->verb, at);
+			goto usage;
+		}
+		json_object_set_new(body, "at", json_string(time_fmt(t, utc,
+		    sizeof(utc))));
 	}
 	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
 	for (i = 0; i < CTL_NITEMS(done); i++)

@@ -52,6 +52,7 @@ static const struct cli_column query_show_lines[] = {
 	CLI_COL("notify due:", CLI_I_NOTIFY_DUE, CLI_SHOW_TIME),
 	CLI_COL("acknowledged:", CLI_I_ACKED, CLI_SHOW_TIME),
 	CLI_COL("reported:", CLI_I_REPORTED, CLI_SHOW_TIME),
+	CLI_COL("report entered:", CLI_I_REPORTED_ENTERED, CLI_SHOW_TIME),
 	CLI_COL("ticket:", CLI_I_TICKET, CLI_SHOW_TEXT),
 	CLI_COL("other units affected:", CLI_I_OTHER_UNITS, CLI_SHOW_TEXT),
 	CLI_COL("restore due:", CLI_I_RESTORE_DUE, CLI_SHOW_TIME),

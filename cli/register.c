@@ -317,7 +317,9 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 		DOC_L(d, "事件說明", "description"),
 		DOC_L(d, "應變措施", "measures"),
 	};
-	char		 period[160], foot[400], printed[REG_TIME_LEN];
+	char		 period[160], foot[1200], printed[REG_TIME_LEN];
+	char		 check[768];
+	size_t		 len;
 	int		 rc;
 
 	reg_period(ctx, o, d->en, period, sizeof(period));
@@ -342,6 +344,12 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	    "IMS-P-009-02，保存期限至少3年 (5.10)。列印時間 %s。時間軸雜湊鏈 "
 	    "%lld 筆，鏈首 %s；核對：rtowatch verify --head 鏈首", printed,
 	    (long long)rows, *head ? head : "-");
+	if ((rc = verify_summary(ctx, d->en, check, sizeof(check))) == -1)
+		return SQLITE_ERROR;
+	if (rc == 1)
+		cli_warnx("%s", check);
+	len = strlen(foot);
+	snprintf(foot + len, sizeof(foot) - len, ". %s", check);
 	doc_end(d, foot);
 	return SQLITE_DONE;
 }
@@ -369,6 +377,7 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
 	char			 head[CHAIN_HEXLEN + 1], period[160];
+	char			 check[768];
 	int64_t			 rows;
 	int			 rc;
 
@@ -404,6 +413,13 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 				cli_table_print(&t, 0);
 			printf("timeline chain: %lld rows, head %s\n",
 			    (long long)rows, *head ? head : "-");
+			if ((rc = verify_summary(ctx, o.en, check,
+			    sizeof(check))) == -1)
+				rc = SQLITE_ERROR;
+			else {
+				printf("%s\n", check);
+				rc = SQLITE_DONE;
+			}
 		}
 		cli_table_free(&t);
 		break;

@@ -121,6 +121,29 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 }
 
 /*
+ * The portal report's time as claimed and, beside it, when it was
+ * entered: a report entered after its deadline shows as such even when
+ * the time claimed is within it.
+ */
+static char *
+report_reported(struct doc *d, sqlite3_stmt *inc)
+{
+	const char	*entered = report_text(inc, CLI_I_REPORTED_ENTERED);
+	char		 at[REPORT_TIME_LEN * 2], e[REPORT_TIME_LEN];
+	char		*out;
+
+	if (report_when(inc, CLI_I_REPORTED, CLI_I_REPORTED_BY, at,
+	    sizeof(at)) == NULL)
+		return NULL;
+	if (entered == NULL)
+		return xstrdup(at);
+	xasprintf(&out, d->en ? "reported at %s, entered at %s" :
+	    "通報於 %s，登錄於 %s", at,
+	    cli_time_local(entered, e, sizeof(e)));
+	return out;
+}
+
+/*
  * Who discovered it (發現人員, 4.2): the early warning it was confirmed
  * from (its source, the outside ticket, its summary), or whoever wrote
  * the incident's first event, rtowatchd for an outage.
@@ -366,7 +389,9 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 		DOC_L(d, "主管簽名", "supervisor's signature"),
 		DOC_L(d, "日期", "date"),
 	};
-	char		 t[6][REPORT_TIME_LEN], sub[160], foot[512], last[32];
+	char		 t[6][REPORT_TIME_LEN], sub[160], last[32];
+	char		 foot[1536], check[768];
+	size_t		 len;
 	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
 	char		*s, *list;
 	int64_t		 rows;
@@ -442,9 +467,10 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
 	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
 	    sizeof(t[1])));
+	s = report_reported(d, inc);
 	doc_field(d, DOC_L(d, "通報應變網站通報時間",
-	    "reported on the portal"), report_when(inc, CLI_I_REPORTED,
-	    CLI_I_REPORTED_BY, t[2], sizeof(t[2])));
+	    "reported on the portal"), s);
+	free(s);
 	doc_field(d, DOC_L(d, "通報單號", "portal ticket"),
 	    report_text(inc, CLI_I_TICKET));
 	doc_field(d, DOC_L(d, "是否影響其他連線單位運作 (5.3.7.3.1)",
@@ -555,6 +581,13 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    "最後事件 #%s；時間軸雜湊鏈 %lld 筆，鏈首 %s（rtowatch verify "
 	    "--head）。", printed, ctx->db_path, *last ? last : "-",
 	    (long long)rows, *hash ? hash : "-");
+	/* What it prints was checked against that head, or says why not. */
+	if ((rc = verify_summary(ctx, d->en, check, sizeof(check))) == -1)
+		return SQLITE_ERROR;
+	if (rc == 1)
+		cli_warnx("%s", check);
+	len = strlen(foot);
+	snprintf(foot + len, sizeof(foot) - len, " %s", check);
 	doc_end(d, foot);
 	return SQLITE_DONE;
 }

@@ -4,11 +4,14 @@
  * Each row's hash is SHA-256 over the previous row's hash and the row's
  * fields, each as a netstring ("LEN:BYTES,"), so no choice of contents
  * makes two different rows hash alike.  The daemon links rows with it and
- * rtowatch verify recomputes it; both must agree byte for byte.
+ * rtowatch verify recomputes it; both must agree byte for byte.  A row
+ * that binds records (below) has them as an eighth field.
  */
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chain.h"
@@ -17,9 +20,9 @@
 void
 chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
     const char *at, const char *event, const char *actor, const char *detail,
-    char out[CHAIN_HEXLEN + 1])
+    const char *records, char out[CHAIN_HEXLEN + 1])
 {
-	const char	*fields[7];
+	const char	*fields[8];
 	char		 num[3][24];
 	unsigned char	 md[SHA256_DIGEST_LENGTH];
 	char		 len[24];
@@ -36,11 +39,14 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
 	fields[4] = event;
 	fields[5] = actor;
 	fields[6] = detail;
+	/* Rows written before records were bound hash as they always did. */
+	fields[7] = records != NULL && *records != '\0' ? records : NULL;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		fatalx("chain: SHA-256 unavailable");
 	EVP_DigestUpdate(ctx, prev, strlen(prev));
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) &&
+	    fields[i] != NULL; i++) {
 		snprintf(len, sizeof(len), "%zu:", strlen(fields[i]));
 		EVP_DigestUpdate(ctx, len, strlen(len));
 		EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]));
@@ -50,4 +56,145 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
 	EVP_MD_CTX_free(ctx);
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * The records the forms print are bound to the chain too: a timeline row
+ * carries, in its records column, one line per row of these tables that
+ * its transaction wrote, "TABLE ID col=HASH col=HASH...", each HASH the
+ * first 128 bits of SHA-256 over the table, the row id, the column and
+ * its value, so that rtowatch verify can name the column that no longer
+ * matches.  A row deleted is "TABLE ID -".
+ *
+ * The outbox's delivery state (notifications' state, attempts,
+ * next_try_at, last_error, address, alerted_at, sent_at) is left out: the
+ * mailer updates it on its own, with no timeline event; what was decided
+ * (recipient, subject, body, when) is bound.
+ */
+static const char *const chain_outbox_state[] = { "state", "attempts",
+    "next_try_at", "last_error", "address", "alerted_at", "sent_at", NULL };
+
+const struct chain_table chain_tables[] = {
+	{ "incidents", NULL },
+	{ "outages", NULL },
+	{ "clocks", NULL },
+	{ "incident_scope", NULL },
+	{ "notifications", chain_outbox_state },
+	{ "warnings", NULL },
+	{ "warning_indicators", NULL },
+	{ "maintenance", NULL },
+	{ "contacts", NULL },
+	{ NULL, NULL },
+};
+
+const struct chain_table *
+chain_table(const char *name)
+{
+	const struct chain_table	*t;
+
+	for (t = chain_tables; t->name != NULL; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+int
+chain_column_bound(const struct chain_table *t, const char *col)
+{
+	const char *const	*x;
+
+	for (x = t->unbound; x != NULL && *x != NULL; x++)
+		if (strcmp(*x, col) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+chain_netstring(EVP_MD_CTX *ctx, const char *s, size_t n)
+{
+	char	 len[24];
+
+	snprintf(len, sizeof(len), "%zu:", n);
+	EVP_DigestUpdate(ctx, len, strlen(len));
+	EVP_DigestUpdate(ctx, s, n);
+	EVP_DigestUpdate(ctx, ",", 1);
+}
+
+void
+chain_column_hash(const char *table, int64_t id, const char *col,
+    const char *value, size_t len, char out[CHAIN_COLHEXLEN + 1])
+{
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	char		 num[24];
+	EVP_MD_CTX	*ctx;
+	size_t		 i;
+
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("chain: SHA-256 unavailable");
+	chain_netstring(ctx, table, strlen(table));
+	chain_netstring(ctx, num, strlen(num));
+	chain_netstring(ctx, col, strlen(col));
+	/* NULL and '' differ: a value is marked V, a NULL N. */
+	if (value == NULL)
+		EVP_DigestUpdate(ctx, "N", 1);
+	else {
+		EVP_DigestUpdate(ctx, "V", 1);
+		chain_netstring(ctx, value, len);
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < CHAIN_COLHEXLEN / 2; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * Append the record line of the row STMT is on (SELECT rowid, * FROM
+ * TABLE) to *BUF, which grows; returns -1 if it cannot.
+ */
+int
+chain_record_line(const struct chain_table *t, sqlite3_stmt *stmt,
+    char **buf, size_t *len, size_t *cap)
+{
+	char		 h[CHAIN_COLHEXLEN + 1], head[96];
+	const char	*col, *v;
+	int64_t		 id = sqlite3_column_int64(stmt, 0);
+	int		 i, n = sqlite3_column_count(stmt);
+
+	snprintf(head, sizeof(head), "%s%s %lld", *len > 0 ? "\n" : "",
+	    t->name, (long long)id);
+	if (chain_append(buf, len, cap, head) == -1)
+		return -1;
+	for (i = 1; i < n; i++) {
+		col = sqlite3_column_name(stmt, i);
+		if (!chain_column_bound(t, col))
+			continue;
+		v = (const char *)sqlite3_column_text(stmt, i);
+		chain_column_hash(t->name, id, col, v, v == NULL ? 0 :
+		    (size_t)sqlite3_column_bytes(stmt, i), h);
+		if (chain_append(buf, len, cap, " ") == -1 ||
+		    chain_append(buf, len, cap, col) == -1 ||
+		    chain_append(buf, len, cap, "=") == -1 ||
+		    chain_append(buf, len, cap, h) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+chain_append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t	 n = strlen(s);
+	char	*p;
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		if ((p = realloc(*buf, *cap)) == NULL)
+			return -1;
+		*buf = p;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
 }

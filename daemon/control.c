@@ -742,7 +742,8 @@ control_incident_action(struct control *c, struct evhttp_request *req,
     const struct caller *who, int64_t id, const char *verb, json_t *body)
 {
 	static const char *const note[] = { "note", NULL };
-	static const char *const reported[] = { "ticket", "at", "note", NULL };
+	static const char *const reported[] = { "ticket", "at", "note",
+	    "reason", NULL };
 	static const char *const set[] = { "field", "value", NULL };
 	static const char *const level[] = { "confidentiality", "integrity",
 	    "reason", NULL };
@@ -774,9 +775,16 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 		    control_str(req, body, "ticket", &s1) == -1 ||
 		    control_str(req, body, "at", &s2) == -1 ||
 		    control_str(req, body, "note", &s3) == -1 ||
+		    control_str(req, body, "reason", &s4) == -1 ||
 		    control_time(req, "at", s2, &at) == -1)
 			return;
-		wf_reported(c->engine, id, who->name, s1, at, s3, &r);
+		/* 0 means "now" to the workflow: 1970 is no report time. */
+		if (s2 != NULL && at <= 0) {
+			control_error(req, 400, "\"at\" %s is not a time an "
+			    "incident could be reported at", s2);
+			return;
+		}
+		wf_reported(c->engine, id, who->name, s1, at, s3, s4, &r);
 	} else if (strcmp(verb, "set") == 0) {
 		if (control_members(req, body, set) == -1 ||
 		    control_str(req, body, "field", &s1) == -1 ||

@@ -23,9 +23,33 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 appended;	/* the timeline, in this transaction */
+	int64_t		 pending;	/* that row, to hash, or 0 */
 	void		 (*on_commit)(void *);
 	void		*on_commit_arg;
 };
+
+/*
+ * Records bound to the chain (chain.h): each timeline row carries the
+ * state of the rows its transaction wrote.  The row is inserted with the
+ * hash "pending" and given its records and hash just before the commit,
+ * so the append-only trigger lets that one placeholder be replaced.
+ * After this migration, as after any upgrade, store_migrate binds every
+ * record already there in one "records baseline" row
+ * (store_records_baseline).
+ */
+static sqlite3_stmt *store_prepare(struct store *, const char *);
+static int	store_done(struct store *, sqlite3_stmt *);
+static int	store_records_setup(struct store *);
+static int	store_records_baseline(struct store *, int, int);
+static int	store_records_finalize(struct store *);
+static int	store_records_dirty(struct store *);
+
+static const char store_migration_records[] =
+	"ALTER TABLE timeline ADD COLUMN records TEXT;"
+	"DROP TRIGGER timeline_no_update;"
+	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
+	"  WHEN OLD.hash <> 'pending'"
+	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;";
 
 static const char *const store_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
@@ -289,6 +313,14 @@ static const char *const store_migrations[] = {
 	"  'closed'"
 	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
 	"  final'); END;",
+	/*
+	 * 4: a report time a person gives (reported --at) is a claim; the
+	 * record keeps beside it when it was entered, so that a report
+	 * entered after the deadline shows as such on form 01.
+	 */
+	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;",
+	/* 5: the records the forms print, bound to the chain. */
+	store_migration_records,
 };
 
 #define STORE_NMIGRATIONS \
@@ -329,10 +361,11 @@ static int
 store_migrate(struct store *st)
 {
 	char	 pragma[64];
-	int	 v;
+	int	 v, from;
 
 	if ((v = store_user_version(st)) < 0)
 		return -1;
+	from = v;
 	if (v > STORE_NMIGRATIONS) {
 		log_warnx("%s: schema version %d is newer than this "
 		    "rtowatchd knows (%d)", st->path, v, STORE_NMIGRATIONS);
@@ -352,7 +385,258 @@ store_migrate(struct store *st)
 			return -1;
 		log_info("%s: schema migrated to version %d", st->path, v + 1);
 	}
+	if (store_records_setup(st) == -1)
+		return -1;
+	/*
+	 * Records written before this binary (before records were bound, or
+	 * before a migration added columns) are bound as they stand now, in
+	 * one row, so that verify checks them from here on.  A new database
+	 * has none.
+	 */
+	if (from > 0 && from < STORE_NMIGRATIONS &&
+	    store_records_baseline(st, from, STORE_NMIGRATIONS) == -1)
+		return -1;
 	return 0;
+}
+
+/*
+ * Which bound rows this connection wrote since the last timeline row was
+ * hashed: TEMP triggers, so that they belong to the daemon's connection
+ * only and the file's schema stays as the migrations made it.  An UPDATE
+ * fires only when it sets a bound column (the mailer's delivery state is
+ * not bound, chain.c).
+ */
+static int
+store_records_setup(struct store *st)
+{
+	const struct chain_table	*t;
+	sqlite3_stmt			*stmt;
+	char				*sql = NULL, *cols = NULL;
+	size_t				 clen, ccap;
+	const char			*name;
+	int				 rc = 0;
+
+	if (store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS record_dirty ("
+	    " tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id))"
+	    ) == -1)
+		return -1;
+	for (t = chain_tables; t->name != NULL && rc == 0; t++) {
+		clen = ccap = 0;
+		free(cols);
+		cols = NULL;
+		xasprintf(&sql, "SELECT name FROM pragma_table_info('%s')",
+		    t->name);
+		stmt = store_prepare(st, sql);
+		free(sql);
+		sql = NULL;
+		if (stmt == NULL)
+			return -1;
+		while (sqlite3_step(stmt) == SQLITE_ROW) {
+			name = (const char *)sqlite3_column_text(stmt, 0);
+			if (!chain_column_bound(t, name))
+				continue;
+			if ((clen > 0 && chain_append(&cols, &clen, &ccap,
+			    ", ") == -1) ||
+			    chain_append(&cols, &clen, &ccap, name) == -1)
+				fatalx("out of memory");
+		}
+		sqlite3_finalize(stmt);
+		if (cols == NULL)
+			continue;	/* no such table in this schema */
+		xasprintf(&sql,
+		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_i AFTER INSERT"
+		    " ON main.%s BEGIN INSERT OR IGNORE INTO record_dirty"
+		    " VALUES ('%s', NEW.rowid); END;"
+		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_u AFTER UPDATE"
+		    " OF %s ON main.%s BEGIN INSERT OR IGNORE INTO"
+		    " record_dirty VALUES ('%s', NEW.rowid); END;"
+		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_d AFTER DELETE"
+		    " ON main.%s BEGIN INSERT OR IGNORE INTO record_dirty"
+		    " VALUES ('%s', OLD.rowid); END;",
+		    t->name, t->name, t->name, t->name, cols, t->name, t->name,
+		    t->name, t->name, t->name);
+		rc = store_exec(st, sql);
+		free(sql);
+		sql = NULL;
+	}
+	free(cols);
+	return rc;
+}
+
+/* Every bound row, in one timeline row: see store_migrate. */
+static int
+store_records_baseline(struct store *st, int from, int to)
+{
+	const struct chain_table	*t;
+	sqlite3_stmt			*stmt;
+	char				*sql, detail[256];
+	int64_t				 n = 0;
+
+	if (store_begin(st) == -1)
+		return -1;
+	for (t = chain_tables; t->name != NULL; t++) {
+		xasprintf(&sql, "INSERT OR IGNORE INTO record_dirty"
+		    " SELECT '%s', rowid FROM main.%s", t->name, t->name);
+		if (store_exec(st, sql) == -1) {
+			free(sql);
+			store_rollback(st);
+			return -1;
+		}
+		free(sql);
+	}
+	if ((stmt = store_prepare(st, "SELECT count(*) FROM"
+	    " temp.record_dirty")) == NULL) {
+		store_rollback(st);
+		return -1;
+	}
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (n == 0) {
+		store_rollback(st);
+		return 0;
+	}
+	snprintf(detail, sizeof(detail), "schema upgraded from version %d to "
+	    "%d: the %lld records written before it are bound to the chain "
+	    "as they stand", from, to, (long long)n);
+	if (store_timeline_add(st, 0, wall_ms(), "records baseline",
+	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	log_info("%s: %s", st->path, detail);
+	return 0;
+}
+
+/*
+ * The record lines of the rows written since the last call, sorted, in
+ * *OUT (NULL when none); the dirty list is emptied.
+ */
+static int
+store_records_collect(struct store *st, char **out)
+{
+	const struct chain_table	*t;
+	sqlite3_stmt			*dirty, *row;
+	char				*sql, *buf = NULL, gone[96];
+	size_t				 len = 0, cap = 0;
+	int				 rc;
+
+	*out = NULL;
+	if ((dirty = store_prepare(st, "SELECT tbl, id FROM temp.record_dirty"
+	    " ORDER BY tbl, id")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(dirty)) == SQLITE_ROW) {
+		if ((t = chain_table((const char *)sqlite3_column_text(dirty,
+		    0))) == NULL)
+			continue;
+		xasprintf(&sql, "SELECT rowid, * FROM main.%s WHERE rowid = ?",
+		    t->name);
+		row = store_prepare(st, sql);
+		free(sql);
+		if (row == NULL)
+			goto fail;
+		sqlite3_bind_int64(row, 1, sqlite3_column_int64(dirty, 1));
+		if ((rc = sqlite3_step(row)) == SQLITE_ROW)
+			rc = chain_record_line(t, row, &buf, &len, &cap);
+		else if (rc == SQLITE_DONE) {
+			snprintf(gone, sizeof(gone), "%s%s %lld -",
+			    len > 0 ? "\n" : "", t->name,
+			    (long long)sqlite3_column_int64(dirty, 1));
+			rc = chain_append(&buf, &len, &cap, gone);
+		} else
+			rc = -1;
+		sqlite3_finalize(row);
+		if (rc == -1)
+			goto fail;
+	}
+	sqlite3_finalize(dirty);
+	if (rc != SQLITE_DONE || store_exec(st, "DELETE FROM"
+	    " temp.record_dirty") == -1) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+ fail:
+	sqlite3_finalize(dirty);
+	free(buf);
+	log_warnx("%s: cannot read the records to bind: %s", st->path,
+	    sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/*
+ * The transaction's last timeline row gets the records it wrote and its
+ * hash, just before the commit.
+ */
+static int
+store_records_finalize(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	char		 hash[CHAIN_HEXLEN + 1], prev[CHAIN_HEXLEN + 1];
+	char		*records = NULL, *at = NULL, *event = NULL;
+	char		*actor = NULL, *detail = NULL;
+	int64_t		 incident = 0, warning = 0;
+	int		 rc = -1;
+
+	if (st->pending == 0)
+		return 0;
+	if (store_records_collect(st, &records) == -1)
+		return -1;
+	if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
+	    " coalesce(warning_id, 0), at, event, actor, detail, prev_hash"
+	    " FROM timeline WHERE id = ?")) == NULL)
+		goto done;
+	sqlite3_bind_int64(stmt, 1, st->pending);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		incident = sqlite3_column_int64(stmt, 0);
+		warning = sqlite3_column_int64(stmt, 1);
+		at = xstrdup((const char *)sqlite3_column_text(stmt, 2));
+		event = xstrdup((const char *)sqlite3_column_text(stmt, 3));
+		actor = xstrdup((const char *)sqlite3_column_text(stmt, 4));
+		detail = xstrdup((const char *)sqlite3_column_text(stmt, 5));
+		snprintf(prev, sizeof(prev), "%s",
+		    (const char *)sqlite3_column_text(stmt, 6));
+		rc = 0;
+	}
+	sqlite3_finalize(stmt);
+	if (rc == -1)
+		goto done;
+	chain_hash(prev, st->pending, incident, warning, at, event, actor,
+	    detail, records, hash);
+	rc = -1;
+	if ((stmt = store_prepare(st, "UPDATE timeline SET records = ?,"
+	    " hash = ? WHERE id = ?")) == NULL)
+		goto done;
+	if (records != NULL)
+		sqlite3_bind_text(stmt, 1, records, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, st->pending);
+	if ((rc = store_done(st, stmt)) == 0)
+		st->pending = 0;
+ done:
+	free(records);
+	free(at);
+	free(event);
+	free(actor);
+	free(detail);
+	return rc;
+}
+
+/* Bound rows written with no timeline row in the transaction. */
+static int
+store_records_dirty(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	int		 n = 0;
+
+	if ((stmt = store_prepare(st, "SELECT count(*) FROM"
+	    " temp.record_dirty")) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
 }
 
 /*
@@ -507,7 +791,10 @@ store_reopen(struct store *st)
 	    &persist);
 	sqlite3_close_v2(st->db);
 	st->db = NULL;
-	return store_connect(st);
+	/* The records' TEMP triggers belong to the connection: anew. */
+	if (store_connect(st) == -1 || store_records_setup(st) == -1)
+		return -1;
+	return 0;
 }
 
 struct sqlite3 *
@@ -569,17 +856,31 @@ store_column_time(sqlite3_stmt *stmt, int col)
 	return t;
 }
 
-/* Step a statement that returns no rows, then finalize it. */
+/*
+ * Step a statement that returns no rows, then finalize it.  A bound row
+ * written outside a transaction (a planned outage) is sealed at once
+ * in a timeline row of its own: nothing else would carry it.
+ */
 static int
 store_done(struct store *st, sqlite3_stmt *stmt)
 {
-	int	 rc;
+	sqlite3_int64	 rowid;
+	int		 rc;
 
 	rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE)
 		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_get_autocommit(st->db) && store_records_dirty(st) > 0) {
+		/* The caller asks for the row it inserted, not the seal. */
+		rowid = sqlite3_last_insert_rowid(st->db);
+		if (store_begin(st) == -1 || store_commit(st) == -1)
+			return -1;
+		sqlite3_set_last_insert_rowid(st->db, rowid);
+	}
+	return 0;
 }
 
 int
@@ -641,18 +942,23 @@ store_on_commit(struct store *st, void (*cb)(void *), void *arg)
 
 /*
  * Append one event about an incident, an early warning or neither (a
- * maintenance window); an absent id is 0.  The caller holds the write
- * transaction.
+ * maintenance window); an absent id is 0.  In the caller's transaction
+ * the row is hashed at the commit, with the records the transaction
+ * wrote (store_records_finalize); outside one it is a transaction of
+ * its own.
  */
 static int
-store_timeline_append(struct store *st, int64_t incident, int64_t warning,
+store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt	*stmt;
-	char		 prev[CHAIN_HEXLEN + 1], hash[CHAIN_HEXLEN + 1];
+	char		 prev[CHAIN_HEXLEN + 1];
 	char		 when[TIME_STRLEN];
 	int64_t		 id = 1;
 
+	/* The row before is hashed first: this one links to its hash. */
+	if (store_records_finalize(st) == -1)
+		return -1;
 	memset(prev, '0', CHAIN_HEXLEN);
 	prev[CHAIN_HEXLEN] = '\0';
 	stmt = store_prepare(st, "SELECT id, hash FROM timeline"
@@ -669,11 +975,9 @@ store_timeline_append(struct store *st, int64_t incident, int64_t warning,
 	if (detail == NULL)
 		detail = "";
 	time_fmt(at, when, sizeof(when));
-	chain_hash(prev, id, incident, warning, when, event, actor, detail,
-	    hash);
 	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -686,13 +990,28 @@ store_timeline_append(struct store *st, int64_t incident, int64_t warning,
 	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 8, prev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 9, hash, -1, SQLITE_STATIC);
 	if (store_done(st, stmt) == -1)
 		return -1;
+	st->pending = id;
 	st->appended = 1;
-	if (sqlite3_get_autocommit(st->db))
-		store_committed(st);
 	return 0;
+}
+
+static int
+store_timeline_append(struct store *st, int64_t incident, int64_t warning,
+    int64_t at, const char *event, const char *actor, const char *detail)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return store_timeline_insert(st, incident, warning, at, event,
+		    actor, detail);
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_timeline_insert(st, incident, warning, at, event, actor,
+	    detail) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st);
 }
 
 int
@@ -724,6 +1043,25 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
+	sqlite3_int64	 rowid = sqlite3_last_insert_rowid(st->db);
+	int		 n = 0;
+
+	/*
+	 * Bound rows written and no timeline row to carry them: a row of
+	 * its own, so that none is left out of the chain.
+	 */
+	if (st->pending == 0 && (n = store_records_dirty(st)) > 0)
+		log_debug("%s: %d records written with no event; sealed",
+		    st->path, n);
+	if (n == -1 || (n > 0 && store_timeline_insert(st, 0, 0, wall_ms(),
+	    "records sealed", "rtowatchd", "records written with no event of "
+	    "their own (a planned outage)") == -1) ||
+	    store_records_finalize(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	/* The timeline rows hashed here are not what the caller inserted. */
+	sqlite3_set_last_insert_rowid(st->db, rowid);
 	if (store_exec(st, "COMMIT") == -1) {
 		store_rollback(st);
 		return -1;
@@ -736,6 +1074,7 @@ void
 store_rollback(struct store *st)
 {
 	st->appended = 0;
+	st->pending = 0;
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
 }
@@ -977,22 +1316,49 @@ store_clock_progress(struct store *st, int64_t clock, int reminders_done,
 	return store_done(st, stmt);
 }
 
-/* The step is done: every open clock of that kind on the incident stops. */
+/*
+ * The step is done at AT: every open clock of that kind on the incident
+ * that had started by then stops.  One started later (a raised level's)
+ * runs on: a step cannot answer an obligation that did not yet exist.
+ */
 int
 store_clock_stop(struct store *st, int64_t incident, const char *kind,
     int64_t at, const char *by)
 {
 	sqlite3_stmt	*stmt;
 
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
-	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
-	    " AND stopped_at IS NULL");
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?1,"
+	    " stopped_by = ?2 WHERE incident_id = ?3 AND kind = ?4"
+	    " AND stopped_at IS NULL AND started_at <= ?1");
 	if (stmt == NULL)
 		return -1;
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, incident);
 	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
+	return store_done(st, stmt);
+}
+
+/*
+ * A corrected step time: the clocks of KIND the step stopped at WAS take
+ * the corrected time AT.
+ */
+int
+store_clock_restop(struct store *st, int64_t incident, const char *kind,
+    int64_t was, int64_t at, const char *by)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
+	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
+	    " AND stopped_at = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, at);
+	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, incident);
+	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
+	store_bind_time(stmt, 5, was);
 	return store_done(st, stmt);
 }
 
@@ -1287,7 +1653,8 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 	stmt = store_prepare(st, "SELECT system, status, kind, level,"
 	    " availability_level, coalesce(confidentiality_level, 0),"
 	    " coalesce(integrity_level, 0), major, restored_at, owner,"
-	    " core, critical_infrastructure, rto_ms, started_at"
+	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
+	    " reported_at, ticket"
 	    " FROM incidents WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
@@ -1313,6 +1680,11 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
 		inc->rto_ms = sqlite3_column_int64(stmt, 12);
 		inc->started_at = store_column_time(stmt, 13);
+		inc->opened_at = store_column_time(stmt, 14);
+		inc->reported_at = store_column_time(stmt, 15);
+		snprintf(inc->ticket, sizeof(inc->ticket), "%s",
+		    sqlite3_column_type(stmt, 16) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(stmt, 16));
 	}
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW)

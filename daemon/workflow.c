@@ -22,6 +22,7 @@
 #include "workflow.h"
 
 #define WF_MAX_TEXT	8192	/* one form field, in bytes */
+#define WF_SKEW_MS	60000	/* a given time may be this far ahead */
 
 /* The form's fields, by the names people use, and their columns. */
 static const struct {
@@ -203,46 +204,126 @@ wf_ack(struct engine *e, int64_t id, const char *actor, const char *note,
 	return wf_commit(e, id, r);
 }
 
+/* The latest start of an open notification clock: a report stops them. */
+static int
+wf_notify_started(const struct store_open_clock *c, void *arg)
+{
+	int64_t	*latest = arg;
+
+	if (strcmp(c->kind, policy_clock_name(CLOCK_NOTIFY)) == 0 &&
+	    c->started_at > *latest)
+		*latest = c->started_at;
+	return 0;
+}
+
+/*
+ * A time a person gives for a step (reported --at) is a claim about the
+ * past: it cannot precede the incident's opening, when it was confirmed
+ * and the notification clock started (5.3.7.3.6: 經確認為資安事件後),
+ * since nothing could be reported of an incident not yet confirmed, nor
+ * a clock stopped before it ran; nor can it be ahead of this host's
+ * clock by more than a minute of skew.  Without such a bound a late
+ * report could be entered as an early one and a missed deadline read as
+ * met.
+ */
+static int
+wf_claimed_time(const char *what, int64_t at, int64_t floor,
+    const char *floor_what, int64_t now, struct wf_result *r)
+{
+	char	 t[TIME_STRLEN], f[TIME_STRLEN];
+
+	if (at > now + WF_SKEW_MS)
+		return wf_fail(r, WF_BAD, "the %s time %s is in the future "
+		    "(this host's clock says %s)", what,
+		    time_fmt(at, t, sizeof(t)), time_fmt(now, f, sizeof(f)));
+	if (at < floor)
+		return wf_fail(r, WF_BAD, "the %s time %s is before %s at %s; "
+		    "it cannot precede it", what, time_fmt(at, t, sizeof(t)),
+		    floor_what, time_fmt(floor, f, sizeof(f)));
+	return 0;
+}
+
 /*
  * Reported on the national portal (5.3.7.3.1): the ticket number stops
  * every notification clock running now.  A later raise of the level
  * opens a clock of its own, which the next report (續行通報) stops.
+ * A clock that started after the time claimed runs on (store_clock_stop).
+ * A report given again while no clock runs is a correction: it needs a
+ * reason, and the first report stays in the timeline beside it.  The
+ * time claimed (--at) and the time entered are both kept; a clock the
+ * daemon already recorded as missed stays missed (query.c's state).
  */
 int
 wf_reported(struct engine *e, int64_t id, const char *actor,
-    const char *ticket, int64_t at, const char *note, struct wf_result *r)
+    const char *ticket, int64_t at, const char *note, const char *reason,
+    struct wf_result *r)
 {
 	struct store_incident	 inc;
-	const char		*cols[3] = { "reported_at", "reported_by",
-				    "ticket" };
-	const char		*vals[3];
-	char			 when[TIME_STRLEN], by[512];
-	char			 detail[WF_MAX_TEXT + 256];
-	int64_t			 now = wall_ms();
+	struct store		*st = engine_store(e);
+	const char		*cols[4] = { "reported_at", "reported_by",
+				    "ticket", "reported_entered_at" };
+	const char		*vals[4];
+	const char		*event = "reported";
+	char			 when[TIME_STRLEN], entered[TIME_STRLEN];
+	char			 was[TIME_STRLEN], by[512];
+	char			 detail[2 * WF_MAX_TEXT + 512], first[512];
+	int64_t			 now = wall_ms(), clock_start = 0;
+	int			 correction;
 
 	wf_begin_result(r, id);
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("ticket", ticket, 1, r) == -1 ||
-	    wf_text_ok("note", note, 0, r) == -1)
+	    wf_text_ok("note", note, 0, r) == -1 ||
+	    wf_text_ok("reason", reason, 0, r) == -1)
 		return -1;
 	if (strlen(ticket) > 128)
 		return wf_fail(r, WF_BAD, "ticket is longer than 128 bytes");
+	if (store_open_clocks(st, id, wf_notify_started, &clock_start) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld's "
+		    "clocks", (long long)id);
 	if (at == 0)
 		at = now;
-	if (at > now + 60000)
-		return wf_fail(r, WF_BAD, "the report time is in the future");
+	if (wf_claimed_time("report", at, inc.opened_at,
+	    "the incident's opening (confirmation)", now, r) == -1)
+		return -1;
+	/*
+	 * Reported already: with a clock running (a raised level) this is
+	 * the follow-up report (續行通報), which cannot precede that clock;
+	 * with none, a correction (更正).
+	 */
+	if (inc.reported_at != 0 && clock_start != 0 &&
+	    wf_claimed_time("follow-up report (續行通報)", at, clock_start,
+	    "the raised level's notification clock", now, r) == -1)
+		return -1;
+	correction = inc.reported_at != 0 && clock_start == 0;
+	if (correction && (reason == NULL || *reason == '\0'))
+		return wf_fail(r, WF_BAD, "incident %lld was reported already "
+		    "at %s, ticket %s; a second report is a correction and "
+		    "needs --reason", (long long)id, time_fmt(inc.reported_at,
+		    was, sizeof(was)), inc.ticket);
 	vals[0] = time_fmt(at, when, sizeof(when));
 	vals[1] = actor;
 	vals[2] = ticket;
+	vals[3] = time_fmt(now, entered, sizeof(entered));
+	first[0] = '\0';
+	if (inc.reported_at != 0)
+		snprintf(first, sizeof(first), "; %s report: at %s, ticket %s",
+		    correction ? "replaces the" :
+		    "follow-up (續行通報) to the",
+		    time_fmt(inc.reported_at, was, sizeof(was)), inc.ticket);
+	if (correction)
+		event = "report corrected";
 	snprintf(detail, sizeof(detail), "reported on the portal at %s, "
-	    "ticket %s%s%s", when, ticket, note != NULL && *note != '\0' ?
-	    ": " : "", note ? note : "");
+	    "ticket %s, entered at %s%s%s%s%s%s", when, ticket, entered, first,
+	    correction ? "; reason: " : "", correction ? reason : "",
+	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
 	snprintf(by, sizeof(by), "%s: portal ticket %s", actor, ticket);
-	if (store_begin(engine_store(e)) == -1 ||
-	    store_incident_update(engine_store(e), id, 3, cols, vals) == -1 ||
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 4, cols, vals) == -1 ||
+	    (correction && store_clock_restop(st, id,
+	    policy_clock_name(CLOCK_NOTIFY), inc.reported_at, at, by) == -1) ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
-	    store_timeline_add(engine_store(e), id, now, "reported", actor,
-	    detail) == -1)
+	    store_timeline_add(st, id, now, event, actor, detail) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }

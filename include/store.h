@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	5
 
 struct sqlite3;
 struct store;
@@ -79,6 +79,9 @@ struct store_incident {
 	int		 critical_infrastructure;
 	int64_t		 rto_ms;
 	int64_t		 started_at;
+	int64_t		 opened_at;
+	int64_t		 reported_at;	/* 0: not reported */
+	char		 ticket[136];
 };
 
 /* An early warning (資安預警事件). */
@@ -167,6 +170,8 @@ int		 store_clock_set_due(struct store *, int64_t, int64_t,
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);
+int		 store_clock_restop(struct store *, int64_t, const char *,
+		    int64_t, int64_t, const char *);
 int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
 int		 store_notification_queue(struct store *, int64_t, int64_t,

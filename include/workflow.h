@@ -36,7 +36,7 @@ struct wf_result {
 int	wf_ack(struct engine *, int64_t, const char *, const char *,
 	    struct wf_result *);
 int	wf_reported(struct engine *, int64_t, const char *, const char *,
-	    int64_t, const char *, struct wf_result *);
+	    int64_t, const char *, const char *, struct wf_result *);
 int	wf_set(struct engine *, int64_t, const char *, const char *,
 	    const char *, struct wf_result *);
 int	wf_level(struct engine *, int64_t, const char *, int, int,

@@ -164,7 +164,8 @@ def test_json_carries_the_documented_form_fields(rec):
                   "controlled_at", "controlled_by", "report_filed_at",
                   "report_filed_by", "warning_id", "corrective_action_ref",
                   "other_units_affected", "major_reason", "portal_closed_at",
-                  "portal_closed_by", "portal_result", "recurrence_of"}
+                  "portal_closed_by", "portal_result", "recurrence_of",
+                  "reported_entered_at"}
     assert set(row) == documented, set(row) ^ documented
     readme = open(os.path.join(os.path.dirname(__file__), "..", "..",
                                "README.md"), encoding="utf-8").read()

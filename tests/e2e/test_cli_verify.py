@@ -23,11 +23,16 @@ def rec(tmp_path_factory):
     return cli_records.recorded(tmp_path_factory, "cli-verify")
 
 
-def chain_hash(prev, row_id, incident, warning, at, event, actor, detail):
-    """chain.h, written again from its description."""
+def chain_hash(prev, row_id, incident, warning, at, event, actor, detail,
+               records=None):
+    """chain.h, written again from its description: the records the row
+    binds, when it has any, are an eighth field."""
     h = hashlib.sha256(prev.encode())
-    for field in (str(row_id), str(incident or 0), str(warning or 0), at,
-                  event, actor, detail):
+    fields = [str(row_id), str(incident or 0), str(warning or 0), at,
+              event, actor, detail]
+    if records:
+        fields.append(records)
+    for field in fields:
         data = field.encode()
         h.update(f"{len(data)}:".encode() + data + b",")
     return h.hexdigest()
@@ -37,8 +42,8 @@ def rows(db):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return con.execute("SELECT id, incident_id, warning_id, at, event,"
-                           " actor, detail, prev_hash, hash FROM timeline"
-                           " ORDER BY id").fetchall()
+                           " actor, detail, prev_hash, hash, records"
+                           " FROM timeline ORDER BY id").fetchall()
     finally:
         con.close()
 
@@ -65,13 +70,14 @@ def test_untouched_chain_verifies_with_count_and_head(rec):
     prev = "0" * 64
     for r in all_rows:
         assert r[7] == prev, f"row {r[0]}: prev_hash does not link"
-        prev = chain_hash(prev, *r[:7])
+        prev = chain_hash(prev, *r[:7], r[9])
         assert r[8] == prev, f"row {r[0]}: the daemon's hash differs"
     before = open(rec.db, "rb").read()
     rc, out, err = verify(rec.db)
     assert rc == 0, err
-    assert out.strip() == (f"timeline chain OK: {len(all_rows)} rows, head "
-                           f"{prev}")
+    assert out.splitlines()[0] == (f"timeline chain OK: {len(all_rows)} "
+                                   f"rows, head {prev}")
+    assert out.splitlines()[1].startswith("records OK: "), out
     assert open(rec.db, "rb").read() == before, "verify changed the file"
 
 
@@ -149,8 +155,12 @@ def test_head_printed_on_a_register_tells_removed_newest_rows(rec, tmp_path):
     assert f"head {head} is row {n}; 0 rows were added after it" in out
     db = tamper(rec, tmp_path, "truncated",
                 f"DELETE FROM timeline WHERE id = {n}")
+    # A shorter chain is still a chain, but the newest row bound the
+    # records its step wrote (#3 damage controlled): they no longer match.
     rc, out, err = verify(db)
-    assert rc == 0, "a shorter chain is still a chain"
+    assert rc == 1, (rc, out, err)
+    assert "timeline chain is intact" in err, err
+    assert "incidents row 3, column controlled_at: does not match" in err
     rc, out, err = verify(db, "--head", head)
     assert rc == 1, (rc, out, err)
     assert f"head {head} is not in the chain" in err, err
