@@ -156,9 +156,9 @@ def chain_hash(prev, row_id, incident, warning, at, event, actor, detail):
 
 
 def downgrade(db):
-    """DB as schema version 1 wrote it: no records column, no
-    reported_entered_at, the first append-only trigger, the chain hashed
-    without records."""
+    """DB as schema version 3 wrote it, before records were bound: no
+    records column, no reported_entered_at, the first append-only
+    trigger, the chain hashed without records."""
     con = sqlite3.connect(db)
     with con:
         con.execute("DROP TRIGGER timeline_no_update")
@@ -179,7 +179,7 @@ def downgrade(db):
         con.execute("CREATE TRIGGER timeline_no_delete BEFORE DELETE ON"
                     " timeline BEGIN SELECT RAISE(ABORT, 'the timeline is"
                     " append-only'); END")
-        con.execute("PRAGMA user_version = 1")
+        con.execute("PRAGMA user_version = 3")
     con.close()
 
 
@@ -202,7 +202,7 @@ def test_database_written_before_records_verifies_after_upgrade(
     base = db_rows(d.db, "SELECT id, event, detail, records FROM timeline"
                    " WHERE id > ? ORDER BY id", n)
     assert base and base[0]["event"] == "records baseline", base
-    assert "from version 1 to" in base[0]["detail"], base
+    assert "from version 3 to" in base[0]["detail"], base
     assert "incidents 4 " in base[0]["records"], base
     assert "records baseline" not in [b["event"] for b in base[1:]], base
     rc, out, err = verify(d.db)
