@@ -44,6 +44,10 @@ struct clocks {
 	struct store		*store;
 	const struct policy	*policy;
 	TAILQ_HEAD(clock_list, clock) list;
+	/* Incidents whose clocks changed while the store held changes. */
+	int64_t			*stale;
+	size_t			 nstale;
+	size_t			 stale_size;
 };
 
 static void	clock_arm(struct clock *);
@@ -79,6 +83,7 @@ clocks_free(struct clocks *cl)
 		TAILQ_REMOVE(&cl->list, c, entry);
 		clock_free(c);
 	}
+	free(cl->stale);
 	free(cl);
 }
 
@@ -243,11 +248,17 @@ clocks_recover(struct clocks *cl)
 	return store_open_clocks(cl->store, 0, clocks_add, cl);
 }
 
-/* Make the timers of INCIDENT match the store after a commit. */
+/*
+ * Make the timers of INCIDENT match the store after a commit.  While the
+ * store holds changes in memory (store.c), the database does not show
+ * them yet: the incident's timers stop until they are written, and then
+ * a reminder or a deadline that passed meanwhile fires, saying how late.
+ */
 void
 clocks_sync(struct clocks *cl, int64_t incident)
 {
 	struct clock	*c, *next;
+	size_t		 i;
 
 	for (c = TAILQ_FIRST(&cl->list); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -256,9 +267,37 @@ clocks_sync(struct clocks *cl, int64_t incident)
 			clock_free(c);
 		}
 	}
+	if (store_holding(cl->store)) {
+		for (i = 0; i < cl->nstale; i++)
+			if (cl->stale[i] == incident)
+				return;
+		if (cl->nstale == cl->stale_size) {
+			cl->stale_size = cl->stale_size == 0 ? 16 :
+			    cl->stale_size * 2;
+			cl->stale = xrealloc(cl->stale, cl->stale_size *
+			    sizeof(*cl->stale));
+		}
+		cl->stale[cl->nstale++] = incident;
+		return;
+	}
 	if (store_open_clocks(cl->store, incident, clocks_add, cl) == -1)
 		log_warnx("incident %lld: cannot read its clocks",
 		    (long long)incident);
+}
+
+/* The store wrote what it held: the clocks it touched are read again. */
+void
+clocks_flushed(void *arg)
+{
+	struct clocks	*cl = arg;
+	int64_t		*stale = cl->stale;
+	size_t		 i, n = cl->nstale;
+
+	cl->stale = NULL;
+	cl->nstale = cl->stale_size = 0;
+	for (i = 0; i < n; i++)
+		clocks_sync(cl, stale[i]);
+	free(stale);
 }
 
 /* Start KIND for INCIDENT at LEVEL from START, if the policy has it. */

@@ -8,9 +8,13 @@
  * ends at the first success of the run that brought it back: both are
  * the moments the service actually changed, not when we became sure.
  *
- * Every transition is written to the store first.  If the write fails
- * (disk full, locked), the state does not change, so the next probe
- * result tries again with the same times.
+ * Every transition is written to the store first.  A write the database
+ * refuses for a while (locked, disk full, read-only) is held in memory by
+ * the store, in order, and written later with these same times (store.c);
+ * to the engine it succeeded, so its state moves on and an outage that
+ * begins and ends meanwhile is recorded as it happened.  Only a write that
+ * fails for good (or the store's bound on what it holds) leaves the state
+ * unchanged, and the next probe result tries again with the same times.
  */
 #include <sys/queue.h>
 
@@ -140,6 +144,7 @@ engine_new(struct event_base *base, struct store *store)
 	e->base = base;
 	e->store = store;
 	e->clocks = clocks_new(base, store);
+	store_on_flush(store, clocks_flushed, e->clocks);
 	TAILQ_INIT(&e->systems);
 	return e;
 }
@@ -197,6 +202,7 @@ engine_free(struct engine *e)
 		return;
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
 		engine_remove(e, s);
+	store_on_flush(e->store, NULL, NULL);
 	clocks_free(e->clocks);
 	while (e->nwindows > 0)
 		free(e->windows[--e->nwindows].system);

@@ -32,5 +32,6 @@ int		 clocks_stop(struct clocks *, int64_t, enum policy_clock,
 int		 clocks_relevel(struct clocks *, int64_t, enum policy_clock,
 		    int);
 void		 clocks_sync(struct clocks *, int64_t);
+void		 clocks_flushed(void *);
 
 #endif
