@@ -8,13 +8,15 @@ down and comes back, all inside the fault, and "beta" goes down and
 stays down.  During the fault the daemon's own schedule figures
 (SIGUSR1) must show the probes starting on time (p99 under 100 ms), and
 `rtowatch status` must say the store is failing and how many changes
-wait.  Once the lock is let go, both outages are in the records with the
+wait; after store-alert-after (3 s here) the log warns and a desktop
+agent waiting on the event stream is told at once.  Once the lock is let go, both outages are in the records with the
 times the test caused them, beta's incident was opened when beta went
 down (not when the lock went away), the timeline's chain verifies and
 nothing is written twice.  A person's change asked during the fault is
 refused with 503, saying why.
 """
 import re
+import threading
 import time
 
 from conftest import (api, cli, db_rows, incidents_of, now_ms, parse_time,
@@ -43,6 +45,7 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
     d = scenario.daemon()
     d.write_rules(rules_file(
         d.db,
+        "set store-alert-after 3s\n",
         system_rules("alpha", a.port, every="200ms", down_after=2,
                      up_after=2),
         system_rules("beta", b.port, every="200ms", down_after=2,
@@ -50,6 +53,20 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
     d.start()
     wait_for(lambda: state_of(d, "alpha") == "up" and
              state_of(d, "beta") == "up", 20, "both systems up")
+
+    # A desktop agent following the event stream: it is told when the
+    # store has failed for store-alert-after, though nothing can be
+    # written to the timeline the stream is made of.
+    code, body = api(d.sock, "GET", "/v1/events")
+    assert code == 200, body
+    last = body["last"]
+    alert = {}
+    follower = threading.Thread(target=lambda: alert.update(zip(
+        ("code", "body"), api(d.sock, "GET",
+                              f"/v1/events?after={last}&wait=30"))))
+    follower.start()
+    wait_for(lambda: status(d)["event_clients"] == 1, 10,
+             "the event stream's follower waiting")
 
     locker = Locker(d.db)
     try:
@@ -89,6 +106,18 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
                          {"note": "seen"})
         assert code == 503, (code, body)
         assert "database is failing" in body["error"], body
+
+        follower.join(15)
+        assert alert.get("code") == 200, alert
+        ev = alert["body"]["events"]
+        assert len(ev) == 1 and ev[0]["event"] == "store failing" and \
+            ev[0]["transient"] is True, ev
+        assert "changes are held in memory" in ev[0]["detail"], ev
+        assert alert["body"]["last"] == last, alert
+        assert re.search(r"store failing \(資料庫寫入失敗\): the database "
+                         r".* has refused writes for 3s", d.run_log()), \
+            d.tail()
+        assert status(d)["store"]["alerted"] is True
 
         wait_for(lambda: time.monotonic() - fault_start >= FAULT_S,
                  FAULT_S + 5, "the fault to last its time")
