@@ -28,9 +28,12 @@
  *   a transaction of its own, with the times it was decided at.
  * - For that to work nothing written may depend on a read of a row that
  *   is still held.  Row ids that later rows refer to are chosen here,
- *   from counters kept from MAX(id) at open (store_next_id), never from
+ *   from counters of MAX(id) (store_next_id), never from
  *   sqlite3_last_insert_rowid; the timeline's hash chain links to the
  *   last row appended, kept in memory, not to the last one committed.
+ *   Both are read again from the file by every BEGIN that gets the lock,
+ *   so a replay (rtowatchd -p) writing to the same file is seen; while
+ *   changes are held, nothing but this process may write there.
  *   What must read the database to compose a write (a notification's
  *   body describes the incident) is held as a call, store_later(), made
  *   when its turn comes, when the rows it reads are there.  Person-made
@@ -455,7 +458,9 @@ store_load_ids(struct store *st)
 		    " FROM %s", store_table_names[t]);
 		if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) !=
 		    SQLITE_OK) {
-			log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+			snprintf(st->error, sizeof(st->error), "%s",
+			    sqlite3_errmsg(st->db));
+			log_warnx("%s: %s", st->path, st->error);
 			return -1;
 		}
 		if (sqlite3_step(stmt) == SQLITE_ROW)
@@ -926,24 +931,33 @@ store_begin(struct store *st)
 	st->tx = xcalloc(1, sizeof(*st->tx));
 	STAILQ_INIT(&st->tx->ops);
 	st->tx->at = wall_ms();
-	memcpy(st->saved_next, st->next, sizeof(st->next));
-	memcpy(st->saved_hash, st->hash, sizeof(st->hash));
 	st->appended = 0;
 	/* Behind the held ones, in order. */
 	st->deferring = !TAILQ_EMPTY(&st->held);
-	if (st->deferring)
-		return 0;
-	if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) == SQLITE_OK)
-		return 0;
-	if (store_fault(rc)) {
-		st->deferring = 1;
-		store_refused(st);
-		return 0;
+	if (!st->deferring) {
+		rc = store_exec_rc(st, "BEGIN IMMEDIATE");
+		/*
+		 * Holding the lock, the ids and the chain are read again: a
+		 * replay (rtowatchd -p) may have written to the same file.
+		 */
+		if (rc == SQLITE_OK && store_load_ids(st) == -1)
+			rc = SQLITE_ERROR;
+		if (rc != SQLITE_OK && !store_fault(rc)) {
+			log_warnx("%s: %s", st->path, st->error);
+			store_tx_free(st->tx);
+			st->tx = NULL;
+			if (!sqlite3_get_autocommit(st->db))
+				store_exec(st, "ROLLBACK");
+			return -1;
+		}
+		if (rc != SQLITE_OK) {
+			st->deferring = 1;
+			store_refused(st);
+		}
 	}
-	log_warnx("%s: %s", st->path, st->error);
-	store_tx_free(st->tx);
-	st->tx = NULL;
-	return -1;
+	memcpy(st->saved_next, st->next, sizeof(st->next));
+	memcpy(st->saved_hash, st->hash, sizeof(st->hash));
+	return 0;
 }
 
 int

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import (api, cli, db_rows, incidents_of, now_ms, parse_time,
-                      rules_file, system_rules, wait_for)
+                      rules_file, system_rules, wait_for, wait_socket)
 from storefault import schedule_stats
 
 INTERVAL_MS = 200
@@ -72,6 +72,7 @@ def test_an_outage_while_the_disk_is_full_is_recorded(scenario, small_disk):
         system_rules("beta", b.port, every="200ms", down_after=2,
                      up_after=2)))
     d.start()
+    wait_socket(d.sock)
     wait_for(lambda: state_of(d, "alpha") == "up" and
              state_of(d, "beta") == "up", 20, "both systems up")
 

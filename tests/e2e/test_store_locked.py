@@ -20,7 +20,7 @@ import threading
 import time
 
 from conftest import (api, cli, db_rows, incidents_of, now_ms, parse_time,
-                      rules_file, system_rules, wait_for)
+                      rules_file, system_rules, wait_for, wait_socket)
 from storefault import Locker, schedule_stats
 
 INTERVAL_MS = 200
@@ -51,6 +51,7 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
         system_rules("beta", b.port, every="200ms", down_after=2,
                      up_after=2)))
     d.start()
+    wait_socket(d.sock)
     wait_for(lambda: state_of(d, "alpha") == "up" and
              state_of(d, "beta") == "up", 20, "both systems up")
 

@@ -13,7 +13,8 @@ import re
 import signal
 
 from conftest import (STOP_TIMEOUT, api, incidents_of, now_ms, parse_time,
-                      rules_file, system_rules, wait_for, wait_incident)
+                      rules_file, system_rules, wait_for, wait_incident,
+                      wait_socket)
 from storefault import Locker
 
 SLACK_MS = 400
@@ -39,6 +40,7 @@ def test_a_stop_writes_what_is_held_or_says_what_is_lost(scenario):
         system_rules("alpha", a.port, every="200ms", down_after=2),
         system_rules("beta", b.port, every="200ms", down_after=2)))
     d.start()
+    wait_socket(d.sock)
     wait_for(lambda: state_of(d, "alpha") == "up" and
              state_of(d, "beta") == "up", 20, "both systems up")
 
@@ -68,6 +70,7 @@ def test_a_stop_writes_what_is_held_or_says_what_is_lost(scenario):
     # 2. The lock outlasts the stop: the loss is said, change by change.
     a.start()
     d.start()
+    wait_socket(d.sock)
     wait_for(lambda: state_of(d, "beta") == "up", 20, "beta up again")
     wait_incident(d.db, "alpha", restored=True)
     locker = Locker(d.db)
