@@ -21,6 +21,7 @@ import time
 
 from conftest import (api, cli, db_rows, incidents_of, now_ms, parse_time,
                       rules_file, system_rules, wait_for, wait_socket)
+import smtpserver
 from storefault import Locker, schedule_stats
 
 INTERVAL_MS = 200
@@ -40,12 +41,26 @@ def state_of(d, name):
 
 
 def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
+    # With a real SMTP server when aiosmtpd is there: the mail of what
+    # happened under the lock goes out once, after it.
+    smtp = None
+    if smtpserver.available() is None:
+        smtp = smtpserver.SmtpServer(scenario.dir).start()
+    try:
+        run(scenario, smtp)
+    finally:
+        if smtp is not None:
+            smtp.stop()
+
+
+def run(scenario, smtp):
     a = scenario.listener()
     b = scenario.listener()
     d = scenario.daemon()
     d.write_rules(rules_file(
         d.db,
         "set store-alert-after 3s\n",
+        smtpserver.mail_rules(smtp.url) if smtp is not None else "",
         system_rules("alpha", a.port, every="200ms", down_after=2,
                      up_after=2),
         system_rules("beta", b.port, every="200ms", down_after=2,
@@ -130,6 +145,9 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
         assert p99 < 100, (f"probes started late while the database was "
                            f"locked: p99 {p99} ms\n{d.tail()}")
         assert late == 0, (late, d.tail())
+        if smtp is not None:
+            assert smtp.messages() == [], \
+                "mail went out while its row could not be marked sent"
     finally:
         locker.release()
         locker.close()
@@ -180,6 +198,16 @@ def test_a_held_write_lock_stalls_nothing_and_loses_nothing(scenario):
 
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0, (out, err)
+
+    if smtp is not None:
+        rows = db_rows(d.db, "SELECT id, incident_id, event FROM"
+                       " notifications ORDER BY id")
+        assert len(rows) == 3, rows     # two opened, one restored
+        wait_for(lambda: all(r["state"] == "sent" for r in db_rows(
+            d.db, "SELECT state FROM notifications")), 20,
+            "the mail held during the fault sent once it is over")
+        subjects = sorted(m.subject for m in smtp.messages())
+        assert len(subjects) == 3 and len(set(subjects)) == 3, subjects
 
     # The clocks of beta's incident run again from the records.
     code, body = api(d.sock, "POST", f"/v1/incidents/{beta['id']}/ack",
