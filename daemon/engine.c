@@ -135,6 +135,20 @@ struct engine {
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
 
+/* The system whose incident (or restored incident) is INCIDENT. */
+static const char *
+engine_incident_system(void *arg, int64_t incident)
+{
+	struct engine		*e = arg;
+	struct sys_state	*s;
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->incident_id == incident ||
+		    s->last_incident_id == incident)
+			return s->name;
+	return NULL;
+}
+
 struct engine *
 engine_new(struct event_base *base, struct store *store)
 {
@@ -145,6 +159,7 @@ engine_new(struct event_base *base, struct store *store)
 	e->store = store;
 	e->clocks = clocks_new(base, store);
 	store_on_flush(store, clocks_flushed, e->clocks);
+	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
 	return e;
 }
