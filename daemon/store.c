@@ -141,6 +141,7 @@ struct store {
 
 static int	store_flush(struct store *);
 static void	store_arm(struct store *);
+static void	store_recovered(struct store *);
 
 static const char *const store_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
@@ -975,6 +976,9 @@ store_commit(struct store *st)
 			st->tx = NULL;
 			store_tx_free(tx);
 			store_committed(st);
+			/* A refusal that held nothing is over too. */
+			if (st->failing_since != 0 && TAILQ_EMPTY(&st->held))
+				store_recovered(st);
 			return 0;
 		}
 		if (!store_fault(rc)) {
