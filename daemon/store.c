@@ -12,8 +12,10 @@
  * system went read-only or returned an I/O error.  The loop cannot wait
  * for any of those: a 5 s busy wait per write stalls every probe and
  * clock behind it, and giving up on the change loses an outage that began
- * and ended meanwhile.  So the loop waits at most STORE_BUSY_MS, and a
- * transaction the database refuses is held in memory instead:
+ * and ended meanwhile.  So the loop waits at most STORE_BUSY_MS (enough
+ * for another connection's short write or checkpoint to pass, too little
+ * to delay a probe), and a transaction the database still refuses is
+ * held in memory instead:
  *
  * - Every write statement of a transaction is recorded as it is run, as
  *   SQL text with its values in it (sqlite3_expanded_sql).  If BEGIN or a
@@ -38,8 +40,10 @@
  *   body describes the incident) is held as a call, store_later(), made
  *   when its turn comes, when the rows it reads are there.  Person-made
  *   changes (the workflow) read the records before they change them, so
- *   control.c refuses them with 503 while changes are held, and clocks.c
- *   re-reads an incident's clocks once the queue is written.
+ *   control.c refuses them with 503 while changes are held; clocks.c
+ *   arms and disarms the clocks a held change starts and stops, and reads
+ *   them again once the queue is written; the mailer waits, since a mail
+ *   sent could not be marked sent.
  * - The queue is bounded (STORE_HELD_MAX transactions, STORE_HELD_BYTES):
  *   at the bound new transactions are refused, which the callers already
  *   handle (the engine tries again at the next probe), and the log says
