@@ -313,6 +313,13 @@ clocks_sync(struct clocks *cl, int64_t incident)
 	size_t		 i;
 	int		 holding = store_holding(cl->store);
 
+	for (i = 0; i < cl->nopens; )
+		if (cl->opens[i].incident_id == incident) {
+			if (holding)
+				clocks_add_held(cl, &cl->opens[i]);
+			cl->opens[i] = cl->opens[--cl->nopens];
+		} else
+			i++;
 	for (c = TAILQ_FIRST(&cl->list); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->incident_id == incident &&
@@ -325,13 +332,6 @@ clocks_sync(struct clocks *cl, int64_t incident)
 		if (cl->stops[i].incident == incident)
 			cl->stops[i] = cl->stops[--cl->nstops];
 		else
-			i++;
-	for (i = 0; i < cl->nopens; )
-		if (cl->opens[i].incident_id == incident) {
-			if (holding)
-				clocks_add_held(cl, &cl->opens[i]);
-			cl->opens[i] = cl->opens[--cl->nopens];
-		} else
 			i++;
 	if (holding) {
 		for (i = 0; i < cl->nstale; i++)

@@ -73,7 +73,7 @@
 #define STORE_RETRY_MS		1000
 #define STORE_RETRY_MIN_MS	200
 #define STORE_HELD_MAX		10000
-#define STORE_HELD_BYTES	(32 * 1024 * 1024)
+#define STORE_HELD_BYTES	((size_t)32 * 1024 * 1024)
 #define STORE_FINAL_MS		3000
 
 /* The tables whose ids later rows refer to: the store chooses them. */
@@ -562,7 +562,7 @@ store_tx_what(const struct store_tx *tx)
 static void
 store_final(struct store *st)
 {
-	struct timespec	 pause = { 0, 50 * 1000 * 1000 };
+	struct timespec	 pause = { 0, 50L * 1000 * 1000 };
 	struct store_tx	*tx;
 	char		 t[TIME_STRLEN];
 	int64_t		 end = mono_ms() + STORE_FINAL_MS;
@@ -1173,7 +1173,7 @@ static void
 store_arm(struct store *st)
 {
 	struct timeval	 tv = { STORE_RETRY_MS / 1000,
-			    (STORE_RETRY_MS % 1000) * 1000 };
+			    (STORE_RETRY_MS % 1000) * 1000L };
 
 	if (st->timer != NULL && !evtimer_pending(st->timer, NULL))
 		evtimer_add(st->timer, &tv);
