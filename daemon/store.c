@@ -75,6 +75,8 @@
 #define STORE_HELD_MAX		10000
 #define STORE_HELD_BYTES	((size_t)32 * 1024 * 1024)
 #define STORE_FINAL_MS		3000
+#define STORE_SLICE_MS		20	/* of writing back, per turn */
+#define STORE_NEXT_SLICE_MS	5
 
 /* The tables whose ids later rows refer to: the store chooses them. */
 enum store_table {
@@ -143,7 +145,7 @@ struct store {
 	struct event	*timer;
 };
 
-static int	store_flush(struct store *);
+static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
 static void	store_recovered(struct store *);
 
@@ -572,7 +574,7 @@ store_final(struct store *st)
 	    "for %d s to write them to %s", st->nheld, STORE_FINAL_MS / 1000,
 	    st->path);
 	sqlite3_busy_timeout(st->db, 100);
-	while (store_flush(st) == -1 && mono_ms() < end)
+	while (mono_ms() < end && store_flush(st, end - mono_ms()) == -1)
 		nanosleep(&pause, NULL);
 	if (TAILQ_EMPTY(&st->held))
 		return;
@@ -594,6 +596,7 @@ store_close(struct store *st)
 		return;
 	if (st->timer != NULL)
 		event_free(st->timer);
+	st->timer = NULL;
 	/* Those who listen may be gone already. */
 	st->on_commit = NULL;
 	st->on_flush = NULL;
@@ -920,7 +923,7 @@ store_begin(struct store *st)
 		fatalx("store: nested transaction");
 	if (!TAILQ_EMPTY(&st->held) &&
 	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
-		store_flush(st);
+		store_flush(st, STORE_SLICE_MS);
 	if (st->nheld >= STORE_HELD_MAX || st->held_bytes >= STORE_HELD_BYTES) {
 		st->refused++;
 		if (!st->full)
@@ -1066,17 +1069,21 @@ store_recovered(struct store *st)
 
 /*
  * Write the held transactions back, oldest first, each in a transaction
- * of its own.  0 when none is left, -1 while the database refuses.
+ * of its own.  Each commit is synced, so thousands of them take seconds:
+ * the loop gives it SLICE ms at a time, and the timer comes back for the
+ * rest at once.  0 when none is left, -1 while some are.
  */
 static int
-store_flush(struct store *st)
+store_flush(struct store *st, int64_t slice)
 {
 	struct store_tx	*tx;
 	struct store_op	*op;
+	struct timeval	 soon = { 0, STORE_NEXT_SLICE_MS * 1000L };
 	char		 t[TIME_STRLEN];
+	int64_t		 start = mono_ms();
 	int		 rc = SQLITE_OK, any = 0;
 
-	st->last_try_mono = mono_ms();
+	st->last_try_mono = start;
 	if (TAILQ_EMPTY(&st->held) && st->failing_since != 0) {
 		/* Nothing held: is the lock free again? */
 		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
@@ -1084,6 +1091,11 @@ store_flush(struct store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
+		if (slice > 0 && mono_ms() - start >= slice) {
+			if (st->timer != NULL)
+				evtimer_add(st->timer, &soon);
+			break;
+		}
 		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
 			break;
 		st->replaying = 1;
@@ -1134,6 +1146,8 @@ store_flush(struct store *st)
 			store_refused(st);
 		return -1;
 	}
+	if (!TAILQ_EMPTY(&st->held))
+		return -1;	/* the slice is over */
 	if (st->failing_since != 0)
 		store_recovered(st);
 	return 0;
@@ -1147,7 +1161,7 @@ store_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (st->tx != NULL || store_flush(st) == 0)
+	if (st->tx != NULL || store_flush(st, STORE_SLICE_MS) == 0)
 		return;
 	if (!st->alerted && st->alert_after_ms > 0 &&
 	    mono_ms() - st->failing_mono >= st->alert_after_ms) {
