@@ -144,7 +144,9 @@ def run(scenario, smtp):
             (started, d.tail())
         assert p99 < 100, (f"probes started late while the database was "
                            f"locked: p99 {p99} ms\n{d.tail()}")
-        assert late == 0, (late, d.tail())
+        # Starts skipped because the loop was late: none from the store;
+        # a rare one on a loaded machine is not what this is about.
+        assert late <= started // 50, (late, d.tail())
         if smtp is not None:
             assert smtp.messages() == [], \
                 "mail went out while its row could not be marked sent"
