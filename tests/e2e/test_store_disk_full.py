@@ -119,6 +119,7 @@ def test_an_outage_while_the_disk_is_full_is_recorded(scenario, small_disk):
              "the held changes written once the disk has room")
     alpha = incidents_of(db, "alpha")
     assert len(alpha) == 1, alpha
+    assert incidents_of(db, "beta") == [], "a false incident of beta"
     alpha = alpha[0]
     assert 0 <= parse_time(alpha["started_at"]) - a_down <= SLACK_MS, \
         (alpha, a_down)
