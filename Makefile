@@ -150,6 +150,20 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The store failing soft: a second connection holds the lock.
+UNIT_TESTS += store
+STORE_UNIT_SRCS = daemon/store.c daemon/chain.c $(UNIT_LIB_SRCS)
+bin/test/test_store: tests/unit/test_store.c \
+    $(call obj,release,$(STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_store: tests/unit/test_store.c \
+    $(call obj,asan,$(STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.

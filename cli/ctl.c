@@ -948,6 +948,34 @@ ctl_status_check(json_t *chk)
 	printf("\n");
 }
 
+/* The database: writing, or failing and holding changes in memory. */
+static void
+ctl_status_store(const json_t *st)
+{
+	char	 t1[32];
+
+	if (!json_is_object(st))
+		return;
+	if (!json_is_true(json_object_get(st, "failing"))) {
+		printf("store: writing\n");
+		return;
+	}
+	printf("store: FAILING (資料庫寫入失敗) since %s: %s\n"
+	    "  %lld changes (%lld bytes) held in memory, written with their "
+	    "original times once the database accepts writes",
+	    ctl_local(json_string_value(json_object_get(st, "since")), t1,
+	    sizeof(t1)), json_is_string(json_object_get(st, "error")) ?
+	    json_string_value(json_object_get(st, "error")) : "refused",
+	    (long long)json_integer_value(json_object_get(st, "held")),
+	    (long long)json_integer_value(json_object_get(st, "held_bytes")));
+	if (json_integer_value(json_object_get(st, "refused")) > 0)
+		printf("; %lld refused at the bound, not recorded",
+		    (long long)json_integer_value(json_object_get(st,
+		    "refused")));
+	printf("\n  a restart now would lose them; changes by people are "
+	    "refused meanwhile\n");
+}
+
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
@@ -1015,6 +1043,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "queued")),
 	    (long long)json_integer_value(json_object_get(outbox, "failing")),
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
+	ctl_status_store(json_object_get(reply, "store"));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -47,6 +47,7 @@ static const struct notify_kind {
 	{ .name = "report deadline missed", .zh = "報告逾期",
 	  .critical = 1 },
 	{ .name = "mail failing", .zh = "郵件寄送失敗", .critical = 1 },
+	{ .name = "store failing", .zh = "資料庫寫入失敗", .critical = 1 },
 	{ .name = "warning opened", .zh = "資安預警" },
 	{ .name = " reminder", .zh = "期限提醒", .suffix = 1 },
 	{ .name = " deadline missed", .zh = "逾期", .suffix = 1,
@@ -176,16 +177,18 @@ notify_batch_parse(const char *buf, size_t len, struct notify_batch *b,
 		obj = json_array_get(arr, i);
 		ev = &b->events[i];
 		v = json_object_get(obj, "event");
-		ev->id = notify_id(obj, "id");
+		ev->transient = json_is_true(json_object_get(obj, "transient"));
+		ev->id = ev->transient ? 0 : notify_id(obj, "id");
 		/* Without its id or name the batch's order is unknowable. */
-		if (!json_is_object(obj) || ev->id <= prev ||
+		if (!json_is_object(obj) || (!ev->transient && ev->id <= prev) ||
 		    !json_is_string(v) || *json_string_value(v) == '\0') {
 			snprintf(err, errlen, "event %zu: no name, or an id "
 			    "that is missing or not rising", i);
 			goto fail;
 		}
 		b->count = i + 1;
-		prev = ev->id;
+		if (!ev->transient)
+			prev = ev->id;
 		ev->event = xstrdup(json_string_value(v));
 		ev->at = notify_string(obj, "at");
 		ev->actor = notify_string(obj, "actor");

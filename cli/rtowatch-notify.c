@@ -518,6 +518,15 @@ agent_show_batch(struct agent *a, const struct notify_batch *b)
 
 	for (i = 0; i < b->count; i++) {
 		ev = &b->events[i];
+		if (ev->transient) {
+			/* Not in the record: shown now or never. */
+			if (notify_event_worth(ev)) {
+				if (markup == -1)
+					markup = agent_markup();
+				(void)agent_show_event(a, ev, markup);
+			}
+			continue;
+		}
 		if (ev->id <= a->cursor)
 			continue;	/* seen: never twice */
 		if (notify_event_worth(ev)) {

@@ -49,6 +49,24 @@ struct clocks {
 	struct store		*store;
 	const struct policy	*policy;
 	TAILQ_HEAD(clock_list, clock) list;
+	/* Incidents whose clocks changed while the store held changes. */
+	int64_t			*stale;
+	size_t			 nstale;
+	size_t			 stale_size;
+	/* And the clocks those changes stopped: (incident, kind) pairs. */
+	struct clock_stop {
+		int64_t		 incident;
+		enum policy_clock kind;
+	}			*stops;
+	size_t			 nstops;
+	size_t			 stops_size;
+	/* And the clocks they started, armed at once from here. */
+	struct store_open_clock	*opens;
+	size_t			 nopens;
+	size_t			 opens_size;
+	/* The system an incident is about, for a clock the store holds. */
+	const char		*(*namer)(void *, int64_t);
+	void			*namer_arg;
 };
 
 static void	clock_arm(struct clock *);
@@ -84,6 +102,9 @@ clocks_free(struct clocks *cl)
 		TAILQ_REMOVE(&cl->list, c, entry);
 		clock_free(c);
 	}
+	free(cl->stale);
+	free(cl->stops);
+	free(cl->opens);
 	free(cl);
 }
 
@@ -279,22 +300,108 @@ clocks_recover(struct clocks *cl)
 	return store_open_clocks(cl->store, 0, clocks_add, cl);
 }
 
-/* Make the timers of INCIDENT match the store after a commit. */
+/*
+ * A clock started by a change the store holds: armed now, as it will be
+ * in the records, unless the change found it there already.
+ */
+static void
+clocks_add_held(struct clocks *cl, struct store_open_clock *oc)
+{
+	struct clock	*c;
+	const char	*system = NULL;
+
+	TAILQ_FOREACH(c, &cl->list, entry)
+		if (c->incident_id == oc->incident_id &&
+		    (int)c->kind == clock_kind(oc->kind) &&
+		    c->level == oc->level)
+			return;
+	if (cl->namer != NULL)
+		system = cl->namer(cl->namer_arg, oc->incident_id);
+	snprintf(oc->system, sizeof(oc->system), "%s", system != NULL ?
+	    system : "?");
+	clocks_add(oc, cl);
+}
+
+/* Was clock C stopped by a change the store holds? */
+static int
+clocks_stopped(const struct clocks *cl, const struct clock *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < cl->nstops; i++)
+		if (cl->stops[i].incident == c->incident_id &&
+		    cl->stops[i].kind == c->kind)
+			return 1;
+	return 0;
+}
+
+/*
+ * Make the timers of INCIDENT match the store after a commit.  While the
+ * store holds changes in memory (store.c), the database does not show
+ * them yet: the incident's running timers go on, less those the held
+ * change stopped and with those it started (clocks_open, clocks_stop
+ * note them), and the store is read again once it has written them.
+ */
 void
 clocks_sync(struct clocks *cl, int64_t incident)
 {
 	struct clock	*c, *next;
+	size_t		 i;
+	int		 holding = store_holding(cl->store);
 
+	for (i = 0; i < cl->nopens; )
+		if (cl->opens[i].incident_id == incident) {
+			if (holding)
+				clocks_add_held(cl, &cl->opens[i]);
+			cl->opens[i] = cl->opens[--cl->nopens];
+		} else
+			i++;
 	for (c = TAILQ_FIRST(&cl->list); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->incident_id == incident) {
+		if (c->incident_id == incident &&
+		    (!holding || clocks_stopped(cl, c))) {
 			TAILQ_REMOVE(&cl->list, c, entry);
 			clock_free(c);
 		}
 	}
+	for (i = 0; i < cl->nstops; )
+		if (cl->stops[i].incident == incident)
+			cl->stops[i] = cl->stops[--cl->nstops];
+		else
+			i++;
+	if (holding) {
+		for (i = 0; i < cl->nstale; i++)
+			if (cl->stale[i] == incident)
+				return;
+		if (cl->nstale == cl->stale_size) {
+			cl->stale_size = cl->stale_size == 0 ? 16 :
+			    cl->stale_size * 2;
+			cl->stale = xrealloc(cl->stale, cl->stale_size *
+			    sizeof(*cl->stale));
+		}
+		cl->stale[cl->nstale++] = incident;
+		return;
+	}
 	if (store_open_clocks(cl->store, incident, clocks_add, cl) == -1)
 		log_warnx("incident %lld: cannot read its clocks",
 		    (long long)incident);
+}
+
+/* The store wrote what it held: the clocks it touched are read again. */
+void
+clocks_flushed(void *arg)
+{
+	struct clocks	*cl = arg;
+	int64_t		*stale = cl->stale;
+	size_t		 i, n = cl->nstale;
+
+	cl->stale = NULL;
+	cl->nstale = cl->stale_size = 0;
+	cl->nstops = 0;
+	cl->nopens = 0;
+	for (i = 0; i < n; i++)
+		clocks_sync(cl, stale[i]);
+	free(stale);
 }
 
 /* Start KIND for INCIDENT at LEVEL from START, if the policy has it. */
@@ -308,16 +415,56 @@ clocks_open(struct clocks *cl, int64_t incident, enum policy_clock kind,
 	if (!policy_clock_applies(cl->policy, kind, level))
 		return 0;
 	*due = policy_due(cl->policy, kind, level, start);
-	return store_clock_open(cl->store, incident, policy_clock_name(kind),
-	    level, start, *due, &id);
+	if (store_clock_open(cl->store, incident, policy_clock_name(kind),
+	    level, start, *due, &id) == -1)
+		return -1;
+	if (store_holding(cl->store)) {
+		if (cl->nopens == cl->opens_size) {
+			cl->opens_size = cl->opens_size == 0 ? 16 :
+			    cl->opens_size * 2;
+			cl->opens = xrealloc(cl->opens, cl->opens_size *
+			    sizeof(*cl->opens));
+		}
+		memset(&cl->opens[cl->nopens], 0, sizeof(*cl->opens));
+		cl->opens[cl->nopens].id = id;
+		cl->opens[cl->nopens].incident_id = incident;
+		snprintf(cl->opens[cl->nopens].kind,
+		    sizeof(cl->opens[cl->nopens].kind), "%s",
+		    policy_clock_name(kind));
+		cl->opens[cl->nopens].level = level;
+		cl->opens[cl->nopens].started_at = start;
+		cl->opens[cl->nopens++].due_at = *due;
+	}
+	return 0;
+}
+
+/* How clocks the store holds learn the name of their incident's system. */
+void
+clocks_set_namer(struct clocks *cl, const char *(*fn)(void *, int64_t),
+    void *arg)
+{
+	cl->namer = fn;
+	cl->namer_arg = arg;
 }
 
 int
 clocks_stop(struct clocks *cl, int64_t incident, enum policy_clock kind,
     int64_t at, const char *by)
 {
-	return store_clock_stop(cl->store, incident, policy_clock_name(kind),
-	    at, by);
+	if (store_clock_stop(cl->store, incident, policy_clock_name(kind), at,
+	    by) == -1)
+		return -1;
+	if (store_holding(cl->store)) {
+		if (cl->nstops == cl->stops_size) {
+			cl->stops_size = cl->stops_size == 0 ? 16 :
+			    cl->stops_size * 2;
+			cl->stops = xrealloc(cl->stops, cl->stops_size *
+			    sizeof(*cl->stops));
+		}
+		cl->stops[cl->nstops].incident = incident;
+		cl->stops[cl->nstops++].kind = kind;
+	}
+	return 0;
 }
 
 /* The level changed: the running KIND clock takes the new level's length. */

@@ -707,6 +707,14 @@ conf_parse_set(struct conf_parser *p)
 			conf_skip_statement(p);
 	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
 		conf_parse_set_account(p, name);
+	} else if (strcmp(name, "store-alert-after") == 0) {
+		/* How long the database may refuse writes before operators
+		   are alerted (store.c holds the changes meanwhile). */
+		if (conf_next_duration(p, "store-alert-after", 1000,
+		    7 * 86400000LL, &p->conf->store_alert_after_ms) == 0)
+			conf_end_statement(p);
+		else
+			conf_skip_statement(p);
 	} else if (!conf_parse_set_mail(p, name) &&
 	    !conf_parse_set_dns(p, name)) {
 		conf_error(p, "unknown setting \"%s\"", name);
@@ -2179,6 +2187,7 @@ conf_new(const char *path)
 	TAILQ_INIT(&conf->anomalies);
 	conf->dns_ttl_min_ms = CONF_DEFAULT_DNS_TTL_MIN_MS;
 	conf->dns_ttl_max_ms = CONF_DEFAULT_DNS_TTL_MAX_MS;
+	conf->store_alert_after_ms = CONF_DEFAULT_STORE_ALERT_MS;
 	return conf;
 }
 

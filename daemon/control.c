@@ -315,6 +315,29 @@ control_status_traffic(const struct capture_status *st, void *arg)
 	return 0;
 }
 
+/* Whether the database accepts writes, and what waits if it does not. */
+static json_t *
+control_status_store(struct control *c)
+{
+	struct store_health	 h;
+	char			 t[TIME_STRLEN];
+
+	store_health(c->store, &h);
+	return json_pack("{sb so sI sI sI si so sb so}",
+	    "failing", h.failing,
+	    "since", h.since != 0 ? json_string(time_fmt(h.since, t,
+	    sizeof(t))) : json_null(),
+	    "for_ms", (json_int_t)h.for_ms,
+	    "held", (json_int_t)h.held,
+	    "held_bytes", (json_int_t)h.held_bytes,
+	    "refused", (int)h.refused,
+	    "error", h.failing && h.error[0] != '\0' ?
+	    control_text(h.error) : json_null(),
+	    "alerted", h.alerted,
+	    "oldest_held_at", h.oldest_at != 0 ? json_string(time_fmt(
+	    h.oldest_at, t, sizeof(t))) : json_null());
+}
+
 static void
 control_status(struct control *c, struct evhttp_request *req)
 {
@@ -344,9 +367,9 @@ control_status(struct control *c, struct evhttp_request *req)
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	control_reply(req, 200, json_pack("{so so so so si}", "systems",
+	control_reply(req, 200, json_pack("{so so so so si so}", "systems",
 	    systems, "deadlines", open, "outbox", outbox, "traffic", traffic,
-	    "event_clients", c->nwaiters));
+	    "event_clients", c->nwaiters, "store", control_status_store(c)));
 }
 
 static void
@@ -520,6 +543,30 @@ control_wake_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		control_events_reply(w->req, rows, last);
 		control_waiter_free(w);
+	}
+}
+
+/*
+ * The store has refused writes for store-alert-after: whoever follows the
+ * event stream (rtowatch-notify) is told now.  The alert cannot wait for
+ * a timeline row, which is what failing, so it goes as a transient event
+ * that has no id and does not move the stream's cursor.
+ */
+static void
+control_store_alert(const char *msg, void *arg)
+{
+	struct control	*c = arg;
+	char		 t[TIME_STRLEN];
+	json_t		*ev;
+
+	while (!TAILQ_EMPTY(&c->waiters)) {
+		ev = json_pack("{sb ss ss ss so}", "transient", 1, "at",
+		    time_fmt(wall_ms(), t, sizeof(t)), "event",
+		    "store failing", "actor", "rtowatchd", "detail",
+		    control_text(msg));
+		control_events_reply(TAILQ_FIRST(&c->waiters)->req,
+		    json_pack("[o]", ev), TAILQ_FIRST(&c->waiters)->after);
+		control_waiter_free(TAILQ_FIRST(&c->waiters));
 	}
 }
 
@@ -987,6 +1034,25 @@ control_post(struct control *c, struct evhttp_request *req,
 		    "(auditor)", who->name);
 		return;
 	}
+	/*
+	 * A person's change reads the records it changes, which miss what
+	 * the store holds in memory while the database refuses writes: it
+	 * is refused, and nothing is recorded, rather than judged on them.
+	 */
+	if (store_failing(c->store)) {
+		struct store_health	 h;
+		char			 t[TIME_STRLEN];
+
+		store_health(c->store, &h);
+		control_error(req, 503, "the database is failing (資料庫寫入失敗)"
+		    " since %s: %s; %zu changes of the daemon are held in "
+		    "memory until it accepts writes again. Nothing was "
+		    "recorded: try again when rtowatch status no longer says "
+		    "the store is failing", h.since != 0 ? time_fmt(h.since,
+		    t, sizeof(t)) : "just now", h.error[0] != '\0' ?
+		    h.error : "refused", h.held);
+		return;
+	}
 	if ((body = control_body(req)) == NULL)
 		return;
 	if (strcmp(coll, "incidents") == 0)
@@ -1164,6 +1230,7 @@ control_start(struct event_base *base, struct engine *engine,
 	evhttp_set_gencb(c->http, control_request_cb, c);
 	control_configure(c, conf);
 	store_on_commit(store, control_committed, c);
+	store_on_alert(store, control_store_alert, c);
 	log_info("control socket %s", c->path);
 	return c;
 }
@@ -1176,6 +1243,7 @@ control_free(struct control *c)
 	if (c == NULL)
 		return;
 	store_on_commit(c->store, NULL, NULL);
+	store_on_alert(c->store, NULL, NULL);
 	if (!TAILQ_EMPTY(&c->waiters)) {
 		while (!TAILQ_EMPTY(&c->waiters)) {
 			control_events_reply(TAILQ_FIRST(&c->waiters)->req,

@@ -11,9 +11,13 @@
  * monotonic time, for durations that a wall clock set back or forward
  * must not distort (engine_elapsed).
  *
- * Every transition is written to the store first.  If the write fails
- * (disk full, locked), the state does not change, so the next probe
- * result tries again with the same times.
+ * Every transition is written to the store first.  A write the database
+ * refuses for a while (locked, disk full, read-only) is held in memory by
+ * the store, in order, and written later with these same times (store.c);
+ * to the engine it succeeded, so its state moves on and an outage that
+ * begins and ends meanwhile is recorded as it happened.  Only a write that
+ * fails for good (or the store's bound on what it holds) leaves the state
+ * unchanged, and the next probe result tries again with the same times.
  */
 #include <sys/queue.h>
 
@@ -142,6 +146,20 @@ struct engine {
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
 
+/* The system whose incident (or restored incident) is INCIDENT. */
+static const char *
+engine_incident_system(void *arg, int64_t incident)
+{
+	struct engine		*e = arg;
+	struct sys_state	*s;
+
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->incident_id == incident ||
+		    s->last_incident_id == incident)
+			return s->name;
+	return NULL;
+}
+
 struct engine *
 engine_new(struct event_base *base, struct store *store)
 {
@@ -151,6 +169,8 @@ engine_new(struct event_base *base, struct store *store)
 	e->base = base;
 	e->store = store;
 	e->clocks = clocks_new(base, store);
+	store_on_flush(store, clocks_flushed, e->clocks);
+	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
 	return e;
 }
@@ -208,6 +228,7 @@ engine_free(struct engine *e)
 		return;
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
 		engine_remove(e, s);
+	store_on_flush(e->store, NULL, NULL);
 	clocks_free(e->clocks);
 	while (e->nwindows > 0)
 		free(e->windows[--e->nwindows].system);

@@ -514,6 +514,18 @@ mailer_run(struct mailer *m)
 	evtimer_del(m->timer);
 	if (m->mail == NULL || m->mail->smtp == NULL || m->curl == NULL)
 		return;
+	/*
+	 * The outbox is in the database: while it refuses writes (store.c
+	 * holds them), a mail sent now could not be marked sent and would go
+	 * twice.  The mail waits for the store, and so does what is queued
+	 * meanwhile, which is held in memory with the rest.
+	 */
+	if (store_failing(m->store)) {
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+		evtimer_add(m->timer, &tv);
+		return;
+	}
 	m->wake = 0;
 	if (store_mail_overdue(m->store, now - m->mail->alert_after_ms,
 	    mailer_late_cb, &lates) == -1)

@@ -116,6 +116,7 @@ rtowatchd_reload(struct rtowatchd *d)
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 	notice_configure(conf);
 	mailer_configure(d->mailer, conf);
+	store_set_alert(d->store, conf->store_alert_after_ms);
 	conf_free(d->conf);
 	d->conf = conf;
 	sd_notify(0, "READY=1");
@@ -334,6 +335,8 @@ main(int argc, char *argv[])
 	database_prepare(d.conf->database);
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
+	store_start(d.store, d.base);
+	store_set_alert(d.store, d.conf->store_alert_after_ms);
 	/*
 	 * The control socket's directory (/run/rtowatch) is made now for the
 	 * service account, which binds the socket in it after the drop and

@@ -310,35 +310,86 @@ notice_body(struct store *st, int64_t incident, int level,
 	return body;
 }
 
+/* A notification decided now, composed when its incident is written. */
+struct notice_later {
+	int64_t		 incident;
+	int		 level;
+	char		*system;
+	char		*event;
+	char		*detail;
+	int64_t		 now;
+	char		*recipients[POLICY_MAX_RECIPIENTS];
+	int		 nrecipients;
+};
+
+static void
+notice_later_free(void *arg)
+{
+	struct notice_later	*nl = arg;
+	int			 r;
+
+	free(nl->system);
+	free(nl->event);
+	free(nl->detail);
+	for (r = 0; r < nl->nrecipients; r++)
+		free(nl->recipients[r]);
+	free(nl);
+}
+
 /*
  * Subject: level, system and what happened, in both languages.  The
- * body says the same, with the detail and the portal draft.
+ * body says the same, with the detail and the portal draft.  Called when
+ * the incident's rows are in the database: now, or, while the store holds
+ * changes in memory, when this one's turn to be written comes (store.c).
+ */
+static int
+notice_compose(struct store *st, void *arg)
+{
+	struct notice_later	*nl = arg;
+	char			*subject, *body;
+	int			 r, rc = 0;
+
+	if ((body = notice_body(st, nl->incident, nl->level, nl->system,
+	    nl->event, nl->detail, nl->now)) == NULL)
+		return -1;
+	xasprintf(&subject, "[rtowatch] 第%d級 level %d: %s %s / %s "
+	    "(incident %lld)", nl->level, nl->level, nl->system,
+	    notice_event_zh(nl->event), nl->event, (long long)nl->incident);
+	for (r = 0; r < nl->nrecipients && rc == 0; r++)
+		rc = store_notification_queue(st, nl->incident, nl->now,
+		    nl->recipients[r], nl->event, subject, body);
+	free(subject);
+	free(body);
+	if (rc == 0 && nl->nrecipients > 0 && notice.kick != NULL)
+		notice.kick(notice.kick_arg);
+	return rc;
+}
+
+/*
+ * Queue the notifications of EVENT to those the policy tells at LEVEL,
+ * in the caller's transaction.  Who is told is decided now, from the
+ * rules in force.
  */
 int
 notice_queue(struct store *st, const struct policy *pol, int64_t incident,
     int level, const char *system, const char *event, const char *detail,
     int64_t now)
 {
-	char	*subject, *body;
-	int	 r, rc = 0, queued = 0;
+	struct notice_later	*nl;
+	int			 r;
 
 	if (level < 1 || level > POLICY_LEVELS)
 		return 0;
-	if ((body = notice_body(st, incident, level, system, event, detail,
-	    now)) == NULL)
-		return -1;
-	xasprintf(&subject, "[rtowatch] 第%d級 level %d: %s %s / %s "
-	    "(incident %lld)", level, level, system, notice_event_zh(event),
-	    event, (long long)incident);
-	for (r = 0; r < pol->nrecipients && rc == 0; r++)
-		if (pol->tell[level] & (1U << r)) {
-			rc = store_notification_queue(st, incident, now,
-			    pol->recipients[r], event, subject, body);
-			queued++;
-		}
-	free(subject);
-	free(body);
-	if (rc == 0 && queued > 0 && notice.kick != NULL)
-		notice.kick(notice.kick_arg);
-	return rc;
+	nl = xcalloc(1, sizeof(*nl));
+	nl->incident = incident;
+	nl->level = level;
+	nl->system = xstrdup(system);
+	nl->event = xstrdup(event);
+	nl->detail = xstrdup(detail);
+	nl->now = now;
+	for (r = 0; r < pol->nrecipients; r++)
+		if (pol->tell[level] & (1U << r))
+			nl->recipients[nl->nrecipients++] =
+			    xstrdup(pol->recipients[r]);
+	return store_later(st, notice_compose, notice_later_free, nl);
 }

@@ -5,11 +5,63 @@
  * is an ordered list of migrations; PRAGMA user_version says how many have
  * run, and each one runs in its own transaction, so an interrupted upgrade
  * leaves the file at the last complete version.
+ *
+ * The store fails soft.  The database can refuse a write for reasons that
+ * are not ours and pass by themselves: another process holds the write
+ * lock (an admin's VACUUM, sqlite3 in a shell), the disk is full, the file
+ * system went read-only or returned an I/O error.  The loop cannot wait
+ * for any of those: a 5 s busy wait per write stalls every probe and
+ * clock behind it, and giving up on the change loses an outage that began
+ * and ended meanwhile.  So the loop waits at most STORE_BUSY_MS (enough
+ * for another connection's short write or checkpoint to pass, too little
+ * to delay a probe), and a transaction the database still refuses is
+ * held in memory instead:
+ *
+ * - Every write statement of a transaction is recorded as it is run, as
+ *   SQL text with its values in it (sqlite3_expanded_sql).  If BEGIN or a
+ *   statement or COMMIT fails with one of the errors above, the real
+ *   transaction is rolled back and the recorded one is appended to the
+ *   held queue; the caller sees success, and its state in memory moves
+ *   on as if the change were committed.
+ * - While the queue is not empty, later transactions are not run at all
+ *   but only recorded behind it, so that the order is kept.  A timer
+ *   (every STORE_RETRY_MS, and at most every STORE_RETRY_MIN_MS on a new
+ *   write) writes the queue back, oldest first, each held transaction in
+ *   a transaction of its own, with the times it was decided at.
+ * - For that to work nothing written may depend on a read of a row that
+ *   is still held.  Row ids that later rows refer to are chosen here,
+ *   from counters of MAX(id) (store_next_id), never from
+ *   sqlite3_last_insert_rowid; the timeline's hash chain links to the
+ *   last row appended, kept in memory, not to the last one committed.
+ *   Both are read again from the file by every BEGIN that gets the lock,
+ *   so a replay (rtowatchd -p) writing to the same file is seen; while
+ *   changes are held, nothing but this process may write there.
+ *   What must read the database to compose a write (a notification's
+ *   body describes the incident) is held as a call, store_later(), made
+ *   when its turn comes, when the rows it reads are there.  Person-made
+ *   changes (the workflow) read the records before they change them, so
+ *   control.c refuses them with 503 while changes are held; clocks.c
+ *   arms and disarms the clocks a held change starts and stops, and reads
+ *   them again once the queue is written; the mailer waits, since a mail
+ *   sent could not be marked sent.
+ * - The queue is bounded (STORE_HELD_MAX transactions, STORE_HELD_BYTES):
+ *   at the bound new transactions are refused, which the callers already
+ *   handle (the engine tries again at the next probe), and the log says
+ *   so once.  Dropping held ones instead would break the hash chain.
+ *
+ * What is held lives in this process only: killed with changes held, they
+ * are lost.  On a clean stop (SIGTERM) store_close() tries for
+ * STORE_FINAL_MS to write them and logs what it could not.
  */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chain.h"
 #include "log.h"
@@ -18,14 +70,82 @@
 
 /* How long the check of the file at start may take, at most. */
 #define STORE_CHECK_MS		10000
+#define STORE_BUSY_MS		10	/* the longest the loop waits */
+#define STORE_OPEN_BUSY_MS	5000	/* at start, before the loop runs */
+#define STORE_RETRY_MS		1000
+#define STORE_RETRY_MIN_MS	200
+#define STORE_HELD_MAX		10000
+#define STORE_HELD_BYTES	((size_t)32 * 1024 * 1024)
+#define STORE_FINAL_MS		3000
+#define STORE_SLICE_MS		20	/* of writing back, per turn */
+#define STORE_NEXT_SLICE_MS	5
+
+/* The tables whose ids later rows refer to: the store chooses them. */
+enum store_table {
+	STORE_INCIDENTS,
+	STORE_OUTAGES,
+	STORE_WARNINGS,
+	STORE_CLOCKS,
+	STORE_MAINTENANCE,
+	STORE_TIMELINE,
+	STORE_NTABLES
+};
+
+static const char *const store_table_names[STORE_NTABLES] = {
+	"incidents", "outages", "warnings", "clocks", "maintenance",
+	"timeline"
+};
+
+/* One write of a held transaction: SQL with its values, or a call. */
+struct store_op {
+	STAILQ_ENTRY(store_op)	 entry;
+	char			*sql;
+	int			 (*fn)(struct store *, void *);
+	void			 (*fn_free)(void *);
+	void			*arg;
+};
+
+struct store_tx {
+	TAILQ_ENTRY(store_tx)	 entry;
+	STAILQ_HEAD(, store_op)	 ops;
+	int64_t			 at;		/* when it was decided */
+	size_t			 bytes;
+	int			 appended;	/* timeline rows in it */
+	int64_t			 first_row;	/* of the timeline, or 0 */
+	int64_t			 last_row;
+};
 
 struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 appended;	/* the timeline, in this transaction */
-	int64_t		 pending;	/* that row, to hash, or 0 */
 	void		 (*on_commit)(void *);
 	void		*on_commit_arg;
+	void		 (*on_flush)(void *);
+	void		*on_flush_arg;
+	void		 (*on_alert)(const char *, void *);
+	void		*on_alert_arg;
+
+	/* The transaction being made, recorded; held if refused. */
+	struct store_tx	*tx;
+	int		 deferring;	/* tx is recorded, not run */
+	int		 replaying;	/* writing the held queue back */
+	int		 last_deferred;	/* the last write was only recorded */
+	int64_t		 next[STORE_NTABLES], saved_next[STORE_NTABLES];
+
+	TAILQ_HEAD(, store_tx) held;
+	size_t		 nheld;
+	size_t		 held_bytes;
+	size_t		 written;	/* held ones written in this episode */
+	int		 full;		/* the bound was reached: said once */
+	unsigned	 refused;	/* transactions refused at the bound */
+	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
+	int64_t		 failing_mono;
+	int64_t		 last_try_mono;
+	char		 error[256];	/* the database's last refusal */
+	int64_t		 alert_after_ms;
+	int		 alerted;
+	struct event	*timer;
 };
 
 /*
@@ -38,10 +158,10 @@ struct store {
  * (store_records_baseline).
  */
 static sqlite3_stmt *store_prepare(struct store *, const char *);
-static int	store_done(struct store *, sqlite3_stmt *);
+static int	store_write(struct store *, sqlite3_stmt *);
 static int	store_records_setup(struct store *);
 static int	store_records_baseline(struct store *, int, int);
-static int	store_records_finalize(struct store *);
+static int	store_records_finalize(struct store *, const struct store_tx *);
 static int	store_records_dirty(struct store *);
 
 static const char store_migration_records[] =
@@ -50,6 +170,9 @@ static const char store_migration_records[] =
 	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
 	"  WHEN OLD.hash <> 'pending'"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;";
+static int	store_flush(struct store *, int64_t);
+static void	store_arm(struct store *);
+static void	store_recovered(struct store *);
 
 static const char *const store_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
@@ -342,6 +465,45 @@ store_exec(struct store *st, const char *sql)
 	return 0;
 }
 
+/*
+ * Is RC a refusal that passes by itself (a lock, a full disk, a file
+ * system read-only or failing), so that the change is held and tried
+ * again, rather than an error in the change itself?
+ */
+static int
+store_fault(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return 1;
+	}
+	return 0;
+}
+
+/* Run SQL quietly; its result code, the message in st->error. */
+static int
+store_exec_rc(struct store *st, const char *sql)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		rc = sqlite3_extended_errcode(st->db);
+		snprintf(st->error, sizeof(st->error), "%s",
+		    err != NULL ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		if (rc == SQLITE_OK)
+			rc = SQLITE_ERROR;
+	}
+	return rc;
+}
+
 static int
 store_user_version(struct store *st)
 {
@@ -566,60 +728,83 @@ store_records_collect(struct store *st, char **out)
 }
 
 /*
- * The transaction's last timeline row gets the records it wrote and its
- * hash, just before the commit.
+ * Just before the commit of TX, made now or written back from the held
+ * queue: its timeline rows, inserted as "pending", get their links and
+ * hashes in order, and the last of them the records written since the
+ * last row was hashed (store_records_collect).  Done here rather than at
+ * the insert, since a held transaction's rows, and so its records and
+ * the hash of the row before, exist only once it is written.  The
+ * updates are not recorded: a replay hashes again.  An SQLite code.
  */
 static int
-store_records_finalize(struct store *st)
+store_records_finalize(struct store *st, const struct store_tx *tx)
 {
 	sqlite3_stmt	*stmt;
 	char		 hash[CHAIN_HEXLEN + 1], prev[CHAIN_HEXLEN + 1];
-	char		*records = NULL, *at = NULL, *event = NULL;
-	char		*actor = NULL, *detail = NULL;
-	int64_t		 incident = 0, warning = 0;
-	int		 rc = -1;
+	char		*records = NULL;
+	int64_t		 id;
+	int		 rc = SQLITE_OK;
 
-	if (st->pending == 0)
-		return 0;
-	if (store_records_collect(st, &records) == -1)
-		return -1;
-	if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
-	    " coalesce(warning_id, 0), at, event, actor, detail, prev_hash"
-	    " FROM timeline WHERE id = ?")) == NULL)
-		goto done;
-	sqlite3_bind_int64(stmt, 1, st->pending);
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		incident = sqlite3_column_int64(stmt, 0);
-		warning = sqlite3_column_int64(stmt, 1);
-		at = xstrdup((const char *)sqlite3_column_text(stmt, 2));
-		event = xstrdup((const char *)sqlite3_column_text(stmt, 3));
-		actor = xstrdup((const char *)sqlite3_column_text(stmt, 4));
-		detail = xstrdup((const char *)sqlite3_column_text(stmt, 5));
-		snprintf(prev, sizeof(prev), "%s",
-		    (const char *)sqlite3_column_text(stmt, 6));
-		rc = 0;
+	if (tx->first_row == 0)
+		return SQLITE_OK;
+	memset(prev, '0', CHAIN_HEXLEN);
+	prev[CHAIN_HEXLEN] = '\0';
+	if (tx->first_row > 1) {
+		if ((stmt = store_prepare(st, "SELECT hash FROM timeline"
+		    " WHERE id = ?")) == NULL)
+			return SQLITE_ERROR;
+		sqlite3_bind_int64(stmt, 1, tx->first_row - 1);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			snprintf(prev, sizeof(prev), "%s",
+			    (const char *)sqlite3_column_text(stmt, 0));
+		sqlite3_finalize(stmt);
 	}
-	sqlite3_finalize(stmt);
-	if (rc == -1)
-		goto done;
-	chain_hash(prev, st->pending, incident, warning, at, event, actor,
-	    detail, records, hash);
-	rc = -1;
-	if ((stmt = store_prepare(st, "UPDATE timeline SET records = ?,"
-	    " hash = ? WHERE id = ?")) == NULL)
-		goto done;
-	if (records != NULL)
-		sqlite3_bind_text(stmt, 1, records, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, st->pending);
-	if ((rc = store_done(st, stmt)) == 0)
-		st->pending = 0;
- done:
+	for (id = tx->first_row; id <= tx->last_row && rc == SQLITE_OK;
+	    id++) {
+		if (id == tx->last_row &&
+		    store_records_collect(st, &records) == -1)
+			return SQLITE_ERROR;
+		if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
+		    " coalesce(warning_id, 0), at, event, actor, detail"
+		    " FROM timeline WHERE id = ? AND hash = 'pending'")) ==
+		    NULL) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(stmt, 1, id);
+		if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+			log_warnx("%s: timeline row %lld is not there to hash",
+			    st->path, (long long)id);
+			sqlite3_finalize(stmt);
+			rc = SQLITE_ERROR;
+			break;
+		}
+		chain_hash(prev, id, sqlite3_column_int64(stmt, 0),
+		    sqlite3_column_int64(stmt, 1),
+		    (const char *)sqlite3_column_text(stmt, 2),
+		    (const char *)sqlite3_column_text(stmt, 3),
+		    (const char *)sqlite3_column_text(stmt, 4),
+		    (const char *)sqlite3_column_text(stmt, 5), records, hash);
+		sqlite3_finalize(stmt);
+		if ((stmt = store_prepare(st, "UPDATE timeline SET prev_hash = ?,"
+		    " records = ?, hash = ? WHERE id = ?")) == NULL) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_text(stmt, 1, prev, -1, SQLITE_STATIC);
+		if (records != NULL)
+			sqlite3_bind_text(stmt, 2, records, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 4, id);
+		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK :
+		    sqlite3_extended_errcode(st->db);
+		sqlite3_finalize(stmt);
+		memcpy(prev, hash, sizeof(prev));
+	}
+	if (rc != SQLITE_OK)
+		snprintf(st->error, sizeof(st->error), "%s",
+		    sqlite3_errmsg(st->db));
 	free(records);
-	free(at);
-	free(event);
-	free(actor);
-	free(detail);
 	return rc;
 }
 
@@ -652,7 +837,8 @@ store_connect(struct store *st)
 		    sqlite3_errmsg(st->db) : "cannot open");
 		return -1;
 	}
-	sqlite3_busy_timeout(st->db, 5000);
+	/* At start nothing else runs yet: waiting for a lock is harmless. */
+	sqlite3_busy_timeout(st->db, STORE_OPEN_BUSY_MS);
 	/*
 	 * synchronous=FULL: a committed outage or incident must survive a
 	 * power cut, not only a crash of the daemon.
@@ -761,6 +947,40 @@ store_check(struct store *st)
 	return -1;
 }
 
+/* The next id of each table, and the last link of the timeline's chain. */
+static int
+store_load_ids(struct store *st)
+{
+	sqlite3_stmt	*stmt;
+	char		 sql[128];
+	int		 t;
+
+	for (t = 0; t < STORE_NTABLES; t++) {
+		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) + 1"
+		    " FROM %s", store_table_names[t]);
+		if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) !=
+		    SQLITE_OK) {
+			snprintf(st->error, sizeof(st->error), "%s",
+			    sqlite3_errmsg(st->db));
+			log_warnx("%s: %s", st->path, st->error);
+			return -1;
+		}
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			st->next[t] = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+		if (st->next[t] < 1)
+			return -1;
+	}
+	return 0;
+}
+
+/* An id for a new row of table T, which the caller inserts. */
+static int64_t
+store_next_id(struct store *st, enum store_table t)
+{
+	return st->next[t]++;
+}
+
 struct store *
 store_open(const char *path)
 {
@@ -768,11 +988,13 @@ store_open(const char *path)
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
+	TAILQ_INIT(&st->held);
 	if (store_connect(st) == -1 || store_check(st) == -1 ||
-	    store_migrate(st) == -1) {
+	    store_migrate(st) == -1 || store_load_ids(st) == -1) {
 		store_close(st);
 		return NULL;
 	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	return st;
 }
 
@@ -794,6 +1016,7 @@ store_reopen(struct store *st)
 	/* The records' TEMP triggers belong to the connection: anew. */
 	if (store_connect(st) == -1 || store_records_setup(st) == -1)
 		return -1;
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	return 0;
 }
 
@@ -803,11 +1026,88 @@ store_sqlite(struct store *st)
 	return st->db;
 }
 
+static void
+store_tx_free(struct store_tx *tx)
+{
+	struct store_op	*op;
+
+	if (tx == NULL)
+		return;
+	while ((op = STAILQ_FIRST(&tx->ops)) != NULL) {
+		STAILQ_REMOVE_HEAD(&tx->ops, entry);
+		free(op->sql);
+		if (op->fn_free != NULL)
+			op->fn_free(op->arg);
+		free(op);
+	}
+	free(tx);
+}
+
+/* What a held transaction is about, for the log: its first statement. */
+static const char *
+store_tx_what(const struct store_tx *tx)
+{
+	const struct store_op	*op;
+
+	STAILQ_FOREACH(op, &tx->ops, entry)
+		if (op->sql != NULL)
+			return op->sql;
+	return "(notifications)";
+}
+
+/*
+ * Stopping with changes held: the loop is over, so waiting is harmless
+ * now, but bounded; what still cannot be written is said, change by
+ * change, since nothing else will ever know of it.
+ */
+static void
+store_final(struct store *st)
+{
+	struct timespec	 pause = { 0, 50L * 1000 * 1000 };
+	struct store_tx	*tx;
+	char		 t[TIME_STRLEN];
+	int64_t		 end = mono_ms() + STORE_FINAL_MS;
+	size_t		 n = 0;
+
+	log_warnx("store: stopping with %zu changes held in memory; trying "
+	    "for %d s to write them to %s", st->nheld, STORE_FINAL_MS / 1000,
+	    st->path);
+	sqlite3_busy_timeout(st->db, 100);
+	while (mono_ms() < end && store_flush(st, end - mono_ms()) == -1)
+		nanosleep(&pause, NULL);
+	if (TAILQ_EMPTY(&st->held))
+		return;
+	TAILQ_FOREACH(tx, &st->held, entry)
+		if (n++ < 20)
+			log_warnx("store: lost, decided at %s: %.300s",
+			    time_fmt(tx->at, t, sizeof(t)), store_tx_what(tx));
+	log_warnx("store: %zu changes held in memory could not be written "
+	    "to %s (%s) and are lost: the records miss what they say",
+	    st->nheld, st->path, st->error);
+}
+
 void
 store_close(struct store *st)
 {
+	struct store_tx	*tx;
+
 	if (st == NULL)
 		return;
+	if (st->timer != NULL)
+		event_free(st->timer);
+	st->timer = NULL;
+	/* Those who listen may be gone already. */
+	st->on_commit = NULL;
+	st->on_flush = NULL;
+	st->on_alert = NULL;
+	if (st->tx != NULL)
+		store_rollback(st);
+	if (st->db != NULL && !TAILQ_EMPTY(&st->held))
+		store_final(st);
+	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
+		TAILQ_REMOVE(&st->held, tx, entry);
+		store_tx_free(tx);
+	}
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -856,31 +1156,135 @@ store_column_time(sqlite3_stmt *stmt, int col)
 	return t;
 }
 
+/* The database refuses writes: say so once, and retry on a timer. */
+static void
+store_refused(struct store *st)
+{
+	if (st->failing_since == 0) {
+		st->failing_since = wall_ms();
+		st->failing_mono = mono_ms();
+		st->written = 0;
+		st->alerted = 0;
+		log_warnx("store: %s refuses writes (%s): changes are held in "
+		    "memory, in order, and written with their original times "
+		    "once it accepts them", st->path, st->error);
+	}
+	store_arm(st);
+}
+
+/* Record one write of the transaction being made. */
+static void
+store_record(struct store *st, const char *sql, int (*fn)(struct store *,
+    void *), void (*fn_free)(void *), void *arg)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof(*op));
+	if (sql != NULL) {
+		op->sql = xstrdup(sql);
+		st->tx->bytes += strlen(sql) + sizeof(*op);
+	} else
+		st->tx->bytes += sizeof(*op) + 512;
+	op->fn = fn;
+	op->fn_free = fn_free;
+	op->arg = arg;
+	STAILQ_INSERT_TAIL(&st->tx->ops, op, entry);
+}
+
 /*
- * Step a statement that returns no rows, then finalize it.  A bound row
- * written outside a transaction (a planned outage) is sealed at once
- * in a timeline row of its own: nothing else would carry it.
+ * Run a write statement, or only record it while the transaction is held,
+ * and finalize it.  VAL, if not NULL, gets the first column of the first
+ * row it returns (0 when only recorded).  Outside a transaction the write
+ * is one of its own.
  */
 static int
-store_done(struct store *st, sqlite3_stmt *stmt)
+store_write_row(struct store *st, sqlite3_stmt *stmt, int *val)
 {
-	sqlite3_int64	 rowid;
+	char	*sql;
+	int	 rc = SQLITE_DONE, implicit = 0;
+
+	st->last_deferred = 0;
+	if (val != NULL)
+		*val = 0;
+	if (st->tx == NULL && !st->replaying) {
+		if (store_begin(st) == -1) {
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+		implicit = 1;
+	}
+	sql = st->replaying ? NULL : sqlite3_expanded_sql(stmt);
+	if (sql == NULL && !st->replaying)
+		fatalx("store: cannot record a statement");
+	if (st->replaying || !st->deferring) {
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW && val != NULL)
+			*val = sqlite3_column_int(stmt, 0);
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(stmt);
+		if (rc != SQLITE_DONE) {
+			rc = sqlite3_extended_errcode(st->db);
+			snprintf(st->error, sizeof(st->error), "%s",
+			    sqlite3_errmsg(st->db));
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (st->replaying)
+		return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE && !store_fault(rc)) {
+		log_warnx("%s: %s", st->path, st->error);
+		sqlite3_free(sql);
+		if (implicit)
+			store_rollback(st);
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		/* From here on the transaction is recorded, not run. */
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->deferring = 1;
+		store_refused(st);
+	}
+	st->last_deferred = st->deferring;
+	store_record(st, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+	if (implicit)
+		return store_commit(st);
+	return 0;
+}
+
+static int
+store_write(struct store *st, sqlite3_stmt *stmt)
+{
+	return store_write_row(st, stmt, NULL);
+}
+
+/* Rows the last write changed; a write only recorded is taken as 1. */
+static int
+store_changed(struct store *st)
+{
+	return st->last_deferred ? 1 : sqlite3_changes(st->db);
+}
+
+/*
+ * FN composes writes from what the database holds (a notification's body
+ * describes its incident).  While the transaction is held, FN is held in
+ * it and called when its turn to be written comes, when the rows it reads
+ * are there; otherwise now.  FN_FREE frees ARG either way.
+ */
+int
+store_later(struct store *st, int (*fn)(struct store *, void *),
+    void (*fn_free)(void *), void *arg)
+{
 	int		 rc;
 
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE)
-		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (sqlite3_get_autocommit(st->db) && store_records_dirty(st) > 0) {
-		/* The caller asks for the row it inserted, not the seal. */
-		rowid = sqlite3_last_insert_rowid(st->db);
-		if (store_begin(st) == -1 || store_commit(st) == -1)
-			return -1;
-		sqlite3_set_last_insert_rowid(st->db, rowid);
+	if (st->tx != NULL && st->deferring && !st->replaying) {
+		store_record(st, NULL, fn, fn_free, arg);
+		return 0;
 	}
-	return 0;
+	rc = fn(st, arg);
+	if (fn_free != NULL)
+		fn_free(arg);
+	return rc;
 }
 
 int
@@ -952,32 +1356,20 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt	*stmt;
-	char		 prev[CHAIN_HEXLEN + 1];
 	char		 when[TIME_STRLEN];
-	int64_t		 id = 1;
+	int64_t		 id;
 
-	/* The row before is hashed first: this one links to its hash. */
-	if (store_records_finalize(st) == -1)
-		return -1;
-	memset(prev, '0', CHAIN_HEXLEN);
-	prev[CHAIN_HEXLEN] = '\0';
-	stmt = store_prepare(st, "SELECT id, hash FROM timeline"
-	    " ORDER BY id DESC LIMIT 1");
-	if (stmt == NULL)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		id = sqlite3_column_int64(stmt, 0) + 1;
-		snprintf(prev, sizeof(prev), "%s",
-		    (const char *)sqlite3_column_text(stmt, 1));
-	}
-	sqlite3_finalize(stmt);
+	/* The chain's links and hashes come at the commit (finalize). */
+	if (st->replaying)
+		fatalx("store: a timeline row composed while writing back");
+	id = store_next_id(st, STORE_TIMELINE);
 
 	if (detail == NULL)
 		detail = "";
 	time_fmt(at, when, sizeof(when));
 	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')");
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending')");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -989,10 +1381,13 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 	sqlite3_bind_text(stmt, 5, event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 8, prev, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
-	st->pending = id;
+	if (st->tx != NULL) {
+		if (st->tx->first_row == 0)
+			st->tx->first_row = id;
+		st->tx->last_row = id;
+	}
 	st->appended = 1;
 	return 0;
 }
@@ -1001,7 +1396,7 @@ static int
 store_timeline_append(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->tx != NULL)
 		return store_timeline_insert(st, incident, warning, at, event,
 		    actor, detail);
 	if (store_begin(st) == -1)
@@ -1037,36 +1432,118 @@ store_warning_timeline_add(struct store *st, int64_t warning, int64_t at,
 int
 store_begin(struct store *st)
 {
-	return store_exec(st, "BEGIN IMMEDIATE");
+	char	 t[TIME_STRLEN];
+	int	 rc;
+
+	if (st->tx != NULL || st->replaying)
+		fatalx("store: nested transaction");
+	if (!TAILQ_EMPTY(&st->held) &&
+	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
+		store_flush(st, STORE_SLICE_MS);
+	if (st->nheld >= STORE_HELD_MAX || st->held_bytes >= STORE_HELD_BYTES) {
+		st->refused++;
+		if (!st->full)
+			log_warnx("store: %zu changes (%zu bytes) are held in "
+			    "memory, the most it holds: new changes are "
+			    "refused and not recorded until %s accepts writes "
+			    "(the oldest held is from %s)", st->nheld,
+			    st->held_bytes, st->path, time_fmt(
+			    TAILQ_FIRST(&st->held)->at, t, sizeof(t)));
+		st->full = 1;
+		return -1;
+	}
+	st->tx = xcalloc(1, sizeof(*st->tx));
+	STAILQ_INIT(&st->tx->ops);
+	st->tx->at = wall_ms();
+	st->appended = 0;
+	/* Behind the held ones, in order. */
+	st->deferring = !TAILQ_EMPTY(&st->held);
+	if (!st->deferring) {
+		rc = store_exec_rc(st, "BEGIN IMMEDIATE");
+		/*
+		 * Holding the lock, the ids and the chain are read again: a
+		 * replay (rtowatchd -p) may have written to the same file.
+		 */
+		if (rc == SQLITE_OK && store_load_ids(st) == -1)
+			rc = SQLITE_ERROR;
+		if (rc != SQLITE_OK && !store_fault(rc)) {
+			log_warnx("%s: %s", st->path, st->error);
+			store_tx_free(st->tx);
+			st->tx = NULL;
+			if (!sqlite3_get_autocommit(st->db))
+				store_exec(st, "ROLLBACK");
+			return -1;
+		}
+		if (rc != SQLITE_OK) {
+			st->deferring = 1;
+			store_refused(st);
+		}
+	}
+	memcpy(st->saved_next, st->next, sizeof(st->next));
+	return 0;
 }
 
 int
 store_commit(struct store *st)
 {
-	sqlite3_int64	 rowid = sqlite3_last_insert_rowid(st->db);
-	int		 n = 0;
+	struct store_tx	*tx = st->tx;
+	int		 rc, n;
 
+	if (tx == NULL) {
+		log_warnx("%s: commit outside a transaction", st->path);
+		return -1;
+	}
 	/*
 	 * Bound rows written and no timeline row to carry them: a row of
-	 * its own, so that none is left out of the chain.
+	 * its own, so that none is left out of the chain.  (A transaction
+	 * only recorded cannot tell: its rows are bound at the next row
+	 * written back after it, store_recovered's at the latest.)
 	 */
-	if (st->pending == 0 && (n = store_records_dirty(st)) > 0)
+	if (!st->deferring && tx->first_row == 0 &&
+	    (n = store_records_dirty(st)) > 0) {
 		log_debug("%s: %d records written with no event; sealed",
 		    st->path, n);
-	if (n == -1 || (n > 0 && store_timeline_insert(st, 0, 0, wall_ms(),
-	    "records sealed", "rtowatchd", "records written with no event of "
-	    "their own (a planned outage)") == -1) ||
-	    store_records_finalize(st) == -1) {
-		store_rollback(st);
-		return -1;
+		if (store_timeline_append(st, 0, 0, wall_ms(),
+		    "records sealed", "rtowatchd", "records written with no "
+		    "event of their own (a planned outage)") == -1) {
+			store_rollback(st);
+			return -1;
+		}
 	}
-	/* The timeline rows hashed here are not what the caller inserted. */
-	sqlite3_set_last_insert_rowid(st->db, rowid);
-	if (store_exec(st, "COMMIT") == -1) {
-		store_rollback(st);
-		return -1;
+	if (!st->deferring) {
+		if ((rc = store_records_finalize(st, tx)) == SQLITE_OK)
+			rc = store_exec_rc(st, "COMMIT");
+		if (rc == SQLITE_OK) {
+			st->tx = NULL;
+			store_tx_free(tx);
+			store_committed(st);
+			/* A refusal that held nothing is over too. */
+			if (st->failing_since != 0 && TAILQ_EMPTY(&st->held))
+				store_recovered(st);
+			return 0;
+		}
+		if (!store_fault(rc)) {
+			log_warnx("%s: %s", st->path, st->error);
+			store_rollback(st);
+			return -1;
+		}
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_refused(st);
 	}
-	store_committed(st);
+	/* Held, behind the others; its timeline rows are not durable yet. */
+	st->tx = NULL;
+	st->deferring = 0;
+	tx->appended = st->appended;
+	st->appended = 0;
+	if (STAILQ_EMPTY(&tx->ops)) {
+		store_tx_free(tx);
+		return 0;
+	}
+	TAILQ_INSERT_TAIL(&st->held, tx, entry);
+	st->nheld++;
+	st->held_bytes += tx->bytes;
+	store_arm(st);
 	return 0;
 }
 
@@ -1074,9 +1551,240 @@ void
 store_rollback(struct store *st)
 {
 	st->appended = 0;
-	st->pending = 0;
+	if (st->tx != NULL) {
+		/* The ids and the chain link it took are free again. */
+		memcpy(st->next, st->saved_next, sizeof(st->next));
+		store_tx_free(st->tx);
+		st->tx = NULL;
+		st->deferring = 0;
+	}
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec(st, "ROLLBACK");
+}
+
+/* The database accepts writes again, and everything held is written. */
+static void
+store_recovered(struct store *st)
+{
+	char	 detail[768], t[TIME_STRLEN], d[32];
+	size_t	 len;
+
+	len = (size_t)snprintf(detail, sizeof(detail), "the database refused "
+	    "writes from %s for %s (%s); the %zu changes held in memory "
+	    "meanwhile were written with their original times",
+	    time_fmt(st->failing_since, t, sizeof(t)),
+	    duration_fmt(mono_ms() - st->failing_mono, d, sizeof(d)),
+	    st->error, st->written);
+	if (st->refused > 0 && len < sizeof(detail))
+		snprintf(detail + len, sizeof(detail) - len, "; %u changes "
+		    "beyond the %d held were refused and are not recorded",
+		    st->refused, STORE_HELD_MAX);
+	if (st->alerted)
+		log_warnx("store: %s accepts writes again: %s", st->path,
+		    detail);
+	else
+		log_info("store: %s accepts writes again: %s", st->path,
+		    detail);
+	st->failing_since = 0;
+	st->full = 0;
+	st->refused = 0;
+	st->written = 0;
+	st->alerted = 0;
+	if (st->on_flush != NULL)
+		st->on_flush(st->on_flush_arg);
+	/* The record says it too: the gap in writing was covered. */
+	if (store_begin(st) == 0 && store_timeline_append(st, 0, 0, wall_ms(),
+	    "store recovered", "rtowatchd", detail) == 0)
+		store_commit(st);
+	else
+		store_rollback(st);
+}
+
+/*
+ * Write the held transactions back, oldest first, each in a transaction
+ * of its own.  Each commit is synced, so thousands of them take seconds:
+ * the loop gives it SLICE ms at a time, and the timer comes back for the
+ * rest at once.  0 when none is left, -1 while some are.
+ */
+static int
+store_flush(struct store *st, int64_t slice)
+{
+	struct store_tx	*tx;
+	struct store_op	*op;
+	struct timeval	 soon = { 0, STORE_NEXT_SLICE_MS * 1000L };
+	char		 t[TIME_STRLEN];
+	int64_t		 start = mono_ms();
+	int		 rc = SQLITE_OK, any = 0;
+
+	st->last_try_mono = start;
+	if (TAILQ_EMPTY(&st->held) && st->failing_since != 0) {
+		/* Nothing held: is the lock free again? */
+		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+			return -1;
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
+		if (slice > 0 && mono_ms() - start >= slice) {
+			if (st->timer != NULL)
+				evtimer_add(st->timer, &soon);
+			break;
+		}
+		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+			break;
+		st->replaying = 1;
+		STAILQ_FOREACH(op, &tx->ops, entry) {
+			if (op->sql != NULL)
+				rc = store_exec_rc(st, op->sql);
+			else if (op->fn(st, op->arg) == -1) {
+				rc = sqlite3_extended_errcode(st->db);
+				if (rc == SQLITE_OK)
+					rc = SQLITE_ERROR;
+				snprintf(st->error, sizeof(st->error), "%s",
+				    sqlite3_errmsg(st->db));
+			}
+			if (rc != SQLITE_OK)
+				break;
+		}
+		st->replaying = 0;
+		if (rc == SQLITE_OK)
+			rc = store_records_finalize(st, tx);
+		if (rc == SQLITE_OK)
+			rc = store_exec_rc(st, "COMMIT");
+		if (rc != SQLITE_OK) {
+			if (!sqlite3_get_autocommit(st->db))
+				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL,
+				    NULL);
+			if (store_fault(rc))
+				break;
+			/* Wrong in itself: trying again cannot help. */
+			log_warnx("store: a change decided at %s cannot be "
+			    "written and is dropped (%s): %.300s",
+			    time_fmt(tx->at, t, sizeof(t)), st->error,
+			    op != NULL && op->sql != NULL ? op->sql :
+			    store_tx_what(tx));
+			rc = SQLITE_OK;
+		} else {
+			st->written++;
+			any |= tx->appended;
+		}
+		TAILQ_REMOVE(&st->held, tx, entry);
+		st->nheld--;
+		st->held_bytes -= tx->bytes;
+		store_tx_free(tx);
+	}
+	if (any) {
+		st->appended = 1;
+		store_committed(st);
+	}
+	if (rc != SQLITE_OK) {
+		if (store_fault(rc))
+			store_refused(st);
+		return -1;
+	}
+	if (!TAILQ_EMPTY(&st->held))
+		return -1;	/* the slice is over */
+	if (st->failing_since != 0)
+		store_recovered(st);
+	return 0;
+}
+
+static void
+store_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct store	*st = arg;
+	char		 t[TIME_STRLEN], d[32], *msg;
+
+	(void)fd;
+	(void)events;
+	if (st->tx != NULL || store_flush(st, STORE_SLICE_MS) == 0)
+		return;
+	if (!st->alerted && st->alert_after_ms > 0 &&
+	    mono_ms() - st->failing_mono >= st->alert_after_ms) {
+		st->alerted = 1;
+		xasprintf(&msg, "the database %s has refused writes for %s, "
+		    "since %s (%s); %zu changes are held in memory, in order, "
+		    "and will be written with their original times once it "
+		    "accepts writes, mail queued meanwhile goes out then; "
+		    "free disk space or end what holds the lock (a VACUUM, "
+		    "an open sqlite3 shell). A restart now would lose them",
+		    st->path, duration_fmt(mono_ms() - st->failing_mono, d,
+		    sizeof(d)), time_fmt(st->failing_since, t, sizeof(t)),
+		    st->error, st->nheld);
+		log_warnx("store failing (資料庫寫入失敗): %s", msg);
+		if (st->on_alert != NULL)
+			st->on_alert(msg, st->on_alert_arg);
+		free(msg);
+	}
+	store_arm(st);
+}
+
+static void
+store_arm(struct store *st)
+{
+	struct timeval	 tv = { STORE_RETRY_MS / 1000,
+			    (STORE_RETRY_MS % 1000) * 1000L };
+
+	if (st->timer != NULL && !evtimer_pending(st->timer, NULL))
+		evtimer_add(st->timer, &tv);
+}
+
+/* The loop is there: held changes are retried on its timer. */
+void
+store_start(struct store *st, struct event_base *base)
+{
+	if ((st->timer = evtimer_new(base, store_timer_cb, st)) == NULL)
+		fatalx("store: evtimer_new failed");
+}
+
+void
+store_set_alert(struct store *st, int64_t ms)
+{
+	st->alert_after_ms = ms;
+}
+
+void
+store_on_flush(struct store *st, void (*cb)(void *), void *arg)
+{
+	st->on_flush = cb;
+	st->on_flush_arg = arg;
+}
+
+void
+store_on_alert(struct store *st, void (*cb)(const char *, void *), void *arg)
+{
+	st->on_alert = cb;
+	st->on_alert_arg = arg;
+}
+
+/* Changes are held in memory, or the last write was refused. */
+int
+store_failing(const struct store *st)
+{
+	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held);
+}
+
+/* Is the transaction being made only recorded (and held)? */
+int
+store_holding(const struct store *st)
+{
+	return st->tx != NULL ? st->deferring : !TAILQ_EMPTY(&st->held);
+}
+
+void
+store_health(const struct store *st, struct store_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->failing = store_failing(st);
+	h->since = st->failing_since;
+	if (st->failing_since != 0)
+		h->for_ms = mono_ms() - st->failing_mono;
+	h->held = st->nheld;
+	h->held_bytes = st->held_bytes;
+	h->refused = st->refused;
+	h->alerted = st->alerted;
+	h->error = st->error;
+	if (!TAILQ_EMPTY(&st->held))
+		h->oldest_at = TAILQ_FIRST(&st->held)->at;
 }
 
 /*
@@ -1091,10 +1799,12 @@ store_outage_insert(struct store *st, const char *system, int64_t incident,
 	sqlite3_stmt	*stmt;
 
 	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause, planned)"
-	    " VALUES (?, ?, ?, ?, ?, ?)");
+	    " started_at, detected_at, cause, planned, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
+	*outage_id = store_next_id(st, STORE_OUTAGES);
+	sqlite3_bind_int64(stmt, 7, *outage_id);
 	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
 	if (incident == 0)
 		sqlite3_bind_null(stmt, 2);
@@ -1104,10 +1814,7 @@ store_outage_insert(struct store *st, const char *system, int64_t incident,
 	store_bind_time(stmt, 4, detected_at);
 	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 6, planned);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*outage_id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_write(st, stmt);
 }
 
 /*
@@ -1137,14 +1844,14 @@ store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
 		return -1;
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	if ((stmt = store_prepare(st, "UPDATE outages SET incident_id = ?"
 	    " WHERE id = ?")) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, incident);
 	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	snprintf(detail, sizeof(detail), "%s: still down after the system it "
 	    "was attached to recovered, at %s; its outage goes on in incident "
@@ -1218,7 +1925,7 @@ store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
 	sqlite3_bind_int(stmt, 4, level);
 	sqlite3_bind_int(stmt, 5, major);
 	sqlite3_bind_int64(stmt, 6, incident_id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 
 	/* The event is dated when recorded; the detail names the restore time. */
@@ -1246,7 +1953,7 @@ store_incident_escalate(struct store *st, int64_t incident_id, int level,
 	sqlite3_bind_int(stmt, 1, level);
 	sqlite3_bind_int(stmt, 2, level);
 	sqlite3_bind_int64(stmt, 3, incident_id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	if (store_timeline_add(st, incident_id, at, "reclassified",
 	    "rtowatchd", detail) == -1)
@@ -1262,18 +1969,18 @@ store_clock_open(struct store *st, int64_t incident, const char *kind,
 
 	/* Once per obligation: a reopened incident keeps its clocks. */
 	stmt = store_prepare(st, "INSERT OR IGNORE INTO clocks (incident_id,"
-	    " kind, level, started_at, due_at) VALUES (?, ?, ?, ?, ?)");
+	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
+	/* Ignored (the clock exists), the id is simply not used. */
+	*id = store_next_id(st, STORE_CLOCKS);
+	sqlite3_bind_int64(stmt, 6, *id);
 	sqlite3_bind_int64(stmt, 1, incident);
 	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 3, level);
 	store_bind_time(stmt, 4, start);
 	store_bind_time(stmt, 5, due);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_write(st, stmt);
 }
 
 /* A raised level shortens the restore clock; incidents shows it too. */
@@ -1288,7 +1995,7 @@ store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
 		return -1;
 	store_bind_time(stmt, 1, due);
 	sqlite3_bind_int64(stmt, 2, clock);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	stmt = store_prepare(st, "UPDATE incidents SET restore_due_at = ?"
 	    " WHERE id = ?");
@@ -1296,7 +2003,7 @@ store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
 		return -1;
 	store_bind_time(stmt, 1, due);
 	sqlite3_bind_int64(stmt, 2, incident);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /* Reminders done so far, or (breached_at != 0) the deadline missed. */
@@ -1313,7 +2020,7 @@ store_clock_progress(struct store *st, int64_t clock, int reminders_done,
 	sqlite3_bind_int(stmt, 1, reminders_done);
 	store_bind_time(stmt, 2, breached_at);
 	sqlite3_bind_int64(stmt, 3, clock);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /*
@@ -1336,7 +2043,7 @@ store_clock_stop(struct store *st, int64_t incident, const char *kind,
 	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, incident);
 	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /*
@@ -1359,7 +2066,7 @@ store_clock_restop(struct store *st, int64_t incident, const char *kind,
 	sqlite3_bind_int64(stmt, 3, incident);
 	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 5, was);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /* The open clocks of one incident, or of all (INCIDENT 0). */
@@ -1419,7 +2126,7 @@ store_notification_queue(struct store *st, int64_t incident, int64_t at,
 	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 6, at);
 	store_bind_time(stmt, 7, at);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /*
@@ -1445,7 +2152,7 @@ store_outage_attach(struct store *st, const char *system, int64_t incident,
 	sqlite3_bind_text(stmt, 2, system, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, *outage_id);
 	store_bind_time(stmt, 4, started_at);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	return store_timeline_add(st, incident, detected_at,
 	    "affected system down", "rtowatchd", detail);
@@ -1491,7 +2198,7 @@ store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
 		return -1;
 	store_bind_time(stmt, 1, ended_at);
 	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	return store_timeline_add(st, incident, wall_ms(),
 	    "affected system ended", "rtowatchd", detail);
@@ -1576,14 +2283,14 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
 		return -1;
 	sqlite3_bind_text(stmt, 1, causes, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, incident);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = NULL,"
 	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, incident);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
 	return store_timeline_add(st, incident, now, "failed again",
 	    "rtowatchd", detail);
@@ -1637,7 +2344,7 @@ store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
 		return -1;
 	store_bind_time(stmt, 1, ended_at);
 	sqlite3_bind_int64(stmt, 2, outage_id);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1736,7 +2443,7 @@ store_incident_update(struct store *st, int64_t id, int n,
 			sqlite3_bind_text(stmt, i + 1, vals[i], -1,
 			    SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, n + 1, id);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /* Which of COLS of incident ID are empty: bit i for cols[i]. */
@@ -1780,10 +2487,12 @@ store_incident_insert(struct store *st, const char *kind,
 	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
 	    " core, critical_infrastructure, rto_ms, level, availability_level,"
 	    " major, status, cause, started_at, opened_at, notify_due_at,"
-	    " restore_due_at, warning_id, recurrence_of) VALUES (?, ?, ?, ?,"
-	    " ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)");
+	    " restore_due_at, warning_id, recurrence_of, id) VALUES (?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
+	*id = store_next_id(st, STORE_INCIDENTS);
+	sqlite3_bind_int64(stmt, 17, *id);
 	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, ni->system, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, ni->owner, -1, SQLITE_STATIC);
@@ -1802,10 +2511,7 @@ store_incident_insert(struct store *st, const char *kind,
 		sqlite3_bind_int64(stmt, 15, warning);
 	if (ni->recurrence_of != 0)
 		sqlite3_bind_int64(stmt, 16, ni->recurrence_of);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_write(st, stmt);
 }
 
 int
@@ -1815,10 +2521,12 @@ store_warning_open(struct store *st, const struct store_warning *w,
 	sqlite3_stmt	*stmt;
 
 	stmt = store_prepare(st, "INSERT INTO warnings (source, reference,"
-	    " system, summary, detail, opened_at, opened_by)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
+	    " system, summary, detail, opened_at, opened_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
+	*id = store_next_id(st, STORE_WARNINGS);
+	sqlite3_bind_int64(stmt, 8, *id);
 	sqlite3_bind_text(stmt, 1, w->source, -1, SQLITE_STATIC);
 	if (w->reference[0] != '\0')
 		sqlite3_bind_text(stmt, 2, w->reference, -1, SQLITE_STATIC);
@@ -1828,9 +2536,8 @@ store_warning_open(struct store *st, const struct store_warning *w,
 	sqlite3_bind_text(stmt, 5, w->detail, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 6, at);
 	sqlite3_bind_text(stmt, 7, actor, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
-	*id = sqlite3_last_insert_rowid(st->db);
 	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
 	    w->summary);
 }
@@ -1889,9 +2596,9 @@ store_warning_answer(struct store *st, int64_t id, const char *state,
 	if (incident != 0)
 		sqlite3_bind_int64(stmt, 5, incident);
 	sqlite3_bind_int64(stmt, 6, id);
-	if (store_done(st, stmt) == -1)
+	if (store_write(st, stmt) == -1)
 		return -1;
-	return sqlite3_changes(st->db) == 1 ? 0 : -1;
+	return store_changed(st) == 1 ? 0 : -1;
 }
 
 int
@@ -1902,20 +2609,19 @@ store_maintenance_add(struct store *st, const char *system, int64_t start,
 	sqlite3_stmt	*stmt;
 
 	stmt = store_prepare(st, "INSERT INTO maintenance (system, starts_at,"
-	    " ends_at, reason, created_at, created_by)"
-	    " VALUES (?, ?, ?, ?, ?, ?)");
+	    " ends_at, reason, created_at, created_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (stmt == NULL)
 		return -1;
+	*id = store_next_id(st, STORE_MAINTENANCE);
+	sqlite3_bind_int64(stmt, 7, *id);
 	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 2, start);
 	store_bind_time(stmt, 3, end);
 	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 5, at);
 	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
-	if (store_done(st, stmt) == -1)
-		return -1;
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_write(st, stmt);
 }
 
 /* The windows people added that have not ended by NOW. */
@@ -2113,7 +2819,6 @@ store_mail_sent(struct store *st, int64_t id, const char *address,
     int64_t at, int *alerted)
 {
 	sqlite3_stmt	*stmt;
-	int		 rc;
 
 	*alerted = 0;
 	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
@@ -2125,14 +2830,7 @@ store_mail_sent(struct store *st, int64_t id, const char *address,
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, id);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*alerted = sqlite3_column_int(stmt, 0);
-		rc = sqlite3_step(stmt);
-	}
-	if (rc != SQLITE_DONE)
-		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_write_row(st, stmt, alerted);
 }
 
 /* One more failed attempt: why, and when to try again. */
@@ -2151,7 +2849,7 @@ store_mail_failed(struct store *st, int64_t id, const char *address,
 	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
 	store_bind_time(stmt, 3, next_try);
 	sqlite3_bind_int64(stmt, 4, id);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /*
@@ -2205,7 +2903,7 @@ store_mail_alerted(struct store *st, int64_t incident, int64_t before,
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_int64(stmt, 2, incident);
 	store_bind_time(stmt, 3, before);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /* An anomaly episode is over; its warning stays open for an answer. */
@@ -2221,7 +2919,7 @@ store_warning_end(struct store *st, int64_t id, int64_t at,
 		return -1;
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_int64(stmt, 2, id);
-	if (store_done(st, stmt) == -1 || sqlite3_changes(st->db) != 1)
+	if (store_write(st, stmt) == -1 || store_changed(st) != 1)
 		return -1;
 	return store_warning_timeline_add(st, id, at, "warning ended", actor,
 	    detail);
@@ -2271,7 +2969,7 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 		sqlite3_bind_int64(stmt, 2, ids[i]);
 		xasprintf(&detail, "%s; last recorded at %s, its real end is "
 		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
-		if (store_done(st, stmt) == -1 ||
+		if (store_write(st, stmt) == -1 ||
 		    store_warning_timeline_add(st, ids[i], at, "warning ended",
 		    actor, detail) == -1)
 			rc = -1;
@@ -2299,7 +2997,7 @@ store_warning_indicator(struct store *st, int64_t id, const char *kind,
 	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, packets);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }
 
 /*
@@ -2388,5 +3086,5 @@ store_contact_add(struct store *st, int64_t incident, int64_t at,
 	sqlite3_bind_text(stmt, 6, by, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 7, note, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 8, offline != 0);
-	return store_done(st, stmt);
+	return store_write(st, stmt);
 }

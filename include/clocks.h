@@ -33,5 +33,8 @@ int		 clocks_relevel(struct clocks *, int64_t, enum policy_clock,
 		    int);
 void		 clocks_sync(struct clocks *, int64_t);
 void		 clocks_rearm(struct clocks *);
+void		 clocks_flushed(void *);
+void		 clocks_set_namer(struct clocks *,
+		    const char *(*)(void *, int64_t), void *);
 
 #endif

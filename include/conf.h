@@ -30,6 +30,7 @@ struct conf_parser;
 #define CONF_DEFAULT_UP_AFTER	2
 #define CONF_MAX_ERRORS		100
 #define CONF_DEFAULT_MAIL_ALERT_MS	(15LL * 60 * 1000)
+#define CONF_DEFAULT_STORE_ALERT_MS	(5LL * 60 * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MS	(5LL * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MAX_MS	(10LL * 60 * 1000)
 #define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
@@ -159,6 +160,8 @@ struct conf {
 	int			 nresolvers;	/* 0: /etc/resolv.conf's */
 	int64_t			 dns_ttl_min_ms;
 	int64_t			 dns_ttl_max_ms;
+	/* The database refusing writes this long alerts the operators. */
+	int64_t			 store_alert_after_ms;
 };
 
 struct conf_errors {

@@ -26,6 +26,8 @@ struct notify_event {
 	int64_t		 warning;	/* 0: none */
 	int		 level;		/* 1-4, 0: none */
 	int		 major;
+	/* Said once, outside the record (the store failing): no id. */
+	int		 transient;
 };
 
 struct notify_batch {

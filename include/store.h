@@ -9,6 +9,7 @@
 #ifndef RTOWATCH_STORE_H
 #define RTOWATCH_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION	5
@@ -134,7 +135,32 @@ struct store_mail {
 	int64_t		 next_try_at;
 };
 
+/* Whether the database accepts writes (store.c: the store fails soft). */
+struct store_health {
+	int		 failing;
+	int64_t		 since;		/* wall ms of the first refusal */
+	int64_t		 for_ms;	/* monotonic, so far */
+	size_t		 held;		/* transactions waiting in memory */
+	size_t		 held_bytes;
+	unsigned	 refused;	/* at the bound, not recorded */
+	int		 alerted;
+	int64_t		 oldest_at;	/* the oldest held one's time */
+	const char	*error;		/* the database's last refusal */
+};
+
+struct event_base;
+
 struct store	*store_open(const char *);
+void		 store_start(struct store *, struct event_base *);
+void		 store_set_alert(struct store *, int64_t);
+void		 store_on_flush(struct store *, void (*)(void *), void *);
+void		 store_on_alert(struct store *, void (*)(const char *, void *),
+		    void *);
+int		 store_failing(const struct store *);
+int		 store_holding(const struct store *);
+void		 store_health(const struct store *, struct store_health *);
+int		 store_later(struct store *, int (*)(struct store *, void *),
+		    void (*)(void *), void *);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);

@@ -592,6 +592,8 @@ test_mail(void **state)
 		  "t.conf:1: smtp-starttls must be yes or no, not \"maybe\"" },
 		{ "set mail-alert-after 0s\n" SYS_OK,
 		  "t.conf:1: mail-alert-after 0s out of range (1s-7d)" },
+		{ "set store-alert-after 500ms\n" SYS_OK,
+		  "t.conf:1: store-alert-after 500ms out of range (1s-7d)" },
 		{ "set mail-retry 10m 5s\n" SYS_OK,
 		  "t.conf:1: mail-retry: the longest wait is shorter than the "
 		  "first" },
@@ -617,6 +619,7 @@ test_mail(void **state)
 	    "set mail-from \"rtowatch@example.edu\"\n"
 	    "set smtp-starttls no\n"
 	    "set mail-alert-after 30s; set mail-retry 1s 4s\n"
+	    "set store-alert-after 2m\n"
 	    "contact \"unit-head\" {\n email \"netadmin@example.edu\"\n"
 	    " phone \"+886-2-1234-5678\"\n name \"王小明\"\n}\n"
 	    "contact \"spare\" { email \"spare@example.edu\" }\n" SYS_OK,
@@ -628,6 +631,7 @@ test_mail(void **state)
 	assert_string_equal(conf->mail.from, "rtowatch@example.edu");
 	assert_int_equal(conf->mail.starttls, CONF_STARTTLS_NO);
 	assert_true(conf->mail.alert_after_ms == 30000);
+	assert_true(conf->store_alert_after_ms == 120000);
 	assert_true(conf->mail.retry_ms == 1000 &&
 	    conf->mail.retry_max_ms == 4000);
 	c = conf_find_contact(conf, "unit-head");

@@ -69,6 +69,21 @@ test_batch(void **state)
 	assert_true(b.last == 9);
 	notify_batch_free(&b);
 
+	/*
+	 * A transient event (the store failing) has no id, is shown, and
+	 * moves nothing: the events held meanwhile come later, with lower
+	 * ids than one it could have had.
+	 */
+	assert_int_equal(parse("{\"events\": [{\"transient\": true, "
+	    "\"event\": \"store failing\", \"detail\": \"locked\"}], "
+	    "\"last\": 9}", &b, err, sizeof(err)), 0);
+	assert_int_equal(b.count, 1);
+	assert_true(b.last == 9);
+	assert_true(b.events[0].transient && b.events[0].id == 0);
+	assert_true(notify_event_worth(&b.events[0]));
+	assert_true(notify_event_critical(&b.events[0]));
+	notify_batch_free(&b);
+
 	/* "last" never behind the events themselves. */
 	assert_int_equal(parse("{\"events\": [{\"id\": 12, \"event\": "
 	    "\"opened\"}], \"last\": 3}", &b, err, sizeof(err)), 0);

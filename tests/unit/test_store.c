@@ -1,0 +1,238 @@
+/*
+ * test_store.c: the store holds what the database refuses, in order, and
+ * writes it back with its ids and its hash chain as they were decided.
+ * Another connection holding BEGIN EXCLUSIVE stands for an admin's shell.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "chain.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+struct fixture {
+	char		 path[64];
+	struct store	*st;
+	sqlite3		*other;		/* the admin's connection */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+	int		 fd;
+
+	f = xcalloc(1, sizeof(*f));
+	/* tmpfs when there is one: thousands of commits, each synced. */
+	snprintf(f->path, sizeof(f->path), "%s/rtowatch-store-XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if ((fd = mkstemp(f->path)) == -1)
+		return -1;
+	close(fd);
+	if ((f->st = store_open(f->path)) == NULL ||
+	    sqlite3_open(f->path, &f->other) != SQLITE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 p[80];
+
+	sqlite3_close(f->other);
+	store_close(f->st);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	free(f);
+	return 0;
+}
+
+static void
+lock(struct fixture *f)
+{
+	assert_int_equal(sqlite3_exec(f->other, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+}
+
+static void
+unlock(struct fixture *f)
+{
+	assert_int_equal(sqlite3_exec(f->other, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
+/* Past the store's least time between two tries on a new write. */
+static void
+later(void)
+{
+	struct timespec	 ts = { 0, 250 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int64_t
+count(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(f->other, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+/* Every row's prev_hash is the hash of the row before it. */
+static void
+assert_chain(struct fixture *f)
+{
+	assert_int_equal(count(f, "SELECT count(*) FROM timeline t"
+	    " JOIN timeline p ON p.id = (SELECT max(id) FROM timeline"
+	    "  WHERE id < t.id) WHERE t.prev_hash != p.hash"), 0);
+	assert_int_equal(count(f, "SELECT max(id) = count(*) FROM timeline"),
+	    1);
+}
+
+static void
+test_held_in_order(void **state)
+{
+	struct fixture			*f = *state;
+	struct store_new_incident	 ni;
+	struct store_health		 h;
+	int64_t				 outage, incident, t = wall_ms();
+
+	memset(&ni, 0, sizeof(ni));
+	ni.system = "portal";
+	ni.owner = "計算機中心";
+	ni.rto_ms = 3600000;
+	ni.level = 1;
+	ni.started_at = t - 400;
+	ni.detected_at = ni.opened_at = t;
+	ni.notify_due_at = t + 3600000;
+	ni.cause = "refused";
+
+	/* One written before the fault: the chain goes on from it. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_timeline_add(f->st, 0, t - 1000, "before",
+	    "test", "written"), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_false(store_failing(f->st));
+
+	lock(f);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_outage_open(f->st, &ni, &outage, &incident),
+	    0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_true(outage == 1 && incident == 1);
+	assert_true(store_failing(f->st));
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_outage_end(f->st, outage, incident, t + 200, 1,
+	    1, 1, 0, "back"), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	/* A write outside a transaction is one of its own, held too. */
+	assert_int_equal(store_notification_queue(f->st, incident, t + 250,
+	    "unit-head", "restored", "subject", "body"), 0);
+	/* A rolled back one takes nothing with it: ids, chain link. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_timeline_add(f->st, incident, t + 300, "gone",
+	    "test", ""), 0);
+	store_rollback(f->st);
+	store_health(f->st, &h);
+	assert_true(h.failing && h.held == 3 && h.since != 0);
+	assert_string_equal(h.error, "database is locked");
+	assert_int_equal(count(f, "SELECT count(*) FROM incidents"), 0);
+
+	unlock(f);
+	later();
+	/* The next write tries the held ones first, oldest first. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_timeline_add(f->st, incident, t + 400, "after",
+	    "test", ""), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_false(store_failing(f->st));
+	assert_int_equal(count(f, "SELECT count(*) FROM outages WHERE id = 1"
+	    " AND incident_id = 1 AND ended_at IS NOT NULL"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM incidents"
+	    " WHERE status = 'restored'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM notifications"), 1);
+	/* before, opened, restored, store recovered, after. */
+	assert_int_equal(count(f, "SELECT count(*) FROM timeline"), 5);
+	assert_int_equal(count(f, "SELECT id FROM timeline"
+	    " WHERE event = 'store recovered'"), 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	    " WHERE event = 'gone'"), 0);
+	assert_chain(f);
+}
+
+/* At the bound new changes are refused, and the held ones kept. */
+static void
+test_bound(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_health	 h;
+	int64_t			 t = wall_ms();
+	int			 i;
+
+	lock(f);
+	for (i = 0; i < 10000; i++) {
+		assert_int_equal(store_begin(f->st), 0);
+		assert_int_equal(store_timeline_add(f->st, 0, t + i, "tick",
+		    "test", ""), 0);
+		assert_int_equal(store_commit(f->st), 0);
+	}
+	assert_int_equal(store_begin(f->st), -1);
+	store_health(f->st, &h);
+	assert_true(h.held == 10000 && h.refused == 1);
+	unlock(f);
+	/*
+	 * The loop writes them back a slice at a time; stopping, the store
+	 * writes whatever is left.
+	 */
+	later();
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	store_close(f->st);
+	f->st = store_open(f->path);
+	assert_non_null(f->st);
+	assert_false(store_failing(f->st));
+	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	    " WHERE event = 'tick'"), 10000);
+	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	    " WHERE event = 'store recovered'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM (SELECT at, lag(at)"
+	    " OVER (ORDER BY id) AS prev FROM timeline WHERE event = 'tick')"
+	    " WHERE at < prev"), 0);
+	assert_chain(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_held_in_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	};
+
+	log_init("test_store", 1, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
