@@ -110,6 +110,8 @@ struct mail_job {
 	int			 timed_out;	/* by mailer_progress_cb */
 	int			 data_sent;	/* 354: go ahead */
 	int			 data_replied;	/* to the end of DATA */
+	int			 quit_sent;
+	int			 quit_answered;
 	char			 reply[256];	/* the last refusal */
 	char			 errbuf[CURL_ERROR_SIZE];
 
@@ -297,9 +299,14 @@ mailer_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 	size_t		 i, n = 0;
 
 	(void)easy;
+	if (type == CURLINFO_HEADER_OUT && size >= 4 &&
+	    memcmp(data, "QUIT", 4) == 0)
+		j->quit_sent = 1;
 	if (type != CURLINFO_HEADER_IN || size == 0)
 		return 0;
-	if (size >= 3 && memcmp(data, "354", 3) == 0)
+	if (j->quit_sent)
+		j->quit_answered = 1;
+	else if (size >= 3 && memcmp(data, "354", 3) == 0)
 		j->data_sent = 1;
 	else if (j->data_sent && j->off == j->len && !j->data_replied) {
 		j->data_replied = 1;
@@ -606,11 +613,15 @@ mailer_finished(struct mailer *m, struct mail_job *j)
 	if (j->code == CURLE_OK || j->accepted) {
 		if (!j->recorded)
 			mailer_sent(m, j);
-		if (j->code != CURLE_OK)
+		/* Worth knowing about the server, though no harm is done. */
+		if (j->quit_sent && !j->quit_answered)
+			log_info("mail %lld to %s: accepted; no reply to QUIT "
+			    "within mail-timeout", (long long)j->id,
+			    j->address);
+		else if (j->code != CURLE_OK)
 			log_info("mail %lld to %s: accepted; the session then "
 			    "ended with: %s", (long long)j->id, j->address,
-			    j->timed_out ? "no reply to QUIT within "
-			    "mail-timeout" : j->errbuf[0] != '\0' ? j->errbuf :
+			    j->errbuf[0] != '\0' ? j->errbuf :
 			    curl_easy_strerror(j->code));
 		return;
 	}
