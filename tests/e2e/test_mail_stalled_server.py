@@ -37,8 +37,9 @@ import time
 
 import pytest
 
-from conftest import (db_rows, incidents, rules_file, short_policy,
-                      system_rules, wait_for, wait_incident)
+from conftest import (VALGRIND, db_rows, incidents, require_valgrind,
+                      rules_file, short_policy, system_rules, wait_for,
+                      wait_incident)
 import smtpserver
 from smtpserver import UNIT_HEAD, SmtpServer, mail_rules
 
@@ -313,5 +314,48 @@ def test_slow_after_data(fault):
     fault.check_unhindered()
     first = rows(fault.d.db)[0]
     assert first["attempts"] == 1, first
+    fault.recover()
+    fault.d.stop()
+
+
+@pytest.mark.parametrize("fault", [("data", "1h")], indirect=True)
+def test_stop_while_stuck(fault):
+    """Stopping the daemon does not wait for a silent server, even with a
+    long mail-timeout: the session is cut, the row stays queued, and the
+    next start sends it, once."""
+    fault.start()
+    fault.watch(lambda: fault.smtp.stalls(), 15,
+                "the server silent after DATA")
+    t0 = time.monotonic()
+    fault.d.stop()          # exit 0, and no sanitizer report
+    took = time.monotonic() - t0
+    assert took < 3, f"the daemon took {took:.1f} s to stop"
+    first = rows(fault.d.db)[0]
+    assert first["state"] == "queued", first
+    assert not fault.smtp.messages()
+    fault.d.start(env=fault.watchdog.env())
+    fault.recover()
+    fault.d.stop()
+
+
+@pytest.mark.parametrize("fault", [("quit", "1h")], indirect=True)
+def test_stop_during_quit_valgrind(fault):
+    """Under valgrind: stopped while a thread waits for the reply to QUIT,
+    the daemon ends at once with no memory error or leak (exit 0, not
+    valgrind's 99), the accepted message stays sent, and is not sent
+    again after the restart."""
+    require_valgrind()
+    fault.d.wrapper = VALGRIND
+    fault.start()
+    fault.watch(lambda: fault.smtp.stalls(), 30,
+                "the server silent at QUIT")
+    fault.watch(lambda: (lambda r: r and r[0]["state"] == "sent")(
+        rows(fault.d.db)), 10, "the message marked sent")
+    t0 = time.monotonic()
+    fault.d.stop()
+    took = time.monotonic() - t0
+    assert took < 5, f"the daemon took {took:.1f} s to stop"
+    fault.d.wrapper = []
+    fault.d.start(env=fault.watchdog.env())
     fault.recover()
     fault.d.stop()
