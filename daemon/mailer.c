@@ -249,7 +249,7 @@ mailer_message(const struct mail_conf *mc, const struct store_mail *m,
 	return msg;
 }
 
-/* ------------------------------------------- the transfer, in a thread */
+/* ----------------------------------------------- the transfer, in a thread */
 
 /*
  * Tell the loop that J has news (accepted, or finished), once however
@@ -533,7 +533,7 @@ mailer_thread_start(struct mailer *m)
 	return 0;
 }
 
-/* ------------------------------------------- the outcome, on the loop */
+/* ------------------------------------------------ the outcome, on the loop */
 
 static void
 mailer_job_free(struct mail_job *j)
@@ -682,7 +682,7 @@ mailer_news_cb(evutil_socket_t fd, short events, void *arg)
 	mailer_read_news(arg, 0);
 }
 
-/* ------------------------------------------- a job, from the loop */
+/* ---------------------------------------------------- a job, from the loop */
 
 static void
 mailer_start(struct mailer *m, const struct store_mail *row)
@@ -740,7 +740,7 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* ---------------------------------------------------------------- a pass */
+/* ------------------------------------------------------------------ a pass */
 
 static void
 mailer_wake_at(struct mailer *m, int64_t t)
