@@ -16,7 +16,7 @@ Three servers (real aiosmtpd, misbehaving on purpose, smtpserver.py):
                      the message is marked sent and never sent again.
   10 s after DATA    answers 250 after 10 s (mail-timeout is longer): one
                      attempt, one message.
-In each, while the mail is stuck, three healthy services are probed every
+In each, while the mail is stuck, six healthy services are probed every
 200 ms and one system is down (its outage is what queued the mail).  The
 daemon's own figures (SIGUSR1: "schedule: N probes started ... late p99")
 must show no slot skipped and a start lateness p99 under 100 ms; every
@@ -46,7 +46,7 @@ from smtpserver import UNIT_HEAD, SmtpServer, mail_rules
 pytestmark = pytest.mark.skipif(smtpserver.available() is not None,
                                 reason=str(smtpserver.available()))
 
-HEALTHY = 3
+HEALTHY = 6          # with the down one, 35 starts a second: p99 is no max
 EVERY_S = 0.2
 LATE_P99_MS = 100.0
 STATUS_LIMIT_S = 1.0
@@ -283,7 +283,7 @@ def test_silent_after_data(fault):
     fault.d.stop()
 
 
-@pytest.mark.parametrize("fault", [("quit", "3s")], indirect=True)
+@pytest.mark.parametrize("fault", [("quit", "6s")], indirect=True)
 def test_silent_after_quit(fault):
     """The server said 250: the message is sent, at once, and never sent
     again, however long QUIT goes unanswered."""
