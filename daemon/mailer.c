@@ -981,8 +981,9 @@ mailer_free(struct mailer *m)
 		return;
 	/*
 	 * End the threads: those waiting for a job wake up, and a session
-	 * in progress ends at once, its sockets shut down under it (and at
-	 * the latest at the next progress callback, within a second).
+	 * in progress ends at once, its sockets shut down under it, or at
+	 * its next progress callback; one still resolving the server's name
+	 * (no socket yet) within the connect timeout at worst.
 	 */
 	pthread_mutex_lock(&m->lock);
 	m->stopping = 1;
