@@ -18,7 +18,7 @@ DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
 	      libcap libpcap
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
-DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm
+DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (daemon/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)

@@ -1468,6 +1468,11 @@ conf_parse_set_mail(struct conf_parser *p, const char *name)
 		if (conf_next_duration(p, "mail-alert-after", 1000,
 		    7 * 86400000LL, &m->alert_after_ms) == 0)
 			ok = 0;
+	} else if (strcmp(name, "mail-timeout") == 0) {
+		/* One message, from connecting to the answer to QUIT. */
+		if (conf_next_duration(p, "mail-timeout", 1000, 3600000LL,
+		    &m->timeout_ms) == 0)
+			ok = 0;
 	} else if (strcmp(name, "mail-retry") == 0) {
 		/* "set mail-retry 5s 10m": the first wait, the longest. */
 		if (conf_next_duration(p, "mail-retry first wait", 100,
@@ -1629,6 +1634,8 @@ conf_check_mail(struct conf *conf, struct conf_errors *errs)
 		m->retry_ms = CONF_DEFAULT_MAIL_RETRY_MS;
 		m->retry_max_ms = CONF_DEFAULT_MAIL_RETRY_MAX_MS;
 	}
+	if (m->timeout_ms == 0)
+		m->timeout_ms = CONF_DEFAULT_MAIL_TIMEOUT_MS;
 	/* Without a server, mail is off and the rest is kept for later. */
 	if (m->smtp == NULL)
 		return;

@@ -211,7 +211,7 @@ curlev_remove(struct curlev *cv, CURL *easy)
  * A transfer's easy handle with what every user wants: URL, the owner's
  * state as CURLOPT_PRIVATE, an error buffer, only PROTOCOLS, no signals,
  * no waiting for the resolver thread when cancelled, and no proxy from
- * the environment (a check or a mail goes to the server named).  NULL
+ * the environment (a check goes to the server named).  NULL
  * when curl cannot make one.
  */
 CURL *

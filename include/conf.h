@@ -33,6 +33,7 @@ struct conf_parser;
 #define CONF_DEFAULT_STORE_ALERT_MS	(5LL * 60 * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MS	(5LL * 1000)
 #define CONF_DEFAULT_MAIL_RETRY_MAX_MS	(10LL * 60 * 1000)
+#define CONF_DEFAULT_MAIL_TIMEOUT_MS	(60LL * 1000)
 #define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
 #define CONF_DEFAULT_DNS_TTL_MAX_MS	(3600LL * 1000)
 #define CONF_MAX_RESOLVERS	3	/* as resolv.conf's MAXNS */
@@ -128,6 +129,7 @@ struct mail_conf {
 	int64_t			 alert_after_ms;
 	int64_t			 retry_ms;	/* the first retry's wait */
 	int64_t			 retry_max_ms;	/* doubling up to this */
+	int64_t			 timeout_ms;	/* one message, QUIT included */
 	const char		*file;		/* of set smtp */
 	int			 line;
 };

@@ -1,6 +1,7 @@
 /*
  * mailer.h: the sender of the outbox.  It mails the queued rows of the
- * notifications table through libcurl's SMTP on the daemon's loop, marks
+ * notifications table through libcurl's SMTP in sending threads of its
+ * own (the loop reads and records, the threads only talk SMTP), marks
  * each sent only once the server accepted it, retries with backoff, and
  * raises the "mail failing" alert when a message stays unsent too long.
  */

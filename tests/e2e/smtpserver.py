@@ -10,10 +10,17 @@ end of every DATA, and records nothing.  With tls="starttls" it requires
 STARTTLS, with tls="implicit" it speaks TLS from the start (smtps), both
 with CERT and KEY; with auth="user:password" it requires that login.
 
+With stall= it misbehaves as slow or broken servers do, each time noting
+in a second file (SmtpServer.stalls()) when it began to: stall="data"
+never answers the end of DATA (and records nothing), stall="data:10"
+answers it after 10 seconds (a content scanner), and stall="quit"
+accepts the message (250, recorded) but never answers QUIT.
+
 Run by SmtpServer, or by hand:
     python3 smtpserver.py --port 2525 --out /tmp/mail.jsonl [--refuse data:451]
 """
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -34,12 +41,27 @@ REPLIES = {
 
 
 class Handler:
-    def __init__(self, out, refuse, implicit_tls=False):
+    def __init__(self, out, refuse, implicit_tls=False, stall=None):
         self.out = out
         self.implicit_tls = implicit_tls
         self.stage, _, code = (refuse or ":").partition(":")
         self.reply = REPLIES.get(code, f"{code} refused") if code else None
+        self.stall, _, secs = (stall or ":").partition(":")
+        self.stall_secs = float(secs) if secs else None
         self.lock = threading.Lock()
+
+    def note_stall(self, what):
+        """Say, in the .stalls file beside OUT, that a stall began."""
+        with self.lock, open(self.out + ".stalls", "a",
+                             encoding="utf-8") as f:
+            f.write(json.dumps({"stall": what, "at": time.time()}) + "\n")
+            f.flush()
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.stall == "quit":
+            self.note_stall("quit")
+            await asyncio.Event().wait()     # never answered
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -51,6 +73,12 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.stage == "data":
             return self.reply
+        if self.stall == "data" and self.stall_secs is None:
+            self.note_stall("data")
+            await asyncio.Event().wait()     # never answered
+        if self.stall == "data":
+            self.note_stall(f"data:{self.stall_secs:g}")
+            await asyncio.sleep(self.stall_secs)
         rec = {"mail_from": envelope.mail_from,
                "rcpt_tos": list(envelope.rcpt_tos),
                "data": envelope.content.decode("utf-8", "replace"),
@@ -65,7 +93,8 @@ class Handler:
         return "250 2.0.0 OK: queued"
 
 
-def serve(port, out, refuse, tls=None, cert=None, key=None, auth=None):
+def serve(port, out, refuse, tls=None, cert=None, key=None, auth=None,
+          stall=None):
     import ssl
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -88,7 +117,7 @@ def serve(port, out, refuse, tls=None, cert=None, key=None, auth=None):
                   and data.password.decode() == password)
             return AuthResult(success=ok, handled=False, auth_data=data)
         kw.update(authenticator=authenticator, auth_required=True)
-    ctl = Controller(Handler(out, refuse, tls == "implicit"),
+    ctl = Controller(Handler(out, refuse, tls == "implicit", stall),
                      hostname="127.0.0.1", port=port, **kw)
     ctl.start()
     print("ready", flush=True)
@@ -141,12 +170,13 @@ class SmtpServer:
     """The server as a subprocess on a fixed port of 127.0.0.1."""
 
     def __init__(self, directory, refuse=None, port=None, tls=None,
-                 auth=None):
+                 auth=None, stall=None):
         self.dir = str(directory)
         self.port = port or free_port()
         self.out = os.path.join(self.dir, f"smtp-{self.port}.jsonl")
         self.log = os.path.join(self.dir, f"smtp-{self.port}.log")
         self.refuse = refuse
+        self.stall = stall
         self.tls = tls
         self.auth = auth
         self.cert = os.path.join(self.dir, "smtp-cert.pem")
@@ -170,14 +200,18 @@ class SmtpServer:
         scheme = "smtps" if self.tls == "implicit" else "smtp"
         return f"{scheme}://127.0.0.1:{self.port}"
 
-    def start(self, refuse=None):
+    def start(self, refuse=None, stall=None):
         assert self.proc is None, "the SMTP server already runs"
         if refuse is not None:
             self.refuse = refuse
+        if stall is not None:
+            self.stall = stall
         args = [sys.executable, os.path.abspath(__file__), "--port",
                 str(self.port), "--out", self.out]
         if self.refuse:
             args += ["--refuse", self.refuse]
+        if self.stall:
+            args += ["--stall", self.stall]
         if self.tls:
             args += ["--tls", self.tls, "--cert", self.cert, "--key",
                      self.key]
@@ -207,6 +241,15 @@ class SmtpServer:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc = None
+
+    def stalls(self):
+        """The stalls so far: what ("data", "data:10", "quit") and when
+        (epoch seconds)."""
+        try:
+            with open(self.out + ".stalls", encoding="utf-8") as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
 
     def messages(self):
         try:
@@ -247,8 +290,9 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--auth", help="user:password")
+    ap.add_argument("--stall", help="data, data:SECONDS or quit")
     a = ap.parse_args()
-    serve(a.port, a.out, a.refuse, a.tls, a.cert, a.key, a.auth)
+    serve(a.port, a.out, a.refuse, a.tls, a.cert, a.key, a.auth, a.stall)
 
 
 if __name__ == "__main__":

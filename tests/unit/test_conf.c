@@ -599,6 +599,11 @@ test_mail(void **state)
 		  "first" },
 		{ "set mail-retry 5s\n" SYS_OK,
 		  "t.conf:1: missing mail-retry longest wait" },
+		{ "set mail-timeout 500ms\n" SYS_OK,
+		  "t.conf:1: mail-timeout 500ms out of range (1s-1h)" },
+		{ "set mail-timeout soon\n" SYS_OK,
+		  "t.conf:1: mail-timeout: \"soon\" is not a duration (a "
+		  "number with ms, s, m, h or d)" },
 		{ "set smtp-credentials \"/nonexistent/creds\"\n" SYS_OK,
 		  "t.conf:1: smtp-credentials \"/nonexistent/creds\": No such "
 		  "file or directory" },
@@ -620,6 +625,7 @@ test_mail(void **state)
 	    "set smtp-starttls no\n"
 	    "set mail-alert-after 30s; set mail-retry 1s 4s\n"
 	    "set store-alert-after 2m\n"
+	    "set mail-timeout 2m\n"
 	    "contact \"unit-head\" {\n email \"netadmin@example.edu\"\n"
 	    " phone \"+886-2-1234-5678\"\n name \"王小明\"\n}\n"
 	    "contact \"spare\" { email \"spare@example.edu\" }\n" SYS_OK,
@@ -634,6 +640,7 @@ test_mail(void **state)
 	assert_true(conf->store_alert_after_ms == 120000);
 	assert_true(conf->mail.retry_ms == 1000 &&
 	    conf->mail.retry_max_ms == 4000);
+	assert_true(conf->mail.timeout_ms == 120000);
 	c = conf_find_contact(conf, "unit-head");
 	assert_non_null(c);
 	assert_string_equal(c->email, "netadmin@example.edu");
@@ -649,6 +656,7 @@ test_mail(void **state)
 	assert_int_equal(conf->mail.starttls, CONF_STARTTLS_TRY);
 	assert_true(conf->mail.alert_after_ms == CONF_DEFAULT_MAIL_ALERT_MS);
 	assert_true(conf->mail.retry_ms == CONF_DEFAULT_MAIL_RETRY_MS);
+	assert_true(conf->mail.timeout_ms == CONF_DEFAULT_MAIL_TIMEOUT_MS);
 	conf_free(conf);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
