@@ -31,11 +31,13 @@
  * - For that to work nothing written may depend on a read of a row that
  *   is still held.  Row ids that later rows refer to are chosen here,
  *   from counters of MAX(id) (store_next_id), never from
- *   sqlite3_last_insert_rowid; the timeline's hash chain links to the
- *   last row appended, kept in memory, not to the last one committed.
- *   Both are read again from the file by every BEGIN that gets the lock,
- *   so a replay (rtowatchd -p) writing to the same file is seen; while
- *   changes are held, nothing but this process may write there.
+ *   sqlite3_last_insert_rowid, and read again from the file by every
+ *   BEGIN that gets the lock, so a replay (rtowatchd -p) writing to the
+ *   same file is seen; while changes are held, nothing but this process
+ *   may write there.  Timeline rows are inserted "pending": their links,
+ *   hashes and the records they bind are computed just before the real
+ *   commit, made now or written back (store_records_finalize), when the
+ *   rows before them and the rows they bind are there.
  *   What must read the database to compose a write (a notification's
  *   body describes the incident) is held as a call, store_later(), made
  *   when its turn comes, when the rows it reads are there.  Person-made
