@@ -152,9 +152,10 @@ struct store {
 
 /*
  * Records bound to the chain (chain.h): each timeline row carries the
- * state of the rows its transaction wrote.  The row is inserted with the
- * hash "pending" and given its records and hash just before the commit,
- * so the append-only trigger lets that one placeholder be replaced.
+ * state of the rows its transaction wrote.  A row is inserted with the
+ * placeholder hash "pending-ID" (the column is UNIQUE) and given its link,
+ * records and hash just before the commit, so the append-only trigger
+ * lets only that placeholder be replaced.
  * After this migration, as after any upgrade, store_migrate binds every
  * record already there in one "records baseline" row
  * (store_records_baseline).
@@ -170,7 +171,7 @@ static const char store_migration_records[] =
 	"ALTER TABLE timeline ADD COLUMN records TEXT;"
 	"DROP TRIGGER timeline_no_update;"
 	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
-	"  WHEN OLD.hash <> 'pending'"
+	"  WHEN OLD.hash NOT GLOB 'pending-*'"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;";
 static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
@@ -768,7 +769,7 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 			return SQLITE_ERROR;
 		if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
 		    " coalesce(warning_id, 0), at, event, actor, detail"
-		    " FROM timeline WHERE id = ? AND hash = 'pending'")) ==
+		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'")) ==
 		    NULL) {
 			rc = SQLITE_ERROR;
 			break;
@@ -1371,7 +1372,7 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 	time_fmt(at, when, sizeof(when));
 	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending')");
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
