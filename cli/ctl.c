@@ -189,6 +189,13 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 			ctl_warnx("%s: cannot reach rtowatchd (is it running? "
 			    "--socket or $RTOWATCH_SOCKET name its control "
 			    "socket)", c->socket);
+		else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+		    rc == CURLE_GOT_NOTHING)
+			ctl_warnx("%s: rtowatchd closed the connection without "
+			    "an answer: this account may have no role on it "
+			    "(see the rules' role lines), or it is refusing "
+			    "connections for now; its log says which",
+			    c->socket);
 		else
 			ctl_warnx("%s: %s", c->socket, buf.overflow ?
 			    "the reply is too large" : curl_easy_strerror(rc));

@@ -3,13 +3,20 @@
  * libevent's evhttp on the daemon's loop (docs/control-api.md).
  *
  * The kernel tells who is calling (SO_PEERCRED); the rules' role lines
- * map the account's groups to what it may do.  Queries read the store;
+ * map the account's groups to what it may do.  The socket is open to
+ * every account, so a connection is judged before a byte of it is read:
+ * an account without a role, one over its share of connections, or any
+ * caller while descriptors are short is dropped at once, and a request
+ * must be complete CONTROL_READ_S after the connection was accepted,
+ * however slowly it trickles in.  The probes, not the control socket,
+ * get the descriptors.  Queries read the store;
  * actions go through workflow.c, which writes each one with its timeline
  * event in one transaction.  The event stream is a long poll on the
  * timeline's ids, woken when the store commits new rows.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,6 +54,24 @@
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
 #define CONTROL_MAX_GROUPS	256
+/*
+ * A request is read in full within CONTROL_READ_S of its connection's
+ * accept: rtowatch writes one in a single call, and a deadline that each
+ * byte does not push back is what stops a caller trickling a byte every
+ * 20 s from holding the connection for ever.  One request per connection
+ * (every reply says "Connection: close"), so the deadline is that of the
+ * request.
+ */
+#define CONTROL_READ_S		5
+#define CONTROL_MAX_CONNS	256	/* open connections, all accounts */
+#define CONTROL_MAX_PER_UID	32	/* open connections of one account */
+/*
+ * Descriptors kept for the probes: no connection is taken when fewer
+ * than a quarter of the soft limit (and at least this many) are free.
+ */
+#define CONTROL_FD_RESERVE_MIN	64
+#define CONTROL_ACCEPT_PAUSE_S	1	/* after accept(2) ran out of fds */
+#define CONTROL_LOG_EVERY_S	10	/* at most one refusal line per */
 
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -56,6 +81,28 @@ struct waiter {
 	struct event		*timer;
 };
 TAILQ_HEAD(waiter_list, waiter);
+
+/* Who is calling, as the kernel says. */
+struct caller {
+	uid_t		 uid;
+	char		 name[64];
+	enum conf_role	 role;
+};
+
+/* An accepted connection, from evhttp's bufferevent to its close. */
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct control		*control;
+	struct bufferevent	*bev;
+	struct evhttp_connection *evcon;	/* once judged */
+	struct event		*deadline;
+	struct evbuffer_cb_entry *outcb;
+	struct caller		 who;
+	int			 counted;	/* in nconns */
+	int			 handled;	/* the request reached us */
+	int			 rewrite;	/* evhttp answered by itself */
+};
+TAILQ_HEAD(conn_list, conn);
 
 struct control {
 	struct event_base	*base;
@@ -70,14 +117,20 @@ struct control {
 	struct waiter_list	 waiters;
 	int			 nwaiters;
 	struct event		*wake;		/* new timeline rows */
+	struct evconnlistener	*lev;
+	struct event		*judge;		/* new connections */
+	struct event		*rewrite;	/* evhttp's own errors */
+	struct event		*resume;	/* the listener, after EMFILE */
+	struct conn_list	 fresh;		/* accepted, not judged */
+	struct conn_list	 conns;		/* judged and kept */
+	int			 nconns;
+	rlim_t			 fd_limit;
+	int64_t			 refused_log_at;	/* mono ms */
+	uint64_t		 refused;	/* since that line */
+	int64_t			 accept_log_at;	/* mono ms */
+	uint64_t		 accept_failed;	/* since that line */
 };
 
-/* Who is calling, as the kernel says. */
-struct caller {
-	uid_t		 uid;
-	char		 name[64];
-	enum conf_role	 role;
-};
 
 static void	control_request_cb(struct evhttp_request *, void *);
 static void	control_wake_cb(evutil_socket_t, short, void *);
@@ -123,6 +176,9 @@ control_reply(struct evhttp_request *req, int status, json_t *obj)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
+	/* One request per connection: see CONTROL_READ_S. */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
 	if ((buf = evbuffer_new()) == NULL)
 		fatalx("control: evbuffer_new");
 	evbuffer_add(buf, text, strlen(text));
@@ -231,23 +287,18 @@ control_role(const struct control *c, uid_t uid, const char *name,
 	return role;
 }
 
+/* Who is at the other end of FD, and what the rules let that account do. */
 static int
-control_caller(struct control *c, struct evhttp_request *req,
-    struct caller *who)
+control_peer(struct control *c, int fd, struct caller *who)
 {
-	struct evhttp_connection	*conn;
-	struct bufferevent		*bev;
-	struct ucred			 cred;
-	struct passwd			 pw, *res = NULL;
-	socklen_t			 len = sizeof(cred);
-	char				 buf[4096];
-	gid_t				 gid;
+	struct ucred	 cred;
+	struct passwd	 pw, *res = NULL;
+	socklen_t	 len = sizeof(cred);
+	char		 buf[4096];
+	gid_t		 gid;
 
 	memset(who, 0, sizeof(*who));
-	if ((conn = evhttp_request_get_connection(req)) == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
-	    getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED,
-	    &cred, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return -1;
 	who->uid = cred.uid;
 	gid = cred.gid;
@@ -261,6 +312,360 @@ control_caller(struct control *c, struct evhttp_request *req,
 		snprintf(who->name, sizeof(who->name), "uid %u",
 		    (unsigned)cred.uid);
 	return 0;
+}
+
+static struct conn *
+control_conn_find(struct control *c, struct evhttp_connection *evcon)
+{
+	struct conn	*cn;
+
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->evcon == evcon)
+			return cn;
+	return NULL;
+}
+
+/* The caller of REQ, as judged when its connection was accepted. */
+static int
+control_caller(struct control *c, struct evhttp_request *req,
+    struct caller *who)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+	struct conn			*cn;
+
+	if ((conn = evhttp_request_get_connection(req)) == NULL)
+		return -1;
+	if ((cn = control_conn_find(c, conn)) != NULL) {
+		cn->handled = 1;
+		event_del(cn->deadline);
+		*who = cn->who;
+		return 0;
+	}
+	/* Not judged yet (it cannot happen on one loop): ask the kernel. */
+	if ((bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return -1;
+	return control_peer(c, bufferevent_getfd(bev), who);
+}
+
+/* ------------------------------------------------------------ connections */
+
+/*
+ * Why a connection was dropped, at most one line every
+ * CONTROL_LOG_EVERY_S: a caller opening thousands must not fill the
+ * journal.
+ */
+static void
+control_refused(struct control *c, const struct caller *who, const char *why)
+{
+	int64_t	 now = mono_ms();
+
+	c->refused++;
+	if (c->refused_log_at != 0 &&
+	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000)
+		return;
+	if (who->name[0] != '\0')
+		log_info("control: refused %s (uid %u): %s%s", who->name,
+		    (unsigned)who->uid, why, c->refused > 1 ?
+		    " (and others since the last such line)" : "");
+	else
+		log_info("control: refused a connection: %s", why);
+	if (c->refused > 1)
+		log_info("control: %llu connections refused in the last %lld s",
+		    (unsigned long long)c->refused,
+		    c->refused_log_at == 0 ? 0LL :
+		    (long long)(now - c->refused_log_at) / 1000);
+	c->refused_log_at = now;
+	c->refused = 0;
+}
+
+/* evhttp frees the connection: forget it. */
+static void
+control_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn	*cn = arg;
+	struct control	*c = cn->control;
+
+	(void)evcon;
+	TAILQ_REMOVE(&c->conns, cn, entry);
+	if (cn->counted)
+		c->nconns--;
+	if (cn->outcb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(cn->bev),
+		    cn->outcb);
+	if (cn->deadline != NULL)
+		event_free(cn->deadline);
+	free(cn);
+}
+
+static void
+control_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn	*cn = arg;
+
+	(void)fd;
+	(void)events;
+	if (cn->handled)
+		return;
+	control_refused(cn->control, &cn->who, "no complete request within "
+	    "5 s of connecting");
+	evhttp_connection_free(cn->evcon);	/* calls control_conn_closed */
+}
+
+/*
+ * Something is written to a connection whose request never reached
+ * control_request_cb: evhttp answers by itself (a request line it cannot
+ * parse, headers or a body over its limits).  Its answer is an HTML page;
+ * control_rewrite_cb replaces it with JSON before the socket is written,
+ * which only happens after the loop polls again.
+ */
+static void
+control_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*cn = arg;
+
+	(void)buf;
+	if (info->n_added == 0 || cn->handled || cn->rewrite)
+		return;
+	cn->rewrite = 1;
+	event_active(cn->control->rewrite, EV_TIMEOUT, 0);
+}
+
+static void
+control_conn_rewrite(struct conn *cn)
+{
+	struct evbuffer	*out = bufferevent_get_output(cn->bev);
+	const char	*msg;
+	char		 line[64], body[256];
+	size_t		 n;
+	int		 status;
+
+	n = evbuffer_copyout(out, line, sizeof(line) - 1);
+	line[n] = '\0';
+	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
+		return;
+	if (status < 200) {
+		/* "100 Continue": the request goes on, and may reach us. */
+		cn->rewrite = 0;
+		return;
+	}
+	switch (status) {
+	case 400:
+		msg = "malformed request: the request line or a header "
+		    "cannot be parsed";
+		break;
+	case 413:
+		msg = "the request is too large (headers at most 16384 "
+		    "bytes, a body at most 65536)";
+		break;
+	case 405:
+	case 501:
+		msg = "method not implemented: GET to read, POST to act";
+		break;
+	default:
+		msg = "the request cannot be served";
+		break;
+	}
+	cn->handled = 1;
+	event_del(cn->deadline);
+	snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", msg);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	evbuffer_add_printf(out, "HTTP/1.1 %d Error\r\nContent-Type: "
+	    "application/json; charset=utf-8\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", status, strlen(body), body);
+}
+
+static void
+control_rewrite_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->rewrite && !cn->handled)
+			control_conn_rewrite(cn);
+}
+
+/*
+ * How a connection reaches us before evhttp reads from it.  libevent
+ * 2.1 has no hook between its accept and the connection's first read
+ * (2.2's evhttp_set_newreqcb), and evhttp cannot be handed a socket
+ * accepted elsewhere.  But it asks evhttp_set_bevcb's callback for each
+ * connection's bufferevent, and sets the socket on it and its callbacks
+ * (whose argument is the evhttp_connection) before returning to the loop.
+ * The callback queues the bufferevent and activates control_judge_cb,
+ * which runs in the same pass over the active events, before the loop
+ * polls again and so before any read: there the connection is judged
+ * with its descriptor, and dropped with evhttp_connection_free.
+ */
+static struct bufferevent *
+control_bev_cb(struct event_base *base, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	cn = xcalloc(1, sizeof(*cn));
+	cn->control = c;
+	if ((cn->bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("control: bufferevent_socket_new");
+	TAILQ_INSERT_TAIL(&c->fresh, cn, entry);
+	event_active(c->judge, EV_TIMEOUT, 0);
+	return cn->bev;
+}
+
+/*
+ * Tell a refused caller why, without reading its request: one write into
+ * an empty socket buffer, never waited for.  A client that sends before
+ * it reads may see only the connection close.
+ */
+static void
+control_refuse_reply(int fd, const struct caller *who, const char *why)
+{
+	json_t	*obj;
+	char	 msg[256], head[160], *text;
+	int	 status = who->role == ROLE_NONE && who->name[0] != '\0' ?
+		    403 : 503;
+	ssize_t	 len;
+
+	if (status == 403)
+		snprintf(msg, sizeof(msg), "%s has no role on this daemon (see "
+		    "the rules' role lines)", who->name);
+	else
+		snprintf(msg, sizeof(msg), "rtowatchd refuses connections "
+		    "for now: %s", why);
+	obj = json_pack("{s:o}", "error", control_text(msg));
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (text == NULL)
+		return;
+	len = snprintf(head, sizeof(head), "HTTP/1.1 %d Error\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", status,
+	    strlen(text) + 1);
+	if (send(fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
+	    send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) != -1)
+		(void)send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+}
+
+static int
+control_uid_conns(struct control *c, uid_t uid)
+{
+	struct conn	*cn;
+	int		 n = 0;
+
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->counted && cn->who.uid == uid)
+			n++;
+	return n;
+}
+
+static void
+control_judge(struct control *c, struct conn *cn)
+{
+	struct timeval	 tv = { CONTROL_READ_S, 0 };
+	const char	*why = NULL;
+	void		*arg = NULL;
+	rlim_t		 reserve;
+	int		 fd;
+
+	bufferevent_getcb(cn->bev, NULL, NULL, NULL, &arg);
+	fd = bufferevent_getfd(cn->bev);
+	if (arg == NULL || fd == -1 ||
+	    evhttp_connection_get_bufferevent(arg) != cn->bev) {
+		/* Not set up as described above: leave it to evhttp. */
+		log_warnx("control: a connection cannot be judged");
+		free(cn);
+		return;
+	}
+	cn->evcon = arg;
+	evhttp_connection_set_closecb(cn->evcon, control_conn_closed, cn);
+	TAILQ_INSERT_TAIL(&c->conns, cn, entry);
+
+	/*
+	 * accept(2) returns the lowest free descriptor: FD or more are in
+	 * use, so fewer than the limit minus FD are free.
+	 */
+	reserve = c->fd_limit / 4;
+	if (reserve < CONTROL_FD_RESERVE_MIN)
+		reserve = CONTROL_FD_RESERVE_MIN;
+	if ((rlim_t)fd + reserve >= c->fd_limit)
+		why = "file descriptors are kept for the probes";
+	else if (control_peer(c, fd, &cn->who) == -1)
+		why = "cannot tell who is calling";
+	else if (cn->who.role == ROLE_NONE)
+		why = "no role (see the rules' role lines)";
+	else if (c->nconns >= CONTROL_MAX_CONNS)
+		why = "too many connections";
+	else if (control_uid_conns(c, cn->who.uid) >= CONTROL_MAX_PER_UID)
+		why = "too many connections from this account";
+	if (why != NULL) {
+		control_refused(c, &cn->who, why);
+		control_refuse_reply(fd, &cn->who, why);
+		evhttp_connection_free(cn->evcon);	/* frees CN */
+		return;
+	}
+	cn->counted = 1;
+	c->nconns++;
+	if ((cn->deadline = evtimer_new(c->base, control_deadline_cb,
+	    cn)) == NULL)
+		fatalx("control: evtimer_new");
+	evtimer_add(cn->deadline, &tv);
+	cn->outcb = evbuffer_add_cb(bufferevent_get_output(cn->bev),
+	    control_out_cb, cn);
+}
+
+static void
+control_judge_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	(void)fd;
+	(void)events;
+	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
+		TAILQ_REMOVE(&c->fresh, cn, entry);
+		control_judge(c, cn);
+	}
+}
+
+/*
+ * accept(2) failed for want of descriptors (or memory): the socket stays
+ * readable, so the listener would spin.  Stop it for a second, and say
+ * so once a minute at most.
+ */
+static void
+control_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct control	*c = arg;
+	struct timeval	 tv = { CONTROL_ACCEPT_PAUSE_S, 0 };
+	int		 err = EVUTIL_SOCKET_ERROR();
+	int64_t		 now = mono_ms();
+
+	evconnlistener_disable(lev);
+	evtimer_add(c->resume, &tv);
+	c->accept_failed++;
+	if (c->accept_log_at != 0 && now - c->accept_log_at < 60000)
+		return;
+	log_warnx("control: cannot accept a connection: %s; pausing the "
+	    "control socket for %d s at a time (%llu pauses)", strerror(err),
+	    CONTROL_ACCEPT_PAUSE_S, (unsigned long long)c->accept_failed);
+	c->accept_log_at = now;
+	c->accept_failed = 0;
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+
+	(void)fd;
+	(void)events;
+	evconnlistener_enable(c->lev);
 }
 
 /* ------------------------------------------------------------ queries */
@@ -1090,7 +1495,7 @@ struct control *
 control_start(struct event_base *base, struct engine *engine,
     struct store *store, const struct conf *conf)
 {
-	struct evconnlistener	*lev;
+	struct rlimit		 rl;
 	struct control		*c;
 	int			 fd;
 
@@ -1102,17 +1507,31 @@ control_start(struct event_base *base, struct engine *engine,
 	c->store = store;
 	c->path = xstrdup(conf->socket);
 	TAILQ_INIT(&c->waiters);
+	TAILQ_INIT(&c->fresh);
+	TAILQ_INIT(&c->conns);
+	c->fd_limit = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		c->fd_limit = rl.rlim_cur;
 	if ((c->http = evhttp_new(base)) == NULL ||
-	    (lev = evconnlistener_new(base, NULL, NULL,
+	    (c->lev = evconnlistener_new(base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd)) == NULL ||
-	    evhttp_bind_listener(c->http, lev) == NULL ||
-	    (c->wake = event_new(base, -1, 0, control_wake_cb, c)) == NULL)
+	    evhttp_bind_listener(c->http, c->lev) == NULL ||
+	    (c->wake = event_new(base, -1, 0, control_wake_cb, c)) == NULL ||
+	    (c->judge = event_new(base, -1, 0, control_judge_cb, c)) == NULL ||
+	    (c->rewrite = event_new(base, -1, 0, control_rewrite_cb,
+	    c)) == NULL ||
+	    (c->resume = evtimer_new(base, control_resume_cb, c)) == NULL)
 		fatalx("control: cannot set up the HTTP server");
+	evconnlistener_set_error_cb(c->lev, control_accept_error_cb);
+	evhttp_set_bevcb(c->http, control_bev_cb, c);
 	evhttp_set_max_body_size(c->http, CONTROL_HARD_BODY);
 	evhttp_set_max_headers_size(c->http, CONTROL_MAX_HEADERS);
 	evhttp_set_timeout(c->http, CONTROL_TIMEOUT_S);
+	/* Every method evhttp knows reaches us, to be answered in JSON. */
 	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(c->http, control_request_cb, c);
 	control_configure(c, conf);
 	store_on_commit(store, control_committed, c);
@@ -1123,7 +1542,8 @@ control_start(struct event_base *base, struct engine *engine,
 void
 control_free(struct control *c)
 {
-	int	 i;
+	struct conn	*cn;
+	int		 i;
 
 	if (c == NULL)
 		return;
@@ -1141,8 +1561,16 @@ control_free(struct control *c)
 		for (i = 0; i < 4; i++)
 			event_base_loop(c->base, EVLOOP_NONBLOCK);
 	}
-	event_free(c->wake);
+	/* evhttp_free frees each connection, which forgets its conn. */
 	evhttp_free(c->http);
+	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
+		TAILQ_REMOVE(&c->fresh, cn, entry);
+		free(cn);
+	}
+	event_free(c->wake);
+	event_free(c->judge);
+	event_free(c->rewrite);
+	event_free(c->resume);
 	unlink(c->path);
 	free(c->path);
 	free(c->gids);
