@@ -860,7 +860,7 @@ ctl_status_check(json_t *chk)
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
-	json_t		*reply, *sys, *chk, *dl, *outbox;
+	json_t		*reply, *sys, *chk, *dl, *outbox, *host;
 	char		 t1[32];
 	size_t		 i, j;
 
@@ -919,6 +919,23 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    "dropped")), (long long)json_integer_value(
 			    json_object_get(dl, "open_episodes")));
 	}
+	host = json_object_get(reply, "host");
+	if (json_is_true(json_object_get(host, "failing")))
+		printf("\nmonitoring host: FAILING since %s: %lld probes "
+		    "failed on this host, not at their targets (no incident "
+		    "is opened for them); the last: %s\n", ctl_local(
+		    json_string_value(json_object_get(host, "since")), t1,
+		    sizeof(t1)), (long long)json_integer_value(
+		    json_object_get(host, "failures")), json_string_value(
+		    json_object_get(host, "last_error")));
+	else if (json_integer_value(json_object_get(host,
+	    "local_errors")) > 0)
+		printf("\nmonitoring host: ok; %lld probes failed on this host "
+		    "since the start, the last at %s: %s\n", (long long)
+		    json_integer_value(json_object_get(host, "local_errors")),
+		    ctl_local(json_string_value(json_object_get(host,
+		    "last_error_at")), t1, sizeof(t1)), json_string_value(
+		    json_object_get(host, "last_error")));
 	outbox = json_object_get(reply, "outbox");
 	printf("\noutbox: %lld queued, %lld failing, %lld failed\n",
 	    (long long)json_integer_value(json_object_get(outbox, "queued")),

@@ -42,6 +42,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "monitor.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -723,7 +724,9 @@ control_status_traffic(const struct capture_status *st, void *arg)
 static void
 control_status(struct control *c, struct evhttp_request *req)
 {
-	json_t	*systems, *outbox = NULL, *open, *traffic;
+	struct monitor_host_status	 hs;
+	json_t	*systems, *outbox = NULL, *open, *traffic, *host;
+	char	 since[TIME_STRLEN], last[TIME_STRLEN];
 
 	systems = json_array();
 	engine_status(c->engine, control_status_system, systems);
@@ -749,9 +752,17 @@ control_status(struct control *c, struct evhttp_request *req)
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	control_reply(req, 200, json_pack("{so so so so si}", "systems",
+	monitor_host_status(&hs);
+	host = json_pack("{s:b, s:s?, s:I, s:I, s:s?, s:o}", "failing",
+	    hs.failing, "since", hs.since != 0 ? time_fmt(hs.since, since,
+	    sizeof(since)) : NULL, "failures", (json_int_t)hs.episode,
+	    "local_errors", (json_int_t)hs.total, "last_error_at",
+	    hs.last_at != 0 ? time_fmt(hs.last_at, last, sizeof(last)) :
+	    NULL, "last_error", hs.last != NULL ? control_text(hs.last) :
+	    json_null());
+	control_reply(req, 200, json_pack("{so so so so si so}", "systems",
 	    systems, "deadlines", open, "outbox", outbox, "traffic", traffic,
-	    "event_clients", c->nwaiters));
+	    "event_clients", c->nwaiters, "host", host));
 }
 
 static void

@@ -690,7 +690,8 @@ icmp_errno_result(int error)
 	case EADDRNOTAVAIL:
 		return PROBE_UNREACHABLE;
 	default:
-		return PROBE_ERROR;
+		return probe_errno_local(error) ? PROBE_LOCAL_ERROR :
+		    PROBE_ERROR;
 	}
 }
 
@@ -722,9 +723,10 @@ icmp_send(struct icmp_state *s)
 	if (errno == EAGAIN || errno == ENOBUFS)
 		/* The queue is full: lost here rather than on the way. */
 		return icmp_settle(s, a, ECHO_LOST);
-	if (icmp_errno_result(errno) == PROBE_ERROR) {
-		probe_done(s->p, PROBE_ERROR, "sendto %s: %s", s->addr,
-		    strerror(errno));
+	if (icmp_errno_result(errno) == PROBE_ERROR ||
+	    icmp_errno_result(errno) == PROBE_LOCAL_ERROR) {
+		probe_done(s->p, icmp_errno_result(errno), "sendto %s: %s",
+		    s->addr, strerror(errno));
 		return -1;
 	}
 	snprintf(s->error, sizeof(s->error), "sendto %s: %s", s->addr,
