@@ -54,6 +54,7 @@
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
+#define CONTROL_RETRY_AFTER	"10"		/* s, when waiters are full */
 #define CONTROL_MAX_GROUPS	256
 /*
  * A request is read in full within CONTROL_READ_S of its connection's
@@ -987,9 +988,21 @@ control_events(struct control *c, struct evhttp_request *req,
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	if (json_array_size(rows) > 0 || wait == 0 ||
-	    c->nwaiters >= CONTROL_MAX_WAITERS) {
+	if (json_array_size(rows) > 0 || wait == 0) {
 		control_events_reply(req, rows, last);
+		return;
+	}
+	if (c->nwaiters >= CONTROL_MAX_WAITERS) {
+		/*
+		 * Not an empty answer at once: a client would ask again at
+		 * once, and again.  Busy, and when to come back.
+		 */
+		json_decref(rows);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", CONTROL_RETRY_AFTER);
+		control_error(req, 503, "%d clients are waiting for events "
+		    "already; try again in %s s", CONTROL_MAX_WAITERS,
+		    CONTROL_RETRY_AFTER);
 		return;
 	}
 	json_decref(rows);
