@@ -31,10 +31,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -54,6 +56,7 @@
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
+#define CONTROL_TRIM_BYTES	(256 * 1024)	/* replies this big: trim */
 #define CONTROL_RETRY_AFTER	"10"		/* s, when waiters are full */
 #define CONTROL_MAX_GROUPS	256
 /*
@@ -161,11 +164,33 @@ control_text(const char *s)
 	return v != NULL ? v : json_string("?");
 }
 
+/*
+ * A big reply (/v1/status at 10,000 checks: 2.9 MB of JSON) is built as
+ * a tree of small allocations, 26 MB of them.  glibc keeps what is freed
+ * for reuse when it is not at the top of the heap, so the first such
+ * call left RSS 26 MB higher for good (and later calls reused it: +90 kB
+ * over 400 more calls, then flat; malloc_trim gave back 24 of the 26).
+ * Not a leak, but a daemon that reads as growing: give it back.
+ */
+static void
+control_trim(size_t len)
+{
+	struct timespec	 t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	malloc_trim(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("control: a reply of %zu kB; memory returned to the "
+	    "system in %.1f ms", len / 1024, (t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
 static void
 control_reply(struct evhttp_request *req, int status, json_t *obj)
 {
 	struct evbuffer	*buf;
 	char		*text = NULL;
+	size_t		 len;
 
 	if (obj != NULL)
 		text = json_dumps(obj, JSON_COMPACT);
@@ -183,11 +208,14 @@ control_reply(struct evhttp_request *req, int status, json_t *obj)
 	    "Connection", "close");
 	if ((buf = evbuffer_new()) == NULL)
 		fatalx("control: evbuffer_new");
-	evbuffer_add(buf, text, strlen(text));
+	len = strlen(text);
+	evbuffer_add(buf, text, len);
 	evbuffer_add(buf, "\n", 1);
 	free(text);
 	evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", buf);
 	evbuffer_free(buf);
+	if (len >= CONTROL_TRIM_BYTES)
+		control_trim(len);
 }
 
 static void
