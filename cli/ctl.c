@@ -25,6 +25,7 @@
 #define CTL_EXIT_ERR	1
 #define CTL_EXIT_USAGE	2
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
+#define CTL_BUSY_MS	10000	/* connecting to a flooded socket, at most */
 
 #define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -160,6 +161,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	CURL		*h;
 	CURLcode	 rc;
 	char		 url[1024], *text = NULL;
+	long		 oserr, pause_ms, waited_ms;
 
 	*status = 0;
 	snprintf(url, sizeof(url), "http://rtowatch%s", path);
@@ -184,11 +186,30 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
 	}
-	if ((rc = curl_easy_perform(h)) != CURLE_OK) {
-		if (rc == CURLE_COULDNT_CONNECT)
-			ctl_warnx("%s: cannot reach rtowatchd (is it running? "
-			    "--socket or $RTOWATCH_SOCKET name its control "
-			    "socket)", c->socket);
+	/*
+	 * EAGAIN from connect: the socket's backlog is full (someone floods
+	 * the daemon with connections, which it drops as fast as they come).
+	 * Nothing was sent, so even an action may be tried again.
+	 */
+	for (pause_ms = 20, waited_ms = 0;
+	    (rc = curl_easy_perform(h)) == CURLE_COULDNT_CONNECT &&
+	    waited_ms < CTL_BUSY_MS; waited_ms += pause_ms, pause_ms =
+	    pause_ms * 2 > 500 ? 500 : pause_ms * 2) {
+		oserr = 0;
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr != EAGAIN)
+			break;
+		usleep(pause_ms * 1000);
+	}
+	if (rc != CURLE_OK) {
+		if (rc == CURLE_COULDNT_CONNECT) {
+			oserr = 0;
+			curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+			ctl_warnx("%s: cannot reach rtowatchd: %s (is it "
+			    "running? --socket or $RTOWATCH_SOCKET name its "
+			    "control socket)", c->socket, oserr != 0 ?
+			    strerror((int)oserr) : "no answer");
+		}
 		else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 		    rc == CURLE_GOT_NOTHING)
 			ctl_warnx("%s: rtowatchd closed the connection without "

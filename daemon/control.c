@@ -77,6 +77,14 @@
 #define CONTROL_FD_RESERVE_MIN	64
 #define CONTROL_ACCEPT_PAUSE_S	1	/* after accept(2) ran out of fds */
 #define CONTROL_LOG_EVERY_S	10	/* at most one refusal line per */
+/*
+ * Connections judged per turn of the loop: a flood of them waits for the
+ * next turn, after the probes' timers, instead of stalling them.
+ */
+#define CONTROL_ACCEPT_BATCH	32
+/* Accounts looked up (NSS) and judged: kept a few seconds, per uid. */
+#define CONTROL_CALLERS_CACHED	16
+#define CONTROL_CALLER_TTL_MS	5000
 
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -134,6 +142,13 @@ struct control {
 	uint64_t		 refused;	/* since that line */
 	int64_t			 accept_log_at;	/* mono ms */
 	uint64_t		 accept_failed;	/* since that line */
+	int			 nfresh;	/* this turn */
+	int			 batch_paused;
+	struct {
+		struct caller	 who;
+		int64_t		 until;		/* mono ms; 0: empty */
+	}			 callers[CONTROL_CALLERS_CACHED];
+	int			 callers_next;
 };
 
 
@@ -326,10 +341,22 @@ control_peer(struct control *c, int fd, struct caller *who)
 	socklen_t	 len = sizeof(cred);
 	char		 buf[4096];
 	gid_t		 gid;
+	int64_t		 now = mono_ms();
+	int		 i;
 
 	memset(who, 0, sizeof(*who));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return -1;
+	/*
+	 * An account opening connections by the thousand would cost a
+	 * passwd and a group lookup each: the answer is kept a few seconds.
+	 */
+	for (i = 0; i < CONTROL_CALLERS_CACHED; i++)
+		if (c->callers[i].until > now &&
+		    c->callers[i].who.uid == cred.uid) {
+			*who = c->callers[i].who;
+			return 0;
+		}
 	who->uid = cred.uid;
 	gid = cred.gid;
 	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &res) == 0 &&
@@ -341,6 +368,9 @@ control_peer(struct control *c, int fd, struct caller *who)
 	if (who->name[0] == '\0')
 		snprintf(who->name, sizeof(who->name), "uid %u",
 		    (unsigned)cred.uid);
+	i = c->callers_next++ % CONTROL_CALLERS_CACHED;
+	c->callers[i].who = *who;
+	c->callers[i].until = now + CONTROL_CALLER_TTL_MS;
 	return 0;
 }
 
@@ -388,23 +418,23 @@ control_caller(struct control *c, struct evhttp_request *req,
 static void
 control_refused(struct control *c, const struct caller *who, const char *why)
 {
+	char	 more[96] = "";
 	int64_t	 now = mono_ms();
 
-	c->refused++;
 	if (c->refused_log_at != 0 &&
-	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000)
+	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000) {
+		c->refused++;
 		return;
+	}
+	if (c->refused > 0)
+		snprintf(more, sizeof(more), " (and %llu more refused in the "
+		    "last %lld s)", (unsigned long long)c->refused,
+		    (long long)(now - c->refused_log_at) / 1000);
 	if (who->name[0] != '\0')
 		log_info("control: refused %s (uid %u): %s%s", who->name,
-		    (unsigned)who->uid, why, c->refused > 1 ?
-		    " (and others since the last such line)" : "");
+		    (unsigned)who->uid, why, more);
 	else
-		log_info("control: refused a connection: %s", why);
-	if (c->refused > 1)
-		log_info("control: %llu connections refused in the last %lld s",
-		    (unsigned long long)c->refused,
-		    c->refused_log_at == 0 ? 0LL :
-		    (long long)(now - c->refused_log_at) / 1000);
+		log_info("control: refused a connection: %s%s", why, more);
 	c->refused_log_at = now;
 	c->refused = 0;
 }
@@ -544,6 +574,11 @@ control_bev_cb(struct event_base *base, void *arg)
 		fatalx("control: bufferevent_socket_new");
 	TAILQ_INSERT_TAIL(&c->fresh, cn, entry);
 	event_active(c->judge, EV_TIMEOUT, 0);
+	if (++c->nfresh >= CONTROL_ACCEPT_BATCH && !c->batch_paused) {
+		/* The listener stops after this one; judge_cb resumes it. */
+		evconnlistener_disable(c->lev);
+		c->batch_paused = 1;
+	}
 	return cn->bev;
 }
 
@@ -660,6 +695,13 @@ control_judge_cb(evutil_socket_t fd, short events, void *arg)
 	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
 		TAILQ_REMOVE(&c->fresh, cn, entry);
 		control_judge(c, cn);
+	}
+	c->nfresh = 0;
+	if (c->batch_paused) {
+		/* Polled again on the next turn, after what else is due. */
+		c->batch_paused = 0;
+		if (!evtimer_pending(c->resume, NULL))
+			evconnlistener_enable(c->lev);
 	}
 }
 
@@ -1506,7 +1548,11 @@ control_listen(const char *path)
 	     * without a role is refused and logged.
 	     */
 	    chmod(path, 0666) == -1 ||
-	    listen(fd, 64) == -1) {
+	    /*
+	     * A deep backlog: a local account flooding the socket with
+	     * connections (each dropped at once) leaves room for people.
+	     */
+	    listen(fd, SOMAXCONN) == -1) {
 		log_warn("%s", path);
 		close(fd);
 		return -1;
@@ -1525,6 +1571,7 @@ control_configure(struct control *c, const struct conf *conf)
 
 	free(c->gids);
 	free(c->roles);
+	memset(c->callers, 0, sizeof(c->callers));
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		n++;
 	c->gids = xcalloc(n + 1, sizeof(*c->gids));
