@@ -152,6 +152,13 @@ struct control {
 };
 
 
+/*
+ * The control socket of this process, for the listener's error callback:
+ * evhttp_bind_listener makes the listener's argument its evhttp, and an
+ * error callback has no argument of its own.
+ */
+static struct control	*control_listening;
+
 static void	control_request_cb(struct evhttp_request *, void *);
 static void	control_wake_cb(evutil_socket_t, short, void *);
 
@@ -713,11 +720,12 @@ control_judge_cb(evutil_socket_t fd, short events, void *arg)
 static void
 control_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct control	*c = arg;
+	struct control	*c = control_listening;
 	struct timeval	 tv = { CONTROL_ACCEPT_PAUSE_S, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 	int64_t		 now = mono_ms();
 
+	(void)arg;	/* evhttp's, not ours: see control_listening */
 	evconnlistener_disable(lev);
 	evtimer_add(c->resume, &tv);
 	c->accept_failed++;
@@ -1621,6 +1629,7 @@ control_start(struct event_base *base, struct engine *engine,
 	    c)) == NULL ||
 	    (c->resume = evtimer_new(base, control_resume_cb, c)) == NULL)
 		fatalx("control: cannot set up the HTTP server");
+	control_listening = c;
 	evconnlistener_set_error_cb(c->lev, control_accept_error_cb);
 	evhttp_set_bevcb(c->http, control_bev_cb, c);
 	evhttp_set_max_body_size(c->http, CONTROL_HARD_BODY);
@@ -1662,6 +1671,7 @@ control_free(struct control *c)
 	}
 	/* evhttp_free frees each connection, which forgets its conn. */
 	evhttp_free(c->http);
+	control_listening = NULL;
 	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
 		TAILQ_REMOVE(&c->fresh, cn, entry);
 		free(cn);

@@ -13,12 +13,20 @@ warning and a "monitoring host failing" timeline event); no incident.
 import os
 import subprocess
 import shutil
+import threading
 import time
 
 import pytest
 
 from conftest import (POLICY, api, cli, db_rows, rules_file, system_rules,
                       wait_for, wait_socket)
+
+
+def cpu_ticks(pid):
+    """utime + stime of PID, in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def nofile(pid, soft=None):
@@ -49,7 +57,16 @@ def test_out_of_descriptors_is_the_hosts_error(scenario):
     held = len(os.listdir(f"/proc/{pid}/fd"))
     nofile(pid, held)
     t0 = time.monotonic()
+    answer = {}
     try:
+        # A caller meanwhile: accept() fails with EMFILE too.  The
+        # socket is paused, not polled in a loop: little CPU, one line.
+        caller = threading.Thread(target=lambda: answer.update(
+            zip(("status", "body"), api(d.sock, "GET", "/v1/status"))))
+        caller.start()
+        cpu0 = cpu_ticks(pid)
+        time.sleep(3)
+        cpu = (cpu_ticks(pid) - cpu0) / os.sysconf("SC_CLK_TCK") / 3
         wait_for(lambda: "monitoring host failing" in d.run_log() or
                  db_rows(d.db, "SELECT id FROM incidents"), 25,
                  "the operator alert about the monitoring host")
@@ -58,6 +75,11 @@ def test_out_of_descriptors_is_the_hosts_error(scenario):
     finally:
         nofile(pid, before)
     assert not db_rows(d.db, "SELECT id, system, cause FROM incidents")
+    print(f"CPU while out of descriptors: {cpu * 100:.0f} %")
+    assert cpu < 0.3, f"the daemon used {cpu * 100:.0f} % CPU"
+    caller.join(30)
+    assert answer.get("status") == 200, answer
+    assert d.run_log().count("cannot accept a connection") == 1
     print(f"{held} descriptors held; alert after {alerted:.1f} s")
     assert 14 <= alerted <= 20, alerted
 
