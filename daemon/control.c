@@ -68,6 +68,7 @@
  * request.
  */
 #define CONTROL_READ_S		5
+#define CONTROL_READ_S_TEXT	"5"
 #define CONTROL_MAX_CONNS	256	/* open connections, all accounts */
 #define CONTROL_MAX_PER_UID	32	/* open connections of one account */
 /*
@@ -150,7 +151,6 @@ struct control {
 	}			 callers[CONTROL_CALLERS_CACHED];
 	int			 callers_next;
 };
-
 
 /*
  * The control socket of this process, for the listener's error callback:
@@ -475,7 +475,7 @@ control_deadline_cb(evutil_socket_t fd, short events, void *arg)
 	if (cn->handled)
 		return;
 	control_refused(cn->control, &cn->who, "no complete request within "
-	    "5 s of connecting");
+	    CONTROL_READ_S_TEXT " s of connecting");
 	evhttp_connection_free(cn->evcon);	/* calls control_conn_closed */
 }
 
