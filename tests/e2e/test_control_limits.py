@@ -7,7 +7,8 @@
   over its limit, a method it does not know) is answered in JSON like
   every other error, not with an HTML page;
 - a maintenance window from the year 9999 is a caller's mistake (400),
-  not a server error (500).
+  not a server error (500);
+- one account holds at most 32 connections.
 """
 import json
 import socket
@@ -85,6 +86,21 @@ def test_control_limits(scenario):
         assert status == 400, (start, status, body)
         assert "9999-12-31" in body["error"], body
     assert not db_rows(d.db, "SELECT id FROM maintenance")
+
+    # One account holds at most 32 connections: the 33rd is refused at
+    # once, in JSON, without a byte read.
+    held = []
+    try:
+        for _ in range(32):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.sock)
+            held.append(s)
+        status, body = raw(d.sock, b"", timeout=3)
+        assert status == 503, body
+        assert "too many connections from this account" in body["error"]
+    finally:
+        for s in held:
+            s.close()
 
     # Still serving.
     status, body = api(d.sock, "GET", "/v1/status")
