@@ -27,6 +27,7 @@
 #define CTL_EXIT_ERR	1
 #define CTL_EXIT_USAGE	2
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
+#define CTL_BUSY_MS	10000	/* connecting to a flooded socket, at most */
 
 #define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -169,6 +170,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	CURL		*h;
 	CURLcode	 rc;
 	char		 url[1024], *text = NULL;
+	long		 oserr, pause_ms, waited_ms;
 
 	*status = 0;
 	snprintf(url, sizeof(url), "http://rtowatch%s", path);
@@ -193,11 +195,37 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
 	}
-	if ((rc = curl_easy_perform(h)) != CURLE_OK) {
-		if (rc == CURLE_COULDNT_CONNECT)
-			ctl_warnx("%s: cannot reach rtowatchd (is it running? "
-			    "--socket or $RTOWATCH_SOCKET name its control "
-			    "socket)", c->socket);
+	/*
+	 * EAGAIN from connect: the socket's backlog is full (someone floods
+	 * the daemon with connections, which it drops as fast as they come).
+	 * Nothing was sent, so even an action may be tried again.
+	 */
+	for (pause_ms = 20, waited_ms = 0;
+	    (rc = curl_easy_perform(h)) == CURLE_COULDNT_CONNECT &&
+	    waited_ms < CTL_BUSY_MS; waited_ms += pause_ms, pause_ms =
+	    pause_ms * 2 > 500 ? 500 : pause_ms * 2) {
+		oserr = 0;
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr != EAGAIN)
+			break;
+		usleep(pause_ms * 1000);
+	}
+	if (rc != CURLE_OK) {
+		if (rc == CURLE_COULDNT_CONNECT) {
+			oserr = 0;
+			curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+			ctl_warnx("%s: cannot reach rtowatchd: %s (is it "
+			    "running? --socket or $RTOWATCH_SOCKET name its "
+			    "control socket)", c->socket, oserr != 0 ?
+			    strerror((int)oserr) : "no answer");
+		}
+		else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+		    rc == CURLE_GOT_NOTHING)
+			ctl_warnx("%s: rtowatchd closed the connection without "
+			    "an answer: this account may have no role on it "
+			    "(see the rules' role lines), or it is refusing "
+			    "connections for now; its log says which",
+			    c->socket);
 		else
 			ctl_warnx("%s: %s", c->socket, buf.overflow ?
 			    "the reply is too large" : curl_easy_strerror(rc));
@@ -979,7 +1007,7 @@ ctl_status_store(const json_t *st)
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
-	json_t		*reply, *sys, *chk, *dl, *outbox;
+	json_t		*reply, *sys, *chk, *dl, *outbox, *host;
 	char		 t1[32];
 	size_t		 i, j;
 
@@ -1038,6 +1066,23 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    "dropped")), (long long)json_integer_value(
 			    json_object_get(dl, "open_episodes")));
 	}
+	host = json_object_get(reply, "host");
+	if (json_is_true(json_object_get(host, "failing")))
+		printf("\nmonitoring host: FAILING since %s: %lld probes "
+		    "failed on this host, not at their targets (no incident "
+		    "is opened for them); the last: %s\n", ctl_local(
+		    json_string_value(json_object_get(host, "since")), t1,
+		    sizeof(t1)), (long long)json_integer_value(
+		    json_object_get(host, "failures")), json_string_value(
+		    json_object_get(host, "last_error")));
+	else if (json_integer_value(json_object_get(host,
+	    "local_errors")) > 0)
+		printf("\nmonitoring host: ok; %lld probes failed on this host "
+		    "since the start, the last at %s: %s\n", (long long)
+		    json_integer_value(json_object_get(host, "local_errors")),
+		    ctl_local(json_string_value(json_object_get(host,
+		    "last_error_at")), t1, sizeof(t1)), json_string_value(
+		    json_object_get(host, "last_error")));
 	outbox = json_object_get(reply, "outbox");
 	printf("\noutbox: %lld queued, %lld failing, %lld failed\n",
 	    (long long)json_integer_value(json_object_get(outbox, "queued")),

@@ -48,6 +48,8 @@ static const struct notify_kind {
 	  .critical = 1 },
 	{ .name = "mail failing", .zh = "郵件寄送失敗", .critical = 1 },
 	{ .name = "store failing", .zh = "資料庫寫入失敗", .critical = 1 },
+	{ .name = "monitoring host failing", .zh = "監測主機異常",
+	  .critical = 1 },
 	{ .name = "warning opened", .zh = "資安預警" },
 	{ .name = " reminder", .zh = "期限提醒", .suffix = 1 },
 	{ .name = " deadline missed", .zh = "逾期", .suffix = 1,

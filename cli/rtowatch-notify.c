@@ -52,6 +52,14 @@
 /* Reconnection: from half a second, doubling, to at most 15 s. */
 #define AGENT_BACKOFF_MIN_MS	500
 #define AGENT_BACKOFF_MAX_MS	15000
+/* A busy daemon's Retry-After is honoured up to this. */
+#define AGENT_RETRY_AFTER_MAX_MS	300000
+/*
+ * A long poll answered sooner than this with no event was not a long
+ * poll (a daemon at its limit of waiting clients, or stopping): asking
+ * again at once would be a busy loop, so it counts as a failure.
+ */
+#define AGENT_EARLY_MS		(AGENT_WAIT_S * 1000 / 2)
 
 struct agent;
 struct agent_xfer;
@@ -66,6 +74,8 @@ struct agent_xfer {
 	GString			*body;		/* the reply */
 	char			*post;		/* the request body, or NULL */
 	long			 status;
+	long			 retry_after_s;	/* the reply's Retry-After */
+	gint64			 started;	/* monotonic, us */
 	int64_t			 incident;	/* for an acknowledgement */
 	agent_done_fn		 done;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -162,6 +172,19 @@ agent_state_save(struct agent *a)
 /* ------------------------------------------------- curl on the GLib loop */
 
 static void
+agent_retry_after(struct agent_xfer *x)
+{
+	curl_off_t	 s = 0;
+
+	x->retry_after_s = 0;
+	if ((x->status == 429 || x->status == 503) &&
+	    curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &s) == CURLE_OK &&
+	    s > 0)
+		x->retry_after_s = s > AGENT_RETRY_AFTER_MAX_MS / 1000 ?
+		    AGENT_RETRY_AFTER_MAX_MS / 1000 : (long)s;
+}
+
+static void
 agent_check_done(struct agent *a)
 {
 	struct agent_xfer	*x;
@@ -179,6 +202,7 @@ agent_check_done(struct agent *a)
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 		x = (struct agent_xfer *)(void *)priv;
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->status);
+		agent_retry_after(x);
 		curl_multi_remove_handle(a->multi, easy);
 		a->xfers = g_list_remove(a->xfers, x);
 		x->done(a, x, rc);
@@ -288,6 +312,7 @@ agent_request(struct agent *a, const char *path, const char *post,
 
 	x = xcalloc(1, sizeof(*x));
 	x->done = done;
+	x->started = g_get_monotonic_time();
 	x->body = g_string_new(NULL);
 	if ((x->easy = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
@@ -614,6 +639,9 @@ agent_stream_failed(struct agent *a, struct agent_xfer *x, CURLcode rc)
 
 	why = agent_xfer_error(x, rc);
 	xasprintf(&line, "control socket %s: %s", a->socket, why);
+	/* Busy (429, 503): no sooner than it asks, if it says. */
+	if (rc == CURLE_OK && x->retry_after_s * 1000 > a->backoff_ms)
+		a->backoff_ms = x->retry_after_s * 1000;
 	agent_fail(a, line);
 	free(line);
 	free(why);
@@ -648,6 +676,13 @@ agent_poll_done(struct agent *a, struct agent_xfer *x, CURLcode rc)
 
 	if (agent_stream_batch(a, x, rc, &b) == -1)
 		return;
+	if (b.count == 0 && g_get_monotonic_time() - x->started <
+	    AGENT_EARLY_MS * 1000LL) {
+		notify_batch_free(&b);
+		agent_fail(a, "the daemon answered the long poll at once, "
+		    "with no event (too many clients waiting, or stopping)");
+		return;
+	}
 	agent_connected(a);
 	if (agent_show_batch(a, &b) == -1) {
 		agent_fail(a, "the notification server refused a "

@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1357,6 +1358,41 @@ conf_valid_smtp_url(const char *url)
 	return 1;
 }
 
+/* conf_open_regular's errno for a file that is not a regular one. */
+#define EFTYPE_CONF	EINVAL
+
+/*
+ * PATH opened for reading if it is a regular file, with its stat in ST;
+ * NULL with errno set otherwise (EFTYPE_CONF: not a regular file).  The
+ * open does not wait: without O_NONBLOCK, a FIFO would block until a
+ * writer came (for -n, for ever; on a reload, the daemon's loop).
+ */
+static FILE *
+conf_open_regular(const char *path, struct stat *st)
+{
+	FILE	*fp;
+	int	 fd, flags;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, st) == -1) {
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EFTYPE_CONF;
+		return NULL;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	return fp;
+}
+
 /*
  * The SMTP account, from a file holding "user:password" on its first
  * line.  It must be the daemon's secret: a file that its group or others
@@ -1371,15 +1407,10 @@ conf_read_credentials(struct conf_parser *p, const char *path)
 	FILE			*fp;
 	size_t			 n;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fp = conf_open_regular(path, &st)) == NULL) {
 		conf_error(p, "smtp-credentials \"%s\": %s", path,
+		    errno == EFTYPE_CONF ? "not a regular file" :
 		    strerror(errno));
-		return;
-	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
-		conf_error(p, "smtp-credentials \"%s\": not a regular file",
-		    path);
-		fclose(fp);
 		return;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -2042,7 +2073,15 @@ conf_parse_file(struct conf *conf, struct conf_errors *errs,
 	FILE			*fp;
 	size_t			 n;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fp = conf_open_regular(path, &st)) == NULL &&
+	    errno == EFTYPE_CONF) {
+		if (from != NULL)
+			conf_error(from, "\"%s\": not a regular file", path);
+		else
+			conf_error_at(errs, path, 0, "not a regular file");
+		return;
+	}
+	if (fp == NULL) {
 		if (from != NULL)
 			conf_error(from, "cannot open \"%s\": %s", path,
 			    strerror(errno));
@@ -2051,8 +2090,7 @@ conf_parse_file(struct conf *conf, struct conf_errors *errs,
 			    strerror(errno));
 		return;
 	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > CONF_MAX_FILE_SIZE) {
+	if (st.st_size > CONF_MAX_FILE_SIZE) {
 		conf_error_at(errs, path, 0, "not a regular file of at "
 		    "most %ld bytes", CONF_MAX_FILE_SIZE);
 		fclose(fp);

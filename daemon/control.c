@@ -3,13 +3,20 @@
  * libevent's evhttp on the daemon's loop (docs/control-api.md).
  *
  * The kernel tells who is calling (SO_PEERCRED); the rules' role lines
- * map the account's groups to what it may do.  Queries read the store;
+ * map the account's groups to what it may do.  The socket is open to
+ * every account, so a connection is judged before a byte of it is read:
+ * an account without a role, one over its share of connections, or any
+ * caller while descriptors are short is dropped at once, and a request
+ * must be complete CONTROL_READ_S after the connection was accepted,
+ * however slowly it trickles in.  The probes, not the control socket,
+ * get the descriptors.  Queries read the store;
  * actions go through workflow.c, which writes each one with its timeline
  * event in one transaction.  The event stream is a long poll on the
  * timeline's ids, woken when the store commits new rows.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,10 +31,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -35,6 +44,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "monitor.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -46,7 +56,36 @@
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
+#define CONTROL_TRIM_BYTES	(256 * 1024)	/* replies this big: trim */
+#define CONTROL_RETRY_AFTER	"10"		/* s, when waiters are full */
 #define CONTROL_MAX_GROUPS	256
+/*
+ * A request is read in full within CONTROL_READ_S of its connection's
+ * accept: rtowatch writes one in a single call, and a deadline that each
+ * byte does not push back is what stops a caller trickling a byte every
+ * 20 s from holding the connection for ever.  One request per connection
+ * (every reply says "Connection: close"), so the deadline is that of the
+ * request.
+ */
+#define CONTROL_READ_S		5
+#define CONTROL_READ_S_TEXT	"5"
+#define CONTROL_MAX_CONNS	256	/* open connections, all accounts */
+#define CONTROL_MAX_PER_UID	32	/* open connections of one account */
+/*
+ * Descriptors kept for the probes: no connection is taken when fewer
+ * than a quarter of the soft limit (and at least this many) are free.
+ */
+#define CONTROL_FD_RESERVE_MIN	64
+#define CONTROL_ACCEPT_PAUSE_S	1	/* after accept(2) ran out of fds */
+#define CONTROL_LOG_EVERY_S	10	/* at most one refusal line per */
+/*
+ * Connections judged per turn of the loop: a flood of them waits for the
+ * next turn, after the probes' timers, instead of stalling them.
+ */
+#define CONTROL_ACCEPT_BATCH	32
+/* Accounts looked up (NSS) and judged: kept a few seconds, per uid. */
+#define CONTROL_CALLERS_CACHED	16
+#define CONTROL_CALLER_TTL_MS	5000
 
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -56,6 +95,28 @@ struct waiter {
 	struct event		*timer;
 };
 TAILQ_HEAD(waiter_list, waiter);
+
+/* Who is calling, as the kernel says. */
+struct caller {
+	uid_t		 uid;
+	char		 name[64];
+	enum conf_role	 role;
+};
+
+/* An accepted connection, from evhttp's bufferevent to its close. */
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct control		*control;
+	struct bufferevent	*bev;
+	struct evhttp_connection *evcon;	/* once judged */
+	struct event		*deadline;
+	struct evbuffer_cb_entry *outcb;
+	struct caller		 who;
+	int			 counted;	/* in nconns */
+	int			 handled;	/* the request reached us */
+	int			 rewrite;	/* evhttp answered by itself */
+};
+TAILQ_HEAD(conn_list, conn);
 
 struct control {
 	struct event_base	*base;
@@ -70,14 +131,33 @@ struct control {
 	struct waiter_list	 waiters;
 	int			 nwaiters;
 	struct event		*wake;		/* new timeline rows */
+	struct evconnlistener	*lev;
+	struct event		*judge;		/* new connections */
+	struct event		*rewrite;	/* evhttp's own errors */
+	struct event		*resume;	/* the listener, after EMFILE */
+	struct conn_list	 fresh;		/* accepted, not judged */
+	struct conn_list	 conns;		/* judged and kept */
+	int			 nconns;
+	rlim_t			 fd_limit;
+	int64_t			 refused_log_at;	/* mono ms */
+	uint64_t		 refused;	/* since that line */
+	int64_t			 accept_log_at;	/* mono ms */
+	uint64_t		 accept_failed;	/* since that line */
+	int			 nfresh;	/* this turn */
+	int			 batch_paused;
+	struct {
+		struct caller	 who;
+		int64_t		 until;		/* mono ms; 0: empty */
+	}			 callers[CONTROL_CALLERS_CACHED];
+	int			 callers_next;
 };
 
-/* Who is calling, as the kernel says. */
-struct caller {
-	uid_t		 uid;
-	char		 name[64];
-	enum conf_role	 role;
-};
+/*
+ * The control socket of this process, for the listener's error callback:
+ * evhttp_bind_listener makes the listener's argument its evhttp, and an
+ * error callback has no argument of its own.
+ */
+static struct control	*control_listening;
 
 static void	control_request_cb(struct evhttp_request *, void *);
 static void	control_wake_cb(evutil_socket_t, short, void *);
@@ -106,11 +186,33 @@ control_text(const char *s)
 	return v != NULL ? v : json_string("?");
 }
 
+/*
+ * A big reply (/v1/status at 10,000 checks: 2.9 MB of JSON) is built as
+ * a tree of small allocations, 26 MB of them.  glibc keeps what is freed
+ * for reuse when it is not at the top of the heap, so the first such
+ * call left RSS 26 MB higher for good (and later calls reused it: +90 kB
+ * over 400 more calls, then flat; malloc_trim gave back 24 of the 26).
+ * Not a leak, but a daemon that reads as growing: give it back.
+ */
+static void
+control_trim(size_t len)
+{
+	struct timespec	 t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	malloc_trim(0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("control: a reply of %zu kB; memory returned to the "
+	    "system in %.1f ms", len / 1024, (t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
 static void
 control_reply(struct evhttp_request *req, int status, json_t *obj)
 {
 	struct evbuffer	*buf;
 	char		*text = NULL;
+	size_t		 len;
 
 	if (obj != NULL)
 		text = json_dumps(obj, JSON_COMPACT);
@@ -123,13 +225,19 @@ control_reply(struct evhttp_request *req, int status, json_t *obj)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
+	/* One request per connection: see CONTROL_READ_S. */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
 	if ((buf = evbuffer_new()) == NULL)
 		fatalx("control: evbuffer_new");
-	evbuffer_add(buf, text, strlen(text));
+	len = strlen(text);
+	evbuffer_add(buf, text, len);
 	evbuffer_add(buf, "\n", 1);
 	free(text);
 	evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", buf);
 	evbuffer_free(buf);
+	if (len >= CONTROL_TRIM_BYTES)
+		control_trim(len);
 }
 
 static void
@@ -231,24 +339,31 @@ control_role(const struct control *c, uid_t uid, const char *name,
 	return role;
 }
 
+/* Who is at the other end of FD, and what the rules let that account do. */
 static int
-control_caller(struct control *c, struct evhttp_request *req,
-    struct caller *who)
+control_peer(struct control *c, int fd, struct caller *who)
 {
-	struct evhttp_connection	*conn;
-	struct bufferevent		*bev;
-	struct ucred			 cred;
-	struct passwd			 pw, *res = NULL;
-	socklen_t			 len = sizeof(cred);
-	char				 buf[4096];
-	gid_t				 gid;
+	struct ucred	 cred;
+	struct passwd	 pw, *res = NULL;
+	socklen_t	 len = sizeof(cred);
+	char		 buf[4096];
+	gid_t		 gid;
+	int64_t		 now = mono_ms();
+	int		 i;
 
 	memset(who, 0, sizeof(*who));
-	if ((conn = evhttp_request_get_connection(req)) == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
-	    getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED,
-	    &cred, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return -1;
+	/*
+	 * An account opening connections by the thousand would cost a
+	 * passwd and a group lookup each: the answer is kept a few seconds.
+	 */
+	for (i = 0; i < CONTROL_CALLERS_CACHED; i++)
+		if (c->callers[i].until > now &&
+		    c->callers[i].who.uid == cred.uid) {
+			*who = c->callers[i].who;
+			return 0;
+		}
 	who->uid = cred.uid;
 	gid = cred.gid;
 	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &res) == 0 &&
@@ -260,7 +375,377 @@ control_caller(struct control *c, struct evhttp_request *req,
 	if (who->name[0] == '\0')
 		snprintf(who->name, sizeof(who->name), "uid %u",
 		    (unsigned)cred.uid);
+	i = c->callers_next++ % CONTROL_CALLERS_CACHED;
+	c->callers[i].who = *who;
+	c->callers[i].until = now + CONTROL_CALLER_TTL_MS;
 	return 0;
+}
+
+static struct conn *
+control_conn_find(struct control *c, struct evhttp_connection *evcon)
+{
+	struct conn	*cn;
+
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->evcon == evcon)
+			return cn;
+	return NULL;
+}
+
+/* The caller of REQ, as judged when its connection was accepted. */
+static int
+control_caller(struct control *c, struct evhttp_request *req,
+    struct caller *who)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+	struct conn			*cn;
+
+	if ((conn = evhttp_request_get_connection(req)) == NULL)
+		return -1;
+	if ((cn = control_conn_find(c, conn)) != NULL) {
+		cn->handled = 1;
+		event_del(cn->deadline);
+		*who = cn->who;
+		return 0;
+	}
+	/* Not judged yet (it cannot happen on one loop): ask the kernel. */
+	if ((bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return -1;
+	return control_peer(c, bufferevent_getfd(bev), who);
+}
+
+/* ------------------------------------------------------------ connections */
+
+/*
+ * Why a connection was dropped, at most one line every
+ * CONTROL_LOG_EVERY_S: a caller opening thousands must not fill the
+ * journal.
+ */
+static void
+control_refused(struct control *c, const struct caller *who, const char *why)
+{
+	char	 more[96] = "";
+	int64_t	 now = mono_ms();
+
+	if (c->refused_log_at != 0 &&
+	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000) {
+		c->refused++;
+		return;
+	}
+	if (c->refused > 0)
+		snprintf(more, sizeof(more), " (and %llu more refused in the "
+		    "last %lld s)", (unsigned long long)c->refused,
+		    (long long)(now - c->refused_log_at) / 1000);
+	if (who->name[0] != '\0')
+		log_info("control: refused %s (uid %u): %s%s", who->name,
+		    (unsigned)who->uid, why, more);
+	else
+		log_info("control: refused a connection: %s%s", why, more);
+	c->refused_log_at = now;
+	c->refused = 0;
+}
+
+/* evhttp frees the connection: forget it. */
+static void
+control_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn	*cn = arg;
+	struct control	*c = cn->control;
+
+	(void)evcon;
+	TAILQ_REMOVE(&c->conns, cn, entry);
+	if (cn->counted)
+		c->nconns--;
+	if (cn->outcb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(cn->bev),
+		    cn->outcb);
+	if (cn->deadline != NULL)
+		event_free(cn->deadline);
+	free(cn);
+}
+
+static void
+control_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn	*cn = arg;
+
+	(void)fd;
+	(void)events;
+	if (cn->handled)
+		return;
+	control_refused(cn->control, &cn->who, "no complete request within "
+	    CONTROL_READ_S_TEXT " s of connecting");
+	evhttp_connection_free(cn->evcon);	/* calls control_conn_closed */
+}
+
+/*
+ * Something is written to a connection whose request never reached
+ * control_request_cb: evhttp answers by itself (a request line it cannot
+ * parse, headers or a body over its limits).  Its answer is an HTML page;
+ * control_rewrite_cb replaces it with JSON before the socket is written,
+ * which only happens after the loop polls again.
+ */
+static void
+control_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*cn = arg;
+
+	(void)buf;
+	if (info->n_added == 0 || cn->handled || cn->rewrite)
+		return;
+	cn->rewrite = 1;
+	event_active(cn->control->rewrite, EV_TIMEOUT, 0);
+}
+
+static void
+control_conn_rewrite(struct conn *cn)
+{
+	struct evbuffer	*out = bufferevent_get_output(cn->bev);
+	const char	*msg;
+	char		 line[64], body[256];
+	size_t		 n;
+	int		 status;
+
+	n = evbuffer_copyout(out, line, sizeof(line) - 1);
+	line[n] = '\0';
+	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
+		return;
+	if (status < 200) {
+		/* "100 Continue": the request goes on, and may reach us. */
+		cn->rewrite = 0;
+		return;
+	}
+	switch (status) {
+	case 400:
+		msg = "malformed request: the request line or a header "
+		    "cannot be parsed";
+		break;
+	case 413:
+		msg = "the request is too large (headers at most 16384 "
+		    "bytes, a body at most 65536)";
+		break;
+	case 405:
+	case 501:
+		msg = "method not implemented: GET to read, POST to act";
+		break;
+	default:
+		msg = "the request cannot be served";
+		break;
+	}
+	cn->handled = 1;
+	event_del(cn->deadline);
+	snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", msg);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	evbuffer_add_printf(out, "HTTP/1.1 %d Error\r\nContent-Type: "
+	    "application/json; charset=utf-8\r\nConnection: close\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", status, strlen(body), body);
+}
+
+static void
+control_rewrite_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->rewrite && !cn->handled)
+			control_conn_rewrite(cn);
+}
+
+/*
+ * How a connection reaches us before evhttp reads from it.  libevent
+ * 2.1 has no hook between its accept and the connection's first read
+ * (2.2's evhttp_set_newreqcb), and evhttp cannot be handed a socket
+ * accepted elsewhere.  But it asks evhttp_set_bevcb's callback for each
+ * connection's bufferevent, and sets the socket on it and its callbacks
+ * (whose argument is the evhttp_connection) before returning to the loop.
+ * The callback queues the bufferevent and activates control_judge_cb,
+ * which runs in the same pass over the active events, before the loop
+ * polls again and so before any read: there the connection is judged
+ * with its descriptor, and dropped with evhttp_connection_free.
+ */
+static struct bufferevent *
+control_bev_cb(struct event_base *base, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	cn = xcalloc(1, sizeof(*cn));
+	cn->control = c;
+	if ((cn->bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("control: bufferevent_socket_new");
+	TAILQ_INSERT_TAIL(&c->fresh, cn, entry);
+	event_active(c->judge, EV_TIMEOUT, 0);
+	if (++c->nfresh >= CONTROL_ACCEPT_BATCH && !c->batch_paused) {
+		/* The listener stops after this one; judge_cb resumes it. */
+		evconnlistener_disable(c->lev);
+		c->batch_paused = 1;
+	}
+	return cn->bev;
+}
+
+/*
+ * Tell a refused caller why, without reading its request: one write into
+ * an empty socket buffer, never waited for.  A client that sends before
+ * it reads may see only the connection close.
+ */
+static void
+control_refuse_reply(int fd, const struct caller *who, const char *why)
+{
+	json_t	*obj;
+	char	 msg[256], head[160], *text;
+	int	 status = who->role == ROLE_NONE && who->name[0] != '\0' ?
+		    403 : 503;
+	ssize_t	 len;
+
+	if (status == 403)
+		snprintf(msg, sizeof(msg), "%s has no role on this daemon (see "
+		    "the rules' role lines)", who->name);
+	else
+		snprintf(msg, sizeof(msg), "rtowatchd refuses connections "
+		    "for now: %s", why);
+	obj = json_pack("{s:o}", "error", control_text(msg));
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (text == NULL)
+		return;
+	len = snprintf(head, sizeof(head), "HTTP/1.1 %d Error\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", status,
+	    strlen(text) + 1);
+	if (send(fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
+	    send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) != -1)
+		(void)send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+}
+
+static int
+control_uid_conns(struct control *c, uid_t uid)
+{
+	struct conn	*cn;
+	int		 n = 0;
+
+	TAILQ_FOREACH(cn, &c->conns, entry)
+		if (cn->counted && cn->who.uid == uid)
+			n++;
+	return n;
+}
+
+static void
+control_judge(struct control *c, struct conn *cn)
+{
+	struct timeval	 tv = { CONTROL_READ_S, 0 };
+	const char	*why = NULL;
+	void		*arg = NULL;
+	rlim_t		 reserve;
+	int		 fd;
+
+	bufferevent_getcb(cn->bev, NULL, NULL, NULL, &arg);
+	fd = bufferevent_getfd(cn->bev);
+	if (arg == NULL || fd == -1 ||
+	    evhttp_connection_get_bufferevent(arg) != cn->bev) {
+		/* Not set up as described above: leave it to evhttp. */
+		log_warnx("control: a connection cannot be judged");
+		free(cn);
+		return;
+	}
+	cn->evcon = arg;
+	evhttp_connection_set_closecb(cn->evcon, control_conn_closed, cn);
+	TAILQ_INSERT_TAIL(&c->conns, cn, entry);
+
+	/*
+	 * accept(2) returns the lowest free descriptor: FD or more are in
+	 * use, so fewer than the limit minus FD are free.
+	 */
+	reserve = c->fd_limit / 4;
+	if (reserve < CONTROL_FD_RESERVE_MIN)
+		reserve = CONTROL_FD_RESERVE_MIN;
+	if ((rlim_t)fd + reserve >= c->fd_limit)
+		why = "file descriptors are kept for the probes";
+	else if (control_peer(c, fd, &cn->who) == -1)
+		why = "cannot tell who is calling";
+	else if (cn->who.role == ROLE_NONE)
+		why = "no role (see the rules' role lines)";
+	else if (c->nconns >= CONTROL_MAX_CONNS)
+		why = "too many connections";
+	else if (control_uid_conns(c, cn->who.uid) >= CONTROL_MAX_PER_UID)
+		why = "too many connections from this account";
+	if (why != NULL) {
+		control_refused(c, &cn->who, why);
+		control_refuse_reply(fd, &cn->who, why);
+		evhttp_connection_free(cn->evcon);	/* frees CN */
+		return;
+	}
+	cn->counted = 1;
+	c->nconns++;
+	if ((cn->deadline = evtimer_new(c->base, control_deadline_cb,
+	    cn)) == NULL)
+		fatalx("control: evtimer_new");
+	evtimer_add(cn->deadline, &tv);
+	cn->outcb = evbuffer_add_cb(bufferevent_get_output(cn->bev),
+	    control_out_cb, cn);
+}
+
+static void
+control_judge_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+	struct conn	*cn;
+
+	(void)fd;
+	(void)events;
+	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
+		TAILQ_REMOVE(&c->fresh, cn, entry);
+		control_judge(c, cn);
+	}
+	c->nfresh = 0;
+	if (c->batch_paused) {
+		/* Polled again on the next turn, after what else is due. */
+		c->batch_paused = 0;
+		if (!evtimer_pending(c->resume, NULL))
+			evconnlistener_enable(c->lev);
+	}
+}
+
+/*
+ * accept(2) failed for want of descriptors (or memory): the socket stays
+ * readable, so the listener would spin.  Stop it for a second, and say
+ * so once a minute at most.
+ */
+static void
+control_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct control	*c = control_listening;
+	struct timeval	 tv = { CONTROL_ACCEPT_PAUSE_S, 0 };
+	int		 err = EVUTIL_SOCKET_ERROR();
+	int64_t		 now = mono_ms();
+
+	(void)arg;	/* evhttp's, not ours: see control_listening */
+	evconnlistener_disable(lev);
+	evtimer_add(c->resume, &tv);
+	c->accept_failed++;
+	if (c->accept_log_at != 0 && now - c->accept_log_at < 60000)
+		return;
+	log_warnx("control: cannot accept a connection: %s; pausing the "
+	    "control socket for %d s at a time (%llu pauses)", strerror(err),
+	    CONTROL_ACCEPT_PAUSE_S, (unsigned long long)c->accept_failed);
+	c->accept_log_at = now;
+	c->accept_failed = 0;
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*c = arg;
+
+	(void)fd;
+	(void)events;
+	evconnlistener_enable(c->lev);
 }
 
 /* ------------------------------------------------------------ queries */
@@ -341,7 +826,9 @@ control_status_store(struct control *c)
 static void
 control_status(struct control *c, struct evhttp_request *req)
 {
-	json_t	*systems, *outbox = NULL, *open, *traffic;
+	struct monitor_host_status	 hs;
+	json_t	*systems, *outbox = NULL, *open, *traffic, *host;
+	char	 since[TIME_STRLEN], last[TIME_STRLEN];
 
 	systems = json_array();
 	engine_status(c->engine, control_status_system, systems);
@@ -367,9 +854,18 @@ control_status(struct control *c, struct evhttp_request *req)
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	control_reply(req, 200, json_pack("{so so so so si so}", "systems",
+	monitor_host_status(&hs);
+	host = json_pack("{s:b, s:s?, s:I, s:I, s:s?, s:o}", "failing",
+	    hs.failing, "since", hs.since != 0 ? time_fmt(hs.since, since,
+	    sizeof(since)) : NULL, "failures", (json_int_t)hs.episode,
+	    "local_errors", (json_int_t)hs.total, "last_error_at",
+	    hs.last_at != 0 ? time_fmt(hs.last_at, last, sizeof(last)) :
+	    NULL, "last_error", hs.last != NULL ? control_text(hs.last) :
+	    json_null());
+	control_reply(req, 200, json_pack("{so so so so si so so}", "systems",
 	    systems, "deadlines", open, "outbox", outbox, "traffic", traffic,
-	    "event_clients", c->nwaiters, "store", control_status_store(c)));
+	    "event_clients", c->nwaiters, "store", control_status_store(c),
+	    "host", host));
 }
 
 static void
@@ -624,9 +1120,21 @@ control_events(struct control *c, struct evhttp_request *req,
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
-	if (json_array_size(rows) > 0 || wait == 0 ||
-	    c->nwaiters >= CONTROL_MAX_WAITERS) {
+	if (json_array_size(rows) > 0 || wait == 0) {
 		control_events_reply(req, rows, last);
+		return;
+	}
+	if (c->nwaiters >= CONTROL_MAX_WAITERS) {
+		/*
+		 * Not an empty answer at once: a client would ask again at
+		 * once, and again.  Busy, and when to come back.
+		 */
+		json_decref(rows);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", CONTROL_RETRY_AFTER);
+		control_error(req, 503, "%d clients are waiting for events "
+		    "already; try again in %s s", CONTROL_MAX_WAITERS,
+		    CONTROL_RETRY_AFTER);
 		return;
 	}
 	json_decref(rows);
@@ -1163,7 +1671,11 @@ control_listen(const char *path)
 	     * without a role is refused and logged.
 	     */
 	    chmod(path, 0666) == -1 ||
-	    listen(fd, 64) == -1) {
+	    /*
+	     * A deep backlog: a local account flooding the socket with
+	     * connections (each dropped at once) leaves room for people.
+	     */
+	    listen(fd, SOMAXCONN) == -1) {
 		log_warn("%s", path);
 		close(fd);
 		return -1;
@@ -1182,6 +1694,7 @@ control_configure(struct control *c, const struct conf *conf)
 
 	free(c->gids);
 	free(c->roles);
+	memset(c->callers, 0, sizeof(c->callers));
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		n++;
 	c->gids = xcalloc(n + 1, sizeof(*c->gids));
@@ -1204,7 +1717,7 @@ struct control *
 control_start(struct event_base *base, struct engine *engine,
     struct store *store, const struct conf *conf)
 {
-	struct evconnlistener	*lev;
+	struct rlimit		 rl;
 	struct control		*c;
 	int			 fd;
 
@@ -1216,17 +1729,32 @@ control_start(struct event_base *base, struct engine *engine,
 	c->store = store;
 	c->path = xstrdup(conf->socket);
 	TAILQ_INIT(&c->waiters);
+	TAILQ_INIT(&c->fresh);
+	TAILQ_INIT(&c->conns);
+	c->fd_limit = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		c->fd_limit = rl.rlim_cur;
 	if ((c->http = evhttp_new(base)) == NULL ||
-	    (lev = evconnlistener_new(base, NULL, NULL,
+	    (c->lev = evconnlistener_new(base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd)) == NULL ||
-	    evhttp_bind_listener(c->http, lev) == NULL ||
-	    (c->wake = event_new(base, -1, 0, control_wake_cb, c)) == NULL)
+	    evhttp_bind_listener(c->http, c->lev) == NULL ||
+	    (c->wake = event_new(base, -1, 0, control_wake_cb, c)) == NULL ||
+	    (c->judge = event_new(base, -1, 0, control_judge_cb, c)) == NULL ||
+	    (c->rewrite = event_new(base, -1, 0, control_rewrite_cb,
+	    c)) == NULL ||
+	    (c->resume = evtimer_new(base, control_resume_cb, c)) == NULL)
 		fatalx("control: cannot set up the HTTP server");
+	control_listening = c;
+	evconnlistener_set_error_cb(c->lev, control_accept_error_cb);
+	evhttp_set_bevcb(c->http, control_bev_cb, c);
 	evhttp_set_max_body_size(c->http, CONTROL_HARD_BODY);
 	evhttp_set_max_headers_size(c->http, CONTROL_MAX_HEADERS);
 	evhttp_set_timeout(c->http, CONTROL_TIMEOUT_S);
+	/* Every method evhttp knows reaches us, to be answered in JSON. */
 	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(c->http, control_request_cb, c);
 	control_configure(c, conf);
 	store_on_commit(store, control_committed, c);
@@ -1238,7 +1766,8 @@ control_start(struct event_base *base, struct engine *engine,
 void
 control_free(struct control *c)
 {
-	int	 i;
+	struct conn	*cn;
+	int		 i;
 
 	if (c == NULL)
 		return;
@@ -1257,8 +1786,17 @@ control_free(struct control *c)
 		for (i = 0; i < 4; i++)
 			event_base_loop(c->base, EVLOOP_NONBLOCK);
 	}
-	event_free(c->wake);
+	/* evhttp_free frees each connection, which forgets its conn. */
 	evhttp_free(c->http);
+	control_listening = NULL;
+	while ((cn = TAILQ_FIRST(&c->fresh)) != NULL) {
+		TAILQ_REMOVE(&c->fresh, cn, entry);
+		free(cn);
+	}
+	event_free(c->wake);
+	event_free(c->judge);
+	event_free(c->rewrite);
+	event_free(c->resume);
 	unlink(c->path);
 	free(c->path);
 	free(c->gids);

@@ -3,6 +3,7 @@
  *
  * main owns the event loop; every module is handed the event_base.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
@@ -252,6 +253,31 @@ under_systemd(void)
 	    getenv("INVOCATION_ID") != NULL;
 }
 
+/*
+ * Every probe in flight holds a descriptor, and the default soft limit
+ * (1024) is a relic of select(2), which nothing here uses: take the hard
+ * limit (systemd/rtowatchd.service sets it).  control.c keeps a quarter
+ * of whatever this gives for the probes.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the descriptor limit");
+	}
+	if (rl.rlim_cur != RLIM_INFINITY)
+		log_info("descriptor limit %llu",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -323,6 +349,7 @@ main(int argc, char *argv[])
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((d.dns = resolve_base_new(d.base, d.conf)) == NULL)

@@ -19,6 +19,15 @@
  * included) is counted in a histogram that SIGUSR1 logs and clears: the
  * benchmark (tests/bench/) reads it, and an operator can see whether the
  * loop keeps up.
+ *
+ * A probe that failed on this host (PROBE_LOCAL_ERROR: out of
+ * descriptors, buffers or memory) says nothing about its target: it is
+ * counted against the host and never reaches the engine, so it opens no
+ * incident and feeds no "lost network".  It is logged (one line, then a
+ * summary a minute), shown by rtowatch status, and when it lasts
+ * MONITOR_HOST_ALERT_MS the operators are told: a warning in the log and
+ * a "monitoring host failing" event in the timeline, which the desktop
+ * agent shows.
  */
 #include <event2/event.h>
 
@@ -33,9 +42,27 @@
 #include "log.h"
 #include "monitor.h"
 #include "probe.h"
+#include "store.h"
 #include "util.h"
 
 #define MONITOR_SLOT_MS	10
+#define MONITOR_HOST_QUIET_MS	10000	/* none for this long: it is over */
+#define MONITOR_HOST_ALERT_MS	15000	/* lasting this long: an alert */
+#define MONITOR_HOST_LOG_MS	60000	/* a summary line at most per */
+
+/* Probes failing on this host; outlives the monitors across a reload. */
+static struct {
+	uint64_t	 total;		/* since the start */
+	uint64_t	 episode;	/* since since */
+	uint64_t	 unlogged;
+	int64_t		 since;		/* wall ms; 0: not failing */
+	int64_t		 since_mono;
+	int64_t		 last_mono;
+	int64_t		 last_at;	/* wall ms */
+	int64_t		 logged_mono;
+	int		 alerted;
+	char		 last[512];
+} monitor_host;
 
 struct monitor {
 	struct monitors		*ms;
@@ -113,6 +140,104 @@ monitor_late_ms(const struct monitor_stats *st, uint64_t q)
 	return st->max_us / 1000.0;
 }
 
+/* Tell the operators, in the timeline (the desktop agent shows it). */
+static void
+monitor_host_event(struct monitors *ms, const char *event, const char *detail)
+{
+	struct store	*st = engine_store(ms->engine);
+
+	if (store_begin(st) == -1 ||
+	    store_timeline_add(st, 0, wall_ms(), event, "rtowatchd",
+	    detail) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		log_warnx("monitoring host: \"%s\" could not be recorded",
+		    event);
+	}
+}
+
+static void
+monitor_host_error(struct monitors *ms, struct monitor *m, struct probe *p)
+{
+	char	 desc[128], d[32], detail[768];
+	int64_t	 now = mono_ms();
+
+	m->cc->ops->describe(m->cc, desc, sizeof(desc));
+	snprintf(monitor_host.last, sizeof(monitor_host.last), "%s: %s: %s",
+	    m->sys->name, desc, p->detail);
+	monitor_host.total++;
+	monitor_host.episode++;
+	monitor_host.last_mono = now;
+	monitor_host.last_at = wall_ms();
+	if (monitor_host.since == 0) {
+		monitor_host.since = monitor_host.last_at;
+		monitor_host.since_mono = now;
+		monitor_host.episode = 1;
+		monitor_host.alerted = 0;
+		monitor_host.unlogged = 0;
+		monitor_host.logged_mono = now;
+		log_warnx("monitoring host: a probe failed on this host, not "
+		    "at its target: %s; such failures open no incident",
+		    monitor_host.last);
+	} else if (now - monitor_host.logged_mono >= MONITOR_HOST_LOG_MS) {
+		log_warnx("monitoring host: %llu more probes failed on this "
+		    "host in the last %lld s (the last: %s)",
+		    (unsigned long long)monitor_host.unlogged + 1,
+		    (long long)(now - monitor_host.logged_mono) / 1000,
+		    monitor_host.last);
+		monitor_host.logged_mono = now;
+		monitor_host.unlogged = 0;
+	} else
+		monitor_host.unlogged++;
+	if (!monitor_host.alerted &&
+	    now - monitor_host.since_mono >= MONITOR_HOST_ALERT_MS) {
+		monitor_host.alerted = 1;
+		snprintf(detail, sizeof(detail), "probes have failed on the "
+		    "monitoring host itself for %s (%llu of them), so their "
+		    "targets are not being watched; the last: %s",
+		    duration_fmt(now - monitor_host.since_mono, d, sizeof(d)),
+		    (unsigned long long)monitor_host.episode,
+		    monitor_host.last);
+		log_warnx("monitoring host failing: %s", detail);
+		monitor_host_event(ms, "monitoring host failing", detail);
+	}
+}
+
+/* A probe ran on this host: an episode of local failures may be over. */
+static void
+monitor_host_ok(struct monitors *ms)
+{
+	char	 d[32], detail[256];
+	int64_t	 now = mono_ms();
+
+	if (monitor_host.since == 0 ||
+	    now - monitor_host.last_mono < MONITOR_HOST_QUIET_MS)
+		return;
+	snprintf(detail, sizeof(detail), "probes run again on the monitoring "
+	    "host; %llu failed on it over %s",
+	    (unsigned long long)monitor_host.episode,
+	    duration_fmt(monitor_host.last_mono - monitor_host.since_mono +
+	    1, d, sizeof(d)));
+	log_info("monitoring host: %s", detail);
+	if (monitor_host.alerted)
+		monitor_host_event(ms, "monitoring host recovered", detail);
+	monitor_host.since = 0;
+	monitor_host.alerted = 0;
+}
+
+void
+monitor_host_status(struct monitor_host_status *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->total = monitor_host.total;
+	hs->failing = monitor_host.since != 0 &&
+	    mono_ms() - monitor_host.last_mono < MONITOR_HOST_QUIET_MS;
+	hs->since = hs->failing ? monitor_host.since : 0;
+	hs->episode = hs->failing ? monitor_host.episode : 0;
+	hs->last_at = monitor_host.last_at;
+	hs->last = monitor_host.total > 0 ? monitor_host.last : NULL;
+}
+
 static void
 monitor_done_cb(struct probe *p, void *arg)
 {
@@ -120,6 +245,12 @@ monitor_done_cb(struct probe *p, void *arg)
 	char		 desc[128];
 
 	m->probe = NULL;
+	if (p->result == PROBE_LOCAL_ERROR) {
+		monitor_host_error(m->ms, m, p);
+		probe_free(p);
+		return;
+	}
+	monitor_host_ok(m->ms);
 	if (log_getverbose()) {
 		m->cc->ops->describe(m->cc, desc, sizeof(desc));
 		if (p->result == PROBE_OK)

@@ -946,6 +946,8 @@ wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
 	return wf_commit(e, incident, r);
 }
 
+#define WF_TIME_MAX	253402300799999LL	/* 9999-12-31T23:59:59.999Z */
+
 /* A maintenance window a person adds (the rules hold the recurring ones). */
 int
 wf_maintenance_add(struct engine *e, const char *actor, const char *system,
@@ -966,6 +968,13 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 		return wf_fail(r, WF_BAD, "a window lasts from 1s to 30d");
 	if (from + length <= now)
 		return wf_fail(r, WF_BAD, "that window is already over");
+	/*
+	 * The records hold times as text with four-digit years, compared as
+	 * text: a window ending in the year 10000 would sort before its start.
+	 */
+	if (from > WF_TIME_MAX - length)
+		return wf_fail(r, WF_BAD, "a window must end by "
+		    "9999-12-31T23:59:59.999Z");
 	snprintf(detail, sizeof(detail), "maintenance of %s from %s until "
 	    "%s%s%s", system, time_fmt(from, t1, sizeof(t1)),
 	    time_fmt(from + length, t2, sizeof(t2)),

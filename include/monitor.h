@@ -9,16 +9,29 @@
 #ifndef RTOWATCH_MONITOR_H
 #define RTOWATCH_MONITOR_H
 
+#include <stdint.h>
+
 struct conf;
 struct engine;
 struct event_base;
 struct evdns_base;
 struct monitors;
 
+/* Probes that failed on the monitoring host itself (PROBE_LOCAL_ERROR). */
+struct monitor_host_status {
+	int		 failing;	/* in the last 10 s */
+	int64_t		 since;		/* wall ms, when failing */
+	uint64_t	 episode;	/* failures since then */
+	uint64_t	 total;		/* since the daemon started */
+	int64_t		 last_at;	/* wall ms of the last one */
+	const char	*last;		/* what it was, or NULL */
+};
+
 struct monitors	*monitors_start(struct event_base *, struct evdns_base *,
 		    const struct conf *, struct engine *);
 void		 monitors_probe_now(void *, const char *);
 void		 monitors_log_stats(struct monitors *);
 void		 monitors_stop(struct monitors *);
+void		 monitor_host_status(struct monitor_host_status *);
 
 #endif

@@ -29,6 +29,13 @@ enum probe_result {
 	PROBE_TLS_ERROR,
 	PROBE_CERT_EXPIRED,
 	PROBE_ERROR,
+	/*
+	 * The monitoring host itself failed (out of descriptors, buffers or
+	 * memory): nothing is known about the target.  The scheduler counts
+	 * it against the host and never gives it to the engine, so it opens
+	 * no incident and counts for no outage (monitor.c).
+	 */
+	PROBE_LOCAL_ERROR,
 	PROBE_RESULT_MAX
 };
 
@@ -103,6 +110,7 @@ void			 probe_done(struct probe *, enum probe_result,
 			    __attribute__((format(printf, 3, 4)));
 void			 probe_free(struct probe *);
 int			 probe_host_valid(const char *);
+int			 probe_errno_local(int);
 void			 probe_resolve(struct probe *, const char *, int,
 			    probe_resolved_cb);
 

@@ -270,7 +270,8 @@ dns_errno_result(int error)
 	case ENETDOWN:
 		return PROBE_UNREACHABLE;
 	default:
-		return PROBE_ERROR;
+		return probe_errno_local(error) ? PROBE_LOCAL_ERROR :
+		    PROBE_ERROR;
 	}
 }
 
@@ -424,7 +425,8 @@ dns_start(struct probe *p)
 	s->fd = socket(s->server->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (s->fd == -1) {
-		probe_done(p, PROBE_ERROR, "socket: %s", strerror(errno));
+		probe_done(p, dns_errno_result(errno), "socket: %s",
+		    strerror(errno));
 		return;
 	}
 	if (connect(s->fd, (const struct sockaddr *)&s->server->ss,

@@ -665,8 +665,12 @@ http_failed(struct http_state *s, CURLcode code)
 			    curl_easy_strerror(code);
 	long		 error = 0;
 
-	if (code == CURLE_COULDNT_CONNECT) {
-		curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &error);
+	curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &error);
+	if (code == CURLE_OUT_OF_MEMORY || probe_errno_local((int)error))
+		/* This host ran out of descriptors or memory, not the target. */
+		probe_done(p, PROBE_LOCAL_ERROR, "%s", error != 0 ?
+		    strerror((int)error) : why);
+	else if (code == CURLE_COULDNT_CONNECT) {
 		probe_done(p, http_errno_result(error), "%s",
 		    error != 0 ? strerror((int)error) : why);
 	} else if (code == CURLE_COULDNT_RESOLVE_HOST)
@@ -817,7 +821,7 @@ http_transfer(struct probe *p, const char *resolve)
 	/* Probe the service itself, never through a proxy from the env. */
 	if ((e = s->easy = curlev_easy(http_curl, p->check->target, s,
 	    s->errbuf, "http,https")) == NULL) {
-		probe_done(p, PROBE_ERROR, "curl_easy_init failed");
+		probe_done(p, PROBE_LOCAL_ERROR, "curl_easy_init failed");
 		return;
 	}
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -858,7 +862,8 @@ http_transfer(struct probe *p, const char *resolve)
 #undef SET
 
 	if (curlev_add(http_curl, e) == -1) {
-		probe_done(p, PROBE_ERROR, "curl_multi_add_handle failed");
+		probe_done(p, PROBE_LOCAL_ERROR,
+		    "curl_multi_add_handle failed");
 		return;
 	}
 	s->added = 1;

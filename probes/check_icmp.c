@@ -690,7 +690,8 @@ icmp_errno_result(int error)
 	case EADDRNOTAVAIL:
 		return PROBE_UNREACHABLE;
 	default:
-		return PROBE_ERROR;
+		return probe_errno_local(error) ? PROBE_LOCAL_ERROR :
+		    PROBE_ERROR;
 	}
 }
 
@@ -719,12 +720,19 @@ icmp_send(struct icmp_state *s)
 	if (sendto(s->sock->fd, pkt, len, 0, (struct sockaddr *)&s->dst,
 	    s->dstlen) != -1)
 		return 0;
-	if (errno == EAGAIN || errno == ENOBUFS)
-		/* The queue is full: lost here rather than on the way. */
-		return icmp_settle(s, a, ECHO_LOST);
-	if (icmp_errno_result(errno) == PROBE_ERROR) {
-		probe_done(s->p, PROBE_ERROR, "sendto %s: %s", s->addr,
+	if (errno == EAGAIN || errno == ENOBUFS) {
+		/*
+		 * This host's queue is full: the echo never left, which says
+		 * nothing of the target (counted as lost, it would make one).
+		 */
+		probe_done(s->p, PROBE_LOCAL_ERROR, "sendto %s: %s", s->addr,
 		    strerror(errno));
+		return -1;
+	}
+	if (icmp_errno_result(errno) == PROBE_ERROR ||
+	    icmp_errno_result(errno) == PROBE_LOCAL_ERROR) {
+		probe_done(s->p, icmp_errno_result(errno), "sendto %s: %s",
+		    s->addr, strerror(errno));
 		return -1;
 	}
 	snprintf(s->error, sizeof(s->error), "sendto %s: %s", s->addr,

@@ -228,7 +228,8 @@ tcp_errno_result(int error)
 	case ETIMEDOUT:
 		return PROBE_TIMEOUT;
 	default:
-		return PROBE_ERROR;
+		return probe_errno_local(error) ? PROBE_LOCAL_ERROR :
+		    PROBE_ERROR;
 	}
 }
 
@@ -385,7 +386,8 @@ tcp_connect(struct probe *p, const struct addrinfo *ai)
 	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (s->fd == -1) {
-		probe_done(p, PROBE_ERROR, "socket: %s", strerror(errno));
+		probe_done(p, tcp_errno_result(errno), "socket: %s",
+		    strerror(errno));
 		return;
 	}
 	if (connect(s->fd, (struct sockaddr *)&ss, len) == 0) {

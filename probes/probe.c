@@ -18,6 +18,7 @@
 #include <event2/util.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ static const char *const probe_result_names[PROBE_RESULT_MAX] = {
 	[PROBE_TLS_ERROR] = "tls-error",
 	[PROBE_CERT_EXPIRED] = "cert-expired",
 	[PROBE_ERROR] = "error",
+	[PROBE_LOCAL_ERROR] = "local-error",
 };
 
 const char *
@@ -93,6 +95,21 @@ probe_shutdown_all(void)
 		if (probe_kinds[i]->shutdown != NULL)
 			probe_kinds[i]->shutdown();
 	resolve_shutdown();
+}
+
+/* Does errno ERR say the monitoring host, not the target, failed? */
+int
+probe_errno_local(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 const struct probe_ops *
