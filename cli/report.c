@@ -50,6 +50,7 @@ static const struct report_name report_clocks[] = {
 	{ "notify", "通報（1小時內）", "notification (within 1 hour)" },
 	{ "restore", "復原或損害管制", "restore or damage control" },
 	{ "report", "調查、處理及改善報告", "investigation report" },
+	{ "close", "結案（5.3.8 結案期限）", "closure (5.3.8 deadline)" },
 };
 
 static const struct report_name report_channels[] = {

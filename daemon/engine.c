@@ -292,6 +292,9 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
 	    level) == -1 ||
+	    clocks_relevel(e->clocks, s->incident_id, CLOCK_CLOSE,
+	    level) == -1 ||
+	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "reclassified as major", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
@@ -701,7 +704,7 @@ static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
 	struct policy_class	 c;
-	int64_t			 restored_at = 0, length, due, now = wall_ms();
+	int64_t			 restored_at = 0, length, now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
 	int			 i, within, level;
 
@@ -731,8 +734,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    restored_at, within, c.level, level, c.major, detail) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, level,
-	    restored_at, &due) == -1 ||
+	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "restored", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {

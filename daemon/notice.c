@@ -66,6 +66,11 @@ static const struct {
 	{ "restore deadline missed",	"已逾損害控制或復原期限" },
 	{ "report reminder",		"調查、處理及改善報告期限提醒" },
 	{ "report deadline missed",	"已逾調查、處理及改善報告期限" },
+	{ "close reminder",		"結案期限提醒" },
+	{ "close deadline missed",	"已逾結案期限" },
+	{ "closed",			"結案通報" },
+	{ "incident opened by a person", "人員發現並開立資安事件" },
+	{ "drill opened",		"演練事件開立" },
 };
 
 static const char *
@@ -88,6 +93,8 @@ notice_clock_zh(const char *kind)
 		return "損害控制或復原";
 	if (strcmp(kind, "report") == 0)
 		return "調查、處理及改善報告";
+	if (strcmp(kind, "close") == 0)
+		return "結案";
 	return kind;
 }
 
@@ -310,26 +317,66 @@ notice_body(struct store *st, int64_t incident, int level,
 	return body;
 }
 
+static int
+notice_kind_cb(int n, const char *const *cols, const char *const *vals,
+    const int *num, void *arg)
+{
+	int	*drill = arg;
+
+	(void)cols;
+	(void)num;
+	*drill = n > 0 && vals[0] != NULL && strcmp(vals[0], "drill") == 0;
+	return 0;
+}
+
+/* Is INCIDENT a drill (演練, 5.8.1)?  Then every message says so. */
+static int
+notice_is_drill(struct store *st, int64_t incident)
+{
+	const char	*args[1];
+	char		 num[24];
+	int		 drill = 0;
+
+	snprintf(num, sizeof(num), "%lld", (long long)incident);
+	args[0] = num;
+	if (store_select(st, "SELECT kind FROM incidents WHERE id = ?1", 1,
+	    args, notice_kind_cb, &drill) == -1)
+		return -1;
+	return drill;
+}
+
+#define NOTICE_DRILL_BANNER \
+	"*** 演練 DRILL: 這是演練，不是真實事件。This is a drill, not a " \
+	"real incident (5.8.1). ***\n\n"
+
 /*
  * Subject: level, system and what happened, in both languages.  The
- * body says the same, with the detail and the portal draft.
+ * body says the same, with the detail and the portal draft.  A drill's
+ * subject begins "[DRILL 演練]" and its body says so first.
  */
 int
 notice_queue(struct store *st, const struct policy *pol, int64_t incident,
     int level, const char *system, const char *event, const char *detail,
     int64_t now)
 {
-	char	*subject, *body;
-	int	 r, rc = 0, queued = 0;
+	char	*subject, *body, *marked;
+	int	 r, rc = 0, queued = 0, drill;
 
 	if (level < 1 || level > POLICY_LEVELS)
 		return 0;
+	if ((drill = notice_is_drill(st, incident)) == -1)
+		return -1;
 	if ((body = notice_body(st, incident, level, system, event, detail,
 	    now)) == NULL)
 		return -1;
-	xasprintf(&subject, "[rtowatch] 第%d級 level %d: %s %s / %s "
-	    "(incident %lld)", level, level, system, notice_event_zh(event),
-	    event, (long long)incident);
+	if (drill) {
+		xasprintf(&marked, NOTICE_DRILL_BANNER "%s", body);
+		free(body);
+		body = marked;
+	}
+	xasprintf(&subject, "%s[rtowatch] 第%d級 level %d: %s %s / %s "
+	    "(incident %lld)", drill ? "[DRILL 演練] " : "", level, level,
+	    system, notice_event_zh(event), event, (long long)incident);
 	for (r = 0; r < pol->nrecipients && rc == 0; r++)
 		if (pol->tell[level] & (1U << r)) {
 			rc = store_notification_queue(st, incident, now,
@@ -340,5 +387,119 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
 	free(body);
 	if (rc == 0 && queued > 0 && notice.kick != NULL)
 		notice.kick(notice.kick_arg);
+	return rc;
+}
+
+/*
+ * The closure notice (結案通報, 5.3.8's last column: 「資通安全事件報告
+ * 單」): form IMS-P-009-01's fields as the record holds them at closing,
+ * as text.  The printed form (rtowatch report ID) is built by the CLI
+ * from the same columns; this is its content, not its layout.
+ */
+static const struct {
+	const char	*column;
+	const char	*label;
+	int		 time;
+} notice_form01[] = {
+	{ "started_at",		"發生時間 Happened",			1 },
+	{ "opened_at",		"知悉時間 Became known",		1 },
+	{ "reported_at",	"通報時間 Reported on the portal",	1 },
+	{ "ticket",		"通報單號 Portal ticket",		0 },
+	{ "controlled_at",	"損害控制 Damage controlled",		1 },
+	{ "restored_at",	"恢復時間 Restored",			1 },
+	{ "report_filed_at",	"調查報告 Investigation report filed",	1 },
+	{ "portal_closed_at",	"網站結案 Closed on the portal",	1 },
+	{ "portal_result",	"結案結果 Portal result",		0 },
+	{ "closed_at",		"結案時間 Closed",			1 },
+	{ "closed_by",		"結案人員 Closed by",			0 },
+	{ "category",		"事件分類 Category",			0 },
+	{ "cause",		"事件原因 Cause",			0 },
+	{ "description",	"事件說明 Description",			0 },
+	{ "scope",		"影響範圍及損害評估 Scope and damage",	0 },
+	{ "loss",		"損失評估 Loss",			0 },
+	{ "support",		"支援申請 Support requested",		0 },
+	{ "other_units_affected", "是否影響其他連線單位運作 Other units affected", 0 },
+	{ "measures",		"應變措施 Measures",			0 },
+	{ "containment",	"損害控制及復原歷程 Containment",	0 },
+	{ "investigation",	"調查及處理歷程 Investigation",		0 },
+	{ "root_cause",		"原因分析 Root cause",			0 },
+	{ "prevention",		"防範措施 Prevention",			0 },
+	{ "prevention_tracking", "預計完成時間及成效追蹤 Tracking",	0 },
+	{ "corrective_action_ref", "矯正及預防措施處理單 Corrective action form", 0 },
+};
+
+struct notice_form {
+	FILE	*fp;
+	int	 rows;
+};
+
+static int
+notice_form_cb(int n, const char *const *cols, const char *const *vals,
+    const int *num, void *arg)
+{
+	struct notice_form	*f = arg;
+	char			 t[128];
+	int64_t			 when;
+	size_t			 i;
+
+	(void)cols;
+	(void)num;
+	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]) &&
+	    (int)i < n; i++) {
+		fprintf(f->fp, "%s: ", notice_form01[i].label);
+		if (vals[i] == NULL || *vals[i] == '\0')
+			fprintf(f->fp, "-\n");
+		else if (notice_form01[i].time &&
+		    time_parse(vals[i], &when) == 0)
+			fprintf(f->fp, "%s\n", notice_time(when, t, sizeof(t)));
+		else
+			fprintf(f->fp, "%s\n", vals[i]);
+	}
+	f->rows++;
+	return 0;
+}
+
+/*
+ * INCIDENT was closed in the caller's transaction: queue the closure
+ * notice to the level's recipients (the policy's routing, 5.3.8).
+ */
+int
+notice_closure(struct store *st, const struct policy *pol, int64_t incident,
+    int level, const char *system, const char *actor, int64_t now)
+{
+	struct notice_form	 f;
+	char			*sql = NULL, *text = NULL, num[24];
+	const char		*args[1];
+	size_t			 len = 0, i, sqllen = 0;
+	FILE			*fp;
+	int			 rc;
+
+	if ((fp = open_memstream(&sql, &sqllen)) == NULL)
+		fatal("open_memstream");
+	fprintf(fp, "SELECT ");
+	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]); i++)
+		fprintf(fp, "%s%s", i > 0 ? ", " : "", notice_form01[i].column);
+	fprintf(fp, " FROM incidents WHERE id = ?1");
+	if (fclose(fp) != 0)
+		fatal("open_memstream");
+	if ((f.fp = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	f.rows = 0;
+	fprintf(f.fp, "結案通報 Closure notice: incident %lld (%s) was closed "
+	    "by %s.\n\n==== ISMS-P-009-01 資通安全事件報告單 Incident report "
+	    "form (text; printed: rtowatch report %lld) ====\n",
+	    (long long)incident, system, actor, (long long)incident);
+	snprintf(num, sizeof(num), "%lld", (long long)incident);
+	args[0] = num;
+	rc = store_select(st, sql, 1, args, notice_form_cb, &f);
+	free(sql);
+	if (fclose(f.fp) != 0)
+		fatal("open_memstream");
+	if (rc == 0 && f.rows == 1)
+		rc = notice_queue(st, pol, incident, level, system, "closed",
+		    text, now);
+	else
+		rc = -1;
+	free(text);
 	return rc;
 }

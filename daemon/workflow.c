@@ -241,6 +241,13 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	if (store_begin(engine_store(e)) == -1 ||
 	    store_incident_update(engine_store(e), id, 3, cols, vals) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
+	    /*
+	     * 5.3.8's 結案期限 runs 「接獲通報後」, from the notification:
+	     * from when the portal took the report (the time it was
+	     * made), as the portal itself counts its closure deadline.
+	     */
+	    clocks_open_once(engine_clocks(e), id, CLOCK_CLOSE, inc.level,
+	    at) == -1 ||
 	    store_timeline_add(engine_store(e), id, now, "reported", actor,
 	    detail) == -1)
 		return wf_abort(e, r);
@@ -370,8 +377,8 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 	if (level > inc.level) {
 		if (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 		    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
-		    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
-		    level, inc.restored_at, &due) == -1) ||
+		    clocks_relevel(cl, id, CLOCK_CLOSE, level) == -1 ||
+		    clocks_report_start(cl, id, level) == -1 ||
 		    notice_queue(st, pol, id, level, inc.system,
 		    "level raised", detail, now) == -1)
 			return wf_abort(e, r);
@@ -405,7 +412,10 @@ wf_clock_step(struct engine *e, int64_t id, const char *actor,
 	snprintf(by, sizeof(by), "%s: %s", actor, event);
 	if (store_begin(engine_store(e)) == -1 ||
 	    clocks_stop(engine_clocks(e), id, kind, now, by) == -1 ||
-	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1)
+	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1 ||
+	    /* 5.3.7.3.6: controlled or restored, whichever is first. */
+	    (kind == CLOCK_RESTORE && clocks_report_start(engine_clocks(e), id,
+	    inc.level) == -1))
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -510,7 +520,11 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	    store_incident_update(st, id, 1, (const char *[]){ "status" },
 	    (const char *[]){ "closed" }) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
-	    store_timeline_add(st, id, now, "closed", actor, detail) == -1)
+	    clocks_stop(engine_clocks(e), id, CLOCK_CLOSE, now, by) == -1 ||
+	    store_timeline_add(st, id, now, "closed", actor, detail) == -1 ||
+	    /* 5.3.8: the closure notice, with form 01, to the level's. */
+	    notice_closure(st, &engine_conf(e)->policy, id, inc.level,
+	    inc.system, actor, now) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -650,8 +664,8 @@ wf_major(struct engine *e, int64_t id, const char *actor,
 	if (level > inc.level &&
 	    (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 	    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
-	    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
-	    level, inc.restored_at, &due) == -1)))
+	    clocks_relevel(cl, id, CLOCK_CLOSE, level) == -1 ||
+	    clocks_report_start(cl, id, level) == -1))
 		return wf_abort(e, r);
 	if (notice_queue(st, pol, id, level, inc.system, "declared major",
 	    detail, now) == -1)

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;
 
@@ -57,6 +57,7 @@ struct store_open_clock {
 	int		 reminders_done;
 	int64_t		 breached_at;
 	char		 system[256];
+	int		 factor;	/* a drill's compression; 1: real */
 };
 
 /* What the workflow needs to know of an incident before it changes it. */
@@ -157,6 +158,7 @@ int		 store_clock_open(struct store *, int64_t, const char *, int,
 		    int64_t, int64_t, int64_t *);
 int		 store_clock_set_due(struct store *, int64_t, int64_t,
 		    int64_t);
+int		 store_clock_move(struct store *, int64_t, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);
