@@ -34,7 +34,7 @@
  * the maximum only after checking the queries against the new migration.
  */
 #define CLI_SCHEMA_MIN	2	/* the forms' fields and contacts */
-#define CLI_SCHEMA_MAX	2
+#define CLI_SCHEMA_MAX	3	/* the close clock, drills (5.3.8, 5.8.1) */
 
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
