@@ -26,6 +26,7 @@ struct notify_event {
 	int64_t		 warning;	/* 0: none */
 	int		 level;		/* 1-4, 0: none */
 	int		 major;
+	int		 drill;		/* a drill's event (演練, 5.8.1) */
 };
 
 struct notify_batch {
