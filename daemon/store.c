@@ -966,7 +966,8 @@ store_last_restored(struct store *st,
 
 	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
 	    " FROM incidents WHERE kind = 'outage' AND status = 'restored'"
-	    " AND id IN (SELECT max(id) FROM incidents GROUP BY system)");
+	    " AND id IN (SELECT max(id) FROM incidents WHERE kind = 'outage'"
+	    " GROUP BY system)");
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
