@@ -82,8 +82,8 @@ static const struct ctl_verb {
 	  "[--reason TEXT]", ctl_maintenance },
 	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
 	  "      [--at TIME]", ctl_open },
-	{ "drill", "[--system NAME] [--level N] [--compressed FACTOR|--real]\n"
-	  "      [--note TEXT]\n"
+	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
+	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
 	  "  drill report|show ID", ctl_drill },
 };
 
@@ -1205,8 +1205,8 @@ static int
 ctl_drill(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
-		{ "system", "system", 0 }, { "level", "level", 1 },
-		{ "compressed", "compressed", 0 },
+		{ "system", "system", 0 }, { "title", "title", 0 },
+		{ "level", "level", 1 }, { "compressed", "compressed", 0 },
 		{ "real", "real", CTL_FLAG }, { "note", "note", 0 },
 		{ NULL, NULL, 0 },
 	};

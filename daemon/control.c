@@ -937,15 +937,16 @@ static void
 control_drill_new(struct control *c, struct evhttp_request *req,
     const struct caller *who, json_t *body)
 {
-	static const char *const known[] = { "system", "level", "factor",
-	    "note", NULL };
+	static const char *const known[] = { "system", "title", "level",
+	    "factor", "note", NULL };
 	struct wf_result	 r;
-	const char		*system, *note;
+	const char		*system, *title, *note;
 	json_t			*v;
 	int			 level, factor = 1;
 
 	if (control_members(req, body, known) == -1 ||
 	    control_str(req, body, "system", &system) == -1 ||
+	    control_str(req, body, "title", &title) == -1 ||
 	    control_int(req, body, "level", &level) == -1 ||
 	    control_str(req, body, "note", &note) == -1)
 		return;
@@ -959,7 +960,8 @@ control_drill_new(struct control *c, struct evhttp_request *req,
 		}
 		factor = (int)json_integer_value(v);
 	}
-	wf_drill(c->engine, who->name, system, level, factor, note, &r);
+	wf_drill(c->engine, who->name, system, title, level, factor, note,
+	    &r);
 	control_result(req, &r);
 }
 

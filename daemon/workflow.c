@@ -1058,11 +1058,11 @@ wf_open(struct engine *e, const char *actor, const char *system,
  */
 int
 wf_drill(struct engine *e, const char *actor, const char *system,
-    int level, int factor, const char *note, struct wf_result *r)
+    const char *title, int level, int factor, const char *note,
+    struct wf_result *r)
 {
-	const char	*title = NULL;
-
-	if (system == NULL || *system == '\0')
+	if ((system == NULL || *system == '\0') &&
+	    (title == NULL || *title == '\0'))
 		title = "演練模擬事件 drill scenario";
 	return wf_open_by_person(e, actor, "drill", system, title,
 	    level == 0 ? 1 : level, 0, note, factor == 0 ? 1 : factor, r);
