@@ -67,6 +67,7 @@ static const struct ctl_verb {
 	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
 	  ctl_level },
 	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
+	{ "restored", "ID [--at TIME] [--note TEXT]", ctl_incident_verb },
 	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
 	{ "close", "ID [--note TEXT]", ctl_incident_verb },
 	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
@@ -371,6 +372,8 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	    { NULL, NULL, 0 } };
 	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
 	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+	static const struct ctl_opt restored[] = { { "at", "at", 0 },
+	    { "note", "note", 0 }, { NULL, NULL, 0 } };
 	static const struct {
 		const char	*verb;
 		const char	*done;
@@ -379,6 +382,7 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 		{ "reported", "reported on the portal; notification clock "
 		  "stopped" },
 		{ "controlled", "damage controlled; restore clock stopped" },
+		{ "restored", "restored; restore clock stopped" },
 		{ "report-filed", "investigation report filed; report clock "
 		  "stopped" },
 		{ "close", "closed" },
@@ -390,7 +394,8 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	int		 n;
 
 	n = ctl_options(c, argc, argv, strcmp(c->verb, "reported") == 0 ?
-	    reported : note, body, ops, 1);
+	    reported : strcmp(c->verb, "restored") == 0 ? restored : note,
+	    body, ops, 1);
 	if (n == -1)
 		goto usage;
 	if (n == 0) {

@@ -745,6 +745,7 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 	static const char *const note[] = { "note", NULL };
 	static const char *const reported[] = { "ticket", "at", "note", NULL };
 	static const char *const set[] = { "field", "value", NULL };
+	static const char *const restored[] = { "at", "note", NULL };
 	static const char *const level[] = { "confidentiality", "integrity",
 	    "reason", NULL };
 	static const char *const portal[] = { "result", "at", "note", NULL };
@@ -778,6 +779,13 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 		    control_time(req, "at", s2, &at) == -1)
 			return;
 		wf_reported(c->engine, id, who->name, s1, at, s3, &r);
+	} else if (strcmp(verb, "restored") == 0) {
+		if (control_members(req, body, restored) == -1 ||
+		    control_str(req, body, "at", &s1) == -1 ||
+		    control_str(req, body, "note", &s2) == -1 ||
+		    control_time(req, "at", s1, &at) == -1)
+			return;
+		wf_restored(c->engine, id, who->name, at, s2, &r);
 	} else if (strcmp(verb, "set") == 0) {
 		if (control_members(req, body, set) == -1 ||
 		    control_str(req, body, "field", &s1) == -1 ||

@@ -1067,3 +1067,73 @@ wf_drill(struct engine *e, const char *actor, const char *system,
 	return wf_open_by_person(e, actor, "drill", system, title,
 	    level == 0 ? 1 : level, 0, note, factor == 0 ? 1 : factor, r);
 }
+
+static int
+wf_restore_breached_cb(const struct store_open_clock *c, void *arg)
+{
+	int	*breached = arg;
+
+	if (strcmp(c->kind, policy_clock_name(CLOCK_RESTORE)) == 0 &&
+	    c->breached_at != 0)
+		*breached = 1;
+	return 0;
+}
+
+/*
+ * Restored (復原, 5.3.4), as a person says it of an incident the probes
+ * do not measure: a confirmed warning, one a person opened, a drill.  An
+ * outage's restoration is the probes' to record.  The restore clock
+ * stops (at AT, unless it was already recorded missed: then now, so a
+ * missed deadline stays missed), and at levels 3-4 the investigation
+ * report's clock starts unless damage control started it earlier
+ * (5.3.7.3.6).
+ */
+int
+wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
+    const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	const char		*cols[2] = { "restored_at", "status" };
+	const char		*vals[2];
+	char			 when[TIME_STRLEN], by[512];
+	char			 detail[WF_MAX_TEXT + 256];
+	int64_t			 now = wall_ms();
+	int			 breached = 0;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	if (strcmp(inc.kind, "outage") == 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld is an outage: "
+		    "rtowatchd records its restoration when the checks "
+		    "succeed again", (long long)id);
+	if (inc.restored_at != 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld was already "
+		    "restored", (long long)id);
+	if (at == 0)
+		at = now;
+	if (wf_time_ok("restoration", at, &inc, now, r) == -1)
+		return -1;
+	if (store_open_clocks(st, id, wf_restore_breached_cb,
+	    &breached) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	vals[0] = time_fmt(at, when, sizeof(when));
+	vals[1] = "restored";
+	snprintf(detail, sizeof(detail), "%s restored at %s (by %s)%s%s",
+	    inc.system, when, actor, note != NULL && *note != '\0' ? ": " :
+	    "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: restored", actor);
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 2, cols, vals) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE,
+	    breached ? now : at, by) == -1 ||
+	    store_timeline_add(st, id, now, "restored", actor, detail) == -1 ||
+	    clocks_report_start(engine_clocks(e), id, inc.level) == -1 ||
+	    notice_queue(st, &engine_conf(e)->policy, id, inc.level,
+	    inc.system, "restored", detail, now) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
+}

@@ -7,9 +7,10 @@ A person of the IMS team opens one on a system of the rules ("web", level
 confirmed ten minutes ago with --at).  Each is kind 'manual', says who
 opened it (the caller's OS account, from the control socket) and why; its
 one-hour notification clock (5.3.7.3.1, here the scenario's 4 s) runs from
-the confirmation, reminds and is missed; its restore clock runs; the
-level's recipients are mailed.  The level 3 one owes the investigation
-report from its damage control (5.3.7.3.6).  A time in the future, no
+the confirmation, reminds and is missed; its restore clock runs until a
+person says it is restored; the level's recipients are mailed.  The level
+3 one owes the investigation report from its damage control, the other
+from its restoration once it is raised to level 3 (5.3.7.3.6).  A time in the future, no
 system and no title, an unknown system and a missing reason are refused.
 """
 import getpass
@@ -127,6 +128,27 @@ def test_a_person_opens_an_incident_and_its_clocks_run(tmp_path):
         ctl = db_rows(d.db, "SELECT controlled_at FROM incidents WHERE"
                       " id = ?", b)[0]["controlled_at"]
         assert len(r) == 1 and r[0]["started_at"] == ctl, (r, ctl)
+
+        # A person says A is restored; raised to level 3 afterwards, it
+        # owes the report from that restoration.
+        rc, out, err = run(d.sock, "restored", a, "--at",
+                           fmt_ms(now_ms() + 3600000))
+        assert rc == 1 and "in the future" in err, err
+        rc, out, err = run(d.sock, "restored", a, "--note", "首頁已還原")
+        assert rc == 0, err
+        inc = db_rows(d.db, "SELECT * FROM incidents WHERE id = ?", a)[0]
+        assert inc["status"] == "restored" and inc["restored_at"], inc
+        rs = clocks(d.db, a, "restore")[0]
+        assert rs["stopped_at"] == inc["restored_at"], rs
+        assert events(d.db, a, "restored")[0]["actor"] == USER
+        rc, out, err = run(d.sock, "restored", a)
+        assert rc == 1 and "already restored" in err, err
+        assert clocks(d.db, a, "report") == []
+        rc, out, err = run(d.sock, "level", a, "--integrity", 3, "--reason",
+                           "會員資料遭竄改")
+        assert rc == 0, err
+        r = clocks(d.db, a, "report")
+        assert len(r) == 1 and r[0]["started_at"] == inc["restored_at"], r
 
         # The level's recipients: the unit head; for B the CISO too.
         def opening(i):
