@@ -95,7 +95,7 @@ struct cli_opts {
 	int		 en;		/* --lang en */
 	struct cli_recur recur;
 	const char	*head;
-	int		 include_drills;	/* 5.8.1: left out unless asked */
+	int		 include_drills;	/* 5.8.1: out unless asked */
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */

@@ -527,7 +527,7 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 	    " AND started_at >= :from AND started_at < :to")) == NULL)
 		return CLI_EXIT_ERR;
 	query_filter_bind(sum, &o);
-	/* Drills (演練, 5.8.1) are no incidents of the month, unless asked. */
+	/* Drills (演練, 5.8.1) are not the month's incidents, unless asked. */
 	sqlite3_bind_int(sum, sqlite3_bind_parameter_index(sum, ":drills"),
 	    o.include_drills);
 	if ((rc = sqlite3_step(sum)) != SQLITE_ROW) {

@@ -1033,7 +1033,8 @@ control_post(struct control *c, struct evhttp_request *req,
 {
 	json_t	*body;
 
-	if ((strcmp(coll, "incidents") != 0 || (id == 0) != (verb[0] == '\0')) &&
+	if ((strcmp(coll, "incidents") != 0 ||
+	    (id == 0) != (verb[0] == '\0')) &&
 	    (strcmp(coll, "drills") != 0 || id != 0 || verb[0] != '\0') &&
 	    (strcmp(coll, "warnings") != 0 || (id == 0) != (verb[0] == '\0') ||
 	    (id != 0 && strcmp(verb, "answer") != 0)) &&

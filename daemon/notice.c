@@ -418,14 +418,16 @@ static const struct {
 	{ "scope",		"影響範圍及損害評估 Scope and damage",	0 },
 	{ "loss",		"損失評估 Loss",			0 },
 	{ "support",		"支援申請 Support requested",		0 },
-	{ "other_units_affected", "是否影響其他連線單位運作 Other units affected", 0 },
+	{ "other_units_affected",
+	  "是否影響其他連線單位運作 Other units affected",	0 },
 	{ "measures",		"應變措施 Measures",			0 },
 	{ "containment",	"損害控制及復原歷程 Containment",	0 },
 	{ "investigation",	"調查及處理歷程 Investigation",		0 },
 	{ "root_cause",		"原因分析 Root cause",			0 },
 	{ "prevention",		"防範措施 Prevention",			0 },
 	{ "prevention_tracking", "預計完成時間及成效追蹤 Tracking",	0 },
-	{ "corrective_action_ref", "矯正及預防措施處理單 Corrective action form", 0 },
+	{ "corrective_action_ref",
+	  "矯正及預防措施處理單 Corrective action form",	0 },
 };
 
 struct notice_form {
