@@ -975,7 +975,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 		    "CLOCK", "LEVEL", "DUE");
 		json_array_foreach(json_object_get(reply, "deadlines"), i,
 		    dl)
-			printf("%-9lld %-24s %-8s %-6lld %s%s\n", (long long)
+			printf("%-9lld %-24s %-8s %-6lld %s%s%s\n", (long long)
 			    json_integer_value(json_object_get(dl,
 			    "incident")), json_string_value(json_object_get(dl,
 			    "system")), json_string_value(json_object_get(dl,
@@ -983,7 +983,10 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    json_object_get(dl, "level")), ctl_local(
 			    json_string_value(json_object_get(dl, "due_at")),
 			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
-			    "breached_at")) ? "  MISSED" : "");
+			    "breached_at")) ? "  MISSED" : "",
+			    json_is_true(json_object_get(dl, "drill")) ||
+			    json_integer_value(json_object_get(dl, "drill")) ?
+			    "  [演練 DRILL]" : "");
 	}
 	if (json_array_size(json_object_get(reply, "traffic")) > 0) {
 		printf("\n%-16s %-10s %12s %14s %12s %8s %s\n", "ANOMALY",

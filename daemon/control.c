@@ -333,7 +333,8 @@ control_status(struct control *c, struct evhttp_request *req)
 	    "  AS oldest_queued_at"
 	    " FROM notifications", 0, NULL, control_row_set, &outbox);
 	open = control_rows(c, "SELECT c.incident_id AS incident, c.kind,"
-	    " c.level, c.due_at, c.breached_at, i.system"
+	    " c.level, c.due_at, c.breached_at, i.system,"
+	    " i.kind = 'drill' AS drill"
 	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
 	    " WHERE c.stopped_at IS NULL ORDER BY c.due_at", 0, NULL);
 	if (outbox == NULL || open == NULL) {

@@ -108,6 +108,12 @@ def test_drill_runs_every_path_marked_and_reports_what_arrived(
         assert 28 * 24 * HOUR // FACTOR <= length(r) <= \
             31 * 24 * HOUR // FACTOR, r
 
+        # The open deadlines in `status` are marked too.
+        out = ok(d.sock, "status")
+        lines = [l for l in out.splitlines() if re.match(rf"{i}\s+portal", l)]
+        assert len(lines) == 2 and all("[演練 DRILL]" in l for l in lines), \
+            out
+
         # Mail: every message marked, to the level's recipients.
         wait_for(lambda: db_rows(d.db, "SELECT id FROM notifications") and
                  all(x["state"] == "sent" for x in db_rows(
