@@ -197,7 +197,7 @@ notice_or(const char *s, const char *dflt)
 /* 通報內容草稿: every item of the national notification, in order. */
 static void
 notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
-    int level)
+    int level, const char *kind)
 {
 	const struct conf		*conf = notice.conf;
 	const struct contact_conf	*rep = NULL;
@@ -214,6 +214,16 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 	fprintf(fp, "事件說明 Description: ");
 	if (inc->description != NULL && *inc->description != '\0')
 		fprintf(fp, "%s\n", inc->description);
+	else if (strcmp(kind, "manual") == 0)
+		fprintf(fp, "%s：%s（人員發現 found by a person, 5.2.1）\n",
+		    inc->system, notice_or(inc->cause, "原因未明 cause unknown"));
+	else if (strcmp(kind, "warning") == 0)
+		fprintf(fp, "%s：%s（資安預警事件經確認 a confirmed early "
+		    "warning）\n", inc->system, notice_or(inc->cause,
+		    "原因未明 cause unknown"));
+	else if (strcmp(kind, "drill") == 0)
+		fprintf(fp, "演練 DRILL (5.8.1): %s%s%s\n", inc->system,
+		    inc->cause != NULL ? ": " : "", notice_or(inc->cause, ""));
 	else
 		fprintf(fp, "%s 服務中斷（%s）；%s down (%s), detected by the "
 		    "monitoring (rtowatchd)\n", inc->system,
@@ -264,7 +274,8 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 /* The whole body; NULL when the incident cannot be read. */
 static char *
 notice_body(struct store *st, int64_t incident, int level,
-    const char *system, const char *event, const char *detail, int64_t now)
+    const char *system, const char *event, const char *detail, int64_t now,
+    const char *kind)
 {
 	struct store_incident_info	 inc;
 	struct notice_clocks	 nc;
@@ -310,7 +321,7 @@ notice_body(struct store *st, int64_t incident, int level,
 	    nc.n == 0)
 		fprintf(fp, "  （無）none\n");
 
-	notice_draft(fp, &inc, event, level);
+	notice_draft(fp, &inc, event, level, kind);
 	store_incident_info_clear(&inc);
 	if (fclose(fp) != 0)
 		fatal("open_memstream");
@@ -321,28 +332,30 @@ static int
 notice_kind_cb(int n, const char *const *cols, const char *const *vals,
     const int *num, void *arg)
 {
-	int	*drill = arg;
+	char	*kind = arg;
 
 	(void)cols;
 	(void)num;
-	*drill = n > 0 && vals[0] != NULL && strcmp(vals[0], "drill") == 0;
+	if (n > 0 && vals[0] != NULL)
+		snprintf(kind, 16, "%s", vals[0]);
 	return 0;
 }
 
-/* Is INCIDENT a drill (演練, 5.8.1)?  Then every message says so. */
+/*
+ * How INCIDENT was opened: outage, warning, manual or drill.  A drill
+ * (演練, 5.8.1) says so in every message.
+ */
 static int
-notice_is_drill(struct store *st, int64_t incident)
+notice_kind(struct store *st, int64_t incident, char kind[16])
 {
 	const char	*args[1];
 	char		 num[24];
-	int		 drill = 0;
 
+	snprintf(kind, 16, "outage");
 	snprintf(num, sizeof(num), "%lld", (long long)incident);
 	args[0] = num;
-	if (store_select(st, "SELECT kind FROM incidents WHERE id = ?1", 1,
-	    args, notice_kind_cb, &drill) == -1)
-		return -1;
-	return drill;
+	return store_select(st, "SELECT kind FROM incidents WHERE id = ?1", 1,
+	    args, notice_kind_cb, kind);
 }
 
 #define NOTICE_DRILL_BANNER \
@@ -359,15 +372,16 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
     int level, const char *system, const char *event, const char *detail,
     int64_t now)
 {
-	char	*subject, *body, *marked;
+	char	*subject, *body, *marked, kind[16];
 	int	 r, rc = 0, queued = 0, drill;
 
 	if (level < 1 || level > POLICY_LEVELS)
 		return 0;
-	if ((drill = notice_is_drill(st, incident)) == -1)
+	if (notice_kind(st, incident, kind) == -1)
 		return -1;
+	drill = strcmp(kind, "drill") == 0;
 	if ((body = notice_body(st, incident, level, system, event, detail,
-	    now)) == NULL)
+	    now, kind)) == NULL)
 		return -1;
 	if (drill) {
 		xasprintf(&marked, NOTICE_DRILL_BANNER "%s", body);

@@ -162,6 +162,10 @@ def test_a_person_opens_an_incident_and_its_clocks_run(tmp_path):
         assert sorted(m.rcpt_tos[0] for m in mb) == sorted([UNIT_HEAD, CISO])
         assert "人員發現並開立資安事件" in ma[0].subject, ma[0].subject
         assert REASON in ma[0].body and USER in ma[0].body, ma[0].body
+        # The portal draft says a person found it, not the monitoring.
+        assert f"事件說明 Description: web：{REASON}（人員發現 found by a " \
+            "person, 5.2.1）" in ma[0].body, ma[0].body
+        assert "detected by the monitoring" not in ma[0].body
 
         # show and the form say who opened it.
         rc, out, err = cli("--db", d.db, "show", a)
