@@ -65,8 +65,10 @@ avail_system(struct cli_ctx *ctx, const char *system, int64_t from,
 
 	memset(s, 0, sizeof(*s));
 	s->rto = -1;
+	/* A drill (5.8.1) is no outage and says nothing of the RTO. */
 	if ((stmt = cli_prepare(ctx, "SELECT rto_ms FROM incidents"
-	    " WHERE system = ? ORDER BY id DESC LIMIT 1")) == NULL)
+	    " WHERE system = ? AND kind != 'drill'"
+	    " ORDER BY id DESC LIMIT 1")) == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {

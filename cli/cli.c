@@ -149,6 +149,7 @@ static const struct option cli_longopts[] = {
 	{ "recur-window", required_argument, NULL, 256 + CLI_O_RECUR_WINDOW },
 	{ "recur-by", required_argument, NULL, 256 + CLI_O_RECUR_BY },
 	{ "head", required_argument, NULL, 256 + CLI_O_HEAD },
+	{ "include-drills", no_argument, NULL, 256 + CLI_O_INCLUDE_DRILLS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -266,6 +267,14 @@ cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,
 		return duration_fmt(v, buf, len);
 	case CLI_SHOW_TIME:
 		return cli_time_local(s, buf, len);
+	case CLI_SHOW_KIND:
+		return strcmp(s, "drill") == 0 ? "演練 drill" : s;
+	case CLI_SHOW_SYSTEM:
+		if (cli_col_text(stmt, CLI_I_KIND) == NULL ||
+		    strcmp(cli_col_text(stmt, CLI_I_KIND), "drill") != 0)
+			return s;
+		snprintf(buf, len, "[演練 DRILL] %s", s);
+		return buf;
 	default:
 		return s;
 	}
@@ -1073,6 +1082,9 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 				return cli_usage_error(ctx->cmd, "%s: --head "
 				    "is a chain head, 64 hex digits", name);
 			o->head = optarg;
+			break;
+		case CLI_O_INCLUDE_DRILLS:
+			o->include_drills = 1;
 			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);

@@ -71,6 +71,7 @@ enum cli_opt {
 	CLI_O_RECUR_WINDOW,
 	CLI_O_RECUR_BY,
 	CLI_O_HEAD,
+	CLI_O_INCLUDE_DRILLS,
 };
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
@@ -94,6 +95,7 @@ struct cli_opts {
 	int		 en;		/* --lang en */
 	struct cli_recur recur;
 	const char	*head;
+	int		 include_drills;	/* 5.8.1: out unless asked */
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */
@@ -118,6 +120,8 @@ enum cli_show {
 	CLI_SHOW_YESNO,
 	CLI_SHOW_CLASS,		/* general or major */
 	CLI_SHOW_DURATION,
+	CLI_SHOW_KIND,		/* a drill says 演練 drill (5.8.1) */
+	CLI_SHOW_SYSTEM,	/* the system, a drill's marked (needs kind) */
 };
 
 struct cli_column {

@@ -51,6 +51,8 @@ static int	ctl_warning(struct ctl *, int, char **);
 static int	ctl_maintenance(struct ctl *, int, char **);
 static int	ctl_with_options(struct ctl *, int, char **);
 static int	ctl_edit(struct ctl *, int, char **);
+static int	ctl_open(struct ctl *, int, char **);
+static int	ctl_drill(struct ctl *, int, char **);
 static json_t	*ctl_get(const struct ctl *, const char *);
 
 static const struct ctl_verb {
@@ -68,6 +70,7 @@ static const struct ctl_verb {
 	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
 	  ctl_level },
 	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
+	{ "restored", "ID [--at TIME] [--note TEXT]", ctl_incident_verb },
 	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
 	{ "close", "ID [--note TEXT]", ctl_incident_verb },
 	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
@@ -81,6 +84,11 @@ static const struct ctl_verb {
 	  "[--level N]", ctl_warning },
 	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
 	  "[--reason TEXT]", ctl_maintenance },
+	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
+	  "      [--at TIME]", ctl_open },
+	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
+	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
+	  "  drill report|show ID", ctl_drill },
 };
 
 static void __attribute__((format(printf, 1, 2)))
@@ -395,6 +403,8 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
 	    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
 	    { NULL, NULL, 0 } };
+	static const struct ctl_opt restored[] = { { "at", "at", 0 },
+	    { "note", "note", 0 }, { NULL, NULL, 0 } };
 	static const struct {
 		const char	*verb;
 		const char	*done;
@@ -403,6 +413,7 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 		{ "reported", "reported on the portal; notification clock "
 		  "stopped" },
 		{ "controlled", "damage controlled; restore clock stopped" },
+		{ "restored", "restored; restore clock stopped" },
 		{ "report-filed", "investigation report filed; report clock "
 		  "stopped" },
 		{ "close", "closed" },
@@ -416,7 +427,8 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	int		 n;
 
 	n = ctl_options(c, argc, argv, strcmp(c->verb, "reported") == 0 ?
-	    reported : note, body, ops, 1);
+	    reported : strcmp(c->verb, "restored") == 0 ? restored : note,
+	    body, ops, 1);
 	if (n == -1)
 		goto usage;
 	if (n == 0) {
@@ -1040,7 +1052,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 		    "CLOCK", "LEVEL", "DUE");
 		json_array_foreach(json_object_get(reply, "deadlines"), i,
 		    dl)
-			printf("%-9lld %-24s %-8s %-6lld %s%s\n", (long long)
+			printf("%-9lld %-24s %-8s %-6lld %s%s%s\n", (long long)
 			    json_integer_value(json_object_get(dl,
 			    "incident")), json_string_value(json_object_get(dl,
 			    "system")), json_string_value(json_object_get(dl,
@@ -1048,7 +1060,10 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    json_object_get(dl, "level")), ctl_local(
 			    json_string_value(json_object_get(dl, "due_at")),
 			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
-			    "breached_at")) ? "  MISSED" : "");
+			    "breached_at")) ? "  MISSED" : "",
+			    json_is_true(json_object_get(dl, "drill")) ||
+			    json_integer_value(json_object_get(dl, "drill")) ?
+			    "  [演練 DRILL]" : "");
 	}
 	if (json_array_size(json_object_get(reply, "traffic")) > 0) {
 		printf("\n%-16s %-10s %12s %14s %12s %8s %s\n", "ANOMALY",
@@ -1119,4 +1134,221 @@ ctl_main(const char *socket, const char *tz, int argc, char **argv)
 	rc = ctl_verbs[i].exec(&c, argc, argv);
 	curl_global_cleanup();
 	return rc;
+}
+
+/*
+ * open: an incident a person found (5.2.1), confirmed as a security
+ * incident now or at --at; the daemon records the caller's account.
+ */
+static int
+ctl_open(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {
+		{ "system", "system", 0 }, { "title", "title", 0 },
+		{ "level", "level", 1 }, { "reason", "reason", 0 },
+		{ "at", "at", 0 }, { NULL, NULL, 0 },
+	};
+	json_t	*body = json_object();
+	char	*ops[1];
+
+	if (ctl_options(c, argc, argv, opts, body, ops, 0) == -1)
+		goto usage;
+	if ((json_object_get(body, "system") == NULL) ==
+	    (json_object_get(body, "title") == NULL)) {
+		ctl_usage_error(c, "open: give --system NAME (a system of the "
+		    "rules) or --title TEXT, one of them");
+		goto usage;
+	}
+	if (json_object_get(body, "level") == NULL ||
+	    json_object_get(body, "reason") == NULL) {
+		ctl_usage_error(c, "open: --level and --reason are required");
+		goto usage;
+	}
+	return ctl_act(c, "/v1/incidents", body, "opened (人員發現之資安事件, "
+	    "5.2.1); the one-hour notification clock runs");
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
+}
+
+/* "sent 2026-12-03 10:00:05 (5s after it was queued)" */
+static void
+ctl_drill_mail(const struct ctl *c, json_t *n)
+{
+	const char	*created, *sent, *state, *err;
+	char		 b1[32], b2[32];
+	int64_t		 t1, t2;
+
+	(void)c;
+	created = json_string_value(json_object_get(n, "created_at"));
+	sent = json_string_value(json_object_get(n, "sent_at"));
+	state = json_string_value(json_object_get(n, "state"));
+	err = json_string_value(json_object_get(n, "last_error"));
+	printf("  #%-4lld %-10s %s\n        queued %s",
+	    (long long)json_integer_value(json_object_get(n, "id")),
+	    json_string_value(json_object_get(n, "recipient")),
+	    json_string_value(json_object_get(n, "event")),
+	    ctl_local(created, b1, sizeof(b1)));
+	if (sent != NULL) {
+		printf(", delivered to the mail server %s",
+		    ctl_local(sent, b2, sizeof(b2)));
+		if (created != NULL && time_parse(created, &t1) == 0 &&
+		    time_parse(sent, &t2) == 0)
+			printf(" (%.1f s later)", (double)(t2 - t1) / 1000);
+		if (json_is_string(json_object_get(n, "address")))
+			printf(" for %s", json_string_value(json_object_get(n,
+			    "address")));
+		printf("\n");
+	} else
+		printf(", not delivered: %s after %lld attempt(s)%s%s\n",
+		    state != NULL ? state : "?",
+		    (long long)json_integer_value(json_object_get(n,
+		    "attempts")), err != NULL ? ": " : "", err ? err : "");
+}
+
+/*
+ * What a drill's notifications and clocks did, from the daemon's
+ * record: each mail with when it was queued and when the server took
+ * it, each event of the stream the desktop agents follow, and each
+ * clock with its reminders and deadline (5.8.1).
+ */
+static int
+ctl_drill_report(struct ctl *c, const char *idstr)
+{
+	json_t		*inc, *arr, *v;
+	const char	*kind, *s1;
+	char		 path[64], b1[32], b2[32], b3[32];
+	long long	 id;
+	size_t		 i;
+	int		 sent = 0, nmail;
+
+	if (ctl_id(idstr, &id) == -1) {
+		ctl_usage_error(c, "drill report: bad incident ID %s", idstr);
+		return CTL_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "/v1/incidents/%lld", id);
+	if ((inc = ctl_get(c, path)) == NULL)
+		return CTL_EXIT_ERR;
+	kind = json_string_value(json_object_get(inc, "kind"));
+	if (kind == NULL || strcmp(kind, "drill") != 0) {
+		ctl_warnx("incident %lld is not a drill (it is %s)", id,
+		    kind != NULL ? kind : "?");
+		json_decref(inc);
+		return CTL_EXIT_ERR;
+	}
+	v = json_object_get(inc, "drill_factor");
+	printf("演練 DRILL incident %lld: %s, 第%lld級 level %lld, %s\n", id,
+	    json_string_value(json_object_get(inc, "system")),
+	    (long long)json_integer_value(json_object_get(inc, "level")),
+	    (long long)json_integer_value(json_object_get(inc, "level")),
+	    json_string_value(json_object_get(inc, "status")));
+	if (json_is_integer(v) && json_integer_value(v) > 1)
+		printf("clocks compressed %lld times (an hour lasted %lld s)\n",
+		    (long long)json_integer_value(v),
+		    (long long)(3600 / json_integer_value(v)));
+	else
+		printf("clocks of real length\n");
+	printf("opened %s (times in %s)\n", ctl_local(json_string_value(
+	    json_object_get(inc, "opened_at")), b1, sizeof(b1)), c->tz);
+
+	arr = json_object_get(inc, "notifications");
+	nmail = (int)json_array_size(arr);
+	json_array_foreach(arr, i, v)
+		if (json_is_string(json_object_get(v, "sent_at")))
+			sent++;
+	printf("\n郵件 Mail (SMTP): %d queued, %d delivered\n", nmail, sent);
+	json_array_foreach(arr, i, v)
+		ctl_drill_mail(c, v);
+
+	arr = json_object_get(inc, "timeline");
+	printf("\n事件串流 Event stream (rtowatch-notify, GET /v1/events): "
+	    "%zu events\n", json_array_size(arr));
+	json_array_foreach(arr, i, v)
+		printf("  #%-4lld %s  %-26s %s\n",
+		    (long long)json_integer_value(json_object_get(v, "id")),
+		    ctl_local(json_string_value(json_object_get(v, "at")), b1,
+		    sizeof(b1)), json_string_value(json_object_get(v,
+		    "event")), json_string_value(json_object_get(v, "actor")));
+
+	arr = json_object_get(inc, "clocks");
+	printf("\n期限 Clocks: %zu\n", json_array_size(arr));
+	json_array_foreach(arr, i, v) {
+		printf("  %-8s level %lld: started %s, due %s, %lld "
+		    "reminder(s)",
+		    json_string_value(json_object_get(v, "kind")),
+		    (long long)json_integer_value(json_object_get(v, "level")),
+		    ctl_local(json_string_value(json_object_get(v,
+		    "started_at")), b1, sizeof(b1)),
+		    ctl_local(json_string_value(json_object_get(v, "due_at")),
+		    b2, sizeof(b2)),
+		    (long long)json_integer_value(json_object_get(v,
+		    "reminders_done")));
+		if ((s1 = json_string_value(json_object_get(v,
+		    "breached_at"))) != NULL)
+			printf(", deadline missed %s", ctl_local(s1, b3,
+			    sizeof(b3)));
+		if ((s1 = json_string_value(json_object_get(v,
+		    "stopped_at"))) != NULL)
+			printf(", stopped %s by %s", ctl_local(s1, b3,
+			    sizeof(b3)), json_string_value(json_object_get(v,
+			    "stopped_by")));
+		else
+			printf(", running");
+		printf("\n");
+	}
+	json_decref(inc);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * drill: a drill incident (資安演練, 5.8.1) through every path, its
+ * clocks of real length or compressed; drill report ID: what happened.
+ */
+static int
+ctl_drill(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {
+		{ "system", "system", 0 }, { "title", "title", 0 },
+		{ "level", "level", 1 }, { "compressed", "compressed", 0 },
+		{ "real", "real", CTL_FLAG }, { "note", "note", 0 },
+		{ NULL, NULL, 0 },
+	};
+	json_t		*body, *v;
+	char		*ops[1];
+	long long	 factor = 1;
+
+	if (argc >= 2 && (strcmp(argv[1], "report") == 0 ||
+	    strcmp(argv[1], "show") == 0)) {
+		if (argc != 3) {
+			ctl_usage_error(c, "drill %s: one incident ID",
+			    argv[1]);
+			return CTL_EXIT_USAGE;
+		}
+		return ctl_drill_report(c, argv[2]);
+	}
+	body = json_object();
+	if (ctl_options(c, argc, argv, opts, body, ops, 0) == -1)
+		goto usage;
+	if ((v = json_object_get(body, "compressed")) != NULL) {
+		if (json_object_get(body, "real") != NULL) {
+			ctl_usage_error(c, "drill: --compressed or --real, not "
+			    "both");
+			goto usage;
+		}
+		if (ctl_id(json_string_value(v), &factor) == -1 ||
+		    factor > 3600) {
+			ctl_usage_error(c, "drill: --compressed is how many "
+			    "times faster the clocks run, 1 to 3600 (60: an "
+			    "hour lasts a minute)");
+			goto usage;
+		}
+	}
+	json_object_del(body, "compressed");
+	json_object_del(body, "real");
+	json_object_set_new(body, "factor", json_integer(factor));
+	return ctl_act(c, "/v1/drills", body, "演練 DRILL opened; follow it "
+	    "with rtowatch drill report ID");
+ usage:
+	json_decref(body);
+	return CTL_EXIT_USAGE;
 }

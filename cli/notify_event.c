@@ -40,11 +40,14 @@ static const struct notify_kind {
 	{ .name = "notify reminder", .zh = "通報期限提醒" },
 	{ .name = "restore reminder", .zh = "復原期限提醒" },
 	{ .name = "report reminder", .zh = "報告期限提醒" },
+	{ .name = "close reminder", .zh = "結案期限提醒" },
 	{ .name = "notify deadline missed", .zh = "通報逾期",
 	  .critical = 1 },
 	{ .name = "restore deadline missed", .zh = "復原逾期",
 	  .critical = 1 },
 	{ .name = "report deadline missed", .zh = "報告逾期",
+	  .critical = 1 },
+	{ .name = "close deadline missed", .zh = "結案逾期",
 	  .critical = 1 },
 	{ .name = "mail failing", .zh = "郵件寄送失敗", .critical = 1 },
 	{ .name = "store failing", .zh = "資料庫寫入失敗", .critical = 1 },
@@ -203,6 +206,9 @@ notify_batch_parse(const char *buf, size_t len, struct notify_batch *b,
 		    json_integer_value(v) <= 4)
 			ev->level = (int)json_integer_value(v);
 		ev->major = json_is_true(json_object_get(obj, "major"));
+		v = json_object_get(obj, "kind");
+		ev->drill = json_is_string(v) &&
+		    strcmp(json_string_value(v), "drill") == 0;
 	}
 	if (prev > b->last)
 		b->last = prev;
@@ -232,7 +238,10 @@ notify_error_text(const char *buf, size_t len)
 	return s;
 }
 
-/* "Level 3 major · webshop · opened 事件開立" */
+/*
+ * "Level 3 major · webshop · opened 事件開立"; a drill's begins
+ * "[DRILL 演練] ", so that nobody takes it for a real incident.
+ */
 char *
 notify_event_summary(const struct notify_event *ev)
 {
@@ -250,7 +259,8 @@ notify_event_summary(const struct notify_event *ev)
 	if (level[0] != '\0')
 		dot = " · ";
 	k = notify_kind_find(ev->event);
-	xasprintf(&s, "%s%s%s%s%s%s%s", level, sys != NULL ? dot : "",
+	xasprintf(&s, "%s%s%s%s%s%s%s%s", ev->drill ? "[DRILL 演練] " : "",
+	    level, sys != NULL ? dot : "",
 	    sys != NULL ? sys : "", level[0] != '\0' || sys != NULL ?
 	    " · " : "", ev->event, k != NULL ? " " : "",
 	    k != NULL ? k->zh : "");

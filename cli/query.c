@@ -16,7 +16,7 @@
 
 static const struct cli_column query_incident_cols[] = {
 	CLI_COL("ID", CLI_I_ID, CLI_SHOW_NUM),
-	CLI_COL("SYSTEM", CLI_I_SYSTEM, CLI_SHOW_TEXT),
+	CLI_COL("SYSTEM", CLI_I_SYSTEM, CLI_SHOW_SYSTEM),
 	CLI_COL("LEVEL", CLI_I_LEVEL, CLI_SHOW_NUM),
 	CLI_COL("CLASS", CLI_I_MAJOR, CLI_SHOW_CLASS),
 	CLI_COL("STATUS", CLI_I_STATUS, CLI_SHOW_TEXT),
@@ -30,7 +30,7 @@ static const struct cli_column query_incident_cols[] = {
 static const struct cli_column query_show_lines[] = {
 	CLI_COL("id:", CLI_I_ID, CLI_SHOW_TEXT),
 	CLI_COL("system:", CLI_I_SYSTEM, CLI_SHOW_TEXT),
-	CLI_COL("kind:", CLI_I_KIND, CLI_SHOW_TEXT),
+	CLI_COL("kind:", CLI_I_KIND, CLI_SHOW_KIND),
 	CLI_COL("level:", CLI_I_LEVEL, CLI_SHOW_TEXT),
 	CLI_COL("availability level:", CLI_I_AVAILABILITY, CLI_SHOW_TEXT),
 	CLI_COL("confidentiality level:", CLI_I_CONFIDENTIALITY, CLI_SHOW_TEXT),

@@ -232,7 +232,7 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	const char	*cells[20];
 	char		 a[REG_TIME_LEN], b[REG_TIME_LEN], c[REG_TIME_LEN];
 	char		 e[REG_TIME_LEN], clocks[96], *list, *recurring;
-	char		 level[64];
+	char		 level[64], sys[512];
 	int64_t		*ids;
 	size_t		 i, n, k;
 	int		 rc, html = d != NULL, en = o->en;
@@ -251,6 +251,13 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 		k = 0;
 		cells[k++] = reg_text(stmt, REG_ID);
 		cells[k++] = reg_text(stmt, REG_SYSTEM);
+		/* 5.8.1: a drill is marked wherever it is listed. */
+		if (reg_text(stmt, REG_KIND) != NULL &&
+		    strcmp(reg_text(stmt, REG_KIND), "drill") == 0) {
+			snprintf(sys, sizeof(sys), "[演練 DRILL] %s",
+			    cells[k - 1] != NULL ? cells[k - 1] : "");
+			cells[k - 1] = sys;
+		}
 		cells[k++] = reg_text(stmt, REG_CATEGORY) != NULL ?
 		    reg_text(stmt, REG_CATEGORY) : "-";
 		/* On the printed form: 事件 (1-2) or 事故 (3-4), 5.3.3. */
@@ -447,6 +454,7 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	};
 	const char	*cells[CLI_NITEMS(titles)];
 	char		 sub[160], a[REG_TIME_LEN], b[REG_TIME_LEN];
+	char		 sys[512];
 	int		 rc;
 
 	snprintf(sub, sizeof(sub), d->en ? "month %s, times in %s "
@@ -468,6 +476,13 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		cells[0] = reg_text(stmt, REG_ID);
 		cells[1] = reg_text(stmt, REG_SYSTEM);
+		/* Only with --include-drills; even then marked (5.8.1). */
+		if (reg_text(stmt, REG_KIND) != NULL &&
+		    strcmp(reg_text(stmt, REG_KIND), "drill") == 0) {
+			snprintf(sys, sizeof(sys), "[演練 DRILL] %s",
+			    cells[1] != NULL ? cells[1] : "");
+			cells[1] = sys;
+		}
 		cells[2] = reg_text(stmt, REG_CATEGORY) != NULL ?
 		    reg_text(stmt, REG_CATEGORY) : "-";
 		cells[3] = reg_text(stmt, REG_LEVEL);
@@ -507,7 +522,8 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 	int		 rc, i;
 
 	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_MONTH) | CLI_O(CLI_O_LANG), &o)) != 0)
+	    CLI_O(CLI_O_MONTH) | CLI_O(CLI_O_LANG) |
+	    CLI_O(CLI_O_INCLUDE_DRILLS), &o)) != 0)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "digest: unexpected argument "
@@ -523,10 +539,13 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 	    " coalesce(sum(within_rto = 1), 0),"
 	    " coalesce(sum(reported_at IS NOT NULL), 0),"
 	    " coalesce(sum(status != 'closed'), 0) FROM incidents"
-	    " WHERE level <= 2 AND kind != 'drill'"
+	    " WHERE level <= 2 AND (kind != 'drill' OR :drills)"
 	    " AND started_at >= :from AND started_at < :to")) == NULL)
 		return CLI_EXIT_ERR;
 	query_filter_bind(sum, &o);
+	/* Drills (演練, 5.8.1) are not the month's incidents, unless asked. */
+	sqlite3_bind_int(sum, sqlite3_bind_parameter_index(sum, ":drills"),
+	    o.include_drills);
 	if ((rc = sqlite3_step(sum)) != SQLITE_ROW) {
 		sqlite3_finalize(sum);
 		cli_step_error(ctx, rc);
@@ -536,8 +555,8 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 		snprintf(num[i], sizeof(num[i]), "%d",
 		    sqlite3_column_int(sum, i));
 	sqlite3_finalize(sum);
-	if ((stmt = reg_query(ctx, &o, "level <= 2 AND kind != 'drill'")) ==
-	    NULL)
+	if ((stmt = reg_query(ctx, &o, o.include_drills ? "level <= 2" :
+	    "level <= 2 AND kind != 'drill'")) == NULL)
 		return CLI_EXIT_ERR;
 	memset(&d, 0, sizeof(d));
 	d.fmt = o.fmt;

@@ -50,6 +50,7 @@ static const struct report_name report_clocks[] = {
 	{ "notify", "通報（1小時內）", "notification (within 1 hour)" },
 	{ "restore", "復原或損害管制", "restore or damage control" },
 	{ "report", "調查、處理及改善報告", "investigation report" },
+	{ "close", "結案（5.3.8 結案期限）", "closure (5.3.8 deadline)" },
 };
 
 static const struct report_name report_channels[] = {
@@ -395,15 +396,23 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
 	char		*s, *list;
 	int64_t		 rows;
-	int		 rc;
+	int		 rc, drill;
 
 	snprintf(num, sizeof(num), "#%lld", (long long)id);
 	cli_time_local_ms(wall_ms(), printed, sizeof(printed));
-	snprintf(sub, sizeof(sub), d->en ? "incident %s, times in %s" :
-	    "事件編號 %s，時間以 %s 表示", num, ctx->tz);
+	drill = report_text(inc, CLI_I_KIND) != NULL &&
+	    strcmp(report_text(inc, CLI_I_KIND), "drill") == 0;
+	snprintf(sub, sizeof(sub), d->en ? "%sincident %s, times in %s" :
+	    "%s事件編號 %s，時間以 %s 表示", drill ? (d->en ? "DRILL (演練), " :
+	    "演練 DRILL，") : "", num, ctx->tz);
 	doc_begin(d, d->en ? "Information Security Incident Report "
 	    "(資通安全事件報告單)" : "資通安全事件報告單",
 	    "IMS-P-009-01", sub);
+	/* 5.8.1: a drill's form must never pass for a real incident's. */
+	if (drill)
+		doc_note(d, d->en ? "DRILL (演練): a drill incident (5.8.1), "
+		    "not a real one." : "演練 DRILL：本事件為資安演練 (5.8.1)，"
+		    "非真實事件。");
 
 	doc_heading(d, DOC_L(d, "一、基本資料", "1. The incident"));
 	doc_field(d, DOC_L(d, "事件編號", "incident number"), num);

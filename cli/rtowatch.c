@@ -42,7 +42,7 @@ static const struct cli_cmd cli_cmds[] = {
 	  "[--system S] [--kind K]\n\t[--format table|csv|html] "
 	  "[--lang zh-TW|en] [RECURRING]", .exec = register_exec },
 	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html] "
-	  "[--lang zh-TW|en]",
+	  "[--lang zh-TW|en]\n\t[--include-drills]",
 	  .exec = register_digest },
 	{ .name = "availability", .usage = "--from DATE --to DATE "
 	  "[--system S] [--format table|csv]", .exec = avail_exec },

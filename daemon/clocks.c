@@ -40,6 +40,7 @@ struct clock {
 	int64_t			 due;
 	int			 done;		/* reminders recorded */
 	int64_t			 breached_at;
+	int			 factor;	/* a drill's compression, 1 */
 	char			*system;
 	struct event		*timer;
 };
@@ -70,6 +71,27 @@ struct clocks {
 };
 
 static void	clock_arm(struct clock *);
+
+/*
+ * A drill's clocks run FACTOR times faster (5.8.1): the policy's
+ * reminders are reckoned in the clock's own time, which passes FACTOR
+ * times as fast as the wall clock from its start.  For every real
+ * incident FACTOR is 1 and both are the same.
+ */
+static int64_t
+clock_virtual(const struct clock *c, int64_t t)
+{
+	return c->start + (t - c->start) * c->factor;
+}
+
+static int64_t
+clock_real(const struct clock *c, int64_t v)
+{
+	if (v == 0)
+		return 0;
+	/* Rounded up: a reminder never fires before its time. */
+	return c->start + (v - c->start + c->factor - 1) / c->factor;
+}
 
 struct clocks *
 clocks_new(struct event_base *base, struct store *store)
@@ -152,8 +174,8 @@ clock_arm(struct clock *c)
 	evtimer_del(c->timer);
 	if (c->done > c->clocks->policy->nremind[c->kind])
 		c->done = c->clocks->policy->nremind[c->kind];
-	when = policy_next_wakeup(c->clocks->policy, c->kind, c->due,
-	    c->done, c->breached_at != 0);
+	when = clock_real(c, policy_next_wakeup(c->clocks->policy, c->kind,
+	    clock_virtual(c, c->due), c->done, c->breached_at != 0));
 	if (when != 0)
 		clock_arm_at(c, when);
 }
@@ -209,7 +231,8 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 	wallclock_check();
 	now = wall_ms();
 	time_fmt(c->due, t, sizeof(t));
-	n = policy_reminders_due(pol, c->kind, c->due, c->done, now);
+	n = policy_reminders_due(pol, c->kind, clock_virtual(c, c->due),
+	    c->done, clock_virtual(c, now));
 	if (c->breached_at == 0 && now >= c->due) {
 		/* The deadline passed: that supersedes any reminder. */
 		n = pol->nremind[c->kind];
@@ -221,7 +244,8 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 		    "passed at %s and the step is not recorded%s", name,
 		    c->level, t, late);
 	} else if (n > c->done) {
-		planned = c->due - pol->remind[c->kind][n - 1];
+		planned = clock_real(c, clock_virtual(c, c->due) -
+		    pol->remind[c->kind][n - 1]);
 		clock_lateness(planned, now, late, sizeof(late));
 		snprintf(event, sizeof(event), "%s reminder", name);
 		snprintf(detail, sizeof(detail), "the %s deadline of level %d "
@@ -275,6 +299,7 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 	c->due = oc->due_at;
 	c->done = oc->reminders_done;
 	c->breached_at = oc->breached_at;
+	c->factor = oc->factor > 1 ? oc->factor : 1;
 	c->system = xstrdup(oc->system);
 	if ((c->timer = evtimer_new(cl->base, clock_fire_cb, c)) == NULL)
 		fatalx("clocks: evtimer_new failed");
@@ -404,17 +429,78 @@ clocks_flushed(void *arg)
 	free(stale);
 }
 
+/* The deadline of KIND from START, a drill's compressed by FACTOR. */
+static int64_t
+clocks_due(struct clocks *cl, enum policy_clock kind, int level,
+    int64_t start, int factor)
+{
+	int64_t	 due;
+
+	due = policy_due(cl->policy, kind, level, start);
+	if (due == 0 || factor <= 1)
+		return due;
+	return start + (due - start) / factor;
+}
+
+struct clocks_facts {
+	int	 factor;
+	int	 nclocks;		/* of the kind asked about */
+	int64_t	 controlled_at;
+	int64_t	 restored_at;
+};
+
+static int
+clocks_facts_cb(int n, const char *const *cols, const char *const *vals,
+    const int *num, void *arg)
+{
+	struct clocks_facts	*f = arg;
+
+	(void)cols;
+	(void)num;
+	if (n < 4)
+		return -1;
+	f->factor = vals[0] != NULL ? atoi(vals[0]) : 1;
+	f->nclocks = vals[1] != NULL ? atoi(vals[1]) : 0;
+	if (vals[2] == NULL || time_parse(vals[2], &f->controlled_at) == -1)
+		f->controlled_at = 0;
+	if (vals[3] == NULL || time_parse(vals[3], &f->restored_at) == -1)
+		f->restored_at = 0;
+	return 0;
+}
+
+/* What the clocks need to know of INCIDENT, in the caller's transaction. */
+static int
+clocks_facts(struct clocks *cl, int64_t incident, enum policy_clock kind,
+    struct clocks_facts *f)
+{
+	const char	*args[2];
+	char		 num[24];
+
+	memset(f, 0, sizeof(*f));
+	f->factor = 1;
+	snprintf(num, sizeof(num), "%lld", (long long)incident);
+	args[0] = num;
+	args[1] = policy_clock_name(kind);
+	return store_select(cl->store, "SELECT coalesce(drill_factor, 1),"
+	    " (SELECT count(*) FROM clocks WHERE incident_id = i.id"
+	    " AND kind = ?2), controlled_at, restored_at"
+	    " FROM incidents i WHERE i.id = ?1", 2, args, clocks_facts_cb, f);
+}
+
 /* Start KIND for INCIDENT at LEVEL from START, if the policy has it. */
 int
 clocks_open(struct clocks *cl, int64_t incident, enum policy_clock kind,
     int level, int64_t start, int64_t *due)
 {
-	int64_t	 id;
+	struct clocks_facts	 f;
+	int64_t			 id;
 
 	*due = 0;
 	if (!policy_clock_applies(cl->policy, kind, level))
 		return 0;
-	*due = policy_due(cl->policy, kind, level, start);
+	if (clocks_facts(cl, incident, kind, &f) == -1)
+		return -1;
+	*due = clocks_due(cl, kind, level, start, f.factor);
 	if (store_clock_open(cl->store, incident, policy_clock_name(kind),
 	    level, start, *due, &id) == -1)
 		return -1;
@@ -445,6 +531,53 @@ clocks_set_namer(struct clocks *cl, const char *(*fn)(void *, int64_t),
 {
 	cl->namer = fn;
 	cl->namer_arg = arg;
+}
+
+/*
+ * Start KIND once in the incident's life: a clock that ran, or runs, is
+ * never started again, whatever the level (an investigation report owed
+ * since damage was controlled is not owed anew from a later restoration).
+ */
+int
+clocks_open_once(struct clocks *cl, int64_t incident, enum policy_clock kind,
+    int level, int64_t start)
+{
+	struct clocks_facts	 f;
+	int64_t			 due;
+
+	if (!policy_clock_applies(cl->policy, kind, level))
+		return 0;
+	if (clocks_facts(cl, incident, kind, &f) == -1)
+		return -1;
+	if (f.nclocks > 0)
+		return 0;
+	return clocks_open(cl, incident, kind, level, start, &due);
+}
+
+/*
+ * The investigation report (調查、處理及改善報告) is due one month after
+ * damage was controlled or the service restored, whichever came first
+ * (5.3.7.3.6: 「完成損害控制或復原作業後」), for every level 3-4
+ * incident, however it was opened.  Called once either step, or a raise
+ * to level 3-4, is written in the caller's transaction: it starts from
+ * the earlier of the two recorded times, and never restarts.
+ */
+int
+clocks_report_start(struct clocks *cl, int64_t incident, int level)
+{
+	struct clocks_facts	 f;
+	int64_t			 start;
+
+	if (!policy_clock_applies(cl->policy, CLOCK_REPORT, level))
+		return 0;
+	if (clocks_facts(cl, incident, CLOCK_REPORT, &f) == -1)
+		return -1;
+	start = f.controlled_at;
+	if (start == 0 || (f.restored_at != 0 && f.restored_at < start))
+		start = f.restored_at;
+	if (start == 0 || f.nclocks > 0)
+		return 0;
+	return clocks_open_once(cl, incident, CLOCK_REPORT, level, start);
 }
 
 int
@@ -478,8 +611,11 @@ clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
 		if (c->incident_id != incident || c->kind != kind ||
 		    !policy_clock_applies(cl->policy, kind, level))
 			continue;
-		if (store_clock_set_due(cl->store, c->id, incident,
-		    policy_due(cl->policy, kind, level, c->start)) == -1)
+		/* Only the restore clock's deadline is on the incident too. */
+		if (kind == CLOCK_RESTORE ? store_clock_set_due(cl->store,
+		    c->id, incident, clocks_due(cl, kind, level, c->start,
+		    c->factor)) == -1 : store_clock_move(cl->store, c->id,
+		    clocks_due(cl, kind, level, c->start, c->factor)) == -1)
 			return -1;
 	}
 	return 0;

@@ -843,7 +843,8 @@ control_status(struct control *c, struct evhttp_request *req)
 	    "  AS oldest_queued_at"
 	    " FROM notifications", 0, NULL, control_row_set, &outbox);
 	open = control_rows(c, "SELECT c.incident_id AS incident, c.kind,"
-	    " c.level, c.due_at, c.breached_at, i.system"
+	    " c.level, c.due_at, c.breached_at, i.system,"
+	    " i.kind = 'drill' AS drill"
 	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
 	    " WHERE c.stopped_at IS NULL ORDER BY c.due_at", 0, NULL);
 	if (outbox == NULL || open == NULL) {
@@ -916,7 +917,7 @@ control_incident(struct control *c, struct evhttp_request *req,
 	scope = control_rows(c, "SELECT system, started_at, ended_at"
 	    " FROM incident_scope WHERE incident_id = ? ORDER BY id", 1, &id);
 	notes = control_rows(c, "SELECT id, recipient, event, state,"
-	    " attempts, created_at, sent_at, last_error"
+	    " attempts, created_at, sent_at, last_error, address"
 	    " FROM notifications WHERE incident_id = ? ORDER BY id", 1, &id);
 	contacts = control_rows(c, "SELECT id, at, entered_at, recipient,"
 	    " channel, made_by, note, offline FROM contacts"
@@ -965,7 +966,8 @@ control_warnings(struct control *c, struct evhttp_request *req,
 #define CONTROL_EVENTS_SQL \
 	"SELECT t.id, t.at, t.event, t.actor, t.detail," \
 	" t.incident_id AS incident, t.warning_id AS warning," \
-	" coalesce(i.system, w.system) AS system, i.level, i.major" \
+	" coalesce(i.system, w.system) AS system, i.level, i.major," \
+	" i.kind" \
 	" FROM timeline t" \
 	" LEFT JOIN incidents i ON i.id = t.incident_id" \
 	" LEFT JOIN warnings w ON w.id = t.warning_id" \
@@ -1300,6 +1302,7 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 	static const char *const reported[] = { "ticket", "at", "note",
 	    "reason", NULL };
 	static const char *const set[] = { "field", "value", NULL };
+	static const char *const restored[] = { "at", "note", NULL };
 	static const char *const level[] = { "confidentiality", "integrity",
 	    "reason", NULL };
 	static const char *const portal[] = { "result", "at", "note", NULL };
@@ -1340,6 +1343,13 @@ control_incident_action(struct control *c, struct evhttp_request *req,
 			return;
 		}
 		wf_reported(c->engine, id, who->name, s1, at, s3, s4, &r);
+	} else if (strcmp(verb, "restored") == 0) {
+		if (control_members(req, body, restored) == -1 ||
+		    control_str(req, body, "at", &s1) == -1 ||
+		    control_str(req, body, "note", &s2) == -1 ||
+		    control_time(req, "at", s1, &at) == -1)
+			return;
+		wf_restored(c->engine, id, who->name, at, s2, &r);
 	} else if (strcmp(verb, "set") == 0) {
 		if (control_members(req, body, set) == -1 ||
 		    control_str(req, body, "field", &s1) == -1 ||
@@ -1470,6 +1480,63 @@ control_maintenance(struct control *c, struct evhttp_request *req,
 	control_result(req, &r);
 }
 
+/* An incident a person found (5.2.1): POST /v1/incidents. */
+static void
+control_incident_new(struct control *c, struct evhttp_request *req,
+    const struct caller *who, json_t *body)
+{
+	static const char *const known[] = { "system", "title", "level",
+	    "at", "reason", NULL };
+	struct wf_result	 r;
+	const char		*system, *title, *at_s, *reason;
+	int64_t			 at;
+	int			 level;
+
+	if (control_members(req, body, known) == -1 ||
+	    control_str(req, body, "system", &system) == -1 ||
+	    control_str(req, body, "title", &title) == -1 ||
+	    control_int(req, body, "level", &level) == -1 ||
+	    control_str(req, body, "at", &at_s) == -1 ||
+	    control_str(req, body, "reason", &reason) == -1 ||
+	    control_time(req, "at", at_s, &at) == -1)
+		return;
+	wf_open(c->engine, who->name, system, title, level, at, reason, &r);
+	control_result(req, &r);
+}
+
+/* A drill (5.8.1): POST /v1/drills. */
+static void
+control_drill_new(struct control *c, struct evhttp_request *req,
+    const struct caller *who, json_t *body)
+{
+	static const char *const known[] = { "system", "title", "level",
+	    "factor", "note", NULL };
+	struct wf_result	 r;
+	const char		*system, *title, *note;
+	json_t			*v;
+	int			 level, factor = 1;
+
+	if (control_members(req, body, known) == -1 ||
+	    control_str(req, body, "system", &system) == -1 ||
+	    control_str(req, body, "title", &title) == -1 ||
+	    control_int(req, body, "level", &level) == -1 ||
+	    control_str(req, body, "note", &note) == -1)
+		return;
+	if ((v = json_object_get(body, "factor")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 3600) {
+			control_error(req, 400, "\"factor\" is how many times "
+			    "faster the drill's clocks run, 1 to 3600");
+			return;
+		}
+		factor = (int)json_integer_value(v);
+	}
+	wf_drill(c->engine, who->name, system, title, level, factor, note,
+	    &r);
+	control_result(req, &r);
+}
+
 /* ------------------------------------------------------------ routing */
 
 /* "/v1/incidents/12/ack" -> "incidents", 12, "ack". */
@@ -1530,7 +1597,9 @@ control_post(struct control *c, struct evhttp_request *req,
 {
 	json_t	*body;
 
-	if ((strcmp(coll, "incidents") != 0 || id == 0 || verb[0] == '\0') &&
+	if ((strcmp(coll, "incidents") != 0 ||
+	    (id == 0) != (verb[0] == '\0')) &&
+	    (strcmp(coll, "drills") != 0 || id != 0 || verb[0] != '\0') &&
 	    (strcmp(coll, "warnings") != 0 || (id == 0) != (verb[0] == '\0') ||
 	    (id != 0 && strcmp(verb, "answer") != 0)) &&
 	    (strcmp(coll, "maintenance") != 0 || id != 0)) {
@@ -1563,8 +1632,12 @@ control_post(struct control *c, struct evhttp_request *req,
 	}
 	if ((body = control_body(req)) == NULL)
 		return;
-	if (strcmp(coll, "incidents") == 0)
+	if (strcmp(coll, "incidents") == 0 && id == 0)
+		control_incident_new(c, req, who, body);
+	else if (strcmp(coll, "incidents") == 0)
 		control_incident_action(c, req, who, id, verb, body);
+	else if (strcmp(coll, "drills") == 0)
+		control_drill_new(c, req, who, body);
 	else if (strcmp(coll, "warnings") == 0 && id == 0)
 		control_warning_new(c, req, who, body);
 	else if (strcmp(coll, "warnings") == 0)

@@ -414,6 +414,9 @@ engine_rto_check(struct sys_state *s)
 	    &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
 	    level) == -1 ||
+	    clocks_relevel(e->clocks, s->incident_id, CLOCK_CLOSE,
+	    level) == -1 ||
+	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "reclassified as major", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
@@ -936,7 +939,7 @@ static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
 	struct policy_class	 c;
-	int64_t			 restored_at, restored_mono, length, due;
+	int64_t			 restored_at, restored_mono, length;
 	int64_t			 now = wall_ms();
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
 	int			 within, level;
@@ -973,8 +976,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	    restored_at, within, c.level, level, c.major, detail) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_REPORT, level,
-	    restored_at, &due) == -1 ||
+	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
 	    notice_queue(e->store, e->policy, s->incident_id, level,
 	    s->name, "restored", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {

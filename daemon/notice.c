@@ -66,6 +66,11 @@ static const struct {
 	{ "restore deadline missed",	"已逾損害控制或復原期限" },
 	{ "report reminder",		"調查、處理及改善報告期限提醒" },
 	{ "report deadline missed",	"已逾調查、處理及改善報告期限" },
+	{ "close reminder",		"結案期限提醒" },
+	{ "close deadline missed",	"已逾結案期限" },
+	{ "closed",			"結案通報" },
+	{ "incident opened by a person", "人員發現並開立資安事件" },
+	{ "drill opened",		"演練事件開立" },
 };
 
 static const char *
@@ -88,6 +93,8 @@ notice_clock_zh(const char *kind)
 		return "損害控制或復原";
 	if (strcmp(kind, "report") == 0)
 		return "調查、處理及改善報告";
+	if (strcmp(kind, "close") == 0)
+		return "結案";
 	return kind;
 }
 
@@ -190,7 +197,7 @@ notice_or(const char *s, const char *dflt)
 /* 通報內容草稿: every item of the national notification, in order. */
 static void
 notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
-    int level)
+    int level, const char *kind)
 {
 	const struct conf		*conf = notice.conf;
 	const struct contact_conf	*rep = NULL;
@@ -207,6 +214,16 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 	fprintf(fp, "事件說明 Description: ");
 	if (inc->description != NULL && *inc->description != '\0')
 		fprintf(fp, "%s\n", inc->description);
+	else if (strcmp(kind, "manual") == 0)
+		fprintf(fp, "%s：%s（人員發現 found by a person, 5.2.1）\n",
+		    inc->system, notice_or(inc->cause, "原因未明 cause unknown"));
+	else if (strcmp(kind, "warning") == 0)
+		fprintf(fp, "%s：%s（資安預警事件經確認 a confirmed early "
+		    "warning）\n", inc->system, notice_or(inc->cause,
+		    "原因未明 cause unknown"));
+	else if (strcmp(kind, "drill") == 0)
+		fprintf(fp, "演練 DRILL (5.8.1): %s%s%s\n", inc->system,
+		    inc->cause != NULL ? ": " : "", notice_or(inc->cause, ""));
 	else
 		fprintf(fp, "%s 服務中斷（%s）；%s down (%s), detected by the "
 		    "monitoring (rtowatchd)\n", inc->system,
@@ -257,7 +274,8 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 /* The whole body; NULL when the incident cannot be read. */
 static char *
 notice_body(struct store *st, int64_t incident, int level,
-    const char *system, const char *event, const char *detail, int64_t now)
+    const char *system, const char *event, const char *detail, int64_t now,
+    const char *kind)
 {
 	struct store_incident_info	 inc;
 	struct notice_clocks	 nc;
@@ -303,12 +321,46 @@ notice_body(struct store *st, int64_t incident, int level,
 	    nc.n == 0)
 		fprintf(fp, "  （無）none\n");
 
-	notice_draft(fp, &inc, event, level);
+	notice_draft(fp, &inc, event, level, kind);
 	store_incident_info_clear(&inc);
 	if (fclose(fp) != 0)
 		fatal("open_memstream");
 	return body;
 }
+
+static int
+notice_kind_cb(int n, const char *const *cols, const char *const *vals,
+    const int *num, void *arg)
+{
+	char	*kind = arg;
+
+	(void)cols;
+	(void)num;
+	if (n > 0 && vals[0] != NULL)
+		snprintf(kind, 16, "%s", vals[0]);
+	return 0;
+}
+
+/*
+ * How INCIDENT was opened: outage, warning, manual or drill.  A drill
+ * (演練, 5.8.1) says so in every message.
+ */
+static int
+notice_kind(struct store *st, int64_t incident, char kind[16])
+{
+	const char	*args[1];
+	char		 num[24];
+
+	snprintf(kind, 16, "outage");
+	snprintf(num, sizeof(num), "%lld", (long long)incident);
+	args[0] = num;
+	return store_select(st, "SELECT kind FROM incidents WHERE id = ?1", 1,
+	    args, notice_kind_cb, kind);
+}
+
+#define NOTICE_DRILL_BANNER \
+	"*** 演練 DRILL: 這是演練，不是真實事件。This is a drill, not a " \
+	"real incident (5.8.1). ***\n\n"
 
 /* A notification decided now, composed when its incident is written. */
 struct notice_later {
@@ -338,7 +390,8 @@ notice_later_free(void *arg)
 
 /*
  * Subject: level, system and what happened, in both languages.  The
- * body says the same, with the detail and the portal draft.  Called when
+ * body says the same, with the detail and the portal draft.  A drill's
+ * subject begins "[DRILL 演練]" and its body says so first.  Called when
  * the incident's rows are in the database: now, or, while the store holds
  * changes in memory, when this one's turn to be written comes (store.c).
  */
@@ -346,15 +399,24 @@ static int
 notice_compose(struct store *st, void *arg)
 {
 	struct notice_later	*nl = arg;
-	char			*subject, *body;
-	int			 r, rc = 0;
+	char			*subject, *body, *marked, kind[16];
+	int			 r, rc = 0, drill;
 
-	if ((body = notice_body(st, nl->incident, nl->level, nl->system,
-	    nl->event, nl->detail, nl->now)) == NULL)
+	if (notice_kind(st, nl->incident, kind) == -1)
 		return -1;
-	xasprintf(&subject, "[rtowatch] 第%d級 level %d: %s %s / %s "
-	    "(incident %lld)", nl->level, nl->level, nl->system,
-	    notice_event_zh(nl->event), nl->event, (long long)nl->incident);
+	drill = strcmp(kind, "drill") == 0;
+	if ((body = notice_body(st, nl->incident, nl->level, nl->system,
+	    nl->event, nl->detail, nl->now, kind)) == NULL)
+		return -1;
+	if (drill) {
+		xasprintf(&marked, NOTICE_DRILL_BANNER "%s", body);
+		free(body);
+		body = marked;
+	}
+	xasprintf(&subject, "%s[rtowatch] 第%d級 level %d: %s %s / %s "
+	    "(incident %lld)", drill ? "[DRILL 演練] " : "", nl->level,
+	    nl->level, nl->system, notice_event_zh(nl->event), nl->event,
+	    (long long)nl->incident);
 	for (r = 0; r < nl->nrecipients && rc == 0; r++)
 		rc = store_notification_queue(st, nl->incident, nl->now,
 		    nl->recipients[r], nl->event, subject, body);
@@ -392,4 +454,120 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
 			nl->recipients[nl->nrecipients++] =
 			    xstrdup(pol->recipients[r]);
 	return store_later(st, notice_compose, notice_later_free, nl);
+}
+
+/*
+ * The closure notice (結案通報, 5.3.8's last column: 「資通安全事件報告
+ * 單」): form IMS-P-009-01's fields as the record holds them at closing,
+ * as text.  The printed form (rtowatch report ID) is built by the CLI
+ * from the same columns; this is its content, not its layout.
+ */
+static const struct {
+	const char	*column;
+	const char	*label;
+	int		 time;
+} notice_form01[] = {
+	{ "started_at",		"發生時間 Happened",			1 },
+	{ "opened_at",		"知悉時間 Became known",		1 },
+	{ "reported_at",	"通報時間 Reported on the portal",	1 },
+	{ "ticket",		"通報單號 Portal ticket",		0 },
+	{ "controlled_at",	"損害控制 Damage controlled",		1 },
+	{ "restored_at",	"恢復時間 Restored",			1 },
+	{ "report_filed_at",	"調查報告 Investigation report filed",	1 },
+	{ "portal_closed_at",	"網站結案 Closed on the portal",	1 },
+	{ "portal_result",	"結案結果 Portal result",		0 },
+	{ "closed_at",		"結案時間 Closed",			1 },
+	{ "closed_by",		"結案人員 Closed by",			0 },
+	{ "category",		"事件分類 Category",			0 },
+	{ "cause",		"事件原因 Cause",			0 },
+	{ "description",	"事件說明 Description",			0 },
+	{ "scope",		"影響範圍及損害評估 Scope and damage",	0 },
+	{ "loss",		"損失評估 Loss",			0 },
+	{ "support",		"支援申請 Support requested",		0 },
+	{ "other_units_affected",
+	  "是否影響其他連線單位運作 Other units affected",	0 },
+	{ "measures",		"應變措施 Measures",			0 },
+	{ "containment",	"損害控制及復原歷程 Containment",	0 },
+	{ "investigation",	"調查及處理歷程 Investigation",		0 },
+	{ "root_cause",		"原因分析 Root cause",			0 },
+	{ "prevention",		"防範措施 Prevention",			0 },
+	{ "prevention_tracking", "預計完成時間及成效追蹤 Tracking",	0 },
+	{ "corrective_action_ref",
+	  "矯正及預防措施處理單 Corrective action form",	0 },
+};
+
+struct notice_form {
+	FILE	*fp;
+	int	 rows;
+};
+
+static int
+notice_form_cb(int n, const char *const *cols, const char *const *vals,
+    const int *num, void *arg)
+{
+	struct notice_form	*f = arg;
+	char			 t[128];
+	int64_t			 when;
+	size_t			 i;
+
+	(void)cols;
+	(void)num;
+	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]) &&
+	    (int)i < n; i++) {
+		fprintf(f->fp, "%s: ", notice_form01[i].label);
+		if (vals[i] == NULL || *vals[i] == '\0')
+			fprintf(f->fp, "-\n");
+		else if (notice_form01[i].time &&
+		    time_parse(vals[i], &when) == 0)
+			fprintf(f->fp, "%s\n", notice_time(when, t, sizeof(t)));
+		else
+			fprintf(f->fp, "%s\n", vals[i]);
+	}
+	f->rows++;
+	return 0;
+}
+
+/*
+ * INCIDENT was closed in the caller's transaction: queue the closure
+ * notice to the level's recipients (the policy's routing, 5.3.8).
+ */
+int
+notice_closure(struct store *st, const struct policy *pol, int64_t incident,
+    int level, const char *system, const char *actor, int64_t now)
+{
+	struct notice_form	 f;
+	char			*sql = NULL, *text = NULL, num[24];
+	const char		*args[1];
+	size_t			 len = 0, i, sqllen = 0;
+	FILE			*fp;
+	int			 rc;
+
+	if ((fp = open_memstream(&sql, &sqllen)) == NULL)
+		fatal("open_memstream");
+	fprintf(fp, "SELECT ");
+	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]); i++)
+		fprintf(fp, "%s%s", i > 0 ? ", " : "", notice_form01[i].column);
+	fprintf(fp, " FROM incidents WHERE id = ?1");
+	if (fclose(fp) != 0)
+		fatal("open_memstream");
+	if ((f.fp = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	f.rows = 0;
+	fprintf(f.fp, "結案通報 Closure notice: incident %lld (%s) was closed "
+	    "by %s.\n\n==== ISMS-P-009-01 資通安全事件報告單 Incident report "
+	    "form (text; printed: rtowatch report %lld) ====\n",
+	    (long long)incident, system, actor, (long long)incident);
+	snprintf(num, sizeof(num), "%lld", (long long)incident);
+	args[0] = num;
+	rc = store_select(st, sql, 1, args, notice_form_cb, &f);
+	free(sql);
+	if (fclose(f.fp) != 0)
+		fatal("open_memstream");
+	if (rc == 0 && f.rows == 1)
+		rc = notice_queue(st, pol, incident, level, system, "closed",
+		    text, now);
+	else
+		rc = -1;
+	free(text);
+	return rc;
 }

@@ -162,6 +162,7 @@ policy_clock_name(enum policy_clock clock)
 		[CLOCK_NOTIFY] = "notify",
 		[CLOCK_RESTORE] = "restore",
 		[CLOCK_REPORT] = "report",
+		[CLOCK_CLOSE] = "close",
 	};
 
 	if ((unsigned)clock >= CLOCK_MAX)

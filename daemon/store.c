@@ -447,6 +447,47 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;",
 	/* 5: the records the forms print, bound to the chain. */
 	store_migration_records,
+	/*
+	 * 6: the closure deadline (結案期限, 5.3.8) is a clock of its own,
+	 * kind 'close', so the clocks table is made again with it allowed
+	 * (SQLite cannot change a CHECK in place); its rows are kept as
+	 * they are.  drill_factor is a drill's time compression (5.8.1): 1
+	 * for real lengths, 60 makes an hour a minute; NULL for every
+	 * incident that is not a drill.  Dropping the old table drops its
+	 * triggers: migration 3's, which keep a closed incident's clocks
+	 * final, are made again.
+	 */
+	"CREATE TABLE clocks_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('notify', 'restore', 'report', 'close')),"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 4),"
+	"  started_at TEXT NOT NULL,"
+	"  due_at TEXT NOT NULL,"
+	"  reminders_done INTEGER NOT NULL DEFAULT 0,"
+	"  breached_at TEXT,"
+	"  stopped_at TEXT,"
+	"  stopped_by TEXT,"
+	"  UNIQUE (incident_id, kind, level)"
+	");"
+	"INSERT INTO clocks_new SELECT * FROM clocks;"
+	"DROP TABLE clocks;"
+	"ALTER TABLE clocks_new RENAME TO clocks;"
+	"CREATE TRIGGER clocks_closed_final BEFORE INSERT ON clocks"
+	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"CREATE TRIGGER clocks_closed_restart BEFORE UPDATE OF stopped_at"
+	"  ON clocks WHEN OLD.stopped_at IS NOT NULL AND"
+	"  NEW.stopped_at IS NULL AND"
+	"  (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
+	"  'closed'"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
+	"  final'); END;"
+	"ALTER TABLE incidents ADD COLUMN drill_factor INTEGER"
+	"  CHECK (drill_factor BETWEEN 1 AND 3600);",
 };
 
 #define STORE_NMIGRATIONS \
@@ -2009,6 +2050,20 @@ store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
 	return store_write(st, stmt);
 }
 
+/* A clock other than restore takes a new deadline (a raised level). */
+int
+store_clock_move(struct store *st, int64_t clock, int64_t due)
+{
+	sqlite3_stmt	*stmt;
+
+	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
+	if (stmt == NULL)
+		return -1;
+	store_bind_time(stmt, 1, due);
+	sqlite3_bind_int64(stmt, 2, clock);
+	return store_write(st, stmt);
+}
+
 /* Reminders done so far, or (breached_at != 0) the deadline missed. */
 int
 store_clock_progress(struct store *st, int64_t clock, int reminders_done,
@@ -2083,7 +2138,7 @@ store_open_clocks(struct store *st, int64_t incident,
 
 	stmt = store_prepare(st, "SELECT c.id, c.incident_id, c.kind,"
 	    " c.level, c.due_at, c.reminders_done, c.breached_at, i.system,"
-	    " c.started_at"
+	    " c.started_at, coalesce(i.drill_factor, 1)"
 	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
 	    " WHERE c.stopped_at IS NULL AND (?1 = 0 OR c.incident_id = ?1)"
 	    " ORDER BY c.id");
@@ -2103,6 +2158,7 @@ store_open_clocks(struct store *st, int64_t incident,
 		snprintf(c.system, sizeof(c.system), "%s",
 		    (const char *)sqlite3_column_text(stmt, 7));
 		c.started_at = store_column_time(stmt, 8);
+		c.factor = sqlite3_column_int(stmt, 9);
 		if (cb(&c, arg) == -1)
 			break;
 	}
@@ -2313,7 +2369,8 @@ store_last_restored(struct store *st,
 	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
 	    " FROM incidents WHERE kind = 'outage'"
 	    " AND status IN ('restored', 'closed')"
-	    " AND id IN (SELECT max(id) FROM incidents GROUP BY system)");
+	    " AND id IN (SELECT max(id) FROM incidents WHERE kind = 'outage'"
+	    " GROUP BY system)");
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)

@@ -62,6 +62,7 @@ static const char *const wf_channels[] = { "phone", "fax", "in-person",
 static int
 wf_fail(struct wf_result *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int	wf_due_column(struct engine *, int64_t, const char *, int64_t);
 
 static int
 wf_fail(struct wf_result *r, int status, const char *fmt, ...)
@@ -323,6 +324,13 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	    (correction && store_clock_restop(st, id,
 	    policy_clock_name(CLOCK_NOTIFY), inc.reported_at, at, by) == -1) ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
+	    /*
+	     * 5.3.8's 結案期限 runs 「接獲通報後」, from the notification:
+	     * from when the portal took the report (the time it was
+	     * made), as the portal itself counts its closure deadline.
+	     */
+	    clocks_open_once(engine_clocks(e), id, CLOCK_CLOSE, inc.level,
+	    at) == -1 ||
 	    store_timeline_add(st, id, now, event, actor, detail) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
@@ -451,8 +459,8 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 	if (level > inc.level) {
 		if (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 		    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
-		    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
-		    level, inc.restored_at, &due) == -1) ||
+		    clocks_relevel(cl, id, CLOCK_CLOSE, level) == -1 ||
+		    clocks_report_start(cl, id, level) == -1 ||
 		    notice_queue(st, pol, id, level, inc.system,
 		    "level raised", detail, now) == -1)
 			return wf_abort(e, r);
@@ -486,7 +494,10 @@ wf_clock_step(struct engine *e, int64_t id, const char *actor,
 	snprintf(by, sizeof(by), "%s: %s", actor, event);
 	if (store_begin(engine_store(e)) == -1 ||
 	    clocks_stop(engine_clocks(e), id, kind, now, by) == -1 ||
-	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1)
+	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1 ||
+	    /* 5.3.7.3.6: controlled or restored, whichever is first. */
+	    (kind == CLOCK_RESTORE && clocks_report_start(engine_clocks(e), id,
+	    inc.level) == -1))
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -600,7 +611,11 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	    store_incident_update(st, id, 1, (const char *[]){ "status" },
 	    (const char *[]){ "closed" }) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
-	    store_timeline_add(st, id, now, "closed", actor, detail) == -1)
+	    clocks_stop(engine_clocks(e), id, CLOCK_CLOSE, now, by) == -1 ||
+	    store_timeline_add(st, id, now, "closed", actor, detail) == -1 ||
+	    /* 5.3.8: the closure notice, with form 01, to the level's. */
+	    notice_closure(st, &engine_conf(e)->policy, id, inc.level,
+	    inc.system, actor, now) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -740,8 +755,8 @@ wf_major(struct engine *e, int64_t id, const char *actor,
 	if (level > inc.level &&
 	    (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 	    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
-	    (inc.restored_at != 0 && clocks_open(cl, id, CLOCK_REPORT,
-	    level, inc.restored_at, &due) == -1)))
+	    clocks_relevel(cl, id, CLOCK_CLOSE, level) == -1 ||
+	    clocks_report_start(cl, id, level) == -1))
 		return wf_abort(e, r);
 	if (notice_queue(st, pol, id, level, inc.system, "declared major",
 	    detail, now) == -1)
@@ -991,4 +1006,233 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 	engine_maintenance_added(e, system, from, from + length);
 	log_info("%s (by %s)", detail, actor);
 	return 0;
+}
+
+/*
+ * An incident a person opens: one found by a person (5.2.1: 「若發現或疑
+ * 似資通安全事件時，由發現人員...迅速通報」, kind 'manual') or a drill
+ * (5.8.1, kind 'drill').  SYSTEM names a system of the rules, whose
+ * owner, core and RTO it takes; or TITLE names what is affected when it
+ * is not one.  AT is when it was confirmed as a security incident: the
+ * one-hour notification clock (5.3.7.3.1) and the restore clock run
+ * from it, and the level's recipients are told.  FACTOR compresses a
+ * drill's clocks (60: an hour is a minute); 0 for a real incident.
+ */
+static int
+wf_open_by_person(struct engine *e, const char *actor, const char *kind,
+    const char *system, const char *title, int level, int64_t at,
+    const char *reason, int factor, struct wf_result *r)
+{
+	struct store_new_incident	 ni;
+	struct store			*st = engine_store(e);
+	struct clocks			*cl = engine_clocks(e);
+	const struct conf		*conf = engine_conf(e);
+	const struct system_conf	*sys = NULL;
+	const char			*fcol[1] = { "drill_factor" };
+	const char			*fval[1], *event;
+	char				 fbuf[32], when[TIME_STRLEN];
+	char				 how[96];
+	char				 detail[2 * WF_MAX_TEXT + 256];
+	int64_t				 now = wall_ms(), id, due;
+	int				 drill = strcmp(kind, "drill") == 0;
+
+	wf_begin_result(r, 0);
+	if ((system == NULL || *system == '\0') ==
+	    (title == NULL || *title == '\0'))
+		return wf_fail(r, WF_BAD, "name the system (--system NAME, "
+		    "one of the rules) or what is affected (--title TEXT), "
+		    "not both");
+	if (system != NULL && *system != '\0') {
+		if (!engine_knows(e, system) ||
+		    (sys = conf_find_system(conf, system)) == NULL)
+			return wf_fail(r, WF_BAD, "no system \"%s\" in the "
+			    "rules; for something else give --title",
+			    system);
+	} else if (wf_text_ok("title", title, 1, r) == -1)
+		return -1;
+	else if (strlen(title) > 200)
+		return wf_fail(r, WF_BAD, "title is longer than 200 bytes");
+	if (level < 1 || level > POLICY_LEVELS)
+		return wf_fail(r, WF_BAD, "give the level assessed (--level "
+		    "1 to %d, 5.3.2)", POLICY_LEVELS);
+	if (wf_text_ok("reason", reason, !drill, r) == -1)
+		return -1;
+	if (at == 0)
+		at = now;
+	if (at > now + 60000)
+		return wf_fail(r, WF_BAD, "the confirmation time is in the "
+		    "future");
+	if (drill && at != now)
+		return wf_fail(r, WF_BAD, "a drill begins now");
+	if (factor < 0 || factor > 3600)
+		return wf_fail(r, WF_BAD, "a drill is compressed 1 to 3600 "
+		    "times");
+
+	memset(&ni, 0, sizeof(ni));
+	ni.system = sys != NULL ? sys->name : title;
+	ni.owner = sys != NULL && sys->owner != NULL ? sys->owner : "";
+	ni.core = sys != NULL ? sys->core : 0;
+	ni.critical_infrastructure = sys != NULL ?
+	    sys->critical_infrastructure : 0;
+	ni.rto_ms = sys != NULL ? sys->rto_ms : 0;
+	ni.level = level;
+	ni.major = 0;
+	ni.started_at = at;
+	ni.detected_at = at;
+	ni.opened_at = at;
+	ni.cause = reason != NULL && *reason != '\0' ? reason : NULL;
+	time_fmt(at, when, sizeof(when));
+	if (drill) {
+		event = "drill opened";
+		if (factor > 1)
+			snprintf(how, sizeof(how), "compressed %d times (an "
+			    "hour lasts %s)", factor, duration_fmt(3600000 /
+			    factor, fbuf, sizeof(fbuf)));
+		else
+			snprintf(how, sizeof(how), "of real length");
+		snprintf(detail, sizeof(detail), "演練 DRILL (5.8.1) opened by "
+		    "%s: %s, level %d (%s), clocks %s%s%s", actor, ni.system,
+		    level, policy_level_name(level), how,
+		    reason != NULL && *reason != '\0' ? ": " : "",
+		    reason != NULL ? reason : "");
+	} else {
+		event = "incident opened by a person";
+		snprintf(detail, sizeof(detail), "opened by %s (5.2.1), "
+		    "confirmed as a security incident at %s: %s, level %d "
+		    "(%s): %s", actor, when, ni.system, level,
+		    policy_level_name(level), reason);
+	}
+	if (factor < 1)
+		factor = 1;
+	/* The incident row first: its clocks read the drill's factor. */
+	ni.notify_due_at = policy_due(&conf->policy, CLOCK_NOTIFY, level, at);
+	ni.restore_due_at = policy_due(&conf->policy, CLOCK_RESTORE, level,
+	    at);
+	snprintf(fbuf, sizeof(fbuf), "%d", factor);
+	fval[0] = fbuf;
+	if (store_begin(st) == -1 ||
+	    store_incident_insert(st, kind, &ni, 0, &id) == -1 ||
+	    (drill && store_incident_update(st, id, 1, fcol, fval) == -1) ||
+	    store_timeline_add(st, id, now, "opened", actor, detail) == -1 ||
+	    clocks_open(cl, id, CLOCK_NOTIFY, level, at, &due) == -1 ||
+	    wf_due_column(e, id, "notify_due_at", due) == -1 ||
+	    clocks_open(cl, id, CLOCK_RESTORE, level, at, &due) == -1 ||
+	    wf_due_column(e, id, "restore_due_at", due) == -1 ||
+	    notice_queue(st, &conf->policy, id, level, ni.system, event,
+	    detail, now) == -1)
+		return wf_abort(e, r);
+	r->incident = id;
+	if (wf_commit(e, id, r) == -1)
+		return -1;
+	log_info("incident %lld: %s", (long long)id, detail);
+	return 0;
+}
+
+/* A compressed drill's deadlines on the incident row are its clocks'. */
+static int
+wf_due_column(struct engine *e, int64_t id, const char *col, int64_t due)
+{
+	char	 when[TIME_STRLEN];
+	const char *v[1];
+
+	if (due == 0)
+		return 0;
+	v[0] = time_fmt(due, when, sizeof(when));
+	return store_incident_update(engine_store(e), id, 1, &col, v);
+}
+
+int
+wf_open(struct engine *e, const char *actor, const char *system,
+    const char *title, int level, int64_t at, const char *reason,
+    struct wf_result *r)
+{
+	return wf_open_by_person(e, actor, "manual", system, title, level, at,
+	    reason, 0, r);
+}
+
+/*
+ * A drill (資安演練, 5.8.1): an incident of kind 'drill', marked so in
+ * every message, event and form, that goes through every path a real
+ * one does, its clocks compressed by FACTOR (1: real lengths).
+ */
+int
+wf_drill(struct engine *e, const char *actor, const char *system,
+    const char *title, int level, int factor, const char *note,
+    struct wf_result *r)
+{
+	if ((system == NULL || *system == '\0') &&
+	    (title == NULL || *title == '\0'))
+		title = "演練模擬事件 drill scenario";
+	return wf_open_by_person(e, actor, "drill", system, title,
+	    level == 0 ? 1 : level, 0, note, factor == 0 ? 1 : factor, r);
+}
+
+static int
+wf_restore_breached_cb(const struct store_open_clock *c, void *arg)
+{
+	int	*breached = arg;
+
+	if (strcmp(c->kind, policy_clock_name(CLOCK_RESTORE)) == 0 &&
+	    c->breached_at != 0)
+		*breached = 1;
+	return 0;
+}
+
+/*
+ * Restored (復原, 5.3.4), as a person says it of an incident the probes
+ * do not measure: a confirmed warning, one a person opened, a drill.  An
+ * outage's restoration is the probes' to record.  The restore clock
+ * stops (at AT, unless it was already recorded missed: then now, so a
+ * missed deadline stays missed), and at levels 3-4 the investigation
+ * report's clock starts unless damage control started it earlier
+ * (5.3.7.3.6).
+ */
+int
+wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
+    const char *note, struct wf_result *r)
+{
+	struct store_incident	 inc;
+	struct store		*st = engine_store(e);
+	const char		*cols[2] = { "restored_at", "status" };
+	const char		*vals[2];
+	char			 when[TIME_STRLEN], by[512];
+	char			 detail[WF_MAX_TEXT + 256];
+	int64_t			 now = wall_ms();
+	int			 breached = 0;
+
+	wf_begin_result(r, id);
+	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	    wf_text_ok("note", note, 0, r) == -1)
+		return -1;
+	if (strcmp(inc.kind, "outage") == 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld is an outage: "
+		    "rtowatchd records its restoration when the checks "
+		    "succeed again", (long long)id);
+	if (inc.restored_at != 0)
+		return wf_fail(r, WF_CONFLICT, "incident %lld was already "
+		    "restored", (long long)id);
+	if (at == 0)
+		at = now;
+	if (wf_time_ok("restoration", at, &inc, now, r) == -1)
+		return -1;
+	if (store_open_clocks(st, id, wf_restore_breached_cb,
+	    &breached) == -1)
+		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
+		    (long long)id);
+	vals[0] = time_fmt(at, when, sizeof(when));
+	vals[1] = "restored";
+	snprintf(detail, sizeof(detail), "%s restored at %s (by %s)%s%s",
+	    inc.system, when, actor, note != NULL && *note != '\0' ? ": " :
+	    "", note ? note : "");
+	snprintf(by, sizeof(by), "%s: restored", actor);
+	if (store_begin(st) == -1 ||
+	    store_incident_update(st, id, 2, cols, vals) == -1 ||
+	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE,
+	    breached ? now : at, by) == -1 ||
+	    store_timeline_add(st, id, now, "restored", actor, detail) == -1 ||
+	    clocks_report_start(engine_clocks(e), id, inc.level) == -1 ||
+	    notice_queue(st, &engine_conf(e)->policy, id, inc.level,
+	    inc.system, "restored", detail, now) == -1)
+		return wf_abort(e, r);
+	return wf_commit(e, id, r);
 }

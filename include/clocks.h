@@ -27,6 +27,9 @@ void		 clocks_set_policy(struct clocks *, const struct policy *);
 int		 clocks_recover(struct clocks *);
 int		 clocks_open(struct clocks *, int64_t, enum policy_clock, int,
 		    int64_t, int64_t *);
+int		 clocks_open_once(struct clocks *, int64_t, enum policy_clock,
+		    int, int64_t);
+int		 clocks_report_start(struct clocks *, int64_t, int);
 int		 clocks_stop(struct clocks *, int64_t, enum policy_clock,
 		    int64_t, const char *);
 int		 clocks_relevel(struct clocks *, int64_t, enum policy_clock,

@@ -18,5 +18,7 @@ void	 notice_configure(const struct conf *);
 void	 notice_set_kick(void (*)(void *), void *);
 int	 notice_queue(struct store *, const struct policy *, int64_t, int,
 	    const char *, const char *, const char *, int64_t);
+int	 notice_closure(struct store *, const struct policy *, int64_t, int,
+	    const char *, const char *, int64_t);
 
 #endif

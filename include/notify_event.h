@@ -28,6 +28,7 @@ struct notify_event {
 	int		 major;
 	/* Said once, outside the record (the store failing): no id. */
 	int		 transient;
+	int		 drill;		/* a drill's event (演練, 5.8.1) */
 };
 
 struct notify_batch {

@@ -19,6 +19,7 @@ enum policy_clock {
 	CLOCK_NOTIFY,	/* report on the portal (5.3.7.3.1), 1 h */
 	CLOCK_RESTORE,	/* damage controlled or restored (5.3.4, 5.3.8) */
 	CLOCK_REPORT,	/* investigation report, levels 3-4 (5.3.3) */
+	CLOCK_CLOSE,	/* closure deadline (結案期限, 5.3.8) */
 	CLOCK_MAX
 };
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 
 struct sqlite3;
 struct store;
@@ -61,6 +61,7 @@ struct store_open_clock {
 	int		 reminders_done;
 	int64_t		 breached_at;
 	char		 system[256];
+	int		 factor;	/* a drill's compression; 1: real */
 };
 
 /* What the workflow needs to know of an incident before it changes it. */
@@ -193,6 +194,7 @@ int		 store_clock_open(struct store *, int64_t, const char *, int,
 		    int64_t, int64_t, int64_t *);
 int		 store_clock_set_due(struct store *, int64_t, int64_t,
 		    int64_t);
+int		 store_clock_move(struct store *, int64_t, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);

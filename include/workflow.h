@@ -59,6 +59,12 @@ int	wf_major(struct engine *, int64_t, const char *, const char *,
 	    struct wf_result *);
 int	wf_contact(struct engine *, int64_t, const char *, const char *,
 	    const char *, int64_t, const char *, int, struct wf_result *);
+int	wf_open(struct engine *, const char *, const char *, const char *,
+	    int, int64_t, const char *, struct wf_result *);
+int	wf_restored(struct engine *, int64_t, const char *, int64_t,
+	    const char *, struct wf_result *);
+int	wf_drill(struct engine *, const char *, const char *, const char *,
+	    int, int, const char *, struct wf_result *);
 const char *wf_field_column(const char *);
 
 #endif

@@ -370,6 +370,9 @@ test_policy(void **state)
 	    " restore within 72h for levels 1-2\n"
 	    " restore within 36h for levels 3-4\n"
 	    " report within 1 month for levels 3-4\n"
+	    " close within 72h for levels 1-2\n"
+	    " close within 36h for levels 3-4\n"
+	    " remind close 2h 12h before\n"
 	    " retention 3 years\n"
 	    " reopen within 15m\n"
 	    " tell \"unit-head\" for levels 1-4\n"
@@ -428,6 +431,11 @@ test_policy(void **state)
 	assert_true(pol->length[CLOCK_RESTORE][3].ms == 36 * 3600000LL);
 	assert_false(pol->applies[CLOCK_REPORT][2]);
 	assert_int_equal(pol->length[CLOCK_REPORT][4].months, 1);
+	/* 5.3.8's closure deadline (結案期限), its reminders sorted. */
+	assert_true(pol->length[CLOCK_CLOSE][2].ms == 72 * 3600000LL);
+	assert_true(pol->length[CLOCK_CLOSE][3].ms == 36 * 3600000LL);
+	assert_int_equal(pol->nremind[CLOCK_CLOSE], 2);
+	assert_true(pol->remind[CLOCK_CLOSE][0] == 12 * 3600000LL);
 	assert_int_equal(pol->retention.months, 36);
 	assert_true(pol->reopen_ms == 15 * 60000);
 	/* Reminders kept largest first, whatever the order written. */

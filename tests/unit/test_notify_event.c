@@ -54,12 +54,22 @@ test_batch(void **state)
 	assert_string_equal(ev->detail, "refused");
 	assert_int_equal(ev->level, 3);
 	assert_int_equal(ev->major, 1);
+	assert_int_equal(ev->drill, 0);
 	ev = &b.events[1];
 	assert_true(ev->incident == 0 && ev->warning == 3);
 	assert_null(ev->system);
 	assert_null(ev->at);
 	assert_int_equal(ev->level, 0);
 	assert_int_equal(ev->major, 0);
+	notify_batch_free(&b);
+
+	/* A drill's events carry kind "drill" (5.8.1). */
+	assert_int_equal(parse("{\"events\": [{\"id\": 1, \"event\": "
+	    "\"opened\", \"kind\": \"drill\"}, {\"id\": 2, \"event\": "
+	    "\"opened\", \"kind\": \"outage\"}], \"last\": 2}", &b, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.events[0].drill, 1);
+	assert_int_equal(b.events[1].drill, 0);
 	notify_batch_free(&b);
 
 	/* The newest id, where a new client starts. */
@@ -252,6 +262,14 @@ test_summary(void **state)
 	ev = event("mail failing", 0, 0);
 	s = notify_event_summary(&ev);
 	assert_string_equal(s, "mail failing 郵件寄送失敗");
+	free(s);
+	/* A drill (5.8.1) says so first; the closure clock has its name. */
+	ev = event("close reminder", 1, 9);
+	ev.drill = 1;
+	ev.system = (char *)(uintptr_t)"portal";
+	s = notify_event_summary(&ev);
+	assert_string_equal(s, "[DRILL 演練] Level 1 · portal · close "
+	    "reminder 結案期限提醒");
 	free(s);
 }
 
