@@ -182,7 +182,7 @@ hostnet_check(struct hostnet *h)
 			    "with an IPv6 default route", ifname);
 	} else {
 		h->lost = 1;
-		snprintf(h->why, sizeof(h->why), "it has no default route");
+		snprintf(h->why, sizeof(h->why), "no default route");
 	}
 	free(route);
 	free(arp);

@@ -157,14 +157,16 @@ def chain_hash(prev, row_id, incident, warning, at, event, actor, detail):
 
 def downgrade(db):
     """DB as schema version 3 wrote it, before records were bound: no
-    records column, no reported_entered_at, the first append-only
-    trigger, the chain hashed without records."""
+    records column, no reported_entered_at nor drill_factor, the first
+    append-only trigger, the chain hashed without records."""
     con = sqlite3.connect(db)
     with con:
         con.execute("DROP TRIGGER timeline_no_update")
         con.execute("DROP TRIGGER timeline_no_delete")
         con.execute("ALTER TABLE timeline DROP COLUMN records")
         con.execute("ALTER TABLE incidents DROP COLUMN reported_entered_at")
+        # Migration 6 (the close clock, drills) came after records too.
+        con.execute("ALTER TABLE incidents DROP COLUMN drill_factor")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"
