@@ -66,13 +66,14 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
  * its value, so that rtowatch verify can name the column that no longer
  * matches.  A row deleted is "TABLE ID -".
  *
- * The outbox's delivery state (notifications' state, attempts,
- * next_try_at, last_error, address, alerted_at, sent_at) is left out: the
- * mailer updates it on its own, with no timeline event; what was decided
- * (recipient, subject, body, when) is bound.
+ * Of the outbox, what was decided (recipient, subject, body, when) and
+ * its delivery (state, sent_at), which form 01 prints and a "mail
+ * delivered" event records, are bound; the tries in between (attempts,
+ * next_try_at, last_error, address, alerted_at) are the mailer's working
+ * state and are left out.
  */
-static const char *const chain_outbox_state[] = { "state", "attempts",
-    "next_try_at", "last_error", "address", "alerted_at", "sent_at", NULL };
+static const char *const chain_outbox_state[] = { "attempts",
+    "next_try_at", "last_error", "address", "alerted_at", NULL };
 
 const struct chain_table chain_tables[] = {
 	{ "incidents", NULL },

@@ -1549,7 +1549,7 @@ store_commit(struct store *st)
 		    st->path, n);
 		if (store_timeline_append(st, 0, 0, wall_ms(),
 		    "records sealed", "rtowatchd", "records written with no "
-		    "event of their own (a planned outage)") == -1) {
+		    "event of their own (a planned outage, say)") == -1) {
 			store_rollback(st);
 			return -1;
 		}
@@ -2875,22 +2875,36 @@ store_mail_heads(struct store *st,
  * whether the row had raised the "mail failing" alert.
  */
 int
-store_mail_sent(struct store *st, int64_t id, const char *address,
-    int64_t at, int *alerted)
+store_mail_sent(struct store *st, int64_t id, int64_t incident,
+    const char *address, int64_t at, int *alerted)
 {
 	sqlite3_stmt	*stmt;
+	char		 detail[512];
 
 	*alerted = 0;
+	snprintf(detail, sizeof(detail), "mail %lld accepted by the mail "
+	    "server for %s", (long long)id, address);
+	if (store_begin(st) == -1)
+		return -1;
 	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
 	    " sent_at = ?, address = ?, attempts = attempts + 1,"
 	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
 	    " RETURNING alerted_at IS NOT NULL");
-	if (stmt == NULL)
+	if (stmt == NULL) {
+		store_rollback(st);
 		return -1;
+	}
 	store_bind_time(stmt, 1, at);
 	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, id);
-	return store_write_row(st, stmt, alerted);
+	/* Form 01 prints when each mail went out: an event binds it. */
+	if (store_write_row(st, stmt, alerted) == -1 ||
+	    store_timeline_add(st, incident, at, "mail delivered", "rtowatchd",
+	    detail) == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 /* One more failed attempt: why, and when to try again. */

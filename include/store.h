@@ -237,8 +237,8 @@ int		 store_incident_info(struct store *, int64_t,
 void		 store_incident_info_clear(struct store_incident_info *);
 int		 store_mail_heads(struct store *,
 		    int (*)(const struct store_mail *, void *), void *);
-int		 store_mail_sent(struct store *, int64_t, const char *,
-		    int64_t, int *);
+int		 store_mail_sent(struct store *, int64_t, int64_t,
+		    const char *, int64_t, int *);
 int		 store_mail_failed(struct store *, int64_t, const char *,
 		    const char *, int64_t);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,

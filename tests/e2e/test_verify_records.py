@@ -106,12 +106,17 @@ def test_outage_times_moved(rec, tmp_path):
             f"outages row {o}, column cause: does not match")
 
 
-def test_notification_rewritten_but_delivery_state_unbound(rec, tmp_path):
+def test_notification_rewritten_but_delivery_tries_unbound(rec, tmp_path):
     n = db_rows(rec.db, "SELECT id FROM notifications ORDER BY id DESC"
                 " LIMIT 1")[0]["id"]
     db = edited(rec, tmp_path, "mail", "UPDATE notifications SET"
                 f" recipient = 'nobody' WHERE id = {n}")
     refused(db, f"notifications row {n}, column recipient: does not match")
+    # Form 01 prints when a mail went out: a forged delivery is named.
+    db = edited(rec, tmp_path, "sent", "UPDATE notifications SET"
+                " state = 'sent', sent_at = '2026-01-01T00:00:00.000Z'"
+                f" WHERE id = {n}")
+    refused(db, f"notifications row {n}, column sent_at: does not match")
     db = edited(rec, tmp_path, "delivery", "UPDATE notifications SET"
                 " attempts = attempts + 1, last_error = 'refused'"
                 f" WHERE id = {n}")
