@@ -270,7 +270,9 @@ verify_records(struct cli_ctx *ctx, struct verify_out *vo)
 	int64_t				 id;
 	int				 rc, exists;
 
-	qsort(vo->bound, vo->nbound, sizeof(*vo->bound), verify_bound_cmp);
+	if (vo->nbound > 0)
+		qsort(vo->bound, vo->nbound, sizeof(*vo->bound),
+		    verify_bound_cmp);
 	for (t = chain_tables; t->name != NULL; t++) {
 		if ((stmt = cli_prepare(ctx, "SELECT count(*) FROM"
 		    " sqlite_master WHERE type = 'table' AND name = ?")) ==

@@ -789,7 +789,13 @@ mailer_head(const struct store_mail *row, void *arg)
 	TAILQ_FOREACH(j, &m->jobs, entry)
 		if (j->id == row->id)
 			return 0;	/* in flight */
-	if (row->next_try_at > wall_ms()) {
+	/*
+	 * No retry waits longer than mail-retry's longest: a next try further
+	 * ahead than that was set before the wall clock went back, and is
+	 * due now rather than hours late.
+	 */
+	if (row->next_try_at > wall_ms() &&
+	    row->next_try_at - wall_ms() <= m->mail->retry_max_ms) {
 		mailer_wake_at(m, row->next_try_at);
 		return 0;
 	}

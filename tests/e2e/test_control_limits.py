@@ -23,7 +23,11 @@ def raw(sock, data, timeout=10):
     s.connect(sock)
     s.settimeout(timeout)
     try:
-        s.sendall(data)
+        try:
+            if data:
+                s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # refused before a byte was read: its answer is there
         reply = b""
         while True:
             chunk = s.recv(65536)
