@@ -9,9 +9,10 @@
  * caller while descriptors are short is dropped at once, and a request
  * must be complete CONTROL_READ_S after the connection was accepted,
  * however slowly it trickles in.  The probes, not the control socket,
- * get the descriptors.  Queries read the store;
- * actions go through workflow.c, which writes each one with its timeline
- * event in one transaction.  The event stream is a long poll on the
+ * get the descriptors.  One table, control_routes, says what each request
+ * may be, who may make it and which function answers it.  Queries read
+ * the store; actions go through workflow.c, which writes each one with
+ * its timeline event in one transaction.  The event stream is a long poll on the
  * timeline's ids, woken when the store commits new rows.
  */
 #include <sys/types.h>
@@ -56,7 +57,8 @@
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
-#define CONTROL_TRIM_BYTES	(256 * 1024)	/* replies this big: trim */
+/* Replies this big: trim (control_trim). */
+#define CONTROL_TRIM_BYTES	((size_t)256 * 1024)
 #define CONTROL_RETRY_AFTER	"10"		/* s, when waiters are full */
 #define CONTROL_MAX_GROUPS	256
 /*
@@ -390,7 +392,7 @@ control_peer(struct control *c, int fd, struct caller *who)
 }
 
 static struct conn *
-control_conn_find(struct control *c, struct evhttp_connection *evcon)
+control_conn_find(struct control *c, const struct evhttp_connection *evcon)
 {
 	struct conn	*cn;
 
@@ -437,7 +439,7 @@ control_refused(struct control *c, const struct caller *who, const char *why)
 	int64_t	 now = mono_ms();
 
 	if (c->refused_log_at != 0 &&
-	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000) {
+	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * INT64_C(1000)) {
 		c->refused++;
 		return;
 	}
@@ -932,7 +934,8 @@ static void
 control_incident(struct control *c, struct evhttp_request *req,
     const struct control_call *a)
 {
-	json_t		*inc = NULL, *tl, *clocks, *scope, *notes, *contacts;
+	json_t		*inc = NULL, *tl, *clocks, *scope, *notes;
+	json_t		*contacts;
 	char		 num[24];
 	const char	*id = num;
 
@@ -1658,16 +1661,8 @@ control_drill_new(struct control *c, struct evhttp_request *req,
 
 /* ------------------------------------------------------------ routing */
 
-/*
- * Every request the socket serves, like tmux's cmd_entry: one line per
- * route says its method, its path (":id" stands for an incident's or a
- * warning's number), the members its body may hold, the role it needs
- * and its handler.  control_dispatch checks all of these in one place,
- * so a handler only reads what it was given.  docs/control-api.md is
- * checked against this table (rtowatchd -R prints it; see
- * tests/e2e/test_control_api_doc.py).
- */
-#define CONTROL_CHANGES	0x1	/* body read; refused while the store fails */
+/* Changes records: its body is read, and refused while the store fails. */
+#define CONTROL_CHANGES	0x1
 
 typedef void	control_handler(struct control *, struct evhttp_request *,
 		    const struct control_call *);
@@ -1681,6 +1676,15 @@ struct control_route {
 	control_handler		*handler;
 };
 
+/*
+ * Every request the socket serves, like tmux's cmd_entry: one line per
+ * route says its method, its path (":id" stands for an incident's or a
+ * warning's number), the members its body may hold, the role it needs
+ * and its handler.  control_dispatch checks all of these in one place,
+ * so a handler only reads what it was given.  docs/control-api.md is
+ * checked against this table (rtowatchd -R prints it; see
+ * tests/e2e/test_control_api_doc.py).
+ */
 static const struct control_route control_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/status", NULL, ROLE_AUDITOR, 0,
 	  control_status },
