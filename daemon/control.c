@@ -12,8 +12,8 @@
  * get the descriptors.  One table, control_routes, says what each request
  * may be, who may make it and which function answers it.  Queries read
  * the store; actions go through workflow.c, which writes each one with
- * its timeline event in one transaction.  The event stream is a long poll on the
- * timeline's ids, woken when the store commits new rows.
+ * its timeline event in one transaction.  The event stream is a long poll
+ * on the timeline's ids, woken when the store commits new rows.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -1782,6 +1782,7 @@ static void
 control_dispatch(struct control *c, struct evhttp_request *req,
     const struct control_route *route, struct control_call *a)
 {
+	/* control_request_cb refused a caller without a role already. */
 	if (a->who->role < route->role) {
 		control_error(req, 403, "%s may read but not change records "
 		    "(auditor)", a->who->name);
