@@ -9,10 +9,11 @@
  * caller while descriptors are short is dropped at once, and a request
  * must be complete CONTROL_READ_S after the connection was accepted,
  * however slowly it trickles in.  The probes, not the control socket,
- * get the descriptors.  Queries read the store;
- * actions go through workflow.c, which writes each one with its timeline
- * event in one transaction.  The event stream is a long poll on the
- * timeline's ids, woken when the store commits new rows.
+ * get the descriptors.  One table, control_routes, says what each request
+ * may be, who may make it and which function answers it.  Queries read
+ * the store; actions go through workflow.c, which writes each one with
+ * its timeline event in one transaction.  The event stream is a long poll
+ * on the timeline's ids, woken when the store commits new rows.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -56,7 +57,8 @@
 #define CONTROL_MAX_WAIT_S	60
 #define CONTROL_MAX_WAITERS	256
 #define CONTROL_EVENTS_BATCH	500
-#define CONTROL_TRIM_BYTES	(256 * 1024)	/* replies this big: trim */
+/* Replies this big: trim (control_trim). */
+#define CONTROL_TRIM_BYTES	((size_t)256 * 1024)
 #define CONTROL_RETRY_AFTER	"10"		/* s, when waiters are full */
 #define CONTROL_MAX_GROUPS	256
 /*
@@ -101,6 +103,14 @@ struct caller {
 	uid_t		 uid;
 	char		 name[64];
 	enum conf_role	 role;
+};
+
+/* A request as its route's handler gets it: parsed and checked once. */
+struct control_call {
+	const struct caller	*who;
+	int64_t			 id;		/* the path's :id, or 0 */
+	const struct evkeyvalq	*query;
+	json_t			*body;		/* its members checked */
 };
 
 /* An accepted connection, from evhttp's bufferevent to its close. */
@@ -382,7 +392,7 @@ control_peer(struct control *c, int fd, struct caller *who)
 }
 
 static struct conn *
-control_conn_find(struct control *c, struct evhttp_connection *evcon)
+control_conn_find(struct control *c, const struct evhttp_connection *evcon)
 {
 	struct conn	*cn;
 
@@ -429,7 +439,7 @@ control_refused(struct control *c, const struct caller *who, const char *why)
 	int64_t	 now = mono_ms();
 
 	if (c->refused_log_at != 0 &&
-	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * 1000) {
+	    now - c->refused_log_at < CONTROL_LOG_EVERY_S * INT64_C(1000)) {
 		c->refused++;
 		return;
 	}
@@ -750,6 +760,29 @@ control_resume_cb(evutil_socket_t fd, short events, void *arg)
 
 /* ------------------------------------------------------------ queries */
 
+/*
+ * The members of an INCIDENT and a WARNING (docs/control-api.md, the
+ * README's key table), named: a column a migration adds is not in the
+ * API until it is added here and documented.
+ */
+#define CONTROL_INCIDENT_COLUMNS \
+	"id, kind, system, owner, core, critical_infrastructure, rto_ms," \
+	" level, availability_level, major, status, cause, started_at," \
+	" opened_at, notify_due_at, restore_due_at, restored_at," \
+	" within_rto, closed_at, closed_by, confidentiality_level," \
+	" integrity_level, category, description, scope, loss, support," \
+	" measures, containment, investigation, root_cause, prevention," \
+	" prevention_tracking, acknowledged_at, acknowledged_by," \
+	" reported_at, ticket, reported_by, controlled_at, controlled_by," \
+	" report_filed_at, report_filed_by, warning_id," \
+	" corrective_action_ref, other_units_affected, major_reason," \
+	" portal_closed_at, portal_closed_by, portal_result, recurrence_of," \
+	" reported_entered_at, drill_factor"
+#define CONTROL_WARNING_COLUMNS \
+	"id, source, reference, system, summary, detail, opened_at," \
+	" opened_by, ended_at, state, answered_at, answered_by, reason," \
+	" incident_id"
+
 static void
 control_status_check(json_t *checks, const struct engine_check_status *cs)
 {
@@ -824,12 +857,14 @@ control_status_store(struct control *c)
 }
 
 static void
-control_status(struct control *c, struct evhttp_request *req)
+control_status(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
 {
 	struct monitor_host_status	 hs;
 	json_t	*systems, *outbox = NULL, *open, *traffic, *host;
 	char	 since[TIME_STRLEN], last[TIME_STRLEN];
 
+	(void)a;
 	systems = json_array();
 	engine_status(c->engine, control_status_system, systems);
 	traffic = json_array();
@@ -871,9 +906,9 @@ control_status(struct control *c, struct evhttp_request *req)
 
 static void
 control_incidents(struct control *c, struct evhttp_request *req,
-    const struct evkeyvalq *q)
+    const struct control_call *a)
 {
-	const char	*status = evhttp_find_header(q, "status");
+	const char	*status = evhttp_find_header(a->query, "status");
 	json_t		*rows;
 
 	if (status != NULL && strcmp(status, "open") != 0 &&
@@ -882,11 +917,12 @@ control_incidents(struct control *c, struct evhttp_request *req,
 		return;
 	}
 	if (status != NULL)
-		rows = control_rows(c, "SELECT * FROM incidents WHERE"
-		    " status = ? ORDER BY id", 1, &status);
+		rows = control_rows(c, "SELECT " CONTROL_INCIDENT_COLUMNS
+		    " FROM incidents WHERE status = ? ORDER BY id", 1,
+		    &status);
 	else
-		rows = control_rows(c, "SELECT * FROM incidents ORDER BY id",
-		    0, NULL);
+		rows = control_rows(c, "SELECT " CONTROL_INCIDENT_COLUMNS
+		    " FROM incidents ORDER BY id", 0, NULL);
 	if (rows == NULL) {
 		control_error(req, 500, "cannot read the database");
 		return;
@@ -896,12 +932,18 @@ control_incidents(struct control *c, struct evhttp_request *req,
 
 static void
 control_incident(struct control *c, struct evhttp_request *req,
-    const char *id)
+    const struct control_call *a)
 {
-	json_t	*inc = NULL, *tl, *clocks, *scope, *notes, *contacts;
+	json_t		*inc = NULL, *tl, *clocks, *scope, *notes;
+	json_t		*contacts;
+	char		 num[24];
+	const char	*id = num;
 
-	if (store_select(c->store, "SELECT * FROM incidents WHERE id = ?", 1,
-	    &id, control_row_set, &inc) == -1) {
+	snprintf(num, sizeof(num), "%lld", (long long)a->id);
+
+	if (store_select(c->store, "SELECT " CONTROL_INCIDENT_COLUMNS
+	    " FROM incidents WHERE id = ?", 1, &id, control_row_set,
+	    &inc) == -1) {
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
@@ -943,17 +985,18 @@ control_incident(struct control *c, struct evhttp_request *req,
 
 static void
 control_warnings(struct control *c, struct evhttp_request *req,
-    const struct evkeyvalq *q)
+    const struct control_call *a)
 {
-	const char	*state = evhttp_find_header(q, "state");
+	const char	*state = evhttp_find_header(a->query, "state");
 	json_t		*rows;
 
 	if (state != NULL)
-		rows = control_rows(c, "SELECT * FROM warnings WHERE"
-		    " state = ? ORDER BY id", 1, &state);
+		rows = control_rows(c, "SELECT " CONTROL_WARNING_COLUMNS
+		    " FROM warnings WHERE state = ? ORDER BY id", 1,
+		    &state);
 	else
-		rows = control_rows(c, "SELECT * FROM warnings ORDER BY id",
-		    0, NULL);
+		rows = control_rows(c, "SELECT " CONTROL_WARNING_COLUMNS
+		    " FROM warnings ORDER BY id", 0, NULL);
 	if (rows == NULL) {
 		control_error(req, 500, "cannot read the database");
 		return;
@@ -1094,10 +1137,10 @@ control_number(const char *s, long long min, long long max, long long *out)
 
 static void
 control_events(struct control *c, struct evhttp_request *req,
-    const struct evkeyvalq *q)
+    const struct control_call *a)
 {
-	const char	*after_s = evhttp_find_header(q, "after");
-	const char	*wait_s = evhttp_find_header(q, "wait");
+	const char	*after_s = evhttp_find_header(a->query, "after");
+	const char	*wait_s = evhttp_find_header(a->query, "wait");
 	struct timeval	 tv;
 	struct waiter	*w;
 	long long	 after, wait = 0;
@@ -1294,126 +1337,215 @@ control_result(struct evhttp_request *req, const struct wf_result *r)
 	control_reply(req, 200, obj);
 }
 
-static void
-control_incident_action(struct control *c, struct evhttp_request *req,
-    const struct caller *who, int64_t id, const char *verb, json_t *body)
-{
-	static const char *const note[] = { "note", NULL };
-	static const char *const reported[] = { "ticket", "at", "note",
-	    "reason", NULL };
-	static const char *const set[] = { "field", "value", NULL };
-	static const char *const restored[] = { "at", "note", NULL };
-	static const char *const level[] = { "confidentiality", "integrity",
-	    "reason", NULL };
-	static const char *const portal[] = { "result", "at", "note", NULL };
-	static const char *const major[] = { "reason", NULL };
-	static const char *const contact[] = { "to", "by", "at", "note",
-	    "offline", NULL };
-	struct wf_result	 r;
-	const char		*s1, *s2, *s3, *s4;
-	json_t			*v;
-	int64_t			 at;
-	int			 ci, ii;
+/*
+ * The members each action's body may hold: a typo must not pass
+ * silently (control_members, before the handler runs).
+ */
+static const char *const control_m_note[] = { "note", NULL };
+static const char *const control_m_reported[] = { "ticket", "at", "note",
+    "reason", NULL };
+static const char *const control_m_set[] = { "field", "value", NULL };
+static const char *const control_m_restored[] = { "at", "note", NULL };
+static const char *const control_m_level[] = { "confidentiality",
+    "integrity", "reason", NULL };
+static const char *const control_m_portal[] = { "result", "at", "note",
+    NULL };
+static const char *const control_m_major[] = { "reason", NULL };
+static const char *const control_m_contact[] = { "to", "by", "at", "note",
+    "offline", NULL };
+static const char *const control_m_warning[] = { "source", "summary",
+    "reference", "system", "detail", NULL };
+static const char *const control_m_answer[] = { "answer", "reason",
+    "level", NULL };
+static const char *const control_m_maintenance[] = { "system", "for",
+    "from", "reason", NULL };
+static const char *const control_m_incident[] = { "system", "title",
+    "level", "at", "reason", NULL };
+static const char *const control_m_drill[] = { "system", "title", "level",
+    "factor", "note", NULL };
 
-	if (strcmp(verb, "ack") == 0 || strcmp(verb, "controlled") == 0 ||
-	    strcmp(verb, "report-filed") == 0 || strcmp(verb, "close") == 0) {
-		if (control_members(req, body, note) == -1 ||
-		    control_str(req, body, "note", &s1) == -1)
-			return;
-		if (strcmp(verb, "ack") == 0)
-			wf_ack(c->engine, id, who->name, s1, &r);
-		else if (strcmp(verb, "controlled") == 0)
-			wf_controlled(c->engine, id, who->name, s1, &r);
-		else if (strcmp(verb, "report-filed") == 0)
-			wf_report_filed(c->engine, id, who->name, s1, &r);
-		else
-			wf_close(c->engine, id, who->name, s1, &r);
-	} else if (strcmp(verb, "reported") == 0) {
-		if (control_members(req, body, reported) == -1 ||
-		    control_str(req, body, "ticket", &s1) == -1 ||
-		    control_str(req, body, "at", &s2) == -1 ||
-		    control_str(req, body, "note", &s3) == -1 ||
-		    control_str(req, body, "reason", &s4) == -1 ||
-		    control_time(req, "at", s2, &at) == -1)
-			return;
-		/* 0 means "now" to the workflow: 1970 is no report time. */
-		if (s2 != NULL && at <= 0) {
-			control_error(req, 400, "\"at\" %s is not a time an "
-			    "incident could be reported at", s2);
-			return;
-		}
-		wf_reported(c->engine, id, who->name, s1, at, s3, s4, &r);
-	} else if (strcmp(verb, "restored") == 0) {
-		if (control_members(req, body, restored) == -1 ||
-		    control_str(req, body, "at", &s1) == -1 ||
-		    control_str(req, body, "note", &s2) == -1 ||
-		    control_time(req, "at", s1, &at) == -1)
-			return;
-		wf_restored(c->engine, id, who->name, at, s2, &r);
-	} else if (strcmp(verb, "set") == 0) {
-		if (control_members(req, body, set) == -1 ||
-		    control_str(req, body, "field", &s1) == -1 ||
-		    control_str(req, body, "value", &s2) == -1)
-			return;
-		wf_set(c->engine, id, who->name, s1, s2, &r);
-	} else if (strcmp(verb, "level") == 0) {
-		if (control_members(req, body, level) == -1 ||
-		    control_int(req, body, "confidentiality", &ci) == -1 ||
-		    control_int(req, body, "integrity", &ii) == -1 ||
-		    control_str(req, body, "reason", &s1) == -1)
-			return;
-		wf_level(c->engine, id, who->name, ci, ii, s1, &r);
-	} else if (strcmp(verb, "portal-closed") == 0) {
-		if (control_members(req, body, portal) == -1 ||
-		    control_str(req, body, "result", &s1) == -1 ||
-		    control_str(req, body, "at", &s2) == -1 ||
-		    control_str(req, body, "note", &s3) == -1 ||
-		    control_time(req, "at", s2, &at) == -1)
-			return;
-		wf_portal_closed(c->engine, id, who->name, at, s1, s3, &r);
-	} else if (strcmp(verb, "major") == 0) {
-		if (control_members(req, body, major) == -1 ||
-		    control_str(req, body, "reason", &s1) == -1)
-			return;
-		wf_major(c->engine, id, who->name, s1, &r);
-	} else if (strcmp(verb, "contact") == 0) {
-		if (control_members(req, body, contact) == -1 ||
-		    control_str(req, body, "to", &s1) == -1 ||
-		    control_str(req, body, "by", &s2) == -1 ||
-		    control_str(req, body, "at", &s3) == -1 ||
-		    control_str(req, body, "note", &s4) == -1 ||
-		    control_time(req, "at", s3, &at) == -1)
-			return;
-		if ((v = json_object_get(body, "offline")) != NULL &&
-		    !json_is_boolean(v)) {
-			control_error(req, 400, "\"offline\" must be true or "
-			    "false");
-			return;
-		}
-		wf_contact(c->engine, id, who->name, s1, s2, at, s4,
-		    json_is_true(v), &r);
-	} else {
-		control_error(req, 404, "no action \"%s\"", verb);
+/* The steps that take only a note: ack, controlled, report-filed, close. */
+static void
+control_note_action(struct control *c, struct evhttp_request *req,
+    const struct control_call *a, int (*step)(struct engine *, int64_t,
+    const char *, const char *, struct wf_result *))
+{
+	struct wf_result	 r;
+	const char		*note;
+
+	if (control_str(req, a->body, "note", &note) == -1)
+		return;
+	step(c->engine, a->id, a->who->name, note, &r);
+	control_result(req, &r);
+}
+
+static void
+control_ack(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	control_note_action(c, req, a, wf_ack);
+}
+
+static void
+control_controlled(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	control_note_action(c, req, a, wf_controlled);
+}
+
+static void
+control_report_filed(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	control_note_action(c, req, a, wf_report_filed);
+}
+
+static void
+control_close(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	control_note_action(c, req, a, wf_close);
+}
+
+static void
+control_reported(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*ticket, *at_s, *note, *reason;
+	int64_t			 at;
+
+	if (control_str(req, a->body, "ticket", &ticket) == -1 ||
+	    control_str(req, a->body, "at", &at_s) == -1 ||
+	    control_str(req, a->body, "note", &note) == -1 ||
+	    control_str(req, a->body, "reason", &reason) == -1 ||
+	    control_time(req, "at", at_s, &at) == -1)
+		return;
+	/* 0 means "now" to the workflow: 1970 is no report time. */
+	if (at_s != NULL && at <= 0) {
+		control_error(req, 400, "\"at\" %s is not a time an "
+		    "incident could be reported at", at_s);
 		return;
 	}
+	wf_reported(c->engine, a->id, a->who->name, ticket, at, note, reason,
+	    &r);
+	control_result(req, &r);
+}
+
+static void
+control_restored(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*at_s, *note;
+	int64_t			 at;
+
+	if (control_str(req, a->body, "at", &at_s) == -1 ||
+	    control_str(req, a->body, "note", &note) == -1 ||
+	    control_time(req, "at", at_s, &at) == -1)
+		return;
+	wf_restored(c->engine, a->id, a->who->name, at, note, &r);
+	control_result(req, &r);
+}
+
+static void
+control_set(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*field, *value;
+
+	if (control_str(req, a->body, "field", &field) == -1 ||
+	    control_str(req, a->body, "value", &value) == -1)
+		return;
+	wf_set(c->engine, a->id, a->who->name, field, value, &r);
+	control_result(req, &r);
+}
+
+static void
+control_level(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*reason;
+	int			 ci, ii;
+
+	if (control_int(req, a->body, "confidentiality", &ci) == -1 ||
+	    control_int(req, a->body, "integrity", &ii) == -1 ||
+	    control_str(req, a->body, "reason", &reason) == -1)
+		return;
+	wf_level(c->engine, a->id, a->who->name, ci, ii, reason, &r);
+	control_result(req, &r);
+}
+
+static void
+control_portal_closed(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*result, *at_s, *note;
+	int64_t			 at;
+
+	if (control_str(req, a->body, "result", &result) == -1 ||
+	    control_str(req, a->body, "at", &at_s) == -1 ||
+	    control_str(req, a->body, "note", &note) == -1 ||
+	    control_time(req, "at", at_s, &at) == -1)
+		return;
+	wf_portal_closed(c->engine, a->id, a->who->name, at, result, note,
+	    &r);
+	control_result(req, &r);
+}
+
+static void
+control_major(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*reason;
+
+	if (control_str(req, a->body, "reason", &reason) == -1)
+		return;
+	wf_major(c->engine, a->id, a->who->name, reason, &r);
+	control_result(req, &r);
+}
+
+static void
+control_contact(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*to, *by, *at_s, *note;
+	json_t			*v;
+	int64_t			 at;
+
+	if (control_str(req, a->body, "to", &to) == -1 ||
+	    control_str(req, a->body, "by", &by) == -1 ||
+	    control_str(req, a->body, "at", &at_s) == -1 ||
+	    control_str(req, a->body, "note", &note) == -1 ||
+	    control_time(req, "at", at_s, &at) == -1)
+		return;
+	if ((v = json_object_get(a->body, "offline")) != NULL &&
+	    !json_is_boolean(v)) {
+		control_error(req, 400, "\"offline\" must be true or false");
+		return;
+	}
+	wf_contact(c->engine, a->id, a->who->name, to, by, at, note,
+	    json_is_true(v), &r);
 	control_result(req, &r);
 }
 
 static void
 control_warning_new(struct control *c, struct evhttp_request *req,
-    const struct caller *who, json_t *body)
+    const struct control_call *a)
 {
-	static const char *const known[] = { "source", "summary", "reference",
-	    "system", "detail", NULL };
+	const char *const	*known = control_m_warning;
 	struct store_warning	 w;
 	struct wf_result	 r;
 	const char		*v[5];
 	size_t			 i;
 
-	if (control_members(req, body, known) == -1)
-		return;
 	for (i = 0; i < 5; i++)
-		if (control_str(req, body, known[i], &v[i]) == -1)
+		if (control_str(req, a->body, known[i], &v[i]) == -1)
 			return;
 	memset(&w, 0, sizeof(w));
 	if ((v[0] != NULL && strlen(v[0]) >= sizeof(w.source)) ||
@@ -1430,44 +1562,39 @@ control_warning_new(struct control *c, struct evhttp_request *req,
 	snprintf(w.reference, sizeof(w.reference), "%s", v[2] ? v[2] : "");
 	snprintf(w.system, sizeof(w.system), "%s", v[3] ? v[3] : "");
 	snprintf(w.detail, sizeof(w.detail), "%s", v[4] ? v[4] : "");
-	wf_warning_open(c->engine, who->name, &w, &r);
+	wf_warning_open(c->engine, a->who->name, &w, &r);
 	control_result(req, &r);
 }
 
 static void
 control_warning_answer(struct control *c, struct evhttp_request *req,
-    const struct caller *who, int64_t id, json_t *body)
+    const struct control_call *a)
 {
-	static const char *const known[] = { "answer", "reason", "level",
-	    NULL };
 	struct wf_result	 r;
 	const char		*answer, *reason;
 	int			 level;
 
-	if (control_members(req, body, known) == -1 ||
-	    control_str(req, body, "answer", &answer) == -1 ||
-	    control_str(req, body, "reason", &reason) == -1 ||
-	    control_int(req, body, "level", &level) == -1)
+	if (control_str(req, a->body, "answer", &answer) == -1 ||
+	    control_str(req, a->body, "reason", &reason) == -1 ||
+	    control_int(req, a->body, "level", &level) == -1)
 		return;
-	wf_warning_answer(c->engine, id, who->name, answer, reason, level, &r);
+	wf_warning_answer(c->engine, a->id, a->who->name, answer, reason,
+	    level, &r);
 	control_result(req, &r);
 }
 
 static void
 control_maintenance(struct control *c, struct evhttp_request *req,
-    const struct caller *who, json_t *body)
+    const struct control_call *a)
 {
-	static const char *const known[] = { "system", "for", "from",
-	    "reason", NULL };
 	struct wf_result	 r;
 	const char		*system, *len_s, *from_s, *reason;
 	int64_t			 from, length;
 
-	if (control_members(req, body, known) == -1 ||
-	    control_str(req, body, "system", &system) == -1 ||
-	    control_str(req, body, "for", &len_s) == -1 ||
-	    control_str(req, body, "from", &from_s) == -1 ||
-	    control_str(req, body, "reason", &reason) == -1 ||
+	if (control_str(req, a->body, "system", &system) == -1 ||
+	    control_str(req, a->body, "for", &len_s) == -1 ||
+	    control_str(req, a->body, "from", &from_s) == -1 ||
+	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_time(req, "from", from_s, &from) == -1)
 		return;
 	if (len_s == NULL || conf_parse_duration(len_s, &length) == -1) {
@@ -1475,54 +1602,49 @@ control_maintenance(struct control *c, struct evhttp_request *req,
 		    "or 2h");
 		return;
 	}
-	wf_maintenance_add(c->engine, who->name, system, from, length, reason,
-	    &r);
+	wf_maintenance_add(c->engine, a->who->name, system, from, length,
+	    reason, &r);
 	control_result(req, &r);
 }
 
 /* An incident a person found (5.2.1): POST /v1/incidents. */
 static void
 control_incident_new(struct control *c, struct evhttp_request *req,
-    const struct caller *who, json_t *body)
+    const struct control_call *a)
 {
-	static const char *const known[] = { "system", "title", "level",
-	    "at", "reason", NULL };
 	struct wf_result	 r;
 	const char		*system, *title, *at_s, *reason;
 	int64_t			 at;
 	int			 level;
 
-	if (control_members(req, body, known) == -1 ||
-	    control_str(req, body, "system", &system) == -1 ||
-	    control_str(req, body, "title", &title) == -1 ||
-	    control_int(req, body, "level", &level) == -1 ||
-	    control_str(req, body, "at", &at_s) == -1 ||
-	    control_str(req, body, "reason", &reason) == -1 ||
+	if (control_str(req, a->body, "system", &system) == -1 ||
+	    control_str(req, a->body, "title", &title) == -1 ||
+	    control_int(req, a->body, "level", &level) == -1 ||
+	    control_str(req, a->body, "at", &at_s) == -1 ||
+	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_open(c->engine, who->name, system, title, level, at, reason, &r);
+	wf_open(c->engine, a->who->name, system, title, level, at, reason,
+	    &r);
 	control_result(req, &r);
 }
 
 /* A drill (5.8.1): POST /v1/drills. */
 static void
 control_drill_new(struct control *c, struct evhttp_request *req,
-    const struct caller *who, json_t *body)
+    const struct control_call *a)
 {
-	static const char *const known[] = { "system", "title", "level",
-	    "factor", "note", NULL };
 	struct wf_result	 r;
 	const char		*system, *title, *note;
 	json_t			*v;
 	int			 level, factor = 1;
 
-	if (control_members(req, body, known) == -1 ||
-	    control_str(req, body, "system", &system) == -1 ||
-	    control_str(req, body, "title", &title) == -1 ||
-	    control_int(req, body, "level", &level) == -1 ||
-	    control_str(req, body, "note", &note) == -1)
+	if (control_str(req, a->body, "system", &system) == -1 ||
+	    control_str(req, a->body, "title", &title) == -1 ||
+	    control_int(req, a->body, "level", &level) == -1 ||
+	    control_str(req, a->body, "note", &note) == -1)
 		return;
-	if ((v = json_object_get(body, "factor")) != NULL &&
+	if ((v = json_object_get(a->body, "factor")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 3600) {
@@ -1532,24 +1654,97 @@ control_drill_new(struct control *c, struct evhttp_request *req,
 		}
 		factor = (int)json_integer_value(v);
 	}
-	wf_drill(c->engine, who->name, system, title, level, factor, note,
+	wf_drill(c->engine, a->who->name, system, title, level, factor, note,
 	    &r);
 	control_result(req, &r);
 }
 
 /* ------------------------------------------------------------ routing */
 
-/* "/v1/incidents/12/ack" -> "incidents", 12, "ack". */
+/* Changes records: its body is read, and refused while the store fails. */
+#define CONTROL_CHANGES	0x1
+
+typedef void	control_handler(struct control *, struct evhttp_request *,
+		    const struct control_call *);
+
+struct control_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	const char *const	*members;	/* CONTROL_CHANGES only */
+	enum conf_role		 role;
+	int			 flags;
+	control_handler		*handler;
+};
+
+/*
+ * Every request the socket serves, like tmux's cmd_entry: one line per
+ * route says its method, its path (":id" stands for an incident's or a
+ * warning's number), the members its body may hold, the role it needs
+ * and its handler.  control_dispatch checks all of these in one place,
+ * so a handler only reads what it was given.  docs/control-api.md is
+ * checked against this table (rtowatchd -R prints it; see
+ * tests/e2e/test_control_api_doc.py).
+ */
+static const struct control_route control_routes[] = {
+	{ EVHTTP_REQ_GET, "/v1/status", NULL, ROLE_AUDITOR, 0,
+	  control_status },
+	{ EVHTTP_REQ_GET, "/v1/incidents", NULL, ROLE_AUDITOR, 0,
+	  control_incidents },
+	{ EVHTTP_REQ_GET, "/v1/incidents/:id", NULL, ROLE_AUDITOR, 0,
+	  control_incident },
+	{ EVHTTP_REQ_GET, "/v1/warnings", NULL, ROLE_AUDITOR, 0,
+	  control_warnings },
+	{ EVHTTP_REQ_GET, "/v1/events", NULL, ROLE_AUDITOR, 0,
+	  control_events },
+	{ EVHTTP_REQ_POST, "/v1/incidents", control_m_incident,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_incident_new },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/ack", control_m_note,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_ack },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/reported", control_m_reported,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_reported },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/set", control_m_set,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_set },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/level", control_m_level,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_level },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/controlled", control_m_note,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_controlled },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/restored", control_m_restored,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_restored },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/report-filed", control_m_note,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_report_filed },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/close", control_m_note,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_close },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/portal-closed",
+	  control_m_portal, ROLE_OPERATOR, CONTROL_CHANGES,
+	  control_portal_closed },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/major", control_m_major,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_major },
+	{ EVHTTP_REQ_POST, "/v1/incidents/:id/contact", control_m_contact,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_contact },
+	{ EVHTTP_REQ_POST, "/v1/drills", control_m_drill, ROLE_OPERATOR,
+	  CONTROL_CHANGES, control_drill_new },
+	{ EVHTTP_REQ_POST, "/v1/warnings", control_m_warning, ROLE_OPERATOR,
+	  CONTROL_CHANGES, control_warning_new },
+	{ EVHTTP_REQ_POST, "/v1/warnings/:id/answer", control_m_answer,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_warning_answer },
+	{ EVHTTP_REQ_POST, "/v1/maintenance", control_m_maintenance,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_maintenance },
+};
+
+/*
+ * "/v1/incidents/12/ack" -> "/v1/incidents/:id/ack" and 12, the form a
+ * route's path has; VERB is the last part, for the error naming it.
+ */
 static int
-control_split(const char *path, char *coll, size_t collsz, int64_t *id,
-    char *verb, size_t verbsz)
+control_split(const char *path, char *pattern, size_t patternsz,
+    int64_t *id, char *verb, size_t verbsz)
 {
 	char		 buf[256], *p, *parts[4];
 	long long	 n;
 	int		 i = 0;
 
 	*id = 0;
-	coll[0] = verb[0] = '\0';
+	pattern[0] = verb[0] = '\0';
 	if (strlen(path) >= sizeof(buf) || strncmp(path, "/v1/", 4) != 0)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", path + 4);
@@ -1557,7 +1752,6 @@ control_split(const char *path, char *coll, size_t collsz, int64_t *id,
 		parts[i++] = p;
 	if (i == 0 || i > 3 || p != NULL)
 		return -1;
-	snprintf(coll, collsz, "%s", parts[0]);
 	if (i >= 2) {
 		if (control_number(parts[1], 1, INT64_MAX, &n) == -1)
 			return -1;
@@ -1565,50 +1759,37 @@ control_split(const char *path, char *coll, size_t collsz, int64_t *id,
 	}
 	if (i == 3)
 		snprintf(verb, verbsz, "%s", parts[2]);
+	snprintf(pattern, patternsz, "/v1/%s%s%s%s", parts[0],
+	    i >= 2 ? "/:id" : "", i == 3 ? "/" : "", verb);
 	return 0;
 }
 
-static void
-control_get(struct control *c, struct evhttp_request *req, const char *coll,
-    int64_t id, const char *verb, const struct evkeyvalq *q)
+static const struct control_route *
+control_route(enum evhttp_cmd_type method, const char *pattern)
 {
-	char	 num[24];
+	size_t	 i;
 
-	if (verb[0] != '\0')
-		control_error(req, 404, "no such path");
-	else if (strcmp(coll, "status") == 0 && id == 0)
-		control_status(c, req);
-	else if (strcmp(coll, "incidents") == 0 && id == 0)
-		control_incidents(c, req, q);
-	else if (strcmp(coll, "incidents") == 0) {
-		snprintf(num, sizeof(num), "%lld", (long long)id);
-		control_incident(c, req, num);
-	} else if (strcmp(coll, "warnings") == 0 && id == 0)
-		control_warnings(c, req, q);
-	else if (strcmp(coll, "events") == 0 && id == 0)
-		control_events(c, req, q);
-	else
-		control_error(req, 404, "no such path");
+	for (i = 0; i < sizeof(control_routes) / sizeof(control_routes[0]);
+	    i++)
+		if (control_routes[i].method == method &&
+		    strcmp(control_routes[i].path, pattern) == 0)
+			return &control_routes[i];
+	return NULL;
 }
 
+/* The role ROUTE needs, the store and the body: then its handler. */
 static void
-control_post(struct control *c, struct evhttp_request *req,
-    const struct caller *who, const char *coll, int64_t id, const char *verb)
+control_dispatch(struct control *c, struct evhttp_request *req,
+    const struct control_route *route, struct control_call *a)
 {
-	json_t	*body;
-
-	if ((strcmp(coll, "incidents") != 0 ||
-	    (id == 0) != (verb[0] == '\0')) &&
-	    (strcmp(coll, "drills") != 0 || id != 0 || verb[0] != '\0') &&
-	    (strcmp(coll, "warnings") != 0 || (id == 0) != (verb[0] == '\0') ||
-	    (id != 0 && strcmp(verb, "answer") != 0)) &&
-	    (strcmp(coll, "maintenance") != 0 || id != 0)) {
-		control_error(req, 404, "no such action");
+	/* control_request_cb refused a caller without a role already. */
+	if (a->who->role < route->role) {
+		control_error(req, 403, "%s may read but not change records "
+		    "(auditor)", a->who->name);
 		return;
 	}
-	if (who->role != ROLE_OPERATOR) {
-		control_error(req, 403, "%s may read but not change records "
-		    "(auditor)", who->name);
+	if ((route->flags & CONTROL_CHANGES) == 0) {
+		route->handler(c, req, a);
 		return;
 	}
 	/*
@@ -1630,33 +1811,26 @@ control_post(struct control *c, struct evhttp_request *req,
 		    h.error : "refused", h.held);
 		return;
 	}
-	if ((body = control_body(req)) == NULL)
+	if ((a->body = control_body(req)) == NULL)
 		return;
-	if (strcmp(coll, "incidents") == 0 && id == 0)
-		control_incident_new(c, req, who, body);
-	else if (strcmp(coll, "incidents") == 0)
-		control_incident_action(c, req, who, id, verb, body);
-	else if (strcmp(coll, "drills") == 0)
-		control_drill_new(c, req, who, body);
-	else if (strcmp(coll, "warnings") == 0 && id == 0)
-		control_warning_new(c, req, who, body);
-	else if (strcmp(coll, "warnings") == 0)
-		control_warning_answer(c, req, who, id, body);
-	else
-		control_maintenance(c, req, who, body);
-	json_decref(body);
+	if (control_members(req, a->body, route->members) == 0)
+		route->handler(c, req, a);
+	json_decref(a->body);
+	a->body = NULL;
 }
 
 static void
 control_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct control			*c = arg;
+	const struct control_route	*route;
 	const struct evhttp_uri		*uri;
 	struct evkeyvalq		 q;
 	struct caller			 who;
+	struct control_call		 call;
+	enum evhttp_cmd_type		 method;
 	const char			*path, *query;
-	char				 coll[32], verb[32];
-	int64_t				 id;
+	char				 pattern[256], verb[64];
 
 	TAILQ_INIT(&q);
 	if (control_caller(c, req, &who) == -1) {
@@ -1670,9 +1844,12 @@ control_request_cb(struct evhttp_request *req, void *arg)
 		    "the rules' role lines)", who.name);
 		return;
 	}
+	memset(&call, 0, sizeof(call));
+	call.who = &who;
+	call.query = &q;
 	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
 	    (path = evhttp_uri_get_path(uri)) == NULL ||
-	    control_split(path, coll, sizeof(coll), &id, verb,
+	    control_split(path, pattern, sizeof(pattern), &call.id, verb,
 	    sizeof(verb)) == -1) {
 		control_error(req, 404, "no such path");
 		return;
@@ -1682,18 +1859,38 @@ control_request_cb(struct evhttp_request *req, void *arg)
 		control_error(req, 400, "malformed query string");
 		return;
 	}
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:
-		control_get(c, req, coll, id, verb, &q);
-		break;
-	case EVHTTP_REQ_POST:
-		control_post(c, req, &who, coll, id, verb);
-		break;
-	default:
+	method = evhttp_request_get_command(req);
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST)
 		control_error(req, 405, "GET to read, POST to act");
-		break;
-	}
+	else if ((route = control_route(method, pattern)) != NULL)
+		control_dispatch(c, req, route, &call);
+	else if (method == EVHTTP_REQ_GET)
+		control_error(req, 404, "no such path");
+	else if (strncmp(pattern, "/v1/incidents/:id/", 18) == 0)
+		control_error(req, 404, "no action \"%s\"", verb);
+	else
+		control_error(req, 404, "no such action");
 	evhttp_clear_headers(&q);
+}
+
+/* The route table as "METHOD PATH ROLE [MEMBER,...]" lines: rtowatchd -R. */
+void
+control_routes_print(FILE *fp)
+{
+	const struct control_route	*r;
+	const char *const		*m;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(control_routes) / sizeof(control_routes[0]);
+	    i++) {
+		r = &control_routes[i];
+		fprintf(fp, "%s %s %s", r->method == EVHTTP_REQ_GET ? "GET" :
+		    "POST", r->path, r->role == ROLE_OPERATOR ? "operator" :
+		    "auditor");
+		for (m = r->members; m != NULL && *m != NULL; m++)
+			fprintf(fp, "%s%s", m == r->members ? " " : ",", *m);
+		fputc('\n', fp);
+	}
 }
 
 /* ------------------------------------------------------------- set-up */

@@ -286,6 +286,7 @@ main(int argc, char *argv[])
 	struct rtowatchd	 d;
 	static const struct option longopts[] = {
 		{ "pcap-file", required_argument, NULL, 'p' },
+		{ "routes", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf_errors	 errs = { NULL, 0 };
@@ -295,7 +296,7 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_PATH;
-	while ((ch = getopt_long(argc, argv, "df:hnp:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "df:hnp:RvV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -310,6 +311,10 @@ main(int argc, char *argv[])
 		case 'p':
 			pcap_file = optarg;
 			break;
+		case 'R':
+			/* The control socket's routes, for the API's test. */
+			control_routes_print(stdout);
+			return 0;
 		case 'v':
 			verbose = 1;
 			break;

@@ -5,6 +5,8 @@
 #ifndef RTOWATCH_CONTROL_H
 #define RTOWATCH_CONTROL_H
 
+#include <stdio.h>
+
 struct capture;
 struct conf;
 struct control;
@@ -18,5 +20,6 @@ void		 control_configure(struct control *, const struct conf *);
 void		 control_set_capture(struct control *, struct capture *);
 void		 control_free(struct control *);
 const char	*control_path(const struct control *);
+void		 control_routes_print(FILE *);
 
 #endif

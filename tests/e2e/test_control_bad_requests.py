@@ -48,6 +48,15 @@ def test_bad_requests_change_nothing(scenario):
         ("GET", "/v1/events?after=0&wait=3600", "", 400, "wait 0 to 60"),
         ("GET", "/v1/incidents?status=lost", "", 400, "status is open"),
         ("GET", "/v1/nothing", "", 404, "no such path"),
+        # The route table keeps the answers of the strcmp chains it
+        # replaced: a path of the other method is unknown to this one.
+        ("GET", "/v1/drills", "", 404, "no such path"),
+        ("GET", ack, "", 404, "no such path"),
+        ("POST", "/v1/status", "{}", 404, "no such action"),
+        ("POST", f"/v1/incidents/{iid}", "{}", 404, "no such action"),
+        ("POST", "/v1/warnings/1/explode", "{}", 404, "no such action"),
+        ("POST", "/v1/maintenance", '{"sytem": "vpn"}', 400,
+         'unknown member "sytem"'),
     ]
     for method, path, body, want, text in cases:
         status, reply = api(d.sock, method, path, raw_body=body)
