@@ -275,7 +275,10 @@ engine_snapshot(const struct engine *e, const struct sys_state *s,
 	snap->last = ENGINE_LAST_UNKNOWN;
 }
 
-/* Answer what decision D asks about S; PARENTS has room for S's. */
+/*
+ * Answer what decision D asks about S; PARENTS has room for S's (NULL:
+ * none asked, as for the monitoring host's relapse).
+ */
 static void
 engine_answer(struct engine *e, const struct sys_state *s,
     struct engine_snapshot *snap, struct engine_parent *parents,
@@ -288,7 +291,9 @@ engine_answer(struct engine *e, const struct sys_state *s,
 
 	switch (d->need) {
 	case ENGINE_NEED_PARENTS:
-		for (i = 0; i < s->nparents; i++) {
+		snap->parents = parents;
+		snap->nparents = parents != NULL ? s->nparents : 0;
+		for (i = 0; i < snap->nparents; i++) {
 			pp = &parents[i];
 			memset(pp, 0, sizeof(*pp));
 			if ((p = engine_find(e, s->parents[i])) == NULL)
@@ -304,8 +309,6 @@ engine_answer(struct engine *e, const struct sys_state *s,
 				    !p->checks[j].down)
 					pp->counting = 1;
 		}
-		snap->parents = parents;
-		snap->nparents = s->nparents;
 		break;
 	case ENGINE_NEED_WINDOW:
 		snap->in_window = engine_in_window(e, s->name, d->started_at,
@@ -1382,12 +1385,16 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 		    d.cause);
 		break;
 	case ENGINE_STEP_ATTACH:
+		/* The host's is recorded, or S decided again without it. */
 		p = d.parent == ENGINE_STEP_HOST ? h :
 		    engine_find(e, s->parents[d.parent]);
-		engine_attach(e, s, p, d.started_at, d.started_mono, d.cause);
+		if (p != NULL)
+			engine_attach(e, s, p, d.started_at, d.started_mono,
+			    d.cause);
 		break;
 	case ENGINE_STEP_PENDING:
-		p = engine_find(e, s->parents[d.parent]);
+		if ((p = engine_find(e, s->parents[d.parent])) == NULL)
+			break;		/* it was found when asked */
 		if (!s->pending)
 			log_info("%s: down; waiting for the state of %s, which "
 			    "it depends on, before opening an incident",

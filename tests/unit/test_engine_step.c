@@ -450,7 +450,7 @@ test_flapping(void **state)
 	assert_int_equal(d.what, ENGINE_STEP_OPEN);
 	assert_int_equal(d.recurrence_of, 0);
 
-	/* Exactly at the window's end is within; the store is not read after. */
+	/* At the window's end exactly is within; not read after it. */
 	s.last = ENGINE_LAST_UNKNOWN;
 	s.last_restored_at = T0 - 30 * MIN;
 	s.last_restored_mono = M0 - 30 * MIN;
