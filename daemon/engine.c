@@ -44,10 +44,6 @@
 #include "util.h"
 #include "wallclock.h"
 
-/* The pseudo-system a mass failure is blamed on (lost-network). */
-#define ENGINE_HOST_NAME	"(monitoring host)"
-#define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
-
 #define ENGINE_HASH_SIZE	4096	/* a power of two */
 
 /*
@@ -1167,7 +1163,7 @@ static int
 engine_network_lost(struct engine *e)
 {
 	const struct sys_state	*s;
-	int			 n = 0, failing = 0, lost;
+	int			 n = 0, failing = 0;
 
 	e->lost_margin = 0;
 	if (e->policy->lost_network_pct == 0)
@@ -1178,12 +1174,8 @@ engine_network_lost(struct engine *e)
 		n++;
 		failing += engine_failing(s);
 	}
-	lost = n >= ENGINE_HOST_MIN &&
-	    failing * 100 > n * e->policy->lost_network_pct;
-	if (lost)
-		e->lost_margin = failing - n * e->policy->lost_network_pct /
-		    100 - 1;
-	return lost;
+	return engine_step_lost(n, failing, e->policy->lost_network_pct,
+	    &e->lost_margin);
 }
 
 /*

@@ -147,6 +147,26 @@ engine_step_came_back(const struct engine_snapshot *s, int64_t *length,
 }
 
 /*
+ * Does the failing share of the N probed systems (FAILING of them) say
+ * the monitoring host lost its network, more than PCT percent (0: never
+ * judged)?  *MARGIN: how many more results it stays lost for at least,
+ * since each result changes whether one system fails, nothing else.
+ */
+int
+engine_step_lost(int n, int failing, int pct, int *margin)
+{
+	int	 lost;
+
+	*margin = 0;
+	if (pct == 0)
+		return 0;
+	lost = n >= ENGINE_HOST_MIN && failing * 100 > n * pct;
+	if (lost)
+		*margin = failing - n * pct / 100 - 1;
+	return lost;
+}
+
+/*
  * A parent of S that is down, if any (its index, else -1): S's outage
  * belongs to its incident (the root's, when the parent is itself
  * attached further up).

@@ -25,6 +25,10 @@
 
 #define ENGINE_STEP_UNKNOWN	(-1)	/* not asked yet */
 
+/* The pseudo-system a mass failure is blamed on (lost-network). */
+#define ENGINE_HOST_NAME	"(monitoring host)"
+#define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
+
 /* One check's run of results. */
 struct engine_check {
 	int		 fails;		/* consecutive */
@@ -176,6 +180,7 @@ int64_t	 engine_step_outage_start(const struct engine_check *, int,
 	    const char **, int64_t *);
 int64_t	 engine_step_came_back(const struct engine_snapshot *, int64_t *,
 	    int64_t *);
+int	 engine_step_lost(int, int, int, int *);
 int	 engine_step_parent_down(const struct engine_snapshot *);
 int	 engine_step_parent_unsettled(const struct engine_snapshot *,
 	    int64_t);

@@ -372,6 +372,31 @@ test_lost_network(void **state)
 	assert_int_equal(d.what, ENGINE_STEP_OPEN);
 }
 
+/* More than the share fails at once: the network is lost. */
+static void
+test_lost_share(void **state)
+{
+	int	 margin;
+
+	(void)state;
+	assert_int_equal(engine_step_lost(10, 5, 50, &margin), 0);
+	assert_int_equal(margin, 0);
+	assert_int_equal(engine_step_lost(10, 6, 50, &margin), 1);
+	assert_int_equal(margin, 0);
+	/* Three may pass again before it can be found again. */
+	assert_int_equal(engine_step_lost(10, 9, 50, &margin), 1);
+	assert_int_equal(margin, 3);
+	assert_int_equal(engine_step_lost(10, 6, 55, &margin), 1);
+	assert_int_equal(margin, 0);
+	/* Too few systems for a share to mean much; or not judged. */
+	assert_int_equal(engine_step_lost(ENGINE_HOST_MIN - 1,
+	    ENGINE_HOST_MIN - 1, 50, &margin), 0);
+	assert_int_equal(engine_step_lost(ENGINE_HOST_MIN, ENGINE_HOST_MIN,
+	    50, &margin), 1);
+	assert_int_equal(engine_step_lost(10, 10, 0, &margin), 0);
+	assert_int_equal(margin, 0);
+}
+
 /* Down in a maintenance window: planned; the window's end overruns. */
 static void
 test_maintenance(void **state)
@@ -581,6 +606,7 @@ main(void)
 		cmocka_unit_test(test_parent_down),
 		cmocka_unit_test(test_parent_pending),
 		cmocka_unit_test(test_lost_network),
+		cmocka_unit_test(test_lost_share),
 		cmocka_unit_test(test_maintenance),
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_reown),
