@@ -1100,7 +1100,6 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 	struct sys_state	*s = arg;
 	struct timeval		 retry = { 5, 0 };
 	int64_t			 end = wall_ms();
-	int			 i;
 
 	(void)fd;
 	(void)events;
@@ -1115,11 +1114,7 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 		    &retry);
 		return;
 	}
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down) {
-			s->checks[i].first_fail_at = end;
-			s->checks[i].first_fail_mono = mono_ms();
-		}
+	engine_step_recount(s->checks, s->nchecks, end, mono_ms());
 	log_warnx("%s: still down when its maintenance window closed",
 	    s->name);
 	engine_evaluate(s->engine, s);
@@ -1309,7 +1304,6 @@ engine_reown(struct engine *e, struct sys_state *s)
 	const struct sys_state	*h;
 	const char		*cause;
 	int64_t			 now = wall_ms(), mono;
-	int			 i;
 
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL &&
 	    (h->incident_id == s->incident_id ||
@@ -1322,11 +1316,7 @@ engine_reown(struct engine *e, struct sys_state *s)
 	if (engine_detach(e, s, now, "still down after the system it was "
 	    "attached to recovered; an incident of its own from") == -1)
 		return;
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down) {
-			s->checks[i].first_fail_at = now;
-			s->checks[i].first_fail_mono = mono_ms();
-		}
+	engine_step_recount(s->checks, s->nchecks, now, mono_ms());
 	engine_evaluate(e, s);
 }
 

@@ -57,6 +57,24 @@ engine_step_count(struct engine_check *cs, int ok, int64_t at,
 	}
 }
 
+/*
+ * The checks still down fail from AT (AT_MONO) on: a maintenance window
+ * closed, or the incident they were attached to ended, and what came
+ * before was accounted for there.
+ */
+void
+engine_step_recount(struct engine_check *checks, int n, int64_t at,
+    int64_t at_mono)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (checks[i].down) {
+			checks[i].first_fail_at = at;
+			checks[i].first_fail_mono = at_mono;
+		}
+}
+
 int
 engine_step_any_down(const struct engine_check *checks, int n)
 {

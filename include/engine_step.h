@@ -174,6 +174,7 @@ struct engine_restore {
 int64_t	 engine_step_elapsed(int64_t, int64_t, int64_t, int64_t);
 void	 engine_step_count(struct engine_check *, int, int64_t, int64_t,
 	    int, int);
+void	 engine_step_recount(struct engine_check *, int, int64_t, int64_t);
 int	 engine_step_any_down(const struct engine_check *, int);
 int	 engine_step_failing_now(const struct engine_check *, int);
 int64_t	 engine_step_outage_start(const struct engine_check *, int,

@@ -427,8 +427,10 @@ test_maintenance(void **state)
 	 * still down from the window's end, then decides afresh.
 	 */
 	s.down = s.planned = 0;
-	checks[0].first_fail_at = T0 + 1 * H;
-	checks[0].first_fail_mono = M0 + 1 * H;
+	probe_fail(1, 1, T0 + 1 * H - 10 * S, 3);	/* counting: stays */
+	engine_step_recount(checks, 2, T0 + 1 * H, M0 + 1 * H);
+	assert_int_equal(checks[1].first_fail_at, T0 + 1 * H - 10 * S);
+	s.nchecks = 2;
 	s.in_window = 0;
 	s.nparents = 0;
 	s.lost = 0;
