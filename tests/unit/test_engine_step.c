@@ -431,9 +431,7 @@ test_maintenance(void **state)
 	engine_step_recount(checks, 2, T0 + 1 * H, M0 + 1 * H);
 	assert_int_equal(checks[1].first_fail_at, T0 + 1 * H - 10 * S);
 	s.nchecks = 2;
-	s.in_window = 0;
-	s.nparents = 0;
-	s.lost = 0;
+	snap_settled(&s);
 	engine_step_decide(&s, &d);
 	assert_int_equal(d.what, ENGINE_STEP_OPEN);
 	assert_int_equal(d.started_at, T0 + 1 * H);
