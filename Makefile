@@ -43,7 +43,7 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
-	      daemon/storewatch.c daemon/hostnet.c \
+	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
 	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
@@ -121,6 +121,19 @@ bin/asan/test/test_hostnet: tests/unit/test_hostnet.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
+
+# The engine's decisions: pure, over a snapshot of a system.
+UNIT_TESTS += engine_step
+ENGINE_STEP_UNIT_SRCS = daemon/engine_step.c daemon/policy.c
+bin/test/test_engine_step: tests/unit/test_engine_step.c \
+    $(call obj,release,$(ENGINE_STEP_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
+
+bin/asan/test/test_engine_step: tests/unit/test_engine_step.c \
+    $(call obj,asan,$(ENGINE_STEP_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
 
 # The desktop agent's pure half: jansson, no daemon.
 UNIT_TESTS += notify_event

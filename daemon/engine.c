@@ -9,7 +9,11 @@
  * the moments the service actually changed, not when we became sure.
  * Each of those moments is kept as a wall time, for the record, and as a
  * monotonic time, for durations that a wall clock set back or forward
- * must not distort (engine_elapsed).
+ * must not distort (engine_step_elapsed).
+ *
+ * What to do about a result is decided apart, by the pure functions of
+ * engine_step.c over a snapshot of the system (engine_snapshot); the
+ * functions here apply the decision.
  *
  * Every transition is written to the store first.  A write the database
  * refuses for a while (locked, disk full, read-only) is held in memory by
@@ -31,6 +35,7 @@
 #include "clocks.h"
 #include "conf.h"
 #include "engine.h"
+#include "engine_step.h"
 #include "hostnet.h"
 #include "log.h"
 #include "maint.h"
@@ -39,27 +44,7 @@
 #include "util.h"
 #include "wallclock.h"
 
-/* The pseudo-system a mass failure is blamed on (lost-network). */
-#define ENGINE_HOST_NAME	"(monitoring host)"
-#define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
-
 #define ENGINE_HASH_SIZE	4096	/* a power of two */
-
-struct check_state {
-	int		 fails;		/* consecutive */
-	int		 successes;	/* consecutive */
-	int		 down;
-	int		 rtt_ms;	/* of the last result; -1: none */
-	int64_t		 first_fail_at;
-	int64_t		 first_ok_at;
-	int64_t		 first_fail_mono;	/* 0: not known */
-	int64_t		 first_ok_mono;
-	char		*detail;	/* of the last failure, once one came */
-	enum probe_result last;		/* for rtowatch status */
-	int64_t		 last_at;	/* 0: not probed yet */
-	char		*last_detail;
-	size_t		 last_size;	/* of last_detail's buffer */
-};
 
 /*
  * Most checks never fail and most systems are never down: a check's
@@ -81,7 +66,7 @@ struct sys_state {
 	int			 up_after;
 	int			 nchecks;
 	int64_t			 rto_ms;
-	struct check_state	*checks;
+	struct engine_check	*checks;
 	char			**check_desc;
 
 	int			 down;
@@ -238,35 +223,127 @@ engine_free(struct engine *e)
 
 static void	engine_rto_cb(evutil_socket_t, short, void *);
 static void	engine_rto_check(struct sys_state *);
-static int64_t	engine_came_back(const struct sys_state *, int64_t *, int64_t *);
 static void	engine_maint_cb(evutil_socket_t, short, void *);
 static void	engine_evaluate(struct engine *, struct sys_state *);
-static int	engine_failing_now(const struct sys_state *);
 static int	engine_owner_down(struct engine *,
 		    const struct sys_state *);
 static void	engine_reown(struct engine *, struct sys_state *);
 static int	engine_in_window(const struct engine *, const char *,
 		    int64_t, int64_t *);
 static void	engine_arm_maint(struct sys_state *, int64_t);
+static struct sys_state *engine_find(struct engine *, const char *);
+static int	engine_network_lost(struct engine *);
 
 /*
- * How long from (WALL0, MONO0) to (WALL1, MONO1): the longer of what the
- * two clocks say, and never negative.  The wall clock set back would
- * shorten an outage, even below zero; the monotonic clock stands still
- * while the host or its VM is suspended, time the wall clock gains when
- * it is set right on resume, and the deadlines (the RTO's among them)
- * follow the wall clock.  Taking the longer keeps "within the RTO" true
- * only when it is by both.  A moment from before a restart (MONO 0) has
- * only its wall time.
+ * What the decisions (engine_step.h) see of S: its rules, its state and
+ * the time; what lies beyond it stays unknown until asked for.
  */
-static int64_t
-engine_elapsed(int64_t wall0, int64_t mono0, int64_t wall1, int64_t mono1)
+static void
+engine_snapshot(const struct engine *e, const struct sys_state *s,
+    struct engine_snapshot *snap)
 {
-	int64_t	 d = wall1 - wall0;
+	memset(snap, 0, sizeof(*snap));
+	snap->now = wall_ms();
+	snap->now_mono = mono_ms();
+	snap->core = s->core;
+	snap->critical_infrastructure = s->critical_infrastructure;
+	snap->rto_ms = s->rto_ms;
+	snap->checks = s->checks;
+	snap->nchecks = s->nchecks;
+	snap->down = s->down;
+	snap->planned = s->planned;
+	snap->attached = s->attached;
+	snap->pending = s->pending;
+	snap->level = s->level;
+	snap->major = s->major;
+	snap->rto_wait = s->rto_wait;
+	snap->started_at = s->started_at;
+	snap->started_mono = s->started_mono;
+	snap->last_incident_id = s->last_incident_id;
+	snap->last_restored_at = s->last_restored_at;
+	snap->last_restored_mono = s->last_restored_mono;
+	snap->reopen_ms = e->policy != NULL ? e->policy->reopen_ms : 0;
+	snap->parents = NULL;
+	snap->nparents = ENGINE_STEP_UNKNOWN;
+	snap->in_window = ENGINE_STEP_UNKNOWN;
+	snap->lost = ENGINE_STEP_UNKNOWN;
+	snap->owner_down = ENGINE_STEP_UNKNOWN;
+	snap->last = ENGINE_LAST_UNKNOWN;
+}
 
-	if (mono0 != 0 && mono1 != 0 && mono1 - mono0 > d)
-		d = mono1 - mono0;
-	return d < 0 ? 0 : d;
+/*
+ * Answer what decision D asks about S; PARENTS has room for S's (NULL:
+ * none asked, as for the monitoring host's relapse).
+ */
+static void
+engine_answer(struct engine *e, const struct sys_state *s,
+    struct engine_snapshot *snap, struct engine_parent *parents,
+    const struct engine_step *d)
+{
+	struct store_incident	 last;
+	struct engine_parent	*pp;
+	const struct sys_state	*p;
+	int			 i, j, rc;
+
+	switch (d->need) {
+	case ENGINE_NEED_PARENTS:
+		snap->parents = parents;
+		snap->nparents = parents != NULL ? s->nparents : 0;
+		for (i = 0; i < snap->nparents; i++) {
+			pp = &parents[i];
+			memset(pp, 0, sizeof(*pp));
+			if ((p = engine_find(e, s->parents[i])) == NULL)
+				continue;
+			pp->known = 1;
+			pp->probed = p->configured && p->nchecks > 0;
+			pp->down = p->down;
+			pp->pending = p->pending;
+			pp->incident_id = p->incident_id;
+			pp->last_result_at = p->last_result_at;
+			for (j = 0; j < p->nchecks; j++)
+				if (p->checks[j].fails > 0 &&
+				    !p->checks[j].down)
+					pp->counting = 1;
+		}
+		break;
+	case ENGINE_NEED_WINDOW:
+		snap->in_window = engine_in_window(e, s->name, d->started_at,
+		    &snap->window_end);
+		break;
+	case ENGINE_NEED_LOST:
+		snap->lost = e->lost_margin > 0 || engine_network_lost(e);
+		break;
+	case ENGINE_NEED_OWNER:
+		snap->owner_down = engine_owner_down(e, s);
+		break;
+	case ENGINE_NEED_LAST:
+		rc = store_incident_get(e->store, s->last_incident_id, &last);
+		if (rc == -1)
+			snap->last = ENGINE_LAST_UNREAD;
+		else if (rc == 0)
+			snap->last = ENGINE_LAST_GONE;
+		else if (strcmp(last.status, "restored") == 0)
+			snap->last = ENGINE_LAST_RESTORED;
+		else if (strcmp(last.status, "closed") == 0)
+			snap->last = ENGINE_LAST_CLOSED;
+		else
+			snap->last = ENGINE_LAST_OTHER;
+		break;
+	}
+}
+
+/* Decide for S, answering what the decision asks on its way. */
+static void
+engine_decide(struct engine *e, const struct sys_state *s,
+    struct engine_snapshot *snap, struct engine_parent *parents,
+    struct engine_step *d)
+{
+	for (;;) {
+		engine_step_decide(snap, d);
+		if (d->what != ENGINE_STEP_NEED)
+			return;
+		engine_answer(e, s, snap, parents, d);
+	}
 }
 
 /*
@@ -304,7 +381,7 @@ engine_arm_rto(struct sys_state *s)
 	/*
 	 * One millisecond past: exactly at the RTO is still in time.  The
 	 * RTO ends at its wall time, or sooner when the monotonic clock says
-	 * it has been longer (engine_elapsed); engine_clock_jumped arms it
+	 * it has been longer (engine_step_elapsed); engine_clock_jumped arms it
 	 * again when the wall clock jumps.
 	 */
 	wait = s->started_at + s->rto_ms + 1 - wall_ms();
@@ -327,47 +404,26 @@ engine_rto_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * The restoration time S would have if the successes now coming in were
- * confirmed (0 while a check that is down has none), as the outage's
- * start plus its length by both clocks.
- */
-static int64_t
-engine_back_at(const struct sys_state *s)
-{
-	int64_t	 length, mono;
-	int	 i;
-
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down && s->checks[i].successes == 0)
-			return 0;
-	return engine_came_back(s, &length, &mono);
-}
-
-/*
  * The RTO timer fired, or a result came in while it waits for a run of
- * successes that began within the RTO (policy_rto_verdict): the outage
- * is major once no such run is left, as of the RTO when it waited.
+ * successes that began within the RTO: engine_step_rto decides.
  */
 static void
 engine_rto_check(struct sys_state *s)
 {
 	struct engine		*e = s->engine;
-	struct policy_class	 c;
+	struct engine_snapshot	 snap;
+	struct engine_rto	 r;
 	struct timeval		 retry = { 5, 0 };
-	int64_t			 now = wall_ms(), due, at, back, length;
+	int64_t			 now, due;
 	char			 detail[512], d1[32], d2[32], t[TIME_STRLEN];
-	int			 level;
 
-	if (!s->down || s->attached || s->planned || s->major) {
+	engine_snapshot(e, s, &snap);
+	now = snap.now;
+	if (!engine_step_rto(&snap, &r)) {
 		s->rto_wait = 0;
 		return;
 	}
-	/* Lengths by both clocks (engine_elapsed), on the wall's axis. */
-	length = engine_elapsed(s->started_at, s->started_mono, now,
-	    mono_ms());
-	back = engine_back_at(s);
-	switch (policy_rto_verdict(s->started_at, s->rto_ms, back,
-	    s->started_at + length)) {
+	switch (r.verdict) {
 	case POLICY_RTO_NOT_YET:
 		s->rto_wait = 0;
 		engine_arm_rto(s);	/* the wall clock was set back */
@@ -377,47 +433,38 @@ engine_rto_check(struct sys_state *s)
 			log_info("%s: its RTO passed while it is coming back "
 			    "since %s; waiting for the successes to confirm "
 			    "it before classifying the incident", s->name,
-			    time_fmt(back, t, sizeof(t)));
+			    time_fmt(r.back_at, t, sizeof(t)));
 		s->rto_wait = 1;
 		return;
 	case POLICY_RTO_MAJOR:
 		break;
 	}
-	/*
-	 * Waiting for confirmation must not delay the deadlines: a run that
-	 * broke makes the incident major as of the RTO, and the raised
-	 * level's notify clock counts from then.
-	 */
-	at = s->rto_wait ? s->started_at + s->rto_ms : now;
-	c = policy_classify(s->core, s->critical_infrastructure, length,
-	    s->rto_ms);
-	/* A person's confidentiality or integrity level may be higher. */
-	level = c.level > s->level ? c.level : s->level;
 	if (s->rto_wait)
 		snprintf(detail, sizeof(detail), "%s was coming back, but "
 		    "failed again before %d successes confirmed it: not "
 		    "restored within its RTO of %s, major incident as of %s, "
 		    "availability level %d, level %d -> %d", s->name,
 		    s->up_after, duration_fmt(s->rto_ms, d2, sizeof(d2)),
-		    time_fmt(at, t, sizeof(t)), c.level, s->level, level);
+		    time_fmt(r.at, t, sizeof(t)), r.c.level, s->level,
+		    r.level);
 	else
 		snprintf(detail, sizeof(detail), "%s down for %s, longer than "
 		    "its RTO of %s: major incident, availability level %d, "
-		    "level %d -> %d", s->name, duration_fmt(length, d1,
+		    "level %d -> %d", s->name, duration_fmt(r.length, d1,
 		    sizeof(d1)), duration_fmt(s->rto_ms, d2, sizeof(d2)),
-		    c.level, s->level, level);
+		    r.c.level, s->level, r.level);
 	if (store_begin(e->store) == -1 ||
-	    store_incident_escalate(e->store, s->incident_id, c.level, now,
+	    store_incident_escalate(e->store, s->incident_id, r.c.level, now,
 	    detail) == -1 ||
 	    /* 5.4.2: the raised level is notified anew, on its own clock. */
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, level, at,
-	    &due) == -1 ||
+	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, r.level,
+	    r.at, &due) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_RESTORE,
-	    level) == -1 ||
+	    r.level) == -1 ||
 	    clocks_relevel(e->clocks, s->incident_id, CLOCK_CLOSE,
-	    level) == -1 ||
-	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, level,
+	    r.level) == -1 ||
+	    clocks_report_start(e->clocks, s->incident_id, r.level) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, r.level,
 	    s->name, "reclassified as major", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -427,10 +474,10 @@ engine_rto_check(struct sys_state *s)
 		return;
 	}
 	clocks_sync(e->clocks, s->incident_id);
-	log_fields(s->name, s->incident_id, c.level);
+	log_fields(s->name, s->incident_id, r.c.level);
 	log_warnx("%s; incident %lld", detail, (long long)s->incident_id);
 	s->major = 1;
-	s->level = level;
+	s->level = r.level;
 	s->rto_wait = 0;
 }
 
@@ -702,9 +749,8 @@ engine_recover(struct engine *e)
 
 /*
  * Flapping: the system fails again within the policy's reopen window of
- * its last restoration, so the same incident goes on ("failed again")
- * with its level and clocks, instead of a new record and a new 1-hour
- * clock for what is one problem.
+ * its last restoration (engine_step_relapse), so the same incident goes
+ * on ("failed again") with its level and clocks.
  */
 static void
 engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
@@ -742,80 +788,24 @@ engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
 }
 
 /*
- * The outage began at the earliest first failure of a down check (by the
- * monotonic clock when known: the wall clock may have jumped between).
- */
-static int64_t
-engine_outage_start(const struct sys_state *s, const char **cause,
-    int64_t *mono)
-{
-	const struct check_state	*cs;
-	int64_t				 started_at = 0;
-	int				 i, earlier;
-
-	*cause = "";
-	*mono = 0;
-	for (i = 0; i < s->nchecks; i++) {
-		cs = &s->checks[i];
-		if (!cs->down)
-			continue;
-		if (cs->first_fail_mono != 0 && *mono != 0)
-			earlier = cs->first_fail_mono < *mono;
-		else
-			earlier = cs->first_fail_at < started_at;
-		if (started_at == 0 || earlier) {
-			started_at = cs->first_fail_at;
-			*mono = cs->first_fail_mono;
-			if (cs->detail != NULL)
-				*cause = cs->detail;
-		}
-	}
-	return started_at;
-}
-
-/*
  * Open an incident for S, down since STARTED_AT.  OUTAGE is an outage of
  * S attached to another incident that goes on, on this one (0: a new
- * outage).
+ * outage).  RECURRENCE_OF: the closed incident this relapse recurs (0:
+ * none; engine_step_relapse).
  */
 static void
 engine_open(struct engine *e, struct sys_state *s, int64_t now,
     int64_t started_at, int64_t started_mono, const char *cause,
-    int64_t outage)
+    int64_t outage, int64_t recurrence_of)
 {
 	struct store_new_incident	 ni;
-	struct store_incident		 last;
 	struct policy_class		 c;
-	int64_t				 due, gap = 0, recurrence_of = 0;
+	int64_t				 due;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
 	char				 cause_buf[512], opened[768], d[32];
-	int				 rc;
-
-	if (outage == 0 && e->policy->reopen_ms > 0 &&
-	    s->last_incident_id != 0 &&
-	    (gap = engine_elapsed(s->last_restored_at, s->last_restored_mono,
-	    started_at, started_mono)) <= e->policy->reopen_ms) {
-		if ((rc = store_incident_get(e->store, s->last_incident_id,
-		    &last)) == -1) {
-			log_warnx("%s: down, but its last incident cannot be "
-			    "read; retrying at the next probe", s->name);
-			return;
-		}
-		/*
-		 * A closed record is final: a relapse after closing is a new
-		 * incident that names the closed one as the one it recurs.
-		 */
-		if (rc == 1 && strcmp(last.status, "restored") == 0) {
-			engine_reopen(e, s, now, started_at, started_mono, gap,
-			    cause);
-			return;
-		}
-		if (rc == 1 && strcmp(last.status, "closed") == 0)
-			recurrence_of = s->last_incident_id;
-	}
 
 	c = policy_classify(s->core, s->critical_infrastructure,
-	    engine_elapsed(started_at, started_mono, now, mono_ms()),
+	    engine_step_elapsed(started_at, started_mono, now, mono_ms()),
 	    s->rto_ms);
 
 	memset(&ni, 0, sizeof(ni));
@@ -875,36 +865,25 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	    time_fmt(ni.notify_due_at, t2, sizeof(t2)));
 }
 
-/*
- * When S came back: at the first success of the check that recovered
- * last.  Recorded as the outage's start plus its length (engine_elapsed),
- * so never before it began, however the wall clock was set in between.
- */
-static int64_t
-engine_came_back(const struct sys_state *s, int64_t *length, int64_t *mono)
+/* S has an outage of its own (D): open, reopen, or wait for the store. */
+static void
+engine_own(struct engine *e, struct sys_state *s, int64_t now,
+    const struct engine_step *d)
 {
-	const struct check_state	*cs;
-	int64_t				 at = 0;
-	int				 i, later;
-
-	*mono = 0;
-	for (i = 0; i < s->nchecks; i++) {
-		cs = &s->checks[i];
-		if (cs->first_ok_mono != 0 && *mono != 0)
-			later = cs->first_ok_mono > *mono;
-		else
-			later = cs->first_ok_at > at;
-		if (later) {
-			at = cs->first_ok_at;
-			*mono = cs->first_ok_mono;
-		}
+	switch (d->what) {
+	case ENGINE_STEP_UNREAD:
+		log_warnx("%s: down, but its last incident cannot be read; "
+		    "retrying at the next probe", s->name);
+		break;
+	case ENGINE_STEP_REOPEN:
+		engine_reopen(e, s, now, d->started_at, d->started_mono,
+		    d->gap, d->cause);
+		break;
+	default:
+		engine_open(e, s, now, d->started_at, d->started_mono,
+		    d->cause, 0, d->recurrence_of);
+		break;
 	}
-	if (at == 0) {
-		at = wall_ms();		/* the monitoring host: no checks */
-		*mono = mono_ms();
-	}
-	*length = engine_elapsed(s->started_at, s->started_mono, at, *mono);
-	return s->started_at + *length;
 }
 
 /*
@@ -916,7 +895,7 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
     int64_t now)
 {
 	const struct sys_state	*s;
-	const struct check_state *cs;
+	const struct engine_check *cs;
 	int64_t			 back = now, at;
 	int			 i;
 
@@ -925,9 +904,9 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
 			cs = &s->checks[i];
 			if (cs->successes == 0 || cs->first_ok_at <= h->started_at)
 				continue;
-			/* As the system's own outage will end (engine_came_back). */
+			/* As its own outage will end (engine_step_came_back). */
 			at = !s->down ? cs->first_ok_at : s->started_at +
-			    engine_elapsed(s->started_at, s->started_mono,
+			    engine_step_elapsed(s->started_at, s->started_mono,
 			    cs->first_ok_at, cs->first_ok_mono);
 			if (at < back)
 				back = at;
@@ -938,46 +917,33 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
 static void
 engine_restore(struct engine *e, struct sys_state *s)
 {
-	struct policy_class	 c;
-	int64_t			 restored_at, restored_mono, length;
-	int64_t			 now = wall_ms();
+	struct engine_snapshot	 snap;
+	struct engine_restore	 r;
+	int64_t			 now, host_back = 0;
 	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
-	int			 within, level;
 
-	/*
-	 * Back when the last check to recover came back: the first of its
-	 * successes, even when the RTO passed before they confirmed it.
-	 */
-	if (s->nchecks > 0)
-		restored_at = engine_came_back(s, &length, &restored_mono);
-	else {			/* the monitoring host: no checks */
-		restored_at = engine_host_back_at(e, s, now);
-		restored_mono = 0;
-		length = engine_elapsed(s->started_at, 0, restored_at, 0);
-		restored_at = s->started_at + length;
-	}
-	within = policy_within_rto(s->started_at, s->started_at + length,
-	    s->rto_ms);
-	c = policy_classify(s->core, s->critical_infrastructure, length,
-	    s->rto_ms);
+	engine_snapshot(e, s, &snap);
+	now = snap.now;
+	if (s->nchecks == 0)	/* the monitoring host */
+		host_back = engine_host_back_at(e, s, now);
+	engine_step_restore(&snap, host_back, &r);
 	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
-	    "RTO of %s%s", s->name, time_fmt(restored_at, t, sizeof(t)),
-	    duration_fmt(length, d1, sizeof(d1)), within ? "within" :
+	    "RTO of %s%s", s->name, time_fmt(r.restored_at, t, sizeof(t)),
+	    duration_fmt(r.length, d1, sizeof(d1)), r.within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
-	    within ? "" : ": major incident");
-	/* The incident's level: availability's, or a person's higher one. */
-	level = c.level > s->level ? c.level : s->level;
+	    r.within ? "" : ": major incident");
 	/*
 	 * Service is back: the restore clock stops, and for the levels that
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
 	 */
 	if (store_begin(e->store) == -1 ||
 	    store_outage_end(e->store, s->outage_id, s->incident_id,
-	    restored_at, within, c.level, level, c.major, detail) == -1 ||
+	    r.restored_at, r.within, r.c.level, r.level, r.c.major,
+	    detail) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
-	    clocks_report_start(e->clocks, s->incident_id, level) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, level,
+	    clocks_report_start(e->clocks, s->incident_id, r.level) == -1 ||
+	    notice_queue(e->store, e->policy, s->incident_id, r.level,
 	    s->name, "restored", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -986,14 +952,14 @@ engine_restore(struct engine *e, struct sys_state *s)
 		return;
 	}
 	clocks_sync(e->clocks, s->incident_id);
-	log_fields(s->name, s->incident_id, c.level);
+	log_fields(s->name, s->incident_id, r.c.level);
 	log_info("%s; incident %lld restored", detail,
 	    (long long)s->incident_id);
 	s->last_incident_id = s->incident_id;
-	s->last_restored_at = restored_at;
-	s->last_restored_mono = restored_mono;
-	s->last_level = level;
-	s->last_major = s->major || c.major;
+	s->last_restored_at = r.restored_at;
+	s->last_restored_mono = r.restored_mono;
+	s->last_level = r.level;
+	s->last_major = s->major || r.c.major;
 	s->down = 0;
 	s->rto_wait = 0;
 	s->outage_id = 0;
@@ -1001,50 +967,6 @@ engine_restore(struct engine *e, struct sys_state *s)
 	s->started_at = 0;
 	s->started_mono = 0;
 	engine_arm_rto(s);	/* disarms */
-}
-
-/*
- * A parent of S that is down, if any: S's outage belongs to its incident
- * (the root's, when the parent is itself attached further up).
- */
-static struct sys_state *
-engine_parent_down(struct engine *e, const struct sys_state *s)
-{
-	struct sys_state	*p;
-	int			 i;
-
-	for (i = 0; i < s->nparents; i++)
-		if ((p = engine_find(e, s->parents[i])) != NULL && p->down &&
-		    p->incident_id != 0)
-			return p;
-	return NULL;
-}
-
-/*
- * A parent whose state is not known yet at the time S began to fail: it
- * is failing without being declared down, or it was last probed before
- * S's first failure.  Both fail in the same moment more often than not
- * (a switch takes its servers with it); S waits for the parent to settle
- * rather than open an incident the parent's would have covered.
- */
-static struct sys_state *
-engine_parent_unsettled(struct engine *e, const struct sys_state *s,
-    int64_t started_at)
-{
-	struct sys_state	*p;
-	int			 i, j;
-
-	for (i = 0; i < s->nparents; i++) {
-		if ((p = engine_find(e, s->parents[i])) == NULL ||
-		    !p->configured || p->nchecks == 0)
-			continue;
-		if (p->pending || p->last_result_at < started_at)
-			return p;
-		for (j = 0; j < p->nchecks; j++)
-			if (p->checks[j].fails > 0 && !p->checks[j].down)
-				return p;
-	}
-	return NULL;
 }
 
 static void
@@ -1100,17 +1022,6 @@ engine_detach(struct engine *e, struct sys_state *s, int64_t at,
 	s->incident_id = 0;
 	s->started_at = 0;
 	s->started_mono = 0;
-	return 0;
-}
-
-static int
-engine_any_check_down(const struct sys_state *s)
-{
-	int	 i;
-
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down)
-			return 1;
 	return 0;
 }
 
@@ -1189,7 +1100,6 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 	struct sys_state	*s = arg;
 	struct timeval		 retry = { 5, 0 };
 	int64_t			 end = wall_ms();
-	int			 i;
 
 	(void)fd;
 	(void)events;
@@ -1204,11 +1114,7 @@ engine_maint_cb(evutil_socket_t fd, short events, void *arg)
 		    &retry);
 		return;
 	}
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down) {
-			s->checks[i].first_fail_at = end;
-			s->checks[i].first_fail_mono = mono_ms();
-		}
+	engine_step_recount(s->checks, s->nchecks, end, mono_ms());
 	log_warnx("%s: still down when its maintenance window closed",
 	    s->name);
 	engine_evaluate(s->engine, s);
@@ -1243,7 +1149,8 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 static int
 engine_failing(const struct sys_state *s)
 {
-	return (s->down && !s->planned) || engine_failing_now(s);
+	return (s->down && !s->planned) ||
+	    engine_step_failing_now(s->checks, s->nchecks);
 }
 
 /* Does the failing share of all probed systems say we lost our network? */
@@ -1251,7 +1158,7 @@ static int
 engine_network_lost(struct engine *e)
 {
 	const struct sys_state	*s;
-	int			 n = 0, failing = 0, lost;
+	int			 n = 0, failing = 0;
 
 	e->lost_margin = 0;
 	if (e->policy->lost_network_pct == 0)
@@ -1262,12 +1169,8 @@ engine_network_lost(struct engine *e)
 		n++;
 		failing += engine_failing(s);
 	}
-	lost = n >= ENGINE_HOST_MIN &&
-	    failing * 100 > n * e->policy->lost_network_pct;
-	if (lost)
-		e->lost_margin = failing - n * e->policy->lost_network_pct /
-		    100 - 1;
-	return lost;
+	return engine_step_lost(n, failing, e->policy->lost_network_pct,
+	    &e->lost_margin);
 }
 
 /*
@@ -1282,6 +1185,8 @@ static struct sys_state *
 engine_host_down(struct engine *e)
 {
 	struct sys_state	*h, *s;
+	struct engine_snapshot	 snap;
+	struct engine_step	 d;
 	struct hostnet		 net;
 	int64_t			 started_at = wall_ms();
 	int			 base, best = 0, i;
@@ -1326,7 +1231,16 @@ engine_host_down(struct engine *e)
 		    "but this host's network is up (%s): everything beyond "
 		    "it is unreachable, an upstream link or router is down; "
 		    "see the affected scope", net.why);
-	engine_open(e, h, wall_ms(), started_at, 0, cause, 0);
+	engine_snapshot(e, h, &snap);
+	memset(&d, 0, sizeof(d));
+	for (;;) {
+		engine_step_relapse(&snap, started_at, 0, &d);
+		if (d.what != ENGINE_STEP_NEED)
+			break;
+		engine_answer(e, h, &snap, NULL, &d);
+	}
+	d.cause = cause;
+	engine_own(e, h, wall_ms(), &d);
 	return h->down ? h : NULL;
 }
 
@@ -1350,18 +1264,6 @@ engine_host_check(struct engine *e)
 	TAILQ_FOREACH(s, &e->systems, entry)
 		if (s->down && s->attached)
 			engine_evaluate(e, s);
-}
-
-/* Did the latest probe of any check fail? */
-static int
-engine_failing_now(const struct sys_state *s)
-{
-	int	 i;
-
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].fails > 0)
-			return 1;
-	return 0;
 }
 
 /* Is the system whose incident S is attached to still down? */
@@ -1402,79 +1304,95 @@ engine_reown(struct engine *e, struct sys_state *s)
 	const struct sys_state	*h;
 	const char		*cause;
 	int64_t			 now = wall_ms(), mono;
-	int			 i;
 
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL &&
 	    (h->incident_id == s->incident_id ||
 	    h->last_incident_id == s->incident_id)) {
-		engine_outage_start(s, &cause, &mono);
+		engine_step_outage_start(s->checks, s->nchecks, &cause, &mono);
 		engine_open(e, s, now, s->started_at, s->started_mono, cause,
-		    s->outage_id);
+		    s->outage_id, 0);
 		return;
 	}
 	if (engine_detach(e, s, now, "still down after the system it was "
 	    "attached to recovered; an incident of its own from") == -1)
 		return;
-	for (i = 0; i < s->nchecks; i++)
-		if (s->checks[i].down) {
-			s->checks[i].first_fail_at = now;
-			s->checks[i].first_fail_mono = mono_ms();
-		}
+	engine_step_recount(s->checks, s->nchecks, now, mono_ms());
 	engine_evaluate(e, s);
 }
 
-/* Bring the system's recorded state in line with its checks. */
+/*
+ * Bring the system's recorded state in line with its checks: decide
+ * (engine_step_decide), then apply.
+ */
+#define ENGINE_PARENTS_STACK	8
+
 static void
 engine_evaluate(struct engine *e, struct sys_state *s)
 {
-	struct sys_state	*p;
-	const char		*cause;
-	int64_t			 started_at, started_mono, end, length, mono;
+	struct engine_snapshot	 snap;
+	struct engine_parent	 pstack[ENGINE_PARENTS_STACK], *pp = pstack;
+	struct engine_step	 d;
+	struct sys_state	*p, *h = NULL;
 
-	if (!engine_any_check_down(s)) {
+	if (s->nparents > ENGINE_PARENTS_STACK)
+		pp = xcalloc(s->nparents, sizeof(*pp));
+	engine_snapshot(e, s, &snap);
+	engine_decide(e, s, &snap, pp, &d);
+	if (d.what == ENGINE_STEP_ATTACH && d.parent == ENGINE_STEP_HOST &&
+	    (h = engine_host_down(e)) == NULL) {
+		/* The host's incident is not recorded: S is on its own. */
+		snap.lost = 0;
+		engine_decide(e, s, &snap, pp, &d);
+	}
+	if (d.pending == 0)
 		s->pending = 0;
-		if (!s->down)
-			return;
-		if (s->planned) {
-			engine_unplan(e, s, engine_came_back(s, &length, &mono));
-			return;
-		}
-		if (!s->attached) {
-			engine_restore(e, s);
-			return;
-		}
-		engine_detach(e, s, engine_came_back(s, &length, &mono), "back");
-		return;
-	}
-	if (s->down) {
-		if (s->attached && engine_failing_now(s) &&
-		    !engine_owner_down(e, s))
-			engine_reown(e, s);
-		return;
-	}
-	started_at = engine_outage_start(s, &cause, &started_mono);
-	if (engine_in_window(e, s->name, started_at, &end)) {
-		engine_plan(e, s, started_at, started_mono, end, cause);
-		return;
-	}
-	if ((p = engine_parent_down(e, s)) != NULL ||
-	    ((e->lost_margin > 0 || engine_network_lost(e)) &&
-	    (p = engine_host_down(e)) != NULL)) {
-		engine_attach(e, s, p, started_at, started_mono, cause);
-		return;
-	}
-	if ((p = engine_parent_unsettled(e, s, started_at)) != NULL) {
+	switch (d.what) {
+	case ENGINE_STEP_NONE:
+	case ENGINE_STEP_NEED:
+		break;
+	case ENGINE_STEP_UNPLAN:
+		engine_unplan(e, s, d.back_at);
+		break;
+	case ENGINE_STEP_RESTORE:
+		engine_restore(e, s);
+		break;
+	case ENGINE_STEP_DETACH:
+		engine_detach(e, s, d.back_at, "back");
+		break;
+	case ENGINE_STEP_REOWN:
+		engine_reown(e, s);
+		break;
+	case ENGINE_STEP_PLAN:
+		engine_plan(e, s, d.started_at, d.started_mono, d.window_end,
+		    d.cause);
+		break;
+	case ENGINE_STEP_ATTACH:
+		/* The host's is recorded, or S decided again without it. */
+		p = d.parent == ENGINE_STEP_HOST ? h :
+		    engine_find(e, s->parents[d.parent]);
+		if (p != NULL)
+			engine_attach(e, s, p, d.started_at, d.started_mono,
+			    d.cause);
+		break;
+	case ENGINE_STEP_PENDING:
+		if ((p = engine_find(e, s->parents[d.parent])) == NULL)
+			break;		/* it was found when asked */
 		if (!s->pending)
 			log_info("%s: down; waiting for the state of %s, which "
 			    "it depends on, before opening an incident",
 			    s->name, p->name);
 		s->pending = 1;
-		if (p->last_result_at < started_at && e->probe_now != NULL)
+		if (d.probe_parent && e->probe_now != NULL)
 			e->probe_now(e->probe_now_arg, p->name);
-		return;
+		break;
+	case ENGINE_STEP_OPEN:
+	case ENGINE_STEP_REOPEN:
+	case ENGINE_STEP_UNREAD:
+		engine_own(e, s, wall_ms(), &d);
+		break;
 	}
-	s->pending = 0;
-	engine_open(e, s, wall_ms(), started_at, started_mono, cause, 0);
+	if (pp != pstack)
+		free(pp);
 }
 
 /*
@@ -1505,7 +1423,7 @@ engine_set_prober(struct engine *e, void (*fn)(void *, const char *),
 
 /* Keep DETAIL as the check's last result text, in a buffer of its size. */
 static void
-engine_set_last(struct check_state *cs, const char *detail)
+engine_set_last(struct engine_check *cs, const char *detail)
 {
 	size_t	 len = strlen(detail) + 1;
 
@@ -1526,7 +1444,7 @@ engine_result(struct engine *e, const char *name, int index,
     int64_t at_mono, int64_t rtt_ms)
 {
 	struct sys_state	*s;
-	struct check_state	*cs;
+	struct engine_check	*cs;
 
 	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
 		return;
@@ -1535,26 +1453,13 @@ engine_result(struct engine *e, const char *name, int index,
 	cs->last_at = at;
 	cs->rtt_ms = rtt_ms < 0 || rtt_ms > INT_MAX ? -1 : (int)rtt_ms;
 	engine_set_last(cs, detail);
-	if (result == PROBE_OK) {
-		cs->fails = 0;
-		if (cs->successes++ == 0) {
-			cs->first_ok_at = at;
-			cs->first_ok_mono = at_mono;
-		}
-		if (cs->down && cs->successes >= s->up_after)
-			cs->down = 0;
-	} else {
-		cs->successes = 0;
-		if (cs->fails++ == 0) {
-			cs->first_fail_at = at;
-			cs->first_fail_mono = at_mono;
-		}
+	engine_step_count(cs, result == PROBE_OK, at, at_mono, s->down_after,
+	    s->up_after);
+	if (result != PROBE_OK) {
 		if (cs->detail == NULL)
 			cs->detail = xcalloc(1, ENGINE_DETAIL_MAX);
 		snprintf(cs->detail, ENGINE_DETAIL_MAX, "%s: %s: %s",
 		    s->check_desc[index], probe_result_str(result), detail);
-		if (!cs->down && cs->fails >= s->down_after)
-			cs->down = 1;
 	}
 	s->last_result_at = at;
 	engine_evaluate(e, s);
