@@ -96,6 +96,8 @@ struct sys_state {
 	int64_t			 last_incident_id;
 	int64_t			 last_restored_at;
 	int64_t			 last_restored_mono;
+	/* The host's incident: the first end a system of it recorded. */
+	int64_t			 first_back;
 };
 
 struct engine_window {
@@ -899,6 +901,9 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
 	int64_t			 back = now, at;
 	int			 i;
 
+	/* A system of it came back and its outage ended then: exactly. */
+	if (h->first_back != 0 && h->first_back < back)
+		back = h->first_back;
 	TAILQ_FOREACH(s, &e->systems, entry)
 		for (i = 0; i < s->nchecks; i++) {
 			cs = &s->checks[i];
@@ -958,6 +963,7 @@ engine_restore(struct engine *e, struct sys_state *s)
 	s->last_incident_id = s->incident_id;
 	s->last_restored_at = r.restored_at;
 	s->last_restored_mono = r.restored_mono;
+	s->first_back = 0;
 	s->last_level = r.level;
 	s->last_major = s->major || r.c.major;
 	s->down = 0;
@@ -1003,7 +1009,8 @@ static int
 engine_detach(struct engine *e, struct sys_state *s, int64_t at,
     const char *why)
 {
-	char	 detail[512], t[TIME_STRLEN];
+	struct sys_state	*h;
+	char			 detail[512], t[TIME_STRLEN];
 
 	snprintf(detail, sizeof(detail), "%s: %s at %s", s->name, why,
 	    time_fmt(at, t, sizeof(t)));
@@ -1016,6 +1023,10 @@ engine_detach(struct engine *e, struct sys_state *s, int64_t at,
 		return -1;
 	}
 	log_info("%s; incident %lld", detail, (long long)s->incident_id);
+	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL && h != s &&
+	    h->incident_id == s->incident_id && (h->first_back == 0 ||
+	    at < h->first_back))
+		h->first_back = at;
 	s->down = 0;
 	s->attached = 0;
 	s->outage_id = 0;
