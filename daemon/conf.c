@@ -16,9 +16,25 @@
 #include "probe.h"
 #include "util.h"
 
+/* The statements at the top level of a file, each with its parser. */
+static const struct conf_keyword conf_statements[] = {
+	{ "set",		conf_parse_set },
+	{ "include",		conf_parse_include },
+	{ "system",		conf_parse_system },
+	{ "policy",		conf_parse_policy },
+	{ "maintenance",	conf_parse_maintenance },
+	{ "role",		conf_parse_role },
+	{ "category",		conf_parse_category },
+	{ "contact",		conf_parse_contact },
+	{ "anomaly",		conf_parse_anomaly },
+	{ NULL,			NULL }
+};
+
 void
 conf_parse_statements(struct conf_parser *p)
 {
+	const struct conf_keyword	*kw;
+
 	for (;;) {
 		conf_next(p);
 		switch (p->tok) {
@@ -27,29 +43,13 @@ conf_parse_statements(struct conf_parser *p)
 		case TOK_EOL:
 			continue;
 		case TOK_WORD:
-			if (strcmp(p->text, "set") == 0)
-				conf_parse_set(p);
-			else if (strcmp(p->text, "include") == 0)
-				conf_parse_include(p);
-			else if (strcmp(p->text, "system") == 0)
-				conf_parse_system(p);
-			else if (strcmp(p->text, "policy") == 0)
-				conf_parse_policy(p);
-			else if (strcmp(p->text, "maintenance") == 0)
-				conf_parse_maintenance(p);
-			else if (strcmp(p->text, "role") == 0)
-				conf_parse_role(p);
-			else if (strcmp(p->text, "category") == 0)
-				conf_parse_category(p);
-			else if (strcmp(p->text, "contact") == 0)
-				conf_parse_contact(p);
-			else if (strcmp(p->text, "anomaly") == 0)
-				conf_parse_anomaly(p);
-			else {
+			if ((kw = conf_keyword_find(conf_statements,
+			    p->text)) == NULL) {
 				conf_error(p, "unknown keyword \"%s\"",
 				    p->text);
 				conf_skip_statement(p);
-			}
+			} else if (kw->parse(p, p->conf) == -1)
+				conf_skip_statement(p);
 			break;
 		case TOK_RBRACE:
 			conf_error(p, "unexpected '}'");
@@ -89,7 +89,7 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 	 * when the file itself could not be read.
 	 */
 	if (conf->nfiles > 0) {
-		conf_check(conf, errs);
+		conf_check_systems(conf, errs);
 		conf_check_maints(conf, errs);
 		conf_check_policy(conf, errs);
 		conf_check_lists(conf, errs);

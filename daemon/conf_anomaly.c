@@ -39,7 +39,7 @@ conf_anomaly_rate(const char *s, double *out)
 }
 
 /* COUNTER above VALUE for|in DURATION; the counter's name is current. */
-static void
+static int
 conf_parse_anomaly_threshold(struct conf_parser *p, struct anomaly_conf *a,
     int c)
 {
@@ -52,20 +52,20 @@ conf_parse_anomaly_threshold(struct conf_parser *p, struct anomaly_conf *a,
 	memset(&th, 0, sizeof(th));
 	th.line = p->tokline;
 	if (conf_expect_word(p, "above") == -1)
-		goto bad;
+		return -1;
 	conf_next(p);
 	if (p->tok != TOK_WORD) {
 		conf_error(p, "%s: missing the threshold after \"above\"",
 		    name);
 		if (conf_at_end(p))
 			conf_pushback(p);
-		goto bad;
+		return -1;
 	}
 	if (unit == ANOMALY_UNIT_RATE) {
 		if (conf_anomaly_rate(p->text, &th.above) == -1) {
 			conf_error(p, "%s: \"%s\" is not a rate such as "
 			    "5000/s or 20k/s", name, p->text);
-			goto bad;
+			return -1;
 		}
 	} else {
 		n = strtoll(p->text, &end, 10);
@@ -75,65 +75,84 @@ conf_parse_anomaly_threshold(struct conf_parser *p, struct anomaly_conf *a,
 			conf_error(p, "%s: \"%s\" is not %s", name, p->text,
 			    unit == ANOMALY_UNIT_SHARE ? "a share from 1% to "
 			    "99%" : "a count from 1 to 4096");
-			goto bad;
+			return -1;
 		}
 		th.above = (double)n;
 	}
 	if (conf_expect_word(p, unit == ANOMALY_UNIT_DISTINCT ? "in" :
 	    "for") == -1 ||
 	    conf_next_duration(p, name, a->window_ms, 3600000, &th.ms) == -1)
-		goto bad;
+		return -1;
 	if (a->th[c].set)
 		conf_error(p, "%s given twice in anomaly \"%s\"", name,
 		    a->name);
 	th.set = 1;
 	a->th[c] = th;
-	conf_end_statement(p);
-	return;
- bad:
-	conf_skip_statement(p);
+	return conf_end_statement(p);
 }
 
-static void
-conf_parse_anomaly_stmt(struct conf_parser *p, void *arg)
+/* arp-change "192.0.2.1": the address whose MAC must not change. */
+static int
+conf_anomaly_arp(struct conf_parser *p, void *arg)
 {
 	struct anomaly_conf	*a = arg;
 	struct in_addr		 in;
-	char			*s = NULL;
-	int			 c, errors = p->errs->count;
+	char			*s;
+
+	if (conf_next_string(p, "IPv4 address after \"arp-change\"",
+	    &s) == -1)
+		return -1;
+	if (inet_pton(AF_INET, s, &in) != 1)
+		conf_error(p, "arp-change: \"%s\" is not an IPv4 address", s);
+	else if (a->narp == ANOMALY_MAX_ARP)
+		conf_error(p, "arp-change: at most %d addresses",
+		    ANOMALY_MAX_ARP);
+	else
+		a->arp_ip[a->narp++] = in.s_addr;
+	free(s);
+	return conf_end_statement(p);
+}
+
+/* end after 30s: quiet this long, the episode is over. */
+static int
+conf_anomaly_end(struct conf_parser *p, void *arg)
+{
+	struct anomaly_conf	*a = arg;
+
+	if (conf_expect_word(p, "after") == -1 ||
+	    conf_next_duration(p, "end after", 1000, 86400000,
+	    &a->end_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/* The statements of an anomaly block besides its counters (anomaly_rules.c). */
+static const struct conf_keyword conf_anomaly_keywords[] = {
+	{ "arp-change",	conf_anomaly_arp },
+	{ "end",	conf_anomaly_end },
+	{ NULL,		NULL }
+};
+
+static int
+conf_anomaly_stmt(struct conf_parser *p, void *arg)
+{
+	const struct conf_keyword	*kw;
+	struct anomaly_conf		*a = arg;
+	int				 c, rc, errors = p->errs->count;
 
 	if ((c = anomaly_counter_find(p->text)) != -1)
-		conf_parse_anomaly_threshold(p, a, c);
-	else if (strcmp(p->text, "arp-change") == 0) {
-		if (conf_next_string(p, "IPv4 address after \"arp-change\"",
-		    &s) == -1)
-			conf_skip_statement(p);
-		else if (inet_pton(AF_INET, s, &in) != 1)
-			conf_error(p, "arp-change: \"%s\" is not an IPv4 "
-			    "address", s);
-		else if (a->narp == ANOMALY_MAX_ARP)
-			conf_error(p, "arp-change: at most %d addresses",
-			    ANOMALY_MAX_ARP);
-		else
-			a->arp_ip[a->narp++] = in.s_addr;
-		if (s != NULL) {
-			free(s);
-			conf_end_statement(p);
-		}
-	} else if (strcmp(p->text, "end") == 0) {
-		if (conf_expect_word(p, "after") == 0 &&
-		    conf_next_duration(p, "end after", 1000, 86400000,
-		    &a->end_ms) == 0)
-			conf_end_statement(p);
-		else
-			conf_skip_statement(p);
-	} else {
+		rc = conf_parse_anomaly_threshold(p, a, c);
+	else if ((kw = conf_keyword_find(conf_anomaly_keywords,
+	    p->text)) != NULL)
+		rc = kw->parse(p, a);
+	else {
 		conf_error(p, "unknown counter \"%s\" in anomaly \"%s\"",
 		    p->text, a->name);
-		conf_skip_statement(p);
+		rc = -1;
 	}
 	if (p->errs->count > errors)
 		a->bad_rules++;
+	return rc;
 }
 
 /* Compiled now so that -n reports a bad filter at its line. */
@@ -152,12 +171,15 @@ conf_anomaly_filter(struct conf_parser *p, const char *filter)
 	pcap_close(dead);
 }
 
-void
-conf_parse_anomaly(struct conf_parser *p)
+/* anomaly "NAME" interface "IFACE" [filter "BPF"] [window 1s] { ... } */
+int
+conf_parse_anomaly(struct conf_parser *p, void *arg)
 {
 	struct anomaly_conf	*a;
 	char			*what;
+	int			 rc;
 
+	(void)arg;
 	a = xcalloc(1, sizeof(*a));
 	a->file = p->file;
 	a->line = p->tokline;
@@ -167,11 +189,10 @@ conf_parse_anomaly(struct conf_parser *p)
 	    conf_expect_word(p, "interface") == -1 ||
 	    conf_next_string(p, "interface name", &a->interface) == -1) {
 		/* Not kept: its block, if any, is skipped as it comes. */
-		conf_skip_statement(p);
 		free(a->name);
 		free(a->interface);
 		free(a);
-		return;
+		return -1;
 	}
 	TAILQ_INSERT_TAIL(&p->conf->anomalies, a, entry);
 	if (a->name[0] == '\0')
@@ -193,8 +214,9 @@ conf_parse_anomaly(struct conf_parser *p)
 		}
 	}
 	xasprintf(&what, "anomaly \"%s\"", a->name);
-	conf_parse_block(p, what, a->line, conf_parse_anomaly_stmt, a);
+	rc = conf_parse_block(p, what, a->line, conf_anomaly_stmt, a);
 	free(what);
+	return rc;
 }
 
 /* Names are unique; each block counts something. */

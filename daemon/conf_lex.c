@@ -454,18 +454,19 @@ conf_path(const struct conf_parser *p, const char *path)
 	return full;
 }
 
-void
-conf_parse_include(struct conf_parser *p)
+/* include "FILE": a path relative to the including file's directory. */
+int
+conf_parse_include(struct conf_parser *p, void *arg)
 {
 	char	*name, *path;
+	int	 rc;
 
-	if (conf_next_string(p, "file name after \"include\"", &name) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
+	(void)arg;
+	if (conf_next_string(p, "file name after \"include\"", &name) == -1)
+		return -1;
 	path = conf_path(p, name);
 	free(name);
-	if (conf_end_statement(p) == 0) {
+	if ((rc = conf_end_statement(p)) == 0) {
 		if (p->depth + 1 >= CONF_MAX_INCLUDE_DEPTH)
 			conf_error(p, "includes nested too deeply at \"%s\"",
 			    path);
@@ -474,24 +475,39 @@ conf_parse_include(struct conf_parser *p)
 			    p);
 	}
 	free(path);
+	return rc;
 }
 
 /*
- * The braces of a block (system, policy) and the statements in them; WHAT
- * names the block in messages, LINE is where it began.  Each statement's
- * first word is current when STMT is called.
+ * The statement parser for WORD in TABLE (ended by a NULL word), or NULL:
+ * the caller names the block in its "unknown keyword" message.
  */
-void
+const struct conf_keyword *
+conf_keyword_find(const struct conf_keyword *table, const char *word)
+{
+	for (; table->word != NULL; table++)
+		if (strcmp(table->word, word) == 0)
+			return table;
+	return NULL;
+}
+
+/*
+ * The braces of a block (system, policy, contact, anomaly) and the
+ * statements in them; WHAT names the block in messages, LINE is where it
+ * began.  Each statement's first word is current when STMT is called; a
+ * broken statement (STMT returned -1) is skipped here.  Returns -1 when
+ * the '{' is missing, for the caller's caller to skip the statement.
+ */
+int
 conf_parse_block(struct conf_parser *p, const char *what, int line,
-    void (*stmt)(struct conf_parser *, void *), void *arg)
+    int (*stmt)(struct conf_parser *, void *), void *arg)
 {
 	do {
 		conf_next(p);
 	} while (p->tok == TOK_EOL);
 	if (p->tok != TOK_LBRACE) {
 		conf_error(p, "expected '{' after %s", what);
-		conf_skip_statement(p);
-		return;
+		return -1;
 	}
 	for (;;) {
 		conf_next(p);
@@ -499,14 +515,14 @@ conf_parse_block(struct conf_parser *p, const char *what, int line,
 		case TOK_EOL:
 			continue;
 		case TOK_RBRACE:
-			conf_end_statement(p);
-			return;
+			return conf_end_statement(p);
 		case TOK_EOF:
 			conf_error_at(p->errs, p->file, line, "%s: missing '}'",
 			    what);
-			return;
+			return 0;
 		case TOK_WORD:
-			stmt(p, arg);
+			if (stmt(p, arg) == -1)
+				conf_skip_statement(p);
 			break;
 		default:
 			conf_error(p, "unexpected \"%s\" in %s",

@@ -20,9 +20,6 @@
 #include "conf_parse.h"
 #include "util.h"
 
-static int	conf_parse_set_mail(struct conf_parser *, const char *);
-static int	conf_parse_set_dns(struct conf_parser *, const char *);
-
 /* A zone is a file of the tz database ("Asia/Taipei", "UTC"). */
 static int
 conf_valid_timezone(const char *tz)
@@ -34,162 +31,6 @@ conf_valid_timezone(const char *tz)
 		return -1;
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
-}
-
-/*
- * "set user" and "set group": whom the daemon becomes after it opened its
- * sockets as root.  Whether the account exists is checked at start (see
- * priv.c), where it matters; root is refused here, it defeats the point.
- */
-static void
-conf_parse_set_account(struct conf_parser *p, const char *what)
-{
-	char	**field, *value;
-
-	field = what[0] == 'u' ? &p->conf->user : &p->conf->group;
-	if (conf_next_string(p, what[0] == 'u' ? "user name" : "group name",
-	    &value) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
-	if (value[0] == '\0' || strcmp(value, "root") == 0 ||
-	    strcmp(value, "0") == 0)
-		conf_error(p, "set %s \"%s\": name an unprivileged %s", what,
-		    value, what);
-	free(*field);
-	*field = value;
-	conf_end_statement(p);
-}
-
-/* role operator|auditor group "NAME" */
-void
-conf_parse_role(struct conf_parser *p)
-{
-	struct role_conf	*r;
-	char			*word = NULL;
-
-	r = xcalloc(1, sizeof(*r));
-	r->file = p->file;
-	r->line = p->line;
-	if (conf_next_string(p, "operator or auditor after \"role\"",
-	    &word) == -1)
-		goto bad;
-	if (strcmp(word, "operator") == 0)
-		r->role = ROLE_OPERATOR;
-	else if (strcmp(word, "auditor") == 0)
-		r->role = ROLE_AUDITOR;
-	else {
-		conf_error(p, "unknown role \"%s\": operator or auditor",
-		    word);
-		goto bad;
-	}
-	if (conf_expect_word(p, "group") == -1 ||
-	    conf_next_string(p, "group name", &r->group) == -1)
-		goto bad;
-	if (r->group[0] == '\0') {
-		conf_error(p, "empty group name");
-		goto bad;
-	}
-	if (conf_end_statement(p) == -1)
-		goto bad;
-	free(word);
-	TAILQ_INSERT_TAIL(&p->conf->roles, r, entry);
-	return;
- bad:
-	conf_skip_statement(p);
-	free(word);
-	free(r->group);
-	free(r);
-}
-
-/* category "CODE" "中文名稱" "English name" */
-void
-conf_parse_category(struct conf_parser *p)
-{
-	struct category_conf	*c;
-	const char		*s;
-
-	c = xcalloc(1, sizeof(*c));
-	c->file = p->file;
-	c->line = p->line;
-	if (conf_next_string(p, "category code", &c->code) == -1 ||
-	    conf_next_string(p, "category name in Chinese",
-	    &c->name_zh) == -1 ||
-	    conf_next_string(p, "category name in English",
-	    &c->name_en) == -1)
-		goto bad;
-	for (s = c->code; *s != '\0'; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    *s == '-'))
-			break;
-	if (c->code[0] == '\0' || *s != '\0' || strlen(c->code) > 16) {
-		conf_error(p, "category code \"%s\": capital letters, "
-		    "digits and '-', at most 16", c->code);
-		goto bad;
-	}
-	if (conf_end_statement(p) == -1)
-		goto bad;
-	TAILQ_INSERT_TAIL(&p->conf->categories, c, entry);
-	return;
- bad:
-	conf_skip_statement(p);
-	free(c->code);
-	free(c->name_zh);
-	free(c->name_en);
-	free(c);
-}
-
-void
-conf_parse_set(struct conf_parser *p)
-{
-	char	*name, *value;
-
-	if (conf_next_string(p, "setting name after \"set\"", &name) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
-	if (strcmp(name, "database") == 0) {
-		if (conf_next_string(p, "database path", &value) == 0) {
-			free(p->conf->database);
-			p->conf->database = conf_path(p, value);
-			free(value);
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(name, "socket") == 0) {
-		if (conf_next_string(p, "control socket path", &value) == 0) {
-			free(p->conf->socket);
-			p->conf->socket = conf_path(p, value);
-			free(value);
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(name, "timezone") == 0) {
-		if (conf_next_string(p, "time zone", &value) == 0) {
-			if (conf_valid_timezone(value) == -1)
-				conf_error(p, "unknown time zone \"%s\"",
-				    value);
-			free(p->conf->timezone);
-			p->conf->timezone = value;
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(name, "user") == 0 || strcmp(name, "group") == 0) {
-		conf_parse_set_account(p, name);
-	} else if (strcmp(name, "store-alert-after") == 0) {
-		/* How long the database may refuse writes before operators
-		   are alerted (store.c holds the changes meanwhile). */
-		if (conf_next_duration(p, "store-alert-after", 1000,
-		    7 * 86400000LL, &p->conf->store_alert_after_ms) == 0)
-			conf_end_statement(p);
-		else
-			conf_skip_statement(p);
-	} else if (!conf_parse_set_mail(p, name) &&
-	    !conf_parse_set_dns(p, name)) {
-		conf_error(p, "unknown setting \"%s\"", name);
-		conf_skip_statement(p);
-	}
-	free(name);
 }
 
 /*
@@ -281,164 +122,402 @@ conf_read_credentials(struct conf_parser *p, const char *path)
 	explicit_bzero(buf, sizeof(buf));
 }
 
-/* The mail settings of "set"; returns 0 when NAME is none of them. */
+/*
+ * The statements of "set NAME VALUE"; ARG is the struct conf.  A path is
+ * relative to the directory of the file that names it.
+ */
 static int
-conf_parse_set_mail(struct conf_parser *p, const char *name)
+conf_set_path(struct conf_parser *p, const char *what, char **field)
 {
-	struct mail_conf	*m = &p->conf->mail;
-	char			*value = NULL;
-	int			 ok = -1;
+	char	*value;
 
-	if (strcmp(name, "smtp") == 0) {
-		if (conf_next_string(p, "SMTP server URL", &value) == 0) {
-			if (!conf_valid_smtp_url(value))
-				conf_error(p, "smtp \"%s\": expected "
-				    "smtp://HOST:PORT or smtps://HOST:PORT",
-				    value);
-			free(m->smtp);
-			m->smtp = value;
-			m->file = p->file;
-			m->line = p->tokline;
-			ok = 0;
-		}
-	} else if (strcmp(name, "mail-from") == 0) {
-		if (conf_next_string(p, "sender address", &value) == 0) {
-			if (!conf_valid_email(value))
-				conf_error(p, "mail-from \"%s\": not an email "
-				    "address", value);
-			free(m->from);
-			m->from = value;
-			ok = 0;
-		}
-	} else if (strcmp(name, "smtp-starttls") == 0) {
-		int	 yes;
+	if (conf_next_string(p, what, &value) == -1)
+		return -1;
+	free(*field);
+	*field = conf_path(p, value);
+	free(value);
+	return conf_end_statement(p);
+}
 
-		if (conf_next_yesno(p, "smtp-starttls", &yes) == 0) {
-			m->starttls = yes ? CONF_STARTTLS_YES :
-			    CONF_STARTTLS_NO;
-			m->set_starttls = 1;
-			ok = 0;
-		}
-	} else if (strcmp(name, "smtp-credentials") == 0) {
-		if (conf_next_string(p, "credentials file", &value) == 0) {
-			free(m->credentials);
-			m->credentials = conf_path(p, value);
-			conf_read_credentials(p, m->credentials);
-			ok = 0;
-		}
-	} else if (strcmp(name, "smtp-ca-file") == 0) {
-		if (conf_next_string(p, "CA file", &value) == 0) {
-			free(m->ca_file);
-			m->ca_file = conf_path(p, value);
-			if (access(m->ca_file, R_OK) == -1)
-				conf_error(p, "smtp-ca-file \"%s\": %s",
-				    m->ca_file, strerror(errno));
-			ok = 0;
-		}
-	} else if (strcmp(name, "mail-alert-after") == 0) {
-		if (conf_next_duration(p, "mail-alert-after", 1000,
-		    7 * 86400000LL, &m->alert_after_ms) == 0)
-			ok = 0;
-	} else if (strcmp(name, "mail-timeout") == 0) {
-		/* One message, from connecting to the answer to QUIT. */
-		if (conf_next_duration(p, "mail-timeout", 1000, 3600000LL,
-		    &m->timeout_ms) == 0)
-			ok = 0;
-	} else if (strcmp(name, "mail-retry") == 0) {
-		/* "set mail-retry 5s 10m": the first wait, the longest. */
-		if (conf_next_duration(p, "mail-retry first wait", 100,
-		    86400000LL, &m->retry_ms) == 0 &&
-		    conf_next_duration(p, "mail-retry longest wait", 100,
-		    86400000LL, &m->retry_max_ms) == 0) {
-			if (m->retry_max_ms < m->retry_ms)
-				conf_error(p, "mail-retry: the longest wait is "
-				    "shorter than the first");
-			ok = 0;
-		}
-	} else
-		return 0;
-	if (value != NULL && m->smtp != value && m->from != value)
-		free(value);
-	if (ok == 0)
-		conf_end_statement(p);
-	else
-		conf_skip_statement(p);
-	return 1;
+static int
+conf_set_database(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	return conf_set_path(p, "database path", &conf->database);
+}
+
+static int
+conf_set_socket(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	return conf_set_path(p, "control socket path", &conf->socket);
+}
+
+static int
+conf_set_timezone(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+	char		*value;
+
+	if (conf_next_string(p, "time zone", &value) == -1)
+		return -1;
+	if (conf_valid_timezone(value) == -1)
+		conf_error(p, "unknown time zone \"%s\"", value);
+	free(conf->timezone);
+	conf->timezone = value;
+	return conf_end_statement(p);
+}
+
+/*
+ * "set user" and "set group": whom the daemon becomes after it opened its
+ * sockets as root.  Whether the account exists is checked at start (see
+ * priv.c), where it matters; root is refused here, it defeats the point.
+ */
+static int
+conf_set_account(struct conf_parser *p, const char *what, char **field)
+{
+	char	*value;
+
+	if (conf_next_string(p, what[0] == 'u' ? "user name" : "group name",
+	    &value) == -1)
+		return -1;
+	if (value[0] == '\0' || strcmp(value, "root") == 0 ||
+	    strcmp(value, "0") == 0)
+		conf_error(p, "set %s \"%s\": name an unprivileged %s", what,
+		    value, what);
+	free(*field);
+	*field = value;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_user(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	return conf_set_account(p, "user", &conf->user);
+}
+
+static int
+conf_set_group(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	return conf_set_account(p, "group", &conf->group);
+}
+
+/*
+ * How long the database may refuse writes before operators are alerted
+ * (store.c holds the changes meanwhile).
+ */
+static int
+conf_set_store_alert(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "store-alert-after", 1000, 7 * 86400000LL,
+	    &conf->store_alert_after_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_smtp(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+	char			*value;
+
+	if (conf_next_string(p, "SMTP server URL", &value) == -1)
+		return -1;
+	if (!conf_valid_smtp_url(value))
+		conf_error(p, "smtp \"%s\": expected smtp://HOST:PORT or "
+		    "smtps://HOST:PORT", value);
+	free(m->smtp);
+	m->smtp = value;
+	m->file = p->file;
+	m->line = p->tokline;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_mail_from(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+	char			*value;
+
+	if (conf_next_string(p, "sender address", &value) == -1)
+		return -1;
+	if (!conf_valid_email(value))
+		conf_error(p, "mail-from \"%s\": not an email address", value);
+	free(m->from);
+	m->from = value;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_starttls(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+	int			 yes;
+
+	if (conf_next_yesno(p, "smtp-starttls", &yes) == -1)
+		return -1;
+	m->starttls = yes ? CONF_STARTTLS_YES : CONF_STARTTLS_NO;
+	m->set_starttls = 1;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_credentials(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+	char			*value;
+
+	if (conf_next_string(p, "credentials file", &value) == -1)
+		return -1;
+	free(m->credentials);
+	m->credentials = conf_path(p, value);
+	free(value);
+	conf_read_credentials(p, m->credentials);
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_ca_file(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+	char			*value;
+
+	if (conf_next_string(p, "CA file", &value) == -1)
+		return -1;
+	free(m->ca_file);
+	m->ca_file = conf_path(p, value);
+	free(value);
+	if (access(m->ca_file, R_OK) == -1)
+		conf_error(p, "smtp-ca-file \"%s\": %s", m->ca_file,
+		    strerror(errno));
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_mail_alert(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+
+	if (conf_next_duration(p, "mail-alert-after", 1000, 7 * 86400000LL,
+	    &m->alert_after_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/* One message, from connecting to the answer to QUIT. */
+static int
+conf_set_mail_timeout(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+
+	if (conf_next_duration(p, "mail-timeout", 1000, 3600000LL,
+	    &m->timeout_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/* "set mail-retry 5s 10m": the first wait, the longest. */
+static int
+conf_set_mail_retry(struct conf_parser *p, void *arg)
+{
+	struct mail_conf	*m = &((struct conf *)arg)->mail;
+
+	if (conf_next_duration(p, "mail-retry first wait", 100, 86400000LL,
+	    &m->retry_ms) == -1 ||
+	    conf_next_duration(p, "mail-retry longest wait", 100, 86400000LL,
+	    &m->retry_max_ms) == -1)
+		return -1;
+	if (m->retry_max_ms < m->retry_ms)
+		conf_error(p, "mail-retry: the longest wait is shorter than "
+		    "the first");
+	return conf_end_statement(p);
 }
 
 /*
  * "set resolver ADDRESS[:PORT]" (up to three, asked in turn) and "set
  * dns-ttl MIN MAX": how the probes' host names are resolved and how long
- * an answer is kept.  Returns 0 when NAME is neither.
+ * an answer is kept.
  */
 static int
-conf_parse_set_dns(struct conf_parser *p, const char *name)
+conf_set_resolver(struct conf_parser *p, void *arg)
 {
 	struct sockaddr_storage	 ss;
-	struct conf		*conf = p->conf;
+	struct conf		*conf = arg;
 	char			*value;
-	int			 len, ok = -1;
+	int			 len;
 
-	if (strcmp(name, "resolver") == 0) {
-		if (conf_next_string(p, "resolver address", &value) == 0) {
-			len = (int)sizeof(ss);
-			if (evutil_parse_sockaddr_port(value,
-			    (struct sockaddr *)&ss, &len) == -1)
-				conf_error(p, "resolver \"%s\": not an address "
-				    "or address:port", value);
-			else if (conf->nresolvers == CONF_MAX_RESOLVERS)
-				conf_error(p, "resolver \"%s\": at most %d "
-				    "resolvers", value, CONF_MAX_RESOLVERS);
-			else {
-				conf->resolvers[conf->nresolvers++] = value;
-				value = NULL;
-			}
-			free(value);
-			ok = 0;
-		}
-	} else if (strcmp(name, "dns-ttl") == 0) {
-		/* "set dns-ttl 5s 1h": the shortest time kept, the longest. */
-		if (conf_next_duration(p, "dns-ttl shortest", 0, 86400000LL,
-		    &conf->dns_ttl_min_ms) == 0 &&
-		    conf_next_duration(p, "dns-ttl longest", 0, 86400000LL,
-		    &conf->dns_ttl_max_ms) == 0) {
-			if (conf->dns_ttl_max_ms < conf->dns_ttl_min_ms)
-				conf_error(p, "dns-ttl: the longest time is "
-				    "shorter than the shortest");
-			ok = 0;
-		}
-	} else
-		return 0;
-	if (ok == 0)
-		conf_end_statement(p);
-	else
-		conf_skip_statement(p);
-	return 1;
+	if (conf_next_string(p, "resolver address", &value) == -1)
+		return -1;
+	len = (int)sizeof(ss);
+	if (evutil_parse_sockaddr_port(value, (struct sockaddr *)&ss,
+	    &len) == -1)
+		conf_error(p, "resolver \"%s\": not an address or "
+		    "address:port", value);
+	else if (conf->nresolvers == CONF_MAX_RESOLVERS)
+		conf_error(p, "resolver \"%s\": at most %d resolvers", value,
+		    CONF_MAX_RESOLVERS);
+	else {
+		conf->resolvers[conf->nresolvers++] = value;
+		value = NULL;
+	}
+	free(value);
+	return conf_end_statement(p);
 }
 
-static void
-conf_parse_contact_stmt(struct conf_parser *p, void *arg)
+/* "set dns-ttl 5s 1h": the shortest time kept, the longest. */
+static int
+conf_set_dns_ttl(struct conf_parser *p, void *arg)
 {
-	struct contact_conf	*c = arg;
-	char			*kw = xstrdup(p->text), **slot, *value;
+	struct conf	*conf = arg;
 
-	if (strcmp(kw, "email") == 0)
-		slot = &c->email;
-	else if (strcmp(kw, "phone") == 0)
-		slot = &c->phone;
-	else if (strcmp(kw, "name") == 0)
-		slot = &c->person;
+	if (conf_next_duration(p, "dns-ttl shortest", 0, 86400000LL,
+	    &conf->dns_ttl_min_ms) == -1 ||
+	    conf_next_duration(p, "dns-ttl longest", 0, 86400000LL,
+	    &conf->dns_ttl_max_ms) == -1)
+		return -1;
+	if (conf->dns_ttl_max_ms < conf->dns_ttl_min_ms)
+		conf_error(p, "dns-ttl: the longest time is shorter than the "
+		    "shortest");
+	return conf_end_statement(p);
+}
+
+static const struct conf_keyword conf_settings[] = {
+	{ "database",		conf_set_database },
+	{ "socket",		conf_set_socket },
+	{ "timezone",		conf_set_timezone },
+	{ "user",		conf_set_user },
+	{ "group",		conf_set_group },
+	{ "store-alert-after",	conf_set_store_alert },
+	{ "smtp",		conf_set_smtp },
+	{ "mail-from",		conf_set_mail_from },
+	{ "smtp-starttls",	conf_set_starttls },
+	{ "smtp-credentials",	conf_set_credentials },
+	{ "smtp-ca-file",	conf_set_ca_file },
+	{ "mail-alert-after",	conf_set_mail_alert },
+	{ "mail-timeout",	conf_set_mail_timeout },
+	{ "mail-retry",		conf_set_mail_retry },
+	{ "resolver",		conf_set_resolver },
+	{ "dns-ttl",		conf_set_dns_ttl },
+	{ NULL,			NULL }
+};
+
+/* set NAME VALUE... */
+int
+conf_parse_set(struct conf_parser *p, void *arg)
+{
+	const struct conf_keyword	*kw;
+	char				*name;
+	int				 rc;
+
+	if (conf_next_string(p, "setting name after \"set\"", &name) == -1)
+		return -1;
+	if ((kw = conf_keyword_find(conf_settings, name)) != NULL)
+		rc = kw->parse(p, arg);
 	else {
-		conf_error(p, "unknown keyword \"%s\" in contact", kw);
-		conf_skip_statement(p);
-		free(kw);
-		return;
+		conf_error(p, "unknown setting \"%s\"", name);
+		rc = -1;
 	}
-	if (conf_next_string(p, kw, &value) == -1) {
-		conf_skip_statement(p);
-		free(kw);
-		return;
+	free(name);
+	return rc;
+}
+
+/* role operator|auditor group "NAME" */
+int
+conf_parse_role(struct conf_parser *p, void *arg)
+{
+	struct role_conf	*r;
+	char			*word = NULL;
+
+	(void)arg;
+	r = xcalloc(1, sizeof(*r));
+	r->file = p->file;
+	r->line = p->line;
+	if (conf_next_string(p, "operator or auditor after \"role\"",
+	    &word) == -1)
+		goto bad;
+	if (strcmp(word, "operator") == 0)
+		r->role = ROLE_OPERATOR;
+	else if (strcmp(word, "auditor") == 0)
+		r->role = ROLE_AUDITOR;
+	else {
+		conf_error(p, "unknown role \"%s\": operator or auditor",
+		    word);
+		goto bad;
 	}
+	if (conf_expect_word(p, "group") == -1 ||
+	    conf_next_string(p, "group name", &r->group) == -1)
+		goto bad;
+	if (r->group[0] == '\0') {
+		conf_error(p, "empty group name");
+		goto bad;
+	}
+	if (conf_end_statement(p) == -1)
+		goto bad;
+	free(word);
+	TAILQ_INSERT_TAIL(&p->conf->roles, r, entry);
+	return 0;
+ bad:
+	free(word);
+	free(r->group);
+	free(r);
+	return -1;
+}
+
+/* category "CODE" "中文名稱" "English name" */
+int
+conf_parse_category(struct conf_parser *p, void *arg)
+{
+	struct category_conf	*c;
+	const char		*s;
+
+	(void)arg;
+	c = xcalloc(1, sizeof(*c));
+	c->file = p->file;
+	c->line = p->line;
+	if (conf_next_string(p, "category code", &c->code) == -1 ||
+	    conf_next_string(p, "category name in Chinese",
+	    &c->name_zh) == -1 ||
+	    conf_next_string(p, "category name in English",
+	    &c->name_en) == -1)
+		goto bad;
+	for (s = c->code; *s != '\0'; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-'))
+			break;
+	if (c->code[0] == '\0' || *s != '\0' || strlen(c->code) > 16) {
+		conf_error(p, "category code \"%s\": capital letters, "
+		    "digits and '-', at most 16", c->code);
+		goto bad;
+	}
+	if (conf_end_statement(p) == -1)
+		goto bad;
+	TAILQ_INSERT_TAIL(&p->conf->categories, c, entry);
+	return 0;
+ bad:
+	free(c->code);
+	free(c->name_zh);
+	free(c->name_en);
+	free(c);
+	return -1;
+}
+
+/* The statements of contact "NAME" { ... }; ARG is the contact_conf. */
+static int
+conf_contact_field(struct conf_parser *p, struct contact_conf *c,
+    const char *kw, char **slot)
+{
+	char	*value;
+
+	if (conf_next_string(p, kw, &value) == -1)
+		return -1;
 	if (*slot != NULL)
 		conf_error(p, "contact \"%s\": %s given twice", c->name, kw);
 	else if (slot == &c->email && !conf_valid_email(value))
@@ -446,29 +525,72 @@ conf_parse_contact_stmt(struct conf_parser *p, void *arg)
 		    "address", c->name, value);
 	free(*slot);
 	*slot = value;
-	conf_end_statement(p);
-	free(kw);
+	return conf_end_statement(p);
+}
+
+static int
+conf_contact_email(struct conf_parser *p, void *arg)
+{
+	struct contact_conf	*c = arg;
+
+	return conf_contact_field(p, c, "email", &c->email);
+}
+
+static int
+conf_contact_phone(struct conf_parser *p, void *arg)
+{
+	struct contact_conf	*c = arg;
+
+	return conf_contact_field(p, c, "phone", &c->phone);
+}
+
+static int
+conf_contact_name(struct conf_parser *p, void *arg)
+{
+	struct contact_conf	*c = arg;
+
+	return conf_contact_field(p, c, "name", &c->person);
+}
+
+static const struct conf_keyword conf_contact_keywords[] = {
+	{ "email",	conf_contact_email },
+	{ "phone",	conf_contact_phone },
+	{ "name",	conf_contact_name },
+	{ NULL,		NULL }
+};
+
+static int
+conf_contact_stmt(struct conf_parser *p, void *arg)
+{
+	const struct conf_keyword	*kw;
+
+	if ((kw = conf_keyword_find(conf_contact_keywords, p->text)) != NULL)
+		return kw->parse(p, arg);
+	conf_error(p, "unknown keyword \"%s\" in contact", p->text);
+	return -1;
 }
 
 /* contact "NAME" { email "ADDR"; phone "..."; name "..." } */
-void
-conf_parse_contact(struct conf_parser *p)
+int
+conf_parse_contact(struct conf_parser *p, void *arg)
 {
 	struct contact_conf	*c;
 	char			*what;
+	int			 rc;
 
+	(void)arg;
 	c = xcalloc(1, sizeof(*c));
 	c->file = p->file;
 	c->line = p->tokline;
 	TAILQ_INSERT_TAIL(&p->conf->contacts, c, entry);
 	if (conf_next_string(p, "contact name", &c->name) == -1) {
 		c->name = xstrdup("");
-		conf_skip_statement(p);
-		return;
+		return -1;
 	}
 	xasprintf(&what, "contact \"%s\"", c->name);
-	conf_parse_block(p, what, c->line, conf_parse_contact_stmt, c);
+	rc = conf_parse_block(p, what, c->line, conf_contact_stmt, c);
 	free(what);
+	return rc;
 }
 
 /*

@@ -127,7 +127,7 @@ conf_clock_by_name(const char *name)
 }
 
 /* "notify within 1h", "restore within 36h for levels 3-4", ... */
-static void
+static int
 conf_parse_clock(struct conf_parser *p, struct policy *pol, int clock)
 {
 	struct policy_period	 len;
@@ -135,10 +135,8 @@ conf_parse_clock(struct conf_parser *p, struct policy *pol, int clock)
 
 	if (conf_expect_word(p, "within") == -1 ||
 	    conf_next_period(p, policy_clock_name(clock), &len) == -1 ||
-	    conf_parse_levels(p, levels) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
+	    conf_parse_levels(p, levels) == -1)
+		return -1;
 	for (i = 1; i <= POLICY_LEVELS; i++) {
 		if (!levels[i])
 			continue;
@@ -148,51 +146,44 @@ conf_parse_clock(struct conf_parser *p, struct policy *pol, int clock)
 		pol->applies[clock][i] = 1;
 		pol->length[clock][i] = len;
 	}
-	conf_end_statement(p);
+	return conf_end_statement(p);
 }
 
 /* "remind notify 30m 10m before" */
-static void
-conf_parse_remind(struct conf_parser *p, struct policy *pol)
+static int
+conf_parse_remind(struct conf_parser *p, void *arg)
 {
-	int64_t	 off;
-	char	*name;
-	int	 clock, i, j;
+	struct policy	*pol = arg;
+	int64_t		 off;
+	char		*name;
+	int		 clock, i, j;
 
-	if (conf_next_string(p, "clock after \"remind\"", &name) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
+	if (conf_next_string(p, "clock after \"remind\"", &name) == -1)
+		return -1;
 	clock = conf_clock_by_name(name);
 	free(name);
 	if (clock == -1) {
 		conf_error(p, "unknown clock \"%s\" (notify, restore or "
 		    "report)", p->text);
-		conf_skip_statement(p);
-		return;
+		return -1;
 	}
 	pol->nremind[clock] = 0;
 	for (;;) {
 		conf_next(p);
-		if (conf_at_end(p) || (p->tok == TOK_WORD &&
-		    strcmp(p->text, "before") == 0)) {
-			if (!conf_at_end(p))
-				conf_end_statement(p);
-			else
-				conf_pushback(p);
-			break;
+		if (conf_at_end(p)) {
+			conf_pushback(p);
+			return 0;
 		}
+		if (p->tok == TOK_WORD && strcmp(p->text, "before") == 0)
+			return conf_end_statement(p);
 		conf_pushback(p);
 		if (conf_next_duration(p, "reminder", 1000, 365 * 86400000LL,
-		    &off) == -1) {
-			conf_skip_statement(p);
-			return;
-		}
+		    &off) == -1)
+			return -1;
 		if (pol->nremind[clock] == POLICY_MAX_REMINDERS) {
 			conf_error(p, "at most %d reminders per clock",
 			    POLICY_MAX_REMINDERS);
-			conf_skip_statement(p);
-			return;
+			return -1;
 		}
 		/* Keep them largest first: the order they fire in. */
 		for (i = 0; i < pol->nremind[clock] &&
@@ -210,11 +201,12 @@ conf_parse_remind(struct conf_parser *p, struct policy *pol)
 }
 
 /* "tell "unit-head" "ciso" for levels 3-4" */
-static void
-conf_parse_tell(struct conf_parser *p, struct policy *pol)
+static int
+conf_parse_tell(struct conf_parser *p, void *arg)
 {
-	int	 levels[POLICY_LEVELS + 1], who[POLICY_MAX_RECIPIENTS];
-	int	 n = 0, i, r;
+	struct policy	*pol = arg;
+	int		 levels[POLICY_LEVELS + 1], who[POLICY_MAX_RECIPIENTS];
+	int		 n = 0, i, r;
 
 	for (;;) {
 		conf_next(p);
@@ -227,8 +219,7 @@ conf_parse_tell(struct conf_parser *p, struct policy *pol)
 			if (r == POLICY_MAX_RECIPIENTS) {
 				conf_error(p, "at most %d recipients",
 				    POLICY_MAX_RECIPIENTS);
-				conf_skip_statement(p);
-				return;
+				return -1;
 			}
 			p->conf->tell_file[r] = p->file;
 			p->conf->tell_line[r] = p->tokline;
@@ -241,85 +232,94 @@ conf_parse_tell(struct conf_parser *p, struct policy *pol)
 	conf_pushback(p);
 	if (n == 0) {
 		conf_error(p, "\"tell\" needs at least one quoted recipient");
-		conf_skip_statement(p);
-		return;
+		return -1;
 	}
-	if (conf_parse_levels(p, levels) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
+	if (conf_parse_levels(p, levels) == -1)
+		return -1;
 	for (i = 1; i <= POLICY_LEVELS; i++)
 		if (levels[i])
 			for (r = 0; r < n; r++)
 				pol->tell[i] |= 1U << who[r];
-	conf_end_statement(p);
+	return conf_end_statement(p);
 }
 
-static void
-conf_parse_policy_stmt(struct conf_parser *p, struct policy *pol)
+/* "lost-network above 50%" */
+static int
+conf_parse_lost_network(struct conf_parser *p, void *arg)
 {
-	char	*kw = xstrdup(p->text);
-	int	 clock;
+	struct policy	*pol = arg;
+	long long	 pct;
+	char		*end;
 
-	if ((clock = conf_clock_by_name(kw)) != -1)
-		conf_parse_clock(p, pol, clock);
-	else if (strcmp(kw, "remind") == 0)
-		conf_parse_remind(p, pol);
-	else if (strcmp(kw, "tell") == 0)
-		conf_parse_tell(p, pol);
-	else if (strcmp(kw, "lost-network") == 0) {
-		long long	 pct;
-		char		*end;
-
-		/* "lost-network above 50%" */
-		if (conf_expect_word(p, "above") == 0) {
-			conf_next(p);
-			pct = p->tok == TOK_WORD ? strtoll(p->text, &end, 10) :
-			    0;
-			if (p->tok != TOK_WORD || !isdigit((unsigned char)
-			    p->text[0]) || strcmp(end, "%") != 0 || pct < 1 ||
-			    pct > 100) {
-				conf_error(p, "lost-network: expected a share "
-				    "such as 50%%");
-				conf_skip_statement(p);
-			} else {
-				pol->lost_network_pct = (int)pct;
-				conf_end_statement(p);
-			}
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(kw, "reopen") == 0) {
-		if (conf_expect_word(p, "within") == 0 &&
-		    conf_next_duration(p, "reopen", 0, 7 * 86400000LL,
-		    &pol->reopen_ms) == 0)
-			conf_end_statement(p);
-		else
-			conf_skip_statement(p);
-	} else if (strcmp(kw, "retention") == 0) {
-		if (conf_next_period(p, "retention", &pol->retention) == 0)
-			conf_end_statement(p);
-		else
-			conf_skip_statement(p);
-	} else {
-		conf_error(p, "unknown keyword \"%s\" in policy", kw);
-		conf_skip_statement(p);
+	if (conf_expect_word(p, "above") == -1)
+		return -1;
+	conf_next(p);
+	pct = p->tok == TOK_WORD ? strtoll(p->text, &end, 10) : 0;
+	if (p->tok != TOK_WORD || !isdigit((unsigned char)p->text[0]) ||
+	    strcmp(end, "%") != 0 || pct < 1 || pct > 100) {
+		conf_error(p, "lost-network: expected a share such as 50%%");
+		return -1;
 	}
-	free(kw);
+	pol->lost_network_pct = (int)pct;
+	return conf_end_statement(p);
 }
 
-static void
-conf_parse_policy_stmt_cb(struct conf_parser *p, void *pol)
+/* "reopen within 1h" */
+static int
+conf_parse_reopen(struct conf_parser *p, void *arg)
 {
-	conf_parse_policy_stmt(p, pol);
+	struct policy	*pol = arg;
+
+	if (conf_expect_word(p, "within") == -1 ||
+	    conf_next_duration(p, "reopen", 0, 7 * 86400000LL,
+	    &pol->reopen_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/* "retention 3 years" */
+static int
+conf_parse_retention(struct conf_parser *p, void *arg)
+{
+	struct policy	*pol = arg;
+
+	if (conf_next_period(p, "retention", &pol->retention) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/* The statements of policy { ... } besides the clocks, named in policy.c. */
+static const struct conf_keyword conf_policy_keywords[] = {
+	{ "remind",		conf_parse_remind },
+	{ "tell",		conf_parse_tell },
+	{ "lost-network",	conf_parse_lost_network },
+	{ "reopen",		conf_parse_reopen },
+	{ "retention",		conf_parse_retention },
+	{ NULL,			NULL }
+};
+
+static int
+conf_policy_stmt(struct conf_parser *p, void *pol)
+{
+	const struct conf_keyword	*kw;
+	int				 clock;
+
+	if ((clock = conf_clock_by_name(p->text)) != -1)
+		return conf_parse_clock(p, pol, clock);
+	if ((kw = conf_keyword_find(conf_policy_keywords, p->text)) != NULL)
+		return kw->parse(p, pol);
+	conf_error(p, "unknown keyword \"%s\" in policy", p->text);
+	return -1;
 }
 
 /* policy { ... }: the procedure's numbers (rules/policy.conf). */
-void
-conf_parse_policy(struct conf_parser *p)
+int
+conf_parse_policy(struct conf_parser *p, void *arg)
 {
 	struct conf	*conf = p->conf;
 	int		 line = p->tokline;
 
+	(void)arg;
 	if (conf->policy_file != NULL)
 		conf_error(p, "policy already defined at %s:%d",
 		    conf->policy_file, conf->policy_line);
@@ -327,7 +327,7 @@ conf_parse_policy(struct conf_parser *p)
 		conf->policy_file = p->file;
 		conf->policy_line = line;
 	}
-	conf_parse_block(p, "policy", line, conf_parse_policy_stmt_cb,
+	return conf_parse_block(p, "policy", line, conf_policy_stmt,
 	    &conf->policy);
 }
 

@@ -26,13 +26,14 @@
  * maintenance "SYSTEM" weekly sunday 02:00 for 2h
  * maintenance "SYSTEM" once 2026-12-01T02:00 for 4h
  */
-void
-conf_parse_maintenance(struct conf_parser *p)
+int
+conf_parse_maintenance(struct conf_parser *p, void *arg)
 {
 	struct maint_conf	*m;
 	char			*word = NULL;
 	int			 ok = 0;
 
+	(void)arg;
 	m = xcalloc(1, sizeof(*m));
 	m->file = p->file;
 	m->line = p->tokline;
@@ -79,14 +80,15 @@ conf_parse_maintenance(struct conf_parser *p)
  done:
 	free(word);
 	if (!ok) {
-		conf_skip_statement(p);
 		free(m->system);
 		free(m);
-		return;
+		return -1;
 	}
 	TAILQ_INSERT_TAIL(&p->conf->maints, m, entry);
+	return 0;
 }
 
+/* check KIND TARGET [every 30s] [timeout 5s] [the kind's options] */
 static int
 conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 {
@@ -95,14 +97,11 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 	char			*kind;
 	int			 rc, failed = 0;
 
-	if (conf_next_string(p, "check kind (tcp)", &kind) == -1) {
-		conf_skip_statement(p);
+	if (conf_next_string(p, "check kind (tcp)", &kind) == -1)
 		return -1;
-	}
 	if ((ops = probe_find(kind)) == NULL) {
 		conf_error(p, "unknown check kind \"%s\"", kind);
 		free(kind);
-		conf_skip_statement(p);
 		return -1;
 	}
 	free(kind);
@@ -149,7 +148,6 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 	if (!failed && ops->finish(p, cc) == -1)
 		failed = 1;
 	if (failed) {
-		conf_skip_statement(p);
 		if (cc->opts != NULL)
 			ops->free_opts(cc);
 		free(cc->target);
@@ -161,120 +159,166 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 	return 0;
 }
 
-static void
+/* "down after 3 failures", "up after 2 successes" (the noun optional) */
+static int
 conf_parse_after(struct conf_parser *p, const char *what, const char *one,
     const char *many, int *out)
 {
 	long long	 n;
 
 	if (conf_expect_word(p, "after") == -1 ||
-	    conf_next_number(p, what, 1, 100, &n) == -1) {
-		conf_skip_statement(p);
-		return;
-	}
+	    conf_next_number(p, what, 1, 100, &n) == -1)
+		return -1;
 	*out = (int)n;
 	conf_next(p);
-	if (p->tok == TOK_WORD && (strcmp(p->text, one) == 0 ||
-	    strcmp(p->text, many) == 0))
-		conf_end_statement(p);
-	else {
+	if (p->tok != TOK_WORD || (strcmp(p->text, one) != 0 &&
+	    strcmp(p->text, many) != 0))
 		conf_pushback(p);
-		conf_end_statement(p);
-	}
+	return conf_end_statement(p);
 }
 
-/* One statement inside system "NAME" { ... }; the keyword is current. */
-static void
-conf_parse_system_stmt(struct conf_parser *p, struct system_conf *sys)
+/* The statements of system "NAME" { ... }; ARG is the system_conf. */
+static int
+conf_system_core(struct conf_parser *p, void *arg)
 {
-	char	*kw = xstrdup(p->text);
-	int	 v;
+	struct system_conf	*sys = arg;
+	int			 v;
 
-	if (strcmp(kw, "core") == 0) {
-		if (conf_next_yesno(p, "core", &v) == 0) {
-			if (sys->core != -1)
-				conf_error(p, "core set twice");
-			sys->core = v;
-			conf_end_statement(p);
-		} else {
-			sys->core = 0;	/* reported; no "missing" too */
-			conf_skip_statement(p);
-		}
-	} else if (strcmp(kw, "critical-infrastructure") == 0) {
-		if (conf_next_yesno(p, "critical-infrastructure", &v) == 0) {
-			if (sys->critical_infrastructure != -1)
-				conf_error(p, "critical-infrastructure set "
-				    "twice");
-			sys->critical_infrastructure = v;
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(kw, "rto") == 0) {
-		int64_t rto;
-
-		if (conf_next_duration(p, "rto", 1000, 365 * 86400000LL,
-		    &rto) == 0) {
-			if (sys->rto_ms != 0)
-				conf_error(p, "rto set twice");
-			sys->rto_ms = rto;
-			conf_end_statement(p);
-		} else {
-			sys->rto_ms = -1;	/* reported already */
-			conf_skip_statement(p);
-		}
-	} else if (strcmp(kw, "owner") == 0) {
-		char *owner;
-
-		if (conf_next_string(p, "owner", &owner) == 0) {
-			free(sys->owner);
-			sys->owner = owner;
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(kw, "depends") == 0) {
-		char *parent;
-
-		if (conf_next_string(p, "system name after \"depends\"",
-		    &parent) == 0) {
-			sys->depends = xrealloc(sys->depends,
-			    (sys->ndepends + 1) * sizeof(char *));
-			sys->depends_line = xrealloc(sys->depends_line,
-			    (sys->ndepends + 1) * sizeof(int));
-			sys->depends[sys->ndepends] = parent;
-			sys->depends_line[sys->ndepends++] = p->tokline;
-			conf_end_statement(p);
-		} else
-			conf_skip_statement(p);
-	} else if (strcmp(kw, "check") == 0) {
-		if (conf_parse_check(p, sys) == -1)
-			sys->bad_checks++;
+	if (conf_next_yesno(p, "core", &v) == -1) {
+		sys->core = 0;	/* reported; no "missing" too */
+		return -1;
 	}
-	else if (strcmp(kw, "down") == 0)
-		conf_parse_after(p, "down after", "failure", "failures",
-		    &sys->down_after);
-	else if (strcmp(kw, "up") == 0)
-		conf_parse_after(p, "up after", "success", "successes",
-		    &sys->up_after);
-	else {
-		conf_error(p, "unknown keyword \"%s\" in system \"%s\"", kw,
-		    sys->name);
-		conf_skip_statement(p);
-	}
-	free(kw);
+	if (sys->core != -1)
+		conf_error(p, "core set twice");
+	sys->core = v;
+	return conf_end_statement(p);
 }
 
-static void
-conf_parse_system_stmt_cb(struct conf_parser *p, void *sys)
+static int
+conf_system_critical(struct conf_parser *p, void *arg)
 {
-	conf_parse_system_stmt(p, sys);
+	struct system_conf	*sys = arg;
+	int			 v;
+
+	if (conf_next_yesno(p, "critical-infrastructure", &v) == -1)
+		return -1;
+	if (sys->critical_infrastructure != -1)
+		conf_error(p, "critical-infrastructure set twice");
+	sys->critical_infrastructure = v;
+	return conf_end_statement(p);
 }
 
-void
-conf_parse_system(struct conf_parser *p)
+static int
+conf_system_rto(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+	int64_t			 rto;
+
+	if (conf_next_duration(p, "rto", 1000, 365 * 86400000LL,
+	    &rto) == -1) {
+		sys->rto_ms = -1;	/* reported already */
+		return -1;
+	}
+	if (sys->rto_ms != 0)
+		conf_error(p, "rto set twice");
+	sys->rto_ms = rto;
+	return conf_end_statement(p);
+}
+
+static int
+conf_system_owner(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+	char			*owner;
+
+	if (conf_next_string(p, "owner", &owner) == -1)
+		return -1;
+	free(sys->owner);
+	sys->owner = owner;
+	return conf_end_statement(p);
+}
+
+static int
+conf_system_depends(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+	char			*parent;
+
+	if (conf_next_string(p, "system name after \"depends\"",
+	    &parent) == -1)
+		return -1;
+	sys->depends = xrealloc(sys->depends,
+	    (sys->ndepends + 1) * sizeof(char *));
+	sys->depends_line = xrealloc(sys->depends_line,
+	    (sys->ndepends + 1) * sizeof(int));
+	sys->depends[sys->ndepends] = parent;
+	sys->depends_line[sys->ndepends++] = p->tokline;
+	return conf_end_statement(p);
+}
+
+static int
+conf_system_check(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+
+	if (conf_parse_check(p, sys) == -1) {
+		sys->bad_checks++;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_system_down(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+
+	return conf_parse_after(p, "down after", "failure", "failures",
+	    &sys->down_after);
+}
+
+static int
+conf_system_up(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+
+	return conf_parse_after(p, "up after", "success", "successes",
+	    &sys->up_after);
+}
+
+static const struct conf_keyword conf_system_keywords[] = {
+	{ "core",			conf_system_core },
+	{ "critical-infrastructure",	conf_system_critical },
+	{ "rto",			conf_system_rto },
+	{ "owner",			conf_system_owner },
+	{ "depends",			conf_system_depends },
+	{ "check",			conf_system_check },
+	{ "down",			conf_system_down },
+	{ "up",				conf_system_up },
+	{ NULL,				NULL }
+};
+
+static int
+conf_system_stmt(struct conf_parser *p, void *arg)
+{
+	const struct conf_keyword	*kw;
+	struct system_conf		*sys = arg;
+
+	if ((kw = conf_keyword_find(conf_system_keywords, p->text)) != NULL)
+		return kw->parse(p, sys);
+	conf_error(p, "unknown keyword \"%s\" in system \"%s\"", p->text,
+	    sys->name);
+	return -1;
+}
+
+int
+conf_parse_system(struct conf_parser *p, void *arg)
 {
 	struct system_conf	*sys;
 	char			*what;
+	int			 rc;
 
+	(void)arg;
 	sys = xcalloc(1, sizeof(*sys));
 	sys->file = p->file;
 	sys->line = p->tokline;
@@ -288,14 +332,14 @@ conf_parse_system(struct conf_parser *p)
 
 	if (conf_next_string(p, "system name", &sys->name) == -1) {
 		sys->name = xstrdup("");
-		conf_skip_statement(p);
-		return;
+		return -1;
 	}
 	if (sys->name[0] == '\0')
 		conf_error(p, "empty system name");
 	xasprintf(&what, "system \"%s\"", sys->name);
-	conf_parse_block(p, what, sys->line, conf_parse_system_stmt_cb, sys);
+	rc = conf_parse_block(p, what, sys->line, conf_system_stmt, sys);
 	free(what);
+	return rc;
 }
 
 void
@@ -345,7 +389,7 @@ conf_depends_self(const struct system_conf *sys)
 
 /* The second pass: what needs the whole file to judge. */
 void
-conf_check(struct conf *conf, struct conf_errors *errs)
+conf_check_systems(struct conf *conf, struct conf_errors *errs)
 {
 	struct system_conf	*sys, *other;
 	struct check_conf	*cc;

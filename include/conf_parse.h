@@ -54,6 +54,17 @@ struct conf_parser {
 	int			 peeked;
 };
 
+/*
+ * A statement's parser, picked by its first word from a table of them as
+ * OpenBSD's parse.y picks a token from its keywords; the word is current
+ * (p->text) when it is called, ARG is the record of the block it is in
+ * (the struct conf at the top level).  Returns 0 or -1, as above.
+ */
+struct conf_keyword {
+	const char	*word;
+	int		(*parse)(struct conf_parser *, void *);
+};
+
 /* conf_open_regular's errno for a file that is not a regular one. */
 #define EFTYPE_CONF	EINVAL
 
@@ -71,9 +82,11 @@ int	conf_expect_word(struct conf_parser *, const char *);
 int	conf_next_yesno(struct conf_parser *, const char *, int *);
 char	*conf_path(const struct conf_parser *, const char *);
 FILE	*conf_open_regular(const char *, struct stat *);
-void	conf_parse_include(struct conf_parser *);
-void	conf_parse_block(struct conf_parser *, const char *, int,
-	    void (*)(struct conf_parser *, void *), void *);
+const struct conf_keyword *conf_keyword_find(const struct conf_keyword *,
+	    const char *);
+int	conf_parse_include(struct conf_parser *, void *);
+int	conf_parse_block(struct conf_parser *, const char *, int,
+	    int (*)(struct conf_parser *, void *), void *);
 void	conf_parse_text(struct conf_parser *);
 void	conf_parse_file(struct conf *, struct conf_errors *, const char *,
 	    int, struct conf_parser *);
@@ -82,25 +95,25 @@ void	conf_parse_file(struct conf *, struct conf_errors *, const char *,
 void	conf_parse_statements(struct conf_parser *);
 
 /* conf_system.c */
-void	conf_parse_system(struct conf_parser *);
-void	conf_parse_maintenance(struct conf_parser *);
-void	conf_check(struct conf *, struct conf_errors *);
+int	conf_parse_system(struct conf_parser *, void *);
+int	conf_parse_maintenance(struct conf_parser *, void *);
+void	conf_check_systems(struct conf *, struct conf_errors *);
 void	conf_check_maints(struct conf *, struct conf_errors *);
 
 /* conf_policy.c */
-void	conf_parse_policy(struct conf_parser *);
+int	conf_parse_policy(struct conf_parser *, void *);
 void	conf_check_policy(struct conf *, struct conf_errors *);
 
 /* conf_mail.c */
-void	conf_parse_set(struct conf_parser *);
-void	conf_parse_role(struct conf_parser *);
-void	conf_parse_category(struct conf_parser *);
-void	conf_parse_contact(struct conf_parser *);
+int	conf_parse_set(struct conf_parser *, void *);
+int	conf_parse_role(struct conf_parser *, void *);
+int	conf_parse_category(struct conf_parser *, void *);
+int	conf_parse_contact(struct conf_parser *, void *);
 void	conf_check_mail(struct conf *, struct conf_errors *);
 void	conf_check_lists(struct conf *, struct conf_errors *);
 
 /* conf_anomaly.c */
-void	conf_parse_anomaly(struct conf_parser *);
+int	conf_parse_anomaly(struct conf_parser *, void *);
 void	conf_check_anomalies(struct conf *, struct conf_errors *);
 
 #endif
