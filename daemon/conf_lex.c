@@ -318,6 +318,20 @@ conf_next_string(struct conf_parser *p, const char *what, char **out)
 	return -1;
 }
 
+/* The next token must be a word (a number, a duration...): WHAT it is. */
+int
+conf_next_word(struct conf_parser *p, const char *what)
+{
+	conf_next(p);
+	if (p->tok == TOK_WORD)
+		return 0;
+	if (p->tok != TOK_ERROR)
+		conf_error(p, "missing %s", what);
+	if (conf_at_end(p))
+		conf_pushback(p);
+	return -1;
+}
+
 int
 conf_next_number(struct conf_parser *p, const char *what, long long min,
     long long max, long long *out)
@@ -325,14 +339,8 @@ conf_next_number(struct conf_parser *p, const char *what, long long min,
 	char		*end;
 	long long	 v;
 
-	conf_next(p);
-	if (p->tok != TOK_WORD) {
-		if (p->tok != TOK_ERROR)
-			conf_error(p, "missing %s", what);
-		if (conf_at_end(p))
-			conf_pushback(p);
+	if (conf_next_word(p, what) == -1)
 		return -1;
-	}
 	errno = 0;
 	v = strtoll(p->text, &end, 10);
 	if (!isdigit((unsigned char)p->text[0]) || *end != '\0' ||
@@ -388,14 +396,8 @@ conf_next_duration(struct conf_parser *p, const char *what, int64_t min,
 	char	 a[32], b[32];
 	int64_t	 v;
 
-	conf_next(p);
-	if (p->tok != TOK_WORD) {
-		if (p->tok != TOK_ERROR)
-			conf_error(p, "missing %s", what);
-		if (conf_at_end(p))
-			conf_pushback(p);
+	if (conf_next_word(p, what) == -1)
 		return -1;
-	}
 	if (conf_parse_duration(p->text, &v) == -1) {
 		conf_error(p, "%s: \"%s\" is not a duration (a number with "
 		    "ms, s, m, h or d)", what, p->text);

@@ -24,14 +24,8 @@ conf_next_period(struct conf_parser *p, const char *what,
 	long long	 n;
 	char		*end;
 
-	conf_next(p);
-	if (p->tok != TOK_WORD) {
-		if (p->tok != TOK_ERROR)
-			conf_error(p, "missing %s", what);
-		if (conf_at_end(p))
-			conf_pushback(p);
+	if (conf_next_word(p, what) == -1)
 		return -1;
-	}
 	memset(out, 0, sizeof(*out));
 	if (conf_parse_duration(p->text, &out->ms) == 0) {
 		if (out->ms <= 0) {

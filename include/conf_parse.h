@@ -78,6 +78,7 @@ int	conf_at_end(const struct conf_parser *);
 const char *conf_tok_desc(const struct conf_parser *);
 void	conf_skip_statement(struct conf_parser *);
 int	conf_end_statement(struct conf_parser *);
+int	conf_next_word(struct conf_parser *, const char *);
 int	conf_expect_word(struct conf_parser *, const char *);
 int	conf_next_yesno(struct conf_parser *, const char *, int *);
 char	*conf_path(const struct conf_parser *, const char *);
