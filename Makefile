@@ -36,7 +36,11 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 COMMON_SRCS = daemon/log.c daemon/util.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
-DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
+# The rules parser, a file a block (include/conf_parse.h).
+CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
+	      daemon/conf_policy.c daemon/conf_mail.c daemon/conf_anomaly.c \
+	      daemon/anomaly_rules.c
+DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c \
 	      daemon/policy.c daemon/store.c daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
@@ -97,7 +101,7 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
-UNIT_LIB_SRCS = daemon/conf.c daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
+UNIT_LIB_SRCS = $(CONF_SRCS) daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
 		daemon/curlev.c $(COMMON_SRCS) cli/text.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))

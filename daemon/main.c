@@ -78,6 +78,45 @@ streq_null(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
+/*
+ * Point every module at the rules CONF, which they borrow until the next
+ * call: at start with the first rules, on SIGHUP with new ones (the caller
+ * frees the old ones after).  One order for both, and why:
+ *  - the monitors go first: their probes in flight hold the old rules'
+ *    checks, and are cancelled before anything else lets go of them;
+ *  - then the capture, if made yet, before the engine: the blocks the new
+ *    rules drop end, and relate their warnings to incidents, while the
+ *    engine still holds the systems they were opened under;
+ *  - then what only copies settings or keeps the pointer (resolver, store,
+ *    notices, mailer), which nothing below reads from during this call;
+ *  - the engine, whose systems the monitors' results name;
+ *  - the control socket's roles, if it is open yet (at start the capture
+ *    and the socket are made after this, from the same CONF);
+ *  - last the monitors anew, and the engine's way to ask them for a probe
+ *    out of turn, which must never point at the stopped ones.
+ * Nothing here runs a probe or the loop: the first results arrive after
+ * the caller returns to event_base_dispatch().
+ */
+static void
+rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
+{
+	monitors_stop(d->monitors);
+	d->monitors = NULL;
+	engine_set_prober(d->engine, NULL, NULL);
+	/* Blocks defined as before go on, episodes and all. */
+	if (d->capture != NULL)
+		capture_reload(d->capture, conf, d->base);
+	resolve_configure(conf);
+	store_set_alert(d->store, conf->store_alert_after_ms);
+	notice_configure(conf);
+	mailer_configure(d->mailer, conf);
+	engine_configure(d->engine, conf);
+	if (d->control != NULL)
+		control_configure(d->control, conf);
+	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
+	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
+}
+
 static void
 rtowatchd_reload(struct rtowatchd *d)
 {
@@ -98,8 +137,6 @@ rtowatchd_reload(struct rtowatchd *d)
 	if (strcmp(conf->socket, d->conf->socket) != 0)
 		log_warnx("control socket changed to %s: takes effect at "
 		    "restart; still on %s", conf->socket, d->conf->socket);
-	/* Blocks defined as before go on, episodes and all. */
-	capture_reload(d->capture, conf, d->base);
 	if (strcmp(conf->database, d->conf->database) != 0)
 		log_warnx("database changed to %s: takes effect at restart; "
 		    "still writing %s", conf->database, d->conf->database);
@@ -107,17 +144,7 @@ rtowatchd_reload(struct rtowatchd *d)
 	    !streq_null(conf->group, d->conf->group))
 		log_warnx("set user/set group changed: takes effect at "
 		    "restart");
-	/* Probes in flight are cancelled before the old rules are freed. */
-	monitors_stop(d->monitors);
-	resolve_configure(conf);
-	engine_configure(d->engine, conf);
-	if (d->control != NULL)
-		control_configure(d->control, conf);
-	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
-	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
-	notice_configure(conf);
-	mailer_configure(d->mailer, conf);
-	store_set_alert(d->store, conf->store_alert_after_ms);
+	rtowatchd_configure(d, conf);
 	conf_free(d->conf);
 	d->conf = conf;
 	sd_notify(0, "READY=1");
@@ -362,13 +389,11 @@ main(int argc, char *argv[])
 	/* Raw sockets first, while we are root (if we are). */
 	if (probe_init_all(d.base, d.dns) == -1)
 		fatalx("cannot set up the probes");
-	resolve_configure(d.conf);
 	priv_init(d.conf->user, d.conf->group);
 	database_prepare(d.conf->database);
 	if ((d.store = store_open(d.conf->database)) == NULL)
 		fatalx("%s: cannot open the database", d.conf->database);
 	store_start(d.store, d.base);
-	store_set_alert(d.store, d.conf->store_alert_after_ms);
 	/*
 	 * The control socket's directory (/run/rtowatch) is made now for the
 	 * service account, which binds the socket in it after the drop and
@@ -380,17 +405,14 @@ main(int argc, char *argv[])
 	priv_drop();
 	d.storewatch = storewatch_new(d.base, d.store);
 	d.mailer = mailer_new(d.base, d.store);
-	notice_configure(d.conf);
 	notice_set_kick(mailer_kick, d.mailer);
-	mailer_configure(d.mailer, d.conf);
 	d.engine = engine_new(d.base, d.store);
-	engine_configure(d.engine, d.conf);
+	rtowatchd_configure(&d, d.conf);
+	/* Before any probe's result: the monitors only armed their timer. */
 	if (engine_recover(d.engine) == -1)
 		fatalx("%s: cannot read open outages", d.conf->database);
 	/* The deadlines are wall-clock times: follow the clock's jumps. */
 	wallclock_start(d.base, engine_clock_jumped, d.engine);
-	d.monitors = monitors_start(d.base, d.dns, d.conf, d.engine);
-	engine_set_prober(d.engine, monitors_probe_now, d.monitors);
 	/* Capturing needs CAP_NET_RAW, which priv_drop() kept. */
 	d.capture = capture_new(d.store, d.conf);
 	capture_set_engine(d.capture, d.engine);

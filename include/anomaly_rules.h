@@ -1,6 +1,6 @@
 /*
- * anomaly_rules.h: the rules of the traffic counters, as conf.c parses
- * them from
+ * anomaly_rules.h: the rules of the traffic counters, as conf_anomaly.c
+ * parses them from
  *
  *	anomaly "NAME" interface "IFACE" [filter "BPF"] [window 1s] {
  *		syn-rate above 5000/s for 10s

@@ -47,9 +47,12 @@ def test_renders_without_groff_warnings(page):
 
 
 def parser_keywords():
-    """Every word the rules parser compares a token with."""
+    """Every word the rules parser compares a token with, or finds in one
+    of its keyword tables ({ "word", conf_handler })."""
     words = set()
-    for path in ([os.path.join(REPO, "daemon", "conf.c")]
+    daemon = os.path.join(REPO, "daemon")
+    for path in ([os.path.join(daemon, f) for f in os.listdir(daemon)
+                  if re.fullmatch(r"conf(_\w+)?\.c", f)]
                  + [os.path.join(REPO, "probes", f)
                     for f in os.listdir(os.path.join(REPO, "probes"))
                     if f.startswith("check_")]):
@@ -58,6 +61,8 @@ def parser_keywords():
         words |= set(re.findall(
             r'strcmp\((?:p->text|word|kw|name|s), "([a-z][a-z-]*)"\)',
             text))
+        words |= set(re.findall(
+            r'\{\s*"([a-z][a-z-]*)",\s*conf_\w+\s*\}', text))
     return words
 
 
