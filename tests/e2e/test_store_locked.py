@@ -130,8 +130,10 @@ def run(scenario, smtp):
             ev[0]["transient"] is True, ev
         assert "changes are held in memory" in ev[0]["detail"], ev
         assert alert["body"]["last"] == last, alert
+        # store-alert-after is 3s; the store's 1 s retry tick may add one
+        # on a loaded machine, never take one away.
         assert re.search(r"store failing \(資料庫寫入失敗\): the database "
-                         r".* has refused writes for 3s", d.run_log()), \
+                         r".* has refused writes for [34]s", d.run_log()), \
             d.tail()
         assert status(d)["store"]["alerted"] is True
 
