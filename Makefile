@@ -42,6 +42,7 @@ DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
+	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c \
 	      $(PROBE_SRCS)
@@ -135,10 +136,9 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(CLI_LIBS) -lcmocka
 
-# The traffic counters, with the store they write to.
+# The traffic counters: their decisions, without a store.
 UNIT_TESTS += anomaly
-ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c daemon/store.c \
-		    daemon/chain.c $(UNIT_LIB_SRCS)
+ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c $(UNIT_LIB_SRCS)
 bin/test/test_anomaly: tests/unit/test_anomaly.c \
     $(call obj,release,$(ANOMALY_UNIT_SRCS))
 	@mkdir -p $(dir $@)

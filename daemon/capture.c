@@ -16,6 +16,12 @@
  * as the clock.  libpcap opens the file and compiles the filters; a
  * classic pcap file is then read in place (pcapfile.c), anything else
  * through libpcap's own loop.
+ *
+ * Each block's warnings are written by its writer (anomaly_store.c), not
+ * by the counters: once a tick, after the reads, and at once when a read
+ * leaves more than ANOMALY_EVENTS_HIGH events queued (the read stops
+ * early for that).  A file's replay writes once per CAPTURE_TICK_MS of
+ * the file's own clock.
  */
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include "anomaly.h"
+#include "anomaly_store.h"
 #include "capture.h"
 #include "conf.h"
 #include "engine.h"
@@ -45,6 +52,7 @@
 struct capture_block {
 	struct capture		*cap;
 	struct anomaly		*an;
+	struct anomaly_store	*writer;	/* of its warnings */
 	char			*name;
 	char			*interface;
 	char			*filter;
@@ -84,7 +92,8 @@ capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
 
 	b = xcalloc(1, sizeof(*b));
 	b->cap = cap;
-	b->an = anomaly_new(cap->store, ac);
+	b->an = anomaly_new(ac);
+	b->writer = anomaly_store_new(cap->store, b->an);
 	if (cap->engine != NULL)
 		anomaly_set_relate(b->an, capture_relate, cap->engine);
 	b->name = xstrdup(ac->name);
@@ -139,6 +148,7 @@ capture_block_free(struct capture_block *b)
 		pcap_close(b->pcap);
 	if (b->has_bpf)
 		pcap_freecode(&b->bpf);
+	anomaly_store_free(b->writer);
 	anomaly_free(b->an);
 	free(b->name);
 	free(b->interface);
@@ -187,8 +197,10 @@ capture_stop(struct capture *cap, const char *why)
 {
 	int	 i;
 
-	for (i = 0; i < cap->nblocks; i++)
+	for (i = 0; i < cap->nblocks; i++) {
 		anomaly_stop(cap->blocks[i]->an, wall_ms(), why);
+		anomaly_store_write(cap->blocks[i]->writer);
+	}
 }
 
 /*
@@ -248,6 +260,7 @@ struct capture_file {
 	int			 dlt;
 	uint64_t		 total;
 	int64_t			 now;
+	int64_t			 written;	/* the file's clock */
 };
 
 /* One packet of the file: decoded once, fed to every block it passes. */
@@ -270,6 +283,13 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 			continue;
 		b->packets++;
 		anomaly_packet(b->an, cf->now, h->len, &pk);
+		if (anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
+			anomaly_store_write(b->writer);
+	}
+	if (cf->now - cf->written >= CAPTURE_TICK_MS) {
+		for (i = 0; i < cap->nblocks; i++)
+			anomaly_store_write(cap->blocks[i]->writer);
+		cf->written = cf->now;
 	}
 }
 
@@ -344,6 +364,7 @@ capture_run_file(struct capture *cap, const char *path)
 		anomaly_tick(b->an, cf.now);
 		open += anomaly_open_episodes(b->an);
 		anomaly_stop(b->an, cf.now, "the capture file ended");
+		anomaly_store_write(b->writer);
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
@@ -364,6 +385,9 @@ capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
 	packet_decode(b->dlt, data, h->caplen, &pk);
 	b->packets++;
 	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
+	/* Written by capture_read, outside libpcap's loop. */
+	if (anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
+		pcap_breakloop(b->pcap);
 }
 
 /*
@@ -393,9 +417,14 @@ capture_lost(struct capture_block *b)
 static void
 capture_read(struct capture_block *b)
 {
-	if (pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
-	    (u_char *)b) == PCAP_ERROR)
+	int	 rc;
+
+	rc = pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
+	    (u_char *)b);
+	if (rc == PCAP_ERROR)
 		capture_lost(b);
+	else if (rc == PCAP_ERROR_BREAK)
+		anomaly_store_write(b->writer);
 }
 
 static void
@@ -439,6 +468,9 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 		b->last_recv = ps.ps_recv;
 		b->last_drop = ps.ps_drop;
 	}
+	/* What the blocks decided since the last tick. */
+	for (i = 0; i < cap->nblocks; i++)
+		anomaly_store_write(cap->blocks[i]->writer);
 }
 
 /*
@@ -580,6 +612,7 @@ capture_reload(struct capture *cap, const struct conf *conf,
 			continue;
 		anomaly_stop(old[i]->an, wall_ms(), "the rules were reloaded "
 		    "and this block changed or went");
+		anomaly_store_write(old[i]->writer);
 		log_info("anomaly %s: stopped capturing on %s", old[i]->name,
 		    old[i]->interface);
 		capture_block_free(old[i]);
