@@ -18,10 +18,12 @@
  * through libpcap's own loop.
  *
  * Each block's warnings are written by its writer (anomaly_store.c), not
- * by the counters: once a tick, after the reads, and at once when a read
- * leaves more than ANOMALY_EVENTS_HIGH events queued (the read stops
- * early for that).  A file's replay writes once per CAPTURE_TICK_MS of
- * the file's own clock.
+ * by the counters: once a tick, after the reads, and at once when more
+ * than ANOMALY_EVENTS_HIGH events are queued (a read stops early for
+ * that).  A file's replay writes once per CAPTURE_TICK_MS of the file's
+ * own clock.  The queue is looked at every CAPTURE_LOOK packets, not at
+ * each: a packet queues a few events at most, and the look is most of
+ * what the writer would add to a packet's cost.
  */
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -46,6 +48,7 @@
 #define CAPTURE_BUFFER		(8 * 1024 * 1024)
 #define CAPTURE_BATCH		4096
 #define CAPTURE_TICK_MS		100
+#define CAPTURE_LOOK		64	/* packets; a power of 2 */
 #define CAPTURE_STATS_MS	1000
 #define CAPTURE_RETRY_MS	5000	/* an interface gone or not there yet */
 
@@ -263,6 +266,22 @@ struct capture_file {
 	int64_t			 written;	/* the file's clock */
 };
 
+/* The blocks' writers' turn: by the file's clock, or a long queue. */
+static void
+capture_file_write(struct capture_file *cf)
+{
+	struct capture	*cap = cf->cap;
+	int		 i, tick;
+
+	tick = cf->now - cf->written >= CAPTURE_TICK_MS;
+	if (tick)
+		cf->written = cf->now;
+	for (i = 0; i < cap->nblocks; i++)
+		if (tick || anomaly_events(cap->blocks[i]->an, NULL) >=
+		    ANOMALY_EVENTS_HIGH)
+			anomaly_store_write(cap->blocks[i]->writer);
+}
+
 /* One packet of the file: decoded once, fed to every block it passes. */
 static void
 capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
@@ -283,14 +302,9 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 			continue;
 		b->packets++;
 		anomaly_packet(b->an, cf->now, h->len, &pk);
-		if (anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
-			anomaly_store_write(b->writer);
 	}
-	if (cf->now - cf->written >= CAPTURE_TICK_MS) {
-		for (i = 0; i < cap->nblocks; i++)
-			anomaly_store_write(cap->blocks[i]->writer);
-		cf->written = cf->now;
-	}
+	if ((cf->total & (CAPTURE_LOOK - 1)) == 0)
+		capture_file_write(cf);
 }
 
 /*
@@ -386,7 +400,8 @@ capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
 	b->packets++;
 	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
 	/* Written by capture_read, outside libpcap's loop. */
-	if (anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
+	if ((b->packets & (CAPTURE_LOOK - 1)) == 0 &&
+	    anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
 		pcap_breakloop(b->pcap);
 }
 

@@ -19,7 +19,13 @@
 
 #include <stddef.h>
 
-/* Above this many events queued, the capture has them written at once. */
+/*
+ * Above this many events queued, the capture has them written at once.
+ * The queue holds four times as many: a packet queues five events at
+ * most (a scanner flagged) but the windows it closes (a flood's warning,
+ * its indicators, its relations), so that the capture can look every few
+ * dozen packets.
+ */
 #define ANOMALY_EVENTS_HIGH	256
 
 struct anomaly;
