@@ -69,7 +69,7 @@
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
-#define ANOMALY_EVENTS_MAX	(4 * ANOMALY_EVENTS_HIGH)	/* queued */
+#define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
 
 enum anomaly_class {
 	CLASS_ALL,	/* packet-rate, byte-rate */
