@@ -150,6 +150,22 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The writer of the counters' warnings, on a real store.
+UNIT_TESTS += anomaly_store
+ANOMALY_STORE_UNIT_SRCS = daemon/anomaly_store.c daemon/anomaly.c \
+			  daemon/packet.c daemon/store.c daemon/chain.c \
+			  $(UNIT_LIB_SRCS)
+bin/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
+    $(call obj,release,$(ANOMALY_STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
+    $(call obj,asan,$(ANOMALY_STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
 # The store failing soft: a second connection holds the lock.
 UNIT_TESTS += store
 STORE_UNIT_SRCS = daemon/store.c daemon/chain.c $(UNIT_LIB_SRCS)

@@ -161,11 +161,50 @@ anomaly_store_relate(struct anomaly_store *w, const struct anomaly_event *ev,
 		    (long long)ev->incident, detail);
 }
 
-/* One event in the tick's transaction; -1 if the tick must roll back. */
 static int
-anomaly_store_event(struct anomaly_store *w, const struct anomaly_event *ev)
+anomaly_store_same_indicator(const struct anomaly_event *a,
+    const struct anomaly_event *b)
 {
-	int64_t	 id;
+	return b->kind == ANOMALY_EVENT_INDICATOR && b->episode ==
+	    a->episode && strcmp(b->name, a->name) == 0 &&
+	    strcmp(b->value, a->value) == 0;
+}
+
+/*
+ * An indicator, with the most packets it is given in this tick: its row
+ * keeps the larger count, and the store's upsert cannot change a row of
+ * the transaction twice (the second fails, in the chain's bookkeeping).
+ * A flood that opens and ends in the same tick names its top targets
+ * twice.  A repeat, already written, is not written again.
+ */
+static int
+anomaly_store_indicator(struct anomaly_store *w,
+    const struct anomaly_event *ev, size_t i, size_t n, int64_t id)
+{
+	int64_t		 packets = ev[i].packets;
+	size_t		 j;
+
+	for (j = 0; j < i; j++)
+		if (anomaly_store_same_indicator(&ev[i], &ev[j]))
+			return 0;
+	for (j = i + 1; j < n; j++)
+		if (anomaly_store_same_indicator(&ev[i], &ev[j]) &&
+		    ev[j].packets > packets)
+			packets = ev[j].packets;
+	return store_warning_indicator(w->store, id, ev[i].name, ev[i].value,
+	    packets);
+}
+
+/*
+ * Event I of the N of this tick, in its transaction; -1 if the tick must
+ * roll back.
+ */
+static int
+anomaly_store_event(struct anomaly_store *w, const struct anomaly_event *evs,
+    size_t i, size_t n)
+{
+	const struct anomaly_event *ev = &evs[i];
+	int64_t			 id;
 
 	if (ev->kind == ANOMALY_EVENT_OPEN)
 		return anomaly_store_open(w, ev);
@@ -178,8 +217,7 @@ anomaly_store_event(struct anomaly_store *w, const struct anomaly_event *ev)
 		    ev->name, ANOMALY_STORE_ACTOR, ev->detail);
 		break;
 	case ANOMALY_EVENT_INDICATOR:
-		(void)store_warning_indicator(w->store, id, ev->name,
-		    ev->value, ev->packets);
+		(void)anomaly_store_indicator(w, evs, i, n, id);
 		break;
 	case ANOMALY_EVENT_END:
 		anomaly_store_end(w, ev, id);
@@ -210,7 +248,7 @@ anomaly_store_write(struct anomaly_store *w)
 		ok = 0;
 		if (store_begin(w->store) == 0) {
 			for (i = 0, ok = 1; i < n && ok; i++)
-				ok = anomaly_store_event(w, &ev[i]) == 0;
+				ok = anomaly_store_event(w, ev, i, n) == 0;
 			/* A commit that fails has rolled back. */
 			if (!ok)
 				store_rollback(w->store);
