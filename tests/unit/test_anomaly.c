@@ -154,6 +154,18 @@ conf_syn(struct anomaly_conf *ac, int64_t hold, int64_t end)
 	ac->th[ANOMALY_SYN_RATE].ms = hold;
 }
 
+/* Counter C alone, above ABOVE for (or in) MS; "end after 2s". */
+static void
+conf_counter(struct anomaly_conf *ac, enum anomaly_counter c, double above,
+    int64_t ms)
+{
+	conf_syn(ac, 1000, 2000);
+	ac->th[ANOMALY_SYN_RATE].set = 0;
+	ac->th[c].set = 1;
+	ac->th[c].above = above;
+	ac->th[c].ms = ms;
+}
+
 /* "above N/s for 3s" opens at the end of the third window, not before. */
 static void
 test_hold(void **state)
@@ -322,16 +334,6 @@ handshake(struct anomaly *a, int64_t t, int64_t t2, uint16_t sport)
 	anomaly_packet(a, t2, 60, &pk);
 }
 
-static void
-conf_unanswered(struct anomaly_conf *ac)
-{
-	conf_syn(ac, 1000, 2000);
-	ac->th[ANOMALY_SYN_RATE].set = 0;
-	ac->th[ANOMALY_SYN_UNANSWERED].set = 1;
-	ac->th[ANOMALY_SYN_UNANSWERED].above = 50;
-	ac->th[ANOMALY_SYN_UNANSWERED].ms = 1000;
-}
-
 /*
  * SYN-ACKs that answer the SYNs of the window before are not a negative
  * number of unanswered SYNs (nor, unsigned, a huge one).
@@ -345,7 +347,7 @@ test_synack_of_previous_window(void **state)
 	int			 i;
 
 	(void)state;
-	conf_unanswered(&ac);
+	conf_counter(&ac, ANOMALY_SYN_UNANSWERED, 50, 1000);
 	a = anomaly_new(&ac);
 	/* 19 SYNs late in the first window, answered in the second. */
 	for (i = 0; i < 19; i++) {
@@ -384,7 +386,7 @@ test_unanswered_min_syns(void **state)
 	(void)state;
 	for (n = 19; n <= 20; n++) {
 		memset(&seen, 0, sizeof(seen));
-		conf_unanswered(&ac);
+		conf_counter(&ac, ANOMALY_SYN_UNANSWERED, 50, 1000);
 		a = anomaly_new(&ac);
 		for (i = 0; i < n; i++) {
 			syn(&pk, htonl(0xc000020a), htonl(0xc6336410), 443);
@@ -429,16 +431,6 @@ scan(struct anomaly *a, int64_t t, uint32_t source, uint32_t dst,
 	}
 }
 
-static void
-conf_scan(struct anomaly_conf *ac)
-{
-	conf_syn(ac, 1000, 2000);
-	ac->th[ANOMALY_SYN_RATE].set = 0;
-	ac->th[ANOMALY_PORTS_PER_SOURCE].set = 1;
-	ac->th[ANOMALY_PORTS_PER_SOURCE].above = 10;
-	ac->th[ANOMALY_PORTS_PER_SOURCE].ms = 60000;
-}
-
 /*
  * "above 10 in 60s": ten distinct ports counted are not above, eleven
  * are; the warning names the source, its target and its ports, relates
@@ -455,7 +447,7 @@ test_port_scan(void **state)
 	int			 o, r;
 
 	(void)state;
-	conf_scan(&ac);
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
 	a = anomaly_new(&ac);
 	anomaly_set_relate(a, relate, NULL);
 	/* 11 packets, the first not counted: 10 ports. */
