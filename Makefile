@@ -46,6 +46,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
+	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
 	      $(PROBE_SRCS)
@@ -152,10 +153,9 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(CLI_LIBS) -lcmocka
 
-# The traffic counters, with the store they write to.
+# The traffic counters: their decisions, without a store.
 UNIT_TESTS += anomaly
-ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c daemon/store.c \
-		    daemon/chain.c $(UNIT_LIB_SRCS)
+ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c $(UNIT_LIB_SRCS)
 bin/test/test_anomaly: tests/unit/test_anomaly.c \
     $(call obj,release,$(ANOMALY_UNIT_SRCS))
 	@mkdir -p $(dir $@)
@@ -163,6 +163,22 @@ bin/test/test_anomaly: tests/unit/test_anomaly.c \
 
 bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
     $(call obj,asan,$(ANOMALY_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
+# The writer of the counters' warnings, on a real store.
+UNIT_TESTS += anomaly_store
+ANOMALY_STORE_UNIT_SRCS = daemon/anomaly_store.c daemon/anomaly.c \
+			  daemon/packet.c daemon/store.c daemon/chain.c \
+			  $(UNIT_LIB_SRCS)
+bin/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
+    $(call obj,release,$(ANOMALY_STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
+    $(call obj,asan,$(ANOMALY_STORE_UNIT_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka

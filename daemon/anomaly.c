@@ -18,6 +18,13 @@
  *    seen; ended when the first MAC answers again.
  * A dropped-packets episode of the live capture is a fourth.
  *
+ * The detector writes nothing.  What it decides (a warning opens, ends,
+ * gains an indicator, aims at a system that is down) is appended to a
+ * bounded queue of events, named by the detector's own episode ids; the
+ * writer (anomaly_store.c) records the queue on the loop, once a tick,
+ * outside the capture's read.  A packet never waits for the database,
+ * and the decisions can be tested without one.
+ *
  * Bounded memory.  Heavy hitters (top sources, targets, ports) are kept
  * in direct-mapped sketches: one slot per hash bucket holding a key and
  * a count, a different key decrementing it and taking the slot at zero
@@ -49,7 +56,6 @@
 #include "anomaly_rules.h"
 #include "log.h"
 #include "packet.h"
-#include "store.h"
 #include "util.h"
 
 #define ANOMALY_SKETCH_SLOTS	512	/* per window and class */
@@ -62,8 +68,8 @@
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
-#define ANOMALY_ACTOR		"rtowatchd"
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
+#define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
 
 enum anomaly_class {
 	CLASS_ALL,	/* packet-rate, byte-rate */
@@ -155,7 +161,7 @@ struct anomaly_scanner {
 };
 
 struct anomaly_episode {
-	int64_t		 warning;	/* 0: no episode */
+	int64_t		 warning;	/* its episode id; 0: no episode */
 	int64_t		 started;
 	int64_t		 last_active;	/* last window above, or crossing */
 	double		 peak;
@@ -171,9 +177,7 @@ struct anomaly_window {
 };
 
 struct anomaly {
-	struct store		*store;
 	char			*name;
-	char			 source[128];	/* "anomaly NAME" */
 	int64_t			 window_ms;
 	int64_t			 end_ms;
 	struct anomaly_threshold th[ANOMALY_COUNTER_MAX];
@@ -202,7 +206,7 @@ struct anomaly {
 	uint32_t		 arp_ip[ANOMALY_MAX_ARP];
 	uint8_t			 arp_mac[ANOMALY_MAX_ARP][6];
 	int			 arp_known[ANOMALY_MAX_ARP];
-	int64_t			 arp_warning[ANOMALY_MAX_ARP];
+	int64_t			 arp_warning[ANOMALY_MAX_ARP];	/* episodes */
 	int			 narp;
 
 	struct anomaly_episode	 drops;
@@ -211,6 +215,12 @@ struct anomaly {
 	/* Which incident a target address belongs to (the engine's). */
 	int64_t			(*relate)(void *, const char *, const char **);
 	void			*relate_arg;
+
+	/* What was decided, for the writer; fixed at creation. */
+	struct anomaly_event	*events;
+	size_t			 nevents;
+	uint64_t		 events_lost;	/* the queue was full */
+	int64_t			 next_episode;
 };
 
 /* UDP source ports of services that answer small queries with big replies. */
@@ -476,15 +486,15 @@ anomaly_want(struct anomaly *a)
 }
 
 struct anomaly *
-anomaly_new(struct store *store, const struct anomaly_conf *ac)
+anomaly_new(const struct anomaly_conf *ac)
 {
 	struct anomaly	*a;
 	int		 c, i;
 
 	a = xcalloc(1, sizeof(*a));
-	a->store = store;
 	a->name = xstrdup(ac->name);
-	snprintf(a->source, sizeof(a->source), "anomaly %s", ac->name);
+	a->events = xcalloc(ANOMALY_EVENTS_MAX, sizeof(*a->events));
+	a->next_episode = 1;
 	a->window_ms = ac->window_ms;
 	a->end_ms = ac->end_ms;
 	memcpy(a->th, ac->th, sizeof(a->th));
@@ -531,6 +541,8 @@ anomaly_free(struct anomaly *a)
 	free(a->syns);
 	free(a->sources);
 	free(a->buckets);
+	anomaly_events_clear(a);
+	free(a->events);
 	free(a->name);
 	free(a);
 }
@@ -571,6 +583,83 @@ anomaly_set_relate(struct anomaly *a,
 }
 
 /*
+ * The events decided since the queue was last cleared, oldest first, in
+ * *EV when EV is not NULL; returns how many.
+ */
+size_t
+anomaly_events(const struct anomaly *a, const struct anomaly_event **ev)
+{
+	if (ev != NULL)
+		*ev = a->events;
+	return a->nevents;
+}
+
+/* The writer is done with the queue; returns how many events were lost. */
+uint64_t
+anomaly_events_clear(struct anomaly *a)
+{
+	struct anomaly_event	*ev;
+	uint64_t		 lost = a->events_lost;
+	size_t			 i;
+
+	for (i = 0; i < a->nevents; i++) {
+		ev = &a->events[i];
+		free(ev->summary);
+		free(ev->detail);
+		free(ev->value);
+		free(ev->system);
+	}
+	a->nevents = 0;
+	a->events_lost = 0;
+	return lost;
+}
+
+/*
+ * The store refused EPISODE's warning: the episode is not open, so that
+ * the next crossing opens it again, as when the store refuses any change.
+ */
+void
+anomaly_episode_lost(struct anomaly *a, int64_t episode)
+{
+	struct anomaly_episode	*ep[] = { &a->flood, &a->scan, &a->drops };
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < sizeof(ep) / sizeof(ep[0]); i++)
+		if (ep[i]->warning == episode) {
+			ep[i]->warning = 0;
+			ep[i]->nrelated = 0;
+		}
+	for (j = 0; j < a->narp; j++)
+		if (a->arp_warning[j] == episode)
+			a->arp_warning[j] = 0;
+}
+
+/*
+ * A new event at the queue's end, or NULL when the queue is full: the
+ * writer empties it every tick, and the capture earlier when it is above
+ * ANOMALY_EVENTS_HIGH, so that only a bug can fill it; the loss is
+ * counted and logged then.
+ */
+static struct anomaly_event *
+anomaly_emit(struct anomaly *a, enum anomaly_event_kind kind,
+    int64_t episode, int64_t at)
+{
+	struct anomaly_event	*ev;
+
+	if (a->nevents == ANOMALY_EVENTS_MAX) {
+		a->events_lost++;
+		return NULL;
+	}
+	ev = &a->events[a->nevents++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->episode = episode;
+	ev->at = at;
+	return ev;
+}
+
+/*
  * The episode's traffic aims at ADDR: if a watched system checked at ADDR
  * is down, its incident and the warning are related, once per episode,
  * and the incident's timeline suggests CATEGORY (an external attack,
@@ -580,10 +669,10 @@ static void
 anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
     const char *addr, const char *category)
 {
-	const char	*system = NULL;
-	char		 detail[512];
-	int64_t		 incident;
-	int		 i;
+	struct anomaly_event	*ev;
+	const char		*system = NULL;
+	int64_t			 incident;
+	int			 i;
 
 	if (a->relate == NULL || ep->warning == 0 ||
 	    ep->nrelated == ANOMALY_MAX_RELATED ||
@@ -593,19 +682,13 @@ anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
 		if (ep->related[i] == incident)
 			return;
 	ep->related[ep->nrelated++] = incident;
-	snprintf(detail, sizeof(detail), "early warning %lld (%s) targets %s, "
-	    "checked for system \"%s\", which is down: suggested category %s "
-	    "(external attack, 5.2.3.1.4)", (long long)ep->warning, a->source,
-	    addr, system != NULL ? system : "?", category);
-	if (store_begin(a->store) == -1)
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_RELATE, ep->warning,
+	    now)) == NULL)
 		return;
-	if (store_warning_relate(a->store, ep->warning, incident, now,
-	    ANOMALY_ACTOR, detail) == 0 && store_commit(a->store) == 0)
-		log_info("anomaly %s: warning %lld related to incident %lld: "
-		    "%s", a->name, (long long)ep->warning, (long long)incident,
-		    detail);
-	else
-		store_rollback(a->store);
+	ev->incident = incident;
+	ev->value = xstrdup(addr);
+	ev->system = xstrdup(system != NULL ? system : "?");
+	ev->name = category;
 }
 
 /* The flood's current top targets, each perhaps a system that is down. */
@@ -625,6 +708,21 @@ anomaly_relate_targets(struct anomaly *a, const struct anomaly_sketch *s,
 		    buf, sizeof(buf)), "DOS");
 }
 
+/* One indicator (a source, a target...) of an episode's warning. */
+static void
+anomaly_indicator(struct anomaly *a, int64_t warning, const char *kind,
+    const char *value, int64_t packets)
+{
+	struct anomaly_event	*ev;
+
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_INDICATOR, warning,
+	    0)) == NULL)
+		return;
+	ev->name = kind;
+	ev->value = xstrdup(value);
+	ev->packets = packets;
+}
+
 /* Indicators of an episode for the intelligence export (5.9). */
 static void
 anomaly_indicators(struct anomaly *a, int64_t warning,
@@ -637,9 +735,9 @@ anomaly_indicators(struct anomaly *a, int64_t warning,
 	for (w = 0; w < WHAT_MAX; w++) {
 		n = anomaly_sketch_top(&tops[w], top, ANOMALY_TOP);
 		for (i = 0; i < n; i++)
-			store_warning_indicator(a->store, warning,
-			    anomaly_what_kind[w], anomaly_key_fmt(&top[i].k,
-			    buf, sizeof(buf)), (int64_t)top[i].count);
+			anomaly_indicator(a, warning, anomaly_what_kind[w],
+			    anomaly_key_fmt(&top[i].k, buf, sizeof(buf)),
+			    (int64_t)top[i].count);
 	}
 }
 
@@ -674,49 +772,43 @@ anomaly_detail(const struct anomaly_sketch *tops, char *out, size_t len)
 	}
 }
 
+/* A new episode's warning: its episode id, or 0 if it cannot be queued. */
 static int64_t
 anomaly_warning_open(struct anomaly *a, int64_t at, const char *summary,
     const char *detail)
 {
-	struct store_warning	 w;
-	int64_t			 id = 0;
+	struct anomaly_event	*ev;
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.source, sizeof(w.source), "%s", a->source);
-	snprintf(w.summary, sizeof(w.summary), "%s", summary);
-	snprintf(w.detail, sizeof(w.detail), "%s", detail);
-	if (store_warning_open(a->store, &w, at, ANOMALY_ACTOR, &id) == -1) {
-		log_warnx("anomaly %s: cannot record the warning: %s",
-		    a->name, summary);
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_OPEN, a->next_episode,
+	    at)) == NULL)
 		return 0;
-	}
-	log_info("anomaly %s: early warning %lld opened: %s", a->name,
-	    (long long)id, summary);
-	return id;
+	ev->summary = xstrdup(summary);
+	ev->detail = xstrdup(detail);
+	return a->next_episode++;
 }
 
-static int
-anomaly_warning_end(struct anomaly *a, int64_t id, int64_t at,
+/* A line of an open warning's timeline. */
+static void
+anomaly_warning_line(struct anomaly *a, int64_t warning, int64_t at,
+    const char *event, const char *detail)
+{
+	struct anomaly_event	*ev;
+
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_LINE, warning, at)) == NULL)
+		return;
+	ev->name = event;
+	ev->detail = xstrdup(detail);
+}
+
+static void
+anomaly_warning_end(struct anomaly *a, int64_t warning, int64_t at,
     const char *detail)
 {
-	if (store_warning_end(a->store, id, at, ANOMALY_ACTOR, detail) == -1) {
-		log_warnx("anomaly %s: cannot record the end of warning %lld",
-		    a->name, (long long)id);
-		return -1;
-	}
-	log_info("anomaly %s: early warning %lld ended: %s", a->name,
-	    (long long)id, detail);
-	return 0;
-}
+	struct anomaly_event	*ev;
 
-/* End the transaction: all of it when OK, none of it otherwise. */
-static int
-anomaly_commit(struct anomaly *a, int ok)
-{
-	if (ok && store_commit(a->store) == 0)
-		return 0;
-	store_rollback(a->store);
-	return -1;
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_END, warning, at)) == NULL)
+		return;
+	ev->detail = xstrdup(detail);
 }
 
 /*
@@ -729,34 +821,30 @@ void
 anomaly_stop(struct anomaly *a, int64_t now, const char *why)
 {
 	char	 detail[256];
-	int	 i, ok;
+	int	 i;
 
-	if (anomaly_open_episodes(a) == 0 || store_begin(a->store) == -1)
+	if (anomaly_open_episodes(a) == 0)
 		return;
 	snprintf(detail, sizeof(detail), "%s while the episode went on; its "
 	    "real end is unknown", why);
-	ok = 1;
 	if (a->flood.warning != 0) {
-		ok &= anomaly_warning_end(a, a->flood.warning,
-		    a->flood.last_active, detail) == 0;
+		anomaly_warning_end(a, a->flood.warning, a->flood.last_active,
+		    detail);
 		anomaly_indicators(a, a->flood.warning, a->ep_top);
 	}
 	if (a->scan.warning != 0)
-		ok &= anomaly_warning_end(a, a->scan.warning,
-		    a->scan.last_active, detail) == 0;
+		anomaly_warning_end(a, a->scan.warning, a->scan.last_active,
+		    detail);
 	if (a->drops.warning != 0)
-		ok &= anomaly_warning_end(a, a->drops.warning,
-		    a->drops.last_active, detail) == 0;
+		anomaly_warning_end(a, a->drops.warning, a->drops.last_active,
+		    detail);
 	for (i = 0; i < a->narp; i++)
 		if (a->arp_warning[i] != 0)
-			ok &= anomaly_warning_end(a, a->arp_warning[i], now,
-			    detail) == 0;
-	if (anomaly_commit(a, ok) == 0) {
-		memset(&a->flood, 0, sizeof(a->flood));
-		memset(&a->scan, 0, sizeof(a->scan));
-		memset(&a->drops, 0, sizeof(a->drops));
-		memset(a->arp_warning, 0, sizeof(a->arp_warning));
-	}
+			anomaly_warning_end(a, a->arp_warning[i], now, detail);
+	memset(&a->flood, 0, sizeof(a->flood));
+	memset(&a->scan, 0, sizeof(a->scan));
+	memset(&a->drops, 0, sizeof(a->drops));
+	memset(a->arp_warning, 0, sizeof(a->arp_warning));
 }
 
 static void
@@ -816,15 +904,10 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		    anomaly_counter_name(crossed), val, th,
 		    duration_fmt(a->th[crossed].ms, d, sizeof(d)));
 		anomaly_detail(a->ep_top, detail, sizeof(detail));
-		if (store_begin(a->store) == 0) {
-			a->flood.warning = anomaly_warning_open(a, end,
-			    summary, detail);
-			if (a->flood.warning != 0)
-				anomaly_indicators(a, a->flood.warning,
-				    a->ep_top);
-			if (anomaly_commit(a, a->flood.warning != 0) == -1)
-				a->flood.warning = 0;
-		}
+		a->flood.warning = anomaly_warning_open(a, end, summary,
+		    detail);
+		if (a->flood.warning != 0)
+			anomaly_indicators(a, a->flood.warning, a->ep_top);
 		a->flood.started = end;
 		a->flood.last_active = end;
 		a->flood.counter = crossed;
@@ -848,22 +931,17 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 			    "its threshold for %s; %s peaked at %s",
 			    duration_fmt(a->end_ms, d, sizeof(d)),
 			    anomaly_counter_name(c), val);
-			if (store_begin(a->store) == 0) {
-				i = anomaly_warning_end(a, a->flood.warning,
-				    a->flood.last_active, detail);
-				anomaly_indicators(a, a->flood.warning,
-				    a->ep_top);
-				anomaly_commit(a, i == 0);
-			}
+			anomaly_warning_end(a, a->flood.warning,
+			    a->flood.last_active, detail);
+			anomaly_indicators(a, a->flood.warning, a->ep_top);
 			memset(&a->flood, 0, sizeof(a->flood));
 		}
 	}
 	if (a->scan.warning != 0 && end - a->scan.last_active >= a->end_ms) {
 		snprintf(detail, sizeof(detail), "no new source above its "
 		    "threshold for %s", duration_fmt(a->end_ms, d, sizeof(d)));
-		if (store_begin(a->store) == 0)
-			anomaly_commit(a, anomaly_warning_end(a,
-			    a->scan.warning, a->scan.last_active, detail) == 0);
+		anomaly_warning_end(a, a->scan.warning, a->scan.last_active,
+		    detail);
 		memset(&a->scan, 0, sizeof(a->scan));
 		a->nscanners = 0;
 		a->more_scanners = 0;
@@ -872,10 +950,8 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 		snprintf(detail, sizeof(detail), "no packet dropped for %s; "
 		    "%llu dropped in all", duration_fmt(a->end_ms, d,
 		    sizeof(d)), (unsigned long long)a->dropped);
-		if (store_begin(a->store) == 0)
-			anomaly_commit(a, anomaly_warning_end(a,
-			    a->drops.warning, a->drops.last_active,
-			    detail) == 0);
+		anomaly_warning_end(a, a->drops.warning, a->drops.last_active,
+		    detail);
 		memset(&a->drops, 0, sizeof(a->drops));
 	}
 	memset(&a->w, 0, sizeof(a->w));
@@ -1069,8 +1145,6 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 	    src, anomaly_estimate(s->ports.n), s->min_port, s->max_port,
 	    anomaly_estimate(s->hosts.n), dst,
 	    (unsigned long long)s->packets);
-	if (store_begin(a->store) == -1)
-		return;
 	if (a->scan.warning == 0) {
 		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "
 		    "source %s", anomaly_counter_name(c), a->th[c].above,
@@ -1080,22 +1154,18 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 		a->scan.started = now;
 		a->scan.counter = c;
 	} else
-		store_warning_timeline_add(a->store, a->scan.warning, now,
-		    "source above threshold", ANOMALY_ACTOR, detail);
+		anomaly_warning_line(a, a->scan.warning, now,
+		    "source above threshold", detail);
 	if (a->scan.warning != 0) {
-		store_warning_indicator(a->store, a->scan.warning, "source",
-		    src, (int64_t)s->packets);
-		store_warning_indicator(a->store, a->scan.warning, "target",
-		    dst, 0);
+		anomaly_indicator(a, a->scan.warning, "source", src,
+		    (int64_t)s->packets);
+		anomaly_indicator(a, a->scan.warning, "target", dst, 0);
 		if (s->max_port != 0) {
 			snprintf(d, sizeof(d), "%u-%u", s->min_port,
 			    s->max_port);
-			store_warning_indicator(a->store, a->scan.warning,
-			    "port", d, 0);
+			anomaly_indicator(a, a->scan.warning, "port", d, 0);
 		}
 	}
-	/* A later source's event lost is only a line of the timeline. */
-	anomaly_commit(a, a->scan.warning != 0);
 	anomaly_relate(a, &a->scan, now, dst, "INT");
 }
 
@@ -1256,9 +1326,7 @@ anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 			return;
 		snprintf(detail, sizeof(detail), "%s is at %s again", ip,
 		    was);
-		if (store_begin(a->store) == 0)
-			anomaly_commit(a, anomaly_warning_end(a,
-			    a->arp_warning[i], now, detail) == 0);
+		anomaly_warning_end(a, a->arp_warning[i], now, detail);
 		a->arp_warning[i] = 0;
 		return;
 	}
@@ -1269,16 +1337,11 @@ anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 	snprintf(detail, sizeof(detail), "ARP %s from %s says %s is at %s; "
 	    "it was at %s", pk->arp_op == 2 ? "reply" : "request", is, ip,
 	    is, was);
-	if (store_begin(a->store) == -1)
-		return;
 	a->arp_warning[i] = anomaly_warning_open(a, now, summary, detail);
 	if (a->arp_warning[i] != 0) {
-		store_warning_indicator(a->store, a->arp_warning[i], "target",
-		    ip, 1);
-		store_warning_indicator(a->store, a->arp_warning[i], "mac",
-		    is, 1);
+		anomaly_indicator(a, a->arp_warning[i], "target", ip, 1);
+		anomaly_indicator(a, a->arp_warning[i], "mac", is, 1);
 	}
-	anomaly_commit(a, a->arp_warning[i] != 0);
 #undef MACFMT
 #undef MACARG
 }
@@ -1397,8 +1460,5 @@ anomaly_drops(struct anomaly *a, int64_t now, uint64_t received,
 	snprintf(detail, sizeof(detail), "pcap_stats: %llu received, %llu "
 	    "dropped by the kernel since the last look",
 	    (unsigned long long)received, (unsigned long long)dropped);
-	if (store_begin(a->store) == -1)
-		return;
 	a->drops.warning = anomaly_warning_open(a, now, summary, detail);
-	anomaly_commit(a, a->drops.warning != 0);
 }

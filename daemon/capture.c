@@ -16,6 +16,14 @@
  * as the clock.  libpcap opens the file and compiles the filters; a
  * classic pcap file is then read in place (pcapfile.c), anything else
  * through libpcap's own loop.
+ *
+ * Each block's warnings are written by its writer (anomaly_store.c), not
+ * by the counters: once a tick, after the reads, and at once when more
+ * than ANOMALY_EVENTS_HIGH events are queued (a read stops early for
+ * that).  A file's replay writes once per CAPTURE_TICK_MS of the file's
+ * own clock.  The queue is looked at every CAPTURE_LOOK packets, not at
+ * each: a packet queues a few events at most, and the look is most of
+ * what the writer would add to a packet's cost.
  */
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -25,6 +33,7 @@
 #include <string.h>
 
 #include "anomaly.h"
+#include "anomaly_store.h"
 #include "capture.h"
 #include "conf.h"
 #include "engine.h"
@@ -39,12 +48,14 @@
 #define CAPTURE_BUFFER		(8 * 1024 * 1024)
 #define CAPTURE_BATCH		4096
 #define CAPTURE_TICK_MS		100
+#define CAPTURE_LOOK		64	/* packets; a power of 2 */
 #define CAPTURE_STATS_MS	1000
 #define CAPTURE_RETRY_MS	5000	/* an interface gone or not there yet */
 
 struct capture_block {
 	struct capture		*cap;
 	struct anomaly		*an;
+	struct anomaly_store	*writer;	/* of its warnings */
 	char			*name;
 	char			*interface;
 	char			*filter;
@@ -84,7 +95,8 @@ capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
 
 	b = xcalloc(1, sizeof(*b));
 	b->cap = cap;
-	b->an = anomaly_new(cap->store, ac);
+	b->an = anomaly_new(ac);
+	b->writer = anomaly_store_new(cap->store, b->an);
 	if (cap->engine != NULL)
 		anomaly_set_relate(b->an, capture_relate, cap->engine);
 	b->name = xstrdup(ac->name);
@@ -139,6 +151,7 @@ capture_block_free(struct capture_block *b)
 		pcap_close(b->pcap);
 	if (b->has_bpf)
 		pcap_freecode(&b->bpf);
+	anomaly_store_free(b->writer);
 	anomaly_free(b->an);
 	free(b->name);
 	free(b->interface);
@@ -187,8 +200,10 @@ capture_stop(struct capture *cap, const char *why)
 {
 	int	 i;
 
-	for (i = 0; i < cap->nblocks; i++)
+	for (i = 0; i < cap->nblocks; i++) {
 		anomaly_stop(cap->blocks[i]->an, wall_ms(), why);
+		anomaly_store_write(cap->blocks[i]->writer);
+	}
 }
 
 /*
@@ -248,7 +263,24 @@ struct capture_file {
 	int			 dlt;
 	uint64_t		 total;
 	int64_t			 now;
+	int64_t			 written;	/* the file's clock */
 };
+
+/* The blocks' writers' turn: by the file's clock, or a long queue. */
+static void
+capture_file_write(struct capture_file *cf)
+{
+	struct capture	*cap = cf->cap;
+	int		 i, tick;
+
+	tick = cf->now - cf->written >= CAPTURE_TICK_MS;
+	if (tick)
+		cf->written = cf->now;
+	for (i = 0; i < cap->nblocks; i++)
+		if (tick || anomaly_events(cap->blocks[i]->an, NULL) >=
+		    ANOMALY_EVENTS_HIGH)
+			anomaly_store_write(cap->blocks[i]->writer);
+}
 
 /* One packet of the file: decoded once, fed to every block it passes. */
 static void
@@ -271,6 +303,8 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 		b->packets++;
 		anomaly_packet(b->an, cf->now, h->len, &pk);
 	}
+	if ((cf->total & (CAPTURE_LOOK - 1)) == 0)
+		capture_file_write(cf);
 }
 
 /*
@@ -344,6 +378,7 @@ capture_run_file(struct capture *cap, const char *path)
 		anomaly_tick(b->an, cf.now);
 		open += anomaly_open_episodes(b->an);
 		anomaly_stop(b->an, cf.now, "the capture file ended");
+		anomaly_store_write(b->writer);
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
@@ -364,6 +399,10 @@ capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
 	packet_decode(b->dlt, data, h->caplen, &pk);
 	b->packets++;
 	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
+	/* Written by capture_read, outside libpcap's loop. */
+	if ((b->packets & (CAPTURE_LOOK - 1)) == 0 &&
+	    anomaly_events(b->an, NULL) >= ANOMALY_EVENTS_HIGH)
+		pcap_breakloop(b->pcap);
 }
 
 /*
@@ -393,9 +432,14 @@ capture_lost(struct capture_block *b)
 static void
 capture_read(struct capture_block *b)
 {
-	if (pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
-	    (u_char *)b) == PCAP_ERROR)
+	int	 rc;
+
+	rc = pcap_dispatch(b->pcap, CAPTURE_BATCH, capture_packet_cb,
+	    (u_char *)b);
+	if (rc == PCAP_ERROR)
 		capture_lost(b);
+	else if (rc == PCAP_ERROR_BREAK)
+		anomaly_store_write(b->writer);
 }
 
 static void
@@ -439,6 +483,9 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 		b->last_recv = ps.ps_recv;
 		b->last_drop = ps.ps_drop;
 	}
+	/* What the blocks decided since the last tick. */
+	for (i = 0; i < cap->nblocks; i++)
+		anomaly_store_write(cap->blocks[i]->writer);
 }
 
 /*
@@ -580,6 +627,7 @@ capture_reload(struct capture *cap, const struct conf *conf,
 			continue;
 		anomaly_stop(old[i]->an, wall_ms(), "the rules were reloaded "
 		    "and this block changed or went");
+		anomaly_store_write(old[i]->writer);
 		log_info("anomaly %s: stopped capturing on %s", old[i]->name,
 		    old[i]->interface);
 		capture_block_free(old[i]);

@@ -649,18 +649,28 @@ store_records_setup(struct store *st)
 		sqlite3_finalize(stmt);
 		if (cols == NULL)
 			continue;	/* no such table in this schema */
+		/*
+		 * Not INSERT OR IGNORE: the statement that fires a trigger
+		 * overrides its conflict clause, so an upsert (ON CONFLICT DO
+		 * UPDATE) touching a row twice in one transaction would fail
+		 * on record_dirty's key.
+		 */
 		xasprintf(&sql,
 		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_i AFTER INSERT"
-		    " ON main.%s BEGIN INSERT OR IGNORE INTO record_dirty"
-		    " VALUES ('%s', NEW.rowid); END;"
+		    " ON main.%s BEGIN INSERT INTO record_dirty SELECT '%s',"
+		    " NEW.rowid WHERE NOT EXISTS (SELECT 1 FROM record_dirty"
+		    " WHERE tbl = '%s' AND id = NEW.rowid); END;"
 		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_u AFTER UPDATE"
-		    " OF %s ON main.%s BEGIN INSERT OR IGNORE INTO"
-		    " record_dirty VALUES ('%s', NEW.rowid); END;"
+		    " OF %s ON main.%s BEGIN INSERT INTO record_dirty SELECT"
+		    " '%s', NEW.rowid WHERE NOT EXISTS (SELECT 1 FROM"
+		    " record_dirty WHERE tbl = '%s' AND id = NEW.rowid); END;"
 		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_d AFTER DELETE"
-		    " ON main.%s BEGIN INSERT OR IGNORE INTO record_dirty"
-		    " VALUES ('%s', OLD.rowid); END;",
-		    t->name, t->name, t->name, t->name, cols, t->name, t->name,
-		    t->name, t->name, t->name);
+		    " ON main.%s BEGIN INSERT INTO record_dirty SELECT '%s',"
+		    " OLD.rowid WHERE NOT EXISTS (SELECT 1 FROM record_dirty"
+		    " WHERE tbl = '%s' AND id = OLD.rowid); END;",
+		    t->name, t->name, t->name, t->name,
+		    t->name, cols, t->name, t->name, t->name,
+		    t->name, t->name, t->name, t->name);
 		rc = store_exec(st, sql);
 		free(sql);
 		sql = NULL;

@@ -1,7 +1,9 @@
 /*
  * test_anomaly.c: the counters' windows, holds and episodes, driven with
- * decoded packets and their times, recorded in a real database.
+ * decoded packets and their times; what they decide is read from their
+ * queue of events, as the writer (anomaly_store.c) reads it.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <setjmp.h>
@@ -11,74 +13,103 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "anomaly.h"
 #include "anomaly_rules.h"
 #include "log.h"
 #include "packet.h"
-#include "store.h"
 
 #define T0	1795000000000LL		/* ms, on a window boundary */
+#define MAXEV	512
 
-struct fixture {
-	char		 path[64];
-	struct store	*st;
+/* A copy of the events taken from the queue so far. */
+struct seen {
+	int		 n;
+	struct {
+		enum anomaly_event_kind kind;
+		int64_t	 episode, at, packets, incident;
+		char	 summary[512], detail[2048], name[32], value[64];
+		char	 system[64];
+	}		 ev[MAXEV];
 };
+
+static struct seen	 seen;
+
+/* Take what A queued, as the writer does, into SEEN. */
+static void
+take(struct anomaly *a)
+{
+	const struct anomaly_event	*ev;
+	size_t				 n, i;
+
+	n = anomaly_events(a, &ev);
+	for (i = 0; i < n; i++) {
+		assert_true(seen.n < MAXEV);
+		seen.ev[seen.n].kind = ev[i].kind;
+		seen.ev[seen.n].episode = ev[i].episode;
+		seen.ev[seen.n].at = ev[i].at;
+		seen.ev[seen.n].packets = ev[i].packets;
+		seen.ev[seen.n].incident = ev[i].incident;
+#define COPY(f) snprintf(seen.ev[seen.n].f, sizeof(seen.ev[0].f), "%s", \
+	    ev[i].f != NULL ? ev[i].f : "")
+		COPY(summary);
+		COPY(detail);
+		COPY(name);
+		COPY(value);
+		COPY(system);
+#undef COPY
+		seen.n++;
+	}
+	assert_int_equal(anomaly_events_clear(a), 0);
+	assert_int_equal(anomaly_events(a, NULL), 0);
+}
+
+static int
+count(enum anomaly_event_kind kind)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < seen.n; i++)
+		n += seen.ev[i].kind == kind;
+	return n;
+}
+
+/* The Nth event of KIND (from 0); fails the test if there is none. */
+static int
+nth(enum anomaly_event_kind kind, int n)
+{
+	int	 i;
+
+	for (i = 0; i < seen.n; i++)
+		if (seen.ev[i].kind == kind && n-- == 0)
+			return i;
+	fail_msg("no event %d of kind %d among %d", n, kind, seen.n);
+	return -1;
+}
+
+/* The indicator of EPISODE of that kind and value, or -1. */
+static int
+indicator(int64_t episode, const char *kind, const char *value)
+{
+	int	 i;
+
+	for (i = 0; i < seen.n; i++)
+		if (seen.ev[i].kind == ANOMALY_EVENT_INDICATOR &&
+		    seen.ev[i].episode == episode &&
+		    strcmp(seen.ev[i].name, kind) == 0 &&
+		    strcmp(seen.ev[i].value, value) == 0)
+			return i;
+	return -1;
+}
 
 static int
 setup(void **state)
 {
-	struct fixture	*f;
-	int		 fd;
-
-	f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	snprintf(f->path, sizeof(f->path), "/tmp/test_anomaly.XXXXXX");
-	fd = mkstemp(f->path);
-	assert_true(fd != -1);
-	close(fd);
-	f->st = store_open(f->path);
-	assert_non_null(f->st);
-	*state = f;
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-	char		 p[80];
-
-	store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	free(f);
-	return 0;
-}
-
-/* One integer from the database. */
-static long long
-query(struct fixture *f, const char *sql)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*stmt;
-	long long	 v = -1;
-
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return v;
 }
 
 static void
@@ -123,42 +154,80 @@ conf_syn(struct anomaly_conf *ac, int64_t hold, int64_t end)
 	ac->th[ANOMALY_SYN_RATE].ms = hold;
 }
 
+/* Counter C alone, above ABOVE for (or in) MS; "end after 2s". */
+static void
+conf_counter(struct anomaly_conf *ac, enum anomaly_counter c, double above,
+    int64_t ms)
+{
+	conf_syn(ac, 1000, 2000);
+	ac->th[ANOMALY_SYN_RATE].set = 0;
+	ac->th[c].set = 1;
+	ac->th[c].above = above;
+	ac->th[c].ms = ms;
+}
+
 /* "above N/s for 3s" opens at the end of the third window, not before. */
 static void
 test_hold(void **state)
 {
-	struct fixture		*f = *state;
 	struct anomaly_conf	 ac;
 	struct anomaly		*a;
-	int			 s;
+	int64_t			 ep;
+	int			 s, o, e;
 
+	(void)state;
 	conf_syn(&ac, 3000, 2000);
-	a = anomaly_new(f->st, &ac);
+	a = anomaly_new(&ac);
 	for (s = 0; s < 3; s++)
 		second_of_syns(a, T0 + s * 1000, 2000);
 	/* The third window closes with the next packet, or time. */
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 0);
+	take(a);
+	assert_int_equal(seen.n, 0);
 	anomaly_tick(a, T0 + 3000);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 1);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	o = nth(ANOMALY_EVENT_OPEN, 0);
+	ep = seen.ev[o].episode;
+	assert_true(ep != 0);
+	assert_true(seen.ev[o].at == T0 + 3000);
+	assert_string_equal(seen.ev[o].summary,
+	    "syn-rate 2000/s above 1000/s for 3s");
+	assert_non_null(strstr(seen.ev[o].detail,
+	    "top targets: 198.51.100.16 (2000 packets)"));
+	/* Its indicators come with it (5.9). */
+	assert_true((s = indicator(ep, "target", "198.51.100.16")) != -1);
+	assert_true(seen.ev[s].packets == 2000);
+	assert_true(indicator(ep, "port", "80/tcp") != -1);
+	for (s = o, e = 0; s < seen.n; s++)
+		e += seen.ev[s].kind == ANOMALY_EVENT_INDICATOR &&
+		    strcmp(seen.ev[s].name, "source") == 0;
+	assert_int_equal(e, 5);		/* the top five */
 	assert_int_equal(anomaly_open_episodes(a), 1);
 	/* Still above: the same episode, no second warning. */
 	second_of_syns(a, T0 + 3000, 2000);
 	anomaly_tick(a, T0 + 4000);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 1);
-	/* Calm for "end after 2s": ended at the last window above. */
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	/*
+	 * Calm for "end after 2s": at 1s of calm (just below) nothing, at
+	 * 2s (the edge) ended, at the last window above's end.
+	 */
 	anomaly_tick(a, T0 + 5000);
-	assert_true(query(f, "SELECT count(*) FROM warnings WHERE ended_at "
-	    "IS NULL") == 1);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
 	anomaly_tick(a, T0 + 6000);
-	assert_true(query(f, "SELECT count(*) FROM warnings WHERE ended_at "
-	    "IS NOT NULL") == 1);
-	/* The end is the last window above's end: T0 + 4 s. */
-	assert_true(query(f, "SELECT CAST(round((julianday(ended_at) - "
-	    "julianday(opened_at)) * 86400000) AS INTEGER) FROM warnings") ==
-	    1000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	e = nth(ANOMALY_EVENT_END, 0);
+	assert_true(seen.ev[e].episode == ep);
+	assert_true(seen.ev[e].at == T0 + 4000);
+	assert_string_equal(seen.ev[e].detail, "every counter under its "
+	    "threshold for 2s; syn-rate peaked at 2000/s");
+	/* The episode's indicators again, over its whole length. */
+	assert_true(seen.ev[e + 1].kind == ANOMALY_EVENT_INDICATOR);
+	assert_true(seen.ev[e + 1].episode == ep);
 	assert_int_equal(anomaly_open_episodes(a), 0);
-	assert_true(query(f, "SELECT count(*) FROM timeline WHERE "
-	    "warning_id = 1 AND event = 'warning ended'") == 1);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
 	anomaly_free(a);
 }
 
@@ -166,50 +235,86 @@ test_hold(void **state)
 static void
 test_hold_interrupted(void **state)
 {
-	struct fixture		*f = *state;
 	struct anomaly_conf	 ac;
 	struct anomaly		*a;
 
+	(void)state;
 	conf_syn(&ac, 3000, 2000);
-	a = anomaly_new(f->st, &ac);
+	a = anomaly_new(&ac);
 	second_of_syns(a, T0, 2000);
 	second_of_syns(a, T0 + 1000, 2000);
 	second_of_syns(a, T0 + 2000, 500);
 	second_of_syns(a, T0 + 3000, 2000);
 	second_of_syns(a, T0 + 4000, 2000);
 	anomaly_tick(a, T0 + 10000);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 0);
+	take(a);
+	assert_int_equal(seen.n, 0);
 	anomaly_free(a);
+}
+
+/* "above 1000/s": 999/s and 1000/s are not above it, 1001/s is. */
+static void
+test_rate_edge(void **state)
+{
+	static const int	 rate[] = { 999, 1000, 1001 };
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rate) / sizeof(rate[0]); i++) {
+		memset(&seen, 0, sizeof(seen));
+		conf_syn(&ac, 1000, 2000);
+		a = anomaly_new(&ac);
+		second_of_syns(a, T0, rate[i]);
+		anomaly_tick(a, T0 + 1000);
+		take(a);
+		assert_int_equal(count(ANOMALY_EVENT_OPEN), rate[i] > 1000);
+		anomaly_free(a);
+	}
 }
 
 /* Drops of the live capture: one warning per episode, and its end. */
 static void
 test_drops(void **state)
 {
-	struct fixture		*f = *state;
 	struct anomaly_conf	 ac;
 	struct anomaly		*a;
 	struct packet		 pk;
+	int			 o;
 
+	(void)state;
 	conf_syn(&ac, 3000, 2000);
-	a = anomaly_new(f->st, &ac);
+	a = anomaly_new(&ac);
 	syn(&pk, htonl(0xc0000201), htonl(0xc0000202), 80);
 	anomaly_packet(a, T0, 60, &pk);
 	anomaly_drops(a, T0 + 100, 1000, 0);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 0);
+	take(a);
+	assert_int_equal(seen.n, 0);
 	anomaly_drops(a, T0 + 1000, 1000, 250);
 	anomaly_drops(a, T0 + 2000, 1000, 10);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 1);
-	assert_true(query(f, "SELECT count(*) FROM warnings WHERE summary = "
-	    "'capture dropped 250 packets: the counters undercount'") == 1);
+	take(a);
+	assert_int_equal(seen.n, 1);
+	o = nth(ANOMALY_EVENT_OPEN, 0);
+	assert_string_equal(seen.ev[o].summary,
+	    "capture dropped 250 packets: the counters undercount");
+	assert_true(seen.ev[o].at == T0 + 1000);
 	anomaly_tick(a, T0 + 3000);
-	assert_true(query(f, "SELECT count(*) FROM warnings WHERE ended_at "
-	    "IS NULL") == 1);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
 	anomaly_tick(a, T0 + 5000);
-	assert_true(query(f, "SELECT count(*) FROM warnings WHERE ended_at "
-	    "IS NOT NULL") == 1);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode ==
+	    seen.ev[o].episode);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 2000);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_END, 0)].detail,
+	    "no packet dropped for 2s; 260 dropped in all");
 	anomaly_drops(a, T0 + 6000, 1000, 5);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 2);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 2);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_OPEN, 1)].episode !=
+	    seen.ev[o].episode);
 	anomaly_free(a);
 }
 
@@ -236,18 +341,14 @@ handshake(struct anomaly *a, int64_t t, int64_t t2, uint16_t sport)
 static void
 test_synack_of_previous_window(void **state)
 {
-	struct fixture		*f = *state;
 	struct anomaly_conf	 ac;
 	struct anomaly		*a;
 	struct packet		 pk;
 	int			 i;
 
-	conf_syn(&ac, 1000, 2000);
-	ac.th[ANOMALY_SYN_RATE].set = 0;
-	ac.th[ANOMALY_SYN_UNANSWERED].set = 1;
-	ac.th[ANOMALY_SYN_UNANSWERED].above = 50;
-	ac.th[ANOMALY_SYN_UNANSWERED].ms = 1000;
-	a = anomaly_new(f->st, &ac);
+	(void)state;
+	conf_counter(&ac, ANOMALY_SYN_UNANSWERED, 50, 1000);
+	a = anomaly_new(&ac);
 	/* 19 SYNs late in the first window, answered in the second. */
 	for (i = 0; i < 19; i++) {
 		syn(&pk, htonl(0xc000020a), htonl(0xc6336410), 443);
@@ -265,7 +366,270 @@ test_synack_of_previous_window(void **state)
 		handshake(a, T0 + 1100 + i, T0 + 1101 + i,
 		    (uint16_t)(31000 + i));
 	anomaly_tick(a, T0 + 5000);
-	assert_int_equal(query(f, "SELECT count(*) FROM warnings"), 0);
+	take(a);
+	assert_int_equal(seen.n, 0);
+	anomaly_free(a);
+}
+
+/*
+ * A share needs 20 SYNs in the window: 19 unanswered are no share at
+ * all, 20 are 100%.
+ */
+static void
+test_unanswered_min_syns(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	int			 n, i;
+
+	(void)state;
+	for (n = 19; n <= 20; n++) {
+		memset(&seen, 0, sizeof(seen));
+		conf_counter(&ac, ANOMALY_SYN_UNANSWERED, 50, 1000);
+		a = anomaly_new(&ac);
+		for (i = 0; i < n; i++) {
+			syn(&pk, htonl(0xc000020a), htonl(0xc6336410), 443);
+			pk.sport = (uint16_t)(30000 + i);
+			anomaly_packet(a, T0 + i, 60, &pk);
+		}
+		anomaly_tick(a, T0 + 1000);
+		take(a);
+		assert_int_equal(count(ANOMALY_EVENT_OPEN), n == 20);
+		if (n == 20)
+			assert_string_equal(seen.ev[nth(ANOMALY_EVENT_OPEN,
+			    0)].summary, "syn-unanswered 100% above 50% for 1s");
+		anomaly_free(a);
+	}
+}
+
+/* Down systems by address, as the engine answers. */
+static int64_t
+relate(void *arg, const char *addr, const char **system)
+{
+	(void)arg;
+	if (strcmp(addr, "198.51.100.16") != 0)
+		return 0;
+	*system = "web";
+	return 7;
+}
+
+/*
+ * SOURCE sends one SYN to each of NPORTS ports (from 1) of DST at T.
+ * The first packet of a new source only takes its index entry.
+ */
+static void
+scan(struct anomaly *a, int64_t t, uint32_t source, uint32_t dst,
+    int nports)
+{
+	struct packet	 pk;
+	int		 i;
+
+	for (i = 0; i < nports; i++) {
+		syn(&pk, htonl(source), htonl(dst), (uint16_t)(1 + i));
+		anomaly_packet(a, t + i, 60, &pk);
+	}
+}
+
+/*
+ * "above 10 in 60s": ten distinct ports counted are not above, eleven
+ * are; the warning names the source, its target and its ports, relates
+ * to the incident of the system down at that address once, and a second
+ * scanner is a line of the same warning's timeline.
+ */
+static void
+test_port_scan(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	int64_t			 ep;
+	int			 o, r;
+
+	(void)state;
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate, NULL);
+	/* 11 packets, the first not counted: 10 ports. */
+	scan(a, T0, 0xc0000209, 0xc6336410, 11);
+	take(a);
+	assert_int_equal(seen.n, 0);
+	syn(&pk, htonl(0xc0000209), htonl(0xc6336410), 12);
+	anomaly_packet(a, T0 + 100, 60, &pk);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	o = nth(ANOMALY_EVENT_OPEN, 0);
+	ep = seen.ev[o].episode;
+	assert_true(seen.ev[o].at == T0 + 100);
+	assert_string_equal(seen.ev[o].summary, "distinct-ports-per-source "
+	    "above 10 in 1m: source 192.0.2.9");
+	assert_true(indicator(ep, "source", "192.0.2.9") != -1);
+	assert_true(indicator(ep, "target", "198.51.100.16") != -1);
+	/* The first port is not counted (scan()). */
+	assert_true(indicator(ep, "port", "2-12") != -1);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	r = nth(ANOMALY_EVENT_RELATE, 0);
+	assert_true(seen.ev[r].episode == ep);
+	assert_true(seen.ev[r].incident == 7);
+	assert_string_equal(seen.ev[r].value, "198.51.100.16");
+	assert_string_equal(seen.ev[r].system, "web");
+	assert_string_equal(seen.ev[r].name, "INT");
+	/* Flagged: its later packets open nothing more. */
+	scan(a, T0 + 200, 0xc0000209, 0xc6336410, 20);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	assert_int_equal(count(ANOMALY_EVENT_LINE), 0);
+	/* A second scanner of the same system: a line, no new relation. */
+	scan(a, T0 + 300, 0xc000020a, 0xc6336410, 13);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	assert_int_equal(count(ANOMALY_EVENT_LINE), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_LINE, 0)].episode == ep);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_LINE, 0)].name,
+	    "source above threshold");
+	assert_true(indicator(ep, "source", "192.0.2.10") != -1);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	/* No new scanner for "end after 2s": ended at the last one seen. */
+	anomaly_tick(a, T0 + 3000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 312);
+	anomaly_free(a);
+}
+
+static void
+arp(struct packet *pk, uint32_t ip, uint8_t last)
+{
+	static const uint8_t	 mac[6] = { 0x02, 0, 0, 0, 0, 0 };
+
+	memset(pk, 0, sizeof(*pk));
+	pk->kind = PACKET_ARP;
+	pk->arp_op = 2;
+	memcpy(pk->arp_mac, mac, sizeof(mac));
+	pk->arp_mac[5] = last;
+	memcpy(pk->arp_ip, &ip, 4);
+}
+
+/* A watched address answered from another MAC, then from its own. */
+static void
+test_arp_change(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	uint32_t		 gw = htonl(0xc0000201);
+	int64_t			 ep;
+	int			 o;
+
+	(void)state;
+	conf_syn(&ac, 1000, 2000);
+	ac.arp_ip[0] = gw;
+	ac.narp = 1;
+	a = anomaly_new(&ac);
+	arp(&pk, gw, 1);
+	anomaly_packet(a, T0, 60, &pk);
+	arp(&pk, htonl(0xc0000202), 9);	/* not watched */
+	anomaly_packet(a, T0 + 1, 60, &pk);
+	anomaly_packet(a, T0 + 2, 60, &pk);
+	take(a);
+	assert_int_equal(seen.n, 0);
+	arp(&pk, gw, 2);
+	anomaly_packet(a, T0 + 10, 60, &pk);
+	anomaly_packet(a, T0 + 11, 60, &pk);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	o = nth(ANOMALY_EVENT_OPEN, 0);
+	ep = seen.ev[o].episode;
+	assert_string_equal(seen.ev[o].summary, "arp-change: 192.0.2.1 moved "
+	    "from 02:00:00:00:00:01 to 02:00:00:00:00:02");
+	assert_true(indicator(ep, "target", "192.0.2.1") != -1);
+	assert_true(indicator(ep, "mac", "02:00:00:00:00:02") != -1);
+	assert_int_equal(anomaly_open_episodes(a), 1);
+	arp(&pk, gw, 1);
+	anomaly_packet(a, T0 + 20, 60, &pk);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 20);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_END, 0)].detail,
+	    "192.0.2.1 is at 02:00:00:00:00:01 again");
+	assert_int_equal(anomaly_open_episodes(a), 0);
+	anomaly_free(a);
+}
+
+/*
+ * A flood aimed at a system that is down relates to its incident once,
+ * suggesting DOS; the block stopping ends the episode at its last window
+ * above, with its indicators.
+ */
+static void
+test_flood_relate_stop(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	int64_t			 ep;
+	int			 e;
+
+	(void)state;
+	conf_syn(&ac, 1000, 30000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate, NULL);
+	second_of_syns(a, T0, 2000);
+	second_of_syns(a, T0 + 1000, 2000);
+	anomaly_tick(a, T0 + 3000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].episode == ep);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
+	    "DOS");
+	anomaly_stop(a, T0 + 9000, "rtowatchd stopped");
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	e = nth(ANOMALY_EVENT_END, 0);
+	assert_true(seen.ev[e].episode == ep);
+	assert_true(seen.ev[e].at == T0 + 2000);
+	assert_string_equal(seen.ev[e].detail, "rtowatchd stopped while the "
+	    "episode went on; its real end is unknown");
+	assert_true(seen.ev[e + 1].kind == ANOMALY_EVENT_INDICATOR);
+	assert_int_equal(anomaly_open_episodes(a), 0);
+	/* Nothing open: a second stop says nothing. */
+	anomaly_stop(a, T0 + 9000, "again");
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	anomaly_free(a);
+}
+
+/*
+ * The store refused the warning: the episode is not open, and the next
+ * window above opens it again, under a new id.
+ */
+static void
+test_episode_lost(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	int64_t			 ep;
+
+	(void)state;
+	conf_syn(&ac, 1000, 2000);
+	a = anomaly_new(&ac);
+	second_of_syns(a, T0, 2000);
+	anomaly_tick(a, T0 + 1000);
+	take(a);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	anomaly_episode_lost(a, ep + 1);	/* not this one */
+	assert_int_equal(anomaly_open_episodes(a), 1);
+	anomaly_episode_lost(a, ep);
+	assert_int_equal(anomaly_open_episodes(a), 0);
+	second_of_syns(a, T0 + 1000, 2000);
+	anomaly_tick(a, T0 + 2000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 2);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_OPEN, 1)].episode > ep);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
 	anomaly_free(a);
 }
 
@@ -273,12 +637,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hold_interrupted, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_synack_of_previous_window,
-		    setup, teardown),
+		cmocka_unit_test_setup(test_hold, setup),
+		cmocka_unit_test_setup(test_hold_interrupted, setup),
+		cmocka_unit_test_setup(test_rate_edge, setup),
+		cmocka_unit_test_setup(test_drops, setup),
+		cmocka_unit_test_setup(test_synack_of_previous_window, setup),
+		cmocka_unit_test_setup(test_unanswered_min_syns, setup),
+		cmocka_unit_test_setup(test_port_scan, setup),
+		cmocka_unit_test_setup(test_arp_change, setup),
+		cmocka_unit_test_setup(test_flood_relate_stop, setup),
+		cmocka_unit_test_setup(test_episode_lost, setup),
 	};
 
 	log_init("test_anomaly", 1, 0);
