@@ -30,17 +30,6 @@
 #include "text.h"
 #include "util.h"
 
-/*
- * The schema versions whose tables and columns the commands read.  Raise
- * the maximum only after checking the queries against the new migration.
- */
-/*
- * The forms read columns the latest migrations added; the daemon upgrades
- * a database when it opens it.
- */
-#define CLI_SCHEMA_MIN	STORE_SCHEMA_VERSION
-#define CLI_SCHEMA_MAX	STORE_SCHEMA_VERSION
-
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
 const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
@@ -374,19 +363,24 @@ cli_open(struct cli_ctx *ctx)
 		    "out of memory");
 		return -1;
 	}
-	if (v > CLI_SCHEMA_MAX) {
+	/*
+	 * The forms read the columns the latest migrations added, so the
+	 * file must be at the store's version; rtowatchd upgrades an older
+	 * one when it opens it.
+	 */
+	if (v > STORE_SCHEMA_VERSION) {
 		cli_warnx("%s: schema version %d is newer than this rtowatch "
-		    "reads (%d to %d)", path, v, CLI_SCHEMA_MIN,
-		    CLI_SCHEMA_MAX);
+		    "reads (%d to %d)", path, v, STORE_SCHEMA_VERSION,
+		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v >= 1 && v < CLI_SCHEMA_MIN && tables == 2) {
+	if (v >= 1 && v < STORE_SCHEMA_VERSION && tables == 2) {
 		cli_warnx("%s: schema version %d is older than this rtowatch "
 		    "reads (%d); start rtowatchd once to upgrade it", path, v,
-		    CLI_SCHEMA_MIN);
+		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v < CLI_SCHEMA_MIN || tables != 2) {
+	if (v < STORE_SCHEMA_VERSION || tables != 2) {
 		cli_warnx("%s: not an rtowatch database (schema version %d%s)",
 		    path, v, tables != 2 ? ", no incidents table" : "");
 		return -1;

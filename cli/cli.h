@@ -19,7 +19,6 @@
 
 #include <jansson.h>
 
-#define CLI_DB_DEFAULT	"/var/lib/rtowatch/rtowatch.db"
 #define CLI_TZ_DEFAULT	"Asia/Taipei"
 
 #define CLI_EXIT_OK	0

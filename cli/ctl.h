@@ -6,8 +6,6 @@
 
 #include <stdio.h>
 
-#define CTL_SOCKET_DEFAULT	"/run/rtowatch/control.sock"
-
 int	ctl_is_verb(const char *);
 int	ctl_main(const char *, const char *, int, char **);
 void	ctl_usage(FILE *);

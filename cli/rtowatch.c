@@ -17,10 +17,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rtowatch.h"
 #include "ctl.h"
 #include "warnings.h"
-
-#define CLI_VERSION	"0.1.0"
 
 static int
 cli_warnings(struct cli_ctx *ctx, int argc, char **argv)
@@ -111,11 +110,11 @@ main(int argc, char *argv[])
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	s = getenv("RTOWATCH_DB");
-	ctx.db_path = s != NULL && *s != '\0' ? s : CLI_DB_DEFAULT;
+	ctx.db_path = s != NULL && *s != '\0' ? s : RTOWATCH_DB_DEFAULT;
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
 	s = getenv("RTOWATCH_SOCKET");
-	socket_path = s != NULL && *s != '\0' ? s : CTL_SOCKET_DEFAULT;
+	socket_path = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -133,14 +132,14 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_usage(stdout, NULL);
 			printf("\n--socket defaults to $RTOWATCH_SOCKET, "
-			    "else %s\n", CTL_SOCKET_DEFAULT);
+			    "else %s\n", RTOWATCH_SOCKET_DEFAULT);
 			printf("--db defaults to $RTOWATCH_DB, else %s\n"
 			    "--tz defaults to $RTOWATCH_TZ, else %s; JSON and "
-			    "CSV times are UTC\n", CLI_DB_DEFAULT,
+			    "CSV times are UTC\n", RTOWATCH_DB_DEFAULT,
 			    CLI_TZ_DEFAULT);
 			return CLI_EXIT_OK;
 		case 'V':
-			printf("rtowatch %s\n", CLI_VERSION);
+			printf("rtowatch %s\n", RTOWATCH_VERSION);
 			return CLI_EXIT_OK;
 		case ':':
 			return cli_usage_error(NULL, "option %s needs an "
