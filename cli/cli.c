@@ -273,7 +273,7 @@ cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,
  * The path as a URI, so that it can say mode=ro: '?', '#' and '%' are
  * escaped, and "file://" keeps a path starting "//" from naming a host.
  */
-static char *
+char *
 cli_uri(const char *path, int immutable)
 {
 	char	*uri, *p;

@@ -196,6 +196,7 @@ void		 cli_usage(FILE *, const struct cli_cmd *);
 int		 cli_usage_error(const struct cli_cmd *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 cli_tz_set(struct cli_ctx *);
+char		*cli_uri(const char *, int);
 int		 cli_open(struct cli_ctx *);
 int		 cli_options(struct cli_ctx *, int, char **, unsigned int,
 		    struct cli_opts *);

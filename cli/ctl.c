@@ -23,9 +23,6 @@
 #include "ctl.h"
 #include "util.h"
 
-#define CTL_EXIT_OK	0
-#define CTL_EXIT_ERR	1
-#define CTL_EXIT_USAGE	2
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
 #define CTL_BUSY_MS	10000	/* connecting to a flooded socket, at most */
 
@@ -129,7 +126,7 @@ ctl_usage_error(const struct ctl *c, const char *fmt, ...)
 		if (strcmp(ctl_verbs[i].name, c->verb) == 0)
 			fprintf(stderr, "usage: rtowatch [--socket PATH] %s %s\n",
 			    ctl_verbs[i].name, ctl_verbs[i].usage);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 int
@@ -274,7 +271,7 @@ ctl_refused(const json_t *reply, long status)
 		json_array_foreach(missing, i, v)
 			fprintf(stderr, "  %s\n", json_string_value(v));
 	}
-	return CTL_EXIT_ERR;
+	return CLI_EXIT_ERR;
 }
 
 /* POST an action; print what it recorded. */
@@ -287,11 +284,11 @@ ctl_act(const struct ctl *c, const char *path, json_t *body,
 	long		 status;
 
 	if ((reply = ctl_request(c, "POST", path, body, &status)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if (status != 200) {
 		ctl_refused(reply, status);
 		json_decref(reply);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	incident = json_integer_value(json_object_get(reply, "incident"));
 	warning = json_integer_value(json_object_get(reply, "warning"));
@@ -309,7 +306,7 @@ ctl_act(const struct ctl *c, const char *path, json_t *body,
 	else
 		printf("%s (event %lld)\n", what, (long long)event);
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int
@@ -469,7 +466,7 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	    c->verb);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -498,7 +495,7 @@ ctl_set(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, what);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -530,7 +527,7 @@ ctl_level(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, "level set");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /*
@@ -588,7 +585,7 @@ ctl_with_options(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, verbs[v].done);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -657,7 +654,7 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, answers[i].done);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -688,7 +685,7 @@ ctl_maintenance(struct ctl *c, int argc, char **argv)
 	    "added");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /*
@@ -849,13 +846,13 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	long long	 id;
 	size_t		 i;
 	FILE		*f;
-	int		 fd, rc = CTL_EXIT_ERR, st, changed = 0;
+	int		 fd, rc = CLI_EXIT_ERR, st, changed = 0;
 
 	if (argc != 2 || ctl_id(argv[1], &id) == -1)
 		return ctl_usage_error(c, "edit: one incident ID");
 	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, url)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
 		ctl_warnx("%s: %s", path, strerror(errno));
 		if (fd != -1) {
@@ -863,7 +860,7 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 			unlink(path);
 		}
 		json_decref(inc);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	if (ctl_edit_write(f, inc) == -1) {
 		ctl_warnx("%s: %s", path, strerror(errno));
@@ -894,8 +891,8 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		path[0] = '\0';	/* keep the person's work */
 		goto done;
 	}
-	rc = CTL_EXIT_OK;
-	for (i = 0; i < CTL_NFIELDS && rc == CTL_EXIT_OK; i++) {
+	rc = CLI_EXIT_OK;
+	for (i = 0; i < CTL_NFIELDS && rc == CLI_EXIT_OK; i++) {
 		if (values[i] == NULL)
 			continue;
 		ctl_edit_trim(values[i]);
@@ -908,14 +905,14 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		    "value", values[i]);
 		if (body == NULL) {
 			ctl_warnx("%s: not UTF-8 text", ctl_fields[i].name);
-			rc = CTL_EXIT_ERR;
+			rc = CLI_EXIT_ERR;
 			break;
 		}
 		snprintf(url, sizeof(url), "/v1/incidents/%lld/set", id);
 		rc = ctl_act(c, url, body, ctl_fields[i].name);
 		changed++;
 	}
-	if (rc == CTL_EXIT_OK && changed == 0)
+	if (rc == CLI_EXIT_OK && changed == 0)
 		printf("incident %lld: no field changed\n", id);
  done:
 	for (i = 0; i < CTL_NFIELDS; i++)
@@ -1028,7 +1025,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 		return ctl_usage_error(c, "status: unexpected argument %s",
 		    argv[1]);
 	if ((reply = ctl_get(c, "/v1/status")) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	printf("%-24s %-11s %-19s %s\n", "SYSTEM", "STATE", "DOWN SINCE",
 	    "INCIDENT");
 	json_array_foreach(json_object_get(reply, "systems"), i, sys) {
@@ -1105,7 +1102,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
 	ctl_status_store(json_object_get(reply, "store"));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 int
@@ -1120,16 +1117,16 @@ ctl_main(const char *socket, const char *tz, int argc, char **argv)
 	c.tz = tz;
 	c.verb = argv[0];
 	if (setenv("TZ", tz, 1) == -1)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	tzset();
 	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
 		if (strcmp(ctl_verbs[i].name, argv[0]) == 0)
 			break;
 	if (i == CTL_NITEMS(ctl_verbs))
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		ctl_warnx("cannot start libcurl");
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	rc = ctl_verbs[i].exec(&c, argc, argv);
 	curl_global_cleanup();
@@ -1168,7 +1165,7 @@ ctl_open(struct ctl *c, int argc, char **argv)
 	    "5.2.1); the one-hour notification clock runs");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /* "sent 2026-12-03 10:00:05 (5s after it was queued)" */
@@ -1224,17 +1221,17 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 
 	if (ctl_id(idstr, &id) == -1) {
 		ctl_usage_error(c, "drill report: bad incident ID %s", idstr);
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	snprintf(path, sizeof(path), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, path)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	kind = json_string_value(json_object_get(inc, "kind"));
 	if (kind == NULL || strcmp(kind, "drill") != 0) {
 		ctl_warnx("incident %lld is not a drill (it is %s)", id,
 		    kind != NULL ? kind : "?");
 		json_decref(inc);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	v = json_object_get(inc, "drill_factor");
 	printf("演練 DRILL incident %lld: %s, 第%lld級 level %lld, %s\n", id,
@@ -1297,7 +1294,7 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 		printf("\n");
 	}
 	json_decref(inc);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /*
@@ -1322,7 +1319,7 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 		if (argc != 3) {
 			ctl_usage_error(c, "drill %s: one incident ID",
 			    argv[1]);
-			return CTL_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 		return ctl_drill_report(c, argv[2]);
 	}
@@ -1350,5 +1347,5 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 	    "with rtowatch drill report ID");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }

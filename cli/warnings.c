@@ -19,12 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "util.h"
 #include "warnings.h"
-
-#define WARNINGS_EXIT_OK	0
-#define WARNINGS_EXIT_ERR	1
-#define WARNINGS_EXIT_USAGE	2
 
 enum warnings_format {
 	WARNINGS_TABLE,
@@ -65,25 +62,7 @@ warnings_usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "rtowatch warnings: %s %s\n", what, arg);
 	warnings_usage(stderr);
-	return WARNINGS_EXIT_USAGE;
-}
-
-/* file:PATH?mode=ro, with the characters a URI gives meaning escaped. */
-static char *
-warnings_uri(const char *path, int immutable)
-{
-	char	*uri, *p;
-
-	uri = xmalloc(strlen(path) * 3 + 48);
-	p = stpcpy(uri, "file:");
-	for (; *path != '\0'; path++) {
-		if (*path == '?' || *path == '#' || *path == '%')
-			p += sprintf(p, "%%%02X", (unsigned char)*path);
-		else
-			*p++ = *path;
-	}
-	stpcpy(p, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
-	return uri;
+	return CLI_EXIT_USAGE;
 }
 
 static sqlite3 *
@@ -103,7 +82,7 @@ warnings_open(const char *path)
 	}
 	/* Without write access to the directory, a WAL reader needs this. */
 	for (immutable = 0; immutable < 2; immutable++) {
-		uri = warnings_uri(path, immutable);
+		uri = cli_uri(path, immutable);
 		rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
 		    SQLITE_OPEN_URI, NULL);
 		free(uri);
@@ -422,7 +401,7 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 			break;
 		case 'h':
 			warnings_usage(stdout);
-			return WARNINGS_EXIT_OK;
+			return CLI_EXIT_OK;
 		case ':':
 			return warnings_usage_error("an argument is "
 			    "missing after", argv[optind - 1]);
@@ -434,15 +413,15 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 	if (optind != argc)
 		return warnings_usage_error("unexpected", argv[optind]);
 	if (setenv("TZ", tz, 1) == -1)
-		return WARNINGS_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	tzset();
 	if ((db = warnings_open(db_path)) == NULL)
-		return WARNINGS_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if ((all = warnings_read(db, state)) == NULL) {
 		fprintf(stderr, "rtowatch: %s: %s\n", db_path,
 		    sqlite3_errmsg(db));
 		sqlite3_close(db);
-		return WARNINGS_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	sqlite3_close(db);
 	switch (fmt) {
@@ -457,8 +436,8 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 		json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(top);
-		return WARNINGS_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	json_decref(all);
-	return WARNINGS_EXIT_OK;
+	return CLI_EXIT_OK;
 }
