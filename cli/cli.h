@@ -31,15 +31,27 @@ struct cli_cmd;
 
 struct cli_ctx {
 	const char		*db_path;
+	const char		*socket;	/* the daemon's control socket */
 	const char		*tz;
 	const struct cli_cmd	*cmd;
 	sqlite3			*db;
 	int			 utf8;	/* the locale's charset */
 };
 
+/*
+ * What a command reads: the database file, read-only, or the daemon's
+ * control socket, through which alone the workflow writes.
+ */
+enum cli_side {
+	CLI_DB,
+	CLI_SOCKET,
+};
+
+/* One command of rtowatch.c's table; a tab in usage starts a new line. */
 struct cli_cmd {
 	const char	*name;
 	const char	*usage;
+	enum cli_side	 side;
 	int		(*exec)(struct cli_ctx *, int, char **);
 };
 
@@ -252,5 +264,6 @@ int		 register_digest(struct cli_ctx *, int, char **);
 int		 avail_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
 int		 verify_summary(struct cli_ctx *, int, char *, size_t);
+int		 warnings_exec(struct cli_ctx *, int, char **);
 
 #endif

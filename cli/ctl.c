@@ -12,7 +12,6 @@
 #include <jansson.h>
 #include <sys/wait.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,119 +25,13 @@
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
 #define CTL_BUSY_MS	10000	/* connecting to a flooded socket, at most */
 
-#define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-
-struct ctl {
-	const char	*socket;
-	const char	*tz;
-	const char	*verb;
-};
-
 struct ctl_buf {
 	char	*data;
 	size_t	 len;
 	int	 overflow;
 };
 
-static int	ctl_status(struct ctl *, int, char **);
-static int	ctl_incident_verb(struct ctl *, int, char **);
-static int	ctl_set(struct ctl *, int, char **);
-static int	ctl_level(struct ctl *, int, char **);
-static int	ctl_warning(struct ctl *, int, char **);
-static int	ctl_maintenance(struct ctl *, int, char **);
-static int	ctl_with_options(struct ctl *, int, char **);
-static int	ctl_edit(struct ctl *, int, char **);
-static int	ctl_open(struct ctl *, int, char **);
-static int	ctl_drill(struct ctl *, int, char **);
-static json_t	*ctl_get(const struct ctl *, const char *);
-
-static const struct ctl_verb {
-	const char	*name;
-	const char	*usage;
-	int		(*exec)(struct ctl *, int, char **);
-} ctl_verbs[] = {
-	{ "status", "", ctl_status },
-	{ "ack", "ID [--note TEXT]", ctl_incident_verb },
-	{ "reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
-	  "[--note TEXT]",
-	  ctl_incident_verb },
-	{ "set", "ID FIELD VALUE", ctl_set },
-	{ "edit", "ID", ctl_edit },
-	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
-	  ctl_level },
-	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
-	{ "restored", "ID [--at TIME] [--note TEXT]", ctl_incident_verb },
-	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
-	{ "close", "ID [--note TEXT]", ctl_incident_verb },
-	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
-	  ctl_with_options },
-	{ "major", "ID --reason TEXT", ctl_with_options },
-	{ "contact", "ID --to WHO --by phone|fax|in-person|email [--at TIME]\n"
-	  "      [--note TEXT] [--offline]", ctl_with_options },
-	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference REF] "
-	  "[--system NAME]\n      [--detail TEXT]\n"
-	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
-	  "[--level N]", ctl_warning },
-	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
-	  "[--reason TEXT]", ctl_maintenance },
-	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
-	  "      [--at TIME]", ctl_open },
-	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
-	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
-	  "  drill report|show ID", ctl_drill },
-};
-
-static void __attribute__((format(printf, 1, 2)))
-ctl_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(stderr, "rtowatch: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-ctl_usage(FILE *f)
-{
-	size_t	 i;
-
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		fprintf(f, "  %s%s%s\n", ctl_verbs[i].name,
-		    ctl_verbs[i].usage[0] != '\0' ? " " : "",
-		    ctl_verbs[i].usage);
-}
-
-static int __attribute__((format(printf, 2, 3)))
-ctl_usage_error(const struct ctl *c, const char *fmt, ...)
-{
-	va_list	 ap;
-	size_t	 i;
-
-	fprintf(stderr, "rtowatch: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, c->verb) == 0)
-			fprintf(stderr, "usage: rtowatch [--socket PATH] %s %s\n",
-			    ctl_verbs[i].name, ctl_verbs[i].usage);
-	return CLI_EXIT_USAGE;
-}
-
-int
-ctl_is_verb(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, name) == 0)
-			return 1;
-	return 0;
-}
+static json_t	*ctl_get(const struct cli_ctx *, const char *);
 
 static size_t
 ctl_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -165,7 +58,7 @@ ctl_write_cb(char *data, size_t size, size_t nmemb, void *arg)
  * *STATUS, or NULL after saying why on stderr.  BODY is consumed.
  */
 static json_t *
-ctl_request(const struct ctl *c, const char *method, const char *path,
+ctl_request(const struct cli_ctx *c, const char *method, const char *path,
     json_t *body, long *status)
 {
 	struct ctl_buf	 buf = { NULL, 0, 0 };
@@ -180,7 +73,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	*status = 0;
 	snprintf(url, sizeof(url), "http://rtowatch%s", path);
 	if ((h = curl_easy_init()) == NULL) {
-		ctl_warnx("cannot start libcurl");
+		cli_warnx("cannot start libcurl");
 		json_decref(body);
 		return NULL;
 	}
@@ -192,7 +85,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (strcmp(method, "POST") == 0) {
 		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
-			ctl_warnx("cannot encode the request");
+			cli_warnx("cannot encode the request");
 			goto done;
 		}
 		hdrs = curl_slist_append(hdrs,
@@ -219,20 +112,20 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 		if (rc == CURLE_COULDNT_CONNECT) {
 			oserr = 0;
 			curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-			ctl_warnx("%s: cannot reach rtowatchd: %s (is it "
+			cli_warnx("%s: cannot reach rtowatchd: %s (is it "
 			    "running? --socket or $RTOWATCH_SOCKET name its "
 			    "control socket)", c->socket, oserr != 0 ?
 			    strerror((int)oserr) : "no answer");
 		}
 		else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 		    rc == CURLE_GOT_NOTHING)
-			ctl_warnx("%s: rtowatchd closed the connection without "
+			cli_warnx("%s: rtowatchd closed the connection without "
 			    "an answer: this account may have no role on it "
 			    "(see the rules' role lines), or it is refusing "
 			    "connections for now; its log says which",
 			    c->socket);
 		else
-			ctl_warnx("%s: %s", c->socket, buf.overflow ?
+			cli_warnx("%s: %s", c->socket, buf.overflow ?
 			    "the reply is too large" : curl_easy_strerror(rc));
 		goto done;
 	}
@@ -240,7 +133,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	if (buf.data == NULL ||
 	    (reply = json_loadb(buf.data, buf.len, 0, &jerr)) == NULL ||
 	    !json_is_object(reply)) {
-		ctl_warnx("%s: the daemon's reply is not JSON (HTTP %ld)",
+		cli_warnx("%s: the daemon's reply is not JSON (HTTP %ld)",
 		    c->socket, *status);
 		json_decref(reply);
 		reply = NULL;
@@ -263,7 +156,7 @@ ctl_refused(const json_t *reply, long status)
 	size_t		 i;
 
 	err = json_string_value(json_object_get(reply, "error"));
-	ctl_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
+	cli_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
 	if ((missing = json_object_get(reply, "missing")) != NULL &&
 	    json_array_size(missing) > 0) {
 		fprintf(stderr, "fill in first, with rtowatch set ID FIELD "
@@ -276,7 +169,7 @@ ctl_refused(const json_t *reply, long status)
 
 /* POST an action; print what it recorded. */
 static int
-ctl_act(const struct ctl *c, const char *path, json_t *body,
+ctl_act(const struct cli_ctx *c, const char *path, json_t *body,
     const char *what)
 {
 	json_t		*reply;
@@ -333,7 +226,7 @@ struct ctl_opt {
 #define CTL_FLAG	2
 
 static int
-ctl_options(const struct ctl *c, int argc, char **argv,
+ctl_options(const struct cli_ctx *c, int argc, char **argv,
     const struct ctl_opt *opts, json_t *body, char **operands, int max)
 {
 	long long	 n;
@@ -359,7 +252,7 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 			if (strcmp(argv[i] + 2, opts[k].name) == 0)
 				break;
 		if (opts[k].name == NULL) {
-			ctl_usage_error(c, "%s: unknown option %s", c->verb,
+			cli_usage_error(c->cmd, "%s: unknown option %s", c->cmd->name,
 			    argv[i]);
 			return -1;
 		}
@@ -368,15 +261,15 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 			continue;
 		}
 		if (i + 1 == argc) {
-			ctl_usage_error(c, "%s: option %s needs an argument",
-			    c->verb, argv[i]);
+			cli_usage_error(c->cmd, "%s: option %s needs an argument",
+			    c->cmd->name, argv[i]);
 			return -1;
 		}
 		i++;
 		if (opts[k].integer) {
 			if (ctl_id(argv[i], &n) == -1 || n > 4) {
-				ctl_usage_error(c, "%s: --%s is a level, 1 to "
-				    "4", c->verb, opts[k].name);
+				cli_usage_error(c->cmd, "%s: --%s is a level, 1 to "
+				    "4", c->cmd->name, opts[k].name);
 				return -1;
 			}
 			json_object_set_new(body, opts[k].member,
@@ -387,13 +280,13 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 	}
 	return nops;
  extra:
-	ctl_usage_error(c, "%s: unexpected argument %s", c->verb, argv[i]);
+	cli_usage_error(c->cmd, "%s: unexpected argument %s", c->cmd->name, argv[i]);
 	return -1;
 }
 
 /* ack, reported, controlled, report-filed, close: ID and options. */
-static int
-ctl_incident_verb(struct ctl *c, int argc, char **argv)
+int
+ctl_incident_verb(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt note[] = { { "note", "note", 0 },
 	    { NULL, NULL, 0 } };
@@ -423,54 +316,54 @@ ctl_incident_verb(struct ctl *c, int argc, char **argv)
 	size_t		 i;
 	int		 n;
 
-	n = ctl_options(c, argc, argv, strcmp(c->verb, "reported") == 0 ?
-	    reported : strcmp(c->verb, "restored") == 0 ? restored : note,
+	n = ctl_options(c, argc, argv, strcmp(c->cmd->name, "reported") == 0 ?
+	    reported : strcmp(c->cmd->name, "restored") == 0 ? restored : note,
 	    body, ops, 1);
 	if (n == -1)
 		goto usage;
 	if (n == 0) {
-		ctl_usage_error(c, "%s: missing incident ID", c->verb);
+		cli_usage_error(c->cmd, "%s: missing incident ID", c->cmd->name);
 		goto usage;
 	}
 	if (ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "%s: bad incident ID %s", c->verb, ops[0]);
+		cli_usage_error(c->cmd, "%s: bad incident ID %s", c->cmd->name, ops[0]);
 		goto usage;
 	}
-	if (strcmp(c->verb, "reported") == 0 &&
+	if (strcmp(c->cmd->name, "reported") == 0 &&
 	    json_object_get(body, "ticket") == NULL) {
-		ctl_usage_error(c, "reported: --ticket is required (the "
+		cli_usage_error(c->cmd, "reported: --ticket is required (the "
 		    "portal's ticket number)");
 		goto usage;
 	}
 	if ((at = json_string_value(json_object_get(body, "at"))) != NULL) {
 		/* The daemon takes UTC; people give --tz or an offset. */
 		if (cli_parse_time(at, &t) == -1) {
-			ctl_usage_error(c, "%s: --at %s is not a time like "
+			cli_usage_error(c->cmd, "%s: --at %s is not a time like "
 			    "2026-11-26T09:30 (in %s), 2026-11-26T09:30+08:00 "
-			    "or 2026-11-26T01:30:00Z", c->verb, at, c->tz);
+			    "or 2026-11-26T01:30:00Z", c->cmd->name, at, c->tz);
 			goto usage;
 		}
 		if (t <= 0) {
-			ctl_usage_error(c, "%s: --at %s is not a time the "
-			    "step could have been done at", c->verb, at);
+			cli_usage_error(c->cmd, "%s: --at %s is not a time the "
+			    "step could have been done at", c->cmd->name, at);
 			goto usage;
 		}
 		json_object_set_new(body, "at", json_string(time_fmt(t, utc,
 		    sizeof(utc))));
 	}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
-	for (i = 0; i < CTL_NITEMS(done); i++)
-		if (strcmp(done[i].verb, c->verb) == 0)
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->cmd->name);
+	for (i = 0; i < CLI_NITEMS(done); i++)
+		if (strcmp(done[i].verb, c->cmd->name) == 0)
 			break;
-	return ctl_act(c, path, body, i < CTL_NITEMS(done) ? done[i].done :
-	    c->verb);
+	return ctl_act(c, path, body, i < CLI_NITEMS(done) ? done[i].done :
+	    c->cmd->name);
  usage:
 	json_decref(body);
 	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_set(struct ctl *c, int argc, char **argv)
+int
+ctl_set(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt none[] = { { NULL, NULL, 0 } };
 	json_t		*body = json_object();
@@ -481,11 +374,11 @@ ctl_set(struct ctl *c, int argc, char **argv)
 	if ((n = ctl_options(c, argc, argv, none, body, ops, 3)) == -1)
 		goto usage;
 	if (n < 3) {
-		ctl_usage_error(c, "set: needs ID, FIELD and VALUE");
+		cli_usage_error(c->cmd, "set: needs ID, FIELD and VALUE");
 		goto usage;
 	}
 	if (ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "set: bad incident ID %s", ops[0]);
+		cli_usage_error(c->cmd, "set: bad incident ID %s", ops[0]);
 		goto usage;
 	}
 	json_object_set_new(body, "field", json_string(ops[1]));
@@ -498,8 +391,8 @@ ctl_set(struct ctl *c, int argc, char **argv)
 	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_level(struct ctl *c, int argc, char **argv)
+int
+ctl_level(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "confidentiality", "confidentiality", 1 },
@@ -515,11 +408,11 @@ ctl_level(struct ctl *c, int argc, char **argv)
 	if ((n = ctl_options(c, argc, argv, opts, body, ops, 1)) == -1)
 		goto usage;
 	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "level: missing or bad incident ID");
+		cli_usage_error(c->cmd, "level: missing or bad incident ID");
 		goto usage;
 	}
 	if (json_object_get(body, "reason") == NULL) {
-		ctl_usage_error(c, "level: --reason is required; the record "
+		cli_usage_error(c->cmd, "level: --reason is required; the record "
 		    "keeps why");
 		goto usage;
 	}
@@ -534,8 +427,8 @@ ctl_level(struct ctl *c, int argc, char **argv)
  * portal-closed, major, contact: an incident ID, options, and those of
  * them the verb cannot do without.
  */
-static int
-ctl_with_options(struct ctl *c, int argc, char **argv)
+int
+ctl_with_options(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt portal[] = { { "result", "result", 0 },
 	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
@@ -562,34 +455,34 @@ ctl_with_options(struct ctl *c, int argc, char **argv)
 	size_t		 v, k;
 	int		 n;
 
-	for (v = 0; v < CTL_NITEMS(verbs); v++)
-		if (strcmp(verbs[v].verb, c->verb) == 0)
+	for (v = 0; v < CLI_NITEMS(verbs); v++)
+		if (strcmp(verbs[v].verb, c->cmd->name) == 0)
 			break;
-	if (v == CTL_NITEMS(verbs))
+	if (v == CLI_NITEMS(verbs))
 		goto usage;
 	if ((n = ctl_options(c, argc, argv, verbs[v].opts, body, ops,
 	    1)) == -1)
 		goto usage;
 	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "%s: missing or bad incident ID", c->verb);
+		cli_usage_error(c->cmd, "%s: missing or bad incident ID", c->cmd->name);
 		goto usage;
 	}
-	for (k = 0; k < CTL_NITEMS(verbs[v].required); k++)
+	for (k = 0; k < CLI_NITEMS(verbs[v].required); k++)
 		if (verbs[v].required[k] != NULL &&
 		    json_object_get(body, verbs[v].required[k]) == NULL) {
-			ctl_usage_error(c, "%s: --%s is required", c->verb,
+			cli_usage_error(c->cmd, "%s: --%s is required", c->cmd->name,
 			    verbs[v].required[k]);
 			goto usage;
 		}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->cmd->name);
 	return ctl_act(c, path, body, verbs[v].done);
  usage:
 	json_decref(body);
 	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_warning(struct ctl *c, int argc, char **argv)
+int
+ctl_warning(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt open_opts[] = {
 		{ "source", "source", 0 }, { "summary", "summary", 0 },
@@ -617,7 +510,7 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 	int		 n;
 
 	if (argc < 2) {
-		ctl_usage_error(c, "warning: open, confirm, dismiss or "
+		cli_usage_error(c->cmd, "warning: open, confirm, dismiss or "
 		    "undetermined?");
 		goto usage;
 	}
@@ -627,25 +520,25 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 			goto usage;
 		if (json_object_get(body, "source") == NULL ||
 		    json_object_get(body, "summary") == NULL) {
-			ctl_usage_error(c, "warning open: --source and "
+			cli_usage_error(c->cmd, "warning open: --source and "
 			    "--summary are required");
 			goto usage;
 		}
 		return ctl_act(c, "/v1/warnings", body, "early warning "
 		    "(資安預警事件) opened");
 	}
-	for (i = 0; i < CTL_NITEMS(answers); i++)
+	for (i = 0; i < CLI_NITEMS(answers); i++)
 		if (strcmp(argv[1], answers[i].word) == 0)
 			break;
-	if (i == CTL_NITEMS(answers)) {
-		ctl_usage_error(c, "warning: unknown action %s", argv[1]);
+	if (i == CLI_NITEMS(answers)) {
+		cli_usage_error(c->cmd, "warning: unknown action %s", argv[1]);
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, answer_opts, body, ops,
 	    1)) == -1)
 		goto usage;
 	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "warning %s: missing or bad warning ID",
+		cli_usage_error(c->cmd, "warning %s: missing or bad warning ID",
 		    argv[1]);
 		goto usage;
 	}
@@ -657,8 +550,8 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_maintenance(struct ctl *c, int argc, char **argv)
+int
+ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "for", "for", 0 }, { "from", "from", 0 },
@@ -669,14 +562,14 @@ ctl_maintenance(struct ctl *c, int argc, char **argv)
 	int	 n;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		ctl_usage_error(c, "maintenance: add?");
+		cli_usage_error(c->cmd, "maintenance: add?");
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, opts, body, ops,
 	    1)) == -1)
 		goto usage;
 	if (n == 0 || json_object_get(body, "for") == NULL) {
-		ctl_usage_error(c, "maintenance add: SYSTEM and --for are "
+		cli_usage_error(c->cmd, "maintenance add: SYSTEM and --for are "
 		    "required");
 		goto usage;
 	}
@@ -718,7 +611,7 @@ static const struct ctl_field {
 	  "and why" },
 };
 
-#define CTL_NFIELDS	CTL_NITEMS(ctl_fields)
+#define CTL_NFIELDS	CLI_NITEMS(ctl_fields)
 
 /* Write the form: "name: value", continuation lines indented by a tab. */
 static int
@@ -809,7 +702,7 @@ ctl_edit_read(FILE *f, char *values[])
 			free(values[cur]);
 			values[cur] = v;
 		} else if (line[strspn(line, " \t")] != '\0') {
-			ctl_warnx("line %d: not a field of the form: %s",
+			cli_warnx("line %d: not a field of the form: %s",
 			    lineno, line);
 			free(line);
 			return -1;
@@ -834,8 +727,8 @@ ctl_edit_trim(char *v)
  * edit ID: the report form's fields in $EDITOR (else vi), then each
  * changed field saved through the socket, as `set` would.
  */
-static int
-ctl_edit(struct ctl *c, int argc, char **argv)
+int
+ctl_edit(struct cli_ctx *c, int argc, char **argv)
 {
 	/* Through the shell, as EDITOR="code --wait" expects. */
 	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
@@ -849,12 +742,12 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	int		 fd, rc = CLI_EXIT_ERR, st, changed = 0;
 
 	if (argc != 2 || ctl_id(argv[1], &id) == -1)
-		return ctl_usage_error(c, "edit: one incident ID");
+		return cli_usage_error(c->cmd, "edit: one incident ID");
 	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, url)) == NULL)
 		return CLI_EXIT_ERR;
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		if (fd != -1) {
 			close(fd);
 			unlink(path);
@@ -863,7 +756,7 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		return CLI_EXIT_ERR;
 	}
 	if (ctl_edit_write(f, inc) == -1) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		goto done;
 	}
 	if ((editor = getenv("VISUAL")) == NULL || *editor == '\0')
@@ -878,16 +771,16 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	}
 	if (st == -1 || waitpid(st, &st, 0) == -1 || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0) {
-		ctl_warnx("%s failed; nothing was saved", editor);
+		cli_warnx("%s failed; nothing was saved", editor);
 		goto done;
 	}
 	if (fseek(f, 0, SEEK_SET) == -1) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		goto done;
 	}
 	clearerr(f);
 	if (ctl_edit_read(f, values) == -1) {
-		ctl_warnx("nothing was saved; the form stays in %s", path);
+		cli_warnx("nothing was saved; the form stays in %s", path);
 		path[0] = '\0';	/* keep the person's work */
 		goto done;
 	}
@@ -904,7 +797,7 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		body = json_pack("{s:s, s:s}", "field", ctl_fields[i].name,
 		    "value", values[i]);
 		if (body == NULL) {
-			ctl_warnx("%s: not UTF-8 text", ctl_fields[i].name);
+			cli_warnx("%s: not UTF-8 text", ctl_fields[i].name);
 			rc = CLI_EXIT_ERR;
 			break;
 		}
@@ -944,7 +837,7 @@ ctl_local(const char *iso, char *buf, size_t len)
 }
 
 static json_t *
-ctl_get(const struct ctl *c, const char *path)
+ctl_get(const struct cli_ctx *c, const char *path)
 {
 	json_t	*reply;
 	long	 status;
@@ -1013,8 +906,8 @@ ctl_status_store(const json_t *st)
 	    "refused meanwhile\n");
 }
 
-static int
-ctl_status(struct ctl *c, int argc, char **argv)
+int
+ctl_status(struct cli_ctx *c, int argc, char **argv)
 {
 	json_t		*reply, *sys, *chk, *dl, *outbox, *host;
 	char		 t1[32];
@@ -1022,7 +915,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return ctl_usage_error(c, "status: unexpected argument %s",
+		return cli_usage_error(c->cmd, "status: unexpected argument %s",
 		    argv[1]);
 	if ((reply = ctl_get(c, "/v1/status")) == NULL)
 		return CLI_EXIT_ERR;
@@ -1105,30 +998,20 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* The libcurl and zone every socket verb needs, then the verb. */
 int
-ctl_main(const char *socket, const char *tz, int argc, char **argv)
+ctl_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct ctl	 c;
-	size_t		 i;
-	int		 rc;
+	int	 rc;
 
-	memset(&c, 0, sizeof(c));
-	c.socket = socket;
-	c.tz = tz;
-	c.verb = argv[0];
-	if (setenv("TZ", tz, 1) == -1)
+	if (setenv("TZ", ctx->tz, 1) == -1)
 		return CLI_EXIT_ERR;
 	tzset();
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, argv[0]) == 0)
-			break;
-	if (i == CTL_NITEMS(ctl_verbs))
-		return CLI_EXIT_USAGE;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		ctl_warnx("cannot start libcurl");
+		cli_warnx("cannot start libcurl");
 		return CLI_EXIT_ERR;
 	}
-	rc = ctl_verbs[i].exec(&c, argc, argv);
+	rc = ctx->cmd->exec(ctx, argc, argv);
 	curl_global_cleanup();
 	return rc;
 }
@@ -1137,8 +1020,8 @@ ctl_main(const char *socket, const char *tz, int argc, char **argv)
  * open: an incident a person found (5.2.1), confirmed as a security
  * incident now or at --at; the daemon records the caller's account.
  */
-static int
-ctl_open(struct ctl *c, int argc, char **argv)
+int
+ctl_open(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "system", "system", 0 }, { "title", "title", 0 },
@@ -1152,13 +1035,13 @@ ctl_open(struct ctl *c, int argc, char **argv)
 		goto usage;
 	if ((json_object_get(body, "system") == NULL) ==
 	    (json_object_get(body, "title") == NULL)) {
-		ctl_usage_error(c, "open: give --system NAME (a system of the "
+		cli_usage_error(c->cmd, "open: give --system NAME (a system of the "
 		    "rules) or --title TEXT, one of them");
 		goto usage;
 	}
 	if (json_object_get(body, "level") == NULL ||
 	    json_object_get(body, "reason") == NULL) {
-		ctl_usage_error(c, "open: --level and --reason are required");
+		cli_usage_error(c->cmd, "open: --level and --reason are required");
 		goto usage;
 	}
 	return ctl_act(c, "/v1/incidents", body, "opened (人員發現之資安事件, "
@@ -1170,7 +1053,7 @@ ctl_open(struct ctl *c, int argc, char **argv)
 
 /* "sent 2026-12-03 10:00:05 (5s after it was queued)" */
 static void
-ctl_drill_mail(const struct ctl *c, json_t *n)
+ctl_drill_mail(const struct cli_ctx *c, json_t *n)
 {
 	const char	*created, *sent, *state, *err;
 	char		 b1[32], b2[32];
@@ -1210,7 +1093,7 @@ ctl_drill_mail(const struct ctl *c, json_t *n)
  * clock with its reminders and deadline (5.8.1).
  */
 static int
-ctl_drill_report(struct ctl *c, const char *idstr)
+ctl_drill_report(struct cli_ctx *c, const char *idstr)
 {
 	json_t		*inc, *arr, *v;
 	const char	*kind, *s1;
@@ -1220,7 +1103,7 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 	int		 sent = 0, nmail;
 
 	if (ctl_id(idstr, &id) == -1) {
-		ctl_usage_error(c, "drill report: bad incident ID %s", idstr);
+		cli_usage_error(c->cmd, "drill report: bad incident ID %s", idstr);
 		return CLI_EXIT_USAGE;
 	}
 	snprintf(path, sizeof(path), "/v1/incidents/%lld", id);
@@ -1228,7 +1111,7 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 		return CLI_EXIT_ERR;
 	kind = json_string_value(json_object_get(inc, "kind"));
 	if (kind == NULL || strcmp(kind, "drill") != 0) {
-		ctl_warnx("incident %lld is not a drill (it is %s)", id,
+		cli_warnx("incident %lld is not a drill (it is %s)", id,
 		    kind != NULL ? kind : "?");
 		json_decref(inc);
 		return CLI_EXIT_ERR;
@@ -1301,8 +1184,8 @@ ctl_drill_report(struct ctl *c, const char *idstr)
  * drill: a drill incident (資安演練, 5.8.1) through every path, its
  * clocks of real length or compressed; drill report ID: what happened.
  */
-static int
-ctl_drill(struct ctl *c, int argc, char **argv)
+int
+ctl_drill(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "system", "system", 0 }, { "title", "title", 0 },
@@ -1317,7 +1200,7 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "report") == 0 ||
 	    strcmp(argv[1], "show") == 0)) {
 		if (argc != 3) {
-			ctl_usage_error(c, "drill %s: one incident ID",
+			cli_usage_error(c->cmd, "drill %s: one incident ID",
 			    argv[1]);
 			return CLI_EXIT_USAGE;
 		}
@@ -1328,13 +1211,13 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 		goto usage;
 	if ((v = json_object_get(body, "compressed")) != NULL) {
 		if (json_object_get(body, "real") != NULL) {
-			ctl_usage_error(c, "drill: --compressed or --real, not "
+			cli_usage_error(c->cmd, "drill: --compressed or --real, not "
 			    "both");
 			goto usage;
 		}
 		if (ctl_id(json_string_value(v), &factor) == -1 ||
 		    factor > 3600) {
-			ctl_usage_error(c, "drill: --compressed is how many "
+			cli_usage_error(c->cmd, "drill: --compressed is how many "
 			    "times faster the clocks run, 1 to 3600 (60: an "
 			    "hour lasts a minute)");
 			goto usage;

@@ -19,47 +19,85 @@
 #include "cli.h"
 #include "rtowatch.h"
 #include "ctl.h"
-#include "warnings.h"
 
-static int
-cli_warnings(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return warnings_main(ctx->db_path, ctx->tz, argc, argv);
-}
-
+/*
+ * Every command, those that read the database first, then the workflow
+ * verbs that go through the daemon's socket; --help lists them in this
+ * order and a usage error prints the command's line from here.  The
+ * socket verbs' usage lines break with "\n" and their own indent.
+ */
 static const struct cli_cmd cli_cmds[] = {
-	{ .name = "incidents", .usage = "[--format table|json|csv] "
+	{ "incidents", "[--format table|json|csv] "
 	  "[--from DATE] [--to DATE]\n\t[--level N] [--system S] "
 	  "[--status open|restored|closed]\n\t"
 	  "[--kind outage|warning|manual|drill] [--major] [--overdue]",
-	  .exec = query_incidents },
-	{ .name = "show", .usage = "ID [--format text|json] [RECURRING]",
-	  .exec = query_show },
-	{ .name = "report", .usage = "ID [--format text|md|html] "
-	  "[--lang zh-TW|en] [RECURRING]", .exec = report_exec },
-	{ .name = "register", .usage = "[--from DATE] [--to DATE] "
-	  "[--system S] [--kind K]\n\t[--format table|csv|html] "
-	  "[--lang zh-TW|en] [RECURRING]", .exec = register_exec },
-	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html] "
-	  "[--lang zh-TW|en]\n\t[--include-drills]",
-	  .exec = register_digest },
-	{ .name = "availability", .usage = "--from DATE --to DATE "
-	  "[--system S] [--format table|csv]", .exec = avail_exec },
-	{ .name = "warnings", .usage = "[--format table|csv|json] "
-	  "[--state STATE]", .exec = cli_warnings },
-	{ .name = "verify", .usage = "[--head HASH]", .exec = verify_exec },
+	  CLI_DB, query_incidents },
+	{ "show", "ID [--format text|json] [RECURRING]", CLI_DB, query_show },
+	{ "report", "ID [--format text|md|html] [--lang zh-TW|en] "
+	  "[RECURRING]", CLI_DB, report_exec },
+	{ "register", "[--from DATE] [--to DATE] [--system S] [--kind K]\n\t"
+	  "[--format table|csv|html] [--lang zh-TW|en] [RECURRING]", CLI_DB,
+	  register_exec },
+	{ "digest", "--month YYYY-MM [--format text|html] "
+	  "[--lang zh-TW|en]\n\t[--include-drills]", CLI_DB,
+	  register_digest },
+	{ "availability", "--from DATE --to DATE [--system S] "
+	  "[--format table|csv]", CLI_DB, avail_exec },
+	{ "warnings", "[--format table|csv|json] [--state STATE]", CLI_DB,
+	  warnings_exec },
+	{ "verify", "[--head HASH]", CLI_DB, verify_exec },
+
+	{ "status", "", CLI_SOCKET, ctl_status },
+	{ "ack", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
+	{ "reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
+	  "[--note TEXT]", CLI_SOCKET, ctl_incident_verb },
+	{ "set", "ID FIELD VALUE", CLI_SOCKET, ctl_set },
+	{ "edit", "ID", CLI_SOCKET, ctl_edit },
+	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
+	  CLI_SOCKET, ctl_level },
+	{ "controlled", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
+	{ "restored", "ID [--at TIME] [--note TEXT]", CLI_SOCKET,
+	  ctl_incident_verb },
+	{ "report-filed", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
+	{ "close", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
+	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
+	  CLI_SOCKET, ctl_with_options },
+	{ "major", "ID --reason TEXT", CLI_SOCKET, ctl_with_options },
+	{ "contact", "ID --to WHO --by phone|fax|in-person|email [--at TIME]\n"
+	  "      [--note TEXT] [--offline]", CLI_SOCKET, ctl_with_options },
+	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference "
+	  "REF] [--system NAME]\n      [--detail TEXT]\n"
+	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
+	  "[--level N]", CLI_SOCKET, ctl_warning },
+	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
+	  "[--reason TEXT]", CLI_SOCKET, ctl_maintenance },
+	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
+	  "      [--at TIME]", CLI_SOCKET, ctl_open },
+	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
+	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
+	  "  drill report|show ID", CLI_SOCKET, ctl_drill },
 };
 
-/* One command's usage; a tab in it starts a continuation line. */
+/* What a usage error puts before the command's line, by side. */
+static const char *const cli_usage_lead[] = {
+	[CLI_DB] = "usage: rtowatch [--db FILE] [--tz ZONE] ",
+	[CLI_SOCKET] = "usage: rtowatch [--socket PATH] ",
+};
+
+/*
+ * One command's usage: in a usage error (LINE) or in the list of
+ * --help.  A tab in it starts a continuation line under the command.
+ */
 static void
-cli_usage_cmd(FILE *f, const char *lead, const struct cli_cmd *cmd)
+cli_usage_cmd(FILE *f, const char *lead, const struct cli_cmd *cmd, int line)
 {
 	const char	*p;
 
-	fprintf(f, "%s%s ", lead, cmd->name);
+	fprintf(f, "%s%s%s", lead, cmd->name,
+	    line || *cmd->usage != '\0' ? " " : "");
 	for (p = cmd->usage; *p != '\0'; p++) {
 		if (*p == '\t')
-			fprintf(f, "%*s", strlen(lead) > 4 ? 8 : 6, "");
+			fprintf(f, "%*s", line ? 8 : 6, "");
 		else
 			fputc(*p, f);
 	}
@@ -73,16 +111,18 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 	size_t	 i;
 
 	if (only != NULL)
-		cli_usage_cmd(f, "usage: rtowatch [--db FILE] [--tz ZONE] ",
-		    only);
+		cli_usage_cmd(f, cli_usage_lead[only->side], only, 1);
 	else {
 		fprintf(f, "usage: rtowatch [--db FILE] [--tz ZONE] COMMAND "
 		    "...\n       rtowatch --help | --version\ncommands:\n");
 		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
-			cli_usage_cmd(f, "  ", &cli_cmds[i]);
+			if (cli_cmds[i].side == CLI_DB)
+				cli_usage_cmd(f, "  ", &cli_cmds[i], 0);
 		fprintf(f, "workflow, through the daemon's control socket "
 		    "(rtowatch [--socket PATH] COMMAND):\n");
-		ctl_usage(f);
+		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+			if (cli_cmds[i].side == CLI_SOCKET)
+				cli_usage_cmd(f, "  ", &cli_cmds[i], 0);
 	}
 	if (only == NULL || strstr(only->usage, "RECURRING") != NULL)
 		fprintf(f, "RECURRING: [--recur-count N] [--recur-window 90d] "
@@ -101,7 +141,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx	 ctx;
-	const char	*s, *socket_path;
+	const char	*s;
 	char		 buf[8];
 	size_t		 i;
 	int		 ch, rc;
@@ -114,7 +154,7 @@ main(int argc, char *argv[])
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
 	s = getenv("RTOWATCH_SOCKET");
-	socket_path = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
+	ctx.socket = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -127,7 +167,7 @@ main(int argc, char *argv[])
 			ctx.tz = optarg;
 			break;
 		case 's':
-			socket_path = optarg;
+			ctx.socket = optarg;
 			break;
 		case 'h':
 			cli_usage(stdout, NULL);
@@ -156,10 +196,6 @@ main(int argc, char *argv[])
 	}
 	if (optind == argc)
 		return cli_usage_error(NULL, "no command");
-	/* The workflow goes through the daemon, the only writer. */
-	if (ctl_is_verb(argv[optind]))
-		return ctl_main(socket_path, ctx.tz, argc - optind,
-		    argv + optind);
 	for (i = 0; i < CLI_NITEMS(cli_cmds); i++) {
 		if (strcmp(argv[optind], cli_cmds[i].name) == 0)
 			break;
@@ -168,6 +204,9 @@ main(int argc, char *argv[])
 		return cli_usage_error(NULL, "unknown command %s",
 		    argv[optind]);
 	ctx.cmd = &cli_cmds[i];
+	/* The workflow goes through the daemon, the only writer. */
+	if (ctx.cmd->side == CLI_SOCKET)
+		return ctl_main(&ctx, argc - optind, argv + optind);
 
 	rc = ctx.cmd->exec(&ctx, argc - optind, argv + optind);
 	cli_end(&ctx);

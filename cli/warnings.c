@@ -21,7 +21,6 @@
 
 #include "cli.h"
 #include "util.h"
-#include "warnings.h"
 
 enum warnings_format {
 	WARNINGS_TABLE,
@@ -357,7 +356,7 @@ warnings_read(sqlite3 *db, const char *state)
 }
 
 int
-warnings_main(const char *db_path, const char *tz, int argc, char **argv)
+warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -367,6 +366,7 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum warnings_format	 fmt = WARNINGS_TABLE;
+	const char		*db_path = ctx->db_path;
 	const char		*state = NULL;
 	sqlite3			*db;
 	json_t			*all, *top;
@@ -412,7 +412,7 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 	}
 	if (optind != argc)
 		return warnings_usage_error("unexpected", argv[optind]);
-	if (setenv("TZ", tz, 1) == -1)
+	if (setenv("TZ", ctx->tz, 1) == -1)
 		return CLI_EXIT_ERR;
 	tzset();
 	if ((db = warnings_open(db_path)) == NULL)
