@@ -941,16 +941,16 @@ cli_in(const char *s, const char *const *set, size_t n)
 }
 
 /*
- * The command's options, those of mask only.  Dates need the zone, so
- * --tz is applied first; the defaults are the first format allowed,
- * Traditional Chinese, and recurring as 3 incidents of a system within
- * 90 days, any category.
+ * The command's options and operands, as its entry of the table says.
+ * Dates need the zone, so --tz is applied first; the defaults are the
+ * first format allowed, Traditional Chinese, and recurring as 3
+ * incidents of a system within 90 days, any category.
  */
 int
-cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
-    struct cli_opts *o)
+cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 {
 	const char	*name = ctx->cmd->name;
+	unsigned int	 mask = ctx->cmd->opts, formats = ctx->cmd->formats;
 	char		 buf[8], *end;
 	size_t		 i;
 	long		 n;
@@ -958,7 +958,7 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 
 	o->fmt = CLI_FMT_TABLE;
 	for (i = 0; i < CLI_NITEMS(cli_formats); i++) {
-		if (o->formats & CLI_FMT(cli_formats[i].fmt)) {
+		if (formats & CLI_FMT(cli_formats[i].fmt)) {
 			o->fmt = cli_formats[i].fmt;
 			break;
 		}
@@ -981,8 +981,7 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 		switch (opt) {
 		case CLI_O_FORMAT:
 			for (i = 0; i < CLI_NITEMS(cli_formats); i++) {
-				if ((o->formats &
-				    CLI_FMT(cli_formats[i].fmt)) &&
+				if ((formats & CLI_FMT(cli_formats[i].fmt)) &&
 				    strcmp(optarg, cli_formats[i].name) == 0)
 					break;
 			}
@@ -1087,6 +1086,21 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 	if (o->from != 0 && o->to != 0 && o->to <= o->from)
 		return cli_usage_error(ctx->cmd, "%s: --to is not after "
 		    "--from", name);
+	switch (ctx->cmd->args) {
+	case CLI_ARGS_NONE:
+		if (optind < argc)
+			return cli_usage_error(ctx->cmd, "%s: unexpected "
+			    "argument %s", name, argv[optind]);
+		break;
+	case CLI_ARGS_ID:
+		if (optind == argc)
+			return cli_usage_error(ctx->cmd, "%s: missing incident "
+			    "ID", name);
+		if (optind + 1 < argc)
+			return cli_usage_error(ctx->cmd, "%s: unexpected "
+			    "argument %s", name, argv[optind + 1]);
+		return cli_parse_id(ctx, argv[optind], &o->id);
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -47,12 +47,27 @@ enum cli_side {
 	CLI_SOCKET,
 };
 
-/* One command of rtowatch.c's table; a tab in usage starts a new line. */
+/* A database command's operands, checked with its options. */
+enum cli_args {
+	CLI_ARGS_NONE,
+	CLI_ARGS_ID,		/* one incident ID */
+};
+
+/*
+ * One command of rtowatch.c's table; a tab in usage starts a new line.
+ * A database command's options, formats and operands are parsed from
+ * here by cli_options(); a socket verb parses its own (ctl.c).
+ */
 struct cli_cmd {
 	const char	*name;
 	const char	*usage;
 	enum cli_side	 side;
 	int		(*exec)(struct cli_ctx *, int, char **);
+	unsigned int	 opts;		/* CLI_O() of the options taken */
+	unsigned int	 formats;	/* CLI_FMT() of --format's values;
+					   the first in cli.c's list is the
+					   default */
+	enum cli_args	 args;
 };
 
 enum cli_format {
@@ -96,7 +111,6 @@ struct cli_recur {
 };
 
 struct cli_opts {
-	unsigned int	 formats;	/* those the command takes */
 	enum cli_format	 fmt;
 	int64_t		 from, to;	/* UTC ms, [from, to); 0: none */
 	const char	*from_arg, *to_arg;
@@ -107,6 +121,7 @@ struct cli_opts {
 	struct cli_recur recur;
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
+	int64_t		 id;		/* CLI_ARGS_ID */
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */
@@ -210,8 +225,7 @@ int		 cli_usage_error(const struct cli_cmd *, const char *, ...)
 int		 cli_tz_set(struct cli_ctx *);
 char		*cli_uri(const char *, int);
 int		 cli_open(struct cli_ctx *);
-int		 cli_options(struct cli_ctx *, int, char **, unsigned int,
-		    struct cli_opts *);
+int		 cli_options(struct cli_ctx *, int, char **, struct cli_opts *);
 int		 cli_parse_id(struct cli_ctx *, const char *, int64_t *);
 sqlite3_stmt	*cli_prepare(struct cli_ctx *, const char *);
 sqlite3_stmt	*cli_select(struct cli_ctx *, const struct cli_field *,

@@ -20,63 +20,94 @@
 #include "rtowatch.h"
 #include "ctl.h"
 
+#define O(o)		CLI_O(CLI_O_ ## o)
+#define FMT(f)		CLI_FMT(CLI_FMT_ ## f)
+/* A workflow verb: it parses its own options (ctl.c). */
+#define CLI_VERB(n, u, f) \
+	{ .name = (n), .usage = (u), .side = CLI_SOCKET, .exec = (f) }
+
 /*
  * Every command, those that read the database first, then the workflow
  * verbs that go through the daemon's socket; --help lists them in this
- * order and a usage error prints the command's line from here.  The
- * socket verbs' usage lines break with "\n" and their own indent.
+ * order and a usage error prints the command's line from here.  A
+ * reader's options, formats and operands are checked from here too, so
+ * keep them beside the usage line that names them.  The socket verbs'
+ * usage lines break with "\n" and their own indent.
  */
 static const struct cli_cmd cli_cmds[] = {
-	{ "incidents", "[--format table|json|csv] "
+	{ .name = "incidents", .usage = "[--format table|json|csv] "
 	  "[--from DATE] [--to DATE]\n\t[--level N] [--system S] "
 	  "[--status open|restored|closed]\n\t"
 	  "[--kind outage|warning|manual|drill] [--major] [--overdue]",
-	  CLI_DB, query_incidents },
-	{ "show", "ID [--format text|json] [RECURRING]", CLI_DB, query_show },
-	{ "report", "ID [--format text|md|html] [--lang zh-TW|en] "
-	  "[RECURRING]", CLI_DB, report_exec },
-	{ "register", "[--from DATE] [--to DATE] [--system S] [--kind K]\n\t"
-	  "[--format table|csv|html] [--lang zh-TW|en] [RECURRING]", CLI_DB,
-	  register_exec },
-	{ "digest", "--month YYYY-MM [--format text|html] "
-	  "[--lang zh-TW|en]\n\t[--include-drills]", CLI_DB,
-	  register_digest },
-	{ "availability", "--from DATE --to DATE [--system S] "
-	  "[--format table|csv]", CLI_DB, avail_exec },
-	{ "warnings", "[--format table|csv|json] [--state STATE]", CLI_DB,
-	  warnings_exec },
-	{ "verify", "[--head HASH]", CLI_DB, verify_exec },
+	  .side = CLI_DB, .exec = query_incidents,
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(LEVEL) | O(SYSTEM) |
+	  O(STATUS) | O(KIND) | O(MAJOR) | O(OVERDUE),
+	  .formats = FMT(TABLE) | FMT(JSON) | FMT(CSV) },
+	{ .name = "show", .usage = "ID [--format text|json] [RECURRING]",
+	  .side = CLI_DB, .exec = query_show,
+	  .opts = O(FORMAT) | CLI_O_RECUR, .formats = FMT(TEXT) | FMT(JSON),
+	  .args = CLI_ARGS_ID },
+	{ .name = "report", .usage = "ID [--format text|md|html] "
+	  "[--lang zh-TW|en] [RECURRING]",
+	  .side = CLI_DB, .exec = report_exec,
+	  .opts = O(FORMAT) | O(LANG) | CLI_O_RECUR,
+	  .formats = FMT(TEXT) | FMT(MD) | FMT(HTML), .args = CLI_ARGS_ID },
+	{ .name = "register", .usage = "[--from DATE] [--to DATE] "
+	  "[--system S] [--kind K]\n\t[--format table|csv|html] "
+	  "[--lang zh-TW|en] [RECURRING]",
+	  .side = CLI_DB, .exec = register_exec,
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM) | O(KIND) |
+	  O(LANG) | CLI_O_RECUR,
+	  .formats = FMT(TABLE) | FMT(CSV) | FMT(HTML) },
+	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html] "
+	  "[--lang zh-TW|en]\n\t[--include-drills]",
+	  .side = CLI_DB, .exec = register_digest,
+	  .opts = O(FORMAT) | O(MONTH) | O(LANG) | O(INCLUDE_DRILLS),
+	  .formats = FMT(TEXT) | FMT(HTML) },
+	{ .name = "availability", .usage = "--from DATE --to DATE "
+	  "[--system S] [--format table|csv]",
+	  .side = CLI_DB, .exec = avail_exec,
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM),
+	  .formats = FMT(TABLE) | FMT(CSV) },
+	/* Its own parser: it takes --db after the command too. */
+	{ .name = "warnings", .usage = "[--format table|csv|json] "
+	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
+	{ .name = "verify", .usage = "[--head HASH]",
+	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 
-	{ "status", "", CLI_SOCKET, ctl_status },
-	{ "ack", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
-	{ "reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
-	  "[--note TEXT]", CLI_SOCKET, ctl_incident_verb },
-	{ "set", "ID FIELD VALUE", CLI_SOCKET, ctl_set },
-	{ "edit", "ID", CLI_SOCKET, ctl_edit },
-	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
-	  CLI_SOCKET, ctl_level },
-	{ "controlled", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
-	{ "restored", "ID [--at TIME] [--note TEXT]", CLI_SOCKET,
-	  ctl_incident_verb },
-	{ "report-filed", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
-	{ "close", "ID [--note TEXT]", CLI_SOCKET, ctl_incident_verb },
-	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
-	  CLI_SOCKET, ctl_with_options },
-	{ "major", "ID --reason TEXT", CLI_SOCKET, ctl_with_options },
-	{ "contact", "ID --to WHO --by phone|fax|in-person|email [--at TIME]\n"
-	  "      [--note TEXT] [--offline]", CLI_SOCKET, ctl_with_options },
-	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference "
-	  "REF] [--system NAME]\n      [--detail TEXT]\n"
-	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
-	  "[--level N]", CLI_SOCKET, ctl_warning },
-	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
-	  "[--reason TEXT]", CLI_SOCKET, ctl_maintenance },
-	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
-	  "      [--at TIME]", CLI_SOCKET, ctl_open },
-	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
-	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
-	  "  drill report|show ID", CLI_SOCKET, ctl_drill },
+	CLI_VERB("status", "", ctl_status),
+	CLI_VERB("ack", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
+	    "[--note TEXT]", ctl_incident_verb),
+	CLI_VERB("set", "ID FIELD VALUE", ctl_set),
+	CLI_VERB("edit", "ID", ctl_edit),
+	CLI_VERB("level", "ID [--confidentiality N] [--integrity N] "
+	    "--reason TEXT", ctl_level),
+	CLI_VERB("controlled", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("restored", "ID [--at TIME] [--note TEXT]",
+	    ctl_incident_verb),
+	CLI_VERB("report-filed", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("close", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
+	    ctl_with_options),
+	CLI_VERB("major", "ID --reason TEXT", ctl_with_options),
+	CLI_VERB("contact", "ID --to WHO --by phone|fax|in-person|email "
+	    "[--at TIME]\n      [--note TEXT] [--offline]", ctl_with_options),
+	CLI_VERB("warning", "open --source SOURCE --summary TEXT\n"
+	    "      [--reference REF] [--system NAME]\n      [--detail TEXT]\n"
+	    "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
+	    "[--level N]", ctl_warning),
+	CLI_VERB("maintenance", "add SYSTEM --for DURATION [--from TIME] "
+	    "[--reason TEXT]", ctl_maintenance),
+	CLI_VERB("open", "--system NAME|--title TEXT --level N --reason TEXT\n"
+	    "      [--at TIME]", ctl_open),
+	CLI_VERB("drill", "[--system NAME|--title TEXT] [--level N]\n"
+	    "      [--compressed FACTOR|--real] [--note TEXT]\n"
+	    "  drill report|show ID", ctl_drill),
 };
+
+#undef O
+#undef FMT
 
 /* What a usage error puts before the command's line, by side. */
 static const char *const cli_usage_lead[] = {
