@@ -413,8 +413,8 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 				cli_table_print(&t, 0);
 			printf("timeline chain: %lld rows, head %s\n",
 			    (long long)rows, *head ? head : "-");
-			if ((rc = verify_summary(ctx, o.en, check,
-			    sizeof(check))) == -1)
+			if (verify_summary(ctx, o.en, check,
+			    sizeof(check)) == -1)
 				rc = SQLITE_ERROR;
 			else {
 				printf("%s\n", check);
