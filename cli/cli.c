@@ -237,6 +237,13 @@ cli_time_local(const char *s, char *buf, size_t len)
 	return r;
 }
 
+/* As cli_time_local(), and "-" for none: a time in a reply or a table. */
+const char *
+cli_time_show(const char *s, char *buf, size_t len)
+{
+	return s == NULL ? "-" : cli_time_local(s, buf, len);
+}
+
 /* A column as people read it. */
 const char *
 cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,

@@ -238,6 +238,7 @@ const char	*cli_cell(sqlite3_stmt *, const struct cli_column *, char *,
 		    size_t);
 int		 cli_parse_time(const char *, int64_t *);
 const char	*cli_time_local(const char *, char *, size_t);
+const char	*cli_time_show(const char *, char *, size_t);
 const char	*cli_time_local_ms(int64_t, char *, size_t);
 json_t		*cli_json_new(json_t *);
 json_t		*cli_json_row(sqlite3_stmt *, const struct cli_field *,

@@ -817,25 +817,6 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 	return rc;
 }
 
-/* A UTC time from the daemon, in the --tz zone, to the second. */
-static const char *
-ctl_local(const char *iso, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 t;
-
-	if (iso == NULL)
-		return "-";
-	memset(&tm, 0, sizeof(tm));
-	if (strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return iso;
-	t = timegm(&tm);
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return iso;
-	return buf;
-}
-
 static json_t *
 ctl_get(const struct cli_ctx *c, const char *path)
 {
@@ -893,7 +874,7 @@ ctl_status_store(const json_t *st)
 	printf("store: FAILING (資料庫寫入失敗) since %s: %s\n"
 	    "  %lld changes (%lld bytes) held in memory, written with their "
 	    "original times once the database accepts writes",
-	    ctl_local(json_string_value(json_object_get(st, "since")), t1,
+	    cli_time_show(json_string_value(json_object_get(st, "since")), t1,
 	    sizeof(t1)), json_is_string(json_object_get(st, "error")) ?
 	    json_string_value(json_object_get(st, "error")) : "refused",
 	    (long long)json_integer_value(json_object_get(st, "held")),
@@ -924,7 +905,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 	json_array_foreach(json_object_get(reply, "systems"), i, sys) {
 		printf("%-24s %-11s %-19s ", json_string_value(
 		    json_object_get(sys, "name")), json_string_value(
-		    json_object_get(sys, "state")), ctl_local(json_string_value(
+		    json_object_get(sys, "state")), cli_time_show(json_string_value(
 		    json_object_get(sys, "since")), t1, sizeof(t1)));
 		if (json_is_integer(json_object_get(sys, "incident")))
 			printf("%lld (level %lld%s)\n", (long long)
@@ -947,7 +928,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 			    "incident")), json_string_value(json_object_get(dl,
 			    "system")), json_string_value(json_object_get(dl,
 			    "kind")), (long long)json_integer_value(
-			    json_object_get(dl, "level")), ctl_local(
+			    json_object_get(dl, "level")), cli_time_show(
 			    json_string_value(json_object_get(dl, "due_at")),
 			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
 			    "breached_at")) ? "  MISSED" : "",
@@ -975,7 +956,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 	if (json_is_true(json_object_get(host, "failing")))
 		printf("\nmonitoring host: FAILING since %s: %lld probes "
 		    "failed on this host, not at their targets (no incident "
-		    "is opened for them); the last: %s\n", ctl_local(
+		    "is opened for them); the last: %s\n", cli_time_show(
 		    json_string_value(json_object_get(host, "since")), t1,
 		    sizeof(t1)), (long long)json_integer_value(
 		    json_object_get(host, "failures")), json_string_value(
@@ -985,7 +966,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 		printf("\nmonitoring host: ok; %lld probes failed on this host "
 		    "since the start, the last at %s: %s\n", (long long)
 		    json_integer_value(json_object_get(host, "local_errors")),
-		    ctl_local(json_string_value(json_object_get(host,
+		    cli_time_show(json_string_value(json_object_get(host,
 		    "last_error_at")), t1, sizeof(t1)), json_string_value(
 		    json_object_get(host, "last_error")));
 	outbox = json_object_get(reply, "outbox");
@@ -1068,10 +1049,10 @@ ctl_drill_mail(const struct cli_ctx *c, json_t *n)
 	    (long long)json_integer_value(json_object_get(n, "id")),
 	    json_string_value(json_object_get(n, "recipient")),
 	    json_string_value(json_object_get(n, "event")),
-	    ctl_local(created, b1, sizeof(b1)));
+	    cli_time_show(created, b1, sizeof(b1)));
 	if (sent != NULL) {
 		printf(", delivered to the mail server %s",
-		    ctl_local(sent, b2, sizeof(b2)));
+		    cli_time_show(sent, b2, sizeof(b2)));
 		if (created != NULL && time_parse(created, &t1) == 0 &&
 		    time_parse(sent, &t2) == 0)
 			printf(" (%.1f s later)", (double)(t2 - t1) / 1000);
@@ -1128,7 +1109,7 @@ ctl_drill_report(struct cli_ctx *c, const char *idstr)
 		    (long long)(3600 / json_integer_value(v)));
 	else
 		printf("clocks of real length\n");
-	printf("opened %s (times in %s)\n", ctl_local(json_string_value(
+	printf("opened %s (times in %s)\n", cli_time_show(json_string_value(
 	    json_object_get(inc, "opened_at")), b1, sizeof(b1)), c->tz);
 
 	arr = json_object_get(inc, "notifications");
@@ -1146,7 +1127,7 @@ ctl_drill_report(struct cli_ctx *c, const char *idstr)
 	json_array_foreach(arr, i, v)
 		printf("  #%-4lld %s  %-26s %s\n",
 		    (long long)json_integer_value(json_object_get(v, "id")),
-		    ctl_local(json_string_value(json_object_get(v, "at")), b1,
+		    cli_time_show(json_string_value(json_object_get(v, "at")), b1,
 		    sizeof(b1)), json_string_value(json_object_get(v,
 		    "event")), json_string_value(json_object_get(v, "actor")));
 
@@ -1157,19 +1138,19 @@ ctl_drill_report(struct cli_ctx *c, const char *idstr)
 		    "reminder(s)",
 		    json_string_value(json_object_get(v, "kind")),
 		    (long long)json_integer_value(json_object_get(v, "level")),
-		    ctl_local(json_string_value(json_object_get(v,
+		    cli_time_show(json_string_value(json_object_get(v,
 		    "started_at")), b1, sizeof(b1)),
-		    ctl_local(json_string_value(json_object_get(v, "due_at")),
+		    cli_time_show(json_string_value(json_object_get(v, "due_at")),
 		    b2, sizeof(b2)),
 		    (long long)json_integer_value(json_object_get(v,
 		    "reminders_done")));
 		if ((s1 = json_string_value(json_object_get(v,
 		    "breached_at"))) != NULL)
-			printf(", deadline missed %s", ctl_local(s1, b3,
+			printf(", deadline missed %s", cli_time_show(s1, b3,
 			    sizeof(b3)));
 		if ((s1 = json_string_value(json_object_get(v,
 		    "stopped_at"))) != NULL)
-			printf(", stopped %s by %s", ctl_local(s1, b3,
+			printf(", stopped %s by %s", cli_time_show(s1, b3,
 			    sizeof(b3)), json_string_value(json_object_get(v,
 			    "stopped_by")));
 		else

@@ -215,22 +215,6 @@ warnings_ids(json_t *list)
 	return s;
 }
 
-/* A stored UTC time in the zone of --tz, to the second. */
-static const char *
-warnings_local(const char *utc, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 t;
-
-	memset(&tm, 0, sizeof(tm));
-	if (utc == NULL || strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return "-";
-	t = timegm(&tm);
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 static void
 warnings_print_table(json_t *all)
 {
@@ -243,9 +227,9 @@ warnings_print_table(json_t *all)
 	json_array_foreach(all, i, w) {
 		printf("%-5lld %-19s %-19s %-14s %-18s %s\n",
 		    (long long)json_integer_value(json_object_get(w, "id")),
-		    warnings_local(json_string_value(json_object_get(w,
+		    cli_time_show(json_string_value(json_object_get(w,
 		    "opened_at")), t1, sizeof(t1)),
-		    warnings_local(json_string_value(json_object_get(w,
+		    cli_time_show(json_string_value(json_object_get(w,
 		    "ended_at")), t2, sizeof(t2)),
 		    json_string_value(json_object_get(w, "state")),
 		    json_string_value(json_object_get(w, "source")),
