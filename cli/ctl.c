@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "log.h"
 #include "util.h"
 
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
@@ -284,79 +285,121 @@ ctl_options(const struct cli_ctx *c, int argc, char **argv,
 	return -1;
 }
 
-/* ack, reported, controlled, report-filed, close: ID and options. */
-int
-ctl_incident_verb(struct cli_ctx *c, int argc, char **argv)
-{
-	static const struct ctl_opt note[] = { { "note", "note", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
-	    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt restored[] = { { "at", "at", 0 },
-	    { "note", "note", 0 }, { NULL, NULL, 0 } };
-	static const struct {
-		const char	*verb;
-		const char	*done;
-	} done[] = {
-		{ "ack", "acknowledged" },
-		{ "reported", "reported on the portal; notification clock "
-		  "stopped" },
-		{ "controlled", "damage controlled; restore clock stopped" },
-		{ "restored", "restored; restore clock stopped" },
-		{ "report-filed", "investigation report filed; report clock "
-		  "stopped" },
-		{ "close", "closed" },
-	};
-	json_t		*body = json_object();
-	char		*ops[1], path[128], utc[TIME_STRLEN];
-	const char	*at;
-	long long	 id;
-	int64_t		 t;
-	size_t		 i;
-	int		 n;
+/*
+ * The steps recorded on one incident: its ID, options, those the step
+ * cannot do without (and why, for the person), and what the record then
+ * says.  The workflow's steps take --at in the --tz zone and send it as
+ * UTC; portal-closed and contact send --at as given.
+ */
+#define CTL_STEP_AT_UTC	0x1
+#define CTL_STEP_ID_ONE	0x2	/* one error for a missing or a bad ID */
 
-	n = ctl_options(c, argc, argv, strcmp(c->cmd->name, "reported") == 0 ?
-	    reported : strcmp(c->cmd->name, "restored") == 0 ? restored : note,
-	    body, ops, 1);
-	if (n == -1)
+static const struct ctl_opt ctl_o_note[] = { { "note", "note", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_reported[] = { { "ticket", "ticket", 0 },
+    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_restored[] = { { "at", "at", 0 },
+    { "note", "note", 0 }, { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_portal[] = { { "result", "result", 0 },
+    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_major[] = { { "reason", "reason", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_contact[] = { { "to", "to", 0 },
+    { "by", "by", 0 }, { "at", "at", 0 }, { "note", "note", 0 },
+    { "offline", "offline", CTL_FLAG }, { NULL, NULL, 0 } };
+
+static const struct ctl_step {
+	const char		*verb;
+	const struct ctl_opt	*opts;
+	const char		*required[2];
+	const char		*why;
+	const char		*done;
+	int			 flags;
+} ctl_steps[] = {
+	{ "ack", ctl_o_note, { NULL, NULL }, "", "acknowledged",
+	  CTL_STEP_AT_UTC },
+	{ "reported", ctl_o_reported, { "ticket", NULL },
+	  " (the portal's ticket number)", "reported on the portal; "
+	  "notification clock stopped", CTL_STEP_AT_UTC },
+	{ "controlled", ctl_o_note, { NULL, NULL }, "",
+	  "damage controlled; restore clock stopped", CTL_STEP_AT_UTC },
+	{ "restored", ctl_o_restored, { NULL, NULL }, "",
+	  "restored; restore clock stopped", CTL_STEP_AT_UTC },
+	{ "report-filed", ctl_o_note, { NULL, NULL }, "",
+	  "investigation report filed; report clock stopped",
+	  CTL_STEP_AT_UTC },
+	{ "close", ctl_o_note, { NULL, NULL }, "", "closed",
+	  CTL_STEP_AT_UTC },
+	{ "portal-closed", ctl_o_portal, { "result", NULL }, "",
+	  "closed on the portal (通報結案)", CTL_STEP_ID_ONE },
+	{ "major", ctl_o_major, { "reason", NULL }, "",
+	  "declared major (重大事件); the level's recipients are told",
+	  CTL_STEP_ID_ONE },
+	{ "contact", ctl_o_contact, { "to", "by" }, "", "contact recorded",
+	  CTL_STEP_ID_ONE },
+};
+
+/* A step of ctl_steps[]: POST /v1/incidents/ID/VERB. */
+int
+ctl_step(struct cli_ctx *c, int argc, char **argv)
+{
+	const struct ctl_step	*st = NULL;
+	const char		*verb = c->cmd->name, *at;
+	json_t			*body;
+	char			*ops[1], path[128], utc[TIME_STRLEN];
+	long long		 id;
+	int64_t			 t;
+	size_t			 i;
+	int			 n;
+
+	for (i = 0; i < CLI_NITEMS(ctl_steps); i++)
+		if (strcmp(ctl_steps[i].verb, verb) == 0)
+			st = &ctl_steps[i];
+	if (st == NULL)
+		fatalx("%s: %s is not a step", __func__, verb);
+	body = json_object();
+	if ((n = ctl_options(c, argc, argv, st->opts, body, ops, 1)) == -1)
 		goto usage;
+	if ((st->flags & CTL_STEP_ID_ONE) &&
+	    (n == 0 || ctl_id(ops[0], &id) == -1)) {
+		cli_usage_error(c->cmd, "%s: missing or bad incident ID", verb);
+		goto usage;
+	}
 	if (n == 0) {
-		cli_usage_error(c->cmd, "%s: missing incident ID", c->cmd->name);
+		cli_usage_error(c->cmd, "%s: missing incident ID", verb);
 		goto usage;
 	}
 	if (ctl_id(ops[0], &id) == -1) {
-		cli_usage_error(c->cmd, "%s: bad incident ID %s", c->cmd->name, ops[0]);
+		cli_usage_error(c->cmd, "%s: bad incident ID %s", verb, ops[0]);
 		goto usage;
 	}
-	if (strcmp(c->cmd->name, "reported") == 0 &&
-	    json_object_get(body, "ticket") == NULL) {
-		cli_usage_error(c->cmd, "reported: --ticket is required (the "
-		    "portal's ticket number)");
-		goto usage;
-	}
-	if ((at = json_string_value(json_object_get(body, "at"))) != NULL) {
+	for (i = 0; i < CLI_NITEMS(st->required); i++)
+		if (st->required[i] != NULL &&
+		    json_object_get(body, st->required[i]) == NULL) {
+			cli_usage_error(c->cmd, "%s: --%s is required%s", verb,
+			    st->required[i], st->why);
+			goto usage;
+		}
+	if ((st->flags & CTL_STEP_AT_UTC) &&
+	    (at = json_string_value(json_object_get(body, "at"))) != NULL) {
 		/* The daemon takes UTC; people give --tz or an offset. */
 		if (cli_parse_time(at, &t) == -1) {
 			cli_usage_error(c->cmd, "%s: --at %s is not a time like "
 			    "2026-11-26T09:30 (in %s), 2026-11-26T09:30+08:00 "
-			    "or 2026-11-26T01:30:00Z", c->cmd->name, at, c->tz);
+			    "or 2026-11-26T01:30:00Z", verb, at, c->tz);
 			goto usage;
 		}
 		if (t <= 0) {
 			cli_usage_error(c->cmd, "%s: --at %s is not a time the "
-			    "step could have been done at", c->cmd->name, at);
+			    "step could have been done at", verb, at);
 			goto usage;
 		}
 		json_object_set_new(body, "at", json_string(time_fmt(t, utc,
 		    sizeof(utc))));
 	}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->cmd->name);
-	for (i = 0; i < CLI_NITEMS(done); i++)
-		if (strcmp(done[i].verb, c->cmd->name) == 0)
-			break;
-	return ctl_act(c, path, body, i < CLI_NITEMS(done) ? done[i].done :
-	    c->cmd->name);
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, verb);
+	return ctl_act(c, path, body, st->done);
  usage:
 	json_decref(body);
 	return CLI_EXIT_USAGE;
@@ -418,64 +461,6 @@ ctl_level(struct cli_ctx *c, int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/v1/incidents/%lld/level", id);
 	return ctl_act(c, path, body, "level set");
- usage:
-	json_decref(body);
-	return CLI_EXIT_USAGE;
-}
-
-/*
- * portal-closed, major, contact: an incident ID, options, and those of
- * them the verb cannot do without.
- */
-int
-ctl_with_options(struct cli_ctx *c, int argc, char **argv)
-{
-	static const struct ctl_opt portal[] = { { "result", "result", 0 },
-	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
-	static const struct ctl_opt major[] = { { "reason", "reason", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt contact[] = { { "to", "to", 0 },
-	    { "by", "by", 0 }, { "at", "at", 0 }, { "note", "note", 0 },
-	    { "offline", "offline", CTL_FLAG }, { NULL, NULL, 0 } };
-	static const struct {
-		const char		*verb;
-		const struct ctl_opt	*opts;
-		const char		*required[2];
-		const char		*done;
-	} verbs[] = {
-		{ "portal-closed", portal, { "result", NULL },
-		  "closed on the portal (通報結案)" },
-		{ "major", major, { "reason", NULL },
-		  "declared major (重大事件); the level's recipients are told" },
-		{ "contact", contact, { "to", "by" }, "contact recorded" },
-	};
-	json_t		*body = json_object();
-	char		*ops[1], path[128];
-	long long	 id;
-	size_t		 v, k;
-	int		 n;
-
-	for (v = 0; v < CLI_NITEMS(verbs); v++)
-		if (strcmp(verbs[v].verb, c->cmd->name) == 0)
-			break;
-	if (v == CLI_NITEMS(verbs))
-		goto usage;
-	if ((n = ctl_options(c, argc, argv, verbs[v].opts, body, ops,
-	    1)) == -1)
-		goto usage;
-	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		cli_usage_error(c->cmd, "%s: missing or bad incident ID", c->cmd->name);
-		goto usage;
-	}
-	for (k = 0; k < CLI_NITEMS(verbs[v].required); k++)
-		if (verbs[v].required[k] != NULL &&
-		    json_object_get(body, verbs[v].required[k]) == NULL) {
-			cli_usage_error(c->cmd, "%s: --%s is required", c->cmd->name,
-			    verbs[v].required[k]);
-			goto usage;
-		}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->cmd->name);
-	return ctl_act(c, path, body, verbs[v].done);
  usage:
 	json_decref(body);
 	return CLI_EXIT_USAGE;

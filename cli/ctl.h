@@ -10,11 +10,10 @@ struct cli_ctx;
 int	ctl_main(struct cli_ctx *, int, char **);
 
 int	ctl_status(struct cli_ctx *, int, char **);
-int	ctl_incident_verb(struct cli_ctx *, int, char **);
+int	ctl_step(struct cli_ctx *, int, char **);
 int	ctl_set(struct cli_ctx *, int, char **);
 int	ctl_edit(struct cli_ctx *, int, char **);
 int	ctl_level(struct cli_ctx *, int, char **);
-int	ctl_with_options(struct cli_ctx *, int, char **);
 int	ctl_warning(struct cli_ctx *, int, char **);
 int	ctl_maintenance(struct cli_ctx *, int, char **);
 int	ctl_open(struct cli_ctx *, int, char **);

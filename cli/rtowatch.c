@@ -76,23 +76,23 @@ static const struct cli_cmd cli_cmds[] = {
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 
 	CLI_VERB("status", "", ctl_status),
-	CLI_VERB("ack", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("ack", "ID [--note TEXT]", ctl_step),
 	CLI_VERB("reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
-	    "[--note TEXT]", ctl_incident_verb),
+	    "[--note TEXT]", ctl_step),
 	CLI_VERB("set", "ID FIELD VALUE", ctl_set),
 	CLI_VERB("edit", "ID", ctl_edit),
 	CLI_VERB("level", "ID [--confidentiality N] [--integrity N] "
 	    "--reason TEXT", ctl_level),
-	CLI_VERB("controlled", "ID [--note TEXT]", ctl_incident_verb),
+	CLI_VERB("controlled", "ID [--note TEXT]", ctl_step),
 	CLI_VERB("restored", "ID [--at TIME] [--note TEXT]",
-	    ctl_incident_verb),
-	CLI_VERB("report-filed", "ID [--note TEXT]", ctl_incident_verb),
-	CLI_VERB("close", "ID [--note TEXT]", ctl_incident_verb),
+	    ctl_step),
+	CLI_VERB("report-filed", "ID [--note TEXT]", ctl_step),
+	CLI_VERB("close", "ID [--note TEXT]", ctl_step),
 	CLI_VERB("portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
-	    ctl_with_options),
-	CLI_VERB("major", "ID --reason TEXT", ctl_with_options),
+	    ctl_step),
+	CLI_VERB("major", "ID --reason TEXT", ctl_step),
 	CLI_VERB("contact", "ID --to WHO --by phone|fax|in-person|email "
-	    "[--at TIME]\n      [--note TEXT] [--offline]", ctl_with_options),
+	    "[--at TIME]\n      [--note TEXT] [--offline]", ctl_step),
 	CLI_VERB("warning", "open --source SOURCE --summary TEXT\n"
 	    "      [--reference REF] [--system NAME]\n      [--detail TEXT]\n"
 	    "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
