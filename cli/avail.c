@@ -123,8 +123,7 @@ avail_minutes(int64_t ms, int csv, char *buf, size_t len)
 int
 avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
-				    CLI_FMT(CLI_FMT_CSV) };
+	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
 	struct avail_sum	 s;
 	sqlite3_stmt		*stmt;
@@ -134,14 +133,9 @@ avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 	size_t			 i;
 	int			 rc, csv;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_FROM) | CLI_O(CLI_O_TO) | CLI_O(CLI_O_SYSTEM), &o)) !=
-	    0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
 	csv = o.fmt == CLI_FMT_CSV;
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "availability: unexpected "
-		    "argument %s", argv[optind]);
 	if (o.from_arg == NULL || o.to_arg == NULL)
 		return cli_usage_error(ctx->cmd, "availability: --from and "
 		    "--to are required");

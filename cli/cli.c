@@ -30,17 +30,6 @@
 #include "text.h"
 #include "util.h"
 
-/*
- * The schema versions whose tables and columns the commands read.  Raise
- * the maximum only after checking the queries against the new migration.
- */
-/*
- * The forms read columns the latest migrations added; the daemon upgrades
- * a database when it opens it.
- */
-#define CLI_SCHEMA_MIN	STORE_SCHEMA_VERSION
-#define CLI_SCHEMA_MAX	STORE_SCHEMA_VERSION
-
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
 const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
@@ -248,6 +237,13 @@ cli_time_local(const char *s, char *buf, size_t len)
 	return r;
 }
 
+/* As cli_time_local(), and "-" for none: a time in a reply or a table. */
+const char *
+cli_time_show(const char *s, char *buf, size_t len)
+{
+	return s == NULL ? "-" : cli_time_local(s, buf, len);
+}
+
 /* A column as people read it. */
 const char *
 cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,
@@ -284,7 +280,7 @@ cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,
  * The path as a URI, so that it can say mode=ro: '?', '#' and '%' are
  * escaped, and "file://" keeps a path starting "//" from naming a host.
  */
-static char *
+char *
 cli_uri(const char *path, int immutable)
 {
 	char	*uri, *p;
@@ -374,19 +370,24 @@ cli_open(struct cli_ctx *ctx)
 		    "out of memory");
 		return -1;
 	}
-	if (v > CLI_SCHEMA_MAX) {
+	/*
+	 * The forms read the columns the latest migrations added, so the
+	 * file must be at the store's version; rtowatchd upgrades an older
+	 * one when it opens it.
+	 */
+	if (v > STORE_SCHEMA_VERSION) {
 		cli_warnx("%s: schema version %d is newer than this rtowatch "
-		    "reads (%d to %d)", path, v, CLI_SCHEMA_MIN,
-		    CLI_SCHEMA_MAX);
+		    "reads (%d to %d)", path, v, STORE_SCHEMA_VERSION,
+		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v >= 1 && v < CLI_SCHEMA_MIN && tables == 2) {
+	if (v >= 1 && v < STORE_SCHEMA_VERSION && tables == 2) {
 		cli_warnx("%s: schema version %d is older than this rtowatch "
 		    "reads (%d); start rtowatchd once to upgrade it", path, v,
-		    CLI_SCHEMA_MIN);
+		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v < CLI_SCHEMA_MIN || tables != 2) {
+	if (v < STORE_SCHEMA_VERSION || tables != 2) {
 		cli_warnx("%s: not an rtowatch database (schema version %d%s)",
 		    path, v, tables != 2 ? ", no incidents table" : "");
 		return -1;
@@ -947,16 +948,16 @@ cli_in(const char *s, const char *const *set, size_t n)
 }
 
 /*
- * The command's options, those of mask only.  Dates need the zone, so
- * --tz is applied first; the defaults are the first format allowed,
- * Traditional Chinese, and recurring as 3 incidents of a system within
- * 90 days, any category.
+ * The command's options and operands, as its entry of the table says.
+ * Dates need the zone, so --tz is applied first; the defaults are the
+ * first format allowed, Traditional Chinese, and recurring as 3
+ * incidents of a system within 90 days, any category.
  */
 int
-cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
-    struct cli_opts *o)
+cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 {
 	const char	*name = ctx->cmd->name;
+	unsigned int	 mask = ctx->cmd->opts, formats = ctx->cmd->formats;
 	char		 buf[8], *end;
 	size_t		 i;
 	long		 n;
@@ -964,7 +965,7 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 
 	o->fmt = CLI_FMT_TABLE;
 	for (i = 0; i < CLI_NITEMS(cli_formats); i++) {
-		if (o->formats & CLI_FMT(cli_formats[i].fmt)) {
+		if (formats & CLI_FMT(cli_formats[i].fmt)) {
 			o->fmt = cli_formats[i].fmt;
 			break;
 		}
@@ -987,8 +988,7 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 		switch (opt) {
 		case CLI_O_FORMAT:
 			for (i = 0; i < CLI_NITEMS(cli_formats); i++) {
-				if ((o->formats &
-				    CLI_FMT(cli_formats[i].fmt)) &&
+				if ((formats & CLI_FMT(cli_formats[i].fmt)) &&
 				    strcmp(optarg, cli_formats[i].name) == 0)
 					break;
 			}
@@ -1093,6 +1093,21 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, unsigned int mask,
 	if (o->from != 0 && o->to != 0 && o->to <= o->from)
 		return cli_usage_error(ctx->cmd, "%s: --to is not after "
 		    "--from", name);
+	switch (ctx->cmd->args) {
+	case CLI_ARGS_NONE:
+		if (optind < argc)
+			return cli_usage_error(ctx->cmd, "%s: unexpected "
+			    "argument %s", name, argv[optind]);
+		break;
+	case CLI_ARGS_ID:
+		if (optind == argc)
+			return cli_usage_error(ctx->cmd, "%s: missing incident "
+			    "ID", name);
+		if (optind + 1 < argc)
+			return cli_usage_error(ctx->cmd, "%s: unexpected "
+			    "argument %s", name, argv[optind + 1]);
+		return cli_parse_id(ctx, argv[optind], &o->id);
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -19,7 +19,6 @@
 
 #include <jansson.h>
 
-#define CLI_DB_DEFAULT	"/var/lib/rtowatch/rtowatch.db"
 #define CLI_TZ_DEFAULT	"Asia/Taipei"
 
 #define CLI_EXIT_OK	0
@@ -32,16 +31,43 @@ struct cli_cmd;
 
 struct cli_ctx {
 	const char		*db_path;
+	const char		*socket;	/* the daemon's control socket */
 	const char		*tz;
 	const struct cli_cmd	*cmd;
 	sqlite3			*db;
 	int			 utf8;	/* the locale's charset */
 };
 
+/*
+ * What a command reads: the database file, read-only, or the daemon's
+ * control socket, through which alone the workflow writes.
+ */
+enum cli_side {
+	CLI_DB,
+	CLI_SOCKET,
+};
+
+/* A database command's operands, checked with its options. */
+enum cli_args {
+	CLI_ARGS_NONE,
+	CLI_ARGS_ID,		/* one incident ID */
+};
+
+/*
+ * One command of rtowatch.c's table; a tab in usage starts a new line.
+ * A database command's options, formats and operands are parsed from
+ * here by cli_options(); a socket verb parses its own (ctl.c).
+ */
 struct cli_cmd {
 	const char	*name;
 	const char	*usage;
+	enum cli_side	 side;
 	int		(*exec)(struct cli_ctx *, int, char **);
+	unsigned int	 opts;		/* CLI_O() of the options taken */
+	unsigned int	 formats;	/* CLI_FMT() of --format's values;
+					   the first in cli.c's list is the
+					   default */
+	enum cli_args	 args;
 };
 
 enum cli_format {
@@ -85,7 +111,6 @@ struct cli_recur {
 };
 
 struct cli_opts {
-	unsigned int	 formats;	/* those the command takes */
 	enum cli_format	 fmt;
 	int64_t		 from, to;	/* UTC ms, [from, to); 0: none */
 	const char	*from_arg, *to_arg;
@@ -96,6 +121,7 @@ struct cli_opts {
 	struct cli_recur recur;
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
+	int64_t		 id;		/* CLI_ARGS_ID */
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */
@@ -197,9 +223,9 @@ void		 cli_usage(FILE *, const struct cli_cmd *);
 int		 cli_usage_error(const struct cli_cmd *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 cli_tz_set(struct cli_ctx *);
+char		*cli_uri(const char *, int);
 int		 cli_open(struct cli_ctx *);
-int		 cli_options(struct cli_ctx *, int, char **, unsigned int,
-		    struct cli_opts *);
+int		 cli_options(struct cli_ctx *, int, char **, struct cli_opts *);
 int		 cli_parse_id(struct cli_ctx *, const char *, int64_t *);
 sqlite3_stmt	*cli_prepare(struct cli_ctx *, const char *);
 sqlite3_stmt	*cli_select(struct cli_ctx *, const struct cli_field *,
@@ -212,6 +238,7 @@ const char	*cli_cell(sqlite3_stmt *, const struct cli_column *, char *,
 		    size_t);
 int		 cli_parse_time(const char *, int64_t *);
 const char	*cli_time_local(const char *, char *, size_t);
+const char	*cli_time_show(const char *, char *, size_t);
 const char	*cli_time_local_ms(int64_t, char *, size_t);
 json_t		*cli_json_new(json_t *);
 json_t		*cli_json_row(sqlite3_stmt *, const struct cli_field *,
@@ -252,5 +279,6 @@ int		 register_digest(struct cli_ctx *, int, char **);
 int		 avail_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
 int		 verify_summary(struct cli_ctx *, int, char *, size_t);
+int		 warnings_exec(struct cli_ctx *, int, char **);
 
 #endif

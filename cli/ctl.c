@@ -12,7 +12,6 @@
 #include <jansson.h>
 #include <sys/wait.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +20,11 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "log.h"
 #include "util.h"
 
-#define CTL_EXIT_OK	0
-#define CTL_EXIT_ERR	1
-#define CTL_EXIT_USAGE	2
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
 #define CTL_BUSY_MS	10000	/* connecting to a flooded socket, at most */
-
-#define CTL_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-
-struct ctl {
-	const char	*socket;
-	const char	*tz;
-	const char	*verb;
-};
 
 struct ctl_buf {
 	char	*data;
@@ -43,105 +32,7 @@ struct ctl_buf {
 	int	 overflow;
 };
 
-static int	ctl_status(struct ctl *, int, char **);
-static int	ctl_incident_verb(struct ctl *, int, char **);
-static int	ctl_set(struct ctl *, int, char **);
-static int	ctl_level(struct ctl *, int, char **);
-static int	ctl_warning(struct ctl *, int, char **);
-static int	ctl_maintenance(struct ctl *, int, char **);
-static int	ctl_with_options(struct ctl *, int, char **);
-static int	ctl_edit(struct ctl *, int, char **);
-static int	ctl_open(struct ctl *, int, char **);
-static int	ctl_drill(struct ctl *, int, char **);
-static json_t	*ctl_get(const struct ctl *, const char *);
-
-static const struct ctl_verb {
-	const char	*name;
-	const char	*usage;
-	int		(*exec)(struct ctl *, int, char **);
-} ctl_verbs[] = {
-	{ "status", "", ctl_status },
-	{ "ack", "ID [--note TEXT]", ctl_incident_verb },
-	{ "reported", "ID --ticket NUMBER [--at TIME] [--reason TEXT] "
-	  "[--note TEXT]",
-	  ctl_incident_verb },
-	{ "set", "ID FIELD VALUE", ctl_set },
-	{ "edit", "ID", ctl_edit },
-	{ "level", "ID [--confidentiality N] [--integrity N] --reason TEXT",
-	  ctl_level },
-	{ "controlled", "ID [--note TEXT]", ctl_incident_verb },
-	{ "restored", "ID [--at TIME] [--note TEXT]", ctl_incident_verb },
-	{ "report-filed", "ID [--note TEXT]", ctl_incident_verb },
-	{ "close", "ID [--note TEXT]", ctl_incident_verb },
-	{ "portal-closed", "ID --result TEXT [--at TIME] [--note TEXT]",
-	  ctl_with_options },
-	{ "major", "ID --reason TEXT", ctl_with_options },
-	{ "contact", "ID --to WHO --by phone|fax|in-person|email [--at TIME]\n"
-	  "      [--note TEXT] [--offline]", ctl_with_options },
-	{ "warning", "open --source SOURCE --summary TEXT\n      [--reference REF] "
-	  "[--system NAME]\n      [--detail TEXT]\n"
-	  "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
-	  "[--level N]", ctl_warning },
-	{ "maintenance", "add SYSTEM --for DURATION [--from TIME] "
-	  "[--reason TEXT]", ctl_maintenance },
-	{ "open", "--system NAME|--title TEXT --level N --reason TEXT\n"
-	  "      [--at TIME]", ctl_open },
-	{ "drill", "[--system NAME|--title TEXT] [--level N]\n"
-	  "      [--compressed FACTOR|--real] [--note TEXT]\n"
-	  "  drill report|show ID", ctl_drill },
-};
-
-static void __attribute__((format(printf, 1, 2)))
-ctl_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(stderr, "rtowatch: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-ctl_usage(FILE *f)
-{
-	size_t	 i;
-
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		fprintf(f, "  %s%s%s\n", ctl_verbs[i].name,
-		    ctl_verbs[i].usage[0] != '\0' ? " " : "",
-		    ctl_verbs[i].usage);
-}
-
-static int __attribute__((format(printf, 2, 3)))
-ctl_usage_error(const struct ctl *c, const char *fmt, ...)
-{
-	va_list	 ap;
-	size_t	 i;
-
-	fprintf(stderr, "rtowatch: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, c->verb) == 0)
-			fprintf(stderr, "usage: rtowatch [--socket PATH] %s %s\n",
-			    ctl_verbs[i].name, ctl_verbs[i].usage);
-	return CTL_EXIT_USAGE;
-}
-
-int
-ctl_is_verb(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, name) == 0)
-			return 1;
-	return 0;
-}
+static json_t	*ctl_get(const struct cli_ctx *, const char *);
 
 static size_t
 ctl_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -168,7 +59,7 @@ ctl_write_cb(char *data, size_t size, size_t nmemb, void *arg)
  * *STATUS, or NULL after saying why on stderr.  BODY is consumed.
  */
 static json_t *
-ctl_request(const struct ctl *c, const char *method, const char *path,
+ctl_request(const struct cli_ctx *c, const char *method, const char *path,
     json_t *body, long *status)
 {
 	struct ctl_buf	 buf = { NULL, 0, 0 };
@@ -183,7 +74,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	*status = 0;
 	snprintf(url, sizeof(url), "http://rtowatch%s", path);
 	if ((h = curl_easy_init()) == NULL) {
-		ctl_warnx("cannot start libcurl");
+		cli_warnx("cannot start libcurl");
 		json_decref(body);
 		return NULL;
 	}
@@ -195,7 +86,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (strcmp(method, "POST") == 0) {
 		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
-			ctl_warnx("cannot encode the request");
+			cli_warnx("cannot encode the request");
 			goto done;
 		}
 		hdrs = curl_slist_append(hdrs,
@@ -222,20 +113,20 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 		if (rc == CURLE_COULDNT_CONNECT) {
 			oserr = 0;
 			curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-			ctl_warnx("%s: cannot reach rtowatchd: %s (is it "
+			cli_warnx("%s: cannot reach rtowatchd: %s (is it "
 			    "running? --socket or $RTOWATCH_SOCKET name its "
 			    "control socket)", c->socket, oserr != 0 ?
 			    strerror((int)oserr) : "no answer");
 		}
 		else if (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 		    rc == CURLE_GOT_NOTHING)
-			ctl_warnx("%s: rtowatchd closed the connection without "
+			cli_warnx("%s: rtowatchd closed the connection without "
 			    "an answer: this account may have no role on it "
 			    "(see the rules' role lines), or it is refusing "
 			    "connections for now; its log says which",
 			    c->socket);
 		else
-			ctl_warnx("%s: %s", c->socket, buf.overflow ?
+			cli_warnx("%s: %s", c->socket, buf.overflow ?
 			    "the reply is too large" : curl_easy_strerror(rc));
 		goto done;
 	}
@@ -243,7 +134,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	if (buf.data == NULL ||
 	    (reply = json_loadb(buf.data, buf.len, 0, &jerr)) == NULL ||
 	    !json_is_object(reply)) {
-		ctl_warnx("%s: the daemon's reply is not JSON (HTTP %ld)",
+		cli_warnx("%s: the daemon's reply is not JSON (HTTP %ld)",
 		    c->socket, *status);
 		json_decref(reply);
 		reply = NULL;
@@ -266,7 +157,7 @@ ctl_refused(const json_t *reply, long status)
 	size_t		 i;
 
 	err = json_string_value(json_object_get(reply, "error"));
-	ctl_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
+	cli_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
 	if ((missing = json_object_get(reply, "missing")) != NULL &&
 	    json_array_size(missing) > 0) {
 		fprintf(stderr, "fill in first, with rtowatch set ID FIELD "
@@ -274,12 +165,12 @@ ctl_refused(const json_t *reply, long status)
 		json_array_foreach(missing, i, v)
 			fprintf(stderr, "  %s\n", json_string_value(v));
 	}
-	return CTL_EXIT_ERR;
+	return CLI_EXIT_ERR;
 }
 
 /* POST an action; print what it recorded. */
 static int
-ctl_act(const struct ctl *c, const char *path, json_t *body,
+ctl_act(const struct cli_ctx *c, const char *path, json_t *body,
     const char *what)
 {
 	json_t		*reply;
@@ -287,11 +178,11 @@ ctl_act(const struct ctl *c, const char *path, json_t *body,
 	long		 status;
 
 	if ((reply = ctl_request(c, "POST", path, body, &status)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if (status != 200) {
 		ctl_refused(reply, status);
 		json_decref(reply);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	incident = json_integer_value(json_object_get(reply, "incident"));
 	warning = json_integer_value(json_object_get(reply, "warning"));
@@ -309,7 +200,7 @@ ctl_act(const struct ctl *c, const char *path, json_t *body,
 	else
 		printf("%s (event %lld)\n", what, (long long)event);
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int
@@ -336,7 +227,7 @@ struct ctl_opt {
 #define CTL_FLAG	2
 
 static int
-ctl_options(const struct ctl *c, int argc, char **argv,
+ctl_options(const struct cli_ctx *c, int argc, char **argv,
     const struct ctl_opt *opts, json_t *body, char **operands, int max)
 {
 	long long	 n;
@@ -362,7 +253,7 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 			if (strcmp(argv[i] + 2, opts[k].name) == 0)
 				break;
 		if (opts[k].name == NULL) {
-			ctl_usage_error(c, "%s: unknown option %s", c->verb,
+			cli_usage_error(c->cmd, "%s: unknown option %s", c->cmd->name,
 			    argv[i]);
 			return -1;
 		}
@@ -371,15 +262,15 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 			continue;
 		}
 		if (i + 1 == argc) {
-			ctl_usage_error(c, "%s: option %s needs an argument",
-			    c->verb, argv[i]);
+			cli_usage_error(c->cmd, "%s: option %s needs an argument",
+			    c->cmd->name, argv[i]);
 			return -1;
 		}
 		i++;
 		if (opts[k].integer) {
 			if (ctl_id(argv[i], &n) == -1 || n > 4) {
-				ctl_usage_error(c, "%s: --%s is a level, 1 to "
-				    "4", c->verb, opts[k].name);
+				cli_usage_error(c->cmd, "%s: --%s is a level, 1 to "
+				    "4", c->cmd->name, opts[k].name);
 				return -1;
 			}
 			json_object_set_new(body, opts[k].member,
@@ -390,90 +281,132 @@ ctl_options(const struct ctl *c, int argc, char **argv,
 	}
 	return nops;
  extra:
-	ctl_usage_error(c, "%s: unexpected argument %s", c->verb, argv[i]);
+	cli_usage_error(c->cmd, "%s: unexpected argument %s", c->cmd->name, argv[i]);
 	return -1;
 }
 
-/* ack, reported, controlled, report-filed, close: ID and options. */
-static int
-ctl_incident_verb(struct ctl *c, int argc, char **argv)
-{
-	static const struct ctl_opt note[] = { { "note", "note", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt reported[] = { { "ticket", "ticket", 0 },
-	    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt restored[] = { { "at", "at", 0 },
-	    { "note", "note", 0 }, { NULL, NULL, 0 } };
-	static const struct {
-		const char	*verb;
-		const char	*done;
-	} done[] = {
-		{ "ack", "acknowledged" },
-		{ "reported", "reported on the portal; notification clock "
-		  "stopped" },
-		{ "controlled", "damage controlled; restore clock stopped" },
-		{ "restored", "restored; restore clock stopped" },
-		{ "report-filed", "investigation report filed; report clock "
-		  "stopped" },
-		{ "close", "closed" },
-	};
-	json_t		*body = json_object();
-	char		*ops[1], path[128], utc[TIME_STRLEN];
-	const char	*at;
-	long long	 id;
-	int64_t		 t;
-	size_t		 i;
-	int		 n;
+/*
+ * The steps recorded on one incident: its ID, options, those the step
+ * cannot do without (and why, for the person), and what the record then
+ * says.  The workflow's steps take --at in the --tz zone and send it as
+ * UTC; portal-closed and contact send --at as given.
+ */
+#define CTL_STEP_AT_UTC	0x1
+#define CTL_STEP_ID_ONE	0x2	/* one error for a missing or a bad ID */
 
-	n = ctl_options(c, argc, argv, strcmp(c->verb, "reported") == 0 ?
-	    reported : strcmp(c->verb, "restored") == 0 ? restored : note,
-	    body, ops, 1);
-	if (n == -1)
+static const struct ctl_opt ctl_o_note[] = { { "note", "note", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_reported[] = { { "ticket", "ticket", 0 },
+    { "at", "at", 0 }, { "note", "note", 0 }, { "reason", "reason", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_restored[] = { { "at", "at", 0 },
+    { "note", "note", 0 }, { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_portal[] = { { "result", "result", 0 },
+    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_major[] = { { "reason", "reason", 0 },
+    { NULL, NULL, 0 } };
+static const struct ctl_opt ctl_o_contact[] = { { "to", "to", 0 },
+    { "by", "by", 0 }, { "at", "at", 0 }, { "note", "note", 0 },
+    { "offline", "offline", CTL_FLAG }, { NULL, NULL, 0 } };
+
+static const struct ctl_step {
+	const char		*verb;
+	const struct ctl_opt	*opts;
+	const char		*required[2];
+	const char		*why;
+	const char		*done;
+	int			 flags;
+} ctl_steps[] = {
+	{ "ack", ctl_o_note, { NULL, NULL }, "", "acknowledged",
+	  CTL_STEP_AT_UTC },
+	{ "reported", ctl_o_reported, { "ticket", NULL },
+	  " (the portal's ticket number)", "reported on the portal; "
+	  "notification clock stopped", CTL_STEP_AT_UTC },
+	{ "controlled", ctl_o_note, { NULL, NULL }, "",
+	  "damage controlled; restore clock stopped", CTL_STEP_AT_UTC },
+	{ "restored", ctl_o_restored, { NULL, NULL }, "",
+	  "restored; restore clock stopped", CTL_STEP_AT_UTC },
+	{ "report-filed", ctl_o_note, { NULL, NULL }, "",
+	  "investigation report filed; report clock stopped",
+	  CTL_STEP_AT_UTC },
+	{ "close", ctl_o_note, { NULL, NULL }, "", "closed",
+	  CTL_STEP_AT_UTC },
+	{ "portal-closed", ctl_o_portal, { "result", NULL }, "",
+	  "closed on the portal (通報結案)", CTL_STEP_ID_ONE },
+	{ "major", ctl_o_major, { "reason", NULL }, "",
+	  "declared major (重大事件); the level's recipients are told",
+	  CTL_STEP_ID_ONE },
+	{ "contact", ctl_o_contact, { "to", "by" }, "", "contact recorded",
+	  CTL_STEP_ID_ONE },
+};
+
+/* A step of ctl_steps[]: POST /v1/incidents/ID/VERB. */
+int
+ctl_step(struct cli_ctx *c, int argc, char **argv)
+{
+	const struct ctl_step	*st = NULL;
+	const char		*verb = c->cmd->name, *at;
+	json_t			*body;
+	char			*ops[1], path[128], utc[TIME_STRLEN];
+	long long		 id;
+	int64_t			 t;
+	size_t			 i;
+	int			 n;
+
+	for (i = 0; i < CLI_NITEMS(ctl_steps); i++)
+		if (strcmp(ctl_steps[i].verb, verb) == 0)
+			st = &ctl_steps[i];
+	if (st == NULL)
+		fatalx("%s: %s is not a step", __func__, verb);
+	body = json_object();
+	if ((n = ctl_options(c, argc, argv, st->opts, body, ops, 1)) == -1)
 		goto usage;
+	if ((st->flags & CTL_STEP_ID_ONE) &&
+	    (n == 0 || ctl_id(ops[0], &id) == -1)) {
+		cli_usage_error(c->cmd, "%s: missing or bad incident ID", verb);
+		goto usage;
+	}
 	if (n == 0) {
-		ctl_usage_error(c, "%s: missing incident ID", c->verb);
+		cli_usage_error(c->cmd, "%s: missing incident ID", verb);
 		goto usage;
 	}
 	if (ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "%s: bad incident ID %s", c->verb, ops[0]);
+		cli_usage_error(c->cmd, "%s: bad incident ID %s", verb, ops[0]);
 		goto usage;
 	}
-	if (strcmp(c->verb, "reported") == 0 &&
-	    json_object_get(body, "ticket") == NULL) {
-		ctl_usage_error(c, "reported: --ticket is required (the "
-		    "portal's ticket number)");
-		goto usage;
-	}
-	if ((at = json_string_value(json_object_get(body, "at"))) != NULL) {
+	for (i = 0; i < CLI_NITEMS(st->required); i++)
+		if (st->required[i] != NULL &&
+		    json_object_get(body, st->required[i]) == NULL) {
+			cli_usage_error(c->cmd, "%s: --%s is required%s", verb,
+			    st->required[i], st->why);
+			goto usage;
+		}
+	if ((st->flags & CTL_STEP_AT_UTC) &&
+	    (at = json_string_value(json_object_get(body, "at"))) != NULL) {
 		/* The daemon takes UTC; people give --tz or an offset. */
 		if (cli_parse_time(at, &t) == -1) {
-			ctl_usage_error(c, "%s: --at %s is not a time like "
+			cli_usage_error(c->cmd, "%s: --at %s is not a time like "
 			    "2026-11-26T09:30 (in %s), 2026-11-26T09:30+08:00 "
-			    "or 2026-11-26T01:30:00Z", c->verb, at, c->tz);
+			    "or 2026-11-26T01:30:00Z", verb, at, c->tz);
 			goto usage;
 		}
 		if (t <= 0) {
-			ctl_usage_error(c, "%s: --at %s is not a time the "
-			    "step could have been done at", c->verb, at);
+			cli_usage_error(c->cmd, "%s: --at %s is not a time the "
+			    "step could have been done at", verb, at);
 			goto usage;
 		}
 		json_object_set_new(body, "at", json_string(time_fmt(t, utc,
 		    sizeof(utc))));
 	}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
-	for (i = 0; i < CTL_NITEMS(done); i++)
-		if (strcmp(done[i].verb, c->verb) == 0)
-			break;
-	return ctl_act(c, path, body, i < CTL_NITEMS(done) ? done[i].done :
-	    c->verb);
+	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, verb);
+	return ctl_act(c, path, body, st->done);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_set(struct ctl *c, int argc, char **argv)
+int
+ctl_set(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt none[] = { { NULL, NULL, 0 } };
 	json_t		*body = json_object();
@@ -484,11 +417,11 @@ ctl_set(struct ctl *c, int argc, char **argv)
 	if ((n = ctl_options(c, argc, argv, none, body, ops, 3)) == -1)
 		goto usage;
 	if (n < 3) {
-		ctl_usage_error(c, "set: needs ID, FIELD and VALUE");
+		cli_usage_error(c->cmd, "set: needs ID, FIELD and VALUE");
 		goto usage;
 	}
 	if (ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "set: bad incident ID %s", ops[0]);
+		cli_usage_error(c->cmd, "set: bad incident ID %s", ops[0]);
 		goto usage;
 	}
 	json_object_set_new(body, "field", json_string(ops[1]));
@@ -498,11 +431,11 @@ ctl_set(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, what);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_level(struct ctl *c, int argc, char **argv)
+int
+ctl_level(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "confidentiality", "confidentiality", 1 },
@@ -518,11 +451,11 @@ ctl_level(struct ctl *c, int argc, char **argv)
 	if ((n = ctl_options(c, argc, argv, opts, body, ops, 1)) == -1)
 		goto usage;
 	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "level: missing or bad incident ID");
+		cli_usage_error(c->cmd, "level: missing or bad incident ID");
 		goto usage;
 	}
 	if (json_object_get(body, "reason") == NULL) {
-		ctl_usage_error(c, "level: --reason is required; the record "
+		cli_usage_error(c->cmd, "level: --reason is required; the record "
 		    "keeps why");
 		goto usage;
 	}
@@ -530,69 +463,11 @@ ctl_level(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, "level set");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-/*
- * portal-closed, major, contact: an incident ID, options, and those of
- * them the verb cannot do without.
- */
-static int
-ctl_with_options(struct ctl *c, int argc, char **argv)
-{
-	static const struct ctl_opt portal[] = { { "result", "result", 0 },
-	    { "at", "at", 0 }, { "note", "note", 0 }, { NULL, NULL, 0 } };
-	static const struct ctl_opt major[] = { { "reason", "reason", 0 },
-	    { NULL, NULL, 0 } };
-	static const struct ctl_opt contact[] = { { "to", "to", 0 },
-	    { "by", "by", 0 }, { "at", "at", 0 }, { "note", "note", 0 },
-	    { "offline", "offline", CTL_FLAG }, { NULL, NULL, 0 } };
-	static const struct {
-		const char		*verb;
-		const struct ctl_opt	*opts;
-		const char		*required[2];
-		const char		*done;
-	} verbs[] = {
-		{ "portal-closed", portal, { "result", NULL },
-		  "closed on the portal (通報結案)" },
-		{ "major", major, { "reason", NULL },
-		  "declared major (重大事件); the level's recipients are told" },
-		{ "contact", contact, { "to", "by" }, "contact recorded" },
-	};
-	json_t		*body = json_object();
-	char		*ops[1], path[128];
-	long long	 id;
-	size_t		 v, k;
-	int		 n;
-
-	for (v = 0; v < CTL_NITEMS(verbs); v++)
-		if (strcmp(verbs[v].verb, c->verb) == 0)
-			break;
-	if (v == CTL_NITEMS(verbs))
-		goto usage;
-	if ((n = ctl_options(c, argc, argv, verbs[v].opts, body, ops,
-	    1)) == -1)
-		goto usage;
-	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "%s: missing or bad incident ID", c->verb);
-		goto usage;
-	}
-	for (k = 0; k < CTL_NITEMS(verbs[v].required); k++)
-		if (verbs[v].required[k] != NULL &&
-		    json_object_get(body, verbs[v].required[k]) == NULL) {
-			ctl_usage_error(c, "%s: --%s is required", c->verb,
-			    verbs[v].required[k]);
-			goto usage;
-		}
-	snprintf(path, sizeof(path), "/v1/incidents/%lld/%s", id, c->verb);
-	return ctl_act(c, path, body, verbs[v].done);
- usage:
-	json_decref(body);
-	return CTL_EXIT_USAGE;
-}
-
-static int
-ctl_warning(struct ctl *c, int argc, char **argv)
+int
+ctl_warning(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt open_opts[] = {
 		{ "source", "source", 0 }, { "summary", "summary", 0 },
@@ -620,7 +495,7 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 	int		 n;
 
 	if (argc < 2) {
-		ctl_usage_error(c, "warning: open, confirm, dismiss or "
+		cli_usage_error(c->cmd, "warning: open, confirm, dismiss or "
 		    "undetermined?");
 		goto usage;
 	}
@@ -630,25 +505,25 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 			goto usage;
 		if (json_object_get(body, "source") == NULL ||
 		    json_object_get(body, "summary") == NULL) {
-			ctl_usage_error(c, "warning open: --source and "
+			cli_usage_error(c->cmd, "warning open: --source and "
 			    "--summary are required");
 			goto usage;
 		}
 		return ctl_act(c, "/v1/warnings", body, "early warning "
 		    "(資安預警事件) opened");
 	}
-	for (i = 0; i < CTL_NITEMS(answers); i++)
+	for (i = 0; i < CLI_NITEMS(answers); i++)
 		if (strcmp(argv[1], answers[i].word) == 0)
 			break;
-	if (i == CTL_NITEMS(answers)) {
-		ctl_usage_error(c, "warning: unknown action %s", argv[1]);
+	if (i == CLI_NITEMS(answers)) {
+		cli_usage_error(c->cmd, "warning: unknown action %s", argv[1]);
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, answer_opts, body, ops,
 	    1)) == -1)
 		goto usage;
 	if (n == 0 || ctl_id(ops[0], &id) == -1) {
-		ctl_usage_error(c, "warning %s: missing or bad warning ID",
+		cli_usage_error(c->cmd, "warning %s: missing or bad warning ID",
 		    argv[1]);
 		goto usage;
 	}
@@ -657,11 +532,11 @@ ctl_warning(struct ctl *c, int argc, char **argv)
 	return ctl_act(c, path, body, answers[i].done);
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-static int
-ctl_maintenance(struct ctl *c, int argc, char **argv)
+int
+ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "for", "for", 0 }, { "from", "from", 0 },
@@ -672,14 +547,14 @@ ctl_maintenance(struct ctl *c, int argc, char **argv)
 	int	 n;
 
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		ctl_usage_error(c, "maintenance: add?");
+		cli_usage_error(c->cmd, "maintenance: add?");
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, opts, body, ops,
 	    1)) == -1)
 		goto usage;
 	if (n == 0 || json_object_get(body, "for") == NULL) {
-		ctl_usage_error(c, "maintenance add: SYSTEM and --for are "
+		cli_usage_error(c->cmd, "maintenance add: SYSTEM and --for are "
 		    "required");
 		goto usage;
 	}
@@ -688,7 +563,7 @@ ctl_maintenance(struct ctl *c, int argc, char **argv)
 	    "added");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /*
@@ -721,7 +596,7 @@ static const struct ctl_field {
 	  "and why" },
 };
 
-#define CTL_NFIELDS	CTL_NITEMS(ctl_fields)
+#define CTL_NFIELDS	CLI_NITEMS(ctl_fields)
 
 /* Write the form: "name: value", continuation lines indented by a tab. */
 static int
@@ -812,7 +687,7 @@ ctl_edit_read(FILE *f, char *values[])
 			free(values[cur]);
 			values[cur] = v;
 		} else if (line[strspn(line, " \t")] != '\0') {
-			ctl_warnx("line %d: not a field of the form: %s",
+			cli_warnx("line %d: not a field of the form: %s",
 			    lineno, line);
 			free(line);
 			return -1;
@@ -837,8 +712,8 @@ ctl_edit_trim(char *v)
  * edit ID: the report form's fields in $EDITOR (else vi), then each
  * changed field saved through the socket, as `set` would.
  */
-static int
-ctl_edit(struct ctl *c, int argc, char **argv)
+int
+ctl_edit(struct cli_ctx *c, int argc, char **argv)
 {
 	/* Through the shell, as EDITOR="code --wait" expects. */
 	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
@@ -849,24 +724,24 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	long long	 id;
 	size_t		 i;
 	FILE		*f;
-	int		 fd, rc = CTL_EXIT_ERR, st, changed = 0;
+	int		 fd, rc = CLI_EXIT_ERR, st, changed = 0;
 
 	if (argc != 2 || ctl_id(argv[1], &id) == -1)
-		return ctl_usage_error(c, "edit: one incident ID");
+		return cli_usage_error(c->cmd, "edit: one incident ID");
 	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, url)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		if (fd != -1) {
 			close(fd);
 			unlink(path);
 		}
 		json_decref(inc);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	if (ctl_edit_write(f, inc) == -1) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		goto done;
 	}
 	if ((editor = getenv("VISUAL")) == NULL || *editor == '\0')
@@ -881,21 +756,21 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	}
 	if (st == -1 || waitpid(st, &st, 0) == -1 || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0) {
-		ctl_warnx("%s failed; nothing was saved", editor);
+		cli_warnx("%s failed; nothing was saved", editor);
 		goto done;
 	}
 	if (fseek(f, 0, SEEK_SET) == -1) {
-		ctl_warnx("%s: %s", path, strerror(errno));
+		cli_warnx("%s: %s", path, strerror(errno));
 		goto done;
 	}
 	clearerr(f);
 	if (ctl_edit_read(f, values) == -1) {
-		ctl_warnx("nothing was saved; the form stays in %s", path);
+		cli_warnx("nothing was saved; the form stays in %s", path);
 		path[0] = '\0';	/* keep the person's work */
 		goto done;
 	}
-	rc = CTL_EXIT_OK;
-	for (i = 0; i < CTL_NFIELDS && rc == CTL_EXIT_OK; i++) {
+	rc = CLI_EXIT_OK;
+	for (i = 0; i < CTL_NFIELDS && rc == CLI_EXIT_OK; i++) {
 		if (values[i] == NULL)
 			continue;
 		ctl_edit_trim(values[i]);
@@ -907,15 +782,15 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 		body = json_pack("{s:s, s:s}", "field", ctl_fields[i].name,
 		    "value", values[i]);
 		if (body == NULL) {
-			ctl_warnx("%s: not UTF-8 text", ctl_fields[i].name);
-			rc = CTL_EXIT_ERR;
+			cli_warnx("%s: not UTF-8 text", ctl_fields[i].name);
+			rc = CLI_EXIT_ERR;
 			break;
 		}
 		snprintf(url, sizeof(url), "/v1/incidents/%lld/set", id);
 		rc = ctl_act(c, url, body, ctl_fields[i].name);
 		changed++;
 	}
-	if (rc == CTL_EXIT_OK && changed == 0)
+	if (rc == CLI_EXIT_OK && changed == 0)
 		printf("incident %lld: no field changed\n", id);
  done:
 	for (i = 0; i < CTL_NFIELDS; i++)
@@ -927,27 +802,8 @@ ctl_edit(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
-/* A UTC time from the daemon, in the --tz zone, to the second. */
-static const char *
-ctl_local(const char *iso, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 t;
-
-	if (iso == NULL)
-		return "-";
-	memset(&tm, 0, sizeof(tm));
-	if (strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return iso;
-	t = timegm(&tm);
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return iso;
-	return buf;
-}
-
 static json_t *
-ctl_get(const struct ctl *c, const char *path)
+ctl_get(const struct cli_ctx *c, const char *path)
 {
 	json_t	*reply;
 	long	 status;
@@ -1003,7 +859,7 @@ ctl_status_store(const json_t *st)
 	printf("store: FAILING (資料庫寫入失敗) since %s: %s\n"
 	    "  %lld changes (%lld bytes) held in memory, written with their "
 	    "original times once the database accepts writes",
-	    ctl_local(json_string_value(json_object_get(st, "since")), t1,
+	    cli_time_show(json_string_value(json_object_get(st, "since")), t1,
 	    sizeof(t1)), json_is_string(json_object_get(st, "error")) ?
 	    json_string_value(json_object_get(st, "error")) : "refused",
 	    (long long)json_integer_value(json_object_get(st, "held")),
@@ -1016,8 +872,8 @@ ctl_status_store(const json_t *st)
 	    "refused meanwhile\n");
 }
 
-static int
-ctl_status(struct ctl *c, int argc, char **argv)
+int
+ctl_status(struct cli_ctx *c, int argc, char **argv)
 {
 	json_t		*reply, *sys, *chk, *dl, *outbox, *host;
 	char		 t1[32];
@@ -1025,16 +881,16 @@ ctl_status(struct ctl *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1)
-		return ctl_usage_error(c, "status: unexpected argument %s",
+		return cli_usage_error(c->cmd, "status: unexpected argument %s",
 		    argv[1]);
 	if ((reply = ctl_get(c, "/v1/status")) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	printf("%-24s %-11s %-19s %s\n", "SYSTEM", "STATE", "DOWN SINCE",
 	    "INCIDENT");
 	json_array_foreach(json_object_get(reply, "systems"), i, sys) {
 		printf("%-24s %-11s %-19s ", json_string_value(
 		    json_object_get(sys, "name")), json_string_value(
-		    json_object_get(sys, "state")), ctl_local(json_string_value(
+		    json_object_get(sys, "state")), cli_time_show(json_string_value(
 		    json_object_get(sys, "since")), t1, sizeof(t1)));
 		if (json_is_integer(json_object_get(sys, "incident")))
 			printf("%lld (level %lld%s)\n", (long long)
@@ -1057,7 +913,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 			    "incident")), json_string_value(json_object_get(dl,
 			    "system")), json_string_value(json_object_get(dl,
 			    "kind")), (long long)json_integer_value(
-			    json_object_get(dl, "level")), ctl_local(
+			    json_object_get(dl, "level")), cli_time_show(
 			    json_string_value(json_object_get(dl, "due_at")),
 			    t1, sizeof(t1)), json_is_string(json_object_get(dl,
 			    "breached_at")) ? "  MISSED" : "",
@@ -1085,7 +941,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	if (json_is_true(json_object_get(host, "failing")))
 		printf("\nmonitoring host: FAILING since %s: %lld probes "
 		    "failed on this host, not at their targets (no incident "
-		    "is opened for them); the last: %s\n", ctl_local(
+		    "is opened for them); the last: %s\n", cli_time_show(
 		    json_string_value(json_object_get(host, "since")), t1,
 		    sizeof(t1)), (long long)json_integer_value(
 		    json_object_get(host, "failures")), json_string_value(
@@ -1095,7 +951,7 @@ ctl_status(struct ctl *c, int argc, char **argv)
 		printf("\nmonitoring host: ok; %lld probes failed on this host "
 		    "since the start, the last at %s: %s\n", (long long)
 		    json_integer_value(json_object_get(host, "local_errors")),
-		    ctl_local(json_string_value(json_object_get(host,
+		    cli_time_show(json_string_value(json_object_get(host,
 		    "last_error_at")), t1, sizeof(t1)), json_string_value(
 		    json_object_get(host, "last_error")));
 	outbox = json_object_get(reply, "outbox");
@@ -1105,33 +961,23 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
 	ctl_status_store(json_object_get(reply, "store"));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
+/* The libcurl and zone every socket verb needs, then the verb. */
 int
-ctl_main(const char *socket, const char *tz, int argc, char **argv)
+ctl_main(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct ctl	 c;
-	size_t		 i;
-	int		 rc;
+	int	 rc;
 
-	memset(&c, 0, sizeof(c));
-	c.socket = socket;
-	c.tz = tz;
-	c.verb = argv[0];
-	if (setenv("TZ", tz, 1) == -1)
-		return CTL_EXIT_ERR;
+	if (setenv("TZ", ctx->tz, 1) == -1)
+		return CLI_EXIT_ERR;
 	tzset();
-	for (i = 0; i < CTL_NITEMS(ctl_verbs); i++)
-		if (strcmp(ctl_verbs[i].name, argv[0]) == 0)
-			break;
-	if (i == CTL_NITEMS(ctl_verbs))
-		return CTL_EXIT_USAGE;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		ctl_warnx("cannot start libcurl");
-		return CTL_EXIT_ERR;
+		cli_warnx("cannot start libcurl");
+		return CLI_EXIT_ERR;
 	}
-	rc = ctl_verbs[i].exec(&c, argc, argv);
+	rc = ctx->cmd->exec(ctx, argc, argv);
 	curl_global_cleanup();
 	return rc;
 }
@@ -1140,8 +986,8 @@ ctl_main(const char *socket, const char *tz, int argc, char **argv)
  * open: an incident a person found (5.2.1), confirmed as a security
  * incident now or at --at; the daemon records the caller's account.
  */
-static int
-ctl_open(struct ctl *c, int argc, char **argv)
+int
+ctl_open(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "system", "system", 0 }, { "title", "title", 0 },
@@ -1155,25 +1001,25 @@ ctl_open(struct ctl *c, int argc, char **argv)
 		goto usage;
 	if ((json_object_get(body, "system") == NULL) ==
 	    (json_object_get(body, "title") == NULL)) {
-		ctl_usage_error(c, "open: give --system NAME (a system of the "
+		cli_usage_error(c->cmd, "open: give --system NAME (a system of the "
 		    "rules) or --title TEXT, one of them");
 		goto usage;
 	}
 	if (json_object_get(body, "level") == NULL ||
 	    json_object_get(body, "reason") == NULL) {
-		ctl_usage_error(c, "open: --level and --reason are required");
+		cli_usage_error(c->cmd, "open: --level and --reason are required");
 		goto usage;
 	}
 	return ctl_act(c, "/v1/incidents", body, "opened (人員發現之資安事件, "
 	    "5.2.1); the one-hour notification clock runs");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /* "sent 2026-12-03 10:00:05 (5s after it was queued)" */
 static void
-ctl_drill_mail(const struct ctl *c, json_t *n)
+ctl_drill_mail(const struct cli_ctx *c, json_t *n)
 {
 	const char	*created, *sent, *state, *err;
 	char		 b1[32], b2[32];
@@ -1188,10 +1034,10 @@ ctl_drill_mail(const struct ctl *c, json_t *n)
 	    (long long)json_integer_value(json_object_get(n, "id")),
 	    json_string_value(json_object_get(n, "recipient")),
 	    json_string_value(json_object_get(n, "event")),
-	    ctl_local(created, b1, sizeof(b1)));
+	    cli_time_show(created, b1, sizeof(b1)));
 	if (sent != NULL) {
 		printf(", delivered to the mail server %s",
-		    ctl_local(sent, b2, sizeof(b2)));
+		    cli_time_show(sent, b2, sizeof(b2)));
 		if (created != NULL && time_parse(created, &t1) == 0 &&
 		    time_parse(sent, &t2) == 0)
 			printf(" (%.1f s later)", (double)(t2 - t1) / 1000);
@@ -1213,7 +1059,7 @@ ctl_drill_mail(const struct ctl *c, json_t *n)
  * clock with its reminders and deadline (5.8.1).
  */
 static int
-ctl_drill_report(struct ctl *c, const char *idstr)
+ctl_drill_report(struct cli_ctx *c, const char *idstr)
 {
 	json_t		*inc, *arr, *v;
 	const char	*kind, *s1;
@@ -1223,18 +1069,18 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 	int		 sent = 0, nmail;
 
 	if (ctl_id(idstr, &id) == -1) {
-		ctl_usage_error(c, "drill report: bad incident ID %s", idstr);
-		return CTL_EXIT_USAGE;
+		cli_usage_error(c->cmd, "drill report: bad incident ID %s", idstr);
+		return CLI_EXIT_USAGE;
 	}
 	snprintf(path, sizeof(path), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, path)) == NULL)
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	kind = json_string_value(json_object_get(inc, "kind"));
 	if (kind == NULL || strcmp(kind, "drill") != 0) {
-		ctl_warnx("incident %lld is not a drill (it is %s)", id,
+		cli_warnx("incident %lld is not a drill (it is %s)", id,
 		    kind != NULL ? kind : "?");
 		json_decref(inc);
-		return CTL_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	v = json_object_get(inc, "drill_factor");
 	printf("演練 DRILL incident %lld: %s, 第%lld級 level %lld, %s\n", id,
@@ -1248,7 +1094,7 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 		    (long long)(3600 / json_integer_value(v)));
 	else
 		printf("clocks of real length\n");
-	printf("opened %s (times in %s)\n", ctl_local(json_string_value(
+	printf("opened %s (times in %s)\n", cli_time_show(json_string_value(
 	    json_object_get(inc, "opened_at")), b1, sizeof(b1)), c->tz);
 
 	arr = json_object_get(inc, "notifications");
@@ -1266,7 +1112,7 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 	json_array_foreach(arr, i, v)
 		printf("  #%-4lld %s  %-26s %s\n",
 		    (long long)json_integer_value(json_object_get(v, "id")),
-		    ctl_local(json_string_value(json_object_get(v, "at")), b1,
+		    cli_time_show(json_string_value(json_object_get(v, "at")), b1,
 		    sizeof(b1)), json_string_value(json_object_get(v,
 		    "event")), json_string_value(json_object_get(v, "actor")));
 
@@ -1277,19 +1123,19 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 		    "reminder(s)",
 		    json_string_value(json_object_get(v, "kind")),
 		    (long long)json_integer_value(json_object_get(v, "level")),
-		    ctl_local(json_string_value(json_object_get(v,
+		    cli_time_show(json_string_value(json_object_get(v,
 		    "started_at")), b1, sizeof(b1)),
-		    ctl_local(json_string_value(json_object_get(v, "due_at")),
+		    cli_time_show(json_string_value(json_object_get(v, "due_at")),
 		    b2, sizeof(b2)),
 		    (long long)json_integer_value(json_object_get(v,
 		    "reminders_done")));
 		if ((s1 = json_string_value(json_object_get(v,
 		    "breached_at"))) != NULL)
-			printf(", deadline missed %s", ctl_local(s1, b3,
+			printf(", deadline missed %s", cli_time_show(s1, b3,
 			    sizeof(b3)));
 		if ((s1 = json_string_value(json_object_get(v,
 		    "stopped_at"))) != NULL)
-			printf(", stopped %s by %s", ctl_local(s1, b3,
+			printf(", stopped %s by %s", cli_time_show(s1, b3,
 			    sizeof(b3)), json_string_value(json_object_get(v,
 			    "stopped_by")));
 		else
@@ -1297,15 +1143,15 @@ ctl_drill_report(struct ctl *c, const char *idstr)
 		printf("\n");
 	}
 	json_decref(inc);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /*
  * drill: a drill incident (資安演練, 5.8.1) through every path, its
  * clocks of real length or compressed; drill report ID: what happened.
  */
-static int
-ctl_drill(struct ctl *c, int argc, char **argv)
+int
+ctl_drill(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
 		{ "system", "system", 0 }, { "title", "title", 0 },
@@ -1320,9 +1166,9 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "report") == 0 ||
 	    strcmp(argv[1], "show") == 0)) {
 		if (argc != 3) {
-			ctl_usage_error(c, "drill %s: one incident ID",
+			cli_usage_error(c->cmd, "drill %s: one incident ID",
 			    argv[1]);
-			return CTL_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 		return ctl_drill_report(c, argv[2]);
 	}
@@ -1331,13 +1177,13 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 		goto usage;
 	if ((v = json_object_get(body, "compressed")) != NULL) {
 		if (json_object_get(body, "real") != NULL) {
-			ctl_usage_error(c, "drill: --compressed or --real, not "
+			cli_usage_error(c->cmd, "drill: --compressed or --real, not "
 			    "both");
 			goto usage;
 		}
 		if (ctl_id(json_string_value(v), &factor) == -1 ||
 		    factor > 3600) {
-			ctl_usage_error(c, "drill: --compressed is how many "
+			cli_usage_error(c->cmd, "drill: --compressed is how many "
 			    "times faster the clocks run, 1 to 3600 (60: an "
 			    "hour lasts a minute)");
 			goto usage;
@@ -1350,5 +1196,5 @@ ctl_drill(struct ctl *c, int argc, char **argv)
 	    "with rtowatch drill report ID");
  usage:
 	json_decref(body);
-	return CTL_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }

@@ -1,15 +1,22 @@
 /*
- * ctl.h: rtowatch's workflow verbs over the daemon's control socket.
+ * ctl.h: rtowatch's workflow verbs over the daemon's control socket
+ * (ctl.c); rtowatch.c's table names them with the side CLI_SOCKET.
  */
 #ifndef RTOWATCH_CTL_H
 #define RTOWATCH_CTL_H
 
-#include <stdio.h>
+struct cli_ctx;
 
-#define CTL_SOCKET_DEFAULT	"/run/rtowatch/control.sock"
+int	ctl_main(struct cli_ctx *, int, char **);
 
-int	ctl_is_verb(const char *);
-int	ctl_main(const char *, const char *, int, char **);
-void	ctl_usage(FILE *);
+int	ctl_status(struct cli_ctx *, int, char **);
+int	ctl_step(struct cli_ctx *, int, char **);
+int	ctl_set(struct cli_ctx *, int, char **);
+int	ctl_edit(struct cli_ctx *, int, char **);
+int	ctl_level(struct cli_ctx *, int, char **);
+int	ctl_warning(struct cli_ctx *, int, char **);
+int	ctl_maintenance(struct cli_ctx *, int, char **);
+int	ctl_open(struct cli_ctx *, int, char **);
+int	ctl_drill(struct cli_ctx *, int, char **);
 
 #endif

@@ -175,9 +175,7 @@ query_filter_bind(sqlite3_stmt *stmt, const struct cli_opts *o)
 int
 query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
-				    CLI_FMT(CLI_FMT_JSON) |
-				    CLI_FMT(CLI_FMT_CSV) };
+	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
 	json_t			*arr;
@@ -185,14 +183,8 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 	size_t			 i;
 	int			 rc;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_FROM) | CLI_O(CLI_O_TO) | CLI_O(CLI_O_LEVEL) |
-	    CLI_O(CLI_O_SYSTEM) | CLI_O(CLI_O_STATUS) | CLI_O(CLI_O_KIND) |
-	    CLI_O(CLI_O_MAJOR) | CLI_O(CLI_O_OVERDUE), &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "incidents: unexpected "
-		    "argument %s", argv[optind]);
 	if (cli_open(ctx) == -1)
 		return CLI_EXIT_ERR;
 	where = query_filter_sql(&o);
@@ -390,24 +382,16 @@ query_record_free(sqlite3_stmt *inc, sqlite3_stmt *cl, sqlite3_stmt *tl)
 int
 query_show(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts	 o = { .formats = CLI_FMT(CLI_FMT_TEXT) |
-			    CLI_FMT(CLI_FMT_JSON) };
+	struct cli_opts	 o = { 0 };
 	sqlite3_stmt	*inc, *cl, *tl;
 	int64_t		 id, *ids = NULL;
 	size_t		 n = 0;
 	char		*list, *recurring;
 	int		 rc, status = CLI_EXIT_ERR;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O_RECUR, &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind == argc)
-		return cli_usage_error(ctx->cmd, "show: missing incident ID");
-	if (optind + 1 < argc)
-		return cli_usage_error(ctx->cmd, "show: unexpected argument %s",
-		    argv[optind + 1]);
-	if (cli_parse_id(ctx, argv[optind], &id) != 0)
-		return CLI_EXIT_USAGE;
+	id = o.id;
 	if (cli_open(ctx) == -1 || query_record(ctx, id, &inc, &cl, &tl) == -1)
 		return CLI_EXIT_ERR;
 	if (recur_find(ctx, &o.recur, id, &ids, &n) == 0) {

@@ -378,9 +378,7 @@ reg_html(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 int
 register_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts		 o = { .formats = CLI_FMT(CLI_FMT_TABLE) |
-				    CLI_FMT(CLI_FMT_CSV) |
-				    CLI_FMT(CLI_FMT_HTML) };
+	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
 	char			 head[CHAIN_HEXLEN + 1], period[160];
@@ -388,13 +386,8 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 	int64_t			 rows;
 	int			 rc;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_FROM) | CLI_O(CLI_O_TO) | CLI_O(CLI_O_SYSTEM) |
-	    CLI_O(CLI_O_KIND) | CLI_O(CLI_O_LANG) | CLI_O_RECUR, &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "register: unexpected "
-		    "argument %s", argv[optind]);
 	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
 		return CLI_EXIT_ERR;
 	if (cli_chain_head(ctx, &rows, head, sizeof(head)) == -1 ||
@@ -420,8 +413,8 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 				cli_table_print(&t, 0);
 			printf("timeline chain: %lld rows, head %s\n",
 			    (long long)rows, *head ? head : "-");
-			if ((rc = verify_summary(ctx, o.en, check,
-			    sizeof(check))) == -1)
+			if (verify_summary(ctx, o.en, check,
+			    sizeof(check)) == -1)
 				rc = SQLITE_ERROR;
 			else {
 				printf("%s\n", check);
@@ -514,20 +507,14 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 int
 register_digest(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts	 o = { .formats = CLI_FMT(CLI_FMT_TEXT) |
-			    CLI_FMT(CLI_FMT_HTML) };
+	struct cli_opts	 o = { 0 };
 	struct doc	 d;
 	sqlite3_stmt	*stmt, *sum;
 	char		 num[6][24], month[8];
 	int		 rc, i;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_MONTH) | CLI_O(CLI_O_LANG) |
-	    CLI_O(CLI_O_INCLUDE_DRILLS), &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "digest: unexpected argument "
-		    "%s", argv[optind]);
 	if (o.from_arg == NULL)
 		return cli_usage_error(ctx->cmd, "digest: --month YYYY-MM is "
 		    "required");

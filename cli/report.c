@@ -604,25 +604,16 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 int
 report_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts	 o = { .formats = CLI_FMT(CLI_FMT_TEXT) |
-			    CLI_FMT(CLI_FMT_MD) | CLI_FMT(CLI_FMT_HTML) };
+	struct cli_opts	 o = { 0 };
 	struct doc	 d;
 	sqlite3_stmt	*inc, *cl, *tl;
 	int64_t		 id, *ids = NULL;
 	size_t		 n = 0;
 	int		 rc, status = CLI_EXIT_ERR;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_FORMAT) |
-	    CLI_O(CLI_O_LANG) | CLI_O_RECUR, &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind == argc)
-		return cli_usage_error(ctx->cmd, "report: missing incident "
-		    "ID");
-	if (optind + 1 < argc)
-		return cli_usage_error(ctx->cmd, "report: unexpected argument "
-		    "%s", argv[optind + 1]);
-	if (cli_parse_id(ctx, argv[optind], &id) != 0)
-		return CLI_EXIT_USAGE;
+	id = o.id;
 	if (cli_open(ctx) == -1 || query_record(ctx, id, &inc, &cl, &tl) == -1)
 		return CLI_EXIT_ERR;
 	memset(&d, 0, sizeof(d));

@@ -39,12 +39,11 @@
 
 #include "log.h"
 #include "notify_event.h"
+#include "rtowatch.h"
 #include "util.h"
 
 #define AGENT_NAME		"rtowatch-notify"
-#define AGENT_VERSION		"0.1.0"
 #define AGENT_APP		"rtowatch"
-#define AGENT_SOCKET_DEFAULT	"/run/rtowatch/control.sock"
 /* The long poll's wait=: well under the daemon's 60 s limit. */
 #define AGENT_WAIT_S		25
 #define AGENT_CONNECT_MS	5000
@@ -801,7 +800,7 @@ main(int argc, char *argv[])
 	setlocale(LC_ALL, "");
 	memset(&a, 0, sizeof(a));
 	s = getenv("RTOWATCH_SOCKET");
-	a.socket = s != NULL && *s != '\0' ? s : AGENT_SOCKET_DEFAULT;
+	a.socket = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
 	while ((ch = getopt(argc, argv, "ds:V")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -811,7 +810,7 @@ main(int argc, char *argv[])
 			a.socket = optarg;
 			break;
 		case 'V':
-			printf("%s %s\n", AGENT_NAME, AGENT_VERSION);
+			printf("%s %s\n", AGENT_NAME, RTOWATCH_VERSION);
 			return 0;
 		default:
 			usage();
@@ -844,7 +843,7 @@ main(int argc, char *argv[])
 	g_unix_signal_add(SIGTERM, agent_quit, &a);
 	g_unix_signal_add(SIGINT, agent_quit, &a);
 
-	log_info("%s %s: socket %s, state %s%s", AGENT_NAME, AGENT_VERSION,
+	log_info("%s %s: socket %s, state %s%s", AGENT_NAME, RTOWATCH_VERSION,
 	    a.socket, a.state_path, a.have_cursor ? "" : " (first start)");
 	agent_connect(&a);
 	g_main_loop_run(a.loop);

@@ -520,16 +520,13 @@ verify_summary(struct cli_ctx *ctx, int en, char *buf, size_t len)
 int
 verify_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_opts		 o = { .formats = 0 };
+	struct cli_opts		 o = { 0 };
 	struct verify_out	 vo;
 	int64_t			 head_at = 0, last = 0;
 	int			 rc, intact, damaged;
 
-	if ((rc = cli_options(ctx, argc, argv, CLI_O(CLI_O_HEAD), &o)) != 0)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "verify: unexpected argument "
-		    "%s", argv[optind]);
 	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
 		return CLI_EXIT_ERR;
 	damaged = verify_pages(ctx) == -1;

@@ -19,12 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "util.h"
-#include "warnings.h"
-
-#define WARNINGS_EXIT_OK	0
-#define WARNINGS_EXIT_ERR	1
-#define WARNINGS_EXIT_USAGE	2
 
 enum warnings_format {
 	WARNINGS_TABLE,
@@ -65,25 +61,7 @@ warnings_usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "rtowatch warnings: %s %s\n", what, arg);
 	warnings_usage(stderr);
-	return WARNINGS_EXIT_USAGE;
-}
-
-/* file:PATH?mode=ro, with the characters a URI gives meaning escaped. */
-static char *
-warnings_uri(const char *path, int immutable)
-{
-	char	*uri, *p;
-
-	uri = xmalloc(strlen(path) * 3 + 48);
-	p = stpcpy(uri, "file:");
-	for (; *path != '\0'; path++) {
-		if (*path == '?' || *path == '#' || *path == '%')
-			p += sprintf(p, "%%%02X", (unsigned char)*path);
-		else
-			*p++ = *path;
-	}
-	stpcpy(p, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
-	return uri;
+	return CLI_EXIT_USAGE;
 }
 
 static sqlite3 *
@@ -103,7 +81,7 @@ warnings_open(const char *path)
 	}
 	/* Without write access to the directory, a WAL reader needs this. */
 	for (immutable = 0; immutable < 2; immutable++) {
-		uri = warnings_uri(path, immutable);
+		uri = cli_uri(path, immutable);
 		rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY |
 		    SQLITE_OPEN_URI, NULL);
 		free(uri);
@@ -237,22 +215,6 @@ warnings_ids(json_t *list)
 	return s;
 }
 
-/* A stored UTC time in the zone of --tz, to the second. */
-static const char *
-warnings_local(const char *utc, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 t;
-
-	memset(&tm, 0, sizeof(tm));
-	if (utc == NULL || strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return "-";
-	t = timegm(&tm);
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 static void
 warnings_print_table(json_t *all)
 {
@@ -265,9 +227,9 @@ warnings_print_table(json_t *all)
 	json_array_foreach(all, i, w) {
 		printf("%-5lld %-19s %-19s %-14s %-18s %s\n",
 		    (long long)json_integer_value(json_object_get(w, "id")),
-		    warnings_local(json_string_value(json_object_get(w,
+		    cli_time_show(json_string_value(json_object_get(w,
 		    "opened_at")), t1, sizeof(t1)),
-		    warnings_local(json_string_value(json_object_get(w,
+		    cli_time_show(json_string_value(json_object_get(w,
 		    "ended_at")), t2, sizeof(t2)),
 		    json_string_value(json_object_get(w, "state")),
 		    json_string_value(json_object_get(w, "source")),
@@ -378,7 +340,7 @@ warnings_read(sqlite3 *db, const char *state)
 }
 
 int
-warnings_main(const char *db_path, const char *tz, int argc, char **argv)
+warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -388,6 +350,7 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum warnings_format	 fmt = WARNINGS_TABLE;
+	const char		*db_path = ctx->db_path;
 	const char		*state = NULL;
 	sqlite3			*db;
 	json_t			*all, *top;
@@ -422,7 +385,7 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 			break;
 		case 'h':
 			warnings_usage(stdout);
-			return WARNINGS_EXIT_OK;
+			return CLI_EXIT_OK;
 		case ':':
 			return warnings_usage_error("an argument is "
 			    "missing after", argv[optind - 1]);
@@ -433,16 +396,16 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 	}
 	if (optind != argc)
 		return warnings_usage_error("unexpected", argv[optind]);
-	if (setenv("TZ", tz, 1) == -1)
-		return WARNINGS_EXIT_ERR;
+	if (setenv("TZ", ctx->tz, 1) == -1)
+		return CLI_EXIT_ERR;
 	tzset();
 	if ((db = warnings_open(db_path)) == NULL)
-		return WARNINGS_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	if ((all = warnings_read(db, state)) == NULL) {
 		fprintf(stderr, "rtowatch: %s: %s\n", db_path,
 		    sqlite3_errmsg(db));
 		sqlite3_close(db);
-		return WARNINGS_EXIT_ERR;
+		return CLI_EXIT_ERR;
 	}
 	sqlite3_close(db);
 	switch (fmt) {
@@ -457,8 +420,8 @@ warnings_main(const char *db_path, const char *tz, int argc, char **argv)
 		json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(top);
-		return WARNINGS_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	json_decref(all);
-	return WARNINGS_EXIT_OK;
+	return CLI_EXIT_OK;
 }

@@ -32,12 +32,11 @@
 #include "priv.h"
 #include "probe.h"
 #include "resolve.h"
+#include "rtowatch.h"
 #include "store.h"
 #include "storewatch.h"
 #include "util.h"
 #include "wallclock.h"
-
-#define RTOWATCH_VERSION	"0.1.0"
 
 struct rtowatchd {
 	const char		*conf_path;

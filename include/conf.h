@@ -16,14 +16,15 @@
 #include "anomaly_rules.h"
 #include "maint.h"
 #include "policy.h"
+#include "rtowatch.h"
 
 struct probe_ops;
 struct conf_parser;
 
-#define CONF_DEFAULT_PATH	"/etc/rtowatch/rtowatch.conf"
-#define CONF_DEFAULT_DATABASE	"/var/lib/rtowatch/rtowatch.db"
+#define CONF_DEFAULT_PATH	RTOWATCH_RULES_DEFAULT
+#define CONF_DEFAULT_DATABASE	RTOWATCH_DB_DEFAULT
 #define CONF_DEFAULT_TIMEZONE	"Asia/Taipei"
-#define CONF_DEFAULT_SOCKET	"/run/rtowatch/control.sock"
+#define CONF_DEFAULT_SOCKET	RTOWATCH_SOCKET_DEFAULT
 #define CONF_DEFAULT_EVERY_MS	(30 * 1000LL)
 #define CONF_DEFAULT_TIMEOUT_MS	(5 * 1000LL)
 #define CONF_DEFAULT_DOWN_AFTER	3

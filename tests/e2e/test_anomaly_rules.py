@@ -60,6 +60,9 @@ def test_warnings_csv_and_bad_format(tmp_path):
     assert len(lines) == 2 and ",203.0.113.66," in lines[1], out
     rc, out, err = cli("warnings", "--db", db)
     assert rc == 0 and "anomaly edge" in out and "203.0.113.66" in out, out
+    # "//tmp/x" is the file /tmp/x, not a file on a host called "tmp".
+    rc, out2, err = cli("--db", "/" + str(db), "warnings", "--format", "csv")
+    assert rc == 0 and out2.splitlines() == lines, err
     rc, out, err = cli("--db", db, "warnings", "--format", "xml")
     assert rc == 2 and "unknown format" in err, err
     rc, out, err = cli("--db", db, "warnings", "--state", "open",

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import types
 
 import pytest
@@ -187,3 +188,41 @@ def test_empty_database_says_no_incidents(scenario):
     assert KEYS <= set(reader.fieldnames or []), f"no header row: {out!r}"
     assert list(reader) == []
     d.stop()
+
+
+def help_commands():
+    """(name, first usage line) of each command `rtowatch --help` lists,
+    the database readers and the socket verbs, in its order."""
+    rc, out, err = cli("--help")
+    assert rc == 0 and err == "", err
+    cmds, section = [], None
+    for line in out.splitlines():
+        if line == "commands:" or line.startswith("workflow, "):
+            section = line
+        elif not line.strip() or line.startswith("RECURRING"):
+            section = None
+        elif section and re.match(r"  [a-z]", line):
+            name, _, usage = line[2:].partition(" ")
+            # "  warning confirm|...": another form of the one above
+            if name not in [n for n, _ in cmds]:
+                cmds.append((name, usage))
+    return cmds
+
+
+def test_usage_errors_print_the_line_help_lists(tmp_path):
+    """Every command --help lists is one rtowatch runs, and its usage
+    error (exit 2) repeats the usage --help gives for it: the list and
+    the errors come from the same table."""
+    cmds = help_commands()
+    names = [n for n, _ in cmds]
+    assert {"incidents", "show", "warnings", "verify"} <= set(names), names
+    assert {"status", "ack", "close", "open", "drill"} <= set(names), names
+    env = {"RTOWATCH_SOCKET": str(tmp_path / "no.sock")}
+    for name, usage in cmds:
+        rc, out, err = cli("--db", tmp_path / "no.db", name,
+                           "--no-such-option", env=env)
+        assert rc == 2, (name, rc, err)
+        assert "unknown command" not in err, (name, err)
+        lines = [l for l in err.splitlines() if l.startswith("usage: ")]
+        assert lines and f" {name} " in lines[0] + " " and \
+            lines[0].endswith(usage.rstrip()), (name, usage, err)
