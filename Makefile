@@ -34,11 +34,14 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = daemon/log.c daemon/util.c
+# The store: its core and one file a record.
+STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
+	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 DAEMON_SRCS = daemon/main.c daemon/conf.c daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c \
-	      daemon/policy.c daemon/store.c daemon/clocks.c \
+	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
@@ -137,7 +140,7 @@ bin/asan/test/test_notify_event: tests/unit/test_notify_event.c \
 
 # The traffic counters, with the store they write to.
 UNIT_TESTS += anomaly
-ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c daemon/store.c \
+ANOMALY_UNIT_SRCS = daemon/anomaly.c daemon/packet.c $(STORE_SRCS) \
 		    daemon/chain.c $(UNIT_LIB_SRCS)
 bin/test/test_anomaly: tests/unit/test_anomaly.c \
     $(call obj,release,$(ANOMALY_UNIT_SRCS))
@@ -152,7 +155,7 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 
 # The store failing soft: a second connection holds the lock.
 UNIT_TESTS += store
-STORE_UNIT_SRCS = daemon/store.c daemon/chain.c $(UNIT_LIB_SRCS)
+STORE_UNIT_SRCS = $(STORE_SRCS) daemon/chain.c $(UNIT_LIB_SRCS)
 bin/test/test_store: tests/unit/test_store.c \
     $(call obj,release,$(STORE_UNIT_SRCS))
 	@mkdir -p $(dir $@)
