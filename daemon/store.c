@@ -1165,7 +1165,7 @@ store_prepare(struct store *st, const char *sql)
 	return stmt;
 }
 
-void
+static void
 store_bind_time(sqlite3_stmt *stmt, int col, int64_t t)
 {
 	char	 buf[TIME_STRLEN];
@@ -1197,6 +1197,11 @@ store_bindv(sqlite3_stmt *stmt, const char *types, va_list ap)
 	int64_t		 v;
 	int		 col;
 
+	/* A letter missing or one too many binds the rest to the wrong ?s. */
+	if (strlen(types) != (size_t)sqlite3_bind_parameter_count(stmt))
+		fatalx("store: %zu values for %d parameters: %s",
+		    strlen(types), sqlite3_bind_parameter_count(stmt),
+		    sqlite3_sql(stmt));
 	for (col = 1; *types != '\0'; types++, col++) {
 		switch (*types) {
 		case 'i':
@@ -1420,7 +1425,6 @@ static int
 store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
-	sqlite3_stmt	*stmt;
 	char		 when[TIME_STRLEN];
 	int64_t		 id;
 
@@ -1432,21 +1436,10 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 	if (detail == NULL)
 		detail = "";
 	time_fmt(at, when, sizeof(when));
-	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
+	if (store_run(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	if (incident != 0)
-		sqlite3_bind_int64(stmt, 2, incident);
-	if (warning != 0)
-		sqlite3_bind_int64(stmt, 3, warning);
-	sqlite3_bind_text(stmt, 4, when, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
-	if (store_write(st, stmt) == -1)
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)",
+	    "IJJtttt", id, incident, warning, when, event, actor, detail) == -1)
 		return -1;
 	if (st->tx != NULL) {
 		if (st->tx->first_row == 0)

@@ -18,22 +18,12 @@ int
 store_clock_open(struct store *st, int64_t incident, const char *kind,
     int level, int64_t start, int64_t due, int64_t *id)
 {
-	sqlite3_stmt	*stmt;
-
-	/* Once per obligation: a reopened incident keeps its clocks. */
-	stmt = store_prepare(st, "INSERT OR IGNORE INTO clocks (incident_id,"
-	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
 	/* Ignored (the clock exists), the id is simply not used. */
 	*id = store_next_id(st, STORE_CLOCKS);
-	sqlite3_bind_int64(stmt, 6, *id);
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, level);
-	store_bind_time(stmt, 4, start);
-	store_bind_time(stmt, 5, due);
-	return store_write(st, stmt);
+	/* Once per obligation: a reopened incident keeps its clocks. */
+	return store_run(st, "INSERT OR IGNORE INTO clocks (incident_id,"
+	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)",
+	    "ItiTTI", incident, kind, level, start, due, *id);
 }
 
 /* A raised level shortens the restore clock; incidents shows it too. */
@@ -41,36 +31,18 @@ int
 store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
     int64_t due)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
-	if (stmt == NULL)
+	if (store_clock_move(st, clock, due) == -1)
 		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, clock);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	stmt = store_prepare(st, "UPDATE incidents SET restore_due_at = ?"
-	    " WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, incident);
-	return store_write(st, stmt);
+	return store_run(st, "UPDATE incidents SET restore_due_at = ?"
+	    " WHERE id = ?", "TI", due, incident);
 }
 
 /* A clock other than restore takes a new deadline (a raised level). */
 int
 store_clock_move(struct store *st, int64_t clock, int64_t due)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, clock);
-	return store_write(st, stmt);
+	return store_run(st, "UPDATE clocks SET due_at = ? WHERE id = ?",
+	    "TI", due, clock);
 }
 
 /* Reminders done so far, or (breached_at != 0) the deadline missed. */
@@ -78,16 +50,9 @@ int
 store_clock_progress(struct store *st, int64_t clock, int reminders_done,
     int64_t breached_at)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET reminders_done = ?,"
-	    " breached_at = coalesce(breached_at, ?) WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, reminders_done);
-	store_bind_time(stmt, 2, breached_at);
-	sqlite3_bind_int64(stmt, 3, clock);
-	return store_write(st, stmt);
+	return store_run(st, "UPDATE clocks SET reminders_done = ?,"
+	    " breached_at = coalesce(breached_at, ?) WHERE id = ?",
+	    "iTI", reminders_done, breached_at, clock);
 }
 
 /*
@@ -99,18 +64,10 @@ int
 store_clock_stop(struct store *st, int64_t incident, const char *kind,
     int64_t at, const char *by)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?1,"
+	return store_run(st, "UPDATE clocks SET stopped_at = ?1,"
 	    " stopped_by = ?2 WHERE incident_id = ?3 AND kind = ?4"
-	    " AND stopped_at IS NULL AND started_at <= ?1");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, incident);
-	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
-	return store_write(st, stmt);
+	    " AND stopped_at IS NULL AND started_at <= ?1",
+	    "TtIt", at, by, incident, kind);
 }
 
 /*
@@ -121,19 +78,9 @@ int
 store_clock_restop(struct store *st, int64_t incident, const char *kind,
     int64_t was, int64_t at, const char *by)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
+	return store_run(st, "UPDATE clocks SET stopped_at = ?,"
 	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
-	    " AND stopped_at = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, incident);
-	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 5, was);
-	return store_write(st, stmt);
+	    " AND stopped_at = ?", "TtItT", at, by, incident, kind, was);
 }
 
 /* The open clocks of one incident, or of all (INCIDENT 0). */
@@ -145,15 +92,14 @@ store_open_clocks(struct store *st, int64_t incident,
 	sqlite3_stmt		*stmt;
 	int			 rc;
 
-	stmt = store_prepare(st, "SELECT c.id, c.incident_id, c.kind,"
+	stmt = store_stmt(st, "SELECT c.id, c.incident_id, c.kind,"
 	    " c.level, c.due_at, c.reminders_done, c.breached_at, i.system,"
 	    " c.started_at, coalesce(i.drill_factor, 1)"
 	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
 	    " WHERE c.stopped_at IS NULL AND (?1 = 0 OR c.incident_id = ?1)"
-	    " ORDER BY c.id");
+	    " ORDER BY c.id", "I", incident);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		memset(&c, 0, sizeof(c));
 		c.id = sqlite3_column_int64(stmt, 0);

@@ -53,33 +53,19 @@ store_open_outages(struct store *st,
 }
 
 /*
- * One outage of SYSTEM: on INCIDENT (its own, or the one it is affected
- * scope of), or on none when planned.
+ * One outage of o->system: on its incident (its own, or the one it is
+ * affected scope of), or on none when PLANNED.
  */
 static int
-store_outage_insert(struct store *st, const char *system, int64_t incident,
-    int64_t started_at, int64_t detected_at, const char *cause, int planned,
-    int64_t *outage_id)
+store_outage_insert(struct store *st, const struct store_outage *o,
+    int planned, int64_t *outage_id)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause, planned, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
 	*outage_id = store_next_id(st, STORE_OUTAGES);
-	sqlite3_bind_int64(stmt, 7, *outage_id);
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	if (incident == 0)
-		sqlite3_bind_null(stmt, 2);
-	else
-		sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, started_at);
-	store_bind_time(stmt, 4, detected_at);
-	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 6, planned);
-	return store_write(st, stmt);
+	return store_run(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause, planned, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "tJTTtiI", o->system,
+	    planned ? 0 : o->incident_id, o->started_at, o->detected_at,
+	    o->cause, planned, *outage_id);
 }
 
 /*
@@ -95,28 +81,20 @@ store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
 	char		 detail[512], t[TIME_STRLEN];
 	int		 rc;
 
-	if ((stmt = store_prepare(st, "SELECT incident_id FROM outages"
-	    " WHERE id = ?")) == NULL)
+	if ((stmt = store_stmt(st, "SELECT incident_id FROM outages"
+	    " WHERE id = ?", "I", outage_id)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, outage_id);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		from = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW)
 		return -1;
-	if ((stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
-	    " WHERE outage_id = ? AND ended_at IS NULL")) == NULL)
+	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ? AND ended_at IS NULL", "TI", at,
+	    outage_id) == -1)
 		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	if ((stmt = store_prepare(st, "UPDATE outages SET incident_id = ?"
-	    " WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
+	if (store_run(st, "UPDATE outages SET incident_id = ?"
+	    " WHERE id = ?", "II", incident, outage_id) == -1)
 		return -1;
 	snprintf(detail, sizeof(detail), "%s: still down after the system it "
 	    "was attached to recovered, at %s; its outage goes on in incident "
@@ -143,8 +121,10 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 		    ni->system, ni->opened_at) == -1)
 			return -1;
 		*outage_id = ni->outage_id;
-	} else if (store_outage_insert(st, ni->system, *incident_id,
-	    ni->started_at, ni->detected_at, ni->cause, 0, outage_id) == -1)
+	} else if (store_outage_insert(st, &(struct store_outage){
+	    .system = ni->system, .incident_id = *incident_id,
+	    .started_at = ni->started_at, .detected_at = ni->detected_at,
+	    .cause = ni->cause }, 0, outage_id) == -1)
 		return -1;
 
 	snprintf(detail, sizeof(detail), "%s down since %s: %s",
@@ -166,36 +146,25 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
  * timeline event.
  */
 int
-store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
-    int64_t restored_at, int within_rto, int availability, int level,
-    int major, const char *detail)
+store_outage_end(struct store *st, const struct store_restore *r)
 {
-	sqlite3_stmt	*stmt;
-
-	if (store_outage_close(st, outage_id, restored_at) == -1)
+	if (store_outage_close(st, r->outage_id, r->restored_at) == -1)
 		return -1;
 
 	/* Restored within the RTO only if every part of it was. */
-	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
+	if (store_run(st, "UPDATE incidents SET restored_at = ?,"
 	    " within_rto = CASE WHEN within_rto = 0 THEN 0 ELSE ? END,"
 	    " status = 'restored',"
 	    " availability_level = max(availability_level, ?),"
 	    " level = max(level, ?), major = max(major, ?)"
-	    " WHERE id = ? AND status = 'open'");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, restored_at);
-	sqlite3_bind_int(stmt, 2, within_rto);
-	sqlite3_bind_int(stmt, 3, availability);
-	sqlite3_bind_int(stmt, 4, level);
-	sqlite3_bind_int(stmt, 5, major);
-	sqlite3_bind_int64(stmt, 6, incident_id);
-	if (store_write(st, stmt) == -1)
+	    " WHERE id = ? AND status = 'open'", "TiiiiI", r->restored_at,
+	    r->within_rto, r->availability, r->level, r->major,
+	    r->incident_id) == -1)
 		return -1;
 
 	/* The event is dated when recorded; the detail names the restore time. */
-	if (store_timeline_add(st, incident_id, wall_ms(), "restored",
-	    "rtowatchd", detail) == -1)
+	if (store_timeline_add(st, r->incident_id, wall_ms(), "restored",
+	    "rtowatchd", r->detail) == -1)
 		return -1;
 	return 0;
 }
@@ -208,17 +177,10 @@ int
 store_incident_escalate(struct store *st, int64_t incident_id, int level,
     int64_t at, const char *detail)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE incidents SET major = 1,"
+	if (store_run(st, "UPDATE incidents SET major = 1,"
 	    " availability_level = max(availability_level, ?),"
-	    " level = max(level, ?) WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, level);
-	sqlite3_bind_int(stmt, 2, level);
-	sqlite3_bind_int64(stmt, 3, incident_id);
-	if (store_write(st, stmt) == -1)
+	    " level = max(level, ?) WHERE id = ?", "iiI", level, level,
+	    incident_id) == -1)
 		return -1;
 	if (store_timeline_add(st, incident_id, at, "reclassified",
 	    "rtowatchd", detail) == -1)
@@ -227,32 +189,22 @@ store_incident_escalate(struct store *st, int64_t incident_id, int level,
 }
 
 /*
- * An outage of SYSTEM while a system it depends on is down: recorded,
- * and listed in the parent's incident as affected scope.
+ * An outage of o->system while a system it depends on is down: recorded,
+ * and listed in the parent's incident (o->incident_id) as affected scope.
  */
 int
-store_outage_attach(struct store *st, const char *system, int64_t incident,
-    int64_t started_at, int64_t detected_at, const char *cause,
-    const char *detail, int64_t *outage_id)
+store_outage_attach(struct store *st, const struct store_outage *o,
+    int64_t *outage_id)
 {
-	sqlite3_stmt	*stmt;
-
-	if (store_outage_insert(st, system, incident, started_at, detected_at,
-	    cause, 0, outage_id) == -1)
+	if (store_outage_insert(st, o, 0, outage_id) == -1)
 		return -1;
 
-	stmt = store_prepare(st, "INSERT INTO incident_scope (incident_id,"
-	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)");
-	if (stmt == NULL)
+	if (store_run(st, "INSERT INTO incident_scope (incident_id,"
+	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)", "ItIT",
+	    o->incident_id, o->system, *outage_id, o->started_at) == -1)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, system, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, *outage_id);
-	store_bind_time(stmt, 4, started_at);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_timeline_add(st, incident, detected_at,
-	    "affected system down", "rtowatchd", detail);
+	return store_timeline_add(st, o->incident_id, o->detected_at,
+	    "affected system down", "rtowatchd", o->detail);
 }
 
 /*
@@ -266,11 +218,10 @@ store_incident_scope_down(struct store *st, int64_t incident, char *system,
 	sqlite3_stmt	*stmt;
 	int		 rc;
 
-	if ((stmt = store_prepare(st, "SELECT system FROM incident_scope"
+	if ((stmt = store_stmt(st, "SELECT system FROM incident_scope"
 	    " WHERE incident_id = ? AND ended_at IS NULL ORDER BY id"
-	    " LIMIT 1")) == NULL)
+	    " LIMIT 1", "I", incident)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		snprintf(system, len, "%s",
 		    (const char *)sqlite3_column_text(stmt, 0));
@@ -285,17 +236,10 @@ int
 store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
     int64_t ended_at, const char *detail)
 {
-	sqlite3_stmt	*stmt;
-
 	if (store_outage_close(st, outage_id, ended_at) == -1)
 		return -1;
-	stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
-	    " WHERE outage_id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, ended_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
+	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ?", "TI", ended_at, outage_id) == -1)
 		return -1;
 	return store_timeline_add(st, incident, wall_ms(),
 	    "affected system ended", "rtowatchd", detail);
@@ -348,23 +292,21 @@ store_cause_prepend(const char *cause, const char *old, char *buf,
  * earlier part was not.
  */
 int
-store_incident_reopen(struct store *st, int64_t incident, const char *system,
-    int64_t started_at, int64_t now, const char *cause, const char *detail,
+store_incident_reopen(struct store *st, const struct store_outage *o,
     int64_t *outage_id)
 {
 	sqlite3_stmt	*stmt;
 	char		 causes[STORE_CAUSE_MAX];
+	int64_t		 incident = o->incident_id;
 	int		 rc;
 
-	if (store_outage_insert(st, system, incident, started_at, now, cause,
-	    0, outage_id) == -1)
+	if (store_outage_insert(st, o, 0, outage_id) == -1)
 		return -1;
-	if ((stmt = store_prepare(st, "SELECT coalesce(cause, '') FROM"
-	    " incidents WHERE id = ?")) == NULL)
+	if ((stmt = store_stmt(st, "SELECT coalesce(cause, '') FROM"
+	    " incidents WHERE id = ?", "I", incident)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		store_cause_prepend(cause, (const char *)sqlite3_column_text(
+		store_cause_prepend(o->cause, (const char *)sqlite3_column_text(
 		    stmt, 0), causes, sizeof(causes));
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW) {
@@ -372,25 +314,18 @@ store_incident_reopen(struct store *st, int64_t incident, const char *system,
 		    store_path(st), (long long)incident);
 		return -1;
 	}
-	stmt = store_prepare(st, "UPDATE incidents SET status = 'open',"
+	if (store_run(st, "UPDATE incidents SET status = 'open',"
 	    " restored_at = NULL,"
 	    " within_rto = CASE WHEN within_rto = 0 THEN 0 END, cause = ?"
-	    " WHERE id = ? AND status = 'restored'");
-	if (stmt == NULL)
+	    " WHERE id = ? AND status = 'restored'", "tI", causes,
+	    incident) == -1)
 		return -1;
-	sqlite3_bind_text(stmt, 1, causes, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, incident);
-	if (store_write(st, stmt) == -1)
+	if (store_run(st, "UPDATE clocks SET stopped_at = NULL,"
+	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'",
+	    "I", incident) == -1)
 		return -1;
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = NULL,"
-	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_timeline_add(st, incident, now, "failed again",
-	    "rtowatchd", detail);
+	return store_timeline_add(st, incident, o->detected_at,
+	    "failed again", "rtowatchd", o->detail);
 }
 
 /*
@@ -421,28 +356,22 @@ store_last_restored(struct store *st,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* An outage inside a maintenance window: planned, no incident. */
+/*
+ * An outage inside a maintenance window: planned, no incident (its
+ * incident_id and detail are not read).
+ */
 int
-store_outage_planned(struct store *st, const char *system,
-    int64_t started_at, int64_t detected_at, const char *cause,
+store_outage_planned(struct store *st, const struct store_outage *o,
     int64_t *outage_id)
 {
-	return store_outage_insert(st, system, 0, started_at, detected_at,
-	    cause, 1, outage_id);
+	return store_outage_insert(st, o, 1, outage_id);
 }
 
 int
 store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, ended_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	return store_write(st, stmt);
+	return store_run(st, "UPDATE outages SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL", "TI", ended_at, outage_id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,15 +384,14 @@ store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 	int		 rc;
 
 	memset(inc, 0, sizeof(*inc));
-	stmt = store_prepare(st, "SELECT system, status, kind, level,"
+	stmt = store_stmt(st, "SELECT system, status, kind, level,"
 	    " availability_level, coalesce(confidentiality_level, 0),"
 	    " coalesce(integrity_level, 0), major, restored_at, owner,"
 	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
 	    " reported_at, ticket"
-	    " FROM incidents WHERE id = ?");
+	    " FROM incidents WHERE id = ?", "I", id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		inc->id = id;
 		snprintf(inc->system, sizeof(inc->system), "%s",
@@ -560,9 +488,8 @@ store_incident_empty(struct store *st, int64_t id, int n,
 			fatalx("store: bad column \"%s\"", cols[i]);
 		snprintf(sql, sizeof(sql), "SELECT trim(coalesce(%s, ''))"
 		    " FROM incidents WHERE id = ?", cols[i]);
-		if ((stmt = store_prepare(st, sql)) == NULL)
+		if ((stmt = store_stmt(st, sql, "I", id)) == NULL)
 			return -1;
-		sqlite3_bind_int64(stmt, 1, id);
 		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 			v = (const char *)sqlite3_column_text(stmt, 0);
 			if (v == NULL || *v == '\0')
@@ -580,36 +507,17 @@ int
 store_incident_insert(struct store *st, const char *kind,
     const struct store_new_incident *ni, int64_t warning, int64_t *id)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
+	*id = store_next_id(st, STORE_INCIDENTS);
+	return store_run(st, "INSERT INTO incidents (kind, system, owner,"
 	    " core, critical_infrastructure, rto_ms, level, availability_level,"
 	    " major, status, cause, started_at, opened_at, notify_due_at,"
 	    " restore_due_at, warning_id, recurrence_of, id) VALUES (?, ?, ?,"
-	    " ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	*id = store_next_id(st, STORE_INCIDENTS);
-	sqlite3_bind_int64(stmt, 17, *id);
-	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, ni->system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, ni->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 4, ni->core);
-	sqlite3_bind_int(stmt, 5, ni->critical_infrastructure);
-	sqlite3_bind_int64(stmt, 6, ni->rto_ms);
-	sqlite3_bind_int(stmt, 7, ni->level);
-	sqlite3_bind_int(stmt, 8, ni->level);
-	sqlite3_bind_int(stmt, 9, ni->major);
-	sqlite3_bind_text(stmt, 10, ni->cause, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 11, ni->started_at);
-	store_bind_time(stmt, 12, ni->opened_at);
-	store_bind_time(stmt, 13, ni->notify_due_at);
-	store_bind_time(stmt, 14, ni->restore_due_at);
-	if (warning != 0)
-		sqlite3_bind_int64(stmt, 15, warning);
-	if (ni->recurrence_of != 0)
-		sqlite3_bind_int64(stmt, 16, ni->recurrence_of);
-	return store_write(st, stmt);
+	    " ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "tttiiIiiitTTTTJJI", kind, ni->system, ni->owner, ni->core,
+	    ni->critical_infrastructure, ni->rto_ms, ni->level, ni->level,
+	    ni->major, ni->cause, ni->started_at, ni->opened_at,
+	    ni->notify_due_at, ni->restore_due_at, warning, ni->recurrence_of,
+	    *id);
 }
 
 /* The incident as the notifications describe it; free with _info_clear. */
@@ -624,16 +532,15 @@ store_incident_info(struct store *st, int64_t id,
 	size_t		 i;
 
 	memset(inc, 0, sizeof(*inc));
-	stmt = store_prepare(st, "SELECT system, owner, status, cause,"
+	stmt = store_stmt(st, "SELECT system, owner, status, cause,"
 	    " category, description, measures, support, ticket, level,"
 	    " major, core, critical_infrastructure, rto_ms,"
 	    " availability_level, coalesce(confidentiality_level, 0),"
 	    " coalesce(integrity_level, 0), started_at, opened_at,"
 	    " restored_at, reported_at, other_units_affected"
-	    " FROM incidents WHERE id = ?");
+	    " FROM incidents WHERE id = ?", "I", id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		sqlite3_finalize(stmt);
 		return -1;
@@ -680,24 +587,11 @@ store_incident_info_clear(struct store_incident_info *inc)
 
 /* A contact a person made (5.3.8): whom, how, when, by whom. */
 int
-store_contact_add(struct store *st, int64_t incident, int64_t at,
-    int64_t entered, const char *recipient, const char *channel,
-    const char *by, const char *note, int offline)
+store_contact_add(struct store *st, const struct store_contact *c)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO contacts (incident_id, at,"
+	return store_run(st, "INSERT INTO contacts (incident_id, at,"
 	    " entered_at, recipient, channel, made_by, note, offline)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	store_bind_time(stmt, 2, at);
-	store_bind_time(stmt, 3, entered);
-	sqlite3_bind_text(stmt, 4, recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, by, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, note, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 8, offline != 0);
-	return store_write(st, stmt);
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ITTtttti", c->incident_id,
+	    c->at, c->entered_at, c->recipient, c->channel, c->made_by,
+	    c->note, c->offline != 0);
 }

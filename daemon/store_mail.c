@@ -19,21 +19,10 @@ store_notification_queue(struct store *st, int64_t incident, int64_t at,
     const char *recipient, const char *event, const char *subject,
     const char *body)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO notifications (incident_id,"
+	return store_run(st, "INSERT INTO notifications (incident_id,"
 	    " recipient, event, subject, body, created_at, next_try_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 6, at);
-	store_bind_time(stmt, 7, at);
-	return store_write(st, stmt);
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", incident, recipient,
+	    event, subject, body, at, at);
 }
 
 /*
@@ -93,17 +82,14 @@ store_mail_sent(struct store *st, int64_t id, int64_t incident,
 	    "server for %s", (long long)id, address);
 	if (store_begin(st) == -1)
 		return -1;
-	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
+	stmt = store_stmt(st, "UPDATE notifications SET state = 'sent',"
 	    " sent_at = ?, address = ?, attempts = attempts + 1,"
 	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
-	    " RETURNING alerted_at IS NOT NULL");
+	    " RETURNING alerted_at IS NOT NULL", "TtI", at, address, id);
 	if (stmt == NULL) {
 		store_rollback(st);
 		return -1;
 	}
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, id);
 	/* Form 01 prints when each mail went out: an event binds it. */
 	if (store_write_row(st, stmt, alerted) == -1 ||
 	    store_timeline_add(st, incident, at, "mail delivered", "rtowatchd",
@@ -119,18 +105,10 @@ int
 store_mail_failed(struct store *st, int64_t id, const char *address,
     const char *error, int64_t next_try)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE notifications SET"
+	return store_run(st, "UPDATE notifications SET"
 	    " attempts = attempts + 1, last_error = ?, address = ?,"
-	    " next_try_at = ? WHERE id = ? AND state = 'queued'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, error, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 3, next_try);
-	sqlite3_bind_int64(stmt, 4, id);
-	return store_write(st, stmt);
+	    " next_try_at = ? WHERE id = ? AND state = 'queued'",
+	    "ttTI", error, address, next_try, id);
 }
 
 /*
@@ -145,7 +123,7 @@ store_mail_overdue(struct store *st, int64_t before,
 	sqlite3_stmt	*stmt;
 	int		 rc;
 
-	stmt = store_prepare(st, "SELECT n.incident_id, count(*),"
+	stmt = store_stmt(st, "SELECT n.incident_id, count(*),"
 	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
 	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
 	    "  ORDER BY o.id LIMIT 1),"
@@ -155,10 +133,9 @@ store_mail_overdue(struct store *st, int64_t before,
 	    " FROM notifications n WHERE n.state = 'queued'"
 	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
 	    " AND n.created_at <= ? GROUP BY n.incident_id"
-	    " ORDER BY n.incident_id");
+	    " ORDER BY n.incident_id", "T", before);
 	if (stmt == NULL)
 		return -1;
-	store_bind_time(stmt, 1, before);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		if (cb(sqlite3_column_int64(stmt, 0),
 		    sqlite3_column_int(stmt, 1), store_column_time(stmt, 2),
@@ -174,17 +151,10 @@ int
 store_mail_alerted(struct store *st, int64_t incident, int64_t before,
     int64_t at)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE notifications SET alerted_at = ?"
+	return store_run(st, "UPDATE notifications SET alerted_at = ?"
 	    " WHERE incident_id = ? AND state = 'queued'"
-	    " AND alerted_at IS NULL AND created_at <= ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, before);
-	return store_write(st, stmt);
+	    " AND alerted_at IS NULL AND created_at <= ?",
+	    "TIT", at, incident, before);
 }
 
 /*
@@ -198,15 +168,14 @@ store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
 	sqlite3_stmt	*stmt;
 	int		 n = -1;
 
-	stmt = store_prepare(st, "SELECT (SELECT count(*) FROM notifications"
+	stmt = store_stmt(st, "SELECT (SELECT count(*) FROM notifications"
 	    "  WHERE incident_id = ? AND state = 'queued'"
 	    "  AND alerted_at IS NOT NULL),"
 	    " (SELECT min(created_at) FROM notifications"
 	    "  WHERE state = 'queued' AND channel = 'email'"
-	    "  AND alerted_at IS NULL)");
+	    "  AND alerted_at IS NULL)", "I", incident);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		n = sqlite3_column_int(stmt, 0);
 		*oldest = store_column_time(stmt, 1);

@@ -19,25 +19,13 @@ int
 store_warning_open(struct store *st, const struct store_warning *w,
     int64_t at, const char *actor, int64_t *id)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO warnings (source, reference,"
-	    " system, summary, detail, opened_at, opened_by, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
 	*id = store_next_id(st, STORE_WARNINGS);
-	sqlite3_bind_int64(stmt, 8, *id);
-	sqlite3_bind_text(stmt, 1, w->source, -1, SQLITE_STATIC);
-	if (w->reference[0] != '\0')
-		sqlite3_bind_text(stmt, 2, w->reference, -1, SQLITE_STATIC);
-	if (w->system[0] != '\0')
-		sqlite3_bind_text(stmt, 3, w->system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, w->summary, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, w->detail, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 6, at);
-	sqlite3_bind_text(stmt, 7, actor, -1, SQLITE_STATIC);
-	if (store_write(st, stmt) == -1)
+	if (store_run(st, "INSERT INTO warnings (source, reference,"
+	    " system, summary, detail, opened_at, opened_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "tttttTtI", w->source,
+	    w->reference[0] != '\0' ? w->reference : NULL,
+	    w->system[0] != '\0' ? w->system : NULL, w->summary, w->detail,
+	    at, actor, *id) == -1)
 		return -1;
 	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
 	    w->summary);
@@ -51,12 +39,11 @@ store_warning_get(struct store *st, int64_t id, struct store_warning *w)
 	int		 rc;
 
 	memset(w, 0, sizeof(*w));
-	stmt = store_prepare(st, "SELECT source, coalesce(reference, ''),"
+	stmt = store_stmt(st, "SELECT source, coalesce(reference, ''),"
 	    " coalesce(system, ''), summary, detail, state"
-	    " FROM warnings WHERE id = ?");
+	    " FROM warnings WHERE id = ?", "I", id);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		w->id = id;
 		v = (const char *)sqlite3_column_text(stmt, 0);
@@ -83,46 +70,24 @@ int
 store_warning_answer(struct store *st, int64_t id, const char *state,
     int64_t at, const char *actor, const char *reason, int64_t incident)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE warnings SET state = ?,"
+	if (store_run(st, "UPDATE warnings SET state = ?,"
 	    " answered_at = ?, answered_by = ?, reason = ?, incident_id = ?"
-	    " WHERE id = ? AND state = 'open'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, state, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 2, at);
-	sqlite3_bind_text(stmt, 3, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
-	if (incident != 0)
-		sqlite3_bind_int64(stmt, 5, incident);
-	sqlite3_bind_int64(stmt, 6, id);
-	if (store_write(st, stmt) == -1)
+	    " WHERE id = ? AND state = 'open'", "tTttJI", state, at, actor,
+	    reason, incident, id) == -1)
 		return -1;
 	return store_changed(st) == 1 ? 0 : -1;
 }
 
 int
-store_maintenance_add(struct store *st, const char *system, int64_t start,
-    int64_t end, const char *reason, int64_t at, const char *actor,
+store_maintenance_add(struct store *st, const struct store_maintenance *m,
     int64_t *id)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO maintenance (system, starts_at,"
-	    " ends_at, reason, created_at, created_by, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
 	*id = store_next_id(st, STORE_MAINTENANCE);
-	sqlite3_bind_int64(stmt, 7, *id);
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 2, start);
-	store_bind_time(stmt, 3, end);
-	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 5, at);
-	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
-	return store_write(st, stmt);
+	return store_run(st, "INSERT INTO maintenance (system, starts_at,"
+	    " ends_at, reason, created_at, created_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "tTTtTtI", m->system,
+	    m->starts_at, m->ends_at, m->reason, m->created_at, m->created_by,
+	    *id);
 }
 
 /* The windows people added that have not ended by NOW. */
@@ -131,15 +96,13 @@ store_maintenance_windows(struct store *st, int64_t now,
     int (*cb)(const char *, int64_t, int64_t, void *), void *arg)
 {
 	sqlite3_stmt	*stmt;
-	char		 when[TIME_STRLEN];
 	int		 rc;
 
-	stmt = store_prepare(st, "SELECT system, starts_at, ends_at"
-	    " FROM maintenance WHERE ends_at > ? ORDER BY id");
+	/* NOW is never 0, which would bind NULL. */
+	stmt = store_stmt(st, "SELECT system, starts_at, ends_at"
+	    " FROM maintenance WHERE ends_at > ? ORDER BY id", "T", now);
 	if (stmt == NULL)
 		return -1;
-	sqlite3_bind_text(stmt, 1, time_fmt(now, when, sizeof(when)), -1,
-	    SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		if (cb((const char *)sqlite3_column_text(stmt, 0),
 		    store_column_time(stmt, 1), store_column_time(stmt, 2),
@@ -154,15 +117,9 @@ int
 store_warning_end(struct store *st, int64_t id, int64_t at,
     const char *actor, const char *detail)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, id);
-	if (store_write(st, stmt) == -1 || store_changed(st) != 1)
+	if (store_run(st, "UPDATE warnings SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL", "TI", at, id) == -1 ||
+	    store_changed(st) != 1)
 		return -1;
 	return store_warning_timeline_add(st, id, at, "warning ended", actor,
 	    detail);
@@ -202,17 +159,11 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 	sqlite3_finalize(stmt);
 	rc = rc == SQLITE_DONE ? 0 : -1;
 	for (i = 0; i < n && rc == 0; i++) {
-		stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
-		    " WHERE id = ? AND ended_at IS NULL");
-		if (stmt == NULL) {
-			rc = -1;
-			break;
-		}
-		store_bind_time(stmt, 1, last[i]);
-		sqlite3_bind_int64(stmt, 2, ids[i]);
 		xasprintf(&detail, "%s; last recorded at %s, its real end is "
 		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
-		if (store_write(st, stmt) == -1 ||
+		if (store_run(st, "UPDATE warnings SET ended_at = ?"
+		    " WHERE id = ? AND ended_at IS NULL", "TI", last[i],
+		    ids[i]) == -1 ||
 		    store_warning_timeline_add(st, ids[i], at, "warning ended",
 		    actor, detail) == -1)
 			rc = -1;
@@ -228,19 +179,11 @@ int
 store_warning_indicator(struct store *st, int64_t id, const char *kind,
     const char *value, int64_t packets)
 {
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO warning_indicators (warning_id,"
+	return store_run(st, "INSERT INTO warning_indicators (warning_id,"
 	    " kind, value, packets) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
-	    " SET packets = max(packets, excluded.packets)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, packets);
-	return store_write(st, stmt);
+	    " SET packets = max(packets, excluded.packets)", "IttI", id, kind,
+	    value, packets);
 }
 
 /*

@@ -836,8 +836,10 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	/* Short: the form prints it beside the time; contacts has the rest. */
 	snprintf(by, sizeof(by), "%s: offline notification", actor);
 	if (store_begin(st) == -1 ||
-	    store_contact_add(st, id, at, now, to, channel, actor,
-	    note ? note : "", offline) == -1 ||
+	    store_contact_add(st, &(struct store_contact){
+	    .incident_id = id, .at = at, .entered_at = now, .recipient = to,
+	    .channel = channel, .made_by = actor, .note = note ? note : "",
+	    .offline = offline }) == -1 ||
 	    (offline && clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY,
 	    b.notify ? now : at, by) == -1) ||
 	    store_timeline_add(st, id, now, offline ? "offline notification" :
@@ -996,8 +998,10 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 	    reason != NULL && *reason != '\0' ? ": " : "",
 	    reason ? reason : "");
 	if (store_begin(engine_store(e)) == -1 ||
-	    store_maintenance_add(engine_store(e), system, from, from + length,
-	    reason ? reason : "", now, actor, &id) == -1 ||
+	    store_maintenance_add(engine_store(e), &(struct store_maintenance){
+	    .system = system, .starts_at = from, .ends_at = from + length,
+	    .reason = reason ? reason : "", .created_at = now,
+	    .created_by = actor }, &id) == -1 ||
 	    store_timeline_add(engine_store(e), 0, now, "maintenance added",
 	    actor, detail) == -1)
 		return wf_abort(e, r);

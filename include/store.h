@@ -50,6 +50,55 @@ struct store_new_incident {
 	int64_t		 outage_id;	/* an attached outage going on, or 0 */
 };
 
+/*
+ * One outage of a system: attached to another incident as its affected
+ * scope (store_outage_attach), a relapse of a restored incident
+ * (store_incident_reopen), or planned (store_outage_planned, which has
+ * no incident and no event).
+ */
+struct store_outage {
+	const char	*system;
+	int64_t		 incident_id;	/* the incident it is part of */
+	int64_t		 started_at;	/* the first failed probe */
+	int64_t		 detected_at;	/* and the timeline event's time */
+	const char	*cause;		/* the failing probe's detail */
+	const char	*detail;	/* the timeline event's */
+};
+
+/* An outage is over, and its incident restored (store_outage_end). */
+struct store_restore {
+	int64_t		 outage_id;
+	int64_t		 incident_id;
+	int64_t		 restored_at;
+	int		 within_rto;
+	int		 availability;	/* the availability level */
+	int		 level;		/* the incident's level */
+	int		 major;
+	const char	*detail;	/* the timeline event's */
+};
+
+/* A contact a person made (5.3.8): whom, how, when, by whom. */
+struct store_contact {
+	int64_t		 incident_id;
+	int64_t		 at;		/* when it was made */
+	int64_t		 entered_at;	/* when it was recorded */
+	const char	*recipient;
+	const char	*channel;
+	const char	*made_by;
+	const char	*note;
+	int		 offline;	/* the notification, made offline */
+};
+
+/* A maintenance window a person added. */
+struct store_maintenance {
+	const char	*system;
+	int64_t		 starts_at;
+	int64_t		 ends_at;
+	const char	*reason;
+	int64_t		 created_at;
+	const char	*created_by;
+};
+
 /* A clock still running (not stopped), as the engine re-arms it. */
 struct store_open_clock {
 	int64_t		 id;
@@ -173,21 +222,21 @@ int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);
 int		 store_outage_open(struct store *,
 		    const struct store_new_incident *, int64_t *, int64_t *);
-int		 store_outage_attach(struct store *, const char *, int64_t,
-		    int64_t, int64_t, const char *, const char *, int64_t *);
+int		 store_outage_attach(struct store *,
+		    const struct store_outage *, int64_t *);
 int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
 		    const char *);
 int		 store_incident_scope_down(struct store *, int64_t, char *,
 		    size_t);
-int		 store_incident_reopen(struct store *, int64_t, const char *,
-		    int64_t, int64_t, const char *, const char *, int64_t *);
+int		 store_incident_reopen(struct store *,
+		    const struct store_outage *, int64_t *);
 int		 store_last_restored(struct store *, int (*)(const char *,
 		    int64_t, int64_t, int, int, void *), void *);
-int		 store_outage_planned(struct store *, const char *, int64_t,
-		    int64_t, const char *, int64_t *);
+int		 store_outage_planned(struct store *,
+		    const struct store_outage *, int64_t *);
 int		 store_outage_close(struct store *, int64_t, int64_t);
-int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
-		    int, int, int, int, const char *);
+int		 store_outage_end(struct store *,
+		    const struct store_restore *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
 int		 store_clock_open(struct store *, int64_t, const char *, int,
@@ -223,8 +272,8 @@ int		 store_warning_get(struct store *, int64_t,
 		    struct store_warning *);
 int		 store_warning_answer(struct store *, int64_t, const char *,
 		    int64_t, const char *, const char *, int64_t);
-int		 store_maintenance_add(struct store *, const char *, int64_t,
-		    int64_t, const char *, int64_t, const char *, int64_t *);
+int		 store_maintenance_add(struct store *,
+		    const struct store_maintenance *, int64_t *);
 int		 store_maintenance_windows(struct store *, int64_t,
 		    int (*)(const char *, int64_t, int64_t, void *), void *);
 int64_t		 store_timeline_last(struct store *);
@@ -255,8 +304,7 @@ int		 store_warning_indicator(struct store *, int64_t,
 		    const char *, const char *, int64_t);
 int		 store_warning_relate(struct store *, int64_t, int64_t,
 		    int64_t, const char *, const char *);
-int		 store_contact_add(struct store *, int64_t, int64_t, int64_t,
-		    const char *, const char *, const char *, const char *,
-		    int);
+int		 store_contact_add(struct store *,
+		    const struct store_contact *);
 
 #endif

@@ -145,8 +145,10 @@ test_held_in_order(void **state)
 	assert_true(outage == 1 && incident == 1);
 	assert_true(store_failing(f->st));
 	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_outage_end(f->st, outage, incident, t + 200, 1,
-	    1, 1, 0, "back"), 0);
+	assert_int_equal(store_outage_end(f->st, &(struct store_restore){
+	    .outage_id = outage, .incident_id = incident,
+	    .restored_at = t + 200, .within_rto = 1, .availability = 1,
+	    .level = 1, .major = 0, .detail = "back" }), 0);
 	assert_int_equal(store_commit(f->st), 0);
 	/* A write outside a transaction is one of its own, held too. */
 	assert_int_equal(store_notification_queue(f->st, incident, t + 250,
