@@ -501,8 +501,9 @@ clocks_open(struct clocks *cl, int64_t incident, enum policy_clock kind,
 	if (clocks_facts(cl, incident, kind, &f) == -1)
 		return -1;
 	*due = clocks_due(cl, kind, level, start, f.factor);
-	if (store_clock_open(cl->store, incident, policy_clock_name(kind),
-	    level, start, *due, &id) == -1)
+	if (store_clock_open(cl->store, &(struct store_clock){
+	    .incident_id = incident, .kind = policy_clock_name(kind),
+	    .level = level, .started_at = start, .due_at = *due }, &id) == -1)
 		return -1;
 	if (store_holding(cl->store)) {
 		if (cl->nopens == cl->opens_size) {

@@ -1093,8 +1093,9 @@ engine_detach(struct engine *e, struct sys_state *s, int64_t at,
 	snprintf(detail, sizeof(detail), "%s: %s at %s", s->name, why,
 	    time_fmt(at, t, sizeof(t)));
 	if (store_begin(e->store) == -1 ||
-	    store_outage_detach(e->store, s->outage_id, s->incident_id, at,
-	    detail) == -1 ||
+	    store_outage_detach(e->store, &(struct store_restore){
+	    .outage_id = s->outage_id, .incident_id = s->incident_id,
+	    .restored_at = at, .detail = detail }) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("%s: could not be recorded; retrying", detail);

@@ -835,8 +835,9 @@ mailer_alert(struct mailer *m, const struct mailer_late *x)
 	if (store_begin(m->store) == -1 ||
 	    (!x->failing && store_timeline_add(m->store, x->incident, now,
 	    "mail failing", "rtowatchd", detail) == -1) ||
-	    store_mail_alerted(m->store, x->incident, now -
-	    m->mail->alert_after_ms, now) == -1 ||
+	    store_mail_alerted(m->store, &(struct store_mail_alert){
+	    .incident_id = x->incident,
+	    .before = now - m->mail->alert_after_ms, .at = now }) == -1 ||
 	    store_commit(m->store) == -1) {
 		store_rollback(m->store);
 		log_warnx("incident %lld: the mail alert could not be recorded",

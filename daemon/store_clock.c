@@ -15,15 +15,15 @@
 #include "util.h"
 
 int
-store_clock_open(struct store *st, int64_t incident, const char *kind,
-    int level, int64_t start, int64_t due, int64_t *id)
+store_clock_open(struct store *st, const struct store_clock *c, int64_t *id)
 {
 	/* Ignored (the clock exists), the id is simply not used. */
 	*id = store_next_id(st, STORE_CLOCKS);
 	/* Once per obligation: a reopened incident keeps its clocks. */
 	return store_run(st, "INSERT OR IGNORE INTO clocks (incident_id,"
 	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)",
-	    "ItiTTI", incident, kind, level, start, due, *id);
+	    "ItiTTI", c->incident_id, c->kind, c->level, c->started_at,
+	    c->due_at, *id);
 }
 
 /* A raised level shortens the restore clock; incidents shows it too. */
@@ -71,16 +71,16 @@ store_clock_stop(struct store *st, int64_t incident, const char *kind,
 }
 
 /*
- * A corrected step time: the clocks of KIND the step stopped at WAS take
- * the corrected time AT.
+ * A corrected step time: the clocks of r->kind the step stopped at r->was
+ * take the corrected time r->at.
  */
 int
-store_clock_restop(struct store *st, int64_t incident, const char *kind,
-    int64_t was, int64_t at, const char *by)
+store_clock_restop(struct store *st, const struct store_restop *r)
 {
 	return store_run(st, "UPDATE clocks SET stopped_at = ?,"
 	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
-	    " AND stopped_at = ?", "TtItT", at, by, incident, kind, was);
+	    " AND stopped_at = ?", "TtItT", r->at, r->by, r->incident_id,
+	    r->kind, r->was);
 }
 
 /* The open clocks of one incident, or of all (INCIDENT 0). */

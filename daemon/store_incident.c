@@ -233,16 +233,15 @@ store_incident_scope_down(struct store *st, int64_t incident, char *system,
 
 /* The end of an attached outage, on the outage and the parent's scope. */
 int
-store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
-    int64_t ended_at, const char *detail)
+store_outage_detach(struct store *st, const struct store_restore *r)
 {
-	if (store_outage_close(st, outage_id, ended_at) == -1)
+	if (store_outage_close(st, r->outage_id, r->restored_at) == -1)
 		return -1;
 	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
-	    " WHERE outage_id = ?", "TI", ended_at, outage_id) == -1)
+	    " WHERE outage_id = ?", "TI", r->restored_at, r->outage_id) == -1)
 		return -1;
-	return store_timeline_add(st, incident, wall_ms(),
-	    "affected system ended", "rtowatchd", detail);
+	return store_timeline_add(st, r->incident_id, wall_ms(),
+	    "affected system ended", "rtowatchd", r->detail);
 }
 
 #define STORE_CAUSE_SEP	"; before that: "

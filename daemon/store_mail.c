@@ -146,15 +146,17 @@ store_mail_overdue(struct store *st, int64_t before,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Mark INCIDENT's queued rows created at or before BEFORE as alerted. */
+/*
+ * Mark the incident's queued rows created at or before a->before as
+ * alerted at a->at.
+ */
 int
-store_mail_alerted(struct store *st, int64_t incident, int64_t before,
-    int64_t at)
+store_mail_alerted(struct store *st, const struct store_mail_alert *a)
 {
 	return store_run(st, "UPDATE notifications SET alerted_at = ?"
 	    " WHERE incident_id = ? AND state = 'queued'"
 	    " AND alerted_at IS NULL AND created_at <= ?",
-	    "TIT", at, incident, before);
+	    "TIT", a->at, a->incident_id, a->before);
 }
 
 /*

@@ -321,8 +321,9 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	snprintf(by, sizeof(by), "%s: portal ticket %s", actor, ticket);
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 4, cols, vals) == -1 ||
-	    (correction && store_clock_restop(st, id,
-	    policy_clock_name(CLOCK_NOTIFY), inc.reported_at, at, by) == -1) ||
+	    (correction && store_clock_restop(st, &(struct store_restop){
+	    .incident_id = id, .kind = policy_clock_name(CLOCK_NOTIFY),
+	    .was = inc.reported_at, .at = at, .by = by }) == -1) ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
 	    /*
 	     * 5.3.8's 結案期限 runs 「接獲通報後」, from the notification:

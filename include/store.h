@@ -65,7 +65,11 @@ struct store_outage {
 	const char	*detail;	/* the timeline event's */
 };
 
-/* An outage is over, and its incident restored (store_outage_end). */
+/*
+ * An outage is over, and its incident restored (store_outage_end); or an
+ * attached outage is over, and the parent's scope says so
+ * (store_outage_detach, which reads only the ids, the time and detail).
+ */
 struct store_restore {
 	int64_t		 outage_id;
 	int64_t		 incident_id;
@@ -75,6 +79,31 @@ struct store_restore {
 	int		 level;		/* the incident's level */
 	int		 major;
 	const char	*detail;	/* the timeline event's */
+};
+
+/* A clock started: one obligation of an incident (store_clock_open). */
+struct store_clock {
+	int64_t		 incident_id;
+	const char	*kind;
+	int		 level;
+	int64_t		 started_at;
+	int64_t		 due_at;
+};
+
+/* A step's time corrected: its clocks stopped WAS stop AT instead. */
+struct store_restop {
+	int64_t		 incident_id;
+	const char	*kind;
+	int64_t		 was;
+	int64_t		 at;
+	const char	*by;
+};
+
+/* Queued mail of an incident, created by BEFORE, raised the alert AT. */
+struct store_mail_alert {
+	int64_t		 incident_id;
+	int64_t		 before;
+	int64_t		 at;
 };
 
 /* A contact a person made (5.3.8): whom, how, when, by whom. */
@@ -224,8 +253,8 @@ int		 store_outage_open(struct store *,
 		    const struct store_new_incident *, int64_t *, int64_t *);
 int		 store_outage_attach(struct store *,
 		    const struct store_outage *, int64_t *);
-int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
-		    const char *);
+int		 store_outage_detach(struct store *,
+		    const struct store_restore *);
 int		 store_incident_scope_down(struct store *, int64_t, char *,
 		    size_t);
 int		 store_incident_reopen(struct store *,
@@ -239,16 +268,16 @@ int		 store_outage_end(struct store *,
 		    const struct store_restore *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
-int		 store_clock_open(struct store *, int64_t, const char *, int,
-		    int64_t, int64_t, int64_t *);
+int		 store_clock_open(struct store *, const struct store_clock *,
+		    int64_t *);
 int		 store_clock_set_due(struct store *, int64_t, int64_t,
 		    int64_t);
 int		 store_clock_move(struct store *, int64_t, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);
-int		 store_clock_restop(struct store *, int64_t, const char *,
-		    int64_t, int64_t, const char *);
+int		 store_clock_restop(struct store *,
+		    const struct store_restop *);
 int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
 int		 store_notification_queue(struct store *, int64_t, int64_t,
@@ -292,8 +321,8 @@ int		 store_mail_failed(struct store *, int64_t, const char *,
 		    const char *, int64_t);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
 		    int, int64_t, const char *, int, void *), void *);
-int		 store_mail_alerted(struct store *, int64_t, int64_t,
-		    int64_t);
+int		 store_mail_alerted(struct store *,
+		    const struct store_mail_alert *);
 int		 store_mail_pending(struct store *, int64_t, int64_t *);
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 int		 store_warning_end(struct store *, int64_t, int64_t,
