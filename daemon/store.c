@@ -783,10 +783,9 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 	memset(prev, '0', CHAIN_HEXLEN);
 	prev[CHAIN_HEXLEN] = '\0';
 	if (tx->first_row > 1) {
-		if ((stmt = store_prepare(st, "SELECT hash FROM timeline"
-		    " WHERE id = ?")) == NULL)
+		if ((stmt = store_stmt(st, "SELECT hash FROM timeline"
+		    " WHERE id = ?", "I", tx->first_row - 1)) == NULL)
 			return SQLITE_ERROR;
-		sqlite3_bind_int64(stmt, 1, tx->first_row - 1);
 		if (sqlite3_step(stmt) == SQLITE_ROW)
 			snprintf(prev, sizeof(prev), "%s",
 			    (const char *)sqlite3_column_text(stmt, 0));
@@ -797,15 +796,14 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		if (id == tx->last_row &&
 		    store_records_collect(st, &records) == -1)
 			return SQLITE_ERROR;
-		if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
+		if ((stmt = store_stmt(st, "SELECT coalesce(incident_id, 0),"
 		    " coalesce(warning_id, 0), at, event, actor, detail"
-		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'")) ==
-		    NULL) {
+		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'",
+		    "I", id)) == NULL) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		sqlite3_bind_int64(stmt, 1, id);
-		if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		if (sqlite3_step(stmt) != SQLITE_ROW) {
 			log_warnx("%s: timeline row %lld is not there to hash",
 			    st->path, (long long)id);
 			sqlite3_finalize(stmt);
@@ -819,16 +817,12 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		    (const char *)sqlite3_column_text(stmt, 4),
 		    (const char *)sqlite3_column_text(stmt, 5), records, hash);
 		sqlite3_finalize(stmt);
-		if ((stmt = store_prepare(st, "UPDATE timeline SET prev_hash = ?,"
-		    " records = ?, hash = ? WHERE id = ?")) == NULL) {
+		if ((stmt = store_stmt(st, "UPDATE timeline SET prev_hash = ?,"
+		    " records = ?, hash = ? WHERE id = ?", "tttI", prev, records,
+		    hash, id)) == NULL) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		sqlite3_bind_text(stmt, 1, prev, -1, SQLITE_STATIC);
-		if (records != NULL)
-			sqlite3_bind_text(stmt, 2, records, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 4, id);
 		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK :
 		    sqlite3_extended_errcode(st->db);
 		sqlite3_finalize(stmt);
