@@ -614,8 +614,10 @@ clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
 			continue;
 		/* Only the restore clock's deadline is on the incident too. */
 		if (kind == CLOCK_RESTORE ? store_clock_set_due(cl->store,
-		    c->id, incident, clocks_due(cl, kind, level, c->start,
-		    c->factor)) == -1 : store_clock_move(cl->store, c->id,
+		    &(struct store_clock_due){ .clock_id = c->id,
+		    .incident_id = incident, .due_at = clocks_due(cl, kind,
+		    level, c->start, c->factor) }) == -1 :
+		    store_clock_move(cl->store, c->id,
 		    clocks_due(cl, kind, level, c->start, c->factor)) == -1)
 			return -1;
 	}

@@ -589,8 +589,9 @@ mailer_sent(struct mailer *m, struct mail_job *j)
 	int	 alerted = 0;
 
 	j->recorded = 1;
-	if (store_mail_sent(m->store, j->id, j->incident_id, j->address,
-	    wall_ms(), &alerted) == -1) {
+	if (store_mail_sent(m->store, &(struct store_delivery){ .id = j->id,
+	    .incident_id = j->incident_id, .address = j->address,
+	    .at = wall_ms() }, &alerted) == -1) {
 		log_warnx("mail %lld to %s: accepted by the server but not "
 		    "recorded; it will be sent again", (long long)j->id,
 		    j->address);

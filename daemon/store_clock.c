@@ -28,13 +28,12 @@ store_clock_open(struct store *st, const struct store_clock *c, int64_t *id)
 
 /* A raised level shortens the restore clock; incidents shows it too. */
 int
-store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
-    int64_t due)
+store_clock_set_due(struct store *st, const struct store_clock_due *d)
 {
-	if (store_clock_move(st, clock, due) == -1)
+	if (store_clock_move(st, d->clock_id, d->due_at) == -1)
 		return -1;
 	return store_run(st, "UPDATE incidents SET restore_due_at = ?"
-	    " WHERE id = ?", "TI", due, incident);
+	    " WHERE id = ?", "TI", d->due_at, d->incident_id);
 }
 
 /* A clock other than restore takes a new deadline (a raised level). */

@@ -71,29 +71,30 @@ store_mail_heads(struct store *st,
  * whether the row had raised the "mail failing" alert.
  */
 int
-store_mail_sent(struct store *st, int64_t id, int64_t incident,
-    const char *address, int64_t at, int *alerted)
+store_mail_sent(struct store *st, const struct store_delivery *m,
+    int *alerted)
 {
 	sqlite3_stmt	*stmt;
 	char		 detail[512];
 
 	*alerted = 0;
 	snprintf(detail, sizeof(detail), "mail %lld accepted by the mail "
-	    "server for %s", (long long)id, address);
+	    "server for %s", (long long)m->id, m->address);
 	if (store_begin(st) == -1)
 		return -1;
 	stmt = store_stmt(st, "UPDATE notifications SET state = 'sent',"
 	    " sent_at = ?, address = ?, attempts = attempts + 1,"
 	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
-	    " RETURNING alerted_at IS NOT NULL", "TtI", at, address, id);
+	    " RETURNING alerted_at IS NOT NULL", "TtI", m->at, m->address,
+	    m->id);
 	if (stmt == NULL) {
 		store_rollback(st);
 		return -1;
 	}
 	/* Form 01 prints when each mail went out: an event binds it. */
 	if (store_write_row(st, stmt, alerted) == -1 ||
-	    store_timeline_add(st, incident, at, "mail delivered", "rtowatchd",
-	    detail) == -1 || store_commit(st) == -1) {
+	    store_timeline_add(st, m->incident_id, m->at, "mail delivered",
+	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}

@@ -90,6 +90,13 @@ struct store_clock {
 	int64_t		 due_at;
 };
 
+/* A restore clock's new deadline, which its incident shows too. */
+struct store_clock_due {
+	int64_t		 clock_id;
+	int64_t		 incident_id;
+	int64_t		 due_at;
+};
+
 /* A step's time corrected: its clocks stopped WAS stop AT instead. */
 struct store_restop {
 	int64_t		 incident_id;
@@ -97,6 +104,14 @@ struct store_restop {
 	int64_t		 was;
 	int64_t		 at;
 	const char	*by;
+};
+
+/* A message the mail server accepted (store_mail_sent). */
+struct store_delivery {
+	int64_t		 id;		/* the notification's */
+	int64_t		 incident_id;
+	const char	*address;
+	int64_t		 at;
 };
 
 /* Queued mail of an incident, created by BEFORE, raised the alert AT. */
@@ -270,8 +285,8 @@ int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
 int		 store_clock_open(struct store *, const struct store_clock *,
 		    int64_t *);
-int		 store_clock_set_due(struct store *, int64_t, int64_t,
-		    int64_t);
+int		 store_clock_set_due(struct store *,
+		    const struct store_clock_due *);
 int		 store_clock_move(struct store *, int64_t, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
@@ -315,8 +330,8 @@ int		 store_incident_info(struct store *, int64_t,
 void		 store_incident_info_clear(struct store_incident_info *);
 int		 store_mail_heads(struct store *,
 		    int (*)(const struct store_mail *, void *), void *);
-int		 store_mail_sent(struct store *, int64_t, int64_t,
-		    const char *, int64_t, int *);
+int		 store_mail_sent(struct store *,
+		    const struct store_delivery *, int *);
 int		 store_mail_failed(struct store *, int64_t, const char *,
 		    const char *, int64_t);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
