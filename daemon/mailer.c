@@ -573,8 +573,9 @@ mailer_failed(struct mailer *m, int64_t id, int attempts,
 	char	 d[32];
 	int64_t	 wait = mailer_backoff(m->mail, attempts + 1);
 
-	if (store_mail_failed(m->store, id, address, error,
-	    wall_ms() + wait) == -1)
+	if (store_mail_failed(m->store, &(struct store_mail_failure){
+	    .id = id, .address = address, .error = error,
+	    .next_try_at = wall_ms() + wait }) == -1)
 		log_warnx("mail %lld: cannot record the failure", (long long)id);
 	log_warnx("mail %lld to %s: attempt %d failed, next in %s: %s",
 	    (long long)id, address, attempts + 1,

@@ -818,8 +818,8 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		    (const char *)sqlite3_column_text(stmt, 5), records, hash);
 		sqlite3_finalize(stmt);
 		if ((stmt = store_stmt(st, "UPDATE timeline SET prev_hash = ?,"
-		    " records = ?, hash = ? WHERE id = ?", "tttI", prev, records,
-		    hash, id)) == NULL) {
+		    " records = ?, hash = ? WHERE id = ?", "tttI", prev,
+		    records, hash, id)) == NULL) {
 			rc = SQLITE_ERROR;
 			break;
 		}

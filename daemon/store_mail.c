@@ -15,14 +15,12 @@
 #include "util.h"
 
 int
-store_notification_queue(struct store *st, int64_t incident, int64_t at,
-    const char *recipient, const char *event, const char *subject,
-    const char *body)
+store_notification_queue(struct store *st, const struct store_notification *n)
 {
 	return store_run(st, "INSERT INTO notifications (incident_id,"
 	    " recipient, event, subject, body, created_at, next_try_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", incident, recipient,
-	    event, subject, body, at, at);
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", n->incident_id,
+	    n->recipient, n->event, n->subject, n->body, n->at, n->at);
 }
 
 /*
@@ -103,13 +101,12 @@ store_mail_sent(struct store *st, const struct store_delivery *m,
 
 /* One more failed attempt: why, and when to try again. */
 int
-store_mail_failed(struct store *st, int64_t id, const char *address,
-    const char *error, int64_t next_try)
+store_mail_failed(struct store *st, const struct store_mail_failure *f)
 {
 	return store_run(st, "UPDATE notifications SET"
 	    " attempts = attempts + 1, last_error = ?, address = ?,"
 	    " next_try_at = ? WHERE id = ? AND state = 'queued'",
-	    "ttTI", error, address, next_try, id);
+	    "ttTI", f->error, f->address, f->next_try_at, f->id);
 }
 
 /*

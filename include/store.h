@@ -106,6 +106,24 @@ struct store_restop {
 	const char	*by;
 };
 
+/* A message queued in the outbox for one recipient. */
+struct store_notification {
+	int64_t		 incident_id;
+	int64_t		 at;		/* created, and first to be tried */
+	const char	*recipient;
+	const char	*event;
+	const char	*subject;
+	const char	*body;
+};
+
+/* One more failed attempt at a message (store_mail_failed). */
+struct store_mail_failure {
+	int64_t		 id;		/* the notification's */
+	const char	*address;
+	const char	*error;
+	int64_t		 next_try_at;
+};
+
 /* A message the mail server accepted (store_mail_sent). */
 struct store_delivery {
 	int64_t		 id;		/* the notification's */
@@ -295,8 +313,8 @@ int		 store_clock_restop(struct store *,
 		    const struct store_restop *);
 int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
-int		 store_notification_queue(struct store *, int64_t, int64_t,
-		    const char *, const char *, const char *, const char *);
+int		 store_notification_queue(struct store *,
+		    const struct store_notification *);
 int		 store_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 int		 store_warning_timeline_add(struct store *, int64_t, int64_t,
@@ -332,8 +350,8 @@ int		 store_mail_heads(struct store *,
 		    int (*)(const struct store_mail *, void *), void *);
 int		 store_mail_sent(struct store *,
 		    const struct store_delivery *, int *);
-int		 store_mail_failed(struct store *, int64_t, const char *,
-		    const char *, int64_t);
+int		 store_mail_failed(struct store *,
+		    const struct store_mail_failure *);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
 		    int, int64_t, const char *, int, void *), void *);
 int		 store_mail_alerted(struct store *,

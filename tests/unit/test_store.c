@@ -152,8 +152,10 @@ test_held_in_order(void **state)
 	    .level = 1, .major = 0, .detail = "back" }), 0);
 	assert_int_equal(store_commit(f->st), 0);
 	/* A write outside a transaction is one of its own, held too. */
-	assert_int_equal(store_notification_queue(f->st, incident, t + 250,
-	    "unit-head", "restored", "subject", "body"), 0);
+	assert_int_equal(store_notification_queue(f->st,
+	    &(struct store_notification){ .incident_id = incident,
+	    .at = t + 250, .recipient = "unit-head", .event = "restored",
+	    .subject = "subject", .body = "body" }), 0);
 	/* A rolled back one takes nothing with it: ids, chain link. */
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(store_timeline_add(f->st, incident, t + 300, "gone",
