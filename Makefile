@@ -34,6 +34,9 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = daemon/log.c daemon/util.c
+# The store: its core and one file a record.
+STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
+	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
@@ -42,7 +45,7 @@ CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 	      daemon/anomaly_rules.c
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c \
-	      daemon/policy.c daemon/store.c daemon/clocks.c \
+	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c daemon/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
@@ -170,7 +173,7 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 # The writer of the counters' warnings, on a real store.
 UNIT_TESTS += anomaly_store
 ANOMALY_STORE_UNIT_SRCS = daemon/anomaly_store.c daemon/anomaly.c \
-			  daemon/packet.c daemon/store.c daemon/chain.c \
+			  daemon/packet.c $(STORE_SRCS) daemon/chain.c \
 			  $(UNIT_LIB_SRCS)
 bin/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
     $(call obj,release,$(ANOMALY_STORE_UNIT_SRCS))
@@ -185,7 +188,7 @@ bin/asan/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
 
 # The store failing soft: a second connection holds the lock.
 UNIT_TESTS += store
-STORE_UNIT_SRCS = daemon/store.c daemon/chain.c $(UNIT_LIB_SRCS)
+STORE_UNIT_SRCS = $(STORE_SRCS) daemon/chain.c $(UNIT_LIB_SRCS)
 bin/test/test_store: tests/unit/test_store.c \
     $(call obj,release,$(STORE_UNIT_SRCS))
 	@mkdir -p $(dir $@)

@@ -501,8 +501,9 @@ clocks_open(struct clocks *cl, int64_t incident, enum policy_clock kind,
 	if (clocks_facts(cl, incident, kind, &f) == -1)
 		return -1;
 	*due = clocks_due(cl, kind, level, start, f.factor);
-	if (store_clock_open(cl->store, incident, policy_clock_name(kind),
-	    level, start, *due, &id) == -1)
+	if (store_clock_open(cl->store, &(struct store_clock){
+	    .incident_id = incident, .kind = policy_clock_name(kind),
+	    .level = level, .started_at = start, .due_at = *due }, &id) == -1)
 		return -1;
 	if (store_holding(cl->store)) {
 		if (cl->nopens == cl->opens_size) {
@@ -613,8 +614,10 @@ clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
 			continue;
 		/* Only the restore clock's deadline is on the incident too. */
 		if (kind == CLOCK_RESTORE ? store_clock_set_due(cl->store,
-		    c->id, incident, clocks_due(cl, kind, level, c->start,
-		    c->factor)) == -1 : store_clock_move(cl->store, c->id,
+		    &(struct store_clock_due){ .clock_id = c->id,
+		    .incident_id = incident, .due_at = clocks_due(cl, kind,
+		    level, c->start, c->factor) }) == -1 :
+		    store_clock_move(cl->store, c->id,
 		    clocks_due(cl, kind, level, c->start, c->factor)) == -1)
 			return -1;
 	}

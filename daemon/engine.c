@@ -766,8 +766,10 @@ engine_reopen(struct engine *e, struct sys_state *s, int64_t now,
 	    "was restored: %s", s->name, time_fmt(started_at, t, sizeof(t)),
 	    duration_fmt(gap, d, sizeof(d)), cause);
 	if (store_begin(e->store) == -1 ||
-	    store_incident_reopen(e->store, incident, s->name, started_at,
-	    now, cause, detail, &s->outage_id) == -1 ||
+	    store_incident_reopen(e->store, &(struct store_outage){
+	    .system = s->name, .incident_id = incident,
+	    .started_at = started_at, .detected_at = now, .cause = cause,
+	    .detail = detail }, &s->outage_id) == -1 ||
 	    notice_queue(e->store, e->policy, incident, s->last_level,
 	    s->name, "failed again", detail, now) == -1 ||
 	    store_commit(e->store) == -1) {
@@ -942,9 +944,11 @@ engine_restore(struct engine *e, struct sys_state *s)
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
 	 */
 	if (store_begin(e->store) == -1 ||
-	    store_outage_end(e->store, s->outage_id, s->incident_id,
-	    r.restored_at, r.within, r.c.level, r.level, r.c.major,
-	    detail) == -1 ||
+	    store_outage_end(e->store, &(struct store_restore){
+	    .outage_id = s->outage_id, .incident_id = s->incident_id,
+	    .restored_at = r.restored_at, .within_rto = r.within,
+	    .availability = r.c.level, .level = r.level, .major = r.c.major,
+	    .detail = detail }) == -1 ||
 	    clocks_stop(e->clocks, s->incident_id, CLOCK_RESTORE, now,
 	    "rtowatchd: service restored") == -1 ||
 	    clocks_report_start(e->clocks, s->incident_id, r.level) == -1 ||
@@ -987,8 +991,10 @@ engine_attach(struct engine *e, struct sys_state *s, struct sys_state *p,
 	    "incident: %s", s->name, time_fmt(started_at, t, sizeof(t)),
 	    p->name, cause);
 	if (store_begin(e->store) == -1 ||
-	    store_outage_attach(e->store, s->name, p->incident_id, started_at,
-	    now, cause, detail, &s->outage_id) == -1 ||
+	    store_outage_attach(e->store, &(struct store_outage){
+	    .system = s->name, .incident_id = p->incident_id,
+	    .started_at = started_at, .detected_at = now, .cause = cause,
+	    .detail = detail }, &s->outage_id) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("%s: down, but it could not be recorded; retrying "
@@ -1015,8 +1021,9 @@ engine_detach(struct engine *e, struct sys_state *s, int64_t at,
 	snprintf(detail, sizeof(detail), "%s: %s at %s", s->name, why,
 	    time_fmt(at, t, sizeof(t)));
 	if (store_begin(e->store) == -1 ||
-	    store_outage_detach(e->store, s->outage_id, s->incident_id, at,
-	    detail) == -1 ||
+	    store_outage_detach(e->store, &(struct store_restore){
+	    .outage_id = s->outage_id, .incident_id = s->incident_id,
+	    .restored_at = at, .detail = detail }) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("%s: could not be recorded; retrying", detail);
@@ -1138,8 +1145,9 @@ engine_plan(struct engine *e, struct sys_state *s, int64_t started_at,
 	char	 t1[TIME_STRLEN], t2[TIME_STRLEN];
 
 	e->lost_margin = 0;
-	if (store_outage_planned(e->store, s->name, started_at, wall_ms(),
-	    cause, &s->outage_id) == -1) {
+	if (store_outage_planned(e->store, &(struct store_outage){
+	    .system = s->name, .started_at = started_at,
+	    .detected_at = wall_ms(), .cause = cause }, &s->outage_id) == -1) {
 		log_warnx("%s: down, but it could not be recorded; retrying "
 		    "at the next probe", s->name);
 		return;

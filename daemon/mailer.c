@@ -573,8 +573,9 @@ mailer_failed(struct mailer *m, int64_t id, int attempts,
 	char	 d[32];
 	int64_t	 wait = mailer_backoff(m->mail, attempts + 1);
 
-	if (store_mail_failed(m->store, id, address, error,
-	    wall_ms() + wait) == -1)
+	if (store_mail_failed(m->store, &(struct store_mail_failure){
+	    .id = id, .address = address, .error = error,
+	    .next_try_at = wall_ms() + wait }) == -1)
 		log_warnx("mail %lld: cannot record the failure", (long long)id);
 	log_warnx("mail %lld to %s: attempt %d failed, next in %s: %s",
 	    (long long)id, address, attempts + 1,
@@ -589,8 +590,9 @@ mailer_sent(struct mailer *m, struct mail_job *j)
 	int	 alerted = 0;
 
 	j->recorded = 1;
-	if (store_mail_sent(m->store, j->id, j->incident_id, j->address,
-	    wall_ms(), &alerted) == -1) {
+	if (store_mail_sent(m->store, &(struct store_delivery){ .id = j->id,
+	    .incident_id = j->incident_id, .address = j->address,
+	    .at = wall_ms() }, &alerted) == -1) {
 		log_warnx("mail %lld to %s: accepted by the server but not "
 		    "recorded; it will be sent again", (long long)j->id,
 		    j->address);
@@ -841,8 +843,9 @@ mailer_alert(struct mailer *m, const struct mailer_late *x)
 	if (store_begin(m->store) == -1 ||
 	    (!x->failing && store_timeline_add(m->store, x->incident, now,
 	    "mail failing", "rtowatchd", detail) == -1) ||
-	    store_mail_alerted(m->store, x->incident, now -
-	    m->mail->alert_after_ms, now) == -1 ||
+	    store_mail_alerted(m->store, &(struct store_mail_alert){
+	    .incident_id = x->incident,
+	    .before = now - m->mail->alert_after_ms, .at = now }) == -1 ||
 	    store_commit(m->store) == -1) {
 		store_rollback(m->store);
 		log_warnx("incident %lld: the mail alert could not be recorded",

@@ -418,8 +418,10 @@ notice_compose(struct store *st, void *arg)
 	    nl->level, nl->system, notice_event_zh(nl->event), nl->event,
 	    (long long)nl->incident);
 	for (r = 0; r < nl->nrecipients && rc == 0; r++)
-		rc = store_notification_queue(st, nl->incident, nl->now,
-		    nl->recipients[r], nl->event, subject, body);
+		rc = store_notification_queue(st, &(struct store_notification){
+		    .incident_id = nl->incident, .at = nl->now,
+		    .recipient = nl->recipients[r], .event = nl->event,
+		    .subject = subject, .body = body });
 	free(subject);
 	free(body);
 	if (rc == 0 && nl->nrecipients > 0 && notice.kick != NULL)

@@ -60,6 +60,7 @@
 #include <event2/event.h>
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@
 #include "chain.h"
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 /* How long the check of the file at start may take, at most. */
@@ -81,17 +83,6 @@
 #define STORE_FINAL_MS		3000
 #define STORE_SLICE_MS		20	/* of writing back, per turn */
 #define STORE_NEXT_SLICE_MS	5
-
-/* The tables whose ids later rows refer to: the store chooses them. */
-enum store_table {
-	STORE_INCIDENTS,
-	STORE_OUTAGES,
-	STORE_WARNINGS,
-	STORE_CLOCKS,
-	STORE_MAINTENANCE,
-	STORE_TIMELINE,
-	STORE_NTABLES
-};
 
 static const char *const store_table_names[STORE_NTABLES] = {
 	"incidents", "outages", "warnings", "clocks", "maintenance",
@@ -160,8 +151,6 @@ struct store {
  * record already there in one "records baseline" row
  * (store_records_baseline).
  */
-static sqlite3_stmt *store_prepare(struct store *, const char *);
-static int	store_write(struct store *, sqlite3_stmt *);
 static int	store_records_setup(struct store *);
 static int	store_records_baseline(struct store *, int, int);
 static int	store_records_finalize(struct store *, const struct store_tx *);
@@ -804,10 +793,9 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 	memset(prev, '0', CHAIN_HEXLEN);
 	prev[CHAIN_HEXLEN] = '\0';
 	if (tx->first_row > 1) {
-		if ((stmt = store_prepare(st, "SELECT hash FROM timeline"
-		    " WHERE id = ?")) == NULL)
+		if ((stmt = store_stmt(st, "SELECT hash FROM timeline"
+		    " WHERE id = ?", "I", tx->first_row - 1)) == NULL)
 			return SQLITE_ERROR;
-		sqlite3_bind_int64(stmt, 1, tx->first_row - 1);
 		if (sqlite3_step(stmt) == SQLITE_ROW)
 			snprintf(prev, sizeof(prev), "%s",
 			    (const char *)sqlite3_column_text(stmt, 0));
@@ -818,15 +806,14 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		if (id == tx->last_row &&
 		    store_records_collect(st, &records) == -1)
 			return SQLITE_ERROR;
-		if ((stmt = store_prepare(st, "SELECT coalesce(incident_id, 0),"
+		if ((stmt = store_stmt(st, "SELECT coalesce(incident_id, 0),"
 		    " coalesce(warning_id, 0), at, event, actor, detail"
-		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'")) ==
-		    NULL) {
+		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'",
+		    "I", id)) == NULL) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		sqlite3_bind_int64(stmt, 1, id);
-		if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		if (sqlite3_step(stmt) != SQLITE_ROW) {
 			log_warnx("%s: timeline row %lld is not there to hash",
 			    st->path, (long long)id);
 			sqlite3_finalize(stmt);
@@ -840,16 +827,12 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		    (const char *)sqlite3_column_text(stmt, 4),
 		    (const char *)sqlite3_column_text(stmt, 5), records, hash);
 		sqlite3_finalize(stmt);
-		if ((stmt = store_prepare(st, "UPDATE timeline SET prev_hash = ?,"
-		    " records = ?, hash = ? WHERE id = ?")) == NULL) {
+		if ((stmt = store_stmt(st, "UPDATE timeline SET prev_hash = ?,"
+		    " records = ?, hash = ? WHERE id = ?", "tttI", prev,
+		    records, hash, id)) == NULL) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		sqlite3_bind_text(stmt, 1, prev, -1, SQLITE_STATIC);
-		if (records != NULL)
-			sqlite3_bind_text(stmt, 2, records, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 4, id);
 		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK :
 		    sqlite3_extended_errcode(st->db);
 		sqlite3_finalize(stmt);
@@ -1029,7 +1012,7 @@ store_load_ids(struct store *st)
 }
 
 /* An id for a new row of table T, which the caller inserts. */
-static int64_t
+int64_t
 store_next_id(struct store *st, enum store_table t)
 {
 	return st->next[t]++;
@@ -1174,7 +1157,7 @@ store_path(const struct store *st)
 	return st->path;
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 store_prepare(struct store *st, const char *sql)
 {
 	sqlite3_stmt	*stmt;
@@ -1198,7 +1181,7 @@ store_bind_time(sqlite3_stmt *stmt, int col, int64_t t)
 		    SQLITE_TRANSIENT);
 }
 
-static int64_t
+int64_t
 store_column_time(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char	*s;
@@ -1208,6 +1191,79 @@ store_column_time(sqlite3_stmt *stmt, int col)
 	    time_parse((const char *)s, &t) == -1)
 		return 0;
 	return t;
+}
+
+/* Bind AP to STMT's parameters as TYPES says (store_int.h). */
+static void
+store_bindv(sqlite3_stmt *stmt, const char *types, va_list ap)
+{
+	const char	*s;
+	int64_t		 v;
+	int		 col;
+
+	/* A letter missing or one too many binds the rest to the wrong ?s. */
+	if (strlen(types) != (size_t)sqlite3_bind_parameter_count(stmt))
+		fatalx("store: %zu values for %d parameters: %s",
+		    strlen(types), sqlite3_bind_parameter_count(stmt),
+		    sqlite3_sql(stmt));
+	for (col = 1; *types != '\0'; types++, col++) {
+		switch (*types) {
+		case 'i':
+			sqlite3_bind_int(stmt, col, va_arg(ap, int));
+			break;
+		case 'I':
+			sqlite3_bind_int64(stmt, col, va_arg(ap, int64_t));
+			break;
+		case 'J':
+			if ((v = va_arg(ap, int64_t)) == 0)
+				sqlite3_bind_null(stmt, col);
+			else
+				sqlite3_bind_int64(stmt, col, v);
+			break;
+		case 't':
+			if ((s = va_arg(ap, const char *)) == NULL)
+				sqlite3_bind_null(stmt, col);
+			else
+				sqlite3_bind_text(stmt, col, s, -1,
+				    SQLITE_TRANSIENT);
+			break;
+		case 'T':
+			store_bind_time(stmt, col, va_arg(ap, int64_t));
+			break;
+		default:
+			fatalx("store: no binding type '%c'", *types);
+		}
+	}
+}
+
+/* A statement prepared and bound, for a read or store_write_row. */
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+
+	if ((stmt = store_prepare(st, sql)) == NULL)
+		return NULL;
+	va_start(ap, types);
+	store_bindv(stmt, types, ap);
+	va_end(ap);
+	return stmt;
+}
+
+/* One write, prepared, bound and written (recorded, maybe held). */
+int
+store_run(struct store *st, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+
+	if ((stmt = store_prepare(st, sql)) == NULL)
+		return -1;
+	va_start(ap, types);
+	store_bindv(stmt, types, ap);
+	va_end(ap);
+	return store_write(st, stmt);
 }
 
 /* The database refuses writes: say so once, and retry on a timer. */
@@ -1251,7 +1307,7 @@ store_record(struct store *st, const char *sql, int (*fn)(struct store *,
  * row it returns (0 when only recorded).  Outside a transaction the write
  * is one of its own.
  */
-static int
+int
 store_write_row(struct store *st, sqlite3_stmt *stmt, int *val)
 {
 	char	*sql;
@@ -1306,14 +1362,14 @@ store_write_row(struct store *st, sqlite3_stmt *stmt, int *val)
 	return 0;
 }
 
-static int
+int
 store_write(struct store *st, sqlite3_stmt *stmt)
 {
 	return store_write_row(st, stmt, NULL);
 }
 
 /* Rows the last write changed; a write only recorded is taken as 1. */
-static int
+int
 store_changed(struct store *st)
 {
 	return st->last_deferred ? 1 : sqlite3_changes(st->db);
@@ -1339,42 +1395,6 @@ store_later(struct store *st, int (*fn)(struct store *, void *),
 	if (fn_free != NULL)
 		fn_free(arg);
 	return rc;
-}
-
-int
-store_open_outages(struct store *st,
-    int (*cb)(const struct store_open_outage *, void *), void *arg)
-{
-	struct store_open_outage	 o;
-	sqlite3_stmt			*stmt;
-	int				 rc;
-
-	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
-	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at,"
-	    " i.system"
-	    " FROM outages o LEFT JOIN incidents i ON i.id = o.incident_id"
-	    " WHERE o.ended_at IS NULL ORDER BY o.id");
-	if (stmt == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&o, 0, sizeof(o));
-		o.outage_id = sqlite3_column_int64(stmt, 0);
-		o.incident_id = sqlite3_column_int64(stmt, 1);
-		snprintf(o.system, sizeof(o.system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
-		o.started_at = store_column_time(stmt, 3);
-		o.detected_at = store_column_time(stmt, 4);
-		o.level = sqlite3_column_int(stmt, 5);
-		o.major = sqlite3_column_int(stmt, 6);
-		o.opened_at = store_column_time(stmt, 7);
-		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL)
-			snprintf(o.incident_system, sizeof(o.incident_system),
-			    "%s", (const char *)sqlite3_column_text(stmt, 8));
-		if (cb(&o, arg) == -1)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /*
@@ -1409,7 +1429,6 @@ static int
 store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
-	sqlite3_stmt	*stmt;
 	char		 when[TIME_STRLEN];
 	int64_t		 id;
 
@@ -1421,21 +1440,10 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 	if (detail == NULL)
 		detail = "";
 	time_fmt(at, when, sizeof(when));
-	stmt = store_prepare(st, "INSERT INTO timeline (id, incident_id,"
+	if (store_run(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	if (incident != 0)
-		sqlite3_bind_int64(stmt, 2, incident);
-	if (warning != 0)
-		sqlite3_bind_int64(stmt, 3, warning);
-	sqlite3_bind_text(stmt, 4, when, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, detail, -1, SQLITE_STATIC);
-	if (store_write(st, stmt) == -1)
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)",
+	    "IJJtttt", id, incident, warning, when, event, actor, detail) == -1)
 		return -1;
 	if (st->tx != NULL) {
 		if (st->tx->first_row == 0)
@@ -1446,7 +1454,7 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 	return 0;
 }
 
-static int
+int
 store_timeline_append(struct store *st, int64_t incident, int64_t warning,
     int64_t at, const char *event, const char *actor, const char *detail)
 {
@@ -1839,1336 +1847,4 @@ store_health(const struct store *st, struct store_health *h)
 	h->error = st->error;
 	if (!TAILQ_EMPTY(&st->held))
 		h->oldest_at = TAILQ_FIRST(&st->held)->at;
-}
-
-/*
- * One outage of SYSTEM: on INCIDENT (its own, or the one it is affected
- * scope of), or on none when planned.
- */
-static int
-store_outage_insert(struct store *st, const char *system, int64_t incident,
-    int64_t started_at, int64_t detected_at, const char *cause, int planned,
-    int64_t *outage_id)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO outages (system, incident_id,"
-	    " started_at, detected_at, cause, planned, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	*outage_id = store_next_id(st, STORE_OUTAGES);
-	sqlite3_bind_int64(stmt, 7, *outage_id);
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	if (incident == 0)
-		sqlite3_bind_null(stmt, 2);
-	else
-		sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, started_at);
-	store_bind_time(stmt, 4, detected_at);
-	sqlite3_bind_text(stmt, 5, cause, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 6, planned);
-	return store_write(st, stmt);
-}
-
-/*
- * An outage attached to another incident (as its affected scope) goes on
- * on INCIDENT, its own: its part of the other incident ends at AT.
- */
-static int
-store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
-    const char *system, int64_t at)
-{
-	sqlite3_stmt	*stmt;
-	int64_t		 from = 0;
-	char		 detail[512], t[TIME_STRLEN];
-	int		 rc;
-
-	if ((stmt = store_prepare(st, "SELECT incident_id FROM outages"
-	    " WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, outage_id);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		from = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return -1;
-	if ((stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
-	    " WHERE outage_id = ? AND ended_at IS NULL")) == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	if ((stmt = store_prepare(st, "UPDATE outages SET incident_id = ?"
-	    " WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	snprintf(detail, sizeof(detail), "%s: still down after the system it "
-	    "was attached to recovered, at %s; its outage goes on in incident "
-	    "%lld", system, time_fmt(at, t, sizeof(t)), (long long)incident);
-	return store_timeline_add(st, from, at, "affected system ended",
-	    "rtowatchd", detail);
-}
-
-/*
- * A new outage (or an attached one that goes on, ni->outage_id), its
- * incident and the incident's first timeline event.
- */
-int
-store_outage_open(struct store *st, const struct store_new_incident *ni,
-    int64_t *outage_id, int64_t *incident_id)
-{
-	char		 detail[512], since[TIME_STRLEN];
-
-	if (store_incident_insert(st, "outage", ni, 0, incident_id) == -1)
-		return -1;
-
-	if (ni->outage_id != 0) {
-		if (store_outage_move(st, ni->outage_id, *incident_id,
-		    ni->system, ni->opened_at) == -1)
-			return -1;
-		*outage_id = ni->outage_id;
-	} else if (store_outage_insert(st, ni->system, *incident_id,
-	    ni->started_at, ni->detected_at, ni->cause, 0, outage_id) == -1)
-		return -1;
-
-	snprintf(detail, sizeof(detail), "%s down since %s: %s",
-	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
-	    ni->cause);
-	if (ni->recurrence_of != 0)
-		snprintf(detail + strlen(detail), sizeof(detail) -
-		    strlen(detail), "; a recurrence of incident %lld, which "
-		    "was closed", (long long)ni->recurrence_of);
-	if (store_timeline_add(st, *incident_id, ni->opened_at, "opened",
-	    "rtowatchd", detail) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * End an outage: record the restore time on it and on its incident, the
- * classification as it stands now that the duration is known, and a
- * timeline event.
- */
-int
-store_outage_end(struct store *st, int64_t outage_id, int64_t incident_id,
-    int64_t restored_at, int within_rto, int availability, int level,
-    int major, const char *detail)
-{
-	sqlite3_stmt	*stmt;
-
-	if (store_outage_close(st, outage_id, restored_at) == -1)
-		return -1;
-
-	/* Restored within the RTO only if every part of it was. */
-	stmt = store_prepare(st, "UPDATE incidents SET restored_at = ?,"
-	    " within_rto = CASE WHEN within_rto = 0 THEN 0 ELSE ? END,"
-	    " status = 'restored',"
-	    " availability_level = max(availability_level, ?),"
-	    " level = max(level, ?), major = max(major, ?)"
-	    " WHERE id = ? AND status = 'open'");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, restored_at);
-	sqlite3_bind_int(stmt, 2, within_rto);
-	sqlite3_bind_int(stmt, 3, availability);
-	sqlite3_bind_int(stmt, 4, level);
-	sqlite3_bind_int(stmt, 5, major);
-	sqlite3_bind_int64(stmt, 6, incident_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-
-	/* The event is dated when recorded; the detail names the restore time. */
-	if (store_timeline_add(st, incident_id, wall_ms(), "restored",
-	    "rtowatchd", detail) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * The outage has outlasted the RTO while still going on: the incident is
- * major from now on and its level rises (5.2.3, 5.3.2, 5.4.2).
- */
-int
-store_incident_escalate(struct store *st, int64_t incident_id, int level,
-    int64_t at, const char *detail)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE incidents SET major = 1,"
-	    " availability_level = max(availability_level, ?),"
-	    " level = max(level, ?) WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, level);
-	sqlite3_bind_int(stmt, 2, level);
-	sqlite3_bind_int64(stmt, 3, incident_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	if (store_timeline_add(st, incident_id, at, "reclassified",
-	    "rtowatchd", detail) == -1)
-		return -1;
-	return 0;
-}
-
-int
-store_clock_open(struct store *st, int64_t incident, const char *kind,
-    int level, int64_t start, int64_t due, int64_t *id)
-{
-	sqlite3_stmt	*stmt;
-
-	/* Once per obligation: a reopened incident keeps its clocks. */
-	stmt = store_prepare(st, "INSERT OR IGNORE INTO clocks (incident_id,"
-	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	/* Ignored (the clock exists), the id is simply not used. */
-	*id = store_next_id(st, STORE_CLOCKS);
-	sqlite3_bind_int64(stmt, 6, *id);
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, level);
-	store_bind_time(stmt, 4, start);
-	store_bind_time(stmt, 5, due);
-	return store_write(st, stmt);
-}
-
-/* A raised level shortens the restore clock; incidents shows it too. */
-int
-store_clock_set_due(struct store *st, int64_t clock, int64_t incident,
-    int64_t due)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, clock);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	stmt = store_prepare(st, "UPDATE incidents SET restore_due_at = ?"
-	    " WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, incident);
-	return store_write(st, stmt);
-}
-
-/* A clock other than restore takes a new deadline (a raised level). */
-int
-store_clock_move(struct store *st, int64_t clock, int64_t due)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET due_at = ? WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, due);
-	sqlite3_bind_int64(stmt, 2, clock);
-	return store_write(st, stmt);
-}
-
-/* Reminders done so far, or (breached_at != 0) the deadline missed. */
-int
-store_clock_progress(struct store *st, int64_t clock, int reminders_done,
-    int64_t breached_at)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET reminders_done = ?,"
-	    " breached_at = coalesce(breached_at, ?) WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, reminders_done);
-	store_bind_time(stmt, 2, breached_at);
-	sqlite3_bind_int64(stmt, 3, clock);
-	return store_write(st, stmt);
-}
-
-/*
- * The step is done at AT: every open clock of that kind on the incident
- * that had started by then stops.  One started later (a raised level's)
- * runs on: a step cannot answer an obligation that did not yet exist.
- */
-int
-store_clock_stop(struct store *st, int64_t incident, const char *kind,
-    int64_t at, const char *by)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?1,"
-	    " stopped_by = ?2 WHERE incident_id = ?3 AND kind = ?4"
-	    " AND stopped_at IS NULL AND started_at <= ?1");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, incident);
-	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
-	return store_write(st, stmt);
-}
-
-/*
- * A corrected step time: the clocks of KIND the step stopped at WAS take
- * the corrected time AT.
- */
-int
-store_clock_restop(struct store *st, int64_t incident, const char *kind,
-    int64_t was, int64_t at, const char *by)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = ?,"
-	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
-	    " AND stopped_at = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, incident);
-	sqlite3_bind_text(stmt, 4, kind, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 5, was);
-	return store_write(st, stmt);
-}
-
-/* The open clocks of one incident, or of all (INCIDENT 0). */
-int
-store_open_clocks(struct store *st, int64_t incident,
-    int (*cb)(const struct store_open_clock *, void *), void *arg)
-{
-	struct store_open_clock	 c;
-	sqlite3_stmt		*stmt;
-	int			 rc;
-
-	stmt = store_prepare(st, "SELECT c.id, c.incident_id, c.kind,"
-	    " c.level, c.due_at, c.reminders_done, c.breached_at, i.system,"
-	    " c.started_at, coalesce(i.drill_factor, 1)"
-	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
-	    " WHERE c.stopped_at IS NULL AND (?1 = 0 OR c.incident_id = ?1)"
-	    " ORDER BY c.id");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof(c));
-		c.id = sqlite3_column_int64(stmt, 0);
-		c.incident_id = sqlite3_column_int64(stmt, 1);
-		snprintf(c.kind, sizeof(c.kind), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
-		c.level = sqlite3_column_int(stmt, 3);
-		c.due_at = store_column_time(stmt, 4);
-		c.reminders_done = sqlite3_column_int(stmt, 5);
-		c.breached_at = store_column_time(stmt, 6);
-		snprintf(c.system, sizeof(c.system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 7));
-		c.started_at = store_column_time(stmt, 8);
-		c.factor = sqlite3_column_int(stmt, 9);
-		if (cb(&c, arg) == -1)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-int
-store_notification_queue(struct store *st, int64_t incident, int64_t at,
-    const char *recipient, const char *event, const char *subject,
-    const char *body)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO notifications (incident_id,"
-	    " recipient, event, subject, body, created_at, next_try_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, body, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 6, at);
-	store_bind_time(stmt, 7, at);
-	return store_write(st, stmt);
-}
-
-/*
- * An outage of SYSTEM while a system it depends on is down: recorded,
- * and listed in the parent's incident as affected scope.
- */
-int
-store_outage_attach(struct store *st, const char *system, int64_t incident,
-    int64_t started_at, int64_t detected_at, const char *cause,
-    const char *detail, int64_t *outage_id)
-{
-	sqlite3_stmt	*stmt;
-
-	if (store_outage_insert(st, system, incident, started_at, detected_at,
-	    cause, 0, outage_id) == -1)
-		return -1;
-
-	stmt = store_prepare(st, "INSERT INTO incident_scope (incident_id,"
-	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	sqlite3_bind_text(stmt, 2, system, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, *outage_id);
-	store_bind_time(stmt, 4, started_at);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_timeline_add(st, incident, detected_at,
-	    "affected system down", "rtowatchd", detail);
-}
-
-/*
- * A system of INCIDENT's affected scope still down, in SYSTEM: 1, or 0
- * when every one has ended.
- */
-int
-store_incident_scope_down(struct store *st, int64_t incident, char *system,
-    size_t len)
-{
-	sqlite3_stmt	*stmt;
-	int		 rc;
-
-	if ((stmt = store_prepare(st, "SELECT system FROM incident_scope"
-	    " WHERE incident_id = ? AND ended_at IS NULL ORDER BY id"
-	    " LIMIT 1")) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		snprintf(system, len, "%s",
-		    (const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The end of an attached outage, on the outage and the parent's scope. */
-int
-store_outage_detach(struct store *st, int64_t outage_id, int64_t incident,
-    int64_t ended_at, const char *detail)
-{
-	sqlite3_stmt	*stmt;
-
-	if (store_outage_close(st, outage_id, ended_at) == -1)
-		return -1;
-	stmt = store_prepare(st, "UPDATE incident_scope SET ended_at = ?"
-	    " WHERE outage_id = ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, ended_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_timeline_add(st, incident, wall_ms(),
-	    "affected system ended", "rtowatchd", detail);
-}
-
-#define STORE_CAUSE_SEP	"; before that: "
-#define STORE_CAUSE_MAX	1024
-
-/*
- * An incident's cause after one more outage: CAUSE first, then OLD's
- * causes less any equal to it, so that a system flapping for one reason
- * names it once.  Whole causes that do not fit in LEN become "...".
- */
-static void
-store_cause_prepend(const char *cause, const char *old, char *buf,
-    size_t len)
-{
-	const char	*p, *end;
-	size_t		 n, used, clen = strlen(cause);
-	size_t		 seplen = strlen(STORE_CAUSE_SEP);
-
-	if (clen == 0) {
-		snprintf(buf, len, "%s", old);
-		return;
-	}
-	snprintf(buf, len, "%s", cause);
-	used = strlen(buf);
-	for (p = old; p != NULL && *p != '\0'; p = end ? end + seplen : NULL) {
-		end = strstr(p, STORE_CAUSE_SEP);
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (n == 0 || (n == clen && strncmp(p, cause, n) == 0))
-			continue;
-		if (used + seplen + n + sizeof(" ...") > len) {
-			if (used + sizeof(" ...") <= len)
-				memcpy(buf + used, " ...", sizeof(" ..."));
-			break;
-		}
-		memcpy(buf + used, STORE_CAUSE_SEP, seplen);
-		memcpy(buf + used + seplen, p, n);
-		used += seplen + n;
-		buf[used] = '\0';
-	}
-}
-
-/*
- * The system failed again soon after its incident was restored: a new
- * outage on the same incident, which is open again, with its restore
- * clock running again from where it was.  Its summary goes on describing
- * the whole incident: the new cause first, and not within the RTO if an
- * earlier part was not.
- */
-int
-store_incident_reopen(struct store *st, int64_t incident, const char *system,
-    int64_t started_at, int64_t now, const char *cause, const char *detail,
-    int64_t *outage_id)
-{
-	sqlite3_stmt	*stmt;
-	char		 causes[STORE_CAUSE_MAX];
-	int		 rc;
-
-	if (store_outage_insert(st, system, incident, started_at, now, cause,
-	    0, outage_id) == -1)
-		return -1;
-	if ((stmt = store_prepare(st, "SELECT coalesce(cause, '') FROM"
-	    " incidents WHERE id = ?")) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		store_cause_prepend(cause, (const char *)sqlite3_column_text(
-		    stmt, 0), causes, sizeof(causes));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW) {
-		log_warnx("%s: incident %lld: cannot read its cause",
-		    st->path, (long long)incident);
-		return -1;
-	}
-	stmt = store_prepare(st, "UPDATE incidents SET status = 'open',"
-	    " restored_at = NULL,"
-	    " within_rto = CASE WHEN within_rto = 0 THEN 0 END, cause = ?"
-	    " WHERE id = ? AND status = 'restored'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, causes, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, incident);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	stmt = store_prepare(st, "UPDATE clocks SET stopped_at = NULL,"
-	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_timeline_add(st, incident, now, "failed again",
-	    "rtowatchd", detail);
-}
-
-/*
- * Each system's latest restored incident, for the flapping window; a
- * closed one too, which a relapse names as the incident it recurs.
- */
-int
-store_last_restored(struct store *st,
-    int (*cb)(const char *, int64_t, int64_t, int, int, void *), void *arg)
-{
-	sqlite3_stmt	*stmt;
-	int		 rc;
-
-	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
-	    " FROM incidents WHERE kind = 'outage'"
-	    " AND status IN ('restored', 'closed')"
-	    " AND id IN (SELECT max(id) FROM incidents WHERE kind = 'outage'"
-	    " GROUP BY system)");
-	if (stmt == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(stmt, 0),
-		    sqlite3_column_int64(stmt, 1), store_column_time(stmt, 2),
-		    sqlite3_column_int(stmt, 3), sqlite3_column_int(stmt, 4),
-		    arg) == -1)
-			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* An outage inside a maintenance window: planned, no incident. */
-int
-store_outage_planned(struct store *st, const char *system,
-    int64_t started_at, int64_t detected_at, const char *cause,
-    int64_t *outage_id)
-{
-	return store_outage_insert(st, system, 0, started_at, detected_at,
-	    cause, 1, outage_id);
-}
-
-int
-store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE outages SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, ended_at);
-	sqlite3_bind_int64(stmt, 2, outage_id);
-	return store_write(st, stmt);
-}
-
-/* ------------------------------------------------------------------ */
-/* The workflow: what people record, through the control socket.      */
-
-int
-store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
-{
-	sqlite3_stmt	*stmt;
-	int		 rc;
-
-	memset(inc, 0, sizeof(*inc));
-	stmt = store_prepare(st, "SELECT system, status, kind, level,"
-	    " availability_level, coalesce(confidentiality_level, 0),"
-	    " coalesce(integrity_level, 0), major, restored_at, owner,"
-	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
-	    " reported_at, ticket"
-	    " FROM incidents WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		inc->id = id;
-		snprintf(inc->system, sizeof(inc->system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 0));
-		snprintf(inc->status, sizeof(inc->status), "%s",
-		    (const char *)sqlite3_column_text(stmt, 1));
-		snprintf(inc->kind, sizeof(inc->kind), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
-		inc->level = sqlite3_column_int(stmt, 3);
-		inc->availability_level = sqlite3_column_int(stmt, 4);
-		inc->confidentiality_level = sqlite3_column_int(stmt, 5);
-		inc->integrity_level = sqlite3_column_int(stmt, 6);
-		inc->major = sqlite3_column_int(stmt, 7);
-		inc->restored_at = store_column_time(stmt, 8);
-		snprintf(inc->owner, sizeof(inc->owner), "%s",
-		    sqlite3_column_type(stmt, 9) == SQLITE_NULL ? "" :
-		    (const char *)sqlite3_column_text(stmt, 9));
-		inc->core = sqlite3_column_int(stmt, 10);
-		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
-		inc->rto_ms = sqlite3_column_int64(stmt, 12);
-		inc->started_at = store_column_time(stmt, 13);
-		inc->opened_at = store_column_time(stmt, 14);
-		inc->reported_at = store_column_time(stmt, 15);
-		snprintf(inc->ticket, sizeof(inc->ticket), "%s",
-		    sqlite3_column_type(stmt, 16) == SQLITE_NULL ? "" :
-		    (const char *)sqlite3_column_text(stmt, 16));
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* A column name from the caller's own table, never from outside. */
-static int
-store_valid_column(const char *col)
-{
-	const char	*s;
-
-	for (s = col; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-			return 0;
-	return s != col && s - col < 64;
-}
-
-/*
- * Set N columns of incident ID; VALS are text (NULL for NULL), which the
- * columns' affinity turns into numbers where they hold numbers.
- */
-int
-store_incident_update(struct store *st, int64_t id, int n,
-    const char *const cols[], const char *const vals[])
-{
-	sqlite3_stmt	*stmt;
-	char		 sql[1024];
-	size_t		 len;
-	int		 i;
-
-	len = (size_t)snprintf(sql, sizeof(sql), "UPDATE incidents SET ");
-	for (i = 0; i < n; i++) {
-		if (!store_valid_column(cols[i]))
-			fatalx("store: bad column \"%s\"", cols[i]);
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    "%s%s = ?", i > 0 ? ", " : "", cols[i]);
-		if (len >= sizeof(sql))
-			fatalx("store: update too long");
-	}
-	if ((size_t)snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?") >=
-	    sizeof(sql) - len)
-		fatalx("store: update too long");
-	if ((stmt = store_prepare(st, sql)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (vals[i] != NULL)
-			sqlite3_bind_text(stmt, i + 1, vals[i], -1,
-			    SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, n + 1, id);
-	return store_write(st, stmt);
-}
-
-/* Which of COLS of incident ID are empty: bit i for cols[i]. */
-int
-store_incident_empty(struct store *st, int64_t id, int n,
-    const char *const cols[], unsigned *empty)
-{
-	sqlite3_stmt	*stmt;
-	char		 sql[256];
-	const char	*v;
-	int		 i, rc;
-
-	*empty = 0;
-	for (i = 0; i < n && i < 32; i++) {
-		if (!store_valid_column(cols[i]))
-			fatalx("store: bad column \"%s\"", cols[i]);
-		snprintf(sql, sizeof(sql), "SELECT trim(coalesce(%s, ''))"
-		    " FROM incidents WHERE id = ?", cols[i]);
-		if ((stmt = store_prepare(st, sql)) == NULL)
-			return -1;
-		sqlite3_bind_int64(stmt, 1, id);
-		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			v = (const char *)sqlite3_column_text(stmt, 0);
-			if (v == NULL || *v == '\0')
-				*empty |= 1U << i;
-		}
-		sqlite3_finalize(stmt);
-		if (rc != SQLITE_ROW)
-			return -1;
-	}
-	return 0;
-}
-
-/* An incident that no outage opened: a confirmed warning, a drill. */
-int
-store_incident_insert(struct store *st, const char *kind,
-    const struct store_new_incident *ni, int64_t warning, int64_t *id)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO incidents (kind, system, owner,"
-	    " core, critical_infrastructure, rto_ms, level, availability_level,"
-	    " major, status, cause, started_at, opened_at, notify_due_at,"
-	    " restore_due_at, warning_id, recurrence_of, id) VALUES (?, ?, ?,"
-	    " ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	*id = store_next_id(st, STORE_INCIDENTS);
-	sqlite3_bind_int64(stmt, 17, *id);
-	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, ni->system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, ni->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 4, ni->core);
-	sqlite3_bind_int(stmt, 5, ni->critical_infrastructure);
-	sqlite3_bind_int64(stmt, 6, ni->rto_ms);
-	sqlite3_bind_int(stmt, 7, ni->level);
-	sqlite3_bind_int(stmt, 8, ni->level);
-	sqlite3_bind_int(stmt, 9, ni->major);
-	sqlite3_bind_text(stmt, 10, ni->cause, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 11, ni->started_at);
-	store_bind_time(stmt, 12, ni->opened_at);
-	store_bind_time(stmt, 13, ni->notify_due_at);
-	store_bind_time(stmt, 14, ni->restore_due_at);
-	if (warning != 0)
-		sqlite3_bind_int64(stmt, 15, warning);
-	if (ni->recurrence_of != 0)
-		sqlite3_bind_int64(stmt, 16, ni->recurrence_of);
-	return store_write(st, stmt);
-}
-
-int
-store_warning_open(struct store *st, const struct store_warning *w,
-    int64_t at, const char *actor, int64_t *id)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO warnings (source, reference,"
-	    " system, summary, detail, opened_at, opened_by, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	*id = store_next_id(st, STORE_WARNINGS);
-	sqlite3_bind_int64(stmt, 8, *id);
-	sqlite3_bind_text(stmt, 1, w->source, -1, SQLITE_STATIC);
-	if (w->reference[0] != '\0')
-		sqlite3_bind_text(stmt, 2, w->reference, -1, SQLITE_STATIC);
-	if (w->system[0] != '\0')
-		sqlite3_bind_text(stmt, 3, w->system, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, w->summary, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, w->detail, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 6, at);
-	sqlite3_bind_text(stmt, 7, actor, -1, SQLITE_STATIC);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
-	    w->summary);
-}
-
-int
-store_warning_get(struct store *st, int64_t id, struct store_warning *w)
-{
-	sqlite3_stmt	*stmt;
-	const char	*v;
-	int		 rc;
-
-	memset(w, 0, sizeof(*w));
-	stmt = store_prepare(st, "SELECT source, coalesce(reference, ''),"
-	    " coalesce(system, ''), summary, detail, state"
-	    " FROM warnings WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		w->id = id;
-		v = (const char *)sqlite3_column_text(stmt, 0);
-		snprintf(w->source, sizeof(w->source), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 1);
-		snprintf(w->reference, sizeof(w->reference), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 2);
-		snprintf(w->system, sizeof(w->system), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 3);
-		snprintf(w->summary, sizeof(w->summary), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 4);
-		snprintf(w->detail, sizeof(w->detail), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 5);
-		snprintf(w->state, sizeof(w->state), "%s", v);
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* A person's answer to an open warning; INCIDENT is 0 unless confirmed. */
-int
-store_warning_answer(struct store *st, int64_t id, const char *state,
-    int64_t at, const char *actor, const char *reason, int64_t incident)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE warnings SET state = ?,"
-	    " answered_at = ?, answered_by = ?, reason = ?, incident_id = ?"
-	    " WHERE id = ? AND state = 'open'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, state, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 2, at);
-	sqlite3_bind_text(stmt, 3, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
-	if (incident != 0)
-		sqlite3_bind_int64(stmt, 5, incident);
-	sqlite3_bind_int64(stmt, 6, id);
-	if (store_write(st, stmt) == -1)
-		return -1;
-	return store_changed(st) == 1 ? 0 : -1;
-}
-
-int
-store_maintenance_add(struct store *st, const char *system, int64_t start,
-    int64_t end, const char *reason, int64_t at, const char *actor,
-    int64_t *id)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO maintenance (system, starts_at,"
-	    " ends_at, reason, created_at, created_by, id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	*id = store_next_id(st, STORE_MAINTENANCE);
-	sqlite3_bind_int64(stmt, 7, *id);
-	sqlite3_bind_text(stmt, 1, system, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 2, start);
-	store_bind_time(stmt, 3, end);
-	sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 5, at);
-	sqlite3_bind_text(stmt, 6, actor, -1, SQLITE_STATIC);
-	return store_write(st, stmt);
-}
-
-/* The windows people added that have not ended by NOW. */
-int
-store_maintenance_windows(struct store *st, int64_t now,
-    int (*cb)(const char *, int64_t, int64_t, void *), void *arg)
-{
-	sqlite3_stmt	*stmt;
-	char		 when[TIME_STRLEN];
-	int		 rc;
-
-	stmt = store_prepare(st, "SELECT system, starts_at, ends_at"
-	    " FROM maintenance WHERE ends_at > ? ORDER BY id");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, time_fmt(now, when, sizeof(when)), -1,
-	    SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(stmt, 0),
-		    store_column_time(stmt, 1), store_column_time(stmt, 2),
-		    arg) == -1)
-			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-int64_t
-store_timeline_last(struct store *st)
-{
-	sqlite3_stmt	*stmt;
-	int64_t		 id = 0;
-
-	if ((stmt = store_prepare(st, "SELECT max(id) FROM timeline")) == NULL)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		id = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return id;
-}
-
-/*
- * Run a read-only query, handing each row to CB as column names, text
- * values (NULL for SQL NULL) and whether each is a number.  ARGS are
- * bound as text, in order; the control socket turns rows into JSON.
- */
-int
-store_select(struct store *st, const char *sql, int nargs,
-    const char *const args[], int (*cb)(int, const char *const *,
-    const char *const *, const int *, void *), void *arg)
-{
-	sqlite3_stmt	*stmt;
-	const char	*names[64], *vals[64];
-	int		 nums[64];
-	int		 i, n, rc;
-
-	if ((stmt = store_prepare(st, sql)) == NULL)
-		return -1;
-	for (i = 0; i < nargs; i++)
-		sqlite3_bind_text(stmt, i + 1, args[i], -1, SQLITE_STATIC);
-	n = sqlite3_column_count(stmt);
-	if (n > 64)
-		n = 64;
-	for (i = 0; i < n; i++)
-		names[i] = sqlite3_column_name(stmt, i);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (i = 0; i < n; i++) {
-			vals[i] = (const char *)sqlite3_column_text(stmt, i);
-			nums[i] = sqlite3_column_type(stmt, i) ==
-			    SQLITE_INTEGER;
-		}
-		if (cb(n, names, vals, nums, arg) == -1)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
-		return -1;
-	}
-	return 0;
-}
-
-/* The incident as the notifications describe it; free with _info_clear. */
-int
-store_incident_info(struct store *st, int64_t id,
-    struct store_incident_info *inc)
-{
-	sqlite3_stmt	*stmt;
-	char		**text[] = { &inc->system, &inc->owner, &inc->status,
-			    &inc->cause, &inc->category, &inc->description,
-			    &inc->measures, &inc->support, &inc->ticket };
-	size_t		 i;
-
-	memset(inc, 0, sizeof(*inc));
-	stmt = store_prepare(st, "SELECT system, owner, status, cause,"
-	    " category, description, measures, support, ticket, level,"
-	    " major, core, critical_infrastructure, rto_ms,"
-	    " availability_level, coalesce(confidentiality_level, 0),"
-	    " coalesce(integrity_level, 0), started_at, opened_at,"
-	    " restored_at, reported_at, other_units_affected"
-	    " FROM incidents WHERE id = ?");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	inc->id = id;
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		if (sqlite3_column_type(stmt, (int)i) != SQLITE_NULL)
-			*text[i] = xstrdup((const char *)
-			    sqlite3_column_text(stmt, (int)i));
-	inc->level = sqlite3_column_int(stmt, 9);
-	inc->major = sqlite3_column_int(stmt, 10);
-	inc->core = sqlite3_column_int(stmt, 11);
-	inc->critical_infrastructure = sqlite3_column_int(stmt, 12);
-	inc->rto_ms = sqlite3_column_int64(stmt, 13);
-	inc->availability_level = sqlite3_column_int(stmt, 14);
-	inc->confidentiality_level = sqlite3_column_int(stmt, 15);
-	inc->integrity_level = sqlite3_column_int(stmt, 16);
-	inc->started_at = store_column_time(stmt, 17);
-	inc->opened_at = store_column_time(stmt, 18);
-	inc->restored_at = store_column_time(stmt, 19);
-	inc->reported_at = store_column_time(stmt, 20);
-	if (sqlite3_column_type(stmt, 21) != SQLITE_NULL)
-		inc->other_units = xstrdup((const char *)
-		    sqlite3_column_text(stmt, 21));
-	sqlite3_finalize(stmt);
-	return 0;
-}
-
-void
-store_incident_info_clear(struct store_incident_info *inc)
-{
-	free(inc->system);
-	free(inc->owner);
-	free(inc->status);
-	free(inc->cause);
-	free(inc->category);
-	free(inc->description);
-	free(inc->measures);
-	free(inc->support);
-	free(inc->ticket);
-	free(inc->other_units);
-	memset(inc, 0, sizeof(*inc));
-}
-
-/*
- * The queued mail that may go now or next: of each incident and
- * recipient, only the oldest queued row, so that a later message never
- * overtakes an earlier one.
- */
-int
-store_mail_heads(struct store *st,
-    int (*cb)(const struct store_mail *, void *), void *arg)
-{
-	struct store_mail	 m;
-	sqlite3_stmt		*stmt;
-	int			 rc;
-
-	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
-	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
-	    " FROM notifications n"
-	    " WHERE n.state = 'queued' AND n.channel = 'email'"
-	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
-	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
-	    "  AND e.incident_id = n.incident_id"
-	    "  AND e.recipient = n.recipient AND e.id < n.id)"
-	    " ORDER BY n.id");
-	if (stmt == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&m, 0, sizeof(m));
-		m.id = sqlite3_column_int64(stmt, 0);
-		m.incident_id = sqlite3_column_int64(stmt, 1);
-		m.recipient = (const char *)sqlite3_column_text(stmt, 2);
-		m.subject = (const char *)sqlite3_column_text(stmt, 3);
-		m.body = (const char *)sqlite3_column_text(stmt, 4);
-		m.attempts = sqlite3_column_int(stmt, 5);
-		m.created_at = store_column_time(stmt, 6);
-		m.next_try_at = store_column_time(stmt, 7);
-		if (cb(&m, arg) == -1)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-/*
- * The server accepted the message (250 after DATA).  *ALERTED says
- * whether the row had raised the "mail failing" alert.
- */
-int
-store_mail_sent(struct store *st, int64_t id, int64_t incident,
-    const char *address, int64_t at, int *alerted)
-{
-	sqlite3_stmt	*stmt;
-	char		 detail[512];
-
-	*alerted = 0;
-	snprintf(detail, sizeof(detail), "mail %lld accepted by the mail "
-	    "server for %s", (long long)id, address);
-	if (store_begin(st) == -1)
-		return -1;
-	stmt = store_prepare(st, "UPDATE notifications SET state = 'sent',"
-	    " sent_at = ?, address = ?, attempts = attempts + 1,"
-	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
-	    " RETURNING alerted_at IS NOT NULL");
-	if (stmt == NULL) {
-		store_rollback(st);
-		return -1;
-	}
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, id);
-	/* Form 01 prints when each mail went out: an event binds it. */
-	if (store_write_row(st, stmt, alerted) == -1 ||
-	    store_timeline_add(st, incident, at, "mail delivered", "rtowatchd",
-	    detail) == -1 || store_commit(st) == -1) {
-		store_rollback(st);
-		return -1;
-	}
-	return 0;
-}
-
-/* One more failed attempt: why, and when to try again. */
-int
-store_mail_failed(struct store *st, int64_t id, const char *address,
-    const char *error, int64_t next_try)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE notifications SET"
-	    " attempts = attempts + 1, last_error = ?, address = ?,"
-	    " next_try_at = ? WHERE id = ? AND state = 'queued'");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, error, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, address, -1, SQLITE_STATIC);
-	store_bind_time(stmt, 3, next_try);
-	sqlite3_bind_int64(stmt, 4, id);
-	return store_write(st, stmt);
-}
-
-/*
- * Incidents with queued mail created at or before BEFORE that has not
- * raised the alert yet: how many such rows, the oldest one's time and
- * last error, and whether the incident is already in an alerted episode.
- */
-int
-store_mail_overdue(struct store *st, int64_t before,
-    int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
-{
-	sqlite3_stmt	*stmt;
-	int		 rc;
-
-	stmt = store_prepare(st, "SELECT n.incident_id, count(*),"
-	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
-	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
-	    "  ORDER BY o.id LIMIT 1),"
-	    " EXISTS (SELECT 1 FROM notifications a"
-	    "  WHERE a.incident_id = n.incident_id AND a.state = 'queued'"
-	    "  AND a.alerted_at IS NOT NULL)"
-	    " FROM notifications n WHERE n.state = 'queued'"
-	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
-	    " AND n.created_at <= ? GROUP BY n.incident_id"
-	    " ORDER BY n.incident_id");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, before);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb(sqlite3_column_int64(stmt, 0),
-		    sqlite3_column_int(stmt, 1), store_column_time(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3),
-		    sqlite3_column_int(stmt, 4), arg) == -1)
-			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* Mark INCIDENT's queued rows created at or before BEFORE as alerted. */
-int
-store_mail_alerted(struct store *st, int64_t incident, int64_t before,
-    int64_t at)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE notifications SET alerted_at = ?"
-	    " WHERE incident_id = ? AND state = 'queued'"
-	    " AND alerted_at IS NULL AND created_at <= ?");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, incident);
-	store_bind_time(stmt, 3, before);
-	return store_write(st, stmt);
-}
-
-/* An anomaly episode is over; its warning stays open for an answer. */
-int
-store_warning_end(struct store *st, int64_t id, int64_t at,
-    const char *actor, const char *detail)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL");
-	if (stmt == NULL)
-		return -1;
-	store_bind_time(stmt, 1, at);
-	sqlite3_bind_int64(stmt, 2, id);
-	if (store_write(st, stmt) == -1 || store_changed(st) != 1)
-		return -1;
-	return store_warning_timeline_add(st, id, at, "warning ended", actor,
-	    detail);
-}
-
-/*
- * The anomaly warnings a run that did not stop cleanly (killed, crashed)
- * left open: each is ended at the time of its last timeline row, the last
- * moment it was known to go on, and the row saying so is recorded at AT.
- * In the caller's transaction.  How many were ended, or -1.
- */
-int
-store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
-    const char *why)
-{
-	sqlite3_stmt	*stmt;
-	int64_t		*ids = NULL, *last = NULL;
-	char		 t[TIME_STRLEN], *detail;
-	size_t		 n = 0, size = 0, i;
-	int		 rc;
-
-	stmt = store_prepare(st, "SELECT w.id, coalesce((SELECT max(t.at)"
-	    " FROM timeline t WHERE t.warning_id = w.id), w.opened_at)"
-	    " FROM warnings w WHERE w.ended_at IS NULL"
-	    " AND w.source LIKE 'anomaly %' ORDER BY w.id");
-	if (stmt == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == size) {
-			size = size == 0 ? 16 : size * 2;
-			ids = xrealloc(ids, size * sizeof(*ids));
-			last = xrealloc(last, size * sizeof(*last));
-		}
-		ids[n] = sqlite3_column_int64(stmt, 0);
-		last[n++] = store_column_time(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	rc = rc == SQLITE_DONE ? 0 : -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		stmt = store_prepare(st, "UPDATE warnings SET ended_at = ?"
-		    " WHERE id = ? AND ended_at IS NULL");
-		if (stmt == NULL) {
-			rc = -1;
-			break;
-		}
-		store_bind_time(stmt, 1, last[i]);
-		sqlite3_bind_int64(stmt, 2, ids[i]);
-		xasprintf(&detail, "%s; last recorded at %s, its real end is "
-		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
-		if (store_write(st, stmt) == -1 ||
-		    store_warning_timeline_add(st, ids[i], at, "warning ended",
-		    actor, detail) == -1)
-			rc = -1;
-		free(detail);
-	}
-	free(ids);
-	free(last);
-	return rc == -1 ? -1 : (int)n;
-}
-
-/* One indicator of a warning; seen again, its count is the larger. */
-int
-store_warning_indicator(struct store *st, int64_t id, const char *kind,
-    const char *value, int64_t packets)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO warning_indicators (warning_id,"
-	    " kind, value, packets) VALUES (?, ?, ?, ?)"
-	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
-	    " SET packets = max(packets, excluded.packets)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	sqlite3_bind_text(stmt, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, packets);
-	return store_write(st, stmt);
-}
-
-/*
- * How many of INCIDENT's queued rows are in an alerted episode (-1 on
- * error); and the oldest created_at of the queued rows that are not
- * (0: none), for the next alert's timer.
- */
-int
-store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
-{
-	sqlite3_stmt	*stmt;
-	int		 n = -1;
-
-	stmt = store_prepare(st, "SELECT (SELECT count(*) FROM notifications"
-	    "  WHERE incident_id = ? AND state = 'queued'"
-	    "  AND alerted_at IS NOT NULL),"
-	    " (SELECT min(created_at) FROM notifications"
-	    "  WHERE state = 'queued' AND channel = 'email'"
-	    "  AND alerted_at IS NULL)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		n = sqlite3_column_int(stmt, 0);
-		*oldest = store_column_time(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	return n;
-}
-
-/*
- * The outbox at a glance (GET /v1/status): rows queued, those of them in
- * a "mail failing" episode, and the oldest queued row's creation (0:
- * none).
- */
-int
-store_outbox_stats(struct store *st, int *queued, int *failing,
-    int64_t *oldest)
-{
-	sqlite3_stmt	*stmt;
-	int		 rc;
-
-	stmt = store_prepare(st, "SELECT count(*), count(alerted_at),"
-	    " min(created_at) FROM notifications WHERE state = 'queued'");
-	if (stmt == NULL)
-		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*queued = sqlite3_column_int(stmt, 0);
-		*failing = sqlite3_column_int(stmt, 1);
-		*oldest = store_column_time(stmt, 2);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/*
- * An early warning related to an incident (its traffic aimed at the
- * system that is down): one timeline event that names both.
- */
-int
-store_warning_relate(struct store *st, int64_t warning, int64_t incident,
-    int64_t at, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, incident, warning, at,
-	    "related warning", actor, detail);
-}
-
-/* A contact a person made (5.3.8): whom, how, when, by whom. */
-int
-store_contact_add(struct store *st, int64_t incident, int64_t at,
-    int64_t entered, const char *recipient, const char *channel,
-    const char *by, const char *note, int offline)
-{
-	sqlite3_stmt	*stmt;
-
-	stmt = store_prepare(st, "INSERT INTO contacts (incident_id, at,"
-	    " entered_at, recipient, channel, made_by, note, offline)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, incident);
-	store_bind_time(stmt, 2, at);
-	store_bind_time(stmt, 3, entered);
-	sqlite3_bind_text(stmt, 4, recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, by, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 7, note, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 8, offline != 0);
-	return store_write(st, stmt);
 }

@@ -321,8 +321,9 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	snprintf(by, sizeof(by), "%s: portal ticket %s", actor, ticket);
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 4, cols, vals) == -1 ||
-	    (correction && store_clock_restop(st, id,
-	    policy_clock_name(CLOCK_NOTIFY), inc.reported_at, at, by) == -1) ||
+	    (correction && store_clock_restop(st, &(struct store_restop){
+	    .incident_id = id, .kind = policy_clock_name(CLOCK_NOTIFY),
+	    .was = inc.reported_at, .at = at, .by = by }) == -1) ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
 	    /*
 	     * 5.3.8's 結案期限 runs 「接獲通報後」, from the notification:
@@ -836,8 +837,10 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	/* Short: the form prints it beside the time; contacts has the rest. */
 	snprintf(by, sizeof(by), "%s: offline notification", actor);
 	if (store_begin(st) == -1 ||
-	    store_contact_add(st, id, at, now, to, channel, actor,
-	    note ? note : "", offline) == -1 ||
+	    store_contact_add(st, &(struct store_contact){
+	    .incident_id = id, .at = at, .entered_at = now, .recipient = to,
+	    .channel = channel, .made_by = actor, .note = note ? note : "",
+	    .offline = offline }) == -1 ||
 	    (offline && clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY,
 	    b.notify ? now : at, by) == -1) ||
 	    store_timeline_add(st, id, now, offline ? "offline notification" :
@@ -996,8 +999,10 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 	    reason != NULL && *reason != '\0' ? ": " : "",
 	    reason ? reason : "");
 	if (store_begin(engine_store(e)) == -1 ||
-	    store_maintenance_add(engine_store(e), system, from, from + length,
-	    reason ? reason : "", now, actor, &id) == -1 ||
+	    store_maintenance_add(engine_store(e), &(struct store_maintenance){
+	    .system = system, .starts_at = from, .ends_at = from + length,
+	    .reason = reason ? reason : "", .created_at = now,
+	    .created_by = actor }, &id) == -1 ||
 	    store_timeline_add(engine_store(e), 0, now, "maintenance added",
 	    actor, detail) == -1)
 		return wf_abort(e, r);

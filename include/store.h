@@ -50,6 +50,117 @@ struct store_new_incident {
 	int64_t		 outage_id;	/* an attached outage going on, or 0 */
 };
 
+/*
+ * One outage of a system: attached to another incident as its affected
+ * scope (store_outage_attach), a relapse of a restored incident
+ * (store_incident_reopen), or planned (store_outage_planned, which has
+ * no incident and no event).
+ */
+struct store_outage {
+	const char	*system;
+	int64_t		 incident_id;	/* the incident it is part of */
+	int64_t		 started_at;	/* the first failed probe */
+	int64_t		 detected_at;	/* and the timeline event's time */
+	const char	*cause;		/* the failing probe's detail */
+	const char	*detail;	/* the timeline event's */
+};
+
+/*
+ * An outage is over, and its incident restored (store_outage_end); or an
+ * attached outage is over, and the parent's scope says so
+ * (store_outage_detach, which reads only the ids, the time and detail).
+ */
+struct store_restore {
+	int64_t		 outage_id;
+	int64_t		 incident_id;
+	int64_t		 restored_at;
+	int		 within_rto;
+	int		 availability;	/* the availability level */
+	int		 level;		/* the incident's level */
+	int		 major;
+	const char	*detail;	/* the timeline event's */
+};
+
+/* A clock started: one obligation of an incident (store_clock_open). */
+struct store_clock {
+	int64_t		 incident_id;
+	const char	*kind;
+	int		 level;
+	int64_t		 started_at;
+	int64_t		 due_at;
+};
+
+/* A restore clock's new deadline, which its incident shows too. */
+struct store_clock_due {
+	int64_t		 clock_id;
+	int64_t		 incident_id;
+	int64_t		 due_at;
+};
+
+/* A step's time corrected: its clocks stopped WAS stop AT instead. */
+struct store_restop {
+	int64_t		 incident_id;
+	const char	*kind;
+	int64_t		 was;
+	int64_t		 at;
+	const char	*by;
+};
+
+/* A message queued in the outbox for one recipient. */
+struct store_notification {
+	int64_t		 incident_id;
+	int64_t		 at;		/* created, and first to be tried */
+	const char	*recipient;
+	const char	*event;
+	const char	*subject;
+	const char	*body;
+};
+
+/* One more failed attempt at a message (store_mail_failed). */
+struct store_mail_failure {
+	int64_t		 id;		/* the notification's */
+	const char	*address;
+	const char	*error;
+	int64_t		 next_try_at;
+};
+
+/* A message the mail server accepted (store_mail_sent). */
+struct store_delivery {
+	int64_t		 id;		/* the notification's */
+	int64_t		 incident_id;
+	const char	*address;
+	int64_t		 at;
+};
+
+/* Queued mail of an incident, created by BEFORE, raised the alert AT. */
+struct store_mail_alert {
+	int64_t		 incident_id;
+	int64_t		 before;
+	int64_t		 at;
+};
+
+/* A contact a person made (5.3.8): whom, how, when, by whom. */
+struct store_contact {
+	int64_t		 incident_id;
+	int64_t		 at;		/* when it was made */
+	int64_t		 entered_at;	/* when it was recorded */
+	const char	*recipient;
+	const char	*channel;
+	const char	*made_by;
+	const char	*note;
+	int		 offline;	/* the notification, made offline */
+};
+
+/* A maintenance window a person added. */
+struct store_maintenance {
+	const char	*system;
+	int64_t		 starts_at;
+	int64_t		 ends_at;
+	const char	*reason;
+	int64_t		 created_at;
+	const char	*created_by;
+};
+
 /* A clock still running (not stopped), as the engine re-arms it. */
 struct store_open_clock {
 	int64_t		 id;
@@ -173,37 +284,37 @@ int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);
 int		 store_outage_open(struct store *,
 		    const struct store_new_incident *, int64_t *, int64_t *);
-int		 store_outage_attach(struct store *, const char *, int64_t,
-		    int64_t, int64_t, const char *, const char *, int64_t *);
-int		 store_outage_detach(struct store *, int64_t, int64_t, int64_t,
-		    const char *);
+int		 store_outage_attach(struct store *,
+		    const struct store_outage *, int64_t *);
+int		 store_outage_detach(struct store *,
+		    const struct store_restore *);
 int		 store_incident_scope_down(struct store *, int64_t, char *,
 		    size_t);
-int		 store_incident_reopen(struct store *, int64_t, const char *,
-		    int64_t, int64_t, const char *, const char *, int64_t *);
+int		 store_incident_reopen(struct store *,
+		    const struct store_outage *, int64_t *);
 int		 store_last_restored(struct store *, int (*)(const char *,
 		    int64_t, int64_t, int, int, void *), void *);
-int		 store_outage_planned(struct store *, const char *, int64_t,
-		    int64_t, const char *, int64_t *);
+int		 store_outage_planned(struct store *,
+		    const struct store_outage *, int64_t *);
 int		 store_outage_close(struct store *, int64_t, int64_t);
-int		 store_outage_end(struct store *, int64_t, int64_t, int64_t,
-		    int, int, int, int, const char *);
+int		 store_outage_end(struct store *,
+		    const struct store_restore *);
 int		 store_incident_escalate(struct store *, int64_t, int,
 		    int64_t, const char *);
-int		 store_clock_open(struct store *, int64_t, const char *, int,
-		    int64_t, int64_t, int64_t *);
-int		 store_clock_set_due(struct store *, int64_t, int64_t,
-		    int64_t);
+int		 store_clock_open(struct store *, const struct store_clock *,
+		    int64_t *);
+int		 store_clock_set_due(struct store *,
+		    const struct store_clock_due *);
 int		 store_clock_move(struct store *, int64_t, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);
-int		 store_clock_restop(struct store *, int64_t, const char *,
-		    int64_t, int64_t, const char *);
+int		 store_clock_restop(struct store *,
+		    const struct store_restop *);
 int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
-int		 store_notification_queue(struct store *, int64_t, int64_t,
-		    const char *, const char *, const char *, const char *);
+int		 store_notification_queue(struct store *,
+		    const struct store_notification *);
 int		 store_timeline_add(struct store *, int64_t, int64_t,
 		    const char *, const char *, const char *);
 int		 store_warning_timeline_add(struct store *, int64_t, int64_t,
@@ -223,8 +334,8 @@ int		 store_warning_get(struct store *, int64_t,
 		    struct store_warning *);
 int		 store_warning_answer(struct store *, int64_t, const char *,
 		    int64_t, const char *, const char *, int64_t);
-int		 store_maintenance_add(struct store *, const char *, int64_t,
-		    int64_t, const char *, int64_t, const char *, int64_t *);
+int		 store_maintenance_add(struct store *,
+		    const struct store_maintenance *, int64_t *);
 int		 store_maintenance_windows(struct store *, int64_t,
 		    int (*)(const char *, int64_t, int64_t, void *), void *);
 int64_t		 store_timeline_last(struct store *);
@@ -237,14 +348,14 @@ int		 store_incident_info(struct store *, int64_t,
 void		 store_incident_info_clear(struct store_incident_info *);
 int		 store_mail_heads(struct store *,
 		    int (*)(const struct store_mail *, void *), void *);
-int		 store_mail_sent(struct store *, int64_t, int64_t,
-		    const char *, int64_t, int *);
-int		 store_mail_failed(struct store *, int64_t, const char *,
-		    const char *, int64_t);
+int		 store_mail_sent(struct store *,
+		    const struct store_delivery *, int *);
+int		 store_mail_failed(struct store *,
+		    const struct store_mail_failure *);
 int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
 		    int, int64_t, const char *, int, void *), void *);
-int		 store_mail_alerted(struct store *, int64_t, int64_t,
-		    int64_t);
+int		 store_mail_alerted(struct store *,
+		    const struct store_mail_alert *);
 int		 store_mail_pending(struct store *, int64_t, int64_t *);
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 int		 store_warning_end(struct store *, int64_t, int64_t,
@@ -255,8 +366,7 @@ int		 store_warning_indicator(struct store *, int64_t,
 		    const char *, const char *, int64_t);
 int		 store_warning_relate(struct store *, int64_t, int64_t,
 		    int64_t, const char *, const char *);
-int		 store_contact_add(struct store *, int64_t, int64_t, int64_t,
-		    const char *, const char *, const char *, const char *,
-		    int);
+int		 store_contact_add(struct store *,
+		    const struct store_contact *);
 
 #endif

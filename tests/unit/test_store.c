@@ -19,6 +19,7 @@
 #include "chain.h"
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 struct fixture {
@@ -145,12 +146,16 @@ test_held_in_order(void **state)
 	assert_true(outage == 1 && incident == 1);
 	assert_true(store_failing(f->st));
 	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_outage_end(f->st, outage, incident, t + 200, 1,
-	    1, 1, 0, "back"), 0);
+	assert_int_equal(store_outage_end(f->st, &(struct store_restore){
+	    .outage_id = outage, .incident_id = incident,
+	    .restored_at = t + 200, .within_rto = 1, .availability = 1,
+	    .level = 1, .major = 0, .detail = "back" }), 0);
 	assert_int_equal(store_commit(f->st), 0);
 	/* A write outside a transaction is one of its own, held too. */
-	assert_int_equal(store_notification_queue(f->st, incident, t + 250,
-	    "unit-head", "restored", "subject", "body"), 0);
+	assert_int_equal(store_notification_queue(f->st,
+	    &(struct store_notification){ .incident_id = incident,
+	    .at = t + 250, .recipient = "unit-head", .event = "restored",
+	    .subject = "subject", .body = "body" }), 0);
 	/* A rolled back one takes nothing with it: ids, chain link. */
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(store_timeline_add(f->st, incident, t + 300, "gone",
@@ -224,6 +229,46 @@ test_bound(void **state)
 	assert_chain(f);
 }
 
+/*
+ * The binder: each type letter binds what it says, and a write held and
+ * written back (its expanded SQL replayed) stores the same row as one
+ * written at once: NULLs, a quote in text, a time, a 64-bit number.
+ */
+static void
+test_binder(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 t = wall_ms();
+	char		 when[TIME_STRLEN], sql[512];
+	int		 i;
+
+	assert_int_equal(sqlite3_exec(f->other, "CREATE TABLE bind_test"
+	    " (n INTEGER, big INTEGER, ref INTEGER, txt TEXT, none TEXT,"
+	    " at TEXT, never TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			lock(f);
+		assert_int_equal(store_run(f->st, "INSERT INTO bind_test"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "iIJttTT", -7,
+		    (int64_t)1 << 40, (int64_t)0, "it's", (const char *)NULL,
+		    t, (int64_t)0), 0);
+		if (i == 1) {
+			assert_true(store_holding(f->st));
+			unlock(f);
+			later();
+			assert_int_equal(store_begin(f->st), 0);
+			assert_int_equal(store_commit(f->st), 0);
+			assert_false(store_holding(f->st));
+		}
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM bind_test"
+	    " WHERE n = -7 AND big = 1099511627776 AND typeof(big) ="
+	    " 'integer' AND ref IS NULL AND txt = 'it''s' AND none IS NULL"
+	    " AND at = '%s' AND never IS NULL",
+	    time_fmt(t, when, sizeof(when)));
+	assert_int_equal(count(f, sql), 2);
+}
+
 int
 main(void)
 {
@@ -231,6 +276,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_held_in_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binder, setup, teardown),
 	};
 
 	log_init("test_store", 1, 0);

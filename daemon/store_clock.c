@@ -1,0 +1,121 @@
+/*
+ * store_clock.c: the clocks of each incident's obligations.
+ *
+ * One row per obligation (report, restore, close...), started once and
+ * stopped by the step that answers it; clocks.c arms the timers.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+int
+store_clock_open(struct store *st, const struct store_clock *c, int64_t *id)
+{
+	/* Ignored (the clock exists), the id is simply not used. */
+	*id = store_next_id(st, STORE_CLOCKS);
+	/* Once per obligation: a reopened incident keeps its clocks. */
+	return store_run(st, "INSERT OR IGNORE INTO clocks (incident_id,"
+	    " kind, level, started_at, due_at, id) VALUES (?, ?, ?, ?, ?, ?)",
+	    "ItiTTI", c->incident_id, c->kind, c->level, c->started_at,
+	    c->due_at, *id);
+}
+
+/* A raised level shortens the restore clock; incidents shows it too. */
+int
+store_clock_set_due(struct store *st, const struct store_clock_due *d)
+{
+	if (store_clock_move(st, d->clock_id, d->due_at) == -1)
+		return -1;
+	return store_run(st, "UPDATE incidents SET restore_due_at = ?"
+	    " WHERE id = ?", "TI", d->due_at, d->incident_id);
+}
+
+/* A clock other than restore takes a new deadline (a raised level). */
+int
+store_clock_move(struct store *st, int64_t clock, int64_t due)
+{
+	return store_run(st, "UPDATE clocks SET due_at = ? WHERE id = ?",
+	    "TI", due, clock);
+}
+
+/* Reminders done so far, or (breached_at != 0) the deadline missed. */
+int
+store_clock_progress(struct store *st, int64_t clock, int reminders_done,
+    int64_t breached_at)
+{
+	return store_run(st, "UPDATE clocks SET reminders_done = ?,"
+	    " breached_at = coalesce(breached_at, ?) WHERE id = ?",
+	    "iTI", reminders_done, breached_at, clock);
+}
+
+/*
+ * The step is done at AT: every open clock of that kind on the incident
+ * that had started by then stops.  One started later (a raised level's)
+ * runs on: a step cannot answer an obligation that did not yet exist.
+ */
+int
+store_clock_stop(struct store *st, int64_t incident, const char *kind,
+    int64_t at, const char *by)
+{
+	return store_run(st, "UPDATE clocks SET stopped_at = ?1,"
+	    " stopped_by = ?2 WHERE incident_id = ?3 AND kind = ?4"
+	    " AND stopped_at IS NULL AND started_at <= ?1",
+	    "TtIt", at, by, incident, kind);
+}
+
+/*
+ * A corrected step time: the clocks of r->kind the step stopped at r->was
+ * take the corrected time r->at.
+ */
+int
+store_clock_restop(struct store *st, const struct store_restop *r)
+{
+	return store_run(st, "UPDATE clocks SET stopped_at = ?,"
+	    " stopped_by = ? WHERE incident_id = ? AND kind = ?"
+	    " AND stopped_at = ?", "TtItT", r->at, r->by, r->incident_id,
+	    r->kind, r->was);
+}
+
+/* The open clocks of one incident, or of all (INCIDENT 0). */
+int
+store_open_clocks(struct store *st, int64_t incident,
+    int (*cb)(const struct store_open_clock *, void *), void *arg)
+{
+	struct store_open_clock	 c;
+	sqlite3_stmt		*stmt;
+	int			 rc;
+
+	stmt = store_stmt(st, "SELECT c.id, c.incident_id, c.kind,"
+	    " c.level, c.due_at, c.reminders_done, c.breached_at, i.system,"
+	    " c.started_at, coalesce(i.drill_factor, 1)"
+	    " FROM clocks c JOIN incidents i ON i.id = c.incident_id"
+	    " WHERE c.stopped_at IS NULL AND (?1 = 0 OR c.incident_id = ?1)"
+	    " ORDER BY c.id", "I", incident);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.id = sqlite3_column_int64(stmt, 0);
+		c.incident_id = sqlite3_column_int64(stmt, 1);
+		snprintf(c.kind, sizeof(c.kind), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		c.level = sqlite3_column_int(stmt, 3);
+		c.due_at = store_column_time(stmt, 4);
+		c.reminders_done = sqlite3_column_int(stmt, 5);
+		c.breached_at = store_column_time(stmt, 6);
+		snprintf(c.system, sizeof(c.system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 7));
+		c.started_at = store_column_time(stmt, 8);
+		c.factor = sqlite3_column_int(stmt, 9);
+		if (cb(&c, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}

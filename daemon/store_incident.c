@@ -1,0 +1,596 @@
+/*
+ * store_incident.c: incidents, their outages, affected scope, form fields
+ * and contacts.
+ *
+ * An outage opens an incident (or is planned, or attached to another
+ * incident as its affected scope); the incident is restored, reopened,
+ * escalated, and filled in by people through the workflow.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+int
+store_open_outages(struct store *st,
+    int (*cb)(const struct store_open_outage *, void *), void *arg)
+{
+	struct store_open_outage	 o;
+	sqlite3_stmt			*stmt;
+	int				 rc;
+
+	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
+	    " o.started_at, o.detected_at, i.level, i.major, i.opened_at,"
+	    " i.system"
+	    " FROM outages o LEFT JOIN incidents i ON i.id = o.incident_id"
+	    " WHERE o.ended_at IS NULL ORDER BY o.id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.outage_id = sqlite3_column_int64(stmt, 0);
+		o.incident_id = sqlite3_column_int64(stmt, 1);
+		snprintf(o.system, sizeof(o.system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		o.started_at = store_column_time(stmt, 3);
+		o.detected_at = store_column_time(stmt, 4);
+		o.level = sqlite3_column_int(stmt, 5);
+		o.major = sqlite3_column_int(stmt, 6);
+		o.opened_at = store_column_time(stmt, 7);
+		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL)
+			snprintf(o.incident_system, sizeof(o.incident_system),
+			    "%s", (const char *)sqlite3_column_text(stmt, 8));
+		if (cb(&o, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * One outage of o->system: on its incident (its own, or the one it is
+ * affected scope of), or on none when PLANNED.
+ */
+static int
+store_outage_insert(struct store *st, const struct store_outage *o,
+    int planned, int64_t *outage_id)
+{
+	*outage_id = store_next_id(st, STORE_OUTAGES);
+	return store_run(st, "INSERT INTO outages (system, incident_id,"
+	    " started_at, detected_at, cause, planned, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "tJTTtiI", o->system,
+	    planned ? 0 : o->incident_id, o->started_at, o->detected_at,
+	    o->cause, planned, *outage_id);
+}
+
+/*
+ * An outage attached to another incident (as its affected scope) goes on
+ * on INCIDENT, its own: its part of the other incident ends at AT.
+ */
+static int
+store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
+    const char *system, int64_t at)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 from = 0;
+	char		 detail[512], t[TIME_STRLEN];
+	int		 rc;
+
+	if ((stmt = store_stmt(st, "SELECT incident_id FROM outages"
+	    " WHERE id = ?", "I", outage_id)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		from = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ? AND ended_at IS NULL", "TI", at,
+	    outage_id) == -1)
+		return -1;
+	if (store_run(st, "UPDATE outages SET incident_id = ?"
+	    " WHERE id = ?", "II", incident, outage_id) == -1)
+		return -1;
+	snprintf(detail, sizeof(detail), "%s: still down after the system it "
+	    "was attached to recovered, at %s; its outage goes on in incident "
+	    "%lld", system, time_fmt(at, t, sizeof(t)), (long long)incident);
+	return store_timeline_add(st, from, at, "affected system ended",
+	    "rtowatchd", detail);
+}
+
+/*
+ * A new outage (or an attached one that goes on, ni->outage_id), its
+ * incident and the incident's first timeline event.
+ */
+int
+store_outage_open(struct store *st, const struct store_new_incident *ni,
+    int64_t *outage_id, int64_t *incident_id)
+{
+	char		 detail[512], since[TIME_STRLEN];
+
+	if (store_incident_insert(st, "outage", ni, 0, incident_id) == -1)
+		return -1;
+
+	if (ni->outage_id != 0) {
+		if (store_outage_move(st, ni->outage_id, *incident_id,
+		    ni->system, ni->opened_at) == -1)
+			return -1;
+		*outage_id = ni->outage_id;
+	} else if (store_outage_insert(st, &(struct store_outage){
+	    .system = ni->system, .incident_id = *incident_id,
+	    .started_at = ni->started_at, .detected_at = ni->detected_at,
+	    .cause = ni->cause }, 0, outage_id) == -1)
+		return -1;
+
+	snprintf(detail, sizeof(detail), "%s down since %s: %s",
+	    ni->system, time_fmt(ni->started_at, since, sizeof(since)),
+	    ni->cause);
+	if (ni->recurrence_of != 0)
+		snprintf(detail + strlen(detail), sizeof(detail) -
+		    strlen(detail), "; a recurrence of incident %lld, which "
+		    "was closed", (long long)ni->recurrence_of);
+	if (store_timeline_add(st, *incident_id, ni->opened_at, "opened",
+	    "rtowatchd", detail) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * End an outage: record the restore time on it and on its incident, the
+ * classification as it stands now that the duration is known, and a
+ * timeline event.
+ */
+int
+store_outage_end(struct store *st, const struct store_restore *r)
+{
+	if (store_outage_close(st, r->outage_id, r->restored_at) == -1)
+		return -1;
+
+	/* Restored within the RTO only if every part of it was. */
+	if (store_run(st, "UPDATE incidents SET restored_at = ?,"
+	    " within_rto = CASE WHEN within_rto = 0 THEN 0 ELSE ? END,"
+	    " status = 'restored',"
+	    " availability_level = max(availability_level, ?),"
+	    " level = max(level, ?), major = max(major, ?)"
+	    " WHERE id = ? AND status = 'open'", "TiiiiI", r->restored_at,
+	    r->within_rto, r->availability, r->level, r->major,
+	    r->incident_id) == -1)
+		return -1;
+
+	/* The event is dated when recorded; the detail names the restore time. */
+	if (store_timeline_add(st, r->incident_id, wall_ms(), "restored",
+	    "rtowatchd", r->detail) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The outage has outlasted the RTO while still going on: the incident is
+ * major from now on and its level rises (5.2.3, 5.3.2, 5.4.2).
+ */
+int
+store_incident_escalate(struct store *st, int64_t incident_id, int level,
+    int64_t at, const char *detail)
+{
+	if (store_run(st, "UPDATE incidents SET major = 1,"
+	    " availability_level = max(availability_level, ?),"
+	    " level = max(level, ?) WHERE id = ?", "iiI", level, level,
+	    incident_id) == -1)
+		return -1;
+	if (store_timeline_add(st, incident_id, at, "reclassified",
+	    "rtowatchd", detail) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * An outage of o->system while a system it depends on is down: recorded,
+ * and listed in the parent's incident (o->incident_id) as affected scope.
+ */
+int
+store_outage_attach(struct store *st, const struct store_outage *o,
+    int64_t *outage_id)
+{
+	if (store_outage_insert(st, o, 0, outage_id) == -1)
+		return -1;
+
+	if (store_run(st, "INSERT INTO incident_scope (incident_id,"
+	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)", "ItIT",
+	    o->incident_id, o->system, *outage_id, o->started_at) == -1)
+		return -1;
+	return store_timeline_add(st, o->incident_id, o->detected_at,
+	    "affected system down", "rtowatchd", o->detail);
+}
+
+/*
+ * A system of INCIDENT's affected scope still down, in SYSTEM: 1, or 0
+ * when every one has ended.
+ */
+int
+store_incident_scope_down(struct store *st, int64_t incident, char *system,
+    size_t len)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if ((stmt = store_stmt(st, "SELECT system FROM incident_scope"
+	    " WHERE incident_id = ? AND ended_at IS NULL ORDER BY id"
+	    " LIMIT 1", "I", incident)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		snprintf(system, len, "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The end of an attached outage, on the outage and the parent's scope. */
+int
+store_outage_detach(struct store *st, const struct store_restore *r)
+{
+	if (store_outage_close(st, r->outage_id, r->restored_at) == -1)
+		return -1;
+	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
+	    " WHERE outage_id = ?", "TI", r->restored_at, r->outage_id) == -1)
+		return -1;
+	return store_timeline_add(st, r->incident_id, wall_ms(),
+	    "affected system ended", "rtowatchd", r->detail);
+}
+
+#define STORE_CAUSE_SEP	"; before that: "
+#define STORE_CAUSE_MAX	1024
+
+/*
+ * An incident's cause after one more outage: CAUSE first, then OLD's
+ * causes less any equal to it, so that a system flapping for one reason
+ * names it once.  Whole causes that do not fit in LEN become "...".
+ */
+static void
+store_cause_prepend(const char *cause, const char *old, char *buf,
+    size_t len)
+{
+	const char	*p, *end;
+	size_t		 n, used, clen = strlen(cause);
+	size_t		 seplen = strlen(STORE_CAUSE_SEP);
+
+	if (clen == 0) {
+		snprintf(buf, len, "%s", old);
+		return;
+	}
+	snprintf(buf, len, "%s", cause);
+	used = strlen(buf);
+	for (p = old; p != NULL && *p != '\0'; p = end ? end + seplen : NULL) {
+		end = strstr(p, STORE_CAUSE_SEP);
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == clen && strncmp(p, cause, n) == 0))
+			continue;
+		if (used + seplen + n + sizeof(" ...") > len) {
+			if (used + sizeof(" ...") <= len)
+				memcpy(buf + used, " ...", sizeof(" ..."));
+			break;
+		}
+		memcpy(buf + used, STORE_CAUSE_SEP, seplen);
+		memcpy(buf + used + seplen, p, n);
+		used += seplen + n;
+		buf[used] = '\0';
+	}
+}
+
+/*
+ * The system failed again soon after its incident was restored: a new
+ * outage on the same incident, which is open again, with its restore
+ * clock running again from where it was.  Its summary goes on describing
+ * the whole incident: the new cause first, and not within the RTO if an
+ * earlier part was not.
+ */
+int
+store_incident_reopen(struct store *st, const struct store_outage *o,
+    int64_t *outage_id)
+{
+	sqlite3_stmt	*stmt;
+	char		 causes[STORE_CAUSE_MAX];
+	int64_t		 incident = o->incident_id;
+	int		 rc;
+
+	if (store_outage_insert(st, o, 0, outage_id) == -1)
+		return -1;
+	if ((stmt = store_stmt(st, "SELECT coalesce(cause, '') FROM"
+	    " incidents WHERE id = ?", "I", incident)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		store_cause_prepend(o->cause, (const char *)sqlite3_column_text(
+		    stmt, 0), causes, sizeof(causes));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: incident %lld: cannot read its cause",
+		    store_path(st), (long long)incident);
+		return -1;
+	}
+	if (store_run(st, "UPDATE incidents SET status = 'open',"
+	    " restored_at = NULL,"
+	    " within_rto = CASE WHEN within_rto = 0 THEN 0 END, cause = ?"
+	    " WHERE id = ? AND status = 'restored'", "tI", causes,
+	    incident) == -1)
+		return -1;
+	if (store_run(st, "UPDATE clocks SET stopped_at = NULL,"
+	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'",
+	    "I", incident) == -1)
+		return -1;
+	return store_timeline_add(st, incident, o->detected_at,
+	    "failed again", "rtowatchd", o->detail);
+}
+
+/*
+ * Each system's latest restored incident, for the flapping window; a
+ * closed one too, which a relapse names as the incident it recurs.
+ */
+int
+store_last_restored(struct store *st,
+    int (*cb)(const char *, int64_t, int64_t, int, int, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
+	    " FROM incidents WHERE kind = 'outage'"
+	    " AND status IN ('restored', 'closed')"
+	    " AND id IN (SELECT max(id) FROM incidents WHERE kind = 'outage'"
+	    " GROUP BY system)");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(stmt, 0),
+		    sqlite3_column_int64(stmt, 1), store_column_time(stmt, 2),
+		    sqlite3_column_int(stmt, 3), sqlite3_column_int(stmt, 4),
+		    arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * An outage inside a maintenance window: planned, no incident (its
+ * incident_id and detail are not read).
+ */
+int
+store_outage_planned(struct store *st, const struct store_outage *o,
+    int64_t *outage_id)
+{
+	return store_outage_insert(st, o, 1, outage_id);
+}
+
+int
+store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
+{
+	return store_run(st, "UPDATE outages SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL", "TI", ended_at, outage_id);
+}
+
+/* ------------------------------------------------------------------ */
+/* The workflow: what people record, through the control socket.      */
+
+int
+store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	memset(inc, 0, sizeof(*inc));
+	stmt = store_stmt(st, "SELECT system, status, kind, level,"
+	    " availability_level, coalesce(confidentiality_level, 0),"
+	    " coalesce(integrity_level, 0), major, restored_at, owner,"
+	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
+	    " reported_at, ticket"
+	    " FROM incidents WHERE id = ?", "I", id);
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		inc->id = id;
+		snprintf(inc->system, sizeof(inc->system), "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+		snprintf(inc->status, sizeof(inc->status), "%s",
+		    (const char *)sqlite3_column_text(stmt, 1));
+		snprintf(inc->kind, sizeof(inc->kind), "%s",
+		    (const char *)sqlite3_column_text(stmt, 2));
+		inc->level = sqlite3_column_int(stmt, 3);
+		inc->availability_level = sqlite3_column_int(stmt, 4);
+		inc->confidentiality_level = sqlite3_column_int(stmt, 5);
+		inc->integrity_level = sqlite3_column_int(stmt, 6);
+		inc->major = sqlite3_column_int(stmt, 7);
+		inc->restored_at = store_column_time(stmt, 8);
+		snprintf(inc->owner, sizeof(inc->owner), "%s",
+		    sqlite3_column_type(stmt, 9) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(stmt, 9));
+		inc->core = sqlite3_column_int(stmt, 10);
+		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
+		inc->rto_ms = sqlite3_column_int64(stmt, 12);
+		inc->started_at = store_column_time(stmt, 13);
+		inc->opened_at = store_column_time(stmt, 14);
+		inc->reported_at = store_column_time(stmt, 15);
+		snprintf(inc->ticket, sizeof(inc->ticket), "%s",
+		    sqlite3_column_type(stmt, 16) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(stmt, 16));
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A column name from the caller's own table, never from outside. */
+static int
+store_valid_column(const char *col)
+{
+	const char	*s;
+
+	for (s = col; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return 0;
+	return s != col && s - col < 64;
+}
+
+/*
+ * Set N columns of incident ID; VALS are text (NULL for NULL), which the
+ * columns' affinity turns into numbers where they hold numbers.
+ */
+int
+store_incident_update(struct store *st, int64_t id, int n,
+    const char *const cols[], const char *const vals[])
+{
+	sqlite3_stmt	*stmt;
+	char		 sql[1024];
+	size_t		 len;
+	int		 i;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "UPDATE incidents SET ");
+	for (i = 0; i < n; i++) {
+		if (!store_valid_column(cols[i]))
+			fatalx("store: bad column \"%s\"", cols[i]);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    "%s%s = ?", i > 0 ? ", " : "", cols[i]);
+		if (len >= sizeof(sql))
+			fatalx("store: update too long");
+	}
+	if ((size_t)snprintf(sql + len, sizeof(sql) - len, " WHERE id = ?") >=
+	    sizeof(sql) - len)
+		fatalx("store: update too long");
+	if ((stmt = store_prepare(st, sql)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL)
+			sqlite3_bind_text(stmt, i + 1, vals[i], -1,
+			    SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, n + 1, id);
+	return store_write(st, stmt);
+}
+
+/* Which of COLS of incident ID are empty: bit i for cols[i]. */
+int
+store_incident_empty(struct store *st, int64_t id, int n,
+    const char *const cols[], unsigned *empty)
+{
+	sqlite3_stmt	*stmt;
+	char		 sql[256];
+	const char	*v;
+	int		 i, rc;
+
+	*empty = 0;
+	for (i = 0; i < n && i < 32; i++) {
+		if (!store_valid_column(cols[i]))
+			fatalx("store: bad column \"%s\"", cols[i]);
+		snprintf(sql, sizeof(sql), "SELECT trim(coalesce(%s, ''))"
+		    " FROM incidents WHERE id = ?", cols[i]);
+		if ((stmt = store_stmt(st, sql, "I", id)) == NULL)
+			return -1;
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			v = (const char *)sqlite3_column_text(stmt, 0);
+			if (v == NULL || *v == '\0')
+				*empty |= 1U << i;
+		}
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_ROW)
+			return -1;
+	}
+	return 0;
+}
+
+/* An incident that no outage opened: a confirmed warning, a drill. */
+int
+store_incident_insert(struct store *st, const char *kind,
+    const struct store_new_incident *ni, int64_t warning, int64_t *id)
+{
+	*id = store_next_id(st, STORE_INCIDENTS);
+	return store_run(st, "INSERT INTO incidents (kind, system, owner,"
+	    " core, critical_infrastructure, rto_ms, level, availability_level,"
+	    " major, status, cause, started_at, opened_at, notify_due_at,"
+	    " restore_due_at, warning_id, recurrence_of, id) VALUES (?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "tttiiIiiitTTTTJJI", kind, ni->system, ni->owner, ni->core,
+	    ni->critical_infrastructure, ni->rto_ms, ni->level, ni->level,
+	    ni->major, ni->cause, ni->started_at, ni->opened_at,
+	    ni->notify_due_at, ni->restore_due_at, warning, ni->recurrence_of,
+	    *id);
+}
+
+/* The incident as the notifications describe it; free with _info_clear. */
+int
+store_incident_info(struct store *st, int64_t id,
+    struct store_incident_info *inc)
+{
+	sqlite3_stmt	*stmt;
+	char		**text[] = { &inc->system, &inc->owner, &inc->status,
+			    &inc->cause, &inc->category, &inc->description,
+			    &inc->measures, &inc->support, &inc->ticket };
+	size_t		 i;
+
+	memset(inc, 0, sizeof(*inc));
+	stmt = store_stmt(st, "SELECT system, owner, status, cause,"
+	    " category, description, measures, support, ticket, level,"
+	    " major, core, critical_infrastructure, rto_ms,"
+	    " availability_level, coalesce(confidentiality_level, 0),"
+	    " coalesce(integrity_level, 0), started_at, opened_at,"
+	    " restored_at, reported_at, other_units_affected"
+	    " FROM incidents WHERE id = ?", "I", id);
+	if (stmt == NULL)
+		return -1;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	inc->id = id;
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (sqlite3_column_type(stmt, (int)i) != SQLITE_NULL)
+			*text[i] = xstrdup((const char *)
+			    sqlite3_column_text(stmt, (int)i));
+	inc->level = sqlite3_column_int(stmt, 9);
+	inc->major = sqlite3_column_int(stmt, 10);
+	inc->core = sqlite3_column_int(stmt, 11);
+	inc->critical_infrastructure = sqlite3_column_int(stmt, 12);
+	inc->rto_ms = sqlite3_column_int64(stmt, 13);
+	inc->availability_level = sqlite3_column_int(stmt, 14);
+	inc->confidentiality_level = sqlite3_column_int(stmt, 15);
+	inc->integrity_level = sqlite3_column_int(stmt, 16);
+	inc->started_at = store_column_time(stmt, 17);
+	inc->opened_at = store_column_time(stmt, 18);
+	inc->restored_at = store_column_time(stmt, 19);
+	inc->reported_at = store_column_time(stmt, 20);
+	if (sqlite3_column_type(stmt, 21) != SQLITE_NULL)
+		inc->other_units = xstrdup((const char *)
+		    sqlite3_column_text(stmt, 21));
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+void
+store_incident_info_clear(struct store_incident_info *inc)
+{
+	free(inc->system);
+	free(inc->owner);
+	free(inc->status);
+	free(inc->cause);
+	free(inc->category);
+	free(inc->description);
+	free(inc->measures);
+	free(inc->support);
+	free(inc->ticket);
+	free(inc->other_units);
+	memset(inc, 0, sizeof(*inc));
+}
+
+/* A contact a person made (5.3.8): whom, how, when, by whom. */
+int
+store_contact_add(struct store *st, const struct store_contact *c)
+{
+	return store_run(st, "INSERT INTO contacts (incident_id, at,"
+	    " entered_at, recipient, channel, made_by, note, offline)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ITTtttti", c->incident_id,
+	    c->at, c->entered_at, c->recipient, c->channel, c->made_by,
+	    c->note, c->offline != 0);
+}

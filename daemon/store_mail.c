@@ -1,0 +1,210 @@
+/*
+ * store_mail.c: the notifications outbox.
+ *
+ * Mail is queued in the transaction that decides it and sent by the
+ * mailer, which marks each row sent or failed.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+int
+store_notification_queue(struct store *st, const struct store_notification *n)
+{
+	return store_run(st, "INSERT INTO notifications (incident_id,"
+	    " recipient, event, subject, body, created_at, next_try_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", n->incident_id,
+	    n->recipient, n->event, n->subject, n->body, n->at, n->at);
+}
+
+/*
+ * The queued mail that may go now or next: of each incident and
+ * recipient, only the oldest queued row, so that a later message never
+ * overtakes an earlier one.
+ */
+int
+store_mail_heads(struct store *st,
+    int (*cb)(const struct store_mail *, void *), void *arg)
+{
+	struct store_mail	 m;
+	sqlite3_stmt		*stmt;
+	int			 rc;
+
+	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
+	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
+	    " FROM notifications n"
+	    " WHERE n.state = 'queued' AND n.channel = 'email'"
+	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
+	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
+	    "  AND e.incident_id = n.incident_id"
+	    "  AND e.recipient = n.recipient AND e.id < n.id)"
+	    " ORDER BY n.id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		m.id = sqlite3_column_int64(stmt, 0);
+		m.incident_id = sqlite3_column_int64(stmt, 1);
+		m.recipient = (const char *)sqlite3_column_text(stmt, 2);
+		m.subject = (const char *)sqlite3_column_text(stmt, 3);
+		m.body = (const char *)sqlite3_column_text(stmt, 4);
+		m.attempts = sqlite3_column_int(stmt, 5);
+		m.created_at = store_column_time(stmt, 6);
+		m.next_try_at = store_column_time(stmt, 7);
+		if (cb(&m, arg) == -1)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * The server accepted the message (250 after DATA).  *ALERTED says
+ * whether the row had raised the "mail failing" alert.
+ */
+int
+store_mail_sent(struct store *st, const struct store_delivery *m,
+    int *alerted)
+{
+	sqlite3_stmt	*stmt;
+	char		 detail[512];
+
+	*alerted = 0;
+	snprintf(detail, sizeof(detail), "mail %lld accepted by the mail "
+	    "server for %s", (long long)m->id, m->address);
+	if (store_begin(st) == -1)
+		return -1;
+	stmt = store_stmt(st, "UPDATE notifications SET state = 'sent',"
+	    " sent_at = ?, address = ?, attempts = attempts + 1,"
+	    " next_try_at = NULL WHERE id = ? AND state = 'queued'"
+	    " RETURNING alerted_at IS NOT NULL", "TtI", m->at, m->address,
+	    m->id);
+	if (stmt == NULL) {
+		store_rollback(st);
+		return -1;
+	}
+	/* Form 01 prints when each mail went out: an event binds it. */
+	if (store_write_row(st, stmt, alerted) == -1 ||
+	    store_timeline_add(st, m->incident_id, m->at, "mail delivered",
+	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more failed attempt: why, and when to try again. */
+int
+store_mail_failed(struct store *st, const struct store_mail_failure *f)
+{
+	return store_run(st, "UPDATE notifications SET"
+	    " attempts = attempts + 1, last_error = ?, address = ?,"
+	    " next_try_at = ? WHERE id = ? AND state = 'queued'",
+	    "ttTI", f->error, f->address, f->next_try_at, f->id);
+}
+
+/*
+ * Incidents with queued mail created at or before BEFORE that has not
+ * raised the alert yet: how many such rows, the oldest one's time and
+ * last error, and whether the incident is already in an alerted episode.
+ */
+int
+store_mail_overdue(struct store *st, int64_t before,
+    int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_stmt(st, "SELECT n.incident_id, count(*),"
+	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
+	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
+	    "  ORDER BY o.id LIMIT 1),"
+	    " EXISTS (SELECT 1 FROM notifications a"
+	    "  WHERE a.incident_id = n.incident_id AND a.state = 'queued'"
+	    "  AND a.alerted_at IS NOT NULL)"
+	    " FROM notifications n WHERE n.state = 'queued'"
+	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
+	    " AND n.created_at <= ? GROUP BY n.incident_id"
+	    " ORDER BY n.incident_id", "T", before);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int64(stmt, 0),
+		    sqlite3_column_int(stmt, 1), store_column_time(stmt, 2),
+		    (const char *)sqlite3_column_text(stmt, 3),
+		    sqlite3_column_int(stmt, 4), arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Mark the incident's queued rows created at or before a->before as
+ * alerted at a->at.
+ */
+int
+store_mail_alerted(struct store *st, const struct store_mail_alert *a)
+{
+	return store_run(st, "UPDATE notifications SET alerted_at = ?"
+	    " WHERE incident_id = ? AND state = 'queued'"
+	    " AND alerted_at IS NULL AND created_at <= ?",
+	    "TIT", a->at, a->incident_id, a->before);
+}
+
+/*
+ * How many of INCIDENT's queued rows are in an alerted episode (-1 on
+ * error); and the oldest created_at of the queued rows that are not
+ * (0: none), for the next alert's timer.
+ */
+int
+store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
+{
+	sqlite3_stmt	*stmt;
+	int		 n = -1;
+
+	stmt = store_stmt(st, "SELECT (SELECT count(*) FROM notifications"
+	    "  WHERE incident_id = ? AND state = 'queued'"
+	    "  AND alerted_at IS NOT NULL),"
+	    " (SELECT min(created_at) FROM notifications"
+	    "  WHERE state = 'queued' AND channel = 'email'"
+	    "  AND alerted_at IS NULL)", "I", incident);
+	if (stmt == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		n = sqlite3_column_int(stmt, 0);
+		*oldest = store_column_time(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+/*
+ * The outbox at a glance (GET /v1/status): rows queued, those of them in
+ * a "mail failing" episode, and the oldest queued row's creation (0:
+ * none).
+ */
+int
+store_outbox_stats(struct store *st, int *queued, int *failing,
+    int64_t *oldest)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT count(*), count(alerted_at),"
+	    " min(created_at) FROM notifications WHERE state = 'queued'");
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*queued = sqlite3_column_int(stmt, 0);
+		*failing = sqlite3_column_int(stmt, 1);
+		*oldest = store_column_time(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

@@ -1,0 +1,199 @@
+/*
+ * store_warning.c: early warnings, their indicators, and maintenance
+ * windows.
+ *
+ * A warning is opened by a source (anomaly detection, a person), ended,
+ * and answered; maintenance windows make outages planned.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+int
+store_warning_open(struct store *st, const struct store_warning *w,
+    int64_t at, const char *actor, int64_t *id)
+{
+	*id = store_next_id(st, STORE_WARNINGS);
+	if (store_run(st, "INSERT INTO warnings (source, reference,"
+	    " system, summary, detail, opened_at, opened_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "tttttTtI", w->source,
+	    w->reference[0] != '\0' ? w->reference : NULL,
+	    w->system[0] != '\0' ? w->system : NULL, w->summary, w->detail,
+	    at, actor, *id) == -1)
+		return -1;
+	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
+	    w->summary);
+}
+
+int
+store_warning_get(struct store *st, int64_t id, struct store_warning *w)
+{
+	sqlite3_stmt	*stmt;
+	const char	*v;
+	int		 rc;
+
+	memset(w, 0, sizeof(*w));
+	stmt = store_stmt(st, "SELECT source, coalesce(reference, ''),"
+	    " coalesce(system, ''), summary, detail, state"
+	    " FROM warnings WHERE id = ?", "I", id);
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		w->id = id;
+		v = (const char *)sqlite3_column_text(stmt, 0);
+		snprintf(w->source, sizeof(w->source), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 1);
+		snprintf(w->reference, sizeof(w->reference), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 2);
+		snprintf(w->system, sizeof(w->system), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 3);
+		snprintf(w->summary, sizeof(w->summary), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 4);
+		snprintf(w->detail, sizeof(w->detail), "%s", v);
+		v = (const char *)sqlite3_column_text(stmt, 5);
+		snprintf(w->state, sizeof(w->state), "%s", v);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A person's answer to an open warning; INCIDENT is 0 unless confirmed. */
+int
+store_warning_answer(struct store *st, int64_t id, const char *state,
+    int64_t at, const char *actor, const char *reason, int64_t incident)
+{
+	if (store_run(st, "UPDATE warnings SET state = ?,"
+	    " answered_at = ?, answered_by = ?, reason = ?, incident_id = ?"
+	    " WHERE id = ? AND state = 'open'", "tTttJI", state, at, actor,
+	    reason, incident, id) == -1)
+		return -1;
+	return store_changed(st) == 1 ? 0 : -1;
+}
+
+int
+store_maintenance_add(struct store *st, const struct store_maintenance *m,
+    int64_t *id)
+{
+	*id = store_next_id(st, STORE_MAINTENANCE);
+	return store_run(st, "INSERT INTO maintenance (system, starts_at,"
+	    " ends_at, reason, created_at, created_by, id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "tTTtTtI", m->system,
+	    m->starts_at, m->ends_at, m->reason, m->created_at, m->created_by,
+	    *id);
+}
+
+/* The windows people added that have not ended by NOW. */
+int
+store_maintenance_windows(struct store *st, int64_t now,
+    int (*cb)(const char *, int64_t, int64_t, void *), void *arg)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	/* NOW is never 0, which would bind NULL. */
+	stmt = store_stmt(st, "SELECT system, starts_at, ends_at"
+	    " FROM maintenance WHERE ends_at > ? ORDER BY id", "T", now);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(stmt, 0),
+		    store_column_time(stmt, 1), store_column_time(stmt, 2),
+		    arg) == -1)
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* An anomaly episode is over; its warning stays open for an answer. */
+int
+store_warning_end(struct store *st, int64_t id, int64_t at,
+    const char *actor, const char *detail)
+{
+	if (store_run(st, "UPDATE warnings SET ended_at = ?"
+	    " WHERE id = ? AND ended_at IS NULL", "TI", at, id) == -1 ||
+	    store_changed(st) != 1)
+		return -1;
+	return store_warning_timeline_add(st, id, at, "warning ended", actor,
+	    detail);
+}
+
+/*
+ * The anomaly warnings a run that did not stop cleanly (killed, crashed)
+ * left open: each is ended at the time of its last timeline row, the last
+ * moment it was known to go on, and the row saying so is recorded at AT.
+ * In the caller's transaction.  How many were ended, or -1.
+ */
+int
+store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
+    const char *why)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		*ids = NULL, *last = NULL;
+	char		 t[TIME_STRLEN], *detail;
+	size_t		 n = 0, size = 0, i;
+	int		 rc;
+
+	stmt = store_prepare(st, "SELECT w.id, coalesce((SELECT max(t.at)"
+	    " FROM timeline t WHERE t.warning_id = w.id), w.opened_at)"
+	    " FROM warnings w WHERE w.ended_at IS NULL"
+	    " AND w.source LIKE 'anomaly %' ORDER BY w.id");
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == size) {
+			size = size == 0 ? 16 : size * 2;
+			ids = xrealloc(ids, size * sizeof(*ids));
+			last = xrealloc(last, size * sizeof(*last));
+		}
+		ids[n] = sqlite3_column_int64(stmt, 0);
+		last[n++] = store_column_time(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	rc = rc == SQLITE_DONE ? 0 : -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		xasprintf(&detail, "%s; last recorded at %s, its real end is "
+		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
+		if (store_run(st, "UPDATE warnings SET ended_at = ?"
+		    " WHERE id = ? AND ended_at IS NULL", "TI", last[i],
+		    ids[i]) == -1 ||
+		    store_warning_timeline_add(st, ids[i], at, "warning ended",
+		    actor, detail) == -1)
+			rc = -1;
+		free(detail);
+	}
+	free(ids);
+	free(last);
+	return rc == -1 ? -1 : (int)n;
+}
+
+/* One indicator of a warning; seen again, its count is the larger. */
+int
+store_warning_indicator(struct store *st, int64_t id, const char *kind,
+    const char *value, int64_t packets)
+{
+	return store_run(st, "INSERT INTO warning_indicators (warning_id,"
+	    " kind, value, packets) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
+	    " SET packets = max(packets, excluded.packets)", "IttI", id, kind,
+	    value, packets);
+}
+
+/*
+ * An early warning related to an incident (its traffic aimed at the
+ * system that is down): one timeline event that names both.
+ */
+int
+store_warning_relate(struct store *st, int64_t warning, int64_t incident,
+    int64_t at, const char *actor, const char *detail)
+{
+	return store_timeline_append(st, incident, warning, at,
+	    "related warning", actor, detail);
+}
