@@ -476,8 +476,8 @@ capture_run_file(struct capture *cap, const char *path)
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
-	log_info("%s: %llu packets in %lld ms (%llu out of time order, %llu "
-	    "beyond the reorder window); %d episodes still open at the end; "
+	log_info("%s: %llu packets in %lld ms; %llu out of time order, %llu "
+	    "beyond the reorder window; %d episodes still open at the end; "
 	    "peak memory %ld KiB", path, (unsigned long long)cf.total,
 	    (long long)(mono_ms() - t0), (unsigned long long)cf.reordered,
 	    (unsigned long long)cf.late, open, capture_peak_kib());
