@@ -345,7 +345,7 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	uint8_t			*pass;
 	size_t			 slot, prev;
 	int64_t			 ms = capture_ms(h);
-	int			 i;
+	int			 i, late = 0;
 
 	cf->total++;
 	if (cf->n == CAPTURE_REORDER)
@@ -354,6 +354,7 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 		/* Only a packet delivered at a later time sets cf->now. */
 		cf->late++;
 		ms = cf->now;
+		late = 1;
 	}
 	slot = (cf->head + cf->n) & (CAPTURE_REORDER - 1);
 	/* Not IP nor ARP: still a packet, and bytes. */
@@ -372,7 +373,7 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	    cf->held[(slot - 1) & (CAPTURE_REORDER - 1)].ms <= ms, 1))
 		return;
 	/* Earlier than the packets before it: moved back to its place. */
-	cf->reordered++;
+	cf->reordered += !late;
 	while (slot != cf->head) {
 		prev = (slot - 1) & (CAPTURE_REORDER - 1);
 		if (cf->held[prev].ms <= cf->held[slot].ms)
