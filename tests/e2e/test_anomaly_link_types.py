@@ -2,12 +2,16 @@
 of the host that captured, and DLT_LOOP, in network order) is decoded like
 Ethernet; a link type rtowatchd does not decode (PPP here) is refused with
 an error naming it, exit status 1, instead of "2005 packets" and no word
-about the attack they hold."""
+about the attack they hold.  Live, a block on an interface of such a link
+type does not start, and the log and rtowatch status say why."""
+import shutil
 import subprocess
+
+import pytest
 
 import pcapgen
 from anomalylib import anomaly_rules, replay, values, warnings
-from conftest import SANITIZER_MARKS, binary
+from conftest import SANITIZER_MARKS, api, binary, cli, wait_for
 
 SCANNER = "203.0.113.66"
 TARGET = "198.51.100.20"
@@ -60,3 +64,45 @@ def test_an_unknown_link_type_is_refused(tmp_path):
     assert (f"{pcap}: link type PPP (9) is not one rtowatchd decodes" in
             out), out
     assert "packets in" not in out, out
+
+
+def test_live_block_on_an_unknown_link_type_does_not_start(scenario,
+                                                          tmp_path):
+    # libpcap's "dbus-session" device gives D-Bus messages (DBUS, 231),
+    # and no other link type: a bus of the test's own, on a socket in
+    # its directory.
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("no dbus-daemon (scripts/deps.sh check installs dbus)")
+    sock = tmp_path / "bus"
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
+                            "--nopidfile", f"--address=unix:path={sock}"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sock.exists(), 10, "the test's D-Bus")
+        d = scenario.daemon()
+        d.write_rules(anomaly_rules(d.db, iface="dbus-session",
+                                    window="500ms", period="10s"))
+        d.start(env={"DBUS_SESSION_BUS_ADDRESS": f"unix:path={sock}"})
+        refused = ("anomaly edge: dbus-session: link type DBUS (231) is "
+                   "not one rtowatchd decodes")
+        wait_for(lambda: refused in d.run_log() or
+                 "anomaly edge: capturing on dbus-session" in d.run_log(),
+                 10, "the block on dbus-session started or refused")
+        log = d.run_log()
+        assert refused in log and "this block does not capture" in log, log
+        assert "capturing on dbus-session" not in log, log
+        # rtowatch status says why the block counts nothing.
+        status, body = api(d.sock, "GET", "/v1/status")
+        assert status == 200, body
+        [t] = body["traffic"]
+        assert t["name"] == "edge" and t["packets"] == 0, t
+        assert t["error"].startswith("link type DBUS (231) is not one "
+                                     "rtowatchd decodes"), t
+        rc, out, err = cli("--socket", d.sock, "status")
+        assert rc == 0, err
+        assert "NOT CAPTURING: link type DBUS (231)" in out, out
+        d.stop()
+    finally:
+        bus.terminate()
+        bus.wait(timeout=10)
