@@ -286,6 +286,8 @@ struct capture_file {
 	struct capture_held	*held;
 	uint8_t			*pass;		/* [slot][block]: filter said */
 	size_t			 head, n;
+	int64_t			 newest;	/* the time of the last held */
+	int			 filtered;	/* a block has a filter */
 	uint64_t		 reordered;	/* put back in order */
 	uint64_t		 late;		/* beyond the window */
 	struct packet_frags	*frags;
@@ -315,19 +317,21 @@ static void
 capture_file_deliver(struct capture_file *cf)
 {
 	struct capture		*cap = cf->cap;
+	struct capture_block	*b;
 	struct capture_held	*hp = &cf->held[cf->head];
 	const uint8_t		*pass = cf->pass + cf->head * cap->nblocks;
 	int			 i;
 
 	cf->now = hp->ms;
-	for (i = 0; i < cap->nblocks; i++) {
-		if (!pass[i])
-			continue;
-		cap->blocks[i]->packets++;
-		anomaly_packet(cap->blocks[i]->an, hp->ms, hp->len, &hp->pk);
-	}
 	cf->head = (cf->head + 1) & (CAPTURE_REORDER - 1);
 	cf->n--;
+	for (i = 0; i < cap->nblocks; i++) {
+		if (cf->filtered && !pass[i])
+			continue;
+		b = cap->blocks[i];
+		b->packets++;
+		anomaly_packet(b->an, hp->ms, hp->len, &hp->pk);
+	}
 }
 
 /*
@@ -356,22 +360,25 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 		ms = cf->now;
 		late = 1;
 	}
-	slot = (cf->head + cf->n) & (CAPTURE_REORDER - 1);
+	slot = (cf->head + cf->n++) & (CAPTURE_REORDER - 1);
 	/* Not IP nor ARP: still a packet, and bytes. */
 	hp = &cf->held[slot];
-	packet_decode(cf->dlt, data, h->caplen, &hp->pk);
-	if (hp->pk.frag != PACKET_FRAG_NONE)
-		packet_frag_join(cf->frags, ms, &hp->pk);
 	hp->ms = ms;
 	hp->len = h->len;
-	pass = cf->pass + slot * cap->nblocks;
-	for (i = 0; i < cap->nblocks; i++)
-		pass[i] = !cap->blocks[i]->has_bpf ||
-		    pcap_offline_filter(&cap->blocks[i]->bpf, h, data) != 0;
-	cf->n++;
-	if (__builtin_expect(cf->n == 1 ||
-	    cf->held[(slot - 1) & (CAPTURE_REORDER - 1)].ms <= ms, 1))
+	packet_decode(cf->dlt, data, h->caplen, &hp->pk);
+	if (__builtin_expect(hp->pk.frag != PACKET_FRAG_NONE, 0))
+		packet_frag_join(cf->frags, ms, &hp->pk);
+	if (cf->filtered) {
+		pass = cf->pass + slot * cap->nblocks;
+		for (i = 0; i < cap->nblocks; i++)
+			pass[i] = !cap->blocks[i]->has_bpf ||
+			    pcap_offline_filter(&cap->blocks[i]->bpf, h,
+			    data) != 0;
+	}
+	if (__builtin_expect(ms >= cf->newest, 1)) {
+		cf->newest = ms;
 		return;
+	}
 	/* Earlier than the packets before it: moved back to its place. */
 	cf->reordered += !late;
 	while (slot != cf->head) {
@@ -444,6 +451,8 @@ capture_run_file(struct capture *cap, const char *path)
 	cf.held = xcalloc(CAPTURE_REORDER, sizeof(*cf.held));
 	cf.pass = xcalloc(CAPTURE_REORDER, (size_t)cap->nblocks);
 	cf.frags = xcalloc(1, sizeof(*cf.frags));
+	for (i = 0; i < cap->nblocks; i++)
+		cf.filtered |= cap->blocks[i]->has_bpf;
 	t0 = mono_ms();
 	if (rc == 1) {
 		if ((rc = pcapfile_walk(&pf, capture_file_cb, (u_char *)&cf,
