@@ -127,6 +127,55 @@ pcapfile_release(struct pcapfile *pf, size_t off)
 	pf->released = upto;
 }
 
+/* A record's time, seconds above fractions, in milliseconds. */
+static uint64_t
+pcapfile_ms(uint64_t t, int nsec)
+{
+	return (t >> 32) * 1000 + (t & 0xffffffff) / (nsec ? 1000000 : 1000);
+}
+
+/*
+ * Are the records of PF in time order?  Only their headers are read, as
+ * far as they are whole (pcapfile_walk() says what is wrong with the
+ * rest), and their pages handed back as for the walk: a replay in order,
+ * the usual case, then needs no reorder window.  1 yes, 0 no.
+ */
+int
+pcapfile_in_order(struct pcapfile *pf)
+{
+	struct pcapfile_format	 f;
+	const uint8_t		*buf = pf->map, *p;
+	size_t			 len = pf->size, off = PCAPFILE_HEADER;
+	uint64_t		 t, last = 0;
+	uint32_t		 caplen;
+	int			 rc = 1;
+
+	if (pcapfile_format(buf, len, &f) == -1)
+		return 0;
+	while (len - off >= PCAPFILE_RECORD) {
+		p = buf + off;
+		t = (uint64_t)pcapfile_u32(p, f.swapped) << 32 |
+		    pcapfile_u32(p + 4, f.swapped);
+		/* Out of order within a millisecond, the counters' clock, is
+		 * in order for them. */
+		if (t >= last)
+			last = t;
+		else if (pcapfile_ms(t, f.nsec) < pcapfile_ms(last, f.nsec)) {
+			rc = 0;
+			break;
+		}
+		caplen = pcapfile_u32(p + 8, f.swapped);
+		if (caplen > len - off - PCAPFILE_RECORD)
+			break;
+		off += PCAPFILE_RECORD + caplen;
+		if (off - pf->released >= 2 * PCAPFILE_RELEASE)
+			pcapfile_release(pf, off);
+	}
+	/* The walk starts again from the beginning. */
+	pf->released = 0;
+	return rc;
+}
+
 /*
  * Call CB for every record of the classic pcap file in PF, in order.  0 at
  * the file's end; -1 with ERR for a record cut short or longer than any

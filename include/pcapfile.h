@@ -29,6 +29,7 @@ struct pcapfile {
 
 int	pcapfile_map(const char *, struct pcapfile *, char *, size_t);
 void	pcapfile_unmap(struct pcapfile *);
+int	pcapfile_in_order(struct pcapfile *);
 int	pcapfile_walk(struct pcapfile *, pcapfile_cb, u_char *, char *,
 	    size_t);
 
