@@ -47,7 +47,7 @@
 #define CAPTURE_TICK_MS		100
 #define CAPTURE_STATS_MS	1000
 #define CAPTURE_RETRY_MS	5000	/* an interface gone or not there yet */
-#define CAPTURE_REORDER		512	/* packets; a power of 2 */
+#define CAPTURE_REORDER		PCAPFILE_REORDER /* as the walk's */
 
 struct capture_block {
 	struct capture		*cap;
@@ -391,8 +391,8 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 }
 
 /*
- * One packet of a file known to be in time order: no window to pass
- * through, straight to every block it passes.
+ * One packet of a classic pcap file, in time order already (the walk
+ * has its own window): straight to every block it passes.
  */
 static void
 capture_file_direct_cb(u_char *arg, const struct pcap_pkthdr *h,
@@ -484,12 +484,13 @@ capture_run_file(struct capture *cap, const char *path)
 		cf.filtered |= cap->blocks[i]->has_bpf;
 	t0 = mono_ms();
 	if (rc == 1) {
-		/* A file in order, the usual case, needs no window. */
-		if ((rc = pcapfile_walk(&pf, pcapfile_in_order(&pf) ?
-		    capture_file_direct_cb : capture_file_cb, (u_char *)&cf,
-		    err, sizeof(err))) == -1)
+		/* The walk puts the records in time order itself. */
+		if ((rc = pcapfile_walk(&pf, capture_file_direct_cb,
+		    (u_char *)&cf, err, sizeof(err))) == -1)
 			log_warnx("%s: %s; stopped after %llu packets", path,
 			    err, (unsigned long long)cf.total);
+		cf.reordered = pf.reordered;
+		cf.late = pf.late;
 		pcapfile_unmap(&pf);
 	} else if ((rc = pcap_dispatch(p, -1, capture_file_cb,
 	    (u_char *)&cf)) == PCAP_ERROR) {
