@@ -18,7 +18,10 @@
  * through libpcap's own loop.  Published captures are not always in time
  * order (merged from two taps, or edited): the packets pass through a
  * window of CAPTURE_REORDER packets that puts them back in order, and
- * those later than that are counted and said.
+ * those later than that are counted and said.  For a classic file the
+ * walk keeps that window (an index of offsets, pcapfile.c), and the
+ * packets are decoded where they lie; through libpcap, they are decoded
+ * as read and held decoded here.
  *
  * A link type packet.c does not decode is refused, file or interface:
  * packets counted as nothing would hide every attack in them.
