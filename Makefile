@@ -186,6 +186,19 @@ bin/asan/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# The packet decoder alone: crafted frames, no capture.
+UNIT_TESTS += packet
+bin/test/test_packet: tests/unit/test_packet.c \
+    $(call obj,release,daemon/packet.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS) -lcmocka
+
+bin/asan/test/test_packet: tests/unit/test_packet.c \
+    $(call obj,asan,daemon/packet.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
+	    $(DAEMON_LIBS) -lcmocka
+
 # The store failing soft: a second connection holds the lock.
 UNIT_TESTS += store
 STORE_UNIT_SRCS = $(STORE_SRCS) daemon/chain.c $(UNIT_LIB_SRCS)

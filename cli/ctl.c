@@ -925,7 +925,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 		printf("\n%-16s %-10s %12s %14s %12s %8s %s\n", "ANOMALY",
 		    "INTERFACE", "PACKETS/S", "BYTES/S", "PACKETS", "DROPPED",
 		    "EPISODES");
-		json_array_foreach(json_object_get(reply, "traffic"), i, dl)
+		json_array_foreach(json_object_get(reply, "traffic"), i, dl) {
 			printf("%-16s %-10s %12.0f %14.0f %12lld %8lld %lld\n",
 			    json_string_value(json_object_get(dl, "name")),
 			    json_string_value(json_object_get(dl,
@@ -936,6 +936,11 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 			    (long long)json_integer_value(json_object_get(dl,
 			    "dropped")), (long long)json_integer_value(
 			    json_object_get(dl, "open_episodes")));
+			if (json_is_string(json_object_get(dl, "error")))
+				printf("%-16s NOT CAPTURING: %s\n", "",
+				    json_string_value(json_object_get(dl,
+				    "error")));
+		}
 	}
 	host = json_object_get(reply, "host");
 	if (json_is_true(json_object_get(host, "failing")))

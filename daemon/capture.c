@@ -15,7 +15,16 @@
  * to every block whose filter it passes, with the file's own timestamps
  * as the clock.  libpcap opens the file and compiles the filters; a
  * classic pcap file is then read in place (pcapfile.c), anything else
- * through libpcap's own loop.
+ * through libpcap's own loop.  Published captures are not always in time
+ * order (merged from two taps, or edited): the packets pass through a
+ * window of CAPTURE_REORDER packets that puts them back in order, and
+ * those later than that are counted and said.  For a classic file the
+ * walk keeps that window (an index of offsets, pcapfile.c), and the
+ * packets are decoded where they lie; through libpcap, they are decoded
+ * as read and held decoded here.
+ *
+ * A link type packet.c does not decode is refused, file or interface:
+ * packets counted as nothing would hide every attack in them.
  *
  * Each block's warnings are written by its writer (anomaly_store.c), not
  * by the counters: once a tick, after the reads, and at once when more
@@ -51,6 +60,7 @@
 #define CAPTURE_LOOK		64	/* packets; a power of 2 */
 #define CAPTURE_STATS_MS	1000
 #define CAPTURE_RETRY_MS	5000	/* an interface gone or not there yet */
+#define CAPTURE_REORDER		PCAPFILE_REORDER /* as the walk's */
 
 struct capture_block {
 	struct capture		*cap;
@@ -69,6 +79,8 @@ struct capture_block {
 	struct bpf_program	 bpf;		/* file mode */
 	int			 has_bpf;
 	struct event		*ev;
+	struct packet_frags	*frags;		/* nmap -f's flags, live */
+	char			*refused;	/* why it does not capture */
 	uint64_t		 packets;
 	unsigned		 last_recv, last_drop;
 	int64_t			 retry_at;	/* mono ms; 0: capturing */
@@ -97,6 +109,7 @@ capture_block_new(struct capture *cap, const struct anomaly_conf *ac)
 	b->cap = cap;
 	b->an = anomaly_new(ac);
 	b->writer = anomaly_store_new(cap->store, b->an);
+	b->frags = xcalloc(1, sizeof(*b->frags));
 	if (cap->engine != NULL)
 		anomaly_set_relate(b->an, capture_relate, cap->engine);
 	b->name = xstrdup(ac->name);
@@ -153,6 +166,8 @@ capture_block_free(struct capture_block *b)
 		pcap_freecode(&b->bpf);
 	anomaly_store_free(b->writer);
 	anomaly_free(b->an);
+	free(b->frags);
+	free(b->refused);
 	free(b->name);
 	free(b->interface);
 	free(b->filter);
@@ -240,6 +255,18 @@ capture_ms(const struct pcap_pkthdr *h)
 	return (int64_t)h->ts.tv_sec * 1000 + h->ts.tv_usec / 1000;
 }
 
+/* Why a capture of link type DLT is refused, in BUF. */
+static const char *
+capture_dlt_refused(int dlt, char *buf, size_t len)
+{
+	const char	*name = pcap_datalink_val_to_name(dlt);
+
+	snprintf(buf, len, "link type %s (%d) is not one rtowatchd decodes "
+	    "(it reads EN10MB, LINUX_SLL, LINUX_SLL2, RAW, NULL and LOOP)",
+	    name != NULL ? name : "unknown", dlt);
+	return buf;
+}
+
 /* The peak resident memory in KiB, for the replay's last line. */
 static long
 capture_peak_kib(void)
@@ -257,13 +284,33 @@ capture_peak_kib(void)
 	return kib;
 }
 
+/*
+ * A packet of the file decoded, waiting for its turn: the filters are
+ * judged on the bytes when read, since those are gone by then.
+ */
+struct capture_held {
+	int64_t			 ms;
+	uint32_t		 len;
+	struct packet		 pk;
+};
+
 /* What the replay's callback needs between two packets. */
 struct capture_file {
 	struct capture		*cap;
 	int			 dlt;
 	uint64_t		 total;
-	int64_t			 now;
+	int64_t			 now;		/* of the last packet counted */
 	int64_t			 written;	/* the file's clock */
+	/* The reorder window: a ring of packets sorted by time. */
+	struct capture_held	*held;
+	uint8_t			*pass;		/* [slot][block]: filter said */
+	size_t			 head, n;
+	int64_t			 newest;	/* the time of the last held */
+	int			 filtered;	/* a block has a filter */
+	uint64_t		 reordered;	/* put back in order */
+	uint64_t		 late;		/* beyond the window */
+	uint64_t		 delivered;	/* out of the window */
+	struct packet_frags	*frags;
 };
 
 /* The blocks' writers' turn: by the file's clock, or a long queue. */
@@ -282,9 +329,113 @@ capture_file_write(struct capture_file *cf)
 			anomaly_store_write(cap->blocks[i]->writer);
 }
 
-/* One packet of the file: decoded once, fed to every block it passes. */
+
+static void
+capture_file_swap(struct capture_file *cf, size_t a, size_t b)
+{
+	struct capture_held	 t;
+	uint8_t			*pa = cf->pass + a * cf->cap->nblocks;
+	uint8_t			*pb = cf->pass + b * cf->cap->nblocks;
+	uint8_t			 c;
+	int			 i;
+
+	t = cf->held[a];
+	cf->held[a] = cf->held[b];
+	cf->held[b] = t;
+	for (i = 0; i < cf->cap->nblocks; i++) {
+		c = pa[i];
+		pa[i] = pb[i];
+		pb[i] = c;
+	}
+}
+
+/* The window's oldest packet, to every block whose filter took it. */
+static void
+capture_file_deliver(struct capture_file *cf)
+{
+	struct capture		*cap = cf->cap;
+	struct capture_block	*b;
+	struct capture_held	*hp = &cf->held[cf->head];
+	const uint8_t		*pass = cf->pass + cf->head * cap->nblocks;
+	int			 i;
+
+	cf->now = hp->ms;
+	cf->head = (cf->head + 1) & (CAPTURE_REORDER - 1);
+	cf->n--;
+	for (i = 0; i < cap->nblocks; i++) {
+		if (cf->filtered && !pass[i])
+			continue;
+		b = cap->blocks[i];
+		b->packets++;
+		anomaly_packet(b->an, hp->ms, hp->len, &hp->pk);
+	}
+	if ((++cf->delivered & (CAPTURE_LOOK - 1)) == 0)
+		capture_file_write(cf);
+}
+
+/*
+ * One packet of the file: decoded once, held in the window in time order,
+ * fed to every block it passes when the window is full.  In a file in
+ * order it goes at the window's end, where it was decoded.  One older
+ * than a packet already counted is counted at that packet's time.
+ */
 static void
 capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct capture_file	*cf = (struct capture_file *)arg;
+	struct capture		*cap = cf->cap;
+	struct capture_held	*hp;
+	uint8_t			*pass;
+	size_t			 slot, prev;
+	int64_t			 ms = capture_ms(h);
+	int			 i, late = 0;
+
+	cf->total++;
+	if (cf->n == CAPTURE_REORDER)
+		capture_file_deliver(cf);
+	if (__builtin_expect(ms < cf->now, 0)) {
+		/* Only a packet delivered at a later time sets cf->now. */
+		cf->late++;
+		ms = cf->now;
+		late = 1;
+	}
+	slot = (cf->head + cf->n++) & (CAPTURE_REORDER - 1);
+	/* Not IP nor ARP: still a packet, and bytes. */
+	hp = &cf->held[slot];
+	hp->ms = ms;
+	hp->len = h->len;
+	packet_decode(cf->dlt, data, h->caplen, &hp->pk);
+	if (__builtin_expect(hp->pk.frag != PACKET_FRAG_NONE, 0))
+		packet_frag_join(cf->frags, ms, &hp->pk);
+	if (cf->filtered) {
+		pass = cf->pass + slot * cap->nblocks;
+		for (i = 0; i < cap->nblocks; i++)
+			pass[i] = !cap->blocks[i]->has_bpf ||
+			    pcap_offline_filter(&cap->blocks[i]->bpf, h,
+			    data) != 0;
+	}
+	if (__builtin_expect(ms >= cf->newest, 1)) {
+		cf->newest = ms;
+		return;
+	}
+	/* Earlier than the packets before it: moved back to its place. */
+	cf->reordered += !late;
+	while (slot != cf->head) {
+		prev = (slot - 1) & (CAPTURE_REORDER - 1);
+		if (cf->held[prev].ms <= cf->held[slot].ms)
+			break;
+		capture_file_swap(cf, prev, slot);
+		slot = prev;
+	}
+}
+
+/*
+ * One packet of a classic pcap file, in time order already (the walk
+ * has its own window): straight to every block it passes.
+ */
+static void
+capture_file_direct_cb(u_char *arg, const struct pcap_pkthdr *h,
+    const u_char *data)
 {
 	struct capture_file	*cf = (struct capture_file *)arg;
 	struct capture		*cap = cf->cap;
@@ -296,6 +447,8 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	cf->now = capture_ms(h);
 	/* Not IP nor ARP: still a packet, and bytes. */
 	packet_decode(cf->dlt, data, h->caplen, &pk);
+	if (__builtin_expect(pk.frag != PACKET_FRAG_NONE, 0))
+		packet_frag_join(cf->frags, cf->now, &pk);
 	for (i = 0; i < cap->nblocks; i++) {
 		b = cap->blocks[i];
 		if (b->has_bpf && pcap_offline_filter(&b->bpf, h, data) == 0)
@@ -335,6 +488,12 @@ capture_run_file(struct capture *cap, const char *path)
 		return -1;
 	}
 	dlt = pcap_datalink(p);
+	if (!packet_dlt_known(dlt)) {
+		log_warnx("%s: %s", path, capture_dlt_refused(dlt, err,
+		    sizeof(err)));
+		pcap_close(p);
+		return -1;
+	}
 	for (i = 0; i < cap->nblocks; i++) {
 		b = cap->blocks[i];
 		if (b->filter == NULL)
@@ -359,12 +518,20 @@ capture_run_file(struct capture *cap, const char *path)
 	memset(&cf, 0, sizeof(cf));
 	cf.cap = cap;
 	cf.dlt = dlt;
+	cf.held = xcalloc(CAPTURE_REORDER, sizeof(*cf.held));
+	cf.pass = xcalloc(CAPTURE_REORDER, (size_t)cap->nblocks);
+	cf.frags = xcalloc(1, sizeof(*cf.frags));
+	for (i = 0; i < cap->nblocks; i++)
+		cf.filtered |= cap->blocks[i]->has_bpf;
 	t0 = mono_ms();
 	if (rc == 1) {
-		if ((rc = pcapfile_walk(&pf, capture_file_cb, (u_char *)&cf,
-		    err, sizeof(err))) == -1)
+		/* The walk puts the records in time order itself. */
+		if ((rc = pcapfile_walk(&pf, capture_file_direct_cb,
+		    (u_char *)&cf, err, sizeof(err))) == -1)
 			log_warnx("%s: %s; stopped after %llu packets", path,
 			    err, (unsigned long long)cf.total);
+		cf.reordered = pf.reordered;
+		cf.late = pf.late;
 		pcapfile_unmap(&pf);
 	} else if ((rc = pcap_dispatch(p, -1, capture_file_cb,
 	    (u_char *)&cf)) == PCAP_ERROR) {
@@ -373,6 +540,17 @@ capture_run_file(struct capture *cap, const char *path)
 		    pcap_geterr(p), (unsigned long long)cf.total);
 		rc = -1;
 	}
+	while (cf.n > 0)
+		capture_file_deliver(&cf);
+	free(cf.held);
+	free(cf.pass);
+	free(cf.frags);
+	if (cf.reordered > 0 || cf.late > 0)
+		log_warnx("%s: not in time order: %llu packets put back in "
+		    "order, %llu beyond the window of %d packets and counted "
+		    "at the time of the packet before them", path,
+		    (unsigned long long)cf.reordered,
+		    (unsigned long long)cf.late, CAPTURE_REORDER);
 	for (i = 0; i < cap->nblocks; i++) {
 		b = cap->blocks[i];
 		anomaly_tick(b->an, cf.now);
@@ -382,9 +560,11 @@ capture_run_file(struct capture *cap, const char *path)
 		log_info("anomaly %s: %llu packets", b->name,
 		    (unsigned long long)b->packets);
 	}
-	log_info("%s: %llu packets in %lld ms; %d episodes still open at "
-	    "the end; peak memory %ld KiB", path, (unsigned long long)cf.total,
-	    (long long)(mono_ms() - t0), open, capture_peak_kib());
+	log_info("%s: %llu packets in %lld ms; %llu out of time order, %llu "
+	    "beyond the reorder window; %d episodes still open at the end; "
+	    "peak memory %ld KiB", path, (unsigned long long)cf.total,
+	    (long long)(mono_ms() - t0), (unsigned long long)cf.reordered,
+	    (unsigned long long)cf.late, open, capture_peak_kib());
 	pcap_close(p);
 	return rc == -1 ? -1 : 0;
 }
@@ -397,6 +577,8 @@ capture_packet_cb(u_char *arg, const struct pcap_pkthdr *h,
 	struct packet		 pk;
 
 	packet_decode(b->dlt, data, h->caplen, &pk);
+	if (pk.frag != PACKET_FRAG_NONE)
+		packet_frag_join(b->frags, capture_ms(h), &pk);
 	b->packets++;
 	anomaly_packet(b->an, capture_ms(h), h->len, &pk);
 	/* Written by capture_read, outside libpcap's loop. */
@@ -489,6 +671,27 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
+ * The interface's link type is not one packet.c decodes: one it also
+ * offers that is (a wireless card, say), or -1.
+ */
+static int
+capture_dlt_choose(struct capture_block *b)
+{
+	int	*dlts, n, i, rc = -1;
+
+	if ((n = pcap_list_datalinks(b->pcap, &dlts)) <= 0)
+		return -1;
+	for (i = 0; i < n && rc == -1; i++)
+		if (packet_dlt_known(dlts[i]) &&
+		    pcap_set_datalink(b->pcap, dlts[i]) == 0) {
+			b->dlt = dlts[i];
+			rc = 0;
+		}
+	pcap_free_datalinks(dlts);
+	return rc;
+}
+
+/*
  * Open the block's interface.  A failure is logged the first time; the
  * tick tries again every CAPTURE_RETRY_MS, quietly, until it works (an
  * interface not there yet, gone and back, a USB adapter plugged in).
@@ -518,6 +721,18 @@ capture_open(struct capture_block *b, struct event_base *base)
 		log_warnx("anomaly %s: %s: %s", b->name, b->interface,
 		    pcap_geterr(b->pcap));
 	b->dlt = pcap_datalink(b->pcap);
+	if (!packet_dlt_known(b->dlt) && capture_dlt_choose(b) == -1) {
+		/* No retry: the interface will not change what it is. */
+		capture_dlt_refused(b->dlt, why, sizeof(why));
+		log_warnx("anomaly %s: %s: %s; this block does not capture",
+		    b->name, b->interface, why);
+		free(b->refused);
+		b->refused = xstrdup(why);
+		pcap_close(b->pcap);
+		b->pcap = NULL;
+		b->retry_at = 0;
+		return -1;
+	}
 	if (b->filter != NULL) {
 		if (pcap_compile(b->pcap, &bpf, b->filter, 1,
 		    PCAP_NETMASK_UNKNOWN) == -1 ||
@@ -678,6 +893,7 @@ capture_status(struct capture *cap,
 		st.packets = cap->blocks[i]->packets;
 		st.dropped = cap->blocks[i]->last_drop;
 		st.episodes = anomaly_open_episodes(cap->blocks[i]->an);
+		st.error = cap->blocks[i]->refused;
 		if (cb(&st, arg) == -1)
 			return -1;
 	}

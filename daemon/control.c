@@ -825,11 +825,11 @@ static int
 control_status_traffic(const struct capture_status *st, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:o, s:o, s:f, s:f, s:I, s:I, "
-	    "s:i}", "name", control_text(st->name), "interface",
+	    "s:i, s:s?}", "name", control_text(st->name), "interface",
 	    control_text(st->interface), "packets_per_s", st->packets_per_s,
 	    "bytes_per_s", st->bytes_per_s, "packets",
 	    (json_int_t)st->packets, "dropped", (json_int_t)st->dropped,
-	    "open_episodes", st->episodes));
+	    "open_episodes", st->episodes, "error", st->error));
 	return 0;
 }
 

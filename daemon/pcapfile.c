@@ -127,8 +127,48 @@ pcapfile_release(struct pcapfile *pf, size_t off)
 	pf->released = upto;
 }
 
+/* A held record's header into H, at the time it is counted at. */
+static inline void
+pcapfile_hdr(const struct pcapfile_held *r, const uint8_t *p,
+    const struct pcapfile_format *f, struct pcap_pkthdr *h)
+{
+	uint32_t	 frac;
+
+	h->caplen = pcapfile_u32(p + 8, f->swapped);
+	h->len = pcapfile_u32(p + 12, f->swapped);
+	if (__builtin_expect(r->late, 0)) {
+		h->ts.tv_sec = (time_t)(r->ms / 1000);
+		h->ts.tv_usec = (suseconds_t)(r->ms % 1000 * 1000);
+		return;
+	}
+	h->ts.tv_sec = pcapfile_u32(p, f->swapped);
+	frac = pcapfile_u32(p + 4, f->swapped);
+	h->ts.tv_usec = f->nsec ? frac / 1000 : frac;
+}
+
+/* The window's oldest record to CB; its time is the clock's now. */
+static inline void
+pcapfile_emit(struct pcapfile *pf, const struct pcapfile_format *f,
+    pcapfile_cb cb, u_char *arg)
+{
+	const struct pcapfile_held	*r = &pf->held[pf->head];
+	const uint8_t			*p = pf->map + r->off;
+	struct pcap_pkthdr		 h;
+
+	pcapfile_hdr(r, p, f, &h);
+	pf->now = r->ms;
+	pf->head = (pf->head + 1) & (PCAPFILE_REORDER - 1);
+	pf->n--;
+	cb(arg, &h, p + PCAPFILE_RECORD);
+}
+
 /*
- * Call CB for every record of the classic pcap file in PF, in order.  0 at
+ * Call CB for every record of the classic pcap file in PF, in time order
+ * within a window of PCAPFILE_REORDER records: the records are only
+ * indexed (offset and time) as they are read, and handed over when the
+ * window is full, the earliest first.  A record earlier than one already
+ * handed over goes at that one's time; pf->reordered and pf->late count
+ * both kinds.  The pages handed back are those below the window.  0 at
  * the file's end; -1 with ERR for a record cut short or longer than any
  * capture makes, after the records before it.
  */
@@ -137,49 +177,95 @@ pcapfile_walk(struct pcapfile *pf, pcapfile_cb cb, u_char *arg, char *err,
     size_t errlen)
 {
 	struct pcapfile_format	 f;
-	struct pcap_pkthdr	 h;
+	struct pcapfile_held	*r, t;
 	const uint8_t		*buf = pf->map, *p;
 	size_t			 len = pf->size, off = PCAPFILE_HEADER, left;
+	size_t			 slot, prev, keep;
 	uint64_t		 n = 0;	/* records so far */
-	uint32_t		 frac;
+	uint32_t		 caplen, frac;
+	int64_t			 ms;
+	int			 late, rc = 0;
 
 	if (pcapfile_format(buf, len, &f) == -1) {
 		snprintf(err, errlen, "not a classic pcap file");
 		return -1;
 	}
+	pf->head = pf->n = 0;
+	pf->now = pf->newest = INT64_MIN;
 	while (off < len) {
 		left = len - off;
 		if (left < PCAPFILE_RECORD) {
 			snprintf(err, errlen, "truncated file: %zu bytes "
 			    "where a record header needs %d", left,
 			    PCAPFILE_RECORD);
-			return -1;
+			rc = -1;
+			break;
 		}
 		p = buf + off;
-		h.caplen = pcapfile_u32(p + 8, f.swapped);
-		h.len = pcapfile_u32(p + 12, f.swapped);
-		if (h.caplen > PCAPFILE_MAX_CAPLEN) {
+		caplen = pcapfile_u32(p + 8, f.swapped);
+		if (caplen > PCAPFILE_MAX_CAPLEN) {
 			snprintf(err, errlen, "record %llu: %u captured "
 			    "bytes, more than the %d any capture keeps",
-			    (unsigned long long)n + 1, h.caplen,
+			    (unsigned long long)n + 1, caplen,
 			    PCAPFILE_MAX_CAPLEN);
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (h.caplen > left - PCAPFILE_RECORD) {
+		if (caplen > left - PCAPFILE_RECORD) {
 			snprintf(err, errlen, "truncated file: record %llu "
 			    "has %u captured bytes, %zu are left",
-			    (unsigned long long)n + 1, h.caplen,
+			    (unsigned long long)n + 1, caplen,
 			    left - PCAPFILE_RECORD);
-			return -1;
+			rc = -1;
+			break;
 		}
-		h.ts.tv_sec = pcapfile_u32(p, f.swapped);
 		frac = pcapfile_u32(p + 4, f.swapped);
-		h.ts.tv_usec = f.nsec ? frac / 1000 : frac;
+		ms = (int64_t)pcapfile_u32(p, f.swapped) * 1000 +
+		    (f.nsec ? frac / 1000000 : frac / 1000);
 		n++;
-		cb(arg, &h, p + PCAPFILE_RECORD);
-		off += PCAPFILE_RECORD + h.caplen;
-		if (off - pf->released >= 2 * PCAPFILE_RELEASE)
-			pcapfile_release(pf, off);
+		if (pf->n == PCAPFILE_REORDER)
+			pcapfile_emit(pf, &f, cb, arg);
+		late = 0;
+		if (__builtin_expect(ms < pf->now, 0)) {
+			pf->late++;
+			ms = pf->now;
+			late = 1;
+		}
+		slot = (pf->head + pf->n++) & (PCAPFILE_REORDER - 1);
+		r = &pf->held[slot];
+		r->off = off;
+		r->ms = ms;
+		r->late = late;
+		off += PCAPFILE_RECORD + caplen;
+		if (__builtin_expect(ms >= pf->newest, 1))
+			pf->newest = ms;
+		else {
+			/* Moved back to its place among the held. */
+			pf->reordered += !late;
+			while (slot != pf->head) {
+				prev = (slot - 1) & (PCAPFILE_REORDER - 1);
+				if (pf->held[prev].ms <= pf->held[slot].ms)
+					break;
+				t = pf->held[prev];
+				pf->held[prev] = pf->held[slot];
+				pf->held[slot] = t;
+				slot = prev;
+			}
+		}
+		if (off - pf->released >= 2 * PCAPFILE_RELEASE) {
+			/* Not a page that a held record is on. */
+			keep = off;
+			for (slot = 0; slot < pf->n; slot++) {
+				r = &pf->held[(pf->head + slot) &
+				    (PCAPFILE_REORDER - 1)];
+				if (r->off < keep)
+					keep = r->off;
+			}
+			pcapfile_release(pf, keep);
+		}
 	}
-	return 0;
+	/* The records before an error are counted all the same. */
+	while (pf->n > 0)
+		pcapfile_emit(pf, &f, cb, arg);
+	return rc;
 }

@@ -23,6 +23,7 @@ struct capture_status {
 	uint64_t	 packets;	/* since start */
 	unsigned	 dropped;	/* by the kernel, since start */
 	int		 episodes;	/* open now */
+	const char	*error;		/* why it does not capture, or NULL */
 };
 
 struct capture	*capture_new(struct store *, const struct conf *);

@@ -13,7 +13,7 @@ python3-pytest python3-pytest-xdist sqlite3 iproute2 iptables cppcheck clang-tid
 valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
-debhelper dpkg-dev fakeroot lintian strace systemd faketime"
+debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
@@ -21,7 +21,8 @@ debhelper dpkg-dev fakeroot lintian strace systemd faketime"
 # service's sandbox; iptables is the firewall that drops a namespaced host's
 # traffic for the timeout scenarios.  faketime (libfaketime) moves a
 # running daemon's wall clock, not its monotonic one, for the clock-jump
-# scenarios.
+# scenarios.  nmap is a real attacker for the traffic counters (nmap -sS -f's
+# fragments) and tcpdump writes the capture of it that is then replayed.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,

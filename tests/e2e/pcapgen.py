@@ -72,10 +72,15 @@ def arp_reply(sender_ip, sender_mac, target_ip="192.0.2.10",
     return eth(body, 0x0806, src=sender_mac, dst=target_mac)
 
 
-def write(path, packets):
-    """PACKETS: (time, frame) in time order."""
+LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_PPP, LINKTYPE_LOOP = 0, 1, 9, 108
+
+
+def write(path, packets, linktype=LINKTYPE_ETHERNET):
+    """PACKETS: (time, frame), written in the order given (time order,
+    unless a scenario wants otherwise); frames of LINKTYPE."""
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535,
+                            linktype))
         for t, frame in packets:
             sec = int(t)
             usec = int(round((t - sec) * 1e6))
@@ -172,3 +177,51 @@ def write_spoofed_flood(path, start, seconds, count, target, port=80,
                              len(frame)))
             f.write(frame)
     return path
+
+
+def loopback(packets, linktype=LINKTYPE_NULL, order="<"):
+    """The Ethernet frames of PACKETS as BSD loopback frames: the address
+    family (2, or 24 for IPv6) in 4 bytes of ORDER (DLT_NULL is in the
+    capturing host's order, DLT_LOOP in network order)."""
+    if linktype == LINKTYPE_LOOP:
+        order = ">"
+    out = []
+    for t, frame in packets:
+        etype = struct.unpack_from("!H", frame, 12)[0]
+        if etype not in (0x0800, 0x86dd):
+            continue        # no ARP on a loopback
+        af = 2 if etype == 0x0800 else 24
+        out.append((t, struct.pack(order + "I", af) + frame[14:]))
+    return out
+
+
+def fragments(frame, size=8, ident=1):
+    """An Ethernet IPv4 FRAME cut as nmap -f cuts it: SIZE bytes of the
+    IP payload per fragment, the TCP header across several."""
+    head, ip = frame[:14], frame[14:]
+    hl = (ip[0] & 0x0f) * 4
+    payload = ip[hl:]
+    out = []
+    for off in range(0, len(payload), size):
+        part = payload[off:off + size]
+        more = off + size < len(payload)
+        hdr = bytearray(ip[:hl])
+        struct.pack_into("!H", hdr, 2, hl + len(part))
+        struct.pack_into("!H", hdr, 4, ident)
+        struct.pack_into("!H", hdr, 6, (off // 8) | (0x2000 if more else 0))
+        out.append(head + bytes(hdr) + part)
+    return out
+
+
+def fragmented_scan(start, seconds, scanner, target, ports):
+    """nmap -sS -f: each SYN (with the MSS option nmap sends, 24 bytes of
+    TCP) in three fragments of 8 bytes."""
+    out = []
+    for i, port in enumerate(ports):
+        t = start + i * seconds / len(ports)
+        hdr = struct.pack("!HHIIBBHHHBBH", 40000, port, 1000 + i, 0,
+                          6 << 4, SYN, 1024, 0, 0, 2, 4, 1460)
+        syn = eth(ipv4(scanner, target, 6, hdr))
+        for j, frag in enumerate(fragments(syn, 8, ident=i + 1)):
+            out.append((t + j * 1e-5, frag))
+    return out

@@ -4,7 +4,7 @@
  * A capture sees every frame on the wire, forged or cut short by the snap
  * length: the decoder must take any bytes without reading past them.  The
  * first byte chooses the link type (Ethernet, Linux cooked v1 and v2, raw
- * IP); the rest is the frame, copied to a buffer of its exact size so
+ * IP, BSD loopback); the rest is the frame, copied to a buffer of its exact size so
  * that ASan sees any overread.  What it decoded is then checked for the
  * invariants the counters rely on.
  */
@@ -23,7 +23,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int	 dlts[] = { DLT_EN10MB, DLT_LINUX_SLL,
-	    DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL };
+	    DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP };
+	static struct packet_frags fr;	/* fragments of earlier inputs */
 	struct packet		 pk;
 	char			 buf[64];
 	uint8_t			*frame;
@@ -40,6 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(frame);
 	if (rc == -1 && pk.kind != PACKET_OTHER)
 		abort();
+	if (pk.frag != PACKET_FRAG_NONE)
+		packet_frag_join(&fr, data[0], &pk);
 	if (pk.kind == PACKET_IP) {
 		if (pk.family != 4 && pk.family != 6)
 			abort();

@@ -1,0 +1,107 @@
+"""A SYN scan in tiny IP fragments (nmap -sS -f) is a port scan like any.
+
+nmap -f cuts each SYN's 24 bytes of TCP into three fragments of 8: the
+first holds the ports, the second the flags, the third the rest.  The
+decoder reads the ports from the first fragment and the flags from the
+second, and pairs them; the later fragments are not read as headers.
+
+Replayed: a capture of 1,000 ports in 3,000 fragments (pcapgen).  Live:
+nmap -sS -f from "tgt" against 1,000 ports of the daemon's host in "mon"
+(one try per port, a minute at most), seen by the daemon's block on rtw0
+and written by tcpdump at the same time; the capture tcpdump wrote is
+then replayed and must give the same warning.
+"""
+import shutil
+import signal
+import subprocess
+
+import pytest
+
+import pcapgen
+from anomalylib import anomaly_rules, replay, values, warnings
+from conftest import wait_for
+from pinglib import MON_ADDR, TGT_ADDR, daemon_in, netpair
+
+__all__ = ["netpair"]
+
+SCANNER = "203.0.113.66"
+TARGET = "198.51.100.20"
+
+
+def test_fragmented_scan_replayed(tmp_path):
+    t0 = pcapgen.T0
+    scan = pcapgen.fragmented_scan(t0 + 5, 10, SCANNER, TARGET,
+                                   range(1, 1001))
+    assert len(scan) == 3000
+    pcap = pcapgen.write(tmp_path / "fragments.pcap", pcapgen.merged(
+        pcapgen.baseline(t0, 30), scan))
+    db, log, _ = replay(tmp_path, pcap)
+    ws = warnings(db)
+    assert [w["summary"] for w in ws] == [
+        f"distinct-ports-per-source above 100 in 1m: source {SCANNER}"], ws
+    assert values(ws[0], "targets") == [TARGET], ws
+    lo, hi = map(int, values(ws[0], "ports")[0].split("-"))
+    assert 1 <= lo and hi <= 1000 and hi - lo >= 100, ws
+
+
+def test_nmap_fragmented_scan_live_and_replayed(scenario, netpair, tmp_path):
+    for tool in ("nmap", "tcpdump"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/deps.sh check)")
+    d = daemon_in(netpair, scenario)
+    d.write_rules(anomaly_rules(d.db, iface="rtw0", window="500ms",
+                                period="10s"))
+    d.start()
+    wait_for(lambda: "anomaly edge: capturing on rtw0" in d.run_log(), 10,
+             "the capture on rtw0")
+    pcap = tmp_path / "nmap-f.pcap"
+    dump_err = tmp_path / "tcpdump.err"
+    with open(dump_err, "wb") as err:
+        dump = subprocess.Popen(
+            ["ip", "netns", "exec", netpair.mon, "tcpdump", "-i", "rtw0",
+             "-n", "-U", "-Z", "root", "-c", "20000", "-w", str(pcap)],
+            stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_for(lambda: "listening on rtw0" in dump_err.read_text(), 10,
+                 "tcpdump listening")
+        nmap = netpair.sh(netpair.tgt, "timeout", "90", "nmap", "-sS",
+                          "-f", "-Pn", "-n", "-T4", "--max-retries", "0",
+                          "--host-timeout", "60s", "-p", "1-1000",
+                          MON_ADDR, check=False)
+        assert nmap.returncode == 0, nmap.stderr + nmap.stdout
+        ws = wait_for(lambda: warnings(d.db) or None, 15,
+                      "an early warning for the fragmented scan")
+    finally:
+        dump.send_signal(signal.SIGINT)
+        try:
+            dump.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            dump.kill()
+            dump.wait()
+    assert [w["summary"] for w in ws] == [
+        f"distinct-ports-per-source above 100 in 10s: source {TGT_ADDR}"], ws
+    assert values(ws[0], "targets") == [MON_ADDR], ws
+    d.stop()
+
+    # What tcpdump saw holds the fragments, and gives the same warning.
+    data = pcap.read_bytes()
+    frags = 0
+    off = 24
+    while off + 16 <= len(data):
+        caplen = int.from_bytes(data[off + 8:off + 12], "little")
+        frame = data[off + 16:off + 16 + caplen]
+        if (len(frame) >= 34 and frame[12:14] == b"\x08\x00" and
+                frame[23] == 6 and
+                int.from_bytes(frame[20:22], "big") & 0x3fff):
+            frags += 1
+        off += 16 + caplen
+    assert frags >= 2000, f"only {frags} TCP fragments in {pcap}"
+    work = tmp_path / "replay"
+    work.mkdir()
+    rules = anomaly_rules(str(work / "anomaly.db"), iface="rtw0",
+                          window="500ms", period="10s")
+    db, log, _ = replay(work, pcap, rules)
+    rs = warnings(db)
+    assert [w["summary"] for w in rs] == [
+        f"distinct-ports-per-source above 100 in 10s: source {TGT_ADDR}"], rs
+    assert values(rs[0], "targets") == [MON_ADDR], rs
