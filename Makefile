@@ -33,7 +33,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = daemon/log.c daemon/util.c
+COMMON_SRCS = daemon/log.c daemon/util.c daemon/record.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
