@@ -12,6 +12,10 @@
 #define V	RECORD_VERB
 #define NO	RECORD_CLOSE_NO
 
+/*
+ * Sized by the initialisers, declared with RECORD_NFIELDS in record.h: a
+ * field added here without counting it is a conflicting type.
+ */
 const struct record_field record_fields[] = {
 	{ NULL, "id", NULL, NULL, RECORD_INT, D, NO },
 	{ NULL, "kind", NULL, NULL, RECORD_TEXT, D, NO },
@@ -92,7 +96,6 @@ const struct record_field record_fields[] = {
 	{ NULL, "drill_factor", NULL, NULL, RECORD_INT, D, NO },
 };
 
-const size_t record_nfields = sizeof(record_fields) / sizeof(record_fields[0]);
 
 /* Built once into a static buffer: the table is constant. */
 static void
@@ -109,7 +112,7 @@ record_settable(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < record_nfields; i++)
+	for (i = 0; i < RECORD_NFIELDS; i++)
 		if (record_fields[i].setter == RECORD_SET &&
 		    strcmp(record_fields[i].name, name) == 0)
 			return &record_fields[i];
@@ -125,7 +128,7 @@ record_settable_list(void)
 
 	if (list[0] != '\0')
 		return list;
-	for (i = 0; i < record_nfields; i++) {
+	for (i = 0; i < RECORD_NFIELDS; i++) {
 		if (record_fields[i].setter != RECORD_SET)
 			continue;
 		record_join(list, sizeof(list), record_fields[i].name);
@@ -142,7 +145,7 @@ record_columns(void)
 
 	if (cols[0] != '\0')
 		return cols;
-	for (i = 0; i < record_nfields; i++)
+	for (i = 0; i < RECORD_NFIELDS; i++)
 		record_join(cols, sizeof(cols), record_fields[i].column);
 	return cols;
 }

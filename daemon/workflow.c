@@ -530,7 +530,7 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	 * action form for levels 3-4; the report where its clock applies;
 	 * the portal's closing (5.3.7.3.5) last.
 	 */
-	for (k = 0; k < record_nfields; k++) {
+	for (k = 0; k < RECORD_NFIELDS; k++) {
 		const struct record_field	*f = &record_fields[k];
 
 		if (f->close == RECORD_CLOSE_NO ||

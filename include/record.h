@@ -44,8 +44,8 @@ struct record_field {
 };
 
 /* In the control API's order, which is its JSON's member order. */
-extern const struct record_field record_fields[];
-extern const size_t record_nfields;
+#define RECORD_NFIELDS	52
+extern const struct record_field record_fields[RECORD_NFIELDS];
 
 const struct record_field *record_settable(const char *);
 const char	*record_settable_list(void);
