@@ -7,95 +7,121 @@
 
 #include "record.h"
 
+#define INT	RECORD_INT
+#define BOOL	RECORD_BOOL
+#define TEXT	RECORD_TEXT
+#define TIME	RECORD_TIME
 #define D	RECORD_DAEMON
 #define S	RECORD_SET
 #define V	RECORD_VERB
 #define NO	RECORD_CLOSE_NO
+#define ALL	RECORD_CLOSE_ALL
+#define L34	RECORD_CLOSE_34
+#define REP	RECORD_CLOSE_REPORT
+/* Neither `edit` nor form 01 shows it under a label of its own. */
+#define NOLABEL	.zh = NULL
 
 /*
  * Sized by the initialisers, declared with RECORD_NFIELDS in record.h: a
  * field added here without counting it is a conflicting type.
  */
 const struct record_field record_fields[] = {
-	{ NULL, "id", NULL, NULL, RECORD_INT, D, NO },
-	{ NULL, "kind", NULL, NULL, RECORD_TEXT, D, NO },
-	{ NULL, "system", NULL, NULL, RECORD_TEXT, D, NO },
-	{ NULL, "owner", NULL, NULL, RECORD_TEXT, D, NO },
-	{ NULL, "core", NULL, NULL, RECORD_BOOL, D, NO },
-	{ NULL, "critical_infrastructure", NULL, NULL, RECORD_BOOL, D, NO },
-	{ NULL, "rto_ms", NULL, NULL, RECORD_INT, D, NO },
-	{ NULL, "level", NULL, NULL, RECORD_INT, V, NO },
-	{ NULL, "availability_level", NULL, NULL, RECORD_INT, V, NO },
-	{ NULL, "major", NULL, NULL, RECORD_BOOL, V, NO },
-	{ NULL, "status", NULL, NULL, RECORD_TEXT, D, NO },
-	{ "cause", "cause", "原因", "cause", RECORD_TEXT, S,
-	  RECORD_CLOSE_ALL },
-	{ NULL, "started_at", NULL, NULL, RECORD_TIME, D, NO },
-	{ NULL, "opened_at", NULL, NULL, RECORD_TIME, D, NO },
-	{ NULL, "notify_due_at", NULL, NULL, RECORD_TIME, D, NO },
-	{ NULL, "restore_due_at", NULL, NULL, RECORD_TIME, D, NO },
+	{ NULL, "id", INT, D, NO, NOLABEL },
+	{ NULL, "kind", TEXT, D, NO, NOLABEL },
+	{ NULL, "system", TEXT, D, NO,
+	  .form_zh = "受影響系統", .form_en = "system" },
+	{ NULL, "owner", TEXT, D, NO,
+	  .form_zh = "系統負責單位", .form_en = "owner" },
+	{ NULL, "core", BOOL, D, NO, NOLABEL },
+	{ NULL, "critical_infrastructure", BOOL, D, NO, NOLABEL },
+	{ NULL, "rto_ms", INT, D, NO, NOLABEL },
+	{ NULL, "level", INT, V, NO, NOLABEL },
+	{ NULL, "availability_level", INT, V, NO, NOLABEL },
+	{ NULL, "major", BOOL, V, NO, NOLABEL },
+	{ NULL, "status", TEXT, D, NO, NOLABEL },
+	{ "cause", "cause", TEXT, S, ALL,
+	  .zh = "原因", .en = "cause",
+	  .form_zh = "事件發生之原因", .form_en = "cause" },
+	{ NULL, "started_at", TIME, D, NO, NOLABEL },
+	{ NULL, "opened_at", TIME, D, NO, NOLABEL },
+	{ NULL, "notify_due_at", TIME, D, NO, NOLABEL },
+	{ NULL, "restore_due_at", TIME, D, NO, NOLABEL },
 	/* The daemon for an outage, `restored` for the rest. */
-	{ NULL, "restored_at", NULL, NULL, RECORD_TIME, V, NO },
-	{ NULL, "within_rto", NULL, NULL, RECORD_BOOL, D, NO },
-	{ NULL, "closed_at", NULL, NULL, RECORD_TIME, V, NO },
-	{ NULL, "closed_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "confidentiality_level", NULL, NULL, RECORD_INT, V, NO },
-	{ NULL, "integrity_level", NULL, NULL, RECORD_INT, V, NO },
-	{ "category", "category", "事件分類",
-	  "category (a code of policy.conf)", RECORD_TEXT, S, NO },
-	{ "description", "description", "事件說明", "description",
-	  RECORD_TEXT, S, NO },
-	{ "scope", "scope", "B 影響範圍及損害評估", "scope and damage",
-	  RECORD_TEXT, S, RECORD_CLOSE_ALL },
-	{ "loss", "loss", "損失評估", "loss assessment", RECORD_TEXT, S, NO },
-	{ "support", "support", "支援申請", "outside support requested",
-	  RECORD_TEXT, S, NO },
-	{ "measures", "measures", "應變措施", "measures taken", RECORD_TEXT,
-	  S, RECORD_CLOSE_ALL },
+	{ NULL, "restored_at", TIME, V, NO, NOLABEL },
+	{ NULL, "within_rto", BOOL, D, NO, NOLABEL },
+	{ NULL, "closed_at", TIME, V, NO, NOLABEL },
+	{ NULL, "closed_by", TEXT, V, NO, NOLABEL },
+	{ NULL, "confidentiality_level", INT, V, NO, NOLABEL },
+	{ NULL, "integrity_level", INT, V, NO, NOLABEL },
+	{ "category", "category", TEXT, S, NO,
+	  .zh = "事件分類", .en = "category (a code of policy.conf)",
+	  .form_zh = "事件類別", .form_en = "category" },
+	{ "description", "description", TEXT, S, NO,
+	  .zh = "事件說明", .en = "description",
+	  .form_zh = "事件說明", .form_en = "description" },
+	{ "scope", "scope", TEXT, S, ALL,
+	  .zh = "B 影響範圍及損害評估", .en = "scope and damage" },
+	{ "loss", "loss", TEXT, S, NO,
+	  .zh = "損失評估", .en = "loss assessment",
+	  .form_zh = "損失評估", .form_en = "loss assessment" },
+	{ "support", "support", TEXT, S, NO,
+	  .zh = "支援申請", .en = "outside support requested",
+	  .form_zh = "判斷支援申請", .form_en = "support requested" },
+	{ "measures", "measures", TEXT, S, ALL,
+	  .zh = "應變措施", .en = "measures taken",
+	  .form_zh = "採取之應變措施", .form_en = "response measures" },
 	/* Items C-G of 5.4.7.3.6 (A and B are the times and the scope). */
-	{ "containment", "containment", "C 損害控制及復原歷程", NULL,
-	  RECORD_TEXT, S, RECORD_CLOSE_34 },
-	{ "investigation", "investigation", "D 調查及處理歷程", NULL,
-	  RECORD_TEXT, S, RECORD_CLOSE_34 },
-	{ "root-cause", "root_cause", "E 事件根因分析", "root cause",
-	  RECORD_TEXT, S, RECORD_CLOSE_34 },
-	{ "prevention", "prevention", "F 防範措施", "prevention",
-	  RECORD_TEXT, S, RECORD_CLOSE_34 },
-	{ "prevention-tracking", "prevention_tracking",
-	  "G 預定完成時程及成效追蹤", NULL, RECORD_TEXT, S,
-	  RECORD_CLOSE_34 },
-	{ NULL, "acknowledged_at", NULL, NULL, RECORD_TIME, V, NO },
-	{ NULL, "acknowledged_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "reported_at", NULL, NULL, RECORD_TIME, V, NO },
-	{ "ticket", "ticket", NULL, NULL, RECORD_TEXT, V, RECORD_CLOSE_ALL },
-	{ NULL, "reported_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "controlled_at", NULL, NULL, RECORD_TIME, V, NO },
-	{ NULL, "controlled_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ "report-filed", "report_filed_at", NULL, NULL, RECORD_TIME, V,
-	  RECORD_CLOSE_REPORT },
-	{ NULL, "report_filed_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "warning_id", NULL, NULL, RECORD_INT, D, NO },
+	{ "containment", "containment", TEXT, S, L34,
+	  .zh = "C 損害控制及復原歷程", .en = NULL,
+	  .form_zh = "C. 損害控制及復原作業之歷程",
+	  .form_en = "C. damage control and restoration" },
+	{ "investigation", "investigation", TEXT, S, L34,
+	  .zh = "D 調查及處理歷程", .en = NULL,
+	  .form_zh = "D. 事件調查及處理作業之歷程",
+	  .form_en = "D. investigation and handling" },
+	{ "root-cause", "root_cause", TEXT, S, L34,
+	  .zh = "E 事件根因分析", .en = "root cause",
+	  .form_zh = "E. 事件根因分析", .form_en = "E. root-cause analysis" },
+	{ "prevention", "prevention", TEXT, S, L34,
+	  .zh = "F 防範措施", .en = "prevention",
+	  .form_zh = "F. 防範類似事件再次發生之措施",
+	  .form_en = "F. measures against recurrence" },
+	{ "prevention-tracking", "prevention_tracking", TEXT, S, L34,
+	  .zh = "G 預定完成時程及成效追蹤", .en = NULL,
+	  .form_zh = "G. 措施之預定完成時程及成效追蹤機制",
+	  .form_en = "G. completion dates and tracking" },
+	{ NULL, "acknowledged_at", TIME, V, NO, NOLABEL },
+	{ NULL, "acknowledged_by", TEXT, V, NO, NOLABEL },
+	{ NULL, "reported_at", TIME, V, NO, NOLABEL },
+	{ "ticket", "ticket", TEXT, V, ALL,
+	  .form_zh = "通報單號", .form_en = "portal ticket" },
+	{ NULL, "reported_by", TEXT, V, NO, NOLABEL },
+	{ NULL, "controlled_at", TIME, V, NO, NOLABEL },
+	{ NULL, "controlled_by", TEXT, V, NO, NOLABEL },
+	{ "report-filed", "report_filed_at", TIME, V, REP, NOLABEL },
+	{ NULL, "report_filed_by", TEXT, V, NO, NOLABEL },
+	{ NULL, "warning_id", INT, D, NO, NOLABEL },
 	/* 5.3.3: an incident (事故) closes with its corrective action form. */
-	{ "corrective-action-ref", "corrective_action_ref", "矯正及預防措施處理單號",
-	  "corrective and preventive action form (levels 3-4, 5.3.3)",
-	  RECORD_TEXT, S, RECORD_CLOSE_34 },
+	{ "corrective-action-ref", "corrective_action_ref", TEXT, S, L34,
+	  .zh = "矯正及預防措施處理單號",
+	  .en = "corrective and preventive action form (levels 3-4, 5.3.3)" },
 	/* 5.3.7.3.1 */
-	{ "other-units-affected", "other_units_affected",
-	  "是否影響其他連線單位運作",
-	  "other connected units affected: yes or no, and why", RECORD_TEXT,
-	  S, NO },
-	{ NULL, "major_reason", NULL, NULL, RECORD_TEXT, V, NO },
+	{ "other-units-affected", "other_units_affected", TEXT, S, NO,
+	  .zh = "是否影響其他連線單位運作",
+	  .en = "other connected units affected: yes or no, and why",
+	  .form_zh = "是否影響其他連線單位運作 (5.3.7.3.1)",
+	  .form_en = "other connected units affected (5.3.7.3.1)" },
+	{ NULL, "major_reason", TEXT, V, NO, NOLABEL },
 	/* 5.3.7.3.5, 5.3.7.3.10: closed on the portal first. */
-	{ "portal-closed", "portal_closed_at", NULL, NULL, RECORD_TIME, V,
-	  RECORD_CLOSE_ALL },
-	{ NULL, "portal_closed_by", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "portal_result", NULL, NULL, RECORD_TEXT, V, NO },
-	{ NULL, "recurrence_of", NULL, NULL, RECORD_INT, D, NO },
-	{ NULL, "reported_entered_at", NULL, NULL, RECORD_TIME, V, NO },
+	{ "portal-closed", "portal_closed_at", TIME, V, ALL, NOLABEL },
+	{ NULL, "portal_closed_by", TEXT, V, NO, NOLABEL },
+	{ NULL, "portal_result", TEXT, V, NO,
+	  .form_zh = "處置結果", .form_en = "result" },
+	{ NULL, "recurrence_of", INT, D, NO, NOLABEL },
+	{ NULL, "reported_entered_at", TIME, V, NO, NOLABEL },
 	/* A drill's time compression (5.8.1). */
-	{ NULL, "drill_factor", NULL, NULL, RECORD_INT, D, NO },
+	{ NULL, "drill_factor", INT, D, NO, NOLABEL },
 };
-
 
 /* Built once into a static buffer: the table is constant. */
 static void
@@ -115,6 +141,18 @@ record_settable(const char *name)
 	for (i = 0; i < RECORD_NFIELDS; i++)
 		if (record_fields[i].setter == RECORD_SET &&
 		    strcmp(record_fields[i].name, name) == 0)
+			return &record_fields[i];
+	return NULL;
+}
+
+/* The field in COLUMN, or NULL. */
+const struct record_field *
+record_column(const char *column)
+{
+	size_t	 i;
+
+	for (i = 0; i < RECORD_NFIELDS; i++)
+		if (strcmp(record_fields[i].column, column) == 0)
 			return &record_fields[i];
 	return NULL;
 }

@@ -36,11 +36,13 @@ enum record_close {
 struct record_field {
 	const char		*name;	/* people type or read it; or NULL */
 	const char		*column;
-	const char		*zh;	/* label, as `edit` writes it */
-	const char		*en;	/* English after it, or NULL */
 	enum record_type	 type;
 	enum record_setter	 setter;
 	enum record_close	 close;
+	const char		*zh;	/* label, as `edit` writes it */
+	const char		*en;	/* English after it, or NULL */
+	const char		*form_zh;	/* form 01's label, or NULL */
+	const char		*form_en;
 };
 
 /* In the control API's order, which is its JSON's member order. */
@@ -48,6 +50,7 @@ struct record_field {
 extern const struct record_field record_fields[RECORD_NFIELDS];
 
 const struct record_field *record_settable(const char *);
+const struct record_field *record_column(const char *);
 const char	*record_settable_list(void);
 const char	*record_columns(void);
 
