@@ -101,7 +101,7 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
+UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text record
 UNIT_LIB_SRCS = $(CONF_SRCS) daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
 		daemon/curlev.c $(COMMON_SRCS) cli/text.c
 

@@ -278,7 +278,7 @@ cli_incident_init(void)
 	};
 	const struct record_field	*rf;
 	struct cli_field		*f;
-	size_t				 i, k;
+	size_t				 i;
 
 	if (cli_incident_fields[0].name != NULL)
 		return;
@@ -290,10 +290,7 @@ cli_incident_init(void)
 			f->type = CLI_INT;
 			continue;
 		}
-		for (k = 0, rf = NULL; k < RECORD_NFIELDS && rf == NULL; k++)
-			if (strcmp(record_fields[k].column, columns[i]) == 0)
-				rf = &record_fields[k];
-		if (rf == NULL)
+		if ((rf = record_column(columns[i])) == NULL)
 			fatalx("%s: %s is not in the record", __func__,
 			    columns[i]);
 		f->type = rf->type == RECORD_INT ? CLI_INT :
