@@ -272,7 +272,7 @@ static void
 cli_incident_init(void)
 {
 	static const char *const columns[CLI_I_COUNT] = {
-#define CLI_I_COLUMN(e, column)	[CLI_I_##e] = column,
+#define CLI_I_COLUMN(e, column)	[CLI_I_##e] = (column),
 		CLI_INCIDENT(CLI_I_COLUMN)
 #undef CLI_I_COLUMN
 	};
