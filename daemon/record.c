@@ -123,67 +123,70 @@ const struct record_field record_fields[] = {
 	{ NULL, "drill_factor", INT, D, NO, NOLABEL },
 };
 
-/* Built once into a static buffer: the table is constant. */
-static void
-record_join(char *buf, size_t size, const char *item)
+/* The field whose name (people's) or column is KEY, or NULL. */
+static const struct record_field *
+record_find(const char *key, int by_name)
 {
-	size_t	 len = strlen(buf);
+	const char	*k;
+	size_t		 i;
 
-	snprintf(buf + len, size - len, "%s%s", len > 0 ? ", " : "", item);
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		k = by_name ? record_fields[i].name : record_fields[i].column;
+		if (k != NULL && strcmp(k, key) == 0)
+			return &record_fields[i];
+	}
+	return NULL;
 }
 
 /* The field `set` takes by this name, or NULL. */
 const struct record_field *
 record_settable(const char *name)
 {
-	size_t	 i;
+	const struct record_field	*f = record_find(name, 1);
 
-	for (i = 0; i < RECORD_NFIELDS; i++)
-		if (record_fields[i].setter == RECORD_SET &&
-		    strcmp(record_fields[i].name, name) == 0)
-			return &record_fields[i];
-	return NULL;
+	return f != NULL && f->setter == RECORD_SET ? f : NULL;
 }
 
 /* The field in COLUMN, or NULL. */
 const struct record_field *
 record_column(const char *column)
 {
-	size_t	 i;
-
-	for (i = 0; i < RECORD_NFIELDS; i++)
-		if (strcmp(record_fields[i].column, column) == 0)
-			return &record_fields[i];
-	return NULL;
+	return record_find(column, 0);
 }
 
-/* "cause, category, ...": the names `set` takes, for its error. */
+/*
+ * "a, b, ...": the names `set` takes, or every column, into BUF once
+ * (the table is constant).
+ */
+static const char *
+record_list(char *buf, size_t size, int settable)
+{
+	size_t	 i, len;
+
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		if (settable && record_fields[i].setter != RECORD_SET)
+			continue;
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s%s", len > 0 ? ", " : "",
+		    settable ? record_fields[i].name : record_fields[i].column);
+	}
+	return buf;
+}
+
+/* For `set`'s error: "cause, category, ...". */
 const char *
 record_settable_list(void)
 {
 	static char	 list[512];
-	size_t		 i;
 
-	if (list[0] != '\0')
-		return list;
-	for (i = 0; i < RECORD_NFIELDS; i++) {
-		if (record_fields[i].setter != RECORD_SET)
-			continue;
-		record_join(list, sizeof(list), record_fields[i].name);
-	}
-	return list;
+	return list[0] != '\0' ? list : record_list(list, sizeof(list), 1);
 }
 
-/* "id, kind, ...": every column, for an explicit SELECT. */
+/* For an explicit SELECT, never SELECT *: "id, kind, ...". */
 const char *
 record_columns(void)
 {
 	static char	 cols[2048];
-	size_t		 i;
 
-	if (cols[0] != '\0')
-		return cols;
-	for (i = 0; i < RECORD_NFIELDS; i++)
-		record_join(cols, sizeof(cols), record_fields[i].column);
-	return cols;
+	return cols[0] != '\0' ? cols : record_list(cols, sizeof(cols), 0);
 }
