@@ -33,7 +33,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = daemon/log.c daemon/util.c
+COMMON_SRCS = daemon/log.c daemon/util.c daemon/record.c
 # The store: its core and one file a record.
 STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c
@@ -104,7 +104,7 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
 # Unit tests: cmocka, one binary per tested module, in both builds.
-UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
+UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text record
 UNIT_LIB_SRCS = $(CONF_SRCS) daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
 		daemon/curlev.c $(COMMON_SRCS) cli/text.c
 

@@ -27,80 +27,13 @@
 #include "cli.h"
 #include "store.h"
 #include "log.h"
+#include "record.h"
 #include "text.h"
 #include "util.h"
 
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
-const struct cli_field cli_incident_fields[CLI_I_COUNT] = {
-	[CLI_I_ID] = { "id", "id", CLI_INT },
-	[CLI_I_KIND] = { "kind", "kind", CLI_TEXT },
-	[CLI_I_SYSTEM] = { "system", "system", CLI_TEXT },
-	[CLI_I_OWNER] = { "owner", "owner", CLI_TEXT },
-	[CLI_I_LEVEL] = { "level", "level", CLI_INT },
-	[CLI_I_AVAILABILITY] = { "availability_level", "availability_level",
-	    CLI_INT },
-	[CLI_I_MAJOR] = { "major", "major", CLI_BOOL },
-	[CLI_I_STATUS] = { "status", "status", CLI_TEXT },
-	[CLI_I_CORE] = { "core", "core", CLI_BOOL },
-	[CLI_I_CRITICAL] = { "critical_infrastructure",
-	    "critical_infrastructure", CLI_BOOL },
-	[CLI_I_RTO_SECONDS] = { "rto_seconds", "rto_ms / 1000", CLI_INT },
-	[CLI_I_RTO_MS] = { "rto_ms", "rto_ms", CLI_INT },
-	[CLI_I_CAUSE] = { "cause", "cause", CLI_TEXT },
-	[CLI_I_STARTED] = { "started_at", "started_at", CLI_TEXT },
-	[CLI_I_OPENED] = { "opened_at", "opened_at", CLI_TEXT },
-	[CLI_I_NOTIFY_DUE] = { "notify_due_at", "notify_due_at", CLI_TEXT },
-	[CLI_I_RESTORE_DUE] = { "restore_due_at", "restore_due_at",
-	    CLI_TEXT },
-	[CLI_I_RESTORED] = { "restored_at", "restored_at", CLI_TEXT },
-	[CLI_I_WITHIN_RTO] = { "within_rto", "within_rto", CLI_BOOL },
-	[CLI_I_CLOSED] = { "closed_at", "closed_at", CLI_TEXT },
-	[CLI_I_CLOSED_BY] = { "closed_by", "closed_by", CLI_TEXT },
-	[CLI_I_CONFIDENTIALITY] = { "confidentiality_level",
-	    "confidentiality_level", CLI_INT },
-	[CLI_I_INTEGRITY] = { "integrity_level", "integrity_level", CLI_INT },
-	[CLI_I_CATEGORY] = { "category", "category", CLI_TEXT },
-	[CLI_I_DESCRIPTION] = { "description", "description", CLI_TEXT },
-	[CLI_I_SCOPE] = { "scope", "scope", CLI_TEXT },
-	[CLI_I_LOSS] = { "loss", "loss", CLI_TEXT },
-	[CLI_I_SUPPORT] = { "support", "support", CLI_TEXT },
-	[CLI_I_MEASURES] = { "measures", "measures", CLI_TEXT },
-	[CLI_I_CONTAINMENT] = { "containment", "containment", CLI_TEXT },
-	[CLI_I_INVESTIGATION] = { "investigation", "investigation",
-	    CLI_TEXT },
-	[CLI_I_ROOT_CAUSE] = { "root_cause", "root_cause", CLI_TEXT },
-	[CLI_I_PREVENTION] = { "prevention", "prevention", CLI_TEXT },
-	[CLI_I_PREVENTION_TRACKING] = { "prevention_tracking",
-	    "prevention_tracking", CLI_TEXT },
-	[CLI_I_ACKED] = { "acknowledged_at", "acknowledged_at", CLI_TEXT },
-	[CLI_I_ACKED_BY] = { "acknowledged_by", "acknowledged_by", CLI_TEXT },
-	[CLI_I_REPORTED] = { "reported_at", "reported_at", CLI_TEXT },
-	[CLI_I_TICKET] = { "ticket", "ticket", CLI_TEXT },
-	[CLI_I_REPORTED_BY] = { "reported_by", "reported_by", CLI_TEXT },
-	[CLI_I_CONTROLLED] = { "controlled_at", "controlled_at", CLI_TEXT },
-	[CLI_I_CONTROLLED_BY] = { "controlled_by", "controlled_by",
-	    CLI_TEXT },
-	[CLI_I_REPORT_FILED] = { "report_filed_at", "report_filed_at",
-	    CLI_TEXT },
-	[CLI_I_REPORT_FILED_BY] = { "report_filed_by", "report_filed_by",
-	    CLI_TEXT },
-	[CLI_I_WARNING] = { "warning_id", "warning_id", CLI_INT },
-	[CLI_I_CORRECTIVE] = { "corrective_action_ref",
-	    "corrective_action_ref", CLI_TEXT },
-	[CLI_I_OTHER_UNITS] = { "other_units_affected",
-	    "other_units_affected", CLI_TEXT },
-	[CLI_I_MAJOR_REASON] = { "major_reason", "major_reason", CLI_TEXT },
-	[CLI_I_PORTAL_CLOSED] = { "portal_closed_at", "portal_closed_at",
-	    CLI_TEXT },
-	[CLI_I_PORTAL_CLOSED_BY] = { "portal_closed_by", "portal_closed_by",
-	    CLI_TEXT },
-	[CLI_I_PORTAL_RESULT] = { "portal_result", "portal_result",
-	    CLI_TEXT },
-	[CLI_I_RECURRENCE_OF] = { "recurrence_of", "recurrence_of", CLI_INT },
-	[CLI_I_REPORTED_ENTERED] = { "reported_entered_at",
-	    "reported_entered_at", CLI_TEXT },
-};
+struct cli_field cli_incident_fields[CLI_I_COUNT];
 
 const struct cli_field cli_timeline_fields[CLI_T_COUNT] = {
 	[CLI_T_ID] = { "id", "id", CLI_INT },
@@ -331,6 +264,40 @@ cli_query_int(struct cli_ctx *ctx, int immutable, const char *sql, int *v)
  * -wal file means the database file holds everything, so it can be read
  * as immutable, without locks: a copy on read-only media, say.
  */
+/*
+ * cli_incident_fields from CLI_INCIDENT's columns and the record's types;
+ * rto_seconds is the one member no column holds as it is.
+ */
+static void
+cli_incident_init(void)
+{
+	static const char *const columns[CLI_I_COUNT] = {
+#define CLI_I_COLUMN(e, column)	[CLI_I_##e] = (column),
+		CLI_INCIDENT(CLI_I_COLUMN)
+#undef CLI_I_COLUMN
+	};
+	const struct record_field	*rf;
+	struct cli_field		*f;
+	size_t				 i;
+
+	if (cli_incident_fields[0].name != NULL)
+		return;
+	for (i = 0; i < CLI_I_COUNT; i++) {
+		f = &cli_incident_fields[i];
+		f->name = f->sql = columns[i];
+		if (i == CLI_I_RTO_SECONDS) {
+			f->sql = "rto_ms / 1000";
+			f->type = CLI_INT;
+			continue;
+		}
+		if ((rf = record_column(columns[i])) == NULL)
+			fatalx("%s: %s is not in the record", __func__,
+			    columns[i]);
+		f->type = rf->type == RECORD_INT ? CLI_INT :
+		    rf->type == RECORD_BOOL ? CLI_BOOL : CLI_TEXT;
+	}
+}
+
 int
 cli_open(struct cli_ctx *ctx)
 {
@@ -434,6 +401,7 @@ cli_select(struct cli_ctx *ctx, const struct cli_field *f, size_t n,
 	char		*sql, *s;
 	size_t		 i;
 
+	cli_incident_init();
 	sql = xstrdup("SELECT");
 	for (i = 0; i < n; i++) {
 		xasprintf(&s, "%s%s %s", sql, i == 0 ? "" : ",", f[i].sql);

@@ -175,26 +175,74 @@ struct cli_table {
 	const char		*(*paint)(size_t, const char *);
 };
 
-/* The incident columns every command reads (query.c). */
+/*
+ * The incident members every command reads (query.c), in the order of the
+ * CLI's JSON and CSV (which is not the API's): CLI_I_<index> and the
+ * record's column (include/record.h), which gives its type.  rto_seconds
+ * is derived from rto_ms.
+ */
+#define CLI_INCIDENT(X) \
+	X(ID, "id") \
+	X(KIND, "kind") \
+	X(SYSTEM, "system") \
+	X(OWNER, "owner") \
+	X(LEVEL, "level") \
+	X(AVAILABILITY, "availability_level") \
+	X(MAJOR, "major") \
+	X(STATUS, "status") \
+	X(CORE, "core") \
+	X(CRITICAL, "critical_infrastructure") \
+	X(RTO_SECONDS, "rto_seconds") \
+	X(RTO_MS, "rto_ms") \
+	X(CAUSE, "cause") \
+	X(STARTED, "started_at") \
+	X(OPENED, "opened_at") \
+	X(NOTIFY_DUE, "notify_due_at") \
+	X(RESTORE_DUE, "restore_due_at") \
+	X(RESTORED, "restored_at") \
+	X(WITHIN_RTO, "within_rto") \
+	X(CLOSED, "closed_at") \
+	X(CLOSED_BY, "closed_by") \
+	X(CONFIDENTIALITY, "confidentiality_level") \
+	X(INTEGRITY, "integrity_level") \
+	X(CATEGORY, "category") \
+	X(DESCRIPTION, "description") \
+	X(SCOPE, "scope") \
+	X(LOSS, "loss") \
+	X(SUPPORT, "support") \
+	X(MEASURES, "measures") \
+	X(CONTAINMENT, "containment") \
+	X(INVESTIGATION, "investigation") \
+	X(ROOT_CAUSE, "root_cause") \
+	X(PREVENTION, "prevention") \
+	X(PREVENTION_TRACKING, "prevention_tracking") \
+	X(ACKED, "acknowledged_at") \
+	X(ACKED_BY, "acknowledged_by") \
+	X(REPORTED, "reported_at") \
+	X(TICKET, "ticket") \
+	X(REPORTED_BY, "reported_by") \
+	X(CONTROLLED, "controlled_at") \
+	X(CONTROLLED_BY, "controlled_by") \
+	X(REPORT_FILED, "report_filed_at") \
+	X(REPORT_FILED_BY, "report_filed_by") \
+	X(WARNING, "warning_id") \
+	X(CORRECTIVE, "corrective_action_ref") \
+	X(OTHER_UNITS, "other_units_affected") \
+	X(MAJOR_REASON, "major_reason") \
+	X(PORTAL_CLOSED, "portal_closed_at") \
+	X(PORTAL_CLOSED_BY, "portal_closed_by") \
+	X(PORTAL_RESULT, "portal_result") \
+	X(RECURRENCE_OF, "recurrence_of") \
+	X(REPORTED_ENTERED, "reported_entered_at")
+
 enum {
-	CLI_I_ID, CLI_I_KIND, CLI_I_SYSTEM, CLI_I_OWNER, CLI_I_LEVEL,
-	CLI_I_AVAILABILITY, CLI_I_MAJOR, CLI_I_STATUS, CLI_I_CORE,
-	CLI_I_CRITICAL, CLI_I_RTO_SECONDS, CLI_I_RTO_MS, CLI_I_CAUSE,
-	CLI_I_STARTED, CLI_I_OPENED, CLI_I_NOTIFY_DUE, CLI_I_RESTORE_DUE,
-	CLI_I_RESTORED, CLI_I_WITHIN_RTO, CLI_I_CLOSED, CLI_I_CLOSED_BY,
-	CLI_I_CONFIDENTIALITY, CLI_I_INTEGRITY, CLI_I_CATEGORY,
-	CLI_I_DESCRIPTION, CLI_I_SCOPE, CLI_I_LOSS, CLI_I_SUPPORT,
-	CLI_I_MEASURES, CLI_I_CONTAINMENT, CLI_I_INVESTIGATION,
-	CLI_I_ROOT_CAUSE, CLI_I_PREVENTION, CLI_I_PREVENTION_TRACKING,
-	CLI_I_ACKED, CLI_I_ACKED_BY, CLI_I_REPORTED, CLI_I_TICKET,
-	CLI_I_REPORTED_BY, CLI_I_CONTROLLED, CLI_I_CONTROLLED_BY,
-	CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, CLI_I_WARNING,
-	CLI_I_CORRECTIVE, CLI_I_OTHER_UNITS, CLI_I_MAJOR_REASON,
-	CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, CLI_I_PORTAL_RESULT,
-	CLI_I_RECURRENCE_OF, CLI_I_REPORTED_ENTERED,
+#define CLI_I_ENUM(e, column)	CLI_I_##e,
+	CLI_INCIDENT(CLI_I_ENUM)
+#undef CLI_I_ENUM
 	CLI_I_COUNT
 };
-extern const struct cli_field cli_incident_fields[CLI_I_COUNT];
+/* Filled from the record's table by cli_select(), which reads them. */
+extern struct cli_field cli_incident_fields[CLI_I_COUNT];
 
 enum {
 	CLI_T_ID, CLI_T_AT, CLI_T_EVENT, CLI_T_ACTOR, CLI_T_DETAIL, CLI_T_COUNT

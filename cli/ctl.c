@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "ctl.h"
 #include "log.h"
+#include "record.h"
 #include "util.h"
 
 #define CTL_MAX_REPLY	((size_t)16 * 1024 * 1024)
@@ -567,36 +568,11 @@ ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 }
 
 /*
- * The report form's fields, as `edit` writes them for $EDITOR: the name
- * the socket takes, the column it comes from, and the procedure's label.
+ * The report form's fields `edit` writes for $EDITOR are those a person
+ * may `set` (include/record.h): its name, the column it comes from, and
+ * the procedure's label.
  */
-static const struct ctl_field {
-	const char	*name;
-	const char	*column;
-	const char	*label;
-} ctl_fields[] = {
-	{ "cause", "cause", "原因 cause" },
-	{ "category", "category", "事件分類 category (a code of policy.conf)" },
-	{ "description", "description", "事件說明 description" },
-	{ "scope", "scope", "B 影響範圍及損害評估 scope and damage" },
-	{ "loss", "loss", "損失評估 loss assessment" },
-	{ "support", "support", "支援申請 outside support requested" },
-	{ "measures", "measures", "應變措施 measures taken" },
-	{ "containment", "containment", "C 損害控制及復原歷程" },
-	{ "investigation", "investigation", "D 調查及處理歷程" },
-	{ "root-cause", "root_cause", "E 事件根因分析 root cause" },
-	{ "prevention", "prevention", "F 防範措施 prevention" },
-	{ "prevention-tracking", "prevention_tracking",
-	  "G 預定完成時程及成效追蹤" },
-	{ "corrective-action-ref", "corrective_action_ref",
-	  "矯正及預防措施處理單號 corrective and preventive action form "
-	  "(levels 3-4, 5.3.3)" },
-	{ "other-units-affected", "other_units_affected",
-	  "是否影響其他連線單位運作 other connected units affected: yes or no, "
-	  "and why" },
-};
-
-#define CTL_NFIELDS	CLI_NITEMS(ctl_fields)
+#define CTL_EDITABLE(f)	((f)->setter == RECORD_SET)
 
 /* Write the form: "name: value", continuation lines indented by a tab. */
 static int
@@ -612,11 +588,14 @@ ctl_edit_write(FILE *f, json_t *inc)
 	    (long long)json_integer_value(json_object_get(inc, "id")),
 	    json_string_value(json_object_get(inc, "system")),
 	    (long long)json_integer_value(json_object_get(inc, "level")));
-	for (i = 0; i < CTL_NFIELDS; i++) {
-		v = json_string_value(json_object_get(inc,
-		    ctl_fields[i].column));
-		fprintf(f, "\n# %s\n%s:", ctl_fields[i].label,
-		    ctl_fields[i].name);
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		const struct record_field	*rf = &record_fields[i];
+
+		if (!CTL_EDITABLE(rf))
+			continue;
+		v = json_string_value(json_object_get(inc, rf->column));
+		fprintf(f, "\n# %s%s%s\n%s:", rf->zh, rf->en != NULL ? " " : "",
+		    rf->en != NULL ? rf->en : "", rf->name);
 		if (v != NULL && *v != '\0') {
 			fputc(' ', f);
 			for (p = v; *p != '\0'; p++) {
@@ -636,9 +615,11 @@ ctl_edit_field(const char *line, size_t *skip)
 {
 	size_t	 i, n;
 
-	for (i = 0; i < CTL_NFIELDS; i++) {
-		n = strlen(ctl_fields[i].name);
-		if (strncmp(line, ctl_fields[i].name, n) == 0 &&
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		if (!CTL_EDITABLE(&record_fields[i]))
+			continue;
+		n = strlen(record_fields[i].name);
+		if (strncmp(line, record_fields[i].name, n) == 0 &&
 		    line[n] == ':') {
 			*skip = n + 1 + (line[n + 1] == ' ');
 			return (int)i;
@@ -718,7 +699,7 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 	/* Through the shell, as EDITOR="code --wait" expects. */
 	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
 	char		 path[] = "/tmp/rtowatch-edit-XXXXXX", url[64];
-	char		*values[CTL_NFIELDS] = { NULL };
+	char		*values[RECORD_NFIELDS] = { NULL };
 	const char	*editor, *old;
 	json_t		*inc, *body;
 	long long	 id;
@@ -770,30 +751,30 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 		goto done;
 	}
 	rc = CLI_EXIT_OK;
-	for (i = 0; i < CTL_NFIELDS && rc == CLI_EXIT_OK; i++) {
+	for (i = 0; i < RECORD_NFIELDS && rc == CLI_EXIT_OK; i++) {
 		if (values[i] == NULL)
 			continue;
 		ctl_edit_trim(values[i]);
 		old = json_string_value(json_object_get(inc,
-		    ctl_fields[i].column));
+		    record_fields[i].column));
 		if (values[i][0] == '\0' || (old != NULL &&
 		    strcmp(old, values[i]) == 0))
 			continue;
-		body = json_pack("{s:s, s:s}", "field", ctl_fields[i].name,
+		body = json_pack("{s:s, s:s}", "field", record_fields[i].name,
 		    "value", values[i]);
 		if (body == NULL) {
-			cli_warnx("%s: not UTF-8 text", ctl_fields[i].name);
+			cli_warnx("%s: not UTF-8 text", record_fields[i].name);
 			rc = CLI_EXIT_ERR;
 			break;
 		}
 		snprintf(url, sizeof(url), "/v1/incidents/%lld/set", id);
-		rc = ctl_act(c, url, body, ctl_fields[i].name);
+		rc = ctl_act(c, url, body, record_fields[i].name);
 		changed++;
 	}
 	if (rc == CLI_EXIT_OK && changed == 0)
 		printf("incident %lld: no field changed\n", id);
  done:
-	for (i = 0; i < CTL_NFIELDS; i++)
+	for (i = 0; i < RECORD_NFIELDS; i++)
 		free(values[i]);
 	fclose(f);
 	if (path[0] != '\0')

@@ -18,6 +18,8 @@
 
 #include "cli.h"
 #include "doc.h"
+#include "log.h"
+#include "record.h"
 #include "util.h"
 
 #define REPORT_TIME_LEN	64
@@ -102,6 +104,28 @@ static const char *
 report_text(sqlite3_stmt *s, int col)
 {
 	return cli_col_text(s, col);
+}
+
+/*
+ * A text member under form 01's label for it in the record's table
+ * (include/record.h), "English (中文)" with --lang en as DOC_L writes it.
+ */
+static void
+report_field(struct doc *d, sqlite3_stmt *inc, int col)
+{
+	const struct record_field	*rf;
+	char				*label;
+
+	rf = record_column(cli_incident_fields[col].sql);
+	if (rf == NULL || rf->form_zh == NULL)
+		fatalx("%s: %s has no label on form 01", __func__,
+		    cli_incident_fields[col].sql);
+	if (d->en)
+		xasprintf(&label, "%s (%s)", rf->form_en, rf->form_zh);
+	else
+		label = xstrdup(rf->form_zh);
+	doc_field(d, label, report_text(inc, col));
+	free(label);
 }
 
 /* A time in --tz, "by WHOM" after it when known. */
@@ -422,10 +446,8 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	s = report_discoverer(ctx, id, inc);
 	doc_field(d, DOC_L(d, "發現人員／來源", "discovered by"), s);
 	free(s);
-	doc_field(d, DOC_L(d, "受影響系統", "system"),
-	    report_text(inc, CLI_I_SYSTEM));
-	doc_field(d, DOC_L(d, "系統負責單位", "owner"),
-	    report_text(inc, CLI_I_OWNER));
+	report_field(d, inc, CLI_I_SYSTEM);
+	report_field(d, inc, CLI_I_OWNER);
 	doc_field(d, DOC_L(d, "核心業務", "core business"),
 	    report_yesno(d, inc, CLI_I_CORE));
 	doc_field(d, DOC_L(d, "關鍵基礎設施", "critical infrastructure"),
@@ -433,18 +455,15 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "復原目標時間 RTO",
 	    "recovery time objective"), duration_fmt(sqlite3_column_int64(inc,
 	    CLI_I_RTO_MS), t[0], sizeof(t[0])));
-	doc_field(d, DOC_L(d, "事件類別", "category"),
-	    report_text(inc, CLI_I_CATEGORY));
-	doc_field(d, DOC_L(d, "事件說明", "description"),
-	    report_text(inc, CLI_I_DESCRIPTION));
+	report_field(d, inc, CLI_I_CATEGORY);
+	report_field(d, inc, CLI_I_DESCRIPTION);
 	doc_field(d, DOC_L(d, "處理狀態", "status"), report_name(d,
 	    report_statuses, CLI_NITEMS(report_statuses),
 	    report_text(inc, CLI_I_STATUS)));
 
 	doc_heading(d, DOC_L(d, "二、事件通報 (5.2.4)",
 	    "2. Notification (5.2.4)"));
-	doc_field(d, DOC_L(d, "事件發生之原因", "cause"),
-	    report_text(inc, CLI_I_CAUSE));
+	report_field(d, inc, CLI_I_CAUSE);
 	s = report_level(d, inc);
 	doc_field(d, DOC_L(d, "影響等級", "impact level"), s);
 	free(s);
@@ -467,12 +486,9 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	s = report_scope(ctx, d, id, report_text(inc, CLI_I_SCOPE));
 	doc_field(d, DOC_L(d, "可能影響範圍", "possible scope"), s);
 	free(s);
-	doc_field(d, DOC_L(d, "損失評估", "loss assessment"),
-	    report_text(inc, CLI_I_LOSS));
-	doc_field(d, DOC_L(d, "判斷支援申請", "support requested"),
-	    report_text(inc, CLI_I_SUPPORT));
-	doc_field(d, DOC_L(d, "採取之應變措施", "response measures"),
-	    report_text(inc, CLI_I_MEASURES));
+	report_field(d, inc, CLI_I_LOSS);
+	report_field(d, inc, CLI_I_SUPPORT);
+	report_field(d, inc, CLI_I_MEASURES);
 	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
 	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
 	    sizeof(t[1])));
@@ -480,16 +496,12 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "通報應變網站通報時間",
 	    "reported on the portal"), s);
 	free(s);
-	doc_field(d, DOC_L(d, "通報單號", "portal ticket"),
-	    report_text(inc, CLI_I_TICKET));
-	doc_field(d, DOC_L(d, "是否影響其他連線單位運作 (5.3.7.3.1)",
-	    "other connected units affected (5.3.7.3.1)"),
-	    report_text(inc, CLI_I_OTHER_UNITS));
+	report_field(d, inc, CLI_I_TICKET);
+	report_field(d, inc, CLI_I_OTHER_UNITS);
 	doc_field(d, DOC_L(d, "通報應變網站結案時間 (5.3.7.3.5)",
 	    "closed on the portal (5.3.7.3.5)"), report_when(inc,
 	    CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, t[3], sizeof(t[3])));
-	doc_field(d, DOC_L(d, "處置結果", "result"),
-	    report_text(inc, CLI_I_PORTAL_RESULT));
+	report_field(d, inc, CLI_I_PORTAL_RESULT);
 	if ((rc = report_contacts(ctx, d, id)) != SQLITE_DONE)
 		return rc;
 
@@ -511,20 +523,11 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "B. 事件影響之範圍及損害評估",
 	    "B. scope of impact and damage assessment"), s);
 	free(s);
-	doc_field(d, DOC_L(d, "C. 損害控制及復原作業之歷程",
-	    "C. damage control and restoration"),
-	    report_text(inc, CLI_I_CONTAINMENT));
-	doc_field(d, DOC_L(d, "D. 事件調查及處理作業之歷程",
-	    "D. investigation and handling"),
-	    report_text(inc, CLI_I_INVESTIGATION));
-	doc_field(d, DOC_L(d, "E. 事件根因分析", "E. root-cause analysis"),
-	    report_text(inc, CLI_I_ROOT_CAUSE));
-	doc_field(d, DOC_L(d, "F. 防範類似事件再次發生之措施",
-	    "F. measures against recurrence"),
-	    report_text(inc, CLI_I_PREVENTION));
-	doc_field(d, DOC_L(d, "G. 措施之預定完成時程及成效追蹤機制",
-	    "G. completion dates and tracking"),
-	    report_text(inc, CLI_I_PREVENTION_TRACKING));
+	report_field(d, inc, CLI_I_CONTAINMENT);
+	report_field(d, inc, CLI_I_INVESTIGATION);
+	report_field(d, inc, CLI_I_ROOT_CAUSE);
+	report_field(d, inc, CLI_I_PREVENTION);
+	report_field(d, inc, CLI_I_PREVENTION_TRACKING);
 	if (sqlite3_column_int(inc, CLI_I_LEVEL) >= 3 ||
 	    report_text(inc, CLI_I_CORRECTIVE) != NULL)
 		s = xstrdup(report_text(inc, CLI_I_CORRECTIVE) != NULL ?

@@ -46,6 +46,7 @@
 #include "engine.h"
 #include "log.h"
 #include "monitor.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
@@ -761,23 +762,11 @@ control_resume_cb(evutil_socket_t fd, short events, void *arg)
 /* ------------------------------------------------------------ queries */
 
 /*
- * The members of an INCIDENT and a WARNING (docs/control-api.md, the
- * README's key table), named: a column a migration adds is not in the
- * API until it is added here and documented.
+ * The members of an INCIDENT (include/record.h's table, in its order) and
+ * a WARNING (docs/control-api.md, the README's key table), named: a
+ * column a migration adds is not in the API until it is added there and
+ * documented.
  */
-#define CONTROL_INCIDENT_COLUMNS \
-	"id, kind, system, owner, core, critical_infrastructure, rto_ms," \
-	" level, availability_level, major, status, cause, started_at," \
-	" opened_at, notify_due_at, restore_due_at, restored_at," \
-	" within_rto, closed_at, closed_by, confidentiality_level," \
-	" integrity_level, category, description, scope, loss, support," \
-	" measures, containment, investigation, root_cause, prevention," \
-	" prevention_tracking, acknowledged_at, acknowledged_by," \
-	" reported_at, ticket, reported_by, controlled_at, controlled_by," \
-	" report_filed_at, report_filed_by, warning_id," \
-	" corrective_action_ref, other_units_affected, major_reason," \
-	" portal_closed_at, portal_closed_by, portal_result, recurrence_of," \
-	" reported_entered_at, drill_factor"
 #define CONTROL_WARNING_COLUMNS \
 	"id, source, reference, system, summary, detail, opened_at," \
 	" opened_by, ended_at, state, answered_at, answered_by, reason," \
@@ -910,19 +899,17 @@ control_incidents(struct control *c, struct evhttp_request *req,
 {
 	const char	*status = evhttp_find_header(a->query, "status");
 	json_t		*rows;
+	char		*sql;
 
 	if (status != NULL && strcmp(status, "open") != 0 &&
 	    strcmp(status, "restored") != 0 && strcmp(status, "closed") != 0) {
 		control_error(req, 400, "status is open, restored or closed");
 		return;
 	}
-	if (status != NULL)
-		rows = control_rows(c, "SELECT " CONTROL_INCIDENT_COLUMNS
-		    " FROM incidents WHERE status = ? ORDER BY id", 1,
-		    &status);
-	else
-		rows = control_rows(c, "SELECT " CONTROL_INCIDENT_COLUMNS
-		    " FROM incidents ORDER BY id", 0, NULL);
+	xasprintf(&sql, "SELECT %s FROM incidents%s ORDER BY id",
+	    record_columns(), status != NULL ? " WHERE status = ?" : "");
+	rows = control_rows(c, sql, status != NULL ? 1 : 0, &status);
+	free(sql);
 	if (rows == NULL) {
 		control_error(req, 500, "cannot read the database");
 		return;
@@ -936,14 +923,17 @@ control_incident(struct control *c, struct evhttp_request *req,
 {
 	json_t		*inc = NULL, *tl, *clocks, *scope, *notes;
 	json_t		*contacts;
-	char		 num[24];
+	char		 num[24], *sql;
 	const char	*id = num;
+	int		 rc;
 
 	snprintf(num, sizeof(num), "%lld", (long long)a->id);
 
-	if (store_select(c->store, "SELECT " CONTROL_INCIDENT_COLUMNS
-	    " FROM incidents WHERE id = ?", 1, &id, control_row_set,
-	    &inc) == -1) {
+	xasprintf(&sql, "SELECT %s FROM incidents WHERE id = ?",
+	    record_columns());
+	rc = store_select(c->store, sql, 1, &id, control_row_set, &inc);
+	free(sql);
+	if (rc == -1) {
 		control_error(req, 500, "cannot read the database");
 		return;
 	}

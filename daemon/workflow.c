@@ -17,43 +17,13 @@
 #include "engine.h"
 #include "log.h"
 #include "policy.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 #include "workflow.h"
 
 #define WF_MAX_TEXT	8192	/* one form field, in bytes */
 #define WF_SKEW_MS	60000	/* a given time may be this far ahead */
-
-/* The form's fields, by the names people use, and their columns. */
-static const struct {
-	const char	*field;
-	const char	*column;
-} wf_fields[] = {
-	{ "cause",		 "cause" },
-	{ "category",		 "category" },
-	{ "description",	 "description" },
-	{ "scope",		 "scope" },
-	{ "loss",		 "loss" },
-	{ "support",		 "support" },
-	{ "measures",		 "measures" },
-	{ "containment",	 "containment" },
-	{ "investigation",	 "investigation" },
-	{ "root-cause",		 "root_cause" },
-	{ "prevention",		 "prevention" },
-	{ "prevention-tracking", "prevention_tracking" },
-	/* 矯正及預防措施處理單 number, levels 3-4 (5.3.3) */
-	{ "corrective-action-ref", "corrective_action_ref" },
-	/* 是否影響其他連線單位運作 (5.3.7.3.1): yes or no, and why */
-	{ "other-units-affected", "other_units_affected" },
-};
-
-/*
- * What closing needs: cause, scope and measures always; for levels 3-4
- * items C-G of 5.4.7.3.6 as well (A and B are the times and the scope).
- */
-static const char *const wf_close_all[] = { "cause", "scope", "measures" };
-static const char *const wf_close_34[] = { "containment", "investigation",
-    "root-cause", "prevention", "prevention-tracking" };
 
 /* How a person may tell someone (5.3.8, 5.3.7.3.3, 5.3.7.3.9). */
 static const char *const wf_channels[] = { "phone", "fax", "in-person",
@@ -79,12 +49,9 @@ wf_fail(struct wf_result *r, int status, const char *fmt, ...)
 const char *
 wf_field_column(const char *field)
 {
-	size_t	 i;
+	const struct record_field	*f = record_settable(field);
 
-	for (i = 0; i < sizeof(wf_fields) / sizeof(wf_fields[0]); i++)
-		if (strcmp(wf_fields[i].field, field) == 0)
-			return wf_fields[i].column;
-	return NULL;
+	return f != NULL ? f->column : NULL;
 }
 
 static void
@@ -365,10 +332,7 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 	wf_begin_result(r, id);
 	if (field == NULL || (column = wf_field_column(field)) == NULL)
 		return wf_fail(r, WF_BAD, "unknown field \"%s\"; the fields "
-		    "are cause, category, description, scope, loss, support, "
-		    "measures, containment, investigation, root-cause, "
-		    "prevention, prevention-tracking, corrective-action-ref, "
-		    "other-units-affected", field ? field : "");
+		    "are %s", field ? field : "", record_settable_list());
 	if (wf_incident(e, id, &inc, 0, r) == -1 ||
 	    wf_text_ok(field, value, 1, r) == -1)
 		return -1;
@@ -561,29 +525,26 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 		return wf_fail(r, WF_CONFLICT, "incident %lld: %s, in its "
 		    "affected scope, is still down; it can be closed once it "
 		    "is back", (long long)id, down);
-	for (k = 0; k < sizeof(wf_close_all) / sizeof(wf_close_all[0]); k++)
-		fields[n++] = wf_close_all[k];
-	if (inc.level >= 3)
-		for (k = 0; k < sizeof(wf_close_34) / sizeof(wf_close_34[0]);
-		    k++)
-			fields[n++] = wf_close_34[k];
-	for (j = 0; j < n; j++)
-		cols[j] = wf_field_column(fields[j]);
-	cols[n] = "ticket";
-	fields[n++] = "ticket";
-	if (policy_clock_applies(&engine_conf(e)->policy, CLOCK_REPORT,
-	    inc.level)) {
-		cols[n] = "report_filed_at";
-		fields[n++] = "report-filed";
+	/*
+	 * What closing needs, in the record's order: cause, scope, measures
+	 * and the ticket always; items C-G of 5.4.7.3.6 and the corrective
+	 * action form for levels 3-4; the report where its clock applies;
+	 * the portal's closing (5.3.7.3.5) last.
+	 */
+	for (k = 0; k < RECORD_NFIELDS; k++) {
+		const struct record_field	*f = &record_fields[k];
+
+		if (f->close == RECORD_CLOSE_NO ||
+		    (f->close == RECORD_CLOSE_34 && inc.level < 3) ||
+		    (f->close == RECORD_CLOSE_REPORT &&
+		    !policy_clock_applies(&engine_conf(e)->policy,
+		    CLOCK_REPORT, inc.level)))
+			continue;
+		if (n == (int)(sizeof(fields) / sizeof(fields[0])))
+			fatalx("%s: too many fields to close", __func__);
+		cols[n] = f->column;
+		fields[n++] = f->name;
 	}
-	/* 5.3.3: an incident (事故) closes with its corrective action form. */
-	if (inc.level >= 3) {
-		cols[n] = "corrective_action_ref";
-		fields[n++] = "corrective-action-ref";
-	}
-	/* 5.3.7.3.5, 5.3.7.3.10: closed on the portal first. */
-	cols[n] = "portal_closed_at";
-	fields[n++] = "portal-closed";
 	if (store_incident_empty(st, id, n, cols, &empty) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);

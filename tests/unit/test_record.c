@@ -1,0 +1,138 @@
+/*
+ * test_record.c: the incident record's table (include/record.h), which
+ * the workflow, `edit`, the control API, the CLI and form 01 all read:
+ * what each of them relies on holds for every row.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+
+/* Names and columns are keys: `set`, the API and the CLI look them up. */
+static void
+test_keys_unique(void **state)
+{
+	size_t	 i, j;
+
+	(void)state;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		assert_non_null(record_fields[i].column);
+		assert_ptr_equal(record_column(record_fields[i].column),
+		    &record_fields[i]);
+		for (j = i + 1; j < RECORD_NFIELDS; j++) {
+			assert_string_not_equal(record_fields[i].column,
+			    record_fields[j].column);
+			if (record_fields[i].name != NULL &&
+			    record_fields[j].name != NULL)
+				assert_string_not_equal(record_fields[i].name,
+				    record_fields[j].name);
+		}
+	}
+	assert_null(record_column("no_such_column"));
+}
+
+/*
+ * A field people `set` has a name and an `edit` label; one that closing
+ * needs has a name for the "missing:" message; a form label has both
+ * halves.
+ */
+static void
+test_rows_complete(void **state)
+{
+	const struct record_field	*f;
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		f = &record_fields[i];
+		if (f->setter == RECORD_SET) {
+			assert_non_null(f->name);
+			assert_non_null(f->zh);
+			assert_int_equal(f->type, RECORD_TEXT);
+			assert_ptr_equal(record_settable(f->name), f);
+		}
+		if (f->close != RECORD_CLOSE_NO)
+			assert_non_null(f->name);
+		assert_true((f->form_zh == NULL) == (f->form_en == NULL));
+	}
+	/* A step of its own, not `set`. */
+	assert_null(record_settable("ticket"));
+	assert_null(record_settable("no-such-field"));
+}
+
+/* The lists the daemon builds from it, as the API and `set` said them. */
+static void
+test_lists(void **state)
+{
+	(void)state;
+	assert_string_equal(record_settable_list(), "cause, category, "
+	    "description, scope, loss, support, measures, containment, "
+	    "investigation, root-cause, prevention, prevention-tracking, "
+	    "corrective-action-ref, other-units-affected");
+	assert_string_equal(record_columns(), "id, kind, system, owner, "
+	    "core, critical_infrastructure, rto_ms, level, "
+	    "availability_level, major, status, cause, started_at, "
+	    "opened_at, notify_due_at, restore_due_at, restored_at, "
+	    "within_rto, closed_at, closed_by, confidentiality_level, "
+	    "integrity_level, category, description, scope, loss, support, "
+	    "measures, containment, investigation, root_cause, prevention, "
+	    "prevention_tracking, acknowledged_at, acknowledged_by, "
+	    "reported_at, ticket, reported_by, controlled_at, controlled_by, "
+	    "report_filed_at, report_filed_by, warning_id, "
+	    "corrective_action_ref, other_units_affected, major_reason, "
+	    "portal_closed_at, portal_closed_by, portal_result, "
+	    "recurrence_of, reported_entered_at, drill_factor");
+}
+
+/* What closing needs, in the order wf_close names what is missing. */
+static void
+test_close_rules(void **state)
+{
+	static const struct {
+		const char		*name;
+		enum record_close	 close;
+	} want[] = {
+		{ "cause", RECORD_CLOSE_ALL },
+		{ "scope", RECORD_CLOSE_ALL },
+		{ "measures", RECORD_CLOSE_ALL },
+		{ "containment", RECORD_CLOSE_34 },
+		{ "investigation", RECORD_CLOSE_34 },
+		{ "root-cause", RECORD_CLOSE_34 },
+		{ "prevention", RECORD_CLOSE_34 },
+		{ "prevention-tracking", RECORD_CLOSE_34 },
+		{ "ticket", RECORD_CLOSE_ALL },
+		{ "report-filed", RECORD_CLOSE_REPORT },
+		{ "corrective-action-ref", RECORD_CLOSE_34 },
+		{ "portal-closed", RECORD_CLOSE_ALL },
+	};
+	size_t	 i, n = 0;
+
+	(void)state;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		if (record_fields[i].close == RECORD_CLOSE_NO)
+			continue;
+		assert_true(n < sizeof(want) / sizeof(want[0]));
+		assert_string_equal(record_fields[i].name, want[n].name);
+		assert_int_equal(record_fields[i].close, want[n].close);
+		n++;
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keys_unique),
+		cmocka_unit_test(test_rows_complete),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_close_rules),
+	};
+
+	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+}
