@@ -909,12 +909,13 @@ engine_host_back_at(struct engine *e, const struct sys_state *h,
 	TAILQ_FOREACH(s, &e->systems, entry)
 		for (i = 0; i < s->nchecks; i++) {
 			cs = &s->checks[i];
-			if (cs->successes == 0 || cs->first_ok_at <= h->started_at)
+			/* One back already is in first_back, as it ended. */
+			if (!s->down || cs->successes == 0 ||
+			    cs->first_ok_at <= h->started_at)
 				continue;
 			/* As its own outage will end (engine_step_came_back). */
-			at = !s->down ? cs->first_ok_at : s->started_at +
-			    engine_step_elapsed(s->started_at, s->started_mono,
-			    cs->first_ok_at, cs->first_ok_mono);
+			at = s->started_at + engine_step_elapsed(s->started_at,
+			    s->started_mono, cs->first_ok_at, cs->first_ok_mono);
 			if (at < back)
 				back = at;
 		}
