@@ -284,3 +284,29 @@ def test_record_lines_are_what_the_readme_says(rec):
         f"{c}={column_hash('incidents', 3, c, v)}" for c, v in
         zip(cols, row))
     assert lines and lines[-1] == want, (lines[-1:], want)
+
+
+def test_contacts_are_bound(scenario, tmp_path):
+    """Form 01 lists who was told, how and when: a contact moved in time
+    or given another channel is named by verify."""
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("library", svc.port)))
+    d.start()
+    wait_socket(d.sock)
+    rc, out, err = cli("--socket", d.sock, "open", "--system", "library",
+                       "--level", "1", "--reason", "a person found it")
+    assert rc == 0, err
+    i = db_rows(d.db, "SELECT id FROM incidents")[0]["id"]
+    rc, out, err = cli("--socket", d.sock, "contact", str(i), "--to",
+                       "區網中心", "--by", "phone")
+    assert rc == 0, err
+    d.stop()
+    rc, out, err = verify(d.db)
+    assert rc == 0, err
+    c = db_rows(d.db, "SELECT id FROM contacts")[0]["id"]
+    db = edited(None, tmp_path, "contact", "UPDATE contacts SET channel ="
+                f" 'fax', at = '2026-01-01T00:00:00.000Z' WHERE id = {c}",
+                src=d.db)
+    refused(db, f"contacts row {c}, column channel: does not match",
+            f"contacts row {c}, column at: does not match")
