@@ -29,12 +29,12 @@
 #include "store.h"
 #include "util.h"
 
+#include "storefix.h"
+
 #define T0	1795000000000LL		/* ms, on a window boundary */
 
 struct fixture {
-	char			 path[64];
-	struct store		*st;
-	sqlite3			*other;		/* the admin's connection */
+	struct storefix		 db;
 	struct anomaly		*an;
 	struct anomaly_store	*w;
 };
@@ -44,16 +44,9 @@ setup(void **state)
 {
 	struct fixture		*f;
 	struct anomaly_conf	 ac;
-	int			 fd;
 
 	f = xcalloc(1, sizeof(*f));
-	snprintf(f->path, sizeof(f->path), "%s/rtowatch-anomaly-XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if ((fd = mkstemp(f->path)) == -1)
-		return -1;
-	close(fd);
-	if ((f->st = store_open(f->path)) == NULL ||
-	    sqlite3_open(f->path, &f->other) != SQLITE_OK)
+	if (storefix_open(&f->db, "anomaly") == -1)
 		return -1;
 	/* SYNs above 1000/s for a window open; calm for 2s ends. */
 	memset(&ac, 0, sizeof(ac));
@@ -65,7 +58,7 @@ setup(void **state)
 	ac.th[ANOMALY_SYN_RATE].above = 1000;
 	ac.th[ANOMALY_SYN_RATE].ms = 1000;
 	f->an = anomaly_new(&ac);
-	f->w = anomaly_store_new(f->st, f->an);
+	f->w = anomaly_store_new(f->db.st, f->an);
 	*state = f;
 	return 0;
 }
@@ -74,56 +67,12 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 p[80];
 
 	anomaly_store_free(f->w);
 	anomaly_free(f->an);
-	sqlite3_close(f->other);
-	store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	storefix_close(&f->db);
 	free(f);
 	return 0;
-}
-
-static void
-lock(struct fixture *f)
-{
-	assert_int_equal(sqlite3_exec(f->other, "BEGIN EXCLUSIVE", NULL, NULL,
-	    NULL), SQLITE_OK);
-}
-
-static void
-unlock(struct fixture *f)
-{
-	assert_int_equal(sqlite3_exec(f->other, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-}
-
-/* Past the store's least time between two tries on a new write. */
-static void
-later(void)
-{
-	struct timespec	 ts = { 0, 250 * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static int64_t
-count(struct fixture *f, const char *sql)
-{
-	sqlite3_stmt	*stmt;
-	int64_t		 n = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(f->other, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
 }
 
 /* 2000 SYNs over the second from T: a window above. */
@@ -159,24 +108,28 @@ test_written(void **state)
 	flood_second(f->an, T0);
 	anomaly_tick(f->an, T0 + 1000);
 	/* Decided, not written: nothing until the writer's turn. */
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"), 0);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings"), 0);
 	anomaly_store_write(f->w);
 	assert_int_equal(anomaly_events(f->an, NULL), 0);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings WHERE id = 1"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings WHERE id = 1"
 	    " AND source = 'anomaly t' AND summary = 'syn-rate 2000/s above"
 	    " 1000/s for 1s' AND ended_at IS NULL"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE warning_id = 1 AND event = 'warning opened'"), 1);
-	assert_int_equal(count(f, "SELECT packets FROM warning_indicators"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT packets FROM warning_indicators"
 	    " WHERE warning_id = 1 AND kind = 'target'"
 	    " AND value = '198.51.100.16'"), 2000);
 	/* An empty queue writes nothing, not even a transaction. */
 	anomaly_store_write(f->w);
 	anomaly_tick(f->an, T0 + 3000);
 	anomaly_store_write(f->w);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings WHERE id = 1"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings WHERE id = 1"
 	    " AND ended_at IS NOT NULL"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE warning_id = 1 AND event = 'warning ended'"), 1);
 }
 
@@ -193,13 +146,15 @@ test_open_and_end_at_once(void **state)
 	flood_second(f->an, T0 + 1000);
 	anomaly_tick(f->an, T0 + 4000);
 	anomaly_store_write(f->w);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM warnings"
 	    " WHERE ended_at IS NOT NULL"), 1);
 	/* Named at the opening with 2000 packets, at the end with 4000. */
-	assert_int_equal(count(f, "SELECT packets FROM warning_indicators"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT packets FROM warning_indicators"
 	    " WHERE warning_id = 1 AND kind = 'target'"
 	    " AND value = '198.51.100.16'"), 4000);
-	assert_int_equal(count(f, "SELECT count(*) FROM warning_indicators"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warning_indicators"
 	    " WHERE warning_id = 1"), 7);
 }
 
@@ -218,37 +173,40 @@ test_held(void **state)
 	flood_second(f->an, T0);
 	anomaly_tick(f->an, T0 + 3000);
 	anomaly_store_write(f->w);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM warnings"
 	    " WHERE ended_at IS NOT NULL"), 1);
 
-	lock(f);
+	storefix_lock(&f->db);
 	flood_second(f->an, T0 + 10000);
 	anomaly_tick(f->an, T0 + 11000);
 	anomaly_store_write(f->w);
-	assert_true(store_failing(f->st));
+	assert_true(store_failing(f->db.st));
 	assert_int_equal(anomaly_open_episodes(f->an), 1);
 	anomaly_tick(f->an, T0 + 13000);
 	anomaly_store_write(f->w);
 	assert_int_equal(anomaly_open_episodes(f->an), 0);
-	unlock(f);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"), 1);
+	storefix_unlock(&f->db);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings"), 1);
 
 	/*
 	 * The next write tries the held ones first, a slice of time at a
 	 * try: on a busy machine, more than one try.
 	 */
-	for (i = 0; i < 40 && store_failing(f->st); i++) {
-		later();
-		assert_int_equal(store_begin(f->st), 0);
-		assert_int_equal(store_commit(f->st), 0);
+	for (i = 0; i < 40 && store_failing(f->db.st); i++) {
+		storefix_later();
+		assert_int_equal(store_begin(f->db.st), 0);
+		assert_int_equal(store_commit(f->db.st), 0);
 	}
-	assert_false(store_failing(f->st));
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings WHERE id = 2"
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings WHERE id = 2"
 	    " AND ended_at IS NOT NULL"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE warning_id = 2 AND event IN ('warning opened',"
 	    " 'warning ended')"), 2);
-	assert_int_equal(count(f, "SELECT count(*) FROM warning_indicators"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warning_indicators"
 	    " WHERE warning_id = 2 AND kind = 'target'"), 1);
 }
 
@@ -268,12 +226,12 @@ test_refused(void **state)
 	/* Its bound in bytes (32 MiB) is reached by a few big changes. */
 	big = xcalloc(1, 1024 * 1024 + 1);
 	memset(big, 'x', 1024 * 1024);
-	lock(f);
-	for (i = 0; store_begin(f->st) == 0; i++) {
+	storefix_lock(&f->db);
+	for (i = 0; store_begin(f->db.st) == 0; i++) {
 		assert_true(i < 64);
-		assert_int_equal(store_timeline_add(f->st, 0, t + i, "tick",
+		assert_int_equal(store_timeline_add(f->db.st, 0, t + i, "tick",
 		    "test", big), 0);
-		assert_int_equal(store_commit(f->st), 0);
+		assert_int_equal(store_commit(f->db.st), 0);
 	}
 	free(big);
 	flood_second(f->an, T0);
@@ -281,19 +239,20 @@ test_refused(void **state)
 	assert_int_equal(anomaly_open_episodes(f->an), 1);
 	anomaly_store_write(f->w);
 	assert_int_equal(anomaly_open_episodes(f->an), 0);
-	unlock(f);
+	storefix_unlock(&f->db);
 	/* Stopping, the store writes back what it holds (test_store.c). */
 	anomaly_store_free(f->w);
-	store_close(f->st);
-	assert_non_null(f->st = store_open(f->path));
-	f->w = anomaly_store_new(f->st, f->an);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	store_close(f->db.st);
+	assert_non_null(f->db.st = store_open(f->db.path));
+	f->w = anomaly_store_new(f->db.st, f->an);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE event = 'tick'"), i);
 	flood_second(f->an, T0 + 1000);
 	anomaly_tick(f->an, T0 + 2000);
 	anomaly_store_write(f->w);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM warnings"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM warnings"), 1);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM warnings"
 	    " WHERE opened_at = (SELECT min(at) FROM timeline"
 	    " WHERE event = 'warning opened')"), 1);
 	assert_int_equal(anomaly_open_episodes(f->an), 1);

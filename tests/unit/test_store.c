@@ -22,27 +22,19 @@
 #include "store_int.h"
 #include "util.h"
 
+#include "storefix.h"
+
 struct fixture {
-	char		 path[64];
-	struct store	*st;
-	sqlite3		*other;		/* the admin's connection */
+	struct storefix		 db;
 };
 
 static int
 setup(void **state)
 {
 	struct fixture	*f;
-	int		 fd;
 
 	f = xcalloc(1, sizeof(*f));
-	/* tmpfs when there is one: thousands of commits, each synced. */
-	snprintf(f->path, sizeof(f->path), "%s/rtowatch-store-XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if ((fd = mkstemp(f->path)) == -1)
-		return -1;
-	close(fd);
-	if ((f->st = store_open(f->path)) == NULL ||
-	    sqlite3_open(f->path, &f->other) != SQLITE_OK)
+	if (storefix_open(&f->db, "store") == -1)
 		return -1;
 	*state = f;
 	return 0;
@@ -52,64 +44,22 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 p[80];
 
-	sqlite3_close(f->other);
-	store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	storefix_close(&f->db);
 	free(f);
 	return 0;
-}
-
-static void
-lock(struct fixture *f)
-{
-	assert_int_equal(sqlite3_exec(f->other, "BEGIN EXCLUSIVE", NULL, NULL,
-	    NULL), SQLITE_OK);
-}
-
-static void
-unlock(struct fixture *f)
-{
-	assert_int_equal(sqlite3_exec(f->other, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-}
-
-/* Past the store's least time between two tries on a new write. */
-static void
-later(void)
-{
-	struct timespec	 ts = { 0, 250 * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static int64_t
-count(struct fixture *f, const char *sql)
-{
-	sqlite3_stmt	*stmt;
-	int64_t		 n = -1;
-
-	assert_int_equal(sqlite3_prepare_v2(f->other, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
 }
 
 /* Every row's prev_hash is the hash of the row before it. */
 static void
 assert_chain(struct fixture *f)
 {
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline t"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM timeline t"
 	    " JOIN timeline p ON p.id = (SELECT max(id) FROM timeline"
 	    "  WHERE id < t.id) WHERE t.prev_hash != p.hash"), 0);
-	assert_int_equal(count(f, "SELECT max(id) = count(*) FROM timeline"),
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT max(id) = count(*) FROM timeline"),
 	    1);
 }
 
@@ -132,58 +82,62 @@ test_held_in_order(void **state)
 	ni.cause = "refused";
 
 	/* One written before the fault: the chain goes on from it. */
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_timeline_add(f->st, 0, t - 1000, "before",
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, 0, t - 1000, "before",
 	    "test", "written"), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_false(store_failing(f->st));
+	assert_int_equal(store_commit(f->db.st), 0);
+	assert_false(store_failing(f->db.st));
 
-	lock(f);
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_outage_open(f->st, &ni, &outage, &incident),
+	storefix_lock(&f->db);
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_outage_open(f->db.st, &ni, &outage, &incident),
 	    0);
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 	assert_true(outage == 1 && incident == 1);
-	assert_true(store_failing(f->st));
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_outage_end(f->st, &(struct store_restore){
+	assert_true(store_failing(f->db.st));
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_outage_end(f->db.st, &(struct store_restore){
 	    .outage_id = outage, .incident_id = incident,
 	    .restored_at = t + 200, .within_rto = 1, .availability = 1,
 	    .level = 1, .major = 0, .detail = "back" }), 0);
-	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
 	/* A write outside a transaction is one of its own, held too. */
-	assert_int_equal(store_notification_queue(f->st,
+	assert_int_equal(store_notification_queue(f->db.st,
 	    &(struct store_notification){ .incident_id = incident,
 	    .at = t + 250, .recipient = "unit-head", .event = "restored",
 	    .subject = "subject", .body = "body" }), 0);
 	/* A rolled back one takes nothing with it: ids, chain link. */
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_timeline_add(f->st, incident, t + 300, "gone",
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, incident, t + 300, "gone",
 	    "test", ""), 0);
-	store_rollback(f->st);
-	store_health(f->st, &h);
+	store_rollback(f->db.st);
+	store_health(f->db.st, &h);
 	assert_true(h.failing && h.held == 3 && h.since != 0);
 	assert_string_equal(h.error, "database is locked");
-	assert_int_equal(count(f, "SELECT count(*) FROM incidents"), 0);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM incidents"), 0);
 
-	unlock(f);
-	later();
+	storefix_unlock(&f->db);
+	storefix_later();
 	/* The next write tries the held ones first, oldest first. */
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_timeline_add(f->st, incident, t + 400, "after",
-	    "test", ""), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	assert_false(store_failing(f->st));
-	assert_int_equal(count(f, "SELECT count(*) FROM outages WHERE id = 1"
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, incident, t + 400,
+	    "after", "test", ""), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM outages WHERE id = 1"
 	    " AND incident_id = 1 AND ended_at IS NOT NULL"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM incidents"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM incidents"
 	    " WHERE status = 'restored'"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM notifications"), 1);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM notifications"), 1);
 	/* before, opened, restored, store recovered, after. */
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"), 5);
-	assert_int_equal(count(f, "SELECT id FROM timeline"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM timeline"), 5);
+	assert_int_equal(storefix_count(&f->db, "SELECT id FROM timeline"
 	    " WHERE event = 'store recovered'"), 4);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE event = 'gone'"), 0);
 	assert_chain(f);
 }
@@ -197,33 +151,34 @@ test_bound(void **state)
 	int64_t			 t = wall_ms();
 	int			 i;
 
-	lock(f);
+	storefix_lock(&f->db);
 	for (i = 0; i < 10000; i++) {
-		assert_int_equal(store_begin(f->st), 0);
-		assert_int_equal(store_timeline_add(f->st, 0, t + i, "tick",
+		assert_int_equal(store_begin(f->db.st), 0);
+		assert_int_equal(store_timeline_add(f->db.st, 0, t + i, "tick",
 		    "test", ""), 0);
-		assert_int_equal(store_commit(f->st), 0);
+		assert_int_equal(store_commit(f->db.st), 0);
 	}
-	assert_int_equal(store_begin(f->st), -1);
-	store_health(f->st, &h);
+	assert_int_equal(store_begin(f->db.st), -1);
+	store_health(f->db.st, &h);
 	assert_true(h.held == 10000 && h.refused == 1);
-	unlock(f);
+	storefix_unlock(&f->db);
 	/*
 	 * The loop writes them back a slice at a time; stopping, the store
 	 * writes whatever is left.
 	 */
-	later();
-	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_commit(f->st), 0);
-	store_close(f->st);
-	f->st = store_open(f->path);
-	assert_non_null(f->st);
-	assert_false(store_failing(f->st));
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	storefix_later();
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
+	store_close(f->db.st);
+	f->db.st = store_open(f->db.path);
+	assert_non_null(f->db.st);
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE event = 'tick'"), 10000);
-	assert_int_equal(count(f, "SELECT count(*) FROM timeline"
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
 	    " WHERE event = 'store recovered'"), 1);
-	assert_int_equal(count(f, "SELECT count(*) FROM (SELECT at, lag(at)"
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM (SELECT at, lag(at)"
 	    " OVER (ORDER BY id) AS prev FROM timeline WHERE event = 'tick')"
 	    " WHERE at < prev"), 0);
 	assert_chain(f);
@@ -242,23 +197,23 @@ test_binder(void **state)
 	char		 when[TIME_STRLEN], sql[512];
 	int		 i;
 
-	assert_int_equal(sqlite3_exec(f->other, "CREATE TABLE bind_test"
+	assert_int_equal(sqlite3_exec(f->db.other, "CREATE TABLE bind_test"
 	    " (n INTEGER, big INTEGER, ref INTEGER, txt TEXT, none TEXT,"
 	    " at TEXT, never TEXT)", NULL, NULL, NULL), SQLITE_OK);
 	for (i = 0; i < 2; i++) {
 		if (i == 1)
-			lock(f);
-		assert_int_equal(store_run(f->st, "INSERT INTO bind_test"
+			storefix_lock(&f->db);
+		assert_int_equal(store_run(f->db.st, "INSERT INTO bind_test"
 		    " VALUES (?, ?, ?, ?, ?, ?, ?)", "iIJttTT", -7,
 		    (int64_t)1 << 40, (int64_t)0, "it's", (const char *)NULL,
 		    t, (int64_t)0), 0);
 		if (i == 1) {
-			assert_true(store_holding(f->st));
-			unlock(f);
-			later();
-			assert_int_equal(store_begin(f->st), 0);
-			assert_int_equal(store_commit(f->st), 0);
-			assert_false(store_holding(f->st));
+			assert_true(store_holding(f->db.st));
+			storefix_unlock(&f->db);
+			storefix_later();
+			assert_int_equal(store_begin(f->db.st), 0);
+			assert_int_equal(store_commit(f->db.st), 0);
+			assert_false(store_holding(f->db.st));
 		}
 	}
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM bind_test"
@@ -266,7 +221,7 @@ test_binder(void **state)
 	    " 'integer' AND ref IS NULL AND txt = 'it''s' AND none IS NULL"
 	    " AND at = '%s' AND never IS NULL",
 	    time_fmt(t, when, sizeof(when)));
-	assert_int_equal(count(f, sql), 2);
+	assert_int_equal(storefix_count(&f->db, sql), 2);
 }
 
 int
