@@ -537,19 +537,27 @@ store_exec_rc(struct store *st, const char *sql)
 	return rc;
 }
 
+/* The first column of SQL's one row: a count, a pragma; -1 on error. */
+static int64_t
+store_scalar(struct store *st, const char *sql)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
 static int
 store_user_version(struct store *st)
 {
-	sqlite3_stmt	*stmt;
-	int		 v = -1;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt,
-	    NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
+	return (int)store_scalar(st, "PRAGMA user_version");
 }
 
 static int
@@ -673,7 +681,6 @@ static int
 store_records_baseline(struct store *st, int from, int to)
 {
 	const struct chain_table	*t;
-	sqlite3_stmt			*stmt;
 	char				*sql, detail[256];
 	int64_t				 n = 0;
 
@@ -689,14 +696,10 @@ store_records_baseline(struct store *st, int from, int to)
 		}
 		free(sql);
 	}
-	if ((stmt = store_prepare(st, "SELECT count(*) FROM"
-	    " temp.record_dirty")) == NULL) {
+	if ((n = store_records_dirty(st)) == -1) {
 		store_rollback(st);
 		return -1;
 	}
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
 	if (n == 0) {
 		store_rollback(st);
 		return 0;
@@ -849,16 +852,7 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 static int
 store_records_dirty(struct store *st)
 {
-	sqlite3_stmt	*stmt;
-	int		 n = 0;
-
-	if ((stmt = store_prepare(st, "SELECT count(*) FROM"
-	    " temp.record_dirty")) == NULL)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return (int)store_scalar(st, "SELECT count(*) FROM temp.record_dirty");
 }
 
 /*
