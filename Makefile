@@ -20,7 +20,7 @@ CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
-# rtowatch verify recomputes the timeline chain (daemon/chain.c).
+# rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
 # The desktop agent alone links libnotify and GLib.  Their headers are
 # system headers to our warnings (-isystem), as the others' already are.
@@ -33,7 +33,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = daemon/log.c daemon/util.c daemon/record.c
+COMMON_SRCS = common/log.c common/util.c common/record.c
 # The store: its core and one file a record.
 STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c
@@ -46,7 +46,7 @@ CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
-	      daemon/notice.c daemon/maint.c daemon/chain.c \
+	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
 	      daemon/anomaly_store.c \
@@ -55,7 +55,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
-	      cli/avail.c cli/verify.c cli/warnings.c daemon/chain.c
+	      cli/avail.c cli/verify.c cli/warnings.c common/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
@@ -173,7 +173,7 @@ bin/asan/test/test_anomaly: tests/unit/test_anomaly.c \
 # The writer of the counters' warnings, on a real store.
 UNIT_TESTS += anomaly_store
 ANOMALY_STORE_UNIT_SRCS = daemon/anomaly_store.c daemon/anomaly.c \
-			  daemon/packet.c $(STORE_SRCS) daemon/chain.c \
+			  daemon/packet.c $(STORE_SRCS) common/chain.c \
 			  $(UNIT_LIB_SRCS)
 bin/test/test_anomaly_store: tests/unit/test_anomaly_store.c \
     $(call obj,release,$(ANOMALY_STORE_UNIT_SRCS))
@@ -201,7 +201,7 @@ bin/asan/test/test_packet: tests/unit/test_packet.c \
 
 # The store failing soft: a second connection holds the lock.
 UNIT_TESTS += store
-STORE_UNIT_SRCS = $(STORE_SRCS) daemon/chain.c $(UNIT_LIB_SRCS)
+STORE_UNIT_SRCS = $(STORE_SRCS) common/chain.c $(UNIT_LIB_SRCS)
 bin/test/test_store: tests/unit/test_store.c \
     $(call obj,release,$(STORE_UNIT_SRCS))
 	@mkdir -p $(dir $@)
@@ -294,7 +294,7 @@ lint:
 	    --suppress=missingIncludeSystem --suppress=variableScope \
 	    --suppress=unusedStructMember --include=$(QUEUE_H) \
 	    --include=/usr/include/jansson.h -Iinclude \
-	    daemon probes cli
+	    common daemon probes cli
 	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 	clang-tidy --quiet $(NOTIFY_SRCS) -- \
