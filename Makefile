@@ -36,7 +36,8 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 COMMON_SRCS = common/log.c common/util.c common/record.c
 # The store: its core and one file a record.
 STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
-	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c
+	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c \
+	      daemon/store_response.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
@@ -52,6 +53,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
+	      daemon/history.c daemon/metrics.c \
 	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \

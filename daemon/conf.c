@@ -78,6 +78,9 @@ conf_new(const char *path)
 	conf->dns_ttl_min_ms = CONF_DEFAULT_DNS_TTL_MIN_MS;
 	conf->dns_ttl_max_ms = CONF_DEFAULT_DNS_TTL_MAX_MS;
 	conf->store_alert_after_ms = CONF_DEFAULT_STORE_ALERT_MS;
+	conf->history_bucket_ms = CONF_DEFAULT_HISTORY_BUCKET_MS;
+	conf->history_minutes_ms = CONF_DEFAULT_HISTORY_MINUTES_MS;
+	conf->history_hours_ms = CONF_DEFAULT_HISTORY_HOURS_MS;
 	return conf;
 }
 

@@ -389,6 +389,48 @@ conf_set_dns_ttl(struct conf_parser *p, void *arg)
 	return conf_end_statement(p);
 }
 
+/*
+ * "set history-minutes 7d", "set history-hours 400d": how long the
+ * response-time history keeps its minutes before they are rolled up into
+ * hours, and its hours before they are deleted.  "set history-bucket 1s"
+ * makes a "minute" shorter, for the tests only: a real minute is what
+ * the README's size is stated for.
+ */
+static int
+conf_set_history_minutes(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "history-minutes", 3600000LL,
+	    366 * 86400000LL, &conf->history_minutes_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_history_hours(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "history-hours", 86400000LL,
+	    10 * 366 * 86400000LL, &conf->history_hours_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_history_bucket(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "history-bucket", 1000, 60000,
+	    &conf->history_bucket_ms) == -1)
+		return -1;
+	if (conf->history_bucket_ms % 1000 != 0)
+		conf_error(p, "history-bucket: whole seconds");
+	return conf_end_statement(p);
+}
+
 static const struct conf_keyword conf_settings[] = {
 	{ "database",		conf_set_database },
 	{ "socket",		conf_set_socket },
@@ -406,6 +448,9 @@ static const struct conf_keyword conf_settings[] = {
 	{ "mail-retry",		conf_set_mail_retry },
 	{ "resolver",		conf_set_resolver },
 	{ "dns-ttl",		conf_set_dns_ttl },
+	{ "history-minutes",	conf_set_history_minutes },
+	{ "history-hours",	conf_set_history_hours },
+	{ "history-bucket",	conf_set_history_bucket },
 	{ NULL,			NULL }
 };
 

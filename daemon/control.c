@@ -45,6 +45,7 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "record.h"
 #include "store.h"
@@ -1675,7 +1676,39 @@ struct control_route {
  * checked against this table (rtowatchd -R prints it; see
  * tests/e2e/test_control_api_doc.py).
  */
+/* The daemon's state for Prometheus (metrics.c), text, not JSON. */
+static void
+control_metrics(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct metrics_source	 src;
+	struct evbuffer		*buf;
+
+	(void)a;
+	if ((buf = evbuffer_new()) == NULL) {
+		control_error(req, 500, "out of memory");
+		return;
+	}
+	memset(&src, 0, sizeof(src));
+	src.engine = c->engine;
+	src.store = c->store;
+	src.capture = c->capture;
+	if (metrics_write(buf, &src) == -1) {
+		evbuffer_free(buf);
+		control_error(req, 500, "cannot read the database");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
 static const struct control_route control_routes[] = {
+	{ EVHTTP_REQ_GET, "/metrics", NULL, ROLE_AUDITOR, 0,
+	  control_metrics },
 	{ EVHTTP_REQ_GET, "/v1/status", NULL, ROLE_AUDITOR, 0,
 	  control_status },
 	{ EVHTTP_REQ_GET, "/v1/incidents", NULL, ROLE_AUDITOR, 0,
@@ -1735,6 +1768,11 @@ control_split(const char *path, char *pattern, size_t patternsz,
 
 	*id = 0;
 	pattern[0] = verb[0] = '\0';
+	/* Prometheus's path, outside the API's versions. */
+	if (strcmp(path, "/metrics") == 0) {
+		snprintf(pattern, patternsz, "%s", path);
+		return 0;
+	}
 	if (strlen(path) >= sizeof(buf) || strncmp(path, "/v1/", 4) != 0)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", path + 4);

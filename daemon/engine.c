@@ -574,6 +574,7 @@ engine_mark_checks_down(struct sys_state *s)
 		s->checks[i].fails = s->down_after;
 		s->checks[i].first_fail_at = s->started_at;
 		s->checks[i].first_fail_mono = s->started_mono;
+		s->checks[i].changed_at = s->started_at;
 	}
 }
 
@@ -1693,6 +1694,7 @@ engine_status(struct engine *e,
 			cs[i].rtt_ms = s->checks[i].last_at == 0 ? -1 :
 			    s->checks[i].rtt_ms;
 			cs[i].down = s->checks[i].down;
+			cs[i].changed_at = s->checks[i].changed_at;
 		}
 		st.checks = cs;
 		st.nchecks = s->nchecks;

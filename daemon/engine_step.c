@@ -44,16 +44,22 @@ engine_step_count(struct engine_check *cs, int ok, int64_t at,
 			cs->first_ok_at = at;
 			cs->first_ok_mono = at_mono;
 		}
-		if (cs->down && cs->successes >= up_after)
+		if (cs->down && cs->successes >= up_after) {
 			cs->down = 0;
+			cs->changed_at = cs->first_ok_at;
+		} else if (cs->changed_at == 0)
+			cs->changed_at = at;	/* its first result */
 	} else {
 		cs->successes = 0;
 		if (cs->fails++ == 0) {
 			cs->first_fail_at = at;
 			cs->first_fail_mono = at_mono;
 		}
-		if (!cs->down && cs->fails >= down_after)
+		if (!cs->down && cs->fails >= down_after) {
 			cs->down = 1;
+			cs->changed_at = cs->first_fail_at;
+		} else if (cs->changed_at == 0)
+			cs->changed_at = at;
 	}
 }
 

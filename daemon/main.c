@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "control.h"
 #include "engine.h"
+#include "history.h"
 #include "journal.h"
 #include "log.h"
 #include "mailer.h"
@@ -47,6 +48,7 @@ struct rtowatchd {
 	struct storewatch	*storewatch;	/* its file, deleted or replaced */
 	struct engine		*engine;
 	struct monitors		*monitors;
+	struct history		*history;	/* response times */
 	struct event		*watchdog;
 	struct control		*control;
 	struct mailer		*mailer;
@@ -112,7 +114,9 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	engine_configure(d->engine, conf);
 	if (d->control != NULL)
 		control_configure(d->control, conf);
-	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
+	history_configure(d->history, conf);
+	d->monitors = monitors_start(d->base, d->dns, conf, d->engine,
+	    d->history);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 }
 
@@ -406,6 +410,7 @@ main(int argc, char *argv[])
 	d.mailer = mailer_new(d.base, d.store);
 	notice_set_kick(mailer_kick, d.mailer);
 	d.engine = engine_new(d.base, d.store);
+	d.history = history_new(d.base, d.store);
 	rtowatchd_configure(&d, d.conf);
 	/* Before any probe's result: the monitors only armed their timer. */
 	if (engine_recover(d.engine) == -1)
@@ -450,6 +455,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	history_free(d.history);
 	control_free(d.control);
 	capture_stop(d.capture, "rtowatchd stopped");
 	capture_free(d.capture);

@@ -39,7 +39,9 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "history.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "probe.h"
 #include "store.h"
@@ -69,6 +71,7 @@ struct monitor {
 	const struct system_conf *sys;
 	const struct check_conf	*cc;
 	int			 index;		/* of cc within sys */
+	int			 slot;		/* of all checks, in order */
 	struct probe		*probe;		/* in flight, or NULL */
 	int64_t			 due;		/* mono ms of the next run */
 };
@@ -90,6 +93,7 @@ struct monitors {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct engine		*engine;
+	struct history		*history;
 	struct monitor		*all;		/* one per check */
 	struct monitor		**heap;		/* by due; heap[0] next */
 	size_t			 n;
@@ -121,6 +125,7 @@ monitor_count_start(struct monitor_stats *st, int64_t late_us)
 		b = LATE_BUCKETS - 1;
 	st->late[b]++;
 	st->started++;
+	metrics_lateness(late_us);
 	if (late_us > st->max_us)
 		st->max_us = late_us;
 }
@@ -245,6 +250,7 @@ monitor_done_cb(struct probe *p, void *arg)
 	char		 desc[128];
 
 	m->probe = NULL;
+	metrics_probe(p->ops, p->result);
 	if (p->result == PROBE_LOCAL_ERROR) {
 		monitor_host_error(m->ms, m, p);
 		probe_free(p);
@@ -262,6 +268,8 @@ monitor_done_cb(struct probe *p, void *arg)
 	}
 	engine_result(m->ms->engine, m->sys->name, m->index, p->result,
 	    p->detail, p->started_at, p->started_mono, p->rtt_ms);
+	history_add(m->ms->history, m->slot, p->result, p->started_at,
+	    p->rtt_ms);
 	probe_free(p);
 }
 
@@ -350,9 +358,13 @@ monitor_fire_cb(evutil_socket_t fd, short events, void *arg)
 	monitor_arm(ms);
 }
 
+/*
+ * HISTORY, if not NULL, was configured with CONF: its slots are the
+ * checks in this order.
+ */
 struct monitors *
 monitors_start(struct event_base *base, struct evdns_base *dns,
-    const struct conf *conf, struct engine *engine)
+    const struct conf *conf, struct engine *engine, struct history *history)
 {
 	struct monitors		*ms;
 	struct monitor		*m;
@@ -365,6 +377,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	ms->base = base;
 	ms->dns = dns;
 	ms->engine = engine;
+	ms->history = history;
 	if ((ms->timer = evtimer_new(base, monitor_fire_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 
@@ -382,6 +395,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 			m->sys = sys;
 			m->cc = cc;
 			m->index = i++;
+			m->slot = (int)ms->n;
 			/*
 			 * The n-th of total checks starts n/total into its
 			 * interval, at the start of a slot.  In this order

@@ -477,6 +477,33 @@ static const char *const store_migrations[] = {
 	"  final'); END;"
 	"ALTER TABLE incidents ADD COLUMN drill_factor INTEGER"
 	"  CHECK (drill_factor BETWEEN 1 AND 3600);",
+	/*
+	 * 7: the response-time history (store_response.c): per check, a
+	 * row a bucket (a minute, then an hour once rolled up) with the
+	 * counts of its results and the round trips of the good ones.
+	 * Not a record: no chain, no trigger, pruned by age.  Times are
+	 * Unix seconds, not ISO text, and the table has no rowid: at a
+	 * row a minute a check, each byte of a row is 0.5 MB a check a
+	 * year (README, "Response-time history").
+	 */
+	"CREATE TABLE response_checks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  system TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"		/* tcp 192.0.2.25 port 25 */
+	"  UNIQUE (system, name)"
+	");"
+	"CREATE TABLE response_history ("
+	"  check_id INTEGER NOT NULL,"
+	"  span INTEGER NOT NULL,"	/* the bucket's length, s */
+	"  at INTEGER NOT NULL,"	/* its start, Unix s, UTC */
+	"  ok INTEGER NOT NULL,"
+	"  failed INTEGER NOT NULL,"
+	"  rtt_min INTEGER,"		/* ms, of the good probes; */
+	"  rtt_max INTEGER,"		/* NULL when none was */
+	"  rtt_sum INTEGER,"
+	"  cause TEXT,"			/* the last failure's result */
+	"  PRIMARY KEY (check_id, span, at)"
+	") WITHOUT ROWID;",
 };
 
 #define STORE_NMIGRATIONS \

@@ -38,6 +38,9 @@ struct conf_parser;
 #define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
 #define CONF_DEFAULT_DNS_TTL_MAX_MS	(3600LL * 1000)
 #define CONF_MAX_RESOLVERS	3	/* as resolv.conf's MAXNS */
+#define CONF_DEFAULT_HISTORY_BUCKET_MS	(60LL * 1000)
+#define CONF_DEFAULT_HISTORY_MINUTES_MS	(7LL * 86400 * 1000)
+#define CONF_DEFAULT_HISTORY_HOURS_MS	(400LL * 86400 * 1000)
 
 struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
@@ -165,6 +168,15 @@ struct conf {
 	int64_t			 dns_ttl_max_ms;
 	/* The database refusing writes this long alerts the operators. */
 	int64_t			 store_alert_after_ms;
+	/*
+	 * The response-time history (history.c): a bucket a minute kept
+	 * history_minutes_ms, then an hour's kept history_hours_ms.  The
+	 * bucket is shorter only in tests (set history-bucket 1s); an
+	 * "hour" is always 60 buckets.
+	 */
+	int64_t			 history_bucket_ms;
+	int64_t			 history_minutes_ms;
+	int64_t			 history_hours_ms;
 };
 
 struct conf_errors {

@@ -25,6 +25,7 @@ struct engine_check_status {
 	int		 failures;	/* consecutive */
 	int		 down;
 	int		 rtt_ms;	/* of the last result; -1: none */
+	int64_t		 changed_at;	/* went up or down; 0: not known */
 };
 
 struct engine_system_status {

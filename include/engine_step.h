@@ -42,6 +42,7 @@ struct engine_check {
 	char		*detail;	/* of the last failure, once one came */
 	enum probe_result last;		/* for rtowatch status */
 	int64_t		 last_at;	/* 0: not probed yet */
+	int64_t		 changed_at;	/* went up or down; 0: not yet */
 	char		*last_detail;
 	size_t		 last_size;	/* of last_detail's buffer */
 };

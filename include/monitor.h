@@ -15,6 +15,7 @@ struct conf;
 struct engine;
 struct event_base;
 struct evdns_base;
+struct history;
 struct monitors;
 
 /* Probes that failed on the monitoring host itself (PROBE_LOCAL_ERROR). */
@@ -28,7 +29,7 @@ struct monitor_host_status {
 };
 
 struct monitors	*monitors_start(struct event_base *, struct evdns_base *,
-		    const struct conf *, struct engine *);
+		    const struct conf *, struct engine *, struct history *);
 void		 monitors_probe_now(void *, const char *);
 void		 monitors_log_stats(struct monitors *);
 void		 monitors_stop(struct monitors *);

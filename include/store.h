@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 struct sqlite3;
 struct store;
@@ -260,6 +260,32 @@ struct store_health {
 	const char	*error;		/* the database's last refusal */
 };
 
+/*
+ * One bucket of a check's response-time history (store_response.c):
+ * the results of the probes that started in [at, at + span), Unix
+ * seconds, and the round trips of the good ones, in ms.
+ */
+struct store_response {
+	const char	*system;
+	const char	*check;		/* its description */
+	int64_t		 span;
+	int64_t		 at;
+	int64_t		 ok;
+	int64_t		 failed;
+	int64_t		 rtt_min;	/* these: when ok > 0 */
+	int64_t		 rtt_max;
+	int64_t		 rtt_sum;
+	const char	*cause;		/* the last failure's, or NULL */
+};
+
+/* What is kept of the history, in seconds (set history-...). */
+struct store_response_keep {
+	int64_t		 short_span;	/* a minute */
+	int64_t		 long_span;	/* an hour */
+	int64_t		 short_keep;	/* short buckets, then rolled up */
+	int64_t		 long_keep;	/* long ones, then deleted */
+};
+
 struct event_base;
 
 struct store	*store_open(const char *);
@@ -368,5 +394,9 @@ int		 store_warning_relate(struct store *, int64_t, int64_t,
 		    int64_t, const char *, const char *);
 int		 store_contact_add(struct store *,
 		    const struct store_contact *);
+int		 store_response_add(struct store *,
+		    const struct store_response *, int);
+int		 store_response_rollup(struct store *, int64_t,
+		    const struct store_response_keep *, int, int64_t *);
 
 #endif

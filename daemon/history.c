@@ -1,0 +1,344 @@
+/*
+ * history.c: the response-time history, per check and minute.
+ *
+ * Each result is added to its check's bucket in memory (the counts, the
+ * least, greatest and summed round trip): nothing is written on a
+ * probe's path.  A timer at every minute's end closes the buckets of the
+ * minute before and writes them all, one row a check, in one
+ * transaction (HISTORY_TX_ROWS at most; more checks than that take a
+ * transaction a turn of the loop each), then rolls up and prunes a few
+ * checks' old buckets (store_response.c), so that a pass over 10,000
+ * checks is spread over the hour instead of stalling the loop.
+ *
+ * The writes go through the store and are held like any other when the
+ * database refuses them; but while the store holds changes, the history
+ * waits in memory instead of adding a transaction a minute to the held
+ * queue, whose room is for the incidents' records.  It waits bounded:
+ * HISTORY_PENDING_MAX buckets, then the newest are dropped, and the log
+ * says so once.  A bucket is a check's results that started within it,
+ * by the wall clock; the description of the check (rtowatch status's)
+ * names it, so a check changed by a reload starts a history of its own.
+ */
+#include <event2/event.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "history.h"
+#include "log.h"
+#include "probe.h"
+#include "store.h"
+#include "util.h"
+
+#define HISTORY_PENDING_MAX	200000	/* buckets waiting, all checks */
+#define HISTORY_TX_ROWS		10000	/* buckets a transaction */
+#define HISTORY_ROLL_BATCH	200	/* checks rolled up a tick */
+#define HISTORY_LONG_BUCKETS	60	/* short buckets to a long one */
+
+/* One check's bucket being added up, or one waiting to be written. */
+struct history_bucket {
+	char		*system;	/* shared with the slot's */
+	char		*check;
+	int64_t		 at;		/* Unix s; 0: empty */
+	int64_t		 span;		/* s */
+	int64_t		 ok, failed;
+	int64_t		 rtt_min, rtt_max, rtt_sum;
+	const char	*cause;		/* probe_result_str's, static */
+};
+
+struct history_slot {
+	struct history_bucket	 cur;
+	int			 written;	/* its check's row exists */
+};
+
+struct history {
+	struct event_base	*base;
+	struct store		*store;
+	struct event		*timer;
+	struct event		*more;		/* the next transaction */
+	struct history_slot	*slots;		/* one a check, in order */
+	size_t			 nslots;
+	struct history_bucket	*pending;	/* closed, to be written */
+	size_t			 npending, cappending, written;
+	int			 dropping;	/* said once */
+	int64_t			 span;		/* s */
+	struct store_response_keep keep;
+	int64_t			 cursor;	/* of the roll-up */
+};
+
+static void	history_timer_cb(evutil_socket_t, short, void *);
+static void	history_more_cb(evutil_socket_t, short, void *);
+
+struct history *
+history_new(struct event_base *base, struct store *st)
+{
+	struct history	*h;
+
+	h = xcalloc(1, sizeof(*h));
+	h->base = base;
+	h->store = st;
+	h->span = CONF_DEFAULT_HISTORY_BUCKET_MS / 1000;
+	if ((h->timer = evtimer_new(base, history_timer_cb, h)) == NULL ||
+	    (h->more = evtimer_new(base, history_more_cb, h)) == NULL)
+		fatalx("history_new: evtimer_new failed");
+	return h;
+}
+
+/* The bucket B closed: it waits to be written, within the bound. */
+static void
+history_close(struct history *h, struct history_bucket *b)
+{
+	if (b->at == 0)
+		return;
+	if (h->npending == HISTORY_PENDING_MAX) {
+		if (!h->dropping)
+			log_warnx("history: %d buckets wait for the database;"
+			    " newer ones are dropped until it takes them",
+			    HISTORY_PENDING_MAX);
+		h->dropping = 1;
+	} else {
+		if (h->npending == h->cappending) {
+			h->cappending = h->cappending == 0 ? 1024 :
+			    h->cappending * 2;
+			h->pending = xrealloc(h->pending, h->cappending *
+			    sizeof(*h->pending));
+		}
+		h->pending[h->npending] = *b;
+		h->pending[h->npending].system = xstrdup(b->system);
+		h->pending[h->npending].check = xstrdup(b->check);
+		h->npending++;
+	}
+	b->at = 0;
+}
+
+static void
+history_start_bucket(struct history_bucket *b, int64_t at, int64_t span)
+{
+	b->at = at;
+	b->span = span;
+	b->ok = b->failed = 0;
+	b->rtt_min = b->rtt_max = b->rtt_sum = 0;
+	b->cause = NULL;
+}
+
+/* A result of the check at SLOT (monitor.c's order), started AT_MS. */
+void
+history_add(struct history *h, int slot, enum probe_result result,
+    int64_t at_ms, int64_t rtt_ms)
+{
+	struct history_bucket	*b;
+	int64_t			 at;
+
+	if (h == NULL || slot < 0 || (size_t)slot >= h->nslots ||
+	    result == PROBE_LOCAL_ERROR)
+		return;
+	b = &h->slots[slot].cur;
+	at = at_ms / 1000 / h->span * h->span;
+	if (b->at != at) {
+		history_close(h, b);
+		history_start_bucket(b, at, h->span);
+	}
+	if (result != PROBE_OK) {
+		b->failed++;
+		b->cause = probe_result_str(result);
+		return;
+	}
+	if (rtt_ms < 0)
+		rtt_ms = 0;
+	if (b->ok == 0 || rtt_ms < b->rtt_min)
+		b->rtt_min = rtt_ms;
+	if (b->ok == 0 || rtt_ms > b->rtt_max)
+		b->rtt_max = rtt_ms;
+	b->rtt_sum += rtt_ms;
+	b->ok++;
+}
+
+static void
+history_pending_clear(struct history *h, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(h->pending[i].system);
+		free(h->pending[i].check);
+	}
+	memmove(h->pending, h->pending + n,
+	    (h->npending - n) * sizeof(*h->pending));
+	h->npending -= n;
+	if (h->npending == 0)
+		h->dropping = 0;
+}
+
+/*
+ * Write up to HISTORY_TX_ROWS waiting buckets in one transaction: 1 when
+ * more wait, 0 when none does (or the store holds changes: later), -1
+ * when the database rejected them, which are then dropped.
+ */
+static int
+history_write(struct history *h)
+{
+	struct store_response	 r;
+	struct history_bucket	*b;
+	size_t			 i, n;
+
+	if (h->npending == 0 || store_holding(h->store))
+		return 0;
+	n = h->npending < HISTORY_TX_ROWS ? h->npending : HISTORY_TX_ROWS;
+	if (store_begin(h->store) == -1)
+		return 0;	/* refused at the bound: later */
+	for (i = 0; i < n; i++) {
+		b = &h->pending[i];
+		memset(&r, 0, sizeof(r));
+		r.system = b->system;
+		r.check = b->check;
+		r.span = b->span;
+		r.at = b->at;
+		r.ok = b->ok;
+		r.failed = b->failed;
+		r.rtt_min = b->rtt_min;
+		r.rtt_max = b->rtt_max;
+		r.rtt_sum = b->rtt_sum;
+		r.cause = b->cause;
+		/* The check's row, once a process: INSERT OR IGNORE. */
+		if (store_response_add(h->store, &r, h->written == 0) == -1)
+			break;
+	}
+	if (i < n) {
+		store_rollback(h->store);
+		log_warnx("history: %zu buckets could not be written; "
+		    "dropped", n);
+	} else if (store_commit(h->store) == -1)
+		log_warnx("history: %zu buckets could not be written; "
+		    "dropped", n);
+	else
+		h->written = 1;
+	history_pending_clear(h, n);
+	return h->npending > 0 ? 1 : 0;
+}
+
+static void
+history_more_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct history	*h = arg;
+	struct timeval	 tv = { 0, 0 };
+
+	(void)fd;
+	(void)events;
+	if (history_write(h) == 1)
+		evtimer_add(h->more, &tv);
+}
+
+/* The next bucket's end, and a little after, so its results are in. */
+static void
+history_arm(struct history *h)
+{
+	struct timeval	 tv;
+	int64_t		 now, span_ms, wait;
+
+	now = wall_ms();
+	span_ms = h->span * 1000;
+	wait = (now / span_ms + 1) * span_ms - now + span_ms / 20;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000 * 1000);
+	evtimer_add(h->timer, &tv);
+}
+
+static void
+history_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct history	*h = arg;
+	struct timeval	 tv = { 0, 0 };
+	int64_t		 now;
+	size_t		 i;
+
+	(void)fd;
+	(void)events;
+	now = wall_ms() / 1000 / h->span * h->span;
+	for (i = 0; i < h->nslots; i++)
+		if (h->slots[i].cur.at != 0 && h->slots[i].cur.at < now)
+			history_close(h, &h->slots[i].cur);
+	if (history_write(h) == 1)
+		evtimer_add(h->more, &tv);
+	if (!store_holding(h->store) && store_response_rollup(h->store,
+	    wall_ms() / 1000, &h->keep, HISTORY_ROLL_BATCH, &h->cursor) == -1)
+		h->cursor = 0;
+	history_arm(h);
+}
+
+static void
+history_slots_free(struct history *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->nslots; i++) {
+		free(h->slots[i].cur.system);
+		free(h->slots[i].cur.check);
+	}
+	free(h->slots);
+	h->slots = NULL;
+	h->nslots = 0;
+}
+
+/*
+ * The checks of CONF, in the order monitor.c numbers them.  The buckets
+ * being added up are closed first: a check that changed is another.
+ */
+void
+history_configure(struct history *h, const struct conf *conf)
+{
+	struct system_conf	*sys;
+	struct check_conf	*cc;
+	struct history_slot	*s;
+	char			 desc[512];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < h->nslots; i++)
+		history_close(h, &h->slots[i].cur);
+	history_slots_free(h);
+	TAILQ_FOREACH(sys, &conf->systems, entry)
+		n += (size_t)sys->nchecks;
+	h->slots = xcalloc(n > 0 ? n : 1, sizeof(*h->slots));
+	TAILQ_FOREACH(sys, &conf->systems, entry) {
+		TAILQ_FOREACH(cc, &sys->checks, entry) {
+			s = &h->slots[h->nslots++];
+			cc->ops->describe(cc, desc, sizeof(desc));
+			s->cur.system = xstrdup(sys->name);
+			s->cur.check = xstrdup(desc);
+		}
+	}
+	h->span = conf->history_bucket_ms / 1000;
+	h->keep.short_span = h->span;
+	h->keep.long_span = h->span * HISTORY_LONG_BUCKETS;
+	h->keep.short_keep = conf->history_minutes_ms / 1000;
+	h->keep.long_keep = conf->history_hours_ms / 1000;
+	if (h->keep.long_keep < h->keep.short_keep)
+		h->keep.long_keep = h->keep.short_keep;
+	/* New checks need their rows: INSERT OR IGNORE them once more. */
+	h->written = 0;
+	history_arm(h);
+}
+
+/* At a clean stop: what was added up is written, if it can be. */
+void
+history_free(struct history *h)
+{
+	size_t	 i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->nslots; i++)
+		history_close(h, &h->slots[i].cur);
+	while (history_write(h) == 1)
+		;
+	if (h->npending > 0)
+		log_warnx("history: %zu buckets not written at the stop",
+		    h->npending);
+	history_pending_clear(h, h->npending);
+	history_slots_free(h);
+	free(h->pending);
+	event_free(h->timer);
+	event_free(h->more);
+	free(h);
+}

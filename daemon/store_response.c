@@ -1,0 +1,144 @@
+/*
+ * store_response.c: the response-time history, written and rolled up.
+ *
+ * history.c adds up the probes' results in memory and hands over one
+ * bucket a check at a time, all of them in one transaction of the
+ * caller's; the roll-up turns the short buckets older than what is kept
+ * of them into long ones (a minute's into an hour's) and prunes the long
+ * ones past their age, a few checks a call, so that no call holds the
+ * loop long.  Both go through store_run, the store's write path: they
+ * are recorded, and held if the database refuses them (store.c).
+ *
+ * A bucket refers to its check by a subquery on (system, name), never by
+ * an id read back: a held transaction is replayed as SQL text, and the
+ * check's row it inserts first is there by then.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+/*
+ * One bucket, merged with one already there (a reload or a restart
+ * within the same minute hands the same bucket over twice).  SQLite's
+ * two-argument min() is NULL when either is, hence the coalesce.
+ */
+#define STORE_RESPONSE_MERGE \
+	" ON CONFLICT (check_id, span, at) DO UPDATE SET" \
+	" ok = ok + excluded.ok, failed = failed + excluded.failed," \
+	" rtt_min = min(coalesce(rtt_min, excluded.rtt_min)," \
+	"  coalesce(excluded.rtt_min, rtt_min))," \
+	" rtt_max = max(coalesce(rtt_max, excluded.rtt_max)," \
+	"  coalesce(excluded.rtt_max, rtt_max))," \
+	" rtt_sum = coalesce(rtt_sum, 0) + coalesce(excluded.rtt_sum, 0)," \
+	" cause = coalesce(excluded.cause, cause)"
+
+/*
+ * Write one bucket, in the caller's transaction.  NEW: the check may
+ * have no row yet (the first bucket of this process for it).
+ */
+int
+store_response_add(struct store *st, const struct store_response *r,
+    int new)
+{
+	if (new && store_run(st, "INSERT OR IGNORE INTO response_checks"
+	    " (system, name) VALUES (?, ?)", "tt", r->system, r->check) == -1)
+		return -1;
+	return store_run(st, "INSERT INTO response_history"
+	    " (check_id, span, at, ok, failed, rtt_min, rtt_max, rtt_sum,"
+	    " cause)"
+	    " SELECT id, ?, ?, ?, ?, nullif(?, -1), nullif(?, -1),"
+	    " nullif(?, -1), ? FROM response_checks"
+	    " WHERE system = ? AND name = ?" STORE_RESPONSE_MERGE,
+	    "IIIIIIIttt", r->span, r->at, r->ok, r->failed,
+	    r->ok > 0 ? r->rtt_min : (int64_t)-1,
+	    r->ok > 0 ? r->rtt_max : (int64_t)-1,
+	    r->ok > 0 ? r->rtt_sum : (int64_t)-1, r->cause, r->system,
+	    r->check);
+}
+
+/* One check's buckets rolled up and pruned, as of NOW (Unix s). */
+static int
+store_response_roll_check(struct store *st, int64_t id, int64_t now,
+    const struct store_response_keep *k)
+{
+	int64_t	 cut;
+
+	/* Whole long buckets only: one row an hour, not two halves. */
+	cut = (now - k->short_keep) / k->long_span * k->long_span;
+	if (store_run(st, "INSERT INTO response_history"
+	    " (check_id, span, at, ok, failed, rtt_min, rtt_max, rtt_sum,"
+	    " cause)"
+	    " SELECT check_id, ?, at - at % ?, sum(ok), sum(failed),"
+	    " min(rtt_min), max(rtt_max), sum(rtt_sum), max(cause)"
+	    " FROM response_history"
+	    " WHERE check_id = ? AND span = ? AND at < ?"
+	    " GROUP BY at - at % ?" STORE_RESPONSE_MERGE, "IIIIII",
+	    k->long_span, k->long_span, id, k->short_span, cut,
+	    k->long_span) == -1 ||
+	    store_run(st, "DELETE FROM response_history"
+	    " WHERE check_id = ? AND span = ? AND at < ?", "III", id,
+	    k->short_span, cut) == -1 ||
+	    store_run(st, "DELETE FROM response_history"
+	    " WHERE check_id = ? AND span = ? AND at < ?", "III", id,
+	    k->long_span, now - k->long_keep) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Roll up and prune the history of up to BATCH checks after *CURSOR (a
+ * check's id; 0 starts over), as of NOW (Unix s; a test passes a time
+ * of its own), in one transaction.  *CURSOR moves past them, and back to
+ * 0 after the last check: then 1 is returned (a pass is over), else 0,
+ * or -1 on error.
+ */
+int
+store_response_rollup(struct store *st, int64_t now,
+    const struct store_response_keep *k, int batch, int64_t *cursor)
+{
+	sqlite3_stmt	*stmt;
+	int64_t		*ids;
+	int		 n = 0, i, rc;
+
+	if (batch < 1 || k->short_span < 1 || k->long_span < k->short_span)
+		return -1;
+	ids = xcalloc((size_t)batch, sizeof(*ids));
+	if ((stmt = store_stmt(st, "SELECT id FROM response_checks"
+	    " WHERE id > ? ORDER BY id LIMIT ?", "Ii", *cursor,
+	    batch)) == NULL) {
+		free(ids);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n < batch)
+		ids[n++] = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(ids);
+		return -1;
+	}
+	if (n > 0) {
+		if (store_begin(st) == -1) {
+			free(ids);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (store_response_roll_check(st, ids[i], now,
+			    k) == -1)
+				break;
+		if (i < n || store_commit(st) == -1) {
+			if (i < n)
+				store_rollback(st);
+			free(ids);
+			return -1;
+		}
+	}
+	*cursor = n < batch ? 0 : ids[n - 1];
+	free(ids);
+	return n < batch ? 1 : 0;
+}
