@@ -51,6 +51,7 @@ enum cli_side {
 enum cli_args {
 	CLI_ARGS_NONE,
 	CLI_ARGS_ID,		/* one incident ID */
+	CLI_ARGS_SYSTEM,	/* one system's name */
 };
 
 /*
@@ -98,6 +99,7 @@ enum cli_opt {
 	CLI_O_RECUR_BY,
 	CLI_O_HEAD,
 	CLI_O_INCLUDE_DRILLS,
+	CLI_O_CHECK,
 };
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
@@ -122,6 +124,8 @@ struct cli_opts {
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
 	int64_t		 id;		/* CLI_ARGS_ID */
+	const char	*operand;	/* CLI_ARGS_SYSTEM */
+	const char	*check;
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */
@@ -325,6 +329,7 @@ int		 report_exec(struct cli_ctx *, int, char **);
 int		 register_exec(struct cli_ctx *, int, char **);
 int		 register_digest(struct cli_ctx *, int, char **);
 int		 avail_exec(struct cli_ctx *, int, char **);
+int		 history_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
 int		 verify_summary(struct cli_ctx *, int, char *, size_t);
 int		 warnings_exec(struct cli_ctx *, int, char **);

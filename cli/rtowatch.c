@@ -69,6 +69,12 @@ static const struct cli_cmd cli_cmds[] = {
 	  .side = CLI_DB, .exec = avail_exec,
 	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM),
 	  .formats = FMT(TABLE) | FMT(CSV) },
+	{ .name = "history", .usage = "SYSTEM [--check NAME] [--from T] "
+	  "[--to T]\n\t[--format text|json|csv]",
+	  .side = CLI_DB, .exec = history_exec,
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(CHECK),
+	  .formats = FMT(TEXT) | FMT(JSON) | FMT(CSV),
+	  .args = CLI_ARGS_SYSTEM },
 	/* Its own parser: it takes --db after the command too. */
 	{ .name = "warnings", .usage = "[--format table|csv|json] "
 	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
