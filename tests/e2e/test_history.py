@@ -1,0 +1,75 @@
+"""rtowatch history SYSTEM: the response times the daemon kept, per check
+and bucket, as a person and a script read them.
+
+A service answers for a while, then its port is closed.  With buckets
+of a second (set history-bucket 1s, for tests only) the history shows
+buckets with good probes (their least, mean and greatest round trip) and
+buckets of refused ones; after a clean stop, the good probes it counted
+are exactly the connections the service accepted.
+"""
+import csv
+import io
+import json
+
+from conftest import cli, rules_file, start_daemon, system_rules, wait_for
+
+
+def history(db, *args):
+    rc, out, err = cli("--db", db, "history", *args)
+    assert rc == 0, err
+    return out
+
+
+def test_history_counts_what_the_probes_did(scenario):
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules("set history-bucket 1s\n" + rules_file(
+        d.db, system_rules("web", svc.port, every="200ms",
+                           timeout="150ms", down_after=3)))
+    start_daemon(d)
+    svc.wait_accepted(10)
+    svc.stop()
+    wait_for(lambda: any(r["failed"] >= 3 for r in json.loads(history(
+        d.db, "web", "--format", "json"))), 20,
+        "a bucket of refused probes in the history")
+    d.stop()
+
+    rows = json.loads(history(d.db, "web", "--format", "json"))
+    check = f"tcp 127.0.0.1 port {svc.port}"
+    assert rows and all(r["check"] == check and r["span_seconds"] == 1
+                        for r in rows), rows
+    good = [r for r in rows if r["ok"] > 0]
+    bad = [r for r in rows if r["failed"] > 0]
+    assert good and bad, rows
+    # Every good probe was a connection the service accepted.
+    assert sum(r["ok"] for r in rows) == svc.accepted, (rows, svc.accepted)
+    for r in good:
+        assert 0 <= r["rtt_min_ms"] <= r["rtt_avg_ms"] <= r["rtt_max_ms"] \
+            < 150, r
+    for r in rows:
+        if r["ok"] == 0:
+            assert r["rtt_min_ms"] is None and r["rtt_avg_ms"] is None, r
+    assert {r["cause"] for r in bad} == {"refused"}, bad
+    # The service answered first, then refused.
+    assert max(r["at"] for r in good) <= min(
+        r["at"] for r in bad if r["ok"] == 0), rows
+
+    text = history(d.db, "web")
+    assert "MIN MS" in text and "AVG MS" in text and "MAX MS" in text, text
+    assert check in text and "refused" in text, text
+
+    got = list(csv.DictReader(io.StringIO(history(d.db, "web", "--format",
+                                                  "csv"))))
+    assert len(got) == len(rows), got
+    assert sum(int(r["ok"]) for r in got) == svc.accepted
+    assert sum(int(r["failed"]) for r in got) == sum(r["failed"]
+                                                     for r in rows)
+
+    assert json.loads(history(d.db, "web", "--check", check, "--format",
+                              "json")) == rows
+    assert json.loads(history(d.db, "web", "--from", "2000-01-01", "--to",
+                              "2000-01-02", "--format", "json")) == []
+    rc, _, err = cli("--db", d.db, "history", "nosuch")
+    assert rc == 1 and "no response times of nosuch" in err, err
+    rc, _, err = cli("--db", d.db, "history")
+    assert rc == 2 and "missing system" in err, err
