@@ -53,7 +53,7 @@ def documented():
     routes = {}
     queries = section(text, "Queries")
     assert "(operator, auditor)" in text.split("## Queries")[1].split("\n")[0]
-    for m in re.finditer(r"^- `GET (/v1/[^`]*)`", queries, re.M):
+    for m in re.finditer(r"^- `GET (/v1/[^`]*|/metrics)`", queries, re.M):
         routes[("GET", doc_path(m.group(1)))] = ("auditor", None)
     actions = section(text, "Actions")
     assert "(operator)" in text.split("## Actions")[1].split("\n")[0]
