@@ -185,7 +185,8 @@ history_write(struct history *h)
 
 	if (h->npending == 0 || store_holding(h->store))
 		return 0;
-	n = h->npending < HISTORY_TX_ROWS ? h->npending : HISTORY_TX_ROWS;
+	if ((n = h->npending) > HISTORY_TX_ROWS)
+		n = HISTORY_TX_ROWS;
 	if (store_begin(h->store) == -1)
 		return 0;	/* refused at the bound: later */
 	for (i = 0; i < n; i++) {
