@@ -13,6 +13,7 @@
  * an id read back: a held transaction is replayed as SQL text, and the
  * check's row it inserts first is there by then.
  */
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,27 +40,63 @@
 	" cause = coalesce(excluded.cause, cause)"
 
 /*
- * Write one bucket, in the caller's transaction.  NEW: the check may
- * have no row yet (the first bucket of this process for it).
+ * Write N buckets in two statements, in the caller's transaction: their
+ * values go in as one JSON array bound to one parameter, so that the
+ * statement is prepared (and recorded, when held) once for all of them
+ * instead of once a bucket, which costs the loop 50 us a row.  NEW: the
+ * checks may have no row yet (the first buckets of this process).
  */
+int
+store_response_add_many(struct store *st, const struct store_response *r,
+    size_t n, int new)
+{
+	json_t	*rows;
+	char	*text;
+	size_t	 i;
+	int	 rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((rows = json_array()) == NULL)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = json_array_append_new(rows, json_pack("[s s I I I I o o o o]",
+		    r[i].system, r[i].check, (json_int_t)r[i].span,
+		    (json_int_t)r[i].at, (json_int_t)r[i].ok,
+		    (json_int_t)r[i].failed,
+		    r[i].ok > 0 ? json_integer(r[i].rtt_min) : json_null(),
+		    r[i].ok > 0 ? json_integer(r[i].rtt_max) : json_null(),
+		    r[i].ok > 0 ? json_integer(r[i].rtt_sum) : json_null(),
+		    r[i].cause != NULL ? json_string(r[i].cause) :
+		    json_null()));
+	text = rc == 0 ? json_dumps(rows, JSON_COMPACT) : NULL;
+	json_decref(rows);
+	if (text == NULL)
+		return -1;
+	if (new)
+		rc = store_run(st, "INSERT OR IGNORE INTO response_checks"
+		    " (system, name) SELECT value ->> 0, value ->> 1"
+		    " FROM json_each(?)", "t", text);
+	if (rc == 0)
+		rc = store_run(st, "INSERT INTO response_history"
+		    " (check_id, span, at, ok, failed, rtt_min, rtt_max,"
+		    " rtt_sum, cause)"
+		    " SELECT c.id, j.value ->> 2, j.value ->> 3, j.value ->> 4,"
+		    " j.value ->> 5, j.value ->> 6, j.value ->> 7,"
+		    " j.value ->> 8, j.value ->> 9"
+		    " FROM json_each(?) j JOIN response_checks c"
+		    " ON c.system = j.value ->> 0 AND c.name = j.value ->> 1"
+		    " WHERE true" STORE_RESPONSE_MERGE, "t", text);
+	free(text);
+	return rc;
+}
+
+/* Write one bucket, in the caller's transaction. */
 int
 store_response_add(struct store *st, const struct store_response *r,
     int new)
 {
-	if (new && store_run(st, "INSERT OR IGNORE INTO response_checks"
-	    " (system, name) VALUES (?, ?)", "tt", r->system, r->check) == -1)
-		return -1;
-	return store_run(st, "INSERT INTO response_history"
-	    " (check_id, span, at, ok, failed, rtt_min, rtt_max, rtt_sum,"
-	    " cause)"
-	    " SELECT id, ?, ?, ?, ?, nullif(?, -1), nullif(?, -1),"
-	    " nullif(?, -1), ? FROM response_checks"
-	    " WHERE system = ? AND name = ?" STORE_RESPONSE_MERGE,
-	    "IIIIIIIttt", r->span, r->at, r->ok, r->failed,
-	    r->ok > 0 ? r->rtt_min : (int64_t)-1,
-	    r->ok > 0 ? r->rtt_max : (int64_t)-1,
-	    r->ok > 0 ? r->rtt_sum : (int64_t)-1, r->cause, r->system,
-	    r->check);
+	return store_response_add_many(st, r, 1, new);
 }
 
 /* One check's buckets rolled up and pruned, as of NOW (Unix s). */

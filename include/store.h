@@ -396,6 +396,8 @@ int		 store_contact_add(struct store *,
 		    const struct store_contact *);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
+int		 store_response_add_many(struct store *,
+		    const struct store_response *, size_t, int);
 int		 store_response_rollup(struct store *, int64_t,
 		    const struct store_response_keep *, int, int64_t *);
 

@@ -259,12 +259,65 @@ test_year_size(void **state)
 	assert_true(per <= RESPONSE_BYTES_PER_CHECK_YEAR);
 }
 
+/*
+ * What history.c's flush costs the loop: a minute's buckets of 10,000
+ * checks, their rows new, in one transaction.  Printed for the README;
+ * the bound only catches a flush gone quadratic.
+ */
+static void
+test_flush_time(void **state)
+{
+	struct storefix		*db = *state;
+	static struct store_response	 r[10000];
+	static char			 name[10000][40];
+	struct timespec			 t1, t2;
+	double				 s;
+	int				 c, round;
+
+	for (c = 0; c < 10000; c++) {
+		snprintf(name[c], sizeof(name[c]), "tcp 192.0.2.%d port %d",
+		    c % 250, 1000 + c);
+		r[c].system = "web";
+		r[c].check = name[c];
+		r[c].span = MIN;
+		r[c].ok = 6;
+		r[c].failed = c % 7 == 0;
+		r[c].rtt_min = 3;
+		r[c].rtt_max = 40;
+		r[c].rtt_sum = 90;
+		r[c].cause = c % 7 == 0 ? "timeout" : NULL;
+	}
+	for (round = 0; round < 2; round++) {
+		for (c = 0; c < 10000; c++)
+			r[c].at = T0 + round * MIN;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_int_equal(store_begin(db->st), 0);
+		assert_int_equal(store_response_add_many(db->st, r, 10000,
+		    round == 0), 0);
+		assert_int_equal(store_commit(db->st), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		s = (double)(t2.tv_sec - t1.tv_sec) +
+		    (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+		printf("history: a flush of 10,000 checks' buckets (%s): "
+		    "%.0f ms\n", round == 0 ? "their rows new" : "known",
+		    s * 1000);
+		assert_true(s < 30);
+	}
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_history"), 20000);
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_history WHERE cause = 'timeout' AND failed = 1 AND"
+	    " rtt_sum = 90"), 2 * 1429);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rollup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_time, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_year_size, setup,
 		    teardown),
 	};
