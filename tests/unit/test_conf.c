@@ -185,6 +185,31 @@ test_user_group(void **state)
 	conf_free(conf);
 }
 
+/* The response-time history's settings, and their defaults. */
+static void
+test_history_settings(void **state)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+
+	(void)state;
+	conf = parse(SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
+	assert_non_null(conf);
+	assert_true(conf->history_bucket_ms == 60000);
+	assert_true(conf->history_minutes_ms == 7 * 86400000LL);
+	assert_true(conf->history_hours_ms == 400 * 86400000LL);
+	conf_free(conf);
+	conf = parse("set history-minutes 2d\nset history-hours 90d\n"
+	    "set history-bucket 1s\n"
+	    SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
+	assert_int_equal(errs.count, 0);
+	assert_non_null(conf);
+	assert_true(conf->history_bucket_ms == 1000);
+	assert_true(conf->history_minutes_ms == 2 * 86400000LL);
+	assert_true(conf->history_hours_ms == 90 * 86400000LL);
+	conf_free(conf);
+}
+
 static void
 test_durations(void **state)
 {
@@ -220,6 +245,11 @@ static const struct {
 	  { "t.conf:1: unknown keyword \"frobnicate\"" } },
 	{ "set colour \"red\"\n",
 	  { "t.conf:1: unknown setting \"colour\"" } },
+	{ "set history-bucket 1500ms\nset history-minutes 30m\n"
+	  "set history-hours 20000d\n",
+	  { "t.conf:1: history-bucket: whole seconds",
+	    "t.conf:2: history-minutes 30m out of range (1h-366d)",
+	    "t.conf:3: history-hours 20000d out of range (1d-3660d)" } },
 	{ "set user \"root\"\nset group \"\"\nset user\n",
 	  { "t.conf:1: set user \"root\": name an unprivileged user",
 	    "t.conf:2: set group \"\": name an unprivileged group",
@@ -975,6 +1005,7 @@ main(void)
 		cmocka_unit_test(test_user_group),
 		cmocka_unit_test(test_socket_roles_categories),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_history_settings),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_too_many_errors),
