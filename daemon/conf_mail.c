@@ -639,6 +639,8 @@ conf_check_mail(struct conf *conf, struct conf_errors *errs)
 		conf_error_at(errs, m->file, m->line, "smtp-starttls is for "
 		    "smtp:// servers; smtps:// is TLS from the start");
 	for (r = 0; r < pol->nrecipients; r++) {
+		if (pol->webhooks & (1U << r))
+			continue;	/* conf_check_webhooks */
 		c = conf_find_contact(conf, pol->recipients[r]);
 		if (c == NULL || c->email == NULL)
 			conf_error_at(errs, conf->tell_file[r],

@@ -555,8 +555,11 @@ mailer_job_free(struct mail_job *j)
 	free(j);
 }
 
-/* Backoff: the first wait, doubled after each further failure. */
-static int64_t
+/*
+ * Backoff: the first wait, doubled after each further failure.  The
+ * webhooks' too (webhook.c): one schedule, mail-retry, for the outbox.
+ */
+int64_t
 mailer_backoff(const struct mail_conf *mc, int attempts)
 {
 	int64_t	 wait = mc->retry_ms;
@@ -893,7 +896,7 @@ mailer_run(struct mailer *m)
 
 	due.n = 0;
 	m->due = &due;
-	if (store_mail_heads(m->store, mailer_head, m) == -1)
+	if (store_mail_heads(m->store, "email", mailer_head, m) == -1)
 		log_warnx("mailer: cannot read the outbox");
 	m->due = NULL;
 	for (i = 0; i < due.n; i++) {

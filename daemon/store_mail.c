@@ -18,33 +18,34 @@ int
 store_notification_queue(struct store *st, const struct store_notification *n)
 {
 	return store_run(st, "INSERT INTO notifications (incident_id,"
-	    " recipient, event, subject, body, created_at, next_try_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", n->incident_id,
+	    " channel, recipient, event, subject, body, created_at,"
+	    " next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ItttttTT",
+	    n->incident_id, n->channel != NULL ? n->channel : "email",
 	    n->recipient, n->event, n->subject, n->body, n->at, n->at);
 }
 
 /*
- * The queued mail that may go now or next: of each incident and
- * recipient, only the oldest queued row, so that a later message never
- * overtakes an earlier one.
+ * The queued rows of CHANNEL ("email", "webhook") that may go now or
+ * next: of each incident and recipient, only the oldest queued row, so
+ * that a later message never overtakes an earlier one.
  */
 int
-store_mail_heads(struct store *st,
+store_mail_heads(struct store *st, const char *channel,
     int (*cb)(const struct store_mail *, void *), void *arg)
 {
 	struct store_mail	 m;
 	sqlite3_stmt		*stmt;
 	int			 rc;
 
-	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
+	stmt = store_stmt(st, "SELECT n.id, n.incident_id, n.recipient,"
 	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
 	    " FROM notifications n"
-	    " WHERE n.state = 'queued' AND n.channel = 'email'"
+	    " WHERE n.state = 'queued' AND n.channel = ?1"
 	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
-	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
+	    "  WHERE e.state = 'queued' AND e.channel = ?1"
 	    "  AND e.incident_id = n.incident_id"
 	    "  AND e.recipient = n.recipient AND e.id < n.id)"
-	    " ORDER BY n.id");
+	    " ORDER BY n.id", "t", channel);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -93,6 +94,34 @@ store_mail_sent(struct store *st, const struct store_delivery *m,
 	if (store_write_row(st, stmt, alerted) == -1 ||
 	    store_timeline_add(st, m->incident_id, m->at, "mail delivered",
 	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The webhook's receiver answered 2xx: sent, and "webhook delivered" on
+ * the incident's timeline, as "mail delivered" for mail.  Or it refused
+ * the row for good (m->failed): failed, and "webhook failed".
+ */
+int
+store_webhook_sent(struct store *st, const struct store_delivery *m)
+{
+	if (store_begin(st) == -1)
+		return -1;
+	if ((m->failed ? store_run(st, "UPDATE notifications SET"
+	    " state = 'failed', address = ?, attempts = attempts + 1,"
+	    " last_error = ?, next_try_at = NULL"
+	    " WHERE id = ? AND state = 'queued'", "ttI", m->address,
+	    m->detail, m->id) : store_run(st, "UPDATE notifications SET"
+	    " state = 'sent', sent_at = ?, address = ?,"
+	    " attempts = attempts + 1, next_try_at = NULL"
+	    " WHERE id = ? AND state = 'queued'", "TtI", m->at, m->address,
+	    m->id)) == -1 ||
+	    store_timeline_add(st, m->incident_id, m->at, m->failed ?
+	    "webhook failed" : "webhook delivered", "rtowatchd",
+	    m->detail) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
