@@ -8,10 +8,9 @@
  * recipients.  The secret signs each request (webhook.c); like the SMTP
  * account it must be the daemon's alone, and it is never printed.
  */
-#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,37 +69,20 @@ conf_valid_http_url(const char *url)
 static void
 conf_webhook_secret(struct conf_parser *p, struct webhook_conf *w)
 {
-	struct stat	 st;
-	char		 buf[CONF_WEBHOOK_SECRET_MAX + 2];
-	size_t		 n;
-	FILE		*fp;
+	char	 buf[CONF_WEBHOOK_SECRET_MAX + 2], *what;
+	ssize_t	 n;
 
-	if ((fp = conf_open_regular(w->secret_file, &st)) == NULL) {
-		conf_error(p, "webhook \"%s\": secret-file \"%s\": %s", w->name,
-		    w->secret_file, errno == EFTYPE_CONF ?
-		    "not a regular file" : strerror(errno));
-		return;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		conf_error(p, "webhook \"%s\": secret-file \"%s\": mode %04o "
-		    "lets group or others read it; make it readable by the "
-		    "daemon's user only (chmod 600)", w->name, w->secret_file,
-		    (unsigned)(st.st_mode & 07777));
-		fclose(fp);
-		return;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	n = strcspn(buf, "\r\n");
+	xasprintf(&what, "webhook \"%s\": secret-file", w->name);
+	n = conf_read_secret(p, what, w->secret_file, buf, sizeof(buf));
+	free(what);
 	if (n == 0 || n > CONF_WEBHOOK_SECRET_MAX)
 		conf_error(p, "webhook \"%s\": secret-file \"%s\": expected "
 		    "the secret on its first line, 1 to %d bytes", w->name,
 		    w->secret_file, CONF_WEBHOOK_SECRET_MAX);
-	else {
-		w->secret = xmalloc(n);
-		memcpy(w->secret, buf, n);
-		w->secret_len = n;
+	else if (n > 0) {
+		w->secret = xmalloc((size_t)n);
+		memcpy(w->secret, buf, (size_t)n);
+		w->secret_len = (size_t)n;
 	}
 	explicit_bzero(buf, sizeof(buf));
 }

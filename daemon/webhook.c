@@ -67,6 +67,7 @@
 #define WEBHOOK_REFUSED_TRIES	3		/* a 4xx, then give up */
 #define WEBHOOK_SLACK_HEADER	150		/* Slack's header limit */
 #define WEBHOOK_CHAT_TEXT	2900		/* under Slack's 3000 */
+#define WEBHOOK_MATRIX_TEXT	((size_t)16 * 1024)
 
 struct webhook_job {
 	TAILQ_ENTRY(webhook_job) entry;
@@ -188,7 +189,7 @@ webhook_payload(enum conf_webhook_format fmt, const char *body,
 		/* An m.room.message event's content. */
 		xasprintf(&text, "%s\n\n%s", subject, summary);
 		out = json_pack("{s:s, s:o}", "msgtype", "m.text", "body",
-		    webhook_cut(text, 16 * 1024));
+		    webhook_cut(text, WEBHOOK_MATRIX_TEXT));
 		free(text);
 		break;
 	default:
@@ -208,9 +209,9 @@ static char *
 webhook_sign(const struct webhook_conf *wc, const char *ts, const char *body)
 {
 	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 len = 0, i;
+	unsigned int	 len = 0;
 	char		*material, *sig;
-	size_t		 n;
+	size_t		 n, i;
 
 	xasprintf(&material, "%s.%s", ts, body);
 	n = strlen(material);
@@ -219,11 +220,12 @@ webhook_sign(const struct webhook_conf *wc, const char *ts, const char *body)
 	    mac, &len) == NULL)
 		fatalx("webhook: HMAC failed");
 	free(material);
-	sig = xmalloc(sizeof("sha256=") + 2 * (size_t)len);
+	n = (size_t)len;
+	sig = xmalloc(sizeof("sha256=") + 2 * n);
 	memcpy(sig, "sha256=", 7);
-	for (i = 0; i < len; i++)
+	for (i = 0; i < n; i++)
 		snprintf(sig + 7 + 2 * i, 3, "%02x", mac[i]);
-	sig[7 + 2 * len] = '\0';
+	sig[7 + 2 * n] = '\0';
 	explicit_bzero(mac, sizeof(mac));
 	return sig;
 }
@@ -601,12 +603,14 @@ webhook_configure(struct webhook *w, const struct conf *conf)
 void
 webhook_free(struct webhook *w)
 {
-	struct webhook_job	*j;
+	struct webhook_job	*j, *next;
 
 	if (w == NULL)
 		return;
-	while ((j = TAILQ_FIRST(&w->jobs)) != NULL)
+	for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
 		webhook_job_free(j);
+	}
 	curlev_free(w->cv);
 	event_free(w->timer);
 	event_free(w->kick);

@@ -24,6 +24,7 @@
 #define RTOWATCH_CONF_PARSE_H
 
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <stdio.h>
 
@@ -84,6 +85,8 @@ int	conf_expect_word(struct conf_parser *, const char *);
 int	conf_next_yesno(struct conf_parser *, const char *, int *);
 char	*conf_path(const struct conf_parser *, const char *);
 FILE	*conf_open_regular(const char *, struct stat *);
+ssize_t	 conf_read_secret(struct conf_parser *, const char *, const char *,
+	    char *, size_t);
 const struct conf_keyword *conf_keyword_find(const struct conf_keyword *,
 	    const char *);
 int	conf_parse_include(struct conf_parser *, void *);

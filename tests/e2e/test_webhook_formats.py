@@ -37,11 +37,8 @@ def rows(db, name):
 
 
 def test_webhook_formats_and_refusals(scenario):
-    hook = WebhookServer(secret=SECRET).start()
-    try:
+    with WebhookServer(secret=SECRET).start() as hook:
         run(scenario, hook)
-    finally:
-        hook.stop()
 
 
 def run(scenario, hook):

@@ -88,11 +88,8 @@ def check_once_in_order(db, hook):
 
 
 def test_webhook_outage_receiver_down_kill9(scenario):
-    hook = WebhookServer(secret=SECRET).start()
-    try:
+    with WebhookServer(secret=SECRET).start() as hook:
         run(scenario, hook)
-    finally:
-        hook.stop()
 
 
 def run(scenario, hook):

@@ -128,6 +128,12 @@ class WebhookServer:
             self.thread.join(5)
             self.httpd = None
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def answer(self, status, path=None):
         with self.lock:
             if path is None:
