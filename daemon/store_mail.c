@@ -174,7 +174,7 @@ store_mail_overdue(struct store *st, int64_t before,
 }
 
 /*
- * Mark the incident's queued rows created at or before a->before as
+ * Mark the incident's queued mail created at or before a->before as
  * alerted at a->at.
  */
 int
@@ -182,7 +182,7 @@ store_mail_alerted(struct store *st, const struct store_mail_alert *a)
 {
 	return store_run(st, "UPDATE notifications SET alerted_at = ?"
 	    " WHERE incident_id = ? AND state = 'queued'"
-	    " AND alerted_at IS NULL AND created_at <= ?",
+	    " AND channel = 'email' AND alerted_at IS NULL AND created_at <= ?",
 	    "TIT", a->at, a->incident_id, a->before);
 }
 
