@@ -2,7 +2,7 @@
  * conf_webhook.c: webhook statements, the HTTP endpoints beside mail.
  *
  *	webhook "NAME" url "URL" [format generic|slack|teams|matrix]
- *	    [secret-file "PATH"]
+ *	    [secret-file "PATH"] [ca-file "PATH"]
  *
  * A policy's "tell" line names one with "webhook NAME" among its
  * recipients.  The secret signs each request (webhook.c); like the SMTP
@@ -11,9 +11,11 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_parse.h"
@@ -93,6 +95,7 @@ conf_webhook_free(struct webhook_conf *w)
 	free(w->name);
 	free(w->url);
 	free(w->secret_file);
+	free(w->ca_file);
 	if (w->secret != NULL)
 		explicit_bzero(w->secret, w->secret_len);
 	free(w->secret);
@@ -149,15 +152,27 @@ conf_webhook_option(struct conf_parser *p, struct webhook_conf *w,
 		w->secret_file = conf_path(p, value);
 		free(value);
 		conf_webhook_secret(p, w);
+	} else if (strcmp(p->text, "ca-file") == 0) {
+		if (conf_next_string(p, "CA file", &value) == -1)
+			return -1;
+		if (w->ca_file != NULL)
+			conf_error(p, "webhook \"%s\": ca-file given twice",
+			    w->name);
+		free(w->ca_file);
+		w->ca_file = conf_path(p, value);
+		free(value);
+		if (access(w->ca_file, R_OK) == -1)
+			conf_error(p, "webhook \"%s\": ca-file \"%s\": %s",
+			    w->name, w->ca_file, strerror(errno));
 	} else {
 		conf_error(p, "webhook \"%s\": unknown option \"%s\": url, "
-		    "format or secret-file", w->name, p->text);
+		    "format, secret-file or ca-file", w->name, p->text);
 		return -1;
 	}
 	return 0;
 }
 
-/* webhook "NAME" url "URL" [format FORMAT] [secret-file "PATH"] */
+/* webhook "NAME" url "URL" [format F] [secret-file "PATH"] [ca-file "PATH"] */
 int
 conf_parse_webhook(struct conf_parser *p, void *arg)
 {

@@ -376,7 +376,7 @@ webhook_discard_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* ---------------------------------------------------- a request, from the loop */
+/* ------------------------------------------------ a request, from the loop */
 
 static void
 webhook_start(struct webhook *w, const struct webhook_row *row)
@@ -452,6 +452,8 @@ webhook_start(struct webhook *w, const struct webhook_row *row)
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (wc->ca_file != NULL)
+		SET(CURLOPT_CAINFO, wc->ca_file);
 	/* Each request on its own: a delivery is not a session. */
 	SET(CURLOPT_FORBID_REUSE, 1L);
 #undef SET

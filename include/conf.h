@@ -113,7 +113,7 @@ TAILQ_HEAD(contact_list, contact_conf);
 
 /*
  * webhook "NAME" url "URL" [format generic|slack|teams|matrix]
- *     [secret-file "PATH"]: an HTTP endpoint that "tell ... webhook NAME"
+ *     [secret-file "PATH"] [ca-file "PATH"]: an HTTP endpoint that "tell ... webhook NAME"
  * posts the notifications to (webhook.c).
  */
 enum conf_webhook_format {
@@ -128,6 +128,7 @@ struct webhook_conf {
 	char			*name;
 	char			*url;
 	enum conf_webhook_format format;
+	char			*ca_file;	/* NULL: the system's CAs */
 	char			*secret_file;	/* NULL: unsigned */
 	unsigned char		*secret;	/* its first line */
 	size_t			 secret_len;

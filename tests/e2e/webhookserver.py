@@ -7,14 +7,18 @@ minutes from the receiver's clock is refused (a replay).
 
 Its answer is the test's to set: 200, any status (503, 404, 429), or
 none at all (stop(): nothing listens on the port, start() again on the
-same port).  Every request is kept, answered or not; `accepted()` are
+same port); over TLS with a certificate of its own (tls_dir).  Every
+request is kept, answered or not; `accepted()` are
 those it answered 2xx, the ones rtowatchd should count as delivered.
 """
 import hashlib
 import hmac
 import http.server
 import json
+import os
 import socket
+import ssl
+import subprocess
 import threading
 import time
 
@@ -45,8 +49,11 @@ class Request:
 
 
 class WebhookServer:
-    def __init__(self, secret=None):
+    def __init__(self, secret=None, tls_dir=None):
         self.secret = secret
+        self.cert = None
+        if tls_dir is not None:
+            self._make_cert(tls_dir)
         self.lock = threading.Lock()
         self.requests = []
         self.status = {}        # path -> status; default 200
@@ -59,8 +66,21 @@ class WebhookServer:
         self.port = s.getsockname()[1]
         s.close()
 
+    def _make_cert(self, directory):
+        """A self-signed certificate for 127.0.0.1 (openssl): the
+        daemon trusts it only through the webhook's ca-file."""
+        self.cert = os.path.join(str(directory), "hook-cert.pem")
+        self.key = os.path.join(str(directory), "hook-key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", self.key, "-out", self.cert, "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60)
+
     def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.cert else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def verify(self, headers, body):
         if self.secret is None:
@@ -113,6 +133,11 @@ class WebhookServer:
         self.httpd = http.server.ThreadingHTTPServer(
             ("127.0.0.1", self.port), self._handler())
         self.httpd.daemon_threads = True
+        if self.cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.cert, self.key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                                server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.05},
                                        daemon=True)
