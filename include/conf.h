@@ -113,8 +113,8 @@ TAILQ_HEAD(contact_list, contact_conf);
 
 /*
  * webhook "NAME" url "URL" [format generic|slack|teams|matrix]
- *     [secret-file "PATH"] [ca-file "PATH"]: an HTTP endpoint that "tell ... webhook NAME"
- * posts the notifications to (webhook.c).
+ *     [secret-file "PATH"] [ca-file "PATH"]: an HTTP endpoint that
+ * "tell ... webhook NAME" posts the notifications to (webhook.c).
  */
 enum conf_webhook_format {
 	CONF_WEBHOOK_GENERIC,	/* rtowatch's own JSON, signed */
