@@ -18,7 +18,7 @@ queued and the webhook's go regardless.
 """
 import os
 
-from conftest import (db_rows, events, rules_file, system_rules, wait_for,
+from conftest import (cli, db_rows, events, rules_file, system_rules, wait_for,
                       wait_incident)
 from webhookserver import WebhookServer
 
@@ -167,3 +167,8 @@ def run(scenario, hook):
     # The secret never reaches the log.
     assert SECRET.decode() not in d.log()
     d.stop()
+    # Form 01 lists what went out, the webhook named as such.
+    rc, out, err = cli("--db", d.db, "report", inc["id"],
+                       env={"LC_ALL": "C.UTF-8"})
+    assert rc == 0, err
+    assert "webhook ims" in out and f"http://127.0.0.1:{hook.port}" in out
