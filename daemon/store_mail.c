@@ -139,12 +139,13 @@ store_mail_failed(struct store *st, const struct store_mail_failure *f)
 }
 
 /*
- * Incidents with queued mail created at or before BEFORE that has not
- * raised the alert yet: how many such rows, the oldest one's time and
- * last error, and whether the incident is already in an alerted episode.
+ * Incidents with queued rows of CHANNEL created at or before BEFORE that
+ * have not raised the alert yet: how many such rows, the oldest one's
+ * time and last error, and whether the incident is already in an
+ * alerted episode of that channel.
  */
 int
-store_mail_overdue(struct store *st, int64_t before,
+store_mail_overdue(struct store *st, const char *channel, int64_t before,
     int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
 {
 	sqlite3_stmt	*stmt;
@@ -153,14 +154,14 @@ store_mail_overdue(struct store *st, int64_t before,
 	stmt = store_stmt(st, "SELECT n.incident_id, count(*),"
 	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
 	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
-	    "  ORDER BY o.id LIMIT 1),"
+	    "  AND o.channel = ?1 ORDER BY o.id LIMIT 1),"
 	    " EXISTS (SELECT 1 FROM notifications a"
 	    "  WHERE a.incident_id = n.incident_id AND a.state = 'queued'"
-	    "  AND a.alerted_at IS NOT NULL)"
+	    "  AND a.channel = ?1 AND a.alerted_at IS NOT NULL)"
 	    " FROM notifications n WHERE n.state = 'queued'"
-	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
-	    " AND n.created_at <= ? GROUP BY n.incident_id"
-	    " ORDER BY n.incident_id", "T", before);
+	    " AND n.channel = ?1 AND n.alerted_at IS NULL"
+	    " AND n.created_at <= ?2 GROUP BY n.incident_id"
+	    " ORDER BY n.incident_id", "tT", channel, before);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -174,35 +175,36 @@ store_mail_overdue(struct store *st, int64_t before,
 }
 
 /*
- * Mark the incident's queued mail created at or before a->before as
- * alerted at a->at.
+ * Mark the incident's queued rows of a->channel created at or before
+ * a->before as alerted at a->at.
  */
 int
 store_mail_alerted(struct store *st, const struct store_mail_alert *a)
 {
 	return store_run(st, "UPDATE notifications SET alerted_at = ?"
-	    " WHERE incident_id = ? AND state = 'queued'"
-	    " AND channel = 'email' AND alerted_at IS NULL AND created_at <= ?",
-	    "TIT", a->at, a->incident_id, a->before);
+	    " WHERE incident_id = ? AND state = 'queued' AND channel = ?"
+	    " AND alerted_at IS NULL AND created_at <= ?",
+	    "TItT", a->at, a->incident_id, a->channel, a->before);
 }
 
 /*
- * How many of INCIDENT's queued rows are in an alerted episode (-1 on
- * error); and the oldest created_at of the queued rows that are not
- * (0: none), for the next alert's timer.
+ * How many of INCIDENT's queued rows of CHANNEL are in an alerted
+ * episode (-1 on error); and the oldest created_at of the channel's
+ * queued rows that are not (0: none), for the next alert's timer.
  */
 int
-store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
+store_mail_pending(struct store *st, const char *channel, int64_t incident,
+    int64_t *oldest)
 {
 	sqlite3_stmt	*stmt;
 	int		 n = -1;
 
 	stmt = store_stmt(st, "SELECT (SELECT count(*) FROM notifications"
-	    "  WHERE incident_id = ? AND state = 'queued'"
+	    "  WHERE incident_id = ?1 AND state = 'queued' AND channel = ?2"
 	    "  AND alerted_at IS NOT NULL),"
 	    " (SELECT min(created_at) FROM notifications"
-	    "  WHERE state = 'queued' AND channel = 'email'"
-	    "  AND alerted_at IS NULL)", "I", incident);
+	    "  WHERE state = 'queued' AND channel = ?2"
+	    "  AND alerted_at IS NULL)", "It", incident, channel);
 	if (stmt == NULL)
 		return -1;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {

@@ -528,6 +528,9 @@ webhook_run(struct webhook *w)
 		return;
 	}
 	w->wake = 0;
+	/* Rows queued mail-alert-after: "webhook failing", as for mail. */
+	webhook_wake_at(w, mailer_alerts(w->store, "webhook",
+	    w->conf->mail.alert_after_ms));
 	due.w = w;
 	due.n = 0;
 	if (store_mail_heads(w->store, "webhook", webhook_head, &due) == -1)

@@ -21,5 +21,6 @@ void		 mailer_configure(struct mailer *, const struct conf *);
 void		 mailer_kick(void *);
 void		 mailer_free(struct mailer *);
 int64_t		 mailer_backoff(const struct mail_conf *, int);
+int64_t		 mailer_alerts(struct store *, const char *, int64_t);
 
 #endif

@@ -138,8 +138,9 @@ struct store_delivery {
 	const char	*detail;	/* the timeline event's */
 };
 
-/* Queued mail of an incident, created by BEFORE, raised the alert AT. */
+/* Queued rows of an incident, created by BEFORE, raised the alert AT. */
 struct store_mail_alert {
+	const char	*channel;	/* "email" or "webhook" */
 	int64_t		 incident_id;
 	int64_t		 before;
 	int64_t		 at;
@@ -360,11 +361,13 @@ int		 store_mail_sent(struct store *,
 		    const struct store_delivery *, int *);
 int		 store_mail_failed(struct store *,
 		    const struct store_mail_failure *);
-int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
-		    int, int64_t, const char *, int, void *), void *);
+int		 store_mail_overdue(struct store *, const char *, int64_t,
+		    int (*)(int64_t, int, int64_t, const char *, int, void *),
+		    void *);
 int		 store_mail_alerted(struct store *,
 		    const struct store_mail_alert *);
-int		 store_mail_pending(struct store *, int64_t, int64_t *);
+int		 store_mail_pending(struct store *, const char *, int64_t,
+		    int64_t *);
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 int		 store_warning_end(struct store *, int64_t, int64_t,
 		    const char *, const char *);

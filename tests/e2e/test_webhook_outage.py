@@ -11,7 +11,8 @@ restoration is retried on mail-retry's schedule, the reason recorded.
 The daemon is killed (kill -9) with it undelivered, the receiver stops
 listening altogether, the daemon starts again and keeps trying; when the
 receiver comes back every event has arrived exactly once, in the order
-the outbox holds them, each with its own delivery key.
+the outbox holds them, each with its own delivery key.  Undelivered past
+mail-alert-after, it raised one "webhook failing" alert meanwhile.
 
 Mail is configured beside it and off (no "set smtp"): its rows stay
 queued and the webhook's go regardless.
@@ -56,7 +57,7 @@ def write_rules(d, directory, hook, svc):
         f.write(POLICY.format())
     d.write_rules(rules_file(
         d.db,
-        "set mail-retry 200ms 1s\n"
+        "set mail-retry 200ms 1s\nset mail-alert-after 1s\n"
         f'webhook "ims" url "{hook.url("/rtowatch")}" format generic '
         f'secret-file "{secret}"\n',
         system_rules("webmail", svc.port, core=True, rto="2s"),
@@ -152,6 +153,12 @@ def run(scenario, hook):
         return row and "onnect" in (row["last_error"] or "") and row
     wait_for(refused, 15, "tried again after the restart, refused")
     assert len(hook.accepted()) == before
+    # Undelivered past mail-alert-after: the alert, once, as for mail.
+    failing = wait_for(lambda: events(d.db, inc["id"], "webhook failing"),
+                       15, "the webhook failing alert")
+    assert "HTTP 503" in failing[0]["detail"] or \
+        "onnect" in failing[0]["detail"], failing
+    assert "webhook failing" in d.log()
 
     # The receiver comes back: everything arrives, once, in order.
     hook.answer(200)
@@ -161,6 +168,8 @@ def run(scenario, hook):
              any(r.json["event"] == "restored" for r in hook.accepted()),
              20, "every webhook row sent once the receiver is back")
     rows = check_once_in_order(d.db, hook)
+    assert len(events(d.db, inc["id"], "webhook failing")) == 1
+    assert not events(d.db, inc["id"], "mail failing")
     restored = [r for r in hook.accepted() if r.json["event"] == "restored"]
     assert len(restored) == 1, restored
     assert len(events(d.db, inc["id"], "webhook delivered")) == len(rows)

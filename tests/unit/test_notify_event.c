@@ -197,6 +197,7 @@ test_worth_and_urgency(void **state)
 		"notify deadline missed", "restore deadline missed",
 		"report deadline missed", "mail failing", "warning opened",
 		"webhook failed",		/* refused for good */
+		"webhook failing",		/* not delivered yet */
 		"closure reminder",		/* a clock added later */
 	};
 	static const char *const quiet[] = {
