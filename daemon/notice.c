@@ -1,8 +1,9 @@
 /*
  * notice.c: what the engine and the clocks decide to tell people becomes
  * rows of the notifications table, one per recipient the policy names
- * for the incident's level (5.3.8).  The senders (mail, desktop) deliver
- * them from there; the engine never waits for delivery.
+ * for the incident's level (5.3.8).  The senders (mail, webhooks,
+ * desktop) deliver them from there; the engine never waits for delivery.
+ * A webhook's row holds the same message as JSON (notice_webhook_json).
  *
  * Each message says what happened in Traditional Chinese and English,
  * with the times in the configured zone and in UTC, the outage so far,
