@@ -43,9 +43,9 @@ PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
 CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 	      daemon/conf_policy.c daemon/conf_mail.c daemon/conf_anomaly.c \
-	      daemon/anomaly_rules.c
+	      daemon/conf_webhook.c daemon/anomaly_rules.c
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
-	      daemon/curlev.c daemon/mailer.c \
+	      daemon/curlev.c daemon/mailer.c daemon/webhook.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \

@@ -50,6 +50,8 @@ static const struct notify_kind {
 	{ .name = "close deadline missed", .zh = "結案逾期",
 	  .critical = 1 },
 	{ .name = "mail failing", .zh = "郵件寄送失敗", .critical = 1 },
+	{ .name = "webhook failed", .zh = "webhook 通知失敗", .critical = 1 },
+	{ .name = "webhook failing", .zh = "webhook 通知延誤", .critical = 1 },
 	{ .name = "store failing", .zh = "資料庫寫入失敗", .critical = 1 },
 	{ .name = "monitoring host failing", .zh = "監測主機異常",
 	  .critical = 1 },

@@ -359,10 +359,13 @@ report_contacts(struct cli_ctx *ctx, struct doc *d, int64_t id)
 	if (rc != SQLITE_DONE)
 		return rc;
 
-	doc_note(d, d->en ? "Mails rtowatchd sent (系統寄出之通知), delivered "
-	    "when the mail server accepted them:" :
-	    "系統寄出之通知（寄達時間為郵件伺服器收下之時間）：");
-	if ((stmt = cli_prepare(ctx, "SELECT recipient, address, event,"
+	doc_note(d, d->en ? "Mails and webhooks rtowatchd sent (系統寄出之"
+	    "通知), delivered when the mail server or the webhook's receiver "
+	    "accepted them:" : "系統寄出之通知（寄達時間為郵件伺服器或 webhook "
+	    "接收端收下之時間）：");
+	/* A webhook is named as such: a contact may share its name. */
+	if ((stmt = cli_prepare(ctx, "SELECT CASE channel WHEN 'webhook'"
+	    " THEN 'webhook ' || recipient ELSE recipient END, address, event,"
 	    " created_at, sent_at, state FROM notifications"
 	    " WHERE incident_id = ? ORDER BY id")) == NULL)
 		return SQLITE_ERROR;

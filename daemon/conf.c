@@ -27,6 +27,7 @@ static const struct conf_keyword conf_statements[] = {
 	{ "category",		conf_parse_category },
 	{ "contact",		conf_parse_contact },
 	{ "anomaly",		conf_parse_anomaly },
+	{ "webhook",		conf_parse_webhook },
 	{ NULL,			NULL }
 };
 
@@ -74,6 +75,7 @@ conf_new(const char *path)
 	TAILQ_INIT(&conf->roles);
 	TAILQ_INIT(&conf->categories);
 	TAILQ_INIT(&conf->contacts);
+	TAILQ_INIT(&conf->webhooks);
 	TAILQ_INIT(&conf->anomalies);
 	conf->dns_ttl_min_ms = CONF_DEFAULT_DNS_TTL_MIN_MS;
 	conf->dns_ttl_max_ms = CONF_DEFAULT_DNS_TTL_MAX_MS;
@@ -97,6 +99,7 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf_check_policy(conf, errs);
 		conf_check_lists(conf, errs);
 		conf_check_mail(conf, errs);
+		conf_check_webhooks(conf, errs);
 		conf_check_anomalies(conf, errs);
 	}
 	if (conf->database == NULL)
@@ -231,6 +234,7 @@ conf_free(struct conf *conf)
 		free(c->person);
 		free(c);
 	}
+	conf_webhooks_free(conf);
 	free(conf->mail.smtp);
 	free(conf->mail.from);
 	free(conf->mail.credentials);

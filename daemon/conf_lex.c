@@ -567,6 +567,42 @@ conf_open_regular(const char *path, struct stat *st)
 	return fp;
 }
 
+/*
+ * The first line of PATH, a secret (the SMTP account, a webhook's key),
+ * into BUF of LEN bytes: its length, or -1 after an error prefixed with
+ * WHAT.  The file must be the daemon's alone: one that its group or
+ * others may read or write is refused, as ssh refuses a readable private
+ * key.  The caller clears BUF when done with it.
+ */
+ssize_t
+conf_read_secret(struct conf_parser *p, const char *what, const char *path,
+    char *buf, size_t len)
+{
+	struct stat	 st;
+	FILE		*fp;
+	size_t		 n;
+
+	if ((fp = conf_open_regular(path, &st)) == NULL) {
+		conf_error(p, "%s \"%s\": %s", what, path,
+		    errno == EFTYPE_CONF ? "not a regular file" :
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		conf_error(p, "%s \"%s\": mode %04o lets group or others read "
+		    "it; make it readable by the daemon's user only (chmod "
+		    "600)", what, path, (unsigned)(st.st_mode & 07777));
+		fclose(fp);
+		return -1;
+	}
+	n = fread(buf, 1, len - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
 void
 conf_parse_text(struct conf_parser *p)
 {

@@ -76,36 +76,17 @@ conf_valid_smtp_url(const char *url)
 
 /*
  * The SMTP account, from a file holding "user:password" on its first
- * line.  It must be the daemon's secret: a file that its group or others
- * may read or write is refused, as ssh refuses a readable private key.
+ * line, the daemon's secret (conf_read_secret).
  */
 static void
 conf_read_credentials(struct conf_parser *p, const char *path)
 {
 	struct mail_conf	*m = &p->conf->mail;
-	struct stat		 st;
 	char			 buf[1024], *colon;
-	FILE			*fp;
-	size_t			 n;
 
-	if ((fp = conf_open_regular(path, &st)) == NULL) {
-		conf_error(p, "smtp-credentials \"%s\": %s", path,
-		    errno == EFTYPE_CONF ? "not a regular file" :
-		    strerror(errno));
+	if (conf_read_secret(p, "smtp-credentials", path, buf,
+	    sizeof(buf)) == -1)
 		return;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		conf_error(p, "smtp-credentials \"%s\": mode %04o lets group "
-		    "or others read it; make it readable by the daemon's "
-		    "user only (chmod 600)", path,
-		    (unsigned)(st.st_mode & 07777));
-		fclose(fp);
-		return;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
 	if ((colon = strchr(buf, ':')) == NULL || colon == buf) {
 		conf_error(p, "smtp-credentials \"%s\": expected "
 		    "\"user:password\" on its first line", path);
@@ -684,6 +665,8 @@ conf_check_mail(struct conf *conf, struct conf_errors *errs)
 		conf_error_at(errs, m->file, m->line, "smtp-starttls is for "
 		    "smtp:// servers; smtps:// is TLS from the start");
 	for (r = 0; r < pol->nrecipients; r++) {
+		if (pol->webhooks & (1U << r))
+			continue;	/* conf_check_webhooks */
 		c = conf_find_contact(conf, pol->recipients[r]);
 		if (c == NULL || c->email == NULL)
 			conf_error_at(errs, conf->tell_file[r],

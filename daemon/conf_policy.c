@@ -194,20 +194,37 @@ conf_parse_remind(struct conf_parser *p, void *arg)
 	}
 }
 
-/* "tell "unit-head" "ciso" for levels 3-4" */
+/*
+ * "tell "unit-head" "ciso" for levels 3-4": contacts, mailed; "webhook
+ * "NAME"" among them names a webhook, posted to (conf_webhook.c).  A
+ * contact and a webhook may share a name: they are two recipients.
+ */
 static int
 conf_parse_tell(struct conf_parser *p, void *arg)
 {
 	struct policy	*pol = arg;
 	int		 levels[POLICY_LEVELS + 1], who[POLICY_MAX_RECIPIENTS];
 	int		 n = 0, i, r;
+	unsigned	 hook;
 
 	for (;;) {
 		conf_next(p);
-		if (p->tok != TOK_STRING)
+		hook = 0;
+		if (p->tok == TOK_WORD && strcmp(p->text, "webhook") == 0) {
+			conf_next(p);
+			if (p->tok != TOK_STRING && p->tok != TOK_WORD) {
+				conf_error(p, "\"webhook\" in \"tell\" needs "
+				    "the webhook's name");
+				if (conf_at_end(p))
+					conf_pushback(p);
+				return -1;
+			}
+			hook = 1;
+		} else if (p->tok != TOK_STRING)
 			break;
 		for (r = 0; r < pol->nrecipients; r++)
-			if (strcmp(pol->recipients[r], p->text) == 0)
+			if (strcmp(pol->recipients[r], p->text) == 0 &&
+			    ((pol->webhooks >> r) & 1U) == hook)
 				break;
 		if (r == pol->nrecipients) {
 			if (r == POLICY_MAX_RECIPIENTS) {
@@ -217,6 +234,7 @@ conf_parse_tell(struct conf_parser *p, void *arg)
 			}
 			p->conf->tell_file[r] = p->file;
 			p->conf->tell_line[r] = p->tokline;
+			pol->webhooks |= hook << r;
 			pol->recipients[pol->nrecipients++] =
 			    xstrdup(p->text);
 		}

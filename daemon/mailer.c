@@ -555,8 +555,11 @@ mailer_job_free(struct mail_job *j)
 	free(j);
 }
 
-/* Backoff: the first wait, doubled after each further failure. */
-static int64_t
+/*
+ * Backoff: the first wait, doubled after each further failure.  The
+ * webhooks' too (webhook.c): one schedule, mail-retry, for the outbox.
+ */
+int64_t
 mailer_backoff(const struct mail_conf *mc, int attempts)
 {
 	int64_t	 wait = mc->retry_ms;
@@ -600,7 +603,7 @@ mailer_sent(struct mailer *m, struct mail_job *j)
 	}
 	log_info("mail %lld to %s: sent (incident %lld)", (long long)j->id,
 	    j->address, (long long)j->incident_id);
-	if (alerted && store_mail_pending(m->store, j->incident_id,
+	if (alerted && store_mail_pending(m->store, "email", j->incident_id,
 	    &oldest) == 0)
 		log_info("incident %lld: mail is going out again",
 		    (long long)j->incident_id);
@@ -828,42 +831,73 @@ mailer_late_cb(int64_t incident, int count, int64_t oldest,
 	return 0;
 }
 
-/* An incident whose mail is overdue: the alert, once per episode. */
+/*
+ * An incident whose rows of CHANNEL are overdue: the alert, once per
+ * episode, "mail failing" or "webhook failing".
+ */
 static void
-mailer_alert(struct mailer *m, const struct mailer_late *x)
+mailer_alert(struct store *st, const char *channel, int64_t alert_after_ms,
+    const struct mailer_late *x)
 {
 	int64_t		 now = wall_ms();
+	const char	*event;
 	char		 detail[768], t[TIME_STRLEN], d[32];
 
+	event = strcmp(channel, "email") == 0 ? "mail failing" :
+	    "webhook failing";
 	snprintf(detail, sizeof(detail), "%d message%s queued since %s not "
 	    "sent after %s: %s", x->count, x->count == 1 ? "" : "s",
 	    time_fmt(x->oldest, t, sizeof(t)),
-	    duration_fmt(m->mail->alert_after_ms, d, sizeof(d)),
+	    duration_fmt(alert_after_ms, d, sizeof(d)),
 	    x->error != NULL ? x->error : "not tried yet");
-	if (store_begin(m->store) == -1 ||
-	    (!x->failing && store_timeline_add(m->store, x->incident, now,
-	    "mail failing", "rtowatchd", detail) == -1) ||
-	    store_mail_alerted(m->store, &(struct store_mail_alert){
-	    .incident_id = x->incident,
-	    .before = now - m->mail->alert_after_ms, .at = now }) == -1 ||
-	    store_commit(m->store) == -1) {
-		store_rollback(m->store);
-		log_warnx("incident %lld: the mail alert could not be recorded",
-		    (long long)x->incident);
+	if (store_begin(st) == -1 ||
+	    (!x->failing && store_timeline_add(st, x->incident, now,
+	    event, "rtowatchd", detail) == -1) ||
+	    store_mail_alerted(st, &(struct store_mail_alert){
+	    .channel = channel, .incident_id = x->incident,
+	    .before = now - alert_after_ms, .at = now }) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		log_warnx("incident %lld: the %s alert could not be recorded",
+		    (long long)x->incident, event);
 		return;
 	}
 	if (!x->failing)
-		log_warnx("incident %lld: mail failing: %s",
-		    (long long)x->incident, detail);
+		log_warnx("incident %lld: %s: %s", (long long)x->incident,
+		    event, detail);
+}
+
+/*
+ * The outbox's alert for the rows of CHANNEL ("email", "webhook") still
+ * queued ALERT_AFTER_MS after they were: the mailer's and the webhooks'
+ * (webhook.c).  Returns when to look again (0: nothing is waiting).
+ */
+int64_t
+mailer_alerts(struct store *st, const char *channel, int64_t alert_after_ms)
+{
+	struct mailer_lates	 lates = { NULL, 0 };
+	int64_t			 oldest = 0;
+	int			 i;
+
+	if (store_mail_overdue(st, channel, wall_ms() - alert_after_ms,
+	    mailer_late_cb, &lates) == -1)
+		log_warnx("outbox: cannot read the overdue %s rows", channel);
+	for (i = 0; i < lates.n; i++) {
+		mailer_alert(st, channel, alert_after_ms, &lates.v[i]);
+		free(lates.v[i].error);
+	}
+	free(lates.v);
+	if (store_mail_pending(st, channel, 0, &oldest) != -1 && oldest != 0)
+		return oldest + alert_after_ms + 1;
+	return 0;
 }
 
 static void
 mailer_run(struct mailer *m)
 {
-	struct mailer_lates	 lates = { NULL, 0 };
 	struct mailer_due	 due;
 	struct timeval		 tv;
-	int64_t			 now = wall_ms(), oldest = 0, wait;
+	int64_t			 now = wall_ms(), wait;
 	int			 i;
 
 	evtimer_del(m->timer);
@@ -882,18 +916,12 @@ mailer_run(struct mailer *m)
 		return;
 	}
 	m->wake = 0;
-	if (store_mail_overdue(m->store, now - m->mail->alert_after_ms,
-	    mailer_late_cb, &lates) == -1)
-		log_warnx("mailer: cannot read the overdue mail");
-	for (i = 0; i < lates.n; i++) {
-		mailer_alert(m, &lates.v[i]);
-		free(lates.v[i].error);
-	}
-	free(lates.v);
+	mailer_wake_at(m, mailer_alerts(m->store, "email",
+	    m->mail->alert_after_ms));
 
 	due.n = 0;
 	m->due = &due;
-	if (store_mail_heads(m->store, mailer_head, m) == -1)
+	if (store_mail_heads(m->store, "email", mailer_head, m) == -1)
 		log_warnx("mailer: cannot read the outbox");
 	m->due = NULL;
 	for (i = 0; i < due.n; i++) {
@@ -903,8 +931,6 @@ mailer_run(struct mailer *m)
 		free(due.rows[i].body);
 	}
 
-	if (store_mail_pending(m->store, 0, &oldest) != -1 && oldest != 0)
-		mailer_wake_at(m, oldest + m->mail->alert_after_ms + 1);
 	mailer_wake_at(m, now + MAILER_IDLE_MS);
 	/*
 	 * Due rows were started above, and a full house is run again as

@@ -38,6 +38,7 @@
 #include "storewatch.h"
 #include "util.h"
 #include "wallclock.h"
+#include "webhook.h"
 
 struct rtowatchd {
 	const char		*conf_path;
@@ -52,8 +53,19 @@ struct rtowatchd {
 	struct event		*watchdog;
 	struct control		*control;
 	struct mailer		*mailer;
+	struct webhook		*webhook;
 	struct capture		*capture;	/* anomaly blocks */
 };
+
+/* New rows in the outbox (notice.c): both its senders look. */
+static void
+rtowatchd_outbox_kick(void *arg)
+{
+	struct rtowatchd	*d = arg;
+
+	mailer_kick(d->mailer);
+	webhook_kick(d->webhook);
+}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -111,6 +123,7 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	store_set_alert(d->store, conf->store_alert_after_ms);
 	notice_configure(conf);
 	mailer_configure(d->mailer, conf);
+	webhook_configure(d->webhook, conf);
 	engine_configure(d->engine, conf);
 	if (d->control != NULL)
 		control_configure(d->control, conf);
@@ -408,7 +421,8 @@ main(int argc, char *argv[])
 	priv_drop();
 	d.storewatch = storewatch_new(d.base, d.store);
 	d.mailer = mailer_new(d.base, d.store);
-	notice_set_kick(mailer_kick, d.mailer);
+	d.webhook = webhook_new(d.base, d.store);
+	notice_set_kick(rtowatchd_outbox_kick, &d);
 	d.engine = engine_new(d.base, d.store);
 	d.history = history_new(d.base, d.store);
 	rtowatchd_configure(&d, d.conf);
@@ -463,6 +477,7 @@ main(int argc, char *argv[])
 	wallclock_stop();
 	engine_free(d.engine);
 	notice_set_kick(NULL, NULL);
+	webhook_free(d.webhook);
 	mailer_free(d.mailer);
 	storewatch_free(d.storewatch);
 	store_close(d.store);

@@ -1,8 +1,9 @@
 /*
  * notice.c: what the engine and the clocks decide to tell people becomes
  * rows of the notifications table, one per recipient the policy names
- * for the incident's level (5.3.8).  The senders (mail, desktop) deliver
- * them from there; the engine never waits for delivery.
+ * for the incident's level (5.3.8).  The senders (mail, webhooks,
+ * desktop) deliver them from there; the engine never waits for delivery.
+ * A webhook's row holds the same message as JSON (notice_webhook_json).
  *
  * Each message says what happened in Traditional Chinese and English,
  * with the times in the configured zone and in UTC, the outage so far,
@@ -13,6 +14,8 @@
  * the message matches what that transaction records.
  */
 #include <sys/queue.h>
+
+#include <jansson.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +157,7 @@ notice_reporter(const struct conf *conf)
 
 	for (r = 0; r < pol->nrecipients; r++)
 		if ((pol->tell[1] & (1U << r)) &&
+		    !(pol->webhooks & (1U << r)) &&
 		    (c = conf_find_contact(conf, pol->recipients[r])) != NULL)
 			return c;
 	return TAILQ_FIRST(&conf->contacts);
@@ -371,6 +375,7 @@ struct notice_later {
 	char		*detail;
 	int64_t		 now;
 	char		*recipients[POLICY_MAX_RECIPIENTS];
+	unsigned	 webhooks;	/* bit r: recipients[r] is one */
 	int		 nrecipients;
 };
 
@@ -389,6 +394,36 @@ notice_later_free(void *arg)
 }
 
 /*
+ * A webhook row's body: the event as JSON, composed with the mail's
+ * subject and body (webhook.c renders it for the receiver's format and
+ * adds the delivery key).  "summary" is the body before the portal
+ * draft, short enough for a chat message.
+ */
+static char *
+notice_webhook_json(const struct notice_later *nl, const char *subject,
+    const char *body, int drill)
+{
+	const char	*draft;
+	char		 t[TIME_STRLEN], *s;
+	size_t		 n;
+	json_t		*o;
+
+	draft = strstr(body, "\n==== ");
+	n = draft != NULL ? (size_t)(draft - body) : strlen(body);
+	o = json_pack("{s:s, s:I, s:s, s:i, s:s, s:s, s:s, s:b, s:s, s:s, "
+	    "s:s%, s:s}", "source", "rtowatch", "incident",
+	    (json_int_t)nl->incident, "system", nl->system, "level",
+	    nl->level, "level_name", policy_level_name(nl->level), "event",
+	    nl->event, "event_zh", notice_event_zh(nl->event), "drill", drill,
+	    "at", time_fmt(nl->now, t, sizeof(t)), "subject", subject,
+	    "summary", body, n, "text", body);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("notice: cannot make a webhook's JSON");
+	json_decref(o);
+	return s;
+}
+
+/*
  * Subject: level, system and what happened, in both languages.  The
  * body says the same, with the detail and the portal draft.  A drill's
  * subject begins "[DRILL 演練]" and its body says so first.  Called when
@@ -399,7 +434,9 @@ static int
 notice_compose(struct store *st, void *arg)
 {
 	struct notice_later	*nl = arg;
-	char			*subject, *body, *marked, kind[16];
+	char			*subject, *body, *marked, *json = NULL;
+	char			 kind[16];
+	int			 hook;
 	int			 r, rc = 0, drill;
 
 	if (notice_kind(st, nl->incident, kind) == -1)
@@ -417,11 +454,17 @@ notice_compose(struct store *st, void *arg)
 	    "(incident %lld)", drill ? "[DRILL 演練] " : "", nl->level,
 	    nl->level, nl->system, notice_event_zh(nl->event), nl->event,
 	    (long long)nl->incident);
-	for (r = 0; r < nl->nrecipients && rc == 0; r++)
+	if (nl->webhooks != 0)
+		json = notice_webhook_json(nl, subject, body, drill);
+	for (r = 0; r < nl->nrecipients && rc == 0; r++) {
+		hook = (nl->webhooks & (1U << r)) != 0;
 		rc = store_notification_queue(st, &(struct store_notification){
 		    .incident_id = nl->incident, .at = nl->now,
+		    .channel = hook ? "webhook" : "email",
 		    .recipient = nl->recipients[r], .event = nl->event,
-		    .subject = subject, .body = body });
+		    .subject = subject, .body = hook ? json : body });
+	}
+	free(json);
 	free(subject);
 	free(body);
 	if (rc == 0 && nl->nrecipients > 0 && notice.kick != NULL)
@@ -452,9 +495,12 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
 	nl->detail = xstrdup(detail);
 	nl->now = now;
 	for (r = 0; r < pol->nrecipients; r++)
-		if (pol->tell[level] & (1U << r))
+		if (pol->tell[level] & (1U << r)) {
+			if (pol->webhooks & (1U << r))
+				nl->webhooks |= 1U << nl->nrecipients;
 			nl->recipients[nl->nrecipients++] =
 			    xstrdup(pol->recipients[r]);
+		}
 	return store_later(st, notice_compose, notice_later_free, nl);
 }
 

@@ -504,6 +504,36 @@ static const char *const store_migrations[] = {
 	"  cause TEXT,"			/* the last failure's result */
 	"  PRIMARY KEY (check_id, span, at)"
 	") WITHOUT ROWID;",
+	 * 8: webhooks beside mail (webhook.c).  Their rows are the same
+	 * outbox, channel 'webhook', recipient the webhook's name, body the
+	 * event as JSON; the table is made again to allow the channel
+	 * (SQLite cannot change a CHECK in place), its rows kept as they
+	 * are.  A row the receiver refused for good is 'failed'.
+	 */
+	"CREATE TABLE notifications_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  channel TEXT NOT NULL DEFAULT 'email'"
+	"    CHECK (channel IN ('email', 'webhook')),"
+	"  recipient TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'sent', 'failed')),"
+	"  created_at TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try_at TEXT,"
+	"  last_error TEXT,"
+	"  address TEXT,"
+	"  alerted_at TEXT,"
+	"  sent_at TEXT"
+	");"
+	"INSERT INTO notifications_new SELECT * FROM notifications;"
+	"DROP TABLE notifications;"
+	"ALTER TABLE notifications_new RENAME TO notifications;"
+	"CREATE INDEX notifications_queue ON notifications(state,"
+	"  incident_id, recipient, id);",
 };
 
 #define STORE_NMIGRATIONS \

@@ -18,33 +18,34 @@ int
 store_notification_queue(struct store *st, const struct store_notification *n)
 {
 	return store_run(st, "INSERT INTO notifications (incident_id,"
-	    " recipient, event, subject, body, created_at, next_try_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "IttttTT", n->incident_id,
+	    " channel, recipient, event, subject, body, created_at,"
+	    " next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ItttttTT",
+	    n->incident_id, n->channel != NULL ? n->channel : "email",
 	    n->recipient, n->event, n->subject, n->body, n->at, n->at);
 }
 
 /*
- * The queued mail that may go now or next: of each incident and
- * recipient, only the oldest queued row, so that a later message never
- * overtakes an earlier one.
+ * The queued rows of CHANNEL ("email", "webhook") that may go now or
+ * next: of each incident and recipient, only the oldest queued row, so
+ * that a later message never overtakes an earlier one.
  */
 int
-store_mail_heads(struct store *st,
+store_mail_heads(struct store *st, const char *channel,
     int (*cb)(const struct store_mail *, void *), void *arg)
 {
 	struct store_mail	 m;
 	sqlite3_stmt		*stmt;
 	int			 rc;
 
-	stmt = store_prepare(st, "SELECT n.id, n.incident_id, n.recipient,"
+	stmt = store_stmt(st, "SELECT n.id, n.incident_id, n.recipient,"
 	    " n.subject, n.body, n.attempts, n.created_at, n.next_try_at"
 	    " FROM notifications n"
-	    " WHERE n.state = 'queued' AND n.channel = 'email'"
+	    " WHERE n.state = 'queued' AND n.channel = ?1"
 	    " AND NOT EXISTS (SELECT 1 FROM notifications e"
-	    "  WHERE e.state = 'queued' AND e.channel = 'email'"
+	    "  WHERE e.state = 'queued' AND e.channel = ?1"
 	    "  AND e.incident_id = n.incident_id"
 	    "  AND e.recipient = n.recipient AND e.id < n.id)"
-	    " ORDER BY n.id");
+	    " ORDER BY n.id", "t", channel);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -99,6 +100,34 @@ store_mail_sent(struct store *st, const struct store_delivery *m,
 	return 0;
 }
 
+/*
+ * The webhook's receiver answered 2xx: sent, and "webhook delivered" on
+ * the incident's timeline, as "mail delivered" for mail.  Or it refused
+ * the row for good (m->failed): failed, and "webhook failed".
+ */
+int
+store_webhook_sent(struct store *st, const struct store_delivery *m)
+{
+	if (store_begin(st) == -1)
+		return -1;
+	if ((m->failed ? store_run(st, "UPDATE notifications SET"
+	    " state = 'failed', address = ?, attempts = attempts + 1,"
+	    " last_error = ?, next_try_at = NULL"
+	    " WHERE id = ? AND state = 'queued'", "ttI", m->address,
+	    m->detail, m->id) : store_run(st, "UPDATE notifications SET"
+	    " state = 'sent', sent_at = ?, address = ?,"
+	    " attempts = attempts + 1, next_try_at = NULL"
+	    " WHERE id = ? AND state = 'queued'", "TtI", m->at, m->address,
+	    m->id)) == -1 ||
+	    store_timeline_add(st, m->incident_id, m->at, m->failed ?
+	    "webhook failed" : "webhook delivered", "rtowatchd",
+	    m->detail) == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
 /* One more failed attempt: why, and when to try again. */
 int
 store_mail_failed(struct store *st, const struct store_mail_failure *f)
@@ -110,12 +139,13 @@ store_mail_failed(struct store *st, const struct store_mail_failure *f)
 }
 
 /*
- * Incidents with queued mail created at or before BEFORE that has not
- * raised the alert yet: how many such rows, the oldest one's time and
- * last error, and whether the incident is already in an alerted episode.
+ * Incidents with queued rows of CHANNEL created at or before BEFORE that
+ * have not raised the alert yet: how many such rows, the oldest one's
+ * time and last error, and whether the incident is already in an
+ * alerted episode of that channel.
  */
 int
-store_mail_overdue(struct store *st, int64_t before,
+store_mail_overdue(struct store *st, const char *channel, int64_t before,
     int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
 {
 	sqlite3_stmt	*stmt;
@@ -124,14 +154,14 @@ store_mail_overdue(struct store *st, int64_t before,
 	stmt = store_stmt(st, "SELECT n.incident_id, count(*),"
 	    " min(n.created_at), (SELECT o.last_error FROM notifications o"
 	    "  WHERE o.incident_id = n.incident_id AND o.state = 'queued'"
-	    "  ORDER BY o.id LIMIT 1),"
+	    "  AND o.channel = ?1 ORDER BY o.id LIMIT 1),"
 	    " EXISTS (SELECT 1 FROM notifications a"
 	    "  WHERE a.incident_id = n.incident_id AND a.state = 'queued'"
-	    "  AND a.alerted_at IS NOT NULL)"
+	    "  AND a.channel = ?1 AND a.alerted_at IS NOT NULL)"
 	    " FROM notifications n WHERE n.state = 'queued'"
-	    " AND n.channel = 'email' AND n.alerted_at IS NULL"
-	    " AND n.created_at <= ? GROUP BY n.incident_id"
-	    " ORDER BY n.incident_id", "T", before);
+	    " AND n.channel = ?1 AND n.alerted_at IS NULL"
+	    " AND n.created_at <= ?2 GROUP BY n.incident_id"
+	    " ORDER BY n.incident_id", "tT", channel, before);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -145,35 +175,36 @@ store_mail_overdue(struct store *st, int64_t before,
 }
 
 /*
- * Mark the incident's queued rows created at or before a->before as
- * alerted at a->at.
+ * Mark the incident's queued rows of a->channel created at or before
+ * a->before as alerted at a->at.
  */
 int
 store_mail_alerted(struct store *st, const struct store_mail_alert *a)
 {
 	return store_run(st, "UPDATE notifications SET alerted_at = ?"
-	    " WHERE incident_id = ? AND state = 'queued'"
+	    " WHERE incident_id = ? AND state = 'queued' AND channel = ?"
 	    " AND alerted_at IS NULL AND created_at <= ?",
-	    "TIT", a->at, a->incident_id, a->before);
+	    "TItT", a->at, a->incident_id, a->channel, a->before);
 }
 
 /*
- * How many of INCIDENT's queued rows are in an alerted episode (-1 on
- * error); and the oldest created_at of the queued rows that are not
- * (0: none), for the next alert's timer.
+ * How many of INCIDENT's queued rows of CHANNEL are in an alerted
+ * episode (-1 on error); and the oldest created_at of the channel's
+ * queued rows that are not (0: none), for the next alert's timer.
  */
 int
-store_mail_pending(struct store *st, int64_t incident, int64_t *oldest)
+store_mail_pending(struct store *st, const char *channel, int64_t incident,
+    int64_t *oldest)
 {
 	sqlite3_stmt	*stmt;
 	int		 n = -1;
 
 	stmt = store_stmt(st, "SELECT (SELECT count(*) FROM notifications"
-	    "  WHERE incident_id = ? AND state = 'queued'"
+	    "  WHERE incident_id = ?1 AND state = 'queued' AND channel = ?2"
 	    "  AND alerted_at IS NOT NULL),"
 	    " (SELECT min(created_at) FROM notifications"
-	    "  WHERE state = 'queued' AND channel = 'email'"
-	    "  AND alerted_at IS NULL)", "I", incident);
+	    "  WHERE state = 'queued' AND channel = ?2"
+	    "  AND alerted_at IS NULL)", "It", incident, channel);
 	if (stmt == NULL)
 		return -1;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {

@@ -114,6 +114,32 @@ struct contact_conf {
 };
 TAILQ_HEAD(contact_list, contact_conf);
 
+/*
+ * webhook "NAME" url "URL" [format generic|slack|teams|matrix]
+ *     [secret-file "PATH"] [ca-file "PATH"]: an HTTP endpoint that
+ * "tell ... webhook NAME" posts the notifications to (webhook.c).
+ */
+enum conf_webhook_format {
+	CONF_WEBHOOK_GENERIC,	/* rtowatch's own JSON, signed */
+	CONF_WEBHOOK_SLACK,	/* text and blocks */
+	CONF_WEBHOOK_TEAMS,	/* an Adaptive Card */
+	CONF_WEBHOOK_MATRIX	/* an m.room.message's content */
+};
+
+struct webhook_conf {
+	TAILQ_ENTRY(webhook_conf) entry;
+	char			*name;
+	char			*url;
+	enum conf_webhook_format format;
+	char			*ca_file;	/* NULL: the system's CAs */
+	char			*secret_file;	/* NULL: unsigned */
+	unsigned char		*secret;	/* its first line */
+	size_t			 secret_len;
+	const char		*file;
+	int			 line;
+};
+TAILQ_HEAD(webhook_list, webhook_conf);
+
 /* The SMTP sender's settings; smtp NULL: mail is off. */
 enum conf_starttls {
 	CONF_STARTTLS_TRY,	/* when the server offers it (default) */
@@ -160,6 +186,7 @@ struct conf {
 	const char		*tell_file[POLICY_MAX_RECIPIENTS];
 	int			 tell_line[POLICY_MAX_RECIPIENTS];
 	struct contact_list	 contacts;
+	struct webhook_list	 webhooks;
 	struct mail_conf	 mail;
 	/* How the probes' host names are resolved (probes/resolve.c). */
 	char			*resolvers[CONF_MAX_RESOLVERS]; /* ADDR[:PORT] */
@@ -193,6 +220,9 @@ struct system_conf *conf_find_system(const struct conf *, const char *);
 const struct category_conf *conf_find_category(const struct conf *,
 		    const char *);
 struct contact_conf *conf_find_contact(const struct conf *, const char *);
+const struct webhook_conf *conf_find_webhook(const struct conf *,
+		    const char *);
+const char	*conf_webhook_format_name(enum conf_webhook_format);
 
 /* For the probe kinds' option parsers. */
 void	conf_error(struct conf_parser *, const char *, ...)

@@ -10,6 +10,7 @@
  *	conf_policy.c	the policy block
  *	conf_mail.c	set, contact, role and category
  *	conf_anomaly.c	anomaly blocks
+ *	conf_webhook.c	webhook statements
  *
  * Error recovery, one style throughout: a statement's parser reports
  * what is wrong with conf_error() and returns -1 when the statement is
@@ -23,6 +24,7 @@
 #define RTOWATCH_CONF_PARSE_H
 
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <stdio.h>
 
@@ -83,6 +85,8 @@ int	conf_expect_word(struct conf_parser *, const char *);
 int	conf_next_yesno(struct conf_parser *, const char *, int *);
 char	*conf_path(const struct conf_parser *, const char *);
 FILE	*conf_open_regular(const char *, struct stat *);
+ssize_t	 conf_read_secret(struct conf_parser *, const char *, const char *,
+	    char *, size_t);
 const struct conf_keyword *conf_keyword_find(const struct conf_keyword *,
 	    const char *);
 int	conf_parse_include(struct conf_parser *, void *);
@@ -116,5 +120,10 @@ void	conf_check_lists(struct conf *, struct conf_errors *);
 /* conf_anomaly.c */
 int	conf_parse_anomaly(struct conf_parser *, void *);
 void	conf_check_anomalies(struct conf *, struct conf_errors *);
+
+/* conf_webhook.c */
+int	conf_parse_webhook(struct conf_parser *, void *);
+void	conf_check_webhooks(struct conf *, struct conf_errors *);
+void	conf_webhooks_free(struct conf *);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * curlev.h: libcurl's multi-socket interface driven by the daemon's
  * libevent loop, for what speaks through curl on the loop (the http
- * check; the mailer has threads of its own, as curl's SMTP blocks).
+ * check, the webhooks; the mailer has threads of its own, as curl's
+ * SMTP blocks).
  *
  * Each user gets its own multi handle: curl says which sockets and which
  * timeout it waits for, libevent says when they are ready, and every

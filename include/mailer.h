@@ -8,7 +8,10 @@
 #ifndef RTOWATCH_MAILER_H
 #define RTOWATCH_MAILER_H
 
+#include <stdint.h>
+
 struct conf;
+struct mail_conf;
 struct event_base;
 struct store;
 struct mailer;
@@ -17,5 +20,7 @@ struct mailer	*mailer_new(struct event_base *, struct store *);
 void		 mailer_configure(struct mailer *, const struct conf *);
 void		 mailer_kick(void *);
 void		 mailer_free(struct mailer *);
+int64_t		 mailer_backoff(const struct mail_conf *, int);
+int64_t		 mailer_alerts(struct store *, const char *, int64_t);
 
 #endif

@@ -41,6 +41,7 @@ struct policy {
 	/* Who is told at each level: bit i is recipients[i]. */
 	char			*recipients[POLICY_MAX_RECIPIENTS];
 	int			 nrecipients;
+	unsigned		 webhooks;	/* bit i: a webhook's name */
 	unsigned		 tell[POLICY_LEVELS + 1];
 };
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 
 struct sqlite3;
 struct store;
@@ -110,6 +110,7 @@ struct store_restop {
 struct store_notification {
 	int64_t		 incident_id;
 	int64_t		 at;		/* created, and first to be tried */
+	const char	*channel;	/* "email" or "webhook" */
 	const char	*recipient;
 	const char	*event;
 	const char	*subject;
@@ -124,16 +125,22 @@ struct store_mail_failure {
 	int64_t		 next_try_at;
 };
 
-/* A message the mail server accepted (store_mail_sent). */
+/*
+ * A message the mail server accepted (store_mail_sent), or a webhook's
+ * receiver (store_webhook_sent, which also gives up on one: failed).
+ */
 struct store_delivery {
 	int64_t		 id;		/* the notification's */
 	int64_t		 incident_id;
 	const char	*address;
 	int64_t		 at;
+	int		 failed;	/* refused for good */
+	const char	*detail;	/* the timeline event's */
 };
 
-/* Queued mail of an incident, created by BEFORE, raised the alert AT. */
+/* Queued rows of an incident, created by BEFORE, raised the alert AT. */
 struct store_mail_alert {
+	const char	*channel;	/* "email" or "webhook" */
 	int64_t		 incident_id;
 	int64_t		 before;
 	int64_t		 at;
@@ -372,17 +379,21 @@ void		 store_on_commit(struct store *, void (*)(void *), void *);
 int		 store_incident_info(struct store *, int64_t,
 		    struct store_incident_info *);
 void		 store_incident_info_clear(struct store_incident_info *);
-int		 store_mail_heads(struct store *,
+int		 store_mail_heads(struct store *, const char *,
 		    int (*)(const struct store_mail *, void *), void *);
+int		 store_webhook_sent(struct store *,
+		    const struct store_delivery *);
 int		 store_mail_sent(struct store *,
 		    const struct store_delivery *, int *);
 int		 store_mail_failed(struct store *,
 		    const struct store_mail_failure *);
-int		 store_mail_overdue(struct store *, int64_t, int (*)(int64_t,
-		    int, int64_t, const char *, int, void *), void *);
+int		 store_mail_overdue(struct store *, const char *, int64_t,
+		    int (*)(int64_t, int, int64_t, const char *, int, void *),
+		    void *);
 int		 store_mail_alerted(struct store *,
 		    const struct store_mail_alert *);
-int		 store_mail_pending(struct store *, int64_t, int64_t *);
+int		 store_mail_pending(struct store *, const char *, int64_t,
+		    int64_t *);
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 int		 store_warning_end(struct store *, int64_t, int64_t,
 		    const char *, const char *);

@@ -196,6 +196,8 @@ test_worth_and_urgency(void **state)
 		"notify reminder", "restore reminder", "report reminder",
 		"notify deadline missed", "restore deadline missed",
 		"report deadline missed", "mail failing", "warning opened",
+		"webhook failed",		/* refused for good */
+		"webhook failing",		/* not delivered yet */
 		"closure reminder",		/* a clock added later */
 	};
 	static const char *const quiet[] = {
