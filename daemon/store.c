@@ -504,6 +504,7 @@ static const char *const store_migrations[] = {
 	"  cause TEXT,"			/* the last failure's result */
 	"  PRIMARY KEY (check_id, span, at)"
 	") WITHOUT ROWID;",
+	/*
 	 * 8: webhooks beside mail (webhook.c).  Their rows are the same
 	 * outbox, channel 'webhook', recipient the webhook's name, body the
 	 * event as JSON; the table is made again to allow the channel
