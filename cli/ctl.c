@@ -698,9 +698,9 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 {
 	/* Through the shell, as EDITOR="code --wait" expects. */
 	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
-	char		 path[] = "/tmp/rtowatch-edit-XXXXXX", url[64];
+	char		 url[64], *path;
 	char		*values[RECORD_NFIELDS] = { NULL };
-	const char	*editor, *old;
+	const char	*editor, *old, *tmpdir;
 	json_t		*inc, *body;
 	long long	 id;
 	size_t		 i;
@@ -712,19 +712,28 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, url)) == NULL)
 		return CLI_EXIT_ERR;
-	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
+	if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	xasprintf(&path, "%s/rtowatch-edit-XXXXXX", tmpdir);
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		cli_warnx("%s: %s", path, strerror(errno));
 		if (fd != -1) {
 			close(fd);
 			unlink(path);
 		}
+		free(path);
 		json_decref(inc);
 		return CLI_EXIT_ERR;
 	}
-	if (ctl_edit_write(f, inc) == -1) {
+	rc = ctl_edit_write(f, inc);
+	if (fclose(f) == EOF || rc == -1) {
 		cli_warnx("%s: %s", path, strerror(errno));
+		f = NULL;
+		rc = CLI_EXIT_ERR;
 		goto done;
 	}
+	f = NULL;
+	rc = CLI_EXIT_ERR;
 	if ((editor = getenv("VISUAL")) == NULL || *editor == '\0')
 		if ((editor = getenv("EDITOR")) == NULL || *editor == '\0')
 			editor = "vi";
@@ -740,11 +749,15 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 		cli_warnx("%s failed; nothing was saved", editor);
 		goto done;
 	}
-	if (fseek(f, 0, SEEK_SET) == -1) {
-		cli_warnx("%s: %s", path, strerror(errno));
+	/*
+	 * By its name again, as crontab -e does: many editors (sed -i,
+	 * Emacs, IDEs) save a new file and rename it over the old one, so
+	 * the file we wrote may no longer be the one at PATH.
+	 */
+	if ((f = fopen(path, "r")) == NULL) {
+		cli_warnx("%s: %s; nothing was saved", path, strerror(errno));
 		goto done;
 	}
-	clearerr(f);
 	if (ctl_edit_read(f, values) == -1) {
 		cli_warnx("nothing was saved; the form stays in %s", path);
 		path[0] = '\0';	/* keep the person's work */
@@ -776,9 +789,11 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
  done:
 	for (i = 0; i < RECORD_NFIELDS; i++)
 		free(values[i]);
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
 	if (path[0] != '\0')
 		unlink(path);
+	free(path);
 	json_decref(inc);
 	return rc;
 }
