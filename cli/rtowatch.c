@@ -74,6 +74,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
 	{ .name = "verify", .usage = "[--head HASH]",
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
+	{ .name = "backup", .usage = "FILE [--force]",
+	  .side = CLI_DB, .exec = backup_exec, .opts = O(FORCE),
+	  .args = CLI_ARGS_FILE },
 
 	CLI_VERB("status", "", ctl_status),
 	CLI_VERB("ack", "ID [--note TEXT]", ctl_step),
