@@ -56,7 +56,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c cli/backup.c \
-	      common/chain.c
+	      cli/mail.c common/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
