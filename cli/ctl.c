@@ -536,6 +536,68 @@ ctl_warning(struct cli_ctx *c, int argc, char **argv)
 	return CLI_EXIT_USAGE;
 }
 
+/* maintenance list: the windows people added, then the rules' own. */
+static int
+ctl_maintenance_list(struct cli_ctx *c)
+{
+	static const char *const days[] = { "sunday", "monday", "tuesday",
+	    "wednesday", "thursday", "friday", "saturday" };
+	json_t		*reply, *w;
+	const char	*s;
+	char		 t1[32], t2[32], len[32];
+	size_t		 i;
+	json_int_t	 wday;
+
+	if ((reply = ctl_get(c, "/v1/maintenance")) == NULL)
+		return CLI_EXIT_ERR;
+	if (json_array_size(json_object_get(reply, "maintenance")) == 0)
+		printf("no maintenance window added (rtowatch maintenance "
+		    "add)\n");
+	else {
+		printf("times in %s\n%-5s %-24s %-19s %-19s %-10s %s\n", c->tz,
+		    "ID", "SYSTEM", "FROM", "UNTIL", "BY", "REASON");
+		json_array_foreach(json_object_get(reply, "maintenance"), i,
+		    w)
+			printf("%-5lld %-24s %-19s %-19s %-10s %s\n", (long long)
+			    json_integer_value(json_object_get(w, "id")),
+			    json_string_value(json_object_get(w, "system")),
+			    cli_time_show(json_string_value(json_object_get(w,
+			    "starts_at")), t1, sizeof(t1)), cli_time_show(
+			    json_string_value(json_object_get(w, "ends_at")),
+			    t2, sizeof(t2)), json_string_value(json_object_get(
+			    w, "created_by")), json_string_value(
+			    json_object_get(w, "reason")));
+	}
+	if (json_array_size(json_object_get(reply, "rules")) > 0)
+		printf("\nin the rules (changed there, not cancelled here):\n");
+	json_array_foreach(json_object_get(reply, "rules"), i, w) {
+		duration_fmt(json_integer_value(json_object_get(w,
+		    "length_ms")), len, sizeof(len));
+		s = json_string_value(json_object_get(w, "repeat"));
+		printf("  %-24s %s ", json_string_value(json_object_get(w,
+		    "system")), s != NULL ? s : "?");
+		wday = json_integer_value(json_object_get(w, "weekday"));
+		if (json_is_string(json_object_get(w, "at")))
+			printf("%s", cli_time_show(json_string_value(
+			    json_object_get(w, "at")), t1, sizeof(t1)));
+		else
+			printf("%s%s%s", s != NULL && strcmp(s, "weekly") == 0
+			    && wday >= 0 && wday < 7 ? days[wday] : "",
+			    s != NULL && strcmp(s, "weekly") == 0 ? " " : "",
+			    json_string_value(json_object_get(w, "time")));
+		printf(" for %s (%s:%lld)", len, json_string_value(
+		    json_object_get(w, "file")), (long long)json_integer_value(
+		    json_object_get(w, "line")));
+		if (json_is_string(json_object_get(w, "now_until")))
+			printf(", now, until %s", cli_time_show(
+			    json_string_value(json_object_get(w, "now_until")),
+			    t1, sizeof(t1)));
+		printf("\n");
+	}
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
 int
 ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 {
@@ -543,12 +605,32 @@ ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 		{ "for", "for", 0 }, { "from", "from", 0 },
 		{ "reason", "reason", 0 }, { NULL, NULL, 0 },
 	};
-	json_t	*body = json_object();
-	char	*ops[1];
-	int	 n;
+	static const struct ctl_opt cancel_opts[] = {
+		{ "reason", "reason", 0 }, { NULL, NULL, 0 },
+	};
+	json_t		*body;
+	char		*ops[1], path[64];
+	long long	 id;
+	int		 n;
 
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return ctl_maintenance_list(c);
+	body = json_object();
+	if (argc >= 2 && strcmp(argv[1], "cancel") == 0) {
+		if ((n = ctl_options(c, argc - 1, argv + 1, cancel_opts, body,
+		    ops, 1)) == -1)
+			goto usage;
+		if (n == 0 || ctl_id(ops[0], &id) == -1) {
+			cli_usage_error(c->cmd, "maintenance cancel: missing or "
+			    "bad window ID (rtowatch maintenance list shows "
+			    "them)");
+			goto usage;
+		}
+		snprintf(path, sizeof(path), "/v1/maintenance/%lld/cancel", id);
+		return ctl_act(c, path, body, "maintenance window cancelled");
+	}
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		cli_usage_error(c->cmd, "maintenance: add?");
+		cli_usage_error(c->cmd, "maintenance: add, list or cancel?");
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, opts, body, ops,

@@ -106,7 +106,8 @@ static const struct cli_cmd cli_cmds[] = {
 	    "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
 	    "[--level N]", ctl_warning),
 	CLI_VERB("maintenance", "add SYSTEM --for DURATION [--from TIME] "
-	    "[--reason TEXT]", ctl_maintenance),
+	    "[--reason TEXT]\n  maintenance list\n"
+	    "  maintenance cancel ID [--reason TEXT]", ctl_maintenance),
 	CLI_VERB("open", "--system NAME|--title TEXT --level N --reason TEXT\n"
 	    "      [--at TIME]", ctl_open),
 	CLI_VERB("drill", "[--system NAME|--title TEXT] [--level N]\n"

@@ -477,6 +477,13 @@ static const char *const store_migrations[] = {
 	"  final'); END;"
 	"ALTER TABLE incidents ADD COLUMN drill_factor INTEGER"
 	"  CHECK (drill_factor BETWEEN 1 AND 3600);",
+	/*
+	 * 7: a maintenance window people added may be cancelled before it
+	 * ends (rtowatch maintenance cancel); the row stays, with who
+	 * cancelled it and when, since the outages it made planned name it.
+	 */
+	"ALTER TABLE maintenance ADD COLUMN cancelled_at TEXT;"
+	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;",
 };
 
 #define STORE_NMIGRATIONS \

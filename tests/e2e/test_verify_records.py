@@ -172,6 +172,9 @@ def downgrade(db):
         con.execute("ALTER TABLE incidents DROP COLUMN reported_entered_at")
         # Migration 6 (the close clock, drills) came after records too.
         con.execute("ALTER TABLE incidents DROP COLUMN drill_factor")
+        # Migration 7 (cancelled maintenance windows) too.
+        con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
+        con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"
