@@ -157,8 +157,12 @@ ctl_refused(const json_t *reply, long status)
 	json_t		*missing, *v;
 	size_t		 i;
 
+	/* The daemon's words are for people; the status only without them. */
 	err = json_string_value(json_object_get(reply, "error"));
-	cli_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
+	if (err != NULL && *err != '\0')
+		cli_warnx("%s", err);
+	else
+		cli_warnx("refused (HTTP %ld)", status);
 	if ((missing = json_object_get(reply, "missing")) != NULL &&
 	    json_array_size(missing) > 0) {
 		fprintf(stderr, "fill in first, with rtowatch set ID FIELD "

@@ -169,6 +169,26 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 		    "[--recur-by any|category]\n");
 }
 
+/*
+ * COMMAND ... --help (or -h): its usage.  Not after "--", nor as the
+ * value of an option ("--note --help" is a note).
+ */
+static int
+cli_wants_help(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if ((strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) &&
+		    strncmp(argv[i - 1], "--", 2) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -244,6 +264,10 @@ main(int argc, char *argv[])
 		return cli_usage_error(NULL, "unknown command %s",
 		    argv[optind]);
 	ctx.cmd = &cli_cmds[i];
+	if (cli_wants_help(argc - optind, argv + optind)) {
+		cli_usage(stdout, ctx.cmd);
+		return CLI_EXIT_OK;
+	}
 	/* The workflow goes through the daemon, the only writer. */
 	if (ctx.cmd->side == CLI_SOCKET)
 		return ctl_main(&ctx, argc - optind, argv + optind);
