@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rtowatch.h"
@@ -170,6 +171,21 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 }
 
 /*
+ * In the source tree, after make run: the installed default (DFLT) does
+ * not exist, but the tree's own file (TREE, relative, as rules/local.conf
+ * names it) does.  A host where rtowatch is installed has its defaults,
+ * and keeps them.
+ */
+static const char *
+cli_tree_default(const char *dflt, const char *tree)
+{
+	if (access(dflt, F_OK) == -1 && errno == ENOENT &&
+	    access("rules/local.conf", F_OK) == 0 && access(tree, F_OK) == 0)
+		return tree;
+	return dflt;
+}
+
+/*
  * COMMAND ... --help (or -h): its usage.  Not after "--", nor as the
  * value of an option ("--note --help" is a note).
  */
@@ -210,11 +226,13 @@ main(int argc, char *argv[])
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	s = getenv("RTOWATCH_DB");
-	ctx.db_path = s != NULL && *s != '\0' ? s : RTOWATCH_DB_DEFAULT;
+	ctx.db_path = s != NULL && *s != '\0' ? s :
+	    cli_tree_default(RTOWATCH_DB_DEFAULT, "var/rtowatch.db");
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
 	s = getenv("RTOWATCH_SOCKET");
-	ctx.socket = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
+	ctx.socket = s != NULL && *s != '\0' ? s :
+	    cli_tree_default(RTOWATCH_SOCKET_DEFAULT, "var/control.sock");
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -234,6 +252,8 @@ main(int argc, char *argv[])
 			printf("\n--socket defaults to $RTOWATCH_SOCKET, "
 			    "else %s\n", RTOWATCH_SOCKET_DEFAULT);
 			printf("--db defaults to $RTOWATCH_DB, else %s\n"
+			    "  (in the source tree, when those do not exist: "
+			    "var/control.sock, var/rtowatch.db)\n"
 			    "--tz defaults to $RTOWATCH_TZ, else %s; JSON and "
 			    "CSV times are UTC\n", RTOWATCH_DB_DEFAULT,
 			    CLI_TZ_DEFAULT);

@@ -47,12 +47,20 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "rtowatch needs these Debian packages:$missing" >&2
+echo "rtowatch ($1) needs these Debian packages, not installed:$missing"
+# What apt-get would do, said before it does it: dependencies too, and
+# the packages it would upgrade to satisfy them.
+# shellcheck disable=SC2086
+plan=$(apt-get install -s -q --no-install-recommends $missing 2>/dev/null |
+	awk '$1 == "Inst" { printf " %s", $2 }
+	    $1 == "Inst" && $3 ~ /^\[/ { up = up " " $2 }
+	    END { if (up != "") printf "\n  of which upgraded:%s", up }') || plan=""
+[ -n "$plan" ] && echo "apt-get install would install or upgrade:$plan"
+if [ "$(id -u)" -ne 0 ] || [ "${RTOWATCH_NO_INSTALL:-}" = 1 ]; then
 	echo "install them as root: apt-get install$missing" >&2
 	exit 1
 fi
-echo "installing:$missing"
+echo "installing them now (RTOWATCH_NO_INSTALL=1 stops before this):$missing"
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has no package lists yet; an old list may name
 # versions that are gone, so refresh when the first attempt fails.
