@@ -312,6 +312,8 @@ MANDIR	  = $(PREFIX)/share/man
 DOCDIR	  = $(PREFIX)/share/doc/rtowatch
 LIBDIR	  = $(PREFIX)/lib
 UNITDIR	  = $(LIBDIR)/systemd/system
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/vendor-completions
 USERUNITDIR = $(LIBDIR)/systemd/user
 CONFDIR	  = /etc/rtowatch
 SUBST	  = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
@@ -342,6 +344,10 @@ install: all
 	install -m 0644 man/rtowatch.1 man/rtowatch-notify.1 \
 	    $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/rtowatch.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 completion/rtowatch.bash \
+	    $(DESTDIR)$(BASHCOMPDIR)/rtowatch
+	install -m 0644 completion/_rtowatch $(DESTDIR)$(ZSHCOMPDIR)/_rtowatch
 	@# An existing configuration is the computer center's: never replaced.
 	[ -e $(DESTDIR)$(CONFDIR)/rtowatch.conf ] || install -m 0640 \
 	    rules/example.conf $(DESTDIR)$(CONFDIR)/rtowatch.conf
@@ -366,7 +372,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/rtowatchd.8 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch.1 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch-notify.1 \
-	    $(DESTDIR)$(MANDIR)/man5/rtowatch.conf.5
+	    $(DESTDIR)$(MANDIR)/man5/rtowatch.conf.5 \
+	    $(DESTDIR)$(BASHCOMPDIR)/rtowatch $(DESTDIR)$(ZSHCOMPDIR)/_rtowatch
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

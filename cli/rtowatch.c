@@ -171,6 +171,95 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 }
 
 /*
+ * rtowatch --complete [COMMAND [--OPTION]], for the shell completions
+ * (completion/): the commands; a command's words (its actions, such as
+ * maintenance's add, list and cancel) and options; an option's values.
+ * All read from the usage lines above, so the completions follow the
+ * table.  Not in --help: it is for scripts.
+ */
+static void
+cli_complete_word(const char *p, size_t n)
+{
+	printf("%.*s\n", (int)n, p);
+}
+
+/* The lowercase words of "a|b|c" at P, up to a space or bracket. */
+static void
+cli_complete_alternatives(const char *p)
+{
+	size_t	 n;
+
+	for (; *p != '\0' && strchr(" ]\n\t", *p) == NULL; p += n) {
+		n = strcspn(p, "| ]\n\t");
+		/* Lowercase: a keyword, not a placeholder such as ID. */
+		if (n > 0 && strspn(p, "abcdefghijklmnopqrstuvwxyz-") >= n)
+			cli_complete_word(p, n);
+		if (p[n] == '|')
+			n++;
+	}
+}
+
+static int
+cli_complete(int argc, char **argv)
+{
+	const struct cli_cmd	*cmd = NULL;
+	const char		*p, *line;
+	size_t			 i, len;
+
+	if (argc == 0) {
+		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+			printf("%s\n", cli_cmds[i].name);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+		if (strcmp(argv[0], cli_cmds[i].name) == 0)
+			cmd = &cli_cmds[i];
+	if (cmd == NULL)
+		return CLI_EXIT_ERR;
+	if (argc >= 2) {
+		/* "--format table|json|csv": the values after the option. */
+		len = strlen(argv[1]);
+		for (p = cmd->usage; (p = strstr(p, argv[1])) != NULL;
+		    p += len)
+			if (p[len] == ' ' && (p == cmd->usage ||
+			    strchr("[ \t", p[-1]) != NULL)) {
+				cli_complete_alternatives(p + len + 1);
+				break;
+			}
+		if (strstr(cmd->usage, "RECURRING") != NULL &&
+		    strcmp(argv[1], "--recur-by") == 0)
+			cli_complete_alternatives("any|category");
+		return CLI_EXIT_OK;
+	}
+	/*
+	 * Its actions: the first word of the usage and of each line that
+	 * names the command again ("maintenance list"), as in
+	 * "confirm|dismiss|undetermined".
+	 */
+	len = strlen(cmd->name);
+	for (line = cmd->usage; line != NULL; line = p != NULL ? p + 1 :
+	    NULL) {
+		p = strchr(line, '\n');
+		line += strspn(line, " \t");
+		if (line != cmd->usage) {
+			if (strncmp(line, cmd->name, len) != 0 ||
+			    line[len] != ' ')
+				continue;
+			line += len + 1;
+		}
+		cli_complete_alternatives(line);
+	}
+	for (p = cmd->usage; (p = strstr(p, "--")) != NULL; p += len) {
+		len = strcspn(p, " ]|\n\t");
+		cli_complete_word(p, len);
+	}
+	if (strstr(cmd->usage, "RECURRING") != NULL)
+		printf("--recur-count\n--recur-window\n--recur-by\n");
+	printf("--help\n");
+	return CLI_EXIT_OK;
+}
+
+/*
  * In the source tree, after make run: the installed default (DFLT) does
  * not exist, but the tree's own file (TREE, relative, as rules/local.conf
  * names it) does.  A host where rtowatch is installed has its defaults,
@@ -214,6 +303,7 @@ main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "complete", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx	 ctx;
@@ -261,6 +351,8 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("rtowatch %s\n", RTOWATCH_VERSION);
 			return CLI_EXIT_OK;
+		case 'C':
+			return cli_complete(argc - optind, argv + optind);
 		case ':':
 			return cli_usage_error(NULL, "option %s needs an "
 			    "argument", argv[optind - 1]);
