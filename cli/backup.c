@@ -73,7 +73,11 @@ backup_copy(struct cli_ctx *ctx, const char *tmp)
 	return 0;
 }
 
-/* Read the copy back as an auditor would; its figures into *N. */
+/*
+ * Read the copy back as an auditor would; its figures into *N.  0, or 1
+ * when the copy is sound but its chain does not verify (nor does the
+ * database's, then: the copy is kept, as evidence), or -1.
+ */
 static int
 backup_check(struct cli_ctx *ctx, const char *tmp, int64_t *incidents,
     char *msg, size_t len)
@@ -81,7 +85,7 @@ backup_check(struct cli_ctx *ctx, const char *tmp, int64_t *incidents,
 	struct cli_ctx	 c;
 	sqlite3_stmt	*stmt;
 	const char	*line;
-	int		 rc, bad = 0;
+	int		 rc, bad = 0, chain;
 
 	memset(&c, 0, sizeof(c));
 	c.db_path = tmp;
@@ -107,14 +111,11 @@ backup_check(struct cli_ctx *ctx, const char *tmp, int64_t *incidents,
 	rc = sqlite3_step(stmt);
 	*incidents = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
 	sqlite3_finalize(stmt);
-	if (*incidents < 0 || verify_summary(&c, 1, msg, len) != 0) {
-		if (*incidents >= 0)
-			cli_warnx("%s: %s", tmp, msg);
+	if (*incidents < 0 || (chain = verify_summary(&c, 1, msg, len)) == -1)
 		goto fail;
-	}
 	cli_end(&c);
 	sqlite3_close(c.db);
-	return 0;
+	return chain;
  fail:
 	cli_end(&c);
 	sqlite3_close(c.db);
@@ -127,7 +128,7 @@ backup_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_opts	 o = { 0 };
 	char		*tmp = NULL, msg[512];
 	int64_t		 n = 0;
-	int		 fd, rc;
+	int		 fd, rc, chain;
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
@@ -146,7 +147,7 @@ backup_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	close(fd);
 	if (backup_copy(ctx, tmp) == -1 ||
-	    backup_check(ctx, tmp, &n, msg, sizeof(msg)) == -1)
+	    (chain = backup_check(ctx, tmp, &n, msg, sizeof(msg))) == -1)
 		goto fail;
 	/* Without --force, link() refuses a FILE made in the meantime. */
 	if (o.force ? rename(tmp, o.file) == -1 : link(tmp, o.file) == -1) {
@@ -155,6 +156,14 @@ backup_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!o.force)
 		unlink(tmp);
+	if (chain == 1) {
+		/* A faithful copy of what is there: kept, and said. */
+		cli_warnx("%s: a copy of %s, integrity ok, schema version %d, "
+		    "%lld incident(s), but %s", o.file, ctx->db_path,
+		    STORE_SCHEMA_VERSION, (long long)n, msg);
+		free(tmp);
+		return CLI_EXIT_ERR;
+	}
 	printf("%s: a copy of %s, verified: integrity ok, schema version "
 	    "%d, %lld incident(s), %s\n", o.file, ctx->db_path,
 	    STORE_SCHEMA_VERSION, (long long)n, msg);

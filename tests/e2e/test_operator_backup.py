@@ -115,3 +115,29 @@ def test_backup_under_load(scenario):
     assert db_rows(first, "SELECT count(*) AS n FROM timeline")[0] == \
         timeline_live
     assert [f for f in os.listdir(scenario.dir) if ".tmp-" in f] == []
+
+
+def test_backup_of_a_tampered_database_is_kept_and_said(scenario):
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("catalogue", svc.port)))
+    d.start()
+    wait_socket(d.sock)
+    svc.stop()
+    iid = wait_incident(d.db, "catalogue")["id"]
+    d.stop()
+    import sqlite3
+    con = sqlite3.connect(d.db)
+    with con:
+        con.execute("UPDATE incidents SET cause = 'nothing happened' "
+                    "WHERE id = ?", (iid,))
+    con.close()
+    copy = os.path.join(scenario.dir, "evidence.db")
+    rc, out, err = cli("--db", d.db, "backup", copy)
+    assert rc == 1, (out, err)
+    assert "NOT VERIFIED" in err and "incidents" in err, err
+    # The copy is the database as it is, for whoever investigates.
+    assert db_rows(copy, "SELECT cause FROM incidents WHERE id = ?",
+                   iid)[0]["cause"] == "nothing happened"
+    rc, vout, verr = cli("--db", copy, "verify")
+    assert rc == 1, (vout, verr)
