@@ -14,6 +14,7 @@
  * a temporary name, so FILE is either the old file or a verified copy.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,33 @@ backup_check(struct cli_ctx *ctx, const char *tmp, int64_t *incidents,
 	return -1;
 }
 
+/*
+ * TMP takes FILE's name; without FORCE, never over a FILE made in the
+ * meantime.  link() says so atomically, but a USB stick's FAT has no
+ * links: there renameat2's RENAME_NOREPLACE, else a last look.
+ */
+static int
+backup_place(const char *tmp, const char *file, int force)
+{
+	if (force)
+		return rename(tmp, file);
+	if (link(tmp, file) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+		return -1;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (access(file, F_OK) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(tmp, file);
+}
+
 int
 backup_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -149,13 +177,10 @@ backup_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (backup_copy(ctx, tmp) == -1 ||
 	    (chain = backup_check(ctx, tmp, &n, msg, sizeof(msg))) == -1)
 		goto fail;
-	/* Without --force, link() refuses a FILE made in the meantime. */
-	if (o.force ? rename(tmp, o.file) == -1 : link(tmp, o.file) == -1) {
+	if (backup_place(tmp, o.file, o.force) == -1) {
 		cli_warnx("%s: %s", o.file, strerror(errno));
 		goto fail;
 	}
-	if (!o.force)
-		unlink(tmp);
 	if (chain == 1) {
 		/* A faithful copy of what is there: kept, and said. */
 		cli_warnx("%s: a copy of %s, integrity ok, schema version %d, "
