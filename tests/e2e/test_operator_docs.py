@@ -112,3 +112,38 @@ def test_cli_finds_the_tree_after_make_run(scenario):
     assert rc == 0, err
     assert [r["system"] for r in json.loads(out)] == ["web"]
     d.stop()
+
+
+def test_make_check_says_which_packages_first(tmp_path):
+    """scripts/deps.sh (make run, make check) with sqlite3 taken out of
+    dpkg's record, read-only, in a mount namespace of its own, run as
+    nobody so that nothing can be installed whatever the script does: it
+    names the missing package and what apt-get would install or upgrade
+    before anything else."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None or \
+            shutil.which("setpriv") is None:
+        pytest.skip("needs root, unshare and setpriv for a mount namespace")
+    with open("/var/lib/dpkg/status", encoding="utf-8") as f:
+        stanzas = f.read().split("\n\n")
+    kept = [s for s in stanzas if not s.startswith("Package: sqlite3\n")]
+    assert len(kept) == len(stanzas) - 1, "sqlite3 is not installed here"
+    status = tmp_path / "status"
+    status.write_text("\n\n".join(kept), encoding="utf-8")
+    os.chmod(status, 0o444)
+    with open(os.path.join(REPO, "scripts", "deps.sh")) as f:
+        script = f.read()
+    p = subprocess.run(
+        ["unshare", "-m", "sh", "-c",
+         f"mount --bind {status} /var/lib/dpkg/status && "
+         "mount -o remount,bind,ro /var/lib/dpkg/status && "
+         "exec setpriv --reuid=nobody --regid=nogroup --clear-groups "
+         "sh -s check"],
+        input=script, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "needs these Debian packages, not installed: sqlite3" in \
+        p.stdout, (p.stdout, p.stderr)
+    assert "apt-get install would install or upgrade: sqlite3" in \
+        p.stdout, p.stdout
+    assert "installing them now" not in p.stdout
+    assert "install them as root: apt-get install sqlite3" in p.stderr, \
+        p.stderr
