@@ -58,7 +58,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c cli/history.c \
-	      common/chain.c
+	      cli/backup.c cli/mail.c common/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
@@ -327,6 +327,8 @@ MANDIR	  = $(PREFIX)/share/man
 DOCDIR	  = $(PREFIX)/share/doc/rtowatch
 LIBDIR	  = $(PREFIX)/lib
 UNITDIR	  = $(LIBDIR)/systemd/system
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/vendor-completions
 USERUNITDIR = $(LIBDIR)/systemd/user
 CONFDIR	  = /etc/rtowatch
 SUBST	  = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
@@ -357,6 +359,10 @@ install: all
 	install -m 0644 man/rtowatch.1 man/rtowatch-notify.1 \
 	    $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/rtowatch.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 completion/rtowatch.bash \
+	    $(DESTDIR)$(BASHCOMPDIR)/rtowatch
+	install -m 0644 completion/_rtowatch $(DESTDIR)$(ZSHCOMPDIR)/_rtowatch
 	@# An existing configuration is the computer center's: never replaced.
 	[ -e $(DESTDIR)$(CONFDIR)/rtowatch.conf ] || install -m 0640 \
 	    rules/example.conf $(DESTDIR)$(CONFDIR)/rtowatch.conf
@@ -381,7 +387,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/rtowatchd.8 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch.1 \
 	    $(DESTDIR)$(MANDIR)/man1/rtowatch-notify.1 \
-	    $(DESTDIR)$(MANDIR)/man5/rtowatch.conf.5
+	    $(DESTDIR)$(MANDIR)/man5/rtowatch.conf.5 \
+	    $(DESTDIR)$(BASHCOMPDIR)/rtowatch $(DESTDIR)$(ZSHCOMPDIR)/_rtowatch
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

@@ -73,6 +73,8 @@ static const struct option cli_longopts[] = {
 	{ "head", required_argument, NULL, 256 + CLI_O_HEAD },
 	{ "include-drills", no_argument, NULL, 256 + CLI_O_INCLUDE_DRILLS },
 	{ "check", required_argument, NULL, 256 + CLI_O_CHECK },
+	{ "force", no_argument, NULL, 256 + CLI_O_FORCE },
+	{ "all", no_argument, NULL, 256 + CLI_O_ALL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1058,6 +1060,12 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		case CLI_O_CHECK:
 			o->check = optarg;
 			break;
+		case CLI_O_FORCE:
+			o->force = 1;
+			break;
+		case CLI_O_ALL:
+			o->all = 1;
+			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);
 		}
@@ -1087,6 +1095,15 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 			return cli_usage_error(ctx->cmd, "%s: unexpected "
 			    "argument %s", name, argv[optind + 1]);
 		o->operand = argv[optind];
+		break;
+	case CLI_ARGS_FILE:
+		if (optind == argc || *argv[optind] == '\0')
+			return cli_usage_error(ctx->cmd, "%s: missing file "
+			    "name", name);
+		if (optind + 1 < argc)
+			return cli_usage_error(ctx->cmd, "%s: unexpected "
+			    "argument %s", name, argv[optind + 1]);
+		o->file = argv[optind];
 		break;
 	}
 	return CLI_EXIT_OK;

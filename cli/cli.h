@@ -52,6 +52,7 @@ enum cli_args {
 	CLI_ARGS_NONE,
 	CLI_ARGS_ID,		/* one incident ID */
 	CLI_ARGS_SYSTEM,	/* one system's name */
+	CLI_ARGS_FILE,		/* one file name */
 };
 
 /*
@@ -100,6 +101,8 @@ enum cli_opt {
 	CLI_O_HEAD,
 	CLI_O_INCLUDE_DRILLS,
 	CLI_O_CHECK,
+	CLI_O_FORCE,
+	CLI_O_ALL,
 };
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
@@ -126,6 +129,9 @@ struct cli_opts {
 	int64_t		 id;		/* CLI_ARGS_ID */
 	const char	*operand;	/* CLI_ARGS_SYSTEM */
 	const char	*check;
+	const char	*file;		/* CLI_ARGS_FILE */
+	int		 force;
+	int		 all;
 };
 
 /* How a column goes to JSON and CSV; times are TEXT, passed through. */
@@ -333,5 +339,8 @@ int		 history_exec(struct cli_ctx *, int, char **);
 int		 verify_exec(struct cli_ctx *, int, char **);
 int		 verify_summary(struct cli_ctx *, int, char *, size_t);
 int		 warnings_exec(struct cli_ctx *, int, char **);
+int		 backup_exec(struct cli_ctx *, int, char **);
+int		 mail_draft(struct cli_ctx *, int, char **);
+int		 mail_outbox(struct cli_ctx *, int, char **);
 
 #endif

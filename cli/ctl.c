@@ -157,8 +157,12 @@ ctl_refused(const json_t *reply, long status)
 	json_t		*missing, *v;
 	size_t		 i;
 
+	/* The daemon's words are for people; the status only without them. */
 	err = json_string_value(json_object_get(reply, "error"));
-	cli_warnx("%s (HTTP %ld)", err != NULL ? err : "refused", status);
+	if (err != NULL && *err != '\0')
+		cli_warnx("%s", err);
+	else
+		cli_warnx("refused (HTTP %ld)", status);
 	if ((missing = json_object_get(reply, "missing")) != NULL &&
 	    json_array_size(missing) > 0) {
 		fprintf(stderr, "fill in first, with rtowatch set ID FIELD "
@@ -536,6 +540,68 @@ ctl_warning(struct cli_ctx *c, int argc, char **argv)
 	return CLI_EXIT_USAGE;
 }
 
+/* maintenance list: the windows people added, then the rules' own. */
+static int
+ctl_maintenance_list(struct cli_ctx *c)
+{
+	static const char *const days[] = { "sunday", "monday", "tuesday",
+	    "wednesday", "thursday", "friday", "saturday" };
+	json_t		*reply, *w;
+	const char	*s;
+	char		 t1[32], t2[32], len[32];
+	size_t		 i;
+	json_int_t	 wday;
+
+	if ((reply = ctl_get(c, "/v1/maintenance")) == NULL)
+		return CLI_EXIT_ERR;
+	if (json_array_size(json_object_get(reply, "maintenance")) == 0)
+		printf("no maintenance window added (rtowatch maintenance "
+		    "add)\n");
+	else {
+		printf("times in %s\n%-5s %-24s %-19s %-19s %-10s %s\n", c->tz,
+		    "ID", "SYSTEM", "FROM", "UNTIL", "BY", "REASON");
+		json_array_foreach(json_object_get(reply, "maintenance"), i,
+		    w)
+			printf("%-5lld %-24s %-19s %-19s %-10s %s\n", (long long)
+			    json_integer_value(json_object_get(w, "id")),
+			    json_string_value(json_object_get(w, "system")),
+			    cli_time_show(json_string_value(json_object_get(w,
+			    "starts_at")), t1, sizeof(t1)), cli_time_show(
+			    json_string_value(json_object_get(w, "ends_at")),
+			    t2, sizeof(t2)), json_string_value(json_object_get(
+			    w, "created_by")), json_string_value(
+			    json_object_get(w, "reason")));
+	}
+	if (json_array_size(json_object_get(reply, "rules")) > 0)
+		printf("\nin the rules (changed there, not cancelled here):\n");
+	json_array_foreach(json_object_get(reply, "rules"), i, w) {
+		duration_fmt(json_integer_value(json_object_get(w,
+		    "length_ms")), len, sizeof(len));
+		s = json_string_value(json_object_get(w, "repeat"));
+		printf("  %-24s %s ", json_string_value(json_object_get(w,
+		    "system")), s != NULL ? s : "?");
+		wday = json_integer_value(json_object_get(w, "weekday"));
+		if (json_is_string(json_object_get(w, "at")))
+			printf("%s", cli_time_show(json_string_value(
+			    json_object_get(w, "at")), t1, sizeof(t1)));
+		else
+			printf("%s%s%s", s != NULL && strcmp(s, "weekly") == 0
+			    && wday >= 0 && wday < 7 ? days[wday] : "",
+			    s != NULL && strcmp(s, "weekly") == 0 ? " " : "",
+			    json_string_value(json_object_get(w, "time")));
+		printf(" for %s (%s:%lld)", len, json_string_value(
+		    json_object_get(w, "file")), (long long)json_integer_value(
+		    json_object_get(w, "line")));
+		if (json_is_string(json_object_get(w, "now_until")))
+			printf(", now, until %s", cli_time_show(
+			    json_string_value(json_object_get(w, "now_until")),
+			    t1, sizeof(t1)));
+		printf("\n");
+	}
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
 int
 ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 {
@@ -543,12 +609,32 @@ ctl_maintenance(struct cli_ctx *c, int argc, char **argv)
 		{ "for", "for", 0 }, { "from", "from", 0 },
 		{ "reason", "reason", 0 }, { NULL, NULL, 0 },
 	};
-	json_t	*body = json_object();
-	char	*ops[1];
-	int	 n;
+	static const struct ctl_opt cancel_opts[] = {
+		{ "reason", "reason", 0 }, { NULL, NULL, 0 },
+	};
+	json_t		*body;
+	char		*ops[1], path[64];
+	long long	 id;
+	int		 n;
 
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return ctl_maintenance_list(c);
+	body = json_object();
+	if (argc >= 2 && strcmp(argv[1], "cancel") == 0) {
+		if ((n = ctl_options(c, argc - 1, argv + 1, cancel_opts, body,
+		    ops, 1)) == -1)
+			goto usage;
+		if (n == 0 || ctl_id(ops[0], &id) == -1) {
+			cli_usage_error(c->cmd, "maintenance cancel: missing or "
+			    "bad window ID (rtowatch maintenance list shows "
+			    "them)");
+			goto usage;
+		}
+		snprintf(path, sizeof(path), "/v1/maintenance/%lld/cancel", id);
+		return ctl_act(c, path, body, "maintenance window cancelled");
+	}
 	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		cli_usage_error(c->cmd, "maintenance: add?");
+		cli_usage_error(c->cmd, "maintenance: add, list or cancel?");
 		goto usage;
 	}
 	if ((n = ctl_options(c, argc - 1, argv + 1, opts, body, ops,
@@ -698,9 +784,9 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 {
 	/* Through the shell, as EDITOR="code --wait" expects. */
 	static const char cmd[] = "exec $RTOWATCH_EDITOR \"$1\"";
-	char		 path[] = "/tmp/rtowatch-edit-XXXXXX", url[64];
+	char		 url[64], *path;
 	char		*values[RECORD_NFIELDS] = { NULL };
-	const char	*editor, *old;
+	const char	*editor, *old, *tmpdir;
 	json_t		*inc, *body;
 	long long	 id;
 	size_t		 i;
@@ -712,19 +798,28 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 	snprintf(url, sizeof(url), "/v1/incidents/%lld", id);
 	if ((inc = ctl_get(c, url)) == NULL)
 		return CLI_EXIT_ERR;
-	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w+")) == NULL) {
+	if ((tmpdir = getenv("TMPDIR")) == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	xasprintf(&path, "%s/rtowatch-edit-XXXXXX", tmpdir);
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		cli_warnx("%s: %s", path, strerror(errno));
 		if (fd != -1) {
 			close(fd);
 			unlink(path);
 		}
+		free(path);
 		json_decref(inc);
 		return CLI_EXIT_ERR;
 	}
-	if (ctl_edit_write(f, inc) == -1) {
+	rc = ctl_edit_write(f, inc);
+	if (fclose(f) == EOF || rc == -1) {
 		cli_warnx("%s: %s", path, strerror(errno));
+		f = NULL;
+		rc = CLI_EXIT_ERR;
 		goto done;
 	}
+	f = NULL;
+	rc = CLI_EXIT_ERR;
 	if ((editor = getenv("VISUAL")) == NULL || *editor == '\0')
 		if ((editor = getenv("EDITOR")) == NULL || *editor == '\0')
 			editor = "vi";
@@ -740,11 +835,15 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
 		cli_warnx("%s failed; nothing was saved", editor);
 		goto done;
 	}
-	if (fseek(f, 0, SEEK_SET) == -1) {
-		cli_warnx("%s: %s", path, strerror(errno));
+	/*
+	 * By its name again, as crontab -e does: many editors (sed -i,
+	 * Emacs, IDEs) save a new file and rename it over the old one, so
+	 * the file we wrote may no longer be the one at PATH.
+	 */
+	if ((f = fopen(path, "r")) == NULL) {
+		cli_warnx("%s: %s; nothing was saved", path, strerror(errno));
 		goto done;
 	}
-	clearerr(f);
 	if (ctl_edit_read(f, values) == -1) {
 		cli_warnx("nothing was saved; the form stays in %s", path);
 		path[0] = '\0';	/* keep the person's work */
@@ -776,9 +875,11 @@ ctl_edit(struct cli_ctx *c, int argc, char **argv)
  done:
 	for (i = 0; i < RECORD_NFIELDS; i++)
 		free(values[i]);
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
 	if (path[0] != '\0')
 		unlink(path);
+	free(path);
 	json_decref(inc);
 	return rc;
 }

@@ -785,13 +785,22 @@ agent_free(struct agent *a)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dV] [-s socket]\n", AGENT_NAME);
+	fprintf(stderr, "usage: %s [-dV] [-s socket]\n"
+	    "       %s -h | --help | -V | --version\n", AGENT_NAME,
+	    AGENT_NAME);
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "debug", no_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct agent	 a;
 	const char	*s;
 	int		 ch, debug = 0;
@@ -801,8 +810,21 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	s = getenv("RTOWATCH_SOCKET");
 	a.socket = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
-	while ((ch = getopt(argc, argv, "ds:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dhs:V", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			printf("usage: %s [-dV] [-s socket]\n"
+			    "       %s -h | --help | -V | --version\n"
+			    "the desktop agent: shows rtowatchd's events "
+			    "(incidents, deadlines, mail failing)\nas desktop "
+			    "notifications\n"
+			    "  -d, --debug         log debug messages too\n"
+			    "  -s, --socket PATH   rtowatchd's control socket "
+			    "(default $RTOWATCH_SOCKET,\n"
+			    "                      else %s)\n"
+			    "see rtowatch-notify(1)\n", AGENT_NAME, AGENT_NAME,
+			    RTOWATCH_SOCKET_DEFAULT);
+			return 0;
 		case 'd':
 			debug = 1;
 			break;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rtowatch.h"
@@ -80,6 +81,14 @@ static const struct cli_cmd cli_cmds[] = {
 	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
 	{ .name = "verify", .usage = "[--head HASH]",
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
+	{ .name = "draft", .usage = "ID",
+	  .side = CLI_DB, .exec = mail_draft, .args = CLI_ARGS_ID },
+	{ .name = "outbox", .usage = "[--format table|json|csv] [--all]",
+	  .side = CLI_DB, .exec = mail_outbox, .opts = O(FORMAT) | O(ALL),
+	  .formats = FMT(TABLE) | FMT(JSON) | FMT(CSV) },
+	{ .name = "backup", .usage = "FILE [--force]",
+	  .side = CLI_DB, .exec = backup_exec, .opts = O(FORCE),
+	  .args = CLI_ARGS_FILE },
 
 	CLI_VERB("status", "", ctl_status),
 	CLI_VERB("ack", "ID [--note TEXT]", ctl_step),
@@ -104,7 +113,8 @@ static const struct cli_cmd cli_cmds[] = {
 	    "  warning confirm|dismiss|undetermined ID [--reason TEXT] "
 	    "[--level N]", ctl_warning),
 	CLI_VERB("maintenance", "add SYSTEM --for DURATION [--from TIME] "
-	    "[--reason TEXT]", ctl_maintenance),
+	    "[--reason TEXT]\n  maintenance list\n"
+	    "  maintenance cancel ID [--reason TEXT]", ctl_maintenance),
 	CLI_VERB("open", "--system NAME|--title TEXT --level N --reason TEXT\n"
 	    "      [--at TIME]", ctl_open),
 	CLI_VERB("drill", "[--system NAME|--title TEXT] [--level N]\n"
@@ -166,6 +176,130 @@ cli_usage(FILE *f, const struct cli_cmd *only)
 		    "[--recur-by any|category]\n");
 }
 
+/*
+ * rtowatch --complete [COMMAND [--OPTION]], for the shell completions
+ * (completion/): the commands; a command's words (its actions, such as
+ * maintenance's add, list and cancel) and options; an option's values.
+ * All read from the usage lines above, so the completions follow the
+ * table.  Not in --help: it is for scripts.
+ */
+static void
+cli_complete_word(const char *p, size_t n)
+{
+	printf("%.*s\n", (int)n, p);
+}
+
+/* The lowercase words of "a|b|c" at P, up to a space or bracket. */
+static void
+cli_complete_alternatives(const char *p)
+{
+	size_t	 n;
+
+	for (; *p != '\0' && strchr(" ]\n\t", *p) == NULL; p += n) {
+		n = strcspn(p, "| ]\n\t");
+		/* Lowercase: a keyword, not a placeholder such as ID. */
+		if (n > 0 && strspn(p, "abcdefghijklmnopqrstuvwxyz-") >= n)
+			cli_complete_word(p, n);
+		if (p[n] == '|')
+			n++;
+	}
+}
+
+static int
+cli_complete(int argc, char **argv)
+{
+	const struct cli_cmd	*cmd = NULL;
+	const char		*p, *line;
+	size_t			 i, len;
+
+	if (argc == 0) {
+		for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+			printf("%s\n", cli_cmds[i].name);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < CLI_NITEMS(cli_cmds); i++)
+		if (strcmp(argv[0], cli_cmds[i].name) == 0)
+			cmd = &cli_cmds[i];
+	if (cmd == NULL)
+		return CLI_EXIT_ERR;
+	if (argc >= 2) {
+		/* "--format table|json|csv": the values after the option. */
+		len = strlen(argv[1]);
+		for (p = cmd->usage; (p = strstr(p, argv[1])) != NULL;
+		    p += len)
+			if (p[len] == ' ' && (p == cmd->usage ||
+			    strchr("[ \t", p[-1]) != NULL)) {
+				cli_complete_alternatives(p + len + 1);
+				break;
+			}
+		if (strstr(cmd->usage, "RECURRING") != NULL &&
+		    strcmp(argv[1], "--recur-by") == 0)
+			cli_complete_alternatives("any|category");
+		return CLI_EXIT_OK;
+	}
+	/*
+	 * Its actions: the first word of the usage and of each line that
+	 * names the command again ("maintenance list"), as in
+	 * "confirm|dismiss|undetermined".
+	 */
+	len = strlen(cmd->name);
+	for (line = cmd->usage; line != NULL; line = p != NULL ? p + 1 :
+	    NULL) {
+		p = strchr(line, '\n');
+		line += strspn(line, " \t");
+		if (line != cmd->usage) {
+			if (strncmp(line, cmd->name, len) != 0 ||
+			    line[len] != ' ')
+				continue;
+			line += len + 1;
+		}
+		cli_complete_alternatives(line);
+	}
+	for (p = cmd->usage; (p = strstr(p, "--")) != NULL; p += len) {
+		len = strcspn(p, " ]|\n\t");
+		cli_complete_word(p, len);
+	}
+	if (strstr(cmd->usage, "RECURRING") != NULL)
+		printf("--recur-count\n--recur-window\n--recur-by\n");
+	printf("--help\n");
+	return CLI_EXIT_OK;
+}
+
+/*
+ * In the source tree, after make run: the installed default (DFLT) does
+ * not exist, but the tree's own file (TREE, relative, as rules/local.conf
+ * names it) does.  A host where rtowatch is installed has its defaults,
+ * and keeps them.
+ */
+static const char *
+cli_tree_default(const char *dflt, const char *tree)
+{
+	if (access(dflt, F_OK) == -1 && errno == ENOENT &&
+	    access("rules/local.conf", F_OK) == 0 && access(tree, F_OK) == 0)
+		return tree;
+	return dflt;
+}
+
+/*
+ * COMMAND ... --help (or -h): its usage.  Not after "--", nor as the
+ * value of an option ("--note --help" is a note).
+ */
+static int
+cli_wants_help(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if ((strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) &&
+		    strncmp(argv[i - 1], "--", 2) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -175,6 +309,7 @@ main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "complete", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx	 ctx;
@@ -187,11 +322,13 @@ main(int argc, char *argv[])
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	s = getenv("RTOWATCH_DB");
-	ctx.db_path = s != NULL && *s != '\0' ? s : RTOWATCH_DB_DEFAULT;
+	ctx.db_path = s != NULL && *s != '\0' ? s :
+	    cli_tree_default(RTOWATCH_DB_DEFAULT, "var/rtowatch.db");
 	s = getenv("RTOWATCH_TZ");
 	ctx.tz = s != NULL && *s != '\0' ? s : CLI_TZ_DEFAULT;
 	s = getenv("RTOWATCH_SOCKET");
-	ctx.socket = s != NULL && *s != '\0' ? s : RTOWATCH_SOCKET_DEFAULT;
+	ctx.socket = s != NULL && *s != '\0' ? s :
+	    cli_tree_default(RTOWATCH_SOCKET_DEFAULT, "var/control.sock");
 
 	/* Ours to report; '+' stops at the command, whose options follow. */
 	opterr = 0;
@@ -211,6 +348,8 @@ main(int argc, char *argv[])
 			printf("\n--socket defaults to $RTOWATCH_SOCKET, "
 			    "else %s\n", RTOWATCH_SOCKET_DEFAULT);
 			printf("--db defaults to $RTOWATCH_DB, else %s\n"
+			    "  (in the source tree, when those do not exist: "
+			    "var/control.sock, var/rtowatch.db)\n"
 			    "--tz defaults to $RTOWATCH_TZ, else %s; JSON and "
 			    "CSV times are UTC\n", RTOWATCH_DB_DEFAULT,
 			    CLI_TZ_DEFAULT);
@@ -218,6 +357,8 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("rtowatch %s\n", RTOWATCH_VERSION);
 			return CLI_EXIT_OK;
+		case 'C':
+			return cli_complete(argc - optind, argv + optind);
 		case ':':
 			return cli_usage_error(NULL, "option %s needs an "
 			    "argument", argv[optind - 1]);
@@ -241,6 +382,10 @@ main(int argc, char *argv[])
 		return cli_usage_error(NULL, "unknown command %s",
 		    argv[optind]);
 	ctx.cmd = &cli_cmds[i];
+	if (cli_wants_help(argc - optind, argv + optind)) {
+		cli_usage(stdout, ctx.cmd);
+		return CLI_EXIT_OK;
+	}
 	/* The workflow goes through the daemon, the only writer. */
 	if (ctx.cmd->side == CLI_SOCKET)
 		return ctl_main(&ctx, argc - optind, argv + optind);

@@ -55,9 +55,12 @@ conf_verror(struct conf_errors *errs, const char *file, int line,
 		return;
 	if (vasprintf(&msg, fmt, ap) == -1)
 		return;
+	/* Line 0 is the whole file (it cannot be opened, it lacks a policy). */
 	if (errs->count == CONF_MAX_ERRORS)
 		xasprintf(&full, "%s:%d: too many errors, giving up", file,
 		    line);
+	else if (line == 0)
+		xasprintf(&full, "%s: %s", file, msg);
 	else
 		xasprintf(&full, "%s:%d: %s", file, line, msg);
 	free(msg);

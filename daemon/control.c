@@ -46,6 +46,7 @@
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
+#include "maint.h"
 #include "monitor.h"
 #include "record.h"
 #include "store.h"
@@ -1350,6 +1351,7 @@ static const char *const control_m_answer[] = { "answer", "reason",
     "level", NULL };
 static const char *const control_m_maintenance[] = { "system", "for",
     "from", "reason", NULL };
+static const char *const control_m_cancel[] = { "reason", NULL };
 static const char *const control_m_incident[] = { "system", "title",
     "level", "at", "reason", NULL };
 static const char *const control_m_drill[] = { "system", "title", "level",
@@ -1598,6 +1600,75 @@ control_maintenance(struct control *c, struct evhttp_request *req,
 	control_result(req, &r);
 }
 
+/*
+ * GET /v1/maintenance: the windows people added that are not over and
+ * not cancelled, and the rules' own (which only the rules change).
+ */
+static void
+control_maintenance_list(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	static const char *const repeats[] = { [MAINT_ONCE] = "once",
+	    [MAINT_DAILY] = "daily", [MAINT_WEEKLY] = "weekly" };
+	const struct conf	*conf = engine_conf(c->engine);
+	const struct maint_conf	*m;
+	const char		*args[1];
+	json_t			*rows, *rules;
+	char			 now[TIME_STRLEN], t[TIME_STRLEN];
+	int64_t			 wall = wall_ms(), b, en;
+
+	(void)a;
+	args[0] = time_fmt(wall, now, sizeof(now));
+	if ((rows = control_rows(c, "SELECT id, system, starts_at, ends_at,"
+	    " reason, created_at, created_by FROM maintenance"
+	    " WHERE cancelled_at IS NULL AND ends_at > ?"
+	    " ORDER BY starts_at, id", 1, args)) == NULL) {
+		control_error(req, 500, "cannot read the database");
+		return;
+	}
+	rules = json_array();
+	if (conf != NULL)
+		TAILQ_FOREACH(m, &conf->maints, entry) {
+			json_t	*o = json_pack("{s:o, s:s, s:I, s:s, s:i}",
+			    "system", control_text(m->system), "repeat",
+			    repeats[m->repeat], "length_ms",
+			    (json_int_t)m->length_ms, "file", m->file, "line",
+			    m->line);
+
+			if (m->repeat == MAINT_ONCE)
+				json_object_set_new(o, "at", json_string(
+				    time_fmt(m->at, t, sizeof(t))));
+			else {
+				snprintf(t, sizeof(t), "%02d:%02d",
+				    m->secs / 3600, m->secs / 60 % 60);
+				json_object_set_new(o, "time", json_string(t));
+				if (m->repeat == MAINT_WEEKLY)
+					json_object_set_new(o, "weekday",
+					    json_integer(m->wday));
+			}
+			if (maint_window_at(m, wall, &b, &en))
+				json_object_set_new(o, "now_until",
+				    json_string(time_fmt(en, t, sizeof(t))));
+			json_array_append_new(rules, o);
+		}
+	control_reply(req, 200, json_pack("{so, so}", "maintenance", rows,
+	    "rules", rules));
+}
+
+/* POST /v1/maintenance/ID/cancel. */
+static void
+control_maintenance_cancel(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	struct wf_result	 r;
+	const char		*reason;
+
+	if (control_str(req, a->body, "reason", &reason) == -1)
+		return;
+	wf_maintenance_cancel(c->engine, a->id, a->who->name, reason, &r);
+	control_result(req, &r);
+}
+
 /* An incident a person found (5.2.1): POST /v1/incidents. */
 static void
 control_incident_new(struct control *c, struct evhttp_request *req,
@@ -1752,6 +1823,10 @@ static const struct control_route control_routes[] = {
 	  ROLE_OPERATOR, CONTROL_CHANGES, control_warning_answer },
 	{ EVHTTP_REQ_POST, "/v1/maintenance", control_m_maintenance,
 	  ROLE_OPERATOR, CONTROL_CHANGES, control_maintenance },
+	{ EVHTTP_REQ_GET, "/v1/maintenance", NULL, ROLE_AUDITOR, 0,
+	  control_maintenance_list },
+	{ EVHTTP_REQ_POST, "/v1/maintenance/:id/cancel", control_m_cancel,
+	  ROLE_OPERATOR, CONTROL_CHANGES, control_maintenance_cancel },
 };
 
 /*

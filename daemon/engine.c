@@ -1656,6 +1656,30 @@ engine_maintenance_added(struct engine *e, const char *system,
 	engine_window_add(e, system, start, end);
 }
 
+/*
+ * A window a person cancelled, already in the store: it no longer makes
+ * outages planned, and a system down inside it is judged as when a
+ * window closes (engine_maint_cb), from now.
+ */
+void
+engine_maintenance_cancelled(struct engine *e, const char *system,
+    int64_t start, int64_t end)
+{
+	struct sys_state	*s;
+	int			 i;
+
+	for (i = 0; i < e->nwindows; i++)
+		if (strcmp(e->windows[i].system, system) == 0 &&
+		    e->windows[i].start == start && e->windows[i].end == end)
+			break;
+	if (i == e->nwindows)
+		return;
+	free(e->windows[i].system);
+	e->windows[i] = e->windows[--e->nwindows];
+	if ((s = engine_find(e, system)) != NULL && s->down && s->planned)
+		engine_arm_maint(s, wall_ms());
+}
+
 /* Every system's state, for rtowatch status. */
 int
 engine_status(struct engine *e,
@@ -1664,12 +1688,15 @@ engine_status(struct engine *e,
 	struct engine_system_status	 st;
 	struct engine_check_status	*cs;
 	struct sys_state		*s;
+	int64_t				 now = wall_ms(), end;
 	int				 i, rc = 0;
 
 	TAILQ_FOREACH(s, &e->systems, entry) {
 		memset(&st, 0, sizeof(st));
 		st.name = s->name;
-		if (s->planned)
+		/* Up in a window is maintenance too: its failures are planned. */
+		if (s->planned || (!s->down &&
+		    engine_in_window(e, s->name, now, &end)))
 			st.state = "maintenance";
 		else if (s->down)
 			st.state = "down";

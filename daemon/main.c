@@ -71,8 +71,30 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: rtowatchd [-dnv] [-f file] "
-	    "[-p | --pcap-file capture]\n");
+	    "[-p | --pcap-file capture]\n"
+	    "       rtowatchd -h | --help | -V | --version\n");
 	exit(1);
+}
+
+static void
+help(void)
+{
+	printf("usage: rtowatchd [-dnv] [-f file] [-p | --pcap-file capture]\n"
+	    "       rtowatchd -h | --help | -V | --version\n"
+	    "the rtowatch daemon: watches the rules' systems and opens, "
+	    "times and\nnotifies their incidents (IMS-P-009)\n"
+	    "  -d            stay in the foreground, log to stderr\n"
+	    "  -f file       the rules (default %s)\n"
+	    "  -n            check the rules: \"configuration OK\" or every "
+	    "error, then exit\n"
+	    "  -v            log debug messages too\n"
+	    "  -p, --pcap-file capture\n"
+	    "                run a capture file through the rules' anomaly "
+	    "blocks, then exit\n"
+	    "  -R, --routes  print the control socket's routes\n"
+	    "  -h, --help    this help;  -V, --version  the version\n"
+	    "see rtowatchd(8), rtowatch.conf(5), rtowatch(1)\n",
+	    CONF_DEFAULT_PATH);
 }
 
 static void
@@ -330,11 +352,14 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "pcap-file", required_argument, NULL, 'p' },
 		{ "routes", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf_errors	 errs = { NULL, 0 };
 	const char		*pcap_file = NULL;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	int			 fflag = 0;
 	size_t			 i;
 
 	memset(&d, 0, sizeof(d));
@@ -347,7 +372,11 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			d.conf_path = optarg;
+			fflag = 1;
 			break;
+		case 'h':
+			help();
+			return 0;
 		case 'n':
 			noaction = 1;
 			break;
@@ -376,6 +405,13 @@ main(int argc, char *argv[])
 	    verbose);
 	if (!debug && !noaction && journal_wanted())
 		journal_init("rtowatchd");
+	/* The default is where the package puts it; say so, not ":0:". */
+	if (!fflag && access(d.conf_path, F_OK) == -1 && errno == ENOENT) {
+		log_warnx("no rules file at %s, the default: give one with "
+		    "-f FILE (the source tree's is rules/local.conf, the "
+		    "annotated example rules/example.conf)", d.conf_path);
+		return 1;
+	}
 	if ((d.conf = conf_load(d.conf_path, &errs)) == NULL) {
 		print_conf_errors(&errs);
 		return 1;

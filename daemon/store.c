@@ -535,6 +535,13 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE notifications_new RENAME TO notifications;"
 	"CREATE INDEX notifications_queue ON notifications(state,"
 	"  incident_id, recipient, id);",
+	/*
+	 * 9: a maintenance window people added may be cancelled before it
+	 * ends (rtowatch maintenance cancel); the row stays, with who
+	 * cancelled it and when, since the outages it made planned name it.
+	 */
+	"ALTER TABLE maintenance ADD COLUMN cancelled_at TEXT;"
+	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;",
 };
 
 #define STORE_NMIGRATIONS \

@@ -90,6 +90,43 @@ store_maintenance_add(struct store *st, const struct store_maintenance *m,
 	    *id);
 }
 
+/*
+ * The window ID people added: its system (SYSLEN bytes), bounds and
+ * whether it was cancelled.  1, 0 when there is none, -1 on an error.
+ */
+int
+store_maintenance_get(struct store *st, int64_t id, char *system,
+    size_t syslen, int64_t *start, int64_t *end, int *cancelled)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if ((stmt = store_stmt(st, "SELECT system, starts_at, ends_at,"
+	    " cancelled_at IS NOT NULL FROM maintenance WHERE id = ?", "I",
+	    id)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		snprintf(system, syslen, "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+		*start = store_column_time(stmt, 1);
+		*end = store_column_time(stmt, 2);
+		*cancelled = sqlite3_column_int(stmt, 3);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_maintenance_cancel(struct store *st, int64_t id, int64_t at,
+    const char *actor)
+{
+	if (store_run(st, "UPDATE maintenance SET cancelled_at = ?,"
+	    " cancelled_by = ? WHERE id = ? AND cancelled_at IS NULL", "TtI",
+	    at, actor, id) == -1)
+		return -1;
+	return store_changed(st) == 1 ? 0 : -1;
+}
+
 /* The windows people added that have not ended by NOW. */
 int
 store_maintenance_windows(struct store *st, int64_t now,
@@ -100,7 +137,8 @@ store_maintenance_windows(struct store *st, int64_t now,
 
 	/* NOW is never 0, which would bind NULL. */
 	stmt = store_stmt(st, "SELECT system, starts_at, ends_at"
-	    " FROM maintenance WHERE ends_at > ? ORDER BY id", "T", now);
+	    " FROM maintenance WHERE ends_at > ? AND cancelled_at IS NULL"
+	    " ORDER BY id", "T", now);
 	if (stmt == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)

@@ -975,6 +975,53 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 }
 
 /*
+ * Cancel the window ID a person added, before its end.  The rules'
+ * recurring windows are changed in the rules.
+ */
+int
+wf_maintenance_cancel(struct engine *e, int64_t id, const char *actor,
+    const char *reason, struct wf_result *r)
+{
+	char	 detail[WF_MAX_TEXT + 512], system[256];
+	char	 t1[TIME_STRLEN], t2[TIME_STRLEN];
+	int64_t	 start, end, now = wall_ms();
+	int	 rc, cancelled;
+
+	wf_begin_result(r, 0);
+	if (wf_text_ok("reason", reason, 0, r) == -1)
+		return -1;
+	rc = store_maintenance_get(engine_store(e), id, system,
+	    sizeof(system), &start, &end, &cancelled);
+	if (rc == -1)
+		return wf_fail(r, WF_FAILED, "cannot read maintenance window "
+		    "%lld", (long long)id);
+	if (rc == 0)
+		return wf_fail(r, WF_NOT_FOUND, "no maintenance window %lld "
+		    "(rtowatch maintenance list shows them)", (long long)id);
+	if (cancelled)
+		return wf_fail(r, WF_CONFLICT, "maintenance window %lld was "
+		    "cancelled already", (long long)id);
+	if (end <= now)
+		return wf_fail(r, WF_CONFLICT, "maintenance window %lld is "
+		    "over already", (long long)id);
+	snprintf(detail, sizeof(detail), "maintenance window %lld of %s from "
+	    "%s until %s cancelled%s%s", (long long)id, system,
+	    time_fmt(start, t1, sizeof(t1)), time_fmt(end, t2, sizeof(t2)),
+	    reason != NULL && *reason != '\0' ? ": " : "",
+	    reason ? reason : "");
+	if (store_begin(engine_store(e)) == -1 ||
+	    store_maintenance_cancel(engine_store(e), id, now, actor) == -1 ||
+	    store_timeline_add(engine_store(e), 0, now,
+	    "maintenance cancelled", actor, detail) == -1)
+		return wf_abort(e, r);
+	if (wf_commit(e, 0, r) == -1)
+		return -1;
+	engine_maintenance_cancelled(e, system, start, end);
+	log_info("%s (by %s)", detail, actor);
+	return 0;
+}
+
+/*
  * An incident a person opens: one found by a person (5.2.1: 「若發現或疑
  * 似資通安全事件時，由發現人員...迅速通報」, kind 'manual') or a drill
  * (5.8.1, kind 'drill').  SYSTEM names a system of the rules, whose

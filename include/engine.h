@@ -58,6 +58,8 @@ void		 engine_incident_relevel(struct engine *, int64_t, int);
 void		 engine_incident_major(struct engine *, int64_t);
 void		 engine_maintenance_added(struct engine *, const char *,
 		    int64_t, int64_t);
+void		 engine_maintenance_cancelled(struct engine *, const char *,
+		    int64_t, int64_t);
 int		 engine_status(struct engine *,
 		    int (*)(const struct engine_system_status *, void *),
 		    void *);

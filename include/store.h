@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	8
+#define STORE_SCHEMA_VERSION	9
 
 struct sqlite3;
 struct store;
@@ -369,6 +369,10 @@ int		 store_warning_answer(struct store *, int64_t, const char *,
 		    int64_t, const char *, const char *, int64_t);
 int		 store_maintenance_add(struct store *,
 		    const struct store_maintenance *, int64_t *);
+int		 store_maintenance_get(struct store *, int64_t, char *, size_t,
+		    int64_t *, int64_t *, int *);
+int		 store_maintenance_cancel(struct store *, int64_t, int64_t,
+		    const char *);
 int		 store_maintenance_windows(struct store *, int64_t,
 		    int (*)(const char *, int64_t, int64_t, void *), void *);
 int64_t		 store_timeline_last(struct store *);

@@ -53,6 +53,8 @@ int	wf_warning_answer(struct engine *, int64_t, const char *,
 	    const char *, const char *, int, struct wf_result *);
 int	wf_maintenance_add(struct engine *, const char *, const char *,
 	    int64_t, int64_t, const char *, struct wf_result *);
+int	wf_maintenance_cancel(struct engine *, int64_t, const char *,
+	    const char *, struct wf_result *);
 int	wf_portal_closed(struct engine *, int64_t, const char *, int64_t,
 	    const char *, const char *, struct wf_result *);
 int	wf_major(struct engine *, int64_t, const char *, const char *,

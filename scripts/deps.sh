@@ -14,7 +14,7 @@ valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
 debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump
-prometheus"
+prometheus zsh"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
@@ -25,6 +25,7 @@ prometheus"
 # scenarios.  nmap is a real attacker for the traffic counters (nmap -sS -f's
 # fragments) and tcpdump writes the capture of it that is then replayed.
 # prometheus (and its promtool) scrapes and checks GET /metrics.
+# zsh runs the zsh completion (bash, which runs the other, is essential).
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,
@@ -49,12 +50,20 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "rtowatch needs these Debian packages:$missing" >&2
+echo "rtowatch ($1) needs these Debian packages, not installed:$missing"
+# What apt-get would do, said before it does it: dependencies too, and
+# the packages it would upgrade to satisfy them.
+# shellcheck disable=SC2086
+plan=$(apt-get install -s -q --no-install-recommends $missing 2>/dev/null |
+	awk '$1 == "Inst" { printf " %s", $2 }
+	    $1 == "Inst" && $3 ~ /^\[/ { up = up " " $2 }
+	    END { if (up != "") printf "\n  of which upgraded:%s", up }') || plan=""
+[ -n "$plan" ] && echo "apt-get install would install or upgrade:$plan"
+if [ "$(id -u)" -ne 0 ] || [ "${RTOWATCH_NO_INSTALL:-}" = 1 ]; then
 	echo "install them as root: apt-get install$missing" >&2
 	exit 1
 fi
-echo "installing:$missing"
+echo "installing them now (RTOWATCH_NO_INSTALL=1 stops before this):$missing"
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has no package lists yet; an old list may name
 # versions that are gone, so refresh when the first attempt fails.

@@ -25,6 +25,8 @@ FILES = {
     "usr/share/man/man1/rtowatch.1": 0o644,
     "usr/share/man/man1/rtowatch-notify.1": 0o644,
     "usr/share/man/man5/rtowatch.conf.5": 0o644,
+    "usr/share/bash-completion/completions/rtowatch": 0o644,
+    "usr/share/zsh/vendor-completions/_rtowatch": 0o644,
     "etc/rtowatch/rtowatch.conf": 0o640,
     "etc/rtowatch/policy.conf": 0o640,
 }

@@ -175,6 +175,9 @@ def downgrade(db):
         # Migration 7 (the response-time history) too.
         con.execute("DROP TABLE response_history")
         con.execute("DROP TABLE response_checks")
+        # Migration 9 (cancelled maintenance windows) too.
+        con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
+        con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"

@@ -441,7 +441,7 @@ test_policy(void **state)
 		{ "policy {\n}\npolicy {\n}\n",
 		  "t.conf:3: policy already defined at t.conf:1" },
 		{ "system s { core yes; rto 1m; check tcp 127.0.0.1 port 1 }\n",
-		  "t.conf:0: no policy: include \"policy.conf\" (the "
+		  "t.conf: no policy: include \"policy.conf\" (the "
 		  "procedure's clocks and routing)" },
 	};
 	struct conf_errors	 errs = { NULL, 0 };
@@ -570,7 +570,7 @@ test_include(void **state)
 
 	assert_null(conf_load("/nonexistent/rtowatch.conf", &errs));
 	assert_int_equal(errs.count, 1);
-	assert_string_equal(errs.msg[0], "/nonexistent/rtowatch.conf:0: "
+	assert_string_equal(errs.msg[0], "/nonexistent/rtowatch.conf: "
 	    "cannot open: No such file or directory");
 	conf_errors_clear(&errs);
 
