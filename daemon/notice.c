@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notice.h"
 #include "policy.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 
@@ -461,65 +462,35 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
 /*
  * The closure notice (結案通報, 5.3.8's last column: 「資通安全事件報告
  * 單」): form IMS-P-009-01's fields as the record holds them at closing,
- * as text.  The printed form (rtowatch report ID) is built by the CLI
- * from the same columns; this is its content, not its layout.
+ * as text, under the labels and in the order the record's table gives
+ * its mail (record_view).  The printed form (rtowatch report ID) is built
+ * by the CLI from the same columns; this is its content, not its layout.
  */
-static const struct {
-	const char	*column;
-	const char	*label;
-	int		 time;
-} notice_form01[] = {
-	{ "started_at",		"發生時間 Happened",			1 },
-	{ "opened_at",		"知悉時間 Became known",		1 },
-	{ "reported_at",	"通報時間 Reported on the portal",	1 },
-	{ "ticket",		"通報單號 Portal ticket",		0 },
-	{ "controlled_at",	"損害控制 Damage controlled",		1 },
-	{ "restored_at",	"恢復時間 Restored",			1 },
-	{ "report_filed_at",	"調查報告 Investigation report filed",	1 },
-	{ "portal_closed_at",	"網站結案 Closed on the portal",	1 },
-	{ "portal_result",	"結案結果 Portal result",		0 },
-	{ "closed_at",		"結案時間 Closed",			1 },
-	{ "closed_by",		"結案人員 Closed by",			0 },
-	{ "category",		"事件分類 Category",			0 },
-	{ "cause",		"事件原因 Cause",			0 },
-	{ "description",	"事件說明 Description",			0 },
-	{ "scope",		"影響範圍及損害評估 Scope and damage",	0 },
-	{ "loss",		"損失評估 Loss",			0 },
-	{ "support",		"支援申請 Support requested",		0 },
-	{ "other_units_affected",
-	  "是否影響其他連線單位運作 Other units affected",	0 },
-	{ "measures",		"應變措施 Measures",			0 },
-	{ "containment",	"損害控制及復原歷程 Containment",	0 },
-	{ "investigation",	"調查及處理歷程 Investigation",		0 },
-	{ "root_cause",		"原因分析 Root cause",			0 },
-	{ "prevention",		"防範措施 Prevention",			0 },
-	{ "prevention_tracking", "預計完成時間及成效追蹤 Tracking",	0 },
-	{ "corrective_action_ref",
-	  "矯正及預防措施處理單 Corrective action form",	0 },
-};
-
 struct notice_form {
-	FILE	*fp;
-	int	 rows;
+	FILE		*fp;
+	int		 rows;
+	enum record_id	 ids[RECORD_NFIELDS];
+	size_t		 n;
 };
 
 static int
 notice_form_cb(int n, const char *const *cols, const char *const *vals,
     const int *num, void *arg)
 {
-	struct notice_form	*f = arg;
-	char			 t[128];
-	int64_t			 when;
-	size_t			 i;
+	struct notice_form		*f = arg;
+	const struct record_field	*rf;
+	char				 t[128];
+	int64_t				 when;
+	size_t				 i;
 
 	(void)cols;
 	(void)num;
-	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]) &&
-	    (int)i < n; i++) {
-		fprintf(f->fp, "%s: ", notice_form01[i].label);
+	for (i = 0; i < f->n && (int)i < n; i++) {
+		rf = &record_fields[f->ids[i]];
+		fprintf(f->fp, "%s: ", rf->mail);
 		if (vals[i] == NULL || *vals[i] == '\0')
 			fprintf(f->fp, "-\n");
-		else if (notice_form01[i].time &&
+		else if (rf->type == RECORD_TIME &&
 		    time_parse(vals[i], &when) == 0)
 			fprintf(f->fp, "%s\n", notice_time(when, t, sizeof(t)));
 		else
@@ -544,11 +515,13 @@ notice_closure(struct store *st, const struct policy *pol, int64_t incident,
 	FILE			*fp;
 	int			 rc;
 
+	f.n = record_view(RECORD_VIEW_MAIL, f.ids);
 	if ((fp = open_memstream(&sql, &sqllen)) == NULL)
 		fatal("open_memstream");
 	fprintf(fp, "SELECT ");
-	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]); i++)
-		fprintf(fp, "%s%s", i > 0 ? ", " : "", notice_form01[i].column);
+	for (i = 0; i < f.n; i++)
+		fprintf(fp, "%s%s", i > 0 ? ", " : "",
+		    record_fields[f.ids[i]].column);
 	fprintf(fp, " FROM incidents WHERE id = ?1");
 	if (fclose(fp) != 0)
 		fatal("open_memstream");

@@ -130,6 +130,55 @@ test_close_rules(void **state)
 }
 
 /*
+ * The views the table orders (record_view): every placed field once, at
+ * a place of its own, the places from 1 without a gap; the fields
+ * people `set` are in `show` and the closure notice, and every field but
+ * those at -1 in the CLI's JSON and CSV.
+ */
+static void
+test_views(void **state)
+{
+	static const enum record_view	 views[] = {
+		RECORD_VIEW_CLI, RECORD_VIEW_SHOW, RECORD_VIEW_MAIL,
+	};
+	enum record_id			 ids[RECORD_NFIELDS];
+	const struct record_field	*f;
+	int				 seen[RECORD_NFIELDS], at, last;
+	size_t				 v, i, n, hidden;
+
+	(void)state;
+	for (v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+		memset(seen, 0, sizeof(seen));
+		n = record_view(views[v], ids);
+		last = 0;
+		for (i = 0; i < n; i++) {
+			f = &record_fields[ids[i]];
+			assert_int_equal(seen[ids[i]]++, 0);
+			at = views[v] == RECORD_VIEW_CLI ? f->cli_at :
+			    views[v] == RECORD_VIEW_SHOW ? f->show_at :
+			    f->mail_at;
+			/* Placed ones first, 1, 2, ..., then the rest. */
+			if (at > 0)
+				assert_int_equal(at, ++last);
+			else
+				assert_int_equal(at, 0);
+		}
+		hidden = 0;
+		for (i = 0; i < RECORD_NFIELDS; i++) {
+			f = &record_fields[i];
+			if (f->setter == RECORD_SET)
+				assert_int_equal(seen[i], 1);
+			if (views[v] == RECORD_VIEW_CLI && !seen[i]) {
+				assert_int_equal(f->cli_at, -1);
+				hidden++;
+			}
+		}
+		if (views[v] == RECORD_VIEW_CLI)
+			assert_int_equal(n + hidden, RECORD_NFIELDS);
+	}
+}
+
+/*
  * The store the daemon creates and migrates has every field of the table
  * as a column of the type the table reads it as, and no other: the
  * migrations are history, the table is what the record is now, and a
@@ -187,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_rows_complete),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_close_rules),
+		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_store_columns),
 	};
 
