@@ -153,11 +153,11 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 static char *
 report_reported(struct doc *d, sqlite3_stmt *inc)
 {
-	const char	*entered = report_text(inc, CLI_I_REPORTED_ENTERED);
+	const char	*entered = report_text(inc, RECORD_REPORTED_ENTERED_AT);
 	char		 at[REPORT_TIME_LEN * 2], e[REPORT_TIME_LEN];
 	char		*out;
 
-	if (report_when(inc, CLI_I_REPORTED, CLI_I_REPORTED_BY, at,
+	if (report_when(inc, RECORD_REPORTED_AT, RECORD_REPORTED_BY, at,
 	    sizeof(at)) == NULL)
 		return NULL;
 	if (entered == NULL)
@@ -178,7 +178,7 @@ report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
 {
 	sqlite3_stmt	*stmt;
 	char		*out = NULL;
-	int		 warning = sqlite3_column_type(inc, CLI_I_WARNING) !=
+	int		 warning = sqlite3_column_type(inc, RECORD_WARNING_ID) !=
 			    SQLITE_NULL;
 
 	stmt = cli_prepare(ctx, warning ? "SELECT source || coalesce(' ' ||"
@@ -188,7 +188,7 @@ report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, warning ? sqlite3_column_int64(inc,
-	    CLI_I_WARNING) : id);
+	    RECORD_WARNING_ID) : id);
 	if (sqlite3_step(stmt) == SQLITE_ROW && report_text(stmt, 0) != NULL)
 		out = xstrdup(report_text(stmt, 0));
 	sqlite3_finalize(stmt);
@@ -231,17 +231,17 @@ report_level(const struct doc *d, sqlite3_stmt *inc)
 {
 	char	*s, c[8], i[8];
 
-	snprintf(c, sizeof(c), "%s", report_text(inc, CLI_I_CONFIDENTIALITY) ?
-	    report_text(inc, CLI_I_CONFIDENTIALITY) : "-");
-	snprintf(i, sizeof(i), "%s", report_text(inc, CLI_I_INTEGRITY) ?
-	    report_text(inc, CLI_I_INTEGRITY) : "-");
+	snprintf(c, sizeof(c), "%s", report_text(inc, RECORD_CONFIDENTIALITY_LEVEL) ?
+	    report_text(inc, RECORD_CONFIDENTIALITY_LEVEL) : "-");
+	snprintf(i, sizeof(i), "%s", report_text(inc, RECORD_INTEGRITY_LEVEL) ?
+	    report_text(inc, RECORD_INTEGRITY_LEVEL) : "-");
 	xasprintf(&s, "%s; %s %s, %s %s, %s %s", report_name(d,
 	    report_levels, CLI_NITEMS(report_levels),
-	    report_text(inc, CLI_I_LEVEL)),
+	    report_text(inc, RECORD_LEVEL)),
 	    d->en ? "confidentiality (機密性)" : "機密性", c,
 	    d->en ? "integrity (完整性)" : "完整性", i,
 	    d->en ? "availability (可用性)" : "可用性",
-	    report_text(inc, CLI_I_AVAILABILITY));
+	    report_text(inc, RECORD_AVAILABILITY_LEVEL));
 	return s;
 }
 
@@ -424,8 +424,8 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 
 	snprintf(num, sizeof(num), "#%lld", (long long)id);
 	cli_time_local_ms(wall_ms(), printed, sizeof(printed));
-	drill = report_text(inc, CLI_I_KIND) != NULL &&
-	    strcmp(report_text(inc, CLI_I_KIND), "drill") == 0;
+	drill = report_text(inc, RECORD_KIND) != NULL &&
+	    strcmp(report_text(inc, RECORD_KIND), "drill") == 0;
 	snprintf(sub, sizeof(sub), d->en ? "%sincident %s, times in %s" :
 	    "%s事件編號 %s，時間以 %s 表示", drill ? (d->en ? "DRILL (演練), " :
 	    "演練 DRILL，") : "", num, ctx->tz);
@@ -442,96 +442,96 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	doc_field(d, DOC_L(d, "事件編號", "incident number"), num);
 	doc_field(d, DOC_L(d, "事件來源", "kind"), report_name(d,
 	    report_kinds, CLI_NITEMS(report_kinds),
-	    report_text(inc, CLI_I_KIND)));
+	    report_text(inc, RECORD_KIND)));
 	s = report_discoverer(ctx, id, inc);
 	doc_field(d, DOC_L(d, "發現人員／來源", "discovered by"), s);
 	free(s);
-	report_field(d, inc, CLI_I_SYSTEM);
-	report_field(d, inc, CLI_I_OWNER);
+	report_field(d, inc, RECORD_SYSTEM);
+	report_field(d, inc, RECORD_OWNER);
 	doc_field(d, DOC_L(d, "核心業務", "core business"),
-	    report_yesno(d, inc, CLI_I_CORE));
+	    report_yesno(d, inc, RECORD_CORE));
 	doc_field(d, DOC_L(d, "關鍵基礎設施", "critical infrastructure"),
-	    report_yesno(d, inc, CLI_I_CRITICAL));
+	    report_yesno(d, inc, RECORD_CRITICAL_INFRASTRUCTURE));
 	doc_field(d, DOC_L(d, "復原目標時間 RTO",
 	    "recovery time objective"), duration_fmt(sqlite3_column_int64(inc,
-	    CLI_I_RTO_MS), t[0], sizeof(t[0])));
-	report_field(d, inc, CLI_I_CATEGORY);
-	report_field(d, inc, CLI_I_DESCRIPTION);
+	    RECORD_RTO_MS), t[0], sizeof(t[0])));
+	report_field(d, inc, RECORD_CATEGORY);
+	report_field(d, inc, RECORD_DESCRIPTION);
 	doc_field(d, DOC_L(d, "處理狀態", "status"), report_name(d,
 	    report_statuses, CLI_NITEMS(report_statuses),
-	    report_text(inc, CLI_I_STATUS)));
+	    report_text(inc, RECORD_STATUS)));
 
 	doc_heading(d, DOC_L(d, "二、事件通報 (5.2.4)",
 	    "2. Notification (5.2.4)"));
-	report_field(d, inc, CLI_I_CAUSE);
+	report_field(d, inc, RECORD_CAUSE);
 	s = report_level(d, inc);
 	doc_field(d, DOC_L(d, "影響等級", "impact level"), s);
 	free(s);
 	/* 5.3.3: levels 3-4 are incidents (事故), 1-2 events (事件). */
 	doc_field(d, DOC_L(d, "資安事件／資安事故 (5.3.3)",
 	    "event or incident (5.3.3)"), sqlite3_column_int(inc,
-	    CLI_I_LEVEL) >= 3 ? DOC_L(d, "資通安全事故（第3、4級）",
+	    RECORD_LEVEL) >= 3 ? DOC_L(d, "資通安全事故（第3、4級）",
 	    "incident (事故), levels 3-4") : DOC_L(d,
 	    "資通安全事件（第1、2級）", "event (事件), levels 1-2"));
-	if (!sqlite3_column_int(inc, CLI_I_MAJOR))
+	if (!sqlite3_column_int(inc, RECORD_MAJOR))
 		s = xstrdup(DOC_L(d, "一般安全事件", "general"));
-	else if (report_text(inc, CLI_I_MAJOR_REASON) != NULL)
+	else if (report_text(inc, RECORD_MAJOR_REASON) != NULL)
 		xasprintf(&s, d->en ? "major / emergency (重大／緊急事件), "
 		    "declared by a person: %s" : "重大／緊急事件（人員認定：%s）",
-		    report_text(inc, CLI_I_MAJOR_REASON));
+		    report_text(inc, RECORD_MAJOR_REASON));
 	else
 		s = xstrdup(DOC_L(d, "重大／緊急事件", "major / emergency"));
 	doc_field(d, DOC_L(d, "事件分類 (5.2.3)", "classification"), s);
 	free(s);
-	s = report_scope(ctx, d, id, report_text(inc, CLI_I_SCOPE));
+	s = report_scope(ctx, d, id, report_text(inc, RECORD_SCOPE));
 	doc_field(d, DOC_L(d, "可能影響範圍", "possible scope"), s);
 	free(s);
-	report_field(d, inc, CLI_I_LOSS);
-	report_field(d, inc, CLI_I_SUPPORT);
-	report_field(d, inc, CLI_I_MEASURES);
+	report_field(d, inc, RECORD_LOSS);
+	report_field(d, inc, RECORD_SUPPORT);
+	report_field(d, inc, RECORD_MEASURES);
 	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
-	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
+	    report_when(inc, RECORD_ACKNOWLEDGED_AT, RECORD_ACKNOWLEDGED_BY, t[1],
 	    sizeof(t[1])));
 	s = report_reported(d, inc);
 	doc_field(d, DOC_L(d, "通報應變網站通報時間",
 	    "reported on the portal"), s);
 	free(s);
-	report_field(d, inc, CLI_I_TICKET);
-	report_field(d, inc, CLI_I_OTHER_UNITS);
+	report_field(d, inc, RECORD_TICKET);
+	report_field(d, inc, RECORD_OTHER_UNITS_AFFECTED);
 	doc_field(d, DOC_L(d, "通報應變網站結案時間 (5.3.7.3.5)",
 	    "closed on the portal (5.3.7.3.5)"), report_when(inc,
-	    CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, t[3], sizeof(t[3])));
-	report_field(d, inc, CLI_I_PORTAL_RESULT);
+	    RECORD_PORTAL_CLOSED_AT, RECORD_PORTAL_CLOSED_BY, t[3], sizeof(t[3])));
+	report_field(d, inc, RECORD_PORTAL_RESULT);
 	if ((rc = report_contacts(ctx, d, id)) != SQLITE_DONE)
 		return rc;
 
 	doc_heading(d, DOC_L(d, "三、調查、處理及改善報告 (5.4.7.3.6)",
 	    "3. Investigation, handling and improvement report (5.4.7.3.6)"));
 	doc_field(d, DOC_L(d, "A. 事件發生時間", "A. happened"),
-	    report_when(inc, CLI_I_STARTED, -1, t[0], sizeof(t[0])));
+	    report_when(inc, RECORD_STARTED_AT, -1, t[0], sizeof(t[0])));
 	doc_field(d, DOC_L(d, "A. 知悉其發生之時間", "A. became known"),
-	    report_when(inc, CLI_I_OPENED, -1, t[3], sizeof(t[3])));
+	    report_when(inc, RECORD_OPENED_AT, -1, t[3], sizeof(t[3])));
 	doc_field(d, DOC_L(d, "A. 完成損害控制之時間",
-	    "A. damage controlled"), report_when(inc, CLI_I_CONTROLLED,
-	    CLI_I_CONTROLLED_BY, t[4], sizeof(t[4])));
+	    "A. damage controlled"), report_when(inc, RECORD_CONTROLLED_AT,
+	    RECORD_CONTROLLED_BY, t[4], sizeof(t[4])));
 	doc_field(d, DOC_L(d, "A. 完成復原作業之時間", "A. restored"),
-	    report_when(inc, CLI_I_RESTORED, -1, t[5], sizeof(t[5])));
+	    report_when(inc, RECORD_RESTORED_AT, -1, t[5], sizeof(t[5])));
 	doc_field(d, DOC_L(d, "A. 於RTO內恢復", "A. restored within RTO"),
-	    report_yesno(d, inc, CLI_I_WITHIN_RTO));
-	s = report_join(report_text(inc, CLI_I_SCOPE),
-	    report_text(inc, CLI_I_LOSS));
+	    report_yesno(d, inc, RECORD_WITHIN_RTO));
+	s = report_join(report_text(inc, RECORD_SCOPE),
+	    report_text(inc, RECORD_LOSS));
 	doc_field(d, DOC_L(d, "B. 事件影響之範圍及損害評估",
 	    "B. scope of impact and damage assessment"), s);
 	free(s);
-	report_field(d, inc, CLI_I_CONTAINMENT);
-	report_field(d, inc, CLI_I_INVESTIGATION);
-	report_field(d, inc, CLI_I_ROOT_CAUSE);
-	report_field(d, inc, CLI_I_PREVENTION);
-	report_field(d, inc, CLI_I_PREVENTION_TRACKING);
-	if (sqlite3_column_int(inc, CLI_I_LEVEL) >= 3 ||
-	    report_text(inc, CLI_I_CORRECTIVE) != NULL)
-		s = xstrdup(report_text(inc, CLI_I_CORRECTIVE) != NULL ?
-		    report_text(inc, CLI_I_CORRECTIVE) : "");
+	report_field(d, inc, RECORD_CONTAINMENT);
+	report_field(d, inc, RECORD_INVESTIGATION);
+	report_field(d, inc, RECORD_ROOT_CAUSE);
+	report_field(d, inc, RECORD_PREVENTION);
+	report_field(d, inc, RECORD_PREVENTION_TRACKING);
+	if (sqlite3_column_int(inc, RECORD_LEVEL) >= 3 ||
+	    report_text(inc, RECORD_CORRECTIVE_ACTION_REF) != NULL)
+		s = xstrdup(report_text(inc, RECORD_CORRECTIVE_ACTION_REF) != NULL ?
+		    report_text(inc, RECORD_CORRECTIVE_ACTION_REF) : "");
 	else
 		s = xstrdup(DOC_L(d, "不適用（第1、2級）",
 		    "not required for levels 1-2"));
@@ -539,7 +539,7 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	    "corrective and preventive action form (5.3.3)"), s);
 	free(s);
 	doc_field(d, DOC_L(d, "報告函送時間", "report filed"),
-	    report_when(inc, CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, t[0],
+	    report_when(inc, RECORD_REPORT_FILED_AT, RECORD_REPORT_FILED_BY, t[0],
 	    sizeof(t[0])));
 
 	doc_heading(d, DOC_L(d, "四、處理時限 (5.3.4, 5.3.7.3)",
@@ -559,10 +559,10 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	free(s);
 	free(list);
 	/* A relapse after closing: the closed record stays as it was. */
-	if (sqlite3_column_type(inc, CLI_I_RECURRENCE_OF) != SQLITE_NULL)
+	if (sqlite3_column_type(inc, RECORD_RECURRENCE_OF) != SQLITE_NULL)
 		xasprintf(&s, d->en ? "incident #%lld, which was closed "
 		    "(已結案事件再次發生)" : "已結案之事件 #%lld 再次發生",
-		    (long long)sqlite3_column_int64(inc, CLI_I_RECURRENCE_OF));
+		    (long long)sqlite3_column_int64(inc, RECORD_RECURRENCE_OF));
 	else
 		s = xstrdup(d->en ? "no (否)" : "否");
 	doc_field(d, DOC_L(d, "前案再次發生", "recurrence of"), s);
