@@ -31,10 +31,12 @@
  */
 const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_ID] = {
-	    NULL, "id", INT, D, NO, NOLABEL,
+	    NULL, "id", INT, D, NO,
+	    .form_zh = "事件編號", .form_en = "incident number",
 	    CLI(1), SHOW(1, "id") },
 	[RECORD_KIND] = {
-	    NULL, "kind", TEXT, D, NO, NOLABEL,
+	    NULL, "kind", TEXT, D, NO,
+	    .form_zh = "事件來源", .form_en = "kind",
 	    CLI(2), SHOW(3, "kind") },
 	[RECORD_SYSTEM] = {
 	    NULL, "system", TEXT, D, NO,
@@ -45,25 +47,33 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    .form_zh = "系統負責單位", .form_en = "owner",
 	    CLI(4), SHOW(12, "owner") },
 	[RECORD_CORE] = {
-	    NULL, "core", BOOL, D, NO, NOLABEL,
+	    NULL, "core", BOOL, D, NO,
+	    .form_zh = "核心業務", .form_en = "core business",
 	    CLI(9), SHOW(13, "core") },
 	[RECORD_CRITICAL_INFRASTRUCTURE] = {
-	    NULL, "critical_infrastructure", BOOL, D, NO, NOLABEL,
+	    NULL, "critical_infrastructure", BOOL, D, NO,
+	    .form_zh = "關鍵基礎設施", .form_en = "critical infrastructure",
 	    CLI(10), SHOW(14, "critical infrastructure") },
 	[RECORD_RTO_MS] = {
-	    NULL, "rto_ms", INT, D, NO, NOLABEL,
+	    NULL, "rto_ms", INT, D, NO,
+	    .form_zh = "復原目標時間 RTO",
+	    .form_en = "recovery time objective",
 	    CLI(11), SHOW(15, "rto") },
 	[RECORD_LEVEL] = {
-	    NULL, "level", INT, V, NO, NOLABEL,
+	    NULL, "level", INT, V, NO,
+	    .form_zh = "影響等級", .form_en = "impact level",
 	    CLI(5), SHOW(4, "level") },
 	[RECORD_AVAILABILITY_LEVEL] = {
-	    NULL, "availability_level", INT, V, NO, NOLABEL,
+	    NULL, "availability_level", INT, V, NO,
+	    .form_zh = "可用性", .form_en = "availability",
 	    CLI(6), SHOW(5, "availability level") },
 	[RECORD_MAJOR] = {
-	    NULL, "major", BOOL, V, NO, NOLABEL,
+	    NULL, "major", BOOL, V, NO,
+	    .form_zh = "事件分類 (5.2.3)", .form_en = "classification",
 	    CLI(7), SHOW(8, "class") },
 	[RECORD_STATUS] = {
-	    NULL, "status", TEXT, D, NO, NOLABEL,
+	    NULL, "status", TEXT, D, NO,
+	    .form_zh = "處理狀態", .form_en = "status",
 	    CLI(8), SHOW(10, "status") },
 	[RECORD_CAUSE] = {
 	    "cause", "cause", TEXT, S, ALL,
@@ -71,10 +81,12 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    .form_zh = "事件發生之原因", .form_en = "cause",
 	    SHOW(17, "cause"), MAIL(13, "事件原因 Cause") },
 	[RECORD_STARTED_AT] = {
-	    NULL, "started_at", TIME, D, NO, NOLABEL,
+	    NULL, "started_at", TIME, D, NO,
+	    .form_zh = "A. 事件發生時間", .form_en = "A. happened",
 	    SHOW(19, "started"), MAIL(1, "發生時間 Happened") },
 	[RECORD_OPENED_AT] = {
-	    NULL, "opened_at", TIME, D, NO, NOLABEL,
+	    NULL, "opened_at", TIME, D, NO,
+	    .form_zh = "A. 知悉其發生之時間", .form_en = "A. became known",
 	    SHOW(20, "opened"), MAIL(2, "知悉時間 Became known") },
 	[RECORD_NOTIFY_DUE_AT] = {
 	    NULL, "notify_due_at", TIME, D, NO, NOLABEL,
@@ -84,10 +96,12 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    SHOW(27, "restore due") },
 	/* The daemon for an outage, `restored` for the rest. */
 	[RECORD_RESTORED_AT] = {
-	    NULL, "restored_at", TIME, V, NO, NOLABEL,
+	    NULL, "restored_at", TIME, V, NO,
+	    .form_zh = "A. 完成復原作業之時間", .form_en = "A. restored",
 	    SHOW(29, "restored"), MAIL(6, "恢復時間 Restored") },
 	[RECORD_WITHIN_RTO] = {
-	    NULL, "within_rto", BOOL, D, NO, NOLABEL,
+	    NULL, "within_rto", BOOL, D, NO,
+	    .form_zh = "A. 於RTO內恢復", .form_en = "A. restored within RTO",
 	    SHOW(30, "within rto") },
 	[RECORD_CLOSED_AT] = {
 	    NULL, "closed_at", TIME, V, NO, NOLABEL,
@@ -96,10 +110,12 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    NULL, "closed_by", TEXT, V, NO, NOLABEL,
 	    SHOW(45, "closed by"), MAIL(11, "結案人員 Closed by") },
 	[RECORD_CONFIDENTIALITY_LEVEL] = {
-	    NULL, "confidentiality_level", INT, V, NO, NOLABEL,
+	    NULL, "confidentiality_level", INT, V, NO,
+	    .form_zh = "機密性", .form_en = "confidentiality",
 	    SHOW(6, "confidentiality level") },
 	[RECORD_INTEGRITY_LEVEL] = {
-	    NULL, "integrity_level", INT, V, NO, NOLABEL,
+	    NULL, "integrity_level", INT, V, NO,
+	    .form_zh = "完整性", .form_en = "integrity",
 	    SHOW(7, "integrity level") },
 	[RECORD_CATEGORY] = {
 	    "category", "category", TEXT, S, NO,
@@ -114,6 +130,7 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_SCOPE] = {
 	    "scope", "scope", TEXT, S, ALL,
 	    .zh = "B 影響範圍及損害評估", .en = "scope and damage",
+	    .form_zh = "可能影響範圍", .form_en = "possible scope",
 	    SHOW(31, "scope"),
 	    MAIL(15, "影響範圍及損害評估 Scope and damage") },
 	[RECORD_LOSS] = {
@@ -165,12 +182,15 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    SHOW(39, "prevention tracking"),
 	    MAIL(24, "預計完成時間及成效追蹤 Tracking") },
 	[RECORD_ACKNOWLEDGED_AT] = {
-	    NULL, "acknowledged_at", TIME, V, NO, NOLABEL,
+	    NULL, "acknowledged_at", TIME, V, NO,
+	    .form_zh = "確認（知悉）時間", .form_en = "acknowledged",
 	    SHOW(22, "acknowledged") },
 	[RECORD_ACKNOWLEDGED_BY] = {
 	    NULL, "acknowledged_by", TEXT, V, NO, NOLABEL },
 	[RECORD_REPORTED_AT] = {
-	    NULL, "reported_at", TIME, V, NO, NOLABEL,
+	    NULL, "reported_at", TIME, V, NO,
+	    .form_zh = "通報應變網站通報時間",
+	    .form_en = "reported on the portal",
 	    SHOW(23, "reported"), MAIL(3, "通報時間 Reported on the portal") },
 	[RECORD_TICKET] = {
 	    "ticket", "ticket", TEXT, V, ALL,
@@ -179,12 +199,15 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_REPORTED_BY] = {
 	    NULL, "reported_by", TEXT, V, NO, NOLABEL },
 	[RECORD_CONTROLLED_AT] = {
-	    NULL, "controlled_at", TIME, V, NO, NOLABEL,
+	    NULL, "controlled_at", TIME, V, NO,
+	    .form_zh = "A. 完成損害控制之時間",
+	    .form_en = "A. damage controlled",
 	    SHOW(28, "controlled"), MAIL(5, "損害控制 Damage controlled") },
 	[RECORD_CONTROLLED_BY] = {
 	    NULL, "controlled_by", TEXT, V, NO, NOLABEL },
 	[RECORD_REPORT_FILED_AT] = {
-	    "report-filed", "report_filed_at", TIME, V, REP, NOLABEL,
+	    "report-filed", "report_filed_at", TIME, V, REP,
+	    .form_zh = "報告函送時間", .form_en = "report filed",
 	    SHOW(40, "report filed"),
 	    MAIL(7, "調查報告 Investigation report filed") },
 	[RECORD_REPORT_FILED_BY] = {
@@ -194,6 +217,8 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	/* 5.3.3: an incident (事故) closes with its corrective action form. */
 	[RECORD_CORRECTIVE_ACTION_REF] = {
 	    "corrective-action-ref", "corrective_action_ref", TEXT, S, L34,
+	    .form_zh = "矯正及預防措施處理單號 (5.3.3)",
+	    .form_en = "corrective and preventive action form (5.3.3)",
 	    .zh = "矯正及預防措施處理單號",
 	    .en = "corrective and preventive action form (levels 3-4, 5.3.3)",
 	    SHOW(41, "corrective action form"),
@@ -212,7 +237,9 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    SHOW(9, "declared major because") },
 	/* 5.3.7.3.5, 5.3.7.3.10: closed on the portal first. */
 	[RECORD_PORTAL_CLOSED_AT] = {
-	    "portal-closed", "portal_closed_at", TIME, V, ALL, NOLABEL,
+	    "portal-closed", "portal_closed_at", TIME, V, ALL,
+	    .form_zh = "通報應變網站結案時間 (5.3.7.3.5)",
+	    .form_en = "closed on the portal (5.3.7.3.5)",
 	    SHOW(42, "closed on the portal"),
 	    MAIL(8, "網站結案 Closed on the portal") },
 	[RECORD_PORTAL_CLOSED_BY] = {
@@ -222,7 +249,8 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    .form_zh = "處置結果", .form_en = "result",
 	    SHOW(43, "portal result"), MAIL(9, "結案結果 Portal result") },
 	[RECORD_RECURRENCE_OF] = {
-	    NULL, "recurrence_of", INT, D, NO, NOLABEL,
+	    NULL, "recurrence_of", INT, D, NO,
+	    .form_zh = "前案再次發生", .form_en = "recurrence of",
 	    SHOW(11, "recurrence of incident") },
 	[RECORD_REPORTED_ENTERED_AT] = {
 	    NULL, "reported_entered_at", TIME, V, NO, NOLABEL,
@@ -257,20 +285,18 @@ record_rank(const struct record_field *f, enum record_view view)
 size_t
 record_view(enum record_view view, enum record_id ids[RECORD_NFIELDS])
 {
-	enum record_id	 t;
 	size_t		 i, j, n = 0;
-	int		 r;
+	int		 r, rt;
 
 	for (i = 0; i < RECORD_NFIELDS; i++) {
 		if ((r = record_rank(&record_fields[i], view)) < 0)
 			continue;
 		/* Insertion, after every field placed before it. */
 		for (j = n; j > 0; j--) {
-			t = ids[j - 1];
-			if (r == 0 || (record_rank(&record_fields[t], view) > 0 &&
-			    record_rank(&record_fields[t], view) < r))
+			rt = record_rank(&record_fields[ids[j - 1]], view);
+			if (r == 0 || (rt > 0 && rt < r))
 				break;
-			ids[j] = t;
+			ids[j] = ids[j - 1];
 		}
 		ids[j] = (enum record_id)i;
 		n++;

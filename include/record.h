@@ -115,7 +115,7 @@ struct record_field {
 	int			 show_at;
 	const char		*show;	/* `show`'s label, a colon after it */
 	int			 mail_at;
-	const char		*mail;	/* the closure notice's, "中文 English" */
+	const char		*mail;	/* the closure notice's: 中文 English */
 };
 
 extern const struct record_field record_fields[RECORD_NFIELDS];

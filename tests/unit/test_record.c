@@ -179,6 +179,26 @@ test_views(void **state)
 }
 
 /*
+ * Form 01 (rtowatch report) puts a field under its label in the table,
+ * and the person who signs must see what is missing: every field people
+ * set or closing needs has one.
+ */
+static void
+test_form01(void **state)
+{
+	const struct record_field	*f;
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		f = &record_fields[i];
+		if (f->setter == RECORD_SET || f->close != RECORD_CLOSE_NO)
+			if (f->form_zh == NULL)
+				fail_msg("%s: no label on form 01", f->column);
+	}
+}
+
+/*
  * The store the daemon creates and migrates has every field of the table
  * as a column of the type the table reads it as, and no other: the
  * migrations are history, the table is what the record is now, and a
@@ -237,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_close_rules),
 		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_form01),
 		cmocka_unit_test(test_store_columns),
 	};
 
