@@ -3,9 +3,9 @@
  * `set` and close checks, `rtowatch edit`, the control API's members, the
  * CLI's JSON, CSV and `show`, form 01's labels and the closure notice read
  * this one table, so a field is added here (a row and its RECORD_ name)
- * and nowhere else.  The store's CREATE and migrations stay in store.c:
- * the schema is history, this table is what the record is now, and
- * test_record checks the one against the other.
+ * and, but for a migration, nowhere else.  The store's CREATE and
+ * migrations stay in store.c: the schema is history, this table is what
+ * the record is now, and test_record checks the one against the other.
  */
 #ifndef RECORD_H
 #define RECORD_H
