@@ -34,6 +34,8 @@
 #define CLI_DAY_MS	(86400 * (int64_t)1000)
 
 struct cli_field cli_incident_fields[CLI_I_COUNT];
+size_t cli_incident_members[CLI_I_COUNT];
+size_t cli_incident_nmembers;
 
 const struct cli_field cli_timeline_fields[CLI_T_COUNT] = {
 	[CLI_T_ID] = { "id", "id", CLI_INT },
@@ -202,8 +204,8 @@ cli_cell(sqlite3_stmt *stmt, const struct cli_column *col, char *buf,
 	case CLI_SHOW_KIND:
 		return strcmp(s, "drill") == 0 ? "演練 drill" : s;
 	case CLI_SHOW_SYSTEM:
-		if (cli_col_text(stmt, CLI_I_KIND) == NULL ||
-		    strcmp(cli_col_text(stmt, CLI_I_KIND), "drill") != 0)
+		if (cli_col_text(stmt, RECORD_KIND) == NULL ||
+		    strcmp(cli_col_text(stmt, RECORD_KIND), "drill") != 0)
 			return s;
 		snprintf(buf, len, "[演練 DRILL] %s", s);
 		return buf;
@@ -268,36 +270,35 @@ cli_query_int(struct cli_ctx *ctx, int immutable, const char *sql, int *v)
  * as immutable, without locks: a copy on read-only media, say.
  */
 /*
- * cli_incident_fields from CLI_INCIDENT's columns and the record's types;
- * rto_seconds is the one member no column holds as it is.
+ * cli_incident_fields from the record's table, in its order, its types
+ * as the CLI reads them; rto_seconds is the one member no column holds
+ * as it is, and stands before rto_ms among the members.
  */
 static void
 cli_incident_init(void)
 {
-	static const char *const columns[CLI_I_COUNT] = {
-#define CLI_I_COLUMN(e, column)	[CLI_I_##e] = (column),
-		CLI_INCIDENT(CLI_I_COLUMN)
-#undef CLI_I_COLUMN
-	};
+	enum record_id			 ids[RECORD_NFIELDS];
 	const struct record_field	*rf;
 	struct cli_field		*f;
-	size_t				 i;
+	size_t				 i, n;
 
 	if (cli_incident_fields[0].name != NULL)
 		return;
-	for (i = 0; i < CLI_I_COUNT; i++) {
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		rf = &record_fields[i];
 		f = &cli_incident_fields[i];
-		f->name = f->sql = columns[i];
-		if (i == CLI_I_RTO_SECONDS) {
-			f->sql = "rto_ms / 1000";
-			f->type = CLI_INT;
-			continue;
-		}
-		if ((rf = record_column(columns[i])) == NULL)
-			fatalx("%s: %s is not in the record", __func__,
-			    columns[i]);
+		f->name = f->sql = rf->column;
 		f->type = rf->type == RECORD_INT ? CLI_INT :
 		    rf->type == RECORD_BOOL ? CLI_BOOL : CLI_TEXT;
+	}
+	cli_incident_fields[CLI_I_RTO_SECONDS] = (struct cli_field){
+		"rto_seconds", "rto_ms / 1000", CLI_INT };
+	n = record_view(RECORD_VIEW_CLI, ids);
+	for (i = 0; i < n; i++) {
+		if (ids[i] == RECORD_RTO_MS)
+			cli_incident_members[cli_incident_nmembers++] =
+			    CLI_I_RTO_SECONDS;
+		cli_incident_members[cli_incident_nmembers++] = ids[i];
 	}
 }
 
@@ -461,12 +462,21 @@ cli_json_new(json_t *v)
 json_t *
 cli_json_row(sqlite3_stmt *stmt, const struct cli_field *f, size_t n)
 {
+	return cli_json_pick(stmt, f, NULL, n);
+}
+
+/* The N columns PICK names (NULL: the first N), as members in its order. */
+json_t *
+cli_json_pick(sqlite3_stmt *stmt, const struct cli_field *f,
+    const size_t *pick, size_t n)
+{
 	json_t	*obj, *v;
 	char	*mended;
-	size_t	 i;
+	size_t	 k, i;
 
 	obj = cli_json_new(json_object());
-	for (i = 0; i < n; i++) {
+	for (k = 0; k < n; k++) {
+		i = pick != NULL ? pick[k] : k;
 		if (sqlite3_column_type(stmt, (int)i) == SQLITE_NULL)
 			v = json_null();
 		else if (f[i].type == CLI_INT)
@@ -519,21 +529,30 @@ cli_csv_row(sqlite3_stmt *stmt, const struct cli_field *f, size_t n)
 void
 cli_csv_cells(sqlite3_stmt *stmt, const struct cli_field *f, size_t n)
 {
-	char	 num[24];
-	size_t	 i;
+	cli_csv_pick(stmt, f, NULL, n);
+}
 
-	for (i = 0; i < n; i++) {
+/* The N columns PICK names (NULL: the first N), in its order. */
+void
+cli_csv_pick(sqlite3_stmt *stmt, const struct cli_field *f,
+    const size_t *pick, size_t n)
+{
+	char	 num[24];
+	size_t	 k, i;
+
+	for (k = 0; k < n; k++) {
+		i = pick != NULL ? pick[k] : k;
 		if (sqlite3_column_type(stmt, (int)i) == SQLITE_NULL)
-			cli_csv_field("", i == 0);
+			cli_csv_field("", k == 0);
 		else if (f[i].type == CLI_BOOL)
 			cli_csv_field(sqlite3_column_int64(stmt, (int)i) ?
-			    "1" : "0", i == 0);
+			    "1" : "0", k == 0);
 		else if (f[i].type == CLI_INT) {
 			snprintf(num, sizeof(num), "%lld",
 			    (long long)sqlite3_column_int64(stmt, (int)i));
-			cli_csv_field(num, i == 0);
+			cli_csv_field(num, k == 0);
 		} else
-			cli_csv_field(cli_col_text(stmt, (int)i), i == 0);
+			cli_csv_field(cli_col_text(stmt, (int)i), k == 0);
 	}
 }
 

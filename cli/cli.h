@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include "record.h"
+
 #define CLI_TZ_DEFAULT	"Asia/Taipei"
 
 #define CLI_EXIT_OK	0
@@ -186,73 +188,21 @@ struct cli_table {
 };
 
 /*
- * The incident members every command reads (query.c), in the order of the
- * CLI's JSON and CSV (which is not the API's): CLI_I_<index> and the
- * record's column (include/record.h), which gives its type.  rto_seconds
- * is derived from rto_ms.
+ * The incident members every command reads (query.c): a statement from
+ * cli_select(cli_incident_fields) has the record's columns in its table's
+ * order, so RECORD_<COLUMN> (include/record.h) is a column's index, and
+ * rto_seconds, derived from rto_ms, after them.  The CLI's JSON and CSV
+ * name them in cli_incident_members' order (record_view's for the CLI,
+ * which is not the API's).
  */
-#define CLI_INCIDENT(X) \
-	X(ID, "id") \
-	X(KIND, "kind") \
-	X(SYSTEM, "system") \
-	X(OWNER, "owner") \
-	X(LEVEL, "level") \
-	X(AVAILABILITY, "availability_level") \
-	X(MAJOR, "major") \
-	X(STATUS, "status") \
-	X(CORE, "core") \
-	X(CRITICAL, "critical_infrastructure") \
-	X(RTO_SECONDS, "rto_seconds") \
-	X(RTO_MS, "rto_ms") \
-	X(CAUSE, "cause") \
-	X(STARTED, "started_at") \
-	X(OPENED, "opened_at") \
-	X(NOTIFY_DUE, "notify_due_at") \
-	X(RESTORE_DUE, "restore_due_at") \
-	X(RESTORED, "restored_at") \
-	X(WITHIN_RTO, "within_rto") \
-	X(CLOSED, "closed_at") \
-	X(CLOSED_BY, "closed_by") \
-	X(CONFIDENTIALITY, "confidentiality_level") \
-	X(INTEGRITY, "integrity_level") \
-	X(CATEGORY, "category") \
-	X(DESCRIPTION, "description") \
-	X(SCOPE, "scope") \
-	X(LOSS, "loss") \
-	X(SUPPORT, "support") \
-	X(MEASURES, "measures") \
-	X(CONTAINMENT, "containment") \
-	X(INVESTIGATION, "investigation") \
-	X(ROOT_CAUSE, "root_cause") \
-	X(PREVENTION, "prevention") \
-	X(PREVENTION_TRACKING, "prevention_tracking") \
-	X(ACKED, "acknowledged_at") \
-	X(ACKED_BY, "acknowledged_by") \
-	X(REPORTED, "reported_at") \
-	X(TICKET, "ticket") \
-	X(REPORTED_BY, "reported_by") \
-	X(CONTROLLED, "controlled_at") \
-	X(CONTROLLED_BY, "controlled_by") \
-	X(REPORT_FILED, "report_filed_at") \
-	X(REPORT_FILED_BY, "report_filed_by") \
-	X(WARNING, "warning_id") \
-	X(CORRECTIVE, "corrective_action_ref") \
-	X(OTHER_UNITS, "other_units_affected") \
-	X(MAJOR_REASON, "major_reason") \
-	X(PORTAL_CLOSED, "portal_closed_at") \
-	X(PORTAL_CLOSED_BY, "portal_closed_by") \
-	X(PORTAL_RESULT, "portal_result") \
-	X(RECURRENCE_OF, "recurrence_of") \
-	X(REPORTED_ENTERED, "reported_entered_at")
-
 enum {
-#define CLI_I_ENUM(e, column)	CLI_I_##e,
-	CLI_INCIDENT(CLI_I_ENUM)
-#undef CLI_I_ENUM
+	CLI_I_RTO_SECONDS = RECORD_NFIELDS,
 	CLI_I_COUNT
 };
 /* Filled from the record's table by cli_select(), which reads them. */
 extern struct cli_field cli_incident_fields[CLI_I_COUNT];
+extern size_t cli_incident_members[CLI_I_COUNT];
+extern size_t cli_incident_nmembers;
 
 enum {
 	CLI_T_ID, CLI_T_AT, CLI_T_EVENT, CLI_T_ACTOR, CLI_T_DETAIL, CLI_T_COUNT
@@ -301,11 +251,15 @@ const char	*cli_time_local_ms(int64_t, char *, size_t);
 json_t		*cli_json_new(json_t *);
 json_t		*cli_json_row(sqlite3_stmt *, const struct cli_field *,
 		    size_t);
+json_t		*cli_json_pick(sqlite3_stmt *, const struct cli_field *,
+		    const size_t *, size_t);
 void		 cli_json_print(json_t *);
 void		 cli_csv_field(const char *, int);
 void		 cli_csv_row(sqlite3_stmt *, const struct cli_field *, size_t);
 void		 cli_csv_cells(sqlite3_stmt *, const struct cli_field *,
 		    size_t);
+void		 cli_csv_pick(sqlite3_stmt *, const struct cli_field *,
+		    const size_t *, size_t);
 void		 cli_table_init(struct cli_table *, const struct cli_column *,
 		    size_t, int, int);
 void		 cli_table_add(struct cli_table *, const char *);

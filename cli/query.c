@@ -15,66 +15,15 @@
 #include "util.h"
 
 static const struct cli_column query_incident_cols[] = {
-	CLI_COL("ID", CLI_I_ID, CLI_SHOW_NUM),
-	CLI_COL("SYSTEM", CLI_I_SYSTEM, CLI_SHOW_SYSTEM),
-	CLI_COL("LEVEL", CLI_I_LEVEL, CLI_SHOW_NUM),
-	CLI_COL("CLASS", CLI_I_MAJOR, CLI_SHOW_CLASS),
-	CLI_COL("STATUS", CLI_I_STATUS, CLI_SHOW_TEXT),
-	CLI_COL("STARTED", CLI_I_STARTED, CLI_SHOW_TIME),
-	CLI_COL_DROP("OPENED", CLI_I_OPENED, CLI_SHOW_TIME, 2),
-	CLI_COL_DROP("NOTIFY DUE", CLI_I_NOTIFY_DUE, CLI_SHOW_TIME, 1),
-	CLI_COL("RESTORED", CLI_I_RESTORED, CLI_SHOW_TIME),
-};
-
-/* Every column of an incident, for show. */
-static const struct cli_column query_show_lines[] = {
-	CLI_COL("id:", CLI_I_ID, CLI_SHOW_TEXT),
-	CLI_COL("system:", CLI_I_SYSTEM, CLI_SHOW_TEXT),
-	CLI_COL("kind:", CLI_I_KIND, CLI_SHOW_KIND),
-	CLI_COL("level:", CLI_I_LEVEL, CLI_SHOW_TEXT),
-	CLI_COL("availability level:", CLI_I_AVAILABILITY, CLI_SHOW_TEXT),
-	CLI_COL("confidentiality level:", CLI_I_CONFIDENTIALITY, CLI_SHOW_TEXT),
-	CLI_COL("integrity level:", CLI_I_INTEGRITY, CLI_SHOW_TEXT),
-	CLI_COL("class:", CLI_I_MAJOR, CLI_SHOW_CLASS),
-	CLI_COL("declared major because:", CLI_I_MAJOR_REASON, CLI_SHOW_TEXT),
-	CLI_COL("status:", CLI_I_STATUS, CLI_SHOW_TEXT),
-	CLI_COL("recurrence of incident:", CLI_I_RECURRENCE_OF,
-	    CLI_SHOW_TEXT),
-	CLI_COL("owner:", CLI_I_OWNER, CLI_SHOW_TEXT),
-	CLI_COL("core:", CLI_I_CORE, CLI_SHOW_YESNO),
-	CLI_COL("critical infrastructure:", CLI_I_CRITICAL, CLI_SHOW_YESNO),
-	CLI_COL("rto:", CLI_I_RTO_MS, CLI_SHOW_DURATION),
-	CLI_COL("category:", CLI_I_CATEGORY, CLI_SHOW_TEXT),
-	CLI_COL("cause:", CLI_I_CAUSE, CLI_SHOW_TEXT),
-	CLI_COL("description:", CLI_I_DESCRIPTION, CLI_SHOW_TEXT),
-	CLI_COL("started:", CLI_I_STARTED, CLI_SHOW_TIME),
-	CLI_COL("opened:", CLI_I_OPENED, CLI_SHOW_TIME),
-	CLI_COL("notify due:", CLI_I_NOTIFY_DUE, CLI_SHOW_TIME),
-	CLI_COL("acknowledged:", CLI_I_ACKED, CLI_SHOW_TIME),
-	CLI_COL("reported:", CLI_I_REPORTED, CLI_SHOW_TIME),
-	CLI_COL("report entered:", CLI_I_REPORTED_ENTERED, CLI_SHOW_TIME),
-	CLI_COL("ticket:", CLI_I_TICKET, CLI_SHOW_TEXT),
-	CLI_COL("other units affected:", CLI_I_OTHER_UNITS, CLI_SHOW_TEXT),
-	CLI_COL("restore due:", CLI_I_RESTORE_DUE, CLI_SHOW_TIME),
-	CLI_COL("controlled:", CLI_I_CONTROLLED, CLI_SHOW_TIME),
-	CLI_COL("restored:", CLI_I_RESTORED, CLI_SHOW_TIME),
-	CLI_COL("within rto:", CLI_I_WITHIN_RTO, CLI_SHOW_YESNO),
-	CLI_COL("scope:", CLI_I_SCOPE, CLI_SHOW_TEXT),
-	CLI_COL("loss:", CLI_I_LOSS, CLI_SHOW_TEXT),
-	CLI_COL("support:", CLI_I_SUPPORT, CLI_SHOW_TEXT),
-	CLI_COL("measures:", CLI_I_MEASURES, CLI_SHOW_TEXT),
-	CLI_COL("containment:", CLI_I_CONTAINMENT, CLI_SHOW_TEXT),
-	CLI_COL("investigation:", CLI_I_INVESTIGATION, CLI_SHOW_TEXT),
-	CLI_COL("root cause:", CLI_I_ROOT_CAUSE, CLI_SHOW_TEXT),
-	CLI_COL("prevention:", CLI_I_PREVENTION, CLI_SHOW_TEXT),
-	CLI_COL("prevention tracking:", CLI_I_PREVENTION_TRACKING,
-	    CLI_SHOW_TEXT),
-	CLI_COL("report filed:", CLI_I_REPORT_FILED, CLI_SHOW_TIME),
-	CLI_COL("corrective action form:", CLI_I_CORRECTIVE, CLI_SHOW_TEXT),
-	CLI_COL("closed on the portal:", CLI_I_PORTAL_CLOSED, CLI_SHOW_TIME),
-	CLI_COL("portal result:", CLI_I_PORTAL_RESULT, CLI_SHOW_TEXT),
-	CLI_COL("closed:", CLI_I_CLOSED, CLI_SHOW_TIME),
-	CLI_COL("closed by:", CLI_I_CLOSED_BY, CLI_SHOW_TEXT),
+	CLI_COL("ID", RECORD_ID, CLI_SHOW_NUM),
+	CLI_COL("SYSTEM", RECORD_SYSTEM, CLI_SHOW_SYSTEM),
+	CLI_COL("LEVEL", RECORD_LEVEL, CLI_SHOW_NUM),
+	CLI_COL("CLASS", RECORD_MAJOR, CLI_SHOW_CLASS),
+	CLI_COL("STATUS", RECORD_STATUS, CLI_SHOW_TEXT),
+	CLI_COL("STARTED", RECORD_STARTED_AT, CLI_SHOW_TIME),
+	CLI_COL_DROP("OPENED", RECORD_OPENED_AT, CLI_SHOW_TIME, 2),
+	CLI_COL_DROP("NOTIFY DUE", RECORD_NOTIFY_DUE_AT, CLI_SHOW_TIME, 1),
+	CLI_COL("RESTORED", RECORD_RESTORED_AT, CLI_SHOW_TIME),
 };
 
 static const struct cli_column query_timeline_cols[] = {
@@ -107,10 +56,10 @@ static const struct cli_column query_clock_cols[] = {
 static const char *
 query_paint(size_t col, const char *cell)
 {
-	if (query_incident_cols[col].field == CLI_I_MAJOR &&
+	if (query_incident_cols[col].field == RECORD_MAJOR &&
 	    strcmp(cell, "major") == 0)
 		return "\033[1;31m";
-	if (query_incident_cols[col].field == CLI_I_STATUS &&
+	if (query_incident_cols[col].field == RECORD_STATUS &&
 	    strcmp(cell, "open") == 0)
 		return "\033[33m";
 	return NULL;
@@ -201,8 +150,9 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 	case CLI_FMT_JSON:
 		arr = cli_json_new(json_array());
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			if (json_array_append_new(arr, cli_json_row(stmt,
-			    cli_incident_fields, CLI_I_COUNT)) == -1)
+			if (json_array_append_new(arr, cli_json_pick(stmt,
+			    cli_incident_fields, cli_incident_members,
+			    cli_incident_nmembers)) == -1)
 				fatalx("jansson: out of memory");
 		}
 		if (rc == SQLITE_DONE)
@@ -210,11 +160,15 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(arr);
 		break;
 	case CLI_FMT_CSV:
-		for (i = 0; i < CLI_I_COUNT; i++)
-			cli_csv_field(cli_incident_fields[i].name, i == 0);
+		for (i = 0; i < cli_incident_nmembers; i++)
+			cli_csv_field(cli_incident_fields[
+			    cli_incident_members[i]].name, i == 0);
 		printf("\r\n");
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			cli_csv_row(stmt, cli_incident_fields, CLI_I_COUNT);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			cli_csv_pick(stmt, cli_incident_fields,
+			    cli_incident_members, cli_incident_nmembers);
+			printf("\r\n");
+		}
 		break;
 	default:
 		cli_table_init(&t, query_incident_cols,
@@ -274,18 +228,53 @@ query_show_table(struct cli_ctx *ctx, const char *title, sqlite3_stmt *stmt,
 	return rc;
 }
 
+/*
+ * How `show` writes a field: by its type, but the few the record's table
+ * reads as a plain number or flag that people read otherwise.
+ */
+static enum cli_show
+query_show_how(enum record_id id)
+{
+	switch (id) {
+	case RECORD_KIND:
+		return CLI_SHOW_KIND;
+	case RECORD_MAJOR:
+		return CLI_SHOW_CLASS;
+	case RECORD_RTO_MS:
+		return CLI_SHOW_DURATION;
+	default:
+		break;
+	}
+	switch (record_fields[id].type) {
+	case RECORD_BOOL:
+		return CLI_SHOW_YESNO;
+	case RECORD_TIME:
+		return CLI_SHOW_TIME;
+	default:
+		return CLI_SHOW_TEXT;
+	}
+}
+
 static int
 query_show_text(struct cli_ctx *ctx, sqlite3_stmt *inc, sqlite3_stmt *cl,
     sqlite3_stmt *tl, const char *recurring)
 {
-	char	 b[64];
-	size_t	 i;
-	int	 rc;
+	enum record_id		 ids[RECORD_NFIELDS];
+	struct cli_column	 col = { 0 };
+	char			 b[64], label[64];
+	size_t			 i, n;
+	int			 rc;
 
 	printf("times in %s\n", ctx->tz);
-	for (i = 0; i < CLI_NITEMS(query_show_lines); i++)
-		query_show_line(query_show_lines[i].title, cli_cell(inc,
-		    &query_show_lines[i], b, sizeof(b)), ctx->utf8);
+	n = record_view(RECORD_VIEW_SHOW, ids);
+	for (i = 0; i < n; i++) {
+		col.field = (int)ids[i];
+		col.how = query_show_how(ids[i]);
+		snprintf(label, sizeof(label), "%s:",
+		    record_fields[ids[i]].show);
+		query_show_line(label, cli_cell(inc, &col, b, sizeof(b)),
+		    ctx->utf8);
+	}
 	query_show_line("recurring:", recurring, ctx->utf8);
 	if ((rc = query_show_table(ctx, "clocks:", cl, query_clock_cols,
 	    CLI_NITEMS(query_clock_cols), "(none)")) != SQLITE_DONE)
@@ -319,7 +308,8 @@ query_show_json(sqlite3_stmt *inc, sqlite3_stmt *cl, sqlite3_stmt *tl,
 	size_t	 i;
 	int	 rc;
 
-	obj = cli_json_row(inc, cli_incident_fields, CLI_I_COUNT);
+	obj = cli_json_pick(inc, cli_incident_fields, cli_incident_members,
+	    cli_incident_nmembers);
 	arr = cli_json_new(json_array());
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, cli_json_new(json_integer(ids[i])));

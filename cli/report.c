@@ -107,25 +107,39 @@ report_text(sqlite3_stmt *s, int col)
 }
 
 /*
- * A text member under form 01's label for it in the record's table
- * (include/record.h), "English (中文)" with --lang en as DOC_L writes it.
+ * A field's label on form 01 in the record's table (include/record.h),
+ * "English (中文)" with --lang en as DOC_L writes it.
  */
-static void
-report_field(struct doc *d, sqlite3_stmt *inc, int col)
+static char *
+report_label(const struct doc *d, enum record_id id)
 {
-	const struct record_field	*rf;
+	const struct record_field	*rf = &record_fields[id];
 	char				*label;
 
-	rf = record_column(cli_incident_fields[col].sql);
-	if (rf == NULL || rf->form_zh == NULL)
-		fatalx("%s: %s has no label on form 01", __func__,
-		    cli_incident_fields[col].sql);
+	if (rf->form_zh == NULL)
+		fatalx("%s: %s has no label on form 01", __func__, rf->column);
 	if (d->en)
 		xasprintf(&label, "%s (%s)", rf->form_en, rf->form_zh);
 	else
 		label = xstrdup(rf->form_zh);
-	doc_field(d, label, report_text(inc, col));
+	return label;
+}
+
+/* VALUE, as the form writes field ID, under the field's label. */
+static void
+report_put(struct doc *d, enum record_id id, const char *value)
+{
+	char	*label = report_label(d, id);
+
+	doc_field(d, label, value);
 	free(label);
+}
+
+/* A text member, as it is. */
+static void
+report_field(struct doc *d, sqlite3_stmt *inc, enum record_id id)
+{
+	report_put(d, id, report_text(inc, (int)id));
 }
 
 /* A time in --tz, "by WHOM" after it when known. */
@@ -145,6 +159,15 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 	return buf;
 }
 
+/* A time in --tz under field ID's label, "by WHOM" (column BY) after it. */
+static void
+report_put_when(struct doc *d, sqlite3_stmt *inc, enum record_id id, int by)
+{
+	char	 buf[REPORT_TIME_LEN];
+
+	report_put(d, id, report_when(inc, (int)id, by, buf, sizeof(buf)));
+}
+
 /*
  * The portal report's time as claimed and, beside it, when it was
  * entered: a report entered after its deadline shows as such even when
@@ -153,11 +176,11 @@ report_when(sqlite3_stmt *s, int col, int bycol, char *buf, size_t len)
 static char *
 report_reported(struct doc *d, sqlite3_stmt *inc)
 {
-	const char	*entered = report_text(inc, CLI_I_REPORTED_ENTERED);
+	const char	*entered = report_text(inc, RECORD_REPORTED_ENTERED_AT);
 	char		 at[REPORT_TIME_LEN * 2], e[REPORT_TIME_LEN];
 	char		*out;
 
-	if (report_when(inc, CLI_I_REPORTED, CLI_I_REPORTED_BY, at,
+	if (report_when(inc, RECORD_REPORTED_AT, RECORD_REPORTED_BY, at,
 	    sizeof(at)) == NULL)
 		return NULL;
 	if (entered == NULL)
@@ -178,9 +201,9 @@ report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
 {
 	sqlite3_stmt	*stmt;
 	char		*out = NULL;
-	int		 warning = sqlite3_column_type(inc, CLI_I_WARNING) !=
-			    SQLITE_NULL;
+	int		 warning;
 
+	warning = sqlite3_column_type(inc, RECORD_WARNING_ID) != SQLITE_NULL;
 	stmt = cli_prepare(ctx, warning ? "SELECT source || coalesce(' ' ||"
 	    " reference, '') || ': ' || summary || ' (#' || id || ')'"
 	    " FROM warnings WHERE id = ?" : "SELECT actor FROM timeline"
@@ -188,7 +211,7 @@ report_discoverer(struct cli_ctx *ctx, int64_t id, sqlite3_stmt *inc)
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, warning ? sqlite3_column_int64(inc,
-	    CLI_I_WARNING) : id);
+	    RECORD_WARNING_ID) : id);
 	if (sqlite3_step(stmt) == SQLITE_ROW && report_text(stmt, 0) != NULL)
 		out = xstrdup(report_text(stmt, 0));
 	sqlite3_finalize(stmt);
@@ -229,19 +252,23 @@ report_scope(struct cli_ctx *ctx, const struct doc *d, int64_t id,
 static char *
 report_level(const struct doc *d, sqlite3_stmt *inc)
 {
-	char	*s, c[8], i[8];
+	static const enum record_id	 cia[] = { RECORD_CONFIDENTIALITY_LEVEL,
+	    RECORD_INTEGRITY_LEVEL, RECORD_AVAILABILITY_LEVEL };
+	const char			*v;
+	char				*s, *t, *label;
+	size_t				 i;
 
-	snprintf(c, sizeof(c), "%s", report_text(inc, CLI_I_CONFIDENTIALITY) ?
-	    report_text(inc, CLI_I_CONFIDENTIALITY) : "-");
-	snprintf(i, sizeof(i), "%s", report_text(inc, CLI_I_INTEGRITY) ?
-	    report_text(inc, CLI_I_INTEGRITY) : "-");
-	xasprintf(&s, "%s; %s %s, %s %s, %s %s", report_name(d,
-	    report_levels, CLI_NITEMS(report_levels),
-	    report_text(inc, CLI_I_LEVEL)),
-	    d->en ? "confidentiality (機密性)" : "機密性", c,
-	    d->en ? "integrity (完整性)" : "完整性", i,
-	    d->en ? "availability (可用性)" : "可用性",
-	    report_text(inc, CLI_I_AVAILABILITY));
+	s = xstrdup(report_name(d, report_levels, CLI_NITEMS(report_levels),
+	    report_text(inc, RECORD_LEVEL)));
+	for (i = 0; i < CLI_NITEMS(cia); i++) {
+		label = report_label(d, cia[i]);
+		v = report_text(inc, (int)cia[i]);
+		xasprintf(&t, "%s%s %s %s", s, i == 0 ? ";" : ",", label,
+		    v != NULL ? v : "-");
+		free(label);
+		free(s);
+		s = t;
+	}
 	return s;
 }
 
@@ -417,18 +444,19 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 		DOC_L(d, "主管簽名", "supervisor's signature"),
 		DOC_L(d, "日期", "date"),
 	};
-	char		 t[6][REPORT_TIME_LEN], sub[160], last[32];
+	char		 rto[REPORT_TIME_LEN], sub[160], last[32];
 	char		 foot[1536], check[768];
 	size_t		 len;
 	char		 printed[REPORT_TIME_LEN], num[32], hash[80];
+	const char	*v;
 	char		*s, *list;
 	int64_t		 rows;
 	int		 rc, drill;
 
 	snprintf(num, sizeof(num), "#%lld", (long long)id);
 	cli_time_local_ms(wall_ms(), printed, sizeof(printed));
-	drill = report_text(inc, CLI_I_KIND) != NULL &&
-	    strcmp(report_text(inc, CLI_I_KIND), "drill") == 0;
+	drill = report_text(inc, RECORD_KIND) != NULL &&
+	    strcmp(report_text(inc, RECORD_KIND), "drill") == 0;
 	snprintf(sub, sizeof(sub), d->en ? "%sincident %s, times in %s" :
 	    "%s事件編號 %s，時間以 %s 表示", drill ? (d->en ? "DRILL (演練), " :
 	    "演練 DRILL，") : "", num, ctx->tz);
@@ -442,108 +470,91 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 		    "非真實事件。");
 
 	doc_heading(d, DOC_L(d, "一、基本資料", "1. The incident"));
-	doc_field(d, DOC_L(d, "事件編號", "incident number"), num);
-	doc_field(d, DOC_L(d, "事件來源", "kind"), report_name(d,
-	    report_kinds, CLI_NITEMS(report_kinds),
-	    report_text(inc, CLI_I_KIND)));
+	report_put(d, RECORD_ID, num);
+	report_put(d, RECORD_KIND, report_name(d, report_kinds,
+	    CLI_NITEMS(report_kinds), report_text(inc, RECORD_KIND)));
 	s = report_discoverer(ctx, id, inc);
 	doc_field(d, DOC_L(d, "發現人員／來源", "discovered by"), s);
 	free(s);
-	report_field(d, inc, CLI_I_SYSTEM);
-	report_field(d, inc, CLI_I_OWNER);
-	doc_field(d, DOC_L(d, "核心業務", "core business"),
-	    report_yesno(d, inc, CLI_I_CORE));
-	doc_field(d, DOC_L(d, "關鍵基礎設施", "critical infrastructure"),
-	    report_yesno(d, inc, CLI_I_CRITICAL));
-	doc_field(d, DOC_L(d, "復原目標時間 RTO",
-	    "recovery time objective"), duration_fmt(sqlite3_column_int64(inc,
-	    CLI_I_RTO_MS), t[0], sizeof(t[0])));
-	report_field(d, inc, CLI_I_CATEGORY);
-	report_field(d, inc, CLI_I_DESCRIPTION);
-	doc_field(d, DOC_L(d, "處理狀態", "status"), report_name(d,
-	    report_statuses, CLI_NITEMS(report_statuses),
-	    report_text(inc, CLI_I_STATUS)));
+	report_field(d, inc, RECORD_SYSTEM);
+	report_field(d, inc, RECORD_OWNER);
+	report_put(d, RECORD_CORE, report_yesno(d, inc, RECORD_CORE));
+	report_put(d, RECORD_CRITICAL_INFRASTRUCTURE, report_yesno(d, inc,
+	    RECORD_CRITICAL_INFRASTRUCTURE));
+	report_put(d, RECORD_RTO_MS, duration_fmt(sqlite3_column_int64(inc,
+	    RECORD_RTO_MS), rto, sizeof(rto)));
+	report_field(d, inc, RECORD_CATEGORY);
+	report_field(d, inc, RECORD_DESCRIPTION);
+	report_put(d, RECORD_STATUS, report_name(d, report_statuses,
+	    CLI_NITEMS(report_statuses), report_text(inc, RECORD_STATUS)));
 
 	doc_heading(d, DOC_L(d, "二、事件通報 (5.2.4)",
 	    "2. Notification (5.2.4)"));
-	report_field(d, inc, CLI_I_CAUSE);
+	report_field(d, inc, RECORD_CAUSE);
 	s = report_level(d, inc);
-	doc_field(d, DOC_L(d, "影響等級", "impact level"), s);
+	report_put(d, RECORD_LEVEL, s);
 	free(s);
 	/* 5.3.3: levels 3-4 are incidents (事故), 1-2 events (事件). */
 	doc_field(d, DOC_L(d, "資安事件／資安事故 (5.3.3)",
 	    "event or incident (5.3.3)"), sqlite3_column_int(inc,
-	    CLI_I_LEVEL) >= 3 ? DOC_L(d, "資通安全事故（第3、4級）",
+	    RECORD_LEVEL) >= 3 ? DOC_L(d, "資通安全事故（第3、4級）",
 	    "incident (事故), levels 3-4") : DOC_L(d,
 	    "資通安全事件（第1、2級）", "event (事件), levels 1-2"));
-	if (!sqlite3_column_int(inc, CLI_I_MAJOR))
+	if (!sqlite3_column_int(inc, RECORD_MAJOR))
 		s = xstrdup(DOC_L(d, "一般安全事件", "general"));
-	else if (report_text(inc, CLI_I_MAJOR_REASON) != NULL)
+	else if (report_text(inc, RECORD_MAJOR_REASON) != NULL)
 		xasprintf(&s, d->en ? "major / emergency (重大／緊急事件), "
 		    "declared by a person: %s" : "重大／緊急事件（人員認定：%s）",
-		    report_text(inc, CLI_I_MAJOR_REASON));
+		    report_text(inc, RECORD_MAJOR_REASON));
 	else
 		s = xstrdup(DOC_L(d, "重大／緊急事件", "major / emergency"));
-	doc_field(d, DOC_L(d, "事件分類 (5.2.3)", "classification"), s);
+	report_put(d, RECORD_MAJOR, s);
 	free(s);
-	s = report_scope(ctx, d, id, report_text(inc, CLI_I_SCOPE));
-	doc_field(d, DOC_L(d, "可能影響範圍", "possible scope"), s);
+	s = report_scope(ctx, d, id, report_text(inc, RECORD_SCOPE));
+	report_put(d, RECORD_SCOPE, s);
 	free(s);
-	report_field(d, inc, CLI_I_LOSS);
-	report_field(d, inc, CLI_I_SUPPORT);
-	report_field(d, inc, CLI_I_MEASURES);
-	doc_field(d, DOC_L(d, "確認（知悉）時間", "acknowledged"),
-	    report_when(inc, CLI_I_ACKED, CLI_I_ACKED_BY, t[1],
-	    sizeof(t[1])));
+	report_field(d, inc, RECORD_LOSS);
+	report_field(d, inc, RECORD_SUPPORT);
+	report_field(d, inc, RECORD_MEASURES);
+	report_put_when(d, inc, RECORD_ACKNOWLEDGED_AT,
+	    RECORD_ACKNOWLEDGED_BY);
 	s = report_reported(d, inc);
-	doc_field(d, DOC_L(d, "通報應變網站通報時間",
-	    "reported on the portal"), s);
+	report_put(d, RECORD_REPORTED_AT, s);
 	free(s);
-	report_field(d, inc, CLI_I_TICKET);
-	report_field(d, inc, CLI_I_OTHER_UNITS);
-	doc_field(d, DOC_L(d, "通報應變網站結案時間 (5.3.7.3.5)",
-	    "closed on the portal (5.3.7.3.5)"), report_when(inc,
-	    CLI_I_PORTAL_CLOSED, CLI_I_PORTAL_CLOSED_BY, t[3], sizeof(t[3])));
-	report_field(d, inc, CLI_I_PORTAL_RESULT);
+	report_field(d, inc, RECORD_TICKET);
+	report_field(d, inc, RECORD_OTHER_UNITS_AFFECTED);
+	report_put_when(d, inc, RECORD_PORTAL_CLOSED_AT,
+	    RECORD_PORTAL_CLOSED_BY);
+	report_field(d, inc, RECORD_PORTAL_RESULT);
 	if ((rc = report_contacts(ctx, d, id)) != SQLITE_DONE)
 		return rc;
 
 	doc_heading(d, DOC_L(d, "三、調查、處理及改善報告 (5.4.7.3.6)",
 	    "3. Investigation, handling and improvement report (5.4.7.3.6)"));
-	doc_field(d, DOC_L(d, "A. 事件發生時間", "A. happened"),
-	    report_when(inc, CLI_I_STARTED, -1, t[0], sizeof(t[0])));
-	doc_field(d, DOC_L(d, "A. 知悉其發生之時間", "A. became known"),
-	    report_when(inc, CLI_I_OPENED, -1, t[3], sizeof(t[3])));
-	doc_field(d, DOC_L(d, "A. 完成損害控制之時間",
-	    "A. damage controlled"), report_when(inc, CLI_I_CONTROLLED,
-	    CLI_I_CONTROLLED_BY, t[4], sizeof(t[4])));
-	doc_field(d, DOC_L(d, "A. 完成復原作業之時間", "A. restored"),
-	    report_when(inc, CLI_I_RESTORED, -1, t[5], sizeof(t[5])));
-	doc_field(d, DOC_L(d, "A. 於RTO內恢復", "A. restored within RTO"),
-	    report_yesno(d, inc, CLI_I_WITHIN_RTO));
-	s = report_join(report_text(inc, CLI_I_SCOPE),
-	    report_text(inc, CLI_I_LOSS));
+	report_put_when(d, inc, RECORD_STARTED_AT, -1);
+	report_put_when(d, inc, RECORD_OPENED_AT, -1);
+	report_put_when(d, inc, RECORD_CONTROLLED_AT, RECORD_CONTROLLED_BY);
+	report_put_when(d, inc, RECORD_RESTORED_AT, -1);
+	report_put(d, RECORD_WITHIN_RTO, report_yesno(d, inc,
+	    RECORD_WITHIN_RTO));
+	s = report_join(report_text(inc, RECORD_SCOPE),
+	    report_text(inc, RECORD_LOSS));
 	doc_field(d, DOC_L(d, "B. 事件影響之範圍及損害評估",
 	    "B. scope of impact and damage assessment"), s);
 	free(s);
-	report_field(d, inc, CLI_I_CONTAINMENT);
-	report_field(d, inc, CLI_I_INVESTIGATION);
-	report_field(d, inc, CLI_I_ROOT_CAUSE);
-	report_field(d, inc, CLI_I_PREVENTION);
-	report_field(d, inc, CLI_I_PREVENTION_TRACKING);
-	if (sqlite3_column_int(inc, CLI_I_LEVEL) >= 3 ||
-	    report_text(inc, CLI_I_CORRECTIVE) != NULL)
-		s = xstrdup(report_text(inc, CLI_I_CORRECTIVE) != NULL ?
-		    report_text(inc, CLI_I_CORRECTIVE) : "");
+	report_field(d, inc, RECORD_CONTAINMENT);
+	report_field(d, inc, RECORD_INVESTIGATION);
+	report_field(d, inc, RECORD_ROOT_CAUSE);
+	report_field(d, inc, RECORD_PREVENTION);
+	report_field(d, inc, RECORD_PREVENTION_TRACKING);
+	v = report_text(inc, RECORD_CORRECTIVE_ACTION_REF);
+	if (sqlite3_column_int(inc, RECORD_LEVEL) >= 3 || v != NULL)
+		report_put(d, RECORD_CORRECTIVE_ACTION_REF, v != NULL ? v : "");
 	else
-		s = xstrdup(DOC_L(d, "不適用（第1、2級）",
-		    "not required for levels 1-2"));
-	doc_field(d, DOC_L(d, "矯正及預防措施處理單號 (5.3.3)",
-	    "corrective and preventive action form (5.3.3)"), s);
-	free(s);
-	doc_field(d, DOC_L(d, "報告函送時間", "report filed"),
-	    report_when(inc, CLI_I_REPORT_FILED, CLI_I_REPORT_FILED_BY, t[0],
-	    sizeof(t[0])));
+		report_put(d, RECORD_CORRECTIVE_ACTION_REF, DOC_L(d,
+		    "不適用（第1、2級）", "not required for levels 1-2"));
+	report_put_when(d, inc, RECORD_REPORT_FILED_AT,
+	    RECORD_REPORT_FILED_BY);
 
 	doc_heading(d, DOC_L(d, "四、處理時限 (5.3.4, 5.3.7.3)",
 	    "4. Deadlines (5.3.4, 5.3.7.3)"));
@@ -562,13 +573,13 @@ report_write(struct cli_ctx *ctx, struct doc *d, int64_t id,
 	free(s);
 	free(list);
 	/* A relapse after closing: the closed record stays as it was. */
-	if (sqlite3_column_type(inc, CLI_I_RECURRENCE_OF) != SQLITE_NULL)
+	if (sqlite3_column_type(inc, RECORD_RECURRENCE_OF) != SQLITE_NULL)
 		xasprintf(&s, d->en ? "incident #%lld, which was closed "
 		    "(已結案事件再次發生)" : "已結案之事件 #%lld 再次發生",
-		    (long long)sqlite3_column_int64(inc, CLI_I_RECURRENCE_OF));
+		    (long long)sqlite3_column_int64(inc, RECORD_RECURRENCE_OF));
 	else
 		s = xstrdup(d->en ? "no (否)" : "否");
-	doc_field(d, DOC_L(d, "前案再次發生", "recurrence of"), s);
+	report_put(d, RECORD_RECURRENCE_OF, s);
 	free(s);
 
 	doc_heading(d, DOC_L(d, "六、事件歷程", "6. Timeline"));

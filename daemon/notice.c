@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notice.h"
 #include "policy.h"
+#include "record.h"
 #include "store.h"
 #include "util.h"
 
@@ -205,56 +206,63 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 {
 	const struct conf		*conf = notice.conf;
 	const struct contact_conf	*rep = NULL;
+	char *const			*s = inc->text;
+	const int64_t			*n = inc->num;
+	const char			*sys = s[RECORD_SYSTEM];
+	const char			*cause = s[RECORD_CAUSE];
 	char				 t[128], rto[32];
 
 	fprintf(fp, "\n==== 通報內容草稿 Portal draft (national notification; "
 	    "paste into the portal) ====\n");
 	fprintf(fp, "影響單位 Affected unit: %s\n",
-	    notice_or(inc->owner, "（未設定）not set"));
+	    notice_or(s[RECORD_OWNER], "（未設定）not set"));
 	fprintf(fp, "發生時間 Time it happened: %s\n",
-	    notice_time(inc->started_at, t, sizeof(t)));
+	    notice_time(n[RECORD_STARTED_AT], t, sizeof(t)));
 	fprintf(fp, "知悉時間 Time it became known: %s\n",
-	    notice_time(inc->opened_at, t, sizeof(t)));
+	    notice_time(n[RECORD_OPENED_AT], t, sizeof(t)));
 	fprintf(fp, "事件說明 Description: ");
-	if (inc->description != NULL && *inc->description != '\0')
-		fprintf(fp, "%s\n", inc->description);
+	if (s[RECORD_DESCRIPTION] != NULL && *s[RECORD_DESCRIPTION] != '\0')
+		fprintf(fp, "%s\n", s[RECORD_DESCRIPTION]);
 	else if (strcmp(kind, "manual") == 0)
 		fprintf(fp, "%s：%s（人員發現 found by a person, 5.2.1）\n",
-		    inc->system, notice_or(inc->cause, "原因未明 cause unknown"));
+		    sys, notice_or(cause, "原因未明 cause unknown"));
 	else if (strcmp(kind, "warning") == 0)
 		fprintf(fp, "%s：%s（資安預警事件經確認 a confirmed early "
-		    "warning）\n", inc->system, notice_or(inc->cause,
+		    "warning）\n", sys, notice_or(cause,
 		    "原因未明 cause unknown"));
 	else if (strcmp(kind, "drill") == 0)
-		fprintf(fp, "演練 DRILL (5.8.1): %s%s%s\n", inc->system,
-		    inc->cause != NULL ? ": " : "", notice_or(inc->cause, ""));
+		fprintf(fp, "演練 DRILL (5.8.1): %s%s%s\n", sys,
+		    cause != NULL ? ": " : "", notice_or(cause, ""));
 	else
 		fprintf(fp, "%s 服務中斷（%s）；%s down (%s), detected by the "
-		    "monitoring (rtowatchd)\n", inc->system,
-		    notice_or(inc->cause, "原因未明"), inc->system,
-		    notice_or(inc->cause, "cause unknown"));
+		    "monitoring (rtowatchd)\n", sys,
+		    notice_or(cause, "原因未明"), sys,
+		    notice_or(cause, "cause unknown"));
 	fprintf(fp, "影響等級 Level assessment: 第%d級 level %d %s，%s事件 %s",
 	    level, level, policy_level_name(level),
-	    inc->major ? "重大" : "一般", inc->major ? "major" : "general");
-	fprintf(fp, "; 可用性 availability %d", inc->availability_level);
-	if (inc->confidentiality_level > 0)
-		fprintf(fp, ", 機密性 confidentiality %d",
-		    inc->confidentiality_level);
-	if (inc->integrity_level > 0)
-		fprintf(fp, ", 完整性 integrity %d", inc->integrity_level);
+	    n[RECORD_MAJOR] ? "重大" : "一般", n[RECORD_MAJOR] ? "major" :
+	    "general");
+	fprintf(fp, "; 可用性 availability %lld",
+	    (long long)n[RECORD_AVAILABILITY_LEVEL]);
+	if (n[RECORD_CONFIDENTIALITY_LEVEL] > 0)
+		fprintf(fp, ", 機密性 confidentiality %lld",
+		    (long long)n[RECORD_CONFIDENTIALITY_LEVEL]);
+	if (n[RECORD_INTEGRITY_LEVEL] > 0)
+		fprintf(fp, ", 完整性 integrity %lld",
+		    (long long)n[RECORD_INTEGRITY_LEVEL]);
 	fprintf(fp, "; %s核心業務 %score business%s, RTO %s\n",
-	    inc->core ? "" : "非", inc->core ? "" : "non-",
-	    inc->critical_infrastructure ? "（關鍵基礎設施 critical "
-	    "infrastructure）" : "", duration_fmt(inc->rto_ms, rto,
+	    n[RECORD_CORE] ? "" : "非", n[RECORD_CORE] ? "" : "non-",
+	    n[RECORD_CRITICAL_INFRASTRUCTURE] ? "（關鍵基礎設施 critical "
+	    "infrastructure）" : "", duration_fmt(n[RECORD_RTO_MS], rto,
 	    sizeof(rto)));
-	fprintf(fp, "應變措施 Measures taken: %s\n", notice_or(inc->measures,
-	    "（待填）to be filled in; the service is being monitored and "
-	    "its restoration recorded"));
+	fprintf(fp, "應變措施 Measures taken: %s\n",
+	    notice_or(s[RECORD_MEASURES], "（待填）to be filled in; the "
+	    "service is being monitored and its restoration recorded"));
 	fprintf(fp, "是否需要支援 Outside support needed: %s\n",
-	    notice_or(inc->support, "否（待確認）no (to be confirmed)"));
+	    notice_or(s[RECORD_SUPPORT], "否（待確認）no (to be confirmed)"));
 	fprintf(fp, "是否影響其他連線單位運作 Other connected units affected: "
-	    "%s\n", notice_or(inc->other_units, "（待評估）to be assessed "
-	    "(rtowatch set ID other-units-affected yes|no)"));
+	    "%s\n", notice_or(s[RECORD_OTHER_UNITS_AFFECTED], "（待評估）to be "
+	    "assessed (rtowatch set ID other-units-affected yes|no)"));
 	if (conf != NULL)
 		rep = notice_reporter(conf);
 	fprintf(fp, "通報人聯絡資料 Reporter contact: ");
@@ -265,13 +273,13 @@ notice_draft(FILE *fp, const struct store_incident_info *inc, const char *event,
 		    rep->person != NULL ? rep->person : rep->name,
 		    notice_or(rep->phone, "-"), notice_or(rep->email, "-"));
 	fprintf(fp, "設備 IP / 網址 Device IP / URL: ");
-	notice_targets(fp, conf, inc->system);
-	fprintf(fp, "\n事件分類 Category: %s\n", notice_or(inc->category,
+	notice_targets(fp, conf, sys);
+	fprintf(fp, "\n事件分類 Category: %s\n", notice_or(s[RECORD_CATEGORY],
 	    "（待填）to be chosen, e.g. EQU or DOS"));
 	fprintf(fp, "其他 Other: rtowatch 事件編號 incident %lld; %s",
 	    (long long)inc->id, event);
-	if (inc->ticket != NULL)
-		fprintf(fp, "; 通報單號 portal ticket %s", inc->ticket);
+	if (s[RECORD_TICKET] != NULL)
+		fprintf(fp, "; 通報單號 portal ticket %s", s[RECORD_TICKET]);
 	fprintf(fp, "\n");
 }
 
@@ -285,10 +293,13 @@ notice_body(struct store *st, int64_t incident, int level,
 	struct notice_clocks	 nc;
 	char			*body = NULL, t[128], d[32];
 	size_t			 len = 0;
+	int64_t			 started, restored;
 	FILE			*fp;
 
 	if (store_incident_info(st, incident, &inc) == -1)
 		return NULL;
+	started = inc.num[RECORD_STARTED_AT];
+	restored = inc.num[RECORD_RESTORED_AT];
 	if ((fp = open_memstream(&body, &len)) == NULL)
 		fatal("open_memstream");
 	fprintf(fp, "資安事件 %lld（%s）：%s\nIncident %lld (%s): %s\n\n%s\n\n",
@@ -298,24 +309,24 @@ notice_body(struct store *st, int64_t incident, int level,
 	fprintf(fp, "時間 Times (%s; UTC):\n", notice.conf != NULL ?
 	    notice.conf->timezone : "local");
 	fprintf(fp, "  發生時間 happened:     %s\n",
-	    notice_time(inc.started_at, t, sizeof(t)));
+	    notice_time(started, t, sizeof(t)));
 	fprintf(fp, "  知悉時間 became known: %s\n",
-	    notice_time(inc.opened_at, t, sizeof(t)));
-	if (inc.restored_at != 0) {
+	    notice_time(inc.num[RECORD_OPENED_AT], t, sizeof(t)));
+	if (restored != 0) {
 		fprintf(fp, "  恢復時間 restored:     %s\n",
-		    notice_time(inc.restored_at, t, sizeof(t)));
+		    notice_time(restored, t, sizeof(t)));
 		fprintf(fp, "  中斷時間 outage lasted: %s\n", duration_fmt(
-		    inc.restored_at - inc.started_at, d, sizeof(d)));
+		    restored - started, d, sizeof(d)));
 	} else
 		fprintf(fp, "  中斷至今 outage so far: %s（尚未恢復 not "
-		    "restored yet）\n", duration_fmt(now - inc.started_at, d,
+		    "restored yet）\n", duration_fmt(now - started, d,
 		    sizeof(d)));
 	fprintf(fp, "  本通知 this notice:    %s\n\n",
 	    notice_time(now, t, sizeof(t)));
 
 	fprintf(fp, "影響等級 Impact level: 第%d級 level %d %s，%s事件 %s\n\n",
-	    level, level, policy_level_name(level), inc.major ? "重大" : "一般",
-	    inc.major ? "major" : "general");
+	    level, level, policy_level_name(level), inc.num[RECORD_MAJOR] ?
+	    "重大" : "一般", inc.num[RECORD_MAJOR] ? "major" : "general");
 
 	fprintf(fp, "尚未完成的期限 Deadlines still open:\n");
 	nc.fp = fp;
@@ -507,65 +518,35 @@ notice_queue(struct store *st, const struct policy *pol, int64_t incident,
 /*
  * The closure notice (結案通報, 5.3.8's last column: 「資通安全事件報告
  * 單」): form IMS-P-009-01's fields as the record holds them at closing,
- * as text.  The printed form (rtowatch report ID) is built by the CLI
- * from the same columns; this is its content, not its layout.
+ * as text, under the labels and in the order the record's table gives
+ * its mail (record_view).  The printed form (rtowatch report ID) is built
+ * by the CLI from the same columns; this is its content, not its layout.
  */
-static const struct {
-	const char	*column;
-	const char	*label;
-	int		 time;
-} notice_form01[] = {
-	{ "started_at",		"發生時間 Happened",			1 },
-	{ "opened_at",		"知悉時間 Became known",		1 },
-	{ "reported_at",	"通報時間 Reported on the portal",	1 },
-	{ "ticket",		"通報單號 Portal ticket",		0 },
-	{ "controlled_at",	"損害控制 Damage controlled",		1 },
-	{ "restored_at",	"恢復時間 Restored",			1 },
-	{ "report_filed_at",	"調查報告 Investigation report filed",	1 },
-	{ "portal_closed_at",	"網站結案 Closed on the portal",	1 },
-	{ "portal_result",	"結案結果 Portal result",		0 },
-	{ "closed_at",		"結案時間 Closed",			1 },
-	{ "closed_by",		"結案人員 Closed by",			0 },
-	{ "category",		"事件分類 Category",			0 },
-	{ "cause",		"事件原因 Cause",			0 },
-	{ "description",	"事件說明 Description",			0 },
-	{ "scope",		"影響範圍及損害評估 Scope and damage",	0 },
-	{ "loss",		"損失評估 Loss",			0 },
-	{ "support",		"支援申請 Support requested",		0 },
-	{ "other_units_affected",
-	  "是否影響其他連線單位運作 Other units affected",	0 },
-	{ "measures",		"應變措施 Measures",			0 },
-	{ "containment",	"損害控制及復原歷程 Containment",	0 },
-	{ "investigation",	"調查及處理歷程 Investigation",		0 },
-	{ "root_cause",		"原因分析 Root cause",			0 },
-	{ "prevention",		"防範措施 Prevention",			0 },
-	{ "prevention_tracking", "預計完成時間及成效追蹤 Tracking",	0 },
-	{ "corrective_action_ref",
-	  "矯正及預防措施處理單 Corrective action form",	0 },
-};
-
 struct notice_form {
-	FILE	*fp;
-	int	 rows;
+	FILE		*fp;
+	int		 rows;
+	enum record_id	 ids[RECORD_NFIELDS];
+	size_t		 n;
 };
 
 static int
 notice_form_cb(int n, const char *const *cols, const char *const *vals,
     const int *num, void *arg)
 {
-	struct notice_form	*f = arg;
-	char			 t[128];
-	int64_t			 when;
-	size_t			 i;
+	struct notice_form		*f = arg;
+	const struct record_field	*rf;
+	char				 t[128];
+	int64_t				 when;
+	size_t				 i;
 
 	(void)cols;
 	(void)num;
-	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]) &&
-	    (int)i < n; i++) {
-		fprintf(f->fp, "%s: ", notice_form01[i].label);
+	for (i = 0; i < f->n && (int)i < n; i++) {
+		rf = &record_fields[f->ids[i]];
+		fprintf(f->fp, "%s: ", rf->mail);
 		if (vals[i] == NULL || *vals[i] == '\0')
 			fprintf(f->fp, "-\n");
-		else if (notice_form01[i].time &&
+		else if (rf->type == RECORD_TIME &&
 		    time_parse(vals[i], &when) == 0)
 			fprintf(f->fp, "%s\n", notice_time(when, t, sizeof(t)));
 		else
@@ -590,11 +571,13 @@ notice_closure(struct store *st, const struct policy *pol, int64_t incident,
 	FILE			*fp;
 	int			 rc;
 
+	f.n = record_view(RECORD_VIEW_MAIL, f.ids);
 	if ((fp = open_memstream(&sql, &sqllen)) == NULL)
 		fatal("open_memstream");
 	fprintf(fp, "SELECT ");
-	for (i = 0; i < sizeof(notice_form01) / sizeof(notice_form01[0]); i++)
-		fprintf(fp, "%s%s", i > 0 ? ", " : "", notice_form01[i].column);
+	for (i = 0; i < f.n; i++)
+		fprintf(fp, "%s%s", i > 0 ? ", " : "",
+		    record_fields[f.ids[i]].column);
 	fprintf(fp, " FROM incidents WHERE id = ?1");
 	if (fclose(fp) != 0)
 		fatal("open_memstream");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "record.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
@@ -519,25 +520,24 @@ store_incident_insert(struct store *st, const char *kind,
 	    *id);
 }
 
-/* The incident as the notifications describe it; free with _info_clear. */
+/*
+ * The incident as the notifications describe it, every column of the
+ * record's table; free with _info_clear.
+ */
 int
 store_incident_info(struct store *st, int64_t id,
     struct store_incident_info *inc)
 {
 	sqlite3_stmt	*stmt;
-	char		**text[] = { &inc->system, &inc->owner, &inc->status,
-			    &inc->cause, &inc->category, &inc->description,
-			    &inc->measures, &inc->support, &inc->ticket };
+	char		*sql;
 	size_t		 i;
+	int		 col;
 
 	memset(inc, 0, sizeof(*inc));
-	stmt = store_stmt(st, "SELECT system, owner, status, cause,"
-	    " category, description, measures, support, ticket, level,"
-	    " major, core, critical_infrastructure, rto_ms,"
-	    " availability_level, coalesce(confidentiality_level, 0),"
-	    " coalesce(integrity_level, 0), started_at, opened_at,"
-	    " restored_at, reported_at, other_units_affected"
-	    " FROM incidents WHERE id = ?", "I", id);
+	xasprintf(&sql, "SELECT %s FROM incidents WHERE id = ?",
+	    record_columns());
+	stmt = store_stmt(st, sql, "I", id);
+	free(sql);
 	if (stmt == NULL)
 		return -1;
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
@@ -545,25 +545,19 @@ store_incident_info(struct store *st, int64_t id,
 		return -1;
 	}
 	inc->id = id;
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		if (sqlite3_column_type(stmt, (int)i) != SQLITE_NULL)
-			*text[i] = xstrdup((const char *)
-			    sqlite3_column_text(stmt, (int)i));
-	inc->level = sqlite3_column_int(stmt, 9);
-	inc->major = sqlite3_column_int(stmt, 10);
-	inc->core = sqlite3_column_int(stmt, 11);
-	inc->critical_infrastructure = sqlite3_column_int(stmt, 12);
-	inc->rto_ms = sqlite3_column_int64(stmt, 13);
-	inc->availability_level = sqlite3_column_int(stmt, 14);
-	inc->confidentiality_level = sqlite3_column_int(stmt, 15);
-	inc->integrity_level = sqlite3_column_int(stmt, 16);
-	inc->started_at = store_column_time(stmt, 17);
-	inc->opened_at = store_column_time(stmt, 18);
-	inc->restored_at = store_column_time(stmt, 19);
-	inc->reported_at = store_column_time(stmt, 20);
-	if (sqlite3_column_type(stmt, 21) != SQLITE_NULL)
-		inc->other_units = xstrdup((const char *)
-		    sqlite3_column_text(stmt, 21));
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		col = (int)i;
+		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+			continue;
+		if (record_fields[i].type == RECORD_TIME)
+			inc->num[i] = store_column_time(stmt, col);
+		else if (record_fields[i].type != RECORD_TEXT) {
+			inc->num[i] = sqlite3_column_int64(stmt, col);
+			continue;
+		}
+		inc->text[i] = xstrdup((const char *)sqlite3_column_text(stmt,
+		    col));
+	}
 	sqlite3_finalize(stmt);
 	return 0;
 }
@@ -571,16 +565,10 @@ store_incident_info(struct store *st, int64_t id,
 void
 store_incident_info_clear(struct store_incident_info *inc)
 {
-	free(inc->system);
-	free(inc->owner);
-	free(inc->status);
-	free(inc->cause);
-	free(inc->category);
-	free(inc->description);
-	free(inc->measures);
-	free(inc->support);
-	free(inc->ticket);
-	free(inc->other_units);
+	size_t	 i;
+
+	for (i = 0; i < RECORD_NFIELDS; i++)
+		free(inc->text[i]);
 	memset(inc, 0, sizeof(*inc));
 }
 

@@ -632,8 +632,9 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 	    store_incident_info(st, id, &info) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);
-	ticket = info.ticket != NULL && *info.ticket != '\0';
-	reported = info.reported_at;
+	ticket = info.text[RECORD_TICKET] != NULL &&
+	    *info.text[RECORD_TICKET] != '\0';
+	reported = info.num[RECORD_REPORTED_AT];
 	store_incident_info_clear(&info);
 	if (!ticket)
 		return wf_fail(r, WF_CONFLICT, "incident %lld was not reported "

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record.h"
+
 #define STORE_SCHEMA_VERSION	9
 
 struct sqlite3;
@@ -215,31 +217,16 @@ struct store_warning {
 	char		 state[16];
 };
 
-/* An incident as a notification describes it (store_incident_info). */
+/*
+ * An incident's whole record, as a notification describes it
+ * (store_incident_info): each field of the record's table at its
+ * RECORD_ index, text as stored (NULL when unset) for TEXT and TIME,
+ * the number for INT, BOOL and TIME (ms; 0 when unset).
+ */
 struct store_incident_info {
 	int64_t		 id;
-	char		*system;
-	char		*owner;
-	char		*status;
-	char		*cause;
-	char		*category;	/* these: NULL until a person sets */
-	char		*description;
-	char		*measures;
-	char		*support;
-	char		*ticket;
-	int		 level;
-	int		 major;
-	int		 core;
-	int		 critical_infrastructure;
-	int64_t		 rto_ms;
-	int		 availability_level;
-	int		 confidentiality_level;	/* 0: not set */
-	int		 integrity_level;
-	int64_t		 started_at;	/* happened (發生) */
-	int64_t		 opened_at;	/* became known (知悉) */
-	int64_t		 restored_at;
-	int64_t		 reported_at;
-	char		*other_units;	/* 是否影響其他連線單位運作 */
+	char		*text[RECORD_NFIELDS];
+	int64_t		 num[RECORD_NFIELDS];
 };
 
 /* A queued mail, valid during the callback of store_mail_heads. */

@@ -7,11 +7,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "record.h"
+#include "store.h"
 
 /* Names and columns are keys: `set`, the API and the CLI look them up. */
 static void
@@ -124,6 +129,125 @@ test_close_rules(void **state)
 	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
 }
 
+/*
+ * The views the table orders (record_view): every placed field once, at
+ * a place of its own, the places from 1 without a gap; the fields
+ * people `set` are in `show` and the closure notice, and every field but
+ * those at -1 in the CLI's JSON and CSV.
+ */
+static void
+test_views(void **state)
+{
+	static const enum record_view	 views[] = {
+		RECORD_VIEW_CLI, RECORD_VIEW_SHOW, RECORD_VIEW_MAIL,
+	};
+	enum record_id			 ids[RECORD_NFIELDS];
+	const struct record_field	*f;
+	int				 seen[RECORD_NFIELDS], at, last;
+	size_t				 v, i, n, hidden;
+
+	(void)state;
+	for (v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+		memset(seen, 0, sizeof(seen));
+		n = record_view(views[v], ids);
+		last = 0;
+		for (i = 0; i < n; i++) {
+			f = &record_fields[ids[i]];
+			assert_int_equal(seen[ids[i]]++, 0);
+			at = views[v] == RECORD_VIEW_CLI ? f->cli_at :
+			    views[v] == RECORD_VIEW_SHOW ? f->show_at :
+			    f->mail_at;
+			/* Placed ones first, 1, 2, ..., then the rest. */
+			if (at > 0)
+				assert_int_equal(at, ++last);
+			else
+				assert_int_equal(at, 0);
+		}
+		hidden = 0;
+		for (i = 0; i < RECORD_NFIELDS; i++) {
+			f = &record_fields[i];
+			if (f->setter == RECORD_SET)
+				assert_int_equal(seen[i], 1);
+			if (views[v] == RECORD_VIEW_CLI && !seen[i]) {
+				assert_int_equal(f->cli_at, -1);
+				hidden++;
+			}
+		}
+		if (views[v] == RECORD_VIEW_CLI)
+			assert_int_equal(n + hidden, RECORD_NFIELDS);
+	}
+}
+
+/*
+ * Form 01 (rtowatch report) puts a field under its label in the table,
+ * and the person who signs must see what is missing: every field people
+ * set or closing needs has one.
+ */
+static void
+test_form01(void **state)
+{
+	const struct record_field	*f;
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		f = &record_fields[i];
+		if (f->setter == RECORD_SET || f->close != RECORD_CLOSE_NO)
+			if (f->form_zh == NULL)
+				fail_msg("%s: no label on form 01", f->column);
+	}
+}
+
+/*
+ * The store the daemon creates and migrates has every field of the table
+ * as a column of the type the table reads it as, and no other: the
+ * migrations are history, the table is what the record is now, and a
+ * field added to one without the other fails here.
+ */
+static void
+test_store_columns(void **state)
+{
+	char			 path[64], p[80];
+	const struct record_field	*f;
+	struct store		*st;
+	sqlite3_stmt		*stmt;
+	const char		*name, *type, *want;
+	size_t			 n = 0;
+	int			 fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rtowatch-record-XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	assert_int_not_equal(fd = mkstemp(path), -1);
+	close(fd);
+	assert_non_null(st = store_open(path));
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite(st),
+	    "SELECT name, type FROM pragma_table_info('incidents')", -1,
+	    &stmt, NULL), SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(stmt, 0);
+		type = (const char *)sqlite3_column_text(stmt, 1);
+		if ((f = record_column(name)) == NULL)
+			fail_msg("incidents.%s is not in the record's table",
+			    name);
+		want = f->type == RECORD_INT || f->type == RECORD_BOOL ?
+		    "INTEGER" : "TEXT";
+		if (strcmp(type, want) != 0)
+			fail_msg("incidents.%s is %s, the table reads %s",
+			    name, type, want);
+		n++;
+	}
+	sqlite3_finalize(stmt);
+	store_close(st);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	/* Columns are unique (test_keys_unique): none of the table missing. */
+	assert_int_equal(n, RECORD_NFIELDS);
+}
+
 int
 main(void)
 {
@@ -132,6 +256,9 @@ main(void)
 		cmocka_unit_test(test_rows_complete),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_close_rules),
+		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_form01),
+		cmocka_unit_test(test_store_columns),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
