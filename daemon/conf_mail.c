@@ -406,6 +406,7 @@ static const struct conf_keyword conf_settings[] = {
 	{ "mail-retry",		conf_set_mail_retry },
 	{ "resolver",		conf_set_resolver },
 	{ "dns-ttl",		conf_set_dns_ttl },
+	{ "web",		conf_set_web },
 	{ NULL,			NULL }
 };
 

@@ -37,6 +37,7 @@
 #include "storewatch.h"
 #include "util.h"
 #include "wallclock.h"
+#include "web.h"
 
 struct rtowatchd {
 	const char		*conf_path;
@@ -51,6 +52,7 @@ struct rtowatchd {
 	struct control		*control;
 	struct mailer		*mailer;
 	struct capture		*capture;	/* anomaly blocks */
+	struct web		*web;		/* NULL: set web listen unset */
 };
 
 static void __attribute__((noreturn))
@@ -110,8 +112,11 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	notice_configure(conf);
 	mailer_configure(d->mailer, conf);
 	engine_configure(d->engine, conf);
-	if (d->control != NULL)
+	if (d->control != NULL) {
 		control_configure(d->control, conf);
+		/* The page reads through the control socket's routes. */
+		d->web = web_configure(d->web, d->base, d->control, conf);
+	}
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
 }
@@ -426,8 +431,10 @@ main(int argc, char *argv[])
 		log_warnx("%s: no control socket; workflow actions and the "
 		    "event stream are unavailable until a restart",
 		    d.conf->socket);
-	else
+	else {
 		control_set_capture(d.control, d.capture);
+		d.web = web_configure(NULL, d.base, d.control, d.conf);
+	}
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
@@ -450,6 +457,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	web_free(d.web);
 	control_free(d.control);
 	capture_stop(d.capture, "rtowatchd stopped");
 	capture_free(d.capture);

@@ -10,6 +10,7 @@
  *	conf_policy.c	the policy block
  *	conf_mail.c	set, contact, role and category
  *	conf_anomaly.c	anomaly blocks
+ *	conf_web.c	set web (the web page)
  *
  * Error recovery, one style throughout: a statement's parser reports
  * what is wrong with conf_error() and returns -1 when the statement is
@@ -116,5 +117,10 @@ void	conf_check_lists(struct conf *, struct conf_errors *);
 /* conf_anomaly.c */
 int	conf_parse_anomaly(struct conf_parser *, void *);
 void	conf_check_anomalies(struct conf *, struct conf_errors *);
+
+/* conf_web.c */
+int	conf_set_web(struct conf_parser *, void *);
+void	conf_check_web(struct conf *, struct conf_errors *);
+void	conf_free_web(struct web_conf *);
 
 #endif
