@@ -11,7 +11,7 @@
  * of the CLI's runs beside the loop, not in it.
  *
  * Who is calling: on loopback without TLS, the kernel knows which account
- * owns the client's socket (/proc/net/tcp's uid column, as identd did),
+ * owns the client's socket (socket diagnostics, as ss -e shows it),
  * and that account gets the role the control socket would give it.  Over
  * TLS, a person signs in with the host's account and password (PAM, in a
  * thread: pam_unix sleeps on a wrong password) and gets a session
@@ -33,6 +33,9 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -992,55 +995,83 @@ web_form(struct web *w, struct evhttp_request *req, const char *what,
 /* ------------------------------------------------------------ who */
 
 /*
- * The account owning the client's end of a loopback TCP connection: the
- * row of /proc/net/tcp(6) whose local end is the peer's address and port
- * and whose remote end is ours.  procfs is read without waiting.
+ * The account owning the client's end of a loopback TCP connection, as
+ * the kernel's socket diagnostics say (NETLINK_SOCK_DIAG, what ss -e
+ * reads): the socket whose source is the peer's address and port and
+ * whose destination is ours.  Not /proc/net/tcp, which the service's
+ * ProcSubset=pid hides.  The kernel answers at once; nothing waits.
  */
 static int
 web_peer_uid(struct evhttp_request *req, uid_t *uid)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent	*bev;
-	struct sockaddr_storage	 me;
-	socklen_t		 melen = sizeof(me);
-	const struct sockaddr	*peer;
-	unsigned int		 lport, rport, u, want_l, want_r;
-	char			 line[512];
-	FILE			*fp;
-	int			 found = -1, v6;
+	struct sockaddr_storage	 me, peer;
+	socklen_t		 melen = sizeof(me), peerlen = sizeof(peer);
+	struct sockaddr_nl	 nl = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr		 nh;
+		struct inet_diag_req_v2	 r;
+	}			 q;
+	union {
+		struct nlmsghdr		 nh;
+		char			 buf[8192];
+	}			 a;
+	const struct inet_diag_msg *m;
+	struct timeval		 tv = { 1, 0 };
+	ssize_t			 n;
+	int			 fd, rc = -1;
 
 	if (evcon == NULL ||
-	    (peer = evhttp_connection_get_addr(evcon)) == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
 	    getsockname(bufferevent_getfd(bev), (struct sockaddr *)&me,
-	    &melen) == -1)
+	    &melen) == -1 ||
+	    getpeername(bufferevent_getfd(bev), (struct sockaddr *)&peer,
+	    &peerlen) == -1)
 		return -1;
-	v6 = peer->sa_family == AF_INET6;
-	if (v6) {
-		want_l = ntohs(((const struct sockaddr_in6 *)(const void *)
-		    peer)->sin6_port);
-		want_r = ntohs(((struct sockaddr_in6 *)(void *)&me)->sin6_port);
-	} else {
-		want_l = ntohs(((const struct sockaddr_in *)(const void *)
-		    peer)->sin_port);
-		want_r = ntohs(((struct sockaddr_in *)(void *)&me)->sin_port);
-	}
-	if ((fp = fopen(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re")) ==
-	    NULL)
+	memset(&q, 0, sizeof(q));
+	q.nh.nlmsg_len = sizeof(q);
+	q.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nh.nlmsg_flags = NLM_F_REQUEST;
+	q.r.sdiag_family = (uint8_t)peer.ss_family;
+	q.r.sdiag_protocol = IPPROTO_TCP;
+	q.r.idiag_states = ~0U;
+	q.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (peer.ss_family == AF_INET) {
+		const struct sockaddr_in *p = (struct sockaddr_in *)&peer;
+		const struct sockaddr_in *l = (struct sockaddr_in *)&me;
+
+		q.r.id.idiag_sport = p->sin_port;
+		q.r.id.idiag_dport = l->sin_port;
+		memcpy(q.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(q.r.id.idiag_dst, &l->sin_addr, 4);
+	} else if (peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (struct sockaddr_in6 *)&peer;
+		const struct sockaddr_in6 *l = (struct sockaddr_in6 *)&me;
+
+		q.r.id.idiag_sport = p->sin6_port;
+		q.r.id.idiag_dport = l->sin6_port;
+		memcpy(q.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(q.r.id.idiag_dst, &l->sin6_addr, 16);
+	} else
 		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		/* sl local:port rem:port st tx:rx tr:when retrnsmt uid */
-		if (sscanf(line, " %*s %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %*s "
-		    "%*s %*s %*s %u", &lport, &rport, &u) != 3)
-			continue;
-		if (lport == want_l && rport == want_r) {
-			*uid = (uid_t)u;
-			found = 0;
-			break;
-		}
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, &q, sizeof(q), 0, (struct sockaddr *)&nl,
+	    sizeof(nl)) == (ssize_t)sizeof(q) &&
+	    (n = recv(fd, &a, sizeof(a), 0)) > 0 &&
+	    NLMSG_OK(&a.nh, (size_t)n) &&
+	    a.nh.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	    a.nh.nlmsg_len >= NLMSG_LENGTH(sizeof(*m))) {
+		m = NLMSG_DATA(&a.nh);
+		*uid = (uid_t)m->idiag_uid;
+		rc = 0;
 	}
-	fclose(fp);
-	return found;
+	close(fd);
+	return rc;
 }
 
 static const char *
