@@ -94,9 +94,13 @@ bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
+# ASan intercepts crypt_r, but finds the real one only in a library loaded
+# at start: libcrypt comes with pam_unix.so, by dlopen, and its first
+# password check would call a null pointer.  Loaded at start here.
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS) \
+	    -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)

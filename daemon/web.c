@@ -125,6 +125,7 @@ TAILQ_HEAD(web_session_list, web_session);
 
 /* A sign-in waiting for PAM in its thread. */
 struct web_signin {
+	TAILQ_ENTRY(web_signin)	 entry;
 	struct web		*web;
 	struct evhttp_request	*req;
 	struct evhttp_connection *evcon;
@@ -132,10 +133,11 @@ struct web_signin {
 	char			*password;
 	char			 peer[64];
 	int			 ok;
-	int			 done;
+	int			 fds[2];	/* the thread's "done" */
 	struct event		*ev;
 	pthread_t		 thread;
 };
+TAILQ_HEAD(web_signin_list, web_signin);
 
 struct web {
 	struct event_base	*base;
@@ -157,6 +159,7 @@ struct web {
 	struct event		*heartbeat;
 	struct web_session_list	 sessions;
 	int			 nsessions;
+	struct web_signin_list	 signins;
 	int			 nsignins;
 };
 
@@ -720,7 +723,9 @@ web_job_gone_cb(struct evhttp_connection *evcon, void *arg)
 	struct web_job	*j = arg;
 
 	(void)evcon;
-	j->req = NULL;
+	/* As web_signin_gone_cb: a request let go of is ours to finish. */
+	if (evhttp_request_get_connection(j->req) != NULL)
+		j->req = NULL;
 	j->evcon = NULL;
 }
 
@@ -849,7 +854,7 @@ web_job_timeout_cb(evutil_socket_t fd, short events, void *arg)
  */
 static void
 web_job(struct web *w, struct evhttp_request *req, int en, int kind,
-    const char *title, char **argv)
+    const char *title, const char *const *argv)
 {
 	posix_spawn_file_actions_t	 fa;
 	struct timeval			 tv = { WEB_JOB_TIMEOUT_S, 0 };
@@ -864,13 +869,16 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 		web_error(req, 503, en, "busy; try again in a moment");
 		return;
 	}
-	args[n++] = w->cli;
-	args[n++] = (char *)(uintptr_t)"--db";
-	args[n++] = w->database;
+	/* posix_spawn wants them writable: copies. */
+	args[n++] = xstrdup(w->cli);
+	args[n++] = xstrdup("--db");
+	args[n++] = xstrdup(w->database);
 	for (i = 0; argv[i] != NULL && n < 30; i++)
-		args[n++] = argv[i];
+		args[n++] = xstrdup(argv[i]);
 	args[n] = NULL;
 	if (pipe2(fds, O_CLOEXEC) == -1) {
+		while (n-- > 0)
+			free(args[n]);
 		log_warn("web: pipe");
 		web_error(req, 500, en, "cannot run rtowatch");
 		return;
@@ -882,6 +890,8 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	i = posix_spawn(&pid, w->cli, &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
+	while (n-- > 0)
+		free(args[n]);
 	if (i != 0) {
 		errno = i;
 		log_warn("web: %s", w->cli);
@@ -932,59 +942,60 @@ web_form(struct web *w, struct evhttp_request *req, const char *what,
 {
 	static const char *const filters[] = { "from", "to", "system",
 	    "kind", "month", "recur-count", "recur-window", "recur-by" };
-	char		*argv[40], month[8], opt[8][24], from[16], to[16];
+	const char	*argv[40];
+	char		 month[8], opt[8][24], from[16], to[16];
 	const char	*v;
 	size_t		 i;
 	int		 n = 0, kind = WEB_JOB_FORM;
 	time_t		 now;
 	struct tm	 tm;
 
-	argv[n++] = (char *)(uintptr_t)what;
+	argv[n++] = what;
 	if (strcmp(what, "report") == 0) {
 		if ((v = web_arg(q, "id")) == NULL ||
 		    strspn(v, "0123456789") != strlen(v)) {
 			web_error(req, 400, en, "id is an incident's number");
 			return;
 		}
-		argv[n++] = (char *)(uintptr_t)v;
+		argv[n++] = v;
 	}
 	if (strcmp(what, "digest") == 0 && web_arg(q, "month") == NULL) {
 		now = time(NULL);
 		localtime_r(&now, &tm);
 		strftime(month, sizeof(month), "%Y-%m", &tm);
-		argv[n++] = (char *)(uintptr_t)"--month";
+		argv[n++] = "--month";
 		argv[n++] = month;
 	}
 	if (strcmp(what, "availability") == 0) {
 		kind = WEB_JOB_AVAIL;
-		argv[n++] = (char *)(uintptr_t)"--format";
-		argv[n++] = (char *)(uintptr_t)"csv";
+		argv[n++] = "--format";
+		argv[n++] = "csv";
 	} else {
-		argv[n++] = (char *)(uintptr_t)"--format";
-		argv[n++] = (char *)(uintptr_t)"html";
-		argv[n++] = (char *)(uintptr_t)"--lang";
-		argv[n++] = (char *)(uintptr_t)(en ? "en" : "zh-TW");
+		argv[n++] = "--format";
+		argv[n++] = "html";
+		argv[n++] = "--lang";
+		argv[n++] = (en ? "en" : "zh-TW");
 	}
 	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
 		if ((v = web_arg(q, filters[i])) == NULL)
 			continue;
 		snprintf(opt[i], sizeof(opt[i]), "--%s", filters[i]);
 		argv[n++] = opt[i];
-		argv[n++] = (char *)(uintptr_t)v;
+		argv[n++] = v;
 	}
 	/* Availability without a period: the last 30 days. */
 	if (strcmp(what, "availability") == 0 && web_arg(q, "from") == NULL) {
-		now = time(NULL) - 30 * 86400;
+		now = time(NULL) - (time_t)30 * 86400;
 		localtime_r(&now, &tm);
 		strftime(from, sizeof(from), "%Y-%m-%d", &tm);
-		argv[n++] = (char *)(uintptr_t)"--from";
+		argv[n++] = "--from";
 		argv[n++] = from;
 	}
 	if (strcmp(what, "availability") == 0 && web_arg(q, "to") == NULL) {
 		now = time(NULL) + 86400;
 		localtime_r(&now, &tm);
 		strftime(to, sizeof(to), "%Y-%m-%d", &tm);
-		argv[n++] = (char *)(uintptr_t)"--to";
+		argv[n++] = "--to";
 		argv[n++] = to;
 	}
 	argv[n] = NULL;
@@ -1022,6 +1033,8 @@ web_peer_uid(struct evhttp_request *req, uid_t *uid)
 	ssize_t			 n;
 	int			 fd, rc = -1;
 
+	memset(&me, 0, sizeof(me));
+	memset(&peer, 0, sizeof(peer));
 	if (evcon == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
 	    getsockname(bufferevent_getfd(bev), (struct sockaddr *)&me,
@@ -1173,7 +1186,8 @@ web_pam_thread(void *arg)
 		si->ok = 1;
 	if (ph != NULL)
 		pam_end(ph, PAM_SUCCESS);
-	event_active(si->ev, EV_TIMEOUT, 0);
+	/* The loop's libevent is not thread-safe: a byte on a pipe. */
+	(void)!write(si->fds[1], "", 1);
 	return NULL;
 }
 
@@ -1183,7 +1197,13 @@ web_signin_gone_cb(struct evhttp_connection *evcon, void *arg)
 	struct web_signin	*si = arg;
 
 	(void)evcon;
-	si->req = NULL;
+	/*
+	 * A request evhttp let go of (the client left while we worked) is
+	 * ours to finish, which frees it; one still on the connection is
+	 * freed with it.
+	 */
+	if (evhttp_request_get_connection(si->req) != NULL)
+		si->req = NULL;
 	si->evcon = NULL;
 }
 
@@ -1212,6 +1232,15 @@ web_signin_page(struct evhttp_request *req, int status, int en,
 	web_html(req, status, b);
 }
 
+static void
+web_signin_free(struct web_signin *si)
+{
+	event_free(si->ev);
+	close(si->fds[0]);
+	close(si->fds[1]);
+	free(si);
+}
+
 /* PAM answered: a session, or the form again. */
 static void
 web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
@@ -1228,6 +1257,7 @@ web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	pthread_join(si->thread, NULL);
+	TAILQ_REMOVE(&w->signins, si, entry);
 	w->nsignins--;
 	explicit_bzero(si->password, strlen(si->password));
 	free(si->password);
@@ -1241,7 +1271,7 @@ web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
 	else if (role == ROLE_NONE)
 		log_info("web: sign-in refused for %s from %s: no role (see "
 		    "the rules' role lines)", si->user, si->peer);
-	if (si->req != NULL)
+	if (si->evcon != NULL)
 		evhttp_connection_set_closecb(si->evcon, NULL, NULL);
 	if (si->ok && role != ROLE_NONE && res != NULL) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
@@ -1256,11 +1286,11 @@ web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		s = xcalloc(1, sizeof(*s));
 		for (i = 0; i < 32; i++)
-			snprintf(s->token + 2 * i, 3, "%02x", rnd[i]);
+			snprintf(s->token + (size_t)i * 2, 3, "%02x", rnd[i]);
 		snprintf(s->name, sizeof(s->name), "%s", si->user);
 		s->uid = pw.pw_uid;
 		s->role = role;
-		s->until = mono_ms() + WEB_SESSION_S * INT64_C(1000);
+		s->until = mono_ms() + (int64_t)WEB_SESSION_S * 1000;
 		TAILQ_INSERT_TAIL(&w->sessions, s, entry);
 		w->nsessions++;
 		log_info("web: %s signed in from %s as %s", si->user, si->peer,
@@ -1278,8 +1308,7 @@ web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
 	} else if (si->req != NULL)
 		web_signin_page(si->req, 403, 0, "帳號或密碼錯誤，或無權限 "
 		    "(wrong account or password, or no role)");
-	event_free(si->ev);
-	free(si);
+	web_signin_free(si);
 }
 
 static void
@@ -1292,6 +1321,7 @@ web_signin(struct web *w, struct evhttp_request *req, int en)
 	char			 body[1024], *host = NULL;
 	size_t			 len = evbuffer_get_length(in);
 	ev_uint16_t		 port;
+	sigset_t		 all, old;
 
 	if (w->ssl == NULL) {
 		web_error(req, 403, en, "sign-in is only over TLS (set web "
@@ -1338,12 +1368,20 @@ web_signin(struct web *w, struct evhttp_request *req, int en)
 		evhttp_connection_set_closecb(si->evcon, web_signin_gone_cb,
 		    si);
 	}
-	if ((si->ev = event_new(w->base, -1, 0, web_signin_done_cb,
-	    si)) == NULL)
+	if (pipe2(si->fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("web: pipe");
+	if ((si->ev = event_new(w->base, si->fds[0], EV_READ,
+	    web_signin_done_cb, si)) == NULL)
 		fatalx("web: event_new");
-	w->nsignins++;
+	event_add(si->ev, NULL);
+	/* Every signal blocked in the thread: they are the loop's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&si->thread, NULL, web_pam_thread, si) != 0)
 		fatalx("web: pthread_create");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	TAILQ_INSERT_TAIL(&w->signins, si, entry);
+	w->nsignins++;
 }
 
 /* ------------------------------------------------------------ events */
@@ -1354,6 +1392,9 @@ web_client_gone_cb(struct evhttp_connection *evcon, void *arg)
 	struct web_client	*cl = arg;
 
 	(void)evcon;
+	/* The stream evhttp let go of is ours to end, which frees it. */
+	if (evhttp_request_get_connection(cl->req) == NULL)
+		evhttp_send_reply_end(cl->req);
 	TAILQ_REMOVE(&cl->web->clients, cl, entry);
 	cl->web->nclients--;
 	free(cl);
@@ -1603,13 +1644,28 @@ web_find_cli(void)
 static void
 web_stop(struct web *w)
 {
-	struct web_job		*j;
+	struct web_job		*j, *next;
 	struct web_session	*s;
+	struct web_signin	*si;
 
-	while ((j = TAILQ_FIRST(&w->jobs)) != NULL) {
+	for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
 		if (j->req != NULL)
 			evhttp_send_error(j->req, 503, "stopping");
 		web_job_free(j);
+	}
+	/* PAM answers within seconds; its requests go with evhttp. */
+	while ((si = TAILQ_FIRST(&w->signins)) != NULL) {
+		pthread_join(si->thread, NULL);
+		explicit_bzero(si->password, strlen(si->password));
+		free(si->password);
+		if (si->evcon != NULL)
+			evhttp_connection_set_closecb(si->evcon, NULL, NULL);
+		if (si->req != NULL)
+			evhttp_send_error(si->req, 503, "stopping");
+		TAILQ_REMOVE(&w->signins, si, entry);
+		w->nsignins--;
+		web_signin_free(si);
 	}
 	/* evhttp_free closes the followers' connections: gone_cb. */
 	if (w->http != NULL)
@@ -1710,6 +1766,7 @@ web_configure(struct web *w, struct event_base *base,
 		TAILQ_INIT(&w->jobs);
 		TAILQ_INIT(&w->clients);
 		TAILQ_INIT(&w->sessions);
+		TAILQ_INIT(&w->signins);
 		w->cli = web_find_cli();
 		if ((w->heartbeat = event_new(base, -1, EV_PERSIST,
 		    web_heartbeat_cb, w)) == NULL)
