@@ -94,9 +94,9 @@ struct web_job {
 	struct bufferevent	*out;
 	struct evbuffer		*buf;
 	struct event		*timer;
+	struct event		*reap;
 	int			 en;
 	int			 kind;		/* WEB_JOB_* */
-	int			 eof;
 	char			 title[128];
 };
 TAILQ_HEAD(web_job_list, web_job);
@@ -714,6 +714,7 @@ web_job_free(struct web_job *j)
 	bufferevent_free(j->out);
 	evbuffer_free(j->buf);
 	event_free(j->timer);
+	event_free(j->reap);
 	free(j);
 }
 
@@ -779,15 +780,43 @@ web_avail_draw(struct evbuffer *b, struct evbuffer *csv, int en)
 	evbuffer_free(svg);
 }
 
+/*
+ * The CLI's form with a way back to the other pages, after its <body ...>:
+ * hidden when printed, so the printed form is the CLI's own.
+ */
+static void
+web_form_nav(struct web_job *j)
+{
+	struct evbuffer		*b;
+	struct evbuffer_ptr	 at;
+	const char		*l = j->en ? "?lang=en" : "";
+
+	at = evbuffer_search(j->buf, "<body", 5, NULL);
+	if (at.pos == -1)
+		return;
+	at = evbuffer_search(j->buf, ">", 1, &at);
+	if (at.pos == -1 || (b = evbuffer_new()) == NULL)
+		return;
+	evbuffer_remove_buffer(j->buf, b, (size_t)at.pos + 1);
+	evbuffer_add_printf(b, "<style>@media print{nav.web{display:none}}"
+	    "</style><nav class=\"web\" style=\"font-family:sans-serif;"
+	    "margin:0 0 1em\"><a href=\"/%s\">%s</a> · <a href=\"/register%s"
+	    "\">%s</a> · <a href=\"/warnings%s\">%s</a></nav>", l,
+	    WEB_T(j->en, "監測狀態", "status (監測狀態)"), l,
+	    WEB_T(j->en, "登記簿", "register (登記簿)"), l,
+	    WEB_T(j->en, "資安預警事件", "warnings (資安預警事件)"));
+	evbuffer_add_buffer(b, j->buf);
+	evbuffer_add_buffer(j->buf, b);
+	evbuffer_free(b);
+}
+
 /* The child ended: its output becomes the page. */
 static void
-web_job_done(struct web_job *j)
+web_job_done(struct web_job *j, int st)
 {
 	struct evbuffer	*b;
-	int		 st = 0, ok;
+	int		 ok;
 
-	if (waitpid(j->pid, &st, 0) == j->pid)
-		j->pid = 0;
 	ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	if (j->req == NULL) {
 		web_job_free(j);
@@ -799,6 +828,7 @@ web_job_done(struct web_job *j)
 		    "availability: --from and --to are dates (YYYY-MM-DD)" :
 		    "rtowatch could not make this page (see the journal)");
 	} else if (j->kind == WEB_JOB_FORM) {
+		web_form_nav(j);
 		web_send(j->req, 200, "text/html; charset=utf-8", j->buf);
 	} else {
 		if ((b = evbuffer_new()) == NULL)
@@ -809,6 +839,26 @@ web_job_done(struct web_job *j)
 		web_html(j->req, 200, b);
 	}
 	web_job_free(j);
+}
+
+/*
+ * Its output ended: the child exits right after, but the loop does not
+ * wait for it; it looks again every few milliseconds until it has.
+ */
+static void
+web_job_reap_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct web_job	*j = arg;
+	struct timeval	 tv = { 0, 5000 };
+	int		 st = 0;
+
+	(void)fd;
+	(void)events;
+	if (waitpid(j->pid, &st, WNOHANG) == j->pid) {
+		j->pid = 0;
+		web_job_done(j, st);
+	} else
+		evtimer_add(j->reap, &tv);
 }
 
 static void
@@ -830,8 +880,10 @@ web_job_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct web_job	*j = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		web_job_done(j);
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		bufferevent_disable(bev, EV_READ);
+		web_job_reap_cb(-1, 0, j);
+	}
 }
 
 static void
@@ -910,7 +962,8 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	if ((j->out = bufferevent_socket_new(w->base, fds[0],
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
 	    (j->buf = evbuffer_new()) == NULL ||
-	    (j->timer = evtimer_new(w->base, web_job_timeout_cb, j)) == NULL)
+	    (j->timer = evtimer_new(w->base, web_job_timeout_cb, j)) == NULL ||
+	    (j->reap = evtimer_new(w->base, web_job_reap_cb, j)) == NULL)
 		fatalx("web: cannot follow rtowatch");
 	bufferevent_setcb(j->out, web_job_read_cb, NULL, web_job_event_cb, j);
 	bufferevent_enable(j->out, EV_READ);

@@ -107,6 +107,16 @@ def run_pages(d, b, origin, port, inc, later):
           f"{fcp:.0f} ms, loaded in {(time.monotonic() - t0) * 1e3:.0f} ms")
     b.screenshot(os.path.join(SHOTS, "web-status.png"))
 
+    # On a phone: one column, nothing wider than the screen.
+    b.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
+           deviceScaleFactor=2, mobile=True)
+    b.load(origin + "/")
+    assert b.js("document.documentElement.scrollWidth") <= 390
+    assert b.js("getComputedStyle(document.querySelector('td'))"
+                ".display") == "block"
+    b.screenshot(os.path.join(SHOTS, "web-status-phone.png"))
+    b.call("Emulation.clearDeviceMetricsOverride")
+
     # English, procedure terms kept beside it.
     b.load(origin + "/?lang=en")
     en = b.dom()
@@ -124,6 +134,13 @@ def run_pages(d, b, origin, port, inc, later):
     b.load(origin + f"/incident?id={iid}")
     form = b.js("document.body.innerText")
     assert "IMS-P-009-01" in b.dom() and "wifi" in form
+    # Its way back to the status, which print leaves out.
+    assert b.js("getComputedStyle(document.querySelector('nav.web'))"
+                ".display") != "none"
+    b.call("Emulation.setEmulatedMedia", media="print")
+    assert b.js("getComputedStyle(document.querySelector('nav.web'))"
+                ".display") == "none"
+    b.call("Emulation.setEmulatedMedia", media="")
     for e in timeline(d.db, iid):
         assert e["event"] in form, f"{e['event']} missing from form 01"
     b.screenshot(os.path.join(SHOTS, "web-incident.png"))
@@ -198,3 +215,36 @@ def test_web_beyond_loopback_needs_tls(workdir):
     assert rc == 1
     assert re.search(r"r\.conf:3: web listen 0\.0\.0\.0:8443 is beyond "
                      r"loopback: it needs \"set web tls", err), err
+
+
+def test_web_reload(scenario, workdir):
+    """set web listen takes effect at reload: on, moved, off."""
+    down_port = scenario.closed_port()
+    d = scenario.daemon()
+    base = [system_rules("wifi", down_port)]
+    d.write_rules(rules_file(d.db, *base))
+    d.start()
+    wait_socket(d.sock)
+    p1, p2 = free_port(), free_port()
+
+    def answers(port):
+        try:
+            return http_get(port, "/public")[0]
+        except OSError:
+            return None
+
+    assert answers(p1) is None
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{p1}\n",
+                             *base))
+    d.hup()
+    wait_for(lambda: answers(p1) == 404, 10, f"the page on port {p1}")
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{p2}\n",
+                             'set web public "wifi"\n', *base))
+    d.hup()
+    wait_for(lambda: answers(p2) == 200, 10, f"the page moved to {p2}")
+    assert answers(p1) is None
+    d.write_rules(rules_file(d.db, *base))
+    d.hup()
+    wait_for(lambda: answers(p2) is None, 10, "the page off")
+    assert "web page off" in d.run_log()
+    d.stop()
