@@ -1699,7 +1699,7 @@ web_stop(struct web *w)
 {
 	struct web_job		*j, *next;
 	struct web_session	*s;
-	struct web_signin	*si;
+	struct web_signin	*si, *si_next;
 
 	for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
@@ -1708,7 +1708,8 @@ web_stop(struct web *w)
 		web_job_free(j);
 	}
 	/* PAM answers within seconds; its requests go with evhttp. */
-	while ((si = TAILQ_FIRST(&w->signins)) != NULL) {
+	for (si = TAILQ_FIRST(&w->signins); si != NULL; si = si_next) {
+		si_next = TAILQ_NEXT(si, entry);
 		pthread_join(si->thread, NULL);
 		explicit_bzero(si->password, strlen(si->password));
 		free(si->password);
