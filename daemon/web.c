@@ -245,12 +245,20 @@ static const char web_css[] =
 	".due{font-variant-numeric:tabular-nums}.over{color:#b00}"
 	"@media (max-width:40em){table,tbody,tr,td,th{display:block}"
 	"thead{display:none}td{border:0;padding:.1em .3em}"
-	"tr{border:1px solid #bbb;margin:.4em 0}}"
+	"tr{border:1px solid #bbb;margin:.4em 0}"
+	"td[data-l]::before{content:attr(data-l) ': ';color:#555}}"
 	"@media print{header nav,#live{display:none}body{background:#fff}"
 	"main{max-width:none}a{color:inherit;text-decoration:none}}"
 	"@page{size:A4;margin:15mm}";
 
+/* On a phone each cell is a line: lab() names it from its column. */
 static const char web_js[] =
+	"function lab(){document.querySelectorAll('table').forEach("
+	"function(t){var h=[].map.call(t.querySelectorAll('thead th'),"
+	"function(e){return e.textContent;});"
+	"t.querySelectorAll('tbody tr').forEach(function(r){"
+	"var o=h.length-r.children.length;[].forEach.call(r.children,"
+	"function(c,i){if(h[i+o])c.dataset.l=h[i+o];});});});}lab();"
 	"function tick(){var n=Date.now();"
 	"document.querySelectorAll('[data-due]').forEach(function(e){"
 	"var d=Date.parse(e.dataset.due)-n,s=Math.abs(d)/1000|0,"
@@ -264,7 +272,7 @@ static const char web_js[] =
 	"(location.search?'&':'?')+'part=1');"
 	"x.onload=function(){document.getElementById('status').innerHTML="
 	"x.responseText;var b=document.body;b.dataset.updated=Date.now();"
-	"b.dataset.event=m.data;tick();};x.send();};"
+	"b.dataset.event=m.data;lab();tick();};x.send();};"
 	"es.onopen=function(){document.body.dataset.live='1';};}";
 
 static void

@@ -114,6 +114,9 @@ def run_pages(d, b, origin, port, inc, later):
     assert b.js("document.documentElement.scrollWidth") <= 390
     assert b.js("getComputedStyle(document.querySelector('td'))"
                 ".display") == "block"
+    # Each line says which column it was.
+    assert b.js("document.querySelector('#deadlines td.due').dataset.l") \
+        == "剩餘"
     b.screenshot(os.path.join(SHOTS, "web-status-phone.png"))
     b.call("Emulation.clearDeviceMetricsOverride")
 
