@@ -265,15 +265,19 @@ static const char web_js[] =
 	"t=(s/3600|0)+':'+('0'+(s/60%60|0)).slice(-2)+':'+('0'+s%60).slice(-2);"
 	"e.textContent=(d<0?'-':'')+t;e.classList.toggle('over',d<0);});}"
 	"tick();setInterval(tick,1000);"
-	"if(window.EventSource&&document.getElementById('status')){"
-	"var es=new EventSource('/events');"
-	"es.onmessage=function(m){var x=new XMLHttpRequest();"
+	"function upd(ev){var x=new XMLHttpRequest();"
 	"x.open('GET',location.pathname+location.search+"
 	"(location.search?'&':'?')+'part=1');"
-	"x.onload=function(){document.getElementById('status').innerHTML="
-	"x.responseText;var b=document.body;b.dataset.updated=Date.now();"
-	"b.dataset.event=m.data;lab();tick();};x.send();};"
-	"es.onopen=function(){document.body.dataset.live='1';};}";
+	"x.onload=function(){if(x.status!=200)return;"
+	"document.getElementById('status').innerHTML=x.responseText;"
+	"var b=document.body;b.dataset.updated=Date.now();"
+	"if(ev)b.dataset.event=ev;lab();tick();};x.send();}"
+	"if(window.EventSource&&document.getElementById('status')){"
+	"var es=new EventSource('/events'),back=0;"
+	"es.onmessage=function(m){upd(m.data);};"
+	/* After a break in the stream, what it missed: redraw. */
+	"es.onopen=function(){if(back)upd();back=1;"
+	"document.body.dataset.live='1';};}";
 
 static void
 web_begin(struct evbuffer *b, int en, const char *title,

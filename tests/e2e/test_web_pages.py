@@ -12,8 +12,10 @@ anywhere else, and Chromium resolves no name at all.  The status page
 follows the event stream: a second system going down must appear in the
 page within 2 s of its incident opening, without a reload.  The page only
 reads: a POST of a workflow action is refused and nothing is recorded.
-Screenshots go to docs/screenshots/; the page's weight and its first
-paint are printed (pytest -s) for the report.
+Screenshots go to the scenario's directory, and to docs/screenshots/ with
+RTOWATCH_SAVE_SCREENSHOTS=1 (the tests do not write into the tree
+otherwise); the page's weight and its first paint are printed (pytest -s)
+for the report.
 """
 import http.client
 import os
@@ -26,7 +28,10 @@ from conftest import (REPO, db_rows, rules_check, rules_file, short_policy,
                       system_rules, timeline, wait_for, wait_incident,
                       wait_socket)
 
-SHOTS = os.path.join(REPO, "docs", "screenshots")
+def shots_dir(workdir):
+    if os.environ.get("RTOWATCH_SAVE_SCREENSHOTS") == "1":
+        return os.path.join(REPO, "docs", "screenshots")
+    return os.path.join(str(workdir), "screenshots")
 
 
 def free_port():
@@ -64,15 +69,15 @@ def test_web_pages(scenario, workdir):
     origin = f"http://127.0.0.1:{port}"
     b = Browser(workdir)
     try:
-        run_pages(d, b, origin, port, inc, later)
+        run_pages(d, b, origin, port, inc, later, shots_dir(workdir))
     finally:
         b.close()
     d.stop()
 
 
-def run_pages(d, b, origin, port, inc, later):
+def run_pages(d, b, origin, port, inc, later, shots):
     iid = inc["id"]
-    os.makedirs(SHOTS, exist_ok=True)
+    os.makedirs(shots, exist_ok=True)
 
     # The status page: the system, down, since when, its check's result.
     t0 = time.monotonic()
@@ -105,7 +110,7 @@ def run_pages(d, b, origin, port, inc, later):
                   ".encodedBodySize")
     print(f"\nstatus page: {weight / 1024:.1f} kB, first contentful paint "
           f"{fcp:.0f} ms, loaded in {(time.monotonic() - t0) * 1e3:.0f} ms")
-    b.screenshot(os.path.join(SHOTS, "web-status.png"))
+    b.screenshot(os.path.join(shots, "web-status.png"))
 
     # On a phone: one column, nothing wider than the screen.
     b.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
@@ -117,7 +122,7 @@ def run_pages(d, b, origin, port, inc, later):
     # Each line says which column it was.
     assert b.js("document.querySelector('#deadlines td.due').dataset.l") \
         == "剩餘"
-    b.screenshot(os.path.join(SHOTS, "web-status-phone.png"))
+    b.screenshot(os.path.join(shots, "web-status-phone.png"))
     b.call("Emulation.clearDeviceMetricsOverride")
 
     # English, procedure terms kept beside it.
@@ -129,7 +134,7 @@ def run_pages(d, b, origin, port, inc, later):
     b.load(origin + "/register?system=wifi")
     reg = b.dom()
     assert "IMS-P-009-02" in reg and "wifi" in reg
-    b.screenshot(os.path.join(SHOTS, "web-register.png"))
+    b.screenshot(os.path.join(shots, "web-register.png"))
     b.load(origin + "/register?system=nosuch")
     assert "wifi" not in b.js("document.body.innerText")
 
@@ -146,7 +151,7 @@ def run_pages(d, b, origin, port, inc, later):
     b.call("Emulation.setEmulatedMedia", media="")
     for e in timeline(d.db, iid):
         assert e["event"] in form, f"{e['event']} missing from form 01"
-    b.screenshot(os.path.join(SHOTS, "web-incident.png"))
+    b.screenshot(os.path.join(shots, "web-incident.png"))
 
     b.load(origin + "/warnings")
     assert b.js("!!document.querySelector('table#warnings')")
