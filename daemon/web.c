@@ -79,6 +79,7 @@
 #define WEB_MAX_SESSIONS	256
 #define WEB_MAX_SIGNINS		4	/* PAM threads at once */
 #define WEB_TIMEOUT_S		30
+#define WEB_LOG_EVERY_S		10	/* at most one refusal line per */
 
 extern char **environ;
 
@@ -161,6 +162,8 @@ struct web {
 	int			 nsessions;
 	struct web_signin_list	 signins;
 	int			 nsignins;
+	int64_t			 refused_at;	/* mono ms, last logged */
+	uint64_t		 refused;	/* since */
 };
 
 /* Who asks: an account and its role, or nobody yet. */
@@ -1569,6 +1572,27 @@ web_events(struct web *w, struct evhttp_request *req)
 
 /* ------------------------------------------------------------ routing */
 
+/*
+ * A caller without a role, in the log: at most one line every
+ * WEB_LOG_EVERY_S, as on the control socket, with how many more.
+ */
+static void
+web_refused(struct web *w, const struct web_who *who)
+{
+	int64_t	 now = mono_ms();
+
+	if (w->refused_at != 0 &&
+	    now - w->refused_at < WEB_LOG_EVERY_S * INT64_C(1000)) {
+		w->refused++;
+		return;
+	}
+	log_info("web: refused %s (uid %u): no role%s", who->name[0] != '\0' ?
+	    who->name : "an unknown account", (unsigned)who->uid,
+	    w->refused > 0 ? " (and more refused since the last line)" : "");
+	w->refused_at = now;
+	w->refused = 0;
+}
+
 static void
 web_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -1618,9 +1642,7 @@ web_request_cb(struct evhttp_request *req, void *arg)
 			    "/signin");
 			evhttp_send_reply(req, 303, "See Other", NULL);
 		} else {
-			log_info("web: refused %s (uid %u): no role",
-			    who.name[0] != '\0' ? who.name : "an unknown "
-			    "account", (unsigned)who.uid);
+			web_refused(w, &who);
 			web_error(req, 403, en, "your account has no role on "
 			    "this daemon (see the rules' role lines)");
 		}

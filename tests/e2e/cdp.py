@@ -79,7 +79,7 @@ class Browser:
     """One headless Chromium with one page; every request it makes is
     kept in .requests (URL strings)."""
 
-    def __init__(self, workdir, width=1280, height=900):
+    def __init__(self, workdir, width=1280, height=900, extra=()):
         exe = shutil.which("chromium")
         if exe is None:
             pytest.skip("chromium is not installed (make check installs "
@@ -96,7 +96,7 @@ class Browser:
              # the host.
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
              f"--window-size={width},{height}",
-             "--remote-debugging-port=0", "about:blank"],
+             "--remote-debugging-port=0", *extra, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env=dict(os.environ, HOME=self.dir))
         port = None
@@ -152,6 +152,15 @@ class Browser:
     def load(self, url, timeout=20):
         self.events = []
         self.call("Page.navigate", url=url)
+        self.wait_load(url, timeout)
+
+    def submit(self, expr, timeout=20):
+        """Run EXPR (a form's submit) and wait for the next page."""
+        self.events = []
+        self.js(expr)
+        self.wait_load(expr, timeout)
+
+    def wait_load(self, url, timeout):
         deadline = time.monotonic() + timeout
         while not any(e.get("method") == "Page.loadEventFired"
                       for e in self.events):

@@ -23,6 +23,7 @@ import urllib.parse
 
 import pytest
 
+from cdp import Browser
 from conftest import (rules_file, system_rules, timeline, wait_for,
                       wait_incident, wait_socket)
 
@@ -214,4 +215,23 @@ def test_web_tls_signin(scenario, workdir, accounts):
     assert status == 403 and "Set-Cookie" not in dict(headers)
     wait_for(lambda: f"sign-in refused for {STRANGER} from 127.0.0.1: no "
              "role" in d.run_log(), 5, "the refusal in the log")
+
+    # In a browser: the form, then the status; the cookie out of the
+    # page's reach and kept for this site only.
+    b = Browser(workdir, extra=["--ignore-certificate-errors"])
+    try:
+        b.load(f"https://127.0.0.1:{port}/")
+        assert b.js("location.pathname") == "/signin"
+        b.submit(f"""document.querySelector('input[name=user]').value =
+            '{AUDITOR}'; document.querySelector('input[name=password]')
+            .value = '{PASSWORD}'; document.querySelector('form').submit()
+            """)
+        text = b.js("document.body.innerText")
+        assert f"{AUDITOR} (auditor)" in text and "wifi" in text, text
+        assert b.js("document.cookie") == ""
+        cookies = b.call("Network.getCookies")["cookies"]
+        c = next(c for c in cookies if c["name"] == "rtowatch")
+        assert c["secure"] and c["httpOnly"] and c["sameSite"] == "Strict"
+    finally:
+        b.close()
     d.stop()
