@@ -99,6 +99,7 @@ struct web_job {
 	int			 en;
 	int			 kind;		/* WEB_JOB_* */
 	char			 title[128];
+	struct evbuffer		*filter;	/* its period's form */
 };
 TAILQ_HEAD(web_job_list, web_job);
 
@@ -730,6 +731,7 @@ web_job_free(struct web_job *j)
 	evbuffer_free(j->buf);
 	event_free(j->timer);
 	event_free(j->reap);
+	evbuffer_free(j->filter);
 	free(j);
 }
 
@@ -820,6 +822,7 @@ web_form_nav(struct web_job *j)
 	    WEB_T(j->en, "監測狀態", "status (監測狀態)"), l,
 	    WEB_T(j->en, "登記簿", "register (登記簿)"), l,
 	    WEB_T(j->en, "資安預警事件", "warnings (資安預警事件)"));
+	evbuffer_add_buffer(b, j->filter);
 	evbuffer_add_buffer(b, j->buf);
 	evbuffer_add_buffer(j->buf, b);
 	evbuffer_free(b);
@@ -849,6 +852,7 @@ web_job_done(struct web_job *j, int st)
 		if ((b = evbuffer_new()) == NULL)
 			fatalx("web: evbuffer_new");
 		web_begin(b, j->en, j->title, NULL);
+		evbuffer_add_buffer(b, j->filter);
 		web_avail_draw(b, j->buf, j->en);
 		web_end(b);
 		web_html(j->req, 200, b);
@@ -921,7 +925,7 @@ web_job_timeout_cb(evutil_socket_t fd, short events, void *arg)
  */
 static void
 web_job(struct web *w, struct evhttp_request *req, int en, int kind,
-    const char *title, const char *const *argv)
+    const char *title, const char *const *argv, struct evbuffer *filter)
 {
 	posix_spawn_file_actions_t	 fa;
 	struct timeval			 tv = { WEB_JOB_TIMEOUT_S, 0 };
@@ -931,6 +935,7 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	pid_t				 pid;
 
 	if (w->njobs >= WEB_MAX_JOBS) {
+		evbuffer_free(filter);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "2");
 		web_error(req, 503, en, "busy; try again in a moment");
@@ -946,6 +951,7 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		while (n-- > 0)
 			free(args[n]);
+		evbuffer_free(filter);
 		log_warn("web: pipe");
 		web_error(req, 500, en, "cannot run rtowatch");
 		return;
@@ -962,6 +968,7 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	if (i != 0) {
 		errno = i;
 		log_warn("web: %s", w->cli);
+		evbuffer_free(filter);
 		close(fds[0]);
 		web_error(req, 500, en, "cannot run rtowatch");
 		return;
@@ -973,6 +980,7 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	j->en = en;
 	j->kind = kind;
 	snprintf(j->title, sizeof(j->title), "%s", title);
+	j->filter = filter;
 	evutil_make_socket_nonblocking(fds[0]);
 	if ((j->out = bufferevent_socket_new(w->base, fds[0],
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
@@ -1002,6 +1010,53 @@ web_arg(const struct evkeyvalq *q, const char *name)
 		if ((unsigned char)*p < 0x20)
 			return NULL;
 	return v;
+}
+
+/*
+ * The filters of WHAT's page as a GET form, filled with what was asked:
+ * a form that reads, never a POST.  Hidden when printed.
+ */
+static struct evbuffer *
+web_filter(const char *what, const struct evkeyvalq *q, int en)
+{
+	static const struct {
+		const char	*page, *name, *zh, *en, *hint;
+	} fields[] = {
+		{ "register", "from", "起", "from", "YYYY-MM-DD" },
+		{ "register", "to", "迄", "to", "YYYY-MM-DD" },
+		{ "register", "system", "系統", "system", "" },
+		{ "register", "kind", "類型", "kind", "outage" },
+		{ "availability", "from", "起", "from", "YYYY-MM-DD" },
+		{ "availability", "to", "迄", "to", "YYYY-MM-DD" },
+		{ "availability", "system", "系統", "system", "" },
+		{ "digest", "month", "月份", "month", "YYYY-MM" },
+	};
+	struct evbuffer	*b;
+	size_t		 i;
+	int		 n = 0;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("web: evbuffer_new");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i].page, what) != 0)
+			continue;
+		if (n++ == 0)
+			evbuffer_add_printf(b, "<form class=\"web filter\" "
+			    "method=\"get\" style=\"margin:0 0 1em\">%s",
+			    en ? "<input type=\"hidden\" name=\"lang\" "
+			    "value=\"en\">" : "");
+		evbuffer_add_printf(b, "<label>%s <input name=\"%s\" "
+		    "size=\"10\" placeholder=\"%s\" value=\"", en ?
+		    fields[i].en : fields[i].zh, fields[i].name,
+		    fields[i].hint);
+		web_esc(b, evhttp_find_header(q, fields[i].name));
+		evbuffer_add(b, "\"></label> ", 11);
+	}
+	if (n > 0)
+		evbuffer_add_printf(b, "<button>%s</button></form><style>"
+		    "@media print{form.web{display:none}}</style>",
+		    WEB_T(en, "查詢", "show"));
+	return b;
 }
 
 static void
@@ -1068,7 +1123,7 @@ web_form(struct web *w, struct evhttp_request *req, const char *what,
 	}
 	argv[n] = NULL;
 	web_job(w, req, en, kind, WEB_T(en, "可用性", "availability (可用性)"),
-	    argv);
+	    argv, web_filter(what, q, en));
 }
 
 /* ------------------------------------------------------------ who */

@@ -135,7 +135,13 @@ def run_pages(d, b, origin, port, inc, later, shots):
     reg = b.dom()
     assert "IMS-P-009-02" in reg and "wifi" in reg
     b.screenshot(os.path.join(shots, "web-register.png"))
-    b.load(origin + "/register?system=nosuch")
+    # Its filter form, filled with what was asked; another system.
+    assert b.js("document.querySelector('form.filter input[name=system]')"
+                ".value") == "wifi"
+    b.submit("document.querySelector('form.filter input[name=system]')"
+             ".value = 'nosuch'; document.querySelector('form.filter')"
+             ".submit()")
+    assert b.js("location.search") == "?from=&to=&system=nosuch&kind="
     assert "wifi" not in b.js("document.body.innerText")
 
     # One incident: form 01 and its timeline.
