@@ -1538,6 +1538,11 @@ web_follow_cb(void *arg)
 	size_t			 i;
 	int			 status;
 
+	/* Nobody follows: nothing read; the next follower starts now. */
+	if (w->nclients == 0) {
+		w->last_event = 0;
+		return;
+	}
 	snprintf(q, sizeof(q), "after=%lld", (long long)w->last_event);
 	if ((r = control_read(w->control, "/v1/events", q, &status)) == NULL
 	    || status != 200) {
