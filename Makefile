@@ -15,10 +15,11 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
-	      libcap libpcap
+	      libcap libpcap libevent_openssl libssl
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
-DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread
+DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
+	      -lpam
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -43,7 +44,7 @@ PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
 CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 	      daemon/conf_policy.c daemon/conf_mail.c daemon/conf_anomaly.c \
-	      daemon/conf_webhook.c daemon/anomaly_rules.c
+	      daemon/conf_webhook.c daemon/conf_web.c daemon/anomaly_rules.c
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c daemon/webhook.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
@@ -54,6 +55,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
 	      daemon/history.c daemon/metrics.c \
+	      daemon/web.c \
 	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
@@ -94,9 +96,13 @@ bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(NOTIFY_LIBS)
 
+# ASan intercepts crypt_r, but finds the real one only in a library loaded
+# at start: libcrypt comes with pam_unix.so, by dlopen, and its first
+# password check would call a null pointer.  Loaded at start here.
 bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS) \
+	    -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)

@@ -101,6 +101,7 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf_check_mail(conf, errs);
 		conf_check_webhooks(conf, errs);
 		conf_check_anomalies(conf, errs);
+		conf_check_web(conf, errs);
 	}
 	if (conf->database == NULL)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
@@ -255,6 +256,7 @@ conf_free(struct conf *conf)
 		free(conf->resolvers[i]);
 	free(conf->timezone);
 	free(conf->socket);
+	conf_free_web(&conf->web);
 	for (i = 0; i < conf->policy.nrecipients; i++)
 		free(conf->policy.recipients[i]);
 	for (i = 0; i < conf->nfiles; i++)

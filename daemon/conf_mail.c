@@ -432,6 +432,7 @@ static const struct conf_keyword conf_settings[] = {
 	{ "history-minutes",	conf_set_history_minutes },
 	{ "history-hours",	conf_set_history_hours },
 	{ "history-bucket",	conf_set_history_bucket },
+	{ "web",		conf_set_web },
 	{ NULL,			NULL }
 };
 

@@ -163,6 +163,9 @@ struct control {
 		int64_t		 until;		/* mono ms; 0: empty */
 	}			 callers[CONTROL_CALLERS_CACHED];
 	int			 callers_next;
+	/* Another reader of the event stream (web.c's server-sent events). */
+	void			(*follow)(void *);
+	void			*follow_arg;
 };
 
 /*
@@ -171,6 +174,14 @@ struct control {
  * error callback has no argument of its own.
  */
 static struct control	*control_listening;
+
+/*
+ * control_read runs a route's handler with no request: control_reply
+ * leaves the reply here instead of sending it.  One loop, and handlers
+ * that answer before they return, so one slot is enough.
+ */
+static json_t	*control_captured;
+static int	 control_captured_status;
 
 static void	control_request_cb(struct evhttp_request *, void *);
 static void	control_wake_cb(evutil_socket_t, short, void *);
@@ -227,6 +238,12 @@ control_reply(struct evhttp_request *req, int status, json_t *obj)
 	char		*text = NULL;
 	size_t		 len;
 
+	if (req == NULL) {
+		json_decref(control_captured);
+		control_captured = obj;
+		control_captured_status = status;
+		return;
+	}
 	if (obj != NULL)
 		text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
@@ -352,45 +369,52 @@ control_role(const struct control *c, uid_t uid, const char *name,
 	return role;
 }
 
-/* Who is at the other end of FD, and what the rules let that account do. */
-static int
-control_peer(struct control *c, int fd, struct caller *who)
+/* Account UID (group GID when it has no passwd entry) and its role. */
+static void
+control_uid(struct control *c, uid_t uid, gid_t gid, struct caller *who)
 {
-	struct ucred	 cred;
 	struct passwd	 pw, *res = NULL;
-	socklen_t	 len = sizeof(cred);
 	char		 buf[4096];
-	gid_t		 gid;
 	int64_t		 now = mono_ms();
 	int		 i;
 
 	memset(who, 0, sizeof(*who));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
-		return -1;
 	/*
 	 * An account opening connections by the thousand would cost a
 	 * passwd and a group lookup each: the answer is kept a few seconds.
 	 */
 	for (i = 0; i < CONTROL_CALLERS_CACHED; i++)
 		if (c->callers[i].until > now &&
-		    c->callers[i].who.uid == cred.uid) {
+		    c->callers[i].who.uid == uid) {
 			*who = c->callers[i].who;
-			return 0;
+			return;
 		}
-	who->uid = cred.uid;
-	gid = cred.gid;
-	if (getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &res) == 0 &&
+	who->uid = uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 &&
 	    res != NULL) {
 		snprintf(who->name, sizeof(who->name), "%s", pw.pw_name);
 		gid = pw.pw_gid;
 	}
-	who->role = control_role(c, cred.uid, who->name, gid);
+	who->role = control_role(c, uid, who->name, gid);
 	if (who->name[0] == '\0')
 		snprintf(who->name, sizeof(who->name), "uid %u",
-		    (unsigned)cred.uid);
+		    (unsigned)uid);
 	i = c->callers_next++ % CONTROL_CALLERS_CACHED;
 	c->callers[i].who = *who;
 	c->callers[i].until = now + CONTROL_CALLER_TTL_MS;
+}
+
+/* Who is at the other end of FD, and what the rules let that account do. */
+static int
+control_peer(struct control *c, int fd, struct caller *who)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	memset(who, 0, sizeof(*who));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	control_uid(c, cred.uid, cred.gid, who);
 	return 0;
 }
 
@@ -1077,6 +1101,8 @@ control_wake_cb(evutil_socket_t fd, short events, void *arg)
 		control_events_reply(w->req, rows, last);
 		control_waiter_free(w);
 	}
+	if (c->follow != NULL)
+		c->follow(c->follow_arg);
 }
 
 /*
@@ -1109,7 +1135,7 @@ control_committed(void *arg)
 	struct control	*c = arg;
 
 	/* Not from inside the writer's call chain: on the next loop turn. */
-	if (c->nwaiters > 0)
+	if (c->nwaiters > 0 || c->follow != NULL)
 		event_active(c->wake, EV_TIMEOUT, 0);
 }
 
@@ -1922,33 +1948,29 @@ control_dispatch(struct control *c, struct evhttp_request *req,
 	a->body = NULL;
 }
 
+/* A request from WHO, on the control socket or another listener. */
 static void
-control_request_cb(struct evhttp_request *req, void *arg)
+control_handle(struct control *c, struct evhttp_request *req,
+    const struct caller *who)
 {
-	struct control			*c = arg;
 	const struct control_route	*route;
 	const struct evhttp_uri		*uri;
 	struct evkeyvalq		 q;
-	struct caller			 who;
 	struct control_call		 call;
 	enum evhttp_cmd_type		 method;
 	const char			*path, *query;
 	char				 pattern[256], verb[64];
 
 	TAILQ_INIT(&q);
-	if (control_caller(c, req, &who) == -1) {
-		control_error(req, 403, "cannot tell who is calling");
-		return;
-	}
-	if (who.role == ROLE_NONE) {
-		log_info("control: refused %s (uid %u): no role", who.name,
-		    (unsigned)who.uid);
+	if (who->role == ROLE_NONE) {
+		log_info("control: refused %s (uid %u): no role", who->name,
+		    (unsigned)who->uid);
 		control_error(req, 403, "%s has no role on this daemon (see "
-		    "the rules' role lines)", who.name);
+		    "the rules' role lines)", who->name);
 		return;
 	}
 	memset(&call, 0, sizeof(call));
-	call.who = &who;
+	call.who = who;
 	call.query = &q;
 	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
 	    (path = evhttp_uri_get_path(uri)) == NULL ||
@@ -1974,6 +1996,96 @@ control_request_cb(struct evhttp_request *req, void *arg)
 	else
 		control_error(req, 404, "no such action");
 	evhttp_clear_headers(&q);
+}
+
+static void
+control_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct control	*c = arg;
+	struct caller	 who;
+
+	if (control_caller(c, req, &who) == -1) {
+		control_error(req, 403, "cannot tell who is calling");
+		return;
+	}
+	control_handle(c, req, &who);
+}
+
+/*
+ * A request that reached another listener (web.c), from an account it
+ * identified: served by the same routes, roles and replies.
+ */
+void
+control_serve(struct control *c, struct evhttp_request *req,
+    const char *name, uid_t uid, enum conf_role role)
+{
+	struct caller	 who;
+
+	memset(&who, 0, sizeof(who));
+	who.uid = uid;
+	who.role = role;
+	snprintf(who.name, sizeof(who.name), "%s", name);
+	control_handle(c, req, &who);
+}
+
+/*
+ * The JSON a read route (GET, CONTROL_CHANGES unset) answers for PATH and
+ * QUERY, as an auditor would get it; *STATUS is its HTTP status.  NULL
+ * if there is no such route.  For pages drawn from the API's own replies.
+ */
+json_t *
+control_read(struct control *c, const char *path, const char *query,
+    int *status)
+{
+	const struct control_route	*route;
+	struct evkeyvalq		 q;
+	struct control_call		 call;
+	struct caller			 who;
+	char				 pattern[256], verb[64];
+	json_t				*out;
+
+	*status = 404;
+	memset(&call, 0, sizeof(call));
+	memset(&who, 0, sizeof(who));
+	who.role = ROLE_AUDITOR;
+	snprintf(who.name, sizeof(who.name), "web");
+	call.who = &who;
+	call.query = &q;
+	TAILQ_INIT(&q);
+	if (control_split(path, pattern, sizeof(pattern), &call.id, verb,
+	    sizeof(verb)) == -1 ||
+	    (route = control_route(EVHTTP_REQ_GET, pattern)) == NULL ||
+	    (route->flags & CONTROL_CHANGES) != 0)
+		return NULL;
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		*status = 400;
+		return NULL;
+	}
+	route->handler(c, NULL, &call);
+	evhttp_clear_headers(&q);
+	out = control_captured;
+	*status = control_captured_status;
+	control_captured = NULL;
+	return out;
+}
+
+/* The account UID's name and role, as the control socket judges it. */
+enum conf_role
+control_account(struct control *c, uid_t uid, char *name, size_t namesz)
+{
+	struct caller	 who;
+
+	control_uid(c, uid, (gid_t)-1, &who);
+	snprintf(name, namesz, "%s", who.name);
+	return who.role;
+}
+
+/* FN(ARG) runs whenever the timeline has new rows. */
+void
+control_follow(struct control *c, void (*fn)(void *), void *arg)
+{
+	c->follow = fn;
+	c->follow_arg = arg;
 }
 
 /* The route table as "METHOD PATH ROLE [MEMBER,...]" lines: rtowatchd -R. */

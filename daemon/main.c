@@ -39,6 +39,7 @@
 #include "util.h"
 #include "wallclock.h"
 #include "webhook.h"
+#include "web.h"
 
 struct rtowatchd {
 	const char		*conf_path;
@@ -55,6 +56,7 @@ struct rtowatchd {
 	struct mailer		*mailer;
 	struct webhook		*webhook;
 	struct capture		*capture;	/* anomaly blocks */
+	struct web		*web;		/* NULL: set web listen unset */
 };
 
 /* New rows in the outbox (notice.c): both its senders look. */
@@ -147,8 +149,11 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	mailer_configure(d->mailer, conf);
 	webhook_configure(d->webhook, conf);
 	engine_configure(d->engine, conf);
-	if (d->control != NULL)
+	if (d->control != NULL) {
 		control_configure(d->control, conf);
+		/* The page reads through the control socket's routes. */
+		d->web = web_configure(d->web, d->base, d->control, conf);
+	}
 	history_configure(d->history, conf);
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine,
 	    d->history);
@@ -481,8 +486,10 @@ main(int argc, char *argv[])
 		log_warnx("%s: no control socket; workflow actions and the "
 		    "event stream are unavailable until a restart",
 		    d.conf->socket);
-	else
+	else {
 		control_set_capture(d.control, d.capture);
+		d.web = web_configure(NULL, d.base, d.control, d.conf);
+	}
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if ((sigev[i] = evsignal_new(d.base, sigs[i], signal_cb,
@@ -506,6 +513,7 @@ main(int argc, char *argv[])
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
 	history_free(d.history);
+	web_free(d.web);
 	control_free(d.control);
 	capture_stop(d.capture, "rtowatchd stopped");
 	capture_free(d.capture);

@@ -164,6 +164,19 @@ struct mail_conf {
 	int			 line;
 };
 
+/* set web ...: the web page (web.c); listen NULL: off. */
+struct web_conf {
+	char			*listen;	/* ADDRESS:PORT */
+	char			*cert;		/* set web tls */
+	char			*key;
+	char			**public;	/* systems on /public */
+	int			 npublic;
+	const char		*file;		/* of set web listen */
+	int			 line;
+	const char		*public_file;
+	int			 public_line;
+};
+
 struct conf {
 	char			*path;
 	char			*database;
@@ -204,6 +217,7 @@ struct conf {
 	int64_t			 history_bucket_ms;
 	int64_t			 history_minutes_ms;
 	int64_t			 history_hours_ms;
+	struct web_conf		 web;
 };
 
 struct conf_errors {
@@ -233,5 +247,6 @@ int	conf_next_number(struct conf_parser *, const char *, long long,
 int	conf_next_duration(struct conf_parser *, const char *, int64_t,
 	    int64_t, int64_t *);
 int	conf_parse_duration(const char *, int64_t *);
+int	conf_web_loopback(const char *);
 
 #endif

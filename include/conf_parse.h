@@ -11,6 +11,7 @@
  *	conf_mail.c	set, contact, role and category
  *	conf_anomaly.c	anomaly blocks
  *	conf_webhook.c	webhook statements
+ *	conf_web.c	set web (the web page)
  *
  * Error recovery, one style throughout: a statement's parser reports
  * what is wrong with conf_error() and returns -1 when the statement is
@@ -125,5 +126,9 @@ void	conf_check_anomalies(struct conf *, struct conf_errors *);
 int	conf_parse_webhook(struct conf_parser *, void *);
 void	conf_check_webhooks(struct conf *, struct conf_errors *);
 void	conf_webhooks_free(struct conf *);
+/* conf_web.c */
+int	conf_set_web(struct conf_parser *, void *);
+void	conf_check_web(struct conf *, struct conf_errors *);
+void	conf_free_web(struct web_conf *);
 
 #endif

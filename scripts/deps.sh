@@ -7,7 +7,7 @@ set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev
-libpcap-dev"
+libpcap-dev libpam0g-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 iptables cppcheck clang-tidy
 valgrind openssl python3-aiosmtpd mandoc groff-base

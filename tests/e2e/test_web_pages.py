@@ -1,0 +1,272 @@
+"""The web page (set web listen) in headless Chromium, against a daemon
+with a real outage: a TCP check of a closed loopback port.
+
+Each page is loaded in Chromium and its content read from the DOM: the
+status (the system down, since when, its last result and round trip,
+its open incident's clocks counting down in the page), the register
+(form 02), one incident's form 01 with its timeline, the warnings,
+availability with its chart, the monthly digest, the public page and the
+English version.  Every request the browser made is recorded (DevTools'
+Network domain) and must go to the listener: nothing is fetched from
+anywhere else, and Chromium resolves no name at all.  The status page
+follows the event stream: a second system going down must appear in the
+page within 2 s of its incident opening, without a reload.  The page only
+reads: a POST of a workflow action is refused and nothing is recorded.
+Screenshots go to the scenario's directory, and to docs/screenshots/ with
+RTOWATCH_SAVE_SCREENSHOTS=1 (the tests do not write into the tree
+otherwise); the page's weight and its first paint are printed (pytest -s)
+for the report.
+"""
+import http.client
+import os
+import re
+import socket
+import time
+
+from cdp import Browser
+from conftest import (REPO, db_rows, rules_check, rules_file, short_policy,
+                      system_rules, timeline, wait_for, wait_incident,
+                      wait_socket)
+
+def shots_dir(workdir):
+    if os.environ.get("RTOWATCH_SAVE_SCREENSHOTS") == "1":
+        return os.path.join(REPO, "docs", "screenshots")
+    return os.path.join(str(workdir), "screenshots")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(port, path, method="GET", body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request(method, path, body=body)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def test_web_pages(scenario, workdir):
+    down_port = scenario.closed_port()
+    later = scenario.listener()
+    port = free_port()
+    d = scenario.daemon()
+    web = (f"set web listen 127.0.0.1:{port}\n"
+           f'set web public "wifi"\n')
+    d.write_rules(rules_file(
+        d.db, web, system_rules("wifi", down_port),
+        system_rules("mail", later.port),
+        policy=short_policy(workdir, notify="1h", notify_remind="30m")))
+    d.start()
+    wait_socket(d.sock)
+    inc = wait_incident(d.db, "wifi")
+    wait_for(lambda: http_get(port, "/")[0] == 200, 10, "the web page")
+    origin = f"http://127.0.0.1:{port}"
+    b = Browser(workdir)
+    try:
+        run_pages(d, b, origin, port, inc, later, shots_dir(workdir))
+    finally:
+        b.close()
+    d.stop()
+
+
+def run_pages(d, b, origin, port, inc, later, shots):
+    iid = inc["id"]
+    os.makedirs(shots, exist_ok=True)
+
+    # The status page: the system, down, since when, its check's result.
+    t0 = time.monotonic()
+    b.load(origin + "/")
+    status_html = b.dom()
+    assert "td" in status_html and "wifi" in status_html, status_html[-3000:]
+    row = b.js("""(() => { const t = [...document.querySelectorAll(
+        'td.system')].find(e => e.textContent.startsWith('wifi'));
+        const tr = t.parentElement; return [tr.querySelector('.state')
+        .textContent, tr.children[2].textContent,
+        tr.children[4].textContent, tr.children[5].textContent]; })()""")
+    assert row[0] == "down", row
+    assert row[1].startswith(inc["started_at"][:16]), row
+    assert "refused" in row[2], row
+    assert re.fullmatch(r"\d+ ms|", row[3]), row
+    # Its incident's clocks count down in the page, from the deadline.
+    left = b.js("[...document.querySelectorAll('#deadlines td.due')]"
+                ".map(e => e.textContent)")
+    assert left and all(re.fullmatch(r"-?\d+:\d\d:\d\d", x) for x in left), \
+        left
+    first = b.js("document.querySelector('#deadlines td.due')"
+                 ".textContent")
+    wait_for(lambda: b.js("document.querySelector('#deadlines td.due')"
+                          ".textContent") != first, 3,
+             "the countdown to move")
+    assert "維護時段" in status_html and "處理中事件與期限" in status_html
+    fcp = b.js("(performance.getEntriesByName('first-contentful-paint')[0]"
+               " || {}).startTime")
+    weight = b.js("performance.getEntriesByType('navigation')[0]"
+                  ".encodedBodySize")
+    loaded = b.js("performance.getEntriesByType('navigation')[0]"
+                  ".loadEventEnd")
+    print(f"\nstatus page: {weight / 1024:.1f} kB, first contentful paint "
+          f"{fcp:.0f} ms, load event {loaded:.0f} ms (the first page of a "
+          f"fresh browser: {(time.monotonic() - t0) * 1e3:.0f} ms in all)")
+    b.screenshot(os.path.join(shots, "web-status.png"))
+
+    # On a phone: one column, nothing wider than the screen.
+    b.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
+           deviceScaleFactor=2, mobile=True)
+    b.load(origin + "/")
+    assert b.js("document.documentElement.scrollWidth") <= 390
+    assert b.js("getComputedStyle(document.querySelector('td'))"
+                ".display") == "block"
+    # Each line says which column it was.
+    assert b.js("document.querySelector('#deadlines td.due').dataset.l") \
+        == "剩餘"
+    b.screenshot(os.path.join(shots, "web-status-phone.png"))
+    b.call("Emulation.clearDeviceMetricsOverride")
+
+    # English, procedure terms kept beside it.
+    b.load(origin + "/?lang=en")
+    en = b.dom()
+    assert 'lang="en"' in en and "notification (通報)" in en, en[:2000]
+
+    # The register, form 02, with the CLI's filters.
+    b.load(origin + "/register?system=wifi")
+    reg = b.dom()
+    print("register (the CLI's form 02): %.1f kB, load event %.0f ms" % (
+        b.js("performance.getEntriesByType('navigation')[0]"
+             ".encodedBodySize") / 1024,
+        b.js("performance.getEntriesByType('navigation')[0]"
+             ".loadEventEnd")))
+    assert "IMS-P-009-02" in reg and "wifi" in reg
+    b.screenshot(os.path.join(shots, "web-register.png"))
+    # Its filter form, filled with what was asked; another system.
+    assert b.js("document.querySelector('form.filter input[name=system]')"
+                ".value") == "wifi"
+    b.submit("document.querySelector('form.filter input[name=system]')"
+             ".value = 'nosuch'; document.querySelector('form.filter')"
+             ".submit()")
+    assert b.js("location.search") == "?from=&to=&system=nosuch&kind="
+    assert "wifi" not in b.js("document.body.innerText")
+
+    # One incident: form 01 and its timeline.
+    b.load(origin + f"/incident?id={iid}")
+    form = b.js("document.body.innerText")
+    assert "IMS-P-009-01" in b.dom() and "wifi" in form
+    # Its way back to the status, which print leaves out.
+    assert b.js("getComputedStyle(document.querySelector('nav.web'))"
+                ".display") != "none"
+    b.call("Emulation.setEmulatedMedia", media="print")
+    assert b.js("getComputedStyle(document.querySelector('nav.web'))"
+                ".display") == "none"
+    b.call("Emulation.setEmulatedMedia", media="")
+    for e in timeline(d.db, iid):
+        assert e["event"] in form, f"{e['event']} missing from form 01"
+    b.screenshot(os.path.join(shots, "web-incident.png"))
+
+    b.load(origin + "/warnings")
+    assert b.js("!!document.querySelector('table#warnings')")
+
+    b.load(origin + "/availability")
+    bars = b.js("[...document.querySelectorAll('#avail-chart text')]"
+                ".map(e => e.textContent)")
+    # A system with a recorded outage, and its bar drawn by the server.
+    assert "wifi" in bars, bars
+    assert b.js("document.querySelectorAll('#avail-chart rect').length") >= 1
+
+    b.load(origin + "/digest")
+    assert "月報" in b.js("document.title")
+
+    # The public page: up or down of the named system, nothing more.
+    b.load(origin + "/public")
+    pub = b.js("document.body.innerText")
+    assert "wifi" in pub and "中斷" in pub
+    assert "mail" not in pub and "refused" not in pub and "通報" not in pub
+
+    # Nothing but the listener was asked for anything.
+    others = [u for u in b.requests
+              if not u.startswith(origin + "/") and not u.startswith("data:")
+              and u != "about:blank"]
+    assert not others, f"requests beyond the listener: {others}"
+    for page in (status_html, reg, en):
+        srcs = re.findall(r"""(?:src|href)=["']?(https?://[^"' >]+)""", page)
+        assert all(s.startswith(origin) for s in srcs), srcs
+
+    # Live: a second system goes down; its incident appears in the page
+    # within 2 s of opening, with no reload.
+    b.load(origin + "/")
+    wait_for(lambda: b.js("document.body.dataset.live") == "1", 5,
+             "the page to follow /events")
+    b.js("window.notReloaded = 1")
+    later.stop()
+    inc2 = wait_incident(d.db, "mail")
+    wait_for(lambda: "mail" in b.js(
+        "[...document.querySelectorAll('#deadlines tr.deadline')]"
+        ".map(e => e.textContent).join(' ')"), 5,
+        "the mail incident on the status page")
+    assert b.js("window.notReloaded") == 1, "the page was reloaded"
+    updated = int(b.js("document.body.dataset.updated"))
+    opened = db_rows(d.db, "SELECT at FROM timeline WHERE incident_id = ?"
+                     " ORDER BY id LIMIT 1", inc2["id"])[0]["at"]
+    from conftest import parse_time
+    lag = updated - parse_time(opened)
+    print(f"page updated {lag} ms after the incident opened")
+    assert lag < 2000, f"the page updated {lag} ms after the incident"
+
+    # Read-only: a workflow action is refused here, and not recorded.
+    before = len(timeline(d.db, iid))
+    st, _, _ = http_get(port, f"/v1/incidents/{iid}/ack", "POST",
+                        b'{"note": "from the web"}')
+    assert st == 405
+    assert len(timeline(d.db, iid)) == before
+    # The JSON reads are the control socket's own.
+    st, _, body = http_get(port, f"/v1/incidents/{iid}")
+    assert st == 200 and b'"system":"wifi"' in body
+
+
+def test_web_beyond_loopback_needs_tls(workdir):
+    rules = os.path.join(str(workdir), "r.conf")
+    with open(rules, "w", encoding="utf-8") as f:
+        f.write(rules_file(os.path.join(str(workdir), "r.db"),
+                           "set web listen 0.0.0.0:8443\n",
+                           system_rules("wifi", 9)))
+    rc, out, err = rules_check(rules)
+    assert rc == 1
+    assert re.search(r"r\.conf:3: web listen 0\.0\.0\.0:8443 is beyond "
+                     r"loopback: it needs \"set web tls", err), err
+
+
+def test_web_reload(scenario, workdir):
+    """set web listen takes effect at reload: on, moved, off."""
+    down_port = scenario.closed_port()
+    d = scenario.daemon()
+    base = [system_rules("wifi", down_port)]
+    d.write_rules(rules_file(d.db, *base))
+    d.start()
+    wait_socket(d.sock)
+    p1, p2 = free_port(), free_port()
+
+    def answers(port):
+        try:
+            return http_get(port, "/public")[0]
+        except OSError:
+            return None
+
+    assert answers(p1) is None
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{p1}\n",
+                             *base))
+    d.hup()
+    wait_for(lambda: answers(p1) == 404, 10, f"the page on port {p1}")
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{p2}\n",
+                             'set web public "wifi"\n', *base))
+    d.hup()
+    wait_for(lambda: answers(p2) == 200, 10, f"the page moved to {p2}")
+    assert answers(p1) is None
+    d.write_rules(rules_file(d.db, *base))
+    d.hup()
+    wait_for(lambda: answers(p2) is None, 10, "the page off")
+    assert "web page off" in d.run_log()
+    d.stop()
