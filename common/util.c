@@ -173,6 +173,23 @@ duration_fmt(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldms", (long long)ms);
 		return buf;
 	}
+	/*
+	 * Under a minute the milliseconds are kept, as decimals: a timeout
+	 * of 1,500 ms is "1.5s", not "1s".
+	 */
+	if (ms < 60000 && ms % 1000 != 0) {
+		b = ms % 1000;
+		if (b % 100 == 0)
+			snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+			    (long long)(b / 100));
+		else if (b % 10 == 0)
+			snprintf(buf, len, "%lld.%02llds",
+			    (long long)(ms / 1000), (long long)(b / 10));
+		else
+			snprintf(buf, len, "%lld.%03llds",
+			    (long long)(ms / 1000), (long long)b);
+		return buf;
+	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ms < units[i].ms)
 			continue;
