@@ -625,8 +625,7 @@ cli_table_fit(const struct cli_table *t, size_t *w, const int *hide,
 }
 
 /*
- * Then times lose their year and seconds ("11-26 09:26"), 8 columns
- * each.
+ * Times lose their year and seconds ("11-26 09:26"), 8 columns each.
  */
 static void
 cli_table_short_times(const struct cli_table *t, size_t *w)
@@ -675,6 +674,29 @@ cli_table_drop(const struct cli_table *t, size_t *w, int *hide, int indent)
 	}
 }
 
+/*
+ * After columns were dropped, the text columns cut before are given
+ * their whole width back and cut again only as far as still needed.
+ */
+static void
+cli_table_regrow(const struct cli_table *t, size_t *w, const int *hide,
+    int indent)
+{
+	size_t	 i, c, cw;
+
+	for (c = 0; c < t->ncols; c++)
+		if (!hide[c] && t->cols[c].how == CLI_SHOW_TEXT)
+			w[c] = 0;
+	for (i = 0; i < t->ncells; i++) {
+		c = i % t->ncols;
+		if (hide[c] || t->cols[c].how != CLI_SHOW_TEXT)
+			continue;
+		if ((cw = text_width(t->cells[i], t->utf8)) > w[c])
+			w[c] = cw;
+	}
+	cli_table_fit(t, w, hide, indent);
+}
+
 /* Nothing shown after column c: no padding after it. */
 static int
 cli_table_last_shown(const struct cli_table *t, const int *hide, size_t c)
@@ -701,13 +723,17 @@ cli_table_print(const struct cli_table *t, int indent)
 		if ((cw = text_width(t->cells[i], t->utf8)) > w[i % t->ncols])
 			w[i % t->ncols] = cw;
 	}
+	/*
+	 * Too wide: times lose their year and seconds before any name is
+	 * cut; then names are cut and columns dropped; then the names get
+	 * back what the dropped columns left.
+	 */
 	if (t->maxwidth > 0 && cli_table_total(t, w, hide, indent) >
 	    t->maxwidth) {
-		cli_table_fit(t, w, hide, indent);
-		if (cli_table_total(t, w, hide, indent) > t->maxwidth)
-			cli_table_short_times(t, w);
+		cli_table_short_times(t, w);
 		cli_table_fit(t, w, hide, indent);
 		cli_table_drop(t, w, hide, indent);
+		cli_table_regrow(t, w, hide, indent);
 	}
 	first = 1;
 	for (i = 0; i < t->ncells; i++) {

@@ -176,23 +176,25 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 
 /*
  * On a terminal the form's columns but the long texts (cause,
- * description, measures), which the CSV and HTML carry.
+ * description, measures), which the CSV and HTML carry.  On a narrow one
+ * the system stays whole: times lose year and seconds first, then the
+ * columns the form has anyway go, the highest drop first.
  */
 static const struct cli_column reg_table_cols[] = {
 	CLI_COL("ID", 0, CLI_SHOW_NUM),
-	CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
-	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT),
+	CLI_COL("SYSTEM", 1, CLI_SHOW_SYSTEM),		/* never cut */
+	CLI_COL_DROP("CATEGORY", 2, CLI_SHOW_TEXT, 5),
 	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
 	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
 	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
-	CLI_COL("KNOWN", 6, CLI_SHOW_TIME),		/* 知悉時間 */
-	CLI_COL("TICKET", 7, CLI_SHOW_TEXT),		/* 通報單號 */
-	CLI_COL("RESTORED", 8, CLI_SHOW_TIME),
-	CLI_COL("CLOSED", 9, CLI_SHOW_TIME),		/* 結案時間 */
-	CLI_COL("IN RTO", 10, CLI_SHOW_TEXT),
-	CLI_COL("CLOCKS", 11, CLI_SHOW_TEXT),
+	CLI_COL_DROP("KNOWN", 6, CLI_SHOW_TIME, 8),	/* 知悉時間 */
+	CLI_COL_DROP("TICKET", 7, CLI_SHOW_TEXT, 2),	/* 通報單號 */
+	CLI_COL_DROP("RESTORED", 8, CLI_SHOW_TIME, 1),
+	CLI_COL_DROP("CLOSED", 9, CLI_SHOW_TIME, 4),	/* 結案時間 */
+	CLI_COL_DROP("IN RTO", 10, CLI_SHOW_TEXT, 7),
+	CLI_COL_DROP("CLOCKS", 11, CLI_SHOW_TEXT, 3),
 	CLI_COL("STATUS", 12, CLI_SHOW_TEXT),
-	CLI_COL("RECURRING", 13, CLI_SHOW_TEXT),
+	CLI_COL_DROP("RECURRING", 13, CLI_SHOW_TEXT, 6),
 };
 
 /* The status in the form's language: Chinese on the printed forms. */
