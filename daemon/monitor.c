@@ -139,8 +139,8 @@ monitor_late_ms(const struct monitor_stats *st, uint64_t q)
 
 	for (b = 0; b < LATE_BUCKETS - 1; b++) {
 		if ((sum += st->late[b]) >= q) {
-			bound = b < LATE_FINE ? (b + 1) / 10.0 :
-			    LATE_FINE / 10.0 + (b - LATE_FINE + 1) * 10.0;
+			bound = b < LATE_FINE ? (b + 1) / 10.0 : LATE_FINE /
+			    10.0 + (double)(b - LATE_FINE + 1) * 10.0;
 			return bound < (double)st->max_us / 1000.0 ? bound :
 			    (double)st->max_us / 1000.0;
 		}
