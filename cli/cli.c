@@ -72,6 +72,8 @@ static const struct option cli_longopts[] = {
 	{ "recur-by", required_argument, NULL, 256 + CLI_O_RECUR_BY },
 	{ "head", required_argument, NULL, 256 + CLI_O_HEAD },
 	{ "include-drills", no_argument, NULL, 256 + CLI_O_INCLUDE_DRILLS },
+	{ "bom", no_argument, NULL, 256 + CLI_O_BOM },
+	{ "no-bom", no_argument, NULL, 256 + CLI_O_NO_BOM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -503,6 +505,45 @@ cli_csv_field(const char *s, int first)
 	fputs(q, stdout);
 	free(q);
 	free(m);
+}
+
+/*
+ * Is the reader's language Traditional Chinese?  The first of LC_ALL,
+ * LC_MESSAGES and LANG that is set says, as for gettext.
+ */
+int
+cli_lang_zh(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < CLI_NITEMS(vars); i++)
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return strncmp(v, "zh_TW", 5) == 0 ||
+			    strncmp(v, "zh-TW", 5) == 0;
+	return 0;
+}
+
+/*
+ * Before a CSV: the UTF-8 byte order mark that makes Excel read the file
+ * as UTF-8 rather than the ANSI code page (Big5 garbles 圖書館系統).
+ * --bom and --no-bom decide; by default it is there for a zh-TW reader:
+ * the command's --lang, or the locale for a command without one.
+ */
+void
+cli_csv_bom(const struct cli_ctx *ctx, const struct cli_opts *o)
+{
+	int	 on;
+
+	if (o->bom != 0)
+		on = o->bom > 0;
+	else if (ctx->cmd->opts & CLI_O(CLI_O_LANG))
+		on = !o->en;
+	else
+		on = cli_lang_zh();
+	if (on)
+		fputs("\xef\xbb\xbf", stdout);
 }
 
 void
@@ -1080,6 +1121,10 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		case CLI_O_INCLUDE_DRILLS:
 			o->include_drills = 1;
 			break;
+		case CLI_O_BOM:
+		case CLI_O_NO_BOM:
+			o->bom = opt == CLI_O_BOM ? 1 : -1;
+			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);
 		}
@@ -1103,6 +1148,32 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		return cli_parse_id(ctx, argv[optind], &o->id);
 	}
 	return CLI_EXIT_OK;
+}
+
+/*
+ * The month before this one in --tz (TZ is set): "YYYY-MM" into BUF and
+ * its bounds, for a monthly form asked for without --month.
+ */
+int
+cli_last_month(char *buf, size_t len, int64_t *from, int64_t *to)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 y, m;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return -1;
+	y = tm.tm_year + 1900;
+	m = tm.tm_mon;			/* last month, 1-12; 0 is December */
+	if (m == 0) {
+		m = 12;
+		y--;
+	}
+	snprintf(buf, len, "%04d-%02d", y, m);
+	if (cli_parse_when(buf, 0, from) == -1 ||
+	    cli_parse_when(buf, 1, to) == -1)
+		return -1;
+	return 0;
 }
 
 int

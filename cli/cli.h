@@ -98,7 +98,10 @@ enum cli_opt {
 	CLI_O_RECUR_BY,
 	CLI_O_HEAD,
 	CLI_O_INCLUDE_DRILLS,
+	CLI_O_BOM,
+	CLI_O_NO_BOM,
 };
+#define CLI_O_BOMS	(CLI_O(CLI_O_BOM) | CLI_O(CLI_O_NO_BOM))
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
 			    CLI_O(CLI_O_RECUR_WINDOW) | CLI_O(CLI_O_RECUR_BY))
@@ -121,6 +124,7 @@ struct cli_opts {
 	struct cli_recur recur;
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
+	int		 bom;		/* CSV: 1 --bom, -1 --no-bom, 0 default */
 	int64_t		 id;		/* CLI_ARGS_ID */
 };
 
@@ -293,6 +297,9 @@ json_t		*cli_json_row(sqlite3_stmt *, const struct cli_field *,
 		    size_t);
 void		 cli_json_print(json_t *);
 void		 cli_csv_field(const char *, int);
+int		 cli_lang_zh(void);
+void		 cli_csv_bom(const struct cli_ctx *, const struct cli_opts *);
+int		 cli_last_month(char *, size_t, int64_t *, int64_t *);
 void		 cli_csv_row(sqlite3_stmt *, const struct cli_field *, size_t);
 void		 cli_csv_cells(sqlite3_stmt *, const struct cli_field *,
 		    size_t);

@@ -151,6 +151,7 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	char	 num[24], *list;
 	int	 rc;
 
+	cli_csv_bom(ctx, o);
 	for (i = 0; i < REG_COUNT; i++)
 		cli_csv_field(reg_fields[i].name, i == 0);
 	for (i = 0; i < CLI_NITEMS(extra); i++)
@@ -517,10 +518,12 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (o.from_arg == NULL)
-		return cli_usage_error(ctx->cmd, "digest: --month YYYY-MM is "
-		    "required");
-	snprintf(month, sizeof(month), "%s", o.from_arg);
+	/* 5.5.5 is monthly: without --month, the month that just ended. */
+	if (o.from_arg == NULL) {
+		if (cli_last_month(month, sizeof(month), &o.from, &o.to) == -1)
+			return CLI_EXIT_ERR;
+	} else
+		snprintf(month, sizeof(month), "%s", o.from_arg);
 	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
 		return CLI_EXIT_ERR;
 	if ((sum = cli_prepare(ctx, "SELECT count(*),"
