@@ -244,6 +244,7 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(arr);
 		break;
 	case CLI_FMT_CSV:
+		cli_csv_bom(ctx, &o);
 		for (i = 0; i < CLI_I_COUNT; i++)
 			cli_csv_field(cli_incident_fields[i].name, i == 0);
 		printf("\r\n");
@@ -299,15 +300,25 @@ query_show_table(struct cli_ctx *ctx, const char *title, sqlite3_stmt *stmt,
     const struct cli_column *cols, size_t ncols, const char *none)
 {
 	struct cli_table	 t;
-	char			 b[64];
+	char			 b[64], *local;
 	size_t			 i;
 	int			 rc;
 
 	cli_table_init(&t, cols, ncols, 0, ctx->utf8);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (i = 0; i < t.ncols; i++)
-			cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
-			    sizeof(b)));
+		for (i = 0; i < t.ncols; i++) {
+			/* A detail's own UTC times in --tz, as the rest. */
+			if (cols == query_timeline_cols &&
+			    cols[i].field == CLI_T_DETAIL &&
+			    cli_col_text(stmt, CLI_T_DETAIL) != NULL) {
+				local = time_text_local(cli_col_text(stmt,
+				    CLI_T_DETAIL), 0);
+				cli_table_add(&t, local);
+				free(local);
+			} else
+				cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
+				    sizeof(b)));
+		}
 	}
 	printf("%s\n", title);
 	if (t.ncells == 0)

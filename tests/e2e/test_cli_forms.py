@@ -261,7 +261,7 @@ def test_register_html_prints_with_chain_head(rec, tmp_path):
 
 
 def test_register_table_lines_up(rec):
-    rc, out, err = cli("--db", rec.db, "register", env=UTF8)
+    rc, out, err = cli("--db", rec.db, "register", "--lang", "en", env=UTF8)
     assert rc == 0, err
     assert "IMS-P-009-02" in out
     n, h = head(rec.db)
