@@ -725,6 +725,8 @@ cli_table_regrow(const struct cli_table *t, size_t *w, const int *hide,
 {
 	size_t	 i, c, cw;
 
+	if (t->ncols == 0)
+		return;
 	for (c = 0; c < t->ncols; c++)
 		if (!hide[c] && t->cols[c].how == CLI_SHOW_TEXT)
 			w[c] = 0;
