@@ -121,8 +121,8 @@ def test_report_html_prints_on_a4_with_every_field(rec, tmp_path):
             continue
         assert squash(value) in flat, f"{key} = {value!r} not printed"
     for value in (LIBRARY, "#3", "第2級（注意）", "一般安全事件",
-                  "是：本系統先前事件#1,#2", "如期完成", "opened",
-                  "restored", "field set", "damage controlled", TICKET,
+                  "是：本系統先前事件#1,#2", "如期完成", "開立事件",
+                  "服務已恢復", "填寫欄位", "完成損害控制", TICKET,
                   f"({USER})"):
         assert squash(value) in flat, f"{value!r} not printed"
     # The cause as the daemon recorded it.
