@@ -126,6 +126,9 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# Times and durations as operators read them (common/util.c).
+UNIT_TESTS += util
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "doc.h"
 #include "util.h"
 
 struct avail_sum {
@@ -120,41 +121,80 @@ avail_minutes(int64_t ms, int csv, char *buf, size_t len)
 	snprintf(buf, len, csv ? "%.5f" : "%.1f", (double)ms / 60000.0);
 }
 
+/* The form's column titles, in its language (HTML). */
+static void
+avail_titles(const struct doc *d, const char *titles[9])
+{
+	titles[0] = DOC_L(d, "系統", "system");
+	titles[1] = DOC_L(d, "可用率 %", "uptime %");
+	titles[2] = DOC_L(d, "中斷次數", "outages");
+	titles[3] = DOC_L(d, "中斷分鐘", "down min");
+	titles[4] = DOC_L(d, "最長中斷", "longest");
+	titles[5] = "RTO";
+	titles[6] = DOC_L(d, "超過 RTO 分鐘", "over RTO min");
+	titles[7] = DOC_L(d, "計畫停機次數", "planned");
+	titles[8] = DOC_L(d, "計畫停機分鐘", "planned min");
+}
+
+/*
+ * --to is optional (up to now); the period as given, or "now" for the
+ * end, for the heading of the table and the form.
+ */
 int
 avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
 	struct avail_sum	 s;
+	struct doc		 d;
 	sqlite3_stmt		*stmt;
-	char			 v[9][64];
-	const char		*system;
-	int64_t			 now, to, period;
+	char			 v[9][64], until[64], period[256], foot[160];
+	const char		*system, *titles[9], *cells[9];
+	int64_t			 now, to, span;
 	size_t			 i;
-	int			 rc, csv;
+	int			 rc, csv, html;
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
 	csv = o.fmt == CLI_FMT_CSV;
-	if (o.from_arg == NULL || o.to_arg == NULL)
-		return cli_usage_error(ctx->cmd, "availability: --from and "
-		    "--to are required");
+	html = o.fmt == CLI_FMT_HTML;
+	if (o.from_arg == NULL)
+		return cli_usage_error(ctx->cmd, "availability: --from is "
+		    "required");
 	now = wall_ms();
 	if (o.from >= now)
 		return cli_usage_error(ctx->cmd, "availability: the period "
 		    "starts in the future");
 	/* Up to now: the future has no uptime yet. */
-	to = avail_min(o.to, now);
+	to = o.to_arg != NULL ? avail_min(o.to, now) : now;
+	if (o.to_arg != NULL)
+		snprintf(until, sizeof(until), "%s", o.to_arg);
+	else if (cli_time_local_ms(now, until, sizeof(until)) == NULL)
+		snprintf(until, sizeof(until), "now");
 	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1 ||
 	    (stmt = cli_prepare(ctx, "SELECT system FROM outages UNION"
 	    " SELECT system FROM incidents WHERE kind = 'outage'"
 	    " ORDER BY 1")) == NULL)
 		return CLI_EXIT_ERR;
 
-	if (o.fmt == CLI_FMT_CSV) {
+	memset(&d, 0, sizeof(d));
+	if (csv) {
+		cli_csv_bom(ctx, &o);
 		for (i = 0; i < CLI_NITEMS(avail_csv); i++)
 			cli_csv_field(avail_csv[i], i == 0);
 		printf("\r\n");
+	} else if (html) {
+		d.fmt = CLI_FMT_HTML;
+		d.utf8 = 1;
+		d.en = o.en;
+		snprintf(period, sizeof(period), d.en ? "period: %s – %s "
+		    "(%s), planned outages apart" : "期間：%s – %s（%s），"
+		    "計畫停機另計", o.from_arg, until, ctx->tz);
+		doc_begin(&d, DOC_L(&d, "系統可用性報表",
+		    "System availability"), "rtowatch availability", period);
+		avail_titles(&d, titles);
+		doc_table_begin(&d, titles, CLI_NITEMS(titles), "grid");
+		d.nowrap = ~0U;
 	} else {
 		cli_table_init(&t, avail_cols, CLI_NITEMS(avail_cols), 1,
 		    ctx->utf8);
@@ -168,21 +208,20 @@ avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 			rc = SQLITE_ERROR;
 			break;
 		}
-		period = to - o.from - s.planned;
+		span = to - o.from - s.planned;
 		snprintf(v[0], sizeof(v[0]), "%s", system);
-		snprintf(v[1], sizeof(v[1]), o.fmt == CLI_FMT_CSV ? "%.6f" :
-		    "%.3f", period <= 0 ? 100.0 :
-		    100.0 * (double)(period - s.down) / (double)period);
+		snprintf(v[1], sizeof(v[1]), csv ? "%.6f" : "%.3f",
+		    span <= 0 ? 100.0 :
+		    100.0 * (double)(span - s.down) / (double)span);
 		snprintf(v[2], sizeof(v[2]), "%d", s.count);
 		avail_minutes(s.down, csv, v[3], sizeof(v[3]));
-		if (o.fmt == CLI_FMT_CSV)
+		if (csv)
 			avail_minutes(s.longest, csv, v[4], sizeof(v[4]));
 		else
 			duration_fmt(s.longest, v[4], sizeof(v[4]));
 		if (s.rto < 0)
-			snprintf(v[5], sizeof(v[5]), "%s", o.fmt ==
-			    CLI_FMT_CSV ? "" : "-");
-		else if (o.fmt == CLI_FMT_CSV)
+			snprintf(v[5], sizeof(v[5]), "%s", csv ? "" : "-");
+		else if (csv)
 			avail_minutes(s.rto, csv, v[5], sizeof(v[5]));
 		else
 			duration_fmt(s.rto, v[5], sizeof(v[5]));
@@ -190,19 +229,30 @@ avail_exec(struct cli_ctx *ctx, int argc, char **argv)
 		snprintf(v[7], sizeof(v[7]), "%d", s.nplanned);
 		avail_minutes(s.planned, csv, v[8], sizeof(v[8]));
 		for (i = 0; i < CLI_NITEMS(v); i++) {
-			if (o.fmt == CLI_FMT_CSV)
+			cells[i] = v[i];
+			if (csv)
 				cli_csv_field(v[i], i == 0);
-			else
+			else if (!html)
 				cli_table_add(&t, v[i]);
 		}
-		if (o.fmt == CLI_FMT_CSV)
+		if (csv)
 			printf("\r\n");
+		else if (html)
+			doc_table_row(&d, cells);
 	}
 	sqlite3_finalize(stmt);
-	if (o.fmt != CLI_FMT_CSV) {
+	if (html && rc == SQLITE_DONE) {
+		doc_table_end(&d, d.en ? "no systems with outages (無)" :
+		    "本期間無中斷紀錄");
+		if (cli_time_local_ms(now, v[0], sizeof(v[0])) == NULL)
+			snprintf(v[0], sizeof(v[0]), "-");
+		snprintf(foot, sizeof(foot), d.en ? "Printed %s (%s)." :
+		    "列印時間 %s（%s）。", v[0], ctx->tz);
+		doc_end(&d, foot);
+	} else if (!csv && !html) {
 		if (rc == SQLITE_DONE) {
 			printf("availability %s – %s (%s), planned outages "
-			    "apart\n", o.from_arg, o.to_arg, ctx->tz);
+			    "apart\n", o.from_arg, until, ctx->tz);
 			if (t.ncells == t.ncols)
 				printf("no systems with outages\n");
 			else

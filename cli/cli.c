@@ -77,6 +77,8 @@ static const struct option cli_longopts[] = {
 	{ "check", required_argument, NULL, 256 + CLI_O_CHECK },
 	{ "force", no_argument, NULL, 256 + CLI_O_FORCE },
 	{ "all", no_argument, NULL, 256 + CLI_O_ALL },
+	{ "bom", no_argument, NULL, 256 + CLI_O_BOM },
+	{ "no-bom", no_argument, NULL, 256 + CLI_O_NO_BOM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -518,6 +520,45 @@ cli_csv_field(const char *s, int first)
 	free(m);
 }
 
+/*
+ * Is the reader's language Traditional Chinese?  The first of LC_ALL,
+ * LC_MESSAGES and LANG that is set says, as for gettext.
+ */
+int
+cli_lang_zh(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < CLI_NITEMS(vars); i++)
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return strncmp(v, "zh_TW", 5) == 0 ||
+			    strncmp(v, "zh-TW", 5) == 0;
+	return 0;
+}
+
+/*
+ * Before a CSV: the UTF-8 byte order mark that makes Excel read the file
+ * as UTF-8 rather than the ANSI code page (Big5 garbles 圖書館系統).
+ * --bom and --no-bom decide; by default it is there for a zh-TW reader:
+ * the command's --lang, or the locale for a command without one.
+ */
+void
+cli_csv_bom(const struct cli_ctx *ctx, const struct cli_opts *o)
+{
+	int	 on;
+
+	if (o->bom != 0)
+		on = o->bom > 0;
+	else if (ctx->cmd->opts & CLI_O(CLI_O_LANG))
+		on = !o->en;
+	else
+		on = cli_lang_zh();
+	if (on)
+		fputs("\xef\xbb\xbf", stdout);
+}
+
 void
 cli_csv_row(sqlite3_stmt *stmt, const struct cli_field *f, size_t n)
 {
@@ -647,8 +688,7 @@ cli_table_fit(const struct cli_table *t, size_t *w, const int *hide,
 }
 
 /*
- * Then times lose their year and seconds ("11-26 09:26"), 8 columns
- * each.
+ * Times lose their year and seconds ("11-26 09:26"), 8 columns each.
  */
 static void
 cli_table_short_times(const struct cli_table *t, size_t *w)
@@ -697,6 +737,31 @@ cli_table_drop(const struct cli_table *t, size_t *w, int *hide, int indent)
 	}
 }
 
+/*
+ * After columns were dropped, the text columns cut before are given
+ * their whole width back and cut again only as far as still needed.
+ */
+static void
+cli_table_regrow(const struct cli_table *t, size_t *w, const int *hide,
+    int indent)
+{
+	size_t	 i, c, cw;
+
+	if (t->ncols == 0)
+		return;
+	for (c = 0; c < t->ncols; c++)
+		if (!hide[c] && t->cols[c].how == CLI_SHOW_TEXT)
+			w[c] = 0;
+	for (i = 0; i < t->ncells; i++) {
+		c = i % t->ncols;
+		if (hide[c] || t->cols[c].how != CLI_SHOW_TEXT)
+			continue;
+		if ((cw = text_width(t->cells[i], t->utf8)) > w[c])
+			w[c] = cw;
+	}
+	cli_table_fit(t, w, hide, indent);
+}
+
 /* Nothing shown after column c: no padding after it. */
 static int
 cli_table_last_shown(const struct cli_table *t, const int *hide, size_t c)
@@ -723,13 +788,17 @@ cli_table_print(const struct cli_table *t, int indent)
 		if ((cw = text_width(t->cells[i], t->utf8)) > w[i % t->ncols])
 			w[i % t->ncols] = cw;
 	}
+	/*
+	 * Too wide: times lose their year and seconds before any name is
+	 * cut; then names are cut and columns dropped; then the names get
+	 * back what the dropped columns left.
+	 */
 	if (t->maxwidth > 0 && cli_table_total(t, w, hide, indent) >
 	    t->maxwidth) {
-		cli_table_fit(t, w, hide, indent);
-		if (cli_table_total(t, w, hide, indent) > t->maxwidth)
-			cli_table_short_times(t, w);
+		cli_table_short_times(t, w);
 		cli_table_fit(t, w, hide, indent);
 		cli_table_drop(t, w, hide, indent);
+		cli_table_regrow(t, w, hide, indent);
 	}
 	first = 1;
 	for (i = 0; i < t->ncells; i++) {
@@ -1085,6 +1154,10 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		case CLI_O_ALL:
 			o->all = 1;
 			break;
+		case CLI_O_BOM:
+		case CLI_O_NO_BOM:
+			o->bom = opt == CLI_O_BOM ? 1 : -1;
+			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);
 		}
@@ -1126,6 +1199,32 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		break;
 	}
 	return CLI_EXIT_OK;
+}
+
+/*
+ * The month before this one in --tz (TZ is set): "YYYY-MM" into BUF and
+ * its bounds, for a monthly form asked for without --month.
+ */
+int
+cli_last_month(char *buf, size_t len, int64_t *from, int64_t *to)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 y, m;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return -1;
+	y = tm.tm_year + 1900;
+	m = tm.tm_mon;			/* last month, 1-12; 0 is December */
+	if (m == 0) {
+		m = 12;
+		y--;
+	}
+	snprintf(buf, len, "%04d-%02d", y, m);
+	if (cli_parse_when(buf, 0, from) == -1 ||
+	    cli_parse_when(buf, 1, to) == -1)
+		return -1;
+	return 0;
 }
 
 int

@@ -105,7 +105,10 @@ enum cli_opt {
 	CLI_O_CHECK,
 	CLI_O_FORCE,
 	CLI_O_ALL,
+	CLI_O_BOM,
+	CLI_O_NO_BOM,
 };
+#define CLI_O_BOMS	(CLI_O(CLI_O_BOM) | CLI_O(CLI_O_NO_BOM))
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
 			    CLI_O(CLI_O_RECUR_WINDOW) | CLI_O(CLI_O_RECUR_BY))
@@ -128,6 +131,7 @@ struct cli_opts {
 	struct cli_recur recur;
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
+	int		 bom;		/* CSV: 1 --bom, -1 --no-bom, 0 default */
 	int64_t		 id;		/* CLI_ARGS_ID */
 	const char	*operand;	/* CLI_ARGS_SYSTEM */
 	const char	*check;
@@ -213,7 +217,7 @@ extern const struct cli_field cli_timeline_fields[CLI_T_COUNT];
 enum {
 	QUERY_C_KIND, QUERY_C_LEVEL, QUERY_C_STARTED, QUERY_C_DUE,
 	QUERY_C_BREACHED, QUERY_C_STOPPED, QUERY_C_STOPPED_BY, QUERY_C_STATE,
-	QUERY_C_COUNT
+	QUERY_C_SUPERSEDED, QUERY_C_COUNT
 };
 #define QUERY_CLOCK_STATE_SQL						\
 	"CASE WHEN stopped_at IS NOT NULL THEN"				\
@@ -255,6 +259,9 @@ json_t		*cli_json_pick(sqlite3_stmt *, const struct cli_field *,
 		    const size_t *, size_t);
 void		 cli_json_print(json_t *);
 void		 cli_csv_field(const char *, int);
+int		 cli_lang_zh(void);
+void		 cli_csv_bom(const struct cli_ctx *, const struct cli_opts *);
+int		 cli_last_month(char *, size_t, int64_t *, int64_t *);
 void		 cli_csv_row(sqlite3_stmt *, const struct cli_field *, size_t);
 void		 cli_csv_cells(sqlite3_stmt *, const struct cli_field *,
 		    size_t);

@@ -42,7 +42,41 @@ const struct cli_field query_clock_fields[QUERY_C_COUNT] = {
 	[QUERY_C_STOPPED] = { "stopped_at", "stopped_at", CLI_TEXT },
 	[QUERY_C_STOPPED_BY] = { "stopped_by", "stopped_by", CLI_TEXT },
 	[QUERY_C_STATE] = { "state", QUERY_CLOCK_STATE_SQL, CLI_TEXT },
+	/*
+	 * The level of the same kind's clock a raised level started while
+	 * this one still ran (5.4.2): that one's deadline is the one owed.
+	 */
+	[QUERY_C_SUPERSEDED] = { "superseded_by", "(SELECT max(n.level)"
+	    " FROM clocks n WHERE n.incident_id = clocks.incident_id"
+	    " AND n.kind = clocks.kind AND n.level > clocks.level"
+	    " AND (clocks.stopped_at IS NULL OR"
+	    "  clocks.stopped_at > n.started_at))", CLI_INT },
 };
+
+/*
+ * The notify clock that matters now: the running one of the highest
+ * level, else the last one; the incident's first deadline when it has
+ * none (a record from before clocks were kept).
+ */
+#define QUERY_NOTIFY_DUE_SQL						\
+	"SELECT coalesce((SELECT due_at FROM clocks WHERE incident_id = ?1"\
+	" AND kind = 'notify' ORDER BY stopped_at IS NULL DESC, level DESC,"\
+	" started_at DESC LIMIT 1), (SELECT notify_due_at FROM incidents"\
+	" WHERE id = ?1))"
+
+/* That clock's deadline in --tz, "-" for none. */
+static const char *
+query_notify_due(sqlite3_stmt *nd, int64_t id, char *buf, size_t len)
+{
+	const char	*r = "-";
+
+	sqlite3_reset(nd);
+	sqlite3_bind_int64(nd, 1, id);
+	if (sqlite3_step(nd) == SQLITE_ROW)
+		r = cli_time_show((const char *)sqlite3_column_text(nd, 0),
+		    buf, len);
+	return r;
+}
 
 static const struct cli_column query_clock_cols[] = {
 	CLI_COL("CLOCK", QUERY_C_KIND, CLI_SHOW_TEXT),
@@ -126,7 +160,7 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
-	sqlite3_stmt		*stmt;
+	sqlite3_stmt		*stmt, *nd;
 	json_t			*arr;
 	char			 b[64], *where, *tail;
 	size_t			 i;
@@ -160,6 +194,7 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(arr);
 		break;
 	case CLI_FMT_CSV:
+		cli_csv_bom(ctx, &o);
 		for (i = 0; i < cli_incident_nmembers; i++)
 			cli_csv_field(cli_incident_fields[
 			    cli_incident_members[i]].name, i == 0);
@@ -176,11 +211,20 @@ query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 		t.colour = cli_tty();
 		t.maxwidth = cli_term_width();
 		t.paint = query_paint;
+		if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL) {
+			cli_table_free(&t);
+			sqlite3_finalize(stmt);
+			return CLI_EXIT_ERR;
+		}
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 			for (i = 0; i < t.ncols; i++)
-				cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
+				cli_table_add(&t, t.cols[i].field ==
+				    RECORD_NOTIFY_DUE_AT ? query_notify_due(nd,
+				    sqlite3_column_int64(stmt, RECORD_ID), b,
+				    sizeof(b)) : cli_cell(stmt, &t.cols[i], b,
 				    sizeof(b)));
 		}
+		sqlite3_finalize(nd);
 		if (rc == SQLITE_DONE && t.ncells == t.ncols)
 			printf("no incidents\n");
 		else if (rc == SQLITE_DONE) {
@@ -210,15 +254,25 @@ query_show_table(struct cli_ctx *ctx, const char *title, sqlite3_stmt *stmt,
     const struct cli_column *cols, size_t ncols, const char *none)
 {
 	struct cli_table	 t;
-	char			 b[64];
+	char			 b[64], *local;
 	size_t			 i;
 	int			 rc;
 
 	cli_table_init(&t, cols, ncols, 0, ctx->utf8);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (i = 0; i < t.ncols; i++)
-			cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
-			    sizeof(b)));
+		for (i = 0; i < t.ncols; i++) {
+			/* A detail's own UTC times in --tz, as the rest. */
+			if (cols == query_timeline_cols &&
+			    cols[i].field == CLI_T_DETAIL &&
+			    cli_col_text(stmt, CLI_T_DETAIL) != NULL) {
+				local = time_text_local(cli_col_text(stmt,
+				    CLI_T_DETAIL), 0);
+				cli_table_add(&t, local);
+				free(local);
+			} else
+				cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
+				    sizeof(b)));
+		}
 	}
 	printf("%s\n", title);
 	if (t.ncells == 0)
@@ -255,16 +309,61 @@ query_show_how(enum record_id id)
 	}
 }
 
+/*
+ * The clocks, a notify clock a raised level superseded marked so: its
+ * state stays what it was (a missed deadline stays missed), and the one
+ * owed now is the raised level's.
+ */
+static int
+query_show_clocks(struct cli_ctx *ctx, sqlite3_stmt *cl)
+{
+	struct cli_table	 t;
+	char			 b[64], *state;
+	size_t			 i;
+	int			 rc;
+
+	cli_table_init(&t, query_clock_cols, CLI_NITEMS(query_clock_cols), 0,
+	    ctx->utf8);
+	while ((rc = sqlite3_step(cl)) == SQLITE_ROW) {
+		for (i = 0; i < t.ncols; i++) {
+			if (t.cols[i].field != QUERY_C_STATE ||
+			    sqlite3_column_type(cl, QUERY_C_SUPERSEDED) ==
+			    SQLITE_NULL) {
+				cli_table_add(&t, cli_cell(cl, &t.cols[i], b,
+				    sizeof(b)));
+				continue;
+			}
+			xasprintf(&state, "%s, superseded by level %lld",
+			    cli_cell(cl, &t.cols[i], b, sizeof(b)), (long long)
+			    sqlite3_column_int64(cl, QUERY_C_SUPERSEDED));
+			cli_table_add(&t, state);
+			free(state);
+		}
+	}
+	printf("clocks:\n");
+	if (t.ncells == 0)
+		printf("  (none)\n");
+	cli_table_print(&t, 2);
+	cli_table_free(&t);
+	return rc;
+}
+
 static int
 query_show_text(struct cli_ctx *ctx, sqlite3_stmt *inc, sqlite3_stmt *cl,
     sqlite3_stmt *tl, const char *recurring)
 {
 	enum record_id		 ids[RECORD_NFIELDS];
 	struct cli_column	 col = { 0 };
+	sqlite3_stmt		*nd;
 	char			 b[64], label[64];
 	size_t			 i, n;
 	int			 rc;
 
+	if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL)
+		return SQLITE_ERROR;
+
+	if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL)
+		return SQLITE_ERROR;
 	printf("times in %s\n", ctx->tz);
 	n = record_view(RECORD_VIEW_SHOW, ids);
 	for (i = 0; i < n; i++) {
@@ -272,12 +371,15 @@ query_show_text(struct cli_ctx *ctx, sqlite3_stmt *inc, sqlite3_stmt *cl,
 		col.how = query_show_how(ids[i]);
 		snprintf(label, sizeof(label), "%s:",
 		    record_fields[ids[i]].show);
-		query_show_line(label, cli_cell(inc, &col, b, sizeof(b)),
+		/* The notify clock owed now, not the record's first. */
+		query_show_line(label, ids[i] == RECORD_NOTIFY_DUE_AT ?
+		    query_notify_due(nd, sqlite3_column_int64(inc, RECORD_ID),
+		    b, sizeof(b)) : cli_cell(inc, &col, b, sizeof(b)),
 		    ctx->utf8);
 	}
+	sqlite3_finalize(nd);
 	query_show_line("recurring:", recurring, ctx->utf8);
-	if ((rc = query_show_table(ctx, "clocks:", cl, query_clock_cols,
-	    CLI_NITEMS(query_clock_cols), "(none)")) != SQLITE_DONE)
+	if ((rc = query_show_clocks(ctx, cl)) != SQLITE_DONE)
 		return rc;
 	return query_show_table(ctx, "timeline:", tl, query_timeline_cols,
 	    CLI_NITEMS(query_timeline_cols), "(no events)");

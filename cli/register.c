@@ -151,6 +151,7 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	char	 num[24], *list;
 	int	 rc;
 
+	cli_csv_bom(ctx, o);
 	for (i = 0; i < REG_COUNT; i++)
 		cli_csv_field(reg_fields[i].name, i == 0);
 	for (i = 0; i < CLI_NITEMS(extra); i++)
@@ -176,23 +177,43 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 
 /*
  * On a terminal the form's columns but the long texts (cause,
- * description, measures), which the CSV and HTML carry.
+ * description, measures), which the CSV and HTML carry.  On a narrow one
+ * the system stays whole: times lose year and seconds first, then the
+ * columns the form has anyway go, the highest drop first.
  */
 static const struct cli_column reg_table_cols[] = {
 	CLI_COL("ID", 0, CLI_SHOW_NUM),
-	CLI_COL("SYSTEM", 1, CLI_SHOW_TEXT),
-	CLI_COL("CATEGORY", 2, CLI_SHOW_TEXT),
+	CLI_COL("SYSTEM", 1, CLI_SHOW_SYSTEM),		/* never cut */
+	CLI_COL_DROP("CATEGORY", 2, CLI_SHOW_TEXT, 5),
 	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
 	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
 	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
-	CLI_COL("KNOWN", 6, CLI_SHOW_TIME),		/* 知悉時間 */
-	CLI_COL("TICKET", 7, CLI_SHOW_TEXT),		/* 通報單號 */
-	CLI_COL("RESTORED", 8, CLI_SHOW_TIME),
-	CLI_COL("CLOSED", 9, CLI_SHOW_TIME),		/* 結案時間 */
-	CLI_COL("IN RTO", 10, CLI_SHOW_TEXT),
-	CLI_COL("CLOCKS", 11, CLI_SHOW_TEXT),
+	CLI_COL_DROP("KNOWN", 6, CLI_SHOW_TIME, 8),	/* 知悉時間 */
+	CLI_COL_DROP("TICKET", 7, CLI_SHOW_TEXT, 2),	/* 通報單號 */
+	CLI_COL_DROP("RESTORED", 8, CLI_SHOW_TIME, 1),
+	CLI_COL_DROP("CLOSED", 9, CLI_SHOW_TIME, 4),	/* 結案時間 */
+	CLI_COL_DROP("IN RTO", 10, CLI_SHOW_TEXT, 7),
+	CLI_COL_DROP("CLOCKS", 11, CLI_SHOW_TEXT, 3),
 	CLI_COL("STATUS", 12, CLI_SHOW_TEXT),
-	CLI_COL("RECURRING", 13, CLI_SHOW_TEXT),
+	CLI_COL_DROP("RECURRING", 13, CLI_SHOW_TEXT, 6),
+};
+
+/* The same columns under the form's Chinese titles (--lang zh-TW). */
+static const struct cli_column reg_table_cols_zh[] = {
+	CLI_COL("編號", 0, CLI_SHOW_NUM),
+	CLI_COL("系統", 1, CLI_SHOW_SYSTEM),
+	CLI_COL_DROP("類別", 2, CLI_SHOW_TEXT, 5),
+	CLI_COL("等級", 3, CLI_SHOW_NUM),
+	CLI_COL("一般／重大", 4, CLI_SHOW_TEXT),
+	CLI_COL("發生時間", 5, CLI_SHOW_TIME),
+	CLI_COL_DROP("知悉時間", 6, CLI_SHOW_TIME, 8),
+	CLI_COL_DROP("通報單號", 7, CLI_SHOW_TEXT, 2),
+	CLI_COL_DROP("復原時間", 8, CLI_SHOW_TIME, 1),
+	CLI_COL_DROP("結案時間", 9, CLI_SHOW_TIME, 4),
+	CLI_COL_DROP("RTO內恢復", 10, CLI_SHOW_TEXT, 7),
+	CLI_COL_DROP("時限達成", 11, CLI_SHOW_TEXT, 3),
+	CLI_COL("狀態", 12, CLI_SHOW_TEXT),
+	CLI_COL_DROP("重複發生", 13, CLI_SHOW_TEXT, 6),
 };
 
 /* The status in the form's language: Chinese on the printed forms. */
@@ -215,11 +236,11 @@ reg_status(sqlite3_stmt *s, int zh)
 }
 
 static const char *
-reg_yesno(sqlite3_stmt *s, int col, int en, int html)
+reg_yesno(sqlite3_stmt *s, int col, int zh)
 {
 	if (sqlite3_column_type(s, col) == SQLITE_NULL)
 		return "-";
-	if (!html || en)
+	if (!zh)
 		return sqlite3_column_int(s, col) ? "yes" : "no";
 	return sqlite3_column_int(s, col) ? "是" : "否";
 }
@@ -236,6 +257,8 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	int64_t		*ids;
 	size_t		 i, n, k;
 	int		 rc, html = d != NULL, en = o->en;
+	/* The form and the terminal table speak --lang; the CSV is data. */
+	int		 zh = !en && (html || t != NULL);
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (recur_find(ctx, &o->recur, sqlite3_column_int64(stmt,
@@ -243,11 +266,11 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 			return SQLITE_ERROR;
 		list = recur_list(ids, n);
 		if (n == 0)
-			recurring = xstrdup(html && !en ? "否" : "no");
+			recurring = xstrdup(zh ? "否" : "no");
 		else
-			xasprintf(&recurring, "%s%s", html && !en ? "是，" :
-			    "yes, ", list);
-		reg_clocks(stmt, en || !html, clocks, sizeof(clocks));
+			xasprintf(&recurring, "%s%s", zh ? "是，" : "yes, ",
+			    list);
+		reg_clocks(stmt, !zh, clocks, sizeof(clocks));
 		k = 0;
 		cells[k++] = reg_text(stmt, REG_ID);
 		cells[k++] = reg_text(stmt, REG_SYSTEM);
@@ -271,17 +294,16 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 			    reg_text(stmt, REG_LEVEL), reg_text(stmt, REG_TERM));
 		cells[k++] = html ? level : reg_text(stmt, REG_LEVEL);
 		cells[k++] = sqlite3_column_int(stmt, REG_MAJOR) ?
-		    (html && !en ? "重大" : "major") :
-		    (html && !en ? "一般" : "general");
+		    (zh ? "重大" : "major") : (zh ? "一般" : "general");
 		cells[k++] = reg_time(stmt, REG_STARTED, a, sizeof(a));
 		cells[k++] = reg_time(stmt, REG_OPENED, b, sizeof(b));
 		cells[k++] = reg_text(stmt, REG_TICKET) != NULL ?
 		    reg_text(stmt, REG_TICKET) : "-";
 		cells[k++] = reg_time(stmt, REG_RESTORED, c, sizeof(c));
 		cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
-		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, en, html);
+		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, zh);
 		cells[k++] = clocks;
-		cells[k++] = reg_status(stmt, html && !en);
+		cells[k++] = reg_status(stmt, zh);
 		cells[k++] = recurring;
 		if (html) {
 			cells[k++] = reg_text(stmt, REG_CAUSE) != NULL ?
@@ -401,17 +423,24 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 		rc = reg_html(ctx, stmt, &o, rows, head);
 		break;
 	default:
-		cli_table_init(&t, reg_table_cols, CLI_NITEMS(reg_table_cols),
-		    1, ctx->utf8);
+		if (o.en)
+			cli_table_init(&t, reg_table_cols,
+			    CLI_NITEMS(reg_table_cols), 1, ctx->utf8);
+		else
+			cli_table_init(&t, reg_table_cols_zh,
+			    CLI_NITEMS(reg_table_cols_zh), 1, ctx->utf8);
 		t.maxwidth = cli_term_width();
 		if ((rc = reg_rows(ctx, stmt, &o, NULL, &t)) == SQLITE_DONE) {
-			reg_period(ctx, &o, 1, period, sizeof(period));
-			printf("IMS-P-009-02 register, %s\n", period);
+			reg_period(ctx, &o, o.en, period, sizeof(period));
+			printf(o.en ? "IMS-P-009-02 register, %s\n" :
+			    "IMS-P-009-02 資通安全事件報告彙總表，%s\n", period);
 			if (t.ncells == t.ncols)
-				printf("no incidents\n");
+				printf("%s\n", o.en ? "no incidents" :
+				    "本期間無資通安全事件");
 			else
 				cli_table_print(&t, 0);
-			printf("timeline chain: %lld rows, head %s\n",
+			printf(o.en ? "timeline chain: %lld rows, head %s\n" :
+			    "時間軸雜湊鏈 %lld 筆，鏈首 %s\n",
 			    (long long)rows, *head ? head : "-");
 			if (verify_summary(ctx, o.en, check,
 			    sizeof(check)) == -1)
@@ -483,7 +512,7 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 		cells[5] = reg_text(stmt, REG_TICKET) != NULL ?
 		    reg_text(stmt, REG_TICKET) : "-";
 		cells[6] = reg_time(stmt, REG_RESTORED, b, sizeof(b));
-		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, d->en, 1);
+		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, !d->en);
 		cells[8] = reg_status(stmt, !d->en);
 		doc_table_row(d, cells);
 	}
@@ -515,10 +544,12 @@ register_digest(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if (o.from_arg == NULL)
-		return cli_usage_error(ctx->cmd, "digest: --month YYYY-MM is "
-		    "required");
-	snprintf(month, sizeof(month), "%s", o.from_arg);
+	/* 5.5.5 is monthly: without --month, the month that just ended. */
+	if (o.from_arg == NULL) {
+		if (cli_last_month(month, sizeof(month), &o.from, &o.to) == -1)
+			return CLI_EXIT_ERR;
+	} else
+		snprintf(month, sizeof(month), "%s", o.from_arg);
 	if (cli_open(ctx) == -1 || cli_begin(ctx) == -1)
 		return CLI_EXIT_ERR;
 	if ((sum = cli_prepare(ctx, "SELECT count(*),"

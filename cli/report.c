@@ -75,6 +75,49 @@ static const struct report_name report_states[] = {
 	{ "open", "進行中", "open" },
 };
 
+/*
+ * The timeline's events (the daemon's and the workflow's) in the form's
+ * language: Chinese on the zh-TW form, the stored name on the English.
+ */
+static const struct report_name report_events[] = {
+	{ "opened", "開立事件", "opened" },
+	{ "restored", "服務已恢復", "restored" },
+	{ "reclassified", "超過 RTO，改列重大事件", "reclassified" },
+	{ "failed again", "恢復後再次中斷", "failed again" },
+	{ "affected system down", "受影響系統中斷", "affected system down" },
+	{ "affected system ended", "受影響系統恢復",
+	    "affected system ended" },
+	{ "acknowledged", "已知悉", "acknowledged" },
+	{ "reported", "已通報", "reported" },
+	{ "report corrected", "通報時間更正", "report corrected" },
+	{ "damage controlled", "完成損害控制", "damage controlled" },
+	{ "report filed", "已提交調查、處理及改善報告", "report filed" },
+	{ "field set", "填寫欄位", "field set" },
+	{ "level set", "設定影響等級", "level set" },
+	{ "level raised", "影響等級提高", "level raised" },
+	{ "declared major", "認定為重大事件", "declared major" },
+	{ "contact", "聯繫紀錄", "contact" },
+	{ "offline notification", "離線通報", "offline notification" },
+	{ "closed", "結案", "closed" },
+	{ "portal closed", "通報平台結案", "portal closed" },
+	{ "notify reminder", "通報期限提醒", "notify reminder" },
+	{ "notify deadline missed", "已逾通報期限",
+	    "notify deadline missed" },
+	{ "restore reminder", "損害控制或復原期限提醒",
+	    "restore reminder" },
+	{ "restore deadline missed", "已逾損害控制或復原期限",
+	    "restore deadline missed" },
+	{ "report reminder", "調查、處理及改善報告期限提醒",
+	    "report reminder" },
+	{ "report deadline missed", "已逾調查、處理及改善報告期限",
+	    "report deadline missed" },
+	{ "close reminder", "結案期限提醒", "close reminder" },
+	{ "close deadline missed", "已逾結案期限", "close deadline missed" },
+	{ "mail delivered", "通知郵件已寄達", "mail delivered" },
+	{ "mail failing", "通知郵件寄送失敗", "mail failing" },
+	{ "clock jump", "系統時鐘跳動", "clock jump" },
+};
+
 /* A stored key in the form's language, or the key itself. */
 static const char *
 report_name(const struct doc *d, const struct report_name *t, size_t n,
@@ -312,7 +355,7 @@ report_timeline(struct doc *d, sqlite3_stmt *tl, char *last, size_t len)
 		DOC_L(d, "人員", "actor"), DOC_L(d, "說明", "detail"),
 	};
 	const char	*cells[CLI_NITEMS(titles)];
-	char		 a[REPORT_TIME_LEN];
+	char		 a[REPORT_TIME_LEN], *detail;
 	int		 rc;
 
 	snprintf(last, len, "%s", "");
@@ -321,11 +364,15 @@ report_timeline(struct doc *d, sqlite3_stmt *tl, char *last, size_t len)
 		cells[0] = report_text(tl, CLI_T_ID);
 		cells[1] = cli_time_local(report_text(tl, CLI_T_AT), a,
 		    sizeof(a));
-		cells[2] = report_text(tl, CLI_T_EVENT);
+		cells[2] = report_name(d, report_events,
+		    CLI_NITEMS(report_events), report_text(tl, CLI_T_EVENT));
 		cells[3] = report_text(tl, CLI_T_ACTOR);
-		cells[4] = report_text(tl, CLI_T_DETAIL);
+		/* The detail's UTC times in --tz, as the form's others. */
+		detail = time_text_local(report_text(tl, CLI_T_DETAIL), 0);
+		cells[4] = detail;
 		snprintf(last, len, "%s", cells[0]);
 		doc_table_row(d, cells);
+		free(detail);
 	}
 	doc_table_end(d, d->en ? "no events (無)" : "無");
 	return rc;

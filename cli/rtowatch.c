@@ -39,10 +39,11 @@ static const struct cli_cmd cli_cmds[] = {
 	{ .name = "incidents", .usage = "[--format table|json|csv] "
 	  "[--from DATE] [--to DATE]\n\t[--level N] [--system S] "
 	  "[--status open|restored|closed]\n\t"
-	  "[--kind outage|warning|manual|drill] [--major] [--overdue]",
+	  "[--kind outage|warning|manual|drill] [--major] [--overdue]\n\t"
+	  "[--bom|--no-bom]",
 	  .side = CLI_DB, .exec = query_incidents,
 	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(LEVEL) | O(SYSTEM) |
-	  O(STATUS) | O(KIND) | O(MAJOR) | O(OVERDUE),
+	  O(STATUS) | O(KIND) | O(MAJOR) | O(OVERDUE) | CLI_O_BOMS,
 	  .formats = FMT(TABLE) | FMT(JSON) | FMT(CSV) },
 	{ .name = "show", .usage = "ID [--format text|json] [RECURRING]",
 	  .side = CLI_DB, .exec = query_show,
@@ -55,21 +56,23 @@ static const struct cli_cmd cli_cmds[] = {
 	  .formats = FMT(TEXT) | FMT(MD) | FMT(HTML), .args = CLI_ARGS_ID },
 	{ .name = "register", .usage = "[--from DATE] [--to DATE] "
 	  "[--system S] [--kind K]\n\t[--format table|csv|html] "
-	  "[--lang zh-TW|en] [RECURRING]",
+	  "[--lang zh-TW|en] [--bom|--no-bom] [RECURRING]",
 	  .side = CLI_DB, .exec = register_exec,
 	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM) | O(KIND) |
-	  O(LANG) | CLI_O_RECUR,
+	  O(LANG) | CLI_O_RECUR | CLI_O_BOMS,
 	  .formats = FMT(TABLE) | FMT(CSV) | FMT(HTML) },
-	{ .name = "digest", .usage = "--month YYYY-MM [--format text|html] "
+	{ .name = "digest", .usage = "[--month YYYY-MM] [--format text|html] "
 	  "[--lang zh-TW|en]\n\t[--include-drills]",
 	  .side = CLI_DB, .exec = register_digest,
 	  .opts = O(FORMAT) | O(MONTH) | O(LANG) | O(INCLUDE_DRILLS),
 	  .formats = FMT(TEXT) | FMT(HTML) },
-	{ .name = "availability", .usage = "--from DATE --to DATE "
-	  "[--system S] [--format table|csv]",
+	{ .name = "availability", .usage = "--from DATE [--to DATE] "
+	  "[--system S]\n\t[--format table|csv|html] [--lang zh-TW|en] "
+	  "[--bom|--no-bom]",
 	  .side = CLI_DB, .exec = avail_exec,
-	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM),
-	  .formats = FMT(TABLE) | FMT(CSV) },
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM) | O(LANG) |
+	  CLI_O_BOMS,
+	  .formats = FMT(TABLE) | FMT(CSV) | FMT(HTML) },
 	{ .name = "history", .usage = "SYSTEM [--check NAME] [--from T] "
 	  "[--to T]\n\t[--format text|json|csv]",
 	  .side = CLI_DB, .exec = history_exec,
@@ -78,7 +81,8 @@ static const struct cli_cmd cli_cmds[] = {
 	  .args = CLI_ARGS_SYSTEM },
 	/* Its own parser: it takes --db after the command too. */
 	{ .name = "warnings", .usage = "[--format table|csv|json] "
-	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
+	  "[--state STATE] [--bom|--no-bom]", .side = CLI_DB,
+	  .exec = warnings_exec },
 	{ .name = "verify", .usage = "[--head HASH]",
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 	{ .name = "draft", .usage = "ID",

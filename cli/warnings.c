@@ -53,7 +53,7 @@ static void
 warnings_usage(FILE *f)
 {
 	fprintf(f, "usage: rtowatch [--db FILE] warnings [--db FILE] "
-	    "[--format table|csv|json] [--state STATE]\n");
+	    "[--format table|csv|json] [--state STATE] [--bom|--no-bom]\n");
 }
 
 static int
@@ -346,6 +346,8 @@ warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "state", required_argument, NULL, 's' },
+		{ "bom", no_argument, NULL, 'b' },
+		{ "no-bom", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -353,8 +355,8 @@ warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 	const char		*db_path = ctx->db_path;
 	const char		*state = NULL;
 	sqlite3			*db;
-	json_t			*all, *top;
-	int			 ch;
+	json_t			*all;
+	int			 ch, bom = cli_lang_zh();
 
 	optind = 1;
 	opterr = 0;
@@ -382,6 +384,10 @@ warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 				return warnings_usage_error("unknown state",
 				    optarg);
 			state = optarg;
+			break;
+		case 'b':
+		case 'B':
+			bom = ch == 'b';
 			break;
 		case 'h':
 			warnings_usage(stdout);
@@ -413,14 +419,16 @@ warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 		warnings_print_table(all);
 		break;
 	case WARNINGS_CSV:
+		/* As cli_csv_bom(): for Excel, by default for a zh-TW reader. */
+		if (bom)
+			fputs("\xef\xbb\xbf", stdout);
 		warnings_print_csv(all);
 		break;
 	case WARNINGS_JSON:
-		top = json_pack("{s:o}", "warnings", all);
-		json_dumpf(top, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		/* A bare array, as every list command prints (rtowatch(1)). */
+		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
-		json_decref(top);
-		return CLI_EXIT_OK;
+		break;
 	}
 	json_decref(all);
 	return CLI_EXIT_OK;

@@ -153,6 +153,66 @@ time_parse(const char *s, int64_t *t)
 	return 0;
 }
 
+/* The length of a time_fmt() time at S ("...Z", ms optional), or 0. */
+static size_t
+time_span(const char *s)
+{
+	static const char	 shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t			 i;
+
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' :
+		    s[i] != shape[i])
+			return 0;
+	if (s[i] == '.')
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	return s[i] == 'Z' ? i + 1 : 0;
+}
+
+/*
+ * TEXT (a timeline detail, which keeps the UTC times it was written with)
+ * with each of those times in the local zone (TZ), "2026-12-03 12:32:06",
+ * followed by the zone's abbreviation when ZONE: people read the times of
+ * an incident in one zone.  A new string.
+ */
+char *
+time_text_local(const char *text, int zone)
+{
+	struct tm	 tm;
+	time_t		 sec;
+	int64_t		 v;
+	size_t		 n, len = 2 * strlen(text) + 64, o = 0;
+	char		*out, stamp[64];
+
+	out = xmalloc(len);
+	while (*text != '\0') {
+		if ((n = time_span(text)) == 0 || n >= sizeof(stamp)) {
+			out[o++] = *text++;
+			continue;
+		}
+		memcpy(stamp, text, n);
+		stamp[n] = '\0';
+		sec = 0;
+		if (time_parse(stamp, &v) == 0)
+			sec = (time_t)(v / 1000 - (v % 1000 < 0));
+		if (sec == 0 || localtime_r(&sec, &tm) == NULL ||
+		    strftime(out + o, len - o, zone ? "%Y-%m-%d %H:%M:%S %Z" :
+		    "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+			memcpy(out + o, stamp, n);
+			o += n;
+		} else
+			o += strlen(out + o);
+		text += n;
+		if (len - o < 64) {
+			len *= 2;
+			out = xrealloc(out, len);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* "2d 3h", "4h 5m", "5m 3s", "12s", "250ms": the two largest units. */
 char *
 duration_fmt(int64_t ms, char *buf, size_t len)
@@ -171,6 +231,23 @@ duration_fmt(int64_t ms, char *buf, size_t len)
 		ms = 0;
 	if (ms < 1000) {
 		snprintf(buf, len, "%lldms", (long long)ms);
+		return buf;
+	}
+	/*
+	 * Under a minute the milliseconds are kept, as decimals: a timeout
+	 * of 1,500 ms is "1.5s", not "1s".
+	 */
+	if (ms < 60000 && ms % 1000 != 0) {
+		b = ms % 1000;
+		if (b % 100 == 0)
+			snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+			    (long long)(b / 100));
+		else if (b % 10 == 0)
+			snprintf(buf, len, "%lld.%02llds",
+			    (long long)(ms / 1000), (long long)(b / 10));
+		else
+			snprintf(buf, len, "%lld.%03llds",
+			    (long long)(ms / 1000), (long long)b);
 		return buf;
 	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

@@ -1142,8 +1142,8 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
 	snprintf(detail, sizeof(detail), "source %s: about %.0f distinct "
 	    "ports (%u-%u) and %.0f distinct hosts (last %s) in %llu packets",
-	    src, anomaly_estimate(s->ports.n), s->min_port, s->max_port,
-	    anomaly_estimate(s->hosts.n), dst,
+	    src, fabs(anomaly_estimate(s->ports.n)), s->min_port, s->max_port,
+	    fabs(anomaly_estimate(s->hosts.n)), dst,
 	    (unsigned long long)s->packets);
 	if (a->scan.warning == 0) {
 		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "

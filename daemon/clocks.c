@@ -601,7 +601,10 @@ clocks_stop(struct clocks *cl, int64_t incident, enum policy_clock kind,
 	return 0;
 }
 
-/* The level changed: the running KIND clock takes the new level's length. */
+/*
+ * The level changed: the running KIND clock takes the new level's length
+ * and is that level's clock from now on.
+ */
 int
 clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
     int level)
@@ -615,9 +618,10 @@ clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
 		/* Only the restore clock's deadline is on the incident too. */
 		if (kind == CLOCK_RESTORE ? store_clock_set_due(cl->store,
 		    &(struct store_clock_due){ .clock_id = c->id,
-		    .incident_id = incident, .due_at = clocks_due(cl, kind,
-		    level, c->start, c->factor) }) == -1 :
-		    store_clock_move(cl->store, c->id,
+		    .incident_id = incident, .level = level,
+		    .due_at = clocks_due(cl, kind, level, c->start,
+		    c->factor) }) == -1 :
+		    store_clock_move(cl->store, c->id, level,
 		    clocks_due(cl, kind, level, c->start, c->factor)) == -1)
 			return -1;
 	}

@@ -130,19 +130,27 @@ monitor_count_start(struct monitor_stats *st, int64_t late_us)
 		st->max_us = late_us;
 }
 
-/* The upper bound of the bucket holding the q-th of the counted starts. */
+/*
+ * The upper bound of the bucket holding the q-th of the counted starts,
+ * but never above the largest start counted: the bucket of the largest
+ * ends above it, and "p99 15.1 ms, max 15.0 ms" would be wrong.
+ */
 static double
 monitor_late_ms(const struct monitor_stats *st, uint64_t q)
 {
 	uint64_t	 sum = 0;
+	double		 bound;
 	int		 b;
 
 	for (b = 0; b < LATE_BUCKETS - 1; b++) {
-		if ((sum += st->late[b]) >= q)
-			return b < LATE_FINE ? (b + 1) / 10.0 :
-			    LATE_FINE / 10.0 + (b - LATE_FINE + 1) * 10.0;
+		if ((sum += st->late[b]) >= q) {
+			bound = b < LATE_FINE ? (b + 1) / 10.0 : LATE_FINE /
+			    10.0 + (double)(b - LATE_FINE + 1) * 10.0;
+			return bound < (double)st->max_us / 1000.0 ? bound :
+			    (double)st->max_us / 1000.0;
+		}
 	}
-	return st->max_us / 1000.0;
+	return (double)st->max_us / 1000.0;
 }
 
 /* Tell the operators, in the timeline (the desktop agent shows it). */

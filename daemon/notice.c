@@ -6,7 +6,7 @@
  * A webhook's row holds the same message as JSON (notice_webhook_json).
  *
  * Each message says what happened in Traditional Chinese and English,
- * with the times in the configured zone and in UTC, the outage so far,
+ * with every time in the configured zone (set timezone), the outage so far,
  * the deadlines still open, and the portal draft (通報內容草稿): the
  * items the national notification asks for, filled from the rules and
  * the incident, for a person to paste into the portal, which has no API.
@@ -75,6 +75,9 @@ static const struct {
 	{ "closed",			"結案通報" },
 	{ "incident opened by a person", "人員發現並開立資安事件" },
 	{ "drill opened",		"演練事件開立" },
+	{ "level raised",		"影響等級提高，續行通報" },
+	{ "early warning confirmed, incident opened",
+	    "資安預警事件經確認，已開立資安事件" },
 };
 
 static const char *
@@ -102,25 +105,23 @@ notice_clock_zh(const char *kind)
 	return kind;
 }
 
-/* "2026-11-26 09:30:05 CST (2026-11-26T01:30:05Z)": local, then UTC. */
+/*
+ * "2026-11-26 09:30:05 CST": in the configured zone only, as the team
+ * reads every other time of the incident (the heading names the zone).
+ */
 static char *
 notice_time(int64_t t, char *buf, size_t len)
 {
 	struct tm	 tm;
 	time_t		 sec = (time_t)(t / 1000);
-	char		 local[64], utc[32];
 
 	if (t == 0) {
 		snprintf(buf, len, "-");
 		return buf;
 	}
 	if (localtime_r(&sec, &tm) == NULL ||
-	    strftime(local, sizeof(local), "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		local[0] = '\0';
-	if (gmtime_r(&sec, &tm) == NULL ||
-	    strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		utc[0] = '\0';
-	snprintf(buf, len, "%s (%s)", local, utc);
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		time_fmt(t, buf, len);
 	return buf;
 }
 
@@ -291,7 +292,7 @@ notice_body(struct store *st, int64_t incident, int level,
 {
 	struct store_incident_info	 inc;
 	struct notice_clocks	 nc;
-	char			*body = NULL, t[128], d[32];
+	char			*body = NULL, *local, t[128], d[32];
 	size_t			 len = 0;
 	int64_t			 started, restored;
 	FILE			*fp;
@@ -302,11 +303,14 @@ notice_body(struct store *st, int64_t incident, int level,
 	restored = inc.num[RECORD_RESTORED_AT];
 	if ((fp = open_memstream(&body, &len)) == NULL)
 		fatal("open_memstream");
+	/* The detail keeps the timeline's UTC; the mail reads in the zone. */
+	local = time_text_local(detail, 1);
 	fprintf(fp, "資安事件 %lld（%s）：%s\nIncident %lld (%s): %s\n\n%s\n\n",
 	    (long long)incident, system, notice_event_zh(event),
-	    (long long)incident, system, event, detail);
+	    (long long)incident, system, event, local);
+	free(local);
 
-	fprintf(fp, "時間 Times (%s; UTC):\n", notice.conf != NULL ?
+	fprintf(fp, "時間 Times (%s):\n", notice.conf != NULL ?
 	    notice.conf->timezone : "local");
 	fprintf(fp, "  發生時間 happened:     %s\n",
 	    notice_time(started, t, sizeof(t)));

@@ -30,18 +30,21 @@ store_clock_open(struct store *st, const struct store_clock *c, int64_t *id)
 int
 store_clock_set_due(struct store *st, const struct store_clock_due *d)
 {
-	if (store_clock_move(st, d->clock_id, d->due_at) == -1)
+	if (store_clock_move(st, d->clock_id, d->level, d->due_at) == -1)
 		return -1;
 	return store_run(st, "UPDATE incidents SET restore_due_at = ?"
 	    " WHERE id = ?", "TI", d->due_at, d->incident_id);
 }
 
-/* A clock other than restore takes a new deadline (a raised level). */
+/*
+ * A clock other than restore takes a new level's deadline (a raised
+ * level), and that level: `show` names the deadline it runs to.
+ */
 int
-store_clock_move(struct store *st, int64_t clock, int64_t due)
+store_clock_move(struct store *st, int64_t clock, int level, int64_t due)
 {
-	return store_run(st, "UPDATE clocks SET due_at = ? WHERE id = ?",
-	    "TI", due, clock);
+	return store_run(st, "UPDATE clocks SET level = ?, due_at = ?"
+	    " WHERE id = ?", "iTI", level, due, clock);
 }
 
 /* Reminders done so far, or (breached_at != 0) the deadline missed. */

@@ -373,6 +373,7 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 	const struct policy	*pol = &engine_conf(e)->policy;
 	const char		*cols[3], *vals[3];
 	char			 cbuf[8], ibuf[8], lbuf[8];
+	char			 cshow[8], ishow[8];
 	char			 detail[WF_MAX_TEXT + 256];
 	int64_t			 now = wall_ms(), due;
 	int			 n = 0, level;
@@ -412,10 +413,13 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 	snprintf(lbuf, sizeof(lbuf), "%d", level);
 	cols[n] = "level";
 	vals[n++] = lbuf;
+	/* An aspect not assessed is "-", as show and the forms print it. */
+	snprintf(cshow, sizeof(cshow), "%d", c);
+	snprintf(ishow, sizeof(ishow), "%d", i);
 	snprintf(detail, sizeof(detail), "availability %d, confidentiality "
-	    "%d, integrity %d: level %d -> %d (%s): %s",
-	    inc.availability_level, c, i, inc.level, level,
-	    policy_level_name(level), reason);
+	    "%s, integrity %s: level %d -> %d (%s): %s",
+	    inc.availability_level, c != 0 ? cshow : "-", i != 0 ? ishow :
+	    "-", inc.level, level, policy_level_name(level), reason);
 
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, n, cols, vals) == -1 ||

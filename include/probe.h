@@ -28,6 +28,7 @@ enum probe_result {
 	PROBE_CONTENT_MISMATCH,
 	PROBE_TLS_ERROR,
 	PROBE_CERT_EXPIRED,
+	PROBE_CERT_EXPIRING,	/* still valid, but within cert-expiry */
 	PROBE_ERROR,
 	/*
 	 * The monitoring host itself failed (out of descriptors, buffers or

@@ -96,6 +96,7 @@ struct store_clock {
 struct store_clock_due {
 	int64_t		 clock_id;
 	int64_t		 incident_id;
+	int		 level;		/* whose deadline it now is */
 	int64_t		 due_at;
 };
 
@@ -325,7 +326,7 @@ int		 store_clock_open(struct store *, const struct store_clock *,
 		    int64_t *);
 int		 store_clock_set_due(struct store *,
 		    const struct store_clock_due *);
-int		 store_clock_move(struct store *, int64_t, int64_t);
+int		 store_clock_move(struct store *, int64_t, int, int64_t);
 int		 store_clock_progress(struct store *, int64_t, int, int64_t);
 int		 store_clock_stop(struct store *, int64_t, const char *,
 		    int64_t, const char *);

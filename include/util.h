@@ -28,6 +28,7 @@ int64_t	 wall_ms(void);
 int64_t	 mono_ms(void);
 char	*time_fmt(int64_t, char *, size_t);
 int	 time_parse(const char *, int64_t *);
+char	*time_text_local(const char *, int);
 char	*duration_fmt(int64_t, char *, size_t);
 
 #endif

@@ -773,7 +773,7 @@ http_finished(struct http_state *s, CURLcode code)
 			return;
 		}
 		if (left < o->cert_expiry_ms) {
-			probe_done(p, PROBE_CERT_EXPIRED, "certificate "
+			probe_done(p, PROBE_CERT_EXPIRING, "certificate "
 			    "expires %s, within %s", date,
 			    duration_fmt(o->cert_expiry_ms, d, sizeof(d)));
 			return;

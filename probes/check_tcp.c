@@ -83,8 +83,8 @@ check_tcp_reply_add(struct check_tcp_reply *r, size_t n, const char *expect,
 
 /*
  * The reply's first line, fit to quote in a result: cut at the first CR or
- * LF and at LEN - 1 bytes, every byte that is not printable ASCII as '?'
- * and a double quote as a single one.
+ * LF and at LEN - 1 bytes (then ending in "..."), every byte that is not
+ * printable ASCII as '?' and a double quote as a single one.
  */
 void
 check_tcp_excerpt(const struct check_tcp_reply *r, char *out, size_t len)
@@ -105,6 +105,9 @@ check_tcp_excerpt(const struct check_tcp_reply *r, char *out, size_t len)
 		out[i] = c;
 	}
 	out[i] = '\0';
+	/* A line cut short says so: `status` shows it as the reader's. */
+	if (i < r->len && r->buf[i] != '\r' && r->buf[i] != '\n' && i >= 3)
+		memcpy(out + i - 3, "...", 3);
 }
 
 static int

@@ -58,6 +58,7 @@ static const char *const probe_result_names[PROBE_RESULT_MAX] = {
 	[PROBE_CONTENT_MISMATCH] = "content-mismatch",
 	[PROBE_TLS_ERROR] = "tls-error",
 	[PROBE_CERT_EXPIRED] = "cert-expired",
+	[PROBE_CERT_EXPIRING] = "cert-expiring",
 	[PROBE_ERROR] = "error",
 	[PROBE_LOCAL_ERROR] = "local-error",
 };

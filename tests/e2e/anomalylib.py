@@ -63,7 +63,7 @@ def replay(tmp_path, pcap, rules=None):
 def warnings(db):
     rc, out, err = cli("--db", db, "warnings", "--format", "json")
     assert rc == 0, f"rtowatch warnings exited {rc}: {err}"
-    return json.loads(out)["warnings"]
+    return json.loads(out)
 
 
 def values(warning, kind):

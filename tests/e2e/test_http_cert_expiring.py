@@ -26,7 +26,7 @@ def test_http_cert_expiring_within_bound(scenario, workdir, http_targets):
     start_daemon(d)
     inc = wait_incident(d.db, "webmail")
     cause = inc["cause"]
-    assert "cert-expired" in cause, cause
+    assert "cert-expiring" in cause, cause
     assert f"certificate expires {ca.not_after(cert)}, within 14d" in cause, \
         cause
 

@@ -107,7 +107,7 @@ def run(scenario, svc):
     assert "554" in outages[0]["cause"], outages
     assert "554" not in outages[1]["cause"], outages
 
-    rc, out, err = cli("--db", d.db, "register", "--format", "csv")
+    rc, out, err = cli("--db", d.db, "register", "--format", "csv", "--no-bom")
     assert rc == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["within_rto"] for r in rows if r["id"] == str(iid)] == \

@@ -194,7 +194,7 @@ def test_tcp_conversations(scenario, talkers):
             "connection without a word"), cause["mute"]
         assert cause["chatty"].endswith(
             ': content-mismatch: expected "220" in the first 4096 bytes, '
-            'the server said "' + "x" * 63 + '"'), cause["chatty"]
+            'the server said "' + "x" * 60 + '..."'), cause["chatty"]
         assert cause["silent"].endswith(
             ': timeout: connected, but no "220" within 300ms: the server '
             "said nothing"), cause["silent"]
