@@ -465,8 +465,8 @@ test_port_scan(void **state)
 	    "above 10 in 1m: source 192.0.2.9");
 	assert_true(indicator(ep, "source", "192.0.2.9") != -1);
 	assert_true(indicator(ep, "target", "198.51.100.16") != -1);
-	/* The first port is not counted (scan()). */
-	assert_true(indicator(ep, "port", "2-12") != -1);
+	/* Its range of ports is only known at its end. */
+	assert_true(indicator(ep, "port", "2-12") == -1);
 	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
 	r = nth(ANOMALY_EVENT_RELATE, 0);
 	assert_true(seen.ev[r].episode == ep);
@@ -495,6 +495,9 @@ test_port_scan(void **state)
 	assert_int_equal(count(ANOMALY_EVENT_END), 1);
 	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
 	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 312);
+	/* The first port is not counted (scan()); the second scan's are. */
+	assert_true(indicator(ep, "port", "1-20") != -1);
+	assert_true(indicator(ep, "port", "2-13") != -1);
 	anomaly_free(a);
 }
 
@@ -511,7 +514,21 @@ arp(struct packet *pk, uint32_t ip, uint8_t last)
 	memcpy(pk->arp_ip, &ip, 4);
 }
 
-/* A watched address answered from another MAC, then from its own. */
+/* ARP for watched GW from the MAC ending in LAST, at T. */
+static void
+arp_at(struct anomaly *a, int64_t t, uint32_t gw, uint8_t last)
+{
+	struct packet	 pk;
+
+	arp(&pk, gw, last);
+	anomaly_packet(a, t, 60, &pk);
+}
+
+/*
+ * A watched address held by one MAC for longer than END, then answered
+ * from another: it moved, from the one it had before.  The conflict ends
+ * after END with only one MAC.
+ */
 static void
 test_arp_change(void **state)
 {
@@ -527,16 +544,15 @@ test_arp_change(void **state)
 	ac.arp_ip[0] = gw;
 	ac.narp = 1;
 	a = anomaly_new(&ac);
-	arp(&pk, gw, 1);
-	anomaly_packet(a, T0, 60, &pk);
+	arp_at(a, T0, gw, 1);
 	arp(&pk, htonl(0xc0000202), 9);	/* not watched */
 	anomaly_packet(a, T0 + 1, 60, &pk);
 	anomaly_packet(a, T0 + 2, 60, &pk);
+	arp_at(a, T0 + 1500, gw, 1);
 	take(a);
 	assert_int_equal(seen.n, 0);
-	arp(&pk, gw, 2);
-	anomaly_packet(a, T0 + 10, 60, &pk);
-	anomaly_packet(a, T0 + 11, 60, &pk);
+	arp_at(a, T0 + 2500, gw, 2);
+	arp_at(a, T0 + 2501, gw, 2);
 	take(a);
 	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
 	o = nth(ANOMALY_EVENT_OPEN, 0);
@@ -544,17 +560,71 @@ test_arp_change(void **state)
 	assert_string_equal(seen.ev[o].summary, "arp-change: 192.0.2.1 moved "
 	    "from 02:00:00:00:00:01 to 02:00:00:00:00:02");
 	assert_true(indicator(ep, "target", "192.0.2.1") != -1);
+	assert_true(indicator(ep, "mac", "02:00:00:00:00:01") != -1);
 	assert_true(indicator(ep, "mac", "02:00:00:00:00:02") != -1);
 	assert_int_equal(anomaly_open_episodes(a), 1);
-	arp(&pk, gw, 1);
-	anomaly_packet(a, T0 + 20, 60, &pk);
+	/* The first MAC answers again: not over while both do. */
+	arp_at(a, T0 + 3000, gw, 1);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
+	anomaly_tick(a, T0 + 4000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
+	/* 2s with 02:..:01 alone (the other's last at 2.501s). */
+	anomaly_tick(a, T0 + 5000);
 	take(a);
 	assert_int_equal(count(ANOMALY_EVENT_END), 1);
 	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
-	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 20);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 2501);
 	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_END, 0)].detail,
-	    "192.0.2.1 is at 02:00:00:00:00:01 again");
+	    "192.0.2.1 only at 02:00:00:00:00:01 for 2s; 1 flip-flops "
+	    "between 02:00:00:00:00:01 and 02:00:00:00:00:02");
 	assert_int_equal(anomaly_open_episodes(a), 0);
+	anomaly_free(a);
+}
+
+/*
+ * The daemon starts while a spoof goes on: the forger's MAC is seen
+ * first, the real one a moment later.  Neither is called the one that
+ * moved: a conflict names both.  The two answering in turn are one
+ * warning, its flip-flops counted, not a warning each.
+ */
+static void
+test_arp_conflict_at_start(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	uint32_t		 gw = htonl(0xc0000201);
+	int64_t			 ep;
+	int			 o, i;
+
+	(void)state;
+	conf_syn(&ac, 1000, 2000);
+	ac.arp_ip[0] = gw;
+	ac.narp = 1;
+	a = anomaly_new(&ac);
+	arp_at(a, T0, gw, 0xd1);	/* the forger */
+	arp_at(a, T0 + 200, gw, 1);	/* the gateway */
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	o = nth(ANOMALY_EVENT_OPEN, 0);
+	ep = seen.ev[o].episode;
+	assert_string_equal(seen.ev[o].summary, "arp-conflict: 192.0.2.1 "
+	    "claimed by 02:00:00:00:00:d1 and 02:00:00:00:00:01; which is "
+	    "its own is not known");
+	assert_null(strstr(seen.ev[o].summary, "moved"));
+	assert_true(indicator(ep, "mac", "02:00:00:00:00:d1") != -1);
+	assert_true(indicator(ep, "mac", "02:00:00:00:00:01") != -1);
+	for (i = 0; i < 10; i++)
+		arp_at(a, T0 + 300 + i * 100, gw, i % 2 ? 1 : 0xd1);
+	anomaly_tick(a, T0 + 6000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_END, 0)].detail,
+	    "192.0.2.1 only at 02:00:00:00:00:01 for 2s; 10 flip-flops "
+	    "between 02:00:00:00:00:01 and 02:00:00:00:00:d1");
 	anomaly_free(a);
 }
 
@@ -645,6 +715,7 @@ main(void)
 		cmocka_unit_test_setup(test_unanswered_min_syns, setup),
 		cmocka_unit_test_setup(test_port_scan, setup),
 		cmocka_unit_test_setup(test_arp_change, setup),
+		cmocka_unit_test_setup(test_arp_conflict_at_start, setup),
 		cmocka_unit_test_setup(test_flood_relate_stop, setup),
 		cmocka_unit_test_setup(test_episode_lost, setup),
 	};
