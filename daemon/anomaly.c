@@ -1002,7 +1002,8 @@ anomaly_rate_episode(struct anomaly *a, struct anomaly_episode *ep,
     struct anomaly_sketch *tops, const int *list, size_t n, const double *v,
     int64_t end, const char *category)
 {
-	char		 summary[512], detail[2048], val[32], th[32], d[32];
+	char		 summary[512], detail[2048], line[2600], val[32];
+	char		 th[32], d[32];
 	size_t		 r;
 	int		 c, crossed = -1, above = 0, i;
 	enum anomaly_class cls;
@@ -1035,9 +1036,13 @@ anomaly_rate_episode(struct anomaly *a, struct anomaly_episode *ep,
 			if (ep->warning != 0)
 				anomaly_indicators(a, ep->warning, tops);
 			ep->started = end;
-		} else
-			anomaly_warning_line(a, ep->warning, end, summary,
+		} else {
+			/* The line's name is a constant: events keep it. */
+			snprintf(line, sizeof(line), "%s; %s", summary,
 			    detail);
+			anomaly_warning_line(a, ep->warning, end,
+			    "named by its own counter", line);
+		}
 		ep->last_active = end;
 		ep->counter = crossed;
 		ep->cls = cls;
