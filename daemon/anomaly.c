@@ -1826,6 +1826,7 @@ anomaly_arp_window(struct anomaly *a, int64_t end)
 	struct anomaly_arp	*ar;
 	char			 detail[512], ip[INET_ADDRSTRLEN], mac[18];
 	char			 other[18], d[32];
+	int64_t			 quiet;
 	int			 i, o;
 
 	for (i = 0; i < a->narp; i++) {
@@ -1835,7 +1836,10 @@ anomaly_arp_window(struct anomaly *a, int64_t end)
 		packet_addr_fmt(4, (const uint8_t *)&a->arp_ip[i], ip,
 		    sizeof(ip));
 		o = 1 - ar->last;
-		if (end - ar->seen[o] < a->end_ms) {
+		/* The other's claims before the conflict are not its end. */
+		quiet = ar->seen[o] > ar->ep.started ? ar->seen[o] :
+		    ar->ep.started;
+		if (end - quiet < a->end_ms) {
 			anomaly_relate(a, &ar->ep, end, ip, "INT");
 			continue;
 		}
@@ -1844,16 +1848,16 @@ anomaly_arp_window(struct anomaly *a, int64_t end)
 		snprintf(other, sizeof(other), ANOMALY_MACFMT, ANOMALY_MACARG(
 		    ar->mac[o]));
 		snprintf(detail, sizeof(detail), "%s only at %s for %s; %lld "
-		    "flip-flops between %s and %s", ip, mac, duration_fmt(
-		    a->end_ms, d, sizeof(d)), (long long)ar->flips, mac,
-		    other);
-		anomaly_warning_end(a, ar->ep.warning, ar->seen[o], detail);
+		    "flip-flop%s between %s and %s", ip, mac, duration_fmt(
+		    a->end_ms, d, sizeof(d)), (long long)ar->flips,
+		    ar->flips == 1 ? "" : "s", mac, other);
+		anomaly_warning_end(a, ar->ep.warning, quiet, detail);
 		memset(&ar->ep, 0, sizeof(ar->ep));
 		/* The address is that MAC's, alone since the other's last. */
 		if (ar->last == 1)
 			memcpy(ar->mac[0], ar->mac[1], 6);
 		ar->seen[0] = ar->seen[ar->last];
-		ar->since = ar->seen[o];
+		ar->since = quiet;
 		ar->nmacs = 1;
 		ar->last = 0;
 		ar->flips = 0;

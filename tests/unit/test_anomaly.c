@@ -577,7 +577,7 @@ test_arp_change(void **state)
 	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].episode == ep);
 	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 2501);
 	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_END, 0)].detail,
-	    "192.0.2.1 only at 02:00:00:00:00:01 for 2s; 1 flip-flops "
+	    "192.0.2.1 only at 02:00:00:00:00:01 for 2s; 1 flip-flop "
 	    "between 02:00:00:00:00:01 and 02:00:00:00:00:02");
 	assert_int_equal(anomaly_open_episodes(a), 0);
 	anomaly_free(a);
