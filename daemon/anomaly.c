@@ -1297,11 +1297,18 @@ anomaly_source_fmt(const struct anomaly_source *s, char *out, size_t len)
 
 	anomaly_key_fmt(&s->k, src, sizeof(src));
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	snprintf(out, len, "source %s: about %.0f distinct ports (%u-%u) and "
-	    "%.0f distinct hosts (last %s) in %llu packets", src,
-	    s->ports_before + anomaly_estimate(s->ports.n), s->min_port,
-	    s->max_port, s->hosts_before + anomaly_estimate(s->hosts.n), dst,
-	    (unsigned long long)s->total);
+	if (s->max_port == 0)	/* ICMP, ARP: hosts only */
+		snprintf(out, len, "source %s: about %.0f distinct hosts "
+		    "(last %s) in %llu packets", src, s->hosts_before +
+		    anomaly_estimate(s->hosts.n), dst,
+		    (unsigned long long)s->total);
+	else
+		snprintf(out, len, "source %s: about %.0f distinct ports "
+		    "(%u-%u) and %.0f distinct hosts (last %s) in %llu "
+		    "packets", src, s->ports_before +
+		    anomaly_estimate(s->ports.n), s->min_port, s->max_port,
+		    s->hosts_before + anomaly_estimate(s->hosts.n), dst,
+		    (unsigned long long)s->total);
 }
 
 /*
@@ -1402,12 +1409,17 @@ anomaly_scan_reset(struct anomaly *a)
 static void
 anomaly_scan_end(struct anomaly *a, const char *why)
 {
-	char	 detail[2048];
-	size_t	 off;
+	struct anomaly_event	*ev;
+	char			 detail[2048];
+	size_t			 off;
 
 	snprintf(detail, sizeof(detail), "%s; ", why);
 	off = strlen(detail);
 	anomaly_scan_detail(a, detail + off, sizeof(detail) - off);
+	/* The warning's own detail, too, says how far it went. */
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_DETAIL, a->scan.warning,
+	    a->scan.last_active)) != NULL)
+		ev->detail = xstrdup(detail + off);
 	anomaly_warning_end(a, a->scan.warning, a->scan.last_active, detail);
 	anomaly_scan_indicators(a, 1);
 	anomaly_scan_reset(a);

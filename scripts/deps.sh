@@ -13,7 +13,8 @@ python3-pytest python3-pytest-xdist sqlite3 iproute2 iptables cppcheck clang-tid
 valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
-debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump"
+debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump
+hping3 arping"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
@@ -22,7 +23,8 @@ debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump"
 # traffic for the timeout scenarios.  faketime (libfaketime) moves a
 # running daemon's wall clock, not its monotonic one, for the clock-jump
 # scenarios.  nmap is a real attacker for the traffic counters (nmap -sS -f's
-# fragments) and tcpdump writes the capture of it that is then replayed.
+# fragments) and tcpdump writes the capture of it that is then replayed;
+# hping3 floods (ICMP, UDP) and arping forges ARP replies for the same.
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,
