@@ -15,6 +15,7 @@ ANOMALY = """anomaly "edge" interface "{iface}" window {window} {{
     packet-rate above 100000/s for 3s
     icmp-rate above 2000/s for 3s
     udp-amplification-rate above 2000/s for 3s
+    bad-fragment-rate above 50/s for 1s
     distinct-ports-per-source above 100 in {period}
     distinct-hosts-per-source above 50 in {period}
     arp-change "192.0.2.1"
