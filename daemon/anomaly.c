@@ -180,6 +180,7 @@ struct anomaly_source {
  */
 struct anomaly_slow {
 	int64_t		 ports_period, hosts_period;
+	uint16_t	 min_port, max_port;
 	struct anomaly_bits ports;
 	struct anomaly_bits hosts;
 };
@@ -1557,8 +1558,16 @@ anomaly_slow_source(struct anomaly *a, size_t index, int64_t now,
 	struct anomaly_slow	*sl = &a->slow[index];
 
 	if (anomaly_period(&a->th[ANOMALY_SLOW_PORTS_PER_SOURCE], now,
-	    &sl->ports_period))
+	    &sl->ports_period)) {
 		anomaly_bits_clear(&sl->ports);
+		sl->min_port = sl->max_port = 0;
+	}
+	if (has_port) {
+		if (sl->min_port == 0 || dport < sl->min_port)
+			sl->min_port = dport;
+		if (dport > sl->max_port)
+			sl->max_port = dport;
+	}
 	if (anomaly_period(&a->th[ANOMALY_SLOW_HOSTS_PER_SOURCE], now,
 	    &sl->hosts_period))
 		anomaly_bits_clear(&sl->hosts);
@@ -1573,6 +1582,28 @@ anomaly_slow_source(struct anomaly *a, size_t index, int64_t now,
 			return ANOMALY_SLOW_HOSTS_PER_SOURCE;
 	}
 	return -1;
+}
+
+/*
+ * A source flagged by a slow counter: what it did is what the long period
+ * saw, of which the short one holds only the end.
+ */
+static void
+anomaly_slow_figures(struct anomaly_source *s, const struct anomaly_slow *sl)
+{
+	double	 d;
+
+	if ((d = anomaly_estimate(sl->ports.n) -
+	    anomaly_estimate(s->ports.n)) > 0)
+		s->ports_before = d;
+	if ((d = anomaly_estimate(sl->hosts.n) -
+	    anomaly_estimate(s->hosts.n)) > 0)
+		s->hosts_before = d;
+	if (sl->min_port != 0 && (s->min_port == 0 ||
+	    sl->min_port < s->min_port))
+		s->min_port = sl->min_port;
+	if (sl->max_port > s->max_port)
+		s->max_port = sl->max_port;
 }
 
 /*
@@ -1651,6 +1682,9 @@ anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
 			(void)anomaly_slow_source(a, index, now, has_port,
 			    dport, dk);
 	}
+	if (c == ANOMALY_SLOW_PORTS_PER_SOURCE ||
+	    c == ANOMALY_SLOW_HOSTS_PER_SOURCE)
+		anomaly_slow_figures(s, &a->slow[index]);
 	if (c != -1) {
 		anomaly_scan_flag(a, s, c, now);
 		b->weight[way] = ANOMALY_WEIGHT_FLAGGED;
