@@ -565,14 +565,15 @@ static void
 anomaly_want_list(struct anomaly *a, const struct anomaly_episode *ep,
     const int *list, size_t n)
 {
-	size_t	 r, upto = n;
-	int	 c;
+	size_t	 r;
+	int	 c, open = -1;
 
 	if (ep->warning != 0) {
 		a->want[ep->cls] = 1;
-		upto = anomaly_rank(list, n, ep->counter);
+		open = ep->counter;
 	}
-	for (r = 0; r < upto; r++) {
+	/* Up to the open episode's counter, the more specific ones. */
+	for (r = 0; r < n && list[r] != open; r++) {
 		c = list[r];
 		if (a->th[c].set && a->run[c] + 1 >= a->need[c])
 			a->want[anomaly_counter_class(c)] = 1;
