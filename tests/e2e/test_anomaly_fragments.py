@@ -16,19 +16,27 @@ and written by tcpdump at the same time; the capture tcpdump wrote is
 then replayed and must give the same warning.
 """
 import shutil
-import signal
-import subprocess
+import sys
 
 import pytest
 
 import pcapgen
-from anomalylib import anomaly_rules, replay, values, warnings
+from anomalylib import anomaly_rules, replay, tcpdump, values, warnings
 from conftest import wait_for
 from pinglib import MON_ADDR, TGT_ADDR, daemon_in, netpair
 
 __all__ = ["netpair"]
 
 SCANNER = "203.0.113.66"
+
+# Four datagrams to the discard port, 0.5s apart: traffic, not a wait.
+TRAILER = f"""
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(4):
+    s.sendto(b"x", ("{MON_ADDR}", 9))
+    time.sleep(0.5)
+"""
 TARGET = "198.51.100.20"
 
 
@@ -70,35 +78,19 @@ def test_nmap_fragmented_scan_live_and_replayed(scenario, netpair, tmp_path):
     wait_for(lambda: "anomaly edge: capturing on rtw0" in d.run_log(), 10,
              "the capture on rtw0")
     pcap = tmp_path / "nmap-f.pcap"
-    dump_err = tmp_path / "tcpdump.err"
-    with open(dump_err, "wb") as err:
-        dump = subprocess.Popen(
-            ["ip", "netns", "exec", netpair.mon, "tcpdump", "-i", "rtw0",
-             "-n", "-U", "-Z", "root", "-c", "20000", "-w", str(pcap)],
-            stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        wait_for(lambda: "listening on rtw0" in dump_err.read_text(), 10,
-                 "tcpdump listening")
+    with tcpdump(netpair, pcap):
         nmap = netpair.sh(netpair.tgt, "timeout", "90", "nmap", "-sS",
                           "-f", "-Pn", "-n", "-T4", "--max-retries", "0",
                           "--host-timeout", "60s", "-p", "1-1000",
                           MON_ADDR, check=False)
         assert nmap.returncode == 0, nmap.stderr + nmap.stdout
-        # nmap is done in a fraction of a second: a few pings after it
-        # put packets past its window in the capture, so that the replay,
-        # whose clock is the packets', closes that window too.
-        netpair.sh(netpair.tgt, "ping", "-c", "4", "-i", "0.5", "-q",
-                   MON_ADDR, check=False)
+        # nmap is done in a fraction of a second: a few datagrams after
+        # it put packets past its window in the capture, so that the
+        # replay, whose clock is the packets', closes that window too.
+        netpair.sh(netpair.tgt, sys.executable, "-c", TRAILER)
         ws = wait_for(lambda: (lambda w: w if len(w) == 2 else None)(
             warnings(d.db)), 15, "early warnings for the fragmented scan "
             "and its fragments")
-    finally:
-        dump.send_signal(signal.SIGINT)
-        try:
-            dump.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            dump.kill()
-            dump.wait()
     ws = scan_and_fragments(ws, TGT_ADDR, "10s")
     assert values(ws[0], "targets") == [MON_ADDR], ws
     assert values(ws[1], "sources") == [TGT_ADDR], ws
