@@ -71,7 +71,7 @@
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
 #define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
 #define ANOMALY_AMP_SLOTS	32768	/* UDP requests awaiting replies */
-#define ANOMALY_AMP_FACTOR	10	/* a reply this much bigger: amplified */
+#define ANOMALY_AMP_FACTOR	10	/* times its request: amplified */
 
 enum anomaly_class {
 	CLASS_ALL,	/* packet-rate, byte-rate */

@@ -145,7 +145,8 @@ test_scan_grows(void **state)
 	struct anomaly		*an;
 	struct anomaly_store	*w;
 	struct packet		 pk;
-	uint32_t		 src = htonl(0xc0000209), dst = htonl(0xc6336410);
+	uint32_t		 src = htonl(0xc0000209);
+	uint32_t		 dst = htonl(0xc6336410);
 	int			 i;
 
 	memset(&ac, 0, sizeof(ac));
