@@ -70,14 +70,50 @@
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
 #define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
+#define ANOMALY_AMP_SLOTS	32768	/* UDP requests awaiting replies */
+#define ANOMALY_AMP_FACTOR	10	/* times its request: amplified */
 
 enum anomaly_class {
 	CLASS_ALL,	/* packet-rate, byte-rate */
 	CLASS_SYN,
 	CLASS_ICMP,
 	CLASS_UDPAMP,
+	CLASS_UDP,
+	CLASS_FRAG,	/* RFC 1858 fragments */
 	CLASS_MAX
 };
+
+/*
+ * The flood counters, the most specific first: a flood that crosses two
+ * (an ICMP flood is above packet-rate too) is named by the one that says
+ * what it is, and shows that one's sources, targets and ports.
+ */
+static const int anomaly_flood_counters[] = {
+	ANOMALY_SYN_RATE,
+	ANOMALY_SYN_UNANSWERED,
+	ANOMALY_ICMP_RATE,
+	ANOMALY_UDP_AMP_RATE,
+	ANOMALY_UDP_RATE,
+	ANOMALY_PACKET_RATE,
+	ANOMALY_BYTE_RATE,
+};
+
+/* Fragments made to slip past filters: an episode of their own. */
+static const int anomaly_frag_counters[] = {
+	ANOMALY_BAD_FRAGMENT_RATE,
+};
+
+#define ANOMALY_NELEM(x)	(sizeof(x) / sizeof((x)[0]))
+
+struct anomaly;
+struct anomaly_key;
+static void	anomaly_scan_window(struct anomaly *, int64_t);
+static void	anomaly_scan_end(struct anomaly *, const char *);
+static void	anomaly_scan_reset(struct anomaly *);
+static void	anomaly_arp_window(struct anomaly *, int64_t);
+static inline void anomaly_count(struct anomaly *, int,
+		    const struct anomaly_key *, const struct anomaly_key *,
+		    const struct anomaly_key *);
 
 enum anomaly_what {
 	WHAT_SOURCE,
@@ -129,6 +165,22 @@ struct anomaly_source {
 	int		 flagged;	/* named in the scan episode */
 	uint16_t	 min_port, max_port;
 	uint8_t		 last_dst[16];
+	/* Since flagged: the periods before this one, and every packet. */
+	uint64_t	 total;
+	double		 ports_before, hosts_before;
+	struct anomaly_bits ports;
+	struct anomaly_bits hosts;
+};
+
+/*
+ * A source's counts over the longer periods of the slow-* counters, in a
+ * table beside the sources' (same index), only when those are set: a
+ * scan of a few ports a second never fills a short period, and spreads
+ * over two.
+ */
+struct anomaly_slow {
+	int64_t		 ports_period, hosts_period;
+	uint16_t	 min_port, max_port;
 	struct anomaly_bits ports;
 	struct anomaly_bits hosts;
 };
@@ -151,13 +203,11 @@ struct anomaly_source_bucket {
 #define ANOMALY_WEIGHT_FLAGGED	UINT16_MAX
 #define ANOMALY_WEIGHT_MAX	(UINT16_MAX - 1)
 
+/* A source named in the scan episode: its slot in the sources' table. */
 struct anomaly_scanner {
 	struct anomaly_key k;
-	double		 ports;		/* estimated distinct counts */
-	double		 hosts;
-	uint16_t	 min_port, max_port;
-	uint8_t		 last_dst[16];
-	uint64_t	 packets;
+	size_t		 index;
+	uint64_t	 shown;		/* its packets when last told */
 };
 
 struct anomaly_episode {
@@ -171,9 +221,27 @@ struct anomaly_episode {
 	int		 nrelated;
 };
 
+/*
+ * A watched address's MACs.  None is trusted for being seen first: the
+ * daemon may start while a spoof goes on.  A second MAC is a conflict
+ * naming both, which the address had before being said only when the
+ * first held it alone for END; the conflict ends after END with one
+ * MAC, and counts the flip-flops between them meanwhile.
+ */
+struct anomaly_arp {
+	uint8_t		 mac[2][6];
+	int64_t		 seen[2];	/* last, ms */
+	int64_t		 since;		/* mac[0] alone since */
+	int		 nmacs;
+	int		 last;		/* which was seen last */
+	int64_t		 flips;
+	struct anomaly_episode ep;
+};
+
 /* The counters of the current window. */
 struct anomaly_window {
 	uint64_t	 packets, bytes, syn, synack_matched, icmp, udpamp;
+	uint64_t	 udp, frag_bad;
 };
 
 struct anomaly {
@@ -184,6 +252,7 @@ struct anomaly {
 	int			 need[ANOMALY_COUNTER_MAX];	/* windows */
 	int			 run[ANOMALY_COUNTER_MAX];	/* above */
 	int			 ports_bits_needed, hosts_bits_needed;
+	int			 slow_ports_bits, slow_hosts_bits;
 
 	int64_t			 win_start;	/* 0: no packet yet */
 	struct anomaly_window	 w;
@@ -191,22 +260,24 @@ struct anomaly {
 	struct anomaly_sketch	 top[CLASS_MAX][WHAT_MAX];
 	int			 want[CLASS_MAX];	/* this window */
 	struct anomaly_sketch	 ep_top[WHAT_MAX];
+	struct anomaly_sketch	 frag_top[WHAT_MAX];
 	uint16_t		*syns;		/* tags of flows awaiting */
+	uint32_t		*amp;		/* UDP requests: tag, size */
 
 	struct anomaly_source	*sources;
 	struct anomaly_source_bucket *buckets;	/* the index */
+	struct anomaly_slow	*slow;		/* NULL: no slow-* counter */
 	uint64_t		 evictions;
 
 	struct anomaly_episode	 flood;
+	struct anomaly_episode	 frag;
 	struct anomaly_episode	 scan;
 	struct anomaly_scanner	 scanners[ANOMALY_MAX_SCANNERS];
 	int			 nscanners;
 	int			 more_scanners;
 
 	uint32_t		 arp_ip[ANOMALY_MAX_ARP];
-	uint8_t			 arp_mac[ANOMALY_MAX_ARP][6];
-	int			 arp_known[ANOMALY_MAX_ARP];
-	int64_t			 arp_warning[ANOMALY_MAX_ARP];	/* episodes */
+	struct anomaly_arp	 arp[ANOMALY_MAX_ARP];
 	int			 narp;
 
 	struct anomaly_episode	 drops;
@@ -441,6 +512,9 @@ anomaly_bits_needed(double n)
 static double
 anomaly_estimate(int bits)
 {
+	/* -log(1) is -0, which printf writes "-0". */
+	if (bits <= 0)
+		return 0;
 	if (bits >= ANOMALY_BITMAP_BITS)
 		bits = ANOMALY_BITMAP_BITS - 1;
 	return -ANOMALY_BITMAP_BITS * log(1 - (double)bits /
@@ -458,6 +532,10 @@ anomaly_counter_class(int c)
 		return CLASS_ICMP;
 	case ANOMALY_UDP_AMP_RATE:
 		return CLASS_UDPAMP;
+	case ANOMALY_UDP_RATE:
+		return CLASS_UDP;
+	case ANOMALY_BAD_FRAGMENT_RATE:
+		return CLASS_FRAG;
 	default:
 		return CLASS_ALL;
 	}
@@ -470,19 +548,49 @@ anomaly_counter_class(int c)
  * flood of one class, most of a packet's sketch updates would only be
  * cleared unread at the window's end.  What a warning names is the same.
  */
+/* Where counter C stands in LIST (N long): N if it is not there. */
+static size_t
+anomaly_rank(const int *list, size_t n, int c)
+{
+	size_t	 r;
+
+	for (r = 0; r < n && list[r] != c; r++)
+		;
+	return r;
+}
+
+/*
+ * An open episode of LIST's counters wants its class, and those of the
+ * more specific counters that may cross and rename it (see
+ * anomaly_rate_episode).
+ */
+static void
+anomaly_want_list(struct anomaly *a, const struct anomaly_episode *ep,
+    const int *list, size_t n)
+{
+	size_t	 r;
+	int	 c, open = -1;
+
+	if (ep->warning != 0) {
+		a->want[ep->cls] = 1;
+		open = ep->counter;
+	}
+	/* Up to the open episode's counter, the more specific ones. */
+	for (r = 0; r < n && list[r] != open; r++) {
+		c = list[r];
+		if (a->th[c].set && a->run[c] + 1 >= a->need[c])
+			a->want[anomaly_counter_class(c)] = 1;
+	}
+}
+
 static void
 anomaly_want(struct anomaly *a)
 {
-	int	 c;
-
 	memset(a->want, 0, sizeof(a->want));
-	if (a->flood.warning != 0) {
-		a->want[a->flood.cls] = 1;
-		return;
-	}
-	for (c = 0; c <= ANOMALY_UDP_AMP_RATE; c++)
-		if (a->th[c].set && a->run[c] + 1 >= a->need[c])
-			a->want[anomaly_counter_class(c)] = 1;
+	anomaly_want_list(a, &a->flood, anomaly_flood_counters,
+	    ANOMALY_NELEM(anomaly_flood_counters));
+	anomaly_want_list(a, &a->frag, anomaly_frag_counters,
+	    ANOMALY_NELEM(anomaly_frag_counters));
 }
 
 struct anomaly *
@@ -507,19 +615,31 @@ anomaly_new(const struct anomaly_conf *ac)
 	if (a->th[ANOMALY_HOSTS_PER_SOURCE].set)
 		a->hosts_bits_needed = anomaly_bits_needed(
 		    a->th[ANOMALY_HOSTS_PER_SOURCE].above);
+	if (a->th[ANOMALY_SLOW_PORTS_PER_SOURCE].set)
+		a->slow_ports_bits = anomaly_bits_needed(
+		    a->th[ANOMALY_SLOW_PORTS_PER_SOURCE].above);
+	if (a->th[ANOMALY_SLOW_HOSTS_PER_SOURCE].set)
+		a->slow_hosts_bits = anomaly_bits_needed(
+		    a->th[ANOMALY_SLOW_HOSTS_PER_SOURCE].above);
 	for (c = 0; c < CLASS_MAX; c++)
 		for (i = 0; i < WHAT_MAX; i++)
 			anomaly_sketch_init(&a->top[c][i],
 			    ANOMALY_SKETCH_SLOTS);
-	for (i = 0; i < WHAT_MAX; i++)
+	for (i = 0; i < WHAT_MAX; i++) {
 		anomaly_sketch_init(&a->ep_top[i], ANOMALY_EPISODE_SLOTS);
+		anomaly_sketch_init(&a->frag_top[i], ANOMALY_SKETCH_SLOTS);
+	}
 	a->syns = xcalloc(ANOMALY_SYN_SLOTS, sizeof(*a->syns));
-	if (a->ports_bits_needed > 0 || a->hosts_bits_needed > 0)
-	{
+	if (a->th[ANOMALY_UDP_AMP_RATE].set)
+		a->amp = xcalloc(ANOMALY_AMP_SLOTS, sizeof(*a->amp));
+	if (a->ports_bits_needed > 0 || a->hosts_bits_needed > 0 ||
+	    a->slow_ports_bits > 0 || a->slow_hosts_bits > 0) {
 		a->sources = xcalloc(ANOMALY_SOURCES, sizeof(*a->sources));
 		a->buckets = xcalloc_align(64, ANOMALY_SOURCES /
 		    ANOMALY_SOURCE_WAYS, sizeof(*a->buckets));
 	}
+	if (a->slow_ports_bits > 0 || a->slow_hosts_bits > 0)
+		a->slow = xcalloc(ANOMALY_SOURCES, sizeof(*a->slow));
 	memcpy(a->arp_ip, ac->arp_ip, sizeof(a->arp_ip));
 	a->narp = ac->narp;
 	anomaly_want(a);
@@ -536,9 +656,13 @@ anomaly_free(struct anomaly *a)
 	for (c = 0; c < CLASS_MAX; c++)
 		for (i = 0; i < WHAT_MAX; i++)
 			free(a->top[c][i].slot);
-	for (i = 0; i < WHAT_MAX; i++)
+	for (i = 0; i < WHAT_MAX; i++) {
 		free(a->ep_top[i].slot);
+		free(a->frag_top[i].slot);
+	}
 	free(a->syns);
+	free(a->amp);
+	free(a->slow);
 	free(a->sources);
 	free(a->buckets);
 	anomaly_events_clear(a);
@@ -559,10 +683,11 @@ anomaly_open_episodes(const struct anomaly *a)
 	int	 i, n = 0;
 
 	n += a->flood.warning != 0;
+	n += a->frag.warning != 0;
 	n += a->scan.warning != 0;
 	n += a->drops.warning != 0;
 	for (i = 0; i < a->narp; i++)
-		n += a->arp_warning[i] != 0;
+		n += a->arp[i].ep.warning != 0;
 	return n;
 }
 
@@ -621,18 +746,23 @@ anomaly_events_clear(struct anomaly *a)
 void
 anomaly_episode_lost(struct anomaly *a, int64_t episode)
 {
-	struct anomaly_episode	*ep[] = { &a->flood, &a->scan, &a->drops };
-	size_t			 i;
+	struct anomaly_episode	*ep[4 + ANOMALY_MAX_ARP];
+	size_t			 i, n = 0;
 	int			 j;
 
-	for (i = 0; i < sizeof(ep) / sizeof(ep[0]); i++)
+	ep[n++] = &a->flood;
+	ep[n++] = &a->frag;
+	ep[n++] = &a->scan;
+	ep[n++] = &a->drops;
+	for (j = 0; j < a->narp; j++)
+		ep[n++] = &a->arp[j].ep;
+	for (i = 0; i < n; i++)
 		if (ep[i]->warning == episode) {
 			ep[i]->warning = 0;
 			ep[i]->nrelated = 0;
 		}
-	for (j = 0; j < a->narp; j++)
-		if (a->arp_warning[j] == episode)
-			a->arp_warning[j] = 0;
+	if (a->scan.warning == 0 && a->nscanners > 0)
+		anomaly_scan_reset(a);
 }
 
 /*
@@ -691,10 +821,10 @@ anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
 	ev->name = category;
 }
 
-/* The flood's current top targets, each perhaps a system that is down. */
+/* The episode's current top targets, each perhaps a system that is down. */
 static void
-anomaly_relate_targets(struct anomaly *a, const struct anomaly_sketch *s,
-    int64_t now)
+anomaly_relate_targets(struct anomaly *a, struct anomaly_episode *ep,
+    const struct anomaly_sketch *s, int64_t now, const char *category)
 {
 	struct anomaly_slot	 top[ANOMALY_TOP];
 	char			 buf[64];
@@ -704,8 +834,8 @@ anomaly_relate_targets(struct anomaly *a, const struct anomaly_sketch *s,
 		return;
 	n = anomaly_sketch_top(s, top, ANOMALY_TOP);
 	for (i = 0; i < n; i++)
-		anomaly_relate(a, &a->flood, now, anomaly_key_fmt(&top[i].k,
-		    buf, sizeof(buf)), "DOS");
+		anomaly_relate(a, ep, now, anomaly_key_fmt(&top[i].k,
+		    buf, sizeof(buf)), category);
 }
 
 /* One indicator (a source, a target...) of an episode's warning. */
@@ -832,19 +962,25 @@ anomaly_stop(struct anomaly *a, int64_t now, const char *why)
 		    detail);
 		anomaly_indicators(a, a->flood.warning, a->ep_top);
 	}
-	if (a->scan.warning != 0)
-		anomaly_warning_end(a, a->scan.warning, a->scan.last_active,
+	if (a->frag.warning != 0) {
+		anomaly_warning_end(a, a->frag.warning, a->frag.last_active,
 		    detail);
+		anomaly_indicators(a, a->frag.warning, a->frag_top);
+	}
+	if (a->scan.warning != 0)
+		anomaly_scan_end(a, detail);
 	if (a->drops.warning != 0)
 		anomaly_warning_end(a, a->drops.warning, a->drops.last_active,
 		    detail);
 	for (i = 0; i < a->narp; i++)
-		if (a->arp_warning[i] != 0)
-			anomaly_warning_end(a, a->arp_warning[i], now, detail);
+		if (a->arp[i].ep.warning != 0) {
+			anomaly_warning_end(a, a->arp[i].ep.warning, now,
+			    detail);
+			memset(&a->arp[i].ep, 0, sizeof(a->arp[i].ep));
+		}
 	memset(&a->flood, 0, sizeof(a->flood));
-	memset(&a->scan, 0, sizeof(a->scan));
+	memset(&a->frag, 0, sizeof(a->frag));
 	memset(&a->drops, 0, sizeof(a->drops));
-	memset(a->arp_warning, 0, sizeof(a->arp_warning));
 }
 
 static void
@@ -858,14 +994,99 @@ anomaly_value_fmt(int c, double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f/s", v);
 }
 
+/*
+ * A rate episode (a flood of LIST's counters, most specific first, or
+ * bad fragments), at the end of a window whose values are V: opened when
+ * one of its counters crosses, named by the most specific that did, and
+ * renamed, on its timeline, when a more specific one crosses later; its
+ * sources, targets and ports are that counter's class's.  Ended after
+ * END with every one of its counters below.
+ */
+static void
+anomaly_rate_episode(struct anomaly *a, struct anomaly_episode *ep,
+    struct anomaly_sketch *tops, const int *list, size_t n, const double *v,
+    int64_t end, const char *category)
+{
+	char		 summary[512], detail[2048], line[2600], val[32];
+	char		 th[32], d[32];
+	size_t		 r;
+	int		 c, crossed = -1, above = 0, i;
+	enum anomaly_class cls;
+
+	for (r = 0; r < n; r++) {
+		c = list[r];
+		if (!a->th[c].set || v[c] <= a->th[c].above)
+			continue;
+		above = 1;
+		if (a->run[c] >= a->need[c] && crossed == -1)
+			crossed = c;
+	}
+	if (crossed != -1 && (ep->warning == 0 || anomaly_rank(list, n,
+	    crossed) < anomaly_rank(list, n, ep->counter))) {
+		cls = anomaly_counter_class(crossed);
+		for (i = 0; i < WHAT_MAX; i++) {
+			anomaly_sketch_clear(&tops[i]);
+			anomaly_sketch_merge(&tops[i], &a->top[cls][i]);
+		}
+		anomaly_value_fmt(crossed, v[crossed], val, sizeof(val));
+		anomaly_value_fmt(crossed, a->th[crossed].above, th,
+		    sizeof(th));
+		snprintf(summary, sizeof(summary), "%s %s above %s for %s",
+		    anomaly_counter_name(crossed), val, th,
+		    duration_fmt(a->th[crossed].ms, d, sizeof(d)));
+		anomaly_detail(tops, detail, sizeof(detail));
+		if (ep->warning == 0) {
+			ep->warning = anomaly_warning_open(a, end, summary,
+			    detail);
+			if (ep->warning != 0)
+				anomaly_indicators(a, ep->warning, tops);
+			ep->started = end;
+		} else {
+			/* The line's name is a constant: events keep it. */
+			snprintf(line, sizeof(line), "%s; %s", summary,
+			    detail);
+			anomaly_warning_line(a, ep->warning, end,
+			    "named by its own counter", line);
+		}
+		ep->last_active = end;
+		ep->counter = crossed;
+		ep->cls = cls;
+		ep->peak = v[crossed];
+		anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET], end,
+		    category);
+	} else if (ep->warning != 0) {
+		cls = ep->cls;
+		for (i = 0; i < WHAT_MAX; i++)
+			anomaly_sketch_merge(&tops[i], &a->top[cls][i]);
+		if (v[ep->counter] > ep->peak)
+			ep->peak = v[ep->counter];
+		/* A system may go down while the episode lasts. */
+		anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET], end,
+		    category);
+		if (above)
+			ep->last_active = end;
+		else if (end - ep->last_active >= a->end_ms) {
+			c = ep->counter;
+			anomaly_value_fmt(c, ep->peak, val, sizeof(val));
+			snprintf(detail, sizeof(detail), "every counter under "
+			    "its threshold for %s; %s peaked at %s",
+			    duration_fmt(a->end_ms, d, sizeof(d)),
+			    anomaly_counter_name(c), val);
+			anomaly_warning_end(a, ep->warning, ep->last_active,
+			    detail);
+			anomaly_indicators(a, ep->warning, tops);
+			memset(ep, 0, sizeof(*ep));
+		}
+	}
+}
+
 /* A window is over: judge the rate counters, then start the next. */
 static void
 anomaly_close_window(struct anomaly *a, int64_t end)
 {
 	double		 v[ANOMALY_COUNTER_MAX], secs;
-	char		 summary[512], detail[2048], val[32], th[32], d[32];
-	int		 c, crossed = -1, above = 0, i;
-	enum anomaly_class cls;
+	char		 detail[2048], d[32];
+	int		 c, i;
 
 	secs = (double)a->window_ms / 1000;
 	memset(v, 0, sizeof(v));
@@ -878,74 +1099,26 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 	v[ANOMALY_BYTE_RATE] = (double)a->w.bytes / secs;
 	v[ANOMALY_ICMP_RATE] = (double)a->w.icmp / secs;
 	v[ANOMALY_UDP_AMP_RATE] = (double)a->w.udpamp / secs;
+	v[ANOMALY_UDP_RATE] = (double)a->w.udp / secs;
+	v[ANOMALY_BAD_FRAGMENT_RATE] = (double)a->w.frag_bad / secs;
 	a->last_pps = v[ANOMALY_PACKET_RATE];
 	a->last_bps = v[ANOMALY_BYTE_RATE];
 
-	for (c = 0; c <= ANOMALY_UDP_AMP_RATE; c++) {
-		if (!a->th[c].set)
+	for (c = 0; c < ANOMALY_COUNTER_MAX; c++) {
+		if (!a->th[c].set || anomaly_counter_unit(c) ==
+		    ANOMALY_UNIT_DISTINCT)
 			continue;
-		if (v[c] > a->th[c].above) {
-			above = 1;
-			if (++a->run[c] >= a->need[c] && crossed == -1)
-				crossed = c;
-		} else
+		if (v[c] > a->th[c].above)
+			a->run[c]++;
+		else
 			a->run[c] = 0;
 	}
-	if (a->flood.warning == 0 && crossed != -1) {
-		cls = anomaly_counter_class(crossed);
-		for (i = 0; i < WHAT_MAX; i++) {
-			anomaly_sketch_clear(&a->ep_top[i]);
-			anomaly_sketch_merge(&a->ep_top[i], &a->top[cls][i]);
-		}
-		anomaly_value_fmt(crossed, v[crossed], val, sizeof(val));
-		anomaly_value_fmt(crossed, a->th[crossed].above, th,
-		    sizeof(th));
-		snprintf(summary, sizeof(summary), "%s %s above %s for %s",
-		    anomaly_counter_name(crossed), val, th,
-		    duration_fmt(a->th[crossed].ms, d, sizeof(d)));
-		anomaly_detail(a->ep_top, detail, sizeof(detail));
-		a->flood.warning = anomaly_warning_open(a, end, summary,
-		    detail);
-		if (a->flood.warning != 0)
-			anomaly_indicators(a, a->flood.warning, a->ep_top);
-		a->flood.started = end;
-		a->flood.last_active = end;
-		a->flood.counter = crossed;
-		a->flood.cls = cls;
-		a->flood.peak = v[crossed];
-		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
-	} else if (a->flood.warning != 0) {
-		cls = a->flood.cls;
-		for (i = 0; i < WHAT_MAX; i++)
-			anomaly_sketch_merge(&a->ep_top[i], &a->top[cls][i]);
-		if (v[a->flood.counter] > a->flood.peak)
-			a->flood.peak = v[a->flood.counter];
-		/* A system may go down while the episode lasts. */
-		anomaly_relate_targets(a, &a->top[cls][WHAT_TARGET], end);
-		if (above)
-			a->flood.last_active = end;
-		else if (end - a->flood.last_active >= a->end_ms) {
-			c = a->flood.counter;
-			anomaly_value_fmt(c, a->flood.peak, val, sizeof(val));
-			snprintf(detail, sizeof(detail), "every counter under "
-			    "its threshold for %s; %s peaked at %s",
-			    duration_fmt(a->end_ms, d, sizeof(d)),
-			    anomaly_counter_name(c), val);
-			anomaly_warning_end(a, a->flood.warning,
-			    a->flood.last_active, detail);
-			anomaly_indicators(a, a->flood.warning, a->ep_top);
-			memset(&a->flood, 0, sizeof(a->flood));
-		}
-	}
-	if (a->scan.warning != 0 && end - a->scan.last_active >= a->end_ms) {
-		snprintf(detail, sizeof(detail), "no new source above its "
-		    "threshold for %s", duration_fmt(a->end_ms, d, sizeof(d)));
-		anomaly_warning_end(a, a->scan.warning, a->scan.last_active,
-		    detail);
-		memset(&a->scan, 0, sizeof(a->scan));
-		a->nscanners = 0;
-		a->more_scanners = 0;
-	}
+	anomaly_rate_episode(a, &a->flood, a->ep_top, anomaly_flood_counters,
+	    ANOMALY_NELEM(anomaly_flood_counters), v, end, "DOS");
+	anomaly_rate_episode(a, &a->frag, a->frag_top, anomaly_frag_counters,
+	    ANOMALY_NELEM(anomaly_frag_counters), v, end, "INT");
+	anomaly_scan_window(a, end);
+	anomaly_arp_window(a, end);
 	if (a->drops.warning != 0 && end - a->drops.last_active >= a->end_ms) {
 		snprintf(detail, sizeof(detail), "no packet dropped for %s; "
 		    "%llu dropped in all", duration_fmt(a->end_ms, d,
@@ -994,7 +1167,8 @@ static void
 anomaly_source_take(struct anomaly_source *s, const struct anomaly_key *k)
 {
 	s->k = *k;
-	s->packets = 0;
+	s->packets = s->total = 0;
+	s->ports_before = s->hosts_before = 0;
 	s->ports_period = s->hosts_period = -1;
 	s->flagged = 0;
 }
@@ -1111,6 +1285,189 @@ anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
 	b->n++;
 }
 
+/* A named scanner's source, or NULL if its slot went to another. */
+static struct anomaly_source *
+anomaly_scanner_source(struct anomaly *a, const struct anomaly_scanner *sc)
+{
+	struct anomaly_source	*s = &a->sources[sc->index];
+
+	return anomaly_key_eq(&s->k, &sc->k) ? s : NULL;
+}
+
+/* What a source did since it was flagged, as the warning's detail says. */
+static void
+anomaly_source_fmt(const struct anomaly_source *s, char *out, size_t len)
+{
+	char	 src[64], dst[64];
+
+	anomaly_key_fmt(&s->k, src, sizeof(src));
+	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
+	if (s->max_port == 0)	/* ICMP, ARP: hosts only */
+		snprintf(out, len, "source %s: about %.0f distinct hosts "
+		    "(last %s) in %llu packets", src, s->hosts_before +
+		    anomaly_estimate(s->hosts.n), dst,
+		    (unsigned long long)s->total);
+	else
+		snprintf(out, len, "source %s: about %.0f distinct ports "
+		    "(%u-%u) and %.0f distinct hosts (last %s) in %llu "
+		    "packets", src, s->ports_before +
+		    anomaly_estimate(s->ports.n), s->min_port, s->max_port,
+		    s->hosts_before + anomaly_estimate(s->hosts.n), dst,
+		    (unsigned long long)s->total);
+}
+
+/*
+ * The scan episode's figures as they are now, each named source's on
+ * its own: its detail grows while the episode lasts (the first source's
+ * line was all it said when it opened).
+ */
+static void
+anomaly_scan_detail(struct anomaly *a, char *out, size_t len)
+{
+	struct anomaly_source	*s;
+	size_t			 off = 0;
+	int			 i;
+
+	out[0] = '\0';
+	for (i = 0; i < a->nscanners && off < len; i++) {
+		if ((s = anomaly_scanner_source(a, &a->scanners[i])) == NULL)
+			continue;
+		if (off > 0)
+			off += (size_t)snprintf(out + off, len - off, "; ");
+		if (off < len)
+			anomaly_source_fmt(s, out + off, len - off);
+		off += strlen(out + off);
+	}
+	if (a->more_scanners > 0 && off < len)
+		snprintf(out + off, len - off, "; and %d more sources",
+		    a->more_scanners);
+}
+
+/*
+ * The named sources' indicators: their packets so far, their last
+ * target, and at the end (FINAL) the range of ports they reached, which
+ * is only known then.
+ */
+static void
+anomaly_scan_indicators(struct anomaly *a, int final)
+{
+	struct anomaly_source	*s;
+	char			 buf[64];
+	int			 i;
+
+	for (i = 0; i < a->nscanners; i++) {
+		if ((s = anomaly_scanner_source(a, &a->scanners[i])) == NULL)
+			continue;
+		anomaly_indicator(a, a->scan.warning, "source",
+		    anomaly_key_fmt(&s->k, buf, sizeof(buf)),
+		    (int64_t)s->total);
+		anomaly_indicator(a, a->scan.warning, "target",
+		    packet_addr_fmt(s->k.family, s->last_dst, buf,
+		    sizeof(buf)), 0);
+		if (final && s->max_port != 0) {
+			snprintf(buf, sizeof(buf), "%u-%u", s->min_port,
+			    s->max_port);
+			anomaly_indicator(a, a->scan.warning, "port", buf, 0);
+		}
+		a->scanners[i].shown = s->total;
+	}
+}
+
+/*
+ * The scan episode is over: its sources are no longer flagged, so that
+ * the next scan from one of them is a new episode, counted afresh.
+ * Only flagged entries weigh ANOMALY_WEIGHT_FLAGGED in the index.
+ */
+static void
+anomaly_scan_reset(struct anomaly *a)
+{
+	struct anomaly_source	*s;
+	size_t			 b, w;
+
+	memset(&a->scan, 0, sizeof(a->scan));
+	a->nscanners = 0;
+	a->more_scanners = 0;
+	if (a->sources == NULL)
+		return;
+	for (b = 0; b < ANOMALY_SOURCES / ANOMALY_SOURCE_WAYS; b++)
+		for (w = 0; w < ANOMALY_SOURCE_WAYS; w++) {
+			if (a->buckets[b].weight[w] != ANOMALY_WEIGHT_FLAGGED)
+				continue;
+			s = &a->sources[b * ANOMALY_SOURCE_WAYS + w];
+			s->flagged = 0;
+			s->packets = s->total = 0;
+			s->ports_before = s->hosts_before = 0;
+			s->min_port = s->max_port = 0;
+			anomaly_bits_clear(&s->ports);
+			anomaly_bits_clear(&s->hosts);
+			if (a->slow != NULL) {
+				anomaly_bits_clear(&a->slow[b *
+				    ANOMALY_SOURCE_WAYS + w].ports);
+				anomaly_bits_clear(&a->slow[b *
+				    ANOMALY_SOURCE_WAYS + w].hosts);
+			}
+			a->buckets[b].weight[w] = 1;
+		}
+}
+
+/* The scan episode's end: its final figures and indicators. */
+static void
+anomaly_scan_end(struct anomaly *a, const char *why)
+{
+	struct anomaly_event	*ev;
+	char			 detail[2048];
+	size_t			 off;
+
+	snprintf(detail, sizeof(detail), "%s; ", why);
+	off = strlen(detail);
+	anomaly_scan_detail(a, detail + off, sizeof(detail) - off);
+	/* The warning's own detail, too, says how far it went. */
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_DETAIL, a->scan.warning,
+	    a->scan.last_active)) != NULL)
+		ev->detail = xstrdup(detail + off);
+	anomaly_warning_end(a, a->scan.warning, a->scan.last_active, detail);
+	anomaly_scan_indicators(a, 1);
+	anomaly_scan_reset(a);
+}
+
+/*
+ * A window closed with the scan episode open: what its sources did since
+ * is told (a detail event, their indicators), a system they aim at that
+ * went down since is related, and after END without a packet from them
+ * nor a new source, the episode ends.
+ */
+static void
+anomaly_scan_window(struct anomaly *a, int64_t end)
+{
+	struct anomaly_source	*s;
+	struct anomaly_event	*ev;
+	char			 detail[2048], d[32], dst[64];
+	int			 i, grew = 0;
+
+	if (a->scan.warning == 0)
+		return;
+	if (end - a->scan.last_active >= a->end_ms) {
+		snprintf(detail, sizeof(detail), "no new source above its "
+		    "threshold for %s", duration_fmt(a->end_ms, d, sizeof(d)));
+		anomaly_scan_end(a, detail);
+		return;
+	}
+	for (i = 0; i < a->nscanners; i++) {
+		if ((s = anomaly_scanner_source(a, &a->scanners[i])) == NULL)
+			continue;
+		grew |= s->total != a->scanners[i].shown;
+		anomaly_relate(a, &a->scan, end, packet_addr_fmt(s->k.family,
+		    s->last_dst, dst, sizeof(dst)), "INT");
+	}
+	if (!grew)
+		return;
+	anomaly_scan_detail(a, detail, sizeof(detail));
+	if ((ev = anomaly_emit(a, ANOMALY_EVENT_DETAIL, a->scan.warning,
+	    end)) != NULL)
+		ev->detail = xstrdup(detail);
+	anomaly_scan_indicators(a, 0);
+}
+
 static void
 anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
     int64_t now)
@@ -1131,20 +1488,12 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 		a->more_scanners++;
 	if (sc != NULL) {
 		sc->k = s->k;
-		sc->ports = anomaly_estimate(s->ports.n);
-		sc->hosts = anomaly_estimate(s->hosts.n);
-		sc->min_port = s->min_port;
-		sc->max_port = s->max_port;
-		sc->packets = s->packets;
-		memcpy(sc->last_dst, s->last_dst, sizeof(sc->last_dst));
+		sc->index = (size_t)(s - a->sources);
+		sc->shown = s->total;
 	}
 	anomaly_key_fmt(&s->k, src, sizeof(src));
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	snprintf(detail, sizeof(detail), "source %s: about %.0f distinct "
-	    "ports (%u-%u) and %.0f distinct hosts (last %s) in %llu packets",
-	    src, fabs(anomaly_estimate(s->ports.n)), s->min_port, s->max_port,
-	    fabs(anomaly_estimate(s->hosts.n)), dst,
-	    (unsigned long long)s->packets);
+	anomaly_source_fmt(s, detail, sizeof(detail));
 	if (a->scan.warning == 0) {
 		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "
 		    "source %s", anomaly_counter_name(c), a->th[c].above,
@@ -1158,13 +1507,8 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
 		    "source above threshold", detail);
 	if (a->scan.warning != 0) {
 		anomaly_indicator(a, a->scan.warning, "source", src,
-		    (int64_t)s->packets);
+		    (int64_t)s->total);
 		anomaly_indicator(a, a->scan.warning, "target", dst, 0);
-		if (s->max_port != 0) {
-			snprintf(d, sizeof(d), "%u-%u", s->min_port,
-			    s->max_port);
-			anomaly_indicator(a, a->scan.warning, "port", d, 0);
-		}
 	}
 	anomaly_relate(a, &a->scan, now, dst, "INT");
 }
@@ -1189,62 +1533,166 @@ anomaly_initiates(const struct packet *pk)
 	return 0;
 }
 
-/* Per source: distinct destination ports and hosts in their periods. */
+/*
+ * The period of threshold TH that NOW is in (from 1), and whether a
+ * source's count for it must start again: its bits are cleared, and a
+ * flagged source keeps what they counted in *BEFORE.
+ */
+static int
+anomaly_period(const struct anomaly_threshold *th, int64_t now,
+    int64_t *period)
+{
+	int64_t	 p = th->set ? now / th->ms + 1 : 0;
+
+	if (*period == p)
+		return 0;
+	*period = p;
+	return 1;
+}
+
+/*
+ * A source's slow-* counts (a->slow, same index): its periods are longer
+ * than the short ones' and kept apart, so that a scan slower than the
+ * short threshold allows is found.  The counter that crossed, or -1.
+ */
+static int
+anomaly_slow_source(struct anomaly *a, size_t index, int64_t now,
+    int has_port, uint16_t dport, const struct anomaly_key *dk)
+{
+	struct anomaly_slow	*sl = &a->slow[index];
+
+	if (anomaly_period(&a->th[ANOMALY_SLOW_PORTS_PER_SOURCE], now,
+	    &sl->ports_period)) {
+		anomaly_bits_clear(&sl->ports);
+		sl->min_port = sl->max_port = 0;
+	}
+	if (has_port) {
+		if (sl->min_port == 0 || dport < sl->min_port)
+			sl->min_port = dport;
+		if (dport > sl->max_port)
+			sl->max_port = dport;
+	}
+	if (anomaly_period(&a->th[ANOMALY_SLOW_HOSTS_PER_SOURCE], now,
+	    &sl->hosts_period))
+		anomaly_bits_clear(&sl->hosts);
+	if (a->slow_ports_bits > 0 && has_port) {
+		anomaly_bit_set(&sl->ports, anomaly_mix((uint64_t)dport + 1));
+		if (sl->ports.n > a->slow_ports_bits)
+			return ANOMALY_SLOW_PORTS_PER_SOURCE;
+	}
+	if (a->slow_hosts_bits > 0) {
+		anomaly_bit_set(&sl->hosts, anomaly_hash(dk));
+		if (sl->hosts.n > a->slow_hosts_bits)
+			return ANOMALY_SLOW_HOSTS_PER_SOURCE;
+	}
+	return -1;
+}
+
+/*
+ * A source flagged by a slow counter: what it did is what the long period
+ * saw, of which the short one holds only the end.
+ */
 static void
-anomaly_per_source(struct anomaly *a, int64_t now, const struct packet *pk,
-    const struct anomaly_key *k, const struct anomaly_key *dk)
+anomaly_slow_figures(struct anomaly_source *s, const struct anomaly_slow *sl)
+{
+	double	 d;
+
+	if ((d = anomaly_estimate(sl->ports.n) -
+	    anomaly_estimate(s->ports.n)) > 0)
+		s->ports_before = d;
+	if ((d = anomaly_estimate(sl->hosts.n) -
+	    anomaly_estimate(s->hosts.n)) > 0)
+		s->hosts_before = d;
+	if (sl->min_port != 0 && (s->min_port == 0 ||
+	    sl->min_port < s->min_port))
+		s->min_port = sl->min_port;
+	if (sl->max_port > s->max_port)
+		s->max_port = sl->max_port;
+}
+
+/*
+ * Per source: distinct destination ports and hosts in their periods.
+ * DST is the address aimed at (16 bytes), DPORT its port if HAS_PORT.
+ * A source stays flagged until the scan episode ends, whatever the
+ * periods: its figures then add up over them.
+ */
+static void
+anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
+    int has_port, uint16_t dport, const struct anomaly_key *k,
+    const struct anomaly_key *dk)
 {
 	struct anomaly_source	*s;
 	struct anomaly_source_bucket *b;
-	const struct anomaly_threshold *tp, *th;
-	int64_t			 pp, hp;
-	size_t			 way;
+	size_t			 way, index;
+	int			 c = -1;
 
-	tp = &a->th[ANOMALY_PORTS_PER_SOURCE];
-	th = &a->th[ANOMALY_HOSTS_PER_SOURCE];
 	if ((s = anomaly_source_find(a, k)) == NULL)
 		return;
-	b = &a->buckets[(size_t)(s - a->sources) / ANOMALY_SOURCE_WAYS];
-	way = (size_t)(s - a->sources) % ANOMALY_SOURCE_WAYS;
-	pp = tp->set ? now / tp->ms + 1 : 0;
-	hp = th->set ? now / th->ms + 1 : 0;
-	if (s->ports_period != pp) {
-		s->ports_period = pp;
-		s->min_port = s->max_port = 0;
+	index = (size_t)(s - a->sources);
+	b = &a->buckets[index / ANOMALY_SOURCE_WAYS];
+	way = index % ANOMALY_SOURCE_WAYS;
+	if (anomaly_period(&a->th[ANOMALY_PORTS_PER_SOURCE], now,
+	    &s->ports_period)) {
+		if (s->flagged)
+			s->ports_before += anomaly_estimate(s->ports.n);
+		else
+			s->min_port = s->max_port = 0;
 		anomaly_bits_clear(&s->ports);
-		s->flagged = 0;
 		s->packets = 0;
 	}
-	if (s->hosts_period != hp) {
-		s->hosts_period = hp;
+	if (anomaly_period(&a->th[ANOMALY_HOSTS_PER_SOURCE], now,
+	    &s->hosts_period)) {
+		if (s->flagged)
+			s->hosts_before += anomaly_estimate(s->hosts.n);
 		anomaly_bits_clear(&s->hosts);
-		s->flagged = 0;
 		s->packets = 0;
+	}
+	if (!s->flagged && s->total == 0 && a->slow != NULL) {
+		/* A slot new to this source: its slow counts too. */
+		a->slow[index].ports_period = a->slow[index].hosts_period =
+		    -1;
 	}
 	s->packets++;
+	s->total++;
 	b->weight[way] = s->flagged ? ANOMALY_WEIGHT_FLAGGED :
 	    s->packets > ANOMALY_WEIGHT_MAX ? ANOMALY_WEIGHT_MAX :
 	    (uint16_t)s->packets;
 	if (s->flagged)
 		a->scan.last_active = now;
-	memcpy(s->last_dst, pk->dst, sizeof(s->last_dst));
-	if (tp->set && pk->has_ports) {
-		if (s->min_port == 0 || pk->dport < s->min_port)
-			s->min_port = pk->dport;
-		if (pk->dport > s->max_port)
-			s->max_port = pk->dport;
-		anomaly_bit_set(&s->ports, anomaly_mix(pk->dport + 1));
+	memcpy(s->last_dst, dst, sizeof(s->last_dst));
+	if (has_port) {
+		if (s->min_port == 0 || dport < s->min_port)
+			s->min_port = dport;
+		if (dport > s->max_port)
+			s->max_port = dport;
+		if (a->ports_bits_needed > 0)
+			anomaly_bit_set(&s->ports, anomaly_mix(
+			    (uint64_t)dport + 1));
 	}
-	if (th->set)
+	if (a->hosts_bits_needed > 0)
 		anomaly_bit_set(&s->hosts, anomaly_hash(dk));
 	if (s->flagged)
 		return;
-	if (tp->set && s->ports.n > a->ports_bits_needed)
-		anomaly_scan_flag(a, s, ANOMALY_PORTS_PER_SOURCE, now);
-	else if (th->set && s->hosts.n > a->hosts_bits_needed)
-		anomaly_scan_flag(a, s, ANOMALY_HOSTS_PER_SOURCE, now);
-	if (s->flagged)
+	if (a->ports_bits_needed > 0 && s->ports.n > a->ports_bits_needed)
+		c = ANOMALY_PORTS_PER_SOURCE;
+	else if (a->hosts_bits_needed > 0 &&
+	    s->hosts.n > a->hosts_bits_needed)
+		c = ANOMALY_HOSTS_PER_SOURCE;
+	if (a->slow != NULL) {
+		if (c == -1)
+			c = anomaly_slow_source(a, index, now, has_port,
+			    dport, dk);
+		else
+			(void)anomaly_slow_source(a, index, now, has_port,
+			    dport, dk);
+	}
+	if (c == ANOMALY_SLOW_PORTS_PER_SOURCE ||
+	    c == ANOMALY_SLOW_HOSTS_PER_SOURCE)
+		anomaly_slow_figures(s, &a->slow[index]);
+	if (c != -1) {
+		anomaly_scan_flag(a, s, c, now);
 		b->weight[way] = ANOMALY_WEIGHT_FLAGGED;
+	}
 }
 
 /*
@@ -1283,67 +1731,230 @@ anomaly_is_amp(uint16_t port)
 	return 0;
 }
 
+/*
+ * A packet that answers one (a SYN-ACK, a reset, an echo reply, an
+ * ICMP error): a scan with decoys makes its target answer each decoy, so
+ * the decoys are not what a flood of all packets aims at.
+ */
+static int
+anomaly_is_answer(const struct packet *pk)
+{
+	if (pk->proto == IPPROTO_TCP)
+		return pk->has_tcp_flags && ((pk->tcp_flags &
+		    PACKET_TCP_RST) || (pk->tcp_flags & (PACKET_TCP_SYN |
+		    PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK));
+	if (pk->proto == IPPROTO_ICMP)
+		return pk->has_icmp && (pk->icmp_type == 0 ||
+		    pk->icmp_type == 3 || pk->icmp_type == 11);
+	if (pk->proto == IPPROTO_ICMPV6)
+		return pk->has_icmp && (pk->icmp_type < 5 ||
+		    pk->icmp_type == 129);
+	return 0;
+}
+
+/*
+ * A UDP datagram with its ports, LEN bytes.  To a service that
+ * amplifies, it is a request, remembered by its flow with its size; from
+ * one, a reply, counted by udp-amplification-rate only when no request
+ * seen asked for it or it is ANOMALY_AMP_FACTOR times bigger: a server
+ * answering its own clients is not amplifying.  Without the counter, no
+ * table.
+ */
+static void
+anomaly_udp(struct anomaly *a, uint32_t len, const struct packet *pk,
+    const struct anomaly_key *src, const struct anomaly_key *dst)
+{
+	struct anomaly_key	 port;
+	uint32_t		*slot, asked;
+	uint64_t		 h;
+
+	if (a->amp == NULL)
+		return;
+	if (anomaly_is_amp(pk->dport)) {
+		h = anomaly_flow_hash(src->hash, dst->hash, pk->sport,
+		    pk->dport);
+		a->amp[h & (ANOMALY_AMP_SLOTS - 1)] = (uint32_t)anomaly_syn_tag(
+		    h) << 16 | (len > UINT16_MAX ? UINT16_MAX : len);
+	}
+	if (!anomaly_is_amp(pk->sport))
+		return;
+	h = anomaly_flow_hash(dst->hash, src->hash, pk->dport, pk->sport);
+	slot = &a->amp[h & (ANOMALY_AMP_SLOTS - 1)];
+	asked = *slot & UINT16_MAX;
+	if (*slot >> 16 == anomaly_syn_tag(h) &&
+	    len <= (uint64_t)asked * ANOMALY_AMP_FACTOR)
+		return;
+	a->w.udpamp++;
+	if (a->want[CLASS_UDPAMP]) {
+		anomaly_key_port(&port, pk->proto, pk->sport);
+		anomaly_count(a, CLASS_UDPAMP, src, dst, &port);
+	}
+}
+
 static inline void
-anomaly_count(struct anomaly *a, enum anomaly_class c,
+anomaly_count(struct anomaly *a, int c,
     const struct anomaly_key *src, const struct anomaly_key *dst,
     const struct anomaly_key *port)
 {
 	anomaly_sketch_add(&a->top[c][WHAT_SOURCE], src, 1);
-	anomaly_sketch_add(&a->top[c][WHAT_TARGET], dst, 1);
+	if (dst != NULL)
+		anomaly_sketch_add(&a->top[c][WHAT_TARGET], dst, 1);
 	if (port != NULL)
 		anomaly_sketch_add(&a->top[c][WHAT_PORT], port, 1);
+}
+
+#define ANOMALY_MACFMT	"%02x:%02x:%02x:%02x:%02x:%02x"
+#define ANOMALY_MACARG(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
+
+/*
+ * An ARP packet for watched address I, from MAC at NOW.  A second MAC
+ * opens a conflict naming both; the one the address had before is named
+ * only when it had held it alone for END (the daemon may have started
+ * in the middle of a spoof, and then the first MAC seen may well be the
+ * forger's).  The address aimed at is related to a system down there.
+ */
+static void
+anomaly_arp_claim(struct anomaly *a, int i, int64_t now, const uint8_t *mac,
+    int op)
+{
+	struct anomaly_arp	*ar = &a->arp[i];
+	char			 summary[512], detail[512], ip[INET_ADDRSTRLEN];
+	char			 was[18], is[18];
+	int			 j;
+
+	for (j = 0; j < ar->nmacs; j++)
+		if (memcmp(ar->mac[j], mac, 6) == 0)
+			break;
+	if (j == ar->nmacs) {
+		if (ar->nmacs < 2)
+			ar->nmacs++;
+		else	/* a third MAC takes the place of the older one */
+			j = ar->seen[0] < ar->seen[1] ? 0 : 1;
+		memcpy(ar->mac[j], mac, 6);
+		if (j == 0)
+			ar->since = now;
+	} else if (ar->nmacs == 2 && j != ar->last)
+		ar->flips++;
+	ar->last = j;
+	ar->seen[j] = now;
+	if (ar->nmacs < 2 || ar->ep.warning != 0)
+		return;
+	/* The other MAC, the one seen before this one. */
+	packet_addr_fmt(4, (const uint8_t *)&a->arp_ip[i], ip, sizeof(ip));
+	snprintf(was, sizeof(was), ANOMALY_MACFMT, ANOMALY_MACARG(
+	    ar->mac[1 - j]));
+	snprintf(is, sizeof(is), ANOMALY_MACFMT, ANOMALY_MACARG(mac));
+	if (j == 1 && now - ar->since >= a->end_ms)
+		snprintf(summary, sizeof(summary), "arp-change: %s moved from "
+		    "%s to %s", ip, was, is);
+	else
+		snprintf(summary, sizeof(summary), "arp-conflict: %s claimed "
+		    "by %s and %s; which is its own is not known", ip, was,
+		    is);
+	snprintf(detail, sizeof(detail), "ARP %s from %s says %s is at %s; "
+	    "%s said so from %s", op == 2 ? "reply" : "request", is, ip, is,
+	    ip, was);
+	ar->flips = 0;
+	ar->ep.started = now;
+	ar->ep.warning = anomaly_warning_open(a, now, summary, detail);
+	if (ar->ep.warning == 0)
+		return;
+	anomaly_indicator(a, ar->ep.warning, "target", ip, 1);
+	anomaly_indicator(a, ar->ep.warning, "mac", was, 1);
+	anomaly_indicator(a, ar->ep.warning, "mac", is, 1);
+	anomaly_relate(a, &ar->ep, now, ip, "INT");
+}
+
+/*
+ * A window closed: an ARP conflict whose address was claimed by one MAC
+ * alone for END is over, that MAC keeping it; one still going on is
+ * related to a system that went down at its address since.
+ */
+static void
+anomaly_arp_window(struct anomaly *a, int64_t end)
+{
+	struct anomaly_arp	*ar;
+	char			 detail[512], ip[INET_ADDRSTRLEN], mac[18];
+	char			 other[18], d[32];
+	int64_t			 quiet;
+	int			 i, o;
+
+	for (i = 0; i < a->narp; i++) {
+		ar = &a->arp[i];
+		if (ar->ep.warning == 0)
+			continue;
+		packet_addr_fmt(4, (const uint8_t *)&a->arp_ip[i], ip,
+		    sizeof(ip));
+		o = 1 - ar->last;
+		/* The other's claims before the conflict are not its end. */
+		quiet = ar->seen[o] > ar->ep.started ? ar->seen[o] :
+		    ar->ep.started;
+		if (end - quiet < a->end_ms) {
+			anomaly_relate(a, &ar->ep, end, ip, "INT");
+			continue;
+		}
+		snprintf(mac, sizeof(mac), ANOMALY_MACFMT, ANOMALY_MACARG(
+		    ar->mac[ar->last]));
+		snprintf(other, sizeof(other), ANOMALY_MACFMT, ANOMALY_MACARG(
+		    ar->mac[o]));
+		snprintf(detail, sizeof(detail), "%s only at %s for %s; %lld "
+		    "flip-flop%s between %s and %s", ip, mac, duration_fmt(
+		    a->end_ms, d, sizeof(d)), (long long)ar->flips,
+		    ar->flips == 1 ? "" : "s", mac, other);
+		anomaly_warning_end(a, ar->ep.warning, quiet, detail);
+		memset(&ar->ep, 0, sizeof(ar->ep));
+		/* The address is that MAC's, alone since the other's last. */
+		if (ar->last == 1)
+			memcpy(ar->mac[0], ar->mac[1], 6);
+		ar->seen[0] = ar->seen[ar->last];
+		ar->since = quiet;
+		ar->nmacs = 1;
+		ar->last = 0;
+		ar->flips = 0;
+	}
+}
+
+/*
+ * An ARP request for many addresses from one sender is a host sweep
+ * (nmap -sn on the local segment): counted per source like any other,
+ * its targets being the addresses asked for.  Announcements (the sender
+ * asking for itself) and probes (no sender address) are not.
+ */
+static void
+anomaly_arp_sweep(struct anomaly *a, int64_t now, const struct packet *pk)
+{
+	struct anomaly_key	 src, dst;
+	uint8_t			 to[16];
+	uint32_t		 sender;
+
+	memcpy(&sender, pk->arp_ip, 4);
+	if (pk->arp_op != 1 || sender == 0 ||
+	    memcmp(pk->arp_ip, pk->arp_tip, 4) == 0)
+		return;
+	memset(to, 0, sizeof(to));
+	memcpy(to, pk->arp_tip, 4);
+	anomaly_key_addr(&src, 4, pk->arp_ip);
+	anomaly_key_addr(&dst, 4, to);
+	anomaly_per_source(a, now, to, 0, 0, &src, &dst);
 }
 
 static void
 anomaly_arp(struct anomaly *a, int64_t now, const struct packet *pk)
 {
-	char		 summary[512], detail[256], ip[INET_ADDRSTRLEN];
-	char		 was[18], is[18];
 	uint32_t	 addr;
 	int		 i;
 
+	if (a->sources != NULL)
+		anomaly_arp_sweep(a, now, pk);
 	/* Replies, and the requests that announce their sender. */
 	if (pk->arp_op != 2 && pk->arp_op != 1)
 		return;
 	memcpy(&addr, pk->arp_ip, 4);
 	for (i = 0; i < a->narp; i++)
-		if (a->arp_ip[i] == addr)
-			break;
-	if (i == a->narp)
-		return;
-	if (!a->arp_known[i]) {
-		memcpy(a->arp_mac[i], pk->arp_mac, 6);
-		a->arp_known[i] = 1;
-		return;
-	}
-	packet_addr_fmt(4, pk->arp_ip, ip, sizeof(ip));
-#define MACFMT "%02x:%02x:%02x:%02x:%02x:%02x"
-#define MACARG(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
-	snprintf(was, sizeof(was), MACFMT, MACARG(a->arp_mac[i]));
-	snprintf(is, sizeof(is), MACFMT, MACARG(pk->arp_mac));
-	if (memcmp(a->arp_mac[i], pk->arp_mac, 6) == 0) {
-		if (a->arp_warning[i] == 0)
+		if (a->arp_ip[i] == addr) {
+			anomaly_arp_claim(a, i, now, pk->arp_mac, pk->arp_op);
 			return;
-		snprintf(detail, sizeof(detail), "%s is at %s again", ip,
-		    was);
-		anomaly_warning_end(a, a->arp_warning[i], now, detail);
-		a->arp_warning[i] = 0;
-		return;
-	}
-	if (a->arp_warning[i] != 0)
-		return;
-	snprintf(summary, sizeof(summary), "arp-change: %s moved from %s "
-	    "to %s", ip, was, is);
-	snprintf(detail, sizeof(detail), "ARP %s from %s says %s is at %s; "
-	    "it was at %s", pk->arp_op == 2 ? "reply" : "request", is, ip,
-	    is, was);
-	a->arp_warning[i] = anomaly_warning_open(a, now, summary, detail);
-	if (a->arp_warning[i] != 0) {
-		anomaly_indicator(a, a->arp_warning[i], "target", ip, 1);
-		anomaly_indicator(a, a->arp_warning[i], "mac", is, 1);
-	}
-#undef MACFMT
-#undef MACARG
+		}
 }
 
 /*
@@ -1370,7 +1981,7 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 	a->w.packets++;
 	a->w.bytes += len;
 	if (pk->kind == PACKET_ARP) {
-		if (a->narp > 0)
+		if (a->narp > 0 || a->sources != NULL)
 			anomaly_arp(a, now, pk);
 		return;
 	}
@@ -1407,11 +2018,19 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		__builtin_prefetch(anomaly_sketch_slot(
 		    &a->top[CLASS_SYN][WHAT_SOURCE], &src), 1);
 
-	if (pk->has_ports && (a->want[CLASS_ALL] || a->want[CLASS_SYN]))
+	if (pk->has_ports && (a->want[CLASS_ALL] || a->want[CLASS_SYN] ||
+	    a->want[CLASS_UDP] || a->want[CLASS_FRAG]))
 		anomaly_key_port(&port, pk->proto, pk->dport);
+	/* What answers a scan aims at its (perhaps forged) sources. */
 	if (a->want[CLASS_ALL])
-		anomaly_count(a, CLASS_ALL, &src, &dst, pk->has_ports ?
-		    &port : NULL);
+		anomaly_count(a, CLASS_ALL, &src, anomaly_is_answer(pk) ?
+		    NULL : &dst, pk->has_ports ? &port : NULL);
+	if (pk->frag_bad != 0) {
+		a->w.frag_bad++;
+		if (a->want[CLASS_FRAG])
+			anomaly_count(a, CLASS_FRAG, &src, &dst,
+			    pk->has_ports ? &port : NULL);
+	}
 	if (flags == PACKET_TCP_SYN) {
 		a->w.syn++;
 		if (a->want[CLASS_SYN])
@@ -1427,16 +2046,19 @@ anomaly_packet(struct anomaly *a, int64_t now, uint32_t len,
 		a->w.icmp++;
 		if (a->want[CLASS_ICMP])
 			anomaly_count(a, CLASS_ICMP, &src, &dst, NULL);
-	} else if (pk->proto == IPPROTO_UDP && pk->has_ports &&
-	    anomaly_is_amp(pk->sport)) {
-		a->w.udpamp++;
-		if (a->want[CLASS_UDPAMP]) {
-			anomaly_key_port(&port, pk->proto, pk->sport);
-			anomaly_count(a, CLASS_UDPAMP, &src, &dst, &port);
+	} else if (pk->proto == IPPROTO_UDP) {
+		a->w.udp++;
+		if (!pk->has_ports)
+			;
+		else {
+			if (a->want[CLASS_UDP])
+				anomaly_count(a, CLASS_UDP, &src, &dst, &port);
+			anomaly_udp(a, len, pk, &src, &dst);
 		}
 	}
 	if (per_source)
-		anomaly_per_source(a, now, pk, &src, &dst);
+		anomaly_per_source(a, now, pk->dst, pk->has_ports, pk->dport,
+		    &src, &dst);
 }
 
 /* The live capture lost DROPPED packets (of RECEIVED) since last asked. */

@@ -17,9 +17,16 @@ static const struct {
 	[ANOMALY_ICMP_RATE] = { "icmp-rate", ANOMALY_UNIT_RATE },
 	[ANOMALY_UDP_AMP_RATE] = { "udp-amplification-rate",
 	    ANOMALY_UNIT_RATE },
+	[ANOMALY_UDP_RATE] = { "udp-rate", ANOMALY_UNIT_RATE },
+	[ANOMALY_BAD_FRAGMENT_RATE] = { "bad-fragment-rate",
+	    ANOMALY_UNIT_RATE },
 	[ANOMALY_PORTS_PER_SOURCE] = { "distinct-ports-per-source",
 	    ANOMALY_UNIT_DISTINCT },
 	[ANOMALY_HOSTS_PER_SOURCE] = { "distinct-hosts-per-source",
+	    ANOMALY_UNIT_DISTINCT },
+	[ANOMALY_SLOW_PORTS_PER_SOURCE] = { "slow-distinct-ports-per-source",
+	    ANOMALY_UNIT_DISTINCT },
+	[ANOMALY_SLOW_HOSTS_PER_SOURCE] = { "slow-distinct-hosts-per-source",
 	    ANOMALY_UNIT_DISTINCT },
 };
 

@@ -225,6 +225,9 @@ anomaly_store_event(struct anomaly_store *w, const struct anomaly_event *evs,
 	case ANOMALY_EVENT_RELATE:
 		anomaly_store_relate(w, ev, id);
 		break;
+	case ANOMALY_EVENT_DETAIL:
+		(void)store_warning_detail(w->store, id, ev->detail);
+		break;
 	case ANOMALY_EVENT_OPEN:
 		break;
 	}

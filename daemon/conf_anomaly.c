@@ -219,6 +219,32 @@ conf_parse_anomaly(struct conf_parser *p, void *arg)
 	return rc;
 }
 
+/*
+ * The slow-* counters' periods (what they are for) are longer than the
+ * short ones' they stand beside.
+ */
+static void
+conf_check_anomaly_slow(const struct anomaly_conf *a,
+    struct conf_errors *errs)
+{
+	static const int	 pair[][2] = {
+		{ ANOMALY_SLOW_PORTS_PER_SOURCE, ANOMALY_PORTS_PER_SOURCE },
+		{ ANOMALY_SLOW_HOSTS_PER_SOURCE, ANOMALY_HOSTS_PER_SOURCE },
+	};
+	const struct anomaly_threshold	*slow, *fast;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(pair) / sizeof(pair[0]); i++) {
+		slow = &a->th[pair[i][0]];
+		fast = &a->th[pair[i][1]];
+		if (slow->set && fast->set && slow->ms <= fast->ms)
+			conf_error_at(errs, a->file, slow->line, "anomaly "
+			    "\"%s\": %s: its period must be longer than %s's",
+			    a->name, anomaly_counter_name(pair[i][0]),
+			    anomaly_counter_name(pair[i][1]));
+	}
+}
+
 /* Names are unique; each block counts something. */
 void
 conf_check_anomalies(struct conf *conf, struct conf_errors *errs)
@@ -248,5 +274,6 @@ conf_check_anomalies(struct conf *conf, struct conf_errors *errs)
 				    "anomaly \"%s\": %s: the duration must be "
 				    "a whole number of windows", a->name,
 				    anomaly_counter_name(c));
+		conf_check_anomaly_slow(a, errs);
 	}
 }

@@ -202,6 +202,7 @@ packet_arp(struct packet *pk, const uint8_t *p, size_t len)
 	pk->arp_op = packet_get16(p + 6);
 	memcpy(pk->arp_mac, p + 8, 6);
 	memcpy(pk->arp_ip, p + 14, 4);
+	memcpy(pk->arp_tip, p + 24, 4);
 	return 0;
 }
 

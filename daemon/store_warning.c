@@ -164,6 +164,17 @@ store_warning_end(struct store *st, int64_t id, int64_t at,
 }
 
 /*
+ * An open anomaly warning's detail, as its episode grows (a scan's
+ * ports and packets so far); an ended one's stays as it ended.
+ */
+int
+store_warning_detail(struct store *st, int64_t id, const char *detail)
+{
+	return store_run(st, "UPDATE warnings SET detail = ?"
+	    " WHERE id = ? AND ended_at IS NULL", "tI", detail, id);
+}
+
+/*
  * The anomaly warnings a run that did not stop cleanly (killed, crashed)
  * left open: each is ended at the time of its last timeline row, the last
  * moment it was known to go on, and the row saying so is recorded at AT.

@@ -37,7 +37,8 @@ enum anomaly_event_kind {
 	ANOMALY_EVENT_LINE,		/* of its timeline: name, detail */
 	ANOMALY_EVENT_INDICATOR,	/* name (its kind), value, packets */
 	ANOMALY_EVENT_END,		/* detail */
-	ANOMALY_EVENT_RELATE		/* incident, system, value, name */
+	ANOMALY_EVENT_RELATE,		/* incident, system, value, name */
+	ANOMALY_EVENT_DETAIL		/* an open warning's detail, grown */
 };
 
 /*
@@ -49,7 +50,7 @@ struct anomaly_event {
 	int64_t			 episode;
 	int64_t			 at;		/* ms; not for an indicator */
 	char			*summary;	/* open */
-	char			*detail;	/* open, line, end */
+	char			*detail;	/* open, line, end, detail */
 	const char		*name;		/* line: its event; indicator:
 						   source, target, port, mac;
 						   relate: the category */

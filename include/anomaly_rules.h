@@ -5,6 +5,7 @@
  *	anomaly "NAME" interface "IFACE" [filter "BPF"] [window 1s] {
  *		syn-rate above 5000/s for 10s
  *		distinct-ports-per-source above 100 in 60s
+ *		slow-distinct-ports-per-source above 100 in 5m
  *		arp-change "192.0.2.1"
  *		end after 30s
  *	}
@@ -25,9 +26,13 @@ enum anomaly_counter {
 	ANOMALY_PACKET_RATE,		/* packets per second */
 	ANOMALY_BYTE_RATE,		/* bytes per second */
 	ANOMALY_ICMP_RATE,		/* ICMP and ICMPv6 per second */
-	ANOMALY_UDP_AMP_RATE,		/* UDP from amplification ports */
+	ANOMALY_UDP_AMP_RATE,		/* unasked or oversized UDP replies */
+	ANOMALY_UDP_RATE,		/* UDP per second */
+	ANOMALY_BAD_FRAGMENT_RATE,	/* RFC 1858 fragments per second */
 	ANOMALY_PORTS_PER_SOURCE,	/* distinct ports one source hit */
 	ANOMALY_HOSTS_PER_SOURCE,	/* distinct hosts one source hit */
+	ANOMALY_SLOW_PORTS_PER_SOURCE,	/* the same over a longer period */
+	ANOMALY_SLOW_HOSTS_PER_SOURCE,
 	ANOMALY_COUNTER_MAX
 };
 

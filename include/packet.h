@@ -60,7 +60,7 @@ struct packet {
 	uint32_t	 frag_id;	/* the datagram's identification */
 	uint8_t		 arp_mac[6];	/* the sender's */
 	uint8_t		 arp_ip[4];
-	uint8_t		 spare[4];	/* see above */
+	uint8_t		 arp_tip[4];	/* the address asked for */
 };
 
 /*

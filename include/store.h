@@ -389,6 +389,7 @@ int		 store_mail_pending(struct store *, const char *, int64_t,
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
 int		 store_warning_end(struct store *, int64_t, int64_t,
 		    const char *, const char *);
+int		 store_warning_detail(struct store *, int64_t, const char *);
 int		 store_warning_end_orphans(struct store *, int64_t,
 		    const char *, const char *);
 int		 store_warning_indicator(struct store *, int64_t,

@@ -14,7 +14,7 @@ valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
 debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump
-prometheus zsh"
+prometheus zsh hping3 arping"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
@@ -23,7 +23,8 @@ prometheus zsh"
 # traffic for the timeout scenarios.  faketime (libfaketime) moves a
 # running daemon's wall clock, not its monotonic one, for the clock-jump
 # scenarios.  nmap is a real attacker for the traffic counters (nmap -sS -f's
-# fragments) and tcpdump writes the capture of it that is then replayed.
+# fragments) and tcpdump writes the capture of it that is then replayed;
+# hping3 floods (ICMP, UDP) and arping forges ARP replies for the same.
 # prometheus (and its promtool) scrapes and checks GET /metrics.
 # zsh runs the zsh completion (bash, which runs the other, is essential).
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets

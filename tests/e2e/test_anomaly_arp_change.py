@@ -1,9 +1,10 @@
-"""The gateway's address answered from another MAC: one early warning
-naming the address and both MACs; its end recorded when the real
-gateway's MAC answers again."""
+"""The gateway's address, held by its MAC for 12s, answered from another
+MAC: one early warning naming the address and both MACs, saying which it
+was at before; it ends when the gateway's MAC alone has answered for
+"end after", at the forged MAC's last claim."""
 import pcapgen
 from anomalylib import replay, values, warnings
-from conftest import parse_time
+from conftest import db_rows, parse_time
 
 
 def test_arp_change_of_the_gateway(tmp_path):
@@ -21,7 +22,14 @@ def test_arp_change_of_the_gateway(tmp_path):
     assert w["summary"] == ("arp-change: 192.0.2.1 moved from "
                             "02:00:00:00:00:01 to 02:ba:db:ad:ba:d1"), w
     assert values(w, "targets") == ["192.0.2.1"], w
-    assert values(w, "macs") == ["02:ba:db:ad:ba:d1"], w
+    assert sorted(values(w, "macs")) == ["02:00:00:00:00:01",
+                                         "02:ba:db:ad:ba:d1"], w
     assert parse_time(w["opened_at"]) == int((t0 + 12) * 1000), w
-    # The baseline's next reply from the real MAC, at t0 + 15, ends it.
-    assert parse_time(w["ended_at"]) == int((t0 + 15) * 1000), w
+    # The real MAC alone from t0 + 15 on: over at the forger's last.
+    assert parse_time(w["ended_at"]) == int((t0 + 14.5) * 1000), w
+    ended = [r["detail"] for r in db_rows(
+        db, "SELECT detail FROM timeline WHERE warning_id = ?"
+        " AND event = 'warning ended'", w["id"])]
+    assert ended == ["192.0.2.1 only at 02:00:00:00:00:01 for 5s; 1 "
+                     "flip-flop between 02:00:00:00:00:01 and "
+                     "02:ba:db:ad:ba:d1"], ended

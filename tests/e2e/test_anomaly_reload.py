@@ -1,13 +1,14 @@
 """Anomaly blocks follow a reload, and no early warning is left open.
 
 Live, on the veth pair of pinglib.NetPair: block "lan" watches
-198.18.0.2's MAC (arp-change), an episode that stays open until the
-real MAC answers again, which makes every step below observable.
+198.18.0.2's MAC (arp-change), a conflict that stays open until one MAC
+alone has answered for "end after 5s", which makes every step below
+observable.
 
   reload, a new block "scan" before "lan", which is as before but on other
       lines: "scan" captures at once;
-      "lan" keeps its open warning and what it learnt, so the real MAC
-      answering again ends that same warning;
+      "lan" keeps its open warning and what it learnt, so that same
+      warning ends, the real MAC alone answering;
   reload, "lan" changed and "scan" gone: the open warning ends, saying
       the rules were reloaded; "scan" stops capturing;
   stop: the warning then open ends, saying rtowatchd stopped;
@@ -30,7 +31,8 @@ SCAN = ('anomaly "scan" interface "rtw0" {\n'
 def lan(*addrs):
     return ('anomaly "lan" interface "rtw0" {\n'
             "    icmp-rate above 100000/s for 10s\n" +
-            "".join(f'    arp-change "{a}"\n' for a in addrs) + "}\n")
+            "".join(f'    arp-change "{a}"\n' for a in addrs) +
+            "    end after 5s\n}\n")
 
 
 def ended_detail(db, warning_id):
@@ -76,7 +78,7 @@ def test_anomaly_blocks_reload_and_stop(scenario, netpair):
     wait_for(lambda: next(x for x in warnings(d.db)
                           if x["id"] == w1["id"])["ended_at"], 10,
              "the first warning's end, by the real MAC")
-    assert " is at " in ended_detail(d.db, w1["id"]), \
+    assert " only at " in ended_detail(d.db, w1["id"]), \
         ended_detail(d.db, w1["id"])
 
     # "lan" changed while an episode is open; "scan" gone.

@@ -134,6 +134,64 @@ test_written(void **state)
 }
 
 /*
+ * An open scan's detail and its source's packets grow in their rows as
+ * the scan goes on; its ports are written at its end.
+ */
+static void
+test_scan_grows(void **state)
+{
+	struct fixture		*f = *state;
+	struct anomaly_conf	 ac;
+	struct anomaly		*an;
+	struct anomaly_store	*w;
+	struct packet		 pk;
+	uint32_t		 src = htonl(0xc0000209);
+	uint32_t		 dst = htonl(0xc6336410);
+	int			 i;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.name = (char *)(uintptr_t)"s";
+	ac.interface = (char *)(uintptr_t)"lo";
+	ac.window_ms = 1000;
+	ac.end_ms = 2000;
+	ac.th[ANOMALY_PORTS_PER_SOURCE].set = 1;
+	ac.th[ANOMALY_PORTS_PER_SOURCE].above = 10;
+	ac.th[ANOMALY_PORTS_PER_SOURCE].ms = 60000;
+	an = anomaly_new(&ac);
+	w = anomaly_store_new(f->db.st, an);
+	for (i = 0; i < 1012; i++) {
+		memset(&pk, 0, sizeof(pk));
+		pk.kind = PACKET_IP;
+		pk.family = 4;
+		memcpy(pk.src, &src, 4);
+		memcpy(pk.dst, &dst, 4);
+		pk.proto = IPPROTO_TCP;
+		pk.has_ports = 1;
+		pk.sport = 40000;
+		pk.dport = (uint16_t)(1 + i);
+		pk.tcp_flags = PACKET_TCP_SYN;
+		anomaly_packet(an, T0 + i, 60, &pk);
+		if (i == 11)
+			anomaly_store_write(w);
+	}
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM warnings"
+	    " WHERE detail LIKE '% in 11 packets'"), 1);
+	anomaly_tick(an, T0 + 2000);
+	anomaly_store_write(w);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM warnings"
+	    " WHERE detail LIKE '% in 1011 packets'"), 1);
+	assert_int_equal(storefix_count(&f->db, "SELECT packets FROM"
+	    " warning_indicators WHERE kind = 'source'"
+	    " AND value = '192.0.2.9'"), 1011);
+	anomaly_tick(an, T0 + 5000);
+	anomaly_store_write(w);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM"
+	    " warning_indicators WHERE kind = 'port' AND value = '2-1012'"), 1);
+	anomaly_store_free(w);
+	anomaly_free(an);
+}
+
+/*
  * A flood that opens and ends between two writes: one transaction, its
  * indicators written once each, with their larger count.
  */
@@ -263,6 +321,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_grows, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_and_end_at_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held, setup, teardown),

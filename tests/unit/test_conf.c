@@ -845,6 +845,10 @@ test_anomaly_good(void **state)
 	    " udp-amplification-rate above 2000/s for 5s\n"
 	    " distinct-ports-per-source above 100 in 60s\n"
 	    " distinct-hosts-per-source above 50 in 1m\n"
+	    " udp-rate above 50k/s for 5s\n"
+	    " bad-fragment-rate above 10/s for 1s\n"
+	    " slow-distinct-ports-per-source above 100 in 5m\n"
+	    " slow-distinct-hosts-per-source above 50 in 10m\n"
 	    " arp-change \"192.0.2.1\"; arp-change \"192.0.2.254\"\n"
 	    " end after 30s\n"
 	    "}\n"
@@ -873,6 +877,12 @@ test_anomaly_good(void **state)
 	assert_true(a->th[ANOMALY_PORTS_PER_SOURCE].above == 100 &&
 	    a->th[ANOMALY_PORTS_PER_SOURCE].ms == 60000);
 	assert_true(a->th[ANOMALY_HOSTS_PER_SOURCE].ms == 60000);
+	assert_true(a->th[ANOMALY_UDP_RATE].above == 50000);
+	assert_true(a->th[ANOMALY_BAD_FRAGMENT_RATE].above == 10 &&
+	    a->th[ANOMALY_BAD_FRAGMENT_RATE].ms == 1000);
+	assert_true(a->th[ANOMALY_SLOW_PORTS_PER_SOURCE].above == 100 &&
+	    a->th[ANOMALY_SLOW_PORTS_PER_SOURCE].ms == 300000);
+	assert_true(a->th[ANOMALY_SLOW_HOSTS_PER_SOURCE].ms == 600000);
 	assert_int_equal(a->narp, 2);
 	a = TAILQ_NEXT(a, entry);
 	assert_string_equal(a->name, "arp");
@@ -936,6 +946,10 @@ static const struct {
 	{ ANOMALY_HEAD " syn-rate above 10/s for 1s\n"
 	  " syn-rate above 20/s for 2s\n}\n",
 	  { "t.conf:3: syn-rate given twice in anomaly \"a\"" } },
+	{ ANOMALY_HEAD " distinct-ports-per-source above 100 in 5m\n"
+	  " slow-distinct-ports-per-source above 100 in 5m\n}\n",
+	  { "t.conf:3: anomaly \"a\": slow-distinct-ports-per-source: its "
+	    "period must be longer than distinct-ports-per-source's" } },
 	{ ANOMALY_HEAD " arp-change \"gateway\"\n}\n",
 	  { "t.conf:2: arp-change: \"gateway\" is not an IPv4 address" } },
 	{ ANOMALY_HEAD " arp-change\n}\n",
