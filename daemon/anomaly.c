@@ -165,7 +165,7 @@ struct anomaly_episode {
 	int64_t		 started;
 	int64_t		 last_active;	/* last window above, or crossing */
 	double		 peak;
-	int		 counter;	/* that opened it */
+	enum anomaly_counter counter;	/* that opened it */
 	enum anomaly_class cls;
 	int64_t		 related[ANOMALY_MAX_RELATED];	/* incidents */
 	int		 nrelated;
@@ -448,7 +448,7 @@ anomaly_estimate(int bits)
 }
 
 static enum anomaly_class
-anomaly_counter_class(int c)
+anomaly_counter_class(enum anomaly_counter c)
 {
 	switch (c) {
 	case ANOMALY_SYN_RATE:
@@ -473,7 +473,7 @@ anomaly_counter_class(int c)
 static void
 anomaly_want(struct anomaly *a)
 {
-	int	 c;
+	enum anomaly_counter c;
 
 	memset(a->want, 0, sizeof(a->want));
 	if (a->flood.warning != 0) {
@@ -848,7 +848,7 @@ anomaly_stop(struct anomaly *a, int64_t now, const char *why)
 }
 
 static void
-anomaly_value_fmt(int c, double v, char *buf, size_t len)
+anomaly_value_fmt(enum anomaly_counter c, double v, char *buf, size_t len)
 {
 	if (anomaly_counter_unit(c) == ANOMALY_UNIT_SHARE)
 		snprintf(buf, len, "%.0f%%", v);
@@ -864,8 +864,10 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 {
 	double		 v[ANOMALY_COUNTER_MAX], secs;
 	char		 summary[512], detail[2048], val[32], th[32], d[32];
-	int		 c, crossed = -1, above = 0, i;
-	enum anomaly_class cls;
+	/* ANOMALY_COUNTER_MAX: none crossed. */
+	enum anomaly_counter c, crossed = ANOMALY_COUNTER_MAX;
+	int		 above = 0, i;
+	enum anomaly_class cls, k;
 
 	secs = (double)a->window_ms / 1000;
 	memset(v, 0, sizeof(v));
@@ -886,12 +888,13 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 			continue;
 		if (v[c] > a->th[c].above) {
 			above = 1;
-			if (++a->run[c] >= a->need[c] && crossed == -1)
+			if (++a->run[c] >= a->need[c] &&
+			    crossed == ANOMALY_COUNTER_MAX)
 				crossed = c;
 		} else
 			a->run[c] = 0;
 	}
-	if (a->flood.warning == 0 && crossed != -1) {
+	if (a->flood.warning == 0 && crossed != ANOMALY_COUNTER_MAX) {
 		cls = anomaly_counter_class(crossed);
 		for (i = 0; i < WHAT_MAX; i++) {
 			anomaly_sketch_clear(&a->ep_top[i]);
@@ -956,10 +959,10 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 	}
 	memset(&a->w, 0, sizeof(a->w));
 	/* Only what this window filled needs clearing. */
-	for (c = 0; c < CLASS_MAX; c++)
-		if (a->want[c])
+	for (k = 0; k < CLASS_MAX; k++)
+		if (a->want[k])
 			for (i = 0; i < WHAT_MAX; i++)
-				anomaly_sketch_clear(&a->top[c][i]);
+				anomaly_sketch_clear(&a->top[k][i]);
 	anomaly_want(a);
 }
 
@@ -1112,8 +1115,8 @@ anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
 }
 
 static void
-anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
-    int64_t now)
+anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s,
+    enum anomaly_counter c, int64_t now)
 {
 	struct anomaly_scanner	*sc = NULL;
 	char			 summary[512], detail[2048], src[64], dst[64];

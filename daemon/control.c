@@ -214,8 +214,9 @@ control_trim(size_t len)
 	malloc_trim(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("control: a reply of %zu kB; memory returned to the "
-	    "system in %.1f ms", len / 1024, (t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	    "system in %.1f ms", len / 1024,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 static void
@@ -516,10 +517,11 @@ control_conn_rewrite(struct conn *cn)
 	struct evbuffer	*out = bufferevent_get_output(cn->bev);
 	const char	*msg;
 	char		 line[64], body[256];
-	size_t		 n;
+	ev_ssize_t	 n;
 	int		 status;
 
-	n = evbuffer_copyout(out, line, sizeof(line) - 1);
+	if ((n = evbuffer_copyout(out, line, sizeof(line) - 1)) < 0)
+		return;
 	line[n] = '\0';
 	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
 		return;
@@ -611,8 +613,7 @@ control_refuse_reply(int fd, const struct caller *who, const char *why)
 	json_t	*obj;
 	char	 msg[256], head[160], *text;
 	int	 status = who->role == ROLE_NONE && who->name[0] != '\0' ?
-		    403 : 503;
-	ssize_t	 len;
+		    403 : 503, len;
 
 	if (status == 403)
 		snprintf(msg, sizeof(msg), "%s has no role on this daemon (see "
@@ -629,7 +630,8 @@ control_refuse_reply(int fd, const struct caller *who, const char *why)
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", status,
 	    strlen(text) + 1);
-	if (send(fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
+	if (len > 0 && (size_t)len < sizeof(head) &&
+	    send(fd, head, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
 	    send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) != -1)
 		(void)send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(text);
@@ -1950,7 +1952,7 @@ control_configure(struct control *c, const struct conf *conf)
 	const struct role_conf	*r;
 	struct group		 gr, *res;
 	char			 buf[8192];
-	int			 n = 0;
+	size_t			 n = 0;
 
 	free(c->gids);
 	free(c->roles);

@@ -87,8 +87,8 @@ struct sys_state {
 
 	char			**parents;	/* depends "NAME" */
 	struct sys_state	**children;	/* those depending on this */
-	int			 nparents;
-	int			 nchildren;
+	size_t			 nparents;
+	size_t			 nchildren;
 
 	/* The latest restored incident, which a quick relapse reopens. */
 	int			 last_level;
@@ -115,7 +115,7 @@ struct engine {
 	const struct conf	*conf;
 	/* Windows people added (rtowatch maintenance), from the store. */
 	struct engine_window	*windows;
-	int			 nwindows;
+	size_t			 nwindows;
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
 	/* By name: every probe result looks its system up. */
 	struct sys_state	*hash[ENGINE_HASH_SIZE];
@@ -182,7 +182,7 @@ engine_free_checks(struct sys_state *s)
 static void
 engine_free_parents(struct sys_state *s)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < s->nparents; i++)
 		free(s->parents[i]);
@@ -290,7 +290,8 @@ engine_answer(struct engine *e, const struct sys_state *s,
 	switch (d->need) {
 	case ENGINE_NEED_PARENTS:
 		snap->parents = parents;
-		snap->nparents = parents != NULL ? s->nparents : 0;
+		/* A system's depends lines: far below INT_MAX. */
+		snap->nparents = parents != NULL ? (int)s->nparents : 0;
 		for (i = 0; i < snap->nparents; i++) {
 			pp = &parents[i];
 			memset(pp, 0, sizeof(*pp));
@@ -539,7 +540,7 @@ static void
 engine_link_children(struct engine *e)
 {
 	struct sys_state	*s, *p;
-	int			 i;
+	size_t			 i;
 
 	/*
 	 * The analyzer loses track of TAILQ_REMOVE's pointer-to-pointer
@@ -557,8 +558,8 @@ engine_link_children(struct engine *e)
 		for (i = 0; i < s->nparents; i++) {
 			if ((p = engine_find(e, s->parents[i])) == NULL)
 				continue;
-			p->children = xrealloc(p->children,
-			    (p->nchildren + 1) * sizeof(struct sys_state *));
+			p->children = xreallocarray(p->children,
+			    p->nchildren + 1, sizeof(struct sys_state *));
 			p->children[p->nchildren++] = s;
 		}
 }
@@ -589,6 +590,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	struct sys_state	*s, *next;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
+	size_t			 n;
 	int			 i, same;
 	char			 desc[128];
 
@@ -613,8 +615,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 		engine_free_parents(s);
 		if (sys->ndepends > 0) {
 			s->parents = xcalloc(sys->ndepends, sizeof(char *));
-			for (i = 0; i < sys->ndepends; i++)
-				s->parents[i] = xstrdup(sys->depends[i]);
+			for (n = 0; n < sys->ndepends; n++)
+				s->parents[n] = xstrdup(sys->depends[n]);
 			s->nparents = sys->ndepends;
 		}
 		engine_arm_rto(s);
@@ -631,8 +633,9 @@ engine_configure(struct engine *e, const struct conf *conf)
 			continue;
 		engine_free_checks(s);
 		s->nchecks = sys->nchecks;
-		s->checks = xcalloc(s->nchecks, sizeof(*s->checks));
-		s->check_desc = xcalloc(s->nchecks, sizeof(char *));
+		/* Counted by the parser: never negative. */
+		s->checks = xcalloc((size_t)s->nchecks, sizeof(*s->checks));
+		s->check_desc = xcalloc((size_t)s->nchecks, sizeof(char *));
 		i = 0;
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
 			cc->ops->describe(cc, desc, sizeof(desc));
@@ -721,7 +724,7 @@ engine_window_add(struct engine *e, const char *system, int64_t start,
 {
 	struct engine_window	*w;
 
-	e->windows = xrealloc(e->windows, (e->nwindows + 1) *
+	e->windows = xreallocarray(e->windows, e->nwindows + 1,
 	    sizeof(*e->windows));
 	w = &e->windows[e->nwindows++];
 	w->system = xstrdup(system);
@@ -1051,7 +1054,8 @@ engine_in_window(const struct engine *e, const char *system, int64_t t,
 {
 	const struct maint_conf	*m;
 	int64_t			 b, en;
-	int			 i, in = 0;
+	size_t			 i;
+	int			 in = 0;
 
 	for (i = 0; i < e->nwindows; i++)
 		if (strcmp(e->windows[i].system, system) == 0 &&
@@ -1291,7 +1295,7 @@ static int
 engine_owner_down(struct engine *e, const struct sys_state *s)
 {
 	const struct sys_state	*o;
-	int			 i;
+	size_t			 i;
 
 	/* It is attached to the host's incident or a parent's, mostly. */
 	if ((o = engine_find(e, ENGINE_HOST_NAME)) != NULL && !o->attached &&
@@ -1424,7 +1428,7 @@ static void
 engine_evaluate_children(struct engine *e, struct sys_state *p)
 {
 	struct sys_state	*c;
-	int			 i;
+	size_t			 i;
 
 	for (i = 0; i < p->nchildren; i++) {
 		c = p->children[i];
@@ -1681,7 +1685,7 @@ engine_status(struct engine *e,
 		st.level = s->down ? s->level : 0;
 		st.major = s->down ? s->major : 0;
 		st.attached = s->attached;
-		cs = xcalloc(s->nchecks + 1, sizeof(*cs));
+		cs = xcalloc((size_t)s->nchecks + 1, sizeof(*cs));
 		for (i = 0; i < s->nchecks; i++) {
 			cs[i].desc = s->check_desc[i];
 			cs[i].result = s->checks[i].last_at == 0 ? NULL :

@@ -74,8 +74,8 @@ struct monitor {
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
-#define LATE_FINE	1000LL
-#define LATE_COARSE	990LL
+#define LATE_FINE	1000
+#define LATE_COARSE	990
 #define LATE_BUCKETS	(LATE_FINE + LATE_COARSE + 1)
 
 struct monitor_stats {
@@ -109,7 +109,7 @@ mono_us(void)
 static void
 monitor_count_start(struct monitor_stats *st, int64_t late_us)
 {
-	int	 b;
+	int64_t	 b;
 
 	if (late_us < 0)
 		late_us = 0;
@@ -137,7 +137,7 @@ monitor_late_ms(const struct monitor_stats *st, uint64_t q)
 			return b < LATE_FINE ? (b + 1) / 10.0 :
 			    LATE_FINE / 10.0 + (b - LATE_FINE + 1) * 10.0;
 	}
-	return st->max_us / 1000.0;
+	return (double)st->max_us / 1000.0;
 }
 
 /* Tell the operators, in the timeline (the desktop agent shows it). */
@@ -329,7 +329,7 @@ monitor_run(struct monitors *ms, struct monitor *m, int64_t now_us)
 	if (m->due <= now) {
 		/* Skip the slots the loop missed, keep the phase. */
 		skip = (now - m->due) / m->cc->every_ms + 1;
-		ms->stats.missed += skip;
+		ms->stats.missed += (uint64_t)skip;	/* at least 1 */
 		m->due += skip * m->cc->every_ms;
 	}
 }
@@ -370,9 +370,9 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		total += sys->nchecks;
-	ms->all = xcalloc(total > 0 ? total : 1, sizeof(*ms->all));
+	ms->all = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
-	ms->heap = xcalloc(total > 0 ? total : 1, sizeof(*ms->heap));
+	ms->heap = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
 		i = 0;
@@ -441,7 +441,7 @@ monitors_log_stats(struct monitors *ms)
 		    st->started, st->busy, st->missed,
 		    monitor_late_ms(st, (st->started + 1) / 2),
 		    monitor_late_ms(st, (st->started * 99 + 99) / 100),
-		    st->max_us / 1000.0);
+		    (double)st->max_us / 1000.0);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -166,8 +166,16 @@ static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
 static void	store_recovered(struct store *);
 
-static const char *const store_migrations[] = {
+/*
+ * A migration: its statements, run in one transaction.  It is written in
+ * parts where one string would pass the 4095 characters C99 promises a
+ * literal.
+ */
+#define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+static const char *const *const store_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
+	STORE_MIGRATION(
 	"CREATE TABLE incidents ("
 	"  id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL DEFAULT 'outage'"
@@ -302,7 +310,7 @@ static const char *const store_migrations[] = {
 	"CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE INDEX timeline_incident ON timeline(incident_id, id);"
-	"CREATE INDEX timeline_warning ON timeline(warning_id, id);"
+	"CREATE INDEX timeline_warning ON timeline(warning_id, id);",
 	/*
 	 * The procedure's clocks, one row per obligation: a raised level
 	 * adds a notify clock of its own (5.4.2).  A clock is open until
@@ -363,7 +371,7 @@ static const char *const store_migrations[] = {
 	"  sent_at TEXT"
 	");"
 	"CREATE INDEX notifications_queue ON notifications(state,"
-	"  incident_id, recipient, id);",
+	"  incident_id, recipient, id);"),
 	/*
 	 * 2: the forms' last fields and who was told how.  Levels 3-4 are
 	 * incidents (事故) owing a corrective and preventive action form
@@ -375,6 +383,7 @@ static const char *const store_migrations[] = {
 	 * 5.3.7.3.3 among them: at is when it was made, entered_at when it
 	 * was recorded.
 	 */
+	STORE_MIGRATION(
 	"ALTER TABLE incidents ADD COLUMN corrective_action_ref TEXT;"
 	"ALTER TABLE incidents ADD COLUMN other_units_affected TEXT;"
 	"ALTER TABLE incidents ADD COLUMN major_reason TEXT;"
@@ -393,13 +402,14 @@ static const char *const store_migrations[] = {
 	"  note TEXT NOT NULL DEFAULT '',"
 	"  offline INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1))"
 	");"
-	"CREATE INDEX contacts_incident ON contacts(incident_id, at);",
+	"CREATE INDEX contacts_incident ON contacts(incident_id, at);"),
 	/*
 	 * 3: a closed record is final (5.4.7.3.6).  A failure after closing
 	 * opens a new incident, which names the closed one it recurs; the
 	 * database itself refuses to change a closed incident or to add an
 	 * outage, a clock or an affected system to it.
 	 */
+	STORE_MIGRATION(
 	"ALTER TABLE incidents ADD COLUMN recurrence_of INTEGER"
 	"  REFERENCES incidents(id);"
 	"CREATE TRIGGER incidents_closed_final BEFORE UPDATE ON incidents"
@@ -427,15 +437,16 @@ static const char *const store_migrations[] = {
 	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
 	"  'closed'"
 	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
-	"  final'); END;",
+	"  final'); END;"),
 	/*
 	 * 4: a report time a person gives (reported --at) is a claim; the
 	 * record keeps beside it when it was entered, so that a report
 	 * entered after the deadline shows as such on form 01.
 	 */
-	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;",
+	STORE_MIGRATION(
+	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;"),
 	/* 5: the records the forms print, bound to the chain. */
-	store_migration_records,
+	STORE_MIGRATION(store_migration_records),
 	/*
 	 * 6: the closure deadline (結案期限, 5.3.8) is a clock of its own,
 	 * kind 'close', so the clocks table is made again with it allowed
@@ -446,6 +457,7 @@ static const char *const store_migrations[] = {
 	 * triggers: migration 3's, which keep a closed incident's clocks
 	 * final, are made again.
 	 */
+	STORE_MIGRATION(
 	"CREATE TABLE clocks_new ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
@@ -476,7 +488,7 @@ static const char *const store_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
 	"  final'); END;"
 	"ALTER TABLE incidents ADD COLUMN drill_factor INTEGER"
-	"  CHECK (drill_factor BETWEEN 1 AND 3600);",
+	"  CHECK (drill_factor BETWEEN 1 AND 3600);"),
 };
 
 #define STORE_NMIGRATIONS \
@@ -495,6 +507,16 @@ store_exec(struct store *st, const char *sql)
 		sqlite3_free(err);
 		return -1;
 	}
+	return 0;
+}
+
+/* Each of the NULL-terminated SQL, in order, up to the first to fail. */
+static int
+store_exec_all(struct store *st, const char *const *sql)
+{
+	for (; *sql != NULL; sql++)
+		if (store_exec(st, *sql) == -1)
+			return -1;
 	return 0;
 }
 
@@ -579,7 +601,7 @@ store_migrate(struct store *st)
 		    v + 1);
 		if (store_exec(st, "BEGIN IMMEDIATE") == -1)
 			return -1;
-		if (store_exec(st, store_migrations[v]) == -1 ||
+		if (store_exec_all(st, store_migrations[v]) == -1 ||
 		    store_exec(st, pragma) == -1) {
 			store_exec(st, "ROLLBACK");
 			return -1;
