@@ -247,8 +247,9 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 
 	if (store_begin(cl->store) == -1 ||
 	    store_clock_progress(cl->store, c->id, n, breached) == -1 ||
-	    store_timeline_add(cl->store, c->incident_id, now, event,
-	    "rtowatchd", detail) == -1 ||
+	    store_timeline_add(cl->store, &(struct store_event){
+	    .incident_id = c->incident_id, .at = now, .event = event,
+	    .actor = "rtowatchd", .detail = detail }) == -1 ||
 	    notice_queue(cl->store, pol, c->incident_id, c->level, c->system,
 	    event, detail, now) == -1 ||
 	    store_commit(cl->store) == -1) {

@@ -1538,8 +1538,10 @@ engine_note_jump(struct engine *e, const struct wallclock_jump *j)
 	}
 	rc = store_begin(e->store);
 	for (i = 0; rc == 0 && i < ids.n; i++)
-		rc = store_timeline_add(e->store, ids.id[i], j->to,
-		    "clock jump", "rtowatchd", detail);
+		rc = store_timeline_add(e->store, &(struct store_event){
+		    .incident_id = ids.id[i], .at = j->to,
+		    .event = "clock jump", .actor = "rtowatchd",
+		    .detail = detail });
 	if (rc == -1 || store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("the wall clock moved %s; it could not be noted in "

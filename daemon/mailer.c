@@ -841,8 +841,9 @@ mailer_alert(struct mailer *m, const struct mailer_late *x)
 	    duration_fmt(m->mail->alert_after_ms, d, sizeof(d)),
 	    x->error != NULL ? x->error : "not tried yet");
 	if (store_begin(m->store) == -1 ||
-	    (!x->failing && store_timeline_add(m->store, x->incident, now,
-	    "mail failing", "rtowatchd", detail) == -1) ||
+	    (!x->failing && store_timeline_add(m->store, &(struct store_event){
+	    .incident_id = x->incident, .at = now, .event = "mail failing",
+	    .actor = "rtowatchd", .detail = detail }) == -1) ||
 	    store_mail_alerted(m->store, &(struct store_mail_alert){
 	    .incident_id = x->incident,
 	    .before = now - m->mail->alert_after_ms, .at = now }) == -1 ||

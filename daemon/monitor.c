@@ -147,8 +147,8 @@ monitor_host_event(struct monitors *ms, const char *event, const char *detail)
 	struct store	*st = engine_store(ms->engine);
 
 	if (store_begin(st) == -1 ||
-	    store_timeline_add(st, 0, wall_ms(), event, "rtowatchd",
-	    detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .at = wall_ms(),
+	    .event = event, .actor = "rtowatchd", .detail = detail }) == -1 ||
 	    store_commit(st) == -1) {
 		store_rollback(st);
 		log_warnx("monitoring host: \"%s\" could not be recorded",

@@ -729,8 +729,9 @@ store_records_baseline(struct store *st, int from, int to)
 	snprintf(detail, sizeof(detail), "schema upgraded from version %d to "
 	    "%d: the %lld records written before it are bound to the chain "
 	    "as they stand", from, to, (long long)n);
-	if (store_timeline_add(st, 0, wall_ms(), "records baseline",
-	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+	if (store_timeline_add(st, &(struct store_event){ .at = wall_ms(),
+	    .event = "records baseline", .actor = "rtowatchd",
+	    .detail = detail }) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
@@ -1435,17 +1436,16 @@ store_on_commit(struct store *st, void (*cb)(void *), void *arg)
 }
 
 /*
- * Append one event about an incident, an early warning or neither (a
- * maintenance window); an absent id is 0.  In the caller's transaction
- * the row is hashed at the commit, with the records the transaction
- * wrote (store_records_finalize); outside one it is a transaction of
- * its own.
+ * Append one event about an incident, an early warning, both or neither
+ * (struct store_event).  In the caller's transaction the row is hashed
+ * at the commit, with the records the transaction wrote
+ * (store_records_finalize); outside one it is a transaction of its own.
  */
 static int
-store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
-    int64_t at, const char *event, const char *actor, const char *detail)
+store_timeline_insert(struct store *st, const struct store_event *ev)
 {
 	char		 when[TIME_STRLEN];
+	const char	*detail = ev->detail != NULL ? ev->detail : "";
 	int64_t		 id;
 
 	/* The chain's links and hashes come at the commit (finalize). */
@@ -1453,13 +1453,12 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 		fatalx("store: a timeline row composed while writing back");
 	id = store_next_id(st, STORE_TIMELINE);
 
-	if (detail == NULL)
-		detail = "";
-	time_fmt(at, when, sizeof(when));
+	time_fmt(ev->at, when, sizeof(when));
 	if (store_run(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)",
-	    "IJJtttt", id, incident, warning, when, event, actor, detail) == -1)
+	    "IJJtttt", id, ev->incident_id, ev->warning_id, when, ev->event,
+	    ev->actor, detail) == -1)
 		return -1;
 	if (st->tx != NULL) {
 		if (st->tx->first_row == 0)
@@ -1471,36 +1470,17 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 }
 
 int
-store_timeline_append(struct store *st, int64_t incident, int64_t warning,
-    int64_t at, const char *event, const char *actor, const char *detail)
+store_timeline_add(struct store *st, const struct store_event *ev)
 {
 	if (st->tx != NULL)
-		return store_timeline_insert(st, incident, warning, at, event,
-		    actor, detail);
+		return store_timeline_insert(st, ev);
 	if (store_begin(st) == -1)
 		return -1;
-	if (store_timeline_insert(st, incident, warning, at, event, actor,
-	    detail) == -1) {
+	if (store_timeline_insert(st, ev) == -1) {
 		store_rollback(st);
 		return -1;
 	}
 	return store_commit(st);
-}
-
-int
-store_timeline_add(struct store *st, int64_t incident, int64_t at,
-    const char *event, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, incident, 0, at, event, actor,
-	    detail);
-}
-
-int
-store_warning_timeline_add(struct store *st, int64_t warning, int64_t at,
-    const char *event, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, 0, warning, at, event, actor,
-	    detail);
 }
 
 /*
@@ -1581,9 +1561,10 @@ store_commit(struct store *st)
 	    (n = store_records_dirty(st)) > 0) {
 		log_debug("%s: %d records written with no event; sealed",
 		    st->path, n);
-		if (store_timeline_append(st, 0, 0, wall_ms(),
-		    "records sealed", "rtowatchd", "records written with no "
-		    "event of their own (a planned outage, say)") == -1) {
+		if (store_timeline_add(st, &(struct store_event){
+		    .at = wall_ms(), .event = "records sealed",
+		    .actor = "rtowatchd", .detail = "records written with no "
+		    "event of their own (a planned outage, say)" }) == -1) {
 			store_rollback(st);
 			return -1;
 		}
@@ -1671,8 +1652,10 @@ store_recovered(struct store *st)
 	if (st->on_flush != NULL)
 		st->on_flush(st->on_flush_arg);
 	/* The record says it too: the gap in writing was covered. */
-	if (store_begin(st) == 0 && store_timeline_append(st, 0, 0, wall_ms(),
-	    "store recovered", "rtowatchd", detail) == 0)
+	if (store_begin(st) == 0 && store_timeline_add(st,
+	    &(struct store_event){ .at = wall_ms(),
+	    .event = "store recovered", .actor = "rtowatchd",
+	    .detail = detail }) == 0)
 		store_commit(st);
 	else
 		store_rollback(st);

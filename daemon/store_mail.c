@@ -91,8 +91,10 @@ store_mail_sent(struct store *st, const struct store_delivery *m,
 	}
 	/* Form 01 prints when each mail went out: an event binds it. */
 	if (store_write_row(st, stmt, alerted) == -1 ||
-	    store_timeline_add(st, m->incident_id, m->at, "mail delivered",
-	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+	    store_timeline_add(st, &(struct store_event){
+	    .incident_id = m->incident_id, .at = m->at,
+	    .event = "mail delivered", .actor = "rtowatchd",
+	    .detail = detail }) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}

@@ -135,8 +135,9 @@ wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
 	if (at_col != NULL &&
 	    store_incident_update(engine_store(e), id, 2, cols, vals) == -1)
 		return -1;
-	return store_timeline_add(engine_store(e), id, at, event, actor,
-	    detail);
+	return store_timeline_add(engine_store(e), &(struct store_event){
+	    .incident_id = id, .at = at, .event = event, .actor = actor,
+	    .detail = detail });
 }
 
 int
@@ -299,7 +300,9 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	     */
 	    clocks_open_once(engine_clocks(e), id, CLOCK_CLOSE, inc.level,
 	    at) == -1 ||
-	    store_timeline_add(st, id, now, event, actor, detail) == -1)
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = event, .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -349,8 +352,9 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 	if (store_begin(engine_store(e)) == -1 ||
 	    store_incident_update(engine_store(e), id, 1, &column,
 	    &value) == -1 ||
-	    store_timeline_add(engine_store(e), id, wall_ms(), "field set",
-	    actor, detail) == -1)
+	    store_timeline_add(engine_store(e), &(struct store_event){
+	    .incident_id = id, .at = wall_ms(), .event = "field set",
+	    .actor = actor, .detail = detail }) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -419,7 +423,9 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, n, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "level set", actor, detail) == -1)
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "level set", .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	if (level > inc.level) {
 		if (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
@@ -574,7 +580,9 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	    (const char *[]){ "closed" }) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_CLOSE, now, by) == -1 ||
-	    store_timeline_add(st, id, now, "closed", actor, detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "closed", .actor = actor,
+	    .detail = detail }) == -1 ||
 	    /* 5.3.8: the closure notice, with form 01, to the level's. */
 	    notice_closure(st, &engine_conf(e)->policy, id, inc.level,
 	    inc.system, actor, now) == -1)
@@ -658,8 +666,9 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 	    note ? note : "");
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 3, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "portal closed", actor,
-	    detail) == -1)
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "portal closed", .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -711,8 +720,9 @@ wf_major(struct engine *e, int64_t id, const char *actor,
 	    level, policy_level_name(level), reason);
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 4, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "declared major", actor,
-	    detail) == -1)
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "declared major", .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	if (level > inc.level &&
 	    (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
@@ -804,8 +814,9 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	    .offline = offline }) == -1 ||
 	    (offline && clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY,
 	    b.notify ? now : at, by) == -1) ||
-	    store_timeline_add(st, id, now, offline ? "offline notification" :
-	    "contact", actor, detail) == -1)
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = offline ? "offline notification" : "contact",
+	    .actor = actor, .detail = detail }) == -1)
 		return wf_abort(e, r);
 	return wf_commit(e, id, r);
 }
@@ -905,8 +916,9 @@ wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
 		ni.cause = w.summary;
 		if (store_incident_insert(st, "warning", &ni, wid,
 		    &incident) == -1 ||
-		    store_timeline_add(st, incident, now, "opened", actor,
-		    detail) == -1 ||
+		    store_timeline_add(st, &(struct store_event){
+		    .incident_id = incident, .at = now, .event = "opened",
+		    .actor = actor, .detail = detail }) == -1 ||
 		    clocks_open(engine_clocks(e), incident, CLOCK_NOTIFY,
 		    ni.level, now, &due) == -1 ||
 		    clocks_open(engine_clocks(e), incident, CLOCK_RESTORE,
@@ -916,10 +928,12 @@ wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
 		    detail, now) == -1)
 			return wf_abort(e, r);
 	}
-	if (store_warning_answer(st, wid, answer, now, actor, reason ? reason :
-	    "", incident) == -1 ||
-	    store_warning_timeline_add(st, wid, now, event, actor,
-	    detail) == -1)
+	if (store_warning_answer(st, &(struct store_answer){ .warning_id = wid,
+	    .state = answer, .at = now, .actor = actor,
+	    .reason = reason ? reason : "", .incident_id = incident }) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .warning_id = wid,
+	    .at = now, .event = event, .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	r->incident = incident;
 	return wf_commit(e, incident, r);
@@ -964,8 +978,9 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 	    .system = system, .starts_at = from, .ends_at = from + length,
 	    .reason = reason ? reason : "", .created_at = now,
 	    .created_by = actor }, &id) == -1 ||
-	    store_timeline_add(engine_store(e), 0, now, "maintenance added",
-	    actor, detail) == -1)
+	    store_timeline_add(engine_store(e), &(struct store_event){
+	    .at = now, .event = "maintenance added", .actor = actor,
+	    .detail = detail }) == -1)
 		return wf_abort(e, r);
 	if (wf_commit(e, 0, r) == -1)
 		return -1;
@@ -1079,7 +1094,9 @@ wf_open_by_person(struct engine *e, const char *actor, const char *kind,
 	if (store_begin(st) == -1 ||
 	    store_incident_insert(st, kind, &ni, 0, &id) == -1 ||
 	    (drill && store_incident_update(st, id, 1, fcol, fval) == -1) ||
-	    store_timeline_add(st, id, now, "opened", actor, detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "opened", .actor = actor,
+	    .detail = detail }) == -1 ||
 	    clocks_open(cl, id, CLOCK_NOTIFY, level, at, &due) == -1 ||
 	    wf_due_column(e, id, "notify_due_at", due) == -1 ||
 	    clocks_open(cl, id, CLOCK_RESTORE, level, at, &due) == -1 ||
@@ -1195,7 +1212,9 @@ wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
 	    store_incident_update(st, id, 2, cols, vals) == -1 ||
 	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE,
 	    breached ? now : at, by) == -1 ||
-	    store_timeline_add(st, id, now, "restored", actor, detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "restored", .actor = actor,
+	    .detail = detail }) == -1 ||
 	    clocks_report_start(engine_clocks(e), id, inc.level) == -1 ||
 	    notice_queue(st, &engine_conf(e)->policy, id, inc.level,
 	    inc.system, "restored", detail, now) == -1)
