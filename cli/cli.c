@@ -72,12 +72,17 @@ static const struct option cli_longopts[] = {
 	{ "recur-by", required_argument, NULL, 256 + CLI_O_RECUR_BY },
 	{ "head", required_argument, NULL, 256 + CLI_O_HEAD },
 	{ "include-drills", no_argument, NULL, 256 + CLI_O_INCLUDE_DRILLS },
+	{ "state", required_argument, NULL, 256 + CLI_O_STATE },
+	{ "db", required_argument, NULL, 256 + CLI_O_DB },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const cli_statuses[] = { "open", "restored", "closed" };
 static const char *const cli_kinds[] = { "outage", "warning", "manual",
     "drill" };
+/* An early warning's, as a person answered it (5.9). */
+static const char *const cli_warning_states[] = { "open", "confirmed",
+    "false-positive", "undetermined" };
 
 static void __attribute__((format(printf, 1, 0)))
 cli_vwarnx(const char *fmt, va_list ap)
@@ -1053,6 +1058,17 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 			break;
 		case CLI_O_INCLUDE_DRILLS:
 			o->include_drills = 1;
+			break;
+		case CLI_O_STATE:
+			if (!cli_in(optarg, cli_warning_states,
+			    CLI_NITEMS(cli_warning_states)))
+				return cli_usage_error(ctx->cmd, "%s: --state "
+				    "is open, confirmed, false-positive or "
+				    "undetermined, not %s", name, optarg);
+			o->state = optarg;
+			break;
+		case CLI_O_DB:
+			ctx->db_path = optarg;
 			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);

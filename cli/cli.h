@@ -98,6 +98,8 @@ enum cli_opt {
 	CLI_O_RECUR_BY,
 	CLI_O_HEAD,
 	CLI_O_INCLUDE_DRILLS,
+	CLI_O_STATE,		/* a warning's */
+	CLI_O_DB,		/* the database, after the command too */
 };
 #define CLI_O(o)	(1U << (o))
 #define CLI_O_RECUR	(CLI_O(CLI_O_RECUR_COUNT) | \
@@ -121,6 +123,7 @@ struct cli_opts {
 	struct cli_recur recur;
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
+	const char	*state;		/* a warning's; NULL: any */
 	int64_t		 id;		/* CLI_ARGS_ID */
 };
 

@@ -69,9 +69,11 @@ static const struct cli_cmd cli_cmds[] = {
 	  .side = CLI_DB, .exec = avail_exec,
 	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(SYSTEM),
 	  .formats = FMT(TABLE) | FMT(CSV) },
-	/* Its own parser: it takes --db after the command too. */
+	/* It takes --db after the command too. */
 	{ .name = "warnings", .usage = "[--format table|csv|json] "
-	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec },
+	  "[--state STATE]", .side = CLI_DB, .exec = warnings_exec,
+	  .opts = O(FORMAT) | O(STATE) | O(DB),
+	  .formats = FMT(TABLE) | FMT(CSV) | FMT(JSON) },
 	{ .name = "verify", .usage = "[--head HASH]",
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 
