@@ -132,6 +132,7 @@ TAILQ_HEAD(conn_list, conn);
 struct control {
 	struct event_base	*base;
 	struct engine		*engine;
+	struct workflow		*wf;		/* people's actions */
 	struct store		*store;
 	struct capture		*capture;	/* NULL: no anomaly block */
 	struct evhttp		*http;
@@ -1359,7 +1360,7 @@ static const char *const control_m_drill[] = { "system", "title", "level",
 /* The steps that take only a note: ack, controlled, report-filed, close. */
 static void
 control_note_action(struct control *c, struct evhttp_request *req,
-    const struct control_call *a, int (*step)(struct engine *, int64_t,
+    const struct control_call *a, int (*step)(struct workflow *, int64_t,
     const char *, const char *, struct wf_result *))
 {
 	struct wf_result	 r;
@@ -1367,7 +1368,7 @@ control_note_action(struct control *c, struct evhttp_request *req,
 
 	if (control_str(req, a->body, "note", &note) == -1)
 		return;
-	step(c->engine, a->id, a->who->name, note, &r);
+	step(c->wf, a->id, a->who->name, note, &r);
 	control_result(req, &r);
 }
 
@@ -1419,7 +1420,7 @@ control_reported(struct control *c, struct evhttp_request *req,
 		    "incident could be reported at", at_s);
 		return;
 	}
-	wf_reported(c->engine, a->id, a->who->name, ticket, at, note, reason,
+	wf_reported(c->wf, a->id, a->who->name, ticket, at, note, reason,
 	    &r);
 	control_result(req, &r);
 }
@@ -1436,7 +1437,7 @@ control_restored(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "note", &note) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_restored(c->engine, a->id, a->who->name, at, note, &r);
+	wf_restored(c->wf, a->id, a->who->name, at, note, &r);
 	control_result(req, &r);
 }
 
@@ -1450,7 +1451,7 @@ control_set(struct control *c, struct evhttp_request *req,
 	if (control_str(req, a->body, "field", &field) == -1 ||
 	    control_str(req, a->body, "value", &value) == -1)
 		return;
-	wf_set(c->engine, a->id, a->who->name, field, value, &r);
+	wf_set(c->wf, a->id, a->who->name, field, value, &r);
 	control_result(req, &r);
 }
 
@@ -1466,7 +1467,7 @@ control_level(struct control *c, struct evhttp_request *req,
 	    control_int(req, a->body, "integrity", &ii) == -1 ||
 	    control_str(req, a->body, "reason", &reason) == -1)
 		return;
-	wf_level(c->engine, a->id, a->who->name, ci, ii, reason, &r);
+	wf_level(c->wf, a->id, a->who->name, ci, ii, reason, &r);
 	control_result(req, &r);
 }
 
@@ -1483,7 +1484,7 @@ control_portal_closed(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "note", &note) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_portal_closed(c->engine, a->id, a->who->name, at, result, note,
+	wf_portal_closed(c->wf, a->id, a->who->name, at, result, note,
 	    &r);
 	control_result(req, &r);
 }
@@ -1497,7 +1498,7 @@ control_major(struct control *c, struct evhttp_request *req,
 
 	if (control_str(req, a->body, "reason", &reason) == -1)
 		return;
-	wf_major(c->engine, a->id, a->who->name, reason, &r);
+	wf_major(c->wf, a->id, a->who->name, reason, &r);
 	control_result(req, &r);
 }
 
@@ -1521,7 +1522,7 @@ control_contact(struct control *c, struct evhttp_request *req,
 		control_error(req, 400, "\"offline\" must be true or false");
 		return;
 	}
-	wf_contact(c->engine, a->id, a->who->name, to, by, at, note,
+	wf_contact(c->wf, a->id, a->who->name, to, by, at, note,
 	    json_is_true(v), &r);
 	control_result(req, &r);
 }
@@ -1554,7 +1555,7 @@ control_warning_new(struct control *c, struct evhttp_request *req,
 	snprintf(w.reference, sizeof(w.reference), "%s", v[2] ? v[2] : "");
 	snprintf(w.system, sizeof(w.system), "%s", v[3] ? v[3] : "");
 	snprintf(w.detail, sizeof(w.detail), "%s", v[4] ? v[4] : "");
-	wf_warning_open(c->engine, a->who->name, &w, &r);
+	wf_warning_open(c->wf, a->who->name, &w, &r);
 	control_result(req, &r);
 }
 
@@ -1570,7 +1571,7 @@ control_warning_answer(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_int(req, a->body, "level", &level) == -1)
 		return;
-	wf_warning_answer(c->engine, a->id, a->who->name, answer, reason,
+	wf_warning_answer(c->wf, a->id, a->who->name, answer, reason,
 	    level, &r);
 	control_result(req, &r);
 }
@@ -1594,7 +1595,7 @@ control_maintenance(struct control *c, struct evhttp_request *req,
 		    "or 2h");
 		return;
 	}
-	wf_maintenance_add(c->engine, a->who->name, system, from, length,
+	wf_maintenance_add(c->wf, a->who->name, system, from, length,
 	    reason, &r);
 	control_result(req, &r);
 }
@@ -1616,7 +1617,7 @@ control_incident_new(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_open(c->engine, a->who->name, system, title, level, at, reason,
+	wf_open(c->wf, a->who->name, system, title, level, at, reason,
 	    &r);
 	control_result(req, &r);
 }
@@ -1646,7 +1647,7 @@ control_drill_new(struct control *c, struct evhttp_request *req,
 		}
 		factor = (int)json_integer_value(v);
 	}
-	wf_drill(c->engine, a->who->name, system, title, level, factor, note,
+	wf_drill(c->wf, a->who->name, system, title, level, factor, note,
 	    &r);
 	control_result(req, &r);
 }
@@ -1988,6 +1989,7 @@ control_start(struct event_base *base, struct engine *engine,
 	c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->engine = engine;
+	c->wf = engine_workflow(engine);
 	c->store = store;
 	c->path = xstrdup(conf->socket);
 	TAILQ_INIT(&c->waiters);

@@ -43,6 +43,7 @@
 #include "store.h"
 #include "util.h"
 #include "wallclock.h"
+#include "workflow.h"
 
 #define ENGINE_HASH_SIZE	4096	/* a power of two */
 
@@ -128,6 +129,7 @@ struct engine {
 	 * Cleared where systems change otherwise (reload, maintenance).
 	 */
 	int			 lost_margin;
+	struct workflow		 wf;		/* what people's actions use */
 };
 
 static unsigned	engine_hash(const char *);
@@ -159,6 +161,9 @@ engine_new(struct event_base *base, struct store *store)
 	store_on_flush(store, clocks_flushed, e->clocks);
 	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
+	e->wf.store = store;
+	e->wf.clocks = e->clocks;
+	e->wf.engine = e;
 	return e;
 }
 
@@ -598,6 +603,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
 	e->conf = conf;
+	e->wf.conf = conf;
 	clocks_set_policy(e->clocks, e->policy);
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
@@ -1583,26 +1589,21 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	clocks_rearm(e->clocks);
 }
 
-/*
- * For the workflow actions (workflow.c): they write through the same
- * store and clocks, under the rules the engine runs on.
- */
+/* The store, for the monitors' own timeline events. */
 struct store *
 engine_store(struct engine *e)
 {
 	return e->store;
 }
 
-struct clocks *
-engine_clocks(struct engine *e)
+/*
+ * The workflow actions' context (workflow.h): they write through the same
+ * store and clocks, under the rules the engine runs on.
+ */
+struct workflow *
+engine_workflow(struct engine *e)
 {
-	return e->clocks;
-}
-
-const struct conf *
-engine_conf(struct engine *e)
-{
-	return e->conf;
+	return &e->wf;
 }
 
 int
