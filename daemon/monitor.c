@@ -77,6 +77,9 @@ struct monitor {
 #define LATE_FINE	1000
 #define LATE_COARSE	990
 #define LATE_BUCKETS	(LATE_FINE + LATE_COARSE + 1)
+/* Where each kind ends, in microseconds as the lateness is counted. */
+#define LATE_FINE_US	(LATE_FINE * INT64_C(100))
+#define LATE_COARSE_US	(LATE_FINE_US + LATE_COARSE * INT64_C(10000))
 
 struct monitor_stats {
 	uint64_t		 started;
@@ -113,10 +116,10 @@ monitor_count_start(struct monitor_stats *st, int64_t late_us)
 
 	if (late_us < 0)
 		late_us = 0;
-	if (late_us < LATE_FINE * 100)
+	if (late_us < LATE_FINE_US)
 		b = late_us / 100;
-	else if (late_us < LATE_FINE * 100 + LATE_COARSE * 10000)
-		b = LATE_FINE + (late_us - LATE_FINE * 100) / 10000;
+	else if (late_us < LATE_COARSE_US)
+		b = LATE_FINE + (late_us - LATE_FINE_US) / 10000;
 	else
 		b = LATE_BUCKETS - 1;
 	st->late[b]++;
