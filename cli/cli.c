@@ -909,15 +909,28 @@ cli_parse_window(const char *s, int64_t *ms)
 	return -1;
 }
 
+/*
+ * ARG, the value of --OPT, is one of the N in SET; else a usage error
+ * that lists them ("--kind is outage, warning, manual or drill, not x").
+ */
 static int
-cli_in(const char *s, const char *const *set, size_t n)
+cli_one_of(const struct cli_ctx *ctx, const char *opt, const char *arg,
+    const char *const *set, size_t n)
 {
+	char	 list[128] = "";
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(s, set[i]) == 0)
-			return 1;
-	return 0;
+		if (strcmp(arg, set[i]) == 0)
+			return 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(list, i + 1 == n ? " or " : ", ",
+			    sizeof(list) - strlen(list) - 1);
+		strncat(list, set[i], sizeof(list) - strlen(list) - 1);
+	}
+	return cli_usage_error(ctx->cmd, "%s: --%s is %s, not %s",
+	    ctx->cmd->name, opt, list, arg);
 }
 
 /*
@@ -997,18 +1010,15 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 			o->system = optarg;
 			break;
 		case CLI_O_STATUS:
-			if (!cli_in(optarg, cli_statuses,
-			    CLI_NITEMS(cli_statuses)))
-				return cli_usage_error(ctx->cmd, "%s: --status "
-				    "is open, restored or closed, not %s",
-				    name, optarg);
+			if (cli_one_of(ctx, "status", optarg, cli_statuses,
+			    CLI_NITEMS(cli_statuses)) != 0)
+				return CLI_EXIT_USAGE;
 			o->status = optarg;
 			break;
 		case CLI_O_KIND:
-			if (!cli_in(optarg, cli_kinds, CLI_NITEMS(cli_kinds)))
-				return cli_usage_error(ctx->cmd, "%s: --kind "
-				    "is outage, warning, manual or drill, not "
-				    "%s", name, optarg);
+			if (cli_one_of(ctx, "kind", optarg, cli_kinds,
+			    CLI_NITEMS(cli_kinds)) != 0)
+				return CLI_EXIT_USAGE;
 			o->kind = optarg;
 			break;
 		case CLI_O_MAJOR:
@@ -1060,11 +1070,10 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 			o->include_drills = 1;
 			break;
 		case CLI_O_STATE:
-			if (!cli_in(optarg, cli_warning_states,
-			    CLI_NITEMS(cli_warning_states)))
-				return cli_usage_error(ctx->cmd, "%s: --state "
-				    "is open, confirmed, false-positive or "
-				    "undetermined, not %s", name, optarg);
+			if (cli_one_of(ctx, "state", optarg,
+			    cli_warning_states,
+			    CLI_NITEMS(cli_warning_states)) != 0)
+				return CLI_EXIT_USAGE;
 			o->state = optarg;
 			break;
 		case CLI_O_DB:
