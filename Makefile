@@ -8,9 +8,11 @@ CLANG	?= clang
 PREFIX	?= /usr/local
 DESTDIR	?=
 
+# -Wconversion: in C it has -Wsign-conversion too (and clang's
+# -Wshorten-64-to-32); -Woverlength-strings: C99's 4095 characters.
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wpointer-arith -Wcast-qual -Wvla \
-	   -Wnull-dereference -Werror
+	   -Wnull-dereference -Wconversion -Woverlength-strings -Werror
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 

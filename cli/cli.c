@@ -79,12 +79,17 @@ static const struct option cli_longopts[] = {
 	{ "all", no_argument, NULL, 256 + CLI_O_ALL },
 	{ "bom", no_argument, NULL, 256 + CLI_O_BOM },
 	{ "no-bom", no_argument, NULL, 256 + CLI_O_NO_BOM },
+	{ "state", required_argument, NULL, 256 + CLI_O_STATE },
+	{ "db", required_argument, NULL, 256 + CLI_O_DB },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const cli_statuses[] = { "open", "restored", "closed" };
 static const char *const cli_kinds[] = { "outage", "warning", "manual",
     "drill" };
+/* An early warning's, as a person answered it (5.9). */
+static const char *const cli_warning_states[] = { "open", "confirmed",
+    "false-positive", "undetermined" };
 
 static void __attribute__((format(printf, 1, 0)))
 cli_vwarnx(const char *fmt, va_list ap)
@@ -995,15 +1000,28 @@ cli_parse_window(const char *s, int64_t *ms)
 	return -1;
 }
 
+/*
+ * ARG, the value of --OPT, is one of the N in SET; else a usage error
+ * that lists them ("--kind is outage, warning, manual or drill, not x").
+ */
 static int
-cli_in(const char *s, const char *const *set, size_t n)
+cli_one_of(const struct cli_ctx *ctx, const char *opt, const char *arg,
+    const char *const *set, size_t n)
 {
+	char	 list[128] = "";
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(s, set[i]) == 0)
-			return 1;
-	return 0;
+		if (strcmp(arg, set[i]) == 0)
+			return 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(list, i + 1 == n ? " or " : ", ",
+			    sizeof(list) - strlen(list) - 1);
+		strncat(list, set[i], sizeof(list) - strlen(list) - 1);
+	}
+	return cli_usage_error(ctx->cmd, "%s: --%s is %s, not %s",
+	    ctx->cmd->name, opt, list, arg);
 }
 
 /*
@@ -1083,18 +1101,15 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 			o->system = optarg;
 			break;
 		case CLI_O_STATUS:
-			if (!cli_in(optarg, cli_statuses,
-			    CLI_NITEMS(cli_statuses)))
-				return cli_usage_error(ctx->cmd, "%s: --status "
-				    "is open, restored or closed, not %s",
-				    name, optarg);
+			if (cli_one_of(ctx, "status", optarg, cli_statuses,
+			    CLI_NITEMS(cli_statuses)) != 0)
+				return CLI_EXIT_USAGE;
 			o->status = optarg;
 			break;
 		case CLI_O_KIND:
-			if (!cli_in(optarg, cli_kinds, CLI_NITEMS(cli_kinds)))
-				return cli_usage_error(ctx->cmd, "%s: --kind "
-				    "is outage, warning, manual or drill, not "
-				    "%s", name, optarg);
+			if (cli_one_of(ctx, "kind", optarg, cli_kinds,
+			    CLI_NITEMS(cli_kinds)) != 0)
+				return CLI_EXIT_USAGE;
 			o->kind = optarg;
 			break;
 		case CLI_O_MAJOR:
@@ -1157,6 +1172,16 @@ cli_options(struct cli_ctx *ctx, int argc, char **argv, struct cli_opts *o)
 		case CLI_O_BOM:
 		case CLI_O_NO_BOM:
 			o->bom = opt == CLI_O_BOM ? 1 : -1;
+			break;
+		case CLI_O_STATE:
+			if (cli_one_of(ctx, "state", optarg,
+			    cli_warning_states,
+			    CLI_NITEMS(cli_warning_states)) != 0)
+				return CLI_EXIT_USAGE;
+			o->state = optarg;
+			break;
+		case CLI_O_DB:
+			ctx->db_path = optarg;
 			break;
 		default:
 			fatalx("%s: option %d", __func__, opt);

@@ -107,6 +107,8 @@ enum cli_opt {
 	CLI_O_ALL,
 	CLI_O_BOM,
 	CLI_O_NO_BOM,
+	CLI_O_STATE,		/* a warning's */
+	CLI_O_DB,		/* the database, after the command too */
 };
 #define CLI_O_BOMS	(CLI_O(CLI_O_BOM) | CLI_O(CLI_O_NO_BOM))
 #define CLI_O(o)	(1U << (o))
@@ -132,6 +134,7 @@ struct cli_opts {
 	const char	*head;
 	int		 include_drills;	/* 5.8.1: out unless asked */
 	int		 bom;		/* CSV: 1 --bom, -1 --no-bom, 0 default */
+	const char	*state;		/* a warning's; NULL: any */
 	int64_t		 id;		/* CLI_ARGS_ID */
 	const char	*operand;	/* CLI_ARGS_SYSTEM */
 	const char	*check;

@@ -70,7 +70,8 @@ ctl_request(const struct cli_ctx *c, const char *method, const char *path,
 	CURL		*h;
 	CURLcode	 rc;
 	char		 url[1024], *text = NULL;
-	long		 oserr, pause_ms, waited_ms;
+	long		 oserr;
+	unsigned int	 pause_ms, waited_ms;
 
 	*status = 0;
 	snprintf(url, sizeof(url), "http://rtowatch%s", path);

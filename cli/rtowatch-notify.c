@@ -73,7 +73,7 @@ struct agent_xfer {
 	GString			*body;		/* the reply */
 	char			*post;		/* the request body, or NULL */
 	long			 status;
-	long			 retry_after_s;	/* the reply's Retry-After */
+	unsigned int		 retry_after_s;	/* the reply's Retry-After */
 	gint64			 started;	/* monotonic, us */
 	int64_t			 incident;	/* for an acknowledgement */
 	agent_done_fn		 done;
@@ -180,7 +180,7 @@ agent_retry_after(struct agent_xfer *x)
 	    curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &s) == CURLE_OK &&
 	    s > 0)
 		x->retry_after_s = s > AGENT_RETRY_AFTER_MAX_MS / 1000 ?
-		    AGENT_RETRY_AFTER_MAX_MS / 1000 : (long)s;
+		    AGENT_RETRY_AFTER_MAX_MS / 1000 : (unsigned int)s;
 }
 
 static void

@@ -79,10 +79,12 @@ static const struct cli_cmd cli_cmds[] = {
 	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(CHECK),
 	  .formats = FMT(TEXT) | FMT(JSON) | FMT(CSV),
 	  .args = CLI_ARGS_SYSTEM },
-	/* Its own parser: it takes --db after the command too. */
+	/* It takes --db after the command too. */
 	{ .name = "warnings", .usage = "[--format table|csv|json] "
 	  "[--state STATE] [--bom|--no-bom]", .side = CLI_DB,
-	  .exec = warnings_exec },
+	  .exec = warnings_exec,
+	  .opts = O(FORMAT) | O(STATE) | O(DB) | CLI_O_BOMS,
+	  .formats = FMT(TABLE) | FMT(CSV) | FMT(JSON) },
 	{ .name = "verify", .usage = "[--head HASH]",
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 	{ .name = "draft", .usage = "ID",

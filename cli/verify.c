@@ -129,16 +129,19 @@ verify_strndup(const char *s, size_t n)
 static int
 verify_collect(struct verify_out *vo, int64_t row, const char *records)
 {
-	const char		*line, *end, *sp1;
+	const char		*line, *end;
 	struct verify_bound	*b;
 	char			*p;
 	long long		 id;
+	size_t			 len, tlen;
 
 	for (line = records; *line != '\0'; line = *end ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
-		if ((sp1 = memchr(line, ' ', end - line)) == NULL ||
-		    (id = strtoll(sp1 + 1, &p, 10)) <= 0 ||
+		len = strcspn(line, "\n");
+		end = line + len;
+		/* "TABLE ID": the table's name ends at the line's first space. */
+		tlen = strcspn(line, " \n");
+		if (line[tlen] != ' ' ||
+		    (id = strtoll(line + tlen + 1, &p, 10)) <= 0 ||
 		    (*p != ' ' && p != end) || p > end) {
 			verify_problem(vo, "timeline row %lld: its records are "
 			    "not record lines", (long long)row);
@@ -146,14 +149,14 @@ verify_collect(struct verify_out *vo, int64_t row, const char *records)
 		}
 		if (vo->nbound == vo->capbound) {
 			vo->capbound = vo->capbound ? vo->capbound * 2 : 64;
-			vo->bound = xrealloc(vo->bound, vo->capbound *
+			vo->bound = xreallocarray(vo->bound, vo->capbound,
 			    sizeof(*vo->bound));
 		}
 		b = &vo->bound[vo->nbound++];
-		b->table = verify_strndup(line, sp1 - line);
+		b->table = verify_strndup(line, tlen);
 		b->id = id;
 		b->row = row;
-		b->line = verify_strndup(line, end - line);
+		b->line = verify_strndup(line, len);
 		b->seen = 0;
 	}
 	return 0;

@@ -10,23 +10,15 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
-
-enum warnings_format {
-	WARNINGS_TABLE,
-	WARNINGS_CSV,
-	WARNINGS_JSON
-};
 
 /* The columns, in the order of the SELECT, the CSV header and JSON. */
 static const struct warnings_col {
@@ -48,21 +40,6 @@ static const char *const warnings_kinds[][2] = {
 };
 #define WARNINGS_NKINDS	(int)(sizeof(warnings_kinds) / \
 	sizeof(warnings_kinds[0]))
-
-static void
-warnings_usage(FILE *f)
-{
-	fprintf(f, "usage: rtowatch [--db FILE] warnings [--db FILE] "
-	    "[--format table|csv|json] [--state STATE] [--bom|--no-bom]\n");
-}
-
-static int
-warnings_usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "rtowatch warnings: %s %s\n", what, arg);
-	warnings_usage(stderr);
-	return CLI_EXIT_USAGE;
-}
 
 static sqlite3 *
 warnings_open(const char *path)
@@ -339,95 +316,38 @@ warnings_read(sqlite3 *db, const char *state)
 	return all;
 }
 
+/* The options are cli_options()'s, as the command table lists them. */
 int
 warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "state", required_argument, NULL, 's' },
-		{ "bom", no_argument, NULL, 'b' },
-		{ "no-bom", no_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	enum warnings_format	 fmt = WARNINGS_TABLE;
-	const char		*db_path = ctx->db_path;
-	const char		*state = NULL;
-	sqlite3			*db;
-	json_t			*all;
-	int			 ch, bom = cli_lang_zh();
+	struct cli_opts	 o = { 0 };
+	sqlite3		*db;
+	json_t		*all;
+	int		 rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			db_path = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "table") == 0)
-				fmt = WARNINGS_TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = WARNINGS_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = WARNINGS_JSON;
-			else
-				return warnings_usage_error("unknown format "
-				    "(table, csv or json):", optarg);
-			break;
-		case 's':
-			if (strcmp(optarg, "open") != 0 &&
-			    strcmp(optarg, "confirmed") != 0 &&
-			    strcmp(optarg, "false-positive") != 0 &&
-			    strcmp(optarg, "undetermined") != 0)
-				return warnings_usage_error("unknown state",
-				    optarg);
-			state = optarg;
-			break;
-		case 'b':
-		case 'B':
-			bom = ch == 'b';
-			break;
-		case 'h':
-			warnings_usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return warnings_usage_error("an argument is "
-			    "missing after", argv[optind - 1]);
-		default:
-			return warnings_usage_error("unknown option",
-			    argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return warnings_usage_error("unexpected", argv[optind]);
-	if (setenv("TZ", ctx->tz, 1) == -1)
+	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
+		return rc;
+	if ((db = warnings_open(ctx->db_path)) == NULL)
 		return CLI_EXIT_ERR;
-	tzset();
-	if ((db = warnings_open(db_path)) == NULL)
-		return CLI_EXIT_ERR;
-	if ((all = warnings_read(db, state)) == NULL) {
-		fprintf(stderr, "rtowatch: %s: %s\n", db_path,
+	if ((all = warnings_read(db, o.state)) == NULL) {
+		fprintf(stderr, "rtowatch: %s: %s\n", ctx->db_path,
 		    sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return CLI_EXIT_ERR;
 	}
 	sqlite3_close(db);
-	switch (fmt) {
-	case WARNINGS_TABLE:
-		warnings_print_table(all);
-		break;
-	case WARNINGS_CSV:
-		/* As cli_csv_bom(): for Excel, by default for a zh-TW reader. */
-		if (bom)
-			fputs("\xef\xbb\xbf", stdout);
+	switch (o.fmt) {
+	case CLI_FMT_CSV:
+		cli_csv_bom(ctx, &o);
 		warnings_print_csv(all);
 		break;
-	case WARNINGS_JSON:
+	case CLI_FMT_JSON:
 		/* A bare array, as every list command prints (rtowatch(1)). */
 		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
+		break;
+	default:
+		warnings_print_table(all);
 		break;
 	}
 	json_decref(all);

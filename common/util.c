@@ -54,6 +54,19 @@ xrealloc(void *old, size_t size)
 	return p;
 }
 
+/* N elements of SIZE bytes: the product checked, as OpenBSD's. */
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void	*p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("xreallocarray: %zu * %zu bytes", n, size);
+	if ((p = realloc(old, n * size == 0 ? 1 : n * size)) == NULL)
+		fatal("realloc");
+	return p;
+}
+
 char *
 xstrdup(const char *s)
 {

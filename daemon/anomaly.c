@@ -215,7 +215,7 @@ struct anomaly_episode {
 	int64_t		 started;
 	int64_t		 last_active;	/* last window above, or crossing */
 	double		 peak;
-	int		 counter;	/* that opened it */
+	enum anomaly_counter counter;	/* that opened it */
 	enum anomaly_class cls;
 	int64_t		 related[ANOMALY_MAX_RELATED];	/* incidents */
 	int		 nrelated;
@@ -522,7 +522,7 @@ anomaly_estimate(int bits)
 }
 
 static enum anomaly_class
-anomaly_counter_class(int c)
+anomaly_counter_class(enum anomaly_counter c)
 {
 	switch (c) {
 	case ANOMALY_SYN_RATE:
@@ -984,7 +984,7 @@ anomaly_stop(struct anomaly *a, int64_t now, const char *why)
 }
 
 static void
-anomaly_value_fmt(int c, double v, char *buf, size_t len)
+anomaly_value_fmt(enum anomaly_counter c, double v, char *buf, size_t len)
 {
 	if (anomaly_counter_unit(c) == ANOMALY_UNIT_SHARE)
 		snprintf(buf, len, "%.0f%%", v);
@@ -1086,7 +1086,9 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 {
 	double		 v[ANOMALY_COUNTER_MAX], secs;
 	char		 detail[2048], d[32];
-	int		 c, i;
+	enum anomaly_counter c;
+	enum anomaly_class k;
+	int		 i;
 
 	secs = (double)a->window_ms / 1000;
 	memset(v, 0, sizeof(v));
@@ -1129,10 +1131,10 @@ anomaly_close_window(struct anomaly *a, int64_t end)
 	}
 	memset(&a->w, 0, sizeof(a->w));
 	/* Only what this window filled needs clearing. */
-	for (c = 0; c < CLASS_MAX; c++)
-		if (a->want[c])
+	for (k = 0; k < CLASS_MAX; k++)
+		if (a->want[k])
 			for (i = 0; i < WHAT_MAX; i++)
-				anomaly_sketch_clear(&a->top[c][i]);
+				anomaly_sketch_clear(&a->top[k][i]);
 	anomaly_want(a);
 }
 
@@ -1469,8 +1471,8 @@ anomaly_scan_window(struct anomaly *a, int64_t end)
 }
 
 static void
-anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s, int c,
-    int64_t now)
+anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s,
+    enum anomaly_counter c, int64_t now)
 {
 	struct anomaly_scanner	*sc = NULL;
 	char			 summary[512], detail[2048], src[64], dst[64];

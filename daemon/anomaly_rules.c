@@ -42,13 +42,16 @@ anomaly_counter_unit(enum anomaly_counter c)
 	return anomaly_counters[c].unit;
 }
 
+/* The counter named NAME in *C; -1 if none is. */
 int
-anomaly_counter_find(const char *name)
+anomaly_counter_find(const char *name, enum anomaly_counter *c)
 {
-	int	 i;
+	enum anomaly_counter	 i;
 
 	for (i = 0; i < ANOMALY_COUNTER_MAX; i++)
-		if (strcmp(anomaly_counters[i].name, name) == 0)
-			return i;
+		if (strcmp(anomaly_counters[i].name, name) == 0) {
+			*c = i;
+			return 0;
+		}
 	return -1;
 }

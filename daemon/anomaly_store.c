@@ -129,8 +129,9 @@ anomaly_store_end(struct anomaly_store *w, const struct anomaly_event *ev,
 {
 	const char	*name = anomaly_name(w->an);
 
-	if (store_warning_end(w->store, id, ev->at, ANOMALY_STORE_ACTOR,
-	    ev->detail) == -1) {
+	if (store_warning_end(w->store, &(struct store_warning_ending){
+	    .warning_id = id, .at = ev->at, .actor = ANOMALY_STORE_ACTOR,
+	    .detail = ev->detail }) == -1) {
 		log_warnx("anomaly %s: cannot record the end of warning %lld",
 		    name, (long long)id);
 		return;
@@ -154,8 +155,10 @@ anomaly_store_relate(struct anomaly_store *w, const struct anomaly_event *ev,
 	    "checked for system \"%s\", which is down: suggested category %s "
 	    "(external attack, 5.2.3.1.4)", (long long)id, w->source,
 	    ev->value, ev->system, ev->name);
-	if (store_warning_relate(w->store, id, ev->incident, ev->at,
-	    ANOMALY_STORE_ACTOR, detail) == 0)
+	if (store_timeline_add(w->store, &(struct store_event){
+	    .incident_id = ev->incident, .warning_id = id, .at = ev->at,
+	    .event = "related warning", .actor = ANOMALY_STORE_ACTOR,
+	    .detail = detail }) == 0)
 		log_info("anomaly %s: warning %lld related to incident %lld: "
 		    "%s", anomaly_name(w->an), (long long)id,
 		    (long long)ev->incident, detail);
@@ -191,8 +194,9 @@ anomaly_store_indicator(struct anomaly_store *w,
 		if (anomaly_store_same_indicator(&ev[i], &ev[j]) &&
 		    ev[j].packets > packets)
 			packets = ev[j].packets;
-	return store_warning_indicator(w->store, id, ev[i].name, ev[i].value,
-	    packets);
+	return store_warning_indicator(w->store, &(struct store_indicator){
+	    .warning_id = id, .kind = ev[i].name, .value = ev[i].value,
+	    .packets = packets });
 }
 
 /*
@@ -213,8 +217,9 @@ anomaly_store_event(struct anomaly_store *w, const struct anomaly_event *evs,
 		return 0;
 	switch (ev->kind) {
 	case ANOMALY_EVENT_LINE:
-		(void)store_warning_timeline_add(w->store, id, ev->at,
-		    ev->name, ANOMALY_STORE_ACTOR, ev->detail);
+		(void)store_timeline_add(w->store, &(struct store_event){
+		    .warning_id = id, .at = ev->at, .event = ev->name,
+		    .actor = ANOMALY_STORE_ACTOR, .detail = ev->detail });
 		break;
 	case ANOMALY_EVENT_INDICATOR:
 		(void)anomaly_store_indicator(w, evs, i, n, id);

@@ -92,7 +92,7 @@ struct capture {
 	struct event_base	*base;		/* live */
 	struct engine		*engine;	/* warnings relate to its incidents */
 	struct capture_block	**blocks;	/* the event callbacks hold them */
-	int			 nblocks;
+	size_t			 nblocks;
 	struct event		*tick;
 	int64_t			 last_stats;
 };
@@ -194,7 +194,7 @@ capture_new(struct store *store, const struct conf *conf)
 void
 capture_free(struct capture *cap)
 {
-	int	 i;
+	size_t	 i;
 
 	if (cap == NULL)
 		return;
@@ -213,7 +213,7 @@ capture_free(struct capture *cap)
 void
 capture_stop(struct capture *cap, const char *why)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < cap->nblocks; i++) {
 		anomaly_stop(cap->blocks[i]->an, wall_ms(), why);
@@ -318,7 +318,8 @@ static void
 capture_file_write(struct capture_file *cf)
 {
 	struct capture	*cap = cf->cap;
-	int		 i, tick;
+	size_t		 i;
+	int		 tick;
 
 	tick = cf->now - cf->written >= CAPTURE_TICK_MS;
 	if (tick)
@@ -337,7 +338,7 @@ capture_file_swap(struct capture_file *cf, size_t a, size_t b)
 	uint8_t			*pa = cf->pass + a * cf->cap->nblocks;
 	uint8_t			*pb = cf->pass + b * cf->cap->nblocks;
 	uint8_t			 c;
-	int			 i;
+	size_t			 i;
 
 	t = cf->held[a];
 	cf->held[a] = cf->held[b];
@@ -357,7 +358,7 @@ capture_file_deliver(struct capture_file *cf)
 	struct capture_block	*b;
 	struct capture_held	*hp = &cf->held[cf->head];
 	const uint8_t		*pass = cf->pass + cf->head * cap->nblocks;
-	int			 i;
+	size_t			 i;
 
 	cf->now = hp->ms;
 	cf->head = (cf->head + 1) & (CAPTURE_REORDER - 1);
@@ -388,7 +389,8 @@ capture_file_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	uint8_t			*pass;
 	size_t			 slot, prev;
 	int64_t			 ms = capture_ms(h);
-	int			 i, late = 0;
+	size_t			 i;
+	int			 late = 0;
 
 	cf->total++;
 	if (cf->n == CAPTURE_REORDER)
@@ -441,7 +443,7 @@ capture_file_direct_cb(u_char *arg, const struct pcap_pkthdr *h,
 	struct capture		*cap = cf->cap;
 	struct capture_block	*b;
 	struct packet		 pk;
-	int			 i;
+	size_t			 i;
 
 	cf->total++;
 	cf->now = capture_ms(h);
@@ -476,7 +478,8 @@ capture_run_file(struct capture *cap, const char *path)
 	struct capture_block	*b;
 	pcap_t			*p;
 	int64_t			 t0 = 0;
-	int			 i, rc, dlt, open = 0;
+	size_t			 i;
+	int			 rc, dlt, open = 0;
 
 	if ((p = pcap_open_offline_with_tstamp_precision(path,
 	    PCAP_TSTAMP_PRECISION_MICRO, err)) == NULL) {
@@ -512,14 +515,14 @@ capture_run_file(struct capture *cap, const char *path)
 		pcap_close(p);
 		return -1;
 	}
-	log_info("%s: reading for %d anomaly blocks (link type %s, %s)",
+	log_info("%s: reading for %zu anomaly blocks (link type %s, %s)",
 	    path, cap->nblocks, pcap_datalink_val_to_name(dlt), rc == 1 ?
 	    "classic pcap, read in place" : "through libpcap");
 	memset(&cf, 0, sizeof(cf));
 	cf.cap = cap;
 	cf.dlt = dlt;
 	cf.held = xcalloc(CAPTURE_REORDER, sizeof(*cf.held));
-	cf.pass = xcalloc(CAPTURE_REORDER, (size_t)cap->nblocks);
+	cf.pass = xcalloc(CAPTURE_REORDER, cap->nblocks);
 	cf.frags = xcalloc(1, sizeof(*cf.frags));
 	for (i = 0; i < cap->nblocks; i++)
 		cf.filtered |= cap->blocks[i]->has_bpf;
@@ -640,7 +643,8 @@ capture_tick_cb(evutil_socket_t fd, short events, void *arg)
 	struct capture_block	*b;
 	struct pcap_stat	 ps;
 	int64_t			 now = wall_ms();
-	int			 i, stats;
+	size_t			 i;
+	int			 stats;
 
 	(void)fd;
 	(void)events;
@@ -786,7 +790,8 @@ int
 capture_start_live(struct capture *cap, struct event_base *base)
 {
 	struct timeval	 tv = { 0, CAPTURE_TICK_MS * 1000L };
-	int		 i, n = 0;
+	size_t		 i;
+	int		 n = 0;
 
 	cap->base = base;
 	for (i = 0; i < cap->nblocks; i++)
@@ -816,11 +821,12 @@ capture_reload(struct capture *cap, const struct conf *conf,
 	const struct anomaly_conf	*ac;
 	struct capture_block		**old = cap->blocks, *b;
 	struct timeval			 tv = { 0, CAPTURE_TICK_MS * 1000L };
-	int				 nold = cap->nblocks, n = 0, i, live = 0;
+	size_t				 nold = cap->nblocks, n = 0, i;
+	int				 live = 0;
 
 	TAILQ_FOREACH(ac, &conf->anomalies, entry)
 		n++;
-	cap->blocks = xcalloc((size_t)n + 1, sizeof(struct capture_block *));
+	cap->blocks = xcalloc(n + 1, sizeof(struct capture_block *));
 	cap->nblocks = 0;
 	TAILQ_FOREACH(ac, &conf->anomalies, entry) {
 		b = NULL;
@@ -869,7 +875,7 @@ capture_relate(void *engine, const char *addr, const char **system)
 void
 capture_set_engine(struct capture *cap, struct engine *engine)
 {
-	int	 i;
+	size_t	 i;
 
 	cap->engine = engine;
 	for (i = 0; i < cap->nblocks; i++)
@@ -882,7 +888,7 @@ capture_status(struct capture *cap,
     int (*cb)(const struct capture_status *, void *), void *arg)
 {
 	struct capture_status	 st;
-	int			 i;
+	size_t			 i;
 
 	for (i = 0; i < cap->nblocks; i++) {
 		memset(&st, 0, sizeof(st));
@@ -905,7 +911,7 @@ void
 capture_log_stats(struct capture *cap)
 {
 	double	 pps, bps;
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < cap->nblocks; i++) {
 		anomaly_rates(cap->blocks[i]->an, &pps, &bps);

@@ -141,17 +141,6 @@ clocks_set_policy(struct clocks *cl, const struct policy *pol)
 		clock_arm(c);
 }
 
-static int
-clock_kind(const char *name)
-{
-	int	 k;
-
-	for (k = 0; k < CLOCK_MAX; k++)
-		if (strcmp(policy_clock_name(k), name) == 0)
-			return k;
-	return -1;
-}
-
 static void
 clock_arm_at(struct clock *c, int64_t when)
 {
@@ -258,8 +247,9 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 
 	if (store_begin(cl->store) == -1 ||
 	    store_clock_progress(cl->store, c->id, n, breached) == -1 ||
-	    store_timeline_add(cl->store, c->incident_id, now, event,
-	    "rtowatchd", detail) == -1 ||
+	    store_timeline_add(cl->store, &(struct store_event){
+	    .incident_id = c->incident_id, .at = now, .event = event,
+	    .actor = "rtowatchd", .detail = detail }) == -1 ||
 	    notice_queue(cl->store, pol, c->incident_id, c->level, c->system,
 	    event, detail, now) == -1 ||
 	    store_commit(cl->store) == -1) {
@@ -282,9 +272,9 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 {
 	struct clocks	*cl = arg;
 	struct clock	*c;
-	int		 kind;
+	enum policy_clock kind;
 
-	if ((kind = clock_kind(oc->kind)) == -1) {
+	if (policy_clock_find(oc->kind, &kind) == -1) {
 		log_warnx("clock %lld: unknown kind %s", (long long)oc->id,
 		    oc->kind);
 		return 0;
@@ -334,10 +324,12 @@ clocks_add_held(struct clocks *cl, struct store_open_clock *oc)
 {
 	struct clock	*c;
 	const char	*system = NULL;
+	enum policy_clock kind;
 
 	TAILQ_FOREACH(c, &cl->list, entry)
 		if (c->incident_id == oc->incident_id &&
-		    (int)c->kind == clock_kind(oc->kind) &&
+		    policy_clock_find(oc->kind, &kind) == 0 &&
+		    c->kind == kind &&
 		    c->level == oc->level)
 			return;
 	if (cl->namer != NULL)

@@ -189,6 +189,7 @@ conf_free(struct conf *conf)
 	struct maint_conf	*m;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
+	size_t			 n;
 	int			 i;
 
 	if (conf == NULL)
@@ -202,8 +203,8 @@ conf_free(struct conf *conf)
 			free(cc->target);
 			free(cc);
 		}
-		for (i = 0; i < sys->ndepends; i++)
-			free(sys->depends[i]);
+		for (n = 0; n < sys->ndepends; n++)
+			free(sys->depends[n]);
 		free(sys->depends);
 		free(sys->depends_line);
 		free(sys->name);
@@ -259,8 +260,8 @@ conf_free(struct conf *conf)
 	conf_free_web(&conf->web);
 	for (i = 0; i < conf->policy.nrecipients; i++)
 		free(conf->policy.recipients[i]);
-	for (i = 0; i < conf->nfiles; i++)
-		free(conf->files[i]);
+	for (n = 0; n < conf->nfiles; n++)
+		free(conf->files[n]);
 	free(conf->files);
 	free(conf->database);
 	free(conf->user);

@@ -41,7 +41,7 @@ conf_anomaly_rate(const char *s, double *out)
 /* COUNTER above VALUE for|in DURATION; the counter's name is current. */
 static int
 conf_parse_anomaly_threshold(struct conf_parser *p, struct anomaly_conf *a,
-    int c)
+    enum anomaly_counter c)
 {
 	struct anomaly_threshold	 th;
 	enum anomaly_unit		 unit = anomaly_counter_unit(c);
@@ -138,9 +138,11 @@ conf_anomaly_stmt(struct conf_parser *p, void *arg)
 {
 	const struct conf_keyword	*kw;
 	struct anomaly_conf		*a = arg;
-	int				 c, rc, errors = p->errs->count;
+	size_t				 errors = p->errs->count;
+	enum anomaly_counter		 c;
+	int				 rc;
 
-	if ((c = anomaly_counter_find(p->text)) != -1)
+	if (anomaly_counter_find(p->text, &c) == 0)
 		rc = conf_parse_anomaly_threshold(p, a, c);
 	else if ((kw = conf_keyword_find(conf_anomaly_keywords,
 	    p->text)) != NULL)
@@ -250,7 +252,7 @@ void
 conf_check_anomalies(struct conf *conf, struct conf_errors *errs)
 {
 	const struct anomaly_conf	*a, *a2;
-	int				 c;
+	enum anomaly_counter		 c;
 
 	TAILQ_FOREACH(a, &conf->anomalies, entry) {
 		for (a2 = TAILQ_FIRST(&conf->anomalies); a2 != a;

@@ -32,7 +32,7 @@
 void
 conf_errors_clear(struct conf_errors *errs)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < errs->count; i++)
 		free(errs->msg[i]);
@@ -64,7 +64,7 @@ conf_verror(struct conf_errors *errs, const char *file, int line,
 	else
 		xasprintf(&full, "%s:%d: %s", file, line, msg);
 	free(msg);
-	errs->msg = xrealloc(errs->msg, (errs->count + 1) * sizeof(char *));
+	errs->msg = xreallocarray(errs->msg, errs->count + 1, sizeof(char *));
 	errs->msg[errs->count++] = full;
 }
 
@@ -98,8 +98,8 @@ conf_error(struct conf_parser *p, const char *fmt, ...)
 const char *
 conf_intern_file(struct conf *conf, const char *name)
 {
-	conf->files = xrealloc(conf->files,
-	    (conf->nfiles + 1) * sizeof(char *));
+	conf->files = xreallocarray(conf->files, conf->nfiles + 1,
+	    sizeof(char *));
 	conf->files[conf->nfiles] = xstrdup(name);
 	return conf->files[conf->nfiles++];
 }

@@ -109,20 +109,10 @@ conf_parse_levels(struct conf_parser *p, int levels[POLICY_LEVELS + 1])
 	return 0;
 }
 
-static int
-conf_clock_by_name(const char *name)
-{
-	int	 c;
-
-	for (c = 0; c < CLOCK_MAX; c++)
-		if (strcmp(policy_clock_name(c), name) == 0)
-			return c;
-	return -1;
-}
-
 /* "notify within 1h", "restore within 36h for levels 3-4", ... */
 static int
-conf_parse_clock(struct conf_parser *p, struct policy *pol, int clock)
+conf_parse_clock(struct conf_parser *p, struct policy *pol,
+    enum policy_clock clock)
 {
 	struct policy_period	 len;
 	int			 levels[POLICY_LEVELS + 1], i;
@@ -150,13 +140,14 @@ conf_parse_remind(struct conf_parser *p, void *arg)
 	struct policy	*pol = arg;
 	int64_t		 off;
 	char		*name;
-	int		 clock, i, j;
+	enum policy_clock clock;
+	int		 i, j, found;
 
 	if (conf_next_string(p, "clock after \"remind\"", &name) == -1)
 		return -1;
-	clock = conf_clock_by_name(name);
+	found = policy_clock_find(name, &clock);
 	free(name);
-	if (clock == -1) {
+	if (found == -1) {
 		conf_error(p, "unknown clock \"%s\" (notify, restore or "
 		    "report)", p->text);
 		return -1;
@@ -314,9 +305,9 @@ static int
 conf_policy_stmt(struct conf_parser *p, void *pol)
 {
 	const struct conf_keyword	*kw;
-	int				 clock;
+	enum policy_clock		 clock;
 
-	if ((clock = conf_clock_by_name(p->text)) != -1)
+	if (policy_clock_find(p->text, &clock) == 0)
 		return conf_parse_clock(p, pol, clock);
 	if ((kw = conf_keyword_find(conf_policy_keywords, p->text)) != NULL)
 		return kw->parse(p, pol);
@@ -349,7 +340,8 @@ conf_check_policy(struct conf *conf, struct conf_errors *errs)
 {
 	const struct policy	*pol = &conf->policy;
 	const char		*f = conf->policy_file;
-	int			 line = conf->policy_line, c, i;
+	enum policy_clock	 c;
+	int			 line = conf->policy_line, i;
 	int64_t			 shortest, len;
 	char			 a[32];
 

@@ -247,10 +247,10 @@ conf_system_depends(struct conf_parser *p, void *arg)
 	if (conf_next_string(p, "system name after \"depends\"",
 	    &parent) == -1)
 		return -1;
-	sys->depends = xrealloc(sys->depends,
-	    (sys->ndepends + 1) * sizeof(char *));
-	sys->depends_line = xrealloc(sys->depends_line,
-	    (sys->ndepends + 1) * sizeof(int));
+	sys->depends = xreallocarray(sys->depends, sys->ndepends + 1,
+	    sizeof(char *));
+	sys->depends_line = xreallocarray(sys->depends_line,
+	    sys->ndepends + 1, sizeof(int));
 	sys->depends[sys->ndepends] = parent;
 	sys->depends_line[sys->ndepends++] = p->tokline;
 	return conf_end_statement(p);
@@ -362,7 +362,7 @@ conf_depends_reaches(const struct conf *conf, const struct system_conf *sys,
     const struct system_conf *start, int depth)
 {
 	const struct system_conf	*parent;
-	int				 i;
+	size_t				 i;
 
 	if (depth > conf->nsystems)
 		return 0;
@@ -379,7 +379,7 @@ conf_depends_reaches(const struct conf *conf, const struct system_conf *sys,
 static int
 conf_depends_self(const struct system_conf *sys)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < sys->ndepends; i++)
 		if (strcmp(sys->depends[i], sys->name) == 0)
@@ -394,7 +394,7 @@ conf_check_systems(struct conf *conf, struct conf_errors *errs)
 	struct system_conf	*sys, *other;
 	struct check_conf	*cc;
 	char			 a[32], b[32];
-	int			 i;
+	size_t			 i;
 
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
 		TAILQ_FOREACH(other, &conf->systems, entry) {

@@ -134,6 +134,7 @@ TAILQ_HEAD(conn_list, conn);
 struct control {
 	struct event_base	*base;
 	struct engine		*engine;
+	struct workflow		*wf;		/* people's actions */
 	struct store		*store;
 	struct capture		*capture;	/* NULL: no anomaly block */
 	struct evhttp		*http;
@@ -227,8 +228,9 @@ control_trim(size_t len)
 	malloc_trim(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_debug("control: a reply of %zu kB; memory returned to the "
-	    "system in %.1f ms", len / 1024, (t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	    "system in %.1f ms", len / 1024,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 static void
@@ -542,10 +544,11 @@ control_conn_rewrite(struct conn *cn)
 	struct evbuffer	*out = bufferevent_get_output(cn->bev);
 	const char	*msg;
 	char		 line[64], body[256];
-	size_t		 n;
+	ev_ssize_t	 n;
 	int		 status;
 
-	n = evbuffer_copyout(out, line, sizeof(line) - 1);
+	if ((n = evbuffer_copyout(out, line, sizeof(line) - 1)) < 0)
+		return;
 	line[n] = '\0';
 	if (sscanf(line, "HTTP/1.%*d %d", &status) != 1)
 		return;
@@ -637,8 +640,7 @@ control_refuse_reply(int fd, const struct caller *who, const char *why)
 	json_t	*obj;
 	char	 msg[256], head[160], *text;
 	int	 status = who->role == ROLE_NONE && who->name[0] != '\0' ?
-		    403 : 503;
-	ssize_t	 len;
+		    403 : 503, len;
 
 	if (status == 403)
 		snprintf(msg, sizeof(msg), "%s has no role on this daemon (see "
@@ -655,7 +657,8 @@ control_refuse_reply(int fd, const struct caller *who, const char *why)
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", status,
 	    strlen(text) + 1);
-	if (send(fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
+	if (len > 0 && (size_t)len < sizeof(head) &&
+	    send(fd, head, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) == len &&
 	    send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) != -1)
 		(void)send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(text);
@@ -1386,7 +1389,7 @@ static const char *const control_m_drill[] = { "system", "title", "level",
 /* The steps that take only a note: ack, controlled, report-filed, close. */
 static void
 control_note_action(struct control *c, struct evhttp_request *req,
-    const struct control_call *a, int (*step)(struct engine *, int64_t,
+    const struct control_call *a, int (*step)(struct workflow *, int64_t,
     const char *, const char *, struct wf_result *))
 {
 	struct wf_result	 r;
@@ -1394,7 +1397,7 @@ control_note_action(struct control *c, struct evhttp_request *req,
 
 	if (control_str(req, a->body, "note", &note) == -1)
 		return;
-	step(c->engine, a->id, a->who->name, note, &r);
+	step(c->wf, a->id, a->who->name, note, &r);
 	control_result(req, &r);
 }
 
@@ -1446,7 +1449,7 @@ control_reported(struct control *c, struct evhttp_request *req,
 		    "incident could be reported at", at_s);
 		return;
 	}
-	wf_reported(c->engine, a->id, a->who->name, ticket, at, note, reason,
+	wf_reported(c->wf, a->id, a->who->name, ticket, at, note, reason,
 	    &r);
 	control_result(req, &r);
 }
@@ -1463,7 +1466,7 @@ control_restored(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "note", &note) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_restored(c->engine, a->id, a->who->name, at, note, &r);
+	wf_restored(c->wf, a->id, a->who->name, at, note, &r);
 	control_result(req, &r);
 }
 
@@ -1477,7 +1480,7 @@ control_set(struct control *c, struct evhttp_request *req,
 	if (control_str(req, a->body, "field", &field) == -1 ||
 	    control_str(req, a->body, "value", &value) == -1)
 		return;
-	wf_set(c->engine, a->id, a->who->name, field, value, &r);
+	wf_set(c->wf, a->id, a->who->name, field, value, &r);
 	control_result(req, &r);
 }
 
@@ -1493,7 +1496,7 @@ control_level(struct control *c, struct evhttp_request *req,
 	    control_int(req, a->body, "integrity", &ii) == -1 ||
 	    control_str(req, a->body, "reason", &reason) == -1)
 		return;
-	wf_level(c->engine, a->id, a->who->name, ci, ii, reason, &r);
+	wf_level(c->wf, a->id, a->who->name, ci, ii, reason, &r);
 	control_result(req, &r);
 }
 
@@ -1510,7 +1513,7 @@ control_portal_closed(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "note", &note) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_portal_closed(c->engine, a->id, a->who->name, at, result, note,
+	wf_portal_closed(c->wf, a->id, a->who->name, at, result, note,
 	    &r);
 	control_result(req, &r);
 }
@@ -1524,7 +1527,7 @@ control_major(struct control *c, struct evhttp_request *req,
 
 	if (control_str(req, a->body, "reason", &reason) == -1)
 		return;
-	wf_major(c->engine, a->id, a->who->name, reason, &r);
+	wf_major(c->wf, a->id, a->who->name, reason, &r);
 	control_result(req, &r);
 }
 
@@ -1548,7 +1551,7 @@ control_contact(struct control *c, struct evhttp_request *req,
 		control_error(req, 400, "\"offline\" must be true or false");
 		return;
 	}
-	wf_contact(c->engine, a->id, a->who->name, to, by, at, note,
+	wf_contact(c->wf, a->id, a->who->name, to, by, at, note,
 	    json_is_true(v), &r);
 	control_result(req, &r);
 }
@@ -1581,7 +1584,7 @@ control_warning_new(struct control *c, struct evhttp_request *req,
 	snprintf(w.reference, sizeof(w.reference), "%s", v[2] ? v[2] : "");
 	snprintf(w.system, sizeof(w.system), "%s", v[3] ? v[3] : "");
 	snprintf(w.detail, sizeof(w.detail), "%s", v[4] ? v[4] : "");
-	wf_warning_open(c->engine, a->who->name, &w, &r);
+	wf_warning_open(c->wf, a->who->name, &w, &r);
 	control_result(req, &r);
 }
 
@@ -1597,7 +1600,7 @@ control_warning_answer(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_int(req, a->body, "level", &level) == -1)
 		return;
-	wf_warning_answer(c->engine, a->id, a->who->name, answer, reason,
+	wf_warning_answer(c->wf, a->id, a->who->name, answer, reason,
 	    level, &r);
 	control_result(req, &r);
 }
@@ -1621,7 +1624,7 @@ control_maintenance(struct control *c, struct evhttp_request *req,
 		    "or 2h");
 		return;
 	}
-	wf_maintenance_add(c->engine, a->who->name, system, from, length,
+	wf_maintenance_add(c->wf, a->who->name, system, from, length,
 	    reason, &r);
 	control_result(req, &r);
 }
@@ -1636,7 +1639,7 @@ control_maintenance_list(struct control *c, struct evhttp_request *req,
 {
 	static const char *const repeats[] = { [MAINT_ONCE] = "once",
 	    [MAINT_DAILY] = "daily", [MAINT_WEEKLY] = "weekly" };
-	const struct conf	*conf = engine_conf(c->engine);
+	const struct conf	*conf = c->wf->conf;
 	const struct maint_conf	*m;
 	const char		*args[1];
 	json_t			*rows, *rules;
@@ -1691,7 +1694,7 @@ control_maintenance_cancel(struct control *c, struct evhttp_request *req,
 
 	if (control_str(req, a->body, "reason", &reason) == -1)
 		return;
-	wf_maintenance_cancel(c->engine, a->id, a->who->name, reason, &r);
+	wf_maintenance_cancel(c->wf, a->id, a->who->name, reason, &r);
 	control_result(req, &r);
 }
 
@@ -1712,7 +1715,7 @@ control_incident_new(struct control *c, struct evhttp_request *req,
 	    control_str(req, a->body, "reason", &reason) == -1 ||
 	    control_time(req, "at", at_s, &at) == -1)
 		return;
-	wf_open(c->engine, a->who->name, system, title, level, at, reason,
+	wf_open(c->wf, a->who->name, system, title, level, at, reason,
 	    &r);
 	control_result(req, &r);
 }
@@ -1742,7 +1745,7 @@ control_drill_new(struct control *c, struct evhttp_request *req,
 		}
 		factor = (int)json_integer_value(v);
 	}
-	wf_drill(c->engine, a->who->name, system, title, level, factor, note,
+	wf_drill(c->wf, a->who->name, system, title, level, factor, note,
 	    &r);
 	control_result(req, &r);
 }
@@ -2175,7 +2178,7 @@ control_configure(struct control *c, const struct conf *conf)
 	const struct role_conf	*r;
 	struct group		 gr, *res;
 	char			 buf[8192];
-	int			 n = 0;
+	size_t			 n = 0;
 
 	free(c->gids);
 	free(c->roles);
@@ -2211,6 +2214,7 @@ control_start(struct event_base *base, struct engine *engine,
 	c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->engine = engine;
+	c->wf = engine_workflow(engine);
 	c->store = store;
 	c->path = xstrdup(conf->socket);
 	TAILQ_INIT(&c->waiters);

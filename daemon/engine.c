@@ -43,6 +43,7 @@
 #include "store.h"
 #include "util.h"
 #include "wallclock.h"
+#include "workflow.h"
 
 #define ENGINE_HASH_SIZE	4096	/* a power of two */
 
@@ -87,8 +88,8 @@ struct sys_state {
 
 	char			**parents;	/* depends "NAME" */
 	struct sys_state	**children;	/* those depending on this */
-	int			 nparents;
-	int			 nchildren;
+	size_t			 nparents;
+	size_t			 nchildren;
 
 	/* The latest restored incident, which a quick relapse reopens. */
 	int			 last_level;
@@ -115,7 +116,7 @@ struct engine {
 	const struct conf	*conf;
 	/* Windows people added (rtowatch maintenance), from the store. */
 	struct engine_window	*windows;
-	int			 nwindows;
+	size_t			 nwindows;
 	TAILQ_HEAD(sys_state_list, sys_state) systems;
 	/* By name: every probe result looks its system up. */
 	struct sys_state	*hash[ENGINE_HASH_SIZE];
@@ -128,6 +129,7 @@ struct engine {
 	 * Cleared where systems change otherwise (reload, maintenance).
 	 */
 	int			 lost_margin;
+	struct workflow		 wf;		/* what people's actions use */
 };
 
 static unsigned	engine_hash(const char *);
@@ -159,6 +161,9 @@ engine_new(struct event_base *base, struct store *store)
 	store_on_flush(store, clocks_flushed, e->clocks);
 	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
+	e->wf.store = store;
+	e->wf.clocks = e->clocks;
+	e->wf.engine = e;
 	return e;
 }
 
@@ -182,7 +187,7 @@ engine_free_checks(struct sys_state *s)
 static void
 engine_free_parents(struct sys_state *s)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < s->nparents; i++)
 		free(s->parents[i]);
@@ -290,7 +295,8 @@ engine_answer(struct engine *e, const struct sys_state *s,
 	switch (d->need) {
 	case ENGINE_NEED_PARENTS:
 		snap->parents = parents;
-		snap->nparents = parents != NULL ? s->nparents : 0;
+		/* A system's depends lines: far below INT_MAX. */
+		snap->nparents = parents != NULL ? (int)s->nparents : 0;
 		for (i = 0; i < snap->nparents; i++) {
 			pp = &parents[i];
 			memset(pp, 0, sizeof(*pp));
@@ -539,7 +545,7 @@ static void
 engine_link_children(struct engine *e)
 {
 	struct sys_state	*s, *p;
-	int			 i;
+	size_t			 i;
 
 	/*
 	 * The analyzer loses track of TAILQ_REMOVE's pointer-to-pointer
@@ -557,8 +563,8 @@ engine_link_children(struct engine *e)
 		for (i = 0; i < s->nparents; i++) {
 			if ((p = engine_find(e, s->parents[i])) == NULL)
 				continue;
-			p->children = xrealloc(p->children,
-			    (p->nchildren + 1) * sizeof(struct sys_state *));
+			p->children = xreallocarray(p->children,
+			    p->nchildren + 1, sizeof(struct sys_state *));
 			p->children[p->nchildren++] = s;
 		}
 }
@@ -590,6 +596,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	struct sys_state	*s, *next;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
+	size_t			 n;
 	int			 i, same;
 	char			 desc[128];
 
@@ -597,6 +604,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
 	e->conf = conf;
+	e->wf.conf = conf;
 	clocks_set_policy(e->clocks, e->policy);
 	TAILQ_FOREACH(s, &e->systems, entry)
 		s->configured = 0;
@@ -614,8 +622,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 		engine_free_parents(s);
 		if (sys->ndepends > 0) {
 			s->parents = xcalloc(sys->ndepends, sizeof(char *));
-			for (i = 0; i < sys->ndepends; i++)
-				s->parents[i] = xstrdup(sys->depends[i]);
+			for (n = 0; n < sys->ndepends; n++)
+				s->parents[n] = xstrdup(sys->depends[n]);
 			s->nparents = sys->ndepends;
 		}
 		engine_arm_rto(s);
@@ -632,8 +640,9 @@ engine_configure(struct engine *e, const struct conf *conf)
 			continue;
 		engine_free_checks(s);
 		s->nchecks = sys->nchecks;
-		s->checks = xcalloc(s->nchecks, sizeof(*s->checks));
-		s->check_desc = xcalloc(s->nchecks, sizeof(char *));
+		/* Counted by the parser: never negative. */
+		s->checks = xcalloc((size_t)s->nchecks, sizeof(*s->checks));
+		s->check_desc = xcalloc((size_t)s->nchecks, sizeof(char *));
 		i = 0;
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
 			cc->ops->describe(cc, desc, sizeof(desc));
@@ -722,7 +731,7 @@ engine_window_add(struct engine *e, const char *system, int64_t start,
 {
 	struct engine_window	*w;
 
-	e->windows = xrealloc(e->windows, (e->nwindows + 1) *
+	e->windows = xreallocarray(e->windows, e->nwindows + 1,
 	    sizeof(*e->windows));
 	w = &e->windows[e->nwindows++];
 	w->system = xstrdup(system);
@@ -1052,7 +1061,8 @@ engine_in_window(const struct engine *e, const char *system, int64_t t,
 {
 	const struct maint_conf	*m;
 	int64_t			 b, en;
-	int			 i, in = 0;
+	size_t			 i;
+	int			 in = 0;
 
 	for (i = 0; i < e->nwindows; i++)
 		if (strcmp(e->windows[i].system, system) == 0 &&
@@ -1292,7 +1302,7 @@ static int
 engine_owner_down(struct engine *e, const struct sys_state *s)
 {
 	const struct sys_state	*o;
-	int			 i;
+	size_t			 i;
 
 	/* It is attached to the host's incident or a parent's, mostly. */
 	if ((o = engine_find(e, ENGINE_HOST_NAME)) != NULL && !o->attached &&
@@ -1425,7 +1435,7 @@ static void
 engine_evaluate_children(struct engine *e, struct sys_state *p)
 {
 	struct sys_state	*c;
-	int			 i;
+	size_t			 i;
 
 	for (i = 0; i < p->nchildren; i++) {
 		c = p->children[i];
@@ -1535,8 +1545,10 @@ engine_note_jump(struct engine *e, const struct wallclock_jump *j)
 	}
 	rc = store_begin(e->store);
 	for (i = 0; rc == 0 && i < ids.n; i++)
-		rc = store_timeline_add(e->store, ids.id[i], j->to,
-		    "clock jump", "rtowatchd", detail);
+		rc = store_timeline_add(e->store, &(struct store_event){
+		    .incident_id = ids.id[i], .at = j->to,
+		    .event = "clock jump", .actor = "rtowatchd",
+		    .detail = detail });
 	if (rc == -1 || store_commit(e->store) == -1) {
 		store_rollback(e->store);
 		log_warnx("the wall clock moved %s; it could not be noted in "
@@ -1578,26 +1590,21 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	clocks_rearm(e->clocks);
 }
 
-/*
- * For the workflow actions (workflow.c): they write through the same
- * store and clocks, under the rules the engine runs on.
- */
+/* The store, for the monitors' own timeline events. */
 struct store *
 engine_store(struct engine *e)
 {
 	return e->store;
 }
 
-struct clocks *
-engine_clocks(struct engine *e)
+/*
+ * The workflow actions' context (workflow.h): they write through the same
+ * store and clocks, under the rules the engine runs on.
+ */
+struct workflow *
+engine_workflow(struct engine *e)
 {
-	return e->clocks;
-}
-
-const struct conf *
-engine_conf(struct engine *e)
-{
-	return e->conf;
+	return &e->wf;
 }
 
 int
@@ -1666,7 +1673,7 @@ engine_maintenance_cancelled(struct engine *e, const char *system,
     int64_t start, int64_t end)
 {
 	struct sys_state	*s;
-	int			 i;
+	size_t			 i;
 
 	for (i = 0; i < e->nwindows; i++)
 		if (strcmp(e->windows[i].system, system) == 0 &&
@@ -1709,7 +1716,7 @@ engine_status(struct engine *e,
 		st.level = s->down ? s->level : 0;
 		st.major = s->down ? s->major : 0;
 		st.attached = s->attached;
-		cs = xcalloc(s->nchecks + 1, sizeof(*cs));
+		cs = xcalloc((size_t)s->nchecks + 1, sizeof(*cs));
 		for (i = 0; i < s->nchecks; i++) {
 			cs[i].desc = s->check_desc[i];
 			cs[i].result = s->checks[i].last_at == 0 ? NULL :

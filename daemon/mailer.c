@@ -851,8 +851,9 @@ mailer_alert(struct store *st, const char *channel, int64_t alert_after_ms,
 	    duration_fmt(alert_after_ms, d, sizeof(d)),
 	    x->error != NULL ? x->error : "not tried yet");
 	if (store_begin(st) == -1 ||
-	    (!x->failing && store_timeline_add(st, x->incident, now,
-	    event, "rtowatchd", detail) == -1) ||
+	    (!x->failing && store_timeline_add(st, &(struct store_event){
+	    .incident_id = x->incident, .at = now, .event = event,
+	    .actor = "rtowatchd", .detail = detail }) == -1) ||
 	    store_mail_alerted(st, &(struct store_mail_alert){
 	    .channel = channel, .incident_id = x->incident,
 	    .before = now - alert_after_ms, .at = now }) == -1 ||

@@ -102,7 +102,7 @@ help(void)
 static void
 print_conf_errors(struct conf_errors *errs)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < errs->count; i++)
 		log_warnx("%s", errs->msg[i]);

@@ -77,9 +77,12 @@ struct monitor {
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
-#define LATE_FINE	1000LL
-#define LATE_COARSE	990LL
+#define LATE_FINE	1000
+#define LATE_COARSE	990
 #define LATE_BUCKETS	(LATE_FINE + LATE_COARSE + 1)
+/* Where each kind ends, in microseconds as the lateness is counted. */
+#define LATE_FINE_US	(LATE_FINE * INT64_C(100))
+#define LATE_COARSE_US	(LATE_FINE_US + LATE_COARSE * INT64_C(10000))
 
 struct monitor_stats {
 	uint64_t		 started;
@@ -113,14 +116,14 @@ mono_us(void)
 static void
 monitor_count_start(struct monitor_stats *st, int64_t late_us)
 {
-	int	 b;
+	int64_t	 b;
 
 	if (late_us < 0)
 		late_us = 0;
-	if (late_us < LATE_FINE * 100)
+	if (late_us < LATE_FINE_US)
 		b = late_us / 100;
-	else if (late_us < LATE_FINE * 100 + LATE_COARSE * 10000)
-		b = LATE_FINE + (late_us - LATE_FINE * 100) / 10000;
+	else if (late_us < LATE_COARSE_US)
+		b = LATE_FINE + (late_us - LATE_FINE_US) / 10000;
 	else
 		b = LATE_BUCKETS - 1;
 	st->late[b]++;
@@ -160,8 +163,8 @@ monitor_host_event(struct monitors *ms, const char *event, const char *detail)
 	struct store	*st = engine_store(ms->engine);
 
 	if (store_begin(st) == -1 ||
-	    store_timeline_add(st, 0, wall_ms(), event, "rtowatchd",
-	    detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .at = wall_ms(),
+	    .event = event, .actor = "rtowatchd", .detail = detail }) == -1 ||
 	    store_commit(st) == -1) {
 		store_rollback(st);
 		log_warnx("monitoring host: \"%s\" could not be recorded",
@@ -345,7 +348,7 @@ monitor_run(struct monitors *ms, struct monitor *m, int64_t now_us)
 	if (m->due <= now) {
 		/* Skip the slots the loop missed, keep the phase. */
 		skip = (now - m->due) / m->cc->every_ms + 1;
-		ms->stats.missed += skip;
+		ms->stats.missed += (uint64_t)skip;	/* at least 1 */
 		m->due += skip * m->cc->every_ms;
 	}
 }
@@ -391,9 +394,9 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		total += sys->nchecks;
-	ms->all = xcalloc(total > 0 ? total : 1, sizeof(*ms->all));
+	ms->all = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
-	ms->heap = xcalloc(total > 0 ? total : 1, sizeof(*ms->heap));
+	ms->heap = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
 		i = 0;
@@ -463,7 +466,7 @@ monitors_log_stats(struct monitors *ms)
 		    st->started, st->busy, st->missed,
 		    monitor_late_ms(st, (st->started + 1) / 2),
 		    monitor_late_ms(st, (st->started * 99 + 99) / 100),
-		    st->max_us / 1000.0);
+		    (double)st->max_us / 1000.0);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -5,6 +5,7 @@
  * numbers (how long each clock runs, for which levels, the reminders,
  * who is told) come from rules/policy.conf through struct policy.
  */
+#include <string.h>
 #include <time.h>
 
 #include "policy.h"
@@ -168,6 +169,20 @@ policy_clock_name(enum policy_clock clock)
 	if ((unsigned)clock >= CLOCK_MAX)
 		return "unknown";
 	return names[clock];
+}
+
+/* The clock named NAME in *CLOCK; -1 if none is. */
+int
+policy_clock_find(const char *name, enum policy_clock *clock)
+{
+	enum policy_clock	 c;
+
+	for (c = 0; c < CLOCK_MAX; c++)
+		if (strcmp(policy_clock_name(c), name) == 0) {
+			*clock = c;
+			return 0;
+		}
+	return -1;
 }
 
 /* 5.3.8's names of the levels. */

@@ -166,8 +166,16 @@ static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
 static void	store_recovered(struct store *);
 
-static const char *const store_migrations[] = {
+/*
+ * A migration: its statements, run in one transaction.  It is written in
+ * parts where one string would pass the 4095 characters C99 promises a
+ * literal.
+ */
+#define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+static const char *const *const store_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
+	STORE_MIGRATION(
 	"CREATE TABLE incidents ("
 	"  id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL DEFAULT 'outage'"
@@ -302,7 +310,7 @@ static const char *const store_migrations[] = {
 	"CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;"
 	"CREATE INDEX timeline_incident ON timeline(incident_id, id);"
-	"CREATE INDEX timeline_warning ON timeline(warning_id, id);"
+	"CREATE INDEX timeline_warning ON timeline(warning_id, id);",
 	/*
 	 * The procedure's clocks, one row per obligation: a raised level
 	 * adds a notify clock of its own (5.4.2).  A clock is open until
@@ -363,7 +371,7 @@ static const char *const store_migrations[] = {
 	"  sent_at TEXT"
 	");"
 	"CREATE INDEX notifications_queue ON notifications(state,"
-	"  incident_id, recipient, id);",
+	"  incident_id, recipient, id);"),
 	/*
 	 * 2: the forms' last fields and who was told how.  Levels 3-4 are
 	 * incidents (事故) owing a corrective and preventive action form
@@ -375,6 +383,7 @@ static const char *const store_migrations[] = {
 	 * 5.3.7.3.3 among them: at is when it was made, entered_at when it
 	 * was recorded.
 	 */
+	STORE_MIGRATION(
 	"ALTER TABLE incidents ADD COLUMN corrective_action_ref TEXT;"
 	"ALTER TABLE incidents ADD COLUMN other_units_affected TEXT;"
 	"ALTER TABLE incidents ADD COLUMN major_reason TEXT;"
@@ -393,13 +402,14 @@ static const char *const store_migrations[] = {
 	"  note TEXT NOT NULL DEFAULT '',"
 	"  offline INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1))"
 	");"
-	"CREATE INDEX contacts_incident ON contacts(incident_id, at);",
+	"CREATE INDEX contacts_incident ON contacts(incident_id, at);"),
 	/*
 	 * 3: a closed record is final (5.4.7.3.6).  A failure after closing
 	 * opens a new incident, which names the closed one it recurs; the
 	 * database itself refuses to change a closed incident or to add an
 	 * outage, a clock or an affected system to it.
 	 */
+	STORE_MIGRATION(
 	"ALTER TABLE incidents ADD COLUMN recurrence_of INTEGER"
 	"  REFERENCES incidents(id);"
 	"CREATE TRIGGER incidents_closed_final BEFORE UPDATE ON incidents"
@@ -427,15 +437,16 @@ static const char *const store_migrations[] = {
 	"  WHEN (SELECT status FROM incidents WHERE id = NEW.incident_id) ="
 	"  'closed'"
 	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
-	"  final'); END;",
+	"  final'); END;"),
 	/*
 	 * 4: a report time a person gives (reported --at) is a claim; the
 	 * record keeps beside it when it was entered, so that a report
 	 * entered after the deadline shows as such on form 01.
 	 */
-	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;",
+	STORE_MIGRATION(
+	"ALTER TABLE incidents ADD COLUMN reported_entered_at TEXT;"),
 	/* 5: the records the forms print, bound to the chain. */
-	store_migration_records,
+	STORE_MIGRATION(store_migration_records),
 	/*
 	 * 6: the closure deadline (結案期限, 5.3.8) is a clock of its own,
 	 * kind 'close', so the clocks table is made again with it allowed
@@ -446,6 +457,7 @@ static const char *const store_migrations[] = {
 	 * triggers: migration 3's, which keep a closed incident's clocks
 	 * final, are made again.
 	 */
+	STORE_MIGRATION(
 	"CREATE TABLE clocks_new ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
@@ -476,7 +488,7 @@ static const char *const store_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'the incident is closed; its record is"
 	"  final'); END;"
 	"ALTER TABLE incidents ADD COLUMN drill_factor INTEGER"
-	"  CHECK (drill_factor BETWEEN 1 AND 3600);",
+	"  CHECK (drill_factor BETWEEN 1 AND 3600);"),
 	/*
 	 * 7: the response-time history (store_response.c): per check, a
 	 * row a bucket (a minute, then an hour once rolled up) with the
@@ -486,6 +498,7 @@ static const char *const store_migrations[] = {
 	 * row a minute a check, each byte of a row is 0.5 MB a check a
 	 * year (README, "Response-time history").
 	 */
+	STORE_MIGRATION(
 	"CREATE TABLE response_checks ("
 	"  id INTEGER PRIMARY KEY,"
 	"  system TEXT NOT NULL,"
@@ -503,7 +516,7 @@ static const char *const store_migrations[] = {
 	"  rtt_sum INTEGER,"
 	"  cause TEXT,"			/* the last failure's result */
 	"  PRIMARY KEY (check_id, span, at)"
-	") WITHOUT ROWID;",
+	") WITHOUT ROWID;"),
 	/*
 	 * 8: webhooks beside mail (webhook.c).  Their rows are the same
 	 * outbox, channel 'webhook', recipient the webhook's name, body the
@@ -511,6 +524,7 @@ static const char *const store_migrations[] = {
 	 * (SQLite cannot change a CHECK in place), its rows kept as they
 	 * are.  A row the receiver refused for good is 'failed'.
 	 */
+	STORE_MIGRATION(
 	"CREATE TABLE notifications_new ("
 	"  id INTEGER PRIMARY KEY,"
 	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
@@ -534,14 +548,15 @@ static const char *const store_migrations[] = {
 	"DROP TABLE notifications;"
 	"ALTER TABLE notifications_new RENAME TO notifications;"
 	"CREATE INDEX notifications_queue ON notifications(state,"
-	"  incident_id, recipient, id);",
+	"  incident_id, recipient, id);"),
 	/*
 	 * 9: a maintenance window people added may be cancelled before it
 	 * ends (rtowatch maintenance cancel); the row stays, with who
 	 * cancelled it and when, since the outages it made planned name it.
 	 */
+	STORE_MIGRATION(
 	"ALTER TABLE maintenance ADD COLUMN cancelled_at TEXT;"
-	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;",
+	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;"),
 };
 
 #define STORE_NMIGRATIONS \
@@ -560,6 +575,16 @@ store_exec(struct store *st, const char *sql)
 		sqlite3_free(err);
 		return -1;
 	}
+	return 0;
+}
+
+/* Each of the NULL-terminated SQL, in order, up to the first to fail. */
+static int
+store_exec_all(struct store *st, const char *const *sql)
+{
+	for (; *sql != NULL; sql++)
+		if (store_exec(st, *sql) == -1)
+			return -1;
 	return 0;
 }
 
@@ -644,7 +669,7 @@ store_migrate(struct store *st)
 		    v + 1);
 		if (store_exec(st, "BEGIN IMMEDIATE") == -1)
 			return -1;
-		if (store_exec(st, store_migrations[v]) == -1 ||
+		if (store_exec_all(st, store_migrations[v]) == -1 ||
 		    store_exec(st, pragma) == -1) {
 			store_exec(st, "ROLLBACK");
 			return -1;
@@ -772,8 +797,9 @@ store_records_baseline(struct store *st, int from, int to)
 	snprintf(detail, sizeof(detail), "schema upgraded from version %d to "
 	    "%d: the %lld records written before it are bound to the chain "
 	    "as they stand", from, to, (long long)n);
-	if (store_timeline_add(st, 0, wall_ms(), "records baseline",
-	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+	if (store_timeline_add(st, &(struct store_event){ .at = wall_ms(),
+	    .event = "records baseline", .actor = "rtowatchd",
+	    .detail = detail }) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
@@ -1478,17 +1504,16 @@ store_on_commit(struct store *st, void (*cb)(void *), void *arg)
 }
 
 /*
- * Append one event about an incident, an early warning or neither (a
- * maintenance window); an absent id is 0.  In the caller's transaction
- * the row is hashed at the commit, with the records the transaction
- * wrote (store_records_finalize); outside one it is a transaction of
- * its own.
+ * Append one event about an incident, an early warning, both or neither
+ * (struct store_event).  In the caller's transaction the row is hashed
+ * at the commit, with the records the transaction wrote
+ * (store_records_finalize); outside one it is a transaction of its own.
  */
 static int
-store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
-    int64_t at, const char *event, const char *actor, const char *detail)
+store_timeline_insert(struct store *st, const struct store_event *ev)
 {
 	char		 when[TIME_STRLEN];
+	const char	*detail = ev->detail != NULL ? ev->detail : "";
 	int64_t		 id;
 
 	/* The chain's links and hashes come at the commit (finalize). */
@@ -1496,13 +1521,12 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 		fatalx("store: a timeline row composed while writing back");
 	id = store_next_id(st, STORE_TIMELINE);
 
-	if (detail == NULL)
-		detail = "";
-	time_fmt(at, when, sizeof(when));
+	time_fmt(ev->at, when, sizeof(when));
 	if (store_run(st, "INSERT INTO timeline (id, incident_id,"
 	    " warning_id, at, event, actor, detail, prev_hash, hash)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 'pending-' || ?1)",
-	    "IJJtttt", id, incident, warning, when, event, actor, detail) == -1)
+	    "IJJtttt", id, ev->incident_id, ev->warning_id, when, ev->event,
+	    ev->actor, detail) == -1)
 		return -1;
 	if (st->tx != NULL) {
 		if (st->tx->first_row == 0)
@@ -1514,36 +1538,17 @@ store_timeline_insert(struct store *st, int64_t incident, int64_t warning,
 }
 
 int
-store_timeline_append(struct store *st, int64_t incident, int64_t warning,
-    int64_t at, const char *event, const char *actor, const char *detail)
+store_timeline_add(struct store *st, const struct store_event *ev)
 {
 	if (st->tx != NULL)
-		return store_timeline_insert(st, incident, warning, at, event,
-		    actor, detail);
+		return store_timeline_insert(st, ev);
 	if (store_begin(st) == -1)
 		return -1;
-	if (store_timeline_insert(st, incident, warning, at, event, actor,
-	    detail) == -1) {
+	if (store_timeline_insert(st, ev) == -1) {
 		store_rollback(st);
 		return -1;
 	}
 	return store_commit(st);
-}
-
-int
-store_timeline_add(struct store *st, int64_t incident, int64_t at,
-    const char *event, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, incident, 0, at, event, actor,
-	    detail);
-}
-
-int
-store_warning_timeline_add(struct store *st, int64_t warning, int64_t at,
-    const char *event, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, 0, warning, at, event, actor,
-	    detail);
 }
 
 /*
@@ -1624,9 +1629,10 @@ store_commit(struct store *st)
 	    (n = store_records_dirty(st)) > 0) {
 		log_debug("%s: %d records written with no event; sealed",
 		    st->path, n);
-		if (store_timeline_append(st, 0, 0, wall_ms(),
-		    "records sealed", "rtowatchd", "records written with no "
-		    "event of their own (a planned outage, say)") == -1) {
+		if (store_timeline_add(st, &(struct store_event){
+		    .at = wall_ms(), .event = "records sealed",
+		    .actor = "rtowatchd", .detail = "records written with no "
+		    "event of their own (a planned outage, say)" }) == -1) {
 			store_rollback(st);
 			return -1;
 		}
@@ -1714,8 +1720,10 @@ store_recovered(struct store *st)
 	if (st->on_flush != NULL)
 		st->on_flush(st->on_flush_arg);
 	/* The record says it too: the gap in writing was covered. */
-	if (store_begin(st) == 0 && store_timeline_append(st, 0, 0, wall_ms(),
-	    "store recovered", "rtowatchd", detail) == 0)
+	if (store_begin(st) == 0 && store_timeline_add(st,
+	    &(struct store_event){ .at = wall_ms(),
+	    .event = "store recovered", .actor = "rtowatchd",
+	    .detail = detail }) == 0)
 		store_commit(st);
 	else
 		store_rollback(st);

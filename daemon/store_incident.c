@@ -100,8 +100,9 @@ store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
 	snprintf(detail, sizeof(detail), "%s: still down after the system it "
 	    "was attached to recovered, at %s; its outage goes on in incident "
 	    "%lld", system, time_fmt(at, t, sizeof(t)), (long long)incident);
-	return store_timeline_add(st, from, at, "affected system ended",
-	    "rtowatchd", detail);
+	return store_timeline_add(st, &(struct store_event){
+	    .incident_id = from, .at = at, .event = "affected system ended",
+	    .actor = "rtowatchd", .detail = detail });
 }
 
 /*
@@ -135,8 +136,9 @@ store_outage_open(struct store *st, const struct store_new_incident *ni,
 		snprintf(detail + strlen(detail), sizeof(detail) -
 		    strlen(detail), "; a recurrence of incident %lld, which "
 		    "was closed", (long long)ni->recurrence_of);
-	if (store_timeline_add(st, *incident_id, ni->opened_at, "opened",
-	    "rtowatchd", detail) == -1)
+	if (store_timeline_add(st, &(struct store_event){
+	    .incident_id = *incident_id, .at = ni->opened_at, .event = "opened",
+	    .actor = "rtowatchd", .detail = detail }) == -1)
 		return -1;
 	return 0;
 }
@@ -164,8 +166,9 @@ store_outage_end(struct store *st, const struct store_restore *r)
 		return -1;
 
 	/* The event is dated when recorded; the detail names the restore time. */
-	if (store_timeline_add(st, r->incident_id, wall_ms(), "restored",
-	    "rtowatchd", r->detail) == -1)
+	if (store_timeline_add(st, &(struct store_event){
+	    .incident_id = r->incident_id, .at = wall_ms(), .event = "restored",
+	    .actor = "rtowatchd", .detail = r->detail }) == -1)
 		return -1;
 	return 0;
 }
@@ -183,8 +186,9 @@ store_incident_escalate(struct store *st, int64_t incident_id, int level,
 	    " level = max(level, ?) WHERE id = ?", "iiI", level, level,
 	    incident_id) == -1)
 		return -1;
-	if (store_timeline_add(st, incident_id, at, "reclassified",
-	    "rtowatchd", detail) == -1)
+	if (store_timeline_add(st, &(struct store_event){
+	    .incident_id = incident_id, .at = at, .event = "reclassified",
+	    .actor = "rtowatchd", .detail = detail }) == -1)
 		return -1;
 	return 0;
 }
@@ -204,8 +208,10 @@ store_outage_attach(struct store *st, const struct store_outage *o,
 	    " system, outage_id, started_at) VALUES (?, ?, ?, ?)", "ItIT",
 	    o->incident_id, o->system, *outage_id, o->started_at) == -1)
 		return -1;
-	return store_timeline_add(st, o->incident_id, o->detected_at,
-	    "affected system down", "rtowatchd", o->detail);
+	return store_timeline_add(st, &(struct store_event){
+	    .incident_id = o->incident_id, .at = o->detected_at,
+	    .event = "affected system down", .actor = "rtowatchd",
+	    .detail = o->detail });
 }
 
 /*
@@ -241,8 +247,10 @@ store_outage_detach(struct store *st, const struct store_restore *r)
 	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
 	    " WHERE outage_id = ?", "TI", r->restored_at, r->outage_id) == -1)
 		return -1;
-	return store_timeline_add(st, r->incident_id, wall_ms(),
-	    "affected system ended", "rtowatchd", r->detail);
+	return store_timeline_add(st, &(struct store_event){
+	    .incident_id = r->incident_id, .at = wall_ms(),
+	    .event = "affected system ended", .actor = "rtowatchd",
+	    .detail = r->detail });
 }
 
 #define STORE_CAUSE_SEP	"; before that: "
@@ -324,8 +332,10 @@ store_incident_reopen(struct store *st, const struct store_outage *o,
 	    " stopped_by = NULL WHERE incident_id = ? AND kind = 'restore'",
 	    "I", incident) == -1)
 		return -1;
-	return store_timeline_add(st, incident, o->detected_at,
-	    "failed again", "rtowatchd", o->detail);
+	return store_timeline_add(st, &(struct store_event){
+	    .incident_id = incident, .at = o->detected_at,
+	    .event = "failed again", .actor = "rtowatchd",
+	    .detail = o->detail });
 }
 
 /*

@@ -92,8 +92,10 @@ store_mail_sent(struct store *st, const struct store_delivery *m,
 	}
 	/* Form 01 prints when each mail went out: an event binds it. */
 	if (store_write_row(st, stmt, alerted) == -1 ||
-	    store_timeline_add(st, m->incident_id, m->at, "mail delivered",
-	    "rtowatchd", detail) == -1 || store_commit(st) == -1) {
+	    store_timeline_add(st, &(struct store_event){
+	    .incident_id = m->incident_id, .at = m->at,
+	    .event = "mail delivered", .actor = "rtowatchd",
+	    .detail = detail }) == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
@@ -119,9 +121,11 @@ store_webhook_sent(struct store *st, const struct store_delivery *m)
 	    " attempts = attempts + 1, next_try_at = NULL"
 	    " WHERE id = ? AND state = 'queued'", "TtI", m->at, m->address,
 	    m->id)) == -1 ||
-	    store_timeline_add(st, m->incident_id, m->at, m->failed ?
-	    "webhook failed" : "webhook delivered", "rtowatchd",
-	    m->detail) == -1 || store_commit(st) == -1) {
+	    store_timeline_add(st, &(struct store_event){
+	    .incident_id = m->incident_id, .at = m->at,
+	    .event = m->failed ? "webhook failed" : "webhook delivered",
+	    .actor = "rtowatchd", .detail = m->detail }) == -1 ||
+	    store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}

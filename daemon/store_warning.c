@@ -27,8 +27,9 @@ store_warning_open(struct store *st, const struct store_warning *w,
 	    w->system[0] != '\0' ? w->system : NULL, w->summary, w->detail,
 	    at, actor, *id) == -1)
 		return -1;
-	return store_warning_timeline_add(st, *id, at, "warning opened", actor,
-	    w->summary);
+	return store_timeline_add(st, &(struct store_event){
+	    .warning_id = *id, .at = at, .event = "warning opened",
+	    .actor = actor, .detail = w->summary });
 }
 
 int
@@ -65,15 +66,14 @@ store_warning_get(struct store *st, int64_t id, struct store_warning *w)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A person's answer to an open warning; INCIDENT is 0 unless confirmed. */
+/* A person's answer to an open warning. */
 int
-store_warning_answer(struct store *st, int64_t id, const char *state,
-    int64_t at, const char *actor, const char *reason, int64_t incident)
+store_warning_answer(struct store *st, const struct store_answer *a)
 {
 	if (store_run(st, "UPDATE warnings SET state = ?,"
 	    " answered_at = ?, answered_by = ?, reason = ?, incident_id = ?"
-	    " WHERE id = ? AND state = 'open'", "tTttJI", state, at, actor,
-	    reason, incident, id) == -1)
+	    " WHERE id = ? AND state = 'open'", "tTttJI", a->state, a->at,
+	    a->actor, a->reason, a->incident_id, a->warning_id) == -1)
 		return -1;
 	return store_changed(st) == 1 ? 0 : -1;
 }
@@ -152,15 +152,16 @@ store_maintenance_windows(struct store *st, int64_t now,
 
 /* An anomaly episode is over; its warning stays open for an answer. */
 int
-store_warning_end(struct store *st, int64_t id, int64_t at,
-    const char *actor, const char *detail)
+store_warning_end(struct store *st, const struct store_warning_ending *w)
 {
 	if (store_run(st, "UPDATE warnings SET ended_at = ?"
-	    " WHERE id = ? AND ended_at IS NULL", "TI", at, id) == -1 ||
-	    store_changed(st) != 1)
+	    " WHERE id = ? AND ended_at IS NULL", "TI", w->at,
+	    w->warning_id) == -1 || store_changed(st) != 1)
 		return -1;
-	return store_warning_timeline_add(st, id, at, "warning ended", actor,
-	    detail);
+	return store_timeline_add(st, &(struct store_event){
+	    .warning_id = w->warning_id, .at = w->at,
+	    .event = "warning ended", .actor = w->actor,
+	    .detail = w->detail });
 }
 
 /*
@@ -199,8 +200,8 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (n == size) {
 			size = size == 0 ? 16 : size * 2;
-			ids = xrealloc(ids, size * sizeof(*ids));
-			last = xrealloc(last, size * sizeof(*last));
+			ids = xreallocarray(ids, size, sizeof(*ids));
+			last = xreallocarray(last, size, sizeof(*last));
 		}
 		ids[n] = sqlite3_column_int64(stmt, 0);
 		last[n++] = store_column_time(stmt, 1);
@@ -213,8 +214,9 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 		if (store_run(st, "UPDATE warnings SET ended_at = ?"
 		    " WHERE id = ? AND ended_at IS NULL", "TI", last[i],
 		    ids[i]) == -1 ||
-		    store_warning_timeline_add(st, ids[i], at, "warning ended",
-		    actor, detail) == -1)
+		    store_timeline_add(st, &(struct store_event){
+		    .warning_id = ids[i], .at = at, .event = "warning ended",
+		    .actor = actor, .detail = detail }) == -1)
 			rc = -1;
 		free(detail);
 	}
@@ -225,24 +227,11 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 
 /* One indicator of a warning; seen again, its count is the larger. */
 int
-store_warning_indicator(struct store *st, int64_t id, const char *kind,
-    const char *value, int64_t packets)
+store_warning_indicator(struct store *st, const struct store_indicator *in)
 {
 	return store_run(st, "INSERT INTO warning_indicators (warning_id,"
 	    " kind, value, packets) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
-	    " SET packets = max(packets, excluded.packets)", "IttI", id, kind,
-	    value, packets);
-}
-
-/*
- * An early warning related to an incident (its traffic aimed at the
- * system that is down): one timeline event that names both.
- */
-int
-store_warning_relate(struct store *st, int64_t warning, int64_t incident,
-    int64_t at, const char *actor, const char *detail)
-{
-	return store_timeline_append(st, incident, warning, at,
-	    "related warning", actor, detail);
+	    " SET packets = max(packets, excluded.packets)", "IttI",
+	    in->warning_id, in->kind, in->value, in->packets);
 }

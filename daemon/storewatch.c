@@ -327,8 +327,9 @@ storewatch_install(struct storewatch *sw, int pages)
 	    "as " : "", kept ? aside : "");
 	log_warnx("%s (資料庫檔案已重建) in %lld ms", detail,
 	    (long long)(mono_ms() - sw->began));
-	if (store_timeline_add(st, 0, wall_ms(), "database file restored",
-	    "rtowatchd", detail) == -1)
+	if (store_timeline_add(st, &(struct store_event){ .at = wall_ms(),
+	    .event = "database file restored", .actor = "rtowatchd",
+	    .detail = detail }) == -1)
 		log_warnx("%s: the timeline row about it could not be written "
 		    "at %s", sw->path, time_fmt(wall_ms(), when,
 		    sizeof(when)));

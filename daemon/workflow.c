@@ -32,7 +32,8 @@ static const char *const wf_channels[] = { "phone", "fax", "in-person",
 static int
 wf_fail(struct wf_result *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int	wf_due_column(struct engine *, int64_t, const char *, int64_t);
+static int	wf_due_column(struct workflow *, int64_t, const char *,
+		    int64_t);
 
 static int
 wf_fail(struct wf_result *r, int status, const char *fmt, ...)
@@ -64,12 +65,12 @@ wf_begin_result(struct wf_result *r, int64_t incident)
 
 /* The incident ID, which must exist and, unless CLOSED_OK, be open. */
 static int
-wf_incident(struct engine *e, int64_t id, struct store_incident *inc,
+wf_incident(struct workflow *wf, int64_t id, struct store_incident *inc,
     int closed_ok, struct wf_result *r)
 {
 	int	 rc;
 
-	if ((rc = store_incident_get(engine_store(e), id, inc)) == -1)
+	if ((rc = store_incident_get(wf->store, id, inc)) == -1)
 		return wf_fail(r, WF_FAILED, "cannot read incident %lld",
 		    (long long)id);
 	if (rc == 0)
@@ -98,9 +99,9 @@ wf_text_ok(const char *what, const char *text, int required,
 
 /* Commit, or roll back and say so; then the clocks follow the store. */
 static int
-wf_commit(struct engine *e, int64_t incident, struct wf_result *r)
+wf_commit(struct workflow *wf, int64_t incident, struct wf_result *r)
 {
-	struct store	*st = engine_store(e);
+	struct store	*st = wf->store;
 
 	if (store_commit(st) == -1) {
 		store_rollback(st);
@@ -108,22 +109,22 @@ wf_commit(struct engine *e, int64_t incident, struct wf_result *r)
 		    "change; nothing was recorded");
 	}
 	if (incident != 0)
-		clocks_sync(engine_clocks(e), incident);
+		clocks_sync(wf->clocks, incident);
 	r->event = store_timeline_last(st);
 	return 0;
 }
 
 static int
-wf_abort(struct engine *e, struct wf_result *r)
+wf_abort(struct workflow *wf, struct wf_result *r)
 {
-	store_rollback(engine_store(e));
+	store_rollback(wf->store);
 	return wf_fail(r, WF_FAILED, "the database refused the change; "
 	    "nothing was recorded");
 }
 
 /* Set the step's time and actor columns and write its timeline event. */
 static int
-wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
+wf_step(struct workflow *wf, int64_t id, const char *at_col, const char *by_col,
     int64_t at, const char *actor, const char *event, const char *detail)
 {
 	const char	*cols[2] = { at_col, by_col };
@@ -133,14 +134,15 @@ wf_step(struct engine *e, int64_t id, const char *at_col, const char *by_col,
 	vals[0] = time_fmt(at, when, sizeof(when));
 	vals[1] = actor;
 	if (at_col != NULL &&
-	    store_incident_update(engine_store(e), id, 2, cols, vals) == -1)
+	    store_incident_update(wf->store, id, 2, cols, vals) == -1)
 		return -1;
-	return store_timeline_add(engine_store(e), id, at, event, actor,
-	    detail);
+	return store_timeline_add(wf->store, &(struct store_event){
+	    .incident_id = id, .at = at, .event = event, .actor = actor,
+	    .detail = detail });
 }
 
 int
-wf_ack(struct engine *e, int64_t id, const char *actor, const char *note,
+wf_ack(struct workflow *wf, int64_t id, const char *actor, const char *note,
     struct wf_result *r)
 {
 	struct store_incident	 inc;
@@ -148,28 +150,28 @@ wf_ack(struct engine *e, int64_t id, const char *actor, const char *note,
 	int			 first;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
 	snprintf(detail, sizeof(detail), "acknowledged by %s%s%s", actor,
 	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
-	if (store_begin(engine_store(e)) == -1)
-		return wf_abort(e, r);
+	if (store_begin(wf->store) == -1)
+		return wf_abort(wf, r);
 	{
 		const char	*col[1] = { "acknowledged_at" };
 		unsigned	 empty;
 
-		if (store_incident_empty(engine_store(e), id, 1, col,
+		if (store_incident_empty(wf->store, id, 1, col,
 		    &empty) == -1)
-			return wf_abort(e, r);
+			return wf_abort(wf, r);
 		first = empty != 0;
 	}
 	/* The first acknowledgement is the record's; all are in the timeline. */
-	if (wf_step(e, id, first ? "acknowledged_at" : NULL,
+	if (wf_step(wf, id, first ? "acknowledged_at" : NULL,
 	    "acknowledged_by", wall_ms(), actor, "acknowledged",
 	    detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /* The latest start of an open notification clock: a report stops them. */
@@ -222,12 +224,12 @@ wf_claimed_time(const char *what, int64_t at, int64_t floor,
  * daemon already recorded as missed stays missed (query.c's state).
  */
 int
-wf_reported(struct engine *e, int64_t id, const char *actor,
+wf_reported(struct workflow *wf, int64_t id, const char *actor,
     const char *ticket, int64_t at, const char *note, const char *reason,
     struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
+	struct store		*st = wf->store;
 	const char		*cols[4] = { "reported_at", "reported_by",
 				    "ticket", "reported_entered_at" };
 	const char		*vals[4];
@@ -239,7 +241,7 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	int			 correction;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("ticket", ticket, 1, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1 ||
 	    wf_text_ok("reason", reason, 0, r) == -1)
@@ -291,17 +293,19 @@ wf_reported(struct engine *e, int64_t id, const char *actor,
 	    (correction && store_clock_restop(st, &(struct store_restop){
 	    .incident_id = id, .kind = policy_clock_name(CLOCK_NOTIFY),
 	    .was = inc.reported_at, .at = at, .by = by }) == -1) ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY, at, by) == -1 ||
+	    clocks_stop(wf->clocks, id, CLOCK_NOTIFY, at, by) == -1 ||
 	    /*
 	     * 5.3.8's 結案期限 runs 「接獲通報後」, from the notification:
 	     * from when the portal took the report (the time it was
 	     * made), as the portal itself counts its closure deadline.
 	     */
-	    clocks_open_once(engine_clocks(e), id, CLOCK_CLOSE, inc.level,
+	    clocks_open_once(wf->clocks, id, CLOCK_CLOSE, inc.level,
 	    at) == -1 ||
-	    store_timeline_add(st, id, now, event, actor, detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = event, .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /* "yes", "no", "是", "否", alone or before an explanation. */
@@ -322,7 +326,7 @@ wf_answers_yes_no(const char *v)
 }
 
 int
-wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
+wf_set(struct workflow *wf, int64_t id, const char *actor, const char *field,
     const char *value, struct wf_result *r)
 {
 	struct store_incident	 inc;
@@ -333,11 +337,11 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 	if (field == NULL || (column = wf_field_column(field)) == NULL)
 		return wf_fail(r, WF_BAD, "unknown field \"%s\"; the fields "
 		    "are %s", field ? field : "", record_settable_list());
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok(field, value, 1, r) == -1)
 		return -1;
 	if (strcmp(field, "category") == 0 &&
-	    conf_find_category(engine_conf(e), value) == NULL)
+	    conf_find_category(wf->conf, value) == NULL)
 		return wf_fail(r, WF_BAD, "unknown category \"%s\" (see the "
 		    "rules' category lines)", value);
 	if (strcmp(field, "other-units-affected") == 0 &&
@@ -346,13 +350,14 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
 		    "portal's question 是否影響其他連線單位運作: begin it with "
 		    "yes, no, 是 or 否 (\"no: only our own web site\")");
 	snprintf(detail, sizeof(detail), "%s: %s", field, value);
-	if (store_begin(engine_store(e)) == -1 ||
-	    store_incident_update(engine_store(e), id, 1, &column,
+	if (store_begin(wf->store) == -1 ||
+	    store_incident_update(wf->store, id, 1, &column,
 	    &value) == -1 ||
-	    store_timeline_add(engine_store(e), id, wall_ms(), "field set",
-	    actor, detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+	    store_timeline_add(wf->store, &(struct store_event){
+	    .incident_id = id, .at = wall_ms(), .event = "field set",
+	    .actor = actor, .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /*
@@ -364,13 +369,13 @@ wf_set(struct engine *e, int64_t id, const char *actor, const char *field,
  * higher assessment stands, and a correction is a new incident note.
  */
 int
-wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
+wf_level(struct workflow *wf, int64_t id, const char *actor, int c, int i,
     const char *reason, struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
-	struct clocks		*cl = engine_clocks(e);
-	const struct policy	*pol = &engine_conf(e)->policy;
+	struct store		*st = wf->store;
+	struct clocks		*cl = wf->clocks;
+	const struct policy	*pol = &wf->conf->policy;
 	const char		*cols[3], *vals[3];
 	char			 cbuf[8], ibuf[8], lbuf[8];
 	char			 cshow[8], ishow[8];
@@ -384,7 +389,7 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 		    "integrity level");
 	if (c < 0 || c > POLICY_LEVELS || i < 0 || i > POLICY_LEVELS)
 		return wf_fail(r, WF_BAD, "levels are 1 to %d", POLICY_LEVELS);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("reason", reason, 1, r) == -1)
 		return -1;
 	if ((c != 0 && c < inc.confidentiality_level) ||
@@ -423,8 +428,10 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, n, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "level set", actor, detail) == -1)
-		return wf_abort(e, r);
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "level set", .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
 	if (level > inc.level) {
 		if (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 		    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
@@ -432,11 +439,11 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
 		    clocks_report_start(cl, id, level) == -1 ||
 		    notice_queue(st, pol, id, level, inc.system,
 		    "level raised", detail, now) == -1)
-			return wf_abort(e, r);
+			return wf_abort(wf, r);
 	}
-	if (wf_commit(e, id, r) == -1)
+	if (wf_commit(wf, id, r) == -1)
 		return -1;
-	engine_incident_relevel(e, id, level);
+	engine_incident_relevel(wf->engine, id, level);
 	return 0;
 }
 
@@ -445,7 +452,7 @@ wf_level(struct engine *e, int64_t id, const char *actor, int c, int i,
  * clock stopped by it, and its timeline event.
  */
 static int
-wf_clock_step(struct engine *e, int64_t id, const char *actor,
+wf_clock_step(struct workflow *wf, int64_t id, const char *actor,
     const char *note, enum policy_clock kind, const char *event,
     const char *what, const char *at_col, const char *by_col,
     struct wf_result *r)
@@ -455,38 +462,38 @@ wf_clock_step(struct engine *e, int64_t id, const char *actor,
 	int64_t			 now = wall_ms();
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
 	snprintf(detail, sizeof(detail), "%s%s%s", what,
 	    note != NULL && *note != '\0' ? ": " : "", note ? note : "");
 	snprintf(by, sizeof(by), "%s: %s", actor, event);
-	if (store_begin(engine_store(e)) == -1 ||
-	    clocks_stop(engine_clocks(e), id, kind, now, by) == -1 ||
-	    wf_step(e, id, at_col, by_col, now, actor, event, detail) == -1 ||
+	if (store_begin(wf->store) == -1 ||
+	    clocks_stop(wf->clocks, id, kind, now, by) == -1 ||
+	    wf_step(wf, id, at_col, by_col, now, actor, event, detail) == -1 ||
 	    /* 5.3.7.3.6: controlled or restored, whichever is first. */
-	    (kind == CLOCK_RESTORE && clocks_report_start(engine_clocks(e), id,
+	    (kind == CLOCK_RESTORE && clocks_report_start(wf->clocks, id,
 	    inc.level) == -1))
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /* Damage controlled (損害控制, 5.3.4): the restore clocks stop. */
 int
-wf_controlled(struct engine *e, int64_t id, const char *actor,
+wf_controlled(struct workflow *wf, int64_t id, const char *actor,
     const char *note, struct wf_result *r)
 {
-	return wf_clock_step(e, id, actor, note, CLOCK_RESTORE,
+	return wf_clock_step(wf, id, actor, note, CLOCK_RESTORE,
 	    "damage controlled", "damage controlled", "controlled_at",
 	    "controlled_by", r);
 }
 
 /* The investigation report is filed (5.3.3): the report clock stops. */
 int
-wf_report_filed(struct engine *e, int64_t id, const char *actor,
+wf_report_filed(struct workflow *wf, int64_t id, const char *actor,
     const char *note, struct wf_result *r)
 {
-	return wf_clock_step(e, id, actor, note, CLOCK_REPORT, "report filed",
+	return wf_clock_step(wf, id, actor, note, CLOCK_REPORT, "report filed",
 	    "investigation report filed", "report_filed_at", "report_filed_by",
 	    r);
 }
@@ -497,11 +504,11 @@ wf_report_filed(struct engine *e, int64_t id, const char *actor,
  * one that is missing.
  */
 int
-wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
+wf_close(struct workflow *wf, int64_t id, const char *actor, const char *note,
     struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
+	struct store		*st = wf->store;
 	const char		*fields[16], *cols[16];
 	const char		*ccols[2] = { "closed_at", "closed_by" };
 	const char		*cvals[3];
@@ -513,7 +520,7 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	int			 n = 0, j, rc;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
 	if (strcmp(inc.kind, "outage") == 0 && inc.restored_at == 0)
@@ -541,7 +548,7 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 		if (f->close == RECORD_CLOSE_NO ||
 		    (f->close == RECORD_CLOSE_34 && inc.level < 3) ||
 		    (f->close == RECORD_CLOSE_REPORT &&
-		    !policy_clock_applies(&engine_conf(e)->policy,
+		    !policy_clock_applies(&wf->conf->policy,
 		    CLOCK_REPORT, inc.level)))
 			continue;
 		if (n == (int)(sizeof(fields) / sizeof(fields[0])))
@@ -576,14 +583,16 @@ wf_close(struct engine *e, int64_t id, const char *actor, const char *note,
 	    store_incident_update(st, id, 2, ccols, cvals) == -1 ||
 	    store_incident_update(st, id, 1, (const char *[]){ "status" },
 	    (const char *[]){ "closed" }) == -1 ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE, now, by) == -1 ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_CLOSE, now, by) == -1 ||
-	    store_timeline_add(st, id, now, "closed", actor, detail) == -1 ||
+	    clocks_stop(wf->clocks, id, CLOCK_RESTORE, now, by) == -1 ||
+	    clocks_stop(wf->clocks, id, CLOCK_CLOSE, now, by) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "closed", .actor = actor,
+	    .detail = detail }) == -1 ||
 	    /* 5.3.8: the closure notice, with form 01, to the level's. */
-	    notice_closure(st, &engine_conf(e)->policy, id, inc.level,
+	    notice_closure(st, &wf->conf->policy, id, inc.level,
 	    inc.system, actor, now) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /* A time a person gives: not before the incident began, not ahead. */
@@ -608,11 +617,11 @@ wf_time_ok(const char *what, int64_t at, const struct store_incident *inc,
  * only once the service is back; the record's own close needs it.
  */
 int
-wf_portal_closed(struct engine *e, int64_t id, const char *actor,
+wf_portal_closed(struct workflow *wf, int64_t id, const char *actor,
     int64_t at, const char *result, const char *note, struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
+	struct store		*st = wf->store;
 	const char		*cols[3] = { "portal_closed_at",
 				    "portal_closed_by", "portal_result" };
 	const char		*vals[3], *done[1] = { "portal_closed_at" };
@@ -624,7 +633,7 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 	int			 ticket;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("result", result, 1, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
@@ -663,10 +672,11 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
 	    note ? note : "");
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 3, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "portal closed", actor,
-	    detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "portal closed", .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 /*
@@ -677,13 +687,13 @@ wf_portal_closed(struct engine *e, int64_t id, const char *actor,
  * level's recipients are told.
  */
 int
-wf_major(struct engine *e, int64_t id, const char *actor,
+wf_major(struct workflow *wf, int64_t id, const char *actor,
     const char *reason, struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
-	struct clocks		*cl = engine_clocks(e);
-	const struct policy	*pol = &engine_conf(e)->policy;
+	struct store		*st = wf->store;
+	struct clocks		*cl = wf->clocks;
+	const struct policy	*pol = &wf->conf->policy;
 	struct policy_class	 c;
 	const char		*cols[4] = { "major", "availability_level",
 				    "level", "major_reason" };
@@ -694,7 +704,7 @@ wf_major(struct engine *e, int64_t id, const char *actor,
 	int			 avail, level;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("reason", reason, 1, r) == -1)
 		return -1;
 	if (inc.major)
@@ -716,22 +726,23 @@ wf_major(struct engine *e, int64_t id, const char *actor,
 	    level, policy_level_name(level), reason);
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 4, cols, vals) == -1 ||
-	    store_timeline_add(st, id, now, "declared major", actor,
-	    detail) == -1)
-		return wf_abort(e, r);
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "declared major", .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
 	if (level > inc.level &&
 	    (clocks_open(cl, id, CLOCK_NOTIFY, level, now, &due) == -1 ||
 	    clocks_relevel(cl, id, CLOCK_RESTORE, level) == -1 ||
 	    clocks_relevel(cl, id, CLOCK_CLOSE, level) == -1 ||
 	    clocks_report_start(cl, id, level) == -1))
-		return wf_abort(e, r);
+		return wf_abort(wf, r);
 	if (notice_queue(st, pol, id, level, inc.system, "declared major",
 	    detail, now) == -1)
-		return wf_abort(e, r);
-	if (wf_commit(e, id, r) == -1)
+		return wf_abort(wf, r);
+	if (wf_commit(wf, id, r) == -1)
 		return -1;
-	engine_incident_relevel(e, id, level);
-	engine_incident_major(e, id);
+	engine_incident_relevel(wf->engine, id, level);
+	engine_incident_major(wf->engine, id);
 	return 0;
 }
 
@@ -760,12 +771,12 @@ wf_breached_cb(const struct store_open_clock *c, void *arg)
  * the contact is entered, not at the time claimed.
  */
 int
-wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
+wf_contact(struct workflow *wf, int64_t id, const char *actor, const char *to,
     const char *channel, int64_t at, const char *note, int offline,
     struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
+	struct store		*st = wf->store;
 	struct wf_breached	 b = { 0 };
 	char			 when[TIME_STRLEN], entered[TIME_STRLEN];
 	char			 detail[2 * WF_MAX_TEXT + 256], by[512];
@@ -773,7 +784,7 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	size_t			 i;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("to", to, 1, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
@@ -807,16 +818,17 @@ wf_contact(struct engine *e, int64_t id, const char *actor, const char *to,
 	    .incident_id = id, .at = at, .entered_at = now, .recipient = to,
 	    .channel = channel, .made_by = actor, .note = note ? note : "",
 	    .offline = offline }) == -1 ||
-	    (offline && clocks_stop(engine_clocks(e), id, CLOCK_NOTIFY,
+	    (offline && clocks_stop(wf->clocks, id, CLOCK_NOTIFY,
 	    b.notify ? now : at, by) == -1) ||
-	    store_timeline_add(st, id, now, offline ? "offline notification" :
-	    "contact", actor, detail) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = offline ? "offline notification" : "contact",
+	    .actor = actor, .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }
 
 int
-wf_warning_open(struct engine *e, const char *actor,
+wf_warning_open(struct workflow *wf, const char *actor,
     const struct store_warning *w, struct wf_result *r)
 {
 	int64_t	 id;
@@ -825,15 +837,15 @@ wf_warning_open(struct engine *e, const char *actor,
 	if (wf_text_ok("source", w->source, 1, r) == -1 ||
 	    wf_text_ok("summary", w->summary, 1, r) == -1)
 		return -1;
-	if (w->system[0] != '\0' && !engine_knows(e, w->system))
+	if (w->system[0] != '\0' && !engine_knows(wf->engine, w->system))
 		return wf_fail(r, WF_BAD, "no system \"%s\" in the rules",
 		    w->system);
-	if (store_begin(engine_store(e)) == -1 ||
-	    store_warning_open(engine_store(e), w, wall_ms(), actor,
+	if (store_begin(wf->store) == -1 ||
+	    store_warning_open(wf->store, w, wall_ms(), actor,
 	    &id) == -1)
-		return wf_abort(e, r);
+		return wf_abort(wf, r);
 	r->warning = id;
-	return wf_commit(e, 0, r);
+	return wf_commit(wf, 0, r);
 }
 
 /*
@@ -843,13 +855,13 @@ wf_warning_open(struct engine *e, const char *actor,
  * confirmation.  LEVEL is the assessed level, 0 for the matrix's.
  */
 int
-wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
+wf_warning_answer(struct workflow *wf, int64_t wid, const char *actor,
     const char *answer, const char *reason, int level, struct wf_result *r)
 {
 	struct store_new_incident	 ni;
 	struct store_warning		 w;
-	struct store			*st = engine_store(e);
-	const struct conf		*conf = engine_conf(e);
+	struct store			*st = wf->store;
+	const struct conf		*conf = wf->conf;
 	const struct system_conf	*sys = NULL;
 	struct policy_class		 c;
 	char				 event[64], detail[WF_MAX_TEXT + 600];
@@ -885,7 +897,7 @@ wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
 	    reason != NULL && *reason != '\0' ? "; " : "",
 	    reason ? reason : "");
 	if (store_begin(st) == -1)
-		return wf_abort(e, r);
+		return wf_abort(wf, r);
 	if (confirmed) {
 		if (w.system[0] != '\0')
 			sys = conf_find_system(conf, w.system);
@@ -910,38 +922,41 @@ wf_warning_answer(struct engine *e, int64_t wid, const char *actor,
 		ni.cause = w.summary;
 		if (store_incident_insert(st, "warning", &ni, wid,
 		    &incident) == -1 ||
-		    store_timeline_add(st, incident, now, "opened", actor,
-		    detail) == -1 ||
-		    clocks_open(engine_clocks(e), incident, CLOCK_NOTIFY,
+		    store_timeline_add(st, &(struct store_event){
+		    .incident_id = incident, .at = now, .event = "opened",
+		    .actor = actor, .detail = detail }) == -1 ||
+		    clocks_open(wf->clocks, incident, CLOCK_NOTIFY,
 		    ni.level, now, &due) == -1 ||
-		    clocks_open(engine_clocks(e), incident, CLOCK_RESTORE,
+		    clocks_open(wf->clocks, incident, CLOCK_RESTORE,
 		    ni.level, now, &due) == -1 ||
 		    notice_queue(st, &conf->policy, incident, ni.level,
 		    ni.system, "early warning confirmed, incident opened",
 		    detail, now) == -1)
-			return wf_abort(e, r);
+			return wf_abort(wf, r);
 	}
-	if (store_warning_answer(st, wid, answer, now, actor, reason ? reason :
-	    "", incident) == -1 ||
-	    store_warning_timeline_add(st, wid, now, event, actor,
-	    detail) == -1)
-		return wf_abort(e, r);
+	if (store_warning_answer(st, &(struct store_answer){ .warning_id = wid,
+	    .state = answer, .at = now, .actor = actor,
+	    .reason = reason ? reason : "", .incident_id = incident }) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .warning_id = wid,
+	    .at = now, .event = event, .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
 	r->incident = incident;
-	return wf_commit(e, incident, r);
+	return wf_commit(wf, incident, r);
 }
 
 #define WF_TIME_MAX	253402300799999LL	/* 9999-12-31T23:59:59.999Z */
 
 /* A maintenance window a person adds (the rules hold the recurring ones). */
 int
-wf_maintenance_add(struct engine *e, const char *actor, const char *system,
+wf_maintenance_add(struct workflow *wf, const char *actor, const char *system,
     int64_t from, int64_t length, const char *reason, struct wf_result *r)
 {
 	char	 detail[WF_MAX_TEXT + 512], t1[TIME_STRLEN], t2[TIME_STRLEN];
 	int64_t	 id, now = wall_ms();
 
 	wf_begin_result(r, 0);
-	if (system == NULL || !engine_knows(e, system))
+	if (system == NULL || !engine_knows(wf->engine, system))
 		return wf_fail(r, WF_BAD, "no system \"%s\" in the rules",
 		    system ? system : "");
 	if (wf_text_ok("reason", reason, 0, r) == -1)
@@ -964,17 +979,18 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
 	    time_fmt(from + length, t2, sizeof(t2)),
 	    reason != NULL && *reason != '\0' ? ": " : "",
 	    reason ? reason : "");
-	if (store_begin(engine_store(e)) == -1 ||
-	    store_maintenance_add(engine_store(e), &(struct store_maintenance){
+	if (store_begin(wf->store) == -1 ||
+	    store_maintenance_add(wf->store, &(struct store_maintenance){
 	    .system = system, .starts_at = from, .ends_at = from + length,
 	    .reason = reason ? reason : "", .created_at = now,
 	    .created_by = actor }, &id) == -1 ||
-	    store_timeline_add(engine_store(e), 0, now, "maintenance added",
-	    actor, detail) == -1)
-		return wf_abort(e, r);
-	if (wf_commit(e, 0, r) == -1)
+	    store_timeline_add(wf->store, &(struct store_event){
+	    .at = now, .event = "maintenance added", .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	if (wf_commit(wf, 0, r) == -1)
 		return -1;
-	engine_maintenance_added(e, system, from, from + length);
+	engine_maintenance_added(wf->engine, system, from, from + length);
 	log_info("%s (by %s)", detail, actor);
 	return 0;
 }
@@ -984,7 +1000,7 @@ wf_maintenance_add(struct engine *e, const char *actor, const char *system,
  * recurring windows are changed in the rules.
  */
 int
-wf_maintenance_cancel(struct engine *e, int64_t id, const char *actor,
+wf_maintenance_cancel(struct workflow *wf, int64_t id, const char *actor,
     const char *reason, struct wf_result *r)
 {
 	char	 detail[WF_MAX_TEXT + 512], system[256];
@@ -995,7 +1011,7 @@ wf_maintenance_cancel(struct engine *e, int64_t id, const char *actor,
 	wf_begin_result(r, 0);
 	if (wf_text_ok("reason", reason, 0, r) == -1)
 		return -1;
-	rc = store_maintenance_get(engine_store(e), id, system,
+	rc = store_maintenance_get(wf->store, id, system,
 	    sizeof(system), &start, &end, &cancelled);
 	if (rc == -1)
 		return wf_fail(r, WF_FAILED, "cannot read maintenance window "
@@ -1014,14 +1030,15 @@ wf_maintenance_cancel(struct engine *e, int64_t id, const char *actor,
 	    time_fmt(start, t1, sizeof(t1)), time_fmt(end, t2, sizeof(t2)),
 	    reason != NULL && *reason != '\0' ? ": " : "",
 	    reason ? reason : "");
-	if (store_begin(engine_store(e)) == -1 ||
-	    store_maintenance_cancel(engine_store(e), id, now, actor) == -1 ||
-	    store_timeline_add(engine_store(e), 0, now,
-	    "maintenance cancelled", actor, detail) == -1)
-		return wf_abort(e, r);
-	if (wf_commit(e, 0, r) == -1)
+	if (store_begin(wf->store) == -1 ||
+	    store_maintenance_cancel(wf->store, id, now, actor) == -1 ||
+	    store_timeline_add(wf->store, &(struct store_event){
+	    .at = now, .event = "maintenance cancelled", .actor = actor,
+	    .detail = detail }) == -1)
+		return wf_abort(wf, r);
+	if (wf_commit(wf, 0, r) == -1)
 		return -1;
-	engine_maintenance_cancelled(e, system, start, end);
+	engine_maintenance_cancelled(wf->engine, system, start, end);
 	log_info("%s (by %s)", detail, actor);
 	return 0;
 }
@@ -1037,14 +1054,14 @@ wf_maintenance_cancel(struct engine *e, int64_t id, const char *actor,
  * drill's clocks (60: an hour is a minute); 0 for a real incident.
  */
 static int
-wf_open_by_person(struct engine *e, const char *actor, const char *kind,
+wf_open_by_person(struct workflow *wf, const char *actor, const char *kind,
     const char *system, const char *title, int level, int64_t at,
     const char *reason, int factor, struct wf_result *r)
 {
 	struct store_new_incident	 ni;
-	struct store			*st = engine_store(e);
-	struct clocks			*cl = engine_clocks(e);
-	const struct conf		*conf = engine_conf(e);
+	struct store			*st = wf->store;
+	struct clocks			*cl = wf->clocks;
+	const struct conf		*conf = wf->conf;
 	const struct system_conf	*sys = NULL;
 	const char			*fcol[1] = { "drill_factor" };
 	const char			*fval[1], *event;
@@ -1061,7 +1078,7 @@ wf_open_by_person(struct engine *e, const char *actor, const char *kind,
 		    "one of the rules) or what is affected (--title TEXT), "
 		    "not both");
 	if (system != NULL && *system != '\0') {
-		if (!engine_knows(e, system) ||
+		if (!engine_knows(wf->engine, system) ||
 		    (sys = conf_find_system(conf, system)) == NULL)
 			return wf_fail(r, WF_BAD, "no system \"%s\" in the "
 			    "rules; for something else give --title",
@@ -1131,16 +1148,18 @@ wf_open_by_person(struct engine *e, const char *actor, const char *kind,
 	if (store_begin(st) == -1 ||
 	    store_incident_insert(st, kind, &ni, 0, &id) == -1 ||
 	    (drill && store_incident_update(st, id, 1, fcol, fval) == -1) ||
-	    store_timeline_add(st, id, now, "opened", actor, detail) == -1 ||
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "opened", .actor = actor,
+	    .detail = detail }) == -1 ||
 	    clocks_open(cl, id, CLOCK_NOTIFY, level, at, &due) == -1 ||
-	    wf_due_column(e, id, "notify_due_at", due) == -1 ||
+	    wf_due_column(wf, id, "notify_due_at", due) == -1 ||
 	    clocks_open(cl, id, CLOCK_RESTORE, level, at, &due) == -1 ||
-	    wf_due_column(e, id, "restore_due_at", due) == -1 ||
+	    wf_due_column(wf, id, "restore_due_at", due) == -1 ||
 	    notice_queue(st, &conf->policy, id, level, ni.system, event,
 	    detail, now) == -1)
-		return wf_abort(e, r);
+		return wf_abort(wf, r);
 	r->incident = id;
-	if (wf_commit(e, id, r) == -1)
+	if (wf_commit(wf, id, r) == -1)
 		return -1;
 	log_info("incident %lld: %s", (long long)id, detail);
 	return 0;
@@ -1148,7 +1167,7 @@ wf_open_by_person(struct engine *e, const char *actor, const char *kind,
 
 /* A compressed drill's deadlines on the incident row are its clocks'. */
 static int
-wf_due_column(struct engine *e, int64_t id, const char *col, int64_t due)
+wf_due_column(struct workflow *wf, int64_t id, const char *col, int64_t due)
 {
 	char	 when[TIME_STRLEN];
 	const char *v[1];
@@ -1156,15 +1175,15 @@ wf_due_column(struct engine *e, int64_t id, const char *col, int64_t due)
 	if (due == 0)
 		return 0;
 	v[0] = time_fmt(due, when, sizeof(when));
-	return store_incident_update(engine_store(e), id, 1, &col, v);
+	return store_incident_update(wf->store, id, 1, &col, v);
 }
 
 int
-wf_open(struct engine *e, const char *actor, const char *system,
+wf_open(struct workflow *wf, const char *actor, const char *system,
     const char *title, int level, int64_t at, const char *reason,
     struct wf_result *r)
 {
-	return wf_open_by_person(e, actor, "manual", system, title, level, at,
+	return wf_open_by_person(wf, actor, "manual", system, title, level, at,
 	    reason, 0, r);
 }
 
@@ -1174,14 +1193,14 @@ wf_open(struct engine *e, const char *actor, const char *system,
  * one does, its clocks compressed by FACTOR (1: real lengths).
  */
 int
-wf_drill(struct engine *e, const char *actor, const char *system,
+wf_drill(struct workflow *wf, const char *actor, const char *system,
     const char *title, int level, int factor, const char *note,
     struct wf_result *r)
 {
 	if ((system == NULL || *system == '\0') &&
 	    (title == NULL || *title == '\0'))
 		title = "演練模擬事件 drill scenario";
-	return wf_open_by_person(e, actor, "drill", system, title,
+	return wf_open_by_person(wf, actor, "drill", system, title,
 	    level == 0 ? 1 : level, 0, note, factor == 0 ? 1 : factor, r);
 }
 
@@ -1206,11 +1225,11 @@ wf_restore_breached_cb(const struct store_open_clock *c, void *arg)
  * (5.3.7.3.6).
  */
 int
-wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
+wf_restored(struct workflow *wf, int64_t id, const char *actor, int64_t at,
     const char *note, struct wf_result *r)
 {
 	struct store_incident	 inc;
-	struct store		*st = engine_store(e);
+	struct store		*st = wf->store;
 	const char		*cols[2] = { "restored_at", "status" };
 	const char		*vals[2];
 	char			 when[TIME_STRLEN], by[512];
@@ -1219,7 +1238,7 @@ wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
 	int			 breached = 0;
 
 	wf_begin_result(r, id);
-	if (wf_incident(e, id, &inc, 0, r) == -1 ||
+	if (wf_incident(wf, id, &inc, 0, r) == -1 ||
 	    wf_text_ok("note", note, 0, r) == -1)
 		return -1;
 	if (strcmp(inc.kind, "outage") == 0)
@@ -1245,12 +1264,14 @@ wf_restored(struct engine *e, int64_t id, const char *actor, int64_t at,
 	snprintf(by, sizeof(by), "%s: restored", actor);
 	if (store_begin(st) == -1 ||
 	    store_incident_update(st, id, 2, cols, vals) == -1 ||
-	    clocks_stop(engine_clocks(e), id, CLOCK_RESTORE,
+	    clocks_stop(wf->clocks, id, CLOCK_RESTORE,
 	    breached ? now : at, by) == -1 ||
-	    store_timeline_add(st, id, now, "restored", actor, detail) == -1 ||
-	    clocks_report_start(engine_clocks(e), id, inc.level) == -1 ||
-	    notice_queue(st, &engine_conf(e)->policy, id, inc.level,
+	    store_timeline_add(st, &(struct store_event){ .incident_id = id,
+	    .at = now, .event = "restored", .actor = actor,
+	    .detail = detail }) == -1 ||
+	    clocks_report_start(wf->clocks, id, inc.level) == -1 ||
+	    notice_queue(st, &wf->conf->policy, id, inc.level,
 	    inc.system, "restored", detail, now) == -1)
-		return wf_abort(e, r);
-	return wf_commit(e, id, r);
+		return wf_abort(wf, r);
+	return wf_commit(wf, id, r);
 }

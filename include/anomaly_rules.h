@@ -68,6 +68,6 @@ TAILQ_HEAD(anomaly_list, anomaly_conf);
 
 const char	*anomaly_counter_name(enum anomaly_counter);
 enum anomaly_unit anomaly_counter_unit(enum anomaly_counter);
-int		 anomaly_counter_find(const char *);
+int		 anomaly_counter_find(const char *, enum anomaly_counter *);
 
 #endif

@@ -68,7 +68,7 @@ struct system_conf {
 	int			 nchecks;
 	char			**depends;	/* parents' names */
 	int			*depends_line;
-	int			 ndepends;
+	size_t			 ndepends;
 	int			 bad_checks;	/* with errors, not kept */
 	const char		*file;
 	int			 line;
@@ -191,7 +191,7 @@ struct conf {
 	struct anomaly_list	 anomalies;	/* traffic counters */
 	int			 nsystems;
 	char			**files;	/* every file read, for lines */
-	int			 nfiles;
+	size_t			 nfiles;
 	struct policy		 policy;	/* rules/policy.conf */
 	const char		*policy_file;	/* NULL: no policy block */
 	int			 policy_line;
@@ -222,7 +222,7 @@ struct conf {
 
 struct conf_errors {
 	char			**msg;
-	int			 count;
+	size_t			 count;
 };
 
 struct conf	*conf_load(const char *, struct conf_errors *);

@@ -15,6 +15,7 @@ struct store;
 struct engine;
 struct event_base;
 struct wallclock_jump;
+struct workflow;
 
 /* What rtowatch status shows of a system and its checks. */
 struct engine_check_status {
@@ -51,8 +52,7 @@ void		 engine_result(struct engine *, const char *, int,
 		    int64_t);
 void		 engine_clock_jumped(const struct wallclock_jump *, void *);
 struct store	*engine_store(struct engine *);
-struct clocks	*engine_clocks(struct engine *);
-const struct conf *engine_conf(struct engine *);
+struct workflow	*engine_workflow(struct engine *);
 int		 engine_knows(struct engine *, const char *);
 void		 engine_incident_relevel(struct engine *, int64_t, int);
 void		 engine_incident_major(struct engine *, int64_t);

@@ -75,6 +75,7 @@ int64_t			 policy_next_wakeup(const struct policy *,
 			    enum policy_clock, int64_t due, int done,
 			    int breached);
 const char		*policy_clock_name(enum policy_clock);
+int			 policy_clock_find(const char *, enum policy_clock *);
 const char		*policy_level_name(int level);
 
 #endif

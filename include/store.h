@@ -109,6 +109,46 @@ struct store_restop {
 	const char	*by;
 };
 
+/*
+ * One timeline event (store_timeline_add): about an incident, an early
+ * warning, both (a warning related to an incident) or neither (the
+ * daemon's own events); an absent id is 0.
+ */
+struct store_event {
+	int64_t		 incident_id;
+	int64_t		 warning_id;
+	int64_t		 at;
+	const char	*event;
+	const char	*actor;
+	const char	*detail;	/* NULL: empty */
+};
+
+/* A person's answer to an open warning (store_warning_answer). */
+struct store_answer {
+	int64_t		 warning_id;
+	const char	*state;		/* false-positive, confirmed... */
+	int64_t		 at;
+	const char	*actor;
+	const char	*reason;
+	int64_t		 incident_id;	/* the incident confirmed, or 0 */
+};
+
+/* An anomaly episode over (store_warning_end), and the event saying so. */
+struct store_warning_ending {
+	int64_t		 warning_id;
+	int64_t		 at;
+	const char	*actor;
+	const char	*detail;
+};
+
+/* What an anomaly episode saw (store_warning_indicator). */
+struct store_indicator {
+	int64_t		 warning_id;
+	const char	*kind;		/* source, target, port, mac */
+	const char	*value;
+	int64_t		 packets;
+};
+
 /* A message queued in the outbox for one recipient. */
 struct store_notification {
 	int64_t		 incident_id;
@@ -336,10 +376,8 @@ int		 store_open_clocks(struct store *, int64_t,
 		    int (*)(const struct store_open_clock *, void *), void *);
 int		 store_notification_queue(struct store *,
 		    const struct store_notification *);
-int		 store_timeline_add(struct store *, int64_t, int64_t,
-		    const char *, const char *, const char *);
-int		 store_warning_timeline_add(struct store *, int64_t, int64_t,
-		    const char *, const char *, const char *);
+int		 store_timeline_add(struct store *,
+		    const struct store_event *);
 int		 store_incident_get(struct store *, int64_t,
 		    struct store_incident *);
 int		 store_incident_update(struct store *, int64_t, int,
@@ -353,8 +391,8 @@ int		 store_warning_open(struct store *,
 		    int64_t *);
 int		 store_warning_get(struct store *, int64_t,
 		    struct store_warning *);
-int		 store_warning_answer(struct store *, int64_t, const char *,
-		    int64_t, const char *, const char *, int64_t);
+int		 store_warning_answer(struct store *,
+		    const struct store_answer *);
 int		 store_maintenance_add(struct store *,
 		    const struct store_maintenance *, int64_t *);
 int		 store_maintenance_get(struct store *, int64_t, char *, size_t,
@@ -387,15 +425,13 @@ int		 store_mail_alerted(struct store *,
 int		 store_mail_pending(struct store *, const char *, int64_t,
 		    int64_t *);
 int		 store_outbox_stats(struct store *, int *, int *, int64_t *);
-int		 store_warning_end(struct store *, int64_t, int64_t,
-		    const char *, const char *);
+int		 store_warning_end(struct store *,
+		    const struct store_warning_ending *);
 int		 store_warning_detail(struct store *, int64_t, const char *);
 int		 store_warning_end_orphans(struct store *, int64_t,
 		    const char *, const char *);
-int		 store_warning_indicator(struct store *, int64_t,
-		    const char *, const char *, int64_t);
-int		 store_warning_relate(struct store *, int64_t, int64_t,
-		    int64_t, const char *, const char *);
+int		 store_warning_indicator(struct store *,
+		    const struct store_indicator *);
 int		 store_contact_add(struct store *,
 		    const struct store_contact *);
 int		 store_response_add(struct store *,

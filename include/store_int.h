@@ -52,7 +52,5 @@ int		 store_write_row(struct store *, sqlite3_stmt *, int *);
 int		 store_changed(struct store *);
 int64_t		 store_next_id(struct store *, enum store_table);
 int64_t		 store_column_time(sqlite3_stmt *, int);
-int		 store_timeline_append(struct store *, int64_t, int64_t,
-		    int64_t, const char *, const char *, const char *);
 
 #endif /* RTOWATCH_STORE_INT_H */

@@ -20,6 +20,7 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xcalloc_align(size_t, size_t, size_t);
 void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

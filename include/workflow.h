@@ -14,8 +14,25 @@
 
 #include <stdint.h>
 
+struct clocks;
+struct conf;
 struct engine;
+struct store;
 struct store_warning;
+
+/*
+ * What the workflow works with, made by the engine (engine_workflow):
+ * the store it writes, the clocks it stops and starts, the rules it
+ * checks (the current ones: a reload sets them), and the engine, told of
+ * a level, a major incident or a window a person set, and asked whether
+ * it watches a system.
+ */
+struct workflow {
+	struct store		*store;
+	struct clocks		*clocks;
+	const struct conf	*conf;
+	struct engine		*engine;
+};
 
 #define WF_OK		200
 #define WF_BAD		400	/* the request is wrong */
@@ -33,39 +50,39 @@ struct wf_result {
 	int		 nmissing;
 };
 
-int	wf_ack(struct engine *, int64_t, const char *, const char *,
+int	wf_ack(struct workflow *, int64_t, const char *, const char *,
 	    struct wf_result *);
-int	wf_reported(struct engine *, int64_t, const char *, const char *,
+int	wf_reported(struct workflow *, int64_t, const char *, const char *,
 	    int64_t, const char *, const char *, struct wf_result *);
-int	wf_set(struct engine *, int64_t, const char *, const char *,
+int	wf_set(struct workflow *, int64_t, const char *, const char *,
 	    const char *, struct wf_result *);
-int	wf_level(struct engine *, int64_t, const char *, int, int,
+int	wf_level(struct workflow *, int64_t, const char *, int, int,
 	    const char *, struct wf_result *);
-int	wf_controlled(struct engine *, int64_t, const char *, const char *,
+int	wf_controlled(struct workflow *, int64_t, const char *, const char *,
 	    struct wf_result *);
-int	wf_report_filed(struct engine *, int64_t, const char *, const char *,
+int	wf_report_filed(struct workflow *, int64_t, const char *, const char *,
 	    struct wf_result *);
-int	wf_close(struct engine *, int64_t, const char *, const char *,
+int	wf_close(struct workflow *, int64_t, const char *, const char *,
 	    struct wf_result *);
-int	wf_warning_open(struct engine *, const char *,
+int	wf_warning_open(struct workflow *, const char *,
 	    const struct store_warning *, struct wf_result *);
-int	wf_warning_answer(struct engine *, int64_t, const char *,
+int	wf_warning_answer(struct workflow *, int64_t, const char *,
 	    const char *, const char *, int, struct wf_result *);
-int	wf_maintenance_add(struct engine *, const char *, const char *,
+int	wf_maintenance_add(struct workflow *, const char *, const char *,
 	    int64_t, int64_t, const char *, struct wf_result *);
-int	wf_maintenance_cancel(struct engine *, int64_t, const char *,
+int	wf_maintenance_cancel(struct workflow *, int64_t, const char *,
 	    const char *, struct wf_result *);
-int	wf_portal_closed(struct engine *, int64_t, const char *, int64_t,
+int	wf_portal_closed(struct workflow *, int64_t, const char *, int64_t,
 	    const char *, const char *, struct wf_result *);
-int	wf_major(struct engine *, int64_t, const char *, const char *,
+int	wf_major(struct workflow *, int64_t, const char *, const char *,
 	    struct wf_result *);
-int	wf_contact(struct engine *, int64_t, const char *, const char *,
+int	wf_contact(struct workflow *, int64_t, const char *, const char *,
 	    const char *, int64_t, const char *, int, struct wf_result *);
-int	wf_open(struct engine *, const char *, const char *, const char *,
+int	wf_open(struct workflow *, const char *, const char *, const char *,
 	    int, int64_t, const char *, struct wf_result *);
-int	wf_restored(struct engine *, int64_t, const char *, int64_t,
+int	wf_restored(struct workflow *, int64_t, const char *, int64_t,
 	    const char *, struct wf_result *);
-int	wf_drill(struct engine *, const char *, const char *, const char *,
+int	wf_drill(struct workflow *, const char *, const char *, const char *,
 	    int, int, const char *, struct wf_result *);
 const char *wf_field_column(const char *);
 

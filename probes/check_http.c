@@ -60,7 +60,7 @@ struct http_opts {
 	char		*host;		/* to resolve; NULL for an address */
 	int64_t		 cert_expiry_ms;	/* 0: not checked */
 	int		 status_lo, status_hi;
-	int		 nheaders;
+	size_t		 nheaders;
 	int		 head;
 	int		 follow;
 	int		 port;
@@ -433,8 +433,8 @@ http_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 			    "value\" in printable characters", s);
 			rc = -1;
 		} else {
-			o->headers = xrealloc(o->headers,
-			    (o->nheaders + 1) * sizeof(*o->headers));
+			o->headers = xreallocarray(o->headers,
+			    o->nheaders + 1, sizeof(*o->headers));
 			o->headers[o->nheaders++] = s;
 			s = NULL;
 		}
@@ -542,7 +542,7 @@ static void
 http_free_opts(struct check_conf *cc)
 {
 	struct http_opts	*o = cc->opts;
-	int			 i;
+	size_t			 i;
 
 	for (i = 0; i < o->nheaders; i++)
 		free(o->headers[i]);
@@ -811,7 +811,7 @@ http_transfer(struct probe *p, const char *resolve)
 	const struct http_opts	*o = p->check->opts;
 	CURL			*e;
 	CURLcode		 rc;
-	int			 i;
+	size_t			 i;
 
 #define SET(opt, val)	do {						\
 	if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK)		\

@@ -40,7 +40,7 @@ struct tcp_opts {
 	char	*send;			/* NULL: nothing to send */
 	char	*expect;		/* NULL: the handshake is enough */
 	int64_t	 connect_timeout_ms;	/* 0: the check's timeout */
-	int	 port;
+	uint16_t port;
 };
 
 enum tcp_step {
@@ -141,7 +141,7 @@ tcp_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 	if (strcmp(word, "port") == 0) {
 		if (conf_next_number(p, "port", 1, 65535, &port) == -1)
 			return -1;
-		o->port = (int)port;
+		o->port = (uint16_t)port;	/* 1-65535, checked */
 	} else if (strcmp(word, "send") == 0) {
 		if (tcp_text_once(p, "send", &o->send) == -1)
 			return -1;

@@ -65,6 +65,11 @@ def test_warnings_csv_and_bad_format(tmp_path):
     assert rc == 0 and out2.splitlines() == lines, err
     rc, out, err = cli("--db", db, "warnings", "--format", "xml")
     assert rc == 2 and "unknown format" in err, err
+    # The readers' one parser: its messages, its exit code, the usage line.
+    rc, out, err = cli("--db", db, "warnings", "--state", "closed")
+    assert rc == 2 and "--state is open, confirmed, false-positive or " \
+        "undetermined, not closed" in err, err
+    assert "usage: rtowatch [--db FILE] [--tz ZONE] warnings " in err, err
     rc, out, err = cli("--db", db, "warnings", "--state", "open",
                        "--format", "json")
     assert rc == 0 and '"state": "open"' in out, out

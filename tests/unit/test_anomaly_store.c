@@ -287,8 +287,9 @@ test_refused(void **state)
 	storefix_lock(&f->db);
 	for (i = 0; store_begin(f->db.st) == 0; i++) {
 		assert_true(i < 64);
-		assert_int_equal(store_timeline_add(f->db.st, 0, t + i, "tick",
-		    "test", big), 0);
+		assert_int_equal(store_timeline_add(f->db.st,
+		    &(struct store_event){ .at = t + i, .event = "tick",
+		    .actor = "test", .detail = big }), 0);
 		assert_int_equal(store_commit(f->db.st), 0);
 	}
 	free(big);

@@ -367,7 +367,7 @@ test_errors(void **state)
 	struct conf_errors	 errs = { NULL, 0 };
 	struct conf		*conf;
 	size_t			 i;
-	int			 j, n;
+	size_t			 j, n;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
@@ -448,7 +448,8 @@ test_policy(void **state)
 	struct conf		*conf;
 	const struct policy	*pol;
 	size_t			 i;
-	int			 j, found;
+	size_t			 j;
+	int			 found;
 
 	(void)state;
 	conf = conf_parse_buffer("t.conf", good, strlen(good), &errs);
@@ -482,7 +483,7 @@ test_policy(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_null(conf_parse_buffer("t.conf", bad[i].text,
 		    strlen(bad[i].text), &errs));
-		for (j = found = 0; j < errs.count; j++)
+		for (j = 0, found = 0; j < errs.count; j++)
 			found |= strcmp(errs.msg[j], bad[i].error) == 0;
 		if (!found)
 			for (j = 0; j < errs.count; j++)
@@ -654,8 +655,8 @@ test_mail(void **state)
 	struct contact_conf	*c;
 	char			 creds[] = "/tmp/rtowatch-creds-XXXXXX";
 	char			*text, *want;
-	size_t			 i;
-	int			 fd, j;
+	size_t			 i, j;
+	int			 fd;
 
 	(void)state;
 	conf = parse("set smtp \"smtp://127.0.0.1:2525\"\n"
@@ -973,7 +974,7 @@ test_anomaly_errors(void **state)
 	struct conf		*conf;
 	char			*text, *p, *want;
 	size_t			 i;
-	int			 j, n;
+	size_t			 j, n;
 
 	(void)state;
 	for (i = 0; i < sizeof(anomaly_cases) / sizeof(anomaly_cases[0]);
@@ -1000,7 +1001,7 @@ test_anomaly_errors(void **state)
 	assert_non_null(text);
 	p = text + sprintf(text, "%s", ANOMALY_HEAD);
 	for (j = 0; j <= ANOMALY_MAX_ARP; j++)
-		p += sprintf(p, " arp-change \"192.0.2.%d\"\n", j + 1);
+		p += sprintf(p, " arp-change \"192.0.2.%zu\"\n", j + 1);
 	strcpy(p, "}\n");
 	assert_null(parse(text, &errs));
 	assert_int_equal(errs.count, 1);

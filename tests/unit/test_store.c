@@ -83,8 +83,9 @@ test_held_in_order(void **state)
 
 	/* One written before the fault: the chain goes on from it. */
 	assert_int_equal(store_begin(f->db.st), 0);
-	assert_int_equal(store_timeline_add(f->db.st, 0, t - 1000, "before",
-	    "test", "written"), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .at = t - 1000, .event = "before", .actor = "test",
+	    .detail = "written" }), 0);
 	assert_int_equal(store_commit(f->db.st), 0);
 	assert_false(store_failing(f->db.st));
 
@@ -108,8 +109,9 @@ test_held_in_order(void **state)
 	    .subject = "subject", .body = "body" }), 0);
 	/* A rolled back one takes nothing with it: ids, chain link. */
 	assert_int_equal(store_begin(f->db.st), 0);
-	assert_int_equal(store_timeline_add(f->db.st, incident, t + 300, "gone",
-	    "test", ""), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .incident_id = incident, .at = t + 300, .event = "gone",
+	    .actor = "test", .detail = "" }), 0);
 	store_rollback(f->db.st);
 	store_health(f->db.st, &h);
 	assert_true(h.failing && h.held == 3 && h.since != 0);
@@ -121,8 +123,9 @@ test_held_in_order(void **state)
 	storefix_later();
 	/* The next write tries the held ones first, oldest first. */
 	assert_int_equal(store_begin(f->db.st), 0);
-	assert_int_equal(store_timeline_add(f->db.st, incident, t + 400,
-	    "after", "test", ""), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .incident_id = incident, .at = t + 400, .event = "after",
+	    .actor = "test", .detail = "" }), 0);
 	assert_int_equal(store_commit(f->db.st), 0);
 	assert_false(store_failing(f->db.st));
 	assert_int_equal(storefix_count(&f->db,
@@ -154,8 +157,9 @@ test_bound(void **state)
 	storefix_lock(&f->db);
 	for (i = 0; i < 10000; i++) {
 		assert_int_equal(store_begin(f->db.st), 0);
-		assert_int_equal(store_timeline_add(f->db.st, 0, t + i, "tick",
-		    "test", ""), 0);
+		assert_int_equal(store_timeline_add(f->db.st,
+		    &(struct store_event){ .at = t + i, .event = "tick",
+		    .actor = "test", .detail = "" }), 0);
 		assert_int_equal(store_commit(f->db.st), 0);
 	}
 	assert_int_equal(store_begin(f->db.st), -1);
