@@ -284,19 +284,22 @@ notify_cut(const char *s, size_t max)
 	return n;
 }
 
-/* The detail, then which record and when (local time). */
+/*
+ * The detail, its times in the local zone as every other view shows them
+ * (the timeline keeps UTC), then which record and when.
+ */
 char *
 notify_event_body(const struct notify_event *ev)
 {
 	char		 when[64] = "", ref[64] = "";
-	const char	*detail, *cut;
-	char		*s;
+	const char	*cut;
+	char		*s, *detail;
 	struct tm	 tm;
 	time_t		 t;
 	int64_t		 ms;
 	size_t		 n;
 
-	detail = ev->detail != NULL ? ev->detail : "";
+	detail = time_text_local(ev->detail != NULL ? ev->detail : "", 0);
 	n = notify_cut(detail, NOTIFY_DETAIL_MAX);
 	cut = n < strlen(detail) ? "…" : "";
 	if (ev->incident > 0)
@@ -314,5 +317,6 @@ notify_event_body(const struct notify_event *ev)
 	xasprintf(&s, "%.*s%s%s%s%s%s", (int)n, detail, cut,
 	    n > 0 && (ref[0] != '\0' || when[0] != '\0') ? "\n" : "", ref,
 	    ref[0] != '\0' && when[0] != '\0' ? " · " : "", when);
+	free(detail);
 	return s;
 }

@@ -256,6 +256,14 @@ test_summary(void **state)
 	s = notify_event_summary(&ev);
 	assert_string_equal(s, "Level 2 · wiki · restore reminder 復原期限提醒");
 	free(s);
+	/* Times inside the detail are local too, not the timeline's UTC. */
+	ev = event("restored", 3, 7);
+	ev.detail = (char *)(uintptr_t)"down since 2026-11-26T01:02:03.456Z";
+	s = notify_event_body(&ev);
+	assert_string_equal(s, "down since 2026-11-26 09:02:03\n"
+	    "事件 Incident #7");
+	free(s);
+
 	ev = event("warning opened", 0, 0);
 	ev.warning = 3;
 	s = notify_event_summary(&ev);
@@ -288,6 +296,14 @@ test_body(void **state)
 	s = notify_event_body(&ev);
 	assert_string_equal(s, "tcp 127.0.0.1:443: refused\n"
 	    "事件 Incident #7 · 2026-11-26 09:02:03 CST");
+	free(s);
+
+	/* Times inside the detail are local too, not the timeline's UTC. */
+	ev = event("restored", 3, 7);
+	ev.detail = (char *)(uintptr_t)"down since 2026-11-26T01:02:03.456Z";
+	s = notify_event_body(&ev);
+	assert_string_equal(s, "down since 2026-11-26 09:02:03\n"
+	    "事件 Incident #7");
 	free(s);
 
 	ev = event("warning opened", 0, 0);
