@@ -116,6 +116,23 @@ struct record_field {
 	const char		*show;	/* `show`'s label, a colon after it */
 	int			 mail_at;
 	const char		*mail;	/* the closure notice's: 中文 English */
+	/*
+	 * Form 02, the register (IMS-P-009-02, cli/register.c): the field's
+	 * place among its columns, from 1 (0: not in it), the order of its
+	 * CSV; register.c's computed columns (the clocks' outcomes,
+	 * recurring...) take the places between.  A field with titles is a
+	 * column of the printed form, zh-TW and English, and one with a
+	 * terminal title (the long texts have none) of the terminal's table
+	 * too, which on a narrow terminal leaves out the highest reg_drop
+	 * first (0: never).  reg_digest: a column of the monthly digest
+	 * (5.5.5) too, in the same order.
+	 */
+	int			 reg_at;
+	const char		*reg_zh;
+	const char		*reg_en;
+	const char		*reg_term;
+	int			 reg_drop;
+	int			 reg_digest;
 };
 
 extern const struct record_field record_fields[RECORD_NFIELDS];
@@ -124,6 +141,7 @@ enum record_view {
 	RECORD_VIEW_CLI,
 	RECORD_VIEW_SHOW,
 	RECORD_VIEW_MAIL,
+	RECORD_VIEW_REGISTER,	/* by reg_at, which leaves gaps */
 };
 
 const struct record_field *record_settable(const char *);
