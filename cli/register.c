@@ -43,33 +43,32 @@ enum {
  * under the first's titles; recurring is recur.c's, not selected: the
  * CSV has it after the selected columns.
  */
+#define REG_OWN(key)	((key) - RECORD_NFIELDS)
 static const struct reg_own {
-	int			 at;
 	struct cli_field	 f;	/* f.sql NULL: not selected */
 	const char		*zh, *en, *term;
-	int			 drop;
-} reg_own[REG_NKEYS - REG_MET] = {
-	[REG_MET - REG_MET] = { 13, { "clocks_met", REG_CLOCKS("met"),
-	    CLI_INT }, "時限達成", "clocks", "CLOCKS", 3 },
-	[REG_LATE - REG_MET] = { 14, { "clocks_late", REG_CLOCKS("late"),
-	    CLI_INT }, NULL, NULL, NULL, 0 },
-	[REG_OVERDUE - REG_MET] = { 15, { "clocks_overdue",
-	    REG_CLOCKS("overdue"), CLI_INT }, NULL, NULL, NULL, 0 },
-	[REG_OPEN - REG_MET] = { 16, { "clocks_open", REG_CLOCKS("open"),
-	    CLI_INT }, NULL, NULL, NULL, 0 },
-	[REG_RECURRING - REG_MET] = { 18, { NULL, NULL, CLI_TEXT },
-	    "重複發生", "recurring", "RECURRING", 6 },
+	int			 at, drop;
+} reg_own[REG_OWN(REG_NKEYS)] = {
+	[REG_OWN(REG_MET)] = { { "clocks_met", REG_CLOCKS("met"), CLI_INT },
+	    "時限達成", "clocks", "CLOCKS", 13, 3 },
+	[REG_OWN(REG_LATE)] = { { "clocks_late", REG_CLOCKS("late"),
+	    CLI_INT }, NULL, NULL, NULL, 14, 0 },
+	[REG_OWN(REG_OVERDUE)] = { { "clocks_overdue", REG_CLOCKS("overdue"),
+	    CLI_INT }, NULL, NULL, NULL, 15, 0 },
+	[REG_OWN(REG_OPEN)] = { { "clocks_open", REG_CLOCKS("open"),
+	    CLI_INT }, NULL, NULL, NULL, 16, 0 },
+	[REG_OWN(REG_RECURRING)] = { { NULL, NULL, CLI_TEXT },
+	    "重複發生", "recurring", "RECURRING", 18, 6 },
 	/* 5.3.3: levels 3-4 are security incidents, 1-2 events. */
-	[REG_TERM - REG_MET] = { 23, { "event_or_incident", "CASE WHEN"
-	    " level >= 3 THEN '資安事故' ELSE '資安事件' END", CLI_TEXT },
-	    NULL, NULL, NULL, 0 },
+	[REG_OWN(REG_TERM)] = { { "event_or_incident", "CASE WHEN level >= 3"
+	    " THEN '資安事故' ELSE '資安事件' END", CLI_TEXT },
+	    NULL, NULL, NULL, 23, 0 },
 };
 
 /* A column of the form (a title), in place order. */
 struct reg_col {
-	int		 key;
 	const char	*zh, *en, *term;	/* term NULL: not on a terminal */
-	int		 drop, digest;
+	int		 key, drop, digest;
 	enum cli_show	 how;
 };
 
@@ -82,7 +81,6 @@ static size_t		 reg_ncols;
 static void
 reg_add(int key, const struct cli_field *f, const struct reg_col *c)
 {
-	reg_sel[key] = -1;
 	if (f->sql != NULL) {
 		reg_sel[key] = (int)reg_nfields;
 		reg_fields[reg_nfields++] = *f;
@@ -106,14 +104,17 @@ reg_init(void)
 
 	if (reg_nfields > 0)
 		return;
+	for (i = 0; i < REG_NKEYS; i++)
+		reg_sel[i] = -1;
+	i = 0;
 	cli_incident_init();
 	n = record_view(RECORD_VIEW_REGISTER, ids);
 	while (i < n || j < CLI_NITEMS(reg_own)) {
 		if (j == CLI_NITEMS(reg_own) || (i < n &&
 		    record_fields[ids[i]].reg_at < reg_own[j].at)) {
 			rf = &record_fields[ids[i]];
-			c = (struct reg_col){ ids[i], rf->reg_zh, rf->reg_en,
-			    rf->reg_term, rf->reg_drop, rf->reg_digest,
+			c = (struct reg_col){ rf->reg_zh, rf->reg_en,
+			    rf->reg_term, ids[i], rf->reg_drop, rf->reg_digest,
 			    ids[i] == RECORD_SYSTEM ? CLI_SHOW_SYSTEM :
 			    rf->type == RECORD_INT ? CLI_SHOW_NUM :
 			    rf->type == RECORD_TIME ? CLI_SHOW_TIME :
@@ -121,15 +122,19 @@ reg_init(void)
 			reg_add(ids[i++], &cli_incident_fields[c.key], &c);
 		} else {
 			ro = &reg_own[j];
-			c = (struct reg_col){ REG_MET + (int)j, ro->zh, ro->en,
-			    ro->term, ro->drop, 0, CLI_SHOW_TEXT };
+			c = (struct reg_col){ ro->zh, ro->en, ro->term,
+			    RECORD_NFIELDS + (int)j, ro->drop, 0,
+			    CLI_SHOW_TEXT };
 			reg_add(c.key, &ro->f, &c);
 			j++;
 		}
 	}
 }
 
-/* Form 02's columns' titles: the form's (DOC_L's shape) or the terminal's. */
+/*
+ * The printed form's titles, in DOC_L's shape, into BUF: the register's,
+ * or the digest's (DIGEST).
+ */
 static void
 reg_titles(const struct doc *d, int digest, const char *titles[REG_NKEYS],
     char buf[REG_NKEYS][REG_CELL_LEN], size_t *n)
@@ -350,6 +355,8 @@ reg_cell(sqlite3_stmt *s, int key, int zh, int term, int en,
 	case REG_RECURRING:
 		return recurring;
 	}
+	if (key >= RECORD_NFIELDS)	/* one of the clocks' CSV columns */
+		return NULL;
 	switch (record_fields[key].type) {
 	case RECORD_TIME:
 		return reg_time(s, key, buf, len);
