@@ -3,8 +3,9 @@
  * `set` and close checks, `rtowatch edit`, the control API's members, the
  * CLI's JSON, CSV and `show`, form 01's labels, form 02's columns (the
  * register and the monthly digest), the workflow's view of an incident
- * (store_incident_get) and the closure notice read this one table, so a field is added here (a row and its RECORD_ name)
- * and, but for a migration, nowhere else.  The store's CREATE and
+ * (store_incident_get) and the closure notice read this one table, so a
+ * field is added here (a row and its RECORD_ name) and, but for a
+ * migration, nowhere else.  The store's CREATE and
  * migrations stay in store.c: the schema is history, this table is what
  * the record is now, and test_record checks the one against the other.
  */
