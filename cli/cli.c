@@ -281,7 +281,7 @@ cli_query_int(struct cli_ctx *ctx, int immutable, const char *sql, int *v)
  * as the CLI reads them; rto_seconds is the one member no column holds
  * as it is, and stands before rto_ms among the members.
  */
-static void
+void
 cli_incident_init(void)
 {
 	enum record_id			 ids[RECORD_NFIELDS];

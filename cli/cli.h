@@ -232,6 +232,7 @@ enum {
 extern const struct cli_field query_clock_fields[QUERY_C_COUNT];
 
 /* cli.c */
+void		 cli_incident_init(void);
 void		 cli_warnx(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 cli_usage(FILE *, const struct cli_cmd *);

@@ -21,66 +21,156 @@
 #include "util.h"
 
 #define REG_TIME_LEN	64
+#define REG_CELL_LEN	512
 
+/*
+ * A column of the register by key: a record field's RECORD_ name, or one
+ * of register.c's own below.
+ */
 enum {
-	REG_ID, REG_SYSTEM, REG_CATEGORY, REG_LEVEL, REG_MAJOR, REG_STARTED,
-	REG_OPENED, REG_REPORTED, REG_TICKET, REG_RESTORED, REG_CLOSED,
-	REG_WITHIN_RTO, REG_MET, REG_LATE, REG_OVERDUE, REG_OPEN, REG_STATUS,
-	REG_KIND, REG_CAUSE, REG_DESCRIPTION, REG_MEASURES, REG_TERM,
-	REG_COUNT
+	REG_MET = RECORD_NFIELDS, REG_LATE, REG_OVERDUE, REG_OPEN,
+	REG_RECURRING, REG_TERM, REG_NKEYS
 };
 
 #define REG_CLOCKS(state)						\
 	"(SELECT count(*) FROM clocks WHERE incident_id = incidents.id"	\
 	" AND " QUERY_CLOCK_STATE_SQL " = '" state "')"
 
-static const struct cli_field reg_fields[REG_COUNT] = {
-	[REG_ID] = { "id", "id", CLI_INT },
-	[REG_SYSTEM] = { "system", "system", CLI_TEXT },
-	[REG_CATEGORY] = { "category", "category", CLI_TEXT },
-	[REG_LEVEL] = { "level", "level", CLI_INT },
-	[REG_MAJOR] = { "major", "major", CLI_BOOL },
-	[REG_STARTED] = { "started_at", "started_at", CLI_TEXT },
-	[REG_OPENED] = { "opened_at", "opened_at", CLI_TEXT },
-	[REG_REPORTED] = { "reported_at", "reported_at", CLI_TEXT },
-	[REG_TICKET] = { "ticket", "ticket", CLI_TEXT },
-	[REG_RESTORED] = { "restored_at", "restored_at", CLI_TEXT },
-	[REG_CLOSED] = { "closed_at", "closed_at", CLI_TEXT },
-	[REG_WITHIN_RTO] = { "within_rto", "within_rto", CLI_BOOL },
-	[REG_MET] = { "clocks_met", REG_CLOCKS("met"), CLI_INT },
-	[REG_LATE] = { "clocks_late", REG_CLOCKS("late"), CLI_INT },
-	[REG_OVERDUE] = { "clocks_overdue", REG_CLOCKS("overdue"), CLI_INT },
-	[REG_OPEN] = { "clocks_open", REG_CLOCKS("open"), CLI_INT },
-	[REG_STATUS] = { "status", "status", CLI_TEXT },
-	[REG_KIND] = { "kind", "kind", CLI_TEXT },
-	[REG_CAUSE] = { "cause", "cause", CLI_TEXT },
-	[REG_DESCRIPTION] = { "description", "description", CLI_TEXT },
-	[REG_MEASURES] = { "measures", "measures", CLI_TEXT },
+/*
+ * The register's own columns, which no field of the record holds: they
+ * stand between the record's (common/record.c, REG) by their places.
+ * The clocks' outcomes are four columns of the CSV and one of the form,
+ * under the first's titles; recurring is recur.c's, not selected: the
+ * CSV has it after the selected columns.
+ */
+#define REG_OWN(key)	((key) - RECORD_NFIELDS)
+static const struct reg_own {
+	struct cli_field	 f;	/* f.sql NULL: not selected */
+	const char		*zh, *en, *term;
+	int			 at, drop;
+} reg_own[REG_OWN(REG_NKEYS)] = {
+	[REG_OWN(REG_MET)] = { { "clocks_met", REG_CLOCKS("met"), CLI_INT },
+	    "時限達成", "clocks", "CLOCKS", 13, 3 },
+	[REG_OWN(REG_LATE)] = { { "clocks_late", REG_CLOCKS("late"),
+	    CLI_INT }, NULL, NULL, NULL, 14, 0 },
+	[REG_OWN(REG_OVERDUE)] = { { "clocks_overdue", REG_CLOCKS("overdue"),
+	    CLI_INT }, NULL, NULL, NULL, 15, 0 },
+	[REG_OWN(REG_OPEN)] = { { "clocks_open", REG_CLOCKS("open"),
+	    CLI_INT }, NULL, NULL, NULL, 16, 0 },
+	[REG_OWN(REG_RECURRING)] = { { NULL, NULL, CLI_TEXT },
+	    "重複發生", "recurring", "RECURRING", 18, 6 },
 	/* 5.3.3: levels 3-4 are security incidents, 1-2 events. */
-	[REG_TERM] = { "event_or_incident", "CASE WHEN level >= 3"
+	[REG_OWN(REG_TERM)] = { { "event_or_incident", "CASE WHEN level >= 3"
 	    " THEN '資安事故' ELSE '資安事件' END", CLI_TEXT },
+	    NULL, NULL, NULL, 23, 0 },
 };
 
-/*
- * Landscape: the register's seventeen columns do not fit A4 upright.  The
- * last three are what people wrote (cause, description, measures): they
- * break anywhere, Chinese included, or the table would run off the page.
- */
-static const char reg_landscape[] = "@page { size: A4 landscape; }\n"
-    "@media screen { body { max-width: 277mm; } }\n"
-    "table.grid td:nth-child(n+15) { word-break: normal;"
-    " overflow-wrap: anywhere; }";
+/* A column of the form (a title), in place order. */
+struct reg_col {
+	const char	*zh, *en, *term;	/* term NULL: not on a terminal */
+	int		 key, drop, digest;
+	enum cli_show	 how;
+};
 
-static const char *
-reg_text(sqlite3_stmt *s, int col)
+static struct cli_field	 reg_fields[REG_NKEYS];	/* the SELECT's */
+static size_t		 reg_nfields;
+static int		 reg_sel[REG_NKEYS];	/* key: SELECT column, or -1 */
+static struct reg_col	 reg_cols[REG_NKEYS];
+static size_t		 reg_ncols;
+
+static void
+reg_add(int key, const struct cli_field *f, const struct reg_col *c)
 {
-	return cli_col_text(s, col);
+	if (f->sql != NULL) {
+		reg_sel[key] = (int)reg_nfields;
+		reg_fields[reg_nfields++] = *f;
+	}
+	if (c->zh != NULL)
+		reg_cols[reg_ncols++] = *c;
+}
+
+/*
+ * The register's columns, once: the record's fields on form 02 and the
+ * register's own, merged by place.
+ */
+static void
+reg_init(void)
+{
+	enum record_id			 ids[RECORD_NFIELDS];
+	const struct record_field	*rf;
+	const struct reg_own		*ro;
+	struct reg_col			 c;
+	size_t				 i = 0, j = 0, n;
+
+	if (reg_nfields > 0)
+		return;
+	for (i = 0; i < REG_NKEYS; i++)
+		reg_sel[i] = -1;
+	i = 0;
+	cli_incident_init();
+	n = record_view(RECORD_VIEW_REGISTER, ids);
+	while (i < n || j < CLI_NITEMS(reg_own)) {
+		if (j == CLI_NITEMS(reg_own) || (i < n &&
+		    record_fields[ids[i]].reg_at < reg_own[j].at)) {
+			rf = &record_fields[ids[i]];
+			c = (struct reg_col){ rf->reg_zh, rf->reg_en,
+			    rf->reg_term, ids[i], rf->reg_drop, rf->reg_digest,
+			    ids[i] == RECORD_SYSTEM ? CLI_SHOW_SYSTEM :
+			    rf->type == RECORD_INT ? CLI_SHOW_NUM :
+			    rf->type == RECORD_TIME ? CLI_SHOW_TIME :
+			    CLI_SHOW_TEXT };
+			reg_add(ids[i++], &cli_incident_fields[c.key], &c);
+		} else {
+			ro = &reg_own[j];
+			c = (struct reg_col){ ro->zh, ro->en, ro->term,
+			    RECORD_NFIELDS + (int)j, ro->drop, 0,
+			    CLI_SHOW_TEXT };
+			reg_add(c.key, &ro->f, &c);
+			j++;
+		}
+	}
+}
+
+/*
+ * The printed form's titles, in DOC_L's shape, into BUF: the register's,
+ * or the digest's (DIGEST).
+ */
+static void
+reg_titles(const struct doc *d, int digest, const char *titles[REG_NKEYS],
+    char buf[REG_NKEYS][REG_CELL_LEN], size_t *n)
+{
+	size_t	 i;
+
+	for (i = *n = 0; i < reg_ncols; i++) {
+		if (digest && !reg_cols[i].digest)
+			continue;
+		if (d->en)
+			snprintf(buf[*n], REG_CELL_LEN, "%s (%s)",
+			    reg_cols[i].en, reg_cols[i].zh);
+		else
+			snprintf(buf[*n], REG_CELL_LEN, "%s", reg_cols[i].zh);
+		titles[*n] = buf[*n];
+		(*n)++;
+	}
+}
+
+/* Column KEY (a RECORD_ name or the register's own) of the row. */
+static const char *
+reg_text(sqlite3_stmt *s, int key)
+{
+	return cli_col_text(s, reg_sel[key]);
+}
+
+static int
+reg_int(sqlite3_stmt *s, int key)
+{
+	return sqlite3_column_int(s, reg_sel[key]);
 }
 
 static const char *
-reg_time(sqlite3_stmt *s, int col, char *buf, size_t len)
+reg_time(sqlite3_stmt *s, int key, char *buf, size_t len)
 {
-	const char	*t = reg_text(s, col);
+	const char	*t = reg_text(s, key);
 
 	return t == NULL ? "-" : cli_time_local(t, buf, len);
 }
@@ -102,7 +192,7 @@ reg_clocks(sqlite3_stmt *s, int en, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < CLI_NITEMS(states) && off < len; i++) {
-		if ((n = sqlite3_column_int(s, states[i].col)) == 0)
+		if ((n = reg_int(s, states[i].col)) == 0)
 			continue;
 		off += (size_t)snprintf(buf + off, len - off, "%s%s %d",
 		    off > 0 ? (en ? ", " : "，") : "",
@@ -118,10 +208,11 @@ reg_query(struct cli_ctx *ctx, const struct cli_opts *o, const char *extra)
 	sqlite3_stmt	*stmt;
 	char		*where, *tail;
 
+	reg_init();
 	where = query_filter_sql(o);
 	xasprintf(&tail, "%s%s%s ORDER BY started_at, id", where,
 	    *extra == '\0' ? "" : *where == '\0' ? " WHERE " : " AND ", extra);
-	stmt = cli_select(ctx, reg_fields, REG_COUNT, "incidents", tail);
+	stmt = cli_select(ctx, reg_fields, reg_nfields, "incidents", tail);
 	free(tail);
 	free(where);
 	if (stmt != NULL)
@@ -152,7 +243,7 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	int	 rc;
 
 	cli_csv_bom(ctx, o);
-	for (i = 0; i < REG_COUNT; i++)
+	for (i = 0; i < reg_nfields; i++)
 		cli_csv_field(reg_fields[i].name, i == 0);
 	for (i = 0; i < CLI_NITEMS(extra); i++)
 		cli_csv_field(extra[i], 0);
@@ -160,9 +251,9 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 	snprintf(num, sizeof(num), "%lld", (long long)rows);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (recur_find(ctx, &o->recur, sqlite3_column_int64(stmt,
-		    REG_ID), &ids, &n) == -1)
+		    reg_sel[RECORD_ID]), &ids, &n) == -1)
 			return SQLITE_ERROR;
-		cli_csv_cells(stmt, reg_fields, REG_COUNT);
+		cli_csv_cells(stmt, reg_fields, reg_nfields);
 		list = recur_list(ids, n);
 		cli_csv_field(n > 0 ? "1" : "0", 0);
 		cli_csv_field(list, 0);
@@ -177,44 +268,24 @@ reg_csv(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 
 /*
  * On a terminal the form's columns but the long texts (cause,
- * description, measures), which the CSV and HTML carry.  On a narrow one
- * the system stays whole: times lose year and seconds first, then the
- * columns the form has anyway go, the highest drop first.
+ * description, measures), which the CSV and HTML carry, under the
+ * terminal's titles or the form's Chinese ones (--lang zh-TW).  On a
+ * narrow one the system stays whole: times lose year and seconds first,
+ * then the columns the form has anyway go, the highest drop first.
  */
-static const struct cli_column reg_table_cols[] = {
-	CLI_COL("ID", 0, CLI_SHOW_NUM),
-	CLI_COL("SYSTEM", 1, CLI_SHOW_SYSTEM),		/* never cut */
-	CLI_COL_DROP("CATEGORY", 2, CLI_SHOW_TEXT, 5),
-	CLI_COL("LEVEL", 3, CLI_SHOW_NUM),
-	CLI_COL("CLASS", 4, CLI_SHOW_TEXT),
-	CLI_COL("STARTED", 5, CLI_SHOW_TIME),
-	CLI_COL_DROP("KNOWN", 6, CLI_SHOW_TIME, 8),	/* 知悉時間 */
-	CLI_COL_DROP("TICKET", 7, CLI_SHOW_TEXT, 2),	/* 通報單號 */
-	CLI_COL_DROP("RESTORED", 8, CLI_SHOW_TIME, 1),
-	CLI_COL_DROP("CLOSED", 9, CLI_SHOW_TIME, 4),	/* 結案時間 */
-	CLI_COL_DROP("IN RTO", 10, CLI_SHOW_TEXT, 7),
-	CLI_COL_DROP("CLOCKS", 11, CLI_SHOW_TEXT, 3),
-	CLI_COL("STATUS", 12, CLI_SHOW_TEXT),
-	CLI_COL_DROP("RECURRING", 13, CLI_SHOW_TEXT, 6),
-};
+static void
+reg_table_init(struct cli_table *t, struct cli_column cols[REG_NKEYS],
+    int en, int utf8)
+{
+	size_t	 i, n = 0;
 
-/* The same columns under the form's Chinese titles (--lang zh-TW). */
-static const struct cli_column reg_table_cols_zh[] = {
-	CLI_COL("編號", 0, CLI_SHOW_NUM),
-	CLI_COL("系統", 1, CLI_SHOW_SYSTEM),
-	CLI_COL_DROP("類別", 2, CLI_SHOW_TEXT, 5),
-	CLI_COL("等級", 3, CLI_SHOW_NUM),
-	CLI_COL("一般／重大", 4, CLI_SHOW_TEXT),
-	CLI_COL("發生時間", 5, CLI_SHOW_TIME),
-	CLI_COL_DROP("知悉時間", 6, CLI_SHOW_TIME, 8),
-	CLI_COL_DROP("通報單號", 7, CLI_SHOW_TEXT, 2),
-	CLI_COL_DROP("復原時間", 8, CLI_SHOW_TIME, 1),
-	CLI_COL_DROP("結案時間", 9, CLI_SHOW_TIME, 4),
-	CLI_COL_DROP("RTO內恢復", 10, CLI_SHOW_TEXT, 7),
-	CLI_COL_DROP("時限達成", 11, CLI_SHOW_TEXT, 3),
-	CLI_COL("狀態", 12, CLI_SHOW_TEXT),
-	CLI_COL_DROP("重複發生", 13, CLI_SHOW_TEXT, 6),
-};
+	for (i = 0; i < reg_ncols; i++)
+		if (reg_cols[i].term != NULL)
+			cols[n] = (struct cli_column)CLI_COL_DROP(en ?
+			    reg_cols[i].term : reg_cols[i].zh, (int)n,
+			    reg_cols[i].how, reg_cols[i].drop), n++;
+	cli_table_init(t, cols, n, 1, utf8);
+}
 
 /* The status in the form's language: Chinese on the printed forms. */
 static const char *
@@ -226,7 +297,7 @@ reg_status(sqlite3_stmt *s, int zh)
 		{ "open", "處理中" }, { "restored", "已恢復" },
 		{ "closed", "已結案" },
 	};
-	const char	*st = reg_text(s, REG_STATUS);
+	const char	*st = reg_text(s, RECORD_STATUS);
 	size_t		 i;
 
 	for (i = 0; zh && st != NULL && i < CLI_NITEMS(names); i++)
@@ -236,13 +307,66 @@ reg_status(sqlite3_stmt *s, int zh)
 }
 
 static const char *
-reg_yesno(sqlite3_stmt *s, int col, int zh)
+reg_yesno(sqlite3_stmt *s, int key, int zh)
 {
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (sqlite3_column_type(s, reg_sel[key]) == SQLITE_NULL)
 		return "-";
 	if (!zh)
-		return sqlite3_column_int(s, col) ? "yes" : "no";
-	return sqlite3_column_int(s, col) ? "是" : "否";
+		return reg_int(s, key) ? "yes" : "no";
+	return reg_int(s, key) ? "是" : "否";
+}
+
+/*
+ * Column KEY's cell, in BUF where it is made: in the form's language
+ * (ZH), the level with its term on the printed register (TERM, EN its
+ * English), RECURRING recur.c's.
+ */
+static const char *
+reg_cell(sqlite3_stmt *s, int key, int zh, int term, int en,
+    const char *recurring, char *buf, size_t len)
+{
+	const char	*v = key < REG_MET ? reg_text(s, key) : NULL;
+
+	switch (key) {
+	case RECORD_SYSTEM:
+		/* 5.8.1: a drill is marked wherever it is listed. */
+		if (reg_text(s, RECORD_KIND) == NULL ||
+		    strcmp(reg_text(s, RECORD_KIND), "drill") != 0)
+			return v;
+		snprintf(buf, len, "[演練 DRILL] %s", v != NULL ? v : "");
+		return buf;
+	case RECORD_LEVEL:
+		/* On the printed form: 事件 (1-2) or 事故 (3-4), 5.3.3. */
+		if (term && en)
+			snprintf(buf, len, "%s (%s, %s)", v, reg_int(s,
+			    RECORD_LEVEL) >= 3 ? "incident" : "event",
+			    reg_text(s, REG_TERM));
+		else if (term)
+			snprintf(buf, len, "%s（%s）", v, reg_text(s, REG_TERM));
+		return term ? buf : v;
+	case RECORD_MAJOR:
+		return reg_int(s, RECORD_MAJOR) ? (zh ? "重大" : "major") :
+		    (zh ? "一般" : "general");
+	case RECORD_STATUS:
+		return reg_status(s, zh);
+	case REG_MET:
+		reg_clocks(s, !zh, buf, len);
+		return buf;
+	case REG_RECURRING:
+		return recurring;
+	}
+	if (key >= RECORD_NFIELDS)	/* one of the clocks' CSV columns */
+		return NULL;
+	switch (record_fields[key].type) {
+	case RECORD_TIME:
+		return reg_time(s, key, buf, len);
+	case RECORD_BOOL:
+		return reg_yesno(s, key, zh);
+	case RECORD_TEXT:
+		return v != NULL ? v : "-";
+	default:
+		return v;
+	}
 }
 
 /* The table and the HTML form: the same cells, two ways. */
@@ -250,10 +374,8 @@ static int
 reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
     struct doc *d, struct cli_table *t)
 {
-	const char	*cells[20];
-	char		 a[REG_TIME_LEN], b[REG_TIME_LEN], c[REG_TIME_LEN];
-	char		 e[REG_TIME_LEN], clocks[96], *list, *recurring;
-	char		 level[64], sys[512];
+	const char	*cells[REG_NKEYS];
+	char		 buf[REG_NKEYS][REG_CELL_LEN], *list, *recurring;
 	int64_t		*ids;
 	size_t		 i, n, k;
 	int		 rc, html = d != NULL, en = o->en;
@@ -262,7 +384,7 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (recur_find(ctx, &o->recur, sqlite3_column_int64(stmt,
-		    REG_ID), &ids, &n) == -1)
+		    reg_sel[RECORD_ID]), &ids, &n) == -1)
 			return SQLITE_ERROR;
 		list = recur_list(ids, n);
 		if (n == 0)
@@ -270,49 +392,12 @@ reg_rows(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
 		else
 			xasprintf(&recurring, "%s%s", zh ? "是，" : "yes, ",
 			    list);
-		reg_clocks(stmt, !zh, clocks, sizeof(clocks));
-		k = 0;
-		cells[k++] = reg_text(stmt, REG_ID);
-		cells[k++] = reg_text(stmt, REG_SYSTEM);
-		/* 5.8.1: a drill is marked wherever it is listed. */
-		if (reg_text(stmt, REG_KIND) != NULL &&
-		    strcmp(reg_text(stmt, REG_KIND), "drill") == 0) {
-			snprintf(sys, sizeof(sys), "[演練 DRILL] %s",
-			    cells[k - 1] != NULL ? cells[k - 1] : "");
-			cells[k - 1] = sys;
-		}
-		cells[k++] = reg_text(stmt, REG_CATEGORY) != NULL ?
-		    reg_text(stmt, REG_CATEGORY) : "-";
-		/* On the printed form: 事件 (1-2) or 事故 (3-4), 5.3.3. */
-		if (html && en)
-			snprintf(level, sizeof(level), "%s (%s, %s)",
-			    reg_text(stmt, REG_LEVEL), sqlite3_column_int(stmt,
-			    REG_LEVEL) >= 3 ? "incident" : "event",
-			    reg_text(stmt, REG_TERM));
-		else if (html)
-			snprintf(level, sizeof(level), "%s（%s）",
-			    reg_text(stmt, REG_LEVEL), reg_text(stmt, REG_TERM));
-		cells[k++] = html ? level : reg_text(stmt, REG_LEVEL);
-		cells[k++] = sqlite3_column_int(stmt, REG_MAJOR) ?
-		    (zh ? "重大" : "major") : (zh ? "一般" : "general");
-		cells[k++] = reg_time(stmt, REG_STARTED, a, sizeof(a));
-		cells[k++] = reg_time(stmt, REG_OPENED, b, sizeof(b));
-		cells[k++] = reg_text(stmt, REG_TICKET) != NULL ?
-		    reg_text(stmt, REG_TICKET) : "-";
-		cells[k++] = reg_time(stmt, REG_RESTORED, c, sizeof(c));
-		cells[k++] = reg_time(stmt, REG_CLOSED, e, sizeof(e));
-		cells[k++] = reg_yesno(stmt, REG_WITHIN_RTO, zh);
-		cells[k++] = clocks;
-		cells[k++] = reg_status(stmt, zh);
-		cells[k++] = recurring;
-		if (html) {
-			cells[k++] = reg_text(stmt, REG_CAUSE) != NULL ?
-			    reg_text(stmt, REG_CAUSE) : "-";
-			cells[k++] = reg_text(stmt, REG_DESCRIPTION) != NULL ?
-			    reg_text(stmt, REG_DESCRIPTION) : "-";
-			cells[k++] = reg_text(stmt, REG_MEASURES) != NULL ?
-			    reg_text(stmt, REG_MEASURES) : "-";
-		}
+		for (i = k = 0; i < reg_ncols; i++)
+			if (html || reg_cols[i].term != NULL) {
+				cells[k] = reg_cell(stmt, reg_cols[i].key, zh,
+				    html, en, recurring, buf[k], sizeof(buf[k]));
+				k++;
+			}
 		if (d != NULL)
 			doc_table_row(d, cells);
 		else if (t != NULL)
@@ -329,39 +414,29 @@ static int
 reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
     const struct cli_opts *o, int64_t rows, const char *head)
 {
-	const char	*titles[] = {
-		DOC_L(d, "編號", "no."), DOC_L(d, "系統", "system"),
-		DOC_L(d, "類別", "category"), DOC_L(d, "等級", "level"),
-		DOC_L(d, "一般／重大", "general / major"),
-		DOC_L(d, "發生時間", "happened"),
-		DOC_L(d, "知悉時間", "known"),
-		DOC_L(d, "通報單號", "ticket"),
-		DOC_L(d, "復原時間", "restored"),
-		DOC_L(d, "結案時間", "closed"),
-		DOC_L(d, "RTO內恢復", "within RTO"),
-		DOC_L(d, "時限達成", "clocks"),
-		DOC_L(d, "狀態", "status"),
-		DOC_L(d, "重複發生", "recurring"),
-		DOC_L(d, "原因", "cause"),
-		DOC_L(d, "事件說明", "description"),
-		DOC_L(d, "應變措施", "measures"),
-	};
+	const char	*titles[REG_NKEYS];
+	char		 buf[REG_NKEYS][REG_CELL_LEN];
 	char		 period[160], foot[1200], printed[REG_TIME_LEN];
 	char		 check[768];
-	size_t		 len;
+	size_t		 len, n, i;
+	unsigned	 wrap = 0;
 	int		 rc;
 
 	reg_period(ctx, o, d->en, period, sizeof(period));
 	doc_begin(d, d->en ? "Information Security Incident Register "
 	    "(資通安全事件報告彙總表)" : "資通安全事件報告彙總表",
 	    "IMS-P-009-02", period);
-	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
+	reg_titles(d, 0, titles, buf, &n);
+	doc_table_begin(d, titles, n, "grid");
 	/*
 	 * All but the times, which break between date and time, and the
-	 * texts people wrote.
+	 * texts people wrote (those too long for a terminal).
 	 */
-	d->nowrap = ~(1U << 5 | 1U << 6 | 1U << 8 | 1U << 9 | 1U << 14 |
-	    1U << 15 | 1U << 16);
+	for (i = 0; i < reg_ncols; i++)
+		if (reg_cols[i].how == CLI_SHOW_TIME ||
+		    reg_cols[i].term == NULL)
+			wrap |= 1U << i;
+	d->nowrap = ~wrap;
 	if ((rc = reg_rows(ctx, stmt, o, d, NULL)) != SQLITE_DONE)
 		return rc;
 	doc_table_end(d, d->en ? "no incidents in the period (無)" :
@@ -383,17 +458,30 @@ reg_html_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	return SQLITE_DONE;
 }
 
+/*
+ * Landscape: the register's seventeen columns do not fit A4 upright.  The
+ * last ones are what people wrote (cause, description, measures): they
+ * break anywhere, Chinese included, or the table would run off the page.
+ */
 static int
 reg_html(struct cli_ctx *ctx, sqlite3_stmt *stmt, const struct cli_opts *o,
     int64_t rows, const char *head)
 {
 	struct doc	 d;
+	char		 css[256];
+	size_t		 i;
 
+	for (i = 0; i < reg_ncols && reg_cols[i].term != NULL; i++)
+		;
+	snprintf(css, sizeof(css), "@page { size: A4 landscape; }\n"
+	    "@media screen { body { max-width: 277mm; } }\n"
+	    "table.grid td:nth-child(n+%zu) { word-break: normal;"
+	    " overflow-wrap: anywhere; }", i + 1);
 	memset(&d, 0, sizeof(d));
 	d.fmt = CLI_FMT_HTML;
 	d.utf8 = 1;
 	d.en = o->en;
-	d.extra_css = reg_landscape;
+	d.extra_css = css;
 	return reg_html_write(ctx, &d, stmt, o, rows, head);
 }
 
@@ -402,6 +490,7 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
 	struct cli_table	 t;
+	struct cli_column	 cols[REG_NKEYS];
 	sqlite3_stmt		*stmt;
 	char			 head[CHAIN_HEXLEN + 1], period[160];
 	char			 check[768];
@@ -423,12 +512,7 @@ register_exec(struct cli_ctx *ctx, int argc, char **argv)
 		rc = reg_html(ctx, stmt, &o, rows, head);
 		break;
 	default:
-		if (o.en)
-			cli_table_init(&t, reg_table_cols,
-			    CLI_NITEMS(reg_table_cols), 1, ctx->utf8);
-		else
-			cli_table_init(&t, reg_table_cols_zh,
-			    CLI_NITEMS(reg_table_cols_zh), 1, ctx->utf8);
+		reg_table_init(&t, cols, o.en, ctx->utf8);
 		t.maxwidth = cli_term_width();
 		if ((rc = reg_rows(ctx, stmt, &o, NULL, &t)) == SQLITE_DONE) {
 			reg_period(ctx, &o, o.en, period, sizeof(period));
@@ -461,22 +545,13 @@ static int
 reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
     char num[6][24], const char *month)
 {
-	const char	*titles[] = {
-		DOC_L(d, "編號", "no."), DOC_L(d, "系統", "system"),
-		DOC_L(d, "類別", "category"), DOC_L(d, "等級", "level"),
-		DOC_L(d, "發生時間", "happened"),
-		DOC_L(d, "通報單號", "ticket"),
-		DOC_L(d, "復原時間", "restored"),
-		DOC_L(d, "RTO內恢復", "within RTO"),
-		DOC_L(d, "狀態", "status"),
-	};
+	const char	*titles[REG_NKEYS], *cells[REG_NKEYS];
 	const char	*sign[] = {
 		DOC_L(d, "單位主管", "unit head"),
 		DOC_L(d, "簽名", "signature"), DOC_L(d, "日期", "date"),
 	};
-	const char	*cells[CLI_NITEMS(titles)];
-	char		 sub[160], a[REG_TIME_LEN], b[REG_TIME_LEN];
-	char		 sys[512];
+	char		 sub[160], buf[REG_NKEYS][REG_CELL_LEN];
+	size_t		 i, k, n;
 	int		 rc;
 
 	snprintf(sub, sizeof(sub), d->en ? "month %s, times in %s "
@@ -493,27 +568,23 @@ reg_digest_write(struct cli_ctx *ctx, struct doc *d, sqlite3_stmt *stmt,
 	    "reported on the portal"), num[4]);
 	doc_field(d, DOC_L(d, "尚未結案", "not closed"), num[5]);
 	doc_heading(d, DOC_L(d, "事件清單", "Incidents"));
-	doc_table_begin(d, titles, CLI_NITEMS(titles), "grid");
-	d->nowrap = 0xf | 1U << 5 | 1U << 7 | 1U << 8;
+	reg_titles(d, 1, titles, buf, &n);
+	doc_table_begin(d, titles, n, "grid");
+	/* All but the times; a drill only with --include-drills (5.8.1). */
+	d->nowrap = 0;
+	for (i = k = 0; i < reg_ncols; i++)
+		if (reg_cols[i].digest && reg_cols[i].how != CLI_SHOW_TIME)
+			d->nowrap |= 1U << k++;
+		else if (reg_cols[i].digest)
+			k++;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		cells[0] = reg_text(stmt, REG_ID);
-		cells[1] = reg_text(stmt, REG_SYSTEM);
-		/* Only with --include-drills; even then marked (5.8.1). */
-		if (reg_text(stmt, REG_KIND) != NULL &&
-		    strcmp(reg_text(stmt, REG_KIND), "drill") == 0) {
-			snprintf(sys, sizeof(sys), "[演練 DRILL] %s",
-			    cells[1] != NULL ? cells[1] : "");
-			cells[1] = sys;
-		}
-		cells[2] = reg_text(stmt, REG_CATEGORY) != NULL ?
-		    reg_text(stmt, REG_CATEGORY) : "-";
-		cells[3] = reg_text(stmt, REG_LEVEL);
-		cells[4] = reg_time(stmt, REG_STARTED, a, sizeof(a));
-		cells[5] = reg_text(stmt, REG_TICKET) != NULL ?
-		    reg_text(stmt, REG_TICKET) : "-";
-		cells[6] = reg_time(stmt, REG_RESTORED, b, sizeof(b));
-		cells[7] = reg_yesno(stmt, REG_WITHIN_RTO, !d->en);
-		cells[8] = reg_status(stmt, !d->en);
+		for (i = k = 0; i < reg_ncols; i++)
+			if (reg_cols[i].digest) {
+				cells[k] = reg_cell(stmt, reg_cols[i].key,
+				    !d->en, 0, d->en, NULL, buf[k],
+				    sizeof(buf[k]));
+				k++;
+			}
 		doc_table_row(d, cells);
 	}
 	if (rc != SQLITE_DONE)

@@ -24,6 +24,13 @@
 #define CLI(n)		.cli_at = (n)
 #define SHOW(n, label)	.show_at = (n), .show = (label)
 #define MAIL(n, label)	.mail_at = (n), .mail = (label)
+/* Its column on form 02, the register: place, titles; in its CSV only. */
+#define REG(n, zh, en, term, drop)					\
+	.reg_at = (n), .reg_zh = (zh), .reg_en = (en), .reg_term = (term), \
+	.reg_drop = (drop)
+#define REG_CSV(n)	.reg_at = (n)
+/* A column of the monthly digest too (5.5.5). */
+#define DIGEST		.reg_digest = 1
 
 /*
  * One row a member of enum record_id; a row left out is all zero, which
@@ -33,15 +40,18 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_ID] = {
 	    NULL, "id", INT, D, NO,
 	    .form_zh = "事件編號", .form_en = "incident number",
-	    CLI(1), SHOW(1, "id") },
+	    CLI(1), SHOW(1, "id"),
+	    REG(1, "編號", "no.", "ID", 0), DIGEST },
 	[RECORD_KIND] = {
 	    NULL, "kind", TEXT, D, NO,
 	    .form_zh = "事件來源", .form_en = "kind",
-	    CLI(2), SHOW(3, "kind") },
+	    CLI(2), SHOW(3, "kind"),
+	    REG_CSV(19) },
 	[RECORD_SYSTEM] = {
 	    NULL, "system", TEXT, D, NO,
 	    .form_zh = "受影響系統", .form_en = "system",
-	    CLI(3), SHOW(2, "system") },
+	    CLI(3), SHOW(2, "system"),
+	    REG(2, "系統", "system", "SYSTEM", 0), DIGEST },
 	[RECORD_OWNER] = {
 	    NULL, "owner", TEXT, D, NO,
 	    .form_zh = "系統負責單位", .form_en = "owner",
@@ -62,7 +72,8 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_LEVEL] = {
 	    NULL, "level", INT, V, NO,
 	    .form_zh = "影響等級", .form_en = "impact level",
-	    CLI(5), SHOW(4, "level") },
+	    CLI(5), SHOW(4, "level"),
+	    REG(4, "等級", "level", "LEVEL", 0), DIGEST },
 	[RECORD_AVAILABILITY_LEVEL] = {
 	    NULL, "availability_level", INT, V, NO,
 	    .form_zh = "可用性", .form_en = "availability",
@@ -70,24 +81,29 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_MAJOR] = {
 	    NULL, "major", BOOL, V, NO,
 	    .form_zh = "事件分類 (5.2.3)", .form_en = "classification",
-	    CLI(7), SHOW(8, "class") },
+	    CLI(7), SHOW(8, "class"),
+	    REG(5, "一般／重大", "general / major", "CLASS", 0) },
 	[RECORD_STATUS] = {
 	    NULL, "status", TEXT, D, NO,
 	    .form_zh = "處理狀態", .form_en = "status",
-	    CLI(8), SHOW(10, "status") },
+	    CLI(8), SHOW(10, "status"),
+	    REG(17, "狀態", "status", "STATUS", 0), DIGEST },
 	[RECORD_CAUSE] = {
 	    "cause", "cause", TEXT, S, ALL,
 	    .zh = "原因", .en = "cause",
 	    .form_zh = "事件發生之原因", .form_en = "cause",
-	    SHOW(17, "cause"), MAIL(13, "事件原因 Cause") },
+	    SHOW(17, "cause"), MAIL(13, "事件原因 Cause"),
+	    REG(20, "原因", "cause", NULL, 0) },
 	[RECORD_STARTED_AT] = {
 	    NULL, "started_at", TIME, D, NO,
 	    .form_zh = "A. 事件發生時間", .form_en = "A. happened",
-	    SHOW(19, "started"), MAIL(1, "發生時間 Happened") },
+	    SHOW(19, "started"), MAIL(1, "發生時間 Happened"),
+	    REG(6, "發生時間", "happened", "STARTED", 0), DIGEST },
 	[RECORD_OPENED_AT] = {
 	    NULL, "opened_at", TIME, D, NO,
 	    .form_zh = "A. 知悉其發生之時間", .form_en = "A. became known",
-	    SHOW(20, "opened"), MAIL(2, "知悉時間 Became known") },
+	    SHOW(20, "opened"), MAIL(2, "知悉時間 Became known"),
+	    REG(7, "知悉時間", "known", "KNOWN", 8) },
 	[RECORD_NOTIFY_DUE_AT] = {
 	    NULL, "notify_due_at", TIME, D, NO, NOLABEL,
 	    SHOW(21, "notify due") },
@@ -98,14 +114,18 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	[RECORD_RESTORED_AT] = {
 	    NULL, "restored_at", TIME, V, NO,
 	    .form_zh = "A. 完成復原作業之時間", .form_en = "A. restored",
-	    SHOW(29, "restored"), MAIL(6, "恢復時間 Restored") },
+	    SHOW(29, "restored"), MAIL(6, "恢復時間 Restored"),
+	    REG(10, "復原時間", "restored", "RESTORED", 1),
+	    DIGEST },
 	[RECORD_WITHIN_RTO] = {
 	    NULL, "within_rto", BOOL, D, NO,
 	    .form_zh = "A. 於RTO內恢復", .form_en = "A. restored within RTO",
-	    SHOW(30, "within rto") },
+	    SHOW(30, "within rto"),
+	    REG(12, "RTO內恢復", "within RTO", "IN RTO", 7), DIGEST },
 	[RECORD_CLOSED_AT] = {
 	    NULL, "closed_at", TIME, V, NO, NOLABEL,
-	    SHOW(44, "closed"), MAIL(10, "結案時間 Closed") },
+	    SHOW(44, "closed"), MAIL(10, "結案時間 Closed"),
+	    REG(11, "結案時間", "closed", "CLOSED", 4) },
 	[RECORD_CLOSED_BY] = {
 	    NULL, "closed_by", TEXT, V, NO, NOLABEL,
 	    SHOW(45, "closed by"), MAIL(11, "結案人員 Closed by") },
@@ -121,12 +141,14 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    "category", "category", TEXT, S, NO,
 	    .zh = "事件分類", .en = "category (a code of policy.conf)",
 	    .form_zh = "事件類別", .form_en = "category",
-	    SHOW(16, "category"), MAIL(12, "事件分類 Category") },
+	    SHOW(16, "category"), MAIL(12, "事件分類 Category"),
+	    REG(3, "類別", "category", "CATEGORY", 5), DIGEST },
 	[RECORD_DESCRIPTION] = {
 	    "description", "description", TEXT, S, NO,
 	    .zh = "事件說明", .en = "description",
 	    .form_zh = "事件說明", .form_en = "description",
-	    SHOW(18, "description"), MAIL(14, "事件說明 Description") },
+	    SHOW(18, "description"), MAIL(14, "事件說明 Description"),
+	    REG(21, "事件說明", "description", NULL, 0) },
 	[RECORD_SCOPE] = {
 	    "scope", "scope", TEXT, S, ALL,
 	    .zh = "B 影響範圍及損害評估", .en = "scope and damage",
@@ -147,7 +169,8 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    "measures", "measures", TEXT, S, ALL,
 	    .zh = "應變措施", .en = "measures taken",
 	    .form_zh = "採取之應變措施", .form_en = "response measures",
-	    SHOW(34, "measures"), MAIL(19, "應變措施 Measures") },
+	    SHOW(34, "measures"), MAIL(19, "應變措施 Measures"),
+	    REG(22, "應變措施", "measures", NULL, 0) },
 	/* Items C-G of 5.4.7.3.6 (A and B are the times and the scope). */
 	[RECORD_CONTAINMENT] = {
 	    "containment", "containment", TEXT, S, L34,
@@ -191,11 +214,13 @@ const struct record_field record_fields[RECORD_NFIELDS] = {
 	    NULL, "reported_at", TIME, V, NO,
 	    .form_zh = "通報應變網站通報時間",
 	    .form_en = "reported on the portal",
-	    SHOW(23, "reported"), MAIL(3, "通報時間 Reported on the portal") },
+	    SHOW(23, "reported"), MAIL(3, "通報時間 Reported on the portal"),
+	    REG_CSV(8) },
 	[RECORD_TICKET] = {
 	    "ticket", "ticket", TEXT, V, ALL,
 	    .form_zh = "通報單號", .form_en = "portal ticket",
-	    SHOW(25, "ticket"), MAIL(4, "通報單號 Portal ticket") },
+	    SHOW(25, "ticket"), MAIL(4, "通報單號 Portal ticket"),
+	    REG(9, "通報單號", "ticket", "TICKET", 2), DIGEST },
 	[RECORD_REPORTED_BY] = {
 	    NULL, "reported_by", TEXT, V, NO, NOLABEL },
 	[RECORD_CONTROLLED_AT] = {
@@ -272,6 +297,8 @@ record_rank(const struct record_field *f, enum record_view view)
 		return f->show != NULL ? f->show_at : -1;
 	case RECORD_VIEW_MAIL:
 		return f->mail != NULL ? f->mail_at : -1;
+	case RECORD_VIEW_REGISTER:
+		return f->reg_at > 0 ? f->reg_at : -1;
 	}
 	return -1;
 }

@@ -387,52 +387,97 @@ store_outage_close(struct store *st, int64_t outage_id, int64_t ended_at)
 /* ------------------------------------------------------------------ */
 /* The workflow: what people record, through the control socket.      */
 
+/*
+ * Every column of the record's table, of incident ID; free with
+ * _info_clear.  1: read, 0: no such incident.
+ */
+static int
+store_incident_read(struct store *st, int64_t id,
+    struct store_incident_info *inc)
+{
+	sqlite3_stmt	*stmt;
+	char		*sql;
+	size_t		 i;
+	int		 col, rc;
+
+	memset(inc, 0, sizeof(*inc));
+	xasprintf(&sql, "SELECT %s FROM incidents WHERE id = ?",
+	    record_columns());
+	stmt = store_stmt(st, sql, "I", id);
+	free(sql);
+	if (stmt == NULL)
+		return -1;
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	inc->id = id;
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		col = (int)i;
+		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+			continue;
+		if (record_fields[i].type == RECORD_TIME)
+			inc->num[i] = store_column_time(stmt, col);
+		else if (record_fields[i].type != RECORD_TEXT) {
+			inc->num[i] = sqlite3_column_int64(stmt, col);
+			continue;
+		}
+		inc->text[i] = xstrdup((const char *)sqlite3_column_text(stmt,
+		    col));
+	}
+	sqlite3_finalize(stmt);
+	return 1;
+}
+
+/* Field ID of INC into BUF, "" when unset. */
+static void
+store_incident_text(char *buf, size_t size,
+    const struct store_incident_info *inc, enum record_id id)
+{
+	snprintf(buf, size, "%s", inc->text[id] != NULL ? inc->text[id] : "");
+}
+
+/*
+ * The workflow's named state (store.h) out of the record's table: read
+ * as the notices read it, copied by the fields' RECORD_ names, so that
+ * no column list nor column number is written here.  1: found, 0: no
+ * such incident.
+ */
 int
 store_incident_get(struct store *st, int64_t id, struct store_incident *inc)
 {
-	sqlite3_stmt	*stmt;
-	int		 rc;
+	struct store_incident_info	 i;
+	int				 rc;
 
 	memset(inc, 0, sizeof(*inc));
-	stmt = store_stmt(st, "SELECT system, status, kind, level,"
-	    " availability_level, coalesce(confidentiality_level, 0),"
-	    " coalesce(integrity_level, 0), major, restored_at, owner,"
-	    " core, critical_infrastructure, rto_ms, started_at, opened_at,"
-	    " reported_at, ticket"
-	    " FROM incidents WHERE id = ?", "I", id);
-	if (stmt == NULL)
-		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		inc->id = id;
-		snprintf(inc->system, sizeof(inc->system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 0));
-		snprintf(inc->status, sizeof(inc->status), "%s",
-		    (const char *)sqlite3_column_text(stmt, 1));
-		snprintf(inc->kind, sizeof(inc->kind), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
-		inc->level = sqlite3_column_int(stmt, 3);
-		inc->availability_level = sqlite3_column_int(stmt, 4);
-		inc->confidentiality_level = sqlite3_column_int(stmt, 5);
-		inc->integrity_level = sqlite3_column_int(stmt, 6);
-		inc->major = sqlite3_column_int(stmt, 7);
-		inc->restored_at = store_column_time(stmt, 8);
-		snprintf(inc->owner, sizeof(inc->owner), "%s",
-		    sqlite3_column_type(stmt, 9) == SQLITE_NULL ? "" :
-		    (const char *)sqlite3_column_text(stmt, 9));
-		inc->core = sqlite3_column_int(stmt, 10);
-		inc->critical_infrastructure = sqlite3_column_int(stmt, 11);
-		inc->rto_ms = sqlite3_column_int64(stmt, 12);
-		inc->started_at = store_column_time(stmt, 13);
-		inc->opened_at = store_column_time(stmt, 14);
-		inc->reported_at = store_column_time(stmt, 15);
-		snprintf(inc->ticket, sizeof(inc->ticket), "%s",
-		    sqlite3_column_type(stmt, 16) == SQLITE_NULL ? "" :
-		    (const char *)sqlite3_column_text(stmt, 16));
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	if ((rc = store_incident_read(st, id, &i)) != 1)
+		return rc;
+	inc->id = id;
+	store_incident_text(inc->system, sizeof(inc->system), &i,
+	    RECORD_SYSTEM);
+	store_incident_text(inc->status, sizeof(inc->status), &i,
+	    RECORD_STATUS);
+	store_incident_text(inc->kind, sizeof(inc->kind), &i, RECORD_KIND);
+	store_incident_text(inc->owner, sizeof(inc->owner), &i,
+	    RECORD_OWNER);
+	store_incident_text(inc->ticket, sizeof(inc->ticket), &i,
+	    RECORD_TICKET);
+	/* Levels are 0-4, flags 0-1: an int holds them. */
+	inc->level = (int)i.num[RECORD_LEVEL];
+	inc->availability_level = (int)i.num[RECORD_AVAILABILITY_LEVEL];
+	inc->confidentiality_level = (int)i.num[RECORD_CONFIDENTIALITY_LEVEL];
+	inc->integrity_level = (int)i.num[RECORD_INTEGRITY_LEVEL];
+	inc->major = (int)i.num[RECORD_MAJOR];
+	inc->core = (int)i.num[RECORD_CORE];
+	inc->critical_infrastructure =
+	    (int)i.num[RECORD_CRITICAL_INFRASTRUCTURE];
+	inc->rto_ms = i.num[RECORD_RTO_MS];
+	inc->restored_at = i.num[RECORD_RESTORED_AT];
+	inc->started_at = i.num[RECORD_STARTED_AT];
+	inc->opened_at = i.num[RECORD_OPENED_AT];
+	inc->reported_at = i.num[RECORD_REPORTED_AT];
+	store_incident_info_clear(&i);
+	return 1;
 }
 
 /* A column name from the caller's own table, never from outside. */
@@ -530,46 +575,12 @@ store_incident_insert(struct store *st, const char *kind,
 	    *id);
 }
 
-/*
- * The incident as the notifications describe it, every column of the
- * record's table; free with _info_clear.
- */
+/* The incident as the notifications describe it. */
 int
 store_incident_info(struct store *st, int64_t id,
     struct store_incident_info *inc)
 {
-	sqlite3_stmt	*stmt;
-	char		*sql;
-	size_t		 i;
-	int		 col;
-
-	memset(inc, 0, sizeof(*inc));
-	xasprintf(&sql, "SELECT %s FROM incidents WHERE id = ?",
-	    record_columns());
-	stmt = store_stmt(st, sql, "I", id);
-	free(sql);
-	if (stmt == NULL)
-		return -1;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	inc->id = id;
-	for (i = 0; i < RECORD_NFIELDS; i++) {
-		col = (int)i;
-		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
-			continue;
-		if (record_fields[i].type == RECORD_TIME)
-			inc->num[i] = store_column_time(stmt, col);
-		else if (record_fields[i].type != RECORD_TEXT) {
-			inc->num[i] = sqlite3_column_int64(stmt, col);
-			continue;
-		}
-		inc->text[i] = xstrdup((const char *)sqlite3_column_text(stmt,
-		    col));
-	}
-	sqlite3_finalize(stmt);
-	return 0;
+	return store_incident_read(st, id, inc) == 1 ? 0 : -1;
 }
 
 void

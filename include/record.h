@@ -1,9 +1,11 @@
 /*
  * record.h: the incident record's fields, once (issue 18).  The workflow's
  * `set` and close checks, `rtowatch edit`, the control API's members, the
- * CLI's JSON, CSV and `show`, form 01's labels and the closure notice read
- * this one table, so a field is added here (a row and its RECORD_ name)
- * and, but for a migration, nowhere else.  The store's CREATE and
+ * CLI's JSON, CSV and `show`, form 01's labels, form 02's columns (the
+ * register and the monthly digest), the workflow's view of an incident
+ * (store_incident_get) and the closure notice read this one table, so a
+ * field is added here (a row and its RECORD_ name) and, but for a
+ * migration, nowhere else.  The store's CREATE and
  * migrations stay in store.c: the schema is history, this table is what
  * the record is now, and test_record checks the one against the other.
  */
@@ -116,6 +118,23 @@ struct record_field {
 	const char		*show;	/* `show`'s label, a colon after it */
 	int			 mail_at;
 	const char		*mail;	/* the closure notice's: 中文 English */
+	/*
+	 * Form 02, the register (IMS-P-009-02, cli/register.c): the field's
+	 * place among its columns, from 1 (0: not in it), the order of its
+	 * CSV; register.c's computed columns (the clocks' outcomes,
+	 * recurring...) take the places between.  A field with titles is a
+	 * column of the printed form, zh-TW and English, and one with a
+	 * terminal title (the long texts have none) of the terminal's table
+	 * too, which on a narrow terminal leaves out the highest reg_drop
+	 * first (0: never).  reg_digest: a column of the monthly digest
+	 * (5.5.5) too, in the same order.
+	 */
+	int			 reg_at;
+	const char		*reg_zh;
+	const char		*reg_en;
+	const char		*reg_term;
+	int			 reg_drop;
+	int			 reg_digest;
 };
 
 extern const struct record_field record_fields[RECORD_NFIELDS];
@@ -124,6 +143,7 @@ enum record_view {
 	RECORD_VIEW_CLI,
 	RECORD_VIEW_SHOW,
 	RECORD_VIEW_MAIL,
+	RECORD_VIEW_REGISTER,	/* by reg_at, which leaves gaps */
 };
 
 const struct record_field *record_settable(const char *);

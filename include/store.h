@@ -225,7 +225,17 @@ struct store_open_clock {
 	int		 factor;	/* a drill's compression; 1: real */
 };
 
-/* What the workflow needs to know of an incident before it changes it. */
+/*
+ * What the workflow needs to know of an incident before it changes it,
+ * read through the record's table (store_incident_get copies each by its
+ * RECORD_ name; no column list of its own).  Named members, not
+ * store_incident_info's text[]/num[], because these are the columns the
+ * daemon and its verbs own (status, levels, times, the rules' system
+ * data, the portal's ticket), none a form field people `set` (the close
+ * check reads those through the table): typed, so levels go to policy.c
+ * and "%d" as ints, and held in fixed buffers, so the workflow's many
+ * return paths have nothing to free.
+ */
 struct store_incident {
 	int64_t		 id;
 	char		 system[256];

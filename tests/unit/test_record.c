@@ -199,6 +199,44 @@ test_form01(void **state)
 }
 
 /*
+ * Form 02 (rtowatch register) orders its columns by place, the record's
+ * and register.c's own between them: each place once, rising; a column
+ * of the printed form has both titles, one on a terminal is on the form,
+ * and the digest's are the terminal's (short ones).
+ */
+static void
+test_form02(void **state)
+{
+	enum record_id			 ids[RECORD_NFIELDS];
+	const struct record_field	*f;
+	size_t				 i, n;
+	int				 last = 0;
+
+	(void)state;
+	n = record_view(RECORD_VIEW_REGISTER, ids);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++) {
+		f = &record_fields[ids[i]];
+		assert_true(f->reg_at > last);
+		last = f->reg_at;
+		if ((f->reg_zh == NULL) != (f->reg_en == NULL))
+			fail_msg("%s: one title on form 02", f->column);
+		if (f->reg_term != NULL && f->reg_zh == NULL)
+			fail_msg("%s: on the terminal, not the form",
+			    f->column);
+		if (f->reg_digest && f->reg_term == NULL)
+			fail_msg("%s: in the digest, not the register",
+			    f->column);
+	}
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		f = &record_fields[i];
+		if (f->reg_at == 0 && (f->reg_zh != NULL || f->reg_digest))
+			fail_msg("%s: titled, with no place on form 02",
+			    f->column);
+	}
+}
+
+/*
  * The store the daemon creates and migrates has every field of the table
  * as a column of the type the table reads it as, and no other: the
  * migrations are history, the table is what the record is now, and a
@@ -258,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_close_rules),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_form01),
+		cmocka_unit_test(test_form02),
 		cmocka_unit_test(test_store_columns),
 	};
 
