@@ -137,7 +137,8 @@ backup_place(const char *tmp, const char *file, int force)
 		unlink(tmp);
 		return 0;
 	}
-	if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+	/* ENOTSUP is EOPNOTSUPP on Linux. */
+	if (errno != EPERM && errno != EOPNOTSUPP)
 		return -1;
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, file, RENAME_NOREPLACE) == 0)
 		return 0;

@@ -361,9 +361,6 @@ query_show_text(struct cli_ctx *ctx, sqlite3_stmt *inc, sqlite3_stmt *cl,
 
 	if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL)
 		return SQLITE_ERROR;
-
-	if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL)
-		return SQLITE_ERROR;
 	printf("times in %s\n", ctx->tz);
 	n = record_view(RECORD_VIEW_SHOW, ids);
 	for (i = 0; i < n; i++) {

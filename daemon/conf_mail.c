@@ -394,7 +394,7 @@ conf_set_history_hours(struct conf_parser *p, void *arg)
 	struct conf	*conf = arg;
 
 	if (conf_next_duration(p, "history-hours", 86400000LL,
-	    10 * 366 * 86400000LL, &conf->history_hours_ms) == -1)
+	    10LL * 366 * 86400000LL, &conf->history_hours_ms) == -1)
 		return -1;
 	return conf_end_statement(p);
 }
