@@ -1662,7 +1662,7 @@ web_request_cb(struct evhttp_request *req, void *arg)
 	struct evkeyvalq	 q;
 	struct web_who		 who;
 	const char		*path, *query, *lang;
-	int			 en;
+	int			 en, metrics;
 
 	TAILQ_INIT(&q);
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
@@ -1695,8 +1695,15 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		goto done;
 	}
 	web_who(w, req, &who);
+	metrics = strcmp(path, "/metrics") == 0;
 	if (who.role == ROLE_NONE) {
-		if (w->ssl != NULL) {
+		if (metrics) {
+			/* A scraper follows no redirect to a form. */
+			if (w->ssl == NULL)
+				web_refused(w, &who);
+			evhttp_send_error(req, w->ssl != NULL ? 401 : 403,
+			    "/metrics needs an account with a role");
+		} else if (w->ssl != NULL) {
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    req), "Location", en ? "/signin?lang=en" :
 			    "/signin");
@@ -1708,7 +1715,8 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		}
 		goto done;
 	}
-	if (strncmp(path, "/v1/", 4) == 0)
+	/* /metrics: the control socket's own, for the same roles. */
+	if (strncmp(path, "/v1/", 4) == 0 || metrics)
 		control_serve(w->control, req, who.name, who.uid, who.role);
 	else if (strcmp(path, "/") == 0)
 		web_status(w, req, &who, en, evhttp_find_header(&q,
