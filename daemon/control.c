@@ -974,7 +974,8 @@ control_incident(struct control *c, struct evhttp_request *req,
 	    " FROM clocks WHERE incident_id = ? ORDER BY id", 1, &id);
 	scope = control_rows(c, "SELECT system, started_at, ended_at"
 	    " FROM incident_scope WHERE incident_id = ? ORDER BY id", 1, &id);
-	notes = control_rows(c, "SELECT id, recipient, event, state,"
+	/* Webhooks share the outbox: channel says which a row is. */
+	notes = control_rows(c, "SELECT id, channel, recipient, event, state,"
 	    " attempts, created_at, sent_at, last_error, address"
 	    " FROM notifications WHERE incident_id = ? ORDER BY id", 1, &id);
 	contacts = control_rows(c, "SELECT id, at, entered_at, recipient,"

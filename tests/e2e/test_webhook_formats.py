@@ -11,7 +11,7 @@ revoked), which is given up after three tries: the row is failed and
 """
 import os
 
-from conftest import (db_rows, events, rules_file, system_rules, wait_for,
+from conftest import (api, db_rows, events, rules_file, system_rules, wait_for,
                       wait_incident)
 from webhookserver import WebhookServer
 
@@ -123,4 +123,15 @@ def run(scenario, hook):
     assert "/gone" not in failed[0]["detail"]
     delivered = events(d.db, inc["id"], "webhook delivered")
     assert len(delivered) == 4, delivered
+
+    # The API's incident names each outbox row's channel: a webhook's
+    # row is not a mail to a contact of the same name.
+    st, body = api(d.sock, "GET", f"/v1/incidents/{inc['id']}")
+    assert st == 200, body
+    notes = body["notifications"]
+    assert sorted((n["channel"], n["recipient"]) for n in notes) == sorted(
+        ("webhook", n) for n in ("slack", "teams", "matrix", "busy",
+                                 "gone")), notes
+    assert {n["state"] for n in notes if n["recipient"] == "gone"} == \
+        {"failed"}
     d.stop()
