@@ -247,6 +247,12 @@ static const char web_css[] =
 	".up{color:#070}.down{color:#b00;font-weight:bold}"
 	".maintenance{color:#a60}.unknown{color:#666}"
 	".due{font-variant-numeric:tabular-nums}.over{color:#b00}"
+	".rtt{display:inline-block;width:24em;max-width:100%;margin:0 1em 1em 0}"
+	".rtt figcaption{font-size:.85em;overflow-wrap:anywhere}"
+	".rtt svg{width:100%;height:auto;font-size:9px;fill:#555}"
+	".rtt path{fill:none}.rtt .grid{stroke:#ddd}"
+	".rtt .band{stroke:#9bc}.rtt .avg{stroke:#1d3557;stroke-width:1.2}"
+	".rtt .fail{stroke:#c00}"
 	"@media (max-width:40em){table,tbody,tr,td,th{display:block}"
 	"thead{display:none}td{border:0;padding:.1em .3em}"
 	"tr{border:1px solid #bbb;margin:.4em 0}"
@@ -558,16 +564,189 @@ web_status_traffic(struct evbuffer *b, const json_t *traffic, int en)
 }
 
 /*
- * The 24-hour response-time chart per check reads the history table
- * (one-minute min/avg/max) another change adds; until it is there the
- * chart draws nothing.  web_rtt_chart is where it goes.
+ * The 24-hour response-time chart per check, drawn here as SVG from
+ * GET /v1/history: 96 slots of a quarter of an hour, each a bar from the
+ * least to the greatest round trip of its good probes, a line through
+ * their means, and a red mark under the slot when a probe failed in it,
+ * taller the more of them did.  A few kB a check and nothing to fetch.
  */
-static void
-web_rtt_chart(struct evbuffer *b, const json_t *systems, int en)
+#define WEB_RTT_X0	36.0		/* the plot's left, in the viewBox */
+#define WEB_RTT_W	360.0
+#define WEB_RTT_Y0	6.0		/* its top */
+#define WEB_RTT_H	80.0
+#define WEB_RTT_FAIL	98.0		/* the failures' baseline */
+
+/* The least of 1, 2, 5 times a power of ten that is at least V. */
+static int64_t
+web_rtt_scale(int64_t v)
 {
-	(void)b;
-	(void)systems;
-	(void)en;
+	int64_t	 p = 1;
+
+	for (;;) {
+		if (v <= p)
+			return p;
+		if (v <= 2 * p)
+			return 2 * p;
+		if (v <= 5 * p)
+			return 5 * p;
+		if (p > INT64_MAX / 10)
+			return v;
+		p *= 10;
+	}
+}
+
+static double
+web_rtt_y(int64_t v, int64_t top)
+{
+	return WEB_RTT_Y0 + WEB_RTT_H - (double)v * WEB_RTT_H / (double)top;
+}
+
+/* One check's chart from ROWS[first...], its rows in time order. */
+static void
+web_rtt_svg(struct evbuffer *b, const json_t *rows, size_t first,
+    const char *system, const char *check, int64_t from, int64_t slot,
+    int en)
+{
+	const json_t	*r;
+	struct evbuffer	*band, *avg, *fail;
+	size_t		 i, n;
+	int64_t		 top = 1, k, prev = -2, ok, failed;
+	double		 sw = WEB_RTT_W / 96.0, x;
+
+	n = json_array_size(rows);
+	for (i = first; i < n; i++) {
+		r = json_array_get(rows, i);
+		if (strcmp(web_str(r, "system"), system) != 0 ||
+		    strcmp(web_str(r, "check"), check) != 0)
+			break;
+		if (json_integer_value(json_object_get(r, "rtt_max")) > top)
+			top = json_integer_value(json_object_get(r, "rtt_max"));
+	}
+	n = i;
+	top = web_rtt_scale(top);
+	if ((band = evbuffer_new()) == NULL || (avg = evbuffer_new()) ==
+	    NULL || (fail = evbuffer_new()) == NULL)
+		fatalx("web: evbuffer_new");
+	for (i = first; i < n; i++) {
+		r = json_array_get(rows, i);
+		k = (json_integer_value(json_object_get(r, "at")) - from) / slot;
+		if (k < 0 || k > 95)
+			continue;
+		x = WEB_RTT_X0 + ((double)k + 0.5) * sw;
+		ok = json_integer_value(json_object_get(r, "ok"));
+		failed = json_integer_value(json_object_get(r, "failed"));
+		if (ok > 0) {
+			evbuffer_add_printf(band, "M%.1f %.1fV%.1f", x,
+			    web_rtt_y(json_integer_value(json_object_get(r,
+			    "rtt_max")), top), web_rtt_y(json_integer_value(
+			    json_object_get(r, "rtt_min")), top));
+			evbuffer_add_printf(avg, "%c%.1f %.1f", k == prev + 1 ?
+			    'L' : 'M', x, web_rtt_y(json_integer_value(
+			    json_object_get(r, "rtt_avg")), top));
+			prev = k;
+		}
+		if (failed > 0)
+			evbuffer_add_printf(fail, "M%.1f %.0fV%.1f", x,
+			    WEB_RTT_FAIL, WEB_RTT_FAIL - 2.0 - 6.0 *
+			    (double)failed / (double)(ok + failed));
+	}
+	evbuffer_add(b, "<figure class=\"rtt\"><figcaption>", 32);
+	web_esc(b, system);
+	evbuffer_add(b, " · ", 4);
+	web_esc(b, check);
+	evbuffer_add_printf(b, "</figcaption><svg viewBox=\"0 0 400 112\" "
+	    "role=\"img\" data-from=\"%lld\" data-slot=\"%lld\" data-system=\"",
+	    (long long)from, (long long)slot);
+	web_esc(b, system);
+	evbuffer_add(b, "\" data-check=\"", 14);
+	web_esc(b, check);
+	evbuffer_add(b, "\"><title>", 9);
+	web_esc(b, system);
+	evbuffer_add_printf(b, " · %s</title>", WEB_T(en, "24 小時回應時間（最小"
+	    "／平均／最大，紅色為失敗）", "response time over 24 hours (min, "
+	    "mean, max; red: failures)"));
+	evbuffer_add_printf(b, "<path class=\"grid\" d=\"M%.0f %.0fH%.0fM%.0f "
+	    "%.0fH%.0f\"/><text x=\"32\" y=\"%.0f\" text-anchor=\"end\">"
+	    "%lld ms</text><text x=\"32\" y=\"%.0f\" text-anchor=\"end\">0"
+	    "</text>", WEB_RTT_X0, WEB_RTT_Y0, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_RTT_X0, WEB_RTT_Y0 + WEB_RTT_H, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_RTT_Y0 + 8, (long long)top, WEB_RTT_Y0 + WEB_RTT_H);
+	evbuffer_add_printf(b, "<text x=\"%.0f\" y=\"110\">-24h</text>"
+	    "<text x=\"%.0f\" y=\"110\" text-anchor=\"middle\">-12h</text>"
+	    "<text x=\"%.0f\" y=\"110\" text-anchor=\"end\">%s</text>",
+	    WEB_RTT_X0, WEB_RTT_X0 + WEB_RTT_W / 2, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_T(en, "現在", "now"));
+	if (evbuffer_get_length(band) + evbuffer_get_length(fail) == 0)
+		evbuffer_add_printf(b, "<text class=\"none\" x=\"%.0f\" y=\"50\" "
+		    "text-anchor=\"middle\">%s</text>", WEB_RTT_X0 + WEB_RTT_W /
+		    2, WEB_T(en, "尚無紀錄", "no history yet"));
+	evbuffer_add_printf(b, "<path class=\"band\" stroke-width=\"%.1f\" "
+	    "d=\"", sw * 0.8);
+	evbuffer_add_buffer(b, band);
+	evbuffer_add(b, "\"/><path class=\"avg\" d=\"", 24);
+	evbuffer_add_buffer(b, avg);
+	evbuffer_add_printf(b, "\"/><path class=\"fail\" stroke-width=\"%.1f\" "
+	    "d=\"", sw * 0.8);
+	evbuffer_add_buffer(b, fail);
+	evbuffer_add(b, "\"/></svg></figure>", 18);
+	evbuffer_free(band);
+	evbuffer_free(avg);
+	evbuffer_free(fail);
+}
+
+static void
+web_rtt_chart(struct web *w, struct evbuffer *b, const json_t *systems,
+    int en)
+{
+	json_t		*r, *first;
+	const json_t	*rows, *row, *s, *c;
+	const json_t	*at;
+	size_t		 i, j;
+	char		*key;
+	int		 status;
+	int64_t		 from, slot;
+
+	evbuffer_add_printf(b, "<h2>%s</h2>", WEB_T(en, "24 小時回應時間",
+	    "response time, last 24 hours (24 小時回應時間)"));
+	if ((r = control_read(w->control, "/v1/history", "hours=24",
+	    &status)) == NULL || status != 200) {
+		json_decref(r);
+		evbuffer_add_printf(b, "<p>%s</p>", WEB_T(en, "無法讀取紀錄",
+		    "cannot read the history"));
+		return;
+	}
+	rows = json_object_get(r, "history");
+	from = json_integer_value(json_object_get(r, "from"));
+	slot = json_integer_value(json_object_get(r, "slot"));
+	if (slot <= 0)
+		slot = 900;
+	/* Where each check's rows start: "system\ncheck" -> index. */
+	if ((first = json_object()) == NULL)
+		fatalx("web: json_object");
+	json_array_foreach(rows, i, row) {
+		xasprintf(&key, "%s\n%s", web_str(row, "system"),
+		    web_str(row, "check"));
+		if (json_object_get(first, key) == NULL)
+			json_object_set_new(first, key, json_integer(
+			    (json_int_t)i));
+		free(key);
+	}
+	evbuffer_add(b, "<div id=\"rtt\">", 14);
+	json_array_foreach(systems, i, s) {
+		json_array_foreach(json_object_get(s, "checks"), j, c) {
+			xasprintf(&key, "%s\n%s", web_str(s, "name"),
+			    web_str(c, "check"));
+			at = json_object_get(first, key);
+			free(key);
+			web_rtt_svg(b, rows, at != NULL ? (size_t)
+			    json_integer_value(at) : json_array_size(rows),
+			    web_str(s, "name"), web_str(c, "check"), from, slot,
+			    en);
+		}
+	}
+	evbuffer_add(b, "</div>", 6);
+	json_decref(first);
+	json_decref(r);
 }
 
 /* The status page's main part, which the page redraws on each event. */
@@ -588,7 +767,7 @@ web_status_part(struct web *w, struct evbuffer *b, int en)
 	    sizeof(now)));
 	web_status_deadlines(b, json_object_get(st, "deadlines"), en);
 	web_status_systems(b, json_object_get(st, "systems"), en);
-	web_rtt_chart(b, json_object_get(st, "systems"), en);
+	web_rtt_chart(w, b, json_object_get(st, "systems"), en);
 	web_status_maint(b, json_object_get(st, "systems"), en);
 	web_status_traffic(b, json_object_get(st, "traffic"), en);
 	json_decref(st);

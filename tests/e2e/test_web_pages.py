@@ -51,13 +51,57 @@ def http_get(port, path, method="GET", body=None):
     return r.status, dict(r.getheaders()), data
 
 
+def a_day_of_history(db, system, check):
+    """The minutes a daemon running since yesterday would have written
+    for SYSTEM's CHECK: round trips of 3-30 ms with the day's load, and
+    an hour with failures (a third of its probes timed out)."""
+    import math
+    import sqlite3
+    now = int(time.time()) // 60 * 60
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        with con:
+            con.execute("INSERT OR IGNORE INTO response_checks (system, name)"
+                        " VALUES (?, ?)", (system, check))
+            cid = con.execute("SELECT id FROM response_checks WHERE"
+                              " system = ? AND name = ?",
+                              (system, check)).fetchone()[0]
+            rows = []
+            for m in range(24 * 60 - 1, 1, -1):
+                at = now - m * 60
+                base = 8 + 6 * math.sin(at / 86400 * 2 * math.pi)
+                bad = 5 * 3600 < m * 60 <= 6 * 3600
+                ok, failed = (4, 2) if bad else (6, 0)
+                rows.append((cid, 60, at, ok, failed, int(base) - 3 + m % 3,
+                             int(base * 3) + m % 7, ok * int(base),
+                             "timeout" if bad else None))
+            con.executemany("INSERT INTO response_history VALUES"
+                            " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
+
+
+def chart_counts(db, system, check, start, slot):
+    """The slots of CHECK's chart from START: those with good probes and
+    those with failures, from the history table itself."""
+    rows = db_rows(db, "SELECT h.at / ? AS k, sum(h.ok) AS ok,"
+                   " sum(h.failed) AS failed FROM response_history h"
+                   " JOIN response_checks c ON c.id = h.check_id"
+                   " WHERE c.system = ? AND c.name = ? AND h.at >= ?"
+                   " GROUP BY 1", slot, system, check, start)
+    return (sum(1 for r in rows if r["ok"] > 0),
+            sum(1 for r in rows if r["failed"] > 0))
+
+
 def test_web_pages(scenario, workdir):
     down_port = scenario.closed_port()
     later = scenario.listener()
     port = free_port()
     d = scenario.daemon()
     web = (f"set web listen 127.0.0.1:{port}\n"
-           f'set web public "wifi"\n')
+           f'set web public "wifi"\n'
+           # Buckets of a second: history within the scenario's seconds.
+           "set history-bucket 1s\n")
     d.write_rules(rules_file(
         d.db, web, system_rules("wifi", down_port),
         system_rules("mail", later.port),
@@ -65,6 +109,12 @@ def test_web_pages(scenario, workdir):
     d.start()
     wait_socket(d.sock)
     inc = wait_incident(d.db, "wifi")
+    a_day_of_history(d.db, "mail", f"tcp 127.0.0.1 port {later.port}")
+    # wifi's own refused probes, written by the daemon.
+    wait_for(lambda: db_rows(d.db, "SELECT 1 FROM response_history h"
+                             " JOIN response_checks c ON c.id = h.check_id"
+                             " WHERE c.system = 'wifi' AND h.failed > 0"),
+             10, "wifi's failures in the history")
     wait_for(lambda: http_get(port, "/")[0] == 200, 10, "the web page")
     origin = f"http://127.0.0.1:{port}"
     b = Browser(workdir)
@@ -104,6 +154,31 @@ def run_pages(d, b, origin, port, inc, later, shots):
                           ".textContent") != first, 3,
              "the countdown to move")
     assert "維護時段" in status_html and "處理中事件與期限" in status_html
+    # A 24-hour response-time chart per check, drawn from the history
+    # table: a bar a slot with good probes, the mean's line through the
+    # same slots, a red mark a slot with failures.
+    charts = b.js("""[...document.querySelectorAll('#rtt svg')].map(e => ({
+        system: e.dataset.system, check: e.dataset.check,
+        from: +e.dataset.from, slot: +e.dataset.slot,
+        band: (e.querySelector('.band').getAttribute('d')
+               .match(/M/g) || []).length,
+        avg: (e.querySelector('.avg').getAttribute('d')
+              .match(/[ML]/g) || []).length,
+        fail: (e.querySelector('.fail').getAttribute('d')
+               .match(/M/g) || []).length,
+        width: e.getBoundingClientRect().width}))""")
+    checks = b.js("[...document.querySelectorAll('td.system')].length")
+    assert len(charts) == checks == 2, charts
+    for c in charts:
+        assert c["slot"] == 900 and c["width"] > 200, c
+        ok, failed = chart_counts(d.db, c["system"], c["check"], c["from"],
+                                  c["slot"])
+        assert (c["band"], c["avg"], c["fail"]) == (ok, ok, failed), \
+            (c, ok, failed)
+    wifi, mail = sorted(charts, key=lambda c: c["system"], reverse=True)
+    # wifi never answered: failures only; mail a day of answers.
+    assert wifi["band"] == 0 and wifi["fail"] >= 1, wifi
+    assert 90 <= mail["band"] <= 96 and 4 <= mail["fail"] <= 5, mail
     fcp = b.js("(performance.getEntriesByName('first-contentful-paint')[0]"
                " || {}).startTime")
     weight = b.js("performance.getEntriesByType('navigation')[0]"
