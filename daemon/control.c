@@ -1034,21 +1034,39 @@ static int	control_number(const char *, long long, long long,
 
 /*
  * The response-time history of the last HOURS (24 unless asked), every
- * check's, added up into CONTROL_HISTORY_SLOTS slots of equal length:
- * what a chart of a day draws, 96 points a check whatever the buckets
- * were, so that the reply and the page stay small.  The spans are named
- * so that each check's rows are read by the table's key, (check_id,
- * span, at), not scanned: the buckets of these rules and the default
- * minute and hour (those written before a change of history-bucket).
+ * check's or one SYSTEM's, added up into CONTROL_HISTORY_SLOTS slots of
+ * equal length: what a chart of a day draws, 96 points a check whatever
+ * the buckets were, so that the reply and the page stay small.  SINCE
+ * (Unix s) leaves out the slots before it: what a reader that has the
+ * older ones asks for.  Each check's rows are read by the table's key,
+ * (check_id, span, at), the checks the outer loop (CROSS JOIN keeps
+ * SQLite to that order; it would rather scan the history), the spans
+ * named: the buckets of these rules and the default minute and hour
+ * (those written before a change of history-bucket).
  */
+#define CONTROL_HISTORY_SQL \
+	"SELECT c.system, c.name AS \"check\"," \
+	" h.at / ?1 * ?1 AS at, sum(h.ok) AS ok, sum(h.failed) AS failed," \
+	" min(h.rtt_min) AS rtt_min," \
+	" sum(h.rtt_sum) / nullif(sum(h.ok), 0) AS rtt_avg," \
+	" max(h.rtt_max) AS rtt_max" \
+	" FROM response_checks c CROSS JOIN response_history h" \
+	" ON h.check_id = c.id" \
+	" AND h.span IN (CAST(?3 AS INTEGER), CAST(?4 AS INTEGER), 60, 3600)" \
+	" AND h.at >= CAST(?2 AS INTEGER)"
+#define CONTROL_HISTORY_ORDER \
+	" GROUP BY c.id, 3 ORDER BY c.system, c.name, 3"
+
 static void
 control_history(struct control *c, struct evhttp_request *req,
     const struct control_call *a)
 {
 	const char	*hours_s = evhttp_find_header(a->query, "hours");
+	const char	*since_s = evhttp_find_header(a->query, "since");
+	const char	*system = evhttp_find_header(a->query, "system");
 	char		 slot_s[24], from_s[24], short_s[24], long_s[24];
-	const char	*args[4] = { slot_s, from_s, short_s, long_s };
-	long long	 hours = 24;
+	const char	*args[5] = { slot_s, from_s, short_s, long_s, system };
+	long long	 hours = 24, since = 0;
 	int64_t		 slot, from;
 	json_t		*rows;
 
@@ -1058,22 +1076,25 @@ control_history(struct control *c, struct evhttp_request *req,
 		    CONTROL_HISTORY_MAX_H);
 		return;
 	}
+	if (since_s != NULL && control_number(since_s, 0, INT64_MAX / 2,
+	    &since) == -1) {
+		control_error(req, 400, "since is a time in Unix seconds");
+		return;
+	}
 	slot = (int64_t)hours * 3600 / CONTROL_HISTORY_SLOTS;
 	from = (wall_ms() / 1000 / slot - (CONTROL_HISTORY_SLOTS - 1)) * slot;
 	snprintf(slot_s, sizeof(slot_s), "%lld", (long long)slot);
-	snprintf(from_s, sizeof(from_s), "%lld", (long long)from);
+	/* A slot is read whole: from the start of SINCE's. */
+	snprintf(from_s, sizeof(from_s), "%lld", (long long)(since > from ?
+	    since / slot * slot : from));
 	snprintf(short_s, sizeof(short_s), "%lld", (long long)c->hist_short);
 	snprintf(long_s, sizeof(long_s), "%lld", (long long)c->hist_long);
-	rows = control_rows(c, "SELECT c.system, c.name AS \"check\","
-	    " h.at / ?1 * ?1 AS at, sum(h.ok) AS ok, sum(h.failed) AS failed,"
-	    " min(h.rtt_min) AS rtt_min,"
-	    " sum(h.rtt_sum) / nullif(sum(h.ok), 0) AS rtt_avg,"
-	    " max(h.rtt_max) AS rtt_max"
-	    " FROM response_checks c JOIN response_history h"
-	    " ON h.check_id = c.id"
-	    " AND h.span IN (CAST(?3 AS INTEGER), CAST(?4 AS INTEGER), 60, 3600)"
-	    " AND h.at >= CAST(?2 AS INTEGER)"
-	    " GROUP BY c.id, 3 ORDER BY c.system, c.name, 3", 4, args);
+	if (system != NULL)
+		rows = control_rows(c, CONTROL_HISTORY_SQL " WHERE c.system = ?5"
+		    CONTROL_HISTORY_ORDER, 5, args);
+	else
+		rows = control_rows(c, CONTROL_HISTORY_SQL
+		    CONTROL_HISTORY_ORDER, 4, args);
 	if (rows == NULL) {
 		control_error(req, 500, "cannot read the database");
 		return;

@@ -165,6 +165,15 @@ struct web {
 	int			 nsignins;
 	int64_t			 refused_at;	/* mono ms, last logged */
 	uint64_t		 refused;	/* since */
+	/*
+	 * The charts' history, a system at a time: system -> {"read":
+	 * wall s, "checks": {check: [slot rows, oldest first]}}; the
+	 * systems not read yet, and the event that reads them.
+	 */
+	json_t			*rtt;
+	int64_t			 rtt_from, rtt_slot;
+	json_t			*rtt_todo;
+	struct event		*rtt_fill;
 };
 
 /* Who asks: an account and its role, or nobody yet. */
@@ -285,8 +294,11 @@ static const char web_js[] =
 	"if(window.EventSource&&document.getElementById('status')){"
 	"var es=new EventSource('/events'),back=0;"
 	"es.onmessage=function(m){upd(m.data);};"
+	/* The charts' history, read after the page was drawn. */
+	"es.addEventListener('history',function(){upd();});"
 	/* After a break in the stream, what it missed: redraw. */
-	"es.onopen=function(){if(back)upd();back=1;"
+	"es.onopen=function(){if(back||document.querySelector('#rtt .wait'))"
+	"upd();back=1;"
 	"document.body.dataset.live='1';};}";
 
 static void
@@ -576,6 +588,8 @@ web_status_traffic(struct evbuffer *b, const json_t *traffic, int en)
 #define WEB_RTT_H	80.0
 #define WEB_RTT_FAIL	98.0		/* the failures' baseline */
 
+static void	web_chunk(struct evhttp_request *, const void *, size_t);
+
 /* The least of 1, 2, 5 times a power of ten that is at least V. */
 static int64_t
 web_rtt_scale(int64_t v)
@@ -601,34 +615,25 @@ web_rtt_y(int64_t v, int64_t top)
 	return WEB_RTT_Y0 + WEB_RTT_H - (double)v * WEB_RTT_H / (double)top;
 }
 
-/* One check's chart from ROWS[first...], its rows in time order. */
+/* One check's chart from ROWS, its slots oldest first; NULL: not read. */
 static void
-web_rtt_svg(struct evbuffer *b, const json_t *rows, size_t first,
-    const char *system, const char *check, int64_t from, int64_t slot,
-    int en)
+web_rtt_svg(struct evbuffer *b, const json_t *rows, const char *system,
+    const char *check, int64_t from, int64_t slot, int en)
 {
 	const json_t	*r;
 	struct evbuffer	*band, *avg, *fail;
-	size_t		 i, n;
+	size_t		 i;
 	int64_t		 top = 1, k, prev = -2, ok, failed;
 	double		 sw = WEB_RTT_W / 96.0, x;
 
-	n = json_array_size(rows);
-	for (i = first; i < n; i++) {
-		r = json_array_get(rows, i);
-		if (strcmp(web_str(r, "system"), system) != 0 ||
-		    strcmp(web_str(r, "check"), check) != 0)
-			break;
+	json_array_foreach(rows, i, r)
 		if (json_integer_value(json_object_get(r, "rtt_max")) > top)
 			top = json_integer_value(json_object_get(r, "rtt_max"));
-	}
-	n = i;
 	top = web_rtt_scale(top);
 	if ((band = evbuffer_new()) == NULL || (avg = evbuffer_new()) ==
 	    NULL || (fail = evbuffer_new()) == NULL)
 		fatalx("web: evbuffer_new");
-	for (i = first; i < n; i++) {
-		r = json_array_get(rows, i);
+	json_array_foreach(rows, i, r) {
 		k = (json_integer_value(json_object_get(r, "at")) - from) / slot;
 		if (k < 0 || k > 95)
 			continue;
@@ -677,9 +682,11 @@ web_rtt_svg(struct evbuffer *b, const json_t *rows, size_t first,
 	    WEB_RTT_X0, WEB_RTT_X0 + WEB_RTT_W / 2, WEB_RTT_X0 + WEB_RTT_W,
 	    WEB_T(en, "現在", "now"));
 	if (evbuffer_get_length(band) + evbuffer_get_length(fail) == 0)
-		evbuffer_add_printf(b, "<text class=\"none\" x=\"%.0f\" y=\"50\" "
-		    "text-anchor=\"middle\">%s</text>", WEB_RTT_X0 + WEB_RTT_W /
-		    2, WEB_T(en, "尚無紀錄", "no history yet"));
+		evbuffer_add_printf(b, "<text class=\"%s\" x=\"%.0f\" "
+		    "y=\"50\" text-anchor=\"middle\">%s</text>", rows == NULL ?
+		    "none wait" : "none", WEB_RTT_X0 + WEB_RTT_W /
+		    2, rows == NULL ? WEB_T(en, "讀取中", "being read") :
+		    WEB_T(en, "尚無紀錄", "no history yet"));
 	evbuffer_add_printf(b, "<path class=\"band\" stroke-width=\"%.1f\" "
 	    "d=\"", sw * 0.8);
 	evbuffer_add_buffer(b, band);
@@ -694,59 +701,155 @@ web_rtt_svg(struct evbuffer *b, const json_t *rows, size_t first,
 	evbuffer_free(fail);
 }
 
+#define WEB_RTT_FRESH_S	10	/* a system's history read again after */
+#define WEB_RTT_AGAIN_S	300	/* and from this long before its last read */
+#define WEB_RTT_FILL	8	/* systems read whole in one loop turn */
+
+/*
+ * SYSTEM's history into w->rtt: whole, or only the slots from SINCE
+ * (Unix s, 0: whole), which replace those the cache had.
+ */
+static int
+web_rtt_read(struct web *w, const char *system, int64_t since)
+{
+	json_t		*r, *entry, *checks, *arr, *row;
+	const char	*check;
+	char		*q, *enc;
+	size_t		 i;
+	int		 status;
+	int64_t		 cut;
+
+	if ((enc = evhttp_encode_uri(system)) == NULL)
+		return -1;
+	xasprintf(&q, "hours=24&system=%s&since=%lld", enc, (long long)since);
+	free(enc);
+	r = control_read(w->control, "/v1/history", q, &status);
+	free(q);
+	if (r == NULL || status != 200) {
+		json_decref(r);
+		return -1;
+	}
+	w->rtt_from = json_integer_value(json_object_get(r, "from"));
+	w->rtt_slot = json_integer_value(json_object_get(r, "slot"));
+	if (w->rtt_slot <= 0)
+		w->rtt_slot = 900;
+	if ((entry = json_object_get(w->rtt, system)) == NULL ||
+	    since == 0) {
+		entry = json_pack("{sIso}", "read", (json_int_t)0, "checks",
+		    json_object());
+		json_object_set_new(w->rtt, system, entry);
+	}
+	checks = json_object_get(entry, "checks");
+	/* What the reply has again, and what left the day, goes. */
+	cut = since / w->rtt_slot * w->rtt_slot;
+	json_object_foreach(checks, check, arr) {
+		while (json_array_size(arr) > 0 && json_integer_value(
+		    json_object_get(json_array_get(arr, json_array_size(arr) -
+		    1), "at")) >= cut)
+			json_array_remove(arr, json_array_size(arr) - 1);
+		while (json_array_size(arr) > 0 && json_integer_value(
+		    json_object_get(json_array_get(arr, 0), "at")) <
+		    w->rtt_from)
+			json_array_remove(arr, 0);
+	}
+	json_array_foreach(json_object_get(r, "history"), i, row) {
+		check = web_str(row, "check");
+		if ((arr = json_object_get(checks, check)) == NULL) {
+			arr = json_array();
+			json_object_set_new(checks, check, arr);
+		}
+		json_array_append(arr, row);
+	}
+	json_object_set_new(entry, "read", json_integer(wall_ms() / 1000));
+	json_decref(r);
+	return 0;
+}
+
+/*
+ * Systems not read yet, WEB_RTT_FILL a loop turn, so that the first
+ * view of a thousand checks does not hold the loop for the whole day of
+ * them; the pages following /events redraw when all are in.
+ */
+static void
+web_rtt_fill_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct web		*w = arg;
+	struct web_client	*cl;
+	const char		*system;
+	int			 n;
+
+	(void)fd;
+	(void)events;
+	for (n = 0; n < WEB_RTT_FILL && json_array_size(w->rtt_todo) > 0;
+	    n++) {
+		system = json_string_value(json_array_get(w->rtt_todo, 0));
+		if (system != NULL && json_object_get(w->rtt, system) == NULL)
+			(void)web_rtt_read(w, system, 0);
+		json_array_remove(w->rtt_todo, 0);
+	}
+	if (json_array_size(w->rtt_todo) > 0) {
+		event_active(w->rtt_fill, EV_TIMEOUT, 0);
+		return;
+	}
+	TAILQ_FOREACH(cl, &w->clients, entry)
+		web_chunk(cl->req, "event: history\ndata: 1\n\n", 24);
+}
+
+/* SYSTEM's checks' rows, read if old; NULL: read in a later turn. */
+static const json_t *
+web_rtt_checks(struct web *w, const char *system, int *budget)
+{
+	const json_t	*entry = json_object_get(w->rtt, system);
+	int64_t		 read, now = wall_ms() / 1000;
+	size_t		 i;
+
+	if (entry != NULL) {
+		read = json_integer_value(json_object_get(entry, "read"));
+		if (now - read >= WEB_RTT_FRESH_S)
+			(void)web_rtt_read(w, system, read - WEB_RTT_AGAIN_S);
+	} else if (*budget > 0) {
+		(*budget)--;
+		(void)web_rtt_read(w, system, 0);
+	} else {
+		for (i = 0; i < json_array_size(w->rtt_todo); i++)
+			if (strcmp(json_string_value(json_array_get(
+			    w->rtt_todo, i)), system) == 0)
+				break;
+		if (i == json_array_size(w->rtt_todo))
+			json_array_append_new(w->rtt_todo, json_string(system));
+		event_active(w->rtt_fill, EV_TIMEOUT, 0);
+	}
+	return json_object_get(json_object_get(w->rtt, system), "checks");
+}
+
 static void
 web_rtt_chart(struct web *w, struct evbuffer *b, const json_t *systems,
     int en)
 {
-	json_t		*r, *first;
-	const json_t	*rows, *row, *s, *c;
-	const json_t	*at;
+	const json_t	*s, *c, *checks, *rows;
+	json_t		*none;
 	size_t		 i, j;
-	char		*key;
-	int		 status;
-	int64_t		 from, slot;
+	int		 budget = WEB_RTT_FILL;
 
 	evbuffer_add_printf(b, "<h2>%s</h2>", WEB_T(en, "24 小時回應時間",
 	    "response time, last 24 hours (24 小時回應時間)"));
-	if ((r = control_read(w->control, "/v1/history", "hours=24",
-	    &status)) == NULL || status != 200) {
-		json_decref(r);
-		evbuffer_add_printf(b, "<p>%s</p>", WEB_T(en, "無法讀取紀錄",
-		    "cannot read the history"));
-		return;
-	}
-	rows = json_object_get(r, "history");
-	from = json_integer_value(json_object_get(r, "from"));
-	slot = json_integer_value(json_object_get(r, "slot"));
-	if (slot <= 0)
-		slot = 900;
-	/* Where each check's rows start: "system\ncheck" -> index. */
-	if ((first = json_object()) == NULL)
-		fatalx("web: json_object");
-	json_array_foreach(rows, i, row) {
-		xasprintf(&key, "%s\n%s", web_str(row, "system"),
-		    web_str(row, "check"));
-		if (json_object_get(first, key) == NULL)
-			json_object_set_new(first, key, json_integer(
-			    (json_int_t)i));
-		free(key);
-	}
+	/* Systems a reload took away: their rows go, once in a while. */
+	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16)
+		json_object_clear(w->rtt);
+	if ((none = json_array()) == NULL)
+		fatalx("web: json_array");
 	evbuffer_add(b, "<div id=\"rtt\">", 14);
 	json_array_foreach(systems, i, s) {
+		checks = web_rtt_checks(w, web_str(s, "name"), &budget);
 		json_array_foreach(json_object_get(s, "checks"), j, c) {
-			xasprintf(&key, "%s\n%s", web_str(s, "name"),
-			    web_str(c, "check"));
-			at = json_object_get(first, key);
-			free(key);
-			web_rtt_svg(b, rows, at != NULL ? (size_t)
-			    json_integer_value(at) : json_array_size(rows),
-			    web_str(s, "name"), web_str(c, "check"), from, slot,
-			    en);
+			rows = json_object_get(checks, web_str(c, "check"));
+			web_rtt_svg(b, checks == NULL ? NULL : rows != NULL ?
+			    rows : none, web_str(s, "name"), web_str(c,
+			    "check"), w->rtt_from, w->rtt_slot, en);
 		}
 	}
 	evbuffer_add(b, "</div>", 6);
-	json_decref(first);
-	json_decref(r);
+	json_decref(none);
 }
 
 /* The status page's main part, which the page redraws on each event. */
@@ -1702,8 +1805,6 @@ web_client_gone_cb(struct evhttp_connection *evcon, void *arg)
 	free(cl);
 }
 
-static void	web_chunk(struct evhttp_request *, const void *, size_t);
-
 /* New timeline rows: one server-sent event each, to every follower. */
 static void
 web_follow_cb(void *arg)
@@ -2107,6 +2208,11 @@ web_configure(struct web *w, struct event_base *base,
 		    web_heartbeat_cb, w)) == NULL)
 			fatalx("web: event_new");
 		evtimer_add(w->heartbeat, &tv);
+		if ((w->rtt = json_object()) == NULL ||
+		    (w->rtt_todo = json_array()) == NULL ||
+		    (w->rtt_fill = event_new(base, -1, 0, web_rtt_fill_cb,
+		    w)) == NULL)
+			fatalx("web: cannot keep the charts' history");
 		control_follow(control, web_follow_cb, w);
 	}
 	free(w->database);
@@ -2141,6 +2247,9 @@ web_free(struct web *w)
 	control_follow(w->control, NULL, NULL);
 	web_stop(w);
 	event_free(w->heartbeat);
+	event_free(w->rtt_fill);
+	json_decref(w->rtt);
+	json_decref(w->rtt_todo);
 	for (i = 0; i < w->npublic; i++)
 		free(w->public[i]);
 	free(w->public);

@@ -302,6 +302,46 @@ def run_pages(d, b, origin, port, inc, later, shots):
     assert st == 200 and b'"system":"wifi"' in body
 
 
+def test_web_charts_read_a_few_systems_a_turn(scenario, workdir):
+    """A page's draw reads the day's history of at most 8 systems (the
+    loop is not held for all of a thousand); the others are read in the
+    next turns, and a page following /events then redraws itself with
+    every chart, without a reload."""
+    names = [f"s{i:02d}" for i in range(11)]
+    port = free_port()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, f"set web listen 127.0.0.1:{port}\nset history-bucket 1s\n",
+        *(system_rules(n, scenario.closed_port(), every="500ms",
+                       timeout="100ms") for n in names)))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: len(db_rows(
+        d.db, "SELECT DISTINCT c.system FROM response_checks c"
+        " JOIN response_history h ON h.check_id = c.id")) == len(names),
+        15, "every system's refused probes in the history")
+    origin = f"http://127.0.0.1:{port}"
+    b = Browser(workdir)
+    try:
+        # The browser's is the first draw: 8 systems read, 3 to come.
+        b.load(origin + "/")
+        b.js("window.notReloaded = 1")
+        wait_for(lambda: b.js(
+            "[...document.querySelectorAll('#rtt svg')].filter(e =>"
+            " !e.querySelector('.wait') && e.querySelector('.fail')"
+            " .getAttribute('d').startsWith('M')).length") == len(names),
+            5, "every system's chart drawn")
+        assert b.js("window.notReloaded") == 1
+        assert b.js("document.body.dataset.updated"), \
+            "the charts came in a redraw, not with the page"
+    finally:
+        b.close()
+    # Once read, a draw has them all.
+    body = http_get(port, "/")[2].decode()
+    assert body.count("<svg") == len(names) and "讀取中" not in body
+    d.stop()
+
+
 def test_web_beyond_loopback_needs_tls(workdir):
     rules = os.path.join(str(workdir), "r.conf")
     with open(rules, "w", encoding="utf-8") as f:
