@@ -166,12 +166,13 @@ struct web {
 	int64_t			 refused_at;	/* mono ms, last logged */
 	uint64_t		 refused;	/* since */
 	/*
-	 * The charts' history, a system at a time: system -> {"read":
-	 * wall s, "checks": {check: [slot rows, oldest first]}}; the
+	 * The charts' history: system -> {check: [slot rows, oldest
+	 * first]}, read whole a system at a time, then all together from
+	 * a few minutes before the last read (rtt_read, Unix s); the
 	 * systems not read yet, and the event that reads them.
 	 */
 	json_t			*rtt;
-	int64_t			 rtt_from, rtt_slot;
+	int64_t			 rtt_from, rtt_slot, rtt_read;
 	json_t			*rtt_todo;
 	struct event		*rtt_fill;
 };
@@ -299,7 +300,9 @@ static const char web_js[] =
 	/* After a break in the stream, what it missed: redraw. */
 	"es.onopen=function(){if(back||document.querySelector('#rtt .wait'))"
 	"upd();back=1;"
-	"document.body.dataset.live='1';};}";
+	"document.body.dataset.live='1';};"
+	/* The charts move on without events too: a redraw a minute. */
+	"setInterval(upd,60000);}";
 
 static void
 web_begin(struct evbuffer *b, int en, const char *title,
@@ -701,28 +704,32 @@ web_rtt_svg(struct evbuffer *b, const json_t *rows, const char *system,
 	evbuffer_free(fail);
 }
 
-#define WEB_RTT_FRESH_S	10	/* a system's history read again after */
-#define WEB_RTT_AGAIN_S	300	/* and from this long before its last read */
+#define WEB_RTT_FRESH_S	10	/* the history read again after, s */
+#define WEB_RTT_AGAIN_S	300	/* from this long before the last read */
 #define WEB_RTT_FILL	8	/* systems read whole in one loop turn */
 
 /*
- * SYSTEM's history into w->rtt: whole, or only the slots from SINCE
- * (Unix s, 0: whole), which replace those the cache had.
+ * SYSTEM's history into w->rtt, whole; or, SYSTEM NULL, the slots from
+ * SINCE (Unix s) of every system read already, which replace those the
+ * cache had: one query for all of them, a few rows a check.
  */
 static int
 web_rtt_read(struct web *w, const char *system, int64_t since)
 {
 	json_t		*r, *entry, *checks, *arr, *row;
-	const char	*check;
+	const char	*check, *name;
 	char		*q, *enc;
 	size_t		 i;
 	int		 status;
 	int64_t		 cut;
 
-	if ((enc = evhttp_encode_uri(system)) == NULL)
-		return -1;
-	xasprintf(&q, "hours=24&system=%s&since=%lld", enc, (long long)since);
-	free(enc);
+	if (system != NULL) {
+		if ((enc = evhttp_encode_uri(system)) == NULL)
+			return -1;
+		xasprintf(&q, "hours=24&system=%s", enc);
+		free(enc);
+	} else
+		xasprintf(&q, "hours=24&since=%lld", (long long)since);
 	r = control_read(w->control, "/v1/history", q, &status);
 	free(q);
 	if (r == NULL || status != 200) {
@@ -733,34 +740,39 @@ web_rtt_read(struct web *w, const char *system, int64_t since)
 	w->rtt_slot = json_integer_value(json_object_get(r, "slot"));
 	if (w->rtt_slot <= 0)
 		w->rtt_slot = 900;
-	if ((entry = json_object_get(w->rtt, system)) == NULL ||
-	    since == 0) {
-		entry = json_pack("{sIso}", "read", (json_int_t)0, "checks",
-		    json_object());
-		json_object_set_new(w->rtt, system, entry);
-	}
-	checks = json_object_get(entry, "checks");
-	/* What the reply has again, and what left the day, goes. */
-	cut = since / w->rtt_slot * w->rtt_slot;
-	json_object_foreach(checks, check, arr) {
-		while (json_array_size(arr) > 0 && json_integer_value(
-		    json_object_get(json_array_get(arr, json_array_size(arr) -
-		    1), "at")) >= cut)
-			json_array_remove(arr, json_array_size(arr) - 1);
-		while (json_array_size(arr) > 0 && json_integer_value(
-		    json_object_get(json_array_get(arr, 0), "at")) <
-		    w->rtt_from)
-			json_array_remove(arr, 0);
+	if (system != NULL)
+		json_object_set_new(w->rtt, system, json_object());
+	else {
+		/* What the reply has again, and what left the day, goes. */
+		cut = since / w->rtt_slot * w->rtt_slot;
+		json_object_foreach(w->rtt, name, checks)
+			json_object_foreach(checks, check, arr) {
+				while (json_array_size(arr) > 0 &&
+				    json_integer_value(json_object_get(
+				    json_array_get(arr, json_array_size(arr) -
+				    1), "at")) >= cut)
+					json_array_remove(arr,
+					    json_array_size(arr) - 1);
+				while (json_array_size(arr) > 0 &&
+				    json_integer_value(json_object_get(
+				    json_array_get(arr, 0), "at")) < w->rtt_from)
+					json_array_remove(arr, 0);
+			}
 	}
 	json_array_foreach(json_object_get(r, "history"), i, row) {
+		/* A system not read whole yet waits for its turn. */
+		if ((entry = json_object_get(w->rtt, web_str(row,
+		    "system"))) == NULL)
+			continue;
 		check = web_str(row, "check");
-		if ((arr = json_object_get(checks, check)) == NULL) {
+		if ((arr = json_object_get(entry, check)) == NULL) {
 			arr = json_array();
-			json_object_set_new(checks, check, arr);
+			json_object_set_new(entry, check, arr);
 		}
 		json_array_append(arr, row);
 	}
-	json_object_set_new(entry, "read", json_integer(wall_ms() / 1000));
+	if (w->rtt_read == 0)
+		w->rtt_read = wall_ms() / 1000;
 	json_decref(r);
 	return 0;
 }
@@ -795,19 +807,15 @@ web_rtt_fill_cb(evutil_socket_t fd, short events, void *arg)
 		web_chunk(cl->req, "event: history\ndata: 1\n\n", 24);
 }
 
-/* SYSTEM's checks' rows, read if old; NULL: read in a later turn. */
+/* SYSTEM's checks' rows; NULL: read in a later turn. */
 static const json_t *
 web_rtt_checks(struct web *w, const char *system, int *budget)
 {
-	const json_t	*entry = json_object_get(w->rtt, system);
-	int64_t		 read, now = wall_ms() / 1000;
-	size_t		 i;
+	size_t	 i;
 
-	if (entry != NULL) {
-		read = json_integer_value(json_object_get(entry, "read"));
-		if (now - read >= WEB_RTT_FRESH_S)
-			(void)web_rtt_read(w, system, read - WEB_RTT_AGAIN_S);
-	} else if (*budget > 0) {
+	if (json_object_get(w->rtt, system) != NULL)
+		return json_object_get(w->rtt, system);
+	if (*budget > 0) {
 		(*budget)--;
 		(void)web_rtt_read(w, system, 0);
 	} else {
@@ -819,7 +827,7 @@ web_rtt_checks(struct web *w, const char *system, int *budget)
 			json_array_append_new(w->rtt_todo, json_string(system));
 		event_active(w->rtt_fill, EV_TIMEOUT, 0);
 	}
-	return json_object_get(json_object_get(w->rtt, system), "checks");
+	return json_object_get(w->rtt, system);
 }
 
 static void
@@ -830,12 +838,19 @@ web_rtt_chart(struct web *w, struct evbuffer *b, const json_t *systems,
 	json_t		*none;
 	size_t		 i, j;
 	int		 budget = WEB_RTT_FILL;
+	int64_t		 now = wall_ms() / 1000;
 
 	evbuffer_add_printf(b, "<h2>%s</h2>", WEB_T(en, "24 小時回應時間",
 	    "response time, last 24 hours (24 小時回應時間)"));
 	/* Systems a reload took away: their rows go, once in a while. */
-	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16)
+	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16) {
 		json_object_clear(w->rtt);
+		w->rtt_read = 0;
+	}
+	if (w->rtt_read != 0 && now - w->rtt_read >= WEB_RTT_FRESH_S) {
+		(void)web_rtt_read(w, NULL, w->rtt_read - WEB_RTT_AGAIN_S);
+		w->rtt_read = now;
+	}
 	if ((none = json_array()) == NULL)
 		fatalx("web: json_array");
 	evbuffer_add(b, "<div id=\"rtt\">", 14);
