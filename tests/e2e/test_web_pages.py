@@ -179,6 +179,9 @@ def run_pages(d, b, origin, port, inc, later, shots):
     # wifi never answered: failures only; mail a day of answers.
     assert wifi["band"] == 0 and wifi["fail"] >= 1, wifi
     assert 90 <= mail["band"] <= 96 and 4 <= mail["fail"] <= 5, mail
+    print("a day's chart: %.1f kB" % (b.js(
+        "document.querySelector('#rtt svg[data-system=mail]')"
+        ".closest('figure').outerHTML.length") / 1024))
     fcp = b.js("(performance.getEntriesByName('first-contentful-paint')[0]"
                " || {}).startTime")
     weight = b.js("performance.getEntriesByType('navigation')[0]"
