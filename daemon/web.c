@@ -153,6 +153,7 @@ struct web {
 	char			*rules;
 	char			**public;
 	int			 npublic;
+	char			*metrics_token;	/* NULL: none */
 	struct web_job_list	 jobs;
 	int			 njobs;
 	struct web_client_list	 clients;
@@ -1948,6 +1949,38 @@ web_refused(struct web *w, const struct web_who *who)
 	w->refused = 0;
 }
 
+/*
+ * /metrics for a scraper that sends "Authorization: Bearer TOKEN" (set
+ * web metrics-token): an auditor's read of it and of nothing else.  A
+ * wrong token is refused and logged, at most a line every
+ * WEB_LOG_EVERY_S, as a scraper tries again every few seconds.
+ */
+static void
+web_metrics_token(struct web *w, struct evhttp_request *req)
+{
+	struct web_who	 who;
+	const char	*auth;
+	size_t		 len = strlen(w->metrics_token);
+
+	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
+	    strlen(auth + 7) == len &&
+	    CRYPTO_memcmp(auth + 7, w->metrics_token, len) == 0) {
+		control_serve(w->control, req, "metrics-token", (uid_t)-1,
+		    ROLE_AUDITOR);
+		return;
+	}
+	memset(&who, 0, sizeof(who));
+	snprintf(who.name, sizeof(who.name), "a scraper with a wrong "
+	    "metrics-token");
+	who.uid = (uid_t)-1;
+	web_refused(w, &who);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", "Bearer realm=\"rtowatch\"");
+	evhttp_send_error(req, 401, "wrong metrics token");
+}
+
 static void
 web_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -1989,8 +2022,14 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		web_signin_page(req, 200, en, NULL);
 		goto done;
 	}
-	web_who(w, req, &who);
 	metrics = strcmp(path, "/metrics") == 0;
+	if (metrics && w->metrics_token != NULL &&
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization") != NULL) {
+		web_metrics_token(w, req);
+		goto done;
+	}
+	web_who(w, req, &who);
 	if (who.role == ROLE_NONE) {
 		if (metrics) {
 			/* A scraper follows no redirect to a form. */
@@ -2239,6 +2278,11 @@ web_configure(struct web *w, struct event_base *base,
 	for (i = 0; i < wc->npublic; i++)
 		w->public[i] = xstrdup(wc->public[i]);
 	w->npublic = wc->npublic;
+	if (w->metrics_token != NULL)
+		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
+	free(w->metrics_token);
+	w->metrics_token = wc->metrics_token != NULL ?
+	    xstrdup(wc->metrics_token) : NULL;
 	same = w->http != NULL && strcmp(w->listen, wc->listen) == 0 &&
 	    web_same(w->cert, wc->cert) && web_same(w->key, wc->key);
 	if (same)
@@ -2268,6 +2312,9 @@ web_free(struct web *w)
 	for (i = 0; i < w->npublic; i++)
 		free(w->public[i]);
 	free(w->public);
+	if (w->metrics_token != NULL)
+		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
+	free(w->metrics_token);
 	free(w->database);
 	free(w->cli);
 	free(w);

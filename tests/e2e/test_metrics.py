@@ -192,3 +192,107 @@ def test_metrics_refused_without_a_role(scenario):
              "the refusal in the log")
     d.stop()
 
+
+
+@pytest.mark.skipif(PROMETHEUS is None or shutil.which("openssl") is None,
+                    reason="needs Debian's prometheus and openssl "
+                    "(scripts/deps.sh check)")
+def test_prometheus_scrapes_over_tls_with_a_token(scenario):
+    """Beyond loopback the listener is TLS and nobody's socket is known:
+    a Prometheus elsewhere sends set web metrics-token's token
+    (authorization: credentials_file), and gets /metrics, and only that;
+    one without it, or with a wrong one, is refused (401) and the
+    refusal logged."""
+    cert = os.path.join(scenario.dir, "web.crt")
+    key = os.path.join(scenario.dir, "web.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    token = os.path.join(scenario.dir, "metrics.token")
+    with open(token, "w") as f:
+        f.write("s3cret-Metrics-token-0123456789\n")
+    os.chmod(token, 0o600)
+    wrong = os.path.join(scenario.dir, "wrong.token")
+    with open(wrong, "w") as f:
+        f.write("not-the-metrics-token-987654321\n")
+    closed = scenario.closed_port()
+    listen = free_port()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, f"set web listen 127.0.0.1:{listen}\n"
+        f'set web tls cert "{cert}" key "{key}"\n'
+        f'set web metrics-token "{token}"\n',
+        system_rules("gone", closed, every="200ms", timeout="150ms")))
+    start_daemon(d)
+    wait_for(lambda: f"web page on https://127.0.0.1:{listen}"
+             in d.run_log(), 10, "the TLS listener")
+
+    def job(name, extra):
+        return (f"  - job_name: {name}\n    scheme: https\n"
+                f"    tls_config:\n      ca_file: {cert}\n{extra}"
+                f"    static_configs:\n"
+                f"      - targets: ['127.0.0.1:{listen}']\n")
+    port = free_port()
+    cfg = os.path.join(scenario.dir, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 500ms\n"
+                "  scrape_timeout: 400ms\nscrape_configs:\n"
+                + job("token", "    authorization:\n"
+                      f"      credentials_file: {token}\n")
+                + job("wrong", "    authorization:\n"
+                      f"      credentials_file: {wrong}\n")
+                + job("none", ""))
+    log = open(os.path.join(scenario.dir, "prometheus.log"), "wb")
+    prom = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={cfg}",
+         f"--storage.tsdb.path={scenario.dir}/tsdb",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        down = wait_for(lambda: prom_query(port, "rtowatch_check_up == 0"),
+                        60, "Prometheus to have scraped with the token")
+        assert [(r["metric"]["job"], r["metric"]["system"])
+                for r in down] == [("token", "gone")], down
+        targets = wait_for(lambda: (lambda r: r if r and len(r) == 3
+                                    else None)(prom_query(port, "up")),
+                           30, "the three jobs scraped")
+        assert {r["metric"]["job"]: r["value"][1] for r in targets} == \
+            {"token": "1", "wrong": "0", "none": "0"}, targets
+    finally:
+        prom.terminate()
+        prom.wait(timeout=30)
+    # The token opens /metrics, nothing else.
+    import ssl
+    ctx = ssl.create_default_context(cafile=cert)
+    req = urllib.request.Request(
+        f"https://127.0.0.1:{listen}/v1/status",
+        headers={"Authorization": "Bearer s3cret-Metrics-token-0123456789"})
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        assert r.status == 200 and b"gone" not in r.read()   # the sign-in
+    assert "web: refused a scraper with a wrong metrics-token" in d.run_log()
+    d.stop()
+
+
+def test_metrics_token_file_checked(workdir):
+    """A token file others may read, or too short a token, is an error
+    of the rules at rtowatchd -n, with its line."""
+    from conftest import rules_check
+    token = os.path.join(str(workdir), "t")
+    rules = os.path.join(str(workdir), "r.conf")
+    for mode, text, expect in (
+            (0o644, "s3cret-Metrics-token-0123456789\n",
+             "mode 0644 lets group or others read it"),
+            (0o600, "short\n", "expected a token of 16 to")):
+        with open(token, "w") as f:
+            f.write(text)
+        os.chmod(token, mode)
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write(rules_file(os.path.join(str(workdir), "r.db"),
+                               "set web listen 127.0.0.1:8080\n"
+                               f'set web metrics-token "{token}"\n',
+                               system_rules("wifi", 9)))
+        rc, out, err = rules_check(rules)
+        assert rc == 1 and "r.conf:4: web metrics-token" in err \
+            and expect in err, err
