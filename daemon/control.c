@@ -168,6 +168,7 @@ struct control {
 	int64_t			 hist_long;
 	/* Another reader of the event stream (web.c's server-sent events). */
 	void			(*follow)(void *);
+	void			(*follow_alert)(const char *, void *);
 	void			*follow_arg;
 };
 
@@ -1201,6 +1202,8 @@ control_store_alert(const char *msg, void *arg)
 	char		 t[TIME_STRLEN];
 	json_t		*ev;
 
+	if (c->follow_alert != NULL)
+		c->follow_alert(msg, c->follow_arg);
 	while (!TAILQ_EMPTY(&c->waiters)) {
 		ev = json_pack("{sb ss ss ss so}", "transient", 1, "at",
 		    time_fmt(wall_ms(), t, sizeof(t)), "event",
@@ -2165,11 +2168,16 @@ control_account(struct control *c, uid_t uid, char *name, size_t namesz)
 	return who.role;
 }
 
-/* FN(ARG) runs whenever the timeline has new rows. */
+/*
+ * FN(ARG) runs whenever the timeline has new rows, ALERT(MESSAGE, ARG)
+ * when the store has failed for store-alert-after (no row can say so).
+ */
 void
-control_follow(struct control *c, void (*fn)(void *), void *arg)
+control_follow(struct control *c, void (*fn)(void *),
+    void (*alert)(const char *, void *), void *arg)
 {
 	c->follow = fn;
+	c->follow_alert = alert;
 	c->follow_arg = arg;
 }
 

@@ -455,6 +455,29 @@ web_status_systems(struct evbuffer *b, const json_t *systems, int en)
 	evbuffer_add(b, "</tbody></table>", 16);
 }
 
+/* The database refusing writes: what is seen is held, not recorded. */
+static void
+web_status_store(struct evbuffer *b, const json_t *store, int en)
+{
+	char	 num[32];
+
+	if (!json_is_true(json_object_get(store, "failing")))
+		return;
+	evbuffer_add_printf(b, "<p id=\"store-failing\" class=\"down\">%s ",
+	    WEB_T(en, "資料庫寫入失敗，自", "store failing (資料庫寫入失敗) "
+	    "since"));
+	web_esc(b, web_str(store, "since"));
+	evbuffer_add_printf(b, "%s", WEB_T(en, "起；暫存於記憶體之變更：",
+	    ": changes held in memory: "));
+	web_esc(b, web_val(store, "held", num, sizeof(num)));
+	if (web_str(store, "error") != NULL) {
+		evbuffer_add(b, " (", 2);
+		web_esc(b, web_str(store, "error"));
+		evbuffer_add(b, ")", 1);
+	}
+	evbuffer_add(b, "</p>", 4);
+}
+
 static const char *
 web_clock_name(const char *kind, int en)
 {
@@ -884,6 +907,7 @@ web_status_part(struct web *w, struct evbuffer *b, int en)
 	evbuffer_add_printf(b, "<p>%s <time id=\"now\">%s</time></p>",
 	    WEB_T(en, "更新時間", "as of"), time_fmt(wall_ms(), now,
 	    sizeof(now)));
+	web_status_store(b, json_object_get(st, "store"), en);
 	web_status_deadlines(b, json_object_get(st, "deadlines"), en);
 	web_status_systems(b, json_object_get(st, "systems"), en);
 	web_rtt_chart(w, b, json_object_get(st, "systems"), en);
@@ -1864,6 +1888,41 @@ web_follow_cb(void *arg)
 	evbuffer_free(b);
 }
 
+/*
+ * The store has refused writes for store-alert-after: the followers are
+ * told now, as the control socket's long poll tells its waiters, with
+ * the same transient event (no id: it moves no one's cursor).  Their
+ * pages redraw and show the store's state from /v1/status.
+ */
+static void
+web_alert_cb(const char *msg, void *arg)
+{
+	struct web		*w = arg;
+	struct web_client	*cl;
+	struct evbuffer		*b;
+	json_t			*ev;
+	char			 t[TIME_STRLEN], *text;
+
+	if (w->nclients == 0)
+		return;
+	ev = json_pack("{sb ss ss ss ss}", "transient", 1, "at",
+	    time_fmt(wall_ms(), t, sizeof(t)), "event", "store failing",
+	    "actor", "rtowatchd", "detail", msg);
+	if (ev == NULL || (text = json_dumps(ev, JSON_COMPACT)) == NULL) {
+		json_decref(ev);
+		return;
+	}
+	json_decref(ev);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("web: evbuffer_new");
+	evbuffer_add_printf(b, "data: %s\n\n", text);
+	free(text);
+	TAILQ_FOREACH(cl, &w->clients, entry)
+		web_chunk(cl->req, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b));
+	evbuffer_free(b);
+}
+
 static void
 web_chunk(struct evhttp_request *req, const void *data, size_t len)
 {
@@ -2267,7 +2326,7 @@ web_configure(struct web *w, struct event_base *base,
 		    (w->rtt_fill = event_new(base, -1, 0, web_rtt_fill_cb,
 		    w)) == NULL)
 			fatalx("web: cannot keep the charts' history");
-		control_follow(control, web_follow_cb, w);
+		control_follow(control, web_follow_cb, web_alert_cb, w);
 	}
 	free(w->database);
 	w->database = xstrdup(conf->database);
@@ -2303,7 +2362,7 @@ web_free(struct web *w)
 
 	if (w == NULL)
 		return;
-	control_follow(w->control, NULL, NULL);
+	control_follow(w->control, NULL, NULL, NULL);
 	web_stop(w);
 	event_free(w->heartbeat);
 	event_free(w->rtt_fill);

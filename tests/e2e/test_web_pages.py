@@ -357,6 +357,53 @@ def test_web_charts_read_a_few_systems_a_turn(scenario, workdir):
     d.stop()
 
 
+def test_web_page_told_the_store_fails(scenario, workdir):
+    """The database refuses writes (another process holds its lock): no
+    timeline row can say so, yet a page following /events is told once
+    store-alert-after has passed, as the control socket's long poll
+    tells its waiters, and shows the store failing, without a reload."""
+    from storefault import Locker
+    svc = scenario.listener()
+    port = free_port()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, f"set web listen 127.0.0.1:{port}\nset store-alert-after 2s\n",
+        system_rules("alpha", svc.port, every="200ms", down_after=2)))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: http_get(port, "/")[0] == 200, 10, "the web page")
+    b = Browser(workdir)
+    locker = None
+    try:
+        b.load(f"http://127.0.0.1:{port}/")
+        wait_for(lambda: b.js("document.body.dataset.live") == "1", 5,
+                 "the page to follow /events")
+        assert not b.js("!!document.getElementById('store-failing')")
+        b.js("window.notReloaded = 1")
+        locker = Locker(d.db)
+        svc.stop()          # an outage to record: refused, held
+        wait_for(lambda: "refuses writes" in d.run_log(), 10,
+                 "the store refusing the outage's writes")
+        wait_for(lambda: "store failing" in (
+            b.js("document.body.dataset.event") or ""), 10,
+            "the store's alert on the page")
+        banner = b.js("document.getElementById('store-failing')"
+                      ".textContent")
+        assert "資料庫寫入失敗" in banner, banner
+        assert b.js("window.notReloaded") == 1
+        locker.release()
+        locker = None
+        # Written at last: the redraw the outage's rows bring says so.
+        wait_for(lambda: not b.js(
+            "!!document.getElementById('store-failing')"), 15,
+            "the banner gone once the store takes the writes")
+    finally:
+        if locker is not None:
+            locker.release()
+        b.close()
+    d.stop()
+
+
 def test_web_beyond_loopback_needs_tls(workdir):
     rules = os.path.join(str(workdir), "r.conf")
     with open(rules, "w", encoding="utf-8") as f:
