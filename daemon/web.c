@@ -15,8 +15,9 @@
  * and that account gets the role the control socket would give it.  Over
  * TLS, a person signs in with the host's account and password (PAM, in a
  * thread: pam_unix sleeps on a wrong password) and gets a session
- * cookie.  Every sign-in and refusal is logged with the account.  The
- * listener answers no POST but the sign-in: an auditor, or anyone, cannot
+ * cookie, until it signs out (POST /signout ends the session).  Every
+ * sign-in, sign-out and refusal is logged with the account.  The
+ * listener answers no POST but those two: an auditor, or anyone, cannot
  * reach a write from here; the workflow stays on the control socket.
  *
  * The status page follows the event stream: GET /events is a server-sent
@@ -183,6 +184,7 @@ struct web_who {
 	char		 name[64];
 	uid_t		 uid;
 	enum conf_role	 role;
+	int		 session;	/* signed in, not loopback's */
 };
 
 /* ------------------------------------------------------------ text */
@@ -251,6 +253,7 @@ static const char web_css[] =
 	"header{background:#1d3557;color:#fff;padding:.5em 1em;"
 	"display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}"
 	"header a{color:#fff}header b{margin-right:1em}"
+	"#signout{display:inline;margin:0}"
 	"main{padding:1em;max-width:72em}"
 	"table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}"
 	"th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left;"
@@ -268,7 +271,7 @@ static const char web_css[] =
 	"thead{display:none}td{border:0;padding:.1em .3em}"
 	"tr{border:1px solid #bbb;margin:.4em 0}"
 	"td[data-l]::before{content:attr(data-l) ': ';color:#555}}"
-	"@media print{header nav,#live{display:none}body{background:#fff}"
+	"@media print{header nav,#live,#signout{display:none}body{background:#fff}"
 	"main{max-width:none}a{color:inherit;text-decoration:none}}"
 	"@page{size:A4;margin:15mm}";
 
@@ -335,6 +338,11 @@ web_begin(struct evbuffer *b, int en, const char *title,
 		web_esc(b, who->name);
 		evbuffer_add_printf(b, " (%s)</span>", who->role ==
 		    ROLE_OPERATOR ? "operator" : "auditor");
+		if (who->session)
+			evbuffer_add_printf(b, "<form method=\"post\" "
+			    "action=\"/signout\" id=\"signout\"><button>%s"
+			    "</button></form>", WEB_T(en, "登出", "sign out "
+			    "(登出)"));
 	}
 	evbuffer_add(b, "</header><main><h1>", 19);
 	web_esc(b, title);
@@ -1589,6 +1597,7 @@ web_who(struct web *w, struct evhttp_request *req, struct web_who *who)
 			snprintf(who->name, sizeof(who->name), "%s", s->name);
 			who->uid = s->uid;
 			who->role = s->role;
+			who->session = 1;
 		}
 		return;
 	}
@@ -1829,6 +1838,32 @@ web_signin(struct web *w, struct evhttp_request *req, int en)
 	w->nsignins++;
 }
 
+/*
+ * POST /signout: the session ends here, not only in this browser (its
+ * cookie is cleared too), so a token copied from it is worth nothing.
+ */
+static void
+web_signout(struct web *w, struct evhttp_request *req, int en)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct web_session	*s;
+	char			 tok[80];
+
+	if (w->ssl != NULL && (s = web_session_find(w, web_cookie(req, tok,
+	    sizeof(tok)))) != NULL) {
+		log_info("web: %s signed out", s->name);
+		TAILQ_REMOVE(&w->sessions, s, entry);
+		w->nsessions--;
+		explicit_bzero(s->token, sizeof(s->token));
+		free(s);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	evhttp_add_header(h, "Set-Cookie", "rtowatch=; Path=/; Max-Age=0; "
+	    "Secure; HttpOnly; SameSite=Strict");
+	evhttp_add_header(h, "Location", en ? "/signin?lang=en" : "/signin");
+	evhttp_send_reply(req, 303, "See Other", NULL);
+}
+
 /* ------------------------------------------------------------ events */
 
 static void
@@ -2063,6 +2098,10 @@ web_request_cb(struct evhttp_request *req, void *arg)
 	en = lang != NULL && strcmp(lang, "en") == 0;
 	if (method == EVHTTP_REQ_POST && strcmp(path, "/signin") == 0) {
 		web_signin(w, req, en);
+		goto done;
+	}
+	if (method == EVHTTP_REQ_POST && strcmp(path, "/signout") == 0) {
+		web_signout(w, req, en);
 		goto done;
 	}
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
