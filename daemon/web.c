@@ -739,6 +739,7 @@ web_rtt_svg(struct evbuffer *b, const json_t *rows, const char *system,
 #define WEB_RTT_FRESH_S	10	/* the history read again after, s */
 #define WEB_RTT_AGAIN_S	300	/* from this long before the last read */
 #define WEB_RTT_FILL	8	/* systems read whole in one loop turn */
+#define WEB_RTT_STALE_S	3600	/* not read for this long: read anew */
 
 /*
  * SYSTEM's history into w->rtt, whole; or, SYSTEM NULL, the slots from
@@ -874,15 +875,19 @@ web_rtt_chart(struct web *w, struct evbuffer *b, const json_t *systems,
 
 	evbuffer_add_printf(b, "<h2>%s</h2>", WEB_T(en, "24 小時回應時間",
 	    "response time, last 24 hours (24 小時回應時間)"));
-	/* Systems a reload took away: their rows go, once in a while. */
-	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16) {
+	/*
+	 * Systems a reload took away: their rows go, once in a while.  So
+	 * does all of it when nobody looked for a long time: read again a
+	 * few systems a turn, not in one query of every system's day.
+	 */
+	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16 ||
+	    (w->rtt_read != 0 && now - w->rtt_read > WEB_RTT_STALE_S)) {
 		json_object_clear(w->rtt);
 		w->rtt_read = 0;
 	}
-	if (w->rtt_read != 0 && now - w->rtt_read >= WEB_RTT_FRESH_S) {
-		(void)web_rtt_read(w, NULL, w->rtt_read - WEB_RTT_AGAIN_S);
+	if (w->rtt_read != 0 && now - w->rtt_read >= WEB_RTT_FRESH_S &&
+	    web_rtt_read(w, NULL, w->rtt_read - WEB_RTT_AGAIN_S) == 0)
 		w->rtt_read = now;
-	}
 	if ((none = json_array()) == NULL)
 		fatalx("web: json_array");
 	evbuffer_add(b, "<div id=\"rtt\">", 14);
