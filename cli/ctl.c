@@ -1107,7 +1107,7 @@ ctl_open(struct cli_ctx *c, int argc, char **argv)
 
 /* "sent 2026-12-03 10:00:05 (5s after it was queued)" */
 static void
-ctl_drill_mail(const struct cli_ctx *c, json_t *n)
+ctl_drill_mail(const struct cli_ctx *c, json_t *n, int webhook)
 {
 	const char	*created, *sent, *state, *err;
 	char		 b1[32], b2[32];
@@ -1118,14 +1118,15 @@ ctl_drill_mail(const struct cli_ctx *c, json_t *n)
 	sent = json_string_value(json_object_get(n, "sent_at"));
 	state = json_string_value(json_object_get(n, "state"));
 	err = json_string_value(json_object_get(n, "last_error"));
-	printf("  #%-4lld %-10s %s\n        queued %s",
+	printf("  #%-4lld %s%-10s %s\n        queued %s",
 	    (long long)json_integer_value(json_object_get(n, "id")),
+	    webhook ? "webhook " : "",
 	    json_string_value(json_object_get(n, "recipient")),
 	    json_string_value(json_object_get(n, "event")),
 	    cli_time_show(created, b1, sizeof(b1)));
 	if (sent != NULL) {
-		printf(", delivered to the mail server %s",
-		    cli_time_show(sent, b2, sizeof(b2)));
+		printf(", delivered to the %s %s", webhook ? "receiver" :
+		    "mail server", cli_time_show(sent, b2, sizeof(b2)));
 		if (created != NULL && time_parse(created, &t1) == 0 &&
 		    time_parse(sent, &t2) == 0)
 			printf(" (%.1f s later)", (double)(t2 - t1) / 1000);
@@ -1154,7 +1155,7 @@ ctl_drill_report(struct cli_ctx *c, const char *idstr)
 	char		 path[64], b1[32], b2[32], b3[32];
 	long long	 id;
 	size_t		 i;
-	int		 sent = 0, nmail;
+	int		 sent, nmail, hook;
 
 	if (ctl_id(idstr, &id) == -1) {
 		cli_usage_error(c->cmd, "drill report: bad incident ID %s", idstr);
@@ -1185,14 +1186,28 @@ ctl_drill_report(struct cli_ctx *c, const char *idstr)
 	printf("opened %s (times in %s)\n", cli_time_show(json_string_value(
 	    json_object_get(inc, "opened_at")), b1, sizeof(b1)), c->tz);
 
+	/* The outbox's rows, mail and webhooks apart (their channel). */
 	arr = json_object_get(inc, "notifications");
-	nmail = (int)json_array_size(arr);
-	json_array_foreach(arr, i, v)
-		if (json_is_string(json_object_get(v, "sent_at")))
-			sent++;
-	printf("\n郵件 Mail (SMTP): %d queued, %d delivered\n", nmail, sent);
-	json_array_foreach(arr, i, v)
-		ctl_drill_mail(c, v);
+	for (hook = 0; hook < 2; hook++) {
+		nmail = sent = 0;
+		json_array_foreach(arr, i, v) {
+			s1 = json_string_value(json_object_get(v, "channel"));
+			if ((s1 != NULL && strcmp(s1, "webhook") == 0) != hook)
+				continue;
+			nmail++;
+			if (json_is_string(json_object_get(v, "sent_at")))
+				sent++;
+		}
+		if (hook && nmail == 0)
+			break;
+		printf("\n%s: %d queued, %d delivered\n", hook ? "Webhooks" :
+		    "郵件 Mail (SMTP)", nmail, sent);
+		json_array_foreach(arr, i, v) {
+			s1 = json_string_value(json_object_get(v, "channel"));
+			if ((s1 != NULL && strcmp(s1, "webhook") == 0) == hook)
+				ctl_drill_mail(c, v, hook);
+		}
+	}
 
 	arr = json_object_get(inc, "timeline");
 	printf("\n事件串流 Event stream (rtowatch-notify, GET /v1/events): "

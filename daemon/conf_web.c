@@ -4,6 +4,7 @@
  *	set web listen ADDRESS:PORT
  *	set web tls cert FILE key FILE
  *	set web public SYSTEM...
+ *	set web metrics-token FILE
  *
  * The page is off unless "set web listen" names an address.  Beyond
  * loopback it is only served over TLS: a password typed into the sign-in
@@ -25,6 +26,9 @@
 #include "util.h"
 
 #define CONF_WEB_MAX_PUBLIC	256
+#define CONF_WEB_MIN_TOKEN	16
+#define CONF_WEB_TOKEN_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789-._~+/="
 
 /* Whether ADDR ("127.0.0.1:8080", "[::1]:8080") is a loopback one. */
 int
@@ -126,7 +130,43 @@ conf_web_public(struct conf_parser *p, struct web_conf *w)
 	return conf_end_statement(p);
 }
 
-/* set web listen|tls|public ... */
+/*
+ * The token a scraper elsewhere (Prometheus's authorization:
+ * credentials_file) sends for /metrics, as no account signs in for it:
+ * the first line of a file only the daemon's user may read, long enough
+ * not to be guessed.
+ */
+static int
+conf_web_metrics_token(struct conf_parser *p, struct web_conf *w)
+{
+	char	*value, *path, buf[512];
+	ssize_t	 n;
+
+	if (conf_next_string(p, "token file after \"metrics-token\"",
+	    &value) == -1)
+		return -1;
+	path = conf_path(p, value);
+	free(value);
+	n = conf_read_secret(p, "web metrics-token", path, buf, sizeof(buf));
+	if (n >= 0 && (n < CONF_WEB_MIN_TOKEN ||
+	    strspn(buf, CONF_WEB_TOKEN_CHARS) != (size_t)n))
+		conf_error(p, "web metrics-token \"%s\": expected a token of "
+		    "%d to %zu letters, digits or -._~+/= on its first line "
+		    "(openssl rand -base64 32)", path, CONF_WEB_MIN_TOKEN,
+		    sizeof(buf) - 1);
+	else if (n >= 0) {
+		if (w->metrics_token != NULL)
+			explicit_bzero(w->metrics_token,
+			    strlen(w->metrics_token));
+		free(w->metrics_token);
+		w->metrics_token = xstrdup(buf);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	free(path);
+	return conf_end_statement(p);
+}
+
+/* set web listen|tls|public|metrics-token ... */
 int
 conf_set_web(struct conf_parser *p, void *arg)
 {
@@ -134,8 +174,8 @@ conf_set_web(struct conf_parser *p, void *arg)
 	char		*what;
 	int		 rc;
 
-	if (conf_next_string(p, "listen, tls or public after \"set web\"",
-	    &what) == -1)
+	if (conf_next_string(p, "listen, tls, public or metrics-token after "
+	    "\"set web\"", &what) == -1)
 		return -1;
 	if (strcmp(what, "listen") == 0)
 		rc = conf_web_listen(p, &conf->web);
@@ -143,8 +183,11 @@ conf_set_web(struct conf_parser *p, void *arg)
 		rc = conf_web_tls(p, &conf->web);
 	else if (strcmp(what, "public") == 0)
 		rc = conf_web_public(p, &conf->web);
+	else if (strcmp(what, "metrics-token") == 0)
+		rc = conf_web_metrics_token(p, &conf->web);
 	else {
-		conf_error(p, "set web %s: listen, tls or public", what);
+		conf_error(p, "set web %s: listen, tls, public or "
+		    "metrics-token", what);
 		rc = -1;
 	}
 	free(what);
@@ -180,4 +223,7 @@ conf_free_web(struct web_conf *w)
 	for (i = 0; i < w->npublic; i++)
 		free(w->public[i]);
 	free(w->public);
+	if (w->metrics_token != NULL)
+		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
+	free(w->metrics_token);
 }

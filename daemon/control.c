@@ -164,8 +164,12 @@ struct control {
 		int64_t		 until;		/* mono ms; 0: empty */
 	}			 callers[CONTROL_CALLERS_CACHED];
 	int			 callers_next;
+	/* The history's bucket lengths, s (set history-bucket; 60: long). */
+	int64_t			 hist_short;
+	int64_t			 hist_long;
 	/* Another reader of the event stream (web.c's server-sent events). */
 	void			(*follow)(void *);
+	void			(*follow_alert)(const char *, void *);
 	void			*follow_arg;
 };
 
@@ -977,7 +981,8 @@ control_incident(struct control *c, struct evhttp_request *req,
 	    " FROM clocks WHERE incident_id = ? ORDER BY id", 1, &id);
 	scope = control_rows(c, "SELECT system, started_at, ended_at"
 	    " FROM incident_scope WHERE incident_id = ? ORDER BY id", 1, &id);
-	notes = control_rows(c, "SELECT id, recipient, event, state,"
+	/* Webhooks share the outbox: channel says which a row is. */
+	notes = control_rows(c, "SELECT id, channel, recipient, event, state,"
 	    " attempts, created_at, sent_at, last_error, address"
 	    " FROM notifications WHERE incident_id = ? ORDER BY id", 1, &id);
 	contacts = control_rows(c, "SELECT id, at, entered_at, recipient,"
@@ -1021,6 +1026,85 @@ control_warnings(struct control *c, struct evhttp_request *req,
 		return;
 	}
 	control_reply(req, 200, json_pack("{so}", "warnings", rows));
+}
+
+/* ------------------------------------------------------------ history */
+
+static int	control_number(const char *, long long, long long,
+		    long long *);
+
+#define CONTROL_HISTORY_SLOTS	96	/* a point a quarter of an hour */
+#define CONTROL_HISTORY_MAX_H	168
+
+/*
+ * The response-time history of the last HOURS (24 unless asked), every
+ * check's or one SYSTEM's, added up into CONTROL_HISTORY_SLOTS slots of
+ * equal length: what a chart of a day draws, 96 points a check whatever
+ * the buckets were, so that the reply and the page stay small.  SINCE
+ * (Unix s) leaves out the slots before it: what a reader that has the
+ * older ones asks for.  Each check's rows are read by the table's key,
+ * (check_id, span, at), the checks the outer loop (CROSS JOIN keeps
+ * SQLite to that order; it would rather scan the history), the spans
+ * named: the buckets of these rules and the default minute and hour
+ * (those written before a change of history-bucket).
+ */
+#define CONTROL_HISTORY_SQL \
+	"SELECT c.system, c.name AS \"check\"," \
+	" h.at / ?1 * ?1 AS at, sum(h.ok) AS ok, sum(h.failed) AS failed," \
+	" min(h.rtt_min) AS rtt_min," \
+	" sum(h.rtt_sum) / nullif(sum(h.ok), 0) AS rtt_avg," \
+	" max(h.rtt_max) AS rtt_max" \
+	" FROM response_checks c CROSS JOIN response_history h" \
+	" ON h.check_id = c.id" \
+	" AND h.span IN (CAST(?3 AS INTEGER), CAST(?4 AS INTEGER), 60, 3600)" \
+	" AND h.at >= CAST(?2 AS INTEGER)"
+#define CONTROL_HISTORY_ORDER \
+	" GROUP BY c.id, 3 ORDER BY c.system, c.name, 3"
+
+static void
+control_history(struct control *c, struct evhttp_request *req,
+    const struct control_call *a)
+{
+	const char	*hours_s = evhttp_find_header(a->query, "hours");
+	const char	*since_s = evhttp_find_header(a->query, "since");
+	const char	*system = evhttp_find_header(a->query, "system");
+	char		 slot_s[24], from_s[24], short_s[24], long_s[24];
+	const char	*args[5] = { slot_s, from_s, short_s, long_s, system };
+	long long	 hours = 24, since = 0;
+	int64_t		 slot, from;
+	json_t		*rows;
+
+	if (hours_s != NULL && control_number(hours_s, 1,
+	    CONTROL_HISTORY_MAX_H, &hours) == -1) {
+		control_error(req, 400, "hours is a number from 1 to %d",
+		    CONTROL_HISTORY_MAX_H);
+		return;
+	}
+	if (since_s != NULL && control_number(since_s, 0, INT64_MAX / 2,
+	    &since) == -1) {
+		control_error(req, 400, "since is a time in Unix seconds");
+		return;
+	}
+	slot = (int64_t)hours * 3600 / CONTROL_HISTORY_SLOTS;
+	from = (wall_ms() / 1000 / slot - (CONTROL_HISTORY_SLOTS - 1)) * slot;
+	snprintf(slot_s, sizeof(slot_s), "%lld", (long long)slot);
+	/* A slot is read whole: from the start of SINCE's. */
+	snprintf(from_s, sizeof(from_s), "%lld", (long long)(since > from ?
+	    since / slot * slot : from));
+	snprintf(short_s, sizeof(short_s), "%lld", (long long)c->hist_short);
+	snprintf(long_s, sizeof(long_s), "%lld", (long long)c->hist_long);
+	if (system != NULL)
+		rows = control_rows(c, CONTROL_HISTORY_SQL " WHERE c.system = ?5"
+		    CONTROL_HISTORY_ORDER, 5, args);
+	else
+		rows = control_rows(c, CONTROL_HISTORY_SQL
+		    CONTROL_HISTORY_ORDER, 4, args);
+	if (rows == NULL) {
+		control_error(req, 500, "cannot read the database");
+		return;
+	}
+	control_reply(req, 200, json_pack("{sIsIso}", "from", (json_int_t)from,
+	    "slot", (json_int_t)slot, "history", rows));
 }
 
 /* ------------------------------------------------------------- events */
@@ -1121,6 +1205,8 @@ control_store_alert(const char *msg, void *arg)
 	char		 t[TIME_STRLEN];
 	json_t		*ev;
 
+	if (c->follow_alert != NULL)
+		c->follow_alert(msg, c->follow_arg);
 	while (!TAILQ_EMPTY(&c->waiters)) {
 		ev = json_pack("{sb ss ss ss so}", "transient", 1, "at",
 		    time_fmt(wall_ms(), t, sizeof(t)), "event",
@@ -1819,6 +1905,8 @@ static const struct control_route control_routes[] = {
 	  control_warnings },
 	{ EVHTTP_REQ_GET, "/v1/events", NULL, ROLE_AUDITOR, 0,
 	  control_events },
+	{ EVHTTP_REQ_GET, "/v1/history", NULL, ROLE_AUDITOR, 0,
+	  control_history },
 	{ EVHTTP_REQ_POST, "/v1/incidents", control_m_incident,
 	  ROLE_OPERATOR, CONTROL_CHANGES, control_incident_new },
 	{ EVHTTP_REQ_POST, "/v1/incidents/:id/ack", control_m_note,
@@ -2083,11 +2171,16 @@ control_account(struct control *c, uid_t uid, char *name, size_t namesz)
 	return who.role;
 }
 
-/* FN(ARG) runs whenever the timeline has new rows. */
+/*
+ * FN(ARG) runs whenever the timeline has new rows, ALERT(MESSAGE, ARG)
+ * when the store has failed for store-alert-after (no row can say so).
+ */
 void
-control_follow(struct control *c, void (*fn)(void *), void *arg)
+control_follow(struct control *c, void (*fn)(void *),
+    void (*alert)(const char *, void *), void *arg)
 {
 	c->follow = fn;
+	c->follow_alert = alert;
 	c->follow_arg = arg;
 }
 
@@ -2183,6 +2276,8 @@ control_configure(struct control *c, const struct conf *conf)
 	free(c->gids);
 	free(c->roles);
 	memset(c->callers, 0, sizeof(c->callers));
+	c->hist_short = conf->history_bucket_ms / 1000;
+	c->hist_long = c->hist_short * 60;
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		n++;
 	c->gids = xcalloc(n + 1, sizeof(*c->gids));

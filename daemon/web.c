@@ -15,8 +15,9 @@
  * and that account gets the role the control socket would give it.  Over
  * TLS, a person signs in with the host's account and password (PAM, in a
  * thread: pam_unix sleeps on a wrong password) and gets a session
- * cookie.  Every sign-in and refusal is logged with the account.  The
- * listener answers no POST but the sign-in: an auditor, or anyone, cannot
+ * cookie, until it signs out (POST /signout ends the session).  Every
+ * sign-in, sign-out and refusal is logged with the account.  The
+ * listener answers no POST but those two: an auditor, or anyone, cannot
  * reach a write from here; the workflow stays on the control socket.
  *
  * The status page follows the event stream: GET /events is a server-sent
@@ -153,6 +154,7 @@ struct web {
 	char			*rules;
 	char			**public;
 	int			 npublic;
+	char			*metrics_token;	/* NULL: none */
 	struct web_job_list	 jobs;
 	int			 njobs;
 	struct web_client_list	 clients;
@@ -165,6 +167,16 @@ struct web {
 	int			 nsignins;
 	int64_t			 refused_at;	/* mono ms, last logged */
 	uint64_t		 refused;	/* since */
+	/*
+	 * The charts' history: system -> {check: [slot rows, oldest
+	 * first]}, read whole a system at a time, then all together from
+	 * a few minutes before the last read (rtt_read, Unix s); the
+	 * systems not read yet, and the event that reads them.
+	 */
+	json_t			*rtt;
+	int64_t			 rtt_from, rtt_slot, rtt_read;
+	json_t			*rtt_todo;
+	struct event		*rtt_fill;
 };
 
 /* Who asks: an account and its role, or nobody yet. */
@@ -172,6 +184,7 @@ struct web_who {
 	char		 name[64];
 	uid_t		 uid;
 	enum conf_role	 role;
+	int		 session;	/* signed in, not loopback's */
 };
 
 /* ------------------------------------------------------------ text */
@@ -240,6 +253,7 @@ static const char web_css[] =
 	"header{background:#1d3557;color:#fff;padding:.5em 1em;"
 	"display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}"
 	"header a{color:#fff}header b{margin-right:1em}"
+	"#signout{display:inline;margin:0}"
 	"main{padding:1em;max-width:72em}"
 	"table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}"
 	"th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left;"
@@ -247,11 +261,17 @@ static const char web_css[] =
 	".up{color:#070}.down{color:#b00;font-weight:bold}"
 	".maintenance{color:#a60}.unknown{color:#666}"
 	".due{font-variant-numeric:tabular-nums}.over{color:#b00}"
+	".rtt{display:inline-block;width:24em;max-width:100%;margin:0 1em 1em 0}"
+	".rtt figcaption{font-size:.85em;overflow-wrap:anywhere}"
+	".rtt svg{width:100%;height:auto;font-size:9px;fill:#555}"
+	".rtt path{fill:none}.rtt .grid{stroke:#ddd}"
+	".rtt .band{stroke:#9bc}.rtt .avg{stroke:#1d3557;stroke-width:1.2}"
+	".rtt .fail{stroke:#c00}"
 	"@media (max-width:40em){table,tbody,tr,td,th{display:block}"
 	"thead{display:none}td{border:0;padding:.1em .3em}"
 	"tr{border:1px solid #bbb;margin:.4em 0}"
 	"td[data-l]::before{content:attr(data-l) ': ';color:#555}}"
-	"@media print{header nav,#live{display:none}body{background:#fff}"
+	"@media print{header nav,#live,#signout{display:none}body{background:#fff}"
 	"main{max-width:none}a{color:inherit;text-decoration:none}}"
 	"@page{size:A4;margin:15mm}";
 
@@ -279,9 +299,14 @@ static const char web_js[] =
 	"if(window.EventSource&&document.getElementById('status')){"
 	"var es=new EventSource('/events'),back=0;"
 	"es.onmessage=function(m){upd(m.data);};"
+	/* The charts' history, read after the page was drawn. */
+	"es.addEventListener('history',function(){upd();});"
 	/* After a break in the stream, what it missed: redraw. */
-	"es.onopen=function(){if(back)upd();back=1;"
-	"document.body.dataset.live='1';};}";
+	"es.onopen=function(){if(back||document.querySelector('#rtt .wait'))"
+	"upd();back=1;"
+	"document.body.dataset.live='1';};"
+	/* The charts move on without events too: a redraw a minute. */
+	"setInterval(upd,60000);}";
 
 static void
 web_begin(struct evbuffer *b, int en, const char *title,
@@ -313,6 +338,11 @@ web_begin(struct evbuffer *b, int en, const char *title,
 		web_esc(b, who->name);
 		evbuffer_add_printf(b, " (%s)</span>", who->role ==
 		    ROLE_OPERATOR ? "operator" : "auditor");
+		if (who->session)
+			evbuffer_add_printf(b, "<form method=\"post\" "
+			    "action=\"/signout\" id=\"signout\"><button>%s"
+			    "</button></form>", WEB_T(en, "登出", "sign out "
+			    "(登出)"));
 	}
 	evbuffer_add(b, "</header><main><h1>", 19);
 	web_esc(b, title);
@@ -431,6 +461,29 @@ web_status_systems(struct evbuffer *b, const json_t *systems, int en)
 		}
 	}
 	evbuffer_add(b, "</tbody></table>", 16);
+}
+
+/* The database refusing writes: what is seen is held, not recorded. */
+static void
+web_status_store(struct evbuffer *b, const json_t *store, int en)
+{
+	char	 num[32];
+
+	if (!json_is_true(json_object_get(store, "failing")))
+		return;
+	evbuffer_add_printf(b, "<p id=\"store-failing\" class=\"down\">%s ",
+	    WEB_T(en, "資料庫寫入失敗，自", "store failing (資料庫寫入失敗) "
+	    "since"));
+	web_esc(b, web_str(store, "since"));
+	evbuffer_add_printf(b, "%s", WEB_T(en, "起；暫存於記憶體之變更：",
+	    ": changes held in memory: "));
+	web_esc(b, web_val(store, "held", num, sizeof(num)));
+	if (web_str(store, "error") != NULL) {
+		evbuffer_add(b, " (", 2);
+		web_esc(b, web_str(store, "error"));
+		evbuffer_add(b, ")", 1);
+	}
+	evbuffer_add(b, "</p>", 4);
 }
 
 static const char *
@@ -558,16 +611,297 @@ web_status_traffic(struct evbuffer *b, const json_t *traffic, int en)
 }
 
 /*
- * The 24-hour response-time chart per check reads the history table
- * (one-minute min/avg/max) another change adds; until it is there the
- * chart draws nothing.  web_rtt_chart is where it goes.
+ * The 24-hour response-time chart per check, drawn here as SVG from
+ * GET /v1/history: 96 slots of a quarter of an hour, each a bar from the
+ * least to the greatest round trip of its good probes, a line through
+ * their means, and a red mark under the slot when a probe failed in it,
+ * taller the more of them did.  A few kB a check and nothing to fetch.
+ */
+#define WEB_RTT_X0	36.0		/* the plot's left, in the viewBox */
+#define WEB_RTT_W	360.0
+#define WEB_RTT_Y0	6.0		/* its top */
+#define WEB_RTT_H	80.0
+#define WEB_RTT_FAIL	98.0		/* the failures' baseline */
+
+static void	web_chunk(struct evhttp_request *, const void *, size_t);
+
+/* The least of 1, 2, 5 times a power of ten that is at least V. */
+static int64_t
+web_rtt_scale(int64_t v)
+{
+	int64_t	 p = 1;
+
+	for (;;) {
+		if (v <= p)
+			return p;
+		if (v <= 2 * p)
+			return 2 * p;
+		if (v <= 5 * p)
+			return 5 * p;
+		if (p > INT64_MAX / 10)
+			return v;
+		p *= 10;
+	}
+}
+
+static double
+web_rtt_y(int64_t v, int64_t top)
+{
+	return WEB_RTT_Y0 + WEB_RTT_H - (double)v * WEB_RTT_H / (double)top;
+}
+
+/* One check's chart from ROWS, its slots oldest first; NULL: not read. */
+static void
+web_rtt_svg(struct evbuffer *b, const json_t *rows, const char *system,
+    const char *check, int64_t from, int64_t slot, int en)
+{
+	const json_t	*r;
+	struct evbuffer	*band, *avg, *fail;
+	size_t		 i;
+	int64_t		 top = 1, k, prev = -2, ok, failed;
+	double		 sw = WEB_RTT_W / 96.0, x;
+
+	json_array_foreach(rows, i, r)
+		if (json_integer_value(json_object_get(r, "rtt_max")) > top)
+			top = json_integer_value(json_object_get(r, "rtt_max"));
+	top = web_rtt_scale(top);
+	if ((band = evbuffer_new()) == NULL || (avg = evbuffer_new()) ==
+	    NULL || (fail = evbuffer_new()) == NULL)
+		fatalx("web: evbuffer_new");
+	json_array_foreach(rows, i, r) {
+		k = (json_integer_value(json_object_get(r, "at")) - from) / slot;
+		if (k < 0 || k > 95)
+			continue;
+		x = WEB_RTT_X0 + ((double)k + 0.5) * sw;
+		ok = json_integer_value(json_object_get(r, "ok"));
+		failed = json_integer_value(json_object_get(r, "failed"));
+		if (ok > 0) {
+			evbuffer_add_printf(band, "M%.1f %.1fV%.1f", x,
+			    web_rtt_y(json_integer_value(json_object_get(r,
+			    "rtt_max")), top), web_rtt_y(json_integer_value(
+			    json_object_get(r, "rtt_min")), top));
+			evbuffer_add_printf(avg, "%c%.1f %.1f", k == prev + 1 ?
+			    'L' : 'M', x, web_rtt_y(json_integer_value(
+			    json_object_get(r, "rtt_avg")), top));
+			prev = k;
+		}
+		if (failed > 0)
+			evbuffer_add_printf(fail, "M%.1f %.0fV%.1f", x,
+			    WEB_RTT_FAIL, WEB_RTT_FAIL - 2.0 - 6.0 *
+			    (double)failed / (double)(ok + failed));
+	}
+	evbuffer_add(b, "<figure class=\"rtt\"><figcaption>", 32);
+	web_esc(b, system);
+	evbuffer_add(b, " · ", 4);
+	web_esc(b, check);
+	evbuffer_add_printf(b, "</figcaption><svg viewBox=\"0 0 400 112\" "
+	    "role=\"img\" data-from=\"%lld\" data-slot=\"%lld\" data-system=\"",
+	    (long long)from, (long long)slot);
+	web_esc(b, system);
+	evbuffer_add(b, "\" data-check=\"", 14);
+	web_esc(b, check);
+	evbuffer_add(b, "\"><title>", 9);
+	web_esc(b, system);
+	evbuffer_add_printf(b, " · %s</title>", WEB_T(en, "24 小時回應時間（最小"
+	    "／平均／最大，紅色為失敗）", "response time over 24 hours (min, "
+	    "mean, max; red: failures)"));
+	evbuffer_add_printf(b, "<path class=\"grid\" d=\"M%.0f %.0fH%.0fM%.0f "
+	    "%.0fH%.0f\"/><text x=\"32\" y=\"%.0f\" text-anchor=\"end\">"
+	    "%lld ms</text><text x=\"32\" y=\"%.0f\" text-anchor=\"end\">0"
+	    "</text>", WEB_RTT_X0, WEB_RTT_Y0, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_RTT_X0, WEB_RTT_Y0 + WEB_RTT_H, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_RTT_Y0 + 8, (long long)top, WEB_RTT_Y0 + WEB_RTT_H);
+	evbuffer_add_printf(b, "<text x=\"%.0f\" y=\"110\">-24h</text>"
+	    "<text x=\"%.0f\" y=\"110\" text-anchor=\"middle\">-12h</text>"
+	    "<text x=\"%.0f\" y=\"110\" text-anchor=\"end\">%s</text>",
+	    WEB_RTT_X0, WEB_RTT_X0 + WEB_RTT_W / 2, WEB_RTT_X0 + WEB_RTT_W,
+	    WEB_T(en, "現在", "now"));
+	if (evbuffer_get_length(band) + evbuffer_get_length(fail) == 0)
+		evbuffer_add_printf(b, "<text class=\"%s\" x=\"%.0f\" "
+		    "y=\"50\" text-anchor=\"middle\">%s</text>", rows == NULL ?
+		    "none wait" : "none", WEB_RTT_X0 + WEB_RTT_W /
+		    2, rows == NULL ? WEB_T(en, "讀取中", "being read") :
+		    WEB_T(en, "尚無紀錄", "no history yet"));
+	evbuffer_add_printf(b, "<path class=\"band\" stroke-width=\"%.1f\" "
+	    "d=\"", sw * 0.8);
+	evbuffer_add_buffer(b, band);
+	evbuffer_add(b, "\"/><path class=\"avg\" d=\"", 24);
+	evbuffer_add_buffer(b, avg);
+	evbuffer_add_printf(b, "\"/><path class=\"fail\" stroke-width=\"%.1f\" "
+	    "d=\"", sw * 0.8);
+	evbuffer_add_buffer(b, fail);
+	evbuffer_add(b, "\"/></svg></figure>", 18);
+	evbuffer_free(band);
+	evbuffer_free(avg);
+	evbuffer_free(fail);
+}
+
+#define WEB_RTT_FRESH_S	10	/* the history read again after, s */
+#define WEB_RTT_AGAIN_S	300	/* from this long before the last read */
+#define WEB_RTT_FILL	8	/* systems read whole in one loop turn */
+#define WEB_RTT_STALE_S	3600	/* not read for this long: read anew */
+
+/*
+ * SYSTEM's history into w->rtt, whole; or, SYSTEM NULL, the slots from
+ * SINCE (Unix s) of every system read already, which replace those the
+ * cache had: one query for all of them, a few rows a check.
+ */
+static int
+web_rtt_read(struct web *w, const char *system, int64_t since)
+{
+	json_t		*r, *entry, *checks, *arr, *row;
+	const char	*check, *name;
+	char		*q, *enc;
+	size_t		 i;
+	int		 status;
+	int64_t		 cut;
+
+	if (system != NULL) {
+		if ((enc = evhttp_encode_uri(system)) == NULL)
+			return -1;
+		xasprintf(&q, "hours=24&system=%s", enc);
+		free(enc);
+	} else
+		xasprintf(&q, "hours=24&since=%lld", (long long)since);
+	r = control_read(w->control, "/v1/history", q, &status);
+	free(q);
+	if (r == NULL || status != 200) {
+		json_decref(r);
+		return -1;
+	}
+	w->rtt_from = json_integer_value(json_object_get(r, "from"));
+	w->rtt_slot = json_integer_value(json_object_get(r, "slot"));
+	if (w->rtt_slot <= 0)
+		w->rtt_slot = 900;
+	if (system != NULL)
+		json_object_set_new(w->rtt, system, json_object());
+	else {
+		/* What the reply has again, and what left the day, goes. */
+		cut = since / w->rtt_slot * w->rtt_slot;
+		json_object_foreach(w->rtt, name, checks)
+			json_object_foreach(checks, check, arr) {
+				while (json_array_size(arr) > 0 &&
+				    json_integer_value(json_object_get(
+				    json_array_get(arr, json_array_size(arr) -
+				    1), "at")) >= cut)
+					json_array_remove(arr,
+					    json_array_size(arr) - 1);
+				while (json_array_size(arr) > 0 &&
+				    json_integer_value(json_object_get(
+				    json_array_get(arr, 0), "at")) < w->rtt_from)
+					json_array_remove(arr, 0);
+			}
+	}
+	json_array_foreach(json_object_get(r, "history"), i, row) {
+		/* A system not read whole yet waits for its turn. */
+		if ((entry = json_object_get(w->rtt, web_str(row,
+		    "system"))) == NULL)
+			continue;
+		check = web_str(row, "check");
+		if ((arr = json_object_get(entry, check)) == NULL) {
+			arr = json_array();
+			json_object_set_new(entry, check, arr);
+		}
+		json_array_append(arr, row);
+	}
+	if (w->rtt_read == 0)
+		w->rtt_read = wall_ms() / 1000;
+	json_decref(r);
+	return 0;
+}
+
+/*
+ * Systems not read yet, WEB_RTT_FILL a loop turn, so that the first
+ * view of a thousand checks does not hold the loop for the whole day of
+ * them; the pages following /events redraw when all are in.
  */
 static void
-web_rtt_chart(struct evbuffer *b, const json_t *systems, int en)
+web_rtt_fill_cb(evutil_socket_t fd, short events, void *arg)
 {
-	(void)b;
-	(void)systems;
-	(void)en;
+	struct web		*w = arg;
+	struct web_client	*cl;
+	const char		*system;
+	int			 n;
+
+	(void)fd;
+	(void)events;
+	for (n = 0; n < WEB_RTT_FILL && json_array_size(w->rtt_todo) > 0;
+	    n++) {
+		system = json_string_value(json_array_get(w->rtt_todo, 0));
+		if (system != NULL && json_object_get(w->rtt, system) == NULL)
+			(void)web_rtt_read(w, system, 0);
+		json_array_remove(w->rtt_todo, 0);
+	}
+	if (json_array_size(w->rtt_todo) > 0) {
+		event_active(w->rtt_fill, EV_TIMEOUT, 0);
+		return;
+	}
+	TAILQ_FOREACH(cl, &w->clients, entry)
+		web_chunk(cl->req, "event: history\ndata: 1\n\n", 24);
+}
+
+/* SYSTEM's checks' rows; NULL: read in a later turn. */
+static const json_t *
+web_rtt_checks(struct web *w, const char *system, int *budget)
+{
+	size_t	 i;
+
+	if (json_object_get(w->rtt, system) != NULL)
+		return json_object_get(w->rtt, system);
+	if (*budget > 0) {
+		(*budget)--;
+		(void)web_rtt_read(w, system, 0);
+	} else {
+		for (i = 0; i < json_array_size(w->rtt_todo); i++)
+			if (strcmp(json_string_value(json_array_get(
+			    w->rtt_todo, i)), system) == 0)
+				break;
+		if (i == json_array_size(w->rtt_todo))
+			json_array_append_new(w->rtt_todo, json_string(system));
+		event_active(w->rtt_fill, EV_TIMEOUT, 0);
+	}
+	return json_object_get(w->rtt, system);
+}
+
+static void
+web_rtt_chart(struct web *w, struct evbuffer *b, const json_t *systems,
+    int en)
+{
+	const json_t	*s, *c, *checks, *rows;
+	json_t		*none;
+	size_t		 i, j;
+	int		 budget = WEB_RTT_FILL;
+	int64_t		 now = wall_ms() / 1000;
+
+	evbuffer_add_printf(b, "<h2>%s</h2>", WEB_T(en, "24 小時回應時間",
+	    "response time, last 24 hours (24 小時回應時間)"));
+	/*
+	 * Systems a reload took away: their rows go, once in a while.  So
+	 * does all of it when nobody looked for a long time: read again a
+	 * few systems a turn, not in one query of every system's day.
+	 */
+	if (json_object_size(w->rtt) > 2 * json_array_size(systems) + 16 ||
+	    (w->rtt_read != 0 && now - w->rtt_read > WEB_RTT_STALE_S)) {
+		json_object_clear(w->rtt);
+		w->rtt_read = 0;
+	}
+	if (w->rtt_read != 0 && now - w->rtt_read >= WEB_RTT_FRESH_S &&
+	    web_rtt_read(w, NULL, w->rtt_read - WEB_RTT_AGAIN_S) == 0)
+		w->rtt_read = now;
+	if ((none = json_array()) == NULL)
+		fatalx("web: json_array");
+	evbuffer_add(b, "<div id=\"rtt\">", 14);
+	json_array_foreach(systems, i, s) {
+		checks = web_rtt_checks(w, web_str(s, "name"), &budget);
+		json_array_foreach(json_object_get(s, "checks"), j, c) {
+			rows = json_object_get(checks, web_str(c, "check"));
+			web_rtt_svg(b, checks == NULL ? NULL : rows != NULL ?
+			    rows : none, web_str(s, "name"), web_str(c,
+			    "check"), w->rtt_from, w->rtt_slot, en);
+		}
+	}
+	evbuffer_add(b, "</div>", 6);
+	json_decref(none);
 }
 
 /* The status page's main part, which the page redraws on each event. */
@@ -586,9 +920,10 @@ web_status_part(struct web *w, struct evbuffer *b, int en)
 	evbuffer_add_printf(b, "<p>%s <time id=\"now\">%s</time></p>",
 	    WEB_T(en, "更新時間", "as of"), time_fmt(wall_ms(), now,
 	    sizeof(now)));
+	web_status_store(b, json_object_get(st, "store"), en);
 	web_status_deadlines(b, json_object_get(st, "deadlines"), en);
 	web_status_systems(b, json_object_get(st, "systems"), en);
-	web_rtt_chart(b, json_object_get(st, "systems"), en);
+	web_rtt_chart(w, b, json_object_get(st, "systems"), en);
 	web_status_maint(b, json_object_get(st, "systems"), en);
 	web_status_traffic(b, json_object_get(st, "traffic"), en);
 	json_decref(st);
@@ -1267,6 +1602,7 @@ web_who(struct web *w, struct evhttp_request *req, struct web_who *who)
 			snprintf(who->name, sizeof(who->name), "%s", s->name);
 			who->uid = s->uid;
 			who->role = s->role;
+			who->session = 1;
 		}
 		return;
 	}
@@ -1507,6 +1843,32 @@ web_signin(struct web *w, struct evhttp_request *req, int en)
 	w->nsignins++;
 }
 
+/*
+ * POST /signout: the session ends here, not only in this browser (its
+ * cookie is cleared too), so a token copied from it is worth nothing.
+ */
+static void
+web_signout(struct web *w, struct evhttp_request *req, int en)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct web_session	*s;
+	char			 tok[80];
+
+	if (w->ssl != NULL && (s = web_session_find(w, web_cookie(req, tok,
+	    sizeof(tok)))) != NULL) {
+		log_info("web: %s signed out", s->name);
+		TAILQ_REMOVE(&w->sessions, s, entry);
+		w->nsessions--;
+		explicit_bzero(s->token, sizeof(s->token));
+		free(s);
+	}
+	explicit_bzero(tok, sizeof(tok));
+	evhttp_add_header(h, "Set-Cookie", "rtowatch=; Path=/; Max-Age=0; "
+	    "Secure; HttpOnly; SameSite=Strict");
+	evhttp_add_header(h, "Location", en ? "/signin?lang=en" : "/signin");
+	evhttp_send_reply(req, 303, "See Other", NULL);
+}
+
 /* ------------------------------------------------------------ events */
 
 static void
@@ -1522,8 +1884,6 @@ web_client_gone_cb(struct evhttp_connection *evcon, void *arg)
 	cl->web->nclients--;
 	free(cl);
 }
-
-static void	web_chunk(struct evhttp_request *, const void *, size_t);
 
 /* New timeline rows: one server-sent event each, to every follower. */
 static void
@@ -1565,6 +1925,41 @@ web_follow_cb(void *arg)
 		if (evbuffer_get_length(b) > 0)
 			web_chunk(cl->req, evbuffer_pullup(b, -1),
 			    evbuffer_get_length(b));
+	evbuffer_free(b);
+}
+
+/*
+ * The store has refused writes for store-alert-after: the followers are
+ * told now, as the control socket's long poll tells its waiters, with
+ * the same transient event (no id: it moves no one's cursor).  Their
+ * pages redraw and show the store's state from /v1/status.
+ */
+static void
+web_alert_cb(const char *msg, void *arg)
+{
+	struct web		*w = arg;
+	struct web_client	*cl;
+	struct evbuffer		*b;
+	json_t			*ev;
+	char			 t[TIME_STRLEN], *text;
+
+	if (w->nclients == 0)
+		return;
+	ev = json_pack("{sb ss ss ss ss}", "transient", 1, "at",
+	    time_fmt(wall_ms(), t, sizeof(t)), "event", "store failing",
+	    "actor", "rtowatchd", "detail", msg);
+	if (ev == NULL || (text = json_dumps(ev, JSON_COMPACT)) == NULL) {
+		json_decref(ev);
+		return;
+	}
+	json_decref(ev);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("web: evbuffer_new");
+	evbuffer_add_printf(b, "data: %s\n\n", text);
+	free(text);
+	TAILQ_FOREACH(cl, &w->clients, entry)
+		web_chunk(cl->req, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b));
 	evbuffer_free(b);
 }
 
@@ -1653,6 +2048,38 @@ web_refused(struct web *w, const struct web_who *who)
 	w->refused = 0;
 }
 
+/*
+ * /metrics for a scraper that sends "Authorization: Bearer TOKEN" (set
+ * web metrics-token): an auditor's read of it and of nothing else.  A
+ * wrong token is refused and logged, at most a line every
+ * WEB_LOG_EVERY_S, as a scraper tries again every few seconds.
+ */
+static void
+web_metrics_token(struct web *w, struct evhttp_request *req)
+{
+	struct web_who	 who;
+	const char	*auth;
+	size_t		 len = strlen(w->metrics_token);
+
+	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
+	    strlen(auth + 7) == len &&
+	    CRYPTO_memcmp(auth + 7, w->metrics_token, len) == 0) {
+		control_serve(w->control, req, "metrics-token", (uid_t)-1,
+		    ROLE_AUDITOR);
+		return;
+	}
+	memset(&who, 0, sizeof(who));
+	snprintf(who.name, sizeof(who.name), "a scraper with a wrong "
+	    "metrics-token");
+	who.uid = (uid_t)-1;
+	web_refused(w, &who);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", "Bearer realm=\"rtowatch\"");
+	evhttp_send_error(req, 401, "wrong metrics token");
+}
+
 static void
 web_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -1662,7 +2089,7 @@ web_request_cb(struct evhttp_request *req, void *arg)
 	struct evkeyvalq	 q;
 	struct web_who		 who;
 	const char		*path, *query, *lang;
-	int			 en;
+	int			 en, metrics;
 
 	TAILQ_INIT(&q);
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
@@ -1676,6 +2103,10 @@ web_request_cb(struct evhttp_request *req, void *arg)
 	en = lang != NULL && strcmp(lang, "en") == 0;
 	if (method == EVHTTP_REQ_POST && strcmp(path, "/signin") == 0) {
 		web_signin(w, req, en);
+		goto done;
+	}
+	if (method == EVHTTP_REQ_POST && strcmp(path, "/signout") == 0) {
+		web_signout(w, req, en);
 		goto done;
 	}
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
@@ -1694,9 +2125,22 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		web_signin_page(req, 200, en, NULL);
 		goto done;
 	}
+	metrics = strcmp(path, "/metrics") == 0;
+	if (metrics && w->metrics_token != NULL &&
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization") != NULL) {
+		web_metrics_token(w, req);
+		goto done;
+	}
 	web_who(w, req, &who);
 	if (who.role == ROLE_NONE) {
-		if (w->ssl != NULL) {
+		if (metrics) {
+			/* A scraper follows no redirect to a form. */
+			if (w->ssl == NULL)
+				web_refused(w, &who);
+			evhttp_send_error(req, w->ssl != NULL ? 401 : 403,
+			    "/metrics needs an account with a role");
+		} else if (w->ssl != NULL) {
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    req), "Location", en ? "/signin?lang=en" :
 			    "/signin");
@@ -1708,7 +2152,8 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		}
 		goto done;
 	}
-	if (strncmp(path, "/v1/", 4) == 0)
+	/* /metrics: the control socket's own, for the same roles. */
+	if (strncmp(path, "/v1/", 4) == 0 || metrics)
 		control_serve(w->control, req, who.name, who.uid, who.role);
 	else if (strcmp(path, "/") == 0)
 		web_status(w, req, &who, en, evhttp_find_header(&q,
@@ -1920,7 +2365,12 @@ web_configure(struct web *w, struct event_base *base,
 		    web_heartbeat_cb, w)) == NULL)
 			fatalx("web: event_new");
 		evtimer_add(w->heartbeat, &tv);
-		control_follow(control, web_follow_cb, w);
+		if ((w->rtt = json_object()) == NULL ||
+		    (w->rtt_todo = json_array()) == NULL ||
+		    (w->rtt_fill = event_new(base, -1, 0, web_rtt_fill_cb,
+		    w)) == NULL)
+			fatalx("web: cannot keep the charts' history");
+		control_follow(control, web_follow_cb, web_alert_cb, w);
 	}
 	free(w->database);
 	w->database = xstrdup(conf->database);
@@ -1931,6 +2381,11 @@ web_configure(struct web *w, struct event_base *base,
 	for (i = 0; i < wc->npublic; i++)
 		w->public[i] = xstrdup(wc->public[i]);
 	w->npublic = wc->npublic;
+	if (w->metrics_token != NULL)
+		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
+	free(w->metrics_token);
+	w->metrics_token = wc->metrics_token != NULL ?
+	    xstrdup(wc->metrics_token) : NULL;
 	same = w->http != NULL && strcmp(w->listen, wc->listen) == 0 &&
 	    web_same(w->cert, wc->cert) && web_same(w->key, wc->key);
 	if (same)
@@ -1951,12 +2406,18 @@ web_free(struct web *w)
 
 	if (w == NULL)
 		return;
-	control_follow(w->control, NULL, NULL);
+	control_follow(w->control, NULL, NULL, NULL);
 	web_stop(w);
 	event_free(w->heartbeat);
+	event_free(w->rtt_fill);
+	json_decref(w->rtt);
+	json_decref(w->rtt_todo);
 	for (i = 0; i < w->npublic; i++)
 		free(w->public[i]);
 	free(w->public);
+	if (w->metrics_token != NULL)
+		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
+	free(w->metrics_token);
 	free(w->database);
 	free(w->cli);
 	free(w);

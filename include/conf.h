@@ -171,6 +171,7 @@ struct web_conf {
 	char			*key;
 	char			**public;	/* systems on /public */
 	int			 npublic;
+	char			*metrics_token;	/* set web metrics-token */
 	const char		*file;		/* of set web listen */
 	int			 line;
 	const char		*public_file;

@@ -33,6 +33,7 @@ void		 control_serve(struct control *, struct evhttp_request *,
 json_t		*control_read(struct control *, const char *, const char *,
 		    int *);
 enum conf_role	 control_account(struct control *, uid_t, char *, size_t);
-void		 control_follow(struct control *, void (*)(void *), void *);
+void		 control_follow(struct control *, void (*)(void *),
+		    void (*)(const char *, void *), void *);
 
 #endif

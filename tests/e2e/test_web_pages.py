@@ -51,13 +51,57 @@ def http_get(port, path, method="GET", body=None):
     return r.status, dict(r.getheaders()), data
 
 
+def a_day_of_history(db, system, check):
+    """The minutes a daemon running since yesterday would have written
+    for SYSTEM's CHECK: round trips of 3-30 ms with the day's load, and
+    an hour with failures (a third of its probes timed out)."""
+    import math
+    import sqlite3
+    now = int(time.time()) // 60 * 60
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        with con:
+            con.execute("INSERT OR IGNORE INTO response_checks (system, name)"
+                        " VALUES (?, ?)", (system, check))
+            cid = con.execute("SELECT id FROM response_checks WHERE"
+                              " system = ? AND name = ?",
+                              (system, check)).fetchone()[0]
+            rows = []
+            for m in range(24 * 60 - 1, 1, -1):
+                at = now - m * 60
+                base = 8 + 6 * math.sin(at / 86400 * 2 * math.pi)
+                bad = 5 * 3600 < m * 60 <= 6 * 3600
+                ok, failed = (4, 2) if bad else (6, 0)
+                rows.append((cid, 60, at, ok, failed, int(base) - 3 + m % 3,
+                             int(base * 3) + m % 7, ok * int(base),
+                             "timeout" if bad else None))
+            con.executemany("INSERT INTO response_history VALUES"
+                            " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
+
+
+def chart_counts(db, system, check, start, slot):
+    """The slots of CHECK's chart from START: those with good probes and
+    those with failures, from the history table itself."""
+    rows = db_rows(db, "SELECT h.at / ? AS k, sum(h.ok) AS ok,"
+                   " sum(h.failed) AS failed FROM response_history h"
+                   " JOIN response_checks c ON c.id = h.check_id"
+                   " WHERE c.system = ? AND c.name = ? AND h.at >= ?"
+                   " GROUP BY 1", slot, system, check, start)
+    return (sum(1 for r in rows if r["ok"] > 0),
+            sum(1 for r in rows if r["failed"] > 0))
+
+
 def test_web_pages(scenario, workdir):
     down_port = scenario.closed_port()
     later = scenario.listener()
     port = free_port()
     d = scenario.daemon()
     web = (f"set web listen 127.0.0.1:{port}\n"
-           f'set web public "wifi"\n')
+           f'set web public "wifi"\n'
+           # Buckets of a second: history within the scenario's seconds.
+           "set history-bucket 1s\n")
     d.write_rules(rules_file(
         d.db, web, system_rules("wifi", down_port),
         system_rules("mail", later.port),
@@ -65,6 +109,12 @@ def test_web_pages(scenario, workdir):
     d.start()
     wait_socket(d.sock)
     inc = wait_incident(d.db, "wifi")
+    a_day_of_history(d.db, "mail", f"tcp 127.0.0.1 port {later.port}")
+    # wifi's own refused probes, written by the daemon.
+    wait_for(lambda: db_rows(d.db, "SELECT 1 FROM response_history h"
+                             " JOIN response_checks c ON c.id = h.check_id"
+                             " WHERE c.system = 'wifi' AND h.failed > 0"),
+             10, "wifi's failures in the history")
     wait_for(lambda: http_get(port, "/")[0] == 200, 10, "the web page")
     origin = f"http://127.0.0.1:{port}"
     b = Browser(workdir)
@@ -104,6 +154,34 @@ def run_pages(d, b, origin, port, inc, later, shots):
                           ".textContent") != first, 3,
              "the countdown to move")
     assert "維護時段" in status_html and "處理中事件與期限" in status_html
+    # A 24-hour response-time chart per check, drawn from the history
+    # table: a bar a slot with good probes, the mean's line through the
+    # same slots, a red mark a slot with failures.
+    charts = b.js("""[...document.querySelectorAll('#rtt svg')].map(e => ({
+        system: e.dataset.system, check: e.dataset.check,
+        from: +e.dataset.from, slot: +e.dataset.slot,
+        band: (e.querySelector('.band').getAttribute('d')
+               .match(/M/g) || []).length,
+        avg: (e.querySelector('.avg').getAttribute('d')
+              .match(/[ML]/g) || []).length,
+        fail: (e.querySelector('.fail').getAttribute('d')
+               .match(/M/g) || []).length,
+        width: e.getBoundingClientRect().width}))""")
+    checks = b.js("[...document.querySelectorAll('td.system')].length")
+    assert len(charts) == checks == 2, charts
+    for c in charts:
+        assert c["slot"] == 900 and c["width"] > 200, c
+        ok, failed = chart_counts(d.db, c["system"], c["check"], c["from"],
+                                  c["slot"])
+        assert (c["band"], c["avg"], c["fail"]) == (ok, ok, failed), \
+            (c, ok, failed)
+    wifi, mail = sorted(charts, key=lambda c: c["system"], reverse=True)
+    # wifi never answered: failures only; mail a day of answers.
+    assert wifi["band"] == 0 and wifi["fail"] >= 1, wifi
+    assert 90 <= mail["band"] <= 96 and 4 <= mail["fail"] <= 5, mail
+    print("a day's chart: %.1f kB" % (b.js(
+        "document.querySelector('#rtt svg[data-system=mail]')"
+        ".closest('figure').outerHTML.length") / 1024))
     fcp = b.js("(performance.getEntriesByName('first-contentful-paint')[0]"
                " || {}).startTime")
     weight = b.js("performance.getEntriesByType('navigation')[0]"
@@ -216,6 +294,18 @@ def run_pages(d, b, origin, port, inc, later, shots):
     print(f"page updated {lag} ms after the incident opened")
     assert lag < 2000, f"the page updated {lag} ms after the incident"
 
+    # The charts' history is read again as the page is drawn: mail's
+    # refused probes come into its chart (a draw at least 10 s after the
+    # last read reads the last minutes of every system again).
+    def mail_fails():
+        page = http_get(port, "/")[2].decode()
+        m = re.search(r'data-system="mail".*?class="fail"[^>]* d="([^"]*)"',
+                      page)
+        return m and m.group(1).count("M")
+    before_fails = mail["fail"]
+    wait_for(lambda: mail_fails() > before_fails, 20,
+             "mail's refused probes in its chart")
+
     # Read-only: a workflow action is refused here, and not recorded.
     before = len(timeline(d.db, iid))
     st, _, _ = http_get(port, f"/v1/incidents/{iid}/ack", "POST",
@@ -225,6 +315,93 @@ def run_pages(d, b, origin, port, inc, later, shots):
     # The JSON reads are the control socket's own.
     st, _, body = http_get(port, f"/v1/incidents/{iid}")
     assert st == 200 and b'"system":"wifi"' in body
+
+
+def test_web_charts_read_a_few_systems_a_turn(scenario, workdir):
+    """A page's draw reads the day's history of at most 8 systems (the
+    loop is not held for all of a thousand); the others are read in the
+    next turns, and a page following /events then redraws itself with
+    every chart, without a reload."""
+    names = [f"s{i:02d}" for i in range(11)]
+    port = free_port()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, f"set web listen 127.0.0.1:{port}\nset history-bucket 1s\n",
+        *(system_rules(n, scenario.closed_port(), every="500ms",
+                       timeout="100ms") for n in names)))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: len(db_rows(
+        d.db, "SELECT DISTINCT c.system FROM response_checks c"
+        " JOIN response_history h ON h.check_id = c.id")) == len(names),
+        15, "every system's refused probes in the history")
+    origin = f"http://127.0.0.1:{port}"
+    b = Browser(workdir)
+    try:
+        # The browser's is the first draw: 8 systems read, 3 to come.
+        b.load(origin + "/")
+        b.js("window.notReloaded = 1")
+        wait_for(lambda: b.js(
+            "[...document.querySelectorAll('#rtt svg')].filter(e =>"
+            " !e.querySelector('.wait') && e.querySelector('.fail')"
+            " .getAttribute('d').startsWith('M')).length") == len(names),
+            5, "every system's chart drawn")
+        assert b.js("window.notReloaded") == 1
+        assert b.js("document.body.dataset.updated"), \
+            "the charts came in a redraw, not with the page"
+    finally:
+        b.close()
+    # Once read, a draw has them all.
+    body = http_get(port, "/")[2].decode()
+    assert body.count("<svg") == len(names) and "讀取中" not in body
+    d.stop()
+
+
+def test_web_page_told_the_store_fails(scenario, workdir):
+    """The database refuses writes (another process holds its lock): no
+    timeline row can say so, yet a page following /events is told once
+    store-alert-after has passed, as the control socket's long poll
+    tells its waiters, and shows the store failing, without a reload."""
+    from storefault import Locker
+    svc = scenario.listener()
+    port = free_port()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, f"set web listen 127.0.0.1:{port}\nset store-alert-after 2s\n",
+        system_rules("alpha", svc.port, every="200ms", down_after=2)))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: http_get(port, "/")[0] == 200, 10, "the web page")
+    b = Browser(workdir)
+    locker = None
+    try:
+        b.load(f"http://127.0.0.1:{port}/")
+        wait_for(lambda: b.js("document.body.dataset.live") == "1", 5,
+                 "the page to follow /events")
+        assert not b.js("!!document.getElementById('store-failing')")
+        b.js("window.notReloaded = 1")
+        locker = Locker(d.db)
+        svc.stop()          # an outage to record: refused, held
+        wait_for(lambda: "refuses writes" in d.run_log(), 10,
+                 "the store refusing the outage's writes")
+        wait_for(lambda: "store failing" in (
+            b.js("document.body.dataset.event") or ""), 10,
+            "the store's alert on the page")
+        banner = b.js("document.getElementById('store-failing')"
+                      ".textContent")
+        assert "資料庫寫入失敗" in banner, banner
+        assert b.js("window.notReloaded") == 1
+        locker.release()
+        locker = None
+        # Written at last: the redraw the outage's rows bring says so.
+        wait_for(lambda: not b.js(
+            "!!document.getElementById('store-failing')"), 15,
+            "the banner gone once the store takes the writes")
+    finally:
+        if locker is not None:
+            locker.release()
+        b.close()
+    d.stop()
 
 
 def test_web_beyond_loopback_needs_tls(workdir):

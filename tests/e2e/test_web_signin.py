@@ -232,6 +232,20 @@ def test_web_tls_signin(scenario, workdir, accounts):
         cookies = b.call("Network.getCookies")["cookies"]
         c = next(c for c in cookies if c["name"] == "rtowatch")
         assert c["secure"] and c["httpOnly"] and c["sameSite"] == "Strict"
+        # Signing out ends the session: the browser is back at the form,
+        # its cookie gone, and the token it had opens nothing.
+        b.submit("document.querySelector('#signout button').click()")
+        assert b.js("location.pathname") == "/signin"
+        assert not [c for c in b.call("Network.getCookies")["cookies"]
+                    if c["name"] == "rtowatch"]
+        wait_for(lambda: f"web: {AUDITOR} signed out" in d.run_log(), 5,
+                 "the sign-out in the log")
+        status, _, _ = tls_request(port, "GET", "/",
+                                   cookie="rtowatch=" + c["value"])
+        assert status == 303
     finally:
         b.close()
+    # Another session, from before, is not ended by this one's sign-out.
+    status, _, body = tls_request(port, "GET", "/", cookie=flags[0])
+    assert status == 200 and "wifi" in body
     d.stop()

@@ -10,9 +10,10 @@ revoked), which is given up after three tries: the row is failed and
 "webhook failed" is on the timeline, while the others are delivered.
 """
 import os
+import re
 
-from conftest import (db_rows, events, rules_file, system_rules, wait_for,
-                      wait_incident)
+from conftest import (api, cli, db_rows, events, rules_file, system_rules,
+                      wait_for, wait_incident, wait_socket)
 from webhookserver import WebhookServer
 
 SECRET = b"formats-secret"
@@ -123,4 +124,60 @@ def run(scenario, hook):
     assert "/gone" not in failed[0]["detail"]
     delivered = events(d.db, inc["id"], "webhook delivered")
     assert len(delivered) == 4, delivered
+
+    # The API's incident names each outbox row's channel: a webhook's
+    # row is not a mail to a contact of the same name.
+    st, body = api(d.sock, "GET", f"/v1/incidents/{inc['id']}")
+    assert st == 200, body
+    notes = body["notifications"]
+    assert sorted((n["channel"], n["recipient"]) for n in notes) == sorted(
+        ("webhook", n) for n in ("slack", "teams", "matrix", "busy",
+                                 "gone")), notes
+    assert {n["state"] for n in notes if n["recipient"] == "gone"} == \
+        {"failed"}
     d.stop()
+
+
+def test_drill_report_tells_webhooks_from_mail(scenario):
+    """rtowatch drill report lists a drill's webhook posts as webhooks,
+    delivered to their receiver, apart from the mail (the API's
+    notifications name their channel)."""
+    with WebhookServer(secret=SECRET).start() as hook:
+        secret = os.path.join(scenario.dir, "hook.key")
+        with open(secret, "wb") as f:
+            f.write(SECRET)
+        os.chmod(secret, 0o600)
+        policy = os.path.join(scenario.dir, "policy.conf")
+        with open(policy, "w", encoding="utf-8") as f:
+            f.write(POLICY.replace(
+                '    tell webhook "busy" webhook "gone" for levels 1-4\n',
+                ""))
+        svc = scenario.listener()
+        d = scenario.daemon()
+        d.write_rules(rules_file(
+            d.db, "".join(
+                f'webhook "{n}" url "{hook.url("/" + n)}" format {n} '
+                f'secret-file "{secret}"\n'
+                for n in ("slack", "teams", "matrix")),
+            system_rules("portal", svc.port, core=True), policy=policy))
+        d.start()
+        wait_socket(d.sock)
+        rc, out, err = cli("--socket", d.sock, "drill", "--system",
+                           "portal", "--level", "2", "--compressed", "600")
+        assert rc == 0, err
+        iid = int(re.search(r"\b(\d+)\b", out).group(1))
+        wait_for(lambda: all(hook.accepted("/" + n)
+                             for n in ("slack", "teams", "matrix")), 15,
+                 "the drill at the three webhooks")
+        wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM notifications"
+                                     " WHERE state = 'sent'")) == 3, 10,
+                 "the three rows sent")
+        rc, out, err = cli("--socket", d.sock, "drill", "report", str(iid))
+        assert rc == 0, err
+        assert "郵件 Mail (SMTP): 0 queued, 0 delivered" in out, out
+        assert "Webhooks: 3 queued, 3 delivered" in out, out
+        assert out.count("delivered to the receiver") == 3, out
+        assert "delivered to the mail server" not in out, out
+        for n in ("slack", "teams", "matrix"):
+            assert re.search(rf"#\d+ +webhook {n} ", out), out
+        d.stop()
