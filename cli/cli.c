@@ -602,6 +602,68 @@ cli_csv_pick(sqlite3_stmt *stmt, const struct cli_field *f,
 	}
 }
 
+/*
+ * The one printer of the list commands: STMT's rows as a JSON array, as
+ * CSV (its BOM as cli_csv_bom decides) or as the terminal's table, fitted
+ * to its width.  SQLITE_DONE, or the step's error for cli_step_error.
+ */
+int
+cli_list_print(struct cli_ctx *ctx, const struct cli_opts *o,
+    sqlite3_stmt *stmt, const struct cli_list *l)
+{
+	struct cli_table	 t;
+	json_t			*arr;
+	char			 b[128];
+	size_t			 i;
+	int			 rc;
+
+	switch (o->fmt) {
+	case CLI_FMT_JSON:
+		arr = cli_json_new(json_array());
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			if (json_array_append_new(arr, cli_json_pick(stmt,
+			    l->fields, l->members, l->nmembers)) == -1)
+				fatalx("jansson: out of memory");
+		if (rc == SQLITE_DONE)
+			cli_json_print(arr);
+		json_decref(arr);
+		return rc;
+	case CLI_FMT_CSV:
+		cli_csv_bom(ctx, o);
+		for (i = 0; i < l->nmembers; i++)
+			cli_csv_field(l->fields[l->members != NULL ?
+			    l->members[i] : i].name, i == 0);
+		printf("\r\n");
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			cli_csv_pick(stmt, l->fields, l->members, l->nmembers);
+			printf("\r\n");
+		}
+		return rc;
+	default:
+		break;
+	}
+	cli_table_init(&t, l->cols, l->ncols, 1, ctx->utf8);
+	t.paint = l->paint;
+	t.colour = l->paint != NULL && cli_tty();
+	t.maxwidth = cli_term_width();
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		for (i = 0; i < t.ncols; i++)
+			cli_table_add(&t, l->cell != NULL ? l->cell(l->arg,
+			    stmt, &t.cols[i], b, sizeof(b)) : cli_cell(stmt,
+			    &t.cols[i], b, sizeof(b)));
+	if (rc == SQLITE_DONE && t.ncells == t.ncols)
+		printf("%s\n", l->empty);
+	else if (rc == SQLITE_DONE) {
+		if (l->heading != NULL)
+			printf("%s\n", l->heading);
+		else
+			printf("times in %s\n", ctx->tz);
+		cli_table_print(&t, 0);
+	}
+	cli_table_free(&t);
+	return rc;
+}
+
 /* Colours and fitting to the width are for a person at a terminal. */
 int
 cli_tty(void)

@@ -276,6 +276,27 @@ void		 cli_table_init(struct cli_table *, const struct cli_column *,
 void		 cli_table_add(struct cli_table *, const char *);
 void		 cli_table_print(const struct cli_table *, int);
 void		 cli_table_free(struct cli_table *);
+
+/*
+ * What a list command prints (cli_list_print): every list is a JSON
+ * array, a CSV table or the terminal's table, from one statement.
+ */
+struct cli_list {
+	const struct cli_field	*fields;	/* JSON members, CSV columns */
+	const size_t		*members;	/* their order; NULL: fields' */
+	size_t			 nmembers;
+	const struct cli_column	*cols;		/* the terminal's table */
+	size_t			 ncols;
+	const char		*(*paint)(size_t, const char *);
+	/* A cell the row does not hold as it is; NULL: cli_cell. */
+	const char		*(*cell)(void *, sqlite3_stmt *,
+				    const struct cli_column *, char *, size_t);
+	void			*arg;
+	const char		*heading;	/* NULL: "times in ZONE" */
+	const char		*empty;		/* said for no row at all */
+};
+int		 cli_list_print(struct cli_ctx *, const struct cli_opts *,
+		    sqlite3_stmt *, const struct cli_list *);
 int		 cli_tty(void);
 size_t		 cli_term_width(void);
 int		 cli_chain_head(struct cli_ctx *, int64_t *, char *, size_t);

@@ -67,11 +67,8 @@ int
 history_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
-	struct cli_table	 t;
 	sqlite3_stmt		*stmt;
-	json_t			*rows = NULL;
-	char			 buf[128];
-	size_t			 i;
+	char			*heading, *empty;
 	int			 rc, known = 0;
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
@@ -102,48 +99,15 @@ history_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (o.to != 0)
 		sqlite3_bind_int64(stmt, 4, (o.to + 999) / 1000);
 
-	switch (o.fmt) {
-	case CLI_FMT_JSON:
-		rows = cli_json_new(json_array());
-		break;
-	case CLI_FMT_CSV:
-		for (i = 0; i < CLI_NITEMS(history_fields); i++)
-			cli_csv_field(history_fields[i].name, i == 0);
-		printf("\r\n");
-		break;
-	default:
-		cli_table_init(&t, history_cols, CLI_NITEMS(history_cols), 1,
-		    ctx->utf8);
-		break;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (o.fmt == CLI_FMT_JSON)
-			json_array_append_new(rows, cli_json_row(stmt,
-			    history_fields, CLI_NITEMS(history_fields)));
-		else if (o.fmt == CLI_FMT_CSV)
-			cli_csv_row(stmt, history_fields,
-			    CLI_NITEMS(history_fields));
-		else
-			for (i = 0; i < CLI_NITEMS(history_cols); i++)
-				cli_table_add(&t, cli_cell(stmt,
-				    &history_cols[i], buf, sizeof(buf)));
-	}
+	xasprintf(&heading, "response times of %s (%s), a row a bucket (SPAN "
+	    "seconds); round trips of the good probes", o.operand, ctx->tz);
+	xasprintf(&empty, "%s\nnone in this period", heading);
+	rc = cli_list_print(ctx, &o, stmt, &(struct cli_list){
+	    .fields = history_fields, .nmembers = CLI_NITEMS(history_fields),
+	    .cols = history_cols, .ncols = CLI_NITEMS(history_cols),
+	    .heading = heading, .empty = empty });
+	free(empty);
+	free(heading);
 	sqlite3_finalize(stmt);
-	if (o.fmt == CLI_FMT_JSON) {
-		if (rc == SQLITE_DONE)
-			cli_json_print(rows);
-		json_decref(rows);
-	} else if (o.fmt != CLI_FMT_CSV) {
-		if (rc == SQLITE_DONE) {
-			printf("response times of %s (%s), a row a bucket "
-			    "(SPAN seconds); round trips of the good probes\n",
-			    o.operand, ctx->tz);
-			if (t.ncells == t.ncols)
-				printf("none in this period\n");
-			else
-				cli_table_print(&t, 0);
-		}
-		cli_table_free(&t);
-	}
 	return cli_step_error(ctx, rc) == -1 ? CLI_EXIT_ERR : CLI_EXIT_OK;
 }

@@ -106,11 +106,13 @@ int
 mail_outbox(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
-	struct cli_table	 t;
+	struct cli_list		 l = {
+		.fields = mail_fields,
+		.nmembers = MAIL_COUNT,
+		.cols = mail_cols,
+		.ncols = CLI_NITEMS(mail_cols),
+	};
 	sqlite3_stmt		*stmt;
-	json_t			*arr;
-	char			 b[64];
-	size_t			 i;
 	int			 rc;
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
@@ -121,42 +123,10 @@ mail_outbox(struct cli_ctx *ctx, int argc, char **argv)
 	    o.all ? "ORDER BY id" : "WHERE state <> 'sent' ORDER BY id")) ==
 	    NULL)
 		return CLI_EXIT_ERR;
-	switch (o.fmt) {
-	case CLI_FMT_JSON:
-		arr = cli_json_new(json_array());
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			if (json_array_append_new(arr, cli_json_row(stmt,
-			    mail_fields, MAIL_COUNT)) == -1)
-				fatalx("jansson: out of memory");
-		if (rc == SQLITE_DONE)
-			cli_json_print(arr);
-		json_decref(arr);
-		break;
-	case CLI_FMT_CSV:
-		for (i = 0; i < MAIL_COUNT; i++)
-			cli_csv_field(mail_fields[i].name, i == 0);
-		printf("\r\n");
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			cli_csv_row(stmt, mail_fields, MAIL_COUNT);
-		break;
-	default:
-		cli_table_init(&t, mail_cols, CLI_NITEMS(mail_cols), 1,
-		    ctx->utf8);
-		t.maxwidth = cli_term_width();
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			for (i = 0; i < t.ncols; i++)
-				cli_table_add(&t, cli_cell(stmt, &t.cols[i], b,
-				    sizeof(b)));
-		if (rc == SQLITE_DONE && t.ncells == t.ncols)
-			printf("outbox: nothing waiting to be sent%s\n",
-			    o.all ? "" : " (--all lists the delivered too)");
-		else if (rc == SQLITE_DONE) {
-			printf("times in %s\n", ctx->tz);
-			cli_table_print(&t, 0);
-		}
-		cli_table_free(&t);
-		break;
-	}
+	l.empty = o.all ? "outbox: nothing waiting to be sent" :
+	    "outbox: nothing waiting to be sent (--all lists the delivered "
+	    "too)";
+	rc = cli_list_print(ctx, &o, stmt, &l);
 	sqlite3_finalize(stmt);
 	return cli_step_error(ctx, rc) == -1 ? CLI_EXIT_ERR : CLI_EXIT_OK;
 }

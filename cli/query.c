@@ -155,85 +155,56 @@ query_filter_bind(sqlite3_stmt *stmt, const struct cli_opts *o)
 		sqlite3_bind_text(stmt, i, o->kind, -1, SQLITE_STATIC);
 }
 
+/* The incidents table's NOTIFY DUE: the clock owed now (ARG: its query). */
+static const char *
+query_incident_cell(void *arg, sqlite3_stmt *stmt,
+    const struct cli_column *col, char *buf, size_t len)
+{
+	if (col->field == RECORD_NOTIFY_DUE_AT)
+		return query_notify_due(arg, sqlite3_column_int64(stmt,
+		    RECORD_ID), buf, len);
+	return cli_cell(stmt, col, buf, len);
+}
+
 int
 query_incidents(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_opts		 o = { 0 };
-	struct cli_table	 t;
+	struct cli_list		 l = {
+		.fields = cli_incident_fields,
+		.members = cli_incident_members,
+		.cols = query_incident_cols,
+		.ncols = CLI_NITEMS(query_incident_cols),
+		.paint = query_paint,
+		.cell = query_incident_cell,
+		.empty = "no incidents",
+	};
 	sqlite3_stmt		*stmt, *nd;
-	json_t			*arr;
-	char			 b[64], *where, *tail;
-	size_t			 i;
+	char			*where, *tail;
 	int			 rc;
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
 	if (cli_open(ctx) == -1)
 		return CLI_EXIT_ERR;
+	if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL)
+		return CLI_EXIT_ERR;
+	l.arg = nd;
 	where = query_filter_sql(&o);
 	xasprintf(&tail, "%s ORDER BY id", where);
 	stmt = cli_select(ctx, cli_incident_fields, CLI_I_COUNT, "incidents",
 	    tail);
 	free(tail);
 	free(where);
-	if (stmt == NULL)
-		return CLI_EXIT_ERR;
-	query_filter_bind(stmt, &o);
-
-	switch (o.fmt) {
-	case CLI_FMT_JSON:
-		arr = cli_json_new(json_array());
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			if (json_array_append_new(arr, cli_json_pick(stmt,
-			    cli_incident_fields, cli_incident_members,
-			    cli_incident_nmembers)) == -1)
-				fatalx("jansson: out of memory");
-		}
-		if (rc == SQLITE_DONE)
-			cli_json_print(arr);
-		json_decref(arr);
-		break;
-	case CLI_FMT_CSV:
-		cli_csv_bom(ctx, &o);
-		for (i = 0; i < cli_incident_nmembers; i++)
-			cli_csv_field(cli_incident_fields[
-			    cli_incident_members[i]].name, i == 0);
-		printf("\r\n");
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			cli_csv_pick(stmt, cli_incident_fields,
-			    cli_incident_members, cli_incident_nmembers);
-			printf("\r\n");
-		}
-		break;
-	default:
-		cli_table_init(&t, query_incident_cols,
-		    CLI_NITEMS(query_incident_cols), 1, ctx->utf8);
-		t.colour = cli_tty();
-		t.maxwidth = cli_term_width();
-		t.paint = query_paint;
-		if ((nd = cli_prepare(ctx, QUERY_NOTIFY_DUE_SQL)) == NULL) {
-			cli_table_free(&t);
-			sqlite3_finalize(stmt);
-			return CLI_EXIT_ERR;
-		}
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			for (i = 0; i < t.ncols; i++)
-				cli_table_add(&t, t.cols[i].field ==
-				    RECORD_NOTIFY_DUE_AT ? query_notify_due(nd,
-				    sqlite3_column_int64(stmt, RECORD_ID), b,
-				    sizeof(b)) : cli_cell(stmt, &t.cols[i], b,
-				    sizeof(b)));
-		}
+	if (stmt == NULL) {
 		sqlite3_finalize(nd);
-		if (rc == SQLITE_DONE && t.ncells == t.ncols)
-			printf("no incidents\n");
-		else if (rc == SQLITE_DONE) {
-			printf("times in %s\n", ctx->tz);
-			cli_table_print(&t, 0);
-		}
-		cli_table_free(&t);
-		break;
+		return CLI_EXIT_ERR;
 	}
+	query_filter_bind(stmt, &o);
+	/* Known once cli_select read the record's table. */
+	l.nmembers = cli_incident_nmembers;
+	rc = cli_list_print(ctx, &o, stmt, &l);
+	sqlite3_finalize(nd);
 	sqlite3_finalize(stmt);
 	return cli_step_error(ctx, rc) == -1 ? CLI_EXIT_ERR : CLI_EXIT_OK;
 }

@@ -74,9 +74,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  CLI_O_BOMS,
 	  .formats = FMT(TABLE) | FMT(CSV) | FMT(HTML) },
 	{ .name = "history", .usage = "SYSTEM [--check NAME] [--from T] "
-	  "[--to T]\n\t[--format text|json|csv]",
+	  "[--to T]\n\t[--format text|json|csv] [--bom|--no-bom]",
 	  .side = CLI_DB, .exec = history_exec,
-	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(CHECK),
+	  .opts = O(FORMAT) | O(FROM) | O(TO) | O(CHECK) | CLI_O_BOMS,
 	  .formats = FMT(TEXT) | FMT(JSON) | FMT(CSV),
 	  .args = CLI_ARGS_SYSTEM },
 	/* It takes --db after the command too. */
@@ -89,8 +89,10 @@ static const struct cli_cmd cli_cmds[] = {
 	  .side = CLI_DB, .exec = verify_exec, .opts = O(HEAD) },
 	{ .name = "draft", .usage = "ID",
 	  .side = CLI_DB, .exec = mail_draft, .args = CLI_ARGS_ID },
-	{ .name = "outbox", .usage = "[--format table|json|csv] [--all]",
-	  .side = CLI_DB, .exec = mail_outbox, .opts = O(FORMAT) | O(ALL),
+	{ .name = "outbox", .usage = "[--format table|json|csv] [--all] "
+	  "[--bom|--no-bom]",
+	  .side = CLI_DB, .exec = mail_outbox,
+	  .opts = O(FORMAT) | O(ALL) | CLI_O_BOMS,
 	  .formats = FMT(TABLE) | FMT(JSON) | FMT(CSV) },
 	{ .name = "backup", .usage = "FILE [--force]",
 	  .side = CLI_DB, .exec = backup_exec, .opts = O(FORCE),
