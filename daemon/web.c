@@ -219,6 +219,23 @@ web_esc(struct evbuffer *b, const char *s)
 	}
 }
 
+/*
+ * A time as people read it: the API's UTC stamp (and any inside a text)
+ * in the rules' zone, which the daemon keeps in TZ, as the forms and mails
+ * show them.
+ */
+static void
+web_time(struct evbuffer *b, const char *iso)
+{
+	char	*local;
+
+	if (iso == NULL)
+		return;
+	local = time_text_local(iso, 0);
+	web_esc(b, local);
+	free(local);
+}
+
 static const char *
 web_str(const json_t *obj, const char *key)
 {
@@ -437,7 +454,7 @@ web_status_systems(struct evbuffer *b, const json_t *systems, int en)
 				web_esc(b, state);
 				evbuffer_add_printf(b, "</td><td rowspan="
 				    "\"%zu\">", n);
-				web_esc(b, web_str(s, "since"));
+				web_time(b, web_str(s, "since"));
 				evbuffer_add(b, "</td>", 5);
 			}
 			evbuffer_add(b, "<td>", 4);
@@ -452,7 +469,7 @@ web_status_systems(struct evbuffer *b, const json_t *systems, int en)
 				web_esc(b, web_str(c, "detail"));
 			}
 			evbuffer_add(b, " <small>", 8);
-			web_esc(b, web_str(c, "at"));
+			web_time(b, web_str(c, "at"));
 			evbuffer_add(b, "</small></td><td>", 17);
 			if (json_is_integer(json_object_get(c, "rtt_ms")))
 				evbuffer_add_printf(b, "%s ms", web_val(c,
@@ -474,7 +491,7 @@ web_status_store(struct evbuffer *b, const json_t *store, int en)
 	evbuffer_add_printf(b, "<p id=\"store-failing\" class=\"down\">%s ",
 	    WEB_T(en, "資料庫寫入失敗，自", "store failing (資料庫寫入失敗) "
 	    "since"));
-	web_esc(b, web_str(store, "since"));
+	web_time(b, web_str(store, "since"));
 	evbuffer_add_printf(b, "%s", WEB_T(en, "起；暫存於記憶體之變更：",
 	    ": changes held in memory: "));
 	web_esc(b, web_val(store, "held", num, sizeof(num)));
@@ -538,7 +555,7 @@ web_status_deadlines(struct evbuffer *b, const json_t *open, int en)
 		    web_str(d, "kind"), en));
 		web_esc(b, web_val(d, "level", num, sizeof(num)));
 		evbuffer_add(b, "</td><td>", 9);
-		web_esc(b, web_str(d, "due_at"));
+		web_time(b, web_str(d, "due_at"));
 		evbuffer_add(b, "</td><td class=\"due\" data-due=\"", 31);
 		web_esc(b, web_str(d, "due_at"));
 		evbuffer_add(b, "\"></td></tr>", 12);
@@ -910,16 +927,19 @@ web_status_part(struct web *w, struct evbuffer *b, int en)
 {
 	json_t	*st;
 	int	 status;
-	char	 now[TIME_STRLEN];
+	char	 now[TIME_STRLEN], *local;
 
 	if ((st = control_read(w->control, "/v1/status", NULL,
 	    &status)) == NULL || status != 200) {
 		json_decref(st);
 		return -1;
 	}
-	evbuffer_add_printf(b, "<p>%s <time id=\"now\">%s</time></p>",
-	    WEB_T(en, "更新時間", "as of"), time_fmt(wall_ms(), now,
-	    sizeof(now)));
+	evbuffer_add_printf(b, "<p>%s <time id=\"now\">", WEB_T(en,
+	    "更新時間", "as of"));
+	local = time_text_local(time_fmt(wall_ms(), now, sizeof(now)), 1);
+	web_esc(b, local);
+	free(local);
+	evbuffer_add(b, "</time></p>", 11);
 	web_status_store(b, json_object_get(st, "store"), en);
 	web_status_deadlines(b, json_object_get(st, "deadlines"), en);
 	web_status_systems(b, json_object_get(st, "systems"), en);
@@ -1008,8 +1028,16 @@ static void
 web_warnings(struct web *w, struct evhttp_request *req,
     const struct web_who *who, int en)
 {
-	static const char *const cols[] = { "id", "state", "source",
-	    "system", "summary", "opened_at", "answered_by", "incident_id" };
+	static const struct {
+		const char	*member, *zh, *en;
+	} cols[] = {
+		{ "id", "編號", "no." }, { "state", "狀態", "state" },
+		{ "source", "來源", "source" }, { "system", "系統", "system" },
+		{ "summary", "摘要", "summary" },
+		{ "opened_at", "發生時間", "opened" },
+		{ "answered_by", "研判人員", "answered by" },
+		{ "incident_id", "事件編號", "incident" },
+	};
 	struct evbuffer	*b;
 	json_t		*r;
 	const json_t	*row;
@@ -1029,13 +1057,18 @@ web_warnings(struct web *w, struct evhttp_request *req,
 	    "(資安預警事件)"), who);
 	evbuffer_add(b, "<table id=\"warnings\"><thead><tr>", 32);
 	for (j = 0; j < sizeof(cols) / sizeof(cols[0]); j++)
-		evbuffer_add_printf(b, "<th>%s</th>", cols[j]);
+		evbuffer_add_printf(b, "<th>%s</th>", en ? cols[j].en :
+		    cols[j].zh);
 	evbuffer_add(b, "</tr></thead><tbody>", 20);
 	json_array_foreach(json_object_get(r, "warnings"), i, row) {
 		evbuffer_add(b, "<tr>", 4);
 		for (j = 0; j < sizeof(cols) / sizeof(cols[0]); j++) {
 			evbuffer_add(b, "<td>", 4);
-			web_esc(b, web_val(row, cols[j], num, sizeof(num)));
+			if (strcmp(cols[j].member, "opened_at") == 0)
+				web_time(b, web_str(row, cols[j].member));
+			else
+				web_esc(b, web_val(row, cols[j].member, num,
+				    sizeof(num)));
 			evbuffer_add(b, "</td>", 5);
 		}
 		evbuffer_add(b, "</tr>", 5);

@@ -22,6 +22,8 @@ import os
 import re
 import socket
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from cdp import Browser
 from conftest import (REPO, db_rows, rules_check, rules_file, short_policy,
@@ -140,7 +142,10 @@ def run_pages(d, b, origin, port, inc, later, shots):
         .textContent, tr.children[2].textContent,
         tr.children[4].textContent, tr.children[5].textContent]; })()""")
     assert row[0] == "down", row
-    assert row[1].startswith(inc["started_at"][:16]), row
+    # In the rules' zone (Asia/Taipei by default), as the forms show it.
+    local = datetime.fromisoformat(inc["started_at"].replace(
+        "Z", "+00:00")).astimezone(ZoneInfo("Asia/Taipei"))
+    assert row[1].startswith(local.strftime("%Y-%m-%d %H:%M")), row
     assert "refused" in row[2], row
     assert re.fullmatch(r"\d+ ms|", row[3]), row
     # Its incident's clocks count down in the page, from the deadline.
