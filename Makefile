@@ -36,7 +36,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = common/log.c common/util.c common/record.c
 # The store: its core and one file a record.
-STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
+STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c \
 	      daemon/store_response.c
 # Every file in probes/ is a probe kind (or their shared probe.c).

@@ -14,7 +14,6 @@
  * check's row it inserts first is there by then.
  */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +138,7 @@ int
 store_response_rollup(struct store *st, int64_t now,
     const struct store_response_keep *k, int batch, int64_t *cursor)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int64_t		*ids;
 	int		 n = 0, i, rc;
 
@@ -152,10 +151,10 @@ store_response_rollup(struct store *st, int64_t now,
 		free(ids);
 		return -1;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n < batch)
-		ids[n++] = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW && n < batch)
+		ids[n++] = store_column_int64(stmt, 0);
+	store_finalize(stmt);
+	if (rc != STORE_DONE && rc != STORE_ROW) {
 		free(ids);
 		return -1;
 	}
