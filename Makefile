@@ -15,7 +15,7 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
-	      libcap libpcap libevent_openssl libssl
+	      libcap libpcap libevent_openssl libssl libpq
 CLI_PKGS    = sqlite3 jansson libcurl
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
@@ -36,7 +36,9 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = common/log.c common/util.c common/record.c
 # The store: its core and one file a record.
-STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_incident.c daemon/store_clock.c \
+# The backends: SQLite (the default) and PostgreSQL.
+STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
+	      daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c \
 	      daemon/store_response.c
 # Every file in probes/ is a probe kind (or their shared probe.c).

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "conf_parse.h"
+#include "store.h"
 #include "util.h"
 
 /* A zone is a file of the tz database ("Asia/Taipei", "UTC"). */
@@ -124,8 +125,16 @@ static int
 conf_set_database(struct conf_parser *p, void *arg)
 {
 	struct conf	*conf = arg;
+	char		*value;
 
-	return conf_set_path(p, "database path", &conf->database);
+	if (conf_next_string(p, "database path", &value) == -1)
+		return -1;
+	free(conf->database);
+	/* A PostgreSQL conninfo is not a path relative to this file. */
+	conf->database = store_pg_conninfo(value) ? xstrdup(value) :
+	    conf_path(p, value);
+	free(value);
+	return conf_end_statement(p);
 }
 
 static int

@@ -105,7 +105,6 @@ extern const struct store_backend store_pg_backend;
 
 struct store_db	*store_sqlite_db(const char *);
 struct store_db	*store_pg_db(const char *);
-int		 store_pg_conninfo(const char *);
 
 /* The statement's calls, for the record files. */
 int		 store_step(struct store_query *);
