@@ -294,6 +294,18 @@ static const char store_pg_schema[] =
 	"  EXECUTE FUNCTION rtowatch_closed_parent();"
 	"CREATE TRIGGER scope_closed_final BEFORE INSERT ON incident_scope"
 	"  FOR EACH ROW EXECUTE FUNCTION rtowatch_closed_parent();"
+	/*
+	 * SQLite's scalar max(a, b) and min(a, b), which the store's SQL
+	 * uses (a level only rises): NULL when either is, as in SQLite.
+	 */
+	"CREATE FUNCTION max(a bigint, b bigint) RETURNS bigint"
+	"  LANGUAGE sql IMMUTABLE AS"
+	"  'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL"
+	"   ELSE greatest(a, b) END';"
+	"CREATE FUNCTION min(a bigint, b bigint) RETURNS bigint"
+	"  LANGUAGE sql IMMUTABLE AS"
+	"  'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL"
+	"   ELSE least(a, b) END';"
 	/* The records' dirty list: see the header comment. */
 	"CREATE FUNCTION rtowatch_record_dirty() RETURNS trigger"
 	"  LANGUAGE plpgsql AS $$ BEGIN"
