@@ -18,7 +18,6 @@
 
 #include "conf.h"
 #include "conf_parse.h"
-#include "store.h"
 #include "util.h"
 
 /* A zone is a file of the tz database ("Asia/Taipei", "UTC"). */
@@ -131,7 +130,7 @@ conf_set_database(struct conf_parser *p, void *arg)
 		return -1;
 	free(conf->database);
 	/* A PostgreSQL conninfo is not a path relative to this file. */
-	conf->database = store_pg_conninfo(value) ? xstrdup(value) :
+	conf->database = database_is_pg(value) ? xstrdup(value) :
 	    conf_path(p, value);
 	free(value);
 	return conf_end_statement(p);

@@ -278,7 +278,7 @@ database_prepare(const char *path)
 	size_t				 i;
 
 	/* A PostgreSQL server keeps its own files. */
-	if (store_pg_conninfo(path))
+	if (database_is_pg(path))
 		return;
 	if (own_parent_dir(path, 0750) == -1)
 		fatalx("%s: no directory for the database", path);

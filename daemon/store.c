@@ -873,7 +873,7 @@ store_open(const char *path)
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	st->db = store_pg_conninfo(path) ? store_pg_db(path) :
+	st->db = database_is_pg(path) ? store_pg_db(path) :
 	    store_sqlite_db(path);
 	st->be = st->db->be;
 	TAILQ_INIT(&st->held);

@@ -10,7 +10,10 @@
  * rewritten here when a statement is prepared, and nowhere else:
  * - parameters: ? becomes $1, $2, ... in order, ?N becomes $N;
  * - INSERT OR IGNORE INTO ... becomes INSERT INTO ... ON CONFLICT DO
- *   NOTHING.
+ *   NOTHING;
+ * - json_each(?), over a JSON array, becomes json_array_elements(?),
+ *   whose rows' column is value too.
+ * SQLite's scalar max(a, b) and min(a, b) are functions of the schema.
  * Integers are bound as int8, text as text of unknown type, which the
  * server types from where it goes.  Times stay ISO text, as in SQLite,
  * so that the timeline's hashes are computed over the same bytes.
@@ -344,20 +347,6 @@ _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])
     == STORE_SCHEMA_VERSION, "every schema version has its PostgreSQL "
     "migration");
 
-/* Is PATH a PostgreSQL URI or conninfo rather than a file? */
-int
-store_pg_conninfo(const char *path)
-{
-	size_t	 n;
-
-	if (strncmp(path, "postgresql://", 13) == 0 ||
-	    strncmp(path, "postgres://", 11) == 0)
-		return 1;
-	/* keyword=value ... */
-	n = strspn(path, "abcdefghijklmnopqrstuvwxyz_");
-	return n > 0 && path[n + strspn(path + n, " ")] == '=';
-}
-
 /*
  * A result's error: its message in the db, and whether it passes by
  * itself (STORE_FAULT) or is wrong in itself (STORE_ERROR).
@@ -619,25 +608,38 @@ store_pg_changes(struct store_db *d)
  * SQLite's dialect to PostgreSQL's (see the header comment), outside
  * quoted strings.  *NPARAMS gets the highest parameter number.
  */
+static const struct {
+	const char	*sqlite, *pg;
+} store_pg_words[] = {
+	{ "INSERT OR IGNORE INTO", "INSERT INTO" },
+	{ "json_each(", "json_array_elements(" },
+};
+
 static char *
 store_pg_rewrite(const char *in, int *nparams)
 {
-	const char	*ignore = "INSERT OR IGNORE INTO";
 	char		*out, *o;
-	const char	*s;
+	const char	*s, *w;
+	size_t		 i, n_words = sizeof(store_pg_words) /
+			    sizeof(store_pg_words[0]);
 	int		 n = 0, max = 0, quoted = 0, orignore = 0;
 	long		 v;
 	char		*end;
 
-	/* Each ? grows to at most $NN: three bytes more. */
-	out = o = xcalloc(1, strlen(in) * 3 + 64);
+	/* Each ? grows to at most $NN, a word by at most 8 bytes. */
+	out = o = xcalloc(1, strlen(in) * 9 + 64);
 	for (s = in; *s != '\0'; s++) {
 		if (*s == '\'')
 			quoted = !quoted;
-		if (!quoted && strncmp(s, ignore, strlen(ignore)) == 0) {
-			o += sprintf(o, "INSERT INTO");
-			s += strlen(ignore) - 1;
-			orignore = 1;
+		for (i = 0, w = NULL; !quoted && i < n_words; i++)
+			if (strncmp(s, store_pg_words[i].sqlite,
+			    strlen(store_pg_words[i].sqlite)) == 0)
+				break;
+		if (!quoted && i < n_words) {
+			w = store_pg_words[i].sqlite;
+			o += sprintf(o, "%s", store_pg_words[i].pg);
+			s += strlen(w) - 1;
+			orignore |= i == 0;
 		} else if (!quoted && *s == '?') {
 			v = strtol(s + 1, &end, 10);
 			if (end != s + 1) {

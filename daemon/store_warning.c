@@ -219,7 +219,8 @@ store_warning_indicator(struct store *st, int64_t id, const char *kind,
 	return store_run(st, "INSERT INTO warning_indicators (warning_id,"
 	    " kind, value, packets) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
-	    " SET packets = max(packets, excluded.packets)", "IttI", id, kind,
+	    " SET packets = max(warning_indicators.packets, excluded.packets)",
+	    "IttI", id, kind,
 	    value, packets);
 }
 

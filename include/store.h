@@ -300,8 +300,6 @@ void		 store_rollback(struct store *);
 void		 store_close(struct store *);
 int		 store_reopen(struct store *);
 struct sqlite3	*store_sqlite(struct store *);
-/* Is the database setting a PostgreSQL URI or conninfo (store_pg.c)? */
-int		 store_pg_conninfo(const char *);
 const char	*store_path(const struct store *);
 int		 store_open_outages(struct store *,
 		    int (*)(const struct store_open_outage *, void *), void *);
