@@ -1086,6 +1086,19 @@ store_bind_int64(struct store_query *q, int col, int64_t v)
 	q->db->be->bind_int64(q, col, v);
 }
 
+/*
+ * A read refused (RC) while the transaction is only recorded: with
+ * SQLite the file still reads, but a PostgreSQL server that is down
+ * reads nothing.  What a held transaction reads (the clocks of the
+ * incident it opens, its kind) is in the held queue, not in the database,
+ * either way: it reads as none, as it would from SQLite.
+ */
+int
+store_read_held(struct store *st, int rc)
+{
+	return rc == STORE_FAULT && st->tx != NULL && st->deferring;
+}
+
 const char *
 store_errmsg(struct store *st)
 {

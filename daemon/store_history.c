@@ -60,6 +60,8 @@ store_select(struct store *st, const char *sql, int nargs,
 			break;
 	}
 	store_finalize(stmt);
+	if (rc != STORE_DONE && rc != STORE_ROW && store_read_held(st, rc))
+		return 0;
 	if (rc != STORE_DONE && rc != STORE_ROW) {
 		log_warnx("%s: %s", store_path(st),
 		    store_errmsg(st));

@@ -46,6 +46,7 @@
 /* "rtowatch" in ASCII, the advisory lock every writer's BEGIN takes. */
 #define STORE_PG_LOCK		"7526465302289283176"
 #define STORE_PG_MAXPARAMS	64
+#define STORE_PG_CONNECT_TIMEOUT "2"	/* s, unless the setting says */
 #define STORE_PG_INT8OID	20
 #define STORE_PG_INT2OID	21
 #define STORE_PG_INT4OID	23
@@ -383,8 +384,9 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 
 /*
  * Before a statement: a connection that was lost is made again.  It
- * blocks for at most connect_timeout (the conninfo's, 2 s by default
- * here), and only while the register is unreachable anyway.
+ * blocks for at most connect_timeout (the setting's, else
+ * STORE_PG_CONNECT_TIMEOUT), and only while the register is unreachable
+ * anyway; a refused connection (the server down) returns at once.
  */
 static int
 store_pg_alive(struct store_db *d)
@@ -476,12 +478,20 @@ store_pg_version_sql(int v)
 	return sql;
 }
 
+/*
+ * The setting is expanded as a URI or conninfo; a connect_timeout of its
+ * own wins over ours, which bounds how long a reconnection may hold the
+ * loop when the server is unreachable (store_pg_alive).
+ */
 static int
 store_pg_connect(struct store_db *d)
 {
-	struct store_pg	*p = PDB(d);
+	struct store_pg		*p = PDB(d);
+	const char *const	 keys[] = { "connect_timeout", "dbname", NULL };
+	const char *const	 values[] = { STORE_PG_CONNECT_TIMEOUT, d->path,
+				    NULL };
 
-	if ((p->conn = PQconnectdb(d->path)) == NULL ||
+	if ((p->conn = PQconnectdbParams(keys, values, 1)) == NULL ||
 	    PQstatus(p->conn) != CONNECTION_OK) {
 		store_pg_fail(d, NULL);
 		log_warnx("%s: %s", d->path, d->error);

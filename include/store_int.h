@@ -119,6 +119,7 @@ int		 store_column_count(struct store_query *);
 void		 store_bind_text(struct store_query *, int, const char *);
 void		 store_bind_int64(struct store_query *, int, int64_t);
 const char	*store_errmsg(struct store *);
+int		 store_read_held(struct store *, int);
 
 /* The tables whose ids later rows refer to: the store chooses them. */
 enum store_table {

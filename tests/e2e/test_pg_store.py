@@ -18,6 +18,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -63,10 +64,7 @@ class Postgres:
         self._as_nobody([os.path.join(self.bin, "initdb"), "-D", self.data,
                          "-U", PG_USER, "-A", "trust", "--no-sync", "-E",
                          "UTF8", "--locale", "C"])
-        self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
-                         "-l", self.log, "-w", "-t", "30", "-o",
-                         f"-k {self.dir} -p {self.port} "
-                         "-c listen_addresses=127.0.0.1", "start"])
+        self.start()
         self.psql("postgres", f"CREATE DATABASE {PG_DB}")
 
     def _as_nobody(self, argv):
@@ -97,9 +95,15 @@ class Postgres:
     def rows(self, sql):
         return self.psql(PG_DB, sql)
 
-    def stop(self):
+    def start(self):
         self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
-                         "-m", "immediate", "-w", "stop"])
+                         "-l", self.log, "-w", "-t", "30", "-o",
+                         f"-k {self.dir} -p {self.port} "
+                         "-c listen_addresses=127.0.0.1", "start"])
+
+    def stop(self, mode="immediate"):
+        self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                         "-m", mode, "-w", "stop"])
 
 
 @pytest.fixture
@@ -111,7 +115,8 @@ def pg(workdir):
                     "(apt-get install postgresql)")
     server = Postgres(workdir)
     yield server
-    server.stop()
+    if os.path.exists(os.path.join(server.data, "postmaster.pid")):
+        server.stop()
 
 
 def _netstring(b):
@@ -178,7 +183,9 @@ def _incidents(pg):
                    f" incidents WHERE system = '{SYSTEM}' ORDER BY id")
 
 
-def test_pg_register_outage_auditor_and_kill9(scenario, pg):
+def _watch(scenario, pg):
+    """A daemon on PG watching SYSTEM and a witness: (daemon, service,
+    witness), started."""
     service = scenario.listener()
     witness = scenario.listener()   # its probes count the daemon's rounds
     d = scenario.daemon()
@@ -189,6 +196,11 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
                        down_after=DOWN_AFTER, up_after=2)
         + system_rules("witness", witness.port, rto="1h"))
     d.start()
+    return d, service, witness
+
+
+def test_pg_register_outage_auditor_and_kill9(scenario, pg):
+    d, service, witness = _watch(scenario, pg)
     service.wait_accepted(2)
     assert not os.path.exists(d.db), "a SQLite file was made beside PG"
     assert pg.rows("SELECT version FROM rtowatch_schema") == [["9"]]
@@ -253,3 +265,46 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
         f"SELECT event FROM timeline WHERE incident_id = {inc[0][0]}")]
     assert verify_chain(pg) > len(before)
     d.stop()
+
+
+def test_pg_server_down_changes_held_then_written(scenario, pg):
+    """PostgreSQL stops while the service fails and comes back while it is
+    restored: the daemon holds the changes in order and writes them with
+    their own times once the server is back; nothing is lost."""
+    d, service, witness = _watch(scenario, pg)
+    service.wait_accepted(2)
+
+    pg.stop(mode="fast")
+    t_down = time.time()
+    service.stop()
+    witness.wait_accepted(witness.accepted + DOWN_AFTER + 3,
+                          what="probe rounds with the register down")
+    service.start()
+    service.wait_accepted(service.accepted + 3,
+                          what="the service's probes, good again")
+    wait_for(lambda: "refuses writes" in d.run_log(), 10,
+             "the daemon saying the register refuses writes")
+    assert d.running, d.tail()
+
+    pg.start()
+    inc = wait_for(lambda: [i for i in _incidents(pg) if i[3]], 20,
+                   "the held outage and its restore written to PostgreSQL")
+    assert len(_incidents(pg)) == 1, _incidents(pg)
+    started = inc[0][2]
+    # Its own time, decided while the register was down, not the time
+    # it was written.
+    assert _epoch(started) >= t_down - 1, (started, t_down)
+    assert inc[0][1] == "restored", inc
+    assert pg.rows("SELECT count(*) FROM timeline"
+                   " WHERE hash LIKE 'pending-%'") == [["0"]]
+    verify_chain(pg)
+    wait_for(lambda: "written with their original times" in d.run_log(),
+             10, "the daemon saying the held changes were written")
+    d.stop()
+
+
+def _epoch(iso):
+    import datetime
+    return datetime.datetime.strptime(
+        iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
