@@ -1,8 +1,8 @@
 """The register on PostgreSQL (issue 21): `set database "postgresql://..."`.
 
 A private PostgreSQL server is started by the test itself (initdb and
-pg_ctl as nobody, in the scenario's directory, its Unix socket there and
-TCP on a loopback port).  The daemon, pointed at it, watches a service
+pg_ctl as nobody, in a temporary directory of its own, its Unix socket
+there and TCP on a loopback port).  The daemon, pointed at it, watches a service
 that stops: the outage, the incident, its clocks and its timeline are
 PostgreSQL rows, the timeline's hash chain and the records it binds check
 out (recomputed here as rtowatch verify does), the auditor role reads but
@@ -18,6 +18,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -47,20 +48,17 @@ def _free_port():
 class Postgres:
     """A PostgreSQL server of this test's own, run as nobody."""
 
-    def __init__(self, directory):
+    def __init__(self):
         self.bin = _pg_bin()
-        self.dir = os.path.join(str(directory), "pg")
+        # Not under pytest's directory: every pytest session (another
+        # one's too) makes /tmp/pytest-of-root 0700 again, out of
+        # nobody's reach.
+        self.dir = tempfile.mkdtemp(prefix="rtowatch-pg-")
         self.data = os.path.join(self.dir, "data")
         self.port = _free_port()
         self.log = os.path.join(self.dir, "server.log")
-        os.makedirs(self.dir)
         nobody = pwd.getpwnam("nobody")
         os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
-        # pytest's directories are 0700 root's: nobody must reach its own.
-        d = self.dir
-        while d not in ("/", "/tmp"):
-            d = os.path.dirname(d)
-            os.chmod(d, os.stat(d).st_mode | 0o011)
         self._as_nobody([os.path.join(self.bin, "initdb"), "-D", self.data,
                          "-U", PG_USER, "-A", "trust", "--no-sync", "-E",
                          "UTF8", "--locale", "C"])
@@ -107,16 +105,17 @@ class Postgres:
 
 
 @pytest.fixture
-def pg(workdir):
+def pg():
     if os.geteuid() != 0:
         pytest.skip("the private PostgreSQL runs as nobody: needs root")
     if _pg_bin() is None or shutil.which("runuser") is None:
         pytest.skip("PostgreSQL's server binaries are missing "
                     "(apt-get install postgresql)")
-    server = Postgres(workdir)
+    server = Postgres()
     yield server
     if os.path.exists(os.path.join(server.data, "postmaster.pid")):
         server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
 
 
 def _netstring(b):
