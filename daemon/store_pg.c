@@ -540,7 +540,7 @@ store_pg_records_setup(struct store_db *d)
 	const struct chain_table	*t;
 	PGresult			*res;
 	char				*sql, *cols = NULL;
-	size_t				 clen = 0, ccap = 0;
+	size_t				 clen, ccap;
 	int				 i, rc = STORE_OK;
 
 	if (store_pg_exec(d, "CREATE TEMP TABLE IF NOT EXISTS record_dirty ("
@@ -625,51 +625,57 @@ static const struct {
 	{ "json_each(", "json_array_elements(" },
 };
 
+/* Append S to the growing *BUF. */
+static void
+store_pg_append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	if (chain_append(buf, len, cap, s) == -1)
+		fatalx("out of memory");
+}
+
 static char *
 store_pg_rewrite(const char *in, int *nparams)
 {
-	char		*out, *o;
-	const char	*s, *w;
-	size_t		 i, n_words = sizeof(store_pg_words) /
+	char		*out = NULL, *end, num[24], c[2] = { 0, 0 };
+	const char	*s;
+	size_t		 i, len = 0, cap = 0, n_words = sizeof(store_pg_words) /
 			    sizeof(store_pg_words[0]);
 	int		 n = 0, max = 0, quoted = 0, orignore = 0;
 	long		 v;
-	char		*end;
 
-	/* Each ? grows to at most $NN, a word by at most 8 bytes. */
-	out = o = xcalloc(1, strlen(in) * 9 + 64);
 	for (s = in; *s != '\0'; s++) {
 		if (*s == '\'')
 			quoted = !quoted;
-		for (i = 0, w = NULL; !quoted && i < n_words; i++)
+		for (i = 0; !quoted && i < n_words; i++)
 			if (strncmp(s, store_pg_words[i].sqlite,
 			    strlen(store_pg_words[i].sqlite)) == 0)
 				break;
 		if (!quoted && i < n_words) {
-			w = store_pg_words[i].sqlite;
-			o += sprintf(o, "%s", store_pg_words[i].pg);
-			s += strlen(w) - 1;
+			store_pg_append(&out, &len, &cap, store_pg_words[i].pg);
+			s += strlen(store_pg_words[i].sqlite) - 1;
 			orignore |= i == 0;
-		} else if (!quoted && *s == '?') {
-			v = strtol(s + 1, &end, 10);
-			if (end != s + 1) {
-				s = end - 1;
-				if (v > max)
-					max = (int)v;
-				o += sprintf(o, "$%ld", v);
-			} else {
-				n++;
-				if (n > max)
-					max = n;
-				o += sprintf(o, "$%d", n);
-			}
-		} else
-			*o++ = *s;
+			continue;
+		}
+		if (quoted || *s != '?') {
+			c[0] = *s;
+			store_pg_append(&out, &len, &cap, c);
+			continue;
+		}
+		/* ?N keeps its number; a bare ? takes the next one. */
+		v = strtol(s + 1, &end, 10);
+		if (end != s + 1)
+			s = end - 1;
+		else
+			v = ++n;
+		if (v > max)
+			max = (int)v;
+		snprintf(num, sizeof(num), "$%ld", v);
+		store_pg_append(&out, &len, &cap, num);
 	}
 	if (orignore && strstr(in, "ON CONFLICT") == NULL)
-		strcpy(o, " ON CONFLICT DO NOTHING");
+		store_pg_append(&out, &len, &cap, " ON CONFLICT DO NOTHING");
 	*nparams = max;
-	return out;
+	return out != NULL ? out : xstrdup("");
 }
 
 static struct store_query *
@@ -839,8 +845,7 @@ store_pg_expanded(struct store_query *q)
 		if (quoted || *s != '$' || (v = strtol(s + 1, &end, 10)) < 1 ||
 		    v > p->nparams) {
 			c[0] = *s;
-			if (chain_append(&out, &len, &cap, c) == -1)
-				fatalx("out of memory");
+			store_pg_append(&out, &len, &cap, c);
 			continue;
 		}
 		s = end - 1;
@@ -856,8 +861,7 @@ store_pg_expanded(struct store_query *q)
 			lit = xstrdup(end);
 			PQfreemem(end);
 		}
-		if (chain_append(&out, &len, &cap, lit) == -1)
-			fatalx("out of memory");
+		store_pg_append(&out, &len, &cap, lit);
 		free(lit);
 	}
 	return out;

@@ -65,8 +65,7 @@ store_sqlite_exec(struct store_db *d, const char *sql)
 	char	*err = NULL;
 	int	 rc;
 
-	if ((rc = sqlite3_exec(SDB(d)->db, sql, NULL, NULL, &err)) ==
-	    SQLITE_OK)
+	if (sqlite3_exec(SDB(d)->db, sql, NULL, NULL, &err) == SQLITE_OK)
 		return STORE_OK;
 	rc = store_sqlite_rc(d, sqlite3_extended_errcode(SDB(d)->db));
 	if (err != NULL)
