@@ -229,6 +229,13 @@ $(STORE_UNIT_TESTS:%=bin/asan/test/test_%): bin/asan/test/test_%: \
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
 
+# What a transaction of the store costs on a backend (README, "On
+# PostgreSQL"): bin/test/bench_store_commit DB-or-URI [N].
+bin/test/bench_store_commit: tests/bench/store_commit.c \
+    $(call obj,release,$(STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
 # The response-time history: its roll-up and its size over a year.
 UNIT_TESTS += response
 bin/test/test_response: tests/unit/test_response.c \

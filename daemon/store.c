@@ -839,20 +839,35 @@ store_records_dirty(struct store *st)
 	return (int)store_scalar(st, "SELECT count(*) FROM record_dirty");
 }
 
-/* The next id of each table, and the last link of the timeline's chain. */
+/*
+ * The next id of each table, in one statement: it runs at every BEGIN,
+ * and on PostgreSQL each statement is a round trip.
+ */
 static int
 store_load_ids(struct store *st)
 {
-	char	 sql[128];
-	int	 t;
+	struct store_query	*q;
+	char			*sql = NULL, *part;
+	int			 t, rc = -1;
 
 	for (t = 0; t < STORE_NTABLES; t++) {
-		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) + 1"
-		    " FROM %s", store_table_names[t]);
-		if ((st->next[t] = store_scalar(st, sql)) < 1)
-			return -1;
+		part = sql;
+		xasprintf(&sql, "%s%s(SELECT coalesce(max(id), 0) + 1 FROM %s)",
+		    part != NULL ? part : "SELECT ", t > 0 ? ", " : "",
+		    store_table_names[t]);
+		free(part);
 	}
-	return 0;
+	q = store_prepare(st, sql);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	if (store_step(q) == STORE_ROW) {
+		for (t = 0, rc = 0; t < STORE_NTABLES; t++)
+			if ((st->next[t] = store_column_int64(q, t)) < 1)
+				rc = -1;
+	}
+	store_finalize(q);
+	return rc;
 }
 
 /* An id for a new row of table T, which the caller inserts. */
