@@ -56,6 +56,7 @@ struct store_pg {
 	struct store_db	 base;
 	PGconn		*conn;
 	int		 changes;
+	int		 tx;	/* a BEGIN not yet ended, on this session */
 };
 
 struct store_pg_query {
@@ -395,6 +396,16 @@ store_pg_alive(struct store_db *d)
 
 	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
 		return 0;
+	/*
+	 * Never within a transaction: its earlier statements went with the
+	 * old session, and the rest would commit alone, one by one, on the
+	 * new one.  The store rolls back and holds it; the next BEGIN
+	 * reconnects.
+	 */
+	if (p->tx) {
+		store_pg_fail(d, NULL);
+		return -1;
+	}
 	if (p->conn != NULL)
 		PQreset(p->conn);
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
@@ -412,12 +423,26 @@ store_pg_alive(struct store_db *d)
 static int
 store_pg_exec(struct store_db *d, const char *sql)
 {
+	struct store_pg	*p = PDB(d);
 	PGresult	*res;
-	int		 rc = STORE_OK;
+	int		 rc = STORE_OK, end;
 
+	/* COMMIT or ROLLBACK ends the transaction, done or not. */
+	end = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
+	if (end && p->tx && (p->conn == NULL ||
+	    PQstatus(p->conn) != CONNECTION_OK)) {
+		p->tx = 0;
+		/* Nothing to roll back: it went with the session. */
+		return end && sql[0] == 'R' ? STORE_OK : store_pg_fail(d, NULL);
+	}
+	if (end)
+		p->tx = 0;
 	if (store_pg_alive(d) == -1)
 		return d->rc;
-	res = PQexec(PDB(d)->conn, sql);
+	res = PQexec(p->conn, sql);
+	if (strncmp(sql, "BEGIN", 5) == 0 && (PQresultStatus(res) ==
+	    PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
+		p->tx = 1;
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -602,6 +627,8 @@ store_pg_in_tx(struct store_db *d)
 {
 	PGTransactionStatusType	 s;
 
+	if (PDB(d)->tx)
+		return 1;
 	if (PDB(d)->conn == NULL)
 		return 0;
 	s = PQtransactionStatus(PDB(d)->conn);
