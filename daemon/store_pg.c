@@ -542,12 +542,15 @@ store_pg_disconnect(struct store_db *d, int moved)
 	PDB(d)->conn = NULL;
 }
 
-/* PostgreSQL checks its own pages (data checksums, amcheck). */
+/*
+ * PostgreSQL checks its own pages (data checksums, amcheck).  14 for
+ * CREATE OR REPLACE TRIGGER (store_pg_records_setup).
+ */
 static int
 store_pg_check(struct store_db *d)
 {
-	if (PQserverVersion(PDB(d)->conn) < 120000) {
-		log_warnx("%s: PostgreSQL 12 or later is needed", d->path);
+	if (PQserverVersion(PDB(d)->conn) < 140000) {
+		log_warnx("%s: PostgreSQL 14 or later is needed", d->path);
 		return -1;
 	}
 	return 0;

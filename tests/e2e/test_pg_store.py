@@ -13,18 +13,20 @@ import csv
 import glob
 import hashlib
 import io
+import json
 import os
 import pwd
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import (SCENARIO_POLICY, socket_path, system_rules,
-                      wait_for)
+from conftest import (SCENARIO_POLICY, cli, rules_file, socket_path,
+                      system_rules, wait_for, wait_socket)
 
 SYSTEM = "registry"
 DOWN_AFTER = 3
@@ -177,6 +179,40 @@ def verify_chain(pg):
     return len(rows)
 
 
+CHAIN_TABLES = ("warnings", "incidents", "outages", "clocks",
+                "incident_scope", "notifications", "warning_indicators",
+                "maintenance", "contacts", "timeline")
+
+
+def verify_with_cli(scenario, pg):
+    """The register's rows, copied as they are into an SQLite file the
+    daemon made, pass the real `rtowatch verify`: PostgreSQL's chain and
+    bound records are the very bytes verify expects.  Its output."""
+    d = scenario.daemon("copy")
+    d.write_rules(rules_file(d.db))
+    d.start()
+    wait_socket(d.sock)
+    d.stop()
+    con = sqlite3.connect(d.db)
+    try:
+        assert con.execute("SELECT count(*) FROM timeline").fetchone() \
+            == (0,), "a daemon with no systems wrote a timeline row"
+        for table in CHAIN_TABLES:
+            rows = json.loads(pg.rows(
+                f"SELECT coalesce(json_agg(t ORDER BY id), '[]')::text"
+                f" FROM {table} t")[0][0])
+            for r in rows:
+                con.execute(f"INSERT INTO {table} ({', '.join(r)}) VALUES"
+                            f" ({', '.join('?' * len(r))})",
+                            list(r.values()))
+        con.commit()
+    finally:
+        con.close()
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0, f"rtowatch verify of the copy: {rc}\n{out}{err}"
+    return out
+
+
 def _incidents(pg):
     return pg.rows("SELECT id, status, started_at, restored_at FROM"
                    f" incidents WHERE system = '{SYSTEM}' ORDER BY id")
@@ -262,8 +298,11 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
                    f" AND system = '{SYSTEM}'") == [["0"]]
     assert "restored" in [r[0] for r in pg.rows(
         f"SELECT event FROM timeline WHERE incident_id = {inc[0][0]}")]
-    assert verify_chain(pg) > len(before)
+    n = verify_chain(pg)
+    assert n > len(before)
     d.stop()
+    out = verify_with_cli(scenario, pg)
+    assert f"timeline chain OK: {n} rows" in out, out
 
 
 def test_pg_server_down_changes_held_then_written(scenario, pg):
