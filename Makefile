@@ -16,7 +16,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
 	      libcap libpcap libevent_openssl libssl libpq
-CLI_PKGS    = sqlite3 jansson libcurl
+CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
 	      -lpam
@@ -62,7 +62,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c cli/history.c \
-	      cli/backup.c cli/mail.c common/chain.c
+	      cli/backup.c cli/mail.c cli/pgsnap.c common/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 

@@ -264,6 +264,13 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
     assert rc == 0 and rows == [["1"]], err
     rc, rows, err = pg.run("SELECT count(*) FROM timeline", user="alice")
     assert rc == 0 and int(rows[0][0]) >= 1, err
+    # The CLI reads the register with the auditor's role.
+    alice = pg.uri.replace(f"{PG_USER}@", "alice@")
+    rc, out, err = cli("--db", alice, "verify")
+    assert rc == 0 and "timeline chain OK" in out, (rc, out, err)
+    rc, out, err = cli("--db", alice, "incidents", "--format", "json")
+    assert rc == 0 and [i["id"] for i in json.loads(out)] == \
+        [int(inc[0][0])], (rc, out, err)
     for sql in ("INSERT INTO timeline (at, event, actor, prev_hash, hash)"
                 " VALUES ('x', 'forged', 'alice', 'x', 'y')",
                 "UPDATE incidents SET status = 'closed'",
@@ -303,6 +310,8 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
     d.stop()
     out = verify_with_cli(scenario, pg)
     assert f"timeline chain OK: {n} rows" in out, out
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0 and f"timeline chain OK: {n} rows" in out, (out, err)
 
 
 def test_pg_server_down_changes_held_then_written(scenario, pg):
