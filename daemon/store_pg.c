@@ -452,6 +452,15 @@ store_pg_exec(struct store_db *d, const char *sql)
 		rc = store_pg_fail(d, res);
 	}
 	PQclear(res);
+	/*
+	 * A BEGIN whose lock was not had (lock_timeout) leaves the
+	 * transaction open and aborted; SQLite's leaves none, which is what
+	 * the store expects of a failed BEGIN.
+	 */
+	if (rc != STORE_OK && strncmp(sql, "BEGIN", 5) == 0 &&
+	    PQstatus(p->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(p->conn, "ROLLBACK"));
 	return rc;
 }
 

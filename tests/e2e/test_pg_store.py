@@ -355,3 +355,90 @@ def _epoch(iso):
     return datetime.datetime.strptime(
         iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
+
+
+def test_pg_two_writers_keep_one_chain(scenario, pg):
+    """Two daemons write to one register at once (each its own system):
+    both incidents are there, no transaction of either is lost, and the
+    chain they share verifies.  (That every transaction takes the
+    writers' lock is the next test; one leader among several nodes is
+    issue 21's next step.)"""
+    daemons, services = [], []
+    for name in ("north", "south"):
+        service = scenario.listener()
+        d = scenario.daemon(name)
+        d.write_rules(
+            f'set database "{pg.uri}"; include "{SCENARIO_POLICY}"; '
+            f'set socket "{socket_path(d.db)}"\n\n'
+            + system_rules(name, service.port, rto="1h", down_after=2,
+                           up_after=1))
+        daemons.append(d)
+        services.append(service)
+    daemons[0].start()
+    services[0].wait_accepted(1)    # the schema made, by one of them
+    daemons[1].start()
+    for s in services:
+        s.wait_accepted(s.accepted + 2)
+    # Three outages each, the two daemons' transactions interleaved.
+    for rnd in range(3):
+        for s in services:
+            s.stop()
+        wait_for(lambda: pg.rows(
+            "SELECT count(*) FROM outages WHERE ended_at IS NULL")
+            == [["2"]], 15, f"both systems down (round {rnd + 1})")
+        for s in services:
+            s.start()
+        wait_for(lambda: pg.rows(
+            "SELECT count(*) FROM outages WHERE ended_at IS NULL")
+            == [["0"]], 15, f"both systems back (round {rnd + 1})")
+    for d in daemons:
+        d.stop()
+    assert pg.rows("SELECT system, count(*) FROM incidents GROUP BY system"
+                   " ORDER BY system") == [["north", "1"], ["south", "1"]]
+    assert pg.rows("SELECT count(*) FROM outages") == [["6"]]
+    n = verify_chain(pg)
+    assert n >= 12, n
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0 and f"timeline chain OK: {n} rows" in out, (out, err)
+
+
+PG_WRITERS_LOCK = 7526465302289283176   # daemon/store_pg.c STORE_PG_LOCK
+
+
+def test_pg_writers_lock_held_elsewhere_holds_changes(scenario, pg):
+    """Every transaction of the daemon takes the writers' advisory lock
+    first: while another session holds it, the daemon's changes wait in
+    memory (it says so), in order; once it is let go they are written,
+    the outage with its own start."""
+    d, service, witness = _watch(scenario, pg)
+    service.wait_accepted(2)
+    holder = subprocess.Popen(
+        [os.path.join(pg.bin, "psql"), "-X", "-q", "-At", "-h", "127.0.0.1",
+         "-p",
+         str(pg.port), "-U", PG_USER, "-d", PG_DB],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({PG_WRITERS_LOCK});\n"
+                           "SELECT 'held';\n")
+        holder.stdin.flush()
+        got = [holder.stdout.readline() for _ in range(2)]
+        assert got[-1].strip() == "held", got   # the lock is ours
+        t_down = time.time()
+        service.stop()
+        wait_for(lambda: "refuses writes" in d.run_log(), 10,
+                 "the daemon holding its changes behind the lock")
+        witness.wait_accepted(witness.accepted + DOWN_AFTER + 2,
+                              what="probe rounds while the lock is held")
+        assert _incidents(pg) == [], "written while the lock was held"
+    finally:
+        holder.stdin.write("SELECT pg_advisory_unlock_all();\n\\q\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    inc = wait_for(lambda: _incidents(pg), 15,
+                   "the held incident written once the lock is free")
+    assert len(inc) == 1 and inc[0][1] == "open", inc
+    assert _epoch(inc[0][2]) >= t_down - 1
+    wait_for(lambda: "accepts writes again" in d.run_log(), 10,
+             "the daemon saying the held changes were written")
+    verify_chain(pg)
+    d.stop()
