@@ -121,7 +121,7 @@ store_response_roll_check(struct store *st, int64_t id, int64_t now,
 	    " min(rtt_min), max(rtt_max), sum(rtt_sum), max(cause)"
 	    " FROM response_history"
 	    " WHERE check_id = ?2 AND span = ?3 AND at < ?4"
-	    " GROUP BY at - at % ?1" STORE_RESPONSE_MERGE, "IIII",
+	    " GROUP BY check_id, at - at % ?1" STORE_RESPONSE_MERGE, "IIII",
 	    k->long_span, id, k->short_span, cut) == -1 ||
 	    store_run(st, "DELETE FROM response_history"
 	    " WHERE check_id = ? AND span = ? AND at < ?", "III", id,
