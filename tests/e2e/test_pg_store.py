@@ -342,6 +342,11 @@ def test_pg_server_down_changes_held_then_written(scenario, pg):
     # it was written.
     assert _epoch(started) >= t_down - 1, (started, t_down)
     assert inc[0][1] == "restored", inc
+    # The notice of the opening, composed from the incident's row when
+    # its turn to be written came (store_later), is in the outbox.
+    notes = pg.rows("SELECT event, body FROM notifications"
+                    f" WHERE incident_id = {inc[0][0]} ORDER BY id")
+    assert notes and SYSTEM in notes[0][1], notes
     assert pg.rows("SELECT count(*) FROM timeline"
                    " WHERE hash LIKE 'pending-%'") == [["0"]]
     verify_chain(pg)
