@@ -17,8 +17,8 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
 DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
-	      libcap libpcap libevent_openssl libssl
-CLI_PKGS    = sqlite3 jansson libcurl
+	      libcap libpcap libevent_openssl libssl libpq
+CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
 	      -lpam
@@ -38,7 +38,9 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Shared by the daemon, the CLI and the tests.
 COMMON_SRCS = common/log.c common/util.c common/record.c
 # The store: its core and one file a record.
-STORE_SRCS  = daemon/store.c daemon/store_incident.c daemon/store_clock.c \
+# The backends: SQLite (the default) and PostgreSQL.
+STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
+	      daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c \
 	      daemon/store_response.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
@@ -62,7 +64,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \
 	      cli/query.c cli/recur.c cli/report.c cli/register.c \
 	      cli/avail.c cli/verify.c cli/warnings.c cli/history.c \
-	      cli/backup.c cli/mail.c common/chain.c
+	      cli/backup.c cli/mail.c cli/pgsnap.c common/chain.c
 NOTIFY_SRCS = cli/rtowatch-notify.c cli/notify_event.c
 HEADERS     = $(wildcard include/*.h cli/*.h)
 
@@ -228,6 +230,13 @@ $(STORE_UNIT_TESTS:%=bin/asan/test/test_%): bin/asan/test/test_%: \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ \
 	    $(DAEMON_LIBS) -lcmocka
+
+# What a transaction of the store costs on a backend (README, "On
+# PostgreSQL"): bin/test/bench_store_commit DB-or-URI [N].
+bin/test/bench_store_commit: tests/bench/store_commit.c \
+    $(call obj,release,$(STORE_UNIT_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 # The response-time history: its roll-up and its size over a year.
 UNIT_TESTS += response

@@ -319,12 +319,15 @@ cli_open(struct cli_ctx *ctx)
 
 	if (ctx->db != NULL)
 		return 0;
-	if (stat(path, &sb) == -1 || access(path, R_OK) == -1) {
+	/* A register in PostgreSQL: read into memory (pgsnap.c). */
+	if (database_is_pg(path)) {
+		if (pgsnap_open(path, &ctx->db) == -1)
+			return -1;
+	} else if (stat(path, &sb) == -1 || access(path, R_OK) == -1) {
 		cli_warnx("%s: cannot open database: %s", path,
 		    errno == ENOENT ? "no such file" : strerror(errno));
 		return -1;
-	}
-	if (S_ISDIR(sb.st_mode)) {
+	} else if (S_ISDIR(sb.st_mode)) {
 		cli_warnx("%s: cannot open database: is a directory", path);
 		return -1;
 	}

@@ -241,6 +241,7 @@ int		 cli_usage_error(const struct cli_cmd *, const char *, ...)
 int		 cli_tz_set(struct cli_ctx *);
 char		*cli_uri(const char *, int);
 int		 cli_open(struct cli_ctx *);
+int		 pgsnap_open(const char *, sqlite3 **);
 int		 cli_options(struct cli_ctx *, int, char **, struct cli_opts *);
 int		 cli_parse_id(struct cli_ctx *, const char *, int64_t *);
 sqlite3_stmt	*cli_prepare(struct cli_ctx *, const char *);

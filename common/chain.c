@@ -158,28 +158,50 @@ int
 chain_record_line(const struct chain_table *t, sqlite3_stmt *stmt,
     char **buf, size_t *len, size_t *cap)
 {
-	char		 h[CHAIN_COLHEXLEN + 1], head[96];
-	const char	*col, *v;
+	const char	*v;
 	int64_t		 id = sqlite3_column_int64(stmt, 0);
 	int		 i, n = sqlite3_column_count(stmt);
 
-	snprintf(head, sizeof(head), "%s%s %lld", *len > 0 ? "\n" : "",
-	    t->name, (long long)id);
-	if (chain_append(buf, len, cap, head) == -1)
+	if (chain_record_head(t, id, buf, len, cap) == -1)
 		return -1;
 	for (i = 1; i < n; i++) {
-		col = sqlite3_column_name(stmt, i);
-		if (!chain_column_bound(t, col))
-			continue;
 		v = (const char *)sqlite3_column_text(stmt, i);
-		chain_column_hash(t->name, id, col, v, v == NULL ? 0 :
-		    (size_t)sqlite3_column_bytes(stmt, i), h);
-		if (chain_append(buf, len, cap, " ") == -1 ||
-		    chain_append(buf, len, cap, col) == -1 ||
-		    chain_append(buf, len, cap, "=") == -1 ||
-		    chain_append(buf, len, cap, h) == -1)
+		if (chain_record_column(t, id, sqlite3_column_name(stmt, i), v,
+		    v == NULL ? 0 : (size_t)sqlite3_column_bytes(stmt, i), buf,
+		    len, cap) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/* A record line's head: its table and id. */
+int
+chain_record_head(const struct chain_table *t, int64_t id, char **buf,
+    size_t *len, size_t *cap)
+{
+	char	 head[96];
+
+	snprintf(head, sizeof(head), "%s%s %lld", *len > 0 ? "\n" : "",
+	    t->name, (long long)id);
+	return chain_append(buf, len, cap, head);
+}
+
+/* One column of a record line, if bound: V is its text, N bytes long. */
+int
+chain_record_column(const struct chain_table *t, int64_t id,
+    const char *col, const char *v, size_t n, char **buf, size_t *len,
+    size_t *cap)
+{
+	char	 h[CHAIN_COLHEXLEN + 1];
+
+	if (!chain_column_bound(t, col))
+		return 0;
+	chain_column_hash(t->name, id, col, v, n, h);
+	if (chain_append(buf, len, cap, " ") == -1 ||
+	    chain_append(buf, len, cap, col) == -1 ||
+	    chain_append(buf, len, cap, "=") == -1 ||
+	    chain_append(buf, len, cap, h) == -1)
+		return -1;
 	return 0;
 }
 

@@ -278,3 +278,21 @@ duration_fmt(int64_t ms, char *buf, size_t len)
 	}
 	return buf;
 }
+
+/*
+ * "postgresql://..." or a conninfo ("host=... dbname=..."): the register
+ * is a PostgreSQL database (daemon/store_pg.c); anything else is the
+ * path of an SQLite file.
+ */
+int
+database_is_pg(const char *path)
+{
+	size_t	 n;
+
+	if (strncmp(path, "postgresql://", 13) == 0 ||
+	    strncmp(path, "postgres://", 11) == 0)
+		return 1;
+	/* keyword=value ... */
+	n = strspn(path, "abcdefghijklmnopqrstuvwxyz_");
+	return n > 0 && path[n + strspn(path + n, " ")] == '=';
+}

@@ -124,8 +124,16 @@ static int
 conf_set_database(struct conf_parser *p, void *arg)
 {
 	struct conf	*conf = arg;
+	char		*value;
 
-	return conf_set_path(p, "database path", &conf->database);
+	if (conf_next_string(p, "database path", &value) == -1)
+		return -1;
+	free(conf->database);
+	/* A PostgreSQL conninfo is not a path relative to this file. */
+	conf->database = database_is_pg(value) ? xstrdup(value) :
+	    conf_path(p, value);
+	free(value);
+	return conf_end_statement(p);
 }
 
 static int

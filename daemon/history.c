@@ -170,8 +170,10 @@ history_pending_clear(struct history *h, size_t n)
 		free(h->pending[i].system);
 		free(h->pending[i].check);
 	}
-	memmove(h->pending, h->pending + n,
-	    (h->npending - n) * sizeof(*h->pending));
+	/* Nothing pending is a NULL array: memmove's arguments may not be. */
+	if (h->npending > n)
+		memmove(h->pending, h->pending + n,
+		    (h->npending - n) * sizeof(*h->pending));
 	h->npending -= n;
 	if (h->npending == 0)
 		h->dropping = 0;

@@ -277,6 +277,9 @@ database_prepare(const char *path)
 	char				*side;
 	size_t				 i;
 
+	/* A PostgreSQL server keeps its own files. */
+	if (database_is_pg(path))
+		return;
 	if (own_parent_dir(path, 0750) == -1)
 		fatalx("%s: no directory for the database", path);
 	priv_own_file(path, 0640);
@@ -460,7 +463,9 @@ main(int argc, char *argv[])
 	 */
 	(void)own_parent_dir(d.conf->socket, 0755);
 	priv_drop();
-	d.storewatch = storewatch_new(d.base, d.store);
+	/* It watches the SQLite file; a PostgreSQL server has none here. */
+	if (store_sqlite(d.store) != NULL)
+		d.storewatch = storewatch_new(d.base, d.store);
 	d.mailer = mailer_new(d.base, d.store);
 	d.webhook = webhook_new(d.base, d.store);
 	notice_set_kick(rtowatchd_outbox_kick, &d);

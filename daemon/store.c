@@ -1,10 +1,12 @@
 /*
- * store.c: the SQLite database.
+ * store.c: the database, through a backend (store_int.h): SQLite
+ * (store_sqlite.c) by default, PostgreSQL (store_pg.c) for a register
+ * several hosts share.
  *
- * One writer (the daemon), WAL mode so readers never block it.  The schema
- * is an ordered list of migrations; PRAGMA user_version says how many have
- * run, and each one runs in its own transaction, so an interrupted upgrade
- * leaves the file at the last complete version.
+ * One writer (the daemon).  The schema is an ordered list of migrations,
+ * one list a backend with the same version numbers; the database says
+ * how many have run, and each one runs in its own transaction, so an
+ * interrupted upgrade leaves it at the last complete version.
  *
  * The store fails soft.  The database can refuse a write for reasons that
  * are not ours and pass by themselves: another process holds the write
@@ -59,7 +61,6 @@
 
 #include <event2/event.h>
 
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,10 +73,7 @@
 #include "store_int.h"
 #include "util.h"
 
-/* How long the check of the file at start may take, at most. */
-#define STORE_CHECK_MS		10000
 #define STORE_BUSY_MS		10	/* the longest the loop waits */
-#define STORE_OPEN_BUSY_MS	5000	/* at start, before the loop runs */
 #define STORE_RETRY_MS		1000
 #define STORE_RETRY_MIN_MS	200
 #define STORE_HELD_MAX		10000
@@ -109,7 +107,8 @@ struct store_tx {
 };
 
 struct store {
-	sqlite3		*db;
+	struct store_db	*db;
+	const struct store_backend *be;
 	char		*path;
 	int		 appended;	/* the timeline, in this transaction */
 	void		 (*on_commit)(void *);
@@ -135,7 +134,6 @@ struct store {
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
 	int64_t		 last_try_mono;
-	char		 error[256];	/* the database's last refusal */
 	int64_t		 alert_after_ms;
 	int		 alerted;
 	struct event	*timer;
@@ -151,7 +149,6 @@ struct store {
  * record already there in one "records baseline" row
  * (store_records_baseline).
  */
-static int	store_records_setup(struct store *);
 static int	store_records_baseline(struct store *, int, int);
 static int	store_records_finalize(struct store *, const struct store_tx *);
 static int	store_records_dirty(struct store *);
@@ -166,14 +163,7 @@ static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
 static void	store_recovered(struct store *);
 
-/*
- * A migration: its statements, run in one transaction.  It is written in
- * parts where one string would pass the 4095 characters C99 promises a
- * literal.
- */
-#define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
-
-static const char *const *const store_migrations[] = {
+const char *const *const store_sqlite_migrations[] = {
 	/* 1: outages, incidents and their timeline. */
 	STORE_MIGRATION(
 	"CREATE TABLE incidents ("
@@ -560,7 +550,8 @@ static const char *const *const store_migrations[] = {
 };
 
 #define STORE_NMIGRATIONS \
-	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
+	(int)(sizeof(store_sqlite_migrations) / \
+	sizeof(store_sqlite_migrations[0]))
 
 _Static_assert(STORE_NMIGRATIONS == STORE_SCHEMA_VERSION,
     "STORE_SCHEMA_VERSION must count the migrations");
@@ -568,11 +559,8 @@ _Static_assert(STORE_NMIGRATIONS == STORE_SCHEMA_VERSION,
 static int
 store_exec(struct store *st, const char *sql)
 {
-	char	*err = NULL;
-
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("%s: %s", st->path, err ? err : "unknown error");
-		sqlite3_free(err);
+	if (st->be->exec(st->db, sql) != STORE_OK) {
+		log_warnx("%s: %s", st->path, st->db->error);
 		return -1;
 	}
 	return 0;
@@ -589,74 +577,53 @@ store_exec_all(struct store *st, const char *const *sql)
 }
 
 /*
- * Is RC a refusal that passes by itself (a lock, a full disk, a file
- * system read-only or failing), so that the change is held and tried
+ * Is RC (of a backend's call) a refusal that passes by itself (a lock, a
+ * full disk, a lost connection), so that the change is held and tried
  * again, rather than an error in the change itself?
  */
 static int
 store_fault(int rc)
 {
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_FULL:
-	case SQLITE_READONLY:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-	case SQLITE_PROTOCOL:
-		return 1;
-	}
-	return 0;
+	return rc == STORE_FAULT;
 }
 
-/* Run SQL quietly; its result code, the message in st->error. */
+/* Run SQL quietly: STORE_OK or the error, the message in error. */
 static int
 store_exec_rc(struct store *st, const char *sql)
 {
-	char	*err = NULL;
-	int	 rc;
-
-	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
-		rc = sqlite3_extended_errcode(st->db);
-		snprintf(st->error, sizeof(st->error), "%s",
-		    err != NULL ? err : sqlite3_errstr(rc));
-		sqlite3_free(err);
-		if (rc == SQLITE_OK)
-			rc = SQLITE_ERROR;
-	}
-	return rc;
+	return st->be->exec(st->db, sql);
 }
 
-/* The first column of SQL's one row: a count, a pragma; -1 on error. */
+/* Roll back the transaction the database has open, if it has one. */
+static void
+store_db_rollback(struct store *st)
+{
+	if (st->be->in_tx(st->db))
+		(void)st->be->exec(st->db, "ROLLBACK");
+}
+
+/* The first column of SQL's one row: a count; -1 on error. */
 static int64_t
 store_scalar(struct store *st, const char *sql)
 {
-	sqlite3_stmt	*stmt;
-	int64_t		 v = -1;
+	struct store_query	*q;
+	int64_t			 v = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
+	if ((q = store_prepare(st, sql)) == NULL)
 		return -1;
-	}
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (store_step(q) == STORE_ROW)
+		v = store_column_int64(q, 0);
+	store_finalize(q);
 	return v;
-}
-
-static int
-store_user_version(struct store *st)
-{
-	return (int)store_scalar(st, "PRAGMA user_version");
 }
 
 static int
 store_migrate(struct store *st)
 {
-	char	 pragma[64];
+	char	*version;
 	int	 v, from;
 
-	if ((v = store_user_version(st)) < 0)
+	if ((v = st->be->version(st->db)) < 0)
 		return -1;
 	from = v;
 	if (v > STORE_NMIGRATIONS) {
@@ -665,21 +632,24 @@ store_migrate(struct store *st)
 		return -1;
 	}
 	for (; v < STORE_NMIGRATIONS; v++) {
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;",
-		    v + 1);
-		if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+		if (store_exec(st, st->be->begin_sql) == -1)
 			return -1;
-		if (store_exec_all(st, store_migrations[v]) == -1 ||
-		    store_exec(st, pragma) == -1) {
+		version = st->be->version_sql(v + 1);
+		if (store_exec_all(st, st->be->migrations[v]) == -1 ||
+		    store_exec(st, version) == -1) {
+			free(version);
 			store_exec(st, "ROLLBACK");
 			return -1;
 		}
+		free(version);
 		if (store_exec(st, "COMMIT") == -1)
 			return -1;
 		log_info("%s: schema migrated to version %d", st->path, v + 1);
 	}
-	if (store_records_setup(st) == -1)
+	if (st->be->records_setup(st->db) == -1) {
+		log_warnx("%s: %s", st->path, st->db->error);
 		return -1;
+	}
 	/*
 	 * Records written before this binary (before records were bound, or
 	 * before a migration added columns) are bound as they stand now, in
@@ -690,80 +660,6 @@ store_migrate(struct store *st)
 	    store_records_baseline(st, from, STORE_NMIGRATIONS) == -1)
 		return -1;
 	return 0;
-}
-
-/*
- * Which bound rows this connection wrote since the last timeline row was
- * hashed: TEMP triggers, so that they belong to the daemon's connection
- * only and the file's schema stays as the migrations made it.  An UPDATE
- * fires only when it sets a bound column (the mailer's delivery state is
- * not bound, chain.c).
- */
-static int
-store_records_setup(struct store *st)
-{
-	const struct chain_table	*t;
-	sqlite3_stmt			*stmt;
-	char				*sql = NULL, *cols = NULL;
-	size_t				 clen, ccap;
-	const char			*name;
-	int				 rc = 0;
-
-	if (store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS record_dirty ("
-	    " tbl TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (tbl, id))"
-	    ) == -1)
-		return -1;
-	for (t = chain_tables; t->name != NULL && rc == 0; t++) {
-		clen = ccap = 0;
-		free(cols);
-		cols = NULL;
-		xasprintf(&sql, "SELECT name FROM pragma_table_info('%s')",
-		    t->name);
-		stmt = store_prepare(st, sql);
-		free(sql);
-		sql = NULL;
-		if (stmt == NULL)
-			return -1;
-		while (sqlite3_step(stmt) == SQLITE_ROW) {
-			name = (const char *)sqlite3_column_text(stmt, 0);
-			if (!chain_column_bound(t, name))
-				continue;
-			if ((clen > 0 && chain_append(&cols, &clen, &ccap,
-			    ", ") == -1) ||
-			    chain_append(&cols, &clen, &ccap, name) == -1)
-				fatalx("out of memory");
-		}
-		sqlite3_finalize(stmt);
-		if (cols == NULL)
-			continue;	/* no such table in this schema */
-		/*
-		 * Not INSERT OR IGNORE: the statement that fires a trigger
-		 * overrides its conflict clause, so an upsert (ON CONFLICT DO
-		 * UPDATE) touching a row twice in one transaction would fail
-		 * on record_dirty's key.
-		 */
-		xasprintf(&sql,
-		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_i AFTER INSERT"
-		    " ON main.%s BEGIN INSERT INTO record_dirty SELECT '%s',"
-		    " NEW.rowid WHERE NOT EXISTS (SELECT 1 FROM record_dirty"
-		    " WHERE tbl = '%s' AND id = NEW.rowid); END;"
-		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_u AFTER UPDATE"
-		    " OF %s ON main.%s BEGIN INSERT INTO record_dirty SELECT"
-		    " '%s', NEW.rowid WHERE NOT EXISTS (SELECT 1 FROM"
-		    " record_dirty WHERE tbl = '%s' AND id = NEW.rowid); END;"
-		    "CREATE TEMP TRIGGER IF NOT EXISTS record_%s_d AFTER DELETE"
-		    " ON main.%s BEGIN INSERT INTO record_dirty SELECT '%s',"
-		    " OLD.rowid WHERE NOT EXISTS (SELECT 1 FROM record_dirty"
-		    " WHERE tbl = '%s' AND id = OLD.rowid); END;",
-		    t->name, t->name, t->name, t->name,
-		    t->name, cols, t->name, t->name, t->name,
-		    t->name, t->name, t->name, t->name);
-		rc = store_exec(st, sql);
-		free(sql);
-		sql = NULL;
-	}
-	free(cols);
-	return rc;
 }
 
 /* Every bound row, in one timeline row: see store_migrate. */
@@ -778,7 +674,7 @@ store_records_baseline(struct store *st, int from, int to)
 		return -1;
 	for (t = chain_tables; t->name != NULL; t++) {
 		xasprintf(&sql, "INSERT OR IGNORE INTO record_dirty"
-		    " SELECT '%s', rowid FROM main.%s", t->name, t->name);
+		    " SELECT '%s', id FROM %s", t->name, t->name);
 		if (store_exec(st, sql) == -1) {
 			free(sql);
 			store_rollback(st);
@@ -807,60 +703,80 @@ store_records_baseline(struct store *st, int from, int to)
 	return 0;
 }
 
+/* ROW's record line (chain.c), appended to *BUF. */
+static int
+store_records_line(const struct chain_table *t, struct store_query *row,
+    char **buf, size_t *len, size_t *cap)
+{
+	const char	*v;
+	int64_t		 id = store_column_int64(row, 0);
+	int		 i, n = store_column_count(row);
+
+	if (chain_record_head(t, id, buf, len, cap) == -1)
+		return -1;
+	for (i = 1; i < n; i++) {
+		v = store_column_text(row, i);
+		if (chain_record_column(t, id, store_column_name(row, i), v,
+		    v == NULL ? 0 : row->db->be->column_bytes(row, i), buf, len,
+		    cap) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The record lines of the rows written since the last call, sorted, in
- * *OUT (NULL when none); the dirty list is emptied.
+ * *OUT (NULL when none); the dirty list is emptied.  Every bound table's
+ * key is its id (in SQLite, the rowid).
  */
 static int
 store_records_collect(struct store *st, char **out)
 {
 	const struct chain_table	*t;
-	sqlite3_stmt			*dirty, *row;
+	struct store_query		*dirty, *row;
 	char				*sql, *buf = NULL, gone[96];
 	size_t				 len = 0, cap = 0;
 	int				 rc;
 
 	*out = NULL;
-	if ((dirty = store_prepare(st, "SELECT tbl, id FROM temp.record_dirty"
+	if ((dirty = store_prepare(st, "SELECT tbl, id FROM record_dirty"
 	    " ORDER BY tbl, id")) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(dirty)) == SQLITE_ROW) {
-		if ((t = chain_table((const char *)sqlite3_column_text(dirty,
-		    0))) == NULL)
+	while ((rc = store_step(dirty)) == STORE_ROW) {
+		if ((t = chain_table(store_column_text(dirty, 0))) == NULL)
 			continue;
-		xasprintf(&sql, "SELECT rowid, * FROM main.%s WHERE rowid = ?",
-		    t->name);
+		xasprintf(&sql, "SELECT id, * FROM %s WHERE id = ?", t->name);
 		row = store_prepare(st, sql);
 		free(sql);
 		if (row == NULL)
 			goto fail;
-		sqlite3_bind_int64(row, 1, sqlite3_column_int64(dirty, 1));
-		if ((rc = sqlite3_step(row)) == SQLITE_ROW)
-			rc = chain_record_line(t, row, &buf, &len, &cap);
-		else if (rc == SQLITE_DONE) {
+		store_bind_int64(row, 1, store_column_int64(dirty, 1));
+		if ((rc = store_step(row)) == STORE_ROW)
+			rc = store_records_line(t, row, &buf, &len, &cap);
+		else if (rc == STORE_DONE) {
 			snprintf(gone, sizeof(gone), "%s%s %lld -",
 			    len > 0 ? "\n" : "", t->name,
-			    (long long)sqlite3_column_int64(dirty, 1));
+			    (long long)store_column_int64(dirty, 1));
 			rc = chain_append(&buf, &len, &cap, gone);
 		} else
 			rc = -1;
-		sqlite3_finalize(row);
+		store_finalize(row);
 		if (rc == -1)
 			goto fail;
 	}
-	sqlite3_finalize(dirty);
-	if (rc != SQLITE_DONE || store_exec(st, "DELETE FROM"
-	    " temp.record_dirty") == -1) {
+	store_finalize(dirty);
+	if (rc != STORE_DONE || store_exec(st, "DELETE FROM record_dirty") ==
+	    -1) {
 		free(buf);
 		return -1;
 	}
 	*out = buf;
 	return 0;
  fail:
-	sqlite3_finalize(dirty);
+	store_finalize(dirty);
 	free(buf);
 	log_warnx("%s: cannot read the records to bind: %s", st->path,
-	    sqlite3_errmsg(st->db));
+	    st->db->error);
 	return -1;
 }
 
@@ -871,70 +787,66 @@ store_records_collect(struct store *st, char **out)
  * last row was hashed (store_records_collect).  Done here rather than at
  * the insert, since a held transaction's rows, and so its records and
  * the hash of the row before, exist only once it is written.  The
- * updates are not recorded: a replay hashes again.  An SQLite code.
+ * updates are not recorded: a replay hashes again.  STORE_OK or the
+ * backend's error.
  */
 static int
 store_records_finalize(struct store *st, const struct store_tx *tx)
 {
-	sqlite3_stmt	*stmt;
-	char		 hash[CHAIN_HEXLEN + 1], prev[CHAIN_HEXLEN + 1];
-	char		*records = NULL;
-	int64_t		 id;
-	int		 rc = SQLITE_OK;
+	struct store_query	*stmt;
+	char			 hash[CHAIN_HEXLEN + 1], prev[CHAIN_HEXLEN + 1];
+	char			*records = NULL;
+	int64_t			 id;
+	int			 rc = STORE_OK;
 
 	if (tx->first_row == 0)
-		return SQLITE_OK;
+		return STORE_OK;
 	memset(prev, '0', CHAIN_HEXLEN);
 	prev[CHAIN_HEXLEN] = '\0';
 	if (tx->first_row > 1) {
 		if ((stmt = store_stmt(st, "SELECT hash FROM timeline"
 		    " WHERE id = ?", "I", tx->first_row - 1)) == NULL)
-			return SQLITE_ERROR;
-		if (sqlite3_step(stmt) == SQLITE_ROW)
+			return STORE_ERROR;
+		if (store_step(stmt) == STORE_ROW)
 			snprintf(prev, sizeof(prev), "%s",
-			    (const char *)sqlite3_column_text(stmt, 0));
-		sqlite3_finalize(stmt);
+			    store_column_text(stmt, 0));
+		store_finalize(stmt);
 	}
-	for (id = tx->first_row; id <= tx->last_row && rc == SQLITE_OK;
+	for (id = tx->first_row; id <= tx->last_row && rc == STORE_OK;
 	    id++) {
 		if (id == tx->last_row &&
 		    store_records_collect(st, &records) == -1)
-			return SQLITE_ERROR;
+			return STORE_ERROR;
 		if ((stmt = store_stmt(st, "SELECT coalesce(incident_id, 0),"
 		    " coalesce(warning_id, 0), at, event, actor, detail"
-		    " FROM timeline WHERE id = ? AND hash GLOB 'pending-*'",
+		    " FROM timeline WHERE id = ? AND hash LIKE 'pending-%'",
 		    "I", id)) == NULL) {
-			rc = SQLITE_ERROR;
+			rc = STORE_ERROR;
 			break;
 		}
-		if (sqlite3_step(stmt) != SQLITE_ROW) {
+		if (store_step(stmt) != STORE_ROW) {
 			log_warnx("%s: timeline row %lld is not there to hash",
 			    st->path, (long long)id);
-			sqlite3_finalize(stmt);
-			rc = SQLITE_ERROR;
+			store_finalize(stmt);
+			rc = STORE_ERROR;
 			break;
 		}
-		chain_hash(prev, id, sqlite3_column_int64(stmt, 0),
-		    sqlite3_column_int64(stmt, 1),
-		    (const char *)sqlite3_column_text(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3),
-		    (const char *)sqlite3_column_text(stmt, 4),
-		    (const char *)sqlite3_column_text(stmt, 5), records, hash);
-		sqlite3_finalize(stmt);
+		chain_hash(prev, id, store_column_int64(stmt, 0),
+		    store_column_int64(stmt, 1), store_column_text(stmt, 2),
+		    store_column_text(stmt, 3), store_column_text(stmt, 4),
+		    store_column_text(stmt, 5), records, hash);
+		store_finalize(stmt);
 		if ((stmt = store_stmt(st, "UPDATE timeline SET prev_hash = ?,"
 		    " records = ?, hash = ? WHERE id = ?", "tttI", prev,
 		    records, hash, id)) == NULL) {
-			rc = SQLITE_ERROR;
+			rc = STORE_ERROR;
 			break;
 		}
-		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK :
-		    sqlite3_extended_errcode(st->db);
-		sqlite3_finalize(stmt);
+		rc = store_step(stmt);
+		rc = rc == STORE_DONE ? STORE_OK : rc;
+		store_finalize(stmt);
 		memcpy(prev, hash, sizeof(prev));
 	}
-	if (rc != SQLITE_OK)
-		snprintf(st->error, sizeof(st->error), "%s",
-		    sqlite3_errmsg(st->db));
 	free(records);
 	return rc;
 }
@@ -943,157 +855,38 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 static int
 store_records_dirty(struct store *st)
 {
-	return (int)store_scalar(st, "SELECT count(*) FROM temp.record_dirty");
+	return (int)store_scalar(st, "SELECT count(*) FROM record_dirty");
 }
 
 /*
- * A connection to st->path with the daemon's settings.  It runs at start
- * and again when storewatch.c has written the database back to its path.
+ * The next id of each table, in one statement: it runs at every BEGIN,
+ * and on PostgreSQL each statement is a round trip.
  */
-static int
-store_connect(struct store *st)
-{
-	if (sqlite3_open_v2(st->path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", st->path, st->db ?
-		    sqlite3_errmsg(st->db) : "cannot open");
-		return -1;
-	}
-	/* At start nothing else runs yet: waiting for a lock is harmless. */
-	sqlite3_busy_timeout(st->db, STORE_OPEN_BUSY_MS);
-	/*
-	 * synchronous=FULL: a committed outage or incident must survive a
-	 * power cut, not only a crash of the daemon.
-	 */
-	if (store_exec(st, "PRAGMA journal_mode = WAL;") == -1 ||
-	    store_exec(st, "PRAGMA synchronous = FULL;") == -1 ||
-	    store_exec(st, "PRAGMA foreign_keys = ON;") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-store_check_progress(void *arg)
-{
-	return mono_ms() > *(int64_t *)arg;
-}
-
-/*
- * PRAGMA quick_check, stopped after ms milliseconds: what it found, the
- * problems joined by "; " ("ok" when none), and in *rcp how it ended:
- * SQLITE_DONE, SQLITE_INTERRUPT when out of time, or the error that
- * stopped it.  rtowatch verify (cli/verify.c) runs the same pragma,
- * unbounded.
- */
-static char *
-store_quick_check(sqlite3 *db, int ms, int *rcp)
-{
-	sqlite3_stmt	*stmt;
-	char		*out = NULL, *line;
-	int64_t		 deadline = mono_ms() + ms;
-	int		 rc;
-
-	sqlite3_progress_handler(db, 1000, store_check_progress, &deadline);
-	if ((rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(20)", -1, &stmt,
-	    NULL)) == SQLITE_OK) {
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			line = out;
-			xasprintf(&out, "%s%s%s", line ? line : "",
-			    line ? "; " : "",
-			    (const char *)sqlite3_column_text(stmt, 0));
-			free(line);
-		}
-		sqlite3_finalize(stmt);
-	}
-	sqlite3_progress_handler(db, 0, NULL, NULL);
-	*rcp = rc;
-	if (rc != SQLITE_DONE && rc != SQLITE_INTERRUPT) {
-		/* It may stop at the damage, or fail before the first row. */
-		line = out;
-		xasprintf(&out, "%s%s%s", line ? line : "", line ? "; " : "",
-		    sqlite3_errmsg(db));
-		free(line);
-	}
-	/* One problem may span lines ("*** in database main ***"). */
-	if (out != NULL)
-		for (line = out; (line = strchr(line, '\n')) != NULL; )
-			*line = ' ';
-	return out;
-}
-
-/*
- * Damaged pages are found before anything is written on top of them: a
- * daemon that went on would record incidents into a file that may lose
- * them, and nobody would know until verify or a restore.
- */
-static int
-store_check(struct store *st)
-{
-	char	*found;
-	int	 rc, v;
-
-	found = store_quick_check(st->db, STORE_CHECK_MS, &rc);
-	if (rc == SQLITE_INTERRUPT) {
-		log_warnx("%s: PRAGMA quick_check did not finish within %d s; "
-		    "started without it (run rtowatch --db %s verify)",
-		    st->path, STORE_CHECK_MS / 1000, st->path);
-		free(found);
-		return 0;
-	}
-	/* A lock or a full memory says nothing about the pages. */
-	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT &&
-	    (rc & 0xff) != SQLITE_NOTADB) {
-		log_warnx("%s: PRAGMA quick_check could not run (%s); started "
-		    "without it", st->path, found ? found : "?");
-		free(found);
-		return 0;
-	}
-	if (rc == SQLITE_DONE && found != NULL && strcmp(found, "ok") == 0) {
-		free(found);
-		return 0;
-	}
-	if ((v = store_user_version(st)) <= 0)
-		v = STORE_SCHEMA_VERSION;
-	log_warnx("%s: the database is damaged; PRAGMA quick_check says: %s",
-	    st->path, found ? found : "nothing");
-	log_warnx("%s: not started, so that nothing is written on top of the "
-	    "damage.  To recover, keep a copy of the damaged file, then "
-	    "restore the last good copy of it, or salvage what can be read "
-	    "into a new file:", st->path);
-	log_warnx("  sqlite3 '%s' .dump | sed 's/^ROLLBACK; -- due to errors$/"
-	    "COMMIT;/' | sqlite3 NEW.db && sqlite3 NEW.db "
-	    "'PRAGMA user_version = %d'", st->path, v);
-	log_warnx("  then check it with `rtowatch --db NEW.db verify` and "
-	    "move it to %s", st->path);
-	free(found);
-	return -1;
-}
-
-/* The next id of each table, and the last link of the timeline's chain. */
 static int
 store_load_ids(struct store *st)
 {
-	sqlite3_stmt	*stmt;
-	char		 sql[128];
-	int		 t;
+	struct store_query	*q;
+	char			*sql = NULL, *part;
+	int			 t, rc = -1;
 
 	for (t = 0; t < STORE_NTABLES; t++) {
-		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) + 1"
-		    " FROM %s", store_table_names[t]);
-		if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) !=
-		    SQLITE_OK) {
-			snprintf(st->error, sizeof(st->error), "%s",
-			    sqlite3_errmsg(st->db));
-			log_warnx("%s: %s", st->path, st->error);
-			return -1;
-		}
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			st->next[t] = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-		if (st->next[t] < 1)
-			return -1;
+		part = sql;
+		xasprintf(&sql, "%s%s(SELECT coalesce(max(id), 0) + 1 FROM %s)",
+		    part != NULL ? part : "SELECT ", t > 0 ? ", " : "",
+		    store_table_names[t]);
+		free(part);
 	}
-	return 0;
+	q = store_prepare(st, sql);
+	free(sql);
+	if (q == NULL)
+		return -1;
+	if (store_step(q) == STORE_ROW) {
+		for (t = 0, rc = 0; t < STORE_NTABLES; t++)
+			if ((st->next[t] = store_column_int64(q, t)) < 1)
+				rc = -1;
+	}
+	store_finalize(q);
+	return rc;
 }
 
 /* An id for a new row of table T, which the caller inserts. */
@@ -1103,6 +896,10 @@ store_next_id(struct store *st, enum store_table t)
 	return st->next[t]++;
 }
 
+/*
+ * PATH is a file for SQLite, or a PostgreSQL URI or conninfo
+ * ("postgresql://...", "host=... dbname=...").
+ */
 struct store *
 store_open(const char *path)
 {
@@ -1110,42 +907,39 @@ store_open(const char *path)
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
+	st->db = database_is_pg(path) ? store_pg_db(path) :
+	    store_sqlite_db(path);
+	st->be = st->db->be;
 	TAILQ_INIT(&st->held);
-	if (store_connect(st) == -1 || store_check(st) == -1 ||
+	if (st->be->connect(st->db) == -1 || st->be->check(st->db) == -1 ||
 	    store_migrate(st) == -1 || store_load_ids(st) == -1) {
 		store_close(st);
 		return NULL;
 	}
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	st->be->busy(st->db, STORE_BUSY_MS);
 	return st;
 }
 
 /*
  * The same path, a new connection: storewatch.c has just put a copy of
- * the database there.  The old file (deleted or moved away) is closed
- * without letting SQLite delete its -wal file by name, which by now may
- * be another file's.
+ * the database there.
  */
 int
 store_reopen(struct store *st)
 {
-	int	 persist = 1;
-
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-	    &persist);
-	sqlite3_close_v2(st->db);
-	st->db = NULL;
+	st->be->disconnect(st->db, 1);
 	/* The records' TEMP triggers belong to the connection: anew. */
-	if (store_connect(st) == -1 || store_records_setup(st) == -1)
+	if (st->be->connect(st->db) == -1 ||
+	    st->be->records_setup(st->db) == -1)
 		return -1;
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	st->be->busy(st->db, STORE_BUSY_MS);
 	return 0;
 }
 
 struct sqlite3 *
 store_sqlite(struct store *st)
 {
-	return st->db;
+	return store_sqlite_handle(st->db);
 }
 
 static void
@@ -1194,7 +988,7 @@ store_final(struct store *st)
 	log_warnx("store: stopping with %zu changes held in memory; trying "
 	    "for %d s to write them to %s", st->nheld, STORE_FINAL_MS / 1000,
 	    st->path);
-	sqlite3_busy_timeout(st->db, 100);
+	st->be->busy(st->db, 100);
 	while (mono_ms() < end && store_flush(st, end - mono_ms()) == -1)
 		nanosleep(&pause, NULL);
 	if (TAILQ_EMPTY(&st->held))
@@ -1205,7 +999,7 @@ store_final(struct store *st)
 			    time_fmt(tx->at, t, sizeof(t)), store_tx_what(tx));
 	log_warnx("store: %zu changes held in memory could not be written "
 	    "to %s (%s) and are lost: the records miss what they say",
-	    st->nheld, st->path, st->error);
+	    st->nheld, st->path, st->db->error);
 }
 
 void
@@ -1230,8 +1024,11 @@ store_close(struct store *st)
 		TAILQ_REMOVE(&st->held, tx, entry);
 		store_tx_free(tx);
 	}
-	if (st->db != NULL)
-		sqlite3_close(st->db);
+	if (st->db != NULL) {
+		st->be->disconnect(st->db, 0);
+		free(st->db->path);
+		free(st->db);
+	}
 	free(st->path);
 	free(st);
 }
@@ -1242,75 +1039,154 @@ store_path(const struct store *st)
 	return st->path;
 }
 
-sqlite3_stmt *
+struct store_query *
 store_prepare(struct store *st, const char *sql)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*q;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", st->path, sqlite3_errmsg(st->db));
-		return NULL;
-	}
-	return stmt;
+	if ((q = st->be->prepare(st->db, sql)) == NULL)
+		log_warnx("%s: %s", st->path, st->db->error);
+	return q;
 }
 
-static void
-store_bind_time(sqlite3_stmt *stmt, int col, int64_t t)
+/* The statement's calls, through its backend. */
+int
+store_step(struct store_query *q)
 {
-	char	 buf[TIME_STRLEN];
+	return q->db->be->step(q);
+}
 
-	if (t == 0)
-		sqlite3_bind_null(stmt, col);
-	else
-		sqlite3_bind_text(stmt, col, time_fmt(t, buf, sizeof(buf)), -1,
-		    SQLITE_TRANSIENT);
+void
+store_finalize(struct store_query *q)
+{
+	if (q != NULL)
+		q->db->be->finalize(q);
+}
+
+int
+store_column_null(struct store_query *q, int col)
+{
+	return q->db->be->column_null(q, col);
+}
+
+int
+store_column_isint(struct store_query *q, int col)
+{
+	return q->db->be->column_isint(q, col);
+}
+
+int
+store_column_int(struct store_query *q, int col)
+{
+	return (int)q->db->be->column_int64(q, col);
 }
 
 int64_t
-store_column_time(sqlite3_stmt *stmt, int col)
+store_column_int64(struct store_query *q, int col)
 {
-	const unsigned char	*s;
-	int64_t			 t;
+	return q->db->be->column_int64(q, col);
+}
 
-	if ((s = sqlite3_column_text(stmt, col)) == NULL ||
-	    time_parse((const char *)s, &t) == -1)
+const char *
+store_column_text(struct store_query *q, int col)
+{
+	return q->db->be->column_text(q, col);
+}
+
+const char *
+store_column_name(struct store_query *q, int col)
+{
+	return q->db->be->column_name(q, col);
+}
+
+int
+store_column_count(struct store_query *q)
+{
+	return q->db->be->column_count(q);
+}
+
+void
+store_bind_text(struct store_query *q, int col, const char *s)
+{
+	if (s == NULL)
+		q->db->be->bind_null(q, col);
+	else
+		q->db->be->bind_text(q, col, s);
+}
+
+void
+store_bind_int64(struct store_query *q, int col, int64_t v)
+{
+	q->db->be->bind_int64(q, col, v);
+}
+
+/*
+ * A read refused (RC) while the transaction is only recorded: with
+ * SQLite the file still reads, but a PostgreSQL server that is down
+ * reads nothing.  What a held transaction reads (the clocks of the
+ * incident it opens, its kind) is in the held queue, not in the database,
+ * either way: it reads as none, as it would from SQLite.
+ */
+int
+store_read_held(struct store *st, int rc)
+{
+	return rc == STORE_FAULT && st->tx != NULL && st->deferring;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st->db->error;
+}
+
+static void
+store_bind_time(struct store_query *q, int col, int64_t t)
+{
+	char	 buf[TIME_STRLEN];
+
+	store_bind_text(q, col, t == 0 ? NULL :
+	    time_fmt(t, buf, sizeof(buf)));
+}
+
+int64_t
+store_column_time(struct store_query *q, int col)
+{
+	const char	*s;
+	int64_t		 t;
+
+	if ((s = store_column_text(q, col)) == NULL || time_parse(s, &t) == -1)
 		return 0;
 	return t;
 }
 
 /* Bind AP to STMT's parameters as TYPES says (store_int.h). */
 static void
-store_bindv(sqlite3_stmt *stmt, const char *types, va_list ap)
+store_bindv(struct store_query *stmt, const char *types, va_list ap)
 {
-	const char	*s;
-	int64_t		 v;
-	int		 col;
+	const struct store_backend	*be = stmt->db->be;
+	int64_t				 v;
+	int				 col;
 
 	/* A letter missing or one too many binds the rest to the wrong ?s. */
-	if (strlen(types) != (size_t)sqlite3_bind_parameter_count(stmt))
+	if (strlen(types) != (size_t)be->nparams(stmt))
 		fatalx("store: %zu values for %d parameters: %s",
-		    strlen(types), sqlite3_bind_parameter_count(stmt),
-		    sqlite3_sql(stmt));
+		    strlen(types), be->nparams(stmt), be->sql(stmt));
 	for (col = 1; *types != '\0'; types++, col++) {
 		switch (*types) {
 		case 'i':
-			sqlite3_bind_int(stmt, col, va_arg(ap, int));
+			be->bind_int64(stmt, col, va_arg(ap, int));
 			break;
 		case 'I':
-			sqlite3_bind_int64(stmt, col, va_arg(ap, int64_t));
+			be->bind_int64(stmt, col, va_arg(ap, int64_t));
 			break;
 		case 'J':
 			if ((v = va_arg(ap, int64_t)) == 0)
-				sqlite3_bind_null(stmt, col);
+				be->bind_null(stmt, col);
 			else
-				sqlite3_bind_int64(stmt, col, v);
+				be->bind_int64(stmt, col, v);
 			break;
 		case 't':
-			if ((s = va_arg(ap, const char *)) == NULL)
-				sqlite3_bind_null(stmt, col);
-			else
-				sqlite3_bind_text(stmt, col, s, -1,
-				    SQLITE_TRANSIENT);
+			store_bind_text(stmt, col, va_arg(ap, const char *));
 			break;
 		case 'T':
 			store_bind_time(stmt, col, va_arg(ap, int64_t));
@@ -1322,10 +1198,10 @@ store_bindv(sqlite3_stmt *stmt, const char *types, va_list ap)
 }
 
 /* A statement prepared and bound, for a read or store_write_row. */
-sqlite3_stmt *
+struct store_query *
 store_stmt(struct store *st, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	va_list		 ap;
 
 	if ((stmt = store_prepare(st, sql)) == NULL)
@@ -1340,7 +1216,7 @@ store_stmt(struct store *st, const char *sql, const char *types, ...)
 int
 store_run(struct store *st, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	va_list		 ap;
 
 	if ((stmt = store_prepare(st, sql)) == NULL)
@@ -1362,7 +1238,7 @@ store_refused(struct store *st)
 		st->alerted = 0;
 		log_warnx("store: %s refuses writes (%s): changes are held in "
 		    "memory, in order, and written with their original times "
-		    "once it accepts them", st->path, st->error);
+		    "once it accepts them", st->path, st->db->error);
 	}
 	store_arm(st);
 }
@@ -1393,62 +1269,56 @@ store_record(struct store *st, const char *sql, int (*fn)(struct store *,
  * is one of its own.
  */
 int
-store_write_row(struct store *st, sqlite3_stmt *stmt, int *val)
+store_write_row(struct store *st, struct store_query *stmt, int *val)
 {
 	char	*sql;
-	int	 rc = SQLITE_DONE, implicit = 0;
+	int	 rc = STORE_DONE, implicit = 0;
 
 	st->last_deferred = 0;
 	if (val != NULL)
 		*val = 0;
 	if (st->tx == NULL && !st->replaying) {
 		if (store_begin(st) == -1) {
-			sqlite3_finalize(stmt);
+			store_finalize(stmt);
 			return -1;
 		}
 		implicit = 1;
 	}
-	sql = st->replaying ? NULL : sqlite3_expanded_sql(stmt);
+	sql = st->replaying ? NULL : st->be->expanded(stmt);
 	if (sql == NULL && !st->replaying)
 		fatalx("store: cannot record a statement");
 	if (st->replaying || !st->deferring) {
-		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW && val != NULL)
-			*val = sqlite3_column_int(stmt, 0);
-		while (rc == SQLITE_ROW)
-			rc = sqlite3_step(stmt);
-		if (rc != SQLITE_DONE) {
-			rc = sqlite3_extended_errcode(st->db);
-			snprintf(st->error, sizeof(st->error), "%s",
-			    sqlite3_errmsg(st->db));
-		}
+		if ((rc = store_step(stmt)) == STORE_ROW && val != NULL)
+			*val = store_column_int(stmt, 0);
+		while (rc == STORE_ROW)
+			rc = store_step(stmt);
 	}
-	sqlite3_finalize(stmt);
+	store_finalize(stmt);
 	if (st->replaying)
-		return rc == SQLITE_DONE ? 0 : -1;
-	if (rc != SQLITE_DONE && !store_fault(rc)) {
-		log_warnx("%s: %s", st->path, st->error);
-		sqlite3_free(sql);
+		return rc == STORE_DONE ? 0 : -1;
+	if (rc != STORE_DONE && !store_fault(rc)) {
+		log_warnx("%s: %s", st->path, st->db->error);
+		free(sql);
 		if (implicit)
 			store_rollback(st);
 		return -1;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != STORE_DONE) {
 		/* From here on the transaction is recorded, not run. */
-		if (!sqlite3_get_autocommit(st->db))
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_db_rollback(st);
 		st->deferring = 1;
 		store_refused(st);
 	}
 	st->last_deferred = st->deferring;
 	store_record(st, sql, NULL, NULL, NULL);
-	sqlite3_free(sql);
+	free(sql);
 	if (implicit)
 		return store_commit(st);
 	return 0;
 }
 
 int
-store_write(struct store *st, sqlite3_stmt *stmt)
+store_write(struct store *st, struct store_query *stmt)
 {
 	return store_write_row(st, stmt, NULL);
 }
@@ -1457,7 +1327,7 @@ store_write(struct store *st, sqlite3_stmt *stmt)
 int
 store_changed(struct store *st)
 {
-	return st->last_deferred ? 1 : sqlite3_changes(st->db);
+	return st->last_deferred ? 1 : st->be->changes(st->db);
 }
 
 /*
@@ -1585,22 +1455,21 @@ store_begin(struct store *st)
 	/* Behind the held ones, in order. */
 	st->deferring = !TAILQ_EMPTY(&st->held);
 	if (!st->deferring) {
-		rc = store_exec_rc(st, "BEGIN IMMEDIATE");
+		rc = store_exec_rc(st, st->be->begin_sql);
 		/*
 		 * Holding the lock, the ids and the chain are read again: a
 		 * replay (rtowatchd -p) may have written to the same file.
 		 */
-		if (rc == SQLITE_OK && store_load_ids(st) == -1)
-			rc = SQLITE_ERROR;
-		if (rc != SQLITE_OK && !store_fault(rc)) {
-			log_warnx("%s: %s", st->path, st->error);
+		if (rc == STORE_OK && store_load_ids(st) == -1)
+			rc = STORE_ERROR;
+		if (rc != STORE_OK && !store_fault(rc)) {
+			log_warnx("%s: %s", st->path, st->db->error);
 			store_tx_free(st->tx);
 			st->tx = NULL;
-			if (!sqlite3_get_autocommit(st->db))
-				store_exec(st, "ROLLBACK");
+			store_db_rollback(st);
 			return -1;
 		}
-		if (rc != SQLITE_OK) {
+		if (rc != STORE_OK) {
 			st->deferring = 1;
 			store_refused(st);
 		}
@@ -1638,9 +1507,9 @@ store_commit(struct store *st)
 		}
 	}
 	if (!st->deferring) {
-		if ((rc = store_records_finalize(st, tx)) == SQLITE_OK)
+		if ((rc = store_records_finalize(st, tx)) == STORE_OK)
 			rc = store_exec_rc(st, "COMMIT");
-		if (rc == SQLITE_OK) {
+		if (rc == STORE_OK) {
 			st->tx = NULL;
 			store_tx_free(tx);
 			store_committed(st);
@@ -1650,12 +1519,11 @@ store_commit(struct store *st)
 			return 0;
 		}
 		if (!store_fault(rc)) {
-			log_warnx("%s: %s", st->path, st->error);
+			log_warnx("%s: %s", st->path, st->db->error);
 			store_rollback(st);
 			return -1;
 		}
-		if (!sqlite3_get_autocommit(st->db))
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_db_rollback(st);
 		store_refused(st);
 	}
 	/* Held, behind the others; its timeline rows are not durable yet. */
@@ -1685,7 +1553,7 @@ store_rollback(struct store *st)
 		st->tx = NULL;
 		st->deferring = 0;
 	}
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->be->in_tx(st->db))
 		store_exec(st, "ROLLBACK");
 }
 
@@ -1701,7 +1569,7 @@ store_recovered(struct store *st)
 	    "meanwhile were written with their original times",
 	    time_fmt(st->failing_since, t, sizeof(t)),
 	    duration_fmt(mono_ms() - st->failing_mono, d, sizeof(d)),
-	    st->error, st->written);
+	    st->db->error, st->written);
 	if (st->refused > 0 && len < sizeof(detail))
 		snprintf(detail + len, sizeof(detail) - len, "; %u changes "
 		    "beyond the %d held were refused and are not recorded",
@@ -1743,14 +1611,14 @@ store_flush(struct store *st, int64_t slice)
 	struct timeval	 soon = { 0, STORE_NEXT_SLICE_MS * 1000L };
 	char		 t[TIME_STRLEN];
 	int64_t		 start = mono_ms();
-	int		 rc = SQLITE_OK, any = 0;
+	int		 rc = STORE_OK, any = 0;
 
 	st->last_try_mono = start;
 	if (TAILQ_EMPTY(&st->held) && st->failing_since != 0) {
 		/* Nothing held: is the lock free again? */
-		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
 			return -1;
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		store_db_rollback(st);
 	}
 	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
 		if (slice > 0 && mono_ms() - start >= slice) {
@@ -1758,40 +1626,34 @@ store_flush(struct store *st, int64_t slice)
 				evtimer_add(st->timer, &soon);
 			break;
 		}
-		if ((rc = store_exec_rc(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
 			break;
 		st->replaying = 1;
 		STAILQ_FOREACH(op, &tx->ops, entry) {
 			if (op->sql != NULL)
 				rc = store_exec_rc(st, op->sql);
-			else if (op->fn(st, op->arg) == -1) {
-				rc = sqlite3_extended_errcode(st->db);
-				if (rc == SQLITE_OK)
-					rc = SQLITE_ERROR;
-				snprintf(st->error, sizeof(st->error), "%s",
-				    sqlite3_errmsg(st->db));
-			}
-			if (rc != SQLITE_OK)
+			else if (op->fn(st, op->arg) == -1)
+				rc = st->db->rc != STORE_OK ? st->db->rc :
+				    STORE_ERROR;
+			if (rc != STORE_OK)
 				break;
 		}
 		st->replaying = 0;
-		if (rc == SQLITE_OK)
+		if (rc == STORE_OK)
 			rc = store_records_finalize(st, tx);
-		if (rc == SQLITE_OK)
+		if (rc == STORE_OK)
 			rc = store_exec_rc(st, "COMMIT");
-		if (rc != SQLITE_OK) {
-			if (!sqlite3_get_autocommit(st->db))
-				sqlite3_exec(st->db, "ROLLBACK", NULL, NULL,
-				    NULL);
+		if (rc != STORE_OK) {
+			store_db_rollback(st);
 			if (store_fault(rc))
 				break;
 			/* Wrong in itself: trying again cannot help. */
 			log_warnx("store: a change decided at %s cannot be "
 			    "written and is dropped (%s): %.300s",
-			    time_fmt(tx->at, t, sizeof(t)), st->error,
+			    time_fmt(tx->at, t, sizeof(t)), st->db->error,
 			    op != NULL && op->sql != NULL ? op->sql :
 			    store_tx_what(tx));
-			rc = SQLITE_OK;
+			rc = STORE_OK;
 		} else {
 			st->written++;
 			any |= tx->appended;
@@ -1805,7 +1667,7 @@ store_flush(struct store *st, int64_t slice)
 		st->appended = 1;
 		store_committed(st);
 	}
-	if (rc != SQLITE_OK) {
+	if (rc != STORE_OK) {
 		if (store_fault(rc))
 			store_refused(st);
 		return -1;
@@ -1838,7 +1700,7 @@ store_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    "an open sqlite3 shell). A restart now would lose them",
 		    st->path, duration_fmt(mono_ms() - st->failing_mono, d,
 		    sizeof(d)), time_fmt(st->failing_since, t, sizeof(t)),
-		    st->error, st->nheld);
+		    st->db->error, st->nheld);
 		log_warnx("store failing (資料庫寫入失敗): %s", msg);
 		if (st->on_alert != NULL)
 			st->on_alert(msg, st->on_alert_arg);
@@ -1911,7 +1773,7 @@ store_health(const struct store *st, struct store_health *h)
 	h->held_bytes = st->held_bytes;
 	h->refused = st->refused;
 	h->alerted = st->alerted;
-	h->error = st->error;
+	h->error = st->db->error;
 	if (!TAILQ_EMPTY(&st->held))
 		h->oldest_at = TAILQ_FIRST(&st->held)->at;
 }

@@ -4,7 +4,6 @@
  * One row per obligation (report, restore, close...), started once and
  * stopped by the step that answers it; clocks.c arms the timers.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +90,7 @@ store_open_clocks(struct store *st, int64_t incident,
     int (*cb)(const struct store_open_clock *, void *), void *arg)
 {
 	struct store_open_clock	 c;
-	sqlite3_stmt		*stmt;
+	struct store_query		*stmt;
 	int			 rc;
 
 	stmt = store_stmt(st, "SELECT c.id, c.incident_id, c.kind,"
@@ -102,23 +101,23 @@ store_open_clocks(struct store *st, int64_t incident,
 	    " ORDER BY c.id", "I", incident);
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW) {
 		memset(&c, 0, sizeof(c));
-		c.id = sqlite3_column_int64(stmt, 0);
-		c.incident_id = sqlite3_column_int64(stmt, 1);
+		c.id = store_column_int64(stmt, 0);
+		c.incident_id = store_column_int64(stmt, 1);
 		snprintf(c.kind, sizeof(c.kind), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
-		c.level = sqlite3_column_int(stmt, 3);
+		    (const char *)store_column_text(stmt, 2));
+		c.level = store_column_int(stmt, 3);
 		c.due_at = store_column_time(stmt, 4);
-		c.reminders_done = sqlite3_column_int(stmt, 5);
+		c.reminders_done = store_column_int(stmt, 5);
 		c.breached_at = store_column_time(stmt, 6);
 		snprintf(c.system, sizeof(c.system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 7));
+		    (const char *)store_column_text(stmt, 7));
 		c.started_at = store_column_time(stmt, 8);
-		c.factor = sqlite3_column_int(stmt, 9);
+		c.factor = store_column_int(stmt, 9);
 		if (cb(&c, arg) == -1)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }

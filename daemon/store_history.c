@@ -4,7 +4,6 @@
  * The timeline's last row, and the read-only queries the control
  * socket turns into JSON.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,14 @@
 int64_t
 store_timeline_last(struct store *st)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int64_t		 id = 0;
 
 	if ((stmt = store_prepare(st, "SELECT max(id) FROM timeline")) == NULL)
 		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		id = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (store_step(stmt) == STORE_ROW)
+		id = store_column_int64(stmt, 0);
+	store_finalize(stmt);
 	return id;
 }
 
@@ -38,7 +37,7 @@ store_select(struct store *st, const char *sql, int nargs,
     const char *const args[], int (*cb)(int, const char *const *,
     const char *const *, const int *, void *), void *arg)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	const char	*names[64], *vals[64];
 	int		 nums[64];
 	int		 i, n, rc;
@@ -46,25 +45,26 @@ store_select(struct store *st, const char *sql, int nargs,
 	if ((stmt = store_prepare(st, sql)) == NULL)
 		return -1;
 	for (i = 0; i < nargs; i++)
-		sqlite3_bind_text(stmt, i + 1, args[i], -1, SQLITE_STATIC);
-	n = sqlite3_column_count(stmt);
+		store_bind_text(stmt, i + 1, args[i]);
+	n = store_column_count(stmt);
 	if (n > 64)
 		n = 64;
 	for (i = 0; i < n; i++)
-		names[i] = sqlite3_column_name(stmt, i);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		names[i] = store_column_name(stmt, i);
+	while ((rc = store_step(stmt)) == STORE_ROW) {
 		for (i = 0; i < n; i++) {
-			vals[i] = (const char *)sqlite3_column_text(stmt, i);
-			nums[i] = sqlite3_column_type(stmt, i) ==
-			    SQLITE_INTEGER;
+			vals[i] = (const char *)store_column_text(stmt, i);
+			nums[i] = store_column_isint(stmt, i);
 		}
 		if (cb(n, names, vals, nums, arg) == -1)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	store_finalize(stmt);
+	if (rc != STORE_DONE && rc != STORE_ROW && store_read_held(st, rc))
+		return 0;
+	if (rc != STORE_DONE && rc != STORE_ROW) {
 		log_warnx("%s: %s", store_path(st),
-		    sqlite3_errmsg(store_sqlite(st)));
+		    store_errmsg(st));
 		return -1;
 	}
 	return 0;

@@ -6,7 +6,6 @@
  * incident as its affected scope); the incident is restored, reopened,
  * escalated, and filled in by people through the workflow.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,7 @@ store_open_outages(struct store *st,
     int (*cb)(const struct store_open_outage *, void *), void *arg)
 {
 	struct store_open_outage	 o;
-	sqlite3_stmt			*stmt;
+	struct store_query			*stmt;
 	int				 rc;
 
 	stmt = store_prepare(st, "SELECT o.id, o.incident_id, o.system,"
@@ -32,25 +31,25 @@ store_open_outages(struct store *st,
 	    " WHERE o.ended_at IS NULL ORDER BY o.id");
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW) {
 		memset(&o, 0, sizeof(o));
-		o.outage_id = sqlite3_column_int64(stmt, 0);
-		o.incident_id = sqlite3_column_int64(stmt, 1);
+		o.outage_id = store_column_int64(stmt, 0);
+		o.incident_id = store_column_int64(stmt, 1);
 		snprintf(o.system, sizeof(o.system), "%s",
-		    (const char *)sqlite3_column_text(stmt, 2));
+		    (const char *)store_column_text(stmt, 2));
 		o.started_at = store_column_time(stmt, 3);
 		o.detected_at = store_column_time(stmt, 4);
-		o.level = sqlite3_column_int(stmt, 5);
-		o.major = sqlite3_column_int(stmt, 6);
+		o.level = store_column_int(stmt, 5);
+		o.major = store_column_int(stmt, 6);
 		o.opened_at = store_column_time(stmt, 7);
-		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL)
+		if (!store_column_null(stmt, 8))
 			snprintf(o.incident_system, sizeof(o.incident_system),
-			    "%s", (const char *)sqlite3_column_text(stmt, 8));
+			    "%s", (const char *)store_column_text(stmt, 8));
 		if (cb(&o, arg) == -1)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 /*
@@ -77,7 +76,7 @@ static int
 store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
     const char *system, int64_t at)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int64_t		 from = 0;
 	char		 detail[512], t[TIME_STRLEN];
 	int		 rc;
@@ -85,10 +84,10 @@ store_outage_move(struct store *st, int64_t outage_id, int64_t incident,
 	if ((stmt = store_stmt(st, "SELECT incident_id FROM outages"
 	    " WHERE id = ?", "I", outage_id)) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		from = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
+	if ((rc = store_step(stmt)) == STORE_ROW)
+		from = store_column_int64(stmt, 0);
+	store_finalize(stmt);
+	if (rc != STORE_ROW)
 		return -1;
 	if (store_run(st, "UPDATE incident_scope SET ended_at = ?"
 	    " WHERE outage_id = ? AND ended_at IS NULL", "TI", at,
@@ -222,20 +221,20 @@ int
 store_incident_scope_down(struct store *st, int64_t incident, char *system,
     size_t len)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	if ((stmt = store_stmt(st, "SELECT system FROM incident_scope"
 	    " WHERE incident_id = ? AND ended_at IS NULL ORDER BY id"
 	    " LIMIT 1", "I", incident)) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	if ((rc = store_step(stmt)) == STORE_ROW)
 		snprintf(system, len, "%s",
-		    (const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
+		    (const char *)store_column_text(stmt, 0));
+	store_finalize(stmt);
+	if (rc == STORE_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 /* The end of an attached outage, on the outage and the parent's scope. */
@@ -303,7 +302,7 @@ int
 store_incident_reopen(struct store *st, const struct store_outage *o,
     int64_t *outage_id)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	char		 causes[STORE_CAUSE_MAX];
 	int64_t		 incident = o->incident_id;
 	int		 rc;
@@ -313,11 +312,11 @@ store_incident_reopen(struct store *st, const struct store_outage *o,
 	if ((stmt = store_stmt(st, "SELECT coalesce(cause, '') FROM"
 	    " incidents WHERE id = ?", "I", incident)) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		store_cause_prepend(o->cause, (const char *)sqlite3_column_text(
+	if ((rc = store_step(stmt)) == STORE_ROW)
+		store_cause_prepend(o->cause, (const char *)store_column_text(
 		    stmt, 0), causes, sizeof(causes));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW) {
+	store_finalize(stmt);
+	if (rc != STORE_ROW) {
 		log_warnx("%s: incident %lld: cannot read its cause",
 		    store_path(st), (long long)incident);
 		return -1;
@@ -346,7 +345,7 @@ int
 store_last_restored(struct store *st,
     int (*cb)(const char *, int64_t, int64_t, int, int, void *), void *arg)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	stmt = store_prepare(st, "SELECT system, id, restored_at, level, major"
@@ -356,14 +355,14 @@ store_last_restored(struct store *st,
 	    " GROUP BY system)");
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(stmt, 0),
-		    sqlite3_column_int64(stmt, 1), store_column_time(stmt, 2),
-		    sqlite3_column_int(stmt, 3), sqlite3_column_int(stmt, 4),
+	while ((rc = store_step(stmt)) == STORE_ROW)
+		if (cb((const char *)store_column_text(stmt, 0),
+		    store_column_int64(stmt, 1), store_column_time(stmt, 2),
+		    store_column_int(stmt, 3), store_column_int(stmt, 4),
 		    arg) == -1)
 			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
 
 /*
@@ -395,7 +394,7 @@ static int
 store_incident_read(struct store *st, int64_t id,
     struct store_incident_info *inc)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query *stmt;
 	char		*sql;
 	size_t		 i;
 	int		 col, rc;
@@ -407,25 +406,25 @@ store_incident_read(struct store *st, int64_t id,
 	free(sql);
 	if (stmt == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return rc == SQLITE_DONE ? 0 : -1;
+	if ((rc = store_step(stmt)) != STORE_ROW) {
+		store_finalize(stmt);
+		return rc == STORE_DONE ? 0 : -1;
 	}
 	inc->id = id;
 	for (i = 0; i < RECORD_NFIELDS; i++) {
 		col = (int)i;
-		if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+		if (store_column_null(stmt, col))
 			continue;
 		if (record_fields[i].type == RECORD_TIME)
 			inc->num[i] = store_column_time(stmt, col);
 		else if (record_fields[i].type != RECORD_TEXT) {
-			inc->num[i] = sqlite3_column_int64(stmt, col);
+			inc->num[i] = store_column_int64(stmt, col);
 			continue;
 		}
-		inc->text[i] = xstrdup((const char *)sqlite3_column_text(stmt,
+		inc->text[i] = xstrdup((const char *)store_column_text(stmt,
 		    col));
 	}
-	sqlite3_finalize(stmt);
+	store_finalize(stmt);
 	return 1;
 }
 
@@ -500,7 +499,7 @@ int
 store_incident_update(struct store *st, int64_t id, int n,
     const char *const cols[], const char *const vals[])
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	char		 sql[1024];
 	size_t		 len;
 	int		 i;
@@ -521,9 +520,8 @@ store_incident_update(struct store *st, int64_t id, int n,
 		return -1;
 	for (i = 0; i < n; i++)
 		if (vals[i] != NULL)
-			sqlite3_bind_text(stmt, i + 1, vals[i], -1,
-			    SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, n + 1, id);
+			store_bind_text(stmt, i + 1, vals[i]);
+	store_bind_int64(stmt, n + 1, id);
 	return store_write(st, stmt);
 }
 
@@ -532,7 +530,7 @@ int
 store_incident_empty(struct store *st, int64_t id, int n,
     const char *const cols[], unsigned *empty)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	char		 sql[256];
 	const char	*v;
 	int		 i, rc;
@@ -545,13 +543,13 @@ store_incident_empty(struct store *st, int64_t id, int n,
 		    " FROM incidents WHERE id = ?", cols[i]);
 		if ((stmt = store_stmt(st, sql, "I", id)) == NULL)
 			return -1;
-		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			v = (const char *)sqlite3_column_text(stmt, 0);
+		if ((rc = store_step(stmt)) == STORE_ROW) {
+			v = (const char *)store_column_text(stmt, 0);
 			if (v == NULL || *v == '\0')
 				*empty |= 1U << i;
 		}
-		sqlite3_finalize(stmt);
-		if (rc != SQLITE_ROW)
+		store_finalize(stmt);
+		if (rc != STORE_ROW)
 			return -1;
 	}
 	return 0;

@@ -4,7 +4,6 @@
  * Mail is queued in the transaction that decides it and sent by the
  * mailer, which marks each row sent or failed.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,7 @@ store_mail_heads(struct store *st, const char *channel,
     int (*cb)(const struct store_mail *, void *), void *arg)
 {
 	struct store_mail	 m;
-	sqlite3_stmt		*stmt;
+	struct store_query		*stmt;
 	int			 rc;
 
 	stmt = store_stmt(st, "SELECT n.id, n.incident_id, n.recipient,"
@@ -48,21 +47,21 @@ store_mail_heads(struct store *st, const char *channel,
 	    " ORDER BY n.id", "t", channel);
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW) {
 		memset(&m, 0, sizeof(m));
-		m.id = sqlite3_column_int64(stmt, 0);
-		m.incident_id = sqlite3_column_int64(stmt, 1);
-		m.recipient = (const char *)sqlite3_column_text(stmt, 2);
-		m.subject = (const char *)sqlite3_column_text(stmt, 3);
-		m.body = (const char *)sqlite3_column_text(stmt, 4);
-		m.attempts = sqlite3_column_int(stmt, 5);
+		m.id = store_column_int64(stmt, 0);
+		m.incident_id = store_column_int64(stmt, 1);
+		m.recipient = (const char *)store_column_text(stmt, 2);
+		m.subject = (const char *)store_column_text(stmt, 3);
+		m.body = (const char *)store_column_text(stmt, 4);
+		m.attempts = store_column_int(stmt, 5);
 		m.created_at = store_column_time(stmt, 6);
 		m.next_try_at = store_column_time(stmt, 7);
 		if (cb(&m, arg) == -1)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
 
 /*
@@ -73,7 +72,7 @@ int
 store_mail_sent(struct store *st, const struct store_delivery *m,
     int *alerted)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	char		 detail[512];
 
 	*alerted = 0;
@@ -152,7 +151,7 @@ int
 store_mail_overdue(struct store *st, const char *channel, int64_t before,
     int (*cb)(int64_t, int, int64_t, const char *, int, void *), void *arg)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	stmt = store_stmt(st, "SELECT n.incident_id, count(*),"
@@ -168,14 +167,14 @@ store_mail_overdue(struct store *st, const char *channel, int64_t before,
 	    " ORDER BY n.incident_id", "tT", channel, before);
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb(sqlite3_column_int64(stmt, 0),
-		    sqlite3_column_int(stmt, 1), store_column_time(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3),
-		    sqlite3_column_int(stmt, 4), arg) == -1)
+	while ((rc = store_step(stmt)) == STORE_ROW)
+		if (cb(store_column_int64(stmt, 0),
+		    store_column_int(stmt, 1), store_column_time(stmt, 2),
+		    (const char *)store_column_text(stmt, 3),
+		    store_column_int(stmt, 4), arg) == -1)
 			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
 
 /*
@@ -200,7 +199,7 @@ int
 store_mail_pending(struct store *st, const char *channel, int64_t incident,
     int64_t *oldest)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 n = -1;
 
 	stmt = store_stmt(st, "SELECT (SELECT count(*) FROM notifications"
@@ -211,11 +210,11 @@ store_mail_pending(struct store *st, const char *channel, int64_t incident,
 	    "  AND alerted_at IS NULL)", "It", incident, channel);
 	if (stmt == NULL)
 		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		n = sqlite3_column_int(stmt, 0);
+	if (store_step(stmt) == STORE_ROW) {
+		n = store_column_int(stmt, 0);
 		*oldest = store_column_time(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
+	store_finalize(stmt);
 	return n;
 }
 
@@ -228,18 +227,18 @@ int
 store_outbox_stats(struct store *st, int *queued, int *failing,
     int64_t *oldest)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	stmt = store_prepare(st, "SELECT count(*), count(alerted_at),"
 	    " min(created_at) FROM notifications WHERE state = 'queued'");
 	if (stmt == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*queued = sqlite3_column_int(stmt, 0);
-		*failing = sqlite3_column_int(stmt, 1);
+	if ((rc = store_step(stmt)) == STORE_ROW) {
+		*queued = store_column_int(stmt, 0);
+		*failing = store_column_int(stmt, 1);
 		*oldest = store_column_time(stmt, 2);
 	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_ROW ? 0 : -1;
 }

@@ -14,7 +14,6 @@
  * check's row it inserts first is there by then.
  */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,19 @@
 /*
  * One bucket, merged with one already there (a reload or a restart
  * within the same minute hands the same bucket over twice).  SQLite's
- * two-argument min() is NULL when either is, hence the coalesce.
+ * two-argument min() is NULL when either is, hence the coalesce.  The
+ * row already there is named by its table (h), which PostgreSQL needs
+ * beside excluded.
  */
 #define STORE_RESPONSE_MERGE \
 	" ON CONFLICT (check_id, span, at) DO UPDATE SET" \
-	" ok = ok + excluded.ok, failed = failed + excluded.failed," \
-	" rtt_min = min(coalesce(rtt_min, excluded.rtt_min)," \
-	"  coalesce(excluded.rtt_min, rtt_min))," \
-	" rtt_max = max(coalesce(rtt_max, excluded.rtt_max)," \
-	"  coalesce(excluded.rtt_max, rtt_max))," \
-	" rtt_sum = coalesce(rtt_sum, 0) + coalesce(excluded.rtt_sum, 0)," \
-	" cause = coalesce(excluded.cause, cause)"
+	" ok = h.ok + excluded.ok, failed = h.failed + excluded.failed," \
+	" rtt_min = min(coalesce(h.rtt_min, excluded.rtt_min)," \
+	"  coalesce(excluded.rtt_min, h.rtt_min))," \
+	" rtt_max = max(coalesce(h.rtt_max, excluded.rtt_max)," \
+	"  coalesce(excluded.rtt_max, h.rtt_max))," \
+	" rtt_sum = coalesce(h.rtt_sum, 0) + coalesce(excluded.rtt_sum, 0)," \
+	" cause = coalesce(excluded.cause, h.cause)"
 
 /*
  * Write N buckets in two statements, in the caller's transaction: their
@@ -78,12 +79,16 @@ store_response_add_many(struct store *st, const struct store_response *r,
 		    " (system, name) SELECT value ->> 0, value ->> 1"
 		    " FROM json_each(?)", "t", text);
 	if (rc == 0)
-		rc = store_run(st, "INSERT INTO response_history"
+		rc = store_run(st, "INSERT INTO response_history AS h"
 		    " (check_id, span, at, ok, failed, rtt_min, rtt_max,"
 		    " rtt_sum, cause)"
-		    " SELECT c.id, j.value ->> 2, j.value ->> 3, j.value ->> 4,"
-		    " j.value ->> 5, j.value ->> 6, j.value ->> 7,"
-		    " j.value ->> 8, j.value ->> 9"
+		    " SELECT c.id, CAST(j.value ->> 2 AS BIGINT),"
+		    " CAST(j.value ->> 3 AS BIGINT),"
+		    " CAST(j.value ->> 4 AS BIGINT),"
+		    " CAST(j.value ->> 5 AS BIGINT),"
+		    " CAST(j.value ->> 6 AS BIGINT),"
+		    " CAST(j.value ->> 7 AS BIGINT),"
+		    " CAST(j.value ->> 8 AS BIGINT), j.value ->> 9"
 		    " FROM json_each(?) j JOIN response_checks c"
 		    " ON c.system = j.value ->> 0 AND c.name = j.value ->> 1"
 		    " WHERE true" STORE_RESPONSE_MERGE, "t", text);
@@ -108,16 +113,16 @@ store_response_roll_check(struct store *st, int64_t id, int64_t now,
 
 	/* Whole long buckets only: one row an hour, not two halves. */
 	cut = (now - k->short_keep) / k->long_span * k->long_span;
-	if (store_run(st, "INSERT INTO response_history"
+	/* ?1 thrice: PostgreSQL groups by the select's very expression. */
+	if (store_run(st, "INSERT INTO response_history AS h"
 	    " (check_id, span, at, ok, failed, rtt_min, rtt_max, rtt_sum,"
 	    " cause)"
-	    " SELECT check_id, ?, at - at % ?, sum(ok), sum(failed),"
+	    " SELECT check_id, ?1, at - at % ?1, sum(ok), sum(failed),"
 	    " min(rtt_min), max(rtt_max), sum(rtt_sum), max(cause)"
 	    " FROM response_history"
-	    " WHERE check_id = ? AND span = ? AND at < ?"
-	    " GROUP BY at - at % ?" STORE_RESPONSE_MERGE, "IIIIII",
-	    k->long_span, k->long_span, id, k->short_span, cut,
-	    k->long_span) == -1 ||
+	    " WHERE check_id = ?2 AND span = ?3 AND at < ?4"
+	    " GROUP BY check_id, at - at % ?1" STORE_RESPONSE_MERGE, "IIII",
+	    k->long_span, id, k->short_span, cut) == -1 ||
 	    store_run(st, "DELETE FROM response_history"
 	    " WHERE check_id = ? AND span = ? AND at < ?", "III", id,
 	    k->short_span, cut) == -1 ||
@@ -139,7 +144,7 @@ int
 store_response_rollup(struct store *st, int64_t now,
     const struct store_response_keep *k, int batch, int64_t *cursor)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int64_t		*ids;
 	int		 n = 0, i, rc;
 
@@ -152,10 +157,10 @@ store_response_rollup(struct store *st, int64_t now,
 		free(ids);
 		return -1;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && n < batch)
-		ids[n++] = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW && n < batch)
+		ids[n++] = store_column_int64(stmt, 0);
+	store_finalize(stmt);
+	if (rc != STORE_DONE && rc != STORE_ROW) {
 		free(ids);
 		return -1;
 	}

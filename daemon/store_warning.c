@@ -5,7 +5,6 @@
  * A warning is opened by a source (anomaly detection, a person), ended,
  * and answered; maintenance windows make outages planned.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@ store_warning_open(struct store *st, const struct store_warning *w,
 int
 store_warning_get(struct store *st, int64_t id, struct store_warning *w)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	const char	*v;
 	int		 rc;
 
@@ -45,25 +44,25 @@ store_warning_get(struct store *st, int64_t id, struct store_warning *w)
 	    " FROM warnings WHERE id = ?", "I", id);
 	if (stmt == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if ((rc = store_step(stmt)) == STORE_ROW) {
 		w->id = id;
-		v = (const char *)sqlite3_column_text(stmt, 0);
+		v = (const char *)store_column_text(stmt, 0);
 		snprintf(w->source, sizeof(w->source), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 1);
+		v = (const char *)store_column_text(stmt, 1);
 		snprintf(w->reference, sizeof(w->reference), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 2);
+		v = (const char *)store_column_text(stmt, 2);
 		snprintf(w->system, sizeof(w->system), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 3);
+		v = (const char *)store_column_text(stmt, 3);
 		snprintf(w->summary, sizeof(w->summary), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 4);
+		v = (const char *)store_column_text(stmt, 4);
 		snprintf(w->detail, sizeof(w->detail), "%s", v);
-		v = (const char *)sqlite3_column_text(stmt, 5);
+		v = (const char *)store_column_text(stmt, 5);
 		snprintf(w->state, sizeof(w->state), "%s", v);
 	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
+	store_finalize(stmt);
+	if (rc == STORE_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 /* A person's answer to an open warning. */
@@ -98,22 +97,22 @@ int
 store_maintenance_get(struct store *st, int64_t id, char *system,
     size_t syslen, int64_t *start, int64_t *end, int *cancelled)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	if ((stmt = store_stmt(st, "SELECT system, starts_at, ends_at,"
 	    " cancelled_at IS NOT NULL FROM maintenance WHERE id = ?", "I",
 	    id)) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if ((rc = store_step(stmt)) == STORE_ROW) {
 		snprintf(system, syslen, "%s",
-		    (const char *)sqlite3_column_text(stmt, 0));
+		    (const char *)store_column_text(stmt, 0));
 		*start = store_column_time(stmt, 1);
 		*end = store_column_time(stmt, 2);
-		*cancelled = sqlite3_column_int(stmt, 3);
+		*cancelled = store_column_int(stmt, 3);
 	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
 int
@@ -132,7 +131,7 @@ int
 store_maintenance_windows(struct store *st, int64_t now,
     int (*cb)(const char *, int64_t, int64_t, void *), void *arg)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int		 rc;
 
 	/* NOW is never 0, which would bind NULL. */
@@ -141,13 +140,13 @@ store_maintenance_windows(struct store *st, int64_t now,
 	    " ORDER BY id", "T", now);
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(stmt, 0),
+	while ((rc = store_step(stmt)) == STORE_ROW)
+		if (cb((const char *)store_column_text(stmt, 0),
 		    store_column_time(stmt, 1), store_column_time(stmt, 2),
 		    arg) == -1)
 			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	store_finalize(stmt);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
 
 /* An anomaly episode is over; its warning stays open for an answer. */
@@ -185,7 +184,7 @@ int
 store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
     const char *why)
 {
-	sqlite3_stmt	*stmt;
+	struct store_query	*stmt;
 	int64_t		*ids = NULL, *last = NULL;
 	char		 t[TIME_STRLEN], *detail;
 	size_t		 n = 0, size = 0, i;
@@ -197,17 +196,17 @@ store_warning_end_orphans(struct store *st, int64_t at, const char *actor,
 	    " AND w.source LIKE 'anomaly %' ORDER BY w.id");
 	if (stmt == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = store_step(stmt)) == STORE_ROW) {
 		if (n == size) {
 			size = size == 0 ? 16 : size * 2;
 			ids = xreallocarray(ids, size, sizeof(*ids));
 			last = xreallocarray(last, size, sizeof(*last));
 		}
-		ids[n] = sqlite3_column_int64(stmt, 0);
+		ids[n] = store_column_int64(stmt, 0);
 		last[n++] = store_column_time(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
-	rc = rc == SQLITE_DONE ? 0 : -1;
+	store_finalize(stmt);
+	rc = rc == STORE_DONE ? 0 : -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		xasprintf(&detail, "%s; last recorded at %s, its real end is "
 		    "unknown", why, time_fmt(last[i], t, sizeof(t)));
@@ -232,6 +231,6 @@ store_warning_indicator(struct store *st, const struct store_indicator *in)
 	return store_run(st, "INSERT INTO warning_indicators (warning_id,"
 	    " kind, value, packets) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (warning_id, kind, value) DO UPDATE"
-	    " SET packets = max(packets, excluded.packets)", "IttI",
-	    in->warning_id, in->kind, in->value, in->packets);
+	    " SET packets = max(warning_indicators.packets, excluded.packets)",
+	    "IttI", in->warning_id, in->kind, in->value, in->packets);
 }

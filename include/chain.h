@@ -35,6 +35,10 @@ void	chain_column_hash(const char *, int64_t, const char *, const char *,
 	    size_t, char [CHAIN_COLHEXLEN + 1]);
 int	chain_record_line(const struct chain_table *, sqlite3_stmt *,
 	    char **, size_t *, size_t *);
+int	chain_record_head(const struct chain_table *, int64_t, char **,
+	    size_t *, size_t *);
+int	chain_record_column(const struct chain_table *, int64_t,
+	    const char *, const char *, size_t, char **, size_t *, size_t *);
 int	chain_append(char **, size_t *, size_t *, const char *);
 
 #endif

@@ -12,10 +12,121 @@
 #ifndef RTOWATCH_STORE_INT_H
 #define RTOWATCH_STORE_INT_H
 
-#include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
+
+/*
+ * The backend seam.  The core (store.c) and the record files speak to
+ * the database through one connection object and one statement object,
+ * whose calls a backend implements: SQLite (store_sqlite.c), the default
+ * for one host, and PostgreSQL (store_pg.c), for a register several
+ * hosts share.  SQL is written once, in SQLite's dialect with ? and ?N
+ * parameters; a backend that speaks another dialect rewrites it when it
+ * prepares it (store_pg.c says what it rewrites).
+ */
+#define STORE_OK	0
+#define STORE_ERROR	1	/* the change itself is wrong */
+#define STORE_FAULT	2	/* a refusal that passes by itself: hold */
+#define STORE_ROW	100	/* store_step: a row is there */
+#define STORE_DONE	101	/* store_step: no more rows */
+
+struct store_backend;
+
+/* One connection; a backend's own struct begins with it. */
+struct store_db {
+	const struct store_backend	*be;
+	char				*path;	/* as configured */
+	char				 error[256];	/* the last refusal */
+	int				 rc;	/* and its STORE_ code */
+};
+
+/* One statement, prepared and bound; a backend's begins with it. */
+struct store_query {
+	struct store_db			*db;
+};
+
+struct store_backend {
+	const char	*name;
+	/* The schema, one migration a version (STORE_SCHEMA_VERSION). */
+	const char *const *const *migrations;
+	/* Open the connection with the daemon's settings; -1, logged. */
+	int		 (*connect)(struct store_db *);
+	/* MOVED: the file was replaced under it (storewatch.c). */
+	void		 (*disconnect)(struct store_db *, int);
+	/* At start: damage found refuses the start (-1). */
+	int		 (*check)(struct store_db *);
+	/* The schema version the database says it is at; -1 on error. */
+	int		 (*version)(struct store_db *);
+	/* SQL that records version N, run in its migration's transaction. */
+	char		*(*version_sql)(int);
+	/* The statement that takes the write lock and begins. */
+	const char	*begin_sql;
+	/* How long a statement of the loop may wait for a lock. */
+	void		 (*busy)(struct store_db *, int);
+	/* SQL, maybe several statements: STORE_OK, _ERROR or _FAULT. */
+	int		 (*exec)(struct store_db *, const char *);
+	/*
+	 * Which bound rows this connection writes (record_dirty, chain.h),
+	 * after the migrations and at every new connection.
+	 */
+	int		 (*records_setup)(struct store_db *);
+	/* In a transaction? */
+	int		 (*in_tx)(struct store_db *);
+	/* Rows the last write changed. */
+	int		 (*changes)(struct store_db *);
+	struct store_query *(*prepare)(struct store_db *, const char *);
+	int		 (*nparams)(struct store_query *);
+	/* Bind parameter COL (1-based): NULL, an integer or text. */
+	void		 (*bind_null)(struct store_query *, int);
+	void		 (*bind_int64)(struct store_query *, int, int64_t);
+	void		 (*bind_text)(struct store_query *, int, const char *);
+	/* STORE_ROW, STORE_DONE, or STORE_ERROR/_FAULT (db->error). */
+	int		 (*step)(struct store_query *);
+	int		 (*column_count)(struct store_query *);
+	const char	*(*column_name)(struct store_query *, int);
+	int		 (*column_null)(struct store_query *, int);
+	int		 (*column_isint)(struct store_query *, int);
+	int64_t		 (*column_int64)(struct store_query *, int);
+	const char	*(*column_text)(struct store_query *, int);
+	size_t		 (*column_bytes)(struct store_query *, int);
+	/* The statement with its values in it, to record (xmalloc'd). */
+	char		*(*expanded)(struct store_query *);
+	const char	*(*sql)(struct store_query *);
+	void		 (*finalize)(struct store_query *);
+};
+
+/*
+ * A migration: its statements, run in one transaction.  It is written in
+ * parts where one string would pass the 4095 characters C99 promises a
+ * literal.
+ */
+#define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+extern const char *const *const store_sqlite_migrations[];
+extern const char *const *const store_pg_migrations[];
+extern const struct store_backend store_sqlite_backend;
+struct sqlite3	*store_sqlite_handle(struct store_db *);
+extern const struct store_backend store_pg_backend;
+
+struct store_db	*store_sqlite_db(const char *);
+struct store_db	*store_pg_db(const char *);
+
+/* The statement's calls, for the record files. */
+int		 store_step(struct store_query *);
+void		 store_finalize(struct store_query *);
+int		 store_column_null(struct store_query *, int);
+int		 store_column_isint(struct store_query *, int);
+int		 store_column_int(struct store_query *, int);
+int64_t		 store_column_int64(struct store_query *, int);
+const char	*store_column_text(struct store_query *, int);
+const char	*store_column_name(struct store_query *, int);
+int		 store_column_count(struct store_query *);
+void		 store_bind_text(struct store_query *, int, const char *);
+void		 store_bind_int64(struct store_query *, int, int64_t);
+const char	*store_errmsg(struct store *);
+int		 store_read_held(struct store *, int);
 
 /* The tables whose ids later rows refer to: the store chooses them. */
 enum store_table {
@@ -43,14 +154,15 @@ enum store_table {
  * store_run prepares, binds and writes (store_write).  The SQL is kept
  * as it is: a write is recorded as its expanded SQL, replayed later.
  */
-sqlite3_stmt	*store_stmt(struct store *, const char *, const char *, ...);
+struct store_query *store_stmt(struct store *, const char *, const char *,
+		    ...);
 int		 store_run(struct store *, const char *, const char *, ...);
 
-sqlite3_stmt	*store_prepare(struct store *, const char *);
-int		 store_write(struct store *, sqlite3_stmt *);
-int		 store_write_row(struct store *, sqlite3_stmt *, int *);
+struct store_query *store_prepare(struct store *, const char *);
+int		 store_write(struct store *, struct store_query *);
+int		 store_write_row(struct store *, struct store_query *, int *);
 int		 store_changed(struct store *);
 int64_t		 store_next_id(struct store *, enum store_table);
-int64_t		 store_column_time(sqlite3_stmt *, int);
+int64_t		 store_column_time(struct store_query *, int);
 
 #endif /* RTOWATCH_STORE_INT_H */

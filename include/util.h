@@ -32,4 +32,7 @@ int	 time_parse(const char *, int64_t *);
 char	*time_text_local(const char *, int);
 char	*duration_fmt(int64_t, char *, size_t);
 
+/* Is a database setting a PostgreSQL URI or conninfo, not a file? */
+int	 database_is_pg(const char *);
+
 #endif

@@ -7,14 +7,14 @@ set -eu
 
 run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev
-libpcap-dev libpam0g-dev"
+libpcap-dev libpam0g-dev libpq-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3
 python3-pytest python3-pytest-xdist sqlite3 iproute2 iptables cppcheck clang-tidy
 valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
 debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump
-prometheus zsh hping3 arping"
+prometheus zsh hping3 arping postgresql"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
