@@ -56,7 +56,6 @@ struct history_bucket {
 
 struct history_slot {
 	struct history_bucket	 cur;
-	int			 written;	/* its check's row exists */
 };
 
 struct history {
@@ -67,7 +66,7 @@ struct history {
 	struct history_slot	*slots;		/* one a check, in order */
 	size_t			 nslots;
 	struct history_bucket	*pending;	/* closed, to be written */
-	size_t			 npending, cappending, written;
+	size_t			 npending, cappending;
 	int			 dropping;	/* said once */
 	int64_t			 span;		/* s */
 	struct store_response_keep keep;
@@ -212,8 +211,11 @@ history_write(struct history *h)
 		r[i].rtt_sum = b->rtt_sum;
 		r[i].cause = b->cause;
 	}
-	/* The checks' rows, once a process: INSERT OR IGNORE. */
-	rc = store_response_add_many(h->store, r, n, h->written == 0);
+	/*
+	 * The checks' rows with every flush (INSERT OR IGNORE): a check's
+	 * first bucket may come in any flush, as late as its first probe.
+	 */
+	rc = store_response_add_many(h->store, r, n, 1);
 	free(r);
 	if (rc == -1) {
 		store_rollback(h->store);
@@ -222,8 +224,6 @@ history_write(struct history *h)
 	} else if (store_commit(h->store) == -1)
 		log_warnx("history: %zu buckets could not be written; "
 		    "dropped", n);
-	else
-		h->written = 1;
 	history_pending_clear(h, n);
 	return h->npending > 0 ? 1 : 0;
 }
@@ -325,8 +325,6 @@ history_configure(struct history *h, const struct conf *conf)
 	h->keep.long_keep = conf->history_hours_ms / 1000;
 	if (h->keep.long_keep < h->keep.short_keep)
 		h->keep.long_keep = h->keep.short_keep;
-	/* New checks need their rows: INSERT OR IGNORE them once more. */
-	h->written = 0;
 	history_arm(h);
 }
 

@@ -17,6 +17,7 @@ import re
 import socket
 
 from conftest import cli, rules_file, start_daemon, system_rules, wait_for
+from http_target import http_system, http_targets  # noqa: F401
 
 
 def probes_ok(sock):
@@ -100,3 +101,27 @@ def test_history_counts_what_the_probes_did(scenario):
     assert rc == 1 and "no response times of nosuch" in err, err
     rc, _, err = cli("--db", d.db, "history")
     assert rc == 2 and "missing system" in err, err
+
+
+def test_a_check_first_heard_after_the_first_write(scenario, http_targets):
+    """A check whose first probe ends seconds after the history's first
+    write (a slow service; or a system a reload added) still gets its
+    history: each write names the checks it has, not only the first."""
+    fast = scenario.listener()
+    slow = http_targets()
+    slow.set(delay=2.5)
+    d = scenario.daemon()
+    d.write_rules("set history-bucket 1s\n" + rules_file(
+        d.db, system_rules("fast", fast.port, every="200ms",
+                           timeout="150ms"),
+        http_system("slow", slow.url(), every="5s", timeout="4s")))
+    start_daemon(d)
+    wait_for(lambda: cli("--db", d.db, "history", "fast")[0] == 0, 10,
+             "the fast check's first buckets written")
+    wait_for(lambda: cli("--db", d.db, "history", "slow", "--format",
+                         "json")[0] == 0, 15,
+             "the slow check's first bucket, written after the fast one's")
+    rows = json.loads(history(d.db, "slow", "--format", "json"))
+    assert rows and rows[0]["ok"] >= 1 and rows[0]["rtt_min_ms"] >= 2000, \
+        rows
+    d.stop()
