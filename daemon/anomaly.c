@@ -111,9 +111,9 @@ static void	anomaly_scan_window(struct anomaly *, int64_t);
 static void	anomaly_scan_end(struct anomaly *, const char *);
 static void	anomaly_scan_reset(struct anomaly *);
 static void	anomaly_arp_window(struct anomaly *, int64_t);
-static inline void anomaly_count(struct anomaly *, int,
-		    const struct anomaly_key *, const struct anomaly_key *,
-		    const struct anomaly_key *);
+static inline __attribute__((always_inline)) void anomaly_count(
+		    struct anomaly *, int, const struct anomaly_key *,
+		    const struct anomaly_key *, const struct anomaly_key *);
 
 enum anomaly_what {
 	WHAT_SOURCE,
@@ -1613,23 +1613,20 @@ anomaly_slow_figures(struct anomaly_source *s, const struct anomaly_slow *sl)
 }
 
 /*
- * Per source: distinct destination ports and hosts in their periods.
- * DST is the address aimed at (16 bytes), DPORT its port if HAS_PORT.
- * A source stays flagged until the scan episode ends, whatever the
- * periods: its figures then add up over them.
+ * Per source S (with a slot): distinct destination ports and hosts in
+ * their periods.  DST is the address aimed at (16 bytes), DPORT its port
+ * if HAS_PORT.  A source stays flagged until the scan episode ends,
+ * whatever the periods: its figures then add up over them.
  */
 static void
-anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
-    int has_port, uint16_t dport, const struct anomaly_key *k,
+anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
+    int64_t now, const uint8_t *dst, int has_port, uint16_t dport,
     const struct anomaly_key *dk)
 {
-	struct anomaly_source	*s;
 	struct anomaly_source_bucket *b;
 	size_t			 way, index;
 	int			 c = -1;
 
-	if ((s = anomaly_source_find(a, k)) == NULL)
-		return;
 	index = (size_t)(s - a->sources);
 	b = &a->buckets[index / ANOMALY_SOURCE_WAYS];
 	way = index % ANOMALY_SOURCE_WAYS;
@@ -1695,6 +1692,22 @@ anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
 		anomaly_scan_flag(a, s, c, now);
 		b->weight[way] = ANOMALY_WEIGHT_FLAGGED;
 	}
+}
+
+/*
+ * A packet from source K that counts per source.  Most sources of a
+ * spoofed flood get no slot: the look-up is inlined in the packet's path,
+ * and only a source with a slot pays for the call that counts it.
+ */
+static inline void
+anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
+    int has_port, uint16_t dport, const struct anomaly_key *k,
+    const struct anomaly_key *dk)
+{
+	struct anomaly_source	*s;
+
+	if ((s = anomaly_source_find(a, k)) != NULL)
+		anomaly_source_count(a, s, now, dst, has_port, dport, dk);
 }
 
 /*

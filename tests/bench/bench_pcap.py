@@ -2,13 +2,15 @@
 
     /usr/bin/python3 tests/bench/bench_pcap.py
         BENCH_PACKETS=4000000  BENCH_ROUNDS=3  BENCH_KEEP=FILE
+        BENCH_RTOWATCHD=bin/rtowatchd
 
 Writes one capture file of BENCH_PACKETS packets (a SYN flood, each SYN
 from a different spoofed source, then a minute of ordinary traffic;
 documentation addresses, nothing is sent), or with BENCH_KEEP reuses or
-keeps it at FILE, for perf record on the same file.  It is read once
-before timing, so that both readers find it in the page cache; then,
-each of ROUNDS times:
+keeps it at FILE, for perf record on the same file or for another
+build (BENCH_RTOWATCHD, e.g. an older commit's) to read the same one.
+It is read once before timing, so that both readers find it in the page
+cache; then, each of ROUNDS times:
 
   bare       a C loop of pcap_next_ex that only counts packets, built here
              with cc -O2 -lpcap;
@@ -35,6 +37,8 @@ import pcapgen  # noqa: E402
 PACKETS = int(os.environ.get("BENCH_PACKETS", "4000000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 KEEP = os.environ.get("BENCH_KEEP")
+RTOWATCHD = os.environ.get("BENCH_RTOWATCHD",
+                           os.path.join(ROOT, "bin", "rtowatchd"))
 
 BARE = r"""
 #include <pcap/pcap.h>
@@ -113,8 +117,8 @@ def main():
                 f.write(RULES.format(db=db, sock=db + ".sock",
                                      policy=os.path.join(ROOT, "rules",
                                                          "policy.conf")))
-            p = subprocess.run([os.path.join(ROOT, "bin", "rtowatchd"),
-                                "-d", "-f", conf, "--pcap-file", pcap],
+            p = subprocess.run([RTOWATCHD, "-d", "-f", conf,
+                                "--pcap-file", pcap],
                                capture_output=True, text=True)
             m = re.search(r"(\d+) packets in (\d+) ms;.*peak memory "
                           r"(\d+) KiB", p.stderr)
