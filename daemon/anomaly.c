@@ -294,22 +294,6 @@ struct anomaly {
 	int64_t			 next_episode;
 };
 
-/* UDP source ports of services that answer small queries with big replies. */
-static const uint16_t anomaly_amp_ports[] = {
-	17,	/* qotd */
-	19,	/* chargen */
-	53,	/* dns */
-	111,	/* portmap */
-	123,	/* ntp */
-	137,	/* netbios-ns */
-	161,	/* snmp */
-	389,	/* cldap */
-	1900,	/* ssdp */
-	3702,	/* ws-discovery */
-	5353,	/* mdns */
-	11211,	/* memcached */
-};
-
 static inline uint64_t
 anomaly_mix(uint64_t h)
 {
@@ -1264,7 +1248,7 @@ anomaly_map_set(struct anomaly_bits *b, unsigned bit)
 }
 
 /* Set the bit H picks; the list becomes the bitmap when it is full. */
-static void
+static inline __attribute__((always_inline)) void
 anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
 {
 	unsigned	 bit = (unsigned)(h & (ANOMALY_BITMAP_BITS - 1));
@@ -1734,16 +1718,31 @@ anomaly_syn_tag(uint64_t h)
 	return (uint16_t)(h >> 48) | 1;	/* never 0, the empty slot */
 }
 
+/*
+ * A UDP port of a service that answers small queries with big replies.
+ * A switch, not a loop over a table: it is asked twice for every UDP
+ * packet, and the compiler makes it a few comparisons.
+ */
 static int
 anomaly_is_amp(uint16_t port)
 {
-	size_t	 i;
-
-	for (i = 0; i < sizeof(anomaly_amp_ports) /
-	    sizeof(anomaly_amp_ports[0]); i++)
-		if (anomaly_amp_ports[i] == port)
-			return 1;
-	return 0;
+	switch (port) {
+	case 17:	/* qotd */
+	case 19:	/* chargen */
+	case 53:	/* dns */
+	case 111:	/* portmap */
+	case 123:	/* ntp */
+	case 137:	/* netbios-ns */
+	case 161:	/* snmp */
+	case 389:	/* cldap */
+	case 1900:	/* ssdp */
+	case 3702:	/* ws-discovery */
+	case 5353:	/* mdns */
+	case 11211:	/* memcached */
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /*
