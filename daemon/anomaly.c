@@ -1723,7 +1723,7 @@ anomaly_syn_tag(uint64_t h)
  * A switch, not a loop over a table: it is asked twice for every UDP
  * packet, and the compiler makes it a few comparisons.
  */
-static int
+static inline int
 anomaly_is_amp(uint16_t port)
 {
 	switch (port) {
