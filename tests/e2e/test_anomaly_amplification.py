@@ -66,8 +66,9 @@ def test_dns_server_answering_its_clients(tmp_path):
 # in "mon", where the block captures, asked by dnsperf from "tgt" at 2,500
 # queries a second for 4 seconds (10,000 at most, 15s at most): its
 # answers come from port 53 at 2,500/s, above the threshold of 1,000/s,
-# each asked for.  Then hping3 in "mon" sends 1,200-byte datagrams from
-# port 53 to "tgt" that nobody asked for, 2,000/s for 2.5s: that is.
+# each asked for.  Then hping3 in "mon" sends 10,000 datagrams of 1,200
+# bytes from port 53 to "tgt" that nobody asked for, 4,000/s for 2.5s
+# (slower on a busy machine, still above 1,000/s): that is.
 LIVE = ("    udp-amplification-rate above 1000/s for 2s\n"
         "    end after 2s\n")
 DNS_RATE, DNS_SECONDS = 2500, 4
@@ -79,12 +80,12 @@ def live_block(db):
 
 
 def answers_per_second(pcap):
-    """The DNS server's answers in PCAP, and the most in one second."""
+    """The DNS server's answers in PCAP, by second."""
     per = {}
     for t, proto, src, _, sport, _, _ in ipv4_packets(pcap):
         if proto == 17 and src == MON_ADDR and sport == 53:
             per[int(t)] = per.get(int(t), 0) + 1
-    return sum(per.values()), max(per.values(), default=0)
+    return per
 
 
 def test_dns_server_live_and_replayed(scenario, netpair, tmp_path):
@@ -119,17 +120,17 @@ def test_dns_server_live_and_replayed(scenario, netpair, tmp_path):
                            check=False)
             assert r.returncode == 0, r.stderr + r.stdout
         load_end = now_ms()
-        # The server answered at the rate that would cross the threshold
-        # (1,000/s) were its answers counted.
-        total, peak = answers_per_second(asked)
-        assert total >= 3 * 1000 and peak >= 2000, (total, peak, r.stdout)
+        # The server answered above the threshold (1,000/s) for longer
+        # than its 2s: counted, its answers would be a warning.
+        per = answers_per_second(asked)
+        assert sum(n > 1000 for n in per.values()) >= 3, (per, r.stdout)
         unasked = tmp_path / "unasked.pcap"
-        with tcpdump(netpair, unasked):
+        with tcpdump(netpair, unasked, count=40000):
             r = netpair.sh(netpair.mon, "timeout", "15", "hping3", "-2",
                            "-q", "-s", "53", "-k", "-p", "4444", "-d",
-                           "1200", "-i", "u500", "-c", "5000", TGT_ADDR,
+                           "1200", "-i", "u250", "-c", "10000", TGT_ADDR,
                            check=False)
-            assert "5000 packets transmitted" in r.stdout + r.stderr, r
+            assert "10000 packets transmitted" in r.stdout + r.stderr, r
             ws = wait_for(lambda: warnings(d.db) or None, 15,
                           "a warning for the unasked answers")
         # One warning, and it began after the server's load had ended:
