@@ -170,8 +170,10 @@ history_pending_clear(struct history *h, size_t n)
 		free(h->pending[i].system);
 		free(h->pending[i].check);
 	}
-	memmove(h->pending, h->pending + n,
-	    (h->npending - n) * sizeof(*h->pending));
+	/* None pending is a NULL table: memmove must not be handed it. */
+	if (n < h->npending)
+		memmove(h->pending, h->pending + n,
+		    (h->npending - n) * sizeof(*h->pending));
 	h->npending -= n;
 	if (h->npending == 0)
 		h->dropping = 0;
