@@ -111,6 +111,7 @@ static void	anomaly_scan_window(struct anomaly *, int64_t);
 static void	anomaly_scan_end(struct anomaly *, const char *);
 static void	anomaly_scan_reset(struct anomaly *);
 static void	anomaly_arp_window(struct anomaly *, int64_t);
+/* Inlined always: a call costs about what its three additions do. */
 static inline __attribute__((always_inline)) void anomaly_count(
 		    struct anomaly *, int, const struct anomaly_key *,
 		    const struct anomaly_key *, const struct anomaly_key *);
@@ -1247,7 +1248,10 @@ anomaly_map_set(struct anomaly_bits *b, unsigned bit)
 	b->map[bit / 8] |= (uint8_t)(1U << (bit % 8));
 }
 
-/* Set the bit H picks; the list becomes the bitmap when it is full. */
+/*
+ * Set the bit H picks; the list becomes the bitmap when it is full.
+ * Inlined always: each packet counted per source sets two or four.
+ */
 static inline __attribute__((always_inline)) void
 anomaly_bit_set(struct anomaly_bits *b, uint64_t h)
 {
@@ -1680,8 +1684,9 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 
 /*
  * A packet from source K that counts per source.  Most sources of a
- * spoofed flood get no slot: the look-up is inlined in the packet's path,
- * and only a source with a slot pays for the call that counts it.
+ * spoofed flood get no slot: only a source with one pays for the call
+ * that counts it, whose frame is big (callgrind: 30 instructions a
+ * packet of the flood when the look-up was inside it).
  */
 static inline void
 anomaly_per_source(struct anomaly *a, int64_t now, const uint8_t *dst,
