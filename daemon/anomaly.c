@@ -1613,7 +1613,7 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 {
 	struct anomaly_source_bucket *b;
 	size_t			 way, index;
-	int			 c = -1;
+	int			 c = -1, slow;
 
 	index = (size_t)(s - a->sources);
 	b = &a->buckets[index / ANOMALY_SOURCE_WAYS];
@@ -1665,14 +1665,11 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 	else if (a->hosts_bits_needed > 0 &&
 	    s->hosts.n > a->hosts_bits_needed)
 		c = ANOMALY_HOSTS_PER_SOURCE;
-	if (a->slow != NULL) {
-		if (c == -1)
-			c = anomaly_slow_source(a, index, now, has_port,
-			    dport, dk);
-		else
-			(void)anomaly_slow_source(a, index, now, has_port,
-			    dport, dk);
-	}
+	/* One call, counted either way: the compiler inlines it then. */
+	if (a->slow != NULL &&
+	    (slow = anomaly_slow_source(a, index, now, has_port, dport,
+	    dk)) != -1 && c == -1)
+		c = slow;
 	if (c == ANOMALY_SLOW_PORTS_PER_SOURCE ||
 	    c == ANOMALY_SLOW_HOSTS_PER_SOURCE)
 		anomaly_slow_figures(s, &a->slow[index]);
