@@ -14,7 +14,7 @@ valgrind openssl python3-aiosmtpd mandoc groff-base
 xvfb dbus dunst imagemagick fonts-dejavu-core fonts-wqy-microhei
 chromium poppler-utils fonts-noto-cjk
 debhelper dpkg-dev fakeroot lintian strace systemd faketime nmap tcpdump
-prometheus zsh hping3 arping postgresql"
+prometheus zsh hping3 arping postgresql dnsmasq-base dnsperf"
 # chromium prints the CLI's HTML forms to PDF and poppler-utils reads them
 # back (pdftotext, pdfinfo); fonts-noto-cjk gives the Chinese forms their
 # Traditional Chinese glyphs.  debhelper, dpkg-dev, fakeroot and lintian
@@ -25,6 +25,8 @@ prometheus zsh hping3 arping postgresql"
 # scenarios.  nmap is a real attacker for the traffic counters (nmap -sS -f's
 # fragments) and tcpdump writes the capture of it that is then replayed;
 # hping3 floods (ICMP, UDP) and arping forges ARP replies for the same.
+# dnsmasq-base (the server alone, no service started) is a busy DNS
+# server under dnsperf's load, which udp-amplification-rate must leave be.
 # prometheus (and its promtool) scrapes and checks GET /metrics.
 # zsh runs the zsh completion (bash, which runs the other, is essential).
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets

@@ -2,13 +2,18 @@
 
     /usr/bin/python3 tests/bench/bench_pcap.py
         BENCH_PACKETS=4000000  BENCH_ROUNDS=3  BENCH_KEEP=FILE
+        BENCH_RTOWATCHD=bin/rtowatchd  BENCH_OLD_COUNTERS=1
 
 Writes one capture file of BENCH_PACKETS packets (a SYN flood, each SYN
 from a different spoofed source, then a minute of ordinary traffic;
 documentation addresses, nothing is sent), or with BENCH_KEEP reuses or
-keeps it at FILE, for perf record on the same file.  It is read once
-before timing, so that both readers find it in the page cache; then,
-each of ROUNDS times:
+keeps it at FILE, for perf record on the same file or for another
+build (BENCH_RTOWATCHD, e.g. an older commit's) to read the same one;
+BENCH_OLD_COUNTERS=1 leaves out the counters that such a build (main at
+f85e3ca or older) does not know and would refuse: bad-fragment-rate and
+the slow-* ones.
+It is read once before timing, so that both readers find it in the page
+cache; then, each of ROUNDS times:
 
   bare       a C loop of pcap_next_ex that only counts packets, built here
              with cc -O2 -lpcap;
@@ -35,6 +40,8 @@ import pcapgen  # noqa: E402
 PACKETS = int(os.environ.get("BENCH_PACKETS", "4000000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 KEEP = os.environ.get("BENCH_KEEP")
+RTOWATCHD = os.environ.get("BENCH_RTOWATCHD",
+                           os.path.join(ROOT, "bin", "rtowatchd"))
 
 BARE = r"""
 #include <pcap/pcap.h>
@@ -72,9 +79,14 @@ anomaly "bench" interface "lo" {{
     udp-amplification-rate above 2000/s for 3s
     distinct-ports-per-source above 100 in 60s
     distinct-hosts-per-source above 50 in 60s
-    arp-change "192.0.2.1"
+{newer}    arp-change "192.0.2.1"
     end after 5s
 }}
+"""
+NEWER = "" if os.environ.get("BENCH_OLD_COUNTERS") == "1" else """\
+    bad-fragment-rate above 50/s for 1s
+    slow-distinct-ports-per-source above 500 in 10m
+    slow-distinct-hosts-per-source above 200 in 10m
 """
 
 
@@ -110,11 +122,11 @@ def main():
             db = os.path.join(work, f"r{r}.db")
             conf = os.path.join(work, "bench.conf")
             with open(conf, "w") as f:
-                f.write(RULES.format(db=db, sock=db + ".sock",
+                f.write(RULES.format(db=db, sock=db + ".sock", newer=NEWER,
                                      policy=os.path.join(ROOT, "rules",
                                                          "policy.conf")))
-            p = subprocess.run([os.path.join(ROOT, "bin", "rtowatchd"),
-                                "-d", "-f", conf, "--pcap-file", pcap],
+            p = subprocess.run([RTOWATCHD, "-d", "-f", conf,
+                                "--pcap-file", pcap],
                                capture_output=True, text=True)
             m = re.search(r"(\d+) packets in (\d+) ms;.*peak memory "
                           r"(\d+) KiB", p.stderr)

@@ -111,3 +111,36 @@ def tcpdump(netpair, pcap, iface="rtw0", count=20000):
         except subprocess.TimeoutExpired:
             dump.kill()
             dump.wait()
+
+
+def ipv4_packets(pcap):
+    """The IPv4 packets of an Ethernet capture tcpdump wrote (classic
+    pcap, this host's byte order), as (time, protocol, source,
+    destination, source port, destination port, IP length); the ports are
+    those of an unfragmented TCP or UDP packet, else 0."""
+    import ipaddress
+    import struct
+    data = open(pcap, "rb").read()
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") \
+        else ">"
+    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack(order + "IIII",
+                                             data[off:off + 16])
+        frame = data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        hl = (ip[0] & 15) * 4
+        proto = ip[9]
+        sport = dport = 0
+        if (proto in (6, 17) and
+                not int.from_bytes(ip[6:8], "big") & 0x3fff and
+                len(ip) >= hl + 4):
+            sport, dport = struct.unpack("!HH", ip[hl:hl + 4])
+        yield (sec + frac / (1e9 if nano else 1e6), proto,
+               str(ipaddress.IPv4Address(ip[12:16])),
+               str(ipaddress.IPv4Address(ip[16:20])), sport, dport,
+               int.from_bytes(ip[2:4], "big"))
