@@ -81,6 +81,7 @@ struct http_state {
 
 /* The kind's shared state: one multi handle on the loop. */
 static struct curlev	*http_curl;
+static int		 http_ca_bundle;	/* curl has a default CA file */
 
 static void	http_finished(struct http_state *, CURLcode);
 
@@ -581,6 +582,7 @@ http_init(struct event_base *base, struct evdns_base *dns)
 	if (!(v->features & CURL_VERSION_SSL))
 		log_warnx("http: libcurl %s has no TLS: https checks will "
 		    "fail", v->version);
+	http_ca_bundle = v->cainfo != NULL;
 	return 0;
 }
 
@@ -836,6 +838,14 @@ http_transfer(struct probe *p, const char *resolve)
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->ca_file != NULL)
 		SET(CURLOPT_CAINFO, o->ca_file);
+	/*
+	 * curl keeps the CA store it parsed in the multi handle (CA cache),
+	 * but not with a CA directory, which Debian's curl sets by default:
+	 * without this, every probe reads and parses the CA file anew.  The
+	 * bundle holds the same certificates as the directory.
+	 */
+	if (http_ca_bundle)
+		SET(CURLOPT_CAPATH, NULL);
 	if (o->cert_expiry_ms > 0)
 		SET(CURLOPT_CERTINFO, 1L);
 	if (o->head)
