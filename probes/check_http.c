@@ -846,6 +846,13 @@ http_transfer(struct probe *p, const char *resolve)
 	 */
 	if (http_ca_bundle)
 		SET(CURLOPT_CAPATH, NULL);
+	/*
+	 * A plain request goes out in one write, so Nagle never holds it:
+	 * spare the setsockopt per probe.  A TLS handshake writes several
+	 * times and keeps curl's default.
+	 */
+	if (!o->https)
+		SET(CURLOPT_TCP_NODELAY, 0L);
 	if (o->cert_expiry_ms > 0)
 		SET(CURLOPT_CERTINFO, 1L);
 	if (o->head)
@@ -1008,7 +1015,7 @@ http_cancel(struct probe *p)
 	if (s->easy != NULL) {
 		if (s->added)
 			curlev_remove(http_curl, s->easy);
-		curl_easy_cleanup(s->easy);
+		curlev_release(http_curl, s->easy);
 	}
 	curl_slist_free_all(s->resolve);
 	curl_slist_free_all(s->headers);
