@@ -159,7 +159,7 @@ http_resp_line(struct http_resp *r, const char *line, size_t n)
 	switch (r->state) {
 	case HTTP_RESP_STATUS:
 		if (check_http_status_line(line, n, &r->code, r->reason,
-		    sizeof(r->reason)) == -1)
+		    sizeof(r->reason)) == -1 || r->code < 100)
 			return http_resp_fail(r, "not an HTTP response");
 		r->state = HTTP_RESP_HEADER;
 		return HTTP_RESP_MORE;
@@ -238,7 +238,7 @@ http_resp_feed(struct http_resp *r, const char *data, size_t n,
 		len = nl != NULL ? (size_t)(nl - data) : n;
 		if (len > sizeof(r->line) - r->linelen)
 			return http_resp_fail(r, "a header line too long");
-		r->head_bytes += len + 1;
+		r->head_bytes += len + (nl != NULL);
 		if (r->head_bytes > HTTP_RESP_HEAD_MAX)
 			return http_resp_fail(r, "headers too long");
 		memcpy(r->line + r->linelen, data, len);
