@@ -62,10 +62,17 @@
 #define HTTP_CURL_GRACE_MS	1000	/* curl's timeout after probe.c's */
 #define HTTP_USER_AGENT		"rtowatch-probe"
 
+/* An IPv4 or IPv6 address and port: a fifth of a sockaddr_storage. */
+union http_sa {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 struct http_opts {
 	char		*request;	/* plain http://: what is sent */
 	size_t		 request_len;
-	struct sockaddr_storage addr;	/* plain, an address URL: where */
+	union http_sa	 addr;		/* plain, an address URL: where */
 	socklen_t	 addrlen;
 	char		*contains;
 	char		**headers;
@@ -99,7 +106,7 @@ struct http_state {
 	size_t				 sent;
 	int64_t				 t_conn, t_first; /* -1: not yet */
 	struct http_resp		*resp;
-	struct sockaddr_storage		 addrs[HTTP_MAX_ADDRS];
+	union http_sa			 addrs[HTTP_MAX_ADDRS];
 	socklen_t			 addrlens[HTTP_MAX_ADDRS];
 	int				 naddrs, next;
 };
@@ -626,8 +633,8 @@ out:
 static void
 http_plain_addr(const struct check_conf *cc, struct http_opts *o)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&o->addr;
+	struct sockaddr_in	*sin = &o->addr.sin;
+	struct sockaddr_in6	*sin6 = &o->addr.sin6;
 	const char		*h = strstr(cc->target, "://") + 3;
 	char			 ip[INET6_ADDRSTRLEN + 2];
 	size_t			 n;
@@ -1186,13 +1193,13 @@ http_plain_next(struct probe *p, int error)
 
 	while ((i = s->next) < s->naddrs) {
 		s->next++;
-		s->fd = socket(s->addrs[i].ss_family, SOCK_STREAM |
+		s->fd = socket(s->addrs[i].sa.sa_family, SOCK_STREAM |
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (s->fd == -1) {
 			error = errno;
 			continue;
 		}
-		if (connect(s->fd, (struct sockaddr *)&s->addrs[i],
+		if (connect(s->fd, &s->addrs[i].sa,
 		    s->addrlens[i]) == 0)
 			s->connected = 1;
 		else if (errno != EINPROGRESS) {
@@ -1219,16 +1226,16 @@ static void
 http_plain_add(struct http_state *s, const struct sockaddr *sa,
     socklen_t len, int port)
 {
-	struct sockaddr_storage	*ss;
+	union http_sa	*a;
 
-	if (s->naddrs == HTTP_MAX_ADDRS || len > sizeof(*ss))
+	if (s->naddrs == HTTP_MAX_ADDRS || len > sizeof(*a))
 		return;
-	ss = &s->addrs[s->naddrs];
-	memcpy(ss, sa, len);
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	a = &s->addrs[s->naddrs];
+	memcpy(a, sa, len);
+	if (a->sa.sa_family == AF_INET)
+		a->sin.sin_port = htons((uint16_t)port);
+	else if (a->sa.sa_family == AF_INET6)
+		a->sin6.sin6_port = htons((uint16_t)port);
 	else
 		return;
 	s->addrlens[s->naddrs++] = len;
@@ -1323,7 +1330,7 @@ http_start(struct probe *p)
 	s->plain = o->request != NULL && !http_curl_only &&
 	    (o->host != NULL || o->addrlen > 0);
 	if (o->host == NULL && s->plain) {
-		http_plain_add(s, (const struct sockaddr *)&o->addr,
+		http_plain_add(s, &o->addr.sa,
 		    o->addrlen, o->port);
 		http_plain_start(p);
 		return;
