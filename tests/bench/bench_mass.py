@@ -107,6 +107,14 @@ def main():
               f"{s['busy']} running, {s['missed']} loop late; CPU "
               f"{cpu:.1f} s", flush=True)
 
+        perf = None
+        if os.environ.get("BENCH_MASS_PERF"):
+            # Where the recovery's CPU goes: perf record -g for 20 s.
+            perf = bench.subprocess.Popen(
+                ["perf", "record", "-g", "-o",
+                 os.environ["BENCH_MASS_PERF"], "-p", str(d.p.pid), "--",
+                 "sleep", "20"], stdout=bench.subprocess.DEVNULL,
+                stderr=bench.subprocess.DEVNULL)
         w, s, cpu = half(d, nginx.start, lambda: open_outages(db) == 0)
         sp, incs = spread(db, "ended_at")
         print(f"  up:   all {N} outages closed {bench.fmt(w, 1)} s after "
@@ -115,6 +123,8 @@ def main():
               f"ms max {bench.fmt(s['max'], 1)} ms; skipped "
               f"{s['busy']} running, {s['missed']} loop late; CPU "
               f"{cpu:.1f} s", flush=True)
+        if perf is not None:
+            perf.wait(60)
     finally:
         if d is not None:
             d.close()
