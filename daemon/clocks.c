@@ -120,6 +120,8 @@ clocks_new(struct event_base *base, struct store *store)
 static struct clock_bucket *
 clocks_bucket(const struct clocks *cl, int64_t incident)
 {
+	if (cl->nbuckets == 0)
+		fatalx("clocks: no buckets");	/* callers check */
 	return &cl->buckets[(uint64_t)incident % cl->nbuckets];
 }
 
@@ -130,7 +132,7 @@ clocks_index(struct clocks *cl, struct clock *c)
 	struct clock	*o;
 	size_t		 i;
 
-	if (cl->nclocks + 1 > cl->nbuckets * 2) {
+	if (cl->nbuckets == 0 || cl->nclocks + 1 > cl->nbuckets * 2) {
 		free(cl->buckets);
 		cl->nbuckets = cl->nbuckets == 0 ? CLOCKS_BUCKETS_MIN :
 		    cl->nbuckets * 2;

@@ -559,11 +559,8 @@ http_append(char **buf, size_t *len, const char *a, const char *b,
 	size_t	 n = strlen(a) + strlen(b) + strlen(c);
 
 	*buf = xrealloc(*buf, *len + n + 1);
-	memcpy(*buf + *len, a, strlen(a));
-	memcpy(*buf + *len + strlen(a), b, strlen(b));
-	memcpy(*buf + *len + strlen(a) + strlen(b), c, strlen(c));
+	snprintf(*buf + *len, n + 1, "%s%s%s", a, b, c);
 	*len += n;
-	(*buf)[*len] = '\0';
 }
 
 /*
@@ -611,8 +608,9 @@ http_plain_request(struct conf_parser *p, struct check_conf *cc,
 	if (!http_user_header(o, "Accept"))
 		http_append(&buf, &len, "Accept: */*\r\n", "", "");
 	for (i = 0; i < o->nheaders; i++) {
-		v = strchr(o->headers[i], ':') + 1;
-		v += strspn(v, " \t");
+		if ((v = strchr(o->headers[i], ':')) == NULL)
+			continue;	/* http_valid_header made sure */
+		v += 1 + strspn(v + 1, " \t");
 		if (*v != '\0')
 			http_append(&buf, &len, o->headers[i], "\r\n", "");
 	}
@@ -738,6 +736,7 @@ static int
 http_init(struct event_base *base, struct evdns_base *dns)
 {
 	const curl_version_info_data	*v;
+	const char			*client;
 
 	(void)dns;	/* each probe gets it as p->dns */
 	if ((http_curl = curlev_new(base, "http", http_done, NULL)) == NULL)
@@ -747,8 +746,8 @@ http_init(struct event_base *base, struct evdns_base *dns)
 		log_warnx("http: libcurl %s has no TLS: https checks will "
 		    "fail", v->version);
 	http_ca_bundle = v->cainfo != NULL;
-	http_curl_only = getenv("RTOWATCH_HTTP_CLIENT") != NULL &&
-	    strcmp(getenv("RTOWATCH_HTTP_CLIENT"), "curl") == 0;
+	client = getenv("RTOWATCH_HTTP_CLIENT");
+	http_curl_only = client != NULL && strcmp(client, "curl") == 0;
 	return 0;
 }
 

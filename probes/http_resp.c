@@ -17,7 +17,7 @@
 
 #include "check_http.h"
 
-#define HTTP_RESP_HEAD_MAX	(256 * 1024)	/* all header lines */
+#define HTTP_RESP_HEAD_MAX	((size_t)256 * 1024)	/* all header lines */
 
 void
 http_resp_init(struct http_resp *r, int head)
