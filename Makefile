@@ -254,7 +254,7 @@ bin/asan/test/test_response: tests/unit/test_response.c \
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http tcp dns icmp control events pcap pcapfile
+FUZZERS = conf http http_resp tcp dns icmp control events pcap pcapfile
 # The control socket's harness runs the whole server, daemon and all.
 bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
     $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)

@@ -31,6 +31,7 @@
 
 struct clock {
 	TAILQ_ENTRY(clock)	 entry;
+	LIST_ENTRY(clock)	 by_incident;	/* in its bucket */
 	struct clocks		*clocks;
 	int64_t			 id;
 	int64_t			 incident_id;
@@ -50,6 +51,15 @@ struct clocks {
 	struct store		*store;
 	const struct policy	*policy;
 	TAILQ_HEAD(clock_list, clock) list;
+	/*
+	 * The same clocks by incident: what one incident's change touches
+	 * is found without walking every running clock, which made many
+	 * incidents changing at once cost the square of their number.
+	 * Incident ids count up, so their remainder spreads them evenly.
+	 */
+	LIST_HEAD(clock_bucket, clock) *buckets;
+	size_t			 nbuckets;
+	size_t			 nclocks;
 	/* Incidents whose clocks changed while the store held changes. */
 	int64_t			*stale;
 	size_t			 nstale;
@@ -105,6 +115,39 @@ clocks_new(struct event_base *base, struct store *store)
 	return cl;
 }
 
+#define CLOCKS_BUCKETS_MIN	64
+
+static struct clock_bucket *
+clocks_bucket(const struct clocks *cl, int64_t incident)
+{
+	if (cl->nbuckets == 0)
+		fatalx("clocks: no buckets");	/* callers check */
+	return &cl->buckets[(uint64_t)incident % cl->nbuckets];
+}
+
+/* C joins its incident's bucket; the table doubles past two a bucket. */
+static void
+clocks_index(struct clocks *cl, struct clock *c)
+{
+	struct clock	*o;
+	size_t		 i;
+
+	if (cl->nbuckets == 0 || cl->nclocks + 1 > cl->nbuckets * 2) {
+		free(cl->buckets);
+		cl->nbuckets = cl->nbuckets == 0 ? CLOCKS_BUCKETS_MIN :
+		    cl->nbuckets * 2;
+		cl->buckets = xcalloc(cl->nbuckets, sizeof(*cl->buckets));
+		for (i = 0; i < cl->nbuckets; i++)
+			LIST_INIT(&cl->buckets[i]);
+		TAILQ_FOREACH(o, &cl->list, entry)
+			if (o != c)
+				LIST_INSERT_HEAD(clocks_bucket(cl,
+				    o->incident_id), o, by_incident);
+	}
+	LIST_INSERT_HEAD(clocks_bucket(cl, c->incident_id), c, by_incident);
+	cl->nclocks++;
+}
+
 static void
 clock_free(struct clock *c)
 {
@@ -124,6 +167,7 @@ clocks_free(struct clocks *cl)
 		TAILQ_REMOVE(&cl->list, c, entry);
 		clock_free(c);
 	}
+	free(cl->buckets);
 	free(cl->stale);
 	free(cl->stops);
 	free(cl->opens);
@@ -294,6 +338,7 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 	if ((c->timer = evtimer_new(cl->base, clock_fire_cb, c)) == NULL)
 		fatalx("clocks: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&cl->list, c, entry);
+	clocks_index(cl, c);
 	clock_arm(c);
 	return 0;
 }
@@ -326,7 +371,9 @@ clocks_add_held(struct clocks *cl, struct store_open_clock *oc)
 	const char	*system = NULL;
 	enum policy_clock kind;
 
-	TAILQ_FOREACH(c, &cl->list, entry)
+	if (cl->nbuckets > 0)
+		LIST_FOREACH(c, clocks_bucket(cl, oc->incident_id),
+		    by_incident)
 		if (c->incident_id == oc->incident_id &&
 		    policy_clock_find(oc->kind, &kind) == 0 &&
 		    c->kind == kind &&
@@ -373,11 +420,14 @@ clocks_sync(struct clocks *cl, int64_t incident)
 			cl->opens[i] = cl->opens[--cl->nopens];
 		} else
 			i++;
-	for (c = TAILQ_FIRST(&cl->list); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
+	c = cl->nbuckets > 0 ? LIST_FIRST(clocks_bucket(cl, incident)) : NULL;
+	for (; c != NULL; c = next) {
+		next = LIST_NEXT(c, by_incident);
 		if (c->incident_id == incident &&
 		    (!holding || clocks_stopped(cl, c))) {
 			TAILQ_REMOVE(&cl->list, c, entry);
+			LIST_REMOVE(c, by_incident);
+			cl->nclocks--;
 			clock_free(c);
 		}
 	}
@@ -603,7 +653,9 @@ clocks_relevel(struct clocks *cl, int64_t incident, enum policy_clock kind,
 {
 	struct clock	*c;
 
-	TAILQ_FOREACH(c, &cl->list, entry) {
+	if (cl->nbuckets == 0)
+		return 0;
+	LIST_FOREACH(c, clocks_bucket(cl, incident), by_incident) {
 		if (c->incident_id != incident || c->kind != kind ||
 		    !policy_clock_applies(cl->policy, kind, level))
 			continue;

@@ -24,6 +24,46 @@ struct check_http_body {
 	int	 capped;	/* the limit was reached */
 };
 
+/* An HTTP/1.1 response read in pieces (probes/http_resp.c). */
+#define HTTP_RESP_LINE_MAX	8192
+
+enum http_resp_state {
+	HTTP_RESP_STATUS,
+	HTTP_RESP_HEADER,
+	HTTP_RESP_BODY,		/* Content-Length bytes */
+	HTTP_RESP_CHUNK_SIZE,
+	HTTP_RESP_CHUNK_DATA,
+	HTTP_RESP_CHUNK_END,
+	HTTP_RESP_TRAILER,
+	HTTP_RESP_UNTIL_EOF,	/* no length: the body ends with the stream */
+	HTTP_RESP_COMPLETE,
+	HTTP_RESP_FAILED
+};
+
+#define HTTP_RESP_ERROR	(-1)
+#define HTTP_RESP_MORE	0
+#define HTTP_RESP_DONE	1
+
+struct http_resp {
+	enum http_resp_state	 state;
+	int			 head;		/* answers a HEAD: no body */
+	int			 code;		/* -1 until the status line */
+	int			 chunked;
+	int			 has_length;
+	int			 got_any;	/* a byte was received */
+	uint64_t		 left;		/* of the body or the chunk */
+	size_t			 head_bytes;
+	size_t			 linelen;
+	const char		*error;		/* why, once FAILED */
+	char			 reason[CHECK_HTTP_REASON_MAX];
+	char			 line[HTTP_RESP_LINE_MAX];
+};
+
+void	http_resp_init(struct http_resp *, int);
+int	http_resp_feed(struct http_resp *, const char *, size_t,
+	    struct check_http_body *);
+int	http_resp_eof(struct http_resp *);
+
 int	check_http_parse_status(const char *, int *, int *);
 int	check_http_status_line(const char *, size_t, int *, char *, size_t);
 size_t	check_http_body_add(struct check_http_body *, const char *, size_t);

@@ -10,11 +10,18 @@
  * with cert-expiry, its certificate is good for longer than that.  TLS
  * certificates are always verified, against the system's CAs or ca-file.
  *
- * All transfers run in one curl multi handle driven by the daemon's loop
- * (curlev.h: curl's multi-socket interface on libevent).  Each probe opens a
- * fresh connection and closes it, so a probe measures what a new client
- * would see.  The timeout is probe.c's; curl's own is a safeguard set a
- * second later.
+ * A plain http:// check that follows no redirects is one request on the
+ * daemon's loop: a non-blocking socket, the request built once when the
+ * rules are read, the answer read by http_resp.c.  libcurl's transfer
+ * costs twice the system calls and more than twice the CPU of that (see
+ * tests/bench/bench.py), and a computer center checks thousands of these.
+ * Everything else (https://, follow-redirects) runs in one curl multi
+ * handle driven by the loop (curlev.h: curl's multi-socket interface on
+ * libevent).  RTOWATCH_HTTP_CLIENT=curl in the daemon's environment sends
+ * plain checks through curl too, as before (the tests run both).  Each
+ * probe opens a fresh connection and closes it, so a probe measures what a
+ * new client would see.  The timeout is probe.c's; curl's own is a
+ * safeguard set a second later.
  *
  * Names: the URL's host is resolved like every other check's (resolve.c:
  * evdns, kept for the answer's TTL), and handed to curl with
@@ -30,6 +37,7 @@
 #include <netinet/in.h>
 
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <event2/util.h>
 
 #include <ctype.h>
@@ -40,6 +48,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check_http.h"
 #include "conf.h"
@@ -53,7 +62,18 @@
 #define HTTP_CURL_GRACE_MS	1000	/* curl's timeout after probe.c's */
 #define HTTP_USER_AGENT		"rtowatch-probe"
 
+/* An IPv4 or IPv6 address and port: a fifth of a sockaddr_storage. */
+union http_sa {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 struct http_opts {
+	char		*request;	/* plain http://: what is sent */
+	size_t		 request_len;
+	union http_sa	 addr;		/* plain, an address URL: where */
+	socklen_t	 addrlen;
 	char		*contains;
 	char		**headers;
 	char		*ca_file;
@@ -77,12 +97,27 @@ struct http_state {
 	int64_t				 dns_ms;	/* evdns, before curl */
 	char				 reason[CHECK_HTTP_REASON_MAX];
 	char				 errbuf[CURL_ERROR_SIZE];
+
+	/* A plain request on the loop (no easy handle). */
+	int				 plain;
+	struct event			*ev;
+	evutil_socket_t			 fd;
+	int				 connected;
+	size_t				 sent;
+	int64_t				 t_conn, t_first; /* -1: not yet */
+	struct http_resp		*resp;
+	union http_sa			 addrs[HTTP_MAX_ADDRS];
+	socklen_t			 addrlens[HTTP_MAX_ADDRS];
+	int				 naddrs, next;
 };
 
 /* The kind's shared state: one multi handle on the loop. */
 static struct curlev	*http_curl;
+static int		 http_ca_bundle;	/* curl has a default CA file */
+static int		 http_curl_only;	/* RTOWATCH_HTTP_CLIENT=curl */
 
 static void	http_finished(struct http_state *, CURLcode);
+static void	http_judge(struct http_state *, long, int64_t, const char *);
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -503,6 +538,126 @@ out:
 	return ret;
 }
 
+/* A header of the user's named NAME ("Host"), which replaces ours. */
+static int
+http_user_header(const struct http_opts *o, const char *name)
+{
+	size_t	 n = strlen(name);
+	int	 i;
+
+	for (i = 0; i < o->nheaders; i++)
+		if (strncasecmp(o->headers[i], name, n) == 0 &&
+		    o->headers[i][n] == ':')
+			return 1;
+	return 0;
+}
+
+static void
+http_append(char **buf, size_t *len, const char *a, const char *b,
+    const char *c)
+{
+	size_t	 n = strlen(a) + strlen(b) + strlen(c);
+
+	*buf = xrealloc(*buf, *len + n + 1);
+	snprintf(*buf + *len, n + 1, "%s%s%s", a, b, c);
+	*len += n;
+}
+
+/*
+ * The request a plain check sends, once for all its probes: what curl
+ * would send (Host, User-Agent, Accept, the user's headers, which replace
+ * those of the same name; one with no value is not sent, as with curl).
+ * For a URL with an address, the address too.
+ */
+static int
+http_plain_request(struct conf_parser *p, struct check_conf *cc,
+    struct http_opts *o)
+{
+	CURLU		*u;
+	char		*host = NULL, *port = NULL, *path = NULL;
+	char		*query = NULL, *buf = NULL;
+	const char	*v;
+	size_t		 len = 0;
+	int		 i, ret = -1;
+
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url failed");
+	if (curl_url_set(u, CURLUPART_URL, cc->target, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		conf_error(p, "http check: \"%s\": bad URL", cc->target);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
+	    CURLUE_OK)
+		port = NULL;
+	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+		query = NULL;
+	http_append(&buf, &len, o->head ? "HEAD " : "GET ", path,
+	    query != NULL ? "?" : "");
+	http_append(&buf, &len, query != NULL ? query : "", " HTTP/1.1\r\n",
+	    "");
+	if (!http_user_header(o, "Host"))
+		http_append(&buf, &len, "Host: ", host, port != NULL ? ":" :
+		    "");
+	if (!http_user_header(o, "Host"))
+		http_append(&buf, &len, port != NULL ? port : "", "\r\n", "");
+	if (!http_user_header(o, "User-Agent"))
+		http_append(&buf, &len, "User-Agent: " HTTP_USER_AGENT "\r\n",
+		    "", "");
+	if (!http_user_header(o, "Accept"))
+		http_append(&buf, &len, "Accept: */*\r\n", "", "");
+	for (i = 0; i < o->nheaders; i++) {
+		if ((v = strchr(o->headers[i], ':')) == NULL)
+			continue;	/* http_valid_header made sure */
+		v += 1 + strspn(v + 1, " \t");
+		if (*v != '\0')
+			http_append(&buf, &len, o->headers[i], "\r\n", "");
+	}
+	http_append(&buf, &len, "\r\n", "", "");
+	o->request = buf;
+	o->request_len = len;
+	ret = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+/* A URL's address (no name to resolve) as a socket address. */
+static void
+http_plain_addr(const struct check_conf *cc, struct http_opts *o)
+{
+	struct sockaddr_in	*sin = &o->addr.sin;
+	struct sockaddr_in6	*sin6 = &o->addr.sin6;
+	const char		*h = strstr(cc->target, "://") + 3;
+	char			 ip[INET6_ADDRSTRLEN + 2];
+	size_t			 n;
+
+	if (*h == '[') {
+		h++;
+		n = strcspn(h, "]");
+	} else
+		n = strcspn(h, ":/?#");
+	if (n >= sizeof(ip))
+		return;
+	memcpy(ip, h, n);
+	ip[n] = '\0';
+	memset(&o->addr, 0, sizeof(o->addr));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)o->port);
+		o->addrlen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)o->port);
+		o->addrlen = sizeof(*sin6);
+	}
+}
+
 static int
 http_finish(struct conf_parser *p, struct check_conf *cc)
 {
@@ -527,6 +682,13 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 		    "not method HEAD", cc->target);
 		return -1;
 	}
+	/* Plain and without redirects: on the loop, without curl. */
+	if (!o->https && !o->follow) {
+		if (http_plain_request(p, cc, o) == -1)
+			return -1;
+		if (o->host == NULL)
+			http_plain_addr(cc, o);
+	}
 	return 0;
 }
 
@@ -550,6 +712,7 @@ http_free_opts(struct check_conf *cc)
 	free(o->contains);
 	free(o->ca_file);
 	free(o->host);
+	free(o->request);
 	free(o);
 	cc->opts = NULL;
 }
@@ -573,6 +736,7 @@ static int
 http_init(struct event_base *base, struct evdns_base *dns)
 {
 	const curl_version_info_data	*v;
+	const char			*client;
 
 	(void)dns;	/* each probe gets it as p->dns */
 	if ((http_curl = curlev_new(base, "http", http_done, NULL)) == NULL)
@@ -581,6 +745,9 @@ http_init(struct event_base *base, struct evdns_base *dns)
 	if (!(v->features & CURL_VERSION_SSL))
 		log_warnx("http: libcurl %s has no TLS: https checks will "
 		    "fail", v->version);
+	http_ca_bundle = v->cainfo != NULL;
+	client = getenv("RTOWATCH_HTTP_CLIENT");
+	http_curl_only = client != NULL && strcmp(client, "curl") == 0;
 	return 0;
 }
 
@@ -744,7 +911,7 @@ http_finished(struct http_state *s, CURLcode code)
 {
 	struct probe		*p = s->probe;
 	const struct http_opts	*o = p->check->opts;
-	char			 times[96], want[16], date[32], d[32];
+	char			 times[96], date[32], d[32];
 	int64_t			 total, expires, left;
 	long			 status = 0;
 
@@ -779,6 +946,19 @@ http_finished(struct http_state *s, CURLcode code)
 			return;
 		}
 	}
+	http_judge(s, status, total, times);
+}
+
+/* An answer came, in TOTAL ms: its status, then its body. */
+static void
+http_judge(struct http_state *s, long status, int64_t total,
+    const char *times)
+{
+	struct probe		*p = s->probe;
+	const struct http_opts	*o = p->check->opts;
+	char			 want[16];
+
+	p->rtt_ms = total;
 	if (status < o->status_lo || status > o->status_hi) {
 		http_status_range(o, want, sizeof(want));
 		probe_done(p, PROBE_BAD_STATUS, "status %ld%s%s, expected %s",
@@ -836,6 +1016,21 @@ http_transfer(struct probe *p, const char *resolve)
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->ca_file != NULL)
 		SET(CURLOPT_CAINFO, o->ca_file);
+	/*
+	 * curl keeps the CA store it parsed in the multi handle (CA cache),
+	 * but not with a CA directory, which Debian's curl sets by default:
+	 * without this, every probe reads and parses the CA file anew.  The
+	 * bundle holds the same certificates as the directory.
+	 */
+	if (http_ca_bundle)
+		SET(CURLOPT_CAPATH, NULL);
+	/*
+	 * A plain request goes out in one write, so Nagle never holds it:
+	 * spare the setsockopt per probe.  A TLS handshake writes several
+	 * times and keeps curl's default.
+	 */
+	if (!o->https)
+		SET(CURLOPT_TCP_NODELAY, 0L);
 	if (o->cert_expiry_ms > 0)
 		SET(CURLOPT_CERTINFO, 1L);
 	if (o->head)
@@ -869,6 +1064,193 @@ http_transfer(struct probe *p, const char *resolve)
 	s->added = 1;
 }
 
+/* ------------------------------------------------ a plain request */
+
+static void	http_plain_cb(evutil_socket_t, short, void *);
+static void	http_plain_next(struct probe *, int);
+
+/* Done with the current socket (a failed address, or the end). */
+static void
+http_plain_close(struct http_state *s)
+{
+	if (s->ev != NULL) {
+		event_free(s->ev);
+		s->ev = NULL;
+	}
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+/* The answer is complete: judge it as curl's would be. */
+static void
+http_plain_answered(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	char			 times[96];
+	int64_t			 total = mono_ms() - p->started_mono;
+
+	snprintf(times, sizeof(times), "(dns %lld, connect %lld, first byte "
+	    "%lld)", (long long)s->dns_ms, (long long)s->t_conn,
+	    (long long)s->t_first);
+	memcpy(s->reason, s->resp->reason, sizeof(s->reason));
+	http_plain_close(s);
+	http_judge(s, s->resp->code, total, times);
+}
+
+/*
+ * Send what the socket takes, then read what it has.  The event is edge
+ * triggered (read and write, added once): each wake-up reads until the
+ * kernel has no more, and the probe costs one epoll_ctl to add and one to
+ * remove.
+ */
+static void
+http_plain_io(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	char			 buf[16384];
+	ssize_t			 n;
+	int			 rc;
+
+	while (s->sent < o->request_len) {
+		n = send(s->fd, o->request + s->sent, o->request_len - s->sent,
+		    MSG_NOSIGNAL);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			probe_done(p, errno == ECONNRESET || errno == EPIPE ?
+			    PROBE_REFUSED : PROBE_ERROR, "Send failure: %s",
+			    strerror(errno));
+			return;
+		}
+		s->sent += (size_t)n;
+	}
+	for (;;) {
+		n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			probe_done(p, PROBE_ERROR, "Recv failure: %s",
+			    strerror(errno));
+			return;
+		}
+		if (n > 0 && s->t_first == -1)
+			s->t_first = mono_ms() - p->started_mono;
+		rc = n == 0 ? http_resp_eof(s->resp) :
+		    http_resp_feed(s->resp, buf, (size_t)n, &s->body);
+		if (rc == HTTP_RESP_DONE) {
+			http_plain_answered(p);
+			return;
+		}
+		if (rc == HTTP_RESP_ERROR) {
+			probe_done(p, PROBE_ERROR, "%s", s->resp->error);
+			return;
+		}
+	}
+}
+
+static void
+http_plain_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct probe		*p = arg;
+	struct http_state	*s = p->priv;
+	socklen_t		 len = sizeof(int);
+	int			 error = 0;
+
+	(void)events;
+	if (!s->connected) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+			error = errno;
+		if (error == EINPROGRESS)
+			return;
+		if (error != 0) {
+			http_plain_close(s);
+			http_plain_next(p, error);
+			return;
+		}
+		s->connected = 1;
+		s->t_conn = mono_ms() - p->started_mono;
+	}
+	http_plain_io(p);
+}
+
+/*
+ * Connect to the next address, as curl tries each it was given; ERROR is
+ * why the last one failed, reported when none is left.
+ */
+static void
+http_plain_next(struct probe *p, int error)
+{
+	struct http_state	*s = p->priv;
+	int			 i;
+
+	while ((i = s->next) < s->naddrs) {
+		s->next++;
+		s->fd = socket(s->addrs[i].sa.sa_family, SOCK_STREAM |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (s->fd == -1) {
+			error = errno;
+			continue;
+		}
+		if (connect(s->fd, &s->addrs[i].sa,
+		    s->addrlens[i]) == 0)
+			s->connected = 1;
+		else if (errno != EINPROGRESS) {
+			error = errno;
+			http_plain_close(s);
+			continue;
+		}
+		if ((s->ev = event_new(p->base, s->fd, EV_READ | EV_WRITE |
+		    EV_ET | EV_PERSIST, http_plain_cb, p)) == NULL)
+			fatalx("http: event_new failed");
+		event_add(s->ev, NULL);
+		if (s->connected)
+			s->t_conn = mono_ms() - p->started_mono;
+		return;
+	}
+	if (probe_errno_local(error))
+		probe_done(p, PROBE_LOCAL_ERROR, "%s", strerror(error));
+	else
+		probe_done(p, http_errno_result(error), "%s", strerror(error));
+}
+
+/* Addresses to try; the port is the URL's. */
+static void
+http_plain_add(struct http_state *s, const struct sockaddr *sa,
+    socklen_t len, int port)
+{
+	union http_sa	*a;
+
+	if (s->naddrs == HTTP_MAX_ADDRS || len > sizeof(*a))
+		return;
+	a = &s->addrs[s->naddrs];
+	memcpy(a, sa, len);
+	if (a->sa.sa_family == AF_INET)
+		a->sin.sin_port = htons((uint16_t)port);
+	else if (a->sa.sa_family == AF_INET6)
+		a->sin6.sin6_port = htons((uint16_t)port);
+	else
+		return;
+	s->addrlens[s->naddrs++] = len;
+}
+
+static void
+http_plain_start(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+
+	s->resp = xmalloc(sizeof(*s->resp));
+	http_resp_init(s->resp, o->head);
+	http_plain_next(p, EHOSTUNREACH);
+}
+
 /* "host:port:addr,[addr6],...": curl's form for CURLOPT_RESOLVE. */
 static void
 http_resolved(struct probe *p, const struct addrinfo *ai)
@@ -882,6 +1264,12 @@ http_resolved(struct probe *p, const struct addrinfo *ai)
 	int			 n = 0;
 
 	s->dns_ms = mono_ms() - p->started_mono;
+	if (s->plain) {
+		for (a = ai; a != NULL; a = a->ai_next)
+			http_plain_add(s, a->ai_addr, a->ai_addrlen, o->port);
+		http_plain_start(p);
+		return;
+	}
 	len = (size_t)snprintf(resolve, sizeof(resolve), "%s:%d:", o->host,
 	    o->port);
 	for (a = ai; a != NULL && n < HTTP_MAX_ADDRS &&
@@ -930,10 +1318,20 @@ http_start(struct probe *p)
 
 	s = p->priv = xcalloc(1, sizeof(*s));
 	s->probe = p;
+	s->fd = -1;
+	s->t_conn = s->t_first = -1;
 	s->body.limit = CHECK_HTTP_BODY_MAX;
 	s->body.keep = o->contains != NULL;
 	if (http_curl == NULL) {
 		probe_done(p, PROBE_ERROR, "http probes are not set up");
+		return;
+	}
+	s->plain = o->request != NULL && !http_curl_only &&
+	    (o->host != NULL || o->addrlen > 0);
+	if (o->host == NULL && s->plain) {
+		http_plain_add(s, &o->addr.sa,
+		    o->addrlen, o->port);
+		http_plain_start(p);
 		return;
 	}
 	if (o->host == NULL) {
@@ -963,6 +1361,20 @@ http_expire(struct probe *p, const char *within)
 	long			 local_port = 0;
 	long long		 d;
 
+	if (s != NULL && s->plain && s->resp != NULL) {
+		if (!s->connected)
+			probe_done(p, PROBE_TIMEOUT, "no answer to the "
+			    "handshake within %s", within);
+		else if (s->t_first == -1)
+			probe_done(p, PROBE_TIMEOUT, "connected in %lld ms, "
+			    "but no response within %s", (long long)s->t_conn,
+			    within);
+		else
+			probe_done(p, PROBE_TIMEOUT, "the response began after "
+			    "%lld ms but did not end within %s",
+			    (long long)s->t_first, within);
+		return;
+	}
 	if (s == NULL || !s->added)
 		return;		/* probe.c says "no answer within" */
 	d = s->dns_ms;
@@ -1000,6 +1412,8 @@ http_cancel(struct probe *p)
 			curlev_remove(http_curl, s->easy);
 		curl_easy_cleanup(s->easy);
 	}
+	http_plain_close(s);
+	free(s->resp);
 	curl_slist_free_all(s->resolve);
 	curl_slist_free_all(s->headers);
 	check_http_body_free(&s->body);

@@ -3,11 +3,15 @@
  * minimal client cost for one fresh loopback connection, with nothing else.
  *
  *	bare_probe tcp|http ADDR PORT N EVERY_S WINDOW_S
+ *	bare_probe https ADDR PORT N EVERY_S WINDOW_S CAFILE
  *
- * tcp:  N targets ADDR:PORT .. ADDR:PORT+N-1, each connected and closed.
- * http: N targets http://ADDR:PORT/t/0 .. /t/N-1, each a fresh connection,
- *       one GET with curl's request headers, the response read to its
- *       Content-Length, then closed by us, as rtowatchd's probe does.
+ * tcp:   N targets ADDR:PORT .. ADDR:PORT+N-1, each connected and closed.
+ * http:  N targets http://ADDR:PORT/t/0 .. /t/N-1, each a fresh connection,
+ *        one GET with curl's request headers, the response read to its
+ *        Content-Length, then closed by us, as rtowatchd's probe does.
+ * https: as http, over a full TLS handshake (OpenSSL, one SSL_CTX whose CA
+ *        store, CAFILE, is parsed once), the server's certificate verified
+ *        against CAFILE and ADDR (its IP SAN), no session resumed.
  *
  * Starts are spread over EVERY_S and grouped in 10 ms slots, as rtowatchd's
  * scheduler does, so that the two pay for the same number of wake-ups.
@@ -16,7 +20,8 @@
  * ADDR must be a loopback address; a probe unanswered after 2 s is a
  * failure.
  *
- * Built by tests/bench/bench.py with cc -O2; not part of rtowatch.
+ * Built by tests/bench/bench.py with cc -O2 ... -lssl -lcrypto; not part of
+ * rtowatch.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -24,6 +29,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <err.h>
 #include <errno.h>
@@ -37,17 +46,20 @@
 #define TIMEOUT_NS	2000000000LL
 #define RESPONSE_MAX	512	/* nginx's answer is about 170 bytes */
 
-enum phase { IDLE, CONNECTING, READING };
+enum phase { IDLE, CONNECTING, HANDSHAKE, READING };
 
 struct target {
 	int		 fd;
 	enum phase	 phase;
+	SSL		*ssl;
 	long long	 started;
 	size_t		 got;
 	char		 buf[RESPONSE_MAX];
 };
 
-static int		 http;
+static int		 http, tls;
+static SSL_CTX		*ctx;
+static const char	*addr_text;
 static struct in_addr	 addr;
 static int		 port;
 static struct target	*targets;
@@ -66,6 +78,10 @@ now_ns(void)
 static void
 finish(struct target *t, int ok)
 {
+	if (t->ssl != NULL) {
+		SSL_free(t->ssl);	/* no close_notify: the floor */
+		t->ssl = NULL;
+	}
 	close(t->fd);
 	t->fd = -1;
 	t->phase = IDLE;
@@ -104,13 +120,69 @@ start(int i)
 		err(1, "epoll_ctl");
 }
 
+/* Wait for FD to be readable (WANT_READ) or writable. */
+static void
+wait_on(int i, int want_write)
+{
+	struct epoll_event	 ev;
+
+	ev.events = want_write ? EPOLLOUT : EPOLLIN;
+	ev.data.u32 = (unsigned int)i;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, targets[i].fd, &ev) == -1)
+		err(1, "epoll_ctl");
+}
+
+static void
+send_request(int i)
+{
+	struct target	*t = &targets[i];
+	char		 req[256];
+	int		 len, n;
+
+	len = snprintf(req, sizeof(req), "GET /t/%d HTTP/1.1\r\n"
+	    "Host: %s:%d\r\nUser-Agent: bare_probe\r\nAccept: */*\r\n\r\n",
+	    i, addr_text, port);
+	if (tls)
+		n = SSL_write(t->ssl, req, len);
+	else
+		n = (int)send(t->fd, req, (size_t)len, MSG_NOSIGNAL);
+	if (n != len) {
+		finish(t, 0);
+		return;
+	}
+	t->phase = READING;
+	wait_on(i, 0);
+}
+
+/* One step of the TLS handshake; the request once it is done. */
+static void
+handshake(int i)
+{
+	struct target	*t = &targets[i];
+	int		 rc;
+
+	if ((rc = SSL_connect(t->ssl)) == 1) {
+		send_request(i);
+		return;
+	}
+	switch (SSL_get_error(t->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		wait_on(i, 0);
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		wait_on(i, 1);
+		break;
+	default:
+		ERR_clear_error();
+		finish(t, 0);
+	}
+}
+
 static void
 connected(int i)
 {
 	struct target		*t = &targets[i];
-	struct epoll_event	 ev;
-	char			 req[256];
-	int			 error = 0, len;
+	int			 error = 0;
 	socklen_t		 elen = sizeof(error);
 
 	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &error, &elen) == -1 ||
@@ -122,18 +194,19 @@ connected(int i)
 		finish(t, 1);
 		return;
 	}
-	len = snprintf(req, sizeof(req), "GET /t/%d HTTP/1.1\r\n"
-	    "Host: %s:%d\r\nUser-Agent: bare_probe\r\nAccept: */*\r\n\r\n",
-	    i, inet_ntoa(addr), port);
-	if (send(t->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
-		finish(t, 0);
+	if (!tls) {
+		send_request(i);
 		return;
 	}
-	t->phase = READING;
-	ev.events = EPOLLIN;
-	ev.data.u32 = (unsigned int)i;
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, t->fd, &ev) == -1)
-		err(1, "epoll_ctl");
+	/* The CA store is the context's; the name checked is ADDR's. */
+	if ((t->ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(t->ssl, t->fd) != 1 ||
+	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl),
+	    addr_text) != 1)
+		errx(1, "SSL_new failed");
+	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+	t->phase = HANDSHAKE;
+	handshake(i);
 }
 
 /* Complete when the headers and Content-Length bytes of body are in. */
@@ -159,7 +232,15 @@ readable(int i)
 	struct target	*t = &targets[i];
 	ssize_t		 n;
 
-	n = recv(t->fd, t->buf + t->got, sizeof(t->buf) - 1 - t->got, 0);
+	if (tls) {
+		n = SSL_read(t->ssl, t->buf + t->got,
+		    (int)(sizeof(t->buf) - 1 - t->got));
+		if (n <= 0 && SSL_get_error(t->ssl, (int)n) ==
+		    SSL_ERROR_WANT_READ)
+			return;
+	} else
+		n = recv(t->fd, t->buf + t->got, sizeof(t->buf) - 1 - t->got,
+		    0);
 	if (n <= 0) {
 		finish(t, 0);
 		return;
@@ -214,13 +295,18 @@ main(int argc, char *argv[])
 	long			 n, done0 = 0, failed0 = 0, next, i;
 	int			 k, nev, timeout_ms, measuring = 0;
 
-	if (argc != 7)
-		errx(1, "usage: bare_probe tcp|http ADDR PORT N EVERY_S "
-		    "WINDOW_S");
+	if (argc != 7 && argc != 8)
+		errx(1, "usage: bare_probe tcp|http|https ADDR PORT N EVERY_S "
+		    "WINDOW_S [CAFILE]");
 	if (strcmp(argv[1], "http") == 0)
 		http = 1;
+	else if (strcmp(argv[1], "https") == 0)
+		http = tls = 1;
 	else if (strcmp(argv[1], "tcp") != 0)
-		errx(1, "mode %s: tcp or http", argv[1]);
+		errx(1, "mode %s: tcp, http or https", argv[1]);
+	if (tls != (argc == 8))
+		errx(1, "https, and only https, takes a CAFILE");
+	addr_text = argv[2];
 	if (inet_pton(AF_INET, argv[2], &addr) != 1 ||
 	    (ntohl(addr.s_addr) >> 24) != 127)
 		errx(1, "%s: not a loopback address", argv[2]);
@@ -231,6 +317,12 @@ main(int argc, char *argv[])
 	every = number(argv[5], 1, 3600, "interval") * 1000000000LL;
 	window_end = number(argv[6], 1, 3600, "window") * 1000000000LL;
 
+	if (tls) {
+		if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+		    SSL_CTX_load_verify_locations(ctx, argv[7], NULL) != 1)
+			errx(1, "%s: cannot load the CA", argv[7]);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
 	if ((targets = calloc((size_t)n, sizeof(*targets))) == NULL)
 		err(1, "calloc");
 	getrusage(RUSAGE_SELF, &ru0);
@@ -277,6 +369,8 @@ main(int argc, char *argv[])
 			i = evs[k].data.u32;
 			if (targets[i].phase == CONNECTING)
 				connected((int)i);
+			else if (targets[i].phase == HANDSHAKE)
+				handshake((int)i);
 			else if (targets[i].phase == READING)
 				readable((int)i);
 		}

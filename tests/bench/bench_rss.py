@@ -1,0 +1,135 @@
+"""Memory per check: rtowatchd's RSS at N checks of one kind, half failing,
+over a hold, beside monit's with the same checks.
+
+    /usr/bin/python3 tests/bench/bench_rss.py
+
+As root (nginx's many listeners).  For each kind in BENCH_RSS_KINDS
+(default "tcp,http,https"), N = BENCH_RSS_N systems (default 10,000), one
+check each every 10 s against bench.py's nginx on loopback: the even ones
+answer, the odd ones fail (tcp: a port nothing listens on, refused; http
+and https: /f/I, which answers 503), so that half the systems are down,
+their outages and incidents open, for the whole hold.  rtowatchd's VmRSS is
+sampled every 10 s over BENCH_RSS_HOLD seconds (default 300) after one
+interval of start; printed: the first sample, the last, the peak (VmHWM),
+and the growth from the first sample after the outages opened to the last.
+monit then runs the same N checks (`set daemon 1`), and its VmHWM after one
+full cycle is printed beside.  Flat means: the last sample within a few
+hundred kB of the settled one.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+N = int(os.environ.get("BENCH_RSS_N", "10000"))
+HOLD = float(os.environ.get("BENCH_RSS_HOLD", "300"))
+KINDS = os.environ.get("BENCH_RSS_KINDS", "tcp,http,https").split(",")
+EVERY = 10
+# Ports past the last one nginx listens on refuse: the failing half.
+FAIL_BASE = bench.TCP_BASE + N
+
+
+def check(kind, i, ca):
+    fail = i % 2 == 1
+    if kind == "tcp":
+        port = FAIL_BASE + i // 2 if fail else bench.tcp_port(i // 2)
+        return f"check tcp 127.0.0.1 port {port}"
+    path = f"/f/{i}" if fail else f"/t/{i}"
+    if kind == "http":
+        return f'check http "http://127.0.0.1:{bench.HTTP_PORT}{path}"'
+    return (f'check http "https://127.0.0.1:{bench.HTTPS_PORT}{path}" '
+            f'ca-file "{ca}"')
+
+
+def monit_rss(work, kind, nginx):
+    d = os.path.join(work, f"monit-rss-{kind}")
+    os.makedirs(d)
+    rc = os.path.join(d, "monitrc")
+    with open(rc, "w") as f:
+        f.write(f"set daemon 1\nset log {d}/monit.log\n"
+                f"set idfile {d}/monit.id\nset statefile {d}/monit.state\n"
+                f"set pidfile {d}/monit.pid\n")
+        if kind == "https":
+            f.write(f"set ssl {{ verify: enable, selfsigned: reject, "
+                    f"cacertificatefile: {nginx.ca} }}\n")
+        for i in range(N):
+            fail = i % 2 == 1
+            if kind == "tcp":
+                port = FAIL_BASE + i // 2 if fail else bench.tcp_port(i // 2)
+                f.write(f"check host t{i} with address 127.0.0.1\n"
+                        f"    if failed port {port} type tcp timeout 2 "
+                        f"seconds then alert\n")
+            else:
+                port, proto = ((bench.HTTP_PORT, "http") if kind == "http"
+                               else (bench.HTTPS_PORT, "https"))
+                path = f"/f/{i}" if fail else f"/t/{i}"
+                f.write(f"check host h{i} with address 127.0.0.1\n"
+                        f"    if failed port {port} protocol {proto} "
+                        f'request "{path}" timeout 2 seconds then alert\n')
+    os.chmod(rc, 0o600)
+    p = subprocess.Popen(["/usr/bin/monit", "-I", "-c", rc],
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL,
+                         preexec_fn=bench.raise_nofile)
+    try:
+        # One cycle at least: its log names the last host checked.
+        last = f"'t{N - 1}'" if kind == "tcp" else f"'h{N - 1}'"
+        end = time.monotonic() + 240
+        while time.monotonic() < end and p.poll() is None:
+            try:
+                with open(f"{d}/monit.log") as f:
+                    if last in f.read():
+                        break
+            except OSError:
+                pass
+            time.sleep(1)
+        time.sleep(EVERY)
+        return bench.proc_status(p.pid, "VmHWM"), bench.proc_status(
+            p.pid, "VmRSS")
+    finally:
+        bench.stop(p)
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench_rss: run as root (nginx's listeners)")
+    work = tempfile.mkdtemp(prefix="rtowatch-rss-")
+    nginx = bench.Nginx(work, N // 2 + 1)
+    try:
+        for kind in KINDS:
+            checks = [check(kind, i, nginx.ca) for i in range(N)]
+            d = bench.Rtowatchd(work, f"rtowatchd-{kind}", checks, EVERY,
+                                2000)
+            samples = []
+            try:
+                time.sleep(EVERY * 3)   # the outages open (down after 2-3)
+                t0 = time.monotonic()
+                while time.monotonic() - t0 < HOLD:
+                    samples.append(bench.proc_status(d.p.pid, "VmRSS"))
+                    time.sleep(EVERY)
+                samples.append(bench.proc_status(d.p.pid, "VmRSS"))
+                hwm = bench.proc_status(d.p.pid, "VmHWM")
+                outages = d.outages()
+            finally:
+                d.close()
+            m_hwm, m_rss = monit_rss(work, kind, nginx)
+            print(f"{kind} {N}: rtowatchd RSS {samples[0]:.1f} MB settled, "
+                  f"{samples[-1]:.1f} MB after {HOLD:.0f} s more "
+                  f"({(samples[-1] - samples[0]) * 1024:+.0f} kB), peak "
+                  f"{hwm:.1f} MB, {outages} outages; monit RSS "
+                  f"{m_rss:.1f} MB, peak {m_hwm:.1f} MB; rtowatchd / monit "
+                  f"peak {bench.ratio(hwm, m_hwm)}", flush=True)
+            print("   samples (MB): " + " ".join(f"{s:.1f}" for s in
+                                                  samples), flush=True)
+    finally:
+        nginx.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
