@@ -542,8 +542,7 @@ out:
 static int
 http_user_header(const struct http_opts *o, const char *name)
 {
-	size_t	 n = strlen(name);
-	int	 i;
+	size_t	 n = strlen(name), i;
 
 	for (i = 0; i < o->nheaders; i++)
 		if (strncasecmp(o->headers[i], name, n) == 0 &&
@@ -577,8 +576,8 @@ http_plain_request(struct conf_parser *p, struct check_conf *cc,
 	char		*host = NULL, *port = NULL, *path = NULL;
 	char		*query = NULL, *buf = NULL;
 	const char	*v;
-	size_t		 len = 0;
-	int		 i, ret = -1;
+	size_t		 len = 0, i;
+	int		 ret = -1;
 
 	if ((u = curl_url()) == NULL)
 		fatalx("curl_url failed");
