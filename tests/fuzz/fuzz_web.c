@@ -320,7 +320,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char	 reply[1 << 20];
 	size_t		 got = 0, sent = 0;
-	ssize_t		 n = -1;
+	ssize_t		 n;
 	int		 fd, turn, done = 0;
 
 	if (base == NULL)
@@ -342,11 +342,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			done = 1;
 		}
 		event_base_loop(base, EVLOOP_NONBLOCK);
-		while (got < sizeof(reply) - 1 &&
-		    (n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+		while ((n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
 			got += (size_t)n;
+		/* The listener closed (or the buffer is full): done. */
 		if (n == 0 || (n == -1 && errno != EAGAIN))
-			break;		/* the listener closed: done */
+			break;
 	}
 	reply[got] = '\0';
 	fuzz_check_reply(reply, got);
