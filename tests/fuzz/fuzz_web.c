@@ -153,13 +153,7 @@ fuzz_setup(void)
 		abort();
 	engine = engine_new(base, store);
 	engine_configure(engine, conf);
-	if (engine_recover(engine) == -1)
-		abort();
-	if ((control = control_start(base, engine, store, conf)) == NULL ||
-	    (web = web_configure(NULL, base, control, conf)) == NULL)
-		abort();
-	web_set_cli(web, NULL);
-	/* One incident for the pages to show. */
+	/* One incident for the pages to show, with its clocks: recovered. */
 	memset(&ni, 0, sizeof(ni));
 	ni.system = "web";
 	ni.owner = "";
@@ -175,6 +169,12 @@ fuzz_setup(void)
 	    store_outage_open(store, &ni, &outage, &incident) == -1 ||
 	    store_commit(store) == -1)
 		abort();
+	if (engine_recover(engine) == -1)
+		abort();
+	if ((control = control_start(base, engine, store, conf)) == NULL ||
+	    (web = web_configure(NULL, base, control, conf)) == NULL)
+		abort();
+	web_set_cli(web, NULL);
 	memset(&sin_web, 0, sizeof(sin_web));
 	sin_web.sin_family = AF_INET;
 	sin_web.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
