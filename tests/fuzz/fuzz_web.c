@@ -10,6 +10,9 @@
  * an input.  The caller is who the kernel says owns the client's socket:
  * this process's account, root, an operator.
  *
+ * An input that names /events adds a timeline row (its own bytes as the
+ * detail) while it runs, so that what follows the stream gets an event.
+ *
  * Nothing forks: web_set_cli(w, NULL) turns the printed forms (children
  * of rtowatch) into 503s; and no PAM thread starts, as sign-in is only
  * over TLS (POST /signin answers 403 over plain HTTP).
@@ -52,6 +55,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_TURNS	64	/* loop turns per input */
+#define FUZZ_EVENTS	100000	/* timeline rows the inputs may add */
 
 /* Also in the seeds: "Authorization: Bearer " this. */
 #define FUZZ_TOKEN	"fuzz-metrics-token-0123456789abcdef0123456789"
@@ -86,6 +90,8 @@ static struct web		*web;
 static struct conf		*conf;
 static struct sockaddr_in	 sin_web;
 static char			 token_path[64];
+static int64_t			 incident_id;
+static long			 events_added;
 
 static void
 fuzz_cleanup(void)
@@ -123,7 +129,7 @@ fuzz_setup(void)
 {
 	struct conf_errors		 errs = { NULL, 0 };
 	struct store_new_incident	 ni;
-	int64_t				 outage, incident, now = wall_ms();
+	int64_t				 outage, now = wall_ms();
 	char				*rules;
 	unsigned			 port = fuzz_port();
 	int				 fd, len;
@@ -166,7 +172,7 @@ fuzz_setup(void)
 	ni.restore_due_at = now + 36 * 3600000LL;
 	ni.cause = "fuzz <fuzz> & \"quoted\"";
 	if (store_begin(store) == -1 ||
-	    store_outage_open(store, &ni, &outage, &incident) == -1 ||
+	    store_outage_open(store, &ni, &outage, &incident_id) == -1 ||
 	    store_commit(store) == -1)
 		abort();
 	if (engine_recover(engine) == -1)
@@ -180,6 +186,33 @@ fuzz_setup(void)
 	sin_web.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin_web.sin_port = htons((uint16_t)port);
 	atexit(fuzz_cleanup);
+}
+
+/*
+ * A timeline row whose detail is the input, as a person's note would
+ * be: the commit wakes the /events followers (web_follow_cb), which
+ * send it on, whatever bytes it has.
+ */
+static void
+fuzz_event(const uint8_t *data, size_t size)
+{
+	struct store_event	 ev;
+	char			 detail[256];
+	size_t			 n = size < sizeof(detail) - 1 ? size :
+				    sizeof(detail) - 1;
+
+	memcpy(detail, data, n);
+	detail[n] = '\0';
+	memset(&ev, 0, sizeof(ev));
+	ev.incident_id = incident_id;
+	ev.at = wall_ms();
+	ev.event = "note";
+	ev.actor = "fuzz";
+	ev.detail = detail;
+	if (store_begin(store) == -1 || store_timeline_add(store, &ev) == -1 ||
+	    store_commit(store) == -1)
+		abort();
+	events_added++;
 }
 
 /* The value of header NAME among HEAD's LEN bytes, or NULL. */
@@ -213,6 +246,29 @@ fuzz_check_metrics(const char *body, size_t len)
 			abort();
 		if (memchr(p, ' ', (size_t)(nl - p)) == NULL)
 			abort();
+	}
+}
+
+/*
+ * The event stream: each event's data a JSON object on its line (an
+ * event is one chunk, so its lines are whole; the last may be cut short
+ * by the turns).  Whatever bytes the timeline had.
+ */
+static void
+fuzz_check_events(const char *body, size_t len)
+{
+	const char	*p = body, *end = body + len, *nl;
+	json_t		*obj;
+
+	while ((p = memmem(p, (size_t)(end - p), "\ndata: ", 7)) != NULL) {
+		p += 7;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		if ((obj = json_loadb(p, (size_t)(nl - p), 0, NULL)) == NULL ||
+		    !json_is_object(obj))
+			abort();
+		json_decref(obj);
+		p = nl;
 	}
 }
 
@@ -291,6 +347,7 @@ fuzz_check_reply(const char *buf, size_t len)
 		if ((type = fuzz_header(buf, hlen, "Content-Type")) == NULL ||
 		    strncmp(type, "text/event-stream", 17) != 0)
 			abort();
+		fuzz_check_events(body, len - (size_t)(body - buf));
 		return;
 	}
 	if ((cl = fuzz_header(buf, hlen, "Content-Length")) == NULL)
@@ -321,10 +378,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char	 reply[1 << 20];
 	size_t		 got = 0, sent = 0;
 	ssize_t		 n;
-	int		 fd, turn, done = 0;
+	int		 fd, turn, done = 0, follow;
 
 	if (base == NULL)
 		fuzz_setup();
+	follow = events_added < FUZZ_EVENTS &&
+	    memmem(data, size, "/events", 7) != NULL;
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
 		abort();
 	if (connect(fd, (struct sockaddr *)&sin_web, sizeof(sin_web)) == -1 &&
@@ -337,10 +396,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (sent < size && (n = write(fd, data + sent,
 		    size - sent)) > 0)
 			sent += (size_t)n;
-		if (sent == size && !done) {
+		/* A follower keeps its end open a few turns: it follows. */
+		if (sent == size && !done && (!follow || turn >= 8)) {
 			shutdown(fd, SHUT_WR);
 			done = 1;
 		}
+		/* A follower of /events gets a row while it follows. */
+		if (follow && turn == 4)
+			fuzz_event(data, size);
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		while ((n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
 			got += (size_t)n;
