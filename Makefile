@@ -254,9 +254,11 @@ bin/asan/test/test_response: tests/unit/test_response.c \
 unit: $(UNIT_TESTS:%=bin/test/test_%) $(UNIT_TESTS:%=bin/asan/test/test_%)
 
 # libFuzzer harnesses, one per parser of outside input.
-FUZZERS = conf http http_resp tcp dns icmp control events pcap pcapfile
-# The control socket's harness runs the whole server, daemon and all.
-bin/fuzz/fuzz_control: tests/fuzz/fuzz_control.c \
+FUZZERS = conf http http_resp tcp dns icmp control events pcap pcapfile web
+# The control socket's and the web listener's harnesses run the whole
+# server, daemon and all.
+bin/fuzz/fuzz_control bin/fuzz/fuzz_web: bin/fuzz/fuzz_%: \
+    tests/fuzz/fuzz_%.c \
     $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \

@@ -1302,6 +1302,12 @@ web_job(struct web *w, struct evhttp_request *req, int en, int kind,
 	int				 fds[2], i, n = 0;
 	pid_t				 pid;
 
+	/* No CLI to run (web_set_cli(w, NULL), the fuzzer's): no form. */
+	if (w->cli == NULL) {
+		evbuffer_free(filter);
+		web_error(req, 503, en, "the printed forms are off here");
+		return;
+	}
 	if (w->njobs >= WEB_MAX_JOBS) {
 		evbuffer_free(filter);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -2430,6 +2436,18 @@ web_configure(struct web *w, struct event_base *base,
 		web_stop(w);
 	}
 	return w;
+}
+
+/*
+ * The rtowatch the forms run, instead of the one beside rtowatchd; NULL:
+ * none, and the form pages answer 503.  For the fuzzer (tests/fuzz/
+ * fuzz_web.c), which must not fork a child an input.
+ */
+void
+web_set_cli(struct web *w, const char *path)
+{
+	free(w->cli);
+	w->cli = path != NULL ? xstrdup(path) : NULL;
 }
 
 void

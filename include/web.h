@@ -11,6 +11,7 @@ struct web;
 
 struct web	*web_configure(struct web *, struct event_base *,
 		    struct control *, const struct conf *);
+void		 web_set_cli(struct web *, const char *);
 void		 web_free(struct web *);
 
 #endif
