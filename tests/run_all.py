@@ -4,6 +4,7 @@ Suites: the cmocka unit tests (release and ASan builds), a bounded
 libFuzzer run of each harness, and the pytest scenarios against the
 release binaries and again against the ASan binaries.
 """
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -47,7 +48,8 @@ def run_cmocka(binary):
     count(name, int(ran.group(1)) - failed, failed)
 
 
-def run_fuzz(binary):
+def fuzz_one(binary):
+    """One bounded libFuzzer run: (its name, its lines, passed)."""
     name = os.path.relpath(binary, ROOT)
     kind = os.path.basename(binary)[len("fuzz_"):]
     seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", kind)
@@ -57,11 +59,21 @@ def run_fuzz(binary):
                            cwd=ROOT, capture_output=True, text=True)
     runs = re.search(r"Done (\d+) runs", p.stderr)
     if p.returncode == 0 and runs:
-        print(f"   {runs.group(1)} inputs in {FUZZ_SECONDS}s, no crash")
-        count(name, 1, 0)
-    else:
-        sys.stdout.write(p.stderr[-4000:])
-        count(name, 0, 1, why="(crash or leak, see above)")
+        return name, f"   {runs.group(1)} inputs in {FUZZ_SECONDS}s, " \
+            "no crash\n", True
+    return name, p.stderr[-4000:], False
+
+
+def run_fuzz(binaries):
+    """The harnesses, JOBS at a time (each is one process), reported in
+    order."""
+    with concurrent.futures.ThreadPoolExecutor(int(JOBS)) as pool:
+        for name, text, ok in pool.map(fuzz_one, binaries):
+            sys.stdout.write(text)
+            if ok:
+                count(name, 1, 0)
+            else:
+                count(name, 0, 1, why="(crash or leak, see above)")
 
 
 def run_pytest(label, bindir):
@@ -100,8 +112,8 @@ def main():
             if f.startswith("test_"):
                 run_cmocka(os.path.join(d, f))
     fz = os.path.join(ROOT, "bin", "fuzz")
-    for f in sorted(os.listdir(fz)) if os.path.isdir(fz) else []:
-        run_fuzz(os.path.join(fz, f))
+    run_fuzz([os.path.join(fz, f) for f in
+              (sorted(os.listdir(fz)) if os.path.isdir(fz) else [])])
     run_pytest("e2e (release build)", os.path.join(ROOT, "bin"))
     run_pytest("e2e (ASan+UBSan build)", os.path.join(ROOT, "bin", "asan"))
     for f in failures:
