@@ -443,7 +443,7 @@ store_pg_exec(struct store_db *d, const char *sql)
 	    PQstatus(p->conn) != CONNECTION_OK)) {
 		p->tx = 0;
 		/* Nothing to roll back: it went with the session. */
-		return end && sql[0] == 'R' ? STORE_OK : store_pg_fail(d, NULL);
+		return sql[0] == 'R' ? STORE_OK : store_pg_fail(d, NULL);
 	}
 	if (end)
 		p->tx = 0;
