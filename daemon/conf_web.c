@@ -226,4 +226,32 @@ conf_free_web(struct web_conf *w)
 	if (w->metrics_token != NULL)
 		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
 	free(w->metrics_token);
+	memset(w, 0, sizeof(*w));
+}
+
+static char *
+conf_strdup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/*
+ * The web listener keeps its own copy of the settings in force, since a
+ * reload frees the rules they were read from.  The places they were
+ * read at go with those rules and are not copied.
+ */
+void
+conf_copy_web(struct web_conf *dst, const struct web_conf *src)
+{
+	int	 i;
+
+	conf_free_web(dst);
+	dst->listen = conf_strdup_or_null(src->listen);
+	dst->cert = conf_strdup_or_null(src->cert);
+	dst->key = conf_strdup_or_null(src->key);
+	dst->public = xcalloc((size_t)src->npublic + 1, sizeof(*dst->public));
+	for (i = 0; i < src->npublic; i++)
+		dst->public[i] = xstrdup(src->public[i]);
+	dst->npublic = src->npublic;
+	dst->metrics_token = conf_strdup_or_null(src->metrics_token);
 }

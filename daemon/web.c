@@ -146,15 +146,11 @@ struct web {
 	struct event_base	*base;
 	struct control		*control;
 	struct evhttp		*http;
-	char			*listen;
-	char			*cert, *key;
+	struct web_conf		 cf;		/* the "set web" lines in force */
 	SSL_CTX			*ssl;
 	char			*cli;
 	char			*database;
 	char			*rules;
-	char			**public;
-	int			 npublic;
-	char			*metrics_token;	/* NULL: none */
 	struct web_job_list	 jobs;
 	int			 njobs;
 	struct web_client_list	 clients;
@@ -985,7 +981,7 @@ web_public(struct web *w, struct evhttp_request *req, int en)
 	size_t		 i;
 	int		 status, k;
 
-	if (w->npublic == 0) {
+	if (w->cf.npublic == 0) {
 		web_error(req, 404, en, "no public status page (set web public)");
 		return;
 	}
@@ -1006,10 +1002,10 @@ web_public(struct web *w, struct evhttp_request *req, int en)
 	json_array_foreach(json_object_get(st, "systems"), i, s) {
 		const char	*state = web_str(s, "state");
 
-		for (k = 0; k < w->npublic; k++)
-			if (strcmp(w->public[k], web_str(s, "name")) == 0)
+		for (k = 0; k < w->cf.npublic; k++)
+			if (strcmp(w->cf.public[k], web_str(s, "name")) == 0)
 				break;
-		if (k == w->npublic)
+		if (k == w->cf.npublic)
 			continue;
 		/* Down or up; maintenance and unknown are not details. */
 		evbuffer_add(b, "<tr><td>", 8);
@@ -2098,13 +2094,13 @@ web_metrics_token(struct web *w, struct evhttp_request *req)
 {
 	struct web_who	 who;
 	const char	*auth;
-	size_t		 len = strlen(w->metrics_token);
+	size_t		 len = strlen(w->cf.metrics_token);
 
 	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
 	    strlen(auth + 7) == len &&
-	    CRYPTO_memcmp(auth + 7, w->metrics_token, len) == 0) {
+	    CRYPTO_memcmp(auth + 7, w->cf.metrics_token, len) == 0) {
 		control_serve(w->control, req, "metrics-token", (uid_t)-1,
 		    ROLE_AUDITOR);
 		return;
@@ -2165,7 +2161,7 @@ web_request_cb(struct evhttp_request *req, void *arg)
 		goto done;
 	}
 	metrics = strcmp(path, "/metrics") == 0;
-	if (metrics && w->metrics_token != NULL &&
+	if (metrics && w->cf.metrics_token != NULL &&
 	    evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization") != NULL) {
 		web_metrics_token(w, req);
@@ -2311,10 +2307,6 @@ web_stop(struct web *w)
 		free(s);
 	}
 	w->nsessions = 0;
-	free(w->listen);
-	free(w->cert);
-	free(w->key);
-	w->listen = w->cert = w->key = NULL;
 }
 
 static int
@@ -2357,11 +2349,8 @@ web_start(struct web *w, const struct conf *conf)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(w->http, web_request_cb, w);
-	w->listen = xstrdup(wc->listen);
-	w->cert = wc->cert != NULL ? xstrdup(wc->cert) : NULL;
-	w->key = wc->key != NULL ? xstrdup(wc->key) : NULL;
 	log_info("web page on %s://%s", w->ssl != NULL ? "https" : "http",
-	    w->listen);
+	    wc->listen);
 	return 0;
 }
 
@@ -2383,7 +2372,7 @@ web_configure(struct web *w, struct event_base *base,
 {
 	const struct web_conf	*wc = &conf->web;
 	struct timeval		 tv = { WEB_HEARTBEAT_S, 0 };
-	int			 i, same;
+	int			 same;
 
 	if (wc->listen == NULL) {
 		if (w != NULL)
@@ -2413,20 +2402,9 @@ web_configure(struct web *w, struct event_base *base,
 	}
 	free(w->database);
 	w->database = xstrdup(conf->database);
-	for (i = 0; i < w->npublic; i++)
-		free(w->public[i]);
-	free(w->public);
-	w->public = xcalloc((size_t)wc->npublic + 1, sizeof(*w->public));
-	for (i = 0; i < wc->npublic; i++)
-		w->public[i] = xstrdup(wc->public[i]);
-	w->npublic = wc->npublic;
-	if (w->metrics_token != NULL)
-		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
-	free(w->metrics_token);
-	w->metrics_token = wc->metrics_token != NULL ?
-	    xstrdup(wc->metrics_token) : NULL;
-	same = w->http != NULL && strcmp(w->listen, wc->listen) == 0 &&
-	    web_same(w->cert, wc->cert) && web_same(w->key, wc->key);
+	same = w->http != NULL && web_same(w->cf.listen, wc->listen) &&
+	    web_same(w->cf.cert, wc->cert) && web_same(w->cf.key, wc->key);
+	conf_copy_web(&w->cf, wc);
 	if (same)
 		return w;
 	web_stop(w);
@@ -2453,8 +2431,6 @@ web_set_cli(struct web *w, const char *path)
 void
 web_free(struct web *w)
 {
-	int	 i;
-
 	if (w == NULL)
 		return;
 	control_follow(w->control, NULL, NULL, NULL);
@@ -2463,12 +2439,7 @@ web_free(struct web *w)
 	event_free(w->rtt_fill);
 	json_decref(w->rtt);
 	json_decref(w->rtt_todo);
-	for (i = 0; i < w->npublic; i++)
-		free(w->public[i]);
-	free(w->public);
-	if (w->metrics_token != NULL)
-		explicit_bzero(w->metrics_token, strlen(w->metrics_token));
-	free(w->metrics_token);
+	conf_free_web(&w->cf);
 	free(w->database);
 	free(w->cli);
 	free(w);

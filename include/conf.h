@@ -230,6 +230,8 @@ struct conf	*conf_load(const char *, struct conf_errors *);
 struct conf	*conf_parse_buffer(const char *, const char *, size_t,
 		    struct conf_errors *);
 void		 conf_free(struct conf *);
+void		 conf_copy_web(struct web_conf *, const struct web_conf *);
+void		 conf_free_web(struct web_conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
 const struct category_conf *conf_find_category(const struct conf *,

@@ -129,6 +129,5 @@ void	conf_webhooks_free(struct conf *);
 /* conf_web.c */
 int	conf_set_web(struct conf_parser *, void *);
 void	conf_check_web(struct conf *, struct conf_errors *);
-void	conf_free_web(struct web_conf *);
 
 #endif
