@@ -204,11 +204,18 @@ struct anomaly_source_bucket {
 #define ANOMALY_WEIGHT_FLAGGED	UINT16_MAX
 #define ANOMALY_WEIGHT_MAX	(UINT16_MAX - 1)
 
-/* A source named in the scan episode: its slot in the sources' table. */
+/*
+ * A source named in the scan episode: its slot in the sources' table, and
+ * the address its scan aimed at when it crossed.  That address, not the
+ * source's last one, is what the episode concerns: a decoy is a real
+ * host's address, and that host's own connections (to a system that is
+ * down, retried) are no part of the scan.
+ */
 struct anomaly_scanner {
 	struct anomaly_key k;
 	size_t		 index;
 	uint64_t	 shown;		/* its packets when last told */
+	uint8_t		 target[16];
 };
 
 struct anomaly_episode {
@@ -1284,26 +1291,35 @@ anomaly_scanner_source(struct anomaly *a, const struct anomaly_scanner *sc)
 	return anomaly_key_eq(&s->k, &sc->k) ? s : NULL;
 }
 
-/* What a source did since it was flagged, as the warning's detail says. */
+/*
+ * What a source did since it was flagged, as the warning's detail says;
+ * TARGET is what its scan aimed at.  Only what a counter of the block
+ * counts is told: without a host counter, hosts are not counted, and "0
+ * distinct hosts" would be false.
+ */
 static void
-anomaly_source_fmt(const struct anomaly_source *s, char *out, size_t len)
+anomaly_source_fmt(const struct anomaly *a, const struct anomaly_source *s,
+    const uint8_t *target, char *out, size_t len)
 {
-	char	 src[64], dst[64];
+	char	 src[64], dst[64], ports[64] = "", hosts[64] = "";
+	int	 by_ports, by_hosts;
 
+	by_ports = s->max_port != 0 && (a->ports_bits_needed > 0 ||
+	    a->slow_ports_bits > 0);
+	by_hosts = a->hosts_bits_needed > 0 || a->slow_hosts_bits > 0;
 	anomaly_key_fmt(&s->k, src, sizeof(src));
-	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	if (s->max_port == 0)	/* ICMP, ARP: hosts only */
-		snprintf(out, len, "source %s: about %.0f distinct hosts "
-		    "(last %s) in %llu packets", src, s->hosts_before +
-		    anomaly_estimate(s->hosts.n), dst,
-		    (unsigned long long)s->total);
-	else
-		snprintf(out, len, "source %s: about %.0f distinct ports "
-		    "(%u-%u) and %.0f distinct hosts (last %s) in %llu "
-		    "packets", src, s->ports_before +
-		    anomaly_estimate(s->ports.n), s->min_port, s->max_port,
-		    s->hosts_before + anomaly_estimate(s->hosts.n), dst,
-		    (unsigned long long)s->total);
+	packet_addr_fmt(s->k.family, target, dst, sizeof(dst));
+	if (by_ports)
+		snprintf(ports, sizeof(ports), "about %.0f distinct ports "
+		    "(%u-%u)%s", s->ports_before + anomaly_estimate(
+		    s->ports.n), s->min_port, s->max_port, by_hosts ?
+		    " and " : "");
+	if (by_hosts)
+		snprintf(hosts, sizeof(hosts), "%s%.0f distinct hosts",
+		    by_ports ? "" : "about ", s->hosts_before +
+		    anomaly_estimate(s->hosts.n));
+	snprintf(out, len, "source %s: %s%s (target %s) in %llu packets",
+	    src, ports, hosts, dst, (unsigned long long)s->total);
 }
 
 /*
@@ -1325,7 +1341,8 @@ anomaly_scan_detail(struct anomaly *a, char *out, size_t len)
 		if (off > 0)
 			off += (size_t)snprintf(out + off, len - off, "; ");
 		if (off < len)
-			anomaly_source_fmt(s, out + off, len - off);
+			anomaly_source_fmt(a, s, a->scanners[i].target,
+			    out + off, len - off);
 		off += strlen(out + off);
 	}
 	if (a->more_scanners > 0 && off < len)
@@ -1352,7 +1369,7 @@ anomaly_scan_indicators(struct anomaly *a, int final)
 		    anomaly_key_fmt(&s->k, buf, sizeof(buf)),
 		    (int64_t)s->total);
 		anomaly_indicator(a, a->scan.warning, "target",
-		    packet_addr_fmt(s->k.family, s->last_dst, buf,
+		    packet_addr_fmt(s->k.family, a->scanners[i].target, buf,
 		    sizeof(buf)), 0);
 		if (final && s->max_port != 0) {
 			snprintf(buf, sizeof(buf), "%u-%u", s->min_port,
@@ -1447,7 +1464,7 @@ anomaly_scan_window(struct anomaly *a, int64_t end)
 			continue;
 		grew |= s->total != a->scanners[i].shown;
 		anomaly_relate(a, &a->scan, end, packet_addr_fmt(s->k.family,
-		    s->last_dst, dst, sizeof(dst)), "INT");
+		    a->scanners[i].target, dst, sizeof(dst)), "INT");
 	}
 	if (!grew)
 		return;
@@ -1480,10 +1497,12 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s,
 		sc->k = s->k;
 		sc->index = (size_t)(s - a->sources);
 		sc->shown = s->total;
+		/* The packet that made it cross is one of its scan's. */
+		memcpy(sc->target, s->last_dst, sizeof(sc->target));
 	}
 	anomaly_key_fmt(&s->k, src, sizeof(src));
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	anomaly_source_fmt(s, detail, sizeof(detail));
+	anomaly_source_fmt(a, s, s->last_dst, detail, sizeof(detail));
 	if (a->scan.warning == 0) {
 		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "
 		    "source %s", anomaly_counter_name(c), a->th[c].above,
