@@ -1169,6 +1169,115 @@ test_decoy_not_related(void **state)
 }
 
 /*
+ * A decoy that is a real host: flagged for the scan's SYNs to one target,
+ * it then opens its own connections to another system, which is down.
+ * The scan concerns the address it scanned, not the host's last one: no
+ * relation to that system's incident, no such target, and the detail
+ * names the target scanned.  The target scanned going down later is
+ * related, by the windows' recheck.
+ */
+static void
+test_decoy_host_keeps_its_target(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	int64_t			 ep;
+	int			 i, d;
+
+	(void)state;
+	down_addr = "192.0.2.80";
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate_down, NULL);
+	scan(a, T0, 0xc6336401, 0xc6336402, 12);
+	take(a);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	/* Its own connections to 192.0.2.80:8080, over three windows. */
+	for (i = 0; i < 30; i++) {
+		syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+		pk.sport = (uint16_t)(41000 + i);
+		anomaly_packet(a, T0 + 100 + i * 100, 60, &pk);
+	}
+	anomaly_tick(a, T0 + 3000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
+	assert_int_equal(indicator(ep, "target", "192.0.2.80"), -1);
+	assert_true(indicator(ep, "target", "198.51.100.2") != -1);
+	assert_true(count(ANOMALY_EVENT_DETAIL) >= 1);
+	d = nth(ANOMALY_EVENT_DETAIL, count(ANOMALY_EVENT_DETAIL) - 1);
+	assert_null(strstr(seen.ev[d].detail, "192.0.2.80"));
+	assert_non_null(strstr(seen.ev[d].detail, "(target 198.51.100.2)"));
+	/* The host scanned goes down while the scan lasts: related. */
+	down_addr = "198.51.100.2";
+	syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+	anomaly_packet(a, T0 + 3100, 60, &pk);
+	anomaly_tick(a, T0 + 4000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].value,
+	    "198.51.100.2");
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
+	    "INT");
+	down_addr = NULL;
+	anomaly_free(a);
+}
+
+/*
+ * A scan's detail tells what the block counts: with no host counter, no
+ * "0 distinct hosts"; with one, the hosts; a host counter alone, no
+ * ports.
+ */
+static void
+test_scan_detail_counts_what_is_counted(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	const char		*d;
+	int			 i;
+
+	(void)state;
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
+	a = anomaly_new(&ac);
+	scan(a, T0, 0xc0000209, 0xc6336410, 12);
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_null(strstr(d, "hosts"));
+	assert_non_null(strstr(d, "source 192.0.2.9: about 11 distinct ports "
+	    "(2-12) (target 198.51.100.16) in 11 packets"));
+	anomaly_free(a);
+
+	memset(&seen, 0, sizeof(seen));
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].set = 1;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].above = 50;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].ms = 60000;
+	a = anomaly_new(&ac);
+	scan(a, T0, 0xc0000209, 0xc6336410, 12);
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_non_null(strstr(d, "about 11 distinct ports (2-12) and 1 "
+	    "distinct hosts (target 198.51.100.16)"));
+	anomaly_free(a);
+
+	memset(&seen, 0, sizeof(seen));
+	ac.th[ANOMALY_PORTS_PER_SOURCE].set = 0;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].above = 10;
+	a = anomaly_new(&ac);
+	for (i = 0; i < 12; i++) {
+		syn(&pk, htonl(0xc0000209), htonl(0xc6336400 + (uint32_t)i),
+		    (uint16_t)(1 + i));
+		anomaly_packet(a, T0 + i, 60, &pk);
+	}
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_null(strstr(d, "ports"));
+	assert_non_null(strstr(d, "source 192.0.2.9: about 11 distinct "
+	    "hosts (target 198.51.100.11) in 11 packets"));
+	anomaly_free(a);
+}
+
+/*
  * An ARP conflict for the very address a failing check targets relates
  * to that system's incident, and when the system goes down during the
  * conflict, then.
@@ -1228,6 +1337,9 @@ main(void)
 		cmocka_unit_test_setup(test_slow_scan, setup),
 		cmocka_unit_test_setup(test_amplification, setup),
 		cmocka_unit_test_setup(test_decoy_not_related, setup),
+		cmocka_unit_test_setup(test_decoy_host_keeps_its_target, setup),
+		cmocka_unit_test_setup(test_scan_detail_counts_what_is_counted,
+		    setup),
 		cmocka_unit_test_setup(test_arp_related, setup),
 	};
 
