@@ -69,6 +69,7 @@
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
+#define ANOMALY_AIMED_SHARE	10	/* a flood aims at 1/10 of it or more */
 #define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
 #define ANOMALY_AMP_SLOTS	32768	/* UDP requests awaiting replies */
 #define ANOMALY_AMP_FACTOR	10	/* times its request: amplified */
@@ -813,21 +814,33 @@ anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
 	ev->name = category;
 }
 
-/* The episode's current top targets, each perhaps a system that is down. */
+/*
+ * The episode's current top targets that its traffic aims at, each
+ * perhaps a system that is down.  A target aimed at takes a share of the
+ * window's packets (ANOMALY_AIMED_SHARE): a system that only gets its
+ * usual traffic while a flood goes on elsewhere (the daemon's own checks
+ * of it, retried while it is down) is no target of the flood, though it
+ * may be among the top five.
+ */
 static void
 anomaly_relate_targets(struct anomaly *a, struct anomaly_episode *ep,
     const struct anomaly_sketch *s, int64_t now, const char *category)
 {
 	struct anomaly_slot	 top[ANOMALY_TOP];
 	char			 buf[64];
+	uint64_t		 all = 0;
+	size_t			 j;
 	int			 i, n;
 
 	if (a->relate == NULL)
 		return;
+	for (j = 0; j < s->nslots; j++)
+		all += s->slot[j].count;
 	n = anomaly_sketch_top(s, top, ANOMALY_TOP);
 	for (i = 0; i < n; i++)
-		anomaly_relate(a, ep, now, anomaly_key_fmt(&top[i].k,
-		    buf, sizeof(buf)), category);
+		if (top[i].count * ANOMALY_AIMED_SHARE >= all)
+			anomaly_relate(a, ep, now, anomaly_key_fmt(&top[i].k,
+			    buf, sizeof(buf)), category);
 }
 
 /* One indicator (a source, a target...) of an episode's warning. */
@@ -1052,9 +1065,13 @@ anomaly_rate_episode(struct anomaly *a, struct anomaly_episode *ep,
 			anomaly_sketch_merge(&tops[i], &a->top[cls][i]);
 		if (v[ep->counter] > ep->peak)
 			ep->peak = v[ep->counter];
-		/* A system may go down while the episode lasts. */
-		anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET], end,
-		    category);
+		/*
+		 * A system may go down while the episode lasts; once calm,
+		 * a window's traffic is no longer the flood's.
+		 */
+		if (v[ep->counter] > a->th[ep->counter].above)
+			anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET],
+			    end, category);
 		if (above)
 			ep->last_active = end;
 		else if (end - ep->last_active >= a->end_ms) {

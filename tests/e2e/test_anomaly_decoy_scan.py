@@ -74,10 +74,14 @@ PORTAL_RULES = f"""system "portal" {{
 }}
 """
 
+# The scan's 2,700 SYNs and their answers in well under a second are a
+# packet-rate flood too; portal's checks are about 100 packets a second.
 BLOCK = ('anomaly "edge" interface "rtw0" window 500ms {\n'
          "    distinct-ports-per-source above 100 in 10s\n"
+         "    packet-rate above 1000/s for 500ms\n"
          "    end after 2s\n"
          "}\n")
+SCAN = "distinct-ports-per-source above 100 in 10s: source 198.18.1."
 
 
 def need(*tools):
@@ -110,11 +114,20 @@ def portal_failures(d):
                              "error: Maximum")
 
 
-def scan_sources(d):
-    """The scan's warning once it names all nine sources."""
-    ws = warnings(d.db)
-    if len(ws) == 1 and len(values(ws[0], "sources")) == 1 + len(DECOYS):
-        return ws
+def scan_and_flood(ws):
+    """The scan's warning and the flood's, by their summaries."""
+    scans = [w for w in ws if w["summary"].startswith(SCAN)]
+    floods = [w for w in ws if w["summary"].startswith("packet-rate ")]
+    assert len(scans) + len(floods) == len(ws), ws
+    return scans, floods
+
+
+def both_seen(d):
+    """Both warnings, once the scan's names all nine sources."""
+    scans, floods = scan_and_flood(warnings(d.db))
+    if len(scans) == 1 and len(floods) == 1 and \
+            len(values(scans[0], "sources")) == 1 + len(DECOYS):
+        return scans[0], floods[0]
     return None
 
 
@@ -141,8 +154,8 @@ def test_decoy_scan_and_an_unrelated_outage(scenario, netpair, tmp_path,
                            SCANNER, "-D", ",".join(DECOYS + ["ME"]),
                            "-p", "1-300", aim, check=False)
             assert r.returncode == 0, r.stderr + r.stdout
-            wait_for(lambda: scan_sources(d), 15,
-                     "the scan's warning with its nine sources")
+            wait_for(lambda: both_seen(d), 15, "the flood's warning and "
+                     "the scan's, with its nine sources")
             # Portal checked, and failing, three times more while the
             # scan's warning is open: 18 connections from CLIENT, a
             # flagged source, to portal, over six windows.
@@ -157,31 +170,37 @@ def test_decoy_scan_and_an_unrelated_outage(scenario, netpair, tmp_path,
         loop.wait(timeout=10)
         log.close()
 
-    assert len(ws) == 1, ws
-    w = ws[0]
-    assert w["summary"].startswith("distinct-ports-per-source above 100 "
-                                   "in 10s: source 198.18.1."), w
+    scans, floods = scan_and_flood(ws)
+    assert len(scans) == 1 and len(floods) == 1, ws
+    scan, flood = scans[0], floods[0]
     if aim == OTHER:
-        assert w["related_incidents"] == [], w
+        # Portal is among the flood's top five targets (its own checks),
+        # but the flood is not aimed at it.
+        assert scan["related_incidents"] == [], scan
+        assert flood["related_incidents"] == [], flood
         assert related == [], related
-        assert PORTAL not in w["detail"], w
+        assert PORTAL not in scan["detail"], scan
     else:
-        assert w["related_incidents"] == [inc["id"]], w
-        assert len(related) == 1, related
-        assert (f"early warning {w['id']} (anomaly edge) targets {PORTAL}, "
-                f"checked for system \"portal\", which is down: suggested "
-                f"category INT (external attack, 5.2.3.1.4)") == \
-            related[0]["detail"], related
+        assert scan["related_incidents"] == [inc["id"]], scan
+        assert flood["related_incidents"] == [inc["id"]], flood
+        assert sorted(e["detail"] for e in related) == sorted(
+            f"early warning {w['id']} (anomaly edge) targets {PORTAL}, "
+            f"checked for system \"portal\", which is down: suggested "
+            f"category {cat} (external attack, 5.2.3.1.4)"
+            for w, cat in ((scan, "INT"), (flood, "DOS"))), related
 
     # Nine scanners (the decoys are sources as much as the scanner is),
-    # all aiming at the one host scanned.
-    assert sorted(values(w, "sources")) == sorted(DECOYS + [SCANNER]), w
-    assert values(w, "targets") == [aim], w
+    # all aiming at the one host scanned, which the flood aims at most.
+    assert sorted(values(scan, "sources")) == sorted(DECOYS + [SCANNER]), \
+        scan
+    assert values(scan, "targets") == [aim], scan
+    assert values(flood, "targets")[0] == aim, flood
 
     work = tmp_path / "replay"
     work.mkdir()
     db, _, _ = replay(work, pcap, rules_file(str(work / "anomaly.db"),
                                              BLOCK))
-    rs = warnings(db)
+    scans, floods = scan_and_flood(warnings(db))
     assert [(sorted(values(x, "sources")), values(x, "targets"))
-            for x in rs] == [(sorted(DECOYS + [SCANNER]), [aim])], rs
+            for x in scans] == [(sorted(DECOYS + [SCANNER]), [aim])], scans
+    assert [values(x, "targets")[0] for x in floods] == [aim], floods

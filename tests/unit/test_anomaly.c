@@ -882,6 +882,21 @@ second_of(struct anomaly *a, int64_t t, uint8_t proto, uint32_t src,
 	}
 }
 
+/* N packets of a web client SRC to DST port 8080 over the second at T. */
+static void
+second_of_to(struct anomaly *a, int64_t t, uint32_t src, uint32_t dst, int n)
+{
+	struct packet	 pk;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		ip(&pk, IPPROTO_TCP, src, dst, (uint16_t)(41000 + i % 7), 8080);
+		pk.has_tcp_flags = 1;
+		pk.tcp_flags = PACKET_TCP_ACK;
+		anomaly_packet(a, t + (int64_t)i * 1000 / n, 100, &pk);
+	}
+}
+
 /*
  * An ICMP flood is above packet-rate too: it is named icmp-rate, and its
  * sources are the ICMP packets', not the web traffic's beside it.  A UDP
@@ -1224,6 +1239,53 @@ test_decoy_host_keeps_its_target(void **state)
 }
 
 /*
+ * A flood aimed at one host while a system that is down gets its usual
+ * traffic (40 packets a second, the daemon's own checks of it): that
+ * system is among the flood's top targets, but the flood does not aim
+ * at it, and is not related to its incident, neither while it lasts nor
+ * in its calm windows before it ends, when that traffic is all there is.
+ * A second host taking a third of the flood is aimed at: related.
+ */
+static void
+test_flood_bystander_not_related(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	int64_t			 ep;
+	int			 s;
+
+	(void)state;
+	down_addr = "192.0.2.80";
+	conf_counter(&ac, ANOMALY_PACKET_RATE, 1000, 1000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate_down, NULL);
+	for (s = 0; s < 2; s++) {
+		second_of(a, T0 + s * 1000, IPPROTO_TCP, 0xcb007109, 80, 2000);
+		second_of_to(a, T0 + s * 1000, 0xc6336401, 0xc0000250, 40);
+	}
+	for (s = 2; s < 5; s++)
+		second_of_to(a, T0 + s * 1000, 0xc6336401, 0xc0000250, 40);
+	anomaly_tick(a, T0 + 5000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	assert_true(indicator(ep, "target", "192.0.2.80") != -1);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
+	/* It goes on, a third of it now at the system that is down. */
+	second_of(a, T0 + 5000, IPPROTO_TCP, 0xcb007109, 80, 2000);
+	second_of_to(a, T0 + 5000, 0xc6336401, 0xc0000250, 1000);
+	anomaly_tick(a, T0 + 6000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].value,
+	    "192.0.2.80");
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
+	    "DOS");
+	down_addr = NULL;
+	anomaly_free(a);
+}
+
+/*
  * A scan's detail tells what the block counts: with no host counter, no
  * "0 distinct hosts"; with one, the hosts; a host counter alone, no
  * ports.
@@ -1338,6 +1400,7 @@ main(void)
 		cmocka_unit_test_setup(test_amplification, setup),
 		cmocka_unit_test_setup(test_decoy_not_related, setup),
 		cmocka_unit_test_setup(test_decoy_host_keeps_its_target, setup),
+		cmocka_unit_test_setup(test_flood_bystander_not_related, setup),
 		cmocka_unit_test_setup(test_scan_detail_counts_what_is_counted,
 		    setup),
 		cmocka_unit_test_setup(test_arp_related, setup),
