@@ -63,6 +63,7 @@
 #define ANOMALY_SOURCES		8192	/* the per-source table */
 #define ANOMALY_SOURCE_WAYS	8	/* index entries in a 64-byte line */
 #define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
+#define ANOMALY_BITMAP_FULL	1536	/* new ones rarely show beyond */
 #define ANOMALY_SMALL		8	/* bits kept in a list before */
 #define ANOMALY_SYN_SLOTS	32768	/* SYNs awaiting their SYN-ACK: 64 KiB */
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
@@ -1637,6 +1638,24 @@ anomaly_slow_figures(struct anomaly_source *s, const struct anomaly_slow *sl)
 }
 
 /*
+ * Does flagged source S aim at what its scan did when it crossed?  A
+ * source not named (beyond ANOMALY_MAX_SCANNERS) is taken to.
+ */
+static int
+anomaly_scanner_aims(const struct anomaly *a, const struct anomaly_source *s,
+    const uint8_t *dst)
+{
+	size_t	 index = (size_t)(s - a->sources);
+	int	 i;
+
+	for (i = 0; i < a->nscanners; i++)
+		if (a->scanners[i].index == index)
+			return memcmp(a->scanners[i].target, dst,
+			    sizeof(a->scanners[i].target)) == 0;
+	return 1;
+}
+
+/*
  * Per source S (with a slot): distinct destination ports and hosts in
  * their periods.  DST is the address aimed at (16 bytes), DPORT its port
  * if HAS_PORT.  A source stays flagged until the scan episode ends,
@@ -1649,7 +1668,7 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 {
 	struct anomaly_source_bucket *b;
 	size_t			 way, index;
-	int			 c = -1, slow;
+	int			 c = -1, slow, ports_n, hosts_n;
 
 	index = (size_t)(s - a->sources);
 	b = &a->buckets[index / ANOMALY_SOURCE_WAYS];
@@ -1680,9 +1699,9 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 	b->weight[way] = s->flagged ? ANOMALY_WEIGHT_FLAGGED :
 	    s->packets > ANOMALY_WEIGHT_MAX ? ANOMALY_WEIGHT_MAX :
 	    (uint16_t)s->packets;
-	if (s->flagged)
-		a->scan.last_active = now;
 	memcpy(s->last_dst, dst, sizeof(s->last_dst));
+	ports_n = s->ports.n;
+	hosts_n = s->hosts.n;
 	if (has_port) {
 		if (s->min_port == 0 || dport < s->min_port)
 			s->min_port = dport;
@@ -1694,8 +1713,25 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 	}
 	if (a->hosts_bits_needed > 0)
 		anomaly_bit_set(&s->hosts, anomaly_hash(dk));
-	if (s->flagged)
+	if (s->flagged) {
+		/*
+		 * The scan goes on while its source reaches a new port or
+		 * host; once its bits are nearly all set, and new ones
+		 * rarely show (a scan of all ports), while it aims at what
+		 * it scanned.  A decoy is a real host's address, and that
+		 * host's own traffic (a client retrying a system that is
+		 * down, the very one scanned perhaps) would keep the
+		 * episode open for ever.  The slow counters' bits are not
+		 * kept for a flagged source: with them, any packet is the
+		 * scan's, as before.
+		 */
+		if (s->ports.n != ports_n || s->hosts.n != hosts_n ||
+		    a->slow != NULL || ((s->ports.n >= ANOMALY_BITMAP_FULL ||
+		    s->hosts.n >= ANOMALY_BITMAP_FULL) &&
+		    anomaly_scanner_aims(a, s, dst)))
+			a->scan.last_active = now;
 		return;
+	}
 	if (a->ports_bits_needed > 0 && s->ports.n > a->ports_bits_needed)
 		c = ANOMALY_PORTS_PER_SOURCE;
 	else if (a->hosts_bits_needed > 0 &&

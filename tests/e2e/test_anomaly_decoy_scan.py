@@ -18,9 +18,15 @@ beside the daemon's own connections to portal.
   the scan aims at portal itself: its warning relates to portal's
       incident, "suggested category INT (external attack)".
 
-On session 6's code the first case related the scan to portal's
-incident within a window: each window related every scanner's last
-destination, and 198.18.1.1's last one was portal, by its own checks.
+Both warnings end once the scan is over, though 198.18.1.1, a source of
+the scan, goes on connecting to portal.
+
+On session 6's code (bc1a0bd) the first case related both warnings to
+portal's incident: the scan's (INT), since each window related every
+scanner's last destination, and 198.18.1.1's last one was portal, by its
+own checks; and the flood's (DOS), since portal was among its five top
+targets by those checks; and the scan's warning never ended while they
+went on.  Before it (f85e3ca), the flood's alone.
 
 tcpdump's capture of each is replayed through the same block: the same
 sources and targets (a replay has no systems to relate to).
@@ -162,6 +168,11 @@ def test_decoy_scan_and_an_unrelated_outage(scenario, netpair, tmp_path,
             after = portal_failures(d) + 3
             wait_for(lambda: portal_failures(d) >= after, 10,
                      "three more checks of portal")
+            # and the scan over, those connections do not keep its
+            # warning open ("end after 2s").
+            wait_for(lambda: all(w["ended_at"] for w in warnings(d.db)),
+                     15, "both warnings ended, while portal's checks "
+                     "go on")
         ws = warnings(d.db)
         related = events(d.db, inc["id"], "related warning")
         d.stop()

@@ -1185,11 +1185,12 @@ test_decoy_not_related(void **state)
 
 /*
  * A decoy that is a real host: flagged for the scan's SYNs to one target,
- * it then opens its own connections to another system, which is down.
+ * it also opens its own connections to another system, which is down.
  * The scan concerns the address it scanned, not the host's last one: no
  * relation to that system's incident, no such target, and the detail
- * names the target scanned.  The target scanned going down later is
- * related, by the windows' recheck.
+ * names the target scanned.  The target scanned going down while the
+ * scan goes on is related, by the windows' recheck.  Once the scan stops,
+ * the host's own connections do not keep its episode open.
  */
 static void
 test_decoy_host_keeps_its_target(void **state)
@@ -1208,14 +1209,23 @@ test_decoy_host_keeps_its_target(void **state)
 	scan(a, T0, 0xc6336401, 0xc6336402, 12);
 	take(a);
 	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
-	/* Its own connections to 192.0.2.80:8080, over three windows. */
+	/*
+	 * Over three windows, its own connections to 192.0.2.80:8080, and
+	 * the scan going on, a port every 500ms.
+	 */
 	for (i = 0; i < 30; i++) {
 		syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
 		pk.sport = (uint16_t)(41000 + i);
 		anomaly_packet(a, T0 + 100 + i * 100, 60, &pk);
+		if (i % 5 == 0) {
+			syn(&pk, htonl(0xc6336401), htonl(0xc6336402),
+			    (uint16_t)(13 + i / 5));
+			anomaly_packet(a, T0 + 150 + i * 100, 60, &pk);
+		}
 	}
 	anomaly_tick(a, T0 + 3000);
 	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
 	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
 	assert_int_equal(indicator(ep, "target", "192.0.2.80"), -1);
 	assert_true(indicator(ep, "target", "198.51.100.2") != -1);
@@ -1225,7 +1235,7 @@ test_decoy_host_keeps_its_target(void **state)
 	assert_non_null(strstr(seen.ev[d].detail, "(target 198.51.100.2)"));
 	/* The host scanned goes down while the scan lasts: related. */
 	down_addr = "198.51.100.2";
-	syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+	syn(&pk, htonl(0xc6336401), htonl(0xc6336402), 19);
 	anomaly_packet(a, T0 + 3100, 60, &pk);
 	anomaly_tick(a, T0 + 4000);
 	take(a);
@@ -1234,6 +1244,16 @@ test_decoy_host_keeps_its_target(void **state)
 	    "198.51.100.2");
 	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
 	    "INT");
+	/* The scan over, the host's own connections go on: it ends. */
+	for (i = 0; i < 40; i++) {
+		syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+		pk.sport = (uint16_t)(42000 + i);
+		anomaly_packet(a, T0 + 4000 + i * 100, 60, &pk);
+	}
+	anomaly_tick(a, T0 + 8000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 3100);
 	down_addr = NULL;
 	anomaly_free(a);
 }
