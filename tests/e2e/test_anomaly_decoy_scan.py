@@ -137,6 +137,31 @@ def both_seen(d):
     return None
 
 
+def check_relations(ws, related, aim, inc):
+    """The warnings WS and portal's "related warning" events RELATED:
+    none unless the scan aimed at portal, then the scan's (INT) and the
+    flood's (DOS).  Returns the scan's warning and the flood's."""
+    scans, floods = scan_and_flood(ws)
+    assert len(scans) == 1 and len(floods) == 1, ws
+    scan, flood = scans[0], floods[0]
+    if aim == OTHER:
+        # Portal is among the flood's top five targets (its own checks),
+        # but the flood is not aimed at it.
+        assert scan["related_incidents"] == [], scan
+        assert flood["related_incidents"] == [], flood
+        assert related == [], related
+        assert PORTAL not in scan["detail"], scan
+    else:
+        assert scan["related_incidents"] == [inc["id"]], scan
+        assert flood["related_incidents"] == [inc["id"]], flood
+        assert sorted(e["detail"] for e in related) == sorted(
+            f"early warning {w['id']} (anomaly edge) targets {PORTAL}, "
+            f"checked for system \"portal\", which is down: suggested "
+            f"category {cat} (external attack, 5.2.3.1.4)"
+            for w, cat in ((scan, "INT"), (flood, "DOS"))), related
+    return scan, flood
+
+
 @pytest.mark.parametrize("aim", [OTHER, PORTAL])
 def test_decoy_scan_and_an_unrelated_outage(scenario, netpair, tmp_path,
                                             aim):
@@ -168,37 +193,20 @@ def test_decoy_scan_and_an_unrelated_outage(scenario, netpair, tmp_path,
             after = portal_failures(d) + 3
             wait_for(lambda: portal_failures(d) >= after, 10,
                      "three more checks of portal")
-            # and the scan over, those connections do not keep its
-            # warning open ("end after 2s").
+            check_relations(warnings(d.db), events(
+                d.db, inc["id"], "related warning"), aim, inc)
+            # The scan over, those connections do not keep its warning
+            # open ("end after 2s").
             wait_for(lambda: all(w["ended_at"] for w in warnings(d.db)),
                      15, "both warnings ended, while portal's checks "
                      "go on")
-        ws = warnings(d.db)
-        related = events(d.db, inc["id"], "related warning")
+        scan, flood = check_relations(warnings(d.db), events(
+            d.db, inc["id"], "related warning"), aim, inc)
         d.stop()
     finally:
         loop.terminate()
         loop.wait(timeout=10)
         log.close()
-
-    scans, floods = scan_and_flood(ws)
-    assert len(scans) == 1 and len(floods) == 1, ws
-    scan, flood = scans[0], floods[0]
-    if aim == OTHER:
-        # Portal is among the flood's top five targets (its own checks),
-        # but the flood is not aimed at it.
-        assert scan["related_incidents"] == [], scan
-        assert flood["related_incidents"] == [], flood
-        assert related == [], related
-        assert PORTAL not in scan["detail"], scan
-    else:
-        assert scan["related_incidents"] == [inc["id"]], scan
-        assert flood["related_incidents"] == [inc["id"]], flood
-        assert sorted(e["detail"] for e in related) == sorted(
-            f"early warning {w['id']} (anomaly edge) targets {PORTAL}, "
-            f"checked for system \"portal\", which is down: suggested "
-            f"category {cat} (external attack, 5.2.3.1.4)"
-            for w, cat in ((scan, "INT"), (flood, "DOS"))), related
 
     # Nine scanners (the decoys are sources as much as the scanner is),
     # all aiming at the one host scanned, which the flood aims at most.
