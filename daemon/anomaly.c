@@ -63,12 +63,14 @@
 #define ANOMALY_SOURCES		8192	/* the per-source table */
 #define ANOMALY_SOURCE_WAYS	8	/* index entries in a 64-byte line */
 #define ANOMALY_BITMAP_BITS	2048	/* linear counting, per source */
+#define ANOMALY_BITMAP_FULL	1536	/* new ones rarely show beyond */
 #define ANOMALY_SMALL		8	/* bits kept in a list before */
 #define ANOMALY_SYN_SLOTS	32768	/* SYNs awaiting their SYN-ACK: 64 KiB */
 #define ANOMALY_MIN_SYNS	20	/* per window, for a share */
 #define ANOMALY_TOP		5	/* in a warning's detail */
 #define ANOMALY_MAX_SCANNERS	16	/* named in one scan episode */
 #define ANOMALY_MAX_RELATED	8	/* incidents one episode links to */
+#define ANOMALY_AIMED_SHARE	10	/* a flood aims at 1/10 of it or more */
 #define ANOMALY_EVENTS_MAX	((size_t)4 * ANOMALY_EVENTS_HIGH)	/* queued */
 #define ANOMALY_AMP_SLOTS	32768	/* UDP requests awaiting replies */
 #define ANOMALY_AMP_FACTOR	10	/* times its request: amplified */
@@ -204,11 +206,18 @@ struct anomaly_source_bucket {
 #define ANOMALY_WEIGHT_FLAGGED	UINT16_MAX
 #define ANOMALY_WEIGHT_MAX	(UINT16_MAX - 1)
 
-/* A source named in the scan episode: its slot in the sources' table. */
+/*
+ * A source named in the scan episode: its slot in the sources' table, and
+ * the address its scan aimed at when it crossed.  That address, not the
+ * source's last one, is what the episode concerns: a decoy is a real
+ * host's address, and that host's own connections (to a system that is
+ * down, retried) are no part of the scan.
+ */
 struct anomaly_scanner {
 	struct anomaly_key k;
 	size_t		 index;
 	uint64_t	 shown;		/* its packets when last told */
+	uint8_t		 target[16];
 };
 
 struct anomaly_episode {
@@ -806,21 +815,33 @@ anomaly_relate(struct anomaly *a, struct anomaly_episode *ep, int64_t now,
 	ev->name = category;
 }
 
-/* The episode's current top targets, each perhaps a system that is down. */
+/*
+ * The episode's current top targets that its traffic aims at, each
+ * perhaps a system that is down.  A target aimed at takes a share of the
+ * window's packets (ANOMALY_AIMED_SHARE): a system that only gets its
+ * usual traffic while a flood goes on elsewhere (the daemon's own checks
+ * of it, retried while it is down) is no target of the flood, though it
+ * may be among the top five.
+ */
 static void
 anomaly_relate_targets(struct anomaly *a, struct anomaly_episode *ep,
     const struct anomaly_sketch *s, int64_t now, const char *category)
 {
 	struct anomaly_slot	 top[ANOMALY_TOP];
 	char			 buf[64];
+	uint64_t		 all = 0;
+	size_t			 j;
 	int			 i, n;
 
 	if (a->relate == NULL)
 		return;
+	for (j = 0; j < s->nslots; j++)
+		all += s->slot[j].count;
 	n = anomaly_sketch_top(s, top, ANOMALY_TOP);
 	for (i = 0; i < n; i++)
-		anomaly_relate(a, ep, now, anomaly_key_fmt(&top[i].k,
-		    buf, sizeof(buf)), category);
+		if (top[i].count * ANOMALY_AIMED_SHARE >= all)
+			anomaly_relate(a, ep, now, anomaly_key_fmt(&top[i].k,
+			    buf, sizeof(buf)), category);
 }
 
 /* One indicator (a source, a target...) of an episode's warning. */
@@ -1045,9 +1066,13 @@ anomaly_rate_episode(struct anomaly *a, struct anomaly_episode *ep,
 			anomaly_sketch_merge(&tops[i], &a->top[cls][i]);
 		if (v[ep->counter] > ep->peak)
 			ep->peak = v[ep->counter];
-		/* A system may go down while the episode lasts. */
-		anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET], end,
-		    category);
+		/*
+		 * A system may go down while the episode lasts; once calm,
+		 * a window's traffic is no longer the flood's.
+		 */
+		if (v[ep->counter] > a->th[ep->counter].above)
+			anomaly_relate_targets(a, ep, &a->top[cls][WHAT_TARGET],
+			    end, category);
 		if (above)
 			ep->last_active = end;
 		else if (end - ep->last_active >= a->end_ms) {
@@ -1284,26 +1309,35 @@ anomaly_scanner_source(struct anomaly *a, const struct anomaly_scanner *sc)
 	return anomaly_key_eq(&s->k, &sc->k) ? s : NULL;
 }
 
-/* What a source did since it was flagged, as the warning's detail says. */
+/*
+ * What a source did since it was flagged, as the warning's detail says;
+ * TARGET is what its scan aimed at.  Only what a counter of the block
+ * counts is told: without a host counter, hosts are not counted, and "0
+ * distinct hosts" would be false.
+ */
 static void
-anomaly_source_fmt(const struct anomaly_source *s, char *out, size_t len)
+anomaly_source_fmt(const struct anomaly *a, const struct anomaly_source *s,
+    const uint8_t *target, char *out, size_t len)
 {
-	char	 src[64], dst[64];
+	char	 src[64], dst[64], ports[64] = "", hosts[64] = "";
+	int	 by_ports, by_hosts;
 
+	by_ports = s->max_port != 0 && (a->ports_bits_needed > 0 ||
+	    a->slow_ports_bits > 0);
+	by_hosts = a->hosts_bits_needed > 0 || a->slow_hosts_bits > 0;
 	anomaly_key_fmt(&s->k, src, sizeof(src));
-	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	if (s->max_port == 0)	/* ICMP, ARP: hosts only */
-		snprintf(out, len, "source %s: about %.0f distinct hosts "
-		    "(last %s) in %llu packets", src, s->hosts_before +
-		    anomaly_estimate(s->hosts.n), dst,
-		    (unsigned long long)s->total);
-	else
-		snprintf(out, len, "source %s: about %.0f distinct ports "
-		    "(%u-%u) and %.0f distinct hosts (last %s) in %llu "
-		    "packets", src, s->ports_before +
-		    anomaly_estimate(s->ports.n), s->min_port, s->max_port,
-		    s->hosts_before + anomaly_estimate(s->hosts.n), dst,
-		    (unsigned long long)s->total);
+	packet_addr_fmt(s->k.family, target, dst, sizeof(dst));
+	if (by_ports)
+		snprintf(ports, sizeof(ports), "about %.0f distinct ports "
+		    "(%u-%u)%s", s->ports_before + anomaly_estimate(
+		    s->ports.n), s->min_port, s->max_port, by_hosts ?
+		    " and " : "");
+	if (by_hosts)
+		snprintf(hosts, sizeof(hosts), "%s%.0f distinct hosts",
+		    by_ports ? "" : "about ", s->hosts_before +
+		    anomaly_estimate(s->hosts.n));
+	snprintf(out, len, "source %s: %s%s (target %s) in %llu packets",
+	    src, ports, hosts, dst, (unsigned long long)s->total);
 }
 
 /*
@@ -1325,7 +1359,8 @@ anomaly_scan_detail(struct anomaly *a, char *out, size_t len)
 		if (off > 0)
 			off += (size_t)snprintf(out + off, len - off, "; ");
 		if (off < len)
-			anomaly_source_fmt(s, out + off, len - off);
+			anomaly_source_fmt(a, s, a->scanners[i].target,
+			    out + off, len - off);
 		off += strlen(out + off);
 	}
 	if (a->more_scanners > 0 && off < len)
@@ -1352,7 +1387,7 @@ anomaly_scan_indicators(struct anomaly *a, int final)
 		    anomaly_key_fmt(&s->k, buf, sizeof(buf)),
 		    (int64_t)s->total);
 		anomaly_indicator(a, a->scan.warning, "target",
-		    packet_addr_fmt(s->k.family, s->last_dst, buf,
+		    packet_addr_fmt(s->k.family, a->scanners[i].target, buf,
 		    sizeof(buf)), 0);
 		if (final && s->max_port != 0) {
 			snprintf(buf, sizeof(buf), "%u-%u", s->min_port,
@@ -1447,7 +1482,7 @@ anomaly_scan_window(struct anomaly *a, int64_t end)
 			continue;
 		grew |= s->total != a->scanners[i].shown;
 		anomaly_relate(a, &a->scan, end, packet_addr_fmt(s->k.family,
-		    s->last_dst, dst, sizeof(dst)), "INT");
+		    a->scanners[i].target, dst, sizeof(dst)), "INT");
 	}
 	if (!grew)
 		return;
@@ -1480,10 +1515,12 @@ anomaly_scan_flag(struct anomaly *a, struct anomaly_source *s,
 		sc->k = s->k;
 		sc->index = (size_t)(s - a->sources);
 		sc->shown = s->total;
+		/* The packet that made it cross is one of its scan's. */
+		memcpy(sc->target, s->last_dst, sizeof(sc->target));
 	}
 	anomaly_key_fmt(&s->k, src, sizeof(src));
 	packet_addr_fmt(s->k.family, s->last_dst, dst, sizeof(dst));
-	anomaly_source_fmt(s, detail, sizeof(detail));
+	anomaly_source_fmt(a, s, s->last_dst, detail, sizeof(detail));
 	if (a->scan.warning == 0) {
 		snprintf(summary, sizeof(summary), "%s above %.0f in %s: "
 		    "source %s", anomaly_counter_name(c), a->th[c].above,
@@ -1601,6 +1638,24 @@ anomaly_slow_figures(struct anomaly_source *s, const struct anomaly_slow *sl)
 }
 
 /*
+ * Does flagged source S aim at what its scan did when it crossed?  A
+ * source not named (beyond ANOMALY_MAX_SCANNERS) is taken to.
+ */
+static int
+anomaly_scanner_aims(const struct anomaly *a, const struct anomaly_source *s,
+    const uint8_t *dst)
+{
+	size_t	 index = (size_t)(s - a->sources);
+	int	 i;
+
+	for (i = 0; i < a->nscanners; i++)
+		if (a->scanners[i].index == index)
+			return memcmp(a->scanners[i].target, dst,
+			    sizeof(a->scanners[i].target)) == 0;
+	return 1;
+}
+
+/*
  * Per source S (with a slot): distinct destination ports and hosts in
  * their periods.  DST is the address aimed at (16 bytes), DPORT its port
  * if HAS_PORT.  A source stays flagged until the scan episode ends,
@@ -1613,7 +1668,7 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 {
 	struct anomaly_source_bucket *b;
 	size_t			 way, index;
-	int			 c = -1, slow;
+	int			 c = -1, slow, ports_n, hosts_n;
 
 	index = (size_t)(s - a->sources);
 	b = &a->buckets[index / ANOMALY_SOURCE_WAYS];
@@ -1644,9 +1699,9 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 	b->weight[way] = s->flagged ? ANOMALY_WEIGHT_FLAGGED :
 	    s->packets > ANOMALY_WEIGHT_MAX ? ANOMALY_WEIGHT_MAX :
 	    (uint16_t)s->packets;
-	if (s->flagged)
-		a->scan.last_active = now;
 	memcpy(s->last_dst, dst, sizeof(s->last_dst));
+	ports_n = s->ports.n;
+	hosts_n = s->hosts.n;
 	if (has_port) {
 		if (s->min_port == 0 || dport < s->min_port)
 			s->min_port = dport;
@@ -1658,8 +1713,25 @@ anomaly_source_count(struct anomaly *a, struct anomaly_source *s,
 	}
 	if (a->hosts_bits_needed > 0)
 		anomaly_bit_set(&s->hosts, anomaly_hash(dk));
-	if (s->flagged)
+	if (s->flagged) {
+		/*
+		 * The scan goes on while its source reaches a new port or
+		 * host; once its bits are nearly all set, and new ones
+		 * rarely show (a scan of all ports), while it aims at what
+		 * it scanned.  A decoy is a real host's address, and that
+		 * host's own traffic (a client retrying a system that is
+		 * down, the very one scanned perhaps) would keep the
+		 * episode open for ever.  The slow counters' bits are not
+		 * kept for a flagged source: with them, any packet is the
+		 * scan's, as before.
+		 */
+		if (s->ports.n != ports_n || s->hosts.n != hosts_n ||
+		    a->slow != NULL || ((s->ports.n >= ANOMALY_BITMAP_FULL ||
+		    s->hosts.n >= ANOMALY_BITMAP_FULL) &&
+		    anomaly_scanner_aims(a, s, dst)))
+			a->scan.last_active = now;
 		return;
+	}
 	if (a->ports_bits_needed > 0 && s->ports.n > a->ports_bits_needed)
 		c = ANOMALY_PORTS_PER_SOURCE;
 	else if (a->hosts_bits_needed > 0 &&

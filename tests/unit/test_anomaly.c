@@ -882,6 +882,21 @@ second_of(struct anomaly *a, int64_t t, uint8_t proto, uint32_t src,
 	}
 }
 
+/* N packets of a web client SRC to DST port 8080 over the second at T. */
+static void
+second_of_to(struct anomaly *a, int64_t t, uint32_t src, uint32_t dst, int n)
+{
+	struct packet	 pk;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		ip(&pk, IPPROTO_TCP, src, dst, (uint16_t)(41000 + i % 7), 8080);
+		pk.has_tcp_flags = 1;
+		pk.tcp_flags = PACKET_TCP_ACK;
+		anomaly_packet(a, t + (int64_t)i * 1000 / n, 100, &pk);
+	}
+}
+
 /*
  * An ICMP flood is above packet-rate too: it is named icmp-rate, and its
  * sources are the ICMP packets', not the web traffic's beside it.  A UDP
@@ -1169,6 +1184,182 @@ test_decoy_not_related(void **state)
 }
 
 /*
+ * A decoy that is a real host: flagged for the scan's SYNs to one target,
+ * it also opens its own connections to another system, which is down.
+ * The scan concerns the address it scanned, not the host's last one: no
+ * relation to that system's incident, no such target, and the detail
+ * names the target scanned.  The target scanned going down while the
+ * scan goes on is related, by the windows' recheck.  Once the scan stops,
+ * the host's own connections do not keep its episode open.
+ */
+static void
+test_decoy_host_keeps_its_target(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	int64_t			 ep;
+	int			 i, d;
+
+	(void)state;
+	down_addr = "192.0.2.80";
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate_down, NULL);
+	scan(a, T0, 0xc6336401, 0xc6336402, 12);
+	take(a);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	/*
+	 * Over three windows, its own connections to 192.0.2.80:8080, and
+	 * the scan going on, a port every 500ms.
+	 */
+	for (i = 0; i < 30; i++) {
+		syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+		pk.sport = (uint16_t)(41000 + i);
+		anomaly_packet(a, T0 + 100 + i * 100, 60, &pk);
+		if (i % 5 == 0) {
+			syn(&pk, htonl(0xc6336401), htonl(0xc6336402),
+			    (uint16_t)(13 + i / 5));
+			anomaly_packet(a, T0 + 150 + i * 100, 60, &pk);
+		}
+	}
+	anomaly_tick(a, T0 + 3000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 0);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
+	assert_int_equal(indicator(ep, "target", "192.0.2.80"), -1);
+	assert_true(indicator(ep, "target", "198.51.100.2") != -1);
+	assert_true(count(ANOMALY_EVENT_DETAIL) >= 1);
+	d = nth(ANOMALY_EVENT_DETAIL, count(ANOMALY_EVENT_DETAIL) - 1);
+	assert_null(strstr(seen.ev[d].detail, "192.0.2.80"));
+	assert_non_null(strstr(seen.ev[d].detail, "(target 198.51.100.2)"));
+	/* The host scanned goes down while the scan lasts: related. */
+	down_addr = "198.51.100.2";
+	syn(&pk, htonl(0xc6336401), htonl(0xc6336402), 19);
+	anomaly_packet(a, T0 + 3100, 60, &pk);
+	anomaly_tick(a, T0 + 4000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].value,
+	    "198.51.100.2");
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
+	    "INT");
+	/* The scan over, the host's own connections go on: it ends. */
+	for (i = 0; i < 40; i++) {
+		syn(&pk, htonl(0xc6336401), htonl(0xc0000250), 8080);
+		pk.sport = (uint16_t)(42000 + i);
+		anomaly_packet(a, T0 + 4000 + i * 100, 60, &pk);
+	}
+	anomaly_tick(a, T0 + 8000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_END), 1);
+	assert_true(seen.ev[nth(ANOMALY_EVENT_END, 0)].at == T0 + 3100);
+	down_addr = NULL;
+	anomaly_free(a);
+}
+
+/*
+ * A flood aimed at one host while a system that is down gets its usual
+ * traffic (40 packets a second, the daemon's own checks of it): that
+ * system is among the flood's top targets, but the flood does not aim
+ * at it, and is not related to its incident, neither while it lasts nor
+ * in its calm windows before it ends, when that traffic is all there is.
+ * A second host taking a third of the flood is aimed at: related.
+ */
+static void
+test_flood_bystander_not_related(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	int64_t			 ep;
+	int			 s;
+
+	(void)state;
+	down_addr = "192.0.2.80";
+	conf_counter(&ac, ANOMALY_PACKET_RATE, 1000, 1000);
+	a = anomaly_new(&ac);
+	anomaly_set_relate(a, relate_down, NULL);
+	for (s = 0; s < 2; s++) {
+		second_of(a, T0 + s * 1000, IPPROTO_TCP, 0xcb007109, 80, 2000);
+		second_of_to(a, T0 + s * 1000, 0xc6336401, 0xc0000250, 40);
+	}
+	for (s = 2; s < 5; s++)
+		second_of_to(a, T0 + s * 1000, 0xc6336401, 0xc0000250, 40);
+	anomaly_tick(a, T0 + 5000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_OPEN), 1);
+	ep = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].episode;
+	assert_true(indicator(ep, "target", "192.0.2.80") != -1);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 0);
+	/* It goes on, a third of it now at the system that is down. */
+	second_of(a, T0 + 5000, IPPROTO_TCP, 0xcb007109, 80, 2000);
+	second_of_to(a, T0 + 5000, 0xc6336401, 0xc0000250, 1000);
+	anomaly_tick(a, T0 + 6000);
+	take(a);
+	assert_int_equal(count(ANOMALY_EVENT_RELATE), 1);
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].value,
+	    "192.0.2.80");
+	assert_string_equal(seen.ev[nth(ANOMALY_EVENT_RELATE, 0)].name,
+	    "DOS");
+	down_addr = NULL;
+	anomaly_free(a);
+}
+
+/*
+ * A scan's detail tells what the block counts: with no host counter, no
+ * "0 distinct hosts"; with one, the hosts; a host counter alone, no
+ * ports.
+ */
+static void
+test_scan_detail_counts_what_is_counted(void **state)
+{
+	struct anomaly_conf	 ac;
+	struct anomaly		*a;
+	struct packet		 pk;
+	const char		*d;
+	int			 i;
+
+	(void)state;
+	conf_counter(&ac, ANOMALY_PORTS_PER_SOURCE, 10, 60000);
+	a = anomaly_new(&ac);
+	scan(a, T0, 0xc0000209, 0xc6336410, 12);
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_null(strstr(d, "hosts"));
+	assert_non_null(strstr(d, "source 192.0.2.9: about 11 distinct ports "
+	    "(2-12) (target 198.51.100.16) in 11 packets"));
+	anomaly_free(a);
+
+	memset(&seen, 0, sizeof(seen));
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].set = 1;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].above = 50;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].ms = 60000;
+	a = anomaly_new(&ac);
+	scan(a, T0, 0xc0000209, 0xc6336410, 12);
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_non_null(strstr(d, "about 11 distinct ports (2-12) and 1 "
+	    "distinct hosts (target 198.51.100.16)"));
+	anomaly_free(a);
+
+	memset(&seen, 0, sizeof(seen));
+	ac.th[ANOMALY_PORTS_PER_SOURCE].set = 0;
+	ac.th[ANOMALY_HOSTS_PER_SOURCE].above = 10;
+	a = anomaly_new(&ac);
+	for (i = 0; i < 12; i++) {
+		syn(&pk, htonl(0xc0000209), htonl(0xc6336400 + (uint32_t)i),
+		    (uint16_t)(1 + i));
+		anomaly_packet(a, T0 + i, 60, &pk);
+	}
+	take(a);
+	d = seen.ev[nth(ANOMALY_EVENT_OPEN, 0)].detail;
+	assert_null(strstr(d, "ports"));
+	assert_non_null(strstr(d, "source 192.0.2.9: about 11 distinct "
+	    "hosts (target 198.51.100.11) in 11 packets"));
+	anomaly_free(a);
+}
+
+/*
  * An ARP conflict for the very address a failing check targets relates
  * to that system's incident, and when the system goes down during the
  * conflict, then.
@@ -1228,6 +1419,10 @@ main(void)
 		cmocka_unit_test_setup(test_slow_scan, setup),
 		cmocka_unit_test_setup(test_amplification, setup),
 		cmocka_unit_test_setup(test_decoy_not_related, setup),
+		cmocka_unit_test_setup(test_decoy_host_keeps_its_target, setup),
+		cmocka_unit_test_setup(test_flood_bystander_not_related, setup),
+		cmocka_unit_test_setup(test_scan_detail_counts_what_is_counted,
+		    setup),
 		cmocka_unit_test_setup(test_arp_related, setup),
 	};
 
