@@ -467,9 +467,11 @@ SCENARIO_POLICY = _scenario_policy()
 
 
 def is_pg(db):
-    """Is DB a PostgreSQL register (a URI or a conninfo), not a file?"""
+    """Is DB a PostgreSQL register (a URI or a conninfo), not a file?  As
+    database_is_pg() (common/util.c) tells."""
     db = str(db)
-    return db.startswith(("postgresql://", "postgres://")) or "=" in db
+    return (db.startswith(("postgresql://", "postgres://"))
+            or re.match(r"[a-z_]+ *=", db) is not None)
 
 
 def socket_path(db):
@@ -646,11 +648,17 @@ class Scenario:
         self._ports.append(p)
         return p.port
 
+    def register(self, name="rtowatchd"):
+        """A new register: the file NAME.db, or on PostgreSQL a fresh
+        database."""
+        if self.pg:
+            return self.pg.new_database()
+        return os.path.join(self.dir, f"{name}.db")
+
     def daemon(self, name="rtowatchd"):
         """A daemon NAME: its register is NAME.db, or on PostgreSQL a
         fresh database of its own."""
-        d = Daemon(self.dir, name,
-                   db=self.pg.new_database() if self.pg else None)
+        d = Daemon(self.dir, name, db=self.register(name))
         self._daemons.append(d)
         return d
 
@@ -854,6 +862,23 @@ def db_rows(db, sql, *args):
     try:
         con.row_factory = sqlite3.Row
         return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
+def db_edit(db, sql):
+    """SQL run on the register DB as its owner would (sqlite3 on the
+    file, or psql as PostgreSQL's owner role): an edit behind the
+    daemon's back."""
+    if is_pg(db):
+        from pglib import psql_uri
+        psql_uri(db, sql)
+        return
+    import sqlite3
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        with con:
+            con.execute(sql)
     finally:
         con.close()
 

@@ -38,6 +38,15 @@ def pg_missing():
     return None
 
 
+def psql_uri(uri, sql):
+    """psql URI -c SQL, which must succeed: its output."""
+    p = subprocess.run([os.path.join(pg_bin(), "psql"), "-X", "-q",
+                        "-v", "ON_ERROR_STOP=1", uri, "-c", sql],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, f"{sql}: {p.stderr}"
+    return p.stdout
+
+
 def _free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
