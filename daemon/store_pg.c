@@ -524,16 +524,23 @@ store_pg_next_end(struct store_pg *p)
 }
 
 /*
- * One step of the connection being made, its socket being ready (or
- * its time up): made, it replaces the lost one, with its session set.
+ * One step of the connection being made, its socket being READY for
+ * what it waits for, or its time up: made, it replaces the lost one,
+ * with its session set.  PQconnectPoll is called on a ready socket only:
+ * on one still connecting it takes the connection as made and waits to
+ * send on it, for as long as TCP tries.
  */
 static void
-store_pg_next_step(struct store_db *d)
+store_pg_next_step(struct store_db *d, int ready)
 {
 	struct store_pg			*p = PDB(d);
 	PostgresPollingStatusType	 r;
 
-	if (mono_ms() - p->next_start >= STORE_PG_CONNECT_MS) {
+	if (!ready) {
+		if (mono_ms() - p->next_start < STORE_PG_CONNECT_MS) {
+			store_pg_next_arm(d);
+			return;
+		}
 		snprintf(d->error, sizeof(d->error), "no connection to the "
 		    "server within %d ms", STORE_PG_CONNECT_MS);
 		store_pg_next_end(p);
@@ -573,8 +580,7 @@ static void
 store_pg_next_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
-	(void)events;
-	store_pg_next_step(arg);
+	store_pg_next_step(arg, (events & (EV_READ | EV_WRITE)) != 0);
 }
 
 /* Wait on the loop for what the connection being made waits for. */
@@ -619,14 +625,16 @@ store_pg_reconnect(struct store_db *d)
 	const char	*keys[8], *values[8];
 	char		*tofree[4];
 	struct pollfd	 pfd;
-	int		 i;
+	int		 i, ready;
 
 	if (p->next == NULL) {
 		store_pg_params(d, p->attempt, keys, values, tofree);
 		p->next = PQconnectStartParams(keys, values, 1);
 		for (i = 0; tofree[i] != NULL; i++)
 			free(tofree[i]);
-		if (p->next == NULL || PQstatus(p->next) == CONNECTION_BAD) {
+		/* Its sends must not wait either (libpq's own poll). */
+		if (p->next == NULL || PQstatus(p->next) == CONNECTION_BAD ||
+		    PQsetnonblocking(p->next, 1) == -1) {
 			snprintf(d->error, sizeof(d->error), "%s", p->next ==
 			    NULL ? "out of memory" : PQerrorMessage(p->next));
 			d->error[strcspn(d->error, "\n")] = '\0';
@@ -641,10 +649,10 @@ store_pg_reconnect(struct store_db *d)
 		pfd.fd = PQsocket(p->next);
 		pfd.events = p->next_wait == PGRES_POLLING_READING ? POLLIN :
 		    POLLOUT;
-		if (poll(&pfd, 1, 0) != 1 &&
-		    mono_ms() - p->next_start < STORE_PG_CONNECT_MS)
+		ready = poll(&pfd, 1, 0) == 1;
+		store_pg_next_step(d, ready);
+		if (!ready)
 			break;
-		store_pg_next_step(d);
 	}
 }
 

@@ -57,18 +57,22 @@ def _free_port():
 
 class Postgres:
     """A PostgreSQL server of this test's (or this worker's) own, run as
-    nobody.  OPTIONS are more server settings (-c name=value ...)."""
+    nobody.  OPTIONS are more server settings (-c name=value ...); it
+    listens on LISTEN (TCP), inside the network namespace NETNS if one
+    is given, and always on its Unix socket in its directory, which the
+    test reaches from any namespace."""
 
-    def __init__(self, options=""):
+    def __init__(self, options="", netns=None, listen="127.0.0.1"):
         self.bin = pg_bin()
         self.options = options
+        self.netns = netns
         # Not under pytest's directory: every pytest session (another
         # one's too) makes /tmp/pytest-of-root 0700 again, out of
         # nobody's reach.
         self.dir = tempfile.mkdtemp(prefix="rtowatch-pg-")
         self.data = os.path.join(self.dir, "data")
         self.port = _free_port()
-        self.host = "127.0.0.1"
+        self.host = listen
         self.log = os.path.join(self.dir, "server.log")
         self._names = itertools.count(1)
         nobody = pwd.getpwnam("nobody")
@@ -76,11 +80,16 @@ class Postgres:
         self._as_nobody([os.path.join(self.bin, "initdb"), "-D", self.data,
                          "-U", PG_USER, "-A", "trust", "--no-sync", "-E",
                          "UTF8", "--locale", "C"])
+        if listen != "127.0.0.1":
+            # The daemon's namespace is on the server's link.
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                f.write("host all all samenet trust\n")
         self.start()
         self.psql("postgres", f"CREATE DATABASE {PG_DB}")
 
     def _as_nobody(self, argv):
-        p = subprocess.run(["runuser", "-u", "nobody", "--", *argv],
+        ns = ["ip", "netns", "exec", self.netns] if self.netns else []
+        p = subprocess.run([*ns, "runuser", "-u", "nobody", "--", *argv],
                            cwd="/", capture_output=True, text=True,
                            timeout=60)
         assert p.returncode == 0, f"{argv[0]}: {p.stdout}{p.stderr}"
@@ -92,11 +101,17 @@ class Postgres:
     def uri(self):
         return self.uri_of(PG_DB)
 
+    def local_uri(self, db=PG_DB):
+        """DB through the Unix socket: for the test's own CLI, in
+        whichever namespace the server listens."""
+        return (f"postgresql://{PG_USER}@/{db}?host={self.dir}"
+                f"&port={self.port}")
+
     def run(self, sql, db=PG_DB, user=PG_USER):
         """psql -c SQL: (exit code, rows as lists, stderr)."""
         p = subprocess.run(
             [os.path.join(self.bin, "psql"), "-X", "-q", "--csv", "-h",
-             "127.0.0.1", "-p", str(self.port), "-U", user, "-d", db,
+             self.dir, "-p", str(self.port), "-U", user, "-d", db,
              "-v", "ON_ERROR_STOP=1", "-c", sql],
             capture_output=True, text=True, timeout=30)
         rows = list(csv.reader(io.StringIO(p.stdout)))
@@ -120,7 +135,7 @@ class Postgres:
         self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
                          "-l", self.log, "-w", "-t", "30", "-o",
                          f"-k {self.dir} -p {self.port} "
-                         f"-c listen_addresses=127.0.0.1 {self.options}",
+                         f"-c listen_addresses={self.host} {self.options}",
                          "start"])
 
     def stop(self, mode="immediate"):
