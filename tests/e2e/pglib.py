@@ -62,10 +62,12 @@ class Postgres:
     is given, and always on its Unix socket in its directory, which the
     test reaches from any namespace."""
 
-    def __init__(self, options="", netns=None, listen="127.0.0.1"):
+    def __init__(self, options="", netns=None, listen="127.0.0.1",
+                 also_listen=()):
         self.bin = pg_bin()
         self.options = options
         self.netns = netns
+        self.listen = ",".join([listen, *also_listen])
         # Not under pytest's directory: every pytest session (another
         # one's too) makes /tmp/pytest-of-root 0700 again, out of
         # nobody's reach.
@@ -135,7 +137,7 @@ class Postgres:
         self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
                          "-l", self.log, "-w", "-t", "30", "-o",
                          f"-k {self.dir} -p {self.port} "
-                         f"-c listen_addresses={self.host} {self.options}",
+                         f"-c listen_addresses={self.listen} {self.options}",
                          "start"])
 
     def stop(self, mode="immediate"):

@@ -86,37 +86,59 @@ def probes(d, port):
     return d.run_log().count(f"port {port}: ")
 
 
+# A second link between the namespaces' hosts: the server's second
+# address, the second host of a multi-host conninfo.
+MON_ADDR2 = "198.18.1.1"
+TGT_ADDR2 = "198.18.1.2"
+
+
 @pytest.fixture
 def pg_in_tgt(netpair):  # noqa: F811 (pytest's fixture argument)
     why = pg_missing()
     if why:
         pytest.skip(why)
-    server = Postgres(netns=netpair.tgt, listen=TGT_ADDR)
+    netpair.ip(netpair.mon, "addr", "add", f"{MON_ADDR2}/24", "dev", "rtw0")
+    netpair.ip(netpair.tgt, "addr", "add", f"{TGT_ADDR2}/24", "dev", "rtw1")
+    server = Postgres(netns=netpair.tgt, listen=TGT_ADDR,
+                      also_listen=[TGT_ADDR2])
     yield server
     server.close()
+
+
+def cut_rule(netpair, pg, op):  # noqa: F811
+    """iptables OP (-A, -D) of the DROP of the server's port on
+    TGT_ADDR, in its namespace: packets to it are lost."""
+    subprocess.run(["ip", "netns", "exec", netpair.tgt, "iptables", op,
+                    "INPUT", "-d", TGT_ADDR, "-p", "tcp", "--dport",
+                    str(pg.port), "-j", "DROP"], check=True, timeout=10)
+
+
+def watch(scenario, netpair, database):  # noqa: F811
+    """The daemon in "mon", its register DATABASE, watching SYSTEM and a
+    witness served in "mon"; started, probing, its schedule cleared:
+    (daemon, service, witness)."""
+    service = NsService(netpair.mon, SERVICE_PORT).start()
+    witness = NsService(netpair.mon, WITNESS_PORT).start()
+    d = netpair.in_mon(scenario.daemon())
+    d.write_rules(
+        f'set database "{database}"; include "{SCENARIO_POLICY}"; '
+        f'set socket "{socket_path(d.db)}"\n\n'
+        + system_rules(SYSTEM, SERVICE_PORT, core=True, rto="1h",
+                       down_after=3, up_after=2)
+        + system_rules("witness", WITNESS_PORT, rto="1h"))
+    d.start()
+    wait_for(lambda: probes(d, WITNESS_PORT) >= 5, 20,
+             "the daemon probing, its register in PostgreSQL")
+    schedule(d)                 # counts from here
+    return d, service, witness
 
 
 def test_pg_host_unreachable_probes_stay_on_time(scenario, netpair,  # noqa: F811
                                                  pg_in_tgt):
     pg = pg_in_tgt
-    service = NsService(netpair.mon, SERVICE_PORT).start()
-    witness = NsService(netpair.mon, WITNESS_PORT).start()
-    cut = ["ip", "netns", "exec", netpair.tgt, "iptables", "-A", "INPUT",
-           "-p", "tcp", "--dport", str(pg.port), "-j", "DROP"]
+    d, service, witness = watch(scenario, netpair, pg.uri)
     try:
-        d = netpair.in_mon(scenario.daemon())
-        d.write_rules(
-            f'set database "{pg.uri}"; include "{SCENARIO_POLICY}"; '
-            f'set socket "{socket_path(d.db)}"\n\n'
-            + system_rules(SYSTEM, SERVICE_PORT, core=True, rto="1h",
-                           down_after=3, up_after=2)
-            + system_rules("witness", WITNESS_PORT, rto="1h"))
-        d.start()
-        wait_for(lambda: probes(d, WITNESS_PORT) >= 5, 20,
-                 "the daemon probing, its register in PostgreSQL")
-        schedule(d)                 # counts from here
-
-        subprocess.run(cut, check=True, timeout=10)
+        cut_rule(netpair, pg, "-A")
         service.stop()              # an outage to record: held
         wait_for(lambda: "refuses writes" in d.run_log(), 10,
                  "the daemon giving up on the cut-off server and holding "
@@ -144,7 +166,7 @@ def test_pg_host_unreachable_probes_stay_on_time(scenario, netpair,  # noqa: F81
         assert p99 < 100, (f"probes started late while the register's host "
                            f"was unreachable: p99 {p99} ms, max {worst} ms")
 
-        subprocess.run([*cut[:5], "-D", *cut[6:]], check=True, timeout=10)
+        cut_rule(netpair, pg, "-D")
         wait_for(lambda: "accepts writes again" in d.run_log(), 15,
                  "the held changes written once the host answers")
         assert "connected again" in d.run_log(), d.tail()
@@ -153,6 +175,39 @@ def test_pg_host_unreachable_probes_stay_on_time(scenario, netpair,  # noqa: F81
         assert inc["status"] == "restored" and inc["restored_at"], inc
         rc, out, err = cli("--db", db, "verify")
         assert rc == 0 and "timeline chain OK" in out, (out, err)
+        d.stop()
+    finally:
+        service.stop()
+        witness.stop()
+
+
+def test_pg_first_host_unreachable_next_host_taken(scenario, netpair,  # noqa: F811
+                                                   pg_in_tgt):
+    """A multi-host conninfo (a PostgreSQL failover's): the first host is
+    cut off for good, and the daemon connects to the next within a few
+    seconds, without blocking its loop, and writes what it held.  (A
+    connection is given up after 2 s; the next try starts at the next
+    host rather than waiting on the first again.)"""
+    pg = pg_in_tgt
+    hosts = (f"postgresql://rtowatch@{TGT_ADDR}:{pg.port},"
+             f"{TGT_ADDR2}:{pg.port}/register")
+    d, service, witness = watch(scenario, netpair, hosts)
+    try:
+        cut_rule(netpair, pg, "-A")
+        service.stop()
+        wait_for(lambda: "refuses writes" in d.run_log(), 10,
+                 "the daemon giving up on the cut-off host")
+        schedule(d)
+        wait_for(lambda: f"connected again to {TGT_ADDR2}" in d.run_log(),
+                 10, f"the daemon connected to the next host, {TGT_ADDR2}")
+        wait_for(lambda: "accepts writes again" in d.run_log(), 10,
+                 "the held changes written through the next host")
+        started, skipped, p99, worst = schedule(d)
+        assert skipped == 0 and p99 < 100, (
+            f"probes late while the first host was unreachable: p99 {p99} "
+            f"ms, max {worst} ms, {skipped} skipped")
+        (inc,) = incidents_of(pg.local_uri(), SYSTEM)
+        assert inc["status"] == "open", inc
         d.stop()
     finally:
         service.stop()
