@@ -6,13 +6,8 @@ lowered, not by a person and not by the RTO escalation that follows.
 """
 import getpass
 
-import pytest
-
 from conftest import (cli, db_rows, events, rules_file, short_policy,
                       system_rules, wait_for, wait_incident, wait_socket)
-
-# Issue 21: the same scenario with the register in PostgreSQL.
-pytestmark = pytest.mark.both_backends
 
 
 def test_person_raises_the_level(scenario):
