@@ -26,7 +26,11 @@
  * down, a read-only standby after a failover or a lock not had within
  * the loop's wait are faults: store.c holds the change in memory, in
  * order, and the next try reconnects (libpq follows a multi-host
- * conninfo to the new primary).
+ * conninfo to the new primary).  Nothing of that blocks the loop: a
+ * reconnection is made on its events (store_pg_reconnect), and a
+ * statement waits for its answer STORE_PG_REPLY_MS at most, so that an
+ * unreachable host (packets lost, not refused) costs one such wait and
+ * no more.
  *
  * The records' dirty list (chain.h) is a TEMP table of the daemon's
  * session, as in SQLite; the triggers that fill it are the schema's,
@@ -50,7 +54,6 @@
 #define STORE_PG_LOCK		"7526465302289283176"
 #define STORE_PG_MAXPARAMS	64
 #define STORE_PG_CONNECT_TIMEOUT "2"	/* s, unless the setting says */
-#define STORE_PG_CONNECT_MS	2000	/* a reconnection's, in the loop */
 #define STORE_PG_REPLY_MS	1000	/* the longest the loop waits */
 /*
  * A session the server has not heard from for this long within a
@@ -73,13 +76,15 @@ struct store_pg {
 	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
-	 * after STORE_PG_CONNECT_MS; ATTEMPT rotates a multi-host list.
+	 * after CONNECT_MS (the connect_timeout in force); ATTEMPT rotates
+	 * a multi-host list.
 	 */
 	struct event_base *evbase;
 	PGconn		*next;
 	struct event	*ev;
 	int		 next_wait;	/* PGRES_POLLING_READING or _WRITING */
 	int64_t		 next_start;	/* mono ms */
+	int64_t		 connect_ms;	/* the connect_timeout in force */
 	unsigned int	 attempt;
 };
 
@@ -447,8 +452,8 @@ store_pg_rotate(const char *list, unsigned int attempt, char *out)
  * The connection's parameters: the setting, expanded as a URI or
  * conninfo, after our connect_timeout (a connect_timeout of its own
  * wins).  With several hosts the lists are rotated by ATTEMPT: an
- * asynchronous connection is given up after STORE_PG_CONNECT_MS (libpq
- * leaves that timeout to its caller), and the next must not wait on the
+ * asynchronous connection is given up after that timeout (libpq leaves
+ * it to its caller, store_pg_next_step), and the next must not wait on the
  * same unreachable first host again.  The strings in TOFREE are the
  * caller's.
  */
@@ -537,12 +542,12 @@ store_pg_next_step(struct store_db *d, int ready)
 	PostgresPollingStatusType	 r;
 
 	if (!ready) {
-		if (mono_ms() - p->next_start < STORE_PG_CONNECT_MS) {
+		if (mono_ms() - p->next_start < p->connect_ms) {
 			store_pg_next_arm(d);
 			return;
 		}
 		snprintf(d->error, sizeof(d->error), "no connection to the "
-		    "server within %d ms", STORE_PG_CONNECT_MS);
+		    "server within %lld ms", (long long)p->connect_ms);
 		store_pg_next_end(p);
 		p->attempt++;
 		return;
@@ -602,7 +607,7 @@ store_pg_next_arm(struct store_db *d)
 	    store_pg_next_cb, d);
 	if (p->ev == NULL)
 		fatalx("store: event_new failed");
-	left = STORE_PG_CONNECT_MS - (mono_ms() - p->next_start);
+	left = p->connect_ms - (mono_ms() - p->next_start);
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = (time_t)(left / 1000);
@@ -862,6 +867,7 @@ store_pg_connect(struct store_db *d)
 	struct store_pg		*p = PDB(d);
 	const char		*keys[8], *values[8];
 	char			*tofree[4];
+	PQconninfoOption	*opts, *o;
 
 	store_pg_params(d, 0, keys, values, tofree);
 	if ((p->conn = PQconnectdbParams(keys, values, 1)) == NULL ||
@@ -872,6 +878,18 @@ store_pg_connect(struct store_db *d)
 	}
 	if (p->busy_ms == 0)
 		p->busy_ms = 5000;
+	/* The connect_timeout in force bounds each reconnection too. */
+	if ((opts = PQconninfo(p->conn)) != NULL) {
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "connect_timeout") == 0 &&
+			    o->val != NULL)
+				p->connect_ms = 1000 *
+				    strtoll(o->val, NULL, 10);
+		PQconninfoFree(opts);
+	}
+	if (p->connect_ms <= 0)		/* 0: none, which the loop cannot */
+		p->connect_ms = 1000 * strtoll(STORE_PG_CONNECT_TIMEOUT,
+		    NULL, 10);
 	if (store_pg_session(d) != STORE_OK) {
 		log_warnx("%s: %s", d->path, d->error);
 		return -1;
