@@ -685,7 +685,10 @@ def workdir(tmp_path):
 
 # ------------------------------------------------------ the two backends
 
-BACKENDS = ("sqlite", "pg")
+# RTOWATCH_BACKENDS=sqlite runs the both_backends scenarios on SQLite
+# only (a quicker run); the default is both.
+BACKENDS = tuple(b for b in os.environ.get("RTOWATCH_BACKENDS",
+                                           "sqlite,pg").split(",") if b)
 
 
 def pytest_configure(config):
