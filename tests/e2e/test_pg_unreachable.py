@@ -146,7 +146,7 @@ def test_pg_host_unreachable_probes_stay_on_time(scenario, netpair,  # noqa: F81
         assert "no answer from" in d.run_log(), d.tail()
         _, _, _, first_max = schedule(d)
         # One statement was in flight at the cut: it waited, once.
-        assert first_max < REPLY_MS + 500, \
+        assert first_max < REPLY_MS + 1000, \
             f"a probe started {first_max} ms late when the host was cut off"
 
         # Cut off: the service comes back and fails again, all held,
