@@ -453,8 +453,8 @@ store_pg_rotate(const char *list, unsigned int attempt, char *out)
  * conninfo, after our connect_timeout (a connect_timeout of its own
  * wins).  With several hosts the lists are rotated by ATTEMPT: an
  * asynchronous connection is given up after that timeout (libpq leaves
- * it to its caller, store_pg_next_step), and the next must not wait on the
- * same unreachable first host again.  The strings in TOFREE are the
+ * it to its caller, store_pg_next_step), and the next must not wait on
+ * the same unreachable first host again.  The strings in TOFREE are the
  * caller's.
  */
 static void
@@ -724,10 +724,9 @@ store_pg_wait(struct store_db *d)
 		while (f == 0 && !PQisBusy(p->conn)) {
 			if ((res = PQgetResult(p->conn)) == NULL)
 				return keep;
-			if (keep != NULL && (PQresultStatus(keep) ==
-			    PGRES_FATAL_ERROR || PQresultStatus(res) ==
-			    PGRES_FATAL_ERROR) && PQresultStatus(keep) ==
-			    PGRES_FATAL_ERROR)
+			/* An error is kept: later results are PQexec's too. */
+			if (keep != NULL &&
+			    PQresultStatus(keep) == PGRES_FATAL_ERROR)
 				PQclear(res);
 			else {
 				PQclear(keep);
