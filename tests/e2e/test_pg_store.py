@@ -363,3 +363,49 @@ def test_pg_writers_lock_held_elsewhere_holds_changes(scenario, pg):
              "the daemon saying the held changes were written")
     verify_chain(pg)
     d.stop()
+
+
+def test_pg_reconnected_session_still_bounds_its_lock_wait(scenario, pg):
+    """After PostgreSQL restarts, the daemon's new session waits for the
+    writers' lock no longer than its first did: with the lock held
+    elsewhere, changes are held and probes go on (a session made again
+    without its lock_timeout waited for the lock forever, and the loop
+    with it)."""
+    d, service, witness = _watch(scenario, pg)
+    service.wait_accepted(2)
+    pg.stop(mode="fast")
+    pg.start()
+    # Something to write: the daemon notices the lost session and makes
+    # a new one.
+    service.stop()
+    inc = wait_for(lambda: _incidents(pg), 20,
+                   "the incident written through a new session")
+    wait_for(lambda: "connected again" in d.run_log(), 10,
+             "the daemon saying it connected again")
+    holder = subprocess.Popen(
+        [os.path.join(pg.bin, "psql"), "-X", "-q", "-At", "-h", pg.dir,
+         "-p", str(pg.port), "-U", PG_USER, "-d", PG_DB],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({PG_WRITERS_LOCK});\n"
+                           "SELECT 'held';\n")
+        holder.stdin.flush()
+        got = [holder.stdout.readline() for _ in range(2)]
+        assert got[-1].strip() == "held", got
+        refusals = d.run_log().count("refuses writes")
+        service.start()             # the restoration, to write
+        wait_for(lambda: d.run_log().count("refuses writes") > refusals,
+                 10, "the daemon holding its changes behind the lock")
+        witness.wait_accepted(witness.accepted + 5,
+                              what="probe rounds while the lock is held")
+        assert [i[3] for i in _incidents(pg)] == [""], \
+            "written while the lock was held"
+    finally:
+        holder.stdin.write("SELECT pg_advisory_unlock_all();\n\\q\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    back = wait_for(lambda: [i for i in _incidents(pg) if i[3]], 15,
+                    "the held restoration written once the lock is free")
+    assert back[0][0] == inc[0][0]
+    verify_chain(pg)
+    d.stop()
