@@ -327,15 +327,21 @@ warnings_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((rc = cli_options(ctx, argc, argv, &o)) != 0)
 		return rc;
-	if ((db = warnings_open(ctx->db_path)) == NULL)
+	/* A register in PostgreSQL is read as every command reads it. */
+	if (database_is_pg(ctx->db_path)) {
+		if (cli_open(ctx) == -1)
+			return CLI_EXIT_ERR;
+		db = ctx->db;
+	} else if ((db = warnings_open(ctx->db_path)) == NULL)
 		return CLI_EXIT_ERR;
-	if ((all = warnings_read(db, o.state)) == NULL) {
+	all = warnings_read(db, o.state);
+	if (all == NULL)
 		fprintf(stderr, "rtowatch: %s: %s\n", ctx->db_path,
 		    sqlite3_errmsg(db));
+	if (db != ctx->db)
 		sqlite3_close(db);
+	if (all == NULL)
 		return CLI_EXIT_ERR;
-	}
-	sqlite3_close(db);
 	switch (o.fmt) {
 	case CLI_FMT_CSV:
 		cli_csv_bom(ctx, &o);

@@ -1725,6 +1725,8 @@ store_start(struct store *st, struct event_base *base)
 {
 	if ((st->timer = evtimer_new(base, store_timer_cb, st)) == NULL)
 		fatalx("store: evtimer_new failed");
+	if (st->be->start != NULL)
+		st->be->start(st->db, base);
 }
 
 void

@@ -26,13 +26,20 @@
  * down, a read-only standby after a failover or a lock not had within
  * the loop's wait are faults: store.c holds the change in memory, in
  * order, and the next try reconnects (libpq follows a multi-host
- * conninfo to the new primary).
+ * conninfo to the new primary).  Nothing of that blocks the loop: a
+ * reconnection is made on its events (store_pg_reconnect), and a
+ * statement waits for its answer STORE_PG_REPLY_MS at most, so that an
+ * unreachable host (packets lost, not refused) costs one such wait and
+ * no more.
  *
  * The records' dirty list (chain.h) is a TEMP table of the daemon's
  * session, as in SQLite; the triggers that fill it are the schema's,
  * and do nothing in a session without the table (an auditor's, psql).
  */
+#include <event2/event.h>
 #include <libpq-fe.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +54,14 @@
 #define STORE_PG_LOCK		"7526465302289283176"
 #define STORE_PG_MAXPARAMS	64
 #define STORE_PG_CONNECT_TIMEOUT "2"	/* s, unless the setting says */
+#define STORE_PG_REPLY_MS	1000	/* the longest the loop waits */
+/*
+ * A session the server has not heard from for this long within a
+ * transaction is ended by the server: one whose client gave up on it
+ * (no reply within STORE_PG_REPLY_MS) would otherwise keep the writers'
+ * lock until the server's TCP keepalive noticed, hours later.
+ */
+#define STORE_PG_IDLE_TX_MS	10000
 #define STORE_PG_INT8OID	20
 #define STORE_PG_INT2OID	21
 #define STORE_PG_INT4OID	23
@@ -57,6 +72,20 @@ struct store_pg {
 	PGconn		*conn;
 	int		 changes;
 	int		 tx;	/* a BEGIN not yet ended, on this session */
+	int		 busy_ms;	/* lock_timeout, set on each session */
+	/*
+	 * Reconnecting without blocking the loop: NEXT is a connection
+	 * being made (PQconnectStart), driven by EV on its socket, given up
+	 * after CONNECT_MS (the connect_timeout in force); ATTEMPT rotates
+	 * a multi-host list.
+	 */
+	struct event_base *evbase;
+	PGconn		*next;
+	struct event	*ev;
+	int		 next_wait;	/* PGRES_POLLING_READING or _WRITING */
+	int64_t		 next_start;	/* mono ms */
+	int64_t		 connect_ms;	/* the connect_timeout in force */
+	unsigned int	 attempt;
 };
 
 struct store_pg_query {
@@ -394,10 +423,248 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 }
 
 /*
- * Before a statement: a connection that was lost is made again.  It
- * blocks for at most connect_timeout (the setting's, else
- * STORE_PG_CONNECT_TIMEOUT), and only while the register is unreachable
- * anyway; a refused connection (the server down) returns at once.
+ * LIST, a comma-separated list of N items, rotated: the items from
+ * ATTEMPT mod N on, then those before, into OUT (as long as LIST).
+ */
+static void
+store_pg_rotate(const char *list, unsigned int attempt, char *out)
+{
+	const char	*p;
+	size_t		 n, first, i, len = strlen(list);
+
+	for (n = 1, p = list; (p = strchr(p, ',')) != NULL; p++)
+		n++;
+	for (i = 0, p = list; i < attempt % n; i++)
+		p = strchr(p, ',') + 1;
+	first = (size_t)(p - list);
+	if (first == 0) {
+		memcpy(out, list, len + 1);
+		return;
+	}
+	/* "c,d" then "," then "a,b" (less its trailing comma). */
+	memcpy(out, p, len - first);
+	out[len - first] = ',';
+	memcpy(out + len - first + 1, list, first - 1);
+	out[len] = '\0';
+}
+
+/*
+ * The connection's parameters: the setting, expanded as a URI or
+ * conninfo, after our connect_timeout (a connect_timeout of its own
+ * wins).  With several hosts the lists are rotated by ATTEMPT: an
+ * asynchronous connection is given up after that timeout (libpq leaves
+ * it to its caller, store_pg_next_step), and the next must not wait on
+ * the same unreachable first host again.  The strings in TOFREE are the
+ * caller's.
+ */
+static void
+store_pg_params(struct store_db *d, unsigned int attempt,
+    const char **keys, const char **values, char **tofree)
+{
+	PQconninfoOption	*opts, *o;
+	char			*out;
+	int			 np = 0, nf = 0;
+
+	keys[np] = "connect_timeout";
+	values[np++] = STORE_PG_CONNECT_TIMEOUT;
+	keys[np] = "dbname";
+	values[np++] = d->path;
+	if (attempt > 0 && (opts = PQconninfoParse(d->path, NULL)) != NULL) {
+		for (o = opts; o->keyword != NULL && nf < 3; o++) {
+			if ((strcmp(o->keyword, "host") != 0 &&
+			    strcmp(o->keyword, "hostaddr") != 0 &&
+			    strcmp(o->keyword, "port") != 0) ||
+			    o->val == NULL || strchr(o->val, ',') == NULL)
+				continue;
+			out = xcalloc(1, strlen(o->val) + 1);
+			store_pg_rotate(o->val, attempt, out);
+			/* After dbname: these win over the setting's. */
+			keys[np] = o->keyword[0] == 'p' ? "port" :
+			    o->keyword[4] == 'a' ? "hostaddr" : "host";
+			values[np++] = out;
+			tofree[nf++] = out;
+		}
+		PQconninfoFree(opts);
+	}
+	keys[np] = NULL;
+	values[np] = NULL;
+	tofree[nf] = NULL;
+}
+
+static int	store_pg_exec(struct store_db *, const char *);
+
+/*
+ * A session's settings, on a new connection: notices quiet (CREATE ...
+ * IF NOT EXISTS), the loop's wait for a lock, and the end of a session
+ * left in a transaction (STORE_PG_IDLE_TX_MS).  Non-blocking: the
+ * statements wait on poll(2) (store_pg_wait), so that a server that
+ * stops answering holds the loop for STORE_PG_REPLY_MS at most.
+ */
+static int
+store_pg_session(struct store_db *d)
+{
+	char	 sql[192];
+
+	if (PQsetnonblocking(PDB(d)->conn, 1) == -1)
+		return store_pg_fail(d, NULL);
+	snprintf(sql, sizeof(sql), "SET client_min_messages = warning;"
+	    "SET standard_conforming_strings = on; SET lock_timeout = %d;"
+	    "SET idle_in_transaction_session_timeout = %d", PDB(d)->busy_ms,
+	    STORE_PG_IDLE_TX_MS);
+	return store_pg_exec(d, sql);
+}
+
+static void	store_pg_next_arm(struct store_db *);
+
+/* The connection being made is done with: given up, failed or made. */
+static void
+store_pg_next_end(struct store_pg *p)
+{
+	if (p->ev != NULL)
+		event_free(p->ev);
+	p->ev = NULL;
+	if (p->next != NULL)
+		PQfinish(p->next);
+	p->next = NULL;
+}
+
+/*
+ * One step of the connection being made, its socket being READY for
+ * what it waits for, or its time up: made, it replaces the lost one,
+ * with its session set.  PQconnectPoll is called on a ready socket only:
+ * on one still connecting it takes the connection as made and waits to
+ * send on it, for as long as TCP tries.
+ */
+static void
+store_pg_next_step(struct store_db *d, int ready)
+{
+	struct store_pg			*p = PDB(d);
+	PostgresPollingStatusType	 r;
+
+	if (!ready) {
+		if (mono_ms() - p->next_start < p->connect_ms) {
+			store_pg_next_arm(d);
+			return;
+		}
+		snprintf(d->error, sizeof(d->error), "no connection to the "
+		    "server within %lld ms", (long long)p->connect_ms);
+		store_pg_next_end(p);
+		p->attempt++;
+		return;
+	}
+	r = PQconnectPoll(p->next);
+	if (r == PGRES_POLLING_READING || r == PGRES_POLLING_WRITING) {
+		p->next_wait = r;
+		store_pg_next_arm(d);
+		return;
+	}
+	if (r != PGRES_POLLING_OK) {
+		snprintf(d->error, sizeof(d->error), "%s",
+		    PQerrorMessage(p->next));
+		d->error[strcspn(d->error, "\n")] = '\0';
+		store_pg_next_end(p);
+		return;
+	}
+	if (p->conn != NULL)
+		PQfinish(p->conn);
+	p->conn = p->next;
+	p->next = NULL;
+	store_pg_next_end(p);
+	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
+	    PQport(p->conn));
+	/* The session's settings and TEMP table went with the session. */
+	if (store_pg_session(d) != STORE_OK ||
+	    d->be->records_setup(d) == -1) {
+		log_warnx("%s: %s", d->path, d->error);
+		PQfinish(p->conn);
+		p->conn = NULL;
+	}
+}
+
+static void
+store_pg_next_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	store_pg_next_step(arg, (events & (EV_READ | EV_WRITE)) != 0);
+}
+
+/* Wait on the loop for what the connection being made waits for. */
+static void
+store_pg_next_arm(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+	struct timeval	 tv;
+	int64_t		 left;
+
+	if (p->ev != NULL)
+		event_free(p->ev);
+	p->ev = NULL;
+	if (p->evbase == NULL)
+		return;
+	/* The socket may change (another host, another address). */
+	p->ev = event_new(p->evbase, PQsocket(p->next),
+	    p->next_wait == PGRES_POLLING_READING ? EV_READ : EV_WRITE,
+	    store_pg_next_cb, d);
+	if (p->ev == NULL)
+		fatalx("store: event_new failed");
+	left = p->connect_ms - (mono_ms() - p->next_start);
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	event_add(p->ev, &tv);
+}
+
+/*
+ * A lost connection is made again, without blocking: PQconnectStart,
+ * then each step when the socket is ready, on the loop's events.  Before
+ * the loop runs (and after it stopped, at the last flush) nothing else
+ * waits: the steps are taken here, as the socket is ready now (poll(2)
+ * with no wait).  Host names are resolved by PQconnectStart itself, in
+ * the loop: give addresses (hostaddr) where DNS may be slow.
+ */
+static void
+store_pg_reconnect(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+	const char	*keys[8], *values[8];
+	char		*tofree[4];
+	struct pollfd	 pfd;
+	int		 i, ready;
+
+	if (p->next == NULL) {
+		store_pg_params(d, p->attempt, keys, values, tofree);
+		p->next = PQconnectStartParams(keys, values, 1);
+		for (i = 0; tofree[i] != NULL; i++)
+			free(tofree[i]);
+		/* Its sends must not wait either (libpq's own poll). */
+		if (p->next == NULL || PQstatus(p->next) == CONNECTION_BAD ||
+		    PQsetnonblocking(p->next, 1) == -1) {
+			snprintf(d->error, sizeof(d->error), "%s", p->next ==
+			    NULL ? "out of memory" : PQerrorMessage(p->next));
+			d->error[strcspn(d->error, "\n")] = '\0';
+			store_pg_next_end(p);
+			return;
+		}
+		p->next_start = mono_ms();
+		p->next_wait = PGRES_POLLING_WRITING;
+		store_pg_next_arm(d);
+	}
+	for (i = 0; i < 8 && p->next != NULL; i++) {
+		pfd.fd = PQsocket(p->next);
+		pfd.events = p->next_wait == PGRES_POLLING_READING ? POLLIN :
+		    POLLOUT;
+		ready = poll(&pfd, 1, 0) == 1;
+		store_pg_next_step(d, ready);
+		if (!ready)
+			break;
+	}
+}
+
+/*
+ * Before a statement: a connection that was lost is made again, without
+ * blocking (store_pg_reconnect); meanwhile the statement is refused as a
+ * fault, so the store holds the change, in order, and tries again.
  */
 static int
 store_pg_alive(struct store_db *d)
@@ -416,18 +683,77 @@ store_pg_alive(struct store_db *d)
 		store_pg_fail(d, NULL);
 		return -1;
 	}
-	if (p->conn != NULL)
-		PQreset(p->conn);
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
-		store_pg_fail(d, NULL);
-		return -1;
+	if (p->conn != NULL) {
+		log_warnx("%s: the connection to %s:%s was lost; connecting "
+		    "again", d->path, PQhost(p->conn), PQport(p->conn));
+		PQfinish(p->conn);
+		p->conn = NULL;
 	}
-	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
-	    PQport(p->conn));
-	/* The session's TEMP table went with the session. */
-	if (d->be->records_setup(d) == -1)
-		return -1;
-	return 0;
+	store_pg_reconnect(d);
+	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->next != NULL)
+		snprintf(d->error, sizeof(d->error), "connecting to the "
+		    "server again");
+	d->rc = STORE_FAULT;
+	return -1;
+}
+
+/*
+ * The result of the statement just sent (PQsendQuery...), as PQexec
+ * gives it (the first error, else the last result), waiting on poll(2)
+ * for STORE_PG_REPLY_MS at most while the loop runs: a server that
+ * stopped answering (its host unreachable, packets dropped) would
+ * otherwise hold the loop until TCP gives up, many minutes later.  No
+ * answer in time: the session is dropped (the server ends its
+ * transaction, STORE_PG_IDLE_TX_MS) and NULL is returned, a fault.
+ */
+static PGresult *
+store_pg_wait(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+	PGresult	*res, *keep = NULL;
+	struct pollfd	 pfd;
+	int64_t		 end = mono_ms() + STORE_PG_REPLY_MS, left;
+	int		 f;
+
+	for (;;) {
+		if ((f = PQflush(p->conn)) == -1 ||
+		    PQconsumeInput(p->conn) == 0)
+			break;
+		while (f == 0 && !PQisBusy(p->conn)) {
+			if ((res = PQgetResult(p->conn)) == NULL)
+				return keep;
+			/* An error is kept: later results are PQexec's too. */
+			if (keep != NULL &&
+			    PQresultStatus(keep) == PGRES_FATAL_ERROR)
+				PQclear(res);
+			else {
+				PQclear(keep);
+				keep = res;
+			}
+		}
+		left = p->evbase != NULL ? end - mono_ms() : -1;
+		if (p->evbase != NULL && left <= 0) {
+			PQclear(keep);
+			snprintf(d->error, sizeof(d->error), "no answer from "
+			    "%s:%s within %d ms; the session is dropped and "
+			    "made again", PQhost(p->conn), PQport(p->conn),
+			    STORE_PG_REPLY_MS);
+			log_warnx("%s: %s", d->path, d->error);
+			PQfinish(p->conn);
+			p->conn = NULL;
+			d->rc = STORE_FAULT;
+			return NULL;
+		}
+		pfd.fd = PQsocket(p->conn);
+		pfd.events = POLLIN | (f == 1 ? POLLOUT : 0);
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			break;
+	}
+	PQclear(keep);
+	store_pg_fail(d, NULL);
+	return NULL;
 }
 
 static int
@@ -449,7 +775,13 @@ store_pg_exec(struct store_db *d, const char *sql)
 		p->tx = 0;
 	if (store_pg_alive(d) == -1)
 		return d->rc;
-	res = PQexec(p->conn, sql);
+	if (!PQsendQuery(p->conn, sql))
+		return store_pg_fail(d, NULL);
+	if ((res = store_pg_wait(d)) == NULL) {
+		if (end || strncmp(sql, "BEGIN", 5) == 0)
+			p->tx = 0;
+		return d->rc;
+	}
 	if (strncmp(sql, "BEGIN", 5) == 0 && (PQresultStatus(res) ==
 	    PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		p->tx = 1;
@@ -469,8 +801,9 @@ store_pg_exec(struct store_db *d, const char *sql)
 	 */
 	if (rc != STORE_OK && strncmp(sql, "BEGIN", 5) == 0 &&
 	    PQstatus(p->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(p->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(p->conn, "ROLLBACK"));
+	    PQtransactionStatus(p->conn) != PQTRANS_IDLE &&
+	    PQsendQuery(p->conn, "ROLLBACK"))
+		PQclear(store_pg_wait(d));
 	return rc;
 }
 
@@ -531,19 +864,32 @@ static int
 store_pg_connect(struct store_db *d)
 {
 	struct store_pg		*p = PDB(d);
-	const char *const	 keys[] = { "connect_timeout", "dbname", NULL };
-	const char *const	 values[] = { STORE_PG_CONNECT_TIMEOUT, d->path,
-				    NULL };
+	const char		*keys[8], *values[8];
+	char			*tofree[4];
+	PQconninfoOption	*opts, *o;
 
+	store_pg_params(d, 0, keys, values, tofree);
 	if ((p->conn = PQconnectdbParams(keys, values, 1)) == NULL ||
 	    PQstatus(p->conn) != CONNECTION_OK) {
 		store_pg_fail(d, NULL);
 		log_warnx("%s: %s", d->path, d->error);
 		return -1;
 	}
-	/* Quiet the server's notices (CREATE ... IF NOT EXISTS). */
-	if (store_pg_exec(d, "SET client_min_messages = warning;"
-	    "SET lock_timeout = 5000") != STORE_OK) {
+	if (p->busy_ms == 0)
+		p->busy_ms = 5000;
+	/* The connect_timeout in force bounds each reconnection too. */
+	if ((opts = PQconninfo(p->conn)) != NULL) {
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "connect_timeout") == 0 &&
+			    o->val != NULL)
+				p->connect_ms = 1000 *
+				    strtoll(o->val, NULL, 10);
+		PQconninfoFree(opts);
+	}
+	if (p->connect_ms <= 0)		/* 0: none, which the loop cannot */
+		p->connect_ms = 1000 * strtoll(STORE_PG_CONNECT_TIMEOUT,
+		    NULL, 10);
+	if (store_pg_session(d) != STORE_OK) {
 		log_warnx("%s: %s", d->path, d->error);
 		return -1;
 	}
@@ -556,9 +902,17 @@ static void
 store_pg_disconnect(struct store_db *d, int moved)
 {
 	(void)moved;
+	store_pg_next_end(PDB(d));
 	if (PDB(d)->conn != NULL)
 		PQfinish(PDB(d)->conn);
 	PDB(d)->conn = NULL;
+}
+
+/* The loop is there: reconnections wait on it (store_pg_reconnect). */
+static void
+store_pg_start(struct store_db *d, struct event_base *base)
+{
+	PDB(d)->evbase = base;
 }
 
 /*
@@ -640,6 +994,8 @@ store_pg_busy(struct store_db *d, int ms)
 {
 	char	 sql[64];
 
+	/* Set again on each new session (store_pg_session). */
+	PDB(d)->busy_ms = ms;
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
 	(void)store_pg_exec(d, sql);
 }
@@ -791,8 +1147,11 @@ store_pg_step(struct store_query *q)
 	if (p->res == NULL) {
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
-		p->res = PQexecParams(d->conn, p->sql, p->nparams, p->types,
-		    (const char *const *)p->values, NULL, NULL, 0);
+		if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
+		    (const char *const *)p->values, NULL, NULL, 0))
+			return store_pg_fail(q->db, NULL);
+		if ((p->res = store_pg_wait(q->db)) == NULL)
+			return q->db->rc;
 		status = PQresultStatus(p->res);
 		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
 			return store_pg_fail(q->db, p->res);
@@ -875,6 +1234,28 @@ store_pg_column_bytes(struct store_query *q, int col)
 	return (size_t)PQgetlength(p->res, p->row, col);
 }
 
+/*
+ * TEXT as a literal without a connection to ask (one lost, being made
+ * again): quotes doubled, which is all a literal needs with
+ * standard_conforming_strings on, as every session of ours sets it.
+ */
+static char *
+store_pg_quote(const char *text)
+{
+	char	*lit, *o;
+
+	lit = o = xmalloc(2 * strlen(text) + 3);
+	*o++ = '\'';
+	for (; *text != '\0'; text++) {
+		if (*text == '\'')
+			*o++ = '\'';
+		*o++ = *text;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return lit;
+}
+
 /* The statement with its values as literals, to record and replay. */
 static char *
 store_pg_expanded(struct store_query *q)
@@ -902,8 +1283,10 @@ store_pg_expanded(struct store_query *q)
 			lit = xstrdup("NULL");
 		else if (p->types[v - 1] == STORE_PG_INT8OID)
 			xasprintf(&lit, "%s::int8", p->values[v - 1]);
-		else if (conn == NULL || (end = PQescapeLiteral(conn,
-		    p->values[v - 1], strlen(p->values[v - 1]))) == NULL) {
+		else if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+			lit = store_pg_quote(p->values[v - 1]);
+		else if ((end = PQescapeLiteral(conn, p->values[v - 1],
+		    strlen(p->values[v - 1]))) == NULL) {
 			free(out);
 			return NULL;
 		} else {
@@ -940,6 +1323,7 @@ const struct store_backend store_pg_backend = {
 	.migrations = store_pg_migrations,
 	.connect = store_pg_connect,
 	.disconnect = store_pg_disconnect,
+	.start = store_pg_start,
 	.check = store_pg_check,
 	.version = store_pg_version,
 	.version_sql = store_pg_version_sql,

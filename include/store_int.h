@@ -33,6 +33,7 @@
 #define STORE_DONE	101	/* store_step: no more rows */
 
 struct store_backend;
+struct event_base;
 
 /* One connection; a backend's own struct begins with it. */
 struct store_db {
@@ -55,6 +56,12 @@ struct store_backend {
 	int		 (*connect)(struct store_db *);
 	/* MOVED: the file was replaced under it (storewatch.c). */
 	void		 (*disconnect)(struct store_db *, int);
+	/*
+	 * The loop is there (NULL: a backend that never waits on it): what
+	 * the backend does without blocking it, such as reconnecting, runs
+	 * on its events.
+	 */
+	void		 (*start)(struct store_db *, struct event_base *);
 	/* At start: damage found refuses the start (-1). */
 	int		 (*check)(struct store_db *);
 	/* The schema version the database says it is at; -1 on error. */

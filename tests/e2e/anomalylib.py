@@ -33,13 +33,14 @@ def anomaly_rules(db, iface="lo", window="1s", period="60s", extra=""):
                                          period=period) + extra)
 
 
-def replay(tmp_path, pcap, rules=None):
-    """Run rtowatchd --pcap-file on PCAP with the shared rules; return
+def replay(tmp_path, pcap, rules=None, db=None):
+    """Run rtowatchd --pcap-file on PCAP with the shared rules and DB
+    (anomaly.db, unless a PostgreSQL register is given); return
     (database, its log, the peak RSS of the daemon in KiB).  Under ASan
     the quarantine is kept to 1 MiB: freed memory it holds back is the
     sanitizer's, not the daemon's, and would hide what the memory bounds
     measure."""
-    db = str(tmp_path / "anomaly.db")
+    db = db or str(tmp_path / "anomaly.db")
     conf = tmp_path / "anomaly.conf"
     conf.write_text(rules or anomaly_rules(db))
     log = tmp_path / "rtowatchd.log"

@@ -119,11 +119,13 @@ class Daemon:
     stdout and stderr appended to NAME.log; each start marks where its run
     begins in that log."""
 
-    def __init__(self, directory, name="rtowatchd"):
+    def __init__(self, directory, name="rtowatchd", db=None):
         self.dir = str(directory)
         self.name = name
         self.rules = os.path.join(self.dir, f"{name}.conf")
-        self.db = os.path.join(self.dir, f"{name}.db")
+        # DB: a PostgreSQL register's URI instead of the file (the
+        # scenarios of both backends); the CLI reads it with --db too.
+        self.db = db or os.path.join(self.dir, f"{name}.db")
         self.log_path = os.path.join(self.dir, f"{name}.log")
         self.proc = None
         self.returncode = None
@@ -464,13 +466,21 @@ def _scenario_policy():
 SCENARIO_POLICY = _scenario_policy()
 
 
+def is_pg(db):
+    """Is DB a PostgreSQL register (a URI or a conninfo), not a file?  As
+    database_is_pg() (common/util.c) tells."""
+    db = str(db)
+    return (db.startswith(("postgresql://", "postgres://"))
+            or re.match(r"[a-z_]+ *=", db) is not None)
+
+
 def socket_path(db):
     """The control socket beside DB: NAME.sock for NAME.db, or, when that
     path is too long for a Unix socket (108 bytes), one in /tmp named by
     a hash of DB."""
     import hashlib
     path = os.path.splitext(str(db))[0] + ".sock"
-    if len(path.encode()) < 100:
+    if len(path.encode()) < 100 and not is_pg(db):
         return path
     return "/tmp/rtowatch-" + hashlib.sha1(
         str(db).encode()).hexdigest()[:16] + ".sock"
@@ -617,12 +627,13 @@ class Scenario:
     """The things one scenario creates, all torn down together: its
     directory, listeners, reserved ports and daemons."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, pg=None):
         # Fail at once, not in the middle of the scenario, when a program
         # is missing.
         binary("rtowatchd")
         binary("rtowatch")
         self.dir = str(directory)
+        self.pg = pg            # the worker's PostgreSQL, for pg scenarios
         self._listeners = []
         self._ports = []
         self._daemons = []
@@ -637,8 +648,17 @@ class Scenario:
         self._ports.append(p)
         return p.port
 
+    def register(self, name="rtowatchd"):
+        """A new register: the file NAME.db, or on PostgreSQL a fresh
+        database."""
+        if self.pg:
+            return self.pg.new_database()
+        return os.path.join(self.dir, f"{name}.db")
+
     def daemon(self, name="rtowatchd"):
-        d = Daemon(self.dir, name)
+        """A daemon NAME: its register is NAME.db, or on PostgreSQL a
+        fresh database of its own."""
+        d = Daemon(self.dir, name, db=self.register(name))
         self._daemons.append(d)
         return d
 
@@ -663,12 +683,61 @@ def workdir(tmp_path):
     return tmp_path
 
 
+# ------------------------------------------------------ the two backends
+
+# RTOWATCH_BACKENDS=sqlite runs the both_backends scenarios on SQLite
+# only (a quicker run); the default is both.
+BACKENDS = tuple(b for b in os.environ.get("RTOWATCH_BACKENDS",
+                                           "sqlite,pg").split(",") if b)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "both_backends: run the scenario with its register in "
+        "SQLite and again in PostgreSQL (issue 21's core scenarios)")
+
+
+def pytest_generate_tests(metafunc):
+    """A scenario marked both_backends runs once per backend: its daemons
+    write SQLite files, then a fresh database of the worker's private
+    PostgreSQL each."""
+    if metafunc.definition.get_closest_marker("both_backends") is None:
+        return
+    if "backend" not in metafunc.fixturenames:
+        metafunc.fixturenames.append("backend")
+    metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One private PostgreSQL server per pytest worker (xdist runs each
+    worker as a session), started at its first pg scenario and stopped
+    at its end.  fsync is off: the server's own durability is not what
+    the scenarios test (a daemon killed with -9 loses nothing either
+    way), and the machine's disk is shared."""
+    from pglib import Postgres, pg_missing
+    why = pg_missing()
+    if why:
+        pytest.skip(why)
+    server = Postgres(options="-c fsync=off -c full_page_writes=off")
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def scenario(workdir):
+def backend(request):
+    """sqlite, or pg where the scenario is parametrized for it."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def scenario(workdir, request, backend):
     """A Scenario in its own directory; every daemon it started is
     stopped afterwards, even when the test failed, and a sanitizer report
-    in a daemon's log fails the test."""
-    sc = Scenario(workdir)
+    in a daemon's log fails the test.  On the pg backend its daemons'
+    registers are databases of the worker's PostgreSQL."""
+    pg = request.getfixturevalue("pg_server") if backend == "pg" else None
+    sc = Scenario(workdir, pg=pg)
     yield sc
     sc.close()
 
@@ -781,12 +850,38 @@ def short_policy(directory, notify="4s", notify_remind="3s 2s",
 
 def db_rows(db, sql, *args):
     """Rows of a read-only query, as dicts: for the tables the CLI does
-    not show yet (clocks, notifications)."""
+    not show yet (clocks, notifications).  A PostgreSQL register is read
+    through `rtowatch --db URI backup`, an SQLite copy of it made in one
+    snapshot, so that SQL, types and NULLs are the same as a file's."""
     import sqlite3
+    if is_pg(db):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = os.path.join(tmp, "copy.db")
+            rc, out, err = cli("--db", db, "backup", copy)
+            assert rc == 0, f"rtowatch --db {db} backup: {rc}\n{out}{err}"
+            return db_rows(copy, sql, *args)
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
         con.row_factory = sqlite3.Row
         return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
+def db_edit(db, sql):
+    """SQL run on the register DB as its owner would (sqlite3 on the
+    file, or psql as PostgreSQL's owner role): an edit behind the
+    daemon's back."""
+    if is_pg(db):
+        from pglib import psql_uri
+        psql_uri(db, sql)
+        return
+    import sqlite3
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        with con:
+            con.execute(sql)
     finally:
         con.close()
 

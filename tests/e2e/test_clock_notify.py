@@ -6,9 +6,14 @@ each once, each in the timeline and queued as a notification to the
 people the policy names for the level.  The restore clock stops when the
 service is back.
 """
+import pytest
+
 from conftest import (db_rows, events, incidents, parse_time, rules_file,
                       short_policy, system_rules, timeline, wait_for,
                       wait_incident)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 NOTIFY_MS = 4000
 

@@ -5,9 +5,14 @@ each missed deadline is recorded once, marked late, and the reminders
 that fell due while it was down are not sent after the deadline they
 were meant to warn of.  A second restart records nothing new.
 """
+import pytest
+
 from conftest import (db_rows, events, now_ms, parse_time, rules_file,
                       short_policy, system_rules, timeline, wait_for,
                       wait_incident)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 
 def test_kill9_with_three_clocks_then_restart(scenario):

@@ -20,13 +20,15 @@ import re
 
 import pytest
 
-from conftest import (Scenario, cli, db_rows, events, parse_time, rules_file,
+from conftest import (cli, db_rows, events, parse_time, rules_file,
                       system_rules, wait_for, wait_incident, wait_socket)
 import smtpserver
 from smtpserver import CISO, UNIT_HEAD, SmtpServer, mail_rules
 
-pytestmark = pytest.mark.skipif(smtpserver.available() is not None,
-                                reason=str(smtpserver.available()))
+# Issue 21: the same scenario with the register in PostgreSQL too.
+pytestmark = [pytest.mark.both_backends,
+              pytest.mark.skipif(smtpserver.available() is not None,
+                                 reason=str(smtpserver.available()))]
 
 POLICY = """\
 policy {
@@ -69,8 +71,9 @@ def close_clocks(db, i):
                    " kind = 'close'", i)
 
 
-def test_closure_deadline_reminds_is_missed_and_closing_notifies(tmp_path):
-    sc = Scenario(tmp_path)
+def test_closure_deadline_reminds_is_missed_and_closing_notifies(tmp_path,
+                                                                scenario):
+    sc = scenario
     smtp = SmtpServer(tmp_path).start()
     try:
         web, portal = sc.listener(), sc.listener()
@@ -168,4 +171,3 @@ def test_closure_deadline_reminds_is_missed_and_closing_notifies(tmp_path):
         d.stop()
     finally:
         smtp.stop()
-        sc.close()

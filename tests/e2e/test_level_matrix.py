@@ -18,7 +18,7 @@ import types
 
 import pytest
 
-from conftest import (Scenario, fmt_ms, incidents, now_ms, parse_time,
+from conftest import (BACKENDS, Scenario, fmt_ms, incidents, now_ms, parse_time,
                       rules_file, short_policy, system_rules, wait_for)
 
 LATE_RTO_MS = 2000
@@ -47,11 +47,14 @@ def case_id(core, ci, *_):
     return f"core={'yes' if core else 'no'},ci={'yes' if ci else 'no'}"
 
 
-@pytest.fixture(scope="module")
-def matrix_run(tmp_path_factory):
-    """Run the scenario once; return what was seen at opening and at the
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix_run(tmp_path_factory, request):
+    """Run the scenario once a backend (issue 21: the register in SQLite,
+    then in PostgreSQL); return what was seen at opening and at the
     end."""
-    sc = Scenario(tmp_path_factory.mktemp("level_matrix"))
+    pg = request.getfixturevalue("pg_server") if request.param == "pg" \
+        else None
+    sc = Scenario(tmp_path_factory.mktemp("level_matrix"), pg=pg)
     try:
         d = sc.daemon()
         blocks, late_listeners = [], {}

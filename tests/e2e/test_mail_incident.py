@@ -16,8 +16,10 @@ from conftest import (db_rows, rules_file, short_policy, system_rules,
 import smtpserver
 from smtpserver import CISO, UNIT_HEAD, SmtpServer, mail_rules
 
-pytestmark = pytest.mark.skipif(smtpserver.available() is not None,
-                                reason=str(smtpserver.available()))
+# Issue 21: the same scenario with the register in PostgreSQL too.
+pytestmark = [pytest.mark.both_backends,
+              pytest.mark.skipif(smtpserver.available() is not None,
+                                 reason=str(smtpserver.available()))]
 
 ADDRESS = {"unit-head": UNIT_HEAD, "ciso": CISO}
 

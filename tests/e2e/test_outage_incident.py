@@ -12,8 +12,13 @@ service stopped, and the Nth at least two intervals after the first: the
 bounds below tell the first from the Nth with room to spare for a slow
 (ASan) build.
 """
+import pytest
+
 from conftest import (fmt_ms, incidents, now_ms, parse_time, rules_file,
                       show, system_rules, wait_for, wait_incident)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 SYSTEM = "webshop"
 EVERY_MS = 500

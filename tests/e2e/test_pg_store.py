@@ -9,115 +9,31 @@ out (recomputed here as rtowatch verify does), the auditor role reads but
 cannot write, nobody can edit the timeline, and a daemon killed with -9
 and started again continues the same incident with nothing lost.
 """
-import csv
-import glob
 import hashlib
-import io
 import json
 import os
-import pwd
-import shutil
-import socket
 import sqlite3
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import (SCENARIO_POLICY, cli, rules_file, socket_path,
                       system_rules, wait_for, wait_socket)
+from pglib import PG_DB, PG_USER, Postgres, pg_missing
 
 SYSTEM = "registry"
 DOWN_AFTER = 3
-PG_USER = "rtowatch"
-PG_DB = "register"
-
-
-def _pg_bin():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Postgres:
-    """A PostgreSQL server of this test's own, run as nobody."""
-
-    def __init__(self):
-        self.bin = _pg_bin()
-        # Not under pytest's directory: every pytest session (another
-        # one's too) makes /tmp/pytest-of-root 0700 again, out of
-        # nobody's reach.
-        self.dir = tempfile.mkdtemp(prefix="rtowatch-pg-")
-        self.data = os.path.join(self.dir, "data")
-        self.port = _free_port()
-        self.log = os.path.join(self.dir, "server.log")
-        nobody = pwd.getpwnam("nobody")
-        os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
-        self._as_nobody([os.path.join(self.bin, "initdb"), "-D", self.data,
-                         "-U", PG_USER, "-A", "trust", "--no-sync", "-E",
-                         "UTF8", "--locale", "C"])
-        self.start()
-        self.psql("postgres", f"CREATE DATABASE {PG_DB}")
-
-    def _as_nobody(self, argv):
-        p = subprocess.run(["runuser", "-u", "nobody", "--", *argv],
-                           cwd="/", capture_output=True, text=True,
-                           timeout=60)
-        assert p.returncode == 0, f"{argv[0]}: {p.stdout}{p.stderr}"
-
-    @property
-    def uri(self):
-        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{PG_DB}"
-
-    def run(self, sql, db=PG_DB, user=PG_USER):
-        """psql -c SQL: (exit code, rows as lists, stderr)."""
-        p = subprocess.run(
-            [os.path.join(self.bin, "psql"), "-X", "-q", "--csv", "-h",
-             "127.0.0.1", "-p", str(self.port), "-U", user, "-d", db,
-             "-v", "ON_ERROR_STOP=1", "-c", sql],
-            capture_output=True, text=True, timeout=30)
-        rows = list(csv.reader(io.StringIO(p.stdout)))
-        return p.returncode, rows[1:] if rows else [], p.stderr
-
-    def psql(self, db, sql):
-        rc, rows, err = self.run(sql, db=db)
-        assert rc == 0, f"{sql}: {err}"
-        return rows
-
-    def rows(self, sql):
-        return self.psql(PG_DB, sql)
-
-    def start(self):
-        self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
-                         "-l", self.log, "-w", "-t", "30", "-o",
-                         f"-k {self.dir} -p {self.port} "
-                         "-c listen_addresses=127.0.0.1", "start"])
-
-    def stop(self, mode="immediate"):
-        self._as_nobody([os.path.join(self.bin, "pg_ctl"), "-D", self.data,
-                         "-m", mode, "-w", "stop"])
 
 
 @pytest.fixture
 def pg():
-    if os.geteuid() != 0:
-        pytest.skip("the private PostgreSQL runs as nobody: needs root")
-    if _pg_bin() is None or shutil.which("runuser") is None:
-        pytest.skip("PostgreSQL's server binaries are missing "
-                    "(apt-get install postgresql)")
+    why = pg_missing()
+    if why:
+        pytest.skip(why)
     server = Postgres()
     yield server
-    if os.path.exists(os.path.join(server.data, "postmaster.pid")):
-        server.stop()
-    shutil.rmtree(server.dir, ignore_errors=True)
+    server.close()
 
 
 def _netstring(b):
@@ -445,5 +361,51 @@ def test_pg_writers_lock_held_elsewhere_holds_changes(scenario, pg):
     assert _epoch(inc[0][2]) >= t_down - 1
     wait_for(lambda: "accepts writes again" in d.run_log(), 10,
              "the daemon saying the held changes were written")
+    verify_chain(pg)
+    d.stop()
+
+
+def test_pg_reconnected_session_still_bounds_its_lock_wait(scenario, pg):
+    """After PostgreSQL restarts, the daemon's new session waits for the
+    writers' lock no longer than its first did: with the lock held
+    elsewhere, changes are held and probes go on (a session made again
+    without its lock_timeout waited for the lock forever, and the loop
+    with it)."""
+    d, service, witness = _watch(scenario, pg)
+    service.wait_accepted(2)
+    pg.stop(mode="fast")
+    pg.start()
+    # Something to write: the daemon notices the lost session and makes
+    # a new one.
+    service.stop()
+    inc = wait_for(lambda: _incidents(pg), 20,
+                   "the incident written through a new session")
+    wait_for(lambda: "connected again" in d.run_log(), 10,
+             "the daemon saying it connected again")
+    holder = subprocess.Popen(
+        [os.path.join(pg.bin, "psql"), "-X", "-q", "-At", "-h", pg.dir,
+         "-p", str(pg.port), "-U", PG_USER, "-d", PG_DB],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({PG_WRITERS_LOCK});\n"
+                           "SELECT 'held';\n")
+        holder.stdin.flush()
+        got = [holder.stdout.readline() for _ in range(2)]
+        assert got[-1].strip() == "held", got
+        refusals = d.run_log().count("refuses writes")
+        service.start()             # the restoration, to write
+        wait_for(lambda: d.run_log().count("refuses writes") > refusals,
+                 10, "the daemon holding its changes behind the lock")
+        witness.wait_accepted(witness.accepted + 5,
+                              what="probe rounds while the lock is held")
+        assert [i[3] for i in _incidents(pg)] == [""], \
+            "written while the lock was held"
+    finally:
+        holder.stdin.write("SELECT pg_advisory_unlock_all();\n\\q\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    back = wait_for(lambda: [i for i in _incidents(pg) if i[3]], 15,
+                    "the held restoration written once the lock is free")
+    assert back[0][0] == inc[0][0]
     verify_chain(pg)
     d.stop()

@@ -21,9 +21,14 @@ its start, and each incident has exactly one.
 """
 import re
 
+import pytest
+
 from conftest import (Scenario, cli, db_rows, parse_time, rules_file,
                       short_policy, system_rules, wait_for, wait_incident,
                       wait_socket)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 DAY = 86400000
 

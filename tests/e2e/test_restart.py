@@ -11,6 +11,9 @@ import pytest
 from conftest import (fmt_ms, incidents, now_ms, parse_time, rules_file,
                       system_rules, wait_incident)
 
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 SYSTEM = "registry"
 DOWN_AFTER = 3
 

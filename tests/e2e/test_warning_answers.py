@@ -8,8 +8,13 @@ cannot be answered again.
 """
 import getpass
 
+import pytest
+
 from conftest import (api, cli, db_rows, now_ms, parse_time, rules_file,
                       short_policy, system_rules, timeline, wait_socket)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 
 def warning_row(db, wid):

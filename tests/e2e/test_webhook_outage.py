@@ -19,9 +19,14 @@ queued and the webhook's go regardless.
 """
 import os
 
+import pytest
+
 from conftest import (cli, db_rows, events, rules_file, system_rules, wait_for,
                       wait_incident)
 from webhookserver import WebhookServer
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 SECRET = b"e2e-webhook-secret-0123456789"
 

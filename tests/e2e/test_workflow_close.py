@@ -10,8 +10,13 @@ portal (5.3.7.3.5) are all required.
 """
 import getpass
 
-from conftest import (api, cli, db_rows, events, rules_file, short_policy,
+import pytest
+
+from conftest import (api, cli, db_edit, db_rows, events, rules_file, short_policy,
                       system_rules, wait_incident, wait_socket)
+
+# Issue 21: the same scenario with the register in PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 LEVEL3_MISSING = ["scope", "measures", "containment", "investigation",
                   "root-cause", "prevention", "prevention-tracking",
@@ -100,3 +105,17 @@ def test_close_needs_every_field(scenario):
     assert db_rows(d.db, "SELECT loss FROM incidents WHERE id = ?",
                    iid)[0]["loss"] is None
     d.stop()
+
+    # The closed record verifies, then an edit of one of its bound rows
+    # by whoever holds the register (the file, or PostgreSQL's owner
+    # role) is named by verify.
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0 and "timeline chain OK" in out and "records OK" in out, \
+        (out, err)
+    (o,) = db_rows(d.db, "SELECT id FROM outages WHERE incident_id = ?", iid)
+    db_edit(d.db, "UPDATE outages SET cause = 'forged' WHERE id = "
+            f"{o['id']}")
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 1 and \
+        f"outages row {o['id']}, column cause: does not match" in err, \
+        (out, err)
