@@ -2201,7 +2201,7 @@ engine_vantage_read(struct engine *e)
 			log_warnx("vantage point %s: %s", n->name, silent ?
 			    "silent (no heartbeat for 3 s); left out of every "
 			    "quorum until it is heard of again" :
-			    "heard of again; counted");
+			    "heard of; counted");
 		n->silent = silent;
 	}
 }

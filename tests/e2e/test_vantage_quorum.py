@@ -1,0 +1,240 @@
+"""Vantage points and their quorum (issue 21).
+
+Three rtowatchd nodes, "a", "b" and "c", each in a network namespace of
+its own, share one register: a private PostgreSQL the test starts (as
+test_pg_store.py does), reached by all three over its Unix socket, which
+a network namespace does not hide.  The watched host is a fourth
+namespace, "t", joined to each node by a veth pair of its own; its
+service listens on 198.18.100.1 (RFC 2544's benchmarking range, routed
+only over those pairs).  Node a leads (the default); b and c only observe
+(set lead no): they probe and write their observations.  The rule is
+"down when 2 of 3 vantage points fail".
+
+  the service cut off from b alone (iptables DROP in b's namespace): b
+  sees it down and says so in the register, a counts 1 of 3, and no
+  incident opens;
+  cut off from c too: exactly one incident, opened as of the moment the
+  second vantage point failed (by its own first failure), its timeline
+  quoting each vantage point's view; b let through again: the quorum
+  breaks, and the incident is restored as of b's first success.
+"""
+import os
+import selectors
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import SCENARIO_POLICY, socket_path, system_rules, wait_for
+from pinglib import require_root, run
+from test_pg_store import pg  # noqa: F401  (the fixture)
+
+__all__ = ["pg"]
+
+TARGET = "198.18.100.1"
+PORT = 2525
+SYSTEM = "portal"
+NODES = ("a", "b", "c")
+CHECK = f"tcp {TARGET} port {PORT}"
+
+SERVICE = r"""
+import socket, sys
+s = socket.create_server((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.close()
+"""
+
+_count = [0]
+
+
+class Vantage:
+    """The namespaces t (the host) and a, b, c (the nodes), joined."""
+
+    def __init__(self):
+        _count[0] += 1
+        base = f"rtq-{os.getpid()}-{_count[0]}"
+        self.ns = {n: f"{base}-{n}" for n in ("t", *NODES)}
+        self.made = []
+
+    def ip(self, ns, *args):
+        return run("ip", "-n", self.ns[ns], *args)
+
+    def sh(self, ns, *cmd, check=True):
+        return run("ip", "netns", "exec", self.ns[ns], *cmd, check=check)
+
+    def create(self):
+        for n, ns in self.ns.items():
+            p = run("ip", "netns", "add", ns, check=False)
+            if p.returncode != 0:
+                self.close()
+                pytest.skip(f"cannot create a network namespace: "
+                            f"{p.stderr.strip()}")
+            self.made.append(ns)
+            self.ip(n, "link", "set", "lo", "up")
+        self.ip("t", "addr", "add", f"{TARGET}/32", "dev", "lo")
+        for i, n in enumerate(NODES, 1):
+            self.ip(n, "link", "add", "q0", "type", "veth", "peer", "name",
+                    f"q{i}", "netns", self.ns["t"])
+            self.ip(n, "addr", "add", f"198.18.{i}.1/30", "dev", "q0")
+            self.ip("t", "addr", "add", f"198.18.{i}.2/30", "dev", f"q{i}")
+            self.ip(n, "link", "set", "q0", "up")
+            self.ip("t", "link", "set", f"q{i}", "up")
+            self.ip(n, "route", "add", f"{TARGET}/32", "via",
+                    f"198.18.{i}.2")
+        return self
+
+    def cut(self, node, cut=True):
+        """Drop what NODE sends to the host (or let it through again)."""
+        self.sh(node, "iptables", "-w", "-A" if cut else "-D", "OUTPUT",
+                "-d", TARGET, "-j", "DROP")
+
+    def close(self):
+        for ns in reversed(self.made):
+            run("ip", "netns", "del", ns, check=False)
+        self.made = []
+
+
+@pytest.fixture
+def vantage():
+    require_root("this scenario")
+    for tool in ("ip", "iptables"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (make check installs it)")
+    v = Vantage().create()
+    try:
+        yield v
+    finally:
+        v.close()
+
+
+@pytest.fixture
+def service(vantage, tmp_path):
+    p = subprocess.Popen(["ip", "netns", "exec", vantage.ns["t"],
+                          "/usr/bin/python3", "-c", SERVICE, TARGET,
+                          str(PORT)], cwd=tmp_path, stdout=subprocess.PIPE,
+                         text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    try:
+        assert sel.select(15) and p.stdout.readline() == "ready\n", \
+            "the host's service did not start"
+        yield p
+    finally:
+        sel.close()
+        p.kill()
+        p.wait()
+        p.stdout.close()
+
+
+def node(scenario, vantage, pg, name):
+    """Node NAME in its namespace, on PG's register by its Unix socket."""
+    d = scenario.daemon(name)
+    d.wrapper = ["ip", "netns", "exec", vantage.ns[name]]
+    conninfo = (f"host={pg.dir} port={pg.port} user=rtowatch "
+                f"dbname=register")
+    d.write_rules(
+        f'set database "{conninfo}"; include "{SCENARIO_POLICY}"; '
+        f'set socket "{socket_path(d.db)}"\n'
+        f'set node "{name}"\n'
+        + ("" if name == "a" else "set lead no\n")
+        + "down when 2 of 3 vantage points fail\n\n"
+        + system_rules(SYSTEM, PORT, host=TARGET, every="200ms",
+                       timeout="150ms", down_after=2, up_after=2))
+    return d
+
+
+def observations(pg, who, state):
+    return pg.rows("SELECT at FROM observations WHERE node = "
+                   f"'{who}' AND system = '{SYSTEM}' AND state = '{state}'"
+                   " ORDER BY id")
+
+
+def incidents(pg):
+    return pg.rows("SELECT id, status, started_at, restored_at, cause"
+                   f" FROM incidents WHERE system = '{SYSTEM}' ORDER BY id")
+
+
+def probes_ok(d):
+    return d.run_log().count(f"{CHECK}: ok in")
+
+
+def test_quorum_two_of_three(scenario, vantage, service, pg):
+    daemons = {n: node(scenario, vantage, pg, n) for n in NODES}
+    lead = daemons["a"]
+    lead.start()
+    # The schema, made by the first node before the others start.
+    wait_for(lambda: pg.run("SELECT count(*) FROM vantage_points")[:2]
+             == (0, [["1"]]), 15, "node a's heartbeat in the register")
+    daemons["b"].start()
+    daemons["c"].start()
+    for n in NODES:
+        wait_for(lambda: probes_ok(daemons[n]) >= 2, 15,
+                 f"node {n} reaching the host")
+    assert "only observes (set lead no)" in daemons["b"].run_log()
+    wait_for(lambda: f"{SYSTEM}: 0 of the 3 vantage points counted see it "
+             "down, 2 needed (down when 2 of 3 fail)" in lead.run_log(),
+             15, "the leader counting three vantage points")
+
+    # Cut off from b only: b sees it down, the leader counts 1 of 3.
+    vantage.cut("b")
+    wait_for(lambda: observations(pg, "b", "down"), 15,
+             "b's observation of the outage in the register")
+    wait_for(lambda: f"{SYSTEM}: 1 of the 3 vantage points counted see it "
+             "down, 2 needed" in lead.run_log(), 15,
+             "the leader counting b's view")
+    assert f"{SYSTEM}: vantage point b sees {CHECK} down since" \
+        in lead.run_log()
+    # Ten more of the leader's own probes (two seconds, two reads of
+    # the register): still no incident.
+    seen = probes_ok(lead)
+    wait_for(lambda: probes_ok(lead) >= seen + 10, 15,
+             "the leader's probes going on")
+    assert incidents(pg) == [], "one vantage point of three opened one"
+    assert pg.rows("SELECT count(*) FROM outages") == [["0"]]
+    assert observations(pg, "c", "down") == []
+
+    # Cut off from c too: the quorum is met, one incident.
+    vantage.cut("c")
+    inc = wait_for(lambda: incidents(pg), 15, f"an incident of {SYSTEM}")
+    b_down = observations(pg, "b", "down")[0][0]
+    c_down = observations(pg, "c", "down")[0][0]
+    assert inc[0][1] == "open", inc
+    # It started when the second vantage point failed, by its own time.
+    assert inc[0][2] == max(b_down, c_down), (inc, b_down, c_down)
+    opened = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                     f" {inc[0][0]} AND event = 'opened'")
+    assert len(opened) == 1, opened
+    detail = opened[0][0]
+    # Each vantage point's view, with its own first failure.
+    assert f"down when 2 of 3 vantage points fail, met at {inc[0][2]}: " \
+        "a up; " in detail, detail
+    for who, at in (("b", b_down), ("c", c_down)):
+        assert f"{who} down since {at} ({CHECK}: timeout: " in detail, \
+            detail
+    assert detail.endswith(inc[0][4]), (detail, inc[0][4])
+
+    # b let through again: the quorum breaks when b's first success came.
+    vantage.cut("b", cut=False)
+    back = wait_for(lambda: [i for i in incidents(pg) if i[3]], 15,
+                    f"{SYSTEM}'s incident restored")
+    b_up = observations(pg, "b", "up")
+    assert b_up, "b's observation of the service back"
+    assert back[0][3] == b_up[-1][0], (back, b_up)
+    assert len(incidents(pg)) == 1, incidents(pg)
+    assert "monitoring host" not in lead.run_log()
+    # Nodes that only observe wrote no records of their own.
+    for n in ("b", "c"):
+        assert "incident" not in daemons[n].run_log().replace(
+            "no engine", ""), daemons[n].tail()
+
+    # Observations are append-only, for the register's owner too.
+    for sql in ("UPDATE observations SET state = 'up'",
+                "DELETE FROM observations",
+                "TRUNCATE observations"):
+        rc, _, err = pg.run(sql)
+        assert rc != 0 and "append-only" in err, (sql, err)
+    vantage.cut("c", cut=False)
+    for d in daemons.values():
+        d.stop()
