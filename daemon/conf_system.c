@@ -291,19 +291,9 @@ conf_parse_quorum(struct conf_parser *p, struct conf_quorum *q)
 		    "there are vantage points", need, of);
 		return -1;
 	}
-	conf_next(p);
-	if (p->tok != TOK_WORD || (strcmp(p->text, "vantage") != 0 &&
-	    strcmp(p->text, "vantage-points") != 0)) {
-		conf_error(p, "expected \"vantage points fail\" after "
-		    "\"%lld of %lld\"", need, of);
-		if (conf_at_end(p))
-			conf_pushback(p);
-		return -1;
-	}
-	if (strcmp(p->text, "vantage") == 0 &&
-	    conf_expect_word(p, "points") == -1)
-		return -1;
-	if (conf_expect_word(p, "fail") == -1)
+	if (conf_expect_word(p, "vantage") == -1 ||
+	    conf_expect_word(p, "points") == -1 ||
+	    conf_expect_word(p, "fail") == -1)
 		return -1;
 	q->need = (int)need;
 	q->of = (int)of;

@@ -2030,7 +2030,11 @@ static void
 engine_observe(struct engine *e, const struct sys_state *s, int i)
 {
 	const struct engine_check	*cs = &s->checks[i];
+	char				 t[TIME_STRLEN];
 
+	log_info("%s: %s %s since %s, observed by node %s", s->name,
+	    s->check_desc[i], cs->down ? "down" : "up", time_fmt(cs->down ?
+	    cs->first_fail_at : cs->first_ok_at, t, sizeof(t)), e->node);
 	if (store_observation_add(e->store, &(struct store_observation){
 	    .node = e->node, .system = s->name, .check = s->check_desc[i],
 	    .down = cs->down, .at = cs->down ? cs->first_fail_at :
