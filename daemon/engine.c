@@ -54,8 +54,8 @@
  * observations as often.  A node whose heartbeat has not changed for
  * ENGINE_SILENT_MS (three of them) is silent, and left out.
  */
-#define ENGINE_VANTAGE_MS	1000
-#define ENGINE_SILENT_MS	(3 * ENGINE_VANTAGE_MS)
+#define ENGINE_VANTAGE_MS	1000LL
+#define ENGINE_SILENT_MS	(3LL * ENGINE_VANTAGE_MS)
 #define ENGINE_NETWORK_CHECK	"network"	/* of ENGINE_HOST_NAME */
 
 /*
@@ -2030,11 +2030,17 @@ static void
 engine_observe(struct engine *e, const struct sys_state *s, int i)
 {
 	const struct engine_check	*cs = &s->checks[i];
-	char				 t[TIME_STRLEN];
+	char				 t[TIME_STRLEN], msg[512];
 
-	log_info("%s: %s %s since %s, observed by node %s", s->name,
-	    s->check_desc[i], cs->down ? "down" : "up", time_fmt(cs->down ?
-	    cs->first_fail_at : cs->first_ok_at, t, sizeof(t)), e->node);
+	snprintf(msg, sizeof(msg), "%s: %s %s since %s, observed by node %s",
+	    s->name, s->check_desc[i], cs->down ? "down" : "up",
+	    time_fmt(cs->down ? cs->first_fail_at : cs->first_ok_at, t,
+	    sizeof(t)), e->node);
+	/* The leader says what it decides of it; an observer, this. */
+	if (e->lead)
+		log_debug("%s", msg);
+	else
+		log_info("%s", msg);
 	if (store_observation_add(e->store, &(struct store_observation){
 	    .node = e->node, .system = s->name, .check = s->check_desc[i],
 	    .down = cs->down, .at = cs->down ? cs->first_fail_at :
@@ -2273,9 +2279,10 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 static void
 engine_vantage_start(struct engine *e)
 {
-	struct timeval	 tv = { ENGINE_VANTAGE_MS / 1000,
-			    (ENGINE_VANTAGE_MS % 1000) * 1000 };
+	struct timeval	 tv;
 
+	tv.tv_sec = ENGINE_VANTAGE_MS / 1000;
+	tv.tv_usec = (ENGINE_VANTAGE_MS % 1000) * 1000;
 	if (store_sqlite(e->store) != NULL && e->quorums == 0) {
 		if (e->vantage_timer != NULL)
 			event_del(e->vantage_timer);
