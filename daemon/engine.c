@@ -317,6 +317,8 @@ static struct sys_state *engine_find(struct engine *, const char *);
 static int	engine_network_lost(struct engine *);
 static void	engine_vantage_start(struct engine *);
 static void	engine_vantage_read(struct engine *);
+static void	engine_vantage_catch_up(struct engine *);
+static void	engine_vantage_silence(struct engine *);
 static const char *engine_quorum_cause(const struct sys_state *,
 		    const struct engine_step *, char *, size_t);
 static void	engine_observe(struct engine *, const struct sys_state *,
@@ -907,7 +909,7 @@ engine_recover(struct engine *e)
 	}
 	/* The other vantage points' views, before any result counts. */
 	if (e->quorums > 0)
-		engine_vantage_read(e);
+		engine_vantage_catch_up(e);
 	if (store_maintenance_windows(e->store, wall_ms(),
 	    engine_recover_window, e) == -1 ||
 	    store_open_outages(e->store, engine_recover_one, e) == -1 ||
@@ -2188,21 +2190,27 @@ engine_observed(const struct store_observation *o, void *arg)
 }
 
 /*
- * The other nodes' heartbeats and new observations, and who is silent:
- * a bounded read a turn (store_observations_after).
+ * The other nodes' heartbeats and new observations: a bounded read a
+ * turn (store_observations_after).
  */
 static void
 engine_vantage_read(struct engine *e)
+{
+	if (store_vantage_points(e->store, engine_vantage_seen, e) == -1 ||
+	    store_observations_after(e->store, e->obs_after, e->node,
+	    engine_observed, e) == -1)
+		log_debug("vantage points: the register cannot be read now");
+}
+
+/* Who has not been heard of for too long, by our monotonic clock. */
+static void
+engine_vantage_silence(struct engine *e)
 {
 	struct engine_node	*n;
 	int64_t			 now = mono_ms();
 	size_t			 i;
 	int			 silent;
 
-	if (store_vantage_points(e->store, engine_vantage_seen, e) == -1 ||
-	    store_observations_after(e->store, e->obs_after, e->node,
-	    engine_observed, e) == -1)
-		log_debug("vantage points: the register cannot be read now");
 	for (i = 0; i < e->nnodes; i++) {
 		n = &e->nodes[i];
 		silent = n->seen_mono == 0 ||
@@ -2214,6 +2222,25 @@ engine_vantage_read(struct engine *e)
 			    "heard of; counted");
 		n->silent = silent;
 	}
+}
+
+/*
+ * At start, every observation written so far, a bounded read at a time
+ * (so many only after a long while on one register).
+ */
+static void
+engine_vantage_catch_up(struct engine *e)
+{
+	int64_t	 before;
+	int	 i;
+
+	for (i = 0; i < 1000; i++) {
+		before = e->obs_after;
+		engine_vantage_read(e);
+		if (e->obs_after == before)
+			break;
+	}
+	engine_vantage_silence(e);
 }
 
 /* Say how S's vantage points count, when it changed. */
@@ -2239,6 +2266,7 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 	struct engine		*e = arg;
 	struct sys_state	*s, *next;
 	struct engine_snapshot	 snap;
+	struct store_health	 health;
 	int			 lost;
 
 	(void)fd;
@@ -2256,11 +2284,19 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 			log_warnx("node %s: its network's state could not be "
 			    "recorded", e->node);
 	}
-	if (store_sqlite(e->store) == NULL)
+	/* "Alive now": worth nothing later, so never held. */
+	store_health(e->store, &health);
+	if (store_sqlite(e->store) == NULL && health.held == 0)
 		(void)store_vantage_seen(e->store, e->node, e->lead);
 	if (!e->lead || e->quorums == 0)
 		return;
-	engine_vantage_read(e);
+	/*
+	 * A register refusing writes is not asked either: the views stand
+	 * as last read, and whoever falls silent meanwhile is left out.
+	 */
+	if (!health.failing)
+		engine_vantage_read(e);
+	engine_vantage_silence(e);
 	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (!s->configured || !engine_has_quorum(s))

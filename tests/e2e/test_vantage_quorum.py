@@ -16,7 +16,10 @@ only over those pairs).  Node a leads (the default); b and c only observe
   cut off from c too: exactly one incident, opened as of the moment the
   second vantage point failed (by its own first failure), its timeline
   quoting each vantage point's view; b let through again: the quorum
-  breaks, and the incident is restored as of b's first success.
+  breaks, and the incident is restored as of b's first success;
+  node c killed: silent after three missed heartbeats, it is left out,
+  and 2 of 3 becomes 2 of the 2 left: b alone opens nothing, b with the
+  leader's own view opens one, which says c was left out.
 """
 import os
 import selectors
@@ -160,7 +163,9 @@ def probes_ok(d):
     return d.run_log().count(f"{CHECK}: ok in")
 
 
-def test_quorum_two_of_three(scenario, vantage, service, pg):
+def start_nodes(scenario, vantage, pg):
+    """Nodes a (leading), b and c, started, each reaching the host, and
+    counted by the leader."""
     daemons = {n: node(scenario, vantage, pg, n) for n in NODES}
     lead = daemons["a"]
     lead.start()
@@ -176,6 +181,11 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
     wait_for(lambda: f"{SYSTEM}: 0 of the 3 vantage points counted see it "
              "down, 2 needed (down when 2 of 3 fail)" in lead.run_log(),
              15, "the leader counting three vantage points")
+    return daemons, lead
+
+
+def test_quorum_two_of_three(scenario, vantage, service, pg):
+    daemons, lead = start_nodes(scenario, vantage, pg)
 
     # Cut off from b only: b sees it down, the leader counts 1 of 3.
     vantage.cut("b")
@@ -238,3 +248,41 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
     vantage.cut("c", cut=False)
     for d in daemons.values():
         d.stop()
+
+
+def test_quorum_silent_node_left_out(scenario, vantage, service, pg):
+    """Node c killed: silent after three heartbeats, it is left out, and
+    2 of 3 is 2 of the 2 left: b alone opens nothing, b and a do."""
+    daemons, lead = start_nodes(scenario, vantage, pg)
+    daemons["c"].kill9()
+    wait_for(lambda: "vantage point c: silent" in lead.run_log(), 15,
+             "the leader leaving the silent node out")
+    wait_for(lambda: f"{SYSTEM}: 0 of the 2 vantage points counted see it "
+             "down, 2 needed" in lead.run_log(), 15,
+             "the leader counting two vantage points")
+
+    vantage.cut("b")
+    wait_for(lambda: f"{SYSTEM}: 1 of the 2 vantage points counted see it "
+             "down, 2 needed" in lead.run_log(), 15,
+             "the leader counting b's view")
+    seen = probes_ok(lead)
+    wait_for(lambda: probes_ok(lead) >= seen + 10, 15,
+             "the leader's probes going on")
+    assert incidents(pg) == [], "one vantage point of two opened one"
+
+    # The leader's own view makes the second.
+    vantage.cut("a")
+    inc = wait_for(lambda: incidents(pg), 15, f"an incident of {SYSTEM}")
+    a_down = observations(pg, "a", "down")[0][0]
+    b_down = observations(pg, "b", "down")[0][0]
+    assert inc[0][2] == max(a_down, b_down), (inc, a_down, b_down)
+    detail = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                     f" {inc[0][0]} AND event = 'opened'")[0][0]
+    assert f"a down since {a_down} (" in detail, detail
+    assert f"b down since {b_down} (" in detail, detail
+    assert "c left out, silent" in detail, detail
+    assert len(incidents(pg)) == 1
+    vantage.cut("a", cut=False)
+    vantage.cut("b", cut=False)
+    for n in ("a", "b"):
+        daemons[n].stop()
