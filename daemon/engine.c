@@ -120,7 +120,7 @@ struct sys_state {
 	size_t			 nviews;
 	struct engine_vantage	*qviews;	/* the snapshot's, built */
 	struct engine_quorum	 q;
-	int			 q_failing;	/* as last logged; -1: none */
+	int			 q_failing;	/* as last logged */
 	int			 q_counted;
 };
 
@@ -324,10 +324,6 @@ static const char *engine_quorum_cause(const struct sys_state *,
 static void	engine_observe(struct engine *, const struct sys_state *,
 		    int);
 
-/*
- * What the decisions (engine_step.h) see of S: its rules, its state and
- * the time; what lies beyond it stays unknown until asked for.
- */
 /* Does S wait for a quorum of vantage points (not 1 of 1)? */
 static int
 engine_has_quorum(const struct sys_state *s)
@@ -385,6 +381,10 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	s->q.nviews = (int)e->nnodes + 1;
 }
 
+/*
+ * What the decisions (engine_step.h) see of S: its rules, its state and
+ * the time; what lies beyond it stays unknown until asked for.
+ */
 static void
 engine_snapshot(const struct engine *e, struct sys_state *s,
     struct engine_snapshot *snap)
@@ -1970,7 +1970,7 @@ engine_incident_for_address(struct engine *e, const char *addr,
  * (engine_step_quorum).  "set lead no" makes a node that only observes.
  */
 
-/* Append AT BUF + *OFF as much of the text as fits. */
+/* Append to BUF, at *OFF, as much of FMT as fits. */
 static void
 engine_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
