@@ -48,7 +48,9 @@ engine_step_sort(int64_t *v, int n)
 /*
  * "down when NEED of OF vantage points fail" over Q's views.  A vantage
  * point whose own network is lost, or that has not been heard of for too
- * long, is left out of the count: it knows nothing of the system.  The
+ * long, is left out of the count: it knows nothing of the system (unless
+ * every one heard of says its network is lost: then what failed is
+ * beyond them all, and they all count).  The
  * quorum keeps its share of those left, rounded up (2 of 3 is 2 of 2
  * with one left out, 1 of 1 with two), so that nodes lost with the
  * network do not make an outage unseeable; with none left, nothing is
@@ -64,13 +66,21 @@ engine_step_quorum(const struct engine_quorum *q, int64_t since,
 	const struct engine_vantage	*v;
 	int64_t				 downs[ENGINE_STEP_MAX_VIEWS];
 	int64_t				 ups[ENGINE_STEP_MAX_VIEWS];
-	int				 i, nups = 0, k, of;
+	int				 i, nups = 0, k, of, anyone = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->met_by = -1;
+	/*
+	 * Every vantage point heard of says its network is lost: the
+	 * failure is beyond them all (the systems' own network), and each
+	 * counts.
+	 */
+	for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++)
+		if (!q->views[i].silent && !q->views[i].lost)
+			anyone = 1;
 	for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++) {
 		v = &q->views[i];
-		if (v->lost || v->silent)
+		if (v->silent || (v->lost && anyone))
 			continue;
 		c->counted++;
 		if (v->down)
@@ -90,7 +100,7 @@ engine_step_quorum(const struct engine_quorum *q, int64_t since,
 		c->met_at = downs[c->need - 1];
 		for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++) {
 			v = &q->views[i];
-			if (!v->lost && !v->silent && v->down &&
+			if (!v->silent && (!v->lost || !anyone) && v->down &&
 			    v->down_at == c->met_at)
 				c->met_by = i;
 		}

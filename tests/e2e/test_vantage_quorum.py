@@ -19,7 +19,9 @@ only over those pairs).  Node a leads (the default); b and c only observe
   breaks, and the incident is restored as of b's first success;
   node c killed: silent after three missed heartbeats, it is left out,
   and 2 of 3 becomes 2 of the 2 left: b alone opens nothing, b with the
-  leader's own view opens one, which says c was left out.
+  leader's own view opens one, which says c was left out;
+  node c's link down, with the shipped lost-network rule and three
+  systems: c judges its own network lost and is left out the same way.
 """
 import os
 import selectors
@@ -28,7 +30,8 @@ import subprocess
 
 import pytest
 
-from conftest import SCENARIO_POLICY, socket_path, system_rules, wait_for
+from conftest import (POLICY, SCENARIO_POLICY, socket_path, system_rules,
+                      wait_for)
 from pinglib import require_root, run
 from test_pg_store import pg  # noqa: F401  (the fixture)
 
@@ -41,13 +44,19 @@ NODES = ("a", "b", "c")
 CHECK = f"tcp {TARGET} port {PORT}"
 
 SERVICE = r"""
-import socket, sys
-s = socket.create_server((sys.argv[1], int(sys.argv[2])))
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for port in sys.argv[2:]:
+    sel.register(socket.create_server((sys.argv[1], int(port))),
+                 selectors.EVENT_READ)
 print("ready", flush=True)
 while True:
-    c, _ = s.accept()
-    c.close()
+    for key, _ in sel.select():
+        c, _ = key.fileobj.accept()
+        c.close()
 """
+# The lost-network scenario's two systems besides SYSTEM.
+OTHERS = (("mail", PORT + 1), ("library", PORT + 2))
 
 _count = [0]
 
@@ -89,9 +98,11 @@ class Vantage:
         return self
 
     def cut(self, node, cut=True):
-        """Drop what NODE sends to the host (or let it through again)."""
+        """Drop what NODE sends to SYSTEM's service on the host (or let
+        it through again): its other services stay in reach."""
         self.sh(node, "iptables", "-w", "-A" if cut else "-D", "OUTPUT",
-                "-d", TARGET, "-j", "DROP")
+                "-d", TARGET, "-p", "tcp", "--dport", str(PORT), "-j",
+                "DROP")
 
     def close(self):
         for ns in reversed(self.made):
@@ -116,8 +127,8 @@ def vantage():
 def service(vantage, tmp_path):
     p = subprocess.Popen(["ip", "netns", "exec", vantage.ns["t"],
                           "/usr/bin/python3", "-c", SERVICE, TARGET,
-                          str(PORT)], cwd=tmp_path, stdout=subprocess.PIPE,
-                         text=True)
+                          str(PORT), *(str(p) for _, p in OTHERS)],
+                         cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     sel = selectors.DefaultSelector()
     sel.register(p.stdout, selectors.EVENT_READ)
     try:
@@ -131,20 +142,25 @@ def service(vantage, tmp_path):
         p.stdout.close()
 
 
-def node(scenario, vantage, pg, name):
-    """Node NAME in its namespace, on PG's register by its Unix socket."""
+def node(scenario, vantage, pg, name, lost_network=False):
+    """Node NAME in its namespace, on PG's register by its Unix socket.
+    LOST_NETWORK: the shipped policy, lost-network above 50% and all,
+    and two more systems, so that a node can judge its network lost."""
     d = scenario.daemon(name)
     d.wrapper = ["ip", "netns", "exec", vantage.ns[name]]
     conninfo = (f"host={pg.dir} port={pg.port} user=rtowatch "
                 f"dbname=register")
+    systems = [(SYSTEM, PORT), *(OTHERS if lost_network else ())]
     d.write_rules(
-        f'set database "{conninfo}"; include "{SCENARIO_POLICY}"; '
+        f'set database "{conninfo}"; '
+        f'include "{POLICY if lost_network else SCENARIO_POLICY}"; '
         f'set socket "{socket_path(d.db)}"\n'
         f'set node "{name}"\n'
         + ("" if name == "a" else "set lead no\n")
         + "down when 2 of 3 vantage points fail\n\n"
-        + system_rules(SYSTEM, PORT, host=TARGET, every="200ms",
-                       timeout="150ms", down_after=2, up_after=2))
+        + "".join(system_rules(n, p, host=TARGET, every="200ms",
+                               timeout="150ms", down_after=2, up_after=2)
+                  for n, p in systems))
     return d
 
 
@@ -163,10 +179,11 @@ def probes_ok(d):
     return d.run_log().count(f"{CHECK}: ok in")
 
 
-def start_nodes(scenario, vantage, pg):
+def start_nodes(scenario, vantage, pg, lost_network=False):
     """Nodes a (leading), b and c, started, each reaching the host, and
     counted by the leader."""
-    daemons = {n: node(scenario, vantage, pg, n) for n in NODES}
+    daemons = {n: node(scenario, vantage, pg, n, lost_network)
+               for n in NODES}
     lead = daemons["a"]
     lead.start()
     # The schema, made by the first node before the others start.
@@ -285,4 +302,45 @@ def test_quorum_silent_node_left_out(scenario, vantage, service, pg):
     vantage.cut("a", cut=False)
     vantage.cut("b", cut=False)
     for n in ("a", "b"):
+        daemons[n].stop()
+
+
+def test_quorum_lost_network_node_left_out(scenario, vantage, service, pg):
+    """Node c's own link goes down: every system fails from c, which
+    judges its network lost (lost-network above 50%) and says so; the
+    leader leaves it out, so c and b failing are not 2 of 3 but 1 of the
+    2 left, and nothing opens; a failing with b opens one incident, which
+    says c was left out."""
+    daemons, lead = start_nodes(scenario, vantage, pg, lost_network=True)
+    vantage.ip("c", "link", "set", "q0", "down")
+    wait_for(lambda: "vantage point c: its own network is lost since"
+             in lead.run_log(), 15, "the leader leaving c out")
+    wait_for(lambda: pg.rows("SELECT count(*) FROM observations WHERE"
+                             " node = 'c' AND system = '(monitoring host)'"
+                             " AND state = 'down'") == [["1"]], 5,
+             "c's own network lost, in the register")
+    assert "node c: most systems fail from here: its own network is lost" \
+        in daemons["c"].run_log()
+
+    vantage.cut("b")
+    wait_for(lambda: f"{SYSTEM}: 1 of the 2 vantage points counted see it "
+             "down, 2 needed" in lead.run_log(), 15,
+             "the leader counting b's view, not c's")
+    seen = probes_ok(lead)
+    wait_for(lambda: probes_ok(lead) >= seen + 10, 15,
+             "the leader's probes going on")
+    assert incidents(pg) == [], "b and a node without a network opened one"
+
+    vantage.cut("a")
+    inc = wait_for(lambda: incidents(pg), 15, f"an incident of {SYSTEM}")
+    detail = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                     f" {inc[0][0]} AND event = 'opened'")[0][0]
+    assert "c left out, its own network is lost" in detail, detail
+    assert "a down since " in detail and "b down since " in detail, detail
+    # The other two systems fail from c alone, which is left out.
+    assert pg.rows("SELECT system FROM incidents ORDER BY id") == \
+        [[SYSTEM]], "only the system a and b both see down"
+    vantage.cut("a", cut=False)
+    vantage.cut("b", cut=False)
+    for n in NODES:
         daemons[n].stop()

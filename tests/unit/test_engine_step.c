@@ -677,11 +677,25 @@ test_quorum(void **state)
 	assert_true(c.met);
 	assert_int_equal(c.met_at, T0 + 5 * S);
 	/* Nobody counted: nothing decided. */
-	v[2].lost = 1;
+	v[2].silent = 1;
 	engine_step_quorum(&q, 0, &c);
 	assert_int_equal(c.counted, 0);
 	assert_false(c.met);
-	v[0].silent = v[1].silent = v[2].lost = 0;
+	/*
+	 * All three say their network is lost: what failed is beyond them
+	 * all, and they count (as the monitoring host's incident on one).
+	 */
+	v[0].silent = v[1].silent = v[2].silent = 0;
+	v[0].lost = v[1].lost = v[2].lost = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 3);
+	assert_true(c.met);
+	/* One not lost: the two lost are left out, 1 of 1 up. */
+	v[0].lost = 0;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 1);
+	assert_false(c.met);
+	v[0].lost = v[1].lost = v[2].lost = 0;
 
 	/* Down since b's failure; c comes back: the quorum broke then. */
 	s.down = 1;
