@@ -241,6 +241,12 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
         assert f"{who} down since {at} ({CHECK}: timeout: " in detail, \
             detail
     assert detail.endswith(inc[0][4]), (detail, inc[0][4])
+    # Decided within a read of the register or two of c's observation.
+    delay = pg.rows("SELECT extract(epoch FROM opened_at::timestamptz -"
+                    f" started_at::timestamptz) FROM incidents WHERE id ="
+                    f" {inc[0][0]}")[0][0]
+    print(f"quorum met to incident opened: {float(delay):.3f} s")
+    assert float(delay) < 3.0, delay
 
     # b let through again: the quorum breaks when b's first success came.
     vantage.cut("b", cut=False)
