@@ -1743,6 +1743,8 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	struct engine		*e = arg;
 	struct sys_state	*s;
 
+	if (!e->lead)
+		return;		/* an observer has no deadlines, no records */
 	if (j->noted)
 		engine_note_jump(e, j);
 	else
