@@ -321,6 +321,8 @@ static void	engine_vantage_catch_up(struct engine *);
 static void	engine_vantage_silence(struct engine *);
 static const char *engine_quorum_cause(const struct sys_state *,
 		    const struct engine_step *, char *, size_t);
+static const char *engine_quorum_views(const struct sys_state *, int,
+		    int64_t, char *, size_t);
 static void	engine_observe(struct engine *, const struct sys_state *,
 		    int);
 
@@ -1097,18 +1099,24 @@ engine_restore(struct engine *e, struct sys_state *s)
 	struct engine_snapshot	 snap;
 	struct engine_restore	 r;
 	int64_t			 now, host_back = 0;
-	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
+	char			 detail[1280], t[TIME_STRLEN], d1[32], d2[32];
+	char			 views[1024];
 
 	engine_snapshot(e, s, &snap);
 	now = snap.now;
 	if (s->nchecks == 0)	/* the monitoring host */
 		host_back = engine_host_back_at(e, s, now);
 	engine_step_restore(&snap, host_back, &r);
+	/* Back when the quorum broke: the views that broke it. */
+	views[0] = '\0';
+	if (snap.quorum != NULL)
+		engine_quorum_views(s, 1, r.restored_at, views, sizeof(views));
 	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
-	    "RTO of %s%s", s->name, time_fmt(r.restored_at, t, sizeof(t)),
+	    "RTO of %s%s%s%s", s->name, time_fmt(r.restored_at, t, sizeof(t)),
 	    duration_fmt(r.length, d1, sizeof(d1)), r.within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
-	    r.within ? "" : ": major incident");
+	    r.within ? "" : ": major incident", views[0] != '\0' ? "; " :
+	    "", views);
 	/*
 	 * Service is back: the restore clock stops, and for the levels that
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
@@ -1993,11 +2001,12 @@ engine_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
 }
 
 /*
- * What opened S's outage, for its record and timeline: the quorum and
- * each vantage point's view, its own first failure among them.
+ * S's quorum and each vantage point's view, its own first failure among
+ * them: "down when 2 of 3 vantage points fail, met at T: a up; b down
+ * since T1 (cause); ...", or, BROKE, "no longer met at T: ...".
  */
 static const char *
-engine_quorum_cause(const struct sys_state *s, const struct engine_step *d,
+engine_quorum_views(const struct sys_state *s, int broke, int64_t at,
     char *buf, size_t len)
 {
 	const struct engine_vantage	*v;
@@ -2006,8 +2015,8 @@ engine_quorum_cause(const struct sys_state *s, const struct engine_step *d,
 	char				 t[TIME_STRLEN];
 
 	engine_cat(buf, len, &off, "down when %d of %d vantage points fail, "
-	    "met at %s:", s->quorum.need, s->quorum.of, time_fmt(d->started_at,
-	    t, sizeof(t)));
+	    "%smet at %s:", s->quorum.need, s->quorum.of, broke ?
+	    "no longer " : "", time_fmt(at, t, sizeof(t)));
 	for (i = 0; i < s->q.nviews; i++) {
 		v = &s->q.views[i];
 		engine_cat(buf, len, &off, "%s %s", i == 0 ? "" : ";",
@@ -2027,6 +2036,14 @@ engine_quorum_cause(const struct sys_state *s, const struct engine_step *d,
 	if (off >= len && len > 4)
 		memcpy(buf + len - 4, "...", 4);
 	return buf;
+}
+
+/* What opened S's outage (D), for its record and timeline. */
+static const char *
+engine_quorum_cause(const struct sys_state *s, const struct engine_step *d,
+    char *buf, size_t len)
+{
+	return engine_quorum_views(s, 0, d->started_at, buf, len);
 }
 
 /* This node saw check I of S go down or up: its observation. */

@@ -255,6 +255,11 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
     b_up = observations(pg, "b", "up")
     assert b_up, "b's observation of the service back"
     assert back[0][3] == b_up[-1][0], (back, b_up)
+    restored = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                       f" {inc[0][0]} AND event = 'restored'")[0][0]
+    assert f"down when 2 of 3 vantage points fail, no longer met at " \
+        f"{b_up[-1][0]}: a up; b up; c down since {c_down} (" \
+        in restored, restored
     assert len(incidents(pg)) == 1, incidents(pg)
     assert "monitoring host" not in lead.run_log()
     # Nodes that only observe wrote no records of their own.
