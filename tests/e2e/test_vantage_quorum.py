@@ -21,7 +21,11 @@ only over those pairs).  Node a leads (the default); b and c only observe
   and 2 of 3 becomes 2 of the 2 left: b alone opens nothing, b with the
   leader's own view opens one, which says c was left out;
   node c's link down, with the shipped lost-network rule and three
-  systems: c judges its own network lost and is left out the same way.
+  systems: c judges its own network lost and is left out the same way;
+  one node alone on SQLite (the default 1 of 1) decides as before and
+  writes its observations to the same append-only table.
+The namespace scenarios need root, ip and iptables, and PostgreSQL's
+server binaries; they skip, saying which, without them.
 """
 import os
 import selectors
@@ -30,8 +34,8 @@ import subprocess
 
 import pytest
 
-from conftest import (POLICY, SCENARIO_POLICY, socket_path, system_rules,
-                      wait_for)
+from conftest import (POLICY, SCENARIO_POLICY, db_rows, rules_file,
+                      socket_path, system_rules, wait_for, wait_incident)
 from pinglib import require_root, run
 from test_pg_store import pg  # noqa: F401  (the fixture)
 
@@ -355,3 +359,41 @@ def test_quorum_lost_network_node_left_out(scenario, vantage, service, pg):
     vantage.cut("b", cut=False)
     for n in NODES:
         daemons[n].stop()
+
+
+def test_one_node_on_sqlite_writes_observations(scenario):
+    """One node alone on SQLite (no quorum, the default 1 of 1) decides
+    as before and writes its observations all the same, in the same
+    append-only table, named by its host name."""
+    import socket
+    import sqlite3
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules(SYSTEM, service.port,
+                                                down_after=2)))
+    d.start()
+    service.wait_accepted(2)
+    service.stop()
+    inc = wait_incident(d.db, SYSTEM)
+    rows = wait_for(lambda: db_rows(
+        d.db, "SELECT node, check_name, state, at, cause FROM"
+        " observations WHERE system = ?", SYSTEM), 10,
+        "the node's observation of the outage")
+    assert rows[0]["node"] == socket.gethostname(), rows
+    assert rows[0]["state"] == "down", rows
+    assert rows[0]["check_name"] == f"tcp 127.0.0.1 port {service.port}"
+    # The incident's start is the node's own first failure, as before.
+    assert rows[0]["at"] == inc["started_at"], (rows, inc)
+    assert "vantage points" not in inc["cause"], inc
+    service.start()
+    wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM observations")) == 2,
+             10, "the node's observation of the service back")
+    d.stop()
+    con = sqlite3.connect(d.db)
+    try:
+        for sql in ("UPDATE observations SET state = 'up'",
+                    "DELETE FROM observations"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                con.execute(sql)
+    finally:
+        con.close()
