@@ -2215,10 +2215,16 @@ engine_observed(const struct store_observation *o, void *arg)
 static void
 engine_vantage_read(struct engine *e)
 {
+	int64_t	 t0 = mono_ms(), after = e->obs_after;
+
 	if (store_vantage_points(e->store, engine_vantage_seen, e) == -1 ||
 	    store_observations_after(e->store, e->obs_after, e->node,
 	    engine_observed, e) == -1)
 		log_debug("vantage points: the register cannot be read now");
+	else if (e->obs_after != after)
+		log_debug("vantage points: observations %lld-%lld read in "
+		    "%lld ms", (long long)after + 1, (long long)e->obs_after,
+		    (long long)(mono_ms() - t0));
 }
 
 /* Who has not been heard of for too long, by our monotonic clock. */
