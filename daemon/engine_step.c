@@ -50,11 +50,10 @@ engine_step_sort(int64_t *v, int n)
  * point whose own network is lost, or that has not been heard of for too
  * long, is left out of the count: it knows nothing of the system (unless
  * every one heard of says its network is lost: then what failed is
- * beyond them all, and they all count).  The
- * quorum keeps its share of those left, rounded up (2 of 3 is 2 of 2
- * with one left out, 1 of 1 with two), so that nodes lost with the
- * network do not make an outage unseeable; with none left, nothing is
- * decided.  It was met when the NEED-th failing vantage point failed, by
+ * beyond them all, and they all count).  The quorum keeps its share of
+ * those left, rounded up (2 of 3 is 2 of 2 with one left out, 1 of 1
+ * with two), so that nodes lost with the network do not make an outage
+ * unseeable; with none left, nothing is decided.  It was met when the NEED-th failing vantage point failed, by
  * their own first failures.  Not met, it broke (after SINCE, an
  * outage's start) when the up vantage points that came back left fewer
  * than NEED failing: BROKE_AT, 0 when a view left the count meanwhile.
