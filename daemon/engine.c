@@ -2201,7 +2201,7 @@ engine_observed(const struct store_observation *o, void *arg)
 		v->cause = xstrdup(o->cause != NULL ? o->cause : "");
 	} else if (!o->down && --v->ndown == 0)
 		v->up_at = o->at;
-	log_info("%s: vantage point %s sees %s %s since %s%s%s", s->name,
+	log_debug("%s: vantage point %s sees %s %s since %s%s%s", s->name,
 	    n->name, o->check, o->down ? "down" : "up",
 	    time_fmt(o->at, t, sizeof(t)), o->down ? ": " : "",
 	    o->down && o->cause != NULL ? o->cause : "");
