@@ -133,6 +133,15 @@ struct sys_view {
 	char			*cause;		/* of its first check down */
 };
 
+/* An observation of this node, waiting for the end of the loop turn. */
+struct engine_obs {
+	char			*system;
+	char			*check;
+	char			*cause;
+	int			 down;
+	int64_t			 at;
+};
+
 /* Another node sharing the register: a vantage point. */
 struct engine_node {
 	char			*name;
@@ -181,10 +190,16 @@ struct engine {
 	size_t			 nnodes;
 	int64_t			 obs_after;	/* the last observation read */
 	struct event		*vantage_timer;
+	/* This node's observations of this loop turn, written at its end. */
+	struct engine_obs	*obs;
+	size_t			 nobs;
+	size_t			 obs_size;
+	struct event		*obs_ev;
 };
 
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
+static void	engine_observed_flush(evutil_socket_t, short, void *);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -292,6 +307,10 @@ engine_free(struct engine *e)
 	clocks_free(e->clocks);
 	if (e->vantage_timer != NULL)
 		event_free(e->vantage_timer);
+	engine_observed_flush(-1, 0, e);	/* the last turn's */
+	free(e->obs);
+	if (e->obs_ev != NULL)
+		event_free(e->obs_ev);
 	while (e->nnodes > 0) {
 		free(e->nodes[--e->nnodes].name);
 		free(e->nodes[e->nnodes].seen);
@@ -325,6 +344,8 @@ static const char *engine_quorum_views(const struct sys_state *, int,
 		    int64_t, char *, size_t);
 static void	engine_observe(struct engine *, const struct sys_state *,
 		    int);
+static void	engine_observe_add(struct engine *, const char *,
+		    const char *, int, int64_t, const char *);
 
 /* Does S wait for a quorum of vantage points (not 1 of 1)? */
 static int
@@ -2062,13 +2083,77 @@ engine_observe(struct engine *e, const struct sys_state *s, int i)
 		log_debug("%s", msg);
 	else
 		log_info("%s", msg);
-	if (store_observation_add(e->store, &(struct store_observation){
-	    .node = e->node, .system = s->name, .check = s->check_desc[i],
-	    .down = cs->down, .at = cs->down ? cs->first_fail_at :
-	    cs->first_ok_at, .cause = cs->down ? cs->detail : NULL }) == -1)
-		log_warnx("%s: %s %s, but the observation could not be "
-		    "recorded", s->name, s->check_desc[i], cs->down ? "down" :
-		    "up");
+	engine_observe_add(e, s->name, s->check_desc[i], cs->down,
+	    cs->down ? cs->first_fail_at : cs->first_ok_at,
+	    cs->down ? cs->detail : NULL);
+}
+
+/*
+ * Queue an observation of this node: the turn's are written together
+ * once the turn's callbacks are done (engine_observed_flush), one
+ * transaction for a mass failure's thousands.
+ */
+static void
+engine_observe_add(struct engine *e, const char *system, const char *check,
+    int down, int64_t at, const char *cause)
+{
+	struct engine_obs	*o;
+	struct timeval		 now = { 0, 0 };
+
+	if (e->nobs == e->obs_size) {
+		e->obs_size = e->obs_size == 0 ? 16 : e->obs_size * 2;
+		e->obs = xreallocarray(e->obs, e->obs_size, sizeof(*e->obs));
+	}
+	o = &e->obs[e->nobs++];
+	o->system = xstrdup(system);
+	o->check = xstrdup(check);
+	o->down = down;
+	o->at = at;
+	o->cause = xstrdup(cause != NULL ? cause : "");
+	if (e->obs_ev == NULL && (e->obs_ev = evtimer_new(e->base,
+	    engine_observed_flush, e)) == NULL)
+		fatalx("engine: evtimer_new failed");
+	if (!evtimer_pending(e->obs_ev, NULL))
+		evtimer_add(e->obs_ev, &now);
+}
+
+/* Write the observations queued this turn (store_observations_add). */
+static void
+engine_observed_flush(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine			*e = arg;
+	struct store_observation	*o;
+	int64_t				 t0;
+	size_t				 i;
+
+	(void)fd;
+	(void)events;
+	if (e->nobs == 0)
+		return;
+	o = xcalloc(e->nobs, sizeof(*o));
+	for (i = 0; i < e->nobs; i++) {
+		o[i].node = e->node;
+		o[i].system = e->obs[i].system;
+		o[i].check = e->obs[i].check;
+		o[i].down = e->obs[i].down;
+		o[i].at = e->obs[i].at;
+		o[i].cause = e->obs[i].cause;
+	}
+	t0 = mono_ms();
+	if (store_observations_add(e->store, o, e->nobs) == -1)
+		log_warnx("node %s: %zu observation%s could not be recorded",
+		    e->node, e->nobs, e->nobs == 1 ? "" : "s");
+	else
+		log_debug("node %s: %zu observation%s written in %lld ms",
+		    e->node, e->nobs, e->nobs == 1 ? "" : "s",
+		    (long long)(mono_ms() - t0));
+	free(o);
+	for (i = 0; i < e->nobs; i++) {
+		free(e->obs[i].system);
+		free(e->obs[i].check);
+		free(e->obs[i].cause);
+	}
+	e->nobs = 0;
 }
 
 /* Does the failing share of this node's systems say its network is lost? */
@@ -2301,13 +2386,9 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 		log_warnx("node %s: most systems fail from here: %s", e->node,
 		    lost ? "its own network is lost; its views are left out "
 		    "of the quorums" : "its network is back");
-		if (store_observation_add(e->store, &(struct store_observation){
-		    .node = e->node, .system = ENGINE_HOST_NAME,
-		    .check = ENGINE_NETWORK_CHECK, .down = lost,
-		    .at = wall_ms(), .cause = lost ? "most systems fail from "
-		    "this node (lost-network)" : NULL }) == -1)
-			log_warnx("node %s: its network's state could not be "
-			    "recorded", e->node);
+		engine_observe_add(e, ENGINE_HOST_NAME, ENGINE_NETWORK_CHECK,
+		    lost, wall_ms(), lost ? "most systems fail from this node "
+		    "(lost-network)" : NULL);
 	}
 	/* "Alive now": worth nothing later, so never held. */
 	store_health(e->store, &health);

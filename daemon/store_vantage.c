@@ -11,6 +11,7 @@
  * store_run, the store's write path: held in order while the database
  * refuses them, never blocking the loop beyond STORE_BUSY_MS.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +20,47 @@
 #include "store_int.h"
 #include "util.h"
 
-/* One observation, in a transaction of its own. */
+/*
+ * N observations, in one transaction and one statement: their values go
+ * in as one JSON array bound to one parameter (as store_response.c's
+ * buckets), so that a mass failure's thousands of transitions cost the
+ * loop one commit, not one each.
+ */
 int
-store_observation_add(struct store *st, const struct store_observation *o)
+store_observations_add(struct store *st, const struct store_observation *o,
+    size_t n)
 {
+	json_t	*rows;
+	char	*text, at[TIME_STRLEN], now[TIME_STRLEN];
+	size_t	 i;
+	int	 rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((rows = json_array()) == NULL)
+		return -1;
+	time_fmt(wall_ms(), now, sizeof(now));
+	for (i = 0; i < n && rc == 0; i++)
+		rc = json_array_append_new(rows, json_pack("[s s s s s s s]",
+		    o[i].node, o[i].system, o[i].check, o[i].down ? "down" :
+		    "up", time_fmt(o[i].at, at, sizeof(at)), now,
+		    o[i].cause != NULL ? o[i].cause : ""));
+	text = rc == 0 ? json_dumps(rows, JSON_COMPACT) : NULL;
+	json_decref(rows);
+	if (text == NULL)
+		return -1;
 	if (store_begin(st) == -1 ||
 	    store_run(st, "INSERT INTO observations (node, system,"
 	    " check_name, state, at, written_at, cause)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", "ttttTTt", o->node, o->system,
-	    o->check, o->down ? "down" : "up", o->at, wall_ms(),
-	    o->cause != NULL ? o->cause : "") == -1 ||
+	    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3,"
+	    " value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)",
+	    "t", text) == -1 ||
 	    store_commit(st) == -1) {
 		store_rollback(st);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	free(text);
+	return rc;
 }
 
 /* NODE is alive now; LEAD: it runs the engine. */

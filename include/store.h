@@ -458,8 +458,8 @@ struct store_observation {
 	const char	*cause;
 };
 
-int		 store_observation_add(struct store *,
-		    const struct store_observation *);
+int		 store_observations_add(struct store *,
+		    const struct store_observation *, size_t);
 int		 store_vantage_seen(struct store *, const char *, int);
 int		 store_observations_after(struct store *, int64_t,
 		    const char *, int (*)(const struct store_observation *,
