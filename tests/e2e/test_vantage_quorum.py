@@ -23,7 +23,10 @@ only over those pairs).  Node a leads (the default); b and c only observe
   node c's link down, with the shipped lost-network rule and three
   systems: c judges its own network lost and is left out the same way;
   one node alone on SQLite (the default 1 of 1) decides as before and
-  writes its observations to the same append-only table.
+  writes its observations to the same append-only table;
+  PostgreSQL stopped while the service is cut off from b and c: each
+  node holds its observation and writes it, with its own time, once the
+  server is back, and the leader's incident starts from them.
 The namespace scenarios need root, ip and iptables, and PostgreSQL's
 server binaries; they skip, saying which, without them.
 """
@@ -31,13 +34,14 @@ import os
 import selectors
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from conftest import (POLICY, SCENARIO_POLICY, db_rows, rules_file,
                       socket_path, system_rules, wait_for, wait_incident)
 from pinglib import require_root, run
-from test_pg_store import pg  # noqa: F401  (the fixture)
+from test_pg_store import _epoch, pg  # noqa: F401  (pg: the fixture)
 
 __all__ = ["pg"]
 
@@ -397,3 +401,37 @@ def test_one_node_on_sqlite_writes_observations(scenario):
                 con.execute(sql)
     finally:
         con.close()
+
+
+def test_quorum_observations_held_while_register_down(scenario, vantage,
+                                                       service, pg):
+    """PostgreSQL stops; the service is then cut off from b and c.  Each
+    node holds its observation in memory, in order, and writes it with
+    its own time once the server is back; the leader then decides from
+    them: one incident, as of the second one's own first failure, from
+    before the register came back."""
+    daemons, lead = start_nodes(scenario, vantage, pg)
+    pg.stop(mode="fast")
+    vantage.cut("b")
+    vantage.cut("c")
+    for n in ("b", "c"):
+        wait_for(lambda: f"{SYSTEM}: {CHECK} down since"
+                 in daemons[n].run_log(), 15, f"node {n} seeing it down")
+        wait_for(lambda: "refuses writes" in daemons[n].run_log(), 15,
+                 f"node {n} holding its observation")
+    t_back = time.time()
+    pg.start()
+    inc = wait_for(lambda: pg.run("SELECT id, started_at FROM incidents"
+                                  f" WHERE system = '{SYSTEM}'")[1], 30,
+                   "the incident, from the held observations")
+    assert len(inc) == 1, inc
+    b_down = observations(pg, "b", "down")
+    c_down = observations(pg, "c", "down")
+    assert len(b_down) == 1 and len(c_down) == 1, (b_down, c_down)
+    assert inc[0][1] == max(b_down[0][0], c_down[0][0]), (inc, b_down,
+                                                          c_down)
+    assert _epoch(inc[0][1]) < t_back, (inc, t_back)
+    vantage.cut("b", cut=False)
+    vantage.cut("c", cut=False)
+    for d in daemons.values():
+        d.stop()
