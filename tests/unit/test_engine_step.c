@@ -717,6 +717,27 @@ test_quorum(void **state)
 		assert_int_equal(r.restored_at, T0 + 70 * S);
 		assert_int_equal(r.length, 60 * S);
 	}
+	/*
+	 * Still down from b and c, but c falls silent: 1 of the 2 left
+	 * fail, the quorum broke at no time a view says (now, then).
+	 */
+	v[2].down = 1;
+	v[2].silent = 1;
+	engine_step_quorum(&q, s.started_at, &c);
+	assert_false(c.met);
+	assert_int_equal(c.counted, 2);
+	assert_int_equal(c.broke_at, 0);
+	{
+		struct engine_restore	 r;
+
+		s.now = T0 + 100 * S;
+		engine_step_restore(&s, 0, &r);
+		assert_int_equal(r.restored_at, T0 + 100 * S);
+		s.now = T0;
+	}
+	v[2].down = 0;
+	v[2].silent = 0;
+
 	/* Both back: still when the first came back (the quorum's end). */
 	v[1].down = 0;
 	v[1].up_at = T0 + 90 * S;
