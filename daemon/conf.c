@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_parse.h"
@@ -28,6 +29,7 @@ static const struct conf_keyword conf_statements[] = {
 	{ "contact",		conf_parse_contact },
 	{ "anomaly",		conf_parse_anomaly },
 	{ "webhook",		conf_parse_webhook },
+	{ "down",		conf_parse_down_global },
 	{ NULL,			NULL }
 };
 
@@ -83,7 +85,20 @@ conf_new(const char *path)
 	conf->history_bucket_ms = CONF_DEFAULT_HISTORY_BUCKET_MS;
 	conf->history_minutes_ms = CONF_DEFAULT_HISTORY_MINUTES_MS;
 	conf->history_hours_ms = CONF_DEFAULT_HISTORY_HOURS_MS;
+	conf->lead = 1;
 	return conf;
+}
+
+/* This node's name on a shared register: the host's, by default. */
+static char *
+conf_default_node(void)
+{
+	char	 host[256];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
 }
 
 static struct conf *
@@ -109,6 +124,8 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf->timezone = xstrdup(CONF_DEFAULT_TIMEZONE);
 	if (conf->socket == NULL)
 		conf->socket = xstrdup(CONF_DEFAULT_SOCKET);
+	if (conf->node_name == NULL)
+		conf->node_name = conf_default_node();
 	if (errs->count > 0) {
 		conf_free(conf);
 		return NULL;
@@ -264,6 +281,7 @@ conf_free(struct conf *conf)
 		free(conf->files[n]);
 	free(conf->files);
 	free(conf->database);
+	free(conf->node_name);
 	free(conf->user);
 	free(conf->group);
 	free(conf->path);

@@ -420,7 +420,43 @@ conf_set_history_bucket(struct conf_parser *p, void *arg)
 	return conf_end_statement(p);
 }
 
+/*
+ * Several nodes on one register (issue 21): "set node "NAME"" names this
+ * vantage point; "set lead no" makes it one that only observes: it
+ * probes and writes its observations, and never runs the engine, the
+ * clocks or the mail.
+ */
+static int
+conf_set_node(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+	char		*value;
+
+	if (conf_next_string(p, "node name", &value) == -1)
+		return -1;
+	if (value[0] == '\0' || strlen(value) > 64) {
+		conf_error(p, "node: a name of 1 to 64 characters");
+		free(value);
+		return -1;
+	}
+	free(conf->node_name);
+	conf->node_name = value;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_lead(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_yesno(p, "lead", &conf->lead) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
 static const struct conf_keyword conf_settings[] = {
+	{ "node",		conf_set_node },
+	{ "lead",		conf_set_lead },
 	{ "database",		conf_set_database },
 	{ "socket",		conf_set_socket },
 	{ "timezone",		conf_set_timezone },

@@ -268,13 +268,69 @@ conf_system_check(struct conf_parser *p, void *arg)
 	return 0;
 }
 
+/*
+ * "when N of M vantage points fail" (after "down"): how many of the nodes
+ * sharing the register must see the system down before its outage
+ * counts (engine_step_quorum).  Globally, or in a system block.
+ */
+static int
+conf_parse_quorum(struct conf_parser *p, struct conf_quorum *q)
+{
+	long long	 need, of;
+
+	if (q->need != 0)
+		conf_error(p, "\"down when\" set twice");
+	if (conf_next_number(p, "N in \"down when N of M vantage points "
+	    "fail\"", 1, CONF_MAX_VANTAGE, &need) == -1 ||
+	    conf_expect_word(p, "of") == -1 ||
+	    conf_next_number(p, "M in \"down when N of M vantage points "
+	    "fail\"", 1, CONF_MAX_VANTAGE, &of) == -1)
+		return -1;
+	if (need > of) {
+		conf_error(p, "down when %lld of %lld: more must fail than "
+		    "there are vantage points", need, of);
+		return -1;
+	}
+	if (conf_expect_word(p, "vantage") == -1 ||
+	    conf_expect_word(p, "points") == -1 ||
+	    conf_expect_word(p, "fail") == -1)
+		return -1;
+	q->need = (int)need;
+	q->of = (int)of;
+	return conf_end_statement(p);
+}
+
+/* "down after N failures" or "down when N of M vantage points fail". */
+static int
+conf_parse_down(struct conf_parser *p, int *after, struct conf_quorum *q)
+{
+	conf_next(p);
+	if (p->tok == TOK_WORD && strcmp(p->text, "when") == 0)
+		return conf_parse_quorum(p, q);
+	conf_pushback(p);
+	if (after == NULL) {
+		conf_error(p, "expected \"down when N of M vantage points "
+		    "fail\" (\"down after\" belongs in a system block)");
+		return -1;
+	}
+	return conf_parse_after(p, "down after", "failure", "failures",
+	    after);
+}
+
+/* At the top level: every system's quorum, unless its own says. */
+int
+conf_parse_down_global(struct conf_parser *p, void *arg)
+{
+	(void)arg;
+	return conf_parse_down(p, NULL, &p->conf->quorum);
+}
+
 static int
 conf_system_down(struct conf_parser *p, void *arg)
 {
 	struct system_conf	*sys = arg;
 
-	return conf_parse_after(p, "down after", "failure", "failures",
-	    &sys->down_after);
+	return conf_parse_down(p, &sys->down_after, &sys->quorum);
 }
 
 static int

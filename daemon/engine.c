@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,16 @@
 #include "workflow.h"
 
 #define ENGINE_HASH_SIZE	4096	/* a power of two */
+
+/*
+ * Vantage points (issue 21): each node writes its heartbeat and judges
+ * its own network every ENGINE_VANTAGE_MS; the leader reads the others'
+ * observations as often.  A node whose heartbeat has not changed for
+ * ENGINE_SILENT_MS (three of them) is silent, and left out.
+ */
+#define ENGINE_VANTAGE_MS	1000LL
+#define ENGINE_SILENT_MS	(3LL * ENGINE_VANTAGE_MS)
+#define ENGINE_NETWORK_CHECK	"network"	/* of ENGINE_HOST_NAME */
 
 /*
  * Most checks never fail and most systems are never down: a check's
@@ -99,6 +110,45 @@ struct sys_state {
 	int64_t			 last_restored_mono;
 	/* The host's incident: the first end a system of it recorded. */
 	int64_t			 first_back;
+
+	/*
+	 * The vantage points' quorum (issue 21): need 0, or 1 of 1, is this
+	 * node alone.  VIEWS: the other nodes' views, by e->nodes' index.
+	 */
+	struct conf_quorum	 quorum;
+	struct sys_view		*views;
+	size_t			 nviews;
+	struct engine_vantage	*qviews;	/* the snapshot's, built */
+	struct engine_quorum	 q;
+	int			 q_failing;	/* as last logged */
+	int			 q_counted;
+};
+
+/* Another node's view of a system, from its observations. */
+struct sys_view {
+	unsigned char		*cdown;		/* its checks', by index */
+	int			 ndown;
+	int64_t			 down_at;
+	int64_t			 up_at;
+	char			*cause;		/* of its first check down */
+};
+
+/* An observation of this node, waiting for the end of the loop turn. */
+struct engine_obs {
+	char			*system;
+	char			*check;
+	char			*cause;
+	int			 down;
+	int64_t			 at;
+};
+
+/* Another node sharing the register: a vantage point. */
+struct engine_node {
+	char			*name;
+	char			*seen;		/* its heartbeat, as written */
+	int64_t			 seen_mono;	/* then, by our clock */
+	int			 lost;		/* its own network */
+	int			 silent;	/* as last said */
 };
 
 struct engine_window {
@@ -130,10 +180,26 @@ struct engine {
 	 */
 	int			 lost_margin;
 	struct workflow		 wf;		/* what people's actions use */
+
+	/* Vantage points (issue 21): see engine_vantage_cb. */
+	const char		*node;		/* this one's name */
+	int			 lead;		/* 0: it only observes */
+	int			 quorums;	/* systems with a quorum */
+	int			 self_lost;	/* this node's network */
+	struct engine_node	*nodes;
+	size_t			 nnodes;
+	int64_t			 obs_after;	/* the last observation read */
+	struct event		*vantage_timer;
+	/* This node's observations of this loop turn, written at its end. */
+	struct engine_obs	*obs;
+	size_t			 nobs;
+	size_t			 obs_size;
+	struct event		*obs_ev;
 };
 
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
+static void	engine_observed_flush(evutil_socket_t, short, void *);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -167,11 +233,27 @@ engine_new(struct event_base *base, struct store *store)
 	return e;
 }
 
+/* The other nodes' views of S, which name its checks by index. */
+static void
+engine_free_views(struct sys_state *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nviews; i++) {
+		free(s->views[i].cdown);
+		free(s->views[i].cause);
+	}
+	free(s->views);
+	s->views = NULL;
+	s->nviews = 0;
+}
+
 static void
 engine_free_checks(struct sys_state *s)
 {
 	int	 i;
 
+	engine_free_views(s);
 	for (i = 0; i < s->nchecks; i++) {
 		free(s->check_desc[i]);
 		free(s->checks[i].detail);
@@ -206,6 +288,7 @@ engine_free_system(struct sys_state *s)
 	if (s->maint_timer != NULL)
 		event_free(s->maint_timer);
 	engine_free_checks(s);
+	free(s->qviews);
 	free(s->name);
 	free(s->owner);
 	free(s);
@@ -222,6 +305,17 @@ engine_free(struct engine *e)
 		engine_remove(e, s);
 	store_on_flush(e->store, NULL, NULL);
 	clocks_free(e->clocks);
+	if (e->vantage_timer != NULL)
+		event_free(e->vantage_timer);
+	engine_observed_flush(-1, 0, e);	/* the last turn's */
+	free(e->obs);
+	if (e->obs_ev != NULL)
+		event_free(e->obs_ev);
+	while (e->nnodes > 0) {
+		free(e->nodes[--e->nnodes].name);
+		free(e->nodes[e->nnodes].seen);
+	}
+	free(e->nodes);
 	while (e->nwindows > 0)
 		free(e->windows[--e->nwindows].system);
 	free(e->windows);
@@ -240,13 +334,82 @@ static int	engine_in_window(const struct engine *, const char *,
 static void	engine_arm_maint(struct sys_state *, int64_t);
 static struct sys_state *engine_find(struct engine *, const char *);
 static int	engine_network_lost(struct engine *);
+static void	engine_vantage_start(struct engine *);
+static void	engine_vantage_read(struct engine *);
+static void	engine_vantage_catch_up(struct engine *);
+static void	engine_vantage_silence(struct engine *);
+static const char *engine_quorum_cause(const struct sys_state *,
+		    const struct engine_step *, char *, size_t);
+static const char *engine_quorum_views(const struct sys_state *, int,
+		    int64_t, char *, size_t);
+static void	engine_observe(struct engine *, const struct sys_state *,
+		    int);
+static void	engine_observe_add(struct engine *, const char *,
+		    const char *, int, int64_t, const char *);
+
+/* Does S wait for a quorum of vantage points (not 1 of 1)? */
+static int
+engine_has_quorum(const struct sys_state *s)
+{
+	return s->quorum.need > 1 || s->quorum.of > 1;
+}
+
+/*
+ * The vantage points' views of S for the decision: this node's own,
+ * from its checks, first, then every other node's, from its
+ * observations (up when it has none).
+ */
+static void
+engine_quorum_build(const struct engine *e, struct sys_state *s)
+{
+	struct engine_vantage	*v;
+	const struct sys_view	*sv;
+	const char		*cause;
+	int64_t			 mono;
+	size_t			 i;
+	int			 j;
+
+	s->qviews = xreallocarray(s->qviews, e->nnodes + 1,
+	    sizeof(*s->qviews));
+	v = &s->qviews[0];
+	memset(v, 0, sizeof(*v));
+	v->node = e->node;
+	v->lost = e->self_lost;
+	if ((v->down = engine_step_any_down(s->checks, s->nchecks))) {
+		v->down_at = engine_step_outage_start(s->checks, s->nchecks,
+		    &cause, &mono);
+		v->cause = cause;
+	} else
+		for (j = 0; j < s->nchecks; j++)
+			if (s->checks[j].first_ok_at > v->up_at)
+				v->up_at = s->checks[j].first_ok_at;
+	for (i = 0; i < e->nnodes; i++) {
+		v = &s->qviews[i + 1];
+		memset(v, 0, sizeof(*v));
+		v->node = e->nodes[i].name;
+		v->lost = e->nodes[i].lost;
+		v->silent = e->nodes[i].silent;
+		if (i >= s->nviews)
+			continue;
+		sv = &s->views[i];
+		v->down = sv->ndown > 0;
+		v->down_at = sv->down_at;
+		v->up_at = sv->up_at;
+		v->cause = sv->cause;
+	}
+	s->q.need = s->quorum.need;
+	s->q.of = s->quorum.of;
+	s->q.views = s->qviews;
+	/* Nodes on one register: far below INT_MAX. */
+	s->q.nviews = (int)e->nnodes + 1;
+}
 
 /*
  * What the decisions (engine_step.h) see of S: its rules, its state and
  * the time; what lies beyond it stays unknown until asked for.
  */
 static void
-engine_snapshot(const struct engine *e, const struct sys_state *s,
+engine_snapshot(const struct engine *e, struct sys_state *s,
     struct engine_snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
@@ -257,6 +420,10 @@ engine_snapshot(const struct engine *e, const struct sys_state *s,
 	snap->rto_ms = s->rto_ms;
 	snap->checks = s->checks;
 	snap->nchecks = s->nchecks;
+	if (engine_has_quorum(s)) {
+		engine_quorum_build(e, s);
+		snap->quorum = &s->q;
+	}
 	snap->down = s->down;
 	snap->planned = s->planned;
 	snap->attached = s->attached;
@@ -601,6 +768,9 @@ engine_configure(struct engine *e, const struct conf *conf)
 	char			 desc[128];
 
 	e->lost_margin = 0;
+	e->node = conf->node_name;
+	e->lead = conf->lead;
+	e->quorums = 0;
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
 	e->conf = conf;
@@ -619,6 +789,8 @@ engine_configure(struct engine *e, const struct conf *conf)
 		s->rto_ms = sys->rto_ms;
 		s->down_after = sys->down_after;
 		s->up_after = sys->up_after;
+		s->quorum = sys->quorum.need != 0 ? sys->quorum : conf->quorum;
+		e->quorums += engine_has_quorum(s);
 		engine_free_parents(s);
 		if (sys->ndepends > 0) {
 			s->parents = xcalloc(sys->ndepends, sizeof(char *));
@@ -667,6 +839,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 		engine_remove(e, s);
 	}
 	engine_link_children(e);
+	engine_vantage_start(e);
 	return 0;
 }
 
@@ -751,6 +924,15 @@ engine_recover_window(const char *system, int64_t start, int64_t end,
 int
 engine_recover(struct engine *e)
 {
+	if (!e->lead) {
+		log_info("node %s only observes (set lead no): it probes and "
+		    "writes its observations; no engine, clocks or mail",
+		    e->node);
+		return 0;
+	}
+	/* The other vantage points' views, before any result counts. */
+	if (e->quorums > 0)
+		engine_vantage_catch_up(e);
 	if (store_maintenance_windows(e->store, wall_ms(),
 	    engine_recover_window, e) == -1 ||
 	    store_open_outages(e->store, engine_recover_one, e) == -1 ||
@@ -816,7 +998,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 	struct policy_class		 c;
 	int64_t				 due;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
-	char				 cause_buf[512], opened[768], d[32];
+	char				 cause_buf[1024], opened[1280], d[32];
 
 	c = policy_classify(s->core, s->critical_infrastructure,
 	    engine_step_elapsed(started_at, started_mono, now, mono_ms()),
@@ -938,18 +1120,24 @@ engine_restore(struct engine *e, struct sys_state *s)
 	struct engine_snapshot	 snap;
 	struct engine_restore	 r;
 	int64_t			 now, host_back = 0;
-	char			 detail[512], t[TIME_STRLEN], d1[32], d2[32];
+	char			 detail[1280], t[TIME_STRLEN], d1[32], d2[32];
+	char			 views[1024];
 
 	engine_snapshot(e, s, &snap);
 	now = snap.now;
 	if (s->nchecks == 0)	/* the monitoring host */
 		host_back = engine_host_back_at(e, s, now);
 	engine_step_restore(&snap, host_back, &r);
+	/* Back when the quorum broke: the views that broke it. */
+	views[0] = '\0';
+	if (snap.quorum != NULL)
+		engine_quorum_views(s, 1, r.restored_at, views, sizeof(views));
 	snprintf(detail, sizeof(detail), "%s back at %s after %s, %s the "
-	    "RTO of %s%s", s->name, time_fmt(r.restored_at, t, sizeof(t)),
+	    "RTO of %s%s%s%s", s->name, time_fmt(r.restored_at, t, sizeof(t)),
 	    duration_fmt(r.length, d1, sizeof(d1)), r.within ? "within" :
 	    "beyond", duration_fmt(s->rto_ms, d2, sizeof(d2)),
-	    r.within ? "" : ": major incident");
+	    r.within ? "" : ": major incident", views[0] != '\0' ? "; " :
+	    "", views);
 	/*
 	 * Service is back: the restore clock stops, and for the levels that
 	 * need one (3-4) the investigation report's clock starts (5.3.3).
@@ -1364,6 +1552,7 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 	struct engine_parent	 pstack[ENGINE_PARENTS_STACK], *pp = pstack;
 	struct engine_step	 d;
 	struct sys_state	*p, *h = NULL;
+	char			 qcause[1024];
 
 	if (s->nparents > ENGINE_PARENTS_STACK)
 		pp = xcalloc(s->nparents, sizeof(*pp));
@@ -1377,6 +1566,9 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 	}
 	if (d.pending == 0)
 		s->pending = 0;
+	if (engine_has_quorum(s) && d.what != ENGINE_STEP_NONE &&
+	    d.what != ENGINE_STEP_NEED && d.started_at != 0)
+		d.cause = engine_quorum_cause(s, &d, qcause, sizeof(qcause));
 	switch (d.what) {
 	case ENGINE_STEP_NONE:
 	case ENGINE_STEP_NEED:
@@ -1476,10 +1668,12 @@ engine_result(struct engine *e, const char *name, int index,
 {
 	struct sys_state	*s;
 	struct engine_check	*cs;
+	int			 was;
 
 	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
 		return;
 	cs = &s->checks[index];
+	was = cs->down;
 	cs->last = result;
 	cs->last_at = at;
 	cs->rtt_ms = rtt_ms < 0 || rtt_ms > INT_MAX ? -1 : (int)rtt_ms;
@@ -1493,6 +1687,10 @@ engine_result(struct engine *e, const char *name, int index,
 		    s->check_desc[index], probe_result_str(result), detail);
 	}
 	s->last_result_at = at;
+	if (cs->down != was)
+		engine_observe(e, s, index);
+	if (!e->lead)
+		return;		/* set lead no: it only observes */
 	engine_evaluate(e, s);
 	if (s->rto_wait)
 		engine_rto_check(s);
@@ -1574,6 +1772,8 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	struct engine		*e = arg;
 	struct sys_state	*s;
 
+	if (!e->lead)
+		return;		/* an observer has no deadlines, no records */
 	if (j->noted)
 		engine_note_jump(e, j);
 	else
@@ -1790,4 +1990,449 @@ engine_incident_for_address(struct engine *e, const char *addr,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Vantage points (issue 21).  Several nodes share one register: each
+ * writes its own observations (a check going down or up in its view, at
+ * its own first failure or success) and its heartbeat, and judges its
+ * own network as the lost-network policy says; the leader reads the
+ * others' and decides a system's outages by the quorum of its rules
+ * (engine_step_quorum).  "set lead no" makes a node that only observes.
+ */
+
+/* Append to BUF, at *OFF, as much of FMT as fits. */
+static void
+engine_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+engine_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n;
+}
+
+/*
+ * S's quorum and each vantage point's view, its own first failure among
+ * them: "down when 2 of 3 vantage points fail, met at T: a up; b down
+ * since T1 (cause); ...", or, BROKE, "no longer met at T: ...".
+ */
+static const char *
+engine_quorum_views(const struct sys_state *s, int broke, int64_t at,
+    char *buf, size_t len)
+{
+	const struct engine_vantage	*v;
+	size_t				 off = 0;
+	int				 i;
+	char				 t[TIME_STRLEN];
+
+	engine_cat(buf, len, &off, "down when %d of %d vantage points fail, "
+	    "%smet at %s:", s->quorum.need, s->quorum.of, broke ?
+	    "no longer " : "", time_fmt(at, t, sizeof(t)));
+	for (i = 0; i < s->q.nviews; i++) {
+		v = &s->q.views[i];
+		engine_cat(buf, len, &off, "%s %s", i == 0 ? "" : ";",
+		    v->node);
+		if (v->lost)
+			engine_cat(buf, len, &off, " left out, its own network "
+			    "is lost");
+		else if (v->silent)
+			engine_cat(buf, len, &off, " left out, silent");
+		else if (v->down)
+			engine_cat(buf, len, &off, " down since %s (%s)",
+			    time_fmt(v->down_at, t, sizeof(t)),
+			    v->cause != NULL ? v->cause : "");
+		else
+			engine_cat(buf, len, &off, " up");
+	}
+	if (off >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+/* What opened S's outage (D), for its record and timeline. */
+static const char *
+engine_quorum_cause(const struct sys_state *s, const struct engine_step *d,
+    char *buf, size_t len)
+{
+	return engine_quorum_views(s, 0, d->started_at, buf, len);
+}
+
+/* This node saw check I of S go down or up: its observation. */
+static void
+engine_observe(struct engine *e, const struct sys_state *s, int i)
+{
+	const struct engine_check	*cs = &s->checks[i];
+	char				 t[TIME_STRLEN], msg[512];
+
+	snprintf(msg, sizeof(msg), "%s: %s %s since %s, observed by node %s",
+	    s->name, s->check_desc[i], cs->down ? "down" : "up",
+	    time_fmt(cs->down ? cs->first_fail_at : cs->first_ok_at, t,
+	    sizeof(t)), e->node);
+	/* The leader says what it decides of it; an observer, this. */
+	if (e->lead)
+		log_debug("%s", msg);
+	else
+		log_info("%s", msg);
+	engine_observe_add(e, s->name, s->check_desc[i], cs->down,
+	    cs->down ? cs->first_fail_at : cs->first_ok_at,
+	    cs->down ? cs->detail : NULL);
+}
+
+/*
+ * Queue an observation of this node: the turn's are written together
+ * once the turn's callbacks are done (engine_observed_flush), one
+ * transaction for a mass failure's thousands.
+ */
+static void
+engine_observe_add(struct engine *e, const char *system, const char *check,
+    int down, int64_t at, const char *cause)
+{
+	struct engine_obs	*o;
+	struct timeval		 now = { 0, 0 };
+
+	if (e->nobs == e->obs_size) {
+		e->obs_size = e->obs_size == 0 ? 16 : e->obs_size * 2;
+		e->obs = xreallocarray(e->obs, e->obs_size, sizeof(*e->obs));
+	}
+	o = &e->obs[e->nobs++];
+	o->system = xstrdup(system);
+	o->check = xstrdup(check);
+	o->down = down;
+	o->at = at;
+	o->cause = xstrdup(cause != NULL ? cause : "");
+	if (e->obs_ev == NULL && (e->obs_ev = evtimer_new(e->base,
+	    engine_observed_flush, e)) == NULL)
+		fatalx("engine: evtimer_new failed");
+	if (!evtimer_pending(e->obs_ev, NULL))
+		evtimer_add(e->obs_ev, &now);
+}
+
+/* Write the observations queued this turn (store_observations_add). */
+static void
+engine_observed_flush(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine			*e = arg;
+	struct store_observation	*o;
+	int64_t				 t0;
+	size_t				 i;
+
+	(void)fd;
+	(void)events;
+	if (e->nobs == 0)
+		return;
+	o = xcalloc(e->nobs, sizeof(*o));
+	for (i = 0; i < e->nobs; i++) {
+		o[i].node = e->node;
+		o[i].system = e->obs[i].system;
+		o[i].check = e->obs[i].check;
+		o[i].down = e->obs[i].down;
+		o[i].at = e->obs[i].at;
+		o[i].cause = e->obs[i].cause;
+	}
+	t0 = mono_ms();
+	if (store_observations_add(e->store, o, e->nobs) == -1)
+		log_warnx("node %s: %zu observation%s could not be recorded",
+		    e->node, e->nobs, e->nobs == 1 ? "" : "s");
+	else
+		log_debug("node %s: %zu observation%s written in %lld ms",
+		    e->node, e->nobs, e->nobs == 1 ? "" : "s",
+		    (long long)(mono_ms() - t0));
+	free(o);
+	for (i = 0; i < e->nobs; i++) {
+		free(e->obs[i].system);
+		free(e->obs[i].check);
+		free(e->obs[i].cause);
+	}
+	e->nobs = 0;
+}
+
+/* Does the failing share of this node's systems say its network is lost? */
+static int
+engine_self_lost(const struct engine *e)
+{
+	const struct sys_state	*s;
+	int			 n = 0, failing = 0, margin;
+
+	if (e->policy == NULL || e->policy->lost_network_pct == 0)
+		return 0;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->configured || s->nchecks == 0)
+			continue;
+		n++;
+		failing += engine_step_failing_now(s->checks, s->nchecks) ||
+		    engine_step_any_down(s->checks, s->nchecks);
+	}
+	return engine_step_lost(n, failing, e->policy->lost_network_pct,
+	    &margin);
+}
+
+static struct engine_node *
+engine_node(struct engine *e, const char *name, size_t *idx)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nnodes; i++)
+		if (strcmp(e->nodes[i].name, name) == 0)
+			break;
+	if (i == e->nnodes) {
+		e->nodes = xreallocarray(e->nodes, e->nnodes + 1,
+		    sizeof(*e->nodes));
+		memset(&e->nodes[i], 0, sizeof(e->nodes[i]));
+		e->nodes[i].name = xstrdup(name);
+		e->nodes[i].silent = 1;		/* until its heartbeat */
+		e->nnodes++;
+		log_info("vantage point %s: known", name);
+	}
+	if (idx != NULL)
+		*idx = i;
+	return &e->nodes[i];
+}
+
+/* NODE's heartbeat, SEEN_AT as it wrote it. */
+static int
+engine_vantage_seen(const char *node, const char *seen_at, void *arg)
+{
+	struct engine		*e = arg;
+	struct engine_node	*n;
+	int64_t			 at, ago;
+
+	if (node == NULL || seen_at == NULL || strcmp(node, e->node) == 0)
+		return 0;
+	n = engine_node(e, node, NULL);
+	if (n->seen != NULL && strcmp(n->seen, seen_at) == 0)
+		return 0;
+	free(n->seen);
+	n->seen = xstrdup(seen_at);
+	/*
+	 * Changed since the last look: written within a turn, by our own
+	 * clock, however the node's is set.  At the first look, its age by
+	 * the wall clocks tells a node long gone from one alive.
+	 */
+	ago = 0;
+	if (n->seen_mono == 0 && time_parse(seen_at, &at) == 0 &&
+	    wall_ms() > at)
+		ago = wall_ms() - at;
+	n->seen_mono = mono_ms() - ago;
+	if (n->seen_mono == 0)
+		n->seen_mono = 1;
+	return 0;
+}
+
+/* Another node's view of S, by its index in e->nodes. */
+static struct sys_view *
+engine_view(struct sys_state *s, size_t idx)
+{
+	if (idx >= s->nviews) {
+		s->views = xreallocarray(s->views, idx + 1, sizeof(*s->views));
+		memset(&s->views[s->nviews], 0, (idx + 1 - s->nviews) *
+		    sizeof(*s->views));
+		s->nviews = idx + 1;
+	}
+	if (s->views[idx].cdown == NULL)
+		s->views[idx].cdown = xcalloc((size_t)s->nchecks + 1, 1);
+	return &s->views[idx];
+}
+
+/* One observation of another node, O, in the order they were written. */
+static int
+engine_observed(const struct store_observation *o, void *arg)
+{
+	struct engine		*e = arg;
+	struct engine_node	*n;
+	struct sys_state	*s;
+	struct sys_view		*v;
+	size_t			 idx;
+	int			 i;
+	char			 t[TIME_STRLEN];
+
+	e->obs_after = o->id;
+	if (o->node == NULL || o->system == NULL || o->check == NULL)
+		return 0;
+	n = engine_node(e, o->node, &idx);
+	if (strcmp(o->system, ENGINE_HOST_NAME) == 0) {
+		if (n->lost != o->down)
+			log_warnx("vantage point %s: its own network is %s "
+			    "since %s; %s", n->name, o->down ? "lost" : "back",
+			    time_fmt(o->at, t, sizeof(t)), o->down ? "left out "
+			    "of every quorum until it is back" : "counted "
+			    "again");
+		n->lost = o->down;
+		return 0;
+	}
+	if ((s = engine_find(e, o->system)) == NULL || !engine_has_quorum(s))
+		return 0;
+	for (i = 0; i < s->nchecks; i++)
+		if (strcmp(s->check_desc[i], o->check) == 0)
+			break;
+	if (i == s->nchecks)
+		return 0;	/* its rules differ from ours */
+	v = engine_view(s, idx);
+	if (v->cdown[i] == o->down)
+		return 0;
+	v->cdown[i] = (unsigned char)o->down;
+	if (o->down && v->ndown++ == 0) {
+		v->down_at = o->at;
+		free(v->cause);
+		v->cause = xstrdup(o->cause != NULL ? o->cause : "");
+	} else if (!o->down && --v->ndown == 0)
+		v->up_at = o->at;
+	log_debug("%s: vantage point %s sees %s %s since %s%s%s", s->name,
+	    n->name, o->check, o->down ? "down" : "up",
+	    time_fmt(o->at, t, sizeof(t)), o->down ? ": " : "",
+	    o->down && o->cause != NULL ? o->cause : "");
+	return 0;
+}
+
+/*
+ * The other nodes' heartbeats and new observations: a bounded read a
+ * turn (store_observations_after).
+ */
+static void
+engine_vantage_read(struct engine *e)
+{
+	int64_t	 t0 = mono_ms(), after = e->obs_after;
+
+	if (store_vantage_points(e->store, engine_vantage_seen, e) == -1 ||
+	    store_observations_after(e->store, e->obs_after, e->node,
+	    engine_observed, e) == -1)
+		log_debug("vantage points: the register cannot be read now");
+	else if (e->obs_after != after)
+		log_debug("vantage points: observations %lld-%lld read in "
+		    "%lld ms", (long long)after + 1, (long long)e->obs_after,
+		    (long long)(mono_ms() - t0));
+}
+
+/* Who has not been heard of for too long, by our monotonic clock. */
+static void
+engine_vantage_silence(struct engine *e)
+{
+	struct engine_node	*n;
+	int64_t			 now = mono_ms();
+	size_t			 i;
+	int			 silent;
+
+	for (i = 0; i < e->nnodes; i++) {
+		n = &e->nodes[i];
+		silent = n->seen_mono == 0 ||
+		    now - n->seen_mono > ENGINE_SILENT_MS;
+		if (silent != n->silent)
+			log_warnx("vantage point %s: %s", n->name, silent ?
+			    "silent (no heartbeat for 3 s); left out of every "
+			    "quorum until it is heard of again" :
+			    "heard of; counted");
+		n->silent = silent;
+	}
+}
+
+/*
+ * At start, every observation written so far, a bounded read at a time
+ * (so many only after a long while on one register).
+ */
+static void
+engine_vantage_catch_up(struct engine *e)
+{
+	int64_t	 before;
+	int	 i;
+
+	for (i = 0; i < 1000; i++) {
+		before = e->obs_after;
+		engine_vantage_read(e);
+		if (e->obs_after == before)
+			break;
+	}
+	engine_vantage_silence(e);
+}
+
+/* Say how S's vantage points count, when it changed. */
+static void
+engine_quorum_say(struct sys_state *s)
+{
+	struct engine_quorum_count	 c;
+
+	engine_step_quorum(&s->q, s->started_at, &c);
+	if (c.failing == s->q_failing && c.counted == s->q_counted)
+		return;
+	s->q_failing = c.failing;
+	s->q_counted = c.counted;
+	log_info("%s: %d of the %d vantage points counted see it down, %d "
+	    "needed (down when %d of %d fail)%s", s->name, c.failing,
+	    c.counted, c.need, s->quorum.need, s->quorum.of, c.met ?
+	    ": quorum met" : "");
+}
+
+static void
+engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine		*e = arg;
+	struct sys_state	*s, *next;
+	struct engine_snapshot	 snap;
+	struct store_health	 health;
+	int			 lost;
+
+	(void)fd;
+	(void)events;
+	if ((lost = engine_self_lost(e)) != e->self_lost) {
+		e->self_lost = lost;
+		log_warnx("node %s: most systems fail from here: %s", e->node,
+		    lost ? "its own network is lost; its views are left out "
+		    "of the quorums" : "its network is back");
+		engine_observe_add(e, ENGINE_HOST_NAME, ENGINE_NETWORK_CHECK,
+		    lost, wall_ms(), lost ? "most systems fail from this node "
+		    "(lost-network)" : NULL);
+	}
+	/* "Alive now": worth nothing later, so never held. */
+	store_health(e->store, &health);
+	if (store_sqlite(e->store) == NULL && health.held == 0)
+		(void)store_vantage_seen(e->store, e->node, e->lead);
+	if (!e->lead || e->quorums == 0)
+		return;
+	/*
+	 * A register refusing writes is not asked either: the views stand
+	 * as last read, and whoever falls silent meanwhile is left out.
+	 */
+	if (!health.failing)
+		engine_vantage_read(e);
+	engine_vantage_silence(e);
+	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (!s->configured || !engine_has_quorum(s))
+			continue;
+		engine_evaluate(e, s);
+		engine_snapshot(e, s, &snap);	/* the views, counted */
+		engine_quorum_say(s);
+	}
+}
+
+/*
+ * The heartbeat, this node's network and the leader's reading run on a
+ * shared register (PostgreSQL), or where a rule asks for a quorum; one
+ * node alone on SQLite only writes its observations.
+ */
+static void
+engine_vantage_start(struct engine *e)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ENGINE_VANTAGE_MS / 1000;
+	tv.tv_usec = (ENGINE_VANTAGE_MS % 1000) * 1000;
+	if (store_sqlite(e->store) != NULL && e->quorums == 0) {
+		if (e->vantage_timer != NULL)
+			event_del(e->vantage_timer);
+		return;
+	}
+	if (e->vantage_timer == NULL && (e->vantage_timer = event_new(e->base,
+	    -1, EV_PERSIST, engine_vantage_cb, e)) == NULL)
+		fatalx("engine: event_new failed");
+	if (!evtimer_pending(e->vantage_timer, NULL))
+		evtimer_add(e->vantage_timer, &tv);
 }

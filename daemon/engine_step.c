@@ -28,6 +28,104 @@ engine_step_elapsed(int64_t wall0, int64_t mono0, int64_t wall1,
 	return d < 0 ? 0 : d;
 }
 
+/* Sort the first N of V (small: the vantage points) ascending. */
+static void
+engine_step_sort(int64_t *v, int n)
+{
+	int64_t	 t;
+	int	 i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+#define ENGINE_STEP_MAX_VIEWS	64
+
+/*
+ * "down when NEED of OF vantage points fail" over Q's views.  A vantage
+ * point whose own network is lost, or that has not been heard of for too
+ * long, is left out of the count: it knows nothing of the system (unless
+ * every one heard of says its network is lost: then what failed is
+ * beyond them all, and they all count).  The quorum keeps its share of
+ * those left, rounded up (2 of 3 is 2 of 2 with one left out, 1 of 1
+ * with two), so that nodes lost with the network do not make an outage
+ * unseeable; with none left, nothing is decided.  It was met when the NEED-th failing vantage point failed, by
+ * their own first failures.  Not met, it broke (after SINCE, an
+ * outage's start) when the up vantage points that came back left fewer
+ * than NEED failing: BROKE_AT, 0 when a view left the count meanwhile.
+ */
+void
+engine_step_quorum(const struct engine_quorum *q, int64_t since,
+    struct engine_quorum_count *c)
+{
+	const struct engine_vantage	*v;
+	int64_t				 downs[ENGINE_STEP_MAX_VIEWS];
+	int64_t				 ups[ENGINE_STEP_MAX_VIEWS];
+	int				 i, nups = 0, k, of, anyone = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->met_by = -1;
+	/*
+	 * Every vantage point heard of says its network is lost: the
+	 * failure is beyond them all (the systems' own network), and each
+	 * counts.
+	 */
+	for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++)
+		if (!q->views[i].silent && !q->views[i].lost)
+			anyone = 1;
+	for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++) {
+		v = &q->views[i];
+		if (v->silent || (v->lost && anyone))
+			continue;
+		c->counted++;
+		if (v->down)
+			downs[c->failing++] = v->down_at;
+		else if (since != 0 && v->up_at > since)
+			ups[nups++] = v->up_at;
+	}
+	if (c->counted == 0)
+		return;
+	of = q->of > 0 ? q->of : 1;
+	c->need = (q->need * c->counted + of - 1) / of;
+	if (c->need < 1)
+		c->need = 1;
+	if (c->failing >= c->need) {
+		c->met = 1;
+		engine_step_sort(downs, c->failing);
+		c->met_at = downs[c->need - 1];
+		for (i = 0; i < q->nviews && i < ENGINE_STEP_MAX_VIEWS; i++) {
+			v = &q->views[i];
+			if (!v->silent && (!v->lost || !anyone) && v->down &&
+			    v->down_at == c->met_at)
+				c->met_by = i;
+		}
+		return;
+	}
+	/* At most K of the ups may have come after the break. */
+	k = c->need - c->failing - 1;
+	engine_step_sort(ups, nups);
+	if (nups - 1 - k >= 0)
+		c->broke_at = ups[nups - 1 - k];
+}
+
+/*
+ * Is S down: a check of its own down, or, with a quorum, enough vantage
+ * points agreeing (C, filled then)?
+ */
+static int
+engine_step_is_down(const struct engine_snapshot *s,
+    struct engine_quorum_count *c)
+{
+	if (s->quorum == NULL)
+		return engine_step_any_down(s->checks, s->nchecks);
+	engine_step_quorum(s->quorum, s->started_at, c);
+	return c->met;
+}
+
 /*
  * One result of CS, OK or not, started at AT (AT_MONO): the check is down
  * after DOWN_AFTER failures in a row and up again after UP_AFTER
@@ -146,11 +244,19 @@ engine_step_came_back(const struct engine_snapshot *s, int64_t *length,
     int64_t *mono)
 {
 	const struct engine_check	*cs;
+	struct engine_quorum_count	 c;
 	int64_t				 at = 0;
 	int				 i, later;
 
 	*mono = 0;
-	for (i = 0; i < s->nchecks; i++) {
+	if (s->quorum != NULL) {
+		/* Back when the quorum broke, by the vantage points' times. */
+		engine_step_quorum(s->quorum, s->started_at, &c);
+		at = c.met ? 0 : c.broke_at;
+		if (at != 0 && at < s->started_at)
+			at = s->started_at;
+	}
+	for (i = 0; i < s->nchecks && s->quorum == NULL; i++) {
 		cs = &s->checks[i];
 		if (cs->first_ok_mono != 0 && *mono != 0)
 			later = cs->first_ok_mono > *mono;
@@ -286,13 +392,14 @@ engine_step_relapse(const struct engine_snapshot *s, int64_t started_at,
 void
 engine_step_decide(const struct engine_snapshot *s, struct engine_step *d)
 {
-	int64_t	 length, mono;
-	int	 p;
+	struct engine_quorum_count	 c;
+	int64_t				 length, mono;
+	int				 p;
 
 	memset(d, 0, sizeof(*d));
 	d->what = ENGINE_STEP_NONE;
 	d->pending = -1;
-	if (!engine_step_any_down(s->checks, s->nchecks)) {
+	if (!engine_step_is_down(s, &c)) {
 		d->pending = 0;
 		if (!s->down)
 			return;
@@ -316,8 +423,17 @@ engine_step_decide(const struct engine_snapshot *s, struct engine_step *d)
 			d->what = ENGINE_STEP_REOWN;
 		return;
 	}
-	d->started_at = engine_step_outage_start(s->checks, s->nchecks,
-	    &d->cause, &d->started_mono);
+	if (s->quorum != NULL) {
+		/* When the quorum was met: the vantage points' own times. */
+		d->started_at = c.met_at;
+		d->started_mono = 0;
+		d->cause = c.met_by >= 0 ? s->quorum->views[c.met_by].cause :
+		    NULL;
+		if (d->cause == NULL)
+			d->cause = "";
+	} else
+		d->started_at = engine_step_outage_start(s->checks,
+		    s->nchecks, &d->cause, &d->started_mono);
 	if (s->in_window == ENGINE_STEP_UNKNOWN) {
 		engine_step_need(d, ENGINE_NEED_WINDOW);
 		return;
@@ -336,11 +452,12 @@ engine_step_decide(const struct engine_snapshot *s, struct engine_step *d)
 		d->parent = p;
 		return;
 	}
-	if (s->lost == ENGINE_STEP_UNKNOWN) {
+	/* With a quorum, a node whose network is lost is left out. */
+	if (s->lost == ENGINE_STEP_UNKNOWN && s->quorum == NULL) {
 		engine_step_need(d, ENGINE_NEED_LOST);
 		return;
 	}
-	if (s->lost) {
+	if (s->lost > 0 && s->quorum == NULL) {
 		d->what = ENGINE_STEP_ATTACH;
 		d->parent = ENGINE_STEP_HOST;
 		return;
@@ -364,10 +481,13 @@ engine_step_decide(const struct engine_snapshot *s, struct engine_step *d)
 static int64_t
 engine_step_back_at(const struct engine_snapshot *s)
 {
-	int64_t	 length, mono;
-	int	 i;
+	struct engine_quorum_count	 c;
+	int64_t				 length, mono;
+	int				 i;
 
-	for (i = 0; i < s->nchecks; i++)
+	if (s->quorum != NULL && engine_step_is_down(s, &c))
+		return 0;
+	for (i = 0; i < s->nchecks && s->quorum == NULL; i++)
 		if (s->checks[i].down && s->checks[i].successes == 0)
 			return 0;
 	return engine_step_came_back(s, &length, &mono);

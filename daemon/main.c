@@ -146,8 +146,11 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	resolve_configure(conf);
 	store_set_alert(d->store, conf->store_alert_after_ms);
 	notice_configure(conf);
-	mailer_configure(d->mailer, conf);
-	webhook_configure(d->webhook, conf);
+	/* A node that only observes (set lead no) sends nothing. */
+	if (conf->lead) {
+		mailer_configure(d->mailer, conf);
+		webhook_configure(d->webhook, conf);
+	}
 	engine_configure(d->engine, conf);
 	if (d->control != NULL) {
 		control_configure(d->control, conf);
@@ -187,6 +190,14 @@ rtowatchd_reload(struct rtowatchd *d)
 	    !streq_null(conf->group, d->conf->group))
 		log_warnx("set user/set group changed: takes effect at "
 		    "restart");
+	if (conf->lead != d->conf->lead ||
+	    strcmp(conf->node_name, d->conf->node_name) != 0) {
+		log_warnx("set lead/set node changed: takes effect at "
+		    "restart");
+		conf->lead = d->conf->lead;
+		free(conf->node_name);
+		conf->node_name = xstrdup(d->conf->node_name);
+	}
 	rtowatchd_configure(d, conf);
 	conf_free(d->conf);
 	d->conf = conf;

@@ -547,6 +547,36 @@ const char *const *const store_sqlite_migrations[] = {
 	STORE_MIGRATION(
 	"ALTER TABLE maintenance ADD COLUMN cancelled_at TEXT;"
 	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;"),
+	/*
+	 * 10: vantage points (issue 21).  Each node sharing the register
+	 * writes its own observations: a check of a system going down or up
+	 * in its view, at its own first failure or success, with the cause;
+	 * "(monitoring host)" "network" is its own network lost or back.
+	 * Append-only, without a chain: the leader's incidents, whose
+	 * timeline is chained, quote the views that decided them.  One
+	 * node alone on SQLite writes them too, so the format is one.
+	 * vantage_points is each node's heartbeat, rewritten in place.
+	 */
+	STORE_MIGRATION(
+	"CREATE TABLE observations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  node TEXT NOT NULL,"
+	"  system TEXT NOT NULL,"
+	"  check_name TEXT NOT NULL,"	/* tcp 192.0.2.25 port 25 */
+	"  state TEXT NOT NULL CHECK (state IN ('up', 'down')),"
+	"  at TEXT NOT NULL,"
+	"  written_at TEXT NOT NULL,"
+	"  cause TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations"
+	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"
+	"CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations"
+	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"
+	"CREATE TABLE vantage_points ("
+	"  node TEXT PRIMARY KEY,"
+	"  seen_at TEXT NOT NULL,"
+	"  lead INTEGER NOT NULL DEFAULT 0"
+	");"),
 };
 
 #define STORE_NMIGRATIONS \

@@ -42,6 +42,16 @@ struct conf_parser;
 #define CONF_DEFAULT_HISTORY_MINUTES_MS	(7LL * 86400 * 1000)
 #define CONF_DEFAULT_HISTORY_HOURS_MS	(400LL * 86400 * 1000)
 
+/*
+ * "down when N of M vantage points fail" (engine_step_quorum); need 0:
+ * not set, 1 of 1 (the local node alone decides).
+ */
+#define CONF_MAX_VANTAGE	32
+struct conf_quorum {
+	int			 need;
+	int			 of;
+};
+
 struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
 	const struct probe_ops	*ops;
@@ -64,6 +74,7 @@ struct system_conf {
 	int64_t			 rto_ms;		/* 0: not set */
 	int			 down_after;
 	int			 up_after;
+	struct conf_quorum	 quorum;	/* need 0: the global one */
 	struct check_list	 checks;
 	int			 nchecks;
 	char			**depends;	/* parents' names */
@@ -219,6 +230,15 @@ struct conf {
 	int64_t			 history_minutes_ms;
 	int64_t			 history_hours_ms;
 	struct web_conf		 web;
+	/*
+	 * Several nodes on one register (issue 21): this node's name (set
+	 * node, default gethostname()), whether it may lead (set lead no:
+	 * it only probes and writes its observations), and the quorum of
+	 * vantage points every system's outage needs by default.
+	 */
+	char			*node_name;
+	int			 lead;
+	struct conf_quorum	 quorum;
 };
 
 struct conf_errors {

@@ -102,6 +102,7 @@ void	conf_parse_statements(struct conf_parser *);
 
 /* conf_system.c */
 int	conf_parse_system(struct conf_parser *, void *);
+int	conf_parse_down_global(struct conf_parser *, void *);
 int	conf_parse_maintenance(struct conf_parser *, void *);
 void	conf_check_systems(struct conf *, struct conf_errors *);
 void	conf_check_maints(struct conf *, struct conf_errors *);

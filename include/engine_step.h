@@ -47,6 +47,39 @@ struct engine_check {
 	size_t		 last_size;	/* of last_detail's buffer */
 };
 
+/*
+ * One vantage point's view of a system: a node sharing the register,
+ * this one among them (issue 21).  Its own times, as it observed them.
+ */
+struct engine_vantage {
+	const char	*node;
+	int		 down;		/* it sees a check of the system down */
+	int64_t		 down_at;	/* since its own first failure */
+	int64_t		 up_at;		/* up again since; 0: not known */
+	const char	*cause;		/* of its failure, or NULL */
+	int		 lost;		/* its own network is lost */
+	int		 silent;	/* not heard of for too long */
+};
+
+/* "down when NEED of OF vantage points fail", over VIEWS. */
+struct engine_quorum {
+	int				 need;
+	int				 of;
+	const struct engine_vantage	*views;
+	int				 nviews;
+};
+
+/* What engine_step_quorum counted. */
+struct engine_quorum_count {
+	int		 counted;	/* neither lost nor silent */
+	int		 failing;	/* of those, seeing it down */
+	int		 need;		/* of those, for the quorum */
+	int		 met;
+	int64_t		 met_at;	/* met: since when */
+	int		 met_by;	/* met: the view that made it */
+	int64_t		 broke_at;	/* not met: since when; 0: unknown */
+};
+
 /* A parent ("depends") of the system, as the decision sees it. */
 struct engine_parent {
 	int		 known;		/* a system of that name exists */
@@ -79,6 +112,8 @@ struct engine_snapshot {
 	int64_t		 rto_ms;
 	const struct engine_check *checks;
 	int		 nchecks;
+	/* The vantage points' quorum; NULL: this node alone (1 of 1). */
+	const struct engine_quorum *quorum;
 
 	/* Its state. */
 	int		 down;
@@ -172,6 +207,8 @@ struct engine_restore {
 	int			 level;
 };
 
+void	 engine_step_quorum(const struct engine_quorum *, int64_t,
+	    struct engine_quorum_count *);
 int64_t	 engine_step_elapsed(int64_t, int64_t, int64_t, int64_t);
 void	 engine_step_count(struct engine_check *, int, int64_t, int64_t,
 	    int, int);

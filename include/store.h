@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 struct sqlite3;
 struct store;
@@ -444,6 +444,28 @@ int		 store_warning_indicator(struct store *,
 		    const struct store_indicator *);
 int		 store_contact_add(struct store *,
 		    const struct store_contact *);
+/*
+ * Vantage points (store_vantage.c): a node's observation of a check going
+ * down or up, as it saw it, and its heartbeat.
+ */
+struct store_observation {
+	int64_t		 id;
+	const char	*node;
+	const char	*system;
+	const char	*check;
+	int		 down;
+	int64_t		 at;
+	const char	*cause;
+};
+
+int		 store_observations_add(struct store *,
+		    const struct store_observation *, size_t);
+int		 store_vantage_seen(struct store *, const char *, int);
+int		 store_observations_after(struct store *, int64_t,
+		    const char *, int (*)(const struct store_observation *,
+		    void *), void *);
+int		 store_vantage_points(struct store *,
+		    int (*)(const char *, const char *, void *), void *);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
 int		 store_response_add_many(struct store *,

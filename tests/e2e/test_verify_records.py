@@ -178,6 +178,9 @@ def downgrade(db):
         # Migration 9 (cancelled maintenance windows) too.
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
+        # Migration 10 (vantage points' observations) too.
+        con.execute("DROP TABLE observations")
+        con.execute("DROP TABLE vantage_points")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"

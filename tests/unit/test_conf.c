@@ -210,6 +210,40 @@ test_history_settings(void **state)
 	conf_free(conf);
 }
 
+/* Vantage points: the node's name, leading, and the quorums. */
+static void
+test_vantage(void **state)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	struct system_conf	*sys;
+
+	(void)state;
+	conf = parse(SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
+	assert_non_null(conf);
+	assert_true(conf->lead);
+	assert_non_null(conf->node_name);
+	assert_true(conf->node_name[0] != '\0');
+	assert_int_equal(conf->quorum.need, 0);
+	conf_free(conf);
+	conf = parse("set node \"north\"\nset lead no\n"
+	    "down when 2 of 3 vantage points fail\n"
+	    SYS_HEAD " check tcp 127.0.0.1 port 1\n"
+	    " down when 1 of 2 vantage points fail\n down after 2\n}\n",
+	    &errs);
+	assert_int_equal(errs.count, 0);
+	assert_non_null(conf);
+	assert_string_equal(conf->node_name, "north");
+	assert_false(conf->lead);
+	assert_int_equal(conf->quorum.need, 2);
+	assert_int_equal(conf->quorum.of, 3);
+	sys = TAILQ_FIRST(&conf->systems);
+	assert_int_equal(sys->quorum.need, 1);
+	assert_int_equal(sys->quorum.of, 2);
+	assert_int_equal(sys->down_after, 2);
+	conf_free(conf);
+}
+
 static void
 test_durations(void **state)
 {
@@ -353,6 +387,14 @@ static const struct {
 	{ "category \"DOS\" \"a\" \"b\"\ncategory \"DOS\" \"c\" \"d\"\n",
 	  { "t.conf:2: category \"DOS\" already defined at t.conf:1" } },
 	{ "set socket\n", { "t.conf:1: missing control socket path" } },
+	{ "down when 3 of 2 vantage points fail\ndown after 3\n"
+	  "set node \"\"\nset lead maybe\n",
+	  { "t.conf:1: down when 3 of 2: more must fail than there are "
+	    "vantage points",
+	    "t.conf:2: expected \"down when N of M vantage points fail\" "
+	    "(\"down after\" belongs in a system block)",
+	    "t.conf:3: node: a name of 1 to 64 characters",
+	    "t.conf:4: lead must be yes or no, not \"maybe\"" } },
 	/* Several errors in one file: all of them, each at its line. */
 	{ "bogus\n" SYS_HEAD " check tcp 127.0.0.1 port 99999\n"
 	  " down after 0\n}\n",
@@ -1021,6 +1063,7 @@ main(void)
 		cmocka_unit_test(test_socket_roles_categories),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_history_settings),
+		cmocka_unit_test(test_vantage),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_too_many_errors),

@@ -594,6 +594,157 @@ test_rto(void **state)
 	assert_int_equal(r.c.level, 3);
 }
 
+/*
+ * "down when 2 of 3 vantage points fail": one failing is N-1, no outage;
+ * a second makes it, as of the second's own first failure, whatever the
+ * order they are listed in; a vantage point whose network is lost or
+ * that is silent is left out, and the share of those left decides.
+ */
+static void
+test_quorum(void **state)
+{
+	struct engine_vantage		 v[3];
+	struct engine_quorum		 q = { 2, 3, v, 3 };
+	struct engine_quorum_count	 c;
+	struct engine_snapshot		 s;
+	struct engine_step		 d;
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	v[0].node = "a";
+	v[1].node = "b";
+	v[2].node = "c";
+	snap_init(&s, 1);
+	snap_settled(&s);
+	s.quorum = &q;
+
+	/* Nobody fails. */
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_NONE);
+
+	/* N-1: b alone fails, its own check down: no outage. */
+	v[1].down = 1;
+	v[1].down_at = T0 + 10 * S;
+	v[1].cause = "b: timeout";
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 3);
+	assert_int_equal(c.failing, 1);
+	assert_int_equal(c.need, 2);
+	assert_false(c.met);
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_NONE);
+	/* The local checks alone decide nothing with a quorum. */
+	probe_fail(0, 3, T0, 3);
+	assert_true(checks[0].down);
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_NONE);
+
+	/* N: c fails too, earlier than b: met at b's, the second. */
+	v[2].down = 1;
+	v[2].down_at = T0 + 5 * S;
+	v[2].cause = "c: refused";
+	engine_step_quorum(&q, 0, &c);
+	assert_true(c.met);
+	assert_int_equal(c.met_at, T0 + 10 * S);
+	assert_int_equal(c.met_by, 1);
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_OPEN);
+	assert_int_equal(d.started_at, T0 + 10 * S);
+	assert_int_equal(d.started_mono, 0);
+	assert_string_equal(d.cause, "b: timeout");
+
+	/* b's network is lost: left out, 1 of the 2 left fails, 2 needed. */
+	v[1].lost = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 2);
+	assert_int_equal(c.failing, 1);
+	assert_int_equal(c.need, 2);
+	assert_false(c.met);
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_NONE);
+
+	/* b back, a silent: c and b fail, 2 of the 2 counted: met. */
+	v[1].lost = 0;
+	v[0].silent = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 2);
+	assert_true(c.met);
+	/* a and b silent or lost: c alone is counted, and decides. */
+	v[1].silent = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 1);
+	assert_int_equal(c.need, 1);
+	assert_true(c.met);
+	assert_int_equal(c.met_at, T0 + 5 * S);
+	/* Nobody counted: nothing decided. */
+	v[2].silent = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 0);
+	assert_false(c.met);
+	/*
+	 * All three say their network is lost: what failed is beyond them
+	 * all, and they count (as the monitoring host's incident on one).
+	 */
+	v[0].silent = v[1].silent = v[2].silent = 0;
+	v[0].lost = v[1].lost = v[2].lost = 1;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 3);
+	assert_true(c.met);
+	/* One not lost: the two lost are left out, 1 of 1 up. */
+	v[0].lost = 0;
+	engine_step_quorum(&q, 0, &c);
+	assert_int_equal(c.counted, 1);
+	assert_false(c.met);
+	v[0].lost = v[1].lost = v[2].lost = 0;
+
+	/* Down since b's failure; c comes back: the quorum broke then. */
+	s.down = 1;
+	s.started_at = T0 + 10 * S;
+	s.level = 1;
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_NONE);
+	v[2].down = 0;
+	v[2].up_at = T0 + 70 * S;
+	engine_step_quorum(&q, s.started_at, &c);
+	assert_false(c.met);
+	assert_int_equal(c.broke_at, T0 + 70 * S);
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_RESTORE);
+	{
+		struct engine_restore	 r;
+
+		engine_step_restore(&s, 0, &r);
+		assert_int_equal(r.restored_at, T0 + 70 * S);
+		assert_int_equal(r.length, 60 * S);
+	}
+	/*
+	 * Still down from b and c, but c falls silent: 1 of the 2 left
+	 * fail, the quorum broke at no time a view says (now, then).
+	 */
+	v[2].down = 1;
+	v[2].silent = 1;
+	engine_step_quorum(&q, s.started_at, &c);
+	assert_false(c.met);
+	assert_int_equal(c.counted, 2);
+	assert_int_equal(c.broke_at, 0);
+	{
+		struct engine_restore	 r;
+
+		s.now = T0 + 100 * S;
+		engine_step_restore(&s, 0, &r);
+		assert_int_equal(r.restored_at, T0 + 100 * S);
+		s.now = T0;
+	}
+	v[2].down = 0;
+	v[2].silent = 0;
+
+	/* Both back: still when the first came back (the quorum's end). */
+	v[1].down = 0;
+	v[1].up_at = T0 + 90 * S;
+	engine_step_quorum(&q, s.started_at, &c);
+	assert_int_equal(c.broke_at, T0 + 70 * S);
+}
+
 int
 main(void)
 {
@@ -611,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_reown),
 		cmocka_unit_test(test_rto),
+		cmocka_unit_test(test_quorum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

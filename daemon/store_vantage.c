@@ -1,0 +1,129 @@
+/*
+ * store_vantage.c: vantage points' observations and heartbeats (issue
+ * 21).
+ *
+ * Several nodes share one register; each writes only its own
+ * observations, a row a transition of a check (down or up, at its own
+ * first failure or success), and its heartbeat.  The leader reads the
+ * others' rows after the last it read: every transaction takes the
+ * writers' lock (store_pg.c), so ids are given in commit order and none
+ * is committed behind one already read.  The writes go through
+ * store_run, the store's write path: held in order while the database
+ * refuses them, never blocking the loop beyond STORE_BUSY_MS.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+/*
+ * N observations, in one transaction and one statement: their values go
+ * in as one JSON array bound to one parameter (as store_response.c's
+ * buckets), so that a mass failure's thousands of transitions cost the
+ * loop one commit, not one each.
+ */
+int
+store_observations_add(struct store *st, const struct store_observation *o,
+    size_t n)
+{
+	json_t	*rows;
+	char	*text, at[TIME_STRLEN], now[TIME_STRLEN];
+	size_t	 i;
+	int	 rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((rows = json_array()) == NULL)
+		return -1;
+	time_fmt(wall_ms(), now, sizeof(now));
+	for (i = 0; i < n && rc == 0; i++)
+		rc = json_array_append_new(rows, json_pack("[s s s s s s s]",
+		    o[i].node, o[i].system, o[i].check, o[i].down ? "down" :
+		    "up", time_fmt(o[i].at, at, sizeof(at)), now,
+		    o[i].cause != NULL ? o[i].cause : ""));
+	text = rc == 0 ? json_dumps(rows, JSON_COMPACT) : NULL;
+	json_decref(rows);
+	if (text == NULL)
+		return -1;
+	if (store_begin(st) == -1 ||
+	    store_run(st, "INSERT INTO observations (node, system,"
+	    " check_name, state, at, written_at, cause)"
+	    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3,"
+	    " value ->> 4, value ->> 5, value ->> 6 FROM json_each(?)",
+	    "t", text) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
+
+/* NODE is alive now; LEAD: it runs the engine. */
+int
+store_vantage_seen(struct store *st, const char *node, int lead)
+{
+	if (store_begin(st) == -1 ||
+	    store_run(st, "INSERT INTO vantage_points (node, seen_at, lead)"
+	    " VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET"
+	    " seen_at = excluded.seen_at, lead = excluded.lead", "tTi",
+	    node, wall_ms(), lead) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* The observations after row AFTER of nodes other than SELF, in order. */
+int
+store_observations_after(struct store *st, int64_t after, const char *self,
+    int (*cb)(const struct store_observation *, void *), void *arg)
+{
+	struct store_observation	 o;
+	struct store_query		*q;
+	int				 rc;
+
+	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
+	    " cause FROM observations WHERE id > ? AND node <> ?"
+	    " ORDER BY id LIMIT 1000", "It", after, self);
+	if (q == NULL)
+		return -1;
+	while ((rc = store_step(q)) == STORE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.id = store_column_int64(q, 0);
+		o.node = store_column_text(q, 1);
+		o.system = store_column_text(q, 2);
+		o.check = store_column_text(q, 3);
+		o.down = strcmp(store_column_text(q, 4), "down") == 0;
+		o.at = store_column_time(q, 5);
+		o.cause = store_column_text(q, 6);
+		if (cb(&o, arg) == -1)
+			break;
+	}
+	store_finalize(q);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}
+
+/* Every node's last heartbeat, as it wrote it. */
+int
+store_vantage_points(struct store *st,
+    int (*cb)(const char *, const char *, void *), void *arg)
+{
+	struct store_query	*q;
+	int			 rc;
+
+	if ((q = store_prepare(st, "SELECT node, seen_at FROM vantage_points"
+	    " ORDER BY node")) == NULL)
+		return -1;
+	while ((rc = store_step(q)) == STORE_ROW)
+		if (cb(store_column_text(q, 0), store_column_text(q, 1),
+		    arg) == -1)
+			break;
+	store_finalize(q);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}
