@@ -74,6 +74,7 @@ struct sys_state {
 	int			 planned;	/* down in a maintenance window */
 	int			 attached;	/* down, on a parent's incident */
 	int			 pending;	/* down, parent not settled */
+#define ENGINE_PENDING_HOST	2		/* ... or the network */
 	int			 level;
 	int			 major;
 	int			 rto_wait;	/* RTO passed during a run of successes */
@@ -129,6 +130,16 @@ struct engine {
 	 * Cleared where systems change otherwise (reload, maintenance).
 	 */
 	int			 lost_margin;
+	/*
+	 * Systems wait (ENGINE_PENDING_HOST) while the share failing could
+	 * still say the network is lost, once the systems not probed since
+	 * the first of them began to fail (at LOST_WAVE_AT) are:
+	 * engine_lost_settle() decides for all of them at once, and
+	 * LOST_VERDICT is that decision while it is applied.
+	 */
+	int64_t			 lost_wave_at;	/* 0: none waits */
+	int64_t			 lost_wave_mono;
+	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
 	struct workflow		 wf;		/* what people's actions use */
 };
 
@@ -161,6 +172,7 @@ engine_new(struct event_base *base, struct store *store)
 	store_on_flush(store, clocks_flushed, e->clocks);
 	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
 	e->wf.store = store;
 	e->wf.clocks = e->clocks;
 	e->wf.engine = e;
@@ -240,6 +252,7 @@ static int	engine_in_window(const struct engine *, const char *,
 static void	engine_arm_maint(struct sys_state *, int64_t);
 static struct sys_state *engine_find(struct engine *, const char *);
 static int	engine_network_lost(struct engine *);
+static int	engine_lost_answer(struct engine *, int64_t, int64_t);
 
 /*
  * What the decisions (engine_step.h) see of S: its rules, its state and
@@ -319,7 +332,8 @@ engine_answer(struct engine *e, const struct sys_state *s,
 		    &snap->window_end);
 		break;
 	case ENGINE_NEED_LOST:
-		snap->lost = e->lost_margin > 0 || engine_network_lost(e);
+		snap->lost = engine_lost_answer(e, d->started_at,
+		    d->started_mono);
 		break;
 	case ENGINE_NEED_OWNER:
 		snap->owner_down = engine_owner_down(e, s);
@@ -1184,24 +1198,114 @@ engine_failing(const struct sys_state *s)
 	    engine_step_failing_now(s->checks, s->nchecks);
 }
 
+/*
+ * Count the probed systems (*N), those failing (*FAILING), those not
+ * failing whose last result came before SINCE (*UNSETTLED: they may be
+ * failing by now) and those waiting to know whether the network is lost
+ * (*WAITING).
+ */
+static void
+engine_network_count(const struct engine *e, int64_t since, int *n,
+    int *failing, int *unsettled, int *waiting)
+{
+	const struct sys_state	*s;
+	int			 f;
+
+	*n = *failing = *unsettled = *waiting = 0;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->configured || s->nchecks == 0)
+			continue;
+		(*n)++;
+		*failing += f = engine_failing(s);
+		if (!f && s->last_result_at < since)
+			(*unsettled)++;
+		if (s->pending == ENGINE_PENDING_HOST)
+			(*waiting)++;
+	}
+}
+
 /* Does the failing share of all probed systems say we lost our network? */
 static int
 engine_network_lost(struct engine *e)
 {
-	const struct sys_state	*s;
-	int			 n = 0, failing = 0;
+	int	 n, failing, unsettled, waiting;
 
 	e->lost_margin = 0;
 	if (e->policy->lost_network_pct == 0)
 		return 0;
-	TAILQ_FOREACH(s, &e->systems, entry) {
-		if (!s->configured || s->nchecks == 0)
-			continue;
-		n++;
-		failing += engine_failing(s);
-	}
+	engine_network_count(e, 0, &n, &failing, &unsettled, &waiting);
 	return engine_step_lost(n, failing, e->policy->lost_network_pct,
 	    &e->lost_margin);
+}
+
+/*
+ * Is the network lost, for a system down since STARTED_AT (STARTED_MONO)
+ * with no incident yet: 1, 0, or ENGINE_STEP_LOST_OPEN while the systems
+ * not probed since could still make it so (engine_step_lost_open).  The
+ * first to wait starts a wave that the others join, decided for all at
+ * once (engine_lost_settle), and waits at most ENGINE_LOST_WAIT_MS.
+ */
+static int
+engine_lost_answer(struct engine *e, int64_t started_at,
+    int64_t started_mono)
+{
+	int	 n, failing, unsettled, waiting, pct;
+
+	if (e->lost_verdict != ENGINE_STEP_UNKNOWN)
+		return e->lost_verdict;
+	if (e->lost_margin > 0)
+		return 1;
+	if ((pct = e->policy->lost_network_pct) == 0)
+		return 0;
+	engine_network_count(e, e->lost_wave_at != 0 ? e->lost_wave_at :
+	    started_at, &n, &failing, &unsettled, &waiting);
+	if (engine_step_lost(n, failing, pct, &e->lost_margin))
+		return 1;
+	if (!engine_step_lost_open(n, failing, unsettled, pct))
+		return 0;
+	if (e->lost_wave_at == 0) {
+		e->lost_wave_at = started_at;
+		e->lost_wave_mono = started_mono != 0 ? started_mono :
+		    mono_ms();
+	}
+	if (mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+		return 0;
+	return ENGINE_STEP_LOST_OPEN;
+}
+
+/*
+ * The systems waiting to know whether the network is lost: once the
+ * share says it is, or can no longer say so (or they waited long
+ * enough), all of them decide, with that answer.
+ */
+static void
+engine_lost_settle(struct engine *e)
+{
+	struct sys_state	*s;
+	int			 n, failing, unsettled, waiting, pct, verdict;
+
+	if (e->lost_wave_at == 0)
+		return;
+	pct = e->policy->lost_network_pct;
+	engine_network_count(e, e->lost_wave_at, &n, &failing, &unsettled,
+	    &waiting);
+	if (waiting == 0 || pct == 0)
+		verdict = 0;
+	else if (engine_step_lost(n, failing, pct, &e->lost_margin))
+		verdict = 1;
+	else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
+	    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+		verdict = 0;
+	else
+		return;
+	e->lost_wave_at = 0;
+	if (waiting == 0)
+		return;
+	e->lost_verdict = verdict;
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->pending == ENGINE_PENDING_HOST && !s->down)
+			engine_evaluate(e, s);
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
 }
 
 /*
@@ -1292,8 +1396,18 @@ engine_host_check(struct engine *e)
 	engine_restore(e, h);
 	if (h->down)
 		return;
+	/*
+	 * Those failing since a result after the network came back are
+	 * still down: an incident of their own.  The others were last
+	 * probed before it came back, as most are when a mass failure ends
+	 * (a round reaches them one at a time): their next result decides,
+	 * and most are back by then, their part of the host's incident
+	 * ended rather than an incident of their own opened.
+	 */
 	TAILQ_FOREACH(s, &e->systems, entry)
-		if (s->down && s->attached)
+		if (s->down && s->attached && (!s->configured ||
+		    s->nchecks == 0 || s->last_result_at >=
+		    h->last_restored_at))
 			engine_evaluate(e, s);
 }
 
@@ -1406,6 +1520,16 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 			    d.cause);
 		break;
 	case ENGINE_STEP_PENDING:
+		if (d.parent == ENGINE_STEP_HOST) {
+			if (s->pending != ENGINE_PENDING_HOST)
+				log_info("%s: down; waiting for the systems not "
+				    "probed since it began to fail, to tell "
+				    "whether most fail at once (lost-network "
+				    "above %d%%), before opening an incident",
+				    s->name, e->policy->lost_network_pct);
+			s->pending = ENGINE_PENDING_HOST;
+			break;
+		}
 		if ((p = engine_find(e, s->parents[d.parent])) == NULL)
 			break;		/* it was found when asked */
 		if (!s->pending)
@@ -1498,6 +1622,7 @@ engine_result(struct engine *e, const char *name, int index,
 		engine_rto_check(s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
+	engine_lost_settle(e);
 }
 
 static int
