@@ -22,6 +22,13 @@
  * begins and ends meanwhile is recorded as it happened.  Only a write that
  * fails for good (or the store's bound on what it holds) leaves the state
  * unchanged, and the next probe result tries again with the same times.
+ *
+ * The results that come in in one turn of the loop are applied together
+ * (engine_batch_cb), their changes one group in the store: one sync for
+ * all, not one each (4-12 ms on a disk), which at a mass failure kept the
+ * loop from starting probes on time.  Each change is still decided and
+ * written before memory changes, in a savepoint of the group; a group the
+ * database refuses is held, change by change, like any change refused.
  */
 #include <sys/queue.h>
 
@@ -53,6 +60,20 @@
  * keeps 10,000 checks at a few hundred bytes each.
  */
 #define ENGINE_DETAIL_MAX	256
+
+/* Results applied in one group at most, not to hold the loop too long. */
+#define ENGINE_BATCH_MAX	1024
+
+/* A probe result waiting for its turn's group. */
+struct engine_queued {
+	struct sys_state	*s;
+	int			 index;
+	enum probe_result	 result;
+	char			*detail;
+	int64_t			 at;
+	int64_t			 at_mono;
+	int64_t			 rtt_ms;
+};
 
 struct sys_state {
 	TAILQ_ENTRY(sys_state)	 entry;
@@ -140,11 +161,18 @@ struct engine {
 	int64_t			 lost_wave_at;	/* 0: none waits */
 	int64_t			 lost_wave_mono;
 	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
+	/* This turn's results, applied at its end (engine_batch_cb). */
+	struct engine_queued	*batch;
+	size_t			 nbatch;
+	size_t			 batch_size;
+	struct event		*batch_ev;
 	struct workflow		 wf;		/* what people's actions use */
 };
 
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
+static void	engine_batch_cb(evutil_socket_t, short, void *);
+static void	engine_batch_run(struct engine *);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -173,6 +201,9 @@ engine_new(struct event_base *base, struct store *store)
 	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
 	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+	if ((e->batch_ev = event_new(base, -1, 0, engine_batch_cb, e)) ==
+	    NULL)
+		fatalx("engine: event_new failed");
 	e->wf.store = store;
 	e->wf.clocks = e->clocks;
 	e->wf.engine = e;
@@ -230,6 +261,9 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	engine_batch_run(e);
+	event_free(e->batch_ev);
+	free(e->batch);
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
 		engine_remove(e, s);
 	store_on_flush(e->store, NULL, NULL);
@@ -614,6 +648,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
+	engine_batch_run(e);	/* with the rules they were probed by */
 	e->lost_margin = 0;
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
@@ -1592,17 +1627,16 @@ engine_set_last(struct engine_check *cs, const char *detail)
 	cs->last_detail[len - 1] = '\0';
 }
 
-/* AT and AT_MONO: when the probe started, by the wall and monotonic clocks. */
-void
-engine_result(struct engine *e, const char *name, int index,
+/* One result of S's check INDEX, in the turn's group. */
+static void
+engine_apply(struct engine *e, struct sys_state *s, int index,
     enum probe_result result, const char *detail, int64_t at,
     int64_t at_mono, int64_t rtt_ms)
 {
-	struct sys_state	*s;
 	struct engine_check	*cs;
 
-	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
-		return;
+	if (index >= s->nchecks)
+		return;		/* its checks changed since */
 	cs = &s->checks[index];
 	cs->last = result;
 	cs->last_at = at;
@@ -1623,6 +1657,69 @@ engine_result(struct engine *e, const char *name, int index,
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
 	engine_lost_settle(e);
+}
+
+/* Apply the results queued so far, in the order they came, as one group. */
+static void
+engine_batch_run(struct engine *e)
+{
+	struct engine_queued	*q;
+	size_t			 i;
+
+	if (e->nbatch == 0)
+		return;
+	event_del(e->batch_ev);
+	store_group_begin(e->store);
+	for (i = 0; i < e->nbatch; i++) {
+		q = &e->batch[i];
+		engine_apply(e, q->s, q->index, q->result, q->detail, q->at,
+		    q->at_mono, q->rtt_ms);
+		free(q->detail);
+	}
+	e->nbatch = 0;
+	store_group_commit(e->store);
+}
+
+static void
+engine_batch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	engine_batch_run(arg);
+}
+
+/*
+ * AT and AT_MONO: when the probe started, by the wall and monotonic
+ * clocks.  Queued, and applied with the other results of this turn of the
+ * loop once its callbacks have run (engine_batch_cb).
+ */
+void
+engine_result(struct engine *e, const char *name, int index,
+    enum probe_result result, const char *detail, int64_t at,
+    int64_t at_mono, int64_t rtt_ms)
+{
+	struct sys_state	*s;
+	struct engine_queued	*q;
+
+	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
+		return;
+	if (e->nbatch == e->batch_size) {
+		e->batch_size = e->batch_size == 0 ? 64 : e->batch_size * 2;
+		e->batch = xreallocarray(e->batch, e->batch_size,
+		    sizeof(*e->batch));
+	}
+	q = &e->batch[e->nbatch++];
+	q->s = s;
+	q->index = index;
+	q->result = result;
+	q->detail = xstrdup(detail != NULL ? detail : "");
+	q->at = at;
+	q->at_mono = at_mono;
+	q->rtt_ms = rtt_ms;
+	if (e->nbatch >= ENGINE_BATCH_MAX)
+		engine_batch_run(e);
+	else if (e->nbatch == 1)
+		event_active(e->batch_ev, 0, 0);
 }
 
 static int
