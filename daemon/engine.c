@@ -63,8 +63,6 @@
 
 /* Results applied in one group at most, not to hold the loop too long. */
 #define ENGINE_BATCH_MAX	1024
-/* Systems that waited for the network's verdict, decided a turn at most. */
-#define ENGINE_SETTLE_MAX	256
 
 /* A probe result waiting for its turn's group. */
 struct engine_queued {
@@ -158,14 +156,11 @@ struct engine {
 	 * still say the network is lost, once the systems not probed since
 	 * the first of them began to fail (at LOST_WAVE_AT) are:
 	 * engine_lost_settle() decides for all of them at once, and
-	 * LOST_VERDICT is that decision while it is applied: at most
-	 * ENGINE_SETTLE_MAX systems a turn (SETTLE_BUDGET), so that the
-	 * thousands of a mass failure do not hold the loop in one go.
+	 * LOST_VERDICT is that decision while it is applied.
 	 */
 	int64_t			 lost_wave_at;	/* 0: none waits */
 	int64_t			 lost_wave_mono;
 	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
-	int			 settle_budget;
 	/* This turn's results, applied at its end (engine_batch_cb). */
 	struct engine_queued	*batch;
 	size_t			 nbatch;
@@ -1316,8 +1311,7 @@ engine_lost_answer(struct engine *e, int64_t started_at,
 /*
  * The systems waiting to know whether the network is lost: once the
  * share says it is, or can no longer say so (or they waited long
- * enough), all of them decide, with that answer, ENGINE_SETTLE_MAX a
- * turn; those going down meanwhile get the same answer.
+ * enough), all of them decide, with that answer.
  */
 static void
 engine_lost_settle(struct engine *e)
@@ -1327,35 +1321,26 @@ engine_lost_settle(struct engine *e)
 
 	if (e->lost_wave_at == 0)
 		return;
-	if (e->lost_verdict == ENGINE_STEP_UNKNOWN) {
-		pct = e->policy->lost_network_pct;
-		engine_network_count(e, e->lost_wave_at, &n, &failing,
-		    &unsettled, &waiting);
-		if (waiting == 0 || pct == 0)
-			verdict = 0;
-		else if (engine_step_lost(n, failing, pct, &e->lost_margin))
-			verdict = 1;
-		else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
-		    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
-			verdict = 0;
-		else
-			return;
-		if (waiting == 0) {
-			e->lost_wave_at = 0;
-			return;
-		}
-		e->lost_verdict = verdict;
-	}
-	/* The rest in the next turns (engine_batch_run). */
-	TAILQ_FOREACH(s, &e->systems, entry)
-		if (s->pending == ENGINE_PENDING_HOST && !s->down) {
-			if (e->settle_budget-- <= 0)
-				return;
-			engine_evaluate(e, s);
-		}
-	/* One whole pass: a change not recorded waits for its next probe. */
-	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+	pct = e->policy->lost_network_pct;
+	engine_network_count(e, e->lost_wave_at, &n, &failing, &unsettled,
+	    &waiting);
+	if (waiting == 0 || pct == 0)
+		verdict = 0;
+	else if (engine_step_lost(n, failing, pct, &e->lost_margin))
+		verdict = 1;
+	else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
+	    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+		verdict = 0;
+	else
+		return;
 	e->lost_wave_at = 0;
+	if (waiting == 0)
+		return;
+	e->lost_verdict = verdict;
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->pending == ENGINE_PENDING_HOST && !s->down)
+			engine_evaluate(e, s);
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
 }
 
 /*
@@ -1681,10 +1666,9 @@ engine_batch_run(struct engine *e)
 	struct engine_queued	*q;
 	size_t			 i;
 
-	if (e->nbatch == 0 && e->lost_verdict == ENGINE_STEP_UNKNOWN)
+	if (e->nbatch == 0)
 		return;
 	event_del(e->batch_ev);
-	e->settle_budget = ENGINE_SETTLE_MAX;
 	store_group_begin(e->store);
 	for (i = 0; i < e->nbatch; i++) {
 		q = &e->batch[i];
@@ -1692,12 +1676,8 @@ engine_batch_run(struct engine *e)
 		    q->at_mono, q->rtt_ms);
 		free(q->detail);
 	}
-	if (e->nbatch == 0)
-		engine_lost_settle(e);	/* systems still to settle */
 	e->nbatch = 0;
 	store_group_commit(e->store);
-	if (e->lost_verdict != ENGINE_STEP_UNKNOWN)
-		event_active(e->batch_ev, 0, 0);
 }
 
 static void
