@@ -1277,8 +1277,9 @@ engine_network_lost(struct engine *e)
  * Is the network lost, for a system down since STARTED_AT (STARTED_MONO)
  * with no incident yet: 1, 0, or ENGINE_STEP_LOST_OPEN while the systems
  * not probed since could still make it so (engine_step_lost_open).  The
- * first to wait starts a wave that the others join, decided for all at
- * once (engine_lost_settle), and waits at most ENGINE_LOST_WAIT_MS.
+ * first to wait starts a wave that the others join without counting
+ * again, decided for all at once at the end of the turn
+ * (engine_lost_settle), and waits at most ENGINE_LOST_WAIT_MS.
  */
 static int
 engine_lost_answer(struct engine *e, int64_t started_at,
@@ -1292,8 +1293,14 @@ engine_lost_answer(struct engine *e, int64_t started_at,
 		return 1;
 	if ((pct = e->policy->lost_network_pct) == 0)
 		return 0;
-	engine_network_count(e, e->lost_wave_at != 0 ? e->lost_wave_at :
-	    started_at, &n, &failing, &unsettled, &waiting);
+	if (e->lost_wave_at != 0) {
+		/* It joins the wave, which the turn's end decides. */
+		if (mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+			return 0;
+		return ENGINE_STEP_LOST_OPEN;
+	}
+	engine_network_count(e, started_at, &n, &failing, &unsettled,
+	    &waiting);
 	if (engine_step_lost(n, failing, pct, &e->lost_margin))
 		return 1;
 	if (!engine_step_lost_open(n, failing, unsettled, pct))
@@ -1656,7 +1663,6 @@ engine_apply(struct engine *e, struct sys_state *s, int index,
 		engine_rto_check(s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
-	engine_lost_settle(e);
 }
 
 /* Apply the results queued so far, in the order they came, as one group. */
@@ -1677,6 +1683,8 @@ engine_batch_run(struct engine *e)
 		free(q->detail);
 	}
 	e->nbatch = 0;
+	/* Once a turn: it counts every system. */
+	engine_lost_settle(e);
 	store_group_commit(e->store);
 }
 
