@@ -22,6 +22,13 @@
  * begins and ends meanwhile is recorded as it happened.  Only a write that
  * fails for good (or the store's bound on what it holds) leaves the state
  * unchanged, and the next probe result tries again with the same times.
+ *
+ * The results that come in in one turn of the loop are applied together
+ * (engine_batch_cb), their changes one group in the store: one sync for
+ * all, not one each (4-12 ms on a disk), which at a mass failure kept the
+ * loop from starting probes on time.  Each change is still decided and
+ * written before memory changes, in a savepoint of the group; a group the
+ * database refuses is held, change by change, like any change refused.
  */
 #include <sys/queue.h>
 
@@ -65,6 +72,20 @@
  */
 #define ENGINE_DETAIL_MAX	256
 
+/* Results applied in one group at most, not to hold the loop too long. */
+#define ENGINE_BATCH_MAX	1024
+
+/* A probe result waiting for its turn's group. */
+struct engine_queued {
+	struct sys_state	*s;
+	int			 index;
+	enum probe_result	 result;
+	char			*detail;
+	int64_t			 at;
+	int64_t			 at_mono;
+	int64_t			 rtt_ms;
+};
+
 struct sys_state {
 	TAILQ_ENTRY(sys_state)	 entry;
 	struct sys_state	*hnext;		/* in engine->hash */
@@ -85,6 +106,7 @@ struct sys_state {
 	int			 planned;	/* down in a maintenance window */
 	int			 attached;	/* down, on a parent's incident */
 	int			 pending;	/* down, parent not settled */
+#define ENGINE_PENDING_HOST	2		/* ... or the network */
 	int			 level;
 	int			 major;
 	int			 rto_wait;	/* RTO passed during a run of successes */
@@ -179,6 +201,21 @@ struct engine {
 	 * Cleared where systems change otherwise (reload, maintenance).
 	 */
 	int			 lost_margin;
+	/*
+	 * Systems wait (ENGINE_PENDING_HOST) while the share failing could
+	 * still say the network is lost, once the systems not probed since
+	 * the first of them began to fail (at LOST_WAVE_AT) are:
+	 * engine_lost_settle() decides for all of them at once, and
+	 * LOST_VERDICT is that decision while it is applied.
+	 */
+	int64_t			 lost_wave_at;	/* 0: none waits */
+	int64_t			 lost_wave_mono;
+	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
+	/* This turn's results, applied at its end (engine_batch_cb). */
+	struct engine_queued	*batch;
+	size_t			 nbatch;
+	size_t			 batch_size;
+	struct event		*batch_ev;
 	struct workflow		 wf;		/* what people's actions use */
 
 	/* Vantage points (issue 21): see engine_vantage_cb. */
@@ -200,6 +237,8 @@ struct engine {
 static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
 static void	engine_observed_flush(evutil_socket_t, short, void *);
+static void	engine_batch_cb(evutil_socket_t, short, void *);
+static void	engine_batch_run(struct engine *);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -227,6 +266,10 @@ engine_new(struct event_base *base, struct store *store)
 	store_on_flush(store, clocks_flushed, e->clocks);
 	clocks_set_namer(e->clocks, engine_incident_system, e);
 	TAILQ_INIT(&e->systems);
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+	if ((e->batch_ev = event_new(base, -1, 0, engine_batch_cb, e)) ==
+	    NULL)
+		fatalx("engine: event_new failed");
 	e->wf.store = store;
 	e->wf.clocks = e->clocks;
 	e->wf.engine = e;
@@ -301,6 +344,9 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	engine_batch_run(e);
+	event_free(e->batch_ev);
+	free(e->batch);
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
 		engine_remove(e, s);
 	store_on_flush(e->store, NULL, NULL);
@@ -403,6 +449,7 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	/* Nodes on one register: far below INT_MAX. */
 	s->q.nviews = (int)e->nnodes + 1;
 }
+static int	engine_lost_answer(struct engine *, int64_t, int64_t);
 
 /*
  * What the decisions (engine_step.h) see of S: its rules, its state and
@@ -486,7 +533,8 @@ engine_answer(struct engine *e, const struct sys_state *s,
 		    &snap->window_end);
 		break;
 	case ENGINE_NEED_LOST:
-		snap->lost = e->lost_margin > 0 || engine_network_lost(e);
+		snap->lost = engine_lost_answer(e, d->started_at,
+		    d->started_mono);
 		break;
 	case ENGINE_NEED_OWNER:
 		snap->owner_down = engine_owner_down(e, s);
@@ -767,6 +815,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
+	engine_batch_run(e);	/* with the rules they were probed by */
 	e->lost_margin = 0;
 	e->node = conf->node_name;
 	e->lead = conf->lead;
@@ -1372,24 +1421,121 @@ engine_failing(const struct sys_state *s)
 	    engine_step_failing_now(s->checks, s->nchecks);
 }
 
+/*
+ * Count the probed systems (*N), those failing (*FAILING), those not
+ * failing whose last result came before SINCE (*UNSETTLED: they may be
+ * failing by now) and those waiting to know whether the network is lost
+ * (*WAITING).
+ */
+static void
+engine_network_count(const struct engine *e, int64_t since, int *n,
+    int *failing, int *unsettled, int *waiting)
+{
+	const struct sys_state	*s;
+	int			 f;
+
+	*n = *failing = *unsettled = *waiting = 0;
+	TAILQ_FOREACH(s, &e->systems, entry) {
+		if (!s->configured || s->nchecks == 0)
+			continue;
+		(*n)++;
+		*failing += f = engine_failing(s);
+		if (!f && s->last_result_at < since)
+			(*unsettled)++;
+		if (s->pending == ENGINE_PENDING_HOST)
+			(*waiting)++;
+	}
+}
+
 /* Does the failing share of all probed systems say we lost our network? */
 static int
 engine_network_lost(struct engine *e)
 {
-	const struct sys_state	*s;
-	int			 n = 0, failing = 0;
+	int	 n, failing, unsettled, waiting;
 
 	e->lost_margin = 0;
 	if (e->policy->lost_network_pct == 0)
 		return 0;
-	TAILQ_FOREACH(s, &e->systems, entry) {
-		if (!s->configured || s->nchecks == 0)
-			continue;
-		n++;
-		failing += engine_failing(s);
-	}
+	engine_network_count(e, 0, &n, &failing, &unsettled, &waiting);
 	return engine_step_lost(n, failing, e->policy->lost_network_pct,
 	    &e->lost_margin);
+}
+
+/*
+ * Is the network lost, for a system down since STARTED_AT (STARTED_MONO)
+ * with no incident yet: 1, 0, or ENGINE_STEP_LOST_OPEN while the systems
+ * not probed since could still make it so (engine_step_lost_open).  The
+ * first to wait starts a wave that the others join without counting
+ * again, decided for all at once at the end of the turn
+ * (engine_lost_settle), and waits at most ENGINE_LOST_WAIT_MS.
+ */
+static int
+engine_lost_answer(struct engine *e, int64_t started_at,
+    int64_t started_mono)
+{
+	int	 n, failing, unsettled, waiting, pct;
+
+	if (e->lost_verdict != ENGINE_STEP_UNKNOWN)
+		return e->lost_verdict;
+	if (e->lost_margin > 0)
+		return 1;
+	if ((pct = e->policy->lost_network_pct) == 0)
+		return 0;
+	if (e->lost_wave_at != 0) {
+		/* It joins the wave, which the turn's end decides. */
+		if (mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+			return 0;
+		return ENGINE_STEP_LOST_OPEN;
+	}
+	engine_network_count(e, started_at, &n, &failing, &unsettled,
+	    &waiting);
+	if (engine_step_lost(n, failing, pct, &e->lost_margin))
+		return 1;
+	if (!engine_step_lost_open(n, failing, unsettled, pct))
+		return 0;
+	if (e->lost_wave_at == 0) {
+		e->lost_wave_at = started_at;
+		e->lost_wave_mono = started_mono != 0 ? started_mono :
+		    mono_ms();
+	}
+	if (mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+		return 0;
+	return ENGINE_STEP_LOST_OPEN;
+}
+
+/*
+ * The systems waiting to know whether the network is lost: once the
+ * share says it is, or can no longer say so (or they waited long
+ * enough), all of them decide, with that answer.
+ */
+static void
+engine_lost_settle(struct engine *e)
+{
+	struct sys_state	*s;
+	int			 n, failing, unsettled, waiting, pct, verdict;
+
+	if (e->lost_wave_at == 0)
+		return;
+	pct = e->policy->lost_network_pct;
+	engine_network_count(e, e->lost_wave_at, &n, &failing, &unsettled,
+	    &waiting);
+	if (waiting == 0 || pct == 0)
+		verdict = 0;
+	else if (engine_step_lost(n, failing, pct, &e->lost_margin))
+		verdict = 1;
+	else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
+	    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+		verdict = 0;
+	else
+		return;
+	e->lost_wave_at = 0;
+	if (waiting == 0)
+		return;
+	e->lost_verdict = verdict;
+	TAILQ_FOREACH(s, &e->systems, entry)
+		if (s->pending == ENGINE_PENDING_HOST && !s->down)
+			engine_evaluate(e, s);
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
 }
 
 /*
@@ -1480,8 +1626,18 @@ engine_host_check(struct engine *e)
 	engine_restore(e, h);
 	if (h->down)
 		return;
+	/*
+	 * Those failing since a result after the network came back are
+	 * still down: an incident of their own.  The others were last
+	 * probed before it came back, as most are when a mass failure ends
+	 * (a round reaches them one at a time): their next result decides,
+	 * and most are back by then, their part of the host's incident
+	 * ended rather than an incident of their own opened.
+	 */
 	TAILQ_FOREACH(s, &e->systems, entry)
-		if (s->down && s->attached)
+		if (s->down && s->attached && (!s->configured ||
+		    s->nchecks == 0 || s->last_result_at >=
+		    h->last_restored_at))
 			engine_evaluate(e, s);
 }
 
@@ -1598,6 +1754,16 @@ engine_evaluate(struct engine *e, struct sys_state *s)
 			    d.cause);
 		break;
 	case ENGINE_STEP_PENDING:
+		if (d.parent == ENGINE_STEP_HOST) {
+			if (s->pending != ENGINE_PENDING_HOST)
+				log_info("%s: down; waiting for the systems not "
+				    "probed since it began to fail, to tell "
+				    "whether most fail at once (lost-network "
+				    "above %d%%), before opening an incident",
+				    s->name, e->policy->lost_network_pct);
+			s->pending = ENGINE_PENDING_HOST;
+			break;
+		}
 		if ((p = engine_find(e, s->parents[d.parent])) == NULL)
 			break;		/* it was found when asked */
 		if (!s->pending)
@@ -1660,18 +1826,17 @@ engine_set_last(struct engine_check *cs, const char *detail)
 	cs->last_detail[len - 1] = '\0';
 }
 
-/* AT and AT_MONO: when the probe started, by the wall and monotonic clocks. */
-void
-engine_result(struct engine *e, const char *name, int index,
+/* One result of S's check INDEX, in the turn's group. */
+static void
+engine_apply(struct engine *e, struct sys_state *s, int index,
     enum probe_result result, const char *detail, int64_t at,
     int64_t at_mono, int64_t rtt_ms)
 {
-	struct sys_state	*s;
 	struct engine_check	*cs;
 	int			 was;
 
-	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
-		return;
+	if (index >= s->nchecks)
+		return;		/* its checks changed since */
 	cs = &s->checks[index];
 	was = cs->down;
 	cs->last = result;
@@ -1696,6 +1861,71 @@ engine_result(struct engine *e, const char *name, int index,
 		engine_rto_check(s);
 	engine_evaluate_children(e, s);
 	engine_host_check(e);
+}
+
+/* Apply the results queued so far, in the order they came, as one group. */
+static void
+engine_batch_run(struct engine *e)
+{
+	struct engine_queued	*q;
+	size_t			 i;
+
+	if (e->nbatch == 0)
+		return;
+	event_del(e->batch_ev);
+	store_group_begin(e->store);
+	for (i = 0; i < e->nbatch; i++) {
+		q = &e->batch[i];
+		engine_apply(e, q->s, q->index, q->result, q->detail, q->at,
+		    q->at_mono, q->rtt_ms);
+		free(q->detail);
+	}
+	e->nbatch = 0;
+	/* Once a turn: it counts every system. */
+	engine_lost_settle(e);
+	store_group_commit(e->store);
+}
+
+static void
+engine_batch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	engine_batch_run(arg);
+}
+
+/*
+ * AT and AT_MONO: when the probe started, by the wall and monotonic
+ * clocks.  Queued, and applied with the other results of this turn of the
+ * loop once its callbacks have run (engine_batch_cb).
+ */
+void
+engine_result(struct engine *e, const char *name, int index,
+    enum probe_result result, const char *detail, int64_t at,
+    int64_t at_mono, int64_t rtt_ms)
+{
+	struct sys_state	*s;
+	struct engine_queued	*q;
+
+	if ((s = engine_find(e, name)) == NULL || index >= s->nchecks)
+		return;
+	if (e->nbatch == e->batch_size) {
+		e->batch_size = e->batch_size == 0 ? 64 : e->batch_size * 2;
+		e->batch = xreallocarray(e->batch, e->batch_size,
+		    sizeof(*e->batch));
+	}
+	q = &e->batch[e->nbatch++];
+	q->s = s;
+	q->index = index;
+	q->result = result;
+	q->detail = xstrdup(detail != NULL ? detail : "");
+	q->at = at;
+	q->at_mono = at_mono;
+	q->rtt_ms = rtt_ms;
+	if (e->nbatch >= ENGINE_BATCH_MAX)
+		engine_batch_run(e);
+	else if (e->nbatch == 1)
+		event_active(e->batch_ev, 0, 0);
 }
 
 static int

@@ -28,6 +28,13 @@
 /* The pseudo-system a mass failure is blamed on (lost-network). */
 #define ENGINE_HOST_NAME	"(monitoring host)"
 #define ENGINE_HOST_MIN		3	/* systems, for a share to mean much */
+/*
+ * snapshot.lost: not lost yet, but the systems not probed since this one
+ * began to fail could still make it so (engine_step_lost_open).
+ */
+#define ENGINE_STEP_LOST_OPEN	2
+/* The longest a system waits for that, from its first failure. */
+#define ENGINE_LOST_WAIT_MS	60000
 
 /* One check's run of results. */
 struct engine_check {
@@ -140,7 +147,7 @@ struct engine_snapshot {
 	int		 nparents;
 	int		 in_window;	/* at the outage's start */
 	int64_t		 window_end;
-	int		 lost;		/* the network is lost */
+	int		 lost;		/* the network is lost; or LOST_OPEN */
 	int		 owner_down;	/* the attached incident's system */
 	enum engine_last last;
 };
@@ -153,7 +160,7 @@ enum engine_step_kind {
 	ENGINE_STEP_UNREAD,	/* a relapse: the last incident is unread */
 	ENGINE_STEP_ATTACH,	/* on a parent's incident or the host's */
 	ENGINE_STEP_PLAN,	/* inside a maintenance window */
-	ENGINE_STEP_PENDING,	/* a parent has not settled */
+	ENGINE_STEP_PENDING,	/* a parent (or the network) not settled */
 	ENGINE_STEP_RESTORE,	/* back: the incident is restored */
 	ENGINE_STEP_UNPLAN,	/* back: the planned outage ends */
 	ENGINE_STEP_DETACH,	/* back: its part of the incident ends */
@@ -168,7 +175,7 @@ enum engine_step_need {
 	ENGINE_NEED_LAST
 };
 
-#define ENGINE_STEP_HOST	(-1)	/* attach: to the monitoring host */
+#define ENGINE_STEP_HOST	(-1)	/* attach, pending: the monitoring host */
 
 struct engine_step {
 	enum engine_step_kind	 what;
@@ -220,6 +227,7 @@ int64_t	 engine_step_outage_start(const struct engine_check *, int,
 int64_t	 engine_step_came_back(const struct engine_snapshot *, int64_t *,
 	    int64_t *);
 int	 engine_step_lost(int, int, int, int *);
+int	 engine_step_lost_open(int, int, int, int);
 int	 engine_step_parent_down(const struct engine_snapshot *);
 int	 engine_step_parent_unsettled(const struct engine_snapshot *,
 	    int64_t);

@@ -347,6 +347,8 @@ int		 store_later(struct store *, int (*)(struct store *, void *),
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
+void		 store_group_begin(struct store *);
+void		 store_group_commit(struct store *);
 void		 store_close(struct store *);
 int		 store_reopen(struct store *);
 struct sqlite3	*store_sqlite(struct store *);

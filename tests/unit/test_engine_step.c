@@ -370,6 +370,13 @@ test_lost_network(void **state)
 	s.lost = 0;
 	engine_step_decide(&s, &d);
 	assert_int_equal(d.what, ENGINE_STEP_OPEN);
+
+	/* Not lost yet, but it may be once the others are probed: wait. */
+	s.lost = ENGINE_STEP_LOST_OPEN;
+	engine_step_decide(&s, &d);
+	assert_int_equal(d.what, ENGINE_STEP_PENDING);
+	assert_int_equal(d.parent, ENGINE_STEP_HOST);
+	assert_int_equal(d.pending, 1);
 }
 
 /* More than the share fails at once: the network is lost. */
@@ -395,6 +402,17 @@ test_lost_share(void **state)
 	    50, &margin), 1);
 	assert_int_equal(engine_step_lost(10, 10, 0, &margin), 0);
 	assert_int_equal(margin, 0);
+
+	/*
+	 * One failing of ten, the other nine not probed since: they could
+	 * all be failing too.  Five of them probed and passing: no longer.
+	 */
+	assert_int_equal(engine_step_lost_open(10, 1, 9, 50), 1);
+	assert_int_equal(engine_step_lost_open(10, 1, 5, 50), 1);
+	assert_int_equal(engine_step_lost_open(10, 1, 4, 50), 0);
+	assert_int_equal(engine_step_lost_open(ENGINE_HOST_MIN - 1, 1, 1, 50),
+	    0);
+	assert_int_equal(engine_step_lost_open(10, 1, 9, 0), 0);
 }
 
 /* Down in a maintenance window: planned; the window's end overruns. */

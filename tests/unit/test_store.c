@@ -228,6 +228,91 @@ test_binder(void **state)
 	assert_int_equal(storefix_count(&f->db, sql), 2);
 }
 
+/* One change of a group: a timeline row AT, EVENT. */
+static void
+group_change(struct fixture *f, int64_t at, const char *event)
+{
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .at = at, .event = event, .actor = "test", .detail = "" }), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
+}
+
+/*
+ * A group is one transaction: nothing is seen before its commit, a change
+ * rolled back in it takes only itself (its ids, its chain link) with it.
+ */
+static void
+test_group(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 t = wall_ms();
+
+	store_group_begin(f->db.st);
+	group_change(f, t, "one");
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .at = t + 1, .event = "gone", .actor = "test", .detail = "" }),
+	    0);
+	store_rollback(f->db.st);
+	group_change(f, t + 2, "two");
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM timeline"), 0);
+	store_group_commit(f->db.st);
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
+	    " WHERE event IN ('one', 'two')"), 2);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
+	    " WHERE event = 'gone'"), 0);
+	assert_chain(f);
+}
+
+/*
+ * The database refuses a write in the middle of a group: the changes
+ * already made in it are not lost with its rollback but held, in order,
+ * with the one refused and those after it, and all are written once it
+ * accepts writes again.
+ */
+static void
+test_group_refused(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 t = wall_ms();
+
+	group_change(f, t - 1000, "before");
+	store_group_begin(f->db.st);
+	group_change(f, t, "one");
+	group_change(f, t + 1, "two");
+	/* A read-only file system, say (SQLITE_READONLY: it passes). */
+	assert_int_equal(sqlite3_exec(store_sqlite(f->db.st),
+	    "PRAGMA query_only = 1", NULL, NULL, NULL), SQLITE_OK);
+	group_change(f, t + 2, "three");
+	assert_true(store_holding(f->db.st));
+	group_change(f, t + 3, "four");
+	store_group_commit(f->db.st);
+	assert_true(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"),
+	    1);
+
+	assert_int_equal(sqlite3_exec(store_sqlite(f->db.st),
+	    "PRAGMA query_only = 0", NULL, NULL, NULL), SQLITE_OK);
+	storefix_later();
+	/* The next group writes the held ones first, oldest first. */
+	store_group_begin(f->db.st);
+	group_change(f, t + 4, "after");
+	store_group_commit(f->db.st);
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
+	    " WHERE event IN ('one', 'two', 'three', 'four', 'after')"), 5);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM (SELECT at, lag(at)"
+	    " OVER (ORDER BY id) AS prev FROM timeline WHERE event IN"
+	    " ('one', 'two', 'three', 'four', 'after')) WHERE at < prev"), 0);
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM timeline"
+	    " WHERE event = 'store recovered'"), 1);
+	assert_chain(f);
+}
+
 int
 main(void)
 {
@@ -236,6 +321,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_refused, setup,
+		    teardown),
 	};
 
 	log_init("test_store", 1, 0);
