@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_parse.h"
@@ -63,6 +64,18 @@ conf_parse_statements(struct conf_parser *p)
 	}
 }
 
+/* A node is named after its host unless the rules say otherwise. */
+static char *
+conf_default_node(void)
+{
+	char	 host[256];
+
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		return xstrdup("rtowatchd");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
 static struct conf *
 conf_new(const char *path)
 {
@@ -83,6 +96,7 @@ conf_new(const char *path)
 	conf->history_bucket_ms = CONF_DEFAULT_HISTORY_BUCKET_MS;
 	conf->history_minutes_ms = CONF_DEFAULT_HISTORY_MINUTES_MS;
 	conf->history_hours_ms = CONF_DEFAULT_HISTORY_HOURS_MS;
+	conf->lead = 1;
 	return conf;
 }
 
@@ -107,6 +121,8 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
 	if (conf->timezone == NULL)
 		conf->timezone = xstrdup(CONF_DEFAULT_TIMEZONE);
+	if (conf->node_name == NULL)
+		conf->node_name = conf_default_node();
 	if (conf->socket == NULL)
 		conf->socket = xstrdup(CONF_DEFAULT_SOCKET);
 	if (errs->count > 0) {
@@ -264,6 +280,7 @@ conf_free(struct conf *conf)
 		free(conf->files[n]);
 	free(conf->files);
 	free(conf->database);
+	free(conf->node_name);
 	free(conf->user);
 	free(conf->group);
 	free(conf->path);

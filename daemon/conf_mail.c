@@ -136,6 +136,35 @@ conf_set_database(struct conf_parser *p, void *arg)
 	return conf_end_statement(p);
 }
 
+/*
+ * "set node NAME": this node's name in a shared register's nodes table;
+ * "set lead no": it watches and records its view, and never leads.
+ */
+static int
+conf_set_node(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+	char		*value;
+
+	if (conf_next_string(p, "node name", &value) == -1)
+		return -1;
+	if (value[0] == '\0' || strlen(value) > 63)
+		conf_error(p, "set node \"%s\": 1 to 63 characters", value);
+	free(conf->node_name);
+	conf->node_name = value;
+	return conf_end_statement(p);
+}
+
+static int
+conf_set_lead(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_yesno(p, "set lead", &conf->lead) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
 static int
 conf_set_socket(struct conf_parser *p, void *arg)
 {
@@ -423,6 +452,8 @@ conf_set_history_bucket(struct conf_parser *p, void *arg)
 static const struct conf_keyword conf_settings[] = {
 	{ "database",		conf_set_database },
 	{ "socket",		conf_set_socket },
+	{ "node",		conf_set_node },
+	{ "lead",		conf_set_lead },
 	{ "timezone",		conf_set_timezone },
 	{ "user",		conf_set_user },
 	{ "group",		conf_set_group },

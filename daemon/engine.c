@@ -129,6 +129,12 @@ struct engine {
 	 * Cleared where systems change otherwise (reload, maintenance).
 	 */
 	int			 lost_margin;
+	/*
+	 * A standby (lead.c) keeps its checks' results, for status, and
+	 * decides nothing: the leader does, and this node's state comes
+	 * from the register (engine_recover) when it takes over.
+	 */
+	int			 standby;
 	struct workflow		 wf;		/* what people's actions use */
 };
 
@@ -745,6 +751,12 @@ engine_recover_window(const char *system, int64_t start, int64_t end,
 {
 	engine_window_add(arg, system, start, end);
 	return 0;
+}
+
+void
+engine_set_leading(struct engine *e, int leading)
+{
+	e->standby = !leading;
 }
 
 /* After a restart: every outage still open in the store goes on. */
@@ -1493,6 +1505,8 @@ engine_result(struct engine *e, const char *name, int index,
 		    s->check_desc[index], probe_result_str(result), detail);
 	}
 	s->last_result_at = at;
+	if (e->standby)
+		return;
 	engine_evaluate(e, s);
 	if (s->rto_wait)
 		engine_rto_check(s);
@@ -1574,6 +1588,9 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	struct engine		*e = arg;
 	struct sys_state	*s;
 
+	/* A standby has no deadline armed, and records nothing. */
+	if (e->standby)
+		return;
 	if (j->noted)
 		engine_note_jump(e, j);
 	else

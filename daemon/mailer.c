@@ -902,7 +902,9 @@ mailer_run(struct mailer *m)
 	int			 i;
 
 	evtimer_del(m->timer);
-	if (m->mail == NULL || m->mail->smtp == NULL || !m->curl_ok)
+	/* Only the leader sends (lead.c); it kicks us when it leads. */
+	if (m->mail == NULL || m->mail->smtp == NULL || !m->curl_ok ||
+	    !store_leading(m->store))
 		return;
 	/*
 	 * The outbox is in the database: while it refuses writes (store.c

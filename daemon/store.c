@@ -130,6 +130,7 @@ struct store {
 	size_t		 held_bytes;
 	size_t		 written;	/* held ones written in this episode */
 	int		 full;		/* the bound was reached: said once */
+	int		 standby;	/* not the leader: writes refused */
 	unsigned	 refused;	/* transactions refused at the bound */
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
@@ -547,6 +548,8 @@ const char *const *const store_sqlite_migrations[] = {
 	STORE_MIGRATION(
 	"ALTER TABLE maintenance ADD COLUMN cancelled_at TEXT;"
 	"ALTER TABLE maintenance ADD COLUMN cancelled_by TEXT;"),
+	/* 10: the nodes sharing the register, and their roles (lead.c). */
+	STORE_MIGRATION(STORE_NODES_TABLE),
 };
 
 #define STORE_NMIGRATIONS \
@@ -1433,6 +1436,11 @@ store_begin(struct store *st)
 
 	if (st->tx != NULL || st->replaying)
 		fatalx("store: nested transaction");
+	/* Only the leader writes the records (lead.c). */
+	if (st->standby) {
+		st->refused++;
+		return -1;
+	}
 	if (!TAILQ_EMPTY(&st->held) &&
 	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
 		store_flush(st, STORE_SLICE_MS);
@@ -1752,6 +1760,42 @@ int
 store_failing(const struct store *st)
 {
 	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held);
+}
+
+/*
+ * A node that is not the leader writes nothing; one that has just lost
+ * the lead drops what it held, which the new leader never saw decided:
+ * as after kill -9, the new leader decides again from the register, and
+ * a replay here later would write on top of its rows.
+ */
+void
+store_set_leading(struct store *st, int leading)
+{
+	struct store_tx	*tx;
+	size_t		 n = st->nheld;
+
+	st->standby = !leading;
+	if (leading)
+		return;
+	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
+		TAILQ_REMOVE(&st->held, tx, entry);
+		store_tx_free(tx);
+	}
+	st->nheld = 0;
+	st->held_bytes = 0;
+	st->failing_since = 0;
+	if (st->timer != NULL)
+		evtimer_del(st->timer);
+	if (n > 0)
+		log_warnx("store: not the leader: %zu changes held in memory "
+		    "are dropped; the leader decides them again from the "
+		    "register", n);
+}
+
+int
+store_leading(const struct store *st)
+{
+	return !st->standby;
 }
 
 /* Is the transaction being made only recorded (and held)? */

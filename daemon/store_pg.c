@@ -353,6 +353,8 @@ const char *const *const store_pg_migrations[] = {
 	STORE_PG_NONE, STORE_PG_NONE, STORE_PG_NONE, STORE_PG_NONE,
 	/* 9: the schema as SQLite's 1-9 leave it (above), in parts. */
 	STORE_MIGRATION(store_pg_schema1, store_pg_schema2, store_pg_schema3, store_pg_schema4),
+	/* 10: the nodes sharing the register (lead.c). */
+	STORE_MIGRATION(STORE_NODES_TABLE),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

@@ -517,8 +517,9 @@ webhook_run(struct webhook *w)
 	int			 i;
 
 	evtimer_del(w->timer);
+	/* Only the leader sends (lead.c); it kicks us when it leads. */
 	if (w->conf == NULL || w->cv == NULL ||
-	    TAILQ_EMPTY(&w->conf->webhooks))
+	    TAILQ_EMPTY(&w->conf->webhooks) || !store_leading(w->store))
 		return;
 	/* As the mailer: a delivery that could not be recorded goes twice. */
 	if (store_failing(w->store)) {

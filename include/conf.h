@@ -181,6 +181,12 @@ struct web_conf {
 struct conf {
 	char			*path;
 	char			*database;
+	/*
+	 * This node of a shared register (set node, set lead): its name
+	 * in the nodes table, and whether it may take the lead (lead.c).
+	 */
+	char			*node_name;	/* default: gethostname() */
+	int			 lead;		/* default yes */
 	char			*timezone;	/* of maintenance windows */
 	char			*user;		/* NULL: stay who we are */
 	char			*group;		/* NULL: the user's group */

@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 struct sqlite3;
 struct store;
@@ -340,6 +340,19 @@ void		 store_on_flush(struct store *, void (*)(void *), void *);
 void		 store_on_alert(struct store *, void (*)(const char *, void *),
 		    void *);
 int		 store_failing(const struct store *);
+/*
+ * Whether this node leads (lead.c): a node that does not refuses every
+ * write, and on losing the lead drops what it held.
+ */
+void		 store_set_leading(struct store *, int);
+int		 store_leading(const struct store *);
+/* This node's row of the nodes table (SQLite: lead.c's heartbeat). */
+int		 store_node_beat(struct store *, const char *, const char *,
+		    int64_t, int64_t);
+/* Every node's row, for status: name, role, started, last contact. */
+int		 store_nodes(struct store *, int (*)(const char *,
+		    const char *, int64_t, int64_t, const char *, void *),
+		    void *);
 int		 store_holding(const struct store *);
 void		 store_health(const struct store *, struct store_health *);
 int		 store_later(struct store *, int (*)(struct store *, void *),

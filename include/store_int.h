@@ -104,6 +104,20 @@ struct store_backend {
  */
 #define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
 
+/*
+ * Migration 10, the same on both backends: each node's row, upserted by
+ * its heartbeat (lead.c).  Times are ISO text, as everywhere.
+ */
+#define STORE_NODES_TABLE \
+	"CREATE TABLE nodes (" \
+	"  name text PRIMARY KEY," \
+	"  role text NOT NULL" \
+	"    CHECK (role IN ('leader', 'standby', 'observer'))," \
+	"  started text NOT NULL," \
+	"  last_contact text NOT NULL," \
+	"  version text NOT NULL" \
+	");"
+
 extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
 extern const struct store_backend store_sqlite_backend;

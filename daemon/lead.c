@@ -1,0 +1,400 @@
+/*
+ * lead.c: one leader among the nodes of a shared register, and the nodes
+ * table.
+ *
+ * On PostgreSQL the leader is the node whose session holds the advisory
+ * lock LEAD_PG_LOCK, taken with pg_try_advisory_lock on a connection of
+ * its own: never the records' connection, which store.c closes and opens
+ * again on faults, and whose transactions take another lock for every
+ * write.  Every LEAD_POLL_MS one statement on that connection both tries
+ * the lock (a standby) and upserts this node's row of the nodes table
+ * with the role it answers, so the heartbeat and the election are one
+ * round trip.  It is sent and its answer read without waiting: the
+ * answer wakes the loop through a read event on the connection's socket.
+ *
+ * The lock is the session's: it frees when the leader's session ends,
+ * kill -9 included (the server sees the socket close), and the next poll
+ * of a standby takes it, so a standby leads within about LEAD_POLL_MS of
+ * the leader's end.  The server is told to probe an idle peer
+ * (tcp_keepalives_*, tcp_user_timeout), so that a leader cut off from it
+ * loses the lock within seconds rather than at TCP's two hours.
+ *
+ * A leader that loses its session (an error, the socket closed, or a poll
+ * unanswered for LEAD_TIMEOUT_MS) may no longer be the leader: a standby
+ * may hold the lock already.  It stops at once (ON_LOST): what it held is
+ * dropped, nothing more is sent, and main.c stops the daemon, which its
+ * service manager starts again as a standby.  An error after the lock
+ * may have been taken ends the session too, so that this node never
+ * holds the lock without knowing it.
+ *
+ * A register in SQLite has one node: it leads from the start and records
+ * itself in the nodes table, every LEAD_SQLITE_BEAT_MS.
+ */
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "lead.h"
+#include "log.h"
+#include "rtowatch.h"
+#include "store.h"
+#include "util.h"
+
+#define LEAD_POLL_MS		1000
+#define LEAD_TIMEOUT_MS		4000	/* unanswered: the session is lost */
+#define LEAD_SQLITE_BEAT_MS	60000
+/* store_pg.c's writers' lock is ...176; the leader's is the next. */
+#define LEAD_PG_LOCK		"7526465302289283177"
+
+struct lead {
+	struct event_base	*base;
+	struct store		*store;
+	char			*name;
+	char			*conninfo;	/* NULL: SQLite */
+	int			 may_lead;
+	enum lead_role		 role;
+	int64_t			 started;	/* wall ms */
+	void			 (*on_lead)(void *);
+	void			 (*on_lost)(void *);
+	void			*arg;
+	struct event		*timer;
+	/* PostgreSQL: the lock's session. */
+	PGconn			*conn;
+	struct event		*io;
+	int			 connecting;
+	int			 ready;		/* its settings are made */
+	int			 busy;		/* a statement in flight */
+	int64_t			 since;		/* mono: connecting or busy */
+	int			 said;		/* a failure logged */
+};
+
+static const char *const lead_roles[] = { "standby", "leader", "observer" };
+
+const char *
+lead_role_str(enum lead_role r)
+{
+	return lead_roles[r];
+}
+
+enum lead_role
+lead_role(const struct lead *l)
+{
+	return l != NULL ? l->role : LEAD_LEADER;
+}
+
+const char *
+lead_name(const struct lead *l)
+{
+	return l != NULL ? l->name : "";
+}
+
+static void	lead_io_cb(evutil_socket_t, short, void *);
+
+/* The session is over: freed by the server, and with it the lock. */
+static void
+lead_drop(struct lead *l, const char *why)
+{
+	if (l->io != NULL)
+		event_free(l->io);
+	l->io = NULL;
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	l->conn = NULL;
+	l->connecting = l->ready = l->busy = 0;
+	if (l->role == LEAD_LEADER) {
+		log_warnx("lead: node %s lost the lead (%s)", l->name, why);
+		l->role = LEAD_STANDBY;
+		l->on_lost(l->arg);
+		return;
+	}
+	if (!l->said)
+		log_warnx("lead: node %s: no session with %s (%s); trying "
+		    "again every %d ms", l->name, l->conninfo, why,
+		    LEAD_POLL_MS);
+	l->said = 1;
+}
+
+/* libpq's message, without its newline. */
+static const char *
+lead_error(struct lead *l, const PGresult *res)
+{
+	static char	 msg[256];
+	const char	*m = res != NULL ? PQresultErrorMessage(res) : "";
+	size_t		 n;
+
+	if ((m == NULL || *m == '\0') && l->conn != NULL)
+		m = PQerrorMessage(l->conn);
+	snprintf(msg, sizeof(msg), "%s", m != NULL ? m : "");
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	return msg[0] != '\0' ? msg : "lost";
+}
+
+/* Wait on the session's socket, which may change while connecting. */
+static int
+lead_watch(struct lead *l, short what)
+{
+	if (l->io != NULL)
+		event_free(l->io);
+	if ((l->io = event_new(l->base, PQsocket(l->conn), what | EV_PERSIST,
+	    lead_io_cb, l)) == NULL || event_add(l->io, NULL) == -1) {
+		lead_drop(l, "event_new failed");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lead_connect(struct lead *l)
+{
+	/* Ours first: the setting's own values win over them. */
+	const char *const	 keys[] = { "keepalives", "keepalives_idle",
+				    "keepalives_interval", "keepalives_count",
+				    "tcp_user_timeout", "application_name",
+				    "dbname", NULL };
+	const char *const	 values[] = { "1", "2", "1", "3", "5000",
+				    "rtowatchd lead", l->conninfo, NULL };
+
+	if ((l->conn = PQconnectStartParams(keys, values, 1)) == NULL ||
+	    PQstatus(l->conn) == CONNECTION_BAD) {
+		lead_drop(l, l->conn != NULL ? lead_error(l, NULL) :
+		    "out of memory");
+		return;
+	}
+	l->connecting = 1;
+	l->since = mono_ms();
+	(void)lead_watch(l, EV_WRITE);
+}
+
+/* What the lock's session needs of the server, sent once connected. */
+static void
+lead_setup(struct lead *l)
+{
+	if (PQsendQuery(l->conn, "SET client_min_messages = warning;"
+	    "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1;"
+	    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000") == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return;
+	}
+	l->busy = 1;
+	l->since = mono_ms();
+}
+
+/*
+ * The heartbeat and, for a standby, the election: the role the row gets
+ * is the one it answers.  CASE evaluates in order, so a leader and an
+ * observer never call pg_try_advisory_lock (whose count a leader would
+ * otherwise raise at every poll).
+ */
+static void
+lead_poll(struct lead *l)
+{
+	char		 started[TIME_STRLEN], now[TIME_STRLEN];
+	const char	*params[6];
+
+	params[0] = l->name;
+	params[1] = l->may_lead ? "t" : "f";
+	params[2] = l->role == LEAD_LEADER ? "t" : "f";
+	params[3] = time_fmt(l->started, started, sizeof(started));
+	params[4] = time_fmt(wall_ms(), now, sizeof(now));
+	params[5] = RTOWATCH_VERSION;
+	if (PQsendQueryParams(l->conn, "INSERT INTO nodes (name, role,"
+	    " started, last_contact, version) VALUES ($1, CASE"
+	    " WHEN NOT $2::boolean THEN 'observer'"
+	    " WHEN $3::boolean THEN 'leader'"
+	    " WHEN pg_try_advisory_lock(" LEAD_PG_LOCK ") THEN 'leader'"
+	    " ELSE 'standby' END, $4, $5, $6)"
+	    " ON CONFLICT (name) DO UPDATE SET role = excluded.role,"
+	    " started = excluded.started,"
+	    " last_contact = excluded.last_contact,"
+	    " version = excluded.version RETURNING role", 6, NULL, params,
+	    NULL, NULL, 0) == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return;
+	}
+	l->busy = 1;
+	l->since = mono_ms();
+}
+
+static void
+lead_answer(struct lead *l, const char *role)
+{
+	if (strcmp(role, "leader") == 0 && l->role != LEAD_LEADER) {
+		l->role = LEAD_LEADER;
+		log_info("lead: node %s leads now", l->name);
+		l->on_lead(l->arg);
+	} else if (strcmp(role, "standby") == 0 && l->role != LEAD_STANDBY) {
+		l->role = LEAD_STANDBY;
+		log_info("lead: node %s stands by", l->name);
+	}
+}
+
+/* The answers that arrived; -1 if the session is gone. */
+static int
+lead_read(struct lead *l)
+{
+	PGresult	*res;
+	ExecStatusType	 s;
+	int		 bad = 0;
+
+	if (PQconsumeInput(l->conn) == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return -1;
+	}
+	while (l->busy && !PQisBusy(l->conn)) {
+		if ((res = PQgetResult(l->conn)) == NULL) {
+			l->busy = 0;
+			if (bad)
+				return -1;
+			if (!l->ready) {
+				l->ready = 1;
+				lead_poll(l);
+			}
+			return 0;
+		}
+		s = PQresultStatus(res);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			if (!bad)
+				lead_drop(l, lead_error(l, res));
+			PQclear(res);
+			return -1;
+		}
+		if (s == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			l->said = 0;
+			lead_answer(l, PQgetvalue(res, 0, 0));
+		}
+		PQclear(res);
+		if (l->conn == NULL)
+			return -1;
+	}
+	if (PQstatus(l->conn) == CONNECTION_BAD) {
+		lead_drop(l, lead_error(l, NULL));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lead_io_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct lead	*l = arg;
+
+	(void)fd;
+	(void)events;
+	if (!l->connecting) {
+		(void)lead_read(l);
+		return;
+	}
+	switch (PQconnectPoll(l->conn)) {
+	case PGRES_POLLING_READING:
+		(void)lead_watch(l, EV_READ);
+		break;
+	case PGRES_POLLING_WRITING:
+		(void)lead_watch(l, EV_WRITE);
+		break;
+	case PGRES_POLLING_OK:
+		l->connecting = 0;
+		if (lead_watch(l, EV_READ) == 0)
+			lead_setup(l);
+		break;
+	default:
+		lead_drop(l, lead_error(l, NULL));
+		break;
+	}
+}
+
+static void
+lead_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct lead	*l = arg;
+
+	(void)fd;
+	(void)events;
+	if (l->conninfo == NULL) {
+		/* SQLite: no row while the store holds changes. */
+		if (l->role == LEAD_LEADER && !store_failing(l->store))
+			(void)store_node_beat(l->store, l->name, "leader",
+			    l->started, wall_ms());
+		return;
+	}
+	if (l->conn == NULL)
+		lead_connect(l);
+	else if ((l->connecting || l->busy) &&
+	    mono_ms() - l->since > LEAD_TIMEOUT_MS)
+		lead_drop(l, l->connecting ? "connecting took too long" :
+		    "the server did not answer");
+	else if (!l->connecting && !l->busy && l->ready)
+		lead_poll(l);
+}
+
+struct lead *
+lead_start(struct event_base *base, struct store *store,
+    const struct conf *conf, void (*on_lead)(void *),
+    void (*on_lost)(void *), void *arg)
+{
+	struct lead	*l;
+	struct timeval	 tv;
+	int		 ms;
+
+	l = xcalloc(1, sizeof(*l));
+	l->base = base;
+	l->store = store;
+	l->name = xstrdup(conf->node_name);
+	l->may_lead = conf->lead;
+	l->started = wall_ms();
+	l->on_lead = on_lead;
+	l->on_lost = on_lost;
+	l->arg = arg;
+	l->role = l->may_lead ? LEAD_STANDBY : LEAD_OBSERVER;
+	ms = LEAD_POLL_MS;
+	if (database_is_pg(conf->database))
+		l->conninfo = xstrdup(conf->database);
+	else
+		ms = LEAD_SQLITE_BEAT_MS;
+	if ((l->timer = event_new(base, -1, EV_PERSIST, lead_timer_cb,
+	    l)) == NULL)
+		fatalx("lead: event_new failed");
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(l->timer, &tv);
+	store_set_leading(store, 0);
+	if (l->conninfo != NULL) {
+		log_info("lead: node %s %s", l->name, l->may_lead ?
+		    "stands by until it gets the lead" :
+		    "observes and never leads (set lead no)");
+		lead_connect(l);
+		return l;
+	}
+	if (!l->may_lead) {
+		log_warnx("lead: set lead no, and %s is SQLite, which has one "
+		    "node: this node records nothing", conf->database);
+		return l;
+	}
+	/* One node, the leader from the start. */
+	l->role = LEAD_LEADER;
+	on_lead(arg);
+	(void)store_node_beat(store, l->name, "leader", l->started,
+	    wall_ms());
+	return l;
+}
+
+void
+lead_free(struct lead *l)
+{
+	if (l == NULL)
+		return;
+	if (l->timer != NULL)
+		event_free(l->timer);
+	if (l->io != NULL)
+		event_free(l->io);
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	free(l->conninfo);
+	free(l->name);
+	free(l);
+}

@@ -1,0 +1,39 @@
+/*
+ * lead.h: which node of a shared register leads (lead.c).
+ *
+ * Several rtowatchd nodes may share one PostgreSQL register.  Exactly one
+ * leads: it decides outages, opens incidents, runs the clocks and sends
+ * mail and webhooks.  The others stand by, watch and say so in the nodes
+ * table, and the first to get the lead when the leader's session ends
+ * takes over.  A register in SQLite has one node, always the leader.
+ */
+#ifndef RTOWATCH_LEAD_H
+#define RTOWATCH_LEAD_H
+
+#include <stdint.h>
+
+struct conf;
+struct event_base;
+struct lead;
+struct store;
+
+enum lead_role {
+	LEAD_STANDBY,
+	LEAD_LEADER,
+	LEAD_OBSERVER		/* set lead no */
+};
+
+/*
+ * ON_LEAD is called once this node leads (at once for SQLite), ON_LOST
+ * when it has lost the lead: it must stop everything that sends or
+ * writes before it returns.
+ */
+struct lead	*lead_start(struct event_base *, struct store *,
+		    const struct conf *, void (*)(void *), void (*)(void *),
+		    void *);
+void		 lead_free(struct lead *);
+enum lead_role	 lead_role(const struct lead *);
+const char	*lead_role_str(enum lead_role);
+const char	*lead_name(const struct lead *);
+
+#endif
