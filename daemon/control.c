@@ -921,9 +921,12 @@ control_status(struct control *c, struct evhttp_request *req,
 	if (c->capture != NULL)
 		capture_status(c->capture, control_status_traffic, traffic);
 	store_select(c->store, "SELECT"
-	    " coalesce(sum(state = 'queued'), 0) AS queued,"
-	    " coalesce(sum(state = 'queued' AND attempts > 0), 0) AS failing,"
-	    " coalesce(sum(state = 'failed'), 0) AS failed,"
+	    " coalesce(sum(CASE WHEN state = 'queued' THEN 1 END), 0)"
+	    "  AS queued,"
+	    " coalesce(sum(CASE WHEN state = 'queued' AND attempts > 0"
+	    "  THEN 1 END), 0) AS failing,"
+	    " coalesce(sum(CASE WHEN state = 'failed' THEN 1 END), 0)"
+	    "  AS failed,"
 	    " min(CASE WHEN state = 'queued' THEN created_at END)"
 	    "  AS oldest_queued_at"
 	    " FROM notifications", 0, NULL, control_row_set, &outbox);

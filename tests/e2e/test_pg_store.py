@@ -238,7 +238,7 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
     d, service, witness = _watch(scenario, pg)
     service.wait_accepted(2)
     assert not os.path.exists(d.db), "a SQLite file was made beside PG"
-    assert pg.rows("SELECT version FROM rtowatch_schema") == [["9"]]
+    assert pg.rows("SELECT version FROM rtowatch_schema") == [["10"]]
 
     service.stop()                  # a real closed loopback port
     inc = wait_for(lambda: _incidents(pg), 15,

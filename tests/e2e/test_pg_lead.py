@@ -1,0 +1,190 @@
+"""One leader among the nodes of a shared PostgreSQL register (issue 21).
+
+Three rtowatchd nodes, each with its own rules, state and control socket,
+share one private PostgreSQL register (test_pg_store.py's server) and
+watch the same service on loopback; a real SMTP server (aiosmtpd) takes
+their mail.  Exactly one node leads (the advisory lock); the one with
+`set lead no` only observes.  The service fails: the leader opens the
+incident and its mail goes out; then the leader is killed with -9 while
+the notify clock runs.  A standby leads within 10 s, takes the incident
+over from the register, every reminder and the missed deadline are
+recorded once, there is one incident, and each mail arrives exactly once.
+"""
+import json
+import re
+import time
+
+import pytest
+
+from conftest import (api, cli, short_policy, socket_path, system_rules,
+                      wait_for, wait_socket)
+from test_pg_store import pg  # noqa: F401  (the private server)
+import smtpserver
+from smtpserver import SmtpServer, mail_rules
+
+pytestmark = pytest.mark.skipif(smtpserver.available() is not None,
+                                reason=str(smtpserver.available()))
+
+SYSTEM = "portal"
+ID_RE = re.compile(r"^<rtowatch\.(\d+)\.\d+@example\.edu>$")
+
+
+def node_rules(d, pg, name, policy, smtp, port, lead=True):
+    return (f'set database "{pg.uri}"; include "{policy}"; '
+            f'set socket "{socket_path(d.db)}"\n'
+            f'set node "{name}"\n'
+            + ("" if lead else "set lead no\n")
+            + mail_rules(smtp.url, retry="200ms 1s")
+            + system_rules(SYSTEM, port, core=True, rto="1h",
+                           down_after=3, up_after=2))
+
+
+def status(d):
+    code, body = api(d.sock, "GET", "/v1/status")
+    assert code == 200, body
+    return body
+
+
+def leaders(pg):
+    """The nodes whose row says leader and that spoke within 3 s."""
+    return [r[0] for r in pg.rows(
+        "SELECT name FROM nodes WHERE role = 'leader' AND"
+        " last_contact > to_char(now() AT TIME ZONE 'UTC' - interval '3 s',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') ORDER BY name")]
+
+
+def start_nodes(scenario, pg, smtp, service, policy):
+    nodes = {}
+    for name, lead in (("n1", True), ("n2", True), ("n3", False)):
+        d = scenario.daemon(name)
+        d.write_rules(node_rules(d, pg, name, policy, smtp, service.port,
+                                 lead))
+        d.start()
+        wait_socket(d.sock)
+        if name == "n1":
+            # The schema is made by the first; n1 leads.
+            wait_for(lambda: status(d)["node"]["role"] == "leader", 10,
+                     "n1 leading")
+        nodes[name] = d
+    wait_for(lambda: len(pg.rows("SELECT name FROM nodes")) == 3, 10,
+             "three nodes in the nodes table")
+    return nodes
+
+
+def incidents(pg):
+    return pg.rows("SELECT id, status FROM incidents"
+                   f" WHERE system = '{SYSTEM}' ORDER BY id")
+
+
+def test_leader_killed_standby_takes_over(scenario, pg):
+    smtp = SmtpServer(scenario.dir).start()
+    try:
+        run(scenario, pg, smtp)
+    finally:
+        smtp.stop()
+
+
+def run(scenario, pg, smtp):
+    service = scenario.listener()
+    # Reminders 5 s and 3 s before a 10 s deadline: all after the kill.
+    policy = short_policy(scenario.dir, notify="10s", notify_remind="5s 3s")
+    nodes = start_nodes(scenario, pg, smtp, service, policy)
+    n1, n2, n3 = nodes["n1"], nodes["n2"], nodes["n3"]
+    service.wait_accepted(3)
+
+    # Exactly one leader, and every node in every node's status.
+    assert leaders(pg) == ["n1"], pg.rows("SELECT * FROM nodes")
+    st = status(n2)
+    assert st["node"] == {"name": "n2", "role": "standby"}, st["node"]
+    assert {n["name"]: n["role"] for n in st["nodes"]} == \
+        {"n1": "leader", "n2": "standby", "n3": "observer"}, st["nodes"]
+    assert status(n3)["node"]["role"] == "observer"
+    rc, out, err = cli("--socket", n2.sock, "status")
+    assert rc == 0, (out, err)
+    assert re.search(r"^n1 +leader ", out, re.M), out
+    assert re.search(r"^n3 +observer ", out, re.M), out
+    # A standby records nothing a person asks of it.
+    code, body = api(n2.sock, "POST", "/v1/incidents",
+                     {"system": SYSTEM, "summary": "by hand"})
+    assert code == 503 and "not the leader" in body["error"], (code, body)
+
+    service.stop()
+    inc = wait_for(lambda: incidents(pg), 15, "the leader's incident")
+    iid = inc[0][0]
+    # Its opening mail delivered before the kill: nothing is in flight.
+    opened = wait_for(lambda: (r := pg.rows(
+        "SELECT id FROM notifications WHERE incident_id = "
+        f"{iid} AND state = 'sent'")) and len(r) == len(pg.rows(
+            f"SELECT id FROM notifications WHERE incident_id = {iid}"))
+        and r, 10, "the opening mail sent")
+    assert opened
+    n1.kill9()
+    t_kill = time.monotonic()
+    wait_for(lambda: status(n2)["node"]["role"] == "leader", 10,
+             "n2 leading within 10 s of the leader's kill -9")
+    failover = time.monotonic() - t_kill
+    # n1's row says leader until it has been silent for 3 s.
+    wait_for(lambda: leaders(pg) == ["n2"], 5, "n2 the one leader left")
+    assert "leads now" not in n3.run_log(), n3.tail()
+
+    # Every clock fires once, on the new leader.
+    def clock_done():
+        ev = [r[0] for r in pg.rows(
+            f"SELECT event FROM timeline WHERE incident_id = {iid}"
+            " ORDER BY id")]
+        return "notify deadline missed" in ev and ev
+    ev = wait_for(clock_done, 20, "the notify deadline missed")
+    assert ev.count("notify reminder") == 2, ev
+    assert ev.count("notify deadline missed") == 1, ev
+    assert ev.count("opened") == 1, ev
+    assert len(incidents(pg)) == 1, incidents(pg)
+    assert pg.rows(f"SELECT reminders_done, breached_at IS NOT NULL FROM"
+                   f" clocks WHERE incident_id = {iid} AND kind = 'notify'"
+                   ) == [["2", "t"]]
+
+    # The service back: the same incident restored, by n2.
+    service.start()
+    wait_for(lambda: incidents(pg) == [[iid, "restored"]], 15,
+             "the incident restored by the new leader")
+
+    def all_sent():
+        rows = pg.rows("SELECT id, state FROM notifications ORDER BY id")
+        msgs = smtp.messages()
+        ids = sorted(int(ID_RE.match(m.message_id).group(1)) for m in msgs)
+        return (rows and all(r[1] == "sent" for r in rows)
+                and ids == [int(r[0]) for r in rows] and (rows, ids))
+    rows, ids = wait_for(all_sent, 20, "every mail sent, each once")
+    assert len(ids) == len(set(ids)), f"a mail arrived twice: {ids}"
+    # The observer never led, and says what it is.
+    assert pg.rows("SELECT role FROM nodes WHERE name = 'n3'") == \
+        [["observer"]]
+    for d in (n2, n3):
+        d.stop()
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0, (out, err)
+    print(f"failover {failover:.2f} s")
+
+
+def test_observer_never_leads(scenario, pg):
+    """A node with `set lead no` alone on the register: it never takes
+    the lead, records nothing, and the lock stays free."""
+    smtp = SmtpServer(scenario.dir)
+    service = scenario.listener()
+    policy = short_policy(scenario.dir)
+    d = scenario.daemon("n3")
+    d.write_rules(node_rules(d, pg, "n3", policy, smtp, service.port,
+                             lead=False))
+    d.start()
+    wait_socket(d.sock)
+    service.stop()
+    wait_for(lambda: pg.rows("SELECT role FROM nodes WHERE name = 'n3'")
+             == [["observer"]], 10, "n3's row, observer")
+    # Probe rounds enough for an outage; the observer records none.
+    wait_for(lambda: status(d)["systems"][0]["checks"][0]["failures"] >= 5,
+             10, "the observer seeing the service fail")
+    assert incidents(pg) == []
+    assert pg.rows("SELECT count(*) FROM pg_locks WHERE locktype ="
+                   " 'advisory'") == [["0"]]
+    assert status(d)["node"] == {"name": "n3", "role": "observer"}
+    d.stop()
+    assert "leads now" not in d.run_log()
