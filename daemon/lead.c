@@ -21,11 +21,20 @@
  *
  * A leader that loses its session (an error, the socket closed, or a poll
  * unanswered for LEAD_TIMEOUT_MS) may no longer be the leader: a standby
- * may hold the lock already.  It stops at once (ON_LOST): what it held is
- * dropped, nothing more is sent, and main.c stops the daemon, which its
- * service manager starts again as a standby.  An error after the lock
- * may have been taken ends the session too, so that this node never
- * holds the lock without knowing it.
+ * may hold the lock already.  At once it sends nothing more and holds
+ * every change in memory (LEAD_SUSPEND: store_suspend), and it connects
+ * again.  Each leader counts itself in lead_term when it takes the lead;
+ * a suspended leader that gets the lock again and finds the count still
+ * its own knows that nobody led between, and goes on (LEAD_RESUME: what
+ * it held is written, with its times); otherwise, or if another node
+ * holds the lock, it has lost (LEAD_LOST): what it held is dropped, the
+ * new leader having decided from the register, and main.c stops the
+ * daemon, which its service manager starts again as a standby.  So a
+ * restart of the PostgreSQL server loses nothing the leader saw: it
+ * tries the lock as soon as it is connected again, while a standby's new
+ * session waits LEAD_SETTLE_MS before it tries.  An error after the lock
+ * may have been taken ends the session, so that this node never holds
+ * the lock without knowing it.
  *
  * A register in SQLite has one node: it leads from the start and records
  * itself in the nodes table, every LEAD_SQLITE_BEAT_MS.
@@ -46,6 +55,7 @@
 
 #define LEAD_POLL_MS		1000
 #define LEAD_TIMEOUT_MS		4000	/* unanswered: the session is lost */
+#define LEAD_SETTLE_MS		2000	/* a standby's new session waits */
 #define LEAD_SQLITE_BEAT_MS	60000
 /* store_pg.c's writers' lock is ...176; the leader's is the next. */
 #define LEAD_PG_LOCK		"7526465302289283177"
@@ -58,9 +68,10 @@ struct lead {
 	int			 may_lead;
 	enum lead_role		 role;
 	int64_t			 started;	/* wall ms */
-	void			 (*on_lead)(void *);
-	void			 (*on_lost)(void *);
+	void			 (*cb)(enum lead_change, void *);
 	void			*arg;
+	int64_t			 term;		/* ours, in lead_term */
+	int			 suspended;	/* led, and lost the session */
 	struct event		*timer;
 	/* PostgreSQL: the lock's session. */
 	PGconn			*conn;
@@ -68,7 +79,11 @@ struct lead {
 	int			 connecting;
 	int			 ready;		/* its settings are made */
 	int			 busy;		/* a statement in flight */
+	int			 taking;	/* it is the term's statement */
+	int			 term_pending;	/* the lock got: lead_take */
 	int64_t			 since;		/* mono: connecting or busy */
+	int64_t			 session;	/* mono: connected at */
+	int			 again;		/* a session was lost before */
 	int			 said;		/* a failure logged */
 };
 
@@ -104,11 +119,17 @@ lead_drop(struct lead *l, const char *why)
 	if (l->conn != NULL)
 		PQfinish(l->conn);
 	l->conn = NULL;
-	l->connecting = l->ready = l->busy = 0;
+	if (l->ready)
+		l->again = 1;
+	l->connecting = l->ready = l->busy = l->taking = 0;
+	l->term_pending = 0;
 	if (l->role == LEAD_LEADER) {
-		log_warnx("lead: node %s lost the lead (%s)", l->name, why);
+		log_warnx("lead: node %s lost the session of its lock (%s): "
+		    "it sends nothing and holds its changes until it knows "
+		    "whether it still leads", l->name, why);
 		l->role = LEAD_STANDBY;
-		l->on_lost(l->arg);
+		l->suspended = 1;
+		l->cb(LEAD_SUSPEND, l->arg);
 		return;
 	}
 	if (!l->said)
@@ -186,29 +207,36 @@ lead_setup(struct lead *l)
 }
 
 /*
- * The heartbeat and, for a standby, the election: the role the row gets
- * is the one it answers.  CASE evaluates in order, so a leader and an
- * observer never call pg_try_advisory_lock (whose count a leader would
- * otherwise raise at every poll).
+ * The heartbeat and, for a standby, the election: the row gets the role
+ * the node has, or leader if it tries the lock and gets it, and answers
+ * it.  CASE evaluates in order, so a leader and an observer never call
+ * pg_try_advisory_lock (whose count a leader would otherwise raise at
+ * every poll).
  */
 static void
 lead_poll(struct lead *l)
 {
 	char		 started[TIME_STRLEN], now[TIME_STRLEN];
 	const char	*params[6];
+	int		 try;
 
+	/*
+	 * A suspended leader tries at once; a standby's session made again
+	 * (the server restarted) waits, for the leader to come back first.
+	 */
+	try = l->may_lead && l->role != LEAD_LEADER && (l->suspended ||
+	    !l->again || mono_ms() - l->session >= LEAD_SETTLE_MS);
 	params[0] = l->name;
-	params[1] = l->may_lead ? "t" : "f";
-	params[2] = l->role == LEAD_LEADER ? "t" : "f";
+	params[1] = lead_role_str(l->role);
+	params[2] = try ? "t" : "f";
 	params[3] = time_fmt(l->started, started, sizeof(started));
 	params[4] = time_fmt(wall_ms(), now, sizeof(now));
 	params[5] = RTOWATCH_VERSION;
 	if (PQsendQueryParams(l->conn, "INSERT INTO nodes (name, role,"
 	    " started, last_contact, version) VALUES ($1, CASE"
-	    " WHEN NOT $2::boolean THEN 'observer'"
-	    " WHEN $3::boolean THEN 'leader'"
+	    " WHEN NOT $3::boolean THEN $2"
 	    " WHEN pg_try_advisory_lock(" LEAD_PG_LOCK ") THEN 'leader'"
-	    " ELSE 'standby' END, $4, $5, $6)"
+	    " ELSE $2 END, $4, $5, $6)"
 	    " ON CONFLICT (name) DO UPDATE SET role = excluded.role,"
 	    " started = excluded.started,"
 	    " last_contact = excluded.last_contact,"
@@ -221,17 +249,74 @@ lead_poll(struct lead *l)
 	l->since = mono_ms();
 }
 
+/*
+ * The lock is ours: count a new leader in lead_term, or, suspended, find
+ * the count still ours (nobody led between).  The row is read after the
+ * lock, so no other node changes it meanwhile.
+ */
+static void
+lead_take(struct lead *l)
+{
+	char		 term[24];
+	const char	*params[2];
+
+	snprintf(term, sizeof(term), "%lld", (long long)l->term);
+	params[0] = l->name;
+	params[1] = term;
+	if (PQsendQueryParams(l->conn, l->suspended ?
+	    "UPDATE lead_term SET node = $1 WHERE term = $2::bigint"
+	    " RETURNING term" :
+	    "UPDATE lead_term SET term = term + 1, node = $1"
+	    " WHERE $2::bigint IS NOT NULL RETURNING term", 2, NULL, params,
+	    NULL, NULL, 0) == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return;
+	}
+	l->taking = 1;
+	l->busy = 1;
+	l->since = mono_ms();
+}
+
+/* Lost for good: another node leads, or led since. */
+static void
+lead_lost(struct lead *l, const char *why)
+{
+	log_warnx("lead: node %s lost the lead: %s", l->name, why);
+	l->suspended = 0;
+	l->cb(LEAD_LOST, l->arg);
+}
+
 static void
 lead_answer(struct lead *l, const char *role)
 {
-	if (strcmp(role, "leader") == 0 && l->role != LEAD_LEADER) {
-		l->role = LEAD_LEADER;
-		log_info("lead: node %s leads now", l->name);
-		l->on_lead(l->arg);
-	} else if (strcmp(role, "standby") == 0 && l->role != LEAD_STANDBY) {
-		l->role = LEAD_STANDBY;
-		log_info("lead: node %s stands by", l->name);
+	if (strcmp(role, "leader") == 0 && l->role != LEAD_LEADER)
+		l->term_pending = 1;	/* the lock: lead_take next */
+	else if (strcmp(role, "leader") != 0 && l->suspended)
+		lead_lost(l, "another node holds the lock");
+}
+
+/* The answer of lead_take: the term, or none (another led between). */
+static void
+lead_took(struct lead *l, const PGresult *res)
+{
+	l->taking = 0;
+	if (PQntuples(res) != 1) {
+		lead_lost(l, "another node led while it was cut off");
+		return;
 	}
+	l->role = LEAD_LEADER;
+	if (l->suspended) {
+		l->suspended = 0;
+		log_info("lead: node %s leads again (term %lld): nobody led "
+		    "meanwhile, and what it held is written", l->name,
+		    (long long)l->term);
+		l->cb(LEAD_RESUME, l->arg);
+		return;
+	}
+	l->term = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	log_info("lead: node %s leads now (term %lld)", l->name,
+	    (long long)l->term);
+	l->cb(LEAD_TAKE, l->arg);
 }
 
 /* The answers that arrived; -1 if the session is gone. */
@@ -253,7 +338,11 @@ lead_read(struct lead *l)
 				return -1;
 			if (!l->ready) {
 				l->ready = 1;
+				l->session = mono_ms();
 				lead_poll(l);
+			} else if (l->term_pending) {
+				l->term_pending = 0;
+				lead_take(l);
 			}
 			return 0;
 		}
@@ -264,7 +353,9 @@ lead_read(struct lead *l)
 			PQclear(res);
 			return -1;
 		}
-		if (s == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		if (s == PGRES_TUPLES_OK && l->taking)
+			lead_took(l, res);
+		else if (s == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 			l->said = 0;
 			lead_answer(l, PQgetvalue(res, 0, 0));
 		}
@@ -334,8 +425,7 @@ lead_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 struct lead *
 lead_start(struct event_base *base, struct store *store,
-    const struct conf *conf, void (*on_lead)(void *),
-    void (*on_lost)(void *), void *arg)
+    const struct conf *conf, void (*cb)(enum lead_change, void *), void *arg)
 {
 	struct lead	*l;
 	struct timeval	 tv;
@@ -347,8 +437,7 @@ lead_start(struct event_base *base, struct store *store,
 	l->name = xstrdup(conf->node_name);
 	l->may_lead = conf->lead;
 	l->started = wall_ms();
-	l->on_lead = on_lead;
-	l->on_lost = on_lost;
+	l->cb = cb;
 	l->arg = arg;
 	l->role = l->may_lead ? LEAD_STANDBY : LEAD_OBSERVER;
 	ms = LEAD_POLL_MS;
@@ -377,7 +466,7 @@ lead_start(struct event_base *base, struct store *store,
 	}
 	/* One node, the leader from the start. */
 	l->role = LEAD_LEADER;
-	on_lead(arg);
+	cb(LEAD_TAKE, arg);
 	(void)store_node_beat(store, l->name, "leader", l->started,
 	    wall_ms());
 	return l;

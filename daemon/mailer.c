@@ -704,6 +704,10 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 		    "the rules");
 		return;
 	}
+	/* One node sends it: another's claim, still running, passes it by. */
+	if (store_mail_claim(m->store, row->id, m->conf->node_name,
+	    wall_ms() + mc->timeout_ms) != 1)
+		return;
 	/* As many threads as messages in flight, up to MAILER_MAX_JOBS. */
 	if (m->nthreads <= m->njobs && mailer_thread_start(m) == -1 &&
 	    m->nthreads == 0) {

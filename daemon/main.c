@@ -79,10 +79,8 @@ rtowatchd_outbox_kick(void *arg)
  * register, by the same calls, and everything goes on from there.
  */
 static void
-rtowatchd_lead(void *arg)
+rtowatchd_lead(struct rtowatchd *d)
 {
-	struct rtowatchd	*d = arg;
-
 	store_set_leading(d->store, 1);
 	if (engine_recover(d->engine) == -1)
 		fatalx("%s: cannot read open outages", d->conf->database);
@@ -95,20 +93,38 @@ rtowatchd_lead(void *arg)
 }
 
 /*
- * The lead is lost: another node may lead already.  Nothing more is
- * written or sent from here (the store drops what it held), and the
+ * The lead's changes.  Suspended (its lock's session lost), the leader
+ * goes on watching and deciding, and the store holds every change and
+ * sends nothing until lead.c knows; resumed, the store writes them and
+ * the outbox goes on.  Lost (another node leads or led), nothing more is
+ * written or sent from here (the store drops what it held) and the
  * daemon stops; its service manager starts it again, as a standby.
  */
 static void
-rtowatchd_lost(void *arg)
+rtowatchd_lead_cb(enum lead_change what, void *arg)
 {
 	struct rtowatchd	*d = arg;
 
-	store_set_leading(d->store, 0);
-	engine_set_leading(d->engine, 0);
-	log_warnx("lead: stopping at once, to start again as a standby");
-	d->exit_code = 75;	/* EX_TEMPFAIL */
-	event_base_loopexit(d->base, NULL);
+	switch (what) {
+	case LEAD_TAKE:
+		rtowatchd_lead(d);
+		break;
+	case LEAD_SUSPEND:
+		store_suspend(d->store, 1);
+		break;
+	case LEAD_RESUME:
+		store_suspend(d->store, 0);
+		rtowatchd_outbox_kick(d);
+		break;
+	case LEAD_LOST:
+		store_set_leading(d->store, 0);
+		engine_set_leading(d->engine, 0);
+		log_warnx("lead: stopping at once, to start again as a "
+		    "standby");
+		d->exit_code = 75;	/* EX_TEMPFAIL */
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
 }
 
 static void __attribute__((noreturn))
@@ -525,8 +541,7 @@ main(int argc, char *argv[])
 	 * register stands by until it gets the lead.
 	 */
 	engine_set_leading(d.engine, 0);
-	d.lead = lead_start(d.base, d.store, d.conf, rtowatchd_lead,
-	    rtowatchd_lost, &d);
+	d.lead = lead_start(d.base, d.store, d.conf, rtowatchd_lead_cb, &d);
 	/*
 	 * Watching and the clocks matter more than the socket: without it
 	 * the daemon goes on, and rtowatch --db still reads the records.

@@ -131,6 +131,7 @@ struct store {
 	size_t		 written;	/* held ones written in this episode */
 	int		 full;		/* the bound was reached: said once */
 	int		 standby;	/* not the leader: writes refused */
+	int		 suspended;	/* the leader's session lost: hold */
 	unsigned	 refused;	/* transactions refused at the bound */
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
@@ -1460,8 +1461,13 @@ store_begin(struct store *st)
 	STAILQ_INIT(&st->tx->ops);
 	st->tx->at = wall_ms();
 	st->appended = 0;
-	/* Behind the held ones, in order. */
-	st->deferring = !TAILQ_EMPTY(&st->held);
+	/* Behind the held ones, in order; all of it while suspended. */
+	st->deferring = !TAILQ_EMPTY(&st->held) || st->suspended;
+	if (st->suspended && st->failing_since == 0) {
+		snprintf(st->db->error, sizeof(st->db->error), "this node "
+		    "lost its session with the leader's lock");
+		store_refused(st);
+	}
 	if (!st->deferring) {
 		rc = store_exec_rc(st, st->be->begin_sql);
 		/*
@@ -1622,6 +1628,9 @@ store_flush(struct store *st, int64_t slice)
 	int		 rc = STORE_OK, any = 0;
 
 	st->last_try_mono = start;
+	/* Written only once this node is sure it still leads (lead.c). */
+	if (st->suspended)
+		return -1;
 	if (TAILQ_EMPTY(&st->held) && st->failing_since != 0) {
 		/* Nothing held: is the lock free again? */
 		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
@@ -1759,7 +1768,8 @@ store_on_alert(struct store *st, void (*cb)(const char *, void *), void *arg)
 int
 store_failing(const struct store *st)
 {
-	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held);
+	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held) ||
+	    st->suspended;
 }
 
 /*
@@ -1775,6 +1785,7 @@ store_set_leading(struct store *st, int leading)
 	size_t		 n = st->nheld;
 
 	st->standby = !leading;
+	st->suspended = 0;
 	if (leading)
 		return;
 	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
@@ -1796,6 +1807,22 @@ int
 store_leading(const struct store *st)
 {
 	return !st->standby;
+}
+
+/*
+ * The leader lost the session that holds its lock, and may or may not
+ * lead still (lead.c): until it knows, every change is held in memory,
+ * in order, as when the database refuses writes, and nothing is sent.
+ * Back as the leader, with no other leader between, it writes them;
+ * otherwise store_set_leading(st, 0) drops them.
+ */
+void
+store_suspend(struct store *st, int on)
+{
+	st->suspended = on;
+	if (!on && st->timer != NULL && (!TAILQ_EMPTY(&st->held) ||
+	    st->failing_since != 0))
+		event_active(st->timer, EV_TIMEOUT, 1);
 }
 
 /* Is the transaction being made only recorded (and held)? */

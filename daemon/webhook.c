@@ -392,6 +392,10 @@ webhook_start(struct webhook *w, const struct webhook_row *row)
 		    "no webhook of that name in the rules");
 		return;
 	}
+	/* One node sends it, as for mail (store_mail_claim). */
+	if (store_mail_claim(w->store, row->id, w->conf->node_name,
+	    wall_ms() + timeout) != 1)
+		return;
 	snprintf(key, sizeof(key), "rtowatch-%lld-%lld", (long long)row->id,
 	    (long long)row->created_at);
 	j = xcalloc(1, sizeof(*j));

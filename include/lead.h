@@ -23,13 +23,16 @@ enum lead_role {
 	LEAD_OBSERVER		/* set lead no */
 };
 
-/*
- * ON_LEAD is called once this node leads (at once for SQLite), ON_LOST
- * when it has lost the lead: it must stop everything that sends or
- * writes before it returns.
- */
+/* What the callback of lead_start is told. */
+enum lead_change {
+	LEAD_TAKE,	/* this node leads now (at once on SQLite) */
+	LEAD_SUSPEND,	/* it lost its session: hold and send nothing */
+	LEAD_RESUME,	/* it leads still, nobody led between */
+	LEAD_LOST	/* another node leads, or led: stop everything */
+};
+
 struct lead	*lead_start(struct event_base *, struct store *,
-		    const struct conf *, void (*)(void *), void (*)(void *),
+		    const struct conf *, void (*)(enum lead_change, void *),
 		    void *);
 void		 lead_free(struct lead *);
 enum lead_role	 lead_role(const struct lead *);

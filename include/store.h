@@ -346,6 +346,7 @@ int		 store_failing(const struct store *);
  */
 void		 store_set_leading(struct store *, int);
 int		 store_leading(const struct store *);
+void		 store_suspend(struct store *, int);
 /* This node's row of the nodes table (SQLite: lead.c's heartbeat). */
 int		 store_node_beat(struct store *, const char *, const char *,
 		    int64_t, int64_t);
@@ -438,6 +439,8 @@ int		 store_webhook_sent(struct store *,
 		    const struct store_delivery *);
 int		 store_mail_sent(struct store *,
 		    const struct store_delivery *, int *);
+int		 store_mail_claim(struct store *, int64_t, const char *,
+		    int64_t);
 int		 store_mail_failed(struct store *,
 		    const struct store_mail_failure *);
 int		 store_mail_overdue(struct store *, const char *, int64_t,

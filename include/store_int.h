@@ -106,7 +106,9 @@ struct store_backend {
 
 /*
  * Migration 10, the same on both backends: each node's row, upserted by
- * its heartbeat (lead.c).  Times are ISO text, as everywhere.
+ * its heartbeat (lead.c); the leaders' count (lead_term, one row: each
+ * new leader adds one); and an outbox row's claim by the node sending it
+ * (store_mail_claim).  Times are ISO text, as everywhere.
  */
 #define STORE_NODES_TABLE \
 	"CREATE TABLE nodes (" \
@@ -116,7 +118,11 @@ struct store_backend {
 	"  started text NOT NULL," \
 	"  last_contact text NOT NULL," \
 	"  version text NOT NULL" \
-	");"
+	");" \
+	"ALTER TABLE notifications ADD COLUMN claimed_by text;" \
+	"ALTER TABLE notifications ADD COLUMN claimed_until text;" \
+	"CREATE TABLE lead_term (term bigint NOT NULL, node text NOT NULL);" \
+	"INSERT INTO lead_term VALUES (0, '');"
 
 extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
