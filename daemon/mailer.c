@@ -689,6 +689,8 @@ mailer_news_cb(evutil_socket_t fd, short events, void *arg)
 
 /* ---------------------------------------------------- a job, from the loop */
 
+static void	mailer_wake_at(struct mailer *, int64_t);
+
 static void
 mailer_start(struct mailer *m, const struct store_mail *row)
 {
@@ -704,10 +706,17 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 		    "the rules");
 		return;
 	}
-	/* One node sends it: another's claim, still running, passes it by. */
+	/*
+	 * One node sends it: another's claim, still running, or its lock on
+	 * the row passes it by until the next look, a second from now.
+	 */
 	if (store_mail_claim(m->store, row->id, m->conf->node_name,
-	    wall_ms() + mc->timeout_ms) != 1)
+	    wall_ms() + mc->timeout_ms) != 1) {
+		log_debug("mail %lld: claimed or locked by another node: "
+		    "passed by", (long long)row->id);
+		mailer_wake_at(m, wall_ms() + 1000);
 		return;
+	}
 	/* As many threads as messages in flight, up to MAILER_MAX_JOBS. */
 	if (m->nthreads <= m->njobs && mailer_thread_start(m) == -1 &&
 	    m->nthreads == 0) {

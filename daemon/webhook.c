@@ -378,6 +378,8 @@ webhook_discard_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ------------------------------------------------ a request, from the loop */
 
+static void	webhook_wake_at(struct webhook *, int64_t);
+
 static void
 webhook_start(struct webhook *w, const struct webhook_row *row)
 {
@@ -394,8 +396,12 @@ webhook_start(struct webhook *w, const struct webhook_row *row)
 	}
 	/* One node sends it, as for mail (store_mail_claim). */
 	if (store_mail_claim(w->store, row->id, w->conf->node_name,
-	    wall_ms() + timeout) != 1)
+	    wall_ms() + timeout) != 1) {
+		log_debug("webhook %lld: claimed or locked by another node: "
+		    "passed by", (long long)row->id);
+		webhook_wake_at(w, wall_ms() + 1000);
 		return;
+	}
 	snprintf(key, sizeof(key), "rtowatch-%lld-%lld", (long long)row->id,
 	    (long long)row->created_at);
 	j = xcalloc(1, sizeof(*j));

@@ -10,15 +10,16 @@ the notify clock runs.  A standby leads within 10 s, takes the incident
 over from the register, every reminder and the missed deadline are
 recorded once, there is one incident, and each mail arrives exactly once.
 """
-import json
+import os
 import re
+import subprocess
 import time
 
 import pytest
 
 from conftest import (api, cli, short_policy, socket_path, system_rules,
                       wait_for, wait_socket)
-from test_pg_store import pg  # noqa: F401  (the private server)
+from test_pg_store import PG_DB, PG_USER, pg  # noqa: F401  (its server)
 import smtpserver
 from smtpserver import SmtpServer, mail_rules
 
@@ -188,3 +189,62 @@ def test_observer_never_leads(scenario, pg):
     assert status(d)["node"] == {"name": "n3", "role": "observer"}
     d.stop()
     assert "leads now" not in d.run_log()
+
+
+def test_outbox_row_locked_elsewhere_is_passed_by(scenario, pg):
+    """The leader claims each outbox row FOR UPDATE SKIP LOCKED: while
+    another session holds the rows (another node claiming them), the
+    leader passes them by without waiting and sends none; once they are
+    let go it sends each, once."""
+    smtp = SmtpServer(scenario.dir)       # not started: refused
+    service = scenario.listener()
+    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
+    d = scenario.daemon("n1")
+    d.write_rules(node_rules(d, pg, "n1", policy, smtp, service.port))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: status(d)["node"]["role"] == "leader", 10, "n1 leading")
+    service.stop()
+    iid = wait_for(lambda: incidents(pg), 15, "the incident")[0][0]
+    # Tried and failed (the server refuses): the rows wait, unclaimed.
+    wait_for(lambda: pg.rows("SELECT count(*) FROM notifications WHERE"
+                             f" incident_id = {iid} AND attempts > 0"
+                             " AND claimed_until IS NULL") != [["0"]],
+             15, "a failed attempt")
+    holder = subprocess.Popen(
+        [os.path.join(pg.bin, "psql"), "-X", "-q", "-At", "-h",
+         "127.0.0.1", "-p", str(pg.port), "-U", PG_USER, "-d", PG_DB],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write("BEGIN; SELECT 'row' FROM notifications"
+                           " FOR UPDATE; SELECT 'held';\n")
+        holder.stdin.flush()
+        got = []
+        while not got or got[-1] != "held":     # bounded: psql's lines
+            line = holder.stdout.readline()
+            assert line, "psql ended before holding the rows"
+            got.append(line.strip())
+        assert got[0] == "row", got
+        passed = d.run_log().count("locked by another node: passed by")
+        smtp.start()
+        wait_for(lambda: d.run_log().count(
+            "locked by another node: passed by") >= passed + 2, 10,
+            "the leader passing the locked rows by, the server up")
+        assert smtp.messages() == [], "sent a row another session holds"
+        # Passed by at once, not waited for: the store never held.
+        assert "refuses writes" not in d.run_log(), d.tail()
+    finally:
+        holder.stdin.write("COMMIT;\n\\q\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    try:
+        def all_sent():
+            rows = pg.rows("SELECT id, state FROM notifications")
+            ids = sorted(int(ID_RE.match(m.message_id).group(1))
+                         for m in smtp.messages())
+            return (rows and all(r[1] == "sent" for r in rows)
+                    and ids == sorted(int(r[0]) for r in rows) and ids)
+        wait_for(all_sent, 15, "each row sent once the lock is let go")
+        d.stop()
+    finally:
+        smtp.stop()
