@@ -1724,7 +1724,8 @@ engine_status(struct engine *e,
 			st.state = "maintenance";
 		else if (s->down)
 			st.state = "down";
-		else if (s->last_result_at == 0)
+		/* A standby decides nothing: its checks are its own view. */
+		else if (s->last_result_at == 0 || e->standby)
 			st.state = "unknown";
 		else
 			st.state = "up";

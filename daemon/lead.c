@@ -325,7 +325,6 @@ lead_read(struct lead *l)
 {
 	PGresult	*res;
 	ExecStatusType	 s;
-	int		 bad = 0;
 
 	if (PQconsumeInput(l->conn) == 0) {
 		lead_drop(l, lead_error(l, NULL));
@@ -334,8 +333,6 @@ lead_read(struct lead *l)
 	while (l->busy && !PQisBusy(l->conn)) {
 		if ((res = PQgetResult(l->conn)) == NULL) {
 			l->busy = 0;
-			if (bad)
-				return -1;
 			if (!l->ready) {
 				l->ready = 1;
 				l->session = mono_ms();
@@ -348,8 +345,7 @@ lead_read(struct lead *l)
 		}
 		s = PQresultStatus(res);
 		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-			if (!bad)
-				lead_drop(l, lead_error(l, res));
+			lead_drop(l, lead_error(l, res));
 			PQclear(res);
 			return -1;
 		}
@@ -449,7 +445,7 @@ lead_start(struct event_base *base, struct store *store,
 	    l)) == NULL)
 		fatalx("lead: event_new failed");
 	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(l->timer, &tv);
 	store_set_leading(store, 0);
 	if (l->conninfo != NULL) {
