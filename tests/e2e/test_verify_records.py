@@ -178,6 +178,11 @@ def downgrade(db):
         # Migration 9 (cancelled maintenance windows) too.
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
+        # Migration 10 (nodes, the leaders' count, outbox claims) too.
+        con.execute("DROP TABLE nodes")
+        con.execute("DROP TABLE lead_term")
+        con.execute("ALTER TABLE notifications DROP COLUMN claimed_by")
+        con.execute("ALTER TABLE notifications DROP COLUMN claimed_until")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"
