@@ -56,6 +56,8 @@
 #define LEAD_POLL_MS		1000
 #define LEAD_TIMEOUT_MS		4000	/* unanswered: the session is lost */
 #define LEAD_SETTLE_MS		2000	/* a standby's new session waits */
+#define LEAD_Q_TAKE		1	/* lead_take's statement */
+#define LEAD_Q_CHECK		2	/* lead_check's */
 #define LEAD_SQLITE_BEAT_MS	60000
 /* store_pg.c's writers' lock is ...176; the leader's is the next. */
 #define LEAD_PG_LOCK		"7526465302289283177"
@@ -79,8 +81,9 @@ struct lead {
 	int			 connecting;
 	int			 ready;		/* its settings are made */
 	int			 busy;		/* a statement in flight */
-	int			 taking;	/* it is the term's statement */
+	int			 taking;	/* the term's statement: LEAD_Q_ */
 	int			 term_pending;	/* the lock got: lead_take */
+	int			 check_pending;	/* suspended, no lock: whose? */
 	int64_t			 since;		/* mono: connecting or busy */
 	int64_t			 session;	/* mono: connected at */
 	int			 again;		/* a session was lost before */
@@ -122,7 +125,7 @@ lead_drop(struct lead *l, const char *why)
 	if (l->ready)
 		l->again = 1;
 	l->connecting = l->ready = l->busy = l->taking = 0;
-	l->term_pending = 0;
+	l->term_pending = l->check_pending = 0;
 	if (l->role == LEAD_LEADER) {
 		log_warnx("lead: node %s lost the session of its lock (%s): "
 		    "it sends nothing and holds its changes until it knows "
@@ -272,7 +275,24 @@ lead_take(struct lead *l)
 		lead_drop(l, lead_error(l, NULL));
 		return;
 	}
-	l->taking = 1;
+	l->taking = LEAD_Q_TAKE;
+	l->busy = 1;
+	l->since = mono_ms();
+}
+
+/*
+ * Suspended, and the lock is not free: another node's, or still this
+ * node's own old session's, which the server ends within seconds (its
+ * keepalives).  The count tells: unchanged, nobody else has led yet.
+ */
+static void
+lead_check(struct lead *l)
+{
+	if (PQsendQuery(l->conn, "SELECT term FROM lead_term") == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return;
+	}
+	l->taking = LEAD_Q_CHECK;
 	l->busy = 1;
 	l->since = mono_ms();
 }
@@ -292,14 +312,22 @@ lead_answer(struct lead *l, const char *role)
 	if (strcmp(role, "leader") == 0 && l->role != LEAD_LEADER)
 		l->term_pending = 1;	/* the lock: lead_take next */
 	else if (strcmp(role, "leader") != 0 && l->suspended)
-		lead_lost(l, "another node holds the lock");
+		l->check_pending = 1;	/* whose lock: lead_check next */
 }
 
 /* The answer of lead_take: the term, or none (another led between). */
 static void
 lead_took(struct lead *l, const PGresult *res)
 {
+	int	 q = l->taking;
+
 	l->taking = 0;
+	if (q == LEAD_Q_CHECK) {
+		if (PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 0),
+		    NULL, 10) != l->term)
+			lead_lost(l, "another node leads");
+		return;		/* its own old session: it tries again */
+	}
 	if (PQntuples(res) != 1) {
 		lead_lost(l, "another node led while it was cut off");
 		return;
@@ -340,6 +368,9 @@ lead_read(struct lead *l)
 			} else if (l->term_pending) {
 				l->term_pending = 0;
 				lead_take(l);
+			} else if (l->check_pending) {
+				l->check_pending = 0;
+				lead_check(l);
 			}
 			return 0;
 		}

@@ -248,3 +248,54 @@ def test_outbox_row_locked_elsewhere_is_passed_by(scenario, pg):
         d.stop()
     finally:
         smtp.stop()
+
+
+def test_server_restart_leader_keeps_the_lead(scenario, pg):
+    """PostgreSQL stops while the service fails, and starts again: every
+    lock session ends, yet the leader, nobody having led meanwhile, takes
+    the lead back (the standby waits for it) and writes what it held with
+    its own times: one incident, from the leader's own view."""
+    smtp = SmtpServer(scenario.dir)       # mail stays queued: not the point
+    service = scenario.listener()
+    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
+    nodes = []
+    for name in ("n1", "n2"):
+        d = scenario.daemon(name)
+        d.write_rules(node_rules(d, pg, name, policy, smtp, service.port))
+        d.start()
+        wait_socket(d.sock)
+        wait_for(lambda: status(d)["node"]["role"] in ("leader",
+                 "standby"), 10, f"{name} answering")
+        nodes.append(d)
+    n1, n2 = nodes
+    wait_for(lambda: status(n1)["node"]["role"] == "leader", 10,
+             "n1 leading")
+    service.wait_accepted(service.accepted + 2)
+
+    pg.stop(mode="fast")
+    t_down = time.time()
+    service.stop()
+    wait_for(lambda: "refuses writes" in n1.run_log(), 15,
+             "the leader holding its changes, the server down")
+    t_up = time.time()
+    pg.start()
+    wait_for(lambda: "leads again" in n1.run_log(), 15,
+             "n1 leading again, nobody having led meanwhile")
+    inc = wait_for(lambda: pg.rows(
+        "SELECT id, started_at FROM incidents"
+        f" WHERE system = '{SYSTEM}'"), 15, "the held incident written")
+    assert len(inc) == 1, inc
+    import datetime
+    started = datetime.datetime.strptime(
+        inc[0][1], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    # Decided while the server was down, not when it was written.
+    assert t_down - 1 <= started <= t_up, (inc, t_down, t_up)
+    # (Its first read after the restart finds the old session gone.)
+    wait_for(lambda: api(n2.sock, "GET", "/v1/status")[1].get("node") ==
+             {"name": "n2", "role": "standby"}, 5, "n2 still a standby")
+    assert "leads now" not in n2.run_log(), n2.tail()
+    for d in nodes:
+        d.stop()
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0, (out, err)
