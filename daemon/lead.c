@@ -269,8 +269,11 @@ lead_take(struct lead *l)
 	if (PQsendQueryParams(l->conn, l->suspended ?
 	    "UPDATE lead_term SET node = $1 WHERE term = $2::bigint"
 	    " RETURNING term" :
-	    "UPDATE lead_term SET term = term + 1, node = $1"
-	    " WHERE $2::bigint IS NOT NULL RETURNING term", 2, NULL, params,
+	    "WITH t AS (UPDATE lead_term SET term = term + 1, node = $1"
+	    " WHERE $2::bigint IS NOT NULL RETURNING term),"
+	    /* The leader before, gone: its row says so no longer. */
+	    " d AS (UPDATE nodes SET role = 'standby' WHERE role = 'leader'"
+	    " AND name <> $1) SELECT term FROM t", 2, NULL, params,
 	    NULL, NULL, 0) == 0) {
 		lead_drop(l, lead_error(l, NULL));
 		return;
