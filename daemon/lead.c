@@ -98,18 +98,6 @@ lead_role_str(enum lead_role r)
 	return lead_roles[r];
 }
 
-enum lead_role
-lead_role(const struct lead *l)
-{
-	return l != NULL ? l->role : LEAD_LEADER;
-}
-
-const char *
-lead_name(const struct lead *l)
-{
-	return l != NULL ? l->name : "";
-}
-
 static void	lead_io_cb(evutil_socket_t, short, void *);
 
 /* The session is over: freed by the server, and with it the lock. */

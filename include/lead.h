@@ -35,8 +35,6 @@ struct lead	*lead_start(struct event_base *, struct store *,
 		    const struct conf *, void (*)(enum lead_change, void *),
 		    void *);
 void		 lead_free(struct lead *);
-enum lead_role	 lead_role(const struct lead *);
 const char	*lead_role_str(enum lead_role);
-const char	*lead_name(const struct lead *);
 
 #endif
