@@ -42,7 +42,8 @@ COMMON_SRCS = common/log.c common/util.c common/record.c
 STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
 	      daemon/store_incident.c daemon/store_clock.c \
 	      daemon/store_mail.c daemon/store_warning.c daemon/store_history.c \
-	      daemon/store_response.c daemon/store_vantage.c
+	      daemon/store_response.c daemon/store_vantage.c \
+	      daemon/store_node.c
 # Every file in probes/ is a probe kind (or their shared probe.c).
 PROBE_SRCS  = $(sort $(wildcard probes/*.c))
 # The rules parser, a file a block (include/conf_parse.h).
@@ -58,7 +59,7 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
-	      daemon/history.c daemon/metrics.c \
+	      daemon/history.c daemon/metrics.c daemon/lead.c \
 	      daemon/web.c \
 	      $(PROBE_SRCS)
 CLI_SRCS    = cli/rtowatch.c cli/ctl.c cli/cli.c cli/text.c cli/doc.c \

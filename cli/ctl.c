@@ -927,6 +927,40 @@ ctl_status_check(json_t *chk)
 	printf("\n");
 }
 
+
+/*
+ * The nodes sharing the register (lead.c): who answers, who leads, and
+ * who has been silent longer than a few of its heartbeats.
+ */
+static void
+ctl_status_nodes(json_t *reply)
+{
+	json_t		*node = json_object_get(reply, "node"), *n;
+	char		 t1[32];
+	size_t		 i;
+	json_int_t	 silent;
+
+	if (!json_is_object(node))
+		return;
+	printf("\nnode: %s, %s\n", json_string_value(json_object_get(node,
+	    "name")), json_string_value(json_object_get(node, "role")));
+	if (json_array_size(json_object_get(reply, "nodes")) == 0)
+		return;
+	printf("%-24s %-9s %-19s %s\n", "NODE", "ROLE", "LAST CONTACT",
+	    "VERSION");
+	json_array_foreach(json_object_get(reply, "nodes"), i, n) {
+		silent = json_integer_value(json_object_get(n, "silent_ms"));
+		printf("%-24s %-9s %-19s %s", json_string_value(
+		    json_object_get(n, "name")), json_string_value(
+		    json_object_get(n, "role")), cli_time_show(
+		    json_string_value(json_object_get(n, "last_contact")), t1,
+		    sizeof(t1)), json_string_value(json_object_get(n,
+		    "version")));
+		if (silent > 10000)
+			printf("  SILENT for %lld s", (long long)(silent / 1000));
+		printf("\n");
+	}
+}
 /* The database: writing, or failing and holding changes in memory. */
 static void
 ctl_status_store(const json_t *st)
@@ -1048,6 +1082,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "failing")),
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
 	ctl_status_store(json_object_get(reply, "store"));
+	ctl_status_nodes(reply);
 	json_decref(reply);
 	return CLI_EXIT_OK;
 }

@@ -69,11 +69,13 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
  * Of the outbox, what was decided (recipient, subject, body, when) and
  * its delivery (state, sent_at), which form 01 prints and a "mail
  * delivered" event records, are bound; the tries in between (attempts,
- * next_try_at, last_error, address, alerted_at) are the mailer's working
- * state and are left out.
+ * next_try_at, last_error, address, alerted_at) and which node claimed
+ * it to send (claimed_by, claimed_until) are the mailer's working state
+ * and are left out.
  */
 static const char *const chain_outbox_state[] = { "attempts",
-    "next_try_at", "last_error", "address", "alerted_at", NULL };
+    "next_try_at", "last_error", "address", "alerted_at", "claimed_by",
+    "claimed_until", NULL };
 
 const struct chain_table chain_tables[] = {
 	{ "incidents", NULL },

@@ -795,10 +795,12 @@ capture_start_live(struct capture *cap, struct event_base *base)
 
 	cap->base = base;
 	for (i = 0; i < cap->nblocks; i++)
-		if (capture_open(cap->blocks[i], base) == 0)
+		if (cap->blocks[i]->pcap != NULL ||
+		    capture_open(cap->blocks[i], base) == 0)
 			n++;
-	if (cap->nblocks == 0)
-		return 0;
+	/* A reload before a takeover (lead.c) may have made it already. */
+	if (cap->nblocks == 0 || cap->tick != NULL)
+		return n;
 	/* Also for the blocks still waiting for their interface. */
 	if ((cap->tick = event_new(base, -1, EV_PERSIST, capture_tick_cb,
 	    cap)) == NULL || event_add(cap->tick, &tv) == -1)

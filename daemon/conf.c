@@ -65,6 +65,18 @@ conf_parse_statements(struct conf_parser *p)
 	}
 }
 
+/* A node is named after its host unless the rules say otherwise. */
+static char *
+conf_default_node(void)
+{
+	char	 host[256];
+
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		return xstrdup("rtowatchd");
+	host[sizeof(host) - 1] = '\0';
+	return xstrdup(host);
+}
+
 static struct conf *
 conf_new(const char *path)
 {
@@ -89,18 +101,6 @@ conf_new(const char *path)
 	return conf;
 }
 
-/* This node's name on a shared register: the host's, by default. */
-static char *
-conf_default_node(void)
-{
-	char	 host[256];
-
-	if (gethostname(host, sizeof(host)) == -1)
-		return xstrdup("localhost");
-	host[sizeof(host) - 1] = '\0';
-	return xstrdup(host);
-}
-
 static struct conf *
 conf_finish(struct conf *conf, struct conf_errors *errs)
 {
@@ -122,10 +122,10 @@ conf_finish(struct conf *conf, struct conf_errors *errs)
 		conf->database = xstrdup(CONF_DEFAULT_DATABASE);
 	if (conf->timezone == NULL)
 		conf->timezone = xstrdup(CONF_DEFAULT_TIMEZONE);
-	if (conf->socket == NULL)
-		conf->socket = xstrdup(CONF_DEFAULT_SOCKET);
 	if (conf->node_name == NULL)
 		conf->node_name = conf_default_node();
+	if (conf->socket == NULL)
+		conf->socket = xstrdup(CONF_DEFAULT_SOCKET);
 	if (errs->count > 0) {
 		conf_free(conf);
 		return NULL;

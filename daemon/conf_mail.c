@@ -422,9 +422,9 @@ conf_set_history_bucket(struct conf_parser *p, void *arg)
 
 /*
  * Several nodes on one register (issue 21): "set node "NAME"" names this
- * vantage point; "set lead no" makes it one that only observes: it
- * probes and writes its observations, and never runs the engine, the
- * clocks or the mail.
+ * node in the nodes table and its observations; "set lead no" makes it
+ * one that never leads (lead.c): it probes and writes its observations,
+ * and never runs the engine, the clocks or the mail.
  */
 static int
 conf_set_node(struct conf_parser *p, void *arg)

@@ -167,6 +167,9 @@ struct control {
 	/* The history's bucket lengths, s (set history-bucket; 60: long). */
 	int64_t			 hist_short;
 	int64_t			 hist_long;
+	/* This node (set node, set lead): status says who answers. */
+	char			 node[64];
+	int			 may_lead;
 	/* Another reader of the event stream (web.c's server-sent events). */
 	void			(*follow)(void *);
 	void			(*follow_alert)(const char *, void *);
@@ -878,10 +881,35 @@ control_status_store(struct control *c)
 	    h.oldest_at, t, sizeof(t))) : json_null());
 }
 
+/* What this node is now: the store writes only while it leads. */
+static const char *
+control_node_role(const struct control *c)
+{
+	if (store_leading(c->store))
+		return "leader";
+	return c->may_lead ? "standby" : "observer";
+}
+
+/* One row of the nodes table (lead.c), and how long it has been silent. */
+static int
+control_status_node(const char *name, const char *role, int64_t started,
+    int64_t last, const char *version, void *arg)
+{
+	char	 s[TIME_STRLEN], l[TIME_STRLEN];
+	int64_t	 age = wall_ms() - last;
+
+	json_array_append_new(arg, json_pack("{ss ss ss ss ss sI}", "name",
+	    name, "role", role, "started", time_fmt(started, s, sizeof(s)),
+	    "last_contact", time_fmt(last, l, sizeof(l)), "version", version,
+	    "silent_ms", (json_int_t)(age > 0 ? age : 0)));
+	return 0;
+}
+
 static void
 control_status(struct control *c, struct evhttp_request *req,
     const struct control_call *a)
 {
+	json_t	*nodes;
 	struct monitor_host_status	 hs;
 	json_t	*systems, *outbox = NULL, *open, *traffic, *host;
 	char	 since[TIME_STRLEN], last[TIME_STRLEN];
@@ -893,12 +921,18 @@ control_status(struct control *c, struct evhttp_request *req,
 	if (c->capture != NULL)
 		capture_status(c->capture, control_status_traffic, traffic);
 	store_select(c->store, "SELECT"
-	    " coalesce(sum(state = 'queued'), 0) AS queued,"
-	    " coalesce(sum(state = 'queued' AND attempts > 0), 0) AS failing,"
-	    " coalesce(sum(state = 'failed'), 0) AS failed,"
+	    " coalesce(sum(CASE WHEN state = 'queued' THEN 1 END), 0)"
+	    "  AS queued,"
+	    " coalesce(sum(CASE WHEN state = 'queued' AND attempts > 0"
+	    "  THEN 1 END), 0) AS failing,"
+	    " coalesce(sum(CASE WHEN state = 'failed' THEN 1 END), 0)"
+	    "  AS failed,"
 	    " min(CASE WHEN state = 'queued' THEN created_at END)"
 	    "  AS oldest_queued_at"
 	    " FROM notifications", 0, NULL, control_row_set, &outbox);
+	nodes = json_array();
+	if (store_nodes(c->store, control_status_node, nodes) == -1)
+		log_warnx("status: cannot read the nodes table");
 	open = control_rows(c, "SELECT c.incident_id AS incident, c.kind,"
 	    " c.level, c.due_at, c.breached_at, i.system,"
 	    " i.kind = 'drill' AS drill"
@@ -909,6 +943,7 @@ control_status(struct control *c, struct evhttp_request *req,
 		json_decref(traffic);
 		json_decref(outbox);
 		json_decref(open);
+		json_decref(nodes);
 		control_error(req, 500, "cannot read the database");
 		return;
 	}
@@ -920,10 +955,11 @@ control_status(struct control *c, struct evhttp_request *req,
 	    hs.last_at != 0 ? time_fmt(hs.last_at, last, sizeof(last)) :
 	    NULL, "last_error", hs.last != NULL ? control_text(hs.last) :
 	    json_null());
-	control_reply(req, 200, json_pack("{so so so so si so so}", "systems",
-	    systems, "deadlines", open, "outbox", outbox, "traffic", traffic,
-	    "event_clients", c->nwaiters, "store", control_status_store(c),
-	    "host", host));
+	control_reply(req, 200, json_pack("{so so so so si so so s{ss ss} so}",
+	    "systems", systems, "deadlines", open, "outbox", outbox,
+	    "traffic", traffic, "event_clients", c->nwaiters, "store",
+	    control_status_store(c), "host", host, "node", "name", c->node,
+	    "role", control_node_role(c), "nodes", nodes));
 }
 
 static void
@@ -2012,6 +2048,14 @@ control_dispatch(struct control *c, struct evhttp_request *req,
 		route->handler(c, req, a);
 		return;
 	}
+	/* Only the leader writes the records (lead.c). */
+	if (!store_leading(c->store)) {
+		control_error(req, 503, "node %s is a %s (備援節點), not the "
+		    "leader: nothing was recorded; ask the leader's control "
+		    "socket (rtowatch status names it)", c->node,
+		    control_node_role(c));
+		return;
+	}
 	/*
 	 * A person's change reads the records it changes, which miss what
 	 * the store holds in memory while the database refuses writes: it
@@ -2276,6 +2320,8 @@ control_configure(struct control *c, const struct conf *conf)
 	free(c->gids);
 	free(c->roles);
 	memset(c->callers, 0, sizeof(c->callers));
+	snprintf(c->node, sizeof(c->node), "%s", conf->node_name);
+	c->may_lead = conf->lead;
 	c->hist_short = conf->history_bucket_ms / 1000;
 	c->hist_long = c->hist_short * 60;
 	TAILQ_FOREACH(r, &conf->roles, entry)

@@ -216,11 +216,16 @@ struct engine {
 	size_t			 nbatch;
 	size_t			 batch_size;
 	struct event		*batch_ev;
+	/*
+	 * A standby (lead.c) keeps its checks' results, for status, and
+	 * decides nothing: the leader does, and this node's state comes
+	 * from the register (engine_recover) when it takes over.
+	 */
+	int			 standby;
 	struct workflow		 wf;		/* what people's actions use */
 
 	/* Vantage points (issue 21): see engine_vantage_cb. */
 	const char		*node;		/* this one's name */
-	int			 lead;		/* 0: it only observes */
 	int			 quorums;	/* systems with a quorum */
 	int			 self_lost;	/* this node's network */
 	struct engine_node	*nodes;
@@ -818,7 +823,6 @@ engine_configure(struct engine *e, const struct conf *conf)
 	engine_batch_run(e);	/* with the rules they were probed by */
 	e->lost_margin = 0;
 	e->node = conf->node_name;
-	e->lead = conf->lead;
 	e->quorums = 0;
 	e->policy = &conf->policy;
 	e->maints = &conf->maints;
@@ -969,16 +973,16 @@ engine_recover_window(const char *system, int64_t start, int64_t end,
 	return 0;
 }
 
+void
+engine_set_leading(struct engine *e, int leading)
+{
+	e->standby = !leading;
+}
+
 /* After a restart: every outage still open in the store goes on. */
 int
 engine_recover(struct engine *e)
 {
-	if (!e->lead) {
-		log_info("node %s only observes (set lead no): it probes and "
-		    "writes its observations; no engine, clocks or mail",
-		    e->node);
-		return 0;
-	}
 	/* The other vantage points' views, before any result counts. */
 	if (e->quorums > 0)
 		engine_vantage_catch_up(e);
@@ -1854,8 +1858,9 @@ engine_apply(struct engine *e, struct sys_state *s, int index,
 	s->last_result_at = at;
 	if (cs->down != was)
 		engine_observe(e, s, index);
-	if (!e->lead)
-		return;		/* set lead no: it only observes */
+	/* A standby, or a node that only observes, decides nothing. */
+	if (e->standby)
+		return;
 	engine_evaluate(e, s);
 	if (s->rto_wait)
 		engine_rto_check(s);
@@ -2002,8 +2007,9 @@ engine_clock_jumped(const struct wallclock_jump *j, void *arg)
 	struct engine		*e = arg;
 	struct sys_state	*s;
 
-	if (!e->lead)
-		return;		/* an observer has no deadlines, no records */
+	/* A standby or an observer has no deadline armed, records nothing. */
+	if (e->standby)
+		return;
 	if (j->noted)
 		engine_note_jump(e, j);
 	else
@@ -2137,7 +2143,8 @@ engine_status(struct engine *e,
 			st.state = "maintenance";
 		else if (s->down)
 			st.state = "down";
-		else if (s->last_result_at == 0)
+		/* A standby decides nothing: its checks are its own view. */
+		else if (s->last_result_at == 0 || e->standby)
 			st.state = "unknown";
 		else
 			st.state = "up";
@@ -2308,8 +2315,8 @@ engine_observe(struct engine *e, const struct sys_state *s, int i)
 	    s->name, s->check_desc[i], cs->down ? "down" : "up",
 	    time_fmt(cs->down ? cs->first_fail_at : cs->first_ok_at, t,
 	    sizeof(t)), e->node);
-	/* The leader says what it decides of it; an observer, this. */
-	if (e->lead)
+	/* The leader says what it decides of it; the others, this. */
+	if (!e->standby)
 		log_debug("%s", msg);
 	else
 		log_info("%s", msg);
@@ -2620,11 +2627,9 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 		    lost, wall_ms(), lost ? "most systems fail from this node "
 		    "(lost-network)" : NULL);
 	}
-	/* "Alive now": worth nothing later, so never held. */
+	/* Alive or not is each node's row in nodes (lead.c). */
 	store_health(e->store, &health);
-	if (store_sqlite(e->store) == NULL && health.held == 0)
-		(void)store_vantage_seen(e->store, e->node, e->lead);
-	if (!e->lead || e->quorums == 0)
+	if (e->standby || e->quorums == 0)
 		return;
 	/*
 	 * A register refusing writes is not asked either: the views stand

@@ -193,6 +193,11 @@ history_write(struct history *h)
 
 	if (h->npending == 0 || store_holding(h->store))
 		return 0;
+	/* A standby's buckets are not kept: the leader's are (lead.c). */
+	if (!store_leading(h->store)) {
+		history_pending_clear(h, h->npending);
+		return 0;
+	}
 	if ((n = h->npending) > HISTORY_TX_ROWS)
 		n = HISTORY_TX_ROWS;
 	if (store_begin(h->store) == -1)

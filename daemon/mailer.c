@@ -689,6 +689,8 @@ mailer_news_cb(evutil_socket_t fd, short events, void *arg)
 
 /* ---------------------------------------------------- a job, from the loop */
 
+static void	mailer_wake_at(struct mailer *, int64_t);
+
 static void
 mailer_start(struct mailer *m, const struct store_mail *row)
 {
@@ -702,6 +704,17 @@ mailer_start(struct mailer *m, const struct store_mail *row)
 		mailer_failed(m, row->id, row->attempts, "",
 		    "no contact with an email address for this recipient in "
 		    "the rules");
+		return;
+	}
+	/*
+	 * One node sends it: another's claim, still running, or its lock on
+	 * the row passes it by until the next look, a second from now.
+	 */
+	if (store_mail_claim(m->store, row->id, m->conf->node_name,
+	    wall_ms() + mc->timeout_ms) != 1) {
+		log_debug("mail %lld: claimed or locked by another node: "
+		    "passed by", (long long)row->id);
+		mailer_wake_at(m, wall_ms() + 1000);
 		return;
 	}
 	/* As many threads as messages in flight, up to MAILER_MAX_JOBS. */
@@ -902,7 +915,9 @@ mailer_run(struct mailer *m)
 	int			 i;
 
 	evtimer_del(m->timer);
-	if (m->mail == NULL || m->mail->smtp == NULL || !m->curl_ok)
+	/* Only the leader sends (lead.c); it kicks us when it leads. */
+	if (m->mail == NULL || m->mail->smtp == NULL || !m->curl_ok ||
+	    !store_leading(m->store))
 		return;
 	/*
 	 * The outbox is in the database: while it refuses writes (store.c

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "history.h"
 #include "journal.h"
+#include "lead.h"
 #include "log.h"
 #include "mailer.h"
 #include "monitor.h"
@@ -57,6 +58,8 @@ struct rtowatchd {
 	struct webhook		*webhook;
 	struct capture		*capture;	/* anomaly blocks */
 	struct web		*web;		/* NULL: set web listen unset */
+	struct lead		*lead;		/* which node leads */
+	int			 exit_code;
 };
 
 /* New rows in the outbox (notice.c): both its senders look. */
@@ -67,6 +70,61 @@ rtowatchd_outbox_kick(void *arg)
 
 	mailer_kick(d->mailer);
 	webhook_kick(d->webhook);
+}
+
+/*
+ * This node leads (lead.c): at start on SQLite, at a takeover on a
+ * shared PostgreSQL register.  Either way it is a start after kill -9:
+ * the open outages, the clocks and the outbox are read from the
+ * register, by the same calls, and everything goes on from there.
+ */
+static void
+rtowatchd_lead(struct rtowatchd *d)
+{
+	store_set_leading(d->store, 1);
+	if (engine_recover(d->engine) == -1)
+		fatalx("%s: cannot read open outages", d->conf->database);
+	engine_set_leading(d->engine, 1);
+	capture_end_orphans(d->capture);
+	capture_start_live(d->capture, d->base);
+	rtowatchd_outbox_kick(d);
+	sd_notifyf(0, "STATUS=leading, watching %d systems",
+	    d->conf->nsystems);
+}
+
+/*
+ * The lead's changes.  Suspended (its lock's session lost), the leader
+ * goes on watching and deciding, and the store holds every change and
+ * sends nothing until lead.c knows; resumed, the store writes them and
+ * the outbox goes on.  Lost (another node leads or led), nothing more is
+ * written or sent from here (the store drops what it held) and the
+ * daemon stops; its service manager starts it again, as a standby.
+ */
+static void
+rtowatchd_lead_cb(enum lead_change what, void *arg)
+{
+	struct rtowatchd	*d = arg;
+
+	switch (what) {
+	case LEAD_TAKE:
+		rtowatchd_lead(d);
+		break;
+	case LEAD_SUSPEND:
+		store_suspend(d->store, 1);
+		break;
+	case LEAD_RESUME:
+		store_suspend(d->store, 0);
+		rtowatchd_outbox_kick(d);
+		break;
+	case LEAD_LOST:
+		store_set_leading(d->store, 0);
+		engine_set_leading(d->engine, 0);
+		log_warnx("lead: stopping at once, to start again as a "
+		    "standby");
+		d->exit_code = 75;	/* EX_TEMPFAIL */
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
 }
 
 static void __attribute__((noreturn))
@@ -483,16 +541,18 @@ main(int argc, char *argv[])
 	d.engine = engine_new(d.base, d.store);
 	d.history = history_new(d.base, d.store);
 	rtowatchd_configure(&d, d.conf);
-	/* Before any probe's result: the monitors only armed their timer. */
-	if (engine_recover(d.engine) == -1)
-		fatalx("%s: cannot read open outages", d.conf->database);
 	/* The deadlines are wall-clock times: follow the clock's jumps. */
 	wallclock_start(d.base, engine_clock_jumped, d.engine);
 	/* Capturing needs CAP_NET_RAW, which priv_drop() kept. */
 	d.capture = capture_new(d.store, d.conf);
 	capture_set_engine(d.capture, d.engine);
-	capture_end_orphans(d.capture);
-	capture_start_live(d.capture, d.base);
+	/*
+	 * Before any probe's result (the monitors only armed their timer),
+	 * SQLite's one node leads (rtowatchd_lead); a node of a shared
+	 * register stands by until it gets the lead.
+	 */
+	engine_set_leading(d.engine, 0);
+	d.lead = lead_start(d.base, d.store, d.conf, rtowatchd_lead_cb, &d);
 	/*
 	 * Watching and the clocks matter more than the socket: without it
 	 * the daemon goes on, and rtowatch --db still reads the records.
@@ -528,6 +588,7 @@ main(int argc, char *argv[])
 	for (i = sizeof(sigs) / sizeof(sigs[0]); i-- > 0;)
 		event_free(sigev[i]);
 	monitors_stop(d.monitors);
+	lead_free(d.lead);
 	history_free(d.history);
 	web_free(d.web);
 	control_free(d.control);
@@ -546,5 +607,5 @@ main(int argc, char *argv[])
 	event_base_free(d.base);
 	conf_free(d.conf);
 	log_info("stopped");
-	return 0;
+	return d.exit_code;
 }

@@ -148,6 +148,9 @@ struct store {
 	size_t		 held_bytes;
 	size_t		 written;	/* held ones written in this episode */
 	int		 full;		/* the bound was reached: said once */
+	int		 standby;	/* not the leader: writes refused */
+	int		 own;		/* but this node's own rows */
+	int		 suspended;	/* the leader's session lost: hold */
 	unsigned	 refused;	/* transactions refused at the bound */
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
@@ -574,7 +577,7 @@ const char *const *const store_sqlite_migrations[] = {
 	 * Append-only, without a chain: the leader's incidents, whose
 	 * timeline is chained, quote the views that decided them.  One
 	 * node alone on SQLite writes them too, so the format is one.
-	 * vantage_points is each node's heartbeat, rewritten in place.
+	 * Whether a node is alive is its row in nodes (11).
 	 */
 	STORE_MIGRATION(
 	"CREATE TABLE observations ("
@@ -590,12 +593,9 @@ const char *const *const store_sqlite_migrations[] = {
 	"CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations"
 	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"
 	"CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations"
-	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"
-	"CREATE TABLE vantage_points ("
-	"  node TEXT PRIMARY KEY,"
-	"  seen_at TEXT NOT NULL,"
-	"  lead INTEGER NOT NULL DEFAULT 0"
-	");"),
+	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"),
+	/* 11: the nodes sharing the register, and their roles (lead.c). */
+	STORE_MIGRATION(STORE_NODES_TABLE),
 };
 
 #define STORE_NMIGRATIONS \
@@ -1476,6 +1476,21 @@ store_timeline_add(struct store *st, const struct store_event *ev)
  * Transactions belong to the caller: the engine writes a state change
  * and everything it entails (timeline, clocks, notifications) at once.
  */
+/*
+ * A transaction of this node's own rows (its observations), which a
+ * standby or an observer writes too: they are its view, not the records.
+ */
+int
+store_begin_own(struct store *st)
+{
+	int	 rc;
+
+	st->own = 1;
+	rc = store_begin(st);
+	st->own = 0;
+	return rc;
+}
+
 int
 store_begin(struct store *st)
 {
@@ -1484,6 +1499,11 @@ store_begin(struct store *st)
 
 	if (st->tx != NULL || st->replaying)
 		fatalx("store: nested transaction");
+	/* Only the leader writes the records (lead.c). */
+	if (st->standby && !st->own) {
+		st->refused++;
+		return -1;
+	}
 	if (st->group_open) {
 		/* One change of the group's transaction: a savepoint. */
 		st->tx = xcalloc(1, sizeof(*st->tx));
@@ -1527,8 +1547,13 @@ store_begin(struct store *st)
 	STAILQ_INIT(&st->tx->ops);
 	st->tx->at = wall_ms();
 	st->appended = 0;
-	/* Behind the held ones, in order. */
-	st->deferring = !TAILQ_EMPTY(&st->held);
+	/* Behind the held ones, in order; all of it while suspended. */
+	st->deferring = !TAILQ_EMPTY(&st->held) || st->suspended;
+	if (st->suspended && st->failing_since == 0) {
+		snprintf(st->db->error, sizeof(st->db->error), "this node "
+		    "lost its session with the leader's lock");
+		store_refused(st);
+	}
 	if (!st->deferring) {
 		rc = store_exec_rc(st, st->be->begin_sql);
 		/*
@@ -1805,6 +1830,9 @@ store_flush(struct store *st, int64_t slice)
 	int		 rc = STORE_OK, any = 0;
 
 	st->last_try_mono = start;
+	/* Written only once this node is sure it still leads (lead.c). */
+	if (st->suspended)
+		return -1;
 	if (TAILQ_EMPTY(&st->held) && st->failing_since != 0) {
 		/* Nothing held: is the lock free again? */
 		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
@@ -1944,7 +1972,61 @@ store_on_alert(struct store *st, void (*cb)(const char *, void *), void *arg)
 int
 store_failing(const struct store *st)
 {
-	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held);
+	return st->failing_since != 0 || !TAILQ_EMPTY(&st->held) ||
+	    st->suspended;
+}
+
+/*
+ * A node that is not the leader writes nothing; one that has just lost
+ * the lead drops what it held, which the new leader never saw decided:
+ * as after kill -9, the new leader decides again from the register, and
+ * a replay here later would write on top of its rows.
+ */
+void
+store_set_leading(struct store *st, int leading)
+{
+	struct store_tx	*tx;
+	size_t		 n = st->nheld;
+
+	st->standby = !leading;
+	st->suspended = 0;
+	if (leading)
+		return;
+	while ((tx = TAILQ_FIRST(&st->held)) != NULL) {
+		TAILQ_REMOVE(&st->held, tx, entry);
+		store_tx_free(tx);
+	}
+	st->nheld = 0;
+	st->held_bytes = 0;
+	st->failing_since = 0;
+	if (st->timer != NULL)
+		evtimer_del(st->timer);
+	if (n > 0)
+		log_warnx("store: not the leader: %zu changes held in memory "
+		    "are dropped; the leader decides them again from the "
+		    "register", n);
+}
+
+int
+store_leading(const struct store *st)
+{
+	return !st->standby;
+}
+
+/*
+ * The leader lost the session that holds its lock, and may or may not
+ * lead still (lead.c): until it knows, every change is held in memory,
+ * in order, as when the database refuses writes, and nothing is sent.
+ * Back as the leader, with no other leader between, it writes them;
+ * otherwise store_set_leading(st, 0) drops them.
+ */
+void
+store_suspend(struct store *st, int on)
+{
+	st->suspended = on;
+	if (!on && st->timer != NULL && (!TAILQ_EMPTY(&st->held) ||
+	    st->failing_since != 0))
+		event_active(st->timer, EV_TIMEOUT, 1);
 }
 
 /* Is the transaction being made only recorded (and held)? */

@@ -131,13 +131,48 @@ store_webhook_sent(struct store *st, const struct store_delivery *m)
 	return 0;
 }
 
+/*
+ * Row ID is this node's to send (NODE) until UNTIL, unless another
+ * node's claim on it still runs: 1 if it is ours, 0 if not, -1 on error.
+ * On PostgreSQL the row is locked FOR UPDATE SKIP LOCKED, so that of two
+ * nodes claiming it at once (a leader that has just lost the lead and
+ * the one that took it) one gets it and the other passes it by without
+ * waiting; SQLite has one writer, the lock is its own.  A failed attempt
+ * ends the claim (store_mail_failed), so only a message in flight is
+ * kept from another node: one whose sender died mid-session waits for
+ * its claim to run out (mail-timeout) before the next leader sends it.
+ */
+#define STORE_MAIL_CLAIM(lock) \
+	"UPDATE notifications SET claimed_by = ?1, claimed_until = ?2" \
+	" WHERE id = (SELECT id FROM notifications WHERE id = ?3" \
+	" AND state = 'queued' AND (claimed_until IS NULL" \
+	" OR claimed_until <= ?4 OR claimed_by = ?1)" lock ")" \
+	" RETURNING 1"
+
+int
+store_mail_claim(struct store *st, int64_t id, const char *node,
+    int64_t until)
+{
+	struct store_query	*stmt;
+	int			 got = 0;
+
+	stmt = store_stmt(st, database_is_pg(store_path(st)) ?
+	    STORE_MAIL_CLAIM(" FOR UPDATE SKIP LOCKED") :
+	    STORE_MAIL_CLAIM(""), "tTIT", node, until, id, wall_ms());
+	if (stmt == NULL || store_write_row(st, stmt, &got) == -1)
+		return -1;
+	/* Only recorded, held: not sent before the store writes again. */
+	return store_holding(st) ? 0 : got == 1;
+}
+
 /* One more failed attempt: why, and when to try again. */
 int
 store_mail_failed(struct store *st, const struct store_mail_failure *f)
 {
 	return store_run(st, "UPDATE notifications SET"
 	    " attempts = attempts + 1, last_error = ?, address = ?,"
-	    " next_try_at = ? WHERE id = ? AND state = 'queued'",
+	    " next_try_at = ?, claimed_until = NULL"
+	    " WHERE id = ? AND state = 'queued'",
 	    "ttTI", f->error, f->address, f->next_try_at, f->id);
 }
 

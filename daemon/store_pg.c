@@ -395,12 +395,7 @@ static const char store_pg_observations[] =
 	"  EXECUTE FUNCTION rtowatch_observations_append_only();"
 	"CREATE TRIGGER observations_no_truncate BEFORE TRUNCATE"
 	"  ON observations FOR EACH STATEMENT"
-	"  EXECUTE FUNCTION rtowatch_observations_append_only();"
-	"CREATE TABLE vantage_points ("
-	"  node text PRIMARY KEY,"
-	"  seen_at text NOT NULL,"
-	"  lead bigint NOT NULL DEFAULT 0"
-	");";
+	"  EXECUTE FUNCTION rtowatch_observations_append_only();";
 
 /* Versions 1-8 are SQLite's history only. */
 #define STORE_PG_NONE	STORE_MIGRATION("SELECT 1")
@@ -410,7 +405,10 @@ const char *const *const store_pg_migrations[] = {
 	STORE_PG_NONE, STORE_PG_NONE, STORE_PG_NONE, STORE_PG_NONE,
 	/* 9: the schema as SQLite's 1-9 leave it (above), in parts. */
 	STORE_MIGRATION(store_pg_schema1, store_pg_schema2, store_pg_schema3, store_pg_schema4),
+	/* 10: vantage points' observations (store_vantage.c). */
 	STORE_MIGRATION(store_pg_observations),
+	/* 11: the nodes sharing the register (lead.c). */
+	STORE_MIGRATION(STORE_NODES_TABLE),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

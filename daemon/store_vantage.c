@@ -1,10 +1,10 @@
 /*
- * store_vantage.c: vantage points' observations and heartbeats (issue
- * 21).
+ * store_vantage.c: vantage points' observations (issue 21).
  *
  * Several nodes share one register; each writes only its own
  * observations, a row a transition of a check (down or up, at its own
- * first failure or success), and its heartbeat.  The leader reads the
+ * first failure or success), standby or not: they are its own view, not
+ * the records, which only the leader writes.  The leader reads the
  * others' rows after the last it read: every transaction takes the
  * writers' lock (store_pg.c), so ids are given in commit order and none
  * is committed behind one already read.  The writes go through
@@ -49,7 +49,7 @@ store_observations_add(struct store *st, const struct store_observation *o,
 	json_decref(rows);
 	if (text == NULL)
 		return -1;
-	if (store_begin(st) == -1 ||
+	if (store_begin_own(st) == -1 ||
 	    store_run(st, "INSERT INTO observations (node, system,"
 	    " check_name, state, at, written_at, cause)"
 	    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3,"
@@ -61,22 +61,6 @@ store_observations_add(struct store *st, const struct store_observation *o,
 	}
 	free(text);
 	return rc;
-}
-
-/* NODE is alive now; LEAD: it runs the engine. */
-int
-store_vantage_seen(struct store *st, const char *node, int lead)
-{
-	if (store_begin(st) == -1 ||
-	    store_run(st, "INSERT INTO vantage_points (node, seen_at, lead)"
-	    " VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET"
-	    " seen_at = excluded.seen_at, lead = excluded.lead", "tTi",
-	    node, wall_ms(), lead) == -1 ||
-	    store_commit(st) == -1) {
-		store_rollback(st);
-		return -1;
-	}
-	return 0;
 }
 
 /* The observations after row AFTER of nodes other than SELF, in order. */
@@ -109,7 +93,10 @@ store_observations_after(struct store *st, int64_t after, const char *self,
 	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
 
-/* Every node's last heartbeat, as it wrote it. */
+/*
+ * Every node's last contact, as its lead connection wrote it (lead.c,
+ * once a second on PostgreSQL).
+ */
 int
 store_vantage_points(struct store *st,
     int (*cb)(const char *, const char *, void *), void *arg)
@@ -117,8 +104,8 @@ store_vantage_points(struct store *st,
 	struct store_query	*q;
 	int			 rc;
 
-	if ((q = store_prepare(st, "SELECT node, seen_at FROM vantage_points"
-	    " ORDER BY node")) == NULL)
+	if ((q = store_prepare(st, "SELECT name, last_contact FROM nodes"
+	    " ORDER BY name")) == NULL)
 		return -1;
 	while ((rc = store_step(q)) == STORE_ROW)
 		if (cb(store_column_text(q, 0), store_column_text(q, 1),

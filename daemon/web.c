@@ -624,6 +624,39 @@ web_status_traffic(struct evbuffer *b, const json_t *traffic, int en)
 }
 
 /*
+ * The nodes sharing the register (lead.c), as rtowatch status shows
+ * them: one row on SQLite, every node on a shared PostgreSQL register.
+ */
+static void
+web_status_nodes(struct evbuffer *b, const json_t *st, int en)
+{
+	const json_t	*n;
+	size_t		 i;
+	char		*local;
+
+	evbuffer_add_printf(b, "<h2>%s</h2><table id=\"nodes\"><thead><tr>"
+	    "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+	    WEB_T(en, "節點", "nodes (節點)"), WEB_T(en, "名稱", "node"),
+	    WEB_T(en, "角色", "role"), WEB_T(en, "最後聯繫", "last contact"));
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		evbuffer_add(b, "<tr><td>", 8);
+		web_esc(b, web_str(n, "name"));
+		evbuffer_add_printf(b, "</td><td class=\"%s\">",
+		    json_integer_value(json_object_get(n, "silent_ms")) >
+		    10000 ? "down" : "up");
+		web_esc(b, web_str(n, "role"));
+		evbuffer_add(b, "</td><td>", 9);
+		if (web_str(n, "last_contact") != NULL) {
+			local = time_text_local(web_str(n, "last_contact"), 1);
+			web_esc(b, local);
+			free(local);
+		}
+		evbuffer_add(b, "</td></tr>", 10);
+	}
+	evbuffer_add(b, "</tbody></table>", 16);
+}
+
+/*
  * The 24-hour response-time chart per check, drawn here as SVG from
  * GET /v1/history: 96 slots of a quarter of an hour, each a bar from the
  * least to the greatest round trip of its good probes, a line through
@@ -942,6 +975,7 @@ web_status_part(struct web *w, struct evbuffer *b, int en)
 	web_rtt_chart(w, b, json_object_get(st, "systems"), en);
 	web_status_maint(b, json_object_get(st, "systems"), en);
 	web_status_traffic(b, json_object_get(st, "traffic"), en);
+	web_status_nodes(b, st, en);
 	json_decref(st);
 	return 0;
 }

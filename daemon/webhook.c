@@ -378,6 +378,8 @@ webhook_discard_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ------------------------------------------------ a request, from the loop */
 
+static void	webhook_wake_at(struct webhook *, int64_t);
+
 static void
 webhook_start(struct webhook *w, const struct webhook_row *row)
 {
@@ -390,6 +392,14 @@ webhook_start(struct webhook *w, const struct webhook_row *row)
 	if ((wc = conf_find_webhook(w->conf, row->recipient)) == NULL) {
 		webhook_retry(w, row->id, row->attempts, row->recipient, "",
 		    "no webhook of that name in the rules");
+		return;
+	}
+	/* One node sends it, as for mail (store_mail_claim). */
+	if (store_mail_claim(w->store, row->id, w->conf->node_name,
+	    wall_ms() + timeout) != 1) {
+		log_debug("webhook %lld: claimed or locked by another node: "
+		    "passed by", (long long)row->id);
+		webhook_wake_at(w, wall_ms() + 1000);
 		return;
 	}
 	snprintf(key, sizeof(key), "rtowatch-%lld-%lld", (long long)row->id,
@@ -517,8 +527,9 @@ webhook_run(struct webhook *w)
 	int			 i;
 
 	evtimer_del(w->timer);
+	/* Only the leader sends (lead.c); it kicks us when it leads. */
 	if (w->conf == NULL || w->cv == NULL ||
-	    TAILQ_EMPTY(&w->conf->webhooks))
+	    TAILQ_EMPTY(&w->conf->webhooks) || !store_leading(w->store))
 		return;
 	/* As the mailer: a delivery that could not be recorded goes twice. */
 	if (store_failing(w->store)) {

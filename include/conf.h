@@ -192,6 +192,13 @@ struct web_conf {
 struct conf {
 	char			*path;
 	char			*database;
+	/*
+	 * This node of a shared register (set node, set lead): its name
+	 * in the nodes table and its observations, and whether it may take
+	 * the lead (lead.c; no: it only probes and observes).
+	 */
+	char			*node_name;	/* default: gethostname() */
+	int			 lead;		/* default yes */
 	char			*timezone;	/* of maintenance windows */
 	char			*user;		/* NULL: stay who we are */
 	char			*group;		/* NULL: the user's group */
@@ -230,14 +237,7 @@ struct conf {
 	int64_t			 history_minutes_ms;
 	int64_t			 history_hours_ms;
 	struct web_conf		 web;
-	/*
-	 * Several nodes on one register (issue 21): this node's name (set
-	 * node, default gethostname()), whether it may lead (set lead no:
-	 * it only probes and writes its observations), and the quorum of
-	 * vantage points every system's outage needs by default.
-	 */
-	char			*node_name;
-	int			 lead;
+	/* The quorum of vantage points every system's outage needs. */
 	struct conf_quorum	 quorum;
 };
 

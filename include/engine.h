@@ -45,6 +45,7 @@ struct engine	*engine_new(struct event_base *, struct store *);
 void		 engine_free(struct engine *);
 int		 engine_configure(struct engine *, const struct conf *);
 int		 engine_recover(struct engine *);
+void		 engine_set_leading(struct engine *, int);
 void		 engine_set_prober(struct engine *,
 		    void (*)(void *, const char *), void *);
 void		 engine_result(struct engine *, const char *, int,

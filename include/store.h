@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	10
+#define STORE_SCHEMA_VERSION	11
 
 struct sqlite3;
 struct store;
@@ -340,11 +340,26 @@ void		 store_on_flush(struct store *, void (*)(void *), void *);
 void		 store_on_alert(struct store *, void (*)(const char *, void *),
 		    void *);
 int		 store_failing(const struct store *);
+/*
+ * Whether this node leads (lead.c): a node that does not refuses every
+ * write, and on losing the lead drops what it held.
+ */
+void		 store_set_leading(struct store *, int);
+int		 store_leading(const struct store *);
+void		 store_suspend(struct store *, int);
+/* This node's row of the nodes table (SQLite: lead.c's heartbeat). */
+int		 store_node_beat(struct store *, const char *, const char *,
+		    int64_t, int64_t);
+/* Every node's row, for status: name, role, started, last contact. */
+int		 store_nodes(struct store *, int (*)(const char *,
+		    const char *, int64_t, int64_t, const char *, void *),
+		    void *);
 int		 store_holding(const struct store *);
 void		 store_health(const struct store *, struct store_health *);
 int		 store_later(struct store *, int (*)(struct store *, void *),
 		    void (*)(void *), void *);
 int		 store_begin(struct store *);
+int		 store_begin_own(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 void		 store_group_begin(struct store *);
@@ -427,6 +442,8 @@ int		 store_webhook_sent(struct store *,
 		    const struct store_delivery *);
 int		 store_mail_sent(struct store *,
 		    const struct store_delivery *, int *);
+int		 store_mail_claim(struct store *, int64_t, const char *,
+		    int64_t);
 int		 store_mail_failed(struct store *,
 		    const struct store_mail_failure *);
 int		 store_mail_overdue(struct store *, const char *, int64_t,
@@ -462,7 +479,6 @@ struct store_observation {
 
 int		 store_observations_add(struct store *,
 		    const struct store_observation *, size_t);
-int		 store_vantage_seen(struct store *, const char *, int);
 int		 store_observations_after(struct store *, int64_t,
 		    const char *, int (*)(const struct store_observation *,
 		    void *), void *);

@@ -111,6 +111,26 @@ struct store_backend {
  */
 #define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
 
+/*
+ * Migration 10, the same on both backends: each node's row, upserted by
+ * its heartbeat (lead.c); the leaders' count (lead_term, one row: each
+ * new leader adds one); and an outbox row's claim by the node sending it
+ * (store_mail_claim).  Times are ISO text, as everywhere.
+ */
+#define STORE_NODES_TABLE \
+	"CREATE TABLE nodes (" \
+	"  name text PRIMARY KEY," \
+	"  role text NOT NULL" \
+	"    CHECK (role IN ('leader', 'standby', 'observer'))," \
+	"  started text NOT NULL," \
+	"  last_contact text NOT NULL," \
+	"  version text NOT NULL" \
+	");" \
+	"ALTER TABLE notifications ADD COLUMN claimed_by text;" \
+	"ALTER TABLE notifications ADD COLUMN claimed_until text;" \
+	"CREATE TABLE lead_term (term bigint NOT NULL, node text NOT NULL);" \
+	"INSERT INTO lead_term VALUES (0, '');"
+
 extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
 extern const struct store_backend store_sqlite_backend;

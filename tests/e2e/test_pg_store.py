@@ -154,7 +154,7 @@ def test_pg_register_outage_auditor_and_kill9(scenario, pg):
     d, service, witness = _watch(scenario, pg)
     service.wait_accepted(2)
     assert not os.path.exists(d.db), "a SQLite file was made beside PG"
-    assert pg.rows("SELECT version FROM rtowatch_schema") == [["10"]]
+    assert pg.rows("SELECT version FROM rtowatch_schema") == [["11"]]
 
     service.stop()                  # a real closed loopback port
     inc = wait_for(lambda: _incidents(pg), 15,
@@ -278,29 +278,28 @@ def _epoch(iso):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
-def test_pg_two_writers_keep_one_chain(scenario, pg):
-    """Two daemons write to one register at once (each its own system):
-    both incidents are there, no transaction of either is lost, and the
-    chain they share verifies.  (That every transaction takes the
-    writers' lock is the next test; one leader among several nodes is
-    issue 21's next step.)"""
-    daemons, services = [], []
+def test_pg_two_nodes_keep_one_chain(scenario, pg):
+    """Two daemons on one register with the same rules (two nodes, issue
+    21): one leads and writes, the other stands by; nothing is doubled,
+    no transaction is lost, and the chain verifies.  (test_pg_lead.py
+    kills the leader.)"""
+    daemons = []
+    services = [scenario.listener(), scenario.listener()]
     for name in ("north", "south"):
-        service = scenario.listener()
         d = scenario.daemon(name)
         d.write_rules(
             f'set database "{pg.uri}"; include "{SCENARIO_POLICY}"; '
-            f'set socket "{socket_path(d.db)}"\n\n'
-            + system_rules(name, service.port, rto="1h", down_after=2,
-                           up_after=1))
+            f'set socket "{socket_path(d.db)}"; set node "{name}"\n\n'
+            + "".join(system_rules(n, s.port, rto="1h", down_after=2,
+                                   up_after=1)
+                      for n, s in zip(("north", "south"), services)))
         daemons.append(d)
-        services.append(service)
     daemons[0].start()
     services[0].wait_accepted(1)    # the schema made, by one of them
     daemons[1].start()
     for s in services:
         s.wait_accepted(s.accepted + 2)
-    # Three outages each, the two daemons' transactions interleaved.
+    # Three outages each.
     for rnd in range(3):
         for s in services:
             s.stop()
@@ -317,6 +316,8 @@ def test_pg_two_writers_keep_one_chain(scenario, pg):
     assert pg.rows("SELECT system, count(*) FROM incidents GROUP BY system"
                    " ORDER BY system") == [["north", "1"], ["south", "1"]]
     assert pg.rows("SELECT count(*) FROM outages") == [["6"]]
+    assert pg.rows("SELECT name, role FROM nodes ORDER BY name") == \
+        [["north", "leader"], ["south", "standby"]]
     n = verify_chain(pg)
     assert n >= 12, n
     rc, out, err = cli("--db", pg.uri, "verify")

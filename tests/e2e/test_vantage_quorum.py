@@ -195,14 +195,14 @@ def start_nodes(scenario, vantage, pg, lost_network=False):
     lead = daemons["a"]
     lead.start()
     # The schema, made by the first node before the others start.
-    wait_for(lambda: pg.run("SELECT count(*) FROM vantage_points")[:2]
+    wait_for(lambda: pg.run("SELECT count(*) FROM nodes")[:2]
              == (0, [["1"]]), 15, "node a's heartbeat in the register")
     daemons["b"].start()
     daemons["c"].start()
     for n in NODES:
         wait_for(lambda: probes_ok(daemons[n]) >= 2, 15,
                  f"node {n} reaching the host")
-    assert "only observes (set lead no)" in daemons["b"].run_log()
+    assert "observes and never leads (set lead no)" in daemons["b"].run_log()
     wait_for(lambda: f"{SYSTEM}: 0 of the 3 vantage points counted see it "
              "down, 2 needed (down when 2 of 3 fail)" in lead.run_log(),
              15, "the leader counting three vantage points")

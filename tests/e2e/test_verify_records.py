@@ -180,7 +180,11 @@ def downgrade(db):
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
         # Migration 10 (vantage points' observations) too.
         con.execute("DROP TABLE observations")
-        con.execute("DROP TABLE vantage_points")
+        # Migration 11 (nodes, the leaders' count, outbox claims) too.
+        con.execute("DROP TABLE nodes")
+        con.execute("DROP TABLE lead_term")
+        con.execute("ALTER TABLE notifications DROP COLUMN claimed_by")
+        con.execute("ALTER TABLE notifications DROP COLUMN claimed_until")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"

@@ -159,6 +159,11 @@ def run_pages(d, b, origin, port, inc, later, shots):
                           ".textContent") != first, 3,
              "the countdown to move")
     assert "維護時段" in status_html and "處理中事件與期限" in status_html
+    # The nodes sharing the register: on SQLite this one, the leader.
+    nodes = b.js("[...document.querySelectorAll('#nodes tbody tr')].map("
+                 "r => [r.children[0].textContent,"
+                 " r.children[1].textContent])")
+    assert nodes == [[socket.gethostname(), "leader"]], nodes
     # A 24-hour response-time chart per check, drawn from the history
     # table: a bar a slot with good probes, the mean's line through the
     # same slots, a red mark a slot with failures.
