@@ -114,3 +114,38 @@ store_vantage_points(struct store *st,
 	store_finalize(q);
 	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
 }
+
+/*
+ * Each node's latest view of each check: the rows the trigger of
+ * migration 12 keeps, one a (node, system, check), not a scan of the
+ * observations.  A check a node never saw fail has none: up from its
+ * start.
+ */
+int
+store_observations_latest(struct store *st,
+    int (*cb)(const struct store_observation *, void *), void *arg)
+{
+	struct store_observation	 o;
+	struct store_query		*q;
+	int				 rc;
+
+	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
+	    " cause FROM observations_latest"
+	    " ORDER BY node, system, check_name", "");
+	if (q == NULL)
+		return -1;
+	while ((rc = store_step(q)) == STORE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.id = store_column_int64(q, 0);
+		o.node = store_column_text(q, 1);
+		o.system = store_column_text(q, 2);
+		o.check = store_column_text(q, 3);
+		o.down = strcmp(store_column_text(q, 4), "down") == 0;
+		o.at = store_column_time(q, 5);
+		o.cause = store_column_text(q, 6);
+		if (cb(&o, arg) == -1)
+			break;
+	}
+	store_finalize(q);
+	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}

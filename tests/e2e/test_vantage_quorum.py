@@ -38,8 +38,9 @@ import time
 
 import pytest
 
-from conftest import (POLICY, SCENARIO_POLICY, db_rows, rules_file,
-                      socket_path, system_rules, wait_for, wait_incident)
+from conftest import (POLICY, SCENARIO_POLICY, api, cli, db_rows,
+                      rules_file, socket_path, system_rules, wait_for,
+                      wait_incident)
 from pinglib import require_root, run
 from test_pg_store import _epoch, pg  # noqa: F401  (pg: the fixture)
 
@@ -183,6 +184,36 @@ def incidents(pg):
                    f" FROM incidents WHERE system = '{SYSTEM}' ORDER BY id")
 
 
+def status_down_from(d):
+    """`rtowatch status` on D: {system: [the nodes that see it down]},
+    from its "  down from NODE since T: CAUSE" lines under each system
+    (or, for a system not listed, under its name after the nodes)."""
+    rc, out, err = cli("--socket", d.sock, "status")
+    assert rc == 0, err
+    seen, system = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            system = line[:-1] if line.endswith(":") else line.split()[0]
+        elif line.startswith("  down from "):
+            seen.setdefault(system, []).append(line.split()[2])
+    return seen
+
+
+def local_check(port):
+    return f"tcp 127.0.0.1 port {port}"
+
+
+def web_nodes(port):
+    """The web page's table of nodes (its status page, in Chinese)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", "/")
+    page = c.getresponse().read().decode()
+    c.close()
+    assert "<th>視為中斷</th>" in page, page[-3000:]
+    return page[page.index('<table id="nodes">'):].split("</table>")[0]
+
+
 def probes_ok(d):
     return d.run_log().count(f"{CHECK}: ok in")
 
@@ -229,6 +260,17 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
     assert incidents(pg) == [], "one vantage point of three opened one"
     assert pg.rows("SELECT count(*) FROM outages") == [["0"]]
     assert observations(pg, "c", "down") == []
+    # What a user sees: b's view in every node's status, up and all.
+    for n in NODES:
+        assert status_down_from(daemons[n]) == {SYSTEM: ["b"]}, n
+    _, st = api(lead.sock, "GET", "/v1/status")
+    views = {n["name"]: n["views"] for n in st["nodes"]}
+    assert sorted(views) == list(NODES), st["nodes"]
+    assert views["a"] == [] and views["c"] == [], views
+    assert [(v["system"], v["check"], v["state"], v["since"])
+            for v in views["b"]] == \
+        [(SYSTEM, CHECK, "down", observations(pg, "b", "down")[0][0])], views
+    assert views["b"][0]["cause"].startswith(f"{CHECK}: timeout"), views
 
     # Cut off from c too: the quorum is met, one incident.
     vantage.cut("c")
@@ -255,6 +297,8 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
                     f" {inc[0][0]}")[0][0]
     print(f"quorum met to incident opened: {float(delay):.3f} s")
     assert float(delay) < 3.0, delay
+    wait_for(lambda: status_down_from(lead) == {SYSTEM: ["b", "c"]}, 5,
+             "rtowatch status naming b and c")
 
     # b let through again: the quorum breaks when b's first success came.
     vantage.cut("b", cut=False)
@@ -269,6 +313,11 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
         f"{b_up[-1][0]}: a up; b up; c down since {c_down} (" \
         in restored, restored
     assert len(incidents(pg)) == 1, incidents(pg)
+    assert status_down_from(lead) == {SYSTEM: ["c"]}
+    _, st = api(lead.sock, "GET", "/v1/status")
+    assert [(v["state"], v["since"]) for n in st["nodes"]
+            if n["name"] == "b" for v in n["views"]] == \
+        [("up", b_up[-1][0])], st["nodes"]
     assert "monitoring host" not in lead.run_log()
     # Nodes that only observe wrote no records of their own.
     for n in ("b", "c"):
@@ -340,6 +389,9 @@ def test_quorum_lost_network_node_left_out(scenario, vantage, service, pg):
              "c's own network lost, in the register")
     assert "node c: most systems fail from here: its own network is lost" \
         in daemons["c"].run_log()
+    # In status, after the nodes: c's own network, seen down by c.
+    wait_for(lambda: status_down_from(lead).get("(monitoring host)")
+             == ["c"], 5, "rtowatch status saying c's network is lost")
 
     vantage.cut("b")
     wait_for(lambda: f"{SYSTEM}: 1 of the 2 vantage points counted see it "
@@ -373,8 +425,13 @@ def test_one_node_on_sqlite_writes_observations(scenario):
     import sqlite3
     service = scenario.listener()
     d = scenario.daemon()
-    d.write_rules(rules_file(d.db, system_rules(SYSTEM, service.port,
-                                                down_after=2)))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    web = s.getsockname()[1]
+    s.close()
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{web}\n",
+                             system_rules(SYSTEM, service.port,
+                                          down_after=2)))
     d.start()
     service.wait_accepted(2)
     service.stop()
@@ -389,9 +446,29 @@ def test_one_node_on_sqlite_writes_observations(scenario):
     # The incident's start is the node's own first failure, as before.
     assert rows[0]["at"] == inc["started_at"], (rows, inc)
     assert "vantage points" not in inc["cause"], inc
+    # Its view, in status: the control API's and rtowatch status's.
+    me = socket.gethostname()
+    _, st = api(d.sock, "GET", "/v1/status")
+    views = [n["views"] for n in st["nodes"] if n["name"] == me]
+    assert views and views[0] == [{
+        "system": SYSTEM, "check": rows[0]["check_name"], "state": "down",
+        "since": rows[0]["at"], "cause": rows[0]["cause"]}], st["nodes"]
+    assert status_down_from(d) == {SYSTEM: [me]}, cli("--socket", d.sock,
+                                                      "status")[1]
+    # And in the web page's table of nodes, "sees down" (視為中斷).
+    assert f'<span class="down" title="{local_check(service.port)}: ' \
+        in web_nodes(web), web_nodes(web)
+    assert f'">{SYSTEM}</span> (' in web_nodes(web)
     service.start()
     wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM observations")) == 2,
              10, "the node's observation of the service back")
+    _, st = api(d.sock, "GET", "/v1/status")
+    views = [n["views"] for n in st["nodes"] if n["name"] == me][0]
+    assert [(v["state"], v["since"]) for v in views] == \
+        [("up", db_rows(d.db, "SELECT at FROM observations WHERE"
+                        " state = 'up'")[0]["at"])], views
+    assert status_down_from(d) == {}
+    assert f">{SYSTEM}</span>" not in web_nodes(web), web_nodes(web)
     d.stop()
     con = sqlite3.connect(d.db)
     try:
