@@ -928,6 +928,19 @@ ctl_status_check(json_t *chk)
 }
 
 
+/* A system this node does not probe: the nodes it is assigned to. */
+static void
+ctl_status_elsewhere(const json_t *sys)
+{
+	const json_t	*v;
+	size_t		 i;
+
+	printf("    not probed from this node; its vantage points:");
+	json_array_foreach(json_object_get(sys, "vantage_points"), i, v)
+		printf(" %s", json_string_value(v));
+	printf("\n");
+}
+
 /*
  * The nodes' views that see a check down (issue 21), by system: an
  * object of arrays of {"node", "silent", VIEW}, so that each system's
@@ -1083,8 +1096,12 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 			    json_object_get(sys, "major")) ? ", major" : "");
 		else
 			printf("-\n");
-		json_array_foreach(json_object_get(sys, "checks"), j, chk)
-			ctl_status_check(chk);
+		if (json_is_false(json_object_get(sys, "probed_here")))
+			ctl_status_elsewhere(sys);
+		else
+			json_array_foreach(json_object_get(sys, "checks"), j,
+			    chk)
+				ctl_status_check(chk);
 		/* The nodes that see it down; the rest, with the nodes. */
 		if (json_is_string(json_object_get(sys, "name"))) {
 			ctl_status_down_from(json_object_get(down,

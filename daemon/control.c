@@ -824,8 +824,9 @@ control_status_check(json_t *checks, const struct engine_check_status *cs)
 static int
 control_status_system(const struct engine_system_status *s, void *arg)
 {
-	json_t	*checks, *sys;
+	json_t	*checks, *sys, *vantage;
 	char	 since[TIME_STRLEN];
+	size_t	 n;
 	int	 i;
 
 	checks = json_array();
@@ -836,6 +837,15 @@ control_status_system(const struct engine_system_status *s, void *arg)
 	    s->state, "since", s->since != 0 ? time_fmt(s->since, since,
 	    sizeof(since)) : NULL, "incident", s->incident != 0 ?
 	    json_integer(s->incident) : json_null(), "checks", checks);
+	/* Assigned to some nodes only ("vantage points"), and whether here. */
+	json_object_set_new(sys, "probed_here", json_boolean(s->here));
+	if (s->nvantage > 0) {
+		vantage = json_array();
+		for (n = 0; n < s->nvantage; n++)
+			json_array_append_new(vantage,
+			    control_text(s->vantage[n]));
+		json_object_set_new(sys, "vantage_points", vantage);
+	}
 	if (s->incident != 0) {
 		json_object_set_new(sys, "level", json_integer(s->level));
 		json_object_set_new(sys, "major", json_boolean(s->major));

@@ -392,13 +392,17 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	if ((ms->timer = evtimer_new(base, monitor_fire_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 
+	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)
-		total += sys->nchecks;
+		if (conf_system_probed_here(conf, sys))
+			total += sys->nchecks;
 	ms->all = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
 	ms->heap = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
+		if (!conf_system_probed_here(conf, sys))
+			continue;
 		i = 0;
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
 			m = &ms->all[ms->n];

@@ -151,25 +151,32 @@ def service(vantage, tmp_path):
         p.stdout.close()
 
 
-def node(scenario, vantage, pg, name, lost_network=False):
+def node(scenario, vantage, pg, name, lost_network=False, assign=()):
     """Node NAME in its namespace, on PG's register by its Unix socket.
     LOST_NETWORK: the shipped policy, lost-network above 50% and all,
-    and two more systems, so that a node can judge its network lost."""
+    and two more systems, so that a node can judge its network lost.
+    ASSIGN: SYSTEM's vantage points, and no global quorum."""
     d = scenario.daemon(name)
     d.wrapper = ["ip", "netns", "exec", vantage.ns[name]]
     conninfo = (f"host={pg.dir} port={pg.port} user=rtowatch "
                 f"dbname=register")
     systems = [(SYSTEM, PORT), *(OTHERS if lost_network else ())]
-    d.write_rules(
+    text = (
         f'set database "{conninfo}"; '
         f'include "{POLICY if lost_network else SCENARIO_POLICY}"; '
         f'set socket "{socket_path(d.db)}"\n'
         f'set node "{name}"\n'
         + ("" if name == "a" else "set lead no\n")
-        + "down when 2 of 3 vantage points fail\n\n"
+        + ("" if assign else "down when 2 of 3 vantage points fail\n")
+        + "\n"
         + "".join(system_rules(n, p, host=TARGET, every="200ms",
                                timeout="150ms", down_after=2, up_after=2)
                   for n, p in systems))
+    if assign:
+        head, tail = text.split("}\n", 1)
+        text = (head + "    vantage points "
+                + " ".join(f'"{n}"' for n in assign) + "\n}\n" + tail)
+    d.write_rules(text)
     return d
 
 
@@ -511,4 +518,50 @@ def test_quorum_observations_held_while_register_down(scenario, vantage,
     vantage.cut("b", cut=False)
     vantage.cut("c", cut=False)
     for d in daemons.values():
+        d.stop()
+
+
+def test_system_assigned_to_one_node(scenario, vantage, service, pg):
+    """"vantage points \"b\"" in the system's block: only node b probes
+    it.  Node a, the leader, skips its check (its log and rtowatch
+    status say so), writes no observation of it, and decides from b's
+    view alone (every node assigned, 1 of 1): b cut off from the service
+    opens the incident, as of b's own first failure."""
+    a = node(scenario, vantage, pg, "a", assign=("b",))
+    b = node(scenario, vantage, pg, "b", assign=("b",))
+    a.start()
+    wait_for(lambda: pg.run("SELECT count(*) FROM nodes")[:2]
+             == (0, [["1"]]), 15, "node a's heartbeat in the register")
+    b.start()
+    wait_for(lambda: probes_ok(b) >= 10, 15, "node b probing the host")
+    assert f"{SYSTEM}: not probed from this node (a)" in a.run_log()
+    # a can reach the service (nothing is cut yet) but never probes it.
+    assert f"{CHECK}: " not in a.run_log(), a.tail()
+    rc, out, err = cli("--socket", a.sock, "status")
+    assert rc == 0, err
+    assert "    not probed from this node; its vantage points: b\n" in out, \
+        out
+    _, st = api(a.sock, "GET", "/v1/status")
+    portal = [x for x in st["systems"] if x["name"] == SYSTEM][0]
+    assert portal["probed_here"] is False, portal
+    assert portal["vantage_points"] == ["b"], portal
+    assert incidents(pg) == []
+
+    vantage.cut("b")
+    inc = wait_for(lambda: incidents(pg), 15, f"an incident of {SYSTEM}")
+    b_down = observations(pg, "b", "down")[0][0]
+    assert inc[0][2] == b_down, (inc, b_down)
+    detail = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                     f" {inc[0][0]} AND event = 'opened'")[0][0]
+    assert f"down when 1 of 1 vantage points fail, met at {b_down}: " \
+        f"b down since {b_down} ({CHECK}: timeout: " in detail, detail
+    assert "a up" not in detail, detail
+    assert pg.rows("SELECT count(*) FROM observations WHERE node = 'a'"
+                   f" AND system = '{SYSTEM}'") == [["0"]]
+    assert status_down_from(a) == {SYSTEM: ["b"]}
+    vantage.cut("b", cut=False)
+    wait_for(lambda: [i for i in incidents(pg) if i[3]], 15,
+             f"{SYSTEM}'s incident restored from b's view")
+    assert len(incidents(pg)) == 1
+    for d in (a, b):
         d.stop()
