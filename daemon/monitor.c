@@ -417,7 +417,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 			 * the array is already a heap.
 			 */
 			m->due = monitor_slot_end(now + cc->every_ms * n++ /
-			    total);
+			    (total > 0 ? total : 1));
 			ms->heap[ms->n++] = m;
 		}
 	}
