@@ -63,18 +63,17 @@ store_observations_add(struct store *st, const struct store_observation *o,
 	return rc;
 }
 
-/* The observations after row AFTER of nodes other than SELF, in order. */
-int
-store_observations_after(struct store *st, int64_t after, const char *self,
+/*
+ * Q's rows (id, node, system, check_name, state, at, cause), each an
+ * observation to CB, then Q finalised.
+ */
+static int
+store_vantage_rows(struct store_query *q,
     int (*cb)(const struct store_observation *, void *), void *arg)
 {
 	struct store_observation	 o;
-	struct store_query		*q;
 	int				 rc;
 
-	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
-	    " cause FROM observations WHERE id > ? AND node <> ?"
-	    " ORDER BY id LIMIT 1000", "It", after, self);
 	if (q == NULL)
 		return -1;
 	while ((rc = store_step(q)) == STORE_ROW) {
@@ -91,6 +90,19 @@ store_observations_after(struct store *st, int64_t after, const char *self,
 	}
 	store_finalize(q);
 	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}
+
+/* The observations after row AFTER of nodes other than SELF, in order. */
+int
+store_observations_after(struct store *st, int64_t after, const char *self,
+    int (*cb)(const struct store_observation *, void *), void *arg)
+{
+	struct store_query	*q;
+
+	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
+	    " cause FROM observations WHERE id > ? AND node <> ?"
+	    " ORDER BY id LIMIT 1000", "It", after, self);
+	return store_vantage_rows(q, cb, arg);
 }
 
 /*
@@ -125,27 +137,7 @@ int
 store_observations_latest(struct store *st,
     int (*cb)(const struct store_observation *, void *), void *arg)
 {
-	struct store_observation	 o;
-	struct store_query		*q;
-	int				 rc;
-
-	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
-	    " cause FROM observations_latest"
-	    " ORDER BY node, system, check_name", "");
-	if (q == NULL)
-		return -1;
-	while ((rc = store_step(q)) == STORE_ROW) {
-		memset(&o, 0, sizeof(o));
-		o.id = store_column_int64(q, 0);
-		o.node = store_column_text(q, 1);
-		o.system = store_column_text(q, 2);
-		o.check = store_column_text(q, 3);
-		o.down = strcmp(store_column_text(q, 4), "down") == 0;
-		o.at = store_column_time(q, 5);
-		o.cause = store_column_text(q, 6);
-		if (cb(&o, arg) == -1)
-			break;
-	}
-	store_finalize(q);
-	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+	return store_vantage_rows(store_stmt(st, "SELECT id, node, system,"
+	    " check_name, state, at, cause FROM observations_latest"
+	    " ORDER BY node, system, check_name", ""), cb, arg);
 }
