@@ -560,7 +560,12 @@ engine_answer(struct engine *e, const struct sys_state *s,
 			if ((p = engine_find(e, s->parents[i])) == NULL)
 				continue;
 			pp->known = 1;
-			pp->probed = p->configured && p->nchecks > 0;
+			/*
+			 * One that other nodes probe ("vantage points") is
+			 * as their views say: nothing to wait for here.
+			 */
+			pp->probed = p->configured && p->nchecks > 0 &&
+			    p->here;
 			pp->down = p->down;
 			pp->pending = p->pending;
 			pp->incident_id = p->incident_id;
@@ -1494,7 +1499,7 @@ engine_network_count(const struct engine *e, int64_t since, int *n,
 
 	*n = *failing = *unsettled = *waiting = 0;
 	TAILQ_FOREACH(s, &e->systems, entry) {
-		if (!s->configured || s->nchecks == 0)
+		if (!s->configured || s->nchecks == 0 || !s->here)
 			continue;
 		(*n)++;
 		*failing += f = engine_failing(s);

@@ -106,11 +106,11 @@ class Vantage:
                     f"198.18.{i}.2")
         return self
 
-    def cut(self, node, cut=True):
+    def cut(self, node, cut=True, port=PORT):
         """Drop what NODE sends to SYSTEM's service on the host (or let
         it through again): its other services stay in reach."""
         self.sh(node, "iptables", "-w", "-A" if cut else "-D", "OUTPUT",
-                "-d", TARGET, "-p", "tcp", "--dport", str(PORT), "-j",
+                "-d", TARGET, "-p", "tcp", "--dport", str(port), "-j",
                 "DROP")
 
     def close(self):
@@ -151,7 +151,8 @@ def service(vantage, tmp_path):
         p.stdout.close()
 
 
-def node(scenario, vantage, pg, name, lost_network=False, assign=()):
+def node(scenario, vantage, pg, name, lost_network=False, assign=(),
+         extra=""):
     """Node NAME in its namespace, on PG's register by its Unix socket.
     LOST_NETWORK: the shipped policy, lost-network above 50% and all,
     and two more systems, so that a node can judge its network lost.
@@ -171,7 +172,8 @@ def node(scenario, vantage, pg, name, lost_network=False, assign=()):
         + "\n"
         + "".join(system_rules(n, p, host=TARGET, every="200ms",
                                timeout="150ms", down_after=2, up_after=2)
-                  for n, p in systems))
+                  for n, p in systems)
+        + extra)
     if assign:
         head, tail = text.split("}\n", 1)
         text = (head + "    vantage points "
@@ -563,5 +565,32 @@ def test_system_assigned_to_one_node(scenario, vantage, service, pg):
     wait_for(lambda: [i for i in incidents(pg) if i[3]], 15,
              f"{SYSTEM}'s incident restored from b's view")
     assert len(incidents(pg)) == 1
+    for d in (a, b):
+        d.stop()
+
+
+def test_child_of_a_system_probed_elsewhere(scenario, vantage, service, pg):
+    """mail, probed by every node, depends on portal, which only b
+    probes.  mail cut off from a while portal is fine: a, the leader,
+    does not wait for a probe of portal it never makes (portal's state
+    is b's view), and opens mail's own incident."""
+    mail = OTHERS[0]
+    child = system_rules(mail[0], mail[1], host=TARGET, every="200ms",
+                         timeout="150ms", down_after=2, up_after=2).replace(
+        "    down after", '    depends "portal"\n    down after')
+    a = node(scenario, vantage, pg, "a", assign=("b",), extra=child)
+    b = node(scenario, vantage, pg, "b", assign=("b",), extra=child)
+    a.start()
+    wait_for(lambda: pg.run("SELECT count(*) FROM nodes")[:2]
+             == (0, [["1"]]), 15, "node a's heartbeat in the register")
+    b.start()
+    wait_for(lambda: probes_ok(b) >= 4, 15, "node b probing portal")
+    vantage.cut("a", port=mail[1])
+    inc = wait_for(lambda: pg.rows("SELECT id, status FROM incidents"
+                                   f" WHERE system = '{mail[0]}'"), 15,
+                   f"{mail[0]}'s own incident")
+    assert inc[0][1] == "open", inc
+    assert incidents(pg) == [], "portal is fine from b"
+    vantage.cut("a", cut=False, port=mail[1])
     for d in (a, b):
         d.stop()
