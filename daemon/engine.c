@@ -900,7 +900,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 		}
 		s->here = conf_system_probed_here(conf, sys);
 		if (!s->here)
-			log_info("%s: not probed from this node (%s): its "
+			log_debug("%s: not probed from this node (%s): its "
 			    "vantage points are others", s->name, e->node);
 		e->quorums += engine_has_quorum(s);
 		engine_free_parents(s);

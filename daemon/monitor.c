@@ -382,7 +382,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	struct system_conf	*sys;
 	struct check_conf	*cc;
 	int64_t			 now, n = 0, total = 0;
-	int			 i;
+	int			 i, elsewhere = 0;
 
 	ms = xcalloc(1, sizeof(*ms));
 	ms->base = base;
@@ -396,6 +396,8 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		if (conf_system_probed_here(conf, sys))
 			total += sys->nchecks;
+		else
+			elsewhere++;
 	ms->all = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
 	ms->heap = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->heap));
@@ -427,6 +429,10 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	log_info("watching %d system%s with %lld check%s", conf->nsystems,
 	    conf->nsystems == 1 ? "" : "s", (long long)total,
 	    total == 1 ? "" : "s");
+	if (elsewhere > 0)
+		log_info("node %s: %d system%s not probed from here: assigned "
+		    "to other vantage points", conf->node_name, elsewhere,
+		    elsewhere == 1 ? "" : "s");
 	return ms;
 }
 

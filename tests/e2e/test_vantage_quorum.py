@@ -536,6 +536,8 @@ def test_system_assigned_to_one_node(scenario, vantage, service, pg):
              == (0, [["1"]]), 15, "node a's heartbeat in the register")
     b.start()
     wait_for(lambda: probes_ok(b) >= 10, 15, "node b probing the host")
+    assert "node a: 1 system not probed from here: assigned to other " \
+        "vantage points" in a.run_log()
     assert f"{SYSTEM}: not probed from this node (a)" in a.run_log()
     # a can reach the service (nothing is cut yet) but never probes it.
     assert f"{CHECK}: " not in a.run_log(), a.tail()
