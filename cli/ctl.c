@@ -928,14 +928,88 @@ ctl_status_check(json_t *chk)
 }
 
 
+/* A system this node does not probe: the nodes it is assigned to. */
+static void
+ctl_status_elsewhere(const json_t *sys)
+{
+	const json_t	*v;
+	size_t		 i;
+
+	printf("    not probed from this node; its vantage points:");
+	json_array_foreach(json_object_get(sys, "vantage_points"), i, v)
+		printf(" %s", json_string_value(v));
+	printf("\n");
+}
+
+/*
+ * The nodes' views that see a check down (issue 21), by system: an
+ * object of arrays of {"node", "silent", VIEW}, so that each system's
+ * are found without a pass over every node's views.
+ */
+static json_t *
+ctl_status_down_views(json_t *reply)
+{
+	json_t	*by = json_object(), *n, *v, *list;
+	size_t	 i, j;
+	int	 silent;
+
+	json_array_foreach(json_object_get(reply, "nodes"), i, n) {
+		silent = json_integer_value(json_object_get(n, "silent_ms")) >
+		    10000;
+		json_array_foreach(json_object_get(n, "views"), j, v) {
+			if (!json_is_string(json_object_get(v, "system")) ||
+			    strcmp(json_string_value(json_object_get(v,
+			    "state")), "down") != 0)
+				continue;
+			list = json_object_get(by, json_string_value(
+			    json_object_get(v, "system")));
+			if (list == NULL) {
+				list = json_array();
+				json_object_set_new(by, json_string_value(
+				    json_object_get(v, "system")), list);
+			}
+			json_array_append_new(list, json_pack("{sO sb sO sO sO}",
+			    "node", json_object_get(n, "name"), "silent",
+			    silent, "check", json_object_get(v, "check"),
+			    "since", json_object_get(v, "since"), "cause",
+			    json_object_get(v, "cause")));
+		}
+	}
+	return by;
+}
+
+/* "  down from b since T: CAUSE", a line for each of DOWN's views. */
+static void
+ctl_status_down_from(const json_t *down, const char *indent)
+{
+	const json_t	*v;
+	const char	*cause;
+	char		 t1[32];
+	size_t		 i;
+
+	json_array_foreach(down, i, v) {
+		cause = json_string_value(json_object_get(v, "cause"));
+		printf("%sdown from %s since %s: %s%s\n", indent,
+		    json_string_value(json_object_get(v, "node")),
+		    cli_time_show(json_string_value(json_object_get(v,
+		    "since")), t1, sizeof(t1)), cause != NULL && *cause !=
+		    '\0' ? cause : json_string_value(json_object_get(v,
+		    "check")), json_is_true(json_object_get(v, "silent")) ?
+		    " (that node is silent: its last view)" : "");
+	}
+}
+
 /*
  * The nodes sharing the register (lead.c): who answers, who leads, and
- * who has been silent longer than a few of its heartbeats.
+ * who has been silent longer than a few of its heartbeats; then the
+ * down views of systems not listed above (a node's own network lost,
+ * "(monitoring host)").
  */
 static void
-ctl_status_nodes(json_t *reply)
+ctl_status_nodes(json_t *reply, json_t *down)
 {
-	json_t		*node = json_object_get(reply, "node"), *n;
+	json_t		*node = json_object_get(reply, "node"), *n, *v;
+	const char	*name;
 	char		 t1[32];
 	size_t		 i;
 	json_int_t	 silent;
@@ -959,6 +1033,10 @@ ctl_status_nodes(json_t *reply)
 		if (silent > 10000)
 			printf("  SILENT for %lld s", (long long)(silent / 1000));
 		printf("\n");
+	}
+	json_object_foreach(down, name, v) {
+		printf("%s:\n", name);
+		ctl_status_down_from(v, "  ");
 	}
 }
 /* The database: writing, or failing and holding changes in memory. */
@@ -992,7 +1070,7 @@ ctl_status_store(const json_t *st)
 int
 ctl_status(struct cli_ctx *c, int argc, char **argv)
 {
-	json_t		*reply, *sys, *chk, *dl, *outbox, *host;
+	json_t		*reply, *sys, *chk, *dl, *outbox, *host, *down;
 	char		 t1[32];
 	size_t		 i, j;
 
@@ -1002,6 +1080,7 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 		    argv[1]);
 	if ((reply = ctl_get(c, "/v1/status")) == NULL)
 		return CLI_EXIT_ERR;
+	down = ctl_status_down_views(reply);
 	printf("%-24s %-11s %-19s %s\n", "SYSTEM", "STATE", "DOWN SINCE",
 	    "INCIDENT");
 	json_array_foreach(json_object_get(reply, "systems"), i, sys) {
@@ -1017,8 +1096,20 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 			    json_object_get(sys, "major")) ? ", major" : "");
 		else
 			printf("-\n");
-		json_array_foreach(json_object_get(sys, "checks"), j, chk)
-			ctl_status_check(chk);
+		if (json_is_false(json_object_get(sys, "probed_here")))
+			ctl_status_elsewhere(sys);
+		else
+			json_array_foreach(json_object_get(sys, "checks"), j,
+			    chk)
+				ctl_status_check(chk);
+		/* The nodes that see it down; the rest, with the nodes. */
+		if (json_is_string(json_object_get(sys, "name"))) {
+			ctl_status_down_from(json_object_get(down,
+			    json_string_value(json_object_get(sys, "name"))),
+			    "  ");
+			json_object_del(down, json_string_value(
+			    json_object_get(sys, "name")));
+		}
 	}
 	if (json_array_size(json_object_get(reply, "deadlines")) > 0) {
 		printf("\n%-9s %-24s %-8s %-6s %s\n", "INCIDENT", "SYSTEM",
@@ -1082,7 +1173,8 @@ ctl_status(struct cli_ctx *c, int argc, char **argv)
 	    (long long)json_integer_value(json_object_get(outbox, "failing")),
 	    (long long)json_integer_value(json_object_get(outbox, "failed")));
 	ctl_status_store(json_object_get(reply, "store"));
-	ctl_status_nodes(reply);
+	ctl_status_nodes(reply, down);
+	json_decref(down);
 	json_decref(reply);
 	return CLI_EXIT_OK;
 }

@@ -185,6 +185,25 @@ conf_find_system(const struct conf *conf, const char *name)
 	return NULL;
 }
 
+/*
+ * Does this node probe SYS: assigned to it by "vantage points", or to
+ * every node (no such line)?
+ */
+int
+conf_system_probed_here(const struct conf *conf,
+    const struct system_conf *sys)
+{
+	size_t	 i;
+
+	if (sys->nvantage == 0)
+		return 1;
+	for (i = 0; i < sys->nvantage; i++)
+		if (conf->node_name != NULL &&
+		    strcmp(sys->vantage[i], conf->node_name) == 0)
+			return 1;
+	return 0;
+}
+
 const struct category_conf *
 conf_find_category(const struct conf *conf, const char *code)
 {
@@ -223,6 +242,9 @@ conf_free(struct conf *conf)
 		for (n = 0; n < sys->ndepends; n++)
 			free(sys->depends[n]);
 		free(sys->depends);
+		for (n = 0; n < sys->nvantage; n++)
+			free(sys->vantage[n]);
+		free(sys->vantage);
 		free(sys->depends_line);
 		free(sys->name);
 		free(sys->owner);

@@ -342,6 +342,58 @@ conf_system_up(struct conf_parser *p, void *arg)
 	    &sys->up_after);
 }
 
+/*
+ * "vantage points "north" "south"": only these nodes probe the system's
+ * checks (issue 21; the others skip them), and its quorum counts only
+ * them.  Without it every node does.
+ */
+static int
+conf_system_vantage(struct conf_parser *p, void *arg)
+{
+	struct system_conf	*sys = arg;
+	size_t			 i;
+
+	if (conf_expect_word(p, "points") == -1)
+		return -1;
+	if (sys->nvantage > 0) {
+		conf_error(p, "\"vantage points\" set twice (first at "
+		    "%s:%d)", p->file, sys->vantage_line);
+		return -1;
+	}
+	sys->vantage_line = p->tokline;
+	for (;;) {
+		conf_next(p);
+		if (p->tok != TOK_STRING)
+			break;
+		for (i = 0; i < sys->nvantage; i++)
+			if (strcmp(sys->vantage[i], p->text) == 0)
+				break;
+		if (i < sys->nvantage) {
+			conf_error(p, "vantage point \"%s\" named twice",
+			    p->text);
+			continue;
+		}
+		if (sys->nvantage == CONF_MAX_VANTAGE) {
+			conf_error(p, "more than %d vantage points",
+			    CONF_MAX_VANTAGE);
+			continue;
+		}
+		sys->vantage = xreallocarray(sys->vantage, sys->nvantage + 1,
+		    sizeof(char *));
+		sys->vantage[sys->nvantage++] = xstrdup(p->text);
+	}
+	if (sys->nvantage == 0) {
+		conf_error(p, "expected the nodes' names after \"vantage "
+		    "points\", such as \"vantage points \\\"north\\\" "
+		    "\\\"south\\\"\"");
+		if (conf_at_end(p))
+			conf_pushback(p);
+		return -1;
+	}
+	conf_pushback(p);
+	return conf_end_statement(p);
+}
+
 static const struct conf_keyword conf_system_keywords[] = {
 	{ "core",			conf_system_core },
 	{ "critical-infrastructure",	conf_system_critical },
@@ -351,6 +403,7 @@ static const struct conf_keyword conf_system_keywords[] = {
 	{ "check",			conf_system_check },
 	{ "down",			conf_system_down },
 	{ "up",				conf_system_up },
+	{ "vantage",			conf_system_vantage },
 	{ NULL,				NULL }
 };
 
@@ -449,6 +502,7 @@ conf_check_systems(struct conf *conf, struct conf_errors *errs)
 {
 	struct system_conf	*sys, *other;
 	struct check_conf	*cc;
+	const struct conf_quorum *q;
 	char			 a[32], b[32];
 	size_t			 i;
 
@@ -495,6 +549,13 @@ conf_check_systems(struct conf *conf, struct conf_errors *errs)
 		if (sys->nchecks == 0 && sys->bad_checks == 0)
 			conf_error_at(errs, sys->file, sys->line,
 			    "system \"%s\": no check", sys->name);
+		q = sys->quorum.need != 0 ? &sys->quorum : &conf->quorum;
+		if (sys->nvantage > 0 && q->of > (int)sys->nvantage)
+			conf_error_at(errs, sys->file, sys->vantage_line,
+			    "system \"%s\": down when %d of %d vantage points "
+			    "fail, but only %zu %s assigned to it", sys->name,
+			    q->need, q->of, sys->nvantage, sys->nvantage == 1 ?
+			    "is" : "are");
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
 			/* An unset timeout shrinks to fit a short interval. */
 			if (!cc->set_timeout &&

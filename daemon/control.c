@@ -824,8 +824,9 @@ control_status_check(json_t *checks, const struct engine_check_status *cs)
 static int
 control_status_system(const struct engine_system_status *s, void *arg)
 {
-	json_t	*checks, *sys;
+	json_t	*checks, *sys, *vantage;
 	char	 since[TIME_STRLEN];
+	size_t	 n;
 	int	 i;
 
 	checks = json_array();
@@ -836,6 +837,15 @@ control_status_system(const struct engine_system_status *s, void *arg)
 	    s->state, "since", s->since != 0 ? time_fmt(s->since, since,
 	    sizeof(since)) : NULL, "incident", s->incident != 0 ?
 	    json_integer(s->incident) : json_null(), "checks", checks);
+	/* Assigned to some nodes only ("vantage points"), and whether here. */
+	json_object_set_new(sys, "probed_here", json_boolean(s->here));
+	if (s->nvantage > 0) {
+		vantage = json_array();
+		for (n = 0; n < s->nvantage; n++)
+			json_array_append_new(vantage,
+			    control_text(s->vantage[n]));
+		json_object_set_new(sys, "vantage_points", vantage);
+	}
 	if (s->incident != 0) {
 		json_object_set_new(sys, "level", json_integer(s->level));
 		json_object_set_new(sys, "major", json_boolean(s->major));
@@ -890,18 +900,55 @@ control_node_role(const struct control *c)
 	return c->may_lead ? "standby" : "observer";
 }
 
-/* One row of the nodes table (lead.c), and how long it has been silent. */
+/*
+ * One node's latest view of one check (store_observations_latest), into
+ * the object of every node's views, by node name.
+ */
+static int
+control_status_view(const struct store_observation *o, void *arg)
+{
+	json_t	*views, *list;
+	char	 at[TIME_STRLEN];
+
+	views = arg;
+	if ((list = json_object_get(views, o->node)) == NULL) {
+		list = json_array();
+		json_object_set_new(views, o->node, list);
+	}
+	json_array_append_new(list, json_pack("{ss ss ss ss so}", "system",
+	    o->system, "check", o->check, "state", o->down ? "down" : "up",
+	    "since", time_fmt(o->at, at, sizeof(at)), "cause",
+	    control_text(o->cause)));
+	return 0;
+}
+
+struct control_status_nodes {
+	json_t		*nodes;
+	json_t		*views;		/* control_status_view's */
+};
+
+/*
+ * One row of the nodes table (lead.c), how long it has been silent, and
+ * its views of the checks.
+ */
 static int
 control_status_node(const char *name, const char *role, int64_t started,
     int64_t last, const char *version, void *arg)
 {
-	char	 s[TIME_STRLEN], l[TIME_STRLEN];
-	int64_t	 age = wall_ms() - last;
+	struct control_status_nodes	*sn = arg;
+	json_t				*views;
+	char				 s[TIME_STRLEN], l[TIME_STRLEN];
+	int64_t				 age = wall_ms() - last;
 
-	json_array_append_new(arg, json_pack("{ss ss ss ss ss sI}", "name",
-	    name, "role", role, "started", time_fmt(started, s, sizeof(s)),
-	    "last_contact", time_fmt(last, l, sizeof(l)), "version", version,
-	    "silent_ms", (json_int_t)(age > 0 ? age : 0)));
+	if ((views = json_object_get(sn->views, name)) != NULL)
+		json_incref(views);
+	else
+		views = json_array();
+	json_array_append_new(sn->nodes, json_pack("{ss ss ss ss ss sI so}",
+	    "name", name, "role", role, "started", time_fmt(started, s,
+	    sizeof(s)), "last_contact", time_fmt(last, l, sizeof(l)),
+	    "version", version, "silent_ms", (json_int_t)(age > 0 ? age : 0),
+	    "views", views));
 	return 0;
 }
 
@@ -909,6 +956,7 @@ static void
 control_status(struct control *c, struct evhttp_request *req,
     const struct control_call *a)
 {
+	struct control_status_nodes	 sn;
 	json_t	*nodes;
 	struct monitor_host_status	 hs;
 	json_t	*systems, *outbox = NULL, *open, *traffic, *host;
@@ -930,9 +978,14 @@ control_status(struct control *c, struct evhttp_request *req,
 	    " min(CASE WHEN state = 'queued' THEN created_at END)"
 	    "  AS oldest_queued_at"
 	    " FROM notifications", 0, NULL, control_row_set, &outbox);
-	nodes = json_array();
-	if (store_nodes(c->store, control_status_node, nodes) == -1)
+	sn.nodes = nodes = json_array();
+	sn.views = json_object();
+	if (store_observations_latest(c->store, control_status_view,
+	    sn.views) == -1)
+		log_warnx("status: cannot read the nodes' views");
+	if (store_nodes(c->store, control_status_node, &sn) == -1)
 		log_warnx("status: cannot read the nodes table");
+	json_decref(sn.views);
 	open = control_rows(c, "SELECT c.incident_id AS incident, c.kind,"
 	    " c.level, c.due_at, c.breached_at, i.system,"
 	    " i.kind = 'drill' AS drill"

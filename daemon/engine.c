@@ -138,6 +138,9 @@ struct sys_state {
 	 * node alone.  VIEWS: the other nodes' views, by e->nodes' index.
 	 */
 	struct conf_quorum	 quorum;
+	char			**vantage;	/* "vantage points"; 0: all */
+	size_t			 nvantage;
+	int			 here;		/* this node probes it */
 	struct sys_view		*views;
 	size_t			 nviews;
 	struct engine_vantage	*qviews;	/* the snapshot's, built */
@@ -326,6 +329,8 @@ engine_free_parents(struct sys_state *s)
 	s->nparents = 0;
 }
 
+static void	engine_free_vantage(struct sys_state *);
+
 static void
 engine_free_system(struct sys_state *s)
 {
@@ -336,6 +341,7 @@ engine_free_system(struct sys_state *s)
 	if (s->maint_timer != NULL)
 		event_free(s->maint_timer);
 	engine_free_checks(s);
+	engine_free_vantage(s);
 	free(s->qviews);
 	free(s->name);
 	free(s->owner);
@@ -398,17 +404,44 @@ static void	engine_observe(struct engine *, const struct sys_state *,
 static void	engine_observe_add(struct engine *, const char *,
 		    const char *, int, int64_t, const char *);
 
-/* Does S wait for a quorum of vantage points (not 1 of 1)? */
+/*
+ * Does S wait for a quorum of vantage points (not 1 of 1)?  A system
+ * assigned to some nodes does: its view is theirs, not this node's.
+ */
 static int
 engine_has_quorum(const struct sys_state *s)
 {
-	return s->quorum.need > 1 || s->quorum.of > 1;
+	return s->quorum.need > 1 || s->quorum.of > 1 || s->nvantage > 0;
+}
+
+/* Does node NAME probe S ("vantage points", or all by default)? */
+static int
+engine_assigned(const struct sys_state *s, const char *name)
+{
+	size_t	 i;
+
+	if (s->nvantage == 0)
+		return 1;
+	for (i = 0; i < s->nvantage; i++)
+		if (strcmp(s->vantage[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+engine_free_vantage(struct sys_state *s)
+{
+	while (s->nvantage > 0)
+		free(s->vantage[--s->nvantage]);
+	free(s->vantage);
+	s->vantage = NULL;
 }
 
 /*
  * The vantage points' views of S for the decision: this node's own,
  * from its checks, first, then every other node's, from its
- * observations (up when it has none).
+ * observations (up when it has none); of a system assigned to some
+ * nodes, only theirs.
  */
 static void
 engine_quorum_build(const struct engine *e, struct sys_state *s)
@@ -417,25 +450,30 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	const struct sys_view	*sv;
 	const char		*cause;
 	int64_t			 mono;
-	size_t			 i;
+	size_t			 i, n;
 	int			 j;
 
 	s->qviews = xreallocarray(s->qviews, e->nnodes + 1,
 	    sizeof(*s->qviews));
-	v = &s->qviews[0];
-	memset(v, 0, sizeof(*v));
-	v->node = e->node;
-	v->lost = e->self_lost;
-	if ((v->down = engine_step_any_down(s->checks, s->nchecks))) {
-		v->down_at = engine_step_outage_start(s->checks, s->nchecks,
-		    &cause, &mono);
-		v->cause = cause;
-	} else
-		for (j = 0; j < s->nchecks; j++)
-			if (s->checks[j].first_ok_at > v->up_at)
-				v->up_at = s->checks[j].first_ok_at;
+	n = 0;
+	if (s->here) {
+		v = &s->qviews[n++];
+		memset(v, 0, sizeof(*v));
+		v->node = e->node;
+		v->lost = e->self_lost;
+		if ((v->down = engine_step_any_down(s->checks, s->nchecks))) {
+			v->down_at = engine_step_outage_start(s->checks,
+			    s->nchecks, &cause, &mono);
+			v->cause = cause;
+		} else
+			for (j = 0; j < s->nchecks; j++)
+				if (s->checks[j].first_ok_at > v->up_at)
+					v->up_at = s->checks[j].first_ok_at;
+	}
 	for (i = 0; i < e->nnodes; i++) {
-		v = &s->qviews[i + 1];
+		if (!engine_assigned(s, e->nodes[i].name))
+			continue;
+		v = &s->qviews[n++];
 		memset(v, 0, sizeof(*v));
 		v->node = e->nodes[i].name;
 		v->lost = e->nodes[i].lost;
@@ -452,7 +490,7 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	s->q.of = s->quorum.of;
 	s->q.views = s->qviews;
 	/* Nodes on one register: far below INT_MAX. */
-	s->q.nviews = (int)e->nnodes + 1;
+	s->q.nviews = (int)n;
 }
 static int	engine_lost_answer(struct engine *, int64_t, int64_t);
 
@@ -522,7 +560,12 @@ engine_answer(struct engine *e, const struct sys_state *s,
 			if ((p = engine_find(e, s->parents[i])) == NULL)
 				continue;
 			pp->known = 1;
-			pp->probed = p->configured && p->nchecks > 0;
+			/*
+			 * One that other nodes probe ("vantage points") is
+			 * as their views say: nothing to wait for here.
+			 */
+			pp->probed = p->configured && p->nchecks > 0 &&
+			    p->here;
 			pp->down = p->down;
 			pp->pending = p->pending;
 			pp->incident_id = p->incident_id;
@@ -717,6 +760,7 @@ engine_add(struct engine *e, const char *name)
 	s = xcalloc(1, sizeof(*s));
 	s->name = xstrdup(name);
 	s->engine = e;
+	s->here = 1;		/* until its rules say otherwise */
 	TAILQ_INSERT_TAIL(&e->systems, s, entry);
 	s->hnext = e->hash[engine_hash(name)];
 	e->hash[engine_hash(name)] = s;
@@ -843,6 +887,21 @@ engine_configure(struct engine *e, const struct conf *conf)
 		s->down_after = sys->down_after;
 		s->up_after = sys->up_after;
 		s->quorum = sys->quorum.need != 0 ? sys->quorum : conf->quorum;
+		engine_free_vantage(s);
+		if (sys->nvantage > 0) {
+			s->vantage = xcalloc(sys->nvantage, sizeof(char *));
+			for (n = 0; n < sys->nvantage; n++)
+				s->vantage[n] = xstrdup(sys->vantage[n]);
+			s->nvantage = sys->nvantage;
+			/* Without a rule, every node assigned must agree. */
+			if (s->quorum.need == 0)
+				s->quorum.need = s->quorum.of =
+				    (int)sys->nvantage;
+		}
+		s->here = conf_system_probed_here(conf, sys);
+		if (!s->here)
+			log_debug("%s: not probed from this node (%s): its "
+			    "vantage points are others", s->name, e->node);
 		e->quorums += engine_has_quorum(s);
 		engine_free_parents(s);
 		if (sys->ndepends > 0) {
@@ -1440,7 +1499,7 @@ engine_network_count(const struct engine *e, int64_t since, int *n,
 
 	*n = *failing = *unsettled = *waiting = 0;
 	TAILQ_FOREACH(s, &e->systems, entry) {
-		if (!s->configured || s->nchecks == 0)
+		if (!s->configured || s->nchecks == 0 || !s->here)
 			continue;
 		(*n)++;
 		*failing += f = engine_failing(s);
@@ -2144,7 +2203,7 @@ engine_status(struct engine *e,
 		else if (s->down)
 			st.state = "down";
 		/* A standby decides nothing: its checks are its own view. */
-		else if (s->last_result_at == 0 || e->standby)
+		else if ((s->last_result_at == 0 && s->here) || e->standby)
 			st.state = "unknown";
 		else
 			st.state = "up";
@@ -2153,6 +2212,9 @@ engine_status(struct engine *e,
 		st.level = s->down ? s->level : 0;
 		st.major = s->down ? s->major : 0;
 		st.attached = s->attached;
+		st.here = s->here;
+		st.vantage = s->vantage;
+		st.nvantage = s->nvantage;
 		cs = xcalloc((size_t)s->nchecks + 1, sizeof(*cs));
 		for (i = 0; i < s->nchecks; i++) {
 			cs[i].desc = s->check_desc[i];
@@ -2403,7 +2465,7 @@ engine_self_lost(const struct engine *e)
 	if (e->policy == NULL || e->policy->lost_network_pct == 0)
 		return 0;
 	TAILQ_FOREACH(s, &e->systems, entry) {
-		if (!s->configured || s->nchecks == 0)
+		if (!s->configured || s->nchecks == 0 || !s->here)
 			continue;
 		n++;
 		failing += engine_step_failing_now(s->checks, s->nchecks) ||

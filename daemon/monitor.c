@@ -382,7 +382,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	struct system_conf	*sys;
 	struct check_conf	*cc;
 	int64_t			 now, n = 0, total = 0;
-	int			 i;
+	int			 i, elsewhere = 0;
 
 	ms = xcalloc(1, sizeof(*ms));
 	ms->base = base;
@@ -392,13 +392,19 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	if ((ms->timer = evtimer_new(base, monitor_fire_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 
+	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)
-		total += sys->nchecks;
+		if (conf_system_probed_here(conf, sys))
+			total += sys->nchecks;
+		else
+			elsewhere++;
 	ms->all = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->all));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a check */
 	ms->heap = xcalloc(total > 0 ? (size_t)total : 1, sizeof(*ms->heap));
 	now = mono_ms();
 	TAILQ_FOREACH(sys, &conf->systems, entry) {
+		if (!conf_system_probed_here(conf, sys))
+			continue;
 		i = 0;
 		TAILQ_FOREACH(cc, &sys->checks, entry) {
 			m = &ms->all[ms->n];
@@ -413,7 +419,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 			 * the array is already a heap.
 			 */
 			m->due = monitor_slot_end(now + cc->every_ms * n++ /
-			    total);
+			    (total > 0 ? total : 1));
 			ms->heap[ms->n++] = m;
 		}
 	}
@@ -423,6 +429,10 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	log_info("watching %d system%s with %lld check%s", conf->nsystems,
 	    conf->nsystems == 1 ? "" : "s", (long long)total,
 	    total == 1 ? "" : "s");
+	if (elsewhere > 0)
+		log_info("node %s: %d system%s not probed from here: assigned "
+		    "to other vantage points", conf->node_name, elsewhere,
+		    elsewhere == 1 ? "" : "s");
 	return ms;
 }
 

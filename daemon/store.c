@@ -596,6 +596,36 @@ const char *const *const store_sqlite_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"),
 	/* 11: the nodes sharing the register, and their roles (lead.c). */
 	STORE_MIGRATION(STORE_NODES_TABLE),
+	/*
+	 * 12: each node's latest view of each check, for status (issue 21).
+	 * The latest of the observations of a (node, system, check) is a
+	 * scan of the whole append-only table in both engines (neither
+	 * skips through an index per group), and status is read often, in
+	 * the loop; so a trigger keeps it, one row a (node, system, check),
+	 * as each observation is written: status reads only these rows.
+	 */
+	STORE_MIGRATION(
+	"CREATE TABLE observations_latest ("
+	"  node TEXT NOT NULL,"
+	"  system TEXT NOT NULL,"
+	"  check_name TEXT NOT NULL,"
+	"  id INTEGER NOT NULL,"		/* the observation's */
+	"  state TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  cause TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (node, system, check_name)"
+	");"
+	"INSERT INTO observations_latest SELECT node, system, check_name, id,"
+	"  state, at, cause FROM observations WHERE id IN (SELECT max(id)"
+	"  FROM observations GROUP BY node, system, check_name);"
+	"CREATE TRIGGER observations_latest AFTER INSERT ON observations"
+	"  BEGIN INSERT INTO observations_latest (node, system, check_name,"
+	"  id, state, at, cause) VALUES (new.node, new.system,"
+	"  new.check_name, new.id, new.state, new.at, new.cause)"
+	"  ON CONFLICT (node, system, check_name) DO UPDATE SET"
+	"  id = excluded.id, state = excluded.state, at = excluded.at,"
+	"  cause = excluded.cause"
+	"  WHERE excluded.id > observations_latest.id; END;"),
 };
 
 #define STORE_NMIGRATIONS \

@@ -397,6 +397,34 @@ static const char store_pg_observations[] =
 	"  ON observations FOR EACH STATEMENT"
 	"  EXECUTE FUNCTION rtowatch_observations_append_only();";
 
+/* 12: each node's latest view of each check, as SQLite's 12 (store.c). */
+static const char store_pg_observations_latest[] =
+	"CREATE TABLE observations_latest ("
+	"  node text NOT NULL,"
+	"  system text NOT NULL,"
+	"  check_name text NOT NULL,"
+	"  id bigint NOT NULL,"
+	"  state text NOT NULL,"
+	"  at text NOT NULL,"
+	"  cause text NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (node, system, check_name)"
+	");"
+	"INSERT INTO observations_latest SELECT DISTINCT ON (node, system,"
+	"  check_name) node, system, check_name, id, state, at, cause"
+	"  FROM observations ORDER BY node, system, check_name, id DESC;"
+	"CREATE FUNCTION rtowatch_observations_latest() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$ BEGIN"
+	"  INSERT INTO observations_latest (node, system, check_name, id,"
+	"    state, at, cause) VALUES (NEW.node, NEW.system, NEW.check_name,"
+	"    NEW.id, NEW.state, NEW.at, NEW.cause)"
+	"    ON CONFLICT (node, system, check_name) DO UPDATE SET"
+	"    id = excluded.id, state = excluded.state, at = excluded.at,"
+	"    cause = excluded.cause"
+	"    WHERE excluded.id > observations_latest.id;"
+	"  RETURN NULL; END $$;"
+	"CREATE TRIGGER observations_latest AFTER INSERT ON observations"
+	"  FOR EACH ROW EXECUTE FUNCTION rtowatch_observations_latest();";
+
 /* Versions 1-8 are SQLite's history only. */
 #define STORE_PG_NONE	STORE_MIGRATION("SELECT 1")
 
@@ -409,6 +437,8 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(store_pg_observations),
 	/* 11: the nodes sharing the register (lead.c). */
 	STORE_MIGRATION(STORE_NODES_TABLE),
+	/* 12: each node's latest view of each check (status). */
+	STORE_MIGRATION(store_pg_observations_latest),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

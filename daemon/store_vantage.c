@@ -63,18 +63,17 @@ store_observations_add(struct store *st, const struct store_observation *o,
 	return rc;
 }
 
-/* The observations after row AFTER of nodes other than SELF, in order. */
-int
-store_observations_after(struct store *st, int64_t after, const char *self,
+/*
+ * Q's rows (id, node, system, check_name, state, at, cause), each an
+ * observation to CB, then Q finalised.
+ */
+static int
+store_vantage_rows(struct store_query *q,
     int (*cb)(const struct store_observation *, void *), void *arg)
 {
 	struct store_observation	 o;
-	struct store_query		*q;
 	int				 rc;
 
-	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
-	    " cause FROM observations WHERE id > ? AND node <> ?"
-	    " ORDER BY id LIMIT 1000", "It", after, self);
 	if (q == NULL)
 		return -1;
 	while ((rc = store_step(q)) == STORE_ROW) {
@@ -91,6 +90,19 @@ store_observations_after(struct store *st, int64_t after, const char *self,
 	}
 	store_finalize(q);
 	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}
+
+/* The observations after row AFTER of nodes other than SELF, in order. */
+int
+store_observations_after(struct store *st, int64_t after, const char *self,
+    int (*cb)(const struct store_observation *, void *), void *arg)
+{
+	struct store_query	*q;
+
+	q = store_stmt(st, "SELECT id, node, system, check_name, state, at,"
+	    " cause FROM observations WHERE id > ? AND node <> ?"
+	    " ORDER BY id LIMIT 1000", "It", after, self);
+	return store_vantage_rows(q, cb, arg);
 }
 
 /*
@@ -113,4 +125,19 @@ store_vantage_points(struct store *st,
 			break;
 	store_finalize(q);
 	return rc == STORE_DONE || rc == STORE_ROW ? 0 : -1;
+}
+
+/*
+ * Each node's latest view of each check: the rows the trigger of
+ * migration 12 keeps, one a (node, system, check), not a scan of the
+ * observations.  A check a node never saw fail has none: up from its
+ * start.
+ */
+int
+store_observations_latest(struct store *st,
+    int (*cb)(const struct store_observation *, void *), void *arg)
+{
+	return store_vantage_rows(store_stmt(st, "SELECT id, node, system,"
+	    " check_name, state, at, cause FROM observations_latest"
+	    " ORDER BY node, system, check_name", ""), cb, arg);
 }

@@ -624,6 +624,41 @@ web_status_traffic(struct evbuffer *b, const json_t *traffic, int en)
 }
 
 /*
+ * The systems node N sees down (its latest views, issue 21), each with
+ * since when: "portal (since 10:02:03), mail (since ...)".
+ */
+static void
+web_status_views(struct evbuffer *b, const json_t *n)
+{
+	const json_t	*v;
+	size_t		 i;
+	char		*local;
+	int		 any = 0;
+
+	json_array_foreach(json_object_get(n, "views"), i, v) {
+		if (web_str(v, "state") == NULL ||
+		    strcmp(web_str(v, "state"), "down") != 0)
+			continue;
+		if (any++)
+			evbuffer_add(b, ", ", 2);
+		evbuffer_add(b, "<span class=\"down\" title=\"", 26);
+		web_esc(b, web_str(v, "cause"));
+		evbuffer_add(b, "\">", 2);
+		web_esc(b, web_str(v, "system"));
+		evbuffer_add(b, "</span>", 7);
+		if (web_str(v, "since") != NULL) {
+			local = time_text_local(web_str(v, "since"), 1);
+			evbuffer_add(b, " (", 2);
+			web_esc(b, local);
+			evbuffer_add(b, ")", 1);
+			free(local);
+		}
+	}
+	if (!any)
+		evbuffer_add(b, "-", 1);
+}
+
+/*
  * The nodes sharing the register (lead.c), as rtowatch status shows
  * them: one row on SQLite, every node on a shared PostgreSQL register.
  */
@@ -635,9 +670,11 @@ web_status_nodes(struct evbuffer *b, const json_t *st, int en)
 	char		*local;
 
 	evbuffer_add_printf(b, "<h2>%s</h2><table id=\"nodes\"><thead><tr>"
-	    "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-	    WEB_T(en, "節點", "nodes (節點)"), WEB_T(en, "名稱", "node"),
-	    WEB_T(en, "角色", "role"), WEB_T(en, "最後聯繫", "last contact"));
+	    "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+	    "<tbody>", WEB_T(en, "節點", "nodes (節點)"),
+	    WEB_T(en, "名稱", "node"), WEB_T(en, "角色", "role"),
+	    WEB_T(en, "最後聯繫", "last contact"),
+	    WEB_T(en, "視為中斷", "sees down"));
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		evbuffer_add(b, "<tr><td>", 8);
 		web_esc(b, web_str(n, "name"));
@@ -651,6 +688,8 @@ web_status_nodes(struct evbuffer *b, const json_t *st, int en)
 			web_esc(b, local);
 			free(local);
 		}
+		evbuffer_add(b, "</td><td>", 9);
+		web_status_views(b, n);
 		evbuffer_add(b, "</td></tr>", 10);
 	}
 	evbuffer_add(b, "</tbody></table>", 16);

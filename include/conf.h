@@ -80,6 +80,10 @@ struct system_conf {
 	char			**depends;	/* parents' names */
 	int			*depends_line;
 	size_t			 ndepends;
+	/* "vantage points "a" "b"": the nodes that probe it; 0: all. */
+	char			**vantage;
+	size_t			 nvantage;
+	int			 vantage_line;
 	int			 bad_checks;	/* with errors, not kept */
 	const char		*file;
 	int			 line;
@@ -254,6 +258,8 @@ void		 conf_copy_web(struct web_conf *, const struct web_conf *);
 void		 conf_free_web(struct web_conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
+int	conf_system_probed_here(const struct conf *,
+	    const struct system_conf *);
 const struct category_conf *conf_find_category(const struct conf *,
 		    const char *);
 struct contact_conf *conf_find_contact(const struct conf *, const char *);

@@ -39,6 +39,9 @@ struct engine_system_status {
 	int		 attached;	/* down on a parent's incident */
 	const struct engine_check_status *checks;
 	int		 nchecks;
+	int		 here;		/* probed by this node */
+	char *const	*vantage;	/* its vantage points; 0: all */
+	size_t		 nvantage;
 };
 
 struct engine	*engine_new(struct event_base *, struct store *);

@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	11
+#define STORE_SCHEMA_VERSION	12
 
 struct sqlite3;
 struct store;
@@ -484,6 +484,9 @@ int		 store_observations_after(struct store *, int64_t,
 		    void *), void *);
 int		 store_vantage_points(struct store *,
 		    int (*)(const char *, const char *, void *), void *);
+/* Each node's latest observation of each check (status), by node. */
+int		 store_observations_latest(struct store *,
+		    int (*)(const struct store_observation *, void *), void *);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
 int		 store_response_add_many(struct store *,

@@ -38,8 +38,9 @@ import time
 
 import pytest
 
-from conftest import (POLICY, SCENARIO_POLICY, db_rows, rules_file,
-                      socket_path, system_rules, wait_for, wait_incident)
+from conftest import (POLICY, SCENARIO_POLICY, api, cli, db_rows,
+                      rules_file, socket_path, system_rules, wait_for,
+                      wait_incident)
 from pinglib import require_root, run
 from test_pg_store import _epoch, pg  # noqa: F401  (pg: the fixture)
 
@@ -105,11 +106,11 @@ class Vantage:
                     f"198.18.{i}.2")
         return self
 
-    def cut(self, node, cut=True):
+    def cut(self, node, cut=True, port=PORT):
         """Drop what NODE sends to SYSTEM's service on the host (or let
         it through again): its other services stay in reach."""
         self.sh(node, "iptables", "-w", "-A" if cut else "-D", "OUTPUT",
-                "-d", TARGET, "-p", "tcp", "--dport", str(PORT), "-j",
+                "-d", TARGET, "-p", "tcp", "--dport", str(port), "-j",
                 "DROP")
 
     def close(self):
@@ -150,25 +151,34 @@ def service(vantage, tmp_path):
         p.stdout.close()
 
 
-def node(scenario, vantage, pg, name, lost_network=False):
+def node(scenario, vantage, pg, name, lost_network=False, assign=(),
+         extra=""):
     """Node NAME in its namespace, on PG's register by its Unix socket.
     LOST_NETWORK: the shipped policy, lost-network above 50% and all,
-    and two more systems, so that a node can judge its network lost."""
+    and two more systems, so that a node can judge its network lost.
+    ASSIGN: SYSTEM's vantage points, and no global quorum."""
     d = scenario.daemon(name)
     d.wrapper = ["ip", "netns", "exec", vantage.ns[name]]
     conninfo = (f"host={pg.dir} port={pg.port} user=rtowatch "
                 f"dbname=register")
     systems = [(SYSTEM, PORT), *(OTHERS if lost_network else ())]
-    d.write_rules(
+    text = (
         f'set database "{conninfo}"; '
         f'include "{POLICY if lost_network else SCENARIO_POLICY}"; '
         f'set socket "{socket_path(d.db)}"\n'
         f'set node "{name}"\n'
         + ("" if name == "a" else "set lead no\n")
-        + "down when 2 of 3 vantage points fail\n\n"
+        + ("" if assign else "down when 2 of 3 vantage points fail\n")
+        + "\n"
         + "".join(system_rules(n, p, host=TARGET, every="200ms",
                                timeout="150ms", down_after=2, up_after=2)
-                  for n, p in systems))
+                  for n, p in systems)
+        + extra)
+    if assign:
+        head, tail = text.split("}\n", 1)
+        text = (head + "    vantage points "
+                + " ".join(f'"{n}"' for n in assign) + "\n}\n" + tail)
+    d.write_rules(text)
     return d
 
 
@@ -181,6 +191,36 @@ def observations(pg, who, state):
 def incidents(pg):
     return pg.rows("SELECT id, status, started_at, restored_at, cause"
                    f" FROM incidents WHERE system = '{SYSTEM}' ORDER BY id")
+
+
+def status_down_from(d):
+    """`rtowatch status` on D: {system: [the nodes that see it down]},
+    from its "  down from NODE since T: CAUSE" lines under each system
+    (or, for a system not listed, under its name after the nodes)."""
+    rc, out, err = cli("--socket", d.sock, "status")
+    assert rc == 0, err
+    seen, system = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            system = line[:-1] if line.endswith(":") else line.split()[0]
+        elif line.startswith("  down from "):
+            seen.setdefault(system, []).append(line.split()[2])
+    return seen
+
+
+def local_check(port):
+    return f"tcp 127.0.0.1 port {port}"
+
+
+def web_nodes(port):
+    """The web page's table of nodes (its status page, in Chinese)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("GET", "/")
+    page = c.getresponse().read().decode()
+    c.close()
+    assert "<th>視為中斷</th>" in page, page[-3000:]
+    return page[page.index('<table id="nodes">'):].split("</table>")[0]
 
 
 def probes_ok(d):
@@ -229,6 +269,17 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
     assert incidents(pg) == [], "one vantage point of three opened one"
     assert pg.rows("SELECT count(*) FROM outages") == [["0"]]
     assert observations(pg, "c", "down") == []
+    # What a user sees: b's view in every node's status, up and all.
+    for n in NODES:
+        assert status_down_from(daemons[n]) == {SYSTEM: ["b"]}, n
+    _, st = api(lead.sock, "GET", "/v1/status")
+    views = {n["name"]: n["views"] for n in st["nodes"]}
+    assert sorted(views) == list(NODES), st["nodes"]
+    assert views["a"] == [] and views["c"] == [], views
+    assert [(v["system"], v["check"], v["state"], v["since"])
+            for v in views["b"]] == \
+        [(SYSTEM, CHECK, "down", observations(pg, "b", "down")[0][0])], views
+    assert views["b"][0]["cause"].startswith(f"{CHECK}: timeout"), views
 
     # Cut off from c too: the quorum is met, one incident.
     vantage.cut("c")
@@ -255,6 +306,8 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
                     f" {inc[0][0]}")[0][0]
     print(f"quorum met to incident opened: {float(delay):.3f} s")
     assert float(delay) < 3.0, delay
+    wait_for(lambda: status_down_from(lead) == {SYSTEM: ["b", "c"]}, 5,
+             "rtowatch status naming b and c")
 
     # b let through again: the quorum breaks when b's first success came.
     vantage.cut("b", cut=False)
@@ -269,6 +322,11 @@ def test_quorum_two_of_three(scenario, vantage, service, pg):
         f"{b_up[-1][0]}: a up; b up; c down since {c_down} (" \
         in restored, restored
     assert len(incidents(pg)) == 1, incidents(pg)
+    assert status_down_from(lead) == {SYSTEM: ["c"]}
+    _, st = api(lead.sock, "GET", "/v1/status")
+    assert [(v["state"], v["since"]) for n in st["nodes"]
+            if n["name"] == "b" for v in n["views"]] == \
+        [("up", b_up[-1][0])], st["nodes"]
     assert "monitoring host" not in lead.run_log()
     # Nodes that only observe wrote no records of their own.
     for n in ("b", "c"):
@@ -340,6 +398,9 @@ def test_quorum_lost_network_node_left_out(scenario, vantage, service, pg):
              "c's own network lost, in the register")
     assert "node c: most systems fail from here: its own network is lost" \
         in daemons["c"].run_log()
+    # In status, after the nodes: c's own network, seen down by c.
+    wait_for(lambda: status_down_from(lead).get("(monitoring host)")
+             == ["c"], 5, "rtowatch status saying c's network is lost")
 
     vantage.cut("b")
     wait_for(lambda: f"{SYSTEM}: 1 of the 2 vantage points counted see it "
@@ -373,8 +434,13 @@ def test_one_node_on_sqlite_writes_observations(scenario):
     import sqlite3
     service = scenario.listener()
     d = scenario.daemon()
-    d.write_rules(rules_file(d.db, system_rules(SYSTEM, service.port,
-                                                down_after=2)))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    web = s.getsockname()[1]
+    s.close()
+    d.write_rules(rules_file(d.db, f"set web listen 127.0.0.1:{web}\n",
+                             system_rules(SYSTEM, service.port,
+                                          down_after=2)))
     d.start()
     service.wait_accepted(2)
     service.stop()
@@ -389,9 +455,29 @@ def test_one_node_on_sqlite_writes_observations(scenario):
     # The incident's start is the node's own first failure, as before.
     assert rows[0]["at"] == inc["started_at"], (rows, inc)
     assert "vantage points" not in inc["cause"], inc
+    # Its view, in status: the control API's and rtowatch status's.
+    me = socket.gethostname()
+    _, st = api(d.sock, "GET", "/v1/status")
+    views = [n["views"] for n in st["nodes"] if n["name"] == me]
+    assert views and views[0] == [{
+        "system": SYSTEM, "check": rows[0]["check_name"], "state": "down",
+        "since": rows[0]["at"], "cause": rows[0]["cause"]}], st["nodes"]
+    assert status_down_from(d) == {SYSTEM: [me]}, cli("--socket", d.sock,
+                                                      "status")[1]
+    # And in the web page's table of nodes, "sees down" (視為中斷).
+    assert f'<span class="down" title="{local_check(service.port)}: ' \
+        in web_nodes(web), web_nodes(web)
+    assert f'">{SYSTEM}</span> (' in web_nodes(web)
     service.start()
     wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM observations")) == 2,
              10, "the node's observation of the service back")
+    _, st = api(d.sock, "GET", "/v1/status")
+    views = [n["views"] for n in st["nodes"] if n["name"] == me][0]
+    assert [(v["state"], v["since"]) for v in views] == \
+        [("up", db_rows(d.db, "SELECT at FROM observations WHERE"
+                        " state = 'up'")[0]["at"])], views
+    assert status_down_from(d) == {}
+    assert f">{SYSTEM}</span>" not in web_nodes(web), web_nodes(web)
     d.stop()
     con = sqlite3.connect(d.db)
     try:
@@ -434,4 +520,79 @@ def test_quorum_observations_held_while_register_down(scenario, vantage,
     vantage.cut("b", cut=False)
     vantage.cut("c", cut=False)
     for d in daemons.values():
+        d.stop()
+
+
+def test_system_assigned_to_one_node(scenario, vantage, service, pg):
+    """"vantage points \"b\"" in the system's block: only node b probes
+    it.  Node a, the leader, skips its check (its log and rtowatch
+    status say so), writes no observation of it, and decides from b's
+    view alone (every node assigned, 1 of 1): b cut off from the service
+    opens the incident, as of b's own first failure."""
+    a = node(scenario, vantage, pg, "a", assign=("b",))
+    b = node(scenario, vantage, pg, "b", assign=("b",))
+    a.start()
+    wait_for(lambda: pg.run("SELECT count(*) FROM nodes")[:2]
+             == (0, [["1"]]), 15, "node a's heartbeat in the register")
+    b.start()
+    wait_for(lambda: probes_ok(b) >= 10, 15, "node b probing the host")
+    assert "node a: 1 system not probed from here: assigned to other " \
+        "vantage points" in a.run_log()
+    assert f"{SYSTEM}: not probed from this node (a)" in a.run_log()
+    # a can reach the service (nothing is cut yet) but never probes it.
+    assert f"{CHECK}: " not in a.run_log(), a.tail()
+    rc, out, err = cli("--socket", a.sock, "status")
+    assert rc == 0, err
+    assert "    not probed from this node; its vantage points: b\n" in out, \
+        out
+    _, st = api(a.sock, "GET", "/v1/status")
+    portal = [x for x in st["systems"] if x["name"] == SYSTEM][0]
+    assert portal["probed_here"] is False, portal
+    assert portal["vantage_points"] == ["b"], portal
+    assert incidents(pg) == []
+
+    vantage.cut("b")
+    inc = wait_for(lambda: incidents(pg), 15, f"an incident of {SYSTEM}")
+    b_down = observations(pg, "b", "down")[0][0]
+    assert inc[0][2] == b_down, (inc, b_down)
+    detail = pg.rows("SELECT detail FROM timeline WHERE incident_id ="
+                     f" {inc[0][0]} AND event = 'opened'")[0][0]
+    assert f"down when 1 of 1 vantage points fail, met at {b_down}: " \
+        f"b down since {b_down} ({CHECK}: timeout: " in detail, detail
+    assert "a up" not in detail, detail
+    assert pg.rows("SELECT count(*) FROM observations WHERE node = 'a'"
+                   f" AND system = '{SYSTEM}'") == [["0"]]
+    assert status_down_from(a) == {SYSTEM: ["b"]}
+    vantage.cut("b", cut=False)
+    wait_for(lambda: [i for i in incidents(pg) if i[3]], 15,
+             f"{SYSTEM}'s incident restored from b's view")
+    assert len(incidents(pg)) == 1
+    for d in (a, b):
+        d.stop()
+
+
+def test_child_of_a_system_probed_elsewhere(scenario, vantage, service, pg):
+    """mail, probed by every node, depends on portal, which only b
+    probes.  mail cut off from a while portal is fine: a, the leader,
+    does not wait for a probe of portal it never makes (portal's state
+    is b's view), and opens mail's own incident."""
+    mail = OTHERS[0]
+    child = system_rules(mail[0], mail[1], host=TARGET, every="200ms",
+                         timeout="150ms", down_after=2, up_after=2).replace(
+        "    down after", '    depends "portal"\n    down after')
+    a = node(scenario, vantage, pg, "a", assign=("b",), extra=child)
+    b = node(scenario, vantage, pg, "b", assign=("b",), extra=child)
+    a.start()
+    wait_for(lambda: pg.run("SELECT count(*) FROM nodes")[:2]
+             == (0, [["1"]]), 15, "node a's heartbeat in the register")
+    b.start()
+    wait_for(lambda: probes_ok(b) >= 4, 15, "node b probing portal")
+    vantage.cut("a", port=mail[1])
+    inc = wait_for(lambda: pg.rows("SELECT id, status FROM incidents"
+                                   f" WHERE system = '{mail[0]}'"), 15,
+                   f"{mail[0]}'s own incident")
+    assert inc[0][1] == "open", inc
+    assert incidents(pg) == [], "portal is fine from b"
+    vantage.cut("a", cut=False, port=mail[1])
+    for d in (a, b):
         d.stop()

@@ -244,6 +244,38 @@ test_vantage(void **state)
 	conf_free(conf);
 }
 
+/* "vantage points": the nodes that probe a system; all without it. */
+static void
+test_vantage_assigned(void **state)
+{
+	struct conf_errors	 errs = { NULL, 0 };
+	struct conf		*conf;
+	struct system_conf	*sys, *all;
+
+	(void)state;
+	conf = parse("set node \"south\"\n"
+	    "down when 2 of 2 vantage points fail\n"
+	    SYS_HEAD " check tcp 127.0.0.1 port 1\n"
+	    " vantage points \"north\" \"south\"\n}\n"
+	    "system \"t\" { core no; rto 1h; check tcp 127.0.0.1 port 2 }\n",
+	    &errs);
+	assert_int_equal(errs.count, 0);
+	assert_non_null(conf);
+	sys = TAILQ_FIRST(&conf->systems);
+	all = TAILQ_NEXT(sys, entry);
+	assert_int_equal(sys->nvantage, 2);
+	assert_string_equal(sys->vantage[0], "north");
+	assert_string_equal(sys->vantage[1], "south");
+	assert_int_equal(all->nvantage, 0);
+	assert_true(conf_system_probed_here(conf, sys));
+	assert_true(conf_system_probed_here(conf, all));
+	free(conf->node_name);
+	conf->node_name = strdup("east");
+	assert_false(conf_system_probed_here(conf, sys));
+	assert_true(conf_system_probed_here(conf, all));
+	conf_free(conf);
+}
+
 static void
 test_durations(void **state)
 {
@@ -395,6 +427,26 @@ static const struct {
 	    "(\"down after\" belongs in a system block)",
 	    "t.conf:3: node: a name of 1 to 64 characters",
 	    "t.conf:4: lead must be yes or no, not \"maybe\"" } },
+	/* More vantage points to agree than the system has assigned. */
+	{ "down when 2 of 3 vantage points fail\n"
+	  SYS_HEAD " check tcp 127.0.0.1 port 1\n"
+	  " vantage points \"a\" \"b\"\n}\n",
+	  { "t.conf:6: system \"s\": down when 2 of 3 vantage points fail, "
+	    "but only 2 are assigned to it" } },
+	{ SYS_HEAD " check tcp 127.0.0.1 port 1\n"
+	  " vantage points \"a\"\n down when 2 of 2 vantage points fail\n"
+	  "}\n",
+	  { "t.conf:5: system \"s\": down when 2 of 2 vantage points fail, "
+	    "but only 1 is assigned to it" } },
+	{ SYS_HEAD " check tcp 127.0.0.1 port 1\n vantage points\n"
+	  " vantage points \"a\" \"a\"\n vantage points \"b\"\n}\n",
+	  { "t.conf:5: expected the nodes' names after \"vantage points\", "
+	    "such as \"vantage points \\\"north\\\" \\\"south\\\"\"",
+	    "t.conf:6: vantage point \"a\" named twice",
+	    "t.conf:7: \"vantage points\" set twice (first at t.conf:6)" } },
+	{ SYS_HEAD " check tcp 127.0.0.1 port 1\n vantage points north\n}\n",
+	  { "t.conf:5: expected the nodes' names after \"vantage points\", "
+	    "such as \"vantage points \\\"north\\\" \\\"south\\\"\"" } },
 	/* Several errors in one file: all of them, each at its line. */
 	{ "bogus\n" SYS_HEAD " check tcp 127.0.0.1 port 99999\n"
 	  " down after 0\n}\n",
@@ -1064,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_history_settings),
 		cmocka_unit_test(test_vantage),
+		cmocka_unit_test(test_vantage_assigned),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_too_many_errors),
