@@ -178,7 +178,8 @@ def downgrade(db):
         # Migration 9 (cancelled maintenance windows) too.
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
-        # Migration 10 (vantage points' observations) too.
+        # Migrations 10 and 12 (observations, each one's latest) too.
+        con.execute("DROP TABLE observations_latest")
         con.execute("DROP TABLE observations")
         # Migration 11 (nodes, the leaders' count, outbox claims) too.
         con.execute("DROP TABLE nodes")
