@@ -489,6 +489,9 @@ def test_one_node_on_sqlite_writes_observations(scenario):
         con.close()
 
 
+REGISTER_DOWN_S = 30
+
+
 def test_quorum_observations_held_while_register_down(scenario, vantage,
                                                        service, pg):
     """PostgreSQL stops; the service is then cut off from b and c.  Each
@@ -498,6 +501,7 @@ def test_quorum_observations_held_while_register_down(scenario, vantage,
     before the register came back."""
     daemons, lead = start_nodes(scenario, vantage, pg)
     pg.stop(mode="fast")
+    t_stop = time.time()
     vantage.cut("b")
     vantage.cut("c")
     for n in ("b", "c"):
@@ -505,8 +509,23 @@ def test_quorum_observations_held_while_register_down(scenario, vantage,
                  in daemons[n].run_log(), 15, f"node {n} seeing it down")
         wait_for(lambda: "refuses writes" in daemons[n].run_log(), 15,
                  f"node {n} holding its observation")
+    # The issue's figure: the register gone for 30 s, past every retry,
+    # the leader's lock session and the nodes' silence bound.
+    time.sleep(max(0.0, REGISTER_DOWN_S - (time.time() - t_stop)))
     t_back = time.time()
     pg.start()
+    # Every node reconnects: each one's row is written again, and a
+    # leads again (nobody else may), none having exited.
+    def back():
+        rows = pg.run("SELECT name, last_contact FROM nodes")[1]
+        return len(rows) == 3 and all(_epoch(r[1]) >= t_back
+                                      for r in rows)
+    wait_for(back, 30, "every node's row written again")
+    wait_for(lambda: pg.run("SELECT name FROM nodes WHERE role ="
+                            " 'leader'")[1] == [["a"]], 15,
+             "node a leading again")
+    for d in daemons.values():
+        assert d.proc.poll() is None, d.run_log()
     inc = wait_for(lambda: pg.run("SELECT id, started_at FROM incidents"
                                   f" WHERE system = '{SYSTEM}'")[1], 30,
                    "the incident, from the held observations")
