@@ -1,7 +1,8 @@
 """Memory per check: rtowatchd's RSS at N checks of one kind, half failing,
 over a hold, beside monit's with the same checks.
 
-    /usr/bin/python3 tests/bench/bench_rss.py
+    /usr/bin/python3 tests/bench/bench_rss.py [--hold SECONDS]
+        [--sample SECONDS] [--kinds tcp,http] [--n N] [--no-monit]
 
 As root (nginx's many listeners).  For each kind in BENCH_RSS_KINDS
 (default "tcp,http,https"), N = BENCH_RSS_N systems (default 10,000), one
@@ -9,13 +10,18 @@ check each every 10 s against bench.py's nginx on loopback: the even ones
 answer, the odd ones fail (tcp: a port nothing listens on, refused; http
 and https: /f/I, which answers 503), so that half the systems are down,
 their outages and incidents open, for the whole hold.  rtowatchd's VmRSS is
-sampled every 10 s over BENCH_RSS_HOLD seconds (default 300) after one
-interval of start; printed: the first sample, the last, the peak (VmHWM),
-and the growth from the first sample after the outages opened to the last.
+sampled every --sample seconds (default 10) over --hold seconds
+(BENCH_RSS_HOLD, default 300; --hold 3600 is the issue's one-hour hold, with
+--sample 60) after the outages opened; printed: the first sample, the last,
+the peak (VmHWM), the growth from the first sample to the last, and where
+the last RSS lives (/proc/PID/smaps: the brk heap, anonymous mappings, which
+are glibc's other arenas and big allocations, and files: libraries, SQLite's
+database is read, not mapped).
 monit then runs the same N checks (`set daemon 1`), and its VmHWM after one
 full cycle is printed beside.  Flat means: the last sample within a few
 hundred kB of the settled one.
 """
+import argparse
 import os
 import shutil
 import subprocess
@@ -95,7 +101,44 @@ def monit_rss(work, kind, nginx):
         bench.stop(p)
 
 
+def smaps(pid):
+    """Resident MB of PID by kind of mapping: the brk heap, anonymous
+    mappings (glibc's other arenas, allocations of 128 kB and more, thread
+    stacks), files (the binary, libraries) and the rest."""
+    out = {"heap": 0, "anon": 0, "file": 0, "other": 0}
+    kind = "other"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if not line[0].isupper() or not head[0].endswith(":"):
+                name = head[5] if len(head) > 5 else ""
+                kind = ("heap" if name == "[heap]" else
+                        "anon" if name == "" else
+                        "file" if name.startswith("/") else "other")
+            elif head[0] == "Rss:":
+                out[kind] += int(head[1]) / 1024
+    return out
+
+
 def main():
+    global N, HOLD, KINDS, FAIL_BASE
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hold", type=float, default=HOLD,
+                    help="seconds RSS is sampled after the outages opened "
+                    "(default %(default)s; 3600 for the issue's hour)")
+    ap.add_argument("--sample", type=float, default=EVERY,
+                    help="seconds between samples (default %(default)s)")
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--n", type=int, default=N)
+    ap.add_argument("--no-monit", action="store_true",
+                    help="rtowatchd only (monit's figure is stable)")
+    ap.add_argument("--rtowatchd", default=bench.RTOWATCHD,
+                    help="the daemon to run (a copy, for a long hold "
+                    "while the tree is rebuilt)")
+    a = ap.parse_args()
+    N, HOLD, KINDS = a.n, a.hold, a.kinds.split(",")
+    FAIL_BASE = bench.TCP_BASE + N
+    bench.RTOWATCHD = a.rtowatchd
     if os.geteuid() != 0:
         sys.exit("bench_rss: run as root (nginx's listeners)")
     work = tempfile.mkdtemp(prefix="rtowatch-rss-")
@@ -109,21 +152,32 @@ def main():
             try:
                 time.sleep(EVERY * 3)   # the outages open (down after 2-3)
                 t0 = time.monotonic()
-                while time.monotonic() - t0 < HOLD:
+                while True:
                     samples.append(bench.proc_status(d.p.pid, "VmRSS"))
-                    time.sleep(EVERY)
-                samples.append(bench.proc_status(d.p.pid, "VmRSS"))
+                    print(f"   {kind} +{time.monotonic() - t0:.0f} s: "
+                          f"{samples[-1]:.1f} MB", flush=True)
+                    if time.monotonic() - t0 >= HOLD:
+                        break
+                    time.sleep(min(a.sample,
+                                   max(0, HOLD - (time.monotonic() - t0))))
                 hwm = bench.proc_status(d.p.pid, "VmHWM")
+                where = smaps(d.p.pid)
                 outages = d.outages()
             finally:
                 d.close()
-            m_hwm, m_rss = monit_rss(work, kind, nginx)
+            m_hwm = m_rss = None
+            if not a.no_monit:
+                m_hwm, m_rss = monit_rss(work, kind, nginx)
             print(f"{kind} {N}: rtowatchd RSS {samples[0]:.1f} MB settled, "
                   f"{samples[-1]:.1f} MB after {HOLD:.0f} s more "
                   f"({(samples[-1] - samples[0]) * 1024:+.0f} kB), peak "
-                  f"{hwm:.1f} MB, {outages} outages; monit RSS "
-                  f"{m_rss:.1f} MB, peak {m_hwm:.1f} MB; rtowatchd / monit "
-                  f"peak {bench.ratio(hwm, m_hwm)}", flush=True)
+                  f"{hwm:.1f} MB, {outages} outages", flush=True)
+            print("   where (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in
+                                                where.items()), flush=True)
+            if m_hwm is not None:
+                print(f"   monit RSS {m_rss:.1f} MB, peak {m_hwm:.1f} MB; "
+                      f"rtowatchd / monit peak {bench.ratio(hwm, m_hwm)}, "
+                      f"last {bench.ratio(samples[-1], m_rss)}", flush=True)
             print("   samples (MB): " + " ".join(f"{s:.1f}" for s in
                                                   samples), flush=True)
     finally:
