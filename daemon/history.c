@@ -22,6 +22,7 @@
  */
 #include <event2/event.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,33 @@ history_pending_clear(struct history *h, size_t n)
 		memmove(h->pending, h->pending + n,
 		    (h->npending - n) * sizeof(*h->pending));
 	h->npending -= n;
-	if (h->npending == 0)
+	if (h->npending == 0) {
 		h->dropping = 0;
+		/* 80 bytes a check, needed a few loop turns a minute. */
+		free(h->pending);
+		h->pending = NULL;
+		h->cappending = 0;
+	}
+}
+
+/*
+ * The minute's buckets are written: give the heap's free pages back.
+ * glibc keeps what is freed for reuse unless it is at the heap's top, so
+ * a burst (the flush itself, its 2,500-row statements, thousands of
+ * incidents opening at once, their probes piling up behind the commits)
+ * left RSS at its high-water mark for good: at 10,000 http checks, half
+ * failing, 30 MB of heap held 18 MB in use.  This is the daemon's
+ * regular burst and comes every minute, so any other is given back
+ * within a minute too.  A few ms at 10,000 checks, once a minute.
+ */
+static void
+history_trim(void)
+{
+	int64_t	 t0 = mono_ms();
+
+	malloc_trim(0);
+	log_debug("history: memory returned to the system in %lld ms",
+	    (long long)(mono_ms() - t0));
 }
 
 /*
@@ -225,7 +251,10 @@ history_write(struct history *h)
 		log_warnx("history: %zu buckets could not be written; "
 		    "dropped", n);
 	history_pending_clear(h, n);
-	return h->npending > 0 ? 1 : 0;
+	if (h->npending > 0)
+		return 1;
+	history_trim();
+	return 0;
 }
 
 static void
