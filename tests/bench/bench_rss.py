@@ -19,7 +19,10 @@ are glibc's other arenas and big allocations, and files: libraries, SQLite's
 database is read, not mapped).
 monit then runs the same N checks (`set daemon 1`), and its VmHWM after one
 full cycle is printed beside.  Flat means: the last sample within a few
-hundred kB of the settled one.
+hundred kB of the settled one.  Then both run 2 checks of the kind (one
+up, one down), and the per-check cost is printed: (RSS at N - RSS at 2) /
+(N - 2), which leaves out what each costs before any check (rtowatchd's
+libraries alone are 13.7 MB resident, monit's 7.1 MB).
 """
 import argparse
 import os
@@ -52,8 +55,8 @@ def check(kind, i, ca):
             f'ca-file "{ca}"')
 
 
-def monit_rss(work, kind, nginx):
-    d = os.path.join(work, f"monit-rss-{kind}")
+def monit_rss(work, kind, nginx, n):
+    d = os.path.join(work, f"monit-rss-{kind}-{n}")
     os.makedirs(d)
     rc = os.path.join(d, "monitrc")
     with open(rc, "w") as f:
@@ -63,7 +66,7 @@ def monit_rss(work, kind, nginx):
         if kind == "https":
             f.write(f"set ssl {{ verify: enable, selfsigned: reject, "
                     f"cacertificatefile: {nginx.ca} }}\n")
-        for i in range(N):
+        for i in range(n):
             fail = i % 2 == 1
             if kind == "tcp":
                 port = FAIL_BASE + i // 2 if fail else bench.tcp_port(i // 2)
@@ -84,7 +87,7 @@ def monit_rss(work, kind, nginx):
                          preexec_fn=bench.raise_nofile)
     try:
         # One cycle at least: its log names the last host checked.
-        last = f"'t{N - 1}'" if kind == "tcp" else f"'h{N - 1}'"
+        last = f"'t{n - 1}'" if kind == "tcp" else f"'h{n - 1}'"
         end = time.monotonic() + 240
         while time.monotonic() < end and p.poll() is None:
             try:
@@ -99,6 +102,24 @@ def monit_rss(work, kind, nginx):
             p.pid, "VmRSS")
     finally:
         bench.stop(p)
+
+
+def idle_rss(work, kind, nginx):
+    """rtowatchd's RSS with 2 checks of KIND, one up, one down: what it
+    costs before the checks."""
+    d = bench.Rtowatchd(work, f"rtowatchd-{kind}-2",
+                        [check(kind, i, nginx.ca) for i in range(2)],
+                        EVERY, 2000)
+    try:
+        time.sleep(EVERY * 3)
+        return bench.proc_status(d.p.pid, "VmRSS")
+    finally:
+        d.close()
+
+
+def per_check(rss, base):
+    """(RSS at N - RSS at 2) / (N - 2), in bytes."""
+    return f"{(rss - base) * 1048576 / (N - 2):.0f} B/check"
 
 
 def smaps(pid):
@@ -132,6 +153,9 @@ def main():
     ap.add_argument("--n", type=int, default=N)
     ap.add_argument("--no-monit", action="store_true",
                     help="rtowatchd only (monit's figure is stable)")
+    ap.add_argument("--no-baseline", dest="baseline", action="store_false",
+                    help="skip each tool's RSS at 2 checks (the per-check "
+                    "figure)")
     ap.add_argument("--rtowatchd", default=bench.RTOWATCHD,
                     help="the daemon to run (a copy, for a long hold "
                     "while the tree is rebuilt)")
@@ -167,7 +191,12 @@ def main():
                 d.close()
             m_hwm = m_rss = None
             if not a.no_monit:
-                m_hwm, m_rss = monit_rss(work, kind, nginx)
+                m_hwm, m_rss = monit_rss(work, kind, nginx, N)
+            base = m_base = None
+            if a.baseline:
+                base = idle_rss(work, kind, nginx)
+                if not a.no_monit:
+                    m_base = monit_rss(work, kind, nginx, 2)[1]
             print(f"{kind} {N}: rtowatchd RSS {samples[0]:.1f} MB settled, "
                   f"{samples[-1]:.1f} MB after {HOLD:.0f} s more "
                   f"({(samples[-1] - samples[0]) * 1024:+.0f} kB), peak "
@@ -178,6 +207,12 @@ def main():
                 print(f"   monit RSS {m_rss:.1f} MB, peak {m_hwm:.1f} MB; "
                       f"rtowatchd / monit peak {bench.ratio(hwm, m_hwm)}, "
                       f"last {bench.ratio(samples[-1], m_rss)}", flush=True)
+            if base is not None:
+                print(f"   per check: rtowatchd {per_check(samples[-1], base)}"
+                      f" (2 checks: {base:.1f} MB)" +
+                      (f", monit {per_check(m_rss, m_base)} (2 checks: "
+                       f"{m_base:.1f} MB)" if m_base is not None else ""),
+                      flush=True)
             print("   samples (MB): " + " ".join(f"{s:.1f}" for s in
                                                   samples), flush=True)
     finally:
