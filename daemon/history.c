@@ -37,10 +37,13 @@
 #define HISTORY_PENDING_MAX	200000	/* buckets waiting, all checks */
 /*
  * Buckets a transaction: one statement writes them all, about 7 us a
- * bucket (tests/unit/test_response.c), so up to 2,500 checks are one
- * transaction of under 20 ms, and 10,000 four, a turn of the loop each.
+ * bucket (tests/unit/test_response.c), so up to 500 checks are one
+ * transaction of under 4 ms, and 10,000 twenty, a turn of the loop each.
+ * Not more: a transaction's rows are built as a JSON tree, then text,
+ * then parsed by SQLite, about 1 kB a row all told, and 2,500 rows a
+ * transaction lifted RSS by 4-5 MB for a second and a half each minute.
  */
-#define HISTORY_TX_ROWS		2500
+#define HISTORY_TX_ROWS		500
 #define HISTORY_ROLL_BATCH	200	/* checks rolled up a tick */
 #define HISTORY_LONG_BUCKETS	60	/* short buckets to a long one */
 
@@ -187,7 +190,7 @@ history_pending_clear(struct history *h, size_t n)
 /*
  * The minute's buckets are written: give the heap's free pages back.
  * glibc keeps what is freed for reuse unless it is at the heap's top, so
- * a burst (the flush itself, its 2,500-row statements, thousands of
+ * a burst (the flush itself, its 500-row statements, thousands of
  * incidents opening at once, their probes piling up behind the commits)
  * left RSS at its high-water mark for good: at 10,000 http checks, half
  * failing, 30 MB of heap held 18 MB in use.  This is the daemon's
