@@ -129,15 +129,8 @@ store_sqlite_connect(struct store_db *d)
 	 * synchronous=FULL: a committed outage or incident must survive a
 	 * power cut, not only a crash of the daemon.
 	 */
-	/*
-	 * cache_size: SQLite's own page cache, 2 MB by default, was 2.4 MB
-	 * of the heap at 10,000 checks.  The pages it would keep are in the
-	 * kernel's page cache anyway, a pread away: 512 kB holds the
-	 * indexes' upper levels the daemon's statements walk.
-	 */
 	if (store_sqlite_exec(d, "PRAGMA journal_mode = WAL;") != STORE_OK ||
 	    store_sqlite_exec(d, "PRAGMA synchronous = FULL;") != STORE_OK ||
-	    store_sqlite_exec(d, "PRAGMA cache_size = -512;") != STORE_OK ||
 	    store_sqlite_exec(d, "PRAGMA foreign_keys = ON;") != STORE_OK) {
 		log_warnx("%s: %s", d->path, d->error);
 		return -1;
