@@ -1412,6 +1412,8 @@ http_cancel(struct probe *p)
 		curl_easy_cleanup(s->easy);
 	}
 	http_plain_close(s);
+	if (s->resp != NULL)
+		http_resp_free(s->resp);
 	free(s->resp);
 	curl_slist_free_all(s->resolve);
 	curl_slist_free_all(s->headers);

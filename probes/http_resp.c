@@ -5,17 +5,20 @@
  * It takes what a server sends in any pieces: the status line, headers
  * (interim 1xx answers skipped), then the body framed by Content-Length,
  * chunked transfer coding, or the end of the connection, into a
- * check_http_body.  It keeps one header line at a time and counts the
- * rest, so a hostile server costs at most HTTP_RESP_LINE_MAX bytes; it
+ * check_http_body.  It keeps at most one header line, one cut between
+ * reads, and counts the rest, so a hostile server costs at most
+ * HTTP_RESP_LINE_MAX bytes; it
  * never trusts a length it did not check.  No I/O here: tests/fuzz/
  * fuzz_http_resp.c feeds it anything, in any cuts.
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "check_http.h"
+#include "util.h"
 
 #define HTTP_RESP_HEAD_MAX	((size_t)256 * 1024)	/* all header lines */
 
@@ -26,6 +29,33 @@ http_resp_init(struct http_resp *r, int head)
 	r->state = HTTP_RESP_STATUS;
 	r->head = head;
 	r->code = -1;
+}
+
+void
+http_resp_free(struct http_resp *r)
+{
+	free(r->line);
+	r->line = NULL;
+	r->linelen = r->linecap = 0;
+}
+
+/* Keep N more bytes of a line cut between reads (checked: at most MAX). */
+static void
+http_resp_keep(struct http_resp *r, const char *data, size_t n)
+{
+	size_t	 cap;
+
+	if (r->linelen + n > r->linecap) {
+		for (cap = r->linecap > 0 ? r->linecap : 256;
+		    cap < r->linelen + n; cap *= 2)
+			;
+		if (cap > HTTP_RESP_LINE_MAX)
+			cap = HTTP_RESP_LINE_MAX;
+		r->line = xrealloc(r->line, cap);
+		r->linecap = cap;
+	}
+	memcpy(r->line + r->linelen, data, n);
+	r->linelen += n;
 }
 
 static int
@@ -213,7 +243,7 @@ int
 http_resp_feed(struct http_resp *r, const char *data, size_t n,
     struct check_http_body *body)
 {
-	const char	*nl;
+	const char	*nl, *line;
 	size_t		 used, len;
 	int		 rc;
 
@@ -233,25 +263,32 @@ http_resp_feed(struct http_resp *r, const char *data, size_t n,
 				return rc;
 			continue;
 		}
-		/* A line: up to its LF, kept until complete. */
+		/*
+		 * A line: up to its LF.  Read where it is when it came
+		 * whole, else kept until complete.
+		 */
 		nl = memchr(data, '\n', n);
 		len = nl != NULL ? (size_t)(nl - data) : n;
-		if (len > sizeof(r->line) - r->linelen)
+		if (len > HTTP_RESP_LINE_MAX - r->linelen)
 			return http_resp_fail(r, "a header line too long");
 		r->head_bytes += len + (nl != NULL);
 		if (r->head_bytes > HTTP_RESP_HEAD_MAX)
 			return http_resp_fail(r, "headers too long");
-		memcpy(r->line + r->linelen, data, len);
-		r->linelen += len;
+		if (nl == NULL || r->linelen > 0)
+			http_resp_keep(r, data, len);
 		if (nl == NULL)
 			return HTTP_RESP_MORE;
+		line = data;
 		data += len + 1;
 		n -= len + 1;
-		len = r->linelen;
-		r->linelen = 0;
-		if (len > 0 && r->line[len - 1] == '\r')
+		if (r->linelen > 0) {
+			line = r->line;
+			len = r->linelen;
+			r->linelen = 0;
+		}
+		if (len > 0 && line[len - 1] == '\r')
 			len--;
-		if ((rc = http_resp_line(r, r->line, len)) != HTTP_RESP_MORE)
+		if ((rc = http_resp_line(r, line, len)) != HTTP_RESP_MORE)
 			return rc;
 	}
 	return r->state == HTTP_RESP_COMPLETE ? HTTP_RESP_DONE :

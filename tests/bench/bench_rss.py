@@ -1,7 +1,8 @@
 """Memory per check: rtowatchd's RSS at N checks of one kind, half failing,
 over a hold, beside monit's with the same checks.
 
-    /usr/bin/python3 tests/bench/bench_rss.py
+    /usr/bin/python3 tests/bench/bench_rss.py [--hold SECONDS]
+        [--sample SECONDS] [--kinds tcp,http] [--n N] [--no-monit]
 
 As root (nginx's many listeners).  For each kind in BENCH_RSS_KINDS
 (default "tcp,http,https"), N = BENCH_RSS_N systems (default 10,000), one
@@ -9,13 +10,21 @@ check each every 10 s against bench.py's nginx on loopback: the even ones
 answer, the odd ones fail (tcp: a port nothing listens on, refused; http
 and https: /f/I, which answers 503), so that half the systems are down,
 their outages and incidents open, for the whole hold.  rtowatchd's VmRSS is
-sampled every 10 s over BENCH_RSS_HOLD seconds (default 300) after one
-interval of start; printed: the first sample, the last, the peak (VmHWM),
-and the growth from the first sample after the outages opened to the last.
+sampled every --sample seconds (default 10) over --hold seconds
+(BENCH_RSS_HOLD, default 300; --hold 3600 is the issue's one-hour hold, with
+--sample 60) after the outages opened; printed: the first sample, the last,
+the peak (VmHWM), the growth from the first sample to the last, and where
+the last RSS lives (/proc/PID/smaps: the brk heap, anonymous mappings, which
+are glibc's other arenas and big allocations, and files: libraries, SQLite's
+database is read, not mapped).
 monit then runs the same N checks (`set daemon 1`), and its VmHWM after one
 full cycle is printed beside.  Flat means: the last sample within a few
-hundred kB of the settled one.
+hundred kB of the settled one.  Then both run 2 checks of the kind (one
+up, one down), and the per-check cost is printed: (RSS at N - RSS at 2) /
+(N - 2), which leaves out what each costs before any check (rtowatchd's
+libraries alone are 13.7 MB resident, monit's 7.1 MB).
 """
+import argparse
 import os
 import shutil
 import subprocess
@@ -46,8 +55,8 @@ def check(kind, i, ca):
             f'ca-file "{ca}"')
 
 
-def monit_rss(work, kind, nginx):
-    d = os.path.join(work, f"monit-rss-{kind}")
+def monit_rss(work, kind, nginx, n):
+    d = os.path.join(work, f"monit-rss-{kind}-{n}")
     os.makedirs(d)
     rc = os.path.join(d, "monitrc")
     with open(rc, "w") as f:
@@ -57,7 +66,7 @@ def monit_rss(work, kind, nginx):
         if kind == "https":
             f.write(f"set ssl {{ verify: enable, selfsigned: reject, "
                     f"cacertificatefile: {nginx.ca} }}\n")
-        for i in range(N):
+        for i in range(n):
             fail = i % 2 == 1
             if kind == "tcp":
                 port = FAIL_BASE + i // 2 if fail else bench.tcp_port(i // 2)
@@ -78,7 +87,7 @@ def monit_rss(work, kind, nginx):
                          preexec_fn=bench.raise_nofile)
     try:
         # One cycle at least: its log names the last host checked.
-        last = f"'t{N - 1}'" if kind == "tcp" else f"'h{N - 1}'"
+        last = f"'t{n - 1}'" if kind == "tcp" else f"'h{n - 1}'"
         end = time.monotonic() + 240
         while time.monotonic() < end and p.poll() is None:
             try:
@@ -95,7 +104,65 @@ def monit_rss(work, kind, nginx):
         bench.stop(p)
 
 
+def idle_rss(work, kind, nginx):
+    """rtowatchd's RSS with 2 checks of KIND, one up, one down: what it
+    costs before the checks."""
+    d = bench.Rtowatchd(work, f"rtowatchd-{kind}-2",
+                        [check(kind, i, nginx.ca) for i in range(2)],
+                        EVERY, 2000)
+    try:
+        time.sleep(EVERY * 3)
+        return bench.proc_status(d.p.pid, "VmRSS")
+    finally:
+        d.close()
+
+
+def per_check(rss, base):
+    """(RSS at N - RSS at 2) / (N - 2), in bytes."""
+    return f"{(rss - base) * 1048576 / (N - 2):.0f} B/check"
+
+
+def smaps(pid):
+    """Resident MB of PID by kind of mapping: the brk heap, anonymous
+    mappings (glibc's other arenas, allocations of 128 kB and more, thread
+    stacks), files (the binary, libraries) and the rest."""
+    out = {"heap": 0, "anon": 0, "file": 0, "other": 0}
+    kind = "other"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if not line[0].isupper() or not head[0].endswith(":"):
+                name = head[5] if len(head) > 5 else ""
+                kind = ("heap" if name == "[heap]" else
+                        "anon" if name == "" else
+                        "file" if name.startswith("/") else "other")
+            elif head[0] == "Rss:":
+                out[kind] += int(head[1]) / 1024
+    return out
+
+
 def main():
+    global N, HOLD, KINDS, FAIL_BASE
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hold", type=float, default=HOLD,
+                    help="seconds RSS is sampled after the outages opened "
+                    "(default %(default)s; 3600 for the issue's hour)")
+    ap.add_argument("--sample", type=float, default=EVERY,
+                    help="seconds between samples (default %(default)s)")
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--n", type=int, default=N)
+    ap.add_argument("--no-monit", action="store_true",
+                    help="rtowatchd only (monit's figure is stable)")
+    ap.add_argument("--no-baseline", dest="baseline", action="store_false",
+                    help="skip each tool's RSS at 2 checks (the per-check "
+                    "figure)")
+    ap.add_argument("--rtowatchd", default=bench.RTOWATCHD,
+                    help="the daemon to run (a copy, for a long hold "
+                    "while the tree is rebuilt)")
+    a = ap.parse_args()
+    N, HOLD, KINDS = a.n, a.hold, a.kinds.split(",")
+    FAIL_BASE = bench.TCP_BASE + N
+    bench.RTOWATCHD = a.rtowatchd
     if os.geteuid() != 0:
         sys.exit("bench_rss: run as root (nginx's listeners)")
     work = tempfile.mkdtemp(prefix="rtowatch-rss-")
@@ -109,21 +176,43 @@ def main():
             try:
                 time.sleep(EVERY * 3)   # the outages open (down after 2-3)
                 t0 = time.monotonic()
-                while time.monotonic() - t0 < HOLD:
+                while True:
                     samples.append(bench.proc_status(d.p.pid, "VmRSS"))
-                    time.sleep(EVERY)
-                samples.append(bench.proc_status(d.p.pid, "VmRSS"))
+                    print(f"   {kind} +{time.monotonic() - t0:.0f} s: "
+                          f"{samples[-1]:.1f} MB", flush=True)
+                    if time.monotonic() - t0 >= HOLD:
+                        break
+                    time.sleep(min(a.sample,
+                                   max(0, HOLD - (time.monotonic() - t0))))
                 hwm = bench.proc_status(d.p.pid, "VmHWM")
+                where = smaps(d.p.pid)
                 outages = d.outages()
             finally:
                 d.close()
-            m_hwm, m_rss = monit_rss(work, kind, nginx)
+            m_hwm = m_rss = None
+            if not a.no_monit:
+                m_hwm, m_rss = monit_rss(work, kind, nginx, N)
+            base = m_base = None
+            if a.baseline:
+                base = idle_rss(work, kind, nginx)
+                if not a.no_monit:
+                    m_base = monit_rss(work, kind, nginx, 2)[1]
             print(f"{kind} {N}: rtowatchd RSS {samples[0]:.1f} MB settled, "
                   f"{samples[-1]:.1f} MB after {HOLD:.0f} s more "
                   f"({(samples[-1] - samples[0]) * 1024:+.0f} kB), peak "
-                  f"{hwm:.1f} MB, {outages} outages; monit RSS "
-                  f"{m_rss:.1f} MB, peak {m_hwm:.1f} MB; rtowatchd / monit "
-                  f"peak {bench.ratio(hwm, m_hwm)}", flush=True)
+                  f"{hwm:.1f} MB, {outages} outages", flush=True)
+            print("   where (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in
+                                                where.items()), flush=True)
+            if m_hwm is not None:
+                print(f"   monit RSS {m_rss:.1f} MB, peak {m_hwm:.1f} MB; "
+                      f"rtowatchd / monit peak {bench.ratio(hwm, m_hwm)}, "
+                      f"last {bench.ratio(samples[-1], m_rss)}", flush=True)
+            if base is not None:
+                print(f"   per check: rtowatchd {per_check(samples[-1], base)}"
+                      f" (2 checks: {base:.1f} MB)" +
+                      (f", monit {per_check(m_rss, m_base)} (2 checks: "
+                       f"{m_base:.1f} MB)" if m_base is not None else ""),
+                      flush=True)
             print("   samples (MB): " + " ".join(f"{s:.1f}" for s in
                                                   samples), flush=True)
     finally:

@@ -8,9 +8,13 @@ against a small real socket server on loopback:
            chunks: up, the text found
   named    a "Host" header of the rules': sent once, instead of the URL's
   garbled  a banner that is not HTTP: down, an "error" incident
+  trickle  the answer in pieces that cut the status line and a 3,000-byte
+           header line in the middle: up, the text found (the loop keeps
+           only a cut line, in a buffer that grows to fit it)
 """
 import socket
 import threading
+import time
 
 import pytest
 
@@ -23,6 +27,8 @@ CHUNKY = (b"HTTP/1.1 100 Continue\r\n\r\n"
           b"3\r\nail\r\n7\r\n</html>\r\n0\r\n\r\n")
 PLAIN = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 GARBLED = b"SSH-2.0-OpenSSH_9.2\r\n"
+TRICKLE = [b"HTTP/1.1 2", b"00 OK\r\nX-Long: " + b"a" * 1500,
+           b"a" * 1500 + b"\r\nContent-Le", b"ngth: 7\r\n\r\nWebm", b"ail"]
 
 
 class RawServer:
@@ -62,10 +68,15 @@ class RawServer:
                     continue
                 self.requests.append(data)
                 path = data.split(b" ", 2)[1] if b" " in data else b""
-                answer = {b"/chunky": CHUNKY,
-                          b"/garbled": GARBLED}.get(path, PLAIN)
+                answer = {b"/chunky": [CHUNKY], b"/garbled": [GARBLED],
+                          b"/trickle": TRICKLE}.get(path, [PLAIN])
+                # Each piece its own segment, read by its own recv().
+                c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 try:
-                    c.sendall(answer)
+                    for i, piece in enumerate(answer):
+                        if i > 0:
+                            time.sleep(0.02)
+                        c.sendall(piece)
                 except OSError:
                     pass
 
@@ -86,7 +97,9 @@ def test_http_plain_chunked_host_garbled(scenario, client):
                         'status 200 contains "Webmail"'),
             http_system("named", srv.url("/named"),
                         'header "Host: portal.example.edu"'),
-            http_system("garbled", srv.url("/garbled"))))
+            http_system("garbled", srv.url("/garbled")),
+            http_system("trickle", srv.url("/trickle"),
+                        'status 200 contains "Webmail"')))
         d.start(env={"RTOWATCH_HTTP_CLIENT": client})
         wait_for(lambda: " started: rules " in d.run_log(), 20,
                  "the daemon to start")
@@ -94,13 +107,14 @@ def test_http_plain_chunked_host_garbled(scenario, client):
         def ok(path):
             return [l for l in d.run_log().splitlines()
                     if srv.url(path) in l and ": ok in " in l]
-        for path in ("/chunky", "/named"):
+        for path in ("/chunky", "/named", "/trickle"):
             wait_for(lambda: len(ok(path)) >= 3, 20,
                      f"three ok probes of {path}")
         inc = wait_incident(d.db, "garbled")
         assert ": error: " in inc["cause"], inc["cause"]
         assert incidents_of(d.db, "chunky") == []
         assert incidents_of(d.db, "named") == []
+        assert incidents_of(d.db, "trickle") == []
 
         named = [r for r in srv.requests if r.startswith(b"GET /named ")]
         assert named, srv.requests

@@ -84,5 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_http_body_free(&bw);
 	check_http_body_free(&bc);
+	http_resp_free(&whole);
+	http_resp_free(&cut);
 	return 0;
 }
