@@ -48,10 +48,13 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	start = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 	for (i = 0; i < n; i++) {
+		struct store_event ev = { .event = "bench",
+		    .actor = "bench_store_commit", .detail = "one row" };
+
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		t0 = ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-		if (store_begin(st) == -1 || store_timeline_add(st, 0,
-		    wall_ms(), "bench", "bench_store_commit", "one row") ==
+		ev.at = wall_ms();
+		if (store_begin(st) == -1 || store_timeline_add(st, &ev) ==
 		    -1 || store_commit(st) == -1) {
 			fprintf(stderr, "transaction %ld failed\n", i);
 			return 1;
