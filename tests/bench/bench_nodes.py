@@ -150,11 +150,25 @@ def roles(pg):
     return dict(pg.rows("SELECT name, role FROM nodes"))
 
 
+def schedule(d):
+    """The node's schedule line, or what kept it from answering."""
+    try:
+        return d.schedule()
+    except RuntimeError:
+        gone = d.p.poll()
+        print(f"bench_nodes: node {d.name} "
+              f"{'exited ' + str(gone) if gone is not None else 'is alive'}"
+              f" but logged no schedule line within 30 s; its log ends:\n"
+              + d.text()[-1500:], flush=True)
+        return {"started": 0, "busy": 0, "missed": 0, "p50": None,
+                "p99": None, "max": None}
+
+
 def phase(pg, nodes, name, length, action, done):
     """One phase: ACTION, then LENGTH seconds (or until DONE, at most
     WAIT); its figures."""
     for d in nodes:
-        d.schedule()
+        schedule(d)
     # pg_stat_database is flushed by each backend at most once a second.
     time.sleep(1.1)
     x0, s0, w0 = counters(pg)
@@ -180,7 +194,7 @@ def phase(pg, nodes, name, length, action, done):
          "pg": (pg_cpu(pg) - p0) / el, "nodes": []}
     rl = roles(pg)
     for d, c in zip(nodes, c0):
-        s = dict(d.schedule(), role=rl.get(d.name, "?"))
+        s = dict(schedule(d), role=rl.get(d.name, "?"))
         r["nodes"].append((d.name, s, (bench.proc_cpu(d.p.pid) - c) / el))
     if done is not None and written is None:
         r["note"] = f"not done within {WAIT:g} s"
@@ -279,12 +293,17 @@ def main():
         incidents = pg.rows("SELECT count(*) FROM incidents")[0][0]
         obs = pg.rows("SELECT count(*) FROM observations")[0][0]
         size = counters(pg)[1]
+        biggest = pg.rows(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind"
+            " = 'r' AND n.nspname = 'public' ORDER BY 2 DESC LIMIT 4")
         table(results)
         print(f"register: {incidents} incidents, {obs} observations, "
               f"{size / 2**20:.1f} MB; the fail and recover phases grew it "
               f"{(results[1]['grow'] + results[2]['grow']) / NFAIL:.0f} "
               f"bytes a failing system (its outage, incident, timeline "
-              f"rows and 3 nodes' observations)")
+              f"rows and 3 nodes' observations); the biggest tables: "
+              + ", ".join(f"{t} {int(b) / 2**20:.1f} MB" for t, b in biggest))
     finally:
         for d in nodes:
             d.close()
