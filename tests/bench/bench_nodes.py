@@ -297,6 +297,9 @@ def main():
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
             " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind"
             " = 'r' AND n.nspname = 'public' ORDER BY 2 DESC LIMIT 4")
+        # Each node sees NFAIL go down and come back: 2 x NFAIL each.
+        per = pg.rows("SELECT node || ' ' || state, count(*) FROM "
+                      "observations GROUP BY 1 ORDER BY 1")
         table(results)
         print(f"register: {incidents} incidents, {obs} observations, "
               f"{size / 2**20:.1f} MB; the fail and recover phases grew it "
@@ -304,6 +307,8 @@ def main():
               f"bytes a failing system (its outage, incident, timeline "
               f"rows and 3 nodes' observations); the biggest tables: "
               + ", ".join(f"{t} {int(b) / 2**20:.1f} MB" for t, b in biggest))
+        print(f"observations (node state: rows; {NFAIL} each expected): "
+              + ", ".join(f"{k}: {v}" for k, v in per))
     finally:
         for d in nodes:
             d.close()
