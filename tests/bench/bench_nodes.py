@@ -44,6 +44,11 @@ For each phase it prints:
                cleared at the phase's start), slots skipped, CPU s/s
   postgres     the server's CPU s/s (postmaster and its children)
 
+and at the end a table of the three phases, the register's biggest
+tables, each node's observations by state (2 x the failing share each
+is due) and those that judged a target down although it answered all
+along, by cause.
+
 Everything is on loopback and bounded in count (N, 3 nodes, 3 phases)
 and time.  The numbers are only as good as the machine is quiet.
 """
@@ -300,6 +305,12 @@ def main():
         # Each node sees NFAIL go down and come back: 2 x NFAIL each.
         per = pg.rows("SELECT node || ' ' || state, count(*) FROM "
                       "observations GROUP BY 1 ORDER BY 1")
+        # Down on a target that answered all along: why, per node.
+        wrong = pg.rows(
+            "SELECT node || ' ' || split_part(regexp_replace(cause, "
+            "'^.*port [0-9]+: ', ''), ':', 1), count(*) FROM observations"
+            " WHERE state = 'down' AND substr(system, 2)::int < "
+            f"{N - NFAIL} GROUP BY 1 ORDER BY 1")
         table(results)
         print(f"register: {incidents} incidents, {obs} observations, "
               f"{size / 2**20:.1f} MB; the fail and recover phases grew it "
@@ -309,6 +320,9 @@ def main():
               + ", ".join(f"{t} {int(b) / 2**20:.1f} MB" for t, b in biggest))
         print(f"observations (node state: rows; {NFAIL} each expected): "
               + ", ".join(f"{k}: {v}" for k, v in per))
+        print("judged down although their target answered (node cause: "
+              "rows): " + (", ".join(f"{k}: {v}" for k, v in wrong)
+                            or "none"))
     finally:
         for d in nodes:
             d.close()
