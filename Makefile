@@ -317,13 +317,15 @@ check: deps-check
 	@sh tests/run-all.sh
 
 # Not part of check: it takes minutes and wants a quiet machine.  Shrink
-# it with BENCH_SCALE=0.1 (see tests/bench/bench.py for the other knobs).
+# it with BENCH_SCALE=0.1 (see tests/bench/bench.py for the other knobs;
+# bench_nodes.py's phases shrink with BENCH_NODES_PHASE=20).
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	/usr/bin/python3 tests/bench/bench.py
 	/usr/bin/python3 tests/bench/bench_pcap.py
 	/usr/bin/python3 tests/bench/bench_pcap_live.py
 	/usr/bin/python3 tests/bench/bench_netem.py
+	/usr/bin/python3 tests/bench/bench_nodes.py
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
 # the top) and with sys/queue.h's macros; jansson.h is read for its

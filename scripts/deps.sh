@@ -32,9 +32,10 @@ prometheus zsh hping3 arping postgresql dnsmasq-base dnsperf"
 # The benchmark's peers (fping, monit, blackbox-exporter) and its targets
 # (nginx, with the stream module for bare TCP listeners); GNU time for
 # fping's peak RSS; iproute2 (ip, tc netem) for the delayed-network case,
-# and iptables for its user-space delay on kernels without sch_netem.
+# and iptables for its user-space delay on kernels without sch_netem;
+# postgresql for the three nodes' shared register (bench_nodes.py).
 bench_pkgs="$run_pkgs python3 time fping monit prometheus-blackbox-exporter
-nginx libnginx-mod-stream iproute2 iptables"
+nginx libnginx-mod-stream iproute2 iptables postgresql"
 
 case "${1:-}" in
 run) want=$run_pkgs ;;

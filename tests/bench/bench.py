@@ -407,18 +407,20 @@ SCHEDULE_RE = re.compile(
 
 class Rtowatchd:
     def __init__(self, work, name, checks, every_s, timeout_ms,
-                 extra="", argv_prefix=()):
+                 extra="", argv_prefix=(), database=None, head=""):
         """CHECKS: one "check ..." line per system (no `every`); EVERY_S
         in seconds, or a duration string ("250ms"); EXTRA: more lines for
         each system block; ARGV_PREFIX: what runs the daemon (`ip netns
-        exec NS`)."""
+        exec NS`); DATABASE: its register (default NAME/rtowatch.db);
+        HEAD: more global lines (`set node`, `set socket`...)."""
         every = every_s if isinstance(every_s, str) else f"{every_s}s"
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.conf = os.path.join(self.dir, "rtowatch.conf")
         with open(self.conf, "w") as f:
-            f.write(f'set database "{self.dir}/rtowatch.db"\n'
-                    f'include "{POLICY}"\n')
+            f.write(f'set database '
+                    f'"{database or self.dir + "/rtowatch.db"}"\n'
+                    f'include "{POLICY}"\n{head}')
             for i, check in enumerate(checks):
                 f.write(f'system "s{i}" {{\n\tcore no\n\trto 4h\n'
                         f'\t{check} every {every} timeout '
