@@ -140,6 +140,7 @@ struct store {
 	TAILQ_HEAD(, store_tx) held;
 	/* A group: its real transaction is open; the changes made in it. */
 	int		 group;
+	int		 group_lazy;	/* opened by its first change */
 	int		 group_open;
 	int		 group_appended;
 	int		 in_savepoint;
@@ -183,6 +184,7 @@ static const char store_migration_records[] =
 static int	store_flush(struct store *, int64_t);
 static void	store_arm(struct store *);
 static void	store_group_fault(struct store *);
+static void	store_group_open(struct store *);
 static void	store_recovered(struct store *);
 
 const char *const *const store_sqlite_migrations[] = {
@@ -1534,6 +1536,10 @@ store_begin(struct store *st)
 		st->refused++;
 		return -1;
 	}
+	if (st->group_lazy) {
+		st->group_lazy = 0;
+		store_group_open(st);
+	}
 	if (st->group_open) {
 		/* One change of the group's transaction: a savepoint. */
 		st->tx = xcalloc(1, sizeof(*st->tx));
@@ -1747,16 +1753,24 @@ store_group_fault(struct store *st)
 void
 store_group_begin(struct store *st)
 {
-	int	 rc;
-
 	if (st->tx != NULL || st->group || st->replaying)
 		fatalx("store: nested group");
 	st->group = 1;
 	if (!TAILQ_EMPTY(&st->held) &&
 	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
 		store_flush(st, STORE_SLICE_MS);
-	if (!TAILQ_EMPTY(&st->held))
-		return;
+	/*
+	 * Begun by its first change (store_begin): a turn whose results
+	 * change nothing costs the database nothing.
+	 */
+	st->group_lazy = TAILQ_EMPTY(&st->held);
+}
+
+static void
+store_group_open(struct store *st)
+{
+	int	 rc;
+
 	rc = store_exec_rc(st, st->be->begin_sql);
 	if (rc == STORE_OK && store_load_ids(st) == -1)
 		rc = STORE_ERROR;
@@ -1781,6 +1795,7 @@ store_group_commit(struct store *st)
 	if (st->tx != NULL)
 		fatalx("store: a group ends inside a change");
 	st->group = 0;
+	st->group_lazy = 0;
 	if (!st->group_open)
 		return;
 	if ((rc = store_exec_rc(st, "COMMIT")) != STORE_OK) {
