@@ -10,6 +10,7 @@ failing and keep probing on time.  The filler is deleted: the outage is
 then in the records with the times the test caused it, and the timeline's
 chain verifies.  Needs root for the mount; skipped otherwise.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -32,21 +33,31 @@ def state_of(d, name):
     return {s["name"]: s["state"] for s in body["systems"]}.get(name)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
+@contextlib.contextmanager
+def tmpfs_disk(tmp_path, size):
+    """A tmpfs of SIZE ("2m") at TMP_PATH/disk, unmounted afterwards; the
+    test is skipped, with the reason, where it cannot be mounted."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     if shutil.which("mount") is None or shutil.which("dd") is None:
         pytest.skip("mount and dd are needed")
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755",
-                        "rtowatch-e2e", str(mnt)], capture_output=True,
-                       text=True)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                        f"size={size},mode=0755", "rtowatch-e2e", str(mnt)],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    with tmpfs_disk(tmp_path, "2m") as mnt:
+        yield mnt
 
 
 def fill(directory):
