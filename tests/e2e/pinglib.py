@@ -13,9 +13,11 @@ The Responder is a slow or selective host: a raw-socket echo responder
 run inside "tgt" (whose kernel is told not to answer), that can delay its
 replies or leave some of them out.
 """
+import contextlib
 import itertools
 import json
 import os
+import selectors
 import shutil
 import subprocess
 import sys
@@ -278,3 +280,23 @@ def netns():
         yield name
     finally:
         run("ip", "netns", "del", name, check=False)
+
+
+@contextlib.contextmanager
+def ns_server(ns, script, args, cwd, what):
+    """SCRIPT (Python source) run with ARGS in network namespace NS, once
+    it printed "ready"; killed afterwards.  WHAT names it in the error."""
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                          "-c", script, *args], cwd=cwd,
+                         stdout=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    try:
+        assert sel.select(15) and p.stdout.readline() == "ready\n", \
+            f"{what} did not start"
+        yield p
+    finally:
+        sel.close()
+        p.kill()
+        p.wait()
+        p.stdout.close()

@@ -9,14 +9,12 @@ banner on port 2525 and a web server on 8080; the daemon runs in "mon".
   the daemon's link set down: no route, both are "unreachable" in the
   kernel's words; the link up again restores them.
 """
-import selectors
 import shutil
-import subprocess
 
 import pytest
 
 from conftest import rules_file, wait_for, wait_incident
-from pinglib import TGT_ADDR, daemon_in, netpair
+from pinglib import TGT_ADDR, daemon_in, netpair, ns_server
 
 __all__ = ["netpair"]
 
@@ -44,20 +42,9 @@ web.serve_forever()
 
 @pytest.fixture
 def services(netpair, tmp_path):
-    p = subprocess.Popen(["ip", "netns", "exec", netpair.tgt,
-                          "/usr/bin/python3", "-c", SERVICES, TGT_ADDR],
-                         cwd=tmp_path, stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
-    try:
-        assert sel.select(15) and p.stdout.readline() == "ready\n", \
-            "the host's services did not start"
+    with ns_server(netpair.tgt, SERVICES, [TGT_ADDR], tmp_path,
+                   "the host's services") as p:
         yield p
-    finally:
-        sel.close()
-        p.kill()
-        p.wait()
-        p.stdout.close()
 
 
 def rules(d):

@@ -31,9 +31,7 @@ The namespace scenarios need root, ip and iptables, and PostgreSQL's
 server binaries; they skip, saying which, without them.
 """
 import os
-import selectors
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -41,7 +39,7 @@ import pytest
 from conftest import (POLICY, SCENARIO_POLICY, api, cli, db_rows,
                       rules_file, socket_path, system_rules, wait_for,
                       wait_incident)
-from pinglib import require_root, run
+from pinglib import ns_server, require_root, run
 from test_pg_store import _epoch, pg  # noqa: F401  (pg: the fixture)
 
 __all__ = ["pg"]
@@ -134,21 +132,10 @@ def vantage():
 
 @pytest.fixture
 def service(vantage, tmp_path):
-    p = subprocess.Popen(["ip", "netns", "exec", vantage.ns["t"],
-                          "/usr/bin/python3", "-c", SERVICE, TARGET,
-                          str(PORT), *(str(p) for _, p in OTHERS)],
-                         cwd=tmp_path, stdout=subprocess.PIPE, text=True)
-    sel = selectors.DefaultSelector()
-    sel.register(p.stdout, selectors.EVENT_READ)
-    try:
-        assert sel.select(15) and p.stdout.readline() == "ready\n", \
-            "the host's service did not start"
+    with ns_server(vantage.ns["t"], SERVICE, [TARGET, str(PORT),
+                   *(str(p) for _, p in OTHERS)], tmp_path,
+                   "the host's service") as p:
         yield p
-    finally:
-        sel.close()
-        p.kill()
-        p.wait()
-        p.stdout.close()
 
 
 def node(scenario, vantage, pg, name, lost_network=False, assign=(),
