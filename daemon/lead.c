@@ -183,18 +183,30 @@ lead_connect(struct lead *l)
 	(void)lead_watch(l, EV_WRITE);
 }
 
+/*
+ * SENT: what PQsendQuery* said.  A statement on its way: its answer is
+ * awaited (lead_io_cb); not sent: the session is dropped.
+ */
+static int
+lead_sent(struct lead *l, int sent)
+{
+	if (sent == 0) {
+		lead_drop(l, lead_error(l, NULL));
+		return -1;
+	}
+	l->busy = 1;
+	l->since = mono_ms();
+	return 0;
+}
+
 /* What the lock's session needs of the server, sent once connected. */
 static void
 lead_setup(struct lead *l)
 {
-	if (PQsendQuery(l->conn, "SET client_min_messages = warning;"
+	(void)lead_sent(l, PQsendQuery(l->conn,
+	    "SET client_min_messages = warning;"
 	    "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1;"
-	    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000") == 0) {
-		lead_drop(l, lead_error(l, NULL));
-		return;
-	}
-	l->busy = 1;
-	l->since = mono_ms();
+	    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000"));
 }
 
 /*
@@ -223,7 +235,8 @@ lead_poll(struct lead *l)
 	params[3] = time_fmt(l->started, started, sizeof(started));
 	params[4] = time_fmt(wall_ms(), now, sizeof(now));
 	params[5] = RTOWATCH_VERSION;
-	if (PQsendQueryParams(l->conn, "INSERT INTO nodes (name, role,"
+	(void)lead_sent(l, PQsendQueryParams(l->conn,
+	    "INSERT INTO nodes (name, role,"
 	    " started, last_contact, version) VALUES ($1, CASE"
 	    " WHEN NOT $3::boolean THEN $2"
 	    " WHEN pg_try_advisory_lock(" LEAD_PG_LOCK ") THEN 'leader'"
@@ -232,12 +245,7 @@ lead_poll(struct lead *l)
 	    " started = excluded.started,"
 	    " last_contact = excluded.last_contact,"
 	    " version = excluded.version RETURNING role", 6, NULL, params,
-	    NULL, NULL, 0) == 0) {
-		lead_drop(l, lead_error(l, NULL));
-		return;
-	}
-	l->busy = 1;
-	l->since = mono_ms();
+	    NULL, NULL, 0));
 }
 
 /*
@@ -254,7 +262,7 @@ lead_take(struct lead *l)
 	snprintf(term, sizeof(term), "%lld", (long long)l->term);
 	params[0] = l->name;
 	params[1] = term;
-	if (PQsendQueryParams(l->conn, l->suspended ?
+	if (lead_sent(l, PQsendQueryParams(l->conn, l->suspended ?
 	    "UPDATE lead_term SET node = $1 WHERE term = $2::bigint"
 	    " RETURNING term" :
 	    "WITH t AS (UPDATE lead_term SET term = term + 1, node = $1"
@@ -262,13 +270,8 @@ lead_take(struct lead *l)
 	    /* The leader before, gone: its row says so no longer. */
 	    " d AS (UPDATE nodes SET role = 'standby' WHERE role = 'leader'"
 	    " AND name <> $1) SELECT term FROM t", 2, NULL, params,
-	    NULL, NULL, 0) == 0) {
-		lead_drop(l, lead_error(l, NULL));
-		return;
-	}
-	l->taking = LEAD_Q_TAKE;
-	l->busy = 1;
-	l->since = mono_ms();
+	    NULL, NULL, 0)) == 0)
+		l->taking = LEAD_Q_TAKE;
 }
 
 /*
@@ -279,13 +282,9 @@ lead_take(struct lead *l)
 static void
 lead_check(struct lead *l)
 {
-	if (PQsendQuery(l->conn, "SELECT term FROM lead_term") == 0) {
-		lead_drop(l, lead_error(l, NULL));
-		return;
-	}
-	l->taking = LEAD_Q_CHECK;
-	l->busy = 1;
-	l->since = mono_ms();
+	if (lead_sent(l, PQsendQuery(l->conn, "SELECT term FROM lead_term"))
+	    == 0)
+		l->taking = LEAD_Q_CHECK;
 }
 
 /* Lost for good: another node leads, or led since. */
