@@ -566,17 +566,24 @@ def run_fping(work, case, n, every_s):
 
 # ---------------------------------------------------------------- monit
 
+def monitrc_head(d, kind, nginx):
+    """A monitrc's global lines: the shortest cycle, its files in D, and
+    for https the test CA that every probe verifies against."""
+    head = (f"set daemon 1\nset log {d}/monit.log\n"
+            f"set idfile {d}/monit.id\nset statefile {d}/monit.state\n"
+            f"set pidfile {d}/monit.pid\n")
+    if kind == "https":
+        head += (f"set ssl {{ verify: enable, selfsigned: reject, "
+                 f"cacertificatefile: {nginx.ca} }}\n")
+    return head
+
+
 def run_monit(work, case, nginx, kind, n, window_s):
     d = os.path.join(work, f"monit-{slug(case)}")
     os.makedirs(d)
     rc = os.path.join(d, "monitrc")
     with open(rc, "w") as f:
-        f.write(f"set daemon 1\nset log {d}/monit.log\n"
-                f"set idfile {d}/monit.id\nset statefile {d}/monit.state\n"
-                f"set pidfile {d}/monit.pid\n")
-        if kind == "https":
-            f.write(f"set ssl {{ verify: enable, selfsigned: reject, "
-                    f"cacertificatefile: {nginx.ca} }}\n")
+        f.write(monitrc_head(d, kind, nginx))
         for i in range(n):
             if kind == "tcp":
                 f.write(f"check host t{i} with address 127.0.0.1\n"

@@ -60,12 +60,7 @@ def monit_rss(work, kind, nginx, n):
     os.makedirs(d)
     rc = os.path.join(d, "monitrc")
     with open(rc, "w") as f:
-        f.write(f"set daemon 1\nset log {d}/monit.log\n"
-                f"set idfile {d}/monit.id\nset statefile {d}/monit.state\n"
-                f"set pidfile {d}/monit.pid\n")
-        if kind == "https":
-            f.write(f"set ssl {{ verify: enable, selfsigned: reject, "
-                    f"cacertificatefile: {nginx.ca} }}\n")
+        f.write(bench.monitrc_head(d, kind, nginx))
         for i in range(n):
             fail = i % 2 == 1
             if kind == "tcp":
