@@ -75,6 +75,15 @@
 /* Results applied in one group at most, not to hold the loop too long. */
 #define ENGINE_BATCH_MAX	1024
 
+/*
+ * The longest a turn applies results and settles a lost-network wave:
+ * what is left waits for the next turn, after the loop has polled and
+ * started the probes due meanwhile.  Each change costs a few hundred
+ * microseconds of SQL (its statements, savepoint and chain), so a wave of
+ * 5,000 systems decided at once held the loop for 1.1-1.9 s at 10,000.
+ */
+#define ENGINE_SLICE_MS		20
+
 /* A probe result waiting for its turn's group. */
 struct engine_queued {
 	struct sys_state	*s;
@@ -209,11 +218,16 @@ struct engine {
 	 * still say the network is lost, once the systems not probed since
 	 * the first of them began to fail (at LOST_WAVE_AT) are:
 	 * engine_lost_settle() decides for all of them at once, and
-	 * LOST_VERDICT is that decision while it is applied.
+	 * LOST_VERDICT is that decision while it is applied: over several
+	 * turns if there are many (ENGINE_SLICE_MS each), LOST_NEXT the
+	 * next system to look at, and every system deciding meanwhile gets
+	 * the same answer.
 	 */
 	int64_t			 lost_wave_at;	/* 0: none waits */
 	int64_t			 lost_wave_mono;
 	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
+	int			 lost_settling;
+	struct sys_state	*lost_next;
 	/* This turn's results, applied at its end (engine_batch_cb). */
 	struct engine_queued	*batch;
 	size_t			 nbatch;
@@ -246,7 +260,7 @@ static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
 static void	engine_observed_flush(evutil_socket_t, short, void *);
 static void	engine_batch_cb(evutil_socket_t, short, void *);
-static void	engine_batch_run(struct engine *);
+static void	engine_batch_run(struct engine *, int64_t);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -355,7 +369,7 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	engine_batch_run(e);
+	engine_batch_run(e, 0);
 	event_free(e->batch_ev);
 	free(e->batch);
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
@@ -800,6 +814,8 @@ engine_remove(struct engine *e, struct sys_state *s)
 			*sp = s->hnext;
 			break;
 		}
+	if (e->lost_next == s)
+		e->lost_next = TAILQ_NEXT(s, entry);
 	TAILQ_REMOVE(&e->systems, s, entry);
 	engine_free_system(s);
 }
@@ -864,7 +880,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
-	engine_batch_run(e);	/* with the rules they were probed by */
+	engine_batch_run(e, 0);	/* with the rules they were probed by */
 	e->lost_margin = 0;
 	e->node = conf->node_name;
 	e->quorums = 0;
@@ -1566,39 +1582,64 @@ engine_lost_answer(struct engine *e, int64_t started_at,
 	return ENGINE_STEP_LOST_OPEN;
 }
 
+/* The wave is settled, or the network came back meanwhile. */
+static void
+engine_lost_done(struct engine *e)
+{
+	e->lost_wave_at = 0;
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+	e->lost_settling = 0;
+	e->lost_next = NULL;
+}
+
 /*
  * The systems waiting to know whether the network is lost: once the
  * share says it is, or can no longer say so (or they waited long
- * enough), all of them decide, with that answer.
+ * enough), all of them decide, with that answer.  Each decision is a
+ * change written, so they are applied until END (mono ms; 0: all of
+ * them), and the rest at the next turns with the same answer.
  */
 static void
-engine_lost_settle(struct engine *e)
+engine_lost_settle(struct engine *e, int64_t end)
 {
 	struct sys_state	*s;
 	int			 n, failing, unsettled, waiting, pct, verdict;
+	int			 decided = 0;
 
 	if (e->lost_wave_at == 0)
 		return;
-	pct = e->policy->lost_network_pct;
-	engine_network_count(e, e->lost_wave_at, &n, &failing, &unsettled,
-	    &waiting);
-	if (waiting == 0 || pct == 0)
-		verdict = 0;
-	else if (engine_step_lost(n, failing, pct, &e->lost_margin))
-		verdict = 1;
-	else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
-	    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
-		verdict = 0;
-	else
-		return;
-	e->lost_wave_at = 0;
-	if (waiting == 0)
-		return;
-	e->lost_verdict = verdict;
-	TAILQ_FOREACH(s, &e->systems, entry)
-		if (s->pending == ENGINE_PENDING_HOST && !s->down)
+	if (!e->lost_settling) {
+		pct = e->policy->lost_network_pct;
+		engine_network_count(e, e->lost_wave_at, &n, &failing,
+		    &unsettled, &waiting);
+		if (waiting == 0 || pct == 0)
+			verdict = 0;
+		else if (engine_step_lost(n, failing, pct, &e->lost_margin))
+			verdict = 1;
+		else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
+		    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+			verdict = 0;
+		else
+			return;
+		if (waiting == 0) {
+			e->lost_wave_at = 0;
+			return;
+		}
+		e->lost_settling = 1;
+		e->lost_verdict = verdict;
+		e->lost_next = TAILQ_FIRST(&e->systems);
+	}
+	/* One at least, so that a wave settles behind a flood of results. */
+	while ((s = e->lost_next) != NULL) {
+		if (end != 0 && decided > 0 && mono_ms() >= end)
+			return;
+		e->lost_next = TAILQ_NEXT(s, entry);
+		if (s->pending == ENGINE_PENDING_HOST && !s->down) {
 			engine_evaluate(e, s);
-	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+			decided++;
+		}
+	}
+	engine_lost_done(e);
 }
 
 /*
@@ -1689,6 +1730,9 @@ engine_host_check(struct engine *e)
 	engine_restore(e, h);
 	if (h->down)
 		return;
+	/* Back before the wave was settled: who still waits decides anew. */
+	if (e->lost_settling)
+		engine_lost_done(e);
 	/*
 	 * Those failing since a result after the network came back are
 	 * still down: an incident of their own.  The others were last
@@ -1943,27 +1987,40 @@ engine_apply(struct engine *e, struct sys_state *s, int index,
 	engine_host_check(e);
 }
 
-/* Apply the results queued so far, in the order they came, as one group. */
+/*
+ * Apply the results queued so far, in the order they came, as one group:
+ * for SLICE_MS at most (0: all of them), the rest at the next turn.
+ */
 static void
-engine_batch_run(struct engine *e)
+engine_batch_run(struct engine *e, int64_t slice_ms)
 {
+	const struct timeval	 now = { 0, 0 };
 	struct engine_queued	*q;
+	int64_t			 end = 0;
 	size_t			 i;
 
-	if (e->nbatch == 0)
+	if (e->nbatch == 0 && !e->lost_settling)
 		return;
 	event_del(e->batch_ev);
+	if (slice_ms != 0)
+		end = mono_ms() + slice_ms;
 	store_group_begin(e->store);
-	for (i = 0; i < e->nbatch; i++) {
+	for (i = 0; i < e->nbatch && (i == 0 || end == 0 ||
+	    mono_ms() < end); i++) {
 		q = &e->batch[i];
 		engine_apply(e, q->s, q->index, q->result, q->detail, q->at,
 		    q->at_mono, q->rtt_ms);
 		free(q->detail);
 	}
-	e->nbatch = 0;
+	e->nbatch -= i;
+	if (e->nbatch > 0)
+		memmove(e->batch, e->batch + i, e->nbatch * sizeof(*e->batch));
 	/* Once a turn: it counts every system. */
-	engine_lost_settle(e);
+	engine_lost_settle(e, end);
 	store_group_commit(e->store);
+	/* Not active now: the loop polls first, and starts what is due. */
+	if (e->nbatch > 0 || e->lost_settling)
+		event_add(e->batch_ev, &now);
 }
 
 static void
@@ -1971,7 +2028,7 @@ engine_batch_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	engine_batch_run(arg);
+	engine_batch_run(arg, ENGINE_SLICE_MS);
 }
 
 /*
@@ -2003,7 +2060,7 @@ engine_result(struct engine *e, const char *name, int index,
 	q->at_mono = at_mono;
 	q->rtt_ms = rtt_ms;
 	if (e->nbatch >= ENGINE_BATCH_MAX)
-		engine_batch_run(e);
+		engine_batch_run(e, ENGINE_SLICE_MS);
 	else if (e->nbatch == 1)
 		event_active(e->batch_ev, 0, 0);
 }
