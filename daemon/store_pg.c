@@ -439,6 +439,8 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(STORE_NODES_TABLE),
 	/* 12: each node's latest view of each check (status). */
 	STORE_MIGRATION(store_pg_observations_latest),
+	/* 13: an attached outage's scope row by its outage. */
+	STORE_MIGRATION(STORE_SCOPE_OUTAGE_INDEX),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	13
 
 struct sqlite3;
 struct store;

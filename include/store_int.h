@@ -111,6 +111,10 @@ struct store_backend {
  */
 #define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
 
+/* Migration 13, the same on both backends (store.c says why). */
+#define STORE_SCOPE_OUTAGE_INDEX \
+	"CREATE INDEX incident_scope_outage ON incident_scope(outage_id)"
+
 /*
  * Migration 10, the same on both backends: each node's row, upserted by
  * its heartbeat (lead.c); the leaders' count (lead_term, one row: each
