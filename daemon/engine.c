@@ -76,9 +76,9 @@
 #define ENGINE_BATCH_MAX	1024
 
 /*
- * The longest a turn applies results and settles a lost-network wave:
- * what is left waits for the next turn, after the loop has polled and
- * started the probes due meanwhile.  Each change costs a few hundred
+ * The longest a turn applies results, and then settles a lost-network
+ * wave: what is left waits for the next turn, after the loop has polled
+ * and started the probes due meanwhile.  Each change costs a few hundred
  * microseconds of SQL (its statements, savepoint and chain), so a wave of
  * 5,000 systems decided at once held the loop for 1.1-1.9 s at 10,000.
  */
@@ -1608,6 +1608,11 @@ engine_lost_settle(struct engine *e, int64_t end)
 
 	if (e->lost_wave_at == 0)
 		return;
+	/* It lost the lead while settling: a standby decides nothing. */
+	if (e->standby) {
+		engine_lost_done(e);
+		return;
+	}
 	if (!e->lost_settling) {
 		pct = e->policy->lost_network_pct;
 		engine_network_count(e, e->lost_wave_at, &n, &failing,
@@ -1989,7 +1994,8 @@ engine_apply(struct engine *e, struct sys_state *s, int index,
 
 /*
  * Apply the results queued so far, in the order they came, as one group:
- * for SLICE_MS at most (0: all of them), the rest at the next turn.
+ * for SLICE_MS at most, and settle a lost-network wave for as long again
+ * (0: all of it); the rest at the next turn.
  */
 static void
 engine_batch_run(struct engine *e, int64_t slice_ms)
@@ -2015,8 +2021,13 @@ engine_batch_run(struct engine *e, int64_t slice_ms)
 	e->nbatch -= i;
 	if (e->nbatch > 0)
 		memmove(e->batch, e->batch + i, e->nbatch * sizeof(*e->batch));
-	/* Once a turn: it counts every system. */
-	engine_lost_settle(e, end);
+	/*
+	 * Once a turn: it counts every system.  A slice of its own, so
+	 * that the wave is settled within a few turns even when results
+	 * fill theirs (on a busy machine they did, and the wave's last
+	 * outages were written a second late).
+	 */
+	engine_lost_settle(e, slice_ms != 0 ? mono_ms() + slice_ms : 0);
 	store_group_commit(e->store);
 	/* Not active now: the loop polls first, and starts what is due. */
 	if (e->nbatch > 0 || e->lost_settling)
