@@ -72,8 +72,14 @@
  */
 #define ENGINE_DETAIL_MAX	256
 
-/* Results applied in one group at most, not to hold the loop too long. */
-#define ENGINE_BATCH_MAX	1024
+/*
+ * Results queued at most.  The turn is bounded by ENGINE_SLICE_MS; this
+ * bounds the memory only, when the loop is rounds behind: beyond it a
+ * result is applied at once, from its probe's callback.  (At 1,024, when
+ * this bounded the turn, a loop busy with a wave applied a slice from
+ * each result's callback, and probes started 0.5 s late.)
+ */
+#define ENGINE_QUEUE_MAX	65536
 
 /*
  * The longest a turn applies results, and then settles a lost-network
@@ -228,7 +234,7 @@ struct engine {
 	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
 	int			 lost_settling;
 	struct sys_state	*lost_next;
-	/* This turn's results, applied at its end (engine_batch_cb). */
+	/* Results, applied at the turn's end (engine_batch_cb), in order. */
 	struct engine_queued	*batch;
 	size_t			 nbatch;
 	size_t			 batch_size;
@@ -2070,7 +2076,7 @@ engine_result(struct engine *e, const char *name, int index,
 	q->at = at;
 	q->at_mono = at_mono;
 	q->rtt_ms = rtt_ms;
-	if (e->nbatch >= ENGINE_BATCH_MAX)
+	if (e->nbatch >= ENGINE_QUEUE_MAX)
 		engine_batch_run(e, ENGINE_SLICE_MS);
 	else if (e->nbatch == 1)
 		event_active(e->batch_ev, 0, 0);
