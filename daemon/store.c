@@ -1221,6 +1221,19 @@ store_errmsg(struct store *st)
 	return st->db->error;
 }
 
+/*
+ * Why the last refused statement was refused, when the register was at
+ * fault (not reachable, restarting, busy) rather than the statement:
+ * what a reader tells its caller, who may try again.  NULL otherwise.
+ */
+const char *
+store_read_fault(const struct store *st)
+{
+	if (st->db == NULL || st->db->rc != STORE_FAULT)
+		return NULL;
+	return st->db->error[0] != '\0' ? st->db->error : "refused";
+}
+
 static void
 store_bind_time(struct store_query *q, int col, int64_t t)
 {

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chain.h"
 #include "log.h"
@@ -55,6 +56,7 @@
 #define STORE_PG_MAXPARAMS	64
 #define STORE_PG_CONNECT_TIMEOUT "2"	/* s, unless the setting says */
 #define STORE_PG_REPLY_MS	1000	/* the longest the loop waits */
+#define STORE_PG_REVIVE_MS	500	/* for a read's new connection */
 /*
  * A session the server has not heard from for this long within a
  * transaction is ended by the server: one whose client gave up on it
@@ -1194,24 +1196,99 @@ store_pg_bind_text(struct store_query *q, int col, const char *s)
 	store_pg_bind(q, col, xstrdup(s), 0);
 }
 
+/*
+ * A read that found its connection lost (the server restarted, or closed
+ * it) outside a transaction may be sent once more on a fresh one: a
+ * SELECT changes nothing, so sending it twice is harmless.  A node that
+ * only reads (a standby, an observer) finds out about a restart only
+ * this way, and its first status after one would fail otherwise.  A
+ * connection given up for its silence (store_pg_wait: the host is
+ * unreachable) is not lost in this sense, and is not waited for again.
+ */
+static int
+store_pg_lost_read(struct store_query *q)
+{
+	struct store_pg	*d = PDB(q->db);
+	const char	*s = PQY(q)->sql;
+
+	s += strspn(s, " \t\n(");
+	return !d->tx && d->conn != NULL &&
+	    PQstatus(d->conn) == CONNECTION_BAD &&
+	    strncasecmp(s, "SELECT", 6) == 0;
+}
+
+/*
+ * The lost connection made again for a read (store_pg_lost_read): as
+ * store_pg_reconnect does, but waiting on poll(2) for it, here, up to
+ * STORE_PG_REVIVE_MS; a server that comes back answers in a few
+ * milliseconds.  Not made in that time, the connection goes on being
+ * made on the loop's events and the read is refused as a fault: -1.
+ */
+static int
+store_pg_revive(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+	struct pollfd	 pfd;
+	int64_t		 end = mono_ms() + STORE_PG_REVIVE_MS, left;
+	int		 ready;
+
+	log_warnx("%s: the connection to %s:%s was lost; connecting again "
+	    "to read", d->path, PQhost(p->conn), PQport(p->conn));
+	PQfinish(p->conn);
+	p->conn = NULL;
+	store_pg_reconnect(d);
+	while (p->conn == NULL && p->next != NULL &&
+	    (left = end - mono_ms()) > 0) {
+		pfd.fd = PQsocket(p->next);
+		pfd.events = p->next_wait == PGRES_POLLING_READING ? POLLIN :
+		    POLLOUT;
+		if ((ready = poll(&pfd, 1, (int)left)) == -1 &&
+		    errno != EINTR)
+			break;
+		store_pg_next_step(d, ready == 1);
+	}
+	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->next != NULL)
+		snprintf(d->error, sizeof(d->error), "the connection was lost, "
+		    "and is not made again yet");
+	d->rc = STORE_FAULT;
+	return -1;
+}
+
 static int
 store_pg_step(struct store_query *q)
 {
 	struct store_pg_query	*p = PQY(q);
 	struct store_pg		*d = PDB(q->db);
 	ExecStatusType		 status;
+	int			 again = 1;
 
-	if (p->res == NULL) {
+	while (p->res == NULL) {
+		if (store_pg_lost_read(q) && store_pg_revive(q->db) == -1)
+			return q->db->rc;
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
 		if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
-		    (const char *const *)p->values, NULL, NULL, 0))
+		    (const char *const *)p->values, NULL, NULL, 0)) {
+			if (again-- && store_pg_lost_read(q))
+				continue;
 			return store_pg_fail(q->db, NULL);
-		if ((p->res = store_pg_wait(q->db)) == NULL)
+		}
+		if ((p->res = store_pg_wait(q->db)) == NULL) {
+			if (again-- && store_pg_lost_read(q))
+				continue;
 			return q->db->rc;
+		}
 		status = PQresultStatus(p->res);
-		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
+		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+			if (again-- && store_pg_lost_read(q)) {
+				PQclear(p->res);
+				p->res = NULL;
+				continue;
+			}
 			return store_pg_fail(q->db, p->res);
+		}
 		d->changes = atoi(PQcmdTuples(p->res));
 	}
 	if (PQresultStatus(p->res) != PGRES_TUPLES_OK)

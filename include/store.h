@@ -340,6 +340,7 @@ void		 store_on_flush(struct store *, void (*)(void *), void *);
 void		 store_on_alert(struct store *, void (*)(const char *, void *),
 		    void *);
 int		 store_failing(const struct store *);
+const char	*store_read_fault(const struct store *);
 /*
  * Whether this node leads (lead.c): a node that does not refuses every
  * write, and on losing the lead drops what it held.
