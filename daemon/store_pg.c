@@ -75,6 +75,7 @@ struct store_pg {
 	int		 changes;
 	int		 tx;	/* a BEGIN not yet ended, on this session */
 	int		 busy_ms;	/* lock_timeout, set on each session */
+	char		 xid[32];	/* the writers' transaction's id */
 	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
@@ -815,6 +816,28 @@ store_pg_wait(struct store_db *d)
 	return NULL;
 }
 
+/*
+ * SQL, a COMMIT, was not answered as done: if the connection is gone
+ * with its answer (no answer in time, the server's end closed), the
+ * server may have committed it all the same.  Its transaction's id is
+ * kept (db->uncertain), so that its held copy is not written a second
+ * time, nor reported lost when the copy is refused as a duplicate: the
+ * store asks the server what became of it (store_pg_committed).
+ */
+static void
+store_pg_uncertain(struct store_db *d, const char *sql)
+{
+	struct store_pg	*p = PDB(d);
+
+	if (strcmp(sql, "COMMIT") != 0 || p->xid[0] == '\0' ||
+	    (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK))
+		return;
+	snprintf(d->uncertain, sizeof(d->uncertain), "%s", p->xid);
+	log_warnx("%s: the answer to the COMMIT of transaction %s was lost; "
+	    "whether it committed is asked of the server before its changes "
+	    "are written again", d->path, p->xid);
+}
+
 static int
 store_pg_exec(struct store_db *d, const char *sql)
 {
@@ -834,9 +857,16 @@ store_pg_exec(struct store_db *d, const char *sql)
 		p->tx = 0;
 	if (store_pg_alive(d) == -1)
 		return d->rc;
-	if (!PQsendQuery(p->conn, sql))
+	if (strncmp(sql, "BEGIN", 5) == 0) {
+		p->xid[0] = '\0';
+		d->uncertain[0] = '\0';
+	}
+	if (!PQsendQuery(p->conn, sql)) {
+		store_pg_uncertain(d, sql);
 		return store_pg_fail(d, NULL);
+	}
 	if ((res = store_pg_wait(d)) == NULL) {
+		store_pg_uncertain(d, sql);
 		if (end || strncmp(sql, "BEGIN", 5) == 0)
 			p->tx = 0;
 		return d->rc;
@@ -844,6 +874,13 @@ store_pg_exec(struct store_db *d, const char *sql)
 	if (strncmp(sql, "BEGIN", 5) == 0 && (PQresultStatus(res) ==
 	    PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		p->tx = 1;
+	/* The writers' BEGIN ends by naming its transaction (begin_sql). */
+	if (strncmp(sql, "BEGIN", 5) == 0 &&
+	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQnfields(res) == 1)
+		snprintf(p->xid, sizeof(p->xid), "%s", PQgetvalue(res, 0, 0));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		store_pg_uncertain(d, sql);
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -1452,6 +1489,42 @@ store_pg_finalize(struct store_query *q)
 	free(p);
 }
 
+/*
+ * Whether transaction XID, whose COMMIT was not answered, committed:
+ * pg_xact_status, which the server answers from its commit log for as
+ * long as the transaction is not older than its oldest kept (far longer
+ * than the store holds changes).  Still in progress (the server has yet
+ * to finish the COMMIT, or to end the session) is asked again later.
+ */
+static int
+store_pg_committed(struct store_db *d, const char *xid)
+{
+	struct store_query	*q;
+	const char		*st;
+	int			 rc;
+
+	if ((q = store_pg_prepare(d, "SELECT pg_xact_status(?::xid8)")) ==
+	    NULL)
+		return STORE_FAULT;
+	store_pg_bind_text(q, 1, xid);
+	if ((rc = store_pg_step(q)) == STORE_ROW) {
+		st = store_pg_column_null(q, 0) ? "" :
+		    store_pg_column_text(q, 0);
+		if (strcmp(st, "committed") == 0)
+			rc = STORE_ROW;
+		else if (strcmp(st, "in progress") == 0) {
+			snprintf(d->error, sizeof(d->error), "transaction %s, "
+			    "whose COMMIT was not answered, is still in "
+			    "progress", xid);
+			rc = d->rc = STORE_FAULT;
+		} else
+			rc = STORE_DONE;	/* aborted, or too old */
+	} else if (rc == STORE_ERROR)
+		rc = STORE_DONE;		/* cannot tell: write it */
+	store_pg_finalize(q);
+	return rc;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.migrations = store_pg_migrations,
@@ -1461,7 +1534,9 @@ const struct store_backend store_pg_backend = {
 	.check = store_pg_check,
 	.version = store_pg_version,
 	.version_sql = store_pg_version_sql,
-	.begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK ")",
+	/* Its transaction's id: for a COMMIT whose answer is lost. */
+	.begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK ");"
+	    " SELECT pg_current_xact_id()",
 	.busy = store_pg_busy,
 	.exec = store_pg_exec,
 	.records_setup = store_pg_records_setup,
@@ -1480,6 +1555,7 @@ const struct store_backend store_pg_backend = {
 	.column_int64 = store_pg_column_int64,
 	.column_text = store_pg_column_text,
 	.column_bytes = store_pg_column_bytes,
+	.committed = store_pg_committed,
 	.expanded = store_pg_expanded,
 	.sql = store_pg_sql,
 	.finalize = store_pg_finalize,

@@ -41,6 +41,12 @@ struct store_db {
 	char				*path;	/* as configured */
 	char				 error[256];	/* the last refusal */
 	int				 rc;	/* and its STORE_ code */
+	/*
+	 * A COMMIT sent whose answer was lost (no answer in time, the
+	 * connection gone): its transaction's id, to ask later whether it
+	 * committed (committed); "" when the last COMMIT was answered.
+	 */
+	char				 uncertain[32];
 };
 
 /* One statement, prepared and bound; a backend's begins with it. */
@@ -98,6 +104,13 @@ struct store_backend {
 	int64_t		 (*column_int64)(struct store_query *, int);
 	const char	*(*column_text)(struct store_query *, int);
 	size_t		 (*column_bytes)(struct store_query *, int);
+	/*
+	 * Whether the transaction of that id (db->uncertain) committed:
+	 * STORE_ROW it did, STORE_DONE it did not (or it is too old to
+	 * tell), STORE_FAULT not known yet.  NULL: a backend whose COMMIT
+	 * always answers (SQLite).
+	 */
+	int		 (*committed)(struct store_db *, const char *);
 	/* The statement with its values in it, to record (xmalloc'd). */
 	char		*(*expanded)(struct store_query *);
 	const char	*(*sql)(struct store_query *);
