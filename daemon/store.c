@@ -599,8 +599,7 @@ const char *const *const store_sqlite_migrations[] = {
 	");"
 	"CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations"
 	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"
-	"CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations"
-	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;"),
+	STORE_OBSERVATIONS_NO_DELETE ";"),
 	/* 11: the nodes sharing the register, and their roles (lead.c). */
 	STORE_MIGRATION(STORE_NODES_TABLE),
 	/*
@@ -633,6 +632,14 @@ const char *const *const store_sqlite_migrations[] = {
 	"  id = excluded.id, state = excluded.state, at = excluded.at,"
 	"  cause = excluded.cause"
 	"  WHERE excluded.id > observations_latest.id; END;"),
+	/*
+	 * 13: observations are pruned past `set observations-keep`
+	 * (store_observations_prune), oldest first, a batch at a time: by
+	 * their time.  The append-only trigger stays; the prune alone lifts
+	 * it, within its own transaction (STORE_OBSERVATIONS_NO_DELETE).
+	 */
+	STORE_MIGRATION(
+	"CREATE INDEX observations_at ON observations (at);"),
 };
 
 #define STORE_NMIGRATIONS \

@@ -428,6 +428,24 @@ static const char store_pg_observations_latest[] =
 	"CREATE TRIGGER observations_latest AFTER INSERT ON observations"
 	"  FOR EACH ROW EXECUTE FUNCTION rtowatch_observations_latest();";
 
+/*
+ * 13: observations are pruned past `set observations-keep`, by their
+ * time, as SQLite's 13; and the append-only trigger lets a DELETE
+ * through only in a transaction that set rtowatch.prune (SET LOCAL, by
+ * store_observations_prune).  An auditor's role cannot delete at all:
+ * it has SELECT only.  TRUNCATE and UPDATE stay refused.
+ */
+static const char store_pg_observations_prune[] =
+	"CREATE INDEX observations_at ON observations (at);"
+	"CREATE OR REPLACE FUNCTION rtowatch_observations_append_only()"
+	"  RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  IF TG_OP = 'DELETE' AND"
+	"    current_setting('rtowatch.prune', true) = 'on' THEN"
+	"    RETURN OLD;"
+	"  END IF;"
+	"  RAISE EXCEPTION 'observations are append-only';"
+	"  END $$;";
+
 /* Versions 1-8 are SQLite's history only. */
 #define STORE_PG_NONE	STORE_MIGRATION("SELECT 1")
 
@@ -442,6 +460,8 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(STORE_NODES_TABLE),
 	/* 12: each node's latest view of each check (status). */
 	STORE_MIGRATION(store_pg_observations_latest),
+	/* 13: observations pruned (store_observations_prune). */
+	STORE_MIGRATION(store_pg_observations_prune),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

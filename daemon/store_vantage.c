@@ -141,3 +141,105 @@ store_observations_latest(struct store *st,
 	    " check_name, state, at, cause FROM observations_latest"
 	    " ORDER BY node, system, check_name", ""), cb, arg);
 }
+
+/*
+ * The windows of the incidents within their retention (opened at or
+ * after SINCE), as a JSON array of [system, from, to]: each incident's
+ * system's observations from KEEP before its start to its restoration
+ * (NOW while it is not restored), which the prune leaves alone.  NULL
+ * when they cannot be read, or are more than STORE_VANTAGE_WINDOWS.
+ */
+#define STORE_VANTAGE_WINDOWS	20000
+
+static char *
+store_vantage_windows(struct store *st, int64_t since, int64_t keep,
+    int64_t now)
+{
+	struct store_query	*q;
+	json_t			*rows;
+	char			 from[TIME_STRLEN], to[TIME_STRLEN], *text;
+	int64_t			 end;
+	int			 rc, n = 0, bad = 0;
+
+	if ((q = store_stmt(st, "SELECT system, started_at, restored_at"
+	    " FROM incidents WHERE opened_at >= ? ORDER BY id LIMIT ?", "Ti",
+	    since, STORE_VANTAGE_WINDOWS + 1)) == NULL)
+		return NULL;
+	if ((rows = json_array()) == NULL)
+		bad = 1;
+	while (!bad && (rc = store_step(q)) == STORE_ROW) {
+		end = store_column_null(q, 2) ? now : store_column_time(q, 2);
+		time_fmt(store_column_time(q, 1) - keep, from, sizeof(from));
+		time_fmt(end, to, sizeof(to));
+		if (++n > STORE_VANTAGE_WINDOWS ||
+		    json_array_append_new(rows, json_pack("[s s s]",
+		    store_column_text(q, 0), from, to)) == -1)
+			bad = 1;
+	}
+	store_finalize(q);
+	if (bad || (rc != STORE_DONE && rc != STORE_ROW)) {
+		json_decref(rows);
+		return NULL;
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	return text;
+}
+
+/*
+ * Up to BATCH observations older than KEEP (before NOW) deleted, oldest
+ * first: the number deleted, -1 if none could be.  Kept however old:
+ * - the latest of each node's views of each check (observations_latest):
+ *   what the leader reads at its start as the node's view now;
+ * - a system's while it has an open outage: the views it stands on;
+ * - a system's around each incident still within the records'
+ *   retention (opened less than RETENTION ago): from KEEP before it
+ *   started until it was restored, though the incident's opened row
+ *   quotes every view already.
+ * The append-only trigger is lifted for this transaction only: a
+ * setting local to it on PostgreSQL (migration 13), the trigger dropped
+ * and made again within it on SQLite, which has no roles to check.
+ */
+int
+store_observations_prune(struct store *st, int64_t now, int64_t keep,
+    int64_t retention, int batch)
+{
+	char	*windows;
+	int	 n, sqlite = store_sqlite(st) != NULL, rc;
+
+	if (batch < 1 || keep <= 0)
+		return -1;
+	if ((windows = store_vantage_windows(st, now - retention, keep,
+	    now)) == NULL)
+		return -1;
+	if (store_begin(st) == -1) {
+		free(windows);
+		return -1;
+	}
+	rc = store_run(st, sqlite ? "DROP TRIGGER observations_no_delete" :
+	    "SELECT set_config('rtowatch.prune', 'on', true)", "");
+	if (rc == 0)
+		rc = store_run(st, "DELETE FROM observations WHERE id IN"
+		    " (SELECT o.id FROM observations o WHERE o.at < ?"
+		    "  AND NOT EXISTS (SELECT 1 FROM observations_latest l"
+		    "   WHERE l.node = o.node AND l.system = o.system"
+		    "   AND l.check_name = o.check_name AND l.id = o.id)"
+		    "  AND NOT EXISTS (SELECT 1 FROM outages u"
+		    "   WHERE u.system = o.system AND u.ended_at IS NULL)"
+		    "  AND NOT EXISTS (SELECT 1 FROM json_each(?) w"
+		    "   WHERE w.value ->> 0 = o.system"
+		    "   AND o.at >= w.value ->> 1 AND o.at <= w.value ->> 2)"
+		    "  ORDER BY o.at LIMIT ?)", "Tti", now - keep, windows,
+		    batch);
+	n = rc == 0 ? store_changed(st) : -1;
+	/* Not beyond the prune: its transaction may be a loop turn's. */
+	if (rc == 0)
+		rc = store_run(st, sqlite ? STORE_OBSERVATIONS_NO_DELETE :
+		    "SELECT set_config('rtowatch.prune', '', true)", "");
+	free(windows);
+	if (rc == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return n;
+}

@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	13
 
 struct sqlite3;
 struct store;
@@ -488,6 +488,8 @@ int		 store_vantage_points(struct store *,
 /* Each node's latest observation of each check (status), by node. */
 int		 store_observations_latest(struct store *,
 		    int (*)(const struct store_observation *, void *), void *);
+int		 store_observations_prune(struct store *, int64_t, int64_t,
+		    int64_t, int);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
 int		 store_response_add_many(struct store *,

@@ -144,6 +144,16 @@ struct store_backend {
 	"CREATE TABLE lead_term (term bigint NOT NULL, node text NOT NULL);" \
 	"INSERT INTO lead_term VALUES (0, '');"
 
+/*
+ * SQLite's refusal of a DELETE of observations (migration 10): the prune
+ * (store_observations_prune) drops it and makes it again, word for word,
+ * within its own transaction, so that no other session ever sees the
+ * table without it.
+ */
+#define STORE_OBSERVATIONS_NO_DELETE \
+	"CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations" \
+	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END"
+
 extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
 extern const struct store_backend store_sqlite_backend;
