@@ -74,3 +74,57 @@ def test_commit_answered_late_is_already_written(scenario, pg):
             " DROP FUNCTION slow_commit(); DROP TABLE slow_commit_once")
     rc, out, err = cli("--db", pg.uri, "verify")
     assert rc == 0, (out, err)
+
+
+# Test-only: the first COMMIT that inserts an incident takes 2 s, then
+# fails (a sequence, which no rollback undoes, says which is the first).
+FAILED_COMMIT = """
+CREATE SEQUENCE failed_commit_seq;
+CREATE FUNCTION failed_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('failed_commit_seq') = 1 THEN
+        PERFORM pg_sleep(2);
+        RAISE EXCEPTION 'the test refuses this COMMIT, late';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER failed_commit AFTER INSERT ON incidents
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION
+    failed_commit();
+"""
+
+
+def test_commit_answered_late_not_committed_is_written(scenario, pg):
+    """The other way: the COMMIT unanswered in time did not commit.  The
+    server says so, and the held copy is written as any other: the
+    incident once, nothing said to be already written nor dropped."""
+    smtp = SmtpServer(scenario.dir)
+    service = scenario.listener()
+    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
+    d = scenario.daemon("n1")
+    d.write_rules(node_rules(d, pg, "n1", policy, smtp, service.port))
+    d.start()
+    wait_socket(d.sock)
+    wait_for(lambda: status(d)["node"]["role"] == "leader", 10,
+             "n1 leading")
+    pg.rows(FAILED_COMMIT)
+    service.wait_accepted(service.accepted + 2)
+    service.stop()
+    wait_for(lambda: "answer to the COMMIT" in d.run_log(), 15,
+             "the incident's COMMIT unanswered")
+    wait_for(lambda: "accepts writes again" in d.run_log(), 20,
+             "the held changes written")
+    # The trigger ran once more, on the copy written again.
+    assert pg.rows("SELECT last_value FROM failed_commit_seq") == [["2"]]
+    log = d.run_log()
+    inc = incidents(pg)
+    assert len(inc) == 1, inc
+    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
+                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    assert "already written" not in log, d.tail()
+    assert "cannot be written and is dropped" not in log, d.tail()
+    d.stop()
+    pg.rows("DROP TRIGGER failed_commit ON incidents;"
+            " DROP FUNCTION failed_commit(); DROP SEQUENCE failed_commit_seq")
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0, (out, err)
