@@ -76,6 +76,7 @@ struct store_pg {
 	int		 tx;	/* a BEGIN not yet ended, on this session */
 	int		 busy_ms;	/* lock_timeout, set on each session */
 	char		 xid[32];	/* the writers' transaction's id */
+	int		 reader;	/* reads only: store_pg_reader */
 	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
@@ -652,9 +653,13 @@ store_pg_next_step(struct store_db *d, int ready)
 	store_pg_next_end(p);
 	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
 	    PQport(p->conn));
-	/* The session's settings and TEMP table went with the session. */
+	/*
+	 * The session's settings and TEMP table went with the session.  A
+	 * reader's writes nothing: it makes no triggers (which would wait
+	 * on the writers' locks of the tables).
+	 */
 	if (store_pg_session(d) != STORE_OK ||
-	    d->be->records_setup(d) == -1) {
+	    (!p->reader && d->be->records_setup(d) == -1)) {
 		log_warnx("%s: %s", d->path, d->error);
 		PQfinish(p->conn);
 		p->conn = NULL;
@@ -1580,6 +1585,106 @@ const struct store_backend store_pg_backend = {
 	.sql = store_pg_sql,
 	.finalize = store_pg_finalize,
 };
+
+/*
+ * A connection of its own for reads that must not hold the loop at all
+ * (store_vantage.c: the leader's reads of the other nodes' observations,
+ * every second): made, and made again, on the loop's events
+ * (store_pg_reconnect, at its first statement), and its statements sent
+ * without waiting (store_pg_send), their answers read when the socket is
+ * readable (store_pg_poll).
+ */
+struct store_db *
+store_pg_reader(const char *conninfo, struct event_base *base)
+{
+	struct store_db	*d = store_pg_db(conninfo);
+
+	PDB(d)->evbase = base;
+	PDB(d)->reader = 1;
+	PDB(d)->busy_ms = 1000;
+	PDB(d)->connect_ms = 1000 * strtoll(STORE_PG_CONNECT_TIMEOUT, NULL,
+	    10);
+	return d;
+}
+
+void
+store_pg_reader_free(struct store_db *d)
+{
+	if (d == NULL)
+		return;
+	store_pg_disconnect(d, 0);
+	free(d->path);
+	free(d);
+}
+
+/* Q sent, its answer not waited for: STORE_OK, or a fault (db->error). */
+int
+store_pg_send(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+
+	if (store_pg_alive(q->db) == -1)
+		return q->db->rc;
+	if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
+	    (const char *const *)p->values, NULL, NULL, 0) ||
+	    PQflush(d->conn) == -1)
+		return store_pg_fail(q->db, NULL);
+	return STORE_OK;
+}
+
+/*
+ * Q's answer, as far as it came: STORE_ROW while it is still awaited,
+ * STORE_DONE once whole (its rows are then stepped through as any
+ * statement's), or the error.
+ */
+int
+store_pg_poll(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+	PGresult		*res;
+
+	if (d->conn == NULL || PQflush(d->conn) == -1 ||
+	    PQconsumeInput(d->conn) == 0)
+		return store_pg_fail(q->db, NULL);
+	while (!PQisBusy(d->conn)) {
+		if ((res = PQgetResult(d->conn)) == NULL) {
+			if (p->res == NULL)
+				return store_pg_fail(q->db, NULL);
+			if (PQresultStatus(p->res) != PGRES_TUPLES_OK &&
+			    PQresultStatus(p->res) != PGRES_COMMAND_OK)
+				return store_pg_fail(q->db, p->res);
+			p->row = -1;
+			return STORE_DONE;
+		}
+		/* The first error, else the last result, as PQexec's. */
+		if (p->res != NULL &&
+		    PQresultStatus(p->res) == PGRES_FATAL_ERROR)
+			PQclear(res);
+		else {
+			PQclear(p->res);
+			p->res = res;
+		}
+	}
+	return STORE_ROW;
+}
+
+/* The socket whose readiness store_pg_poll waits for; -1: none. */
+int
+store_pg_fd(struct store_db *d)
+{
+	return PDB(d)->conn != NULL ? PQsocket(PDB(d)->conn) : -1;
+}
+
+/* A read not answered in time: the session goes, and is made again. */
+void
+store_pg_abandon(struct store_db *d)
+{
+	if (PDB(d)->conn != NULL)
+		PQfinish(PDB(d)->conn);
+	PDB(d)->conn = NULL;
+}
 
 struct store_db *
 store_pg_db(const char *conninfo)

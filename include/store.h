@@ -488,6 +488,16 @@ int		 store_vantage_points(struct store *,
 /* Each node's latest observation of each check (status), by node. */
 int		 store_observations_latest(struct store *,
 		    int (*)(const struct store_observation *, void *), void *);
+/* The leader's reads of them on PostgreSQL, off the loop. */
+struct store_vantage_reader;
+struct event_base;
+struct store_vantage_reader *store_vantage_reader_new(struct event_base *,
+		    const char *);
+int		 store_vantage_read(struct store_vantage_reader *, int64_t,
+		    const char *, int (*)(const char *, const char *, void *),
+		    int (*)(const struct store_observation *, void *),
+		    void (*)(int, void *), void *);
+void		 store_vantage_reader_free(struct store_vantage_reader *);
 int		 store_observations_prune(struct store *, int64_t, int64_t,
 		    int64_t, int);
 int		 store_response_add(struct store *,

@@ -162,6 +162,13 @@ extern const struct store_backend store_pg_backend;
 
 struct store_db	*store_sqlite_db(const char *);
 struct store_db	*store_pg_db(const char *);
+/* PostgreSQL's reads off the loop (store_vantage.c). */
+struct store_db	*store_pg_reader(const char *, struct event_base *);
+void		 store_pg_reader_free(struct store_db *);
+int		 store_pg_send(struct store_query *);
+int		 store_pg_poll(struct store_query *);
+int		 store_pg_fd(struct store_db *);
+void		 store_pg_abandon(struct store_db *);
 
 /* The statement's calls, for the record files. */
 int		 store_step(struct store_query *);
