@@ -651,8 +651,12 @@ store_pg_next_step(struct store_db *d, int ready)
 	p->conn = p->next;
 	p->next = NULL;
 	store_pg_next_end(p);
-	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
-	    PQport(p->conn));
+	if (p->reader)
+		log_debug("%s: reads: connected to %s:%s", d->path,
+		    PQhost(p->conn), PQport(p->conn));
+	else
+		log_info("%s: connected again to %s:%s", d->path,
+		    PQhost(p->conn), PQport(p->conn));
 	/*
 	 * The session's settings and TEMP table went with the session.  A
 	 * reader's writes nothing: it makes no triggers (which would wait
