@@ -97,6 +97,7 @@ conf_new(const char *path)
 	conf->history_bucket_ms = CONF_DEFAULT_HISTORY_BUCKET_MS;
 	conf->history_minutes_ms = CONF_DEFAULT_HISTORY_MINUTES_MS;
 	conf->history_hours_ms = CONF_DEFAULT_HISTORY_HOURS_MS;
+	conf->observations_keep_ms = CONF_DEFAULT_OBSERVATIONS_KEEP_MS;
 	conf->lead = 1;
 	return conf;
 }

@@ -421,6 +421,23 @@ conf_set_history_bucket(struct conf_parser *p, void *arg)
 }
 
 /*
+ * "set observations-keep 400d": how long the vantage points' observations
+ * (their up/down transitions) are kept.  Not less than a day: what an
+ * open outage, a node's current view or an incident within its retention
+ * needs is kept longer anyway (store_observations_prune).
+ */
+static int
+conf_set_observations_keep(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "observations-keep", 86400000LL,
+	    10LL * 366 * 86400000LL, &conf->observations_keep_ms) == -1)
+		return -1;
+	return conf_end_statement(p);
+}
+
+/*
  * Several nodes on one register (issue 21): "set node "NAME"" names this
  * node in the nodes table and its observations; "set lead no" makes it
  * one that never leads (lead.c): it probes and writes its observations,
@@ -476,6 +493,7 @@ static const struct conf_keyword conf_settings[] = {
 	{ "history-minutes",	conf_set_history_minutes },
 	{ "history-hours",	conf_set_history_hours },
 	{ "history-bucket",	conf_set_history_bucket },
+	{ "observations-keep",	conf_set_observations_keep },
 	{ "web",		conf_set_web },
 	{ NULL,			NULL }
 };

@@ -255,6 +255,10 @@ struct engine {
 	size_t			 nnodes;
 	int64_t			 obs_after;	/* the last observation read */
 	struct event		*vantage_timer;
+	/* PostgreSQL: the reads above, off the loop (store_vantage.c). */
+	struct store_vantage_reader *reader;
+	int64_t			 read_t0;	/* mono ms, of the read */
+	int64_t			 read_after;
 	/* This node's observations of this loop turn, written at its end. */
 	struct engine_obs	*obs;
 	size_t			 nobs;
@@ -384,6 +388,7 @@ engine_free(struct engine *e)
 	clocks_free(e->clocks);
 	if (e->vantage_timer != NULL)
 		event_free(e->vantage_timer);
+	store_vantage_reader_free(e->reader);
 	engine_observed_flush(-1, 0, e);	/* the last turn's */
 	free(e->obs);
 	if (e->obs_ev != NULL)
@@ -2700,6 +2705,20 @@ engine_vantage_read(struct engine *e)
 		    (long long)(mono_ms() - t0));
 }
 
+/*
+ * An observation read off the loop: one the start's catch-up (on the
+ * records' connection) read meanwhile is not taken twice.
+ */
+static int
+engine_observed_off(const struct store_observation *o, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (o->id <= e->obs_after)
+		return 0;
+	return engine_observed(o, arg);
+}
+
 /* Who has not been heard of for too long, by our monotonic clock. */
 static void
 engine_vantage_silence(struct engine *e)
@@ -2758,13 +2777,49 @@ engine_quorum_say(struct sys_state *s)
 	    ": quorum met" : "");
 }
 
+/* The views read (or not): who is silent, and each quorum, now. */
+static void
+engine_vantage_decide(struct engine *e)
+{
+	struct sys_state	*s, *next;
+	struct engine_snapshot	 snap;
+
+	engine_vantage_silence(e);
+	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (!s->configured || !engine_has_quorum(s))
+			continue;
+		engine_evaluate(e, s);
+		engine_snapshot(e, s, &snap);	/* the views, counted */
+		engine_quorum_say(s);
+	}
+}
+
+/* The read off the loop is over (store_vantage_read). */
+static void
+engine_vantage_read_done(int rc, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (rc == -1)
+		log_debug("vantage points: the register cannot be read now");
+	else if (e->obs_after != e->read_after)
+		log_debug("vantage points: observations %lld-%lld read off the "
+		    "loop in %lld ms", (long long)e->read_after + 1,
+		    (long long)e->obs_after, (long long)(mono_ms() -
+		    e->read_t0));
+	/* It may have lost the lead meanwhile. */
+	if (e->standby || e->quorums == 0)
+		return;
+	engine_vantage_decide(e);
+}
+
 static void
 engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct engine		*e = arg;
-	struct sys_state	*s, *next;
-	struct engine_snapshot	 snap;
 	struct store_health	 health;
+	int64_t			 t0, after;
 	int			 lost;
 
 	(void)fd;
@@ -2785,18 +2840,30 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 	/*
 	 * A register refusing writes is not asked either: the views stand
 	 * as last read, and whoever falls silent meanwhile is left out.
+	 * On PostgreSQL the read is made off the loop, on a connection of
+	 * its own, and the quorums are decided when it is over; one still
+	 * in flight (no answer yet: its session goes after 1 s) is waited
+	 * for.
 	 */
+	if (!health.failing && store_sqlite(e->store) == NULL) {
+		if (e->reader == NULL)
+			e->reader = store_vantage_reader_new(e->base,
+			    store_path(e->store));
+		t0 = e->read_t0;
+		after = e->read_after;
+		e->read_t0 = mono_ms();
+		e->read_after = e->obs_after;
+		if (store_vantage_read(e->reader, e->obs_after, e->node,
+		    engine_vantage_seen, engine_observed_off,
+		    engine_vantage_read_done, e) == 1) {
+			e->read_t0 = t0;	/* the one in flight's */
+			e->read_after = after;
+		}
+		return;
+	}
 	if (!health.failing)
 		engine_vantage_read(e);
-	engine_vantage_silence(e);
-	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (!s->configured || !engine_has_quorum(s))
-			continue;
-		engine_evaluate(e, s);
-		engine_snapshot(e, s, &snap);	/* the views, counted */
-		engine_quorum_say(s);
-	}
+	engine_vantage_decide(e);
 }
 
 /*

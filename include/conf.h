@@ -41,6 +41,8 @@ struct conf_parser;
 #define CONF_DEFAULT_HISTORY_BUCKET_MS	(60LL * 1000)
 #define CONF_DEFAULT_HISTORY_MINUTES_MS	(7LL * 86400 * 1000)
 #define CONF_DEFAULT_HISTORY_HOURS_MS	(400LL * 86400 * 1000)
+/* As long as the history's hours: a year and a month (README). */
+#define CONF_DEFAULT_OBSERVATIONS_KEEP_MS (400LL * 86400 * 1000)
 
 /*
  * "down when N of M vantage points fail" (engine_step_quorum); need 0:
@@ -240,6 +242,12 @@ struct conf {
 	int64_t			 history_bucket_ms;
 	int64_t			 history_minutes_ms;
 	int64_t			 history_hours_ms;
+	/*
+	 * The vantage points' observations older than this are pruned
+	 * (store_observations_prune), but for those a view, an open outage
+	 * or an incident within its retention still needs.
+	 */
+	int64_t			 observations_keep_ms;
 	struct web_conf		 web;
 	/* The quorum of vantage points every system's outage needs. */
 	struct conf_quorum	 quorum;

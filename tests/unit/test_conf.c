@@ -198,15 +198,17 @@ test_history_settings(void **state)
 	assert_true(conf->history_bucket_ms == 60000);
 	assert_true(conf->history_minutes_ms == 7 * 86400000LL);
 	assert_true(conf->history_hours_ms == 400 * 86400000LL);
+	assert_true(conf->observations_keep_ms == 400 * 86400000LL);
 	conf_free(conf);
 	conf = parse("set history-minutes 2d\nset history-hours 90d\n"
-	    "set history-bucket 1s\n"
+	    "set history-bucket 1s\nset observations-keep 1100d\n"
 	    SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
 	assert_int_equal(errs.count, 0);
 	assert_non_null(conf);
 	assert_true(conf->history_bucket_ms == 1000);
 	assert_true(conf->history_minutes_ms == 2 * 86400000LL);
 	assert_true(conf->history_hours_ms == 90 * 86400000LL);
+	assert_true(conf->observations_keep_ms == 1100 * 86400000LL);
 	conf_free(conf);
 }
 
@@ -312,10 +314,11 @@ static const struct {
 	{ "set colour \"red\"\n",
 	  { "t.conf:1: unknown setting \"colour\"" } },
 	{ "set history-bucket 1500ms\nset history-minutes 30m\n"
-	  "set history-hours 20000d\n",
+	  "set history-hours 20000d\nset observations-keep 2h\n",
 	  { "t.conf:1: history-bucket: whole seconds",
 	    "t.conf:2: history-minutes 30m out of range (1h-366d)",
-	    "t.conf:3: history-hours 20000d out of range (1d-3660d)" } },
+	    "t.conf:3: history-hours 20000d out of range (1d-3660d)",
+	    "t.conf:4: observations-keep 2h out of range (1d-3660d)" } },
 	{ "set user \"root\"\nset group \"\"\nset user\n",
 	  { "t.conf:1: set user \"root\": name an unprivileged user",
 	    "t.conf:2: set group \"\": name an unprivileged group",
