@@ -86,6 +86,12 @@ struct probe_ops {
 	void		 (*describe)(const struct check_conf *, char *, size_t);
 	void		 (*start)(struct probe *);
 	/*
+	 * Optional: 1 when this check's probes hold much memory while they
+	 * run (a TLS transfer): the scheduler runs at most "set
+	 * https-concurrency" of those at once (monitor.c).
+	 */
+	int		 (*pooled)(const struct check_conf *);
+	/*
 	 * Optional: the check's timeout came with the name resolved and the
 	 * probe still at work.  Report it through probe_done(), saying which
 	 * step it caught ("connected, but no banner within 2s").  WITHIN is
