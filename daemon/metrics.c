@@ -479,6 +479,11 @@ metrics_write(struct evbuffer *out, const struct metrics_source *src)
 	    "lateness, not as response time).");
 	evbuffer_add_printf(out, "rtowatch_https_waited_total %" PRIu64 "\n",
 	    ps.waited);
+	metrics_family(out, "rtowatch_https_lent_total", "counter",
+	    "Slots given on to a waiting probe by a probe whose TCP handshake "
+	    "went unanswered for 1 s.");
+	evbuffer_add_printf(out, "rtowatch_https_lent_total %" PRIu64 "\n",
+	    ps.lent);
 	if (metrics_records(out, src) == -1 || metrics_outbox(out, src) == -1)
 		return -1;
 	metrics_store(out, src);

@@ -34,6 +34,16 @@
  * can do (tests/bench/bench_rss.py).  A monitor still waiting when it is
  * due again is counted as "skipped (running)", as one whose probe runs.
  *
+ * A probe whose TCP handshake has gone unanswered for MONITOR_LEND_MS
+ * (a target dropped off the network, a firewall dropping) holds little:
+ * a socket and libcurl's handle, no TLS yet.  While others wait, it
+ * gives its slot to the next one, and runs on outside the count.
+ * Otherwise each such probe would hold a slot for its whole timeout,
+ * and a few hundred silent targets would starve every https check on
+ * the host: 64 slots carry 12.8 timeouts of 5 s a second.  One that
+ * answers late then runs its TLS over the cap; that is rare (a SYN
+ * retransmitted), and the wait it spared the others is the point.
+ *
  * A probe that failed on this host (PROBE_LOCAL_ERROR: out of
  * descriptors, buffers or memory) says nothing about its target: it is
  * counted against the host and never reaches the engine, so it opens no
@@ -67,6 +77,9 @@
 #define MONITOR_HOST_QUIET_MS	10000	/* none for this long: it is over */
 #define MONITOR_HOST_ALERT_MS	15000	/* lasting this long: an alert */
 #define MONITOR_HOST_LOG_MS	60000	/* a summary line at most per */
+/* Linux retransmits an unanswered SYN after 1 s: lost, or dropped. */
+#define MONITOR_LEND_MS		1000
+#define MONITOR_LEND_CHECK_MS	250	/* how often, while probes wait */
 
 /* Probes failing on this host; outlives the monitors across a reload. */
 static struct {
@@ -91,9 +104,11 @@ struct monitor {
 	struct probe		*probe;		/* in flight, or NULL */
 	int64_t			 due;		/* mono ms of the next run */
 	int			 pooled;	/* takes an https slot */
-	int			 waiting;	/* for a slot, on the queue */
+	int			 waiting;	/* for a slot, on waits */
+	int			 holds;		/* a slot, on holders */
 	int64_t			 waited_due;	/* -1: started outside */
-	TAILQ_ENTRY(monitor)	 wait;
+	int64_t			 held_mono;	/* took its slot, mono ms */
+	TAILQ_ENTRY(monitor)	 pool;		/* on waits or holders */
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
@@ -123,6 +138,8 @@ struct monitors {
 	struct event		*timer;		/* at heap[0]'s slot */
 	struct monitor_stats	 stats;
 	TAILQ_HEAD(, monitor)	 waits;		/* for a slot, first due first */
+	TAILQ_HEAD(, monitor)	 holders;	/* of a slot, oldest first */
+	struct event		*lend;		/* while some wait */
 };
 
 /*
@@ -285,14 +302,22 @@ monitor_host_status(struct monitor_host_status *hs)
 static void	monitor_pool_next(struct monitors *);
 
 static void
+monitor_pool_release(struct monitors *ms, struct monitor *m)
+{
+	TAILQ_REMOVE(&ms->holders, m, pool);
+	m->holds = 0;
+	monitor_pool.running--;
+}
+
+static void
 monitor_done_cb(struct probe *p, void *arg)
 {
 	struct monitor	*m = arg;
 	char		 desc[128];
 
 	m->probe = NULL;
-	if (m->pooled) {
-		monitor_pool.running--;
+	if (m->holds) {
+		monitor_pool_release(m->ms, m);
 		monitor_pool_next(m->ms);
 	}
 	metrics_probe(p->ops, p->result);
@@ -375,9 +400,50 @@ monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
 {
 	if (due >= 0)
 		monitor_count_start(&ms->stats, mono_us() - due * 1000);
-	if (m->pooled && ++monitor_pool.running > monitor_pool.peak)
-		monitor_pool.peak = monitor_pool.running;
+	if (m->pooled) {
+		m->holds = 1;
+		m->held_mono = mono_ms();
+		TAILQ_INSERT_TAIL(&ms->holders, m, pool);
+		if (++monitor_pool.running > monitor_pool.peak)
+			monitor_pool.peak = monitor_pool.running;
+	}
 	m->probe = probe_start(ms->base, ms->dns, m->cc, monitor_done_cb, m);
+}
+
+static void
+monitor_lend_arm(struct monitors *ms)
+{
+	struct timeval	 tv = { 0, MONITOR_LEND_CHECK_MS * 1000 };
+
+	if (!evtimer_pending(ms->lend, NULL))
+		evtimer_add(ms->lend, &tv);
+}
+
+/*
+ * Probes wait: the slots of those whose TCP handshake is unanswered
+ * after MONITOR_LEND_MS go to them.  The holders are in the order they
+ * took their slots, so the walk stops at the first too young.
+ */
+static void
+monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct monitors	*ms = arg;
+	struct monitor	*m, *next;
+	int64_t		 now = mono_ms();
+
+	(void)fd;
+	(void)events;
+	for (m = TAILQ_FIRST(&ms->holders); m != NULL &&
+	    now - m->held_mono >= MONITOR_LEND_MS; m = next) {
+		next = TAILQ_NEXT(m, pool);
+		if (probe_connecting(m->probe)) {
+			monitor_pool_release(ms, m);
+			monitor_pool.lent++;
+		}
+	}
+	monitor_pool_next(ms);
+	if (!TAILQ_EMPTY(&ms->waits))
+		monitor_lend_arm(ms);
 }
 
 /* Start M's probe, or queue it when it needs a slot and none is free. */
@@ -387,9 +453,10 @@ monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 	if (m->pooled && monitor_pool.running >= monitor_pool.limit) {
 		m->waiting = 1;
 		m->waited_due = due;
-		TAILQ_INSERT_TAIL(&ms->waits, m, wait);
+		TAILQ_INSERT_TAIL(&ms->waits, m, pool);
 		monitor_pool.waiting++;
 		monitor_pool.waited++;
+		monitor_lend_arm(ms);
 		return;
 	}
 	monitor_launch(ms, m, due);
@@ -406,7 +473,7 @@ monitor_pool_next(struct monitors *ms)
 
 	while (monitor_pool.running < monitor_pool.limit &&
 	    (m = TAILQ_FIRST(&ms->waits)) != NULL) {
-		TAILQ_REMOVE(&ms->waits, m, wait);
+		TAILQ_REMOVE(&ms->waits, m, pool);
 		m->waiting = 0;
 		monitor_pool.waiting--;
 		monitor_launch(ms, m, m->waited_due);
@@ -471,6 +538,9 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	if ((ms->timer = evtimer_new(base, monitor_fire_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 	TAILQ_INIT(&ms->waits);
+	TAILQ_INIT(&ms->holders);
+	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
+		fatalx("monitors_start: evtimer_new failed");
 	monitor_pool.limit = conf->https_concurrency;
 
 	/* Only the systems assigned to this node ("vantage points"). */
@@ -580,6 +650,7 @@ monitors_stop(struct monitors *ms)
 	/* Those waiting for a slot go with their monitors. */
 	monitor_pool.running = 0;
 	monitor_pool.waiting = 0;
+	event_free(ms->lend);
 	event_free(ms->timer);
 	free(ms->all);
 	free(ms->heap);

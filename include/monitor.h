@@ -35,6 +35,7 @@ struct monitor_pool_status {
 	int		 peak;		/* the most at once, since the start */
 	int		 waiting;	/* due, waiting for a slot */
 	uint64_t	 waited;	/* probes that waited, since the start */
+	uint64_t	 lent;		/* slots given on, the handshake silent */
 };
 
 struct monitors	*monitors_start(struct event_base *, struct evdns_base *,

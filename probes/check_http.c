@@ -1317,6 +1317,27 @@ http_pooled(const struct check_conf *cc)
 	return !http_plain_path(cc->opts);
 }
 
+/*
+ * Still before the TCP handshake: the name being looked up, or curl's
+ * connection without a local port (it has one once TCP is up; see
+ * http_expire), so no TLS state yet.
+ */
+static int
+http_connecting(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	long			 port = 0;
+
+	if (s == NULL || s->plain)
+		return 0;
+	if (!s->added)
+		return 1;
+	if (curl_easy_getinfo(s->easy, CURLINFO_LOCAL_PORT, &port) !=
+	    CURLE_OK)
+		return 0;
+	return port == 0;
+}
+
 /* RFC 6761, 6.4: names under .invalid never resolve. */
 static int
 http_reserved_invalid(const char *host)
@@ -1450,6 +1471,7 @@ const struct probe_ops probe_http_ops = {
 	.describe = http_describe,
 	.start = http_start,
 	.pooled = http_pooled,
+	.connecting = http_connecting,
 	.expire = http_expire,
 	.cancel = http_cancel,
 	.free_opts = http_free_opts,

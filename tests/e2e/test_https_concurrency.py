@@ -15,9 +15,15 @@ connections it serves at once.  What a user would notice:
   - with `set https-concurrency 2`, six checks whose probes wait for a
     slot longer than their 800 ms timeout all report "ok" with the
     server's real 500 ms, none a timeout, and the waits show as start
-    lateness in /metrics.
+    lateness in /metrics;
+  - six https targets that drop every SYN (a listener whose queue is
+    full) do not starve the two that answer: a probe whose handshake is
+    unanswered after 1 s gives its slot on, so with 3 slots the two good
+    checks are probed at their interval, while the silent ones still time
+    out with "no answer to the handshake".
 """
 import re
+import socket
 
 from conftest import incidents, rules_file, start_daemon, wait_for
 from http_target import (  # noqa: F401
@@ -114,3 +120,47 @@ def test_https_wait_is_lateness_not_timeout(scenario, workdir, http_targets):
     assert metric(text, "rtowatch_https_running_peak") == 2, text
     assert incidents(d.db) == [], "no incident while the server answers"
     d.stop()
+
+
+def test_https_silent_targets_lend_their_slots(scenario, workdir,
+                                               http_targets):
+    ca, tls = tls_server(workdir, http_targets, 0)
+    # listen(0) with one connection never accepted: the queue is full and
+    # the kernel drops every SYN after it, as a firewall would.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(0)
+    port = silent.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port))
+    try:
+        d = scenario.daemon()
+        d.write_rules(rules_file(
+            d.db,
+            *(http_system(f"silent{i}", f"https://127.0.0.1:{port}/",
+                          f'ca-file "{ca.cert}"', every="4s",
+                          timeout="3500ms", down_after=9)
+              for i in range(6)),
+            *(http_system(f"good{i}", tls.url(f"/g{i}"),
+                          f'ca-file "{ca.cert}"', every="4s",
+                          timeout="3500ms") for i in range(2))).replace(
+            "\n\n", "\nset https-concurrency 3\n\n", 1))
+        start_daemon(d)
+
+        def good_ok():
+            log = d.run_log()
+            return min(log.count(f"{tls.url(f'/g{i}')}: ok in ")
+                       for i in range(2))
+        # Without the lending, the six silent probes would hold the three
+        # slots 3.5 s each: 21 slot-seconds every 4 s for 12, and the good
+        # checks would wait behind them, probed every 7 s or so.
+        wait_for(lambda: good_ok() >= 3, 14,
+                 "three ok probes of each good check in 14 s")
+        text = scrape_socket(d.sock)
+        assert metric(text, "rtowatch_https_lent_total") > 0, text
+        assert metric(text, "rtowatch_https_running_peak") <= 3, text
+        assert "no answer to the handshake within 3.5s" in d.run_log(), \
+            "the silent targets still report their own timeout"
+        d.stop()
+    finally:
+        filler.close()
+        silent.close()
