@@ -33,6 +33,11 @@
  * slowed them: the cap keeps the memory and the work at what the CPU
  * can do (tests/bench/bench_rss.py).  A monitor still waiting when it is
  * due again is counted as "skipped (running)", as one whose probe runs.
+ * The default, 128, is from that benchmark on a busy 2-core host: 64
+ * slots held 36 MB but carried only 440-660 handshakes a second (each
+ * transfer waits on the server several times, tens of ms when the CPU
+ * is shared, and on a real network each round trip), 128 carried
+ * 740-810 in 41-44 MB, and 256 no more in 55 MB.
  *
  * A probe whose TCP handshake has gone unanswered for MONITOR_LEND_MS
  * (a target dropped off the network, a firewall dropping) holds little:
@@ -40,7 +45,7 @@
  * gives its slot to the next one, and runs on outside the count.
  * Otherwise each such probe would hold a slot for its whole timeout,
  * and a few hundred silent targets would starve every https check on
- * the host: 64 slots carry 12.8 timeouts of 5 s a second.  One that
+ * the host: 128 slots carry 25.6 timeouts of 5 s a second.  One that
  * answers late then runs its TLS over the cap; that is rare (a SYN
  * retransmitted), and the wait it spared the others is the point.
  *

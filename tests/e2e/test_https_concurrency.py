@@ -3,15 +3,15 @@
 Each https probe holds libcurl's transfer and its TLS session while it
 runs, about 100 kB: 10,000 https checks on a host short of CPU piled up
 3,000 of them, 420 MB.  The scheduler runs at most `set https-concurrency`
-(default 64) at once; a probe due while all run waits its turn, and the
+(default 128) at once; a probe due while all run waits its turn, and the
 wait is start lateness, not response time: its timeout and its response
 time begin when it starts.
 
 A real TLS server on loopback answers after a delay and counts the
 connections it serves at once.  What a user would notice:
-  - with the default, 150 checks every 2 s against a server that takes
-    1 s never make it serve more than 64 connections at once (on the
-    code before the cap it served about 75);
+  - with the default, 210 checks every 3 s against a server that takes
+    2 s never make it serve more than 128 connections at once (on the
+    code before the cap it served about 140);
   - with `set https-concurrency 2`, six checks whose probes wait for a
     slot longer than their 800 ms timeout all report "ok" with the
     server's real 500 ms, none a timeout, and the waits show as start
@@ -66,26 +66,26 @@ def results(d):
 
 def test_https_default_cap_bounds_connections(scenario, workdir,
                                               http_targets):
-    ca, tls = tls_server(workdir, http_targets, 1.0)
+    ca, tls = tls_server(workdir, http_targets, 2.0)
     d = scenario.daemon()
     d.write_rules(rules_file(d.db, *(
         http_system(f"web{i}", tls.url(f"/s{i}"), f'ca-file "{ca.cert}"',
-                    every="2s", timeout="1800ms") for i in range(150))))
+                    every="3s", timeout="2800ms") for i in range(210))))
     start_daemon(d)
     wait_for(lambda: len(results(d)[0]) >= 300, 40,
              "300 ok https probes")
-    assert tls.peak <= 64, (
+    assert tls.peak <= 128, (
         f"the server served {tls.peak} https connections at once: more "
-        f"than the default https-concurrency 64")
+        f"than the default https-concurrency 128")
     ok, other = results(d)
     assert not other, "every probe ok:\n" + "\n".join(other[:5])
-    assert all(1000 <= ms < 1800 for ms in ok), \
-        f"the server's 1 s, not the wait for a slot: {sorted(ok)[-5:]}"
+    assert all(2000 <= ms < 2800 for ms in ok), \
+        f"the server's 2 s, not the wait for a slot: {sorted(ok)[-5:]}"
     text = scrape_socket(d.sock)
-    assert metric(text, "rtowatch_https_concurrency") == 64
-    assert 0 < metric(text, "rtowatch_https_running_peak") <= 64, text
+    assert metric(text, "rtowatch_https_concurrency") == 128
+    assert 0 < metric(text, "rtowatch_https_running_peak") <= 128, text
     assert metric(text, "rtowatch_https_waited_total") > 0, \
-        "75 due a second for 64 slots of 1 s: some waited"
+        "70 due a second for 128 slots of 2 s: some waited"
     assert incidents(d.db) == [], "no incident while the server answers"
     d.stop()
 
