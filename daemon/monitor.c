@@ -418,7 +418,7 @@ monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
 static void
 monitor_lend_arm(struct monitors *ms)
 {
-	struct timeval	 tv = { 0, MONITOR_LEND_CHECK_MS * 1000 };
+	struct timeval	 tv = { 0, MONITOR_LEND_CHECK_MS * 1000L };
 
 	if (!evtimer_pending(ms->lend, NULL))
 		evtimer_add(ms->lend, &tv);
