@@ -466,7 +466,7 @@ metrics_write(struct evbuffer *out, const struct metrics_source *src)
 	    "How many https probes may run at once (set https-concurrency).");
 	evbuffer_add_printf(out, "rtowatch_https_concurrency %d\n", ps.limit);
 	metrics_family(out, "rtowatch_https_running", "gauge",
-	    "https probes running now.");
+	    "https probes holding a slot now (not those that lent theirs).");
 	evbuffer_add_printf(out, "rtowatch_https_running %d\n", ps.running);
 	metrics_family(out, "rtowatch_https_running_peak", "gauge",
 	    "The most https probes that ran at once since the start.");
