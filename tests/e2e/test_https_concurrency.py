@@ -15,7 +15,7 @@ connections it serves at once.  What a user would notice:
   - with `set https-concurrency 2`, six checks whose probes wait for a
     slot longer than their 800 ms timeout all report "ok" with the
     server's real 500 ms, none a timeout, and the waits show as start
-    lateness in /metrics;
+    lateness in /metrics; after a reload they go on the same way;
   - six https targets that drop every SYN (a listener whose queue is
     full) do not starve the two that answer: a probe whose handshake is
     unanswered after 1 s gives its slot on, so with 3 slots the two good
@@ -119,6 +119,18 @@ def test_https_wait_is_lateness_not_timeout(scenario, workdir, http_targets):
     text = scrape_socket(d.sock)
     assert metric(text, "rtowatch_https_running_peak") == 2, text
     assert incidents(d.db) == [], "no incident while the server answers"
+
+    # A reload drops the queue with the old monitors, and the slots with
+    # their probes: the new ones start from empty (no slot leaks, and
+    # the sanitizer builds find nothing left behind).
+    before = len(results(d)[0])
+    d.hup()
+    wait_for(lambda: "reloading" in d.run_log() and
+             len(results(d)[0]) >= before + 12, 30,
+             "12 more ok probes after a reload")
+    assert not results(d)[1], results(d)[1][:5]
+    text = scrape_socket(d.sock)
+    assert metric(text, "rtowatch_https_running") <= 2, text
     d.stop()
 
 
