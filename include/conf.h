@@ -38,6 +38,7 @@ struct conf_parser;
 #define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
 #define CONF_DEFAULT_DNS_TTL_MAX_MS	(3600LL * 1000)
 #define CONF_MAX_RESOLVERS	3	/* as resolv.conf's MAXNS */
+#define CONF_DEFAULT_HTTPS_CONCURRENCY	128
 #define CONF_DEFAULT_HISTORY_BUCKET_MS	(60LL * 1000)
 #define CONF_DEFAULT_HISTORY_MINUTES_MS	(7LL * 86400 * 1000)
 #define CONF_DEFAULT_HISTORY_HOURS_MS	(400LL * 86400 * 1000)
@@ -231,6 +232,8 @@ struct conf {
 	int			 nresolvers;	/* 0: /etc/resolv.conf's */
 	int64_t			 dns_ttl_min_ms;
 	int64_t			 dns_ttl_max_ms;
+	/* https probes (libcurl's transfers) running at once (monitor.c). */
+	int			 https_concurrency;
 	/* The database refusing writes this long alerts the operators. */
 	int64_t			 store_alert_after_ms;
 	/*

@@ -849,7 +849,10 @@ test_mail(void **state)
 	unlink(creds);
 }
 
-/* set resolver, set dns-ttl: how the checks' host names are resolved. */
+/*
+ * set resolver, set dns-ttl: how the checks' host names are resolved;
+ * set https-concurrency: how many https probes run at once.
+ */
 static void
 test_resolver(void **state)
 {
@@ -876,6 +879,10 @@ test_resolver(void **state)
 		  "t.conf:1: missing dns-ttl longest" },
 		{ "set dns-ttl 5s 2d\n" SYS_OK,
 		  "t.conf:1: dns-ttl longest 2d out of range (0ms-1d)" },
+		{ "set https-concurrency 0\n" SYS_OK,
+		  "t.conf:1: https-concurrency 0 out of range (1-100000)" },
+		{ "set https-concurrency many\n" SYS_OK,
+		  "t.conf:1: https-concurrency: \"many\" is not a number" },
 	};
 	struct conf_errors	 errs = { NULL, 0 };
 	struct conf		*conf;
@@ -888,6 +895,11 @@ test_resolver(void **state)
 	assert_int_equal(conf->nresolvers, 0);
 	assert_true(conf->dns_ttl_min_ms == CONF_DEFAULT_DNS_TTL_MIN_MS &&
 	    conf->dns_ttl_max_ms == CONF_DEFAULT_DNS_TTL_MAX_MS);
+	assert_int_equal(conf->https_concurrency, 128);
+	conf_free(conf);
+	conf = parse("set https-concurrency 16\n" SYS_OK, &errs);
+	assert_non_null(conf);
+	assert_int_equal(conf->https_concurrency, 16);
 	conf_free(conf);
 
 	conf = parse("set resolver \"127.0.0.1:5353\"\n"
