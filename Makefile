@@ -22,6 +22,12 @@ CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
 	      -lpam
+# rtowatchd itself loads libcurl and libpq only when its rules need them
+# (include/lazylib.h): not linked, so not mapped at start.  The unit
+# tests and fuzzers link them as usual, with daemon/lazylib_linked.c.
+LAZY_PKGS   = libcurl libpq
+RTOWATCHD_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS), \
+		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread -lpam
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -86,9 +92,10 @@ build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
+bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) daemon/lazylib.c \
+    $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RTOWATCHD_LIBS)
 
 bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
@@ -104,9 +111,10 @@ bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
 # ASan intercepts crypt_r, but finds the real one only in a library loaded
 # at start: libcrypt comes with pam_unix.so, by dlopen, and its first
 # password check would call a null pointer.  Loaded at start here.
-bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
+bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) daemon/lazylib.c \
+    $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS) \
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(RTOWATCHD_LIBS) \
 	    -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
@@ -120,7 +128,8 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
 UNIT_LIB_SRCS = $(CONF_SRCS) daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
-		daemon/curlev.c $(COMMON_SRCS) cli/text.c
+		daemon/curlev.c $(COMMON_SRCS) cli/text.c \
+		daemon/lazylib_linked.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -268,7 +277,7 @@ bin/fuzz/fuzz_control bin/fuzz/fuzz_web: bin/fuzz/fuzz_%: \
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
 	    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) \
-	    $(DAEMON_LIBS)
+	    daemon/lazylib_linked.c $(DAEMON_LIBS)
 
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
