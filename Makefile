@@ -143,6 +143,9 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 # Times and durations as operators read them (common/util.c).
 UNIT_TESTS += util
 
+# The plain http:// URL split without libcurl, against curl's parser.
+UNIT_TESTS += http_url
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \

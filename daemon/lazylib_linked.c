@@ -3,6 +3,8 @@
  * as usual (the unit tests, the fuzzers): they are in place from the
  * start, and nothing is loaded.  rtowatchd has daemon/lazylib.c instead.
  */
+#include <stddef.h>
+
 #include "lazylib.h"
 
 const char *

@@ -513,7 +513,7 @@ http_url_dots(const char *path, size_t n)
 {
 	size_t	 i, seg;
 
-	for (i = 0; i < n; i = seg + 1) {
+	for (i = 0; i < n; i = seg) {
 		for (seg = i + 1; seg < n && path[seg] != '/'; seg++)
 			;
 		if ((seg - i == 2 && path[i + 1] == '.') ||
@@ -1621,8 +1621,11 @@ http_cancel(struct probe *p)
 	if (s->resp != NULL)
 		http_resp_free(s->resp);
 	free(s->resp);
-	curl_slist_free_all(s->resolve);
-	curl_slist_free_all(s->headers);
+	/* A plain probe made none: rules of those never load libcurl. */
+	if (s->resolve != NULL)
+		curl_slist_free_all(s->resolve);
+	if (s->headers != NULL)
+		curl_slist_free_all(s->headers);
 	check_http_body_free(&s->body);
 	free(s);
 	p->priv = NULL;
