@@ -353,7 +353,8 @@ lint:
 	    --suppress=unusedStructMember --include=$(QUEUE_H) \
 	    --include=/usr/include/jansson.h -Iinclude \
 	    common daemon probes cli
-	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
+	clang-tidy --quiet $(DAEMON_SRCS) daemon/lazylib.c daemon/lazylib_linked.c \
+	    $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 	clang-tidy --quiet $(NOTIFY_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(NOTIFY_CFLAGS)

@@ -227,7 +227,11 @@ lazylib_fn(enum lazylib which, size_t i)
 	return lazylib_libs[which].fn[i];
 }
 
-/* The forwarders, with the libraries' own names and prototypes. */
+/*
+ * The forwarders, with the libraries' own names and prototypes.  ARGS is
+ * the parenthesised list of arguments: it cannot take more parentheses.
+ */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define LAZYLIB_FWD(lib, t, name, params, args)				\
 t name params								\
 {									\
@@ -251,6 +255,7 @@ void name params							\
 LAZYLIB_CURL_FNS(LAZYLIB_CURL_FWD, LAZYLIB_CURL_FWDV)
 LAZYLIB_PQ_FNS(LAZYLIB_PQ_FWD, LAZYLIB_PQ_FWDV)
 #undef LAZYLIB_VARIADIC
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* curl's options: long, object pointer, function pointer, off_t, blob. */
 #define LAZYLIB_SETOPT(fn, handle, opt, ap, rc) do {			\
