@@ -135,7 +135,7 @@ conf_set_database(struct conf_parser *p, void *arg)
 	/* Not the conninfo in the message: it may hold a password. */
 	if (database_is_pg(value))
 		(void)conf_need_lib(p, LAZYLIB_PQ,
-		    "set database postgresql://...");
+		    "set database (a PostgreSQL register)");
 	free(value);
 	return conf_end_statement(p);
 }

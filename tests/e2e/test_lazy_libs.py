@@ -152,7 +152,7 @@ def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
                        env={**os.environ, **env}, capture_output=True,
                        text=True, timeout=30)
     assert p.returncode == 1, p
-    assert "set database postgresql://... needs libpq, which cannot be " \
-        f"loaded: {broken}/libpq.so.5" in p.stderr, p.stderr
+    assert "set database (a PostgreSQL register) needs libpq, which " \
+        f"cannot be loaded: {broken}/libpq.so.5" in p.stderr, p.stderr
     assert "127.0.0.1:9/r" not in p.stderr, \
         "the conninfo (it may hold a password) is not in the message"
