@@ -589,7 +589,8 @@ http_strndup(const char *s, size_t n)
  * http://HOST[:PORT][/PATH][?QUERY], in what curl's parser keeps as it
  * is.  -1 for anything else (a user, a fragment, %-escapes, "." or ".."
  * segments, a host curl would rewrite): curl's parser reads those, as
- * before.  tests/unit/test_conf.c holds the two to the same parts.
+ * before.  tests/unit/test_http_url.c and fuzz_http hold the two to the
+ * same parts.
  */
 int
 check_http_plain_url(const char *url, struct check_http_url *u)
