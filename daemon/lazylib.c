@@ -207,12 +207,6 @@ lazylib_load(enum lazylib which)
 	return NULL;
 }
 
-int
-lazylib_loaded(enum lazylib which)
-{
-	return lazylib_libs[which].handle != NULL;
-}
-
 /* FN of library WHICH, loading it if no one asked for it yet. */
 static void *
 lazylib_fn(enum lazylib which, size_t i)

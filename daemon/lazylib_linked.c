@@ -13,10 +13,3 @@ lazylib_load(enum lazylib which)
 	(void)which;
 	return NULL;
 }
-
-int
-lazylib_loaded(enum lazylib which)
-{
-	(void)which;
-	return 1;
-}

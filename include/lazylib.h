@@ -31,7 +31,4 @@ enum lazylib {
  */
 const char	*lazylib_load(enum lazylib);
 
-/* Whether LIB is in place (always, when linked). */
-int		 lazylib_loaded(enum lazylib);
-
 #endif
