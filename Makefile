@@ -22,6 +22,12 @@ CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread \
 	      -lpam
+# rtowatchd itself loads libcurl and libpq only when its rules need them
+# (include/lazylib.h): not linked, so not mapped at start.  The unit
+# tests and fuzzers link them as usual, with daemon/lazylib_linked.c.
+LAZY_PKGS   = libcurl libpq
+RTOWATCHD_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS), \
+		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread -lpam
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -36,7 +42,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = common/log.c common/util.c common/record.c
+COMMON_SRCS = common/log.c common/util.c common/record.c common/sha256.c
 # The store: its core and one file a record.
 # The backends: SQLite (the default) and PostgreSQL.
 STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
@@ -86,9 +92,10 @@ build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) $(COMMON_SRCS))
+bin/rtowatchd: $(call obj,release,$(DAEMON_SRCS) daemon/lazylib.c \
+    $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RTOWATCHD_LIBS)
 
 bin/rtowatch: $(call obj,release,$(CLI_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
@@ -104,9 +111,10 @@ bin/rtowatch-notify: $(call obj,release,$(NOTIFY_SRCS) $(COMMON_SRCS))
 # ASan intercepts crypt_r, but finds the real one only in a library loaded
 # at start: libcrypt comes with pam_unix.so, by dlopen, and its first
 # password check would call a null pointer.  Loaded at start here.
-bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) $(COMMON_SRCS))
+bin/asan/rtowatchd: $(call obj,asan,$(DAEMON_SRCS) daemon/lazylib.c \
+    $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(DAEMON_LIBS) \
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(RTOWATCHD_LIBS) \
 	    -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 
 bin/asan/rtowatch: $(call obj,asan,$(CLI_SRCS) $(COMMON_SRCS))
@@ -120,7 +128,8 @@ bin/asan/rtowatch-notify: $(call obj,asan,$(NOTIFY_SRCS) $(COMMON_SRCS))
 # Unit tests: cmocka, one binary per tested module, in both builds.
 UNIT_TESTS = conf policy maint dns_wire icmp_wire icmp_seqmap text
 UNIT_LIB_SRCS = $(CONF_SRCS) daemon/policy.c daemon/maint.c $(PROBE_SRCS) \
-		daemon/curlev.c $(COMMON_SRCS) cli/text.c
+		daemon/curlev.c $(COMMON_SRCS) cli/text.c \
+		daemon/lazylib_linked.c
 
 bin/test/test_%: tests/unit/test_%.c $(call obj,release,$(UNIT_LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -133,6 +142,12 @@ bin/asan/test/test_%: tests/unit/test_%.c $(call obj,asan,$(UNIT_LIB_SRCS))
 
 # Times and durations as operators read them (common/util.c).
 UNIT_TESTS += util
+
+# The plain http:// URL split without libcurl, against curl's parser.
+UNIT_TESTS += http_url
+
+# The chain's SHA-256 against OpenSSL's.
+UNIT_TESTS += sha256
 
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
@@ -268,7 +283,7 @@ bin/fuzz/fuzz_control bin/fuzz/fuzz_web: bin/fuzz/fuzz_%: \
 	$(CLANG) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< \
 	    $(filter-out daemon/main.c,$(DAEMON_SRCS)) $(COMMON_SRCS) \
-	    $(DAEMON_LIBS)
+	    daemon/lazylib_linked.c $(DAEMON_LIBS)
 
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(UNIT_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -341,7 +356,8 @@ lint:
 	    --suppress=unusedStructMember --include=$(QUEUE_H) \
 	    --include=/usr/include/jansson.h -Iinclude \
 	    common daemon probes cli
-	clang-tidy --quiet $(DAEMON_SRCS) $(COMMON_SRCS) $(CLI_SRCS) -- \
+	clang-tidy --quiet $(DAEMON_SRCS) daemon/lazylib.c daemon/lazylib_linked.c \
+	    $(COMMON_SRCS) $(CLI_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 	clang-tidy --quiet $(NOTIFY_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -Iinclude $(NOTIFY_CFLAGS)

@@ -7,8 +7,6 @@
  * rtowatch verify recomputes it; both must agree byte for byte.  A row
  * that binds records (below) has them as an eighth field.
  */
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 
 #include "chain.h"
 #include "log.h"
+#include "sha256.h"
 
 void
 chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
@@ -24,9 +23,9 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
 {
 	const char	*fields[8];
 	char		 num[3][24];
-	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	unsigned char	 md[SHA256_LEN];
 	char		 len[24];
-	EVP_MD_CTX	*ctx;
+	struct sha256	 ctx;
 	size_t		 i;
 
 	snprintf(num[0], sizeof(num[0]), "%lld", (long long)id);
@@ -41,19 +40,16 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
 	fields[6] = detail;
 	/* Rows written before records were bound hash as they always did. */
 	fields[7] = records != NULL && *records != '\0' ? records : NULL;
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		fatalx("chain: SHA-256 unavailable");
-	EVP_DigestUpdate(ctx, prev, strlen(prev));
+	sha256_init(&ctx);
+	sha256_update(&ctx, prev, strlen(prev));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) &&
 	    fields[i] != NULL; i++) {
 		snprintf(len, sizeof(len), "%zu:", strlen(fields[i]));
-		EVP_DigestUpdate(ctx, len, strlen(len));
-		EVP_DigestUpdate(ctx, fields[i], strlen(fields[i]));
-		EVP_DigestUpdate(ctx, ",", 1);
+		sha256_update(&ctx, len, strlen(len));
+		sha256_update(&ctx, fields[i], strlen(fields[i]));
+		sha256_update(&ctx, ",", 1);
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
+	sha256_final(&ctx, md);
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
@@ -113,41 +109,38 @@ chain_column_bound(const struct chain_table *t, const char *col)
 }
 
 static void
-chain_netstring(EVP_MD_CTX *ctx, const char *s, size_t n)
+chain_netstring(struct sha256 *ctx, const char *s, size_t n)
 {
 	char	 len[24];
 
 	snprintf(len, sizeof(len), "%zu:", n);
-	EVP_DigestUpdate(ctx, len, strlen(len));
-	EVP_DigestUpdate(ctx, s, n);
-	EVP_DigestUpdate(ctx, ",", 1);
+	sha256_update(ctx, len, strlen(len));
+	sha256_update(ctx, s, n);
+	sha256_update(ctx, ",", 1);
 }
 
 void
 chain_column_hash(const char *table, int64_t id, const char *col,
     const char *value, size_t len, char out[CHAIN_COLHEXLEN + 1])
 {
-	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	unsigned char	 md[SHA256_LEN];
 	char		 num[24];
-	EVP_MD_CTX	*ctx;
+	struct sha256	 ctx;
 	size_t		 i;
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		fatalx("chain: SHA-256 unavailable");
-	chain_netstring(ctx, table, strlen(table));
-	chain_netstring(ctx, num, strlen(num));
-	chain_netstring(ctx, col, strlen(col));
+	sha256_init(&ctx);
+	chain_netstring(&ctx, table, strlen(table));
+	chain_netstring(&ctx, num, strlen(num));
+	chain_netstring(&ctx, col, strlen(col));
 	/* NULL and '' differ: a value is marked V, a NULL N. */
 	if (value == NULL)
-		EVP_DigestUpdate(ctx, "N", 1);
+		sha256_update(&ctx, "N", 1);
 	else {
-		EVP_DigestUpdate(ctx, "V", 1);
-		chain_netstring(ctx, value, len);
+		sha256_update(&ctx, "V", 1);
+		chain_netstring(&ctx, value, len);
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
+	sha256_final(&ctx, md);
 	for (i = 0; i < CHAIN_COLHEXLEN / 2; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "conf_parse.h"
+#include "lazylib.h"
 #include "util.h"
 
 #define CONF_MAX_INCLUDE_DEPTH	8
@@ -92,6 +93,22 @@ conf_error(struct conf_parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	conf_verror(p->errs, p->file, p->tokline, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * WHAT, the statement just read, needs LIB (include/lazylib.h): loaded
+ * now, while the rules are read, or the rules are refused with why.
+ */
+int
+conf_need_lib(struct conf_parser *p, enum lazylib lib, const char *what)
+{
+	const char	*err;
+
+	if ((err = lazylib_load(lib)) == NULL)
+		return 0;
+	conf_error(p, "%s needs %s, which cannot be loaded: %s", what,
+	    lib == LAZYLIB_CURL ? "libcurl" : "libpq", err);
+	return -1;
 }
 
 /* Keep a copy of every file name; checks point into this list. */

@@ -132,6 +132,10 @@ conf_set_database(struct conf_parser *p, void *arg)
 	/* A PostgreSQL conninfo is not a path relative to this file. */
 	conf->database = database_is_pg(value) ? xstrdup(value) :
 	    conf_path(p, value);
+	/* Not the conninfo in the message: it may hold a password. */
+	if (database_is_pg(value))
+		(void)conf_need_lib(p, LAZYLIB_PQ,
+		    "set database (a PostgreSQL register)");
 	free(value);
 	return conf_end_statement(p);
 }
@@ -223,6 +227,8 @@ conf_set_smtp(struct conf_parser *p, void *arg)
 	if (!conf_valid_smtp_url(value))
 		conf_error(p, "smtp \"%s\": expected smtp://HOST:PORT or "
 		    "smtps://HOST:PORT", value);
+	else
+		(void)conf_need_lib(p, LAZYLIB_CURL, "set smtp");
 	free(m->smtp);
 	m->smtp = value;
 	m->file = p->file;

@@ -120,6 +120,8 @@ conf_webhook_option(struct conf_parser *p, struct webhook_conf *w,
 			conf_error(p, "webhook \"%s\": url \"%s\": expected "
 			    "https://HOST[:PORT]/PATH or http://...", w->name,
 			    value);
+		else
+			(void)conf_need_lib(p, LAZYLIB_CURL, "a webhook");
 		free(w->url);
 		w->url = value;
 	} else if (strcmp(p->text, "format") == 0) {

@@ -1000,11 +1000,6 @@ mailer_new(struct event_base *base, struct store *store)
 	    mailer_news_cb, m)) == NULL)
 		fatalx("mailer: event_new failed");
 	event_add(m->newsev, NULL);
-	/* Here, before any thread: curl_global_init is not for threads. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
-		m->curl_ok = 1;
-	else
-		log_warnx("mailer: curl_global_init failed");
 	return m;
 }
 
@@ -1028,9 +1023,17 @@ mailer_configure(struct mailer *m, const struct conf *conf)
 			    "notifications stay queued in the database");
 		m->on = on;
 	}
-	if (on && !m->curl_ok)
-		log_warnx("mail: libcurl could not be set up; nothing will be "
-		    "sent");
+	/*
+	 * Before any thread of ours, as curl asks, and only with a server:
+	 * the parser of "set smtp" loaded libcurl (include/lazylib.h).
+	 */
+	if (on && !m->curl_ok) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+			m->curl_ok = 1;
+		else
+			log_warnx("mail: libcurl could not be set up; nothing "
+			    "will be sent");
+	}
 	mailer_kick(m);
 }
 

@@ -588,9 +588,6 @@ webhook_new(struct event_base *base, struct store *store)
 	if ((w->kick = event_new(base, -1, 0, webhook_event_cb, w)) == NULL ||
 	    (w->timer = evtimer_new(base, webhook_event_cb, w)) == NULL)
 		fatalx("webhook: event_new failed");
-	if ((w->cv = curlev_new(base, "webhook", webhook_done, w)) == NULL)
-		log_warnx("webhook: libcurl could not be set up; nothing will "
-		    "be posted");
 	return w;
 }
 
@@ -604,6 +601,14 @@ webhook_configure(struct webhook *w, const struct conf *conf)
 	const struct webhook_conf	*wc;
 
 	w->conf = conf;
+	/*
+	 * curl's multi handle at the first rules with a webhook, whose
+	 * parser loaded libcurl (include/lazylib.h): none before.
+	 */
+	if (!TAILQ_EMPTY(&conf->webhooks) && w->cv == NULL &&
+	    (w->cv = curlev_new(w->base, "webhook", webhook_done, w)) == NULL)
+		log_warnx("webhook: libcurl could not be set up; nothing will "
+		    "be posted");
 	TAILQ_FOREACH(wc, &conf->webhooks, entry) {
 		char	*addr = webhook_address(wc);
 

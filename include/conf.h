@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "anomaly_rules.h"
+#include "lazylib.h"
 #include "maint.h"
 #include "policy.h"
 #include "rtowatch.h"
@@ -281,6 +282,7 @@ const char	*conf_webhook_format_name(enum conf_webhook_format);
 /* For the probe kinds' option parsers. */
 void	conf_error(struct conf_parser *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+int	conf_need_lib(struct conf_parser *, enum lazylib, const char *);
 int	conf_next_string(struct conf_parser *, const char *, char **);
 int	conf_next_number(struct conf_parser *, const char *, long long,
 	    long long, long long *);

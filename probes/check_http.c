@@ -53,6 +53,7 @@
 #include "check_http.h"
 #include "conf.h"
 #include "curlev.h"
+#include "lazylib.h"
 #include "log.h"
 #include "probe.h"
 #include "util.h"
@@ -112,7 +113,8 @@ struct http_state {
 };
 
 /* The kind's shared state: one multi handle on the loop. */
-static struct curlev	*http_curl;
+static struct curlev	*http_curl;	/* made at first use */
+static struct event_base *http_base;
 static int		 http_ca_bundle;	/* curl has a default CA file */
 static int		 http_curl_only;	/* RTOWATCH_HTTP_CLIENT=curl */
 
@@ -488,53 +490,242 @@ http_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 	return rc;
 }
 
-/* The URL's host and port, and whether the host needs resolving. */
+void
+check_http_url_free(struct check_http_url *u)
+{
+	free(u->host);
+	free(u->port);
+	free(u->path);
+	free(u->query);
+	memset(u, 0, sizeof(*u));
+}
+
+/* What may stand in a path or a query as it is: RFC 3986's pchar, no %. */
 static int
-http_parse_url(struct conf_parser *p, struct check_conf *cc,
-    struct http_opts *o)
+http_url_char(int c)
+{
+	return isalnum(c) || strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+}
+
+/* Whether PATH (from its "/" to N bytes) has a "." or ".." segment. */
+static int
+http_url_dots(const char *path, size_t n)
+{
+	size_t	 i, seg;
+
+	for (i = 0; i < n; i = seg) {
+		for (seg = i + 1; seg < n && path[seg] != '/'; seg++)
+			;
+		if ((seg - i == 2 && path[i + 1] == '.') ||
+		    (seg - i == 3 && path[i + 1] == '.' && path[i + 2] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* A name in letters, digits, '-' and '.', no empty label. */
+static int
+http_url_host_name(const char *h, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (h[i] == '.' ? i == 0 || h[i - 1] == '.' || i == n - 1 :
+		    !isalnum((unsigned char)h[i]) && h[i] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * A host curl keeps as written: a name whose last label starts with a
+ * letter, a dotted quad as inet_pton reads it, or an IPv6 address in
+ * brackets in its shortest form.  curl rewrites the others (127.1,
+ * 0x7f.1, [0:0::1]); those, a trailing dot, "%25zone", IDNs go to curl.
+ */
+static int
+http_url_host(const char *h, size_t n)
 {
 	struct in6_addr	 a6;
 	struct in_addr	 a4;
-	CURLU		*u;
-	CURLUcode	 rc;
-	char		*host = NULL, *port = NULL;
+	char		 buf[INET6_ADDRSTRLEN + 2], back[INET6_ADDRSTRLEN];
+	size_t		 last;
+
+	if (n > 0 && h[0] == '[') {
+		if (n < 4 || n >= sizeof(buf) || h[n - 1] != ']')
+			return 0;
+		memcpy(buf, h + 1, n - 2);
+		buf[n - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 &&
+		    inet_ntop(AF_INET6, &a6, back, sizeof(back)) != NULL &&
+		    strcmp(back, buf) == 0;
+	}
+	if (!http_url_host_name(h, n))
+		return 0;
+	for (last = n; last > 0 && h[last - 1] != '.'; last--)
+		;
+	if (isalpha((unsigned char)h[last]))
+		return 1;
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET, buf, &a4) == 1;
+}
+
+/* The N bytes at S, as a string of their own. */
+static char *
+http_strndup(const char *s, size_t n)
+{
+	char	*d = xmalloc(n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/*
+ * A plain http:// URL in parts without libcurl, so that rules with only
+ * plain checks never load it (include/lazylib.h): the common form only,
+ * http://HOST[:PORT][/PATH][?QUERY], in what curl's parser keeps as it
+ * is.  -1 for anything else (a user, a fragment, %-escapes, "." or ".."
+ * segments, a host curl would rewrite): curl's parser reads those, as
+ * before.  tests/unit/test_http_url.c and fuzz_http hold the two to the
+ * same parts.
+ */
+int
+check_http_plain_url(const char *url, struct check_http_url *u)
+{
+	const char	*h, *s, *path;
+	long		 port = 80;
 	size_t		 n;
+
+	memset(u, 0, sizeof(*u));
+	if (strncasecmp(url, "http://", 7) != 0)
+		return -1;
+	h = url + 7;
+	n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+	if (!http_url_host(h, n))
+		return -1;
+	s = h + n;
+	if (*s == ':') {
+		/* 1-65535, no sign, no leading 0 */
+		if (s[1] < '1' || s[1] > '9')
+			return -1;
+		for (port = 0, s++; isdigit((unsigned char)*s) &&
+		    port <= 65535; s++)
+			port = port * 10 + (*s - '0');
+		if (port > 65535)
+			return -1;
+	}
+	if (*s != '\0' && *s != '/' && *s != '?')
+		return -1;
+	path = s;
+	while (*s != '\0' && *s != '?' && http_url_char((unsigned char)*s))
+		s++;
+	if (http_url_dots(path, (size_t)(s - path)))
+		return -1;
+	if (*s == '?') {
+		if (s[1] == '\0')
+			return -1;
+		u->query = xstrdup(s + 1);
+		for (s++; *s != '\0' && (http_url_char((unsigned char)*s) ||
+		    *s == '?'); s++)
+			;
+	}
+	if (*s != '\0') {
+		free(u->query);
+		u->query = NULL;
+		return -1;
+	}
+	u->host = http_strndup(h, n);
+	u->portnum = (int)port;
+	if (port != 80)
+		xasprintf(&u->port, "%ld", port);
+	if (path == s || *path != '/')
+		u->path = xstrdup("/");
+	else
+		u->path = http_strndup(path, strcspn(path, "?"));
+	return 0;
+}
+
+/* The same parts from curl's parser, for every other URL. */
+static int
+http_url_curl(struct conf_parser *p, const char *url,
+    struct check_http_url *u)
+{
+	CURLU		*cu;
+	CURLUcode	 rc;
+	char		*part = NULL;
 	int		 ret = -1;
 
-	if ((u = curl_url()) == NULL)
+	memset(u, 0, sizeof(*u));
+	if ((cu = curl_url()) == NULL)
 		fatalx("curl_url failed");
-	if ((rc = curl_url_set(u, CURLUPART_URL, cc->target, 0)) !=
-	    CURLUE_OK) {
-		conf_error(p, "http check: \"%s\": %s", cc->target,
+#define PART(what, flags)	(curl_url_get(cu, what, &part, flags) ==	\
+	CURLUE_OK ? xstrdup(part) : NULL)
+	if ((rc = curl_url_set(cu, CURLUPART_URL, url, 0)) != CURLUE_OK) {
+		conf_error(p, "http check: \"%s\": %s", url,
 		    curl_url_strerror(rc));
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    *host == '\0') {
-		conf_error(p, "http check: \"%s\": no host", cc->target);
+	if ((u->host = PART(CURLUPART_HOST, 0)) == NULL || *u->host == '\0') {
+		conf_error(p, "http check: \"%s\": no host", url);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	curl_free(part);
+	part = NULL;
+	if (curl_url_get(cu, CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
-		conf_error(p, "http check: \"%s\": no port", cc->target);
+		conf_error(p, "http check: \"%s\": no port", url);
 		goto out;
 	}
-	o->port = atoi(port);
-	n = strlen(host);
+	u->portnum = atoi(part);
+	curl_free(part);
+	part = NULL;
+	u->port = PART(CURLUPART_PORT, CURLU_NO_DEFAULT_PORT);
+	curl_free(part);
+	part = NULL;
+	if ((u->path = PART(CURLUPART_PATH, 0)) == NULL) {
+		conf_error(p, "http check: \"%s\": bad URL", url);
+		goto out;
+	}
+	curl_free(part);
+	part = NULL;
+	u->query = PART(CURLUPART_QUERY, 0);
+#undef PART
+	ret = 0;
+out:
+	curl_free(part);
+	curl_url_cleanup(cu);
+	if (ret == -1)
+		check_http_url_free(u);
+	return ret;
+}
+
+/* The URL's port, and its host if a name to resolve. */
+static int
+http_url_target(struct conf_parser *p, struct check_conf *cc,
+    struct http_opts *o, const struct check_http_url *u)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	char		*host = xstrdup(u->host);
+	size_t		 n = strlen(host);
+	int		 ret = 0;
+
+	o->port = u->portnum;
 	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
 		host[n - 1] = '\0';
 		if (inet_pton(AF_INET6, host + 1, &a6) != 1) {
 			conf_error(p, "http check: \"%s\": bad address",
 			    cc->target);
-			goto out;
+			ret = -1;
 		}
-	} else if (inet_pton(AF_INET, host, &a4) != 1)
-		o->host = xstrdup(host);
-	ret = 0;
-out:
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
+	} else if (inet_pton(AF_INET, host, &a4) != 1) {
+		o->host = host;
+		host = NULL;
+	}
+	free(host);
 	return ret;
 }
 
@@ -568,39 +759,23 @@ http_append(char **buf, size_t *len, const char *a, const char *b,
  * those of the same name; one with no value is not sent, as with curl).
  * For a URL with an address, the address too.
  */
-static int
-http_plain_request(struct conf_parser *p, struct check_conf *cc,
-    struct http_opts *o)
+static void
+http_plain_request(struct http_opts *o, const struct check_http_url *u)
 {
-	CURLU		*u;
-	char		*host = NULL, *port = NULL, *path = NULL;
-	char		*query = NULL, *buf = NULL;
 	const char	*v;
+	char		*buf = NULL;
 	size_t		 len = 0, i;
-	int		 ret = -1;
 
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url failed");
-	if (curl_url_set(u, CURLUPART_URL, cc->target, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		conf_error(p, "http check: \"%s\": bad URL", cc->target);
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
-	    CURLUE_OK)
-		port = NULL;
-	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
-		query = NULL;
-	http_append(&buf, &len, o->head ? "HEAD " : "GET ", path,
-	    query != NULL ? "?" : "");
-	http_append(&buf, &len, query != NULL ? query : "", " HTTP/1.1\r\n",
-	    "");
+	http_append(&buf, &len, o->head ? "HEAD " : "GET ", u->path,
+	    u->query != NULL ? "?" : "");
+	http_append(&buf, &len, u->query != NULL ? u->query : "",
+	    " HTTP/1.1\r\n", "");
 	if (!http_user_header(o, "Host"))
-		http_append(&buf, &len, "Host: ", host, port != NULL ? ":" :
-		    "");
+		http_append(&buf, &len, "Host: ", u->host, u->port != NULL ?
+		    ":" : "");
 	if (!http_user_header(o, "Host"))
-		http_append(&buf, &len, port != NULL ? port : "", "\r\n", "");
+		http_append(&buf, &len, u->port != NULL ? u->port : "",
+		    "\r\n", "");
 	if (!http_user_header(o, "User-Agent"))
 		http_append(&buf, &len, "User-Agent: " HTTP_USER_AGENT "\r\n",
 		    "", "");
@@ -616,14 +791,6 @@ http_plain_request(struct conf_parser *p, struct check_conf *cc,
 	http_append(&buf, &len, "\r\n", "", "");
 	o->request = buf;
 	o->request_len = len;
-	ret = 0;
-out:
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_url_cleanup(u);
-	return ret;
 }
 
 /* A URL's address (no name to resolve) as a socket address. */
@@ -657,10 +824,21 @@ http_plain_addr(const struct check_conf *cc, struct http_opts *o)
 	}
 }
 
+/* RTOWATCH_HTTP_CLIENT=curl: plain checks through curl too (the tests). */
+static int
+http_client_curl(void)
+{
+	const char	*client = getenv("RTOWATCH_HTTP_CLIENT");
+
+	return client != NULL && strcmp(client, "curl") == 0;
+}
+
 static int
 http_finish(struct conf_parser *p, struct check_conf *cc)
 {
 	struct http_opts	*o = http_opts(cc);
+	struct check_http_url	 u;
+	int			 plain, ret = -1;
 
 	if (strncasecmp(cc->target, "https://", 8) == 0)
 		o->https = 1;
@@ -669,8 +847,6 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 		    "https:// URL", cc->target);
 		return -1;
 	}
-	if (http_parse_url(p, cc, o) == -1)
-		return -1;
 	if (o->cert_expiry_ms > 0 && !o->https) {
 		conf_error(p, "http check of %s: cert-expiry needs an "
 		    "https:// URL", cc->target);
@@ -681,14 +857,31 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 		    "not method HEAD", cc->target);
 		return -1;
 	}
-	/* Plain and without redirects: on the loop, without curl. */
-	if (!o->https && !o->follow) {
-		if (http_plain_request(p, cc, o) == -1)
+	/*
+	 * Plain and without redirects: on the loop, without curl, and in the
+	 * common form parsed without it too.  Everything else needs libcurl,
+	 * loaded now.
+	 */
+	plain = !o->https && !o->follow;
+	if (!plain || http_client_curl() ||
+	    check_http_plain_url(cc->target, &u) == -1) {
+		if (conf_need_lib(p, LAZYLIB_CURL, o->https ?
+		    "an https:// check" : "an http check with redirects or an "
+		    "unusual URL") == -1 ||
+		    http_url_curl(p, cc->target, &u) == -1)
 			return -1;
+	}
+	if (http_url_target(p, cc, o, &u) == -1)
+		goto out;
+	if (plain) {
+		http_plain_request(o, &u);
 		if (o->host == NULL)
 			http_plain_addr(cc, o);
 	}
-	return 0;
+	ret = 0;
+out:
+	check_http_url_free(&u);
+	return ret;
 }
 
 static void
@@ -731,22 +924,35 @@ http_done(CURL *easy, CURLcode code, void *arg)
 		http_finished(s, code);
 }
 
-static int
-http_init(struct event_base *base, struct evdns_base *dns)
+/*
+ * curl's multi handle, made at the first probe that needs curl: rules
+ * without one never load libcurl (include/lazylib.h), and the parser of
+ * those with one has loaded it.  NULL if curl cannot make it.
+ */
+static struct curlev *
+http_curlev(void)
 {
 	const curl_version_info_data	*v;
-	const char			*client;
 
-	(void)dns;	/* each probe gets it as p->dns */
-	if ((http_curl = curlev_new(base, "http", http_done, NULL)) == NULL)
-		return -1;
+	if (http_curl != NULL || http_base == NULL)
+		return http_curl;
+	if ((http_curl = curlev_new(http_base, "http", http_done, NULL)) ==
+	    NULL)
+		return NULL;
 	v = curl_version_info(CURLVERSION_NOW);
 	if (!(v->features & CURL_VERSION_SSL))
 		log_warnx("http: libcurl %s has no TLS: https checks will "
 		    "fail", v->version);
 	http_ca_bundle = v->cainfo != NULL;
-	client = getenv("RTOWATCH_HTTP_CLIENT");
-	http_curl_only = client != NULL && strcmp(client, "curl") == 0;
+	return http_curl;
+}
+
+static int
+http_init(struct event_base *base, struct evdns_base *dns)
+{
+	(void)dns;	/* each probe gets it as p->dns */
+	http_base = base;
+	http_curl_only = http_client_curl();
 	return 0;
 }
 
@@ -755,6 +961,7 @@ http_shutdown(void)
 {
 	curlev_free(http_curl);
 	http_curl = NULL;
+	http_base = NULL;
 }
 
 /* ------------------------------------------------------------- a probe */
@@ -997,6 +1204,10 @@ http_transfer(struct probe *p, const char *resolve)
 		http_setopt_failed(rc);					\
 } while (0)
 
+	if (http_curlev() == NULL) {
+		probe_done(p, PROBE_ERROR, "http probes are not set up");
+		return;
+	}
 	/* Probe the service itself, never through a proxy from the env. */
 	if ((e = s->easy = curlev_easy(http_curl, p->check->target, s,
 	    s->errbuf, "http,https")) == NULL) {
@@ -1362,10 +1573,6 @@ http_start(struct probe *p)
 	s->t_conn = s->t_first = -1;
 	s->body.limit = CHECK_HTTP_BODY_MAX;
 	s->body.keep = o->contains != NULL;
-	if (http_curl == NULL) {
-		probe_done(p, PROBE_ERROR, "http probes are not set up");
-		return;
-	}
 	s->plain = http_plain_path(o);
 	if (o->host == NULL && s->plain) {
 		http_plain_add(s, &o->addr.sa,
@@ -1455,8 +1662,11 @@ http_cancel(struct probe *p)
 	if (s->resp != NULL)
 		http_resp_free(s->resp);
 	free(s->resp);
-	curl_slist_free_all(s->resolve);
-	curl_slist_free_all(s->headers);
+	/* A plain probe made none: rules of those never load libcurl. */
+	if (s->resolve != NULL)
+		curl_slist_free_all(s->resolve);
+	if (s->headers != NULL)
+		curl_slist_free_all(s->headers);
 	check_http_body_free(&s->body);
 	free(s);
 	p->priv = NULL;

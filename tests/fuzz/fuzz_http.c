@@ -5,14 +5,18 @@
  * status ranges.  The first byte picks the parser, the rest is its input.
  * Besides not crashing, each parser keeps its promise: a status range
  * lies within 100-599, a reason phrase is printable, a body read in any
- * chunks holds the same bytes as read at once, and a parsed expiry date
- * prints as a date.
+ * chunks holds the same bytes as read at once, a parsed expiry date
+ * prints as a date, and a plain http:// URL split without libcurl has the
+ * parts curl's parser gives it.
  */
 #include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "check_http.h"
 
@@ -100,6 +104,44 @@ fuzz_date(const char *s)
 		abort();
 }
 
+/* Whether curl's PART of U is WANT (NULL: none). */
+static int
+fuzz_url_part(CURLU *u, CURLUPart what, unsigned int flags, const char *want)
+{
+	char	*part = NULL;
+	int	 same;
+
+	if (curl_url_get(u, what, &part, flags) != CURLUE_OK)
+		return want == NULL;
+	same = want != NULL && strcmp(part, want) == 0;
+	curl_free(part);
+	return same;
+}
+
+static void
+fuzz_url(const char *s)
+{
+	struct check_http_url	 u;
+	CURLU			*cu;
+	char			 port[8];
+
+	if (check_http_plain_url(s, &u) != 0)
+		return;
+	if ((cu = curl_url()) == NULL)
+		abort();
+	snprintf(port, sizeof(port), "%d", u.portnum);
+	if (curl_url_set(cu, CURLUPART_URL, s, 0) != CURLUE_OK ||
+	    !fuzz_url_part(cu, CURLUPART_HOST, 0, u.host) ||
+	    !fuzz_url_part(cu, CURLUPART_PORT, CURLU_NO_DEFAULT_PORT,
+	    u.port) ||
+	    !fuzz_url_part(cu, CURLUPART_PORT, CURLU_DEFAULT_PORT, port) ||
+	    !fuzz_url_part(cu, CURLUPART_PATH, 0, u.path) ||
+	    !fuzz_url_part(cu, CURLUPART_QUERY, 0, u.query))
+		abort();
+	curl_url_cleanup(cu);
+	check_http_url_free(&u);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -113,7 +155,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, n);
 	text[n] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_status(text);
 		break;
@@ -122,6 +164,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		fuzz_body(text, n);
+		break;
+	case 4:
+		fuzz_url(text);
 		break;
 	default:
 		fuzz_date(text);

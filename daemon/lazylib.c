@@ -1,0 +1,311 @@
+/*
+ * lazylib.c: rtowatchd's libcurl and libpq, by dlopen when the rules need
+ * them (include/lazylib.h says when and why).
+ *
+ * The daemon is linked without either library, and this file defines the
+ * functions of theirs it calls, under their own names and with their own
+ * prototypes (from their headers, so the compiler checks each against the
+ * library's declaration).  Each forwards to the library's function, found
+ * by dlsym when the library is loaded.  The daemon's code calls libcurl
+ * and libpq as if linked: one file knows they are not, the unit tests and
+ * fuzzers link the libraries and leave this file out.
+ *
+ * Why not an explicit table of pointers at every call: 60 call sites in
+ * five files would change, for nothing a reader of them needs to know.
+ * Why not weak symbols or a link-time switch: the dynamic linker still
+ * maps a DT_NEEDED library at start; only dlopen defers it.
+ *
+ * Every symbol is looked up at load, so a library too old for one fails
+ * then, with the rules, not at its first call.  Loading happens in the
+ * main thread while the rules are read, before the mailer's threads
+ * exist; the pointers never change after, so the threads read them
+ * without a lock.  A call before any load (a path the parser did not
+ * foresee) loads there, and exits if it cannot: the caller has no way to
+ * go on without the library.
+ *
+ * curl_easy_setopt, curl_multi_setopt and curl_easy_getinfo are variadic:
+ * the one argument is read by the type curl gives the option's number
+ * range (CURLOPTTYPE_*), as curl itself reads it; getinfo's is always a
+ * pointer to the answer.
+ */
+#define CURL_DISABLE_TYPECHECK	/* its macros would hide our definitions */
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lazylib.h"
+#include "log.h"
+
+/* X(return type, name, (parameters), (arguments)); XV for void. */
+#define LAZYLIB_CURL_FNS(X, XV)						\
+	X(CURLcode, curl_global_init, (long flags), (flags))		\
+	XV(curl_global_cleanup, (void), ())				\
+	X(curl_version_info_data *, curl_version_info,			\
+	    (CURLversion v), (v))					\
+	X(CURL *, curl_easy_init, (void), ())				\
+	XV(curl_easy_cleanup, (CURL *e), (e))				\
+	X(CURLcode, curl_easy_perform, (CURL *e), (e))			\
+	X(const char *, curl_easy_strerror, (CURLcode c), (c))		\
+	X(CURLM *, curl_multi_init, (void), ())				\
+	X(CURLMcode, curl_multi_cleanup, (CURLM *m), (m))		\
+	X(CURLMcode, curl_multi_add_handle, (CURLM *m, CURL *e), (m, e)) \
+	X(CURLMcode, curl_multi_remove_handle, (CURLM *m, CURL *e),	\
+	    (m, e))							\
+	X(CURLMcode, curl_multi_assign,					\
+	    (CURLM *m, curl_socket_t fd, void *sp), (m, fd, sp))	\
+	X(CURLMsg *, curl_multi_info_read, (CURLM *m, int *left),	\
+	    (m, left))							\
+	X(CURLMcode, curl_multi_socket_action,				\
+	    (CURLM *m, curl_socket_t fd, int ev, int *running),	\
+	    (m, fd, ev, running))					\
+	X(const char *, curl_multi_strerror, (CURLMcode c), (c))	\
+	X(struct curl_slist *, curl_slist_append,			\
+	    (struct curl_slist *l, const char *s), (l, s))		\
+	XV(curl_slist_free_all, (struct curl_slist *l), (l))		\
+	XV(curl_free, (void *ptr), (ptr))				\
+	X(CURLU *, curl_url, (void), ())				\
+	XV(curl_url_cleanup, (CURLU *u), (u))				\
+	X(CURLUcode, curl_url_get,					\
+	    (CURLU *u, CURLUPart w, char **part, unsigned int fl),	\
+	    (u, w, part, fl))						\
+	X(CURLUcode, curl_url_set,					\
+	    (CURLU *u, CURLUPart w, const char *part, unsigned int fl),	\
+	    (u, w, part, fl))						\
+	X(const char *, curl_url_strerror, (CURLUcode c), (c))		\
+	LAZYLIB_VARIADIC(curl_easy_setopt)				\
+	LAZYLIB_VARIADIC(curl_multi_setopt)				\
+	LAZYLIB_VARIADIC(curl_easy_getinfo)
+
+#define LAZYLIB_PQ_FNS(X, XV)						\
+	X(PGconn *, PQconnectdbParams, (const char *const *k,		\
+	    const char *const *v, int expand), (k, v, expand))		\
+	X(PGconn *, PQconnectStartParams, (const char *const *k,	\
+	    const char *const *v, int expand), (k, v, expand))		\
+	X(PostgresPollingStatusType, PQconnectPoll, (PGconn *c), (c))	\
+	XV(PQfinish, (PGconn *c), (c))					\
+	X(ConnStatusType, PQstatus, (const PGconn *c), (c))		\
+	X(PGTransactionStatusType, PQtransactionStatus,		\
+	    (const PGconn *c), (c))					\
+	X(char *, PQerrorMessage, (const PGconn *c), (c))		\
+	X(char *, PQhost, (const PGconn *c), (c))			\
+	X(char *, PQport, (const PGconn *c), (c))			\
+	X(int, PQsocket, (const PGconn *c), (c))			\
+	X(int, PQserverVersion, (const PGconn *c), (c))		\
+	X(PQconninfoOption *, PQconninfo, (PGconn *c), (c))		\
+	X(PQconninfoOption *, PQconninfoParse,				\
+	    (const char *s, char **err), (s, err))			\
+	XV(PQconninfoFree, (PQconninfoOption *o), (o))			\
+	X(int, PQsetnonblocking, (PGconn *c, int arg), (c, arg))	\
+	X(int, PQflush, (PGconn *c), (c))				\
+	X(int, PQconsumeInput, (PGconn *c), (c))			\
+	X(int, PQisBusy, (PGconn *c), (c))				\
+	X(PGresult *, PQexec, (PGconn *c, const char *q), (c, q))	\
+	X(int, PQsendQuery, (PGconn *c, const char *q), (c, q))	\
+	X(int, PQsendQueryParams, (PGconn *c, const char *q, int n,	\
+	    const Oid *types, const char *const *values,		\
+	    const int *lengths, const int *formats, int rformat),	\
+	    (c, q, n, types, values, lengths, formats, rformat))	\
+	X(PGresult *, PQgetResult, (PGconn *c), (c))			\
+	XV(PQclear, (PGresult *r), (r))				\
+	X(ExecStatusType, PQresultStatus, (const PGresult *r), (r))	\
+	X(char *, PQresultErrorMessage, (const PGresult *r), (r))	\
+	X(char *, PQresultErrorField, (const PGresult *r, int f),	\
+	    (r, f))							\
+	X(char *, PQcmdTuples, (PGresult *r), (r))			\
+	X(int, PQntuples, (const PGresult *r), (r))			\
+	X(int, PQnfields, (const PGresult *r), (r))			\
+	X(char *, PQfname, (const PGresult *r, int f), (r, f))		\
+	X(Oid, PQftype, (const PGresult *r, int f), (r, f))		\
+	X(char *, PQgetvalue, (const PGresult *r, int t, int f),	\
+	    (r, t, f))							\
+	X(int, PQgetlength, (const PGresult *r, int t, int f),		\
+	    (r, t, f))							\
+	X(int, PQgetisnull, (const PGresult *r, int t, int f),		\
+	    (r, t, f))							\
+	X(char *, PQescapeLiteral, (PGconn *c, const char *s,		\
+	    size_t n), (c, s, n))					\
+	XV(PQfreemem, (void *ptr), (ptr))
+
+/* Each function's index in its library's table, and its name. */
+#define LAZYLIB_INDEX(t, name, params, args)	LAZYLIB_I_##name,
+#define LAZYLIB_INDEXV(name, params, args)	LAZYLIB_I_##name,
+#define LAZYLIB_VARIADIC(name)			LAZYLIB_I_##name,
+enum { LAZYLIB_CURL_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NCURL };
+enum { LAZYLIB_PQ_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPQ };
+#undef LAZYLIB_VARIADIC
+
+#define LAZYLIB_NAME(t, name, params, args)	#name,
+#define LAZYLIB_NAMEV(name, params, args)	#name,
+#define LAZYLIB_VARIADIC(name)			#name,
+static const char *const lazylib_curl_names[] = {
+	LAZYLIB_CURL_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
+static const char *const lazylib_pq_names[] = {
+	LAZYLIB_PQ_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
+#undef LAZYLIB_VARIADIC
+
+static void	*lazylib_curl_fn[LAZYLIB_NCURL];
+static void	*lazylib_pq_fn[LAZYLIB_NPQ];
+
+static struct lazylib_lib {
+	const char		*soname;
+	const char *const	*names;
+	void			**fn;
+	size_t			 n;
+	void			*handle;	/* NULL: not loaded */
+} lazylib_libs[] = {
+	[LAZYLIB_CURL] = { "libcurl.so.4", lazylib_curl_names,
+	    lazylib_curl_fn, LAZYLIB_NCURL, NULL },
+	[LAZYLIB_PQ] = { "libpq.so.5", lazylib_pq_names, lazylib_pq_fn,
+	    LAZYLIB_NPQ, NULL },
+};
+
+const char *
+lazylib_load(enum lazylib which)
+{
+	static char		 why[512];
+	struct lazylib_lib	*l = &lazylib_libs[which];
+	const char		*err;
+	void			*h;
+	size_t			 i;
+
+	if (l->handle != NULL)
+		return NULL;
+	/* Not RTLD_GLOBAL: nothing loaded later resolves against it. */
+	if ((h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err = dlerror();
+		snprintf(why, sizeof(why), "%s", err != NULL ? err :
+		    l->soname);
+		return why;
+	}
+	for (i = 0; i < l->n; i++) {
+		(void)dlerror();
+		if ((l->fn[i] = dlsym(h, l->names[i])) == NULL) {
+			err = dlerror();
+			snprintf(why, sizeof(why), "%s: no %s%s%s", l->soname,
+			    l->names[i], err != NULL ? ": " : "",
+			    err != NULL ? err : "");
+			dlclose(h);
+			return why;
+		}
+	}
+	l->handle = h;
+	log_debug("loaded %s", l->soname);
+	/*
+	 * Once for the process, and here: before any thread, as curl asks.
+	 * The users (curlev, the mailer) take their own references after.
+	 */
+	if (which == LAZYLIB_CURL &&
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return "curl_global_init failed";
+	return NULL;
+}
+
+/* FN of library WHICH, loading it if no one asked for it yet. */
+static void *
+lazylib_fn(enum lazylib which, size_t i)
+{
+	const char	*err;
+
+	if (lazylib_libs[which].handle == NULL &&
+	    (err = lazylib_load(which)) != NULL)
+		fatalx("%s is needed here (%s): %s",
+		    lazylib_libs[which].soname, lazylib_libs[which].names[i],
+		    err);
+	return lazylib_libs[which].fn[i];
+}
+
+/*
+ * The forwarders, with the libraries' own names and prototypes.  ARGS is
+ * the parenthesised list of arguments: it cannot take more parentheses.
+ */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+#define LAZYLIB_FWD(lib, t, name, params, args)				\
+t name params								\
+{									\
+	return ((__typeof__(name) *)lazylib_fn(lib,			\
+	    LAZYLIB_I_##name)) args;					\
+}
+#define LAZYLIB_FWDV(lib, name, params, args)				\
+void name params							\
+{									\
+	((__typeof__(name) *)lazylib_fn(lib, LAZYLIB_I_##name)) args;	\
+}
+#define LAZYLIB_CURL_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_CURL, t, name, params, args)
+#define LAZYLIB_CURL_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_CURL, name, params, args)
+#define LAZYLIB_PQ_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_PQ, t, name, params, args)
+#define LAZYLIB_PQ_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_PQ, name, params, args)
+#define LAZYLIB_VARIADIC(name)		/* below, by hand */
+LAZYLIB_CURL_FNS(LAZYLIB_CURL_FWD, LAZYLIB_CURL_FWDV)
+LAZYLIB_PQ_FNS(LAZYLIB_PQ_FWD, LAZYLIB_PQ_FWDV)
+#undef LAZYLIB_VARIADIC
+/* NOLINTEND(bugprone-macro-parentheses) */
+
+/* curl's options: long, object pointer, function pointer, off_t, blob. */
+#define LAZYLIB_SETOPT(fn, handle, opt, ap, rc) do {			\
+	if ((opt) < CURLOPTTYPE_OBJECTPOINT)				\
+		(rc) = (fn)(handle, opt, va_arg(ap, long));		\
+	else if ((opt) < CURLOPTTYPE_FUNCTIONPOINT)			\
+		(rc) = (fn)(handle, opt, va_arg(ap, void *));		\
+	else if ((opt) < CURLOPTTYPE_OFF_T)				\
+		(rc) = (fn)(handle, opt, va_arg(ap, void (*)(void)));	\
+	else if ((opt) < CURLOPTTYPE_BLOB)				\
+		(rc) = (fn)(handle, opt, va_arg(ap, curl_off_t));	\
+	else								\
+		(rc) = (fn)(handle, opt, va_arg(ap, struct curl_blob *)); \
+} while (0)
+
+CURLcode
+curl_easy_setopt(CURL *e, CURLoption opt, ...)
+{
+	__typeof__(curl_easy_setopt)	*fn;
+	CURLcode			 rc;
+	va_list				 ap;
+
+	fn = (__typeof__(curl_easy_setopt) *)lazylib_fn(LAZYLIB_CURL,
+	    LAZYLIB_I_curl_easy_setopt);
+	va_start(ap, opt);
+	LAZYLIB_SETOPT(fn, e, opt, ap, rc);
+	va_end(ap);
+	return rc;
+}
+
+CURLMcode
+curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
+{
+	__typeof__(curl_multi_setopt)	*fn;
+	CURLMcode			 rc;
+	va_list				 ap;
+
+	fn = (__typeof__(curl_multi_setopt) *)lazylib_fn(LAZYLIB_CURL,
+	    LAZYLIB_I_curl_multi_setopt);
+	va_start(ap, opt);
+	LAZYLIB_SETOPT(fn, m, opt, ap, rc);
+	va_end(ap);
+	return rc;
+}
+
+CURLcode
+curl_easy_getinfo(CURL *e, CURLINFO info, ...)
+{
+	__typeof__(curl_easy_getinfo)	*fn;
+	CURLcode			 rc;
+	va_list				 ap;
+
+	fn = (__typeof__(curl_easy_getinfo) *)lazylib_fn(LAZYLIB_CURL,
+	    LAZYLIB_I_curl_easy_getinfo);
+	va_start(ap, info);
+	rc = fn(e, info, va_arg(ap, void *));
+	va_end(ap);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * lazylib.h: libcurl and libpq, loaded by rtowatchd only when its rules
+ * need them (issue 20, memory per check).
+ *
+ * Most installs watch tcp, icmp, dns and plain http:// on SQLite and
+ * never call either library, yet linking them maps them and what they
+ * pull in (GnuTLS, LDAP, Kerberos, SSH...): 4-6 MB of the daemon's RSS
+ * before its first check.  The rules parser asks for a library when it
+ * reads what needs it (an https:// or unusual URL, "set smtp", a webhook,
+ * "set database postgresql://..."), so a rules file that cannot be served
+ * is refused like any other error, at start or at a reload, and the
+ * library is in place before any thread (the mailer's) starts.
+ *
+ * Two implementations of this one function: daemon/lazylib.c loads by
+ * dlopen and forwards the libraries' functions (rtowatchd alone); in the
+ * unit tests and fuzzers, which link both libraries as usual,
+ * daemon/lazylib_linked.c has nothing to load.
+ */
+#ifndef RTOWATCH_LAZYLIB_H
+#define RTOWATCH_LAZYLIB_H
+
+enum lazylib {
+	LAZYLIB_CURL,		/* libcurl.so.4 */
+	LAZYLIB_PQ,		/* libpq.so.5 */
+};
+
+/*
+ * Loads LIB if not yet, and sets libcurl up (curl_global_init) on its
+ * first load.  NULL when it is in place, else why not (dlerror's text,
+ * which names the library).  The main thread only.
+ */
+const char	*lazylib_load(enum lazylib);
+
+#endif
