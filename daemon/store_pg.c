@@ -74,6 +74,13 @@ struct store_pg {
 	int		 tx;	/* a BEGIN not yet ended, on this session */
 	int		 busy_ms;	/* lock_timeout, set on each session */
 	/*
+	 * Statements sent in pipeline mode whose results are not read yet
+	 * (store_pg_pipe): a transaction's writes, whose answers nothing
+	 * needs until a read, a COMMIT or a RELEASE.
+	 */
+	int		 piped;		/* the session is in pipeline mode */
+	int		 queued;
+	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
 	 * after CONNECT_MS (the connect_timeout in force); ATTEMPT rotates
@@ -96,6 +103,7 @@ struct store_pg_query {
 	unsigned int		 types[STORE_PG_MAXPARAMS];
 	PGresult		*res;
 	int			 row;		/* the current one, -1 before */
+	int			 deferred;	/* sent, its answer not read */
 };
 
 #define PDB(d)	((struct store_pg *)(void *)(d))
@@ -626,6 +634,7 @@ store_pg_next_step(struct store_db *d, int ready)
 		PQfinish(p->conn);
 	p->conn = p->next;
 	p->next = NULL;
+	p->piped = p->queued = 0;
 	store_pg_next_end(p);
 	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
 	    PQport(p->conn));
@@ -745,6 +754,7 @@ store_pg_alive(struct store_db *d)
 		    "again", d->path, PQhost(p->conn), PQport(p->conn));
 		PQfinish(p->conn);
 		p->conn = NULL;
+		p->piped = p->queued = 0;
 	}
 	store_pg_reconnect(d);
 	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
@@ -800,6 +810,7 @@ store_pg_wait(struct store_db *d)
 			log_warnx("%s: %s", d->path, d->error);
 			PQfinish(p->conn);
 			p->conn = NULL;
+			p->piped = p->queued = 0;
 			d->rc = STORE_FAULT;
 			return NULL;
 		}
@@ -813,15 +824,178 @@ store_pg_wait(struct store_db *d)
 	return NULL;
 }
 
+/*
+ * Pipelining (libpq's pipeline mode, PostgreSQL 14).  Within a
+ * transaction, a statement whose answer nothing needs at once (a write:
+ * SAVEPOINT, or INSERT, UPDATE or DELETE without RETURNING) is sent
+ * without waiting for its answer; the next statement that needs its own
+ * (a read, RELEASE, COMMIT, or the count of rows changed) follows it in
+ * the same pipeline, and one sync reads every answer at once.  Opening
+ * an outage in a mass failure's group was 27 statements, each a wait
+ * of the loop for its round trip; the writes among them now wait for
+ * nothing.  A write's error is reported by that later statement, still
+ * within the same change, before its RELEASE or COMMIT is known, so
+ * before the caller's memory moves.  A ROLLBACK is never piped: after an
+ * error the server skips the rest of the pipeline, so it is read to its
+ * end first.
+ */
+static int
+store_pg_deferrable(const char *sql)
+{
+	return (strncmp(sql, "INSERT ", 7) == 0 ||
+	    strncmp(sql, "UPDATE ", 7) == 0 ||
+	    strncmp(sql, "DELETE ", 7) == 0 ||
+	    strncmp(sql, "SAVEPOINT ", 10) == 0) &&
+	    strchr(sql, ';') == NULL && strstr(sql, "RETURNING") == NULL;
+}
+
+/* Send SQL with its N parameters into the session's pipeline. */
+static int
+store_pg_pipe(struct store_db *d, const char *sql, int n,
+    const unsigned int *types, const char *const *values)
+{
+	struct store_pg	*p = PDB(d);
+
+	if (!p->piped) {
+		if (PQenterPipelineMode(p->conn) != 1)
+			return store_pg_fail(d, NULL);
+		p->piped = 1;
+	}
+	if (!PQsendQueryParams(p->conn, sql, n, types, values, NULL, NULL, 0))
+		return store_pg_fail(d, NULL);
+	p->queued++;
+	/* On its way while the loop goes on; what is left, at the sync. */
+	if (PQflush(p->conn) == -1)
+		return store_pg_fail(d, NULL);
+	return STORE_OK;
+}
+
+/* A session whose pipeline cannot be read to its end is dropped. */
+static int
+store_pg_pipe_lost(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+
+	if (p->conn != NULL) {
+		PQfinish(p->conn);
+		p->conn = NULL;
+	}
+	p->piped = p->queued = 0;
+	d->rc = STORE_FAULT;
+	return STORE_FAULT;
+}
+
+/*
+ * Sync the pipeline and read every answer in it, waiting on poll(2) as
+ * store_pg_wait does, STORE_PG_REPLY_MS at most.  The first error is the
+ * result (the server skipped what followed it); *OUT, if not NULL, gets
+ * the last statement's result when all went well.
+ */
+static int
+store_pg_drain(struct store_db *d, PGresult **out)
+{
+	struct store_pg	*p = PDB(d);
+	PGresult	*res;
+	ExecStatusType	 status;
+	struct pollfd	 pfd;
+	int64_t		 end = mono_ms() + STORE_PG_REPLY_MS, left;
+	int		 f, rc = STORE_OK, i = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!p->piped)
+		return STORE_OK;
+	if (p->conn == NULL || PQpipelineSync(p->conn) != 1) {
+		store_pg_fail(d, NULL);
+		return store_pg_pipe_lost(d);
+	}
+	for (;;) {
+		if ((f = PQflush(p->conn)) == -1 ||
+		    PQconsumeInput(p->conn) == 0)
+			break;
+		while (f == 0 && !PQisBusy(p->conn)) {
+			if ((res = PQgetResult(p->conn)) == NULL) {
+				i++;		/* the next statement's */
+				continue;
+			}
+			status = PQresultStatus(res);
+			if (status == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				p->piped = p->queued = 0;
+				if (PQexitPipelineMode(p->conn) != 1) {
+					store_pg_fail(d, NULL);
+					break;
+				}
+				if (rc != STORE_OK && out != NULL) {
+					PQclear(*out);
+					*out = NULL;
+				}
+				return rc;
+			}
+			if (status == PGRES_COMMAND_OK ||
+			    status == PGRES_TUPLES_OK)
+				p->changes = atoi(PQcmdTuples(res));
+			else if (status != PGRES_PIPELINE_ABORTED &&
+			    rc == STORE_OK)
+				rc = store_pg_fail(d, res);
+			if (out != NULL && i == p->queued - 1 &&
+			    *out == NULL) {
+				*out = res;
+				continue;
+			}
+			PQclear(res);
+		}
+		if (f != 0 || PQisBusy(p->conn)) {
+			left = end - mono_ms();
+			if (left <= 0) {
+				snprintf(d->error, sizeof(d->error), "no answer "
+				    "from %s:%s within %d ms; the session is "
+				    "dropped and made again", PQhost(p->conn),
+				    PQport(p->conn), STORE_PG_REPLY_MS);
+				log_warnx("%s: %s", d->path, d->error);
+				if (out != NULL) {
+					PQclear(*out);
+					*out = NULL;
+				}
+				return store_pg_pipe_lost(d);
+			}
+			pfd.fd = PQsocket(p->conn);
+			pfd.events = POLLIN | (f == 1 ? POLLOUT : 0);
+			if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+				break;
+		}
+	}
+	if (out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	if (rc == STORE_OK)
+		store_pg_fail(d, NULL);
+	return store_pg_pipe_lost(d);
+}
+
 static int
 store_pg_exec(struct store_db *d, const char *sql)
 {
 	struct store_pg	*p = PDB(d);
 	PGresult	*res;
-	int		 rc = STORE_OK, end;
+	int		 rc = STORE_OK, end, pipe;
 
 	/* COMMIT or ROLLBACK ends the transaction, done or not. */
 	end = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
+	pipe = p->tx && strchr(sql, ';') == NULL &&
+	    strncmp(sql, "ROLLBACK", 8) != 0 &&
+	    (p->piped || store_pg_deferrable(sql));
+	if (p->piped && !pipe) {
+		/* Its answers first; a ROLLBACK goes on whatever they say. */
+		rc = store_pg_drain(d, NULL);
+		if (rc != STORE_OK && strncmp(sql, "ROLLBACK", 8) != 0) {
+			if (end)
+				p->tx = 0;
+			return rc;
+		}
+		rc = STORE_OK;
+	}
 	if (end && p->tx && (p->conn == NULL ||
 	    PQstatus(p->conn) != CONNECTION_OK)) {
 		p->tx = 0;
@@ -832,6 +1006,12 @@ store_pg_exec(struct store_db *d, const char *sql)
 		p->tx = 0;
 	if (store_pg_alive(d) == -1)
 		return d->rc;
+	if (pipe) {
+		if ((rc = store_pg_pipe(d, sql, 0, NULL, NULL)) != STORE_OK ||
+		    store_pg_deferrable(sql))
+			return rc;
+		return store_pg_drain(d, NULL);
+	}
 	if (!PQsendQuery(p->conn, sql))
 		return store_pg_fail(d, NULL);
 	if ((res = store_pg_wait(d)) == NULL) {
@@ -963,6 +1143,7 @@ store_pg_disconnect(struct store_db *d, int moved)
 	if (PDB(d)->conn != NULL)
 		PQfinish(PDB(d)->conn);
 	PDB(d)->conn = NULL;
+	PDB(d)->piped = PDB(d)->queued = 0;
 }
 
 /* The loop is there: reconnections wait on it (store_pg_reconnect). */
@@ -1073,6 +1254,13 @@ store_pg_in_tx(struct store_db *d)
 static int
 store_pg_changes(struct store_db *d)
 {
+	/*
+	 * The count is in the answer: the pipeline is read first.  An
+	 * error in it left the transaction aborted, so the next statement
+	 * is refused and the change rolled back all the same.
+	 */
+	if (PDB(d)->piped)
+		(void)store_pg_drain(d, NULL);
 	return PDB(d)->changes;
 }
 
@@ -1200,19 +1388,39 @@ store_pg_step(struct store_query *q)
 	struct store_pg_query	*p = PQY(q);
 	struct store_pg		*d = PDB(q->db);
 	ExecStatusType		 status;
+	int			 rc;
 
+	if (p->deferred)
+		return STORE_DONE;
 	if (p->res == NULL) {
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
-		if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
-		    (const char *const *)p->values, NULL, NULL, 0))
-			return store_pg_fail(q->db, NULL);
-		if ((p->res = store_pg_wait(q->db)) == NULL)
-			return q->db->rc;
-		status = PQresultStatus(p->res);
-		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
-			return store_pg_fail(q->db, p->res);
-		d->changes = atoi(PQcmdTuples(p->res));
+		if (d->tx && (d->piped || store_pg_deferrable(p->sql))) {
+			if ((rc = store_pg_pipe(q->db, p->sql, p->nparams,
+			    p->types, (const char *const *)p->values)) !=
+			    STORE_OK)
+				return rc;
+			if (store_pg_deferrable(p->sql)) {
+				p->deferred = 1;
+				return STORE_DONE;
+			}
+			if ((rc = store_pg_drain(q->db, &p->res)) != STORE_OK)
+				return rc;
+			if (p->res == NULL)
+				return store_pg_fail(q->db, NULL);
+		} else {
+			if (!PQsendQueryParams(d->conn, p->sql, p->nparams,
+			    p->types, (const char *const *)p->values, NULL,
+			    NULL, 0))
+				return store_pg_fail(q->db, NULL);
+			if ((p->res = store_pg_wait(q->db)) == NULL)
+				return q->db->rc;
+			status = PQresultStatus(p->res);
+			if (status != PGRES_TUPLES_OK &&
+			    status != PGRES_COMMAND_OK)
+				return store_pg_fail(q->db, p->res);
+			d->changes = atoi(PQcmdTuples(p->res));
+		}
 	}
 	if (PQresultStatus(p->res) != PGRES_TUPLES_OK)
 		return STORE_DONE;
