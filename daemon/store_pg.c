@@ -81,6 +81,17 @@ struct store_pg {
 	int		 piped;		/* the session is in pipeline mode */
 	int		 queued;
 	/*
+	 * The pipeline's first error, until the transaction or the
+	 * savepoint is rolled back: the server refuses every statement
+	 * after it, and each says why as that one did (its class and
+	 * text), not "current transaction is aborted".
+	 */
+	int		 aborted;
+	char		 abort_msg[sizeof(((struct store_db *)0)->error)];
+	/* The query each one answers (a read sent ahead), or NULL. */
+	struct store_pg_query **pending;
+	int		 npending;	/* allocated */
+	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
 	 * after CONNECT_MS (the connect_timeout in force); ATTEMPT rotates
@@ -104,6 +115,7 @@ struct store_pg_query {
 	PGresult		*res;
 	int			 row;		/* the current one, -1 before */
 	int			 deferred;	/* sent, its answer not read */
+	int			 inflight;	/* sent ahead, answer to come */
 };
 
 #define PDB(d)	((struct store_pg *)(void *)(d))
@@ -635,6 +647,7 @@ store_pg_next_step(struct store_db *d, int ready)
 	p->conn = p->next;
 	p->next = NULL;
 	p->piped = p->queued = 0;
+	p->aborted = 0;
 	store_pg_next_end(p);
 	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
 	    PQport(p->conn));
@@ -755,6 +768,7 @@ store_pg_alive(struct store_db *d)
 		PQfinish(p->conn);
 		p->conn = NULL;
 		p->piped = p->queued = 0;
+		p->aborted = 0;
 	}
 	store_pg_reconnect(d);
 	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
@@ -811,6 +825,7 @@ store_pg_wait(struct store_db *d)
 			PQfinish(p->conn);
 			p->conn = NULL;
 			p->piped = p->queued = 0;
+			p->aborted = 0;
 			d->rc = STORE_FAULT;
 			return NULL;
 		}
@@ -849,13 +864,31 @@ store_pg_deferrable(const char *sql)
 	    strchr(sql, ';') == NULL && strstr(sql, "RETURNING") == NULL;
 }
 
-/* Send SQL with its N parameters into the session's pipeline. */
+/* The pipeline's first error again (see aborted). */
 static int
-store_pg_pipe(struct store_db *d, const char *sql, int n,
-    const unsigned int *types, const char *const *values)
+store_pg_still_aborted(struct store_db *d)
+{
+	memcpy(d->error, PDB(d)->abort_msg, sizeof(d->error));
+	return d->rc = PDB(d)->aborted;
+}
+
+/*
+ * Send SQL with its N parameters into the session's pipeline; Q, if not
+ * NULL, gets its answer at the sync (store_pg_drain).
+ */
+static int
+store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
+    int n, const unsigned int *types, const char *const *values)
 {
 	struct store_pg	*p = PDB(d);
 
+	if (p->aborted)
+		return store_pg_still_aborted(d);
+	if (p->queued == p->npending) {
+		p->npending = p->npending == 0 ? 64 : p->npending * 2;
+		p->pending = xreallocarray(p->pending, (size_t)p->npending,
+		    sizeof(*p->pending));
+	}
 	if (!p->piped) {
 		if (PQenterPipelineMode(p->conn) != 1)
 			return store_pg_fail(d, NULL);
@@ -863,7 +896,9 @@ store_pg_pipe(struct store_db *d, const char *sql, int n,
 	}
 	if (!PQsendQueryParams(p->conn, sql, n, types, values, NULL, NULL, 0))
 		return store_pg_fail(d, NULL);
-	p->queued++;
+	p->pending[p->queued++] = q;
+	if (q != NULL)
+		q->inflight = 1;
 	/* On its way while the loop goes on; what is left, at the sync. */
 	if (PQflush(p->conn) == -1)
 		return store_pg_fail(d, NULL);
@@ -876,11 +911,17 @@ store_pg_pipe_lost(struct store_db *d)
 {
 	struct store_pg	*p = PDB(d);
 
+	int		 i;
+
 	if (p->conn != NULL) {
 		PQfinish(p->conn);
 		p->conn = NULL;
 	}
+	for (i = 0; i < p->queued; i++)
+		if (p->pending[i] != NULL)
+			p->pending[i]->inflight = 0;
 	p->piped = p->queued = 0;
+	p->aborted = 0;
 	d->rc = STORE_FAULT;
 	return STORE_FAULT;
 }
@@ -888,12 +929,14 @@ store_pg_pipe_lost(struct store_db *d)
 /*
  * Sync the pipeline and read every answer in it, waiting on poll(2) as
  * store_pg_wait does, STORE_PG_REPLY_MS at most.  The first error is the
- * result (the server skipped what followed it); *OUT, if not NULL, gets
- * the last statement's result when all went well.
+ * result (the server skipped what followed it); each read sent ahead
+ * gets its answer, those after an error none (they are sent again when
+ * stepped, and refused by the aborted transaction).
  */
 static int
-store_pg_drain(struct store_db *d, PGresult **out)
+store_pg_drain(struct store_db *d)
 {
+	struct store_pg_query *q;
 	struct store_pg	*p = PDB(d);
 	PGresult	*res;
 	ExecStatusType	 status;
@@ -901,8 +944,6 @@ store_pg_drain(struct store_db *d, PGresult **out)
 	int64_t		 end = mono_ms() + STORE_PG_REPLY_MS, left;
 	int		 f, rc = STORE_OK, i = 0;
 
-	if (out != NULL)
-		*out = NULL;
 	if (!p->piped)
 		return STORE_OK;
 	if (p->conn == NULL || PQpipelineSync(p->conn) != 1) {
@@ -915,6 +956,8 @@ store_pg_drain(struct store_db *d, PGresult **out)
 			break;
 		while (f == 0 && !PQisBusy(p->conn)) {
 			if ((res = PQgetResult(p->conn)) == NULL) {
+				if (i < p->queued && p->pending[i] != NULL)
+					p->pending[i]->inflight = 0;
 				i++;		/* the next statement's */
 				continue;
 			}
@@ -926,21 +969,22 @@ store_pg_drain(struct store_db *d, PGresult **out)
 					store_pg_fail(d, NULL);
 					break;
 				}
-				if (rc != STORE_OK && out != NULL) {
-					PQclear(*out);
-					*out = NULL;
-				}
 				return rc;
 			}
 			if (status == PGRES_COMMAND_OK ||
 			    status == PGRES_TUPLES_OK)
 				p->changes = atoi(PQcmdTuples(res));
 			else if (status != PGRES_PIPELINE_ABORTED &&
-			    rc == STORE_OK)
-				rc = store_pg_fail(d, res);
-			if (out != NULL && i == p->queued - 1 &&
-			    *out == NULL) {
-				*out = res;
+			    rc == STORE_OK) {
+				rc = p->aborted = store_pg_fail(d, res);
+				memcpy(p->abort_msg, d->error,
+				    sizeof(p->abort_msg));
+			}
+			q = i < p->queued ? p->pending[i] : NULL;
+			if (q != NULL && q->res == NULL &&
+			    (status == PGRES_COMMAND_OK ||
+			    status == PGRES_TUPLES_OK)) {
+				q->res = res;
 				continue;
 			}
 			PQclear(res);
@@ -953,10 +997,6 @@ store_pg_drain(struct store_db *d, PGresult **out)
 				    "dropped and made again", PQhost(p->conn),
 				    PQport(p->conn), STORE_PG_REPLY_MS);
 				log_warnx("%s: %s", d->path, d->error);
-				if (out != NULL) {
-					PQclear(*out);
-					*out = NULL;
-				}
 				return store_pg_pipe_lost(d);
 			}
 			pfd.fd = PQsocket(p->conn);
@@ -964,10 +1004,6 @@ store_pg_drain(struct store_db *d, PGresult **out)
 			if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
 				break;
 		}
-	}
-	if (out != NULL) {
-		PQclear(*out);
-		*out = NULL;
 	}
 	if (rc == STORE_OK)
 		store_pg_fail(d, NULL);
@@ -988,13 +1024,20 @@ store_pg_exec(struct store_db *d, const char *sql)
 	    (p->piped || store_pg_deferrable(sql));
 	if (p->piped && !pipe) {
 		/* Its answers first; a ROLLBACK goes on whatever they say. */
-		rc = store_pg_drain(d, NULL);
+		rc = store_pg_drain(d);
 		if (rc != STORE_OK && strncmp(sql, "ROLLBACK", 8) != 0) {
 			if (end)
 				p->tx = 0;
 			return rc;
 		}
 		rc = STORE_OK;
+	}
+	if (strncmp(sql, "ROLLBACK", 8) == 0 || strncmp(sql, "BEGIN", 5) == 0)
+		p->aborted = 0;
+	else if (p->aborted && p->tx && !p->piped) {
+		if (end)
+			p->tx = 0;
+		return store_pg_still_aborted(d);
 	}
 	if (end && p->tx && (p->conn == NULL ||
 	    PQstatus(p->conn) != CONNECTION_OK)) {
@@ -1007,10 +1050,10 @@ store_pg_exec(struct store_db *d, const char *sql)
 	if (store_pg_alive(d) == -1)
 		return d->rc;
 	if (pipe) {
-		if ((rc = store_pg_pipe(d, sql, 0, NULL, NULL)) != STORE_OK ||
-		    store_pg_deferrable(sql))
+		if ((rc = store_pg_pipe(d, NULL, sql, 0, NULL, NULL)) !=
+		    STORE_OK || store_pg_deferrable(sql))
 			return rc;
-		return store_pg_drain(d, NULL);
+		return store_pg_drain(d);
 	}
 	if (!PQsendQuery(p->conn, sql))
 		return store_pg_fail(d, NULL);
@@ -1144,6 +1187,10 @@ store_pg_disconnect(struct store_db *d, int moved)
 		PQfinish(PDB(d)->conn);
 	PDB(d)->conn = NULL;
 	PDB(d)->piped = PDB(d)->queued = 0;
+	PDB(d)->aborted = 0;
+	free(PDB(d)->pending);
+	PDB(d)->pending = NULL;
+	PDB(d)->npending = 0;
 }
 
 /* The loop is there: reconnections wait on it (store_pg_reconnect). */
@@ -1260,7 +1307,7 @@ store_pg_changes(struct store_db *d)
 	 * is refused and the change rolled back all the same.
 	 */
 	if (PDB(d)->piped)
-		(void)store_pg_drain(d, NULL);
+		(void)store_pg_drain(d);
 	return PDB(d)->changes;
 }
 
@@ -1392,22 +1439,29 @@ store_pg_step(struct store_query *q)
 
 	if (p->deferred)
 		return STORE_DONE;
+	if (p->inflight && (rc = store_pg_drain(q->db)) != STORE_OK)
+		return rc;
+	if (p->res == NULL && d->aborted && d->tx)
+		return store_pg_still_aborted(q->db);
 	if (p->res == NULL) {
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
 		if (d->tx && (d->piped || store_pg_deferrable(p->sql))) {
-			if ((rc = store_pg_pipe(q->db, p->sql, p->nparams,
-			    p->types, (const char *const *)p->values)) !=
-			    STORE_OK)
+			/* A write's answer is for nobody: its error, if any. */
+			if ((rc = store_pg_pipe(q->db,
+			    store_pg_deferrable(p->sql) ? NULL : p, p->sql,
+			    p->nparams, p->types,
+			    (const char *const *)p->values)) != STORE_OK)
 				return rc;
 			if (store_pg_deferrable(p->sql)) {
 				p->deferred = 1;
 				return STORE_DONE;
 			}
-			if ((rc = store_pg_drain(q->db, &p->res)) != STORE_OK)
+			if ((rc = store_pg_drain(q->db)) != STORE_OK)
 				return rc;
 			if (p->res == NULL)
 				return store_pg_fail(q->db, NULL);
+			d->changes = atoi(PQcmdTuples(p->res));
 		} else {
 			if (!PQsendQueryParams(d->conn, p->sql, p->nparams,
 			    p->types, (const char *const *)p->values, NULL,
@@ -1427,6 +1481,26 @@ store_pg_step(struct store_query *q)
 	if (++p->row < PQntuples(p->res))
 		return STORE_ROW;
 	return STORE_DONE;
+}
+
+/*
+ * A read whose answer is needed soon, in a transaction: sent now, into
+ * the pipeline, so that several go in one round trip; its step reads
+ * them all.  Outside a transaction its step runs it as usual.
+ */
+static void
+store_pg_prefetch(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+
+	if (!d->tx || p->res != NULL || p->inflight || p->deferred ||
+	    d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK ||
+	    strncmp(p->sql, "SELECT ", 7) != 0)
+		return;
+	if (store_pg_pipe(q->db, p, p->sql, p->nparams, p->types,
+	    (const char *const *)p->values) != STORE_OK)
+		p->inflight = 0;	/* its step reports it */
 }
 
 static int
@@ -1574,8 +1648,13 @@ static void
 store_pg_finalize(struct store_query *q)
 {
 	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
 	int			 i;
 
+	/* Its answer, still to come, is read and dropped at the sync. */
+	for (i = 0; p->inflight && i < d->queued; i++)
+		if (d->pending[i] == p)
+			d->pending[i] = NULL;
 	for (i = 0; i < p->nparams; i++)
 		free(p->values[i]);
 	PQclear(p->res);
@@ -1604,6 +1683,7 @@ const struct store_backend store_pg_backend = {
 	.bind_int64 = store_pg_bind_int64,
 	.bind_text = store_pg_bind_text,
 	.step = store_pg_step,
+	.prefetch = store_pg_prefetch,
 	.column_count = store_pg_column_count,
 	.column_name = store_pg_column_name,
 	.column_null = store_pg_column_null,
