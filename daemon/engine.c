@@ -2716,6 +2716,13 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 	if (!health.failing)
 		engine_vantage_read(e);
 	engine_vantage_silence(e);
+	/*
+	 * One transaction for the outages this read opens or closes, as for
+	 * a turn's results (engine_batch_run): a mass failure meets hundreds
+	 * of quorums in one read, and one transaction each, a sync each,
+	 * held the loop for seconds on PostgreSQL.
+	 */
+	store_group_begin(e->store);
 	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (!s->configured || !engine_has_quorum(s))
@@ -2724,6 +2731,7 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 		engine_snapshot(e, s, &snap);	/* the views, counted */
 		engine_quorum_say(s);
 	}
+	store_group_commit(e->store);
 }
 
 /*
