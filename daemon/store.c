@@ -963,7 +963,6 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 			store_finalize(stmt);
 			continue;
 		}
-		rc = STORE_OK;
 		chain_hash(prev, id, store_column_int64(stmt, 0),
 		    store_column_int64(stmt, 1), store_column_text(stmt, 2),
 		    store_column_text(stmt, 3), store_column_text(stmt, 4),

@@ -881,13 +881,16 @@ store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
     int n, const unsigned int *types, const char *const *values)
 {
 	struct store_pg	*p = PDB(d);
+	size_t		 size;
 
 	if (p->aborted)
 		return store_pg_still_aborted(d);
 	if (p->queued == p->npending) {
 		p->npending = p->npending == 0 ? 64 : p->npending * 2;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		size = sizeof(*p->pending);
 		p->pending = xreallocarray(p->pending, (size_t)p->npending,
-		    sizeof(*p->pending));
+		    size);
 	}
 	if (!p->piped) {
 		if (PQenterPipelineMode(p->conn) != 1)
