@@ -93,10 +93,12 @@ conf_new(const char *path)
 	TAILQ_INIT(&conf->anomalies);
 	conf->dns_ttl_min_ms = CONF_DEFAULT_DNS_TTL_MIN_MS;
 	conf->dns_ttl_max_ms = CONF_DEFAULT_DNS_TTL_MAX_MS;
+	conf->https_concurrency = CONF_DEFAULT_HTTPS_CONCURRENCY;
 	conf->store_alert_after_ms = CONF_DEFAULT_STORE_ALERT_MS;
 	conf->history_bucket_ms = CONF_DEFAULT_HISTORY_BUCKET_MS;
 	conf->history_minutes_ms = CONF_DEFAULT_HISTORY_MINUTES_MS;
 	conf->history_hours_ms = CONF_DEFAULT_HISTORY_HOURS_MS;
+	conf->observations_keep_ms = CONF_DEFAULT_OBSERVATIONS_KEEP_MS;
 	conf->lead = 1;
 	return conf;
 }

@@ -379,6 +379,23 @@ conf_set_dns_ttl(struct conf_parser *p, void *arg)
 }
 
 /*
+ * "set https-concurrency N": how many https probes (libcurl's transfers,
+ * each with its TLS session) run at once; more due wait for a slot
+ * (monitor.c).
+ */
+static int
+conf_set_https_concurrency(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+	long long	 n;
+
+	if (conf_next_number(p, "https-concurrency", 1, 100000, &n) == -1)
+		return -1;
+	conf->https_concurrency = (int)n;
+	return conf_end_statement(p);
+}
+
+/*
  * "set history-minutes 7d", "set history-hours 400d": how long the
  * response-time history keeps its minutes before they are rolled up into
  * hours, and its hours before they are deleted.  "set history-bucket 1s"
@@ -417,6 +434,23 @@ conf_set_history_bucket(struct conf_parser *p, void *arg)
 		return -1;
 	if (conf->history_bucket_ms % 1000 != 0)
 		conf_error(p, "history-bucket: whole seconds");
+	return conf_end_statement(p);
+}
+
+/*
+ * "set observations-keep 400d": how long the vantage points' observations
+ * (their up/down transitions) are kept.  Not less than a day: what an
+ * open outage, a node's current view or an incident within its retention
+ * needs is kept longer anyway (store_observations_prune).
+ */
+static int
+conf_set_observations_keep(struct conf_parser *p, void *arg)
+{
+	struct conf	*conf = arg;
+
+	if (conf_next_duration(p, "observations-keep", 86400000LL,
+	    10LL * 366 * 86400000LL, &conf->observations_keep_ms) == -1)
+		return -1;
 	return conf_end_statement(p);
 }
 
@@ -473,9 +507,11 @@ static const struct conf_keyword conf_settings[] = {
 	{ "mail-retry",		conf_set_mail_retry },
 	{ "resolver",		conf_set_resolver },
 	{ "dns-ttl",		conf_set_dns_ttl },
+	{ "https-concurrency",	conf_set_https_concurrency },
 	{ "history-minutes",	conf_set_history_minutes },
 	{ "history-hours",	conf_set_history_hours },
 	{ "history-bucket",	conf_set_history_bucket },
+	{ "observations-keep",	conf_set_observations_keep },
 	{ "web",		conf_set_web },
 	{ NULL,			NULL }
 };

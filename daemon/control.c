@@ -296,6 +296,24 @@ control_error(struct evhttp_request *req, int status, const char *fmt, ...)
 	    control_text(msg)));
 }
 
+/*
+ * A read of the records refused: the register unreachable for now (a
+ * PostgreSQL server restarting or down) is 503 with its reason, which
+ * the caller may try again; anything else is the daemon's own fault.
+ */
+static void
+control_read_error(struct control *c, struct evhttp_request *req)
+{
+	const char	*why;
+
+	if ((why = store_read_fault(c->store)) != NULL)
+		control_error(req, 503, "cannot read the register "
+		    "(資料庫無法讀取) for now: %s; nothing was read. Try again "
+		    "when it can be reached", why);
+	else
+		control_error(req, 500, "cannot read the database");
+}
+
 /* A row of store_select as a JSON object: numbers stay numbers. */
 static json_t *
 control_row(int n, const char *const *names, const char *const *vals,
@@ -997,7 +1015,7 @@ control_status(struct control *c, struct evhttp_request *req,
 		json_decref(outbox);
 		json_decref(open);
 		json_decref(nodes);
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	monitor_host_status(&hs);
@@ -1033,7 +1051,7 @@ control_incidents(struct control *c, struct evhttp_request *req,
 	rows = control_rows(c, sql, status != NULL ? 1 : 0, &status);
 	free(sql);
 	if (rows == NULL) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	control_reply(req, 200, json_pack("{so}", "incidents", rows));
@@ -1056,7 +1074,7 @@ control_incident(struct control *c, struct evhttp_request *req,
 	rc = store_select(c->store, sql, 1, &id, control_row_set, &inc);
 	free(sql);
 	if (rc == -1) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	if (inc == NULL) {
@@ -1085,7 +1103,7 @@ control_incident(struct control *c, struct evhttp_request *req,
 		json_decref(scope);
 		json_decref(notes);
 		json_decref(contacts);
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	json_object_set_new(inc, "timeline", tl);
@@ -1111,7 +1129,7 @@ control_warnings(struct control *c, struct evhttp_request *req,
 		rows = control_rows(c, "SELECT " CONTROL_WARNING_COLUMNS
 		    " FROM warnings ORDER BY id", 0, NULL);
 	if (rows == NULL) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	control_reply(req, 200, json_pack("{so}", "warnings", rows));
@@ -1189,7 +1207,7 @@ control_history(struct control *c, struct evhttp_request *req,
 		rows = control_rows(c, CONTROL_HISTORY_SQL
 		    CONTROL_HISTORY_ORDER, 4, args);
 	if (rows == NULL) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	control_reply(req, 200, json_pack("{sIsIso}", "from", (json_int_t)from,
@@ -1345,7 +1363,7 @@ control_events(struct control *c, struct evhttp_request *req,
 
 	if (after_s == NULL) {
 		if ((last = store_timeline_last(c->store)) == -1)
-			control_error(req, 500, "cannot read the database");
+			control_read_error(c, req);
 		else
 			control_events_reply(req, json_array(), last);
 		return;
@@ -1358,7 +1376,7 @@ control_events(struct control *c, struct evhttp_request *req,
 		return;
 	}
 	if ((rows = control_events_after(c, after, &last)) == NULL) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	if (json_array_size(rows) > 0 || wait == 0) {
@@ -1827,7 +1845,7 @@ control_maintenance_list(struct control *c, struct evhttp_request *req,
 	    " reason, created_at, created_by FROM maintenance"
 	    " WHERE cancelled_at IS NULL AND ends_at > ?"
 	    " ORDER BY starts_at, id", 1, args)) == NULL) {
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	rules = json_array();
@@ -1970,7 +1988,7 @@ control_metrics(struct control *c, struct evhttp_request *req,
 	src.capture = c->capture;
 	if (metrics_write(buf, &src) == -1) {
 		evbuffer_free(buf);
-		control_error(req, 500, "cannot read the database");
+		control_read_error(c, req);
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -74,8 +74,23 @@
  */
 #define ENGINE_DETAIL_MAX	256
 
-/* Results applied in one group at most, not to hold the loop too long. */
-#define ENGINE_BATCH_MAX	1024
+/*
+ * Results queued at most.  The turn is bounded by ENGINE_SLICE_MS; this
+ * bounds the memory only, when the loop is rounds behind: beyond it a
+ * result is applied at once, from its probe's callback.  (At 1,024, when
+ * this bounded the turn, a loop busy with a wave applied a slice from
+ * each result's callback, and probes started 0.5 s late.)
+ */
+#define ENGINE_QUEUE_MAX	65536
+
+/*
+ * The longest a turn applies results, and then settles a lost-network
+ * wave: what is left waits for the next turn, after the loop has polled
+ * and started the probes due meanwhile.  Each change costs a few hundred
+ * microseconds of SQL (its statements, savepoint and chain), so a wave of
+ * 5,000 systems decided at once held the loop for 1.1-2.7 s at 10,000.
+ */
+#define ENGINE_SLICE_MS		20
 
 /* A probe result waiting for its turn's group. */
 struct engine_queued {
@@ -212,12 +227,17 @@ struct engine {
 	 * still say the network is lost, once the systems not probed since
 	 * the first of them began to fail (at LOST_WAVE_AT) are:
 	 * engine_lost_settle() decides for all of them at once, and
-	 * LOST_VERDICT is that decision while it is applied.
+	 * LOST_VERDICT is that decision while it is applied: over several
+	 * turns if there are many (ENGINE_SLICE_MS each), LOST_NEXT the
+	 * next system to look at, and every system deciding meanwhile gets
+	 * the same answer.
 	 */
 	int64_t			 lost_wave_at;	/* 0: none waits */
 	int64_t			 lost_wave_mono;
 	int			 lost_verdict;	/* or ENGINE_STEP_UNKNOWN */
-	/* This turn's results, applied at its end (engine_batch_cb). */
+	int			 lost_settling;
+	struct sys_state	*lost_next;
+	/* Results, applied at the turn's end (engine_batch_cb), in order. */
 	struct engine_queued	*batch;
 	size_t			 nbatch;
 	size_t			 batch_size;
@@ -238,6 +258,10 @@ struct engine {
 	size_t			 nnodes;
 	int64_t			 obs_after;	/* the last observation read */
 	struct event		*vantage_timer;
+	/* PostgreSQL: the reads above, off the loop (store_vantage.c). */
+	struct store_vantage_reader *reader;
+	int64_t			 read_t0;	/* mono ms, of the read */
+	int64_t			 read_after;
 	struct event		*quorum_ev;	/* the pass goes on */
 	uint64_t		 q_pass;
 	/* This node's observations of this loop turn, written at its end. */
@@ -251,7 +275,7 @@ static unsigned	engine_hash(const char *);
 static void	engine_remove(struct engine *, struct sys_state *);
 static void	engine_observed_flush(evutil_socket_t, short, void *);
 static void	engine_batch_cb(evutil_socket_t, short, void *);
-static void	engine_batch_run(struct engine *);
+static void	engine_batch_run(struct engine *, int64_t);
 
 /* The system whose incident (or restored incident) is INCIDENT. */
 static const char *
@@ -360,7 +384,7 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	engine_batch_run(e);
+	engine_batch_run(e, 0);
 	event_free(e->batch_ev);
 	free(e->batch);
 	while ((s = TAILQ_FIRST(&e->systems)) != NULL)
@@ -369,6 +393,7 @@ engine_free(struct engine *e)
 	clocks_free(e->clocks);
 	if (e->vantage_timer != NULL)
 		event_free(e->vantage_timer);
+	store_vantage_reader_free(e->reader);
 	if (e->quorum_ev != NULL)
 		event_free(e->quorum_ev);
 	engine_observed_flush(-1, 0, e);	/* the last turn's */
@@ -807,6 +832,8 @@ engine_remove(struct engine *e, struct sys_state *s)
 			*sp = s->hnext;
 			break;
 		}
+	if (e->lost_next == s)
+		e->lost_next = TAILQ_NEXT(s, entry);
 	TAILQ_REMOVE(&e->systems, s, entry);
 	engine_free_system(s);
 }
@@ -871,7 +898,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 	int			 i, same;
 	char			 desc[128];
 
-	engine_batch_run(e);	/* with the rules they were probed by */
+	engine_batch_run(e, 0);	/* with the rules they were probed by */
 	e->lost_margin = 0;
 	e->node = conf->node_name;
 	e->quorums = 0;
@@ -1573,39 +1600,69 @@ engine_lost_answer(struct engine *e, int64_t started_at,
 	return ENGINE_STEP_LOST_OPEN;
 }
 
+/* The wave is settled, or the network came back meanwhile. */
+static void
+engine_lost_done(struct engine *e)
+{
+	e->lost_wave_at = 0;
+	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+	e->lost_settling = 0;
+	e->lost_next = NULL;
+}
+
 /*
  * The systems waiting to know whether the network is lost: once the
  * share says it is, or can no longer say so (or they waited long
- * enough), all of them decide, with that answer.
+ * enough), all of them decide, with that answer.  Each decision is a
+ * change written, so they are applied until END (mono ms; 0: all of
+ * them), and the rest at the next turns with the same answer.
  */
 static void
-engine_lost_settle(struct engine *e)
+engine_lost_settle(struct engine *e, int64_t end)
 {
 	struct sys_state	*s;
 	int			 n, failing, unsettled, waiting, pct, verdict;
+	int			 decided = 0;
 
 	if (e->lost_wave_at == 0)
 		return;
-	pct = e->policy->lost_network_pct;
-	engine_network_count(e, e->lost_wave_at, &n, &failing, &unsettled,
-	    &waiting);
-	if (waiting == 0 || pct == 0)
-		verdict = 0;
-	else if (engine_step_lost(n, failing, pct, &e->lost_margin))
-		verdict = 1;
-	else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
-	    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
-		verdict = 0;
-	else
+	/* It lost the lead while settling: a standby decides nothing. */
+	if (e->standby) {
+		engine_lost_done(e);
 		return;
-	e->lost_wave_at = 0;
-	if (waiting == 0)
-		return;
-	e->lost_verdict = verdict;
-	TAILQ_FOREACH(s, &e->systems, entry)
-		if (s->pending == ENGINE_PENDING_HOST && !s->down)
+	}
+	if (!e->lost_settling) {
+		pct = e->policy->lost_network_pct;
+		engine_network_count(e, e->lost_wave_at, &n, &failing,
+		    &unsettled, &waiting);
+		if (waiting == 0 || pct == 0)
+			verdict = 0;
+		else if (engine_step_lost(n, failing, pct, &e->lost_margin))
+			verdict = 1;
+		else if (!engine_step_lost_open(n, failing, unsettled, pct) ||
+		    mono_ms() - e->lost_wave_mono >= ENGINE_LOST_WAIT_MS)
+			verdict = 0;
+		else
+			return;
+		if (waiting == 0) {
+			e->lost_wave_at = 0;
+			return;
+		}
+		e->lost_settling = 1;
+		e->lost_verdict = verdict;
+		e->lost_next = TAILQ_FIRST(&e->systems);
+	}
+	/* One at least, so that a wave settles behind a flood of results. */
+	while ((s = e->lost_next) != NULL) {
+		if (end != 0 && decided > 0 && mono_ms() >= end)
+			return;
+		e->lost_next = TAILQ_NEXT(s, entry);
+		if (s->pending == ENGINE_PENDING_HOST && !s->down) {
 			engine_evaluate(e, s);
-	e->lost_verdict = ENGINE_STEP_UNKNOWN;
+			decided++;
+		}
+	}
+	engine_lost_done(e);
 }
 
 /*
@@ -1696,6 +1753,9 @@ engine_host_check(struct engine *e)
 	engine_restore(e, h);
 	if (h->down)
 		return;
+	/* Back before the wave was settled: who still waits decides anew. */
+	if (e->lost_settling)
+		engine_lost_done(e);
 	/*
 	 * Those failing since a result after the network came back are
 	 * still down: an incident of their own.  The others were last
@@ -1950,27 +2010,45 @@ engine_apply(struct engine *e, struct sys_state *s, int index,
 	engine_host_check(e);
 }
 
-/* Apply the results queued so far, in the order they came, as one group. */
+/*
+ * Apply the results queued so far, in the order they came, as one group:
+ * for SLICE_MS at most, and settle a lost-network wave for as long again
+ * (0: all of it); the rest at the next turn.
+ */
 static void
-engine_batch_run(struct engine *e)
+engine_batch_run(struct engine *e, int64_t slice_ms)
 {
+	const struct timeval	 now = { 0, 0 };
 	struct engine_queued	*q;
+	int64_t			 end = 0;
 	size_t			 i;
 
-	if (e->nbatch == 0)
+	if (e->nbatch == 0 && !e->lost_settling)
 		return;
 	event_del(e->batch_ev);
+	if (slice_ms != 0)
+		end = mono_ms() + slice_ms;
 	store_group_begin(e->store);
-	for (i = 0; i < e->nbatch; i++) {
+	for (i = 0; i < e->nbatch && (i == 0 || end == 0 ||
+	    mono_ms() < end); i++) {
 		q = &e->batch[i];
 		engine_apply(e, q->s, q->index, q->result, q->detail, q->at,
 		    q->at_mono, q->rtt_ms);
 		free(q->detail);
 	}
-	e->nbatch = 0;
-	/* Once a turn: it counts every system. */
-	engine_lost_settle(e);
+	e->nbatch -= i;
+	if (e->nbatch > 0)
+		memmove(e->batch, e->batch + i, e->nbatch * sizeof(*e->batch));
+	/*
+	 * Once a turn: it counts every system.  A slice of its own, so
+	 * that the wave advances even when results fill theirs, as they
+	 * did in every turn of a wave on a busy machine.
+	 */
+	engine_lost_settle(e, slice_ms != 0 ? mono_ms() + slice_ms : 0);
 	store_group_commit(e->store);
+	/* Not active now: the loop polls first, and starts what is due. */
+	if (e->nbatch > 0 || e->lost_settling)
+		event_add(e->batch_ev, &now);
 }
 
 static void
@@ -1978,7 +2056,7 @@ engine_batch_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	engine_batch_run(arg);
+	engine_batch_run(arg, ENGINE_SLICE_MS);
 }
 
 /*
@@ -2009,8 +2087,8 @@ engine_result(struct engine *e, const char *name, int index,
 	q->at = at;
 	q->at_mono = at_mono;
 	q->rtt_ms = rtt_ms;
-	if (e->nbatch >= ENGINE_BATCH_MAX)
-		engine_batch_run(e);
+	if (e->nbatch >= ENGINE_QUEUE_MAX)
+		engine_batch_run(e, ENGINE_SLICE_MS);
 	else if (e->nbatch == 1)
 		event_active(e->batch_ev, 0, 0);
 }
@@ -2634,6 +2712,20 @@ engine_vantage_read(struct engine *e)
 		    (long long)(mono_ms() - t0));
 }
 
+/*
+ * An observation read off the loop: one the start's catch-up (on the
+ * records' connection) read meanwhile is not taken twice.
+ */
+static int
+engine_observed_off(const struct store_observation *o, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (o->id <= e->obs_after)
+		return 0;
+	return engine_observed(o, arg);
+}
+
 /* Who has not been heard of for too long, by our monotonic clock. */
 static void
 engine_vantage_silence(struct engine *e)
@@ -2741,11 +2833,40 @@ engine_quorum_cb(evutil_socket_t fd, short events, void *arg)
 		engine_quorum_pass(e);
 }
 
+/* The views read (or not): who is silent, and each quorum, now. */
+static void
+engine_vantage_decide(struct engine *e)
+{
+	engine_vantage_silence(e);
+	e->q_pass++;
+	engine_quorum_pass(e);
+}
+
+/* The read off the loop is over (store_vantage_read). */
+static void
+engine_vantage_read_done(int rc, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (rc == -1)
+		log_debug("vantage points: the register cannot be read now");
+	else if (e->obs_after != e->read_after)
+		log_debug("vantage points: observations %lld-%lld read off the "
+		    "loop in %lld ms", (long long)e->read_after + 1,
+		    (long long)e->obs_after, (long long)(mono_ms() -
+		    e->read_t0));
+	/* It may have lost the lead meanwhile. */
+	if (e->standby || e->quorums == 0)
+		return;
+	engine_vantage_decide(e);
+}
+
 static void
 engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct engine		*e = arg;
 	struct store_health	 health;
+	int64_t			 t0, after;
 	int			 lost;
 
 	(void)fd;
@@ -2766,12 +2887,30 @@ engine_vantage_cb(evutil_socket_t fd, short events, void *arg)
 	/*
 	 * A register refusing writes is not asked either: the views stand
 	 * as last read, and whoever falls silent meanwhile is left out.
+	 * On PostgreSQL the read is made off the loop, on a connection of
+	 * its own, and the quorums are decided when it is over; one still
+	 * in flight (no answer yet: its session goes after 1 s) is waited
+	 * for.
 	 */
+	if (!health.failing && store_sqlite(e->store) == NULL) {
+		if (e->reader == NULL)
+			e->reader = store_vantage_reader_new(e->base,
+			    store_path(e->store));
+		t0 = e->read_t0;
+		after = e->read_after;
+		e->read_t0 = mono_ms();
+		e->read_after = e->obs_after;
+		if (store_vantage_read(e->reader, e->obs_after, e->node,
+		    engine_vantage_seen, engine_observed_off,
+		    engine_vantage_read_done, e) == 1) {
+			e->read_t0 = t0;	/* the one in flight's */
+			e->read_after = after;
+		}
+		return;
+	}
 	if (!health.failing)
 		engine_vantage_read(e);
-	engine_vantage_silence(e);
-	e->q_pass++;
-	engine_quorum_pass(e);
+	engine_vantage_decide(e);
 }
 
 /*

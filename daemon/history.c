@@ -9,7 +9,9 @@
  * than that take a transaction a turn of the loop each, so that the
  * probes due meanwhile are not held up), then rolls up and prunes a few
  * checks' old buckets (store_response.c), so that a pass over 10,000
- * checks is spread over the hour instead of stalling the loop.
+ * checks is spread over the hour instead of stalling the loop.  The same
+ * tick prunes the vantage points' observations past `set
+ * observations-keep`, a batch at a time (store_observations_prune).
  *
  * The writes go through the store and are held like any other when the
  * database refuses them; but while the store holds changes, the history
@@ -46,6 +48,12 @@
 #define HISTORY_TX_ROWS		500
 #define HISTORY_ROLL_BATCH	200	/* checks rolled up a tick */
 #define HISTORY_LONG_BUCKETS	60	/* short buckets to a long one */
+/*
+ * Observations pruned a tick (a minute): 720,000 a day, far beyond what
+ * the vantage points write, so that a backlog (an upgrade, a longer
+ * setting shortened) is caught up on in days, each batch a few ms.
+ */
+#define HISTORY_PRUNE_BATCH	500
 
 /* One check's bucket being added up, or one waiting to be written. */
 struct history_bucket {
@@ -75,6 +83,8 @@ struct history {
 	int64_t			 span;		/* s */
 	struct store_response_keep keep;
 	int64_t			 cursor;	/* of the roll-up */
+	int64_t			 obs_keep;	/* ms; set observations-keep */
+	int64_t			 obs_retention;	/* ms: the records' at least */
 };
 
 static void	history_timer_cb(evutil_socket_t, short, void *);
@@ -292,6 +302,31 @@ history_arm(struct history *h)
 	evtimer_add(h->timer, &tv);
 }
 
+/*
+ * The vantage points' observations past their keeping, a batch a tick,
+ * by the leader only (a standby's writes are refused), and not while the
+ * store holds changes: their room is for the records.
+ */
+static void
+history_prune(struct history *h)
+{
+	int64_t	 t0 = mono_ms();
+	int	 n;
+
+	if (store_holding(h->store) || !store_leading(h->store))
+		return;
+	/* A full batch says there is a backlog: worth the log's while. */
+	if ((n = store_observations_prune(h->store, wall_ms(), h->obs_keep,
+	    h->obs_retention, HISTORY_PRUNE_BATCH)) == HISTORY_PRUNE_BATCH)
+		log_info("observations: %d older than their keeping pruned in "
+		    "%lld ms; more next minute", n, (long long)(mono_ms() - t0));
+	else if (n > 0)
+		log_debug("observations: %d pruned in %lld ms", n,
+		    (long long)(mono_ms() - t0));
+	else if (n == -1)
+		log_debug("observations: not pruned this time");
+}
+
 static void
 history_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -311,6 +346,7 @@ history_timer_cb(evutil_socket_t fd, short events, void *arg)
 	if (!store_holding(h->store) && store_response_rollup(h->store,
 	    wall_ms() / 1000, &h->keep, HISTORY_ROLL_BATCH, &h->cursor) == -1)
 		h->cursor = 0;
+	history_prune(h);
 	history_arm(h);
 }
 
@@ -362,6 +398,10 @@ history_configure(struct history *h, const struct conf *conf)
 	h->keep.long_keep = conf->history_hours_ms / 1000;
 	if (h->keep.long_keep < h->keep.short_keep)
 		h->keep.long_keep = h->keep.short_keep;
+	h->obs_keep = conf->observations_keep_ms;
+	/* A month counted as 31 days: never shorter than the policy's. */
+	h->obs_retention = conf->policy.retention.ms +
+	    conf->policy.retention.months * 31LL * 86400 * 1000;
 	history_arm(h);
 }
 

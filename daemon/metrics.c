@@ -447,6 +447,7 @@ int
 metrics_write(struct evbuffer *out, const struct metrics_source *src)
 {
 	struct monitor_host_status	 hs;
+	struct monitor_pool_status	 ps;
 
 	metrics_family(out, "rtowatch_build_info", "gauge",
 	    "The running rtowatchd's version.");
@@ -460,6 +461,29 @@ metrics_write(struct evbuffer *out, const struct metrics_source *src)
 	    "Probes that failed on the monitoring host itself.");
 	evbuffer_add_printf(out, "rtowatch_host_local_errors_total %" PRIu64
 	    "\n", hs.total);
+	monitor_pool_status(&ps);
+	metrics_family(out, "rtowatch_https_concurrency", "gauge",
+	    "How many https probes may run at once (set https-concurrency).");
+	evbuffer_add_printf(out, "rtowatch_https_concurrency %d\n", ps.limit);
+	metrics_family(out, "rtowatch_https_running", "gauge",
+	    "https probes holding a slot now (not those that lent theirs).");
+	evbuffer_add_printf(out, "rtowatch_https_running %d\n", ps.running);
+	metrics_family(out, "rtowatch_https_running_peak", "gauge",
+	    "The most https probes that ran at once since the start.");
+	evbuffer_add_printf(out, "rtowatch_https_running_peak %d\n", ps.peak);
+	metrics_family(out, "rtowatch_https_waiting", "gauge",
+	    "https probes due and waiting for a slot now.");
+	evbuffer_add_printf(out, "rtowatch_https_waiting %d\n", ps.waiting);
+	metrics_family(out, "rtowatch_https_waited_total", "counter",
+	    "https probes that waited for a slot (their wait counts as start "
+	    "lateness, not as response time).");
+	evbuffer_add_printf(out, "rtowatch_https_waited_total %" PRIu64 "\n",
+	    ps.waited);
+	metrics_family(out, "rtowatch_https_lent_total", "counter",
+	    "Slots given on to a waiting probe by a probe whose TCP handshake "
+	    "went unanswered for 1 s.");
+	evbuffer_add_printf(out, "rtowatch_https_lent_total %" PRIu64 "\n",
+	    ps.lent);
 	if (metrics_records(out, src) == -1 || metrics_outbox(out, src) == -1)
 		return -1;
 	metrics_store(out, src);

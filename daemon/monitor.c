@@ -20,6 +20,35 @@
  * benchmark (tests/bench/) reads it, and an operator can see whether the
  * loop keeps up.
  *
+ * A check whose probes are costly in memory while they run (an https
+ * check: libcurl's transfer with its TLS connection, about 100 kB each)
+ * takes one of "set https-concurrency" slots for as long as its probe
+ * runs.  When every slot is taken, a monitor that comes due waits, in
+ * the order it came due, and starts when a slot frees: the wait is
+ * counted as its start lateness, and its probe's timeout and response
+ * time begin when it starts, so the wait never makes a check look slow
+ * or fail.  Without the cap, a host short of CPU (10,000 https checks
+ * every 10 s make 1,000 TLS handshakes a second) let 3,000 transfers pile
+ * up at once, 420 MB, and most of them timed out because the others
+ * slowed them: the cap keeps the memory and the work at what the CPU
+ * can do (tests/bench/bench_rss.py).  A monitor still waiting when it is
+ * due again is counted as "skipped (running)", as one whose probe runs.
+ * The default, 128, is from that benchmark on a busy 2-core host: 64
+ * slots held 36 MB but carried only 440-660 handshakes a second (each
+ * transfer waits on the server several times, tens of ms when the CPU
+ * is shared, and on a real network each round trip), 128 carried
+ * 740-810 in 41-44 MB, and 256 no more in 55 MB.
+ *
+ * A probe whose TCP handshake has gone unanswered for MONITOR_LEND_MS
+ * (a target dropped off the network, a firewall dropping) holds little:
+ * a socket and libcurl's handle, no TLS yet.  While others wait, it
+ * gives its slot to the next one, and runs on outside the count.
+ * Otherwise each such probe would hold a slot for its whole timeout,
+ * and a few hundred silent targets would starve every https check on
+ * the host: 128 slots carry 25.6 timeouts of 5 s a second.  One that
+ * answers late then runs its TLS over the cap; that is rare (a SYN
+ * retransmitted), and the wait it spared the others is the point.
+ *
  * A probe that failed on this host (PROBE_LOCAL_ERROR: out of
  * descriptors, buffers or memory) says nothing about its target: it is
  * counted against the host and never reaches the engine, so it opens no
@@ -29,6 +58,8 @@
  * a "monitoring host failing" event in the timeline, which the desktop
  * agent shows.
  */
+#include <sys/queue.h>
+
 #include <event2/event.h>
 
 #include <inttypes.h>
@@ -51,6 +82,9 @@
 #define MONITOR_HOST_QUIET_MS	10000	/* none for this long: it is over */
 #define MONITOR_HOST_ALERT_MS	15000	/* lasting this long: an alert */
 #define MONITOR_HOST_LOG_MS	60000	/* a summary line at most per */
+/* Linux retransmits an unanswered SYN after 1 s: lost, or dropped. */
+#define MONITOR_LEND_MS		1000
+#define MONITOR_LEND_CHECK_MS	250	/* how often, while probes wait */
 
 /* Probes failing on this host; outlives the monitors across a reload. */
 static struct {
@@ -74,6 +108,12 @@ struct monitor {
 	int			 slot;		/* of all checks, in order */
 	struct probe		*probe;		/* in flight, or NULL */
 	int64_t			 due;		/* mono ms of the next run */
+	int			 pooled;	/* takes an https slot */
+	int			 waiting;	/* for a slot, on waits */
+	int			 holds;		/* a slot, on holders */
+	int64_t			 waited_due;	/* -1: started outside */
+	int64_t			 held_mono;	/* took its slot, mono ms */
+	TAILQ_ENTRY(monitor)	 pool;		/* on waits or holders */
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
@@ -102,7 +142,17 @@ struct monitors {
 	size_t			 n;
 	struct event		*timer;		/* at heap[0]'s slot */
 	struct monitor_stats	 stats;
+	TAILQ_HEAD(, monitor)	 waits;		/* for a slot, first due first */
+	TAILQ_HEAD(, monitor)	 holders;	/* of a slot, oldest first */
+	struct event		*lend;		/* while some wait */
 };
+
+/*
+ * The https slots (set https-concurrency); read by metrics.c.  One set
+ * of monitors runs at a time: a reload stops the old before it starts
+ * the new, so the counts are kept here, and set again by each start.
+ */
+static struct monitor_pool_status monitor_pool;
 
 static int64_t
 mono_us(void)
@@ -254,6 +304,16 @@ monitor_host_status(struct monitor_host_status *hs)
 	hs->last = monitor_host.total > 0 ? monitor_host.last : NULL;
 }
 
+static void	monitor_pool_next(struct monitors *);
+
+static void
+monitor_pool_release(struct monitors *ms, struct monitor *m)
+{
+	TAILQ_REMOVE(&ms->holders, m, pool);
+	m->holds = 0;
+	monitor_pool.running--;
+}
+
 static void
 monitor_done_cb(struct probe *p, void *arg)
 {
@@ -261,6 +321,10 @@ monitor_done_cb(struct probe *p, void *arg)
 	char		 desc[128];
 
 	m->probe = NULL;
+	if (m->holds) {
+		monitor_pool_release(m->ms, m);
+		monitor_pool_next(m->ms);
+	}
 	metrics_probe(p->ops, p->result);
 	if (p->result == PROBE_LOCAL_ERROR) {
 		monitor_host_error(m->ms, m, p);
@@ -332,17 +396,104 @@ monitor_arm(struct monitors *ms)
 	evtimer_add(ms->timer, &tv);
 }
 
+/*
+ * Start M's probe now; DUE (mono ms) is when it was planned, -1 for a
+ * probe outside the schedule, whose lateness is not counted.
+ */
+static void
+monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
+{
+	if (due >= 0)
+		monitor_count_start(&ms->stats, mono_us() - due * 1000);
+	if (m->pooled) {
+		m->holds = 1;
+		m->held_mono = mono_ms();
+		TAILQ_INSERT_TAIL(&ms->holders, m, pool);
+		if (++monitor_pool.running > monitor_pool.peak)
+			monitor_pool.peak = monitor_pool.running;
+	}
+	m->probe = probe_start(ms->base, ms->dns, m->cc, monitor_done_cb, m);
+}
+
+static void
+monitor_lend_arm(struct monitors *ms)
+{
+	struct timeval	 tv = { 0, MONITOR_LEND_CHECK_MS * 1000L };
+
+	if (!evtimer_pending(ms->lend, NULL))
+		evtimer_add(ms->lend, &tv);
+}
+
+/*
+ * Probes wait: the slots of those whose TCP handshake is unanswered
+ * after MONITOR_LEND_MS go to them.  The holders are in the order they
+ * took their slots, so the walk stops at the first too young.
+ */
+static void
+monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct monitors	*ms = arg;
+	struct monitor	*m, *next;
+	int64_t		 now = mono_ms();
+
+	(void)fd;
+	(void)events;
+	for (m = TAILQ_FIRST(&ms->holders); m != NULL &&
+	    now - m->held_mono >= MONITOR_LEND_MS; m = next) {
+		next = TAILQ_NEXT(m, pool);
+		if (probe_connecting(m->probe)) {
+			monitor_pool_release(ms, m);
+			monitor_pool.lent++;
+		}
+	}
+	monitor_pool_next(ms);
+	if (!TAILQ_EMPTY(&ms->waits))
+		monitor_lend_arm(ms);
+}
+
+/* Start M's probe, or queue it when it needs a slot and none is free. */
+static void
+monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
+{
+	if (m->pooled && monitor_pool.running >= monitor_pool.limit) {
+		m->waiting = 1;
+		m->waited_due = due;
+		TAILQ_INSERT_TAIL(&ms->waits, m, pool);
+		monitor_pool.waiting++;
+		monitor_pool.waited++;
+		monitor_lend_arm(ms);
+		return;
+	}
+	monitor_launch(ms, m, due);
+}
+
+/*
+ * A slot freed: start the monitors waiting longest.  probe_start() never
+ * reports before it returns, so no slot frees inside this loop.
+ */
+static void
+monitor_pool_next(struct monitors *ms)
+{
+	struct monitor	*m;
+
+	while (monitor_pool.running < monitor_pool.limit &&
+	    (m = TAILQ_FIRST(&ms->waits)) != NULL) {
+		TAILQ_REMOVE(&ms->waits, m, pool);
+		m->waiting = 0;
+		monitor_pool.waiting--;
+		monitor_launch(ms, m, m->waited_due);
+	}
+}
+
 /* Start M's probe (unless the last one still runs) and plan its next. */
 static void
 monitor_run(struct monitors *ms, struct monitor *m, int64_t now_us)
 {
 	int64_t	 now = now_us / 1000, skip;
 
-	if (m->probe == NULL) {
-		monitor_count_start(&ms->stats, now_us - m->due * 1000);
-		m->probe = probe_start(ms->base, ms->dns, m->cc,
-		    monitor_done_cb, m);
-	} else
+	if (m->probe == NULL && !m->waiting)
+		monitor_want(ms, m, m->due);
+	else
 		ms->stats.busy++;
 	m->due += m->cc->every_ms;
 	if (m->due <= now) {
@@ -391,6 +542,11 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	ms->history = history;
 	if ((ms->timer = evtimer_new(base, monitor_fire_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
+	TAILQ_INIT(&ms->waits);
+	TAILQ_INIT(&ms->holders);
+	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
+		fatalx("monitors_start: evtimer_new failed");
+	monitor_pool.limit = conf->https_concurrency;
 
 	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)
@@ -413,6 +569,8 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 			m->cc = cc;
 			m->index = i++;
 			m->slot = (int)ms->n;
+			m->pooled = cc->ops->pooled != NULL &&
+			    cc->ops->pooled(cc);
 			/*
 			 * The n-th of total checks starts n/total into its
 			 * interval, at the start of a slot.  In this order
@@ -449,9 +607,9 @@ monitors_probe_now(void *arg, const char *system)
 
 	for (i = 0; i < ms->n; i++) {
 		m = ms->heap[i];
-		if (m->probe == NULL && strcmp(m->sys->name, system) == 0)
-			m->probe = probe_start(ms->base, ms->dns, m->cc,
-			    monitor_done_cb, m);
+		if (m->probe == NULL && !m->waiting &&
+		    strcmp(m->sys->name, system) == 0)
+			monitor_want(ms, m, -1);
 	}
 }
 
@@ -494,8 +652,18 @@ monitors_stop(struct monitors *ms)
 		if (m->probe != NULL)
 			probe_cancel(m->probe);
 	}
+	/* Those waiting for a slot go with their monitors. */
+	monitor_pool.running = 0;
+	monitor_pool.waiting = 0;
+	event_free(ms->lend);
 	event_free(ms->timer);
 	free(ms->all);
 	free(ms->heap);
 	free(ms);
+}
+
+void
+monitor_pool_status(struct monitor_pool_status *ps)
+{
+	*ps = monitor_pool;
 }

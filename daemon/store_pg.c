@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chain.h"
 #include "log.h"
@@ -55,6 +56,7 @@
 #define STORE_PG_MAXPARAMS	64
 #define STORE_PG_CONNECT_TIMEOUT "2"	/* s, unless the setting says */
 #define STORE_PG_REPLY_MS	1000	/* the longest the loop waits */
+#define STORE_PG_REVIVE_MS	500	/* for a read's new connection */
 /*
  * A session the server has not heard from for this long within a
  * transaction is ended by the server: one whose client gave up on it
@@ -73,6 +75,8 @@ struct store_pg {
 	int		 changes;
 	int		 tx;	/* a BEGIN not yet ended, on this session */
 	int		 busy_ms;	/* lock_timeout, set on each session */
+	char		 xid[32];	/* the writers' transaction's id */
+	int		 reader;	/* reads only: store_pg_reader */
 	/*
 	 * Statements sent in pipeline mode whose results are not read yet
 	 * (store_pg_pipe): a transaction's writes, whose answers nothing
@@ -445,6 +449,24 @@ static const char store_pg_observations_latest[] =
 	"CREATE TRIGGER observations_latest AFTER INSERT ON observations"
 	"  FOR EACH ROW EXECUTE FUNCTION rtowatch_observations_latest();";
 
+/*
+ * 13: observations are pruned past `set observations-keep`, by their
+ * time, as SQLite's 13; and the append-only trigger lets a DELETE
+ * through only in a transaction that set rtowatch.prune (SET LOCAL, by
+ * store_observations_prune).  An auditor's role cannot delete at all:
+ * it has SELECT only.  TRUNCATE and UPDATE stay refused.
+ */
+static const char store_pg_observations_prune[] =
+	"CREATE INDEX observations_at ON observations (at);"
+	"CREATE OR REPLACE FUNCTION rtowatch_observations_append_only()"
+	"  RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	"  IF TG_OP = 'DELETE' AND"
+	"    current_setting('rtowatch.prune', true) = 'on' THEN"
+	"    RETURN OLD;"
+	"  END IF;"
+	"  RAISE EXCEPTION 'observations are append-only';"
+	"  END $$;";
+
 /* Versions 1-8 are SQLite's history only. */
 #define STORE_PG_NONE	STORE_MIGRATION("SELECT 1")
 
@@ -459,6 +481,10 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(STORE_NODES_TABLE),
 	/* 12: each node's latest view of each check (status). */
 	STORE_MIGRATION(store_pg_observations_latest),
+	/* 13: an attached outage's scope row by its outage. */
+	STORE_MIGRATION(STORE_SCOPE_OUTAGE_INDEX),
+	/* 14: observations pruned (store_observations_prune). */
+	STORE_MIGRATION(store_pg_observations_prune),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])
@@ -649,11 +675,19 @@ store_pg_next_step(struct store_db *d, int ready)
 	p->piped = p->queued = 0;
 	p->aborted = 0;
 	store_pg_next_end(p);
-	log_info("%s: connected again to %s:%s", d->path, PQhost(p->conn),
-	    PQport(p->conn));
-	/* The session's settings and TEMP table went with the session. */
+	if (p->reader)
+		log_debug("%s: reads: connected to %s:%s", d->path,
+		    PQhost(p->conn), PQport(p->conn));
+	else
+		log_info("%s: connected again to %s:%s", d->path,
+		    PQhost(p->conn), PQport(p->conn));
+	/*
+	 * The session's settings and TEMP table went with the session.  A
+	 * reader's writes nothing: it makes no triggers (which would wait
+	 * on the writers' locks of the tables).
+	 */
 	if (store_pg_session(d) != STORE_OK ||
-	    d->be->records_setup(d) == -1) {
+	    (!p->reader && d->be->records_setup(d) == -1)) {
 		log_warnx("%s: %s", d->path, d->error);
 		PQfinish(p->conn);
 		p->conn = NULL;
@@ -1013,6 +1047,28 @@ store_pg_drain(struct store_db *d)
 	return store_pg_pipe_lost(d);
 }
 
+/*
+ * SQL, a COMMIT, was not answered as done: if the connection is gone
+ * with its answer (no answer in time, the server's end closed), the
+ * server may have committed it all the same.  Its transaction's id is
+ * kept (db->uncertain), so that its held copy is not written a second
+ * time, nor reported lost when the copy is refused as a duplicate: the
+ * store asks the server what became of it (store_pg_committed).
+ */
+static void
+store_pg_uncertain(struct store_db *d, const char *sql)
+{
+	struct store_pg	*p = PDB(d);
+
+	if (strcmp(sql, "COMMIT") != 0 || p->xid[0] == '\0' ||
+	    (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK))
+		return;
+	snprintf(d->uncertain, sizeof(d->uncertain), "%s", p->xid);
+	log_warnx("%s: the answer to the COMMIT of transaction %s was lost; "
+	    "whether it committed is asked of the server before its changes "
+	    "are written again", d->path, p->xid);
+}
+
 static int
 store_pg_exec(struct store_db *d, const char *sql)
 {
@@ -1022,7 +1078,11 @@ store_pg_exec(struct store_db *d, const char *sql)
 
 	/* COMMIT or ROLLBACK ends the transaction, done or not. */
 	end = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
-	pipe = p->tx && strchr(sql, ';') == NULL &&
+	/*
+	 * Neither ROLLBACK nor COMMIT: a COMMIT whose answer is lost is told
+	 * apart below (store_pg_uncertain), the pipeline read before it.
+	 */
+	pipe = p->tx && !end && strchr(sql, ';') == NULL &&
 	    strncmp(sql, "ROLLBACK", 8) != 0 &&
 	    (p->piped || store_pg_deferrable(sql));
 	if (p->piped && !pipe) {
@@ -1052,15 +1112,22 @@ store_pg_exec(struct store_db *d, const char *sql)
 		p->tx = 0;
 	if (store_pg_alive(d) == -1)
 		return d->rc;
+	if (strncmp(sql, "BEGIN", 5) == 0) {
+		p->xid[0] = '\0';
+		d->uncertain[0] = '\0';
+	}
 	if (pipe) {
 		if ((rc = store_pg_pipe(d, NULL, sql, 0, NULL, NULL)) !=
 		    STORE_OK || store_pg_deferrable(sql))
 			return rc;
 		return store_pg_drain(d);
 	}
-	if (!PQsendQuery(p->conn, sql))
+	if (!PQsendQuery(p->conn, sql)) {
+		store_pg_uncertain(d, sql);
 		return store_pg_fail(d, NULL);
+	}
 	if ((res = store_pg_wait(d)) == NULL) {
+		store_pg_uncertain(d, sql);
 		if (end || strncmp(sql, "BEGIN", 5) == 0)
 			p->tx = 0;
 		return d->rc;
@@ -1068,6 +1135,13 @@ store_pg_exec(struct store_db *d, const char *sql)
 	if (strncmp(sql, "BEGIN", 5) == 0 && (PQresultStatus(res) ==
 	    PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		p->tx = 1;
+	/* The writers' BEGIN ends by naming its transaction (begin_sql). */
+	if (strncmp(sql, "BEGIN", 5) == 0 &&
+	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQnfields(res) == 1)
+		snprintf(p->xid, sizeof(p->xid), "%s", PQgetvalue(res, 0, 0));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		store_pg_uncertain(d, sql);
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -1432,13 +1506,73 @@ store_pg_bind_text(struct store_query *q, int col, const char *s)
 	store_pg_bind(q, col, xstrdup(s), 0);
 }
 
+/*
+ * A read that found its connection lost (the server restarted, or closed
+ * it) outside a transaction may be sent once more on a fresh one: a
+ * SELECT changes nothing, so sending it twice is harmless.  A node that
+ * only reads (a standby, an observer) finds out about a restart only
+ * this way, and its first status after one would fail otherwise.  A
+ * connection given up for its silence (store_pg_wait: the host is
+ * unreachable) is not lost in this sense, and is not waited for again.
+ */
+static int
+store_pg_lost_read(struct store_query *q)
+{
+	struct store_pg	*d = PDB(q->db);
+	const char	*s = PQY(q)->sql;
+
+	s += strspn(s, " \t\n(");
+	return !d->tx && d->conn != NULL &&
+	    PQstatus(d->conn) == CONNECTION_BAD &&
+	    strncasecmp(s, "SELECT", 6) == 0;
+}
+
+/*
+ * The lost connection made again for a read (store_pg_lost_read): as
+ * store_pg_reconnect does, but waiting on poll(2) for it, here, up to
+ * STORE_PG_REVIVE_MS; a server that comes back answers in a few
+ * milliseconds.  Not made in that time, the connection goes on being
+ * made on the loop's events and the read is refused as a fault: -1.
+ */
+static int
+store_pg_revive(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+	struct pollfd	 pfd;
+	int64_t		 end = mono_ms() + STORE_PG_REVIVE_MS, left;
+	int		 ready;
+
+	log_warnx("%s: the connection to %s:%s was lost; connecting again "
+	    "to read", d->path, PQhost(p->conn), PQport(p->conn));
+	PQfinish(p->conn);
+	p->conn = NULL;
+	store_pg_reconnect(d);
+	while (p->conn == NULL && p->next != NULL &&
+	    (left = end - mono_ms()) > 0) {
+		pfd.fd = PQsocket(p->next);
+		pfd.events = p->next_wait == PGRES_POLLING_READING ? POLLIN :
+		    POLLOUT;
+		if ((ready = poll(&pfd, 1, (int)left)) == -1 &&
+		    errno != EINTR)
+			break;
+		store_pg_next_step(d, ready == 1);
+	}
+	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->next != NULL)
+		snprintf(d->error, sizeof(d->error), "the connection was lost, "
+		    "and is not made again yet");
+	d->rc = STORE_FAULT;
+	return -1;
+}
+
 static int
 store_pg_step(struct store_query *q)
 {
 	struct store_pg_query	*p = PQY(q);
 	struct store_pg		*d = PDB(q->db);
 	ExecStatusType		 status;
-	int			 rc;
+	int			 again = 1, rc;
 
 	if (p->deferred)
 		return STORE_DONE;
@@ -1446,7 +1580,9 @@ store_pg_step(struct store_query *q)
 		return rc;
 	if (p->res == NULL && d->aborted && d->tx)
 		return store_pg_still_aborted(q->db);
-	if (p->res == NULL) {
+	while (p->res == NULL) {
+		if (store_pg_lost_read(q) && store_pg_revive(q->db) == -1)
+			return q->db->rc;
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
 		if (d->tx && (d->piped || store_pg_deferrable(p->sql))) {
@@ -1465,19 +1601,29 @@ store_pg_step(struct store_query *q)
 			if (p->res == NULL)
 				return store_pg_fail(q->db, NULL);
 			d->changes = atoi(PQcmdTuples(p->res));
-		} else {
-			if (!PQsendQueryParams(d->conn, p->sql, p->nparams,
-			    p->types, (const char *const *)p->values, NULL,
-			    NULL, 0))
-				return store_pg_fail(q->db, NULL);
-			if ((p->res = store_pg_wait(q->db)) == NULL)
-				return q->db->rc;
-			status = PQresultStatus(p->res);
-			if (status != PGRES_TUPLES_OK &&
-			    status != PGRES_COMMAND_OK)
-				return store_pg_fail(q->db, p->res);
-			d->changes = atoi(PQcmdTuples(p->res));
+			break;
 		}
+		if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
+		    (const char *const *)p->values, NULL, NULL, 0)) {
+			if (again-- && store_pg_lost_read(q))
+				continue;
+			return store_pg_fail(q->db, NULL);
+		}
+		if ((p->res = store_pg_wait(q->db)) == NULL) {
+			if (again-- && store_pg_lost_read(q))
+				continue;
+			return q->db->rc;
+		}
+		status = PQresultStatus(p->res);
+		if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+			if (again-- && store_pg_lost_read(q)) {
+				PQclear(p->res);
+				p->res = NULL;
+				continue;
+			}
+			return store_pg_fail(q->db, p->res);
+		}
+		d->changes = atoi(PQcmdTuples(p->res));
 	}
 	if (PQresultStatus(p->res) != PGRES_TUPLES_OK)
 		return STORE_DONE;
@@ -1665,6 +1811,42 @@ store_pg_finalize(struct store_query *q)
 	free(p);
 }
 
+/*
+ * Whether transaction XID, whose COMMIT was not answered, committed:
+ * pg_xact_status, which the server answers from its commit log for as
+ * long as the transaction is not older than its oldest kept (far longer
+ * than the store holds changes).  Still in progress (the server has yet
+ * to finish the COMMIT, or to end the session) is asked again later.
+ */
+static int
+store_pg_committed(struct store_db *d, const char *xid)
+{
+	struct store_query	*q;
+	const char		*st;
+	int			 rc;
+
+	if ((q = store_pg_prepare(d, "SELECT pg_xact_status(?::xid8)")) ==
+	    NULL)
+		return STORE_FAULT;
+	store_pg_bind_text(q, 1, xid);
+	if ((rc = store_pg_step(q)) == STORE_ROW) {
+		st = store_pg_column_null(q, 0) ? "" :
+		    store_pg_column_text(q, 0);
+		if (strcmp(st, "committed") == 0)
+			rc = STORE_ROW;
+		else if (strcmp(st, "in progress") == 0) {
+			snprintf(d->error, sizeof(d->error), "transaction %s, "
+			    "whose COMMIT was not answered, is still in "
+			    "progress", xid);
+			rc = d->rc = STORE_FAULT;
+		} else
+			rc = STORE_DONE;	/* aborted, or too old */
+	} else if (rc == STORE_ERROR)
+		rc = STORE_DONE;		/* cannot tell: write it */
+	store_pg_finalize(q);
+	return rc;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.migrations = store_pg_migrations,
@@ -1674,7 +1856,9 @@ const struct store_backend store_pg_backend = {
 	.check = store_pg_check,
 	.version = store_pg_version,
 	.version_sql = store_pg_version_sql,
-	.begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK ")",
+	/* Its transaction's id: for a COMMIT whose answer is lost. */
+	.begin_sql = "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK ");"
+	    " SELECT pg_current_xact_id()",
 	.busy = store_pg_busy,
 	.exec = store_pg_exec,
 	.records_setup = store_pg_records_setup,
@@ -1694,10 +1878,111 @@ const struct store_backend store_pg_backend = {
 	.column_int64 = store_pg_column_int64,
 	.column_text = store_pg_column_text,
 	.column_bytes = store_pg_column_bytes,
+	.committed = store_pg_committed,
 	.expanded = store_pg_expanded,
 	.sql = store_pg_sql,
 	.finalize = store_pg_finalize,
 };
+
+/*
+ * A connection of its own for reads that must not hold the loop at all
+ * (store_vantage.c: the leader's reads of the other nodes' observations,
+ * every second): made, and made again, on the loop's events
+ * (store_pg_reconnect, at its first statement), and its statements sent
+ * without waiting (store_pg_send), their answers read when the socket is
+ * readable (store_pg_poll).
+ */
+struct store_db *
+store_pg_reader(const char *conninfo, struct event_base *base)
+{
+	struct store_db	*d = store_pg_db(conninfo);
+
+	PDB(d)->evbase = base;
+	PDB(d)->reader = 1;
+	PDB(d)->busy_ms = 1000;
+	PDB(d)->connect_ms = 1000 * strtoll(STORE_PG_CONNECT_TIMEOUT, NULL,
+	    10);
+	return d;
+}
+
+void
+store_pg_reader_free(struct store_db *d)
+{
+	if (d == NULL)
+		return;
+	store_pg_disconnect(d, 0);
+	free(d->path);
+	free(d);
+}
+
+/* Q sent, its answer not waited for: STORE_OK, or a fault (db->error). */
+int
+store_pg_send(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+
+	if (store_pg_alive(q->db) == -1)
+		return q->db->rc;
+	if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
+	    (const char *const *)p->values, NULL, NULL, 0) ||
+	    PQflush(d->conn) == -1)
+		return store_pg_fail(q->db, NULL);
+	return STORE_OK;
+}
+
+/*
+ * Q's answer, as far as it came: STORE_ROW while it is still awaited,
+ * STORE_DONE once whole (its rows are then stepped through as any
+ * statement's), or the error.
+ */
+int
+store_pg_poll(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+	PGresult		*res;
+
+	if (d->conn == NULL || PQflush(d->conn) == -1 ||
+	    PQconsumeInput(d->conn) == 0)
+		return store_pg_fail(q->db, NULL);
+	while (!PQisBusy(d->conn)) {
+		if ((res = PQgetResult(d->conn)) == NULL) {
+			if (p->res == NULL)
+				return store_pg_fail(q->db, NULL);
+			if (PQresultStatus(p->res) != PGRES_TUPLES_OK &&
+			    PQresultStatus(p->res) != PGRES_COMMAND_OK)
+				return store_pg_fail(q->db, p->res);
+			p->row = -1;
+			return STORE_DONE;
+		}
+		/* The first error, else the last result, as PQexec's. */
+		if (p->res != NULL &&
+		    PQresultStatus(p->res) == PGRES_FATAL_ERROR)
+			PQclear(res);
+		else {
+			PQclear(p->res);
+			p->res = res;
+		}
+	}
+	return STORE_ROW;
+}
+
+/* The socket whose readiness store_pg_poll waits for; -1: none. */
+int
+store_pg_fd(struct store_db *d)
+{
+	return PDB(d)->conn != NULL ? PQsocket(PDB(d)->conn) : -1;
+}
+
+/* A read not answered in time: the session goes, and is made again. */
+void
+store_pg_abandon(struct store_db *d)
+{
+	if (PDB(d)->conn != NULL)
+		PQfinish(PDB(d)->conn);
+	PDB(d)->conn = NULL;
+}
 
 struct store_db *
 store_pg_db(const char *conninfo)

@@ -11,14 +11,46 @@
  * store_run, the store's write path: held in order while the database
  * refuses them, never blocking the loop beyond STORE_BUSY_MS.
  */
+#include <event2/event.h>
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
+
+/* The longest a read off the loop is awaited before its session goes. */
+#define STORE_VANTAGE_READ_MS	1000
+
+/*
+ * The leader's reads of the others' observations on PostgreSQL, off the
+ * loop: a connection of their own (store_pg_reader), each statement sent
+ * without waiting and its answer read when the socket is readable.  One
+ * read (the nodes' last contacts, then the observations after the last
+ * read) is in flight at a time.
+ */
+struct store_vantage_reader {
+	struct event_base	*base;
+	struct store_db		*db;
+	struct event		*ev;
+	struct store_query	*q;
+	int			 stage;	/* 0 idle, 1 the nodes, 2 observations */
+	int64_t			 after;
+	char			*self;
+	int64_t			 sent;	/* mono ms, of the read */
+	int			 (*seen)(const char *, const char *, void *);
+	int			 (*observed)(const struct store_observation *,
+				    void *);
+	void			 (*done)(int, void *);
+	void			*arg;
+};
+
+static int	store_vantage_rows(struct store_query *,
+		    int (*)(const struct store_observation *, void *), void *);
 
 /*
  * N observations, in one transaction and one statement: their values go
@@ -140,4 +172,267 @@ store_observations_latest(struct store *st,
 	return store_vantage_rows(store_stmt(st, "SELECT id, node, system,"
 	    " check_name, state, at, cause FROM observations_latest"
 	    " ORDER BY node, system, check_name", ""), cb, arg);
+}
+
+/*
+ * The windows of the incidents within their retention (opened at or
+ * after SINCE), as a JSON array of [system, from, to]: each incident's
+ * system's observations from KEEP before its start to its restoration
+ * (NOW while it is not restored), which the prune leaves alone.  NULL
+ * when they cannot be read, or are more than STORE_VANTAGE_WINDOWS.
+ */
+#define STORE_VANTAGE_WINDOWS	20000
+
+static char *
+store_vantage_windows(struct store *st, int64_t since, int64_t keep,
+    int64_t now)
+{
+	struct store_query	*q;
+	json_t			*rows;
+	char			 from[TIME_STRLEN], to[TIME_STRLEN], *text;
+	int64_t			 end;
+	int			 rc, n = 0, bad = 0;
+
+	if ((q = store_stmt(st, "SELECT system, started_at, restored_at"
+	    " FROM incidents WHERE opened_at >= ? ORDER BY id LIMIT ?", "Ti",
+	    since, STORE_VANTAGE_WINDOWS + 1)) == NULL)
+		return NULL;
+	if ((rows = json_array()) == NULL)
+		bad = 1;
+	while (!bad && (rc = store_step(q)) == STORE_ROW) {
+		end = store_column_null(q, 2) ? now : store_column_time(q, 2);
+		time_fmt(store_column_time(q, 1) - keep, from, sizeof(from));
+		time_fmt(end, to, sizeof(to));
+		if (++n > STORE_VANTAGE_WINDOWS ||
+		    json_array_append_new(rows, json_pack("[s s s]",
+		    store_column_text(q, 0), from, to)) == -1)
+			bad = 1;
+	}
+	store_finalize(q);
+	if (bad || (rc != STORE_DONE && rc != STORE_ROW)) {
+		json_decref(rows);
+		return NULL;
+	}
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	return text;
+}
+
+/*
+ * Observations O past their keeping (the first parameter, a time) that
+ * nothing needs (the second, store_vantage_windows'), as below.
+ */
+#define STORE_VANTAGE_PRUNABLE \
+	" WHERE o.at < ?" \
+	"  AND NOT EXISTS (SELECT 1 FROM observations_latest l" \
+	"   WHERE l.node = o.node AND l.system = o.system" \
+	"   AND l.check_name = o.check_name AND l.id = o.id)" \
+	"  AND NOT EXISTS (SELECT 1 FROM outages u" \
+	"   WHERE u.system = o.system AND u.ended_at IS NULL)" \
+	"  AND NOT EXISTS (SELECT 1 FROM json_each(?) w" \
+	"   WHERE w.value ->> 0 = o.system" \
+	"   AND o.at >= w.value ->> 1 AND o.at <= w.value ->> 2)"
+
+/*
+ * Up to BATCH observations older than KEEP (before NOW) deleted, oldest
+ * first: the number deleted, -1 if none could be.  Kept however old:
+ * - the latest of each node's views of each check (observations_latest):
+ *   what the leader reads at its start as the node's view now;
+ * - a system's while it has an open outage: the views it stands on;
+ * - a system's around each incident still within the records'
+ *   retention (opened less than RETENTION ago): from KEEP before it
+ *   started until it was restored, though the incident's opened row
+ *   quotes every view already.
+ * The append-only trigger is lifted for this transaction only: a
+ * setting local to it on PostgreSQL (migration 13), the trigger dropped
+ * and made again within it on SQLite, which has no roles to check.
+ */
+int
+store_observations_prune(struct store *st, int64_t now, int64_t keep,
+    int64_t retention, int batch)
+{
+	struct store_query	*q;
+	char			*windows;
+	int			 n, sqlite = store_sqlite(st) != NULL, rc;
+
+	if (batch < 1 || keep <= 0)
+		return -1;
+	if ((windows = store_vantage_windows(st, now - retention, keep,
+	    now)) == NULL)
+		return -1;
+	/* None to prune, the usual case: a read, and no commit. */
+	if ((q = store_stmt(st, "SELECT 1 FROM observations o"
+	    STORE_VANTAGE_PRUNABLE " LIMIT 1", "Tt", now - keep,
+	    windows)) == NULL) {
+		free(windows);
+		return -1;
+	}
+	rc = store_step(q);
+	store_finalize(q);
+	if (rc != STORE_ROW) {
+		free(windows);
+		return rc == STORE_DONE ? 0 : -1;
+	}
+	if (store_begin(st) == -1) {
+		free(windows);
+		return -1;
+	}
+	rc = store_run(st, sqlite ? "DROP TRIGGER observations_no_delete" :
+	    "SELECT set_config('rtowatch.prune', 'on', true)", "");
+	if (rc == 0)
+		rc = store_run(st, "DELETE FROM observations WHERE id IN"
+		    " (SELECT o.id FROM observations o" STORE_VANTAGE_PRUNABLE
+		    "  ORDER BY o.at LIMIT ?)", "Tti", now - keep, windows,
+		    batch);
+	n = rc == 0 ? store_changed(st) : -1;
+	/* Not beyond the prune: its transaction may be a loop turn's. */
+	if (rc == 0)
+		rc = store_run(st, sqlite ? STORE_OBSERVATIONS_NO_DELETE :
+		    "SELECT set_config('rtowatch.prune', '', true)", "");
+	free(windows);
+	if (rc == -1 || store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return n;
+}
+
+struct store_vantage_reader *
+store_vantage_reader_new(struct event_base *base, const char *conninfo)
+{
+	struct store_vantage_reader	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->base = base;
+	r->db = store_pg_reader(conninfo, base);
+	return r;
+}
+
+/* The read is over: RC 0 read, -1 not (the views stand as last read). */
+static void
+store_vantage_read_end(struct store_vantage_reader *r, int rc)
+{
+	if (r->ev != NULL)
+		event_free(r->ev);
+	r->ev = NULL;
+	store_finalize(r->q);
+	r->q = NULL;
+	if (rc == -1 && r->db->error[0] != '\0')
+		log_debug("vantage points: not read: %s", r->db->error);
+	r->stage = 0;
+	free(r->self);
+	r->self = NULL;
+	r->done(rc, r->arg);
+}
+
+static void	store_vantage_read_cb(evutil_socket_t, short, void *);
+
+/* Send the stage's statement and wait for its answer on the loop. */
+static int
+store_vantage_read_send(struct store_vantage_reader *r)
+{
+	struct timeval	 tv;
+	int64_t		 left;
+
+	if (r->stage == 1)
+		r->q = r->db->be->prepare(r->db, "SELECT name, last_contact"
+		    " FROM nodes ORDER BY name");
+	else {
+		r->q = r->db->be->prepare(r->db, "SELECT id, node, system,"
+		    " check_name, state, at, cause FROM observations"
+		    " WHERE id > ? AND node <> ? ORDER BY id LIMIT 1000");
+		if (r->q != NULL) {
+			r->db->be->bind_int64(r->q, 1, r->after);
+			r->db->be->bind_text(r->q, 2, r->self);
+		}
+	}
+	if (r->q == NULL || store_pg_send(r->q) != STORE_OK)
+		return -1;
+	if ((r->ev = event_new(r->base, store_pg_fd(r->db), EV_READ |
+	    EV_PERSIST, store_vantage_read_cb, r)) == NULL)
+		fatalx("store_vantage: event_new failed");
+	left = STORE_VANTAGE_READ_MS - (mono_ms() - r->sent);
+	tv.tv_sec = (time_t)(left > 0 ? left / 1000 : 0);
+	tv.tv_usec = (suseconds_t)(left > 0 ? left % 1000 * 1000 : 0);
+	event_add(r->ev, &tv);
+	return 0;
+}
+
+static void
+store_vantage_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct store_vantage_reader	*r = arg;
+	int				 rc;
+
+	(void)fd;
+	if (events & EV_TIMEOUT) {
+		snprintf(r->db->error, sizeof(r->db->error), "no answer within "
+		    "%d ms; its session is made again", STORE_VANTAGE_READ_MS);
+		store_pg_abandon(r->db);
+		store_vantage_read_end(r, -1);
+		return;
+	}
+	if ((rc = store_pg_poll(r->q)) == STORE_ROW)
+		return;		/* more to come */
+	if (rc != STORE_DONE) {
+		store_vantage_read_end(r, -1);
+		return;
+	}
+	event_free(r->ev);
+	r->ev = NULL;
+	if (r->stage == 1) {
+		while (store_step(r->q) == STORE_ROW)
+			if (r->seen(store_column_text(r->q, 0),
+			    store_column_text(r->q, 1), r->arg) == -1)
+				break;
+		store_finalize(r->q);
+		r->q = NULL;
+		r->stage = 2;
+		if (store_vantage_read_send(r) == -1)
+			store_vantage_read_end(r, -1);
+		return;
+	}
+	rc = store_vantage_rows(r->q, r->observed, r->arg);
+	r->q = NULL;
+	store_vantage_read_end(r, rc);
+}
+
+/*
+ * As store_vantage_points, then store_observations_after, each row to
+ * its callback, but without holding the loop: DONE is called once both
+ * are read (0) or not (-1), later, or at once if the read cannot be sent.
+ * 1: a read is in flight still, and this one is not made.
+ */
+int
+store_vantage_read(struct store_vantage_reader *r, int64_t after,
+    const char *self, int (*seen)(const char *, const char *, void *),
+    int (*observed)(const struct store_observation *, void *),
+    void (*done)(int, void *), void *arg)
+{
+	if (r->stage != 0)
+		return 1;
+	r->after = after;
+	r->self = xstrdup(self);
+	r->seen = seen;
+	r->observed = observed;
+	r->done = done;
+	r->arg = arg;
+	r->stage = 1;
+	r->sent = mono_ms();
+	if (store_vantage_read_send(r) == -1)
+		store_vantage_read_end(r, -1);
+	return 0;
+}
+
+void
+store_vantage_reader_free(struct store_vantage_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ev != NULL)
+		event_free(r->ev);
+	store_finalize(r->q);
+	free(r->self);
+	store_pg_reader_free(r->db);
+	free(r);
 }

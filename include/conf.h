@@ -38,9 +38,12 @@ struct conf_parser;
 #define CONF_DEFAULT_DNS_TTL_MIN_MS	(5LL * 1000)
 #define CONF_DEFAULT_DNS_TTL_MAX_MS	(3600LL * 1000)
 #define CONF_MAX_RESOLVERS	3	/* as resolv.conf's MAXNS */
+#define CONF_DEFAULT_HTTPS_CONCURRENCY	128
 #define CONF_DEFAULT_HISTORY_BUCKET_MS	(60LL * 1000)
 #define CONF_DEFAULT_HISTORY_MINUTES_MS	(7LL * 86400 * 1000)
 #define CONF_DEFAULT_HISTORY_HOURS_MS	(400LL * 86400 * 1000)
+/* As long as the history's hours: a year and a month (README). */
+#define CONF_DEFAULT_OBSERVATIONS_KEEP_MS (400LL * 86400 * 1000)
 
 /*
  * "down when N of M vantage points fail" (engine_step_quorum); need 0:
@@ -229,6 +232,8 @@ struct conf {
 	int			 nresolvers;	/* 0: /etc/resolv.conf's */
 	int64_t			 dns_ttl_min_ms;
 	int64_t			 dns_ttl_max_ms;
+	/* https probes (libcurl's transfers) running at once (monitor.c). */
+	int			 https_concurrency;
 	/* The database refusing writes this long alerts the operators. */
 	int64_t			 store_alert_after_ms;
 	/*
@@ -240,6 +245,12 @@ struct conf {
 	int64_t			 history_bucket_ms;
 	int64_t			 history_minutes_ms;
 	int64_t			 history_hours_ms;
+	/*
+	 * The vantage points' observations older than this are pruned
+	 * (store_observations_prune), but for those a view, an open outage
+	 * or an incident within its retention still needs.
+	 */
+	int64_t			 observations_keep_ms;
 	struct web_conf		 web;
 	/* The quorum of vantage points every system's outage needs. */
 	struct conf_quorum	 quorum;

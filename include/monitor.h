@@ -28,11 +28,22 @@ struct monitor_host_status {
 	const char	*last;		/* what it was, or NULL */
 };
 
+/* The https slots (set https-concurrency), for metrics. */
+struct monitor_pool_status {
+	int		 limit;
+	int		 running;	/* probes holding a slot */
+	int		 peak;		/* the most at once, since the start */
+	int		 waiting;	/* due, waiting for a slot */
+	uint64_t	 waited;	/* probes that waited, since the start */
+	uint64_t	 lent;		/* slots given on, the handshake silent */
+};
+
 struct monitors	*monitors_start(struct event_base *, struct evdns_base *,
 		    const struct conf *, struct engine *, struct history *);
 void		 monitors_probe_now(void *, const char *);
 void		 monitors_log_stats(struct monitors *);
 void		 monitors_stop(struct monitors *);
 void		 monitor_host_status(struct monitor_host_status *);
+void		 monitor_pool_status(struct monitor_pool_status *);
 
 #endif

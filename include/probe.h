@@ -86,6 +86,18 @@ struct probe_ops {
 	void		 (*describe)(const struct check_conf *, char *, size_t);
 	void		 (*start)(struct probe *);
 	/*
+	 * Optional: 1 when this check's probes hold much memory while they
+	 * run (a TLS transfer): the scheduler runs at most "set
+	 * https-concurrency" of those at once (monitor.c).
+	 */
+	int		 (*pooled)(const struct check_conf *);
+	/*
+	 * Optional, with pooled: 1 while the probe still waits for its TCP
+	 * handshake (or its name), holding little; the scheduler then lends
+	 * its slot to a waiting probe.
+	 */
+	int		 (*connecting)(struct probe *);
+	/*
 	 * Optional: the check's timeout came with the name resolved and the
 	 * probe still at work.  Report it through probe_done(), saying which
 	 * step it caught ("connected, but no banner within 2s").  WITHIN is
@@ -113,6 +125,7 @@ const char		*probe_result_str(enum probe_result);
 struct probe		*probe_start(struct event_base *, struct evdns_base *,
 			    const struct check_conf *, probe_done_cb, void *);
 void			 probe_cancel(struct probe *);
+int			 probe_connecting(struct probe *);
 void			 probe_done(struct probe *, enum probe_result,
 			    const char *, ...)
 			    __attribute__((format(printf, 3, 4)));

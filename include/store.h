@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	14
 
 struct sqlite3;
 struct store;
@@ -340,6 +340,7 @@ void		 store_on_flush(struct store *, void (*)(void *), void *);
 void		 store_on_alert(struct store *, void (*)(const char *, void *),
 		    void *);
 int		 store_failing(const struct store *);
+const char	*store_read_fault(const struct store *);
 /*
  * Whether this node leads (lead.c): a node that does not refuses every
  * write, and on losing the lead drops what it held.
@@ -487,6 +488,18 @@ int		 store_vantage_points(struct store *,
 /* Each node's latest observation of each check (status), by node. */
 int		 store_observations_latest(struct store *,
 		    int (*)(const struct store_observation *, void *), void *);
+/* The leader's reads of them on PostgreSQL, off the loop. */
+struct store_vantage_reader;
+struct event_base;
+struct store_vantage_reader *store_vantage_reader_new(struct event_base *,
+		    const char *);
+int		 store_vantage_read(struct store_vantage_reader *, int64_t,
+		    const char *, int (*)(const char *, const char *, void *),
+		    int (*)(const struct store_observation *, void *),
+		    void (*)(int, void *), void *);
+void		 store_vantage_reader_free(struct store_vantage_reader *);
+int		 store_observations_prune(struct store *, int64_t, int64_t,
+		    int64_t, int);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
 int		 store_response_add_many(struct store *,

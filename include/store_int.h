@@ -41,6 +41,12 @@ struct store_db {
 	char				*path;	/* as configured */
 	char				 error[256];	/* the last refusal */
 	int				 rc;	/* and its STORE_ code */
+	/*
+	 * A COMMIT sent whose answer was lost (no answer in time, the
+	 * connection gone): its transaction's id, to ask later whether it
+	 * committed (committed); "" when the last COMMIT was answered.
+	 */
+	char				 uncertain[32];
 };
 
 /* One statement, prepared and bound; a backend's begins with it. */
@@ -104,6 +110,13 @@ struct store_backend {
 	int64_t		 (*column_int64)(struct store_query *, int);
 	const char	*(*column_text)(struct store_query *, int);
 	size_t		 (*column_bytes)(struct store_query *, int);
+	/*
+	 * Whether the transaction of that id (db->uncertain) committed:
+	 * STORE_ROW it did, STORE_DONE it did not (or it is too old to
+	 * tell), STORE_FAULT not known yet.  NULL: a backend whose COMMIT
+	 * always answers (SQLite).
+	 */
+	int		 (*committed)(struct store_db *, const char *);
 	/* The statement with its values in it, to record (xmalloc'd). */
 	char		*(*expanded)(struct store_query *);
 	const char	*(*sql)(struct store_query *);
@@ -116,6 +129,10 @@ struct store_backend {
  * literal.
  */
 #define STORE_MIGRATION(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+/* Migration 13, the same on both backends (store.c says why). */
+#define STORE_SCOPE_OUTAGE_INDEX \
+	"CREATE INDEX incident_scope_outage ON incident_scope(outage_id)"
 
 /*
  * Migration 10, the same on both backends: each node's row, upserted by
@@ -137,6 +154,16 @@ struct store_backend {
 	"CREATE TABLE lead_term (term bigint NOT NULL, node text NOT NULL);" \
 	"INSERT INTO lead_term VALUES (0, '');"
 
+/*
+ * SQLite's refusal of a DELETE of observations (migration 10): the prune
+ * (store_observations_prune) drops it and makes it again, word for word,
+ * within its own transaction, so that no other session ever sees the
+ * table without it.
+ */
+#define STORE_OBSERVATIONS_NO_DELETE \
+	"CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations" \
+	"  BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END"
+
 extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
 extern const struct store_backend store_sqlite_backend;
@@ -145,6 +172,13 @@ extern const struct store_backend store_pg_backend;
 
 struct store_db	*store_sqlite_db(const char *);
 struct store_db	*store_pg_db(const char *);
+/* PostgreSQL's reads off the loop (store_vantage.c). */
+struct store_db	*store_pg_reader(const char *, struct event_base *);
+void		 store_pg_reader_free(struct store_db *);
+int		 store_pg_send(struct store_query *);
+int		 store_pg_poll(struct store_query *);
+int		 store_pg_fd(struct store_db *);
+void		 store_pg_abandon(struct store_db *);
 
 /* The statement's calls, for the record files. */
 int		 store_step(struct store_query *);

@@ -1297,6 +1297,47 @@ http_resolved(struct probe *p, const struct addrinfo *ai)
 	http_transfer(p, resolve);
 }
 
+/* Does a probe of this check run on the loop, without libcurl? */
+static int
+http_plain_path(const struct http_opts *o)
+{
+	return o->request != NULL && !http_curl_only &&
+	    (o->host != NULL || o->addrlen > 0);
+}
+
+/*
+ * A transfer through libcurl holds its easy handle, its connection, a
+ * TLS context and session with their buffers: about 100 kB while it runs
+ * (tests/bench/bench_rss.py), where a plain request on the loop holds
+ * a few hundred bytes.  Those run at most set https-concurrency at once.
+ */
+static int
+http_pooled(const struct check_conf *cc)
+{
+	return !http_plain_path(cc->opts);
+}
+
+/*
+ * Still before the TCP handshake: the name being looked up, or curl's
+ * connection without a local port (it has one once TCP is up; see
+ * http_expire), so no TLS state yet.
+ */
+static int
+http_connecting(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	long			 port = 0;
+
+	if (s == NULL || s->plain)
+		return 0;
+	if (!s->added)
+		return 1;
+	if (curl_easy_getinfo(s->easy, CURLINFO_LOCAL_PORT, &port) !=
+	    CURLE_OK)
+		return 0;
+	return port == 0;
+}
+
 /* RFC 6761, 6.4: names under .invalid never resolve. */
 static int
 http_reserved_invalid(const char *host)
@@ -1325,8 +1366,7 @@ http_start(struct probe *p)
 		probe_done(p, PROBE_ERROR, "http probes are not set up");
 		return;
 	}
-	s->plain = o->request != NULL && !http_curl_only &&
-	    (o->host != NULL || o->addrlen > 0);
+	s->plain = http_plain_path(o);
 	if (o->host == NULL && s->plain) {
 		http_plain_add(s, &o->addr.sa,
 		    o->addrlen, o->port);
@@ -1430,6 +1470,8 @@ const struct probe_ops probe_http_ops = {
 	.finish = http_finish,
 	.describe = http_describe,
 	.start = http_start,
+	.pooled = http_pooled,
+	.connecting = http_connecting,
 	.expire = http_expire,
 	.cancel = http_cancel,
 	.free_opts = http_free_opts,

@@ -258,6 +258,16 @@ probe_done(struct probe *p, enum probe_result result, const char *fmt, ...)
 	event_active(pp->deliver, EV_TIMEOUT, 1);
 }
 
+/* Is P still waiting for its TCP handshake (the kind says)? */
+int
+probe_connecting(struct probe *p)
+{
+	struct probe_private	*pp = p->common;
+
+	return !pp->finished && p->ops->connecting != NULL &&
+	    p->ops->connecting(p);
+}
+
 /* Stop a probe that has not reported yet; it will not report. */
 void
 probe_cancel(struct probe *p)

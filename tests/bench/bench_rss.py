@@ -151,6 +151,9 @@ def main():
     ap.add_argument("--no-baseline", dest="baseline", action="store_false",
                     help="skip each tool's RSS at 2 checks (the per-check "
                     "figure)")
+    ap.add_argument("--set", action="append", default=[],
+                    help="a global setting for rtowatchd's rules, e.g. "
+                    "--set 'https-concurrency 32' (repeatable)")
     ap.add_argument("--rtowatchd", default=bench.RTOWATCHD,
                     help="the daemon to run (a copy, for a long hold "
                     "while the tree is rebuilt)")
@@ -166,7 +169,8 @@ def main():
         for kind in KINDS:
             checks = [check(kind, i, nginx.ca) for i in range(N)]
             d = bench.Rtowatchd(work, f"rtowatchd-{kind}", checks, EVERY,
-                                2000)
+                                2000, head="".join(f"set {x}\n"
+                                                   for x in a.set))
             samples = []
             try:
                 time.sleep(EVERY * 3)   # the outages open (down after 2-3)

@@ -3,7 +3,8 @@
 HttpTarget is Python's http.server on an ephemeral port of 127.0.0.1, in
 a background thread, whose answer the test controls (status, body, a
 delay before answering) and which records every request it got (method,
-path, headers).  With a certificate it speaks TLS.  stop() closes the
+path, headers) and the most connections it served at once (peak).  With
+a certificate it speaks TLS.  stop() closes the
 listening socket but keeps the port bound, so connections are refused
 and nothing else can take the port; start() listens on it again.
 
@@ -45,6 +46,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, delay = t.answer()
         if delay > 0 and t._release.wait(delay):
             return      # the test is over: drop the connection
+        # Before the answer goes out: a client that has read it may
+        # connect again at once, and must not be counted beside this one.
+        t._leave()
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -62,6 +66,13 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
 
     def finish_request(self, request, client_address):
+        self.target._enter()
+        try:
+            self._finish_request(request, client_address)
+        finally:
+            self.target._leave()
+
+    def _finish_request(self, request, client_address):
         # The TLS handshake runs in the request's own thread, so a client
         # that refuses our certificate does not stall the others.
         if self.target.context is not None:
@@ -92,6 +103,9 @@ class HttpTarget:
         self._lock = threading.Lock()
         self._requests = []
         self._counts = {}
+        self._open = 0          # connections being served
+        self._peak = 0
+        self._conn = threading.local()  # a thread per connection
         self._status = 200
         self._body = b"<html><title>Webmail</title></html>\n"
         self._delay = 0.0
@@ -131,6 +145,25 @@ class HttpTarget:
     def _count(self, what):
         with self._lock:
             self._counts[what] = self._counts.get(what, 0) + 1
+
+    def _enter(self):
+        with self._lock:
+            self._conn.open = True
+            self._open += 1
+            self._peak = max(self._peak, self._open)
+
+    def _leave(self):
+        with self._lock:
+            if getattr(self._conn, "open", False):
+                self._conn.open = False
+                self._open -= 1
+
+    @property
+    def peak(self):
+        """The most connections served at once, from the handshake to
+        the answer."""
+        with self._lock:
+            return self._peak
 
     @property
     def requests(self):

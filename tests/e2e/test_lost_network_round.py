@@ -15,8 +15,8 @@ back, and the systems not probed again since the network came back are
 not "still down" but unknown; their next result ends their part of the
 host's incident instead of opening twenty new ones.
 """
-from conftest import POLICY, db_rows, incidents, rules_file, system_rules, \
-    wait_for, wait_incident
+from conftest import POLICY, cli, db_rows, incidents, rules_file, \
+    system_rules, wait_for, wait_incident
 
 HOST = "(monitoring host)"
 N = 20
@@ -57,3 +57,47 @@ def test_one_round_of_failures_is_one_host_incident(scenario):
         f"{len(rows)} incidents after the systems came back: " \
         f"{sorted(r['system'] for r in rows)}"
     d.stop()
+
+
+MANY = 400
+
+
+def test_a_wave_longer_than_a_turn_is_still_one_incident(scenario):
+    """MANY systems of one listener: the half of them that wait for the
+    verdict are more writes than one turn of the loop may make
+    (ENGINE_SLICE_MS, bench_mass.py's stall), so it is applied over
+    several turns while the other results keep coming.  Still one
+    incident, every system in its scope once, and a chain that
+    verifies; and on the way back every outage ends on it."""
+    lst = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, *[
+        system_rules(f"svc{i}", lst.port, rto="1h", every="1s",
+                     timeout="500ms", down_after=1, up_after=1)
+        for i in range(MANY)], policy=POLICY))
+    d.start()
+    lst.wait_accepted(2 * MANY, 30, "two rounds of probes")
+    assert not db_rows(d.db, "SELECT system FROM outages"), \
+        "systems down before the listener stopped"
+    lst.stop()
+    wait_incident(d.db, HOST)
+    wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM incident_scope")) ==
+             MANY, 20, f"all {MANY} systems in the host's scope")
+    rows = incidents(d.db)
+    assert [r["system"] for r in rows] == [HOST], \
+        f"{len(rows)} incidents for one mass failure"
+    scope = db_rows(d.db, "SELECT DISTINCT system FROM incident_scope")
+    assert len(scope) == MANY, f"{len(scope)} distinct systems in scope"
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0, f"verify after the wave: {out}{err}"
+
+    lst.start()
+    wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
+                                 "ended_at IS NULL"), 20,
+             "every outage ended")
+    rows = incidents(d.db)
+    assert [r["system"] for r in rows] == [HOST], \
+        f"{len(rows)} incidents after the systems came back"
+    d.stop()
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0, f"verify after the recovery: {out}{err}"

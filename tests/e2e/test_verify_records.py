@@ -178,7 +178,8 @@ def downgrade(db):
         # Migration 9 (cancelled maintenance windows) too.
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_at")
         con.execute("ALTER TABLE maintenance DROP COLUMN cancelled_by")
-        # Migrations 10 and 12 (observations, each one's latest) too.
+        # Migrations 10, 12 and 14 (observations, each one's latest,
+        # their time's index, which goes with its table) too.
         con.execute("DROP TABLE observations_latest")
         con.execute("DROP TABLE observations")
         # Migration 11 (nodes, the leaders' count, outbox claims) too.
@@ -186,6 +187,8 @@ def downgrade(db):
         con.execute("DROP TABLE lead_term")
         con.execute("ALTER TABLE notifications DROP COLUMN claimed_by")
         con.execute("ALTER TABLE notifications DROP COLUMN claimed_until")
+        # Migration 13 (the scope's index by outage) too.
+        con.execute("DROP INDEX incident_scope_outage")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"

@@ -198,15 +198,17 @@ test_history_settings(void **state)
 	assert_true(conf->history_bucket_ms == 60000);
 	assert_true(conf->history_minutes_ms == 7 * 86400000LL);
 	assert_true(conf->history_hours_ms == 400 * 86400000LL);
+	assert_true(conf->observations_keep_ms == 400 * 86400000LL);
 	conf_free(conf);
 	conf = parse("set history-minutes 2d\nset history-hours 90d\n"
-	    "set history-bucket 1s\n"
+	    "set history-bucket 1s\nset observations-keep 1100d\n"
 	    SYS_HEAD " check tcp 127.0.0.1 port 1\n}\n", &errs);
 	assert_int_equal(errs.count, 0);
 	assert_non_null(conf);
 	assert_true(conf->history_bucket_ms == 1000);
 	assert_true(conf->history_minutes_ms == 2 * 86400000LL);
 	assert_true(conf->history_hours_ms == 90 * 86400000LL);
+	assert_true(conf->observations_keep_ms == 1100 * 86400000LL);
 	conf_free(conf);
 }
 
@@ -312,10 +314,11 @@ static const struct {
 	{ "set colour \"red\"\n",
 	  { "t.conf:1: unknown setting \"colour\"" } },
 	{ "set history-bucket 1500ms\nset history-minutes 30m\n"
-	  "set history-hours 20000d\n",
+	  "set history-hours 20000d\nset observations-keep 2h\n",
 	  { "t.conf:1: history-bucket: whole seconds",
 	    "t.conf:2: history-minutes 30m out of range (1h-366d)",
-	    "t.conf:3: history-hours 20000d out of range (1d-3660d)" } },
+	    "t.conf:3: history-hours 20000d out of range (1d-3660d)",
+	    "t.conf:4: observations-keep 2h out of range (1d-3660d)" } },
 	{ "set user \"root\"\nset group \"\"\nset user\n",
 	  { "t.conf:1: set user \"root\": name an unprivileged user",
 	    "t.conf:2: set group \"\": name an unprivileged group",
@@ -846,7 +849,10 @@ test_mail(void **state)
 	unlink(creds);
 }
 
-/* set resolver, set dns-ttl: how the checks' host names are resolved. */
+/*
+ * set resolver, set dns-ttl: how the checks' host names are resolved;
+ * set https-concurrency: how many https probes run at once.
+ */
 static void
 test_resolver(void **state)
 {
@@ -873,6 +879,10 @@ test_resolver(void **state)
 		  "t.conf:1: missing dns-ttl longest" },
 		{ "set dns-ttl 5s 2d\n" SYS_OK,
 		  "t.conf:1: dns-ttl longest 2d out of range (0ms-1d)" },
+		{ "set https-concurrency 0\n" SYS_OK,
+		  "t.conf:1: https-concurrency 0 out of range (1-100000)" },
+		{ "set https-concurrency many\n" SYS_OK,
+		  "t.conf:1: https-concurrency: \"many\" is not a number" },
 	};
 	struct conf_errors	 errs = { NULL, 0 };
 	struct conf		*conf;
@@ -885,6 +895,11 @@ test_resolver(void **state)
 	assert_int_equal(conf->nresolvers, 0);
 	assert_true(conf->dns_ttl_min_ms == CONF_DEFAULT_DNS_TTL_MIN_MS &&
 	    conf->dns_ttl_max_ms == CONF_DEFAULT_DNS_TTL_MAX_MS);
+	assert_int_equal(conf->https_concurrency, 128);
+	conf_free(conf);
+	conf = parse("set https-concurrency 16\n" SYS_OK, &errs);
+	assert_non_null(conf);
+	assert_int_equal(conf->https_concurrency, 16);
 	conf_free(conf);
 
 	conf = parse("set resolver \"127.0.0.1:5353\"\n"

@@ -1,0 +1,140 @@
+"""The vantage points' observations are pruned (issue 21).
+
+Observations are each node's up/down transitions, append-only.  Past
+`set observations-keep` (here its least, a day) the leader prunes them,
+a batch a minute (here a "minute" of 1 s: set history-bucket 1s), but
+never one still needed: a node's latest view of a check, a system's while
+it has an open outage, and a system's from KEEP before each incident
+(within the records' retention) started until it was restored.  The
+append-only trigger stays for everyone else: the register's owner is
+refused, an auditor's role has no DELETE at all, and `rtowatch verify`
+still passes.  Old rows are written straight into the register with old
+times, as a node of a year ago would have.
+"""
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from conftest import (cli, db_edit, db_rows, fmt_ms, is_pg, now_ms,
+                      rules_file, system_rules, wait_for, wait_incident)
+from pglib import pg_bin
+
+pytestmark = pytest.mark.both_backends
+
+SYSTEM = "portal"
+DAY = 86400 * 1000
+H = 3600 * 1000
+
+
+def add(db, node, system, check, state, at):
+    db_edit(db, "INSERT INTO observations (node, system, check_name,"
+            f" state, at, written_at, cause) VALUES ('{node}', '{system}',"
+            f" '{check}', '{state}', '{fmt_ms(at)}', '{fmt_ms(at)}', '')")
+
+
+def psql(db, sql):
+    """SQL on the PostgreSQL register DB (the backup db_rows reads would
+    refuse the register while the test's incident is moved): its exit
+    code, rows of text and errors."""
+    p = subprocess.run([os.path.join(pg_bin(), "psql"), "-X", "-q", "-At",
+                        db, "-c", sql], capture_output=True, text=True,
+                       timeout=30)
+    return p.returncode, p.stdout.splitlines(), p.stderr
+
+
+def times(db, system, check):
+    sql = ("SELECT at FROM observations WHERE node = 'n9' AND system ="
+           f" '{system}' AND check_name = '{check}'")
+    if is_pg(db):
+        rc, rows, err = psql(db, sql)
+        assert rc == 0, err
+        return sorted(rows)
+    return sorted(r["at"] for r in db_rows(db, sql))
+
+
+def test_observations_pruned_but_what_is_needed(scenario, backend):
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, "set history-bucket 1s\nset observations-keep 1d\n",
+        system_rules(SYSTEM, service.port, down_after=2, up_after=2)))
+    d.start()
+    service.wait_accepted(2)
+    service.stop()
+    inc = wait_incident(d.db, SYSTEM)
+    now = now_ms()
+
+    # A system nobody watches now: n9's views of it, 5 to 3 days old.
+    gone = [now - 5 * DAY, now - 4 * DAY, now - 3 * DAY]
+    for at, state in zip(gone, ("down", "up", "down")):
+        add(d.db, "n9", "gone", "c1", state, at)
+    # Recent ones, not the latest: kept for the day.
+    add(d.db, "n9", "gone", "c2", "down", now - 3 * H)
+    add(d.db, "n9", "gone", "c2", "up", now - 2 * H)
+    # The outage's system: old views, while its outage is open.
+    for at, state in ((now - 3 * DAY, "down"), (now - 3 * DAY + 60000, "up"),
+                      (now - 2 * DAY, "down"), (now - H, "up")):
+        add(d.db, "n9", SYSTEM, "c1", state, at)
+
+    wait_for(lambda: times(d.db, "gone", "c1") == [fmt_ms(gone[2])], 15,
+             "n9's old views of 'gone' pruned, but its latest")
+    assert times(d.db, "gone", "c2") == [fmt_ms(now - 3 * H),
+                                         fmt_ms(now - 2 * H)]
+    # The same statement left the open outage's alone.
+    assert len(times(d.db, SYSTEM, "c1")) == 4
+
+    # The outage over, the incident restored: only its window is kept.
+    service.start()
+    inc = wait_incident(d.db, SYSTEM, restored=True)
+    # The incident as if it had been 36 to 30 hours ago: the views from
+    # a day (KEEP) before it to its restoration are its, 60 to 30 hours
+    # ago.  Put back below, before verify.
+    orig = (inc["started_at"], inc["restored_at"])
+    db_edit(d.db, "UPDATE incidents SET"
+            f" started_at = '{fmt_ms(now - 36 * H)}',"
+            f" restored_at = '{fmt_ms(now - 30 * H)}'"
+            f" WHERE id = {inc['id']}")
+    # (Written after the move: the prune may have run in between.)
+    for at, state in ((now - 3 * DAY, "down"), (now - 2 * DAY, "down"),
+                      (now - H, "up")):
+        add(d.db, "n9", SYSTEM, "c2", state, at)
+    wait_for(lambda: times(d.db, SYSTEM, "c2") == [
+        fmt_ms(now - 2 * DAY), fmt_ms(now - H)], 15,
+        "the portal's views outside the incident's window pruned")
+    assert fmt_ms(now - 3 * DAY) not in times(d.db, SYSTEM, "c1")
+    db_edit(d.db, f"UPDATE incidents SET started_at = '{orig[0]}',"
+            f" restored_at = '{orig[1]}' WHERE id = {inc['id']}")
+
+    # Everyone else is still refused.
+    if backend == "pg":
+        for sql in ("DELETE FROM observations",
+                    "UPDATE observations SET state = 'up'",
+                    "TRUNCATE observations"):
+            rc, _, err = psql(d.db, sql)
+            assert rc != 0 and "append-only" in err, (sql, err)
+        # The auditor's role, even with the prune's setting: no DELETE.
+        rc, _, err = psql(d.db, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM"
+                          " pg_roles WHERE rolname = 'alice') THEN CREATE"
+                          " ROLE alice LOGIN; END IF; END $$;"
+                          " GRANT rtowatch_auditor TO alice")
+        assert rc == 0, err
+        alice = d.db.replace("rtowatch@", "alice@")
+        rc, _, err = psql(alice, "SET rtowatch.prune = on;"
+                          " DELETE FROM observations")
+        assert rc != 0 and "permission denied" in err, err
+    else:
+        con = sqlite3.connect(d.db, timeout=5)
+        try:
+            for sql in ("DELETE FROM observations",
+                        "UPDATE observations SET state = 'up'"):
+                with pytest.raises(sqlite3.DatabaseError,
+                                   match="append-only"):
+                    con.execute(sql)
+        finally:
+            con.close()
+    assert times(d.db, "gone", "c1") == [fmt_ms(gone[2])]
+    d.stop()
+    rc, out, err = cli("--db", d.db, "verify")
+    assert rc == 0, (out, err)
