@@ -63,6 +63,8 @@
  */
 #define ENGINE_VANTAGE_MS	1000LL
 #define ENGINE_SILENT_MS	(3LL * ENGINE_VANTAGE_MS)
+/* The quorums' pass gives the loop back after this long (ms). */
+#define ENGINE_QUORUM_SLICE_MS	50
 #define ENGINE_NETWORK_CHECK	"network"	/* of ENGINE_HOST_NAME */
 
 /*
@@ -161,6 +163,7 @@ struct sys_state {
 	struct engine_vantage	*qviews;	/* the snapshot's, built */
 	struct engine_quorum	 q;
 	int			 q_failing;	/* as last logged */
+	uint64_t		 q_pass;	/* the last pass it was in */
 	int			 q_counted;
 };
 
@@ -259,6 +262,8 @@ struct engine {
 	struct store_vantage_reader *reader;
 	int64_t			 read_t0;	/* mono ms, of the read */
 	int64_t			 read_after;
+	struct event		*quorum_ev;	/* the pass goes on */
+	uint64_t		 q_pass;
 	/* This node's observations of this loop turn, written at its end. */
 	struct engine_obs	*obs;
 	size_t			 nobs;
@@ -389,6 +394,8 @@ engine_free(struct engine *e)
 	if (e->vantage_timer != NULL)
 		event_free(e->vantage_timer);
 	store_vantage_reader_free(e->reader);
+	if (e->quorum_ev != NULL)
+		event_free(e->quorum_ev);
 	engine_observed_flush(-1, 0, e);	/* the last turn's */
 	free(e->obs);
 	if (e->obs_ev != NULL)
@@ -2777,22 +2784,62 @@ engine_quorum_say(struct sys_state *s)
 	    ": quorum met" : "");
 }
 
+/*
+ * Judge every system with a quorum by the views just read.  The outages
+ * this opens or closes are one transaction, as a turn's results are
+ * (engine_batch_run): a mass failure meets hundreds of quorums in one
+ * read, and one transaction each, a sync each, held the loop for seconds
+ * on PostgreSQL.  After ENGINE_QUORUM_SLICE_MS the group is committed
+ * and the pass goes on at the loop's next turn (quorum_ev, a timer, so
+ * that the probes' sockets and timers come first), from the systems
+ * this pass has not judged yet.  A later read starts a new pass.
+ */
+static void
+engine_quorum_pass(struct engine *e)
+{
+	struct sys_state	*s, *next;
+	struct engine_snapshot	 snap;
+	struct timeval		 now = { 0, 0 };
+	int64_t			 start = mono_ms();
+
+	store_group_begin(e->store);
+	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (!s->configured || !engine_has_quorum(s) ||
+		    s->q_pass == e->q_pass)
+			continue;
+		s->q_pass = e->q_pass;
+		engine_evaluate(e, s);
+		engine_snapshot(e, s, &snap);	/* the views, counted */
+		engine_quorum_say(s);
+		if (next != NULL &&
+		    mono_ms() - start >= ENGINE_QUORUM_SLICE_MS) {
+			store_group_commit(e->store);
+			evtimer_add(e->quorum_ev, &now);
+			return;
+		}
+	}
+	store_group_commit(e->store);
+}
+
+static void
+engine_quorum_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct engine	*e = arg;
+
+	(void)fd;
+	(void)events;
+	if (!e->standby && e->quorums > 0)
+		engine_quorum_pass(e);
+}
+
 /* The views read (or not): who is silent, and each quorum, now. */
 static void
 engine_vantage_decide(struct engine *e)
 {
-	struct sys_state	*s, *next;
-	struct engine_snapshot	 snap;
-
 	engine_vantage_silence(e);
-	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (!s->configured || !engine_has_quorum(s))
-			continue;
-		engine_evaluate(e, s);
-		engine_snapshot(e, s, &snap);	/* the views, counted */
-		engine_quorum_say(s);
-	}
+	e->q_pass++;
+	engine_quorum_pass(e);
 }
 
 /* The read off the loop is over (store_vantage_read). */
@@ -2886,6 +2933,9 @@ engine_vantage_start(struct engine *e)
 	if (e->vantage_timer == NULL && (e->vantage_timer = event_new(e->base,
 	    -1, EV_PERSIST, engine_vantage_cb, e)) == NULL)
 		fatalx("engine: event_new failed");
+	if (e->quorum_ev == NULL && (e->quorum_ev = evtimer_new(e->base,
+	    engine_quorum_cb, e)) == NULL)
+		fatalx("engine: evtimer_new failed");
 	if (!evtimer_pending(e->vantage_timer, NULL))
 		evtimer_add(e->vantage_timer, &tv);
 }

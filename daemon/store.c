@@ -178,6 +178,8 @@ struct store {
  */
 static int	store_records_baseline(struct store *, int, int);
 static int	store_records_finalize(struct store *, const struct store_tx *);
+/* Reads sent ahead together (store_prefetch) at most. */
+#define STORE_READ_AHEAD	32
 static int	store_records_dirty(struct store *);
 
 static const char store_migration_records[] =
@@ -827,44 +829,59 @@ store_records_line(const struct chain_table *t, struct store_query *row,
 /*
  * The record lines of the rows written since the last call, sorted, in
  * *OUT (NULL when none); the dirty list is emptied.  Every bound table's
- * key is its id (in SQLite, the rowid).
+ * key is its id (in SQLite, the rowid).  DIRTY is the list's query, made
+ * by the caller (store_records_finalize sends it ahead with its own).
+ * The rows are read STORE_READ_AHEAD at a time, each batch sent ahead
+ * (store_prefetch): on PostgreSQL one round trip instead of one each.
  */
 static int
-store_records_collect(struct store *st, char **out)
+store_records_collect(struct store *st, struct store_query *dirty, char **out)
 {
-	const struct chain_table	*t;
-	struct store_query		*dirty, *row;
+	const struct chain_table	*t[STORE_READ_AHEAD];
+	struct store_query		*row[STORE_READ_AHEAD];
+	int64_t				 id[STORE_READ_AHEAD];
 	char				*sql, *buf = NULL, gone[96];
 	size_t				 len = 0, cap = 0;
-	int				 rc;
+	int				 rc = STORE_ROW, i, n;
 
 	*out = NULL;
-	if ((dirty = store_prepare(st, "SELECT tbl, id FROM record_dirty"
-	    " ORDER BY tbl, id")) == NULL)
-		return -1;
-	while ((rc = store_step(dirty)) == STORE_ROW) {
-		if ((t = chain_table(store_column_text(dirty, 0))) == NULL)
-			continue;
-		xasprintf(&sql, "SELECT id, * FROM %s WHERE id = ?", t->name);
-		row = store_prepare(st, sql);
-		free(sql);
-		if (row == NULL)
-			goto fail;
-		store_bind_int64(row, 1, store_column_int64(dirty, 1));
-		if ((rc = store_step(row)) == STORE_ROW)
-			rc = store_records_line(t, row, &buf, &len, &cap);
-		else if (rc == STORE_DONE) {
-			snprintf(gone, sizeof(gone), "%s%s %lld -",
-			    len > 0 ? "\n" : "", t->name,
-			    (long long)store_column_int64(dirty, 1));
-			rc = chain_append(&buf, &len, &cap, gone);
-		} else
-			rc = -1;
-		store_finalize(row);
+	while (rc == STORE_ROW) {
+		for (n = 0; n < STORE_READ_AHEAD &&
+		    (rc = store_step(dirty)) == STORE_ROW; ) {
+			if ((t[n] = chain_table(store_column_text(dirty, 0))) ==
+			    NULL)
+				continue;
+			id[n] = store_column_int64(dirty, 1);
+			xasprintf(&sql, "SELECT id, * FROM %s WHERE id = ?",
+			    t[n]->name);
+			row[n] = store_stmt(st, sql, "I", id[n]);
+			free(sql);
+			store_prefetch(row[n++]);
+		}
+		for (i = 0; i < n; i++) {
+			if (rc == -1 || row[i] == NULL)
+				rc = -1;
+			else if ((rc = store_step(row[i])) == STORE_ROW)
+				rc = store_records_line(t[i], row[i], &buf,
+				    &len, &cap) == -1 ? -1 : STORE_ROW;
+			else if (rc == STORE_DONE) {
+				snprintf(gone, sizeof(gone), "%s%s %lld -",
+				    len > 0 ? "\n" : "", t[i]->name,
+				    (long long)id[i]);
+				rc = chain_append(&buf, &len, &cap, gone) == -1 ?
+				    -1 : STORE_ROW;
+			} else
+				rc = -1;
+			store_finalize(row[i]);
+		}
 		if (rc == -1)
 			goto fail;
+		/* The list's end (DONE) or its error ends the loop. */
+		if (n == STORE_READ_AHEAD)
+			rc = STORE_ROW;
+		else if (rc == STORE_ROW)
+			rc = STORE_DONE;
 	}
-	store_finalize(dirty);
 	if (rc != STORE_DONE || store_exec(st, "DELETE FROM record_dirty") ==
 	    -1) {
 		free(buf);
@@ -873,11 +890,21 @@ store_records_collect(struct store *st, char **out)
 	*out = buf;
 	return 0;
  fail:
-	store_finalize(dirty);
 	free(buf);
 	log_warnx("%s: cannot read the records to bind: %s", st->path,
 	    st->db->error);
 	return -1;
+}
+
+/*
+ * A read the chain needs failed: a fault (the connection lost, the
+ * server refusing) holds the change as a write's fault does, anything
+ * else is an error in it.
+ */
+static int
+store_failed(struct store *st)
+{
+	return st->db->rc == STORE_FAULT ? STORE_FAULT : STORE_ERROR;
 }
 
 /*
@@ -887,16 +914,18 @@ store_records_collect(struct store *st, char **out)
  * last row was hashed (store_records_collect).  Done here rather than at
  * the insert, since a held transaction's rows, and so its records and
  * the hash of the row before, exist only once it is written.  The
- * updates are not recorded: a replay hashes again.  STORE_OK or the
- * backend's error.
+ * updates are not recorded: a replay hashes again.  The reads it needs
+ * (the link before, its rows, the dirty list) are sent ahead together.
+ * STORE_OK or the backend's error.
  */
 static int
 store_records_finalize(struct store *st, const struct store_tx *tx)
 {
-	struct store_query	*stmt;
+	struct store_query	*stmt, *prevq = NULL, *dirty = NULL;
+	struct store_query	*rowq[STORE_READ_AHEAD];
 	char			 hash[CHAIN_HEXLEN + 1], prev[CHAIN_HEXLEN + 1];
 	char			*records = NULL;
-	int64_t			 id;
+	int64_t			 id, k, nrows;
 	int			 rc = STORE_OK;
 
 	if (tx->first_row == 0)
@@ -904,32 +933,54 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 	memset(prev, '0', CHAIN_HEXLEN);
 	prev[CHAIN_HEXLEN] = '\0';
 	if (tx->first_row > 1) {
-		if ((stmt = store_stmt(st, "SELECT hash FROM timeline"
+		if ((prevq = store_stmt(st, "SELECT hash FROM timeline"
 		    " WHERE id = ?", "I", tx->first_row - 1)) == NULL)
 			return STORE_ERROR;
-		if (store_step(stmt) == STORE_ROW)
-			snprintf(prev, sizeof(prev), "%s",
-			    store_column_text(stmt, 0));
-		store_finalize(stmt);
+		store_prefetch(prevq);
 	}
-	for (id = tx->first_row; id <= tx->last_row && rc == STORE_OK;
-	    id++) {
-		if (id == tx->last_row &&
-		    store_records_collect(st, &records) == -1)
-			return STORE_ERROR;
-		if ((stmt = store_stmt(st, "SELECT coalesce(incident_id, 0),"
+	nrows = tx->last_row - tx->first_row + 1;
+	if (nrows > STORE_READ_AHEAD)
+		nrows = STORE_READ_AHEAD;
+	for (k = 0; k < nrows; k++) {
+		rowq[k] = store_stmt(st, "SELECT coalesce(incident_id, 0),"
 		    " coalesce(warning_id, 0), at, event, actor, detail"
 		    " FROM timeline WHERE id = ? AND hash LIKE 'pending-%'",
-		    "I", id)) == NULL) {
-			rc = STORE_ERROR;
-			break;
-		}
-		if (store_step(stmt) != STORE_ROW) {
-			log_warnx("%s: timeline row %lld is not there to hash",
-			    st->path, (long long)id);
+		    "I", tx->first_row + k);
+		store_prefetch(rowq[k]);
+	}
+	if ((dirty = store_prepare(st, "SELECT tbl, id FROM record_dirty"
+	    " ORDER BY tbl, id")) != NULL)
+		store_prefetch(dirty);
+	if (prevq != NULL) {
+		if ((rc = store_step(prevq)) == STORE_ROW)
+			snprintf(prev, sizeof(prev), "%s",
+			    store_column_text(prevq, 0));
+		rc = rc == STORE_ROW || rc == STORE_DONE ? STORE_OK : rc;
+		store_finalize(prevq);
+	}
+	for (id = tx->first_row, k = 0; id <= tx->last_row; id++, k++) {
+		if (rc == STORE_OK && id == tx->last_row && (dirty == NULL ||
+		    store_records_collect(st, dirty, &records) == -1))
+			rc = store_failed(st);
+		stmt = k < nrows ? rowq[k] : rc != STORE_OK ? NULL :
+		    store_stmt(st, "SELECT coalesce(incident_id, 0),"
+		    " coalesce(warning_id, 0), at, event, actor, detail"
+		    " FROM timeline WHERE id = ? AND hash LIKE 'pending-%'",
+		    "I", id);
+		if (rc != STORE_OK || stmt == NULL) {
+			if (rc == STORE_OK)
+				rc = store_failed(st);
 			store_finalize(stmt);
-			rc = STORE_ERROR;
-			break;
+			continue;	/* the rest read ahead is finalized */
+		}
+		if ((rc = store_step(stmt)) != STORE_ROW) {
+			if (rc == STORE_DONE) {
+				log_warnx("%s: timeline row %lld is not there "
+				    "to hash", st->path, (long long)id);
+				rc = STORE_ERROR;
+			}
+			store_finalize(stmt);
+			continue;
 		}
 		chain_hash(prev, id, store_column_int64(stmt, 0),
 		    store_column_int64(stmt, 1), store_column_text(stmt, 2),
@@ -940,13 +991,14 @@ store_records_finalize(struct store *st, const struct store_tx *tx)
 		    " records = ?, hash = ? WHERE id = ?", "tttI", prev,
 		    records, hash, id)) == NULL) {
 			rc = STORE_ERROR;
-			break;
+			continue;
 		}
 		rc = store_step(stmt);
 		rc = rc == STORE_DONE ? STORE_OK : rc;
 		store_finalize(stmt);
 		memcpy(prev, hash, sizeof(prev));
 	}
+	store_finalize(dirty);
 	free(records);
 	return rc;
 }
@@ -1155,6 +1207,13 @@ int
 store_step(struct store_query *q)
 {
 	return q->db->be->step(q);
+}
+
+void
+store_prefetch(struct store_query *q)
+{
+	if (q != NULL && q->db->be->prefetch != NULL)
+		q->db->be->prefetch(q);
 }
 
 void

@@ -78,6 +78,24 @@ struct store_pg {
 	char		 xid[32];	/* the writers' transaction's id */
 	int		 reader;	/* reads only: store_pg_reader */
 	/*
+	 * Statements sent in pipeline mode whose results are not read yet
+	 * (store_pg_pipe): a transaction's writes, whose answers nothing
+	 * needs until a read, a COMMIT or a RELEASE.
+	 */
+	int		 piped;		/* the session is in pipeline mode */
+	int		 queued;
+	/*
+	 * The pipeline's first error, until the transaction or the
+	 * savepoint is rolled back: the server refuses every statement
+	 * after it, and each says why as that one did (its class and
+	 * text), not "current transaction is aborted".
+	 */
+	int		 aborted;
+	char		 abort_msg[sizeof(((struct store_db *)0)->error)];
+	/* The query each one answers (a read sent ahead), or NULL. */
+	struct store_pg_query **pending;
+	int		 npending;	/* allocated */
+	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
 	 * being made (PQconnectStart), driven by EV on its socket, given up
 	 * after CONNECT_MS (the connect_timeout in force); ATTEMPT rotates
@@ -100,6 +118,8 @@ struct store_pg_query {
 	unsigned int		 types[STORE_PG_MAXPARAMS];
 	PGresult		*res;
 	int			 row;		/* the current one, -1 before */
+	int			 deferred;	/* sent, its answer not read */
+	int			 inflight;	/* sent ahead, answer to come */
 };
 
 #define PDB(d)	((struct store_pg *)(void *)(d))
@@ -652,6 +672,8 @@ store_pg_next_step(struct store_db *d, int ready)
 		PQfinish(p->conn);
 	p->conn = p->next;
 	p->next = NULL;
+	p->piped = p->queued = 0;
+	p->aborted = 0;
 	store_pg_next_end(p);
 	if (p->reader)
 		log_debug("%s: reads: connected to %s:%s", d->path,
@@ -779,6 +801,8 @@ store_pg_alive(struct store_db *d)
 		    "again", d->path, PQhost(p->conn), PQport(p->conn));
 		PQfinish(p->conn);
 		p->conn = NULL;
+		p->piped = p->queued = 0;
+		p->aborted = 0;
 	}
 	store_pg_reconnect(d);
 	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
@@ -834,6 +858,8 @@ store_pg_wait(struct store_db *d)
 			log_warnx("%s: %s", d->path, d->error);
 			PQfinish(p->conn);
 			p->conn = NULL;
+			p->piped = p->queued = 0;
+			p->aborted = 0;
 			d->rc = STORE_FAULT;
 			return NULL;
 		}
@@ -845,6 +871,180 @@ store_pg_wait(struct store_db *d)
 	PQclear(keep);
 	store_pg_fail(d, NULL);
 	return NULL;
+}
+
+/*
+ * Pipelining (libpq's pipeline mode, PostgreSQL 14).  Within a
+ * transaction, a statement whose answer nothing needs at once (a write:
+ * SAVEPOINT, or INSERT, UPDATE or DELETE without RETURNING) is sent
+ * without waiting for its answer; the next statement that needs its own
+ * (a read, RELEASE, COMMIT, or the count of rows changed) follows it in
+ * the same pipeline, and one sync reads every answer at once.  Opening
+ * an outage in a mass failure's group was 27 statements, each a wait
+ * of the loop for its round trip; the writes among them now wait for
+ * nothing.  A write's error is reported by that later statement, still
+ * within the same change, before its RELEASE or COMMIT is known, so
+ * before the caller's memory moves.  A ROLLBACK is never piped: after an
+ * error the server skips the rest of the pipeline, so it is read to its
+ * end first.
+ */
+static int
+store_pg_deferrable(const char *sql)
+{
+	return (strncmp(sql, "INSERT ", 7) == 0 ||
+	    strncmp(sql, "UPDATE ", 7) == 0 ||
+	    strncmp(sql, "DELETE ", 7) == 0 ||
+	    strncmp(sql, "SAVEPOINT ", 10) == 0) &&
+	    strchr(sql, ';') == NULL && strstr(sql, "RETURNING") == NULL;
+}
+
+/* The pipeline's first error again (see aborted). */
+static int
+store_pg_still_aborted(struct store_db *d)
+{
+	memcpy(d->error, PDB(d)->abort_msg, sizeof(d->error));
+	return d->rc = PDB(d)->aborted;
+}
+
+/*
+ * Send SQL with its N parameters into the session's pipeline; Q, if not
+ * NULL, gets its answer at the sync (store_pg_drain).
+ */
+static int
+store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
+    int n, const unsigned int *types, const char *const *values)
+{
+	struct store_pg	*p = PDB(d);
+	size_t		 size;
+
+	if (p->aborted)
+		return store_pg_still_aborted(d);
+	if (p->queued == p->npending) {
+		p->npending = p->npending == 0 ? 64 : p->npending * 2;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		size = sizeof(*p->pending);
+		p->pending = xreallocarray(p->pending, (size_t)p->npending,
+		    size);
+	}
+	if (!p->piped) {
+		if (PQenterPipelineMode(p->conn) != 1)
+			return store_pg_fail(d, NULL);
+		p->piped = 1;
+	}
+	if (!PQsendQueryParams(p->conn, sql, n, types, values, NULL, NULL, 0))
+		return store_pg_fail(d, NULL);
+	p->pending[p->queued++] = q;
+	if (q != NULL)
+		q->inflight = 1;
+	/* On its way while the loop goes on; what is left, at the sync. */
+	if (PQflush(p->conn) == -1)
+		return store_pg_fail(d, NULL);
+	return STORE_OK;
+}
+
+/* A session whose pipeline cannot be read to its end is dropped. */
+static int
+store_pg_pipe_lost(struct store_db *d)
+{
+	struct store_pg	*p = PDB(d);
+
+	int		 i;
+
+	if (p->conn != NULL) {
+		PQfinish(p->conn);
+		p->conn = NULL;
+	}
+	for (i = 0; i < p->queued; i++)
+		if (p->pending[i] != NULL)
+			p->pending[i]->inflight = 0;
+	p->piped = p->queued = 0;
+	p->aborted = 0;
+	d->rc = STORE_FAULT;
+	return STORE_FAULT;
+}
+
+/*
+ * Sync the pipeline and read every answer in it, waiting on poll(2) as
+ * store_pg_wait does, STORE_PG_REPLY_MS at most.  The first error is the
+ * result (the server skipped what followed it); each read sent ahead
+ * gets its answer, those after an error none (they are sent again when
+ * stepped, and refused by the aborted transaction).
+ */
+static int
+store_pg_drain(struct store_db *d)
+{
+	struct store_pg_query *q;
+	struct store_pg	*p = PDB(d);
+	PGresult	*res;
+	ExecStatusType	 status;
+	struct pollfd	 pfd;
+	int64_t		 end = mono_ms() + STORE_PG_REPLY_MS, left;
+	int		 f, rc = STORE_OK, i = 0;
+
+	if (!p->piped)
+		return STORE_OK;
+	if (p->conn == NULL || PQpipelineSync(p->conn) != 1) {
+		store_pg_fail(d, NULL);
+		return store_pg_pipe_lost(d);
+	}
+	for (;;) {
+		if ((f = PQflush(p->conn)) == -1 ||
+		    PQconsumeInput(p->conn) == 0)
+			break;
+		while (f == 0 && !PQisBusy(p->conn)) {
+			if ((res = PQgetResult(p->conn)) == NULL) {
+				if (i < p->queued && p->pending[i] != NULL)
+					p->pending[i]->inflight = 0;
+				i++;		/* the next statement's */
+				continue;
+			}
+			status = PQresultStatus(res);
+			if (status == PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				p->piped = p->queued = 0;
+				if (PQexitPipelineMode(p->conn) != 1) {
+					store_pg_fail(d, NULL);
+					break;
+				}
+				return rc;
+			}
+			if (status == PGRES_COMMAND_OK ||
+			    status == PGRES_TUPLES_OK)
+				p->changes = atoi(PQcmdTuples(res));
+			else if (status != PGRES_PIPELINE_ABORTED &&
+			    rc == STORE_OK) {
+				rc = p->aborted = store_pg_fail(d, res);
+				memcpy(p->abort_msg, d->error,
+				    sizeof(p->abort_msg));
+			}
+			q = i < p->queued ? p->pending[i] : NULL;
+			if (q != NULL && q->res == NULL &&
+			    (status == PGRES_COMMAND_OK ||
+			    status == PGRES_TUPLES_OK)) {
+				q->res = res;
+				continue;
+			}
+			PQclear(res);
+		}
+		if (f != 0 || PQisBusy(p->conn)) {
+			left = end - mono_ms();
+			if (left <= 0) {
+				snprintf(d->error, sizeof(d->error), "no answer "
+				    "from %s:%s within %d ms; the session is "
+				    "dropped and made again", PQhost(p->conn),
+				    PQport(p->conn), STORE_PG_REPLY_MS);
+				log_warnx("%s: %s", d->path, d->error);
+				return store_pg_pipe_lost(d);
+			}
+			pfd.fd = PQsocket(p->conn);
+			pfd.events = POLLIN | (f == 1 ? POLLOUT : 0);
+			if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+				break;
+		}
+	}
+	if (rc == STORE_OK)
+		store_pg_fail(d, NULL);
+	return store_pg_pipe_lost(d);
 }
 
 /*
@@ -874,10 +1074,34 @@ store_pg_exec(struct store_db *d, const char *sql)
 {
 	struct store_pg	*p = PDB(d);
 	PGresult	*res;
-	int		 rc = STORE_OK, end;
+	int		 rc = STORE_OK, end, pipe;
 
 	/* COMMIT or ROLLBACK ends the transaction, done or not. */
 	end = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
+	/*
+	 * Neither ROLLBACK nor COMMIT: a COMMIT whose answer is lost is told
+	 * apart below (store_pg_uncertain), the pipeline read before it.
+	 */
+	pipe = p->tx && !end && strchr(sql, ';') == NULL &&
+	    strncmp(sql, "ROLLBACK", 8) != 0 &&
+	    (p->piped || store_pg_deferrable(sql));
+	if (p->piped && !pipe) {
+		/* Its answers first; a ROLLBACK goes on whatever they say. */
+		rc = store_pg_drain(d);
+		if (rc != STORE_OK && strncmp(sql, "ROLLBACK", 8) != 0) {
+			if (end)
+				p->tx = 0;
+			return rc;
+		}
+		rc = STORE_OK;
+	}
+	if (strncmp(sql, "ROLLBACK", 8) == 0 || strncmp(sql, "BEGIN", 5) == 0)
+		p->aborted = 0;
+	else if (p->aborted && p->tx && !p->piped) {
+		if (end)
+			p->tx = 0;
+		return store_pg_still_aborted(d);
+	}
 	if (end && p->tx && (p->conn == NULL ||
 	    PQstatus(p->conn) != CONNECTION_OK)) {
 		p->tx = 0;
@@ -891,6 +1115,12 @@ store_pg_exec(struct store_db *d, const char *sql)
 	if (strncmp(sql, "BEGIN", 5) == 0) {
 		p->xid[0] = '\0';
 		d->uncertain[0] = '\0';
+	}
+	if (pipe) {
+		if ((rc = store_pg_pipe(d, NULL, sql, 0, NULL, NULL)) !=
+		    STORE_OK || store_pg_deferrable(sql))
+			return rc;
+		return store_pg_drain(d);
 	}
 	if (!PQsendQuery(p->conn, sql)) {
 		store_pg_uncertain(d, sql);
@@ -1033,6 +1263,11 @@ store_pg_disconnect(struct store_db *d, int moved)
 	if (PDB(d)->conn != NULL)
 		PQfinish(PDB(d)->conn);
 	PDB(d)->conn = NULL;
+	PDB(d)->piped = PDB(d)->queued = 0;
+	PDB(d)->aborted = 0;
+	free(PDB(d)->pending);
+	PDB(d)->pending = NULL;
+	PDB(d)->npending = 0;
 }
 
 /* The loop is there: reconnections wait on it (store_pg_reconnect). */
@@ -1143,6 +1378,13 @@ store_pg_in_tx(struct store_db *d)
 static int
 store_pg_changes(struct store_db *d)
 {
+	/*
+	 * The count is in the answer: the pipeline is read first.  An
+	 * error in it left the transaction aborted, so the next statement
+	 * is refused and the change rolled back all the same.
+	 */
+	if (PDB(d)->piped)
+		(void)store_pg_drain(d);
 	return PDB(d)->changes;
 }
 
@@ -1330,13 +1572,37 @@ store_pg_step(struct store_query *q)
 	struct store_pg_query	*p = PQY(q);
 	struct store_pg		*d = PDB(q->db);
 	ExecStatusType		 status;
-	int			 again = 1;
+	int			 again = 1, rc;
 
+	if (p->deferred)
+		return STORE_DONE;
+	if (p->inflight && (rc = store_pg_drain(q->db)) != STORE_OK)
+		return rc;
+	if (p->res == NULL && d->aborted && d->tx)
+		return store_pg_still_aborted(q->db);
 	while (p->res == NULL) {
 		if (store_pg_lost_read(q) && store_pg_revive(q->db) == -1)
 			return q->db->rc;
 		if (store_pg_alive(q->db) == -1)
 			return q->db->rc;
+		if (d->tx && (d->piped || store_pg_deferrable(p->sql))) {
+			/* A write's answer is for nobody: its error, if any. */
+			if ((rc = store_pg_pipe(q->db,
+			    store_pg_deferrable(p->sql) ? NULL : p, p->sql,
+			    p->nparams, p->types,
+			    (const char *const *)p->values)) != STORE_OK)
+				return rc;
+			if (store_pg_deferrable(p->sql)) {
+				p->deferred = 1;
+				return STORE_DONE;
+			}
+			if ((rc = store_pg_drain(q->db)) != STORE_OK)
+				return rc;
+			if (p->res == NULL)
+				return store_pg_fail(q->db, NULL);
+			d->changes = atoi(PQcmdTuples(p->res));
+			break;
+		}
 		if (!PQsendQueryParams(d->conn, p->sql, p->nparams, p->types,
 		    (const char *const *)p->values, NULL, NULL, 0)) {
 			if (again-- && store_pg_lost_read(q))
@@ -1364,6 +1630,26 @@ store_pg_step(struct store_query *q)
 	if (++p->row < PQntuples(p->res))
 		return STORE_ROW;
 	return STORE_DONE;
+}
+
+/*
+ * A read whose answer is needed soon, in a transaction: sent now, into
+ * the pipeline, so that several go in one round trip; its step reads
+ * them all.  Outside a transaction its step runs it as usual.
+ */
+static void
+store_pg_prefetch(struct store_query *q)
+{
+	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
+
+	if (!d->tx || p->res != NULL || p->inflight || p->deferred ||
+	    d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK ||
+	    strncmp(p->sql, "SELECT ", 7) != 0)
+		return;
+	if (store_pg_pipe(q->db, p, p->sql, p->nparams, p->types,
+	    (const char *const *)p->values) != STORE_OK)
+		p->inflight = 0;	/* its step reports it */
 }
 
 static int
@@ -1511,8 +1797,13 @@ static void
 store_pg_finalize(struct store_query *q)
 {
 	struct store_pg_query	*p = PQY(q);
+	struct store_pg		*d = PDB(q->db);
 	int			 i;
 
+	/* Its answer, still to come, is read and dropped at the sync. */
+	for (i = 0; p->inflight && i < d->queued; i++)
+		if (d->pending[i] == p)
+			d->pending[i] = NULL;
 	for (i = 0; i < p->nparams; i++)
 		free(p->values[i]);
 	PQclear(p->res);
@@ -1579,6 +1870,7 @@ const struct store_backend store_pg_backend = {
 	.bind_int64 = store_pg_bind_int64,
 	.bind_text = store_pg_bind_text,
 	.step = store_pg_step,
+	.prefetch = store_pg_prefetch,
 	.column_count = store_pg_column_count,
 	.column_name = store_pg_column_name,
 	.column_null = store_pg_column_null,

@@ -104,6 +104,13 @@ struct probe_ops {
 	 * the timeout as text.  Without it: "no answer within 2s".
 	 */
 	void		 (*expire)(struct probe *, const char *within);
+	/*
+	 * Optional: the check's timeout came, maybe late, the loop having
+	 * been held.  Look at the socket without waiting and, if the answer
+	 * is already there, go on with it as its event would (which may
+	 * report through probe_done()).  Called before expire().
+	 */
+	void		 (*ready)(struct probe *);
 	void		 (*cancel)(struct probe *);
 	void		 (*free_opts)(struct check_conf *);
 };

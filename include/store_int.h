@@ -97,6 +97,12 @@ struct store_backend {
 	void		 (*bind_text)(struct store_query *, int, const char *);
 	/* STORE_ROW, STORE_DONE, or STORE_ERROR/_FAULT (db->error). */
 	int		 (*step)(struct store_query *);
+	/*
+	 * Optional: send a bound read now, its answer read by its first
+	 * step, so that several reads cost one wait (PostgreSQL's
+	 * pipeline).  Without it, step runs the statement.
+	 */
+	void		 (*prefetch)(struct store_query *);
 	int		 (*column_count)(struct store_query *);
 	const char	*(*column_name)(struct store_query *, int);
 	int		 (*column_null)(struct store_query *, int);
@@ -176,6 +182,7 @@ void		 store_pg_abandon(struct store_db *);
 
 /* The statement's calls, for the record files. */
 int		 store_step(struct store_query *);
+void		 store_prefetch(struct store_query *);
 void		 store_finalize(struct store_query *);
 int		 store_column_null(struct store_query *, int);
 int		 store_column_isint(struct store_query *, int);

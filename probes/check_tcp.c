@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +455,27 @@ tcp_expire(struct probe *p, const char *within)
 	}
 }
 
+/*
+ * The timeout came: an answer the loop had no turn for yet (it was held)
+ * is taken now, as its event would take it.
+ */
+static void
+tcp_ready(struct probe *p)
+{
+	struct tcp_state	*s = p->priv;
+	struct pollfd		 pfd;
+
+	if (s == NULL || s->fd == -1 || s->ev == NULL)
+		return;
+	pfd.fd = s->fd;
+	pfd.events = s->step == TCP_CONNECTING || s->waiting == EV_WRITE ?
+	    POLLOUT : POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
+		return;
+	tcp_io_cb(s->fd, pfd.events == POLLOUT ? EV_WRITE : EV_READ, p);
+}
+
 static void
 tcp_cancel(struct probe *p)
 {
@@ -477,6 +499,7 @@ const struct probe_ops probe_tcp_ops = {
 	.describe = tcp_describe,
 	.start = tcp_start,
 	.expire = tcp_expire,
+	.ready = tcp_ready,
 	.cancel = tcp_cancel,
 	.free_opts = tcp_free_opts,
 };

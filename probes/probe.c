@@ -46,7 +46,11 @@ struct probe_private {
 	probe_resolved_cb		 resolved;
 	int				 socktype;
 	char				*host;		/* being looked up */
+	int64_t				 grace_ms;	/* given after a hold */
 };
+
+/* A timeout timer this late says the loop was held (probe_timeout_cb). */
+#define PROBE_HELD_MS	100
 
 static const char *const probe_result_names[PROBE_RESULT_MAX] = {
 	[PROBE_OK] = "ok",
@@ -134,16 +138,43 @@ probe_deliver_cb(evutil_socket_t fd, short events, void *arg)
 	p->done(p, p->arg);
 }
 
-/* Still waiting for the name's addresses: the resolver did not answer. */
+/*
+ * The check's timeout came.  If the loop was held meanwhile (a slow
+ * store write, a stall), the target may have answered long ago: libevent
+ * hands expired timers all at once but ready sockets only a batch at a
+ * time (epoll's), so the timer can come before an answer already
+ * waiting.  The kind first looks at its socket (ready()); and a timer
+ * late by PROBE_HELD_MS or more gives the probe once the time it lost
+ * (at most its timeout again), for an answer it could not be served
+ * yet, e.g. a request it could only send after the hold.  A target that
+ * does not answer is still a timeout, only later.
+ */
 static void
 probe_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct probe		*p = arg;
 	struct probe_private	*pp = p->common;
+	struct timeval		 tv;
+	int64_t			 late;
 	char			 d[32];
 
 	(void)fd;
 	(void)events;
+	if (pp->wait == NULL && p->ops->ready != NULL) {
+		p->ops->ready(p);
+		if (pp->finished)
+			return;
+	}
+	late = mono_ms() - p->started_mono - p->check->timeout_ms -
+	    pp->grace_ms;
+	if (pp->grace_ms == 0 && late >= PROBE_HELD_MS) {
+		pp->grace_ms = late < p->check->timeout_ms ? late :
+		    p->check->timeout_ms;
+		tv.tv_sec = pp->grace_ms / 1000;
+		tv.tv_usec = (pp->grace_ms % 1000) * 1000;
+		evtimer_add(pp->timer, &tv);
+		return;
+	}
 	duration_fmt(p->check->timeout_ms, d, sizeof(d));
 	if (pp->wait != NULL)
 		probe_done(p, PROBE_DNS_FAILURE, "cannot resolve %s: no "
