@@ -104,6 +104,9 @@
 	X(int, PQflush, (PGconn *c), (c))				\
 	X(int, PQconsumeInput, (PGconn *c), (c))			\
 	X(int, PQisBusy, (PGconn *c), (c))				\
+	X(int, PQenterPipelineMode, (PGconn *c), (c))		\
+	X(int, PQexitPipelineMode, (PGconn *c), (c))		\
+	X(int, PQpipelineSync, (PGconn *c), (c))			\
 	X(PGresult *, PQexec, (PGconn *c, const char *q), (c, q))	\
 	X(int, PQsendQuery, (PGconn *c, const char *q), (c, q))	\
 	X(int, PQsendQueryParams, (PGconn *c, const char *q, int n,	\
