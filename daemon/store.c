@@ -1952,6 +1952,27 @@ store_recovered(struct store *st)
 		store_rollback(st);
 }
 
+/* TX leaves the held queue: written, or dropped. */
+static void
+store_held_remove(struct store *st, struct store_tx *tx)
+{
+	TAILQ_REMOVE(&st->held, tx, entry);
+	st->nheld--;
+	st->held_bytes -= tx->bytes;
+	store_tx_free(tx);
+}
+
+/* TX is in the register now; whether it appended to the timeline. */
+static int
+store_held_written(struct store *st, struct store_tx *tx)
+{
+	int	 appended = tx->appended;
+
+	st->written++;
+	store_held_remove(st, tx);
+	return appended;
+}
+
 /*
  * TX was held because its COMMIT's answer was lost: did the server commit
  * it after all?  STORE_ROW yes (its rows are in the register: writing it
@@ -2024,12 +2045,7 @@ store_flush(struct store *st, int64_t slice)
 				break;
 			/* Already in the register: not written again. */
 			rc = STORE_OK;
-			st->written++;
-			any |= tx->appended;
-			TAILQ_REMOVE(&st->held, tx, entry);
-			st->nheld--;
-			st->held_bytes -= tx->bytes;
-			store_tx_free(tx);
+			any |= store_held_written(st, tx);
 			continue;
 		}
 		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
@@ -2060,14 +2076,9 @@ store_flush(struct store *st, int64_t slice)
 			    op != NULL && op->sql != NULL ? op->sql :
 			    store_tx_what(tx));
 			rc = STORE_OK;
-		} else {
-			st->written++;
-			any |= tx->appended;
-		}
-		TAILQ_REMOVE(&st->held, tx, entry);
-		st->nheld--;
-		st->held_bytes -= tx->bytes;
-		store_tx_free(tx);
+			store_held_remove(st, tx);
+		} else
+			any |= store_held_written(st, tx);
 	}
 	if (any) {
 		st->appended = 1;
