@@ -54,9 +54,12 @@ def leaders(pg):
         " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') ORDER BY name")]
 
 
-def start_nodes(scenario, pg, smtp, service, policy):
+def start_nodes(scenario, pg, smtp, service, policy,
+                names=(("n1", True), ("n2", True), ("n3", False))):
+    """NAMES' nodes on one register, each (name, may lead), n1 first and
+    leading: by name."""
     nodes = {}
-    for name, lead in (("n1", True), ("n2", True), ("n3", False)):
+    for name, lead in names:
         d = scenario.daemon(name)
         d.write_rules(node_rules(d, pg, name, policy, smtp, service.port,
                                  lead))
@@ -67,9 +70,12 @@ def start_nodes(scenario, pg, smtp, service, policy):
             wait_for(lambda: status(d)["node"]["role"] == "leader", 10,
                      "n1 leading")
         nodes[name] = d
-    wait_for(lambda: len(pg.rows("SELECT name FROM nodes")) == 3, 10,
-             "three nodes in the nodes table")
+    wait_for(lambda: len(pg.rows("SELECT name FROM nodes")) == len(names),
+             10, f"{len(names)} nodes in the nodes table")
     return nodes
+
+
+PAIR = (("n1", True), ("n2", True))
 
 
 def incidents(pg):
@@ -261,18 +267,8 @@ def test_server_restart_leader_keeps_the_lead(scenario, pg):
     smtp = SmtpServer(scenario.dir)       # mail stays queued: not the point
     service = scenario.listener()
     policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    nodes = []
-    for name in ("n1", "n2"):
-        d = scenario.daemon(name)
-        d.write_rules(node_rules(d, pg, name, policy, smtp, service.port))
-        d.start()
-        wait_socket(d.sock)
-        wait_for(lambda: status(d)["node"]["role"] in ("leader",
-                 "standby"), 10, f"{name} answering")
-        nodes.append(d)
-    n1, n2 = nodes
-    wait_for(lambda: status(n1)["node"]["role"] == "leader", 10,
-             "n1 leading")
+    nodes = start_nodes(scenario, pg, smtp, service, policy, PAIR)
+    n1, n2 = nodes["n1"], nodes["n2"]
     service.wait_accepted(service.accepted + 2)
 
     pg.stop(mode="fast")
@@ -298,7 +294,7 @@ def test_server_restart_leader_keeps_the_lead(scenario, pg):
     wait_for(lambda: api(n2.sock, "GET", "/v1/status")[1].get("node") ==
              {"name": "n2", "role": "standby"}, 5, "n2 still a standby")
     assert "leads now" not in n2.run_log(), n2.tail()
-    for d in nodes:
+    for d in nodes.values():
         d.stop()
     rc, out, err = cli("--db", pg.uri, "verify")
     assert rc == 0, (out, err)

@@ -12,9 +12,9 @@ import time
 
 import pytest  # noqa: F401  (the fixture's skip)
 
-from conftest import api, short_policy, wait_for, wait_socket
+from conftest import api, short_policy, wait_for
 from smtpserver import SmtpServer
-from test_pg_lead import node_rules, status
+from test_pg_lead import PAIR, start_nodes, status
 from test_pg_store import pg  # noqa: F401  (its server)
 
 
@@ -22,18 +22,8 @@ def start_pair(scenario, pg):
     smtp = SmtpServer(scenario.dir)       # never started: not the point
     service = scenario.listener()
     policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    nodes = []
-    for name in ("n1", "n2"):
-        d = scenario.daemon(name)
-        d.write_rules(node_rules(d, pg, name, policy, smtp, service.port))
-        d.start()
-        wait_socket(d.sock)
-        wait_for(lambda: status(d)["node"]["role"] in ("leader",
-                 "standby"), 10, f"{name} answering")
-        nodes.append(d)
-    wait_for(lambda: status(nodes[0])["node"]["role"] == "leader", 10,
-             "n1 leading")
-    return nodes
+    nodes = start_nodes(scenario, pg, smtp, service, policy, PAIR)
+    return nodes["n1"], nodes["n2"]
 
 
 def test_standby_status_after_server_restart(scenario, pg):

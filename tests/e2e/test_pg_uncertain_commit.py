@@ -11,10 +11,12 @@ there once, the chain verifies, and the log says it was already written.
 """
 import pytest  # noqa: F401  (the fixture's skip)
 
-from conftest import cli, short_policy, wait_for, wait_socket
+from conftest import cli, short_policy, wait_for
 from smtpserver import SmtpServer
-from test_pg_lead import incidents, node_rules, status
+from test_pg_lead import incidents, start_nodes
 from test_pg_store import pg  # noqa: F401  (its server)
+
+ALONE = (("n1", True),)
 
 # Test-only: the first COMMIT that inserts an incident takes 2 s.
 SLOW_COMMIT = """
@@ -37,12 +39,7 @@ def test_commit_answered_late_is_already_written(scenario, pg):
     smtp = SmtpServer(scenario.dir)       # never started: not the point
     service = scenario.listener()
     policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    d = scenario.daemon("n1")
-    d.write_rules(node_rules(d, pg, "n1", policy, smtp, service.port))
-    d.start()
-    wait_socket(d.sock)
-    wait_for(lambda: status(d)["node"]["role"] == "leader", 10,
-             "n1 leading")
+    d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
     pg.rows(SLOW_COMMIT)
     service.wait_accepted(service.accepted + 2)
 
@@ -101,12 +98,7 @@ def test_commit_answered_late_not_committed_is_written(scenario, pg):
     smtp = SmtpServer(scenario.dir)
     service = scenario.listener()
     policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    d = scenario.daemon("n1")
-    d.write_rules(node_rules(d, pg, "n1", policy, smtp, service.port))
-    d.start()
-    wait_socket(d.sock)
-    wait_for(lambda: status(d)["node"]["role"] == "leader", 10,
-             "n1 leading")
+    d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
     pg.rows(FAILED_COMMIT)
     service.wait_accepted(service.accepted + 2)
     service.stop()
