@@ -417,6 +417,10 @@ class Rtowatchd:
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.conf = os.path.join(self.dir, "rtowatch.conf")
+        if "set socket" not in head:
+            # Its own, not the system's /run/rtowatch: two benches, or a
+            # bench beside an installed rtowatchd, must not share one.
+            head = f'set socket "{self.dir}/control.sock"\n' + head
         with open(self.conf, "w") as f:
             f.write(f'set database '
                     f'"{database or self.dir + "/rtowatch.db"}"\n'
