@@ -1813,6 +1813,14 @@ engine_reown(struct engine *e, struct sys_state *s)
 	if ((h = engine_find(e, ENGINE_HOST_NAME)) != NULL &&
 	    (h->incident_id == s->incident_id ||
 	    h->last_incident_id == s->incident_id)) {
+		/*
+		 * A failure probed before the network came back, but applied
+		 * after (its answer came late, or waited in the queue while
+		 * the loop caught up): not a failure since.  Its next result
+		 * decides, as for those engine_host_check() left alone.
+		 */
+		if (s->last_result_at < h->last_restored_at)
+			return;
 		engine_step_outage_start(s->checks, s->nchecks, &cause, &mono);
 		engine_open(e, s, now, s->started_at, s->started_mono, cause,
 		    s->outage_id, 0);

@@ -15,6 +15,9 @@ back, and the systems not probed again since the network came back are
 not "still down" but unknown; their next result ends their part of the
 host's incident instead of opening twenty new ones.
 """
+import socket
+import threading
+
 from conftest import POLICY, cli, db_rows, incidents, rules_file, \
     system_rules, wait_for, wait_incident
 
@@ -101,3 +104,95 @@ def test_a_wave_longer_than_a_turn_is_still_one_incident(scenario):
     d.stop()
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0, f"verify after the recovery: {out}{err}"
+
+
+class Banner:
+    """A TCP service whose answer the test sets: "ok" says "ok" and closes;
+    "close" closes at once (the check fails fast); "hold" keeps each
+    connection open and silent until release() closes them unanswered."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.mode = "ok"
+        self.held = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            if self.mode == "hold":
+                self.held.append(conn)
+                continue
+            if self.mode == "ok":
+                conn.sendall(b"ok\n")
+            conn.close()
+
+    def release(self):
+        held, self.held = self.held, []
+        for c in held:
+            c.close()
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        self.release()
+        self.sock.close()
+
+
+def test_failure_probed_before_the_network_came_back(scenario):
+    """A system's last failure was probed before the network came back,
+    but its answer only comes after the host's incident ended (a probe
+    held by a slow server, or a result that waited while the loop caught
+    up).  That is not a failure since the network came back: its next
+    result decides, and it ends its part of the host's incident instead
+    of opening an incident of its own."""
+    lst = [scenario.listener() for _ in range(N)]
+    slow = Banner()
+    try:
+        d = scenario.daemon()
+        d.write_rules(rules_file(d.db, *[
+            system_rules(f"svc{i}", l.port, rto="1h", down_after=1,
+                         up_after=1)
+            for i, l in enumerate(lst)],
+            system_rules("slow", slow.port, rto="1h", down_after=1,
+                         up_after=1, every="4s", timeout="3500ms",
+                         options='expect "ok"'), policy=POLICY))
+        d.start()
+        for l in lst:
+            l.wait_accepted(2)
+        slow.mode = "close"
+        for l in lst:
+            l.stop()
+        wait_incident(d.db, HOST)
+        wait_for(lambda: len(db_rows(d.db, "SELECT 1 FROM incident_scope"))
+                 == N + 1, 15, f"all {N + 1} systems in the host's scope")
+        # slow's next probe starts before the network comes back, and is
+        # held until after the host's incident ended.
+        slow.mode = "hold"
+        wait_for(lambda: slow.held, 8, "a probe of slow held")
+        for l in lst:
+            l.start()
+        wait_incident(d.db, HOST, restored=True)
+        slow.mode = "ok"
+        slow.release()
+        wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
+                                     "ended_at IS NULL"), 10,
+                 "every outage ended")
+        rows = incidents(d.db)
+        assert [r["system"] for r in rows] == [HOST], \
+            f"{len(rows)} incidents after the network came back: " \
+            f"{sorted(r['system'] for r in rows)}"
+        rc, out, err = cli("--db", d.db, "verify")
+        assert rc == 0, out + err
+        d.stop()
+    finally:
+        slow.close()
