@@ -2066,6 +2066,12 @@ store_flush(struct store *st, int64_t slice)
 		if (rc == STORE_OK)
 			rc = store_exec_rc(st, "COMMIT");
 		if (rc != STORE_OK) {
+			/*
+			 * Its copy's COMMIT may be the one whose answer was
+			 * lost (the server committed it): ask, as for the
+			 * first, before it is written a third time.
+			 */
+			memcpy(tx->xid, st->db->uncertain, sizeof(tx->xid));
 			store_db_rollback(st);
 			if (store_fault(rc))
 				break;

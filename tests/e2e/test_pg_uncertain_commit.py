@@ -120,3 +120,58 @@ def test_commit_answered_late_not_committed_is_written(scenario, pg):
             " DROP FUNCTION failed_commit(); DROP SEQUENCE failed_commit_seq")
     rc, out, err = cli("--db", pg.uri, "verify")
     assert rc == 0, (out, err)
+
+
+# Test-only: the first COMMIT that inserts an incident takes 2 s and
+# fails; the second (its held copy, written again) takes 2 s and commits.
+FAILED_THEN_SLOW = """
+CREATE SEQUENCE twice_seq;
+CREATE FUNCTION twice_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE n bigint := nextval('twice_seq');
+BEGIN
+    IF n <= 2 THEN
+        PERFORM pg_sleep(2);
+    END IF;
+    IF n = 1 THEN
+        RAISE EXCEPTION 'the test refuses this COMMIT, late';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER twice_commit AFTER INSERT ON incidents
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION
+    twice_commit();
+"""
+
+
+def test_copy_written_again_answered_late_is_already_written(scenario, pg):
+    """The held copy's own COMMIT, written again by the flush, is the one
+    whose answer is lost, though the server commits it.  The daemon says
+    it will ask the server before writing the changes again: it must,
+    and not write them a third time (a second incident, or a change
+    "dropped")."""
+    smtp = SmtpServer(scenario.dir)
+    service = scenario.listener()
+    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
+    d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
+    pg.rows(FAILED_THEN_SLOW)
+    service.wait_accepted(service.accepted + 2)
+    service.stop()
+    wait_for(lambda: d.run_log().count("answer to the COMMIT") >= 2, 20,
+             "the COMMIT and its copy's unanswered")
+    wait_for(lambda: "accepts writes again" in d.run_log(), 20,
+             "the held changes done with")
+    assert pg.rows("SELECT last_value FROM twice_seq") == [["2"]], \
+        "the copy's COMMIT was not the slow one: the scenario tested nothing"
+    log = d.run_log()
+    inc = incidents(pg)
+    assert len(inc) == 1, inc
+    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
+                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    assert "already written: the earlier commit's answer was lost" in log, \
+        d.tail()
+    assert "cannot be written and is dropped" not in log, d.tail()
+    d.stop()
+    pg.rows("DROP TRIGGER twice_commit ON incidents;"
+            " DROP FUNCTION twice_commit(); DROP SEQUENCE twice_seq")
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0, (out, err)
