@@ -842,12 +842,13 @@ store_records_collect(struct store *st, struct store_query *dirty, char **out)
 	int64_t				 id[STORE_READ_AHEAD];
 	char				*sql, *buf = NULL, gone[96];
 	size_t				 len = 0, cap = 0;
-	int				 rc = STORE_ROW, i, n;
+	int				 rc, list = STORE_ROW, i, n;
 
 	*out = NULL;
-	while (rc == STORE_ROW) {
+	/* LIST: the dirty list's own step, which its rows' must not hide. */
+	while (list == STORE_ROW) {
 		for (n = 0; n < STORE_READ_AHEAD &&
-		    (rc = store_step(dirty)) == STORE_ROW; ) {
+		    (list = store_step(dirty)) == STORE_ROW; ) {
 			if ((t[n] = chain_table(store_column_text(dirty, 0))) ==
 			    NULL)
 				continue;
@@ -858,6 +859,7 @@ store_records_collect(struct store *st, struct store_query *dirty, char **out)
 			free(sql);
 			store_prefetch(row[n++]);
 		}
+		rc = STORE_ROW;
 		for (i = 0; i < n; i++) {
 			if (rc == -1 || row[i] == NULL)
 				rc = -1;
@@ -877,12 +879,8 @@ store_records_collect(struct store *st, struct store_query *dirty, char **out)
 		if (rc == -1)
 			goto fail;
 		/* The list's end (DONE) or its error ends the loop. */
-		if (n == STORE_READ_AHEAD)
-			rc = STORE_ROW;
-		else if (rc == STORE_ROW)
-			rc = STORE_DONE;
 	}
-	if (rc != STORE_DONE || store_exec(st, "DELETE FROM record_dirty") ==
+	if (list != STORE_DONE || store_exec(st, "DELETE FROM record_dirty") ==
 	    -1) {
 		free(buf);
 		return -1;
