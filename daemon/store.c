@@ -1112,6 +1112,17 @@ store_tx_free(struct store_tx *tx)
 	free(tx);
 }
 
+/*
+ * The statement a refusal was for: SQL, the one just run, unless the
+ * backend learnt of the refusal at a later statement and says which
+ * (db->failed: PostgreSQL's pipeline).
+ */
+static const char *
+store_refused_sql(struct store *st, const char *sql)
+{
+	return st->db->failed[0] != '\0' ? st->db->failed : sql;
+}
+
 /* What a held transaction is about, for the log: its first statement. */
 static const char *
 store_tx_what(const struct store_tx *tx)
@@ -1470,7 +1481,8 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 	if (st->replaying)
 		return rc == STORE_DONE ? 0 : -1;
 	if (rc != STORE_DONE && !store_fault(rc)) {
-		log_warnx("%s: %s", st->path, st->db->error);
+		log_warnx("%s: %s; the statement refused: %.300s", st->path,
+		    st->db->error, store_refused_sql(st, sql));
 		free(sql);
 		if (implicit)
 			store_rollback(st);
@@ -2073,8 +2085,8 @@ store_flush(struct store *st, int64_t slice)
 			log_warnx("store: a change decided at %s cannot be "
 			    "written and is dropped (%s): %.300s",
 			    time_fmt(tx->at, t, sizeof(t)), st->db->error,
-			    op != NULL && op->sql != NULL ? op->sql :
-			    store_tx_what(tx));
+			    store_refused_sql(st, op != NULL &&
+			    op->sql != NULL ? op->sql : store_tx_what(tx)));
 			rc = STORE_OK;
 			store_held_remove(st, tx);
 		} else
