@@ -505,6 +505,7 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 {
 	PGconn		*conn = PDB(d)->conn;
 	const char	*msg, *state;
+	char		*e;
 	size_t		 n;
 
 	d->failed[0] = '\0';
@@ -516,6 +517,23 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 	n = strlen(d->error);
 	while (n > 0 && (d->error[n - 1] == '\n' || d->error[n - 1] == ' '))
 		d->error[--n] = '\0';
+	/*
+	 * Nor within it: a field of its own (CONTEXT, a trigger's RAISE)
+	 * follows after "; ", a sentence continued on an indented line
+	 * after a space, so that the line says it all.
+	 */
+	for (n = 0; (e = strchr(d->error + n, '\n')) != NULL; ) {
+		n = (size_t)(e - d->error);
+		if (e[1] == '\t') {
+			*e = ' ';
+			memmove(e + 1, e + 2, strlen(e + 2) + 1);
+		} else if (strlen(d->error) + 1 < sizeof(d->error)) {
+			memmove(e + 2, e + 1, strlen(e + 1) + 1);
+			e[0] = ';';
+			e[1] = ' ';
+		} else
+			*e = ' ';
+	}
 	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	d->rc = STORE_ERROR;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || state == NULL)

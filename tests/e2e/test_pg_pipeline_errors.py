@@ -21,7 +21,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -54,6 +53,16 @@ STORE_PG_LOCK = 7526465302289283176
 REFUSED_RE = re.compile(r"the statement refused: (.*)$", re.M)
 
 
+def pg_value(uri, sql):
+    """SQL's one value, as psql prints it unaligned."""
+    from pglib import pg_bin
+    p = subprocess.run([os.path.join(pg_bin(), "psql"), "-X", "-qAt", uri,
+                        "-c", sql], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
 def states(d):
     code, body = api(d.sock, "GET", "/v1/status")
     assert code == 200, body
@@ -83,16 +92,8 @@ def test_write_refused_mid_change(scenario, backend):
     names = ["good1", "bad", "good2"]
     d, lst = start(scenario, names)
     db_edit(d.db, REFUSE_PG if backend == "pg" else REFUSE_SQLITE)
-    # The three fail in the same turn: one group, a savepoint each.  The
-    # probes are spread over their interval, so the daemon is stopped
-    # while they all come due, and their refusals come back together.
-    os.kill(d.proc.pid, signal.SIGSTOP)
-    try:
-        for n in names:
-            lst[n].stop()
-        time.sleep(0.3)         # one interval: every probe due
-    finally:
-        os.kill(d.proc.pid, signal.SIGCONT)
+    # The three fail in the same turn: one group, a savepoint each.
+    fail_together(d, lst.values())
     wait_for(lambda: opened(d) >= {"good1", "good2"}, 10,
              "the good systems' incidents opened")
     wait_for(lambda: REFUSED_RE.search(d.run_log()), 10,
@@ -125,43 +126,49 @@ def test_write_refused_mid_change(scenario, backend):
     assert rc == 0, (out, err)
 
 
-def records_backends_sql():
-    """The daemon's records connection: not its lock's (application_name
-    'rtowatchd lead'), not psql's."""
-    return ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <>"
-            " pg_backend_pid() AND application_name = ''")
+# Test-only: the records' connection is ended by the server in the middle
+# of the group's writes (the 5th outage row of the mass failure, while
+# the four changes before it are released into the group's transaction
+# and its COMMIT is still to come), and again at the 12th (the changes
+# held are being written back by then).  A sequence, which no rollback
+# undoes, counts the rows.
+KILL_PG = """
+CREATE SEQUENCE kill_seq;
+CREATE FUNCTION kill_mid_pipeline() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('kill_seq') IN (5, 12) THEN
+        PERFORM pg_terminate_backend(pg_backend_pid());
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER kill_mid_pipeline AFTER INSERT ON outages FOR EACH ROW
+    EXECUTE FUNCTION kill_mid_pipeline();
+"""
+
+
+def fail_together(d, listeners):
+    """Stop LISTENERS while the daemon is stopped: their probes come due
+    together, and their results are one turn's, one group."""
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        for lst in listeners:
+            lst.stop()
+        time.sleep(0.3)         # one interval: every probe due
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
 
 
 @pytest.mark.parametrize("backend", ["pg"], indirect=True)
 def test_connection_killed_mid_pipeline(scenario, backend):
-    from pglib import psql_uri
     n = 20
     names = [f"svc{i}" for i in range(n)]
     d, lst = start(scenario, names)
-    kills = []
-    stop = threading.Event()
-
-    def killer():
-        # Bounded: 3 s, 30 kills at most.
-        end = time.monotonic() + 3
-        while not stop.is_set() and time.monotonic() < end and \
-                len(kills) < 30:
-            out = psql_uri(d.db, records_backends_sql())
-            kills.append(out.count("t"))
-            time.sleep(0.02)
-
-    t = threading.Thread(target=killer)
-    t.start()
-    try:
-        for name in names:
-            lst[name].stop()
-        wait_for(lambda: len(opened(d)) == n, 20,
-                 f"all {n} outages seen while the connection is killed")
-    finally:
-        stop.set()
-        t.join()
-    assert sum(kills) >= 2, kills
+    db_edit(d.db, KILL_PG)
+    fail_together(d, lst.values())
+    wait_for(lambda: len(opened(d)) == n, 20,
+             f"all {n} outages seen")
+    wait_for(lambda: int(pg_value(d.db, "SELECT last_value FROM kill_seq"))
+             >= 12, 10, "both kills made")
     log = d.run_log()
     assert "refuses writes" in log, d.tail()
     wait_for(lambda: len(incidents(d.db)) == n, 20,
@@ -201,13 +208,10 @@ def test_dropped_line_names_the_refused_statement(scenario, backend):
          f"SELECT pg_advisory_lock({STORE_PG_LOCK}); SELECT pg_sleep(3)"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: subprocess.run(
-                     [os.path.join(pg_bin(), "psql"), "-X", "-qAt", d.db,
-                      "-c", "SELECT count(*) FROM pg_locks WHERE locktype"
-                      " = 'advisory' AND granted AND objid = "
-                      f"{STORE_PG_LOCK & 0xffffffff}"],
-                     capture_output=True, text=True).stdout.strip() == "1",
-                 5, "the lock held by the test")
+        wait_for(lambda: pg_value(
+            d.db, "SELECT count(*) FROM pg_locks WHERE locktype ="
+            f" 'advisory' AND granted AND objid = {STORE_PG_LOCK & 0xffffffff}"
+        ) == "1", 5, "the lock held by the test")
         lst["bad"].stop()
         wait_for(lambda: "refuses writes" in d.run_log(), 10,
                  "the change held")
