@@ -160,6 +160,11 @@ struct store {
 	unsigned	 refused;	/* transactions refused at the bound */
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
+	/*
+	 * The last refusal's reason, for the line that ends the episode: a
+	 * held change dropped meanwhile leaves its own error in db->error.
+	 */
+	char		 failing_why[sizeof(((struct store_db *)0)->error)];
 	int64_t		 last_try_mono;
 	int64_t		 alert_after_ms;
 	int		 alerted;
@@ -1424,6 +1429,7 @@ store_refused(struct store *st)
 		    "memory, in order, and written with their original times "
 		    "once it accepts them", st->path, st->db->error);
 	}
+	memcpy(st->failing_why, st->db->error, sizeof(st->failing_why));
 	store_arm(st);
 }
 
@@ -1936,7 +1942,7 @@ store_recovered(struct store *st)
 	    "meanwhile were written with their original times",
 	    time_fmt(st->failing_since, t, sizeof(t)),
 	    duration_fmt(mono_ms() - st->failing_mono, d, sizeof(d)),
-	    st->db->error, st->written);
+	    st->failing_why, st->written);
 	if (st->refused > 0 && len < sizeof(detail))
 		snprintf(detail + len, sizeof(detail) - len, "; %u changes "
 		    "beyond the %d held were refused and are not recorded",

@@ -226,6 +226,12 @@ def test_dropped_line_names_the_refused_statement(scenario, backend):
     # Quoted: the statement refused, not the change's first one (the
     # incident's row, which the server took).
     assert m.group(1).startswith("INSERT INTO outages"), m.group(0)
+    # The episode's end says why writes were refused (the lock), not the
+    # dropped change's error.
+    end = wait_for(lambda: re.search(r"accepts writes again: .*",
+                                     d.run_log()), 10,
+                   "the episode over").group(0)
+    assert "lock timeout" in end and "refuses the outage" not in end, end
     assert incidents(d.db) == []
     d.stop()
     rc, out, err = cli("--db", d.db, "verify")
