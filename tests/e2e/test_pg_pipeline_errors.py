@@ -106,7 +106,7 @@ def test_write_refused_mid_change(scenario, backend):
                            for s in refused), refused
     # Not applied in memory: the daemon does not claim an incident.
     st = states(d)["bad"]
-    assert st["state"] != "down" and not st.get("incident_id"), st
+    assert st["state"] != "down" and st["incident"] is None, st
     assert "bad" not in opened(d), d.tail()
     rows = incidents(d.db)
     assert sorted(r["system"] for r in rows) == ["good1", "good2"], rows
