@@ -11,9 +11,11 @@ aim at that:
   systems' changes of the same group are, the log names the statement
   refused (not the later one that reported it) and the chain verifies;
   the same on SQLite, where the write is refused at once;
-- the records' connection killed (pg_terminate_backend) again and again
-  while a mass failure's changes are written: every change is held in
-  order and written once after reconnecting, nothing lost or doubled;
+- the records' connection ended by the server (pg_terminate_backend,
+  from a trigger, so that it lands in the middle of one group's writes,
+  and again while the held changes are written back) during a mass
+  failure: every change is held in order and written once after
+  reconnecting, nothing lost or doubled;
 - a held change refused for good when it is written back: the "dropped"
   line quotes the statement refused, not the change's first one.
 """
@@ -117,10 +119,13 @@ def test_write_refused_mid_change(scenario, backend):
         r"(\w+): tcp \S+ port \d+ down since (\S+), observed", log)}
     assert len(seen) == 3, seen
     assert max(seen.values()) - min(seen.values()) < 50, seen
-    # The good ones' changes in full: an outage each.
+    # The good ones' changes in full: an outage each, and the status
+    # names the register's incident.
+    st = states(d)
     for r in rows:
         assert db_rows(d.db, "SELECT count(*) AS n FROM outages WHERE "
                        "incident_id = ?", r["id"]) == [{"n": 1}], r
+        assert st[r["system"]]["incident"] == r["id"], (r, st)
     d.stop()
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0, (out, err)
