@@ -1142,7 +1142,7 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 {
 	struct store_new_incident	 ni;
 	struct policy_class		 c;
-	int64_t				 due;
+	int64_t				 due, outage_id = 0, incident = 0;
 	char				 t1[TIME_STRLEN], t2[TIME_STRLEN];
 	char				 cause_buf[1024], opened[1280], d[32];
 
@@ -1175,15 +1175,19 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 		    s->last_restored_at, d, sizeof(d)));
 	else
 		snprintf(opened, sizeof(opened), "%s", cause_buf);
-	/* The daemon is the discoverer: awareness, and the clocks, is now. */
+	/*
+	 * The daemon is the discoverer: awareness, and the clocks, is now.
+	 * The ids are S's once committed: a change the register refuses
+	 * leaves S without an incident (its id goes to the next one), and
+	 * the status claims none.
+	 */
 	if (store_begin(e->store) == -1 ||
-	    store_outage_open(e->store, &ni, &s->outage_id,
-	    &s->incident_id) == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_NOTIFY, c.level, now,
+	    store_outage_open(e->store, &ni, &outage_id, &incident) == -1 ||
+	    clocks_open(e->clocks, incident, CLOCK_NOTIFY, c.level, now,
 	    &due) == -1 ||
-	    clocks_open(e->clocks, s->incident_id, CLOCK_RESTORE, c.level,
+	    clocks_open(e->clocks, incident, CLOCK_RESTORE, c.level,
 	    now, &due) == -1 ||
-	    notice_queue(e->store, e->policy, s->incident_id, c.level,
+	    notice_queue(e->store, e->policy, incident, c.level,
 	    s->name, "down, incident opened", opened, now) == -1 ||
 	    store_commit(e->store) == -1) {
 		store_rollback(e->store);
@@ -1191,6 +1195,8 @@ engine_open(struct engine *e, struct sys_state *s, int64_t now,
 		    "retrying at the next probe", s->name);
 		return;
 	}
+	s->outage_id = outage_id;
+	s->incident_id = incident;
 	clocks_sync(e->clocks, s->incident_id);
 	s->down = 1;
 	s->attached = 0;

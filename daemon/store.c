@@ -160,6 +160,11 @@ struct store {
 	unsigned	 refused;	/* transactions refused at the bound */
 	int64_t		 failing_since;	/* wall ms; 0: writes are accepted */
 	int64_t		 failing_mono;
+	/*
+	 * The last refusal's reason, for the line that ends the episode: a
+	 * held change dropped meanwhile leaves its own error in db->error.
+	 */
+	char		 failing_why[sizeof(((struct store_db *)0)->error)];
 	int64_t		 last_try_mono;
 	int64_t		 alert_after_ms;
 	int		 alerted;
@@ -1110,6 +1115,17 @@ store_tx_free(struct store_tx *tx)
 	free(tx);
 }
 
+/*
+ * The statement a refusal was for: SQL, the one just run, unless the
+ * backend learnt of the refusal at a later statement and says which
+ * (db->failed: PostgreSQL's pipeline).
+ */
+static const char *
+store_refused_sql(struct store *st, const char *sql)
+{
+	return st->db->failed[0] != '\0' ? st->db->failed : sql;
+}
+
 /* What a held transaction is about, for the log: its first statement. */
 static const char *
 store_tx_what(const struct store_tx *tx)
@@ -1411,6 +1427,7 @@ store_refused(struct store *st)
 		    "memory, in order, and written with their original times "
 		    "once it accepts them", st->path, st->db->error);
 	}
+	memcpy(st->failing_why, st->db->error, sizeof(st->failing_why));
 	store_arm(st);
 }
 
@@ -1468,7 +1485,8 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 	if (st->replaying)
 		return rc == STORE_DONE ? 0 : -1;
 	if (rc != STORE_DONE && !store_fault(rc)) {
-		log_warnx("%s: %s", st->path, st->db->error);
+		log_warnx("%s: %s; the statement refused: %.300s", st->path,
+		    st->db->error, store_refused_sql(st, sql));
 		free(sql);
 		if (implicit)
 			store_rollback(st);
@@ -1922,7 +1940,7 @@ store_recovered(struct store *st)
 	    "meanwhile were written with their original times",
 	    time_fmt(st->failing_since, t, sizeof(t)),
 	    duration_fmt(mono_ms() - st->failing_mono, d, sizeof(d)),
-	    st->db->error, st->written);
+	    st->failing_why, st->written);
 	if (st->refused > 0 && len < sizeof(detail))
 		snprintf(detail + len, sizeof(detail) - len, "; %u changes "
 		    "beyond the %d held were refused and are not recorded",
@@ -2077,8 +2095,8 @@ store_flush(struct store *st, int64_t slice)
 			log_warnx("store: a change decided at %s cannot be "
 			    "written and is dropped (%s): %.300s",
 			    time_fmt(tx->at, t, sizeof(t)), st->db->error,
-			    op != NULL && op->sql != NULL ? op->sql :
-			    store_tx_what(tx));
+			    store_refused_sql(st, op != NULL &&
+			    op->sql != NULL ? op->sql : store_tx_what(tx)));
 			rc = STORE_OK;
 			store_held_remove(st, tx);
 		} else

@@ -94,6 +94,11 @@ struct store_pg {
 	char		 abort_msg[sizeof(((struct store_db *)0)->error)];
 	/* The query each one answers (a read sent ahead), or NULL. */
 	struct store_pg_query **pending;
+	/*
+	 * Each one's text: a write's error is read at a later statement,
+	 * and the log and the store name the one refused (db->failed).
+	 */
+	char		**pending_sql;
 	int		 npending;	/* allocated */
 	/*
 	 * Reconnecting without blocking the loop: NEXT is a connection
@@ -500,8 +505,10 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 {
 	PGconn		*conn = PDB(d)->conn;
 	const char	*msg, *state;
+	char		*e;
 	size_t		 n;
 
+	d->failed[0] = '\0';
 	msg = res != NULL ? PQresultErrorMessage(res) : "";
 	if (msg == NULL || *msg == '\0')
 		msg = conn != NULL ? PQerrorMessage(conn) : "not connected";
@@ -510,6 +517,23 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 	n = strlen(d->error);
 	while (n > 0 && (d->error[n - 1] == '\n' || d->error[n - 1] == ' '))
 		d->error[--n] = '\0';
+	/*
+	 * Nor within it: a field of its own (CONTEXT, a trigger's RAISE)
+	 * follows after "; ", a sentence continued on an indented line
+	 * after a space, so that the line says it all.
+	 */
+	for (n = 0; (e = strchr(d->error + n, '\n')) != NULL; ) {
+		n = (size_t)(e - d->error);
+		if (e[1] == '\t') {
+			*e = ' ';
+			memmove(e + 1, e + 2, strlen(e + 2) + 1);
+		} else if (strlen(d->error) + 1 < sizeof(d->error)) {
+			memmove(e + 2, e + 1, strlen(e + 1) + 1);
+			e[0] = ';';
+			e[1] = ' ';
+		} else
+			*e = ' ';
+	}
 	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	d->rc = STORE_ERROR;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || state == NULL)
@@ -595,6 +619,7 @@ store_pg_params(struct store_db *d, unsigned int attempt,
 }
 
 static int	store_pg_exec(struct store_db *, const char *);
+static void	store_pg_unqueue(struct store_pg *);
 
 /*
  * A session's settings, on a new connection: notices quiet (CREATE ...
@@ -672,7 +697,7 @@ store_pg_next_step(struct store_db *d, int ready)
 		PQfinish(p->conn);
 	p->conn = p->next;
 	p->next = NULL;
-	p->piped = p->queued = 0;
+	store_pg_unqueue(p);
 	p->aborted = 0;
 	store_pg_next_end(p);
 	if (p->reader)
@@ -801,7 +826,7 @@ store_pg_alive(struct store_db *d)
 		    "again", d->path, PQhost(p->conn), PQport(p->conn));
 		PQfinish(p->conn);
 		p->conn = NULL;
-		p->piped = p->queued = 0;
+		store_pg_unqueue(p);
 		p->aborted = 0;
 	}
 	store_pg_reconnect(d);
@@ -858,7 +883,7 @@ store_pg_wait(struct store_db *d)
 			log_warnx("%s: %s", d->path, d->error);
 			PQfinish(p->conn);
 			p->conn = NULL;
-			p->piped = p->queued = 0;
+			store_pg_unqueue(p);
 			p->aborted = 0;
 			d->rc = STORE_FAULT;
 			return NULL;
@@ -925,6 +950,9 @@ store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
 		size = sizeof(*p->pending);
 		p->pending = xreallocarray(p->pending, (size_t)p->npending,
 		    size);
+		size = sizeof(*p->pending_sql);
+		p->pending_sql = xreallocarray(p->pending_sql,
+		    (size_t)p->npending, size);
 	}
 	if (!p->piped) {
 		if (PQenterPipelineMode(p->conn) != 1)
@@ -933,6 +961,7 @@ store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
 	}
 	if (!PQsendQueryParams(p->conn, sql, n, types, values, NULL, NULL, 0))
 		return store_pg_fail(d, NULL);
+	p->pending_sql[p->queued] = xstrdup(sql);
 	p->pending[p->queued++] = q;
 	if (q != NULL)
 		q->inflight = 1;
@@ -940,6 +969,17 @@ store_pg_pipe(struct store_db *d, struct store_pg_query *q, const char *sql,
 	if (PQflush(p->conn) == -1)
 		return store_pg_fail(d, NULL);
 	return STORE_OK;
+}
+
+/* The pipeline is read, or lost: nothing is in it any more. */
+static void
+store_pg_unqueue(struct store_pg *p)
+{
+	int	 i;
+
+	for (i = 0; i < p->queued; i++)
+		free(p->pending_sql[i]);
+	p->piped = p->queued = 0;
 }
 
 /* A session whose pipeline cannot be read to its end is dropped. */
@@ -957,10 +997,30 @@ store_pg_pipe_lost(struct store_db *d)
 	for (i = 0; i < p->queued; i++)
 		if (p->pending[i] != NULL)
 			p->pending[i]->inflight = 0;
-	p->piped = p->queued = 0;
+	store_pg_unqueue(p);
 	p->aborted = 0;
 	d->rc = STORE_FAULT;
 	return STORE_FAULT;
+}
+
+/*
+ * The pipeline's statement I was refused: which one it was is known only
+ * here, and the error is reported by a later statement (a read, RELEASE
+ * or COMMIT), whose caller would name that one.  So it is kept for the
+ * store (db->failed), and a write's refusal, which no caller sees as
+ * its own, is said here with its statement.
+ */
+static void
+store_pg_refused(struct store_db *d, int i)
+{
+	struct store_pg	*p = PDB(d);
+
+	if (i >= p->queued)
+		return;
+	snprintf(d->failed, sizeof(d->failed), "%s", p->pending_sql[i]);
+	if (d->rc != STORE_FAULT && p->pending[i] == NULL)
+		log_warnx("%s: %s; the statement refused: %.300s", d->path,
+		    d->error, d->failed);
 }
 
 /*
@@ -1001,7 +1061,7 @@ store_pg_drain(struct store_db *d)
 			status = PQresultStatus(res);
 			if (status == PGRES_PIPELINE_SYNC) {
 				PQclear(res);
-				p->piped = p->queued = 0;
+				store_pg_unqueue(p);
 				if (PQexitPipelineMode(p->conn) != 1) {
 					store_pg_fail(d, NULL);
 					break;
@@ -1016,6 +1076,7 @@ store_pg_drain(struct store_db *d)
 				rc = p->aborted = store_pg_fail(d, res);
 				memcpy(p->abort_msg, d->error,
 				    sizeof(p->abort_msg));
+				store_pg_refused(d, i);
 			}
 			q = i < p->queued ? p->pending[i] : NULL;
 			if (q != NULL && q->res == NULL &&
@@ -1263,10 +1324,12 @@ store_pg_disconnect(struct store_db *d, int moved)
 	if (PDB(d)->conn != NULL)
 		PQfinish(PDB(d)->conn);
 	PDB(d)->conn = NULL;
-	PDB(d)->piped = PDB(d)->queued = 0;
+	store_pg_unqueue(PDB(d));
 	PDB(d)->aborted = 0;
 	free(PDB(d)->pending);
+	free(PDB(d)->pending_sql);
 	PDB(d)->pending = NULL;
+	PDB(d)->pending_sql = NULL;
 	PDB(d)->npending = 0;
 }
 

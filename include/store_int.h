@@ -47,6 +47,13 @@ struct store_db {
 	 * committed (committed); "" when the last COMMIT was answered.
 	 */
 	char				 uncertain[32];
+	/*
+	 * The statement the last refusal was for, when the backend learnt
+	 * of it at a later one (PostgreSQL's pipeline: a write's error
+	 * comes with the next read, RELEASE or COMMIT); "" otherwise, the
+	 * refused statement being the one just run.
+	 */
+	char				 failed[320];
 };
 
 /* One statement, prepared and bound; a backend's begins with it. */
