@@ -682,7 +682,7 @@ store_pg_next_step(struct store_db *d, int ready)
 	}
 	r = PQconnectPoll(p->next);
 	if (r == PGRES_POLLING_READING || r == PGRES_POLLING_WRITING) {
-		p->next_wait = r;
+		p->next_wait = (int)r;
 		store_pg_next_arm(d);
 		return;
 	}
