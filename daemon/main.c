@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +478,17 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
+	/*
+	 * Blocks of 128 kB and more are mapped of their own, and unmapped
+	 * when freed, always.  glibc raises that threshold to the largest
+	 * block freed so far (up to 32 MB), so after the first backlog
+	 * its arrays (the results queued, the minute's history buckets,
+	 * a history transaction's JSON text) were put in the heap, which
+	 * kept their pages until the next malloc_trim, a minute later, or
+	 * kept them for good under what was allocated after them.  Fixed,
+	 * the threshold also fixes the heap's top trimmed at free() to 128 kB.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	log_init("rtowatchd", debug || noaction || pcap_file != NULL ||
 	    !under_systemd() ? 1 : 0,
 	    verbose);
