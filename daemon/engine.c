@@ -82,6 +82,15 @@
  * each result's callback, and probes started 0.5 s late.)
  */
 #define ENGINE_QUEUE_MAX	65536
+/*
+ * The queue's array is kept between turns up to this many results (48 kB);
+ * one grown beyond it by a backlog is freed once the backlog is applied.
+ * It never shrank: a loop rounds behind once (the incidents of a mass
+ * failure opening on a busy machine) kept up to 3 MB for good, and how
+ * far behind it fell, so how much was kept, differed from run to run
+ * (room for 16,384-32,768 results, 0.8-1.6 MB, at 10,000 tcp checks).
+ */
+#define ENGINE_QUEUE_KEEP	1024
 
 /*
  * The longest a turn applies results, and then settles a lost-network
@@ -2053,6 +2062,11 @@ engine_batch_run(struct engine *e, int64_t slice_ms)
 	e->nbatch -= i;
 	if (e->nbatch > 0)
 		memmove(e->batch, e->batch + i, e->nbatch * sizeof(*e->batch));
+	else if (e->batch_size > ENGINE_QUEUE_KEEP) {
+		free(e->batch);
+		e->batch = NULL;
+		e->batch_size = 0;
+	}
 	/*
 	 * Once a turn: it counts every system.  A slice of its own, so
 	 * that the wave advances even when results fill theirs, as they

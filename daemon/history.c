@@ -57,8 +57,15 @@
 
 /* One check's bucket being added up, or one waiting to be written. */
 struct history_bucket {
-	char		*system;	/* shared with the slot's */
+	char		*system;
 	char		*check;
+	/*
+	 * A waiting bucket's names are its slot's, which live until the
+	 * next configure: copied then only (history_pending_own).  Copied
+	 * at every close, they were 20,000 allocations a minute at 10,000
+	 * checks, 0.5-0.7 MB of the heap for the flush's second or so.
+	 */
+	int		 owned;
 	int64_t		 at;		/* Unix s; 0: empty */
 	int64_t		 span;		/* s */
 	int64_t		 ok, failed;
@@ -125,8 +132,7 @@ history_close(struct history *h, struct history_bucket *b)
 			    sizeof(*h->pending));
 		}
 		h->pending[h->npending] = *b;
-		h->pending[h->npending].system = xstrdup(b->system);
-		h->pending[h->npending].check = xstrdup(b->check);
+		h->pending[h->npending].owned = 0;
 		h->npending++;
 	}
 	b->at = 0;
@@ -180,6 +186,8 @@ history_pending_clear(struct history *h, size_t n)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
+		if (!h->pending[i].owned)
+			continue;
 		free(h->pending[i].system);
 		free(h->pending[i].check);
 	}
@@ -350,6 +358,21 @@ history_timer_cb(evutil_socket_t fd, short events, void *arg)
 	history_arm(h);
 }
 
+/* The slots are freed: the waiting buckets keep copies of their names. */
+static void
+history_pending_own(struct history *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->npending; i++) {
+		if (h->pending[i].owned)
+			continue;
+		h->pending[i].system = xstrdup(h->pending[i].system);
+		h->pending[i].check = xstrdup(h->pending[i].check);
+		h->pending[i].owned = 1;
+	}
+}
+
 static void
 history_slots_free(struct history *h)
 {
@@ -379,6 +402,7 @@ history_configure(struct history *h, const struct conf *conf)
 
 	for (i = 0; i < h->nslots; i++)
 		history_close(h, &h->slots[i].cur);
+	history_pending_own(h);
 	history_slots_free(h);
 	TAILQ_FOREACH(sys, &conf->systems, entry)
 		n += (size_t)sys->nchecks;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +478,18 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
+	/*
+	 * Blocks of 128 kB and more are mapped of their own, and unmapped
+	 * when freed, always.  glibc raises that threshold to the largest
+	 * block freed so far (up to 32 MB), so after the first backlog the
+	 * big arrays of a burst (the results queued, the minute's history
+	 * buckets) were put in the heap, whose pages stayed resident until
+	 * the history's malloc_trim, up to a minute later.  Mapped, only
+	 * the pages used are resident, and all leave at free().  Fixed,
+	 * the threshold also fixes the free top of the heap given back at
+	 * free() to 128 kB.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	log_init("rtowatchd", debug || noaction || pcap_file != NULL ||
 	    !under_systemd() ? 1 : 0,
 	    verbose);

@@ -17,6 +17,7 @@ import re
 import socket
 
 from conftest import cli, rules_file, start_daemon, system_rules, wait_for
+from storefault import Locker
 from http_target import http_system, http_targets  # noqa: F401
 
 
@@ -125,3 +126,57 @@ def test_a_check_first_heard_after_the_first_write(scenario, http_targets):
     assert rows and rows[0]["ok"] >= 1 and rows[0]["rtt_min_ms"] >= 2000, \
         rows
     d.stop()
+
+
+def test_buckets_waiting_for_the_database_across_a_reload(scenario):
+    """The history's buckets closed while another process holds the
+    database's write lock wait in memory; a reload meanwhile changes the
+    check.  Once the lock is let go, the waiting buckets are written under
+    the check they counted (a waiting bucket borrows its check's names,
+    and copies them when a reload frees the checks: the ASan build fails
+    on a bucket left with the freed ones)."""
+    old_svc = scenario.listener()
+    new_svc = scenario.listener()
+    d = scenario.daemon()
+
+    def rules(port):
+        return "set history-bucket 1s\n" + rules_file(
+            d.db, system_rules("web", port, every="200ms",
+                               timeout="150ms", down_after=3))
+
+    def rows():
+        rc, out, err = cli("--db", d.db, "history", "web", "--format",
+                           "json")
+        assert rc == 0 or "no response times" in err, err
+        return json.loads(out) if rc == 0 else []
+
+    d.write_rules(rules(old_svc.port))
+    start_daemon(d)
+    old = f"tcp 127.0.0.1 port {old_svc.port}"
+    new = f"tcp 127.0.0.1 port {new_svc.port}"
+    wait_for(lambda: rows(),
+             20, "a first bucket written")
+    locker = Locker(d.db)
+    try:
+        wait_for(lambda: "refuses writes" in d.run_log(), 20,
+                 "the store to hold the history's write")
+        # Three seconds of probes more: buckets closed under the lock.
+        seen = old_svc.accepted
+        wait_for(lambda: old_svc.accepted >= seen + 15, 20,
+                 "15 more probes under the lock")
+        locked_at = max(r["at"] for r in rows())
+        d.write_rules(rules(new_svc.port))
+        d.hup()
+        wait_for(lambda: new_svc.accepted > 0, 20,
+                 "the reloaded check probing")
+    finally:
+        locker.release()
+        locker.close()
+    wait_for(lambda: sum(1 for r in rows()
+        if r["check"] == old and r["at"] > locked_at) >= 2, 30,
+        "the buckets counted under the lock, under the old check")
+    wait_for(lambda: any(r["check"] == new for r in rows()), 30,
+        "a bucket of the reloaded check")
+    d.stop()
+    rows = rows()
+    assert {r["check"] for r in rows} == {old, new}, rows
