@@ -554,7 +554,15 @@ def wait_socket(sock, timeout=20):
             return False
         finally:
             s.close()
-    return wait_for(answers, timeout, f"the control socket {sock}")
+    found = wait_for(answers, timeout, f"the control socket {sock}")
+    # A pg scenario's daemon answers as a standby until it holds the lock:
+    # a change asked of it then would be refused (lead.c).
+    for d in _daemons:
+        if d.sock == sock and d.running and getattr(d, "leads_alone", False):
+            wait_for(lambda: re.search(r"lead: node \S+ leads (now|again)",
+                                       d.run_log()), timeout,
+                     f"{d} leading its register")
+    return found
 
 
 # --------------------------------------------------------------- the CLI
@@ -659,6 +667,9 @@ class Scenario:
         """A daemon NAME: its register is NAME.db, or on PostgreSQL a
         fresh database of its own."""
         d = Daemon(self.dir, name, db=self.register(name))
+        # Alone on a database of its own, it leads once its first try of
+        # the lock is answered, a moment after its socket answers.
+        d.leads_alone = self.pg is not None
         self._daemons.append(d)
         return d
 
