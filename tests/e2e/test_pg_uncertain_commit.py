@@ -35,15 +35,39 @@ CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON incidents
 """
 
 
-def test_commit_answered_late_is_already_written(scenario, pg):
+def fail_with(scenario, pg, sql):
+    """n1 alone on PG's register, SQL (a test-only trigger on incidents)
+    installed, and then its service stops: the COMMIT that opens the
+    incident is the one SQL makes late.  Returns n1 and the service."""
     smtp = SmtpServer(scenario.dir)       # never started: not the point
     service = scenario.listener()
     policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
     d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
-    pg.rows(SLOW_COMMIT)
+    pg.rows(sql)
     service.wait_accepted(service.accepted + 2)
-
     service.stop()
+    return d, service
+
+
+def opened_once(pg):
+    """The one incident, opened once on the timeline."""
+    inc = incidents(pg)
+    assert len(inc) == 1, inc
+    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
+                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    return inc
+
+
+def stop_and_verify(d, pg, drop):
+    """D stopped, the test's trigger dropped (DROP), the chain verified."""
+    d.stop()
+    pg.rows(drop)
+    rc, out, err = cli("--db", pg.uri, "verify")
+    assert rc == 0, (out, err)
+
+
+def test_commit_answered_late_is_already_written(scenario, pg):
+    d, service = fail_with(scenario, pg, SLOW_COMMIT)
     # The COMMIT opening the incident: no answer within 1 s.
     wait_for(lambda: "answer to the COMMIT" in d.run_log() or
              "no answer from" in d.run_log(), 15,
@@ -54,10 +78,7 @@ def test_commit_answered_late_is_already_written(scenario, pg):
     log = d.run_log()
     assert pg.rows("SELECT done FROM slow_commit_once") == [["t"]], \
         "the slow COMMIT did not happen: the scenario tested nothing"
-    inc = incidents(pg)
-    assert len(inc) == 1, inc
-    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
-                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    inc = opened_once(pg)
     assert "already written: the earlier commit's answer was lost" in log, \
         d.tail()
     # The store's line for a change refused for good.
@@ -66,11 +87,8 @@ def test_commit_answered_late_is_already_written(scenario, pg):
     service.start()
     wait_for(lambda: incidents(pg) == [[inc[0][0], "restored"]], 15,
              "the incident restored")
-    d.stop()
-    pg.rows("DROP TRIGGER slow_commit ON incidents;"
-            " DROP FUNCTION slow_commit(); DROP TABLE slow_commit_once")
-    rc, out, err = cli("--db", pg.uri, "verify")
-    assert rc == 0, (out, err)
+    stop_and_verify(d, pg, "DROP TRIGGER slow_commit ON incidents;"
+                    " DROP FUNCTION slow_commit(); DROP TABLE slow_commit_once")
 
 
 # Test-only: the first COMMIT that inserts an incident takes 2 s, then
@@ -95,13 +113,7 @@ def test_commit_answered_late_not_committed_is_written(scenario, pg):
     """The other way: the COMMIT unanswered in time did not commit.  The
     server says so, and the held copy is written as any other: the
     incident once, nothing said to be already written nor dropped."""
-    smtp = SmtpServer(scenario.dir)
-    service = scenario.listener()
-    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
-    pg.rows(FAILED_COMMIT)
-    service.wait_accepted(service.accepted + 2)
-    service.stop()
+    d, _ = fail_with(scenario, pg, FAILED_COMMIT)
     wait_for(lambda: "answer to the COMMIT" in d.run_log(), 15,
              "the incident's COMMIT unanswered")
     wait_for(lambda: "accepts writes again" in d.run_log(), 20,
@@ -109,17 +121,12 @@ def test_commit_answered_late_not_committed_is_written(scenario, pg):
     # The trigger ran once more, on the copy written again.
     assert pg.rows("SELECT last_value FROM failed_commit_seq") == [["2"]]
     log = d.run_log()
-    inc = incidents(pg)
-    assert len(inc) == 1, inc
-    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
-                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    opened_once(pg)
     assert "already written" not in log, d.tail()
     assert "cannot be written and is dropped" not in log, d.tail()
-    d.stop()
-    pg.rows("DROP TRIGGER failed_commit ON incidents;"
-            " DROP FUNCTION failed_commit(); DROP SEQUENCE failed_commit_seq")
-    rc, out, err = cli("--db", pg.uri, "verify")
-    assert rc == 0, (out, err)
+    stop_and_verify(d, pg, "DROP TRIGGER failed_commit ON incidents;"
+                    " DROP FUNCTION failed_commit();"
+                    " DROP SEQUENCE failed_commit_seq")
 
 
 # Test-only: the first COMMIT that inserts an incident takes 2 s and
@@ -149,13 +156,7 @@ def test_copy_written_again_answered_late_is_already_written(scenario, pg):
     it will ask the server before writing the changes again: it must,
     and not write them a third time (a second incident, or a change
     "dropped")."""
-    smtp = SmtpServer(scenario.dir)
-    service = scenario.listener()
-    policy = short_policy(scenario.dir, notify="1h", notify_remind="30m")
-    d = start_nodes(scenario, pg, smtp, service, policy, ALONE)["n1"]
-    pg.rows(FAILED_THEN_SLOW)
-    service.wait_accepted(service.accepted + 2)
-    service.stop()
+    d, _ = fail_with(scenario, pg, FAILED_THEN_SLOW)
     wait_for(lambda: d.run_log().count("answer to the COMMIT") >= 2, 20,
              "the COMMIT and its copy's unanswered")
     wait_for(lambda: "accepts writes again" in d.run_log(), 20,
@@ -163,15 +164,9 @@ def test_copy_written_again_answered_late_is_already_written(scenario, pg):
     assert pg.rows("SELECT last_value FROM twice_seq") == [["2"]], \
         "the copy's COMMIT was not the slow one: the scenario tested nothing"
     log = d.run_log()
-    inc = incidents(pg)
-    assert len(inc) == 1, inc
-    assert pg.rows("SELECT count(*) FROM timeline WHERE event = 'opened'"
-                   f" AND incident_id = {inc[0][0]}") == [["1"]]
+    opened_once(pg)
     assert "already written: the earlier commit's answer was lost" in log, \
         d.tail()
     assert "cannot be written and is dropped" not in log, d.tail()
-    d.stop()
-    pg.rows("DROP TRIGGER twice_commit ON incidents;"
-            " DROP FUNCTION twice_commit(); DROP SEQUENCE twice_seq")
-    rc, out, err = cli("--db", pg.uri, "verify")
-    assert rc == 0, (out, err)
+    stop_and_verify(d, pg, "DROP TRIGGER twice_commit ON incidents;"
+                    " DROP FUNCTION twice_commit(); DROP SEQUENCE twice_seq")
