@@ -25,13 +25,27 @@ HOST = "(monitoring host)"
 N = 20
 
 
+def fleet(lst):
+    """A system for each listener of LST, down and up at one result."""
+    return [system_rules(f"svc{i}", l.port, rto="1h", down_after=1,
+                         up_after=1) for i, l in enumerate(lst)]
+
+
+def back_on_the_host_incident(d, timeout):
+    """Every outage ends, and the host's stays the only incident."""
+    wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
+                                 "ended_at IS NULL"), timeout,
+             "every outage ended")
+    rows = incidents(d.db)
+    assert [r["system"] for r in rows] == [HOST], \
+        f"{len(rows)} incidents after the systems came back: " \
+        f"{sorted(r['system'] for r in rows)}"
+
+
 def test_one_round_of_failures_is_one_host_incident(scenario):
     lst = [scenario.listener() for _ in range(N)]
     d = scenario.daemon()
-    d.write_rules(rules_file(d.db, *[
-        system_rules(f"svc{i}", l.port, rto="1h", down_after=1,
-                     up_after=1)
-        for i, l in enumerate(lst)], policy=POLICY))
+    d.write_rules(rules_file(d.db, *fleet(lst), policy=POLICY))
     d.start()
     for l in lst:
         l.wait_accepted(2)
@@ -52,13 +66,7 @@ def test_one_round_of_failures_is_one_host_incident(scenario):
     for l in lst:
         l.start()
     wait_incident(d.db, HOST, restored=True)
-    wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
-                                 "ended_at IS NULL"), 10,
-             "every outage ended")
-    rows = incidents(d.db)
-    assert [r["system"] for r in rows] == [HOST], \
-        f"{len(rows)} incidents after the systems came back: " \
-        f"{sorted(r['system'] for r in rows)}"
+    back_on_the_host_incident(d, 10)
     d.stop()
 
 
@@ -95,12 +103,7 @@ def test_a_wave_longer_than_a_turn_is_still_one_incident(scenario):
     assert rc == 0, f"verify after the wave: {out}{err}"
 
     lst.start()
-    wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
-                                 "ended_at IS NULL"), 20,
-             "every outage ended")
-    rows = incidents(d.db)
-    assert [r["system"] for r in rows] == [HOST], \
-        f"{len(rows)} incidents after the systems came back"
+    back_on_the_host_incident(d, 20)
     d.stop()
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0, f"verify after the recovery: {out}{err}"
@@ -159,13 +162,11 @@ def test_failure_probed_before_the_network_came_back(scenario):
     slow = Banner()
     try:
         d = scenario.daemon()
-        d.write_rules(rules_file(d.db, *[
-            system_rules(f"svc{i}", l.port, rto="1h", down_after=1,
-                         up_after=1)
-            for i, l in enumerate(lst)],
-            system_rules("slow", slow.port, rto="1h", down_after=1,
-                         up_after=1, every="4s", timeout="3500ms",
-                         options='expect "ok"'), policy=POLICY))
+        slow_rules = system_rules("slow", slow.port, rto="1h",
+                                  down_after=1, up_after=1, every="4s",
+                                  timeout="3500ms", options='expect "ok"')
+        d.write_rules(rules_file(d.db, *fleet(lst), slow_rules,
+                                 policy=POLICY))
         d.start()
         for l in lst:
             l.wait_accepted(2)
@@ -184,13 +185,7 @@ def test_failure_probed_before_the_network_came_back(scenario):
         wait_incident(d.db, HOST, restored=True)
         slow.mode = "ok"
         slow.release()
-        wait_for(lambda: not db_rows(d.db, "SELECT 1 FROM outages WHERE "
-                                     "ended_at IS NULL"), 10,
-                 "every outage ended")
-        rows = incidents(d.db)
-        assert [r["system"] for r in rows] == [HOST], \
-            f"{len(rows)} incidents after the network came back: " \
-            f"{sorted(r['system'] for r in rows)}"
+        back_on_the_host_incident(d, 10)
         rc, out, err = cli("--db", d.db, "verify")
         assert rc == 0, out + err
         d.stop()
