@@ -405,6 +405,14 @@ SCHEDULE_RE = re.compile(
     r"max ([\d.]+) ms)?")
 
 
+def drop_work(work, name):
+    """The work directory removed, or kept and said so with BENCH_KEEP=1."""
+    if KEEP:
+        print(f"{name}: kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 class Rtowatchd:
     def __init__(self, work, name, checks, every_s, timeout_ms,
                  extra="", argv_prefix=(), database=None, head=""):
@@ -838,10 +846,7 @@ def main():
     finally:
         if nginx is not None:
             nginx.close()
-        if KEEP:
-            print(f"bench: kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        drop_work(work, "bench")
     print_table()
 
 

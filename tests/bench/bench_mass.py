@@ -35,7 +35,6 @@ import os
 import sqlite3
 import sys
 import tempfile
-import shutil
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,10 +139,7 @@ def main():
         if d is not None:
             d.close()
         nginx.close()
-        if os.environ.get("BENCH_KEEP") == "1":
-            print(f"bench_mass: kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        bench.drop_work(work, "bench_mass")
 
 
 if __name__ == "__main__":

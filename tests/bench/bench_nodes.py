@@ -53,7 +53,6 @@ Everything is on loopback and bounded in count (N, 3 nodes, 3 phases)
 and time.  The numbers are only as good as the machine is quiet.
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -330,10 +329,7 @@ def main():
             if t is not None:
                 t.close()
         pg.close()
-        if os.environ.get("BENCH_KEEP") == "1":
-            print(f"bench_nodes: kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        bench.drop_work(work, "bench_nodes")
 
 
 if __name__ == "__main__":
