@@ -344,6 +344,7 @@ bench: deps-bench
 	/usr/bin/python3 tests/bench/bench_pcap_live.py
 	/usr/bin/python3 tests/bench/bench_netem.py
 	/usr/bin/python3 tests/bench/bench_nodes.py
+	/usr/bin/python3 tests/bench/bench_rss.py --hold 120
 
 # variableScope and unusedStructMember argue with the BSD style (locals at
 # the top) and with sys/queue.h's macros; jansson.h is read for its

@@ -138,6 +138,24 @@ def smaps(pid):
     return out
 
 
+def table(rows):
+    """The run's figures as one table, rtowatchd / monit in each row."""
+    def mb(v):
+        return "-" if v is None else f"{v:.1f}"
+    print(f"\nRSS at {N} checks, half failing, held {HOLD:.0f} s "
+          "(MB; growth from the settled sample to the last):")
+    print(f"{'kind':6} {'settled':>8} {'last':>6} {'growth':>7} "
+          f"{'peak':>6} {'monit':>6} {'÷monit':>7} {'peak÷':>6} "
+          f"{'2 checks':>9} {'monit':>6}")
+    for kind, samples, hwm, m_rss, m_hwm, base, m_base in rows:
+        last = samples[-1]
+        print(f"{kind:6} {samples[0]:8.1f} {last:6.1f} "
+              f"{(last - samples[0]) * 1024:+6.0f}k {hwm:6.1f} {mb(m_rss):>6} "
+              f"{bench.ratio(last, m_rss):>7} "
+              f"{bench.ratio(hwm, m_hwm):>6} "
+              f"{mb(base):>9} {mb(m_base):>6}", flush=True)
+
+
 def main():
     global N, HOLD, KINDS, FAIL_BASE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -167,6 +185,7 @@ def main():
         sys.exit("bench_rss: run as root (nginx's listeners)")
     work = tempfile.mkdtemp(prefix="rtowatch-rss-")
     nginx = bench.Nginx(work, N // 2 + 1)
+    rows = []
     try:
         for kind in KINDS:
             checks = [check(kind, i, nginx.ca) for i in range(N)]
@@ -216,6 +235,8 @@ def main():
                       flush=True)
             print("   samples (MB): " + " ".join(f"{s:.1f}" for s in
                                                   samples), flush=True)
+            rows.append((kind, samples, hwm, m_rss, m_hwm, base, m_base))
+        table(rows)
     finally:
         nginx.close()
         shutil.rmtree(work, ignore_errors=True)
