@@ -42,7 +42,8 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = common/log.c common/util.c common/record.c common/sha256.c
+COMMON_SRCS = common/log.c common/util.c common/record.c common/sha256.c \
+	      common/base64.c
 # The store: its core and one file a record.
 # The backends: SQLite (the default) and PostgreSQL.
 STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
@@ -146,8 +147,11 @@ UNIT_TESTS += util
 # The plain http:// URL split without libcurl, against curl's parser.
 UNIT_TESTS += http_url
 
-# The chain's SHA-256 against OpenSSL's.
+# The chain's SHA-256 and the webhooks' HMAC against OpenSSL's.
 UNIT_TESTS += sha256
+
+# The mailer's base64 against OpenSSL's.
+UNIT_TESTS += base64
 
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
