@@ -92,7 +92,9 @@ conf_web_tls(struct conf_parser *p, struct web_conf *w)
 	free(w->key);
 	w->key = conf_path(p, value);
 	free(value);
-	return conf_end_statement(p);
+	if (conf_end_statement(p) == -1)
+		return -1;
+	return conf_need_lib(p, LAZYLIB_TLS, "set web tls");
 }
 
 static int

@@ -13,3 +13,10 @@ lazylib_load(enum lazylib which)
 	(void)which;
 	return NULL;
 }
+
+const char *
+lazylib_name(enum lazylib which)
+{
+	return which == LAZYLIB_CURL ? "libcurl" : which == LAZYLIB_PQ ?
+	    "libpq" : "OpenSSL";
+}
