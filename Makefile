@@ -16,7 +16,9 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
+# No libsystemd: daemon/sdnotify.c and daemon/journal.c speak its two
+# protocols (include/sdnotify.h).
+DAEMON_PKGS = libevent sqlite3 libcrypto libcurl jansson \
 	      libcap libpcap libevent_openssl libssl libpq
 CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
@@ -62,7 +64,8 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
-	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
+	      daemon/journal.c daemon/sdnotify.c daemon/packet.c \
+	      daemon/anomaly.c \
 	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
