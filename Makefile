@@ -156,6 +156,18 @@ UNIT_TESTS += sha256
 # The mailer's base64 against OpenSSL's.
 UNIT_TESTS += base64
 
+# The journal's native protocol, read from a socket bound by the test.
+UNIT_TESTS += journal
+bin/test/test_journal: tests/unit/test_journal.c \
+    $(call obj,release,daemon/journal.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
+
+bin/asan/test/test_journal: tests/unit/test_journal.c \
+    $(call obj,asan,daemon/journal.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \
