@@ -27,9 +27,9 @@ DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread
 # rtowatchd itself loads libcurl and libpq only when its rules need them
 # (include/lazylib.h): not linked, so not mapped at start.  The unit
 # tests and fuzzers link them as usual, with daemon/lazylib_linked.c.
-LAZY_PKGS   = libcurl libpq libssl libcrypto libevent_openssl
+LAZY_PKGS   = libcurl libpq libssl libcrypto libevent_openssl libpcap
 RTOWATCHD_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS), \
-		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread -lpam
+		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)

@@ -94,7 +94,10 @@ conf_web_tls(struct conf_parser *p, struct web_conf *w)
 	free(value);
 	if (conf_end_statement(p) == -1)
 		return -1;
-	return conf_need_lib(p, LAZYLIB_TLS, "set web tls");
+	/* Over TLS the page signs people in with PAM (daemon/web.c). */
+	if (conf_need_lib(p, LAZYLIB_TLS, "set web tls") == -1)
+		return -1;
+	return conf_need_lib(p, LAZYLIB_PAM, "set web tls (its sign-in)");
 }
 
 static int

@@ -1,6 +1,6 @@
 /*
- * lazylib.c: rtowatchd's libcurl, libpq and OpenSSL, by dlopen when the
- * rules need them (include/lazylib.h says when and why).
+ * lazylib.c: rtowatchd's libcurl, libpq, OpenSSL, libpcap and libpam, by
+ * dlopen when the rules need them (include/lazylib.h says when and why).
  *
  * The daemon is linked without either library, and this file defines the
  * functions of theirs it calls, under their own names and with their own
@@ -35,6 +35,8 @@
 #include <libpq-fe.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pcap/pcap.h>
+#include <security/pam_appl.h>
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -165,6 +167,57 @@
 	    enum bufferevent_ssl_state state, int options),		\
 	    (base, fd, ssl, state, options))
 
+/*
+ * libpcap (and the libdbus it links, and libsystemd behind that): the
+ * anomaly blocks' capture (daemon/capture.c, daemon/conf_anomaly.c).
+ */
+#define LAZYLIB_PCAP_FNS(X, XV)						\
+	X(pcap_t *, pcap_create, (const char *dev, char *err), (dev, err)) \
+	X(int, pcap_set_snaplen, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_promisc, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_timeout, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_buffer_size, (pcap_t *p, int v), (p, v))	\
+	X(int, pcap_activate, (pcap_t *p), (p))				\
+	X(pcap_t *, pcap_open_dead, (int dlt, int snaplen),		\
+	    (dlt, snaplen))						\
+	X(pcap_t *, pcap_open_offline_with_tstamp_precision,		\
+	    (const char *path, u_int prec, char *err), (path, prec, err)) \
+	XV(pcap_close, (pcap_t *p), (p))				\
+	X(int, pcap_dispatch, (pcap_t *p, int cnt, pcap_handler cb,	\
+	    u_char *arg), (p, cnt, cb, arg))				\
+	XV(pcap_breakloop, (pcap_t *p), (p))				\
+	X(int, pcap_stats, (pcap_t *p, struct pcap_stat *ps), (p, ps))	\
+	X(int, pcap_setfilter, (pcap_t *p, struct bpf_program *f),	\
+	    (p, f))							\
+	X(int, pcap_setnonblock, (pcap_t *p, int nb, char *err),	\
+	    (p, nb, err))						\
+	X(int, pcap_get_selectable_fd, (pcap_t *p), (p))		\
+	X(char *, pcap_geterr, (pcap_t *p), (p))			\
+	X(int, pcap_compile, (pcap_t *p, struct bpf_program *f,		\
+	    const char *s, int opt, bpf_u_int32 mask),			\
+	    (p, f, s, opt, mask))					\
+	XV(pcap_freecode, (struct bpf_program *f), (f))			\
+	X(int, pcap_offline_filter, (const struct bpf_program *f,	\
+	    const struct pcap_pkthdr *h, const u_char *pkt), (f, h, pkt)) \
+	X(int, pcap_datalink, (pcap_t *p), (p))				\
+	X(int, pcap_list_datalinks, (pcap_t *p, int **dlts), (p, dlts))	\
+	X(int, pcap_set_datalink, (pcap_t *p, int dlt), (p, dlt))	\
+	XV(pcap_free_datalinks, (int *dlts), (dlts))			\
+	X(const char *, pcap_datalink_val_to_name, (int dlt), (dlt))
+
+/*
+ * libpam (and libaudit, libcap-ng): the web page's sign-in, which is
+ * offered over TLS only (daemon/web.c).
+ */
+#define LAZYLIB_PAM_FNS(X, XV)						\
+	X(int, pam_start, (const char *service, const char *user,	\
+	    const struct pam_conv *conv, pam_handle_t **ph),		\
+	    (service, user, conv, ph))					\
+	X(int, pam_authenticate, (pam_handle_t *ph, int flags),		\
+	    (ph, flags))						\
+	X(int, pam_acct_mgmt, (pam_handle_t *ph, int flags), (ph, flags)) \
+	X(int, pam_end, (pam_handle_t *ph, int status), (ph, status))
+
 /* Each function's index in its library's table, and its name. */
 #define LAZYLIB_INDEX(t, name, params, args)	LAZYLIB_I_##name,
 #define LAZYLIB_INDEXV(name, params, args)	LAZYLIB_I_##name,
@@ -172,6 +225,8 @@
 enum { LAZYLIB_CURL_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NCURL };
 enum { LAZYLIB_PQ_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPQ };
 enum { LAZYLIB_TLS_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NTLS };
+enum { LAZYLIB_PCAP_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPCAP };
+enum { LAZYLIB_PAM_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPAM };
 #undef LAZYLIB_VARIADIC
 
 #define LAZYLIB_NAME(t, name, params, args)	#name,
@@ -186,11 +241,19 @@ static const char *const lazylib_pq_names[] = {
 static const char *const lazylib_tls_names[] = {
 	LAZYLIB_TLS_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
 };
+static const char *const lazylib_pcap_names[] = {
+	LAZYLIB_PCAP_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
+static const char *const lazylib_pam_names[] = {
+	LAZYLIB_PAM_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
 #undef LAZYLIB_VARIADIC
 
 static void	*lazylib_curl_fn[LAZYLIB_NCURL];
 static void	*lazylib_pq_fn[LAZYLIB_NPQ];
 static void	*lazylib_tls_fn[LAZYLIB_NTLS];
+static void	*lazylib_pcap_fn[LAZYLIB_NPCAP];
+static void	*lazylib_pam_fn[LAZYLIB_NPAM];
 
 /*
  * SONAME is opened after the libraries of PRE, if any, so that an error
@@ -211,6 +274,10 @@ static struct lazylib_lib {
 	    lazylib_pq_fn, LAZYLIB_NPQ, NULL },
 	[LAZYLIB_TLS] = { "libevent_openssl-2.1.so.7", "libssl.so.3",
 	    lazylib_tls_names, lazylib_tls_fn, LAZYLIB_NTLS, NULL },
+	[LAZYLIB_PCAP] = { "libpcap.so.0.8", NULL, lazylib_pcap_names,
+	    lazylib_pcap_fn, LAZYLIB_NPCAP, NULL },
+	[LAZYLIB_PAM] = { "libpam.so.0", NULL, lazylib_pam_names,
+	    lazylib_pam_fn, LAZYLIB_NPAM, NULL },
 };
 
 const char *
@@ -223,6 +290,10 @@ lazylib_name(enum lazylib which)
 		return "libpq";
 	case LAZYLIB_TLS:
 		return "OpenSSL (libssl, libcrypto, libevent_openssl)";
+	case LAZYLIB_PCAP:
+		return "libpcap";
+	case LAZYLIB_PAM:
+		return "libpam";
 	}
 	return "?";
 }
@@ -327,10 +398,20 @@ void name params							\
 	LAZYLIB_FWD(LAZYLIB_TLS, t, name, params, args)
 #define LAZYLIB_TLS_FWDV(name, params, args)				\
 	LAZYLIB_FWDV(LAZYLIB_TLS, name, params, args)
+#define LAZYLIB_PCAP_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_PCAP, t, name, params, args)
+#define LAZYLIB_PCAP_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_PCAP, name, params, args)
+#define LAZYLIB_PAM_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_PAM, t, name, params, args)
+#define LAZYLIB_PAM_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_PAM, name, params, args)
 #define LAZYLIB_VARIADIC(name)		/* below, by hand */
 LAZYLIB_CURL_FNS(LAZYLIB_CURL_FWD, LAZYLIB_CURL_FWDV)
 LAZYLIB_PQ_FNS(LAZYLIB_PQ_FWD, LAZYLIB_PQ_FWDV)
 LAZYLIB_TLS_FNS(LAZYLIB_TLS_FWD, LAZYLIB_TLS_FWDV)
+LAZYLIB_PCAP_FNS(LAZYLIB_PCAP_FWD, LAZYLIB_PCAP_FWDV)
+LAZYLIB_PAM_FNS(LAZYLIB_PAM_FWD, LAZYLIB_PAM_FWDV)
 #undef LAZYLIB_VARIADIC
 /* NOLINTEND(bugprone-macro-parentheses) */
 

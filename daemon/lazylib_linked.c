@@ -17,6 +17,17 @@ lazylib_load(enum lazylib which)
 const char *
 lazylib_name(enum lazylib which)
 {
-	return which == LAZYLIB_CURL ? "libcurl" : which == LAZYLIB_PQ ?
-	    "libpq" : "OpenSSL";
+	switch (which) {
+	case LAZYLIB_CURL:
+		return "libcurl";
+	case LAZYLIB_PQ:
+		return "libpq";
+	case LAZYLIB_TLS:
+		return "OpenSSL";
+	case LAZYLIB_PCAP:
+		return "libpcap";
+	case LAZYLIB_PAM:
+		return "libpam";
+	}
+	return "?";
 }

@@ -1,16 +1,16 @@
 /*
- * lazylib.h: libcurl, libpq and OpenSSL, loaded by rtowatchd only when
- * its rules need them (issue 20, memory per check).
+ * lazylib.h: libcurl, libpq, OpenSSL, libpcap and libpam, loaded by
+ * rtowatchd only when its rules need them (issue 20, memory per check).
  *
  * Most installs watch tcp, icmp, dns and plain http:// on SQLite and
  * never call these libraries, yet linking them maps them and what they
  * pull in (GnuTLS, LDAP, Kerberos, SSH...): 4-6 MB of the daemon's RSS
  * before its first check.  The rules parser asks for a library when it
  * reads what needs it (an https:// or unusual URL, "set smtp", a webhook,
- * "set database postgresql://...", "set web tls"), so a rules file that
- * cannot be served
- * is refused like any other error, at start or at a reload, and the
- * library is in place before any thread (the mailer's) starts.
+ * "set database postgresql://...", "set web tls", an anomaly block), so
+ * a rules file that cannot be served is refused like any other error, at
+ * start or at a reload, and the library is in place before any thread
+ * (the mailer's) starts.
  *
  * Two implementations of these functions: daemon/lazylib.c loads by
  * dlopen and forwards the libraries' functions (rtowatchd alone); in the
@@ -31,6 +31,10 @@ enum lazylib {
 	 * calls go through this group's table all the same.
 	 */
 	LAZYLIB_TLS,
+	/* libpcap.so.0.8 (and libdbus, libsystemd): anomaly blocks. */
+	LAZYLIB_PCAP,
+	/* libpam.so.0 (and libaudit, libcap-ng): the web page's sign-in. */
+	LAZYLIB_PAM,
 };
 
 /*

@@ -12,8 +12,11 @@ both were always mapped (DT_NEEDED), and a broken one stopped every start.
 
 OpenSSL (libssl, libcrypto, libevent_openssl) likewise: the daemon's own
 base64, HMAC and token compare need none of it, and "set web tls" loads it
-while the rules are read; the page's HTTPS then works.  Before, the three
-were linked and 1.7 MB of them resident in every daemon.
+(and libpam, for the page's sign-in) while the rules are read; the page's
+HTTPS then works.  libpcap (with libdbus and libsystemd behind it) comes
+with an anomaly block, and libsystemd itself is not linked any more: the
+daemon speaks sd_notify's and the journal's protocols on its own.  Before,
+all were linked: 2.9 MB of them resident in every daemon.
 """
 import http.client
 import os
@@ -23,7 +26,7 @@ import subprocess
 
 import pytest
 
-from conftest import (binary, rules_file, short_policy, start_daemon,
+from conftest import (api, binary, rules_file, short_policy, start_daemon,
                       system_rules, wait_for, wait_incident)
 from http_target import (  # noqa: F401
     CertAuthority, http_system, http_targets)
@@ -40,6 +43,9 @@ def mapped(d, libs=("libcurl", "libpq")):
 
 
 OPENSSL = ("libssl", "libcrypto", "libevent_openssl")
+# What a daemon of tcp and plain http checks needs none of.
+UNNEEDED = OPENSSL + ("libsystemd", "libgcrypt", "liblzma", "libzstd",
+                      "liblz4", "libpcap", "libdbus", "libpam", "libaudit")
 
 
 def ok_lines(d, url):
@@ -77,9 +83,9 @@ def test_plain_checks_load_neither_https_by_reload_loads_curl(
     assert mapped(d) == set(), (
         "a daemon with tcp and plain http checks on SQLite maps neither "
         "libcurl nor libpq")
-    assert mapped(d, OPENSSL) == set(), (
-        "a daemon with tcp and plain http checks and no web TLS maps no "
-        "OpenSSL")
+    assert mapped(d, UNNEEDED) == set(), (
+        "a daemon with tcp and plain http checks, no web TLS and no "
+        "anomaly block maps no OpenSSL, libsystemd, libpcap or libpam")
 
     d.write_rules(rules_file(d.db, *plain, http_system(
         "secure", tls.url(), f'ca-file "{ca.cert}"', every="500ms",
@@ -211,9 +217,10 @@ def test_web_tls_loads_openssl_and_its_https_works(scenario, workdir):
     start_daemon(d)
     wait_for(lambda: f"web page on https://127.0.0.1:{port}" in d.run_log(),
              10, "the TLS listener")
-    assert mapped(d, OPENSSL) == set(OPENSSL), \
-        "set web tls loaded libssl, libcrypto and libevent_openssl"
+    assert mapped(d, OPENSSL + ("libpam",)) == {*OPENSSL, "libpam"}, \
+        "set web tls loaded libssl, libcrypto, libevent_openssl and libpam"
     assert mapped(d) == set(), "and neither libcurl nor libpq"
+    assert mapped(d, ("libpcap", "libsystemd")) == set()
     # Over TLS, a caller not signed in is sent to the sign-in form.
     status, headers = https_get(port, "/")
     assert status == 303 and headers["Location"] == "/signin"
@@ -255,3 +262,27 @@ def test_a_broken_openssl_is_a_rules_error(scenario, workdir):
     assert p.returncode == 1, p
     assert "set web tls needs OpenSSL" in p.stderr and \
         f"{broken}/libssl.so.3" in p.stderr, p.stderr
+
+
+def test_an_anomaly_block_loads_libpcap_and_captures(scenario):
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("tcp-svc", svc.port)))
+    start_daemon(d)
+    svc.wait_accepted(2)
+    assert mapped(d, ("libpcap",)) == set()
+    # A reload that adds a capture on lo, with a filter compiled then.
+    d.write_rules(rules_file(d.db, system_rules("tcp-svc", svc.port),
+                             'anomaly "edge" interface "lo" filter "tcp" {\n'
+                             "    syn-rate above 5000/s for 3s\n}\n"))
+    d.hup()
+    wait_for(lambda: "anomaly edge: capturing on lo" in d.run_log(), 10,
+             "the capture on lo")
+    assert mapped(d, ("libpcap",)) == {"libpcap"}
+    assert mapped(d, OPENSSL) == set(), "a capture needs no OpenSSL"
+    status, body = api(d.sock, "GET", "/v1/status")
+    assert status == 200, body
+    # The probes of tcp-svc cross lo: the capture counts them.
+    wait_for(lambda: api(d.sock, "GET", "/v1/status")[1]["traffic"][0]
+             ["packets"] > 0, 10, "packets counted on lo")
+    d.stop()
