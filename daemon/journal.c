@@ -89,7 +89,7 @@ journal_encode(const struct iovec *f, int n, size_t *len)
  * an entry bigger than a datagram may be (the socket's send buffer).
  */
 static int
-journal_send_memfd(int fd, const struct sockaddr_un *sun, socklen_t sunlen,
+journal_send_memfd(int fd, struct sockaddr_un *sun, socklen_t sunlen,
     const char *buf, size_t len)
 {
 	struct msghdr	 mh;
@@ -114,7 +114,7 @@ journal_send_memfd(int fd, const struct sockaddr_un *sun, socklen_t sunlen,
 		goto out;
 	memset(&mh, 0, sizeof(mh));
 	memset(&ctl, 0, sizeof(ctl));
-	mh.msg_name = (void *)(uintptr_t)sun;
+	mh.msg_name = sun;
 	mh.msg_namelen = sunlen;
 	mh.msg_control = ctl.space;
 	mh.msg_controllen = sizeof(ctl.space);

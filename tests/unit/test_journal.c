@@ -112,9 +112,9 @@ receive(struct sink *s, size_t *len, int *via_memfd)
 }
 
 static struct iovec
-field(const char *s, size_t n)
+field(char *s, size_t n)
 {
-	struct iovec	 v = { (void *)(uintptr_t)s, n };
+	struct iovec	 v = { s, n };
 
 	return v;
 }
@@ -146,7 +146,7 @@ static void
 test_newline_and_binary_value(void **state)
 {
 	struct sink		*s = *state;
-	static const char	 msg[] = "MESSAGE=two\nlines\0and a NUL";
+	static char		 msg[] = "MESSAGE=two\nlines\0and a NUL";
 	struct iovec		 f[2];
 	char			*got;
 	size_t			 len, vlen = sizeof(msg) - 1 - 8;
