@@ -16,7 +16,9 @@ WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes \
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS)
 
-DAEMON_PKGS = libevent libsystemd sqlite3 libcrypto libcurl jansson \
+# No libsystemd: daemon/sdnotify.c and daemon/journal.c speak its two
+# protocols (include/sdnotify.h).
+DAEMON_PKGS = libevent sqlite3 libcrypto libcurl jansson \
 	      libcap libpcap libevent_openssl libssl libpq
 CLI_PKGS    = sqlite3 jansson libcurl libpq
 PKG_CFLAGS  = $(shell pkg-config --cflags $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
@@ -25,9 +27,9 @@ DAEMON_LIBS = $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null) -lm -pthread
 # rtowatchd itself loads libcurl and libpq only when its rules need them
 # (include/lazylib.h): not linked, so not mapped at start.  The unit
 # tests and fuzzers link them as usual, with daemon/lazylib_linked.c.
-LAZY_PKGS   = libcurl libpq
+LAZY_PKGS   = libcurl libpq libssl libcrypto libevent_openssl libpcap
 RTOWATCHD_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS), \
-		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread -lpam
+		 $(DAEMON_PKGS)) 2>/dev/null) -lm -pthread
 CLI_LIBS    = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # rtowatch verify recomputes the timeline chain (common/chain.c).
 CHAIN_LIBS  = $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -42,7 +44,8 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
 # Shared by the daemon, the CLI and the tests.
-COMMON_SRCS = common/log.c common/util.c common/record.c common/sha256.c
+COMMON_SRCS = common/log.c common/util.c common/record.c common/sha256.c \
+	      common/base64.c
 # The store: its core and one file a record.
 # The backends: SQLite (the default) and PostgreSQL.
 STORE_SRCS  = daemon/store.c daemon/store_sqlite.c daemon/store_pg.c \
@@ -61,7 +64,8 @@ DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
 	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
-	      daemon/journal.c daemon/packet.c daemon/anomaly.c \
+	      daemon/journal.c daemon/sdnotify.c daemon/packet.c \
+	      daemon/anomaly.c \
 	      daemon/anomaly_store.c \
 	      daemon/capture.c daemon/pcapfile.c daemon/wallclock.c \
 	      daemon/storewatch.c daemon/hostnet.c daemon/engine_step.c \
@@ -146,8 +150,23 @@ UNIT_TESTS += util
 # The plain http:// URL split without libcurl, against curl's parser.
 UNIT_TESTS += http_url
 
-# The chain's SHA-256 against OpenSSL's.
+# The chain's SHA-256 and the webhooks' HMAC against OpenSSL's.
 UNIT_TESTS += sha256
+
+# The mailer's base64 against OpenSSL's.
+UNIT_TESTS += base64
+
+# The journal's native protocol, read from a socket bound by the test.
+UNIT_TESTS += journal
+bin/test/test_journal: tests/unit/test_journal.c \
+    $(call obj,release,daemon/journal.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
+
+bin/asan/test/test_journal: tests/unit/test_journal.c \
+    $(call obj,asan,daemon/journal.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
 
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet

@@ -104,3 +104,41 @@ sha256_final(struct sha256 *c, unsigned char md[SHA256_LEN])
 	for (i = 0; i < 32; i++)
 		md[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }
+
+/*
+ * RFC 2104 over SHA-256: H((K ^ opad) || H((K ^ ipad) || MSG)), a key
+ * longer than the block hashed first.
+ */
+void
+hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+    unsigned char mac[SHA256_LEN])
+{
+	struct sha256	 c;
+	unsigned char	 k[64], pad[64], inner[SHA256_LEN];
+	size_t		 i;
+
+	memset(k, 0, sizeof(k));
+	if (keylen > sizeof(k)) {
+		sha256_init(&c);
+		sha256_update(&c, key, keylen);
+		sha256_final(&c, k);
+	} else if (keylen > 0)
+		memcpy(k, key, keylen);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256_init(&c);
+	sha256_update(&c, pad, sizeof(pad));
+	sha256_update(&c, msg, n);
+	sha256_final(&c, inner);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256_init(&c);
+	sha256_update(&c, pad, sizeof(pad));
+	sha256_update(&c, inner, sizeof(inner));
+	sha256_final(&c, mac);
+	/* The key's pads and state are secret too. */
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(inner, sizeof(inner));
+	explicit_bzero(&c, sizeof(c));
+}

@@ -179,7 +179,7 @@ conf_parse_anomaly(struct conf_parser *p, void *arg)
 {
 	struct anomaly_conf	*a;
 	char			*what;
-	int			 rc;
+	int			 rc, pcap;
 
 	(void)arg;
 	a = xcalloc(1, sizeof(*a));
@@ -199,12 +199,15 @@ conf_parse_anomaly(struct conf_parser *p, void *arg)
 	TAILQ_INSERT_TAIL(&p->conf->anomalies, a, entry);
 	if (a->name[0] == '\0')
 		conf_error(p, "empty anomaly name");
+	/* Its capture, and its filter's compiling below, need libpcap. */
+	pcap = conf_need_lib(p, LAZYLIB_PCAP, "an anomaly block") == 0;
 	for (;;) {
 		conf_next(p);
 		if (p->tok == TOK_WORD && strcmp(p->text, "filter") == 0) {
 			free(a->filter);
 			a->filter = NULL;
-			if (conf_next_string(p, "BPF filter", &a->filter) == 0)
+			if (conf_next_string(p, "BPF filter", &a->filter) ==
+			    0 && pcap)
 				conf_anomaly_filter(p, a->filter);
 		} else if (p->tok == TOK_WORD &&
 		    strcmp(p->text, "window") == 0)

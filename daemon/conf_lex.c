@@ -107,7 +107,7 @@ conf_need_lib(struct conf_parser *p, enum lazylib lib, const char *what)
 	if ((err = lazylib_load(lib)) == NULL)
 		return 0;
 	conf_error(p, "%s needs %s, which cannot be loaded: %s", what,
-	    lib == LAZYLIB_CURL ? "libcurl" : "libpq", err);
+	    lazylib_name(lib), err);
 	return -1;
 }
 

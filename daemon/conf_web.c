@@ -92,7 +92,12 @@ conf_web_tls(struct conf_parser *p, struct web_conf *w)
 	free(w->key);
 	w->key = conf_path(p, value);
 	free(value);
-	return conf_end_statement(p);
+	if (conf_end_statement(p) == -1)
+		return -1;
+	/* Over TLS the page signs people in with PAM (daemon/web.c). */
+	if (conf_need_lib(p, LAZYLIB_TLS, "set web tls") == -1)
+		return -1;
+	return conf_need_lib(p, LAZYLIB_PAM, "set web tls (its sign-in)");
 }
 
 static int

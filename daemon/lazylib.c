@@ -1,6 +1,6 @@
 /*
- * lazylib.c: rtowatchd's libcurl and libpq, by dlopen when the rules need
- * them (include/lazylib.h says when and why).
+ * lazylib.c: rtowatchd's libcurl, libpq, OpenSSL, libpcap and libpam, by
+ * dlopen when the rules need them (include/lazylib.h says when and why).
  *
  * The daemon is linked without either library, and this file defines the
  * functions of theirs it calls, under their own names and with their own
@@ -31,7 +31,12 @@
 #define CURL_DISABLE_TYPECHECK	/* its macros would hide our definitions */
 
 #include <curl/curl.h>
+#include <event2/bufferevent_ssl.h>
 #include <libpq-fe.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pcap/pcap.h>
+#include <security/pam_appl.h>
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -134,12 +139,94 @@
 	    size_t n), (c, s, n))					\
 	XV(PQfreemem, (void *ptr), (ptr))
 
+/*
+ * OpenSSL's libssl and libcrypto, and libevent's bufferevents over them:
+ * the web page's HTTPS (daemon/web.c).  One group, loaded together: a
+ * user of one wants the others, and libevent_openssl needs both anyway.
+ * An OpenSSL function new to the daemon is one line here (its prototype
+ * from its header; SSL_CTX_set_* and the like are macros over SSL_CTX_ctrl
+ * or SSL_ctrl: forward those).  Symbols are looked up through
+ * libevent_openssl's handle, which sees libssl and libcrypto behind it.
+ */
+#define LAZYLIB_TLS_FNS(X, XV)						\
+	X(const SSL_METHOD *, TLS_server_method, (void), ())		\
+	X(SSL_CTX *, SSL_CTX_new, (const SSL_METHOD *m), (m))		\
+	XV(SSL_CTX_free, (SSL_CTX *c), (c))				\
+	X(long, SSL_CTX_ctrl, (SSL_CTX *c, int cmd, long larg,		\
+	    void *parg), (c, cmd, larg, parg))				\
+	X(int, SSL_CTX_use_certificate_chain_file, (SSL_CTX *c,	\
+	    const char *file), (c, file))				\
+	X(int, SSL_CTX_use_PrivateKey_file, (SSL_CTX *c,		\
+	    const char *file, int type), (c, file, type))		\
+	X(int, SSL_CTX_check_private_key, (const SSL_CTX *c), (c))	\
+	X(SSL *, SSL_new, (SSL_CTX *c), (c))				\
+	X(unsigned long, ERR_get_error, (void), ())			\
+	X(const char *, ERR_reason_error_string, (unsigned long e), (e)) \
+	X(struct bufferevent *, bufferevent_openssl_socket_new,	\
+	    (struct event_base *base, evutil_socket_t fd, SSL *ssl,	\
+	    enum bufferevent_ssl_state state, int options),		\
+	    (base, fd, ssl, state, options))
+
+/*
+ * libpcap (and the libdbus it links, and libsystemd behind that): the
+ * anomaly blocks' capture (daemon/capture.c, daemon/conf_anomaly.c).
+ */
+#define LAZYLIB_PCAP_FNS(X, XV)						\
+	X(pcap_t *, pcap_create, (const char *dev, char *err), (dev, err)) \
+	X(int, pcap_set_snaplen, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_promisc, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_timeout, (pcap_t *p, int v), (p, v))		\
+	X(int, pcap_set_buffer_size, (pcap_t *p, int v), (p, v))	\
+	X(int, pcap_activate, (pcap_t *p), (p))				\
+	X(pcap_t *, pcap_open_dead, (int dlt, int snaplen),		\
+	    (dlt, snaplen))						\
+	X(pcap_t *, pcap_open_offline_with_tstamp_precision,		\
+	    (const char *path, u_int prec, char *err), (path, prec, err)) \
+	XV(pcap_close, (pcap_t *p), (p))				\
+	X(int, pcap_dispatch, (pcap_t *p, int cnt, pcap_handler cb,	\
+	    u_char *arg), (p, cnt, cb, arg))				\
+	XV(pcap_breakloop, (pcap_t *p), (p))				\
+	X(int, pcap_stats, (pcap_t *p, struct pcap_stat *ps), (p, ps))	\
+	X(int, pcap_setfilter, (pcap_t *p, struct bpf_program *f),	\
+	    (p, f))							\
+	X(int, pcap_setnonblock, (pcap_t *p, int nb, char *err),	\
+	    (p, nb, err))						\
+	X(int, pcap_get_selectable_fd, (pcap_t *p), (p))		\
+	X(char *, pcap_geterr, (pcap_t *p), (p))			\
+	X(int, pcap_compile, (pcap_t *p, struct bpf_program *f,		\
+	    const char *s, int opt, bpf_u_int32 mask),			\
+	    (p, f, s, opt, mask))					\
+	XV(pcap_freecode, (struct bpf_program *f), (f))			\
+	X(int, pcap_offline_filter, (const struct bpf_program *f,	\
+	    const struct pcap_pkthdr *h, const u_char *pkt), (f, h, pkt)) \
+	X(int, pcap_datalink, (pcap_t *p), (p))				\
+	X(int, pcap_list_datalinks, (pcap_t *p, int **dlts), (p, dlts))	\
+	X(int, pcap_set_datalink, (pcap_t *p, int dlt), (p, dlt))	\
+	XV(pcap_free_datalinks, (int *dlts), (dlts))			\
+	X(const char *, pcap_datalink_val_to_name, (int dlt), (dlt))
+
+/*
+ * libpam (and libaudit, libcap-ng): the web page's sign-in, which is
+ * offered over TLS only (daemon/web.c).
+ */
+#define LAZYLIB_PAM_FNS(X, XV)						\
+	X(int, pam_start, (const char *service, const char *user,	\
+	    const struct pam_conv *conv, pam_handle_t **ph),		\
+	    (service, user, conv, ph))					\
+	X(int, pam_authenticate, (pam_handle_t *ph, int flags),		\
+	    (ph, flags))						\
+	X(int, pam_acct_mgmt, (pam_handle_t *ph, int flags), (ph, flags)) \
+	X(int, pam_end, (pam_handle_t *ph, int status), (ph, status))
+
 /* Each function's index in its library's table, and its name. */
 #define LAZYLIB_INDEX(t, name, params, args)	LAZYLIB_I_##name,
 #define LAZYLIB_INDEXV(name, params, args)	LAZYLIB_I_##name,
 #define LAZYLIB_VARIADIC(name)			LAZYLIB_I_##name,
 enum { LAZYLIB_CURL_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NCURL };
 enum { LAZYLIB_PQ_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPQ };
+enum { LAZYLIB_TLS_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NTLS };
+enum { LAZYLIB_PCAP_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPCAP };
+enum { LAZYLIB_PAM_FNS(LAZYLIB_INDEX, LAZYLIB_INDEXV) LAZYLIB_NPAM };
 #undef LAZYLIB_VARIADIC
 
 #define LAZYLIB_NAME(t, name, params, args)	#name,
@@ -151,23 +238,80 @@ static const char *const lazylib_curl_names[] = {
 static const char *const lazylib_pq_names[] = {
 	LAZYLIB_PQ_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
 };
+static const char *const lazylib_tls_names[] = {
+	LAZYLIB_TLS_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
+static const char *const lazylib_pcap_names[] = {
+	LAZYLIB_PCAP_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
+static const char *const lazylib_pam_names[] = {
+	LAZYLIB_PAM_FNS(LAZYLIB_NAME, LAZYLIB_NAMEV)
+};
 #undef LAZYLIB_VARIADIC
 
 static void	*lazylib_curl_fn[LAZYLIB_NCURL];
 static void	*lazylib_pq_fn[LAZYLIB_NPQ];
+static void	*lazylib_tls_fn[LAZYLIB_NTLS];
+static void	*lazylib_pcap_fn[LAZYLIB_NPCAP];
+static void	*lazylib_pam_fn[LAZYLIB_NPAM];
 
+/*
+ * SONAME is opened after the libraries of PRE, if any, so that an error
+ * names the first one missing; the functions are looked up in SONAME's
+ * handle, which sees its dependencies too.
+ */
 static struct lazylib_lib {
 	const char		*soname;
+	const char		*pre;
 	const char *const	*names;
 	void			**fn;
 	size_t			 n;
 	void			*handle;	/* NULL: not loaded */
 } lazylib_libs[] = {
-	[LAZYLIB_CURL] = { "libcurl.so.4", lazylib_curl_names,
+	[LAZYLIB_CURL] = { "libcurl.so.4", NULL, lazylib_curl_names,
 	    lazylib_curl_fn, LAZYLIB_NCURL, NULL },
-	[LAZYLIB_PQ] = { "libpq.so.5", lazylib_pq_names, lazylib_pq_fn,
-	    LAZYLIB_NPQ, NULL },
+	[LAZYLIB_PQ] = { "libpq.so.5", NULL, lazylib_pq_names,
+	    lazylib_pq_fn, LAZYLIB_NPQ, NULL },
+	[LAZYLIB_TLS] = { "libevent_openssl-2.1.so.7", "libssl.so.3",
+	    lazylib_tls_names, lazylib_tls_fn, LAZYLIB_NTLS, NULL },
+	[LAZYLIB_PCAP] = { "libpcap.so.0.8", NULL, lazylib_pcap_names,
+	    lazylib_pcap_fn, LAZYLIB_NPCAP, NULL },
+	[LAZYLIB_PAM] = { "libpam.so.0", NULL, lazylib_pam_names,
+	    lazylib_pam_fn, LAZYLIB_NPAM, NULL },
 };
+
+const char *
+lazylib_name(enum lazylib which)
+{
+	switch (which) {
+	case LAZYLIB_CURL:
+		return "libcurl";
+	case LAZYLIB_PQ:
+		return "libpq";
+	case LAZYLIB_TLS:
+		return "OpenSSL (libssl, libcrypto, libevent_openssl)";
+	case LAZYLIB_PCAP:
+		return "libpcap";
+	case LAZYLIB_PAM:
+		return "libpam";
+	}
+	return "?";
+}
+
+/* dlopen's error for SONAME, into WHY. */
+static void *
+lazylib_open(const char *soname, char *why, size_t len)
+{
+	const char	*err;
+	void		*h;
+
+	/* Not RTLD_GLOBAL: nothing loaded later resolves against it. */
+	if ((h = dlopen(soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err = dlerror();
+		snprintf(why, len, "%s", err != NULL ? err : soname);
+	}
+	return h;
+}
 
 const char *
 lazylib_load(enum lazylib which)
@@ -175,18 +319,20 @@ lazylib_load(enum lazylib which)
 	static char		 why[512];
 	struct lazylib_lib	*l = &lazylib_libs[which];
 	const char		*err;
-	void			*h;
+	void			*h, *pre = NULL;
 	size_t			 i;
 
 	if (l->handle != NULL)
 		return NULL;
-	/* Not RTLD_GLOBAL: nothing loaded later resolves against it. */
-	if ((h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		err = dlerror();
-		snprintf(why, sizeof(why), "%s", err != NULL ? err :
-		    l->soname);
+	if (l->pre != NULL &&
+	    (pre = lazylib_open(l->pre, why, sizeof(why))) == NULL)
 		return why;
-	}
+	h = lazylib_open(l->soname, why, sizeof(why));
+	/* SONAME holds its own reference to PRE. */
+	if (pre != NULL)
+		dlclose(pre);
+	if (h == NULL)
+		return why;
 	for (i = 0; i < l->n; i++) {
 		(void)dlerror();
 		if ((l->fn[i] = dlsym(h, l->names[i])) == NULL) {
@@ -248,9 +394,24 @@ void name params							\
 	LAZYLIB_FWD(LAZYLIB_PQ, t, name, params, args)
 #define LAZYLIB_PQ_FWDV(name, params, args)				\
 	LAZYLIB_FWDV(LAZYLIB_PQ, name, params, args)
+#define LAZYLIB_TLS_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_TLS, t, name, params, args)
+#define LAZYLIB_TLS_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_TLS, name, params, args)
+#define LAZYLIB_PCAP_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_PCAP, t, name, params, args)
+#define LAZYLIB_PCAP_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_PCAP, name, params, args)
+#define LAZYLIB_PAM_FWD(t, name, params, args)				\
+	LAZYLIB_FWD(LAZYLIB_PAM, t, name, params, args)
+#define LAZYLIB_PAM_FWDV(name, params, args)				\
+	LAZYLIB_FWDV(LAZYLIB_PAM, name, params, args)
 #define LAZYLIB_VARIADIC(name)		/* below, by hand */
 LAZYLIB_CURL_FNS(LAZYLIB_CURL_FWD, LAZYLIB_CURL_FWDV)
 LAZYLIB_PQ_FNS(LAZYLIB_PQ_FWD, LAZYLIB_PQ_FWDV)
+LAZYLIB_TLS_FNS(LAZYLIB_TLS_FWD, LAZYLIB_TLS_FWDV)
+LAZYLIB_PCAP_FNS(LAZYLIB_PCAP_FWD, LAZYLIB_PCAP_FWDV)
+LAZYLIB_PAM_FNS(LAZYLIB_PAM_FWD, LAZYLIB_PAM_FWDV)
 #undef LAZYLIB_VARIADIC
 /* NOLINTEND(bugprone-macro-parentheses) */
 

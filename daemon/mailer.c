@@ -55,7 +55,6 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -67,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "conf.h"
 #include "log.h"
 #include "mailer.h"
@@ -159,8 +159,8 @@ mailer_base64(const void *in, size_t n)
 {
 	char	*out;
 
-	out = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	out = xmalloc(BASE64_LEN(n) + 1);
+	base64_encode(out, in, n);
 	return out;
 }
 

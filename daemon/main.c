@@ -9,7 +9,6 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
-#include <systemd/sd-daemon.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +35,7 @@
 #include "probe.h"
 #include "resolve.h"
 #include "rtowatch.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "storewatch.h"
 #include "util.h"
@@ -89,7 +89,7 @@ rtowatchd_lead(struct rtowatchd *d)
 	capture_end_orphans(d->capture);
 	capture_start_live(d->capture, d->base);
 	rtowatchd_outbox_kick(d);
-	sd_notifyf(0, "STATUS=leading, watching %d systems",
+	sdnotifyf("STATUS=leading, watching %d systems",
 	    d->conf->nsystems);
 }
 
@@ -228,13 +228,13 @@ rtowatchd_reload(struct rtowatchd *d)
 	struct conf_errors	 errs = { NULL, 0 };
 	struct conf		*conf;
 
-	sd_notify(0, "RELOADING=1");
+	sdnotify("RELOADING=1");
 	log_info("reloading %s", d->conf_path);
 	if ((conf = conf_load(d->conf_path, &errs)) == NULL) {
 		print_conf_errors(&errs);
 		log_warnx("%s: not reloaded, still running on the previous "
 		    "rules", d->conf_path);
-		sd_notify(0, "READY=1");
+		sdnotify("READY=1");
 		return;
 	}
 	setenv("TZ", conf->timezone, 1);
@@ -260,7 +260,7 @@ rtowatchd_reload(struct rtowatchd *d)
 	rtowatchd_configure(d, conf);
 	conf_free(d->conf);
 	d->conf = conf;
-	sd_notify(0, "READY=1");
+	sdnotify("READY=1");
 }
 
 static void
@@ -296,7 +296,7 @@ watchdog_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	sd_notify(0, "WATCHDOG=1");
+	sdnotify("WATCHDOG=1");
 }
 
 /* Ping at half the interval systemd gave us, if it gave one. */
@@ -306,7 +306,7 @@ watchdog_start(struct rtowatchd *d)
 	struct timeval	 tv;
 	uint64_t	 usec;
 
-	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+	if (sdnotify_watchdog(&usec) <= 0 || usec == 0)
 		return;
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000);
@@ -589,11 +589,11 @@ main(int argc, char *argv[])
 
 	log_info("rtowatchd %s started: rules %s, database %s",
 	    RTOWATCH_VERSION, d.conf_path, d.conf->database);
-	sd_notifyf(0, "READY=1\nSTATUS=watching %d systems",
+	sdnotifyf("READY=1\nSTATUS=watching %d systems",
 	    d.conf->nsystems);
 	watchdog_start(&d);
 	event_base_dispatch(d.base);
-	sd_notify(0, "STOPPING=1");
+	sdnotify("STOPPING=1");
 
 	if (d.watchdog != NULL)
 		event_free(d.watchdog);

@@ -28,6 +28,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,7 +47,6 @@
 #include <event2/keyvalq_struct.h>
 
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include <security/pam_appl.h>
@@ -1675,6 +1675,23 @@ web_cookie(struct evhttp_request *req, char *buf, size_t len)
 	return NULL;
 }
 
+/*
+ * Whether N bytes of A and B are the same, in a time that does not say
+ * where they differ (a guessed token learns nothing from the clock).
+ * OpenSSL's CRYPTO_memcmp did this, but mapped libcrypto into pages
+ * without TLS (issue 20).
+ */
+static int
+web_secret_equal(const char *a, const char *b, size_t n)
+{
+	volatile unsigned char	 diff = 0;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
 static struct web_session *
 web_session_find(struct web *w, const char *token)
 {
@@ -1690,7 +1707,7 @@ web_session_find(struct web *w, const char *token)
 			continue;
 		}
 		if (token != NULL && strlen(token) == 64 &&
-		    CRYPTO_memcmp(s->token, token, 64) == 0)
+		    web_secret_equal(s->token, token, 64))
 			return s;
 	}
 	return NULL;
@@ -1841,7 +1858,7 @@ web_signin_done_cb(evutil_socket_t fd, short events, void *arg)
 	if (si->evcon != NULL)
 		evhttp_connection_set_closecb(si->evcon, NULL, NULL);
 	if (si->ok && role != ROLE_NONE && res != NULL) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			fatalx("web: no random bytes for a session");
 		/* At most WEB_MAX_SESSIONS: the oldest goes first. */
 		(void)web_session_find(w, NULL);
@@ -2173,7 +2190,7 @@ web_metrics_token(struct web *w, struct evhttp_request *req)
 	    "Authorization");
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
 	    strlen(auth + 7) == len &&
-	    CRYPTO_memcmp(auth + 7, w->cf.metrics_token, len) == 0) {
+	    web_secret_equal(auth + 7, w->cf.metrics_token, len)) {
 		control_serve(w->control, req, "metrics-token", (uid_t)-1,
 		    ROLE_AUDITOR);
 		return;

@@ -43,8 +43,6 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -57,6 +55,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "rtowatch.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 #include "webhook.h"
@@ -208,19 +207,15 @@ webhook_payload(enum conf_webhook_format fmt, const char *body,
 static char *
 webhook_sign(const struct webhook_conf *wc, const char *ts, const char *body)
 {
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 len = 0;
+	unsigned char	 mac[SHA256_LEN];
 	char		*material, *sig;
 	size_t		 n, i;
 
 	xasprintf(&material, "%s.%s", ts, body);
-	n = strlen(material);
-	if (wc->secret_len > (size_t)INT32_MAX || HMAC(EVP_sha256(),
-	    wc->secret, (int)wc->secret_len, (unsigned char *)material, n,
-	    mac, &len) == NULL)
-		fatalx("webhook: HMAC failed");
+	hmac_sha256(wc->secret, wc->secret_len, material, strlen(material),
+	    mac);
 	free(material);
-	n = (size_t)len;
+	n = sizeof(mac);
 	sig = xmalloc(sizeof("sha256=") + 2 * n);
 	memcpy(sig, "sha256=", 7);
 	for (i = 0; i < n; i++)

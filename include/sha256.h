@@ -26,4 +26,11 @@ void	sha256_init(struct sha256 *);
 void	sha256_update(struct sha256 *, const void *, size_t);
 void	sha256_final(struct sha256 *, unsigned char[SHA256_LEN]);
 
+/*
+ * HMAC-SHA256 (RFC 2104) of a message under a key: the webhooks'
+ * signature, without mapping libcrypto for it.
+ */
+void	hmac_sha256(const void *, size_t, const void *, size_t,
+	    unsigned char[SHA256_LEN]);
+
 #endif

@@ -5,7 +5,7 @@
 #   deps.sh bench   that of run, plus the peers the benchmark compares with
 set -eu
 
-run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev libsystemd-dev
+run_pkgs="gcc make pkg-config libevent-dev libsqlite3-dev
 libjansson-dev libssl-dev libcurl4-openssl-dev libcap-dev tzdata libnotify-dev
 libpcap-dev libpam0g-dev libpq-dev"
 check_pkgs="$run_pkgs clang libclang-rt-14-dev libcmocka-dev python3

@@ -1,4 +1,5 @@
-"""libcurl and libpq are loaded only when the rules need them (issue 20).
+"""libcurl, libpq and OpenSSL are loaded only when the rules need them
+(issue 20).
 
 rtowatchd is not linked with either (include/lazylib.h): a daemon on
 SQLite with tcp and plain http:// checks has neither in its memory map, and
@@ -8,14 +9,24 @@ incident's mail is delivered; "set database postgresql://..." loads libpq.
 A library that cannot be loaded is a rules error naming it: at start the
 daemon refuses the rules, at a reload it keeps the previous ones.  Before,
 both were always mapped (DT_NEEDED), and a broken one stopped every start.
+
+OpenSSL (libssl, libcrypto, libevent_openssl) likewise: the daemon's own
+base64, HMAC and token compare need none of it, and "set web tls" loads it
+(and libpam, for the page's sign-in) while the rules are read; the page's
+HTTPS then works.  libpcap (with libdbus and libsystemd behind it) comes
+with an anomaly block, and libsystemd itself is not linked any more: the
+daemon speaks sd_notify's and the journal's protocols on its own.  Before,
+all were linked: 2.9 MB of them resident in every daemon.
 """
+import http.client
 import os
-import shutil
+import socket
+import ssl
 import subprocess
 
 import pytest
 
-from conftest import (binary, rules_file, short_policy, start_daemon,
+from conftest import (api, binary, rules_file, short_policy, start_daemon,
                       system_rules, wait_for, wait_incident)
 from http_target import (  # noqa: F401
     CertAuthority, http_system, http_targets)
@@ -23,12 +34,18 @@ import smtpserver
 from smtpserver import UNIT_HEAD, SmtpServer, mail_rules
 
 
-def mapped(d):
-    """The libraries of interest in D's memory map: {"libcurl", "libpq"}."""
+def mapped(d, libs=("libcurl", "libpq")):
+    """The libraries of LIBS in D's memory map: {"libcurl", "libpq"}."""
     with open(f"/proc/{d.proc.pid}/maps", encoding="utf-8") as f:
         text = f.read()
-    return {lib for lib in ("libcurl", "libpq")
-            if f"/{lib}.so" in text}
+    return {lib for lib in libs if f"/{lib}.so" in text or
+            f"/{lib}-" in text}
+
+
+OPENSSL = ("libssl", "libcrypto", "libevent_openssl")
+# What a daemon of tcp and plain http checks needs none of.
+UNNEEDED = OPENSSL + ("libsystemd", "libgcrypt", "liblzma", "libzstd",
+                      "liblz4", "libpcap", "libdbus", "libpam", "libaudit")
 
 
 def ok_lines(d, url):
@@ -36,12 +53,12 @@ def ok_lines(d, url):
             if url in l and ": ok in " in l]
 
 
-def broken_libs(directory):
-    """A directory whose libcurl.so.4 and libpq.so.5 are not libraries:
-    with it in LD_LIBRARY_PATH, dlopen finds them first and fails."""
+def broken_libs(directory, names=("libcurl.so.4", "libpq.so.5")):
+    """A directory whose NAMES are not libraries: with it in
+    LD_LIBRARY_PATH, dlopen finds them first and fails."""
     path = os.path.join(str(directory), "broken-libs")
     os.makedirs(path)
-    for name in ("libcurl.so.4", "libpq.so.5"):
+    for name in names:
         with open(os.path.join(path, name), "w", encoding="utf-8") as f:
             f.write("not a library\n")
     os.chmod(path, 0o755)
@@ -66,6 +83,9 @@ def test_plain_checks_load_neither_https_by_reload_loads_curl(
     assert mapped(d) == set(), (
         "a daemon with tcp and plain http checks on SQLite maps neither "
         "libcurl nor libpq")
+    assert mapped(d, UNNEEDED) == set(), (
+        "a daemon with tcp and plain http checks, no web TLS and no "
+        "anomaly block maps no OpenSSL, libsystemd, libpcap or libpam")
 
     d.write_rules(rules_file(d.db, *plain, http_system(
         "secure", tls.url(), f'ca-file "{ca.cert}"', every="500ms",
@@ -156,3 +176,113 @@ def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
         f"cannot be loaded: {broken}/libpq.so.5" in p.stderr, p.stderr
     assert "127.0.0.1:9/r" not in p.stderr, \
         "the conninfo (it may hold a password) is not in the message"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def web_tls(workdir):
+    """A port and the rules of a web page over TLS on it."""
+    cert, key = CertAuthority(workdir).issue("web", 365)
+    port = free_port()
+    return port, (f"set web listen 127.0.0.1:{port}\n"
+                  f'set web tls cert "{cert}" key "{key}"\n')
+
+
+def https_get(port, path):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
+                                    context=ctx)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        return r.status, dict(r.getheaders())
+    finally:
+        c.close()
+
+
+def test_web_tls_loads_openssl_and_its_https_works(scenario, workdir):
+    svc = scenario.listener()
+    port, web = web_tls(workdir)
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, web, system_rules("tcp-svc", svc.port)))
+    start_daemon(d)
+    wait_for(lambda: f"web page on https://127.0.0.1:{port}" in d.run_log(),
+             10, "the TLS listener")
+    assert mapped(d, OPENSSL + ("libpam",)) == {*OPENSSL, "libpam"}, \
+        "set web tls loaded libssl, libcrypto, libevent_openssl and libpam"
+    assert mapped(d) == set(), "and neither libcurl nor libpq"
+    assert mapped(d, ("libpcap", "libsystemd")) == set()
+    # Over TLS, a caller not signed in is sent to the sign-in form.
+    status, headers = https_get(port, "/")
+    assert status == 303 and headers["Location"] == "/signin"
+    svc.wait_accepted(2)
+    d.stop()
+
+
+def test_a_broken_openssl_is_a_rules_error(scenario, workdir):
+    broken = broken_libs(workdir, ("libssl.so.3",))
+    env = {"LD_LIBRARY_PATH": broken}
+    svc = scenario.listener()
+    d = scenario.daemon()
+    tcp = system_rules("tcp-svc", svc.port)
+    d.write_rules(rules_file(d.db, tcp))
+    # Without web TLS the broken libssl is never opened.
+    d.start(env=env)
+    wait_for(lambda: " started: rules " in d.run_log(), 20,
+             f"{d} to start although its libssl is broken")
+    svc.wait_accepted(3)
+
+    # A reload that turns on the page's TLS is refused; the daemon goes on.
+    port, web = web_tls(workdir)
+    d.write_rules(rules_file(d.db, web, tcp))
+    d.hup()
+    wait_for(lambda: "not reloaded, still running on the previous rules"
+             in d.run_log(), 10, "the reload refused")
+    assert "set web tls needs OpenSSL (libssl, libcrypto, " \
+        "libevent_openssl), which cannot be loaded: " \
+        f"{broken}/libssl.so.3" in d.run_log(), d.tail()
+    assert d.running
+    n = svc.accepted
+    wait_for(lambda: svc.accepted > n, 10, "the tcp check goes on")
+    d.stop()
+
+    # At start, the same rules are refused and the daemon exits 1.
+    p = subprocess.run([binary("rtowatchd"), "-n", "-f", d.rules],
+                       env={**os.environ, **env}, capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert "set web tls needs OpenSSL" in p.stderr and \
+        f"{broken}/libssl.so.3" in p.stderr, p.stderr
+
+
+def test_an_anomaly_block_loads_libpcap_and_captures(scenario):
+    svc = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("tcp-svc", svc.port)))
+    start_daemon(d)
+    svc.wait_accepted(2)
+    assert mapped(d, ("libpcap",)) == set()
+    # A reload that adds a capture on lo, with a filter compiled then.
+    d.write_rules(rules_file(d.db, system_rules("tcp-svc", svc.port),
+                             'anomaly "edge" interface "lo" filter "tcp" {\n'
+                             "    syn-rate above 5000/s for 3s\n}\n"))
+    d.hup()
+    wait_for(lambda: "anomaly edge: capturing on lo" in d.run_log(), 10,
+             "the capture on lo")
+    assert mapped(d, ("libpcap",)) == {"libpcap"}
+    assert mapped(d, OPENSSL) == set(), "a capture needs no OpenSSL"
+    status, body = api(d.sock, "GET", "/v1/status")
+    assert status == 200, body
+    # The probes of tcp-svc cross lo: the capture counts them.
+    wait_for(lambda: api(d.sock, "GET", "/v1/status")[1]["traffic"][0]
+             ["packets"] > 0, 10, "packets counted on lo")
+    d.stop()

@@ -138,3 +138,57 @@ def test_no_watchdog_pings_unless_asked(scenario):
         assert not notify.times("WATCHDOG=1"), notify.messages
     finally:
         notify.close()
+
+
+class AbstractNotifyListener(NotifyListener):
+    """The same on an abstract socket: NOTIFY_SOCKET "@name", as systemd
+    gives to services in containers and the like."""
+
+    # pylint: disable=super-init-not-called
+    def __init__(self, name):
+        self.path = "@" + name
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + name)
+        self.sock.setblocking(False)
+        self.messages = []
+
+    def close(self):
+        self.sock.close()
+
+
+def test_abstract_socket_reload_status_and_a_watchdog_for_another_pid(
+        scenario):
+    """On an abstract NOTIFY_SOCKET the daemon says READY=1 with its
+    STATUS=, RELOADING=1 then READY=1 around a reload (SIGHUP), and
+    STOPPING=1; WATCHDOG_USEC meant for another process (WATCHDOG_PID
+    not the daemon's) gets no pings, as sd_watchdog_enabled(3) says."""
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(d.db, system_rules("portal", service.port)))
+    notify = AbstractNotifyListener(f"rtowatch-test-{os.getpid()}-"
+                                    f"{id(scenario)}")
+    try:
+        d.start(env={"NOTIFY_SOCKET": notify.path,
+                     "WATCHDOG_USEC": "400000",
+                     "WATCHDOG_PID": str(os.getpid())})
+        wait_for(lambda: notify.times("READY=1"), 15,
+                 f"READY=1 on the abstract socket {notify.path}")
+        first = [lines for _, lines in notify.messages
+                 if "READY=1" in lines][0]
+        assert "STATUS=watching 1 systems" in first, notify.messages
+        d.hup()
+        wait_for(lambda: len(notify.times("READY=1")) >= 2, 15,
+                 "READY=1 again after the reload")
+        reloading = notify.times("RELOADING=1")
+        assert len(reloading) == 1, notify.messages
+        assert notify.times("READY=1")[1] >= reloading[0]
+        # Four probes (every 200 ms) after the reload: time for pings
+        # every 200 ms, had the daemon taken the watchdog as its own.
+        service.wait_accepted(4, what="probes after the reload")
+        d.stop()
+        wait_for(lambda: notify.times("STOPPING=1"), 5,
+                 "STOPPING=1 after SIGTERM")
+        assert not notify.times("WATCHDOG=1"), notify.messages
+    finally:
+        notify.close()
+    assert "watchdog: pinging" not in d.log()
