@@ -657,11 +657,11 @@ const char *const *const store_sqlite_migrations[] = {
 	STORE_MIGRATION(
 	"CREATE INDEX observations_at ON observations (at);"),
 	/*
-	 * 15: a system's incidents by their opening.  The observations'
-	 * prune keeps those within any incident's window, read in its
-	 * statement rather than a list made beforehand, which gave up past
-	 * 20,000 incidents in the retention: each old observation looks up
-	 * its system's incidents.
+	 * 15: a system's incidents by their restoration.  The
+	 * observations' prune keeps those within any incident's window,
+	 * read in its statement rather than a list made beforehand, which
+	 * gave up past 20,000 incidents in the retention: each old
+	 * observation looks up its system's incidents restored after it.
 	 */
 	STORE_MIGRATION(STORE_INCIDENTS_SYSTEM_INDEX),
 };

@@ -490,7 +490,7 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(STORE_SCOPE_OUTAGE_INDEX),
 	/* 14: observations pruned (store_observations_prune). */
 	STORE_MIGRATION(store_pg_observations_prune),
-	/* 15: a system's incidents by their opening (the prune's windows). */
+	/* 15: a system's incidents by their restoration (the prune). */
 	STORE_MIGRATION(STORE_INCIDENTS_SYSTEM_INDEX),
 };
 

@@ -178,11 +178,14 @@ store_observations_latest(struct store *st,
  * Observations O past their keeping that nothing needs (see below), in
  * SQL; START is the backend's expression of an incident I's start less
  * KEEP, as the times are written (time_fmt).  Its parameters: the time
- * the observations were kept until (now less KEEP), the retention's start
- * (incidents opened since), now (the end of an incident not restored),
- * and KEEP as START takes it.  The windows are read in the statement,
- * by the incidents' index on (system, opened_at) (migration 15), however
- * many incidents the retention holds.
+ * the observations were kept until (now less KEEP), then twice the
+ * retention's start (incidents opened since) and KEEP as START takes it.
+ * The windows are read in the statement, however many incidents the
+ * retention holds, through the incidents' index on (system, restored_at)
+ * (migration 15): those restored after O, the few usually, since the
+ * oldest observations go first a minute after their keeping; and those
+ * not restored, which last until now, after O.  (A backlog's views older
+ * than a system's incidents look at each of those incidents.)
  */
 #define STORE_VANTAGE_PRUNABLE(start) \
 	" WHERE o.at < ?" \
@@ -192,9 +195,11 @@ store_observations_latest(struct store *st,
 	"  AND NOT EXISTS (SELECT 1 FROM outages u" \
 	"   WHERE u.system = o.system AND u.ended_at IS NULL)" \
 	"  AND NOT EXISTS (SELECT 1 FROM incidents i" \
-	"   WHERE i.system = o.system AND i.opened_at >= ?" \
-	"   AND o.at <= coalesce(i.restored_at, ?)" \
-	"   AND o.at >= " start ")"
+	"   WHERE i.system = o.system AND i.restored_at >= o.at" \
+	"   AND i.opened_at >= ? AND o.at >= " start ")" \
+	"  AND NOT EXISTS (SELECT 1 FROM incidents i" \
+	"   WHERE i.system = o.system AND i.restored_at IS NULL" \
+	"   AND i.opened_at >= ? AND o.at >= " start ")"
 /* KEEP as a modifier, "-86400.000 seconds"; %f is SS.SSS. */
 #define STORE_VANTAGE_START_SQLITE \
 	"strftime('%Y-%m-%dT%H:%M:%fZ', i.started_at, ?)"
@@ -249,8 +254,8 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 		snprintf(span, sizeof(span), "%lld milliseconds",
 		    (long long)keep);
 	/* None to prune, the usual case: a read, and no commit. */
-	if ((q = store_stmt(st, store_vantage_probe[sqlite], "TTTt",
-	    now - keep, now - retention, now, span)) == NULL)
+	if ((q = store_stmt(st, store_vantage_probe[sqlite], "TTtTt",
+	    now - keep, now - retention, span, now - retention, span)) == NULL)
 		return -1;
 	rc = store_step(q);
 	store_finalize(q);
@@ -261,8 +266,9 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	rc = store_run(st, sqlite ? "DROP TRIGGER observations_no_delete" :
 	    "SELECT set_config('rtowatch.prune', 'on', true)", "");
 	if (rc == 0)
-		rc = store_run(st, store_vantage_delete[sqlite], "TTTti",
-		    now - keep, now - retention, now, span, batch);
+		rc = store_run(st, store_vantage_delete[sqlite], "TTtTti",
+		    now - keep, now - retention, span, now - retention, span,
+		    batch);
 	n = rc == 0 ? store_changed(st) : -1;
 	/* Not beyond the prune: its transaction may be a loop turn's. */
 	if (rc == 0)

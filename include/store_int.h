@@ -143,11 +143,12 @@ struct store_backend {
 
 /*
  * Migration 15, the same on both backends: a system's incidents by their
- * opening, which the observations' prune reads for each old observation
- * (store_observations_prune: the windows the retention keeps).
+ * restoration, which the observations' prune reads for each old
+ * observation (store_observations_prune: the windows the retention
+ * keeps), those restored after it or not at all.
  */
 #define STORE_INCIDENTS_SYSTEM_INDEX \
-	"CREATE INDEX incidents_system ON incidents(system, opened_at)"
+	"CREATE INDEX incidents_system ON incidents(system, restored_at)"
 
 /*
  * Migration 10, the same on both backends: each node's row, upserted by
