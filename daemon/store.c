@@ -67,8 +67,9 @@
  *
  * What is held lives in this process only: killed with changes held, they
  * are lost.  On a clean stop (SIGTERM) store_close() tries for
- * STORE_FINAL_MS to write them, STORE_FINAL_GROUP to a transaction as a
- * group's changes (store_flush), and logs what it could not.
+ * STORE_FINAL_MS (longer while they are being written) to write them,
+ * STORE_FINAL_GROUP to a transaction as a group's changes (store_flush),
+ * and logs what it could not.
  */
 #include <sys/queue.h>
 
@@ -91,7 +92,8 @@
 #define STORE_RETRY_MIN_MS	200
 #define STORE_HELD_MAX		10000
 #define STORE_HELD_BYTES	((size_t)32 * 1024 * 1024)
-#define STORE_FINAL_MS		3000
+#define STORE_FINAL_MS		3000	/* stopping, with nothing written */
+#define STORE_FINAL_MAX_MS	10000	/* stopping, in all */
 #define STORE_FINAL_GROUP	500	/* changes a transaction, stopping */
 #define STORE_SLICE_MS		20	/* of writing back, per turn */
 #define STORE_NEXT_SLICE_MS	5
@@ -1150,8 +1152,12 @@ store_tx_what(const struct store_tx *tx)
 
 /*
  * Stopping with changes held: the loop is over, so waiting is harmless
- * now, but bounded; what still cannot be written is said, change by
- * change, since nothing else will ever know of it.
+ * now, but bounded: STORE_FINAL_MS for a database that refuses, as long
+ * again from each group written while they are being written (a loaded
+ * machine writes the bound's 10,000 slower than 3 s), STORE_FINAL_MAX_MS
+ * in all, well within a service manager's stop timeout.  What still
+ * cannot be written is said, change by change, since nothing else will
+ * ever know of it.
  */
 static void
 store_final(struct store *st)
@@ -1160,15 +1166,23 @@ store_final(struct store *st)
 	struct store_tx	*tx;
 	char		 t[TIME_STRLEN];
 	int64_t		 start = mono_ms(), end = start + STORE_FINAL_MS;
-	size_t		 n = 0, before = st->nheld;
+	size_t		 n = 0, before = st->nheld, left;
 
 	log_warnx("store: stopping with %zu changes held in memory; trying "
-	    "for %d s to write them to %s", st->nheld, STORE_FINAL_MS / 1000,
+	    "for %d s (%d s while they are being written) to write them to "
+	    "%s", st->nheld, STORE_FINAL_MS / 1000, STORE_FINAL_MAX_MS / 1000,
 	    st->path);
 	st->be->busy(st->db, 100);
-	while (mono_ms() < end && store_flush(st, end - mono_ms(),
-	    STORE_FINAL_GROUP) == -1)
-		nanosleep(&pause, NULL);
+	while (mono_ms() < end) {
+		left = st->nheld;
+		if (store_flush(st, end - mono_ms(), STORE_FINAL_GROUP) == 0)
+			break;
+		if (st->nheld >= left)
+			nanosleep(&pause, NULL);
+		else if ((end = mono_ms() + STORE_FINAL_MS) >
+		    start + STORE_FINAL_MAX_MS)
+			end = start + STORE_FINAL_MAX_MS;
+	}
 	log_info("store: %zu of the %zu changes held written (or dropped, "
 	    "as said above) in %lld ms", before - st->nheld, before,
 	    (long long)(mono_ms() - start));
