@@ -67,7 +67,9 @@
  *
  * What is held lives in this process only: killed with changes held, they
  * are lost.  On a clean stop (SIGTERM) store_close() tries for
- * STORE_FINAL_MS to write them and logs what it could not.
+ * STORE_FINAL_MS (longer while they are being written) to write them,
+ * STORE_FINAL_GROUP to a transaction as a group's changes (store_flush),
+ * and logs what it could not.
  */
 #include <sys/queue.h>
 
@@ -90,7 +92,9 @@
 #define STORE_RETRY_MIN_MS	200
 #define STORE_HELD_MAX		10000
 #define STORE_HELD_BYTES	((size_t)32 * 1024 * 1024)
-#define STORE_FINAL_MS		3000
+#define STORE_FINAL_MS		3000	/* stopping, with nothing written */
+#define STORE_FINAL_MAX_MS	10000	/* stopping, in all */
+#define STORE_FINAL_GROUP	500	/* changes a transaction, stopping */
 #define STORE_SLICE_MS		20	/* of writing back, per turn */
 #define STORE_NEXT_SLICE_MS	5
 
@@ -193,7 +197,7 @@ static const char store_migration_records[] =
 	"CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline"
 	"  WHEN OLD.hash NOT GLOB 'pending-*'"
 	"  BEGIN SELECT RAISE(ABORT, 'the timeline is append-only'); END;";
-static int	store_flush(struct store *, int64_t);
+static int	store_flush(struct store *, int64_t, int);
 static void	store_arm(struct store *);
 static void	store_group_fault(struct store *);
 static void	store_group_open(struct store *);
@@ -654,6 +658,14 @@ const char *const *const store_sqlite_migrations[] = {
 	 */
 	STORE_MIGRATION(
 	"CREATE INDEX observations_at ON observations (at);"),
+	/*
+	 * 15: a system's incidents by their restoration.  The
+	 * observations' prune keeps those within any incident's window,
+	 * read in its statement rather than a list made beforehand, which
+	 * gave up past 20,000 incidents in the retention: each old
+	 * observation looks up its system's incidents restored after it.
+	 */
+	STORE_MIGRATION(STORE_INCIDENTS_SYSTEM_INDEX),
 };
 
 #define STORE_NMIGRATIONS \
@@ -1140,8 +1152,12 @@ store_tx_what(const struct store_tx *tx)
 
 /*
  * Stopping with changes held: the loop is over, so waiting is harmless
- * now, but bounded; what still cannot be written is said, change by
- * change, since nothing else will ever know of it.
+ * now, but bounded: STORE_FINAL_MS for a database that refuses, as long
+ * again from each group written while they are being written (a loaded
+ * machine writes the bound's 10,000 slower than 3 s), STORE_FINAL_MAX_MS
+ * in all, well within a service manager's stop timeout.  What still
+ * cannot be written is said, change by change, since nothing else will
+ * ever know of it.
  */
 static void
 store_final(struct store *st)
@@ -1149,15 +1165,27 @@ store_final(struct store *st)
 	struct timespec	 pause = { 0, 50L * 1000 * 1000 };
 	struct store_tx	*tx;
 	char		 t[TIME_STRLEN];
-	int64_t		 end = mono_ms() + STORE_FINAL_MS;
-	size_t		 n = 0;
+	int64_t		 start = mono_ms(), end = start + STORE_FINAL_MS;
+	size_t		 n = 0, before = st->nheld, left;
 
 	log_warnx("store: stopping with %zu changes held in memory; trying "
-	    "for %d s to write them to %s", st->nheld, STORE_FINAL_MS / 1000,
+	    "for %d s (%d s while they are being written) to write them to "
+	    "%s", st->nheld, STORE_FINAL_MS / 1000, STORE_FINAL_MAX_MS / 1000,
 	    st->path);
 	st->be->busy(st->db, 100);
-	while (mono_ms() < end && store_flush(st, end - mono_ms()) == -1)
-		nanosleep(&pause, NULL);
+	while (mono_ms() < end) {
+		left = st->nheld;
+		if (store_flush(st, end - mono_ms(), STORE_FINAL_GROUP) == 0)
+			break;
+		if (st->nheld >= left)
+			nanosleep(&pause, NULL);
+		else if ((end = mono_ms() + STORE_FINAL_MS) >
+		    start + STORE_FINAL_MAX_MS)
+			end = start + STORE_FINAL_MAX_MS;
+	}
+	log_info("store: %zu of the %zu changes held written (or dropped, "
+	    "as said above) in %lld ms", before - st->nheld, before,
+	    (long long)(mono_ms() - start));
 	if (TAILQ_EMPTY(&st->held))
 		return;
 	TAILQ_FOREACH(tx, &st->held, entry)
@@ -1673,7 +1701,7 @@ store_begin(struct store *st)
 	}
 	if (!TAILQ_EMPTY(&st->held) &&
 	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
-		store_flush(st, STORE_SLICE_MS);
+		store_flush(st, STORE_SLICE_MS, 1);
 	if (st->nheld >= STORE_HELD_MAX || st->held_bytes >= STORE_HELD_BYTES) {
 		st->refused++;
 		if (!st->full)
@@ -1866,7 +1894,7 @@ store_group_begin(struct store *st)
 	st->group = 1;
 	if (!TAILQ_EMPTY(&st->held) &&
 	    mono_ms() - st->last_try_mono >= STORE_RETRY_MIN_MS)
-		store_flush(st, STORE_SLICE_MS);
+		store_flush(st, STORE_SLICE_MS, 1);
 	/*
 	 * Begun by its first change (store_begin): a turn whose results
 	 * change nothing costs the database nothing.
@@ -2023,20 +2051,76 @@ store_uncertain(struct store *st, struct store_tx *tx, char *known)
 }
 
 /*
- * Write the held transactions back, oldest first, each in a transaction
- * of its own.  Each commit is synced, so thousands of them take seconds:
- * the loop gives it SLICE ms at a time, and the timer comes back for the
- * rest at once.  0 when none is left, -1 while some are.
+ * Write one held transaction's statements and calls, and hash its
+ * timeline rows, in the transaction open; in a savepoint of its own if
+ * SAVEPOINT (a group's).  *WHAT is the statement refused, if one was.
+ * STORE_OK or the backend's error.
  */
 static int
-store_flush(struct store *st, int64_t slice)
+store_flush_tx(struct store *st, struct store_tx *tx, int savepoint,
+    const char **what)
 {
-	struct store_tx	*tx;
 	struct store_op	*op;
+	int		 rc = STORE_OK;
+
+	*what = NULL;
+	if (savepoint &&
+	    (rc = store_exec_rc(st, "SAVEPOINT store_change")) != STORE_OK)
+		return rc;
+	st->replaying = 1;
+	STAILQ_FOREACH(op, &tx->ops, entry) {
+		if (op->sql != NULL)
+			rc = store_exec_rc(st, op->sql);
+		else if (op->fn(st, op->arg) == -1)
+			rc = st->db->rc != STORE_OK ? st->db->rc :
+			    STORE_ERROR;
+		if (rc != STORE_OK) {
+			*what = op->sql;
+			break;
+		}
+	}
+	st->replaying = 0;
+	if (rc == STORE_OK)
+		rc = store_records_finalize(st, tx);
+	if (rc == STORE_OK && savepoint)
+		rc = store_exec_rc(st, "RELEASE store_change");
+	return rc;
+}
+
+/* TX cannot be written, ever: said, and dropped from the queue. */
+static void
+store_flush_drop(struct store *st, struct store_tx *tx, const char *what)
+{
+	char	 t[TIME_STRLEN];
+
+	log_warnx("store: a change decided at %s cannot be written and is "
+	    "dropped (%s): %.300s", time_fmt(tx->at, t, sizeof(t)),
+	    st->db->error, store_refused_sql(st, what != NULL ? what :
+	    store_tx_what(tx)));
+	store_held_remove(st, tx);
+}
+
+/*
+ * Write the held transactions back, oldest first, PER of them in one
+ * transaction.  The loop writes each in a transaction of its own (PER
+ * 1): each commit is synced, so thousands of them take seconds, and the
+ * loop gives it SLICE ms at a time, the timer coming back for the rest
+ * at once.  Stopping (store_final), nothing waits on the loop any more
+ * but the time is bounded, so the changes go in groups as a loop turn's
+ * do: one sync for PER changes, each in a savepoint, a change wrong in
+ * itself rolled back to its savepoint and dropped as it would be alone.
+ * A change leaves the queue only once its transaction has committed, so
+ * a group refused is written again, whole, later: in order, each once.
+ * 0 when none is left, -1 while some are.
+ */
+static int
+store_flush(struct store *st, int64_t slice, int per)
+{
+	struct store_tx	*tx, *cur, *next, *last;
 	struct timeval	 soon = { 0, STORE_NEXT_SLICE_MS * 1000L };
-	char		 t[TIME_STRLEN];
+	const char	*what;
 	int64_t		 start = mono_ms();
-	int		 rc = STORE_OK, any = 0;
+	int		 rc = STORE_OK, any = 0, n, gone;
 	char		 known[33] = "";
 
 	st->last_try_mono = start;
@@ -2066,41 +2150,72 @@ store_flush(struct store *st, int64_t slice)
 		}
 		if ((rc = store_exec_rc(st, st->be->begin_sql)) != STORE_OK)
 			break;
-		st->replaying = 1;
-		STAILQ_FOREACH(op, &tx->ops, entry) {
-			if (op->sql != NULL)
-				rc = store_exec_rc(st, op->sql);
-			else if (op->fn(st, op->arg) == -1)
-				rc = st->db->rc != STORE_OK ? st->db->rc :
-				    STORE_ERROR;
-			if (rc != STORE_OK)
+		last = NULL;
+		gone = 0;
+		for (cur = tx, n = 0; cur != NULL && n < per; cur = next, n++) {
+			next = TAILQ_NEXT(cur, entry);
+			/*
+			 * One whose commit's answer was lost is asked about
+			 * first, heading a transaction of its own.
+			 */
+			if (n > 0 && (cur->xid[0] != '\0' || (slice > 0 &&
+			    mono_ms() - start >= slice)))
 				break;
+			if ((rc = store_flush_tx(st, cur, per > 1,
+			    &what)) == STORE_OK) {
+				last = cur;
+				continue;
+			}
+			if (store_fault(rc))
+				break;
+			/* Wrong in itself: trying again cannot help. */
+			if (per > 1 && (rc = store_exec_rc(st, "ROLLBACK TO "
+			    "store_change; RELEASE store_change")) != STORE_OK)
+				break;
+			if (per == 1) {
+				store_db_rollback(st);
+				gone = 1;
+			}
+			store_flush_drop(st, cur, what);
+			rc = STORE_OK;
 		}
-		st->replaying = 0;
-		if (rc == STORE_OK)
-			rc = store_records_finalize(st, tx);
-		if (rc == STORE_OK)
-			rc = store_exec_rc(st, "COMMIT");
 		if (rc != STORE_OK) {
+			/* The group's changes stay held, all of them. */
+			store_db_rollback(st);
+			break;
+		}
+		if (gone)
+			continue;
+		if ((rc = store_exec_rc(st, "COMMIT")) != STORE_OK) {
 			/*
 			 * Its copy's COMMIT may be the one whose answer was
 			 * lost (the server committed it): ask, as for the
 			 * first, before it is written a third time.
 			 */
-			memcpy(tx->xid, st->db->uncertain, sizeof(tx->xid));
+			for (cur = TAILQ_FIRST(&st->held); last != NULL &&
+			    cur != NULL; cur = TAILQ_NEXT(cur, entry)) {
+				memcpy(cur->xid, st->db->uncertain,
+				    sizeof(cur->xid));
+				if (cur == last)
+					break;
+			}
 			store_db_rollback(st);
 			if (store_fault(rc))
 				break;
-			/* Wrong in itself: trying again cannot help. */
-			log_warnx("store: a change decided at %s cannot be "
-			    "written and is dropped (%s): %.300s",
-			    time_fmt(tx->at, t, sizeof(t)), st->db->error,
-			    store_refused_sql(st, op != NULL &&
-			    op->sql != NULL ? op->sql : store_tx_what(tx)));
 			rc = STORE_OK;
-			store_held_remove(st, tx);
-		} else
-			any |= store_held_written(st, tx);
+			/* Which of them is wrong?  Each alone says. */
+			if (per > 1) {
+				per = 1;
+				continue;
+			}
+			store_flush_drop(st, tx, NULL);
+			continue;
+		}
+		for (cur = last != NULL ? TAILQ_FIRST(&st->held) : NULL;
+		    cur != NULL; cur = next) {
+			next = cur == last ? NULL : TAILQ_NEXT(cur, entry);
+			any |= store_held_written(st, cur);
+		}
 	}
 	if (any) {
 		st->appended = 1;
@@ -2126,7 +2241,7 @@ store_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (st->tx != NULL || store_flush(st, STORE_SLICE_MS) == 0)
+	if (st->tx != NULL || store_flush(st, STORE_SLICE_MS, 1) == 0)
 		return;
 	if (!st->alerted && st->alert_after_ms > 0 &&
 	    mono_ms() - st->failing_mono >= st->alert_after_ms) {

@@ -175,63 +175,53 @@ store_observations_latest(struct store *st,
 }
 
 /*
- * The windows of the incidents within their retention (opened at or
- * after SINCE), as a JSON array of [system, from, to]: each incident's
- * system's observations from KEEP before its start to its restoration
- * (NOW while it is not restored), which the prune leaves alone.  NULL
- * when they cannot be read, or are more than STORE_VANTAGE_WINDOWS.
+ * Observations O past their keeping that nothing needs (see below), in
+ * SQL; START is the backend's expression of an incident I's start less
+ * KEEP, as the times are written (time_fmt).  Its parameters: the time
+ * the observations were kept until (now less KEEP), then twice the
+ * retention's start (incidents opened since) and KEEP as START takes it.
+ * The windows are read in the statement, however many incidents the
+ * retention holds, through the incidents' index on (system, restored_at)
+ * (migration 15): those restored after O, the few usually, since the
+ * oldest observations go first a minute after their keeping; and those
+ * not restored, which last until now, after O.  (A backlog's views older
+ * than a system's incidents look at each of those incidents.)
  */
-#define STORE_VANTAGE_WINDOWS	20000
-
-static char *
-store_vantage_windows(struct store *st, int64_t since, int64_t keep,
-    int64_t now)
-{
-	struct store_query	*q;
-	json_t			*rows;
-	char			 from[TIME_STRLEN], to[TIME_STRLEN], *text;
-	int64_t			 end;
-	int			 rc, n = 0, bad = 0;
-
-	if ((q = store_stmt(st, "SELECT system, started_at, restored_at"
-	    " FROM incidents WHERE opened_at >= ? ORDER BY id LIMIT ?", "Ti",
-	    since, STORE_VANTAGE_WINDOWS + 1)) == NULL)
-		return NULL;
-	if ((rows = json_array()) == NULL)
-		bad = 1;
-	while (!bad && (rc = store_step(q)) == STORE_ROW) {
-		end = store_column_null(q, 2) ? now : store_column_time(q, 2);
-		time_fmt(store_column_time(q, 1) - keep, from, sizeof(from));
-		time_fmt(end, to, sizeof(to));
-		if (++n > STORE_VANTAGE_WINDOWS ||
-		    json_array_append_new(rows, json_pack("[s s s]",
-		    store_column_text(q, 0), from, to)) == -1)
-			bad = 1;
-	}
-	store_finalize(q);
-	if (bad || (rc != STORE_DONE && rc != STORE_ROW)) {
-		json_decref(rows);
-		return NULL;
-	}
-	text = json_dumps(rows, JSON_COMPACT);
-	json_decref(rows);
-	return text;
-}
-
-/*
- * Observations O past their keeping (the first parameter, a time) that
- * nothing needs (the second, store_vantage_windows'), as below.
- */
-#define STORE_VANTAGE_PRUNABLE \
+#define STORE_VANTAGE_PRUNABLE(start) \
 	" WHERE o.at < ?" \
 	"  AND NOT EXISTS (SELECT 1 FROM observations_latest l" \
 	"   WHERE l.node = o.node AND l.system = o.system" \
 	"   AND l.check_name = o.check_name AND l.id = o.id)" \
 	"  AND NOT EXISTS (SELECT 1 FROM outages u" \
 	"   WHERE u.system = o.system AND u.ended_at IS NULL)" \
-	"  AND NOT EXISTS (SELECT 1 FROM json_each(?) w" \
-	"   WHERE w.value ->> 0 = o.system" \
-	"   AND o.at >= w.value ->> 1 AND o.at <= w.value ->> 2)"
+	"  AND NOT EXISTS (SELECT 1 FROM incidents i" \
+	"   WHERE i.system = o.system AND i.restored_at >= o.at" \
+	"   AND i.opened_at >= ? AND o.at >= " start ")" \
+	"  AND NOT EXISTS (SELECT 1 FROM incidents i" \
+	"   WHERE i.system = o.system AND i.restored_at IS NULL" \
+	"   AND i.opened_at >= ? AND o.at >= " start ")"
+/* KEEP as a modifier, "-86400.000 seconds"; %f is SS.SSS. */
+#define STORE_VANTAGE_START_SQLITE \
+	"strftime('%Y-%m-%dT%H:%M:%fZ', i.started_at, ?)"
+/* KEEP as an interval, "86400000 milliseconds". */
+#define STORE_VANTAGE_START_PG \
+	"to_char((i.started_at::timestamptz - ?::interval)" \
+	" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+static const char *const store_vantage_probe[2] = {
+	"SELECT 1 FROM observations o"
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_PG) " LIMIT 1",
+	"SELECT 1 FROM observations o"
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_SQLITE) " LIMIT 1"
+};
+static const char *const store_vantage_delete[2] = {
+	"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_PG)
+	"  ORDER BY o.at LIMIT ?)",
+	"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_SQLITE)
+	"  ORDER BY o.at LIMIT ?)"
+};
 
 /*
  * Up to BATCH observations older than KEEP (before NOW) deleted, oldest
@@ -252,44 +242,38 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
     int64_t retention, int batch)
 {
 	struct store_query	*q;
-	char			*windows;
+	char			 span[64];
 	int			 n, sqlite = store_sqlite(st) != NULL, rc;
 
 	if (batch < 1 || keep <= 0)
 		return -1;
-	if ((windows = store_vantage_windows(st, now - retention, keep,
-	    now)) == NULL)
-		return -1;
+	if (sqlite)
+		snprintf(span, sizeof(span), "-%lld.%03lld seconds",
+		    (long long)(keep / 1000), (long long)(keep % 1000));
+	else
+		snprintf(span, sizeof(span), "%lld milliseconds",
+		    (long long)keep);
 	/* None to prune, the usual case: a read, and no commit. */
-	if ((q = store_stmt(st, "SELECT 1 FROM observations o"
-	    STORE_VANTAGE_PRUNABLE " LIMIT 1", "Tt", now - keep,
-	    windows)) == NULL) {
-		free(windows);
+	if ((q = store_stmt(st, store_vantage_probe[sqlite], "TTtTt",
+	    now - keep, now - retention, span, now - retention, span)) == NULL)
 		return -1;
-	}
 	rc = store_step(q);
 	store_finalize(q);
-	if (rc != STORE_ROW) {
-		free(windows);
+	if (rc != STORE_ROW)
 		return rc == STORE_DONE ? 0 : -1;
-	}
-	if (store_begin(st) == -1) {
-		free(windows);
+	if (store_begin(st) == -1)
 		return -1;
-	}
 	rc = store_run(st, sqlite ? "DROP TRIGGER observations_no_delete" :
 	    "SELECT set_config('rtowatch.prune', 'on', true)", "");
 	if (rc == 0)
-		rc = store_run(st, "DELETE FROM observations WHERE id IN"
-		    " (SELECT o.id FROM observations o" STORE_VANTAGE_PRUNABLE
-		    "  ORDER BY o.at LIMIT ?)", "Tti", now - keep, windows,
+		rc = store_run(st, store_vantage_delete[sqlite], "TTtTti",
+		    now - keep, now - retention, span, now - retention, span,
 		    batch);
 	n = rc == 0 ? store_changed(st) : -1;
 	/* Not beyond the prune: its transaction may be a loop turn's. */
 	if (rc == 0)
 		rc = store_run(st, sqlite ? STORE_OBSERVATIONS_NO_DELETE :
 		    "SELECT set_config('rtowatch.prune', '', true)", "");
-	free(windows);
 	if (rc == -1 || store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;

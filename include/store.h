@@ -14,7 +14,7 @@
 
 #include "record.h"
 
-#define STORE_SCHEMA_VERSION	14
+#define STORE_SCHEMA_VERSION	15
 
 struct sqlite3;
 struct store;

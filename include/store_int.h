@@ -142,6 +142,15 @@ struct store_backend {
 	"CREATE INDEX incident_scope_outage ON incident_scope(outage_id)"
 
 /*
+ * Migration 15, the same on both backends: a system's incidents by their
+ * restoration, which the observations' prune reads for each old
+ * observation (store_observations_prune: the windows the retention
+ * keeps), those restored after it or not at all.
+ */
+#define STORE_INCIDENTS_SYSTEM_INDEX \
+	"CREATE INDEX incidents_system ON incidents(system, restored_at)"
+
+/*
  * Migration 10, the same on both backends: each node's row, upserted by
  * its heartbeat (lead.c); the leaders' count (lead_term, one row: each
  * new leader adds one); and an outbox row's claim by the node sending it

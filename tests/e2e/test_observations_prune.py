@@ -138,3 +138,71 @@ def test_observations_pruned_but_what_is_needed(scenario, backend):
     d.stop()
     rc, out, err = cli("--db", d.db, "verify")
     assert rc == 0, (out, err)
+
+
+MANY = 20500
+
+
+def add_incidents(db, system, n, started, restored):
+    """N restored incidents of SYSTEM, opened now, that started at STARTED
+    and were restored at RESTORED: written in one statement, as a year of
+    a large site's would be there."""
+    cols = ("system, core, critical_infrastructure, rto_ms, level,"
+            " availability_level, major, status, started_at, opened_at,"
+            " notify_due_at, restored_at, within_rto")
+    vals = (f"'{system}', 0, 0, 3600000, 1, 1, 0, 'restored',"
+            f" '{fmt_ms(started)}', '{fmt_ms(now_ms())}',"
+            f" '{fmt_ms(started + H)}', '{fmt_ms(restored)}', 1")
+    if is_pg(db):
+        db_edit(db, f"INSERT INTO incidents ({cols}) SELECT {vals}"
+                f" FROM generate_series(1, {n})")
+    else:
+        db_edit(db, f"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL"
+                f" SELECT n + 1 FROM k WHERE n < {n})"
+                f" INSERT INTO incidents ({cols}) SELECT {vals} FROM k")
+
+
+def test_observations_pruned_past_20000_incidents(scenario, backend):
+    """More than 20,000 incidents within the records' retention: the
+    prune still keeps each one's window and prunes what is outside every
+    window.  (It gave up at 20,000, a debug line each minute, and kept
+    every observation for as long as that many were within retention.)"""
+    service = scenario.listener()
+    d = scenario.daemon()
+    d.write_rules(rules_file(
+        d.db, "set history-bucket 1s\nset observations-keep 1d\n",
+        system_rules(SYSTEM, service.port)))
+    d.start()
+    service.wait_accepted(1)
+    now = now_ms()
+
+    # 'busy' had MANY incidents 10 days ago, restored within a minute,
+    # and one 3 days ago: its views from a day (KEEP) before each to its
+    # restoration are kept.  Written before the views, which the prune
+    # would otherwise take first.
+    add_incidents(d.db, "busy", MANY, now - 10 * DAY, now - 10 * DAY + 60000)
+    add_incidents(d.db, "busy", 1, now - 3 * DAY, now - 3 * DAY + 60000)
+    sql = "SELECT count(*) FROM incidents WHERE system = 'busy'"
+    if is_pg(d.db):
+        rc, rows, err = psql(d.db, sql)
+        assert rc == 0, err
+        assert int(rows[0]) == MANY + 1
+    else:
+        assert db_rows(d.db, sql.replace("(*)", "(*) AS n"))[0]["n"] == \
+            MANY + 1
+    kept = [now - 10 * DAY - 12 * H,    # the many's window
+            now - 3 * DAY - 6 * H,      # the one's window only
+            now - 2 * H]                # recent, and the latest
+    pruned = [now - 20 * DAY, now - 5 * DAY, now - 3 * DAY + 2 * H]
+    for i, at in enumerate(sorted(kept + pruned)):
+        add(d.db, "n9", "busy", "c1", ("down", "up")[i % 2], at)
+    # 'quiet' had none: its old view goes, at the same time as the kept.
+    add(d.db, "n9", "quiet", "c1", "down", now - 10 * DAY - 12 * H)
+    add(d.db, "n9", "quiet", "c1", "up", now - 2 * H)
+
+    wait_for(lambda: times(d.db, "busy", "c1") == [fmt_ms(t) for t in
+                                                   sorted(kept)], 20,
+             "busy's views outside every incident's window pruned, those"
+             " inside kept")
+    assert times(d.db, "quiet", "c1") == [fmt_ms(now - 2 * H)]
+    d.stop()

@@ -189,6 +189,8 @@ def downgrade(db):
         con.execute("ALTER TABLE notifications DROP COLUMN claimed_until")
         # Migration 13 (the scope's index by outage) too.
         con.execute("DROP INDEX incident_scope_outage")
+        # Migration 15 (the incidents' index by system) too.
+        con.execute("DROP INDEX incidents_system")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"
