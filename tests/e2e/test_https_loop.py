@@ -9,6 +9,8 @@ scenario here runs both ways (http_client: the loop, then
 RTOWATCH_HTTP_CLIENT=curl), against real TLS servers on loopback with
 certificates of a CA the test makes:
 
+  byname     the same reached as "localhost": up, and the server was
+             told the name (SNI)
   ipname     a certificate for "localhost" reached as 127.0.0.1
   notls      a server that answers in plain HTTP
   stall      a server that reads the ClientHello and never answers
@@ -85,6 +87,8 @@ def test_https_failures_read_as_before(scenario, workdir, http_targets,
     ca = CertAuthority(workdir)
     cert, key = ca.issue("named", 365, san="DNS:localhost")
     named = http_targets(cert, key)
+    sni = []
+    named.context.sni_callback = lambda sock, name, ctx: sni.append(name)
     plain = http_targets()
     stall = Staller()
     closed = socket.socket()
@@ -94,6 +98,8 @@ def test_https_failures_read_as_before(scenario, workdir, http_targets,
         ca_opt = f'ca-file "{ca.cert}"'
         d.write_rules(rules_file(
             d.db,
+            http_system("byname", named.url("/byname", host="localhost"),
+                        ca_opt, every="500ms", timeout="400ms"),
             http_system("ipname", named.url(), ca_opt, every="500ms",
                         timeout="400ms"),
             http_system("notls", plain.url().replace("http:", "https:"),
@@ -109,7 +115,8 @@ def test_https_failures_read_as_before(scenario, workdir, http_targets,
         assert "tls-error" in cause, cause
         assert "certificate" in cause, cause
         assert re.search(r"(not for |host name ')127\.0\.0\.1", cause), cause
-        assert named.requests == [], "nothing is sent over an unverified TLS"
+        assert all(r["path"] == "/byname" for r in named.requests), \
+            "nothing is sent over an unverified TLS"
 
         cause = wait_incident(d.db, "notls")["cause"]
         assert "tls-error" in cause, cause
@@ -122,6 +129,12 @@ def test_https_failures_read_as_before(scenario, workdir, http_targets,
 
         cause = wait_incident(d.db, "refused")["cause"]
         assert ": refused: Connection refused" in cause, cause
+
+        url = named.url("/byname", host="localhost")
+        wait_for(lambda: len(ok_lines(d, url)) >= 3, 15,
+                 "three ok probes of the check by name")
+        assert incidents_of(d.db, "byname") == []
+        assert "localhost" in sni, sni
         d.stop()
     finally:
         stall.close()
