@@ -149,6 +149,9 @@ UNIT_TESTS += http_url
 # The chain's SHA-256 against OpenSSL's.
 UNIT_TESTS += sha256
 
+# The https client's CA stores: shared, read again when changed.
+UNIT_TESTS += tls_client
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \

@@ -33,7 +33,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 #include "tls_client.h"
 #include "util.h"
 
