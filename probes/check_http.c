@@ -1,5 +1,5 @@
 /*
- * check_http.c: an HTTP(S) check through libcurl.
+ * check_http.c: an HTTP(S) check, on the loop or through libcurl.
  *
  *	check http URL [status N|N-M] [contains "text"] [method GET|HEAD]
  *	    [cert-expiry D] [follow-redirects] [header "Name: value"]...
@@ -10,15 +10,18 @@
  * with cert-expiry, its certificate is good for longer than that.  TLS
  * certificates are always verified, against the system's CAs or ca-file.
  *
- * A plain http:// check that follows no redirects is one request on the
- * daemon's loop: a non-blocking socket, the request built once when the
- * rules are read, the answer read by http_resp.c.  libcurl's transfer
- * costs twice the system calls and more than twice the CPU of that (see
- * tests/bench/bench.py), and a computer center checks thousands of these.
- * Everything else (https://, follow-redirects) runs in one curl multi
- * handle driven by the loop (curlev.h: curl's multi-socket interface on
- * libevent).  RTOWATCH_HTTP_CLIENT=curl in the daemon's environment sends
- * plain checks through curl too, as before (the tests run both).  Each
+ * An http:// or https:// check that follows no redirects is one request
+ * on the daemon's loop: a non-blocking socket, for https a TLS handshake
+ * driven by the socket's events (tls_client.c, OpenSSL), the request
+ * built once when the rules are read, the answer read by http_resp.c.
+ * libcurl's transfer costs twice the system calls and more than twice the
+ * CPU of that (see tests/bench/bench.py), an https one about 130 kB while
+ * it runs, and a computer center checks thousands of these (a URL of
+ * an unusual form is split by curl's parser, then runs on the loop too).
+ * A check that follows redirects runs in one curl multi handle driven by
+ * the loop (curlev.h: curl's multi-socket interface on libevent).
+ * RTOWATCH_HTTP_CLIENT=curl in the daemon's environment sends every
+ * check through curl, as before (the tests run both).  Each
  * probe opens a fresh connection and closes it, so a probe measures what a
  * new client would see.  The timeout is probe.c's; curl's own is a
  * safeguard set a second later.
