@@ -168,6 +168,9 @@ bin/asan/test/test_journal: tests/unit/test_journal.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
 
+# The https client's CA stores: shared, read again when changed.
+UNIT_TESTS += tls_client
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \

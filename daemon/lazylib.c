@@ -141,7 +141,8 @@
 
 /*
  * OpenSSL's libssl and libcrypto, and libevent's bufferevents over them:
- * the web page's HTTPS (daemon/web.c).  One group, loaded together: a
+ * the web page's HTTPS (daemon/web.c) and the https checks' client
+ * (probes/tls_client.c).  One group, loaded together: a
  * user of one wants the others, and libevent_openssl needs both anyway.
  * An OpenSSL function new to the daemon is one line here (its prototype
  * from its header; SSL_CTX_set_* and the like are macros over SSL_CTX_ctrl
@@ -165,7 +166,47 @@
 	X(struct bufferevent *, bufferevent_openssl_socket_new,	\
 	    (struct event_base *base, evutil_socket_t fd, SSL *ssl,	\
 	    enum bufferevent_ssl_state state, int options),		\
-	    (base, fd, ssl, state, options))
+	    (base, fd, ssl, state, options))				\
+	LAZYLIB_TLS_CLIENT_FNS(X, XV)
+
+/* The https checks' client on the loop (probes/tls_client.c). */
+#define LAZYLIB_TLS_CLIENT_FNS(X, XV)					\
+	X(const SSL_METHOD *, TLS_client_method, (void), ())		\
+	X(uint64_t, SSL_CTX_set_options, (SSL_CTX *c, uint64_t op),	\
+	    (c, op))							\
+	XV(SSL_CTX_set_verify, (SSL_CTX *c, int mode,			\
+	    SSL_verify_cb cb), (c, mode, cb))				\
+	X(int, SSL_CTX_load_verify_locations, (SSL_CTX *c,		\
+	    const char *file, const char *path), (c, file, path))	\
+	X(int, SSL_CTX_set_default_verify_paths, (SSL_CTX *c), (c))	\
+	XV(SSL_free, (SSL *s), (s))					\
+	X(long, SSL_ctrl, (SSL *s, int cmd, long larg, void *parg),	\
+	    (s, cmd, larg, parg))					\
+	X(int, SSL_set1_host, (SSL *s, const char *host), (s, host))	\
+	X(X509_VERIFY_PARAM *, SSL_get0_param, (SSL *s), (s))		\
+	X(int, SSL_set_fd, (SSL *s, int fd), (s, fd))			\
+	XV(SSL_set_connect_state, (SSL *s), (s))			\
+	X(int, SSL_do_handshake, (SSL *s), (s))				\
+	X(int, SSL_get_error, (const SSL *s, int rc), (s, rc))		\
+	X(long, SSL_get_verify_result, (const SSL *s), (s))		\
+	X(int, SSL_write_ex, (SSL *s, const void *buf, size_t n,	\
+	    size_t *done), (s, buf, n, done))				\
+	X(int, SSL_read_ex, (SSL *s, void *buf, size_t n,		\
+	    size_t *done), (s, buf, n, done))				\
+	X(STACK_OF(X509) *, SSL_get_peer_cert_chain, (const SSL *s),	\
+	    (s))							\
+	X(X509 *, SSL_get0_peer_certificate, (const SSL *s), (s))	\
+	XV(ERR_clear_error, (void), ())					\
+	X(unsigned long, ERR_peek_last_error, (void), ())		\
+	X(int, X509_VERIFY_PARAM_set1_ip_asc, (X509_VERIFY_PARAM *vp,	\
+	    const char *ip), (vp, ip))					\
+	X(const char *, X509_verify_cert_error_string, (long n), (n))	\
+	X(const ASN1_TIME *, X509_get0_notAfter, (const X509 *x), (x))	\
+	X(int, ASN1_TIME_to_tm, (const ASN1_TIME *t, struct tm *tm),	\
+	    (t, tm))							\
+	X(int, OPENSSL_sk_num, (const OPENSSL_STACK *st), (st))	\
+	X(void *, OPENSSL_sk_value, (const OPENSSL_STACK *st, int i),	\
+	    (st, i))
 
 /*
  * libpcap (and the libdbus it links, and libsystemd behind that): the

@@ -78,13 +78,13 @@ size_t	check_http_body_add(struct check_http_body *, const char *, size_t);
 int	check_http_body_contains(const struct check_http_body *,
 	    const char *);
 void	check_http_body_free(struct check_http_body *);
-/* A plain http:// URL in the parts a request needs (probes/check_http.c). */
+/* An http[s]:// URL in the parts a request needs (probes/check_http.c). */
 struct check_http_url {
 	char	*host;		/* as in the URL: "[::1]" with its brackets */
 	char	*port;		/* NULL: none given, or 80 */
 	char	*path;		/* "/" at least */
 	char	*query;		/* without its '?'; NULL: none */
-	int	 portnum;	/* 80 when none given */
+	int	 portnum;	/* 80 (https: 443) when none given */
 };
 int	check_http_plain_url(const char *, struct check_http_url *);
 void	check_http_url_free(struct check_http_url *);

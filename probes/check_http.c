@@ -1,5 +1,5 @@
 /*
- * check_http.c: an HTTP(S) check through libcurl.
+ * check_http.c: an HTTP(S) check, on the loop or through libcurl.
  *
  *	check http URL [status N|N-M] [contains "text"] [method GET|HEAD]
  *	    [cert-expiry D] [follow-redirects] [header "Name: value"]...
@@ -10,15 +10,18 @@
  * with cert-expiry, its certificate is good for longer than that.  TLS
  * certificates are always verified, against the system's CAs or ca-file.
  *
- * A plain http:// check that follows no redirects is one request on the
- * daemon's loop: a non-blocking socket, the request built once when the
- * rules are read, the answer read by http_resp.c.  libcurl's transfer
- * costs twice the system calls and more than twice the CPU of that (see
- * tests/bench/bench.py), and a computer center checks thousands of these.
- * Everything else (https://, follow-redirects) runs in one curl multi
- * handle driven by the loop (curlev.h: curl's multi-socket interface on
- * libevent).  RTOWATCH_HTTP_CLIENT=curl in the daemon's environment sends
- * plain checks through curl too, as before (the tests run both).  Each
+ * An http:// or https:// check that follows no redirects is one request
+ * on the daemon's loop: a non-blocking socket, for https a TLS handshake
+ * driven by the socket's events (tls_client.c, OpenSSL), the request
+ * built once when the rules are read, the answer read by http_resp.c.
+ * libcurl's transfer costs twice the system calls and more than twice the
+ * CPU of that (see tests/bench/bench.py), an https one about 130 kB while
+ * it runs, and a computer center checks thousands of these (a URL of
+ * an unusual form is split by curl's parser, then runs on the loop too).
+ * A check that follows redirects runs in one curl multi handle driven by
+ * the loop (curlev.h: curl's multi-socket interface on libevent).
+ * RTOWATCH_HTTP_CLIENT=curl in the daemon's environment sends every
+ * check through curl, as before (the tests run both).  Each
  * probe opens a fresh connection and closes it, so a probe measures what a
  * new client would see.  The timeout is probe.c's; curl's own is a
  * safeguard set a second later.
@@ -56,6 +59,7 @@
 #include "lazylib.h"
 #include "log.h"
 #include "probe.h"
+#include "tls_client.h"
 #include "util.h"
 
 #define HTTP_MAX_REDIRS		5
@@ -79,6 +83,8 @@ struct http_opts {
 	char		**headers;
 	char		*ca_file;
 	char		*host;		/* to resolve; NULL for an address */
+	struct tls_ctx	*tls;		/* https on the loop: its CA store */
+	char		*tls_ip;	/* https, an address URL: verified */
 	int64_t		 cert_expiry_ms;	/* 0: not checked */
 	int		 status_lo, status_hi;
 	size_t		 nheaders;
@@ -107,6 +113,10 @@ struct http_state {
 	size_t				 sent;
 	int64_t				 t_conn, t_first; /* -1: not yet */
 	struct http_resp		*resp;
+	struct tls_conn			*tls;	/* https on the loop */
+	int				 handshaken;
+	int64_t				 t_tls;
+	int64_t				 not_after;	/* epoch s, -1 */
 	union http_sa			 addrs[HTTP_MAX_ADDRS];
 	socklen_t			 addrlens[HTTP_MAX_ADDRS];
 	int				 naddrs, next;
@@ -120,6 +130,7 @@ static int		 http_curl_only;	/* RTOWATCH_HTTP_CLIENT=curl */
 
 static void	http_finished(struct http_state *, CURLcode);
 static void	http_judge(struct http_state *, long, int64_t, const char *);
+static int	http_cert_judged(struct probe *, int64_t);
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -584,10 +595,10 @@ http_strndup(const char *s, size_t n)
 }
 
 /*
- * A plain http:// URL in parts without libcurl, so that rules with only
- * plain checks never load it (include/lazylib.h): the common form only,
- * http://HOST[:PORT][/PATH][?QUERY], in what curl's parser keeps as it
- * is.  -1 for anything else (a user, a fragment, %-escapes, "." or ".."
+ * An http:// or https:// URL in parts without libcurl, so that rules
+ * without redirects never load it (include/lazylib.h): the common form
+ * only, http[s]://HOST[:PORT][/PATH][?QUERY], in what curl's parser keeps
+ * as it is.  -1 for anything else (a user, a fragment, %-escapes, "." or ".."
  * segments, a host curl would rewrite): curl's parser reads those, as
  * before.  tests/unit/test_http_url.c and fuzz_http hold the two to the
  * same parts.
@@ -596,13 +607,19 @@ int
 check_http_plain_url(const char *url, struct check_http_url *u)
 {
 	const char	*h, *s, *path;
-	long		 port = 80;
+	long		 port, dflt;
 	size_t		 n;
 
 	memset(u, 0, sizeof(*u));
-	if (strncasecmp(url, "http://", 7) != 0)
+	if (strncasecmp(url, "http://", 7) == 0) {
+		h = url + 7;
+		dflt = 80;
+	} else if (strncasecmp(url, "https://", 8) == 0) {
+		h = url + 8;
+		dflt = 443;
+	} else
 		return -1;
-	h = url + 7;
+	port = dflt;
 	n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
 	if (!http_url_host(h, n))
 		return -1;
@@ -639,7 +656,7 @@ check_http_plain_url(const char *url, struct check_http_url *u)
 	}
 	u->host = http_strndup(h, n);
 	u->portnum = (int)port;
-	if (port != 80)
+	if (port != dflt)
 		xasprintf(&u->port, "%ld", port);
 	if (path == s || *path != '/')
 		u->path = xstrdup("/");
@@ -813,6 +830,8 @@ http_plain_addr(const struct check_conf *cc, struct http_opts *o)
 	memcpy(ip, h, n);
 	ip[n] = '\0';
 	memset(&o->addr, 0, sizeof(o->addr));
+	if (o->https)
+		o->tls_ip = xstrdup(ip);	/* what the certificate names */
 	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)o->port);
@@ -838,6 +857,7 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 {
 	struct http_opts	*o = http_opts(cc);
 	struct check_http_url	 u;
+	char			 err[TLS_ERR_MAX];
 	int			 plain, ret = -1;
 
 	if (strncasecmp(cc->target, "https://", 8) == 0)
@@ -858,11 +878,11 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 		return -1;
 	}
 	/*
-	 * Plain and without redirects: on the loop, without curl, and in the
-	 * common form parsed without it too.  Everything else needs libcurl,
-	 * loaded now.
+	 * Without redirects: on the loop, without curl (https with OpenSSL,
+	 * tls_client.c), and in the common form parsed without it too.
+	 * Everything else needs libcurl, loaded now.
 	 */
-	plain = !o->https && !o->follow;
+	plain = !o->follow;
 	if (!plain || http_client_curl() ||
 	    check_http_plain_url(cc->target, &u) == -1) {
 		if (conf_need_lib(p, LAZYLIB_CURL, o->https ?
@@ -877,6 +897,25 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 		http_plain_request(o, &u);
 		if (o->host == NULL)
 			http_plain_addr(cc, o);
+	}
+	/*
+	 * The CA store is read now, once for every check naming it: a file
+	 * that cannot be read is an error in the rules, not a failing
+	 * service.
+	 */
+	if (plain && o->https && !http_client_curl() &&
+	    conf_need_lib(p, LAZYLIB_TLS, "an https:// check") == -1)
+		goto out;
+	if (plain && o->https && !http_client_curl() &&
+	    (o->tls = tls_ctx_get(o->ca_file, err, sizeof(err))) == NULL) {
+		if (o->ca_file != NULL)
+			conf_error(p, "ca-file \"%s\": cannot be read: %s",
+			    o->ca_file, err);
+		else
+			conf_error(p, "https check of %s: the system's CA "
+			    "certificates cannot be read: %s", cc->target,
+			    err);
+		goto out;
 	}
 	ret = 0;
 out:
@@ -905,6 +944,8 @@ http_free_opts(struct check_conf *cc)
 	free(o->ca_file);
 	free(o->host);
 	free(o->request);
+	tls_ctx_put(o->tls);
+	free(o->tls_ip);
 	free(o);
 	cc->opts = NULL;
 }
@@ -1117,8 +1158,8 @@ http_finished(struct http_state *s, CURLcode code)
 {
 	struct probe		*p = s->probe;
 	const struct http_opts	*o = p->check->opts;
-	char			 times[96], date[32], d[32];
-	int64_t			 total, expires, left;
+	char			 times[96];
+	int64_t			 total, expires;
 	long			 status = 0;
 
 	/* Stopped at the cap on purpose: what was read is the body. */
@@ -1133,26 +1174,44 @@ http_finished(struct http_state *s, CURLcode code)
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 
 	if (o->cert_expiry_ms > 0) {
-		if (http_cert_expiry(s->easy, &expires) == -1) {
-			probe_done(p, PROBE_TLS_ERROR, "no certificate "
-			    "expiry date to check");
+		if (http_cert_expiry(s->easy, &expires) == -1)
+			expires = -1;
+		if (http_cert_judged(p, expires))
 			return;
-		}
-		left = expires * 1000 - wall_ms();
-		check_http_date_fmt(expires, date, sizeof(date));
-		if (left <= 0) {
-			probe_done(p, PROBE_CERT_EXPIRED, "certificate "
-			    "expired %s", date);
-			return;
-		}
-		if (left < o->cert_expiry_ms) {
-			probe_done(p, PROBE_CERT_EXPIRING, "certificate "
-			    "expires %s, within %s", date,
-			    duration_fmt(o->cert_expiry_ms, d, sizeof(d)));
-			return;
-		}
 	}
 	http_judge(s, status, total, times);
+}
+
+/*
+ * cert-expiry: the leaf certificate's notAfter (epoch seconds, -1 when
+ * unknown) against the bound.  1 when that decided the probe.
+ */
+static int
+http_cert_judged(struct probe *p, int64_t expires)
+{
+	const struct http_opts	*o = p->check->opts;
+	char			 date[32], d[32];
+	int64_t			 left;
+
+	if (expires == -1) {
+		probe_done(p, PROBE_TLS_ERROR, "no certificate expiry date "
+		    "to check");
+		return 1;
+	}
+	left = expires * 1000 - wall_ms();
+	check_http_date_fmt(expires, date, sizeof(date));
+	if (left <= 0) {
+		probe_done(p, PROBE_CERT_EXPIRED, "certificate expired %s",
+		    date);
+		return 1;
+	}
+	if (left < o->cert_expiry_ms) {
+		probe_done(p, PROBE_CERT_EXPIRING, "certificate expires %s, "
+		    "within %s", date, duration_fmt(o->cert_expiry_ms, d,
+		    sizeof(d)));
+		return 1;
+	}
+	return 0;
 }
 
 /* An answer came, in TOTAL ms: its status, then its body. */
@@ -1278,11 +1337,15 @@ http_transfer(struct probe *p, const char *resolve)
 
 static void	http_plain_cb(evutil_socket_t, short, void *);
 static void	http_plain_next(struct probe *, int);
+static void	http_tls_io(struct probe *);
+static int	http_plain_feed(struct probe *, const char *, size_t);
 
 /* Done with the current socket (a failed address, or the end). */
 static void
 http_plain_close(struct http_state *s)
 {
+	tls_conn_free(s->tls);
+	s->tls = NULL;
 	if (s->ev != NULL) {
 		event_free(s->ev);
 		s->ev = NULL;
@@ -1298,14 +1361,27 @@ static void
 http_plain_answered(struct probe *p)
 {
 	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
 	char			 times[96];
 	int64_t			 total = mono_ms() - p->started_mono;
 
-	snprintf(times, sizeof(times), "(dns %lld, connect %lld, first byte "
-	    "%lld)", (long long)s->dns_ms, (long long)s->t_conn,
-	    (long long)s->t_first);
+	if (s->handshaken)
+		snprintf(times, sizeof(times), "(dns %lld, connect %lld, tls "
+		    "%lld, first byte %lld)", (long long)s->dns_ms,
+		    (long long)s->t_conn, (long long)s->t_tls,
+		    (long long)s->t_first);
+	else
+		snprintf(times, sizeof(times), "(dns %lld, connect %lld, "
+		    "first byte %lld)", (long long)s->dns_ms,
+		    (long long)s->t_conn, (long long)s->t_first);
 	memcpy(s->reason, s->resp->reason, sizeof(s->reason));
 	http_plain_close(s);
+	/* As curl's: the answer first, then the certificate's date. */
+	if (o->cert_expiry_ms > 0) {
+		p->rtt_ms = total;
+		if (http_cert_judged(p, s->not_after))
+			return;
+	}
 	http_judge(s, s->resp->code, total, times);
 }
 
@@ -1322,8 +1398,11 @@ http_plain_io(struct probe *p)
 	const struct http_opts	*o = p->check->opts;
 	char			 buf[16384];
 	ssize_t			 n;
-	int			 rc;
 
+	if (s->tls != NULL) {
+		http_tls_io(p);
+		return;
+	}
 	while (s->sent < o->request_len) {
 		n = send(s->fd, o->request + s->sent, o->request_len - s->sent,
 		    MSG_NOSIGNAL);
@@ -1350,18 +1429,114 @@ http_plain_io(struct probe *p)
 			    strerror(errno));
 			return;
 		}
-		if (n > 0 && s->t_first == -1)
-			s->t_first = mono_ms() - p->started_mono;
-		rc = n == 0 ? http_resp_eof(s->resp) :
-		    http_resp_feed(s->resp, buf, (size_t)n, &s->body);
-		if (rc == HTTP_RESP_DONE) {
-			http_plain_answered(p);
+		if (http_plain_feed(p, buf, (size_t)n))
+			return;
+	}
+}
+
+/* One piece of the answer, N bytes (0: the end): 1 when the probe ended. */
+static int
+http_plain_feed(struct probe *p, const char *buf, size_t n)
+{
+	struct http_state	*s = p->priv;
+	int			 rc;
+
+	if (n > 0 && s->t_first == -1)
+		s->t_first = mono_ms() - p->started_mono;
+	rc = n == 0 ? http_resp_eof(s->resp) :
+	    http_resp_feed(s->resp, buf, n, &s->body);
+	if (rc == HTTP_RESP_DONE) {
+		http_plain_answered(p);
+		return 1;
+	}
+	if (rc == HTTP_RESP_ERROR) {
+		probe_done(p, PROBE_ERROR, "%s", s->resp->error);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The same over TLS (tls_client.c): the request, then the answer, each
+ * as far as the connection goes before it must wait for the socket.
+ */
+static void
+http_tls_io(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	char			 buf[16384], err[TLS_ERR_MAX];
+	size_t			 n;
+	int			 rc;
+
+	rc = tls_conn_write(s->tls, o->request, o->request_len, &s->sent,
+	    err, sizeof(err));
+	if (rc == TLS_FAIL) {
+		probe_done(p, PROBE_ERROR, "%s", err);
+		return;
+	}
+	if (rc == TLS_WANT)
+		return;
+	for (;;) {
+		rc = tls_conn_read(s->tls, buf, sizeof(buf), &n, err,
+		    sizeof(err));
+		if (rc == TLS_WANT)
+			return;
+		if (rc == TLS_FAIL) {
+			probe_done(p, PROBE_ERROR, "%s", err);
 			return;
 		}
-		if (rc == HTTP_RESP_ERROR) {
-			probe_done(p, PROBE_ERROR, "%s", s->resp->error);
+		if (http_plain_feed(p, buf, rc == TLS_EOF ? 0 : n))
+			return;
+		if (rc == TLS_EOF) {	/* http_resp_eof always ends it */
+			probe_done(p, PROBE_ERROR, "%s", err);
 			return;
 		}
+	}
+}
+
+/*
+ * The TLS handshake, as far as the socket allows: 1 once it ended with
+ * the certificate verified, 0 while it waits or when the probe ended.
+ */
+static int
+http_tls_handshake(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
+	char			 err[TLS_ERR_MAX], date[32];
+	int64_t			 when;
+	int			 rc;
+
+	if (s->tls == NULL && (s->tls = tls_conn_new(o->tls, s->fd, o->host,
+	    o->tls_ip)) == NULL) {
+		probe_done(p, PROBE_LOCAL_ERROR, "cannot set up TLS");
+		return 0;
+	}
+	switch (rc = tls_conn_handshake(s->tls, err, sizeof(err))) {
+	case TLS_WANT:
+		return 0;
+	case TLS_DONE:
+		s->handshaken = 1;
+		s->t_tls = mono_ms() - p->started_mono;
+		if (o->cert_expiry_ms > 0 &&
+		    tls_conn_not_after(s->tls, &s->not_after) == -1)
+			s->not_after = -1;
+		return 1;
+	case TLS_EXPIRED:
+		if (tls_conn_not_after(s->tls, &when) == 0)
+			probe_done(p, PROBE_CERT_EXPIRED, "certificate has "
+			    "expired: not valid after %s (%s)",
+			    check_http_date_fmt(when, date, sizeof(date)),
+			    err);
+		else
+			probe_done(p, PROBE_CERT_EXPIRED, "certificate has "
+			    "expired (%s)", err);
+		return 0;
+	default:
+		(void)rc;
+		probe_done(p, PROBE_TLS_ERROR, "%s", err);
+		return 0;
 	}
 }
 
@@ -1370,6 +1545,7 @@ http_plain_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct probe		*p = arg;
 	struct http_state	*s = p->priv;
+	const struct http_opts	*o = p->check->opts;
 	socklen_t		 len = sizeof(int);
 	int			 error = 0;
 
@@ -1387,6 +1563,8 @@ http_plain_cb(evutil_socket_t fd, short events, void *arg)
 		s->connected = 1;
 		s->t_conn = mono_ms() - p->started_mono;
 	}
+	if (o->https && !s->handshaken && !http_tls_handshake(p))
+		return;
 	http_plain_io(p);
 }
 
@@ -1513,19 +1691,25 @@ static int
 http_plain_path(const struct http_opts *o)
 {
 	return o->request != NULL && !http_curl_only &&
-	    (o->host != NULL || o->addrlen > 0);
+	    (o->host != NULL || o->addrlen > 0) &&
+	    (!o->https || o->tls != NULL);
 }
 
 /*
  * A transfer through libcurl holds its easy handle, its connection, a
  * TLS context and session with their buffers: about 100 kB while it runs
  * (tests/bench/bench_rss.py), where a plain request on the loop holds
- * a few hundred bytes.  Those run at most set https-concurrency at once.
+ * a few hundred bytes.  A TLS handshake on the loop holds less than
+ * curl's, but costs the CPU most of the probe's work: those too run at
+ * most set https-concurrency at once, so a host that cannot keep up
+ * makes its probes start late rather than time out.
  */
 static int
 http_pooled(const struct check_conf *cc)
 {
-	return !http_plain_path(cc->opts);
+	const struct http_opts	*o = cc->opts;
+
+	return !http_plain_path(o) || o->https;
 }
 
 /*
@@ -1539,7 +1723,9 @@ http_connecting(struct probe *p)
 	struct http_state	*s = p->priv;
 	long			 port = 0;
 
-	if (s == NULL || s->plain)
+	if (s != NULL && s->plain)
+		return s->tls == NULL && !s->connected;
+	if (s == NULL)
 		return 0;
 	if (!s->added)
 		return 1;
@@ -1570,7 +1756,7 @@ http_start(struct probe *p)
 	s = p->priv = xcalloc(1, sizeof(*s));
 	s->probe = p;
 	s->fd = -1;
-	s->t_conn = s->t_first = -1;
+	s->t_conn = s->t_first = s->t_tls = s->not_after = -1;
 	s->body.limit = CHECK_HTTP_BODY_MAX;
 	s->body.keep = o->contains != NULL;
 	s->plain = http_plain_path(o);
@@ -1611,6 +1797,9 @@ http_expire(struct probe *p, const char *within)
 		if (!s->connected)
 			probe_done(p, PROBE_TIMEOUT, "no answer to the "
 			    "handshake within %s", within);
+		else if (o->https && !s->handshaken)
+			probe_done(p, PROBE_TIMEOUT, "connected, but the TLS "
+			    "handshake did not end within %s", within);
 		else if (s->t_first == -1)
 			probe_done(p, PROBE_TIMEOUT, "connected in %lld ms, "
 			    "but no response within %s", (long long)s->t_conn,

@@ -291,3 +291,13 @@ def http_targets():
     yield make
     for t in made:
         t.close()
+
+
+@pytest.fixture(params=["loop", "curl"])
+def http_client(request, monkeypatch):
+    """The scenario runs twice: its daemons' http(s) checks on the loop's
+    own client (https with OpenSSL, probes/tls_client.c), then through
+    libcurl (RTOWATCH_HTTP_CLIENT=curl), which follow-redirects still
+    uses.  Daemon.start() passes the environment on."""
+    monkeypatch.setenv("RTOWATCH_HTTP_CLIENT", request.param)
+    return request.param

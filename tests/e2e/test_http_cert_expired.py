@@ -5,10 +5,10 @@ the only thing wrong with it is its date.
 """
 from conftest import rules_file, start_daemon, wait_incident
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
-def test_http_cert_expired(scenario, workdir, http_targets):
+def test_http_cert_expired(scenario, workdir, http_targets, http_client):
     ca = CertAuthority(workdir)
     cert, key = ca.issue("expired", -1)
     tls = http_targets(cert, key)

@@ -7,10 +7,10 @@ and the bound.  The same server checked with cert-expiry 1d is up.
 from conftest import (incidents_of, rules_file, start_daemon, wait_for,
                       wait_incident)
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
-def test_http_cert_expiring_within_bound(scenario, workdir, http_targets):
+def test_http_cert_expiring_within_bound(scenario, workdir, http_targets, http_client):
     ca = CertAuthority(workdir)
     cert, key = ca.issue("soon", 2)
     tls = http_targets(cert, key)

@@ -17,7 +17,8 @@ import socket
 import threading
 
 from conftest import rules_file, start_daemon, wait_for, wait_incident
-from http_target import http_system, http_targets  # noqa: F401
+from http_target import (  # noqa: F401
+    http_client, http_system, http_targets)
 
 
 def test_http_timeout(scenario, http_targets):
@@ -35,7 +36,7 @@ def test_http_timeout(scenario, http_targets):
     d.stop()
 
 
-def test_https_and_partial_answer_timeouts(scenario):
+def test_https_and_partial_answer_timeouts(scenario, http_client):
     # Listening, never accepting: the kernel completes the handshake, and
     # the ClientHello waits in the queue unread.
     mute = socket.socket()

@@ -7,10 +7,10 @@ ca-file the system's CAs do not know it; with ca-file but reached as
 """
 from conftest import rules_file, start_daemon, wait_incident
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
-def test_http_tls_errors(scenario, workdir, http_targets):
+def test_http_tls_errors(scenario, workdir, http_targets, http_client):
     ca = CertAuthority(workdir)
     cert, key = ca.issue("server", 365)
     tls = http_targets(cert, key)

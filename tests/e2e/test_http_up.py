@@ -7,14 +7,14 @@ probe, each on a connection of its own, and no incident is recorded.
 """
 from conftest import incidents, rules_file, start_daemon, wait_for
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
 def ok_lines(log, url):
     return [l for l in log.splitlines() if url in l and ": ok in " in l]
 
 
-def test_http_and_https_up_no_incident(scenario, workdir, http_targets):
+def test_http_and_https_up_no_incident(scenario, workdir, http_targets, http_client):
     ca = CertAuthority(workdir)
     cert, key = ca.issue("good", 365)
     web = http_targets()

@@ -11,10 +11,11 @@ from conftest import VALGRIND, require_valgrind
 from conftest import (incidents_of, rules_file, start_daemon,
                       wait_for, wait_incident)
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
-def test_http_probes_under_valgrind(scenario, workdir, http_targets):
+def test_http_probes_under_valgrind(scenario, workdir, http_targets,
+                                    http_client):
     require_valgrind()
     ca = CertAuthority(workdir)
     cert, key = ca.issue("server", 365)

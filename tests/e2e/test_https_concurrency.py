@@ -27,7 +27,7 @@ import socket
 
 from conftest import incidents, rules_file, start_daemon, wait_for
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 from test_metrics import scrape_socket
 
 # -v's line for each result: "web3: http https://...: ok in 502 ms", or
@@ -65,7 +65,7 @@ def results(d):
 
 
 def test_https_default_cap_bounds_connections(scenario, workdir,
-                                              http_targets):
+                                              http_targets, http_client):
     ca, tls = tls_server(workdir, http_targets, 2.0)
     d = scenario.daemon()
     d.write_rules(rules_file(d.db, *(
@@ -90,7 +90,8 @@ def test_https_default_cap_bounds_connections(scenario, workdir,
     d.stop()
 
 
-def test_https_wait_is_lateness_not_timeout(scenario, workdir, http_targets):
+def test_https_wait_is_lateness_not_timeout(scenario, workdir, http_targets,
+                                            http_client):
     ca, tls = tls_server(workdir, http_targets, 0.5)
     d = scenario.daemon()
     d.write_rules(rules_file(
@@ -135,7 +136,7 @@ def test_https_wait_is_lateness_not_timeout(scenario, workdir, http_targets):
 
 
 def test_https_silent_targets_lend_their_slots(scenario, workdir,
-                                               http_targets):
+                                               http_targets, http_client):
     ca, tls = tls_server(workdir, http_targets, 0)
     # listen(0) with one connection never accepted: the queue is full and
     # the kernel drops every SYN after it, as a firewall would.

@@ -3,17 +3,18 @@
 
 rtowatchd is not linked with either (include/lazylib.h): a daemon on
 SQLite with tcp and plain http:// checks has neither in its memory map, and
-its checks work.  A reload that adds an https:// check loads libcurl then,
-and the https check works; rules with "set smtp" load it at start and the
+its checks work.  https:// checks without redirects run on the loop with
+OpenSSL (tls_client.c): a reload that adds one loads OpenSSL, not libcurl
+or libpq, and one that adds a check following redirects loads libcurl then, and both work; rules with "set smtp" load it at start and the
 incident's mail is delivered; "set database postgresql://..." loads libpq.
 A library that cannot be loaded is a rules error naming it: at start the
 daemon refuses the rules, at a reload it keeps the previous ones.  Before,
 both were always mapped (DT_NEEDED), and a broken one stopped every start.
 
 OpenSSL (libssl, libcrypto, libevent_openssl) likewise: the daemon's own
-base64, HMAC and token compare need none of it, and "set web tls" loads it
-(and libpam, for the page's sign-in) while the rules are read; the page's
-HTTPS then works.  libpcap (with libdbus and libsystemd behind it) comes
+base64, HMAC and token compare need none of it.  An https:// check loads
+it, and so does "set web tls" (with libpam, for the page's sign-in),
+while the rules are read; the page's HTTPS then works.  libpcap (with libdbus and libsystemd behind it) comes
 with an anomaly block, and libsystemd itself is not linked any more: the
 daemon speaks sd_notify's and the journal's protocols on its own.  Before,
 all were linked: 2.9 MB of them resident in every daemon.
@@ -87,13 +88,25 @@ def test_plain_checks_load_neither_https_by_reload_loads_curl(
         "a daemon with tcp and plain http checks, no web TLS and no "
         "anomaly block maps no OpenSSL, libsystemd, libpcap or libpam")
 
-    d.write_rules(rules_file(d.db, *plain, http_system(
+    plain.append(http_system(
         "secure", tls.url(), f'ca-file "{ca.cert}"', every="500ms",
-        timeout="400ms")))
+        timeout="400ms"))
+    d.write_rules(rules_file(d.db, *plain))
     d.hup()
     wait_for(lambda: len(ok_lines(d, tls.url())) >= 3, 20,
              "three ok probes of the https check added by the reload")
-    assert mapped(d) == {"libcurl"}, "the https check loaded libcurl only"
+    assert mapped(d) == set(), "an https check without redirects needs " \
+        "neither library"
+    assert mapped(d, OPENSSL) == set(OPENSSL), "the https check loaded " \
+        "OpenSSL for the daemon's own TLS client"
+
+    d.write_rules(rules_file(d.db, *plain, http_system(
+        "moved", tls.url("/moved"), f'ca-file "{ca.cert}" follow-redirects',
+        every="500ms", timeout="400ms")))
+    d.hup()
+    wait_for(lambda: len(ok_lines(d, tls.url("/moved"))) >= 3, 20,
+             "three ok probes of the check with redirects")
+    assert mapped(d) == {"libcurl"}, "redirects loaded libcurl only"
     assert tls.count("handshake_failures") == 0
     n = len(web.requests)
     wait_for(lambda: len(web.requests) > n, 10, "plain probes go on")
@@ -151,7 +164,7 @@ def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
 
     # A reload that needs libcurl is refused; the daemon goes on.
     d.write_rules(rules_file(d.db, tcp, http_system(
-        "secure", "https://127.0.0.1:9/")))
+        "secure", "https://127.0.0.1:9/", "follow-redirects")))
     d.hup()
     wait_for(lambda: "not reloaded, still running on the previous rules"
              in d.run_log(), 10, "the reload refused")

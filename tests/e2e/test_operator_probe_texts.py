@@ -8,11 +8,11 @@ import pcapgen
 from anomalylib import replay
 from conftest import cli, db_rows, rules_file, start_daemon, wait_incident
 from http_target import (  # noqa: F401
-    CertAuthority, http_system, http_targets)
+    CertAuthority, http_client, http_system, http_targets)
 
 
 def test_cert_inside_bound_is_expiring_not_expired(scenario, workdir,
-                                                   http_targets):
+                                                   http_targets, http_client):
     ca = CertAuthority(workdir)
     cert, key = ca.issue("soon", 2)
     tls = http_targets(cert, key)

@@ -1,5 +1,5 @@
 /*
- * test_http_url.c: the plain http:// URL split without libcurl
+ * test_http_url.c: the http:// and https:// URL split without libcurl
  * (check_http_plain_url, so that rules of plain checks never load it)
  * gives the parts curl's own parser gives, for every URL it accepts; and
  * it leaves to curl what curl would rewrite.
@@ -62,6 +62,12 @@ test_same_as_curl(void **state)
 		"http://192.0.2.10/f/99",
 		"http://example.org/.well-known/x",
 		"http://example.org/a..b/c.d",
+		"https://127.0.0.1/",
+		"https://127.0.0.1:443/login",
+		"https://127.0.0.1:18443/t/1",
+		"HTTPS://portal.example.edu:8443/a?b=c",
+		"https://[::1]/",
+		"https://example.org:80/",
 	};
 	struct check_http_url	 ours;
 	CURLU			*u;
@@ -101,8 +107,9 @@ static void
 test_left_to_curl(void **state)
 {
 	static const char *const urls[] = {
-		"https://127.0.0.1/",
 		"ftp://127.0.0.1/",
+		"https:///x",
+		"https://user@example.org/",
 		"http://",
 		"http:///x",
 		"http://127.1/",
