@@ -12,15 +12,15 @@
  * wall-clock times: when the wall clock jumps (wallclock.c), clocks_rearm
  * arms every timer again from its wall time.
  *
- * The timers are one libevent timer for them all, armed for the earliest
- * wake-up of a min-heap of the clocks' wake-ups (wall times).  An event
- * per clock cost 144 bytes of heap each: 2 MB or more with a mass
- * failure's thousands of incidents open, for nothing the loop needs.
+ * The timers are entries of one timerheap (timerheap.c) by wall time: an
+ * event per clock cost 144 bytes of heap each, 2 MB or more with a mass
+ * failure's thousands of incidents open.
  */
 #include <sys/queue.h>
 
 #include <event2/event.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 #include "clocks.h"
 #include "log.h"
 #include "store.h"
+#include "timerheap.h"
 #include "util.h"
 #include "wallclock.h"
 
@@ -48,8 +49,7 @@ struct clock {
 	int64_t			 breached_at;
 	int			 factor;	/* a drill's compression, 1 */
 	char			*system;
-	int64_t			 wake;		/* wall ms; 0: not armed */
-	size_t			 slot;		/* in the heap, if armed */
+	struct timerheap_entry	 timer;		/* by wall time */
 };
 
 struct clocks {
@@ -57,11 +57,7 @@ struct clocks {
 	struct store		*store;
 	const struct policy	*policy;
 	TAILQ_HEAD(clock_list, clock) list;
-	/* The armed clocks by wake-up, earliest first; one timer for all. */
-	struct clock		**heap;
-	size_t			 nheap;
-	size_t			 heap_size;
-	struct event		*timer;
+	struct timerheap	*timers;
 	/*
 	 * The same clocks by incident: what one incident's change touches
 	 * is found without walking every running clock, which made many
@@ -92,7 +88,7 @@ struct clocks {
 };
 
 static void	clock_arm(struct clock *);
-static void	clocks_timer_cb(evutil_socket_t, short, void *);
+static void	clock_fire_cb(struct timerheap_entry *, void *);
 
 /*
  * A drill's clocks run FACTOR times faster (5.8.1): the policy's
@@ -124,106 +120,8 @@ clocks_new(struct event_base *base, struct store *store)
 	cl->base = base;
 	cl->store = store;
 	TAILQ_INIT(&cl->list);
-	if ((cl->timer = evtimer_new(base, clocks_timer_cb, cl)) == NULL)
-		fatalx("clocks: evtimer_new failed");
+	cl->timers = timerheap_new(base, wall_ms, clock_fire_cb, cl);
 	return cl;
-}
-
-/* Earlier wake-up first; the same wake-up in the clocks' order. */
-static int
-clocks_before(const struct clock *a, const struct clock *b)
-{
-	if (a->wake != b->wake)
-		return a->wake < b->wake;
-	return a->id < b->id;
-}
-
-static void
-clocks_heap_set(struct clocks *cl, size_t i, struct clock *c)
-{
-	cl->heap[i] = c;
-	c->slot = i;
-}
-
-static void
-clocks_heap_up(struct clocks *cl, size_t i)
-{
-	struct clock	*c = cl->heap[i];
-
-	while (i > 0 && clocks_before(c, cl->heap[(i - 1) / 2])) {
-		clocks_heap_set(cl, i, cl->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	clocks_heap_set(cl, i, c);
-}
-
-static void
-clocks_heap_down(struct clocks *cl, size_t i)
-{
-	struct clock	*c = cl->heap[i];
-	size_t		 k;
-
-	for (;;) {
-		k = 2 * i + 1;
-		if (k >= cl->nheap)
-			break;
-		if (k + 1 < cl->nheap &&
-		    clocks_before(cl->heap[k + 1], cl->heap[k]))
-			k++;
-		if (!clocks_before(cl->heap[k], c))
-			break;
-		clocks_heap_set(cl, i, cl->heap[k]);
-		i = k;
-	}
-	clocks_heap_set(cl, i, c);
-}
-
-/* The one timer wakes for the earliest armed clock, or sleeps. */
-static void
-clocks_timer_arm(struct clocks *cl)
-{
-	struct timeval	 tv;
-	int64_t		 wait;
-
-	if (cl->nheap == 0) {
-		evtimer_del(cl->timer);
-		return;
-	}
-	wait = cl->heap[0]->wake - wall_ms();
-	if (wait < 0)
-		wait = 0;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(cl->timer, &tv);
-}
-
-/* C leaves the heap, if it was armed. */
-static void
-clock_disarm(struct clock *c)
-{
-	struct clocks	*cl = c->clocks;
-	struct clock	*last;
-	size_t		 i = c->slot;
-
-	if (c->wake == 0)
-		return;
-	c->wake = 0;
-	last = cl->heap[--cl->nheap];
-	if (last != c) {
-		clocks_heap_set(cl, i, last);
-		if (i > 0 && clocks_before(last, cl->heap[(i - 1) / 2]))
-			clocks_heap_up(cl, i);
-		else
-			clocks_heap_down(cl, i);
-	}
-	/* Shrunk past a burst: a quarter used gives half back. */
-	if (cl->heap_size > 64 && cl->nheap < cl->heap_size / 4) {
-		cl->heap_size /= 2;
-		cl->heap = xrealloc(cl->heap, cl->heap_size *
-		    sizeof(*cl->heap));
-	}
-	if (i == 0)
-		clocks_timer_arm(cl);
 }
 
 #define CLOCKS_BUCKETS_MIN	64
@@ -262,7 +160,7 @@ clocks_index(struct clocks *cl, struct clock *c)
 static void
 clock_free(struct clock *c)
 {
-	clock_disarm(c);
+	timerheap_disarm(c->clocks->timers, &c->timer);
 	free(c->system);
 	free(c);
 }
@@ -278,8 +176,7 @@ clocks_free(struct clocks *cl)
 		TAILQ_REMOVE(&cl->list, c, entry);
 		clock_free(c);
 	}
-	event_free(cl->timer);
-	free(cl->heap);
+	timerheap_free(cl->timers);
 	free(cl->buckets);
 	free(cl->stale);
 	free(cl->stops);
@@ -298,23 +195,10 @@ clocks_set_policy(struct clocks *cl, const struct policy *pol)
 		clock_arm(c);
 }
 
-/* C wakes at wall time WHEN (not 0), in place of any earlier wake-up. */
 static void
 clock_arm_at(struct clock *c, int64_t when)
 {
-	struct clocks	*cl = c->clocks;
-
-	clock_disarm(c);
-	if (cl->nheap == cl->heap_size) {
-		cl->heap_size = cl->heap_size == 0 ? 64 : cl->heap_size * 2;
-		cl->heap = xrealloc(cl->heap, cl->heap_size *
-		    sizeof(*cl->heap));
-	}
-	c->wake = when;
-	clocks_heap_set(cl, cl->nheap++, c);
-	clocks_heap_up(cl, c->slot);
-	if (c->slot == 0)
-		clocks_timer_arm(cl);
+	timerheap_arm(c->clocks->timers, &c->timer, when);
 }
 
 static void
@@ -322,7 +206,7 @@ clock_arm(struct clock *c)
 {
 	int64_t	 when;
 
-	clock_disarm(c);
+	timerheap_disarm(c->clocks->timers, &c->timer);
 	if (c->done > c->clocks->policy->nremind[c->kind])
 		c->done = c->clocks->policy->nremind[c->kind];
 	when = clock_real(c, policy_next_wakeup(c->clocks->policy, c->kind,
@@ -365,9 +249,11 @@ clock_lateness(int64_t planned, int64_t now, char *buf, size_t len)
 }
 
 static void
-clock_fire(struct clock *c)
+clock_fire_cb(struct timerheap_entry *en, void *arg)
 {
-	struct clocks		*cl = c->clocks;
+	struct clocks		*cl = arg;
+	struct clock		*c = (struct clock *)(void *)((char *)en -
+				    offsetof(struct clock, timer));
 	const struct policy	*pol = cl->policy;
 	const char		*name = policy_clock_name(c->kind);
 	char			 detail[640], late[320], t[TIME_STRLEN];
@@ -375,6 +261,8 @@ clock_fire(struct clock *c)
 	int64_t			 now, planned, breached = 0;
 	int			 n;
 
+	/* A jump since the last tick is known before this is recorded. */
+	wallclock_check();
 	now = wall_ms();
 	time_fmt(c->due, t, sizeof(t));
 	n = policy_reminders_due(pol, c->kind, clock_virtual(c, c->due),
@@ -424,36 +312,6 @@ clock_fire(struct clock *c)
 	clock_arm(c);
 }
 
-/*
- * The earliest clocks are due: each fires in turn, as its own timer did.
- * Firing one may free others (a commit reads clocks again), so the heap's
- * top is taken afresh each time; one that fires and is due again at once
- * waits for the next turn of the loop, as a timer of 0 did, since at most
- * as many clocks fire as were armed when the timer woke.
- */
-static void
-clocks_timer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct clocks	*cl = arg;
-	struct clock	*c;
-	size_t		 n;
-	int64_t		 now;
-
-	(void)fd;
-	(void)events;
-	/* A jump since the last tick is known before this is recorded. */
-	wallclock_check();
-	now = wall_ms();
-	for (n = cl->nheap; n > 0 && cl->nheap > 0; n--) {
-		c = cl->heap[0];
-		if (c->wake > now)
-			break;
-		clock_disarm(c);
-		clock_fire(c);
-	}
-	clocks_timer_arm(cl);
-}
-
 static int
 clocks_add(const struct store_open_clock *oc, void *arg)
 {
@@ -492,7 +350,7 @@ clocks_rearm(struct clocks *cl)
 
 	TAILQ_FOREACH(c, &cl->list, entry)
 		clock_arm(c);
-	clocks_timer_arm(cl);	/* the earliest may be where it was */
+	timerheap_rearm(cl->timers);	/* the earliest may be where it was */
 }
 
 /* After a restart: arm every clock the store says is still running. */
