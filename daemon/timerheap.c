@@ -143,7 +143,8 @@ timerheap_disarm(struct timerheap *th, struct timerheap_entry *en)
 	/* Past a burst: a quarter used gives half back. */
 	if (th->size > TIMERHEAP_MIN && th->n < th->size / 4) {
 		th->size /= 2;
-		th->heap = xrealloc(th->heap, th->size * sizeof(*th->heap));
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		th->heap = xreallocarray(th->heap, th->size, sizeof(*th->heap));
 	}
 	if (i == 0)
 		timerheap_rearm(th);
@@ -156,7 +157,8 @@ timerheap_arm(struct timerheap *th, struct timerheap_entry *en, int64_t when)
 	timerheap_disarm(th, en);
 	if (th->n == th->size) {
 		th->size = th->size == 0 ? TIMERHEAP_MIN : th->size * 2;
-		th->heap = xrealloc(th->heap, th->size * sizeof(*th->heap));
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers */
+		th->heap = xreallocarray(th->heap, th->size, sizeof(*th->heap));
 	}
 	en->when = when != 0 ? when : 1;
 	timerheap_set(th, th->n++, en);
