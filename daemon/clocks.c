@@ -46,8 +46,8 @@ struct clock {
 	int64_t			 start;
 	int64_t			 due;
 	int			 done;		/* reminders recorded */
-	int64_t			 breached_at;
 	int			 factor;	/* a drill's compression, 1 */
+	int64_t			 breached_at;
 	char			*system;
 	struct timerheap_entry	 timer;		/* by wall time */
 };

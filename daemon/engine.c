@@ -139,7 +139,6 @@ struct sys_state {
 #define ENGINE_PENDING_HOST	2		/* ... or the network */
 	int			 level;
 	int			 major;
-	int			 rto_wait;	/* RTO passed during a run of successes */
 	int64_t			 started_at;
 	int64_t			 started_mono;	/* 0: from before a restart */
 	int64_t			 outage_id;
@@ -169,16 +168,17 @@ struct sys_state {
 	 * node alone.  VIEWS: the other nodes' views, by e->nodes' index.
 	 */
 	struct conf_quorum	 quorum;
+	int			 here;		/* this node probes it */
+	int			 q_failing;	/* as last logged */
 	char			**vantage;	/* "vantage points"; 0: all */
 	size_t			 nvantage;
-	int			 here;		/* this node probes it */
 	struct sys_view		*views;
 	size_t			 nviews;
 	struct engine_vantage	*qviews;	/* the snapshot's, built */
 	struct engine_quorum	 q;
-	int			 q_failing;	/* as last logged */
 	uint64_t		 q_pass;	/* the last pass it was in */
 	int			 q_counted;
+	int			 rto_wait;	/* RTO passed during a run of successes */
 };
 
 /* Another node's view of a system, from its observations. */
