@@ -61,7 +61,7 @@ CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 	      daemon/conf_webhook.c daemon/conf_web.c daemon/anomaly_rules.c
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c daemon/webhook.c \
-	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c \
+	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c daemon/timerheap.c \
 	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/sdnotify.c daemon/packet.c \

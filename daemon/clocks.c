@@ -11,11 +11,16 @@
  * The timers count on the loop's monotonic clock but the deadlines are
  * wall-clock times: when the wall clock jumps (wallclock.c), clocks_rearm
  * arms every timer again from its wall time.
+ *
+ * The timers are entries of one timerheap (timerheap.c) by wall time: an
+ * event per clock cost 144 bytes of heap each, 2 MB or more with a mass
+ * failure's thousands of incidents open.
  */
 #include <sys/queue.h>
 
 #include <event2/event.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,7 @@
 #include "clocks.h"
 #include "log.h"
 #include "store.h"
+#include "timerheap.h"
 #include "util.h"
 #include "wallclock.h"
 
@@ -40,10 +46,10 @@ struct clock {
 	int64_t			 start;
 	int64_t			 due;
 	int			 done;		/* reminders recorded */
-	int64_t			 breached_at;
 	int			 factor;	/* a drill's compression, 1 */
+	int64_t			 breached_at;
 	char			*system;
-	struct event		*timer;
+	struct timerheap_entry	 timer;		/* by wall time */
 };
 
 struct clocks {
@@ -51,6 +57,7 @@ struct clocks {
 	struct store		*store;
 	const struct policy	*policy;
 	TAILQ_HEAD(clock_list, clock) list;
+	struct timerheap	*timers;
 	/*
 	 * The same clocks by incident: what one incident's change touches
 	 * is found without walking every running clock, which made many
@@ -81,6 +88,7 @@ struct clocks {
 };
 
 static void	clock_arm(struct clock *);
+static void	clock_fire_cb(struct timerheap_entry *, void *);
 
 /*
  * A drill's clocks run FACTOR times faster (5.8.1): the policy's
@@ -112,6 +120,7 @@ clocks_new(struct event_base *base, struct store *store)
 	cl->base = base;
 	cl->store = store;
 	TAILQ_INIT(&cl->list);
+	cl->timers = timerheap_new(base, wall_ms, clock_fire_cb, cl);
 	return cl;
 }
 
@@ -151,7 +160,7 @@ clocks_index(struct clocks *cl, struct clock *c)
 static void
 clock_free(struct clock *c)
 {
-	event_free(c->timer);
+	timerheap_disarm(c->clocks->timers, &c->timer);
 	free(c->system);
 	free(c);
 }
@@ -167,6 +176,7 @@ clocks_free(struct clocks *cl)
 		TAILQ_REMOVE(&cl->list, c, entry);
 		clock_free(c);
 	}
+	timerheap_free(cl->timers);
 	free(cl->buckets);
 	free(cl->stale);
 	free(cl->stops);
@@ -188,15 +198,7 @@ clocks_set_policy(struct clocks *cl, const struct policy *pol)
 static void
 clock_arm_at(struct clock *c, int64_t when)
 {
-	struct timeval	 tv;
-	int64_t		 wait;
-
-	wait = when - wall_ms();
-	if (wait < 0)
-		wait = 0;
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(c->timer, &tv);
+	timerheap_arm(c->clocks->timers, &c->timer, when);
 }
 
 static void
@@ -204,7 +206,7 @@ clock_arm(struct clock *c)
 {
 	int64_t	 when;
 
-	evtimer_del(c->timer);
+	timerheap_disarm(c->clocks->timers, &c->timer);
 	if (c->done > c->clocks->policy->nremind[c->kind])
 		c->done = c->clocks->policy->nremind[c->kind];
 	when = clock_real(c, policy_next_wakeup(c->clocks->policy, c->kind,
@@ -247,10 +249,11 @@ clock_lateness(int64_t planned, int64_t now, char *buf, size_t len)
 }
 
 static void
-clock_fire_cb(evutil_socket_t fd, short events, void *arg)
+clock_fire_cb(struct timerheap_entry *en, void *arg)
 {
-	struct clock		*c = arg;
-	struct clocks		*cl = c->clocks;
+	struct clocks		*cl = arg;
+	struct clock		*c = (struct clock *)(void *)((char *)en -
+				    offsetof(struct clock, timer));
 	const struct policy	*pol = cl->policy;
 	const char		*name = policy_clock_name(c->kind);
 	char			 detail[640], late[320], t[TIME_STRLEN];
@@ -258,8 +261,6 @@ clock_fire_cb(evutil_socket_t fd, short events, void *arg)
 	int64_t			 now, planned, breached = 0;
 	int			 n;
 
-	(void)fd;
-	(void)events;
 	/* A jump since the last tick is known before this is recorded. */
 	wallclock_check();
 	now = wall_ms();
@@ -335,8 +336,6 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 	c->breached_at = oc->breached_at;
 	c->factor = oc->factor > 1 ? oc->factor : 1;
 	c->system = xstrdup(oc->system);
-	if ((c->timer = evtimer_new(cl->base, clock_fire_cb, c)) == NULL)
-		fatalx("clocks: evtimer_new failed");
 	TAILQ_INSERT_TAIL(&cl->list, c, entry);
 	clocks_index(cl, c);
 	clock_arm(c);
@@ -351,6 +350,7 @@ clocks_rearm(struct clocks *cl)
 
 	TAILQ_FOREACH(c, &cl->list, entry)
 		clock_arm(c);
+	timerheap_rearm(cl->timers);	/* the earliest may be where it was */
 }
 
 /* After a restart: arm every clock the store says is still running. */

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,16 @@ struct history_bucket {
 	 * checks, 0.5-0.7 MB of the heap for the flush's second or so.
 	 */
 	int		 owned;
+	/*
+	 * 32 bits where they fit (a bucket is at most a minute; a response
+	 * time at most its timeout): 64 bytes a check, not 96, in a table
+	 * of one a check and in the flush's copy of it.
+	 */
+	int32_t		 span;		/* s */
+	int32_t		 ok, failed;
+	int32_t		 rtt_min, rtt_max;
+	int64_t		 rtt_sum;
 	int64_t		 at;		/* Unix s; 0: empty */
-	int64_t		 span;		/* s */
-	int64_t		 ok, failed;
-	int64_t		 rtt_min, rtt_max, rtt_sum;
 	const char	*cause;		/* probe_result_str's, static */
 };
 
@@ -142,9 +149,10 @@ static void
 history_start_bucket(struct history_bucket *b, int64_t at, int64_t span)
 {
 	b->at = at;
-	b->span = span;
+	b->span = (int32_t)span;	/* set history-bucket: 1-60 s */
 	b->ok = b->failed = 0;
-	b->rtt_min = b->rtt_max = b->rtt_sum = 0;
+	b->rtt_min = b->rtt_max = 0;
+	b->rtt_sum = 0;
 	b->cause = NULL;
 }
 
@@ -172,10 +180,12 @@ history_add(struct history *h, int slot, enum probe_result result,
 	}
 	if (rtt_ms < 0)
 		rtt_ms = 0;
+	if (rtt_ms > INT32_MAX)
+		rtt_ms = INT32_MAX;
 	if (b->ok == 0 || rtt_ms < b->rtt_min)
-		b->rtt_min = rtt_ms;
+		b->rtt_min = (int32_t)rtt_ms;
 	if (b->ok == 0 || rtt_ms > b->rtt_max)
-		b->rtt_max = rtt_ms;
+		b->rtt_max = (int32_t)rtt_ms;
 	b->rtt_sum += rtt_ms;
 	b->ok++;
 }
