@@ -163,13 +163,23 @@ struct sys_state {
 	/* The host's incident: the first end a system of it recorded. */
 	int64_t			 first_back;
 
-	/*
-	 * The vantage points' quorum (issue 21): need 0, or 1 of 1, is this
-	 * node alone.  VIEWS: the other nodes' views, by e->nodes' index.
-	 */
-	struct conf_quorum	 quorum;
 	int			 here;		/* this node probes it */
+	/*
+	 * The vantage points' quorum (issue 21), NULL for a system this node
+	 * alone decides (1 of 1): most of them, so out of line (issue 20).
+	 */
+	struct sys_quorum	*qs;
+	int			 rto_wait;	/* RTO passed during a run of successes */
+};
+
+/*
+ * A system's quorum: need and of, its vantage points and the other
+ * nodes' VIEWS, by e->nodes' index.
+ */
+struct sys_quorum {
+	struct conf_quorum	 quorum;
 	int			 q_failing;	/* as last logged */
+	int			 q_counted;
 	char			**vantage;	/* "vantage points"; 0: all */
 	size_t			 nvantage;
 	struct sys_view		*views;
@@ -177,8 +187,6 @@ struct sys_state {
 	struct engine_vantage	*qviews;	/* the snapshot's, built */
 	struct engine_quorum	 q;
 	uint64_t		 q_pass;	/* the last pass it was in */
-	int			 q_counted;
-	int			 rto_wait;	/* RTO passed during a run of successes */
 };
 
 /* Another node's view of a system, from its observations. */
@@ -344,13 +352,15 @@ engine_free_views(struct sys_state *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < s->nviews; i++) {
-		free(s->views[i].cdown);
-		free(s->views[i].cause);
+	if (s->qs == NULL)
+		return;
+	for (i = 0; i < s->qs->nviews; i++) {
+		free(s->qs->views[i].cdown);
+		free(s->qs->views[i].cause);
 	}
-	free(s->views);
-	s->views = NULL;
-	s->nviews = 0;
+	free(s->qs->views);
+	s->qs->views = NULL;
+	s->qs->nviews = 0;
 }
 
 static void
@@ -394,7 +404,6 @@ engine_free_system(struct sys_state *s)
 	timerheap_disarm(s->engine->maint_timers, &s->maint_timer);
 	engine_free_checks(s);
 	engine_free_vantage(s);
-	free(s->qviews);
 	free(s->name);
 	free(s->owner);
 	free(s);
@@ -466,7 +475,7 @@ static void	engine_observe_add(struct engine *, const char *,
 static int
 engine_has_quorum(const struct sys_state *s)
 {
-	return s->quorum.need > 1 || s->quorum.of > 1 || s->nvantage > 0;
+	return s->qs != NULL;
 }
 
 /* Does node NAME probe S ("vantage points", or all by default)? */
@@ -475,21 +484,62 @@ engine_assigned(const struct sys_state *s, const char *name)
 {
 	size_t	 i;
 
-	if (s->nvantage == 0)
+	if (s->qs == NULL || s->qs->nvantage == 0)
 		return 1;
-	for (i = 0; i < s->nvantage; i++)
-		if (strcmp(s->vantage[i], name) == 0)
+	for (i = 0; i < s->qs->nvantage; i++)
+		if (strcmp(s->qs->vantage[i], name) == 0)
 			return 1;
 	return 0;
 }
 
+/* S's quorum, when its rules no longer ask for one or it goes. */
 static void
 engine_free_vantage(struct sys_state *s)
 {
-	while (s->nvantage > 0)
-		free(s->vantage[--s->nvantage]);
-	free(s->vantage);
-	s->vantage = NULL;
+	if (s->qs == NULL)
+		return;
+	engine_free_views(s);
+	while (s->qs->nvantage > 0)
+		free(s->qs->vantage[--s->qs->nvantage]);
+	free(s->qs->vantage);
+	free(s->qs->qviews);
+	free(s->qs);
+	s->qs = NULL;
+}
+
+/*
+ * S's quorum from its rules SYS: need 0, or 1 of 1 without vantage
+ * points, is this node alone, and S keeps no quorum at all.
+ */
+static void
+engine_set_quorum(struct sys_state *s, const struct conf *conf,
+    const struct system_conf *sys)
+{
+	struct conf_quorum	 q;
+	size_t			 n;
+
+	q = sys->quorum.need != 0 ? sys->quorum : conf->quorum;
+	if (q.need <= 1 && q.of <= 1 && sys->nvantage == 0) {
+		engine_free_vantage(s);
+		return;
+	}
+	if (s->qs == NULL)
+		s->qs = xcalloc(1, sizeof(*s->qs));
+	while (s->qs->nvantage > 0)
+		free(s->qs->vantage[--s->qs->nvantage]);
+	free(s->qs->vantage);
+	s->qs->vantage = NULL;
+	s->qs->quorum = q;
+	if (sys->nvantage > 0) {
+		s->qs->vantage = xcalloc(sys->nvantage, sizeof(char *));
+		for (n = 0; n < sys->nvantage; n++)
+			s->qs->vantage[n] = xstrdup(sys->vantage[n]);
+		s->qs->nvantage = sys->nvantage;
+		/* Without a rule, every node assigned must agree. */
+		if (s->qs->quorum.need == 0)
+			s->qs->quorum.need = s->qs->quorum.of =
+			    (int)sys->nvantage;
+	}
 }
 
 /*
@@ -508,11 +558,11 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	size_t			 i, n;
 	int			 j;
 
-	s->qviews = xreallocarray(s->qviews, e->nnodes + 1,
-	    sizeof(*s->qviews));
+	s->qs->qviews = xreallocarray(s->qs->qviews, e->nnodes + 1,
+	    sizeof(*s->qs->qviews));
 	n = 0;
 	if (s->here) {
-		v = &s->qviews[n++];
+		v = &s->qs->qviews[n++];
 		memset(v, 0, sizeof(*v));
 		v->node = e->node;
 		v->lost = e->self_lost;
@@ -528,24 +578,24 @@ engine_quorum_build(const struct engine *e, struct sys_state *s)
 	for (i = 0; i < e->nnodes; i++) {
 		if (!engine_assigned(s, e->nodes[i].name))
 			continue;
-		v = &s->qviews[n++];
+		v = &s->qs->qviews[n++];
 		memset(v, 0, sizeof(*v));
 		v->node = e->nodes[i].name;
 		v->lost = e->nodes[i].lost;
 		v->silent = e->nodes[i].silent;
-		if (i >= s->nviews)
+		if (i >= s->qs->nviews)
 			continue;
-		sv = &s->views[i];
+		sv = &s->qs->views[i];
 		v->down = sv->ndown > 0;
 		v->down_at = sv->down_at;
 		v->up_at = sv->up_at;
 		v->cause = sv->cause;
 	}
-	s->q.need = s->quorum.need;
-	s->q.of = s->quorum.of;
-	s->q.views = s->qviews;
+	s->qs->q.need = s->qs->quorum.need;
+	s->qs->q.of = s->qs->quorum.of;
+	s->qs->q.views = s->qs->qviews;
 	/* Nodes on one register: far below INT_MAX. */
-	s->q.nviews = (int)n;
+	s->qs->q.nviews = (int)n;
 }
 static int	engine_lost_answer(struct engine *, int64_t, int64_t);
 
@@ -567,7 +617,7 @@ engine_snapshot(const struct engine *e, struct sys_state *s,
 	snap->nchecks = s->nchecks;
 	if (engine_has_quorum(s)) {
 		engine_quorum_build(e, s);
-		snap->quorum = &s->q;
+		snap->quorum = &s->qs->q;
 	}
 	snap->down = s->down;
 	snap->planned = s->planned;
@@ -922,18 +972,7 @@ engine_configure(struct engine *e, const struct conf *conf)
 		s->rto_ms = sys->rto_ms;
 		s->down_after = sys->down_after;
 		s->up_after = sys->up_after;
-		s->quorum = sys->quorum.need != 0 ? sys->quorum : conf->quorum;
-		engine_free_vantage(s);
-		if (sys->nvantage > 0) {
-			s->vantage = xcalloc(sys->nvantage, sizeof(char *));
-			for (n = 0; n < sys->nvantage; n++)
-				s->vantage[n] = xstrdup(sys->vantage[n]);
-			s->nvantage = sys->nvantage;
-			/* Without a rule, every node assigned must agree. */
-			if (s->quorum.need == 0)
-				s->quorum.need = s->quorum.of =
-				    (int)sys->nvantage;
-		}
+		engine_set_quorum(s, conf, sys);
 		s->here = conf_system_probed_here(conf, sys);
 		if (!s->here)
 			log_debug("%s: not probed from this node (%s): its "
@@ -2330,8 +2369,10 @@ engine_status(struct engine *e,
 		st.major = s->down ? s->major : 0;
 		st.attached = s->attached;
 		st.here = s->here;
-		st.vantage = s->vantage;
-		st.nvantage = s->nvantage;
+		if (s->qs != NULL) {
+			st.vantage = s->qs->vantage;
+			st.nvantage = s->qs->nvantage;
+		}
 		cs = xcalloc((size_t)s->nchecks + 1, sizeof(*cs));
 		for (i = 0; i < s->nchecks; i++) {
 			cs[i].desc = s->check_desc[i];
@@ -2452,10 +2493,10 @@ engine_quorum_views(const struct sys_state *s, int broke, int64_t at,
 	char				 t[TIME_STRLEN];
 
 	engine_cat(buf, len, &off, "down when %d of %d vantage points fail, "
-	    "%smet at %s:", s->quorum.need, s->quorum.of, broke ?
+	    "%smet at %s:", s->qs->quorum.need, s->qs->quorum.of, broke ?
 	    "no longer " : "", time_fmt(at, t, sizeof(t)));
-	for (i = 0; i < s->q.nviews; i++) {
-		v = &s->q.views[i];
+	for (i = 0; i < s->qs->q.nviews; i++) {
+		v = &s->qs->q.views[i];
 		engine_cat(buf, len, &off, "%s %s", i == 0 ? "" : ";",
 		    v->node);
 		if (v->lost)
@@ -2648,15 +2689,15 @@ engine_vantage_seen(const char *node, const char *seen_at, void *arg)
 static struct sys_view *
 engine_view(struct sys_state *s, size_t idx)
 {
-	if (idx >= s->nviews) {
-		s->views = xreallocarray(s->views, idx + 1, sizeof(*s->views));
-		memset(&s->views[s->nviews], 0, (idx + 1 - s->nviews) *
-		    sizeof(*s->views));
-		s->nviews = idx + 1;
+	if (idx >= s->qs->nviews) {
+		s->qs->views = xreallocarray(s->qs->views, idx + 1, sizeof(*s->qs->views));
+		memset(&s->qs->views[s->qs->nviews], 0, (idx + 1 - s->qs->nviews) *
+		    sizeof(*s->qs->views));
+		s->qs->nviews = idx + 1;
 	}
-	if (s->views[idx].cdown == NULL)
-		s->views[idx].cdown = xcalloc((size_t)s->nchecks + 1, 1);
-	return &s->views[idx];
+	if (s->qs->views[idx].cdown == NULL)
+		s->qs->views[idx].cdown = xcalloc((size_t)s->nchecks + 1, 1);
+	return &s->qs->views[idx];
 }
 
 /* One observation of another node, O, in the order they were written. */
@@ -2789,14 +2830,14 @@ engine_quorum_say(struct sys_state *s)
 {
 	struct engine_quorum_count	 c;
 
-	engine_step_quorum(&s->q, s->started_at, &c);
-	if (c.failing == s->q_failing && c.counted == s->q_counted)
+	engine_step_quorum(&s->qs->q, s->started_at, &c);
+	if (c.failing == s->qs->q_failing && c.counted == s->qs->q_counted)
 		return;
-	s->q_failing = c.failing;
-	s->q_counted = c.counted;
+	s->qs->q_failing = c.failing;
+	s->qs->q_counted = c.counted;
 	log_info("%s: %d of the %d vantage points counted see it down, %d "
 	    "needed (down when %d of %d fail)%s", s->name, c.failing,
-	    c.counted, c.need, s->quorum.need, s->quorum.of, c.met ?
+	    c.counted, c.need, s->qs->quorum.need, s->qs->quorum.of, c.met ?
 	    ": quorum met" : "");
 }
 
@@ -2822,9 +2863,9 @@ engine_quorum_pass(struct engine *e)
 	for (s = TAILQ_FIRST(&e->systems); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (!s->configured || !engine_has_quorum(s) ||
-		    s->q_pass == e->q_pass)
+		    s->qs->q_pass == e->q_pass)
 			continue;
-		s->q_pass = e->q_pass;
+		s->qs->q_pass = e->q_pass;
 		engine_evaluate(e, s);
 		engine_snapshot(e, s, &snap);	/* the views, counted */
 		engine_quorum_say(s);

@@ -113,12 +113,20 @@ struct monitor {
 	int			 slot;		/* of all checks, in order */
 	struct probe		*probe;		/* in flight, or NULL */
 	int64_t			 due;		/* mono ms of the next run */
-	int			 pooled;	/* takes an https slot */
+	struct monitor_pslot	*ps;		/* NULL: takes no https slot */
+};
+
+/*
+ * A monitor's part in the https slots, out of line: only https checks
+ * take one, and at 10,000 checks these fields cost 40 B each (issue 20).
+ */
+struct monitor_pslot {
+	struct monitor		*m;
 	int			 waiting;	/* for a slot, on waits */
 	int			 holds;		/* a slot, on holders */
 	int64_t			 waited_due;	/* -1: started outside */
 	int64_t			 held_mono;	/* took its slot, mono ms */
-	TAILQ_ENTRY(monitor)	 pool;		/* on waits or holders */
+	TAILQ_ENTRY(monitor_pslot) pool;	/* on waits or holders */
 };
 
 /* 0.1 ms wide buckets below 100 ms, 10 ms wide below 10 s, one above. */
@@ -147,8 +155,8 @@ struct monitors {
 	size_t			 n;
 	struct event		*timer;		/* at heap[0]'s slot */
 	struct monitor_stats	 stats;
-	TAILQ_HEAD(, monitor)	 waits;		/* for a slot, first due first */
-	TAILQ_HEAD(, monitor)	 holders;	/* of a slot, oldest first */
+	TAILQ_HEAD(, monitor_pslot) waits;	/* for a slot, first due first */
+	TAILQ_HEAD(, monitor_pslot) holders;	/* of a slot, oldest first */
 	struct event		*lend;		/* while some wait */
 };
 
@@ -311,11 +319,18 @@ monitor_host_status(struct monitor_host_status *hs)
 
 static void	monitor_pool_next(struct monitors *);
 
+/* Does M wait for an https slot? */
+static int
+monitor_waiting(const struct monitor *m)
+{
+	return m->ps != NULL && m->ps->waiting;
+}
+
 static void
 monitor_pool_release(struct monitors *ms, struct monitor *m)
 {
-	TAILQ_REMOVE(&ms->holders, m, pool);
-	m->holds = 0;
+	TAILQ_REMOVE(&ms->holders, m->ps, pool);
+	m->ps->holds = 0;
 	monitor_pool.running--;
 }
 
@@ -326,7 +341,7 @@ monitor_done_cb(struct probe *p, void *arg)
 	char		 desc[128];
 
 	m->probe = NULL;
-	if (m->holds) {
+	if (m->ps != NULL && m->ps->holds) {
 		monitor_pool_release(m->ms, m);
 		monitor_pool_next(m->ms);
 	}
@@ -410,10 +425,10 @@ monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
 {
 	if (due >= 0)
 		monitor_count_start(&ms->stats, mono_us() - due * 1000);
-	if (m->pooled) {
-		m->holds = 1;
-		m->held_mono = mono_ms();
-		TAILQ_INSERT_TAIL(&ms->holders, m, pool);
+	if (m->ps != NULL) {
+		m->ps->holds = 1;
+		m->ps->held_mono = mono_ms();
+		TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
 		if (++monitor_pool.running > monitor_pool.peak)
 			monitor_pool.peak = monitor_pool.running;
 	}
@@ -438,16 +453,16 @@ static void
 monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct monitors	*ms = arg;
-	struct monitor	*m, *next;
-	int64_t		 now = mono_ms();
+	struct monitor_pslot	*ps, *next;
+	int64_t			 now = mono_ms();
 
 	(void)fd;
 	(void)events;
-	for (m = TAILQ_FIRST(&ms->holders); m != NULL &&
-	    now - m->held_mono >= MONITOR_LEND_MS; m = next) {
-		next = TAILQ_NEXT(m, pool);
-		if (probe_connecting(m->probe)) {
-			monitor_pool_release(ms, m);
+	for (ps = TAILQ_FIRST(&ms->holders); ps != NULL &&
+	    now - ps->held_mono >= MONITOR_LEND_MS; ps = next) {
+		next = TAILQ_NEXT(ps, pool);
+		if (probe_connecting(ps->m->probe)) {
+			monitor_pool_release(ms, ps->m);
 			monitor_pool.lent++;
 		}
 	}
@@ -460,10 +475,10 @@ monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
 static void
 monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 {
-	if (m->pooled && monitor_pool.running >= monitor_pool.limit) {
-		m->waiting = 1;
-		m->waited_due = due;
-		TAILQ_INSERT_TAIL(&ms->waits, m, pool);
+	if (m->ps != NULL && monitor_pool.running >= monitor_pool.limit) {
+		m->ps->waiting = 1;
+		m->ps->waited_due = due;
+		TAILQ_INSERT_TAIL(&ms->waits, m->ps, pool);
 		monitor_pool.waiting++;
 		monitor_pool.waited++;
 		monitor_lend_arm(ms);
@@ -479,14 +494,14 @@ monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 static void
 monitor_pool_next(struct monitors *ms)
 {
-	struct monitor	*m;
+	struct monitor_pslot	*ps;
 
 	while (monitor_pool.running < monitor_pool.limit &&
-	    (m = TAILQ_FIRST(&ms->waits)) != NULL) {
-		TAILQ_REMOVE(&ms->waits, m, pool);
-		m->waiting = 0;
+	    (ps = TAILQ_FIRST(&ms->waits)) != NULL) {
+		TAILQ_REMOVE(&ms->waits, ps, pool);
+		ps->waiting = 0;
 		monitor_pool.waiting--;
-		monitor_launch(ms, m, m->waited_due);
+		monitor_launch(ms, ps->m, ps->waited_due);
 	}
 }
 
@@ -496,7 +511,7 @@ monitor_run(struct monitors *ms, struct monitor *m, int64_t now_us)
 {
 	int64_t	 now = now_us / 1000, skip;
 
-	if (m->probe == NULL && !m->waiting)
+	if (m->probe == NULL && !monitor_waiting(m))
 		monitor_want(ms, m, m->due);
 	else
 		ms->stats.busy++;
@@ -574,8 +589,10 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 			m->cc = cc;
 			m->index = i++;
 			m->slot = (int)ms->n;
-			m->pooled = cc->ops->pooled != NULL &&
-			    cc->ops->pooled(cc);
+			if (cc->ops->pooled != NULL && cc->ops->pooled(cc)) {
+				m->ps = xcalloc(1, sizeof(*m->ps));
+				m->ps->m = m;
+			}
 			/*
 			 * The n-th of total checks starts n/total into its
 			 * interval, at the start of a slot.  In this order
@@ -612,7 +629,7 @@ monitors_probe_now(void *arg, const char *system)
 
 	for (i = 0; i < ms->n; i++) {
 		m = ms->heap[i];
-		if (m->probe == NULL && !m->waiting &&
+		if (m->probe == NULL && !monitor_waiting(m) &&
 		    strcmp(m->sys->name, system) == 0)
 			monitor_want(ms, m, -1);
 	}
@@ -656,6 +673,7 @@ monitors_stop(struct monitors *ms)
 		m = ms->heap[i];
 		if (m->probe != NULL)
 			probe_cancel(m->probe);
+		free(m->ps);
 	}
 	/* Those waiting for a slot go with their monitors. */
 	monitor_pool.running = 0;
