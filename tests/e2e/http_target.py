@@ -64,6 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog is 5: a burst of connections (two
+    # hundred https checks due together, on a slow ASan build) would find
+    # the queue full and their SYNs dropped, which no real web server
+    # does at that rate (nginx listens with 511).
+    request_queue_size = 512
 
     def finish_request(self, request, client_address):
         self.target._enter()
