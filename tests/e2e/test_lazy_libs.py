@@ -149,31 +149,45 @@ def test_postgresql_loads_libpq(scenario, pg_server):
     d.stop()
 
 
-def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
-    broken = broken_libs(workdir)
+def start_beside_broken(scenario, workdir, names):
+    """A daemon with one tcp check, started with broken copies of the
+    libraries NAMES first in LD_LIBRARY_PATH: it starts, since its rules
+    need none of them.  Returns it, its service, its rules, the broken
+    libraries' directory and the environment."""
+    broken = broken_libs(workdir, names)
     env = {"LD_LIBRARY_PATH": broken}
     svc = scenario.listener()
     d = scenario.daemon()
     tcp = system_rules("tcp-svc", svc.port)
     d.write_rules(rules_file(d.db, tcp))
-    # Neither is needed: the broken files are never opened.
     d.start(env=env)
     wait_for(lambda: " started: rules " in d.run_log(), 20,
-             f"{d} to start although its libcurl and libpq are broken")
+             f"{d} to start although its {', '.join(names)} are broken")
     svc.wait_accepted(3)
+    return d, svc, tcp, broken, env
 
-    # A reload that needs libcurl is refused; the daemon goes on.
-    d.write_rules(rules_file(d.db, tcp, http_system(
-        "secure", "https://127.0.0.1:9/", "follow-redirects")))
+
+def reload_refused(d, svc, rules, message):
+    """A reload to RULES is refused with MESSAGE in the log; the daemon
+    goes on with its tcp check."""
+    d.write_rules(rules)
     d.hup()
-    wait_for(lambda: "not reloaded, still running on the previous rules"
-             in d.run_log(), 10, "the reload refused")
-    log = d.run_log()
-    assert "an https:// check needs libcurl, which cannot be loaded: " \
-        f"{broken}/libcurl.so.4" in log, d.tail()
+    wait_for(lambda: message in d.run_log(), 10, f"the reload refused: "
+             f"{message}")
+    assert "not reloaded, still running on the previous rules" in \
+        d.run_log(), d.tail()
     assert d.running
     n = svc.accepted
     wait_for(lambda: svc.accepted > n, 10, "the tcp check goes on")
+
+
+def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
+    d, svc, tcp, broken, env = start_beside_broken(
+        scenario, workdir, ("libcurl.so.4", "libpq.so.5"))
+    reload_refused(d, svc, rules_file(d.db, tcp, http_system(
+        "secure", "https://127.0.0.1:9/", "follow-redirects")),
+        "an https:// check needs libcurl, which cannot be loaded: "
+        f"{broken}/libcurl.so.4")
     d.stop()
 
     # At start, the rules are refused and the daemon exits 1.
@@ -242,30 +256,19 @@ def test_web_tls_loads_openssl_and_its_https_works(scenario, workdir):
 
 
 def test_a_broken_openssl_is_a_rules_error(scenario, workdir):
-    broken = broken_libs(workdir, ("libssl.so.3",))
-    env = {"LD_LIBRARY_PATH": broken}
-    svc = scenario.listener()
-    d = scenario.daemon()
-    tcp = system_rules("tcp-svc", svc.port)
-    d.write_rules(rules_file(d.db, tcp))
-    # Without web TLS the broken libssl is never opened.
-    d.start(env=env)
-    wait_for(lambda: " started: rules " in d.run_log(), 20,
-             f"{d} to start although its libssl is broken")
-    svc.wait_accepted(3)
-
-    # A reload that turns on the page's TLS is refused; the daemon goes on.
+    d, svc, tcp, broken, env = start_beside_broken(
+        scenario, workdir, ("libssl.so.3",))
+    # A reload adding an https check (the daemon's own TLS client), then
+    # one turning on the page's TLS: both refused, the daemon goes on.
+    reload_refused(d, svc, rules_file(d.db, tcp, http_system(
+        "secure", "https://127.0.0.1:9/")),
+        "an https:// check needs OpenSSL (libssl, libcrypto, "
+        f"libevent_openssl), which cannot be loaded: {broken}/libssl.so.3")
     port, web = web_tls(workdir)
-    d.write_rules(rules_file(d.db, web, tcp))
-    d.hup()
-    wait_for(lambda: "not reloaded, still running on the previous rules"
-             in d.run_log(), 10, "the reload refused")
-    assert "set web tls needs OpenSSL (libssl, libcrypto, " \
-        "libevent_openssl), which cannot be loaded: " \
-        f"{broken}/libssl.so.3" in d.run_log(), d.tail()
-    assert d.running
-    n = svc.accepted
-    wait_for(lambda: svc.accepted > n, 10, "the tcp check goes on")
+    reload_refused(d, svc, rules_file(d.db, web, tcp),
+                   "set web tls needs OpenSSL (libssl, libcrypto, "
+                   "libevent_openssl), which cannot be loaded: "
+                   f"{broken}/libssl.so.3")
     d.stop()
 
     # At start, the same rules are refused and the daemon exits 1.
