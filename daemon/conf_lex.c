@@ -95,6 +95,25 @@ conf_error(struct conf_parser *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What LIB is called in the rules' errors. */
+static const char *
+conf_lib_name(enum lazylib lib)
+{
+	switch (lib) {
+	case LAZYLIB_CURL:
+		return "libcurl";
+	case LAZYLIB_PQ:
+		return "libpq";
+	case LAZYLIB_TLS:
+		return "OpenSSL (libssl, libcrypto, libevent_openssl)";
+	case LAZYLIB_PCAP:
+		return "libpcap";
+	case LAZYLIB_PAM:
+		return "libpam";
+	}
+	return "?";
+}
+
 /*
  * WHAT, the statement just read, needs LIB (include/lazylib.h): loaded
  * now, while the rules are read, or the rules are refused with why.
@@ -107,7 +126,7 @@ conf_need_lib(struct conf_parser *p, enum lazylib lib, const char *what)
 	if ((err = lazylib_load(lib)) == NULL)
 		return 0;
 	conf_error(p, "%s needs %s, which cannot be loaded: %s", what,
-	    lazylib_name(lib), err);
+	    conf_lib_name(lib), err);
 	return -1;
 }
 

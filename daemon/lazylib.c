@@ -321,24 +321,6 @@ static struct lazylib_lib {
 	    lazylib_pam_fn, LAZYLIB_NPAM, NULL },
 };
 
-const char *
-lazylib_name(enum lazylib which)
-{
-	switch (which) {
-	case LAZYLIB_CURL:
-		return "libcurl";
-	case LAZYLIB_PQ:
-		return "libpq";
-	case LAZYLIB_TLS:
-		return "OpenSSL (libssl, libcrypto, libevent_openssl)";
-	case LAZYLIB_PCAP:
-		return "libpcap";
-	case LAZYLIB_PAM:
-		return "libpam";
-	}
-	return "?";
-}
-
 /* dlopen's error for SONAME, into WHY. */
 static void *
 lazylib_open(const char *soname, char *why, size_t len)

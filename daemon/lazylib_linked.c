@@ -13,21 +13,3 @@ lazylib_load(enum lazylib which)
 	(void)which;
 	return NULL;
 }
-
-const char *
-lazylib_name(enum lazylib which)
-{
-	switch (which) {
-	case LAZYLIB_CURL:
-		return "libcurl";
-	case LAZYLIB_PQ:
-		return "libpq";
-	case LAZYLIB_TLS:
-		return "OpenSSL";
-	case LAZYLIB_PCAP:
-		return "libpcap";
-	case LAZYLIB_PAM:
-		return "libpam";
-	}
-	return "?";
-}

@@ -44,7 +44,4 @@ enum lazylib {
  */
 const char	*lazylib_load(enum lazylib);
 
-/* What LIB is called in messages ("libcurl", "libpq", "OpenSSL (...)"). */
-const char	*lazylib_name(enum lazylib);
-
 #endif
