@@ -253,8 +253,11 @@ class SmtpServer:
 
     def messages(self):
         try:
+            # A line without its newline is still being written by the
+            # server's thread: read it next time, whole.
             with open(self.out, encoding="utf-8") as f:
-                return [Message(json.loads(l)) for l in f if l.strip()]
+                return [Message(json.loads(l)) for l in f
+                        if l.endswith("\n") and l.strip()]
         except FileNotFoundError:
             return []
 
