@@ -21,7 +21,6 @@ all were linked: 2.9 MB of them resident in every daemon.
 """
 import http.client
 import os
-import socket
 import ssl
 import subprocess
 
@@ -32,7 +31,7 @@ from conftest import (api, binary, rules_file, short_policy, start_daemon,
 from http_target import (  # noqa: F401
     CertAuthority, http_system, http_targets)
 import smtpserver
-from smtpserver import UNIT_HEAD, SmtpServer, mail_rules
+from smtpserver import UNIT_HEAD, SmtpServer, free_port, mail_rules
 
 
 def mapped(d, libs=("libcurl", "libpq")):
@@ -203,14 +202,6 @@ def test_a_library_that_cannot_load_is_a_rules_error(scenario, workdir):
         f"cannot be loaded: {broken}/libpq.so.5" in p.stderr, p.stderr
     assert "127.0.0.1:9/r" not in p.stderr, \
         "the conninfo (it may hold a password) is not in the message"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def web_tls(workdir):
