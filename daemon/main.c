@@ -427,6 +427,7 @@ main(int argc, char *argv[])
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	struct event		*sigev[sizeof(sigs) / sizeof(sigs[0])];
 	struct rtowatchd	 d;
+	sigset_t		 held;
 	static const struct option longopts[] = {
 		{ "pcap-file", required_argument, NULL, 'p' },
 		{ "routes", no_argument, NULL, 'R' },
@@ -516,6 +517,21 @@ main(int argc, char *argv[])
 	}
 	if (pcap_file != NULL)
 		return rtowatchd_pcap_file(&d, pcap_file);
+	/*
+	 * SIGTERM, SIGINT, SIGHUP and SIGUSR1 wait, blocked, until the loop
+	 * has its handlers for them.  From here the daemon writes records
+	 * (store_open, the left-open warnings, the first incidents), and a
+	 * stop that came then (systemctl stop during a slow start, a test
+	 * stopping it as soon as the records show it) killed it mid-start
+	 * by the default action; now it is handled when the loop runs, as
+	 * a clean stop.  The mailer's threads, made meanwhile, keep them
+	 * blocked, so that they reach this thread only.
+	 */
+	sigemptyset(&held);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&held, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &held, NULL) == -1)
+		fatal("sigprocmask");
 	if (!debug && !under_systemd()) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -586,6 +602,8 @@ main(int argc, char *argv[])
 			fatalx("evsignal_new failed");
 		evsignal_add(sigev[i], NULL);
 	}
+	if (sigprocmask(SIG_UNBLOCK, &held, NULL) == -1)
+		fatal("sigprocmask");
 
 	log_info("rtowatchd %s started: rules %s, database %s",
 	    RTOWATCH_VERSION, d.conf_path, d.conf->database);
