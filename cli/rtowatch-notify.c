@@ -721,9 +721,10 @@ agent_hello_done(struct agent *a, struct agent_xfer *x, CURLcode rc)
 	if (!a->have_cursor) {
 		a->cursor = b.last;
 		a->have_cursor = 1;
+		/* Saved first: the line says where it will begin, for good. */
+		agent_state_save(a);
 		log_info("first start: showing the events after %lld, the "
 		    "newest", (long long)a->cursor);
-		agent_state_save(a);
 	} else if (b.last < a->cursor) {
 		log_warnx("the daemon's newest event is %lld, before the %lld "
 		    "shown last (a new database?): following it from there",
