@@ -12,8 +12,11 @@ still passes.  Old rows are written straight into the register with old
 times, as a node of a year ago would have.
 """
 import os
+import socket
 import sqlite3
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -208,3 +211,83 @@ def test_observations_pruned_past_20000_incidents(scenario, backend):
              "busy's views outside every incident's window pruned, those"
              " inside kept, and quiet's old view pruned")
     d.stop()
+
+
+class AcceptClock:
+    """A TCP service on 127.0.0.1 that notes when it accepts each
+    connection (time.monotonic()): the check's probes, one every 200 ms
+    while the daemon's loop turns, and a gap while it stalls."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.times = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.times.append(time.monotonic())
+            conn.close()
+
+    def since(self, t0):
+        with self.lock:
+            return [t for t in self.times if t >= t0]
+
+    def close(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(5)
+
+
+OLD = 1000
+
+
+def test_observations_prune_does_not_stall_the_loop(scenario, backend):
+    """A backlog of old views behind one system's 20,500 incidents is
+    pruned while the daemon goes on probing: a probe every 200 ms, with
+    no gap of seconds.  (Each old view looked at every one of the
+    system's incidents restored after it: 5-7 s a batch of 500, on the
+    loop, and no probe in the meantime.)"""
+    service = AcceptClock()
+    try:
+        d = scenario.daemon()
+        d.write_rules(rules_file(
+            d.db, "set history-bucket 1s\nset observations-keep 1d\n",
+            system_rules(SYSTEM, service.port)))
+        d.start()
+        wait_for(lambda: len(service.times) >= 3, 15, "the first probes")
+        now = now_ms()
+        add_incidents(d.db, "busy", MANY, now - 10 * DAY,
+                      now - 10 * DAY + 60000)
+        # OLD views of 'busy', older than every incident's window (a day
+        # before the incidents), then its latest, which stays.
+        rows = ", ".join(
+            f"('n9', 'busy', 'c1', '{('down', 'up')[i % 2]}',"
+            f" '{fmt_ms(now - 20 * DAY + i * 1000)}',"
+            f" '{fmt_ms(now - 20 * DAY + i * 1000)}', '')"
+            for i in range(OLD))
+        t0 = time.monotonic()
+        db_edit(d.db, "INSERT INTO observations (node, system, check_name,"
+                f" state, at, written_at, cause) VALUES {rows}")
+        add(d.db, "n9", "busy", "c1", "up", now - 2 * H)
+        wait_for(lambda: times(d.db, "busy", "c1") == [fmt_ms(now - 2 * H)],
+                 40, "busy's old views pruned")
+        t1 = time.monotonic()
+        seen = [t0] + service.since(t0) + [t1]
+        gap = max(b - a for a, b in zip(seen, seen[1:]))
+        print(f"prune of {OLD} views behind {MANY} incidents:"
+              f" {t1 - t0:.1f} s, longest gap between probes {gap:.2f} s")
+        assert gap < 1.5, \
+            f"the loop stalled {gap:.1f} s (no probe) during the prune"
+        d.stop()
+    finally:
+        service.close()
