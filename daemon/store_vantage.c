@@ -177,25 +177,29 @@ store_observations_latest(struct store *st,
 /*
  * Observations O past their keeping that nothing needs (see below), in
  * SQL; START is the backend's expression of an incident I's start less
- * KEEP, as the times are written (time_fmt).  Its parameters: the time
- * the observations were kept until (now less KEEP), then KEEP as START
- * takes it and the retention's start (incidents opened since), then
- * twice the retention's start and KEEP again.
+ * KEEP, SHIFTED of O's time plus KEEP, as the times are written
+ * (time_fmt).  Its parameters: the time the observations were kept
+ * until (now less KEEP); then, for each look at the incidents, KEEP as
+ * START or SHIFTED takes it and the retention's start (incidents opened
+ * since).
  *
- * An observation before its system's first window (the earliest start
- * of an incident within the retention, less KEEP) is in none: one seek
- * on the incidents' index on (system, started_at) (migration 16) says
- * so, past the incidents opened before the retention, which come first.
- * Without it a backlog's views older than a system's incidents each
- * looked at every one of those incidents: 5-15 s a batch of 500 behind
- * 20,500 incidents of one system, on the loop.  The others' windows are
- * read through the index on (system, restored_at) (migration 15): those
- * restored after O, the first of which holds it when O is inside a
- * window; and those not restored, which last until now.  (A view in a
- * gap between windows, after a first and before many, still looks at
- * each incident restored after it.)
+ * Whether O is in an incident's window is answered by seeks, not by
+ * looking at each of its system's incidents, which took 7-15 s a batch
+ * of 500 behind 20,500 incidents of one system, on the loop:
+ * - O before its system's first window (the earliest start, less KEEP,
+ *   of an incident within the retention) is in none: one seek on the
+ *   index on (system, started_at) (migration 16), past the incidents
+ *   opened before the retention, which come first;
+ * - otherwise the incidents restored after O are looked at when they
+ *   are few (under 64, counted through the index on (system,
+ *   restored_at), migration 15): the usual case, the oldest going a
+ *   minute after their keeping; when they are many (a backlog before a
+ *   burst of incidents), those that started before O plus KEEP instead
+ *   (through migration 16's index), fewer then;
+ * - and those not restored, which last until now, few.
+ * Either look gives the same answer; only its cost differs.
  */
-#define STORE_VANTAGE_PRUNABLE(start) \
+#define STORE_VANTAGE_PRUNABLE(start, shifted) \
 	" WHERE o.at < ?" \
 	"  AND NOT EXISTS (SELECT 1 FROM observations_latest l" \
 	"   WHERE l.node = o.node AND l.system = o.system" \
@@ -205,33 +209,46 @@ store_observations_latest(struct store *st,
 	"  AND (coalesce((SELECT " start " FROM incidents i" \
 	"   WHERE i.system = o.system AND i.opened_at >= ?" \
 	"   ORDER BY i.started_at LIMIT 1) > o.at, true)" \
-	"  OR (NOT EXISTS (SELECT 1 FROM incidents i" \
+	"  OR (CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM incidents i" \
+	"   WHERE i.system = o.system AND i.restored_at >= o.at" \
+	"   LIMIT 64) a) < 64" \
+	"  THEN NOT EXISTS (SELECT 1 FROM incidents i" \
 	"   WHERE i.system = o.system AND i.restored_at >= o.at" \
 	"   AND i.opened_at >= ? AND o.at >= " start ")" \
+	"  ELSE NOT EXISTS (SELECT 1 FROM incidents i" \
+	"   WHERE i.system = o.system AND i.started_at <= " shifted \
+	"   AND i.opened_at >= ? AND coalesce(i.restored_at, '') >= o.at)" \
+	"  END" \
 	"  AND NOT EXISTS (SELECT 1 FROM incidents i" \
 	"   WHERE i.system = o.system AND i.restored_at IS NULL" \
 	"   AND i.opened_at >= ? AND o.at >= " start ")))"
-/* KEEP as a modifier, "-86400.000 seconds"; %f is SS.SSS. */
+/* KEEP as a modifier, "-86400.000 seconds" (SHIFTED's "+"); %f SS.SSS. */
 #define STORE_VANTAGE_START_SQLITE \
 	"strftime('%Y-%m-%dT%H:%M:%fZ', i.started_at, ?)"
+#define STORE_VANTAGE_SHIFTED_SQLITE \
+	"strftime('%Y-%m-%dT%H:%M:%fZ', o.at, ?)"
 /* KEEP as an interval, "86400000 milliseconds". */
 #define STORE_VANTAGE_START_PG \
 	"to_char((i.started_at::timestamptz - ?::interval)" \
 	" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define STORE_VANTAGE_SHIFTED_PG \
+	"to_char((o.at::timestamptz + ?::interval)" \
+	" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define STORE_VANTAGE_PRUNABLE_PG \
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_PG, STORE_VANTAGE_SHIFTED_PG)
+#define STORE_VANTAGE_PRUNABLE_SQLITE \
+	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_SQLITE, \
+	STORE_VANTAGE_SHIFTED_SQLITE)
 
 static const char *const store_vantage_probe[2] = {
-	"SELECT 1 FROM observations o"
-	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_PG) " LIMIT 1",
-	"SELECT 1 FROM observations o"
-	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_SQLITE) " LIMIT 1"
+	"SELECT 1 FROM observations o" STORE_VANTAGE_PRUNABLE_PG " LIMIT 1",
+	"SELECT 1 FROM observations o" STORE_VANTAGE_PRUNABLE_SQLITE " LIMIT 1"
 };
 static const char *const store_vantage_delete[2] = {
 	"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
-	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_PG)
-	"  ORDER BY o.at LIMIT ?)",
+	STORE_VANTAGE_PRUNABLE_PG "  ORDER BY o.at LIMIT ?)",
 	"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
-	STORE_VANTAGE_PRUNABLE(STORE_VANTAGE_START_SQLITE)
-	"  ORDER BY o.at LIMIT ?)"
+	STORE_VANTAGE_PRUNABLE_SQLITE "  ORDER BY o.at LIMIT ?)"
 };
 
 /*
@@ -253,21 +270,24 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
     int64_t retention, int batch)
 {
 	struct store_query	*q;
-	char			 span[64];
+	char			 span[64], later[64];
 	int			 n, sqlite = store_sqlite(st) != NULL, rc;
 
 	if (batch < 1 || keep <= 0)
 		return -1;
-	if (sqlite)
+	if (sqlite) {
 		snprintf(span, sizeof(span), "-%lld.%03lld seconds",
 		    (long long)(keep / 1000), (long long)(keep % 1000));
-	else
+		snprintf(later, sizeof(later), "+%s", span + 1);
+	} else {
 		snprintf(span, sizeof(span), "%lld milliseconds",
 		    (long long)keep);
+		snprintf(later, sizeof(later), "%s", span);
+	}
 	/* None to prune, the usual case: a read, and no commit. */
-	if ((q = store_stmt(st, store_vantage_probe[sqlite], "TtTTtTt",
-	    now - keep, span, now - retention, now - retention, span,
-	    now - retention, span)) == NULL)
+	if ((q = store_stmt(st, store_vantage_probe[sqlite], "TtTTttTTt",
+	    now - keep, span, now - retention, now - retention, span, later,
+	    now - retention, now - retention, span)) == NULL)
 		return -1;
 	rc = store_step(q);
 	store_finalize(q);
@@ -278,9 +298,9 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	rc = store_run(st, sqlite ? "DROP TRIGGER observations_no_delete" :
 	    "SELECT set_config('rtowatch.prune', 'on', true)", "");
 	if (rc == 0)
-		rc = store_run(st, store_vantage_delete[sqlite], "TtTTtTti",
+		rc = store_run(st, store_vantage_delete[sqlite], "TtTTttTTti",
 		    now - keep, span, now - retention, now - retention, span,
-		    now - retention, span, batch);
+		    later, now - retention, now - retention, span, batch);
 	n = rc == 0 ? store_changed(st) : -1;
 	/* Not beyond the prune: its transaction may be a loop turn's. */
 	if (rc == 0)

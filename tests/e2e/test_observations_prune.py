@@ -266,26 +266,32 @@ def test_observations_prune_does_not_stall_the_loop(scenario, backend):
         d.start()
         wait_for(lambda: len(service.times) >= 3, 15, "the first probes")
         now = now_ms()
+        # One incident 30 days ago, then MANY 10 days ago.
+        add_incidents(d.db, "busy", 1, now - 30 * DAY, now - 30 * DAY + 60000)
         add_incidents(d.db, "busy", MANY, now - 10 * DAY,
                       now - 10 * DAY + 60000)
-        # OLD views of 'busy', older than every incident's window (a day
-        # before the incidents), then its latest, which stays.
+        # OLD views of 'busy' in no window: half before every one (40
+        # days ago), half between the first and the MANY (20 days ago);
+        # then one inside the first's window and its latest, which stay.
+        at = [now - (40, 20)[i % 2] * DAY + i * 1000 for i in range(OLD)]
         rows = ", ".join(
             f"('n9', 'busy', 'c1', '{('down', 'up')[i % 2]}',"
-            f" '{fmt_ms(now - 20 * DAY + i * 1000)}',"
-            f" '{fmt_ms(now - 20 * DAY + i * 1000)}', '')"
-            for i in range(OLD))
+            f" '{fmt_ms(t)}', '{fmt_ms(t)}', '')" for i, t in enumerate(at))
         t0 = time.monotonic()
         db_edit(d.db, "INSERT INTO observations (node, system, check_name,"
                 f" state, at, written_at, cause) VALUES {rows}")
+        add(d.db, "n9", "busy", "c1", "down", now - 30 * DAY - 12 * H)
         add(d.db, "n9", "busy", "c1", "up", now - 2 * H)
-        wait_for(lambda: times(d.db, "busy", "c1") == [fmt_ms(now - 2 * H)],
-                 40, "busy's old views pruned")
+        wait_for(lambda: times(d.db, "busy", "c1") == [
+            fmt_ms(now - 30 * DAY - 12 * H), fmt_ms(now - 2 * H)], 40,
+            "busy's old views outside every window pruned")
         t1 = time.monotonic()
         seen = [t0] + service.since(t0) + [t1]
         gap = max(b - a for a, b in zip(seen, seen[1:]))
         print(f"prune of {OLD} views behind {MANY} incidents:"
-              f" {t1 - t0:.1f} s, longest gap between probes {gap:.2f} s")
+              f" {t1 - t0:.1f} s, longest gap between probes {gap:.2f} s;",
+              "; ".join(line for line in d.log().splitlines()
+                        if "observations:" in line))
         assert gap < 1.5, \
             f"the loop stalled {gap:.1f} s (no probe) during the prune"
         d.stop()
