@@ -349,7 +349,7 @@ history_prune(struct history *h)
 	ms = mono_ms() - t0;
 	if (ms > HISTORY_PRUNE_MS && h->obs_batch > 1)
 		h->obs_batch /= 2;
-	else if (n == batch && ms < HISTORY_PRUNE_MS / 4 &&
+	else if (n == batch && ms <= HISTORY_PRUNE_MS / 2 &&
 	    h->obs_batch < HISTORY_PRUNE_BATCH)
 		h->obs_batch = h->obs_batch * 2 < HISTORY_PRUNE_BATCH ?
 		    h->obs_batch * 2 : HISTORY_PRUNE_BATCH;
