@@ -197,7 +197,10 @@ store_observations_latest(struct store *st,
  *   burst of incidents), those that started before O plus KEEP instead
  *   (through migration 16's index), fewer then;
  * - and those not restored, which last until now, few.
- * Either look gives the same answer; only its cost differs.  Each is in
+ * Either look gives the same answer; only its cost differs.  (A view
+ * between windows with many incidents both before and after it still
+ * looks at each that started before it: history.c's bound on a batch's
+ * time keeps that off the probes' way.)  Each is in
  * its index's order (ORDER BY ... LIMIT), which keeps PostgreSQL's
  * planner on the index when one system has most incidents: it read the
  * whole table for each view instead, 35 ms each (EXPLAIN ANALYZE).
