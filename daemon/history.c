@@ -55,6 +55,15 @@
  * setting shortened) is caught up on in days, each batch a few ms.
  */
 #define HISTORY_PRUNE_BATCH	500
+/*
+ * The loop's time a prune may take: a batch that took longer halves the
+ * next (down to one observation), one well within it doubles the next
+ * (up to HISTORY_PRUNE_BATCH), so that views costlier to judge than the
+ * usual (store_observations_prune: one in a gap between windows, before
+ * many incidents) hold the probes up for about this long a minute, not
+ * for seconds.
+ */
+#define HISTORY_PRUNE_MS	20
 
 /* One check's bucket being added up, or one waiting to be written. */
 struct history_bucket {
@@ -99,6 +108,7 @@ struct history {
 	int64_t			 cursor;	/* of the roll-up */
 	int64_t			 obs_keep;	/* ms; set observations-keep */
 	int64_t			 obs_retention;	/* ms: the records' at least */
+	int			 obs_batch;	/* the next prune's */
 };
 
 static void	history_timer_cb(evutil_socket_t, short, void *);
@@ -110,6 +120,7 @@ history_new(struct event_base *base, struct store *st)
 	struct history	*h;
 
 	h = xcalloc(1, sizeof(*h));
+	h->obs_batch = HISTORY_PRUNE_BATCH;
 	h->base = base;
 	h->store = st;
 	h->span = CONF_DEFAULT_HISTORY_BUCKET_MS / 1000;
@@ -328,21 +339,30 @@ history_arm(struct history *h)
 static void
 history_prune(struct history *h)
 {
-	int64_t	 t0 = mono_ms();
-	int	 n;
+	int64_t	 t0 = mono_ms(), ms;
+	int	 n, batch = h->obs_batch;
 
 	if (store_holding(h->store) || !store_leading(h->store))
 		return;
+	n = store_observations_prune(h->store, wall_ms(), h->obs_keep,
+	    h->obs_retention, batch);
+	ms = mono_ms() - t0;
+	if (ms > HISTORY_PRUNE_MS && h->obs_batch > 1)
+		h->obs_batch /= 2;
+	else if (n == batch && ms <= HISTORY_PRUNE_MS / 2 &&
+	    h->obs_batch < HISTORY_PRUNE_BATCH)
+		h->obs_batch = h->obs_batch * 2 < HISTORY_PRUNE_BATCH ?
+		    h->obs_batch * 2 : HISTORY_PRUNE_BATCH;
 	/* A full batch says there is a backlog: worth the log's while. */
-	if ((n = store_observations_prune(h->store, wall_ms(), h->obs_keep,
-	    h->obs_retention, HISTORY_PRUNE_BATCH)) == HISTORY_PRUNE_BATCH)
+	if (n == batch)
 		log_info("observations: %d older than their keeping pruned in "
-		    "%lld ms; more next minute", n, (long long)(mono_ms() - t0));
+		    "%lld ms; more next minute", n, (long long)ms);
 	else if (n > 0)
 		log_debug("observations: %d pruned in %lld ms", n,
-		    (long long)(mono_ms() - t0));
+		    (long long)ms);
 	else if (n == -1)
-		log_debug("observations: not pruned this time");
+		log_debug("observations: not pruned this time (%lld ms)",
+		    (long long)ms);
 }
 
 static void

@@ -492,6 +492,8 @@ const char *const *const store_pg_migrations[] = {
 	STORE_MIGRATION(store_pg_observations_prune),
 	/* 15: a system's incidents by their restoration (the prune). */
 	STORE_MIGRATION(STORE_INCIDENTS_SYSTEM_INDEX),
+	/* 16: a system's incidents by their start (the prune). */
+	STORE_MIGRATION(STORE_INCIDENTS_STARTED_INDEX),
 };
 
 _Static_assert(sizeof(store_pg_migrations) / sizeof(store_pg_migrations[0])

@@ -151,6 +151,15 @@ struct store_backend {
 	"CREATE INDEX incidents_system ON incidents(system, restored_at)"
 
 /*
+ * Migration 16, the same on both backends: a system's incidents by their
+ * start, whose first within the retention the observations' prune seeks
+ * (store_observations_prune): a view older than its system's first
+ * window is in none, however many incidents follow it.
+ */
+#define STORE_INCIDENTS_STARTED_INDEX \
+	"CREATE INDEX incidents_started ON incidents(system, started_at)"
+
+/*
  * Migration 10, the same on both backends: each node's row, upserted by
  * its heartbeat (lead.c); the leaders' count (lead_term, one row: each
  * new leader adds one); and an outbox row's claim by the node sending it

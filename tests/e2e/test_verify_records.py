@@ -191,6 +191,8 @@ def downgrade(db):
         con.execute("DROP INDEX incident_scope_outage")
         # Migration 15 (the incidents' index by system) too.
         con.execute("DROP INDEX incidents_system")
+        # Migration 16 (the incidents' index by start) too.
+        con.execute("DROP INDEX incidents_started")
         prev = "0" * 64
         for r in con.execute("SELECT id, incident_id, warning_id, at,"
                              " event, actor, detail FROM timeline"
