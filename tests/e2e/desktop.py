@@ -10,6 +10,7 @@ urgency out).
 
 Then RtowatchNotify runs bin/rtowatch-notify in that session.
 """
+import contextlib
 import json
 import os
 import re
@@ -325,6 +326,30 @@ class RtowatchNotify:
                 return int(f.read().strip())
         except FileNotFoundError:
             return None
+
+    def wait_state(self, event, timeout=10):
+        """Wait until the state file holds EVENT or later.  The agent
+        writes it after the notification is shown and after it logs its
+        first start, with an fsync: on a busy disk dunst's record and the
+        log line come first, by up to seconds."""
+        return wait_for(lambda: (self.last_event() or -1) >= event, timeout,
+                        f"the agent's state file to reach event {event}")
+
+    @contextlib.contextmanager
+    def logs_on_failure(self, *daemons):
+        """A failure inside says what the agent logged, what dunst
+        received and the end of DAEMONS' logs, so that a rare one can be
+        understood from the test's report alone."""
+        try:
+            yield
+        except (AssertionError, pytest.fail.Exception) as e:
+            shown = [n.get("summary") for n in self.desktop.from_app()]
+            # wait_for's own message has them already.
+            tails = "\n".join(d.tail() for d in daemons
+                               if d.log_path not in str(e))
+            pytest.fail(f"{e}\n---- {self.log_path} (the agent; state "
+                        f"file: {self.last_event()}):\n{self.log()}\n"
+                        f"---- dunst received: {shown}\n{tails}")
 
     def stop(self):
         """SIGTERM; it must exit 0 with no sanitizer report."""
