@@ -269,7 +269,7 @@ class RtowatchNotify:
     must be able to write)."""
 
     def __init__(self, desktop, directory, socket_path, user=None,
-                 state_home=None):
+                 state_home=None, slow_fsync_ms=None):
         self.desktop = desktop
         self.dir = str(directory)
         self.socket = socket_path
@@ -280,6 +280,8 @@ class RtowatchNotify:
         self.log_path = os.path.join(self.dir, "notify.log")
         self.proc = None
         self.offset = 0
+        self.preload = (slow_fsync(directory, slow_fsync_ms)
+                        if slow_fsync_ms else None)
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
@@ -287,6 +289,11 @@ class RtowatchNotify:
         env["XDG_STATE_HOME"] = self.state_home
         env.pop("RTOWATCH_SOCKET", None)
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        if self.preload is not None:
+            env["LD_PRELOAD"] = self.preload[0]
+            env["SLOWFSYNC_MS"] = str(self.preload[1])
+            # The ASan build wants its runtime first; the shim has none.
+            env["ASAN_OPTIONS"] = "verify_asan_link_order=0"
         kwargs = {}
         if self.user is not None:
             import pwd
@@ -369,6 +376,22 @@ class RtowatchNotify:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def slow_fsync(directory, ms):
+    """slowfsync.c built in DIRECTORY: (the shim, MS), for an agent whose
+    every fsync takes MS milliseconds, as on a busy disk."""
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler to build the slow-disk shim "
+                    "(tests/e2e/slowfsync.c)")
+    so = os.path.join(str(directory), "slowfsync.so")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "slowfsync.c")
+    p = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", so, src,
+                        "-ldl"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"building {src}: {p.stderr}"
+    return so, ms
 
 
 @pytest.fixture
