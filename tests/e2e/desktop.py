@@ -334,14 +334,6 @@ class RtowatchNotify:
         except FileNotFoundError:
             return None
 
-    def wait_state(self, event, timeout=10):
-        """Wait until the state file holds EVENT or later.  The agent
-        writes it after the notification is shown and after it logs its
-        first start, with an fsync: on a busy disk dunst's record and the
-        log line come first, by up to seconds."""
-        return wait_for(lambda: (self.last_event() or -1) >= event, timeout,
-                        f"the agent's state file to reach event {event}")
-
     @contextlib.contextmanager
     def logs_on_failure(self, *daemons):
         """A failure inside says what the agent logged, what dunst
