@@ -10,6 +10,7 @@ urgency out).
 
 Then RtowatchNotify runs bin/rtowatch-notify in that session.
 """
+import contextlib
 import json
 import os
 import re
@@ -268,7 +269,7 @@ class RtowatchNotify:
     must be able to write)."""
 
     def __init__(self, desktop, directory, socket_path, user=None,
-                 state_home=None):
+                 state_home=None, slow_fsync_ms=None):
         self.desktop = desktop
         self.dir = str(directory)
         self.socket = socket_path
@@ -279,6 +280,8 @@ class RtowatchNotify:
         self.log_path = os.path.join(self.dir, "notify.log")
         self.proc = None
         self.offset = 0
+        self.preload = (slow_fsync(directory, slow_fsync_ms)
+                        if slow_fsync_ms else None)
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
@@ -286,6 +289,11 @@ class RtowatchNotify:
         env["XDG_STATE_HOME"] = self.state_home
         env.pop("RTOWATCH_SOCKET", None)
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        if self.preload is not None:
+            env["LD_PRELOAD"] = self.preload[0]
+            env["SLOWFSYNC_MS"] = str(self.preload[1])
+            # The ASan build wants its runtime first; the shim has none.
+            env["ASAN_OPTIONS"] = "verify_asan_link_order=0"
         kwargs = {}
         if self.user is not None:
             import pwd
@@ -326,6 +334,22 @@ class RtowatchNotify:
         except FileNotFoundError:
             return None
 
+    @contextlib.contextmanager
+    def logs_on_failure(self, *daemons):
+        """A failure inside says what the agent logged, what dunst
+        received and the end of DAEMONS' logs, so that a rare one can be
+        understood from the test's report alone."""
+        try:
+            yield
+        except (AssertionError, pytest.fail.Exception) as e:
+            shown = [n.get("summary") for n in self.desktop.from_app()]
+            # wait_for's own message has them already.
+            tails = "\n".join(d.tail() for d in daemons
+                               if d.log_path not in str(e))
+            pytest.fail(f"{e}\n---- {self.log_path} (the agent; state "
+                        f"file: {self.last_event()}):\n{self.log()}\n"
+                        f"---- dunst received: {shown}\n{tails}")
+
     def stop(self):
         """SIGTERM; it must exit 0 with no sanitizer report."""
         assert self.proc.poll() is None, \
@@ -344,6 +368,22 @@ class RtowatchNotify:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def slow_fsync(directory, ms):
+    """slowfsync.c built in DIRECTORY: (the shim, MS), for an agent whose
+    every fsync takes MS milliseconds, as on a busy disk."""
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler to build the slow-disk shim "
+                    "(tests/e2e/slowfsync.c)")
+    so = os.path.join(str(directory), "slowfsync.so")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "slowfsync.c")
+    p = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", so, src,
+                        "-ldl"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"building {src}: {p.stderr}"
+    return so, ms
 
 
 @pytest.fixture

@@ -94,10 +94,12 @@ def test_outage_notifies_and_the_action_acknowledges(scenario, desktop):
             assert h["summary"] == n["summary"]
             assert h["appname"] == "rtowatch"
 
-        # The state file holds the last event it has seen.
+        # The state file holds the last event it has seen: read once the
+        # agent has stopped, as it saves it after the notification is
+        # shown (an fsync later, on a busy disk).
+        agent.stop()
         assert agent.last_event() >= max(
             e["id"] for e in show(d.db, inc["id"])["timeline"])
-        agent.stop()
     finally:
         agent.cleanup()
     d.stop()
