@@ -37,7 +37,12 @@ deadlines fire for all of them at once, 5,000 at 10,000 checks.  --notify
 minutes (--sample 5) shows all three bursts: the peak they make, and
 whether the RSS after each is back where it was before.  --rtowatchd may
 be given twice (an old build and a new one): each kind runs under each in
-turn, and the table has a row each.
+turn, and the table has a row each.  At 10,000 http checks with --notify
+"4m 2m 1m" --hold 300, before the clocks fired in slices (clocks.c): 22.9
+MB before the bursts, peaks of 38-40 MB at each, 27.9 MB after them, every
+reminder up to 15.6 s late and 822 healthy systems' probes timed out (the
+loop held 7-15 s a burst; with them a false "monitoring host lost its
+network" incident); since, 22.4-22.7 MB through all three, none late.
 """
 import argparse
 import os
