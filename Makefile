@@ -171,6 +171,19 @@ bin/asan/test/test_journal: tests/unit/test_journal.c \
 # The https client's CA stores: shared, read again when changed.
 UNIT_TESTS += tls_client
 
+# Many timers on one libevent timer, fired in slices (the clocks' bursts).
+UNIT_TESTS += timerheap
+bin/test/test_timerheap: tests/unit/test_timerheap.c \
+    $(call obj,release,daemon/timerheap.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ -levent -lcmocka
+
+bin/asan/test/test_timerheap: tests/unit/test_timerheap.c \
+    $(call obj,asan,daemon/timerheap.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -levent \
+	    -lcmocka
+
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet
 bin/test/test_hostnet: tests/unit/test_hostnet.c \

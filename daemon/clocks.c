@@ -15,6 +15,17 @@
  * The timers are entries of one timerheap (timerheap.c) by wall time: an
  * event per clock cost 144 bytes of heap each, 2 MB or more with a mass
  * failure's thousands of incidents open.
+ *
+ * A mass failure's incidents open in the same seconds, so their reminders
+ * and deadlines fall due together: 5,000 at 10,000 systems half failing.
+ * They fire in slices of CLOCKS_SLICE_MS a turn of the loop, each slice's
+ * one transaction (a store group, store.c), as the engine applies probe
+ * results: one sync a slice instead of one a reminder, and the probes
+ * polled between slices.  One at a time, each synced on its own, they
+ * held the loop 5-10 s, reminders fell due late by as much, every probe
+ * due meanwhile started at once after, and the daemon's heap grew by
+ * their buffers and results (15 MB at 10,000 http checks) and kept a step
+ * of it.
  */
 #include <sys/queue.h>
 
@@ -34,6 +45,7 @@
 
 #define CLOCKS_LATE_MS		2000
 #define CLOCKS_RETRY_MS		5000
+#define CLOCKS_SLICE_MS		20	/* of firing, a turn of the loop */
 
 struct clock {
 	TAILQ_ENTRY(clock)	 entry;
@@ -89,6 +101,8 @@ struct clocks {
 
 static void	clock_arm(struct clock *);
 static void	clock_fire_cb(struct timerheap_entry *, void *);
+static void	clocks_slice_begin(void *);
+static void	clocks_slice_end(void *);
 
 /*
  * A drill's clocks run FACTOR times faster (5.8.1): the policy's
@@ -121,7 +135,26 @@ clocks_new(struct event_base *base, struct store *store)
 	cl->store = store;
 	TAILQ_INIT(&cl->list);
 	cl->timers = timerheap_new(base, wall_ms, clock_fire_cb, cl);
+	timerheap_set_slice(cl->timers, CLOCKS_SLICE_MS, clocks_slice_begin,
+	    clocks_slice_end);
 	return cl;
+}
+
+/* The clocks due in one turn are one transaction: one sync for them. */
+static void
+clocks_slice_begin(void *arg)
+{
+	struct clocks	*cl = arg;
+
+	store_group_begin(cl->store);
+}
+
+static void
+clocks_slice_end(void *arg)
+{
+	struct clocks	*cl = arg;
+
+	store_group_commit(cl->store);
 }
 
 #define CLOCKS_BUCKETS_MIN	64

@@ -322,6 +322,23 @@ engine_incident_system(void *arg, int64_t incident)
 static void	engine_rto_cb(struct timerheap_entry *, void *);
 static void	engine_maint_cb(struct timerheap_entry *, void *);
 
+/* The timers due in one turn are one store group, as results are. */
+static void
+engine_timers_begin(void *arg)
+{
+	struct engine	*e = arg;
+
+	store_group_begin(e->store);
+}
+
+static void
+engine_timers_end(void *arg)
+{
+	struct engine	*e = arg;
+
+	store_group_commit(e->store);
+}
+
 struct engine *
 engine_new(struct event_base *base, struct store *store)
 {
@@ -340,6 +357,14 @@ engine_new(struct event_base *base, struct store *store)
 		fatalx("engine: event_new failed");
 	e->rto_timers = timerheap_new(base, mono_ms, engine_rto_cb, e);
 	e->maint_timers = timerheap_new(base, mono_ms, engine_maint_cb, e);
+	/*
+	 * A mass failure's RTOs pass together, as a window's end does for
+	 * the systems it covered: applied as results are, a slice a turn.
+	 */
+	timerheap_set_slice(e->rto_timers, ENGINE_SLICE_MS, engine_timers_begin,
+	    engine_timers_end);
+	timerheap_set_slice(e->maint_timers, ENGINE_SLICE_MS,
+	    engine_timers_begin, engine_timers_end);
 	e->wf.store = store;
 	e->wf.clocks = e->clocks;
 	e->wf.engine = e;

@@ -7,6 +7,13 @@
  * afresh each time because a callback may disarm or free others.  At most
  * as many fire as were armed when the timer woke: one that is due again
  * at once waits for the next turn of the loop, as a timer of 0 would.
+ *
+ * An owner may make them fire in slices (timerheap_set_slice): for
+ * SLICE_MS at most a turn of the loop, between its BEGIN and END calls,
+ * the rest at the next turn, after the loop has polled.  Thousands of
+ * incidents opened together have their reminders due in the same second:
+ * fired in one callback, each its own synced transaction, they held the
+ * loop for seconds, and every probe due meanwhile started at once after.
  */
 #include <event2/event.h>
 
@@ -26,6 +33,9 @@ struct timerheap {
 	int64_t			 (*now)(void);
 	timerheap_fire_fn	 fire;
 	void			*arg;
+	int64_t			 slice_ms;	/* 0: all due at once */
+	void			 (*begin)(void *);
+	void			 (*end)(void *);
 };
 
 static void	timerheap_cb(evutil_socket_t, short, void *);
@@ -57,6 +67,20 @@ timerheap_free(struct timerheap *th)
 	event_free(th->timer);
 	free(th->heap);
 	free(th);
+}
+
+/*
+ * Entries due together fire for SLICE_MS a turn, the first always; BEGIN
+ * and END (either may be NULL) are called around each turn's entries,
+ * with the heap's ARG.
+ */
+void
+timerheap_set_slice(struct timerheap *th, int64_t slice_ms,
+    void (*begin)(void *), void (*end)(void *))
+{
+	th->slice_ms = slice_ms;
+	th->begin = begin;
+	th->end = end;
 }
 
 size_t
@@ -173,17 +197,26 @@ timerheap_cb(evutil_socket_t fd, short events, void *arg)
 	struct timerheap	*th = arg;
 	struct timerheap_entry	*en;
 	size_t			 n;
-	int64_t			 now;
+	int64_t			 now, end = 0;
+	int			 begun = 0;
 
 	(void)fd;
 	(void)events;
 	now = th->now();
+	if (th->slice_ms > 0)
+		end = mono_ms() + th->slice_ms;
 	for (n = th->n; n > 0 && th->n > 0; n--) {
 		en = th->heap[0];
-		if (en->when > now)
+		if (en->when > now || (begun && end != 0 && mono_ms() >= end))
 			break;
+		if (!begun && th->begin != NULL)
+			th->begin(th->arg);
+		begun = 1;
 		timerheap_disarm(th, en);
 		th->fire(en, th->arg);
 	}
+	if (begun && th->end != NULL)
+		th->end(th->arg);
+	/* The rest, if due, at once: after the loop has polled. */
 	timerheap_rearm(th);
 }

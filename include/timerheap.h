@@ -32,6 +32,8 @@ void		 timerheap_arm(struct timerheap *, struct timerheap_entry *,
 void		 timerheap_disarm(struct timerheap *,
 		     struct timerheap_entry *);
 void		 timerheap_rearm(struct timerheap *);
+void		 timerheap_set_slice(struct timerheap *, int64_t,
+		     void (*)(void *), void (*)(void *));
 size_t		 timerheap_count(const struct timerheap *);
 
 #define timerheap_armed(en)	((en)->when != 0)
