@@ -239,6 +239,7 @@ conf_free(struct conf *conf)
 			if (cc->opts != NULL)
 				cc->ops->free_opts(cc);
 			free(cc->target);
+			free(cc->desc);
 			free(cc);
 		}
 		for (n = 0; n < sys->ndepends; n++)

@@ -94,7 +94,7 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 {
 	struct check_conf	*cc;
 	const struct probe_ops	*ops;
-	char			*kind;
+	char			*kind, desc[CONF_CHECK_DESC_MAX];
 	int			 rc, failed = 0;
 
 	if (conf_next_string(p, "check kind (tcp)", &kind) == -1)
@@ -154,6 +154,8 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 		free(cc);
 		return -1;
 	}
+	ops->describe(cc, desc, sizeof(desc));
+	cc->desc = xstrdup(desc);
 	TAILQ_INSERT_TAIL(&sys->checks, cc, entry);
 	sys->nchecks++;
 	return 0;

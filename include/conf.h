@@ -60,6 +60,12 @@ struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
 	const struct probe_ops	*ops;
 	char			*target;	/* host, URL or name */
+	/*
+	 * ops->describe's, made once: rtowatch status's name for the check,
+	 * its observations' and its history's, which the engine, the
+	 * monitors and the history point at instead of copying.
+	 */
+	char			*desc;
 	int64_t			 every_ms;
 	int64_t			 timeout_ms;
 	void			*opts;		/* the probe kind's options */
@@ -68,6 +74,9 @@ struct check_conf {
 	int			 set_timeout;	/* else it may shrink */
 };
 TAILQ_HEAD(check_list, check_conf);
+
+/* A check's description at most, NUL included (a long URL's is cut). */
+#define CONF_CHECK_DESC_MAX	512
 
 struct system_conf {
 	TAILQ_ENTRY(system_conf) entry;
