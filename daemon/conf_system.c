@@ -235,8 +235,8 @@ conf_system_owner(struct conf_parser *p, void *arg)
 
 	if (conf_next_string(p, "owner", &owner) == -1)
 		return -1;
-	free(sys->owner);
-	sys->owner = owner;
+	sys->owner = conf_intern(p->conf, owner);
+	free(owner);
 	return conf_end_statement(p);
 }
 
@@ -253,8 +253,9 @@ conf_system_depends(struct conf_parser *p, void *arg)
 	    sizeof(char *));
 	sys->depends_line = xreallocarray(sys->depends_line,
 	    sys->ndepends + 1, sizeof(int));
-	sys->depends[sys->ndepends] = parent;
+	sys->depends[sys->ndepends] = conf_intern(p->conf, parent);
 	sys->depends_line[sys->ndepends++] = p->tokline;
+	free(parent);
 	return conf_end_statement(p);
 }
 

@@ -899,15 +899,10 @@ engine_add(struct engine *e, const char *name, struct system_conf *sys)
 	return s;
 }
 
-/* FNV-1a */
 static unsigned
 engine_hash(const char *name)
 {
-	unsigned	 h = 2166136261U;
-
-	for (; *name != '\0'; name++)
-		h = (h ^ (unsigned char)*name) * 16777619U;
-	return h & (ENGINE_HASH_SIZE - 1);
+	return str_hash(name) & (ENGINE_HASH_SIZE - 1);
 }
 
 static struct sys_state *

@@ -81,7 +81,7 @@ TAILQ_HEAD(check_list, check_conf);
 struct system_conf {
 	TAILQ_ENTRY(system_conf) entry;
 	char			*name;
-	char			*owner;
+	char			*owner;		/* conf_intern's, or NULL */
 	int			 core;			/* -1: not set */
 	int			 critical_infrastructure;/* -1: not set */
 	int64_t			 rto_ms;		/* 0: not set */
@@ -90,7 +90,7 @@ struct system_conf {
 	struct conf_quorum	 quorum;	/* need 0: the global one */
 	struct check_list	 checks;
 	int			 nchecks;
-	char			**depends;	/* parents' names */
+	char			**depends;	/* parents' names, interned */
 	int			*depends_line;
 	size_t			 ndepends;
 	/* "vantage points "a" "b"": the nodes that probe it; 0: all. */
@@ -206,6 +206,15 @@ struct web_conf {
 	int			 public_line;
 };
 
+/*
+ * Texts the rules repeat (the systems' owners, their parents' names), kept
+ * once: an open-addressing set of N of CAP (a power of two) slots.
+ */
+struct conf_strings {
+	char			**slots;
+	size_t			 n, cap;
+};
+
 struct conf {
 	char			*path;
 	char			*database;
@@ -222,7 +231,8 @@ struct conf {
 	char			*socket;	/* the control socket's path */
 	struct role_list	 roles;
 	struct category_list	 categories;
-	struct system_list	 systems;
+	struct system_list	 systems;	/* owner, depends: interned */
+	struct conf_strings	 strings;	/* conf_intern's */
 	struct maint_list	 maints;
 	struct anomaly_list	 anomalies;	/* traffic counters */
 	int			 nsystems;
@@ -279,6 +289,7 @@ void		 conf_copy_web(struct web_conf *, const struct web_conf *);
 void		 conf_free_web(struct web_conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
+char		*conf_intern(struct conf *, const char *);
 int	conf_system_probed_here(const struct conf *,
 	    const struct system_conf *);
 const struct category_conf *conf_find_category(const struct conf *,
