@@ -155,7 +155,7 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 		return -1;
 	}
 	ops->describe(cc, desc, sizeof(desc));
-	cc->desc = xstrdup(desc);
+	cc->desc = conf_strdup(p->conf, desc);
 	TAILQ_INSERT_TAIL(&sys->checks, cc, entry);
 	sys->nchecks++;
 	return 0;
@@ -427,7 +427,7 @@ int
 conf_parse_system(struct conf_parser *p, void *arg)
 {
 	struct system_conf	*sys;
-	char			*what;
+	char			*name, *what;
 	int			 rc;
 
 	(void)arg;
@@ -442,10 +442,12 @@ conf_parse_system(struct conf_parser *p, void *arg)
 	TAILQ_INSERT_TAIL(&p->conf->systems, sys, entry);
 	p->conf->nsystems++;
 
-	if (conf_next_string(p, "system name", &sys->name) == -1) {
-		sys->name = xstrdup("");
+	if (conf_next_string(p, "system name", &name) == -1) {
+		sys->name = conf_strdup(p->conf, "");
 		return -1;
 	}
+	sys->name = conf_strdup(p->conf, name);
+	free(name);
 	if (sys->name[0] == '\0')
 		conf_error(p, "empty system name");
 	xasprintf(&what, "system \"%s\"", sys->name);

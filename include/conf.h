@@ -61,9 +61,10 @@ struct check_conf {
 	const struct probe_ops	*ops;
 	char			*target;	/* host, URL or name */
 	/*
-	 * ops->describe's, made once: rtowatch status's name for the check,
-	 * its observations' and its history's, which the engine, the
-	 * monitors and the history point at instead of copying.
+	 * ops->describe's, made once (conf_strdup's): rtowatch status's
+	 * name for the check, its observations' and its history's, which
+	 * the engine, the monitors and the history point at instead of
+	 * copying.
 	 */
 	char			*desc;
 	int64_t			 every_ms;
@@ -80,7 +81,7 @@ TAILQ_HEAD(check_list, check_conf);
 
 struct system_conf {
 	TAILQ_ENTRY(system_conf) entry;
-	char			*name;
+	char			*name;		/* conf_strdup's */
 	char			*owner;		/* conf_intern's, or NULL */
 	int			 core;			/* -1: not set */
 	int			 critical_infrastructure;/* -1: not set */
@@ -207,10 +208,16 @@ struct web_conf {
 };
 
 /*
- * Texts the rules repeat (the systems' owners, their parents' names), kept
- * once: an open-addressing set of N of CAP (a power of two) slots.
+ * Texts that live as long as the rules: the systems' names and the
+ * checks' descriptions, one after another in blocks (BLOCKS, the current
+ * one first, USED of ROOM), and those the rules repeat (the systems'
+ * owners, their parents' names), kept once: an open-addressing set of N
+ * of CAP (a power of two) slots.
  */
+struct conf_block;
 struct conf_strings {
+	struct conf_block	*blocks;
+	size_t			 used, room;
 	char			**slots;
 	size_t			 n, cap;
 };
@@ -231,8 +238,8 @@ struct conf {
 	char			*socket;	/* the control socket's path */
 	struct role_list	 roles;
 	struct category_list	 categories;
-	struct system_list	 systems;	/* owner, depends: interned */
-	struct conf_strings	 strings;	/* conf_intern's */
+	struct system_list	 systems;
+	struct conf_strings	 strings;	/* conf_strdup's, conf_intern's */
 	struct maint_list	 maints;
 	struct anomaly_list	 anomalies;	/* traffic counters */
 	int			 nsystems;
@@ -289,6 +296,7 @@ void		 conf_copy_web(struct web_conf *, const struct web_conf *);
 void		 conf_free_web(struct web_conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
+char		*conf_strdup(struct conf *, const char *);
 char		*conf_intern(struct conf *, const char *);
 int	conf_system_probed_here(const struct conf *,
 	    const struct system_conf *);
