@@ -77,6 +77,17 @@ xstrdup(const char *s)
 	return p;
 }
 
+/* FNV-1a, for tables keyed by a name. */
+uint32_t
+str_hash(const char *s)
+{
+	uint32_t	 h = 2166136261U;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619U;
+	return h;
+}
+
 int
 xasprintf(char **ret, const char *fmt, ...)
 {

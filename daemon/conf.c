@@ -187,6 +187,88 @@ conf_find_system(const struct conf *conf, const char *name)
 	return NULL;
 }
 
+/* A block of conf_strdup's texts. */
+struct conf_block {
+	struct conf_block	*next;
+	char			 text[];
+};
+
+/*
+ * 16 kB less malloc's header: 10,000 systems' names and descriptions take
+ * about 25 blocks.
+ */
+#define CONF_BLOCK_ROOM	(16384 - 2 * sizeof(void *))
+
+/*
+ * A copy of TEXT that lives until conf_free(CONF), in a block of them:
+ * malloc'd one by one, 10,000 names of 6 characters and descriptions of
+ * 25 took 32 and 48 bytes each (issue 20).
+ */
+char *
+conf_strdup(struct conf *conf, const char *text)
+{
+	struct conf_strings	*t = &conf->strings;
+	struct conf_block	*b;
+	size_t			 len = strlen(text) + 1;
+
+	if (len > CONF_BLOCK_ROOM / 8) {
+		/* A long one has a block of its own, behind the current. */
+		b = xmalloc(sizeof(*b) + len);
+		if (t->blocks != NULL) {
+			b->next = t->blocks->next;
+			t->blocks->next = b;
+		} else {
+			b->next = NULL;
+			t->blocks = b;
+			t->used = t->room = 0;
+		}
+		return memcpy(b->text, text, len);
+	}
+	if (t->room - t->used < len) {
+		b = xmalloc(sizeof(*b) + CONF_BLOCK_ROOM);
+		b->next = t->blocks;
+		t->blocks = b;
+		t->used = 0;
+		t->room = CONF_BLOCK_ROOM;
+	}
+	t->used += len;
+	return memcpy(t->blocks->text + t->used - len, text, len);
+}
+
+/*
+ * TEXT kept once in CONF, freed with it: 10,000 systems name a few
+ * owners and parents, and their copies were 32-64 bytes each, for every
+ * system (issue 20).  The set is at most half full.
+ */
+char *
+conf_intern(struct conf *conf, const char *text)
+{
+	struct conf_strings	*t = &conf->strings;
+	char			**old = t->slots;
+	size_t			 i, j, cap = t->cap, mask;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		t->cap = t->cap == 0 ? 64 : t->cap * 2;
+		t->slots = xcalloc(t->cap, sizeof(char *));
+		for (j = 0; j < cap; j++) {
+			if (old[j] == NULL)
+				continue;
+			for (i = str_hash(old[j]) & (t->cap - 1);
+			    t->slots[i] != NULL; i = (i + 1) & (t->cap - 1))
+				;
+			t->slots[i] = old[j];
+		}
+		free(old);
+	}
+	mask = t->cap - 1;
+	for (i = str_hash(text) & mask; t->slots[i] != NULL;
+	    i = (i + 1) & mask)
+		if (strcmp(t->slots[i], text) == 0)
+			return t->slots[i];
+	t->n++;
+	return t->slots[i] = conf_strdup(conf, text);
+}
+
 /*
  * Does this node probe SYS: assigned to it by "vantage points", or to
  * every node (no such line)?
@@ -227,6 +309,7 @@ conf_free(struct conf *conf)
 	struct maint_conf	*m;
 	struct system_conf	*sys;
 	struct check_conf	*cc;
+	struct conf_block	*b;
 	size_t			 n;
 	int			 i;
 
@@ -241,17 +324,18 @@ conf_free(struct conf *conf)
 			free(cc->target);
 			free(cc);
 		}
-		for (n = 0; n < sys->ndepends; n++)
-			free(sys->depends[n]);
-		free(sys->depends);
+		free(sys->depends);	/* its names: conf->strings' */
 		for (n = 0; n < sys->nvantage; n++)
 			free(sys->vantage[n]);
 		free(sys->vantage);
 		free(sys->depends_line);
-		free(sys->name);
-		free(sys->owner);
 		free(sys);
 	}
+	while ((b = conf->strings.blocks) != NULL) {
+		conf->strings.blocks = b->next;
+		free(b);
+	}
+	free(conf->strings.slots);
 	while ((m = TAILQ_FIRST(&conf->maints)) != NULL) {
 		TAILQ_REMOVE(&conf->maints, m, entry);
 		free(m->system);

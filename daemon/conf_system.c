@@ -94,7 +94,7 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 {
 	struct check_conf	*cc;
 	const struct probe_ops	*ops;
-	char			*kind;
+	char			*kind, desc[CONF_CHECK_DESC_MAX];
 	int			 rc, failed = 0;
 
 	if (conf_next_string(p, "check kind (tcp)", &kind) == -1)
@@ -154,6 +154,8 @@ conf_parse_check(struct conf_parser *p, struct system_conf *sys)
 		free(cc);
 		return -1;
 	}
+	ops->describe(cc, desc, sizeof(desc));
+	cc->desc = conf_strdup(p->conf, desc);
 	TAILQ_INSERT_TAIL(&sys->checks, cc, entry);
 	sys->nchecks++;
 	return 0;
@@ -233,8 +235,8 @@ conf_system_owner(struct conf_parser *p, void *arg)
 
 	if (conf_next_string(p, "owner", &owner) == -1)
 		return -1;
-	free(sys->owner);
-	sys->owner = owner;
+	sys->owner = conf_intern(p->conf, owner);
+	free(owner);
 	return conf_end_statement(p);
 }
 
@@ -251,8 +253,9 @@ conf_system_depends(struct conf_parser *p, void *arg)
 	    sizeof(char *));
 	sys->depends_line = xreallocarray(sys->depends_line,
 	    sys->ndepends + 1, sizeof(int));
-	sys->depends[sys->ndepends] = parent;
+	sys->depends[sys->ndepends] = conf_intern(p->conf, parent);
 	sys->depends_line[sys->ndepends++] = p->tokline;
+	free(parent);
 	return conf_end_statement(p);
 }
 
@@ -424,7 +427,7 @@ int
 conf_parse_system(struct conf_parser *p, void *arg)
 {
 	struct system_conf	*sys;
-	char			*what;
+	char			*name, *what;
 	int			 rc;
 
 	(void)arg;
@@ -439,10 +442,12 @@ conf_parse_system(struct conf_parser *p, void *arg)
 	TAILQ_INSERT_TAIL(&p->conf->systems, sys, entry);
 	p->conf->nsystems++;
 
-	if (conf_next_string(p, "system name", &sys->name) == -1) {
-		sys->name = xstrdup("");
+	if (conf_next_string(p, "system name", &name) == -1) {
+		sys->name = conf_strdup(p->conf, "");
 		return -1;
 	}
+	sys->name = conf_strdup(p->conf, name);
+	free(name);
 	if (sys->name[0] == '\0')
 		conf_error(p, "empty system name");
 	xasprintf(&what, "system \"%s\"", sys->name);

@@ -238,12 +238,11 @@ monitor_host_event(struct monitors *ms, const char *event, const char *detail)
 static void
 monitor_host_error(struct monitors *ms, struct monitor *m, struct probe *p)
 {
-	char	 desc[128], d[32], detail[768];
+	char	 d[32], detail[768];
 	int64_t	 now = mono_ms();
 
-	m->cc->ops->describe(m->cc, desc, sizeof(desc));
 	snprintf(monitor_host.last, sizeof(monitor_host.last), "%s: %s: %s",
-	    m->sys->name, desc, p->detail);
+	    m->sys->name, m->cc->desc, p->detail);
 	monitor_host.total++;
 	monitor_host.episode++;
 	monitor_host.last_mono = now;
@@ -338,7 +337,6 @@ static void
 monitor_done_cb(struct probe *p, void *arg)
 {
 	struct monitor	*m = arg;
-	char		 desc[128];
 
 	m->probe = NULL;
 	if (m->ps != NULL && m->ps->holds) {
@@ -352,15 +350,12 @@ monitor_done_cb(struct probe *p, void *arg)
 		return;
 	}
 	monitor_host_ok(m->ms);
-	if (log_getverbose()) {
-		m->cc->ops->describe(m->cc, desc, sizeof(desc));
-		if (p->result == PROBE_OK)
-			log_debug("%s: %s: ok in %lld ms", m->sys->name, desc,
-			    (long long)p->rtt_ms);
-		else
-			log_debug("%s: %s: %s: %s", m->sys->name, desc,
-			    probe_result_str(p->result), p->detail);
-	}
+	if (p->result == PROBE_OK)
+		log_debug("%s: %s: ok in %lld ms", m->sys->name, m->cc->desc,
+		    (long long)p->rtt_ms);
+	else
+		log_debug("%s: %s: %s: %s", m->sys->name, m->cc->desc,
+		    probe_result_str(p->result), p->detail);
 	engine_result(m->ms->engine, m->sys->name, m->index, p->result,
 	    p->detail, p->started_at, p->started_mono, p->rtt_ms);
 	history_add(m->ms->history, m->slot, p->result, p->started_at,

@@ -60,6 +60,13 @@ struct check_conf {
 	TAILQ_ENTRY(check_conf)	 entry;
 	const struct probe_ops	*ops;
 	char			*target;	/* host, URL or name */
+	/*
+	 * ops->describe's, made once (conf_strdup's): rtowatch status's
+	 * name for the check, its observations' and its history's, which
+	 * the engine, the monitors and the history point at instead of
+	 * copying.
+	 */
+	char			*desc;
 	int64_t			 every_ms;
 	int64_t			 timeout_ms;
 	void			*opts;		/* the probe kind's options */
@@ -69,10 +76,13 @@ struct check_conf {
 };
 TAILQ_HEAD(check_list, check_conf);
 
+/* A check's description at most, NUL included (a long URL's is cut). */
+#define CONF_CHECK_DESC_MAX	512
+
 struct system_conf {
 	TAILQ_ENTRY(system_conf) entry;
-	char			*name;
-	char			*owner;
+	char			*name;		/* conf_strdup's */
+	char			*owner;		/* conf_intern's, or NULL */
 	int			 core;			/* -1: not set */
 	int			 critical_infrastructure;/* -1: not set */
 	int64_t			 rto_ms;		/* 0: not set */
@@ -81,7 +91,7 @@ struct system_conf {
 	struct conf_quorum	 quorum;	/* need 0: the global one */
 	struct check_list	 checks;
 	int			 nchecks;
-	char			**depends;	/* parents' names */
+	char			**depends;	/* parents' names, interned */
 	int			*depends_line;
 	size_t			 ndepends;
 	/* "vantage points "a" "b"": the nodes that probe it; 0: all. */
@@ -197,6 +207,21 @@ struct web_conf {
 	int			 public_line;
 };
 
+/*
+ * Texts that live as long as the rules: the systems' names and the
+ * checks' descriptions, one after another in blocks (BLOCKS, the current
+ * one first, USED of ROOM), and those the rules repeat (the systems'
+ * owners, their parents' names), kept once: an open-addressing set of N
+ * of CAP (a power of two) slots.
+ */
+struct conf_block;
+struct conf_strings {
+	struct conf_block	*blocks;
+	size_t			 used, room;
+	char			**slots;
+	size_t			 n, cap;
+};
+
 struct conf {
 	char			*path;
 	char			*database;
@@ -214,6 +239,7 @@ struct conf {
 	struct role_list	 roles;
 	struct category_list	 categories;
 	struct system_list	 systems;
+	struct conf_strings	 strings;	/* conf_strdup's, conf_intern's */
 	struct maint_list	 maints;
 	struct anomaly_list	 anomalies;	/* traffic counters */
 	int			 nsystems;
@@ -270,6 +296,8 @@ void		 conf_copy_web(struct web_conf *, const struct web_conf *);
 void		 conf_free_web(struct web_conf *);
 void		 conf_errors_clear(struct conf_errors *);
 struct system_conf *conf_find_system(const struct conf *, const char *);
+char		*conf_strdup(struct conf *, const char *);
+char		*conf_intern(struct conf *, const char *);
 int	conf_system_probed_here(const struct conf *,
 	    const struct system_conf *);
 const struct category_conf *conf_find_category(const struct conf *,

@@ -52,6 +52,7 @@ struct engine_check {
 	int64_t		 changed_at;	/* went up or down; 0: not yet */
 	char		*last_detail;
 	size_t		 last_size;	/* of last_detail's buffer */
+	const char	*desc;		/* the rules' (check_conf's) */
 };
 
 /*
