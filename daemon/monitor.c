@@ -51,8 +51,11 @@
  * Otherwise each such probe would hold a slot for its whole timeout,
  * and a few hundred silent targets would starve every https check on
  * the host: 128 slots carry 25.6 timeouts of 5 s a second.  One that
- * answers late then runs its TLS over the cap; that is rare (a SYN
- * retransmitted), and the wait it spared the others is the point.
+ * answers late (its SYN retransmitted: a server's full accept queue)
+ * asks for a slot again before its TLS handshake (probe_gate), and
+ * waits for one ahead of the probes not started yet: its timeout runs.
+ * Without that, a server that stopped accepting, then accepted again,
+ * had every lent probe handshake at once, over the cap.
  *
  * A probe that failed on this host (PROBE_LOCAL_ERROR: out of
  * descriptors, buffers or memory) says nothing about its target: it is
@@ -122,7 +125,8 @@ struct monitor {
  */
 struct monitor_pslot {
 	struct monitor		*m;
-	int			 waiting;	/* for a slot, on waits */
+	int			 waiting;	/* for a slot, on waits or
+						   resumes */
 	int			 holds;		/* a slot, on holders */
 	int64_t			 waited_due;	/* -1: started outside */
 	int64_t			 held_mono;	/* took its slot, mono ms */
@@ -157,6 +161,7 @@ struct monitors {
 	struct monitor_stats	 stats;
 	TAILQ_HEAD(, monitor_pslot) waits;	/* for a slot, first due first */
 	TAILQ_HEAD(, monitor_pslot) holders;	/* of a slot, oldest first */
+	TAILQ_HEAD(, monitor_pslot) resumes;	/* lent, connected, waiting */
 	struct event		*lend;		/* while some wait */
 };
 
@@ -344,6 +349,11 @@ monitor_done_cb(struct probe *p, void *arg)
 	if (m->ps != NULL && m->ps->holds) {
 		monitor_pool_release(m->ms, m);
 		monitor_pool_next(m->ms);
+	} else if (m->ps != NULL && m->ps->waiting) {
+		/* Its timeout came while it waited to resume. */
+		TAILQ_REMOVE(&m->ms->resumes, m->ps, pool);
+		m->ps->waiting = 0;
+		monitor_pool.waiting--;
 	}
 	metrics_probe(p->ops, p->result);
 	if (p->result == PROBE_LOCAL_ERROR) {
@@ -421,18 +431,27 @@ monitor_arm(struct monitors *ms)
  * probe outside the schedule, whose lateness is not counted.
  */
 static void
+monitor_pool_take(struct monitors *ms, struct monitor *m)
+{
+	m->ps->holds = 1;
+	m->ps->held_mono = mono_ms();
+	TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
+	if (++monitor_pool.running > monitor_pool.peak)
+		monitor_pool.peak = monitor_pool.running;
+}
+
+static int	monitor_gate_cb(struct probe *, void *);
+
+static void
 monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
 {
 	if (due >= 0)
 		monitor_count_start(&ms->stats, mono_us() - due * 1000);
-	if (m->ps != NULL) {
-		m->ps->holds = 1;
-		m->ps->held_mono = mono_ms();
-		TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
-		if (++monitor_pool.running > monitor_pool.peak)
-			monitor_pool.peak = monitor_pool.running;
-	}
+	if (m->ps != NULL)
+		monitor_pool_take(ms, m);
 	m->probe = probe_start(ms->base, ms->dns, m->cc, monitor_done_cb, m);
+	if (m->ps != NULL)
+		m->probe->gate = monitor_gate_cb;
 }
 
 static void
@@ -467,8 +486,33 @@ monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
 		}
 	}
 	monitor_pool_next(ms);
-	if (!TAILQ_EMPTY(&ms->waits))
+	if (!TAILQ_EMPTY(&ms->waits) || !TAILQ_EMPTY(&ms->resumes))
 		monitor_lend_arm(ms);
+}
+
+/*
+ * M's probe, which lent its slot, is connected and about to handshake:
+ * it takes a free slot, or waits first in line for one.
+ */
+static int
+monitor_gate_cb(struct probe *p, void *arg)
+{
+	struct monitor	*m = arg;
+	struct monitors	*ms = m->ms;
+
+	(void)p;
+	if (m->ps->holds)
+		return 1;
+	if (monitor_pool.running < monitor_pool.limit &&
+	    TAILQ_EMPTY(&ms->resumes)) {
+		monitor_pool_take(ms, m);
+		return 1;
+	}
+	m->ps->waiting = 1;
+	TAILQ_INSERT_TAIL(&ms->resumes, m->ps, pool);
+	monitor_pool.waiting++;
+	monitor_lend_arm(ms);
+	return 0;
 }
 
 /* Start M's probe, or queue it when it needs a slot and none is free. */
@@ -488,16 +532,27 @@ monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 }
 
 /*
- * A slot freed: start the monitors waiting longest.  probe_start() never
- * reports before it returns, so no slot frees inside this loop.
+ * A slot freed: resume the connected probes waiting for one, then start
+ * the monitors waiting longest.  Neither probe_resume() nor
+ * probe_start() reports before it returns, so no slot frees inside
+ * this loop.
  */
 static void
 monitor_pool_next(struct monitors *ms)
 {
 	struct monitor_pslot	*ps;
 
-	while (monitor_pool.running < monitor_pool.limit &&
-	    (ps = TAILQ_FIRST(&ms->waits)) != NULL) {
+	while (monitor_pool.running < monitor_pool.limit) {
+		if ((ps = TAILQ_FIRST(&ms->resumes)) != NULL) {
+			TAILQ_REMOVE(&ms->resumes, ps, pool);
+			ps->waiting = 0;
+			monitor_pool.waiting--;
+			monitor_pool_take(ms, ps->m);
+			probe_resume(ps->m->probe);
+			continue;
+		}
+		if ((ps = TAILQ_FIRST(&ms->waits)) == NULL)
+			break;
 		TAILQ_REMOVE(&ms->waits, ps, pool);
 		ps->waiting = 0;
 		monitor_pool.waiting--;
@@ -564,6 +619,7 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 		fatalx("monitors_start: evtimer_new failed");
 	TAILQ_INIT(&ms->waits);
 	TAILQ_INIT(&ms->holders);
+	TAILQ_INIT(&ms->resumes);
 	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 	monitor_pool.limit = conf->https_concurrency;
