@@ -197,6 +197,7 @@ def main():
             samples = []
             try:
                 time.sleep(EVERY * 3)   # the outages open (down after 2-3)
+                d.schedule()            # counts from here
                 t0 = time.monotonic()
                 while True:
                     samples.append(bench.proc_status(d.p.pid, "VmRSS"))
@@ -206,6 +207,8 @@ def main():
                         break
                     time.sleep(min(a.sample,
                                    max(0, HOLD - (time.monotonic() - t0))))
+                sched = d.schedule()
+                held_s = time.monotonic() - t0
                 hwm = bench.proc_status(d.p.pid, "VmHWM")
                 where = smaps(d.p.pid)
                 outages = d.outages()
@@ -225,6 +228,13 @@ def main():
                   f"{hwm:.1f} MB, {outages} outages", flush=True)
             print("   where (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in
                                                 where.items()), flush=True)
+            # Whether the probes kept their schedule while held: a slower
+            # daemon would look smaller by probing less.
+            print(f"   probes: {sched['started'] / held_s:.0f} started/s "
+                  f"(due {N / EVERY:.0f}/s), {sched['busy']} skipped "
+                  f"(running), {sched['missed']} skipped (loop late), "
+                  f"start lateness p99 {sched['p99']} ms, max "
+                  f"{sched['max']} ms", flush=True)
             if m_hwm is not None:
                 print(f"   monit RSS {m_rss:.1f} MB, peak {m_hwm:.1f} MB; "
                       f"rtowatchd / monit peak {bench.ratio(hwm, m_hwm)}, "
