@@ -21,9 +21,11 @@ that lent their slot and connected late still end "ok" after waiting
 for one (their time includes the retransmitted SYN's second).
 """
 import re
+import select
 import socket
 import ssl
 import threading
+import time
 
 from conftest import rules_file, start_daemon, wait_for
 from http_target import CertAuthority, http_system
@@ -106,8 +108,13 @@ class QueueFullServer:
                 if not chunk:
                     return
                 req += chunk
-            if self.done.wait(self.delay):
-                return
+            # A client that hangs up meanwhile (its timeout) no longer
+            # holds a slot: it stops counting then, not at the answer.
+            end = time.monotonic() + self.delay
+            while (left := end - time.monotonic()) > 0:
+                if self.done.is_set() or select.select(
+                        [tls], [], [], min(left, 0.1))[0]:
+                    return
             with self.lock:     # before the answer: see HttpTarget
                 self.active -= 1
                 counted = False
