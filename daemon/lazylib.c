@@ -414,8 +414,9 @@ lazylib_trim_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		start = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1);
 		end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) &
 		    ~(page - 1);
-		if (end > start &&
-		    madvise((void *)start, end - start, MADV_DONTNEED) == 0)
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr): ld.so's address */
+		if (end > start && madvise((void *)start, end - start,
+		    MADV_DONTNEED) == 0)
 			*trimmed += end - start;
 	}
 	return 0;
