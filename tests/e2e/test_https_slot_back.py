@@ -29,17 +29,10 @@ import time
 
 from conftest import rules_file, start_daemon, wait_for
 from http_target import CertAuthority, http_system
+from test_https_concurrency import metric
 from test_metrics import scrape_socket
 
 OK_RE = re.compile(r": http https://\S+: ok in (\d+) ms$")
-
-
-def metric(text, name):
-    """The value of the sample NAME (no labels) in /metrics's TEXT."""
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"no {name} in /metrics:\n{text[-2000:]}")
 
 
 class QueueFullServer:
