@@ -13,3 +13,8 @@ lazylib_load(enum lazylib which)
 	(void)which;
 	return NULL;
 }
+
+void
+lazylib_trim(void)
+{
+}

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "history.h"
 #include "journal.h"
+#include "lazylib.h"
 #include "lead.h"
 #include "log.h"
 #include "mailer.h"
@@ -220,6 +221,7 @@ rtowatchd_configure(struct rtowatchd *d, struct conf *conf)
 	d->monitors = monitors_start(d->base, d->dns, conf, d->engine,
 	    d->history);
 	engine_set_prober(d->engine, monitors_probe_now, d->monitors);
+	lazylib_trim();
 }
 
 static void

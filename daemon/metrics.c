@@ -465,6 +465,10 @@ metrics_write(struct evbuffer *out, const struct metrics_source *src)
 	metrics_family(out, "rtowatch_https_concurrency", "gauge",
 	    "How many https probes may run at once (set https-concurrency).");
 	evbuffer_add_printf(out, "rtowatch_https_concurrency %d\n", ps.limit);
+	metrics_family(out, "rtowatch_https_open", "gauge",
+	    "https slots open now: grown toward https-concurrency only while "
+	    "more carry more probes a second.");
+	evbuffer_add_printf(out, "rtowatch_https_open %d\n", ps.open);
 	metrics_family(out, "rtowatch_https_running", "gauge",
 	    "https probes holding a slot now (not those that lent theirs).");
 	evbuffer_add_printf(out, "rtowatch_https_running %d\n", ps.running);

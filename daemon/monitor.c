@@ -51,8 +51,11 @@
  * Otherwise each such probe would hold a slot for its whole timeout,
  * and a few hundred silent targets would starve every https check on
  * the host: 128 slots carry 25.6 timeouts of 5 s a second.  One that
- * answers late then runs its TLS over the cap; that is rare (a SYN
- * retransmitted), and the wait it spared the others is the point.
+ * answers late (its SYN retransmitted: a server's full accept queue)
+ * asks for a slot again before its TLS handshake (probe_gate), and
+ * waits for one ahead of the probes not started yet: its timeout runs.
+ * Without that, a server that stopped accepting, then accepted again,
+ * had every lent probe handshake at once, over the cap.
  *
  * A probe that failed on this host (PROBE_LOCAL_ERROR: out of
  * descriptors, buffers or memory) says nothing about its target: it is
@@ -88,6 +91,16 @@
 #define MONITOR_HOST_ALERT_MS	15000	/* lasting this long: an alert */
 #define MONITOR_HOST_LOG_MS	60000	/* a summary line at most per */
 /* Linux retransmits an unanswered SYN after 1 s: lost, or dropped. */
+/*
+ * The https slots open at once (see monitor_adapt): at least
+ * MONITOR_OPEN_MIN; judged over windows of three times the mean time a
+ * probe holds its slot, within these bounds; a trial every
+ * MONITOR_TRY_EVERY windows with probes waiting.
+ */
+#define MONITOR_OPEN_MIN	16
+#define MONITOR_WINDOW_MIN_MS	1000
+#define MONITOR_WINDOW_MAX_MS	10000
+#define MONITOR_TRY_EVERY	4
 #define MONITOR_LEND_MS		1000
 #define MONITOR_LEND_CHECK_MS	250	/* how often, while probes wait */
 
@@ -122,7 +135,8 @@ struct monitor {
  */
 struct monitor_pslot {
 	struct monitor		*m;
-	int			 waiting;	/* for a slot, on waits */
+	int			 waiting;	/* for a slot, on waits or
+						   resumes */
 	int			 holds;		/* a slot, on holders */
 	int64_t			 waited_due;	/* -1: started outside */
 	int64_t			 held_mono;	/* took its slot, mono ms */
@@ -157,6 +171,7 @@ struct monitors {
 	struct monitor_stats	 stats;
 	TAILQ_HEAD(, monitor_pslot) waits;	/* for a slot, first due first */
 	TAILQ_HEAD(, monitor_pslot) holders;	/* of a slot, oldest first */
+	TAILQ_HEAD(, monitor_pslot) resumes;	/* lent, connected, waiting */
 	struct event		*lend;		/* while some wait */
 };
 
@@ -166,6 +181,37 @@ struct monitors {
  * the new, so the counts are kept here, and set again by each start.
  */
 static struct monitor_pool_status monitor_pool;
+
+/*
+ * How many slots are open, up to the cap: hill climbing on the probes
+ * that end a second.  A handshake in flight holds about 31 kB of
+ * OpenSSL's state (buffers, the SSL, key shares); with the host's CPU
+ * the limit (10,000 checks on 2 cores) all 128 slots were busy, 4 MB,
+ * for no more handshakes a second than fewer carried.  On a real
+ * network each handshake waits on round trips and more slots do carry
+ * more.  So the slots open grow only while growing raises the rate:
+ * every few windows with probes waiting, a trial doubles them (or
+ * halves them, in turn); the next window but one is compared with the
+ * one before the trial, and the trial is kept if the rate rose by a
+ * tenth (a halving: if it fell by less than a twentieth), else undone.
+ * A grow that is kept is tried again at once, so a host that needs 128
+ * gets there in a few windows.  Without probes waiting the slots are not
+ * what limits, and nothing is tried.
+ */
+static struct {
+	int64_t		 since;		/* the window's start, mono ms */
+	int64_t		 window;	/* its length, ms */
+	uint64_t	 done;		/* slots given back by ended probes */
+	int64_t		 held;		/* their time in a slot, ms */
+	int		 saturated;	/* a probe waited in the window */
+	int		 settling;	/* the window after a change */
+	int		 trial;		/* +1 grown, -1 halved, 0 none */
+	int		 before;	/* open before the trial */
+	double		 rate_before;	/* per second, the window before */
+	double		 rate;		/* the last window's */
+	int		 steady;	/* saturated windows since a trial */
+	int		 down;		/* the next trial halves */
+} monitor_adapt;
 
 static int64_t
 mono_us(void)
@@ -333,6 +379,104 @@ monitor_pool_release(struct monitors *ms, struct monitor *m)
 	monitor_pool.running--;
 }
 
+/* A trial: OPEN slots from now, judged against RATE. */
+static void
+monitor_adapt_try(int open, int trial)
+{
+	monitor_adapt.before = monitor_pool.open;
+	monitor_adapt.rate_before = monitor_adapt.rate;
+	monitor_adapt.trial = trial;
+	log_debug("https slots: %d open, trying %d (%.0f probes/s)",
+	    monitor_pool.open, open, monitor_adapt.rate);
+	monitor_pool.open = open;
+	monitor_adapt.settling = 1;
+	monitor_adapt.steady = 0;
+}
+
+/* The window ended at NOW: judge the trial, or start one. */
+static void
+monitor_adapt_judge(int64_t now)
+{
+	double	 rate, mean;
+	int	 open = monitor_pool.open, cap = monitor_pool.limit;
+
+	rate = (double)monitor_adapt.done * 1000.0 /
+	    (double)(now - monitor_adapt.since);
+	mean = monitor_adapt.done > 0 ? (double)monitor_adapt.held /
+	    (double)monitor_adapt.done : 0;
+	monitor_adapt.window = (int64_t)(3 * mean);
+	if (monitor_adapt.window < MONITOR_WINDOW_MIN_MS)
+		monitor_adapt.window = MONITOR_WINDOW_MIN_MS;
+	if (monitor_adapt.window > MONITOR_WINDOW_MAX_MS)
+		monitor_adapt.window = MONITOR_WINDOW_MAX_MS;
+	if (monitor_adapt.settling) {
+		/* Probes started before the change still end in it. */
+		monitor_adapt.settling = 0;
+		return;
+	}
+	monitor_adapt.rate = rate;
+	if (monitor_adapt.trial > 0) {
+		if (rate > monitor_adapt.rate_before * 1.1 &&
+		    monitor_adapt.saturated && open < cap)
+			monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
+		else if (rate <= monitor_adapt.rate_before * 1.1) {
+			log_debug("https slots: %d carried %.0f probes/s, %d "
+			    "%.0f: back to %d", open, rate,
+			    monitor_adapt.before, monitor_adapt.rate_before,
+			    monitor_adapt.before);
+			monitor_pool.open = monitor_adapt.before;
+			monitor_adapt.trial = 0;
+			monitor_adapt.settling = 1;
+			monitor_adapt.rate = monitor_adapt.rate_before;
+		} else
+			monitor_adapt.trial = 0;
+		return;
+	}
+	if (monitor_adapt.trial < 0) {
+		if (rate < monitor_adapt.rate_before * 0.95) {
+			log_debug("https slots: %d carried %.0f probes/s, %d "
+			    "%.0f: back to %d", open, rate,
+			    monitor_adapt.before, monitor_adapt.rate_before,
+			    monitor_adapt.before);
+			monitor_pool.open = monitor_adapt.before;
+			monitor_adapt.settling = 1;
+			monitor_adapt.rate = monitor_adapt.rate_before;
+		}
+		monitor_adapt.trial = 0;
+		return;
+	}
+	if (!monitor_adapt.saturated) {
+		monitor_adapt.steady = 0;
+		return;
+	}
+	if (++monitor_adapt.steady < MONITOR_TRY_EVERY)
+		return;
+	monitor_adapt.down = !monitor_adapt.down;
+	if ((monitor_adapt.down || open >= cap) && open > MONITOR_OPEN_MIN)
+		monitor_adapt_try(open / 2 > MONITOR_OPEN_MIN ? open / 2 :
+		    MONITOR_OPEN_MIN, -1);
+	else if (open < cap)
+		monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
+}
+
+/* A probe that held its slot since HELD_MONO ended. */
+static void
+monitor_adapt_done(struct monitors *ms, int64_t held_mono)
+{
+	int64_t	 now = mono_ms();
+
+	monitor_adapt.done++;
+	monitor_adapt.held += now - held_mono;
+	if (now - monitor_adapt.since < monitor_adapt.window)
+		return;
+	monitor_adapt_judge(now);
+	monitor_adapt.since = now;
+	monitor_adapt.done = 0;
+	monitor_adapt.held = 0;
+	monitor_adapt.saturated = !TAILQ_EMPTY(&ms->waits) ||
+	    !TAILQ_EMPTY(&ms->resumes);
+}
+
 static void
 monitor_done_cb(struct probe *p, void *arg)
 {
@@ -340,8 +484,14 @@ monitor_done_cb(struct probe *p, void *arg)
 
 	m->probe = NULL;
 	if (m->ps != NULL && m->ps->holds) {
+		monitor_adapt_done(m->ms, m->ps->held_mono);
 		monitor_pool_release(m->ms, m);
 		monitor_pool_next(m->ms);
+	} else if (m->ps != NULL && m->ps->waiting) {
+		/* Its timeout came while it waited to resume. */
+		TAILQ_REMOVE(&m->ms->resumes, m->ps, pool);
+		m->ps->waiting = 0;
+		monitor_pool.waiting--;
 	}
 	metrics_probe(p->ops, p->result);
 	if (p->result == PROBE_LOCAL_ERROR) {
@@ -416,18 +566,27 @@ monitor_arm(struct monitors *ms)
  * probe outside the schedule, whose lateness is not counted.
  */
 static void
+monitor_pool_take(struct monitors *ms, struct monitor *m)
+{
+	m->ps->holds = 1;
+	m->ps->held_mono = mono_ms();
+	TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
+	if (++monitor_pool.running > monitor_pool.peak)
+		monitor_pool.peak = monitor_pool.running;
+}
+
+static int	monitor_gate_cb(struct probe *, void *);
+
+static void
 monitor_launch(struct monitors *ms, struct monitor *m, int64_t due)
 {
 	if (due >= 0)
 		monitor_count_start(&ms->stats, mono_us() - due * 1000);
-	if (m->ps != NULL) {
-		m->ps->holds = 1;
-		m->ps->held_mono = mono_ms();
-		TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
-		if (++monitor_pool.running > monitor_pool.peak)
-			monitor_pool.peak = monitor_pool.running;
-	}
+	if (m->ps != NULL)
+		monitor_pool_take(ms, m);
 	m->probe = probe_start(ms->base, ms->dns, m->cc, monitor_done_cb, m);
+	if (m->ps != NULL)
+		m->probe->gate = monitor_gate_cb;
 }
 
 static void
@@ -462,15 +621,42 @@ monitor_lend_cb(evutil_socket_t fd, short events, void *arg)
 		}
 	}
 	monitor_pool_next(ms);
-	if (!TAILQ_EMPTY(&ms->waits))
+	if (!TAILQ_EMPTY(&ms->waits) || !TAILQ_EMPTY(&ms->resumes))
 		monitor_lend_arm(ms);
+}
+
+/*
+ * M's probe, which lent its slot, is connected and about to handshake:
+ * it takes a free slot, or waits first in line for one.
+ */
+static int
+monitor_gate_cb(struct probe *p, void *arg)
+{
+	struct monitor	*m = arg;
+	struct monitors	*ms = m->ms;
+
+	(void)p;
+	if (m->ps->holds)
+		return 1;
+	if (monitor_pool.running < monitor_pool.open &&
+	    TAILQ_EMPTY(&ms->resumes)) {
+		monitor_pool_take(ms, m);
+		return 1;
+	}
+	monitor_adapt.saturated = 1;
+	m->ps->waiting = 1;
+	TAILQ_INSERT_TAIL(&ms->resumes, m->ps, pool);
+	monitor_pool.waiting++;
+	monitor_lend_arm(ms);
+	return 0;
 }
 
 /* Start M's probe, or queue it when it needs a slot and none is free. */
 static void
 monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 {
-	if (m->ps != NULL && monitor_pool.running >= monitor_pool.limit) {
+	if (m->ps != NULL && monitor_pool.running >= monitor_pool.open) {
+		monitor_adapt.saturated = 1;
 		m->ps->waiting = 1;
 		m->ps->waited_due = due;
 		TAILQ_INSERT_TAIL(&ms->waits, m->ps, pool);
@@ -483,16 +669,27 @@ monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 }
 
 /*
- * A slot freed: start the monitors waiting longest.  probe_start() never
- * reports before it returns, so no slot frees inside this loop.
+ * A slot freed: resume the connected probes waiting for one, then start
+ * the monitors waiting longest.  Neither probe_resume() nor
+ * probe_start() reports before it returns, so no slot frees inside
+ * this loop.
  */
 static void
 monitor_pool_next(struct monitors *ms)
 {
 	struct monitor_pslot	*ps;
 
-	while (monitor_pool.running < monitor_pool.limit &&
-	    (ps = TAILQ_FIRST(&ms->waits)) != NULL) {
+	while (monitor_pool.running < monitor_pool.open) {
+		if ((ps = TAILQ_FIRST(&ms->resumes)) != NULL) {
+			TAILQ_REMOVE(&ms->resumes, ps, pool);
+			ps->waiting = 0;
+			monitor_pool.waiting--;
+			monitor_pool_take(ms, ps->m);
+			probe_resume(ps->m->probe);
+			continue;
+		}
+		if ((ps = TAILQ_FIRST(&ms->waits)) == NULL)
+			break;
 		TAILQ_REMOVE(&ms->waits, ps, pool);
 		ps->waiting = 0;
 		monitor_pool.waiting--;
@@ -559,9 +756,21 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 		fatalx("monitors_start: evtimer_new failed");
 	TAILQ_INIT(&ms->waits);
 	TAILQ_INIT(&ms->holders);
+	TAILQ_INIT(&ms->resumes);
 	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 	monitor_pool.limit = conf->https_concurrency;
+	/* What was learnt goes on past a reload, within the new cap. */
+	if (monitor_pool.open < MONITOR_OPEN_MIN)
+		monitor_pool.open = MONITOR_OPEN_MIN;
+	if (monitor_pool.open > monitor_pool.limit)
+		monitor_pool.open = monitor_pool.limit;
+	monitor_adapt.since = mono_ms();
+	monitor_adapt.window = MONITOR_WINDOW_MIN_MS;
+	monitor_adapt.done = 0;
+	monitor_adapt.held = 0;
+	monitor_adapt.trial = 0;
+	monitor_adapt.settling = 1;
 
 	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)

@@ -43,5 +43,7 @@ enum lazylib {
  * which names the library).  The main thread only.
  */
 const char	*lazylib_load(enum lazylib);
+/* Gives back the pages of OpenSSL's code only its setup ran. */
+void		 lazylib_trim(void);
 
 #endif

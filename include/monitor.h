@@ -30,7 +30,8 @@ struct monitor_host_status {
 
 /* The https slots (set https-concurrency), for metrics. */
 struct monitor_pool_status {
-	int		 limit;
+	int		 limit;		/* set https-concurrency */
+	int		 open;		/* slots open now, up to limit */
 	int		 running;	/* probes holding a slot */
 	int		 peak;		/* the most at once, since the start */
 	int		 waiting;	/* due, waiting for a slot */

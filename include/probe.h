@@ -62,6 +62,13 @@ struct probe {
 	char			 detail[256];
 	void			*priv;		/* the probe kind's state */
 	void			*common;	/* probe.c's state */
+	/*
+	 * Optional, set by who started a pooled probe: asked by the kind
+	 * before the costly part (the TLS handshake) of a probe whose slot
+	 * was lent while TCP went unanswered.  1: go on; 0: wait for
+	 * probe_resume().  ARG is the probe's arg.
+	 */
+	int			(*gate)(struct probe *, void *);
 };
 
 struct probe_ops {
@@ -98,6 +105,12 @@ struct probe_ops {
 	 */
 	int		 (*connecting)(struct probe *);
 	/*
+	 * Optional, with connecting: go on after probe_gate() said to wait.
+	 * It must not report before it returns (the scheduler is walking
+	 * its queue).
+	 */
+	void		 (*resume)(struct probe *);
+	/*
 	 * Optional: the check's timeout came with the name resolved and the
 	 * probe still at work.  Report it through probe_done(), saying which
 	 * step it caught ("connected, but no banner within 2s").  WITHIN is
@@ -126,6 +139,8 @@ struct probe		*probe_start(struct event_base *, struct evdns_base *,
 			    const struct check_conf *, probe_done_cb, void *);
 void			 probe_cancel(struct probe *);
 int			 probe_connecting(struct probe *);
+int			 probe_gate(struct probe *);
+void			 probe_resume(struct probe *);
 void			 probe_done(struct probe *, enum probe_result,
 			    const char *, ...)
 			    __attribute__((format(printf, 3, 4)));

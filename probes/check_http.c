@@ -115,6 +115,7 @@ struct http_state {
 	struct http_resp		*resp;
 	struct tls_conn			*tls;	/* https on the loop */
 	int				 handshaken;
+	int				 gated;	/* connected, waits for a slot */
 	int64_t				 t_tls;
 	int64_t				 not_after;	/* epoch s, -1 */
 	union http_sa			 addrs[HTTP_MAX_ADDRS];
@@ -1508,6 +1509,15 @@ http_tls_handshake(struct probe *p)
 	int64_t			 when;
 	int			 rc;
 
+	/*
+	 * A probe that lent its slot while TCP went unanswered takes one
+	 * again (or waits for it) before it builds its TLS state: else the
+	 * handshakes in flight, and their memory, pass the cap.
+	 */
+	if (s->tls == NULL && !probe_gate(p)) {
+		s->gated = 1;
+		return 0;
+	}
 	if (s->tls == NULL && (s->tls = tls_conn_new(o->tls, s->fd, o->host,
 	    o->tls_ip)) == NULL) {
 		probe_done(p, PROBE_LOCAL_ERROR, "cannot set up TLS");
@@ -1563,6 +1573,8 @@ http_plain_cb(evutil_socket_t fd, short events, void *arg)
 		s->connected = 1;
 		s->t_conn = mono_ms() - p->started_mono;
 	}
+	if (s->gated)
+		return;		/* until http_resume */
 	if (o->https && !s->handshaken && !http_tls_handshake(p))
 		return;
 	http_plain_io(p);
@@ -1735,6 +1747,21 @@ http_connecting(struct probe *p)
 	return port == 0;
 }
 
+/*
+ * The slot http_tls_handshake waited for is ours: go on from the loop,
+ * as the socket's event would (the write edge came and went).
+ */
+static void
+http_resume(struct probe *p)
+{
+	struct http_state	*s = p->priv;
+
+	if (s == NULL || !s->gated)
+		return;
+	s->gated = 0;
+	event_active(s->ev, EV_WRITE, 0);
+}
+
 /* RFC 6761, 6.4: names under .invalid never resolve. */
 static int
 http_reserved_invalid(const char *host)
@@ -1797,6 +1824,11 @@ http_expire(struct probe *p, const char *within)
 		if (!s->connected)
 			probe_done(p, PROBE_TIMEOUT, "no answer to the "
 			    "handshake within %s", within);
+		else if (s->gated)
+			probe_done(p, PROBE_TIMEOUT, "connected in %lld ms, "
+			    "then waited for an https slot (set "
+			    "https-concurrency) past %s", (long long)s->t_conn,
+			    within);
 		else if (o->https && !s->handshaken)
 			probe_done(p, PROBE_TIMEOUT, "connected, but the TLS "
 			    "handshake did not end within %s", within);
@@ -1871,6 +1903,7 @@ const struct probe_ops probe_http_ops = {
 	.start = http_start,
 	.pooled = http_pooled,
 	.connecting = http_connecting,
+	.resume = http_resume,
 	.expire = http_expire,
 	.cancel = http_cancel,
 	.free_opts = http_free_opts,

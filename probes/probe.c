@@ -268,6 +268,27 @@ probe_connecting(struct probe *p)
 	    p->ops->connecting(p);
 }
 
+/*
+ * P is past its TCP handshake and about to start the costly part: 1 if
+ * it may (it holds its slot, or there is one free), 0 if it must wait
+ * for probe_resume().
+ */
+int
+probe_gate(struct probe *p)
+{
+	return p->gate == NULL || p->gate(p, p->arg);
+}
+
+/* The wait probe_gate() asked for is over. */
+void
+probe_resume(struct probe *p)
+{
+	struct probe_private	*pp = p->common;
+
+	if (!pp->finished && p->ops->resume != NULL)
+		p->ops->resume(p);
+}
+
 /* Stop a probe that has not reported yet; it will not report. */
 void
 probe_cancel(struct probe *p)

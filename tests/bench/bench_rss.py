@@ -197,12 +197,14 @@ def table(rows):
 
 def hold(work, kind, name, checks, a):
     """Run rtowatchd with CHECKS and sample its RSS over the hold:
-    (samples, peak, where the last RSS lives, outages)."""
+    (samples, peak, where the last RSS lives, outages, and the probes'
+    schedule while held)."""
     d = bench.Rtowatchd(work, name, checks, EVERY, 2000,
                         head="".join(f"set {x}\n" for x in a.set))
     samples = []
     try:
         time.sleep(EVERY * 3)   # the outages open (down after 2-3)
+        d.schedule()            # counts from here
         t0 = time.monotonic()
         while True:
             samples.append(bench.proc_status(d.p.pid, "VmRSS"))
@@ -215,12 +217,17 @@ def hold(work, kind, name, checks, a):
                 break
             time.sleep(min(a.sample,
                            max(0, HOLD - (time.monotonic() - t0))))
+        sched = d.schedule()
+        held_s = time.monotonic() - t0
         hwm = bench.proc_status(d.p.pid, "VmHWM")
         where = smaps(d.p.pid)
         outages = d.outages()
     finally:
         d.close()
-    return samples, hwm, where, outages
+    # Whether the probes kept their schedule while held: a slower daemon
+    # would look smaller by probing less.
+    sched["per_s"] = sched["started"] / held_s
+    return samples, hwm, where, outages, sched
 
 
 def main():
@@ -273,7 +280,7 @@ def main():
             m_base = None
             if a.baseline and not a.no_monit:
                 m_base = monit_rss(work, kind, nginx, 2)[1]
-            for j, (samples, hwm, where, outages) in enumerate(held):
+            for j, (samples, hwm, where, outages, sched) in enumerate(held):
                 bench.RTOWATCHD = daemons[j]
                 label = kind if len(daemons) == 1 else f"{kind}/{j}"
                 base = idle_rss(work, kind, nginx) if a.baseline else None
@@ -284,6 +291,11 @@ def main():
                       f"{hwm:.1f} MB, {outages} outages", flush=True)
                 print("   where (MB): " + ", ".join(
                     f"{k} {v:.1f}" for k, v in where.items()), flush=True)
+                print(f"   probes: {sched['per_s']:.0f} started/s (due "
+                      f"{N / EVERY:.0f}/s), {sched['busy']} skipped "
+                      f"(running), {sched['missed']} skipped (loop late), "
+                      f"start lateness p99 {sched['p99']} ms, max "
+                      f"{sched['max']} ms", flush=True)
                 if m_hwm is not None:
                     print(f"   monit RSS {m_rss:.1f} MB, peak {m_hwm:.1f} "
                           f"MB; rtowatchd / monit peak "
