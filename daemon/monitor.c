@@ -393,6 +393,18 @@ monitor_adapt_try(int open, int trial)
 	monitor_adapt.steady = 0;
 }
 
+/* The trial's OPEN slots carried RATE, no better: back to before it. */
+static void
+monitor_adapt_undo(int open, double rate)
+{
+	log_debug("https slots: %d carried %.0f probes/s, %d %.0f: back to "
+	    "%d", open, rate, monitor_adapt.before, monitor_adapt.rate_before,
+	    monitor_adapt.before);
+	monitor_pool.open = monitor_adapt.before;
+	monitor_adapt.settling = 1;
+	monitor_adapt.rate = monitor_adapt.rate_before;
+}
+
 /* The window ended at NOW: judge the trial, or start one. */
 static void
 monitor_adapt_judge(int64_t now)
@@ -419,29 +431,16 @@ monitor_adapt_judge(int64_t now)
 		if (rate > monitor_adapt.rate_before * 1.1 &&
 		    monitor_adapt.saturated && open < cap)
 			monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
-		else if (rate <= monitor_adapt.rate_before * 1.1) {
-			log_debug("https slots: %d carried %.0f probes/s, %d "
-			    "%.0f: back to %d", open, rate,
-			    monitor_adapt.before, monitor_adapt.rate_before,
-			    monitor_adapt.before);
-			monitor_pool.open = monitor_adapt.before;
+		else {
+			if (rate <= monitor_adapt.rate_before * 1.1)
+				monitor_adapt_undo(open, rate);
 			monitor_adapt.trial = 0;
-			monitor_adapt.settling = 1;
-			monitor_adapt.rate = monitor_adapt.rate_before;
-		} else
-			monitor_adapt.trial = 0;
+		}
 		return;
 	}
 	if (monitor_adapt.trial < 0) {
-		if (rate < monitor_adapt.rate_before * 0.95) {
-			log_debug("https slots: %d carried %.0f probes/s, %d "
-			    "%.0f: back to %d", open, rate,
-			    monitor_adapt.before, monitor_adapt.rate_before,
-			    monitor_adapt.before);
-			monitor_pool.open = monitor_adapt.before;
-			monitor_adapt.settling = 1;
-			monitor_adapt.rate = monitor_adapt.rate_before;
-		}
+		if (rate < monitor_adapt.rate_before * 0.95)
+			monitor_adapt_undo(open, rate);
 		monitor_adapt.trial = 0;
 		return;
 	}

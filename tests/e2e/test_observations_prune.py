@@ -165,11 +165,9 @@ def add_incidents(db, system, n, started, restored):
                 f" INSERT INTO incidents ({cols}) SELECT {vals} FROM k")
 
 
-def test_observations_pruned_past_20000_incidents(scenario, backend):
-    """More than 20,000 incidents within the records' retention: the
-    prune still keeps each one's window and prunes what is outside every
-    window.  (It gave up at 20,000, a debug line each minute, and kept
-    every observation for as long as that many were within retention.)"""
+def watch_one_day(scenario):
+    """SYSTEM watched, its views in 1 s buckets kept a day around each
+    incident; returns its service and the running daemon."""
     service = scenario.listener()
     d = scenario.daemon()
     d.write_rules(rules_file(
@@ -177,6 +175,15 @@ def test_observations_pruned_past_20000_incidents(scenario, backend):
         system_rules(SYSTEM, service.port)))
     d.start()
     service.wait_accepted(1)
+    return service, d
+
+
+def test_observations_pruned_past_20000_incidents(scenario, backend):
+    """More than 20,000 incidents within the records' retention: the
+    prune still keeps each one's window and prunes what is outside every
+    window.  (It gave up at 20,000, a debug line each minute, and kept
+    every observation for as long as that many were within retention.)"""
+    service, d = watch_one_day(scenario)
     now = now_ms()
 
     # 'busy' had MANY incidents 10 days ago, restored within a minute,
@@ -313,13 +320,7 @@ def test_observations_pruned_as_the_windows_say(scenario, backend):
     after a view when they are few, else those started before it)."""
     import random
     r = random.Random(20)
-    service = scenario.listener()
-    d = scenario.daemon()
-    d.write_rules(rules_file(
-        d.db, "set history-bucket 1s\nset observations-keep 1d\n",
-        system_rules(SYSTEM, service.port)))
-    d.start()
-    service.wait_accepted(1)
+    service, d = watch_one_day(scenario)
     now = now_ms()
     cols = ("system, core, critical_infrastructure, rto_ms, level,"
             " availability_level, major, status, started_at, opened_at,"
