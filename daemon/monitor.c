@@ -191,12 +191,20 @@ static struct monitor_pool_status monitor_pool;
  * network each handshake waits on round trips and more slots do carry
  * more.  So the slots open grow only while growing raises the rate:
  * every few windows with probes waiting, a trial doubles them (or
- * halves them, in turn); the next window but one is compared with the
- * one before the trial, and the trial is kept if the rate rose by a
- * tenth (a halving: if it fell by less than a twentieth), else undone.
- * A grow that is kept is tried again at once, so a host that needs 128
- * gets there in a few windows.  Without probes waiting the slots are not
- * what limits, and nothing is tried.
+ * halves them, in turn), and the two windows after the next are each
+ * compared with the one before the trial.  A doubling is kept only if
+ * both carried a tenth more, a halving undone only if both carried a
+ * twentieth less: on a busy host the rate of one window swings by
+ * more than that, and judged on one window the noise kept doublings
+ * and undid halvings, so the slots climbed to the cap (64-128 in an
+ * hour's hold beside other work, each climb leaving the heap higher).
+ * A doubling that is kept is tried again at once, so a host that
+ * needs 128 gets there in a few windows.  Without probes waiting the
+ * slots are not what limits and nothing is tried; and when for a few
+ * windows no probe waited and at most half the slots were ever taken
+ * at once, half of them close, down to the least: a burst of due
+ * probes (after a stall, a reload) then meets the slots the host
+ * needed lately, not the most it ever needed.
  */
 static struct {
 	int64_t		 since;		/* the window's start, mono ms */
@@ -205,11 +213,14 @@ static struct {
 	int64_t		 held;		/* their time in a slot, ms */
 	int		 saturated;	/* a probe waited in the window */
 	int		 settling;	/* the window after a change */
+	int		 busiest;	/* the most slots taken at once */
 	int		 trial;		/* +1 grown, -1 halved, 0 none */
+	int		 judged;	/* windows of the trial that agreed */
 	int		 before;	/* open before the trial */
 	double		 rate_before;	/* per second, the window before */
 	double		 rate;		/* the last window's */
 	int		 steady;	/* saturated windows since a trial */
+	int		 idle;		/* windows in a row, half the slots idle */
 	int		 down;		/* the next trial halves */
 } monitor_adapt;
 
@@ -386,6 +397,7 @@ monitor_adapt_try(int open, int trial)
 	monitor_adapt.before = monitor_pool.open;
 	monitor_adapt.rate_before = monitor_adapt.rate;
 	monitor_adapt.trial = trial;
+	monitor_adapt.judged = 0;
 	log_debug("https slots: %d open, trying %d (%.0f probes/s)",
 	    monitor_pool.open, open, monitor_adapt.rate);
 	monitor_pool.open = open;
@@ -403,6 +415,27 @@ monitor_adapt_undo(int open, double rate)
 	monitor_pool.open = monitor_adapt.before;
 	monitor_adapt.settling = 1;
 	monitor_adapt.rate = monitor_adapt.rate_before;
+}
+
+/*
+ * No probe waited in the window and at most BUSIEST of the OPEN slots
+ * were taken at once: after a few such windows, half of them close.
+ */
+static void
+monitor_adapt_idle(int open)
+{
+	if (open <= MONITOR_OPEN_MIN ||
+	    monitor_adapt.busiest > open / 2) {
+		monitor_adapt.idle = 0;
+		return;
+	}
+	if (++monitor_adapt.idle < MONITOR_TRY_EVERY)
+		return;
+	monitor_adapt.idle = 0;
+	monitor_pool.open = open / 2 > MONITOR_OPEN_MIN ? open / 2 :
+	    MONITOR_OPEN_MIN;
+	log_debug("https slots: at most %d of %d taken, none waited: %d open",
+	    monitor_adapt.busiest, open, monitor_pool.open);
 }
 
 /* The window ended at NOW: judge the trial, or start one. */
@@ -428,26 +461,32 @@ monitor_adapt_judge(int64_t now)
 	}
 	monitor_adapt.rate = rate;
 	if (monitor_adapt.trial > 0) {
-		if (rate > monitor_adapt.rate_before * 1.1 &&
-		    monitor_adapt.saturated && open < cap)
+		if (rate <= monitor_adapt.rate_before * 1.1) {
+			monitor_adapt_undo(open, rate);
+			monitor_adapt.trial = 0;
+		} else if (++monitor_adapt.judged < 2)
+			return;
+		else if (monitor_adapt.saturated && open < cap)
 			monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
-		else {
-			if (rate <= monitor_adapt.rate_before * 1.1)
-				monitor_adapt_undo(open, rate);
+		else
+			monitor_adapt.trial = 0;
+		return;
+	}
+	if (monitor_adapt.trial < 0) {
+		if (rate >= monitor_adapt.rate_before * 0.95)
+			monitor_adapt.trial = 0;
+		else if (++monitor_adapt.judged >= 2) {
+			monitor_adapt_undo(open, rate);
 			monitor_adapt.trial = 0;
 		}
 		return;
 	}
-	if (monitor_adapt.trial < 0) {
-		if (rate < monitor_adapt.rate_before * 0.95)
-			monitor_adapt_undo(open, rate);
-		monitor_adapt.trial = 0;
-		return;
-	}
 	if (!monitor_adapt.saturated) {
 		monitor_adapt.steady = 0;
+		monitor_adapt_idle(open);
 		return;
 	}
+	monitor_adapt.idle = 0;
 	if (++monitor_adapt.steady < MONITOR_TRY_EVERY)
 		return;
 	monitor_adapt.down = !monitor_adapt.down;
@@ -472,6 +511,7 @@ monitor_adapt_done(struct monitors *ms, int64_t held_mono)
 	monitor_adapt.since = now;
 	monitor_adapt.done = 0;
 	monitor_adapt.held = 0;
+	monitor_adapt.busiest = monitor_pool.running;
 	monitor_adapt.saturated = !TAILQ_EMPTY(&ms->waits) ||
 	    !TAILQ_EMPTY(&ms->resumes);
 }
@@ -572,6 +612,8 @@ monitor_pool_take(struct monitors *ms, struct monitor *m)
 	TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
 	if (++monitor_pool.running > monitor_pool.peak)
 		monitor_pool.peak = monitor_pool.running;
+	if (monitor_pool.running > monitor_adapt.busiest)
+		monitor_adapt.busiest = monitor_pool.running;
 }
 
 static int	monitor_gate_cb(struct probe *, void *);
@@ -770,6 +812,8 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	monitor_adapt.held = 0;
 	monitor_adapt.trial = 0;
 	monitor_adapt.settling = 1;
+	monitor_adapt.busiest = 0;
+	monitor_adapt.idle = 0;
 
 	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)
