@@ -801,7 +801,12 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
 	monitor_pool.limit = conf->https_concurrency;
-	/* What was learnt goes on past a reload, within the new cap. */
+	/*
+	 * What was learnt goes on past a reload, within the new cap; a
+	 * doubling not judged yet was not learnt.
+	 */
+	if (monitor_adapt.trial > 0)
+		monitor_pool.open = monitor_adapt.before;
 	if (monitor_pool.open < MONITOR_OPEN_MIN)
 		monitor_pool.open = MONITOR_OPEN_MIN;
 	if (monitor_pool.open > monitor_pool.limit)

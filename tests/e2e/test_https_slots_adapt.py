@@ -17,6 +17,10 @@ that 16 slots carry 32 probes a second and 100 checks every 2 s want
 rtowatch_https_open in /metrics reads 32 or more.  Then the server
 answers at once: no probe waits any more and at most a handful run at
 once, so within a few windows the slots open come back to 16.
+
+A reload in the middle of a doubling's trial (SIGHUP from a rules
+change) goes back to the slots before it: the doubling was never judged
+to carry more, and on the code before it was kept as if learnt.
 """
 from conftest import rules_file, start_daemon, wait_for
 from http_target import (  # noqa: F401
@@ -29,7 +33,9 @@ def open_slots(d):
     return metric(scrape_socket(d.sock), "rtowatch_https_open")
 
 
-def test_https_slots_grow_then_close(scenario, workdir, http_targets):
+def slow_server(scenario, workdir, http_targets):
+    """A daemon with 100 checks every 2 s of a TLS server that answers
+    in 500 ms: more than 16 slots carry."""
     ca = CertAuthority(workdir)
     cert, key = ca.issue("web", 365)
     tls = http_targets(cert, key)
@@ -40,6 +46,11 @@ def test_https_slots_grow_then_close(scenario, workdir, http_targets):
                     every="2s", timeout="1500ms", down_after=50)
         for i in range(100))))
     start_daemon(d)
+    return d, tls
+
+
+def test_https_slots_grow_then_close(scenario, workdir, http_targets):
+    d, tls = slow_server(scenario, workdir, http_targets)
     assert open_slots(d) == 16, "the https slots do not open at 16"
     wait_for(lambda: open_slots(d) >= 32, 60,
              "the https slots doubled while probes waited for one and "
@@ -51,4 +62,20 @@ def test_https_slots_grow_then_close(scenario, workdir, http_targets):
              f"waited and few ran at once")
     text = scrape_socket(d.sock)
     assert metric(text, "rtowatch_https_running_peak") <= grown, text
+    d.stop()
+
+
+def test_reload_during_a_doubling_goes_back(scenario, workdir,
+                                            http_targets):
+    d, _ = slow_server(scenario, workdir, http_targets)
+    trying = "https slots: 16 open, trying 32"
+    wait_for(lambda: trying in d.run_log(), 60,
+             "a trial doubling the https slots")
+    assert open_slots(d) == 32, "the trial did not open 32 slots"
+    d.hup()
+    # The reload runs in the loop's signal callback, so /metrics read
+    # after its first line answers after it has ended.
+    wait_for(lambda: "reloading" in d.run_log(), 15, "the reload")
+    assert open_slots(d) == 16, (
+        "a reload kept the 32 slots of a doubling never judged")
     d.stop()
