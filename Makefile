@@ -62,6 +62,7 @@ CONF_SRCS   = daemon/conf.c daemon/conf_lex.c daemon/conf_system.c \
 DAEMON_SRCS = daemon/main.c $(CONF_SRCS) daemon/engine.c daemon/monitor.c \
 	      daemon/curlev.c daemon/mailer.c daemon/webhook.c \
 	      daemon/policy.c $(STORE_SRCS) daemon/clocks.c daemon/timerheap.c \
+	      daemon/slots.c \
 	      daemon/notice.c daemon/maint.c common/chain.c \
 	      daemon/workflow.c daemon/control.c daemon/priv.c \
 	      daemon/journal.c daemon/sdnotify.c daemon/packet.c \
@@ -183,6 +184,18 @@ bin/asan/test/test_timerheap: tests/unit/test_timerheap.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -levent \
 	    -lcmocka
+
+# How many https probes run at once, window by window (issue 20).
+UNIT_TESTS += slots
+bin/test/test_slots: tests/unit/test_slots.c \
+    $(call obj,release,daemon/slots.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
+
+bin/asan/test/test_slots: tests/unit/test_slots.c \
+    $(call obj,asan,daemon/slots.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -o $@ $^ -lcmocka
 
 # The host's own network, read from /proc text.
 UNIT_TESTS += hostnet

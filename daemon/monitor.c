@@ -23,8 +23,8 @@
  * A check whose probes are costly while they run (an https check: a TLS
  * handshake, most of a probe's CPU, and its session's memory; about
  * 100 kB each through libcurl) takes one of "set https-concurrency"
- * slots for as long as its probe runs.  When every slot is taken, a monitor that comes due waits, in
- * the order it came due, and starts when a slot frees: the wait is
+ * slots for as long as its probe runs.  When every slot is taken, a
+ * monitor that comes due waits, in the order it came due, and starts when a slot frees: the wait is
  * counted as its start lateness, and its probe's timeout and response
  * time begin when it starts, so the wait never makes a check look slow
  * or fail.  Without the cap, a host short of CPU (10,000 https checks
@@ -43,6 +43,8 @@
  * loopback the CPU limits, not the slots, and the memory between them is
  * 2.6 MB.  128 stays, for real networks, where each handshake waits two
  * round trips and 32 slots would carry 320 a second at 100 ms a probe.
+ * Of those, only as many are open as carry more probes a second
+ * (daemon/slots.c); the monitors measure its windows (monitor_window).
  *
  * A probe whose TCP handshake has gone unanswered for MONITOR_LEND_MS
  * (a target dropped off the network, a firewall dropping) holds little:
@@ -70,11 +72,13 @@
 
 #include <event2/event.h>
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "engine.h"
@@ -83,6 +87,7 @@
 #include "metrics.h"
 #include "monitor.h"
 #include "probe.h"
+#include "slots.h"
 #include "store.h"
 #include "util.h"
 
@@ -91,16 +96,11 @@
 #define MONITOR_HOST_ALERT_MS	15000	/* lasting this long: an alert */
 #define MONITOR_HOST_LOG_MS	60000	/* a summary line at most per */
 /* Linux retransmits an unanswered SYN after 1 s: lost, or dropped. */
-/*
- * The https slots open at once (see monitor_adapt): at least
- * MONITOR_OPEN_MIN; judged over windows of three times the mean time a
- * probe holds its slot, within these bounds; a trial every
- * MONITOR_TRY_EVERY windows with probes waiting.
- */
-#define MONITOR_OPEN_MIN	16
+/* The https slots' windows (see monitor_window). */
 #define MONITOR_WINDOW_MIN_MS	1000
 #define MONITOR_WINDOW_MAX_MS	10000
-#define MONITOR_TRY_EVERY	4
+/* The loop on a CPU or waiting for one this share of a window: bound. */
+#define MONITOR_BOUND_PCT	90
 #define MONITOR_LEND_MS		1000
 #define MONITOR_LEND_CHECK_MS	250	/* how often, while probes wait */
 
@@ -183,46 +183,20 @@ struct monitors {
 static struct monitor_pool_status monitor_pool;
 
 /*
- * How many slots are open, up to the cap: hill climbing on the probes
- * that end a second.  A handshake in flight holds about 31 kB of
- * OpenSSL's state (buffers, the SSL, key shares); with the host's CPU
- * the limit (10,000 checks on 2 cores) all 128 slots were busy, 4 MB,
- * for no more handshakes a second than fewer carried.  On a real
- * network each handshake waits on round trips and more slots do carry
- * more.  So the slots open grow only while growing raises the rate:
- * every few windows with probes waiting, a trial doubles them (or
- * halves them, in turn), and the two windows after the next are each
- * compared with the one before the trial.  A doubling is kept only if
- * both carried a tenth more, a halving undone only if both carried a
- * twentieth less: on a busy host the rate of one window swings by
- * more than that, and judged on one window the noise kept doublings
- * and undid halvings, so the slots climbed to the cap (64-128 in an
- * hour's hold beside other work, each climb leaving the heap higher).
- * A doubling that is kept is tried again at once, so a host that
- * needs 128 gets there in a few windows.  Without probes waiting the
- * slots are not what limits and nothing is tried; and when for a few
- * windows no probe waited and at most half the slots were ever taken
- * at once, half of them close, down to the least: a burst of due
- * probes (after a stall, a reload) then meets the slots the host
- * needed lately, not the most it ever needed.
+ * The https slots open (daemon/slots.c decides) and the window they are
+ * judged over: three times the mean time a probe holds its slot, within
+ * MONITOR_WINDOW_MIN_MS and MONITOR_WINDOW_MAX_MS.
  */
+static struct slots monitor_slots;
 static struct {
 	int64_t		 since;		/* the window's start, mono ms */
-	int64_t		 window;	/* its length, ms */
+	int64_t		 length;	/* ms */
 	uint64_t	 done;		/* slots given back by ended probes */
 	int64_t		 held;		/* their time in a slot, ms */
 	int		 saturated;	/* a probe waited in the window */
-	int		 settling;	/* the window after a change */
 	int		 busiest;	/* the most slots taken at once */
-	int		 trial;		/* +1 grown, -1 halved, 0 none */
-	int		 judged;	/* windows of the trial that agreed */
-	int		 before;	/* open before the trial */
-	double		 rate_before;	/* per second, the window before */
-	double		 rate;		/* the last window's */
-	int		 steady;	/* saturated windows since a trial */
-	int		 idle;		/* windows in a row, half the slots idle */
-	int		 down;		/* the next trial halves */
-} monitor_adapt;
+	int64_t		 busy_ns;	/* the loop's busy time at since */
+} monitor_window;
 
 static int64_t
 mono_us(void)
@@ -390,129 +364,64 @@ monitor_pool_release(struct monitors *ms, struct monitor *m)
 	monitor_pool.running--;
 }
 
-/* A trial: OPEN slots from now, judged against RATE. */
-static void
-monitor_adapt_try(int open, int trial)
-{
-	monitor_adapt.before = monitor_pool.open;
-	monitor_adapt.rate_before = monitor_adapt.rate;
-	monitor_adapt.trial = trial;
-	monitor_adapt.judged = 0;
-	log_debug("https slots: %d open, trying %d (%.0f probes/s)",
-	    monitor_pool.open, open, monitor_adapt.rate);
-	monitor_pool.open = open;
-	monitor_adapt.settling = 1;
-	monitor_adapt.steady = 0;
-}
-
-/* The trial's OPEN slots carried RATE, no better: back to before it. */
-static void
-monitor_adapt_undo(int open, double rate)
-{
-	log_debug("https slots: %d carried %.0f probes/s, %d %.0f: back to "
-	    "%d", open, rate, monitor_adapt.before, monitor_adapt.rate_before,
-	    monitor_adapt.before);
-	monitor_pool.open = monitor_adapt.before;
-	monitor_adapt.settling = 1;
-	monitor_adapt.rate = monitor_adapt.rate_before;
-}
-
 /*
- * No probe waited in the window and at most BUSIEST of the OPEN slots
- * were taken at once: after a few such windows, half of them close.
+ * The loop thread's time on a CPU and waiting for one, ns, from
+ * /proc/thread-self/schedstat; -1 when there is none (no procfs).
  */
-static void
-monitor_adapt_idle(int open)
+static int64_t
+monitor_busy_ns(void)
 {
-	if (open <= MONITOR_OPEN_MIN ||
-	    monitor_adapt.busiest > open / 2) {
-		monitor_adapt.idle = 0;
-		return;
-	}
-	if (++monitor_adapt.idle < MONITOR_TRY_EVERY)
-		return;
-	monitor_adapt.idle = 0;
-	monitor_pool.open = open / 2 > MONITOR_OPEN_MIN ? open / 2 :
-	    MONITOR_OPEN_MIN;
-	log_debug("https slots: at most %d of %d taken, none waited: %d open",
-	    monitor_adapt.busiest, open, monitor_pool.open);
-}
+	char		 buf[96];
+	long long	 run, wait;
+	ssize_t		 n;
+	int		 fd;
 
-/* The window ended at NOW: judge the trial, or start one. */
-static void
-monitor_adapt_judge(int64_t now)
-{
-	double	 rate, mean;
-	int	 open = monitor_pool.open, cap = monitor_pool.limit;
-
-	rate = (double)monitor_adapt.done * 1000.0 /
-	    (double)(now - monitor_adapt.since);
-	mean = monitor_adapt.done > 0 ? (double)monitor_adapt.held /
-	    (double)monitor_adapt.done : 0;
-	monitor_adapt.window = (int64_t)(3 * mean);
-	if (monitor_adapt.window < MONITOR_WINDOW_MIN_MS)
-		monitor_adapt.window = MONITOR_WINDOW_MIN_MS;
-	if (monitor_adapt.window > MONITOR_WINDOW_MAX_MS)
-		monitor_adapt.window = MONITOR_WINDOW_MAX_MS;
-	if (monitor_adapt.settling) {
-		/* Probes started before the change still end in it. */
-		monitor_adapt.settling = 0;
-		return;
-	}
-	monitor_adapt.rate = rate;
-	if (monitor_adapt.trial > 0) {
-		if (rate <= monitor_adapt.rate_before * 1.1) {
-			monitor_adapt_undo(open, rate);
-			monitor_adapt.trial = 0;
-		} else if (++monitor_adapt.judged < 2)
-			return;
-		else if (monitor_adapt.saturated && open < cap)
-			monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
-		else
-			monitor_adapt.trial = 0;
-		return;
-	}
-	if (monitor_adapt.trial < 0) {
-		if (rate >= monitor_adapt.rate_before * 0.95)
-			monitor_adapt.trial = 0;
-		else if (++monitor_adapt.judged >= 2) {
-			monitor_adapt_undo(open, rate);
-			monitor_adapt.trial = 0;
-		}
-		return;
-	}
-	if (!monitor_adapt.saturated) {
-		monitor_adapt.steady = 0;
-		monitor_adapt_idle(open);
-		return;
-	}
-	monitor_adapt.idle = 0;
-	if (++monitor_adapt.steady < MONITOR_TRY_EVERY)
-		return;
-	monitor_adapt.down = !monitor_adapt.down;
-	if ((monitor_adapt.down || open >= cap) && open > MONITOR_OPEN_MIN)
-		monitor_adapt_try(open / 2 > MONITOR_OPEN_MIN ? open / 2 :
-		    MONITOR_OPEN_MIN, -1);
-	else if (open < cap)
-		monitor_adapt_try(open * 2 < cap ? open * 2 : cap, 1);
+	if ((fd = open("/proc/thread-self/schedstat", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lld %lld", &run, &wait) != 2)
+		return -1;
+	return run + wait;
 }
 
 /* A probe that held its slot since HELD_MONO ended. */
 static void
-monitor_adapt_done(struct monitors *ms, int64_t held_mono)
+monitor_window_done(struct monitors *ms, int64_t held_mono)
 {
-	int64_t	 now = mono_ms();
+	struct slots_window	 w;
+	int64_t			 now = mono_ms(), busy, mean;
 
-	monitor_adapt.done++;
-	monitor_adapt.held += now - held_mono;
-	if (now - monitor_adapt.since < monitor_adapt.window)
+	monitor_window.done++;
+	monitor_window.held += now - held_mono;
+	if (now - monitor_window.since < monitor_window.length)
 		return;
-	monitor_adapt_judge(now);
-	monitor_adapt.since = now;
-	monitor_adapt.done = 0;
-	monitor_adapt.held = 0;
-	monitor_adapt.busiest = monitor_pool.running;
-	monitor_adapt.saturated = !TAILQ_EMPTY(&ms->waits) ||
+	busy = monitor_busy_ns();
+	w.rate = (double)monitor_window.done * 1000.0 /
+	    (double)(now - monitor_window.since);
+	w.saturated = monitor_window.saturated;
+	w.busiest = monitor_window.busiest;
+	w.bound = busy >= 0 && monitor_window.busy_ns >= 0 &&
+	    (busy - monitor_window.busy_ns) * 100 >= (now -
+	    monitor_window.since) * 1000000 * MONITOR_BOUND_PCT;
+	monitor_pool.open = slots_judge(&monitor_slots, &w);
+
+	mean = monitor_window.held / (int64_t)monitor_window.done;
+	monitor_window.length = 3 * mean;
+	if (monitor_window.length < MONITOR_WINDOW_MIN_MS)
+		monitor_window.length = MONITOR_WINDOW_MIN_MS;
+	if (monitor_window.length > MONITOR_WINDOW_MAX_MS)
+		monitor_window.length = MONITOR_WINDOW_MAX_MS;
+	monitor_window.since = now;
+	monitor_window.busy_ns = busy;
+	monitor_window.done = 0;
+	monitor_window.held = 0;
+	monitor_window.busiest = monitor_pool.running;
+	monitor_window.saturated = !TAILQ_EMPTY(&ms->waits) ||
 	    !TAILQ_EMPTY(&ms->resumes);
 }
 
@@ -523,7 +432,7 @@ monitor_done_cb(struct probe *p, void *arg)
 
 	m->probe = NULL;
 	if (m->ps != NULL && m->ps->holds) {
-		monitor_adapt_done(m->ms, m->ps->held_mono);
+		monitor_window_done(m->ms, m->ps->held_mono);
 		monitor_pool_release(m->ms, m);
 		monitor_pool_next(m->ms);
 	} else if (m->ps != NULL && m->ps->waiting) {
@@ -612,8 +521,8 @@ monitor_pool_take(struct monitors *ms, struct monitor *m)
 	TAILQ_INSERT_TAIL(&ms->holders, m->ps, pool);
 	if (++monitor_pool.running > monitor_pool.peak)
 		monitor_pool.peak = monitor_pool.running;
-	if (monitor_pool.running > monitor_adapt.busiest)
-		monitor_adapt.busiest = monitor_pool.running;
+	if (monitor_pool.running > monitor_window.busiest)
+		monitor_window.busiest = monitor_pool.running;
 }
 
 static int	monitor_gate_cb(struct probe *, void *);
@@ -684,7 +593,7 @@ monitor_gate_cb(struct probe *p, void *arg)
 		monitor_pool_take(ms, m);
 		return 1;
 	}
-	monitor_adapt.saturated = 1;
+	monitor_window.saturated = 1;
 	m->ps->waiting = 1;
 	TAILQ_INSERT_TAIL(&ms->resumes, m->ps, pool);
 	monitor_pool.waiting++;
@@ -697,7 +606,7 @@ static void
 monitor_want(struct monitors *ms, struct monitor *m, int64_t due)
 {
 	if (m->ps != NULL && monitor_pool.running >= monitor_pool.open) {
-		monitor_adapt.saturated = 1;
+		monitor_window.saturated = 1;
 		m->ps->waiting = 1;
 		m->ps->waited_due = due;
 		TAILQ_INSERT_TAIL(&ms->waits, m->ps, pool);
@@ -800,25 +709,20 @@ monitors_start(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&ms->resumes);
 	if ((ms->lend = evtimer_new(base, monitor_lend_cb, ms)) == NULL)
 		fatalx("monitors_start: evtimer_new failed");
+	/* What was learnt goes on past a reload, within the new cap. */
 	monitor_pool.limit = conf->https_concurrency;
-	/*
-	 * What was learnt goes on past a reload, within the new cap; a
-	 * doubling not judged yet was not learnt.
-	 */
-	if (monitor_adapt.trial > 0)
-		monitor_pool.open = monitor_adapt.before;
-	if (monitor_pool.open < MONITOR_OPEN_MIN)
-		monitor_pool.open = MONITOR_OPEN_MIN;
-	if (monitor_pool.open > monitor_pool.limit)
-		monitor_pool.open = monitor_pool.limit;
-	monitor_adapt.since = mono_ms();
-	monitor_adapt.window = MONITOR_WINDOW_MIN_MS;
-	monitor_adapt.done = 0;
-	monitor_adapt.held = 0;
-	monitor_adapt.trial = 0;
-	monitor_adapt.settling = 1;
-	monitor_adapt.busiest = 0;
-	monitor_adapt.idle = 0;
+	if (monitor_slots.cap == 0)
+		slots_init(&monitor_slots, monitor_pool.limit);
+	else
+		slots_set_cap(&monitor_slots, monitor_pool.limit);
+	monitor_pool.open = monitor_slots.open;
+	monitor_window.since = mono_ms();
+	monitor_window.busy_ns = monitor_busy_ns();
+	monitor_window.length = MONITOR_WINDOW_MIN_MS;
+	monitor_window.done = 0;
+	monitor_window.held = 0;
+	monitor_window.busiest = 0;
+	monitor_window.saturated = 0;
 
 	/* Only the systems assigned to this node ("vantage points"). */
 	TAILQ_FOREACH(sys, &conf->systems, entry)

@@ -79,3 +79,4 @@ def test_reload_during_a_doubling_goes_back(scenario, workdir,
     assert open_slots(d) == 16, (
         "a reload kept the 32 slots of a doubling never judged")
     d.stop()
+
