@@ -472,7 +472,7 @@ static void
 agent_watch_arm(struct agent *a)
 {
 	char	*dir, *up;
-	int	 wd, final = 1;
+	int	 wd, err, final = 1;
 
 	if (a->watch_wd != -1)
 		inotify_rm_watch(a->ino_fd, a->watch_wd);
@@ -484,12 +484,13 @@ agent_watch_arm(struct agent *a)
 	dir = g_path_get_dirname(a->socket);
 	while ((wd = inotify_add_watch(a->ino_fd, dir, IN_CREATE | IN_ATTRIB |
 	    IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)) == -1) {
+		err = errno;
 		up = g_path_get_dirname(dir);
-		if ((errno != ENOENT && errno != ENOTDIR) ||
+		if ((err != ENOENT && err != ENOTDIR) ||
 		    strcmp(up, dir) == 0) {
 			if (!a->watch_warned)
-				log_warn("inotify on %s: reconnecting on the "
-				    "backoff alone", dir);
+				log_warnx("inotify on %s: %s; reconnecting on "
+				    "the backoff alone", dir, g_strerror(err));
 			a->watch_warned = 1;
 			g_free(up);
 			g_free(dir);
@@ -1029,10 +1030,10 @@ main(int argc, char *argv[])
 	curl_multi_setopt(a.multi, CURLMOPT_TIMERDATA, &a);
 	g_unix_signal_add(SIGTERM, agent_quit, &a);
 	g_unix_signal_add(SIGINT, agent_quit, &a);
-	agent_watch_init(&a);
 
 	log_info("%s %s: socket %s, state %s%s", AGENT_NAME, RTOWATCH_VERSION,
 	    a.socket, a.state_path, a.have_cursor ? "" : " (first start)");
+	agent_watch_init(&a);
 	agent_connect(&a);
 	g_main_loop_run(a.loop);
 
