@@ -61,6 +61,12 @@
  */
 #define AGENT_BACKOFF_MIN_MS	500
 #define AGENT_BACKOFF_MAX_MS	15000
+/*
+ * After the socket appeared: the daemon binds, chmods, then listens, and
+ * a try between the last two is refused with no event to say when it
+ * listens, so the backoff starts over from this instead.
+ */
+#define AGENT_BACKOFF_KICK_MS	50
 /* A busy daemon's Retry-After is honoured up to this. */
 #define AGENT_RETRY_AFTER_MAX_MS	300000
 /*
@@ -510,15 +516,15 @@ agent_watch_arm(struct agent *a)
 
 /*
  * The socket is new: a daemon is starting.  Try now rather than at the
- * end of a backoff that may have grown to 15 s, and start the backoff
- * over, for a try a hair too early (bound, not yet listening) is followed
- * by the chmod's event or half a second later by the next.  A request on
- * its way is left to finish; should it fail, it retries that soon too.
+ * end of a backoff that may have grown to 15 s, and start the backoff over
+ * from AGENT_BACKOFF_KICK_MS, for a try a hair too early (bound, not yet
+ * listening) is refused.  A request on its way is left to finish; should
+ * it fail, it retries that soon too.
  */
 static void
 agent_kick(struct agent *a)
 {
-	a->backoff_ms = AGENT_BACKOFF_MIN_MS;
+	a->backoff_ms = AGENT_BACKOFF_KICK_MS;
 	if (a->retry == 0)
 		return;
 	g_source_remove(a->retry);
