@@ -7,7 +7,7 @@ the daemon starts again with a system already down, so its first checks
 open an incident at once.  The notification must reach dunst within 2 s
 of the daemon answering on its socket: the agent watches the socket's
 directory and tries as soon as the socket is created.  (It used to wait
-for its next try, 8 s after that line: some 6-8 s late; at the 15 s step,
+for its next try, 8 s after that line: 8 s late; at the 15 s step,
 up to 15 s.)  What it shows after reconnecting is unchanged: the events
 after the last one shown, once each.
 
