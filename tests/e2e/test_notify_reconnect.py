@@ -95,8 +95,8 @@ def test_reconnects_when_the_socket_is_back(scenario, desktop, rundir):
             assert [s for s in history if "alpha" in s and "opened" in s], \
                 history
             agent.stop()
+        d.stop()
     finally:
         agent.cleanup()
-    d.stop()
-    if run is not None:
-        shutil.rmtree(run, ignore_errors=True)
+        if run is not None:
+            shutil.rmtree(run, ignore_errors=True)
