@@ -20,7 +20,13 @@
  * and renamed over the old one) and the stream resumes after it, across
  * restarts of the daemon and of the agent.  The very first start begins at
  * the daemon's newest event, so a new desktop is not flooded with history.
+ *
+ * While the daemon is away the agent watches the socket's directory with
+ * inotify and tries again as soon as the socket is created there, so that
+ * a restarted daemon's first news is not held back by a backoff grown to
+ * 15 s; the backoff stays for what inotify cannot see.
  */
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -36,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "notify_event.h"
@@ -48,9 +55,18 @@
 #define AGENT_WAIT_S		25
 #define AGENT_CONNECT_MS	5000
 #define AGENT_REQUEST_MS	30000
-/* Reconnection: from half a second, doubling, to at most 15 s. */
+/*
+ * Reconnection: from half a second, doubling, to at most 15 s, and at
+ * once when the socket appears (see agent_watch_arm).
+ */
 #define AGENT_BACKOFF_MIN_MS	500
 #define AGENT_BACKOFF_MAX_MS	15000
+/*
+ * After the socket appeared: the daemon binds, chmods, then listens, and
+ * a try between the last two is refused with no event to say when it
+ * listens, so the backoff starts over from this instead.
+ */
+#define AGENT_BACKOFF_KICK_MS	50
 /* A busy daemon's Retry-After is honoured up to this. */
 #define AGENT_RETRY_AFTER_MAX_MS	300000
 /*
@@ -106,6 +122,13 @@ struct agent {
 	char			*failure;	/* last logged; said once */
 	GList			*xfers;		/* every request in flight */
 	GList			*shown;		/* notifications still open */
+	int			 ino_fd;	/* inotify, or -1 */
+	guint			 ino_source;
+	int			 watch_wd;	/* -1: nothing watched */
+	int			 watch_final;	/* the socket's own dir */
+	int			 watch_warned;
+	char			*watch_dir;
+	char			*watch_name;	/* the entry awaited */
 };
 
 static void	agent_connect(struct agent *);
@@ -375,12 +398,17 @@ agent_xfer_error(const struct agent_xfer *x, CURLcode rc)
 
 /* ---------------------------------------------------------- reconnection */
 
+static void	agent_watch_arm(struct agent *);
+
 static gboolean
 agent_retry(gpointer arg)
 {
 	struct agent	*a = arg;
 
 	a->retry = 0;
+	/* A watch lost to a missing directory or a full table: once more. */
+	if (a->ino_fd != -1 && a->watch_wd == -1)
+		agent_watch_arm(a);
 	agent_connect(a);
 	return G_SOURCE_REMOVE;
 }
@@ -433,6 +461,143 @@ agent_healthy(struct agent *a)
 	a->backoff_ms = AGENT_BACKOFF_MIN_MS;
 }
 
+
+/* ------------------------------------------------ the socket's directory */
+
+/*
+ * Watch the socket's directory for the socket being created (bind) or
+ * given its mode (the daemon's chmod before listen), or, while that
+ * directory does not exist (systemd's RuntimeDirectory= is removed when
+ * the daemon stops), the nearest ancestor that does, for the next
+ * directory on the way.  One watch at a time; the kernel numbers watches
+ * afresh, so events of one removed here are told apart by their number.
+ * Should even that fail (no permission, the table of watches full), the
+ * backoff alone remains, and each retry arms the watch again.
+ */
+static void
+agent_watch_arm(struct agent *a)
+{
+	char	*dir, *up;
+	int	 wd, err, final = 1;
+
+	if (a->watch_wd != -1)
+		inotify_rm_watch(a->ino_fd, a->watch_wd);
+	a->watch_wd = -1;
+	g_free(a->watch_dir);
+	g_free(a->watch_name);
+	a->watch_dir = NULL;
+	a->watch_name = g_path_get_basename(a->socket);
+	dir = g_path_get_dirname(a->socket);
+	while ((wd = inotify_add_watch(a->ino_fd, dir, IN_CREATE | IN_ATTRIB |
+	    IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)) == -1) {
+		err = errno;
+		up = g_path_get_dirname(dir);
+		if ((err != ENOENT && err != ENOTDIR) ||
+		    strcmp(up, dir) == 0) {
+			if (!a->watch_warned)
+				log_warnx("inotify on %s: %s; reconnecting on "
+				    "the backoff alone", dir, g_strerror(err));
+			a->watch_warned = 1;
+			g_free(up);
+			g_free(dir);
+			return;
+		}
+		g_free(a->watch_name);
+		a->watch_name = g_path_get_basename(dir);
+		g_free(dir);
+		dir = up;
+		final = 0;
+	}
+	a->watch_wd = wd;
+	a->watch_final = final;
+	a->watch_dir = dir;
+	log_debug("watching %s for %s", dir, a->watch_name);
+}
+
+/*
+ * The socket is new: a daemon is starting.  Try now rather than at the
+ * end of a backoff that may have grown to 15 s, and start the backoff over
+ * from AGENT_BACKOFF_KICK_MS, for a try a hair too early (bound, not yet
+ * listening) is refused.  A request on its way is left to finish; should
+ * it fail, it retries that soon too.
+ */
+static void
+agent_kick(struct agent *a)
+{
+	a->backoff_ms = AGENT_BACKOFF_KICK_MS;
+	if (a->retry == 0)
+		return;
+	g_source_remove(a->retry);
+	a->retry = 0;
+	log_debug("%s appeared: trying now", a->socket);
+	agent_connect(a);
+}
+
+static gboolean
+agent_watch_ready(gint fd, GIOCondition cond, gpointer arg)
+{
+	struct agent			*a = arg;
+	char				 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	ssize_t				 n;
+	size_t				 off;
+	int				 rearm = 0, appeared = 0;
+
+	(void)cond;
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			log_warn("inotify: reconnecting on the backoff alone");
+			a->ino_source = 0;
+			return G_SOURCE_REMOVE;
+		}
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)(buf + off);
+			if (ev->mask & IN_Q_OVERFLOW)
+				rearm = 1;
+			else if (ev->wd != a->watch_wd)
+				continue;	/* an old watch's last word */
+			else if (ev->mask & (IN_IGNORED | IN_DELETE_SELF |
+			    IN_MOVE_SELF))
+				rearm = 1;
+			else if (ev->len > 0 &&
+			    strcmp(ev->name, a->watch_name) == 0) {
+				if (a->watch_final)
+					appeared = 1;
+				else
+					rearm = 1;
+			}
+		}
+	}
+	if (rearm) {
+		agent_watch_arm(a);
+		/* Created before the watch came down to its directory? */
+		if (a->watch_wd != -1 && a->watch_final &&
+		    g_file_test(a->socket, G_FILE_TEST_EXISTS))
+			appeared = 1;
+	}
+	if (appeared)
+		agent_kick(a);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+agent_watch_init(struct agent *a)
+{
+	a->watch_wd = -1;
+	if ((a->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("inotify: reconnecting on the backoff alone");
+		return;
+	}
+	a->ino_source = g_unix_fd_add(a->ino_fd, G_IO_IN, agent_watch_ready,
+	    a);
+	agent_watch_arm(a);
+}
 
 /* --------------------------------------------------------- notifications */
 
@@ -777,6 +942,12 @@ agent_free(struct agent *a)
 		g_source_remove(a->timer);
 	if (a->retry != 0)
 		g_source_remove(a->retry);
+	if (a->ino_source != 0)
+		g_source_remove(a->ino_source);
+	if (a->ino_fd != -1)
+		close(a->ino_fd);
+	g_free(a->watch_dir);
+	g_free(a->watch_name);
 	g_list_free_full(a->shown, g_object_unref);
 	g_main_loop_unref(a->loop);
 	g_free(a->state_path);
@@ -868,6 +1039,7 @@ main(int argc, char *argv[])
 
 	log_info("%s %s: socket %s, state %s%s", AGENT_NAME, RTOWATCH_VERSION,
 	    a.socket, a.state_path, a.have_cursor ? "" : " (first start)");
+	agent_watch_init(&a);
 	agent_connect(&a);
 	g_main_loop_run(a.loop);
 
