@@ -365,7 +365,9 @@ history_arm(struct history *h)
 /*
  * The vantage points' observations past their keeping, a batch a tick,
  * by the leader only (a standby's writes are refused), and not while the
- * store holds changes: their room is for the records.
+ * store holds changes: their room is for the records.  One slice: its
+ * batch grows when it read all it could (a full batch deleted, or every
+ * view it may read judged) well within HISTORY_PRUNE_MS.
  */
 static void
 history_prune(struct history *h)
@@ -383,7 +385,8 @@ history_prune(struct history *h)
 	h->obs_pass_ms += ms;
 	if (ms > HISTORY_PRUNE_MS && h->obs_batch > 1)
 		h->obs_batch /= 2;
-	else if (n == batch && ms <= HISTORY_PRUNE_MS / 2 &&
+	else if ((n == batch || (n >= 0 && !h->obs_at.end)) &&
+	    ms <= HISTORY_PRUNE_MS / 2 &&
 	    h->obs_batch < HISTORY_PRUNE_BATCH)
 		h->obs_batch = h->obs_batch * 2 < HISTORY_PRUNE_BATCH ?
 		    h->obs_batch * 2 : HISTORY_PRUNE_BATCH;

@@ -178,11 +178,12 @@ store_observations_latest(struct store *st,
  * Observations O past their keeping that nothing needs (see below), in
  * SQL; START is the backend's expression of an incident I's start less
  * KEEP, SHIFTED of O's time plus KEEP, as the times are written
- * (time_fmt).  Its parameters: the time the observations were kept
- * until (now less KEEP), the views read this time (after the first
- * time, up to the second: store_observations_prune); then, for each
- * look at the incidents, KEEP as START or SHIFTED takes it and the
- * retention's start (incidents opened since).
+ * (time_fmt).  Its parameters: the views read this time, after the
+ * first time and up to the second, which is before KEEP ago
+ * (store_observations_prune; one bound above, not two, or SQLite's
+ * plan took the other and read on to KEEP ago); then, for each look at
+ * the incidents, KEEP as START or SHIFTED takes it and the retention's
+ * start (incidents opened since).
  *
  * Whether O is in an incident's window is answered by seeks, not by
  * looking at each of its system's incidents, which took 7-15 s a batch
@@ -207,7 +208,7 @@ store_observations_latest(struct store *st,
  * whole table for each view instead, 35 ms each (EXPLAIN ANALYZE).
  */
 #define STORE_VANTAGE_PRUNABLE(start, shifted) \
-	" WHERE o.at < ? AND o.at > ? AND o.at <= ?" \
+	" WHERE o.at > ? AND o.at <= ?" \
 	"  AND NOT EXISTS (SELECT 1 FROM observations_latest l" \
 	"   WHERE l.node = o.node AND l.system = o.system" \
 	"   AND l.check_name = o.check_name AND l.id = o.id)" \
@@ -330,8 +331,9 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	store_finalize(q);
 	if (rc != STORE_ROW && rc != STORE_DONE)
 		return -1;
+	/* Before KEEP ago: up to its last millisecond, as times are written. */
 	if ((last = rc == STORE_DONE))
-		time_fmt(now - keep, end, sizeof(end));
+		time_fmt(now - keep - 1, end, sizeof(end));
 	if (sqlite) {
 		snprintf(span, sizeof(span), "-%lld.%03lld seconds",
 		    (long long)(keep / 1000), (long long)(keep % 1000));
@@ -347,8 +349,8 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	 * and its statement is bounded only within one.)
 	 */
 	if (sqlite) {
-		if ((q = store_stmt(st, store_vantage_probe, "TtttTTttTTt",
-		    now - keep, at->from, end, span, now - retention,
+		if ((q = store_stmt(st, store_vantage_probe, "tttTTttTTt",
+		    at->from, end, span, now - retention,
 		    now - retention, span, later, now - retention,
 		    now - retention, span)) == NULL)
 			return -1;
@@ -367,7 +369,7 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	    "");
 	if (rc == 0)
 		rc = store_run(st, store_vantage_delete[sqlite],
-		    "TtttTTttTTti", now - keep, at->from, end, span,
+		    "tttTTttTTti", at->from, end, span,
 		    now - retention, now - retention, span, later,
 		    now - retention, now - retention, span, batch);
 	n = rc == 0 ? store_changed(st) : -1;
