@@ -74,12 +74,15 @@
  */
 #define HISTORY_PRUNE_SLICES	100
 /*
- * The ticks between two reads from the oldest view, when one takes more
- * than a slice: between them a tick reads on from where the last one
- * was, the views that passed their keeping since, not again those it
- * found kept; a view kept then and not now (its incident restored or out
- * of the retention, a later view of its check written) or one written
- * late with an old time waits for the next, an hour at most by default.
+ * The ticks from the end of a read from the oldest view to the next,
+ * when one takes more than a slice: between them a tick reads on from
+ * where the last one was, the views that passed their keeping since,
+ * not again those it found kept; a view kept then and not now (its
+ * incident restored or out of the retention, a later view of its check
+ * written) or one written late with an old time waits for the next, an
+ * hour and the read's time at most by default.  A read is not started
+ * again before its end: each would stop where the kept views take more
+ * than the ticks between.
  */
 #define HISTORY_PRUNE_AGAIN	60
 
@@ -133,7 +136,7 @@ struct history {
 	struct event		*obs_next;	/* the next slice */
 	int			 obs_failed;	/* prunes in a row */
 	int			 obs_slices;	/* this tick's */
-	int			 obs_ticks;	/* since from the oldest */
+	int			 obs_ticks;	/* since that read's end */
 	int			 obs_pass;	/* from the oldest, on */
 	int			 obs_cheap;	/* and that took a slice */
 	int			 obs_pass_slices;
@@ -151,6 +154,7 @@ history_new(struct event_base *base, struct store *st)
 
 	h = xcalloc(1, sizeof(*h));
 	h->obs_batch = HISTORY_PRUNE_BATCH;
+	h->obs_pass = 1;		/* from the oldest, at the first tick */
 	h->base = base;
 	h->store = st;
 	h->span = CONF_DEFAULT_HISTORY_BUCKET_MS / 1000;
@@ -435,9 +439,9 @@ history_prune_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * A tick's prune: from the oldest view again when that is cheap (it took
- * a slice last time), else every HISTORY_PRUNE_AGAIN ticks; on from the
- * last view judged otherwise.
+ * A tick's prune: on from the last view judged, or, once that reached
+ * the keeping, from the oldest view again when that is cheap (it took a
+ * slice last time), else HISTORY_PRUNE_AGAIN ticks later.
  */
 static void
 history_prune_tick(struct history *h)
@@ -445,8 +449,8 @@ history_prune_tick(struct history *h)
 	if (evtimer_pending(h->obs_next, NULL))
 		return;		/* the last tick's slices go on */
 	h->obs_slices = 0;
-	if (++h->obs_ticks >= HISTORY_PRUNE_AGAIN || (h->obs_at.end &&
-	    h->obs_cheap) || (h->obs_at.from[0] == '\0' && !h->obs_pass)) {
+	if (h->obs_at.end && (h->obs_cheap ||
+	    ++h->obs_ticks >= HISTORY_PRUNE_AGAIN)) {
 		h->obs_at.from[0] = '\0';
 		h->obs_at.end = 0;
 		h->obs_ticks = 0;
