@@ -332,7 +332,8 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	if (rc != STORE_ROW && rc != STORE_DONE)
 		return -1;
 	/* Before KEEP ago: up to its last millisecond, as times are written. */
-	if ((last = rc == STORE_DONE))
+	last = rc == STORE_DONE;
+	if (last)
 		time_fmt(now - keep - 1, end, sizeof(end));
 	if (sqlite) {
 		snprintf(span, sizeof(span), "-%lld.%03lld seconds",
