@@ -11,6 +11,7 @@ refused, an auditor's role has no DELETE at all, and `rtowatch verify`
 still passes.  Old rows are written straight into the register with old
 times, as a node of a year ago would have.
 """
+import contextlib
 import os
 import socket
 import sqlite3
@@ -255,6 +256,30 @@ class AcceptClock:
         self.thread.join(5)
 
 
+@contextlib.contextmanager
+def probed(scenario):
+    """SYSTEM probed every 200 ms at an AcceptClock, its views kept a day
+    around each incident, in 1 s buckets: (the clock, the daemon), once
+    the first probes came."""
+    service = AcceptClock()
+    try:
+        d = scenario.daemon()
+        d.write_rules(rules_file(
+            d.db, "set history-bucket 1s\nset observations-keep 1d\n",
+            system_rules(SYSTEM, service.port)))
+        d.start()
+        wait_for(lambda: len(service.times) >= 3, 15, "the first probes")
+        yield service, d
+    finally:
+        service.close()
+
+
+def longest_gap(service, t0, t1):
+    """The longest time from T0 to T1 without a probe (s)."""
+    seen = [t0] + service.since(t0) + [t1]
+    return max(b - a for a, b in zip(seen, seen[1:]))
+
+
 OLD = 1000
 
 
@@ -264,14 +289,7 @@ def test_observations_prune_does_not_stall_the_loop(scenario, backend):
     no gap of seconds.  (Each old view looked at every one of the
     system's incidents restored after it: 5-7 s a batch of 500, on the
     loop, and no probe in the meantime.)"""
-    service = AcceptClock()
-    try:
-        d = scenario.daemon()
-        d.write_rules(rules_file(
-            d.db, "set history-bucket 1s\nset observations-keep 1d\n",
-            system_rules(SYSTEM, service.port)))
-        d.start()
-        wait_for(lambda: len(service.times) >= 3, 15, "the first probes")
+    with probed(scenario) as (service, d):
         now = now_ms()
         # One incident 30 days ago, then MANY 10 days ago.
         add_incidents(d.db, "busy", 1, now - 30 * DAY, now - 30 * DAY + 60000)
@@ -299,8 +317,7 @@ def test_observations_prune_does_not_stall_the_loop(scenario, backend):
             fmt_ms(now - 30 * DAY - 12 * H), fmt_ms(now - 2 * H)], 40,
             "busy's old views outside every window pruned")
         t1 = time.monotonic()
-        seen = [t0] + service.since(t0) + [t1]
-        gap = max(b - a for a, b in zip(seen, seen[1:]))
+        gap = longest_gap(service, t0, t1)
         print(f"prune of {OLD} views behind {MANY} incidents:"
               f" {t1 - t0:.1f} s, longest gap between probes {gap:.2f} s;",
               "; ".join(line for line in d.log().splitlines()
@@ -308,8 +325,6 @@ def test_observations_prune_does_not_stall_the_loop(scenario, backend):
         assert gap < 1.5, \
             f"the loop stalled {gap:.1f} s (no probe) during the prune"
         d.stop()
-    finally:
-        service.close()
 
 
 def test_observations_pruned_as_the_windows_say(scenario, backend):
@@ -411,14 +426,7 @@ def test_observations_pruned_behind_many_kept(scenario, backend):
     cancelled by its statement_timeout and rolled back, a warning a
     minute, and nothing was pruned again; on SQLite the loop stood
     still for the whole read, 1-2 s a minute.)"""
-    service = AcceptClock()
-    try:
-        d = scenario.daemon()
-        d.write_rules(rules_file(
-            d.db, "set history-bucket 1s\nset observations-keep 1d\n",
-            system_rules(SYSTEM, service.port)))
-        d.start()
-        wait_for(lambda: len(service.times) >= 3, 15, "the first probes")
+    with probed(scenario) as (service, d):
         now = now_ms()
         # 'long' was down from 40 to 3 days ago (one incident): its views
         # from 41 days ago to its restoration are kept.  Then it flapped
@@ -435,13 +443,15 @@ def test_observations_pruned_behind_many_kept(scenario, backend):
                  f"the {gone} views outside every window pruned behind the"
                  f" {KEPT} inside the incident's")
         t1 = time.monotonic()
-        # The next ticks' prunes, which find the same views kept.
-        time.sleep(3)
+        # Three more ticks' prunes (15 probes), which find the same
+        # views kept: on from where the last stopped, not all again.
+        probes = len(service.since(t0))
+        wait_for(lambda: len(service.since(t0)) >= probes + 15, 10,
+                 "15 more probes (a loop the prune holds up has none)")
         assert count(d.db, "system = 'long'") == KEPT + 1
         assert count(d.db, "system = 'long' AND at <"
                      f" '{fmt_ms(now - 3 * DAY)}'") == KEPT
-        seen = [t0] + service.since(t0) + [time.monotonic()]
-        gap = max(b - a for a, b in zip(seen, seen[1:]))
+        gap = longest_gap(service, t0, time.monotonic())
         log = d.log().splitlines()
         runs = [line for line in log if "observations:" in line]
         print(f"{gone} pruned behind {KEPT} kept in {t1 - t0:.1f} s, longest"
@@ -450,5 +460,3 @@ def test_observations_pruned_behind_many_kept(scenario, backend):
             f"the loop stalled {gap:.1f} s (no probe) during the prune"
         assert not [line for line in runs if "not pruned in" in line], runs
         d.stop()
-    finally:
-        service.close()
