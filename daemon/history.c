@@ -64,6 +64,27 @@
  * for seconds.
  */
 #define HISTORY_PRUNE_MS	20
+/* Prunes refused in a row before it is a warning, not a debug line. */
+#define HISTORY_PRUNE_FAILED	10
+/*
+ * A prune reads a bounded number of views (store_observations_prune),
+ * so that one behind many kept (a long incident's) is reached in slices
+ * of the loop's time: the next slice on the loop's next turn, up to
+ * this many a tick.
+ */
+#define HISTORY_PRUNE_SLICES	100
+/*
+ * The ticks from the end of a read from the oldest view to the next,
+ * when one takes more than a slice: between them a tick reads on from
+ * where the last one was, the views that passed their keeping since,
+ * not again those it found kept; a view kept then and not now (its
+ * incident restored or out of the retention, a later view of its check
+ * written) or one written late with an old time waits for the next, an
+ * hour and the read's time at most by default.  A read is not started
+ * again before its end: each would stop where the kept views take more
+ * than the ticks between.
+ */
+#define HISTORY_PRUNE_AGAIN	60
 
 /* One check's bucket being added up, or one waiting to be written. */
 struct history_bucket {
@@ -111,10 +132,20 @@ struct history {
 	int64_t			 obs_keep;	/* ms; set observations-keep */
 	int64_t			 obs_retention;	/* ms: the records' at least */
 	int			 obs_batch;	/* the next prune's */
+	struct store_prune_at	 obs_at;	/* the views judged */
+	struct event		*obs_next;	/* the next slice */
+	int			 obs_failed;	/* prunes in a row */
+	int			 obs_slices;	/* this tick's */
+	int			 obs_ticks;	/* since that read's end */
+	int			 obs_pass;	/* from the oldest, on */
+	int			 obs_cheap;	/* and that took a slice */
+	int			 obs_pass_slices;
+	int64_t			 obs_pass_ms;
 };
 
 static void	history_timer_cb(evutil_socket_t, short, void *);
 static void	history_more_cb(evutil_socket_t, short, void *);
+static void	history_prune_cb(evutil_socket_t, short, void *);
 
 struct history *
 history_new(struct event_base *base, struct store *st)
@@ -123,11 +154,13 @@ history_new(struct event_base *base, struct store *st)
 
 	h = xcalloc(1, sizeof(*h));
 	h->obs_batch = HISTORY_PRUNE_BATCH;
+	h->obs_pass = 1;		/* from the oldest, at the first tick */
 	h->base = base;
 	h->store = st;
 	h->span = CONF_DEFAULT_HISTORY_BUCKET_MS / 1000;
 	if ((h->timer = evtimer_new(base, history_timer_cb, h)) == NULL ||
-	    (h->more = evtimer_new(base, history_more_cb, h)) == NULL)
+	    (h->more = evtimer_new(base, history_more_cb, h)) == NULL ||
+	    (h->obs_next = evtimer_new(base, history_prune_cb, h)) == NULL)
 		fatalx("history_new: evtimer_new failed");
 	return h;
 }
@@ -336,7 +369,9 @@ history_arm(struct history *h)
 /*
  * The vantage points' observations past their keeping, a batch a tick,
  * by the leader only (a standby's writes are refused), and not while the
- * store holds changes: their room is for the records.
+ * store holds changes: their room is for the records.  One slice: its
+ * batch grows when it read all it could (a full batch deleted, or every
+ * view it may read judged) well within HISTORY_PRUNE_MS.
  */
 static void
 history_prune(struct history *h)
@@ -347,11 +382,15 @@ history_prune(struct history *h)
 	if (store_holding(h->store) || !store_leading(h->store))
 		return;
 	n = store_observations_prune(h->store, wall_ms(), h->obs_keep,
-	    h->obs_retention, batch);
+	    h->obs_retention, batch, &h->obs_at);
 	ms = mono_ms() - t0;
+	h->obs_slices++;
+	h->obs_pass_slices++;
+	h->obs_pass_ms += ms;
 	if (ms > HISTORY_PRUNE_MS && h->obs_batch > 1)
 		h->obs_batch /= 2;
-	else if (n == batch && ms <= HISTORY_PRUNE_MS / 2 &&
+	else if ((n == batch || (n >= 0 && !h->obs_at.end)) &&
+	    ms <= HISTORY_PRUNE_MS / 2 &&
 	    h->obs_batch < HISTORY_PRUNE_BATCH)
 		h->obs_batch = h->obs_batch * 2 < HISTORY_PRUNE_BATCH ?
 		    h->obs_batch * 2 : HISTORY_PRUNE_BATCH;
@@ -365,6 +404,61 @@ history_prune(struct history *h)
 	else if (n == -1)
 		log_debug("observations: not pruned this time (%lld ms)",
 		    (long long)ms);
+	/*
+	 * One refused now and then passes (PostgreSQL's statement_timeout
+	 * cuts a slow one, the batch halves): said when it lasts.
+	 */
+	h->obs_failed = n == -1 ? h->obs_failed + 1 : 0;
+	if (h->obs_failed == HISTORY_PRUNE_FAILED)
+		log_warnx("observations: not pruned in %d runs in a row, the "
+		    "last after %lld ms (the debug lines say why)",
+		    h->obs_failed, (long long)ms);
+	if (n == -1 || n == batch)
+		return;		/* next tick */
+	if (!h->obs_at.end) {
+		struct timeval	 tv = { 0, 0 };
+
+		if (h->obs_slices < HISTORY_PRUNE_SLICES)
+			evtimer_add(h->obs_next, &tv);
+	} else if (h->obs_pass) {
+		h->obs_pass = 0;
+		h->obs_cheap = h->obs_pass_slices == 1;
+		if (!h->obs_cheap)
+			log_debug("observations: read from the oldest in %d "
+			    "slices, %lld ms", h->obs_pass_slices,
+			    (long long)h->obs_pass_ms);
+	}
+}
+
+static void
+history_prune_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	history_prune(arg);
+}
+
+/*
+ * A tick's prune: on from the last view judged, or, once that reached
+ * the keeping, from the oldest view again when that is cheap (it took a
+ * slice last time), else HISTORY_PRUNE_AGAIN ticks later.
+ */
+static void
+history_prune_tick(struct history *h)
+{
+	if (evtimer_pending(h->obs_next, NULL))
+		return;		/* the last tick's slices go on */
+	h->obs_slices = 0;
+	if (h->obs_at.end && (h->obs_cheap ||
+	    ++h->obs_ticks >= HISTORY_PRUNE_AGAIN)) {
+		h->obs_at.from[0] = '\0';
+		h->obs_at.end = 0;
+		h->obs_ticks = 0;
+		h->obs_pass = 1;
+		h->obs_pass_slices = 0;
+		h->obs_pass_ms = 0;
+	}
+	history_prune(h);
 }
 
 static void
@@ -386,7 +480,7 @@ history_timer_cb(evutil_socket_t fd, short events, void *arg)
 	if (!store_holding(h->store) && store_response_rollup(h->store,
 	    wall_ms() / 1000, &h->keep, HISTORY_ROLL_BATCH, &h->cursor) == -1)
 		h->cursor = 0;
-	history_prune(h);
+	history_prune_tick(h);
 	history_arm(h);
 }
 
@@ -476,5 +570,6 @@ history_free(struct history *h)
 	free(h->pending);
 	event_free(h->timer);
 	event_free(h->more);
+	event_free(h->obs_next);
 	free(h);
 }

@@ -539,6 +539,7 @@ store_pg_fail(struct store_db *d, const PGresult *res)
 			*e = ' ';
 	}
 	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(d->state, sizeof(d->state), "%s", state != NULL ? state : "");
 	d->rc = STORE_ERROR;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK || state == NULL)
 		d->rc = STORE_FAULT;
@@ -1022,7 +1023,16 @@ store_pg_refused(struct store_db *d, int i)
 	if (i >= p->queued)
 		return;
 	snprintf(d->failed, sizeof(d->failed), "%s", p->pending_sql[i]);
-	if (d->rc != STORE_FAULT && p->pending[i] == NULL)
+	/*
+	 * Cancelled (57014): by the statement_timeout of a statement that
+	 * set one (store_observations_prune), whose caller says so when it
+	 * lasts; an administrator's cancel is in the server's log.
+	 */
+	if (d->rc != STORE_FAULT && p->pending[i] == NULL &&
+	    strcmp(d->state, "57014") == 0)
+		log_debug("%s: %s; the statement refused: %.300s", d->path,
+		    d->error, d->failed);
+	else if (d->rc != STORE_FAULT && p->pending[i] == NULL)
 		log_warnx("%s: %s; the statement refused: %.300s", d->path,
 		    d->error, d->failed);
 }

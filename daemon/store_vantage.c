@@ -178,10 +178,12 @@ store_observations_latest(struct store *st,
  * Observations O past their keeping that nothing needs (see below), in
  * SQL; START is the backend's expression of an incident I's start less
  * KEEP, SHIFTED of O's time plus KEEP, as the times are written
- * (time_fmt).  Its parameters: the time the observations were kept
- * until (now less KEEP); then, for each look at the incidents, KEEP as
- * START or SHIFTED takes it and the retention's start (incidents opened
- * since).
+ * (time_fmt).  Its parameters: the views read this time, after the
+ * first time and up to the second, which is before KEEP ago
+ * (store_observations_prune; one bound above, not two, or SQLite's
+ * plan took the other and read on to KEEP ago); then, for each look at
+ * the incidents, KEEP as START or SHIFTED takes it and the retention's
+ * start (incidents opened since).
  *
  * Whether O is in an incident's window is answered by seeks, not by
  * looking at each of its system's incidents, which took 7-15 s a batch
@@ -206,7 +208,7 @@ store_observations_latest(struct store *st,
  * whole table for each view instead, 35 ms each (EXPLAIN ANALYZE).
  */
 #define STORE_VANTAGE_PRUNABLE(start, shifted) \
-	" WHERE o.at < ?" \
+	" WHERE o.at > ? AND o.at <= ?" \
 	"  AND NOT EXISTS (SELECT 1 FROM observations_latest l" \
 	"   WHERE l.node = o.node AND l.system = o.system" \
 	"   AND l.check_name = o.check_name AND l.id = o.id)" \
@@ -259,6 +261,18 @@ static const char store_vantage_probe[] =
  * session after it was dropped in turn.
  */
 #define STORE_VANTAGE_PG_MS	"250"
+/*
+ * The views a prune reads at most, as a multiple of its batch: those it
+ * keeps cost it as much as those it deletes (3-4 us each on PostgreSQL,
+ * 6-15 us on SQLite), so a batch's time bounds its reading only if its
+ * reading is bounded too.  Read every time from the oldest, 80,000 kept
+ * views (a long incident's) took PostgreSQL past STORE_VANTAGE_PG_MS:
+ * each prune was cancelled, and nothing newer was pruned again.
+ */
+#define STORE_VANTAGE_READS	8
+static const char store_vantage_chunk[] =
+	"SELECT at FROM observations WHERE at > ? AND at < ?"
+	" ORDER BY at LIMIT 1 OFFSET ?";
 static const char *const store_vantage_delete[2] = {
 	"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
 	STORE_VANTAGE_PRUNABLE_PG "  ORDER BY o.at LIMIT ?)",
@@ -266,9 +280,27 @@ static const char *const store_vantage_delete[2] = {
 	STORE_VANTAGE_PRUNABLE_SQLITE "  ORDER BY o.at LIMIT ?)"
 };
 
+/* The views up to END judged, the LAST read if it is the keeping. */
+static void
+store_vantage_swept(struct store_prune_at *at, const char *end, int last)
+{
+	snprintf(at->from, sizeof(at->from), "%s", end);
+	at->end = last;
+}
+
 /*
  * Up to BATCH observations older than KEEP (before NOW) deleted, oldest
- * first: the number deleted, -1 if none could be.  Kept however old:
+ * first after AT's time ("" from the oldest): the number deleted, -1 if
+ * none could be.
+ *
+ * A prune reads STORE_VANTAGE_READS times BATCH views at most, those
+ * after AT's, and AT moves past those it judged (all of them unless it
+ * deleted a full batch), with AT's end set once it read up to KEEP ago:
+ * the next prune reads the next ones, not again the kept ones before
+ * them.  A view kept when it was read but not now (its incident
+ * restored or gone from the retention, a later view of its check
+ * written), or one written late with an old time, is pruned when the
+ * caller starts from the oldest again (history.c).  Kept however old:
  * - the latest of each node's views of each check (observations_latest):
  *   what the leader reads at its start as the node's view now;
  * - a system's while it has an open outage: the views it stands on;
@@ -282,14 +314,27 @@ static const char *const store_vantage_delete[2] = {
  */
 int
 store_observations_prune(struct store *st, int64_t now, int64_t keep,
-    int64_t retention, int batch)
+    int64_t retention, int batch, struct store_prune_at *at)
 {
 	struct store_query	*q;
-	char			 span[64], later[64];
-	int			 n, sqlite = store_sqlite(st) != NULL, rc;
+	char			 span[64], later[64], end[TIME_STRLEN];
+	int			 n, sqlite = store_sqlite(st) != NULL, rc, last;
 
 	if (batch < 1 || keep <= 0)
 		return -1;
+	/* The reads' end: the last of them, else all up to KEEP ago. */
+	if ((q = store_stmt(st, store_vantage_chunk, "tTi", at->from,
+	    now - keep, batch * STORE_VANTAGE_READS - 1)) == NULL)
+		return -1;
+	if ((rc = store_step(q)) == STORE_ROW)
+		snprintf(end, sizeof(end), "%s", store_column_text(q, 0));
+	store_finalize(q);
+	if (rc != STORE_ROW && rc != STORE_DONE)
+		return -1;
+	/* Before KEEP ago: up to its last millisecond, as times are written. */
+	last = rc == STORE_DONE;
+	if (last)
+		time_fmt(now - keep - 1, end, sizeof(end));
 	if (sqlite) {
 		snprintf(span, sizeof(span), "-%lld.%03lld seconds",
 		    (long long)(keep / 1000), (long long)(keep % 1000));
@@ -305,12 +350,15 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	 * and its statement is bounded only within one.)
 	 */
 	if (sqlite) {
-		if ((q = store_stmt(st, store_vantage_probe, "TtTTttTTt",
-		    now - keep, span, now - retention, now - retention, span,
-		    later, now - retention, now - retention, span)) == NULL)
+		if ((q = store_stmt(st, store_vantage_probe, "tttTTttTTt",
+		    at->from, end, span, now - retention,
+		    now - retention, span, later, now - retention,
+		    now - retention, span)) == NULL)
 			return -1;
 		rc = store_step(q);
 		store_finalize(q);
+		if (rc == STORE_DONE)
+			store_vantage_swept(at, end, last);
 		if (rc != STORE_ROW)
 			return rc == STORE_DONE ? 0 : -1;
 	}
@@ -321,9 +369,10 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 	    " set_config('statement_timeout', '" STORE_VANTAGE_PG_MS "', true)",
 	    "");
 	if (rc == 0)
-		rc = store_run(st, store_vantage_delete[sqlite], "TtTTttTTti",
-		    now - keep, span, now - retention, now - retention, span,
-		    later, now - retention, now - retention, span, batch);
+		rc = store_run(st, store_vantage_delete[sqlite],
+		    "tttTTttTTti", at->from, end, span,
+		    now - retention, now - retention, span, later,
+		    now - retention, now - retention, span, batch);
 	n = rc == 0 ? store_changed(st) : -1;
 	/* Not beyond the prune: its transaction may be a loop turn's. */
 	if (rc == 0)
@@ -334,6 +383,9 @@ store_observations_prune(struct store *st, int64_t now, int64_t keep,
 		store_rollback(st);
 		return -1;
 	}
+	/* A full batch may have stopped before the reads' end. */
+	if (n < batch)
+		store_vantage_swept(at, end, last);
 	return n;
 }
 

@@ -498,8 +498,16 @@ int		 store_vantage_read(struct store_vantage_reader *, int64_t,
 		    int (*)(const struct store_observation *, void *),
 		    void (*)(int, void *), void *);
 void		 store_vantage_reader_free(struct store_vantage_reader *);
+/*
+ * Where the observations' prune is: the views up to FROM (a time as
+ * written; "" none) are judged, and END says it read up to the keeping.
+ */
+struct store_prune_at {
+	char	from[sizeof("YYYY-MM-DDTHH:MM:SS.mmmZ")];
+	int	end;
+};
 int		 store_observations_prune(struct store *, int64_t, int64_t,
-		    int64_t, int);
+		    int64_t, int, struct store_prune_at *);
 int		 store_response_add(struct store *,
 		    const struct store_response *, int);
 int		 store_response_add_many(struct store *,

@@ -40,6 +40,7 @@ struct store_db {
 	const struct store_backend	*be;
 	char				*path;	/* as configured */
 	char				 error[256];	/* the last refusal */
+	char				 state[6];	/* its SQLSTATE, or "" */
 	int				 rc;	/* and its STORE_ code */
 	/*
 	 * A COMMIT sent whose answer was lost (no answer in time, the
