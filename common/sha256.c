@@ -24,10 +24,25 @@ static const uint32_t sha256_k[64] = {
 
 #define ROTR(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
 
+/*
+ * The eight working variables stay in registers, renamed by the round
+ * macro rather than shifted along an array: the chain hashes every bound
+ * column of each change (chain_column_hash), and the array's memmove
+ * each round was most of an escalation's hashing.
+ */
+#define SHA256_ROUND(a, b, c, d, e, f, g, h, i) do {			\
+	t1 = (h) + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) +		\
+	    (((e) & (f)) ^ (~(e) & (g))) + sha256_k[i] + w[i];		\
+	t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) +			\
+	    (((a) & (b)) ^ ((a) & (c)) ^ ((b) & (c)));			\
+	(d) += t1;							\
+	(h) = t1 + t2;							\
+} while (0)
+
 static void
-sha256_block(struct sha256 *c, const unsigned char *p)
+sha256_block(struct sha256 *ctx, const unsigned char *p)
 {
-	uint32_t	 w[64], s[8], t1, t2;
+	uint32_t	 w[64], a, b, c, d, e, f, g, h, t1, t2;
 	size_t		 i;
 
 	for (i = 0; i < 16; i++)
@@ -37,18 +52,32 @@ sha256_block(struct sha256 *c, const unsigned char *p)
 		w[i] = (ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^
 		    (w[i - 2] >> 10)) + w[i - 7] + (ROTR(w[i - 15], 7) ^
 		    ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
-	memcpy(s, c->h, sizeof(s));
-	for (i = 0; i < 64; i++) {
-		t1 = s[7] + (ROTR(s[4], 6) ^ ROTR(s[4], 11) ^ ROTR(s[4], 25)) +
-		    ((s[4] & s[5]) ^ (~s[4] & s[6])) + sha256_k[i] + w[i];
-		t2 = (ROTR(s[0], 2) ^ ROTR(s[0], 13) ^ ROTR(s[0], 22)) +
-		    ((s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]));
-		memmove(s + 1, s, 7 * sizeof(s[0]));
-		s[4] += t1;
-		s[0] = t1 + t2;
+	a = ctx->h[0];
+	b = ctx->h[1];
+	c = ctx->h[2];
+	d = ctx->h[3];
+	e = ctx->h[4];
+	f = ctx->h[5];
+	g = ctx->h[6];
+	h = ctx->h[7];
+	for (i = 0; i < 64; i += 8) {
+		SHA256_ROUND(a, b, c, d, e, f, g, h, i);
+		SHA256_ROUND(h, a, b, c, d, e, f, g, i + 1);
+		SHA256_ROUND(g, h, a, b, c, d, e, f, i + 2);
+		SHA256_ROUND(f, g, h, a, b, c, d, e, i + 3);
+		SHA256_ROUND(e, f, g, h, a, b, c, d, i + 4);
+		SHA256_ROUND(d, e, f, g, h, a, b, c, i + 5);
+		SHA256_ROUND(c, d, e, f, g, h, a, b, i + 6);
+		SHA256_ROUND(b, c, d, e, f, g, h, a, i + 7);
 	}
-	for (i = 0; i < 8; i++)
-		c->h[i] += s[i];
+	ctx->h[0] += a;
+	ctx->h[1] += b;
+	ctx->h[2] += c;
+	ctx->h[3] += d;
+	ctx->h[4] += e;
+	ctx->h[5] += f;
+	ctx->h[6] += g;
+	ctx->h[7] += h;
 }
 
 void

@@ -46,7 +46,7 @@ def cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000 / tick
 
 
-def one(bin_dir, n, rto_s, wait, perf, shim):
+def one(bin_dir, n, rto_s, wait, perf, shim, verify=()):
     os.environ["RTOWATCH_BIN_DIR"] = os.path.abspath(bin_dir)
     import conftest
     conftest.BIN_DIR = os.path.abspath(bin_dir)
@@ -117,6 +117,13 @@ def one(bin_dir, n, rto_s, wait, perf, shim):
             gap = probed.longest_gap(min(due.values()) / 1000,
                                      max(at.values()) / 1000 + 0.5)
             d.stop()
+            for v in verify:
+                r = subprocess.run([os.path.join(v, "rtowatch"), "--db",
+                                    d.db, "verify"], capture_output=True,
+                                   text=True, timeout=120)
+                print(f"{v}/rtowatch verify of {bin_dir}'s register: "
+                      f"exit {r.returncode} "
+                      f"{(r.stdout + r.stderr).strip()[-200:]}")
             return dict(last_late=last_late, worst=worst,
                         per=(c1 - c0) / n, span=span, gap=gap)
         finally:
@@ -136,6 +143,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--wait", type=float, default=120)
     ap.add_argument("--perf", default=None)
+    ap.add_argument("--verify", action="store_true",
+                    help="each --bin's rtowatch verify reads each "
+                    "register: the chain's hashes the same")
     ap.add_argument("--shim", default=None,
                     help="an LD_PRELOAD library for the daemon, told by "
                     "SIGUSR2 when the burst begins and ends")
@@ -145,7 +155,8 @@ def main():
     for r in range(a.rounds):
         for k, b in enumerate(bins):
             res = one(b, a.n, rto, a.wait,
-                      a.perf if r == 0 and k == 0 else None, a.shim)
+                      a.perf if r == 0 and k == 0 else None, a.shim,
+                      bins if a.verify else ())
             print(f"{b}: n {a.n}: last late {res['last_late']} ms, worst "
                   f"late {res['worst']} ms, per esc {res['per']:.3f} ms "
                   f"CPU, span {res['span']} ms, gap {res['gap']:.2f} s",
