@@ -29,7 +29,8 @@
  * again was a third of an escalation's CPU.  Let go at the group's end,
  * so that they cost no memory between bursts.
  */
-#define STORE_SQLITE_KEEP	64	/* a power of two */
+#define STORE_SQLITE_KEEP	128	/* a power of two */
+#define STORE_SQLITE_PROBE	4	/* slots looked at from the hash's */
 
 struct store_sqlite_query;
 
@@ -42,14 +43,18 @@ struct store_sqlite {
 struct store_sqlite_query {
 	struct store_query	 base;
 	sqlite3_stmt		*stmt;
-	unsigned		 slot;	/* its place in keep[] */
-	int			 kept;	/* keep[slot] is this one */
+	unsigned		 hash;	/* its SQL's, for keep[] */
+	unsigned		 slot;	/* keep[slot] is this one, if kept */
+	int			 kept;
 	int			 busy;	/* prepared and not finalized */
 };
 
 #define SDB(d)	((struct store_sqlite *)(void *)(d))
 
 static void	store_sqlite_release(struct store_db *);
+static struct store_query *store_sqlite_prepare(struct store_db *,
+		    const char *);
+static void	store_sqlite_finalize(struct store_query *);
 #define SQ(q)	((struct store_sqlite_query *)(void *)(q))
 
 /*
@@ -77,12 +82,30 @@ store_sqlite_rc(struct store_db *d, int rc)
 	return d->rc;
 }
 
+/*
+ * SQL, maybe several statements.  One statement (no ';': a savepoint, its
+ * release, BEGIN, COMMIT, emptying the dirty list) runs as a kept
+ * statement (store_sqlite_prepare), not parsed again at every change.
+ */
 static int
 store_sqlite_exec(struct store_db *d, const char *sql)
 {
-	char	*err = NULL;
-	int	 rc;
+	struct store_query	*q;
+	char			*err = NULL;
+	int			 rc;
 
+	if (strchr(sql, ';') == NULL && (q = store_sqlite_prepare(d, sql)) !=
+	    NULL && SQ(q)->stmt != NULL) {
+		while ((rc = sqlite3_step(SQ(q)->stmt)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE)
+			rc = store_sqlite_rc(d, sqlite3_extended_errcode(
+			    SDB(d)->db));
+		else
+			rc = STORE_OK;
+		store_sqlite_finalize(q);
+		return rc == STORE_OK ? STORE_OK : rc;
+	}
 	if (sqlite3_exec(SDB(d)->db, sql, NULL, NULL, &err) == SQLITE_OK)
 		return STORE_OK;
 	rc = store_sqlite_rc(d, sqlite3_extended_errcode(SDB(d)->db));
@@ -405,13 +428,16 @@ store_sqlite_prepare(struct store_db *d, const char *sql)
 	struct store_sqlite		*s = SDB(d);
 	struct store_sqlite_query	*q;
 	sqlite3_stmt			*stmt;
-	unsigned			 slot;
+	unsigned			 hash, i;
 
-	slot = str_hash(sql) & (STORE_SQLITE_KEEP - 1);
-	if ((q = s->keep[slot]) != NULL && !q->busy &&
-	    strcmp(sqlite3_sql(q->stmt), sql) == 0) {
-		q->busy = 1;
-		return &q->base;
+	hash = str_hash(sql);
+	for (i = 0; i < STORE_SQLITE_PROBE; i++) {
+		q = s->keep[(hash + i) & (STORE_SQLITE_KEEP - 1)];
+		if (q != NULL && !q->busy && q->hash == hash &&
+		    strcmp(sqlite3_sql(q->stmt), sql) == 0) {
+			q->busy = 1;
+			return &q->base;
+		}
 	}
 	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		snprintf(d->error, sizeof(d->error), "%s",
@@ -421,7 +447,7 @@ store_sqlite_prepare(struct store_db *d, const char *sql)
 	q = xcalloc(1, sizeof(*q));
 	q->base.db = d;
 	q->stmt = stmt;
-	q->slot = slot;
+	q->hash = hash;
 	q->busy = 1;
 	return &q->base;
 }
@@ -541,6 +567,7 @@ store_sqlite_finalize(struct store_query *base)
 {
 	struct store_sqlite_query	*q = SQ(base), *old;
 	struct store_sqlite		*s = SDB(base->db);
+	unsigned			 i, j, slot;
 
 	if (q == NULL)
 		return;
@@ -553,14 +580,24 @@ store_sqlite_finalize(struct store_query *base)
 	q->busy = 0;
 	if (q->kept)
 		return;
-	if ((old = s->keep[q->slot]) != NULL) {
-		if (old->busy) {
-			store_sqlite_drop(q);
-			return;
+	/* An empty slot near its hash, else one whose statement is free. */
+	for (i = 0, slot = STORE_SQLITE_KEEP; i < STORE_SQLITE_PROBE; i++) {
+		j = (q->hash + i) & (STORE_SQLITE_KEEP - 1);
+		if ((old = s->keep[j]) == NULL) {
+			slot = j;
+			break;
 		}
-		store_sqlite_drop(old);
+		if (!old->busy && slot == STORE_SQLITE_KEEP)
+			slot = j;
 	}
-	s->keep[q->slot] = q;
+	if (slot == STORE_SQLITE_KEEP) {
+		store_sqlite_drop(q);
+		return;
+	}
+	if (s->keep[slot] != NULL)
+		store_sqlite_drop(s->keep[slot]);
+	s->keep[slot] = q;
+	q->slot = slot;
 	q->kept = 1;
 }
 

@@ -46,6 +46,28 @@ def cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000 / tick
 
 
+def records_shape(db):
+    """What the register holds, times and numbers masked: the rows each
+    table has, the timeline in order, the notices' texts, to tell that
+    two builds recorded the same."""
+    import re
+    import sqlite3
+    mask = re.compile(r"\d+")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        out = []
+        for t in ("incidents", "outages", "clocks", "notifications",
+                  "timeline"):
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
+            for row in con.execute(f"SELECT * FROM {t} ORDER BY id"):
+                out.append(t + "|" + "|".join(
+                    f"{c}={mask.sub('#', str(v))}" for c, v in
+                    zip(cols, row) if "hash" not in c and c != "records"))
+        return sorted(out)
+    finally:
+        con.close()
+
+
 def one(bin_dir, n, rto_s, wait, perf, shim, verify=()):
     os.environ["RTOWATCH_BIN_DIR"] = os.path.abspath(bin_dir)
     import conftest
@@ -124,7 +146,8 @@ def one(bin_dir, n, rto_s, wait, perf, shim, verify=()):
                 print(f"{v}/rtowatch verify of {bin_dir}'s register: "
                       f"exit {r.returncode} "
                       f"{(r.stdout + r.stderr).strip()[-200:]}")
-            return dict(last_late=last_late, worst=worst,
+            shape = records_shape(d.db)
+            return dict(shape=shape, last_late=last_late, worst=worst,
                         per=(c1 - c0) / n, span=span, gap=gap)
         finally:
             if perf_proc and perf_proc.poll() is None:
@@ -151,15 +174,24 @@ def main():
                     "SIGUSR2 when the burst begins and ends")
     a = ap.parse_args()
     bins = a.bin or ["bin"]
+    shapes = {}
     rto = a.rto or max(6, a.n // 250)
     for r in range(a.rounds):
         for k, b in enumerate(bins):
-            res = one(b, a.n, rto, a.wait,
+            res = shapes[b] = one(b, a.n, rto, a.wait,
                       a.perf if r == 0 and k == 0 else None, a.shim,
                       bins if a.verify else ())
             print(f"{b}: n {a.n}: last late {res['last_late']} ms, worst "
                   f"late {res['worst']} ms, per esc {res['per']:.3f} ms "
                   f"CPU, span {res['span']} ms, gap {res['gap']:.2f} s",
+                  flush=True)
+        first = shapes[bins[0]]["shape"]
+        for b in bins[1:]:
+            other = shapes[b]["shape"]
+            diff = [x for x in zip(first, other) if x[0] != x[1]]
+            print(f"records of {b} vs {bins[0]}: {len(other)} vs "
+                  f"{len(first)} rows, {len(diff)} differ (times and "
+                  f"numbers masked){': ' + str(diff[:2]) if diff else ''}",
                   flush=True)
 
 
