@@ -4,6 +4,12 @@
  */
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA256_NI	1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "sha256.h"
 
 static const uint32_t sha256_k[64] = {
@@ -80,6 +86,91 @@ sha256_block(struct sha256 *ctx, const unsigned char *p)
 	ctx->h[7] += h;
 }
 
+#ifdef SHA256_NI
+/*
+ * The same block with the CPU's SHA extensions (Intel SHA-NI, AMD since
+ * Zen), when it has them: about five times faster, and the chain hashes
+ * every bound column of every change.  The usual form (Intel's paper,
+ * "Intel SHA Extensions", 2013): four rounds a step, the message schedule
+ * kept in M's four registers.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+sha256_block_ni(struct sha256 *ctx, const unsigned char *p)
+{
+	const __m128i	 mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+			    0x0405060700010203ULL);
+	__m128i		 s0, s1, save0, save1, msg, tmp, m[4], cur;
+	int		 i;
+
+	tmp = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[0]);
+	s1 = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);		/* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);		/* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);		/* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);		/* CDGH */
+	save0 = s0;
+	save1 = s1;
+	for (i = 0; i < 16; i++) {
+		if (i < 4)
+			m[i] = _mm_shuffle_epi8(_mm_loadu_si128(
+			    (const __m128i *)(const void *)(p + 16 * i)), mask);
+		cur = m[i & 3];
+		msg = _mm_add_epi32(cur, _mm_loadu_si128(
+		    (const __m128i *)(const void *)&sha256_k[4 * i]));
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+		if (i >= 3 && i < 15) {
+			tmp = _mm_alignr_epi8(cur, m[(i - 1) & 3], 4);
+			m[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(
+			    m[(i + 1) & 3], tmp), cur);
+		}
+		msg = _mm_shuffle_epi32(msg, 0x0E);
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+		if (i >= 1 && i < 13)
+			m[(i - 1) & 3] = _mm_sha256msg1_epu32(m[(i - 1) & 3],
+			    cur);
+	}
+	s0 = _mm_add_epi32(s0, save0);
+	s1 = _mm_add_epi32(s1, save1);
+	tmp = _mm_shuffle_epi32(s0, 0x1B);		/* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);		/* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);		/* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);		/* HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&ctx->h[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&ctx->h[4], s1);
+}
+
+/* 1: the CPU has SHA-NI and SSE4.1 (asked once); 0: it has not. */
+static int
+sha256_has_ni(void)
+{
+	static int	 has = -1;
+	unsigned	 a, b, c, d;
+
+	if (has != -1)
+		return has;
+	has = 0;
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) &&
+	    (c & bit_SSSE3) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+	    (b & bit_SHA))
+		has = 1;
+	return has;
+}
+#endif
+
+/* One 64-byte block into the state, the CPU's way if it has one. */
+static void
+sha256_compress(struct sha256 *ctx, const unsigned char *p)
+{
+#ifdef SHA256_NI
+	if (sha256_has_ni()) {
+		sha256_block_ni(ctx, p);
+		return;
+	}
+#endif
+	sha256_block(ctx, p);
+}
+
 void
 sha256_init(struct sha256 *c)
 {
@@ -108,7 +199,7 @@ sha256_update(struct sha256 *c, const void *data, size_t n)
 		p += take;
 		n -= take;
 		if (c->fill == sizeof(c->block)) {
-			sha256_block(c, c->block);
+			sha256_compress(c, c->block);
 			c->fill = 0;
 		}
 	}
@@ -123,13 +214,13 @@ sha256_final(struct sha256 *c, unsigned char md[SHA256_LEN])
 	c->block[c->fill++] = 0x80;
 	if (c->fill > sizeof(c->block) - 8) {
 		memset(c->block + c->fill, 0, sizeof(c->block) - c->fill);
-		sha256_block(c, c->block);
+		sha256_compress(c, c->block);
 		c->fill = 0;
 	}
 	memset(c->block + c->fill, 0, sizeof(c->block) - 8 - c->fill);
 	for (i = 0; i < 8; i++)
 		c->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_block(c, c->block);
+	sha256_compress(c, c->block);
 	for (i = 0; i < 32; i++)
 		md[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }

@@ -52,7 +52,8 @@ def records_shape(db):
     two builds recorded the same."""
     import re
     import sqlite3
-    mask = re.compile(r"\d+")
+    # "outage so far: 1.2s" at one run is "800ms" at another.
+    mask = re.compile(r"\d+(?:\.\d+)?(?:ms\b|s\b|m\b|h\b)?")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         out = []
