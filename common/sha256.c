@@ -101,7 +101,7 @@ sha256_block_ni(struct sha256 *ctx, const unsigned char *p)
 	const __m128i	 mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
 			    0x0405060700010203ULL);
 	__m128i		 s0, s1, save0, save1, msg, tmp, m[4], cur;
-	int		 i;
+	size_t		 i;
 
 	tmp = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[0]);
 	s1 = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[4]);
@@ -111,10 +111,10 @@ sha256_block_ni(struct sha256 *ctx, const unsigned char *p)
 	s1 = _mm_blend_epi16(s1, tmp, 0xF0);		/* CDGH */
 	save0 = s0;
 	save1 = s1;
+	for (i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + 16 * i)), mask);
 	for (i = 0; i < 16; i++) {
-		if (i < 4)
-			m[i] = _mm_shuffle_epi8(_mm_loadu_si128(
-			    (const __m128i *)(const void *)(p + 16 * i)), mask);
 		cur = m[i & 3];
 		msg = _mm_add_epi32(cur, _mm_loadu_si128(
 		    (const __m128i *)(const void *)&sha256_k[4 * i]));

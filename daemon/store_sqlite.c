@@ -571,7 +571,9 @@ store_sqlite_finalize(struct store_query *base)
 
 	if (q == NULL)
 		return;
-	if (q->stmt == NULL || s->db == NULL) {
+	/* Only a statement of the connection open now is kept. */
+	if (q->stmt == NULL || s->db == NULL ||
+	    sqlite3_db_handle(q->stmt) != s->db) {
 		store_sqlite_drop(q);
 		return;
 	}
