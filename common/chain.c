@@ -16,6 +16,8 @@
 #include "log.h"
 #include "sha256.h"
 
+static void	chain_hex(const unsigned char *, size_t, char *);
+
 void
 chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
     const char *at, const char *event, const char *actor, const char *detail,
@@ -50,8 +52,7 @@ chain_hash(const char *prev, int64_t id, int64_t incident, int64_t warning,
 		sha256_update(&ctx, ",", 1);
 	}
 	sha256_final(&ctx, md);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	chain_hex(md, sizeof(md), out);
 }
 
 /*
@@ -108,13 +109,37 @@ chain_column_bound(const struct chain_table *t, const char *col)
 	return 1;
 }
 
+/*
+ * MD's N bytes in lower-case hex, with a NUL after, in OUT: what "%02x"
+ * each gave, without a printf per byte (one hash per bound column of
+ * every change).
+ */
+static void
+chain_hex(const unsigned char *md, size_t n, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/* "N:S," (S is N bytes), as snprintf's "%zu:" made its head. */
 static void
 chain_netstring(struct sha256 *ctx, const char *s, size_t n)
 {
-	char	 len[24];
+	char	 len[24], *p = len + sizeof(len);
+	size_t	 v = n;
 
-	snprintf(len, sizeof(len), "%zu:", n);
-	sha256_update(ctx, len, strlen(len));
+	*--p = ':';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	sha256_update(ctx, p, (size_t)(len + sizeof(len) - p));
 	sha256_update(ctx, s, n);
 	sha256_update(ctx, ",", 1);
 }
@@ -126,7 +151,6 @@ chain_column_hash(const char *table, int64_t id, const char *col,
 	unsigned char	 md[SHA256_LEN];
 	char		 num[24];
 	struct sha256	 ctx;
-	size_t		 i;
 
 	snprintf(num, sizeof(num), "%lld", (long long)id);
 	sha256_init(&ctx);
@@ -141,8 +165,7 @@ chain_column_hash(const char *table, int64_t id, const char *col,
 		chain_netstring(&ctx, value, len);
 	}
 	sha256_final(&ctx, md);
-	for (i = 0; i < CHAIN_COLHEXLEN / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	chain_hex(md, CHAIN_COLHEXLEN / 2, out);
 }
 
 /*

@@ -4,6 +4,12 @@
  */
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA256_NI	1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "sha256.h"
 
 static const uint32_t sha256_k[64] = {
@@ -24,10 +30,25 @@ static const uint32_t sha256_k[64] = {
 
 #define ROTR(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
 
+/*
+ * The eight working variables stay in registers, renamed by the round
+ * macro rather than shifted along an array: the chain hashes every bound
+ * column of each change (chain_column_hash), and the array's memmove
+ * each round was most of an escalation's hashing.
+ */
+#define SHA256_ROUND(a, b, c, d, e, f, g, h, i) do {			\
+	t1 = (h) + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) +		\
+	    (((e) & (f)) ^ (~(e) & (g))) + sha256_k[i] + w[i];		\
+	t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) +			\
+	    (((a) & (b)) ^ ((a) & (c)) ^ ((b) & (c)));			\
+	(d) += t1;							\
+	(h) = t1 + t2;							\
+} while (0)
+
 static void
-sha256_block(struct sha256 *c, const unsigned char *p)
+sha256_block(struct sha256 *ctx, const unsigned char *p)
 {
-	uint32_t	 w[64], s[8], t1, t2;
+	uint32_t	 w[64], a, b, c, d, e, f, g, h, t1, t2;
 	size_t		 i;
 
 	for (i = 0; i < 16; i++)
@@ -37,18 +58,117 @@ sha256_block(struct sha256 *c, const unsigned char *p)
 		w[i] = (ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^
 		    (w[i - 2] >> 10)) + w[i - 7] + (ROTR(w[i - 15], 7) ^
 		    ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
-	memcpy(s, c->h, sizeof(s));
-	for (i = 0; i < 64; i++) {
-		t1 = s[7] + (ROTR(s[4], 6) ^ ROTR(s[4], 11) ^ ROTR(s[4], 25)) +
-		    ((s[4] & s[5]) ^ (~s[4] & s[6])) + sha256_k[i] + w[i];
-		t2 = (ROTR(s[0], 2) ^ ROTR(s[0], 13) ^ ROTR(s[0], 22)) +
-		    ((s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]));
-		memmove(s + 1, s, 7 * sizeof(s[0]));
-		s[4] += t1;
-		s[0] = t1 + t2;
+	a = ctx->h[0];
+	b = ctx->h[1];
+	c = ctx->h[2];
+	d = ctx->h[3];
+	e = ctx->h[4];
+	f = ctx->h[5];
+	g = ctx->h[6];
+	h = ctx->h[7];
+	for (i = 0; i < 64; i += 8) {
+		SHA256_ROUND(a, b, c, d, e, f, g, h, i);
+		SHA256_ROUND(h, a, b, c, d, e, f, g, i + 1);
+		SHA256_ROUND(g, h, a, b, c, d, e, f, i + 2);
+		SHA256_ROUND(f, g, h, a, b, c, d, e, i + 3);
+		SHA256_ROUND(e, f, g, h, a, b, c, d, i + 4);
+		SHA256_ROUND(d, e, f, g, h, a, b, c, i + 5);
+		SHA256_ROUND(c, d, e, f, g, h, a, b, i + 6);
+		SHA256_ROUND(b, c, d, e, f, g, h, a, i + 7);
 	}
-	for (i = 0; i < 8; i++)
-		c->h[i] += s[i];
+	ctx->h[0] += a;
+	ctx->h[1] += b;
+	ctx->h[2] += c;
+	ctx->h[3] += d;
+	ctx->h[4] += e;
+	ctx->h[5] += f;
+	ctx->h[6] += g;
+	ctx->h[7] += h;
+}
+
+#ifdef SHA256_NI
+/*
+ * The same block with the CPU's SHA extensions (Intel SHA-NI, AMD since
+ * Zen), when it has them: about five times faster, and the chain hashes
+ * every bound column of every change.  The usual form (Intel's paper,
+ * "Intel SHA Extensions", 2013): four rounds a step, the message schedule
+ * kept in M's four registers.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+sha256_block_ni(struct sha256 *ctx, const unsigned char *p)
+{
+	const __m128i	 mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+			    0x0405060700010203ULL);
+	__m128i		 s0, s1, save0, save1, msg, tmp, m[4], cur;
+	size_t		 i;
+
+	tmp = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[0]);
+	s1 = _mm_loadu_si128((const __m128i *)(const void *)&ctx->h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);		/* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);		/* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);		/* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);		/* CDGH */
+	save0 = s0;
+	save1 = s1;
+	for (i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + 16 * i)), mask);
+	for (i = 0; i < 16; i++) {
+		cur = m[i & 3];
+		msg = _mm_add_epi32(cur, _mm_loadu_si128(
+		    (const __m128i *)(const void *)&sha256_k[4 * i]));
+		s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+		if (i >= 3 && i < 15) {
+			tmp = _mm_alignr_epi8(cur, m[(i - 1) & 3], 4);
+			m[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(
+			    m[(i + 1) & 3], tmp), cur);
+		}
+		msg = _mm_shuffle_epi32(msg, 0x0E);
+		s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+		if (i >= 1 && i < 13)
+			m[(i - 1) & 3] = _mm_sha256msg1_epu32(m[(i - 1) & 3],
+			    cur);
+	}
+	s0 = _mm_add_epi32(s0, save0);
+	s1 = _mm_add_epi32(s1, save1);
+	tmp = _mm_shuffle_epi32(s0, 0x1B);		/* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);		/* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);		/* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);		/* HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&ctx->h[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&ctx->h[4], s1);
+}
+
+/* 1: the CPU has SHA-NI and SSE4.1 (asked once); 0: it has not. */
+static int
+sha256_has_ni(void)
+{
+	static int	 has = -1;
+	unsigned	 a, b, c, d;
+
+	if (has != -1)
+		return has;
+	has = 0;
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) &&
+	    (c & bit_SSSE3) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+	    (b & bit_SHA))
+		has = 1;
+	return has;
+}
+#endif
+
+/* One 64-byte block into the state, the CPU's way if it has one. */
+static void
+sha256_compress(struct sha256 *ctx, const unsigned char *p)
+{
+#ifdef SHA256_NI
+	if (sha256_has_ni()) {
+		sha256_block_ni(ctx, p);
+		return;
+	}
+#endif
+	sha256_block(ctx, p);
 }
 
 void
@@ -79,7 +199,7 @@ sha256_update(struct sha256 *c, const void *data, size_t n)
 		p += take;
 		n -= take;
 		if (c->fill == sizeof(c->block)) {
-			sha256_block(c, c->block);
+			sha256_compress(c, c->block);
 			c->fill = 0;
 		}
 	}
@@ -94,13 +214,13 @@ sha256_final(struct sha256 *c, unsigned char md[SHA256_LEN])
 	c->block[c->fill++] = 0x80;
 	if (c->fill > sizeof(c->block) - 8) {
 		memset(c->block + c->fill, 0, sizeof(c->block) - c->fill);
-		sha256_block(c, c->block);
+		sha256_compress(c, c->block);
 		c->fill = 0;
 	}
 	memset(c->block + c->fill, 0, sizeof(c->block) - 8 - c->fill);
 	for (i = 0; i < 8; i++)
 		c->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_block(c, c->block);
+	sha256_compress(c, c->block);
 	for (i = 0; i < 32; i++)
 		md[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
 }

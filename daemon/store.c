@@ -1939,6 +1939,8 @@ store_group_commit(struct store *st)
 		fatalx("store: a group ends inside a change");
 	st->group = 0;
 	st->group_lazy = 0;
+	if (st->db->be->release != NULL)
+		st->db->be->release(st->db);
 	if (!st->group_open)
 		return;
 	if ((rc = store_exec_rc(st, "COMMIT")) != STORE_OK) {

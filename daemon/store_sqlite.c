@@ -21,17 +21,40 @@
 #define STORE_SQLITE_CHECK_MS		10000
 #define STORE_SQLITE_OPEN_BUSY_MS	5000	/* before the loop runs */
 
+/*
+ * Statements kept for reuse, by their SQL's hash, until the group of
+ * changes they ran in ends (store_sqlite_release).  A burst of changes of
+ * one kind (a mass failure's RTOs passing together, store_group_begin's
+ * slices) runs the same twenty-odd statements for each; parsing them
+ * again was a third of an escalation's CPU.  Let go at the group's end,
+ * so that they cost no memory between bursts.
+ */
+#define STORE_SQLITE_KEEP	128	/* a power of two */
+#define STORE_SQLITE_PROBE	4	/* slots looked at from the hash's */
+
+struct store_sqlite_query;
+
 struct store_sqlite {
-	struct store_db	 base;
-	sqlite3		*db;
+	struct store_db			 base;
+	sqlite3				*db;
+	struct store_sqlite_query	*keep[STORE_SQLITE_KEEP];
 };
 
 struct store_sqlite_query {
 	struct store_query	 base;
 	sqlite3_stmt		*stmt;
+	unsigned		 hash;	/* its SQL's, for keep[] */
+	unsigned		 slot;	/* keep[slot] is this one, if kept */
+	int			 kept;
+	int			 busy;	/* prepared and not finalized */
 };
 
 #define SDB(d)	((struct store_sqlite *)(void *)(d))
+
+static void	store_sqlite_release(struct store_db *);
+static struct store_query *store_sqlite_prepare(struct store_db *,
+		    const char *);
+static void	store_sqlite_finalize(struct store_query *);
 #define SQ(q)	((struct store_sqlite_query *)(void *)(q))
 
 /*
@@ -59,12 +82,30 @@ store_sqlite_rc(struct store_db *d, int rc)
 	return d->rc;
 }
 
+/*
+ * SQL, maybe several statements.  One statement (no ';': a savepoint, its
+ * release, BEGIN, COMMIT, emptying the dirty list) runs as a kept
+ * statement (store_sqlite_prepare), not parsed again at every change.
+ */
 static int
 store_sqlite_exec(struct store_db *d, const char *sql)
 {
-	char	*err = NULL;
-	int	 rc;
+	struct store_query	*q;
+	char			*err = NULL;
+	int			 rc;
 
+	if (strchr(sql, ';') == NULL && (q = store_sqlite_prepare(d, sql)) !=
+	    NULL && SQ(q)->stmt != NULL) {
+		while ((rc = sqlite3_step(SQ(q)->stmt)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE)
+			rc = store_sqlite_rc(d, sqlite3_extended_errcode(
+			    SDB(d)->db));
+		else
+			rc = STORE_OK;
+		store_sqlite_finalize(q);
+		return rc == STORE_OK ? STORE_OK : rc;
+	}
 	if (sqlite3_exec(SDB(d)->db, sql, NULL, NULL, &err) == SQLITE_OK)
 		return STORE_OK;
 	rc = store_sqlite_rc(d, sqlite3_extended_errcode(SDB(d)->db));
@@ -168,6 +209,8 @@ store_sqlite_disconnect(struct store_db *d, int moved)
 
 	if (s->db == NULL)
 		return;
+	/* A statement not finalized would keep the connection open. */
+	store_sqlite_release(d);
 	if (!moved) {
 		sqlite3_close(s->db);
 		s->db = NULL;
@@ -375,21 +418,37 @@ store_sqlite_changes(struct store_db *d)
 	return sqlite3_changes(SDB(d)->db);
 }
 
+/*
+ * SQL's statement: the one kept from an earlier use when it is free (its
+ * bindings cleared and reset, the same as a new one), else a new one.
+ */
 static struct store_query *
 store_sqlite_prepare(struct store_db *d, const char *sql)
 {
+	struct store_sqlite		*s = SDB(d);
 	struct store_sqlite_query	*q;
 	sqlite3_stmt			*stmt;
+	unsigned			 hash, i;
 
-	if (sqlite3_prepare_v2(SDB(d)->db, sql, -1, &stmt, NULL) !=
-	    SQLITE_OK) {
+	hash = str_hash(sql);
+	for (i = 0; i < STORE_SQLITE_PROBE; i++) {
+		q = s->keep[(hash + i) & (STORE_SQLITE_KEEP - 1)];
+		if (q != NULL && !q->busy && q->hash == hash &&
+		    strcmp(sqlite3_sql(q->stmt), sql) == 0) {
+			q->busy = 1;
+			return &q->base;
+		}
+	}
+	if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		snprintf(d->error, sizeof(d->error), "%s",
-		    sqlite3_errmsg(SDB(d)->db));
+		    sqlite3_errmsg(s->db));
 		return NULL;
 	}
 	q = xcalloc(1, sizeof(*q));
 	q->base.db = d;
 	q->stmt = stmt;
+	q->hash = hash;
+	q->busy = 1;
 	return &q->base;
 }
 
@@ -491,10 +550,78 @@ store_sqlite_sql(struct store_query *q)
 }
 
 static void
-store_sqlite_finalize(struct store_query *q)
+store_sqlite_drop(struct store_sqlite_query *q)
 {
-	sqlite3_finalize(SQ(q)->stmt);
+	sqlite3_finalize(q->stmt);
 	free(q);
+}
+
+/*
+ * Done with Q: reset and kept in its slot for the next use, in place of
+ * a free one of other SQL there, unless the slot's is in use.  A reset
+ * statement holds no lock and no read of the database, as a finalized
+ * one.  A statement without SQL (only blanks) is not kept.
+ */
+static void
+store_sqlite_finalize(struct store_query *base)
+{
+	struct store_sqlite_query	*q = SQ(base), *old;
+	struct store_sqlite		*s = SDB(base->db);
+	unsigned			 i, j, slot;
+
+	if (q == NULL)
+		return;
+	/* Only a statement of the connection open now is kept. */
+	if (q->stmt == NULL || s->db == NULL ||
+	    sqlite3_db_handle(q->stmt) != s->db) {
+		store_sqlite_drop(q);
+		return;
+	}
+	sqlite3_reset(q->stmt);
+	sqlite3_clear_bindings(q->stmt);
+	q->busy = 0;
+	if (q->kept)
+		return;
+	/* An empty slot near its hash, else one whose statement is free. */
+	for (i = 0, slot = STORE_SQLITE_KEEP; i < STORE_SQLITE_PROBE; i++) {
+		j = (q->hash + i) & (STORE_SQLITE_KEEP - 1);
+		if ((old = s->keep[j]) == NULL) {
+			slot = j;
+			break;
+		}
+		if (!old->busy && slot == STORE_SQLITE_KEEP)
+			slot = j;
+	}
+	if (slot == STORE_SQLITE_KEEP) {
+		store_sqlite_drop(q);
+		return;
+	}
+	if (s->keep[slot] != NULL)
+		store_sqlite_drop(s->keep[slot]);
+	s->keep[slot] = q;
+	q->slot = slot;
+	q->kept = 1;
+}
+
+/* The group of changes ended: the statements kept are let go. */
+static void
+store_sqlite_release(struct store_db *d)
+{
+	struct store_sqlite		*s = SDB(d);
+	struct store_sqlite_query	*q;
+	unsigned			 i;
+
+	for (i = 0; i < STORE_SQLITE_KEEP; i++) {
+		if ((q = s->keep[i]) == NULL)
+			continue;
+		if (q->busy) {
+			q->kept = 0;	/* finalized as any other */
+			s->keep[i] = NULL;
+			continue;
+		}
+		s->keep[i] = NULL;
+		store_sqlite_drop(q);
+	}
 }
 
 const struct store_backend store_sqlite_backend = {
@@ -527,6 +654,7 @@ const struct store_backend store_sqlite_backend = {
 	.expanded = store_sqlite_expanded,
 	.sql = store_sqlite_sql,
 	.finalize = store_sqlite_finalize,
+	.release = store_sqlite_release,
 };
 
 struct store_db *

@@ -3,8 +3,9 @@
  *
  * OpenSSL 3's EVP interface loads its providers at the first digest, and
  * those pages stay: 2.2 MB of rtowatchd's 10 MB with rules that need no
- * TLS (issue 20).  The chain hashes a few short strings per change, which
- * this plain implementation does as well.  tests/unit/test_sha256.c holds
+ * TLS (issue 20).  The chain hashes a few short strings per bound column
+ * of each change, which this implementation does as well: on the CPU's SHA
+ * instructions (SHA-NI) when it has them, plain C otherwise.  tests/unit/test_sha256.c holds
  * it to OpenSSL's answers.
  */
 #ifndef RTOWATCH_SHA256_H

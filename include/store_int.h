@@ -129,6 +129,12 @@ struct store_backend {
 	char		*(*expanded)(struct store_query *);
 	const char	*(*sql)(struct store_query *);
 	void		 (*finalize)(struct store_query *);
+	/*
+	 * Optional: statements the backend kept to reuse (finalize) are let
+	 * go; called at the end of each group of changes
+	 * (store_group_commit) and before the connection closes.
+	 */
+	void		 (*release)(struct store_db *);
 };
 
 /*
