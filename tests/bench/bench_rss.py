@@ -45,9 +45,11 @@ loop held 7-15 s a burst; with them a false "monitoring host lost its
 network" incident); since, 22.4-22.7 MB through all three, none late.
 """
 import argparse
+import http.client
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -196,6 +198,24 @@ def table(rows):
               f"{mb(base):>9} {mb(m_base):>6}", flush=True)
 
 
+def https_gauges(sock):
+    """The https slots' gauges from GET /metrics ("open 16 running 9
+    peak 16 waiting 0"), or None before the socket answers."""
+    try:
+        c = http.client.HTTPConnection("rtowatch", timeout=2)
+        c.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.sock.settimeout(2)
+        c.sock.connect(sock)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    got = re.findall(r"^rtowatch_https_(open|running|running_peak|"
+                     r"waiting) (\d+)$", text, re.M)
+    return "https slots: " + " ".join(f"{k} {v}" for k, v in got)
+
+
 class Early:
     """VmRSS, VmHWM and smaps_rollup's anonymous pages every EVERY
     seconds from the daemon's start for SECONDS, with the time each line
@@ -203,9 +223,11 @@ class Early:
     samples go to PATH (CSV: t, rss, hwm, anon, file in kB; log lines as
     "t,log,TEXT"); a line a second (its highest sample) is printed."""
 
-    def __init__(self, seconds, every, path):
+    def __init__(self, seconds, every, path, gauges):
         self.seconds, self.every, self.path = seconds, every, path
+        self.gauges = gauges
         self.rows, self.logs, self.thread = [], [], None
+        self.wall0 = 0.0
 
     def spawned(self, p, log):
         self.thread = threading.Thread(target=self.run, args=(p, log),
@@ -214,6 +236,7 @@ class Early:
 
     def run(self, p, log):
         t0 = time.monotonic()
+        self.wall0 = time.time()
         seen = 0
         while p.poll() is None and time.monotonic() - t0 < self.seconds:
             t = time.monotonic() - t0
@@ -244,13 +267,18 @@ class Early:
                     self.logs.append((t, line))
             except OSError:
                 pass
+            if self.gauges and len(self.rows) % int(1 / self.every) == 1:
+                g = https_gauges(os.path.join(os.path.dirname(log),
+                                              "control.sock"))
+                if g:
+                    self.logs.append((t, g))
             time.sleep(self.every)
 
     def report(self, name):
         if self.thread is not None:
             self.thread.join()
         with open(self.path, "a") as f:
-            f.write(f"# {name}\n")
+            f.write(f"# {name} started at {self.wall0:.3f} (Unix s)\n")
             for r in self.rows:
                 f.write("%.3f,%d,%d,%d,%d\n" % r)
             for t, line in self.logs:
@@ -287,7 +315,7 @@ def hold(work, kind, name, checks, a):
     early = None
     spawned = None
     if a.early:
-        early = Early(a.early, a.early_every, a.early_csv)
+        early = Early(a.early, a.early_every, a.early_csv, a.early_gauges)
         spawned = (lambda p: early.spawned(
             p, os.path.join(work, name, "rtowatchd.log")))
     d = bench.Rtowatchd(work, name, checks, EVERY, 2000,
@@ -355,6 +383,10 @@ def main():
                     "SECONDS (the start's high-water), printed a line a "
                     "second beside the log lines of that second")
     ap.add_argument("--early-every", type=float, default=0.05)
+    ap.add_argument("--early-gauges", action="store_true",
+                    help="and the https slots' gauges a second (GET "
+                    "/metrics: its reply at 10,000 checks costs the "
+                    "daemon memory of its own, and the sampler time)")
     ap.add_argument("--early-csv", default="/tmp/bench_rss_early.csv",
                     help="where every early sample goes (appended)")
     a = ap.parse_args()
