@@ -321,6 +321,7 @@ history_write(struct history *h)
 	if ((np = h->npending) > HISTORY_TX_ROWS)
 		np = HISTORY_TX_ROWS;
 	r = xcalloc(HISTORY_TX_ROWS, sizeof(*r));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, one a row */
 	from = xcalloc(HISTORY_TX_ROWS, sizeof(*from));
 	for (i = 0; i < np; i++)
 		history_row(&r[i], &h->pending[i]);
