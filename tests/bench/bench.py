@@ -415,12 +415,14 @@ def drop_work(work, name):
 
 class Rtowatchd:
     def __init__(self, work, name, checks, every_s, timeout_ms,
-                 extra="", argv_prefix=(), database=None, head=""):
+                 extra="", argv_prefix=(), database=None, head="",
+                 spawned=None):
         """CHECKS: one "check ..." line per system (no `every`); EVERY_S
         in seconds, or a duration string ("250ms"); EXTRA: more lines for
         each system block; ARGV_PREFIX: what runs the daemon (`ip netns
         exec NS`); DATABASE: its register (default NAME/rtowatch.db);
-        HEAD: more global lines (`set node`, `set socket`...)."""
+        HEAD: more global lines (`set node`, `set socket`...); SPAWNED:
+        called with the process as soon as it runs (a sampler)."""
         every = every_s if isinstance(every_s, str) else f"{every_s}s"
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
@@ -444,6 +446,8 @@ class Rtowatchd:
                                    self.conf],
                                   stdout=self.logf, stderr=self.logf,
                                   preexec_fn=raise_nofile)
+        if spawned is not None:
+            spawned(self.p)
         wait_for(lambda: "started:" in self.text() or
                  self.p.poll() is not None, 180, "rtowatchd to start")
         if self.p.poll() is not None:

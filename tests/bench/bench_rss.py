@@ -45,12 +45,15 @@ loop held 7-15 s a burst; with them a false "monitoring host lost its
 network" incident); since, 22.4-22.7 MB through all three, none late.
 """
 import argparse
+import http.client
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -195,12 +198,129 @@ def table(rows):
               f"{mb(base):>9} {mb(m_base):>6}", flush=True)
 
 
+def https_gauges(sock):
+    """The https slots' gauges from GET /metrics ("open 16 running 9
+    peak 16 waiting 0"), or None before the socket answers."""
+    try:
+        c = http.client.HTTPConnection("rtowatch", timeout=2)
+        c.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.sock.settimeout(2)
+        c.sock.connect(sock)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    got = re.findall(r"^rtowatch_https_(open|running|running_peak|"
+                     r"waiting) (\d+)$", text, re.M)
+    return "https slots: " + " ".join(f"{k} {v}" for k, v in got)
+
+
+class Early:
+    """VmRSS, VmHWM and smaps_rollup's anonymous pages every EVERY
+    seconds from the daemon's start for SECONDS, with the time each line
+    of its log appeared: where the start's high-water comes from.  All
+    samples go to PATH (CSV: t, rss, hwm, anon, file in kB; log lines as
+    "t,log,TEXT"); a line a second (its highest sample) is printed."""
+
+    def __init__(self, seconds, every, path, gauges):
+        self.seconds, self.every, self.path = seconds, every, path
+        self.gauges = gauges
+        self.rows, self.logs, self.thread = [], [], None
+        self.wall0 = 0.0
+
+    def spawned(self, p, log):
+        self.thread = threading.Thread(target=self.run, args=(p, log),
+                                       daemon=True)
+        self.thread.start()
+
+    def run(self, p, log):
+        t0 = time.monotonic()
+        self.wall0 = time.time()
+        seen = 0
+        while p.poll() is None and time.monotonic() - t0 < self.seconds:
+            t = time.monotonic() - t0
+            try:
+                st = {}
+                with open(f"/proc/{p.pid}/status") as f:
+                    for line in f:
+                        k, _, v = line.partition(":")
+                        if k in ("VmRSS", "VmHWM"):
+                            st[k] = int(v.split()[0])
+                roll = {}
+                with open(f"/proc/{p.pid}/smaps_rollup") as f:
+                    for line in f:
+                        k, _, v = line.partition(":")
+                        if k in ("Rss", "Anonymous"):
+                            roll[k] = int(v.split()[0])
+                self.rows.append((t, st["VmRSS"], st["VmHWM"],
+                                  roll["Anonymous"],
+                                  roll["Rss"] - roll["Anonymous"]))
+            except (OSError, KeyError):
+                break
+            try:
+                with open(log) as f:
+                    f.seek(seen)
+                    text = f.read()
+                    seen += len(text.encode())
+                for line in text.splitlines():
+                    self.logs.append((t, line))
+            except OSError:
+                pass
+            if self.gauges and len(self.rows) % int(1 / self.every) == 1:
+                g = https_gauges(os.path.join(os.path.dirname(log),
+                                              "control.sock"))
+                if g:
+                    self.logs.append((t, g))
+            time.sleep(self.every)
+
+    def report(self, name):
+        if self.thread is not None:
+            self.thread.join()
+        with open(self.path, "a") as f:
+            f.write(f"# {name} started at {self.wall0:.3f} (Unix s)\n")
+            for r in self.rows:
+                f.write("%.3f,%d,%d,%d,%d\n" % r)
+            for t, line in self.logs:
+                f.write(f"{t:.3f},log,{line}\n")
+        if not self.rows:
+            return
+        peak = max(self.rows, key=lambda r: r[1])
+        print(f"   {name} early: {len(self.rows)} samples over "
+              f"{self.rows[-1][0]:.0f} s; highest VmRSS {peak[1] / 1024:.1f}"
+              f" MB at +{peak[0]:.2f} s (anon {peak[3] / 1024:.1f}, files "
+              f"{peak[4] / 1024:.1f}); VmHWM {self.rows[-1][2] / 1024:.1f} MB"
+              f" (reached at +{next(r[0] for r in self.rows if r[2] == self.rows[-1][2]):.2f} s)",
+              flush=True)
+        sec = {}
+        for r in self.rows:
+            k = int(r[0])
+            if k not in sec or r[1] > sec[k][1]:
+                sec[k] = r
+        logs = {}
+        for t, line in self.logs:
+            logs.setdefault(int(t), []).append(line[:70])
+        for k in sorted(sec):
+            r = sec[k]
+            print(f"     +{k:3d} s  rss {r[1] / 1024:5.1f}  hwm "
+                  f"{r[2] / 1024:5.1f}  anon {r[3] / 1024:5.1f}  files "
+                  f"{r[4] / 1024:4.1f}  " + " | ".join(logs.get(k, [])[:2]),
+                  flush=True)
+
+
 def hold(work, kind, name, checks, a):
     """Run rtowatchd with CHECKS and sample its RSS over the hold:
     (samples, peak, where the last RSS lives, outages, and the probes'
     schedule while held)."""
+    early = None
+    spawned = None
+    if a.early:
+        early = Early(a.early, a.early_every, a.early_csv, a.early_gauges)
+        spawned = (lambda p: early.spawned(
+            p, os.path.join(work, name, "rtowatchd.log")))
     d = bench.Rtowatchd(work, name, checks, EVERY, 2000,
-                        head="".join(f"set {x}\n" for x in a.set))
+                        head="".join(f"set {x}\n" for x in a.set),
+                        spawned=spawned)
     samples = []
     try:
         time.sleep(EVERY * 3)   # the outages open (down after 2-3)
@@ -224,6 +344,8 @@ def hold(work, kind, name, checks, a):
         outages = d.outages()
     finally:
         d.close()
+        if early is not None:
+            early.report(name)
     # Whether the probes kept their schedule while held: a slower daemon
     # would look smaller by probing less.
     sched["per_s"] = sched["started"] / held_s
@@ -255,6 +377,18 @@ def main():
     ap.add_argument("--notify", metavar="'DEADLINE [REMIND...]'",
                     help="the notify clock, e.g. '4m 2m 1m', instead of "
                     "the policy's 1h with reminders 30m and 10m before")
+    ap.add_argument("--early", type=float, default=0, metavar="SECONDS",
+                    help="also sample VmRSS, VmHWM and smaps_rollup every "
+                    "--early-every seconds from the daemon's start for "
+                    "SECONDS (the start's high-water), printed a line a "
+                    "second beside the log lines of that second")
+    ap.add_argument("--early-every", type=float, default=0.05)
+    ap.add_argument("--early-gauges", action="store_true",
+                    help="and the https slots' gauges a second (GET "
+                    "/metrics: its reply at 10,000 checks costs the "
+                    "daemon memory of its own, and the sampler time)")
+    ap.add_argument("--early-csv", default="/tmp/bench_rss_early.csv",
+                    help="where every early sample goes (appended)")
     a = ap.parse_args()
     N, HOLD, KINDS = a.n, a.hold, a.kinds.split(",")
     FAIL_BASE = bench.TCP_BASE + N

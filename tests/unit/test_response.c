@@ -310,6 +310,52 @@ test_flush_time(void **state)
 	    " rtt_sum = 90"), 2 * 1429);
 }
 
+/*
+ * The rows' text is encoded a bucket at a time (store_response.c): names
+ * with quotes, backslashes and non-ASCII characters come back as they
+ * went in, several buckets in one call, a bucket without a success has
+ * no response times, and a name that is not UTF-8 fails the call.
+ */
+static void
+test_names(void **state)
+{
+	struct storefix		*db = *state;
+	struct store_response	 r[3] = {
+		{ .system = "we\"b\\ 資安", .check = "http https://x/?a=\"1\"",
+		  .span = MIN, .at = T0, .ok = 2, .rtt_min = 3, .rtt_max = 7,
+		  .rtt_sum = 10 },
+		{ .system = "we\"b\\ 資安", .check = "tcp 192.0.2.1 port 22",
+		  .span = MIN, .at = T0, .failed = 4, .cause = "refused" },
+		{ .system = "plain", .check = "tab\there", .span = MIN,
+		  .at = T0 + MIN, .ok = 1, .rtt_min = 5, .rtt_max = 5,
+		  .rtt_sum = 5 },
+	};
+	struct store_response	 bad = r[2];
+
+	assert_int_equal(store_begin(db->st), 0);
+	assert_int_equal(store_response_add_many(db->st, r, 3, 1), 0);
+	assert_int_equal(store_commit(db->st), 0);
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_history h JOIN response_checks c ON c.id = h.check_id"
+	    " WHERE c.system = 'we\"b\\ 資安'"
+	    " AND c.name = 'http https://x/?a=\"1\"' AND h.ok = 2"
+	    " AND h.rtt_min = 3 AND h.rtt_max = 7 AND h.rtt_sum = 10"
+	    " AND h.cause IS NULL"), 1);
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_history h JOIN response_checks c ON c.id = h.check_id"
+	    " WHERE c.system = 'we\"b\\ 資安' AND h.failed = 4"
+	    " AND h.rtt_min IS NULL AND h.rtt_sum IS NULL"
+	    " AND h.cause = 'refused'"), 1);
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_checks WHERE name = 'tab' || char(9) || 'here'"), 1);
+	bad.check = "not \xff UTF-8";
+	assert_int_equal(store_begin(db->st), 0);
+	assert_int_equal(store_response_add_many(db->st, &bad, 1, 1), -1);
+	store_rollback(db->st);
+	assert_int_equal(storefix_count(db, "SELECT count(*) FROM"
+	    " response_history"), 3);
+}
+
 int
 main(void)
 {
@@ -318,6 +364,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_time, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_size, setup,
 		    teardown),
 	};
