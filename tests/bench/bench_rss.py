@@ -216,6 +216,18 @@ def https_gauges(sock):
     return "https slots: " + " ".join(f"{k} {v}" for k, v in got)
 
 
+
+def proc_kb(path, keys):
+    """The kB figures of KEYS in a /proc file of "Key: N kB" lines."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in keys:
+                out[k] = int(v.split()[0])
+    return out
+
+
 class Early:
     """VmRSS, VmHWM and smaps_rollup's anonymous pages every EVERY
     seconds from the daemon's start for SECONDS, with the time each line
@@ -241,18 +253,9 @@ class Early:
         while p.poll() is None and time.monotonic() - t0 < self.seconds:
             t = time.monotonic() - t0
             try:
-                st = {}
-                with open(f"/proc/{p.pid}/status") as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        if k in ("VmRSS", "VmHWM"):
-                            st[k] = int(v.split()[0])
-                roll = {}
-                with open(f"/proc/{p.pid}/smaps_rollup") as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        if k in ("Rss", "Anonymous"):
-                            roll[k] = int(v.split()[0])
+                st = proc_kb(f"/proc/{p.pid}/status", ("VmRSS", "VmHWM"))
+                roll = proc_kb(f"/proc/{p.pid}/smaps_rollup",
+                               ("Rss", "Anonymous"))
                 self.rows.append((t, st["VmRSS"], st["VmHWM"],
                                   roll["Anonymous"],
                                   roll["Rss"] - roll["Anonymous"]))
