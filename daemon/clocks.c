@@ -47,20 +47,25 @@
 #define CLOCKS_RETRY_MS		5000
 #define CLOCKS_SLICE_MS		20	/* of firing, a turn of the loop */
 
+/*
+ * 5,000 incidents open keep 10,000 clocks (notify and restore): each is
+ * 104 bytes, a 112-byte block (128 with a pointer to its clocks and the
+ * small fields unpacked), and an incident's clocks share one copy of its
+ * system's name (issue 20).
+ */
 struct clock {
 	TAILQ_ENTRY(clock)	 entry;
 	LIST_ENTRY(clock)	 by_incident;	/* in its bucket */
-	struct clocks		*clocks;
 	int64_t			 id;
 	int64_t			 incident_id;
-	enum policy_clock	 kind;
-	int			 level;
+	uint8_t			 kind;		/* enum policy_clock */
+	uint8_t			 level;
+	uint8_t			 done;		/* reminders recorded */
+	int			 factor;	/* a drill's compression, 1 */
 	int64_t			 start;
 	int64_t			 due;
-	int			 done;		/* reminders recorded */
-	int			 factor;	/* a drill's compression, 1 */
 	int64_t			 breached_at;
-	char			*system;
+	char			*system;	/* shared by its incident's */
 	struct timerheap_entry	 timer;		/* by wall time */
 };
 
@@ -99,7 +104,7 @@ struct clocks {
 	void			*namer_arg;
 };
 
-static void	clock_arm(struct clock *);
+static void	clock_arm(struct clocks *, struct clock *);
 static void	clock_fire_cb(struct timerheap_entry *, void *);
 static void	clocks_slice_begin(void *);
 static void	clocks_slice_end(void *);
@@ -190,10 +195,22 @@ clocks_index(struct clocks *cl, struct clock *c)
 	cl->nclocks++;
 }
 
+/*
+ * C, out of its bucket, is freed; its name too unless another clock of
+ * its incident, in the same bucket, shares it.
+ */
 static void
-clock_free(struct clock *c)
+clock_free(struct clocks *cl, struct clock *c)
 {
-	timerheap_disarm(c->clocks->timers, &c->timer);
+	struct clock	*o;
+
+	timerheap_disarm(cl->timers, &c->timer);
+	if (cl->nbuckets > 0)
+		LIST_FOREACH(o, clocks_bucket(cl, c->incident_id), by_incident)
+			if (o->system == c->system) {
+				c->system = NULL;
+				break;
+			}
 	free(c->system);
 	free(c);
 }
@@ -207,7 +224,8 @@ clocks_free(struct clocks *cl)
 		return;
 	while ((c = TAILQ_FIRST(&cl->list)) != NULL) {
 		TAILQ_REMOVE(&cl->list, c, entry);
-		clock_free(c);
+		LIST_REMOVE(c, by_incident);
+		clock_free(cl, c);
 	}
 	timerheap_free(cl->timers);
 	free(cl->buckets);
@@ -225,27 +243,27 @@ clocks_set_policy(struct clocks *cl, const struct policy *pol)
 
 	cl->policy = pol;
 	TAILQ_FOREACH(c, &cl->list, entry)
-		clock_arm(c);
+		clock_arm(cl, c);
 }
 
 static void
-clock_arm_at(struct clock *c, int64_t when)
+clock_arm_at(struct clocks *cl, struct clock *c, int64_t when)
 {
-	timerheap_arm(c->clocks->timers, &c->timer, when);
+	timerheap_arm(cl->timers, &c->timer, when);
 }
 
 static void
-clock_arm(struct clock *c)
+clock_arm(struct clocks *cl, struct clock *c)
 {
 	int64_t	 when;
 
-	timerheap_disarm(c->clocks->timers, &c->timer);
-	if (c->done > c->clocks->policy->nremind[c->kind])
-		c->done = c->clocks->policy->nremind[c->kind];
-	when = clock_real(c, policy_next_wakeup(c->clocks->policy, c->kind,
+	timerheap_disarm(cl->timers, &c->timer);
+	if (c->done > cl->policy->nremind[c->kind])
+		c->done = (uint8_t)cl->policy->nremind[c->kind];
+	when = clock_real(c, policy_next_wakeup(cl->policy, c->kind,
 	    clock_virtual(c, c->due), c->done, c->breached_at != 0));
 	if (when != 0)
-		clock_arm_at(c, when);
+		clock_arm_at(cl, c, when);
 }
 
 /*
@@ -319,7 +337,7 @@ clock_fire_cb(struct timerheap_entry *en, void *arg)
 		    "is %s, in %s%s", name, c->level, t,
 		    duration_fmt(c->due - now, d, sizeof(d)), late);
 	} else {
-		clock_arm(c);	/* woke early: the wall clock moved */
+		clock_arm(cl, c);	/* woke early: the wall clock moved */
 		return;
 	}
 
@@ -334,22 +352,22 @@ clock_fire_cb(struct timerheap_entry *en, void *arg)
 		store_rollback(cl->store);
 		log_warnx("incident %lld: %s could not be recorded; retrying",
 		    (long long)c->incident_id, event);
-		clock_arm_at(c, now + CLOCKS_RETRY_MS);
+		clock_arm_at(cl, c, now + CLOCKS_RETRY_MS);
 		return;
 	}
-	c->done = n;
+	c->done = (uint8_t)n;
 	if (breached)
 		c->breached_at = breached;
 	log_warnx("incident %lld (%s): %s: %s", (long long)c->incident_id,
 	    c->system, event, detail);
-	clock_arm(c);
+	clock_arm(cl, c);
 }
 
 static int
 clocks_add(const struct store_open_clock *oc, void *arg)
 {
 	struct clocks	*cl = arg;
-	struct clock	*c;
+	struct clock	*c, *o;
 	enum policy_clock kind;
 
 	if (policy_clock_find(oc->kind, &kind) == -1) {
@@ -358,20 +376,30 @@ clocks_add(const struct store_open_clock *oc, void *arg)
 		return 0;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->clocks = cl;
 	c->id = oc->id;
 	c->incident_id = oc->incident_id;
-	c->kind = kind;
-	c->level = oc->level;
+	c->kind = (uint8_t)kind;
+	c->level = (uint8_t)oc->level;
 	c->start = oc->started_at;
 	c->due = oc->due_at;
-	c->done = oc->reminders_done;
+	c->done = (uint8_t)(oc->reminders_done < 0 ? 0 :
+	    oc->reminders_done > POLICY_MAX_REMINDERS ? POLICY_MAX_REMINDERS :
+	    oc->reminders_done);
 	c->breached_at = oc->breached_at;
 	c->factor = oc->factor > 1 ? oc->factor : 1;
-	c->system = xstrdup(oc->system);
+	if (cl->nbuckets > 0)
+		LIST_FOREACH(o, clocks_bucket(cl, oc->incident_id),
+		    by_incident)
+			if (o->incident_id == oc->incident_id &&
+			    strcmp(o->system, oc->system) == 0) {
+				c->system = o->system;
+				break;
+			}
+	if (c->system == NULL)
+		c->system = xstrdup(oc->system);
 	TAILQ_INSERT_TAIL(&cl->list, c, entry);
 	clocks_index(cl, c);
-	clock_arm(c);
+	clock_arm(cl, c);
 	return 0;
 }
 
@@ -382,7 +410,7 @@ clocks_rearm(struct clocks *cl)
 	struct clock	*c;
 
 	TAILQ_FOREACH(c, &cl->list, entry)
-		clock_arm(c);
+		clock_arm(cl, c);
 	timerheap_rearm(cl->timers);	/* the earliest may be where it was */
 }
 
@@ -461,7 +489,7 @@ clocks_sync(struct clocks *cl, int64_t incident)
 			TAILQ_REMOVE(&cl->list, c, entry);
 			LIST_REMOVE(c, by_incident);
 			cl->nclocks--;
-			clock_free(c);
+			clock_free(cl, c);
 		}
 	}
 	for (i = 0; i < cl->nstops; )
