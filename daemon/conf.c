@@ -269,6 +269,19 @@ conf_intern(struct conf *conf, const char *text)
 	return t->slots[i] = conf_strdup(conf, text);
 }
 
+/* conf_intern and conf_strdup for a check's parser (probes/). */
+const char *
+conf_parser_intern(struct conf_parser *p, const char *text)
+{
+	return conf_intern(p->conf, text);
+}
+
+const char *
+conf_parser_strdup(struct conf_parser *p, const char *text)
+{
+	return conf_strdup(p->conf, text);
+}
+
 /*
  * Does this node probe SYS: assigned to it by "vantage points", or to
  * every node (no such line)?

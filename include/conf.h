@@ -312,6 +312,8 @@ void	conf_error(struct conf_parser *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	conf_need_lib(struct conf_parser *, enum lazylib, const char *);
 int	conf_next_string(struct conf_parser *, const char *, char **);
+const char	*conf_parser_intern(struct conf_parser *, const char *);
+const char	*conf_parser_strdup(struct conf_parser *, const char *);
 int	conf_next_number(struct conf_parser *, const char *, long long,
 	    long long, long long *);
 int	conf_next_duration(struct conf_parser *, const char *, int64_t,

@@ -75,16 +75,28 @@ union http_sa {
 };
 
 struct http_opts {
-	char		*request;	/* plain http://: what is sent */
-	size_t		 request_len;
+	/*
+	 * A plain probe's request, in the rules: its first line's method
+	 * and path (conf_strdup), then the rest, the same for every check
+	 * of a host (conf_intern); a probe joins them (http_plain_start).
+	 * Kept whole, the request was a 96-byte block a check.
+	 */
+	const char	*req_line;	/* "GET /path?query" */
+	const char	*req_rest;	/* " HTTP/1.1\r\nHost: ..." */
+	size_t		 request_len;	/* both */
 	union http_sa	 addr;		/* plain, an address URL: where */
 	socklen_t	 addrlen;
 	char		*contains;
 	char		**headers;
-	char		*ca_file;
+	/*
+	 * The rules' (conf_intern): 10,000 https checks name one CA file
+	 * and a few addresses, and their copies were 100 bytes a check
+	 * (issue 20).
+	 */
+	const char	*ca_file;
 	char		*host;		/* to resolve; NULL for an address */
 	struct tls_ctx	*tls;		/* https on the loop: its CA store */
-	char		*tls_ip;	/* https, an address URL: verified */
+	const char	*tls_ip;	/* https, an address URL: verified */
 	int64_t		 cert_expiry_ms;	/* 0: not checked */
 	int		 status_lo, status_hi;
 	size_t		 nheaders;
@@ -113,6 +125,7 @@ struct http_state {
 	size_t				 sent;
 	int64_t				 t_conn, t_first; /* -1: not yet */
 	struct http_resp		*resp;
+	char				*request;	/* plain: sent */
 	struct tls_conn			*tls;	/* https on the loop */
 	int				 handshaken;
 	int				 gated;	/* connected, waits for a slot */
@@ -434,6 +447,24 @@ http_string_once(struct conf_parser *p, const char *what, char **out)
 	return 0;
 }
 
+/* As http_string_once, the string kept once in the rules. */
+static int
+http_intern_once(struct conf_parser *p, const char *what, const char **out)
+{
+	char	*s = NULL;
+
+	if (http_string_once(p, what, &s) == -1)
+		return -1;
+	if (*out != NULL) {
+		conf_error(p, "http check: \"%s\" given twice", what);
+		free(s);
+		return -1;
+	}
+	*out = conf_parser_intern(p, s);
+	free(s);
+	return 0;
+}
+
 static int
 http_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 {
@@ -488,7 +519,7 @@ http_option(struct conf_parser *p, struct check_conf *cc, const char *word)
 			s = NULL;
 		}
 	} else if (strcmp(word, "ca-file") == 0) {
-		if (http_string_once(p, "ca-file", &o->ca_file) == -1)
+		if (http_intern_once(p, "ca-file", &o->ca_file) == -1)
 			return -1;
 		/* The daemon runs from /: a relative path would mislead. */
 		if (o->ca_file[0] != '/') {
@@ -772,13 +803,15 @@ http_append(char **buf, size_t *len, const char *a, const char *b,
 }
 
 /*
- * The request a plain check sends, once for all its probes: what curl
- * would send (Host, User-Agent, Accept, the user's headers, which replace
- * those of the same name; one with no value is not sent, as with curl).
- * For a URL with an address, the address too.
+ * The request a plain check sends, made once for all its probes, in two
+ * parts kept with the rules (struct http_opts): what curl would send
+ * (Host, User-Agent, Accept, the user's headers, which replace those of
+ * the same name; one with no value is not sent, as with curl).  For a
+ * URL with an address, the address too.
  */
 static void
-http_plain_request(struct http_opts *o, const struct check_http_url *u)
+http_plain_request(struct conf_parser *p, struct http_opts *o,
+    const struct check_http_url *u)
 {
 	const char	*v;
 	char		*buf = NULL;
@@ -786,8 +819,13 @@ http_plain_request(struct http_opts *o, const struct check_http_url *u)
 
 	http_append(&buf, &len, o->head ? "HEAD " : "GET ", u->path,
 	    u->query != NULL ? "?" : "");
-	http_append(&buf, &len, u->query != NULL ? u->query : "",
-	    " HTTP/1.1\r\n", "");
+	http_append(&buf, &len, u->query != NULL ? u->query : "", "", "");
+	o->req_line = conf_parser_strdup(p, buf);
+	o->request_len = len;
+	free(buf);
+	buf = NULL;
+	len = 0;
+	http_append(&buf, &len, " HTTP/1.1\r\n", "", "");
 	if (!http_user_header(o, "Host"))
 		http_append(&buf, &len, "Host: ", u->host, u->port != NULL ?
 		    ":" : "");
@@ -807,13 +845,15 @@ http_plain_request(struct http_opts *o, const struct check_http_url *u)
 			http_append(&buf, &len, o->headers[i], "\r\n", "");
 	}
 	http_append(&buf, &len, "\r\n", "", "");
-	o->request = buf;
-	o->request_len = len;
+	o->req_rest = conf_parser_intern(p, buf);
+	o->request_len += len;
+	free(buf);
 }
 
 /* A URL's address (no name to resolve) as a socket address. */
 static void
-http_plain_addr(const struct check_conf *cc, struct http_opts *o)
+http_plain_addr(struct conf_parser *p, const struct check_conf *cc,
+    struct http_opts *o)
 {
 	struct sockaddr_in	*sin = &o->addr.sin;
 	struct sockaddr_in6	*sin6 = &o->addr.sin6;
@@ -832,7 +872,7 @@ http_plain_addr(const struct check_conf *cc, struct http_opts *o)
 	ip[n] = '\0';
 	memset(&o->addr, 0, sizeof(o->addr));
 	if (o->https)
-		o->tls_ip = xstrdup(ip);	/* what the certificate names */
+		o->tls_ip = conf_parser_intern(p, ip);	/* the certificate's */
 	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)o->port);
@@ -895,9 +935,9 @@ http_finish(struct conf_parser *p, struct check_conf *cc)
 	if (http_url_target(p, cc, o, &u) == -1)
 		goto out;
 	if (plain) {
-		http_plain_request(o, &u);
+		http_plain_request(p, o, &u);
 		if (o->host == NULL)
-			http_plain_addr(cc, o);
+			http_plain_addr(p, cc, o);
 	}
 	/*
 	 * The CA store is read now, once for every check naming it: a file
@@ -942,11 +982,8 @@ http_free_opts(struct check_conf *cc)
 		free(o->headers[i]);
 	free(o->headers);
 	free(o->contains);
-	free(o->ca_file);
 	free(o->host);
-	free(o->request);
 	tls_ctx_put(o->tls);
-	free(o->tls_ip);
 	free(o);
 	cc->opts = NULL;
 }
@@ -1405,7 +1442,7 @@ http_plain_io(struct probe *p)
 		return;
 	}
 	while (s->sent < o->request_len) {
-		n = send(s->fd, o->request + s->sent, o->request_len - s->sent,
+		n = send(s->fd, s->request + s->sent, o->request_len - s->sent,
 		    MSG_NOSIGNAL);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -1470,7 +1507,7 @@ http_tls_io(struct probe *p)
 	size_t			 n;
 	int			 rc;
 
-	rc = tls_conn_write(s->tls, o->request, o->request_len, &s->sent,
+	rc = tls_conn_write(s->tls, s->request, o->request_len, &s->sent,
 	    err, sizeof(err));
 	if (rc == TLS_FAIL) {
 		probe_done(p, PROBE_ERROR, "%s", err);
@@ -1646,6 +1683,11 @@ http_plain_start(struct probe *p)
 	struct http_state	*s = p->priv;
 	const struct http_opts	*o = p->check->opts;
 
+	size_t			 n = strlen(o->req_line);
+
+	s->request = xmalloc(o->request_len);
+	memcpy(s->request, o->req_line, n);
+	memcpy(s->request + n, o->req_rest, o->request_len - n);
 	s->resp = xmalloc(sizeof(*s->resp));
 	http_resp_init(s->resp, o->head);
 	http_plain_next(p, EHOSTUNREACH);
@@ -1702,7 +1744,7 @@ http_resolved(struct probe *p, const struct addrinfo *ai)
 static int
 http_plain_path(const struct http_opts *o)
 {
-	return o->request != NULL && !http_curl_only &&
+	return o->req_line != NULL && !http_curl_only &&
 	    (o->host != NULL || o->addrlen > 0) &&
 	    (!o->https || o->tls != NULL);
 }
@@ -1883,6 +1925,7 @@ http_cancel(struct probe *p)
 	if (s->resp != NULL)
 		http_resp_free(s->resp);
 	free(s->resp);
+	free(s->request);
 	/* A plain probe made none: rules of those never load libcurl. */
 	if (s->resolve != NULL)
 		curl_slist_free_all(s->resolve);
