@@ -1466,16 +1466,20 @@ store_refused(struct store *st)
 	store_arm(st);
 }
 
-/* Record one write of the transaction being made. */
+/*
+ * Record one write of the transaction being made; SQL, if not NULL, is
+ * the op's from now on.  (Copied, a 500-row statement of the history was
+ * in the heap three times at once: the rows' text, the SQL and its copy.)
+ */
 static void
-store_record(struct store *st, const char *sql, int (*fn)(struct store *,
+store_record(struct store *st, char *sql, int (*fn)(struct store *,
     void *), void (*fn_free)(void *), void *arg)
 {
 	struct store_op	*op;
 
 	op = xcalloc(1, sizeof(*op));
 	if (sql != NULL) {
-		op->sql = xstrdup(sql);
+		op->sql = sql;
 		st->tx->bytes += strlen(sql) + sizeof(*op);
 	} else
 		st->tx->bytes += sizeof(*op) + 512;
@@ -1536,7 +1540,6 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 	}
 	st->last_deferred = st->deferring;
 	store_record(st, sql, NULL, NULL, NULL);
-	free(sql);
 	if (implicit)
 		return store_commit(st);
 	return 0;
