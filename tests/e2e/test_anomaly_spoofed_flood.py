@@ -11,13 +11,19 @@ sources never touch the big table; the rest of the difference is the SYN
 table (256 KiB) and the sketches being touched.  Anything that kept
 state per source would need at least 16 MiB more for a million of them,
 so the flood may add at most 8 MiB to the baseline's peak, in either
-build.
+build.  The ASan build also keeps a shadow byte for every 8 bytes of the
+mapped capture the walk reads (daemon/pcapfile.c); on some kernels those
+pages stay resident (8.8 MiB for this 70 MB file on Linux 6.18, where
+the shadow's mapping held 10.1 MiB at the end and the flood's peak was
+10.4 MiB above the baseline's).  That is the sanitizer's memory, not the
+daemon's: under ASan the bound is the file's size / 8 more.
 """
 import os
 import re
 
 import pcapgen
 from anomalylib import replay, values, warnings
+from conftest import binary
 
 TARGET = "198.51.100.10"
 SOURCES = 1_000_000
@@ -41,6 +47,8 @@ def test_spoofed_flood_bounded_memory(tmp_path):
     pcap = pcapgen.write_spoofed_flood(tmp_path / "spoofed.pcap",
                                        pcapgen.T0, 20, SOURCES, TARGET)
     db, log, _ = replay(tmp_path, pcap)
+    shadow_kib = (os.path.getsize(pcap) // 8 // 1024
+                  if os.sep + "asan" + os.sep in binary("rtowatchd") else 0)
     os.unlink(pcap)
     assert f"{SOURCES + 1083} packets in" in log, log
     ws = warnings(db)
@@ -52,5 +60,5 @@ def test_spoofed_flood_bounded_memory(tmp_path):
     flood_kib = peak_kib(log)
     print(f"peak memory: baseline {baseline_kib} KiB, "
           f"{SOURCES} spoofed sources {flood_kib} KiB")
-    assert flood_kib - baseline_kib < GROWTH_BOUND_KIB, (baseline_kib,
-                                                         flood_kib)
+    assert flood_kib - baseline_kib < GROWTH_BOUND_KIB + shadow_kib, (
+        baseline_kib, flood_kib, shadow_kib)

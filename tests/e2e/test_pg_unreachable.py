@@ -28,6 +28,12 @@ SYSTEM = "registry"
 SERVICE_PORT = 7001
 WITNESS_PORT = 7002
 REPLY_MS = 1000          # daemon/store_pg.c STORE_PG_REPLY_MS
+# How late a probe may start while the host is cut off.  What this guards
+# against is the loop waiting on the register: REPLY_MS or a connection's
+# 2 s, each time.  A loop that never waits still starts a probe up to
+# 150 ms late now and then under ASan on a 2-core host running four
+# scenarios at once (148 ms seen in a full check; 100 ms was the bound).
+LATE_MS = 400
 CUT_S = 6                # seconds of probing with the host cut off
 
 _SCHEDULE = re.compile(r"schedule: (\d+) probes started, (\d+) skipped "
@@ -163,8 +169,9 @@ def test_pg_host_unreachable_probes_stay_on_time(scenario, netpair,  # noqa: F81
         assert "accepts writes again" not in d.run_log(), d.tail()
         assert started >= CUT_S * 5, started
         assert skipped == 0, (started, skipped)
-        assert p99 < 100, (f"probes started late while the register's host "
-                           f"was unreachable: p99 {p99} ms, max {worst} ms")
+        assert p99 < LATE_MS, (f"probes started late while the register's "
+                               f"host was unreachable: p99 {p99} ms, max "
+                               f"{worst} ms")
 
         cut_rule(netpair, pg, "-D")
         wait_for(lambda: "accepts writes again" in d.run_log(), 15,
@@ -203,7 +210,7 @@ def test_pg_first_host_unreachable_next_host_taken(scenario, netpair,  # noqa: F
         wait_for(lambda: "accepts writes again" in d.run_log(), 10,
                  "the held changes written through the next host")
         started, skipped, p99, worst = schedule(d)
-        assert skipped == 0 and p99 < 100, (
+        assert skipped == 0 and p99 < LATE_MS, (
             f"probes late while the first host was unreachable: p99 {p99} "
             f"ms, max {worst} ms, {skipped} skipped")
         (inc,) = incidents_of(pg.local_uri(), SYSTEM)
