@@ -430,19 +430,28 @@ http_valid_header(const char *h)
 	return 1;
 }
 
+/* A string option's value, into S: an error if it was GIVEN already. */
+static int
+http_next_once(struct conf_parser *p, const char *what, int given, char **s)
+{
+	if (conf_next_string(p, what, s) == -1)
+		return -1;
+	if (given) {
+		conf_error(p, "http check: \"%s\" given twice", what);
+		free(*s);
+		return -1;
+	}
+	return 0;
+}
+
 /* A string option that may be given once. */
 static int
 http_string_once(struct conf_parser *p, const char *what, char **out)
 {
 	char	*s;
 
-	if (conf_next_string(p, what, &s) == -1)
+	if (http_next_once(p, what, *out != NULL, &s) == -1)
 		return -1;
-	if (*out != NULL) {
-		conf_error(p, "http check: \"%s\" given twice", what);
-		free(s);
-		return -1;
-	}
 	*out = s;
 	return 0;
 }
@@ -451,15 +460,10 @@ http_string_once(struct conf_parser *p, const char *what, char **out)
 static int
 http_intern_once(struct conf_parser *p, const char *what, const char **out)
 {
-	char	*s = NULL;
+	char	*s;
 
-	if (http_string_once(p, what, &s) == -1)
+	if (http_next_once(p, what, *out != NULL, &s) == -1)
 		return -1;
-	if (*out != NULL) {
-		conf_error(p, "http check: \"%s\" given twice", what);
-		free(s);
-		return -1;
-	}
 	*out = conf_parser_intern(p, s);
 	free(s);
 	return 0;
