@@ -1686,7 +1686,6 @@ http_plain_start(struct probe *p)
 {
 	struct http_state	*s = p->priv;
 	const struct http_opts	*o = p->check->opts;
-
 	size_t			 n = strlen(o->req_line);
 
 	s->request = xmalloc(o->request_len);
