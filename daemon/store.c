@@ -1111,6 +1111,13 @@ store_reopen(struct store *st)
 	return 0;
 }
 
+/* After store_reopen(): the old file's connection is closed now. */
+void
+store_close_moved(struct store *st)
+{
+	store_sqlite_close_moved(st->db);
+}
+
 struct sqlite3 *
 store_sqlite(struct store *st)
 {

@@ -367,6 +367,7 @@ void		 store_group_begin(struct store *);
 void		 store_group_commit(struct store *);
 void		 store_close(struct store *);
 int		 store_reopen(struct store *);
+void		 store_close_moved(struct store *);
 struct sqlite3	*store_sqlite(struct store *);
 const char	*store_path(const struct store *);
 int		 store_open_outages(struct store *,

@@ -200,6 +200,7 @@ extern const char *const *const store_sqlite_migrations[];
 extern const char *const *const store_pg_migrations[];
 extern const struct store_backend store_sqlite_backend;
 struct sqlite3	*store_sqlite_handle(struct store_db *);
+void		 store_sqlite_close_moved(struct store_db *);
 extern const struct store_backend store_pg_backend;
 
 struct store_db	*store_sqlite_db(const char *);

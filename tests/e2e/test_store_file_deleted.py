@@ -8,17 +8,29 @@ database.  Now the daemon notices within 5 s, writes the open database
 back to its path, says so in its log and its timeline, and goes on
 recording there: an outage before the removal and one after are both in
 the file after a restart, and the hash chain verifies.  The probes keep
-their schedule meanwhile (the daemon's own p99 lateness), though the
-database holds 16 MB of past maintenance windows: the copy takes many
-turns of the loop.
+their schedule meanwhile (the daemon's own count of skipped starts and
+its p99 lateness), though the database holds 64 MB of past maintenance
+windows: the copy takes many turns of the loop.  Copied in one turn, it
+held the loop about 200 ms here, a whole interval of the probes, and
+some were skipped; 16 MB in one turn was 95 ms late, not told apart from
+a loaded host's noise.
 """
 import os
 import re
 import time
 
 import storelib
-from conftest import cli
+from conftest import asan, cli
 from storelib import FIRST, SECOND, Watched
+
+PAD_MB = 64
+# Half the probes' interval.  The copy in one turn was 194 ms late at
+# 64 MB (some starts skipped); in steps, with the fsync and the deleted
+# file's close each in one turn at the end, 66-107 ms (ASan as release:
+# it is SQLite and the kernel); with each in a turn of its own, 19-49 ms.
+# The ASan build beside three other scenarios is seen 150 ms late with no
+# repair at all: under it a copy in one turn is told by the starts skipped.
+LATE_MS = 300 if asan() else 100
 
 
 def test_deleted_database_is_written_back(scenario):
@@ -26,7 +38,7 @@ def test_deleted_database_is_written_back(scenario):
     d = w.d
     w.start()
     d.stop()
-    storelib.pad(d.db, 16)
+    storelib.pad(d.db, PAD_MB)
     w.start()
     before = w.outage(w.first, FIRST)
 
@@ -40,12 +52,15 @@ def test_deleted_database_is_written_back(scenario):
     assert "nothing recorded was lost" in d.run_log()
     pages = int(re.search(r"the open database \((\d+) pages\)",
                           d.run_log()).group(1))
-    assert pages > 16 * 256, f"only {pages} pages copied"
+    assert pages > PAD_MB * 256, f"only {pages} pages copied"
     # The probes went on while it was noticed and repaired.
     w.witness.wait_accepted(3, what="probes after the repair")
     started, skipped, p99 = w.schedule()
-    assert started > 0 and skipped == 0, (started, skipped)
-    assert p99 < 100, f"probe starts late by {p99} ms (p99) during repair"
+    assert started > 0 and skipped == 0, (
+        f"{skipped} probe starts skipped while the database was copied "
+        f"({started} started): the loop was held a whole interval")
+    assert p99 < LATE_MS, (f"probe starts late by {p99} ms (p99) during "
+                           f"repair (bound {LATE_MS} ms)")
 
     # What is recorded from now on goes to the file on the path.
     after = w.outage(w.second, SECOND)
