@@ -89,7 +89,8 @@ def run_pytest(label, bindir):
                f"--junitxml={xml.name}", "-p", "no:cacheprovider",
                "tests/e2e"]
         if E2E_JOBS != "1":
-            cmd[4:4] = ["-n", E2E_JOBS]
+            # The HEAVY scenarios (conftest.py) one after another.
+            cmd[4:4] = ["-n", E2E_JOBS, "--dist", "loadgroup"]
         print(f"== {label}: {' '.join(cmd)}", flush=True)
         p = subprocess.run(cmd, cwd=ROOT, env=env)
         try:

@@ -283,13 +283,30 @@ VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no"]
 
 
+# Scenarios that load both cores for tens of seconds (thousands of
+# systems failing at once, a slow-connection attack, 200,000 kept views):
+# make check runs them one after another in one worker (pytest-xdist's
+# --dist loadgroup), beside the light ones, so that two of them never
+# share the host and each one's timing bounds are its own.  Two of
+# test_clock_burst's daemons at once, under ASan, took 15-40 s to open
+# 2,000 incidents where one alone takes 2.6 s.
+HEAVY = pytest.mark.xdist_group("heavy")
+
+
+def asan():
+    """Is the daemon under test the ASan build (bin/asan/)?  Its timing
+    bounds are its own: it runs several times slower, and four scenarios
+    share two cores in make check."""
+    return os.sep + "asan" + os.sep in binary("rtowatchd")
+
+
 def require_valgrind():
     """Skip, saying why, where a valgrind scenario cannot run: valgrind
     missing, or the ASan build (it has its own leak checker)."""
     import shutil
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind is not installed (make check installs it)")
-    if os.sep + "asan" + os.sep in binary("rtowatchd"):
+    if asan():
         pytest.skip("the ASan build has its own leak checker")
 
 

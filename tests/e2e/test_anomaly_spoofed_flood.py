@@ -23,7 +23,7 @@ import re
 
 import pcapgen
 from anomalylib import replay, values, warnings
-from conftest import binary
+from conftest import asan
 
 TARGET = "198.51.100.10"
 SOURCES = 1_000_000
@@ -48,7 +48,7 @@ def test_spoofed_flood_bounded_memory(tmp_path):
                                        pcapgen.T0, 20, SOURCES, TARGET)
     db, log, _ = replay(tmp_path, pcap)
     shadow_kib = (os.path.getsize(pcap) // 8 // 1024
-                  if os.sep + "asan" + os.sep in binary("rtowatchd") else 0)
+                  if asan() else 0)
     os.unlink(pcap)
     assert f"{SOURCES + 1083} packets in" in log, log
     ws = warnings(db)

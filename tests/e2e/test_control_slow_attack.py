@@ -23,8 +23,10 @@ import time
 
 import pytest
 
-from conftest import (POLICY, api, cli, db_rows, rules_file, system_rules,
-                      wait_for, wait_socket)
+from conftest import (HEAVY, POLICY, api, cli, db_rows, rules_file,
+                      system_rules, wait_for, wait_socket)
+
+pytestmark = HEAVY
 
 USER = f"rtw-atk{os.getpid() % 100000}"
 CONNECTIONS = 1100

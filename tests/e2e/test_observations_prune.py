@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import (cli, db_edit, db_rows, fmt_ms, is_pg, now_ms,
+from conftest import (HEAVY, cli, db_edit, db_rows, fmt_ms, is_pg, now_ms,
                       rules_file, system_rules, wait_for, wait_incident)
 from pglib import pg_bin
 
@@ -417,6 +417,7 @@ def count(db, where):
     return db_rows(db, sql.replace("(*)", "(*) AS n"))[0]["n"]
 
 
+@HEAVY
 def test_observations_pruned_behind_many_kept(scenario, backend):
     """KEPT old views inside a long incident's window, older than views
     outside every window: the newer ones are still pruned, within
