@@ -110,6 +110,7 @@ struct store_op {
 	int			 (*fn)(struct store *, void *);
 	void			 (*fn_free)(void *);
 	void			*arg;
+	const char		*what;	/* a call's, for the log */
 };
 
 struct store_tx {
@@ -143,6 +144,7 @@ struct store {
 	struct store_tx	*tx;
 	int		 deferring;	/* tx is recorded, not run */
 	int		 replaying;	/* writing the held queue back */
+	int		 calling;	/* in store_call(): its writes are it */
 	int		 last_deferred;	/* the last write was only recorded */
 	int64_t		 next[STORE_NTABLES], saved_next[STORE_NTABLES];
 
@@ -1161,6 +1163,8 @@ store_tx_what(const struct store_tx *tx)
 	STAILQ_FOREACH(op, &tx->ops, entry)
 		if (op->sql != NULL)
 			return op->sql;
+		else if (op->what != NULL)
+			return op->what;
 	return "(notifications)";
 }
 
@@ -1474,13 +1478,15 @@ store_refused(struct store *st)
 }
 
 /*
- * Record one write of the transaction being made; SQL, if not NULL, is
- * the op's from now on.  (Copied, a 500-row statement of the history was
- * in the heap three times at once: the rows' text, the SQL and its copy.)
+ * Record one write of the transaction being made: SQL, if not NULL, is
+ * the op's from now on (copied, a 500-row statement of the history was in
+ * the heap three times at once: the rows' text, the SQL and its copy);
+ * else the call FN(ARG), ARG of BYTES (0: a notification's, about 512).
  */
 static void
 store_record(struct store *st, char *sql, int (*fn)(struct store *,
-    void *), void (*fn_free)(void *), void *arg)
+    void *), void (*fn_free)(void *), void *arg, size_t bytes,
+    const char *what)
 {
 	struct store_op	*op;
 
@@ -1489,10 +1495,11 @@ store_record(struct store *st, char *sql, int (*fn)(struct store *,
 		op->sql = sql;
 		st->tx->bytes += strlen(sql) + sizeof(*op);
 	} else
-		st->tx->bytes += sizeof(*op) + 512;
+		st->tx->bytes += sizeof(*op) + (bytes != 0 ? bytes : 512);
 	op->fn = fn;
 	op->fn_free = fn_free;
 	op->arg = arg;
+	op->what = what;
 	STAILQ_INSERT_TAIL(&st->tx->ops, op, entry);
 }
 
@@ -1518,8 +1525,9 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 		}
 		implicit = 1;
 	}
-	sql = st->replaying ? NULL : st->be->expanded(stmt);
-	if (sql == NULL && !st->replaying)
+	/* In a call, the call is recorded (store_call), not this. */
+	sql = st->replaying || st->calling ? NULL : st->be->expanded(stmt);
+	if (sql == NULL && !st->replaying && !st->calling)
 		fatalx("store: cannot record a statement");
 	if (st->replaying || !st->deferring) {
 		if ((rc = store_step(stmt)) == STORE_ROW && val != NULL)
@@ -1527,17 +1535,21 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 		while (rc == STORE_ROW)
 			rc = store_step(stmt);
 	}
-	store_finalize(stmt);
-	if (st->replaying)
+	if (st->replaying) {
+		store_finalize(stmt);
 		return rc == STORE_DONE ? 0 : -1;
+	}
 	if (rc != STORE_DONE && !store_fault(rc)) {
 		log_warnx("%s: %s; the statement refused: %.300s", st->path,
-		    st->db->error, store_refused_sql(st, sql));
+		    st->db->error, store_refused_sql(st, sql != NULL ? sql :
+		    st->be->sql(stmt)));
+		store_finalize(stmt);
 		free(sql);
 		if (implicit)
 			store_rollback(st);
 		return -1;
 	}
+	store_finalize(stmt);
 	if (rc != STORE_DONE) {
 		/* From here on the transaction is recorded, not run. */
 		store_group_fault(st);
@@ -1546,7 +1558,8 @@ store_write_row(struct store *st, struct store_query *stmt, int *val)
 		store_refused(st);
 	}
 	st->last_deferred = st->deferring;
-	store_record(st, sql, NULL, NULL, NULL);
+	if (sql != NULL)
+		store_record(st, sql, NULL, NULL, NULL, 0, NULL);
 	if (implicit)
 		return store_commit(st);
 	return 0;
@@ -1578,13 +1591,60 @@ store_later(struct store *st, int (*fn)(struct store *, void *),
 	int		 rc;
 
 	if (st->tx != NULL && st->deferring && !st->replaying) {
-		store_record(st, NULL, fn, fn_free, arg);
+		store_record(st, NULL, fn, fn_free, arg, 0, NULL);
 		return 0;
 	}
 	rc = fn(st, arg);
 	if (fn_free != NULL)
 		fn_free(arg);
 	return rc;
+}
+
+/*
+ * FN writes rows given in ARG (a text of many rows, which its statements
+ * bind), now, in the caller's transaction; the transaction records the
+ * call, not FN's statements expanded with their values: a 500-row
+ * statement of the history, expanded, was 50-100 kB more at every flush,
+ * built by doubling, most of the heap's growth each minute.  Held, the
+ * call is made again when its turn comes, as store_later's are.  BYTES:
+ * ARG's size, for the held queue's bound; WHAT names the rows for the
+ * log.  FN_FREE frees ARG in every case.
+ */
+int
+store_call(struct store *st, int (*fn)(struct store *, void *),
+    void (*fn_free)(void *), void *arg, size_t bytes, const char *what)
+{
+	int	 rc = 0, implicit = 0;
+
+	if (st->replaying || st->calling) {
+		rc = fn(st, arg);
+		fn_free(arg);
+		return rc;
+	}
+	if (st->tx == NULL) {
+		if (store_begin(st) == -1) {
+			fn_free(arg);
+			return -1;
+		}
+		implicit = 1;
+	}
+	/* A fault in FN makes the transaction recorded from there on. */
+	if (!st->deferring) {
+		st->calling = 1;
+		rc = fn(st, arg);
+		st->calling = 0;
+	}
+	if (rc == -1) {
+		fn_free(arg);
+		if (implicit)
+			store_rollback(st);
+		return -1;
+	}
+	st->last_deferred = st->deferring;
+	store_record(st, NULL, fn, fn_free, arg, bytes, what);
+	if (implicit)
+		return store_commit(st);
+	return 0;
 }
 
 /*

@@ -78,41 +78,22 @@ store_response_append(char **text, size_t *len, size_t *cap,
 	return 0;
 }
 
-/*
- * Write N buckets in two statements, in the caller's transaction: their
- * values go in as one JSON array bound to one parameter, so that the
- * statement is prepared (and recorded, when held) once for all of them
- * instead of once a bucket, which costs the loop 50 us a row.  NEW: the
- * checks may have no row yet (the first buckets of this process).
- *
- * The text is encoded a bucket at a time: a tree of all of them (a
- * dozen small blocks a row, about 0.85 kB) was 0.4 MB of the heap for
- * each of the minute's twenty transactions at 10,000 checks, the
- * history's flush a peak of the daemon's RSS (tests/bench/bench_rss.py
- * --early); the text is a tenth of that.
- */
-int
-store_response_add_many(struct store *st, const struct store_response *r,
-    size_t n, int new)
-{
-	char	*text = NULL;
-	size_t	 i, len = 0, cap = 0;
-	int	 rc = 0;
+/* Buckets to write: their text, and whether their checks may be new. */
+struct store_response_rows {
+	char	*text;
+	int	 new;
+};
 
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = store_response_append(&text, &len, &cap, &r[i]);
-	if (rc == -1) {
-		free(text);
-		return -1;
-	}
-	text[len++] = ']';
-	text[len] = '\0';
-	if (new)
+static int
+store_response_write(struct store *st, void *arg)
+{
+	const struct store_response_rows	*rows = arg;
+	int					 rc = 0;
+
+	if (rows->new)
 		rc = store_run(st, "INSERT OR IGNORE INTO response_checks"
 		    " (system, name) SELECT value ->> 0, value ->> 1"
-		    " FROM json_each(?)", "t", text);
+		    " FROM json_each(?)", "t", rows->text);
 	if (rc == 0)
 		rc = store_run(st, "INSERT INTO response_history AS h"
 		    " (check_id, span, at, ok, failed, rtt_min, rtt_max,"
@@ -126,9 +107,58 @@ store_response_add_many(struct store *st, const struct store_response *r,
 		    " CAST(j.value ->> 8 AS BIGINT), j.value ->> 9"
 		    " FROM json_each(?) j JOIN response_checks c"
 		    " ON c.system = j.value ->> 0 AND c.name = j.value ->> 1"
-		    " WHERE true" STORE_RESPONSE_MERGE, "t", text);
-	free(text);
+		    " WHERE true" STORE_RESPONSE_MERGE, "t", rows->text);
 	return rc;
+}
+
+static void
+store_response_rows_free(void *arg)
+{
+	struct store_response_rows	*rows = arg;
+
+	free(rows->text);
+	free(rows);
+}
+
+/*
+ * Write N buckets in two statements, in the caller's transaction: their
+ * values go in as one JSON array bound to one parameter, so that the
+ * statement is prepared once for all of them instead of once a bucket,
+ * which costs the loop 50 us a row.  NEW: the checks may have no row yet
+ * (the first buckets of this process).  The transaction keeps the text,
+ * to write it again if it is held (store_call), not the statements
+ * expanded with it.
+ *
+ * The text is encoded a bucket at a time: a tree of all of them (a
+ * dozen small blocks a row, about 0.85 kB) was 0.4 MB of the heap for
+ * each of the minute's twenty transactions at 10,000 checks, the
+ * history's flush a peak of the daemon's RSS (tests/bench/bench_rss.py
+ * --early); the text is a tenth of that.
+ */
+int
+store_response_add_many(struct store *st, const struct store_response *r,
+    size_t n, int new)
+{
+	struct store_response_rows	*rows;
+	char				*text = NULL;
+	size_t				 i, len = 0, cap = 0;
+	int				 rc = 0;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = store_response_append(&text, &len, &cap, &r[i]);
+	if (rc == -1) {
+		free(text);
+		return -1;
+	}
+	text[len++] = ']';
+	text[len] = '\0';
+	rows = xmalloc(sizeof(*rows));
+	rows->text = text;
+	rows->new = new;
+	return store_call(st, store_response_write, store_response_rows_free,
+	    rows, cap, "the response-time history's buckets");
 }
 
 /* Write one bucket, in the caller's transaction. */

@@ -359,6 +359,8 @@ int		 store_holding(const struct store *);
 void		 store_health(const struct store *, struct store_health *);
 int		 store_later(struct store *, int (*)(struct store *, void *),
 		    void (*)(void *), void *);
+int		 store_call(struct store *, int (*)(struct store *, void *),
+		    void (*)(void *), void *, size_t, const char *);
 int		 store_begin(struct store *);
 int		 store_begin_own(struct store *);
 int		 store_commit(struct store *);

@@ -368,6 +368,68 @@ test_final_drop(void **state)
 	assert_chain(f);
 }
 
+/*
+ * The history's buckets, held: the transaction keeps their text and the
+ * call that writes it (store_call), counted at its size against the
+ * bound, and written back in order once the database takes writes.
+ */
+static void
+test_history_held(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_health	 h;
+	struct store_response	 r[3];
+	static const char *const checks[] = { "tcp 192.0.2.1 port 80",
+	    "tcp 192.0.2.1 port 443", "icmp 192.0.2.1 \"計算機\"" };
+	int64_t			 at = 1735689600, t = wall_ms();
+	int			 i, m;
+
+	for (m = 0; m < 3; m++) {
+		for (i = 0; i < 3; i++)
+			r[i] = (struct store_response){ .system = "portal",
+			    .check = checks[i], .span = 60, .at = at + 60 * m,
+			    .ok = 10 * m + i, .failed = 1, .rtt_min = 1,
+			    .rtt_max = 9, .rtt_sum = 20, .cause = "timeout" };
+		/* The first minute written, the next two held. */
+		if (m == 1)
+			storefix_lock(&f->db);
+		assert_int_equal(store_begin(f->db.st), 0);
+		assert_int_equal(store_response_add_many(f->db.st, r, 3, 1),
+		    0);
+		assert_int_equal(store_commit(f->db.st), 0);
+	}
+	store_health(f->db.st, &h);
+	assert_true(h.failing && h.held == 2);
+	/* The text of three rows, not a notification's 512 bytes each. */
+	assert_true(h.held_bytes > 2 * 3 * 40);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM response_history"), 3);
+
+	storefix_unlock(&f->db);
+	storefix_later();
+	assert_int_equal(store_begin(f->db.st), 0);
+	assert_int_equal(store_timeline_add(f->db.st, &(struct store_event){
+	    .at = t, .event = "after", .actor = "test", .detail = "" }), 0);
+	assert_int_equal(store_commit(f->db.st), 0);
+	assert_false(store_failing(f->db.st));
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM response_checks"), 3);
+	assert_int_equal(storefix_count(&f->db,
+	    "SELECT count(*) FROM response_history"), 9);
+	/* Each minute's rows as they were given: 0+1+2, 10+11+12, 20+... */
+	for (m = 0; m < 3; m++) {
+		char	sql[160];
+
+		snprintf(sql, sizeof(sql), "SELECT sum(ok) FROM "
+		    "response_history WHERE at = %lld", (long long)(at +
+		    60 * m));
+		assert_int_equal(storefix_count(&f->db, sql), 30 * m + 3);
+	}
+	assert_int_equal(storefix_count(&f->db, "SELECT count(*) FROM "
+	    "response_history h JOIN response_checks c ON c.id = h.check_id"
+	    " WHERE c.name LIKE '%計算機%'"), 3);
+}
+
 int
 main(void)
 {
@@ -380,6 +442,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_final_drop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_held, setup,
 		    teardown),
 	};
 
