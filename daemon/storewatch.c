@@ -14,9 +14,10 @@
  * file in one step, so the path never lacks a database), and the store
  * reconnects to it.  What costs the most in one go has a turn of its own:
  * the fsync of the pages copied so far, before the last step, and the
- * close of the old file, whose blocks are freed then when it was deleted.  The backup reads through the connection that writes, WAL and all,
- * and a write made between two steps updates the copy as well, so
- * whatever was recorded before the swap is in the file after it.
+ * close of the old file, whose blocks are freed then when it was deleted.
+ * The backup reads through the connection that writes, WAL and all, and a
+ * write made between two steps updates the copy as well, so whatever was
+ * recorded before the swap is in the file after it.
  *
  * A file found in the database's place is not ours to destroy: it is kept
  * as PATH.replaced-TIME (with its -wal and -shm), and the log says so.
