@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from conftest import (api, cli, short_policy, socket_path, system_rules,
-                      wait_for, wait_socket)
+from conftest import (api, cli, now_ms, parse_time, short_policy,
+                      socket_path, system_rules, wait_for, wait_socket)
 from test_pg_store import PG_DB, PG_USER, pg  # noqa: F401  (its server)
 import smtpserver
 from smtpserver import SmtpServer, mail_rules
@@ -215,11 +215,18 @@ def test_outbox_row_locked_elsewhere_is_passed_by(scenario, pg):
     wait_for(lambda: status(d)["node"]["role"] == "leader", 10, "n1 leading")
     service.stop()
     iid = wait_for(lambda: incidents(pg), 15, "the incident")[0][0]
-    # Tried and failed (the server refuses): the rows wait, unclaimed.
-    wait_for(lambda: pg.rows("SELECT count(*) FROM notifications WHERE"
-                             f" incident_id = {iid} AND attempts > 0"
-                             " AND claimed_until IS NULL") != [["0"]],
-             15, "a failed attempt")
+    # Tried and failed (the server refuses): the rows wait, unclaimed,
+    # their next attempt far enough off for the lock below to come first.
+    # (Taken as an attempt began, the lock held the attempt's record of
+    # its failure, and the store went on holding changes, rightly.)
+    def between_attempts():
+        rows = pg.rows("SELECT attempts > 0 AND claimed_until IS NULL AND"
+                       " next_try_at IS NOT NULL, next_try_at FROM"
+                       f" notifications WHERE incident_id = {iid}")
+        return rows and all(r[0] == "t" and parse_time(r[1]) - now_ms() >
+                            600 for r in rows)
+    wait_for(between_attempts, 15,
+             "a failed attempt, the next 600 ms or more away")
     holder = subprocess.Popen(
         [os.path.join(pg.bin, "psql"), "-X", "-q", "-At", "-h",
          "127.0.0.1", "-p", str(pg.port), "-U", PG_USER, "-d", PG_DB],
