@@ -897,19 +897,23 @@ def db_rows(db, sql, *args):
         con.close()
 
 
-def db_edit(db, sql):
+def db_edit(db, sql, *more):
     """SQL run on the register DB as its owner would (sqlite3 on the
     file, or psql as PostgreSQL's owner role): an edit behind the
-    daemon's back."""
+    daemon's back.  MORE statements are run in the same transaction,
+    seen by the daemon all at once."""
     if is_pg(db):
         from pglib import psql_uri
-        psql_uri(db, sql)
+        psql_uri(db, ";\n".join((sql,) + more))
         return
     import sqlite3
     con = sqlite3.connect(db, timeout=5)
     try:
         with con:
-            con.execute(sql)
+            if more:
+                con.execute("BEGIN")
+            for one in (sql,) + more:
+                con.execute(one)
     finally:
         con.close()
 

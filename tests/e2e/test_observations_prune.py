@@ -32,10 +32,14 @@ DAY = 86400 * 1000
 H = 3600 * 1000
 
 
+def view_sql(node, system, check, state, at):
+    return ("INSERT INTO observations (node, system, check_name, state, at,"
+            f" written_at, cause) VALUES ('{node}', '{system}', '{check}',"
+            f" '{state}', '{fmt_ms(at)}', '{fmt_ms(at)}', '')")
+
+
 def add(db, node, system, check, state, at):
-    db_edit(db, "INSERT INTO observations (node, system, check_name,"
-            f" state, at, written_at, cause) VALUES ('{node}', '{system}',"
-            f" '{check}', '{state}', '{fmt_ms(at)}', '{fmt_ms(at)}', '')")
+    db_edit(db, view_sql(node, system, check, state, at))
 
 
 def psql(db, sql):
@@ -383,7 +387,7 @@ def test_observations_pruned_as_the_windows_say(scenario, backend):
 KEPT = int(os.environ.get("RTOWATCH_PRUNE_KEPT", "200000"))
 
 
-def add_views(db, system, n, first, step):
+def views_sql(db, system, n, first, step):
     """N views of SYSTEM's check c1 by n9, at FIRST, FIRST + STEP, ...:
     one statement, as a long incident's flapping check would leave."""
     vals = (f"'n9', '{system}', 'c1', CASE WHEN n % 2 = 0 THEN 'down'"
@@ -391,21 +395,32 @@ def add_views(db, system, n, first, step):
     if is_pg(db):
         t = (f"to_char(to_timestamp(({first} + n::bigint * {step}) / 1000.0)"
              " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
-        # Without the latest's trigger, a row at a time (it took 9 s
-        # for 40,000), and without locking the table as ALTER TABLE
-        # would: the view added after them is the latest.
-        db_edit(db, "SET session_replication_role = replica;"
-                " INSERT INTO observations (node, system, check_name,"
+        return ("INSERT INTO observations (node, system, check_name,"
                 f" state, at, written_at, cause) SELECT {vals.format(t=t)}"
                 f" FROM generate_series(0, {n - 1}) n")
-    else:
-        t = (f"strftime('%Y-%m-%dT%H:%M:%fZ', ({first} + n * {step})"
-             " / 1000.0, 'unixepoch')")
-        db_edit(db, f"WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL"
-                f" SELECT n + 1 FROM k WHERE n < {n - 1})"
-                " INSERT INTO observations (node, system, check_name,"
-                f" state, at, written_at, cause) SELECT {vals.format(t=t)}"
-                " FROM k")
+    t = (f"strftime('%Y-%m-%dT%H:%M:%fZ', ({first} + n * {step})"
+         " / 1000.0, 'unixepoch')")
+    return (f"WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL"
+            f" SELECT n + 1 FROM k WHERE n < {n - 1})"
+            " INSERT INTO observations (node, system, check_name,"
+            f" state, at, written_at, cause) SELECT {vals.format(t=t)}"
+            " FROM k")
+
+
+def add_views(db, system, spans, *more):
+    """Views of SYSTEM in SPANS, (n, first, step) each (views_sql), and
+    MORE statements after them, in one transaction: a prune sees them
+    all or none.  (One that saw the first span alone could read to its
+    end before the next came, and would not read from the oldest again
+    for HISTORY_PRUNE_AGAIN ticks.)  On PostgreSQL without the latest's
+    trigger, a row at a time (it took 9 s for 40,000), and without
+    locking the table as ALTER TABLE would: a view in MORE is the
+    latest."""
+    sql = [views_sql(db, system, *span) for span in spans]
+    if is_pg(db):
+        sql = (["SET LOCAL session_replication_role = replica"] + sql +
+               ["SET LOCAL session_replication_role = origin"])
+    db_edit(db, *sql, *more)
 
 
 def count(db, where):
@@ -433,11 +448,11 @@ def test_observations_pruned_behind_many_kept(scenario, backend):
         # from 41 days ago to its restoration are kept.  Then it flapped
         # outside any window, 60 to 30 hours ago: those go.
         add_incidents(d.db, "long", 1, now - 40 * DAY, now - 3 * DAY)
-        add_views(d.db, "long", KEPT, now - 39 * DAY, 35 * DAY // KEPT)
         gone = 300
+        add_views(d.db, "long", [(KEPT, now - 39 * DAY, 35 * DAY // KEPT),
+                                 (gone, now - 60 * H, 30 * H // gone)],
+                  view_sql("n9", "long", "c1", "up", now - 2 * H))
         t0 = time.monotonic()
-        add_views(d.db, "long", gone, now - 60 * H, 30 * H // gone)
-        add(d.db, "n9", "long", "c1", "up", now - 2 * H)
         if is_pg(d.db):
             db_edit(d.db, "ANALYZE observations")
         wait_for(lambda: count(d.db, "system = 'long'") == KEPT + 1, 20,
