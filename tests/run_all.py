@@ -99,6 +99,10 @@ def run_pytest(label, bindir):
             count(label, 0, 1, why=f"(pytest exit {p.returncode}, no report)")
             return
     suites = [root] if root.tag == "testsuite" else list(root)
+    slowest = sorted(((float(c.get("time", 0)), c.get("name", "?"))
+                      for c in root.iter("testcase")), reverse=True)[:8]
+    print(f"== {label}: slowest " + ", ".join(
+        f"{name} {t:.0f}s" for t, name in slowest), flush=True)
     tests = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0))
                  for s in suites)
