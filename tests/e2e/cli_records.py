@@ -157,7 +157,17 @@ def build(directory):
         sc.close()
 
 
-def recorded(tmp_path_factory, name):
-    base = tmp_path_factory.mktemp(name)
-    raw, db = build(base)
-    return types.SimpleNamespace(raw=raw, db=db, dir=str(base))
+_RECORDED = []
+
+
+def recorded(tmp_path_factory):
+    """The records, built once in each test process (an xdist worker)
+    and shared by the modules that use them: they only read them, and
+    edit copies (copy()).  A build takes 8-15 s, and four modules built
+    it each in each worker, sixteen times a pass."""
+    if not _RECORDED:
+        base = tmp_path_factory.mktemp("cli-records")
+        raw, db = build(base)
+        _RECORDED.append(types.SimpleNamespace(raw=raw, db=db,
+                                               dir=str(base)))
+    return _RECORDED[0]

@@ -52,7 +52,7 @@ REPORT_LABELS_ZH = [
 
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
-    return cli_records.recorded(tmp_path_factory, "cli-forms")
+    return cli_records.recorded(tmp_path_factory)
 
 
 def squash(text):

@@ -33,7 +33,7 @@ UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
-    return cli_records.recorded(tmp_path_factory, "cli-queries")
+    return cli_records.recorded(tmp_path_factory)
 
 
 def ids(db, *args):

@@ -20,7 +20,7 @@ from conftest import cli
 
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
-    return cli_records.recorded(tmp_path_factory, "cli-verify")
+    return cli_records.recorded(tmp_path_factory)
 
 
 def chain_hash(prev, row_id, incident, warning, at, event, actor, detail,

@@ -182,6 +182,11 @@ def build(directory):
         sc.close()
 
 
+# The module's tests read one build (8-15 s): in one worker, which
+# builds it once, not once in each.
+pytestmark = pytest.mark.xdist_group("forms_duties")
+
+
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
     return build(tmp_path_factory.mktemp("forms-duties"))
