@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A smoke run of each harness within make check's budget (its seeds, then
 # mutations); fuzz for real with a longer RTOWATCH_FUZZ_SECONDS.
-FUZZ_SECONDS = int(os.environ.get("RTOWATCH_FUZZ_SECONDS", "12"))
+FUZZ_SECONDS = int(os.environ.get("RTOWATCH_FUZZ_SECONDS", "6"))
 # The harnesses are one busy process each: one a core.  Most scenarios
 # wait on their own clocks and timers (the pass used under a third of two
 # cores two at a time), so they run four at a time.
