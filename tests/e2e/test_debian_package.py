@@ -18,6 +18,9 @@ import pytest
 from conftest import BIN_DIR, REPO
 
 BUILD_TIMEOUT = 900
+# The three tests read one package, built in 75-100 s: in one worker,
+# which builds it once, not once in each.
+pytestmark = pytest.mark.xdist_group("debian_package")
 
 
 def need(*tools):
