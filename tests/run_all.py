@@ -82,36 +82,52 @@ def run_fuzz(binaries):
                 count(name, 0, 1, why="(crash or leak, see above)")
 
 
-def run_pytest(label, bindir):
+def pytest_phase(label, bindir, select, jobs):
+    """One pytest run of the scenarios SELECT (-m) picks, JOBS at a time:
+    (tests, failed, skipped, slowest [(s, name)]), or None without a
+    report."""
     env = dict(os.environ, RTOWATCH_BIN_DIR=bindir)
     with tempfile.NamedTemporaryFile(suffix=".xml") as xml:
         cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-rs",
                f"--junitxml={xml.name}", "-p", "no:cacheprovider",
-               "tests/e2e"]
-        if E2E_JOBS != "1":
-            # The HEAVY scenarios (conftest.py) one after another.
-            cmd[4:4] = ["-n", E2E_JOBS, "--dist", "loadgroup"]
+               "-m", select, "tests/e2e"]
+        if jobs != "1":
+            cmd[4:4] = ["-n", jobs, "--dist", "loadgroup"]
         print(f"== {label}: {' '.join(cmd)}", flush=True)
         p = subprocess.run(cmd, cwd=ROOT, env=env)
         try:
             root = ET.parse(xml.name).getroot()
         except (ET.ParseError, FileNotFoundError):
             count(label, 0, 1, why=f"(pytest exit {p.returncode}, no report)")
-            return
+            return None
     suites = [root] if root.tag == "testsuite" else list(root)
     slowest = sorted(((float(c.get("time", 0)), c.get("name", "?"))
                       for c in root.iter("testcase")), reverse=True)[:8]
-    print(f"== {label}: slowest " + ", ".join(
-        f"{name} {t:.0f}s" for t, name in slowest), flush=True)
     tests = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0))
                  for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    if p.returncode not in (0, 1) and failed == 0:
+        failed = 1
+    return tests, failed, skipped, slowest
+
+
+def run_pytest(label, bindir):
+    """The scenarios, E2E_JOBS at a time, then the HEAVY ones (conftest.py)
+    alone, one after another: they load both cores and time the loop."""
+    runs = [pytest_phase(label, bindir, "not heavy", E2E_JOBS),
+            pytest_phase(label + ", heavy alone", bindir, "heavy", "1")]
+    if None in runs:
+        return
+    tests = sum(r[0] for r in runs)
+    failed = sum(r[1] for r in runs)
+    skipped = sum(r[2] for r in runs)
+    slowest = sorted(sum((r[3] for r in runs), []), reverse=True)[:8]
+    print(f"== {label}: slowest " + ", ".join(
+        f"{name} {t:.0f}s" for t, name in slowest), flush=True)
     if tests == 0:
         count(label, 0, 1, why="(no test ran)")
         return
-    if p.returncode not in (0, 1) and failed == 0:
-        failed = 1
     count(label, tests - failed - skipped, failed, skipped)
 
 

@@ -20,7 +20,7 @@ import re
 import time
 
 import storelib
-from conftest import asan, cli
+from conftest import HEAVY, asan, cli
 from storelib import FIRST, SECOND, Watched
 
 PAD_MB = 64
@@ -33,6 +33,7 @@ PAD_MB = 64
 LATE_MS = 300 if asan() else 100
 
 
+@HEAVY
 def test_deleted_database_is_written_back(scenario):
     w = Watched(scenario)
     d = w.d
